@@ -1,0 +1,109 @@
+//! What callers ask the ledger to do.
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::IDEMPOTENCY_KEY_LEN_MAX;
+use crate::outcome::Invalid;
+use crate::types::*;
+
+/// A client-chosen key that makes a command idempotent: the same actor sending the same key gets
+/// the original outcome, and the command takes effect once.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// 1 to [`IDEMPOTENCY_KEY_LEN_MAX`] bytes of printable ASCII, no spaces.
+    pub fn new(key: impl Into<String>) -> Result<Self, Invalid> {
+        let key = key.into();
+        let printable = key.bytes().all(|b| b.is_ascii_graphic());
+        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !printable {
+            return Err(Invalid::IdempotencyKey);
+        }
+        Ok(Self(key))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = Invalid;
+    fn try_from(key: String) -> Result<Self, Invalid> {
+        Self::new(key)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> String {
+        key.0
+    }
+}
+
+/// One command with who sent it and its idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Request {
+    pub actor: ActorId,
+    pub key: IdempotencyKey,
+    pub command: Command,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Command {
+    /// Put a performance's inventory on sale (sent by the catalog when a show is published).
+    OpenPerformance(Box<PerformanceSpec>),
+    /// Hold seats for the actor until the performance's hold deadline; all or nothing.
+    Hold {
+        performance: PerformanceId,
+        selection: Selection,
+    },
+    /// Give a hold's seats back before its deadline.
+    Release {
+        performance: PerformanceId,
+        hold: HoldId,
+    },
+    /// Pay for a hold: it becomes a booking with one ticket per seat or standing place.
+    Confirm {
+        performance: PerformanceId,
+        hold: HoldId,
+        payment_ref: String,
+        amount_won: Won,
+    },
+    /// Cancel some tickets of a booking (all of them when `tickets` is empty), refunding the
+    /// price less the cancellation fee that applies now.
+    Cancel {
+        performance: PerformanceId,
+        booking: BookingId,
+        tickets: Vec<TicketId>,
+    },
+    /// Record an entry at the door.
+    CheckIn {
+        performance: PerformanceId,
+        ticket: TicketId,
+    },
+}
+
+impl Command {
+    pub fn performance(&self) -> PerformanceId {
+        match self {
+            Command::OpenPerformance(spec) => spec.performance,
+            Command::Hold { performance, .. }
+            | Command::Release { performance, .. }
+            | Command::Confirm { performance, .. }
+            | Command::Cancel { performance, .. }
+            | Command::CheckIn { performance, .. } => *performance,
+        }
+    }
+}
+
+/// Which seats a hold asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Selection {
+    /// These exact seats, picked on the seat map.
+    Seats(Vec<SeatId>),
+    /// The best `count` free seats of a grade, side by side when a row has room.
+    BestAvailable { grade: GradeId, count: u16 },
+    /// `count` standing places in a general-admission zone.
+    Zone { zone: ZoneId, count: u16 },
+}

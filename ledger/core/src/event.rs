@@ -1,0 +1,81 @@
+//! What the journal records. Applying a partition's events in order, from an empty ledger or
+//! from a snapshot, rebuilds its state exactly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::IdempotencyKey;
+use crate::outcome::Outcome;
+use crate::types::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Event {
+    PerformanceOpened(Box<PerformanceSpec>),
+    PlacesHeld {
+        performance: PerformanceId,
+        hold: HoldId,
+        buyer: ActorId,
+        places: Vec<Place>,
+        amount_won: Won,
+        expires_at_ms: u64,
+    },
+    HoldReleased {
+        performance: PerformanceId,
+        hold: HoldId,
+    },
+    /// The hold reached its deadline unpaid; its places are back on sale.
+    HoldExpired {
+        performance: PerformanceId,
+        hold: HoldId,
+    },
+    BookingConfirmed {
+        performance: PerformanceId,
+        hold: HoldId,
+        booking: BookingId,
+        /// The first ticket id; the booking's tickets are numbered on from it, one per place of
+        /// the hold, in the hold's order.
+        first_ticket: TicketId,
+        payment_ref: String,
+        paid_won: Won,
+        booked_at_ms: u64,
+    },
+    TicketsCancelled {
+        performance: PerformanceId,
+        booking: BookingId,
+        tickets: Vec<TicketId>,
+        refund_won: Won,
+        fee_won: Won,
+    },
+    TicketCheckedIn {
+        performance: PerformanceId,
+        ticket: TicketId,
+        at_ms: u64,
+    },
+    /// A command finished; a retry with the same actor and key gets this outcome.
+    CommandRecorded {
+        actor: ActorId,
+        key: IdempotencyKey,
+        at_ms: u64,
+        outcome: Outcome,
+    },
+    /// Idempotency keys recorded before this time are forgotten (see
+    /// [`crate::limits::IDEMPOTENCY_RETENTION_MS`]).
+    KeysForgotten {
+        recorded_before_ms: u64,
+    },
+}
+
+impl Event {
+    /// The performance this event changes, if any.
+    pub fn performance(&self) -> Option<PerformanceId> {
+        match self {
+            Event::PerformanceOpened(spec) => Some(spec.performance),
+            Event::PlacesHeld { performance, .. }
+            | Event::HoldReleased { performance, .. }
+            | Event::HoldExpired { performance, .. }
+            | Event::BookingConfirmed { performance, .. }
+            | Event::TicketsCancelled { performance, .. }
+            | Event::TicketCheckedIn { performance, .. } => Some(*performance),
+            Event::CommandRecorded { .. } | Event::KeysForgotten { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,1006 @@
+//! The ledger state and its two functions: `decide` (read-only: may this command happen, and
+//! which events record it?) and `apply` (the only place state changes).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, IdempotencyKey, Request, Selection};
+use crate::digest::Fnv64;
+use crate::event::Event;
+use crate::limits::*;
+use crate::outcome::{Invalid, Outcome, Rejection, Reply};
+use crate::types::*;
+
+/// Ids carry their partition in the top 16 bits, so ids from different partitions never clash.
+const ID_PARTITION_SHIFT: u32 = 48;
+const ID_COUNTER_MASK: u64 = (1 << ID_PARTITION_SHIFT) - 1;
+
+/// The result of one [`Ledger::execute`]: the caller's outcome and the events to journal. The
+/// caller must not see `outcome` before `events` are durable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub outcome: Outcome,
+    pub events: Vec<Event>,
+    /// The request repeated a recorded key: `outcome` is the original one.
+    pub duplicate: bool,
+}
+
+/// One partition's ledger: the performances it owns and the idempotency keys it remembers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ledger {
+    partition: u16,
+    next_hold: u64,
+    next_booking: u64,
+    next_ticket: u64,
+    performances: BTreeMap<PerformanceId, PerformanceState>,
+    /// Active holds by deadline, so expiry finds the due ones without a scan.
+    hold_deadlines: BTreeSet<(u64, PerformanceId, HoldId)>,
+    keys: BTreeMap<(ActorId, IdempotencyKey), Outcome>,
+    /// Keys by the time they were recorded, so old ones can be forgotten in order.
+    key_times: BTreeSet<(u64, ActorId, IdempotencyKey)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SeatState {
+    Free,
+    Held(HoldId),
+    Sold(TicketId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HoldStatus {
+    Active,
+    Released,
+    Expired,
+    Confirmed(BookingId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Hold {
+    pub buyer: ActorId,
+    pub places: Vec<Place>,
+    pub amount_won: Won,
+    pub expires_at_ms: u64,
+    pub status: HoldStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Booking {
+    pub buyer: ActorId,
+    pub hold: HoldId,
+    pub payment_ref: String,
+    pub paid_won: Won,
+    pub booked_at_ms: u64,
+    pub tickets: Vec<TicketId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ticket {
+    pub booking: BookingId,
+    pub place: Place,
+    pub price_won: Won,
+    pub cancelled: bool,
+    pub checked_in_at_ms: Option<u64>,
+}
+
+/// Money of one performance. Invariant 6: `payments − refunds = revenue + fees`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub payments_won: Won,
+    pub refunds_won: Won,
+    /// Prices of the tickets still valid: what the seller keeps for them.
+    pub revenue_won: Won,
+    /// Cancellation fees kept from cancelled tickets.
+    pub fees_won: Won,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ZoneCount {
+    pub held: u32,
+    pub sold: u32,
+}
+
+/// Inventory, holds, bookings and money of one performance.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PerformanceState {
+    spec: PerformanceSpec,
+    seats: Vec<SeatState>,
+    /// Per grade, its seats in spec order (best first).
+    grade_seats: Vec<Vec<SeatId>>,
+    /// Per seat, its index in `grade_seats[grade]`.
+    seat_grade_index: Vec<u32>,
+    grade_free: Vec<u32>,
+    /// Per grade, an index into `grade_seats` before which no seat is free: best-available starts
+    /// its search here instead of at the front of a nearly sold-out grade.
+    grade_search_from: Vec<u32>,
+    zones: Vec<ZoneCount>,
+    holds: BTreeMap<HoldId, Hold>,
+    bookings: BTreeMap<BookingId, Booking>,
+    tickets: BTreeMap<TicketId, Ticket>,
+    /// Places each buyer holds or owns, for the per-buyer limit.
+    buyer_places: BTreeMap<ActorId, u16>,
+    money: Money,
+}
+
+impl Ledger {
+    /// An empty ledger for `partition`; its hold, booking and ticket ids carry the partition.
+    pub fn new(partition: u16) -> Self {
+        Ledger {
+            partition,
+            next_hold: 1,
+            next_booking: 1,
+            next_ticket: 1,
+            performances: BTreeMap::new(),
+            hold_deadlines: BTreeSet::new(),
+            keys: BTreeMap::new(),
+            key_times: BTreeSet::new(),
+        }
+    }
+
+    pub fn partition(&self) -> u16 {
+        self.partition
+    }
+
+    pub fn performance(&self, id: PerformanceId) -> Option<&PerformanceState> {
+        self.performances.get(&id)
+    }
+
+    pub fn performances(&self) -> impl Iterator<Item = &PerformanceState> {
+        self.performances.values()
+    }
+
+    /// The recorded outcome of `(actor, key)`, if the ledger still remembers it.
+    pub fn recorded(&self, actor: ActorId, key: &IdempotencyKey) -> Option<&Outcome> {
+        self.keys.get(&(actor, key.clone()))
+    }
+
+    pub fn remembered_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// A stable digest of the whole state: equal digests mean equal states.
+    pub fn digest(&self) -> u64 {
+        let mut hasher = Fnv64::default();
+        self.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Runs one request at `now_ms`: first expires the holds due by then, then answers a repeated
+    /// key with its recorded outcome, or decides and applies the command.
+    pub fn execute(&mut self, now_ms: u64, request: &Request) -> Step {
+        let mut events = self.tick(now_ms);
+        let key = (request.actor, request.key.clone());
+        if let Some(outcome) = self.keys.get(&key) {
+            return Step {
+                outcome: outcome.clone(),
+                events,
+                duplicate: true,
+            };
+        }
+        let (outcome, decided) = match self.decide(now_ms, request.actor, &request.command) {
+            Ok((reply, decided)) => (Ok(reply), decided),
+            Err(rejection) => (Err(rejection), Vec::new()),
+        };
+        let recorded = Event::CommandRecorded {
+            actor: request.actor,
+            key: request.key.clone(),
+            at_ms: now_ms,
+            outcome: outcome.clone(),
+        };
+        for event in decided.into_iter().chain([recorded]) {
+            self.apply(&event);
+            events.push(event);
+        }
+        Step {
+            outcome,
+            events,
+            duplicate: false,
+        }
+    }
+
+    /// Applies what time alone decides at `now_ms`: holds at or past their deadline expire, and
+    /// long-retained idempotency keys are forgotten. Returns the applied events.
+    pub fn tick(&mut self, now_ms: u64) -> Vec<Event> {
+        let mut events: Vec<Event> = self
+            .hold_deadlines
+            .iter()
+            .take_while(|(deadline_ms, _, _)| *deadline_ms <= now_ms)
+            .map(|(_, performance, hold)| Event::HoldExpired {
+                performance: *performance,
+                hold: *hold,
+            })
+            .collect();
+        if let Some((oldest_ms, _, _)) = self.key_times.first() {
+            let forget_at_ms = oldest_ms + IDEMPOTENCY_RETENTION_MS + IDEMPOTENCY_FORGET_BATCH_MS;
+            if forget_at_ms <= now_ms {
+                events.push(Event::KeysForgotten {
+                    recorded_before_ms: now_ms - IDEMPOTENCY_RETENTION_MS,
+                });
+            }
+        }
+        for event in &events {
+            self.apply(event);
+        }
+        events
+    }
+
+    fn decide(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        command: &Command,
+    ) -> Result<(Reply, Vec<Event>), Rejection> {
+        if let Command::OpenPerformance(spec) = command {
+            return self.decide_open(spec);
+        }
+        let performance = self
+            .performances
+            .get(&command.performance())
+            .ok_or(Rejection::UnknownPerformance)?;
+        match command {
+            Command::OpenPerformance(_) => unreachable!("handled above"),
+            Command::Hold { selection, .. } => {
+                let hold = self.id(self.next_hold, HoldId);
+                performance.decide_hold(now_ms, actor, selection, hold)
+            }
+            Command::Release { hold, .. } => performance.decide_release(actor, *hold),
+            Command::Confirm {
+                hold,
+                payment_ref,
+                amount_won,
+                ..
+            } => {
+                let booking = self.id(self.next_booking, BookingId);
+                let first_ticket = self.id(self.next_ticket, TicketId);
+                performance.decide_confirm(
+                    now_ms,
+                    actor,
+                    *hold,
+                    payment_ref,
+                    *amount_won,
+                    (booking, first_ticket),
+                )
+            }
+            Command::Cancel {
+                booking, tickets, ..
+            } => performance.decide_cancel(now_ms, actor, *booking, tickets),
+            Command::CheckIn { ticket, .. } => performance.decide_check_in(now_ms, *ticket),
+        }
+    }
+
+    fn decide_open(&self, spec: &PerformanceSpec) -> Result<(Reply, Vec<Event>), Rejection> {
+        validate_spec(spec)?;
+        if self.performances.contains_key(&spec.performance) {
+            return Err(Rejection::PerformanceAlreadyOpen);
+        }
+        if self.performances.len() >= PERFORMANCES_PER_PARTITION_MAX {
+            return Err(Rejection::PartitionFull);
+        }
+        let reply = Reply::PerformanceOpened {
+            performance: spec.performance,
+            seats: spec.seats.len() as u32,
+            standing_capacity: spec.zones.iter().map(|z| z.capacity).sum(),
+        };
+        Ok((
+            reply,
+            vec![Event::PerformanceOpened(Box::new(spec.clone()))],
+        ))
+    }
+
+    fn id<T>(&self, counter: u64, make: fn(u64) -> T) -> T {
+        make((u64::from(self.partition) << ID_PARTITION_SHIFT) | counter)
+    }
+
+    /// The only function that changes the ledger. Replaying a journal calls it for every event.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::PerformanceOpened(spec) => {
+                let state = PerformanceState::open(spec.as_ref().clone());
+                self.performances.insert(spec.performance, state);
+            }
+            Event::CommandRecorded {
+                actor,
+                key,
+                at_ms,
+                outcome,
+            } => {
+                self.keys.insert((*actor, key.clone()), outcome.clone());
+                self.key_times.insert((*at_ms, *actor, key.clone()));
+            }
+            Event::KeysForgotten { recorded_before_ms } => {
+                while let Some((at_ms, _, _)) = self.key_times.first() {
+                    if *at_ms >= *recorded_before_ms {
+                        break;
+                    }
+                    if let Some((_, actor, key)) = self.key_times.pop_first() {
+                        self.keys.remove(&(actor, key));
+                    }
+                }
+            }
+            Event::PlacesHeld {
+                performance,
+                hold,
+                expires_at_ms,
+                ..
+            } => {
+                self.next_hold = self.next_hold.max((hold.0 & ID_COUNTER_MASK) + 1);
+                self.hold_deadlines
+                    .insert((*expires_at_ms, *performance, *hold));
+                self.apply_to_performance(*performance, event);
+            }
+            Event::HoldReleased { performance, hold }
+            | Event::HoldExpired { performance, hold } => {
+                self.forget_deadline(*performance, *hold);
+                self.apply_to_performance(*performance, event);
+            }
+            Event::BookingConfirmed {
+                performance,
+                hold,
+                booking,
+                first_ticket,
+                ..
+            } => {
+                self.forget_deadline(*performance, *hold);
+                let places = self.performances[performance].holds[hold].places.len() as u64;
+                self.next_booking = self.next_booking.max((booking.0 & ID_COUNTER_MASK) + 1);
+                self.next_ticket = self
+                    .next_ticket
+                    .max((first_ticket.0 & ID_COUNTER_MASK) + places);
+                self.apply_to_performance(*performance, event);
+            }
+            Event::TicketsCancelled { performance, .. }
+            | Event::TicketCheckedIn { performance, .. } => {
+                self.apply_to_performance(*performance, event);
+            }
+        }
+    }
+
+    fn forget_deadline(&mut self, performance: PerformanceId, hold: HoldId) {
+        if let Some(state) = self.performances.get(&performance)
+            && let Some(active) = state.holds.get(&hold)
+        {
+            self.hold_deadlines
+                .remove(&(active.expires_at_ms, performance, hold));
+        }
+    }
+
+    fn apply_to_performance(&mut self, performance: PerformanceId, event: &Event) {
+        // Events come from `decide` or from a journal `decide` wrote, so the performance exists;
+        // a journal that says otherwise is corrupt, and replaying it must stop loudly.
+        let state = self
+            .performances
+            .get_mut(&performance)
+            .expect("journal event for a performance that was never opened");
+        state.apply(event);
+    }
+}
+
+fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
+    let label_ok = |s: &str| !s.is_empty() && s.len() <= LABEL_LEN_MAX;
+    if spec.grades.is_empty() || spec.grades.len() > GRADES_PER_PERFORMANCE_MAX {
+        return Err(Invalid::TooManyGrades);
+    }
+    if spec.seats.len() > SEATS_PER_PERFORMANCE_MAX {
+        return Err(Invalid::TooManySeats);
+    }
+    if spec.zones.len() > ZONES_PER_PERFORMANCE_MAX {
+        return Err(Invalid::TooManyZones);
+    }
+    if spec.seats.is_empty() && spec.zones.is_empty() {
+        return Err(Invalid::NoInventory);
+    }
+    for grade in &spec.grades {
+        if !label_ok(&grade.code) {
+            return Err(Invalid::Label);
+        }
+        if grade.price_won > TICKET_PRICE_WON_MAX {
+            return Err(Invalid::Price);
+        }
+    }
+    let grade_ok = |g: GradeId| usize::from(g.0) < spec.grades.len();
+    let mut seen = BTreeSet::new();
+    for seat in &spec.seats {
+        if !label_ok(&seat.section) || !label_ok(&seat.row) || !grade_ok(seat.grade) {
+            return Err(Invalid::Label);
+        }
+        if !seen.insert((&seat.section, &seat.row, seat.number)) {
+            return Err(Invalid::DuplicateSeat);
+        }
+    }
+    for zone in &spec.zones {
+        if !label_ok(&zone.name) || !grade_ok(zone.grade) {
+            return Err(Invalid::Label);
+        }
+        if zone.capacity == 0 || zone.capacity > ZONE_CAPACITY_MAX {
+            return Err(Invalid::ZoneCapacity);
+        }
+    }
+    if spec.per_buyer_limit == 0 || spec.per_buyer_limit > PER_BUYER_LIMIT_MAX {
+        return Err(Invalid::PerBuyerLimit);
+    }
+    if !(HOLD_TTL_MS_MIN..=HOLD_TTL_MS_MAX).contains(&spec.hold_ttl_ms) {
+        return Err(Invalid::HoldTtl);
+    }
+    if !spec.fees.is_valid() {
+        return Err(Invalid::FeeSchedule);
+    }
+    Ok(())
+}
+
+type Decided = Result<(Reply, Vec<Event>), Rejection>;
+
+impl PerformanceState {
+    fn open(spec: PerformanceSpec) -> Self {
+        let mut grade_seats = vec![Vec::new(); spec.grades.len()];
+        let mut seat_grade_index = Vec::with_capacity(spec.seats.len());
+        for (index, seat) in spec.seats.iter().enumerate() {
+            let list = &mut grade_seats[usize::from(seat.grade.0)];
+            seat_grade_index.push(list.len() as u32);
+            list.push(SeatId(index as u32));
+        }
+        PerformanceState {
+            seats: vec![SeatState::Free; spec.seats.len()],
+            grade_free: grade_seats.iter().map(|s| s.len() as u32).collect(),
+            grade_search_from: vec![0; spec.grades.len()],
+            grade_seats,
+            seat_grade_index,
+            zones: vec![ZoneCount::default(); spec.zones.len()],
+            holds: BTreeMap::new(),
+            bookings: BTreeMap::new(),
+            tickets: BTreeMap::new(),
+            buyer_places: BTreeMap::new(),
+            money: Money::default(),
+            spec,
+        }
+    }
+
+    pub fn spec(&self) -> &PerformanceSpec {
+        &self.spec
+    }
+
+    pub fn seat(&self, seat: SeatId) -> Option<SeatState> {
+        self.seats.get(seat.0 as usize).copied()
+    }
+
+    pub fn seats(&self) -> &[SeatState] {
+        &self.seats
+    }
+
+    pub fn zone(&self, zone: ZoneId) -> Option<ZoneCount> {
+        self.zones.get(usize::from(zone.0)).copied()
+    }
+
+    pub fn hold(&self, hold: HoldId) -> Option<&Hold> {
+        self.holds.get(&hold)
+    }
+
+    pub fn holds(&self) -> impl Iterator<Item = (&HoldId, &Hold)> {
+        self.holds.iter()
+    }
+
+    pub fn booking(&self, booking: BookingId) -> Option<&Booking> {
+        self.bookings.get(&booking)
+    }
+
+    pub fn tickets(&self) -> impl Iterator<Item = (&TicketId, &Ticket)> {
+        self.tickets.iter()
+    }
+
+    pub fn money(&self) -> Money {
+        self.money
+    }
+
+    /// Free seats of a grade (reserved seats only; zones are counted by [`Self::zone`]).
+    pub fn free_seats(&self, grade: GradeId) -> u32 {
+        self.grade_free
+            .get(usize::from(grade.0))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Places the buyer holds or owns now.
+    pub fn buyer_places(&self, buyer: ActorId) -> u16 {
+        self.buyer_places.get(&buyer).copied().unwrap_or(0)
+    }
+
+    pub fn price_won(&self, place: Place) -> Won {
+        let grade = match place {
+            Place::Seat(seat) => self.spec.seats[seat.0 as usize].grade,
+            Place::Zone(zone) => self.spec.zones[usize::from(zone.0)].grade,
+        };
+        self.spec.grades[usize::from(grade.0)].price_won
+    }
+
+    fn decide_hold(
+        &self,
+        now_ms: u64,
+        buyer: ActorId,
+        selection: &Selection,
+        hold: HoldId,
+    ) -> Decided {
+        if now_ms >= self.spec.starts_at_ms {
+            return Err(Rejection::SalesClosed);
+        }
+        let count = match selection {
+            Selection::Seats(seats) => seats.len(),
+            Selection::BestAvailable { count, .. } | Selection::Zone { count, .. } => {
+                usize::from(*count)
+            }
+        };
+        if count == 0 {
+            return Err(Invalid::EmptySelection.into());
+        }
+        if count > usize::from(PER_BUYER_LIMIT_MAX) {
+            return Err(Invalid::TooManyPlaces.into());
+        }
+        let already = self.buyer_places(buyer);
+        if usize::from(already) + count > usize::from(self.spec.per_buyer_limit) {
+            return Err(Rejection::OverBuyerLimit {
+                limit: self.spec.per_buyer_limit,
+                already,
+            });
+        }
+        let places = match selection {
+            Selection::Seats(seats) => self.pick_seats(seats)?,
+            Selection::BestAvailable { grade, count } => self.pick_best(*grade, *count)?,
+            Selection::Zone { zone, count } => self.pick_zone(*zone, *count)?,
+        };
+        let amount_won = places.iter().map(|p| self.price_won(*p)).sum();
+        let expires_at_ms = now_ms + self.spec.hold_ttl_ms;
+        let reply = Reply::Held {
+            hold,
+            places: places.clone(),
+            amount_won,
+            expires_at_ms,
+        };
+        let event = Event::PlacesHeld {
+            performance: self.spec.performance,
+            hold,
+            buyer,
+            places,
+            amount_won,
+            expires_at_ms,
+        };
+        Ok((reply, vec![event]))
+    }
+
+    fn pick_seats(&self, seats: &[SeatId]) -> Result<Vec<Place>, Rejection> {
+        for (index, seat) in seats.iter().enumerate() {
+            match self.seat(*seat) {
+                None => return Err(Rejection::UnknownSeat { seat: *seat }),
+                Some(SeatState::Free) => {}
+                Some(_) => return Err(Rejection::SeatTaken { seat: *seat }),
+            }
+            // Selections are at most PER_BUYER_LIMIT_MAX long, so this scan is tiny.
+            if seats[..index].contains(seat) {
+                return Err(Invalid::DuplicateSeat.into());
+            }
+        }
+        Ok(seats.iter().map(|s| Place::Seat(*s)).collect())
+    }
+
+    /// The first run of `count` side-by-side free seats in the grade's best-first order, or, when
+    /// no row has room, the best `count` free seats wherever they are.
+    fn pick_best(&self, grade: GradeId, count: u16) -> Result<Vec<Place>, Rejection> {
+        let list = self
+            .grade_seats
+            .get(usize::from(grade.0))
+            .ok_or(Rejection::UnknownGrade { grade })?;
+        let available = self.grade_free[usize::from(grade.0)];
+        if available < u32::from(count) {
+            return Err(Rejection::NotEnoughAvailable { available });
+        }
+        let from = self.grade_search_from[usize::from(grade.0)] as usize;
+        let count = usize::from(count);
+        let mut run: Vec<SeatId> = Vec::with_capacity(count);
+        let mut scattered: Vec<SeatId> = Vec::with_capacity(count);
+        for seat in &list[from..] {
+            if self.seats[seat.0 as usize] != SeatState::Free {
+                run.clear();
+                continue;
+            }
+            if scattered.len() < count {
+                scattered.push(*seat);
+            }
+            if let Some(last) = run.last()
+                && !self.side_by_side(*last, *seat)
+            {
+                run.clear();
+            }
+            run.push(*seat);
+            if run.len() == count {
+                return Ok(run.into_iter().map(Place::Seat).collect());
+            }
+        }
+        Ok(scattered.into_iter().map(Place::Seat).collect())
+    }
+
+    fn side_by_side(&self, left: SeatId, right: SeatId) -> bool {
+        let (a, b) = (
+            &self.spec.seats[left.0 as usize],
+            &self.spec.seats[right.0 as usize],
+        );
+        a.section == b.section && a.row == b.row && a.number + 1 == b.number
+    }
+
+    fn pick_zone(&self, zone: ZoneId, count: u16) -> Result<Vec<Place>, Rejection> {
+        let spec = self
+            .spec
+            .zones
+            .get(usize::from(zone.0))
+            .ok_or(Rejection::UnknownZone { zone })?;
+        let used = self.zones[usize::from(zone.0)];
+        let available = spec.capacity - used.held - used.sold;
+        if available < u32::from(count) {
+            return Err(Rejection::NotEnoughAvailable { available });
+        }
+        Ok(vec![Place::Zone(zone); usize::from(count)])
+    }
+
+    fn active_hold(&self, buyer: ActorId, hold: HoldId) -> Result<&Hold, Rejection> {
+        let found = self.holds.get(&hold).ok_or(Rejection::UnknownHold)?;
+        if found.buyer != buyer {
+            return Err(Rejection::NotYourHold);
+        }
+        match found.status {
+            HoldStatus::Active => Ok(found),
+            HoldStatus::Expired => Err(Rejection::HoldExpired),
+            HoldStatus::Released | HoldStatus::Confirmed(_) => Err(Rejection::UnknownHold),
+        }
+    }
+
+    fn decide_release(&self, buyer: ActorId, hold: HoldId) -> Decided {
+        self.active_hold(buyer, hold)?;
+        let event = Event::HoldReleased {
+            performance: self.spec.performance,
+            hold,
+        };
+        Ok((Reply::Released { hold }, vec![event]))
+    }
+
+    fn decide_confirm(
+        &self,
+        now_ms: u64,
+        buyer: ActorId,
+        hold: HoldId,
+        payment_ref: &str,
+        amount_won: Won,
+        (booking, first_ticket): (BookingId, TicketId),
+    ) -> Decided {
+        if payment_ref.is_empty() || payment_ref.len() > PAYMENT_REF_LEN_MAX {
+            return Err(Invalid::PaymentRef.into());
+        }
+        let active = self.active_hold(buyer, hold)?;
+        // `tick` expires every hold due by `now_ms` before any command is decided, so an active
+        // hold here is always before its deadline (invariant 5).
+        debug_assert!(active.expires_at_ms > now_ms);
+        if amount_won != active.amount_won {
+            return Err(Rejection::WrongAmount {
+                expected_won: active.amount_won,
+            });
+        }
+        let tickets = (0..active.places.len() as u64)
+            .map(|i| TicketId(first_ticket.0 + i))
+            .collect();
+        let reply = Reply::Confirmed {
+            booking,
+            tickets,
+            amount_won,
+        };
+        let event = Event::BookingConfirmed {
+            performance: self.spec.performance,
+            hold,
+            booking,
+            first_ticket,
+            payment_ref: payment_ref.to_owned(),
+            paid_won: amount_won,
+            booked_at_ms: now_ms,
+        };
+        Ok((reply, vec![event]))
+    }
+
+    fn decide_cancel(
+        &self,
+        now_ms: u64,
+        buyer: ActorId,
+        booking: BookingId,
+        asked: &[TicketId],
+    ) -> Decided {
+        let found = self
+            .bookings
+            .get(&booking)
+            .ok_or(Rejection::UnknownBooking)?;
+        if found.buyer != buyer {
+            return Err(Rejection::NotYourBooking);
+        }
+        let tickets = self.tickets_to_cancel(found, asked)?;
+        let mut refund_won = 0;
+        let mut fee_won = 0;
+        for ticket in &tickets {
+            let price_won = self.tickets[ticket].price_won;
+            let fee = self
+                .spec
+                .fees
+                .fee_won(
+                    price_won,
+                    found.booked_at_ms,
+                    now_ms,
+                    self.spec.starts_at_ms,
+                )
+                .ok_or(Rejection::CancellationClosed)?;
+            // A seller's schedule could ask for more than the price; never refund below zero.
+            let fee = fee.min(price_won);
+            fee_won += fee;
+            refund_won += price_won - fee;
+        }
+        let reply = Reply::Cancelled {
+            booking,
+            tickets: tickets.clone(),
+            refund_won,
+            fee_won,
+        };
+        let event = Event::TicketsCancelled {
+            performance: self.spec.performance,
+            booking,
+            tickets,
+            refund_won,
+            fee_won,
+        };
+        Ok((reply, vec![event]))
+    }
+
+    /// The tickets a cancel names, checked; all still-valid ones when it names none.
+    fn tickets_to_cancel(
+        &self,
+        booking: &Booking,
+        asked: &[TicketId],
+    ) -> Result<Vec<TicketId>, Rejection> {
+        if asked.is_empty() {
+            let valid: Vec<TicketId> = booking
+                .tickets
+                .iter()
+                .copied()
+                .filter(|t| !self.tickets[t].cancelled)
+                .collect();
+            return match valid.is_empty() {
+                true => Err(Rejection::TicketAlreadyCancelled {
+                    ticket: booking.tickets[0],
+                }),
+                false => Ok(valid),
+            };
+        }
+        if asked.len() > booking.tickets.len() {
+            return Err(Invalid::DuplicateTicket.into());
+        }
+        for (index, ticket) in asked.iter().enumerate() {
+            if !booking.tickets.contains(ticket) {
+                return Err(Rejection::UnknownTicket { ticket: *ticket });
+            }
+            if asked[..index].contains(ticket) {
+                return Err(Invalid::DuplicateTicket.into());
+            }
+            if self.tickets[ticket].cancelled {
+                return Err(Rejection::TicketAlreadyCancelled { ticket: *ticket });
+            }
+        }
+        Ok(asked.to_vec())
+    }
+
+    fn decide_check_in(&self, now_ms: u64, ticket: TicketId) -> Decided {
+        let found = self
+            .tickets
+            .get(&ticket)
+            .ok_or(Rejection::UnknownTicket { ticket })?;
+        if found.cancelled {
+            return Err(Rejection::TicketCancelled);
+        }
+        if let Some(at_ms) = found.checked_in_at_ms {
+            return Err(Rejection::AlreadyCheckedIn { at_ms });
+        }
+        let event = Event::TicketCheckedIn {
+            performance: self.spec.performance,
+            ticket,
+            at_ms: now_ms,
+        };
+        Ok((
+            Reply::CheckedIn {
+                ticket,
+                at_ms: now_ms,
+            },
+            vec![event],
+        ))
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::PlacesHeld {
+                hold,
+                buyer,
+                places,
+                amount_won,
+                expires_at_ms,
+                ..
+            } => {
+                for place in places {
+                    self.take_place(*place, SeatState::Held(*hold));
+                }
+                *self.buyer_places.entry(*buyer).or_default() += places.len() as u16;
+                let held = Hold {
+                    buyer: *buyer,
+                    places: places.clone(),
+                    amount_won: *amount_won,
+                    expires_at_ms: *expires_at_ms,
+                    status: HoldStatus::Active,
+                };
+                self.holds.insert(*hold, held);
+            }
+            Event::HoldReleased { hold, .. } => self.end_hold(*hold, HoldStatus::Released),
+            Event::HoldExpired { hold, .. } => self.end_hold(*hold, HoldStatus::Expired),
+            Event::BookingConfirmed {
+                hold,
+                booking,
+                first_ticket,
+                payment_ref,
+                paid_won,
+                booked_at_ms,
+                ..
+            } => self.confirm(
+                *hold,
+                *booking,
+                *first_ticket,
+                payment_ref,
+                *paid_won,
+                *booked_at_ms,
+            ),
+            Event::TicketsCancelled {
+                tickets,
+                refund_won,
+                fee_won,
+                ..
+            } => {
+                for ticket in tickets {
+                    let (place, price_won, buyer) = {
+                        let found = self
+                            .tickets
+                            .get_mut(ticket)
+                            .expect("cancelled ticket exists");
+                        found.cancelled = true;
+                        (
+                            found.place,
+                            found.price_won,
+                            self.bookings[&found.booking].buyer,
+                        )
+                    };
+                    self.free_place(place);
+                    self.zone_sold_to_free(place);
+                    self.release_buyer_places(buyer, 1);
+                    self.money.revenue_won -= price_won;
+                }
+                self.money.refunds_won += refund_won;
+                self.money.fees_won += fee_won;
+            }
+            Event::TicketCheckedIn { ticket, at_ms, .. } => {
+                if let Some(found) = self.tickets.get_mut(ticket) {
+                    found.checked_in_at_ms = Some(*at_ms);
+                }
+            }
+            Event::PerformanceOpened(_)
+            | Event::CommandRecorded { .. }
+            | Event::KeysForgotten { .. } => {}
+        }
+    }
+
+    fn confirm(
+        &mut self,
+        hold: HoldId,
+        booking: BookingId,
+        first_ticket: TicketId,
+        payment_ref: &str,
+        paid_won: Won,
+        booked_at_ms: u64,
+    ) {
+        let held = self.holds.get_mut(&hold).expect("confirmed hold exists");
+        held.status = HoldStatus::Confirmed(booking);
+        let places = held.places.clone();
+        let buyer = held.buyer;
+        let mut tickets = Vec::with_capacity(places.len());
+        for (index, place) in places.into_iter().enumerate() {
+            let ticket = TicketId(first_ticket.0 + index as u64);
+            match place {
+                Place::Seat(seat) => self.seats[seat.0 as usize] = SeatState::Sold(ticket),
+                Place::Zone(zone) => {
+                    let count = &mut self.zones[usize::from(zone.0)];
+                    count.held -= 1;
+                    count.sold += 1;
+                }
+            }
+            let price_won = self.price_won(place);
+            self.money.revenue_won += price_won;
+            let issued = Ticket {
+                booking,
+                place,
+                price_won,
+                cancelled: false,
+                checked_in_at_ms: None,
+            };
+            self.tickets.insert(ticket, issued);
+            tickets.push(ticket);
+        }
+        self.money.payments_won += paid_won;
+        let booked = Booking {
+            buyer,
+            hold,
+            payment_ref: payment_ref.to_owned(),
+            paid_won,
+            booked_at_ms,
+            tickets,
+        };
+        self.bookings.insert(booking, booked);
+    }
+
+    fn end_hold(&mut self, hold: HoldId, status: HoldStatus) {
+        let held = self.holds.get_mut(&hold).expect("ended hold exists");
+        held.status = status;
+        let places = held.places.clone();
+        let buyer = held.buyer;
+        for place in &places {
+            self.free_place(*place);
+            if let Place::Zone(zone) = place {
+                self.zones[usize::from(zone.0)].held -= 1;
+            }
+        }
+        self.release_buyer_places(buyer, places.len() as u16);
+    }
+
+    fn release_buyer_places(&mut self, buyer: ActorId, count: u16) {
+        if let Some(places) = self.buyer_places.get_mut(&buyer) {
+            *places -= count;
+            if *places == 0 {
+                self.buyer_places.remove(&buyer);
+            }
+        }
+    }
+
+    fn take_place(&mut self, place: Place, state: SeatState) {
+        match place {
+            Place::Seat(seat) => {
+                self.seats[seat.0 as usize] = state;
+                let grade = usize::from(self.spec.seats[seat.0 as usize].grade.0);
+                self.grade_free[grade] -= 1;
+                self.advance_search(grade);
+            }
+            Place::Zone(zone) => self.zones[usize::from(zone.0)].held += 1,
+        }
+    }
+
+    /// Puts a seat back on sale (zones are counted by the caller, which knows whether the place
+    /// was held or sold).
+    fn free_place(&mut self, place: Place) {
+        if let Place::Seat(seat) = place {
+            self.seats[seat.0 as usize] = SeatState::Free;
+            let grade = usize::from(self.spec.seats[seat.0 as usize].grade.0);
+            self.grade_free[grade] += 1;
+            let index = self.seat_grade_index[seat.0 as usize];
+            let from = &mut self.grade_search_from[grade];
+            *from = (*from).min(index);
+        }
+    }
+
+    fn zone_sold_to_free(&mut self, place: Place) {
+        if let Place::Zone(zone) = place {
+            self.zones[usize::from(zone.0)].sold -= 1;
+        }
+    }
+
+    fn advance_search(&mut self, grade: usize) {
+        let list = &self.grade_seats[grade];
+        let from = &mut self.grade_search_from[grade];
+        while (*from as usize) < list.len()
+            && self.seats[list[*from as usize].0 as usize] != SeatState::Free
+        {
+            *from += 1;
+        }
+    }
+}

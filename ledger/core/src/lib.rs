@@ -1,0 +1,36 @@
+//! The ledger's pure core: a deterministic state machine over seats, holds, bookings, money and
+//! check-ins.
+//!
+//! `Ledger::execute(now_ms, request)` decides a command against the current state and returns a
+//! [`Step`]: the outcome for the caller and the events that record the change. Every state change
+//! goes through [`Ledger::apply`], one event at a time, so replaying a journal of events rebuilds the
+//! exact same state (compare [`Ledger::digest`]).
+//!
+//! Nothing here does I/O, reads a clock or draws randomness: time arrives as `now_ms`, ids come
+//! from counters in the state, and the shell (the `picket-ledger` crate) owns storage and the
+//! network. `tests/tidy.rs` keeps it that way.
+//!
+//! Layout:
+//! - [`types`]: ids, money, the performance spec a seller's seat map turns into.
+//! - [`command`]: what callers ask for; [`outcome`]: what they get back (replies and typed
+//!   rejections); [`event`]: what the journal records.
+//! - [`fees`]: the cancellation-fee schedule and the Korean calendar rules it needs.
+//! - [`ledger`]: the state and the decide/apply functions.
+//! - [`limits`]: every bound the core enforces, by name.
+//! - [`digest`]: a stable hash of the state, for replay checks.
+
+pub mod command;
+pub mod digest;
+pub mod event;
+pub mod fees;
+pub mod ledger;
+pub mod limits;
+pub mod outcome;
+pub mod types;
+
+pub use command::{Command, IdempotencyKey, Request, Selection};
+pub use event::Event;
+pub use fees::{FeeSchedule, FeeTier};
+pub use ledger::{Ledger, PerformanceState, Step};
+pub use outcome::{Invalid, Outcome, Rejection, Reply};
+pub use types::*;

@@ -1,0 +1,33 @@
+//! Every bound the core enforces. A request past one of these is rejected with
+//! [`crate::Invalid`]; nothing a client sends makes the core allocate without bound.
+
+/// Longest idempotency key a client may send, in bytes.
+pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 64;
+/// Longest payment reference (from the payment provider), in bytes.
+pub const PAYMENT_REF_LEN_MAX: usize = 64;
+/// Longest section, row, grade or zone label, in bytes.
+pub const LABEL_LEN_MAX: usize = 32;
+/// Seats in one performance: the largest Korean stadiums seat about 70k.
+pub const SEATS_PER_PERFORMANCE_MAX: usize = 150_000;
+/// Price grades in one performance (VIP, R, S, A, …).
+pub const GRADES_PER_PERFORMANCE_MAX: usize = 32;
+/// General-admission zones in one performance.
+pub const ZONES_PER_PERFORMANCE_MAX: usize = 64;
+/// Capacity of one general-admission zone.
+pub const ZONE_CAPACITY_MAX: u32 = 200_000;
+/// Highest per-buyer ticket limit a seller may set for a performance; also the most seats one
+/// hold can take.
+pub const PER_BUYER_LIMIT_MAX: u16 = 16;
+/// Most expensive single ticket, in won: guards the money counters against overflow.
+pub const TICKET_PRICE_WON_MAX: u64 = 100_000_000;
+/// Shortest and longest hold a seller may configure. The big platforms give 7–10 minutes.
+pub const HOLD_TTL_MS_MIN: u64 = 60_000;
+pub const HOLD_TTL_MS_MAX: u64 = 30 * 60_000;
+/// Performances one partition (one ledger) hosts at a time.
+pub const PERFORMANCES_PER_PARTITION_MAX: usize = 10_000;
+/// How long the ledger remembers an idempotency key and its outcome. A retry later than this is
+/// treated as a new command; every hold has long expired by then.
+pub const IDEMPOTENCY_RETENTION_MS: u64 = 24 * 60 * 60_000;
+/// Keys are forgotten in batches: only once the oldest is this much past retention, so the
+/// journal gets one `KeysForgotten` event per batch rather than one per command.
+pub const IDEMPOTENCY_FORGET_BATCH_MS: u64 = 60 * 60_000;

@@ -1,0 +1,191 @@
+//! What a command returns: a reply, or a typed rejection the client can act on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::*;
+
+pub type Outcome = Result<Reply, Rejection>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Reply {
+    PerformanceOpened {
+        performance: PerformanceId,
+        seats: u32,
+        standing_capacity: u32,
+    },
+    Held {
+        hold: HoldId,
+        places: Vec<Place>,
+        amount_won: Won,
+        expires_at_ms: u64,
+    },
+    Released {
+        hold: HoldId,
+    },
+    Confirmed {
+        booking: BookingId,
+        tickets: Vec<TicketId>,
+        amount_won: Won,
+    },
+    Cancelled {
+        booking: BookingId,
+        tickets: Vec<TicketId>,
+        refund_won: Won,
+        fee_won: Won,
+    },
+    CheckedIn {
+        ticket: TicketId,
+        at_ms: u64,
+    },
+}
+
+/// A business rejection: the command changed nothing, and the client can tell why.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Rejection {
+    /// The request breaks a rule of shape or a named limit.
+    Invalid(Invalid),
+    UnknownPerformance,
+    PerformanceAlreadyOpen,
+    /// The partition hosts [`crate::limits::PERFORMANCES_PER_PARTITION_MAX`] performances.
+    PartitionFull,
+    /// Sales end when the show starts.
+    SalesClosed,
+    UnknownSeat {
+        seat: SeatId,
+    },
+    UnknownGrade {
+        grade: GradeId,
+    },
+    UnknownZone {
+        zone: ZoneId,
+    },
+    SeatTaken {
+        seat: SeatId,
+    },
+    /// Fewer free places than asked for; `available` says how many there are.
+    NotEnoughAvailable {
+        available: u32,
+    },
+    /// The buyer would go over the performance's per-buyer limit.
+    OverBuyerLimit {
+        limit: u16,
+        already: u16,
+    },
+    UnknownHold,
+    HoldExpired,
+    NotYourHold,
+    WrongAmount {
+        expected_won: Won,
+    },
+    UnknownBooking,
+    NotYourBooking,
+    UnknownTicket {
+        ticket: TicketId,
+    },
+    TicketAlreadyCancelled {
+        ticket: TicketId,
+    },
+    /// Online cancellation has closed for this performance (or the ticket was bought on the day of
+    /// the show, which cannot be cancelled).
+    CancellationClosed,
+    TicketCancelled,
+    AlreadyCheckedIn {
+        at_ms: u64,
+    },
+}
+
+/// Which rule of shape a request broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Invalid {
+    IdempotencyKey,
+    PaymentRef,
+    Label,
+    EmptySelection,
+    DuplicateSeat,
+    TooManyPlaces,
+    NoInventory,
+    TooManySeats,
+    TooManyGrades,
+    TooManyZones,
+    ZoneCapacity,
+    Price,
+    PerBuyerLimit,
+    HoldTtl,
+    FeeSchedule,
+    DuplicateTicket,
+}
+
+impl Rejection {
+    /// The stable, documented code a client sees (`docs/protocol.md`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Invalid(_) => "invalid_request",
+            Rejection::UnknownPerformance => "unknown_performance",
+            Rejection::PerformanceAlreadyOpen => "performance_already_open",
+            Rejection::PartitionFull => "partition_full",
+            Rejection::SalesClosed => "sales_closed",
+            Rejection::UnknownSeat { .. } => "unknown_seat",
+            Rejection::UnknownGrade { .. } => "unknown_grade",
+            Rejection::UnknownZone { .. } => "unknown_zone",
+            Rejection::SeatTaken { .. } => "seat_taken",
+            Rejection::NotEnoughAvailable { .. } => "not_enough_available",
+            Rejection::OverBuyerLimit { .. } => "over_buyer_limit",
+            Rejection::UnknownHold => "unknown_hold",
+            Rejection::HoldExpired => "hold_expired",
+            Rejection::NotYourHold => "not_your_hold",
+            Rejection::WrongAmount { .. } => "wrong_amount",
+            Rejection::UnknownBooking => "unknown_booking",
+            Rejection::NotYourBooking => "not_your_booking",
+            Rejection::UnknownTicket { .. } => "unknown_ticket",
+            Rejection::TicketAlreadyCancelled { .. } => "ticket_already_cancelled",
+            Rejection::CancellationClosed => "cancellation_closed",
+            Rejection::TicketCancelled => "ticket_cancelled",
+            Rejection::AlreadyCheckedIn { .. } => "already_checked_in",
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::Invalid(why) => write!(f, "invalid_request: {why:?}"),
+            other => write!(f, "{}: {other:?}", other.code()),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl From<Invalid> for Rejection {
+    fn from(why: Invalid) -> Self {
+        Rejection::Invalid(why)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self {
+            Invalid::IdempotencyKey => "idempotency key must be 1 to 64 printable ASCII bytes",
+            Invalid::PaymentRef => "payment reference must be 1 to 64 bytes",
+            Invalid::Label => {
+                "a section, row, grade or zone label is empty, too long or names no grade"
+            }
+            Invalid::EmptySelection => "a hold must ask for at least one place",
+            Invalid::DuplicateSeat => "the same seat appears twice",
+            Invalid::TooManyPlaces => "a hold may ask for at most 16 places",
+            Invalid::NoInventory => "a performance needs seats or a standing zone",
+            Invalid::TooManySeats => "a performance may have at most 150,000 seats",
+            Invalid::TooManyGrades => "a performance needs 1 to 32 price grades",
+            Invalid::TooManyZones => "a performance may have at most 64 standing zones",
+            Invalid::ZoneCapacity => "a standing zone holds 1 to 200,000 people",
+            Invalid::Price => "a ticket costs at most 100,000,000 won",
+            Invalid::PerBuyerLimit => "the per-buyer limit is 1 to 16 tickets",
+            Invalid::HoldTtl => "a hold lasts 1 to 30 minutes",
+            Invalid::FeeSchedule => "the cancellation-fee schedule is inconsistent",
+            Invalid::DuplicateTicket => "the same ticket appears twice",
+        };
+        f.write_str(why)
+    }
+}
+
+impl std::error::Error for Invalid {}
