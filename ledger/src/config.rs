@@ -1,0 +1,103 @@
+//! The ledger service's configuration, with every limit named.
+
+use std::time::Duration;
+
+/// Where the journal lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `postgres://…`: production.
+    Postgres(String),
+    /// A SQLite database file: the embedded default of `picket up`.
+    Sqlite(std::path::PathBuf),
+}
+
+impl StoreUrl {
+    /// Reads `postgres://…`/`postgresql://…`, or `sqlite://PATH`/`sqlite:PATH`.
+    pub fn parse(url: &str) -> Option<StoreUrl> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Some(StoreUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty()).then(|| StoreUrl::Sqlite(path.into()))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreUrl::Postgres(_) => "postgres",
+            StoreUrl::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LedgerConfig {
+    /// The partition this writer owns; ids it hands out carry it.
+    pub partition: u16,
+    pub store: StoreUrl,
+    /// Most steps committed in one journal transaction (group commit).
+    pub commit_batch_max: usize,
+    /// How long the writer waits for more commands to fill a batch once it has one. Zero means
+    /// batches form only from commands that queued while the previous commit ran.
+    pub commit_linger: Duration,
+    /// Commands waiting for the writer; past this a submit is refused with `Overloaded`.
+    pub command_queue_max: usize,
+    /// A snapshot is written after this many journal entries, bounding replay at restart.
+    pub snapshot_every_entries: u64,
+    /// How often the writer expires due holds when no command arrives.
+    pub tick_interval: Duration,
+    /// Journal entries read per query while replaying at start.
+    pub replay_page_max: u32,
+    /// Connections in the PostgreSQL pool (the writer uses one at a time; snapshots another).
+    pub pg_connections_max: u32,
+}
+
+impl LedgerConfig {
+    pub fn new(store: StoreUrl) -> Self {
+        LedgerConfig {
+            partition: 0,
+            store,
+            commit_batch_max: 1_024,
+            commit_linger: Duration::from_micros(200),
+            command_queue_max: 65_536,
+            snapshot_every_entries: 100_000,
+            tick_interval: Duration::from_millis(100),
+            replay_page_max: 10_000,
+            pg_connections_max: 4,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_store_urls() {
+        let cases = [
+            (
+                "postgres://u@h/db",
+                Some(StoreUrl::Postgres("postgres://u@h/db".into())),
+            ),
+            (
+                "postgresql://h/db",
+                Some(StoreUrl::Postgres("postgresql://h/db".into())),
+            ),
+            (
+                "sqlite://data/ledger.db?mode=rwc",
+                Some(StoreUrl::Sqlite("data/ledger.db".into())),
+            ),
+            (
+                "sqlite:/tmp/x.db",
+                Some(StoreUrl::Sqlite("/tmp/x.db".into())),
+            ),
+            ("sqlite://", None),
+            ("mysql://h/db", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(StoreUrl::parse(url), want, "{url}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The journal: an append-only log of the ledger's steps with a gap-free sequence number per
+//! partition, plus snapshots that bound replay. One trait, two stores: PostgreSQL in production
+//! and SQLite in `picket up`.
+
+mod postgres;
+mod sqlite;
+
+use std::future::Future;
+
+use picket_ledger_core::{Event, Ledger};
+
+pub use postgres::PgJournal;
+pub use sqlite::SqliteJournal;
+
+/// Bumped whenever `Ledger`'s encoding changes; older snapshots are then ignored and the journal
+/// is replayed from the start.
+pub const SNAPSHOT_FORMAT: i32 = 1;
+/// Snapshots kept per partition; older ones are deleted when a new one is saved.
+pub const SNAPSHOTS_KEPT_MAX: i64 = 2;
+
+/// One executed step as stored: its events encoded as JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: u64,
+    pub recorded_at_ms: u64,
+    pub events_json: String,
+}
+
+impl Entry {
+    pub fn encode(seq: u64, recorded_at_ms: u64, events: &[Event]) -> Entry {
+        let events_json = serde_json::to_string(events).expect("events always encode as JSON");
+        Entry {
+            seq,
+            recorded_at_ms,
+            events_json,
+        }
+    }
+
+    pub fn decode(&self) -> Result<Vec<Event>, JournalError> {
+        serde_json::from_str(&self.events_json).map_err(|e| JournalError::Corrupt {
+            seq: self.seq,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A stored snapshot: the ledger state after `seq`.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub digest: u64,
+    pub state: Vec<u8>,
+}
+
+impl Snapshot {
+    pub fn encode(seq: u64, ledger: &Ledger) -> Snapshot {
+        Snapshot {
+            seq,
+            digest: ledger.digest(),
+            state: postcard::to_stdvec(ledger).expect("ledger state always encodes"),
+        }
+    }
+
+    /// The ledger it holds, checked against its digest.
+    pub fn decode(&self) -> Result<Ledger, JournalError> {
+        let corrupt = |reason: String| JournalError::Corrupt {
+            seq: self.seq,
+            reason,
+        };
+        let ledger: Ledger =
+            postcard::from_bytes(&self.state).map_err(|e| corrupt(e.to_string()))?;
+        if ledger.digest() != self.digest {
+            return Err(corrupt("snapshot digest mismatch".into()));
+        }
+        Ok(ledger)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("journal migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Someone else appended to this partition: the caller is no longer its only writer.
+    #[error("journal sequence gap: expected next seq {expected}, batch starts at {found}")]
+    SequenceGap { expected: u64, found: u64 },
+    #[error("journal entry {seq} is corrupt: {reason}")]
+    Corrupt { seq: u64, reason: String },
+}
+
+/// Storage for one or more partitions' journals. Implementations must make `append` atomic and
+/// durable before it returns (synchronous commit).
+pub trait Journal: Send + Sync + 'static {
+    /// Appends entries in one transaction. `entries` are consecutive and the first must follow
+    /// the partition's last stored seq, else nothing is written and `SequenceGap` is returned.
+    fn append(
+        &self,
+        partition: u16,
+        entries: &[Entry],
+    ) -> impl Future<Output = Result<(), JournalError>> + Send;
+
+    /// The highest stored seq of the partition (0 when empty).
+    fn last_seq(&self, partition: u16) -> impl Future<Output = Result<u64, JournalError>> + Send;
+
+    /// Up to `limit` entries with seq > `after_seq`, in order.
+    fn read_after(
+        &self,
+        partition: u16,
+        after_seq: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Entry>, JournalError>> + Send;
+
+    /// Stores a snapshot and deletes all but the newest [`SNAPSHOTS_KEPT_MAX`].
+    fn save_snapshot(
+        &self,
+        partition: u16,
+        snapshot: &Snapshot,
+    ) -> impl Future<Output = Result<(), JournalError>> + Send;
+
+    /// The newest snapshot in [`SNAPSHOT_FORMAT`], if any.
+    fn latest_snapshot(
+        &self,
+        partition: u16,
+    ) -> impl Future<Output = Result<Option<Snapshot>, JournalError>> + Send;
+}
+
+/// Rebuilds a partition's ledger from its newest snapshot plus the journal after it. Returns the
+/// ledger and the last applied seq.
+pub async fn recover<J: Journal>(
+    journal: &J,
+    partition: u16,
+    replay_page_max: u32,
+) -> Result<(Ledger, u64), JournalError> {
+    let (mut ledger, mut seq) = match journal.latest_snapshot(partition).await? {
+        Some(snapshot) => match snapshot.decode() {
+            Ok(ledger) => (ledger, snapshot.seq),
+            Err(error) => {
+                tracing::warn!(%error, "ignoring unreadable snapshot; replaying the whole journal");
+                (Ledger::new(partition), 0)
+            }
+        },
+        None => (Ledger::new(partition), 0),
+    };
+    loop {
+        let page = journal.read_after(partition, seq, replay_page_max).await?;
+        let Some(last) = page.last() else { break };
+        let last_seq = last.seq;
+        for entry in &page {
+            if entry.seq != seq + 1 {
+                return Err(JournalError::SequenceGap {
+                    expected: seq + 1,
+                    found: entry.seq,
+                });
+            }
+            for event in entry.decode()? {
+                ledger.apply(&event);
+            }
+            seq = entry.seq;
+        }
+        debug_assert_eq!(seq, last_seq);
+    }
+    Ok((ledger, seq))
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).expect("journal numbers stay below 2^63")
+}

@@ -1,0 +1,149 @@
+//! The PostgreSQL journal (production).
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Row};
+
+use super::{Entry, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone)]
+pub struct PgJournal {
+    pool: PgPool,
+}
+
+impl PgJournal {
+    /// Connects and runs the migrations.
+    pub async fn connect(url: &str, connections_max: u32) -> Result<Self, JournalError> {
+        let options: PgConnectOptions =
+            url.parse::<PgConnectOptions>()?.disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(connections_max)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgJournal { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl Journal for PgJournal {
+    async fn append(&self, partition: u16, entries: &[Entry]) -> Result<(), JournalError> {
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        let mut tx = self.pool.begin().await?;
+        // The primary key already refuses a duplicate seq; this also refuses a gap, so two
+        // writers that both think they lead cannot interleave silently.
+        let last: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM ledger_journal WHERE partition_id = $1",
+        )
+        .bind(i32::from(partition))
+        .fetch_one(&mut *tx)
+        .await?;
+        if first.seq != last as u64 + 1 {
+            return Err(JournalError::SequenceGap {
+                expected: last as u64 + 1,
+                found: first.seq,
+            });
+        }
+        let seqs: Vec<i64> = entries.iter().map(|e| to_i64(e.seq)).collect();
+        let times: Vec<i64> = entries.iter().map(|e| to_i64(e.recorded_at_ms)).collect();
+        let events: Vec<&str> = entries.iter().map(|e| e.events_json.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO ledger_journal (partition_id, seq, recorded_at_ms, events) \
+             SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[])",
+        )
+        .bind(i32::from(partition))
+        .bind(&seqs)
+        .bind(&times)
+        .bind(&events)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn last_seq(&self, partition: u16) -> Result<u64, JournalError> {
+        let last: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM ledger_journal WHERE partition_id = $1",
+        )
+        .bind(i32::from(partition))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(last as u64)
+    }
+
+    async fn read_after(
+        &self,
+        partition: u16,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Entry>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT seq, recorded_at_ms, events FROM ledger_journal \
+             WHERE partition_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(i32::from(partition))
+        .bind(to_i64(after_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Entry {
+                    seq: row.try_get::<i64, _>(0)? as u64,
+                    recorded_at_ms: row.try_get::<i64, _>(1)? as u64,
+                    events_json: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_snapshot(&self, partition: u16, snapshot: &Snapshot) -> Result<(), JournalError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO ledger_snapshot (partition_id, seq, format, digest, state) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partition_id, seq) DO NOTHING",
+        )
+        .bind(i32::from(partition))
+        .bind(to_i64(snapshot.seq))
+        .bind(SNAPSHOT_FORMAT)
+        .bind(snapshot.digest as i64)
+        .bind(&snapshot.state)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM ledger_snapshot WHERE partition_id = $1 AND seq NOT IN \
+             (SELECT seq FROM ledger_snapshot WHERE partition_id = $1 ORDER BY seq DESC LIMIT $2)",
+        )
+        .bind(i32::from(partition))
+        .bind(SNAPSHOTS_KEPT_MAX)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn latest_snapshot(&self, partition: u16) -> Result<Option<Snapshot>, JournalError> {
+        let row = sqlx::query(
+            "SELECT seq, digest, state FROM ledger_snapshot \
+             WHERE partition_id = $1 AND format = $2 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(i32::from(partition))
+        .bind(SNAPSHOT_FORMAT)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Snapshot {
+                seq: row.try_get::<i64, _>(0)? as u64,
+                digest: row.try_get::<i64, _>(1)? as u64,
+                state: row.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,46 @@
+//! The operations endpoints: `/healthz` and `/metrics`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus_client::registry::Registry;
+
+use crate::writer::LedgerHandle;
+
+#[derive(Clone)]
+struct Ops {
+    ledger: LedgerHandle,
+    registry: Arc<Registry>,
+}
+
+/// The ops router; other services (the gateway) nest their own routes beside it.
+pub fn router(ledger: LedgerHandle, registry: Arc<Registry>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(Ops { ledger, registry })
+}
+
+async fn healthz(State(ops): State<Ops>) -> Response {
+    let status = ops.ledger.status();
+    let code = if status.healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(status)).into_response()
+}
+
+async fn metrics(State(ops): State<Ops>) -> Response {
+    let mut body = String::new();
+    if let Err(error) = prometheus_client::encoding::text::encode(&mut body, &ops.registry) {
+        tracing::error!(%error, "metrics encoding failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}

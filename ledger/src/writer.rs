@@ -1,0 +1,381 @@
+//! The single writer of one partition: it owns the core [`Ledger`], executes commands in batches,
+//! group-commits each batch's journal entries in one transaction, and only then replies.
+//!
+//! ```text
+//! submit ──▶ bounded queue ──▶ writer: execute batch on the core ──▶ journal commit ──▶ replies
+//! ```
+//!
+//! If a commit fails the in-memory state may be ahead of the journal, so the writer answers the
+//! batch with `Unavailable` and rebuilds its state from the journal before taking more work.
+//! Callers retry with the same idempotency key and get the outcome that was (or was not)
+//! committed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use picket_ledger_core::{Ledger, Outcome, Request};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::config::LedgerConfig;
+use crate::journal::{Entry, Journal, JournalError, Snapshot, recover};
+use crate::metrics::Metrics;
+
+/// Wait between attempts to rebuild state after a failed commit.
+const RECOVER_RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// Why a submitted command got no outcome. The command may or may not have been committed when
+/// this is `Unavailable`; retrying with the same key tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error("ledger overloaded: the command queue is full, retry later")]
+    Overloaded,
+    #[error("ledger unavailable: the journal commit failed, retry with the same key")]
+    Unavailable,
+    #[error("ledger stopped")]
+    Stopped,
+}
+
+struct Submission {
+    request: Request,
+    reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+}
+
+/// What `/healthz` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct WriterStatus {
+    pub healthy: bool,
+    pub role: &'static str,
+    pub partition: u16,
+    pub journal_seq: u64,
+    pub store: &'static str,
+    pub queue_depth: usize,
+}
+
+struct SharedStatus {
+    healthy: AtomicBool,
+    journal_seq: AtomicU64,
+}
+
+/// A cheap, cloneable way to send commands to the writer.
+#[derive(Clone)]
+pub struct LedgerHandle {
+    queue: mpsc::Sender<Submission>,
+    shared: Arc<SharedStatus>,
+    metrics: Arc<Metrics>,
+    partition: u16,
+    store: &'static str,
+}
+
+impl LedgerHandle {
+    /// Sends a command and waits for its committed outcome. Refuses at once with `Overloaded`
+    /// when [`LedgerConfig::command_queue_max`] commands are already waiting.
+    pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
+        let (reply, outcome) = oneshot::channel();
+        self.queue
+            .try_send(Submission { request, reply })
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => {
+                    self.metrics.overloaded.inc();
+                    SubmitError::Overloaded
+                }
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
+        outcome.await.map_err(|_| SubmitError::Stopped)?
+    }
+
+    pub fn status(&self) -> WriterStatus {
+        WriterStatus {
+            healthy: self.shared.healthy.load(Ordering::Relaxed) && !self.queue.is_closed(),
+            role: "leader",
+            partition: self.partition,
+            journal_seq: self.shared.journal_seq.load(Ordering::Relaxed),
+            store: self.store,
+            queue_depth: self.queue.max_capacity() - self.queue.capacity(),
+        }
+    }
+}
+
+/// The running writer task. Dropping it does not stop the writer; call [`WriterTask::shutdown`].
+pub struct WriterTask {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl WriterTask {
+    /// Stops taking commands, commits and answers everything already queued, and waits for the
+    /// writer to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "ledger writer task failed");
+        }
+    }
+}
+
+/// Recovers the partition from `journal` and starts its writer.
+pub async fn start<J: Journal>(
+    journal: J,
+    config: &LedgerConfig,
+    metrics: Arc<Metrics>,
+) -> Result<(LedgerHandle, WriterTask), JournalError> {
+    let started = Instant::now();
+    let (ledger, seq) = recover(&journal, config.partition, config.replay_page_max).await?;
+    tracing::info!(
+        partition = config.partition,
+        seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "ledger recovered"
+    );
+    metrics.journal_seq.set(seq as i64);
+    let shared = Arc::new(SharedStatus {
+        healthy: AtomicBool::new(true),
+        journal_seq: AtomicU64::new(seq),
+    });
+    let (queue, inbox) = mpsc::channel(config.command_queue_max);
+    let (stop, stopped) = watch::channel(false);
+    let handle = LedgerHandle {
+        queue,
+        shared: shared.clone(),
+        metrics: metrics.clone(),
+        partition: config.partition,
+        store: config.store.kind(),
+    };
+    let writer = Writer {
+        journal: Arc::new(journal),
+        config: config.clone(),
+        ledger,
+        seq,
+        last_now_ms: 0,
+        entries_since_snapshot: 0,
+        snapshot_task: None,
+        metrics,
+        shared,
+        inbox,
+    };
+    let task = tokio::spawn(writer.run(stopped));
+    Ok((handle, WriterTask { stop, task }))
+}
+
+struct Writer<J> {
+    journal: Arc<J>,
+    config: LedgerConfig,
+    ledger: Ledger,
+    /// Last committed journal seq.
+    seq: u64,
+    last_now_ms: u64,
+    entries_since_snapshot: u64,
+    snapshot_task: Option<JoinHandle<()>>,
+    metrics: Arc<Metrics>,
+    shared: Arc<SharedStatus>,
+    inbox: mpsc::Receiver<Submission>,
+}
+
+impl<J: Journal> Writer<J> {
+    async fn run(mut self, mut stopped: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(self.config.tick_interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                _ = stopped.changed() => break,
+                submission = self.inbox.recv() => match submission {
+                    Some(first) => self.run_batch(first).await,
+                    None => break,
+                },
+                _ = ticker.tick() => self.run_tick().await,
+            }
+        }
+        // Drain: no new commands, but everything already queued is committed and answered.
+        self.inbox.close();
+        while let Some(first) = self.inbox.recv().await {
+            self.run_batch(first).await;
+        }
+        if let Some(task) = self.snapshot_task.take() {
+            let _ = task.await;
+        }
+        tracing::info!(
+            partition = self.config.partition,
+            seq = self.seq,
+            "ledger writer stopped"
+        );
+    }
+
+    /// Wall-clock milliseconds, never going backwards: hold deadlines depend on it.
+    fn now_ms(&mut self) -> u64 {
+        let wall_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.last_now_ms = self.last_now_ms.max(wall_ms);
+        self.last_now_ms
+    }
+
+    async fn gather(&mut self, first: Submission) -> Vec<Submission> {
+        let mut batch = vec![first];
+        let max = self.config.commit_batch_max;
+        while batch.len() < max {
+            match self.inbox.try_recv() {
+                Ok(submission) => batch.push(submission),
+                Err(_) => break,
+            }
+        }
+        let linger_until = Instant::now() + self.config.commit_linger;
+        while batch.len() < max {
+            match tokio::time::timeout_at(linger_until, self.inbox.recv()).await {
+                Ok(Some(submission)) => batch.push(submission),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        batch
+    }
+
+    async fn run_batch(&mut self, first: Submission) {
+        let batch = self.gather(first).await;
+        let now_ms = self.now_ms();
+        let mut entries = Vec::new();
+        let mut replies = Vec::with_capacity(batch.len());
+        for submission in batch {
+            let step = self.ledger.execute(now_ms, &submission.request);
+            self.count(&step.outcome, step.duplicate);
+            if !step.events.is_empty() {
+                let seq = self.seq + entries.len() as u64 + 1;
+                entries.push(Entry::encode(seq, now_ms, &step.events));
+            }
+            replies.push((submission.reply, step.outcome));
+        }
+        let committed = self.commit(&entries).await;
+        for (reply, outcome) in replies {
+            let answer = if committed {
+                Ok(outcome)
+            } else {
+                Err(SubmitError::Unavailable)
+            };
+            // The caller may have given up waiting; its outcome stays recorded for a retry.
+            let _ = reply.send(answer);
+        }
+    }
+
+    async fn run_tick(&mut self) {
+        let now_ms = self.now_ms();
+        let events = self.ledger.tick(now_ms);
+        if !events.is_empty() {
+            let entry = Entry::encode(self.seq + 1, now_ms, &events);
+            self.commit(&[entry]).await;
+        }
+    }
+
+    fn count(&self, outcome: &Outcome, duplicate: bool) {
+        let result = match (duplicate, outcome) {
+            (true, _) => "duplicate",
+            (false, Ok(_)) => "ok",
+            (false, Err(rejection)) => {
+                let labels = vec![("code", rejection.code())];
+                self.metrics.rejections.get_or_create(&labels).inc();
+                "rejected"
+            }
+        };
+        self.metrics
+            .commands
+            .get_or_create(&vec![("result", result)])
+            .inc();
+    }
+
+    /// Commits `entries` (already applied to the in-memory ledger). On failure, rebuilds the
+    /// ledger from the journal and returns false.
+    async fn commit(&mut self, entries: &[Entry]) -> bool {
+        if entries.is_empty() {
+            return true;
+        }
+        let started = Instant::now();
+        match self.journal.append(self.config.partition, entries).await {
+            Ok(()) => {
+                self.metrics
+                    .commit_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .commit_batch_entries
+                    .observe(entries.len() as f64);
+                self.seq += entries.len() as u64;
+                self.metrics.journal_seq.set(self.seq as i64);
+                self.shared.journal_seq.store(self.seq, Ordering::Relaxed);
+                self.entries_since_snapshot += entries.len() as u64;
+                self.maybe_snapshot();
+                true
+            }
+            Err(error) => {
+                self.metrics.commit_failures.inc();
+                tracing::error!(%error, partition = self.config.partition, "journal commit failed");
+                self.rebuild().await;
+                false
+            }
+        }
+    }
+
+    /// Replaces the in-memory ledger with what the journal holds, retrying until it can.
+    async fn rebuild(&mut self) {
+        self.shared.healthy.store(false, Ordering::Relaxed);
+        loop {
+            match recover(
+                &*self.journal,
+                self.config.partition,
+                self.config.replay_page_max,
+            )
+            .await
+            {
+                Ok((ledger, seq)) => {
+                    self.ledger = ledger;
+                    self.seq = seq;
+                    self.shared.journal_seq.store(seq, Ordering::Relaxed);
+                    self.shared.healthy.store(true, Ordering::Relaxed);
+                    tracing::info!(
+                        partition = self.config.partition,
+                        seq,
+                        "ledger rebuilt from journal"
+                    );
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "rebuilding ledger from journal failed; retrying");
+                    tokio::time::sleep(RECOVER_RETRY_DELAY).await;
+                }
+            }
+        }
+    }
+
+    /// Writes a snapshot in the background once enough entries have been committed since the
+    /// last one. At most one snapshot write runs at a time.
+    fn maybe_snapshot(&mut self) {
+        if self.entries_since_snapshot < self.config.snapshot_every_entries {
+            return;
+        }
+        if self
+            .snapshot_task
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
+        self.entries_since_snapshot = 0;
+        let snapshot = Snapshot::encode(self.seq, &self.ledger);
+        let journal = self.journal.clone();
+        let partition = self.config.partition;
+        let metrics = self.metrics.clone();
+        self.snapshot_task = Some(tokio::spawn(async move {
+            match journal.save_snapshot(partition, &snapshot).await {
+                Ok(()) => {
+                    metrics.snapshots.inc();
+                    tracing::info!(
+                        partition,
+                        seq = snapshot.seq,
+                        bytes = snapshot.state.len(),
+                        "snapshot saved"
+                    );
+                }
+                Err(error) => tracing::warn!(%error, partition, "snapshot failed"),
+            }
+        }));
+    }
+}
