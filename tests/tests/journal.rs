@@ -12,7 +12,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use picket_ledger::journal::{Entry, Snapshot, recover};
-use picket_ledger::{Journal, JournalError, LedgerConfig, LedgerService, PgJournal, SqliteJournal, StoreUrl, SubmitError};
+use picket_ledger::{
+    Journal, JournalError, LedgerConfig, LedgerService, PgJournal, SqliteJournal, StoreUrl,
+    SubmitError,
+};
 use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::SeatState;
 use picket_ledger_core::*;
@@ -40,7 +43,12 @@ impl Rng {
 }
 
 fn spec(seats: u16) -> PerformanceSpec {
-    let grades = [("VIP", 160_000), ("R", 140_000), ("S", 110_000), ("A", 80_000)];
+    let grades = [
+        ("VIP", 160_000),
+        ("R", 140_000),
+        ("S", 110_000),
+        ("A", 80_000),
+    ];
     PerformanceSpec {
         performance: PERFORMANCE,
         starts_at_ms: kst_ms(2027, 3, 20, 19, 0),
@@ -86,7 +94,11 @@ fn workload(seed: u64, steps: usize, seats: u16) -> Vec<(u64, Request)> {
     let mut now_ms = kst_ms(2027, 1, 5, 10, 0);
     let mut out = vec![(
         now_ms,
-        request(1, "open".into(), Command::OpenPerformance(Box::new(spec(seats)))),
+        request(
+            1,
+            "open".into(),
+            Command::OpenPerformance(Box::new(spec(seats))),
+        ),
     )];
     let mut ledger = Ledger::new(PARTITION);
     ledger.execute(now_ms, &out[0].1);
@@ -136,7 +148,11 @@ fn next_command(rng: &mut Rng, ledger: &Ledger, actor: ActorId, seats: u16) -> C
             performance,
             hold,
             payment_ref: format!("pay-{}", rng.next()),
-            amount_won: if rng.below(8) == 0 { amount_won + 1 } else { amount_won },
+            amount_won: if rng.below(8) == 0 {
+                amount_won + 1
+            } else {
+                amount_won
+            },
         },
         (7, Some((hold, _)), _) => Command::Release { performance, hold },
         (8, _, Some((booking, _))) => Command::Cancel {
@@ -144,7 +160,10 @@ fn next_command(rng: &mut Rng, ledger: &Ledger, actor: ActorId, seats: u16) -> C
             booking,
             tickets: Vec::new(),
         },
-        (9, _, Some((_, ticket))) => Command::CheckIn { performance, ticket },
+        (9, _, Some((_, ticket))) => Command::CheckIn {
+            performance,
+            ticket,
+        },
         _ => Command::Release {
             performance,
             hold: HoldId(rng.next()),
@@ -174,10 +193,17 @@ async fn replay_matches_live<J: Journal>(journal: &J) {
             pending.clear();
             let (replayed, replayed_seq) = recover(journal, PARTITION, 100).await.expect("recover");
             assert_eq!(replayed_seq, seq);
-            assert_eq!(replayed.digest(), live.digest(), "journal-only replay differs");
+            assert_eq!(
+                replayed.digest(),
+                live.digest(),
+                "journal-only replay differs"
+            );
             checked_without_snapshot = true;
             let snapshot = Snapshot::encode(seq, &live);
-            journal.save_snapshot(PARTITION, &snapshot).await.expect("snapshot");
+            journal
+                .save_snapshot(PARTITION, &snapshot)
+                .await
+                .expect("snapshot");
         }
     }
     journal.append(PARTITION, &pending).await.expect("append");
@@ -187,24 +213,62 @@ async fn replay_matches_live<J: Journal>(journal: &J) {
         .await
         .expect("read snapshot")
         .expect("a snapshot was saved");
-    assert!(snapshot.seq > 0 && snapshot.seq < seq, "replay must cover entries after the snapshot");
+    assert!(
+        snapshot.seq > 0 && snapshot.seq < seq,
+        "replay must cover entries after the snapshot"
+    );
     let (replayed, replayed_seq) = recover(journal, PARTITION, 100).await.expect("recover");
     assert_eq!(replayed_seq, seq);
-    assert_eq!(replayed.digest(), live.digest(), "snapshot + journal replay differs");
+    assert_eq!(
+        replayed.digest(),
+        live.digest(),
+        "snapshot + journal replay differs"
+    );
     assert_eq!(replayed, live);
     let state = live.performance(PERFORMANCE).expect("opened");
-    assert!(state.tickets().count() > 20, "the workload must sell tickets to mean anything");
+    assert!(
+        state.tickets().count() > 20,
+        "the workload must sell tickets to mean anything"
+    );
 }
 
 async fn append_is_gap_free<J: Journal>(journal: &J) {
     let entries: Vec<Entry> = (1..=3).map(|seq| Entry::encode(seq, 1_000, &[])).collect();
-    journal.append(PARTITION, &entries).await.expect("first append");
-    let again = journal.append(PARTITION, &[Entry::encode(3, 1_000, &[])]).await;
-    assert!(matches!(again, Err(JournalError::SequenceGap { expected: 4, found: 3 })), "{again:?}");
-    let gap = journal.append(PARTITION, &[Entry::encode(5, 1_000, &[])]).await;
-    assert!(matches!(gap, Err(JournalError::SequenceGap { expected: 4, found: 5 })), "{gap:?}");
+    journal
+        .append(PARTITION, &entries)
+        .await
+        .expect("first append");
+    let again = journal
+        .append(PARTITION, &[Entry::encode(3, 1_000, &[])])
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(JournalError::SequenceGap {
+                expected: 4,
+                found: 3
+            })
+        ),
+        "{again:?}"
+    );
+    let gap = journal
+        .append(PARTITION, &[Entry::encode(5, 1_000, &[])])
+        .await;
+    assert!(
+        matches!(
+            gap,
+            Err(JournalError::SequenceGap {
+                expected: 4,
+                found: 5
+            })
+        ),
+        "{gap:?}"
+    );
     let mixed = [Entry::encode(4, 1_000, &[]), Entry::encode(3, 1_000, &[])];
-    assert!(journal.append(PARTITION, &mixed).await.is_err(), "a batch reusing a seq is refused whole");
+    assert!(
+        journal.append(PARTITION, &mixed).await.is_err(),
+        "a batch reusing a seq is refused whole"
+    );
     assert_eq!(journal.last_seq(PARTITION).await.expect("last seq"), 3);
     assert_eq!(journal.last_seq(PARTITION + 1).await.expect("last seq"), 0);
 }
@@ -219,10 +283,15 @@ fn test_config(store: StoreUrl) -> LedgerConfig {
 /// Every acknowledged outcome survives a restart of the writer: the same requests give the same
 /// outcomes and journal nothing new, and no seat is sold twice.
 async fn writer_outcomes_survive_restart(store: StoreUrl, journal: &impl Journal) {
-    let requests: Vec<Request> = workload(11, 1_200, 200).into_iter().map(|(_, r)| r).collect();
+    let requests: Vec<Request> = workload(11, 1_200, 200)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     let config = test_config(store);
     let mut registry = Registry::default();
-    let service = LedgerService::start(&config, &mut registry).await.expect("start");
+    let service = LedgerService::start(&config, &mut registry)
+        .await
+        .expect("start");
     let mut first = Vec::new();
     // Submit in concurrent waves so batches hold many commands; `join_all` polls a short list in
     // order, so the writer sees the workload's order and its hold ids line up.
@@ -232,19 +301,41 @@ async fn writer_outcomes_survive_restart(store: StoreUrl, journal: &impl Journal
             first.push(outcome.expect("acknowledged"));
         }
     }
-    assert!(first.iter().any(|o| matches!(o, Ok(Reply::Confirmed { .. }))));
+    assert!(
+        first
+            .iter()
+            .any(|o| matches!(o, Ok(Reply::Confirmed { .. })))
+    );
     service.writer.shutdown().await;
     let seq_before = journal.last_seq(PARTITION).await.expect("seq");
-    assert!(seq_before as usize >= requests.len(), "every command is journaled");
+    assert!(
+        seq_before as usize >= requests.len(),
+        "every command is journaled"
+    );
 
     let mut registry = Registry::default();
-    let service = LedgerService::start(&config, &mut registry).await.expect("restart");
+    let service = LedgerService::start(&config, &mut registry)
+        .await
+        .expect("restart");
     for (req, original) in requests.iter().zip(&first) {
-        let again = service.handle.submit(req.clone()).await.expect("acknowledged");
-        assert_eq!(&again, original, "key {} changed its outcome", req.key.as_str());
+        let again = service
+            .handle
+            .submit(req.clone())
+            .await
+            .expect("acknowledged");
+        assert_eq!(
+            &again,
+            original,
+            "key {} changed its outcome",
+            req.key.as_str()
+        );
     }
     service.writer.shutdown().await;
-    assert_eq!(journal.last_seq(PARTITION).await.expect("seq"), seq_before, "retries journaled new work");
+    assert_eq!(
+        journal.last_seq(PARTITION).await.expect("seq"),
+        seq_before,
+        "retries journaled new work"
+    );
 
     let (ledger, _) = recover(journal, PARTITION, 1_000).await.expect("recover");
     assert_no_seat_sold_twice(&ledger);
@@ -259,7 +350,11 @@ fn assert_no_seat_sold_twice(ledger: &Ledger) {
             assert_eq!(state.seat(seat), Some(SeatState::Sold(*ticket)));
         }
     }
-    let sold = state.seats().iter().filter(|s| matches!(s, SeatState::Sold(_))).count();
+    let sold = state
+        .seats()
+        .iter()
+        .filter(|s| matches!(s, SeatState::Sold(_)))
+        .count();
     assert_eq!(sold, seats.len());
 }
 
@@ -270,7 +365,9 @@ fn sqlite_path(dir: &Path) -> std::path::PathBuf {
 #[tokio::test]
 async fn sqlite_replay_rebuilds_identical_state() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = SqliteJournal::open(&sqlite_path(dir.path())).await.expect("open");
+    let journal = SqliteJournal::open(&sqlite_path(dir.path()))
+        .await
+        .expect("open");
     replay_matches_live(&journal).await;
 }
 
@@ -284,7 +381,9 @@ async fn postgres_replay_rebuilds_identical_state() {
 #[tokio::test]
 async fn sqlite_append_is_gap_free() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = SqliteJournal::open(&sqlite_path(dir.path())).await.expect("open");
+    let journal = SqliteJournal::open(&sqlite_path(dir.path()))
+        .await
+        .expect("open");
     append_is_gap_free(&journal).await;
 }
 
@@ -318,7 +417,9 @@ async fn postgres_restart_mid_stream_loses_no_acknowledged_command() {
     let mut pg = Postgres::start().expect("postgres");
     let config = test_config(StoreUrl::Postgres(pg.url()));
     let mut registry = Registry::default();
-    let service = LedgerService::start(&config, &mut registry).await.expect("start");
+    let service = LedgerService::start(&config, &mut registry)
+        .await
+        .expect("start");
     let requests: Vec<Request> = workload(23, 600, 200).into_iter().map(|(_, r)| r).collect();
     let mut acknowledged = Vec::new();
     let mut unavailable = 0;
@@ -342,13 +443,66 @@ async fn postgres_restart_mid_stream_loses_no_acknowledged_command() {
         };
         acknowledged.push(outcome);
     }
-    assert!(unavailable > 0, "killing PostgreSQL must have made some commits fail");
+    assert!(
+        unavailable > 0,
+        "killing PostgreSQL must have made some commits fail"
+    );
     service.writer.shutdown().await;
 
     let journal = PgJournal::connect(&pg.url(), 2).await.expect("connect");
     let (ledger, _) = recover(&journal, PARTITION, 1_000).await.expect("recover");
     for (req, outcome) in requests.iter().zip(&acknowledged) {
-        assert_eq!(ledger.recorded(req.actor, &req.key), Some(outcome), "key {}", req.key.as_str());
+        assert_eq!(
+            ledger.recorded(req.actor, &req.key),
+            Some(outcome),
+            "key {}",
+            req.key.as_str()
+        );
     }
     assert_no_seat_sold_twice(&ledger);
+}
+
+/// Shutdown with commands still queued: every command the writer accepted is committed and
+/// answered before it stops, and every answered outcome is in the journal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drains_and_flushes_queued_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = sqlite_path(dir.path());
+    let config = test_config(StoreUrl::Sqlite(path.clone()));
+    let mut registry = Registry::default();
+    let service = LedgerService::start(&config, &mut registry)
+        .await
+        .expect("start");
+    let requests: Vec<Request> = workload(5, 400, 200).into_iter().map(|(_, r)| r).collect();
+    let open = service.handle.submit(requests[0].clone()).await;
+    assert!(
+        matches!(open, Ok(Ok(Reply::PerformanceOpened { .. }))),
+        "{open:?}"
+    );
+    let tasks: Vec<_> = requests[1..]
+        .iter()
+        .cloned()
+        .map(|req| {
+            let handle = service.handle.clone();
+            tokio::spawn(async move { (req.clone(), handle.submit(req).await) })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    service.writer.shutdown().await;
+    let mut answered = 0;
+    let journal = SqliteJournal::open(&path).await.expect("open");
+    let (ledger, _) = recover(&journal, PARTITION, 1_000).await.expect("recover");
+    for task in tasks {
+        match task.await.expect("task") {
+            (req, Ok(outcome)) => {
+                answered += 1;
+                assert_eq!(ledger.recorded(req.actor, &req.key), Some(&outcome));
+            }
+            (_, Err(error)) => assert_eq!(error, SubmitError::Stopped),
+        }
+    }
+    assert!(
+        answered > 0,
+        "some commands were queued before the shutdown"
+    );
 }

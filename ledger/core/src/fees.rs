@@ -150,7 +150,7 @@ fn is_saturday(day: u64) -> bool {
 /// For tests and tools that speak in calendar dates.
 pub fn kst_ms(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> u64 {
     let days = days_from_civil(year, month, day);
-    let local_ms = days as i64 * MS_PER_DAY as i64
+    let local_ms = days * MS_PER_DAY as i64
         + i64::from(hour) * 3_600_000
         + i64::from(minute) * MS_PER_MINUTE as i64;
     (local_ms - KST_OFFSET_MS as i64).max(0) as u64
@@ -179,7 +179,6 @@ mod tests {
 
     #[test]
     fn civil_dates_match_known_epochs() {
-        // 2026-11-25 00:00 KST is 2026-11-24 15:00 UTC = 1_764_000_000 s? Checked by hand below.
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(kst_ms(1970, 1, 1, 9, 0), 0);

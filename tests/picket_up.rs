@@ -1,0 +1,149 @@
+//! `picket up` as a newcomer runs it: the real binary, its HTTP listener, Ctrl-C.
+//! (This file belongs to the root `picket` package, which is what gives it the binary's path.)
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the binary may take to start listening or to stop after SIGINT.
+const WAIT_MAX: Duration = Duration::from_secs(30);
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A plain HTTP/1.0 GET; returns (status code, body).
+fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn wait_healthy(child: &mut Child, port: u16) -> String {
+    let deadline = Instant::now() + WAIT_MAX;
+    loop {
+        if let Ok((200, body)) = get(port, "/healthz") {
+            return body;
+        }
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("picket exited early with {status}");
+        }
+        assert!(Instant::now() < deadline, "picket did not become healthy");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn interrupt_and_wait(mut child: Child) -> String {
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    let deadline = Instant::now() + WAIT_MAX;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            assert!(status.success(), "picket exited with {status}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("picket did not stop after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read stdout");
+    stdout
+}
+
+fn spawn_up(port: u16, data_dir: &Path, database_url: Option<&str>) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_picket"));
+    command
+        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
+        .env("PICKET_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command.spawn().expect("spawn picket")
+}
+
+#[test]
+fn up_serves_health_and_metrics_and_stops_cleanly_on_ctrl_c() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = spawn_up(port, data.path(), None);
+    let health = wait_healthy(&mut child, port);
+    assert!(health.contains(r#""healthy":true"#), "{health}");
+    assert!(health.contains(r#""store":"sqlite""#), "{health}");
+    let (status, metrics) = get(port, "/metrics").expect("metrics");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("picket_ledger_journal_seq"), "{metrics}");
+    assert!(
+        metrics.contains("picket_ledger_commit_seconds"),
+        "{metrics}"
+    );
+    let (status, _) = get(port, "/no-such-page").expect("404");
+    assert_eq!(status, 404);
+
+    let stdout = interrupt_and_wait(child);
+    assert!(stdout.contains("picket is up"), "{stdout}");
+    assert!(stdout.contains("journal flushed"), "{stdout}");
+    assert!(
+        data.path().join("ledger.sqlite").exists(),
+        "the journal lives in the data dir"
+    );
+}
+
+#[test]
+fn up_uses_postgres_when_database_url_is_set() {
+    let pg = picket_tests::Postgres::start().expect("postgres");
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = spawn_up(port, data.path(), Some(&pg.url()));
+    let health = wait_healthy(&mut child, port);
+    assert!(health.contains(r#""store":"postgres""#), "{health}");
+    let stdout = interrupt_and_wait(child);
+    assert!(stdout.contains("journal flushed"), "{stdout}");
+    assert!(
+        !data.path().join("ledger.sqlite").exists(),
+        "no SQLite file when PostgreSQL is used"
+    );
+}
+
+#[test]
+fn up_refuses_a_bad_database_url_before_listening() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let output = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
+        .env("PICKET_DATA_DIR", data.path())
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .expect("run picket");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DATABASE_URL must be"), "{stderr}");
+}
