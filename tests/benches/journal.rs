@@ -18,7 +18,10 @@ const PARTITION: u16 = 0;
 
 /// The events of one realistic step: a two-seat hold and its recorded outcome.
 fn hold_events(n: u64) -> Vec<Event> {
-    let places = vec![Place::Seat(SeatId(n as u32 * 2)), Place::Seat(SeatId(n as u32 * 2 + 1))];
+    let places = vec![
+        Place::Seat(SeatId(n as u32 * 2)),
+        Place::Seat(SeatId(n as u32 * 2 + 1)),
+    ];
     let hold = HoldId(n);
     let expires_at_ms = 1_764_000_420_000 + n;
     let reply = Reply::Held {
@@ -62,9 +65,17 @@ async fn append_batches<J: Journal>(journal: &J, batch: usize, iters: u64) -> Du
     total
 }
 
-fn bench_store<J: Journal>(c: &mut Criterion, name: &str, runtime: &tokio::runtime::Runtime, journal: &J) {
+fn bench_store<J: Journal>(
+    c: &mut Criterion,
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+    journal: &J,
+) {
     let mut group = c.benchmark_group(format!("journal_append/{name}"));
-    group.sample_size(10).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     for batch in BATCH_SIZES {
         group.throughput(Throughput::Elements(batch as u64));
         group.bench_with_input(BenchmarkId::from_parameter(batch), &batch, |b, &batch| {
@@ -77,7 +88,9 @@ fn bench_store<J: Journal>(c: &mut Criterion, name: &str, runtime: &tokio::runti
 fn journal(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let pg = Postgres::start().expect("postgres");
-    let pg_journal = runtime.block_on(PgJournal::connect(&pg.url(), 2)).expect("connect");
+    let pg_journal = runtime
+        .block_on(PgJournal::connect(&pg.url(), 2))
+        .expect("connect");
     bench_store(c, "postgres", &runtime, &pg_journal);
 
     let dir = tempfile::tempdir().expect("tempdir");
