@@ -52,6 +52,9 @@ pub struct LedgerConfig {
     pub replay_page_max: u32,
     /// Connections in the PostgreSQL pool (the writer uses one at a time; snapshots another).
     pub pg_connections_max: u32,
+    /// How long a journal operation waits for a database connection before it fails; the writer
+    /// then answers `Unavailable` and rebuilds once the database is back.
+    pub journal_connect_timeout: Duration,
 }
 
 impl LedgerConfig {
@@ -66,6 +69,7 @@ impl LedgerConfig {
             tick_interval: Duration::from_millis(100),
             replay_page_max: 10_000,
             pg_connections_max: 4,
+            journal_connect_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -54,7 +54,12 @@ impl LedgerService {
         let metrics = Arc::new(metrics::Metrics::new(registry));
         let (handle, writer) = match &config.store {
             StoreUrl::Postgres(url) => {
-                let journal = PgJournal::connect(url, config.pg_connections_max).await?;
+                let journal = PgJournal::connect(
+                    url,
+                    config.pg_connections_max,
+                    config.journal_connect_timeout,
+                )
+                .await?;
                 writer::start(journal, config, metrics).await?
             }
             StoreUrl::Sqlite(path) => {

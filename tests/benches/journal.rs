@@ -89,7 +89,7 @@ fn journal(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let pg = Postgres::start().expect("postgres");
     let pg_journal = runtime
-        .block_on(PgJournal::connect(&pg.url(), 2))
+        .block_on(PgJournal::connect(&pg.url(), 2, Duration::from_secs(5)))
         .expect("connect");
     bench_store(c, "postgres", &runtime, &pg_journal);
 

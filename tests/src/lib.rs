@@ -54,7 +54,10 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessEr
 /// A port that was free a moment ago (bind to port 0, read it, let it go).
 pub fn free_port() -> Result<u16, HarnessError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io_error("binding a free port"))?;
-    let port = listener.local_addr().map_err(io_error("reading a free port"))?.port();
+    let port = listener
+        .local_addr()
+        .map_err(io_error("reading a free port"))?
+        .port();
     Ok(port)
 }
 
@@ -69,7 +72,11 @@ fn is_root() -> bool {
 }
 
 /// `name` on PATH, or in the first of `extra_dirs` that has it.
-fn find_binary(name: &'static str, package: &'static str, extra_dirs: &[PathBuf]) -> Result<PathBuf, HarnessError> {
+fn find_binary(
+    name: &'static str,
+    package: &'static str,
+    extra_dirs: &[PathBuf],
+) -> Result<PathBuf, HarnessError> {
     let path_dirs = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();
@@ -163,7 +170,9 @@ fn open_log(path: &Path) -> Result<(Stdio, Stdio), HarnessError> {
         .append(true)
         .open(path)
         .map_err(io_error(format!("opening {}", path.display())))?;
-    let second = file.try_clone().map_err(io_error("cloning the log handle"))?;
+    let second = file
+        .try_clone()
+        .map_err(io_error("cloning the log handle"))?;
     Ok((Stdio::from(file), Stdio::from(second)))
 }
 
@@ -198,11 +207,25 @@ impl Postgres {
             child: None,
         };
         if as_postgres_user {
-            cluster.run_checked("chown", Command::new("chown").args(["-R", "postgres:postgres"]).arg(cluster.dir.path()))?;
+            cluster.run_checked(
+                "chown",
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(cluster.dir.path()),
+            )?;
         }
         let mut initdb = cluster.command("initdb");
         initdb
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
             .arg(cluster.data_dir());
         cluster.run_checked("initdb", &mut initdb)?;
         cluster.start_again()?;
@@ -227,7 +250,15 @@ impl Postgres {
         let psql = find_binary("psql", "postgresql-client", &[self.bin_dir.clone()])?;
         let mut command = Command::new(psql);
         command
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-p"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-p",
+            ])
             .arg(self.port.to_string())
             .arg("-c")
             .arg(format!("CREATE DATABASE \"{name}\""));
@@ -245,7 +276,14 @@ impl Postgres {
             .arg(self.data_dir())
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k"])
             .arg(self.dir.path())
-            .args(["-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "max_connections=200"])
+            .args([
+                "-c",
+                "fsync=on",
+                "-c",
+                "synchronous_commit=on",
+                "-c",
+                "max_connections=200",
+            ])
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
@@ -259,7 +297,9 @@ impl Postgres {
     /// Crashes the server: SIGKILL to the postmaster and its backends, like a lost host.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
         if let Some(pid) = self.postmaster_pid() {
-            let _ = Command::new("pkill").args(["-KILL", "-P", &pid.to_string()]).status();
+            let _ = Command::new("pkill")
+                .args(["-KILL", "-P", &pid.to_string()])
+                .status();
             signal(pid, "KILL")?;
         }
         self.reap();
@@ -377,7 +417,17 @@ fn pg_isready(port: u16) -> bool {
         return true;
     };
     Command::new(isready)
-        .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
+        .args([
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ])
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -444,7 +494,9 @@ impl Process {
     fn kill(&mut self) -> Result<(), HarnessError> {
         if let Some(mut child) = self.child.take() {
             let _ = signal(child.id(), "CONT");
-            child.kill().map_err(io_error(format!("killing {}", self.name)))?;
+            child
+                .kill()
+                .map_err(io_error(format!("killing {}", self.name)))?;
             let _ = child.wait();
         }
         Ok(())
@@ -464,9 +516,20 @@ impl Redis {
     pub fn start() -> Result<Self, HarnessError> {
         let args = |dir: &Path, port: u16| {
             let dir = dir.display().to_string();
-            ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", &dir]
-                .map(String::from)
-                .to_vec()
+            [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                &dir,
+            ]
+            .map(String::from)
+            .to_vec()
         };
         Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(Redis)
     }
@@ -503,7 +566,9 @@ fn redis_answers(port: u16) -> bool {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut answer = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut answer).is_ok() && &answer == b"+PONG\r\n"
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && &answer == b"+PONG\r\n"
 }
 
 /// A private NATS server with JetStream; its store survives `kill` + `start_again`.
@@ -513,11 +578,22 @@ impl Nats {
     pub fn start() -> Result<Self, HarnessError> {
         let args = |dir: &Path, port: u16| {
             let store = dir.join("jetstream").display().to_string();
-            ["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd", &store]
-                .map(String::from)
-                .to_vec()
+            [
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-js",
+                "-sd",
+                &store,
+            ]
+            .map(String::from)
+            .to_vec()
         };
-        Process::start("nats", "nats-server", "nats-server", args, |port| nats_info(port).is_some()).map(Nats)
+        Process::start("nats", "nats-server", "nats-server", args, |port| {
+            nats_info(port).is_some()
+        })
+        .map(Nats)
     }
 
     pub fn url(&self) -> String {
@@ -555,5 +631,6 @@ fn nats_info(port: u16) -> Option<String> {
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).ok()?;
-    line.strip_prefix("INFO ").map(|json| json.trim().to_owned())
+    line.strip_prefix("INFO ")
+        .map(|json| json.trim().to_owned())
 }

@@ -8,17 +8,32 @@ async fn postgres_starts_answers_and_keeps_commits_across_a_crash() {
     let mut pg = Postgres::start().expect("postgres starts");
     let url = pg.create_database("harness").expect("create database");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&mut conn).await.expect("select");
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("select");
     assert_eq!(one, 1);
-    sqlx::query("CREATE TABLE kept (n INT)").execute(&mut conn).await.expect("create");
-    sqlx::query("INSERT INTO kept VALUES (41), (1)").execute(&mut conn).await.expect("insert");
+    sqlx::query("CREATE TABLE kept (n INT)")
+        .execute(&mut conn)
+        .await
+        .expect("create");
+    sqlx::query("INSERT INTO kept VALUES (41), (1)")
+        .execute(&mut conn)
+        .await
+        .expect("insert");
     drop(conn);
 
     pg.kill().expect("kill");
-    assert!(sqlx::PgConnection::connect(&url).await.is_err(), "a killed server refuses");
+    assert!(
+        sqlx::PgConnection::connect(&url).await.is_err(),
+        "a killed server refuses"
+    );
     pg.start_again().expect("restart");
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("reconnect");
-    let sum: i64 = sqlx::query_scalar("SELECT SUM(n) FROM kept").fetch_one(&mut conn).await.expect("sum");
+    let sum: i64 = sqlx::query_scalar("SELECT SUM(n) FROM kept")
+        .fetch_one(&mut conn)
+        .await
+        .expect("sum");
     assert_eq!(sum, 42, "committed rows survive a crash");
 }
 

@@ -23,6 +23,7 @@ use picket_tests::Postgres;
 use prometheus_client::registry::Registry;
 
 const PARTITION: u16 = 3;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PERFORMANCE: PerformanceId = PerformanceId(77);
 
 /// A small deterministic PRNG (SplitMix64), so a failing run can be repeated.
@@ -87,87 +88,131 @@ fn request(actor: u64, key: String, command: Command) -> Request {
     }
 }
 
-/// A scripted but varied workload: holds of every kind, confirms (some with a wrong amount),
-/// releases, cancels, check-ins, and time moving on so that holds expire.
-fn workload(seed: u64, steps: usize, seats: u16) -> Vec<(u64, Request)> {
-    let mut rng = Rng(seed);
-    let mut now_ms = kst_ms(2027, 1, 5, 10, 0);
-    let mut out = vec![(
-        now_ms,
+/// A scripted client that picks its next command from the outcomes it was told, as buyers' apps
+/// would: holds of every kind, confirms (some with a wrong amount), releases, cancels, check-ins,
+/// and some commands naming things that do not exist.
+struct Client {
+    rng: Rng,
+    seats: u16,
+    step: usize,
+    holds: Vec<(ActorId, HoldId, Won)>,
+    tickets: Vec<(ActorId, BookingId, TicketId)>,
+}
+
+impl Client {
+    fn new(seed: u64, seats: u16) -> Self {
+        Client {
+            rng: Rng(seed),
+            seats,
+            step: 0,
+            holds: Vec::new(),
+            tickets: Vec::new(),
+        }
+    }
+
+    fn open(&self) -> Request {
         request(
             1,
             "open".into(),
-            Command::OpenPerformance(Box::new(spec(seats))),
-        ),
-    )];
-    let mut ledger = Ledger::new(PARTITION);
-    ledger.execute(now_ms, &out[0].1);
-    for step in 0..steps {
-        now_ms += rng.below(90_000);
-        let actor = 100 + rng.below(40);
-        let key = format!("k{step}");
-        let command = next_command(&mut rng, &ledger, ActorId(actor), seats);
-        let req = request(actor, key, command);
-        ledger.execute(now_ms, &req);
-        out.push((now_ms, req));
+            Command::OpenPerformance(Box::new(spec(self.seats))),
+        )
     }
-    out
-}
 
-fn next_command(rng: &mut Rng, ledger: &Ledger, actor: ActorId, seats: u16) -> Command {
-    let performance = PERFORMANCE;
-    let state = ledger.performance(performance).expect("opened first");
-    let own_hold = state
-        .holds()
-        .find(|(_, h)| h.buyer == actor && h.status == ledger::HoldStatus::Active)
-        .map(|(id, h)| (*id, h.amount_won));
-    let own_booking = state.tickets().find_map(|(_, t)| {
-        let booking = state.booking(t.booking)?;
-        (booking.buyer == actor && !t.cancelled).then_some((t.booking, booking.tickets[0]))
-    });
-    match (rng.below(10), own_hold, own_booking) {
-        (0..=2, _, _) => Command::Hold {
-            performance,
-            selection: Selection::Seats(vec![SeatId(rng.below(u64::from(seats)) as u32)]),
-        },
-        (3, _, _) => Command::Hold {
-            performance,
-            selection: Selection::BestAvailable {
-                grade: GradeId(rng.below(4) as u16),
-                count: 1 + rng.below(2) as u16,
-            },
-        },
-        (4, _, _) => Command::Hold {
-            performance,
-            selection: Selection::Zone {
-                zone: ZoneId(0),
-                count: 1 + rng.below(3) as u16,
-            },
-        },
-        (5..=6, Some((hold, amount_won)), _) => Command::Confirm {
-            performance,
-            hold,
-            payment_ref: format!("pay-{}", rng.next()),
-            amount_won: if rng.below(8) == 0 {
-                amount_won + 1
-            } else {
-                amount_won
-            },
-        },
-        (7, Some((hold, _)), _) => Command::Release { performance, hold },
-        (8, _, Some((booking, _))) => Command::Cancel {
-            performance,
-            booking,
-            tickets: Vec::new(),
-        },
-        (9, _, Some((_, ticket))) => Command::CheckIn {
-            performance,
-            ticket,
-        },
-        _ => Command::Release {
-            performance,
-            hold: HoldId(rng.next()),
-        },
+    fn next(&mut self) -> Request {
+        self.step += 1;
+        let key = format!("k{}", self.step);
+        let buyer = 100 + self.rng.below(40);
+        let performance = PERFORMANCE;
+        let seats = u64::from(self.seats);
+        let roll = self.rng.below(10);
+        let (actor, command) = match roll {
+            0..=2 => (
+                buyer,
+                Command::Hold {
+                    performance,
+                    selection: Selection::Seats(vec![SeatId(self.rng.below(seats) as u32)]),
+                },
+            ),
+            3 => (
+                buyer,
+                Command::Hold {
+                    performance,
+                    selection: Selection::BestAvailable {
+                        grade: GradeId(self.rng.below(4) as u16),
+                        count: 1 + self.rng.below(2) as u16,
+                    },
+                },
+            ),
+            4 => (
+                buyer,
+                Command::Hold {
+                    performance,
+                    selection: Selection::Zone {
+                        zone: ZoneId(0),
+                        count: 1 + self.rng.below(3) as u16,
+                    },
+                },
+            ),
+            5..=7 if !self.holds.is_empty() => {
+                // The newest hold, as a buyer pays right after picking seats.
+                let (actor, hold, amount_won) = self.holds.pop().expect("not empty");
+                let command = match roll {
+                    7 => Command::Release { performance, hold },
+                    _ => Command::Confirm {
+                        performance,
+                        hold,
+                        payment_ref: format!("pay-{}", self.step),
+                        amount_won: if self.rng.below(8) == 0 {
+                            amount_won + 1
+                        } else {
+                            amount_won
+                        },
+                    },
+                };
+                (actor.0, command)
+            }
+            8 | 9 if !self.tickets.is_empty() => {
+                let pick = self.rng.below(self.tickets.len() as u64) as usize;
+                let (actor, booking, ticket) = self.tickets[pick];
+                let command = match roll {
+                    8 => Command::Cancel {
+                        performance,
+                        booking,
+                        tickets: vec![ticket],
+                    },
+                    _ => Command::CheckIn {
+                        performance,
+                        ticket,
+                    },
+                };
+                (actor.0, command)
+            }
+            _ => (
+                buyer,
+                Command::Release {
+                    performance,
+                    hold: HoldId(self.rng.next()),
+                },
+            ),
+        };
+        request(actor, key, command)
+    }
+
+    fn observe(&mut self, request: &Request, outcome: &Outcome) {
+        match outcome {
+            Ok(Reply::Held {
+                hold, amount_won, ..
+            }) => {
+                self.holds.push((request.actor, *hold, *amount_won));
+            }
+            Ok(Reply::Confirmed {
+                booking, tickets, ..
+            }) => {
+                let owned = tickets.iter().map(|t| (request.actor, *booking, *t));
+                self.tickets.extend(owned);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -178,8 +223,19 @@ async fn replay_matches_live<J: Journal>(journal: &J) {
     let mut pending = Vec::new();
     let mut seq = 0;
     let mut checked_without_snapshot = false;
-    for (index, (now_ms, req)) in workload(7, 3_000, 400).into_iter().enumerate() {
+    let mut client = Client::new(7, 400);
+    let mut now_ms = kst_ms(2027, 1, 5, 10, 0);
+    let mut rng = Rng(8);
+    for index in 0..3_000 {
+        let req = if index == 0 {
+            client.open()
+        } else {
+            client.next()
+        };
+        // Minutes pass between commands, so holds expire and fee tiers change.
+        now_ms += rng.below(20_000);
         let step = live.execute(now_ms, &req);
+        client.observe(&req, &step.outcome);
         if !step.events.is_empty() {
             seq += 1;
             pending.push(Entry::encode(seq, now_ms, &step.events));
@@ -283,22 +339,30 @@ fn test_config(store: StoreUrl) -> LedgerConfig {
 /// Every acknowledged outcome survives a restart of the writer: the same requests give the same
 /// outcomes and journal nothing new, and no seat is sold twice.
 async fn writer_outcomes_survive_restart(store: StoreUrl, journal: &impl Journal) {
-    let requests: Vec<Request> = workload(11, 1_200, 200)
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
     let config = test_config(store);
     let mut registry = Registry::default();
     let service = LedgerService::start(&config, &mut registry)
         .await
         .expect("start");
-    let mut first = Vec::new();
-    // Submit in concurrent waves so batches hold many commands; `join_all` polls a short list in
-    // order, so the writer sees the workload's order and its hold ids line up.
-    for wave in requests.chunks(30) {
+    let mut client = Client::new(11, 200);
+    let mut requests = vec![client.open()];
+    let mut first = vec![
+        service
+            .handle
+            .submit(requests[0].clone())
+            .await
+            .expect("open"),
+    ];
+    // Concurrent waves, so batches hold many commands.
+    for _ in 0..40 {
+        let wave: Vec<Request> = (0..30).map(|_| client.next()).collect();
         let submits = wave.iter().map(|req| service.handle.submit(req.clone()));
-        for outcome in futures_util::future::join_all(submits).await {
-            first.push(outcome.expect("acknowledged"));
+        let outcomes = futures_util::future::join_all(submits).await;
+        for (req, outcome) in wave.into_iter().zip(outcomes) {
+            let outcome = outcome.expect("acknowledged");
+            client.observe(&req, &outcome);
+            requests.push(req);
+            first.push(outcome);
         }
     }
     assert!(
@@ -374,7 +438,9 @@ async fn sqlite_replay_rebuilds_identical_state() {
 #[tokio::test]
 async fn postgres_replay_rebuilds_identical_state() {
     let pg = Postgres::start().expect("postgres");
-    let journal = PgJournal::connect(&pg.url(), 2).await.expect("connect");
+    let journal = PgJournal::connect(&pg.url(), 2, CONNECT_TIMEOUT)
+        .await
+        .expect("connect");
     replay_matches_live(&journal).await;
 }
 
@@ -390,7 +456,9 @@ async fn sqlite_append_is_gap_free() {
 #[tokio::test]
 async fn postgres_append_is_gap_free() {
     let pg = Postgres::start().expect("postgres");
-    let journal = PgJournal::connect(&pg.url(), 2).await.expect("connect");
+    let journal = PgJournal::connect(&pg.url(), 2, CONNECT_TIMEOUT)
+        .await
+        .expect("connect");
     append_is_gap_free(&journal).await;
 }
 
@@ -405,7 +473,9 @@ async fn sqlite_writer_outcomes_survive_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_writer_outcomes_survive_restart() {
     let pg = Postgres::start().expect("postgres");
-    let journal = PgJournal::connect(&pg.url(), 2).await.expect("connect");
+    let journal = PgJournal::connect(&pg.url(), 2, CONNECT_TIMEOUT)
+        .await
+        .expect("connect");
     writer_outcomes_survive_restart(StoreUrl::Postgres(pg.url()), &journal).await;
 }
 
@@ -414,22 +484,37 @@ async fn postgres_writer_outcomes_survive_restart() {
 /// the committed outcome, and every acknowledged outcome is in the journal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restart_mid_stream_loses_no_acknowledged_command() {
-    let mut pg = Postgres::start().expect("postgres");
-    let config = test_config(StoreUrl::Postgres(pg.url()));
+    let started = Postgres::start().expect("postgres");
+    let url = started.url();
+    let mut pg = Some(started);
+    let mut config = test_config(StoreUrl::Postgres(url.clone()));
+    // Fail fast while PostgreSQL is down, so the writer's failure path runs.
+    config.journal_connect_timeout = Duration::from_millis(300);
     let mut registry = Registry::default();
     let service = LedgerService::start(&config, &mut registry)
         .await
         .expect("start");
-    let requests: Vec<Request> = workload(23, 600, 200).into_iter().map(|(_, r)| r).collect();
+    let mut client = Client::new(23, 200);
+    let mut requests: Vec<Request> = Vec::new();
     let mut acknowledged = Vec::new();
     let mut unavailable = 0;
-    for (index, req) in requests.iter().enumerate() {
+    let mut restarter = None;
+    for index in 0..600 {
         if index == 300 {
-            pg.kill().expect("kill postgres");
+            let mut cluster = pg.take().expect("running");
+            cluster.kill().expect("kill postgres");
+            // PostgreSQL comes back two seconds later, while the client keeps retrying.
+            restarter = Some(std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(2));
+                cluster.start_again().expect("restart postgres");
+                cluster
+            }));
         }
-        if index == 320 {
-            pg.start_again().expect("restart postgres");
-        }
+        let req = if index == 0 {
+            client.open()
+        } else {
+            client.next()
+        };
         // Retry with the same key until the ledger answers, as a gateway would.
         let outcome = loop {
             match service.handle.submit(req.clone()).await {
@@ -441,6 +526,8 @@ async fn postgres_restart_mid_stream_loses_no_acknowledged_command() {
                 Err(other) => panic!("unexpected {other}"),
             }
         };
+        client.observe(&req, &outcome);
+        requests.push(req);
         acknowledged.push(outcome);
     }
     assert!(
@@ -448,8 +535,11 @@ async fn postgres_restart_mid_stream_loses_no_acknowledged_command() {
         "killing PostgreSQL must have made some commits fail"
     );
     service.writer.shutdown().await;
+    let _pg = restarter.expect("killed once").join().expect("restarter");
 
-    let journal = PgJournal::connect(&pg.url(), 2).await.expect("connect");
+    let journal = PgJournal::connect(&url, 2, CONNECT_TIMEOUT)
+        .await
+        .expect("connect");
     let (ledger, _) = recover(&journal, PARTITION, 1_000).await.expect("recover");
     for (req, outcome) in requests.iter().zip(&acknowledged) {
         assert_eq!(
@@ -473,21 +563,24 @@ async fn shutdown_drains_and_flushes_queued_commands() {
     let service = LedgerService::start(&config, &mut registry)
         .await
         .expect("start");
-    let requests: Vec<Request> = workload(5, 400, 200).into_iter().map(|(_, r)| r).collect();
-    let open = service.handle.submit(requests[0].clone()).await;
+    let mut client = Client::new(5, 200);
+    let open = service.handle.submit(client.open()).await;
     assert!(
         matches!(open, Ok(Ok(Reply::PerformanceOpened { .. }))),
         "{open:?}"
     );
-    let tasks: Vec<_> = requests[1..]
-        .iter()
-        .cloned()
+    let tasks: Vec<_> = (0..400)
+        .map(|_| client.next())
         .map(|req| {
             let handle = service.handle.clone();
             tokio::spawn(async move { (req.clone(), handle.submit(req).await) })
         })
         .collect();
-    tokio::task::yield_now().await;
+    // Shut down while commands are still waiting in the writer's queue.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while service.handle.status().queue_depth == 0 && std::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
     service.writer.shutdown().await;
     let mut answered = 0;
     let journal = SqliteJournal::open(&path).await.expect("open");

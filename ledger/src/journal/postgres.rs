@@ -1,5 +1,7 @@
 //! The PostgreSQL journal (production).
 
+use std::time::Duration;
+
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
@@ -13,12 +15,18 @@ pub struct PgJournal {
 }
 
 impl PgJournal {
-    /// Connects and runs the migrations.
-    pub async fn connect(url: &str, connections_max: u32) -> Result<Self, JournalError> {
+    /// Connects and runs the migrations. Operations wait at most `connect_timeout` for a
+    /// connection.
+    pub async fn connect(
+        url: &str,
+        connections_max: u32,
+        connect_timeout: Duration,
+    ) -> Result<Self, JournalError> {
         let options: PgConnectOptions =
             url.parse::<PgConnectOptions>()?.disable_statement_logging();
         let pool = PgPoolOptions::new()
             .max_connections(connections_max)
+            .acquire_timeout(connect_timeout)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
