@@ -3,7 +3,8 @@
 //! removed on drop. Tests never touch the services already running on the machine's standard
 //! ports, and a test can kill, pause or restart its own server mid-stream.
 //!
-//! Plain std, no async: call it from any test, sync or tokio.
+//! Plain std, no async: call it from any test, sync or tokio. Signals go through `sh -c kill`
+//! (the workspace forbids `unsafe`, so no libc), and process trees are read from `/proc`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,9 +18,15 @@ const STARTUP_WAIT_MAX: Duration = Duration::from_secs(60);
 const SHUTDOWN_WAIT_MAX: Duration = Duration::from_secs(30);
 /// Pause between readiness probes.
 const PROBE_INTERVAL: Duration = Duration::from_millis(50);
+/// How long one readiness probe waits for the server's answer.
+const PROBE_ANSWER_WAIT_MAX: Duration = Duration::from_secs(2);
 /// Lines of a server's log quoted in a start error.
 const LOG_TAIL_LINES_MAX: usize = 30;
+/// Where the temporary directories go when PostgreSQL runs as the `postgres` user: every parent
+/// must be traversable by that user, which `$TMPDIR` (say, under `/root`) may not be.
+const SHARED_TMP: &str = "/tmp";
 
+/// Why a server could not be started, signalled or used.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     #[error("binary {binary} not found: install the Debian package {package}")]
@@ -32,7 +39,7 @@ pub enum HarnessError {
         what: String,
         source: std::io::Error,
     },
-    #[error("{what} failed ({status}); log tail:\n{log}")]
+    #[error("{what} failed ({status}); output:\n{log}")]
     Command {
         what: String,
         status: String,
@@ -44,6 +51,8 @@ pub enum HarnessError {
         waited_s: u64,
         log: String,
     },
+    #[error("{server} is still running: kill or stop it before start_again")]
+    AlreadyRunning { server: &'static str },
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessError {
@@ -51,7 +60,7 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessEr
     move |source| HarnessError::Io { what, source }
 }
 
-/// A port that was free a moment ago (bind to port 0, read it, let it go).
+/// A loopback port that was free a moment ago (bind to port 0, read it, let it go).
 pub fn free_port() -> Result<u16, HarnessError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io_error("binding a free port"))?;
     let port = listener
@@ -61,6 +70,7 @@ pub fn free_port() -> Result<u16, HarnessError> {
     Ok(port)
 }
 
+/// Whether the effective uid is 0, from `/proc/self/status` (`Uid: real effective saved fs`).
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -102,7 +112,7 @@ fn postgres_bin_dirs() -> Vec<PathBuf> {
             Some((version, entry.path().join("bin")))
         })
         .collect();
-    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    dirs.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     dirs.into_iter().map(|(_, dir)| dir).collect()
 }
 
@@ -112,22 +122,68 @@ fn log_tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(LOG_TAIL_LINES_MAX)..].join("\n")
 }
 
+/// Sends `signal` (a name such as `KILL`) to `pid` with the shell's `kill`, which every Debian
+/// has even without procps.
 fn signal(pid: u32, signal: &str) -> Result<(), HarnessError> {
-    let status = Command::new("kill")
-        .args([format!("-{signal}"), pid.to_string()])
-        .stderr(Stdio::null())
-        .status()
+    let output = Command::new("sh")
+        .args([
+            "-c",
+            "kill -s \"$1\" \"$2\"",
+            "sh",
+            signal,
+            &pid.to_string(),
+        ])
+        .output()
         .map_err(io_error("running kill"))?;
-    if !status.success() {
+    if !output.status.success() {
         return Err(HarnessError::Command {
-            what: format!("kill -{signal} {pid}"),
-            status: status.to_string(),
-            log: String::new(),
+            what: format!("kill -s {signal} {pid}"),
+            status: output.status.to_string(),
+            log: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
     Ok(())
 }
 
+/// `/proc/<pid>/stat` split after the command name (which may hold spaces and parentheses):
+/// field 0 is the state, field 1 the parent pid.
+fn proc_stat(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Whether `pid` is a live process; a zombie counts as gone (it holds no ports or memory).
+fn alive(pid: u32) -> bool {
+    proc_stat(pid)
+        .is_some_and(|fields| !matches!(fields.first().map(String::as_str), Some("Z" | "X")))
+}
+
+/// The direct children of `pid`, from `/proc`.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&candidate| {
+            proc_stat(candidate)
+                .and_then(|fields| fields.get(1)?.parse::<u32>().ok())
+                .is_some_and(|parent| parent == pid)
+        })
+        .collect()
+}
+
+/// Waits until none of `pids` is alive, up to [`SHUTDOWN_WAIT_MAX`].
+fn wait_gone(pids: &[u32]) {
+    let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
+    while pids.iter().any(|&pid| alive(pid)) && Instant::now() < deadline {
+        std::thread::sleep(PROBE_INTERVAL);
+    }
+}
+
+/// Waits for `child` to exit by itself, then kills it if it has not within
+/// [`SHUTDOWN_WAIT_MAX`].
 fn wait_exit(child: &mut Child) {
     let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
     while Instant::now() < deadline {
@@ -140,7 +196,14 @@ fn wait_exit(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Waits until `probe` succeeds, failing early if the process died.
+fn is_running(child: &mut Option<Child>) -> bool {
+    child
+        .as_mut()
+        .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+}
+
+/// Waits until `probe` succeeds, failing early if the process died (so a server that could
+/// not bind its port is not mistaken for whatever else answers there).
 fn wait_ready(
     server: &'static str,
     child: &mut Child,
@@ -149,10 +212,10 @@ fn wait_ready(
 ) -> Result<(), HarnessError> {
     let started = Instant::now();
     loop {
-        if probe() {
+        let exited = matches!(child.try_wait(), Ok(Some(_)));
+        if !exited && probe() {
             return Ok(());
         }
-        let exited = matches!(child.try_wait(), Ok(Some(_)));
         if exited || started.elapsed() > STARTUP_WAIT_MAX {
             return Err(HarnessError::NotReady {
                 server,
@@ -164,6 +227,7 @@ fn wait_ready(
     }
 }
 
+/// The server's stdout and stderr, both appended to `path` (kept across restarts).
 fn open_log(path: &Path) -> Result<(Stdio, Stdio), HarnessError> {
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -176,8 +240,27 @@ fn open_log(path: &Path) -> Result<(Stdio, Stdio), HarnessError> {
     Ok((Stdio::from(file), Stdio::from(second)))
 }
 
-/// A private PostgreSQL cluster. As root it runs as the `postgres` user (PostgreSQL refuses
-/// root). fsync and synchronous commit stay on: tests and benchmarks measure durable commits.
+fn run_checked(what: &str, command: &mut Command) -> Result<(), HarnessError> {
+    let output = command.output().map_err(io_error(what))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(HarnessError::Command {
+        what: what.to_owned(),
+        status: output.status.to_string(),
+        log: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    })
+}
+
+/// A private PostgreSQL cluster in a temporary directory, on a free loopback port.
+///
+/// As root it runs as the `postgres` user (PostgreSQL refuses root), through `runuser`; signals
+/// therefore go to the postmaster's pid from `postmaster.pid`, not to the spawned `runuser`.
+/// fsync and synchronous commit stay on: tests and benchmarks measure durable commits.
 pub struct Postgres {
     dir: tempfile::TempDir,
     bin_dir: PathBuf,
@@ -187,18 +270,30 @@ pub struct Postgres {
 }
 
 impl Postgres {
+    /// Creates a cluster (`initdb`, trust auth, superuser `postgres`) and starts it.
     pub fn start() -> Result<Self, HarnessError> {
         let postgres = find_binary("postgres", "postgresql", &postgres_bin_dirs())?;
+        // initdb must be the same version as postgres: take it from postgres's real directory.
         let bin_dir = std::fs::canonicalize(&postgres)
             .map_err(io_error("resolving the postgres binary"))?
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        if !bin_dir.join("initdb").is_file() {
+            return Err(HarnessError::Missing {
+                binary: "initdb",
+                package: "postgresql",
+            });
+        }
         let as_postgres_user = is_root();
-        let dir = tempfile::Builder::new()
-            .prefix("picket-pg-")
-            .tempdir()
-            .map_err(io_error("creating a temp dir"))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("picket-pg-");
+        let dir = if as_postgres_user {
+            builder.tempdir_in(SHARED_TMP)
+        } else {
+            builder.tempdir()
+        }
+        .map_err(io_error("creating a temp dir"))?;
         let mut cluster = Postgres {
             dir,
             bin_dir,
@@ -207,8 +302,8 @@ impl Postgres {
             child: None,
         };
         if as_postgres_user {
-            cluster.run_checked(
-                "chown",
+            run_checked(
+                "chown -R postgres:postgres",
                 Command::new("chown")
                     .args(["-R", "postgres:postgres"])
                     .arg(cluster.dir.path()),
@@ -227,7 +322,7 @@ impl Postgres {
                 "-D",
             ])
             .arg(cluster.data_dir());
-        cluster.run_checked("initdb", &mut initdb)?;
+        run_checked("initdb", &mut initdb)?;
         cluster.start_again()?;
         Ok(cluster)
     }
@@ -237,37 +332,52 @@ impl Postgres {
         self.database_url("postgres")
     }
 
+    /// A URL for `database` as the `postgres` superuser.
     pub fn database_url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// The loopback TCP port; it stays the same across restarts.
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Creates a database and returns its URL.
+    /// Creates a database (with `psql`) and returns its URL.
     pub fn create_database(&self, name: &str) -> Result<String, HarnessError> {
-        let psql = find_binary("psql", "postgresql-client", &[self.bin_dir.clone()])?;
+        let psql = find_binary(
+            "psql",
+            "postgresql-client",
+            std::slice::from_ref(&self.bin_dir),
+        )?;
         let mut command = Command::new(psql);
         command
+            // -X: ignore ~/.psqlrc; the environment's PG* settings are overridden by the flags.
             .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
                 "-h",
                 "127.0.0.1",
                 "-U",
                 "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
+                "-d",
+                "postgres",
                 "-p",
             ])
             .arg(self.port.to_string())
             .arg("-c")
-            .arg(format!("CREATE DATABASE \"{name}\""));
-        self.run_checked("CREATE DATABASE", &mut command)?;
+            .arg(format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\"")));
+        run_checked(&format!("CREATE DATABASE {name}"), &mut command)?;
         Ok(self.database_url(name))
     }
 
-    /// (Re)starts the server on the same data directory and port.
+    /// (Re)starts the server on the same data directory and port, after `kill` or `stop`
+    /// (crash recovery runs as it would in production).
     pub fn start_again(&mut self) -> Result<(), HarnessError> {
+        if is_running(&mut self.child) {
+            return Err(HarnessError::AlreadyRunning { server: "postgres" });
+        }
         let log = self.log_path();
         let (stdout, stderr) = open_log(&log)?;
         let mut command = self.command("postgres");
@@ -294,62 +404,82 @@ impl Postgres {
         ready
     }
 
-    /// Crashes the server: SIGKILL to the postmaster and its backends, like a lost host.
+    /// Crashes the server like a lost host: SIGKILL to every backend and to the postmaster,
+    /// without a shutdown checkpoint. Returns once they are all gone.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
-        if let Some(pid) = self.postmaster_pid() {
-            let _ = Command::new("pkill")
-                .args(["-KILL", "-P", &pid.to_string()])
-                .status();
+        if let Some(pid) = self.live_postmaster() {
+            // Frozen, the postmaster cannot fork new backends while its children are killed;
+            // they must die first, as they are reparented (out of sight) once it is gone.
+            let _ = signal(pid, "STOP");
+            let backends = children_of(pid);
+            for &backend in &backends {
+                let _ = signal(backend, "KILL");
+            }
             signal(pid, "KILL")?;
+            wait_gone(&backends);
+            wait_gone(&[pid]);
         }
-        self.reap();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         Ok(())
     }
 
-    /// Stops the server cleanly (fast shutdown).
+    /// Stops the server cleanly (fast shutdown: SIGINT) and waits for it to exit.
     pub fn stop(&mut self) -> Result<(), HarnessError> {
-        if let Some(pid) = self.postmaster_pid() {
+        // A paused backend could not act on the postmaster's shutdown request.
+        self.resume()?;
+        if let Some(pid) = self.live_postmaster() {
             signal(pid, "INT")?;
+            wait_gone(&[pid]);
         }
-        self.reap();
-        Ok(())
-    }
-
-    /// Freezes the server (SIGSTOP): connections hang instead of failing.
-    pub fn pause(&self) -> Result<(), HarnessError> {
-        self.signal_postmaster("STOP")
-    }
-
-    pub fn resume(&self) -> Result<(), HarnessError> {
-        self.signal_postmaster("CONT")
-    }
-
-    fn signal_postmaster(&self, name: &str) -> Result<(), HarnessError> {
-        match self.postmaster_pid() {
-            Some(pid) => signal(pid, name),
-            None => Ok(()),
-        }
-    }
-
-    fn reap(&mut self) {
         if let Some(mut child) = self.child.take() {
             wait_exit(&mut child);
         }
-        // A killed postmaster leaves its pid file; the next start checks the pid is gone.
-        let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
-        while let Some(pid) = self.postmaster_pid() {
-            if !Path::new(&format!("/proc/{pid}")).exists() || Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(PROBE_INTERVAL);
-        }
+        Ok(())
     }
 
-    /// The postmaster's pid: the first line of `postmaster.pid` (the spawned child may be
-    /// `runuser`, not postgres itself).
-    fn postmaster_pid(&self) -> Option<u32> {
+    /// Freezes the postmaster and every backend (SIGSTOP): open connections and new ones hang
+    /// instead of failing, like a stalled host.
+    pub fn pause(&self) -> Result<(), HarnessError> {
+        if let Some(pid) = self.live_postmaster() {
+            signal(pid, "STOP")?;
+            for backend in children_of(pid) {
+                signal(backend, "STOP")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes [`Postgres::pause`].
+    pub fn resume(&self) -> Result<(), HarnessError> {
+        if let Some(pid) = self.live_postmaster() {
+            for backend in children_of(pid) {
+                signal(backend, "CONT")?;
+            }
+            signal(pid, "CONT")?;
+        }
+        Ok(())
+    }
+
+    /// The last lines of the server's log (all runs of this cluster).
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.log_path())
+    }
+
+    /// The running postmaster's pid: the first line of `postmaster.pid` (the spawned child may
+    /// be `runuser`, not postgres itself). A killed postmaster leaves the file behind and its
+    /// pid may be reused, so the process must also be alive and name this data directory.
+    fn live_postmaster(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
-        text.lines().next()?.trim().parse().ok()
+        let pid = text.lines().next()?.trim().parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let data_dir = self.data_dir();
+        let ours = cmdline
+            .split(|&byte| byte == 0)
+            .any(|arg| Path::new(std::str::from_utf8(arg).unwrap_or_default()) == data_dir);
+        (ours && alive(pid)).then_some(pid)
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -362,46 +492,32 @@ impl Postgres {
 
     fn command(&self, binary: &str) -> Command {
         let path = self.bin_dir.join(binary);
-        if self.as_postgres_user {
+        let mut command = if self.as_postgres_user {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(path);
             command
         } else {
             Command::new(path)
-        }
-    }
-
-    fn run_checked(&self, what: &str, command: &mut Command) -> Result<(), HarnessError> {
-        let output = command.output().map_err(io_error(what))?;
-        if output.status.success() {
-            return Ok(());
-        }
-        Err(HarnessError::Command {
-            what: what.to_owned(),
-            status: output.status.to_string(),
-            log: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        })
+        };
+        // The test's working directory may not be readable by the postgres user.
+        command.current_dir(self.dir.path());
+        command
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = self.resume();
         let _ = self.kill();
     }
 }
 
-/// PostgreSQL is ready when it answers a startup message: an `SSLRequest` gets a one-byte `N`/`S`
-/// from a postmaster that accepts connections.
+/// PostgreSQL is ready when it answers a startup message (an `SSLRequest` gets a one-byte `N`
+/// or `S`) and `pg_isready` says it accepts connections, so crash recovery has finished.
 fn postgres_answers(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_read_timeout(Some(PROBE_ANSWER_WAIT_MAX));
     // Length 8, SSLRequest code 80877103.
     let ssl_request = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
     let mut answer = [0u8; 1];
@@ -411,7 +527,8 @@ fn postgres_answers(port: u16) -> bool {
         && pg_isready(port)
 }
 
-/// The startup packet alone does not prove recovery finished; `pg_isready` asks the server.
+/// `pg_isready` asks the server whether it accepts connections (true without the binary: the
+/// startup answer is then the best available sign).
 fn pg_isready(port: u16) -> bool {
     let Ok(isready) = find_binary("pg_isready", "postgresql-client", &postgres_bin_dirs()) else {
         return true;
@@ -432,7 +549,8 @@ fn pg_isready(port: u16) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A server process with a port and a directory: Redis and NATS share this shape.
+/// A server process with a port and a directory: Redis and NATS share this shape. Both run as
+/// the current user and are direct children, so signals go straight to the child.
 struct Process {
     name: &'static str,
     binary: PathBuf,
@@ -451,13 +569,14 @@ impl Process {
         args: fn(&Path, u16) -> Vec<String>,
         probe: fn(u16) -> bool,
     ) -> Result<Self, HarnessError> {
+        let binary = find_binary(binary, package, &[])?;
         let dir = tempfile::Builder::new()
             .prefix(&format!("picket-{name}-"))
             .tempdir()
             .map_err(io_error("creating a temp dir"))?;
         let mut process = Process {
             name,
-            binary: find_binary(binary, package, &[])?,
+            binary,
             dir,
             port: free_port()?,
             args,
@@ -468,11 +587,19 @@ impl Process {
         Ok(process)
     }
 
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join(format!("{}.log", self.name))
+    }
+
     fn start_again(&mut self) -> Result<(), HarnessError> {
-        let log = self.dir.path().join(format!("{}.log", self.name));
+        if is_running(&mut self.child) {
+            return Err(HarnessError::AlreadyRunning { server: self.name });
+        }
+        let log = self.log_path();
         let (stdout, stderr) = open_log(&log)?;
         let mut child = Command::new(&self.binary)
             .args((self.args)(self.dir.path(), self.port))
+            .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
@@ -484,7 +611,10 @@ impl Process {
         ready
     }
 
-    fn signal(&self, name: &str) -> Result<(), HarnessError> {
+    fn signal(&mut self, name: &str) -> Result<(), HarnessError> {
+        if !is_running(&mut self.child) {
+            return Ok(());
+        }
         match &self.child {
             Some(child) => signal(child.id(), name),
             None => Ok(()),
@@ -493,7 +623,6 @@ impl Process {
 
     fn kill(&mut self) -> Result<(), HarnessError> {
         if let Some(mut child) = self.child.take() {
-            let _ = signal(child.id(), "CONT");
             child
                 .kill()
                 .map_err(io_error(format!("killing {}", self.name)))?;
@@ -509,10 +638,11 @@ impl Drop for Process {
     }
 }
 
-/// A private Redis with no persistence.
+/// A private Redis without persistence (`--save ""`, `--appendonly no`).
 pub struct Redis(Process);
 
 impl Redis {
+    /// Starts `redis-server` on a free loopback port; ready once it answers `PING`.
     pub fn start() -> Result<Self, HarnessError> {
         let args = |dir: &Path, port: u16| {
             let dir = dir.display().to_string();
@@ -534,10 +664,12 @@ impl Redis {
         Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(Redis)
     }
 
+    /// `redis://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.0.port)
     }
 
+    /// The loopback TCP port; it stays the same across restarts.
     pub fn port(&self) -> u16 {
         self.0.port
     }
@@ -547,24 +679,33 @@ impl Redis {
         self.0.kill()
     }
 
+    /// Starts the server again on the same port, empty.
     pub fn start_again(&mut self) -> Result<(), HarnessError> {
         self.0.start_again()
     }
 
-    pub fn pause(&self) -> Result<(), HarnessError> {
+    /// Freezes the server (SIGSTOP): commands hang instead of failing.
+    pub fn pause(&mut self) -> Result<(), HarnessError> {
         self.0.signal("STOP")
     }
 
-    pub fn resume(&self) -> Result<(), HarnessError> {
+    /// Undoes [`Redis::pause`].
+    pub fn resume(&mut self) -> Result<(), HarnessError> {
         self.0.signal("CONT")
+    }
+
+    /// The last lines of the server's log.
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.0.log_path())
     }
 }
 
+/// Redis is ready when `PING` gets `+PONG`.
 fn redis_answers(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_read_timeout(Some(PROBE_ANSWER_WAIT_MAX));
     let mut answer = [0u8; 7];
     stream.write_all(b"PING\r\n").is_ok()
         && stream.read_exact(&mut answer).is_ok()
@@ -575,6 +716,8 @@ fn redis_answers(port: u16) -> bool {
 pub struct Nats(Process);
 
 impl Nats {
+    /// Starts `nats-server -js` on a free loopback port with its store in the temp dir; ready
+    /// once a connection gets the `INFO` line.
     pub fn start() -> Result<Self, HarnessError> {
         let args = |dir: &Path, port: u16| {
             let store = dir.join("jetstream").display().to_string();
@@ -596,39 +739,50 @@ impl Nats {
         .map(Nats)
     }
 
+    /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.0.port)
     }
 
+    /// The loopback TCP port; it stays the same across restarts.
     pub fn port(&self) -> u16 {
         self.0.port
     }
 
-    /// The server's `INFO` line (JSON after `INFO `), read from a fresh connection.
+    /// The server's `INFO` line (the JSON after `INFO `), read from a fresh connection.
     pub fn info(&self) -> Option<String> {
         nats_info(self.0.port)
     }
 
+    /// SIGKILL, like a lost host; the JetStream store stays on disk.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
         self.0.kill()
     }
 
+    /// Starts the server again on the same port and JetStream store.
     pub fn start_again(&mut self) -> Result<(), HarnessError> {
         self.0.start_again()
     }
 
-    pub fn pause(&self) -> Result<(), HarnessError> {
+    /// Freezes the server (SIGSTOP): clients hang instead of failing.
+    pub fn pause(&mut self) -> Result<(), HarnessError> {
         self.0.signal("STOP")
     }
 
-    pub fn resume(&self) -> Result<(), HarnessError> {
+    /// Undoes [`Nats::pause`].
+    pub fn resume(&mut self) -> Result<(), HarnessError> {
         self.0.signal("CONT")
+    }
+
+    /// The last lines of the server's log.
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.0.log_path())
     }
 }
 
 fn nats_info(port: u16) -> Option<String> {
     let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.set_read_timeout(Some(PROBE_ANSWER_WAIT_MAX)).ok()?;
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).ok()?;
     line.strip_prefix("INFO ")

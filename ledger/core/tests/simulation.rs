@@ -1,0 +1,1061 @@
+//! A seeded simulation of the ledger core, in the spirit of TigerBeetle's VOPR: a random workload
+//! (valid, invalid and repeated commands; time jumping past hold deadlines, cancellation tiers and
+//! the show itself) runs against the core while an independent model predicts every outcome, and
+//! the invariants of DESIGN.md are checked after every step. In the middle of each run the ledger
+//! "crashes": it is rebuilt from its events alone, must have the same digest, and the run goes on
+//! with the rebuilt one.
+//!
+//! A failure names its seed. Rerun one seed with
+//! `PICKET_SIM_SEED=<seed> cargo test -p picket-ledger-core --test simulation`;
+//! `PICKET_SIM_SEEDS` and `PICKET_SIM_STEPS` change how many seeds and steps a run has.
+
+use std::collections::BTreeMap;
+
+use picket_ledger_core::fees::kst_ms;
+use picket_ledger_core::ledger::{HoldStatus, SeatState};
+use picket_ledger_core::limits::{
+    IDEMPOTENCY_FORGET_BATCH_MS, IDEMPOTENCY_RETENTION_MS, PER_BUYER_LIMIT_MAX,
+};
+use picket_ledger_core::*;
+
+const SEEDS_DEFAULT: u64 = 48;
+const STEPS_DEFAULT: usize = 2_500;
+const PARTITION: u16 = 1;
+const PERFORMANCE: PerformanceId = PerformanceId(501);
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model: the rules written again, plainly, from the brief and the protocol doc.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    Free,
+    Held(HoldId),
+    Sold(TicketId),
+}
+
+#[derive(Clone, Debug)]
+struct ModelHold {
+    buyer: ActorId,
+    places: Vec<Place>,
+    amount_won: Won,
+    deadline_ms: u64,
+    status: HoldStatus,
+}
+
+#[derive(Clone, Debug)]
+struct ModelTicket {
+    booking: BookingId,
+    place: Place,
+    price_won: Won,
+    cancelled: bool,
+    checked_in_at_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+struct ModelBooking {
+    buyer: ActorId,
+    booked_at_ms: u64,
+    tickets: Vec<TicketId>,
+}
+
+struct Model {
+    spec: PerformanceSpec,
+    owners: Vec<Owner>,
+    zone_held: Vec<u32>,
+    zone_sold: Vec<u32>,
+    holds: BTreeMap<HoldId, ModelHold>,
+    bookings: BTreeMap<BookingId, ModelBooking>,
+    tickets: BTreeMap<TicketId, ModelTicket>,
+    keys: BTreeMap<(ActorId, String), (u64, Outcome)>,
+    payments_won: Won,
+    refunds_won: Won,
+    fees_won: Won,
+}
+
+impl Model {
+    fn new(spec: PerformanceSpec) -> Self {
+        Model {
+            owners: vec![Owner::Free; spec.seats.len()],
+            zone_held: vec![0; spec.zones.len()],
+            zone_sold: vec![0; spec.zones.len()],
+            holds: BTreeMap::new(),
+            bookings: BTreeMap::new(),
+            tickets: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            payments_won: 0,
+            refunds_won: 0,
+            fees_won: 0,
+            spec,
+        }
+    }
+
+    fn price(&self, place: Place) -> Won {
+        let grade = match place {
+            Place::Seat(s) => self.spec.seats[s.0 as usize].grade,
+            Place::Zone(z) => self.spec.zones[z.0 as usize].grade,
+        };
+        self.spec.grades[grade.0 as usize].price_won
+    }
+
+    /// Places a buyer holds (active holds) or owns (valid tickets).
+    fn buyer_places(&self, buyer: ActorId) -> usize {
+        let held: usize = self
+            .holds
+            .values()
+            .filter(|h| h.buyer == buyer && h.status == HoldStatus::Active)
+            .map(|h| h.places.len())
+            .sum();
+        let owned = self
+            .tickets
+            .values()
+            .filter(|t| !t.cancelled && self.bookings[&t.booking].buyer == buyer)
+            .count();
+        held + owned
+    }
+
+    fn free_place(&mut self, place: Place, was_sold: bool) {
+        match place {
+            Place::Seat(s) => self.owners[s.0 as usize] = Owner::Free,
+            Place::Zone(z) if was_sold => self.zone_sold[z.0 as usize] -= 1,
+            Place::Zone(z) => self.zone_held[z.0 as usize] -= 1,
+        }
+    }
+
+    /// Time passes: holds due by `now_ms` expire, old keys are forgotten.
+    fn advance(&mut self, now_ms: u64) {
+        let due: Vec<HoldId> = self
+            .holds
+            .iter()
+            .filter(|(_, h)| h.status == HoldStatus::Active && h.deadline_ms <= now_ms)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            let places = self.holds[&id].places.clone();
+            for place in places {
+                self.free_place(place, false);
+            }
+            self.holds.get_mut(&id).expect("due hold").status = HoldStatus::Expired;
+        }
+        let oldest = self.keys.values().map(|(at, _)| *at).min();
+        if oldest
+            .is_some_and(|at| at + IDEMPOTENCY_RETENTION_MS + IDEMPOTENCY_FORGET_BATCH_MS <= now_ms)
+        {
+            let before = now_ms - IDEMPOTENCY_RETENTION_MS;
+            self.keys.retain(|_, (at, _)| *at >= before);
+        }
+    }
+
+    /// Predicts a rejection, or `None` when the command should succeed. Successful replies are
+    /// then checked in detail by `accept`.
+    fn predict(&self, now_ms: u64, actor: ActorId, command: &Command) -> Option<Rejection> {
+        if command.performance() != PERFORMANCE {
+            return Some(Rejection::UnknownPerformance);
+        }
+        match command {
+            Command::OpenPerformance(spec) => Some(if spec.per_buyer_limit == 0 {
+                Rejection::Invalid(Invalid::PerBuyerLimit)
+            } else {
+                Rejection::PerformanceAlreadyOpen
+            }),
+            Command::Hold { selection, .. } => self.predict_hold(now_ms, actor, selection),
+            Command::Release { hold, .. } => self.hold_problem(actor, *hold),
+            Command::Confirm {
+                hold,
+                payment_ref,
+                amount_won,
+                ..
+            } => {
+                if payment_ref.is_empty() || payment_ref.len() > 64 {
+                    return Some(Rejection::Invalid(Invalid::PaymentRef));
+                }
+                if let Some(problem) = self.hold_problem(actor, *hold) {
+                    return Some(problem);
+                }
+                let expected_won = self.holds[hold].amount_won;
+                (*amount_won != expected_won).then_some(Rejection::WrongAmount { expected_won })
+            }
+            Command::Cancel {
+                booking, tickets, ..
+            } => self.predict_cancel(now_ms, actor, *booking, tickets),
+            Command::CheckIn { ticket, .. } => match self.tickets.get(ticket) {
+                None => Some(Rejection::UnknownTicket { ticket: *ticket }),
+                Some(t) if t.cancelled => Some(Rejection::TicketCancelled),
+                Some(t) => t
+                    .checked_in_at_ms
+                    .map(|at_ms| Rejection::AlreadyCheckedIn { at_ms }),
+            },
+        }
+    }
+
+    fn predict_hold(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        selection: &Selection,
+    ) -> Option<Rejection> {
+        if now_ms >= self.spec.starts_at_ms {
+            return Some(Rejection::SalesClosed);
+        }
+        let count = match selection {
+            Selection::Seats(seats) => seats.len(),
+            Selection::BestAvailable { count, .. } | Selection::Zone { count, .. } => {
+                usize::from(*count)
+            }
+        };
+        if count == 0 {
+            return Some(Rejection::Invalid(Invalid::EmptySelection));
+        }
+        if count > usize::from(PER_BUYER_LIMIT_MAX) {
+            return Some(Rejection::Invalid(Invalid::TooManyPlaces));
+        }
+        let already = self.buyer_places(actor);
+        if already + count > usize::from(self.spec.per_buyer_limit) {
+            return Some(Rejection::OverBuyerLimit {
+                limit: self.spec.per_buyer_limit,
+                already: already as u16,
+            });
+        }
+        match selection {
+            Selection::Seats(seats) => {
+                for (i, seat) in seats.iter().enumerate() {
+                    match self.owners.get(seat.0 as usize) {
+                        None => return Some(Rejection::UnknownSeat { seat: *seat }),
+                        Some(Owner::Free) => {}
+                        Some(_) => return Some(Rejection::SeatTaken { seat: *seat }),
+                    }
+                    if seats[..i].contains(seat) {
+                        return Some(Rejection::Invalid(Invalid::DuplicateSeat));
+                    }
+                }
+                None
+            }
+            Selection::BestAvailable { grade, count } => {
+                if usize::from(grade.0) >= self.spec.grades.len() {
+                    return Some(Rejection::UnknownGrade { grade: *grade });
+                }
+                let available = (0..self.owners.len())
+                    .filter(|i| {
+                        self.spec.seats[*i].grade == *grade && self.owners[*i] == Owner::Free
+                    })
+                    .count() as u32;
+                (available < u32::from(*count))
+                    .then_some(Rejection::NotEnoughAvailable { available })
+            }
+            Selection::Zone { zone, count } => {
+                let Some(spec) = self.spec.zones.get(usize::from(zone.0)) else {
+                    return Some(Rejection::UnknownZone { zone: *zone });
+                };
+                let z = usize::from(zone.0);
+                let available = spec.capacity - self.zone_held[z] - self.zone_sold[z];
+                (available < u32::from(*count))
+                    .then_some(Rejection::NotEnoughAvailable { available })
+            }
+        }
+    }
+
+    fn hold_problem(&self, actor: ActorId, hold: HoldId) -> Option<Rejection> {
+        let Some(h) = self.holds.get(&hold) else {
+            return Some(Rejection::UnknownHold);
+        };
+        if h.buyer != actor {
+            return Some(Rejection::NotYourHold);
+        }
+        match h.status {
+            HoldStatus::Active => None,
+            HoldStatus::Expired => Some(Rejection::HoldExpired),
+            HoldStatus::Released | HoldStatus::Confirmed(_) => Some(Rejection::UnknownHold),
+        }
+    }
+
+    fn predict_cancel(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        booking: BookingId,
+        asked: &[TicketId],
+    ) -> Option<Rejection> {
+        let Some(b) = self.bookings.get(&booking) else {
+            return Some(Rejection::UnknownBooking);
+        };
+        if b.buyer != actor {
+            return Some(Rejection::NotYourBooking);
+        }
+        let chosen: Vec<TicketId> = if asked.is_empty() {
+            let valid: Vec<TicketId> = b
+                .tickets
+                .iter()
+                .copied()
+                .filter(|t| !self.tickets[t].cancelled)
+                .collect();
+            if valid.is_empty() {
+                return Some(Rejection::TicketAlreadyCancelled {
+                    ticket: b.tickets[0],
+                });
+            }
+            valid
+        } else {
+            if asked.len() > b.tickets.len() {
+                return Some(Rejection::Invalid(Invalid::DuplicateTicket));
+            }
+            for (i, t) in asked.iter().enumerate() {
+                if !b.tickets.contains(t) {
+                    return Some(Rejection::UnknownTicket { ticket: *t });
+                }
+                if asked[..i].contains(t) {
+                    return Some(Rejection::Invalid(Invalid::DuplicateTicket));
+                }
+                if self.tickets[t].cancelled {
+                    return Some(Rejection::TicketAlreadyCancelled { ticket: *t });
+                }
+            }
+            asked.to_vec()
+        };
+        let closed = chosen.iter().any(|t| {
+            self.spec
+                .fees
+                .fee_won(
+                    self.tickets[t].price_won,
+                    b.booked_at_ms,
+                    now_ms,
+                    self.spec.starts_at_ms,
+                )
+                .is_none()
+        });
+        closed.then_some(Rejection::CancellationClosed)
+    }
+
+    /// Checks a successful reply against the model and records its effect.
+    fn accept(
+        &mut self,
+        now_ms: u64,
+        actor: ActorId,
+        command: &Command,
+        reply: &Reply,
+    ) -> Result<(), String> {
+        match (command, reply) {
+            (
+                Command::Hold { selection, .. },
+                Reply::Held {
+                    hold,
+                    places,
+                    amount_won,
+                    expires_at_ms,
+                },
+            ) => {
+                self.check_hold_places(selection, places)?;
+                let expected: Won = places.iter().map(|p| self.price(*p)).sum();
+                expect_eq("hold amount", *amount_won, expected)?;
+                expect_eq(
+                    "hold deadline",
+                    *expires_at_ms,
+                    now_ms + self.spec.hold_ttl_ms,
+                )?;
+                if self.holds.contains_key(hold) {
+                    return Err(format!("hold id {hold} reused"));
+                }
+                for place in places {
+                    match place {
+                        Place::Seat(s) => self.owners[s.0 as usize] = Owner::Held(*hold),
+                        Place::Zone(z) => self.zone_held[z.0 as usize] += 1,
+                    }
+                }
+                let model_hold = ModelHold {
+                    buyer: actor,
+                    places: places.clone(),
+                    amount_won: *amount_won,
+                    deadline_ms: *expires_at_ms,
+                    status: HoldStatus::Active,
+                };
+                self.holds.insert(*hold, model_hold);
+            }
+            (Command::Release { hold, .. }, Reply::Released { hold: released }) => {
+                expect_eq("released hold", released, hold)?;
+                for place in self.holds[hold].places.clone() {
+                    self.free_place(place, false);
+                }
+                self.holds.get_mut(hold).expect("held").status = HoldStatus::Released;
+            }
+            (
+                Command::Confirm {
+                    hold, amount_won, ..
+                },
+                Reply::Confirmed {
+                    booking,
+                    tickets,
+                    amount_won: paid,
+                },
+            ) => {
+                expect_eq("paid", paid, amount_won)?;
+                let places = self.holds[hold].places.clone();
+                expect_eq("tickets per place", tickets.len(), places.len())?;
+                for (ticket, place) in tickets.iter().zip(&places) {
+                    if self.tickets.contains_key(ticket) {
+                        return Err(format!("ticket id {ticket} reused"));
+                    }
+                    match place {
+                        Place::Seat(s) => self.owners[s.0 as usize] = Owner::Sold(*ticket),
+                        Place::Zone(z) => {
+                            self.zone_held[z.0 as usize] -= 1;
+                            self.zone_sold[z.0 as usize] += 1;
+                        }
+                    }
+                    let issued = ModelTicket {
+                        booking: *booking,
+                        place: *place,
+                        price_won: self.price(*place),
+                        cancelled: false,
+                        checked_in_at_ms: None,
+                    };
+                    self.tickets.insert(*ticket, issued);
+                }
+                self.holds.get_mut(hold).expect("held").status = HoldStatus::Confirmed(*booking);
+                self.payments_won += amount_won;
+                let made = ModelBooking {
+                    buyer: actor,
+                    booked_at_ms: now_ms,
+                    tickets: tickets.clone(),
+                };
+                self.bookings.insert(*booking, made);
+            }
+            (
+                Command::Cancel {
+                    booking,
+                    tickets: asked,
+                    ..
+                },
+                Reply::Cancelled {
+                    booking: cancelled_booking,
+                    tickets,
+                    refund_won,
+                    fee_won,
+                },
+            ) => {
+                expect_eq("cancelled booking", cancelled_booking, booking)?;
+                let b = self.bookings[booking].clone();
+                let expected: Vec<TicketId> = if asked.is_empty() {
+                    b.tickets
+                        .iter()
+                        .copied()
+                        .filter(|t| !self.tickets[t].cancelled)
+                        .collect()
+                } else {
+                    asked.clone()
+                };
+                expect_eq("cancelled tickets", tickets, &expected)?;
+                let (mut refund, mut fee) = (0, 0);
+                for t in tickets {
+                    let price = self.tickets[t].price_won;
+                    let f = self
+                        .spec
+                        .fees
+                        .fee_won(price, b.booked_at_ms, now_ms, self.spec.starts_at_ms)
+                        .expect("predicted open")
+                        .min(price);
+                    fee += f;
+                    refund += price - f;
+                    let place = self.tickets[t].place;
+                    self.free_place(place, true);
+                    self.tickets.get_mut(t).expect("ticket").cancelled = true;
+                }
+                expect_eq("refund", *refund_won, refund)?;
+                expect_eq("fee", *fee_won, fee)?;
+                self.refunds_won += refund;
+                self.fees_won += fee;
+            }
+            (Command::CheckIn { ticket, .. }, Reply::CheckedIn { ticket: t, at_ms }) => {
+                expect_eq("checked-in ticket", t, ticket)?;
+                expect_eq("check-in time", *at_ms, now_ms)?;
+                self.tickets
+                    .get_mut(ticket)
+                    .expect("ticket")
+                    .checked_in_at_ms = Some(now_ms);
+            }
+            (command, reply) => return Err(format!("reply {reply:?} does not answer {command:?}")),
+        }
+        Ok(())
+    }
+
+    fn check_hold_places(&self, selection: &Selection, places: &[Place]) -> Result<(), String> {
+        match selection {
+            Selection::Seats(seats) => {
+                let expected: Vec<Place> = seats.iter().map(|s| Place::Seat(*s)).collect();
+                expect_eq("held seats", places, &expected[..])
+            }
+            Selection::BestAvailable { grade, count } => {
+                expect_eq("best-available count", places.len(), usize::from(*count))?;
+                for (i, place) in places.iter().enumerate() {
+                    let Place::Seat(s) = place else {
+                        return Err(format!("best-available gave {place:?}"));
+                    };
+                    let free = self.owners[s.0 as usize] == Owner::Free;
+                    if !free
+                        || self.spec.seats[s.0 as usize].grade != *grade
+                        || places[..i].contains(place)
+                    {
+                        return Err(format!("best-available gave an unfit seat {s}"));
+                    }
+                }
+                Ok(())
+            }
+            Selection::Zone { zone, count } => expect_eq(
+                "zone places",
+                places,
+                &vec![Place::Zone(*zone); usize::from(*count)][..],
+            ),
+        }
+    }
+}
+
+fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: core says {got:?}, model says {want:?}"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workload.
+
+fn venue(rng: &mut Rng) -> PerformanceSpec {
+    let prices = [160_000, 140_000, 110_000, 80_000];
+    let grades = 1 + rng.below(4) as usize;
+    let sections = 1 + rng.below(3);
+    let rows = 1 + rng.below(6);
+    let per_row = 4 + rng.below(12);
+    let mut seats = Vec::new();
+    for section in 0..sections {
+        for row in 0..rows {
+            for number in 1..=per_row {
+                seats.push(SeatSpec {
+                    section: format!("S{section}"),
+                    row: format!("{}", row + 1),
+                    number: number as u16,
+                    grade: GradeId((row as usize * grades / rows as usize) as u16),
+                });
+            }
+        }
+    }
+    let zones = if rng.chance(50) {
+        vec![ZoneSpec {
+            name: "Floor".into(),
+            grade: GradeId(grades as u16 - 1),
+            capacity: 1 + rng.below(30) as u32,
+        }]
+    } else {
+        Vec::new()
+    };
+    let kind = if rng.chance(50) {
+        TicketKind::Performance
+    } else {
+        TicketKind::Admission
+    };
+    PerformanceSpec {
+        performance: PERFORMANCE,
+        starts_at_ms: kst_ms(2027, 2, 10, 19, 0) + rng.below(5) * 24 * 3_600_000,
+        kind,
+        grades: prices[..grades]
+            .iter()
+            .enumerate()
+            .map(|(i, price_won)| GradeSpec {
+                code: ["VIP", "R", "S", "A"][i].into(),
+                price_won: *price_won,
+            })
+            .collect(),
+        seats,
+        zones,
+        per_buyer_limit: 1 + rng.below(4) as u16,
+        hold_ttl_ms: 60_000 + rng.below(540_000),
+        fees: FeeSchedule::korean_standard(kind),
+    }
+}
+
+struct Workload {
+    rng: Rng,
+    actors: u64,
+    history: Vec<Request>,
+    seq: u64,
+}
+
+impl Workload {
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        (!items.is_empty()).then(|| items[self.rng.below(items.len() as u64) as usize])
+    }
+
+    fn next(&mut self, model: &Model) -> Request {
+        self.seq += 1;
+        if self.rng.chance(8)
+            && let Some(old) = self
+                .history
+                .get(self.rng.below(self.history.len() as u64) as usize)
+        {
+            return old.clone();
+        }
+        let actor = ActorId(1 + self.rng.below(self.actors));
+        let command = self.command(model);
+        let holder = match &command {
+            Command::Release { hold, .. } | Command::Confirm { hold, .. }
+                if self.rng.chance(85) =>
+            {
+                model.holds.get(hold).map(|h| h.buyer)
+            }
+            Command::Cancel { booking, .. } if self.rng.chance(85) => {
+                model.bookings.get(booking).map(|b| b.buyer)
+            }
+            _ => None,
+        };
+        let request = Request {
+            actor: holder.unwrap_or(actor),
+            key: IdempotencyKey::new(format!("k{}", self.seq)).expect("valid"),
+            command,
+        };
+        self.history.push(request.clone());
+        request
+    }
+
+    fn command(&mut self, model: &Model) -> Command {
+        let performance = if self.rng.chance(2) {
+            PerformanceId(9)
+        } else {
+            PERFORMANCE
+        };
+        let seats = model.spec.seats.len() as u64;
+        let holds: Vec<HoldId> = model.holds.keys().copied().collect();
+        let active: Vec<HoldId> = model
+            .holds
+            .iter()
+            .filter(|(_, h)| h.status == HoldStatus::Active)
+            .map(|(id, _)| *id)
+            .collect();
+        let bookings: Vec<BookingId> = model.bookings.keys().copied().collect();
+        let tickets: Vec<TicketId> = model.tickets.keys().copied().collect();
+        match self.rng.below(100) {
+            0..=24 => {
+                let most = if self.rng.chance(5) { 20 } else { 3 };
+                let n = 1 + self.rng.below(most);
+                // Sometimes a seat past the end, sometimes a repeat.
+                let list = (0..n)
+                    .map(|_| SeatId(self.rng.below(seats + 2) as u32))
+                    .collect();
+                Command::Hold {
+                    performance,
+                    selection: Selection::Seats(list),
+                }
+            }
+            25..=34 => Command::Hold {
+                performance,
+                selection: Selection::BestAvailable {
+                    grade: GradeId(self.rng.below(model.spec.grades.len() as u64 + 1) as u16),
+                    count: self.rng.below(4) as u16,
+                },
+            },
+            35..=39 => Command::Hold {
+                performance,
+                selection: Selection::Zone {
+                    zone: ZoneId(self.rng.below(2) as u16),
+                    count: 1 + self.rng.below(3) as u16,
+                },
+            },
+            40..=59 => {
+                let hold = self
+                    .pick(&active)
+                    .or(self.pick(&holds))
+                    .unwrap_or(HoldId(77));
+                let amount_won = model.holds.get(&hold).map_or(1, |h| h.amount_won);
+                let amount_won = if self.rng.chance(10) {
+                    amount_won + 1_000
+                } else {
+                    amount_won
+                };
+                let payment_ref = if self.rng.chance(3) {
+                    String::new()
+                } else {
+                    format!("pg-{}", self.seq)
+                };
+                Command::Confirm {
+                    performance,
+                    hold,
+                    payment_ref,
+                    amount_won,
+                }
+            }
+            60..=67 => Command::Release {
+                performance,
+                hold: self
+                    .pick(&active)
+                    .or(self.pick(&holds))
+                    .unwrap_or(HoldId(5)),
+            },
+            68..=79 => {
+                let booking = self.pick(&bookings).unwrap_or(BookingId(3));
+                let mut chosen = Vec::new();
+                if let Some(b) = model.bookings.get(&booking)
+                    && self.rng.chance(50)
+                {
+                    for t in &b.tickets {
+                        if self.rng.chance(50) {
+                            chosen.push(*t);
+                        }
+                    }
+                    if self.rng.chance(5) {
+                        chosen.push(self.pick(&tickets).unwrap_or(TicketId(1)));
+                    }
+                }
+                Command::Cancel {
+                    performance,
+                    booking,
+                    tickets: chosen,
+                }
+            }
+            80..=91 => Command::CheckIn {
+                performance,
+                ticket: self.pick(&tickets).unwrap_or(TicketId(2)),
+            },
+            _ => {
+                let mut spec = model.spec.clone();
+                if self.rng.chance(50) {
+                    spec.per_buyer_limit = 0;
+                }
+                Command::OpenPerformance(Box::new(spec))
+            }
+        }
+    }
+
+    /// Mostly seconds pass; sometimes hours or days, so holds expire, fee tiers change and the
+    /// show starts.
+    fn advance(&mut self) -> u64 {
+        match self.rng.below(100) {
+            0..=79 => self.rng.below(20_000),
+            80..=97 => self.rng.below(10 * 60_000),
+            _ => self.rng.below(2 * 24 * 3_600_000),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), String> {
+    let state = ledger
+        .performance(PERFORMANCE)
+        .ok_or("performance missing")?;
+    // Invariant 1: a seat is held by one active hold or sold to one valid ticket, and the model
+    // agrees on which.
+    for (index, seat_state) in state.seats().iter().enumerate() {
+        let owner = match seat_state {
+            SeatState::Free => Owner::Free,
+            SeatState::Held(h) => {
+                let hold = state
+                    .hold(*h)
+                    .ok_or(format!("seat {index} held by unknown hold"))?;
+                if hold.status != HoldStatus::Active
+                    || !hold.places.contains(&Place::Seat(SeatId(index as u32)))
+                {
+                    return Err(format!("seat {index} held by a hold that does not hold it"));
+                }
+                Owner::Held(*h)
+            }
+            SeatState::Sold(t) => Owner::Sold(*t),
+        };
+        expect_eq(&format!("seat {index}"), owner, model.owners[index])?;
+    }
+    let mut revenue_won = 0;
+    for (id, ticket) in state.tickets() {
+        if ticket.cancelled {
+            continue;
+        }
+        revenue_won += ticket.price_won;
+        if let Place::Seat(s) = ticket.place {
+            expect_eq(
+                "seat of a valid ticket",
+                state.seat(s),
+                Some(SeatState::Sold(*id)),
+            )?;
+        }
+    }
+    for (z, _) in model.spec.zones.iter().enumerate() {
+        let count = state.zone(ZoneId(z as u16)).ok_or("zone missing")?;
+        expect_eq("zone held", count.held, model.zone_held[z])?;
+        expect_eq("zone sold", count.sold, model.zone_sold[z])?;
+        if count.held + count.sold > model.spec.zones[z].capacity {
+            return Err("zone over capacity".into());
+        }
+    }
+    // Invariant 5: no hold is active at or past its deadline.
+    for (id, hold) in state.holds() {
+        if hold.status == HoldStatus::Active && hold.expires_at_ms <= now_ms {
+            return Err(format!("hold {id} active past its deadline"));
+        }
+    }
+    // Invariant 6: payments − refunds = revenue + fees, with revenue recomputed from tickets.
+    let money = state.money();
+    expect_eq("revenue", money.revenue_won, revenue_won)?;
+    if money.payments_won - money.refunds_won != money.revenue_won + money.fees_won {
+        return Err(format!("money does not balance: {money:?}"));
+    }
+    expect_eq("payments", money.payments_won, model.payments_won)?;
+    expect_eq("refunds", money.refunds_won, model.refunds_won)?;
+    expect_eq("fees", money.fees_won, model.fees_won)?;
+    // Per-buyer limit.
+    for buyer in model.holds.values().map(|h| h.buyer) {
+        let places = state.buyer_places(buyer);
+        expect_eq(
+            "buyer places",
+            usize::from(places),
+            model.buyer_places(buyer),
+        )?;
+        if places > model.spec.per_buyer_limit {
+            return Err(format!("buyer {buyer} over the limit"));
+        }
+    }
+    Ok(())
+}
+
+fn replay(events: &[Event]) -> Ledger {
+    let mut ledger = Ledger::new(PARTITION);
+    for event in events {
+        ledger.apply(event);
+    }
+    ledger
+}
+
+/// What the runs exercised, so a workload that stopped reaching a rule fails the test.
+type Coverage = BTreeMap<String, u64>;
+
+fn cover(coverage: &mut Coverage, step: &Step) {
+    let mut seen = |what: String| *coverage.entry(what).or_default() += 1;
+    match &step.outcome {
+        _ if step.duplicate => seen("duplicate".into()),
+        Ok(Reply::Cancelled { fee_won: 0, .. }) => seen("cancel_free".into()),
+        Ok(Reply::Cancelled { .. }) => seen("cancel_with_fee".into()),
+        Ok(reply) => seen(
+            format!("{reply:?}")
+                .split([' ', '{'])
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        ),
+        Err(rejection) => seen(rejection.code().to_owned()),
+    }
+    for event in &step.events {
+        match event {
+            Event::HoldExpired { .. } => seen("event_hold_expired".into()),
+            Event::KeysForgotten { .. } => seen("event_keys_forgotten".into()),
+            _ => {}
+        }
+    }
+}
+
+fn run_step(
+    coverage: &mut Coverage,
+    ledger: &mut Ledger,
+    model: &mut Model,
+    now_ms: u64,
+    request: &Request,
+    journal: &mut Vec<Event>,
+) -> Result<(), String> {
+    model.advance(now_ms);
+    let recorded = model
+        .keys
+        .get(&(request.actor, request.key.as_str().to_owned()))
+        .cloned();
+    let step = ledger.execute(now_ms, request);
+    cover(coverage, &step);
+    journal.extend(step.events.iter().cloned());
+    // Invariant 3: a repeated key gets its first outcome and changes nothing.
+    if let Some((_, outcome)) = recorded {
+        expect_eq("duplicate flag", step.duplicate, true)?;
+        expect_eq("repeated outcome", &step.outcome, &outcome)?;
+        let domain = step
+            .events
+            .iter()
+            .filter(|e| !matches!(e, Event::HoldExpired { .. } | Event::KeysForgotten { .. }))
+            .count();
+        return expect_eq("events of a repeat", domain, 0);
+    }
+    expect_eq("duplicate flag", step.duplicate, false)?;
+    let predicted = model.predict(now_ms, request.actor, &request.command);
+    match (&step.outcome, predicted) {
+        (Err(got), Some(want)) => expect_eq("rejection", got, &want)?,
+        (Ok(reply), None) => model.accept(now_ms, request.actor, &request.command, reply)?,
+        (got, want) => {
+            return Err(format!(
+                "core says {got:?}, model predicts rejection {want:?}"
+            ));
+        }
+    }
+    model.keys.insert(
+        (request.actor, request.key.as_str().to_owned()),
+        (now_ms, step.outcome.clone()),
+    );
+    Ok(())
+}
+
+fn simulate(seed: u64, steps: usize, coverage: &mut Coverage) -> Result<(), String> {
+    let mut rng = Rng(seed);
+    let spec = venue(&mut rng);
+    let mut now_ms = kst_ms(2027, 1, 5, 10, 0);
+    let mut ledger = Ledger::new(PARTITION);
+    let mut journal = Vec::new();
+    let open = Request {
+        actor: ActorId(1_000),
+        key: IdempotencyKey::new("open").expect("valid"),
+        command: Command::OpenPerformance(Box::new(spec.clone())),
+    };
+    let opened = ledger.execute(now_ms, &open);
+    if !matches!(opened.outcome, Ok(Reply::PerformanceOpened { .. })) {
+        return Err(format!("open failed: {:?}", opened.outcome));
+    }
+    journal.extend(opened.events);
+    let mut model = Model::new(spec);
+    model
+        .keys
+        .insert((open.actor, "open".into()), (now_ms, opened.outcome));
+    let mut workload = Workload {
+        actors: 2 + rng.below(8),
+        rng: Rng(rng.next()),
+        history: Vec::new(),
+        seq: 0,
+    };
+    let crash_at = rng.below(steps as u64) as usize;
+    for step in 0..steps {
+        now_ms += workload.advance();
+        let request = workload.next(&model);
+        run_step(
+            coverage,
+            &mut ledger,
+            &mut model,
+            now_ms,
+            &request,
+            &mut journal,
+        )
+        .and_then(|()| check_invariants(&ledger, &model, now_ms))
+        .map_err(|e| format!("step {step}: {e}\n  request: {request:?}"))?;
+        if step == crash_at {
+            let rebuilt = replay(&journal);
+            expect_eq("digest after replay", rebuilt.digest(), ledger.digest())
+                .map_err(|e| format!("step {step}: {e}"))?;
+            ledger = rebuilt;
+        }
+    }
+    let rebuilt = replay(&journal);
+    expect_eq(
+        "final digest after replay",
+        rebuilt.digest(),
+        ledger.digest(),
+    )?;
+    if rebuilt != ledger {
+        return Err("replayed state differs".into());
+    }
+    Ok(())
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn seeded_simulation_agrees_with_the_model_and_keeps_the_invariants() {
+    let steps = env_number("PICKET_SIM_STEPS").map_or(STEPS_DEFAULT, |s| s as usize);
+    let seeds: Vec<u64> = match env_number("PICKET_SIM_SEED") {
+        Some(seed) => vec![seed],
+        None => {
+            let count = env_number("PICKET_SIM_SEEDS").unwrap_or(SEEDS_DEFAULT);
+            // A fresh base each day, so CI explores new seeds over time; printed for reruns.
+            let base = 0x5eed_0000 + env_number("PICKET_SIM_BASE").unwrap_or(0);
+            (base..base + count).collect()
+        }
+    };
+    let mut coverage = Coverage::new();
+    let single = seeds.len() == 1;
+    for seed in seeds {
+        if let Err(failure) = simulate(seed, steps, &mut coverage) {
+            panic!(
+                "simulation failed: seed={seed} {failure}\n\
+                 rerun: PICKET_SIM_SEED={seed} PICKET_SIM_STEPS={steps} \
+                 cargo test -p picket-ledger-core --test simulation"
+            );
+        }
+    }
+    println!("simulation coverage: {coverage:?}");
+    let wanted = [
+        "Held",
+        "Confirmed",
+        "Released",
+        "CheckedIn",
+        "cancel_free",
+        "cancel_with_fee",
+        "duplicate",
+        "seat_taken",
+        "over_buyer_limit",
+        "hold_expired",
+        "wrong_amount",
+        "not_enough_available",
+        "cancellation_closed",
+        "already_checked_in",
+        "sales_closed",
+        "not_your_hold",
+        "invalid_request",
+        "unknown_performance",
+        "performance_already_open",
+        "event_hold_expired",
+        "event_keys_forgotten",
+    ];
+    if !single {
+        for what in wanted {
+            assert!(
+                coverage.get(what).is_some_and(|n| *n > 0),
+                "the workload never produced {what}: {coverage:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_model_catches_a_double_sale() {
+    // A broken ledger that sells a seat twice must fail the invariant check: apply a second
+    // confirmation's events for the same seat by hand and check.
+    let mut rng = Rng(3);
+    let mut spec = venue(&mut rng);
+    spec.per_buyer_limit = 4;
+    let now_ms = kst_ms(2027, 1, 5, 10, 0);
+    let mut ledger = Ledger::new(PARTITION);
+    let open = Request {
+        actor: ActorId(1),
+        key: IdempotencyKey::new("open").expect("valid"),
+        command: Command::OpenPerformance(Box::new(spec.clone())),
+    };
+    ledger.execute(now_ms, &open);
+    let model = Model::new(spec);
+    let hold = |actor: u64, key: &str| Request {
+        actor: ActorId(actor),
+        key: IdempotencyKey::new(key).expect("valid"),
+        command: Command::Hold {
+            performance: PERFORMANCE,
+            selection: Selection::Seats(vec![SeatId(0)]),
+        },
+    };
+    ledger.execute(now_ms, &hold(2, "a"));
+    // The model never heard of that hold: the check must notice the difference.
+    assert!(check_invariants(&ledger, &model, now_ms).is_err());
+}
