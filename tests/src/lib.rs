@@ -417,12 +417,8 @@ impl Postgres {
             }
             signal(pid, "KILL")?;
             wait_gone(&backends);
-            wait_gone(&[pid]);
         }
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.reap();
         Ok(())
     }
 
@@ -432,11 +428,8 @@ impl Postgres {
         self.resume()?;
         if let Some(pid) = self.live_postmaster() {
             signal(pid, "INT")?;
-            wait_gone(&[pid]);
         }
-        if let Some(mut child) = self.child.take() {
-            wait_exit(&mut child);
-        }
+        self.reap();
         Ok(())
     }
 
@@ -468,18 +461,39 @@ impl Postgres {
         log_tail(&self.log_path())
     }
 
+    /// Waits for the spawned child to exit by itself (as root it is `runuser`, which must reap
+    /// the postmaster: killed early, it would leave a zombie whose pid the next postmaster's
+    /// lock-file check still sees), then for the postmaster's pid to vanish.
+    fn reap(&mut self) {
+        let postmaster = self.postmaster_pid();
+        if let Some(mut child) = self.child.take() {
+            wait_exit(&mut child);
+        }
+        if let Some(pid) = postmaster {
+            let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(PROBE_INTERVAL);
+            }
+        }
+    }
+
     /// The running postmaster's pid: the first line of `postmaster.pid` (the spawned child may
     /// be `runuser`, not postgres itself). A killed postmaster leaves the file behind and its
     /// pid may be reused, so the process must also be alive and name this data directory.
     fn live_postmaster(&self) -> Option<u32> {
-        let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
-        let pid = text.lines().next()?.trim().parse().ok()?;
+        let pid = self.postmaster_pid()?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let data_dir = self.data_dir();
         let ours = cmdline
             .split(|&byte| byte == 0)
             .any(|arg| Path::new(std::str::from_utf8(arg).unwrap_or_default()) == data_dir);
         (ours && alive(pid)).then_some(pid)
+    }
+
+    /// The pid recorded in `postmaster.pid`, whether or not that process still runs.
+    fn postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
     }
 
     fn data_dir(&self) -> PathBuf {

@@ -37,7 +37,9 @@ pub struct Ledger {
     performances: BTreeMap<PerformanceId, PerformanceState>,
     /// Active holds by deadline, so expiry finds the due ones without a scan.
     hold_deadlines: BTreeSet<(u64, PerformanceId, HoldId)>,
-    keys: BTreeMap<(ActorId, IdempotencyKey), Outcome>,
+    /// Outcomes by actor, then key: looked up on every command without cloning the key.
+    keys: BTreeMap<ActorId, BTreeMap<IdempotencyKey, Outcome>>,
+    keys_remembered: usize,
     /// Keys by the time they were recorded, so old ones can be forgotten in order.
     key_times: BTreeSet<(u64, ActorId, IdempotencyKey)>,
 }
@@ -111,10 +113,9 @@ pub struct PerformanceState {
     grade_seats: Vec<Vec<SeatId>>,
     /// Per seat, its index in `grade_seats[grade]`.
     seat_grade_index: Vec<u32>,
-    grade_free: Vec<u32>,
-    /// Per grade, an index into `grade_seats` before which no seat is free: best-available starts
-    /// its search here instead of at the front of a nearly sold-out grade.
-    grade_search_from: Vec<u32>,
+    /// Per grade, the positions in `grade_seats` of its free seats: best-available walks free
+    /// seats only, never the sold ones in front of them.
+    grade_free: Vec<BTreeSet<u32>>,
     zones: Vec<ZoneCount>,
     holds: BTreeMap<HoldId, Hold>,
     bookings: BTreeMap<BookingId, Booking>,
@@ -135,6 +136,7 @@ impl Ledger {
             performances: BTreeMap::new(),
             hold_deadlines: BTreeSet::new(),
             keys: BTreeMap::new(),
+            keys_remembered: 0,
             key_times: BTreeSet::new(),
         }
     }
@@ -153,11 +155,11 @@ impl Ledger {
 
     /// The recorded outcome of `(actor, key)`, if the ledger still remembers it.
     pub fn recorded(&self, actor: ActorId, key: &IdempotencyKey) -> Option<&Outcome> {
-        self.keys.get(&(actor, key.clone()))
+        self.keys.get(&actor)?.get(key)
     }
 
     pub fn remembered_keys(&self) -> usize {
-        self.keys.len()
+        self.keys_remembered
     }
 
     /// A stable digest of the whole state: equal digests mean equal states.
@@ -171,8 +173,7 @@ impl Ledger {
     /// key with its recorded outcome, or decides and applies the command.
     pub fn execute(&mut self, now_ms: u64, request: &Request) -> Step {
         let mut events = self.tick(now_ms);
-        let key = (request.actor, request.key.clone());
-        if let Some(outcome) = self.keys.get(&key) {
+        if let Some(outcome) = self.recorded(request.actor, &request.key) {
             return Step {
                 outcome: outcome.clone(),
                 events,
@@ -306,7 +307,10 @@ impl Ledger {
                 at_ms,
                 outcome,
             } => {
-                self.keys.insert((*actor, key.clone()), outcome.clone());
+                let by_actor = self.keys.entry(*actor).or_default();
+                if by_actor.insert(key.clone(), outcome.clone()).is_none() {
+                    self.keys_remembered += 1;
+                }
                 self.key_times.insert((*at_ms, *actor, key.clone()));
             }
             Event::KeysForgotten { recorded_before_ms } => {
@@ -315,7 +319,7 @@ impl Ledger {
                         break;
                     }
                     if let Some((_, actor, key)) = self.key_times.pop_first() {
-                        self.keys.remove(&(actor, key));
+                        self.forget_key(actor, &key);
                     }
                 }
             }
@@ -353,6 +357,17 @@ impl Ledger {
             Event::TicketsCancelled { performance, .. }
             | Event::TicketCheckedIn { performance, .. } => {
                 self.apply_to_performance(*performance, event);
+            }
+        }
+    }
+
+    fn forget_key(&mut self, actor: ActorId, key: &IdempotencyKey) {
+        if let Some(by_actor) = self.keys.get_mut(&actor) {
+            if by_actor.remove(key).is_some() {
+                self.keys_remembered -= 1;
+            }
+            if by_actor.is_empty() {
+                self.keys.remove(&actor);
             }
         }
     }
@@ -442,8 +457,10 @@ impl PerformanceState {
         }
         PerformanceState {
             seats: vec![SeatState::Free; spec.seats.len()],
-            grade_free: grade_seats.iter().map(|s| s.len() as u32).collect(),
-            grade_search_from: vec![0; spec.grades.len()],
+            grade_free: grade_seats
+                .iter()
+                .map(|s| (0..s.len() as u32).collect())
+                .collect(),
             grade_seats,
             seat_grade_index,
             zones: vec![ZoneCount::default(); spec.zones.len()],
@@ -496,8 +513,7 @@ impl PerformanceState {
     pub fn free_seats(&self, grade: GradeId) -> u32 {
         self.grade_free
             .get(usize::from(grade.0))
-            .copied()
-            .unwrap_or(0)
+            .map_or(0, |free| free.len() as u32)
     }
 
     /// Places the buyer holds or owns now.
@@ -588,33 +604,30 @@ impl PerformanceState {
             .grade_seats
             .get(usize::from(grade.0))
             .ok_or(Rejection::UnknownGrade { grade })?;
-        let available = self.grade_free[usize::from(grade.0)];
+        let free = &self.grade_free[usize::from(grade.0)];
+        let available = free.len() as u32;
         if available < u32::from(count) {
             return Err(Rejection::NotEnoughAvailable { available });
         }
-        let from = self.grade_search_from[usize::from(grade.0)] as usize;
         let count = usize::from(count);
         let mut run: Vec<SeatId> = Vec::with_capacity(count);
-        let mut scattered: Vec<SeatId> = Vec::with_capacity(count);
-        for seat in &list[from..] {
-            if self.seats[seat.0 as usize] != SeatState::Free {
-                run.clear();
-                continue;
-            }
-            if scattered.len() < count {
-                scattered.push(*seat);
-            }
+        for position in free {
+            let seat = list[*position as usize];
             if let Some(last) = run.last()
-                && !self.side_by_side(*last, *seat)
+                && !self.side_by_side(*last, seat)
             {
                 run.clear();
             }
-            run.push(*seat);
+            run.push(seat);
             if run.len() == count {
                 return Ok(run.into_iter().map(Place::Seat).collect());
             }
         }
-        Ok(scattered.into_iter().map(Place::Seat).collect())
+        let scattered = free
+            .iter()
+            .take(count)
+            .map(|p| Place::Seat(list[*p as usize]));
+        Ok(scattered.collect())
     }
 
     fn side_by_side(&self, left: SeatId, right: SeatId) -> bool {
@@ -968,8 +981,8 @@ impl PerformanceState {
             Place::Seat(seat) => {
                 self.seats[seat.0 as usize] = state;
                 let grade = usize::from(self.spec.seats[seat.0 as usize].grade.0);
-                self.grade_free[grade] -= 1;
-                self.advance_search(grade);
+                let position = self.seat_grade_index[seat.0 as usize];
+                self.grade_free[grade].remove(&position);
             }
             Place::Zone(zone) => self.zones[usize::from(zone.0)].held += 1,
         }
@@ -981,26 +994,14 @@ impl PerformanceState {
         if let Place::Seat(seat) = place {
             self.seats[seat.0 as usize] = SeatState::Free;
             let grade = usize::from(self.spec.seats[seat.0 as usize].grade.0);
-            self.grade_free[grade] += 1;
-            let index = self.seat_grade_index[seat.0 as usize];
-            let from = &mut self.grade_search_from[grade];
-            *from = (*from).min(index);
+            let position = self.seat_grade_index[seat.0 as usize];
+            self.grade_free[grade].insert(position);
         }
     }
 
     fn zone_sold_to_free(&mut self, place: Place) {
         if let Place::Zone(zone) = place {
             self.zones[usize::from(zone.0)].sold -= 1;
-        }
-    }
-
-    fn advance_search(&mut self, grade: usize) {
-        let list = &self.grade_seats[grade];
-        let from = &mut self.grade_search_from[grade];
-        while (*from as usize) < list.len()
-            && self.seats[list[*from as usize].0 as usize] != SeatState::Free
-        {
-            *from += 1;
         }
     }
 }
