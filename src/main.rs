@@ -58,8 +58,9 @@ struct LedgerArgs {
     /// Most journal entries per group commit.
     #[arg(long, env = "PICKET_COMMIT_BATCH_MAX", default_value_t = 1_024)]
     commit_batch_max: usize,
-    /// Microseconds the writer waits to fill a batch.
-    #[arg(long, env = "PICKET_COMMIT_LINGER_US", default_value_t = 200)]
+    /// Microseconds the writer waits to fill a batch (0: batches form from what queued during
+    /// the previous commit).
+    #[arg(long, env = "PICKET_COMMIT_LINGER_US", default_value_t = 0)]
     commit_linger_us: u64,
 }
 

@@ -222,6 +222,9 @@ impl<J: Journal> Writer<J> {
                 Err(_) => break,
             }
         }
+        if self.config.commit_linger.is_zero() {
+            return batch;
+        }
         let linger_until = Instant::now() + self.config.commit_linger;
         while batch.len() < max {
             match tokio::time::timeout_at(linger_until, self.inbox.recv()).await {

@@ -3,13 +3,15 @@
 //! sizes 1, 64 and 1024. PostgreSQL is a private cluster the harness starts (fsync on,
 //! synchronous_commit on).
 //!
+//! The `writer_postgres` group measures whole durable commands through the single writer.
+//!
 //! `cargo bench -p picket-tests --bench journal`
 
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use picket_ledger::journal::Entry;
-use picket_ledger::{Journal, PgJournal, SqliteJournal};
+use picket_ledger::{Journal, LedgerConfig, LedgerService, PgJournal, SqliteJournal, StoreUrl};
 use picket_ledger_core::*;
 use picket_tests::Postgres;
 
@@ -100,5 +102,65 @@ fn journal(c: &mut Criterion) {
     bench_store(c, "sqlite", &runtime, &sqlite);
 }
 
-criterion_group!(benches, journal);
+/// Durable commands per second through the single writer (queue → core → group commit →
+/// reply) into PostgreSQL, with `in_flight` commands outstanding at a time, as many gateways
+/// would keep.
+fn writer(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let pg = Postgres::start().expect("postgres");
+    let config = LedgerConfig::new(StoreUrl::Postgres(pg.url()));
+    let mut registry = prometheus_client::registry::Registry::default();
+    let service = runtime
+        .block_on(LedgerService::start(&config, &mut registry))
+        .expect("start ledger");
+    let mut group = c.benchmark_group("writer_postgres");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    let mut next_key = 0u64;
+    for in_flight in [1usize, 64, 1_024] {
+        group.throughput(Throughput::Elements(in_flight as u64));
+        group.bench_with_input(
+            BenchmarkId::new("in_flight", in_flight),
+            &in_flight,
+            |b, &in_flight| {
+                b.iter_custom(|iters| {
+                    let requests: Vec<Request> = (0..iters as usize * in_flight)
+                        .map(|_| {
+                            next_key += 1;
+                            // Releases of holds that do not exist: each is still a full durable
+                            // command (decided, journaled with its outcome, answered).
+                            Request {
+                                actor: ActorId(next_key),
+                                key: IdempotencyKey::new(format!("b{next_key}"))
+                                    .expect("valid key"),
+                                command: Command::Release {
+                                    performance: PerformanceId(1),
+                                    hold: HoldId(next_key),
+                                },
+                            }
+                        })
+                        .collect();
+                    runtime.block_on(async {
+                        let started = Instant::now();
+                        for wave in requests.chunks(in_flight) {
+                            let submits = wave.iter().map(|r| service.handle.submit(r.clone()));
+                            for outcome in futures_util::future::join_all(submits).await {
+                                outcome
+                                    .expect("acknowledged")
+                                    .expect_err("no such performance");
+                            }
+                        }
+                        started.elapsed()
+                    })
+                });
+            },
+        );
+    }
+    group.finish();
+    runtime.block_on(service.writer.shutdown());
+}
+
+criterion_group!(benches, journal, writer);
 criterion_main!(benches);

@@ -26,6 +26,15 @@ const LOG_TAIL_LINES_MAX: usize = 30;
 /// must be traversable by that user, which `$TMPDIR` (say, under `/root`) may not be.
 const SHARED_TMP: &str = "/tmp";
 
+/// Debian puts some server binaries (`nats-server`, `runuser`) in sbin directories, which a
+/// non-root user's PATH usually lacks.
+fn sbin_dirs() -> Vec<PathBuf> {
+    ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect()
+}
+
 /// Why a server could not be started, signalled or used.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
@@ -265,7 +274,8 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     bin_dir: PathBuf,
     port: u16,
-    as_postgres_user: bool,
+    /// `runuser`, when running as root: PostgreSQL then runs as the `postgres` user.
+    runuser: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -286,6 +296,11 @@ impl Postgres {
             });
         }
         let as_postgres_user = is_root();
+        let runuser = if as_postgres_user {
+            Some(find_binary("runuser", "util-linux", &sbin_dirs())?)
+        } else {
+            None
+        };
         let mut builder = tempfile::Builder::new();
         builder.prefix("picket-pg-");
         let dir = if as_postgres_user {
@@ -298,10 +313,10 @@ impl Postgres {
             dir,
             bin_dir,
             port: free_port()?,
-            as_postgres_user,
+            runuser,
             child: None,
         };
-        if as_postgres_user {
+        if cluster.runuser.is_some() {
             run_checked(
                 "chown -R postgres:postgres",
                 Command::new("chown")
@@ -418,6 +433,7 @@ impl Postgres {
             signal(pid, "KILL")?;
             wait_gone(&backends);
         }
+        self.continue_runuser();
         self.reap();
         Ok(())
     }
@@ -438,8 +454,9 @@ impl Postgres {
     pub fn pause(&self) -> Result<(), HarnessError> {
         if let Some(pid) = self.live_postmaster() {
             signal(pid, "STOP")?;
+            // A backend may exit between the listing and the signal.
             for backend in children_of(pid) {
-                signal(backend, "STOP")?;
+                let _ = signal(backend, "STOP");
             }
         }
         Ok(())
@@ -448,12 +465,22 @@ impl Postgres {
     /// Undoes [`Postgres::pause`].
     pub fn resume(&self) -> Result<(), HarnessError> {
         if let Some(pid) = self.live_postmaster() {
+            // A backend may exit between the listing and the signal.
             for backend in children_of(pid) {
-                signal(backend, "CONT")?;
+                let _ = signal(backend, "CONT");
             }
             signal(pid, "CONT")?;
         }
+        self.continue_runuser();
         Ok(())
+    }
+
+    /// `runuser` stops itself when it sees its child stopped, and continues the child only once
+    /// it is continued itself; stopped, it would never reap a killed postmaster either.
+    fn continue_runuser(&self) {
+        if let (Some(_), Some(child)) = (&self.runuser, &self.child) {
+            let _ = signal(child.id(), "CONT");
+        }
     }
 
     /// The last lines of the server's log (all runs of this cluster).
@@ -506,8 +533,8 @@ impl Postgres {
 
     fn command(&self, binary: &str) -> Command {
         let path = self.bin_dir.join(binary);
-        let mut command = if self.as_postgres_user {
-            let mut command = Command::new("runuser");
+        let mut command = if let Some(runuser) = &self.runuser {
+            let mut command = Command::new(runuser);
             command.args(["-u", "postgres", "--"]).arg(path);
             command
         } else {
@@ -583,7 +610,7 @@ impl Process {
         args: fn(&Path, u16) -> Vec<String>,
         probe: fn(u16) -> bool,
     ) -> Result<Self, HarnessError> {
-        let binary = find_binary(binary, package, &[])?;
+        let binary = find_binary(binary, package, &sbin_dirs())?;
         let dir = tempfile::Builder::new()
             .prefix(&format!("picket-{name}-"))
             .tempdir()
