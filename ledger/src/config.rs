@@ -57,6 +57,9 @@ pub struct LedgerConfig {
     /// How long a journal operation waits for a database connection before it fails; the writer
     /// then answers `Unavailable` and rebuilds once the database is back.
     pub journal_connect_timeout: Duration,
+    /// Committed entries buffered for each in-process subscriber (gateways' seat maps). A
+    /// subscriber that falls further behind is told it lagged and resubscribes.
+    pub events_buffer_max: usize,
 }
 
 impl LedgerConfig {
@@ -72,6 +75,7 @@ impl LedgerConfig {
             replay_page_max: 10_000,
             pg_connections_max: 4,
             journal_connect_timeout: Duration::from_secs(5),
+            events_buffer_max: 4_096,
         }
     }
 }

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 
 pub use config::{LedgerConfig, StoreUrl};
 pub use journal::{Journal, JournalError, PgJournal, SqliteJournal};
-pub use writer::{LedgerHandle, SubmitError, WriterStatus, WriterTask};
+pub use writer::{Committed, LedgerHandle, SubmitError, Subscription, WriterStatus, WriterTask};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use picket_ledger_core::{Ledger, Outcome, Request};
+use picket_ledger_core::{Availability, Event, Ledger, Outcome, Request};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -44,6 +44,28 @@ struct Submission {
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
 
+/// What the writer's queue carries: commands, and requests to follow the committed events.
+enum Work {
+    Command(Submission),
+    Subscribe(oneshot::Sender<Subscription>),
+}
+
+/// One committed journal entry, published after its commit (the in-process event bus).
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub seq: u64,
+    pub at_ms: u64,
+    pub events: Vec<Event>,
+}
+
+/// A consistent starting point for following the ledger: every performance's seat map as of
+/// journal `seq`, and the entries committed after it.
+pub struct Subscription {
+    pub seq: u64,
+    pub availability: Vec<Availability>,
+    pub events: broadcast::Receiver<Arc<Committed>>,
+}
+
 /// What `/healthz` reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct WriterStatus {
@@ -63,7 +85,7 @@ struct SharedStatus {
 /// A cheap, cloneable way to send commands to the writer.
 #[derive(Clone)]
 pub struct LedgerHandle {
-    queue: mpsc::Sender<Submission>,
+    queue: mpsc::Sender<Work>,
     shared: Arc<SharedStatus>,
     metrics: Arc<Metrics>,
     partition: u16,
@@ -76,7 +98,7 @@ impl LedgerHandle {
     pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
         let (reply, outcome) = oneshot::channel();
         self.queue
-            .try_send(Submission { request, reply })
+            .try_send(Work::Command(Submission { request, reply }))
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => {
                     self.metrics.overloaded.inc();
@@ -85,6 +107,17 @@ impl LedgerHandle {
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
             })?;
         outcome.await.map_err(|_| SubmitError::Stopped)?
+    }
+
+    /// Follows the committed events from a consistent snapshot of every seat map. Waits behind
+    /// the commands already queued.
+    pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
+        let (reply, subscription) = oneshot::channel();
+        self.queue
+            .send(Work::Subscribe(reply))
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        subscription.await.map_err(|_| SubmitError::Stopped)
     }
 
     pub fn status(&self) -> WriterStatus {
@@ -137,6 +170,7 @@ pub async fn start<J: Journal>(
     });
     let (queue, inbox) = mpsc::channel(config.command_queue_max);
     let (stop, stopped) = watch::channel(false);
+    let (published, _) = broadcast::channel(config.events_buffer_max.max(1));
     let handle = LedgerHandle {
         queue,
         shared: shared.clone(),
@@ -155,6 +189,8 @@ pub async fn start<J: Journal>(
         metrics,
         shared,
         inbox,
+        published,
+        subscribers: Vec::new(),
     };
     let task = tokio::spawn(writer.run(stopped));
     Ok((handle, WriterTask { stop, task }))
@@ -171,7 +207,10 @@ struct Writer<J> {
     snapshot_task: Option<JoinHandle<()>>,
     metrics: Arc<Metrics>,
     shared: Arc<SharedStatus>,
-    inbox: mpsc::Receiver<Submission>,
+    inbox: mpsc::Receiver<Work>,
+    published: broadcast::Sender<Arc<Committed>>,
+    /// Subscribe requests that arrived inside a batch; answered once it is committed.
+    subscribers: Vec<oneshot::Sender<Subscription>>,
 }
 
 impl<J: Journal> Writer<J> {
@@ -182,7 +221,7 @@ impl<J: Journal> Writer<J> {
             tokio::select! {
                 biased;
                 _ = stopped.changed() => break,
-                submission = self.inbox.recv() => match submission {
+                work = self.inbox.recv() => match work {
                     Some(first) => self.run_batch(first).await,
                     None => break,
                 },
@@ -213,12 +252,21 @@ impl<J: Journal> Writer<J> {
         self.last_now_ms
     }
 
-    async fn gather(&mut self, first: Submission) -> Vec<Submission> {
-        let mut batch = vec![first];
+    /// Sorts one piece of work into the batch or the waiting subscribers.
+    fn take(&mut self, work: Work, batch: &mut Vec<Submission>) {
+        match work {
+            Work::Command(submission) => batch.push(submission),
+            Work::Subscribe(reply) => self.subscribers.push(reply),
+        }
+    }
+
+    async fn gather(&mut self, first: Work) -> Vec<Submission> {
+        let mut batch = Vec::new();
+        self.take(first, &mut batch);
         let max = self.config.commit_batch_max;
         while batch.len() < max {
             match self.inbox.try_recv() {
-                Ok(submission) => batch.push(submission),
+                Ok(work) => self.take(work, &mut batch),
                 Err(_) => break,
             }
         }
@@ -228,17 +276,18 @@ impl<J: Journal> Writer<J> {
         let linger_until = Instant::now() + self.config.commit_linger;
         while batch.len() < max {
             match tokio::time::timeout_at(linger_until, self.inbox.recv()).await {
-                Ok(Some(submission)) => batch.push(submission),
+                Ok(Some(work)) => self.take(work, &mut batch),
                 Ok(None) | Err(_) => break,
             }
         }
         batch
     }
 
-    async fn run_batch(&mut self, first: Submission) {
+    async fn run_batch(&mut self, first: Work) {
         let batch = self.gather(first).await;
         let now_ms = self.now_ms();
         let mut entries = Vec::new();
+        let mut publish = Vec::new();
         let mut replies = Vec::with_capacity(batch.len());
         for submission in batch {
             let step = self.ledger.execute(now_ms, &submission.request);
@@ -246,10 +295,15 @@ impl<J: Journal> Writer<J> {
             if !step.events.is_empty() {
                 let seq = self.seq + entries.len() as u64 + 1;
                 entries.push(Entry::encode(seq, now_ms, &step.events));
+                publish.push(step.events);
             }
             replies.push((submission.reply, step.outcome));
         }
         let committed = self.commit(&entries).await;
+        if committed {
+            self.publish(&entries, publish);
+        }
+        self.answer_subscribers();
         for (reply, outcome) in replies {
             let answer = if committed {
                 Ok(outcome)
@@ -265,8 +319,43 @@ impl<J: Journal> Writer<J> {
         let now_ms = self.now_ms();
         let events = self.ledger.tick(now_ms);
         if !events.is_empty() {
-            let entry = Entry::encode(self.seq + 1, now_ms, &events);
-            self.commit(&[entry]).await;
+            let entry = [Entry::encode(self.seq + 1, now_ms, &events)];
+            if self.commit(&entry).await {
+                self.publish(&entry, vec![events]);
+            }
+        }
+    }
+
+    /// Publishes committed entries to in-process subscribers. A subscriber that lags past
+    /// [`LedgerConfig::events_buffer_max`] entries learns so and resubscribes.
+    fn publish(&self, entries: &[Entry], events: Vec<Vec<Event>>) {
+        if self.published.receiver_count() == 0 {
+            return;
+        }
+        for (entry, events) in entries.iter().zip(events) {
+            let committed = Committed {
+                seq: entry.seq,
+                at_ms: entry.recorded_at_ms,
+                events,
+            };
+            let _ = self.published.send(Arc::new(committed));
+        }
+    }
+
+    /// Answers subscribe requests with the committed state: called between batches, when the
+    /// in-memory ledger equals the journal.
+    fn answer_subscribers(&mut self) {
+        for reply in self.subscribers.drain(..) {
+            let subscription = Subscription {
+                seq: self.seq,
+                availability: self
+                    .ledger
+                    .performances()
+                    .map(|p| p.availability())
+                    .collect(),
+                events: self.published.subscribe(),
+            };
+            let _ = reply.send(subscription);
         }
     }
 

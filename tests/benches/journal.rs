@@ -40,6 +40,7 @@ fn hold_events(n: u64) -> Vec<Event> {
             places,
             amount_won: 320_000,
             expires_at_ms,
+            admission: None,
         },
         Event::CommandRecorded {
             actor: ActorId(1_000 + n),

@@ -84,6 +84,7 @@ fn hold_confirm_requests(buyers: u64) -> Vec<Request> {
             key: key(buyer, "h"),
             command: Command::Hold {
                 performance: PERFORMANCE,
+                admission: None,
                 selection: Selection::Seats(seats),
             },
         });
@@ -108,6 +109,7 @@ fn best_available_requests(buyers: u64) -> Vec<Request> {
             key: key(buyer, "b"),
             command: Command::Hold {
                 performance: PERFORMANCE,
+                admission: None,
                 selection: Selection::BestAvailable {
                     grade: GradeId((buyer % 4) as u16),
                     count: 2,

@@ -57,6 +57,11 @@ pub enum Command {
     Hold {
         performance: PerformanceId,
         selection: Selection,
+        /// The waiting-room admission this hold is made under, when the sale has a queue. The
+        /// ledger binds an admission to the first buyer who uses it and spends it when a hold
+        /// made under it is paid, so one admission buys once and cannot be shared.
+        #[serde(default)]
+        admission: Option<AdmissionId>,
     },
     /// Give a hold's seats back before its deadline.
     Release {

@@ -17,15 +17,23 @@ pub enum Event {
         places: Vec<Place>,
         amount_won: Won,
         expires_at_ms: u64,
+        /// The admission the hold was made under (see [`crate::Command::Hold`]).
+        #[serde(default)]
+        admission: Option<AdmissionId>,
     },
     HoldReleased {
         performance: PerformanceId,
         hold: HoldId,
+        /// The places back on sale (the hold's), so followers of the seat map need no state.
+        #[serde(default)]
+        places: Vec<Place>,
     },
     /// The hold reached its deadline unpaid; its places are back on sale.
     HoldExpired {
         performance: PerformanceId,
         hold: HoldId,
+        #[serde(default)]
+        places: Vec<Place>,
     },
     BookingConfirmed {
         performance: PerformanceId,
@@ -44,6 +52,9 @@ pub enum Event {
         tickets: Vec<TicketId>,
         refund_won: Won,
         fee_won: Won,
+        /// The places back on sale, one per ticket in order.
+        #[serde(default)]
+        places: Vec<Place>,
     },
     TicketCheckedIn {
         performance: PerformanceId,

@@ -66,6 +66,24 @@ pub struct Hold {
     pub amount_won: Won,
     pub expires_at_ms: u64,
     pub status: HoldStatus,
+    pub admission: Option<AdmissionId>,
+}
+
+/// Who first used a waiting-room admission, and whether it has bought tickets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AdmissionUse {
+    pub buyer: ActorId,
+    pub spent: bool,
+}
+
+/// What is on sale now: the live seat map a buyer sees.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    pub performance: PerformanceId,
+    /// Per seat, in spec order: on sale (neither held nor sold).
+    pub seat_free: Vec<bool>,
+    /// Per zone: standing places on sale.
+    pub zone_free: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,6 +140,8 @@ pub struct PerformanceState {
     tickets: BTreeMap<TicketId, Ticket>,
     /// Places each buyer holds or owns, for the per-buyer limit.
     buyer_places: BTreeMap<ActorId, u16>,
+    /// Admissions used so far: one entry per admitted buyer who held, so bounded by the holds.
+    admissions: BTreeMap<AdmissionId, AdmissionUse>,
     money: Money,
 }
 
@@ -211,6 +231,7 @@ impl Ledger {
             .map(|(_, performance, hold)| Event::HoldExpired {
                 performance: *performance,
                 hold: *hold,
+                places: self.performances[performance].holds[hold].places.clone(),
             })
             .collect();
         if let Some((oldest_ms, _, _)) = self.key_times.first() {
@@ -242,9 +263,13 @@ impl Ledger {
             .ok_or(Rejection::UnknownPerformance)?;
         match command {
             Command::OpenPerformance(_) => unreachable!("handled above"),
-            Command::Hold { selection, .. } => {
+            Command::Hold {
+                selection,
+                admission,
+                ..
+            } => {
                 let hold = self.id(self.next_hold, HoldId);
-                performance.decide_hold(now_ms, actor, selection, hold)
+                performance.decide_hold(now_ms, actor, selection, *admission, hold)
             }
             Command::Release { hold, .. } => performance.decide_release(actor, *hold),
             Command::Confirm {
@@ -334,8 +359,12 @@ impl Ledger {
                     .insert((*expires_at_ms, *performance, *hold));
                 self.apply_to_performance(*performance, event);
             }
-            Event::HoldReleased { performance, hold }
-            | Event::HoldExpired { performance, hold } => {
+            Event::HoldReleased {
+                performance, hold, ..
+            }
+            | Event::HoldExpired {
+                performance, hold, ..
+            } => {
                 self.forget_deadline(*performance, *hold);
                 self.apply_to_performance(*performance, event);
             }
@@ -468,6 +497,7 @@ impl PerformanceState {
             bookings: BTreeMap::new(),
             tickets: BTreeMap::new(),
             buyer_places: BTreeMap::new(),
+            admissions: BTreeMap::new(),
             money: Money::default(),
             spec,
         }
@@ -509,6 +539,37 @@ impl PerformanceState {
         self.money
     }
 
+    pub fn admission(&self, admission: AdmissionId) -> Option<AdmissionUse> {
+        self.admissions.get(&admission).copied()
+    }
+
+    /// The live seat map: which seats and how many standing places are on sale.
+    pub fn availability(&self) -> Availability {
+        Availability {
+            performance: self.spec.performance,
+            seat_free: self.seats.iter().map(|s| *s == SeatState::Free).collect(),
+            zone_free: self
+                .zones
+                .iter()
+                .zip(&self.spec.zones)
+                .map(|(count, zone)| zone.capacity - count.held - count.sold)
+                .collect(),
+        }
+    }
+
+    /// Places on sale, seats and standing together: zero means sold out (until a hold lapses or
+    /// a ticket is cancelled).
+    pub fn places_free(&self) -> u64 {
+        let seats: u64 = self.grade_free.iter().map(|free| free.len() as u64).sum();
+        let standing: u64 = self
+            .zones
+            .iter()
+            .zip(&self.spec.zones)
+            .map(|(count, zone)| u64::from(zone.capacity - count.held - count.sold))
+            .sum();
+        seats + standing
+    }
+
     /// Free seats of a grade (reserved seats only; zones are counted by [`Self::zone`]).
     pub fn free_seats(&self, grade: GradeId) -> u32 {
         self.grade_free
@@ -534,10 +595,19 @@ impl PerformanceState {
         now_ms: u64,
         buyer: ActorId,
         selection: &Selection,
+        admission: Option<AdmissionId>,
         hold: HoldId,
     ) -> Decided {
         if now_ms >= self.spec.starts_at_ms {
             return Err(Rejection::SalesClosed);
+        }
+        if let Some(used) = admission.and_then(|a| self.admissions.get(&a)) {
+            if used.buyer != buyer {
+                return Err(Rejection::AdmissionNotYours);
+            }
+            if used.spent {
+                return Err(Rejection::AdmissionSpent);
+            }
         }
         let count = match selection {
             Selection::Seats(seats) => seats.len(),
@@ -578,6 +648,7 @@ impl PerformanceState {
             places,
             amount_won,
             expires_at_ms,
+            admission,
         };
         Ok((reply, vec![event]))
     }
@@ -665,10 +736,11 @@ impl PerformanceState {
     }
 
     fn decide_release(&self, buyer: ActorId, hold: HoldId) -> Decided {
-        self.active_hold(buyer, hold)?;
+        let found = self.active_hold(buyer, hold)?;
         let event = Event::HoldReleased {
             performance: self.spec.performance,
             hold,
+            places: found.places.clone(),
         };
         Ok((Reply::Released { hold }, vec![event]))
     }
@@ -754,12 +826,14 @@ impl PerformanceState {
             refund_won,
             fee_won,
         };
+        let places = tickets.iter().map(|t| self.tickets[t].place).collect();
         let event = Event::TicketsCancelled {
             performance: self.spec.performance,
             booking,
             tickets,
             refund_won,
             fee_won,
+            places,
         };
         Ok((reply, vec![event]))
     }
@@ -834,10 +908,17 @@ impl PerformanceState {
                 places,
                 amount_won,
                 expires_at_ms,
+                admission,
                 ..
             } => {
                 for place in places {
                     self.take_place(*place, SeatState::Held(*hold));
+                }
+                if let Some(admission) = admission {
+                    self.admissions.entry(*admission).or_insert(AdmissionUse {
+                        buyer: *buyer,
+                        spent: false,
+                    });
                 }
                 *self.buyer_places.entry(*buyer).or_default() += places.len() as u16;
                 let held = Hold {
@@ -846,6 +927,7 @@ impl PerformanceState {
                     amount_won: *amount_won,
                     expires_at_ms: *expires_at_ms,
                     status: HoldStatus::Active,
+                    admission: *admission,
                 };
                 self.holds.insert(*hold, held);
             }
@@ -918,6 +1000,9 @@ impl PerformanceState {
         held.status = HoldStatus::Confirmed(booking);
         let places = held.places.clone();
         let buyer = held.buyer;
+        if let Some(used) = held.admission.and_then(|a| self.admissions.get_mut(&a)) {
+            used.spent = true;
+        }
         let mut tickets = Vec::with_capacity(places.len());
         for (index, place) in places.into_iter().enumerate() {
             let ticket = TicketId(first_ticket.0 + index as u64);

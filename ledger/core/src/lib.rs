@@ -31,6 +31,6 @@ pub mod types;
 pub use command::{Command, IdempotencyKey, Request, Selection};
 pub use event::Event;
 pub use fees::{FeeSchedule, FeeTier};
-pub use ledger::{Ledger, PerformanceState, Step};
+pub use ledger::{AdmissionUse, Availability, Ledger, PerformanceState, Step};
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
 pub use types::*;

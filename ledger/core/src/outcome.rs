@@ -92,6 +92,10 @@ pub enum Rejection {
     AlreadyCheckedIn {
         at_ms: u64,
     },
+    /// The admission was first used by another buyer: admissions cannot be shared.
+    AdmissionNotYours,
+    /// The admission already bought tickets; the buyer must queue again to buy more.
+    AdmissionSpent,
 }
 
 /// Which rule of shape a request broke.
@@ -141,6 +145,8 @@ impl Rejection {
             Rejection::CancellationClosed => "cancellation_closed",
             Rejection::TicketCancelled => "ticket_cancelled",
             Rejection::AlreadyCheckedIn { .. } => "already_checked_in",
+            Rejection::AdmissionNotYours => "admission_not_yours",
+            Rejection::AdmissionSpent => "admission_spent",
         }
     }
 }

@@ -46,6 +46,10 @@ id_type!(
     TicketId(u64)
 );
 id_type!(
+    /// A waiting-room admission (the `jti` of an admission token), chosen by the gateway.
+    AdmissionId(u64)
+);
+id_type!(
     /// Index of a seat in its performance's seat list, in the order of the spec.
     SeatId(u32)
 );

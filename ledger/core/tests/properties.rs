@@ -60,10 +60,12 @@ fn command(ledger: &Ledger, (what, a, b, _): Op) -> (ActorId, Command) {
     let command = match (what % 7, hold, ticket) {
         (0, ..) => Command::Hold {
             performance,
+            admission: None,
             selection: Selection::Seats(vec![SeatId(u32::from(b % 14))]),
         },
         (1, ..) => Command::Hold {
             performance,
+            admission: None,
             selection: Selection::BestAvailable {
                 grade: GradeId(b % 3),
                 count: a % 4,
@@ -71,6 +73,7 @@ fn command(ledger: &Ledger, (what, a, b, _): Op) -> (ActorId, Command) {
         },
         (2, ..) => Command::Hold {
             performance,
+            admission: None,
             selection: Selection::Zone {
                 zone: ZoneId(0),
                 count: b % 4,
@@ -216,6 +219,7 @@ fn a_hold_can_never_be_paid_at_or_after_its_deadline() {
             "h",
             Command::Hold {
                 performance: PERFORMANCE,
+                admission: None,
                 selection: Selection::Seats(vec![SeatId(3)]),
             },
         ),
@@ -255,6 +259,7 @@ fn a_hold_can_never_be_paid_at_or_after_its_deadline() {
             "h2",
             Command::Hold {
                 performance: PERFORMANCE,
+                admission: None,
                 selection: Selection::Seats(vec![SeatId(3)]),
             },
         ),
@@ -275,6 +280,7 @@ fn best_available_prefers_seats_side_by_side() {
         key: IdempotencyKey::new(key).expect("valid"),
         command: Command::Hold {
             performance: PERFORMANCE,
+            admission: None,
             selection,
         },
     };
@@ -321,4 +327,109 @@ fn best_available_prefers_seats_side_by_side() {
         vec![Place::Seat(SeatId(0)), Place::Seat(SeatId(5))],
         "no pair left: best single seats"
     );
+}
+
+/// An admission binds to its first buyer, survives a released hold, and is spent by a purchase.
+#[test]
+fn an_admission_buys_once_and_cannot_be_shared() {
+    let now = kst_ms(2027, 4, 1, 12, 0);
+    let mut ledger = Ledger::new(0);
+    open(&mut ledger, now);
+    let admission = Some(AdmissionId(900));
+    let run = |ledger: &mut Ledger, actor: u64, key: &str, command| {
+        let request = Request {
+            actor: ActorId(actor),
+            key: IdempotencyKey::new(key).expect("valid"),
+            command,
+        };
+        ledger.execute(now, &request).outcome
+    };
+    let hold = |seat: u32| Command::Hold {
+        performance: PERFORMANCE,
+        admission,
+        selection: Selection::Seats(vec![SeatId(seat)]),
+    };
+    let Ok(Reply::Held { hold: first, .. }) = run(&mut ledger, 1, "a", hold(0)) else {
+        panic!("first use holds")
+    };
+    assert_eq!(
+        run(&mut ledger, 2, "b", hold(1)),
+        Err(Rejection::AdmissionNotYours),
+        "another buyer cannot use the admission"
+    );
+    let release = Command::Release {
+        performance: PERFORMANCE,
+        hold: first,
+    };
+    assert!(run(&mut ledger, 1, "c", release).is_ok());
+    let Ok(Reply::Held {
+        hold: second,
+        amount_won,
+        ..
+    }) = run(&mut ledger, 1, "d", hold(2))
+    else {
+        panic!("the owner may hold again after releasing")
+    };
+    let confirm = Command::Confirm {
+        performance: PERFORMANCE,
+        hold: second,
+        payment_ref: "pay-1".into(),
+        amount_won,
+    };
+    assert!(matches!(
+        run(&mut ledger, 1, "e", confirm),
+        Ok(Reply::Confirmed { .. })
+    ));
+    assert_eq!(
+        run(&mut ledger, 1, "f", hold(3)),
+        Err(Rejection::AdmissionSpent),
+        "a paid admission buys nothing more"
+    );
+    let state = ledger.performance(PERFORMANCE).expect("opened");
+    assert_eq!(
+        state.admission(AdmissionId(900)),
+        Some(ledger::AdmissionUse {
+            buyer: ActorId(1),
+            spent: true
+        })
+    );
+    // Replaying the journal's events rebuilds the same admissions.
+    let mut replayed = Ledger::new(0);
+    open(&mut replayed, now);
+    let again = Command::Hold {
+        performance: PERFORMANCE,
+        admission,
+        selection: Selection::Seats(vec![SeatId(4)]),
+    };
+    assert!(run(&mut replayed, 1, "x", again.clone()).is_ok());
+    assert_eq!(
+        run(&mut replayed, 3, "y", again),
+        Err(Rejection::AdmissionNotYours)
+    );
+}
+
+proptest! {
+    /// The seat map a buyer sees agrees with the seat states and zone counts after any workload.
+    #[test]
+    fn availability_matches_the_state(ops in prop::collection::vec((any::<u8>(), any::<u16>(), any::<u16>(), 0u32..30), 1..60)) {
+        let mut now_ms = kst_ms(2027, 4, 1, 12, 0);
+        let mut ledger = Ledger::new(0);
+        open(&mut ledger, now_ms);
+        for (index, op) in ops.iter().enumerate() {
+            now_ms += u64::from(op.3) * 60_000;
+            let (actor, command) = command(&ledger, *op);
+            let request = Request { actor, key: IdempotencyKey::new(format!("k{index}")).expect("valid"), command };
+            ledger.execute(now_ms, &request);
+        }
+        let state = ledger.performance(PERFORMANCE).expect("opened");
+        let seen = state.availability();
+        let free_seats = seen.seat_free.iter().filter(|f| **f).count() as u64;
+        for (index, free) in seen.seat_free.iter().enumerate() {
+            let actual = state.seat(SeatId(index as u32)) == Some(ledger::SeatState::Free);
+            prop_assert_eq!(*free, actual);
+        }
+        let zone = state.zone(ZoneId(0)).expect("zone");
+        prop_assert_eq!(seen.zone_free[0], 5 - zone.held - zone.sold);
+        prop_assert_eq!(state.places_free(), free_seats + u64::from(seen.zone_free[0]));
+    }
 }

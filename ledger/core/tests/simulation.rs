@@ -659,11 +659,13 @@ impl Workload {
                     .collect();
                 Command::Hold {
                     performance,
+                    admission: None,
                     selection: Selection::Seats(list),
                 }
             }
             25..=34 => Command::Hold {
                 performance,
+                admission: None,
                 selection: Selection::BestAvailable {
                     grade: GradeId(self.rng.below(model.spec.grades.len() as u64 + 1) as u16),
                     count: self.rng.below(4) as u16,
@@ -671,6 +673,7 @@ impl Workload {
             },
             35..=39 => Command::Hold {
                 performance,
+                admission: None,
                 selection: Selection::Zone {
                     zone: ZoneId(self.rng.below(2) as u16),
                     count: 1 + self.rng.below(3) as u16,
@@ -1052,6 +1055,7 @@ fn the_model_catches_a_double_sale() {
         key: IdempotencyKey::new(key).expect("valid"),
         command: Command::Hold {
             performance: PERFORMANCE,
+            admission: None,
             selection: Selection::Seats(vec![SeatId(0)]),
         },
     };
