@@ -1,0 +1,287 @@
+//! The waiting room: one queue per on-sale performance (a *sale*), shared by every gateway.
+//!
+//! ```text
+//!  join before the open ──▶ pre-queue (a set) ──draw at the open──▶ places 1..=P, in an audited
+//!  join after the open  ──────────────────────────────────────────▶ places P+1, P+2, … (FIFO)
+//!  admission controller (one per sale, under a lease): moves the watermark over places at the
+//!  sale's rate while fewer than `active_max` admissions are live, skipping owners who are gone
+//! ```
+//!
+//! Places are dense (1, 2, 3, … with no gaps) and unique per identity: every tab and device of one
+//! user shares one place. A place whose owner has not been seen for `grace_ms` is skipped when the
+//! watermark reaches it, so the line never stalls on someone who left.
+//!
+//! Two stores implement [`QueueStore`] with the same rules: [`redis::RedisStore`] (shared by
+//! gateways; every step is one Lua script using Redis' own clock) and [`memory::MemoryStore`]
+//! (`picket up`: one process, no outside service).
+
+pub mod draw;
+pub mod memory;
+pub mod redis;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+/// A boxed future, so the store can be used as `dyn QueueStore`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A sale is the waiting room of one performance; it has the performance's id.
+pub type SaleId = u64;
+
+/// Longest identity (`m:<member>` or `g:<device>`), in bytes.
+pub const IDENTITY_LEN_MAX: usize = 80;
+/// Identities one heartbeat or status call carries.
+pub const IDENTITIES_PER_CALL_MAX: usize = 2_000;
+/// Places one controller step may look at (admitted or skipped): bounds the time one step keeps
+/// Redis busy.
+pub const ADVANCE_SCAN_MAX: u32 = 2_000;
+/// Bounds on what an operator may configure.
+pub const ADMIT_PER_SEC_MAX: u32 = 100_000;
+pub const ACTIVE_MAX_MAX: u32 = 1_000_000;
+pub const ADMISSION_TTL_MS_MIN: u64 = 60_000;
+pub const ADMISSION_TTL_MS_MAX: u64 = 60 * 60_000;
+pub const GRACE_MS_MAX: u64 = 10 * 60_000;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The shared store cannot be reached; gateways pause admission and keep connections.
+    #[error("queue store unavailable: {0}")]
+    Unavailable(String),
+    #[error("no such sale")]
+    UnknownSale,
+    #[error("the store answered something unexpected: {0}")]
+    Protocol(String),
+}
+
+/// What an operator sets for a sale. Changing the rate or pausing takes effect on the next
+/// controller step; the open time cannot move once the pre-queue has been drawn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleSettings {
+    /// When the sale opens, ms since the epoch: joins before it wait in the pre-queue.
+    pub open_at_ms: u64,
+    /// Users admitted per second.
+    pub admit_per_sec: u32,
+    /// Most admitted users whose admission is still live at once.
+    pub active_max: u32,
+    /// How long an admission lasts.
+    pub admission_ttl_ms: u64,
+    /// Most seats one user may ask for in one hold (the gateway checks; the ledger enforces its
+    /// own per-buyer limit too).
+    pub seat_limit: u16,
+    /// A waiting place is kept this long after its owner was last seen.
+    pub grace_ms: u64,
+    /// An operator paused admission.
+    pub paused: bool,
+}
+
+impl SaleSettings {
+    /// Checks every bound; the message says which one failed.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        if self.admit_per_sec == 0 || self.admit_per_sec > ADMIT_PER_SEC_MAX {
+            return Err("admit_per_sec must be 1 to 100,000");
+        }
+        if self.active_max == 0 || self.active_max > ACTIVE_MAX_MAX {
+            return Err("active_max must be 1 to 1,000,000");
+        }
+        if !(ADMISSION_TTL_MS_MIN..=ADMISSION_TTL_MS_MAX).contains(&self.admission_ttl_ms) {
+            return Err("admission_ttl_ms must be 1 to 60 minutes");
+        }
+        if self.seat_limit == 0 || self.seat_limit > picket_ledger_core::limits::PER_BUYER_LIMIT_MAX
+        {
+            return Err("seat_limit must be 1 to 16");
+        }
+        if self.grace_ms == 0 || self.grace_ms > GRACE_MS_MAX {
+            return Err("grace_ms must be 1 ms to 10 minutes");
+        }
+        Ok(())
+    }
+}
+
+/// Where a sale stands, as every waiting client is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleStatus {
+    /// Before the open: joiners wait in the pre-queue.
+    PreQueue,
+    /// Past the open time, the pre-queue's order is being drawn.
+    Drawing,
+    /// Admitting at the sale's rate.
+    Open,
+    /// An operator paused admission.
+    Paused,
+    /// Nothing left on sale; admission stops until seats come back.
+    SoldOut,
+}
+
+/// A sale's settings and the queue's counters, read in one call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleView {
+    pub sale: SaleId,
+    pub settings: SaleSettings,
+    pub status: SaleStatus,
+    /// Places up to here have had their turn (admitted or skipped).
+    pub watermark: u64,
+    /// The last place given out so far (0 when none).
+    pub tail: u64,
+    /// Identities in the pre-queue (before the draw; the first `prequeue` places after it).
+    pub prequeue: u64,
+    /// Admissions live now.
+    pub active: u64,
+    /// SHA-256 of the draw seed, hex: published before the open.
+    pub seed_hash: String,
+    /// The draw seed, hex: revealed once the pre-queue has been drawn.
+    pub seed: Option<String>,
+    pub sold_out: bool,
+}
+
+/// Where one identity stands in a sale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "standing", rename_all = "snake_case")]
+pub enum Standing {
+    /// Not in the queue (never joined, or its place was skipped or its admission ended).
+    Absent,
+    /// In the pre-queue, waiting for the draw.
+    PreQueue,
+    Waiting {
+        place: u64,
+    },
+    /// Its turn came: book until `expires_at_ms` with admission `jti`.
+    Admitted {
+        jti: u64,
+        expires_at_ms: u64,
+    },
+}
+
+/// What one controller step did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Advance {
+    /// This caller holds the sale's lease (only the holder moves the watermark).
+    pub leader: bool,
+    /// The pre-queue is due to be drawn and the leader should call [`QueueStore::draw`].
+    pub draw_due: bool,
+    pub admitted: u32,
+    pub skipped: u32,
+    pub watermark: u64,
+}
+
+/// The result of one rate-limit check (GCRA).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateDecision {
+    Allowed,
+    /// Over the rate: try again after this many milliseconds.
+    Limited {
+        retry_after_ms: u64,
+    },
+}
+
+/// The queue state shared by gateways. Every method is one atomic step in the store.
+pub trait QueueStore: Send + Sync + 'static {
+    /// Creates a sale (drawing its secret seed) or updates its settings.
+    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView>;
+    fn view(&self, sale: SaleId) -> StoreFuture<'_, SaleView>;
+    /// Joins (or rejoins) `identity` and marks it seen: idempotent, one place per identity.
+    fn join<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, Standing>;
+    /// Where each identity stands, in order.
+    fn standings<'a>(
+        &'a self,
+        sale: SaleId,
+        identities: &'a [String],
+    ) -> StoreFuture<'a, Vec<Standing>>;
+    /// Marks identities as still connected, so their places are not skipped.
+    fn heartbeat<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()>;
+    /// One controller step by `holder`: takes or renews the sale's lease for `lease_ms`, and if
+    /// it holds it, admits as many places as the rate and `active_max` allow.
+    fn advance<'a>(
+        &'a self,
+        sale: SaleId,
+        holder: &'a str,
+        lease_ms: u64,
+    ) -> StoreFuture<'a, Advance>;
+    /// Draws the pre-queue's order (only the lease holder, only once; repeating it is harmless).
+    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str) -> StoreFuture<'a, ()>;
+    /// Ends an admission early (the user bought or left), freeing its active slot.
+    fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()>;
+    fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()>;
+    /// GCRA: at most `per_sec` a second with bursts of `burst`, keyed by `key`.
+    fn rate_limit<'a>(
+        &'a self,
+        key: &'a str,
+        per_sec: u32,
+        burst: u32,
+    ) -> StoreFuture<'a, RateDecision>;
+}
+
+/// The controller's admission budget, as a token bucket refilled at `admit_per_sec`, holding at
+/// most one second's worth so a pause does not bank a burst.
+pub fn refill_credit(credit: f64, admit_per_sec: u32, elapsed_ms: u64) -> f64 {
+    let rate = f64::from(admit_per_sec);
+    (credit + rate * elapsed_ms as f64 / 1_000.0).min(rate.max(1.0))
+}
+
+/// How a sale's status follows from its settings and counters.
+pub fn status_of(settings: &SaleSettings, now_ms: u64, drawn: bool, sold_out: bool) -> SaleStatus {
+    if now_ms < settings.open_at_ms {
+        SaleStatus::PreQueue
+    } else if !drawn {
+        SaleStatus::Drawing
+    } else if sold_out {
+        SaleStatus::SoldOut
+    } else if settings.paused {
+        SaleStatus::Paused
+    } else {
+        SaleStatus::Open
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credit_refills_at_the_rate_and_caps_at_one_second() {
+        assert_eq!(refill_credit(0.0, 100, 500), 50.0);
+        assert_eq!(refill_credit(90.0, 100, 500), 100.0);
+        assert_eq!(refill_credit(0.0, 1, 10_000), 1.0);
+    }
+
+    #[test]
+    fn settings_bounds() {
+        let good = SaleSettings {
+            open_at_ms: 0,
+            admit_per_sec: 100,
+            active_max: 1_000,
+            admission_ttl_ms: 600_000,
+            seat_limit: 4,
+            grace_ms: 30_000,
+            paused: false,
+        };
+        assert_eq!(good.validate(), Ok(()));
+        let bad = [
+            SaleSettings {
+                admit_per_sec: 0,
+                ..good.clone()
+            },
+            SaleSettings {
+                active_max: 0,
+                ..good.clone()
+            },
+            SaleSettings {
+                admission_ttl_ms: 1,
+                ..good.clone()
+            },
+            SaleSettings {
+                seat_limit: 17,
+                ..good.clone()
+            },
+            SaleSettings {
+                grace_ms: 0,
+                ..good.clone()
+            },
+        ];
+        for settings in bad {
+            assert!(settings.validate().is_err(), "{settings:?}");
+        }
+    }
+}

@@ -1,0 +1,694 @@
+//! The waiting room in Redis, shared by every gateway. Each step is one Lua script, so it is
+//! atomic and uses Redis' own clock (`TIME`): gateways' clocks never decide a place or an
+//! admission. All keys of a sale share the hash tag `{s<sale>}` so a Redis Cluster keeps them on
+//! one shard.
+//!
+//! Keys of sale 77: `pk:{s77}:cfg` (hash: settings, seed, counters), `:pre` (set: the
+//! pre-queue), `:places` (hash identity → place), `:who` (hash place → identity), `:seen` (hash
+//! identity → last seen ms), `:admitted` (hash identity → `jti:expires_ms`), `:active` (sorted
+//! set identity by expiry), `:lease` (string: the controller holding the lease, with a TTL).
+//! Rate limits: `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
+//!
+//! Redis must persist (AOF) for places to survive its restart; see docs/operations in README.
+
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Script, Value};
+
+use super::draw;
+use super::{
+    ADVANCE_SCAN_MAX, Advance, IDENTITIES_PER_CALL_MAX, QueueStore, RateDecision, SaleId,
+    SaleSettings, SaleStatus, SaleView, Standing, StoreError, StoreFuture, status_of,
+};
+
+/// Identities written per script call while drawing the pre-queue.
+pub const DRAW_CHUNK_MAX: usize = 1_000;
+/// Longest a store call waits for Redis before the gateway treats it as unreachable.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1_500);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
+
+/// Shared by every script: Redis' clock in milliseconds, and number formatting that never uses
+/// an exponent (Lua's `tostring` would print large numbers as `1.7e+15`).
+const PRELUDE: &str = r#"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function int(x) return string.format('%.0f', x) end
+local function num(x) return tonumber(x) or 0 end
+"#;
+
+const VIEW: &str = r#"
+local function view(cfg, pre, active, now)
+  local f = redis.call('HMGET', cfg, 'open_at_ms', 'admit_per_sec', 'active_max',
+    'admission_ttl_ms', 'seat_limit', 'grace_ms', 'paused', 'seed', 'drawn', 'sold_out',
+    'watermark', 'late')
+  local out = {}
+  for i = 1, 12 do out[i] = f[i] or '0' end
+  out[13] = int(redis.call('SCARD', pre))
+  out[14] = int(redis.call('ZCOUNT', active, '(' .. int(now), '+inf'))
+  out[15] = int(now)
+  return out
+end
+"#;
+
+const CONFIGURE: &str = r#"
+local cfg, pre, active = KEYS[1], KEYS[2], KEYS[3]
+local now = now_ms()
+if redis.call('EXISTS', cfg) == 0 then
+  redis.call('HSET', cfg, 'seed', ARGV[8], 'drawn', '0', 'sold_out', '0', 'watermark', '0',
+    'late', '0', 'credit', '0', 'credit_at_ms', int(now), 'next_jti', '0')
+end
+if redis.call('HGET', cfg, 'drawn') ~= '1' then
+  redis.call('HSET', cfg, 'open_at_ms', ARGV[1])
+end
+redis.call('HSET', cfg, 'admit_per_sec', ARGV[2], 'active_max', ARGV[3],
+  'admission_ttl_ms', ARGV[4], 'seat_limit', ARGV[5], 'grace_ms', ARGV[6], 'paused', ARGV[7])
+return view(cfg, pre, active, now)
+"#;
+
+const READ_VIEW: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+return view(KEYS[1], KEYS[2], KEYS[3], now_ms())
+"#;
+
+/// Standing of one identity: {kind, a, b}.
+const STANDING: &str = r#"
+local function standing(cfg, pre, places, admitted, id, now)
+  local a = redis.call('HGET', admitted, id)
+  if a then
+    local sep = string.find(a, ':', 1, true)
+    local exp = tonumber(string.sub(a, sep + 1))
+    if exp > now then return {'admitted', string.sub(a, 1, sep - 1), int(exp)} end
+  end
+  local p = redis.call('HGET', places, id)
+  if p then return {'waiting', p, '0'} end
+  if redis.call('HGET', cfg, 'drawn') ~= '1' and redis.call('SISMEMBER', pre, id) == 1 then
+    return {'pre', '0', '0'}
+  end
+  return {'absent', '0', '0'}
+end
+"#;
+
+const JOIN: &str = r#"
+local cfg, pre, places, who, seen, admitted = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id = ARGV[1]
+if redis.call('EXISTS', cfg) == 0 then return {'unknown'} end
+local now = now_ms()
+redis.call('HSET', seen, id, int(now))
+local s = standing(cfg, pre, places, admitted, id, now)
+if s[1] ~= 'absent' then return s end
+if now < num(redis.call('HGET', cfg, 'open_at_ms')) then
+  redis.call('SADD', pre, id)
+  return {'pre', '0', '0'}
+end
+redis.call('HDEL', admitted, id)
+local late = redis.call('HINCRBY', cfg, 'late', 1)
+local place = redis.call('SCARD', pre) + late
+redis.call('HSET', places, id, int(place))
+redis.call('HSET', who, int(place), id)
+return {'waiting', int(place), '0'}
+"#;
+
+const STANDINGS: &str = r#"
+local cfg, pre, places, admitted = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('EXISTS', cfg) == 0 then return {'unknown'} end
+local now = now_ms()
+local out = {}
+for i = 1, #ARGV do
+  local s = standing(cfg, pre, places, admitted, ARGV[i], now)
+  out[#out + 1] = s[1]; out[#out + 1] = s[2]; out[#out + 1] = s[3]
+end
+return out
+"#;
+
+const HEARTBEAT: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+local now = int(now_ms())
+for i = 1, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], now) end
+return {'ok'}
+"#;
+
+/// Returns {leader, draw_due, admitted, skipped, watermark}.
+const ADVANCE: &str = r#"
+local cfg, lease, pre, who, seen, places, admitted, active =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local holder, lease_ms, scan_max = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if redis.call('EXISTS', cfg) == 0 then return {'unknown'} end
+local now = now_ms()
+local wm = num(redis.call('HGET', cfg, 'watermark'))
+local current = redis.call('GET', lease)
+if current and current ~= holder then return {'0', '0', '0', '0', int(wm)} end
+redis.call('SET', lease, holder, 'PX', lease_ms)
+local c = redis.call('HMGET', cfg, 'drawn', 'open_at_ms', 'admit_per_sec', 'active_max',
+  'admission_ttl_ms', 'grace_ms', 'paused', 'sold_out', 'credit', 'credit_at_ms', 'late')
+if c[1] ~= '1' then
+  local due = '0'
+  if now >= num(c[2]) then due = '1' end
+  return {'1', due, '0', '0', int(wm)}
+end
+local rate = num(c[3])
+local credit = num(c[9]) + rate * math.max(0, now - num(c[10])) / 1000
+credit = math.min(credit, math.max(rate, 1))
+redis.call('ZREMRANGEBYSCORE', active, '-inf', int(now))
+if c[7] == '1' or c[8] == '1' then
+  redis.call('HSET', cfg, 'credit', tostring(credit), 'credit_at_ms', int(now))
+  return {'1', '0', '0', '0', int(wm)}
+end
+local room = math.max(0, num(c[4]) - redis.call('ZCARD', active))
+local budget = math.min(math.floor(credit), room)
+local tail = redis.call('SCARD', pre) + num(c[11])
+local ttl, grace = num(c[5]), num(c[6])
+local n_admitted, n_skipped, scanned = 0, 0, 0
+while n_admitted < budget and wm < tail and scanned < scan_max do
+  scanned = scanned + 1
+  wm = wm + 1
+  local id = redis.call('HGET', who, int(wm))
+  if id then
+    local last = tonumber(redis.call('HGET', seen, id))
+    redis.call('HDEL', places, id)
+    if last and now - last <= grace then
+      local jti = redis.call('HINCRBY', cfg, 'next_jti', 1)
+      local exp = now + ttl
+      redis.call('HSET', admitted, id, int(jti) .. ':' .. int(exp))
+      redis.call('ZADD', active, int(exp), id)
+      n_admitted = n_admitted + 1
+    else
+      n_skipped = n_skipped + 1
+    end
+  end
+end
+credit = credit - n_admitted
+redis.call('HSET', cfg, 'credit', tostring(credit), 'credit_at_ms', int(now), 'watermark', int(wm))
+return {'1', '0', int(n_admitted), int(n_skipped), int(wm)}
+"#;
+
+/// Writes one chunk of drawn places; ARGV: holder, first place, identities…
+const DRAW_CHUNK: &str = r#"
+local cfg, lease, places, who = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('GET', lease) ~= ARGV[1] or redis.call('HGET', cfg, 'drawn') == '1' then
+  return {'skip'}
+end
+local place = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  redis.call('HSET', places, ARGV[i], int(place))
+  redis.call('HSET', who, int(place), ARGV[i])
+  place = place + 1
+end
+return {'ok'}
+"#;
+
+const DRAW_DONE: &str = r#"
+local cfg, lease = KEYS[1], KEYS[2]
+if redis.call('GET', lease) ~= ARGV[1] then return {'skip'} end
+if redis.call('HGET', cfg, 'drawn') ~= '1' then
+  redis.call('HSET', cfg, 'drawn', '1', 'credit_at_ms', int(now_ms()))
+end
+return {'ok'}
+"#;
+
+const FINISH: &str = r#"
+local admitted, active = KEYS[1], KEYS[2]
+local id = ARGV[1]
+local now = now_ms()
+redis.call('ZREM', active, id)
+local a = redis.call('HGET', admitted, id)
+if a then
+  local sep = string.find(a, ':', 1, true)
+  local exp = tonumber(string.sub(a, sep + 1))
+  if exp > now then redis.call('HSET', admitted, id, string.sub(a, 1, sep) .. int(now)) end
+end
+return {'ok'}
+"#;
+
+const SOLD_OUT: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+redis.call('HSET', KEYS[1], 'sold_out', ARGV[1])
+return {'ok'}
+"#;
+
+/// GCRA with Redis' clock in microseconds. Returns {allowed, retry_after_ms}.
+const RATE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = math.floor(1000000 / math.max(tonumber(ARGV[1]), 1))
+local tolerance = interval * math.max(tonumber(ARGV[2]), 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local ahead = new_tat - now
+if ahead > tolerance then
+  return {'0', int(math.ceil((ahead - tolerance) / 1000))}
+end
+redis.call('SET', KEYS[1], int(new_tat), 'PX', int(math.ceil(ahead / 1000) + 1))
+return {'1', '0'}
+"#;
+
+struct Scripts {
+    configure: Script,
+    view: Script,
+    join: Script,
+    standings: Script,
+    heartbeat: Script,
+    advance: Script,
+    draw_chunk: Script,
+    draw_done: Script,
+    finish: Script,
+    sold_out: Script,
+    rate: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        let with = |parts: &[&str]| Script::new(&[&[PRELUDE], parts].concat().concat());
+        Scripts {
+            configure: with(&[VIEW, CONFIGURE]),
+            view: with(&[VIEW, READ_VIEW]),
+            join: with(&[STANDING, JOIN]),
+            standings: with(&[STANDING, STANDINGS]),
+            heartbeat: with(&[HEARTBEAT]),
+            advance: with(&[ADVANCE]),
+            draw_chunk: with(&[DRAW_CHUNK]),
+            draw_done: with(&[DRAW_DONE]),
+            finish: with(&[FINISH]),
+            sold_out: with(&[SOLD_OUT]),
+            rate: with(&[RATE]),
+        }
+    }
+}
+
+/// The key names of one sale.
+struct Keys {
+    cfg: String,
+    pre: String,
+    places: String,
+    who: String,
+    seen: String,
+    admitted: String,
+    active: String,
+    lease: String,
+}
+
+impl Keys {
+    fn of(sale: SaleId) -> Keys {
+        let key = |name: &str| format!("pk:{{s{sale}}}:{name}");
+        Keys {
+            cfg: key("cfg"),
+            pre: key("pre"),
+            places: key("places"),
+            who: key("who"),
+            seen: key("seen"),
+            admitted: key("admitted"),
+            active: key("active"),
+            lease: key("lease"),
+        }
+    }
+}
+
+/// The Redis store. Cloning shares the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    scripts: std::sync::Arc<Scripts>,
+}
+
+impl RedisStore {
+    /// Connects lazily: a gateway starts (and keeps its clients) while Redis is down, and the
+    /// connection manager reconnects by itself when Redis is back.
+    pub fn connect(url: &str) -> Result<RedisStore, StoreError> {
+        let client = ::redis::Client::open(url).map_err(unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection =
+            ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+        Ok(RedisStore {
+            connection,
+            scripts: std::sync::Arc::new(Scripts::new()),
+        })
+    }
+
+    /// The identity hashes of the pre-queue in drawn order (for the audit endpoint).
+    pub async fn audit(&self, sale: SaleId) -> Result<Vec<String>, StoreError> {
+        let view = self.view(sale).await?;
+        let keys = Keys::of(sale);
+        let mut connection = self.connection.clone();
+        let places: Vec<String> = (1..=view.prequeue).map(|p| p.to_string()).collect();
+        let mut order = Vec::with_capacity(places.len());
+        for chunk in places.chunks(DRAW_CHUNK_MAX) {
+            let ids: Vec<Option<String>> = ::redis::cmd("HMGET")
+                .arg(&keys.who)
+                .arg(chunk)
+                .query_async(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            order.extend(ids.into_iter().flatten());
+        }
+        Ok(draw::audit_list(&order))
+    }
+
+    async fn strings(
+        &self,
+        invocation: ::redis::ScriptInvocation<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut connection = self.connection.clone();
+        let reply: Value = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        let fields = strings_of(reply)?;
+        if fields.first().map(String::as_str) == Some("unknown") {
+            return Err(StoreError::UnknownSale);
+        }
+        Ok(fields)
+    }
+
+    async fn do_configure(&self, sale: SaleId, s: SaleSettings) -> Result<SaleView, StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.configure.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .key(&keys.pre)
+            .key(&keys.active)
+            .arg(s.open_at_ms)
+            .arg(s.admit_per_sec)
+            .arg(s.active_max)
+            .arg(s.admission_ttl_ms)
+            .arg(s.seat_limit)
+            .arg(s.grace_ms)
+            .arg(if s.paused { "1" } else { "0" })
+            .arg(draw::new_seed());
+        let fields = self.strings(invocation).await?;
+        parse_view(sale, &fields)
+    }
+
+    async fn do_view(&self, sale: SaleId) -> Result<SaleView, StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.view.prepare_invoke();
+        invocation.key(&keys.cfg).key(&keys.pre).key(&keys.active);
+        let fields = self.strings(invocation).await?;
+        parse_view(sale, &fields)
+    }
+
+    async fn do_join(&self, sale: SaleId, identity: &str) -> Result<Standing, StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.join.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .key(&keys.pre)
+            .key(&keys.places)
+            .key(&keys.who)
+            .key(&keys.seen)
+            .key(&keys.admitted)
+            .arg(identity);
+        let fields = self.strings(invocation).await?;
+        parse_standings(&fields)?
+            .pop()
+            .ok_or_else(|| StoreError::Protocol("empty join reply".into()))
+    }
+
+    async fn do_standings(
+        &self,
+        sale: SaleId,
+        identities: &[String],
+    ) -> Result<Vec<Standing>, StoreError> {
+        let keys = Keys::of(sale);
+        let mut all = Vec::with_capacity(identities.len());
+        for chunk in identities.chunks(IDENTITIES_PER_CALL_MAX) {
+            let mut invocation = self.scripts.standings.prepare_invoke();
+            invocation
+                .key(&keys.cfg)
+                .key(&keys.pre)
+                .key(&keys.places)
+                .key(&keys.admitted)
+                .arg(chunk);
+            let fields = self.strings(invocation).await?;
+            all.extend(parse_standings(&fields)?);
+        }
+        Ok(all)
+    }
+
+    async fn do_heartbeat(&self, sale: SaleId, identities: &[String]) -> Result<(), StoreError> {
+        let keys = Keys::of(sale);
+        for chunk in identities.chunks(IDENTITIES_PER_CALL_MAX) {
+            let mut invocation = self.scripts.heartbeat.prepare_invoke();
+            invocation.key(&keys.cfg).key(&keys.seen).arg(chunk);
+            self.strings(invocation).await?;
+        }
+        Ok(())
+    }
+
+    async fn do_advance(
+        &self,
+        sale: SaleId,
+        holder: &str,
+        lease_ms: u64,
+    ) -> Result<Advance, StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.advance.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .key(&keys.lease)
+            .key(&keys.pre)
+            .key(&keys.who)
+            .key(&keys.seen)
+            .key(&keys.places)
+            .key(&keys.admitted)
+            .key(&keys.active)
+            .arg(holder)
+            .arg(lease_ms.max(1))
+            .arg(ADVANCE_SCAN_MAX);
+        let fields = self.strings(invocation).await?;
+        let [leader, due, admitted, skipped, watermark] = fields.as_slice() else {
+            return Err(StoreError::Protocol(format!("advance replied {fields:?}")));
+        };
+        Ok(Advance {
+            leader: leader == "1",
+            draw_due: due == "1",
+            admitted: parse_number(admitted)?,
+            skipped: parse_number(skipped)?,
+            watermark: parse_number(watermark)?,
+        })
+    }
+
+    async fn do_draw(&self, sale: SaleId, holder: &str) -> Result<(), StoreError> {
+        let keys = Keys::of(sale);
+        let view = self.do_view(sale).await?;
+        if view.status != SaleStatus::Drawing {
+            return Ok(());
+        }
+        let mut connection = self.connection.clone();
+        let members: Vec<String> = ::redis::cmd("SMEMBERS")
+            .arg(&keys.pre)
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        let seed = self.seed(&keys).await?;
+        let order = draw::draw_order(&seed, members);
+        for (index, chunk) in order.chunks(DRAW_CHUNK_MAX).enumerate() {
+            let first_place = index * DRAW_CHUNK_MAX + 1;
+            let mut invocation = self.scripts.draw_chunk.prepare_invoke();
+            invocation
+                .key(&keys.cfg)
+                .key(&keys.lease)
+                .key(&keys.places)
+                .key(&keys.who)
+                .arg(holder)
+                .arg(first_place)
+                .arg(chunk);
+            if self.strings(invocation).await?.first().map(String::as_str) == Some("skip") {
+                return Ok(());
+            }
+        }
+        let mut invocation = self.scripts.draw_done.prepare_invoke();
+        invocation.key(&keys.cfg).key(&keys.lease).arg(holder);
+        self.strings(invocation).await?;
+        Ok(())
+    }
+
+    async fn seed(&self, keys: &Keys) -> Result<String, StoreError> {
+        let mut connection = self.connection.clone();
+        let seed: Option<String> = ::redis::cmd("HGET")
+            .arg(&keys.cfg)
+            .arg("seed")
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        seed.ok_or(StoreError::UnknownSale)
+    }
+
+    async fn do_finish(&self, sale: SaleId, identity: &str) -> Result<(), StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.finish.prepare_invoke();
+        invocation
+            .key(&keys.admitted)
+            .key(&keys.active)
+            .arg(identity);
+        self.strings(invocation).await.map(drop)
+    }
+
+    async fn do_sold_out(&self, sale: SaleId, sold_out: bool) -> Result<(), StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.sold_out.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .arg(if sold_out { "1" } else { "0" });
+        self.strings(invocation).await.map(drop)
+    }
+
+    async fn do_rate(
+        &self,
+        key: &str,
+        per_sec: u32,
+        burst: u32,
+    ) -> Result<RateDecision, StoreError> {
+        let mut invocation = self.scripts.rate.prepare_invoke();
+        invocation
+            .key(format!("pk:rate:{key}"))
+            .arg(per_sec)
+            .arg(burst);
+        let fields = self.strings(invocation).await?;
+        match fields.as_slice() {
+            [allowed, _] if allowed == "1" => Ok(RateDecision::Allowed),
+            [_, retry] => Ok(RateDecision::Limited {
+                retry_after_ms: parse_number(retry)?,
+            }),
+            _ => Err(StoreError::Protocol(format!("rate replied {fields:?}"))),
+        }
+    }
+}
+
+impl QueueStore for RedisStore {
+    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
+        Box::pin(self.do_configure(sale, settings))
+    }
+    fn view(&self, sale: SaleId) -> StoreFuture<'_, SaleView> {
+        Box::pin(self.do_view(sale))
+    }
+    fn join<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, Standing> {
+        Box::pin(self.do_join(sale, identity))
+    }
+    fn standings<'a>(
+        &'a self,
+        sale: SaleId,
+        identities: &'a [String],
+    ) -> StoreFuture<'a, Vec<Standing>> {
+        Box::pin(self.do_standings(sale, identities))
+    }
+    fn heartbeat<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()> {
+        Box::pin(self.do_heartbeat(sale, identities))
+    }
+    fn advance<'a>(
+        &'a self,
+        sale: SaleId,
+        holder: &'a str,
+        lease_ms: u64,
+    ) -> StoreFuture<'a, Advance> {
+        Box::pin(self.do_advance(sale, holder, lease_ms))
+    }
+    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.do_draw(sale, holder))
+    }
+    fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.do_finish(sale, identity))
+    }
+    fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()> {
+        Box::pin(self.do_sold_out(sale, sold_out))
+    }
+    fn rate_limit<'a>(
+        &'a self,
+        key: &'a str,
+        per_sec: u32,
+        burst: u32,
+    ) -> StoreFuture<'a, RateDecision> {
+        Box::pin(self.do_rate(key, per_sec, burst))
+    }
+}
+
+fn unavailable(error: ::redis::RedisError) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn strings_of(value: Value) -> Result<Vec<String>, StoreError> {
+    let Value::Array(items) = value else {
+        return Err(StoreError::Protocol(format!(
+            "expected an array, got {value:?}"
+        )));
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::BulkString(bytes) => String::from_utf8(bytes)
+                .map_err(|_| StoreError::Protocol("a reply was not UTF-8".into())),
+            Value::SimpleString(text) => Ok(text),
+            Value::Int(n) => Ok(n.to_string()),
+            other => Err(StoreError::Protocol(format!("unexpected {other:?}"))),
+        })
+        .collect()
+}
+
+fn parse_number<T: std::str::FromStr>(text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Protocol(format!("not a number: {text:?}")))
+}
+
+fn parse_view(sale: SaleId, f: &[String]) -> Result<SaleView, StoreError> {
+    if f.len() != 15 {
+        return Err(StoreError::Protocol(format!("view replied {f:?}")));
+    }
+    let settings = SaleSettings {
+        open_at_ms: parse_number(&f[0])?,
+        admit_per_sec: parse_number(&f[1])?,
+        active_max: parse_number(&f[2])?,
+        admission_ttl_ms: parse_number(&f[3])?,
+        seat_limit: parse_number(&f[4])?,
+        grace_ms: parse_number(&f[5])?,
+        paused: f[6] == "1",
+    };
+    let seed = f[7].clone();
+    let drawn = f[8] == "1";
+    let sold_out = f[9] == "1";
+    let watermark = parse_number(&f[10])?;
+    let late: u64 = parse_number(&f[11])?;
+    let prequeue: u64 = parse_number(&f[12])?;
+    let active = parse_number(&f[13])?;
+    let now_ms: u64 = parse_number(&f[14])?;
+    let tail = if now_ms < settings.open_at_ms {
+        0
+    } else {
+        prequeue + late
+    };
+    Ok(SaleView {
+        sale,
+        status: status_of(&settings, now_ms, drawn, sold_out),
+        settings,
+        watermark,
+        tail,
+        prequeue,
+        active,
+        seed_hash: draw::seed_hash(&seed),
+        seed: drawn.then_some(seed),
+        sold_out,
+    })
+}
+
+fn parse_standings(fields: &[String]) -> Result<Vec<Standing>, StoreError> {
+    fields
+        .chunks(3)
+        .map(|triple| match triple {
+            [kind, _, _] if kind == "absent" => Ok(Standing::Absent),
+            [kind, _, _] if kind == "pre" => Ok(Standing::PreQueue),
+            [kind, place, _] if kind == "waiting" => Ok(Standing::Waiting {
+                place: parse_number(place)?,
+            }),
+            [kind, jti, expires] if kind == "admitted" => Ok(Standing::Admitted {
+                jti: parse_number(jti)?,
+                expires_at_ms: parse_number(expires)?,
+            }),
+            other => Err(StoreError::Protocol(format!("standing {other:?}"))),
+        })
+        .collect()
+}
