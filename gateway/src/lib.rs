@@ -1,2 +1,176 @@
+//! The gateway: the stateless edge that apps stay connected to.
+//!
+//! ```text
+//!  app ──WebSocket (picket.v1)──▶ conn ──▶ hub (local rooms, watchers)
+//!                                  │         ▲ push_loop / controller_loop ──▶ QueueStore (Redis
+//!                                  │         │                                 or in-memory)
+//!                                  │         └ seat_loop ◀── ledger's committed events
+//!                                  └── booking commands (admission token checked) ──▶ ledger
+//! ```
+//!
+//! - [`conn`]: one task per connection; every per-connection limit.
+//! - [`hub`]: the gateway's own connections by sale and seat map; the push, controller and seat
+//!   loops.
+//! - [`room`]: the waiting room's shared state behind [`room::QueueStore`].
+//! - [`protocol`]: protocol v1 messages and the decoder.
+//! - [`token`]: signed session, guest and admission tokens with rotating keys.
+//! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics`, the sale operator API.
+
 pub mod clock;
+pub mod config;
+pub mod conn;
+pub mod http;
+pub mod hub;
+pub mod identity;
+pub mod metrics;
+pub mod protocol;
 pub mod room;
+pub mod seats;
+pub mod token;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use picket_ledger::LedgerHandle;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::GatewayConfig;
+pub use room::QueueStore;
+pub use token::KeyRing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("gateway http server failed: {0}")]
+    Http(#[from] std::io::Error),
+}
+
+/// One gateway: its configuration, keys, the shared queue store, the ledger it sends commands
+/// to, and its own connections.
+pub struct Gateway {
+    pub config: GatewayConfig,
+    pub keys: KeyRing,
+    pub store: Arc<dyn QueueStore>,
+    pub ledger: LedgerHandle,
+    pub hub: hub::Hub,
+    pub metrics: metrics::Metrics,
+    /// Bearer token for the operator API (sale settings, opening performances).
+    pub operator_token: String,
+    pub registry: std::sync::Mutex<Option<Arc<Registry>>>,
+    connections: AtomicUsize,
+    next_conn: AtomicU64,
+    draining: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Gateway {
+    /// Builds a gateway and starts its background loops. Metrics go into `registry`.
+    pub fn start(
+        config: GatewayConfig,
+        keys: KeyRing,
+        store: Arc<dyn QueueStore>,
+        ledger: LedgerHandle,
+        operator_token: String,
+        registry: &mut Registry,
+    ) -> Arc<Gateway> {
+        let gateway = Arc::new(Gateway {
+            metrics: metrics::Metrics::new(registry),
+            config,
+            keys,
+            store,
+            ledger,
+            hub: hub::Hub::default(),
+            operator_token,
+            registry: std::sync::Mutex::new(None),
+            connections: AtomicUsize::new(0),
+            next_conn: AtomicU64::new(1),
+            draining: watch::channel(false).0,
+            tasks: std::sync::Mutex::new(Vec::new()),
+        });
+        let tasks = vec![
+            tokio::spawn(hub::push_loop(gateway.clone())),
+            tokio::spawn(hub::controller_loop(gateway.clone())),
+            tokio::spawn(hub::seat_loop(gateway.clone())),
+        ];
+        *gateway.tasks.lock().unwrap_or_else(|p| p.into_inner()) = tasks;
+        gateway
+    }
+
+    /// Sets the registry `/metrics` renders (after every service registered its metrics).
+    pub fn serve_metrics(&self, registry: Arc<Registry>) {
+        *self.registry.lock().unwrap_or_else(|p| p.into_inner()) = Some(registry);
+    }
+
+    fn try_admit_connection(&self) -> bool {
+        let admitted = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < self.config.connections_max && !*self.draining.borrow()).then_some(open + 1)
+            })
+            .is_ok();
+        if admitted {
+            self.metrics.connections.inc();
+        }
+        admitted
+    }
+
+    fn release_connection(&self) {
+        self.connections.fetch_sub(1, Ordering::AcqRel);
+        self.metrics.connections.dec();
+    }
+
+    fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn open_connections(&self) -> usize {
+        self.connections.load(Ordering::Acquire)
+    }
+
+    /// Graceful drain: refuse new connections, tell every client to reconnect elsewhere (their
+    /// places are kept in the shared store), and wait up to `drain_timeout` for them to go.
+    pub async fn drain(&self) {
+        self.draining.send_replace(true);
+        let deadline = tokio::time::Instant::now() + self.config.drain_timeout;
+        while self.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Serves the gateway on `listener` until `shutdown` resolves, then drains it.
+pub async fn run(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    let app = http::router(gateway.clone());
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let drainer = gateway.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped_rx.await;
+            })
+            .await
+    });
+    shutdown.await;
+    tracing::info!(connections = gateway.open_connections(), "gateway draining");
+    drainer.drain().await;
+    let _ = stopped_tx.send(());
+    match server.await {
+        Ok(result) => result.map_err(GatewayError::from),
+        Err(error) => Err(GatewayError::Http(std::io::Error::other(error))),
+    }
+}

@@ -45,7 +45,7 @@ pub fn draw_order(seed_hex: &str, identities: Vec<String>) -> Vec<String> {
         .into_iter()
         .map(|identity| (draw_key(&seed, &identity), identity))
         .collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    keyed.sort_unstable_by_key(|entry| entry.0);
     keyed.into_iter().map(|(_, identity)| identity).collect()
 }
 

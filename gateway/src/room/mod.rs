@@ -111,6 +111,8 @@ pub enum SaleStatus {
     Open,
     /// An operator paused admission.
     Paused,
+    /// The gateway cannot reach the shared queue store: admission is paused, places are kept.
+    Unavailable,
     /// Nothing left on sale; admission stops until seats come back.
     SoldOut,
 }
@@ -204,6 +206,8 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Ends an admission early (the user bought or left), freeing its active slot.
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()>;
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()>;
+    /// The pre-queue's identity hashes in drawn order, for auditors (empty before the draw).
+    fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>>;
     /// GCRA: at most `per_sec` a second with bursts of `burst`, keyed by `key`.
     fn rate_limit<'a>(
         &'a self,

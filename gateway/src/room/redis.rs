@@ -331,9 +331,11 @@ impl RedisStore {
         })
     }
 
-    /// The identity hashes of the pre-queue in drawn order (for the audit endpoint).
-    pub async fn audit(&self, sale: SaleId) -> Result<Vec<String>, StoreError> {
-        let view = self.view(sale).await?;
+    async fn do_audit(&self, sale: SaleId) -> Result<Vec<String>, StoreError> {
+        let view = self.do_view(sale).await?;
+        if view.seed.is_none() {
+            return Ok(Vec::new());
+        }
         let keys = Keys::of(sale);
         let mut connection = self.connection.clone();
         let places: Vec<String> = (1..=view.prequeue).map(|p| p.to_string()).collect();
@@ -597,6 +599,9 @@ impl QueueStore for RedisStore {
     }
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()> {
         Box::pin(self.do_sold_out(sale, sold_out))
+    }
+    fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(self.do_audit(sale))
     }
     fn rate_limit<'a>(
         &'a self,

@@ -1,0 +1,87 @@
+//! The gateway's configuration, with every limit named.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Unique per gateway process: the name it takes admission-controller leases under.
+    pub gateway_id: String,
+    /// Open WebSocket connections; one more is told to try again later (close 1013).
+    pub connections_max: usize,
+    /// Largest message (and frame) a client may send, in bytes.
+    pub message_bytes_max: usize,
+    /// tungstenite's read buffer per connection: small, since client messages are small.
+    pub read_buffer_bytes: usize,
+    /// Bytes tungstenite gathers before writing to the socket (0: write each message).
+    pub write_buffer_bytes: usize,
+    /// Bytes tungstenite may hold for a client that does not read before sends fail.
+    pub write_buffer_bytes_max: usize,
+    /// Messages queued for one connection; a client that lets it fill is a slow reader and is
+    /// closed (4009) rather than buffered without bound.
+    pub outbound_queue_max: usize,
+    /// Longest a single write to a client may take before it counts as a slow reader.
+    pub write_timeout: Duration,
+    /// Messages a client may send per second, and the burst above that rate.
+    pub messages_per_sec: u32,
+    pub messages_burst: u32,
+    /// Rate-limit errors in a row after which the connection is closed (4008).
+    pub flood_strikes_max: u32,
+    /// Time a new connection has to send `hello`.
+    pub hello_timeout: Duration,
+    /// Silence (no frame, no pong) after which a connection is closed (4000).
+    pub idle_timeout: Duration,
+    /// How often the gateway pings each connection.
+    pub ping_interval: Duration,
+    /// How often waiting clients get their position (at most 2 s, by the product's promise).
+    pub push_interval: Duration,
+    /// How often this gateway tries to take each sale's admission step.
+    pub controller_interval: Duration,
+    /// How long a controller lease lasts without renewal.
+    pub lease_ms: u64,
+    /// Booking attempts (hold, release, confirm) per user per second, and the burst.
+    pub booking_attempts_per_sec: u32,
+    pub booking_attempts_burst: u32,
+    /// Booking commands per second into the ledger from all gateways together, and the burst.
+    pub ledger_commands_per_sec: u32,
+    pub ledger_commands_burst: u32,
+    /// Sales one connection may be in at once, and seat maps it may watch.
+    pub subscriptions_max: usize,
+    /// How long a guest token issued by the gateway lasts.
+    pub guest_token_ttl_ms: u64,
+    /// On shutdown: when clients are told to reconnect, and how long the gateway waits for
+    /// them to go before closing the rest.
+    pub drain_reconnect_after_ms: u64,
+    pub drain_timeout: Duration,
+}
+
+impl GatewayConfig {
+    pub fn new(gateway_id: impl Into<String>) -> Self {
+        GatewayConfig {
+            gateway_id: gateway_id.into(),
+            connections_max: 18_000,
+            message_bytes_max: 4_096,
+            read_buffer_bytes: 4_096,
+            write_buffer_bytes: 0,
+            write_buffer_bytes_max: 256 * 1_024,
+            outbound_queue_max: 32,
+            write_timeout: Duration::from_secs(10),
+            messages_per_sec: 20,
+            messages_burst: 40,
+            flood_strikes_max: 20,
+            hello_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(45),
+            ping_interval: Duration::from_secs(15),
+            push_interval: Duration::from_secs(1),
+            controller_interval: Duration::from_millis(100),
+            lease_ms: 2_000,
+            booking_attempts_per_sec: 2,
+            booking_attempts_burst: 5,
+            ledger_commands_per_sec: 20_000,
+            ledger_commands_burst: 20_000,
+            subscriptions_max: 4,
+            guest_token_ttl_ms: 30 * 24 * 3_600_000,
+            drain_reconnect_after_ms: 1_000,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,600 @@
+//! One WebSocket connection: a single task that reads the client's frames, writes what other
+//! tasks queued for it, pings it, and enforces every per-connection limit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use picket_ledger_core::{AdmissionId, Command, HoldId, IdempotencyKey, Request, Selection};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::Gateway;
+use crate::hub::{ConnId, ConnTx, admission_message, queue_message};
+use crate::identity;
+use crate::protocol::{
+    ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode,
+};
+use crate::room::{RateDecision, SaleId, Standing, StoreError};
+use crate::token::{Claims, TokenError};
+
+/// How often the connection checks its timers (idle, hello, ping, slow reader).
+const TIMER_TICK: Duration = Duration::from_secs(1);
+
+/// A per-connection token bucket for incoming messages: no shared state, no clock calls beyond
+/// one `Instant` per message.
+struct Bucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(rate: u32, burst: u32) -> Self {
+        Bucket {
+            tokens: f64::from(burst),
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct Conn {
+    gateway: Arc<Gateway>,
+    id: ConnId,
+    tx: ConnTx,
+    identity: Option<String>,
+    sales: Vec<SaleId>,
+    watching: Vec<u64>,
+    bucket: Bucket,
+    strikes: u32,
+    opened: Instant,
+    last_heard: Instant,
+    last_ping: Instant,
+}
+
+/// Why the loop ends: the close frame to send, if any.
+type Ending = Option<(u16, &'static str)>;
+
+pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
+    if !gateway.try_admit_connection() {
+        gateway.metrics.connections_refused.inc();
+        let refusal = ServerMessage::retry(None, ErrorCode::Busy, 1_000);
+        let _ = socket.send(Message::Text(refusal.to_json().into())).await;
+        let _ = socket
+            .send(close_message(close::TRY_AGAIN_LATER, "over capacity"))
+            .await;
+        return;
+    }
+    let id = gateway.next_conn_id();
+    let (queue, outbound) = mpsc::channel(gateway.config.outbound_queue_max.max(1));
+    let tx = ConnTx {
+        id,
+        queue,
+        slow: Arc::new(AtomicBool::new(false)),
+    };
+    let now = Instant::now();
+    let mut conn = Conn {
+        bucket: Bucket::new(
+            gateway.config.messages_per_sec,
+            gateway.config.messages_burst,
+        ),
+        gateway: gateway.clone(),
+        id,
+        tx,
+        identity: None,
+        sales: Vec::new(),
+        watching: Vec::new(),
+        strikes: 0,
+        opened: now,
+        last_heard: now,
+        last_ping: now,
+    };
+    let ending = conn.run(&mut socket, outbound).await;
+    if let Some((code, reason)) = ending {
+        gateway.metrics.close(reason);
+        let _ = tokio::time::timeout(
+            gateway.config.write_timeout,
+            socket.send(close_message(code, reason)),
+        )
+        .await;
+    }
+    conn.leave_all();
+    gateway.release_connection();
+}
+
+fn close_message(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+impl Conn {
+    async fn run(
+        &mut self,
+        socket: &mut WebSocket,
+        mut outbound: mpsc::Receiver<Message>,
+    ) -> Ending {
+        let mut draining = self.gateway.draining.subscribe();
+        let mut timer = tokio::time::interval(TIMER_TICK);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        if *draining.borrow() {
+            return Some((close::SERVICE_RESTART, "draining"));
+        }
+        loop {
+            tokio::select! {
+                biased;
+                _ = draining.changed() => {
+                    let message = ServerMessage::Reconnect {
+                        reason: "draining".into(),
+                        after_ms: self.gateway.config.drain_reconnect_after_ms,
+                    };
+                    let _ = self.write(socket, Message::Text(message.to_json().into())).await;
+                    return Some((close::SERVICE_RESTART, "draining"));
+                }
+                Some(message) = outbound.recv() => {
+                    if let Some(ending) = self.write(socket, message).await {
+                        return ending;
+                    }
+                }
+                frame = socket.recv() => match frame {
+                    Some(Ok(frame)) => {
+                        if let Some(ending) = self.on_frame(frame).await {
+                            return ending;
+                        }
+                    }
+                    Some(Err(error)) => return frame_error(&error),
+                    None => return None,
+                },
+                _ = timer.tick() => {
+                    if let Some(ending) = self.on_timer(socket).await {
+                        return ending;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one message, bounded in time: a client that does not read is closed.
+    async fn write(&mut self, socket: &mut WebSocket, message: Message) -> Option<Ending> {
+        match tokio::time::timeout(self.gateway.config.write_timeout, socket.send(message)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(_)) => Some(None),
+            Err(_) => {
+                self.gateway.metrics.slow_readers.inc();
+                Some(Some((close::SLOW_READER, "slow reader")))
+            }
+        }
+    }
+
+    async fn on_timer(&mut self, socket: &mut WebSocket) -> Option<Ending> {
+        let config = &self.gateway.config;
+        if self.tx.slow.load(Ordering::Relaxed) {
+            self.gateway.metrics.slow_readers.inc();
+            return Some(Some((close::SLOW_READER, "slow reader")));
+        }
+        if self.identity.is_none() && self.opened.elapsed() > config.hello_timeout {
+            return Some(Some((close::NOT_AUTHENTICATED, "no hello")));
+        }
+        if self.last_heard.elapsed() > config.idle_timeout {
+            return Some(Some((close::IDLE_TIMEOUT, "idle")));
+        }
+        if self.last_ping.elapsed() >= config.ping_interval {
+            self.last_ping = Instant::now();
+            return self.write(socket, Message::Ping(Default::default())).await;
+        }
+        None
+    }
+
+    async fn on_frame(&mut self, frame: Message) -> Option<Ending> {
+        self.last_heard = Instant::now();
+        let text = match frame {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                if !self.bucket.take() {
+                    return self.flooded();
+                }
+                self.send_error(None, ErrorCode::BinaryNotSupported);
+                return None;
+            }
+            Message::Ping(_) | Message::Pong(_) => return None,
+            Message::Close(_) => return Some(None),
+        };
+        self.gateway.metrics.messages_in.inc();
+        if !self.bucket.take() {
+            return self.flooded();
+        }
+        self.strikes = 0;
+        match decode(text.as_str()) {
+            Ok(message) => self.on_message(message).await,
+            Err(code) => {
+                self.send_error(None, code);
+                None
+            }
+        }
+    }
+
+    fn flooded(&mut self) -> Option<Ending> {
+        self.strikes += 1;
+        if self.strikes > self.gateway.config.flood_strikes_max {
+            return Some(Some((close::FLOOD, "flood")));
+        }
+        let retry_after_ms = (1_000 / self.gateway.config.messages_per_sec.max(1)).into();
+        self.send(&ServerMessage::retry(
+            None,
+            ErrorCode::RateLimited,
+            retry_after_ms,
+        ));
+        self.gateway.metrics.error("rate_limited");
+        None
+    }
+
+    fn send(&self, message: &ServerMessage) {
+        self.tx.send_message(message);
+    }
+
+    fn send_error(&self, id: Option<String>, code: ErrorCode) {
+        self.gateway.metrics.error(&format!("{code:?}"));
+        self.send(&ServerMessage::error(id, code));
+    }
+
+    async fn on_message(&mut self, message: ClientMessage) -> Option<Ending> {
+        let Some(identity) = self.identity.clone() else {
+            return match message {
+                ClientMessage::Hello { token, device } => self.hello(token, device),
+                _ => {
+                    self.send_error(None, ErrorCode::NotAuthenticated);
+                    None
+                }
+            };
+        };
+        match message {
+            ClientMessage::Hello { .. } => self.send_error(None, ErrorCode::AlreadyAuthenticated),
+            ClientMessage::Join { sale } => self.join(sale, &identity).await,
+            ClientMessage::Leave { sale } => {
+                self.sales.retain(|s| *s != sale);
+                self.gateway.hub.remove_member(sale, self.id);
+            }
+            ClientMessage::Watch { performance } => self.watch(performance),
+            ClientMessage::Unwatch { performance } => {
+                self.watching.retain(|p| *p != performance);
+                self.gateway.hub.remove_watcher(performance, self.id);
+            }
+            booking => self.book(booking, &identity).await,
+        }
+        None
+    }
+
+    fn hello(&mut self, token: Option<String>, device: Option<String>) -> Option<Ending> {
+        let now_ms = crate::clock::now_ms();
+        let (identity, guest_token) = match (token, device) {
+            (Some(token), _) => match self.gateway.keys.verify(&token, now_ms) {
+                Ok(Claims::Session { sub, .. }) => (identity::member(sub), None),
+                Ok(Claims::Guest { device, .. }) => (identity::guest(&device), None),
+                Ok(Claims::Admission { .. }) => return self.refuse(ErrorCode::TokenInvalid),
+                Err(TokenError::Expired) => return self.refuse(ErrorCode::TokenExpired),
+                Err(_) => return self.refuse(ErrorCode::TokenInvalid),
+            },
+            (None, Some(device)) if device.len() >= identity::DEVICE_ID_LEN_MIN => {
+                let claims = Claims::Guest {
+                    device: device.clone(),
+                    exp_ms: now_ms + self.gateway.config.guest_token_ttl_ms,
+                };
+                (
+                    identity::guest(&device),
+                    Some(self.gateway.keys.sign(&claims)),
+                )
+            }
+            _ => {
+                self.send_error(None, ErrorCode::InvalidField);
+                return None;
+            }
+        };
+        let config = &self.gateway.config;
+        self.send(&ServerMessage::Welcome {
+            protocol: PROTOCOL_VERSION,
+            conn: self.id.to_string(),
+            identity: identity.clone(),
+            guest_token,
+            limits: Limits {
+                message_bytes_max: config.message_bytes_max,
+                messages_per_sec: config.messages_per_sec,
+                booking_attempts_per_sec: config.booking_attempts_per_sec,
+                idle_timeout_ms: config.idle_timeout.as_millis() as u64,
+            },
+        });
+        self.identity = Some(identity);
+        None
+    }
+
+    /// A bad token in `hello`: say why, then close.
+    fn refuse(&self, code: ErrorCode) -> Option<Ending> {
+        self.send_error(None, code);
+        Some(Some((close::NOT_AUTHENTICATED, "bad token")))
+    }
+
+    async fn join(&mut self, sale: SaleId, identity: &str) {
+        if !self.sales.contains(&sale) && self.sales.len() >= self.gateway.config.subscriptions_max
+        {
+            return self.send_error(None, ErrorCode::TooManySubscriptions);
+        }
+        self.gateway.metrics.joins.inc();
+        let store = &self.gateway.store;
+        let joined = store.join(sale, identity).await;
+        let standing = match joined {
+            Ok(standing) => standing,
+            Err(StoreError::UnknownSale) => return self.send_error(None, ErrorCode::UnknownSale),
+            Err(_) => {
+                // Keep the wish to be in line: the push loop joins again once the store is back.
+                self.send_error(None, ErrorCode::QueueUnavailable);
+                Standing::Absent
+            }
+        };
+        if !self.sales.contains(&sale) {
+            self.sales.push(sale);
+        }
+        self.gateway
+            .hub
+            .add_member(sale, identity, self.tx.clone(), standing.clone());
+        let Ok(view) = store.view(sale).await else {
+            return;
+        };
+        match standing {
+            Standing::Admitted { jti, expires_at_ms } => {
+                let message = admission_message(
+                    &self.gateway,
+                    sale,
+                    identity,
+                    self.id,
+                    jti,
+                    expires_at_ms,
+                    view.settings.seat_limit,
+                );
+                self.gateway.hub.note_token_sent(sale, self.id, jti);
+                self.send(&message);
+            }
+            standing => self.send(&queue_message(&view, &standing)),
+        }
+    }
+
+    fn watch(&mut self, performance: u64) {
+        if self.watching.contains(&performance) {
+            return;
+        }
+        if self.watching.len() >= self.gateway.config.subscriptions_max {
+            return self.send_error(None, ErrorCode::TooManySubscriptions);
+        }
+        if self.gateway.hub.add_watcher(performance, self.tx.clone()) {
+            self.watching.push(performance);
+        } else {
+            self.send_error(None, ErrorCode::UnknownSale);
+        }
+    }
+
+    /// Hold, release or confirm: checked here, then sent to the ledger; the client gets the
+    /// committed outcome. Invariant 7: nothing reaches the ledger without a valid admission.
+    async fn book(&mut self, message: ClientMessage, identity: &str) {
+        let id = message.id().map(str::to_owned);
+        match self.booking_request(message, identity).await {
+            Ok((sale, request)) => {
+                self.submit(id.unwrap_or_default(), sale, request, identity)
+                    .await
+            }
+            Err((code, retry_after_ms)) => {
+                self.gateway.metrics.error(&format!("{code:?}"));
+                let message = match retry_after_ms {
+                    Some(ms) => ServerMessage::retry(id, code, ms),
+                    None => ServerMessage::error(id, code),
+                };
+                self.send(&message);
+            }
+        }
+    }
+
+    async fn booking_request(
+        &self,
+        message: ClientMessage,
+        identity: &str,
+    ) -> Result<(SaleId, Request), (ErrorCode, Option<u64>)> {
+        let (sale, key, admission) = match &message {
+            ClientMessage::Hold {
+                sale,
+                key,
+                admission,
+                ..
+            }
+            | ClientMessage::Release {
+                sale,
+                key,
+                admission,
+                ..
+            }
+            | ClientMessage::Confirm {
+                sale,
+                key,
+                admission,
+                ..
+            } => (*sale, key.clone(), admission.clone()),
+            _ => return Err((ErrorCode::UnknownType, None)),
+        };
+        let jti = self.check_admission(&admission, sale, identity)?;
+        if let ClientMessage::Hold { selection, .. } = &message {
+            self.check_seat_limit(sale, selection).await?;
+        }
+        self.check_rates(identity).await?;
+        let performance = picket_ledger_core::PerformanceId(sale);
+        let command = match message {
+            ClientMessage::Hold { selection, .. } => Command::Hold {
+                performance,
+                selection,
+                admission: Some(AdmissionId(jti)),
+            },
+            ClientMessage::Release { hold, .. } => Command::Release {
+                performance,
+                hold: HoldId(hold),
+            },
+            ClientMessage::Confirm {
+                hold,
+                payment_ref,
+                amount_won,
+                ..
+            } => Command::Confirm {
+                performance,
+                hold: HoldId(hold),
+                payment_ref,
+                amount_won,
+            },
+            _ => return Err((ErrorCode::UnknownType, None)),
+        };
+        let key = IdempotencyKey::new(key).map_err(|_| (ErrorCode::InvalidField, None))?;
+        let request = Request {
+            actor: identity::actor_of(identity),
+            key,
+            command,
+        };
+        Ok((sale, request))
+    }
+
+    /// The admission token must be this gateway's signature, for this identity, this sale and
+    /// this very connection, and unexpired.
+    fn check_admission(
+        &self,
+        token: &str,
+        sale: SaleId,
+        identity: &str,
+    ) -> Result<u64, (ErrorCode, Option<u64>)> {
+        if token.is_empty() {
+            return Err((ErrorCode::NoAdmission, None));
+        }
+        match self.gateway.keys.verify(token, crate::clock::now_ms()) {
+            Ok(Claims::Admission {
+                identity: owner,
+                sale: for_sale,
+                conn,
+                jti,
+                ..
+            }) if owner == identity && for_sale == sale && conn == self.id.to_string() => Ok(jti),
+            Err(TokenError::Expired) => Err((ErrorCode::AdmissionExpired, None)),
+            _ => Err((ErrorCode::AdmissionInvalid, None)),
+        }
+    }
+
+    async fn check_seat_limit(
+        &self,
+        sale: SaleId,
+        selection: &Selection,
+    ) -> Result<(), (ErrorCode, Option<u64>)> {
+        let count = match selection {
+            Selection::Seats(seats) => seats.len(),
+            Selection::BestAvailable { count, .. } | Selection::Zone { count, .. } => {
+                usize::from(*count)
+            }
+        };
+        let view = match self.gateway.hub.cached_view(sale) {
+            Some(view) => view,
+            None => self
+                .gateway
+                .store
+                .view(sale)
+                .await
+                .map_err(|_| (ErrorCode::QueueUnavailable, Some(1_000)))?,
+        };
+        if count > usize::from(view.settings.seat_limit) {
+            return Err((ErrorCode::OverSeatLimit, None));
+        }
+        Ok(())
+    }
+
+    /// Per-user attempts, then the global rate into the ledger (both GCRA in the store).
+    async fn check_rates(&self, identity: &str) -> Result<(), (ErrorCode, Option<u64>)> {
+        let config = &self.gateway.config;
+        let store = &self.gateway.store;
+        let unavailable = |_| (ErrorCode::QueueUnavailable, Some(1_000));
+        let user_key = format!("u:{identity}");
+        let user = store
+            .rate_limit(
+                &user_key,
+                config.booking_attempts_per_sec,
+                config.booking_attempts_burst,
+            )
+            .await
+            .map_err(unavailable)?;
+        if let RateDecision::Limited { retry_after_ms } = user {
+            return Err((ErrorCode::SlowDown, Some(retry_after_ms)));
+        }
+        let global = store
+            .rate_limit(
+                "ledger",
+                config.ledger_commands_per_sec,
+                config.ledger_commands_burst,
+            )
+            .await
+            .map_err(unavailable)?;
+        if let RateDecision::Limited { retry_after_ms } = global {
+            return Err((ErrorCode::Busy, Some(retry_after_ms)));
+        }
+        Ok(())
+    }
+
+    async fn submit(&mut self, id: String, sale: SaleId, request: Request, identity: &str) {
+        let confirming = matches!(request.command, Command::Confirm { .. });
+        let started = std::time::Instant::now();
+        let outcome = self.gateway.ledger.submit(request).await;
+        self.gateway
+            .metrics
+            .booking_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(outcome) => {
+                if confirming && outcome.is_ok() {
+                    // The admission is spent: free its slot for the next in line.
+                    let _ = self.gateway.store.finish(sale, identity).await;
+                }
+                self.send(&ServerMessage::result(id, outcome));
+            }
+            Err(picket_ledger::SubmitError::Overloaded) => {
+                self.send(&ServerMessage::retry(Some(id), ErrorCode::Busy, 100));
+            }
+            Err(_) => self.send(&ServerMessage::retry(
+                Some(id),
+                ErrorCode::LedgerUnavailable,
+                500,
+            )),
+        }
+    }
+
+    fn leave_all(&mut self) {
+        for sale in self.sales.drain(..) {
+            self.gateway.hub.remove_member(sale, self.id);
+        }
+        for performance in self.watching.drain(..) {
+            self.gateway.hub.remove_watcher(performance, self.id);
+        }
+    }
+}
+
+fn frame_error(error: &axum::Error) -> Ending {
+    let text = error.to_string();
+    if text.contains("too long") || text.contains("Space limit") || text.contains("too big") {
+        Some((close::TOO_BIG, "message too big"))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,501 @@
+//! What one gateway knows about its own connections: who waits in which sale, who watches which
+//! seat map. Three loops keep them up to date:
+//!
+//! - [`push_loop`]: every `push_interval`, per sale with local members: one read of the sale,
+//!   one heartbeat for every local identity, standings for those whose turn may have come, then
+//!   a `queue` (or `admitted`) message to each member.
+//! - [`controller_loop`]: every `controller_interval`, per sale with local members: one
+//!   admission step; only the lease holder's step moves the watermark.
+//! - [`seat_loop`]: follows the ledger's committed events into the seat maps, pushes changes to
+//!   watchers and marks sales sold out (and back) at once.
+//!
+//! Locks are never held across an await.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::ws::{Message, Utf8Bytes};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::Gateway;
+use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
+use crate::room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
+use crate::seats::SeatMaps;
+use crate::token::Claims;
+
+pub type ConnId = u64;
+
+/// How other tasks reach a connection: a bounded queue, and a flag that the connection is a
+/// slow reader (its queue was full), which closes it.
+#[derive(Clone)]
+pub struct ConnTx {
+    pub id: ConnId,
+    pub queue: mpsc::Sender<Message>,
+    pub slow: Arc<AtomicBool>,
+}
+
+impl ConnTx {
+    /// Queues a message without waiting; a full queue marks the connection slow.
+    pub fn send(&self, text: Utf8Bytes) {
+        if self.queue.try_send(Message::Text(text)).is_err() {
+            self.slow.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub fn send_message(&self, message: &ServerMessage) {
+        self.send(message.to_json().into());
+    }
+}
+
+struct Member {
+    identity: String,
+    tx: ConnTx,
+    standing: Standing,
+    /// The admission (jti) this connection has been handed a token for.
+    token_sent_for: Option<u64>,
+}
+
+#[derive(Default)]
+struct Room {
+    members: HashMap<ConnId, Member>,
+    view: Option<SaleView>,
+    unavailable: bool,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    rooms: std::sync::Mutex<HashMap<SaleId, Room>>,
+    watchers: std::sync::Mutex<HashMap<u64, HashMap<ConnId, ConnTx>>>,
+    pub seat_maps: std::sync::Mutex<SeatMaps>,
+    sold_out: std::sync::Mutex<HashSet<u64>>,
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Hub {
+    pub fn add_member(&self, sale: SaleId, identity: &str, tx: ConnTx, standing: Standing) {
+        let member = Member {
+            identity: identity.to_owned(),
+            tx: tx.clone(),
+            standing,
+            token_sent_for: None,
+        };
+        lock(&self.rooms)
+            .entry(sale)
+            .or_default()
+            .members
+            .insert(tx.id, member);
+    }
+
+    pub fn remove_member(&self, sale: SaleId, conn: ConnId) {
+        let mut rooms = lock(&self.rooms);
+        if let Some(room) = rooms.get_mut(&sale) {
+            room.members.remove(&conn);
+            if room.members.is_empty() {
+                rooms.remove(&sale);
+            }
+        }
+    }
+
+    pub fn note_token_sent(&self, sale: SaleId, conn: ConnId, jti: u64) {
+        if let Some(member) = lock(&self.rooms)
+            .get_mut(&sale)
+            .and_then(|room| room.members.get_mut(&conn))
+        {
+            member.token_sent_for = Some(jti);
+        }
+    }
+
+    pub fn cached_view(&self, sale: SaleId) -> Option<SaleView> {
+        lock(&self.rooms).get(&sale).and_then(|r| r.view.clone())
+    }
+
+    pub fn add_watcher(&self, performance: u64, tx: ConnTx) -> bool {
+        let snapshot = {
+            let maps = lock(&self.seat_maps);
+            let Some(map) = maps.maps.get(&performance) else {
+                return false;
+            };
+            ServerMessage::Seats {
+                performance,
+                seq: map.seq,
+                seat_free: seat_bitmap(&map.seat_free),
+                zone_free: map.zone_free.clone(),
+                free: map.free,
+            }
+        };
+        tx.send_message(&snapshot);
+        lock(&self.watchers)
+            .entry(performance)
+            .or_default()
+            .insert(tx.id, tx);
+        true
+    }
+
+    pub fn remove_watcher(&self, performance: u64, conn: ConnId) {
+        let mut watchers = lock(&self.watchers);
+        if let Some(set) = watchers.get_mut(&performance) {
+            set.remove(&conn);
+            if set.is_empty() {
+                watchers.remove(&performance);
+            }
+        }
+    }
+
+    fn sales(&self) -> Vec<SaleId> {
+        lock(&self.rooms).keys().copied().collect()
+    }
+
+    /// Sends every member of a sale the same message.
+    fn tell_room(&self, sale: SaleId, message: &ServerMessage) {
+        let text: Utf8Bytes = message.to_json().into();
+        if let Some(room) = lock(&self.rooms).get(&sale) {
+            for member in room.members.values() {
+                member.tx.send(text.clone());
+            }
+        }
+    }
+}
+
+/// The `queue` message for one member.
+pub fn queue_message(view: &SaleView, standing: &Standing) -> ServerMessage {
+    let place = match standing {
+        Standing::Waiting { place } => Some(*place),
+        _ => None,
+    };
+    let ahead = place.map(|p| p.saturating_sub(view.watermark + 1));
+    let rate = u64::from(view.settings.admit_per_sec.max(1));
+    let eta_s = ahead.map(|a| {
+        let until_open_s = view
+            .settings
+            .open_at_ms
+            .saturating_sub(crate::clock::now_ms())
+            / 1_000;
+        until_open_s + a.div_ceil(rate)
+    });
+    ServerMessage::Queue {
+        sale: view.sale,
+        status: view.status,
+        place,
+        ahead,
+        eta_s,
+        prequeue: view.prequeue,
+        open_at_ms: view.settings.open_at_ms,
+        seed_hash: view.seed_hash.clone(),
+        seed: view.seed.clone(),
+    }
+}
+
+/// The message a paused-by-outage sale shows: the last known view with the status replaced.
+fn unavailable_message(sale: SaleId, view: Option<&SaleView>) -> ServerMessage {
+    match view {
+        Some(view) => {
+            let mut view = view.clone();
+            view.status = SaleStatus::Unavailable;
+            queue_message(&view, &Standing::Absent)
+        }
+        None => ServerMessage::Queue {
+            sale,
+            status: SaleStatus::Unavailable,
+            place: None,
+            ahead: None,
+            eta_s: None,
+            prequeue: 0,
+            open_at_ms: 0,
+            seed_hash: String::new(),
+            seed: None,
+        },
+    }
+}
+
+/// Signs the admission token for one connection's turn.
+pub fn admission_message(
+    gateway: &Gateway,
+    sale: SaleId,
+    identity: &str,
+    conn: ConnId,
+    jti: u64,
+    expires_at_ms: u64,
+    seat_limit: u16,
+) -> ServerMessage {
+    let claims = Claims::Admission {
+        identity: identity.to_owned(),
+        sale,
+        conn: conn.to_string(),
+        jti,
+        exp_ms: expires_at_ms,
+    };
+    gateway.metrics.admissions_issued.inc();
+    ServerMessage::Admitted {
+        sale,
+        token: gateway.keys.sign(&claims),
+        expires_at_ms,
+        seat_limit,
+    }
+}
+
+pub async fn push_loop(gateway: Arc<Gateway>) {
+    let mut ticker = tokio::time::interval(gateway.config.push_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        for sale in gateway.hub.sales() {
+            let started = std::time::Instant::now();
+            if let Err(error) = push_sale(&gateway, sale).await {
+                on_store_error(&gateway, sale, &error);
+            }
+            gateway
+                .metrics
+                .push_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn on_store_error(gateway: &Gateway, sale: SaleId, error: &StoreError) {
+    gateway.metrics.store_unavailable.inc();
+    let hub = &gateway.hub;
+    let message = {
+        let mut rooms = lock(&hub.rooms);
+        let Some(room) = rooms.get_mut(&sale) else {
+            return;
+        };
+        if matches!(error, StoreError::UnknownSale) {
+            let message = ServerMessage::error(None, ErrorCode::UnknownSale);
+            for member in room.members.values() {
+                member.tx.send_message(&message);
+            }
+            rooms.remove(&sale);
+            return;
+        }
+        if room.unavailable {
+            return;
+        }
+        room.unavailable = true;
+        unavailable_message(sale, room.view.as_ref())
+    };
+    tracing::warn!(sale, %error, "queue store unavailable: admission paused, places kept");
+    hub.tell_room(sale, &message);
+}
+
+/// One push for one sale (see the module docs).
+async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
+    let store = &gateway.store;
+    let view = store.view(sale).await?;
+    let (identities, to_check) = {
+        let mut rooms = lock(&gateway.hub.rooms);
+        let Some(room) = rooms.get_mut(&sale) else {
+            return Ok(());
+        };
+        room.view = Some(view.clone());
+        room.unavailable = false;
+        let identities: HashSet<String> =
+            room.members.values().map(|m| m.identity.clone()).collect();
+        let to_check: HashSet<String> = room
+            .members
+            .values()
+            .filter(|m| turn_may_have_changed(&m.standing, &view))
+            .map(|m| m.identity.clone())
+            .collect();
+        (identities, to_check)
+    };
+    let identities: Vec<String> = identities.into_iter().collect();
+    store.heartbeat(sale, &identities).await?;
+    let to_check: Vec<String> = to_check.into_iter().collect();
+    let mut fresh: HashMap<String, Standing> = HashMap::new();
+    if !to_check.is_empty() {
+        let standings = store.standings(sale, &to_check).await?;
+        for (identity, standing) in to_check.into_iter().zip(standings) {
+            // A connected client whose place lapsed (an outage outlasted the grace period)
+            // wants to be in line: it queues again.
+            let standing = if standing == Standing::Absent {
+                store.join(sale, &identity).await?
+            } else {
+                standing
+            };
+            fresh.insert(identity, standing);
+        }
+    }
+    let mut rooms = lock(&gateway.hub.rooms);
+    let Some(room) = rooms.get_mut(&sale) else {
+        return Ok(());
+    };
+    for (conn, member) in room.members.iter_mut() {
+        if let Some(standing) = fresh.get(&member.identity) {
+            member.standing = standing.clone();
+        }
+        match member.standing {
+            Standing::Admitted { jti, expires_at_ms } => {
+                if member.token_sent_for != Some(jti) {
+                    member.token_sent_for = Some(jti);
+                    let message = admission_message(
+                        gateway,
+                        sale,
+                        &member.identity,
+                        *conn,
+                        jti,
+                        expires_at_ms,
+                        view.settings.seat_limit,
+                    );
+                    member.tx.send_message(&message);
+                }
+            }
+            _ => member
+                .tx
+                .send_message(&queue_message(&view, &member.standing)),
+        }
+    }
+    Ok(())
+}
+
+/// Whether a member's cached standing may be stale: its turn may have come, the draw may have
+/// placed it, or it has no place yet.
+fn turn_may_have_changed(standing: &Standing, view: &SaleView) -> bool {
+    match standing {
+        Standing::Absent => true,
+        Standing::PreQueue => view.status != SaleStatus::PreQueue,
+        Standing::Waiting { place } => *place <= view.watermark,
+        Standing::Admitted { expires_at_ms, .. } => *expires_at_ms <= crate::clock::now_ms(),
+    }
+}
+
+pub async fn controller_loop(gateway: Arc<Gateway>) {
+    let mut ticker = tokio::time::interval(gateway.config.controller_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let holder = gateway.config.gateway_id.clone();
+    loop {
+        ticker.tick().await;
+        for sale in gateway.hub.sales() {
+            let step = gateway
+                .store
+                .advance(sale, &holder, gateway.config.lease_ms)
+                .await;
+            match step {
+                Ok(step) if step.draw_due => {
+                    if let Err(error) = gateway.store.draw(sale, &holder).await {
+                        tracing::warn!(sale, %error, "drawing the pre-queue failed; will retry");
+                    } else {
+                        tracing::info!(sale, "pre-queue drawn");
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => tracing::debug!(sale, %error, "admission step failed"),
+            }
+        }
+    }
+}
+
+pub async fn seat_loop(gateway: Arc<Gateway>) {
+    loop {
+        let subscription = match gateway.ledger.subscribe().await {
+            Ok(subscription) => subscription,
+            Err(error) => {
+                tracing::info!(%error, "ledger stopped; seat maps no longer follow it");
+                return;
+            }
+        };
+        lock(&gateway.hub.seat_maps).reset(subscription.seq, subscription.availability);
+        resend_all_seat_maps(&gateway);
+        let all: Vec<u64> = lock(&gateway.hub.seat_maps).maps.keys().copied().collect();
+        update_sold_out(&gateway, &all).await;
+        let mut events = subscription.events;
+        loop {
+            match events.recv().await {
+                Ok(committed) => {
+                    let touched =
+                        lock(&gateway.hub.seat_maps).apply(committed.seq, &committed.events);
+                    push_seat_changes(&gateway, &touched);
+                    update_sold_out(&gateway, &touched).await;
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "seat maps lagged behind the ledger; resubscribing");
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+fn resend_all_seat_maps(gateway: &Gateway) {
+    let watchers = lock(&gateway.hub.watchers).clone();
+    for (performance, set) in watchers {
+        for tx in set.into_values() {
+            gateway.hub.remove_watcher(performance, tx.id);
+            gateway.hub.add_watcher(performance, tx);
+        }
+    }
+}
+
+fn push_seat_changes(gateway: &Gateway, touched: &[u64]) {
+    for performance in touched {
+        let message = {
+            let mut maps = lock(&gateway.hub.seat_maps);
+            let Some(map) = maps.maps.get_mut(performance) else {
+                continue;
+            };
+            if !map.changed() {
+                continue;
+            }
+            let (taken, freed) = map.take_changes();
+            ServerMessage::SeatsChanged {
+                performance: *performance,
+                seq: map.seq,
+                taken,
+                freed,
+                zone_free: map.zone_free.clone(),
+                free: map.free,
+            }
+        };
+        let text: Utf8Bytes = message.to_json().into();
+        if let Some(set) = lock(&gateway.hub.watchers).get(performance) {
+            for tx in set.values() {
+                tx.send(text.clone());
+            }
+        }
+    }
+}
+
+/// Sold out when nothing is on sale: admission stops and every waiting client is told at once;
+/// when seats come back (a hold lapsed, a ticket was cancelled) admission resumes.
+async fn update_sold_out(gateway: &Gateway, touched: &[u64]) {
+    for performance in touched {
+        let free = lock(&gateway.hub.seat_maps)
+            .maps
+            .get(performance)
+            .map(|m| m.free);
+        let Some(free) = free else { continue };
+        let sold_out = free == 0;
+        let changed = {
+            let mut marked = lock(&gateway.hub.sold_out);
+            if sold_out {
+                marked.insert(*performance)
+            } else {
+                marked.remove(performance)
+            }
+        };
+        if !changed {
+            continue;
+        }
+        match gateway.store.set_sold_out(*performance, sold_out).await {
+            Ok(()) | Err(StoreError::UnknownSale) => {}
+            Err(error) => tracing::warn!(%error, performance, "could not mark the sale sold out"),
+        }
+        if let Some(mut view) = gateway.hub.cached_view(*performance) {
+            view.sold_out = sold_out;
+            view.status = if sold_out {
+                SaleStatus::SoldOut
+            } else {
+                SaleStatus::Open
+            };
+            gateway
+                .hub
+                .tell_room(*performance, &queue_message(&view, &Standing::Absent));
+        }
+    }
+}

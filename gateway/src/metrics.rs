@@ -1,0 +1,114 @@
+//! The gateway's Prometheus metrics.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    pub code: String,
+}
+
+pub struct Metrics {
+    pub connections: Gauge,
+    pub connections_refused: Counter,
+    pub messages_in: Counter,
+    pub errors: Family<CodeLabel, Counter>,
+    pub closes: Family<CodeLabel, Counter>,
+    pub joins: Counter,
+    pub admissions_issued: Counter,
+    pub slow_readers: Counter,
+    pub push_seconds: Histogram,
+    pub booking_seconds: Histogram,
+    pub store_unavailable: Counter,
+}
+
+impl Metrics {
+    pub fn new(registry: &mut Registry) -> Self {
+        let registry = registry.sub_registry_with_prefix("picket_gateway");
+        let metrics = Metrics {
+            connections: Gauge::default(),
+            connections_refused: Counter::default(),
+            messages_in: Counter::default(),
+            errors: Family::default(),
+            closes: Family::default(),
+            joins: Counter::default(),
+            admissions_issued: Counter::default(),
+            slow_readers: Counter::default(),
+            push_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
+            booking_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
+            store_unavailable: Counter::default(),
+        };
+        registry.register(
+            "connections",
+            "Open WebSocket connections",
+            metrics.connections.clone(),
+        );
+        registry.register(
+            "connections_refused",
+            "Connections refused over connections_max",
+            metrics.connections_refused.clone(),
+        );
+        registry.register(
+            "messages_in",
+            "Client messages received",
+            metrics.messages_in.clone(),
+        );
+        registry.register(
+            "errors",
+            "Errors sent to clients, by code",
+            metrics.errors.clone(),
+        );
+        registry.register(
+            "closes",
+            "Connections closed by the gateway, by reason",
+            metrics.closes.clone(),
+        );
+        registry.register("joins", "Queue joins", metrics.joins.clone());
+        registry.register(
+            "admissions_issued",
+            "Admission tokens handed out",
+            metrics.admissions_issued.clone(),
+        );
+        registry.register(
+            "slow_readers",
+            "Connections closed for not reading",
+            metrics.slow_readers.clone(),
+        );
+        registry.register(
+            "push_seconds",
+            "Time to push position updates for one sale",
+            metrics.push_seconds.clone(),
+        );
+        registry.register(
+            "booking_seconds",
+            "Booking command round trip through the ledger",
+            metrics.booking_seconds.clone(),
+        );
+        registry.register(
+            "store_unavailable",
+            "Queue store calls that failed",
+            metrics.store_unavailable.clone(),
+        );
+        metrics
+    }
+
+    pub fn error(&self, code: &str) {
+        self.errors
+            .get_or_create(&CodeLabel {
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn close(&self, reason: &str) {
+        self.closes
+            .get_or_create(&CodeLabel {
+                code: reason.to_owned(),
+            })
+            .inc();
+    }
+}

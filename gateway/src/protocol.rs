@@ -1,0 +1,478 @@
+//! Protocol v1 between apps and the gateway: JSON text frames over a WebSocket with the
+//! subprotocol `picket.v1`. `docs/protocol.md` documents every message here; a test keeps the two
+//! equal.
+//!
+//! Every message is an object with a `type`. Decoding never panics and never allocates past the
+//! frame it was given (itself bounded by [`crate::config::GatewayConfig::message_bytes_max`]).
+
+use picket_ledger_core::{IdempotencyKey, Outcome, Reply, Selection};
+use serde::{Deserialize, Serialize};
+
+use crate::room::{SaleId, SaleStatus};
+
+/// The WebSocket subprotocol of this version.
+pub const SUBPROTOCOL: &str = "picket.v1";
+pub const PROTOCOL_VERSION: u8 = 1;
+/// Longest client-chosen correlation id or device id, in bytes.
+pub const CLIENT_ID_LEN_MAX: usize = 64;
+/// Longest payment reference, in bytes (the ledger's limit).
+pub const PAYMENT_REF_LEN_MAX: usize = picket_ledger_core::limits::PAYMENT_REF_LEN_MAX;
+/// Seats one hold may name (the ledger's per-hold limit).
+pub const SEATS_PER_HOLD_MAX: usize = picket_ledger_core::limits::PER_BUYER_LIMIT_MAX as usize;
+
+/// What an app sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// The first message: a member's session token, or a guest device id (the gateway then
+    /// issues a guest token), or a guest token from an earlier `welcome`.
+    Hello {
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        device: Option<String>,
+    },
+    /// Join a sale's waiting room (or rejoin it after a reconnect: the place is kept).
+    Join {
+        sale: SaleId,
+    },
+    Leave {
+        sale: SaleId,
+    },
+    /// Receive the live seat map of a performance.
+    Watch {
+        performance: u64,
+    },
+    Unwatch {
+        performance: u64,
+    },
+    Hold {
+        id: String,
+        sale: SaleId,
+        key: String,
+        admission: String,
+        selection: Selection,
+    },
+    Release {
+        id: String,
+        sale: SaleId,
+        key: String,
+        admission: String,
+        hold: u64,
+    },
+    Confirm {
+        id: String,
+        sale: SaleId,
+        key: String,
+        admission: String,
+        hold: u64,
+        payment_ref: String,
+        amount_won: u64,
+    },
+}
+
+impl ClientMessage {
+    /// The correlation id of a booking command, to answer errors about it.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ClientMessage::Hold { id, .. }
+            | ClientMessage::Release { id, .. }
+            | ClientMessage::Confirm { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Limits the gateway tells a client in `welcome`, so a well-behaved app never hits them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub message_bytes_max: usize,
+    pub messages_per_sec: u32,
+    pub booking_attempts_per_sec: u32,
+    pub idle_timeout_ms: u64,
+}
+
+/// What the gateway sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Welcome {
+        protocol: u8,
+        /// This connection's id (admission tokens are bound to it).
+        conn: String,
+        /// `m:<member>` or `g:<device>`: whose place this connection shares.
+        identity: String,
+        /// A guest token to send in `hello` next time, when the gateway issued one.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        guest_token: Option<String>,
+        limits: Limits,
+    },
+    /// Where the client stands in a sale: pushed on join and at least every 2 seconds.
+    Queue {
+        sale: SaleId,
+        status: SaleStatus,
+        /// The client's place (absent in the pre-queue, before the draw).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        place: Option<u64>,
+        /// Places ahead that have not had their turn yet.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        ahead: Option<u64>,
+        /// Estimated seconds until the client's turn at the sale's admission rate.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        eta_s: Option<u64>,
+        /// People in the pre-queue (its order is drawn at the open).
+        prequeue: u64,
+        open_at_ms: u64,
+        /// SHA-256 of the draw seed, published before the open.
+        seed_hash: String,
+        /// The draw seed, revealed once the pre-queue has been drawn.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        seed: Option<String>,
+    },
+    /// The client's turn: book with this token until it expires.
+    Admitted {
+        sale: SaleId,
+        token: String,
+        expires_at_ms: u64,
+        seat_limit: u16,
+    },
+    /// The whole seat map of a watched performance as of journal `seq`.
+    Seats {
+        performance: u64,
+        seq: u64,
+        /// One bit per seat in spec order, 1 = on sale, least significant bit first in each
+        /// byte, base64 (standard alphabet, padded).
+        seat_free: String,
+        zone_free: Vec<u32>,
+        /// Places on sale in all.
+        free: u64,
+    },
+    /// Changes to a watched seat map since the previous `seats`/`seats_changed`.
+    SeatsChanged {
+        performance: u64,
+        seq: u64,
+        taken: Vec<u32>,
+        freed: Vec<u32>,
+        zone_free: Vec<u32>,
+        free: u64,
+    },
+    /// The ledger's committed answer to a booking command.
+    Result {
+        id: String,
+        outcome: Outcome,
+        /// The rejection's stable code when `outcome` is `Err`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        code: Option<String>,
+    },
+    Error {
+        /// The booking command this error answers, when it answers one.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        id: Option<String>,
+        code: ErrorCode,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        retry_after_ms: Option<u64>,
+    },
+    /// This gateway is shutting down: reconnect (to any gateway) after `after_ms`. The place in
+    /// every queue is kept for the sale's grace period.
+    Reconnect { reason: String, after_ms: u64 },
+}
+
+impl ServerMessage {
+    pub fn result(id: String, outcome: Outcome) -> Self {
+        let code = outcome.as_ref().err().map(|r| r.code().to_owned());
+        ServerMessage::Result { id, outcome, code }
+    }
+
+    pub fn error(id: Option<String>, code: ErrorCode) -> Self {
+        ServerMessage::Error {
+            id,
+            message: code.message().to_owned(),
+            code,
+            retry_after_ms: None,
+        }
+    }
+
+    pub fn retry(id: Option<String>, code: ErrorCode, retry_after_ms: u64) -> Self {
+        ServerMessage::Error {
+            id,
+            message: code.message().to_owned(),
+            code,
+            retry_after_ms: Some(retry_after_ms),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Every server message is plain data that serde_json encodes without failing.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Every error a client can get from the gateway itself (ledger rejections come in `result`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadJson,
+    UnknownType,
+    InvalidField,
+    TooBig,
+    BinaryNotSupported,
+    NotAuthenticated,
+    AlreadyAuthenticated,
+    TokenInvalid,
+    TokenExpired,
+    RateLimited,
+    SlowDown,
+    Busy,
+    NoAdmission,
+    AdmissionInvalid,
+    AdmissionExpired,
+    OverSeatLimit,
+    UnknownSale,
+    QueueUnavailable,
+    LedgerUnavailable,
+    TooManySubscriptions,
+}
+
+impl ErrorCode {
+    /// The message shown with the code: Korean first, then English.
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "잘못된 JSON입니다 / not valid JSON",
+            ErrorCode::UnknownType => "알 수 없는 메시지입니다 / unknown message type",
+            ErrorCode::InvalidField => "필드 값이 잘못되었습니다 / a field is missing or invalid",
+            ErrorCode::TooBig => "메시지가 너무 큽니다 / message too big",
+            ErrorCode::BinaryNotSupported => {
+                "텍스트 메시지만 받습니다 / only JSON text frames are accepted"
+            }
+            ErrorCode::NotAuthenticated => "먼저 hello를 보내세요 / send hello first",
+            ErrorCode::AlreadyAuthenticated => "이미 인증되었습니다 / already said hello",
+            ErrorCode::TokenInvalid => "토큰이 올바르지 않습니다 / token invalid",
+            ErrorCode::TokenExpired => "토큰이 만료되었습니다 / token expired",
+            ErrorCode::RateLimited => {
+                "메시지를 너무 빨리 보냈습니다 / too many messages, slow down"
+            }
+            ErrorCode::SlowDown => {
+                "잠시 후 다시 시도하세요 / too many booking attempts, retry later"
+            }
+            ErrorCode::Busy => "접속이 많아 잠시 후 다시 시도하세요 / booking is busy, retry later",
+            ErrorCode::NoAdmission => {
+                "대기열 입장 후 예매할 수 있습니다 / wait for your turn in the queue"
+            }
+            ErrorCode::AdmissionInvalid => "입장권이 올바르지 않습니다 / admission token invalid",
+            ErrorCode::AdmissionExpired => {
+                "예매 시간이 끝났습니다. 다시 대기해 주세요 / admission expired, queue again"
+            }
+            ErrorCode::OverSeatLimit => {
+                "한 번에 선택할 수 있는 좌석 수를 넘었습니다 / too many seats"
+            }
+            ErrorCode::UnknownSale => "판매 정보가 없습니다 / no such sale",
+            ErrorCode::QueueUnavailable => {
+                "대기열이 잠시 멈췄습니다. 순서는 유지됩니다 / queue paused, your place is kept"
+            }
+            ErrorCode::LedgerUnavailable => {
+                "예매 처리가 지연되고 있습니다. 같은 키로 다시 시도하세요 / booking unavailable, retry with the same key"
+            }
+            ErrorCode::TooManySubscriptions => {
+                "구독이 너무 많습니다 / too many sales or seat maps at once"
+            }
+        }
+    }
+}
+
+/// Close codes the gateway uses (besides 1000 normal closure).
+pub mod close {
+    /// A frame or message over the size limit (RFC 6455).
+    pub const TOO_BIG: u16 = 1009;
+    /// The gateway is draining for a restart: reconnect elsewhere (RFC 6455 1012).
+    pub const SERVICE_RESTART: u16 = 1012;
+    /// Over capacity: try again later (RFC 6455 1013).
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// Nothing heard within the idle timeout (pongs count).
+    pub const IDLE_TIMEOUT: u16 = 4000;
+    /// No valid `hello` in time, or its token was invalid.
+    pub const NOT_AUTHENTICATED: u16 = 4001;
+    /// Kept sending after being told to slow down.
+    pub const FLOOD: u16 = 4008;
+    /// Did not read its messages: the gateway will not buffer without bound.
+    pub const SLOW_READER: u16 = 4009;
+}
+
+/// Why a frame did not decode: the error code the client gets.
+pub fn decode(text: &str) -> Result<ClientMessage, ErrorCode> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| ErrorCode::BadJson)?;
+    let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
+        return Err(ErrorCode::UnknownType);
+    };
+    const KNOWN: [&str; 8] = [
+        "hello", "join", "leave", "watch", "unwatch", "hold", "release", "confirm",
+    ];
+    if !KNOWN.contains(&kind) {
+        return Err(ErrorCode::UnknownType);
+    }
+    let message: ClientMessage =
+        serde_json::from_value(value).map_err(|_| ErrorCode::InvalidField)?;
+    validate(&message)?;
+    Ok(message)
+}
+
+fn short_printable(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= CLIENT_ID_LEN_MAX
+        && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Shape rules beyond the types: lengths, keys, counts.
+fn validate(message: &ClientMessage) -> Result<(), ErrorCode> {
+    let ok = match message {
+        ClientMessage::Hello { token, device } => {
+            token
+                .as_ref()
+                .is_none_or(|t| t.len() <= crate::token::TOKEN_LEN_MAX)
+                && device.as_deref().is_none_or(short_printable)
+                && (token.is_some() || device.is_some())
+        }
+        ClientMessage::Hold {
+            id, key, selection, ..
+        } => {
+            let seats_ok = match selection {
+                Selection::Seats(seats) => seats.len() <= SEATS_PER_HOLD_MAX,
+                _ => true,
+            };
+            short_printable(id) && IdempotencyKey::new(key.as_str()).is_ok() && seats_ok
+        }
+        ClientMessage::Release { id, key, .. } => {
+            short_printable(id) && IdempotencyKey::new(key.as_str()).is_ok()
+        }
+        ClientMessage::Confirm {
+            id,
+            key,
+            payment_ref,
+            ..
+        } => {
+            short_printable(id)
+                && IdempotencyKey::new(key.as_str()).is_ok()
+                && !payment_ref.is_empty()
+                && payment_ref.len() <= PAYMENT_REF_LEN_MAX
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ErrorCode::InvalidField)
+    }
+}
+
+/// Encodes a seat map's free flags as the `seat_free` bitmap.
+pub fn seat_bitmap(seat_free: &[bool]) -> String {
+    use base64::Engine;
+    let mut bytes = vec![0u8; seat_free.len().div_ceil(8)];
+    for (index, free) in seat_free.iter().enumerate() {
+        if *free {
+            bytes[index / 8] |= 1 << (index % 8);
+        }
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The reply a confirm or hold gets, for tests and tools that read `result` messages.
+pub fn reply_of(message: &ServerMessage) -> Option<&Reply> {
+    match message {
+        ServerMessage::Result {
+            outcome: Ok(reply), ..
+        } => Some(reply),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn decodes_every_kind() {
+        let cases = [
+            r#"{"type":"hello","device":"phone-1"}"#,
+            r#"{"type":"join","sale":77}"#,
+            r#"{"type":"watch","performance":77}"#,
+            r#"{"type":"hold","id":"c1","sale":77,"key":"k1","admission":"t","selection":{"Seats":[0,1]}}"#,
+            r#"{"type":"release","id":"c2","sale":77,"key":"k2","admission":"t","hold":5}"#,
+            r#"{"type":"confirm","id":"c3","sale":77,"key":"k3","admission":"t","hold":5,"payment_ref":"pay-1","amount_won":320000}"#,
+        ];
+        for case in cases {
+            assert!(decode(case).is_ok(), "{case}");
+        }
+    }
+
+    #[test]
+    fn rejects_with_the_documented_code() {
+        let cases = [
+            ("not json", ErrorCode::BadJson),
+            ("[1,2]", ErrorCode::UnknownType),
+            (r#"{"type":"teleport"}"#, ErrorCode::UnknownType),
+            (r#"{"type":7}"#, ErrorCode::UnknownType),
+            (r#"{"type":"join"}"#, ErrorCode::InvalidField),
+            (r#"{"type":"join","sale":-1}"#, ErrorCode::InvalidField),
+            (r#"{"type":"hello"}"#, ErrorCode::InvalidField),
+            (
+                r#"{"type":"hold","id":"c1","sale":1,"key":"has space","admission":"t","selection":{"Seats":[0]}}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"confirm","id":"c","sale":1,"key":"k","admission":"t","hold":1,"payment_ref":"","amount_won":1}"#,
+                ErrorCode::InvalidField,
+            ),
+        ];
+        for (text, code) in cases {
+            assert_eq!(decode(text), Err(code), "{text}");
+        }
+    }
+
+    #[test]
+    fn bitmap_sets_one_bit_per_free_seat() {
+        use base64::Engine;
+        let encoded = seat_bitmap(&[true, false, true, true, false, false, false, false, true]);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64");
+        assert_eq!(bytes, vec![0b0000_1101, 0b0000_0001]);
+    }
+
+    proptest! {
+        /// The decoder never panics, whatever arrives.
+        #[test]
+        fn decoding_arbitrary_text_never_panics(text in ".{0,300}") {
+            let _ = decode(&text);
+        }
+
+        /// Structured noise: objects with a known type and random fields decode or give a
+        /// documented code, and whatever decodes passes validation again when re-encoded.
+        #[test]
+        fn decoded_messages_round_trip(
+            kind in prop::sample::select(vec!["hello", "join", "leave", "watch", "hold", "release", "confirm", "x"]),
+            sale in any::<i64>(),
+            key in "[ -~]{0,70}",
+            seats in prop::collection::vec(0u32..100, 0..20),
+        ) {
+            let text = serde_json::json!({
+                "type": kind, "sale": sale, "performance": sale, "id": "c", "key": key,
+                "admission": "t", "hold": sale, "payment_ref": key, "amount_won": sale,
+                "device": key, "selection": {"Seats": seats},
+            }).to_string();
+            match decode(&text) {
+                Ok(message) => {
+                    let again = serde_json::to_string(&message).expect("encodes");
+                    prop_assert_eq!(decode(&again), Ok(message));
+                }
+                Err(code) => prop_assert!(matches!(code, ErrorCode::InvalidField | ErrorCode::UnknownType)),
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The live seat maps: a read model of what is on sale per performance, built from the ledger's
+//! committed events (the gateway never asks the ledger writer for a seat map after subscribing).
+
+use std::collections::HashMap;
+
+use picket_ledger_core::{Availability, Event, Place};
+
+/// One performance's seat map and the changes not yet sent to watchers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeatMap {
+    pub seq: u64,
+    pub seat_free: Vec<bool>,
+    pub zone_free: Vec<u32>,
+    pub free: u64,
+    pub taken: Vec<u32>,
+    pub freed: Vec<u32>,
+    pub zones_changed: bool,
+}
+
+impl SeatMap {
+    pub fn from_availability(seq: u64, availability: Availability) -> Self {
+        let free = availability.seat_free.iter().filter(|f| **f).count() as u64
+            + availability
+                .zone_free
+                .iter()
+                .map(|z| u64::from(*z))
+                .sum::<u64>();
+        SeatMap {
+            seq,
+            seat_free: availability.seat_free,
+            zone_free: availability.zone_free,
+            free,
+            taken: Vec::new(),
+            freed: Vec::new(),
+            zones_changed: false,
+        }
+    }
+
+    fn set(&mut self, place: Place, free: bool) {
+        match place {
+            Place::Seat(seat) => {
+                let Some(slot) = self.seat_free.get_mut(seat.0 as usize) else {
+                    return;
+                };
+                if *slot == free {
+                    return;
+                }
+                *slot = free;
+                if free {
+                    self.free += 1;
+                    self.freed.push(seat.0);
+                } else {
+                    self.free -= 1;
+                    self.taken.push(seat.0);
+                }
+            }
+            Place::Zone(zone) => {
+                let Some(count) = self.zone_free.get_mut(usize::from(zone.0)) else {
+                    return;
+                };
+                if free {
+                    *count += 1;
+                    self.free += 1;
+                } else if *count > 0 {
+                    *count -= 1;
+                    self.free -= 1;
+                }
+                self.zones_changed = true;
+            }
+        }
+    }
+
+    /// Whether anything changed since the last [`SeatMap::take_changes`].
+    pub fn changed(&self) -> bool {
+        !self.taken.is_empty() || !self.freed.is_empty() || self.zones_changed
+    }
+
+    pub fn take_changes(&mut self) -> (Vec<u32>, Vec<u32>) {
+        self.zones_changed = false;
+        (
+            std::mem::take(&mut self.taken),
+            std::mem::take(&mut self.freed),
+        )
+    }
+}
+
+/// Every performance's seat map.
+#[derive(Default)]
+pub struct SeatMaps {
+    pub maps: HashMap<u64, SeatMap>,
+}
+
+impl SeatMaps {
+    /// Starts over from a subscription's snapshot.
+    pub fn reset(&mut self, seq: u64, availability: Vec<Availability>) {
+        self.maps = availability
+            .into_iter()
+            .map(|a| (a.performance.0, SeatMap::from_availability(seq, a)))
+            .collect();
+    }
+
+    /// Applies one committed entry; returns the performances it changed.
+    pub fn apply(&mut self, seq: u64, events: &[Event]) -> Vec<u64> {
+        let mut touched = Vec::new();
+        for event in events {
+            let (performance, places, free): (u64, &[Place], bool) = match event {
+                Event::PerformanceOpened(spec) => {
+                    let availability = Availability {
+                        performance: spec.performance,
+                        seat_free: vec![true; spec.seats.len()],
+                        zone_free: spec.zones.iter().map(|z| z.capacity).collect(),
+                    };
+                    self.maps.insert(
+                        spec.performance.0,
+                        SeatMap::from_availability(seq, availability),
+                    );
+                    touched.push(spec.performance.0);
+                    continue;
+                }
+                Event::PlacesHeld {
+                    performance,
+                    places,
+                    ..
+                } => (performance.0, places, false),
+                Event::HoldReleased {
+                    performance,
+                    places,
+                    ..
+                }
+                | Event::HoldExpired {
+                    performance,
+                    places,
+                    ..
+                }
+                | Event::TicketsCancelled {
+                    performance,
+                    places,
+                    ..
+                } => (performance.0, places, true),
+                _ => continue,
+            };
+            if let Some(map) = self.maps.get_mut(&performance) {
+                places.iter().for_each(|p| map.set(*p, free));
+                map.seq = seq;
+                if !touched.contains(&performance) {
+                    touched.push(performance);
+                }
+            }
+        }
+        touched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use picket_ledger_core::{HoldId, PerformanceId, SeatId, ZoneId};
+
+    use super::*;
+
+    fn maps() -> SeatMaps {
+        let mut maps = SeatMaps::default();
+        maps.reset(
+            10,
+            vec![Availability {
+                performance: PerformanceId(7),
+                seat_free: vec![true, true, false],
+                zone_free: vec![2],
+            }],
+        );
+        maps
+    }
+
+    #[test]
+    fn holds_take_and_releases_free() {
+        let mut maps = maps();
+        let held = Event::PlacesHeld {
+            performance: PerformanceId(7),
+            hold: HoldId(1),
+            buyer: picket_ledger_core::ActorId(1),
+            places: vec![Place::Seat(SeatId(0)), Place::Zone(ZoneId(0))],
+            amount_won: 1,
+            expires_at_ms: 1,
+            admission: None,
+        };
+        assert_eq!(maps.apply(11, &[held]), vec![7]);
+        let map = &maps.maps[&7];
+        assert_eq!((map.free, map.zone_free[0]), (2, 1));
+        assert_eq!(map.taken, vec![0]);
+        let released = Event::HoldExpired {
+            performance: PerformanceId(7),
+            hold: HoldId(1),
+            places: vec![Place::Seat(SeatId(0)), Place::Zone(ZoneId(0))],
+        };
+        maps.apply(12, &[released]);
+        let map = maps.maps.get_mut(&7).expect("map");
+        assert_eq!((map.free, map.seq), (4, 12));
+        assert_eq!(map.take_changes(), (vec![0], vec![0]));
+        assert!(!map.changed());
+    }
+
+    #[test]
+    fn events_of_unknown_performances_are_ignored() {
+        let mut maps = maps();
+        let held = Event::HoldReleased {
+            performance: PerformanceId(99),
+            hold: HoldId(1),
+            places: vec![Place::Seat(SeatId(5_000))],
+        };
+        assert!(maps.apply(11, &[held]).is_empty());
+    }
+}
