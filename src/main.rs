@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use picket_ledger::{LedgerConfig, StoreUrl};
+use picket_gateway::room::memory::MemoryStore;
+use picket_gateway::room::redis::RedisStore;
+use picket_gateway::{Gateway, GatewayConfig, QueueStore};
+use picket_ledger::{LedgerConfig, LedgerService, StoreUrl};
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -25,7 +29,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every component in one process with embedded defaults: the ledger journals to a
-    /// SQLite file under the data directory unless DATABASE_URL names PostgreSQL.
+    /// SQLite file under the data directory unless DATABASE_URL names PostgreSQL; the waiting
+    /// room lives in memory unless PICKET_REDIS_URL names Redis. Serves the gateway (WebSocket
+    /// at /ws, operator API under /api/v1) with /healthz and /metrics.
     Up(UpArgs),
     /// Run one ledger partition (its single writer) with its ops endpoints.
     Ledger(LedgerArgs),
@@ -33,15 +39,29 @@ enum Command {
 
 #[derive(Args)]
 struct UpArgs {
-    /// Address of the HTTP listener (/healthz, /metrics).
+    /// Address of the HTTP listener (/ws, /api/v1, /healthz, /metrics).
     #[arg(long, env = "PICKET_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Directory for embedded data (the SQLite journal).
+    /// Directory for embedded data (the SQLite journal, token keys, operator token).
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
     /// Journal database: postgres://… to use PostgreSQL instead of the embedded SQLite file.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Waiting-room store shared by gateways: redis://… (default: in memory, one process).
+    #[arg(long, env = "PICKET_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Token keys, `id:hexsecret[,id:hexsecret…]`, the first signing (default: a key file in
+    /// the data directory, created on first start).
+    #[arg(long, env = "PICKET_TOKEN_KEYS", hide_env_values = true)]
+    token_keys: Option<String>,
+    /// Bearer token for the operator API (default: a file in the data directory, created on
+    /// first start).
+    #[arg(long, env = "PICKET_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
+    /// Most open WebSocket connections (one more is told to try again later).
+    #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = 18_000)]
+    connections_max: usize,
 }
 
 #[derive(Args)]
@@ -87,11 +107,47 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         None => StoreUrl::Sqlite(args.data_dir.join("ledger.sqlite")),
     };
     let listener = bind(args.listen).await?;
-    println!(
-        "picket is up: http://{}/healthz (Ctrl-C to stop)",
-        listener.local_addr()?
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    let keys = picket_gateway::load_keys(
+        args.token_keys.as_deref(),
+        &args.data_dir.join("token-keys"),
+    )?;
+    let operator_token = match args.operator_token {
+        Some(token) => token,
+        None => {
+            picket_gateway::load_or_create_secret(&args.data_dir.join("operator-token"), || {
+                format!("{:032x}", rand::random::<u128>())
+            })?
+        }
+    };
+    let queue: std::sync::Arc<dyn QueueStore> = match &args.redis_url {
+        Some(url) => std::sync::Arc::new(RedisStore::connect(url)?),
+        None => std::sync::Arc::new(MemoryStore::new()),
+    };
+    let mut registry = Registry::default();
+    let ledger = LedgerService::start(&LedgerConfig::new(store), &mut registry).await?;
+    let mut config = GatewayConfig::new(picket_gateway::config::unique_gateway_id());
+    config.connections_max = args.connections_max;
+    let gateway = Gateway::start(
+        config,
+        keys,
+        queue,
+        ledger.handle.clone(),
+        operator_token,
+        &mut registry,
     );
-    picket_ledger::run(LedgerConfig::new(store), listener, shutdown_signal()).await?;
+    gateway.serve_metrics(std::sync::Arc::new(registry));
+    let address = listener.local_addr()?;
+    println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
+    println!("  WebSocket: ws://{address}/ws (subprotocol picket.v1)");
+    println!(
+        "  operator token: {} (file)",
+        args.data_dir.join("operator-token").display()
+    );
+    let served = picket_gateway::run(gateway, listener, shutdown_signal()).await;
+    ledger.writer.shutdown().await;
+    served?;
     println!("picket stopped; journal flushed");
     Ok(())
 }

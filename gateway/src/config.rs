@@ -85,3 +85,8 @@ impl GatewayConfig {
         }
     }
 }
+
+/// A gateway id unique to this process: `gw-<pid>-<random>`.
+pub fn unique_gateway_id() -> String {
+    format!("gw-{}-{:08x}", std::process::id(), rand::random::<u32>())
+}

@@ -6,6 +6,8 @@
 //! Plain std, no async: call it from any test, sync or tokio. Signals go through `sh -c kill`
 //! (the workspace forbids `unsafe`, so no libc), and process trees are read from `/proc`.
 
+pub mod gateway;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

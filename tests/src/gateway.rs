@@ -1,0 +1,298 @@
+//! Gateways in the test process, and a WebSocket client that speaks protocol v1.
+//!
+//! [`Cluster`] starts one ledger (SQLite in a temp dir) and any number of gateways on free
+//! loopback ports, sharing one queue store (Redis from the harness, or in memory) and one token
+//! key ring, as separate gateway processes sharing Redis and a ledger would.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use picket_gateway::token::{Key, KeyRing};
+use picket_gateway::{Gateway, GatewayConfig, QueueStore};
+use picket_ledger::{LedgerConfig, LedgerService, StoreUrl};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const OPERATOR_TOKEN: &str = "test-operator-token";
+
+/// A fixed ring, so every gateway of a cluster verifies every other's tokens.
+pub fn test_keys() -> KeyRing {
+    KeyRing::new(vec![Key::new("t1", vec![7; 32]).expect("key")]).expect("ring")
+}
+
+pub struct Cluster {
+    pub ledger: LedgerService,
+    pub gateways: Vec<(Arc<Gateway>, SocketAddr)>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+    stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// A ledger and `count` gateways configured by `configure`, sharing `store`.
+    pub async fn start(
+        count: usize,
+        store: Arc<dyn QueueStore>,
+        configure: impl Fn(&mut GatewayConfig),
+    ) -> Cluster {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut registry = prometheus_client::registry::Registry::default();
+        let ledger_config = LedgerConfig::new(StoreUrl::Sqlite(dir.path().join("ledger.sqlite")));
+        let ledger = LedgerService::start(&ledger_config, &mut registry)
+            .await
+            .expect("ledger");
+        let mut cluster = Cluster {
+            ledger,
+            gateways: Vec::new(),
+            servers: Vec::new(),
+            stops: Vec::new(),
+            _dir: dir,
+        };
+        for index in 0..count {
+            let mut config = GatewayConfig::new(format!("gw-{index}"));
+            configure(&mut config);
+            let mut registry = prometheus_client::registry::Registry::default();
+            let gateway = Gateway::start(
+                config,
+                test_keys(),
+                store.clone(),
+                cluster.ledger.handle.clone(),
+                OPERATOR_TOKEN.into(),
+                &mut registry,
+            );
+            gateway.serve_metrics(Arc::new(registry));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let address = listener.local_addr().expect("addr");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let served = gateway.clone();
+            cluster.servers.push(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                if let Err(error) = picket_gateway::run(served, listener, shutdown).await {
+                    eprintln!("gateway stopped: {error}");
+                }
+            }));
+            cluster.stops.push(stop);
+            cluster.gateways.push((gateway, address));
+        }
+        cluster
+    }
+
+    pub fn address(&self, index: usize) -> SocketAddr {
+        self.gateways[index].1
+    }
+
+    /// Drains gateway `index` (clients are told to reconnect) and waits for it to stop.
+    pub async fn stop_gateway(&mut self, index: usize) {
+        let (stop, _) = tokio::sync::oneshot::channel();
+        let stop = std::mem::replace(&mut self.stops[index], stop);
+        let _ = stop.send(());
+        let (done, _) = (tokio::spawn(async {}), ());
+        let server = std::mem::replace(&mut self.servers[index], done);
+        let _ = server.await;
+    }
+
+    /// Opens a performance in the ledger.
+    pub async fn open(&self, spec: picket_ledger_core::PerformanceSpec) {
+        let request = picket_ledger_core::Request {
+            actor: picket_ledger_core::ActorId(0),
+            key: picket_ledger_core::IdempotencyKey::new(format!("open-{}", spec.performance))
+                .expect("key"),
+            command: picket_ledger_core::Command::OpenPerformance(Box::new(spec)),
+        };
+        let outcome = self.ledger.handle.submit(request).await.expect("ledger");
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+}
+
+/// A simple performance: `seats` seats in one grade at 110,000원, limit 4, starting in a month.
+pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::PerformanceSpec {
+    use picket_ledger_core::*;
+    PerformanceSpec {
+        performance: PerformanceId(performance),
+        starts_at_ms: picket_gateway::clock::now_ms() + 30 * 24 * 3_600_000,
+        kind: TicketKind::Performance,
+        grades: vec![GradeSpec {
+            code: "S".into(),
+            price_won: 110_000,
+        }],
+        seats: (0..seats)
+            .map(|i| SeatSpec {
+                section: "A".into(),
+                row: format!("{}", i / 20 + 1),
+                number: i % 20 + 1,
+                grade: GradeId(0),
+            })
+            .collect(),
+        zones: Vec::new(),
+        per_buyer_limit: 4,
+        hold_ttl_ms: 7 * 60_000,
+        fees: FeeSchedule::korean_standard(TicketKind::Performance),
+    }
+}
+
+/// Sale settings as JSON for `PUT /api/v1/sales/{sale}`.
+pub fn sale_settings(open_at_ms: u64, admit_per_sec: u32, active_max: u32) -> Value {
+    json!({
+        "open_at_ms": open_at_ms, "admit_per_sec": admit_per_sec, "active_max": active_max,
+        "admission_ttl_ms": 600_000, "seat_limit": 4, "grace_ms": 30_000, "paused": false,
+    })
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A protocol-v1 client.
+pub struct Client {
+    pub socket: Socket,
+    pub identity: String,
+    pub conn: String,
+}
+
+/// Connects with the `picket.v1` subprotocol (or without any, when `subprotocol` is false).
+pub async fn connect_raw(
+    address: SocketAddr,
+    subprotocol: bool,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("ws://{address}/ws").into_client_request()?;
+    if subprotocol {
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("picket.v1"),
+        );
+    }
+    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(socket)
+}
+
+impl Client {
+    /// Connects and says hello as the guest device `device` (16+ characters).
+    pub async fn guest(address: SocketAddr, device: &str) -> Client {
+        Self::hello(address, json!({"type": "hello", "device": device})).await
+    }
+
+    pub async fn hello(address: SocketAddr, hello: Value) -> Client {
+        let mut socket = connect_raw(address, true).await.expect("connect");
+        socket
+            .send(Message::text(hello.to_string()))
+            .await
+            .expect("send hello");
+        let mut client = Client {
+            socket,
+            identity: String::new(),
+            conn: String::new(),
+        };
+        let welcome = client.next_of("welcome").await;
+        client.identity = welcome["identity"].as_str().unwrap_or_default().to_owned();
+        client.conn = welcome["conn"].as_str().unwrap_or_default().to_owned();
+        client
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("send");
+    }
+
+    /// The next text message within `wait`, parsed; None on timeout or close.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()??;
+            match frame {
+                Ok(Message::Text(text)) => return serde_json::from_str(text.as_str()).ok(),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// The next message of type `kind` within 10 s, skipping others; panics otherwise.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        self.next_of_within(kind, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("no {kind} message arrived"))
+    }
+
+    pub async fn next_of_within(&mut self, kind: &str, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self.next_within(left).await?;
+            if message["type"] == kind {
+                return Some(message);
+            }
+        }
+    }
+
+    /// Waits for the server to close; returns the close code.
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// `PUT /api/v1/sales/{sale}` as the operator, with a bare HTTP/1.1 request.
+pub async fn configure_sale(address: SocketAddr, sale: u64, settings: &Value) -> (u16, String) {
+    http(
+        address,
+        "PUT",
+        &format!("/api/v1/sales/{sale}"),
+        Some(settings),
+        true,
+    )
+    .await
+}
+
+/// A minimal HTTP/1.1 client (no keep-alive): returns (status, body).
+pub async fn http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    operator: bool,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = if operator {
+        format!("Authorization: Bearer {OPERATOR_TOKEN}\r\n")
+    } else {
+        String::new()
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
