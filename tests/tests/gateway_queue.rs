@@ -6,6 +6,7 @@ use std::time::Duration;
 use picket_gateway::QueueStore;
 use picket_gateway::clock::now_ms;
 use picket_gateway::room::memory::MemoryStore;
+use picket_gateway::room::redis::RedisStore;
 use picket_tests::gateway::{Client, Cluster, configure_sale, sale_settings, small_spec};
 use serde_json::json;
 
@@ -90,4 +91,215 @@ async fn join_admit_hold_and_confirm_in_memory() {
         .await;
     let spent = buyer.next_of("result").await;
     assert_eq!(spent["code"], "admission_spent", "one admission buys once");
+}
+
+/// Kendall's tau between places and admission times, counting only pairs whose admissions came
+/// in different push rounds (`tie_ms` apart or more); 1.0 means admission kept place order.
+fn kendall_tau(pairs: &[(u64, u64)], tie_ms: u64) -> (f64, usize) {
+    let (mut concordant, mut discordant) = (0usize, 0usize);
+    for (i, a) in pairs.iter().enumerate() {
+        for b in &pairs[i + 1..] {
+            if a.1.abs_diff(b.1) < tie_ms || a.0 == b.0 {
+                continue;
+            }
+            if (a.0 < b.0) == (a.1 < b.1) {
+                concordant += 1;
+            } else {
+                discordant += 1;
+            }
+        }
+    }
+    let compared = concordant + discordant;
+    let tau = if compared == 0 {
+        1.0
+    } else {
+        (concordant as f64 - discordant as f64) / compared as f64
+    };
+    (tau, compared)
+}
+
+fn place_of(message: &serde_json::Value) -> u64 {
+    message["place"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no place in {message}"))
+}
+
+/// Waits for a `queue` message that carries a place.
+async fn placed(client: &mut Client) -> u64 {
+    loop {
+        let message = client.next_of("queue").await;
+        if message["place"].is_u64() {
+            return place_of(&message);
+        }
+    }
+}
+
+/// Three gateways over one real Redis: a pre-queue drawn at the open, later arrivals first in
+/// first out, places unique and dense, two tabs of one user sharing a place, a reconnect to
+/// another gateway keeping its place, and admission in place order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_gateways_share_one_fair_queue() {
+    let redis = picket_tests::Redis::start().expect("redis");
+    let store: Arc<dyn QueueStore> = Arc::new(RedisStore::connect(&redis.url()).expect("redis"));
+    let cluster = Cluster::start(3, store, fast).await;
+    cluster.open(small_spec(SALE, 400)).await;
+    let open_at_ms = now_ms() + 1_500;
+    let mut settings = sale_settings(open_at_ms, 20, 1_000);
+    settings["paused"] = json!(true);
+    let (status, body) = configure_sale(cluster.address(0), SALE, &settings).await;
+    assert_eq!(status, 200, "{body}");
+    let seed_hash = serde_json::from_str::<serde_json::Value>(&body).expect("view")["seed_hash"]
+        .as_str()
+        .expect("seed hash published before the open")
+        .to_owned();
+
+    // Before the open: 24 join the pre-queue across the three gateways.
+    let mut early = Vec::new();
+    for n in 0..24 {
+        let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
+        client.send(json!({"type": "join", "sale": SALE})).await;
+        let queue = client.next_of("queue").await;
+        assert_eq!(queue["status"], "pre_queue", "{queue}");
+        assert_eq!(queue["seed_hash"], seed_hash.as_str());
+        early.push(client);
+    }
+    tokio::time::sleep(Duration::from_millis(
+        open_at_ms.saturating_sub(now_ms()) + 300,
+    ))
+    .await;
+    // After the open: 24 more, one after another, each told its place before the next joins.
+    let mut late = Vec::new();
+    for n in 24..48 {
+        let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
+        client.send(json!({"type": "join", "sale": SALE})).await;
+        late.push((placed(&mut client).await, client));
+    }
+    let mut early_places = Vec::new();
+    for client in &mut early {
+        early_places.push(placed(client).await);
+    }
+    let mut all: Vec<u64> = early_places.clone();
+    all.extend(late.iter().map(|(place, _)| *place));
+    all.sort();
+    assert_eq!(
+        all,
+        (1..=48).collect::<Vec<_>>(),
+        "places are unique and dense"
+    );
+    let late_places: Vec<u64> = late.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        late_places,
+        (25..=48).collect::<Vec<_>>(),
+        "later arrivals are first in, first out"
+    );
+
+    // The draw is auditable: the revealed seed hashes to the published commitment and orders
+    // the published identity hashes.
+    let (status, audit) = picket_tests::gateway::http(
+        cluster.address(2),
+        "GET",
+        &format!("/api/v1/sales/{SALE}/draw"),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{audit}");
+    let audit: serde_json::Value = serde_json::from_str(&audit).expect("audit json");
+    let seed = audit["seed"].as_str().expect("seed revealed");
+    assert_eq!(picket_gateway::room::draw::seed_hash(seed), seed_hash);
+    let order: Vec<String> = serde_json::from_value(audit["order"].clone()).expect("order");
+    assert_eq!(order.len(), 24);
+    assert!(picket_gateway::room::draw::verify_audit(seed, &order));
+
+    // A second tab of the first early user, on another gateway, shares its place.
+    let mut tab = Client::guest(cluster.address(1), &device(0)).await;
+    tab.send(json!({"type": "join", "sale": SALE})).await;
+    assert_eq!(
+        placed(&mut tab).await,
+        early_places[0],
+        "one place per identity"
+    );
+
+    // A late user drops and reconnects to another gateway: same place.
+    let (place, dropped) = late.remove(5);
+    drop(dropped);
+    let mut back = Client::guest(cluster.address(2), &device(29)).await;
+    back.send(json!({"type": "join", "sale": SALE})).await;
+    assert_eq!(
+        placed(&mut back).await,
+        place,
+        "a reconnect keeps its place"
+    );
+    late.insert(5, (place, back));
+
+    // Resume admission at 20/s and record when each client is admitted.
+    settings["paused"] = json!(false);
+    let (status, body) = configure_sale(cluster.address(1), SALE, &settings).await;
+    assert_eq!(status, 200, "{body}");
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (place, client) in early_places.into_iter().zip(early).chain(late) {
+        tasks.push(tokio::spawn(async move {
+            let mut client = client;
+            client.next_of("admitted").await;
+            (place, started.elapsed().as_millis() as u64)
+        }));
+    }
+    let mut admitted = Vec::new();
+    for task in tasks {
+        admitted.push(task.await.expect("admitted"));
+    }
+    let fifo: Vec<(u64, u64)> = admitted.iter().copied().filter(|(p, _)| *p > 24).collect();
+    let (tau_fifo, compared) = kendall_tau(&fifo, 150);
+    let (tau_all, _) = kendall_tau(&admitted, 150);
+    println!(
+        "admission order: Kendall tau {tau_all:.3} overall, {tau_fifo:.3} for the FIFO part ({compared} pairs)"
+    );
+    assert!(compared > 50, "admissions spread over several rounds");
+    assert_eq!(tau_fifo, 1.0, "later arrivals are admitted in place order");
+    assert!(
+        tau_all >= 0.99,
+        "drawn places are admitted in place order too: {tau_all}"
+    );
+}
+
+/// When the last seat goes, admission stops and every waiting client is told at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selling_out_tells_every_waiting_client() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(2, store, fast).await;
+    cluster.open(small_spec(SALE, 2)).await;
+    let settings = sale_settings(now_ms(), 1, 1);
+    configure_sale(cluster.address(0), SALE, &settings).await;
+    let mut buyer = Client::guest(cluster.address(0), &device(1)).await;
+    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    let token = buyer.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut waiting = Vec::new();
+    for n in 2..6 {
+        let mut client = Client::guest(cluster.address(n % 2), &device(n)).await;
+        client.send(json!({"type": "join", "sale": SALE})).await;
+        assert_eq!(client.next_of("queue").await["status"], "open");
+        waiting.push(client);
+    }
+    buyer
+        .send(
+            json!({"type": "hold", "id": "h", "sale": SALE, "key": "k", "admission": token,
+            "selection": {"BestAvailable": {"grade": 0, "count": 2}}}),
+        )
+        .await;
+    assert!(buyer.next_of("result").await["outcome"]["Ok"]["Held"].is_object());
+    for client in &mut waiting {
+        let mut told = false;
+        for _ in 0..20 {
+            let queue = client.next_of("queue").await;
+            if queue["status"] == "sold_out" {
+                told = true;
+                break;
+            }
+        }
+        assert!(told, "every waiting client hears the sale sold out");
+    }
 }
