@@ -27,9 +27,9 @@ pub enum ClientMessage {
     /// The first message: a member's session token, or a guest device id (the gateway then
     /// issues a guest token), or a guest token from an earlier `welcome`.
     Hello {
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         device: Option<String>,
     },
     /// Join a sale's waiting room (or rejoin it after a reconnect: the place is kept).
