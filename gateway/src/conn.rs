@@ -106,9 +106,18 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
         last_heard: now,
         last_ping: now,
     };
-    let ending = conn.run(&mut socket, outbound).await;
+    let mut outbound = outbound;
+    let ending = conn.run(&mut socket, &mut outbound).await;
     if let Some((code, reason)) = ending {
         gateway.metrics.close(reason);
+        // Say why before closing: what is already queued (at most `outbound_queue_max`
+        // messages, such as the error that caused the close) goes out first.
+        while let Ok(message) = outbound.try_recv() {
+            let sent = tokio::time::timeout(gateway.config.write_timeout, socket.send(message));
+            if !matches!(sent.await, Ok(Ok(()))) {
+                break;
+            }
+        }
         let _ = tokio::time::timeout(
             gateway.config.write_timeout,
             socket.send(close_message(code, reason)),
@@ -130,7 +139,7 @@ impl Conn {
     async fn run(
         &mut self,
         socket: &mut WebSocket,
-        mut outbound: mpsc::Receiver<Message>,
+        outbound: &mut mpsc::Receiver<Message>,
     ) -> Ending {
         let mut draining = self.gateway.draining.subscribe();
         let mut timer = tokio::time::interval(TIMER_TICK);

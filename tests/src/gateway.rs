@@ -155,6 +155,8 @@ pub struct Client {
     pub socket: Socket,
     pub identity: String,
     pub conn: String,
+    /// The close code, once a close frame arrived.
+    pub closed: Option<u16>,
 }
 
 /// Connects with the `picket.v1` subprotocol (or without any, when `subprotocol` is false).
@@ -174,6 +176,16 @@ pub async fn connect_raw(
 }
 
 impl Client {
+    /// A client over an already-open socket, before any hello.
+    pub fn over(socket: Socket) -> Client {
+        Client {
+            socket,
+            identity: String::new(),
+            conn: String::new(),
+            closed: None,
+        }
+    }
+
     /// Connects and says hello as the guest device `device` (16+ characters).
     pub async fn guest(address: SocketAddr, device: &str) -> Client {
         Self::hello(address, json!({"type": "hello", "device": device})).await
@@ -185,11 +197,7 @@ impl Client {
             .send(Message::text(hello.to_string()))
             .await
             .expect("send hello");
-        let mut client = Client {
-            socket,
-            identity: String::new(),
-            conn: String::new(),
-        };
+        let mut client = Client::over(socket);
         let welcome = client.next_of("welcome").await;
         client.identity = welcome["identity"].as_str().unwrap_or_default().to_owned();
         client.conn = welcome["conn"].as_str().unwrap_or_default().to_owned();
@@ -203,6 +211,11 @@ impl Client {
             .expect("send");
     }
 
+    /// Sends a text frame as is (for bad-input tests).
+    pub async fn send_raw_text(&mut self, text: &str) {
+        let _ = self.socket.send(Message::text(text.to_owned())).await;
+    }
+
     /// The next text message within `wait`, parsed; None on timeout or close.
     pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
@@ -212,7 +225,11 @@ impl Client {
                 .ok()??;
             match frame {
                 Ok(Message::Text(text)) => return serde_json::from_str(text.as_str()).ok(),
-                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(Message::Close(frame)) => {
+                    self.closed = Some(frame.map_or(1005, |f| u16::from(f.code)));
+                    return None;
+                }
+                Err(_) => return None,
                 Ok(_) => continue,
             }
         }
@@ -238,6 +255,9 @@ impl Client {
 
     /// Waits for the server to close; returns the close code.
     pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        if self.closed.is_some() {
+            return self.closed;
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.socket.next()).await {

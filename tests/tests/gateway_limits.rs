@@ -1,0 +1,419 @@
+//! Bad input, limits, drain and queue-store outages: each gets a documented error or close code
+//! and changes nothing (invariant 9).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use picket_gateway::QueueStore;
+use picket_gateway::clock::now_ms;
+use picket_gateway::room::memory::MemoryStore;
+use picket_gateway::room::redis::RedisStore;
+use picket_gateway::token::{Claims, Key, KeyRing};
+use picket_tests::gateway::{
+    Client, Cluster, configure_sale, connect_raw, http, sale_settings, small_spec, test_keys,
+};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+const SALE: u64 = 77;
+const DOCUMENTED: [&str; 20] = [
+    "bad_json",
+    "unknown_type",
+    "invalid_field",
+    "too_big",
+    "binary_not_supported",
+    "not_authenticated",
+    "already_authenticated",
+    "token_invalid",
+    "token_expired",
+    "rate_limited",
+    "slow_down",
+    "busy",
+    "no_admission",
+    "admission_invalid",
+    "admission_expired",
+    "over_seat_limit",
+    "unknown_sale",
+    "queue_unavailable",
+    "ledger_unavailable",
+    "too_many_subscriptions",
+];
+
+fn quick(config: &mut picket_gateway::GatewayConfig) {
+    config.push_interval = Duration::from_millis(200);
+    config.controller_interval = Duration::from_millis(50);
+    config.hello_timeout = Duration::from_secs(2);
+}
+
+async fn memory_cluster(count: usize) -> Cluster {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(count, store, quick).await;
+    cluster.open(small_spec(SALE, 20)).await;
+    cluster
+}
+
+fn journal_seq(cluster: &Cluster) -> u64 {
+    cluster.ledger.handle.status().journal_seq
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_get_documented_errors_and_change_nothing() {
+    let cluster = memory_cluster(1).await;
+    let address = cluster.address(0);
+    let before = journal_seq(&cluster);
+    let mut socket = connect_raw(address, true).await.expect("connect");
+    let mut client = Client::over(connect_raw(address, true).await.expect("connect"));
+    std::mem::swap(&mut client.socket, &mut socket);
+    let cases = [
+        ("{not json", "bad_json"),
+        (r#"{"type":"teleport"}"#, "unknown_type"),
+        (r#"{"no_type":1}"#, "unknown_type"),
+        (r#"{"type":"join","sale":"seventy"}"#, "invalid_field"),
+        (r#"{"type":"join","sale":77}"#, "not_authenticated"),
+        (r#"{"type":"hello"}"#, "invalid_field"),
+        (r#"{"type":"hello","device":"short"}"#, "invalid_field"),
+    ];
+    for (text, code) in cases {
+        client.socket.send(Message::text(text)).await.expect("send");
+        let error = client.next_of("error").await;
+        assert_eq!(error["code"], code, "{text}");
+    }
+    client
+        .socket
+        .send(Message::binary(vec![0xde, 0xad, 0xbe, 0xef]))
+        .await
+        .expect("send");
+    assert_eq!(
+        client.next_of("error").await["code"],
+        "binary_not_supported"
+    );
+    // The connection is still usable.
+    client
+        .send(json!({"type": "hello", "device": "device-after-garbage"}))
+        .await;
+    assert_eq!(
+        client.next_of("welcome").await["identity"],
+        "g:device-after-garbage"
+    );
+    client
+        .send(json!({"type": "hello", "device": "device-after-garbage"}))
+        .await;
+    assert_eq!(
+        client.next_of("error").await["code"],
+        "already_authenticated"
+    );
+    // An oversized frame closes with 1009; the gateway keeps serving.
+    let huge = format!(r#"{{"type":"join","pad":"{}"}}"#, "x".repeat(64 * 1024));
+    let _ = client.socket.send(Message::text(huge)).await;
+    assert_eq!(client.close_code(Duration::from_secs(5)).await, Some(1009));
+    let (status, _) = http(address, "GET", "/healthz", None, false).await;
+    assert_eq!(status, 200);
+    Client::guest(address, "device-still-served").await;
+    assert_eq!(journal_seq(&cluster), before, "nothing reached the ledger");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_expired_tokens_are_refused() {
+    let cluster = memory_cluster(1).await;
+    let address = cluster.address(0);
+    let other_keys = KeyRing::new(vec![Key::new("t1", vec![9; 32]).expect("key")]).expect("ring");
+    let forged_guest = other_keys.sign(&Claims::Guest {
+        device: "device-forged-00000".into(),
+        exp_ms: now_ms() + 60_000,
+    });
+    let expired_guest = test_keys().sign(&Claims::Guest {
+        device: "device-expired-0000".into(),
+        exp_ms: now_ms() - 1,
+    });
+    for (token, code) in [
+        ("garbage".to_owned(), "token_invalid"),
+        (forged_guest, "token_invalid"),
+        (expired_guest, "token_expired"),
+    ] {
+        let mut socket = connect_raw(address, true).await.expect("connect");
+        socket
+            .send(Message::text(
+                json!({"type": "hello", "token": token}).to_string(),
+            ))
+            .await
+            .expect("send");
+        let mut client = Client::over(socket);
+        assert_eq!(client.next_of("error").await["code"], code);
+        assert_eq!(client.close_code(Duration::from_secs(5)).await, Some(4001));
+    }
+    // A gateway-issued guest token works on reconnect.
+    let mut socket = connect_raw(address, true).await.expect("connect");
+    socket
+        .send(Message::text(
+            json!({"type": "hello", "device": "device-returning-01"}).to_string(),
+        ))
+        .await
+        .expect("send");
+    let mut first = Client::over(socket);
+    let welcome = first.next_of("welcome").await;
+    let guest_token = welcome["guest_token"]
+        .as_str()
+        .expect("guest token")
+        .to_owned();
+    let again = Client::hello(address, json!({"type": "hello", "token": guest_token})).await;
+    assert_eq!(again.identity, "g:device-returning-01");
+
+    // Admission tokens: forged, for someone else, expired — none reaches the ledger.
+    configure_sale(address, SALE, &sale_settings(now_ms(), 50, 100)).await;
+    let mut buyer = Client::guest(address, "device-buyer-000001").await;
+    let before = journal_seq(&cluster);
+    let admission = |keys: &KeyRing, identity: &str, conn: &str, exp_ms: u64| {
+        keys.sign(&Claims::Admission {
+            identity: identity.into(),
+            sale: SALE,
+            conn: conn.into(),
+            jti: 1,
+            exp_ms,
+        })
+    };
+    let later = now_ms() + 60_000;
+    let conn = buyer.conn.clone();
+    let identity = buyer.identity.clone();
+    let cases = [
+        (
+            admission(&other_keys, &identity, &conn, later),
+            "admission_invalid",
+        ),
+        (
+            admission(&test_keys(), "g:someone-else-0000", &conn, later),
+            "admission_invalid",
+        ),
+        (
+            admission(&test_keys(), &identity, "999999", later),
+            "admission_invalid",
+        ),
+        (
+            admission(&test_keys(), &identity, &conn, now_ms() - 1),
+            "admission_expired",
+        ),
+        ("v1.t1.x.y".to_owned(), "admission_invalid"),
+    ];
+    for (n, (token, code)) in cases.into_iter().enumerate() {
+        buyer
+            .send(
+                json!({"type": "hold", "id": format!("h{n}"), "sale": SALE, "key": format!("k{n}"),
+                "admission": token, "selection": {"Seats": [0]}}),
+            )
+            .await;
+        let error = buyer.next_of("error").await;
+        assert_eq!(error["code"], code);
+        assert_eq!(error["id"], format!("h{n}"));
+    }
+    assert_eq!(
+        journal_seq(&cluster),
+        before,
+        "no forged admission reached the ledger"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_are_slowed_then_closed_and_capacity_is_enforced() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(1, store, |config| {
+        quick(config);
+        config.messages_per_sec = 5;
+        config.messages_burst = 5;
+        config.flood_strikes_max = 10;
+        config.connections_max = 3;
+    })
+    .await;
+    let address = cluster.address(0);
+    let mut flooder = Client::guest(address, "device-flooder-0001").await;
+    for _ in 0..40 {
+        let _ = flooder
+            .socket
+            .send(Message::text(r#"{"type":"watch","performance":1}"#))
+            .await;
+    }
+    assert_eq!(flooder.next_of("error").await["code"], "unknown_sale");
+    let limited = flooder
+        .next_of_within("error", Duration::from_secs(5))
+        .await
+        .expect("an error");
+    let mut saw_rate_limited = limited["code"] == "rate_limited";
+    while !saw_rate_limited {
+        let Some(next) = flooder
+            .next_of_within("error", Duration::from_secs(5))
+            .await
+        else {
+            break;
+        };
+        saw_rate_limited = next["code"] == "rate_limited";
+    }
+    assert!(saw_rate_limited, "a flood is told to slow down");
+    assert_eq!(flooder.close_code(Duration::from_secs(5)).await, Some(4008));
+
+    // connections_max = 3: the fourth is refused with busy and 1013.
+    let _a = Client::guest(address, "device-capacity-001").await;
+    let _b = Client::guest(address, "device-capacity-002").await;
+    let _c = Client::guest(address, "device-capacity-003").await;
+    let mut refused = Client::over(connect_raw(address, true).await.expect("upgrade"));
+    assert_eq!(refused.next_of("error").await["code"], "busy");
+    assert_eq!(refused.close_code(Duration::from_secs(5)).await, Some(1013));
+    // Without the subprotocol the upgrade itself is refused.
+    assert!(connect_raw(address, false).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_hello_in_time_closes_with_4001() {
+    let cluster = memory_cluster(1).await;
+    let mut silent = Client::over(
+        connect_raw(cluster.address(0), true)
+            .await
+            .expect("connect"),
+    );
+    assert_eq!(silent.close_code(Duration::from_secs(8)).await, Some(4001));
+}
+
+/// Random frames: every answer is a documented error, and the gateway lives on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_frames_get_only_documented_errors() {
+    let cluster = memory_cluster(1).await;
+    let address = cluster.address(0);
+    let mut client = Client::guest(address, "device-fuzzer-00001").await;
+    let fragments = [
+        "{",
+        "}",
+        "\"type\"",
+        ":",
+        "\"hold\"",
+        "\"join\"",
+        ",",
+        "\"sale\"",
+        "77",
+        "-1",
+        "null",
+        "[",
+        "]",
+        "\"selection\"",
+        "{\"Seats\":[",
+        "1e309",
+        "\"\\u0000\"",
+        "true",
+        "\"admission\"",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..150 {
+        let length = 1 + next() % 12;
+        let text: String = (0..length)
+            .map(|_| fragments[(next() % fragments.len() as u64) as usize])
+            .collect();
+        client.send_raw_text(&text).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    while let Some(message) = client.next_within(Duration::from_millis(500)).await {
+        if message["type"] == "error" {
+            let code = message["code"].as_str().unwrap_or_default();
+            assert!(DOCUMENTED.contains(&code), "undocumented code {code}");
+        }
+    }
+    let (status, _) = http(address, "GET", "/healthz", None, false).await;
+    assert_eq!(status, 200);
+}
+
+/// Drain: clients are told to reconnect, and a reconnect to another gateway keeps the place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_a_gateway_loses_no_place() {
+    let mut cluster = memory_cluster(2).await;
+    let mut settings = sale_settings(now_ms(), 1, 1);
+    settings["paused"] = json!(true);
+    configure_sale(cluster.address(0), SALE, &settings).await;
+    let mut client = Client::guest(cluster.address(0), "device-drained-0001").await;
+    client.send(json!({"type": "join", "sale": SALE})).await;
+    let place = client.next_of("queue").await["place"]
+        .as_u64()
+        .expect("place");
+    let stop = tokio::spawn(async move {
+        cluster.stop_gateway(0).await;
+        cluster
+    });
+    let reconnect = client.next_of("reconnect").await;
+    assert_eq!(reconnect["reason"], "draining");
+    assert_eq!(client.close_code(Duration::from_secs(5)).await, Some(1012));
+    let cluster = stop.await.expect("stopped");
+    let mut back = Client::guest(cluster.address(1), "device-drained-0001").await;
+    back.send(json!({"type": "join", "sale": SALE})).await;
+    assert_eq!(back.next_of("queue").await["place"].as_u64(), Some(place));
+}
+
+/// Redis frozen mid-queue: connections stay open, clients hear the queue is paused, and when
+/// Redis is back their places are unchanged and admission resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_pauses_the_queue_without_losing_places() {
+    let mut redis = picket_tests::Redis::start().expect("redis");
+    let store: Arc<dyn QueueStore> = Arc::new(RedisStore::connect(&redis.url()).expect("redis"));
+    let cluster = Cluster::start(2, store, quick).await;
+    cluster.open(small_spec(SALE, 20)).await;
+    let mut settings = sale_settings(now_ms(), 5, 100);
+    settings["paused"] = json!(true);
+    configure_sale(cluster.address(0), SALE, &settings).await;
+    let mut clients = Vec::new();
+    for n in 0..4 {
+        let mut client =
+            Client::guest(cluster.address(n % 2), &format!("device-outage-{n:04}")).await;
+        client.send(json!({"type": "join", "sale": SALE})).await;
+        let place = client.next_of("queue").await["place"]
+            .as_u64()
+            .expect("place");
+        clients.push((place, client));
+    }
+    redis.pause().expect("pause redis");
+    for (_, client) in &mut clients {
+        let mut told = false;
+        for _ in 0..40 {
+            let Some(queue) = client
+                .next_of_within("queue", Duration::from_secs(10))
+                .await
+            else {
+                break;
+            };
+            if queue["status"] == "unavailable" {
+                told = true;
+                break;
+            }
+        }
+        assert!(told, "clients hear the queue is paused");
+    }
+    redis.resume().expect("resume redis");
+    settings["paused"] = json!(false);
+    let mut configured = 0;
+    for _ in 0..50 {
+        let (status, _) = configure_sale(cluster.address(1), SALE, &settings).await;
+        if status == 200 {
+            configured += 1;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(configured, 1, "the store is back");
+    for (place, client) in &mut clients {
+        loop {
+            let message = client
+                .next_within(Duration::from_secs(15))
+                .await
+                .expect("the queue resumes");
+            if message["type"] == "admitted" {
+                break;
+            }
+            if message["type"] == "queue" && message["place"].is_u64() {
+                assert_eq!(
+                    message["place"].as_u64(),
+                    Some(*place),
+                    "places survive the outage"
+                );
+            }
+        }
+    }
+}
