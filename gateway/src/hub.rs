@@ -296,27 +296,37 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
         room.unavailable = false;
         let identities: HashSet<String> =
             room.members.values().map(|m| m.identity.clone()).collect();
-        let to_check: HashSet<String> = room
+        let to_check: HashMap<String, bool> = room
             .members
             .values()
             .filter(|m| turn_may_have_changed(&m.standing, &view))
-            .map(|m| m.identity.clone())
+            .map(|m| {
+                let was_admitted = matches!(m.standing, Standing::Admitted { .. });
+                (m.identity.clone(), was_admitted)
+            })
             .collect();
         (identities, to_check)
     };
     let identities: Vec<String> = identities.into_iter().collect();
     store.heartbeat(sale, &identities).await?;
-    let to_check: Vec<String> = to_check.into_iter().collect();
+    let (to_check, was_admitted): (Vec<String>, Vec<bool>) = to_check.into_iter().unzip();
     let mut fresh: HashMap<String, Standing> = HashMap::new();
+    let mut ended: HashSet<String> = HashSet::new();
     if !to_check.is_empty() {
         let standings = store.standings(sale, &to_check).await?;
-        for (identity, standing) in to_check.into_iter().zip(standings) {
-            // A connected client whose place lapsed (an outage outlasted the grace period)
-            // wants to be in line: it queues again.
-            let standing = if standing == Standing::Absent {
-                store.join(sale, &identity).await?
-            } else {
-                standing
+        for ((identity, standing), was_admitted) in
+            to_check.into_iter().zip(standings).zip(was_admitted)
+        {
+            let standing = match standing {
+                // The admission ran out or was used: the client must join again to queue again.
+                Standing::Absent if was_admitted => {
+                    ended.insert(identity);
+                    continue;
+                }
+                // A connected client whose place lapsed (an outage outlasted the grace period)
+                // wants to be in line: it queues again.
+                Standing::Absent => store.join(sale, &identity).await?,
+                standing => standing,
             };
             fresh.insert(identity, standing);
         }
@@ -325,6 +335,20 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
     let Some(room) = rooms.get_mut(&sale) else {
         return Ok(());
     };
+    if !ended.is_empty() {
+        let message = ServerMessage::error(None, ErrorCode::AdmissionExpired);
+        room.members.retain(|_, member| {
+            let done = ended.contains(&member.identity);
+            if done {
+                member.tx.send_message(&message);
+            }
+            !done
+        });
+        if room.members.is_empty() {
+            rooms.remove(&sale);
+            return Ok(());
+        }
+    }
     for (conn, member) in room.members.iter_mut() {
         if let Some(standing) = fresh.get(&member.identity) {
             member.standing = standing.clone();
@@ -354,13 +378,15 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
 }
 
 /// Whether a member's cached standing may be stale: its turn may have come, the draw may have
-/// placed it, or it has no place yet.
+/// placed it, it has no place yet, or its admission may have ended.
 fn turn_may_have_changed(standing: &Standing, view: &SaleView) -> bool {
     match standing {
         Standing::Absent => true,
         Standing::PreQueue => view.status != SaleStatus::PreQueue,
         Standing::Waiting { place } => *place <= view.watermark,
-        Standing::Admitted { expires_at_ms, .. } => *expires_at_ms <= crate::clock::now_ms(),
+        // An admission can end early on any gateway (a payment used it): check each push; there
+        // are at most `active_max` of them.
+        Standing::Admitted { .. } => true,
     }
 }
 

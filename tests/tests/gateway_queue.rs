@@ -91,6 +91,11 @@ async fn join_admit_hold_and_confirm_in_memory() {
         .await;
     let spent = buyer.next_of("result").await;
     assert_eq!(spent["code"], "admission_spent", "one admission buys once");
+    let ended = buyer.next_of("error").await;
+    assert_eq!(
+        ended["code"], "admission_expired",
+        "a paid admission ends: the buyer leaves the queue"
+    );
 }
 
 /// Kendall's tau between places and admission times, counting only pairs whose admissions came
