@@ -147,3 +147,82 @@ fn up_refuses_a_bad_database_url_before_listening() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("DATABASE_URL must be"), "{stderr}");
 }
+
+/// The whole booking path through the real binary: an operator opens a performance and its
+/// sale with the token `picket up` wrote, a guest joins over the WebSocket, is admitted, and
+/// holds seats; the gateway's metrics are served.
+#[test]
+fn up_serves_the_waiting_room_and_booking_over_the_socket() {
+    use picket_tests::gateway::{Client, sale_settings, small_spec};
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = spawn_up(port, data.path(), None);
+    wait_healthy(&mut child, port);
+    let token = std::fs::read_to_string(data.path().join("operator-token")).expect("token file");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let address = format!("127.0.0.1:{port}").parse().expect("address");
+        let spec = serde_json::to_value(small_spec(5, 30)).expect("spec");
+        let (status, body) = operator(address, "POST", "/api/v1/performances", &spec, &token).await;
+        assert_eq!(status, 201, "{body}");
+        let settings = sale_settings(picket_gateway::clock::now_ms(), 100, 100);
+        let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = operator(address, "PUT", "/api/v1/sales/5", &settings, "wrong").await;
+        assert_eq!(status, 401, "the operator API needs the operator token");
+
+        let mut buyer = Client::guest(address, "device-through-binary").await;
+        buyer
+            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .await;
+        let admission = buyer.next_of("admitted").await["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        buyer
+            .send(
+                serde_json::json!({"type": "hold", "id": "h", "sale": 5, "key": "k",
+                "admission": admission, "selection": {"Seats": [2, 3]}}),
+            )
+            .await;
+        let held = buyer.next_of("result").await;
+        assert_eq!(
+            held["outcome"]["Ok"]["Held"]["amount_won"], 220_000,
+            "{held}"
+        );
+    });
+    let (status, metrics) = get(port, "/metrics").expect("metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("picket_gateway_admissions_issued"),
+        "{metrics}"
+    );
+    interrupt_and_wait(child);
+}
+
+async fn operator(
+    address: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+    token: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
