@@ -362,8 +362,13 @@ impl Conn {
         self.gateway
             .hub
             .add_member(sale, identity, self.tx.clone(), standing.clone());
-        let Ok(view) = store.view(sale).await else {
-            return;
+        // The push loop keeps a recent view per sale; only the first joiner reads the store.
+        let view = match self.gateway.hub.cached_view(sale) {
+            Some(view) => view,
+            None => match store.view(sale).await {
+                Ok(view) => view,
+                Err(_) => return,
+            },
         };
         match standing {
             Standing::Admitted { jti, expires_at_ms } => {
