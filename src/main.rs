@@ -9,7 +9,10 @@ use clap::{Args, Parser, Subcommand};
 use picket_gateway::room::memory::MemoryStore;
 use picket_gateway::room::redis::RedisStore;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
-use picket_ledger::{LedgerConfig, LedgerService, StoreUrl};
+use picket_ledger::{
+    BusConfig, LedgerClient, LedgerConfig, LedgerService, NatsLedger, Node, NodeConfig, PgJournal,
+    Role, StoreUrl,
+};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
@@ -33,7 +36,9 @@ enum Command {
     /// room lives in memory unless PICKET_REDIS_URL names Redis. Serves the gateway (WebSocket
     /// at /ws, operator API under /api/v1) with /healthz and /metrics.
     Up(UpArgs),
-    /// Run one ledger partition (its single writer) with its ops endpoints.
+    /// Run a ledger node: it leads the hosted partitions whose lease is free and stands by for
+    /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
+    /// and PostgreSQL (journal, leases, fencing epochs).
     Ledger(LedgerArgs),
 }
 
@@ -62,6 +67,13 @@ struct UpArgs {
     /// Most open WebSocket connections (one more is told to try again later).
     #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = 18_000)]
     connections_max: usize,
+    /// NATS with JetStream (nats://…): commands go to the ledger over it instead of in
+    /// process. Needs DATABASE_URL to name PostgreSQL.
+    #[arg(long, env = "PICKET_NATS_URL")]
+    nats_url: Option<String>,
+    /// Partitions of the deployment (with NATS; this process hosts all of them).
+    #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
+    partition_count: u16,
 }
 
 #[derive(Args)]
@@ -69,10 +81,19 @@ struct LedgerArgs {
     /// Address of the ops HTTP listener (/healthz, /metrics).
     #[arg(long, env = "PICKET_LEDGER_LISTEN", default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
-    /// The partition this node writes.
-    #[arg(long, env = "PICKET_PARTITION", default_value_t = 0)]
-    partition: u16,
-    /// Journal database: postgres://… or sqlite://PATH.
+    /// Partitions this node hosts, e.g. `0,1,2` (default: all of them).
+    #[arg(long, env = "PICKET_HOST_PARTITIONS", value_delimiter = ',')]
+    partitions: Vec<u16>,
+    /// Partitions of the deployment: performance p belongs to partition p mod this.
+    #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
+    partition_count: u16,
+    /// `auto`: lead where the lease is free, stand by elsewhere; `standby`: never lead.
+    #[arg(long, env = "PICKET_ROLE", default_value = "auto")]
+    role: RoleArg,
+    /// NATS with JetStream: nats://…
+    #[arg(long, env = "PICKET_NATS_URL")]
+    nats_url: String,
+    /// Journal, leases and epochs: postgres://…
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
     /// Most journal entries per group commit.
@@ -82,6 +103,15 @@ struct LedgerArgs {
     /// the previous commit).
     #[arg(long, env = "PICKET_COMMIT_LINGER_US", default_value_t = 0)]
     commit_linger_us: u64,
+    /// How long a leader's lease lasts unless renewed (a dead leader is replaced after it).
+    #[arg(long, env = "PICKET_LEASE_MS", default_value_t = 2_000)]
+    lease_ms: u64,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Auto,
+    Standby,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -126,17 +156,35 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         None => std::sync::Arc::new(MemoryStore::new()),
     };
     let mut registry = Registry::default();
-    let ledger = LedgerService::start(&LedgerConfig::new(store), &mut registry).await?;
-    let mut config = GatewayConfig::new(picket_gateway::config::unique_gateway_id());
+    let gateway_id = picket_gateway::config::unique_gateway_id();
+    let (ledger, client) = match &args.nats_url {
+        None => {
+            let service = LedgerService::start(&LedgerConfig::new(store), &mut registry).await?;
+            let client = LedgerClient::InProcess(service.handle.clone());
+            (UpLedger::InProcess(service), client)
+        }
+        Some(nats_url) => {
+            let StoreUrl::Postgres(database_url) = &store else {
+                anyhow::bail!("PICKET_NATS_URL needs DATABASE_URL to name PostgreSQL");
+            };
+            let bus = BusConfig::new(nats_url.clone(), args.partition_count);
+            let partitions = (0..bus.partitions).collect();
+            let node = start_node(
+                database_url,
+                bus.clone(),
+                partitions,
+                Role::Auto,
+                &mut registry,
+                |_| {},
+            )
+            .await?;
+            let client = LedgerClient::Nats(NatsLedger::connect(bus, &gateway_id).await?);
+            (UpLedger::Node(node), client)
+        }
+    };
+    let mut config = GatewayConfig::new(gateway_id);
     config.connections_max = args.connections_max;
-    let gateway = Gateway::start(
-        config,
-        keys,
-        queue,
-        ledger.handle.clone(),
-        operator_token,
-        &mut registry,
-    );
+    let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
     let address = listener.local_addr()?;
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
@@ -146,20 +194,100 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         args.data_dir.join("operator-token").display()
     );
     let served = picket_gateway::run(gateway, listener, shutdown_signal()).await;
-    ledger.writer.shutdown().await;
+    match ledger {
+        UpLedger::InProcess(service) => service.writer.shutdown().await,
+        UpLedger::Node(node) => node.shutdown().await,
+    }
     served?;
     println!("picket stopped; journal flushed");
     Ok(())
 }
 
+/// The ledger `picket up` runs: in process, or a node over NATS.
+enum UpLedger {
+    InProcess(LedgerService),
+    Node(std::sync::Arc<Node>),
+}
+
+async fn start_node(
+    database_url: &str,
+    bus: BusConfig,
+    partitions: Vec<u16>,
+    role: Role,
+    registry: &mut Registry,
+    tune: impl FnOnce(&mut NodeConfig),
+) -> anyhow::Result<std::sync::Arc<Node>> {
+    let mut ledger = LedgerConfig::new(StoreUrl::Postgres(database_url.to_owned()));
+    ledger.pg_connections_max = ledger.pg_connections_max.max(partitions.len() as u32 * 3);
+    let journal = PgJournal::connect(
+        database_url,
+        ledger.pg_connections_max,
+        ledger.journal_connect_timeout,
+    )
+    .await?;
+    let holder = format!(
+        "{}-{}-{:08x}",
+        picket_gateway::config::unique_gateway_id(),
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let nats = picket_ledger::bus::connect(&bus.url, &holder).await?;
+    let mut config = NodeConfig::new(ledger, bus, partitions, holder);
+    config.role = role;
+    tune(&mut config);
+    let metrics = std::sync::Arc::new(picket_ledger::metrics::Metrics::new(registry));
+    let node = Node::start(config, journal, nats, metrics).await?;
+    Ok(std::sync::Arc::new(node))
+}
+
 async fn ledger(args: LedgerArgs) -> anyhow::Result<()> {
-    let mut config = LedgerConfig::new(parse_store(&args.database_url)?);
-    config.partition = args.partition;
-    config.commit_batch_max = args.commit_batch_max.max(1);
-    config.commit_linger = std::time::Duration::from_micros(args.commit_linger_us);
+    let StoreUrl::Postgres(database_url) = parse_store(&args.database_url)? else {
+        anyhow::bail!("a ledger node needs DATABASE_URL to name PostgreSQL");
+    };
+    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let partitions = if args.partitions.is_empty() {
+        (0..bus.partitions).collect()
+    } else {
+        args.partitions.clone()
+    };
+    if let Some(p) = partitions.iter().find(|p| **p >= bus.partitions) {
+        anyhow::bail!("partition {p} is outside 0..{}", bus.partitions);
+    }
+    let role = match args.role {
+        RoleArg::Auto => Role::Auto,
+        RoleArg::Standby => Role::Standby,
+    };
     let listener = bind(args.listen).await?;
-    picket_ledger::run(config, listener, shutdown_signal()).await?;
-    Ok(())
+    let mut registry = Registry::default();
+    let node = start_node(
+        &database_url,
+        bus,
+        partitions,
+        role,
+        &mut registry,
+        |config| {
+            config.ledger.commit_batch_max = args.commit_batch_max.max(1);
+            config.ledger.commit_linger = std::time::Duration::from_micros(args.commit_linger_us);
+            config.lease = std::time::Duration::from_millis(args.lease_ms.max(100));
+            config.lease_renew_interval = config.lease / 5;
+        },
+    )
+    .await?;
+    let app = picket_ledger::ops::node_router(node.clone(), std::sync::Arc::new(registry));
+    println!(
+        "picket ledger node: http://{}/healthz",
+        listener.local_addr()?
+    );
+    let served = axum_serve(listener, app).await;
+    node.shutdown().await;
+    served
+}
+
+async fn axum_serve(listener: TcpListener, app: axum::Router) -> anyhow::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("ops listener failed")
 }
 
 fn parse_store(url: &str) -> anyhow::Result<StoreUrl> {

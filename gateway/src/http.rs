@@ -92,13 +92,13 @@ async fn upgrade(State(gateway): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> R
 
 async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
     let ledger = gateway.ledger.status();
-    let status = if ledger.healthy {
+    let status = if ledger.healthy() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = json!({
-        "healthy": ledger.healthy,
+        "healthy": ledger.healthy(),
         "gateway": {
             "id": gateway.config.gateway_id,
             "connections": gateway.open_connections(),

@@ -416,13 +416,21 @@ pub async fn controller_loop(gateway: Arc<Gateway>) {
     }
 }
 
+/// Wait before following the ledger again after a subscription failed (no leader yet).
+const RESUBSCRIBE_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 pub async fn seat_loop(gateway: Arc<Gateway>) {
     loop {
         let subscription = match gateway.ledger.subscribe().await {
             Ok(subscription) => subscription,
-            Err(error) => {
-                tracing::info!(%error, "ledger stopped; seat maps no longer follow it");
+            Err(picket_ledger::SubmitError::Stopped) => {
+                tracing::info!("ledger stopped; seat maps no longer follow it");
                 return;
+            }
+            Err(error) => {
+                tracing::debug!(%error, "cannot follow the ledger yet; retrying");
+                tokio::time::sleep(RESUBSCRIBE_DELAY).await;
+                continue;
             }
         };
         lock(&gateway.hub.seat_maps).reset(subscription.seq, subscription.availability);
@@ -442,7 +450,9 @@ pub async fn seat_loop(gateway: Arc<Gateway>) {
                     tracing::warn!(missed, "seat maps lagged behind the ledger; resubscribing");
                     break;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
+                // The writer stopped (in process) or a partition's events stream failed
+                // (NATS): subscribe again, which says which.
+                Err(broadcast::error::RecvError::Closed) => break,
             }
         }
     }

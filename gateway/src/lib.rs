@@ -32,7 +32,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use picket_ledger::LedgerHandle;
+use picket_ledger::LedgerClient;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -106,7 +106,7 @@ pub struct Gateway {
     pub config: GatewayConfig,
     pub keys: KeyRing,
     pub store: Arc<dyn QueueStore>,
-    pub ledger: LedgerHandle,
+    pub ledger: LedgerClient,
     pub hub: hub::Hub,
     pub metrics: metrics::Metrics,
     /// Bearer token for the operator API (sale settings, opening performances).
@@ -124,7 +124,7 @@ impl Gateway {
         config: GatewayConfig,
         keys: KeyRing,
         store: Arc<dyn QueueStore>,
-        ledger: LedgerHandle,
+        ledger: LedgerClient,
         operator_token: String,
         registry: &mut Registry,
     ) -> Arc<Gateway> {

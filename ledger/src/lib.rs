@@ -7,11 +7,17 @@
 //! - [`journal`]: the journal trait with PostgreSQL and SQLite stores, and recovery
 //!   (snapshot + replay).
 //! - [`ops`]: `/healthz` and `/metrics`.
+//! - [`bus`]: the NATS subjects, streams and messages; [`node`]: a ledger node that leads or
+//!   stands by for its partitions over NATS and PostgreSQL (leases, fencing epochs);
+//!   [`client`]: how gateways reach the ledger, in process or over NATS.
 //! - [`run`]: the whole service on an already-bound listener until `shutdown` resolves.
 
+pub mod bus;
+pub mod client;
 pub mod config;
 pub mod journal;
 pub mod metrics;
+pub mod node;
 pub mod ops;
 pub mod writer;
 
@@ -21,8 +27,11 @@ use std::sync::Arc;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
+pub use bus::{BusConfig, BusError};
+pub use client::{ClientStatus, LedgerClient, NatsLedger};
 pub use config::{LedgerConfig, StoreUrl};
 pub use journal::{Journal, JournalError, PgJournal, SqliteJournal};
+pub use node::{Node, NodeConfig, NodeError, PartitionStatus, Role};
 pub use writer::{Committed, LedgerHandle, SubmitError, Subscription, WriterStatus, WriterTask};
 
 #[derive(Debug, thiserror::Error)]

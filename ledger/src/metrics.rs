@@ -7,6 +7,12 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 type Labels = Vec<(&'static str, &'static str)>;
+/// `partition="<n>"`: one process can host many partitions.
+pub type PartitionLabels = Vec<(&'static str, String)>;
+
+pub fn partition_labels(partition: u16) -> PartitionLabels {
+    vec![("partition", partition.to_string())]
+}
 
 pub struct Metrics {
     /// Commands by result: `ok`, `rejected`, `duplicate`.
@@ -19,8 +25,15 @@ pub struct Metrics {
     pub commit_failures: Counter,
     /// Submissions refused because the command queue was full.
     pub overloaded: Counter,
-    pub journal_seq: Gauge,
+    /// Last committed (leader) or applied (standby) journal seq, per partition.
+    pub journal_seq: Family<PartitionLabels, Gauge>,
     pub snapshots: Counter,
+    /// 1 where this process leads the partition, 0 where it stands by.
+    pub leader: Family<PartitionLabels, Gauge>,
+    /// Journal entries a standby has not applied yet.
+    pub standby_lag_entries: Family<PartitionLabels, Gauge>,
+    /// Times this process took over a partition's leadership.
+    pub takeovers: Counter,
 }
 
 impl Metrics {
@@ -32,8 +45,11 @@ impl Metrics {
             commit_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
             commit_failures: Counter::default(),
             overloaded: Counter::default(),
-            journal_seq: Gauge::default(),
+            journal_seq: Family::default(),
             snapshots: Counter::default(),
+            leader: Family::default(),
+            standby_lag_entries: Family::default(),
+            takeovers: Counter::default(),
         };
         let ledger = registry.sub_registry_with_prefix("picket_ledger");
         ledger.register(
@@ -72,6 +88,21 @@ impl Metrics {
             metrics.journal_seq.clone(),
         );
         ledger.register("snapshots", "Snapshots written", metrics.snapshots.clone());
+        ledger.register(
+            "leader",
+            "1 where this process leads the partition",
+            metrics.leader.clone(),
+        );
+        ledger.register(
+            "standby_lag_entries",
+            "Journal entries the standby has not applied yet",
+            metrics.standby_lag_entries.clone(),
+        );
+        ledger.register(
+            "takeovers",
+            "Partition leaderships taken over by this process",
+            metrics.takeovers.clone(),
+        );
         metrics
     }
 }

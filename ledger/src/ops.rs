@@ -35,9 +35,39 @@ async fn healthz(State(ops): State<Ops>) -> Response {
     (code, axum::Json(status)).into_response()
 }
 
+/// The ops router of a ledger node: `/healthz` lists each hosted partition's role.
+pub fn node_router(node: Arc<crate::node::Node>, registry: Arc<Registry>) -> Router {
+    Router::new()
+        .route("/healthz", get(node_healthz))
+        .route("/metrics", get(node_metrics))
+        .with_state(NodeOps { node, registry })
+}
+
+#[derive(Clone)]
+struct NodeOps {
+    node: Arc<crate::node::Node>,
+    registry: Arc<Registry>,
+}
+
+async fn node_healthz(State(ops): State<NodeOps>) -> Response {
+    let body = serde_json::json!({
+        "healthy": true,
+        "partitions": ops.node.status(),
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+async fn node_metrics(State(ops): State<NodeOps>) -> Response {
+    render_metrics(&ops.registry)
+}
+
 async fn metrics(State(ops): State<Ops>) -> Response {
+    render_metrics(&ops.registry)
+}
+
+fn render_metrics(registry: &Registry) -> Response {
     let mut body = String::new();
-    if let Err(error) = prometheus_client::encoding::text::encode(&mut body, &ops.registry) {
+    if let Err(error) = prometheus_client::encoding::text::encode(&mut body, registry) {
         tracing::error!(%error, "metrics encoding failed");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }

@@ -14,14 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use picket_ledger_core::{Availability, Event, Ledger, Outcome, Request};
+use picket_ledger_core::{ActorId, Availability, Event, IdempotencyKey, Ledger, Outcome, Request};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::LedgerConfig;
-use crate::journal::{Entry, Journal, JournalError, Snapshot, recover};
+use crate::journal::{Entry, Fence, Journal, JournalError, Snapshot, recover};
 use crate::metrics::Metrics;
 
 /// Wait between attempts to rebuild state after a failed commit.
@@ -41,17 +41,29 @@ pub enum SubmitError {
 
 struct Submission {
     request: Request,
+    /// The command stream's sequence of this command, when it came from one (NATS).
+    input_seq: Option<u64>,
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
 
-/// What the writer's queue carries: commands, and requests to follow the committed events.
+/// A command's outcome, once the writer has committed it.
+pub type PendingOutcome = oneshot::Receiver<Result<Outcome, SubmitError>>;
+
+/// What the writer's queue carries: commands, requests to follow the committed events, and
+/// lookups of recorded outcomes.
 enum Work {
     Command(Submission),
     Subscribe(oneshot::Sender<Subscription>),
+    Lookup {
+        actor: ActorId,
+        key: IdempotencyKey,
+        reply: oneshot::Sender<Option<Outcome>>,
+    },
 }
 
-/// One committed journal entry, published after its commit (the in-process event bus).
-#[derive(Clone, Debug)]
+/// One committed journal entry, published after its commit (in process, and on the NATS events
+/// stream as JSON).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Committed {
     pub seq: u64,
     pub at_ms: u64,
@@ -97,8 +109,13 @@ impl LedgerHandle {
     /// when [`LedgerConfig::command_queue_max`] commands are already waiting.
     pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
         let (reply, outcome) = oneshot::channel();
+        let submission = Submission {
+            request,
+            input_seq: None,
+            reply,
+        };
         self.queue
-            .try_send(Work::Command(Submission { request, reply }))
+            .try_send(Work::Command(submission))
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => {
                     self.metrics.overloaded.inc();
@@ -107,6 +124,42 @@ impl LedgerHandle {
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
             })?;
         outcome.await.map_err(|_| SubmitError::Stopped)?
+    }
+
+    /// Queues a command read from the command stream at `input_seq`, waiting for room in the
+    /// queue (the stream holds the backlog), and returns where its outcome will arrive. Commands
+    /// are executed in the order they are queued.
+    pub async fn enqueue(
+        &self,
+        request: Request,
+        input_seq: u64,
+    ) -> Result<PendingOutcome, SubmitError> {
+        let (reply, outcome) = oneshot::channel();
+        let submission = Submission {
+            request,
+            input_seq: Some(input_seq),
+            reply,
+        };
+        self.queue
+            .send(Work::Command(submission))
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        Ok(outcome)
+    }
+
+    /// The committed outcome recorded for `(actor, key)`, if any: how a caller whose reply was
+    /// lost learns what happened.
+    pub async fn lookup(
+        &self,
+        actor: ActorId,
+        key: IdempotencyKey,
+    ) -> Result<Option<Outcome>, SubmitError> {
+        let (reply, outcome) = oneshot::channel();
+        self.queue
+            .send(Work::Lookup { actor, key, reply })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        outcome.await.map_err(|_| SubmitError::Stopped)
     }
 
     /// Follows the committed events from a consistent snapshot of every seat map. Waits behind
@@ -139,6 +192,18 @@ pub struct WriterTask {
 }
 
 impl WriterTask {
+    /// The writer ended by itself: it was fenced or a commit failed while leading under a fence.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Stops at once without committing what is queued (a deposed leader: its commits would be
+    /// refused anyway). Queued callers get `Stopped`.
+    pub async fn abort(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
     /// Stops taking commands, commits and answers everything already queued, and waits for the
     /// writer to finish.
     pub async fn shutdown(self) {
@@ -163,7 +228,35 @@ pub async fn start<J: Journal>(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "ledger recovered"
     );
-    metrics.journal_seq.set(seq as i64);
+    Ok(spawn(journal, config, metrics, ledger, seq, None))
+}
+
+/// Starts the writer of a partition this node now leads, from a ledger already caught up with
+/// the journal at `seq`. Every commit is fenced: it fails once another node takes over, and the
+/// writer then stops by itself (see [`WriterTask::is_finished`]).
+pub fn start_leader<J: Journal>(
+    journal: J,
+    config: &LedgerConfig,
+    metrics: Arc<Metrics>,
+    ledger: Ledger,
+    seq: u64,
+    fence: Fence,
+) -> (LedgerHandle, WriterTask) {
+    spawn(journal, config, metrics, ledger, seq, Some(fence))
+}
+
+fn spawn<J: Journal>(
+    journal: J,
+    config: &LedgerConfig,
+    metrics: Arc<Metrics>,
+    ledger: Ledger,
+    seq: u64,
+    fence: Option<Fence>,
+) -> (LedgerHandle, WriterTask) {
+    metrics
+        .journal_seq
+        .get_or_create(&crate::metrics::partition_labels(config.partition))
+        .set(seq as i64);
     let shared = Arc::new(SharedStatus {
         healthy: AtomicBool::new(true),
         journal_seq: AtomicU64::new(seq),
@@ -191,9 +284,10 @@ pub async fn start<J: Journal>(
         inbox,
         published,
         subscribers: Vec::new(),
+        fence,
     };
     let task = tokio::spawn(writer.run(stopped));
-    Ok((handle, WriterTask { stop, task }))
+    (handle, WriterTask { stop, task })
 }
 
 struct Writer<J> {
@@ -211,6 +305,9 @@ struct Writer<J> {
     published: broadcast::Sender<Arc<Committed>>,
     /// Subscribe requests that arrived inside a batch; answered once it is committed.
     subscribers: Vec<oneshot::Sender<Subscription>>,
+    /// Set when leading under a lease: each commit proves the epoch and records how far the
+    /// command stream is consumed.
+    fence: Option<Fence>,
 }
 
 impl<J: Journal> Writer<J> {
@@ -226,6 +323,15 @@ impl<J: Journal> Writer<J> {
                     None => break,
                 },
                 _ = ticker.tick() => self.run_tick().await,
+            }
+            if self.deposed() {
+                // Leading under a fence, a failed commit means this node may no longer lead:
+                // stop, and let the node recover from the journal before it leads again.
+                tracing::warn!(
+                    partition = self.config.partition,
+                    "ledger writer stepping down"
+                );
+                return;
             }
         }
         // Drain: no new commands, but everything already queued is committed and answered.
@@ -252,11 +358,19 @@ impl<J: Journal> Writer<J> {
         self.last_now_ms
     }
 
-    /// Sorts one piece of work into the batch or the waiting subscribers.
+    fn deposed(&self) -> bool {
+        self.fence.is_some() && !self.shared.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Sorts one piece of work into the batch or the waiting subscribers. Lookups are answered
+    /// at once: between batches the in-memory ledger equals the journal.
     fn take(&mut self, work: Work, batch: &mut Vec<Submission>) {
         match work {
             Work::Command(submission) => batch.push(submission),
             Work::Subscribe(reply) => self.subscribers.push(reply),
+            Work::Lookup { actor, key, reply } => {
+                let _ = reply.send(self.ledger.recorded(actor, &key).cloned());
+            }
         }
     }
 
@@ -289,6 +403,10 @@ impl<J: Journal> Writer<J> {
         let mut entries = Vec::new();
         let mut publish = Vec::new();
         let mut replies = Vec::with_capacity(batch.len());
+        if let Some(fence) = self.fence.as_mut() {
+            let consumed = batch.iter().filter_map(|s| s.input_seq).max();
+            fence.input_seq = fence.input_seq.max(consumed.unwrap_or(0));
+        }
         for submission in batch {
             let step = self.ledger.execute(now_ms, &submission.request);
             self.count(&step.outcome, step.duplicate);
@@ -382,7 +500,11 @@ impl<J: Journal> Writer<J> {
             return true;
         }
         let started = Instant::now();
-        match self.journal.append(self.config.partition, entries).await {
+        match self
+            .journal
+            .append(self.config.partition, entries, self.fence)
+            .await
+        {
             Ok(()) => {
                 self.metrics
                     .commit_seconds
@@ -391,7 +513,10 @@ impl<J: Journal> Writer<J> {
                     .commit_batch_entries
                     .observe(entries.len() as f64);
                 self.seq += entries.len() as u64;
-                self.metrics.journal_seq.set(self.seq as i64);
+                self.metrics
+                    .journal_seq
+                    .get_or_create(&crate::metrics::partition_labels(self.config.partition))
+                    .set(self.seq as i64);
                 self.shared.journal_seq.store(self.seq, Ordering::Relaxed);
                 self.entries_since_snapshot += entries.len() as u64;
                 self.maybe_snapshot();
@@ -400,7 +525,12 @@ impl<J: Journal> Writer<J> {
             Err(error) => {
                 self.metrics.commit_failures.inc();
                 tracing::error!(%error, partition = self.config.partition, "journal commit failed");
-                self.rebuild().await;
+                if self.fence.is_some() {
+                    // Not rebuilt here: the node recovers and re-checks its leadership first.
+                    self.shared.healthy.store(false, Ordering::Relaxed);
+                } else {
+                    self.rebuild().await;
+                }
                 false
             }
         }

@@ -61,7 +61,10 @@ async fn append_batches<J: Journal>(journal: &J, batch: usize, iters: u64) -> Du
             .map(|i| Entry::encode(seq + 1 + i as u64, 1_764_000_000_000, &template))
             .collect();
         let started = Instant::now();
-        journal.append(PARTITION, &entries).await.expect("append");
+        journal
+            .append(PARTITION, &entries, None)
+            .await
+            .expect("append");
         total += started.elapsed();
         seq += batch as u64;
     }

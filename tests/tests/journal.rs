@@ -244,11 +244,17 @@ async fn replay_matches_live<J: Journal>(journal: &J) {
             pending.push(Entry::encode(seq, now_ms, &step.events));
         }
         if pending.len() == 64 {
-            journal.append(PARTITION, &pending).await.expect("append");
+            journal
+                .append(PARTITION, &pending, None)
+                .await
+                .expect("append");
             pending.clear();
         }
         if index == 1_500 {
-            journal.append(PARTITION, &pending).await.expect("append");
+            journal
+                .append(PARTITION, &pending, None)
+                .await
+                .expect("append");
             pending.clear();
             let (replayed, replayed_seq) = recover(journal, PARTITION, 100).await.expect("recover");
             assert_eq!(replayed_seq, seq);
@@ -265,7 +271,10 @@ async fn replay_matches_live<J: Journal>(journal: &J) {
                 .expect("snapshot");
         }
     }
-    journal.append(PARTITION, &pending).await.expect("append");
+    journal
+        .append(PARTITION, &pending, None)
+        .await
+        .expect("append");
     assert!(checked_without_snapshot);
     let snapshot = journal
         .latest_snapshot(PARTITION)
@@ -294,11 +303,11 @@ async fn replay_matches_live<J: Journal>(journal: &J) {
 async fn append_is_gap_free<J: Journal>(journal: &J) {
     let entries: Vec<Entry> = (1..=3).map(|seq| Entry::encode(seq, 1_000, &[])).collect();
     journal
-        .append(PARTITION, &entries)
+        .append(PARTITION, &entries, None)
         .await
         .expect("first append");
     let again = journal
-        .append(PARTITION, &[Entry::encode(3, 1_000, &[])])
+        .append(PARTITION, &[Entry::encode(3, 1_000, &[])], None)
         .await;
     assert!(
         matches!(
@@ -311,7 +320,7 @@ async fn append_is_gap_free<J: Journal>(journal: &J) {
         "{again:?}"
     );
     let gap = journal
-        .append(PARTITION, &[Entry::encode(5, 1_000, &[])])
+        .append(PARTITION, &[Entry::encode(5, 1_000, &[])], None)
         .await;
     assert!(
         matches!(
@@ -325,7 +334,7 @@ async fn append_is_gap_free<J: Journal>(journal: &J) {
     );
     let mixed = [Entry::encode(4, 1_000, &[]), Entry::encode(3, 1_000, &[])];
     assert!(
-        journal.append(PARTITION, &mixed).await.is_err(),
+        journal.append(PARTITION, &mixed, None).await.is_err(),
         "a batch reusing a seq is refused whole"
     );
     assert_eq!(journal.last_seq(PARTITION).await.expect("last seq"), 3);

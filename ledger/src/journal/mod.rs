@@ -87,6 +87,22 @@ pub enum JournalError {
     SequenceGap { expected: u64, found: u64 },
     #[error("journal entry {seq} is corrupt: {reason}")]
     Corrupt { seq: u64, reason: String },
+    /// The commit's epoch is not the partition's current one: another node took over, and this
+    /// one must stop writing at once.
+    #[error("fenced: this writer's epoch {ours} is not the partition's current epoch")]
+    Fenced { ours: u64 },
+    /// Leadership (leases and fencing) needs PostgreSQL; the SQLite journal serves one process.
+    #[error("the SQLite journal has no leadership: run one process, without a fence")]
+    NoLeadership,
+}
+
+/// What a leader's commit proves and records, checked in the same transaction as the append:
+/// the partition's epoch is still `epoch`, and the command stream has been consumed up to
+/// `input_seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fence {
+    pub epoch: u64,
+    pub input_seq: u64,
 }
 
 /// Storage for one or more partitions' journals. Implementations must make `append` atomic and
@@ -94,10 +110,13 @@ pub enum JournalError {
 pub trait Journal: Send + Sync + 'static {
     /// Appends entries in one transaction. `entries` are consecutive and the first must follow
     /// the partition's last stored seq, else nothing is written and `SequenceGap` is returned.
+    /// With a `fence`, the append also fails (`Fenced`) unless the partition's epoch is still
+    /// the fence's, and records the fence's `input_seq`.
     fn append(
         &self,
         partition: u16,
         entries: &[Entry],
+        fence: Option<Fence>,
     ) -> impl Future<Output = Result<(), JournalError>> + Send;
 
     /// The highest stored seq of the partition (0 when empty).
@@ -142,10 +161,24 @@ pub async fn recover<J: Journal>(
         },
         None => (Ledger::new(partition), 0),
     };
+    seq = catch_up(journal, partition, &mut ledger, seq, replay_page_max).await?;
+    Ok((ledger, seq))
+}
+
+/// Applies every journal entry after `seq` to `ledger` (a standby following its leader, or a
+/// recovery); returns the last applied seq.
+pub async fn catch_up<J: Journal>(
+    journal: &J,
+    partition: u16,
+    ledger: &mut Ledger,
+    mut seq: u64,
+    page_max: u32,
+) -> Result<u64, JournalError> {
     loop {
-        let page = journal.read_after(partition, seq, replay_page_max).await?;
-        let Some(last) = page.last() else { break };
-        let last_seq = last.seq;
+        let page = journal.read_after(partition, seq, page_max).await?;
+        if page.is_empty() {
+            return Ok(seq);
+        }
         for entry in &page {
             if entry.seq != seq + 1 {
                 return Err(JournalError::SequenceGap {
@@ -158,9 +191,7 @@ pub async fn recover<J: Journal>(
             }
             seq = entry.seq;
         }
-        debug_assert_eq!(seq, last_seq);
     }
-    Ok((ledger, seq))
 }
 
 fn to_i64(value: u64) -> i64 {

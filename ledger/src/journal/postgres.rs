@@ -5,7 +5,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
-use super::{Entry, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64};
+use super::{
+    Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -36,14 +38,125 @@ impl PgJournal {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Takes the partition's lease for `lease` when it is free, expired, or already `holder`'s,
+    /// and returns the new epoch (every takeover bumps it). `None`: someone else holds it.
+    /// Expiry is judged by PostgreSQL's clock, so nodes' clocks do not matter.
+    pub async fn acquire_lease(
+        &self,
+        partition: u16,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<Option<u64>, JournalError> {
+        let epoch: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO ledger_leadership (partition_id, epoch, holder, lease_until) \
+             VALUES ($1, 1, $2, clock_timestamp() + make_interval(secs => $3)) \
+             ON CONFLICT (partition_id) DO UPDATE \
+               SET epoch = ledger_leadership.epoch + 1, holder = EXCLUDED.holder, \
+                   lease_until = EXCLUDED.lease_until \
+               WHERE ledger_leadership.lease_until < clock_timestamp() \
+                  OR ledger_leadership.holder = EXCLUDED.holder \
+             RETURNING epoch",
+        )
+        .bind(i32::from(partition))
+        .bind(holder)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(epoch.map(|e| e as u64))
+    }
+
+    /// Extends the lease of `holder` at `epoch`. False: the partition has moved on (a newer
+    /// epoch), and the caller must stop leading.
+    pub async fn renew_lease(
+        &self,
+        partition: u16,
+        holder: &str,
+        epoch: u64,
+        lease: Duration,
+    ) -> Result<bool, JournalError> {
+        let renewed = sqlx::query(
+            "UPDATE ledger_leadership SET lease_until = clock_timestamp() + make_interval(secs => $4) \
+             WHERE partition_id = $1 AND holder = $2 AND epoch = $3",
+        )
+        .bind(i32::from(partition))
+        .bind(holder)
+        .bind(to_i64(epoch))
+        .bind(lease.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// Ends the lease at once (a clean shutdown), so a standby need not wait for it to expire.
+    pub async fn release_lease(
+        &self,
+        partition: u16,
+        holder: &str,
+        epoch: u64,
+    ) -> Result<(), JournalError> {
+        sqlx::query(
+            "UPDATE ledger_leadership SET lease_until = clock_timestamp() - interval '1 second' \
+             WHERE partition_id = $1 AND holder = $2 AND epoch = $3",
+        )
+        .bind(i32::from(partition))
+        .bind(holder)
+        .bind(to_i64(epoch))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The last command-stream sequence whose command is committed (0 when none).
+    pub async fn input_seq(&self, partition: u16) -> Result<u64, JournalError> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT input_seq FROM ledger_leadership WHERE partition_id = $1")
+                .bind(i32::from(partition))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.unwrap_or(0) as u64)
+    }
+
+    /// The partition's current epoch and holder, if anyone ever led it.
+    pub async fn leadership(&self, partition: u16) -> Result<Option<(u64, String)>, JournalError> {
+        let row =
+            sqlx::query("SELECT epoch, holder FROM ledger_leadership WHERE partition_id = $1")
+                .bind(i32::from(partition))
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?)))
+            .transpose()
+    }
 }
 
 impl Journal for PgJournal {
-    async fn append(&self, partition: u16, entries: &[Entry]) -> Result<(), JournalError> {
+    async fn append(
+        &self,
+        partition: u16,
+        entries: &[Entry],
+        fence: Option<Fence>,
+    ) -> Result<(), JournalError> {
         let Some(first) = entries.first() else {
             return Ok(());
         };
         let mut tx = self.pool.begin().await?;
+        if let Some(fence) = fence {
+            // First statement of the transaction: it locks the leadership row, so a takeover
+            // (which bumps the epoch) waits for this commit, and this commit fails if a takeover
+            // came first.
+            let fenced = sqlx::query(
+                "UPDATE ledger_leadership SET input_seq = GREATEST(input_seq, $3) \
+                 WHERE partition_id = $1 AND epoch = $2",
+            )
+            .bind(i32::from(partition))
+            .bind(to_i64(fence.epoch))
+            .bind(to_i64(fence.input_seq))
+            .execute(&mut *tx)
+            .await?;
+            if fenced.rows_affected() == 0 {
+                return Err(JournalError::Fenced { ours: fence.epoch });
+            }
+        }
         // The primary key already refuses a duplicate seq; this also refuses a gap, so two
         // writers that both think they lead cannot interleave silently.
         let last: i64 = sqlx::query_scalar(

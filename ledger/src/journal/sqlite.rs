@@ -9,7 +9,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{Entry, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64};
+use super::{
+    Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -42,7 +44,15 @@ impl SqliteJournal {
 }
 
 impl Journal for SqliteJournal {
-    async fn append(&self, partition: u16, entries: &[Entry]) -> Result<(), JournalError> {
+    async fn append(
+        &self,
+        partition: u16,
+        entries: &[Entry],
+        fence: Option<Fence>,
+    ) -> Result<(), JournalError> {
+        if fence.is_some() {
+            return Err(JournalError::NoLeadership);
+        }
         let Some(first) = entries.first() else {
             return Ok(());
         };

@@ -1,0 +1,232 @@
+//! The ledger's NATS protocol, shared by the ledger nodes ([`crate::node`]) and their callers
+//! ([`crate::client`]). docs/protocol.md ("NATS") documents every subject and message.
+//!
+//! Per partition `p`:
+//! - stream `PICKET_CMD_P<p>`, subject `picket.cmd.p<p>`: booking commands (JSON
+//!   [`Request`]), message id `<actor>:<key>` so JetStream drops duplicates within its window,
+//!   header `Picket-Reply` naming where the outcome goes;
+//! - stream `PICKET_EVENTS_P<p>`, subject `picket.events.p<p>`: committed journal entries
+//!   (JSON [`Committed`]); the stream sequence equals the journal sequence;
+//! - `picket.ledger.p<p>.lookup`: request/reply, the recorded outcome of `(actor, key)`;
+//! - `picket.ledger.p<p>.snapshot`: request/reply, every seat map of the partition and the
+//!   journal sequence they are as of.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use picket_ledger_core::{ActorId, Availability, IdempotencyKey, Outcome, PerformanceId, Request};
+use serde::{Deserialize, Serialize};
+
+/// The header naming the subject a command's outcome is published to.
+pub const REPLY_HEADER: &str = "Picket-Reply";
+
+/// The partition a performance belongs to: a stable mapping, fixed by the partition count of a
+/// deployment (changing the count needs a migration of the journals).
+pub fn partition_of(performance: PerformanceId, partitions: u16) -> u16 {
+    (performance.0 % u64::from(partitions.max(1))) as u16
+}
+
+pub fn command_stream(partition: u16) -> String {
+    format!("PICKET_CMD_P{partition}")
+}
+
+pub fn command_subject(partition: u16) -> String {
+    format!("picket.cmd.p{partition}")
+}
+
+pub fn events_stream(partition: u16) -> String {
+    format!("PICKET_EVENTS_P{partition}")
+}
+
+pub fn events_subject(partition: u16) -> String {
+    format!("picket.events.p{partition}")
+}
+
+pub fn lookup_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.lookup")
+}
+
+pub fn snapshot_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.snapshot")
+}
+
+/// JetStream's de-duplication id of a command: idempotency is per actor and key.
+pub fn message_id(request: &Request) -> String {
+    format!("{}:{}", request.actor.0, request.key.as_str())
+}
+
+/// The message id of a committed entry on the events stream.
+pub fn event_message_id(partition: u16, seq: u64) -> String {
+    format!("p{partition}.{seq}")
+}
+
+/// What a ledger node answers about a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// The committed outcome.
+    Outcome { outcome: Outcome },
+    /// Not executed yet (a lookup that came before the command was committed).
+    Pending,
+    /// The command could not be read; it is skipped.
+    Invalid { reason: String },
+    /// The command belongs to another partition.
+    WrongPartition { partition: u16 },
+    /// This node stopped leading before the command was committed: ask again.
+    Unavailable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupRequest {
+    pub actor: ActorId,
+    pub key: IdempotencyKey,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotReply {
+    pub partition: u16,
+    pub seq: u64,
+    pub availability: Vec<Availability>,
+}
+
+/// Named limits of the NATS transport.
+#[derive(Clone, Debug)]
+pub struct BusConfig {
+    pub url: String,
+    /// Partitions in the deployment (the mapping's modulus).
+    pub partitions: u16,
+    /// JetStream drops a command whose message id it saw within this window. Shorter than the
+    /// ledger's own key retention (24 h), which answers retries after the window.
+    pub duplicate_window: Duration,
+    /// Commands and events kept in the streams at most this long.
+    pub stream_age_max: Duration,
+    /// Messages kept per stream at most.
+    pub stream_messages_max: i64,
+    /// Largest command or event message.
+    pub message_bytes_max: i32,
+    /// How long a caller waits for a publish acknowledgement, a reply, or a lookup.
+    pub request_timeout: Duration,
+    /// How long a caller keeps asking for a command's outcome before it gives up (the command
+    /// stays in the stream and takes effect once; a retry with the same key learns its outcome).
+    pub outcome_wait_max: Duration,
+    /// Commands a leader has read from the stream but not yet answered.
+    pub inflight_max: usize,
+    /// Event publishes a leader has in flight (not yet acknowledged by JetStream).
+    pub events_inflight_max: usize,
+}
+
+impl BusConfig {
+    pub fn new(url: impl Into<String>, partitions: u16) -> Self {
+        BusConfig {
+            url: url.into(),
+            partitions: partitions.max(1),
+            duplicate_window: Duration::from_secs(120),
+            stream_age_max: Duration::from_secs(24 * 3_600),
+            stream_messages_max: 10_000_000,
+            message_bytes_max: 256 * 1_024,
+            request_timeout: Duration::from_secs(2),
+            outcome_wait_max: Duration::from_secs(10),
+            inflight_max: 4_096,
+            events_inflight_max: 512,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("cannot connect to NATS: {0}")]
+    Connect(String),
+    #[error("JetStream: {0}")]
+    JetStream(String),
+    #[error("NATS request failed: {0}")]
+    Request(String),
+}
+
+impl BusError {
+    pub fn jetstream(error: impl std::fmt::Display) -> Self {
+        BusError::JetStream(error.to_string())
+    }
+}
+
+/// Connects, retrying in the background when the server goes away (NATS restarts are
+/// survived by the client library's reconnect).
+pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, BusError> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(2))
+        .retry_on_initial_connect()
+        .connect(url)
+        .await
+        .map_err(|e| BusError::Connect(e.to_string()))
+}
+
+/// Creates the partition's command and event streams if they do not exist.
+pub async fn ensure_streams(
+    js: &jetstream::Context,
+    partition: u16,
+    config: &BusConfig,
+) -> Result<(), BusError> {
+    for (name, subject, window) in [
+        (
+            command_stream(partition),
+            command_subject(partition),
+            config.duplicate_window,
+        ),
+        (
+            events_stream(partition),
+            events_subject(partition),
+            config.duplicate_window,
+        ),
+    ] {
+        js.get_or_create_stream(stream::Config {
+            name,
+            subjects: vec![subject],
+            duplicate_window: window,
+            max_age: config.stream_age_max,
+            max_messages: config.stream_messages_max,
+            max_message_size: config.message_bytes_max,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        })
+        .await
+        .map_err(BusError::jetstream)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_performance_maps_to_one_partition_in_range() {
+        for partitions in 1..8u16 {
+            for id in 0..1_000u64 {
+                let p = partition_of(PerformanceId(id), partitions);
+                assert!(p < partitions);
+                assert_eq!(p, partition_of(PerformanceId(id), partitions), "stable");
+            }
+        }
+        assert_eq!(
+            partition_of(PerformanceId(5), 0),
+            0,
+            "zero partitions means one"
+        );
+    }
+
+    #[test]
+    fn replies_round_trip_as_json() {
+        let replies = [
+            Reply::Pending,
+            Reply::Unavailable,
+            Reply::WrongPartition { partition: 3 },
+            Reply::Invalid {
+                reason: "bad".into(),
+            },
+        ];
+        for reply in replies {
+            let text = serde_json::to_string(&reply).expect("encode");
+            assert_eq!(serde_json::from_str::<Reply>(&text).expect("decode"), reply);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! How other services (gateways) reach the ledger: in process (`picket up` without NATS) or
+//! over NATS JetStream (see [`crate::bus`] for the subjects).
+//!
+//! Over NATS a command is published to its partition's command stream with its idempotency key
+//! as the message id, and the outcome comes back on this client's reply subject once the leader
+//! has committed it. When the reply does not come (the leader died, the publish was a duplicate
+//! within JetStream's window) the client asks the partition for the recorded outcome until it
+//! has one or [`BusConfig::outcome_wait_max`] passes. A command in the stream takes effect once
+//! whatever the caller does; a caller that gave up retries with the same key and learns it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use futures_util::StreamExt;
+use picket_ledger_core::{Outcome, Request};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
+use crate::writer::{Committed, LedgerHandle, SubmitError, Subscription, WriterStatus};
+
+/// Wait between two outcome lookups of a command that is not committed yet.
+const LOOKUP_RETRY_DELAY: Duration = Duration::from_millis(50);
+/// Committed entries buffered for the merged subscription over NATS.
+const SUBSCRIPTION_BUFFER_MAX: usize = 4_096;
+
+/// The ledger as a caller sees it.
+#[derive(Clone)]
+pub enum LedgerClient {
+    InProcess(LedgerHandle),
+    Nats(Arc<NatsLedger>),
+}
+
+/// What `/healthz` of a caller says about the ledger.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "transport", rename_all = "snake_case")]
+pub enum ClientStatus {
+    InProcess(WriterStatus),
+    Nats { healthy: bool, partitions: u16 },
+}
+
+impl ClientStatus {
+    pub fn healthy(&self) -> bool {
+        match self {
+            ClientStatus::InProcess(status) => status.healthy,
+            ClientStatus::Nats { healthy, .. } => *healthy,
+        }
+    }
+}
+
+impl LedgerClient {
+    /// Sends a command and waits for its committed outcome.
+    pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.submit(request).await,
+            LedgerClient::Nats(nats) => nats.submit(request).await,
+        }
+    }
+
+    /// Every seat map and the committed entries after them.
+    pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.subscribe().await,
+            LedgerClient::Nats(nats) => nats.subscribe().await,
+        }
+    }
+
+    pub fn status(&self) -> ClientStatus {
+        match self {
+            LedgerClient::InProcess(handle) => ClientStatus::InProcess(handle.status()),
+            LedgerClient::Nats(nats) => ClientStatus::Nats {
+                healthy: nats.client.connection_state() == async_nats::connection::State::Connected,
+                partitions: nats.config.partitions,
+            },
+        }
+    }
+}
+
+/// The ledger over NATS.
+pub struct NatsLedger {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    config: BusConfig,
+    /// This client's reply subjects are `<reply_prefix>.<n>`.
+    reply_prefix: String,
+    next_reply: AtomicU64,
+    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>,
+}
+
+impl NatsLedger {
+    /// Connects and starts routing replies. `name` identifies this caller (e.g. the gateway id).
+    pub async fn connect(config: BusConfig, name: &str) -> Result<Arc<NatsLedger>, BusError> {
+        let client = bus::connect(&config.url, name).await?;
+        let js = jetstream::new(client.clone());
+        for partition in 0..config.partitions {
+            bus::ensure_streams(&js, partition, &config).await?;
+        }
+        let reply_prefix = format!("picket.reply.{}", client.new_inbox().replace('.', "-"));
+        let replies = client
+            .subscribe(format!("{reply_prefix}.*"))
+            .await
+            .map_err(|e| BusError::Request(e.to_string()))?;
+        let waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>> = Arc::default();
+        tokio::spawn(route_replies(replies, waiting.clone()));
+        Ok(Arc::new(NatsLedger {
+            client,
+            js,
+            config,
+            reply_prefix,
+            next_reply: AtomicU64::new(0),
+            waiting,
+        }))
+    }
+
+    pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
+        let deadline = Instant::now() + self.config.outcome_wait_max;
+        let partition = bus::partition_of(request.command.performance(), self.config.partitions);
+        let id = self.next_reply.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.waiting).insert(id, tx);
+        let published = self.publish(partition, &request, id).await;
+        let reply = match published {
+            Ok(false) => tokio::time::timeout(self.config.request_timeout, rx)
+                .await
+                .ok()
+                .and_then(Result::ok),
+            // A duplicate within JetStream's window, or no acknowledgement: look it up.
+            Ok(true) | Err(_) => None,
+        };
+        lock(&self.waiting).remove(&id);
+        match reply {
+            Some(Reply::Outcome { outcome }) => return Ok(outcome),
+            Some(Reply::Invalid { .. }) | Some(Reply::WrongPartition { .. }) => {
+                return Err(SubmitError::Unavailable);
+            }
+            _ => {}
+        }
+        if published.is_err() {
+            // The command may not be in the stream: the caller retries with the same key.
+            return Err(SubmitError::Unavailable);
+        }
+        self.look_up(partition, &request, deadline).await
+    }
+
+    /// Publishes the command; `Ok(true)` when JetStream had it already (a duplicate).
+    async fn publish(&self, partition: u16, request: &Request, id: u64) -> Result<bool, BusError> {
+        let payload = serde_json::to_vec(request).expect("requests always encode");
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(payload.into())
+            .message_id(bus::message_id(request))
+            .header(REPLY_HEADER, format!("{}.{id}", self.reply_prefix).as_str());
+        let timeout = self.config.request_timeout;
+        let sent = self
+            .js
+            .send_publish(bus::command_subject(partition), publish)
+            .await
+            .map_err(BusError::jetstream)?;
+        let ack = tokio::time::timeout(timeout, sent)
+            .await
+            .map_err(|_| BusError::JetStream("publish acknowledgement timed out".into()))?
+            .map_err(BusError::jetstream)?;
+        Ok(ack.duplicate)
+    }
+
+    /// Asks the partition's leader for the recorded outcome until it has one.
+    async fn look_up(
+        &self,
+        partition: u16,
+        request: &Request,
+        deadline: Instant,
+    ) -> Result<Outcome, SubmitError> {
+        let lookup = LookupRequest {
+            actor: request.actor,
+            key: request.key.clone(),
+        };
+        let payload: bytes::Bytes = serde_json::to_vec(&lookup).expect("lookups encode").into();
+        while Instant::now() < deadline {
+            let asked = self
+                .client
+                .request(bus::lookup_subject(partition), payload.clone());
+            if let Ok(Ok(message)) = tokio::time::timeout(self.config.request_timeout, asked).await
+                && let Ok(Reply::Outcome { outcome }) = serde_json::from_slice(&message.payload)
+            {
+                return Ok(outcome);
+            }
+            tokio::time::sleep(LOOKUP_RETRY_DELAY).await;
+        }
+        Err(SubmitError::Unavailable)
+    }
+
+    /// Seat maps of every partition, then their committed entries as the leaders publish them.
+    /// The subscription closes when any partition's stream fails; the caller subscribes again.
+    pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
+        let (tx, _) = broadcast::channel(SUBSCRIPTION_BUFFER_MAX);
+        let events = tx.subscribe();
+        let mut availability = Vec::new();
+        let (merged_tx, merged_rx) = mpsc::channel::<Committed>(SUBSCRIPTION_BUFFER_MAX);
+        let mut followers = tokio::task::JoinSet::new();
+        for partition in 0..self.config.partitions {
+            let snapshot = self
+                .snapshot(partition)
+                .await
+                .map_err(|_| SubmitError::Unavailable)?;
+            availability.extend(snapshot.availability);
+            followers.spawn(follow_events(
+                self.js.clone(),
+                partition,
+                snapshot.seq,
+                merged_tx.clone(),
+            ));
+        }
+        drop(merged_tx);
+        tokio::spawn(merge(followers, merged_rx, tx));
+        Ok(Subscription {
+            seq: 0,
+            availability,
+            events,
+        })
+    }
+
+    async fn snapshot(&self, partition: u16) -> Result<SnapshotReply, BusError> {
+        let asked = self
+            .client
+            .request(bus::snapshot_subject(partition), bytes::Bytes::new());
+        let message = tokio::time::timeout(self.config.request_timeout, asked)
+            .await
+            .map_err(|_| {
+                BusError::Request(format!("no leader answered for partition {partition}"))
+            })?
+            .map_err(|e| BusError::Request(e.to_string()))?;
+        serde_json::from_slice(&message.payload).map_err(|e| BusError::Request(e.to_string()))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn route_replies(
+    mut replies: async_nats::Subscriber,
+    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>,
+) {
+    while let Some(message) = replies.next().await {
+        let Some(id) = message
+            .subject
+            .rsplit('.')
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let Ok(reply) = serde_json::from_slice::<Reply>(&message.payload) else {
+            continue;
+        };
+        if let Some(tx) = lock(&waiting).remove(&id) {
+            let _ = tx.send(reply);
+        }
+    }
+}
+
+/// Follows one partition's events stream from just after `seq`, in order.
+async fn follow_events(
+    js: jetstream::Context,
+    partition: u16,
+    seq: u64,
+    out: mpsc::Sender<Committed>,
+) -> Result<(), BusError> {
+    let stream = js
+        .get_stream(bus::events_stream(partition))
+        .await
+        .map_err(BusError::jetstream)?;
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: seq + 1,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(BusError::jetstream)?;
+    let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+    let mut last = seq;
+    while let Some(message) = messages.next().await {
+        let message = message.map_err(BusError::jetstream)?;
+        let committed: Committed = serde_json::from_slice(&message.payload)
+            .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
+        if committed.seq <= last {
+            continue;
+        }
+        last = committed.seq;
+        if out.send(committed).await.is_err() {
+            return Ok(());
+        }
+    }
+    Err(BusError::JetStream("events stream ended".into()))
+}
+
+/// Forwards every partition's entries to the subscription; ends it (closing the channel) when
+/// any partition's follower stops or nobody listens any more.
+async fn merge(
+    mut followers: tokio::task::JoinSet<Result<(), BusError>>,
+    mut merged: mpsc::Receiver<Committed>,
+    out: broadcast::Sender<Arc<Committed>>,
+) {
+    loop {
+        tokio::select! {
+            entry = merged.recv() => match entry {
+                Some(entry) => {
+                    if out.send(Arc::new(entry)).is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            done = followers.join_next() => {
+                if let Some(Ok(Err(error))) = &done {
+                    tracing::warn!(%error, "following the ledger's events failed; resubscribing");
+                }
+                break;
+            }
+        }
+    }
+    followers.abort_all();
+}

@@ -1,0 +1,681 @@
+//! A ledger node: hosts some partitions, leading each one it holds the lease of and standing by
+//! for the others. Commands arrive over NATS JetStream; the journal, leases and fencing epochs
+//! live in PostgreSQL.
+//!
+//! ```text
+//! standby ── follow the journal ── lease free? ── take it (epoch + 1) ── catch up ──▶ leader
+//!    ▲                                                                                │
+//!    └──── lease lost, fenced, NATS or PostgreSQL failure: stop at once, recover ◀────┘
+//! ```
+//!
+//! A leader runs four tasks around the partition's single writer: the command consumer (stream
+//! order, from the last committed input sequence), the responder (outcome lookups and seat-map
+//! snapshots), the events publisher (committed entries to the events stream, in journal order),
+//! and the lease keeper. Safety does not depend on timing: every commit checks the epoch in its
+//! own transaction, so a deposed leader cannot commit, whatever its clock says.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use futures_util::StreamExt;
+use picket_ledger_core::{Ledger, Request};
+use serde::Serialize;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
+use crate::config::LedgerConfig;
+use crate::journal::{Fence, Journal, JournalError, PgJournal, catch_up, recover};
+use crate::metrics::{Metrics, partition_labels};
+use crate::writer::{self, Committed, LedgerHandle, SubmitError};
+
+/// Whether a node may lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Lead any hosted partition whose lease is free; stand by for the others.
+    Auto,
+    /// Only follow (a warm copy that never leads, e.g. while draining a machine).
+    Standby,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The writer settings; its `partition` is replaced per hosted partition.
+    pub ledger: LedgerConfig,
+    pub bus: BusConfig,
+    /// The partitions this node hosts.
+    pub partitions: Vec<u16>,
+    pub role: Role,
+    /// Unique per process: the lease holder's name.
+    pub holder: String,
+    /// A lease lasts this long unless renewed; a dead leader's partition is taken over after it.
+    pub lease: Duration,
+    /// How often a leader renews its lease.
+    pub lease_renew_interval: Duration,
+    /// How often a standby applies new journal entries and checks whether the lease is free.
+    pub follow_interval: Duration,
+    /// Wait after stepping down before trying to lead again.
+    pub step_down_backoff: Duration,
+}
+
+impl NodeConfig {
+    pub fn new(ledger: LedgerConfig, bus: BusConfig, partitions: Vec<u16>, holder: String) -> Self {
+        NodeConfig {
+            ledger,
+            bus,
+            partitions,
+            role: Role::Auto,
+            holder,
+            lease: Duration::from_millis(2_000),
+            lease_renew_interval: Duration::from_millis(400),
+            follow_interval: Duration::from_millis(100),
+            step_down_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error("the writer stopped")]
+    WriterStopped,
+}
+
+const ROLE_STANDBY: u8 = 0;
+const ROLE_LEADER: u8 = 1;
+
+/// What `/healthz` says about one hosted partition.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartitionStatus {
+    pub partition: u16,
+    pub role: &'static str,
+    pub epoch: u64,
+    pub journal_seq: u64,
+}
+
+struct PartitionState {
+    partition: u16,
+    role: AtomicU8,
+    epoch: AtomicU64,
+    seq: AtomicU64,
+}
+
+impl PartitionState {
+    fn status(&self) -> PartitionStatus {
+        PartitionStatus {
+            partition: self.partition,
+            role: match self.role.load(Ordering::Relaxed) {
+                ROLE_LEADER => "leader",
+                _ => "standby",
+            },
+            epoch: self.epoch.load(Ordering::Relaxed),
+            journal_seq: self.seq.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running node: its partitions' tasks.
+pub struct Node {
+    states: Vec<Arc<PartitionState>>,
+    stop: watch::Sender<bool>,
+    tasks: std::sync::Mutex<JoinSet<()>>,
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Node {
+    /// Starts one task per hosted partition. Each stands by, and leads when it can.
+    pub async fn start(
+        config: NodeConfig,
+        journal: PgJournal,
+        nats: async_nats::Client,
+        metrics: Arc<Metrics>,
+    ) -> Result<Node, NodeError> {
+        let js = jetstream::new(nats.clone());
+        for partition in &config.partitions {
+            bus::ensure_streams(&js, *partition, &config.bus).await?;
+        }
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut states = Vec::new();
+        for partition in config.partitions.clone() {
+            let state = Arc::new(PartitionState {
+                partition,
+                role: AtomicU8::new(ROLE_STANDBY),
+                epoch: AtomicU64::new(0),
+                seq: AtomicU64::new(0),
+            });
+            states.push(state.clone());
+            let host = Host {
+                config: config.clone(),
+                journal: journal.clone(),
+                nats: nats.clone(),
+                js: js.clone(),
+                metrics: metrics.clone(),
+                state,
+                partition,
+                stopped: stopped.clone(),
+            };
+            tasks.spawn(host.run());
+        }
+        Ok(Node {
+            states,
+            stop,
+            tasks: std::sync::Mutex::new(tasks),
+        })
+    }
+
+    pub fn status(&self) -> Vec<PartitionStatus> {
+        self.states.iter().map(|s| s.status()).collect()
+    }
+
+    /// Leading partitions commit what they have queued and give up their leases; then every
+    /// partition task ends.
+    pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        loop {
+            let mut tasks = lock(&self.tasks);
+            if tasks.is_empty() {
+                return;
+            }
+            // Poll without holding the lock across an await.
+            match tasks.try_join_next() {
+                Some(_) => continue,
+                None => drop(tasks),
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// One hosted partition's life: standby, leader, standby, …
+struct Host {
+    config: NodeConfig,
+    journal: PgJournal,
+    nats: async_nats::Client,
+    js: jetstream::Context,
+    metrics: Arc<Metrics>,
+    state: Arc<PartitionState>,
+    partition: u16,
+    stopped: watch::Receiver<bool>,
+}
+
+/// Why a leadership ended.
+enum Ended {
+    Shutdown,
+    SteppedDown(&'static str),
+}
+
+impl Host {
+    fn ledger_config(&self) -> LedgerConfig {
+        let mut config = self.config.ledger.clone();
+        config.partition = self.partition;
+        config
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stopped.borrow()
+    }
+
+    async fn run(mut self) {
+        let labels = partition_labels(self.partition);
+        while !self.stopping() {
+            self.metrics.leader.get_or_create(&labels).set(0);
+            self.state.role.store(ROLE_STANDBY, Ordering::Relaxed);
+            let (ledger, seq, epoch) = match self.stand_by().await {
+                Ok(Some(won)) => won,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::warn!(partition = self.partition, %error, "standby failed; retrying");
+                    self.pause(self.config.step_down_backoff).await;
+                    continue;
+                }
+            };
+            self.metrics.takeovers.inc();
+            self.metrics.leader.get_or_create(&labels).set(1);
+            self.state.role.store(ROLE_LEADER, Ordering::Relaxed);
+            self.state.epoch.store(epoch, Ordering::Relaxed);
+            tracing::info!(partition = self.partition, epoch, seq, "leading");
+            match self.lead(ledger, seq, epoch).await {
+                Ok(Ended::Shutdown) => return,
+                Ok(Ended::SteppedDown(why)) => {
+                    tracing::warn!(partition = self.partition, epoch, why, "stepped down");
+                }
+                Err(error) => {
+                    tracing::warn!(partition = self.partition, epoch, %error, "stepped down");
+                }
+            }
+            self.pause(self.config.step_down_backoff).await;
+        }
+    }
+
+    async fn pause(&mut self, wait: Duration) {
+        let _ = tokio::time::timeout(wait, self.stopped.changed()).await;
+    }
+
+    /// Recovers, then follows the journal until this node wins the lease (`Some`) or shuts
+    /// down (`None`). Returns the ledger caught up after the takeover: once the epoch is bumped
+    /// the old leader cannot commit, so the journal read then is complete.
+    async fn stand_by(&mut self) -> Result<Option<(Ledger, u64, u64)>, NodeError> {
+        let config = self.ledger_config();
+        let page = config.replay_page_max;
+        let (mut ledger, mut seq) = recover(&self.journal, self.partition, page).await?;
+        let labels = partition_labels(self.partition);
+        loop {
+            seq = catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
+            self.state.seq.store(seq, Ordering::Relaxed);
+            self.metrics
+                .journal_seq
+                .get_or_create(&labels)
+                .set(seq as i64);
+            if self.config.role == Role::Auto {
+                let holder = &self.config.holder;
+                let lease = self.config.lease;
+                if let Some(epoch) = self
+                    .journal
+                    .acquire_lease(self.partition, holder, lease)
+                    .await?
+                {
+                    seq = catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
+                    return Ok(Some((ledger, seq, epoch)));
+                }
+            }
+            let last = self.journal.last_seq(self.partition).await?;
+            let lag = last.saturating_sub(seq);
+            self.metrics
+                .standby_lag_entries
+                .get_or_create(&labels)
+                .set(lag as i64);
+            if lag > 0 {
+                continue;
+            }
+            tokio::select! {
+                _ = self.stopped.changed() => return Ok(None),
+                _ = tokio::time::sleep(self.config.follow_interval) => {}
+            }
+        }
+    }
+
+    /// Leads until shutdown or until leadership is lost in any way.
+    async fn lead(&mut self, ledger: Ledger, seq: u64, epoch: u64) -> Result<Ended, NodeError> {
+        let input_seq = self.journal.input_seq(self.partition).await?;
+        let fence = Fence { epoch, input_seq };
+        let config = self.ledger_config();
+        let (handle, writer) = writer::start_leader(
+            self.journal.clone(),
+            &config,
+            self.metrics.clone(),
+            ledger,
+            seq,
+            fence,
+        );
+        let mut helpers: JoinSet<Result<(), NodeError>> = JoinSet::new();
+        let consumer = Consumer {
+            js: self.js.clone(),
+            nats: self.nats.clone(),
+            handle: handle.clone(),
+            partition: self.partition,
+            bus: self.config.bus.clone(),
+        };
+        helpers.spawn(consumer.run(input_seq));
+        helpers.spawn(respond(self.nats.clone(), handle.clone(), self.partition));
+        helpers.spawn(publish_events(
+            self.js.clone(),
+            self.journal.clone(),
+            handle.clone(),
+            self.partition,
+            self.config.bus.clone(),
+            config.replay_page_max,
+        ));
+        let ended = self.keep_lease(epoch, &handle, &writer, &mut helpers).await;
+        helpers.abort_all();
+        while helpers.join_next().await.is_some() {}
+        match ended {
+            Ended::Shutdown => {
+                writer.shutdown().await;
+                let _ = self
+                    .journal
+                    .release_lease(self.partition, &self.config.holder, epoch)
+                    .await;
+            }
+            Ended::SteppedDown(_) => writer.abort().await,
+        }
+        Ok(ended)
+    }
+
+    async fn keep_lease(
+        &mut self,
+        epoch: u64,
+        handle: &LedgerHandle,
+        writer: &writer::WriterTask,
+        helpers: &mut JoinSet<Result<(), NodeError>>,
+    ) -> Ended {
+        let mut renewed_at = Instant::now();
+        let mut ticker = tokio::time::interval(self.config.lease_renew_interval);
+        loop {
+            tokio::select! {
+                _ = self.stopped.changed() => return Ended::Shutdown,
+                done = helpers.join_next() => {
+                    return match done {
+                        Some(Ok(Err(error))) => {
+                            tracing::warn!(partition = self.partition, %error, "leader task failed");
+                            Ended::SteppedDown("a leader task failed")
+                        }
+                        _ => Ended::SteppedDown("a leader task ended"),
+                    };
+                }
+                _ = ticker.tick() => {}
+            }
+            if writer.is_finished() || !handle.status().healthy {
+                return Ended::SteppedDown("the writer stopped (fenced or a commit failed)");
+            }
+            let renewal = self.journal.renew_lease(
+                self.partition,
+                &self.config.holder,
+                epoch,
+                self.config.lease,
+            );
+            match tokio::time::timeout(self.config.lease_renew_interval, renewal).await {
+                Ok(Ok(true)) => renewed_at = Instant::now(),
+                Ok(Ok(false)) => return Ended::SteppedDown("another node took the lease"),
+                Ok(Err(error)) => {
+                    tracing::warn!(partition = self.partition, %error, "lease renewal failed")
+                }
+                Err(_) => tracing::warn!(partition = self.partition, "lease renewal timed out"),
+            }
+            self.state
+                .seq
+                .store(handle.status().journal_seq, Ordering::Relaxed);
+            // Measured from the last renewal that was sent before this one succeeded: when it
+            // is older than the lease, another node may already lead.
+            if renewed_at.elapsed() >= self.config.lease {
+                return Ended::SteppedDown("the lease ran out before it could be renewed");
+            }
+        }
+    }
+}
+
+/// Reads the partition's command stream in order and feeds the writer.
+struct Consumer {
+    js: jetstream::Context,
+    nats: async_nats::Client,
+    handle: LedgerHandle,
+    partition: u16,
+    bus: BusConfig,
+}
+
+impl Consumer {
+    async fn run(self, input_seq: u64) -> Result<(), NodeError> {
+        let stream = self
+            .js
+            .get_stream(bus::command_stream(self.partition))
+            .await
+            .map_err(BusError::jetstream)?;
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: input_seq + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(BusError::jetstream)?;
+        let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+        let inflight = Arc::new(Semaphore::new(self.bus.inflight_max));
+        while let Some(message) = messages.next().await {
+            let message = message.map_err(BusError::jetstream)?;
+            let stream_seq = message.info().map_err(BusError::jetstream)?.stream_sequence;
+            let reply_to = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(REPLY_HEADER))
+                .map(|v| v.as_str().to_owned());
+            let request = match self.decode(&message.payload) {
+                Ok(request) => request,
+                Err(reply) => {
+                    self.reply(reply_to, &reply).await;
+                    continue;
+                }
+            };
+            let permit = inflight
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| NodeError::WriterStopped)?;
+            let pending = self
+                .handle
+                .enqueue(request, stream_seq)
+                .await
+                .map_err(|_| NodeError::WriterStopped)?;
+            let nats = self.nats.clone();
+            tokio::spawn(async move {
+                let reply = match pending.await {
+                    Ok(Ok(outcome)) => Reply::Outcome { outcome },
+                    Ok(Err(SubmitError::Overloaded)) | Ok(Err(_)) | Err(_) => Reply::Unavailable,
+                };
+                if let Some(subject) = reply_to {
+                    publish_reply(&nats, subject, &reply).await;
+                }
+                drop(permit);
+            });
+        }
+        Ok(())
+    }
+
+    fn decode(&self, payload: &[u8]) -> Result<Request, Reply> {
+        let request: Request = serde_json::from_slice(payload).map_err(|e| Reply::Invalid {
+            reason: e.to_string(),
+        })?;
+        let owner = bus::partition_of(request.command.performance(), self.bus.partitions);
+        if owner != self.partition {
+            return Err(Reply::WrongPartition { partition: owner });
+        }
+        Ok(request)
+    }
+
+    async fn reply(&self, subject: Option<String>, reply: &Reply) {
+        if let Some(subject) = subject {
+            publish_reply(&self.nats, subject, reply).await;
+        }
+    }
+}
+
+async fn publish_reply(nats: &async_nats::Client, subject: String, reply: &Reply) {
+    let payload = serde_json::to_vec(reply).expect("replies always encode");
+    if let Err(error) = nats.publish(subject, payload.into()).await {
+        tracing::debug!(%error, "reply not sent; the caller will look the outcome up");
+    }
+}
+
+/// Answers outcome lookups and seat-map snapshot requests for the partition.
+async fn respond(
+    nats: async_nats::Client,
+    handle: LedgerHandle,
+    partition: u16,
+) -> Result<(), NodeError> {
+    let subscribe = |subject: String| {
+        let nats = nats.clone();
+        async move {
+            nats.subscribe(subject)
+                .await
+                .map_err(|e| BusError::Request(e.to_string()))
+        }
+    };
+    let mut lookups = subscribe(bus::lookup_subject(partition)).await?;
+    let mut snapshots = subscribe(bus::snapshot_subject(partition)).await?;
+    loop {
+        tokio::select! {
+            Some(message) = lookups.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                let reply = match serde_json::from_slice::<LookupRequest>(&message.payload) {
+                    Ok(lookup) => match handle.lookup(lookup.actor, lookup.key).await {
+                        Ok(Some(outcome)) => Reply::Outcome { outcome },
+                        Ok(None) => Reply::Pending,
+                        Err(_) => return Err(NodeError::WriterStopped),
+                    },
+                    Err(error) => Reply::Invalid { reason: error.to_string() },
+                };
+                publish_reply(&nats, reply_to.to_string(), &reply).await;
+            }
+            Some(message) = snapshots.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                let subscription = handle.subscribe().await.map_err(|_| NodeError::WriterStopped)?;
+                let snapshot = SnapshotReply {
+                    partition,
+                    seq: subscription.seq,
+                    availability: subscription.availability,
+                };
+                let payload = serde_json::to_vec(&snapshot).expect("snapshots always encode");
+                let _ = nats.publish(reply_to, payload.into()).await;
+            }
+            else => return Err(BusError::Request("subscriptions ended".into()).into()),
+        }
+    }
+}
+
+/// Publishes committed entries to the events stream in journal order, so that the stream's
+/// sequence equals the journal's: first what the stream lacks (read from the journal), then
+/// each entry as the writer commits it. Each publish states the sequence it expects to follow,
+/// so a deposed leader's late publish is refused instead of reordering the stream.
+async fn publish_events(
+    js: jetstream::Context,
+    journal: PgJournal,
+    handle: LedgerHandle,
+    partition: u16,
+    bus: BusConfig,
+    page_max: u32,
+) -> Result<(), NodeError> {
+    let subscription = handle
+        .subscribe()
+        .await
+        .map_err(|_| NodeError::WriterStopped)?;
+    let mut events = subscription.events;
+    let mut stream = js
+        .get_stream(bus::events_stream(partition))
+        .await
+        .map_err(BusError::jetstream)?;
+    let info = stream.info().await.map_err(BusError::jetstream)?;
+    let mut published = info.state.last_sequence;
+    let mut publisher = Publisher::new(js.clone(), partition, bus.events_inflight_max);
+    published = publisher
+        .from_journal(&journal, published, subscription.seq, page_max)
+        .await?;
+    loop {
+        let committed = match events.recv().await {
+            Ok(committed) => committed,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                let last = journal.last_seq(partition).await?;
+                published = publisher
+                    .from_journal(&journal, published, last, page_max)
+                    .await?;
+                continue;
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                return Err(NodeError::WriterStopped);
+            }
+        };
+        if committed.seq <= published {
+            continue;
+        }
+        if committed.seq > published + 1 {
+            publisher
+                .from_journal(&journal, published, committed.seq - 1, page_max)
+                .await?;
+        }
+        let payload = serde_json::to_vec(&*committed).expect("entries always encode");
+        publisher.send(committed.seq, payload).await?;
+        published = committed.seq;
+        if events.is_empty() {
+            publisher.flush().await?;
+        }
+    }
+}
+
+/// Pipelined event publishes: up to `inflight_max` acknowledgements outstanding.
+struct Publisher {
+    js: jetstream::Context,
+    partition: u16,
+    inflight_max: usize,
+    pending: std::collections::VecDeque<jetstream::context::PublishAckFuture>,
+}
+
+impl Publisher {
+    fn new(js: jetstream::Context, partition: u16, inflight_max: usize) -> Self {
+        Publisher {
+            js,
+            partition,
+            inflight_max: inflight_max.max(1),
+            pending: Default::default(),
+        }
+    }
+
+    async fn send(&mut self, seq: u64, payload: Vec<u8>) -> Result<(), NodeError> {
+        if self.pending.len() >= self.inflight_max
+            && let Some(ack) = self.pending.pop_front()
+        {
+            ack.await.map_err(BusError::jetstream)?;
+        }
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(payload.into())
+            .message_id(bus::event_message_id(self.partition, seq))
+            .expected_last_sequence(seq - 1);
+        let ack = self
+            .js
+            .send_publish(bus::events_subject(self.partition), publish)
+            .await
+            .map_err(BusError::jetstream)?;
+        self.pending.push_back(ack);
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), NodeError> {
+        while let Some(ack) = self.pending.pop_front() {
+            ack.await.map_err(BusError::jetstream)?;
+        }
+        Ok(())
+    }
+
+    /// Publishes journal entries after `published` up to `until`; returns the last published.
+    async fn from_journal(
+        &mut self,
+        journal: &PgJournal,
+        mut published: u64,
+        until: u64,
+        page_max: u32,
+    ) -> Result<u64, NodeError> {
+        while published < until {
+            let page = journal
+                .read_after(self.partition, published, page_max)
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            for entry in page.into_iter().take_while(|e| e.seq <= until) {
+                let payload = format!(
+                    r#"{{"seq":{},"at_ms":{},"events":{}}}"#,
+                    entry.seq, entry.recorded_at_ms, entry.events_json
+                );
+                self.send(entry.seq, payload.into_bytes()).await?;
+                published = entry.seq;
+            }
+        }
+        self.flush().await?;
+        Ok(published)
+    }
+}
+
+/// Decodes an events-stream message.
+pub fn decode_committed(payload: &[u8]) -> Result<Committed, serde_json::Error> {
+    serde_json::from_slice(payload)
+}
