@@ -36,7 +36,12 @@ fn round_trips<T: Serialize + DeserializeOwned>(json: &str) -> bool {
 }
 
 fn is_documented_message(json: &str) -> bool {
+    use picket_ledger::bus::{LookupRequest, Reply, SnapshotReply};
     round_trips::<Request>(json)
+        || round_trips::<Reply>(json)
+        || round_trips::<LookupRequest>(json)
+        || round_trips::<SnapshotReply>(json)
+        || round_trips::<picket_ledger::Committed>(json)
         || round_trips::<PerformanceSpec>(json)
         || round_trips::<Outcome>(json)
         || round_trips::<Vec<Event>>(json)

@@ -7,6 +7,7 @@
 //! (the workspace forbids `unsafe`, so no libc), and process trees are read from `/proc`.
 
 pub mod gateway;
+pub mod ledger;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,0 +1,274 @@
+//! Ledger failover through the real binary: `picket ledger` nodes as processes over a private
+//! NATS (JetStream) and PostgreSQL started by the harness.
+//!
+//! - Failover trials: buyers hold, confirm, release and cancel while the leader is killed with
+//!   SIGKILL at a random moment; the standby takes over; the journal is then audited against
+//!   every acknowledged outcome (nothing lost, no seat sold twice, one outcome per key). Each
+//!   trial's seed is printed; `PICKET_FAILOVER_SEED=<seed>` repeats one.
+//! - Fencing: the leader is frozen (SIGSTOP) until the standby has taken over, then thawed: it
+//!   steps down, and the journal stays consistent.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use picket_ledger::{BusConfig, LedgerClient, NatsLedger, PgJournal};
+use picket_ledger_core::*;
+use picket_tests::gateway::small_spec;
+use picket_tests::ledger::{Acked, Rng, Workload, audit, submit_until_acknowledged};
+use picket_tests::{Nats, Postgres};
+
+const WAIT_MAX: Duration = Duration::from_secs(30);
+const LEASE_MS: u64 = 1_000;
+const SEATS: u16 = 60;
+const PERFORMANCES: [u64; 2] = [21, 22];
+const TRIALS: u64 = 3;
+const DRIVERS: usize = 4;
+const COMMANDS_PER_DRIVER: usize = 120;
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// One `picket ledger` process.
+struct LedgerNode {
+    child: Child,
+    port: u16,
+}
+
+impl LedgerNode {
+    fn spawn(database_url: &str, nats_url: &str, log_dir: &Path, name: &str) -> LedgerNode {
+        let port = free_port();
+        let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_picket"))
+            .args(["ledger", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--nats-url", nats_url, "--database-url", database_url])
+            .args(["--lease-ms", &LEASE_MS.to_string()])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn picket ledger");
+        LedgerNode { child, port }
+    }
+
+    /// The role `/healthz` reports for partition 0, if the node answers.
+    fn role(&self) -> Option<String> {
+        let body = http_get(self.port, "/healthz")?;
+        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+        value["partitions"][0]["role"].as_str().map(str::to_owned)
+    }
+
+    fn wait_role(&self, role: &str) {
+        let deadline = Instant::now() + WAIT_MAX;
+        while Instant::now() < deadline {
+            if self.role().as_deref() == Some(role) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "node on {} never became {role}: {:?}",
+            self.port,
+            self.role()
+        );
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LedgerNode {
+    fn drop(&mut self) {
+        // SIGKILL also ends a frozen (SIGSTOPped) process.
+        self.kill();
+    }
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
+}
+
+async fn client(nats_url: &str) -> LedgerClient {
+    let mut bus = BusConfig::new(nats_url, 1);
+    bus.request_timeout = Duration::from_millis(1_000);
+    bus.outcome_wait_max = Duration::from_secs(4);
+    LedgerClient::Nats(
+        NatsLedger::connect(bus, "failover-client")
+            .await
+            .expect("client"),
+    )
+}
+
+async fn open_performances(client: &LedgerClient) {
+    for performance in PERFORMANCES {
+        let request = Request {
+            actor: ActorId(0),
+            key: IdempotencyKey::new(format!("open-{performance}")).expect("key"),
+            command: picket_ledger_core::Command::OpenPerformance(Box::new(small_spec(
+                performance,
+                SEATS,
+            ))),
+        };
+        let outcome = submit_until_acknowledged(client, &request, WAIT_MAX).await;
+        assert!(matches!(outcome, Some(Ok(_))), "{outcome:?}");
+    }
+}
+
+/// Runs `DRIVERS` concurrent workloads; returns them when all are done.
+async fn drive(client: &LedgerClient, seed: u64, run: &str) -> Vec<Workload> {
+    let mut tasks = Vec::new();
+    for driver in 0..DRIVERS {
+        let client = client.clone();
+        let run = format!("{run}-d{driver}");
+        let performances = PERFORMANCES.map(PerformanceId).to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut workload =
+                Workload::new(seed.wrapping_add(driver as u64), &run, performances, SEATS);
+            workload.drive(&client, COMMANDS_PER_DRIVER, WAIT_MAX).await;
+            workload
+        }));
+    }
+    let mut workloads = Vec::new();
+    for task in tasks {
+        workloads.push(task.await.expect("driver"));
+    }
+    workloads
+}
+
+async fn check(database_url: &str, workloads: &[Workload], seed: u64) {
+    let mismatches: Vec<&String> = workloads.iter().flat_map(|w| &w.mismatches).collect();
+    assert!(mismatches.is_empty(), "seed {seed}: {mismatches:#?}");
+    let unacknowledged: usize = workloads.iter().map(|w| w.unacknowledged).sum();
+    assert_eq!(
+        unacknowledged, 0,
+        "seed {seed}: commands never acknowledged"
+    );
+    let acked: Vec<Acked> = workloads.iter().flat_map(|w| w.acked.clone()).collect();
+    let journal = PgJournal::connect(database_url, 2, Duration::from_secs(5))
+        .await
+        .expect("journal");
+    let violations = audit(&journal, 1, &[0], &acked).await;
+    assert!(violations.is_empty(), "seed {seed}: {violations:#?}");
+}
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("PICKET_FAILOVER_SEED") {
+        Ok(seed) => vec![seed.parse().expect("PICKET_FAILOVER_SEED is a number")],
+        Err(_) => {
+            let base = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64);
+            (0..TRIALS).map(|i| base.wrapping_add(i * 7_919)).collect()
+        }
+    }
+}
+
+#[test]
+fn leader_killed_at_a_random_moment_loses_and_duplicates_nothing() {
+    let postgres = Postgres::start().expect("postgres");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    for (trial, seed) in seeds().into_iter().enumerate() {
+        eprintln!("failover trial {trial}: seed {seed} (PICKET_FAILOVER_SEED={seed} repeats it)");
+        let nats = Nats::start().expect("nats");
+        let database_url = postgres
+            .create_database(&format!("failover{trial}"))
+            .expect("database");
+        let logs = tempfile::tempdir().expect("log dir");
+        let mut first = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "first");
+        first.wait_role("leader");
+        let second = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "second");
+        second.wait_role("standby");
+        runtime.block_on(async {
+            let client = client(&nats.url()).await;
+            open_performances(&client).await;
+            let drivers = tokio::spawn({
+                let client = client.clone();
+                async move { drive(&client, seed, &format!("t{trial}")).await }
+            });
+            let kill_after = Duration::from_millis(200 + Rng(seed).below(1_500));
+            tokio::time::sleep(kill_after).await;
+            first.kill();
+            let killed_at = Instant::now();
+            tokio::task::spawn_blocking(move || second.wait_role("leader"))
+                .await
+                .expect("standby took over");
+            eprintln!(
+                "trial {trial}: leader killed after {kill_after:?}; standby leading {:?} later",
+                killed_at.elapsed()
+            );
+            let workloads = drivers.await.expect("drivers");
+            check(&database_url, &workloads, seed).await;
+        });
+    }
+}
+
+#[test]
+fn a_frozen_leader_is_fenced_and_steps_down_when_it_wakes() {
+    let postgres = Postgres::start().expect("postgres");
+    let nats = Nats::start().expect("nats");
+    let database_url = postgres.create_database("fencing").expect("database");
+    let logs = tempfile::tempdir().expect("log dir");
+    let first = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "first");
+    first.wait_role("leader");
+    let second = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "second");
+    second.wait_role("standby");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let client = client(&nats.url()).await;
+        open_performances(&client).await;
+        let mut workload =
+            Workload::new(5, "fence", PERFORMANCES.map(PerformanceId).to_vec(), SEATS);
+        workload.drive(&client, 30, WAIT_MAX).await;
+
+        first.signal("STOP");
+        let second = tokio::task::spawn_blocking(move || {
+            second.wait_role("leader");
+            second
+        })
+        .await
+        .expect("standby took over");
+        workload.drive(&client, 30, WAIT_MAX).await;
+
+        // Thawed, the old leader still believes it leads until its next commit or renewal;
+        // commands keep flowing meanwhile, so it tries to commit them.
+        first.signal("CONT");
+        workload.drive(&client, 30, WAIT_MAX).await;
+        let first = tokio::task::spawn_blocking(move || {
+            first.wait_role("standby");
+            first
+        })
+        .await
+        .expect("old leader stepped down");
+        assert_eq!(second.role().as_deref(), Some("leader"));
+        let metrics = http_get(first.port, "/metrics").unwrap_or_default();
+        eprintln!(
+            "old leader after waking: {}",
+            metrics
+                .lines()
+                .filter(|l| l.starts_with("picket_ledger_commit_failures")
+                    || l.starts_with("picket_ledger_takeovers"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        check(&database_url, std::slice::from_ref(&workload), 5).await;
+    });
+}

@@ -1,0 +1,328 @@
+//! The ledger as a service: commands over NATS JetStream, the journal, leases and epochs in
+//! PostgreSQL (both started by the harness), nodes run in this process.
+//!
+//! - commands are committed once and a repeated key gets the original outcome, also within
+//!   JetStream's de-duplication window; committed entries reach subscribers over the events
+//!   stream; two partitions route by performance;
+//! - a deposed writer cannot commit (fencing by epoch) and stops;
+//! - a clean handover: the standby leads after the leader shuts down and knows every outcome;
+//! - NATS restarted mid-stream and PostgreSQL restarted mid-stream: nothing acknowledged is
+//!   lost, and service resumes by itself.
+//!
+//! Killing a leader process (kill -9, SIGSTOP) is tested through the real binary in the root
+//! package's `tests/failover.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use picket_ledger::journal::Fence;
+use picket_ledger::metrics::Metrics;
+use picket_ledger::{
+    BusConfig, Journal, LedgerClient, LedgerConfig, NatsLedger, Node, NodeConfig, PgJournal,
+    StoreUrl, SubmitError,
+};
+use picket_ledger_core::*;
+use picket_tests::gateway::small_spec;
+use picket_tests::ledger::{Workload, audit, journal_digest, submit_until_acknowledged};
+use picket_tests::{Nats, Postgres};
+use prometheus_client::registry::Registry;
+
+const WAIT_MAX: Duration = Duration::from_secs(30);
+const SEATS: u16 = 40;
+
+struct Services {
+    postgres: Postgres,
+    nats: Nats,
+    database_url: String,
+}
+
+fn services() -> Services {
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let nats = Nats::start().expect("nats");
+    Services {
+        postgres,
+        nats,
+        database_url,
+    }
+}
+
+async fn journal(services: &Services) -> PgJournal {
+    PgJournal::connect(&services.database_url, 8, Duration::from_secs(5))
+        .await
+        .expect("journal")
+}
+
+async fn node(services: &Services, holder: &str, partitions: u16, lease_ms: u64) -> Node {
+    let ledger = LedgerConfig::new(StoreUrl::Postgres(services.database_url.clone()));
+    let bus = BusConfig::new(services.nats.url(), partitions);
+    let mut config = NodeConfig::new(ledger, bus, (0..partitions).collect(), holder.to_owned());
+    config.lease = Duration::from_millis(lease_ms);
+    config.lease_renew_interval = Duration::from_millis(lease_ms / 5);
+    let nats = picket_ledger::bus::connect(&services.nats.url(), holder)
+        .await
+        .expect("nats");
+    let metrics = Arc::new(Metrics::new(&mut Registry::default()));
+    Node::start(config, journal(services).await, nats, metrics)
+        .await
+        .expect("node")
+}
+
+async fn client(services: &Services, partitions: u16) -> LedgerClient {
+    let mut bus = BusConfig::new(services.nats.url(), partitions);
+    bus.request_timeout = Duration::from_millis(1_000);
+    bus.outcome_wait_max = Duration::from_secs(5);
+    LedgerClient::Nats(
+        NatsLedger::connect(bus, "test-client")
+            .await
+            .expect("client"),
+    )
+}
+
+async fn wait_for_leader(node: &Node, partition: u16) {
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    while tokio::time::Instant::now() < deadline {
+        if node
+            .status()
+            .iter()
+            .any(|s| s.partition == partition && s.role == "leader")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("partition {partition} got no leader: {:?}", node.status());
+}
+
+fn request(actor: u64, key: &str, command: Command) -> Request {
+    Request {
+        actor: ActorId(actor),
+        key: IdempotencyKey::new(key).expect("key"),
+        command,
+    }
+}
+
+fn open(performance: u64) -> Request {
+    request(
+        0,
+        &format!("open-{performance}"),
+        Command::OpenPerformance(Box::new(small_spec(performance, SEATS))),
+    )
+}
+
+fn hold(actor: u64, key: &str, performance: u64, seat: u32) -> Request {
+    request(
+        actor,
+        key,
+        Command::Hold {
+            performance: PerformanceId(performance),
+            selection: Selection::Seats(vec![SeatId(seat)]),
+            admission: None,
+        },
+    )
+}
+
+async fn acknowledged(client: &LedgerClient, request: &Request) -> Outcome {
+    submit_until_acknowledged(client, request, WAIT_MAX)
+        .await
+        .unwrap_or_else(|| panic!("no outcome for {}", request.key.as_str()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_over_nats_commit_once_route_by_partition_and_reach_subscribers() {
+    let services = services();
+    let node = node(&services, "node-a", 2, 2_000).await;
+    wait_for_leader(&node, 0).await;
+    wait_for_leader(&node, 1).await;
+    let client = client(&services, 2).await;
+    // Performances 10 and 11 live in partitions 0 and 1.
+    for performance in [10, 11] {
+        let outcome = acknowledged(&client, &open(performance)).await;
+        assert!(
+            matches!(outcome, Ok(Reply::PerformanceOpened { .. })),
+            "{outcome:?}"
+        );
+    }
+    let first = acknowledged(&client, &hold(1, "h1", 11, 3)).await;
+    assert!(matches!(first, Ok(Reply::Held { .. })), "{first:?}");
+    // The same key again, within JetStream's window: the original outcome, nothing new.
+    let again = acknowledged(&client, &hold(1, "h1", 11, 3)).await;
+    assert_eq!(again, first);
+    let taken = acknowledged(&client, &hold(2, "h2", 11, 3)).await;
+    assert_eq!(taken, Err(Rejection::SeatTaken { seat: SeatId(3) }));
+
+    let journal = journal(&services).await;
+    let (seq_p1, _) = journal_digest(&journal, 1).await;
+    assert_eq!(
+        seq_p1, 3,
+        "open, hold, rejected hold: three entries in partition 1"
+    );
+    let (seq_p0, _) = journal_digest(&journal, 0).await;
+    assert_eq!(
+        seq_p0, 1,
+        "only the opening of performance 10 in partition 0"
+    );
+
+    // A subscriber sees both seat maps, then the entries committed after it subscribed.
+    let mut subscription = client.subscribe().await.expect("subscribe");
+    let performances: Vec<u64> = subscription
+        .availability
+        .iter()
+        .map(|a| a.performance.0)
+        .collect();
+    assert!(
+        performances.contains(&10) && performances.contains(&11),
+        "{performances:?}"
+    );
+    let seat_3 = subscription
+        .availability
+        .iter()
+        .find(|a| a.performance.0 == 11)
+        .map(|a| a.seat_free[3]);
+    assert_eq!(
+        seat_3,
+        Some(false),
+        "the held seat is off sale in the snapshot"
+    );
+    acknowledged(&client, &hold(3, "h3", 10, 7))
+        .await
+        .expect("held");
+    let committed = tokio::time::timeout(WAIT_MAX, subscription.events.recv())
+        .await
+        .expect("an entry within the wait")
+        .expect("entry");
+    let held_seat_7 = committed.events.iter().any(|e| {
+        matches!(e, Event::PlacesHeld { performance, places, .. }
+            if performance.0 == 10 && places == &vec![Place::Seat(SeatId(7))])
+    });
+    assert!(held_seat_7, "{:?}", committed.events);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_writer_cannot_commit_and_stops() {
+    let services = services();
+    let journal = journal(&services).await;
+    let lease = Duration::from_millis(300);
+    let epoch = journal
+        .acquire_lease(0, "old", lease)
+        .await
+        .expect("lease")
+        .expect("free");
+    let config = LedgerConfig::new(StoreUrl::Postgres(services.database_url.clone()));
+    let metrics = Arc::new(Metrics::new(&mut Registry::default()));
+    let (handle, writer) = picket_ledger::writer::start_leader(
+        journal.clone(),
+        &config,
+        metrics,
+        Ledger::new(0),
+        0,
+        Fence {
+            epoch,
+            input_seq: 0,
+        },
+    );
+    handle
+        .submit(open(4))
+        .await
+        .expect("committed")
+        .expect("opened");
+    assert_eq!(journal.last_seq(0).await.expect("seq"), 1);
+
+    // The old leader stalls past its lease; another node takes over (the epoch moves on).
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    let newer = journal
+        .acquire_lease(0, "new", lease)
+        .await
+        .expect("lease")
+        .expect("expired lease is free");
+    assert_eq!(newer, epoch + 1);
+
+    // The old writer wakes up and tries to commit: refused, and it stops.
+    let result = handle.submit(hold(1, "late", 4, 0)).await;
+    assert_eq!(result, Err(SubmitError::Unavailable));
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    while !writer.is_finished() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(writer.is_finished(), "a fenced writer stops");
+    assert_eq!(
+        journal.last_seq(0).await.expect("seq"),
+        1,
+        "nothing committed"
+    );
+    let renewed = journal
+        .renew_lease(0, "old", epoch, lease)
+        .await
+        .expect("renew");
+    assert!(
+        !renewed,
+        "the old holder cannot renew a lease that moved on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standby_leads_after_a_clean_shutdown_and_knows_every_outcome() {
+    let services = services();
+    let first = node(&services, "node-a", 1, 1_000).await;
+    wait_for_leader(&first, 0).await;
+    let second = node(&services, "node-b", 1, 1_000).await;
+    let client = client(&services, 1).await;
+    acknowledged(&client, &open(6)).await.expect("opened");
+    let held = acknowledged(&client, &hold(9, "before", 6, 1)).await;
+    assert_eq!(second.status()[0].role, "standby");
+    first.shutdown().await;
+    wait_for_leader(&second, 0).await;
+    // The new leader answers the old key with the old outcome, and takes new commands.
+    assert_eq!(acknowledged(&client, &hold(9, "before", 6, 1)).await, held);
+    let next = acknowledged(&client, &hold(9, "after", 6, 2)).await;
+    assert!(matches!(next, Ok(Reply::Held { .. })), "{next:?}");
+    let journal = journal(&services).await;
+    assert!(journal.leadership(0).await.expect("row").expect("led").0 >= 2);
+    second.shutdown().await;
+}
+
+/// Drives a workload, restarts a server in the middle, drives more; then audits the journal.
+async fn survives_restart(restart: impl FnOnce(&mut Services), seed: u64) {
+    let mut services = services();
+    let node = node(&services, "node-a", 1, 2_000).await;
+    wait_for_leader(&node, 0).await;
+    let client = client(&services, 1).await;
+    acknowledged(&client, &open(8)).await.expect("opened");
+    let mut workload = Workload::new(seed, "restart", vec![PerformanceId(8)], SEATS);
+    workload.drive(&client, 60, WAIT_MAX).await;
+    restart(&mut services);
+    workload.drive(&client, 60, WAIT_MAX).await;
+    assert_eq!(workload.unacknowledged, 0, "service resumed by itself");
+    assert!(workload.mismatches.is_empty(), "{:?}", workload.mismatches);
+    let journal = journal(&services).await;
+    let violations = audit(&journal, 1, &[0], &workload.acked).await;
+    assert!(violations.is_empty(), "seed {seed}: {violations:#?}");
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_restarted_mid_stream_loses_no_acknowledged_command() {
+    survives_restart(
+        |services| {
+            services.nats.kill().expect("kill nats");
+            std::thread::sleep(Duration::from_millis(500));
+            services.nats.start_again().expect("restart nats");
+        },
+        11,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_mid_stream_loses_no_acknowledged_command() {
+    survives_restart(
+        |services| {
+            services.postgres.kill().expect("kill postgres");
+            std::thread::sleep(Duration::from_millis(500));
+            services.postgres.start_again().expect("restart postgres");
+        },
+        12,
+    )
+    .await;
+}
