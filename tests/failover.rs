@@ -25,7 +25,7 @@ const SEATS: u16 = 60;
 const PERFORMANCES: [u64; 2] = [21, 22];
 const TRIALS: u64 = 3;
 const DRIVERS: usize = 4;
-const COMMANDS_PER_DRIVER: usize = 120;
+const COMMANDS_PER_DRIVER: usize = 400;
 
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -204,13 +204,18 @@ fn leader_killed_at_a_random_moment_loses_and_duplicates_nothing() {
                 let client = client.clone();
                 async move { drive(&client, seed, &format!("t{trial}")).await }
             });
-            let kill_after = Duration::from_millis(200 + Rng(seed).below(1_500));
+            let kill_after = Duration::from_millis(200 + Rng(seed).below(1_000));
             tokio::time::sleep(kill_after).await;
+            assert!(!drivers.is_finished(), "the kill must come mid-stream");
             first.kill();
             let killed_at = Instant::now();
-            tokio::task::spawn_blocking(move || second.wait_role("leader"))
-                .await
-                .expect("standby took over");
+            // The node is handed back: dropping it would kill the new leader.
+            let _second = tokio::task::spawn_blocking(move || {
+                second.wait_role("leader");
+                second
+            })
+            .await
+            .expect("standby took over");
             eprintln!(
                 "trial {trial}: leader killed after {kill_after:?}; standby leading {:?} later",
                 killed_at.elapsed()

@@ -77,16 +77,23 @@ fn interrupt_and_wait(mut child: Child) -> String {
 }
 
 fn spawn_up(port: u16, data_dir: &Path, database_url: Option<&str>) -> Child {
+    let env: Vec<(&str, &str)> = database_url
+        .map(|url| ("DATABASE_URL", url))
+        .into_iter()
+        .collect();
+    spawn_up_with(port, data_dir, &env)
+}
+
+fn spawn_up_with(port: u16, data_dir: &Path, env: &[(&str, &str)]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_picket"));
     command
         .args(["up", "--listen", &format!("127.0.0.1:{port}")])
         .env("PICKET_DATA_DIR", data_dir)
         .env_remove("DATABASE_URL")
+        .env_remove("PICKET_NATS_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
-    }
+    command.envs(env.iter().copied());
     command.spawn().expect("spawn picket")
 }
 
@@ -153,11 +160,29 @@ fn up_refuses_a_bad_database_url_before_listening() {
 /// holds seats; the gateway's metrics are served.
 #[test]
 fn up_serves_the_waiting_room_and_booking_over_the_socket() {
+    serves_the_waiting_room_and_booking(&[]);
+}
+
+/// With NATS and PostgreSQL, `picket up` runs a ledger node and sends commands over JetStream;
+/// the booking path and the live seat maps work the same.
+#[test]
+fn up_over_nats_and_postgres_serves_the_same_booking_path() {
+    let pg = picket_tests::Postgres::start().expect("postgres");
+    let nats = picket_tests::Nats::start().expect("nats");
+    let health = serves_the_waiting_room_and_booking(&[
+        ("DATABASE_URL", &pg.url()),
+        ("PICKET_NATS_URL", &nats.url()),
+    ]);
+    assert!(health.contains(r#""transport":"nats""#), "{health}");
+}
+
+/// Returns the `/healthz` body.
+fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
     use picket_tests::gateway::{Client, sale_settings, small_spec};
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut child = spawn_up(port, data.path(), None);
-    wait_healthy(&mut child, port);
+    let mut child = spawn_up_with(port, data.path(), env);
+    let health = wait_healthy(&mut child, port);
     let token = std::fs::read_to_string(data.path().join("operator-token")).expect("token file");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -190,6 +215,12 @@ fn up_serves_the_waiting_room_and_booking_over_the_socket() {
             held["outcome"]["Ok"]["Held"]["amount_won"], 220_000,
             "{held}"
         );
+        // The live seat map follows the ledger's committed events.
+        buyer
+            .send(serde_json::json!({"type": "watch", "performance": 5}))
+            .await;
+        let seats = buyer.next_of("seats").await;
+        assert_eq!(seats["free"], 28, "two of 30 seats are held: {seats}");
     });
     let (status, metrics) = get(port, "/metrics").expect("metrics");
     assert_eq!(status, 200);
@@ -198,6 +229,7 @@ fn up_serves_the_waiting_room_and_booking_over_the_socket() {
         "{metrics}"
     );
     interrupt_and_wait(child);
+    health
 }
 
 async fn operator(
