@@ -8,17 +8,17 @@
 //! - Fencing: the leader is frozen (SIGSTOP) until the standby has taken over, then thawed: it
 //!   steps down, and the journal stays consistent.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use picket_ledger::{BusConfig, LedgerClient, NatsLedger, PgJournal};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
-use picket_tests::ledger::{Acked, Rng, Workload, audit, submit_until_acknowledged};
+use picket_tests::ledger::{
+    Acked, LedgerNode, Rng, Workload, audit, http_get, submit_until_acknowledged,
+};
 use picket_tests::{Nats, Postgres};
 
+const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 const WAIT_MAX: Duration = Duration::from_secs(30);
 const LEASE_MS: u64 = 1_000;
 const SEATS: u16 = 60;
@@ -26,86 +26,6 @@ const PERFORMANCES: [u64; 2] = [21, 22];
 const TRIALS: u64 = 3;
 const DRIVERS: usize = 4;
 const COMMANDS_PER_DRIVER: usize = 400;
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// One `picket ledger` process.
-struct LedgerNode {
-    child: Child,
-    port: u16,
-}
-
-impl LedgerNode {
-    fn spawn(database_url: &str, nats_url: &str, log_dir: &Path, name: &str) -> LedgerNode {
-        let port = free_port();
-        let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_picket"))
-            .args(["ledger", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--nats-url", nats_url, "--database-url", database_url])
-            .args(["--lease-ms", &LEASE_MS.to_string()])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn picket ledger");
-        LedgerNode { child, port }
-    }
-
-    /// The role `/healthz` reports for partition 0, if the node answers.
-    fn role(&self) -> Option<String> {
-        let body = http_get(self.port, "/healthz")?;
-        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
-        value["partitions"][0]["role"].as_str().map(str::to_owned)
-    }
-
-    fn wait_role(&self, role: &str) {
-        let deadline = Instant::now() + WAIT_MAX;
-        while Instant::now() < deadline {
-            if self.role().as_deref() == Some(role) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "node on {} never became {role}: {:?}",
-            self.port,
-            self.role()
-        );
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill -{signal}");
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for LedgerNode {
-    fn drop(&mut self) {
-        // SIGKILL also ends a frozen (SIGSTOPped) process.
-        self.kill();
-    }
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
-}
 
 async fn client(nats_url: &str) -> LedgerClient {
     let mut bus = BusConfig::new(nats_url, 1);
@@ -193,9 +113,23 @@ fn leader_killed_at_a_random_moment_loses_and_duplicates_nothing() {
             .create_database(&format!("failover{trial}"))
             .expect("database");
         let logs = tempfile::tempdir().expect("log dir");
-        let mut first = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "first");
+        let mut first = LedgerNode::spawn(
+            PICKET,
+            &database_url,
+            &nats.url(),
+            LEASE_MS,
+            logs.path(),
+            "first",
+        );
         first.wait_role("leader");
-        let second = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "second");
+        let second = LedgerNode::spawn(
+            PICKET,
+            &database_url,
+            &nats.url(),
+            LEASE_MS,
+            logs.path(),
+            "second",
+        );
         second.wait_role("standby");
         runtime.block_on(async {
             let client = client(&nats.url()).await;
@@ -232,9 +166,23 @@ fn a_frozen_leader_is_fenced_and_steps_down_when_it_wakes() {
     let nats = Nats::start().expect("nats");
     let database_url = postgres.create_database("fencing").expect("database");
     let logs = tempfile::tempdir().expect("log dir");
-    let first = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "first");
+    let first = LedgerNode::spawn(
+        PICKET,
+        &database_url,
+        &nats.url(),
+        LEASE_MS,
+        logs.path(),
+        "first",
+    );
     first.wait_role("leader");
-    let second = LedgerNode::spawn(&database_url, &nats.url(), logs.path(), "second");
+    let second = LedgerNode::spawn(
+        PICKET,
+        &database_url,
+        &nats.url(),
+        LEASE_MS,
+        logs.path(),
+        "second",
+    );
     second.wait_role("standby");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {

@@ -48,6 +48,9 @@ pub struct LedgerConfig {
     pub command_queue_max: usize,
     /// A snapshot is written after this many journal entries, bounding replay at restart.
     pub snapshot_every_entries: u64,
+    /// Whether the writer itself writes snapshots. A ledger node's leaders do not: encoding a
+    /// large state stalls the writer, so its standbys (which hold the same state) write them.
+    pub leader_snapshots: bool,
     /// How often the writer expires due holds when no command arrives.
     pub tick_interval: Duration,
     /// Journal entries read per query while replaying at start.
@@ -71,6 +74,7 @@ impl LedgerConfig {
             commit_linger: Duration::ZERO,
             command_queue_max: 65_536,
             snapshot_every_entries: 100_000,
+            leader_snapshots: true,
             tick_interval: Duration::from_millis(100),
             replay_page_max: 10_000,
             pg_connections_max: 4,

@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
 use crate::config::LedgerConfig;
-use crate::journal::{Fence, Journal, JournalError, PgJournal, catch_up, recover};
+use crate::journal::{Fence, Journal, JournalError, PgJournal, Snapshot, catch_up, recover};
 use crate::metrics::{Metrics, partition_labels};
 use crate::writer::{self, Committed, LedgerHandle, SubmitError};
 
@@ -221,6 +221,7 @@ impl Host {
     fn ledger_config(&self) -> LedgerConfig {
         let mut config = self.config.ledger.clone();
         config.partition = self.partition;
+        config.leader_snapshots = false;
         config
     }
 
@@ -272,9 +273,20 @@ impl Host {
         let page = config.replay_page_max;
         let (mut ledger, mut seq) = recover(&self.journal, self.partition, page).await?;
         let labels = partition_labels(self.partition);
+        let mut snapshot_seq = seq;
         loop {
             seq = catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
             self.state.seq.store(seq, Ordering::Relaxed);
+            if seq - snapshot_seq >= config.snapshot_every_entries {
+                // The standby writes the snapshots that bound replay, sparing the leader.
+                let snapshot = Snapshot::encode(seq, &ledger);
+                self.journal
+                    .save_snapshot(self.partition, &snapshot)
+                    .await?;
+                self.metrics.snapshots.inc();
+                snapshot_seq = seq;
+                tracing::info!(partition = self.partition, seq, "standby saved a snapshot");
+            }
             self.metrics
                 .journal_seq
                 .get_or_create(&labels)

