@@ -38,6 +38,11 @@ const STARTUP_MAX: Duration = Duration::from_secs(60);
 const CONNECTING_MAX: usize = 256;
 const CONNECT_ATTEMPTS_MAX: usize = 5;
 
+/// How often gateways push positions (`PICKET_BENCH_PUSH_INTERVAL_MS`, default 1,000).
+fn push_interval_ms() -> u64 {
+    env_or("PICKET_BENCH_PUSH_INTERVAL_MS", 1_000)
+}
+
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -101,8 +106,10 @@ fn main() {
 
 fn print_report(per_gateway: usize, ramp_s: f64, results: &[(u64, u64, f64, ClientReport)]) {
     println!(
-        "\n{} gateway(s) × {per_gateway} clients, all connected and waiting after {ramp_s:.1} s",
-        results.len()
+        "\n{} gateway(s) × {per_gateway} clients, all connected and waiting after {ramp_s:.1} s; \
+         positions pushed every {} ms",
+        results.len(),
+        push_interval_ms()
     );
     println!(
         "| gateway | clients open | RSS before | RSS with clients | per client | push rounds | \
@@ -143,6 +150,7 @@ impl Gateway {
         let child = Command::new(picket)
             .args(["up", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--connections-max", &(clients + 100).to_string()])
+            .args(["--push-interval-ms", &push_interval_ms().to_string()])
             .env("PICKET_DATA_DIR", data.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

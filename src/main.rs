@@ -74,6 +74,9 @@ struct UpArgs {
     /// Partitions of the deployment (with NATS; this process hosts all of them).
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
     partition_count: u16,
+    /// How often waiting clients get their position (milliseconds, at most 2,000).
+    #[arg(long, env = "PICKET_PUSH_INTERVAL_MS", default_value_t = 1_000)]
+    push_interval_ms: u64,
 }
 
 #[derive(Args)]
@@ -184,6 +187,8 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     };
     let mut config = GatewayConfig::new(gateway_id);
     config.connections_max = args.connections_max;
+    config.push_interval =
+        std::time::Duration::from_millis(args.push_interval_ms.clamp(100, 2_000));
     let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
     let address = listener.local_addr()?;

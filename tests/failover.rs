@@ -7,6 +7,8 @@
 //!   trial's seed is printed; `PICKET_FAILOVER_SEED=<seed>` repeats one.
 //! - Fencing: the leader is frozen (SIGSTOP) until the standby has taken over, then thawed: it
 //!   steps down, and the journal stays consistent.
+//! - Cut off: the leader reaches NATS (or PostgreSQL) through a proxy that the test cuts; the
+//!   leader stays alive but cannot serve, and the standby, which reaches both, takes over.
 
 use std::time::{Duration, Instant};
 
@@ -224,4 +226,93 @@ fn a_frozen_leader_is_fenced_and_steps_down_when_it_wakes() {
         );
         check(&database_url, std::slice::from_ref(&workload), 5).await;
     });
+}
+
+/// Which server the leader is cut off from.
+#[derive(Clone, Copy, Debug)]
+enum CutOff {
+    Nats,
+    Postgres,
+}
+
+/// The first leader reaches one server only through a proxy; cutting the proxy leaves it alive
+/// but unable to serve. The standby, which still reaches both, must take over, and the journal
+/// must stay consistent.
+fn cut_off_leader_is_replaced(cut_off: CutOff) {
+    let postgres = Postgres::start().expect("postgres");
+    let nats = Nats::start().expect("nats");
+    let database_url = postgres.create_database("cutoff").expect("database");
+    let upstream = match cut_off {
+        CutOff::Nats => nats.port(),
+        CutOff::Postgres => postgres.port(),
+    };
+    let proxy = picket_tests::TcpProxy::start(upstream).expect("proxy");
+    let direct = format!("127.0.0.1:{upstream}");
+    let proxied = format!("127.0.0.1:{}", proxy.port());
+    let (first_database, first_nats) = match cut_off {
+        CutOff::Nats => (database_url.clone(), nats.url().replace(&direct, &proxied)),
+        CutOff::Postgres => (database_url.replace(&direct, &proxied), nats.url()),
+    };
+    assert!(
+        first_database != database_url || first_nats != nats.url(),
+        "proxied"
+    );
+    let logs = tempfile::tempdir().expect("log dir");
+    let first = LedgerNode::spawn(
+        PICKET,
+        &first_database,
+        &first_nats,
+        LEASE_MS,
+        logs.path(),
+        "first",
+    );
+    first.wait_role("leader");
+    let second = LedgerNode::spawn(
+        PICKET,
+        &database_url,
+        &nats.url(),
+        LEASE_MS,
+        logs.path(),
+        "second",
+    );
+    second.wait_role("standby");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let client = client(&nats.url()).await;
+        open_performances(&client).await;
+        let mut workload = Workload::new(9, "cut", PERFORMANCES.map(PerformanceId).to_vec(), SEATS);
+        workload.drive(&client, 30, WAIT_MAX).await;
+        proxy.cut();
+        let cut_at = Instant::now();
+        let second = tokio::task::spawn_blocking(move || {
+            second.wait_role("leader");
+            second
+        })
+        .await
+        .expect("standby took over");
+        eprintln!(
+            "cut off from {cut_off:?}: standby leading {:?} after the cut",
+            cut_at.elapsed()
+        );
+        workload.drive(&client, 30, WAIT_MAX).await;
+        let first = tokio::task::spawn_blocking(move || {
+            first.wait_role("standby");
+            first
+        })
+        .await
+        .expect("the cut-off leader stepped down");
+        assert_eq!(second.role().as_deref(), Some("leader"));
+        drop(first);
+        check(&database_url, std::slice::from_ref(&workload), 9).await;
+    });
+}
+
+#[test]
+fn a_leader_cut_off_from_nats_hands_over() {
+    cut_off_leader_is_replaced(CutOff::Nats);
+}
+
+#[test]
+fn a_leader_cut_off_from_postgres_hands_over() {
+    cut_off_leader_is_replaced(CutOff::Postgres);
 }

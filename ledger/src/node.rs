@@ -229,6 +229,10 @@ impl Host {
         *self.stopped.borrow()
     }
 
+    fn nats_connected(&self) -> bool {
+        self.nats.connection_state() == async_nats::connection::State::Connected
+    }
+
     async fn run(mut self) {
         let labels = partition_labels(self.partition);
         while !self.stopping() {
@@ -291,7 +295,9 @@ impl Host {
                 .journal_seq
                 .get_or_create(&labels)
                 .set(seq as i64);
-            if self.config.role == Role::Auto {
+            // A node cut off from NATS must not take a lease it cannot serve: it would keep
+            // the partition from a standby that can.
+            if self.config.role == Role::Auto && self.nats_connected() {
                 let holder = &self.config.holder;
                 let lease = self.config.lease;
                 if let Some(epoch) = self
@@ -374,6 +380,7 @@ impl Host {
         helpers: &mut JoinSet<Result<(), NodeError>>,
     ) -> Ended {
         let mut renewed_at = Instant::now();
+        let mut nats_seen_at = Instant::now();
         let mut ticker = tokio::time::interval(self.config.lease_renew_interval);
         loop {
             tokio::select! {
@@ -391,6 +398,12 @@ impl Host {
             }
             if writer.is_finished() || !handle.status().healthy {
                 return Ended::SteppedDown("the writer stopped (fenced or a commit failed)");
+            }
+            if self.nats_connected() {
+                nats_seen_at = Instant::now();
+            } else if nats_seen_at.elapsed() >= self.config.lease {
+                // Commands cannot reach this node: let a node that NATS reaches lead.
+                return Ended::SteppedDown("cut off from NATS for a whole lease");
             }
             let renewal = self.journal.renew_lease(
                 self.partition,

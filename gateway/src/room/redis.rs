@@ -9,7 +9,7 @@
 //! set identity by expiry), `:lease` (string: the controller holding the lease, with a TTL).
 //! Rate limits: `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
 //!
-//! Redis must persist (AOF) for places to survive its restart; see docs/operations in README.
+//! Redis must persist (AOF) for places to survive its restart; see docs/operations.md.
 
 use std::time::Duration;
 
