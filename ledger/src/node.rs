@@ -184,18 +184,8 @@ impl Node {
     /// partition task ends.
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
-        loop {
-            let mut tasks = lock(&self.tasks);
-            if tasks.is_empty() {
-                return;
-            }
-            // Poll without holding the lock across an await.
-            match tasks.try_join_next() {
-                Some(_) => continue,
-                None => drop(tasks),
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let mut tasks = std::mem::take(&mut *lock(&self.tasks));
+        while tasks.join_next().await.is_some() {}
     }
 }
 
@@ -594,7 +584,7 @@ async fn publish_events(
     let mut published = info.state.last_sequence;
     let mut publisher = Publisher::new(js.clone(), partition, bus.events_inflight_max);
     published = publisher
-        .from_journal(&journal, published, subscription.seq, page_max)
+        .publish_from_journal(&journal, published, subscription.seq, page_max)
         .await?;
     loop {
         let committed = match events.recv().await {
@@ -602,7 +592,7 @@ async fn publish_events(
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                 let last = journal.last_seq(partition).await?;
                 published = publisher
-                    .from_journal(&journal, published, last, page_max)
+                    .publish_from_journal(&journal, published, last, page_max)
                     .await?;
                 continue;
             }
@@ -615,7 +605,7 @@ async fn publish_events(
         }
         if committed.seq > published + 1 {
             publisher
-                .from_journal(&journal, published, committed.seq - 1, page_max)
+                .publish_from_journal(&journal, published, committed.seq - 1, page_max)
                 .await?;
         }
         let payload = serde_json::to_vec(&*committed).expect("entries always encode");
@@ -672,7 +662,7 @@ impl Publisher {
     }
 
     /// Publishes journal entries after `published` up to `until`; returns the last published.
-    async fn from_journal(
+    async fn publish_from_journal(
         &mut self,
         journal: &PgJournal,
         mut published: u64,
