@@ -189,6 +189,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     config.connections_max = args.connections_max;
     config.push_interval =
         std::time::Duration::from_millis(args.push_interval_ms.clamp(100, 2_000));
+    let api_keys = keys.clone();
     let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
     let address = listener.local_addr()?;
@@ -198,7 +199,24 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         "  operator token: {} (file)",
         args.data_dir.join("operator-token").display()
     );
-    let served = picket_gateway::run(gateway, listener, shutdown_signal()).await;
+    let api_url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            args.data_dir.join("api.sqlite").display()
+        ),
+    };
+    let api_store = picket_api::store::Store::connect(&api_url)
+        .await
+        .context("opening the API's database")?;
+    let api = picket_api::Api::new(api_store, api_keys, picket_api::ApiConfig::default());
+    let served = picket_gateway::run_with(
+        gateway,
+        listener,
+        picket_api::router(api),
+        shutdown_signal(),
+    )
+    .await;
     match ledger {
         UpLedger::InProcess(service) => service.writer.shutdown().await,
         UpLedger::Node(node) => node.shutdown().await,

@@ -207,7 +207,17 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
-    let app = http::router(gateway.clone());
+    run_with(gateway, listener, axum::Router::new(), shutdown).await
+}
+
+/// [`run`], also serving `routes` (the HTTP API) on the same listener.
+pub async fn run_with(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    routes: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    let app = http::router(gateway.clone()).merge(routes);
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let drainer = gateway.clone();
     let server = tokio::spawn(async move {

@@ -9,8 +9,6 @@ use super::{
     Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
 #[derive(Clone)]
 pub struct PgJournal {
     pool: PgPool,
@@ -31,7 +29,11 @@ impl PgJournal {
             .acquire_timeout(connect_timeout)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        // The ledger (0001…) and the API (1001…) may share one database and its migrations
+        // table; each ignores the other's versions.
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
         Ok(PgJournal { pool })
     }
 

@@ -13,8 +13,6 @@ use super::{
     Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 /// The writer appends on one connection; the second serves snapshot writes and reads.
 const SQLITE_CONNECTIONS_MAX: u32 = 2;
 /// How long a statement waits for the other connection's write lock.
@@ -38,7 +36,11 @@ impl SqliteJournal {
             .max_connections(SQLITE_CONNECTIONS_MAX)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        // The ledger (0001…) and the API (1001…) may share one database and its migrations
+        // table; each ignores the other's versions.
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
         Ok(SqliteJournal { pool })
     }
 }

@@ -1,0 +1,279 @@
+//! Members: sign up, sign in (a session token the gateways accept), sign out, who am I.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use picket_gateway::token::Claims;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, FieldError};
+use crate::store::Account;
+use crate::{Api, Authenticated, JsonBody, now_ms};
+
+pub const EMAIL_LEN_MAX: usize = 254;
+pub const PASSWORD_LEN_MIN: usize = 8;
+pub const PASSWORD_LEN_MAX: usize = 128;
+pub const NAME_LEN_MAX: usize = 50;
+pub const PHONE_LEN_MAX: usize = 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+/// An account as clients see it (never the password hash).
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: String,
+}
+
+impl From<&Account> for AccountView {
+    fn from(account: &Account) -> Self {
+        AccountView {
+            id: account.id,
+            email: account.email.clone(),
+            name: account.name.clone(),
+            phone: account.phone.clone(),
+            role: account.role.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    /// The session token: `Authorization: Bearer <token>` here, and `hello.token` at the
+    /// gateway's WebSocket.
+    pub token: String,
+    pub expires_at_ms: u64,
+    pub account: AccountView,
+}
+
+/// Lower-cased, trimmed; one `@` with text on both sides and a dot in the domain.
+fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= EMAIL_LEN_MAX
+        && !email.chars().any(char::is_whitespace);
+    plausible.then_some(email)
+}
+
+fn validate_sign_up(body: &SignUp) -> Result<String, ApiError> {
+    let mut errors = Vec::new();
+    let email = normalize_email(&body.email);
+    if email.is_none() {
+        errors.push(FieldError {
+            field: "email",
+            message: format!(
+                "an email address like name@example.com, at most {EMAIL_LEN_MAX} characters"
+            ),
+        });
+    }
+    let password_len = body.password.chars().count();
+    if !(PASSWORD_LEN_MIN..=PASSWORD_LEN_MAX).contains(&password_len) {
+        errors.push(FieldError {
+            field: "password",
+            message: format!("{PASSWORD_LEN_MIN} to {PASSWORD_LEN_MAX} characters"),
+        });
+    }
+    let name_len = body.name.trim().chars().count();
+    if name_len == 0 || name_len > NAME_LEN_MAX {
+        errors.push(FieldError {
+            field: "name",
+            message: format!("1 to {NAME_LEN_MAX} characters"),
+        });
+    }
+    if let Some(phone) = &body.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let allowed = phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '+');
+        if !allowed || !(9..=PHONE_LEN_MAX).contains(&digits) {
+            errors.push(FieldError {
+                field: "phone",
+                message: "digits, '-' and '+' only, 9 to 20 digits (e.g. 010-1234-5678)".into(),
+            });
+        }
+    }
+    match (errors.is_empty(), email) {
+        (true, Some(email)) => Ok(email),
+        _ => Err(ApiError::Invalid(errors)),
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, ApiError> {
+    // Argon2id takes tens of milliseconds on purpose: off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+async fn password_matches(password: String, hash: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `POST /api/v1/accounts`: a member account.
+pub async fn sign_up(State(api): State<Arc<Api>>, JsonBody(body): JsonBody<SignUp>) -> Response {
+    match sign_up_inner(&api, body).await {
+        Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn sign_up_inner(api: &Api, body: SignUp) -> Result<AccountView, ApiError> {
+    let email = validate_sign_up(&body)?;
+    let account = Account {
+        id: api.new_id(),
+        email,
+        password_hash: hash_password(body.password).await?,
+        name: body.name.trim().to_owned(),
+        phone: body.phone,
+        role: "member".into(),
+        created_at_ms: now_ms() as i64,
+    };
+    if !api.store.insert_account(&account).await? {
+        return Err(ApiError::Conflict("an account with this email exists"));
+    }
+    Ok(AccountView::from(&account))
+}
+
+/// `POST /api/v1/sessions`: sign in. Attempts are limited per email, and a wrong email and a
+/// wrong password get the same answer.
+pub async fn sign_in(State(api): State<Arc<Api>>, JsonBody(body): JsonBody<SignIn>) -> Response {
+    match sign_in_inner(&api, body).await {
+        Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn sign_in_inner(api: &Api, body: SignIn) -> Result<SessionView, ApiError> {
+    let email = normalize_email(&body.email).ok_or(ApiError::WrongCredentials)?;
+    let now = now_ms();
+    api.login_limiter
+        .check(&email, now)
+        .map_err(|retry_ms| ApiError::TooManyAttempts {
+            retry_after_s: retry_ms.div_ceil(1_000),
+        })?;
+    let account = api.store.account_by_email(&email).await?;
+    // Verify against a real hash even for an unknown email, so timing does not tell.
+    let hash = account
+        .as_ref()
+        .map_or_else(|| api.decoy_hash.clone(), |a| a.password_hash.clone());
+    let matches = password_matches(body.password, hash).await?;
+    let Some(account) = account.filter(|_| matches) else {
+        return Err(ApiError::WrongCredentials);
+    };
+    let sid = format!("{:032x}", rand::random::<u128>());
+    let expires_at_ms = now + api.config.session_ttl_ms;
+    api.store
+        .insert_session(&sid, account.id, now as i64, expires_at_ms as i64)
+        .await?;
+    let token = api.keys.sign(&Claims::Session {
+        sub: account.id as u64,
+        sid,
+        exp_ms: expires_at_ms,
+    });
+    Ok(SessionView {
+        token,
+        expires_at_ms,
+        account: AccountView::from(&account),
+    })
+}
+
+/// `DELETE /api/v1/sessions/current`: sign out; the token stops working here at once (gateways
+/// verify tokens without the database, so an open WebSocket keeps its session until it ends).
+pub async fn sign_out(State(api): State<Arc<Api>>, who: Authenticated) -> Response {
+    match api.store.revoke_session(&who.sid, now_ms() as i64).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// `GET /api/v1/me`: the signed-in account.
+pub async fn me(State(api): State<Arc<Api>>, who: Authenticated) -> Response {
+    match api.store.account_by_id(who.account_id).await {
+        Ok(Some(account)) => Json(AccountView::from(&account)).into_response(),
+        Ok(None) => ApiError::Unauthenticated.into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_or_refused() {
+        assert_eq!(
+            normalize_email(" Kim@Example.COM "),
+            Some("kim@example.com".into())
+        );
+        for bad in [
+            "",
+            "kim",
+            "kim@",
+            "@example.com",
+            "kim@example",
+            "k m@example.com",
+            "a@b@c.com",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn sign_up_says_which_fields_are_wrong() {
+        let body = SignUp {
+            email: "nope".into(),
+            password: "short".into(),
+            name: " ".into(),
+            phone: Some("abc".into()),
+        };
+        let Err(ApiError::Invalid(errors)) = validate_sign_up(&body) else {
+            panic!("invalid");
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "password", "name", "phone"]);
+    }
+}

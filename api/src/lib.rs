@@ -1,0 +1,162 @@
+//! The HTTP API under `/api/v1` that gateways serve beside the WebSocket: accounts and sessions
+//! so far (the catalog, board and my-page arrive next). JSON in and out, errors as
+//! `application/problem+json` with stable codes ([`error`]), every field validated with a
+//! message that says what is wrong, and an OpenAPI document at `/api/openapi.json` ([`openapi`]).
+//!
+//! Storage is PostgreSQL in production and SQLite in `picket up` ([`store`]). Session tokens are
+//! the gateway's signed tokens ([`picket_gateway::token`]), so a member signs in here and
+//! connects to any gateway with the same token.
+
+pub mod accounts;
+pub mod error;
+pub mod limit;
+pub mod openapi;
+pub mod store;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::{delete, get, post};
+use picket_gateway::token::{Claims, KeyRing};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::limit::Limiter;
+use crate::store::Store;
+
+/// Named limits and lifetimes of the API.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// How long a session token lasts.
+    pub session_ttl_ms: u64,
+    /// Sign-in attempts per email per minute, and at once.
+    pub login_attempts_per_minute: u32,
+    pub login_attempts_burst: u32,
+    /// Largest request body.
+    pub body_bytes_max: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            session_ttl_ms: 14 * 24 * 3_600_000,
+            login_attempts_per_minute: 5,
+            login_attempts_burst: 5,
+            body_bytes_max: 64 * 1_024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiStartError {
+    #[error("api store: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("api store migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub struct Api {
+    pub store: Store,
+    pub keys: KeyRing,
+    pub config: ApiConfig,
+    login_limiter: Limiter,
+    /// A real Argon2id hash that matches nothing: checked for unknown emails, so sign-in takes
+    /// as long for them as for a wrong password.
+    decoy_hash: String,
+    next_id: AtomicU64,
+}
+
+impl Api {
+    pub fn new(store: Store, keys: KeyRing, config: ApiConfig) -> Arc<Api> {
+        use argon2::PasswordHasher;
+        use argon2::password_hash::SaltString;
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let decoy_hash = argon2::Argon2::default()
+            .hash_password(format!("{:032x}", rand::random::<u128>()).as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        Arc::new(Api {
+            store,
+            keys,
+            login_limiter: Limiter::new(
+                config.login_attempts_per_minute,
+                config.login_attempts_burst,
+            ),
+            config,
+            decoy_hash,
+            next_id: AtomicU64::new(0),
+        })
+    }
+
+    /// A new id: milliseconds since the epoch in the high bits, a counter and randomness below,
+    /// so ids from several gateways do not collide and sort by creation time.
+    fn new_id(&self) -> i64 {
+        let low = (self.next_id.fetch_add(1, Ordering::Relaxed) & 0xff) << 8
+            | u64::from(rand::random::<u8>());
+        ((now_ms() << 16) | low) as i64 & i64::MAX
+    }
+}
+
+/// The API's routes, to be merged into the gateway's router.
+pub fn router(api: Arc<Api>) -> Router {
+    let body_max = api.config.body_bytes_max;
+    Router::new()
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/v1/accounts", post(accounts::sign_up))
+        .route("/api/v1/sessions", post(accounts::sign_in))
+        .route("/api/v1/sessions/current", delete(accounts::sign_out))
+        .route("/api/v1/me", get(accounts::me))
+        .layer(axum::extract::DefaultBodyLimit::max(body_max))
+        .with_state(api)
+}
+
+pub fn now_ms() -> u64 {
+    picket_gateway::clock::now_ms()
+}
+
+/// A JSON body whose rejections are problems (`bad_body`), not axum's plain text.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(ApiError::BadBody(rejection.body_text())),
+        }
+    }
+}
+
+/// The signed-in account of a request: a valid session token in `Authorization: Bearer …`
+/// whose session is neither revoked nor expired.
+pub struct Authenticated {
+    pub account_id: i64,
+    pub sid: String,
+}
+
+impl FromRequestParts<Arc<Api>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Arc<Api>) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthenticated)?;
+        let now = now_ms();
+        let Ok(Claims::Session { sub, sid, .. }) = api.keys.verify(token.trim(), now) else {
+            return Err(ApiError::Unauthenticated);
+        };
+        let account_id = i64::try_from(sub).map_err(|_| ApiError::Unauthenticated)?;
+        if !api.store.session_live(&sid, account_id, now as i64).await? {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Authenticated { account_id, sid })
+    }
+}

@@ -1,0 +1,155 @@
+//! The OpenAPI 3.1 document of every route under `/api`, served at `/api/openapi.json`.
+//! `tests/openapi.rs` checks that every route the router serves is in it and the other way round.
+
+use axum::Json;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use crate::error::CODES;
+
+/// Every route the API (and the gateway's operator API) serves: method and path.
+pub const ROUTES: [(&str, &str); 9] = [
+    ("get", "/api/openapi.json"),
+    ("post", "/api/v1/accounts"),
+    ("post", "/api/v1/sessions"),
+    ("delete", "/api/v1/sessions/current"),
+    ("get", "/api/v1/me"),
+    ("post", "/api/v1/performances"),
+    ("get", "/api/v1/sales/{sale}"),
+    ("put", "/api/v1/sales/{sale}"),
+    ("get", "/api/v1/sales/{sale}/draw"),
+];
+
+pub async fn serve() -> impl IntoResponse {
+    Json(document())
+}
+
+fn problem_responses(codes: &[u16]) -> Value {
+    let mut responses = serde_json::Map::new();
+    for status in codes {
+        let names: Vec<&str> = CODES
+            .iter()
+            .filter(|(_, s)| s == status)
+            .map(|(code, _)| *code)
+            .collect();
+        responses.insert(
+            status.to_string(),
+            json!({
+                "description": format!("a problem: {}", names.join(", ")),
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            }),
+        );
+    }
+    Value::Object(responses)
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
+        base.extend(extra.clone());
+    }
+    base
+}
+
+fn json_body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+pub fn document() -> Value {
+    let bearer = json!([{"session": []}]);
+    let operator = json!([{"operator": []}]);
+    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}]);
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Picket API", "version": "1"},
+        "paths": {
+            "/api/openapi.json": {"get": {
+                "summary": "This document",
+                "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {}}}}
+            }},
+            "/api/v1/accounts": {"post": {
+                "summary": "Sign up as a member",
+                "requestBody": json_body("SignUp"),
+                "responses": with(json!({"201": json_response("the new account", "Account")}), problem_responses(&[400, 409, 422, 503]))
+            }},
+            "/api/v1/sessions": {"post": {
+                "summary": "Sign in: a session token for this API and the gateways' WebSocket",
+                "requestBody": json_body("SignIn"),
+                "responses": with(json!({"201": json_response("the session", "Session")}), problem_responses(&[400, 401, 429, 503]))
+            }},
+            "/api/v1/sessions/current": {"delete": {
+                "summary": "Sign out: revoke the session of the token",
+                "security": bearer,
+                "responses": with(json!({"204": {"description": "signed out"}}), problem_responses(&[401, 503]))
+            }},
+            "/api/v1/me": {"get": {
+                "summary": "The signed-in account",
+                "security": bearer,
+                "responses": with(json!({"200": json_response("the account", "Account")}), problem_responses(&[401, 503]))
+            }},
+            "/api/v1/performances": {"post": {
+                "summary": "Put a performance's inventory on sale in the ledger (operator)",
+                "security": operator,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
+                "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 503]))
+            }},
+            "/api/v1/sales/{sale}": {
+                "get": {
+                    "summary": "A sale's waiting-room state",
+                    "parameters": sale_param,
+                    "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[404, 503]))
+                },
+                "put": {
+                    "summary": "Create a sale or change its settings (operator)",
+                    "security": operator,
+                    "parameters": sale_param,
+                    "requestBody": json_body("SaleSettings"),
+                    "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[400, 401, 503]))
+                }
+            },
+            "/api/v1/sales/{sale}/draw": {"get": {
+                "summary": "The pre-queue draw: the seed's hash before the open, the seed after",
+                "parameters": sale_param,
+                "responses": with(json!({"200": {"description": "the draw"}}), problem_responses(&[404, 503]))
+            }}
+        },
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "http", "scheme": "bearer", "description": "a session token from POST /api/v1/sessions"},
+                "operator": {"type": "http", "scheme": "bearer", "description": "the operator token"}
+            },
+            "schemas": {
+                "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "code": {"type": "string", "enum": CODES.iter().map(|(c, _)| *c).collect::<Vec<_>>()},
+                    "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+                }},
+                "SignUp": {"type": "object", "additionalProperties": false, "required": ["email", "password", "name"], "properties": {
+                    "email": {"type": "string", "format": "email", "maxLength": crate::accounts::EMAIL_LEN_MAX},
+                    "password": {"type": "string", "minLength": crate::accounts::PASSWORD_LEN_MIN, "maxLength": crate::accounts::PASSWORD_LEN_MAX},
+                    "name": {"type": "string", "minLength": 1, "maxLength": crate::accounts::NAME_LEN_MAX},
+                    "phone": {"type": ["string", "null"], "examples": ["010-1234-5678"]}
+                }},
+                "SignIn": {"type": "object", "additionalProperties": false, "required": ["email", "password"], "properties": {
+                    "email": {"type": "string"}, "password": {"type": "string"}
+                }},
+                "Account": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
+                    "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+                    "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member"]}
+                }},
+                "Session": {"type": "object", "required": ["token", "expires_at_ms", "account"], "properties": {
+                    "token": {"type": "string"}, "expires_at_ms": {"type": "integer"},
+                    "account": {"$ref": "#/components/schemas/Account"}
+                }},
+                "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
+                    "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},
+                    "admission_ttl_ms": {"type": "integer"}, "seat_limit": {"type": "integer"}, "grace_ms": {"type": "integer"}, "paused": {"type": "boolean"}
+                }}
+            }
+        }
+    })
+}
