@@ -190,6 +190,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     config.push_interval =
         std::time::Duration::from_millis(args.push_interval_ms.clamp(100, 2_000));
     let api_keys = keys.clone();
+    let api_operator_token = operator_token.clone();
     let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
     let address = listener.local_addr()?;
@@ -209,7 +210,12 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let api_store = picket_api::store::Store::connect(&api_url)
         .await
         .context("opening the API's database")?;
-    let api = picket_api::Api::new(api_store, api_keys, picket_api::ApiConfig::default());
+    let api = picket_api::Api::new(
+        api_store,
+        api_keys,
+        api_operator_token,
+        picket_api::ApiConfig::default(),
+    );
     let served = picket_gateway::run_with(
         gateway,
         listener,

@@ -71,7 +71,7 @@ pub struct SessionView {
 }
 
 /// Lower-cased, trimmed; one `@` with text on both sides and a dot in the domain.
-fn normalize_email(email: &str) -> Option<String> {
+pub(crate) fn normalize_email(email: &str) -> Option<String> {
     let email = email.trim().to_lowercase();
     let (local, domain) = email.split_once('@')?;
     let plausible = !local.is_empty()
@@ -84,7 +84,7 @@ fn normalize_email(email: &str) -> Option<String> {
     plausible.then_some(email)
 }
 
-fn validate_sign_up(body: &SignUp) -> Result<String, ApiError> {
+pub(crate) fn validate_sign_up(body: &SignUp) -> Result<String, ApiError> {
     let mut errors = Vec::new();
     let email = normalize_email(&body.email);
     if email.is_none() {
@@ -127,7 +127,7 @@ fn validate_sign_up(body: &SignUp) -> Result<String, ApiError> {
     }
 }
 
-async fn hash_password(password: String) -> Result<String, ApiError> {
+pub(crate) async fn hash_password(password: String) -> Result<String, ApiError> {
     // Argon2id takes tens of milliseconds on purpose: off the async workers.
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod error;
 pub mod limit;
 pub mod openapi;
+pub mod sellers;
 pub mod store;
 
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct Api {
     pub store: Store,
     pub keys: KeyRing,
     pub config: ApiConfig,
+    /// The operator's bearer token (creates the first admin).
+    operator_token: String,
     login_limiter: Limiter,
     /// A real Argon2id hash that matches nothing: checked for unknown emails, so sign-in takes
     /// as long for them as for a wrong password.
@@ -71,7 +74,7 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(store: Store, keys: KeyRing, config: ApiConfig) -> Arc<Api> {
+    pub fn new(store: Store, keys: KeyRing, operator_token: String, config: ApiConfig) -> Arc<Api> {
         use argon2::PasswordHasher;
         use argon2::password_hash::SaltString;
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -87,6 +90,7 @@ impl Api {
                 config.login_attempts_burst,
             ),
             config,
+            operator_token,
             decoy_hash,
             next_id: AtomicU64::new(0),
         })
@@ -110,6 +114,13 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/sessions", post(accounts::sign_in))
         .route("/api/v1/sessions/current", delete(accounts::sign_out))
         .route("/api/v1/me", get(accounts::me))
+        .route(
+            "/api/v1/me/interests",
+            get(sellers::get_interests).put(sellers::set_interests),
+        )
+        .route("/api/v1/companies", post(sellers::register_seller))
+        .route("/api/v1/companies/mine", get(sellers::my_company))
+        .route("/api/v1/admin/accounts", post(sellers::create_staff))
         .layer(axum::extract::DefaultBodyLimit::max(body_max))
         .with_state(api)
 }
@@ -137,6 +148,46 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 pub struct Authenticated {
     pub account_id: i64,
     pub sid: String,
+    pub role: Role,
+}
+
+/// What an account may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Member,
+    /// A company's account: manages its own shows only.
+    Seller,
+    /// Venue staff: scans tickets of the shows they are assigned to.
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Member, Role::Seller, Role::Staff, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Seller => "seller",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl Authenticated {
+    /// `Forbidden` unless the account has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
 }
 
 impl FromRequestParts<Arc<Api>> for Authenticated {
@@ -147,16 +198,37 @@ impl FromRequestParts<Arc<Api>> for Authenticated {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthenticated)?;
-        let now = now_ms();
-        let Ok(Claims::Session { sub, sid, .. }) = api.keys.verify(token.trim(), now) else {
-            return Err(ApiError::Unauthenticated);
-        };
-        let account_id = i64::try_from(sub).map_err(|_| ApiError::Unauthenticated)?;
-        if !api.store.session_live(&sid, account_id, now as i64).await? {
-            return Err(ApiError::Unauthenticated);
-        }
-        Ok(Authenticated { account_id, sid })
+            .and_then(|v| v.strip_prefix("Bearer "));
+        authenticate(api, token).await
     }
+}
+
+/// The account behind a bearer token, if its session is live.
+pub async fn authenticate(api: &Api, token: Option<&str>) -> Result<Authenticated, ApiError> {
+    let token = token.ok_or(ApiError::Unauthenticated)?;
+    let now = now_ms();
+    let Ok(Claims::Session { sub, sid, .. }) = api.keys.verify(token.trim(), now) else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let account_id = i64::try_from(sub).map_err(|_| ApiError::Unauthenticated)?;
+    let role = api
+        .store
+        .session_role(&sid, account_id, now as i64)
+        .await?
+        .and_then(|r| Role::parse(&r))
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(Authenticated {
+        account_id,
+        sid,
+        role,
+    })
+}
+
+/// Compares secrets without stopping at the first difference.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

@@ -8,8 +8,13 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API (and the gateway's operator API) serves: method and path.
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("get", "/api/openapi.json"),
+    ("get", "/api/v1/me/interests"),
+    ("put", "/api/v1/me/interests"),
+    ("post", "/api/v1/companies"),
+    ("get", "/api/v1/companies/mine"),
+    ("post", "/api/v1/admin/accounts"),
     ("post", "/api/v1/accounts"),
     ("post", "/api/v1/sessions"),
     ("delete", "/api/v1/sessions/current"),
@@ -90,6 +95,35 @@ pub fn document() -> Value {
                 "security": bearer,
                 "responses": with(json!({"200": json_response("the account", "Account")}), problem_responses(&[401, 503]))
             }},
+            "/api/v1/me/interests": {
+                "get": {
+                    "summary": "The member's interests (categories and regions for alerts)",
+                    "security": bearer,
+                    "responses": with(json!({"200": json_response("the interests", "Interests")}), problem_responses(&[401, 503]))
+                },
+                "put": {
+                    "summary": "Replace the member's interests",
+                    "security": bearer,
+                    "requestBody": json_body("Interests"),
+                    "responses": with(json!({"200": json_response("the interests", "Interests")}), problem_responses(&[400, 401, 422, 503]))
+                }
+            },
+            "/api/v1/companies": {"post": {
+                "summary": "Register a seller: an account and its company",
+                "requestBody": json_body("SellerSignUp"),
+                "responses": with(json!({"201": {"description": "the account and company", "content": {"application/json": {"schema": {"type": "object", "properties": {"account": {"$ref": "#/components/schemas/Account"}, "company": {"$ref": "#/components/schemas/Company"}}}}}}}), problem_responses(&[400, 409, 422, 503]))
+            }},
+            "/api/v1/companies/mine": {"get": {
+                "summary": "The seller's own company",
+                "security": bearer,
+                "responses": with(json!({"200": json_response("the company", "Company")}), problem_responses(&[401, 403, 404, 503]))
+            }},
+            "/api/v1/admin/accounts": {"post": {
+                "summary": "Create a venue-staff or admin account (admin, or the operator token)",
+                "security": [{"session": []}, {"operator": []}],
+                "requestBody": json_body("StaffForm"),
+                "responses": with(json!({"201": json_response("the account", "Account")}), problem_responses(&[400, 401, 403, 409, 422, 503]))
+            }},
             "/api/v1/performances": {"post": {
                 "summary": "Put a performance's inventory on sale in the ledger (operator)",
                 "security": operator,
@@ -139,11 +173,32 @@ pub fn document() -> Value {
                 }},
                 "Account": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
                     "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
-                    "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member"]}
+                    "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member", "seller", "staff", "admin"]}
                 }},
                 "Session": {"type": "object", "required": ["token", "expires_at_ms", "account"], "properties": {
                     "token": {"type": "string"}, "expires_at_ms": {"type": "integer"},
                     "account": {"$ref": "#/components/schemas/Account"}
+                }},
+                "Interests": {"type": "object", "additionalProperties": false, "required": ["categories", "regions"], "properties": {
+                    "categories": {"type": "array", "items": {"type": "string", "enum": crate::sellers::CATEGORIES}},
+                    "regions": {"type": "array", "items": {"type": "string", "enum": crate::sellers::REGIONS}}
+                }},
+                "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},
+                    "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
+                }},
+                "SellerSignUp": {"type": "object", "additionalProperties": false, "required": ["account", "company"], "properties": {
+                    "account": {"$ref": "#/components/schemas/SignUp"},
+                    "company": {"type": "object", "additionalProperties": false, "required": ["name", "business_number", "contact_email", "contact_phone"], "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": crate::sellers::COMPANY_NAME_LEN_MAX},
+                        "business_number": {"type": "string", "description": "사업자등록번호, ten digits with a valid check digit; dashes allowed", "examples": ["123-45-67891"]},
+                        "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
+                    }}
+                }},
+                "StaffForm": {"type": "object", "additionalProperties": false, "required": ["account", "role"], "properties": {
+                    "account": {"$ref": "#/components/schemas/SignUp"},
+                    "role": {"type": "string", "enum": ["staff", "admin"]}
                 }},
                 "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
                     "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},

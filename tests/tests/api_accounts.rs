@@ -12,11 +12,13 @@ use picket_tests::Postgres;
 use picket_tests::gateway::{Client, Cluster, test_keys};
 use serde_json::{Value, json};
 
+const OPERATOR: &str = "operator-secret-for-tests";
+
 async fn serve(database_url: &str) -> SocketAddr {
     let store = picket_api::store::Store::connect(database_url)
         .await
         .expect("api store");
-    let api = Api::new(store, test_keys(), ApiConfig::default());
+    let api = Api::new(store, test_keys(), OPERATOR.into(), ApiConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -310,5 +312,244 @@ async fn the_openapi_document_covers_every_route() {
             answer.status
         );
         assert_ne!(answer.status, 405, "{method} {path}");
+    }
+}
+
+async fn sqlite_api() -> (SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("api.sqlite").display()
+    );
+    (serve(&url).await, dir)
+}
+
+async fn sign_in(address: SocketAddr, email: &str) -> String {
+    let body = json!({"email": email, "password": "correct horse"}).to_string();
+    let session = call(address, "POST", "/api/v1/sessions", &body, None).await;
+    assert_eq!(session.status, 201, "{:?}", session.body);
+    session.body["token"].as_str().expect("token").to_owned()
+}
+
+fn seller_form(email: &str, business_number: &str) -> String {
+    json!({
+        "account": {"email": email, "password": "correct horse", "name": "박서연"},
+        "company": {"name": "(주)피켓엔터", "business_number": business_number,
+                    "contact_email": "contact@picket.example", "contact_phone": "02-123-4567"}
+    })
+    .to_string()
+}
+
+/// Accounts of every role, signed in: (role, token); `None` for anonymous.
+async fn every_role(address: SocketAddr) -> Vec<(&'static str, Option<String>)> {
+    let member = json!({"email": "m@example.com", "password": "correct horse", "name": "M"});
+    assert_eq!(
+        call(
+            address,
+            "POST",
+            "/api/v1/accounts",
+            &member.to_string(),
+            None
+        )
+        .await
+        .status,
+        201
+    );
+    let seller = call(
+        address,
+        "POST",
+        "/api/v1/companies",
+        &seller_form("s@example.com", "123-45-67891"),
+        None,
+    )
+    .await;
+    assert_eq!(seller.status, 201, "{:?}", seller.body);
+    for (email, role) in [
+        ("staff@example.com", "staff"),
+        ("admin@example.com", "admin"),
+    ] {
+        let form = json!({"account": {"email": email, "password": "correct horse", "name": role}, "role": role});
+        let created = call(
+            address,
+            "POST",
+            "/api/v1/admin/accounts",
+            &form.to_string(),
+            Some(OPERATOR),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+    }
+    vec![
+        ("anonymous", None),
+        ("member", Some(sign_in(address, "m@example.com").await)),
+        ("seller", Some(sign_in(address, "s@example.com").await)),
+        ("staff", Some(sign_in(address, "staff@example.com").await)),
+        ("admin", Some(sign_in(address, "admin@example.com").await)),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sellers_register_with_a_valid_business_number_once() {
+    let (address, _dir) = sqlite_api().await;
+    let bad = call(
+        address,
+        "POST",
+        "/api/v1/companies",
+        &seller_form("a@example.com", "123-45-67890"),
+        None,
+    )
+    .await;
+    assert_problem(&bad, 422, "invalid_request");
+    assert_eq!(bad.body["errors"][0]["field"], "company.business_number");
+    let created = call(
+        address,
+        "POST",
+        "/api/v1/companies",
+        &seller_form("a@example.com", "123-45-67891"),
+        None,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["account"]["role"], "seller");
+    assert_eq!(created.body["company"]["business_number"], "1234567891");
+    let twice = call(
+        address,
+        "POST",
+        "/api/v1/companies",
+        &seller_form("b@example.com", "1234567891"),
+        None,
+    )
+    .await;
+    assert_problem(&twice, 409, "conflict");
+    // The account of the refused registration was not created either.
+    let signin = json!({"email": "b@example.com", "password": "correct horse"}).to_string();
+    assert_problem(
+        &call(address, "POST", "/api/v1/sessions", &signin, None).await,
+        401,
+        "wrong_credentials",
+    );
+    let token = sign_in(address, "a@example.com").await;
+    let mine = call(address, "GET", "/api/v1/companies/mine", "", Some(&token)).await;
+    assert_eq!(mine.body["name"], "(주)피켓엔터");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_keep_their_interests() {
+    let (address, _dir) = sqlite_api().await;
+    let member = json!({"email": "m@example.com", "password": "correct horse", "name": "M"});
+    call(
+        address,
+        "POST",
+        "/api/v1/accounts",
+        &member.to_string(),
+        None,
+    )
+    .await;
+    let token = sign_in(address, "m@example.com").await;
+    let interests =
+        json!({"categories": ["musical", "concert", "musical"], "regions": ["seoul", "busan"]});
+    let saved = call(
+        address,
+        "PUT",
+        "/api/v1/me/interests",
+        &interests.to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(
+        saved.body,
+        json!({"categories": ["concert", "musical"], "regions": ["busan", "seoul"]})
+    );
+    let unknown = json!({"categories": ["opera-on-ice"], "regions": []});
+    let refused = call(
+        address,
+        "PUT",
+        "/api/v1/me/interests",
+        &unknown.to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_problem(&refused, 422, "invalid_request");
+    let kept = call(address, "GET", "/api/v1/me/interests", "", Some(&token)).await;
+    assert_eq!(kept.body, saved.body, "a refused change changes nothing");
+}
+
+/// Every endpoint called as every role: allowed (2xx) or refused with 401/403 as the matrix says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix() {
+    let (address, _dir) = sqlite_api().await;
+    let roles = every_role(address).await;
+    // (method, path, body, roles allowed)
+    let interests = json!({"categories": [], "regions": []}).to_string();
+    let staff = |n: usize| {
+        json!({"account": {"email": format!("new{n}@example.com"), "password": "correct horse", "name": "N"}, "role": "staff"}).to_string()
+    };
+    let everyone_signed_in = ["member", "seller", "staff", "admin"];
+    let cases: Vec<(&str, &str, String, Vec<&str>)> = vec![
+        (
+            "GET",
+            "/api/v1/me",
+            String::new(),
+            everyone_signed_in.to_vec(),
+        ),
+        (
+            "GET",
+            "/api/v1/me/interests",
+            String::new(),
+            everyone_signed_in.to_vec(),
+        ),
+        (
+            "PUT",
+            "/api/v1/me/interests",
+            interests,
+            everyone_signed_in.to_vec(),
+        ),
+        (
+            "GET",
+            "/api/v1/companies/mine",
+            String::new(),
+            vec!["seller"],
+        ),
+        (
+            "POST",
+            "/api/v1/admin/accounts",
+            String::new(),
+            vec!["admin"],
+        ),
+        (
+            "GET",
+            "/api/openapi.json",
+            String::new(),
+            vec!["anonymous", "member", "seller", "staff", "admin"],
+        ),
+    ];
+    let mut n = 0;
+    for (method, path, body, allowed) in cases {
+        for (role, token) in &roles {
+            n += 1;
+            let body = if path == "/api/v1/admin/accounts" {
+                staff(n)
+            } else {
+                body.clone()
+            };
+            let answer = call(address, method, path, &body, token.as_deref()).await;
+            let expected_ok = allowed.contains(role);
+            if expected_ok {
+                assert!(
+                    (200..300).contains(&answer.status),
+                    "{role} {method} {path}: {} {:?}",
+                    answer.status,
+                    answer.body
+                );
+            } else {
+                let refusal = if token.is_none() { 401 } else { 403 };
+                assert_eq!(
+                    answer.status, refusal,
+                    "{role} {method} {path}: {:?}",
+                    answer.body
+                );
+            }
+        }
     }
 }

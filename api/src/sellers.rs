@@ -1,0 +1,352 @@
+//! Sellers (company accounts), staff and admin accounts, and members' interests.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{AccountView, SignUp, hash_password, validate_sign_up};
+use crate::error::{ApiError, FieldError};
+use crate::store::{Account, Company, SellerConflict};
+use crate::{Api, Authenticated, JsonBody, Role, now_ms};
+
+pub const COMPANY_NAME_LEN_MAX: usize = 100;
+
+/// Show categories a member can follow.
+pub const CATEGORIES: [&str; 8] = [
+    "concert",
+    "musical",
+    "play",
+    "classical",
+    "exhibition",
+    "sports",
+    "family",
+    "festival",
+];
+/// Regions a member can follow.
+pub const REGIONS: [&str; 17] = [
+    "seoul",
+    "busan",
+    "daegu",
+    "incheon",
+    "gwangju",
+    "daejeon",
+    "ulsan",
+    "sejong",
+    "gyeonggi",
+    "gangwon",
+    "chungbuk",
+    "chungnam",
+    "jeonbuk",
+    "jeonnam",
+    "gyeongbuk",
+    "gyeongnam",
+    "jeju",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyForm {
+    pub name: String,
+    /// 사업자등록번호: ten digits, dashes allowed (123-45-67891).
+    pub business_number: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerSignUp {
+    pub account: SignUp,
+    pub company: CompanyForm,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CompanyView {
+    pub id: i64,
+    pub name: String,
+    pub business_number: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+impl From<&Company> for CompanyView {
+    fn from(company: &Company) -> Self {
+        CompanyView {
+            id: company.id,
+            name: company.name.clone(),
+            business_number: company.business_number.clone(),
+            contact_email: company.contact_email.clone(),
+            contact_phone: company.contact_phone.clone(),
+        }
+    }
+}
+
+/// A Korean business registration number's ten digits, if its check digit is right.
+pub fn business_number_digits(text: &str) -> Option<String> {
+    if !text.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return None;
+    }
+    let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != 10 {
+        return None;
+    }
+    const WEIGHTS: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+    let weighted: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+    let sum = weighted + digits[8] * 5 / 10;
+    let check = (10 - sum % 10) % 10;
+    (check == digits[9]).then(|| {
+        digits
+            .iter()
+            .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+            .collect()
+    })
+}
+
+fn validate_company(form: &CompanyForm, errors: &mut Vec<FieldError>) -> Option<String> {
+    let name_len = form.name.trim().chars().count();
+    if name_len == 0 || name_len > COMPANY_NAME_LEN_MAX {
+        errors.push(FieldError {
+            field: "company.name",
+            message: format!("1 to {COMPANY_NAME_LEN_MAX} characters"),
+        });
+    }
+    let number = business_number_digits(&form.business_number);
+    if number.is_none() {
+        errors.push(FieldError {
+            field: "company.business_number",
+            message: "ten digits with a valid check digit, e.g. 123-45-67891".into(),
+        });
+    }
+    if crate::accounts::normalize_email(&form.contact_email).is_none() {
+        errors.push(FieldError {
+            field: "company.contact_email",
+            message: "an email address like contact@example.com".into(),
+        });
+    }
+    let digits = form
+        .contact_phone
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    if !(8..=20).contains(&digits) {
+        errors.push(FieldError {
+            field: "company.contact_phone",
+            message: "8 to 20 digits, e.g. 02-123-4567".into(),
+        });
+    }
+    number
+}
+
+/// `POST /api/v1/companies`: a seller account with its company.
+pub async fn register_seller(
+    State(api): State<Arc<Api>>,
+    JsonBody(body): JsonBody<SellerSignUp>,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let email = match validate_sign_up(&body.account) {
+        Ok(email) => Some(email),
+        Err(ApiError::Invalid(account_errors)) => {
+            errors.extend(account_errors);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let number = validate_company(&body.company, &mut errors);
+    let (Some(email), Some(number), true) = (email, number, errors.is_empty()) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let now = now_ms() as i64;
+    let account = Account {
+        id: api.new_id(),
+        email,
+        password_hash: hash_password(body.account.password).await?,
+        name: body.account.name.trim().to_owned(),
+        phone: body.account.phone,
+        role: Role::Seller.as_str().into(),
+        created_at_ms: now,
+    };
+    let company = Company {
+        id: api.new_id(),
+        owner_account_id: account.id,
+        name: body.company.name.trim().to_owned(),
+        business_number: number,
+        contact_email: body.company.contact_email.trim().to_lowercase(),
+        contact_phone: body.company.contact_phone,
+        created_at_ms: now,
+    };
+    match api.store.insert_seller(&account, &company).await? {
+        Ok(()) => {}
+        Err(SellerConflict::Email) => {
+            return Err(ApiError::Conflict("an account with this email exists"));
+        }
+        Err(SellerConflict::BusinessNumber) => {
+            return Err(ApiError::Conflict(
+                "a company with this business number exists",
+            ));
+        }
+    }
+    let body = serde_json::json!({"account": AccountView::from(&account), "company": CompanyView::from(&company)});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `GET /api/v1/companies/mine`: the seller's own company.
+pub async fn my_company(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Seller])?;
+    let company = api
+        .store
+        .company_of(who.account_id)
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    Ok(Json(CompanyView::from(&company)).into_response())
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interests {
+    pub categories: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// `PUT /api/v1/me/interests`: what the member wants alerts about.
+pub async fn set_interests(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    JsonBody(body): JsonBody<Interests>,
+) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    if let Some(bad) = body
+        .categories
+        .iter()
+        .find(|c| !CATEGORIES.contains(&c.as_str()))
+    {
+        errors.push(FieldError {
+            field: "categories",
+            message: format!("{bad:?} is not one of {}", CATEGORIES.join(", ")),
+        });
+    }
+    if let Some(bad) = body.regions.iter().find(|r| !REGIONS.contains(&r.as_str())) {
+        errors.push(FieldError {
+            field: "regions",
+            message: format!("{bad:?} is not one of {}", REGIONS.join(", ")),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut pairs: Vec<(&str, &str)> = body
+        .categories
+        .iter()
+        .map(|c| ("category", c.as_str()))
+        .collect();
+    pairs.extend(body.regions.iter().map(|r| ("region", r.as_str())));
+    pairs.sort();
+    pairs.dedup();
+    api.store.set_interests(who.account_id, &pairs).await?;
+    get_interests(State(api), who).await
+}
+
+/// `GET /api/v1/me/interests`.
+pub async fn get_interests(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+) -> Result<Response, ApiError> {
+    let pairs = api.store.interests(who.account_id).await?;
+    let pick = |kind: &str| {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    Ok(Json(Interests {
+        categories: pick("category"),
+        regions: pick("region"),
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffForm {
+    pub account: SignUp,
+    /// `staff` or `admin`.
+    pub role: String,
+}
+
+/// `POST /api/v1/admin/accounts`: a venue-staff or admin account, by an admin or with the
+/// operator token (how the first admin is made).
+pub async fn create_staff(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<StaffForm>,
+) -> Result<Response, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let operator = bearer.is_some_and(|token| crate::constant_time_eq(token, &api.operator_token));
+    if !operator {
+        let who = crate::authenticate(&api, bearer).await?;
+        who.require(&[Role::Admin])?;
+    }
+    let role = match body.role.as_str() {
+        "staff" => Role::Staff,
+        "admin" => Role::Admin,
+        _ => {
+            return Err(ApiError::Invalid(vec![FieldError {
+                field: "role",
+                message: "\"staff\" or \"admin\"".into(),
+            }]));
+        }
+    };
+    let email = validate_sign_up(&body.account)?;
+    let account = Account {
+        id: api.new_id(),
+        email,
+        password_hash: hash_password(body.account.password).await?,
+        name: body.account.name.trim().to_owned(),
+        phone: body.account.phone,
+        role: role.as_str().into(),
+        created_at_ms: now_ms() as i64,
+    };
+    if !api.store.insert_account(&account).await? {
+        return Err(ApiError::Conflict("an account with this email exists"));
+    }
+    Ok((StatusCode::CREATED, Json(AccountView::from(&account))).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_numbers_need_their_check_digit() {
+        // 1·1 + 2·3 + 3·7 + 4·1 + 5·3 + 6·7 + 7·1 + 8·3 + 9·5 = 165, plus ⌊9·5/10⌋ = 4: 169,
+        // so the check digit is (10 − 9) mod 10 = 1.
+        assert_eq!(
+            business_number_digits("123-45-67891"),
+            Some("1234567891".into())
+        );
+        assert_eq!(
+            business_number_digits("1234567891"),
+            Some("1234567891".into())
+        );
+        for bad in [
+            "123-45-67890",
+            "123456789",
+            "12345678911",
+            "123-45-6789a",
+            "",
+        ] {
+            assert_eq!(business_number_digits(bad), None, "{bad}");
+        }
+    }
+}
