@@ -190,6 +190,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     config.push_interval =
         std::time::Duration::from_millis(args.push_interval_ms.clamp(100, 2_000));
     let api_keys = keys.clone();
+    let api_ledger = client.clone();
     let api_operator_token = operator_token.clone();
     let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
@@ -214,6 +215,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         api_store,
         api_keys,
         api_operator_token,
+        Some(api_ledger),
         picket_api::ApiConfig::default(),
     );
     let served = picket_gateway::run_with(

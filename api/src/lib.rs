@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The HTTP API under `/api/v1` that gateways serve beside the WebSocket: accounts and sessions
 //! so far (the catalog, board and my-page arrive next). JSON in and out, errors as
 //! `application/problem+json` with stable codes ([`error`]), every field validated with a
@@ -8,6 +9,7 @@
 //! connects to any gateway with the same token.
 
 pub mod accounts;
+pub mod catalog;
 pub mod error;
 pub mod limit;
 pub mod openapi;
@@ -28,6 +30,9 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::limit::Limiter;
 use crate::store::Store;
+
+/// "Show published" announcements buffered for a slow subscriber.
+pub const PUBLISHED_BUFFER_MAX: usize = 1_024;
 
 /// Named limits and lifetimes of the API.
 #[derive(Clone, Debug)]
@@ -66,6 +71,11 @@ pub struct Api {
     pub config: ApiConfig,
     /// The operator's bearer token (creates the first admin).
     operator_token: String,
+    /// Where publishing opens inventory, and what the seats-left read model follows.
+    pub ledger: Option<picket_ledger::LedgerClient>,
+    pub seats_left: catalog::SeatsLeft,
+    /// "Show published" announcements (the notifier subscribes).
+    pub published: tokio::sync::broadcast::Sender<catalog::ShowPublished>,
     login_limiter: Limiter,
     /// A real Argon2id hash that matches nothing: checked for unknown emails, so sign-in takes
     /// as long for them as for a wrong password.
@@ -74,7 +84,14 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(store: Store, keys: KeyRing, operator_token: String, config: ApiConfig) -> Arc<Api> {
+    /// The API; with a ledger, it also starts following it (the seats-left read model).
+    pub fn new(
+        store: Store,
+        keys: KeyRing,
+        operator_token: String,
+        ledger: Option<picket_ledger::LedgerClient>,
+        config: ApiConfig,
+    ) -> Arc<Api> {
         use argon2::PasswordHasher;
         use argon2::password_hash::SaltString;
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -82,9 +99,12 @@ impl Api {
             .hash_password(format!("{:032x}", rand::random::<u128>()).as_bytes(), &salt)
             .map(|h| h.to_string())
             .unwrap_or_default();
-        Arc::new(Api {
+        let api = Arc::new(Api {
             store,
             keys,
+            ledger,
+            seats_left: catalog::SeatsLeft::default(),
+            published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,
             login_limiter: Limiter::new(
                 config.login_attempts_per_minute,
                 config.login_attempts_burst,
@@ -93,7 +113,9 @@ impl Api {
             operator_token,
             decoy_hash,
             next_id: AtomicU64::new(0),
-        })
+        });
+        tokio::spawn(catalog::follow_ledger(api.clone()));
+        api
     }
 
     /// A new id: milliseconds since the epoch in the high bits, a counter and randomness below,
@@ -121,6 +143,18 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/companies", post(sellers::register_seller))
         .route("/api/v1/companies/mine", get(sellers::my_company))
         .route("/api/v1/admin/accounts", post(sellers::create_staff))
+        .route("/api/v1/venues", post(catalog::create_venue))
+        .route("/api/v1/venues/{id}", get(catalog::get_venue))
+        .route(
+            "/api/v1/shows",
+            get(catalog::browse).post(catalog::create_show),
+        )
+        .route("/api/v1/shows/{id}", get(catalog::show_detail))
+        .route(
+            "/api/v1/shows/{id}/performances",
+            post(catalog::add_performance),
+        )
+        .route("/api/v1/shows/{id}/publish", post(catalog::publish))
         .layer(axum::extract::DefaultBodyLimit::max(body_max))
         .with_state(api)
 }
@@ -200,6 +234,24 @@ impl FromRequestParts<Arc<Api>> for Authenticated {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         authenticate(api, token).await
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<Arc<Api>> for Authenticated {
+    type Rejection = ApiError;
+
+    /// No `Authorization` header: anonymous (`None`); a header that does not authenticate is
+    /// still refused.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        api: &Arc<Api>,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Authenticated as FromRequestParts<Arc<Api>>>::from_request_parts(parts, api)
+            .await
+            .map(Some)
     }
 }
 

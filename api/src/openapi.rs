@@ -8,8 +8,15 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API (and the gateway's operator API) serves: method and path.
-pub const ROUTES: [(&str, &str); 14] = [
+pub const ROUTES: [(&str, &str); 21] = [
     ("get", "/api/openapi.json"),
+    ("post", "/api/v1/venues"),
+    ("get", "/api/v1/venues/{id}"),
+    ("get", "/api/v1/shows"),
+    ("post", "/api/v1/shows"),
+    ("get", "/api/v1/shows/{id}"),
+    ("post", "/api/v1/shows/{id}/performances"),
+    ("post", "/api/v1/shows/{id}/publish"),
     ("get", "/api/v1/me/interests"),
     ("put", "/api/v1/me/interests"),
     ("post", "/api/v1/companies"),
@@ -66,6 +73,8 @@ fn json_response(description: &str, schema: &str) -> Value {
 pub fn document() -> Value {
     let bearer = json!([{"session": []}]);
     let operator = json!([{"operator": []}]);
+    let id_param =
+        json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
     let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}]);
     json!({
         "openapi": "3.1.0",
@@ -123,6 +132,56 @@ pub fn document() -> Value {
                 "security": [{"session": []}, {"operator": []}],
                 "requestBody": json_body("StaffForm"),
                 "responses": with(json!({"201": json_response("the account", "Account")}), problem_responses(&[400, 401, 403, 409, 422, 503]))
+            }},
+            "/api/v1/venues": {"post": {
+                "summary": "A venue with its seat map: sections of rows of seats (with drawing coordinates) and standing zones (seller, admin)",
+                "security": bearer,
+                "requestBody": json_body("VenueForm"),
+                "responses": with(json!({"201": {"description": "the venue (id, seats, standing_capacity)"}}), problem_responses(&[400, 401, 403, 422, 503]))
+            }},
+            "/api/v1/venues/{id}": {"get": {
+                "summary": "A venue and its seat map",
+                "parameters": id_param,
+                "responses": with(json!({"200": {"description": "the venue"}}), problem_responses(&[404, 503]))
+            }},
+            "/api/v1/shows": {
+                "get": {
+                    "summary": "Published shows, newest first, filtered and paged by cursor",
+                    "parameters": [
+                        {"name": "category", "in": "query", "schema": {"type": "string", "enum": crate::sellers::CATEGORIES}},
+                        {"name": "region", "in": "query", "schema": {"type": "string", "enum": crate::sellers::REGIONS}},
+                        {"name": "from_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "to_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "q", "in": "query", "schema": {"type": "string"}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::catalog::PAGE_LIMIT_MAX}}
+                    ],
+                    "responses": with(json!({"200": {"description": "{items, next_cursor}"}}), problem_responses(&[400, 422, 503]))
+                },
+                "post": {
+                    "summary": "A draft show of the seller's company, with price grades over the venue's sections and zones",
+                    "security": bearer,
+                    "requestBody": json_body("ShowForm"),
+                    "responses": with(json!({"201": {"description": "the draft"}}), problem_responses(&[400, 401, 403, 422, 503]))
+                }
+            },
+            "/api/v1/shows/{id}": {"get": {
+                "summary": "A show with its performances and the places left per grade",
+                "parameters": id_param,
+                "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
+            }},
+            "/api/v1/shows/{id}/performances": {"post": {
+                "summary": "Add a performance (dated showing) to a draft show (its seller, admin)",
+                "security": bearer,
+                "parameters": id_param,
+                "requestBody": json_body("PerformanceForm"),
+                "responses": with(json!({"201": {"description": "the performance id"}}), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
+            }},
+            "/api/v1/shows/{id}/publish": {"post": {
+                "summary": "Publish: validate, open every performance's inventory in the ledger, announce (its seller, admin)",
+                "security": bearer,
+                "parameters": id_param,
+                "responses": with(json!({"200": {"description": "published, with the announcement"}}), problem_responses(&[401, 403, 404, 422, 500, 503]))
             }},
             "/api/v1/performances": {"post": {
                 "summary": "Put a performance's inventory on sale in the ledger (operator)",
@@ -199,6 +258,32 @@ pub fn document() -> Value {
                 "StaffForm": {"type": "object", "additionalProperties": false, "required": ["account", "role"], "properties": {
                     "account": {"$ref": "#/components/schemas/SignUp"},
                     "role": {"type": "string", "enum": ["staff", "admin"]}
+                }},
+                "VenueForm": {"type": "object", "additionalProperties": false, "required": ["name", "region", "address", "layout"], "properties": {
+                    "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS}, "address": {"type": "string"},
+                    "layout": {"type": "object", "required": ["sections"], "properties": {
+                        "sections": {"type": "array", "items": {"type": "object", "required": ["name", "rows"], "properties": {
+                            "name": {"type": "string"},
+                            "rows": {"type": "array", "items": {"type": "object", "required": ["name", "seats"], "properties": {
+                                "name": {"type": "string"},
+                                "seats": {"type": "array", "items": {"type": "object", "required": ["number", "x", "y"], "properties": {
+                                    "number": {"type": "integer", "minimum": 0}, "x": {"type": "integer"}, "y": {"type": "integer"}}}}}}}}}},
+                        "zones": {"type": "array", "items": {"type": "object", "required": ["name", "capacity"], "properties": {
+                            "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
+                    }}
+                }},
+                "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
+                    "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
+                    "venue_id": {"type": "integer"}, "description": {"type": "string"},
+                    "age_rating": {"type": "string", "enum": crate::catalog::AGE_RATINGS},
+                    "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
+                    "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
+                    "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
+                        "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
+                        "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}}
+                }},
+                "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
+                    "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}
                 }},
                 "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
                     "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},

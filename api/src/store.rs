@@ -30,6 +30,11 @@ pub struct Account {
 }
 
 impl Store {
+    /// The pool, for the catalog's queries ([`crate::catalog`]).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Opens `url` (`postgres://…` or `sqlite://PATH?mode=rwc`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store, sqlx::Error> {
         install_default_drivers();

@@ -1,0 +1,418 @@
+//! The catalog through the HTTP API with a real (in-process) ledger: venues with seat maps,
+//! shows with price grades, performances, publishing (which opens inventory in the ledger),
+//! browsing with filters and cursors, and the seats left per grade from the read model.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use picket_api::{Api, ApiConfig};
+use picket_gateway::room::memory::MemoryStore;
+use picket_ledger::LedgerClient;
+use picket_ledger_core::*;
+use picket_tests::gateway::{Cluster, test_keys};
+use serde_json::{Value, json};
+
+const OPERATOR: &str = "operator-secret-for-tests";
+
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+async fn call(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> Answer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let response = String::from_utf8_lossy(&response).to_string();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    Answer {
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+struct Setup {
+    address: SocketAddr,
+    api: Arc<Api>,
+    cluster: Cluster,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("api.sqlite").display()
+    );
+    let store = picket_api::store::Store::connect(&url)
+        .await
+        .expect("store");
+    let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
+    let api = Api::new(
+        store,
+        test_keys(),
+        OPERATOR.into(),
+        Some(ledger),
+        ApiConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("addr");
+    let router = picket_api::router(api.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Setup {
+        address,
+        api,
+        cluster,
+        _dir: dir,
+    }
+}
+
+async fn seller(address: SocketAddr, email: &str, business_number: &str) -> String {
+    let form = json!({
+        "account": {"email": email, "password": "correct horse", "name": "Seller"},
+        "company": {"name": "공연기획", "business_number": business_number,
+                    "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
+    });
+    let created = call(
+        address,
+        "POST",
+        "/api/v1/companies",
+        &form.to_string(),
+        None,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let session = call(
+        address,
+        "POST",
+        "/api/v1/sessions",
+        &json!({"email": email, "password": "correct horse"}).to_string(),
+        None,
+    )
+    .await;
+    session.body["token"].as_str().expect("token").to_owned()
+}
+
+fn venue() -> Value {
+    let row = |name: &str, seats: u16, y: i32| json!({"name": name, "seats": (1..=seats).map(|n| json!({"number": n, "x": i32::from(n) * 10, "y": y})).collect::<Vec<_>>()});
+    json!({"name": "블루스퀘어", "region": "seoul", "address": "서울 용산구 이태원로 294",
+           "layout": {"sections": [
+               {"name": "A", "rows": [row("1", 5, 0), row("2", 5, 10)]},
+               {"name": "B", "rows": [row("1", 4, 30)]}],
+            "zones": [{"name": "Floor", "capacity": 100}]}})
+}
+
+fn show(venue_id: i64, title: &str, grades: Value) -> Value {
+    json!({"title": title, "category": "musical", "venue_id": venue_id, "description": "",
+           "age_rating": "7+", "running_minutes": 150, "grades": grades})
+}
+
+fn three_grades() -> Value {
+    json!([{"code": "VIP", "price_won": 160000, "sections": ["A"]},
+           {"code": "R", "price_won": 140000, "sections": ["B"]},
+           {"code": "S", "price_won": 110000, "zones": ["Floor"]}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seller_publishes_a_show_and_buyers_see_what_is_left() {
+    let setup = setup().await;
+    let address = setup.address;
+    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let venue = call(
+        address,
+        "POST",
+        "/api/v1/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(venue.status, 201, "{:?}", venue.body);
+    assert_eq!(venue.body["seats"], 14);
+    let venue_id = venue.body["id"].as_i64().expect("venue id");
+
+    let uncovered = json!([{"code": "VIP", "price_won": 160000, "sections": ["A"]}]);
+    let refused = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &show(venue_id, "Bad", uncovered).to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(refused.body["errors"][0]["field"], "grades");
+
+    let created = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &show(venue_id, "레미제라블", three_grades()).to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let show_id = created.body["id"].as_i64().expect("show id");
+    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
+    let performance = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/performances"),
+        &form.to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(performance.status, 201, "{:?}", performance.body);
+    let performance_id = performance.body["id"].as_i64().expect("performance id") as u64;
+
+    // A draft is not listed and not shown to others.
+    assert_eq!(
+        call(
+            address,
+            "GET",
+            &format!("/api/v1/shows/{show_id}"),
+            "",
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let mut announcements = setup.api.published.subscribe();
+    let published = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/publish"),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    let event = announcements.try_recv().expect("announced");
+    assert_eq!(
+        (event.show, event.category.as_str(), event.region.as_str()),
+        (show_id, "musical", "seoul")
+    );
+
+    // The ledger sells it now: a buyer holds two VIP seats.
+    let hold = Request {
+        actor: ActorId(77),
+        key: IdempotencyKey::new("h1").expect("key"),
+        command: Command::Hold {
+            performance: PerformanceId(performance_id),
+            selection: Selection::BestAvailable {
+                grade: GradeId(0),
+                count: 2,
+            },
+            admission: None,
+        },
+    };
+    let held = setup
+        .cluster
+        .ledger
+        .handle
+        .submit(hold)
+        .await
+        .expect("committed");
+    assert!(
+        matches!(
+            held,
+            Ok(Reply::Held {
+                amount_won: 320_000,
+                ..
+            })
+        ),
+        "{held:?}"
+    );
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let left = loop {
+        let detail = call(
+            address,
+            "GET",
+            &format!("/api/v1/shows/{show_id}"),
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(detail.status, 200, "{:?}", detail.body);
+        let grades = detail.body["performances"][0]["grades"].clone();
+        if grades[0]["left"] == 8 || tokio::time::Instant::now() > deadline {
+            break grades;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        left,
+        json!([
+        {"grade": "VIP", "price_won": 160000, "left": 8},
+        {"grade": "R", "price_won": 140000, "left": 4},
+        {"grade": "S", "price_won": 110000, "left": 100}])
+    );
+
+    // Others may not manage it.
+    let other = seller(address, "o@example.com", "220-81-62517").await;
+    let later =
+        json!({"starts_at_ms": starts + 86_400_000, "sale_open_at_ms": starts - 86_400_000});
+    let forbidden = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/performances"),
+        &later.to_string(),
+        Some(&other),
+    )
+    .await;
+    assert_eq!(forbidden.status, 403);
+    assert_eq!(
+        call(
+            address,
+            "POST",
+            &format!("/api/v1/shows/{show_id}/publish"),
+            "",
+            Some(&other)
+        )
+        .await
+        .status,
+        403
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsing_filters_and_pages_published_shows() {
+    let setup = setup().await;
+    let address = setup.address;
+    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let venue_id = call(
+        address,
+        "POST",
+        "/api/v1/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("venue");
+    let day = 24 * 3_600_000;
+    let now = picket_gateway::clock::now_ms();
+    let mut ids = Vec::new();
+    for (i, title) in ["Hamlet", "Wicked", "Hamlet Reloaded"]
+        .into_iter()
+        .enumerate()
+    {
+        let created = call(
+            address,
+            "POST",
+            "/api/v1/shows",
+            &show(venue_id, title, three_grades()).to_string(),
+            Some(&token),
+        )
+        .await;
+        let id = created.body["id"].as_i64().expect("show");
+        let starts = now + (10 + 10 * i as u64) * day;
+        let form = json!({"starts_at_ms": starts, "sale_open_at_ms": now + day});
+        call(
+            address,
+            "POST",
+            &format!("/api/v1/shows/{id}/performances"),
+            &form.to_string(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(
+            call(
+                address,
+                "POST",
+                &format!("/api/v1/shows/{id}/publish"),
+                "",
+                Some(&token)
+            )
+            .await
+            .status,
+            200
+        );
+        ids.push(id);
+    }
+    let titles = |answer: &Answer| -> Vec<String> {
+        answer.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["title"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let all = call(
+        address,
+        "GET",
+        "/api/v1/shows?category=musical&region=seoul",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(
+        titles(&all),
+        ["Hamlet Reloaded", "Wicked", "Hamlet"],
+        "newest first"
+    );
+    let text = call(address, "GET", "/api/v1/shows?q=hamlet", "", None).await;
+    assert_eq!(titles(&text), ["Hamlet Reloaded", "Hamlet"]);
+    let window = format!(
+        "/api/v1/shows?from_ms={}&to_ms={}",
+        now + 15 * day,
+        now + 25 * day
+    );
+    assert_eq!(
+        titles(&call(address, "GET", &window, "", None).await),
+        ["Wicked"]
+    );
+    assert_eq!(
+        titles(&call(address, "GET", "/api/v1/shows?region=busan", "", None).await),
+        Vec::<String>::new()
+    );
+
+    let first = call(address, "GET", "/api/v1/shows?limit=2", "", None).await;
+    assert_eq!(titles(&first), ["Hamlet Reloaded", "Wicked"]);
+    let cursor = first.body["next_cursor"].as_i64().expect("a next page");
+    let second = call(
+        address,
+        "GET",
+        &format!("/api/v1/shows?limit=2&cursor={cursor}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(titles(&second), ["Hamlet"]);
+    assert!(second.body["next_cursor"].is_null());
+    assert_eq!(
+        call(address, "GET", "/api/v1/shows?limit=500", "", None)
+            .await
+            .status,
+        422
+    );
+}
