@@ -216,7 +216,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         api_keys,
         api_operator_token,
         Some(api_ledger),
-        picket_api::ApiConfig::default(),
+        picket_api::ApiConfig {
+            media_dir: args.data_dir.join("media"),
+            ..picket_api::ApiConfig::default()
+        },
     );
     let served = picket_gateway::run_with(
         gateway,

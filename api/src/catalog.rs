@@ -391,7 +391,7 @@ pub async fn create_show(
         .into_response())
 }
 
-struct ShowRow {
+pub(crate) struct ShowRow {
     company_id: i64,
     venue_id: i64,
     title: String,
@@ -431,7 +431,11 @@ async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
 }
 
 /// The show, if `who` may manage it: its company's seller, or an admin.
-async fn managed_show(api: &Api, who: &Authenticated, id: i64) -> Result<ShowRow, ApiError> {
+pub(crate) async fn managed_show(
+    api: &Api,
+    who: &Authenticated,
+    id: i64,
+) -> Result<ShowRow, ApiError> {
     who.require(&[Role::Seller, Role::Admin])?;
     let show = show_row(api, id).await?.ok_or(ApiError::NotFound("show"))?;
     if who.role == Role::Seller {

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod error;
 pub mod limit;
+pub mod media;
 pub mod openapi;
 pub mod sellers;
 pub mod store;
@@ -42,8 +43,10 @@ pub struct ApiConfig {
     /// Sign-in attempts per email per minute, and at once.
     pub login_attempts_per_minute: u32,
     pub login_attempts_burst: u32,
-    /// Largest request body.
+    /// Largest JSON request body (uploads have their own limit).
     pub body_bytes_max: usize,
+    /// Where uploaded media (show banners) are stored.
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Default for ApiConfig {
@@ -53,6 +56,7 @@ impl Default for ApiConfig {
             login_attempts_per_minute: 5,
             login_attempts_burst: 5,
             body_bytes_max: 64 * 1_024,
+            media_dir: std::path::PathBuf::from("data/media"),
         }
     }
 }
@@ -130,7 +134,7 @@ impl Api {
 /// The API's routes, to be merged into the gateway's router.
 pub fn router(api: Arc<Api>) -> Router {
     let body_max = api.config.body_bytes_max;
-    Router::new()
+    let json = Router::new()
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/v1/accounts", post(accounts::sign_up))
         .route("/api/v1/sessions", post(accounts::sign_in))
@@ -155,8 +159,18 @@ pub fn router(api: Arc<Api>) -> Router {
             post(catalog::add_performance),
         )
         .route("/api/v1/shows/{id}/publish", post(catalog::publish))
-        .layer(axum::extract::DefaultBodyLimit::max(body_max))
-        .with_state(api)
+        .layer(axum::extract::DefaultBodyLimit::max(body_max));
+    // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
+    // upload gets the API's own error.
+    let media = Router::new()
+        .route(
+            "/api/v1/shows/{id}/banner",
+            get(media::get_banner).put(media::upload_banner),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            media::BANNER_BYTES_MAX + 1,
+        ));
+    json.merge(media).with_state(api)
 }
 
 pub fn now_ms() -> u64 {

@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API (and the gateway's operator API) serves: method and path.
-pub const ROUTES: [(&str, &str); 21] = [
+pub const ROUTES: [(&str, &str); 23] = [
     ("get", "/api/openapi.json"),
+    ("get", "/api/v1/shows/{id}/banner"),
+    ("put", "/api/v1/shows/{id}/banner"),
     ("post", "/api/v1/venues"),
     ("get", "/api/v1/venues/{id}"),
     ("get", "/api/v1/shows"),
@@ -170,6 +172,20 @@ pub fn document() -> Value {
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
             }},
+            "/api/v1/shows/{id}/banner": {
+                "get": {
+                    "summary": "The show's banner image (cacheable, with an ETag; If-None-Match answers 304)",
+                    "parameters": id_param,
+                    "responses": with(json!({"200": {"description": "the image", "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}, "304": {"description": "not modified"}}), problem_responses(&[404]))
+                },
+                "put": {
+                    "summary": "Upload the banner as the raw body: PNG, JPEG or WebP, at most 2 MiB, checked by its bytes (its seller, admin)",
+                    "security": bearer,
+                    "parameters": id_param,
+                    "requestBody": {"required": true, "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
+                    "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[401, 403, 404, 422, 500]))
+                }
+            },
             "/api/v1/shows/{id}/performances": {"post": {
                 "summary": "Add a performance (dated showing) to a draft show (its seller, admin)",
                 "security": bearer,

@@ -416,3 +416,168 @@ async fn browsing_filters_and_pages_published_shows() {
         422
     );
 }
+
+/// (status, lower-cased head, body bytes)
+async fn call_raw(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream.write_all(body).await.expect("write body");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("head");
+    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head, response[split + 4..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banners_are_checked_stored_and_served_with_caching() {
+    let setup = setup().await;
+    let address = setup.address;
+    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let venue_id = call(
+        address,
+        "POST",
+        "/api/v1/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("venue");
+    let show_id = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &show(venue_id, "Banner", three_grades()).to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("show");
+    let path = format!("/api/v1/shows/{show_id}/banner");
+    let bearer = format!("Bearer {token}");
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend((0..5_000u32).map(|i| (i % 251) as u8));
+
+    let as_text = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "text/plain")],
+        &png,
+    )
+    .await;
+    assert_eq!(as_text.0, 422, "declared type must be an image");
+    let jpeg_as_png = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        b"\xff\xd8\xff\xe0 not a png",
+    )
+    .await;
+    assert_eq!(jpeg_as_png.0, 422, "the bytes must match the declared type");
+    let mut huge = png.clone();
+    huge.resize(picket_api::media::BANNER_BYTES_MAX + 1, 0);
+    let oversized = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        &huge,
+    )
+    .await;
+    assert_eq!(
+        oversized.0,
+        422,
+        "{}",
+        String::from_utf8_lossy(&oversized.2)
+    );
+    assert_eq!(
+        call_raw(
+            address,
+            "PUT",
+            &path,
+            &[("Content-Type", "image/png")],
+            &png
+        )
+        .await
+        .0,
+        401
+    );
+    let other = seller(address, "o@example.com", "220-81-62517").await;
+    let other_bearer = format!("Bearer {other}");
+    assert_eq!(
+        call_raw(
+            address,
+            "PUT",
+            &path,
+            &[
+                ("Authorization", &other_bearer),
+                ("Content-Type", "image/png")
+            ],
+            &png
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call_raw(address, "GET", &path, &[], b"").await.0,
+        404,
+        "nothing stored yet"
+    );
+
+    let stored = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        &png,
+    )
+    .await;
+    assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
+    let (status, head, bytes) = call_raw(address, "GET", &path, &[], b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, png);
+    assert!(head.contains("content-type: image/png"), "{head}");
+    assert!(
+        head.contains("cache-control: public, max-age=3600"),
+        "{head}"
+    );
+    let etag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("etag")
+        .to_owned();
+    let (status, _, bytes) =
+        call_raw(address, "GET", &path, &[("If-None-Match", &etag)], b"").await;
+    assert_eq!((status, bytes.len()), (304, 0));
+}
