@@ -9,6 +9,7 @@
 //! connects to any gateway with the same token.
 
 pub mod accounts;
+pub mod board;
 pub mod catalog;
 pub mod error;
 pub mod limit;
@@ -159,6 +160,20 @@ pub fn router(api: Arc<Api>) -> Router {
             post(catalog::add_performance),
         )
         .route("/api/v1/shows/{id}/publish", post(catalog::publish))
+        .route(
+            "/api/v1/notices",
+            get(board::platform_notices).post(board::post_platform_notice),
+        )
+        .route(
+            "/api/v1/shows/{id}/notices",
+            get(board::show_notices).post(board::post_show_notice),
+        )
+        .route(
+            "/api/v1/shows/{id}/questions",
+            get(board::show_questions).post(board::ask),
+        )
+        .route("/api/v1/questions/{id}/answer", post(board::answer))
+        .route("/api/v1/posts/{id}/hide", post(board::hide))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
     // upload gets the API's own error.

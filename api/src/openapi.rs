@@ -8,8 +8,16 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API (and the gateway's operator API) serves: method and path.
-pub const ROUTES: [(&str, &str); 23] = [
+pub const ROUTES: [(&str, &str); 31] = [
     ("get", "/api/openapi.json"),
+    ("get", "/api/v1/notices"),
+    ("post", "/api/v1/notices"),
+    ("get", "/api/v1/shows/{id}/notices"),
+    ("post", "/api/v1/shows/{id}/notices"),
+    ("get", "/api/v1/shows/{id}/questions"),
+    ("post", "/api/v1/shows/{id}/questions"),
+    ("post", "/api/v1/questions/{id}/answer"),
+    ("post", "/api/v1/posts/{id}/hide"),
     ("get", "/api/v1/shows/{id}/banner"),
     ("put", "/api/v1/shows/{id}/banner"),
     ("post", "/api/v1/venues"),
@@ -77,6 +85,13 @@ pub fn document() -> Value {
     let operator = json!([{"operator": []}]);
     let id_param =
         json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+    let page_params = json!([
+        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::catalog::PAGE_LIMIT_MAX}}]);
+    let id_and_page = json!([
+        {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::catalog::PAGE_LIMIT_MAX}}]);
     let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}]);
     json!({
         "openapi": "3.1.0",
@@ -171,6 +186,33 @@ pub fn document() -> Value {
                 "summary": "A show with its performances and the places left per grade",
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
+            }},
+            "/api/v1/notices": {
+                "get": {"summary": "Platform notices, newest first", "parameters": page_params,
+                        "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 422, 503]))},
+                "post": {"summary": "Post a platform notice (admin)", "security": bearer, "requestBody": json_body("PostForm"),
+                         "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 422, 503]))}
+            },
+            "/api/v1/shows/{id}/notices": {
+                "get": {"summary": "A published show's notices", "parameters": id_and_page,
+                        "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 404, 422, 503]))},
+                "post": {"summary": "Post a notice on a show (its seller, admin)", "security": bearer, "parameters": id_param, "requestBody": json_body("PostForm"),
+                         "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))}
+            },
+            "/api/v1/shows/{id}/questions": {
+                "get": {"summary": "A published show's questions and answers", "parameters": id_and_page,
+                        "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 404, 422, 503]))},
+                "post": {"summary": "Ask the seller a question (members)", "security": bearer, "parameters": id_param, "requestBody": json_body("PostForm"),
+                         "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))}
+            },
+            "/api/v1/questions/{id}/answer": {"post": {
+                "summary": "Answer a question (the show's seller, admin)", "security": bearer, "parameters": id_param,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}}}},
+                "responses": with(json!({"204": {"description": "answered"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
+            }},
+            "/api/v1/posts/{id}/hide": {"post": {
+                "summary": "Hide a post (admin)", "security": bearer, "parameters": id_param,
+                "responses": with(json!({"204": {"description": "hidden"}}), problem_responses(&[401, 403, 404, 503]))
             }},
             "/api/v1/shows/{id}/banner": {
                 "get": {
@@ -300,6 +342,16 @@ pub fn document() -> Value {
                 }},
                 "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
                     "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}
+                }},
+                "PostForm": {"type": "object", "additionalProperties": false, "required": ["title", "body"], "properties": {
+                    "title": {"type": "string", "minLength": 1, "maxLength": crate::board::TITLE_LEN_MAX},
+                    "body": {"type": "string", "minLength": 1, "maxLength": crate::board::BODY_LEN_MAX}
+                }},
+                "Posts": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+                    "items": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"},
+                        "answer": {"type": ["string", "null"]}, "answered_at_ms": {"type": ["integer", "null"]}, "created_at_ms": {"type": "integer"}}}},
+                    "next_cursor": {"type": ["integer", "null"]}
                 }},
                 "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
                     "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},

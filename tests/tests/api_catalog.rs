@@ -59,26 +59,39 @@ struct Setup {
     api: Arc<Api>,
     cluster: Cluster,
     _dir: tempfile::TempDir,
+    _postgres: Option<picket_tests::Postgres>,
 }
 
+/// The API on PostgreSQL (production's store), with an in-process ledger.
 async fn setup() -> Setup {
+    let postgres = picket_tests::Postgres::start().expect("postgres");
+    let url = postgres.create_database("api").expect("database");
+    setup_on(Some(url), Some(postgres)).await
+}
+
+/// The same on SQLite (`picket up`'s store).
+async fn setup_sqlite() -> Setup {
+    setup_on(None, None).await
+}
+
+async fn setup_on(url: Option<String>, postgres: Option<picket_tests::Postgres>) -> Setup {
     let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("api.sqlite").display()
-    );
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("api.sqlite").display()
+        )
+    });
     let store = picket_api::store::Store::connect(&url)
         .await
         .expect("store");
     let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
-    let api = Api::new(
-        store,
-        test_keys(),
-        OPERATOR.into(),
-        Some(ledger),
-        ApiConfig::default(),
-    );
+    let config = ApiConfig {
+        media_dir: dir.path().join("media"),
+        ..ApiConfig::default()
+    };
+    let api = Api::new(store, test_keys(), OPERATOR.into(), Some(ledger), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -90,6 +103,7 @@ async fn setup() -> Setup {
         api,
         cluster,
         _dir: dir,
+        _postgres: postgres,
     }
 }
 
@@ -141,7 +155,15 @@ fn three_grades() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seller_publishes_a_show_and_buyers_see_what_is_left() {
-    let setup = setup().await;
+    publishes_and_counts(setup().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seller_publishes_a_show_and_buyers_see_what_is_left_on_sqlite() {
+    publishes_and_counts(setup_sqlite().await).await;
+}
+
+async fn publishes_and_counts(setup: Setup) {
     let address = setup.address;
     let token = seller(address, "s@example.com", "123-45-67891").await;
     let venue = call(
@@ -305,7 +327,7 @@ async fn a_seller_publishes_a_show_and_buyers_see_what_is_left() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsing_filters_and_pages_published_shows() {
-    let setup = setup().await;
+    let setup = setup_sqlite().await;
     let address = setup.address;
     let token = seller(address, "s@example.com", "123-45-67891").await;
     let venue_id = call(
@@ -456,7 +478,7 @@ async fn call_raw(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banners_are_checked_stored_and_served_with_caching() {
-    let setup = setup().await;
+    let setup = setup_sqlite().await;
     let address = setup.address;
     let token = seller(address, "s@example.com", "123-45-67891").await;
     let venue_id = call(
@@ -580,4 +602,204 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let (status, _, bytes) =
         call_raw(address, "GET", &path, &[("If-None-Match", &etag)], b"").await;
     assert_eq!((status, bytes.len()), (304, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_notices_questions_answers_and_hiding() {
+    let setup = setup().await;
+    let address = setup.address;
+    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let other = seller(address, "o@example.com", "220-81-62517").await;
+    let venue_id = call(
+        address,
+        "POST",
+        "/api/v1/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("venue");
+    let show_id = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &show(venue_id, "Board", three_grades()).to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("show");
+    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/performances"),
+        &json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 86_400_000}).to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        call(
+            address,
+            "POST",
+            &format!("/api/v1/shows/{show_id}/publish"),
+            "",
+            Some(&token)
+        )
+        .await
+        .status,
+        200
+    );
+    let member = json!({"email": "m@example.com", "password": "correct horse", "name": "M"});
+    call(
+        address,
+        "POST",
+        "/api/v1/accounts",
+        &member.to_string(),
+        None,
+    )
+    .await;
+    let member = call(
+        address,
+        "POST",
+        "/api/v1/sessions",
+        &json!({"email": "m@example.com", "password": "correct horse"}).to_string(),
+        None,
+    )
+    .await
+    .body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let admin_form = json!({"account": {"email": "a@example.com", "password": "correct horse", "name": "A"}, "role": "admin"});
+    call(
+        address,
+        "POST",
+        "/api/v1/admin/accounts",
+        &admin_form.to_string(),
+        Some(OPERATOR),
+    )
+    .await;
+    let admin = call(
+        address,
+        "POST",
+        "/api/v1/sessions",
+        &json!({"email": "a@example.com", "password": "correct horse"}).to_string(),
+        None,
+    )
+    .await
+    .body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let post = json!({"title": "공지", "body": "주차 안내"}).to_string();
+    let notices = format!("/api/v1/shows/{show_id}/notices");
+    assert_eq!(
+        call(address, "POST", &notices, &post, Some(&other))
+            .await
+            .status,
+        403,
+        "not their show"
+    );
+    assert_eq!(
+        call(address, "POST", &notices, &post, Some(&token))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        call(address, "GET", &notices, "", None).await.body["items"][0]["title"],
+        "공지"
+    );
+
+    let questions = format!("/api/v1/shows/{show_id}/questions");
+    let question = json!({"title": "휠체어석", "body": "휠체어석이 있나요?"}).to_string();
+    assert_eq!(
+        call(address, "POST", &questions, &question, Some(&token))
+            .await
+            .status,
+        403,
+        "sellers answer, members ask"
+    );
+    let asked = call(address, "POST", &questions, &question, Some(&member)).await;
+    assert_eq!(asked.status, 201, "{:?}", asked.body);
+    let question_id = asked.body["id"].as_i64().expect("id");
+    let spam = call(
+        address,
+        "POST",
+        &questions,
+        &json!({"title": "spam", "body": "spam"}).to_string(),
+        Some(&member),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("id");
+    let answer = json!({"answer": "네, 1층에 있습니다."}).to_string();
+    let answer_path = format!("/api/v1/questions/{question_id}/answer");
+    assert_eq!(
+        call(address, "POST", &answer_path, &answer, Some(&other))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        call(address, "POST", &answer_path, &answer, Some(&token))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        call(
+            address,
+            "POST",
+            &format!("/api/v1/posts/{spam}/hide"),
+            "",
+            Some(&token)
+        )
+        .await
+        .status,
+        403,
+        "only admins hide"
+    );
+    assert_eq!(
+        call(
+            address,
+            "POST",
+            &format!("/api/v1/posts/{spam}/hide"),
+            "",
+            Some(&admin)
+        )
+        .await
+        .status,
+        204
+    );
+    let listed = call(address, "GET", &questions, "", None).await;
+    let items = listed.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "the hidden post is not listed: {items:?}");
+    assert_eq!(items[0]["answer"], "네, 1층에 있습니다.");
+
+    let platform = json!({"title": "점검 안내", "body": "12월 1일 새벽 점검"}).to_string();
+    assert_eq!(
+        call(address, "POST", "/api/v1/notices", &platform, Some(&member))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        call(address, "POST", "/api/v1/notices", &platform, Some(&admin))
+            .await
+            .status,
+        201
+    );
+    let listed = call(address, "GET", "/api/v1/notices", "", None).await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "show notices are not platform notices"
+    );
 }

@@ -1,0 +1,239 @@
+//! The board: platform notices by admins, per-show notices by the show's seller (or admins),
+//! per-show questions by members that the seller answers; admins hide posts.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::catalog::{PAGE_LIMIT_MAX, managed_show};
+use crate::error::{ApiError, FieldError};
+use crate::{Api, Authenticated, JsonBody, Role, now_ms};
+
+pub const TITLE_LEN_MAX: usize = 100;
+pub const BODY_LEN_MAX: usize = 5_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostForm {
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerForm {
+    pub answer: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub cursor: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+fn validate(form: &PostForm) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let title = form.title.trim().chars().count();
+    if title == 0 || title > TITLE_LEN_MAX {
+        errors.push(FieldError {
+            field: "title",
+            message: format!("1 to {TITLE_LEN_MAX} characters"),
+        });
+    }
+    let body = form.body.trim().chars().count();
+    if body == 0 || body > BODY_LEN_MAX {
+        errors.push(FieldError {
+            field: "body",
+            message: format!("1 to {BODY_LEN_MAX} characters"),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
+async fn insert(
+    api: &Api,
+    show: Option<i64>,
+    kind: &str,
+    author: i64,
+    form: &PostForm,
+) -> Result<Response, ApiError> {
+    validate(form)?;
+    let id = api.new_id();
+    sqlx::query(
+        "INSERT INTO posts (id, show_id, kind, author_account_id, title, body, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(show)
+    .bind(kind)
+    .bind(author)
+    .bind(form.title.trim())
+    .bind(form.body.trim())
+    .bind(now_ms() as i64)
+    .execute(api.store.pool())
+    .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))).into_response())
+}
+
+async fn list(api: &Api, show: Option<i64>, kind: &str, page: &Page) -> Result<Response, ApiError> {
+    let limit = page.limit.unwrap_or(20);
+    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "limit",
+            message: format!("1 to {PAGE_LIMIT_MAX}"),
+        }]));
+    }
+    // A show id of -1 never exists: platform notices are the rows without a show.
+    let rows = sqlx::query(
+        "SELECT id, title, body, answer, answered_at_ms, created_at_ms FROM posts \
+         WHERE kind = $1 AND hidden = 0 AND COALESCE(show_id, -1) = $2 AND id < $3 \
+         ORDER BY id DESC LIMIT $4",
+    )
+    .bind(kind)
+    .bind(show.unwrap_or(-1))
+    .bind(page.cursor.unwrap_or(i64::MAX))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(api.store.pool())
+    .await?;
+    let mut items = Vec::new();
+    for row in rows.iter().take(limit as usize) {
+        items.push(serde_json::json!({
+            "id": row.try_get::<i64, _>(0)?, "title": row.try_get::<String, _>(1)?,
+            "body": row.try_get::<String, _>(2)?, "answer": row.try_get::<Option<String>, _>(3)?,
+            "answered_at_ms": row.try_get::<Option<i64>, _>(4)?, "created_at_ms": row.try_get::<i64, _>(5)?,
+        }));
+    }
+    let next_cursor = (rows.len() > limit as usize)
+        .then(|| items.last().map(|i| i["id"].clone()))
+        .flatten();
+    Ok(Json(serde_json::json!({"items": items, "next_cursor": next_cursor})).into_response())
+}
+
+/// `GET /api/v1/notices`.
+pub async fn platform_notices(
+    State(api): State<Arc<Api>>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    list(&api, None, "notice", &page).await
+}
+
+/// `POST /api/v1/notices` (admin).
+pub async fn post_platform_notice(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    JsonBody(form): JsonBody<PostForm>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    insert(&api, None, "notice", who.account_id, &form).await
+}
+
+async fn published_show(api: &Api, show: i64) -> Result<(), ApiError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM shows WHERE id = $1")
+        .bind(show)
+        .fetch_optional(api.store.pool())
+        .await?;
+    match status.as_deref() {
+        Some("published") => Ok(()),
+        _ => Err(ApiError::NotFound("show")),
+    }
+}
+
+/// `GET /api/v1/shows/{id}/notices`.
+pub async fn show_notices(
+    State(api): State<Arc<Api>>,
+    Path(show): Path<i64>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    published_show(&api, show).await?;
+    list(&api, Some(show), "notice", &page).await
+}
+
+/// `POST /api/v1/shows/{id}/notices` (the show's seller, admin).
+pub async fn post_show_notice(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(show): Path<i64>,
+    JsonBody(form): JsonBody<PostForm>,
+) -> Result<Response, ApiError> {
+    managed_show(&api, &who, show).await?;
+    insert(&api, Some(show), "notice", who.account_id, &form).await
+}
+
+/// `GET /api/v1/shows/{id}/questions`.
+pub async fn show_questions(
+    State(api): State<Arc<Api>>,
+    Path(show): Path<i64>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    published_show(&api, show).await?;
+    list(&api, Some(show), "question", &page).await
+}
+
+/// `POST /api/v1/shows/{id}/questions` (members).
+pub async fn ask(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(show): Path<i64>,
+    JsonBody(form): JsonBody<PostForm>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Member])?;
+    published_show(&api, show).await?;
+    insert(&api, Some(show), "question", who.account_id, &form).await
+}
+
+/// `POST /api/v1/questions/{id}/answer` (the show's seller, admin).
+pub async fn answer(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(question): Path<i64>,
+    JsonBody(form): JsonBody<AnswerForm>,
+) -> Result<Response, ApiError> {
+    let show: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT show_id FROM posts WHERE id = $1 AND kind = 'question'")
+            .bind(question)
+            .fetch_optional(api.store.pool())
+            .await?;
+    let show = show.flatten().ok_or(ApiError::NotFound("question"))?;
+    managed_show(&api, &who, show).await?;
+    let len = form.answer.trim().chars().count();
+    if len == 0 || len > BODY_LEN_MAX {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "answer",
+            message: format!("1 to {BODY_LEN_MAX} characters"),
+        }]));
+    }
+    sqlx::query("UPDATE posts SET answer = $2, answered_at_ms = $3 WHERE id = $1")
+        .bind(question)
+        .bind(form.answer.trim())
+        .bind(now_ms() as i64)
+        .execute(api.store.pool())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/v1/posts/{id}/hide` (admin): the post stays stored but is no longer listed.
+pub async fn hide(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(post): Path<i64>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let hidden = sqlx::query("UPDATE posts SET hidden = 1 WHERE id = $1")
+        .bind(post)
+        .execute(api.store.pool())
+        .await?;
+    if hidden.rows_affected() == 0 {
+        return Err(ApiError::NotFound("post"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
