@@ -138,7 +138,7 @@ fn seed() -> u64 {
     std::env::var("PICKET_API_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| picket_gateway::clock::now_ms())
+        .unwrap_or_else(picket_gateway::clock::now_ms)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
