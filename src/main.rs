@@ -67,6 +67,10 @@ struct UpArgs {
     /// Most open WebSocket connections (one more is told to try again later).
     #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = 18_000)]
     connections_max: usize,
+    /// A read replica of DATABASE_URL for reads that may be slightly stale (browsing, show
+    /// pages, boards).
+    #[arg(long, env = "DATABASE_READ_URL")]
+    database_read_url: Option<String>,
     /// NATS with JetStream (nats://…): commands go to the ledger over it instead of in
     /// process. Needs DATABASE_URL to name PostgreSQL.
     #[arg(long, env = "PICKET_NATS_URL")]
@@ -208,9 +212,15 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             args.data_dir.join("api.sqlite").display()
         ),
     };
-    let api_store = picket_api::store::Store::connect(&api_url)
+    let mut api_store = picket_api::store::Store::connect(&api_url)
         .await
         .context("opening the API's database")?;
+    if let Some(url) = &args.database_read_url {
+        api_store = api_store
+            .with_read_replica(url)
+            .await
+            .context("opening the read replica (DATABASE_READ_URL)")?;
+    }
     let api = picket_api::Api::new(
         api_store,
         api_keys,

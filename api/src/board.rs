@@ -103,7 +103,7 @@ async fn list(api: &Api, show: Option<i64>, kind: &str, page: &Page) -> Result<R
     .bind(show.unwrap_or(-1))
     .bind(page.cursor.unwrap_or(i64::MAX))
     .bind(i64::from(limit) + 1)
-    .fetch_all(api.store.pool())
+    .fetch_all(api.store.reader())
     .await?;
     let mut items = Vec::new();
     for row in rows.iter().take(limit as usize) {

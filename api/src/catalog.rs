@@ -739,7 +739,7 @@ pub async fn browse(
     }
     let rows = statement
         .bind(i64::from(limit) + 1)
-        .fetch_all(api.store.pool())
+        .fetch_all(api.store.reader())
         .await?;
     let mut items = Vec::new();
     for row in rows.iter().take(limit as usize) {
@@ -777,7 +777,7 @@ pub async fn show_detail(
     }
     let performances = sqlx::query("SELECT id, starts_at_ms, sale_open_at_ms, sale_close_at_ms FROM performances WHERE show_id = $1 ORDER BY starts_at_ms")
         .bind(id)
-        .fetch_all(api.store.pool())
+        .fetch_all(api.store.reader())
         .await?;
     let mut listed = Vec::new();
     for p in &performances {

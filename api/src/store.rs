@@ -15,6 +15,8 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// A read replica for reads that may be slightly stale (browsing, show pages, boards).
+    read_pool: Option<AnyPool>,
 }
 
 /// One account as stored.
@@ -30,9 +32,26 @@ pub struct Account {
 }
 
 impl Store {
-    /// The pool, for the catalog's queries ([`crate::catalog`]).
+    /// The primary, for writes and for reads that must see them.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The read replica when one is configured, else the primary: for reads that can be stale.
+    pub fn reader(&self) -> &AnyPool {
+        self.read_pool.as_ref().unwrap_or(&self.pool)
+    }
+
+    /// Sends stale-tolerant reads to the replica at `url` (`DATABASE_READ_URL`). Migrations
+    /// are not run there: a replica follows its primary's schema.
+    pub async fn with_read_replica(mut self, url: &str) -> Result<Store, sqlx::Error> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(POOL_CONNECTIONS_MAX)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await?;
+        self.read_pool = Some(pool);
+        Ok(self)
     }
 
     /// Opens `url` (`postgres://…` or `sqlite://PATH?mode=rwc`) and runs the migrations.
@@ -54,7 +73,10 @@ impl Store {
         let mut migrator = sqlx::migrate!("./migrations");
         migrator.set_ignore_missing(true);
         migrator.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            read_pool: None,
+        })
     }
 
     /// Inserts an account; `Ok(false)` when the email is taken.

@@ -803,3 +803,98 @@ async fn the_board_notices_questions_answers_and_hiding() {
         "show notices are not platform notices"
     );
 }
+
+/// With a read replica configured, stale-tolerant reads (browsing) go to it and writes to the
+/// primary. The "replica" here is a second database that never receives the primary's writes,
+/// so where a read went shows in its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsing_reads_from_the_replica() {
+    let postgres = picket_tests::Postgres::start().expect("postgres");
+    let primary = postgres.create_database("primary").expect("database");
+    let replica = postgres.create_database("replica").expect("database");
+    picket_api::store::Store::connect(&replica)
+        .await
+        .expect("replica schema");
+    let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = picket_api::store::Store::connect(&primary)
+        .await
+        .expect("store")
+        .with_read_replica(&replica)
+        .await
+        .expect("replica");
+    let config = ApiConfig {
+        media_dir: dir.path().join("media"),
+        ..ApiConfig::default()
+    };
+    let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
+    let api = Api::new(store, test_keys(), OPERATOR.into(), Some(ledger), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, picket_api::router(api)).await });
+
+    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let venue_id = call(
+        address,
+        "POST",
+        "/api/v1/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("venue");
+    let show_id = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &show(venue_id, "Replica", three_grades()).to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("show");
+    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/performances"),
+        &json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 86_400_000}).to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        call(
+            address,
+            "POST",
+            &format!("/api/v1/shows/{show_id}/publish"),
+            "",
+            Some(&token)
+        )
+        .await
+        .status,
+        200
+    );
+    let listed = call(address, "GET", "/api/v1/shows", "", None).await;
+    assert_eq!(
+        listed.body["items"],
+        json!([]),
+        "the list came from the replica"
+    );
+    let detail = call(
+        address,
+        "GET",
+        &format!("/api/v1/shows/{show_id}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(
+        detail.body["status"], "published",
+        "the show itself is read from the primary"
+    );
+}
