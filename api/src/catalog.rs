@@ -954,6 +954,9 @@ pub async fn follow_ledger(api: Arc<Api>) {
         let mut events = subscription.events;
         while let Ok(committed) = events.recv().await {
             api.seats_left.apply(&committed.events);
+            if let Err(error) = crate::bookings::record(&api, &committed.events).await {
+                tracing::warn!(%error, seq = committed.seq, "bookings projection could not record an entry");
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod board;
+pub mod bookings;
 pub mod catalog;
 pub mod error;
 pub mod limit;
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use picket_gateway::token::{Claims, KeyRing};
 use serde::de::DeserializeOwned;
 
@@ -79,6 +80,8 @@ pub struct Api {
     /// Where publishing opens inventory, and what the seats-left read model follows.
     pub ledger: Option<picket_ledger::LedgerClient>,
     pub seats_left: catalog::SeatsLeft,
+    /// The bookings projection's open holds and the guest-lookup limits.
+    pub bookings: bookings::Bookings,
     /// "Show published" announcements (the notifier subscribes).
     pub published: tokio::sync::broadcast::Sender<catalog::ShowPublished>,
     login_limiter: Limiter,
@@ -109,6 +112,7 @@ impl Api {
             keys,
             ledger,
             seats_left: catalog::SeatsLeft::default(),
+            bookings: bookings::Bookings::default(),
             published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,
             login_limiter: Limiter::new(
                 config.login_attempts_per_minute,
@@ -174,6 +178,10 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/api/v1/questions/{id}/answer", post(board::answer))
         .route("/api/v1/posts/{id}/hide", post(board::hide))
+        .route("/api/v1/me/bookings", get(bookings::my_bookings))
+        .route("/api/v1/guest/contact", put(bookings::guest_contact))
+        .route("/api/v1/guest/bookings", get(bookings::guest_bookings))
+        .route("/api/v1/guest-bookings", get(bookings::guest_lookup))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
     // upload gets the API's own error.

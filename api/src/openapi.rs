@@ -8,8 +8,12 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API (and the gateway's operator API) serves: method and path.
-pub const ROUTES: [(&str, &str); 31] = [
+pub const ROUTES: [(&str, &str); 35] = [
     ("get", "/api/openapi.json"),
+    ("get", "/api/v1/me/bookings"),
+    ("put", "/api/v1/guest/contact"),
+    ("get", "/api/v1/guest/bookings"),
+    ("get", "/api/v1/guest-bookings"),
     ("get", "/api/v1/notices"),
     ("post", "/api/v1/notices"),
     ("get", "/api/v1/shows/{id}/notices"),
@@ -187,6 +191,29 @@ pub fn document() -> Value {
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
             }},
+            "/api/v1/me/bookings": {"get": {
+                "summary": "The member's bookings: seats, amounts, the cancellation deadline and the fee that would apply now",
+                "security": bearer,
+                "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 403, 503]))
+            }},
+            "/api/v1/guest/contact": {"put": {
+                "summary": "A guest's name and phone, filed with the guest's next bookings (guest token from the gateway's welcome)",
+                "security": [{"guest": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["name", "phone"], "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}}}}},
+                "responses": with(json!({"204": {"description": "saved"}}), problem_responses(&[400, 401, 422, 503]))
+            }},
+            "/api/v1/guest/bookings": {"get": {
+                "summary": "The guest device's bookings with their booking numbers",
+                "security": [{"guest": []}],
+                "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 503]))
+            }},
+            "/api/v1/guest-bookings": {"get": {
+                "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; 5 lookups a minute per number",
+                "parameters": [
+                    {"name": "number", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "phone", "in": "query", "required": true, "schema": {"type": "string"}}],
+                "responses": with(json!({"200": json_response("the booking", "Booking")}), problem_responses(&[400, 404, 429, 503]))
+            }},
             "/api/v1/notices": {
                 "get": {"summary": "Platform notices, newest first", "parameters": page_params,
                         "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 422, 503]))},
@@ -270,7 +297,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "session": {"type": "http", "scheme": "bearer", "description": "a session token from POST /api/v1/sessions"},
-                "operator": {"type": "http", "scheme": "bearer", "description": "the operator token"}
+                "operator": {"type": "http", "scheme": "bearer", "description": "the operator token"},
+                "guest": {"type": "http", "scheme": "bearer", "description": "the guest token a gateway issues in welcome.guest_token"}
             },
             "schemas": {
                 "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
@@ -343,6 +371,15 @@ pub fn document() -> Value {
                 "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
                     "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}
                 }},
+                "Booking": {"type": "object", "required": ["booking", "performance", "paid_won", "booked_at_ms", "tickets"], "properties": {
+                    "booking": {"type": "integer"}, "performance": {"type": "integer"}, "number": {"type": ["string", "null"]},
+                    "paid_won": {"type": "integer"}, "booked_at_ms": {"type": "integer"},
+                    "starts_at_ms": {"type": ["integer", "null"]}, "cancellation_deadline_ms": {"type": ["integer", "null"]},
+                    "tickets": {"type": "array", "items": {"type": "object", "properties": {
+                        "ticket": {"type": "integer"}, "place": {"type": "string"}, "price_won": {"type": "integer"},
+                        "cancelled": {"type": "boolean"}, "cancellation_fee_now_won": {"type": ["integer", "null"], "description": "null: no longer cancellable online"}}}}
+                }},
+                "Bookings": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Booking"}}}},
                 "PostForm": {"type": "object", "additionalProperties": false, "required": ["title", "body"], "properties": {
                     "title": {"type": "string", "minLength": 1, "maxLength": crate::board::TITLE_LEN_MAX},
                     "body": {"type": "string", "minLength": 1, "maxLength": crate::board::BODY_LEN_MAX}

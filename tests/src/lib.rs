@@ -6,6 +6,7 @@
 //! Plain std, no async: call it from any test, sync or tokio. Signals go through `sh -c kill`
 //! (the workspace forbids `unsafe`, so no libc), and process trees are read from `/proc`.
 
+pub mod api;
 pub mod gateway;
 pub mod ledger;
 

@@ -1,0 +1,206 @@
+//! Helpers for the HTTP API's tests: an API with an in-process ledger on PostgreSQL or SQLite,
+//! a small HTTP client, and a published show.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use picket_api::{Api, ApiConfig};
+use picket_gateway::room::memory::MemoryStore;
+use picket_ledger::LedgerClient;
+use serde_json::{Value, json};
+
+use crate::gateway::{Cluster, test_keys};
+
+pub const OPERATOR: &str = "operator-secret-for-tests";
+pub const PASSWORD: &str = "correct horse";
+
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: Value,
+}
+
+/// One HTTP/1.1 request (no keep-alive); `token` goes in `Authorization: Bearer`.
+pub async fn call(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> Answer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let response = String::from_utf8_lossy(&response).to_string();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    Answer {
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        head: head.to_lowercase(),
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+/// An API on SQLite with an in-process ledger, served on a loopback port.
+pub struct ApiSetup {
+    pub address: SocketAddr,
+    pub api: Arc<Api>,
+    pub cluster: Cluster,
+    _dir: tempfile::TempDir,
+}
+
+impl ApiSetup {
+    pub async fn start() -> ApiSetup {
+        let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("api.sqlite").display()
+        );
+        let store = picket_api::store::Store::connect(&url)
+            .await
+            .expect("store");
+        let config = ApiConfig {
+            media_dir: dir.path().join("media"),
+            ..ApiConfig::default()
+        };
+        let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
+        let api = Api::new(store, test_keys(), OPERATOR.into(), Some(ledger), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("addr");
+        let router = picket_api::router(api.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        ApiSetup {
+            address,
+            api,
+            cluster,
+            _dir: dir,
+        }
+    }
+
+    /// Signs up a member and signs in: (account id, token).
+    pub async fn member(&self, email: &str) -> (i64, String) {
+        let form = json!({"email": email, "password": PASSWORD, "name": "회원"});
+        let created = call(
+            self.address,
+            "POST",
+            "/api/v1/accounts",
+            &form.to_string(),
+            None,
+        )
+        .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        (
+            created.body["id"].as_i64().expect("id"),
+            self.sign_in(email).await,
+        )
+    }
+
+    pub async fn sign_in(&self, email: &str) -> String {
+        let form = json!({"email": email, "password": PASSWORD});
+        let session = call(
+            self.address,
+            "POST",
+            "/api/v1/sessions",
+            &form.to_string(),
+            None,
+        )
+        .await;
+        assert_eq!(session.status, 201, "{:?}", session.body);
+        session.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Registers a seller and publishes a show with one performance 20 days away: (show id,
+    /// performance id). Seats: section A (2 rows of 5) VIP 160,000원, B (4) R 140,000원;
+    /// zone Floor (100) S 110,000원.
+    pub async fn published_show(&self, seller_email: &str, business_number: &str) -> (i64, u64) {
+        let address = self.address;
+        let form = json!({
+            "account": {"email": seller_email, "password": PASSWORD, "name": "Seller"},
+            "company": {"name": "공연기획", "business_number": business_number,
+                        "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
+        });
+        assert_eq!(
+            call(
+                address,
+                "POST",
+                "/api/v1/companies",
+                &form.to_string(),
+                None
+            )
+            .await
+            .status,
+            201
+        );
+        let token = self.sign_in(seller_email).await;
+        let row = |name: &str, seats: u16| json!({"name": name, "seats": (1..=seats).map(|n| json!({"number": n, "x": n, "y": 0})).collect::<Vec<_>>()});
+        let venue = json!({"name": "블루스퀘어", "region": "seoul", "address": "서울",
+            "layout": {"sections": [{"name": "A", "rows": [row("1", 5), row("2", 5)]}, {"name": "B", "rows": [row("1", 4)]}],
+                       "zones": [{"name": "Floor", "capacity": 100}]}});
+        let venue_id = call(
+            address,
+            "POST",
+            "/api/v1/venues",
+            &venue.to_string(),
+            Some(&token),
+        )
+        .await
+        .body["id"]
+            .as_i64()
+            .expect("venue");
+        let show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id, "description": "",
+            "age_rating": "7+", "running_minutes": 150, "grades": [
+                {"code": "VIP", "price_won": 160000, "sections": ["A"]},
+                {"code": "R", "price_won": 140000, "sections": ["B"]},
+                {"code": "S", "price_won": 110000, "zones": ["Floor"]}]});
+        let show_id = call(
+            address,
+            "POST",
+            "/api/v1/shows",
+            &show.to_string(),
+            Some(&token),
+        )
+        .await
+        .body["id"]
+            .as_i64()
+            .expect("show");
+        let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+        let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
+        let performance = call(
+            address,
+            "POST",
+            &format!("/api/v1/shows/{show_id}/performances"),
+            &form.to_string(),
+            Some(&token),
+        )
+        .await;
+        let performance = performance.body["id"].as_i64().expect("performance") as u64;
+        let published = call(
+            address,
+            "POST",
+            &format!("/api/v1/shows/{show_id}/publish"),
+            "",
+            Some(&token),
+        )
+        .await;
+        assert_eq!(published.status, 200, "{:?}", published.body);
+        (show_id, performance)
+    }
+}
