@@ -242,6 +242,9 @@ pub struct ShowForm {
     pub grades: Vec<GradeRule>,
     #[serde(default = "default_per_buyer_limit")]
     pub per_buyer_limit: u16,
+    /// The cancellation-fee schedule; absent: the Korean standard for the category.
+    #[serde(default)]
+    pub fees: Option<FeeSchedule>,
 }
 
 fn default_per_buyer_limit() -> u16 {
@@ -325,6 +328,13 @@ fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
             && g.price_won > 0
             && g.price_won <= picket_ledger_core::limits::TICKET_PRICE_WON_MAX
     });
+    if form.fees.as_ref().is_some_and(|fees| !fees.is_valid()) {
+        errors.push(FieldError {
+            field: "fees",
+            message: "tiers must not overlap, percentages at most 100, deadlines within the day"
+                .into(),
+        });
+    }
     if form.grades.is_empty() || form.grades.len() > GRADES_PER_SHOW_MAX || !prices_ok {
         errors.push(FieldError {
             field: "grades",
@@ -367,8 +377,8 @@ pub async fn create_show(
     let id = api.new_id();
     sqlx::query(
         "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
-         running_minutes, grades, per_buyer_limit, status, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12)",
+         running_minutes, grades, per_buyer_limit, status, created_at_ms, fees) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13)",
     )
     .bind(id)
     .bind(company.id)
@@ -382,6 +392,7 @@ pub async fn create_show(
     .bind(serde_json::to_string(&form.grades).expect("grades encode"))
     .bind(i64::from(form.per_buyer_limit))
     .bind(now_ms() as i64)
+    .bind(form.fees.as_ref().map(|f| serde_json::to_string(f).expect("fees encode")))
     .execute(api.store.pool())
     .await?;
     Ok((
@@ -403,12 +414,13 @@ pub(crate) struct ShowRow {
     grades: Vec<GradeRule>,
     per_buyer_limit: i64,
     status: String,
+    fees: Option<FeeSchedule>,
 }
 
 async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
     let row = sqlx::query(
         "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
-         grades, per_buyer_limit, status FROM shows WHERE id = $1",
+         grades, per_buyer_limit, status, fees FROM shows WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(api.store.pool())
@@ -427,6 +439,9 @@ async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
         grades: serde_json::from_str(&grades).map_err(|e| ApiError::Internal(e.to_string()))?,
         per_buyer_limit: row.try_get(9)?,
         status: row.try_get(10)?,
+        fees: row
+            .try_get::<Option<String>, _>(11)?
+            .and_then(|fees| serde_json::from_str(&fees).ok()),
     }))
 }
 
@@ -573,7 +588,10 @@ fn spec_for(
             .collect(),
         per_buyer_limit: show.per_buyer_limit as u16,
         hold_ttl_ms: HOLD_TTL_MS,
-        fees: FeeSchedule::korean_standard(kind),
+        fees: show
+            .fees
+            .clone()
+            .unwrap_or_else(|| FeeSchedule::korean_standard(kind)),
     })
 }
 
@@ -972,4 +990,57 @@ async fn load_published(api: &Api) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAssignment {
+    pub account_id: i64,
+}
+
+/// `POST /api/v1/shows/{id}/staff` (the show's seller, admin): venue staff who may scan its
+/// tickets.
+pub async fn assign_staff(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(show): Path<i64>,
+    JsonBody(form): JsonBody<StaffAssignment>,
+) -> Result<Response, ApiError> {
+    managed_show(&api, &who, show).await?;
+    let account = api.store.account_by_id(form.account_id).await?;
+    if account.is_none_or(|a| a.role != Role::Staff.as_str()) {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "account_id",
+            message: "a venue-staff account".into(),
+        }]));
+    }
+    sqlx::query(
+        "INSERT INTO show_staff (show_id, account_id) VALUES ($1, $2) \
+         ON CONFLICT (show_id, account_id) DO NOTHING",
+    )
+    .bind(show)
+    .bind(form.account_id)
+    .execute(api.store.pool())
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /api/v1/staff/shows` (staff): the shows this account may scan.
+pub async fn staff_shows(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Staff])?;
+    let rows = sqlx::query(
+        "SELECT s.id, s.title FROM show_staff a JOIN shows s ON s.id = a.show_id \
+         WHERE a.account_id = $1 ORDER BY s.id",
+    )
+    .bind(who.account_id)
+    .fetch_all(api.store.pool())
+    .await?;
+    let mut items = Vec::new();
+    for row in &rows {
+        items.push(serde_json::json!({"id": row.try_get::<i64, _>(0)?, "title": row.try_get::<String, _>(1)?}));
+    }
+    Ok(Json(serde_json::json!({"items": items})).into_response())
 }

@@ -179,6 +179,8 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/questions/{id}/answer", post(board::answer))
         .route("/api/v1/posts/{id}/hide", post(board::hide))
         .route("/api/v1/me/bookings", get(bookings::my_bookings))
+        .route("/api/v1/shows/{id}/staff", post(catalog::assign_staff))
+        .route("/api/v1/staff/shows", get(catalog::staff_shows))
         .route("/api/v1/guest/contact", put(bookings::guest_contact))
         .route("/api/v1/guest/bookings", get(bookings::guest_bookings))
         .route("/api/v1/guest-bookings", get(bookings::guest_lookup))
@@ -277,18 +279,17 @@ impl FromRequestParts<Arc<Api>> for Authenticated {
 impl axum::extract::OptionalFromRequestParts<Arc<Api>> for Authenticated {
     type Rejection = ApiError;
 
-    /// No `Authorization` header: anonymous (`None`); a header that does not authenticate is
-    /// still refused.
+    /// Public pages: a request without an account session (no header, a guest token, an
+    /// expired session) is anonymous (`None`); only a storage failure is an error.
     async fn from_request_parts(
         parts: &mut Parts,
         api: &Arc<Api>,
     ) -> Result<Option<Self>, ApiError> {
-        if !parts.headers.contains_key(header::AUTHORIZATION) {
-            return Ok(None);
+        match <Authenticated as FromRequestParts<Arc<Api>>>::from_request_parts(parts, api).await {
+            Ok(who) => Ok(Some(who)),
+            Err(ApiError::Unauthenticated) => Ok(None),
+            Err(other) => Err(other),
         }
-        <Authenticated as FromRequestParts<Arc<Api>>>::from_request_parts(parts, api)
-            .await
-            .map(Some)
     }
 }
 

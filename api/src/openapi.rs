@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API (and the gateway's operator API) serves: method and path.
-pub const ROUTES: [(&str, &str); 35] = [
+pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/openapi.json"),
+    ("post", "/api/v1/shows/{id}/staff"),
+    ("get", "/api/v1/staff/shows"),
     ("get", "/api/v1/me/bookings"),
     ("put", "/api/v1/guest/contact"),
     ("get", "/api/v1/guest/bookings"),
@@ -191,6 +193,17 @@ pub fn document() -> Value {
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
             }},
+            "/api/v1/shows/{id}/staff": {"post": {
+                "summary": "Assign a venue-staff account to scan the show's tickets (its seller, admin)",
+                "security": bearer, "parameters": id_param,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": {"type": "integer"}}}}}},
+                "responses": with(json!({"204": {"description": "assigned"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
+            }},
+            "/api/v1/staff/shows": {"get": {
+                "summary": "The shows this venue-staff account may scan",
+                "security": bearer,
+                "responses": with(json!({"200": {"description": "{items: [{id, title}]}"}}), problem_responses(&[401, 403, 503]))
+            }},
             "/api/v1/me/bookings": {"get": {
                 "summary": "The member's bookings: seats, amounts, the cancellation deadline and the fee that would apply now",
                 "security": bearer,
@@ -364,6 +377,7 @@ pub fn document() -> Value {
                     "age_rating": {"type": "string", "enum": crate::catalog::AGE_RATINGS},
                     "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
                     "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
+                    "fees": {"type": "object", "description": "the cancellation-fee schedule (docs/protocol.md, FeeSchedule); absent: the Korean standard"},
                     "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
                         "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
                         "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}}

@@ -1,0 +1,406 @@
+//! The authorization matrix: every endpoint of the API called as every role — anonymous, guest,
+//! member, the show's seller, another seller, venue staff, admin — must be allowed (anything but
+//! 401/403) or refused (401 without a fitting credential, 403 with one) exactly as listed here.
+
+use picket_gateway::token::Claims;
+use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call};
+use picket_tests::gateway::test_keys;
+use serde_json::json;
+
+const ROLES: [&str; 7] = [
+    "anonymous",
+    "guest",
+    "member",
+    "owner",
+    "other_seller",
+    "staff",
+    "admin",
+];
+const SIGNED_IN: [&str; 5] = ["member", "owner", "other_seller", "staff", "admin"];
+
+/// A valid business registration number built from `n` (the check digit computed by trying).
+fn business_number(n: u64) -> String {
+    let stem = format!("{:09}", 100_000_000 + n);
+    (0..10)
+        .map(|d| format!("{stem}{d}"))
+        .find(|candidate| picket_api::sellers::business_number_digits(candidate).is_some())
+        .expect("one check digit fits")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_as_every_role() {
+    let setup = ApiSetup::start().await;
+    let address = setup.address;
+    let (published, _) = setup
+        .published_show("owner@example.com", "123-45-67891")
+        .await;
+    let owner = setup.sign_in("owner@example.com").await;
+    setup
+        .published_show("other@example.com", "220-81-62517")
+        .await;
+    let other = setup.sign_in("other@example.com").await;
+    let (_, member) = setup.member("member@example.com").await;
+    let mut staff_id = 0;
+    let mut tokens = std::collections::HashMap::new();
+    for (email, role) in [
+        ("staff@example.com", "staff"),
+        ("admin@example.com", "admin"),
+    ] {
+        let form =
+            json!({"account": {"email": email, "password": PASSWORD, "name": role}, "role": role});
+        let created = call(
+            address,
+            "POST",
+            "/api/v1/admin/accounts",
+            &form.to_string(),
+            Some(OPERATOR),
+        )
+        .await;
+        if role == "staff" {
+            staff_id = created.body["id"].as_i64().expect("id");
+        }
+        tokens.insert(role, setup.sign_in(email).await);
+    }
+    let guest = test_keys().sign(&Claims::Guest {
+        device: "guest-device-authz01".into(),
+        exp_ms: picket_gateway::clock::now_ms() + 3_600_000,
+    });
+    tokens.insert("guest", guest);
+    tokens.insert("member", member);
+    tokens.insert("owner", owner.clone());
+    tokens.insert("other_seller", other);
+
+    // A draft of the owner's, a venue, a question on the published show.
+    let venue = call(
+        address,
+        "GET",
+        &format!("/api/v1/shows/{published}"),
+        "",
+        None,
+    )
+    .await
+    .body["venue_id"]
+        .as_i64()
+        .expect("venue");
+    let draft_form = json!({"title": "Draft", "category": "concert", "venue_id": venue, "description": "", "age_rating": "all",
+        "running_minutes": 90, "grades": [{"code": "A", "price_won": 50000, "sections": ["A", "B"], "zones": ["Floor"]}]});
+    let draft = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &draft_form.to_string(),
+        Some(&owner),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("draft");
+    let question = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{published}/questions"),
+        &json!({"title": "Q", "body": "?"}).to_string(),
+        Some(&tokens["member"]),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("question");
+
+    let post = json!({"title": "T", "body": "B"}).to_string();
+    let starts = picket_gateway::clock::now_ms() + 30 * 86_400_000;
+    let performance =
+        json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 86_400_000}).to_string();
+    let interests = json!({"categories": [], "regions": []}).to_string();
+    let contact = json!({"name": "손님", "phone": "010-2222-3333"}).to_string();
+    let venue_form = json!({"name": "V", "region": "busan", "address": "부산", "layout": {"sections": [{"name": "A", "rows": [{"name": "1", "seats": [{"number": 1, "x": 0, "y": 0}]}]}]}}).to_string();
+    let everyone = ROLES.to_vec();
+    let signed_in = SIGNED_IN.to_vec();
+    let sellers = vec!["owner", "other_seller"];
+    let owner_or_admin = vec!["owner", "admin"];
+    let mut n = 0u64;
+    // (method, path, body maker, allowed roles, a guest endpoint)
+    type Body = Box<dyn Fn(u64) -> String>;
+    let fixed = |body: String| -> Body { Box::new(move |_| body.clone()) };
+    let cases: Vec<(&str, String, Body, Vec<&str>, bool)> = vec![
+        (
+            "GET",
+            "/api/openapi.json".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/accounts".into(),
+            Box::new(|n| {
+                json!({"email": format!("new{n}@example.com"), "password": PASSWORD, "name": "N"})
+                    .to_string()
+            }),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/sessions".into(),
+            fixed(json!({"email": "member@example.com", "password": PASSWORD}).to_string()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/me".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/me/interests".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "PUT",
+            "/api/v1/me/interests".into(),
+            fixed(interests),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/companies".into(),
+            Box::new(|n| {
+                json!({"account": {"email": format!("co{n}@example.com"), "password": PASSWORD, "name": "C"},
+            "company": {"name": "C", "business_number": business_number(n), "contact_email": "c@example.com", "contact_phone": "02-123-4567"}}).to_string()
+            }),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/companies/mine".into(),
+            fixed(String::new()),
+            sellers.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/admin/accounts".into(),
+            Box::new(|n| {
+                json!({"account": {"email": format!("st{n}@example.com"), "password": PASSWORD, "name": "S"}, "role": "staff"}).to_string()
+            }),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/venues".into(),
+            fixed(venue_form),
+            vec!["owner", "other_seller", "admin"],
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v1/venues/{venue}"),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/shows".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/shows".into(),
+            fixed(draft_form.to_string()),
+            sellers.clone(),
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v1/shows/{published}"),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/shows/{draft}/performances"),
+            fixed(performance),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/shows/{published}/publish"),
+            fixed(String::new()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v1/shows/{published}/banner"),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/shows/{published}/banner"),
+            fixed(String::new()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/notices".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v1/notices".into(),
+            fixed(post.clone()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v1/shows/{published}/notices"),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/shows/{published}/notices"),
+            fixed(post.clone()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v1/shows/{published}/questions"),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/shows/{published}/questions"),
+            fixed(post.clone()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/questions/{question}/answer"),
+            fixed(json!({"answer": "A"}).to_string()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/shows/{published}/staff"),
+            fixed(json!({"account_id": staff_id}).to_string()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/staff/shows".into(),
+            fixed(String::new()),
+            vec!["staff"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/me/bookings".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "PUT",
+            "/api/v1/guest/contact".into(),
+            fixed(contact),
+            vec!["guest"],
+            true,
+        ),
+        (
+            "GET",
+            "/api/v1/guest/bookings".into(),
+            fixed(String::new()),
+            vec!["guest"],
+            true,
+        ),
+        (
+            "GET",
+            "/api/v1/guest-bookings?number=P1&phone=01000000000".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v1/posts/{question}/hide"),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "DELETE",
+            "/api/v1/sessions/current".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
+    ];
+    let documented = picket_api::openapi::ROUTES
+        .iter()
+        .filter(|(_, p)| !p.starts_with("/api/v1/sales") && *p != "/api/v1/performances")
+        .count();
+    assert_eq!(
+        cases.len(),
+        documented,
+        "the matrix lists every API endpoint"
+    );
+    for (method, path, body, allowed, guest_endpoint) in &cases {
+        for role in ROLES {
+            n += 1;
+            let token = tokens.get(role).map(String::as_str);
+            let path = if path.starts_with("/api/v1/guest-bookings") {
+                format!("/api/v1/guest-bookings?number=P{n}&phone=01000000000")
+            } else {
+                path.clone()
+            };
+            let answer = call(address, method, &path, &body(n), token).await;
+            if allowed.contains(&role) {
+                assert!(
+                    ![401, 403].contains(&answer.status),
+                    "{role} may {method} {path}: {} {:?}",
+                    answer.status,
+                    answer.body
+                );
+            } else {
+                let expected = if *guest_endpoint || ["anonymous", "guest"].contains(&role) {
+                    401
+                } else {
+                    403
+                };
+                assert_eq!(
+                    answer.status, expected,
+                    "{role} may not {method} {path}: {:?}",
+                    answer.body
+                );
+            }
+        }
+    }
+}
