@@ -62,16 +62,31 @@ pub struct ApiSetup {
     pub api: Arc<Api>,
     pub cluster: Cluster,
     _dir: tempfile::TempDir,
+    _postgres: Option<crate::Postgres>,
 }
 
 impl ApiSetup {
+    /// On SQLite (`picket up`'s store).
     pub async fn start() -> ApiSetup {
+        Self::start_on(None, None).await
+    }
+
+    /// On PostgreSQL (production's store) started by the harness.
+    pub async fn start_postgres() -> ApiSetup {
+        let postgres = crate::Postgres::start().expect("postgres");
+        let url = postgres.create_database("api").expect("database");
+        Self::start_on(Some(url), Some(postgres)).await
+    }
+
+    async fn start_on(url: Option<String>, postgres: Option<crate::Postgres>) -> ApiSetup {
         let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("api.sqlite").display()
-        );
+        let url = url.unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("api.sqlite").display()
+            )
+        });
         let store = picket_api::store::Store::connect(&url)
             .await
             .expect("store");
@@ -92,6 +107,7 @@ impl ApiSetup {
             api,
             cluster,
             _dir: dir,
+            _postgres: postgres,
         }
     }
 

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use picket_api::{Api, ApiConfig};
 use picket_gateway::room::memory::MemoryStore;
 use picket_tests::Postgres;
+use picket_tests::api::{Answer, OPERATOR, call};
 use picket_tests::gateway::{Client, Cluster, test_keys};
-use serde_json::{Value, json};
-
-const OPERATOR: &str = "operator-secret-for-tests";
+use serde_json::json;
 
 async fn serve(database_url: &str) -> SocketAddr {
     let store = picket_api::store::Store::connect(database_url)
@@ -31,48 +30,6 @@ async fn serve(database_url: &str) -> SocketAddr {
     let address = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, picket_api::router(api)).await });
     address
-}
-
-struct Answer {
-    status: u16,
-    head: String,
-    body: Value,
-}
-
-async fn call(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    body: &str,
-    token: Option<&str>,
-) -> Answer {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let response = String::from_utf8_lossy(&response).to_string();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        head: head.to_lowercase(),
-        body: serde_json::from_str(body).unwrap_or(Value::Null),
-    }
 }
 
 fn assert_problem(answer: &Answer, status: u16, code: &str) {

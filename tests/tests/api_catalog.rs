@@ -10,101 +10,16 @@ use picket_api::{Api, ApiConfig};
 use picket_gateway::room::memory::MemoryStore;
 use picket_ledger::LedgerClient;
 use picket_ledger_core::*;
+use picket_tests::api::{Answer, ApiSetup, OPERATOR, call};
 use picket_tests::gateway::{Cluster, test_keys};
 use serde_json::{Value, json};
 
-const OPERATOR: &str = "operator-secret-for-tests";
-
-struct Answer {
-    status: u16,
-    body: Value,
+async fn setup() -> ApiSetup {
+    ApiSetup::start_postgres().await
 }
 
-async fn call(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    body: &str,
-    token: Option<&str>,
-) -> Answer {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let response = String::from_utf8_lossy(&response).to_string();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    Answer {
-        status: head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0),
-        body: serde_json::from_str(body).unwrap_or(Value::Null),
-    }
-}
-
-struct Setup {
-    address: SocketAddr,
-    api: Arc<Api>,
-    cluster: Cluster,
-    _dir: tempfile::TempDir,
-    _postgres: Option<picket_tests::Postgres>,
-}
-
-/// The API on PostgreSQL (production's store), with an in-process ledger.
-async fn setup() -> Setup {
-    let postgres = picket_tests::Postgres::start().expect("postgres");
-    let url = postgres.create_database("api").expect("database");
-    setup_on(Some(url), Some(postgres)).await
-}
-
-/// The same on SQLite (`picket up`'s store).
-async fn setup_sqlite() -> Setup {
-    setup_on(None, None).await
-}
-
-async fn setup_on(url: Option<String>, postgres: Option<picket_tests::Postgres>) -> Setup {
-    let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = url.unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("api.sqlite").display()
-        )
-    });
-    let store = picket_api::store::Store::connect(&url)
-        .await
-        .expect("store");
-    let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
-    let config = ApiConfig {
-        media_dir: dir.path().join("media"),
-        ..ApiConfig::default()
-    };
-    let api = Api::new(store, test_keys(), OPERATOR.into(), Some(ledger), config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("addr");
-    let router = picket_api::router(api.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Setup {
-        address,
-        api,
-        cluster,
-        _dir: dir,
-        _postgres: postgres,
-    }
+async fn setup_sqlite() -> ApiSetup {
+    ApiSetup::start().await
 }
 
 async fn seller(address: SocketAddr, email: &str, business_number: &str) -> String {
@@ -163,7 +78,7 @@ async fn a_seller_publishes_a_show_and_buyers_see_what_is_left_on_sqlite() {
     publishes_and_counts(setup_sqlite().await).await;
 }
 
-async fn publishes_and_counts(setup: Setup) {
+async fn publishes_and_counts(setup: ApiSetup) {
     let address = setup.address;
     let token = seller(address, "s@example.com", "123-45-67891").await;
     let venue = call(
