@@ -195,6 +195,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         std::time::Duration::from_millis(args.push_interval_ms.clamp(100, 2_000));
     let api_keys = keys.clone();
     let api_ledger = client.clone();
+    let api_queue = queue.clone();
     let api_operator_token = operator_token.clone();
     let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
@@ -226,6 +227,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         api_keys,
         api_operator_token,
         Some(api_ledger),
+        Some(api_queue),
         picket_api::ApiConfig {
             media_dir: args.data_dir.join("media"),
             ..picket_api::ApiConfig::default()

@@ -245,7 +245,33 @@ pub struct ShowForm {
     /// The cancellation-fee schedule; absent: the Korean standard for the category.
     #[serde(default)]
     pub fees: Option<FeeSchedule>,
+    /// The waiting room of every performance's sale.
+    #[serde(default)]
+    pub queue: QueueForm,
 }
+
+/// How fast a show's sales admit buyers from the waiting room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueForm {
+    /// Buyers admitted per second.
+    pub admit_per_sec: u32,
+    /// Most admitted buyers booking at once.
+    pub active_max: u32,
+}
+
+impl Default for QueueForm {
+    fn default() -> Self {
+        QueueForm {
+            admit_per_sec: 200,
+            active_max: 2_000,
+        }
+    }
+}
+
+/// How long an admitted buyer may book, and how long a dropped buyer keeps a place.
+pub const ADMISSION_TTL_MS: u64 = 10 * 60_000;
+pub const QUEUE_GRACE_MS: u64 = 30_000;
 
 fn default_per_buyer_limit() -> u16 {
     4
@@ -328,6 +354,19 @@ fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
             && g.price_won > 0
             && g.price_won <= picket_ledger_core::limits::TICKET_PRICE_WON_MAX
     });
+    let queue_ok = (1..=picket_gateway::room::ADMIT_PER_SEC_MAX)
+        .contains(&form.queue.admit_per_sec)
+        && (1..=picket_gateway::room::ACTIVE_MAX_MAX).contains(&form.queue.active_max);
+    if !queue_ok {
+        errors.push(FieldError {
+            field: "queue",
+            message: format!(
+                "admit_per_sec 1 to {}, active_max 1 to {}",
+                picket_gateway::room::ADMIT_PER_SEC_MAX,
+                picket_gateway::room::ACTIVE_MAX_MAX
+            ),
+        });
+    }
     if form.fees.as_ref().is_some_and(|fees| !fees.is_valid()) {
         errors.push(FieldError {
             field: "fees",
@@ -377,8 +416,8 @@ pub async fn create_show(
     let id = api.new_id();
     sqlx::query(
         "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
-         running_minutes, grades, per_buyer_limit, status, created_at_ms, fees) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13)",
+         running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14)",
     )
     .bind(id)
     .bind(company.id)
@@ -393,6 +432,7 @@ pub async fn create_show(
     .bind(i64::from(form.per_buyer_limit))
     .bind(now_ms() as i64)
     .bind(form.fees.as_ref().map(|f| serde_json::to_string(f).expect("fees encode")))
+    .bind(serde_json::to_string(&form.queue).expect("queue settings encode"))
     .execute(api.store.pool())
     .await?;
     Ok((
@@ -415,12 +455,13 @@ pub(crate) struct ShowRow {
     per_buyer_limit: i64,
     status: String,
     fees: Option<FeeSchedule>,
+    queue: QueueForm,
 }
 
 async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
     let row = sqlx::query(
         "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
-         grades, per_buyer_limit, status, fees FROM shows WHERE id = $1",
+         grades, per_buyer_limit, status, fees, queue FROM shows WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(api.store.pool())
@@ -442,6 +483,10 @@ async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
         fees: row
             .try_get::<Option<String>, _>(11)?
             .and_then(|fees| serde_json::from_str(&fees).ok()),
+        queue: row
+            .try_get::<Option<String>, _>(12)?
+            .and_then(|queue| serde_json::from_str(&queue).ok())
+            .unwrap_or_default(),
     }))
 }
 
@@ -652,6 +697,22 @@ pub async fn publish(
                 )));
             }
         }
+        if let Some(queue) = &api.queue {
+            // The sale of performance p is sale p in the waiting room.
+            let settings = picket_gateway::room::SaleSettings {
+                open_at_ms: performance.try_get::<i64, _>(2)? as u64,
+                admit_per_sec: row.queue.admit_per_sec,
+                active_max: row.queue.active_max,
+                admission_ttl_ms: ADMISSION_TTL_MS,
+                seat_limit: row.per_buyer_limit as u16,
+                grace_ms: QUEUE_GRACE_MS,
+                paused: false,
+            };
+            queue
+                .configure(id as u64, settings)
+                .await
+                .map_err(|e| ApiError::QueueUnavailable(e.to_string()))?;
+        }
         sqlx::query("UPDATE performances SET spec = $2 WHERE id = $1")
             .bind(id)
             .bind(serde_json::to_string(&spec).expect("specs encode"))
@@ -810,7 +871,7 @@ pub async fn show_detail(
             })
             .collect();
         listed.push(serde_json::json!({"id": pid, "starts_at_ms": p.try_get::<i64, _>(1)?,
-            "sale_open_at_ms": p.try_get::<i64, _>(2)?, "sale_close_at_ms": p.try_get::<i64, _>(3)?, "grades": left}));
+            "sale": pid, "sale_open_at_ms": p.try_get::<i64, _>(2)?, "sale_close_at_ms": p.try_get::<i64, _>(3)?, "grades": left}));
     }
     Ok(Json(serde_json::json!({
         "id": id, "title": row.title, "category": row.category, "region": row.region,

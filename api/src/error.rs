@@ -33,6 +33,8 @@ pub enum ApiError {
     TooManyAttempts { retry_after_s: u64 },
     #[error("storage is unavailable")]
     Store(#[from] sqlx::Error),
+    #[error("the waiting room is unavailable; try again")]
+    QueueUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -61,6 +63,7 @@ impl ApiError {
             ApiError::WrongCredentials => "wrong_credentials",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::Store(_) => "store_unavailable",
+            ApiError::QueueUnavailable(_) => "queue_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -74,14 +77,14 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) | ApiError::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 /// Every code with its HTTP status, for the OpenAPI document and its test.
-pub const CODES: [(&str, u16); 10] = [
+pub const CODES: [(&str, u16); 11] = [
     ("invalid_request", 422),
     ("bad_body", 400),
     ("unauthenticated", 401),
@@ -91,6 +94,7 @@ pub const CODES: [(&str, u16); 10] = [
     ("wrong_credentials", 401),
     ("too_many_attempts", 429),
     ("store_unavailable", 503),
+    ("queue_unavailable", 503),
     ("internal", 500),
 ];
 
@@ -103,6 +107,9 @@ impl IntoResponse for ApiError {
         };
         if let ApiError::Store(error) = &self {
             tracing::warn!(%error, "api store error");
+        }
+        if let ApiError::QueueUnavailable(error) = &self {
+            tracing::warn!(%error, "waiting room store error");
         }
         if let ApiError::Internal(error) = &self {
             tracing::error!(%error, "api internal error");

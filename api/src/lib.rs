@@ -79,6 +79,8 @@ pub struct Api {
     operator_token: String,
     /// Where publishing opens inventory, and what the seats-left read model follows.
     pub ledger: Option<picket_ledger::LedgerClient>,
+    /// The waiting room publishing configures each performance's sale in.
+    pub queue: Option<Arc<dyn picket_gateway::QueueStore>>,
     pub seats_left: catalog::SeatsLeft,
     /// The bookings projection's open holds and the guest-lookup limits.
     pub bookings: bookings::Bookings,
@@ -98,6 +100,7 @@ impl Api {
         keys: KeyRing,
         operator_token: String,
         ledger: Option<picket_ledger::LedgerClient>,
+        queue: Option<Arc<dyn picket_gateway::QueueStore>>,
         config: ApiConfig,
     ) -> Arc<Api> {
         use argon2::PasswordHasher;
@@ -111,6 +114,7 @@ impl Api {
             store,
             keys,
             ledger,
+            queue,
             seats_left: catalog::SeatsLeft::default(),
             bookings: bookings::Bookings::default(),
             published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,

@@ -378,6 +378,8 @@ pub fn document() -> Value {
                     "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
                     "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
                     "fees": {"type": "object", "description": "the cancellation-fee schedule (docs/protocol.md, FeeSchedule); absent: the Korean standard"},
+                    "queue": {"type": "object", "description": "each performance's waiting room, configured at publish (sale id = performance id)", "properties": {
+                        "admit_per_sec": {"type": "integer", "minimum": 1, "default": 200}, "active_max": {"type": "integer", "minimum": 1, "default": 2000}}},
                     "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
                         "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
                         "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}}

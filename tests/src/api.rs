@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use picket_api::{Api, ApiConfig};
+use picket_gateway::QueueStore;
 use picket_gateway::room::memory::MemoryStore;
 use picket_ledger::LedgerClient;
 use serde_json::{Value, json};
@@ -79,7 +80,8 @@ impl ApiSetup {
     }
 
     async fn start_on(url: Option<String>, postgres: Option<crate::Postgres>) -> ApiSetup {
-        let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
+        let queue: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+        let cluster = Cluster::start(1, queue.clone(), |_| {}).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let url = url.unwrap_or_else(|| {
             format!(
@@ -95,7 +97,14 @@ impl ApiSetup {
             ..ApiConfig::default()
         };
         let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
-        let api = Api::new(store, test_keys(), OPERATOR.into(), Some(ledger), config);
+        let api = Api::new(
+            store,
+            test_keys(),
+            OPERATOR.into(),
+            Some(ledger),
+            Some(queue),
+            config,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -22,6 +22,7 @@ async fn serve(database_url: &str) -> SocketAddr {
         test_keys(),
         OPERATOR.into(),
         None,
+        None,
         ApiConfig::default(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -152,6 +152,22 @@ async fn publishes_and_counts(setup: ApiSetup) {
     .await;
     assert_eq!(published.status, 200, "{:?}", published.body);
     let event = announcements.try_recv().expect("announced");
+    // The performance's sale is open for queueing at its sale-open time, with the show's rate.
+    let sale = call(
+        setup.cluster.address(0),
+        "GET",
+        &format!("/api/v1/sales/{performance_id}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(sale.status, 200, "{:?}", sale.body);
+    assert_eq!(
+        sale.body["settings"]["open_at_ms"],
+        starts - 10 * 24 * 3_600_000
+    );
+    assert_eq!(sale.body["settings"]["admit_per_sec"], 200);
+    assert_eq!(sale.body["settings"]["seat_limit"], 4);
     assert_eq!(
         (event.show, event.category.as_str(), event.region.as_str()),
         (show_id, "musical", "seoul")
@@ -743,7 +759,14 @@ async fn browsing_reads_from_the_replica() {
         ..ApiConfig::default()
     };
     let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
-    let api = Api::new(store, test_keys(), OPERATOR.into(), Some(ledger), config);
+    let api = Api::new(
+        store,
+        test_keys(),
+        OPERATOR.into(),
+        Some(ledger),
+        None,
+        config,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -138,7 +138,14 @@ async fn no_documented_operation_gives_a_server_error() {
         ..ApiConfig::default()
     };
     let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
-    let api = Api::new(store, test_keys(), "operator".into(), Some(ledger), config);
+    let api = Api::new(
+        store,
+        test_keys(),
+        "operator".into(),
+        Some(ledger),
+        None,
+        config,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
