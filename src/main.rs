@@ -233,6 +233,12 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             ..picket_api::ApiConfig::default()
         },
     );
+    if let Some(nats_url) = &args.nats_url {
+        let nats = picket_ledger::bus::connect(nats_url, "picket-api").await?;
+        api.announce_on(nats)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
+    }
     let served = picket_gateway::run_with(
         gateway,
         listener,

@@ -733,6 +733,9 @@ pub async fn publish(
     };
     tracing::info!(show, "show published");
     let _ = api.published.send(event.clone());
+    if let Some(js) = api.announcements.get() {
+        announce(js, &event).await?;
+    }
     Ok(
         Json(serde_json::json!({"id": show, "status": "published", "event": event}))
             .into_response(),
@@ -1104,4 +1107,43 @@ pub async fn staff_shows(
         items.push(serde_json::json!({"id": row.try_get::<i64, _>(0)?, "title": row.try_get::<String, _>(1)?}));
     }
     Ok(Json(serde_json::json!({"items": items})).into_response())
+}
+
+/// The JetStream stream and subject of catalog announcements (the notifier's interest alerts).
+pub const ANNOUNCEMENTS_STREAM: &str = "PICKET_CATALOG";
+pub const SHOW_PUBLISHED_SUBJECT: &str = "picket.catalog.show_published";
+/// Announcements kept at most this long.
+pub const ANNOUNCEMENTS_AGE_MAX: std::time::Duration =
+    std::time::Duration::from_secs(30 * 24 * 3_600);
+
+/// Creates the announcements stream if it does not exist.
+pub async fn ensure_announcements(js: &async_nats::jetstream::Context) -> Result<(), String> {
+    js.get_or_create_stream(async_nats::jetstream::stream::Config {
+        name: ANNOUNCEMENTS_STREAM.into(),
+        subjects: vec!["picket.catalog.>".into()],
+        max_age: ANNOUNCEMENTS_AGE_MAX,
+        storage: async_nats::jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+/// Publishes "show published" durably; the message id makes a repeated publish a no-op.
+async fn announce(
+    js: &async_nats::jetstream::Context,
+    event: &ShowPublished,
+) -> Result<(), ApiError> {
+    let payload = serde_json::to_vec(event).expect("announcements encode");
+    let message = async_nats::jetstream::message::PublishMessage::build()
+        .payload(payload.into())
+        .message_id(format!("show-published-{}", event.show));
+    let unavailable = |e: String| ApiError::Internal(format!("announcing the show failed: {e}"));
+    js.send_publish(SHOW_PUBLISHED_SUBJECT, message)
+        .await
+        .map_err(|e| unavailable(e.to_string()))?
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    Ok(())
 }

@@ -84,8 +84,10 @@ pub struct Api {
     pub seats_left: catalog::SeatsLeft,
     /// The bookings projection's open holds and the guest-lookup limits.
     pub bookings: bookings::Bookings,
-    /// "Show published" announcements (the notifier subscribes).
+    /// "Show published" announcements in this process.
     pub published: tokio::sync::broadcast::Sender<catalog::ShowPublished>,
+    /// With NATS: announcements also go to the `PICKET_CATALOG` stream for the notifier.
+    pub announcements: std::sync::OnceLock<async_nats::jetstream::Context>,
     login_limiter: Limiter,
     /// A real Argon2id hash that matches nothing: checked for unknown emails, so sign-in takes
     /// as long for them as for a wrong password.
@@ -115,6 +117,7 @@ impl Api {
             keys,
             ledger,
             queue,
+            announcements: std::sync::OnceLock::new(),
             seats_left: catalog::SeatsLeft::default(),
             bookings: bookings::Bookings::default(),
             published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,
@@ -129,6 +132,14 @@ impl Api {
         });
         tokio::spawn(catalog::follow_ledger(api.clone()));
         api
+    }
+
+    /// Also announces published shows on NATS JetStream (creating the stream if needed).
+    pub async fn announce_on(&self, nats: async_nats::Client) -> Result<(), String> {
+        let js = async_nats::jetstream::new(nats);
+        catalog::ensure_announcements(&js).await?;
+        let _ = self.announcements.set(js);
+        Ok(())
     }
 
     /// A new id: milliseconds since the epoch in the high bits, a counter and randomness below,

@@ -836,3 +836,55 @@ async fn browsing_reads_from_the_replica() {
         "the show itself is read from the primary"
     );
 }
+
+/// With NATS, a published show is announced durably on the catalog stream (for the notifier),
+/// once however often it is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_shows_are_announced_on_nats() {
+    use futures_util::StreamExt;
+    let nats = picket_tests::Nats::start().expect("nats");
+    let setup = ApiSetup::start().await;
+    let client = picket_ledger::bus::connect(&nats.url(), "test")
+        .await
+        .expect("nats client");
+    setup.api.announce_on(client.clone()).await.expect("stream");
+    let (show_id, _) = setup.published_show("s@example.com", "123-45-67891").await;
+    let token = setup.sign_in("s@example.com").await;
+    let again = call(
+        setup.address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/publish"),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(again.status, 200);
+
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js
+        .get_stream(picket_api::catalog::ANNOUNCEMENTS_STREAM)
+        .await
+        .expect("stream");
+    assert_eq!(
+        stream.info().await.expect("info").state.messages,
+        1,
+        "announced once"
+    );
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig::default())
+        .await
+        .expect("consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+        .await
+        .expect("an announcement")
+        .expect("message")
+        .expect("ok");
+    let event: picket_api::catalog::ShowPublished =
+        serde_json::from_slice(&message.payload).expect("event");
+    assert_eq!(
+        (event.show, event.category.as_str(), event.region.as_str()),
+        (show_id, "musical", "seoul")
+    );
+    assert_eq!(event.sale_open_at_ms.len(), 1);
+}
