@@ -683,7 +683,8 @@ impl Drop for Process {
     }
 }
 
-/// A private Redis without persistence (`--save ""`, `--appendonly no`).
+/// A private Redis: without persistence (`start`), or with a synced append-only file
+/// (`start_durable`).
 pub struct Redis(Process);
 
 impl Redis {
@@ -700,6 +701,31 @@ impl Redis {
                 "",
                 "--appendonly",
                 "no",
+                "--dir",
+                &dir,
+            ]
+            .map(String::from)
+            .to_vec()
+        };
+        Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(Redis)
+    }
+
+    /// Starts `redis-server` persisting as production should: every write appended to the AOF
+    /// and synced (`--appendonly yes --appendfsync always`), so a kill and restart loses nothing.
+    pub fn start_durable() -> Result<Self, HarnessError> {
+        let args = |dir: &Path, port: u16| {
+            let dir = dir.display().to_string();
+            [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
                 "--dir",
                 &dir,
             ]

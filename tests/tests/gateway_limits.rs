@@ -352,7 +352,32 @@ async fn draining_a_gateway_loses_no_place() {
 /// Redis is back their places are unchanged and admission resumes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_pauses_the_queue_without_losing_places() {
-    let mut redis = picket_tests::Redis::start().expect("redis");
+    let redis = picket_tests::Redis::start().expect("redis");
+    outage_keeps_places(
+        redis,
+        |redis| redis.pause().expect("pause redis"),
+        |redis| redis.resume().expect("resume redis"),
+    )
+    .await;
+}
+
+/// Redis killed and started again (with its append-only file, as production runs it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_and_restarted_mid_queue_keeps_places_and_resumes() {
+    let redis = picket_tests::Redis::start_durable().expect("redis");
+    outage_keeps_places(
+        redis,
+        |redis| redis.kill().expect("kill redis"),
+        |redis| redis.start_again().expect("restart redis"),
+    )
+    .await;
+}
+
+async fn outage_keeps_places(
+    mut redis: picket_tests::Redis,
+    interrupt: fn(&mut picket_tests::Redis),
+    restore: fn(&mut picket_tests::Redis),
+) {
     let store: Arc<dyn QueueStore> = Arc::new(RedisStore::connect(&redis.url()).expect("redis"));
     let cluster = Cluster::start(2, store, quick).await;
     cluster.open(small_spec(SALE, 20)).await;
@@ -369,7 +394,7 @@ async fn a_redis_outage_pauses_the_queue_without_losing_places() {
             .expect("place");
         clients.push((place, client));
     }
-    redis.pause().expect("pause redis");
+    interrupt(&mut redis);
     for (_, client) in &mut clients {
         let mut told = false;
         for _ in 0..40 {
@@ -386,7 +411,7 @@ async fn a_redis_outage_pauses_the_queue_without_losing_places() {
         }
         assert!(told, "clients hear the queue is paused");
     }
-    redis.resume().expect("resume redis");
+    restore(&mut redis);
     settings["paused"] = json!(false);
     let mut configured = 0;
     for _ in 0..50 {
