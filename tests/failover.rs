@@ -27,7 +27,8 @@ const SEATS: u16 = 60;
 const PERFORMANCES: [u64; 2] = [21, 22];
 const TRIALS: u64 = 3;
 const DRIVERS: usize = 4;
-const COMMANDS_PER_DRIVER: usize = 400;
+/// Enough that the drivers are still busy at the latest kill moment (1.2 s) on a fast machine.
+const COMMANDS_PER_DRIVER: usize = 1_500;
 
 async fn client(nats_url: &str) -> LedgerClient {
     let mut bus = BusConfig::new(nats_url, 1);

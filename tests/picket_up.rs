@@ -219,7 +219,12 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         buyer
             .send(serde_json::json!({"type": "watch", "performance": 5}))
             .await;
-        let seats = buyer.next_of("seats").await;
+        // The map may be sent before the hold's event reaches this gateway (over NATS it
+        // travels through the events stream); then a change follows.
+        let mut seats = buyer.next_of("seats").await;
+        while seats["free"] != 28 {
+            seats = buyer.next_of("seats_changed").await;
+        }
         assert_eq!(seats["free"], 28, "two of 30 seats are held: {seats}");
     });
     let (status, metrics) = get(port, "/metrics").expect("metrics");
