@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, FieldError};
 use crate::store::Account;
-use crate::{Api, Authenticated, JsonBody, now_ms};
+use crate::{Api, Authenticated, JsonBody, Role, now_ms};
 
 pub const EMAIL_LEN_MAX: usize = 254;
 pub const PASSWORD_LEN_MIN: usize = 8;
@@ -127,7 +127,25 @@ pub(crate) fn validate_sign_up(body: &SignUp) -> Result<String, ApiError> {
     }
 }
 
-pub(crate) async fn hash_password(password: String) -> Result<String, ApiError> {
+/// An account (not yet stored) from a validated sign-up form and its normalized email.
+pub(crate) async fn new_account(
+    api: &Api,
+    email: String,
+    form: SignUp,
+    role: Role,
+) -> Result<Account, ApiError> {
+    Ok(Account {
+        id: api.new_id(),
+        email,
+        password_hash: hash_password(form.password).await?,
+        name: form.name.trim().to_owned(),
+        phone: form.phone,
+        role: role.as_str().into(),
+        created_at_ms: now_ms() as i64,
+    })
+}
+
+async fn hash_password(password: String) -> Result<String, ApiError> {
     // Argon2id takes tens of milliseconds on purpose: off the async workers.
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -163,15 +181,7 @@ pub async fn sign_up(State(api): State<Arc<Api>>, JsonBody(body): JsonBody<SignU
 
 async fn sign_up_inner(api: &Api, body: SignUp) -> Result<AccountView, ApiError> {
     let email = validate_sign_up(&body)?;
-    let account = Account {
-        id: api.new_id(),
-        email,
-        password_hash: hash_password(body.password).await?,
-        name: body.name.trim().to_owned(),
-        phone: body.phone,
-        role: "member".into(),
-        created_at_ms: now_ms() as i64,
-    };
+    let account = new_account(api, email, body, Role::Member).await?;
     if !api.store.insert_account(&account).await? {
         return Err(ApiError::Conflict("an account with this email exists"));
     }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sqlx::Row;
 
-use crate::catalog::{PAGE_LIMIT_MAX, managed_show};
+use crate::catalog::managed_show;
 use crate::error::{ApiError, FieldError};
 use crate::{Api, Authenticated, JsonBody, Role, now_ms};
 
@@ -86,13 +86,7 @@ async fn insert(
 }
 
 async fn list(api: &Api, show: Option<i64>, kind: &str, page: &Page) -> Result<Response, ApiError> {
-    let limit = page.limit.unwrap_or(20);
-    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::Invalid(vec![FieldError {
-            field: "limit",
-            message: format!("1 to {PAGE_LIMIT_MAX}"),
-        }]));
-    }
+    let limit = crate::catalog::page_limit(page.limit)?;
     // A show id of -1 never exists: platform notices are the rows without a show.
     let rows = sqlx::query(
         "SELECT id, title, body, answer, answered_at_ms, created_at_ms FROM posts \
@@ -113,10 +107,7 @@ async fn list(api: &Api, show: Option<i64>, kind: &str, page: &Page) -> Result<R
             "answered_at_ms": row.try_get::<Option<i64>, _>(4)?, "created_at_ms": row.try_get::<i64, _>(5)?,
         }));
     }
-    let next_cursor = (rows.len() > limit as usize)
-        .then(|| items.last().map(|i| i["id"].clone()))
-        .flatten();
-    Ok(Json(serde_json::json!({"items": items, "next_cursor": next_cursor})).into_response())
+    Ok(crate::catalog::page(items, rows.len() > limit as usize))
 }
 
 /// `GET /api/v1/notices`.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use picket_gateway::token::Claims;
 use picket_ledger_core::{Event, HoldId, PerformanceId, PerformanceSpec, Place};
@@ -195,12 +195,8 @@ pub struct ContactForm {
 
 /// The ledger actor of the guest whose token (issued by a gateway) is in `headers`.
 fn guest_actor(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthenticated)?;
-    let Ok(Claims::Guest { device, .. }) = api.keys.verify(token.trim(), now_ms()) else {
+    let token = crate::bearer(headers).ok_or(ApiError::Unauthenticated)?;
+    let Ok(Claims::Guest { device, .. }) = api.keys.verify(token, now_ms()) else {
         return Err(ApiError::Unauthenticated);
     };
     let identity = picket_gateway::identity::guest(&device);

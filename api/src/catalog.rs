@@ -9,9 +9,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use picket_gateway::seats::SeatMaps;
 use picket_ledger_core::{
     ActorId, Command, Event, FeeSchedule, GradeId, GradeSpec, IdempotencyKey, PerformanceId,
-    PerformanceSpec, Place, Rejection, Request, SeatSpec, TicketKind, ZoneSpec,
+    PerformanceSpec, Rejection, Request, SeatSpec, TicketKind, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -27,6 +28,29 @@ pub const ZONES_PER_VENUE_MAX: usize = 64;
 pub const GRADES_PER_SHOW_MAX: usize = 16;
 pub const PERFORMANCES_PER_SHOW_MAX: usize = 200;
 pub const PAGE_LIMIT_MAX: u32 = 50;
+/// Items per page when the client does not say.
+pub const PAGE_LIMIT_DEFAULT: u32 = 20;
+
+/// The page size a client asked for, checked.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(PAGE_LIMIT_DEFAULT);
+    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "limit",
+            message: format!("1 to {PAGE_LIMIT_MAX}"),
+        }]));
+    }
+    Ok(limit)
+}
+
+/// A page of `items` (each with an `id`, newest first); when `more` follow, the cursor for the
+/// next page is the last item's id (queries ask for one row more than the page to know).
+pub(crate) fn page(items: Vec<serde_json::Value>, more: bool) -> Response {
+    let next_cursor = more
+        .then(|| items.last().map(|i| i["id"].clone()))
+        .flatten();
+    Json(serde_json::json!({"items": items, "next_cursor": next_cursor})).into_response()
+}
 /// A hold lasts this long on every published performance (the big platforms give 7–10 min).
 pub const HOLD_TTL_MS: u64 = 8 * 60_000;
 pub const AGE_RATINGS: [&str; 5] = ["all", "7+", "12+", "15+", "19+"];
@@ -761,13 +785,7 @@ pub async fn browse(
     State(api): State<Arc<Api>>,
     Query(query): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::Invalid(vec![FieldError {
-            field: "limit",
-            message: format!("1 to {PAGE_LIMIT_MAX}"),
-        }]));
-    }
+    let limit = crate::catalog::page_limit(query.limit)?;
     let mut sql =
         String::from("SELECT id, title, category, region FROM shows s WHERE status = 'published'");
     let mut texts: Vec<String> = Vec::new();
@@ -831,10 +849,7 @@ pub async fn browse(
             "category": row.try_get::<String, _>(2)?, "region": row.try_get::<String, _>(3)?}),
         );
     }
-    let next_cursor = (rows.len() > limit as usize)
-        .then(|| items.last().map(|i| i["id"].clone()))
-        .flatten();
-    Ok(Json(serde_json::json!({"items": items, "next_cursor": next_cursor})).into_response())
+    Ok(crate::catalog::page(items, rows.len() > limit as usize))
 }
 
 /// `GET /api/v1/shows/{id}`: a published show (or a draft, to its seller and admins) with its
@@ -864,13 +879,14 @@ pub async fn show_detail(
     let mut listed = Vec::new();
     for p in &performances {
         let pid: i64 = p.try_get(0)?;
+        let left = api.seats_left.left(pid as u64, row.grades.len());
         let left: Vec<serde_json::Value> = row
             .grades
             .iter()
             .enumerate()
             .map(|(g, grade)| {
                 serde_json::json!({"grade": grade.code, "price_won": grade.price_won,
-                "left": api.seats_left.left(pid as u64, g)})
+                "left": left.as_ref().map(|l| l[g])})
             })
             .collect();
         listed.push(serde_json::json!({"id": pid, "starts_at_ms": p.try_get::<i64, _>(1)?,
@@ -884,135 +900,70 @@ pub async fn show_detail(
     .into_response())
 }
 
-/// Places left per grade of each published performance: a read model fed by the ledger's
-/// committed events, never by asking the writer.
+/// Places left per grade of each published performance: the gateway's seat-map read model
+/// ([`SeatMaps`], fed by the ledger's committed events, never by asking the writer) and each
+/// performance's seat → grade map from its spec.
 #[derive(Default)]
 pub struct SeatsLeft {
-    performances: Mutex<HashMap<u64, GradeCounts>>,
+    maps: Mutex<SeatMaps>,
+    grades: Mutex<HashMap<u64, PlaceGrades>>,
 }
 
-struct GradeCounts {
-    seat_grade: Vec<u16>,
-    zone_grade: Vec<u16>,
-    /// Per grade: places on sale (neither held nor sold). `None` until the ledger's state for
-    /// the performance is known.
-    left: Option<Vec<i64>>,
+/// One performance's grade of each seat and of each zone, in spec order.
+struct PlaceGrades {
+    seats: Vec<u16>,
+    zones: Vec<u16>,
 }
 
 impl SeatsLeft {
     /// Knows a performance's seat → grade map (from its spec).
     pub fn register(&self, spec: &PerformanceSpec) {
-        let counts = GradeCounts {
-            seat_grade: spec.seats.iter().map(|s| s.grade.0).collect(),
-            zone_grade: spec.zones.iter().map(|z| z.grade.0).collect(),
-            left: None,
+        let grades = PlaceGrades {
+            seats: spec.seats.iter().map(|s| s.grade.0).collect(),
+            zones: spec.zones.iter().map(|z| z.grade.0).collect(),
         };
-        self.performances
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(spec.performance.0)
-            .or_insert(counts);
+        lock(&self.grades).insert(spec.performance.0, grades);
     }
 
-    pub fn left(&self, performance: u64, grade: usize) -> Option<i64> {
-        let performances = self.performances.lock().unwrap_or_else(|p| p.into_inner());
-        performances
-            .get(&performance)?
-            .left
-            .as_ref()?
-            .get(grade)
-            .copied()
-    }
-
-    fn reset(&self, availability: &[picket_ledger_core::Availability]) {
-        let mut performances = self.performances.lock().unwrap_or_else(|p| p.into_inner());
-        for a in availability {
-            let Some(counts) = performances.get_mut(&a.performance.0) else {
-                continue;
-            };
-            let grades = counts
-                .seat_grade
-                .iter()
-                .chain(&counts.zone_grade)
-                .map(|g| *g as usize + 1)
-                .max()
-                .unwrap_or(0);
-            let mut left = vec![0i64; grades];
-            for (seat, free) in a.seat_free.iter().enumerate() {
-                if *free && let Some(g) = counts.seat_grade.get(seat) {
-                    left[*g as usize] += 1;
-                }
+    /// Places on sale per grade, once the ledger's state of the performance is known.
+    pub fn left(&self, performance: u64, grades: usize) -> Option<Vec<u64>> {
+        let maps = lock(&self.maps);
+        let map = maps.maps.get(&performance)?;
+        let grade_maps = lock(&self.grades);
+        let place_grades = grade_maps.get(&performance)?;
+        let mut left = vec![0u64; grades];
+        for (free, grade) in map.seat_free.iter().zip(&place_grades.seats) {
+            if let Some(count) = left.get_mut(usize::from(*grade)).filter(|_| *free) {
+                *count += 1;
             }
-            for (zone, free) in a.zone_free.iter().enumerate() {
-                if let Some(g) = counts.zone_grade.get(zone) {
-                    left[*g as usize] += i64::from(*free);
-                }
-            }
-            counts.left = Some(left);
         }
+        for (free, grade) in map.zone_free.iter().zip(&place_grades.zones) {
+            if let Some(count) = left.get_mut(usize::from(*grade)) {
+                *count += u64::from(*free);
+            }
+        }
+        Some(left)
     }
 
-    fn apply(&self, events: &[Event]) {
-        let mut performances = self.performances.lock().unwrap_or_else(|p| p.into_inner());
-        for event in events {
-            let (performance, places, delta): (u64, &[Place], i64) = match event {
-                Event::PerformanceOpened(spec) => {
-                    if let Some(counts) = performances.get_mut(&spec.performance.0) {
-                        let mut left = vec![0i64; spec.grades.len()];
-                        for seat in &spec.seats {
-                            left[seat.grade.0 as usize] += 1;
-                        }
-                        for zone in &spec.zones {
-                            left[zone.grade.0 as usize] += i64::from(zone.capacity);
-                        }
-                        counts.left = Some(left);
-                    }
-                    continue;
-                }
-                Event::PlacesHeld {
-                    performance,
-                    places,
-                    ..
-                } => (performance.0, places, -1),
-                Event::HoldReleased {
-                    performance,
-                    places,
-                    ..
-                }
-                | Event::HoldExpired {
-                    performance,
-                    places,
-                    ..
-                }
-                | Event::TicketsCancelled {
-                    performance,
-                    places,
-                    ..
-                } => (performance.0, places, 1),
-                _ => continue,
-            };
-            let Some(counts) = performances.get_mut(&performance) else {
-                continue;
-            };
-            let GradeCounts {
-                seat_grade,
-                zone_grade,
-                left: Some(left),
-            } = counts
-            else {
-                continue;
-            };
-            for place in places {
-                let grade = match place {
-                    Place::Seat(seat) => seat_grade.get(seat.0 as usize),
-                    Place::Zone(zone) => zone_grade.get(zone.0 as usize),
-                };
-                if let Some(g) = grade.and_then(|g| left.get_mut(*g as usize)) {
-                    *g += delta;
-                }
+    fn reset(&self, seq: u64, availability: Vec<picket_ledger_core::Availability>) {
+        lock(&self.maps).reset(seq, availability);
+    }
+
+    fn apply(&self, seq: u64, events: &[Event]) {
+        let mut maps = lock(&self.maps);
+        // Nobody here watches changes: drop them so they do not pile up.
+        for performance in maps.apply(seq, events) {
+            if let Some(map) = maps.maps.get_mut(&performance) {
+                map.take_changes();
             }
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Follows the ledger into [`SeatsLeft`], resubscribing when a subscription ends.
@@ -1032,10 +983,11 @@ pub async fn follow_ledger(api: Arc<Api>) {
                 continue;
             }
         };
-        api.seats_left.reset(&subscription.availability);
+        api.seats_left
+            .reset(subscription.seq, subscription.availability);
         let mut events = subscription.events;
         while let Ok(committed) = events.recv().await {
-            api.seats_left.apply(&committed.events);
+            api.seats_left.apply(committed.seq, &committed.events);
             if let Err(error) = crate::bookings::record(&api, &committed.events).await {
                 tracing::warn!(%error, seq = committed.seq, "bookings projection could not record an entry");
             }

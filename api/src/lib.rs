@@ -282,12 +282,7 @@ impl FromRequestParts<Arc<Api>> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, api: &Arc<Api>) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        authenticate(api, token).await
+        authenticate(api, bearer(&parts.headers)).await
     }
 }
 
@@ -306,6 +301,16 @@ impl axum::extract::OptionalFromRequestParts<Arc<Api>> for Authenticated {
             Err(other) => Err(other),
         }
     }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// The account behind a bearer token, if its session is live.

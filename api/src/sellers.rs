@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{AccountView, SignUp, hash_password, validate_sign_up};
+use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
 use crate::error::{ApiError, FieldError};
-use crate::store::{Account, Company, SellerConflict};
-use crate::{Api, Authenticated, JsonBody, Role, now_ms};
+use crate::store::{Company, SellerConflict};
+use crate::{Api, Authenticated, JsonBody, Role};
 
 pub const COMPANY_NAME_LEN_MAX: usize = 100;
 
@@ -159,16 +159,7 @@ pub async fn register_seller(
     let (Some(email), Some(number), true) = (email, number, errors.is_empty()) else {
         return Err(ApiError::Invalid(errors));
     };
-    let now = now_ms() as i64;
-    let account = Account {
-        id: api.new_id(),
-        email,
-        password_hash: hash_password(body.account.password).await?,
-        name: body.account.name.trim().to_owned(),
-        phone: body.account.phone,
-        role: Role::Seller.as_str().into(),
-        created_at_ms: now,
-    };
+    let account = new_account(&api, email, body.account, Role::Seller).await?;
     let company = Company {
         id: api.new_id(),
         owner_account_id: account.id,
@@ -176,7 +167,7 @@ pub async fn register_seller(
         business_number: number,
         contact_email: body.company.contact_email.trim().to_lowercase(),
         contact_phone: body.company.contact_phone,
-        created_at_ms: now,
+        created_at_ms: account.created_at_ms,
     };
     match api.store.insert_seller(&account, &company).await? {
         Ok(()) => {}
@@ -287,11 +278,7 @@ pub async fn create_staff(
     headers: HeaderMap,
     JsonBody(body): JsonBody<StaffForm>,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let bearer = crate::bearer(&headers);
     let operator = bearer.is_some_and(|token| crate::constant_time_eq(token, &api.operator_token));
     if !operator {
         let who = crate::authenticate(&api, bearer).await?;
@@ -308,15 +295,7 @@ pub async fn create_staff(
         }
     };
     let email = validate_sign_up(&body.account)?;
-    let account = Account {
-        id: api.new_id(),
-        email,
-        password_hash: hash_password(body.account.password).await?,
-        name: body.account.name.trim().to_owned(),
-        phone: body.account.phone,
-        role: role.as_str().into(),
-        created_at_ms: now_ms() as i64,
-    };
+    let account = new_account(&api, email, body.account, role).await?;
     if !api.store.insert_account(&account).await? {
         return Err(ApiError::Conflict("an account with this email exists"));
     }

@@ -12,6 +12,12 @@ pub const POOL_CONNECTIONS_MAX: u32 = 8;
 /// How long a query waits for a connection before the request fails with 503.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The columns [`account_of`] reads, in its order.
+const ACCOUNT_BY_EMAIL: &str = "SELECT id, email, password_hash, name, phone, role, created_at_ms \
+     FROM accounts WHERE email = $1";
+const ACCOUNT_BY_ID: &str = "SELECT id, email, password_hash, name, phone, role, created_at_ms \
+     FROM accounts WHERE id = $1";
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -85,24 +91,18 @@ impl Store {
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT id, email, password_hash, name, phone, role, created_at_ms \
-             FROM accounts WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(ACCOUNT_BY_EMAIL)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| account_of(&row)).transpose()
     }
 
     pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT id, email, password_hash, name, phone, role, created_at_ms \
-             FROM accounts WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(ACCOUNT_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| account_of(&row)).transpose()
     }
 

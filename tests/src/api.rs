@@ -138,6 +138,21 @@ impl ApiSetup {
         )
     }
 
+    /// An admin account (made with the operator token), signed in: its token.
+    pub async fn admin(&self, email: &str) -> String {
+        let form = json!({"account": {"email": email, "password": PASSWORD, "name": "관리자"}, "role": "admin"});
+        let created = call(
+            self.address,
+            "POST",
+            "/api/v1/admin/accounts",
+            &form.to_string(),
+            Some(OPERATOR),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        self.sign_in(email).await
+    }
+
     pub async fn sign_in(&self, email: &str) -> String {
         let form = json!({"email": email, "password": PASSWORD});
         let session = call(

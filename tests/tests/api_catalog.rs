@@ -539,93 +539,11 @@ async fn banners_are_checked_stored_and_served_with_caching() {
 async fn the_board_notices_questions_answers_and_hiding() {
     let setup = setup().await;
     let address = setup.address;
-    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let (show_id, _) = setup.published_show("s@example.com", "123-45-67891").await;
+    let token = setup.sign_in("s@example.com").await;
     let other = seller(address, "o@example.com", "220-81-62517").await;
-    let venue_id = call(
-        address,
-        "POST",
-        "/api/v1/venues",
-        &venue().to_string(),
-        Some(&token),
-    )
-    .await
-    .body["id"]
-        .as_i64()
-        .expect("venue");
-    let show_id = call(
-        address,
-        "POST",
-        "/api/v1/shows",
-        &show(venue_id, "Board", three_grades()).to_string(),
-        Some(&token),
-    )
-    .await
-    .body["id"]
-        .as_i64()
-        .expect("show");
-    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
-    call(
-        address,
-        "POST",
-        &format!("/api/v1/shows/{show_id}/performances"),
-        &json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 86_400_000}).to_string(),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(
-        call(
-            address,
-            "POST",
-            &format!("/api/v1/shows/{show_id}/publish"),
-            "",
-            Some(&token)
-        )
-        .await
-        .status,
-        200
-    );
-    let member = json!({"email": "m@example.com", "password": "correct horse", "name": "M"});
-    call(
-        address,
-        "POST",
-        "/api/v1/accounts",
-        &member.to_string(),
-        None,
-    )
-    .await;
-    let member = call(
-        address,
-        "POST",
-        "/api/v1/sessions",
-        &json!({"email": "m@example.com", "password": "correct horse"}).to_string(),
-        None,
-    )
-    .await
-    .body["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let admin_form = json!({"account": {"email": "a@example.com", "password": "correct horse", "name": "A"}, "role": "admin"});
-    call(
-        address,
-        "POST",
-        "/api/v1/admin/accounts",
-        &admin_form.to_string(),
-        Some(OPERATOR),
-    )
-    .await;
-    let admin = call(
-        address,
-        "POST",
-        "/api/v1/sessions",
-        &json!({"email": "a@example.com", "password": "correct horse"}).to_string(),
-        None,
-    )
-    .await
-    .body["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let (_, member) = setup.member("m@example.com").await;
+    let admin = setup.admin("a@example.com").await;
 
     let post = json!({"title": "공지", "body": "주차 안내"}).to_string();
     let notices = format!("/api/v1/shows/{show_id}/notices");

@@ -20,28 +20,12 @@ use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::SeatState;
 use picket_ledger_core::*;
 use picket_tests::Postgres;
+use picket_tests::ledger::Rng;
 use prometheus_client::registry::Registry;
 
 const PARTITION: u16 = 3;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PERFORMANCE: PerformanceId = PerformanceId(77);
-
-/// A small deterministic PRNG (SplitMix64), so a failing run can be repeated.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn spec(seats: u16) -> PerformanceSpec {
     let grades = [
@@ -194,7 +178,7 @@ impl Client {
                 buyer,
                 Command::Release {
                     performance,
-                    hold: HoldId(self.rng.next()),
+                    hold: HoldId(self.rng.next_u64()),
                 },
             ),
         };
