@@ -225,12 +225,15 @@ async fn floods_are_slowed_then_closed_and_capacity_is_enforced() {
     .await;
     let address = cluster.address(0);
     let mut flooder = Client::guest(address, "device-flooder-0001").await;
-    for _ in 0..40 {
+    // Written in one go (one flush), so the gateway sees a burst however loaded the machine is:
+    // sends flushed one by one could be spread out enough for the bucket to refill.
+    for _ in 0..60 {
         let _ = flooder
             .socket
-            .send(Message::text(r#"{"type":"watch","performance":1}"#))
+            .feed(Message::text(r#"{"type":"watch","performance":1}"#))
             .await;
     }
+    let _ = flooder.socket.flush().await;
     assert_eq!(flooder.next_of("error").await["code"], "unknown_sale");
     let limited = flooder
         .next_of_within("error", Duration::from_secs(5))
