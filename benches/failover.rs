@@ -107,6 +107,7 @@ async fn measure(nats_url: &str, leader: &mut LedgerNode) -> f64 {
                         performance: PerformanceId(1),
                         selection: Selection::Seats(vec![SeatId(n % 4_000)]),
                         admission: None,
+                        offer: None,
                     },
                 };
                 let client = client.clone();

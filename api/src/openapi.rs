@@ -258,14 +258,14 @@ pub fn document() -> Value {
                 "get": {
                     "summary": "The show's banner image (cacheable, with an ETag; If-None-Match answers 304)",
                     "parameters": id_param,
-                    "responses": with(json!({"200": {"description": "the image", "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}, "304": {"description": "not modified"}}), problem_responses(&[404]))
+                    "responses": with(json!({"200": {"description": "the image", "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}, "304": {"description": "not modified"}}), problem_responses(&[404, 503]))
                 },
                 "put": {
                     "summary": "Upload the banner as the raw body: PNG, JPEG or WebP, at most 2 MiB, checked by its bytes (its seller, admin)",
                     "security": bearer,
                     "parameters": id_param,
                     "requestBody": {"required": true, "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
-                    "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[401, 403, 404, 422, 500]))
+                    "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[401, 403, 404, 422, 503]))
                 }
             },
             "/api/v1/shows/{id}/performances": {"post": {
@@ -382,7 +382,20 @@ pub fn document() -> Value {
                         "admit_per_sec": {"type": "integer", "minimum": 1, "default": 200}, "active_max": {"type": "integer", "minimum": 1, "default": 2000}}},
                     "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
                         "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
-                        "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}}
+                        "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}},
+                    "discounts": {"type": "array", "maxItems": 16, "description": "one discount or one coupon per order, never both; eligibility discounts are checked at the entrance", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
+                        "label": {"type": "string"}, "kind": {"type": "string", "enum": ["early_bird", "eligibility"]},
+                        "percent": {"type": "integer", "minimum": 1, "maximum": 100}, "amount_won": {"type": "integer", "minimum": 1},
+                        "from_ms": {"type": "integer", "description": "early_bird only"}, "until_ms": {"type": "integer", "description": "early_bird only"},
+                        "places_max": {"type": "integer", "minimum": 1, "maximum": 16, "description": "eligibility only: tickets per order it covers"},
+                        "grades": {"type": "array", "items": {"type": "string"}, "description": "grade codes; empty: every grade"}}}},
+                    "coupons": {"type": "array", "maxItems": 64, "items": {"type": "object", "additionalProperties": false, "required": ["code", "valid_from_ms", "valid_until_ms", "uses_max"], "properties": {
+                        "code": {"type": "string", "minLength": 4, "maxLength": 32, "pattern": "^[A-Za-z0-9-]+$"},
+                        "percent": {"type": "integer", "minimum": 1, "maximum": 100}, "amount_won": {"type": "integer", "minimum": 1},
+                        "min_order_won": {"type": "integer", "minimum": 0, "default": 0},
+                        "valid_from_ms": {"type": "integer"}, "valid_until_ms": {"type": "integer"},
+                        "uses_max": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "per performance"},
+                        "uses_per_buyer_max": {"type": "integer", "minimum": 1, "default": 1}}}}
                 }},
                 "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
                     "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use picket_ledger_core::{AdmissionId, Command, HoldId, IdempotencyKey, Request, Selection};
+use picket_ledger_core::{
+    AdmissionId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice, Request, Selection,
+};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -455,10 +457,20 @@ impl Conn {
         self.check_rates(identity).await?;
         let performance = picket_ledger_core::PerformanceId(sale);
         let command = match message {
-            ClientMessage::Hold { selection, .. } => Command::Hold {
+            ClientMessage::Hold {
+                selection,
+                discount,
+                coupon,
+                ..
+            } => Command::Hold {
                 performance,
                 selection,
                 admission: Some(AdmissionId(jti)),
+                offer: match (discount, coupon) {
+                    (Some(discount), _) => Some(OfferChoice::Discount(DiscountId(discount))),
+                    (None, Some(code)) => Some(OfferChoice::Coupon(code.to_ascii_uppercase())),
+                    (None, None) => None,
+                },
             },
             ClientMessage::Release { hold, .. } => Command::Release {
                 performance,

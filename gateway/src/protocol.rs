@@ -5,6 +5,7 @@
 //! Every message is an object with a `type`. Decoding never panics and never allocates past the
 //! frame it was given (itself bounded by [`crate::config::GatewayConfig::message_bytes_max`]).
 
+use picket_ledger_core::offers::coupon_code_ok;
 use picket_ledger_core::{IdempotencyKey, Outcome, Reply, Selection};
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +53,12 @@ pub enum ClientMessage {
         key: String,
         admission: String,
         selection: Selection,
+        /// One of the performance's discounts, by index (early-bird, eligibility).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        discount: Option<u16>,
+        /// A coupon code, any case. A hold takes a discount or a coupon, not both.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        coupon: Option<String>,
     },
     Release {
         id: String,
@@ -333,13 +340,24 @@ fn validate(message: &ClientMessage) -> Result<(), ErrorCode> {
                 && (token.is_some() || device.is_some())
         }
         ClientMessage::Hold {
-            id, key, selection, ..
+            id,
+            key,
+            selection,
+            discount,
+            coupon,
+            ..
         } => {
             let seats_ok = match selection {
                 Selection::Seats(seats) => seats.len() <= SEATS_PER_HOLD_MAX,
                 _ => true,
             };
-            short_printable(id) && IdempotencyKey::new(key.as_str()).is_ok() && seats_ok
+            // Offers never stack: one discount or one coupon per order.
+            let offer_ok = match (discount, coupon) {
+                (Some(_), Some(_)) => false,
+                (None, Some(code)) => coupon_code_ok(&code.to_ascii_uppercase()),
+                _ => true,
+            };
+            short_printable(id) && IdempotencyKey::new(key.as_str()).is_ok() && seats_ok && offer_ok
         }
         ClientMessage::Release { id, key, .. } => {
             short_printable(id) && IdempotencyKey::new(key.as_str()).is_ok()
@@ -401,6 +419,8 @@ mod tests {
             r#"{"type":"hold","id":"c1","sale":77,"key":"k1","admission":"t","selection":{"Seats":[0,1]}}"#,
             r#"{"type":"release","id":"c2","sale":77,"key":"k2","admission":"t","hold":5}"#,
             r#"{"type":"confirm","id":"c3","sale":77,"key":"k3","admission":"t","hold":5,"payment_ref":"pay-1","amount_won":320000}"#,
+            r#"{"type":"hold","id":"c4","sale":77,"key":"k4","admission":"t","selection":{"Seats":[0]},"discount":1}"#,
+            r#"{"type":"hold","id":"c5","sale":77,"key":"k5","admission":"t","selection":{"Seats":[0]},"coupon":"welcome-5000"}"#,
         ];
         for case in cases {
             assert!(decode(case).is_ok(), "{case}");
@@ -419,6 +439,19 @@ mod tests {
             (r#"{"type":"hello"}"#, ErrorCode::InvalidField),
             (
                 r#"{"type":"hold","id":"c1","sale":1,"key":"has space","admission":"t","selection":{"Seats":[0]}}"#,
+                ErrorCode::InvalidField,
+            ),
+            // Offers never stack, and a coupon code has one shape.
+            (
+                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0]},"discount":0,"coupon":"WELCOME"}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0]},"coupon":"no spaces allowed"}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0]},"discount":-1}"#,
                 ErrorCode::InvalidField,
             ),
             (

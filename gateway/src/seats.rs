@@ -181,6 +181,9 @@ mod tests {
             amount_won: 1,
             expires_at_ms: 1,
             admission: None,
+            prices_won: vec![],
+            reduced: vec![],
+            offer: None,
         };
         assert_eq!(maps.apply(11, &[held]), vec![7]);
         let map = &maps.maps[&7];

@@ -31,6 +31,7 @@ fn hold_events(n: u64) -> Vec<Event> {
         places: places.clone(),
         amount_won: 320_000,
         expires_at_ms,
+        discount_won: 0,
     };
     vec![
         Event::PlacesHeld {
@@ -41,6 +42,9 @@ fn hold_events(n: u64) -> Vec<Event> {
             amount_won: 320_000,
             expires_at_ms,
             admission: None,
+            prices_won: vec![],
+            reduced: vec![],
+            offer: None,
         },
         Event::CommandRecorded {
             actor: ActorId(1_000 + n),

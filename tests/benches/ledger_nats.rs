@@ -124,6 +124,7 @@ impl Counter {
                 performance: PerformanceId(performance),
                 selection: Selection::Seats(vec![SeatId(seat)]),
                 admission: None,
+                offer: None,
             },
         }
     }
@@ -256,6 +257,7 @@ async fn restart() {
                     performance: PerformanceId(performance),
                     selection: Selection::Seats(vec![SeatId((n % u64::from(seats)) as u32)]),
                     admission: None,
+                    offer: None,
                 },
             };
             let step = ledger.execute(1_000, &request);

@@ -184,6 +184,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
                 count: 2,
             },
             admission: None,
+            offer: None,
         },
     };
     let held = setup

@@ -61,6 +61,8 @@ fn spec(seats: u16) -> PerformanceSpec {
         per_buyer_limit: 4,
         hold_ttl_ms: 7 * 60_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        discounts: vec![],
+        coupons: vec![],
     }
 }
 
@@ -116,6 +118,7 @@ impl Client {
                     performance,
                     admission: None,
                     selection: Selection::Seats(vec![SeatId(self.rng.below(seats) as u32)]),
+                    offer: None,
                 },
             ),
             3 => (
@@ -127,6 +130,7 @@ impl Client {
                         grade: GradeId(self.rng.below(4) as u16),
                         count: 1 + self.rng.below(2) as u16,
                     },
+                    offer: None,
                 },
             ),
             4 => (
@@ -138,6 +142,7 @@ impl Client {
                         zone: ZoneId(0),
                         count: 1 + self.rng.below(3) as u16,
                     },
+                    offer: None,
                 },
             ),
             5..=7 if !self.holds.is_empty() => {

@@ -118,6 +118,7 @@ fn hold(actor: u64, key: &str, performance: u64, seat: u32) -> Request {
             performance: PerformanceId(performance),
             selection: Selection::Seats(vec![SeatId(seat)]),
             admission: None,
+            offer: None,
         },
     )
 }

@@ -50,6 +50,8 @@ fn stadium() -> PerformanceSpec {
         per_buyer_limit: 4,
         hold_ttl_ms: 7 * 60_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        discounts: vec![],
+        coupons: vec![],
     }
 }
 
@@ -86,6 +88,7 @@ fn hold_confirm_requests(buyers: u64) -> Vec<Request> {
                 performance: PERFORMANCE,
                 admission: None,
                 selection: Selection::Seats(seats),
+                offer: None,
             },
         });
         requests.push(Request {
@@ -114,6 +117,7 @@ fn best_available_requests(buyers: u64) -> Vec<Request> {
                     grade: GradeId((buyer % 4) as u16),
                     count: 2,
                 },
+                offer: None,
             },
         })
         .collect()

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::limits::IDEMPOTENCY_KEY_LEN_MAX;
+use crate::offers::OfferChoice;
 use crate::outcome::Invalid;
 use crate::types::*;
 
@@ -62,6 +63,9 @@ pub enum Command {
         /// made under it is paid, so one admission buys once and cannot be shared.
         #[serde(default)]
         admission: Option<AdmissionId>,
+        /// A discount or a coupon (one per order; offers never stack).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offer: Option<OfferChoice>,
     },
     /// Give a hold's seats back before its deadline.
     Release {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::command::IdempotencyKey;
+use crate::offers::AppliedOffer;
 use crate::outcome::Outcome;
 use crate::types::*;
 
@@ -20,6 +21,15 @@ pub enum Event {
         /// The admission the hold was made under (see [`crate::Command::Hold`]).
         #[serde(default)]
         admission: Option<AdmissionId>,
+        /// Each place's price after the offer, in the order of `places`; empty means the grade
+        /// prices (entries written before offers existed).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        prices_won: Vec<Won>,
+        /// The places the offer reduced, in the same order (empty: none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reduced: Vec<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offer: Option<AppliedOffer>,
     },
     HoldReleased {
         performance: PerformanceId,

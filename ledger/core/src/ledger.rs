@@ -10,6 +10,7 @@ use crate::command::{Command, IdempotencyKey, Request, Selection};
 use crate::digest::Fnv64;
 use crate::event::Event;
 use crate::limits::*;
+use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice};
 use crate::outcome::{Invalid, Outcome, Rejection, Reply};
 use crate::types::*;
 
@@ -67,6 +68,14 @@ pub struct Hold {
     pub expires_at_ms: u64,
     pub status: HoldStatus,
     pub admission: Option<AdmissionId>,
+    /// Each place's price after the offer, in the order of `places`.
+    #[serde(default)]
+    pub prices_won: Vec<Won>,
+    /// The places the offer reduced.
+    #[serde(default)]
+    pub reduced: Vec<bool>,
+    #[serde(default)]
+    pub offer: Option<AppliedOffer>,
 }
 
 /// Who first used a waiting-room admission, and whether it has bought tickets.
@@ -100,9 +109,22 @@ pub struct Booking {
 pub struct Ticket {
     pub booking: BookingId,
     pub place: Place,
+    /// What the buyer paid for this ticket (after any offer): cancellation refunds from it.
     pub price_won: Won,
     pub cancelled: bool,
     pub checked_in_at_ms: Option<u64>,
+    /// The discount this ticket was sold with: an eligibility discount's proof is checked at the
+    /// entrance.
+    #[serde(default)]
+    pub discount: Option<DiscountId>,
+}
+
+/// How often a coupon has been used in one performance, in all and per buyer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CouponUse {
+    pub uses: u32,
+    /// Bounded by the holds: one entry per buyer who held with the coupon.
+    pub buyers: BTreeMap<ActorId, u16>,
 }
 
 /// Money of one performance. Invariant 6: `payments − refunds = revenue + fees`.
@@ -142,6 +164,9 @@ pub struct PerformanceState {
     buyer_places: BTreeMap<ActorId, u16>,
     /// Admissions used so far: one entry per admitted buyer who held, so bounded by the holds.
     admissions: BTreeMap<AdmissionId, AdmissionUse>,
+    /// Coupon uses (active and paid holds), for the usage limits.
+    #[serde(default)]
+    coupon_uses: BTreeMap<CouponId, CouponUse>,
     money: Money,
 }
 
@@ -266,10 +291,16 @@ impl Ledger {
             Command::Hold {
                 selection,
                 admission,
+                offer,
                 ..
             } => {
                 let hold = self.id(self.next_hold, HoldId);
-                performance.decide_hold(now_ms, actor, selection, *admission, hold)
+                let asked = HoldAsk {
+                    selection,
+                    admission: *admission,
+                    offer: offer.as_ref(),
+                };
+                performance.decide_hold(now_ms, actor, asked, hold)
             }
             Command::Release { hold, .. } => performance.decide_release(actor, *hold),
             Command::Confirm {
@@ -470,7 +501,28 @@ fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
     if !spec.fees.is_valid() {
         return Err(Invalid::FeeSchedule);
     }
-    Ok(())
+    offers::validate(spec)
+}
+
+/// What a hold command asks for, beyond who and when.
+struct HoldAsk<'a> {
+    selection: &'a Selection,
+    admission: Option<AdmissionId>,
+    offer: Option<&'a OfferChoice>,
+}
+
+impl CouponUses for PerformanceState {
+    fn uses(&self, coupon: CouponId) -> u32 {
+        self.coupon_uses.get(&coupon).map_or(0, |used| used.uses)
+    }
+
+    fn buyer_uses(&self, coupon: CouponId, buyer: ActorId) -> u16 {
+        self.coupon_uses
+            .get(&coupon)
+            .and_then(|used| used.buyers.get(&buyer))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 type Decided = Result<(Reply, Vec<Event>), Rejection>;
@@ -498,6 +550,7 @@ impl PerformanceState {
             tickets: BTreeMap::new(),
             buyer_places: BTreeMap::new(),
             admissions: BTreeMap::new(),
+            coupon_uses: BTreeMap::new(),
             money: Money::default(),
             spec,
         }
@@ -582,22 +635,35 @@ impl PerformanceState {
         self.buyer_places.get(&buyer).copied().unwrap_or(0)
     }
 
-    pub fn price_won(&self, place: Place) -> Won {
-        let grade = match place {
+    /// The grade of a place.
+    pub fn grade(&self, place: Place) -> GradeId {
+        match place {
             Place::Seat(seat) => self.spec.seats[seat.0 as usize].grade,
             Place::Zone(zone) => self.spec.zones[usize::from(zone.0)].grade,
-        };
-        self.spec.grades[usize::from(grade.0)].price_won
+        }
     }
 
-    fn decide_hold(
-        &self,
-        now_ms: u64,
-        buyer: ActorId,
-        selection: &Selection,
-        admission: Option<AdmissionId>,
-        hold: HoldId,
-    ) -> Decided {
+    /// The grade price of a place (before any offer).
+    pub fn price_won(&self, place: Place) -> Won {
+        self.spec.grades[usize::from(self.grade(place).0)].price_won
+    }
+
+    /// Coupon uses so far (active and paid holds).
+    pub fn coupon_uses(&self, coupon: CouponId) -> u32 {
+        self.uses(coupon)
+    }
+
+    fn decide_hold(&self, now_ms: u64, buyer: ActorId, asked: HoldAsk, hold: HoldId) -> Decided {
+        let HoldAsk {
+            selection,
+            admission,
+            offer,
+        } = asked;
+        if offer
+            .is_some_and(|o| matches!(o, OfferChoice::Coupon(code) if code.len() > LABEL_LEN_MAX))
+        {
+            return Err(Invalid::CouponCode.into());
+        }
         if now_ms >= self.spec.starts_at_ms {
             return Err(Rejection::SalesClosed);
         }
@@ -633,13 +699,20 @@ impl PerformanceState {
             Selection::BestAvailable { grade, count } => self.pick_best(*grade, *count)?,
             Selection::Zone { zone, count } => self.pick_zone(*zone, *count)?,
         };
-        let amount_won = places.iter().map(|p| self.price_won(*p)).sum();
+        let listed: Vec<(GradeId, Won)> = places
+            .iter()
+            .map(|p| (self.grade(*p), self.price_won(*p)))
+            .collect();
+        let priced = offers::price(&self.spec, now_ms, buyer, &listed, offer, self)?;
+        let amount_won: Won = priced.prices_won.iter().sum();
+        let list_won: Won = listed.iter().map(|(_, won)| won).sum();
         let expires_at_ms = now_ms + self.spec.hold_ttl_ms;
         let reply = Reply::Held {
             hold,
             places: places.clone(),
             amount_won,
             expires_at_ms,
+            discount_won: list_won - amount_won,
         };
         let event = Event::PlacesHeld {
             performance: self.spec.performance,
@@ -649,6 +722,16 @@ impl PerformanceState {
             amount_won,
             expires_at_ms,
             admission,
+            // Without an offer the grade prices apply: the journal need not repeat them.
+            prices_won: match priced.offer {
+                Some(_) => priced.prices_won,
+                None => Vec::new(),
+            },
+            reduced: match priced.offer {
+                Some(_) => priced.reduced,
+                None => Vec::new(),
+            },
+            offer: priced.offer,
         };
         Ok((reply, vec![event]))
     }
@@ -909,10 +992,18 @@ impl PerformanceState {
                 amount_won,
                 expires_at_ms,
                 admission,
+                prices_won,
+                reduced,
+                offer,
                 ..
             } => {
                 for place in places {
                     self.take_place(*place, SeatState::Held(*hold));
+                }
+                if let Some(AppliedOffer::Coupon(coupon)) = offer {
+                    let used = self.coupon_uses.entry(*coupon).or_default();
+                    used.uses += 1;
+                    *used.buyers.entry(*buyer).or_default() += 1;
                 }
                 if let Some(admission) = admission {
                     self.admissions.entry(*admission).or_insert(AdmissionUse {
@@ -928,6 +1019,9 @@ impl PerformanceState {
                     expires_at_ms: *expires_at_ms,
                     status: HoldStatus::Active,
                     admission: *admission,
+                    prices_won: prices_won.clone(),
+                    reduced: reduced.clone(),
+                    offer: *offer,
                 };
                 self.holds.insert(*hold, held);
             }
@@ -999,6 +1093,12 @@ impl PerformanceState {
         let held = self.holds.get_mut(&hold).expect("confirmed hold exists");
         held.status = HoldStatus::Confirmed(booking);
         let places = held.places.clone();
+        let prices_won = held.prices_won.clone();
+        let reduced = held.reduced.clone();
+        let discount = match held.offer {
+            Some(AppliedOffer::Discount(discount)) => Some(discount),
+            _ => None,
+        };
         let buyer = held.buyer;
         if let Some(used) = held.admission.and_then(|a| self.admissions.get_mut(&a)) {
             used.spent = true;
@@ -1014,7 +1114,11 @@ impl PerformanceState {
                     count.sold += 1;
                 }
             }
-            let price_won = self.price_won(place);
+            // Entries from before offers carry no prices: the grade price applied then.
+            let price_won = prices_won
+                .get(index)
+                .copied()
+                .unwrap_or_else(|| self.price_won(place));
             self.money.revenue_won += price_won;
             let issued = Ticket {
                 booking,
@@ -1022,6 +1126,7 @@ impl PerformanceState {
                 price_won,
                 cancelled: false,
                 checked_in_at_ms: None,
+                discount: discount.filter(|_| reduced.get(index).copied().unwrap_or(false)),
             };
             self.tickets.insert(ticket, issued);
             tickets.push(ticket);
@@ -1043,6 +1148,18 @@ impl PerformanceState {
         held.status = status;
         let places = held.places.clone();
         let buyer = held.buyer;
+        if let Some(AppliedOffer::Coupon(coupon)) = held.offer
+            && let Some(used) = self.coupon_uses.get_mut(&coupon)
+        {
+            // The hold was never paid: its use goes back to the coupon.
+            used.uses -= 1;
+            if let Some(by_buyer) = used.buyers.get_mut(&buyer) {
+                *by_buyer -= 1;
+                if *by_buyer == 0 {
+                    used.buyers.remove(&buyer);
+                }
+            }
+        }
         for place in &places {
             self.free_place(*place);
             if let Place::Zone(zone) = place {

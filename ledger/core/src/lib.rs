@@ -15,6 +15,7 @@
 //! - [`command`]: what callers ask for; [`outcome`]: what they get back (replies and typed
 //!   rejections); [`event`]: what the journal records.
 //! - [`fees`]: the cancellation-fee schedule and the Korean calendar rules it needs.
+//! - [`offers`]: discounts and coupons, and how a hold is priced with one.
 //! - [`ledger`]: the state and the decide/apply functions.
 //! - [`limits`]: every bound the core enforces, by name.
 //! - [`digest`]: a stable hash of the state, for replay checks.
@@ -25,12 +26,14 @@ pub mod event;
 pub mod fees;
 pub mod ledger;
 pub mod limits;
+pub mod offers;
 pub mod outcome;
 pub mod types;
 
 pub use command::{Command, IdempotencyKey, Request, Selection};
 pub use event::Event;
 pub use fees::{FeeSchedule, FeeTier};
-pub use ledger::{AdmissionUse, Availability, Ledger, PerformanceState, Step};
+pub use ledger::{AdmissionUse, Availability, CouponUse, Ledger, PerformanceState, Step};
+pub use offers::{AppliedOffer, CouponSpec, DiscountRule, DiscountSpec, OfferChoice, Reduction};
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
 pub use types::*;

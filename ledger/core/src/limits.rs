@@ -31,3 +31,13 @@ pub const IDEMPOTENCY_RETENTION_MS: u64 = 24 * 60 * 60_000;
 /// Keys are forgotten in batches: only once the oldest is this much past retention, so the
 /// journal gets one `KeysForgotten` event per batch rather than one per command.
 pub const IDEMPOTENCY_FORGET_BATCH_MS: u64 = 60 * 60_000;
+/// Discounts one performance offers (early-bird windows, eligibility discounts).
+pub const DISCOUNTS_PER_PERFORMANCE_MAX: usize = 16;
+/// Coupons one performance accepts: the spec travels in one NATS message.
+pub const COUPONS_PER_PERFORMANCE_MAX: usize = 64;
+/// Shortest coupon code (the longest is [`LABEL_LEN_MAX`]).
+pub const COUPON_CODE_LEN_MIN: usize = 4;
+/// Longest discount label in bytes (a Korean syllable takes 3).
+pub const OFFER_LABEL_LEN_MAX: usize = 64;
+/// Most uses a coupon may allow in one performance.
+pub const COUPON_USES_MAX: u32 = 1_000_000;

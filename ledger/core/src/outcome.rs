@@ -6,6 +6,10 @@ use crate::types::*;
 
 pub type Outcome = Result<Reply, Rejection>;
 
+fn is_zero(won: &Won) -> bool {
+    *won == 0
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Reply {
     PerformanceOpened {
@@ -16,8 +20,12 @@ pub enum Reply {
     Held {
         hold: HoldId,
         places: Vec<Place>,
+        /// What the buyer pays: the places' prices after the offer.
         amount_won: Won,
         expires_at_ms: u64,
+        /// How much the offer took off the grade prices (0 without one).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        discount_won: Won,
     },
     Released {
         hold: HoldId,
@@ -96,6 +104,20 @@ pub enum Rejection {
     AdmissionNotYours,
     /// The admission already bought tickets; the buyer must queue again to buy more.
     AdmissionSpent,
+    /// No such discount or coupon code for this performance.
+    UnknownOffer,
+    /// The early-bird window or the coupon's validity has not begun or has ended.
+    OfferNotActive,
+    /// The discount covers none of the grades held.
+    OfferNotApplicable,
+    /// The order costs less than the coupon's minimum.
+    BelowCouponMinimum {
+        min_order_won: Won,
+    },
+    /// The coupon has been used as many times as it allows.
+    CouponUsedUp,
+    /// This buyer has used the coupon as many times as one buyer may.
+    CouponAlreadyUsed,
 }
 
 /// Which rule of shape a request broke.
@@ -117,6 +139,9 @@ pub enum Invalid {
     HoldTtl,
     FeeSchedule,
     DuplicateTicket,
+    Offer,
+    TooManyOffers,
+    CouponCode,
 }
 
 impl Rejection {
@@ -147,6 +172,12 @@ impl Rejection {
             Rejection::AlreadyCheckedIn { .. } => "already_checked_in",
             Rejection::AdmissionNotYours => "admission_not_yours",
             Rejection::AdmissionSpent => "admission_spent",
+            Rejection::UnknownOffer => "unknown_offer",
+            Rejection::OfferNotActive => "offer_not_active",
+            Rejection::OfferNotApplicable => "offer_not_applicable",
+            Rejection::BelowCouponMinimum { .. } => "below_coupon_minimum",
+            Rejection::CouponUsedUp => "coupon_used_up",
+            Rejection::CouponAlreadyUsed => "coupon_already_used",
         }
     }
 }
@@ -189,6 +220,11 @@ impl std::fmt::Display for Invalid {
             Invalid::HoldTtl => "a hold lasts 1 to 30 minutes",
             Invalid::FeeSchedule => "the cancellation-fee schedule is inconsistent",
             Invalid::DuplicateTicket => "the same ticket appears twice",
+            Invalid::Offer => {
+                "a discount or coupon is inconsistent (window, amount, grades, limits or code)"
+            }
+            Invalid::TooManyOffers => "a performance may have at most 16 discounts and 64 coupons",
+            Invalid::CouponCode => "a coupon code is 4 to 32 upper-case letters, digits or '-'",
         };
         f.write_str(why)
     }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::fees::FeeSchedule;
+use crate::offers::{CouponSpec, DiscountSpec};
 
 /// Whole Korean won. Prices never have fractions (160,000원).
 pub type Won = u64;
@@ -61,6 +62,14 @@ id_type!(
     /// Index of a general-admission zone in its performance's zone list.
     ZoneId(u16)
 );
+id_type!(
+    /// Index of a discount in its performance's discount list.
+    DiscountId(u16)
+);
+id_type!(
+    /// Index of a coupon in its performance's coupon list.
+    CouponId(u16)
+);
 
 /// What sort of ticket a performance sells; it sets the default flat cancellation fee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,6 +120,12 @@ pub struct PerformanceSpec {
     pub per_buyer_limit: u16,
     pub hold_ttl_ms: u64,
     pub fees: FeeSchedule,
+    /// Discounts a buyer may choose one of (early-bird, eligibility).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<DiscountSpec>,
+    /// Coupon codes; a hold takes a discount or a coupon, never both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<CouponSpec>,
 }
 
 /// Where a ticket lets its holder in.

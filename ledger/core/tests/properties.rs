@@ -39,6 +39,8 @@ fn spec() -> PerformanceSpec {
         per_buyer_limit: 4,
         hold_ttl_ms: 5 * 60_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        discounts: vec![],
+        coupons: vec![],
     }
 }
 
@@ -62,6 +64,7 @@ fn command(ledger: &Ledger, (what, a, b, _): Op) -> (ActorId, Command) {
             performance,
             admission: None,
             selection: Selection::Seats(vec![SeatId(u32::from(b % 14))]),
+            offer: None,
         },
         (1, ..) => Command::Hold {
             performance,
@@ -70,6 +73,7 @@ fn command(ledger: &Ledger, (what, a, b, _): Op) -> (ActorId, Command) {
                 grade: GradeId(b % 3),
                 count: a % 4,
             },
+            offer: None,
         },
         (2, ..) => Command::Hold {
             performance,
@@ -78,6 +82,7 @@ fn command(ledger: &Ledger, (what, a, b, _): Op) -> (ActorId, Command) {
                 zone: ZoneId(0),
                 count: b % 4,
             },
+            offer: None,
         },
         (3, Some((id, h)), _) => {
             return (
@@ -221,6 +226,7 @@ fn a_hold_can_never_be_paid_at_or_after_its_deadline() {
                 performance: PERFORMANCE,
                 admission: None,
                 selection: Selection::Seats(vec![SeatId(3)]),
+                offer: None,
             },
         ),
     );
@@ -261,6 +267,7 @@ fn a_hold_can_never_be_paid_at_or_after_its_deadline() {
                 performance: PERFORMANCE,
                 admission: None,
                 selection: Selection::Seats(vec![SeatId(3)]),
+                offer: None,
             },
         ),
     );
@@ -282,6 +289,7 @@ fn best_available_prefers_seats_side_by_side() {
             performance: PERFORMANCE,
             admission: None,
             selection,
+            offer: None,
         },
     };
     // Row 1 (grade R) seats 1..6: take seats 2 and 5, leaving 1, 3-4, 6.
@@ -348,6 +356,7 @@ fn an_admission_buys_once_and_cannot_be_shared() {
         performance: PERFORMANCE,
         admission,
         selection: Selection::Seats(vec![SeatId(seat)]),
+        offer: None,
     };
     let Ok(Reply::Held { hold: first, .. }) = run(&mut ledger, 1, "a", hold(0)) else {
         panic!("first use holds")
@@ -400,6 +409,7 @@ fn an_admission_buys_once_and_cannot_be_shared() {
         performance: PERFORMANCE,
         admission,
         selection: Selection::Seats(vec![SeatId(4)]),
+        offer: None,
     };
     assert!(run(&mut replayed, 1, "x", again.clone()).is_ok());
     assert_eq!(

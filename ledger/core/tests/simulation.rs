@@ -60,6 +60,18 @@ struct ModelHold {
     amount_won: Won,
     deadline_ms: u64,
     status: HoldStatus,
+    /// Each place's price after the offer.
+    prices: Vec<Won>,
+    /// The discount each place's ticket carries.
+    discounts: Vec<Option<DiscountId>>,
+    coupon: Option<usize>,
+}
+
+/// A hold's prices under an offer, as the model works them out.
+struct ModelPrices {
+    prices: Vec<Won>,
+    discounts: Vec<Option<DiscountId>>,
+    coupon: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +81,7 @@ struct ModelTicket {
     price_won: Won,
     cancelled: bool,
     checked_in_at_ms: Option<u64>,
+    discount: Option<DiscountId>,
 }
 
 #[derive(Clone, Debug)]
@@ -177,7 +190,15 @@ impl Model {
             } else {
                 Rejection::PerformanceAlreadyOpen
             }),
-            Command::Hold { selection, .. } => self.predict_hold(now_ms, actor, selection),
+            Command::Hold {
+                offer: Some(OfferChoice::Coupon(code)),
+                ..
+            } if code.len() > 32 => Some(Rejection::Invalid(Invalid::CouponCode)),
+            Command::Hold {
+                selection, offer, ..
+            } => self
+                .predict_hold(now_ms, actor, selection)
+                .or_else(|| self.offer_prices(now_ms, actor, selection, offer).err()),
             Command::Release { hold, .. } => self.hold_problem(actor, *hold),
             Command::Confirm {
                 hold,
@@ -273,6 +294,149 @@ impl Model {
         }
     }
 
+    /// The grades of the places a hold asks for (the grade decides prices, not the seat).
+    fn selection_grades(&self, selection: &Selection) -> Vec<GradeId> {
+        match selection {
+            Selection::Seats(seats) => seats
+                .iter()
+                .map(|s| self.spec.seats[s.0 as usize].grade)
+                .collect(),
+            Selection::BestAvailable { grade, count } => vec![*grade; usize::from(*count)],
+            Selection::Zone { zone, count } => {
+                vec![self.spec.zones[usize::from(zone.0)].grade; usize::from(*count)]
+            }
+        }
+    }
+
+    /// Coupon uses: holds made with it that are active or paid, in all and by `actor`.
+    fn coupon_uses(&self, coupon: usize, actor: ActorId) -> (u32, u16) {
+        let counted = |h: &&ModelHold| {
+            h.coupon == Some(coupon)
+                && matches!(h.status, HoldStatus::Active | HoldStatus::Confirmed(_))
+        };
+        let all = self.holds.values().filter(counted).count() as u32;
+        let mine = self
+            .holds
+            .values()
+            .filter(counted)
+            .filter(|h| h.buyer == actor)
+            .count() as u16;
+        (all, mine)
+    }
+
+    /// Prices a hold the model expects to succeed on inventory, or the offer's rejection.
+    fn offer_prices(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        selection: &Selection,
+        offer: &Option<OfferChoice>,
+    ) -> Result<ModelPrices, Rejection> {
+        let grades = self.selection_grades(selection);
+        let list: Vec<Won> = grades
+            .iter()
+            .map(|g| self.spec.grades[usize::from(g.0)].price_won)
+            .collect();
+        let none = ModelPrices {
+            prices: list.clone(),
+            discounts: vec![None; list.len()],
+            coupon: None,
+        };
+        let off = |reduction: Reduction, won: Won| match reduction {
+            Reduction::Percent(p) => won * u64::from(p) / 100,
+            Reduction::FixedWon(f) => f.min(won),
+        };
+        match offer {
+            None => Ok(none),
+            Some(OfferChoice::Discount(id)) => {
+                let d = self
+                    .spec
+                    .discounts
+                    .get(usize::from(id.0))
+                    .ok_or(Rejection::UnknownOffer)?;
+                let mut room = match d.rule {
+                    DiscountRule::EarlyBird { from_ms, until_ms } => {
+                        if now_ms < from_ms || now_ms >= until_ms {
+                            return Err(Rejection::OfferNotActive);
+                        }
+                        usize::MAX
+                    }
+                    DiscountRule::Eligibility { places_max } => usize::from(places_max),
+                };
+                let mut priced = none;
+                for (i, g) in grades.iter().enumerate() {
+                    if room > 0 && (d.grades.is_empty() || d.grades.contains(g)) {
+                        room -= 1;
+                        priced.prices[i] -= off(d.reduction, list[i]);
+                        priced.discounts[i] = Some(*id);
+                    }
+                }
+                if priced.discounts.iter().all(Option::is_none) {
+                    return Err(Rejection::OfferNotApplicable);
+                }
+                Ok(priced)
+            }
+            Some(OfferChoice::Coupon(code)) => {
+                let index = self
+                    .spec
+                    .coupons
+                    .iter()
+                    .position(|c| &c.code == code)
+                    .ok_or(Rejection::UnknownOffer)?;
+                let c = &self.spec.coupons[index];
+                if now_ms < c.valid_from_ms || now_ms >= c.valid_until_ms {
+                    return Err(Rejection::OfferNotActive);
+                }
+                let total: Won = list.iter().sum();
+                if total < c.min_order_won {
+                    return Err(Rejection::BelowCouponMinimum {
+                        min_order_won: c.min_order_won,
+                    });
+                }
+                let (all, mine) = self.coupon_uses(index, actor);
+                if all >= c.uses_max {
+                    return Err(Rejection::CouponUsedUp);
+                }
+                if mine >= c.uses_per_buyer_max {
+                    return Err(Rejection::CouponAlreadyUsed);
+                }
+                let mut prices = list.clone();
+                match c.reduction {
+                    Reduction::Percent(_) => {
+                        for (price, won) in prices.iter_mut().zip(&list) {
+                            *price -= off(c.reduction, *won);
+                        }
+                    }
+                    Reduction::FixedWon(f) => {
+                        // Spread in proportion to the prices; rounding leftovers, one won each,
+                        // to the first places that still cost something.
+                        let take = f.min(total);
+                        let mut taken = 0;
+                        for (price, won) in prices.iter_mut().zip(&list) {
+                            let share = won * take / total.max(1);
+                            *price -= share;
+                            taken += share;
+                        }
+                        for price in prices.iter_mut() {
+                            if taken == take {
+                                break;
+                            }
+                            if *price > 0 {
+                                *price -= 1;
+                                taken += 1;
+                            }
+                        }
+                    }
+                }
+                Ok(ModelPrices {
+                    prices,
+                    discounts: vec![None; list.len()],
+                    coupon: Some(index),
+                })
+            }
+        }
+    }
+
     fn hold_problem(&self, actor: ActorId, hold: HoldId) -> Option<Rejection> {
         let Some(h) = self.holds.get(&hold) else {
             return Some(Rejection::UnknownHold);
@@ -354,17 +518,25 @@ impl Model {
     ) -> Result<(), String> {
         match (command, reply) {
             (
-                Command::Hold { selection, .. },
+                Command::Hold {
+                    selection, offer, ..
+                },
                 Reply::Held {
                     hold,
                     places,
                     amount_won,
                     expires_at_ms,
+                    discount_won,
                 },
             ) => {
                 self.check_hold_places(selection, places)?;
-                let expected: Won = places.iter().map(|p| self.price(*p)).sum();
+                let priced = self
+                    .offer_prices(now_ms, actor, selection, offer)
+                    .map_err(|r| format!("predicted success, but pricing says {r:?}"))?;
+                let list: Won = places.iter().map(|p| self.price(*p)).sum();
+                let expected: Won = priced.prices.iter().sum();
                 expect_eq("hold amount", *amount_won, expected)?;
+                expect_eq("hold discount", *discount_won, list - expected)?;
                 expect_eq(
                     "hold deadline",
                     *expires_at_ms,
@@ -385,6 +557,9 @@ impl Model {
                     amount_won: *amount_won,
                     deadline_ms: *expires_at_ms,
                     status: HoldStatus::Active,
+                    prices: priced.prices,
+                    discounts: priced.discounts,
+                    coupon: priced.coupon,
                 };
                 self.holds.insert(*hold, model_hold);
             }
@@ -407,8 +582,10 @@ impl Model {
             ) => {
                 expect_eq("paid", paid, amount_won)?;
                 let places = self.holds[hold].places.clone();
+                let prices = self.holds[hold].prices.clone();
+                let discounts = self.holds[hold].discounts.clone();
                 expect_eq("tickets per place", tickets.len(), places.len())?;
-                for (ticket, place) in tickets.iter().zip(&places) {
+                for (i, (ticket, place)) in tickets.iter().zip(&places).enumerate() {
                     if self.tickets.contains_key(ticket) {
                         return Err(format!("ticket id {ticket} reused"));
                     }
@@ -422,9 +599,10 @@ impl Model {
                     let issued = ModelTicket {
                         booking: *booking,
                         place: *place,
-                        price_won: self.price(*place),
+                        price_won: prices[i],
                         cancelled: false,
                         checked_in_at_ms: None,
+                        discount: discounts[i],
                     };
                     self.tickets.insert(*ticket, issued);
                 }
@@ -579,7 +757,8 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
             .enumerate()
             .map(|(i, price_won)| GradeSpec {
                 code: ["VIP", "R", "S", "A"][i].into(),
-                price_won: *price_won,
+                // Sometimes an odd price, so percent discounts must round.
+                price_won: *price_won + rng.below(2) * 333,
             })
             .collect(),
         seats,
@@ -587,7 +766,65 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
         per_buyer_limit: 1 + rng.below(4) as u16,
         hold_ttl_ms: 60_000 + rng.below(540_000),
         fees: FeeSchedule::korean_standard(kind),
+        discounts: discounts(rng, grades),
+        coupons: coupons(rng),
     }
+}
+
+/// An early-bird window over the first days of the run, and eligibility discounts on some
+/// grades (the simulation starts on 2027-01-05).
+fn discounts(rng: &mut Rng, grades: usize) -> Vec<DiscountSpec> {
+    let start_ms = kst_ms(2027, 1, 5, 10, 0);
+    let reduction = |rng: &mut Rng| {
+        if rng.chance(50) {
+            Reduction::Percent(1 + rng.below(100) as u8)
+        } else {
+            Reduction::FixedWon(1 + rng.below(200_000))
+        }
+    };
+    let mut list = vec![DiscountSpec {
+        label: "조기예매".into(),
+        rule: DiscountRule::EarlyBird {
+            from_ms: start_ms + rng.below(3_600_000),
+            until_ms: start_ms + 3_600_000 + rng.below(3 * 24 * 3_600_000),
+        },
+        reduction: reduction(rng),
+        grades: vec![],
+    }];
+    for _ in 0..rng.below(3) {
+        let covered = (0..grades as u16)
+            .filter(|_| rng.chance(50))
+            .map(GradeId)
+            .collect();
+        list.push(DiscountSpec {
+            label: "장애인 (동반 1인)".into(),
+            rule: DiscountRule::Eligibility {
+                places_max: 1 + rng.below(2) as u16,
+            },
+            reduction: reduction(rng),
+            grades: covered,
+        });
+    }
+    list
+}
+
+fn coupons(rng: &mut Rng) -> Vec<CouponSpec> {
+    let start_ms = kst_ms(2027, 1, 5, 10, 0);
+    (0..1 + rng.below(3))
+        .map(|i| CouponSpec {
+            code: format!("SIM-{i}"),
+            reduction: if rng.chance(50) {
+                Reduction::Percent(1 + rng.below(100) as u8)
+            } else {
+                Reduction::FixedWon(1 + rng.below(300_000))
+            },
+            min_order_won: if rng.chance(50) { 0 } else { 200_000 },
+            valid_from_ms: start_ms + rng.below(3_600_000),
+            valid_until_ms: start_ms + 3_600_000 + rng.below(4 * 24 * 3_600_000),
+            uses_max: 1 + rng.below(4) as u32,
+            uses_per_buyer_max: 1 + rng.below(2) as u16,
+        })
+        .collect()
 }
 
 struct Workload {
@@ -661,6 +898,7 @@ impl Workload {
                     performance,
                     admission: None,
                     selection: Selection::Seats(list),
+                    offer: self.offer(model),
                 }
             }
             25..=34 => Command::Hold {
@@ -670,6 +908,7 @@ impl Workload {
                     grade: GradeId(self.rng.below(model.spec.grades.len() as u64 + 1) as u16),
                     count: self.rng.below(4) as u16,
                 },
+                offer: self.offer(model),
             },
             35..=39 => Command::Hold {
                 performance,
@@ -678,6 +917,7 @@ impl Workload {
                     zone: ZoneId(self.rng.below(2) as u16),
                     count: 1 + self.rng.below(3) as u16,
                 },
+                offer: self.offer(model),
             },
             40..=59 => {
                 let hold = self
@@ -744,6 +984,27 @@ impl Workload {
         }
     }
 
+    /// Mostly no offer; otherwise a discount or a coupon, sometimes one that does not exist.
+    fn offer(&mut self, model: &Model) -> Option<OfferChoice> {
+        let discounts = model.spec.discounts.len() as u64;
+        match self.rng.below(100) {
+            0..=54 => None,
+            55..=79 => Some(OfferChoice::Discount(DiscountId(
+                self.rng.below(discounts + 1) as u16,
+            ))),
+            80..=96 => {
+                let coupons = &model.spec.coupons;
+                let code = match self.pick(&(0..coupons.len()).collect::<Vec<_>>()) {
+                    Some(i) if self.rng.chance(90) => coupons[i].code.clone(),
+                    Some(i) => coupons[i].code.to_lowercase(),
+                    None => "NONE-1".into(),
+                };
+                Some(OfferChoice::Coupon(code))
+            }
+            _ => Some(OfferChoice::Coupon("X".repeat(40))),
+        }
+    }
+
     /// Mostly seconds pass; sometimes hours or days, so holds expire, fee tiers change and the
     /// show starts.
     fn advance(&mut self) -> u64 {
@@ -788,6 +1049,12 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
             continue;
         }
         revenue_won += ticket.price_won;
+        let modelled = model
+            .tickets
+            .get(id)
+            .ok_or(format!("ticket {id} unknown"))?;
+        expect_eq("ticket price", ticket.price_won, modelled.price_won)?;
+        expect_eq("ticket discount", ticket.discount, modelled.discount)?;
         if let Place::Seat(s) = ticket.place {
             expect_eq(
                 "seat of a valid ticket",
@@ -1023,6 +1290,12 @@ fn seeded_simulation_agrees_with_the_model_and_keeps_the_invariants() {
         "performance_already_open",
         "event_hold_expired",
         "event_keys_forgotten",
+        "unknown_offer",
+        "offer_not_active",
+        "offer_not_applicable",
+        "below_coupon_minimum",
+        "coupon_used_up",
+        "coupon_already_used",
     ];
     if !single {
         for what in wanted {
@@ -1057,6 +1330,7 @@ fn the_model_catches_a_double_sale() {
             performance: PERFORMANCE,
             admission: None,
             selection: Selection::Seats(vec![SeatId(0)]),
+            offer: None,
         },
     };
     ledger.execute(now_ms, &hold(2, "a"));
