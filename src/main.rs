@@ -35,7 +35,7 @@ enum Command {
     /// SQLite file under the data directory unless DATABASE_URL names PostgreSQL; the waiting
     /// room lives in memory unless PICKET_REDIS_URL names Redis. Serves the gateway (WebSocket
     /// at /ws, operator API under /api/v1) with /healthz and /metrics.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Run a ledger node: it leads the hosted partitions whose lease is free and stands by for
     /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
     /// and PostgreSQL (journal, leases, fencing epochs).
@@ -81,6 +81,26 @@ struct UpArgs {
     /// How often waiting clients get their position (milliseconds, at most 2,000).
     #[arg(long, env = "PICKET_PUSH_INTERVAL_MS", default_value_t = 1_000)]
     push_interval_ms: u64,
+    /// S3-compatible endpoint for show banners, https://… or http://… (AWS S3, MinIO, Ceph;
+    /// path-style requests). Default: banners are files under the data directory.
+    #[arg(long, env = "PICKET_BANNER_S3_ENDPOINT")]
+    banner_s3_endpoint: Option<String>,
+    /// Bucket for show banners (with PICKET_BANNER_S3_ENDPOINT).
+    #[arg(long, env = "PICKET_BANNER_S3_BUCKET")]
+    banner_s3_bucket: Option<String>,
+    /// Region of the banner bucket.
+    #[arg(long, env = "PICKET_BANNER_S3_REGION", default_value = picket_api::media::s3::DEFAULT_REGION)]
+    banner_s3_region: String,
+    /// Access key id for the banner bucket.
+    #[arg(long, env = "PICKET_BANNER_S3_ACCESS_KEY_ID")]
+    banner_s3_access_key_id: Option<String>,
+    /// Secret access key for the banner bucket.
+    #[arg(
+        long,
+        env = "PICKET_BANNER_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    banner_s3_secret_access_key: Option<String>,
 }
 
 #[derive(Args)]
@@ -132,7 +152,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     runtime.block_on(async {
         match cli.command {
-            Command::Up(args) => up(args).await,
+            Command::Up(args) => up(*args).await,
             Command::Ledger(args) => ledger(args).await,
         }
     })
@@ -143,6 +163,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Some(url) => parse_store(url)?,
         None => StoreUrl::Sqlite(args.data_dir.join("ledger.sqlite")),
     };
+    let banner_store = banner_store(&args)?;
     let listener = bind(args.listen).await?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
@@ -230,6 +251,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Some(api_queue),
         picket_api::ApiConfig {
             media_dir: args.data_dir.join("media"),
+            banner_store,
             ..picket_api::ApiConfig::default()
         },
     );
@@ -253,6 +275,49 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     served?;
     println!("picket stopped; journal flushed");
     Ok(())
+}
+
+/// Where `picket up` keeps show banners: an S3-compatible bucket when
+/// PICKET_BANNER_S3_ENDPOINT is set (then bucket and keys are required), else files under the
+/// data directory.
+fn banner_store(args: &UpArgs) -> anyhow::Result<picket_api::media::BannerStore> {
+    use picket_api::media::{BannerStore, S3BannerConfig};
+    let s3_settings = [
+        ("PICKET_BANNER_S3_BUCKET", &args.banner_s3_bucket),
+        (
+            "PICKET_BANNER_S3_ACCESS_KEY_ID",
+            &args.banner_s3_access_key_id,
+        ),
+        (
+            "PICKET_BANNER_S3_SECRET_ACCESS_KEY",
+            &args.banner_s3_secret_access_key,
+        ),
+    ];
+    let Some(endpoint) = &args.banner_s3_endpoint else {
+        if let Some((name, _)) = s3_settings.iter().find(|(_, value)| value.is_some()) {
+            anyhow::bail!("{name} is set but PICKET_BANNER_S3_ENDPOINT is not");
+        }
+        return Ok(BannerStore::Disk);
+    };
+    let [bucket, access_key_id, secret_access_key] = s3_settings.map(|(name, value)| {
+        value
+            .clone()
+            .with_context(|| format!("PICKET_BANNER_S3_ENDPOINT is set: {name} is needed too"))
+    });
+    let mut config = S3BannerConfig::new(
+        endpoint.clone(),
+        bucket?,
+        access_key_id?,
+        secret_access_key?,
+    );
+    config.region = args.banner_s3_region.clone();
+    let store = BannerStore::s3(&config).context("the banner bucket (PICKET_BANNER_S3_*)")?;
+    tracing::info!(
+        endpoint = %config.endpoint,
+        bucket = %config.bucket,
+        "banners are stored in an s3 bucket"
+    );
+    Ok(store)
 }
 
 /// The ledger `picket up` runs: in process, or a node over NATS.

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::error::{ApiError, FieldError};
+use crate::offers::{CouponForm, DiscountForm};
 use crate::sellers::{CATEGORIES, REGIONS};
 use crate::{Api, Authenticated, JsonBody, Role, now_ms};
 
@@ -272,6 +273,12 @@ pub struct ShowForm {
     /// The waiting room of every performance's sale.
     #[serde(default)]
     pub queue: QueueForm,
+    /// Discounts a buyer may choose one of: early-bird windows and eligibility discounts.
+    #[serde(default)]
+    pub discounts: Vec<DiscountForm>,
+    /// Coupon codes (one per order, never together with a discount).
+    #[serde(default)]
+    pub coupons: Vec<CouponForm>,
 }
 
 /// How fast a show's sales admit buyers from the waiting room.
@@ -398,6 +405,7 @@ fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
                 .into(),
         });
     }
+    crate::offers::validate(&form.discounts, &form.coupons, &form.grades, &mut errors);
     if form.grades.is_empty() || form.grades.len() > GRADES_PER_SHOW_MAX || !prices_ok {
         errors.push(FieldError {
             field: "grades",
@@ -437,11 +445,20 @@ pub async fn create_show(
         }]));
     };
     validate_show(&form, &layout)?;
+    // Codes are kept as the ledger compares them: upper-case.
+    let coupons: Vec<CouponForm> = form
+        .coupons
+        .iter()
+        .map(|c| CouponForm {
+            code: c.code.trim().to_ascii_uppercase(),
+            ..c.clone()
+        })
+        .collect();
     let id = api.new_id();
     sqlx::query(
         "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
-         running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14)",
+         running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue, discounts, coupons) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16)",
     )
     .bind(id)
     .bind(company.id)
@@ -457,6 +474,8 @@ pub async fn create_show(
     .bind(now_ms() as i64)
     .bind(form.fees.as_ref().map(|f| serde_json::to_string(f).expect("fees encode")))
     .bind(serde_json::to_string(&form.queue).expect("queue settings encode"))
+    .bind(serde_json::to_string(&form.discounts).expect("discounts encode"))
+    .bind(serde_json::to_string(&coupons).expect("coupons encode"))
     .execute(api.store.pool())
     .await?;
     Ok((
@@ -480,12 +499,14 @@ pub(crate) struct ShowRow {
     status: String,
     fees: Option<FeeSchedule>,
     queue: QueueForm,
+    discounts: Vec<DiscountForm>,
+    coupons: Vec<CouponForm>,
 }
 
 async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
     let row = sqlx::query(
         "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
-         grades, per_buyer_limit, status, fees, queue FROM shows WHERE id = $1",
+         grades, per_buyer_limit, status, fees, queue, discounts, coupons FROM shows WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(api.store.pool())
@@ -511,7 +532,17 @@ async fn show_row(api: &Api, id: i64) -> Result<Option<ShowRow>, ApiError> {
             .try_get::<Option<String>, _>(12)?
             .and_then(|queue| serde_json::from_str(&queue).ok())
             .unwrap_or_default(),
+        discounts: json_list(row.try_get(13)?)?,
+        coupons: json_list(row.try_get(14)?)?,
     }))
+}
+
+/// A JSON array column (NULL: empty).
+fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, ApiError> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.to_string())),
+    }
 }
 
 /// The show, if `who` may manage it: its company's seller, or an admin.
@@ -661,6 +692,16 @@ fn spec_for(
             .fees
             .clone()
             .unwrap_or_else(|| FeeSchedule::korean_standard(kind)),
+        discounts: show
+            .discounts
+            .iter()
+            .map(|d| crate::offers::discount_spec(d, &show.grades))
+            .collect::<Result<_, _>>()?,
+        coupons: show
+            .coupons
+            .iter()
+            .map(crate::offers::coupon_spec)
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -862,15 +903,12 @@ pub async fn show_detail(
     let row = show_row(&api, id)
         .await?
         .ok_or(ApiError::NotFound("show"))?;
-    if row.status != "published" {
-        match &who {
-            Some(who) => {
-                managed_show(&api, who, id)
-                    .await
-                    .map_err(|_| ApiError::NotFound("show"))?;
-            }
-            None => return Err(ApiError::NotFound("show")),
-        }
+    let manages = match &who {
+        Some(who) => managed_show(&api, who, id).await.is_ok(),
+        None => false,
+    };
+    if row.status != "published" && !manages {
+        return Err(ApiError::NotFound("show"));
     }
     let performances = sqlx::query("SELECT id, starts_at_ms, sale_open_at_ms, sale_close_at_ms FROM performances WHERE show_id = $1 ORDER BY starts_at_ms")
         .bind(id)
@@ -896,6 +934,10 @@ pub async fn show_detail(
         "id": id, "title": row.title, "category": row.category, "region": row.region,
         "description": row.description, "age_rating": row.age_rating, "running_minutes": row.running_minutes,
         "venue_id": row.venue_id, "status": row.status, "performances": listed,
+        "discounts": row.discounts.iter().enumerate()
+            .map(|(i, d)| crate::offers::public_discount(i, d)).collect::<Vec<_>>(),
+        // Coupon codes are the seller's to hand out: only the show's managers see them.
+        "coupons": if manages { serde_json::to_value(&row.coupons).unwrap_or_default() } else { serde_json::Value::Null },
     }))
     .into_response())
 }
@@ -966,32 +1008,98 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Follows the ledger into [`SeatsLeft`], resubscribing when a subscription ends.
+/// Wait before following the ledger again after a subscription or the projection failed.
+const FOLLOW_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Follows the ledger into [`SeatsLeft`] and the bookings projection
+/// ([`crate::bookings::Projection`]), resubscribing when a subscription ends. Each subscription
+/// first catches the projection up from its stored cursors, so nothing committed while the API
+/// was down or between two subscriptions is missed. Stops when
+/// [`crate::bookings::Bookings::stop_following`] asks (between two transactions).
 pub async fn follow_ledger(api: Arc<Api>) {
     let Some(ledger) = api.ledger.clone() else {
         return;
     };
+    let mut stop = api.bookings.stop_signal();
+    if *stop.borrow() {
+        return;
+    }
     if let Err(error) = load_published(&api).await {
         tracing::warn!(%error, "cannot load published performances for the seats-left read model");
     }
     loop {
-        let subscription = match ledger.subscribe().await {
+        let subscribed = tokio::select! {
+            _ = stop.changed() => return,
+            subscribed = ledger.subscribe() => subscribed,
+        };
+        let subscription = match subscribed {
             Ok(subscription) => subscription,
             Err(picket_ledger::SubmitError::Stopped) => return,
             Err(_) => {
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                if pause(&mut stop).await {
+                    return;
+                }
                 continue;
             }
         };
         api.seats_left
             .reset(subscription.seq, subscription.availability);
+        let started =
+            crate::bookings::Projection::start(&api, &ledger, &subscription.partitions).await;
+        let mut projection = match started {
+            Ok(projection) => projection,
+            Err(error) => {
+                tracing::warn!(%error, "bookings projection could not catch up; following again");
+                if pause(&mut stop).await {
+                    return;
+                }
+                continue;
+            }
+        };
         let mut events = subscription.events;
-        while let Ok(committed) = events.recv().await {
-            api.seats_left.apply(committed.seq, &committed.events);
-            if let Err(error) = crate::bookings::record(&api, &committed.events).await {
-                tracing::warn!(%error, seq = committed.seq, "bookings projection could not record an entry");
+        loop {
+            let first = tokio::select! {
+                _ = stop.changed() => return,
+                received = events.recv() => match received {
+                    Ok(committed) => committed,
+                    // Closed, or lagged past the buffer: subscribe again (and catch up).
+                    Err(_) => break,
+                },
+            };
+            let mut batch = vec![first];
+            let mut lagged = false;
+            while batch.len() < crate::bookings::PROJECTION_BATCH_MAX {
+                match events.try_recv() {
+                    Ok(committed) => batch.push(committed),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                    Err(_) => {
+                        lagged = true;
+                        break;
+                    }
+                }
+            }
+            for committed in &batch {
+                api.seats_left.apply(committed.seq, &committed.events);
+            }
+            if let Err(error) = projection.apply(&batch).await {
+                tracing::warn!(%error, "bookings projection could not record entries; following again");
+                if pause(&mut stop).await {
+                    return;
+                }
+                break;
+            }
+            if lagged {
+                break;
             }
         }
+    }
+}
+
+/// Waits before following again; `true` when told to stop meanwhile.
+async fn pause(stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = stop.changed() => true,
+        _ = tokio::time::sleep(FOLLOW_RETRY_DELAY) => false,
     }
 }
 

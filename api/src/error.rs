@@ -35,6 +35,8 @@ pub enum ApiError {
     Store(#[from] sqlx::Error),
     #[error("the waiting room is unavailable; try again")]
     QueueUnavailable(String),
+    #[error("banner storage is unavailable; try again")]
+    MediaUnavailable(#[from] crate::media::BannerStoreError),
     #[error("internal error")]
     Internal(String),
 }
@@ -64,6 +66,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::Store(_) => "store_unavailable",
             ApiError::QueueUnavailable(_) => "queue_unavailable",
+            ApiError::MediaUnavailable(_) => "media_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -77,14 +80,16 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Store(_) | ApiError::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) | ApiError::QueueUnavailable(_) | ApiError::MediaUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 /// Every code with its HTTP status, for the OpenAPI document and its test.
-pub const CODES: [(&str, u16); 11] = [
+pub const CODES: [(&str, u16); 12] = [
     ("invalid_request", 422),
     ("bad_body", 400),
     ("unauthenticated", 401),
@@ -95,6 +100,8 @@ pub const CODES: [(&str, u16); 11] = [
     ("too_many_attempts", 429),
     ("store_unavailable", 503),
     ("queue_unavailable", 503),
+    // The banner store (media directory or S3-compatible bucket) failed or cannot be reached.
+    ("media_unavailable", 503),
     ("internal", 500),
 ];
 
@@ -110,6 +117,9 @@ impl IntoResponse for ApiError {
         }
         if let ApiError::QueueUnavailable(error) = &self {
             tracing::warn!(%error, "waiting room store error");
+        }
+        if let ApiError::MediaUnavailable(error) = &self {
+            tracing::warn!(%error, "banner store error");
         }
         if let ApiError::Internal(error) = &self {
             tracing::error!(%error, "api internal error");

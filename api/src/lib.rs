@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod error;
 pub mod limit;
 pub mod media;
+pub mod offers;
 pub mod openapi;
 pub mod sellers;
 pub mod store;
@@ -47,8 +48,11 @@ pub struct ApiConfig {
     pub login_attempts_burst: u32,
     /// Largest JSON request body (uploads have their own limit).
     pub body_bytes_max: usize,
-    /// Where uploaded media (show banners) are stored.
+    /// Where uploaded media (show banners) are stored with the disk banner store.
     pub media_dir: std::path::PathBuf,
+    /// Where show banners are kept: files in `media_dir` (the default) or an S3-compatible
+    /// bucket ([`media::BannerStore::s3`], whose configuration names its own limits).
+    pub banner_store: media::BannerStore,
 }
 
 impl Default for ApiConfig {
@@ -59,6 +63,7 @@ impl Default for ApiConfig {
             login_attempts_burst: 5,
             body_bytes_max: 64 * 1_024,
             media_dir: std::path::PathBuf::from("data/media"),
+            banner_store: media::BannerStore::Disk,
         }
     }
 }

@@ -69,17 +69,26 @@ pub struct ApiSetup {
 impl ApiSetup {
     /// On SQLite (`picket up`'s store).
     pub async fn start() -> ApiSetup {
-        Self::start_on(None, None).await
+        Self::start_on(None, None, |_| {}).await
+    }
+
+    /// On SQLite, with `tune` applied to the configuration (say, another banner store).
+    pub async fn start_with(tune: impl FnOnce(&mut ApiConfig)) -> ApiSetup {
+        Self::start_on(None, None, tune).await
     }
 
     /// On PostgreSQL (production's store) started by the harness.
     pub async fn start_postgres() -> ApiSetup {
         let postgres = crate::Postgres::start().expect("postgres");
         let url = postgres.create_database("api").expect("database");
-        Self::start_on(Some(url), Some(postgres)).await
+        Self::start_on(Some(url), Some(postgres), |_| {}).await
     }
 
-    async fn start_on(url: Option<String>, postgres: Option<crate::Postgres>) -> ApiSetup {
+    async fn start_on(
+        url: Option<String>,
+        postgres: Option<crate::Postgres>,
+        tune: impl FnOnce(&mut ApiConfig),
+    ) -> ApiSetup {
         let queue: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
         let cluster = Cluster::start(1, queue.clone(), |_| {}).await;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -92,10 +101,11 @@ impl ApiSetup {
         let store = picket_api::store::Store::connect(&url)
             .await
             .expect("store");
-        let config = ApiConfig {
+        let mut config = ApiConfig {
             media_dir: dir.path().join("media"),
             ..ApiConfig::default()
         };
+        tune(&mut config);
         let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
         let api = Api::new(
             store,
@@ -171,6 +181,17 @@ impl ApiSetup {
     /// performance id). Seats: section A (2 rows of 5) VIP 160,000원, B (4) R 140,000원;
     /// zone Floor (100) S 110,000원.
     pub async fn published_show(&self, seller_email: &str, business_number: &str) -> (i64, u64) {
+        self.published_show_with(seller_email, business_number, json!({}))
+            .await
+    }
+
+    /// [`Self::published_show`] with more fields of the show form (discounts, coupons, …).
+    pub async fn published_show_with(
+        &self,
+        seller_email: &str,
+        business_number: &str,
+        more: Value,
+    ) -> (i64, u64) {
         let address = self.address;
         let form = json!({
             "account": {"email": seller_email, "password": PASSWORD, "name": "Seller"},
@@ -205,11 +226,14 @@ impl ApiSetup {
         .body["id"]
             .as_i64()
             .expect("venue");
-        let show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id, "description": "",
+        let mut show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id, "description": "",
             "age_rating": "7+", "running_minutes": 150, "grades": [
                 {"code": "VIP", "price_won": 160000, "sections": ["A"]},
                 {"code": "R", "price_won": 140000, "sections": ["B"]},
                 {"code": "S", "price_won": 110000, "zones": ["Floor"]}]});
+        if let (Some(form), Some(more)) = (show.as_object_mut(), more.as_object()) {
+            form.extend(more.clone());
+        }
         let show_id = call(
             address,
             "POST",

@@ -1,0 +1,262 @@
+//! Show banners in an S3-compatible bucket: the API with the S3 banner store against a real
+//! S3 server (moto), answering exactly as with the disk store — the same bytes, type, ETag,
+//! caching and 304 — replacing a banner of another type, keeping one object per show, and
+//! answering a problem (503 `media_unavailable`) when the bucket cannot be reached.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{Attribute, ObjectStoreExt};
+use picket_api::media::{BannerStore, S3BannerConfig, S3Banners};
+use picket_tests::MotoS3;
+use picket_tests::api::ApiSetup;
+use serde_json::Value;
+
+const BUCKET: &str = "picket-banners";
+/// How long one request to the bucket may take in this test (the unreachable case waits for
+/// the retries to give up within it).
+const BUCKET_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// (status, lower-cased head, body bytes)
+async fn call_raw(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream.write_all(body).await.expect("write body");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("head");
+    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head, response[split + 4..].to_vec())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+}
+
+fn bucket_config(moto: &MotoS3) -> S3BannerConfig {
+    S3BannerConfig {
+        region: MotoS3::REGION.to_owned(),
+        request_timeout: BUCKET_REQUEST_TIMEOUT,
+        ..S3BannerConfig::new(
+            moto.endpoint(),
+            BUCKET,
+            MotoS3::ACCESS_KEY_ID,
+            MotoS3::SECRET_ACCESS_KEY,
+        )
+    }
+}
+
+/// The object as moto holds it, read with a client of the test's own (signed GET): its bytes
+/// and its `Content-Type`.
+async fn object_in_bucket(moto: &MotoS3, key: &str) -> (Vec<u8>, Option<String>) {
+    let bucket = AmazonS3Builder::new()
+        .with_endpoint(moto.endpoint())
+        .with_bucket_name(BUCKET)
+        .with_region(MotoS3::REGION)
+        .with_access_key_id(MotoS3::ACCESS_KEY_ID)
+        .with_secret_access_key(MotoS3::SECRET_ACCESS_KEY)
+        .with_allow_http(true)
+        .build()
+        .expect("a client for the bucket");
+    let object = bucket
+        .get(&ObjectPath::from(key))
+        .await
+        .expect("the object");
+    let content_type = object
+        .attributes
+        .get(&Attribute::ContentType)
+        .map(|value| value.to_string());
+    let bytes = object.bytes().await.expect("the object's bytes");
+    (bytes.to_vec(), content_type)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
+    let mut moto = MotoS3::start().expect("moto_server");
+    moto.create_bucket(BUCKET).expect("bucket");
+    let store = BannerStore::s3(&bucket_config(&moto)).expect("the S3 banner store");
+    let setup = ApiSetup::start_with(|config| config.banner_store = store).await;
+    let address = setup.address;
+    let (show, _) = setup.published_show("s@example.com", "123-45-67891").await;
+    let token = setup.sign_in("s@example.com").await;
+    let bearer = format!("Bearer {token}");
+    let path = format!("/api/v1/shows/{show}/banner");
+    let key = S3Banners::key(show);
+
+    assert_eq!(
+        call_raw(address, "GET", &path, &[], b"").await.0,
+        404,
+        "nothing stored yet"
+    );
+
+    // A PNG, stored and served as the disk store serves it.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend((0..5_000u32).map(|i| (i % 251) as u8));
+    let stored = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        &png,
+    )
+    .await;
+    assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
+    assert_eq!(header(&stored.1, "location"), Some(path.as_str()));
+    let (status, head, bytes) = call_raw(address, "GET", &path, &[], b"").await;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(bytes, png);
+    assert_eq!(header(&head, "content-type"), Some("image/png"));
+    assert_eq!(header(&head, "cache-control"), Some("public, max-age=3600"));
+    let png_etag = header(&head, "etag").expect("etag").to_owned();
+    let (status, head, bytes) =
+        call_raw(address, "GET", &path, &[("If-None-Match", &png_etag)], b"").await;
+    assert_eq!((status, bytes.len()), (304, 0));
+    assert_eq!(header(&head, "etag"), Some(png_etag.as_str()));
+    assert_eq!(header(&head, "cache-control"), Some("public, max-age=3600"));
+
+    // The object really is in the bucket: one key for the show, the same bytes and type.
+    assert_eq!(
+        moto.list_keys(BUCKET, "banners/").expect("list"),
+        std::slice::from_ref(&key)
+    );
+    assert_eq!(
+        object_in_bucket(&moto, &key).await,
+        (png.clone(), Some("image/png".to_owned()))
+    );
+    assert!(
+        !setup.api.config.media_dir.exists(),
+        "nothing goes to the media directory"
+    );
+
+    // Checks are unchanged: a bad upload is refused and leaves the stored banner alone.
+    let refused = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        b"\xff\xd8\xff\xe0 not a png",
+    )
+    .await;
+    assert_eq!(refused.0, 422);
+    assert_eq!(
+        object_in_bucket(&moto, &key).await.0,
+        png,
+        "a refused upload changes nothing"
+    );
+
+    // A JPEG replaces the PNG: the new type and bytes are served, the old ETag no longer
+    // matches, and the bucket still holds one object for the show.
+    let mut jpeg = b"\xff\xd8\xff\xe0".to_vec();
+    jpeg.extend((0..3_000u32).map(|i| (i % 241) as u8));
+    let replaced = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/jpeg")],
+        &jpeg,
+    )
+    .await;
+    assert_eq!(replaced.0, 204, "{}", String::from_utf8_lossy(&replaced.2));
+    let (status, head, bytes) =
+        call_raw(address, "GET", &path, &[("If-None-Match", &png_etag)], b"").await;
+    assert_eq!(status, 200, "the old ETag must not match the new banner");
+    assert_eq!(bytes, jpeg);
+    assert_eq!(header(&head, "content-type"), Some("image/jpeg"));
+    let jpeg_etag = header(&head, "etag").expect("etag").to_owned();
+    assert_ne!(jpeg_etag, png_etag);
+    let (status, _, _) =
+        call_raw(address, "GET", &path, &[("If-None-Match", &jpeg_etag)], b"").await;
+    assert_eq!(status, 304);
+    assert_eq!(
+        moto.list_keys(BUCKET, "banners/").expect("list"),
+        std::slice::from_ref(&key)
+    );
+    assert_eq!(
+        object_in_bucket(&moto, &key).await,
+        (jpeg.clone(), Some("image/jpeg".to_owned()))
+    );
+
+    // The bucket gone: a problem (503 media_unavailable) within the request timeout, for an
+    // upload and for a read; no 500, no panic, and the API keeps answering.
+    moto.kill().expect("kill moto");
+    let started = Instant::now();
+    let (status, head, body) = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        &png,
+    )
+    .await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("application/problem+json")
+    );
+    let problem: Value = serde_json::from_slice(&body).expect("a problem");
+    assert_eq!(problem["code"], "media_unavailable");
+    assert_eq!(problem["status"], 503);
+    assert!(
+        !problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("127.0.0.1"),
+        "the store's error is logged, not shown: {problem}"
+    );
+    assert!(
+        started.elapsed() < BUCKET_REQUEST_TIMEOUT * 3,
+        "took {:?}",
+        started.elapsed()
+    );
+    let (status, head, body) = call_raw(address, "GET", &path, &[], b"").await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("application/problem+json")
+    );
+    let answer = call_raw(address, "GET", &format!("/api/v1/shows/{show}"), &[], b"").await;
+    assert_eq!(answer.0, 200, "the rest of the API is unaffected");
+
+    // Back again (moto starts empty): uploads work without restarting the API.
+    moto.start_again().expect("moto again");
+    moto.create_bucket(BUCKET).expect("bucket again");
+    let stored = call_raw(
+        address,
+        "PUT",
+        &path,
+        &[("Authorization", &bearer), ("Content-Type", "image/png")],
+        &png,
+    )
+    .await;
+    assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
+    let (status, _, bytes) = call_raw(address, "GET", &path, &[], b"").await;
+    assert_eq!((status, bytes), (200, png));
+}
