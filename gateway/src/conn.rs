@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use picket_ledger_core::{
-    AdmissionId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice, Request, Selection,
+    AdmissionId, BookingId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice, Request,
+    Selection, TicketId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -288,9 +289,57 @@ impl Conn {
                 self.watching.retain(|p| *p != performance);
                 self.gateway.hub.remove_watcher(performance, self.id);
             }
+            ClientMessage::Cancel {
+                id,
+                sale,
+                key,
+                booking,
+                tickets,
+            } => {
+                self.cancel(id, sale, key, booking, tickets, &identity)
+                    .await
+            }
             booking => self.book(booking, &identity).await,
         }
         None
+    }
+
+    /// A buyer cancels tickets of their booking: rate-limited like every booking attempt, no
+    /// admission needed (the ledger checks the booking is theirs).
+    async fn cancel(
+        &mut self,
+        id: String,
+        sale: SaleId,
+        key: String,
+        booking: u64,
+        tickets: Vec<u64>,
+        identity: &str,
+    ) {
+        let checked = match IdempotencyKey::new(key) {
+            Ok(key) => self.check_rates(identity).await.map(|()| key),
+            Err(_) => Err((ErrorCode::InvalidField, None)),
+        };
+        let key = match checked {
+            Ok(key) => key,
+            Err((code, retry_after_ms)) => {
+                self.gateway.metrics.error(&format!("{code:?}"));
+                let message = match retry_after_ms {
+                    Some(ms) => ServerMessage::retry(Some(id), code, ms),
+                    None => ServerMessage::error(Some(id), code),
+                };
+                return self.send(&message);
+            }
+        };
+        let request = Request {
+            actor: identity::actor_of(identity),
+            key,
+            command: Command::Cancel {
+                performance: picket_ledger_core::PerformanceId(sale),
+                booking: BookingId(booking),
+                tickets: tickets.into_iter().map(TicketId).collect(),
+            },
+        };
+        self.submit(id, sale, request, identity).await;
     }
 
     fn hello(&mut self, token: Option<String>, device: Option<String>) -> Option<Ending> {

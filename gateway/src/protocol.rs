@@ -76,6 +76,17 @@ pub enum ClientMessage {
         payment_ref: String,
         amount_won: u64,
     },
+    /// Cancel tickets of one's own booking (all still valid ones when `tickets` is empty); the
+    /// refund is the price less the fee that applies now. Needs no admission: the booking was
+    /// paid under one, and the ledger checks it is the caller's.
+    Cancel {
+        id: String,
+        sale: SaleId,
+        key: String,
+        booking: u64,
+        #[serde(default)]
+        tickets: Vec<u64>,
+    },
 }
 
 impl ClientMessage {
@@ -84,7 +95,8 @@ impl ClientMessage {
         match self {
             ClientMessage::Hold { id, .. }
             | ClientMessage::Release { id, .. }
-            | ClientMessage::Confirm { id, .. } => Some(id),
+            | ClientMessage::Confirm { id, .. }
+            | ClientMessage::Cancel { id, .. } => Some(id),
             _ => None,
         }
     }
@@ -311,8 +323,8 @@ pub fn decode(text: &str) -> Result<ClientMessage, ErrorCode> {
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(ErrorCode::UnknownType);
     };
-    const KNOWN: [&str; 8] = [
-        "hello", "join", "leave", "watch", "unwatch", "hold", "release", "confirm",
+    const KNOWN: [&str; 9] = [
+        "hello", "join", "leave", "watch", "unwatch", "hold", "release", "confirm", "cancel",
     ];
     if !KNOWN.contains(&kind) {
         return Err(ErrorCode::UnknownType);
@@ -361,6 +373,13 @@ fn validate(message: &ClientMessage) -> Result<(), ErrorCode> {
         }
         ClientMessage::Release { id, key, .. } => {
             short_printable(id) && IdempotencyKey::new(key.as_str()).is_ok()
+        }
+        ClientMessage::Cancel {
+            id, key, tickets, ..
+        } => {
+            short_printable(id)
+                && IdempotencyKey::new(key.as_str()).is_ok()
+                && tickets.len() <= SEATS_PER_HOLD_MAX
         }
         ClientMessage::Confirm {
             id,
@@ -421,6 +440,8 @@ mod tests {
             r#"{"type":"confirm","id":"c3","sale":77,"key":"k3","admission":"t","hold":5,"payment_ref":"pay-1","amount_won":320000}"#,
             r#"{"type":"hold","id":"c4","sale":77,"key":"k4","admission":"t","selection":{"Seats":[0]},"discount":1}"#,
             r#"{"type":"hold","id":"c5","sale":77,"key":"k5","admission":"t","selection":{"Seats":[0]},"coupon":"welcome-5000"}"#,
+            r#"{"type":"cancel","id":"c6","sale":77,"key":"k6","booking":3}"#,
+            r#"{"type":"cancel","id":"c7","sale":77,"key":"k7","booking":3,"tickets":[5,6]}"#,
         ];
         for case in cases {
             assert!(decode(case).is_ok(), "{case}");

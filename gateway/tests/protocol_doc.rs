@@ -58,7 +58,7 @@ fn every_websocket_example_is_a_real_message() {
     }
     assert_eq!(
         client_kinds.len(),
-        8,
+        9,
         "every client message is shown: {client_kinds:?}"
     );
     assert_eq!(

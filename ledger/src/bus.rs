@@ -6,7 +6,8 @@
 //!   [`Request`]), message id `<actor>:<key>` so JetStream drops duplicates within its window,
 //!   header `Picket-Reply` naming where the outcome goes;
 //! - stream `PICKET_EVENTS_P<p>`, subject `picket.events.p<p>`: committed journal entries
-//!   (JSON [`Committed`]); the stream sequence equals the journal sequence;
+//!   (JSON [`Committed`], naming the partition); the stream sequence equals the journal
+//!   sequence, so a follower that knows where it stopped reads on from there;
 //! - `picket.ledger.p<p>.lookup`: request/reply, the recorded outcome of `(actor, key)`;
 //! - `picket.ledger.p<p>.snapshot`: request/reply, every seat map of the partition and the
 //!   journal sequence they are as of.

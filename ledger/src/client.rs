@@ -7,6 +7,13 @@
 //! within JetStream's window) the client asks the partition for the recorded outcome until it
 //! has one or [`BusConfig::outcome_wait_max`] passes. A command in the stream takes effect once
 //! whatever the caller does; a caller that gave up retries with the same key and learns it.
+//!
+//! Followers that must not miss an entry (the API's bookings projection) keep their place per
+//! partition and read what they missed with [`LedgerClient::entries_after`]: in process from
+//! the journal, over NATS from the partition's events stream (stream sequence = journal
+//! sequence). The events stream keeps entries for `BusConfig::stream_age_max` and
+//! `stream_messages_max` only; asking for older ones is [`ReadError::Gone`], never a silent
+//! skip.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,12 +28,40 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
+use crate::journal::JournalError;
 use crate::writer::{Committed, LedgerHandle, SubmitError, Subscription, WriterStatus};
 
 /// Wait between two outcome lookups of a command that is not committed yet.
 const LOOKUP_RETRY_DELAY: Duration = Duration::from_millis(50);
 /// Committed entries buffered for the merged subscription over NATS.
 const SUBSCRIPTION_BUFFER_MAX: usize = 4_096;
+/// Most committed entries one [`LedgerClient::entries_after`] returns; larger limits are cut to
+/// this.
+pub const ENTRIES_AFTER_MAX: u32 = 1_024;
+
+/// Why past committed entries could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The partition's events stream no longer holds the entries after `after`: its retention
+    /// (`BusConfig::stream_age_max`, `stream_messages_max`) dropped everything before `first`.
+    /// The entries `after + 1 .. first` cannot be read from the stream any more.
+    #[error(
+        "partition {partition}: entries {} to {} are no longer in the events stream (it starts at {first})",
+        .after + 1,
+        .first - 1
+    )]
+    Gone {
+        partition: u16,
+        after: u64,
+        first: u64,
+    },
+    #[error("partition {partition} is not part of this ledger")]
+    NoSuchPartition { partition: u16 },
+    #[error("the journal cannot be read: {0}")]
+    Journal(#[from] JournalError),
+    #[error("the events stream cannot be read: {0}")]
+    Bus(#[from] BusError),
+}
 
 /// The ledger as a caller sees it.
 #[derive(Clone)]
@@ -66,6 +101,29 @@ impl LedgerClient {
         match self {
             LedgerClient::InProcess(handle) => handle.subscribe().await,
             LedgerClient::Nats(nats) => nats.subscribe().await,
+        }
+    }
+
+    /// Up to `limit` (at most [`ENTRIES_AFTER_MAX`]) committed entries of `partition` with
+    /// seq > `seq`, in order: fewer when fewer are committed (or, over NATS, published yet),
+    /// none when there are none. In process they come from the journal, which keeps them all;
+    /// over NATS from the partition's events stream, which may have dropped old ones
+    /// ([`ReadError::Gone`]).
+    pub async fn entries_after(
+        &self,
+        partition: u16,
+        seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Committed>, ReadError> {
+        let limit = limit.min(ENTRIES_AFTER_MAX);
+        match self {
+            LedgerClient::InProcess(handle) => {
+                if partition != handle.partition() {
+                    return Err(ReadError::NoSuchPartition { partition });
+                }
+                Ok(handle.entries_after(seq, limit).await?)
+            }
+            LedgerClient::Nats(nats) => nats.entries_after(partition, seq, limit).await,
         }
     }
 
@@ -200,12 +258,14 @@ impl NatsLedger {
         let mut availability = Vec::new();
         let (merged_tx, merged_rx) = mpsc::channel::<Committed>(SUBSCRIPTION_BUFFER_MAX);
         let mut followers = tokio::task::JoinSet::new();
+        let mut partitions = Vec::new();
         for partition in 0..self.config.partitions {
             let snapshot = self
                 .snapshot(partition)
                 .await
                 .map_err(|_| SubmitError::Unavailable)?;
             availability.extend(snapshot.availability);
+            partitions.push((partition, snapshot.seq));
             followers.spawn(follow_events(
                 self.js.clone(),
                 partition,
@@ -219,7 +279,75 @@ impl NatsLedger {
             seq: 0,
             availability,
             events,
+            partitions,
         })
+    }
+
+    /// Up to `limit` entries of `partition`'s events stream after stream sequence `seq` (which
+    /// is the journal sequence), in order.
+    pub async fn entries_after(
+        &self,
+        partition: u16,
+        seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Committed>, ReadError> {
+        if partition >= self.config.partitions {
+            return Err(ReadError::NoSuchPartition { partition });
+        }
+        let mut stream = self
+            .js
+            .get_stream(bus::events_stream(partition))
+            .await
+            .map_err(BusError::jetstream)?;
+        let state = &stream.info().await.map_err(BusError::jetstream)?.state;
+        let (first, last) = (state.first_sequence, state.last_sequence);
+        if last <= seq || limit == 0 {
+            return Ok(Vec::new());
+        }
+        if first > seq + 1 {
+            return Err(ReadError::Gone {
+                partition,
+                after: seq,
+                first,
+            });
+        }
+        let wanted = (last - seq).min(u64::from(limit));
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: seq + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(BusError::jetstream)?;
+        let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+        let mut entries = Vec::with_capacity(wanted as usize);
+        let mut next = seq + 1;
+        while (entries.len() as u64) < wanted {
+            let message = tokio::time::timeout(self.config.request_timeout, messages.next())
+                .await
+                .map_err(|_| BusError::JetStream("reading the events stream timed out".into()))?
+                .ok_or_else(|| BusError::JetStream("events stream ended".into()))?
+                .map_err(BusError::jetstream)?;
+            let mut committed: Committed = serde_json::from_slice(&message.payload)
+                .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
+            if committed.seq < next {
+                continue;
+            }
+            if committed.seq > next {
+                // Only retention removes messages, and only from the front of the stream.
+                return Err(ReadError::Gone {
+                    partition,
+                    after: next - 1,
+                    first: committed.seq,
+                });
+            }
+            committed.partition = partition;
+            next += 1;
+            entries.push(committed);
+        }
+        Ok(entries)
     }
 
     async fn snapshot(&self, partition: u16) -> Result<SnapshotReply, BusError> {
@@ -288,11 +416,12 @@ async fn follow_events(
     let mut last = seq;
     while let Some(message) = messages.next().await {
         let message = message.map_err(BusError::jetstream)?;
-        let committed: Committed = serde_json::from_slice(&message.payload)
+        let mut committed: Committed = serde_json::from_slice(&message.payload)
             .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
         if committed.seq <= last {
             continue;
         }
+        committed.partition = partition;
         last = committed.seq;
         if out.send(committed).await.is_err() {
             return Ok(());

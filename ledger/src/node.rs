@@ -678,8 +678,8 @@ impl Publisher {
             }
             for entry in page.into_iter().take_while(|e| e.seq <= until) {
                 let payload = format!(
-                    r#"{{"seq":{},"at_ms":{},"events":{}}}"#,
-                    entry.seq, entry.recorded_at_ms, entry.events_json
+                    r#"{{"partition":{},"seq":{},"at_ms":{},"events":{}}}"#,
+                    self.partition, entry.seq, entry.recorded_at_ms, entry.events_json
                 );
                 self.send(entry.seq, payload.into_bytes()).await?;
                 published = entry.seq;

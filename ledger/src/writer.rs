@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::future::BoxFuture;
 use picket_ledger_core::{ActorId, Availability, Event, IdempotencyKey, Ledger, Outcome, Request};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -62,12 +63,28 @@ enum Work {
 }
 
 /// One committed journal entry, published after its commit (in process, and on the NATS events
-/// stream as JSON).
+/// stream as JSON). `seq` is the entry's journal sequence in its `partition`: a subscription
+/// merges partitions, so a follower keeps its place per partition.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Committed {
+    /// Absent in entries published before partitions were named (followers know the stream).
+    #[serde(default)]
+    pub partition: u16,
     pub seq: u64,
     pub at_ms: u64,
     pub events: Vec<Event>,
+}
+
+impl Committed {
+    /// A journal entry as followers see it.
+    pub fn from_entry(partition: u16, entry: &Entry) -> Result<Committed, JournalError> {
+        Ok(Committed {
+            partition,
+            seq: entry.seq,
+            at_ms: entry.recorded_at_ms,
+            events: entry.decode()?,
+        })
+    }
 }
 
 /// A consistent starting point for following the ledger: every performance's seat map as of
@@ -76,6 +93,9 @@ pub struct Subscription {
     pub seq: u64,
     pub availability: Vec<Availability>,
     pub events: broadcast::Receiver<Arc<Committed>>,
+    /// Each partition followed, with the journal seq its live entries start after: entries up
+    /// to it are in the seat maps but not in `events` (read them with `entries_after`).
+    pub partitions: Vec<(u16, u64)>,
 }
 
 /// What `/healthz` reports.
@@ -94,6 +114,27 @@ struct SharedStatus {
     journal_seq: AtomicU64,
 }
 
+/// The journal as past entries are read from it, whatever its store.
+trait EntryReader: Send + Sync {
+    fn read_after(
+        &self,
+        partition: u16,
+        after_seq: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Entry>, JournalError>>;
+}
+
+impl<J: Journal> EntryReader for J {
+    fn read_after(
+        &self,
+        partition: u16,
+        after_seq: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Entry>, JournalError>> {
+        Box::pin(Journal::read_after(self, partition, after_seq, limit))
+    }
+}
+
 /// A cheap, cloneable way to send commands to the writer.
 #[derive(Clone)]
 pub struct LedgerHandle {
@@ -102,6 +143,8 @@ pub struct LedgerHandle {
     metrics: Arc<Metrics>,
     partition: u16,
     store: &'static str,
+    /// Past entries are read from the journal directly, not through the writer's queue.
+    journal: Arc<dyn EntryReader>,
 }
 
 impl LedgerHandle {
@@ -171,6 +214,28 @@ impl LedgerHandle {
             .await
             .map_err(|_| SubmitError::Stopped)?;
         subscription.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// The partition this writer owns.
+    pub fn partition(&self) -> u16 {
+        self.partition
+    }
+
+    /// Up to `limit` committed entries with seq > `after_seq`, in order, read from the journal
+    /// (which keeps every entry): how a follower catches up on what it missed.
+    pub async fn entries_after(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Committed>, JournalError> {
+        let entries = self
+            .journal
+            .read_after(self.partition, after_seq, limit)
+            .await?;
+        entries
+            .iter()
+            .map(|entry| Committed::from_entry(self.partition, entry))
+            .collect()
     }
 
     pub fn status(&self) -> WriterStatus {
@@ -264,15 +329,17 @@ fn spawn<J: Journal>(
     let (queue, inbox) = mpsc::channel(config.command_queue_max);
     let (stop, stopped) = watch::channel(false);
     let (published, _) = broadcast::channel(config.events_buffer_max.max(1));
+    let journal = Arc::new(journal);
     let handle = LedgerHandle {
         queue,
         shared: shared.clone(),
         metrics: metrics.clone(),
         partition: config.partition,
         store: config.store.kind(),
+        journal: journal.clone(),
     };
     let writer = Writer {
-        journal: Arc::new(journal),
+        journal,
         config: config.clone(),
         ledger,
         seq,
@@ -452,6 +519,7 @@ impl<J: Journal> Writer<J> {
         }
         for (entry, events) in entries.iter().zip(events) {
             let committed = Committed {
+                partition: self.config.partition,
                 seq: entry.seq,
                 at_ms: entry.recorded_at_ms,
                 events,
@@ -472,6 +540,7 @@ impl<J: Journal> Writer<J> {
                     .map(|p| p.availability())
                     .collect(),
                 events: self.published.subscribe(),
+                partitions: vec![(self.config.partition, self.seq)],
             };
             let _ = reply.send(subscription);
         }

@@ -96,6 +96,33 @@ async fn join_admit_hold_and_confirm_in_memory() {
         ended["code"], "admission_expired",
         "a paid admission ends: the buyer leaves the queue"
     );
+
+    // Cancelling needs no admission; only the buyer may cancel their booking. The show is
+    // months away and the booking is from today: free of charge.
+    let confirmed = &confirmed["outcome"]["Ok"]["Confirmed"];
+    let booking = confirmed["booking"].as_u64().expect("booking");
+    let first = confirmed["tickets"][0].as_u64().expect("ticket");
+    stranger
+        .send(json!({"type": "cancel", "id": "x2", "sale": SALE, "key": "s1", "booking": booking}))
+        .await;
+    let refused = stranger.next_of("result").await;
+    assert_eq!(refused["code"], "not_your_booking", "{refused}");
+    buyer
+        .send(
+            json!({"type": "cancel", "id": "c9", "sale": SALE, "key": "k9", "booking": booking,
+            "tickets": [first]}),
+        )
+        .await;
+    let cancelled = buyer.next_of("result").await;
+    let cancelled = &cancelled["outcome"]["Ok"]["Cancelled"];
+    assert_eq!(cancelled["tickets"], json!([first]), "{cancelled}");
+    assert_eq!(
+        (
+            cancelled["refund_won"].as_u64(),
+            cancelled["fee_won"].as_u64()
+        ),
+        (Some(110_000), Some(0))
+    );
 }
 
 /// Kendall's tau between places and admission times, counting only pairs whose admissions came
