@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use picket_gateway::token::Claims;
 use picket_ledger::client::ReadError;
 use picket_ledger::{Committed, LedgerClient};
-use picket_ledger_core::{Event, PerformanceSpec, Place};
+use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Place};
 use serde::Deserialize;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
@@ -610,6 +610,50 @@ pub async fn guest_contact(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// What each place of a paid hold cost and which offer reduced it, from the hold's
+/// `PlacesHeld` event (kept with the booking). Holds without an offer paid the grade prices.
+#[derive(Default)]
+struct PaidPrices {
+    prices_won: Vec<u64>,
+    reduced: Vec<bool>,
+    offer: Option<AppliedOffer>,
+}
+
+impl PaidPrices {
+    fn of(held: Option<&str>) -> PaidPrices {
+        match held.and_then(|h| serde_json::from_str::<Event>(h).ok()) {
+            Some(Event::PlacesHeld {
+                prices_won,
+                reduced,
+                offer,
+                ..
+            }) => PaidPrices {
+                prices_won,
+                reduced,
+                offer,
+            },
+            _ => PaidPrices::default(),
+        }
+    }
+
+    fn price_won(&self, place: usize) -> Option<u64> {
+        self.prices_won.get(place).copied()
+    }
+
+    /// The discount on this place's ticket, as door staff see it.
+    fn discount(&self, place: usize, spec: &PerformanceSpec) -> Option<serde_json::Value> {
+        let Some(AppliedOffer::Discount(id)) = self.offer else {
+            return None;
+        };
+        if !self.reduced.get(place).copied().unwrap_or(false) {
+            return None;
+        }
+        let discount = spec.discounts.get(usize::from(id.0))?;
+        let proof = matches!(discount.rule, DiscountRule::Eligibility { .. });
+        Some(serde_json::json!({"id": id.0, "label": discount.label, "proof_at_entry": proof}))
+    }
+}
+
 /// A booking's view with what cancelling would cost now.
 async fn booking_view(api: &Api, row: &sqlx::any::AnyRow) -> Result<serde_json::Value, ApiError> {
     let booking: i64 = row.try_get("booking")?;
@@ -626,13 +670,14 @@ async fn booking_view(api: &Api, row: &sqlx::any::AnyRow) -> Result<serde_json::
         .await?
         .flatten();
     let spec: Option<PerformanceSpec> = spec.and_then(|s| serde_json::from_str(&s).ok());
+    let paid = PaidPrices::of(row.try_get::<Option<String>, _>("held")?.as_deref());
     let now = now_ms();
     let tickets: Vec<serde_json::Value> = places
         .iter()
         .enumerate()
         .map(|(i, place)| {
             let ticket = first_ticket as u64 + i as u64;
-            let (label, price) = match (place, &spec) {
+            let (label, grade_price) = match (place, &spec) {
                 (Place::Seat(seat), Some(spec)) => {
                     spec.seats
                         .get(seat.0 as usize)
@@ -659,11 +704,14 @@ async fn booking_view(api: &Api, row: &sqlx::any::AnyRow) -> Result<serde_json::
                 }
                 _ => (String::new(), 0),
             };
+            let price = paid.price_won(i).unwrap_or(grade_price);
+            let discount = spec.as_ref().and_then(|s| paid.discount(i, s));
             let fee = spec.as_ref().and_then(|s| {
                 s.fees
                     .fee_won(price, booked_at_ms as u64, now, s.starts_at_ms)
             });
             serde_json::json!({"ticket": ticket, "place": label, "price_won": price,
+                "discount": discount,
                 "cancelled": cancelled.contains(&ticket), "cancellation_fee_now_won": fee})
         })
         .collect();
@@ -697,7 +745,7 @@ pub async fn guest_bookings(
 
 async fn bookings_of(api: &Api, actor: i64) -> Result<Response, ApiError> {
     let rows = sqlx::query(
-        "SELECT booking, performance, number, places, first_ticket, paid_won, booked_at_ms, cancelled \
+        "SELECT booking, performance, number, places, first_ticket, paid_won, booked_at_ms, cancelled, held \
          FROM bookings WHERE actor = $1 ORDER BY booked_at_ms DESC, booking DESC LIMIT 200",
     )
     .bind(actor)
@@ -739,7 +787,7 @@ pub async fn guest_lookup(
         return Err(not_found);
     };
     let row = sqlx::query(
-        "SELECT booking, performance, number, places, first_ticket, paid_won, booked_at_ms, cancelled \
+        "SELECT booking, performance, number, places, first_ticket, paid_won, booked_at_ms, cancelled, held \
          FROM bookings WHERE number = $1 AND phone = $2",
     )
     .bind(&number)

@@ -405,7 +405,9 @@ pub fn document() -> Value {
                     "paid_won": {"type": "integer"}, "booked_at_ms": {"type": "integer"},
                     "starts_at_ms": {"type": ["integer", "null"]}, "cancellation_deadline_ms": {"type": ["integer", "null"]},
                     "tickets": {"type": "array", "items": {"type": "object", "properties": {
-                        "ticket": {"type": "integer"}, "place": {"type": "string"}, "price_won": {"type": "integer"},
+                        "ticket": {"type": "integer"}, "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
+                        "discount": {"type": ["object", "null"], "description": "the discount this ticket was sold with; proof_at_entry: staff check eligibility at the door", "properties": {
+                            "id": {"type": "integer"}, "label": {"type": "string"}, "proof_at_entry": {"type": "boolean"}}},
                         "cancelled": {"type": "boolean"}, "cancellation_fee_now_won": {"type": ["integer", "null"], "description": "null: no longer cancellable online"}}}}
                 }},
                 "Bookings": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Booking"}}}},
