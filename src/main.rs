@@ -40,6 +40,10 @@ enum Command {
     /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
     /// and PostgreSQL (journal, leases, fencing epochs).
     Ledger(LedgerArgs),
+    /// Rehearse a ticket opening: many real WebSocket clients drive a running deployment
+    /// through a scenario (stampede, steady, idle, churn, failover, or a TOML file), then the
+    /// ledger is audited against what they were told and a report is written (docs/loadtest.md).
+    Loadtest(Box<picket_loadtest::LoadtestArgs>),
 }
 
 #[derive(Args)]
@@ -143,19 +147,35 @@ enum RoleArg {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match &cli.command {
+        // A load test's stdout carries its worker processes' results: logs go to stderr.
+        Command::Loadtest(_) => logs.with_writer(std::io::stderr).init(),
+        _ => logs.init(),
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     runtime.block_on(async {
         match cli.command {
             Command::Up(args) => up(*args).await,
             Command::Ledger(args) => ledger(args).await,
+            Command::Loadtest(args) => loadtest(*args).await,
         }
     })
+}
+
+async fn loadtest(args: picket_loadtest::LoadtestArgs) -> anyhow::Result<()> {
+    let out = args.out.clone();
+    let Some(report) = picket_loadtest::run(args).await? else {
+        return Ok(());
+    };
+    println!("{}", picket_loadtest::report::summary_table(&report));
+    println!("report: {}", out.display());
+    if report.audit.as_ref().is_some_and(|audit| !audit.passed) {
+        anyhow::bail!("the audit failed: see {}", out.join("report.md").display());
+    }
+    Ok(())
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {

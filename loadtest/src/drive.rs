@@ -1,0 +1,811 @@
+//! The clients of one phase in one process: a stampede of buyers who queue before the open, a
+//! pool of admitted buyers fed by open-loop arrivals (steady, failover, churn), or idle
+//! connections held until the end. This process runs the clients whose index `g` satisfies
+//! `g % workers == worker`; every one of them starts at `g / ramp_per_s` seconds.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use picket_ledger_core::Place;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::audit::{AckBooking, AckCancel, ClientLog};
+use crate::client::{Answer, ClientError, Conn, Waited};
+use crate::recorder::{Counters, Recorder, Step};
+use crate::run::{ProgressCounts, WorkerPlan, now_ms};
+use crate::scenario::Preset;
+use crate::target::Target;
+
+/// Resolution of the success timeline used for the failover gap.
+pub const SLOT_MS: u64 = 10;
+/// Slots kept (one hour at 10 ms).
+pub const SLOTS_MAX: usize = 360_000;
+/// How long a churn phase may spend selling the performance out before the churn starts.
+const FILL_TIME_MAX: Duration = Duration::from_secs(60);
+
+/// Live counts for the progress bar.
+#[derive(Default)]
+pub struct Progress {
+    connected: AtomicU64,
+    admitted: AtomicU64,
+    bookings: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Progress {
+    pub fn counts(&self) -> ProgressCounts {
+        ProgressCounts {
+            connected: self.connected.load(Ordering::Relaxed),
+            admitted: self.admitted.load(Ordering::Relaxed),
+            bookings: self.bookings.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sets the counts to the sum of the workers' latest.
+    pub fn set_total(&self, workers: &[ProgressCounts]) {
+        let sum = |f: fn(&ProgressCounts) -> u64| workers.iter().map(f).sum::<u64>();
+        self.connected.store(sum(|c| c.connected), Ordering::Relaxed);
+        self.admitted.store(sum(|c| c.admitted), Ordering::Relaxed);
+        self.bookings.store(sum(|c| c.bookings), Ordering::Relaxed);
+        self.errors.store(sum(|c| c.errors), Ordering::Relaxed);
+    }
+}
+
+/// Successful booking commands per 10 ms of the run, for the longest gap clients saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccessSlots {
+    pub slots: Vec<u32>,
+}
+
+impl SuccessSlots {
+    fn mark(&mut self, since_run_ms: u64) {
+        let index = ((since_run_ms / SLOT_MS) as usize).min(SLOTS_MAX - 1);
+        if self.slots.len() <= index {
+            self.slots.resize(index + 1, 0);
+        }
+        self.slots[index] += 1;
+    }
+
+    pub fn merge(&mut self, other: &SuccessSlots) {
+        if self.slots.len() < other.slots.len() {
+            self.slots.resize(other.slots.len(), 0);
+        }
+        for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
+            *mine += theirs;
+        }
+    }
+
+    /// The longest stretch without a success between `from_s` and the last success, in ms.
+    pub fn longest_gap_ms(&self, from_s: f64) -> f64 {
+        let start = ((from_s.max(0.0) * 1_000.0) as u64 / SLOT_MS) as usize;
+        let Some(last) = self.slots.iter().rposition(|n| *n > 0) else {
+            return 0.0;
+        };
+        let mut longest = 0;
+        let mut run = 0;
+        for count in self.slots.iter().take(last + 1).skip(start) {
+            run = if *count == 0 { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        (longest as u64 * SLOT_MS) as f64
+    }
+}
+
+/// Everything the clients of this process share.
+pub struct Ctx {
+    pub plan: WorkerPlan,
+    pub target: Target,
+    progress: Arc<Progress>,
+    recorder: Mutex<Recorder>,
+    log: Mutex<ClientLog>,
+    slots: Mutex<SuccessSlots>,
+    phase_start: Instant,
+    deadline: Instant,
+    /// Churn: a booking found nothing left to sell.
+    sold_out: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Ctx {
+    pub fn new(plan: WorkerPlan, target: Target, progress: Arc<Progress>) -> Ctx {
+        // The phase started (in the parent) a moment ago: line the clocks up.
+        let since_start = Duration::from_millis(now_ms().saturating_sub(plan.phase_started_at_ms));
+        let phase_start = Instant::now()
+            .checked_sub(since_start)
+            .unwrap_or_else(Instant::now);
+        let deadline = phase_start + Duration::from_secs(plan.phase.params.duration_s);
+        Ctx {
+            plan,
+            target,
+            progress,
+            recorder: Mutex::new(Recorder::default()),
+            log: Mutex::new(ClientLog::default()),
+            slots: Mutex::new(SuccessSlots::default()),
+            phase_start,
+            deadline,
+            sold_out: AtomicBool::new(false),
+        }
+    }
+
+    fn at_s(&self) -> u64 {
+        now_ms().saturating_sub(self.plan.run_started_at_ms) / 1_000
+    }
+
+    fn latency(&self, step: Step, since: Instant) {
+        let us = since.elapsed().as_micros() as u64;
+        lock(&self.recorder).latency(step, us, self.at_s());
+    }
+
+    fn error(&self, code: &str) {
+        lock(&self.recorder).error(code, self.at_s());
+        self.progress.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn count(&self, change: impl FnOnce(&mut Counters)) {
+        change(&mut lock(&self.recorder).counters);
+    }
+
+    fn success(&self) {
+        let since_run_ms = now_ms().saturating_sub(self.plan.run_started_at_ms);
+        lock(&self.slots).mark(since_run_ms);
+    }
+
+    fn params(&self) -> &crate::scenario::Params {
+        &self.plan.phase.params
+    }
+
+    /// This process's clients: global indexes `g` with `g % workers == worker`.
+    fn my_clients(&self) -> impl Iterator<Item = u32> + use<> {
+        let (worker, workers) = (u32::from(self.plan.worker), u32::from(self.plan.workers));
+        (0..self.plan.phase.params.clients).filter(move |g| g % workers == worker)
+    }
+
+    fn start_of(&self, g: u32) -> Instant {
+        let ramp = f64::from(g) / f64::from(self.params().ramp_per_s.max(1));
+        self.phase_start + Duration::from_secs_f64(ramp)
+    }
+
+    fn device(&self, g: u32, generation: u32) -> String {
+        format!("loadtest-{:09}-{g:07}-{generation:04}", self.plan.run_id)
+    }
+
+    /// Connects client `g` (a new identity per `generation`, or `token`'s on a reconnect).
+    async fn connect(&self, g: u32, generation: u32, token: Option<&str>) -> Option<Conn> {
+        let (gateway, source) = self.target.route(g as usize);
+        let started = Instant::now();
+        match Conn::connect(gateway, source, &self.device(g, generation), token).await {
+            Ok(conn) => {
+                self.latency(Step::Connect, started);
+                self.count(|c| c.connected += 1);
+                self.progress.connected.fetch_add(1, Ordering::Relaxed);
+                Some(conn)
+            }
+            Err(error) => {
+                let code = match &error {
+                    ClientError::Closed(why) if why.starts_with("1013") => "gateway_full",
+                    ClientError::Timeout(_) => "connect_timeout",
+                    _ => "connect_failed",
+                };
+                tracing::debug!(%error, g, "connect failed");
+                self.count(|c| c.connect_failed += 1);
+                self.error(code);
+                None
+            }
+        }
+    }
+
+    /// Sends a booking command; records its latency (success) or its code (failure).
+    async fn command(&self, conn: &mut Conn, step: Step, message: Value) -> Option<Answer> {
+        let started = Instant::now();
+        match conn.command(message).await {
+            Ok(answer) => {
+                match answer.code() {
+                    None => {
+                        self.latency(step, started);
+                        self.success();
+                    }
+                    Some(code) => self.error(&code),
+                }
+                Some(answer)
+            }
+            Err(ClientError::Timeout(_)) => {
+                self.error("no_answer");
+                None
+            }
+            Err(_) => {
+                self.error("connection_lost");
+                None
+            }
+        }
+    }
+}
+
+/// Runs this process's share of the phase; returns what it measured.
+pub async fn run(ctx: Ctx) -> (Recorder, ClientLog, SuccessSlots) {
+    let ctx = Arc::new(ctx);
+    match ctx.plan.phase.preset {
+        Preset::Stampede => stampede(ctx.clone()).await,
+        Preset::Idle => idle(ctx.clone()).await,
+        Preset::Steady | Preset::Failover | Preset::Churn => pool(ctx.clone()).await,
+    }
+    let recorder = std::mem::take(&mut *lock(&ctx.recorder));
+    let log = std::mem::take(&mut *lock(&ctx.log));
+    let slots = std::mem::take(&mut *lock(&ctx.slots));
+    (recorder, log, slots)
+}
+
+/// A small deterministic generator per client (SplitMix64), so runs are repeatable by run id.
+struct Rng(u64);
+
+impl Rng {
+    fn new(run_id: u32, g: u32) -> Rng {
+        Rng((u64::from(run_id) << 32) ^ u64::from(g) ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn percent(&mut self, percent: u8) -> bool {
+        self.below(100) < u64::from(percent)
+    }
+}
+
+async fn until(at: Instant) {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stampede.
+
+async fn stampede(ctx: Arc<Ctx>) {
+    let clients: Vec<_> = ctx
+        .my_clients()
+        .map(|g| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                until(ctx.start_of(g)).await;
+                let deadline = ctx.deadline;
+                let _ = tokio::time::timeout_at(deadline.into(), stampede_client(ctx, g)).await;
+            })
+        })
+        .collect();
+    for client in clients {
+        let _ = client.await;
+    }
+}
+
+async fn stampede_client(ctx: Arc<Ctx>, g: u32) {
+    ctx.count(|c| c.clients += 1);
+    let mut rng = Rng::new(ctx.plan.run_id, g);
+    let Some(mut conn) = ctx.connect(g, 0, None).await else {
+        return;
+    };
+    let sale = ctx.plan.performance;
+    let joined = Instant::now();
+    ctx.count(|c| c.joined += 1);
+    if rng.percent(ctx.params().reconnect_percent) {
+        // Drop at a random moment while queued (before the open or just after), come back
+        // with the same identity: the place must be kept.
+        let open_in = ctx.plan.sale_open_at_ms.saturating_sub(now_ms()) + 2_000;
+        let drop_at = Instant::now() + Duration::from_millis(rng.below(open_in));
+        match conn.join_and_wait(sale, drop_at).await {
+            Err(ClientError::Timeout(_)) => {
+                let token = conn.guest_token.clone();
+                conn.close().await;
+                ctx.count(|c| c.reconnects += 1);
+                match ctx.connect(g, 0, token.as_deref()).await {
+                    Some(again) => conn = again,
+                    None => return,
+                }
+            }
+            Ok(waited) => return after_queue(&ctx, conn, waited, joined, (g, &mut rng)).await,
+            Err(_) => return ctx.error("connection_lost"),
+        }
+    }
+    match conn.join_and_wait(sale, ctx.deadline).await {
+        Ok(waited) => after_queue(&ctx, conn, waited, joined, (g, &mut rng)).await,
+        Err(ClientError::Timeout(_)) => ctx.error("not_admitted_in_time"),
+        Err(_) => ctx.error("connection_lost"),
+    }
+}
+
+async fn after_queue(
+    ctx: &Ctx,
+    mut conn: Conn,
+    waited: Waited,
+    joined: Instant,
+    (g, rng): (u32, &mut Rng),
+) {
+    match waited {
+        Waited::SoldOut => ctx.count(|c| c.sold_out += 1),
+        Waited::Admitted { token } => {
+            ctx.latency(Step::Admitted, joined);
+            ctx.count(|c| c.admitted += 1);
+            ctx.progress.admitted.fetch_add(1, Ordering::Relaxed);
+            let mut buyer = Buyer::new(ctx, g);
+            buyer.token = token;
+            buy(ctx, &mut conn, &mut buyer, rng, joined).await;
+        }
+    }
+    conn.close().await;
+}
+
+/// A buyer's admission and idempotency keys (unique per client for the whole run).
+struct Buyer {
+    token: String,
+    keys: u32,
+    prefix: String,
+}
+
+impl Buyer {
+    fn new(ctx: &Ctx, g: u32) -> Buyer {
+        Buyer {
+            token: String::new(),
+            keys: 0,
+            // The device id without its `loadtest-` head: keys stay well under 64 bytes.
+            prefix: ctx.device(g, 0)["loadtest-".len()..].to_owned(),
+        }
+    }
+
+    fn key(&mut self) -> String {
+        self.keys += 1;
+        format!("{}-{}", self.prefix, self.keys)
+    }
+}
+
+/// What a buy ended with.
+#[derive(Debug, PartialEq, Eq)]
+enum Bought {
+    Booked(u64, Vec<u64>),
+    Abandoned,
+    SoldOut,
+    Failed,
+}
+
+/// Holds (preferred grade first, specific seats with retries on "seat taken", then best
+/// available), then pays or abandons.
+async fn buy(ctx: &Ctx, conn: &mut Conn, buyer: &mut Buyer, rng: &mut Rng, started: Instant) -> Bought {
+    let sale = ctx.plan.performance;
+    for selection in selections(ctx, rng) {
+        let key = buyer.key();
+        let hold = json!({"type": "hold", "id": key, "sale": sale, "key": key,
+            "admission": buyer.token, "selection": selection});
+        let Some(answer) = ctx.command(conn, Step::Hold, hold).await else {
+            return Bought::Failed;
+        };
+        ctx.count(|c| c.holds += 1);
+        if let Some(held) = answer.ok("Held") {
+            return pay_or_abandon(ctx, conn, buyer, rng, held.clone(), started).await;
+        }
+        match answer.code().as_deref() {
+            Some("seat_taken") => ctx.count(|c| c.seat_taken_retries += 1),
+            Some("not_enough_available") => continue,
+            _ => return Bought::Failed,
+        }
+    }
+    ctx.count(|c| c.sold_out += 1);
+    ctx.sold_out.store(true, Ordering::Relaxed);
+    Bought::SoldOut
+}
+
+/// The selections to try, in order: for each grade (the preferred one first), specific seats
+/// (retried on "seat taken"), then the best available; standing zones for standing-only
+/// inventories.
+fn selections(ctx: &Ctx, rng: &mut Rng) -> Vec<Value> {
+    let params = ctx.params();
+    let inventory = &params.inventory;
+    let count = params.seats_per_hold;
+    if inventory.seats == 0 {
+        let first = rng.below(u64::from(inventory.zones));
+        return (0..u64::from(inventory.zones))
+            .map(|z| json!({"Zone": {"zone": (first + z) % u64::from(inventory.zones), "count": count}}))
+            .collect();
+    }
+    let ranges = inventory.grade_ranges();
+    let preferred = preferred_grade(ranges.len(), rng);
+    let mut order: Vec<usize> = vec![preferred];
+    order.extend((0..ranges.len()).filter(|g| *g != preferred));
+    let mut list = Vec::new();
+    for grade in order {
+        let range = &ranges[grade];
+        if range.len() >= usize::from(count) {
+            for _ in 0..params.seat_taken_retries_max {
+                let seats = distinct_seats(range, count, rng);
+                list.push(json!({"Seats": seats}));
+            }
+        }
+        list.push(json!({"BestAvailable": {"grade": grade, "count": count}}));
+    }
+    list
+}
+
+/// Hot grades first: grade i of n is preferred with weight n − i.
+fn preferred_grade(grades: usize, rng: &mut Rng) -> usize {
+    let total: u64 = (1..=grades as u64).sum();
+    let mut pick = rng.below(total);
+    for grade in 0..grades {
+        let weight = (grades - grade) as u64;
+        if pick < weight {
+            return grade;
+        }
+        pick -= weight;
+    }
+    0
+}
+
+/// `count` side-by-side seats at a random spot of the grade (buyers pick neighbours).
+fn distinct_seats(range: &std::ops::Range<u32>, count: u16, rng: &mut Rng) -> Vec<u32> {
+    let span = range.len() as u64 - u64::from(count) + 1;
+    let first = range.start + rng.below(span) as u32;
+    (first..first + u32::from(count)).collect()
+}
+
+async fn pay_or_abandon(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    buyer: &mut Buyer,
+    rng: &mut Rng,
+    held: Value,
+    started: Instant,
+) -> Bought {
+    let sale = ctx.plan.performance;
+    let hold = held["hold"].as_u64().unwrap_or_default();
+    let amount = held["amount_won"].as_u64().unwrap_or_default();
+    let places: Vec<Place> = serde_json::from_value(held["places"].clone()).unwrap_or_default();
+    tokio::time::sleep(Duration::from_millis(ctx.params().pay_ms)).await;
+    let key = buyer.key();
+    if !rng.percent(ctx.params().confirm_percent) {
+        let release = json!({"type": "release", "id": key, "sale": sale, "key": key,
+            "admission": buyer.token, "hold": hold});
+        ctx.command(conn, Step::Release, release).await;
+        ctx.count(|c| c.abandoned += 1);
+        return Bought::Abandoned;
+    }
+    let confirm = json!({"type": "confirm", "id": key, "sale": sale, "key": key,
+        "admission": buyer.token, "hold": hold, "payment_ref": format!("lt-{key}"),
+        "amount_won": amount});
+    let Some(answer) = ctx.command(conn, Step::Confirm, confirm).await else {
+        return Bought::Failed;
+    };
+    let Some(confirmed) = answer.ok("Confirmed") else {
+        return Bought::Failed;
+    };
+    ctx.latency(Step::EndToEnd, started);
+    let booking = confirmed["booking"].as_u64().unwrap_or_default();
+    let tickets: Vec<u64> = serde_json::from_value(confirmed["tickets"].clone()).unwrap_or_default();
+    ctx.count(|c| {
+        c.bookings += 1;
+        c.tickets += tickets.len() as u64;
+    });
+    ctx.progress.bookings.fetch_add(1, Ordering::Relaxed);
+    lock(&ctx.log).bookings.push(AckBooking {
+        performance: sale,
+        booking,
+        tickets: tickets.clone(),
+        places,
+        amount_won: amount,
+    });
+    Bought::Booked(booking, tickets)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle.
+
+async fn idle(ctx: Arc<Ctx>) {
+    let clients: Vec<_> = ctx
+        .my_clients()
+        .map(|g| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                until(ctx.start_of(g)).await;
+                if Instant::now() >= ctx.deadline {
+                    return;
+                }
+                ctx.count(|c| c.clients += 1);
+                let Some(mut conn) = ctx.connect(g, 0, None).await else {
+                    return;
+                };
+                let joined = conn
+                    .send(&json!({"type": "join", "sale": ctx.plan.performance}))
+                    .await;
+                if joined.is_ok() {
+                    ctx.count(|c| c.joined += 1);
+                }
+                // Wait in the pre-queue, reading pushes and answering pings, until the end.
+                let hold_on = async {
+                    while conn.read_one().await.is_ok() {}
+                    ctx.error("connection_lost");
+                };
+                let _ = tokio::time::timeout_at(ctx.deadline.into(), hold_on).await;
+                conn.close().await;
+            })
+        })
+        .collect();
+    for client in clients {
+        let _ = client.await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool: steady, failover, churn.
+
+/// What the dispatcher asks a pooled client to do.
+#[derive(Debug)]
+enum Order {
+    Book { arrived: Instant },
+    Cancel,
+}
+
+/// Idle pooled clients waiting for an order: their order channels. A client registers again
+/// after every order, so stale entries are skipped by `try_send` failing on busy clients.
+type Ready = mpsc::Sender<mpsc::Sender<Order>>;
+
+async fn pool(ctx: Arc<Ctx>) {
+    let share = ctx.my_clients().count();
+    let (ready_tx, mut ready_rx) = mpsc::channel(share.max(1) * 4);
+    let (owners_tx, mut owners_rx) = mpsc::channel(share.max(1) * 4);
+    let clients: Vec<_> = ctx
+        .my_clients()
+        .map(|g| {
+            let (ctx, ready, owners) = (ctx.clone(), ready_tx.clone(), owners_tx.clone());
+            tokio::spawn(async move {
+                until(ctx.start_of(g)).await;
+                pool_client(ctx, g, ready, owners).await;
+            })
+        })
+        .collect();
+    drop((ready_tx, owners_tx));
+    let ramp_done = ctx.start_of(ctx.params().clients) + Duration::from_secs(1);
+    until(ramp_done.min(ctx.deadline)).await;
+    if ctx.plan.phase.preset == Preset::Churn {
+        fill(&ctx, &mut ready_rx).await;
+    }
+    arrivals(&ctx, &mut ready_rx, &mut owners_rx).await;
+    drop((ready_rx, owners_rx));
+    for client in clients {
+        let _ = client.await;
+    }
+}
+
+/// Churn first sells the performance out, as fast as the pool books.
+async fn fill(ctx: &Ctx, ready: &mut mpsc::Receiver<mpsc::Sender<Order>>) {
+    let until_at = (Instant::now() + FILL_TIME_MAX).min(ctx.deadline);
+    while !ctx.sold_out.load(Ordering::Relaxed) && Instant::now() < until_at {
+        let next = tokio::time::timeout_at(until_at.into(), ready.recv()).await;
+        let Ok(Some(client)) = next else { break };
+        let _ = client.try_send(Order::Book {
+            arrived: Instant::now(),
+        });
+    }
+}
+
+/// Open-loop arrivals at the phase's rates (this process's share): an arrival never waits for
+/// an earlier one's reply; with no idle client it is dropped and counted.
+async fn arrivals(
+    ctx: &Ctx,
+    ready: &mut mpsc::Receiver<mpsc::Sender<Order>>,
+    owners: &mut mpsc::Receiver<mpsc::Sender<Order>>,
+) {
+    let workers = f64::from(ctx.plan.workers);
+    let book_every = interval(f64::from(ctx.params().rate_per_s) / workers);
+    let cancel_every = interval(f64::from(ctx.params().cancel_rate_per_s) / workers);
+    let start = Instant::now();
+    let (mut books, mut cancels) = (0u32, 0u32);
+    loop {
+        let next_book = book_every.map(|d| start + d * books);
+        let next_cancel = cancel_every.map(|d| start + d * cancels);
+        let next = match (next_book, next_cancel) {
+            (Some(b), Some(c)) => b.min(c),
+            (Some(b), None) => b,
+            (None, Some(c)) => c,
+            (None, None) => break,
+        };
+        if next >= ctx.deadline {
+            break;
+        }
+        until(next).await;
+        if next_book == Some(next) {
+            books += 1;
+            dispatch(ctx, ready, Order::Book { arrived: next });
+        } else {
+            cancels += 1;
+            dispatch(ctx, owners, Order::Cancel);
+        }
+    }
+}
+
+fn interval(rate_per_s: f64) -> Option<Duration> {
+    (rate_per_s > 0.0).then(|| Duration::from_secs_f64(1.0 / rate_per_s))
+}
+
+fn dispatch(ctx: &Ctx, queue: &mut mpsc::Receiver<mpsc::Sender<Order>>, order: Order) {
+    let mut order = order;
+    while let Ok(client) = queue.try_recv() {
+        match client.try_send(order) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(back))
+            | Err(mpsc::error::TrySendError::Closed(back)) => order = back,
+        }
+    }
+    let code = match order {
+        Order::Book { .. } => "arrival_dropped_no_idle_client",
+        Order::Cancel => "cancel_dropped_no_owner",
+    };
+    ctx.error(code);
+}
+
+/// One pooled buyer: connect, get admitted, wait for orders, book or cancel, repeat. A buyer
+/// at the per-buyer limit comes back as a new identity.
+async fn pool_client(ctx: Arc<Ctx>, g: u32, ready: Ready, owners: Ready) {
+    ctx.count(|c| c.clients += 1);
+    let mut rng = Rng::new(ctx.plan.run_id, g);
+    let (orders_tx, mut orders) = mpsc::channel::<Order>(1);
+    let mut generation = 0;
+    let mut owned: Vec<(u64, Vec<u64>)> = Vec::new();
+    let mut tickets_owned = 0u16;
+    let limit = ctx.params().inventory.per_buyer_limit;
+    let k = ctx.params().seats_per_hold;
+    let mut conn: Option<Conn> = None;
+    let mut admission: Option<String> = None;
+    let mut buyer = Buyer::new(&ctx, g);
+    while Instant::now() < ctx.deadline {
+        if tickets_owned + k > limit && owned.is_empty() {
+            // Bought all one identity may: come back as another buyer.
+            generation += 1;
+            tickets_owned = 0;
+            if let Some(old) = conn.take() {
+                old.close().await;
+            }
+        }
+        let Some(mut c) = conn.take() else {
+            conn = ctx.connect(g, generation, None).await;
+            if conn.is_none() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            continue;
+        };
+        if admission.is_none() {
+            let joined = Instant::now();
+            match c.join_and_wait(ctx.plan.performance, ctx.deadline).await {
+                Ok(Waited::Admitted { token }) => {
+                    ctx.latency(Step::Admitted, joined);
+                    ctx.count(|c| c.admitted += 1);
+                    ctx.progress.admitted.fetch_add(1, Ordering::Relaxed);
+                    admission = Some(token);
+                }
+                // Sold out: stay in line; a cancellation brings the sale back.
+                Ok(Waited::SoldOut) => {
+                    conn = Some(c);
+                    continue;
+                }
+                Err(_) => continue,
+            }
+        }
+        let _ = ready.try_send(orders_tx.clone());
+        if !owned.is_empty() {
+            let _ = owners.try_send(orders_tx.clone());
+        }
+        let order = tokio::select! {
+            order = orders.recv() => order,
+            read = c.read_one() => {
+                match read {
+                    Ok(_) => conn = Some(c),
+                    Err(_) => admission = None,
+                }
+                continue;
+            }
+            () = until(ctx.deadline) => None,
+        };
+        let Some(order) = order else {
+            conn = Some(c);
+            break;
+        };
+        match order {
+            Order::Book { arrived } => {
+                if tickets_owned + k > limit {
+                    ctx.error("arrival_at_buyer_limit");
+                    conn = Some(c);
+                    continue;
+                }
+                buyer.token = admission.clone().unwrap_or_default();
+                match buy(&ctx, &mut c, &mut buyer, &mut rng, arrived).await {
+                    Bought::Booked(booking, tickets) => {
+                        tickets_owned += tickets.len() as u16;
+                        owned.push((booking, tickets));
+                        // The payment spent the admission: queue again for the next one.
+                        admission = None;
+                    }
+                    Bought::Failed => admission = None,
+                    Bought::Abandoned | Bought::SoldOut => {}
+                }
+            }
+            Order::Cancel => {
+                if let Some((booking, tickets)) = owned.pop() {
+                    cancel(&ctx, &mut c, &mut buyer, booking, tickets).await;
+                }
+            }
+        }
+        conn = Some(c);
+    }
+    if let Some(conn) = conn {
+        conn.close().await;
+    }
+}
+
+/// Cancels a whole booking the client owns (churn).
+async fn cancel(ctx: &Ctx, conn: &mut Conn, buyer: &mut Buyer, booking: u64, tickets: Vec<u64>) {
+    let key = buyer.key();
+    let message = json!({"type": "cancel", "id": key, "sale": ctx.plan.performance, "key": key,
+        "booking": booking});
+    let Some(answer) = ctx.command(conn, Step::Cancel, message).await else {
+        return;
+    };
+    if let Some(cancelled) = answer.ok("Cancelled") {
+        ctx.count(|c| c.cancellations += 1);
+        lock(&ctx.log).cancellations.push(AckCancel {
+            performance: ctx.plan.performance,
+            booking,
+            tickets: serde_json::from_value(cancelled["tickets"].clone()).unwrap_or(tickets),
+            refund_won: cancelled["refund_won"].as_u64().unwrap_or_default(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_gap_counts_empty_slots_after_the_start() {
+        let mut slots = SuccessSlots::default();
+        for ms in [0, 10, 20, 1_000, 1_010, 3_000] {
+            slots.mark(ms);
+        }
+        // From 0: the longest empty stretch is 1,020..3,000 ms: 198 slots.
+        assert_eq!(slots.longest_gap_ms(0.0), 1_980.0);
+        let mut other = SuccessSlots::default();
+        other.mark(2_000);
+        slots.merge(&other);
+        assert_eq!(slots.longest_gap_ms(0.0), 990.0);
+    }
+
+    #[test]
+    fn hot_grades_are_preferred() {
+        let mut rng = Rng(1);
+        let mut picks = [0u32; 4];
+        for _ in 0..10_000 {
+            picks[preferred_grade(4, &mut rng)] += 1;
+        }
+        // Weights 4:3:2:1 of 10: about 4,000, 3,000, 2,000 and 1,000.
+        assert!(picks[0] > 3_700 && picks[0] < 4_300, "{picks:?}");
+        assert!(picks[3] > 800 && picks[3] < 1_200, "{picks:?}");
+    }
+
+    #[test]
+    fn picked_seats_are_neighbours_inside_the_grade() {
+        let mut rng = Rng(7);
+        for _ in 0..1_000 {
+            let seats = distinct_seats(&(400..1_000), 3, &mut rng);
+            assert_eq!(seats.len(), 3);
+            assert!(seats[0] >= 400 && seats[2] < 1_000);
+            assert_eq!(seats[2] - seats[0], 2);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `picket loadtest`: operators rehearse a ticket opening before it happens. Many real WebSocket
+//! clients drive a running Picket deployment through a named scenario, and the run ends with a
+//! report and an audit of the ledger against what the clients were told.
+//!
+//! Layout:
+//! - [`scenario`]: the presets (stampede, steady, idle, churn, failover), their numbers, and the
+//!   TOML scenario file that combines them.
+//! - [`target`]: where the clients go: loopback-only unless named, source addresses (127.0.0.x),
+//!   the file-descriptor limit; the operator calls that set a performance and its sale up.
+//! - [`client`]: one virtual buyer over the WebSocket protocol v1.
+//! - [`drive`]: one phase's clients in one process (stampede, pool, idle).
+//! - [`run`]: drives a scenario's clients (in this process or spread over worker processes),
+//!   with a progress bar, bounded by a duration and a client cap.
+//! - [`recorder`]: HDR histograms per step, the per-second timeline, errors by code.
+//! - [`audit`]: the ledger's journal replayed and checked against the clients' log.
+//! - [`baseline`]: the same booking workload as PostgreSQL row locks (`SELECT … FOR UPDATE`).
+//! - [`report`]: JSON, Markdown and an SVG chart in an output directory.
+
+pub mod audit;
+pub mod baseline;
+pub mod client;
+pub mod drive;
+pub mod recorder;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod target;
+
+pub use recorder::{Recorder, Step};
+pub use report::RunReport;
+pub use run::{LoadtestArgs, LoadtestError, run};

@@ -1,0 +1,738 @@
+//! Runs a scenario: sets up each phase's performance and sale through the operator API, drives
+//! its clients (in this process, or spread over worker processes, since one process may hold at
+//! most ~20,000 sockets here), shows progress, kills the ledger leader for `failover`, then
+//! audits the ledger, runs the baseline when asked, and writes the report.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::ClientLog;
+use crate::drive::{self, Ctx, Progress, SuccessSlots};
+use crate::recorder::{Recorder, RecorderWire};
+use crate::report::{self, FailoverReport, RunReport};
+use crate::scenario::{self, Params, Phase, Preset, Scenario};
+use crate::target::{self, Target};
+
+/// Clients one worker process drives: under the 20,000-file limit with room for the rest.
+pub const CLIENTS_PER_WORKER_MAX: u32 = 15_000;
+/// Worker processes one run may start.
+pub const WORKERS_MAX: u16 = 64;
+/// How often the progress bar (and a worker's progress line) is refreshed.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
+/// Largest line a worker may send its parent (its final result with the histograms).
+const WORKER_LINE_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadtestError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(
+        "{0} is not a loopback address; name its host with --allow-target to load it anyway"
+    )]
+    NotLoopback(String),
+    #[error("setting the run up: {0}")]
+    Setup(String),
+    #[error("worker process: {0}")]
+    Worker(String),
+    #[error("audit: {0}")]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("baseline: {0}")]
+    Baseline(#[from] crate::baseline::BaselineError),
+    #[error("report: {0}")]
+    Report(#[from] report::ReportError),
+}
+
+/// Which baseline to run beside Picket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineKind {
+    /// Each booking a PostgreSQL transaction with `SELECT … FOR UPDATE` on the seat rows.
+    PgRowLock,
+}
+
+/// `picket loadtest`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadtestArgs {
+    /// The scenario (each has documented numbers, changed by the flags below).
+    #[arg(value_enum, default_value = "stampede")]
+    pub preset: Preset,
+    /// A TOML scenario file of phases (docs/loadtest.md); replaces the preset and its flags.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Gateways (host:port), comma-separated; clients are spread over them.
+    #[arg(long = "gateway", value_delimiter = ',', default_value = "127.0.0.1:8080")]
+    pub gateways: Vec<String>,
+    /// A non-loopback host that may be loaded (by default only loopback targets are).
+    #[arg(long)]
+    pub allow_target: Vec<String>,
+    /// The operator token (default: `<data-dir>/operator-token`, as `picket up` writes it).
+    #[arg(long, env = "PICKET_OPERATOR_TOKEN", hide_env_values = true)]
+    pub operator_token: Option<String>,
+    /// `picket up`'s data directory (operator token, SQLite journal).
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The ledger's journal for the audit: postgres://… or a SQLite file (default:
+    /// `<data-dir>/ledger.sqlite` when it exists; without a journal there is no audit).
+    #[arg(long, env = "PICKET_LOADTEST_JOURNAL")]
+    pub journal: Option<String>,
+    /// Partitions of the deployment (the run's performance lives in id mod this).
+    #[arg(long, default_value_t = 1)]
+    pub partition_count: u16,
+    /// Loopback source addresses to spread connections over (127.0.0.1 to 127.0.0.N).
+    #[arg(long, default_value_t = 16)]
+    pub source_addrs: u8,
+    /// Worker processes (default: one per 15,000 clients).
+    #[arg(long)]
+    pub workers: Option<u16>,
+    /// Where the report goes.
+    #[arg(long, default_value = "loadtest-report")]
+    pub out: PathBuf,
+    /// Also run this baseline on the same machine and report Picket beside it.
+    #[arg(long, value_enum)]
+    pub baseline: Option<BaselineKind>,
+    /// PostgreSQL for the baseline (it creates and drops its own tables).
+    #[arg(long, env = "PICKET_BASELINE_DATABASE_URL")]
+    pub baseline_database_url: Option<String>,
+    /// Gateway processes to read memory from (idle: memory per connection).
+    #[arg(long, value_delimiter = ',')]
+    pub gateway_pid: Vec<u32>,
+    /// No progress bar (CI logs).
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Internal: run as a worker process of another `picket loadtest` (plan on stdin).
+    #[arg(long, hide = true)]
+    pub worker: bool,
+}
+
+/// Flags that change a preset's numbers (see `Params`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Overrides {
+    #[arg(long)]
+    pub clients: Option<u32>,
+    #[arg(long)]
+    pub duration_s: Option<u64>,
+    #[arg(long)]
+    pub ramp_per_s: Option<u32>,
+    #[arg(long)]
+    pub open_in_s: Option<u64>,
+    #[arg(long)]
+    pub admit_per_sec: Option<u32>,
+    #[arg(long)]
+    pub rate_per_s: Option<u32>,
+    #[arg(long)]
+    pub cancel_rate_per_s: Option<u32>,
+    /// Reserved seats of the run's performance.
+    #[arg(long)]
+    pub seats: Option<u32>,
+    #[arg(long)]
+    pub seats_per_hold: Option<u16>,
+    #[arg(long)]
+    pub confirm_percent: Option<u8>,
+    #[arg(long)]
+    pub reconnect_percent: Option<u8>,
+    #[arg(long)]
+    pub pay_ms: Option<u64>,
+    #[arg(long)]
+    pub kill_at_s: Option<u64>,
+    #[arg(long)]
+    pub kill_pid: Option<u32>,
+}
+
+impl Overrides {
+    fn apply(&self, params: &mut Params) {
+        let o = self;
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = o.$field { params.$field = v; })* };
+        }
+        set!(
+            clients,
+            duration_s,
+            ramp_per_s,
+            open_in_s,
+            admit_per_sec,
+            rate_per_s,
+            cancel_rate_per_s,
+            seats_per_hold,
+            confirm_percent,
+            reconnect_percent,
+            pay_ms
+        );
+        if o.kill_at_s.is_some() {
+            params.kill_at_s = o.kill_at_s;
+        }
+        if o.kill_pid.is_some() {
+            params.kill_pid = o.kill_pid;
+        }
+        if let Some(seats) = o.seats {
+            params.inventory.seats = seats;
+        }
+    }
+}
+
+/// What a worker process is told to do (on its stdin, as JSON).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkerPlan {
+    pub phase: Phase,
+    pub performance: u64,
+    pub sale_open_at_ms: u64,
+    /// The run's clock: second 0 of the timeline.
+    pub run_started_at_ms: u64,
+    pub phase_started_at_ms: u64,
+    pub gateways: Vec<String>,
+    pub source_addrs: u8,
+    pub worker: u16,
+    pub workers: u16,
+    pub run_id: u32,
+}
+
+/// One line a worker writes to its stdout.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum WorkerLine {
+    Progress(ProgressCounts),
+    Result {
+        recorder: RecorderWire,
+        log: ClientLog,
+        slots: SuccessSlots,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct ProgressCounts {
+    pub connected: u64,
+    pub admitted: u64,
+    pub bookings: u64,
+    pub errors: u64,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Runs `picket loadtest`: the report (also written to `--out`), or why it could not run. A
+/// worker process (`--worker`) runs its share, reports to its parent and returns `None`.
+pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError> {
+    if args.worker {
+        worker_main().await?;
+        return Ok(None);
+    }
+    let fd_limit = target::raise_fd_limit();
+    let scenario = scenario_of(&args)?;
+    let token = operator_token(&args)?;
+    let target = Target::resolve(&args.gateways, &args.allow_target, token, args.source_addrs)?;
+    let run_started_at_ms = now_ms();
+    let started = Instant::now();
+    let run_id = (run_started_at_ms % 1_000_000_000) as u32;
+    let mut recorder = Recorder::default();
+    let mut log = ClientLog::default();
+    let mut slots = SuccessSlots::default();
+    let mut failover = None;
+    let mut performances = Vec::new();
+    let mut measured = serde_json::Map::new();
+    for (index, phase) in scenario.phases.iter().enumerate() {
+        let performance = 1_000_000_000 + u64::from(run_id) * 16 + index as u64;
+        let outcome = run_phase(&args, &target, phase, performance, run_started_at_ms, run_id)
+            .await?;
+        recorder.merge(&outcome.recorder);
+        log.merge(outcome.log);
+        slots.merge(&outcome.slots);
+        failover = failover.or(outcome.killed);
+        measured.extend(outcome.measured);
+        performances.push(performance);
+    }
+    let duration_s = started.elapsed().as_secs_f64();
+    let failover = failover.map(|(at_s, pid, unanswered)| FailoverReport {
+        killed_at_s: at_s,
+        killed_pid: pid,
+        gap_ms: slots.longest_gap_ms(at_s - 1.0),
+        unanswered,
+    });
+    let mut audit = audit(&args, &performances, &log).await?;
+    let baseline = match baseline(&args, &scenario).await? {
+        Some((baseline, checks)) => {
+            let audit = audit.get_or_insert_with(|| report::AuditReport {
+                passed: true,
+                checks: Vec::new(),
+            });
+            audit.passed &= checks.iter().all(|c| c.passed);
+            audit.checks.extend(checks);
+            Some(baseline)
+        }
+        None => None,
+    };
+    measured.insert("fd_limit".into(), json!(fd_limit));
+    let report = RunReport {
+        scenario: scenario.name.clone(),
+        targets: target.gateways.iter().map(|g| format!("ws://{g}/ws")).collect(),
+        started_at_ms: run_started_at_ms,
+        duration_s,
+        parameters: json!({
+            "phases": scenario.phases,
+            "performances": performances,
+            "workers": workers_for(&args, &scenario.phases[0].params),
+            "measured": measured,
+        }),
+        recorder,
+        audit,
+        baseline,
+        failover,
+    };
+    report::write(&args.out, &report)?;
+    Ok(Some(report))
+}
+
+fn scenario_of(args: &LoadtestArgs) -> Result<Scenario, LoadtestError> {
+    if let Some(path) = &args.scenario {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| LoadtestError::Config(format!("{}: {e}", path.display())))?;
+        return scenario::parse(&text).map_err(LoadtestError::Config);
+    }
+    let mut params = Params::preset(args.preset);
+    args.overrides.apply(&mut params);
+    params.validate().map_err(LoadtestError::Config)?;
+    Ok(Scenario {
+        name: args.preset.name().into(),
+        phases: vec![Phase {
+            preset: args.preset,
+            params,
+        }],
+    })
+}
+
+fn operator_token(args: &LoadtestArgs) -> Result<String, LoadtestError> {
+    if let Some(token) = &args.operator_token {
+        return Ok(token.clone());
+    }
+    let path = args.data_dir.join("operator-token");
+    std::fs::read_to_string(&path)
+        .map(|t| t.trim().to_owned())
+        .map_err(|e| {
+            LoadtestError::Config(format!(
+                "no --operator-token and {}: {e}",
+                path.display()
+            ))
+        })
+}
+
+fn workers_for(args: &LoadtestArgs, params: &Params) -> u16 {
+    let needed = params.clients.div_ceil(CLIENTS_PER_WORKER_MAX) as u16;
+    args.workers.unwrap_or(needed).clamp(1, WORKERS_MAX)
+}
+
+/// What one phase measured.
+struct PhaseOutcome {
+    recorder: Recorder,
+    log: ClientLog,
+    slots: SuccessSlots,
+    /// Failover: when (seconds into the run) which pid was killed, and unanswered commands.
+    killed: Option<(f64, u32, u64)>,
+    measured: serde_json::Map<String, serde_json::Value>,
+}
+
+async fn run_phase(
+    args: &LoadtestArgs,
+    target: &Target,
+    phase: &Phase,
+    performance: u64,
+    run_started_at_ms: u64,
+    run_id: u32,
+) -> Result<PhaseOutcome, LoadtestError> {
+    let params = &phase.params;
+    let phase_started_at_ms = now_ms();
+    let sale_open_at_ms = sale_open_at(phase, phase_started_at_ms);
+    // The show is a month away: sales stay open for the whole run, cancellations are free.
+    let starts_at_ms = phase_started_at_ms + 30 * 24 * 3_600_000;
+    target
+        .open_performance(&params.inventory.spec(performance, starts_at_ms))
+        .await?;
+    let active_max = (params.clients * 2).max(1_000);
+    let settings = target::sale_settings(
+        sale_open_at_ms,
+        params.admit_per_sec,
+        active_max,
+        params.inventory.per_buyer_limit,
+    );
+    target.configure_sale(performance, &settings).await?;
+    let workers = workers_for(args, params);
+    let plan = WorkerPlan {
+        phase: phase.clone(),
+        performance,
+        sale_open_at_ms,
+        run_started_at_ms,
+        phase_started_at_ms,
+        gateways: args.gateways.clone(),
+        source_addrs: args.source_addrs,
+        worker: 0,
+        workers,
+        run_id,
+    };
+    let rss_before = rss_kib(&args.gateway_pid);
+    let progress = Arc::new(Progress::default());
+    let bar = progress_bar(args.no_progress, phase, progress.clone());
+    let killer = params
+        .kill_pid
+        .zip(params.kill_at_s)
+        .map(|(pid, at_s)| tokio::spawn(kill_at(pid, phase_started_at_ms + at_s * 1_000)));
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    let sampler = tokio::spawn(sample_rss(args.gateway_pid.clone(), peak_rss.clone()));
+    let (recorder, log, slots) = match workers {
+        1 => drive::run(Ctx::new(plan, target.clone(), progress.clone())).await,
+        _ => spread_over_workers(&plan, progress.clone()).await?,
+    };
+    sampler.abort();
+    if let Some(bar) = bar {
+        bar.abort();
+        eprintln!();
+    }
+    let killed = match killer {
+        Some(task) => task.await.ok().flatten().map(|(at_ms, pid)| {
+            let at_s = at_ms.saturating_sub(run_started_at_ms) as f64 / 1_000.0;
+            (at_s, pid, recorder.errors.get("no_answer").copied().unwrap_or(0))
+        }),
+        None => None,
+    };
+    let mut measured = serde_json::Map::new();
+    if let Some(before) = rss_before {
+        let peak = peak_rss.load(Ordering::Relaxed);
+        let per_conn = (peak.saturating_sub(before)) as f64 / recorder.counters.connected.max(1) as f64;
+        measured.insert("gateway_rss_kib_before".into(), json!(before));
+        measured.insert("gateway_rss_kib_peak".into(), json!(peak));
+        measured.insert("gateway_kib_per_connection".into(), json!(per_conn));
+    }
+    Ok(PhaseOutcome {
+        recorder,
+        log,
+        slots,
+        killed,
+        measured,
+    })
+}
+
+fn sale_open_at(phase: &Phase, phase_started_at_ms: u64) -> u64 {
+    let params = &phase.params;
+    match phase.preset {
+        Preset::Stampede => {
+            let ramp_s = u64::from(params.clients.div_ceil(params.ramp_per_s));
+            let open_in_s = match params.open_in_s {
+                0 => ramp_s + 5,
+                given => given,
+            };
+            phase_started_at_ms + open_in_s * 1_000
+        }
+        // Idle clients wait in a pre-queue that never opens during the run.
+        Preset::Idle => phase_started_at_ms + (params.duration_s + 3_600) * 1_000,
+        _ => phase_started_at_ms,
+    }
+}
+
+/// SIGKILLs `pid` at `at_ms`: when and whom, once done.
+async fn kill_at(pid: u32, at_ms: u64) -> Option<(u64, u32)> {
+    tokio::time::sleep(Duration::from_millis(at_ms.saturating_sub(now_ms()))).await;
+    let killed = tokio::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .await
+        .is_ok_and(|s| s.success());
+    tracing::info!(pid, killed, "failover: leader killed");
+    killed.then(|| (now_ms(), pid))
+}
+
+/// Resident memory of the gateway processes, in KiB (Linux `/proc`).
+fn rss_kib(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
+    let mut total = 0;
+    for pid in pids {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        total += line.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+async fn sample_rss(pids: Vec<u32>, peak: Arc<AtomicU64>) {
+    loop {
+        if let Some(now) = rss_kib(&pids) {
+            peak.fetch_max(now, Ordering::Relaxed);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn progress_bar(
+    off: bool,
+    phase: &Phase,
+    progress: Arc<Progress>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if off {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(u64::from(phase.params.clients));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} connected · {msg}",
+        )
+        .expect("static template"),
+    );
+    bar.set_prefix(phase.preset.name());
+    Some(tokio::spawn(async move {
+        let mut last_bookings = 0;
+        loop {
+            let now = progress.counts();
+            let per_s = (now.bookings - last_bookings) as f64 / PROGRESS_INTERVAL.as_secs_f64();
+            last_bookings = now.bookings;
+            bar.set_position(now.connected);
+            bar.set_message(format!(
+                "{} admitted · {} bookings ({per_s:.0}/s) · {} errors",
+                now.admitted, now.bookings, now.errors
+            ));
+            tokio::time::sleep(PROGRESS_INTERVAL).await;
+        }
+    }))
+}
+
+/// Runs the plan in `plan.workers` child processes (this binary again, `loadtest --worker`)
+/// and merges what they measured.
+async fn spread_over_workers(
+    plan: &WorkerPlan,
+    progress: Arc<Progress>,
+) -> Result<(Recorder, ClientLog, SuccessSlots), LoadtestError> {
+    let exe = std::env::current_exe().map_err(|e| LoadtestError::Worker(e.to_string()))?;
+    let mut tasks = Vec::new();
+    let counts: Arc<std::sync::Mutex<Vec<ProgressCounts>>> =
+        Arc::new(std::sync::Mutex::new(vec![ProgressCounts::default(); usize::from(plan.workers)]));
+    for worker in 0..plan.workers {
+        let plan = WorkerPlan {
+            worker,
+            ..plan.clone()
+        };
+        let exe = exe.clone();
+        let counts = counts.clone();
+        let progress = progress.clone();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            run_worker(&exe, &plan, &counts, &progress)
+        }));
+    }
+    let mut recorder = Recorder::default();
+    let mut log = ClientLog::default();
+    let mut slots = SuccessSlots::default();
+    for task in tasks {
+        let (theirs, their_log, their_slots) = task
+            .await
+            .map_err(|e| LoadtestError::Worker(e.to_string()))??;
+        recorder.merge(&theirs);
+        log.merge(their_log);
+        slots.merge(&their_slots);
+    }
+    Ok((recorder, log, slots))
+}
+
+fn run_worker(
+    exe: &std::path::Path,
+    plan: &WorkerPlan,
+    counts: &std::sync::Mutex<Vec<ProgressCounts>>,
+    progress: &Progress,
+) -> Result<(Recorder, ClientLog, SuccessSlots), LoadtestError> {
+    let failed = |e: &dyn std::fmt::Display| LoadtestError::Worker(format!("{}: {e}", plan.worker));
+    let mut child = std::process::Command::new(exe)
+        .args(["loadtest", "--worker"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| failed(&e))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| failed(&"no stdin"))?;
+    writeln!(stdin, "{}", serde_json::to_string(plan).expect("plans encode"))
+        .map_err(|e| failed(&e))?;
+    drop(stdin);
+    let stdout = child.stdout.take().ok_or_else(|| failed(&"no stdout"))?;
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    let mut result = None;
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(WORKER_LINE_BYTES_MAX as u64)
+            .read_line(&mut line)
+            .map_err(|e| failed(&e))?;
+        if read == 0 {
+            break;
+        }
+        match serde_json::from_str::<WorkerLine>(&line) {
+            Ok(WorkerLine::Progress(now)) => {
+                let mut all = counts.lock().unwrap_or_else(|p| p.into_inner());
+                all[usize::from(plan.worker)] = now;
+                progress.set_total(&all);
+            }
+            Ok(WorkerLine::Result {
+                recorder,
+                log,
+                slots,
+            }) => {
+                let recorder = Recorder::from_wire(&recorder).map_err(|e| failed(&e))?;
+                result = Some((recorder, log, slots));
+            }
+            Err(_) => continue,
+        }
+    }
+    let status = child.wait().map_err(|e| failed(&e))?;
+    match result {
+        Some(result) if status.success() => Ok(result),
+        _ => Err(failed(&format!("ended with {status} and no result"))),
+    }
+}
+
+use std::io::Read;
+
+/// `picket loadtest --worker`: reads its plan, runs its share, reports on stdout.
+async fn worker_main() -> Result<(), LoadtestError> {
+    target::raise_fd_limit();
+    let mut text = String::new();
+    std::io::stdin()
+        .read_line(&mut text)
+        .map_err(|e| LoadtestError::Worker(e.to_string()))?;
+    let plan: WorkerPlan =
+        serde_json::from_str(&text).map_err(|e| LoadtestError::Worker(e.to_string()))?;
+    let target = Target::resolve(&plan.gateways, &plan.gateways, String::new(), plan.source_addrs)?;
+    let progress = Arc::new(Progress::default());
+    let reporter = {
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            loop {
+                print_line(&WorkerLine::Progress(progress.counts()));
+                tokio::time::sleep(PROGRESS_INTERVAL).await;
+            }
+        })
+    };
+    let (recorder, log, slots) = drive::run(Ctx::new(plan, target, progress)).await;
+    reporter.abort();
+    print_line(&WorkerLine::Result {
+        recorder: recorder.to_wire(),
+        log,
+        slots,
+    });
+    Ok(())
+}
+
+fn print_line(line: &WorkerLine) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", serde_json::to_string(line).expect("lines encode"));
+    let _ = out.flush();
+}
+
+async fn audit(
+    args: &LoadtestArgs,
+    performances: &[u64],
+    log: &ClientLog,
+) -> Result<Option<report::AuditReport>, LoadtestError> {
+    let default = args.data_dir.join("ledger.sqlite");
+    let journal = match &args.journal {
+        Some(url) => url.clone(),
+        None if default.exists() => default.display().to_string(),
+        None => return Ok(None),
+    };
+    let mut checks = Vec::new();
+    for performance in performances {
+        let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
+        let ledger = crate::audit::ledger_from_journal(&journal, partition).await?;
+        let report = crate::audit::check(&ledger, *performance, log);
+        for mut check in report.checks {
+            if performances.len() > 1 {
+                check.name = format!("{} (performance {performance})", check.name);
+            }
+            checks.push(check);
+        }
+    }
+    Ok(Some(report::AuditReport {
+        passed: checks.iter().all(|c| c.passed),
+        checks,
+    }))
+}
+
+/// The baseline's report and its own audit's checks (shown with Picket's audit).
+async fn baseline(
+    args: &LoadtestArgs,
+    scenario: &Scenario,
+) -> Result<Option<(report::BaselineReport, Vec<report::AuditCheck>)>, LoadtestError> {
+    let Some(BaselineKind::PgRowLock) = args.baseline else {
+        return Ok(None);
+    };
+    let url = args.baseline_database_url.clone().ok_or_else(|| {
+        LoadtestError::Config("--baseline pg-row-lock needs --baseline-database-url".into())
+    })?;
+    let params = &scenario.phases[0].params;
+    let config = baseline_config(url, scenario.phases[0].preset, params);
+    let done = crate::baseline::run_audited(&config, Instant::now()).await?;
+    let checks = done
+        .audit
+        .checks()
+        .into_iter()
+        .map(|c| report::AuditCheck {
+            name: format!("baseline: {}", c.name),
+            passed: c.passed,
+            detail: c.detail,
+        })
+        .collect();
+    Ok(Some((
+        report::BaselineReport {
+            name: crate::baseline::NAME.into(),
+            duration_s: done.duration_s,
+            recorder: done.recorder,
+        },
+        checks,
+    )))
+}
+
+/// The baseline's workload shaped like the first phase: the same grades and seats, places per
+/// hold, confirm rate and duration; the same open-loop rate for steady-like phases, and as many
+/// concurrent buyers as the phase has clients (closed loop) for a stampede.
+fn baseline_config(
+    database_url: String,
+    preset: Preset,
+    params: &Params,
+) -> crate::baseline::BaselineConfig {
+    use crate::baseline::{BaselineConfig, CLIENTS_MAX, GradeSpec, SEATS_MAX};
+    let inventory = &params.inventory;
+    let wanted = u64::from(params.rate_per_s) * params.duration_s * u64::from(params.seats_per_hold);
+    // Standing capacity has no rows to lock; the baseline sells seats enough for the run.
+    let seats = match inventory.seats {
+        0 => (wanted + wanted / 5).clamp(1_000, u64::from(SEATS_MAX)) as u32,
+        seats => seats,
+    };
+    let rate_per_s = match preset {
+        Preset::Stampede | Preset::Idle => None,
+        Preset::Steady | Preset::Failover | Preset::Churn => Some(params.rate_per_s),
+    };
+    BaselineConfig {
+        database_url,
+        seats,
+        grades: inventory
+            .grades
+            .iter()
+            .map(|(name, price_won, share)| GradeSpec {
+                name: name.clone(),
+                price_won: *price_won,
+                share: u32::from(*share),
+            })
+            .collect(),
+        per_hold_seats: params.seats_per_hold,
+        clients: (params.clients as usize).min(CLIENTS_MAX),
+        rate_per_s,
+        duration: Duration::from_secs(params.duration_s),
+        confirm_percent: params.confirm_percent,
+        seat_taken_retries_max: params.seat_taken_retries_max,
+        hold_ttl_ms: inventory.hold_ttl_ms,
+        ..BaselineConfig::default()
+    }
+}
