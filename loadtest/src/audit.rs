@@ -59,10 +59,7 @@ pub enum AuditError {
 
 /// Rebuilds the partition of `performance` from the journal at `journal_url` (`postgres://…`,
 /// or a SQLite file path, optionally `sqlite://`).
-pub async fn ledger_from_journal(
-    journal_url: &str,
-    partition: u16,
-) -> Result<Ledger, AuditError> {
+pub async fn ledger_from_journal(journal_url: &str, partition: u16) -> Result<Ledger, AuditError> {
     let ledger = if journal_url.starts_with("postgres") {
         let journal = PgJournal::connect(journal_url, 2, Duration::from_secs(30)).await?;
         recover(&journal, partition, REPLAY_PAGE_MAX).await?.0
@@ -152,7 +149,9 @@ fn seats_sold_once(
                 !t.cancelled && t.place == Place::Seat(picket_ledger_core::SeatId(index as u32))
             });
             if !ok {
-                problems.push(format!("seat {index} sold to ticket {ticket} that is not its own"));
+                problems.push(format!(
+                    "seat {index} sold to ticket {ticket} that is not its own"
+                ));
             }
         }
     }
@@ -163,7 +162,9 @@ fn seats_sold_once(
                 continue;
             }
             if let Some(other) = told.insert(*place, *ticket) {
-                problems.push(format!("{place:?} told as sold to tickets {other} and {ticket}"));
+                problems.push(format!(
+                    "{place:?} told as sold to tickets {other} and {ticket}"
+                ));
             }
         }
     }

@@ -82,8 +82,7 @@ impl Conn {
         let config = WebSocketConfig::default()
             .max_message_size(Some(MESSAGE_BYTES_MAX))
             .max_frame_size(Some(MESSAGE_BYTES_MAX));
-        let handshake =
-            tokio_tungstenite::client_async_with_config(request, stream, Some(config));
+        let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(config));
         let (socket, _) = tokio::time::timeout(ANSWER_WAIT, handshake)
             .await
             .map_err(|_| ClientError::Timeout(ANSWER_WAIT))?
@@ -122,6 +121,7 @@ impl Conn {
             if kinds.iter().any(|k| message["type"] == *k) {
                 return Ok(message);
             }
+            tracing::trace!(%message, "skipped while waiting for {kinds:?}");
         }
     }
 
@@ -137,7 +137,8 @@ impl Conn {
                         .map_err(|e| ClientError::Unexpected(e.to_string()));
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    let why = frame.map_or("no reason".into(), |f| format!("{} {}", f.code, f.reason));
+                    let why =
+                        frame.map_or("no reason".into(), |f| format!("{} {}", f.code, f.reason));
                     return Err(ClientError::Closed(why));
                 }
                 Some(Ok(_)) => continue,
@@ -210,7 +211,8 @@ impl Conn {
     /// Reads (and drops) the next message: keeps the connection answering pings while the
     /// client has nothing to say.
     pub async fn read_one(&mut self) -> Result<Value, ClientError> {
-        self.next_until(Instant::now() + Duration::from_secs(3_600)).await
+        self.next_until(Instant::now() + Duration::from_secs(3_600))
+            .await
     }
 
     pub async fn close(mut self) {
@@ -271,9 +273,6 @@ mod tests {
         assert_eq!(taken.code().as_deref(), Some("seat_taken"));
         let spent = Answer::Result(json!({"Err": "AdmissionSpent"}));
         assert_eq!(spent.code().as_deref(), Some("admission_spent"));
-        assert_eq!(
-            Answer::Error("busy".into()).code().as_deref(),
-            Some("busy")
-        );
+        assert_eq!(Answer::Error("busy".into()).code().as_deref(), Some("busy"));
     }
 }

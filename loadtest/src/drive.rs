@@ -49,7 +49,8 @@ impl Progress {
     /// Sets the counts to the sum of the workers' latest.
     pub fn set_total(&self, workers: &[ProgressCounts]) {
         let sum = |f: fn(&ProgressCounts) -> u64| workers.iter().map(f).sum::<u64>();
-        self.connected.store(sum(|c| c.connected), Ordering::Relaxed);
+        self.connected
+            .store(sum(|c| c.connected), Ordering::Relaxed);
         self.admitted.store(sum(|c| c.admitted), Ordering::Relaxed);
         self.bookings.store(sum(|c| c.bookings), Ordering::Relaxed);
         self.errors.store(sum(|c| c.errors), Ordering::Relaxed);
@@ -381,7 +382,13 @@ enum Bought {
 
 /// Holds (preferred grade first, specific seats with retries on "seat taken", then best
 /// available), then pays or abandons.
-async fn buy(ctx: &Ctx, conn: &mut Conn, buyer: &mut Buyer, rng: &mut Rng, started: Instant) -> Bought {
+async fn buy(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    buyer: &mut Buyer,
+    rng: &mut Rng,
+    started: Instant,
+) -> Bought {
     let sale = ctx.plan.performance;
     for selection in selections(ctx, rng) {
         let key = buyer.key();
@@ -420,12 +427,14 @@ fn selections(ctx: &Ctx, rng: &mut Rng) -> Vec<Value> {
     }
     let ranges = inventory.grade_ranges();
     let preferred = preferred_grade(ranges.len(), rng);
+    // On a sold-out show buyers take whatever a cancellation freed.
+    let pick_seats = ctx.plan.phase.preset != Preset::Churn;
     let mut order: Vec<usize> = vec![preferred];
     order.extend((0..ranges.len()).filter(|g| *g != preferred));
     let mut list = Vec::new();
     for grade in order {
         let range = &ranges[grade];
-        if range.len() >= usize::from(count) {
+        if pick_seats && range.len() >= usize::from(count) {
             for _ in 0..params.seat_taken_retries_max {
                 let seats = distinct_seats(range, count, rng);
                 list.push(json!({"Seats": seats}));
@@ -489,7 +498,8 @@ async fn pay_or_abandon(
     };
     ctx.latency(Step::EndToEnd, started);
     let booking = confirmed["booking"].as_u64().unwrap_or_default();
-    let tickets: Vec<u64> = serde_json::from_value(confirmed["tickets"].clone()).unwrap_or_default();
+    let tickets: Vec<u64> =
+        serde_json::from_value(confirmed["tickets"].clone()).unwrap_or_default();
     ctx.count(|c| {
         c.bookings += 1;
         c.tickets += tickets.len() as u64;
@@ -651,63 +661,60 @@ fn dispatch(ctx: &Ctx, queue: &mut mpsc::Receiver<mpsc::Sender<Order>>, order: O
     ctx.error(code);
 }
 
-/// One pooled buyer: connect, get admitted, wait for orders, book or cancel, repeat. A buyer
-/// at the per-buyer limit comes back as a new identity.
+/// One pooled buyer: connect, queue for an admission, take orders, book or cancel, repeat. A
+/// buyer at the per-buyer limit takes only cancel orders; one that owns nothing more and is at
+/// the limit comes back as a new identity.
 async fn pool_client(ctx: Arc<Ctx>, g: u32, ready: Ready, owners: Ready) {
     ctx.count(|c| c.clients += 1);
-    let mut rng = Rng::new(ctx.plan.run_id, g);
+    let mut state = Pooled {
+        rng: Rng::new(ctx.plan.run_id, g),
+        buyer: Buyer::new(&ctx, g),
+        generation: 0,
+        owned: Vec::new(),
+        tickets_owned: 0,
+        admission: None,
+        joined_at: None,
+    };
     let (orders_tx, mut orders) = mpsc::channel::<Order>(1);
-    let mut generation = 0;
-    let mut owned: Vec<(u64, Vec<u64>)> = Vec::new();
-    let mut tickets_owned = 0u16;
-    let limit = ctx.params().inventory.per_buyer_limit;
-    let k = ctx.params().seats_per_hold;
     let mut conn: Option<Conn> = None;
-    let mut admission: Option<String> = None;
-    let mut buyer = Buyer::new(&ctx, g);
+    let (mut in_ready, mut in_owners) = (false, false);
     while Instant::now() < ctx.deadline {
-        if tickets_owned + k > limit && owned.is_empty() {
-            // Bought all one identity may: come back as another buyer.
-            generation += 1;
-            tickets_owned = 0;
+        if state.must_rotate(&ctx) {
+            state.rotate();
             if let Some(old) = conn.take() {
                 old.close().await;
             }
         }
         let Some(mut c) = conn.take() else {
-            conn = ctx.connect(g, generation, None).await;
-            if conn.is_none() {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+            conn = ctx.connect(g, state.generation, None).await;
+            match conn.is_some() {
+                true => state.joined_at = None,
+                false => tokio::time::sleep(Duration::from_secs(1)).await,
             }
             continue;
         };
-        if admission.is_none() {
-            let joined = Instant::now();
-            match c.join_and_wait(ctx.plan.performance, ctx.deadline).await {
-                Ok(Waited::Admitted { token }) => {
-                    ctx.latency(Step::Admitted, joined);
-                    ctx.count(|c| c.admitted += 1);
-                    ctx.progress.admitted.fetch_add(1, Ordering::Relaxed);
-                    admission = Some(token);
-                }
-                // Sold out: stay in line; a cancellation brings the sale back.
-                Ok(Waited::SoldOut) => {
-                    conn = Some(c);
-                    continue;
-                }
-                Err(_) => continue,
+        if state.admission.is_none() && state.joined_at.is_none() {
+            if c.send(&json!({"type": "join", "sale": ctx.plan.performance}))
+                .await
+                .is_err()
+            {
+                continue;
             }
+            ctx.count(|c| c.joined += 1);
+            state.joined_at = Some(Instant::now());
         }
-        let _ = ready.try_send(orders_tx.clone());
-        if !owned.is_empty() {
-            let _ = owners.try_send(orders_tx.clone());
+        if !in_ready && state.admission.is_some() && state.may_book(&ctx) {
+            in_ready = ready.try_send(orders_tx.clone()).is_ok();
+        }
+        if !in_owners && !state.owned.is_empty() {
+            in_owners = owners.try_send(orders_tx.clone()).is_ok();
         }
         let order = tokio::select! {
             order = orders.recv() => order,
             read = c.read_one() => {
-                match read {
-                    Ok(_) => conn = Some(c),
-                    Err(_) => admission = None,
+                if let Ok(message) = read {
+                    state.heard(&ctx, &message);
+                    conn = Some(c);
                 }
                 continue;
             }
@@ -717,31 +724,8 @@ async fn pool_client(ctx: Arc<Ctx>, g: u32, ready: Ready, owners: Ready) {
             conn = Some(c);
             break;
         };
-        match order {
-            Order::Book { arrived } => {
-                if tickets_owned + k > limit {
-                    ctx.error("arrival_at_buyer_limit");
-                    conn = Some(c);
-                    continue;
-                }
-                buyer.token = admission.clone().unwrap_or_default();
-                match buy(&ctx, &mut c, &mut buyer, &mut rng, arrived).await {
-                    Bought::Booked(booking, tickets) => {
-                        tickets_owned += tickets.len() as u16;
-                        owned.push((booking, tickets));
-                        // The payment spent the admission: queue again for the next one.
-                        admission = None;
-                    }
-                    Bought::Failed => admission = None,
-                    Bought::Abandoned | Bought::SoldOut => {}
-                }
-            }
-            Order::Cancel => {
-                if let Some((booking, tickets)) = owned.pop() {
-                    cancel(&ctx, &mut c, &mut buyer, booking, tickets).await;
-                }
-            }
-        }
+        (in_ready, in_owners) = (false, false);
+        state.carry_out(&ctx, &mut c, order).await;
         conn = Some(c);
     }
     if let Some(conn) = conn {
@@ -749,23 +733,121 @@ async fn pool_client(ctx: Arc<Ctx>, g: u32, ready: Ready, owners: Ready) {
     }
 }
 
-/// Cancels a whole booking the client owns (churn).
-async fn cancel(ctx: &Ctx, conn: &mut Conn, buyer: &mut Buyer, booking: u64, tickets: Vec<u64>) {
+/// A pooled buyer between orders.
+struct Pooled {
+    rng: Rng,
+    buyer: Buyer,
+    generation: u32,
+    /// Bookings this identity owns: (booking, tickets).
+    owned: Vec<(u64, Vec<u64>)>,
+    tickets_owned: u16,
+    admission: Option<String>,
+    /// When this identity joined the queue for its current admission.
+    joined_at: Option<Instant>,
+}
+
+impl Pooled {
+    fn may_book(&self, ctx: &Ctx) -> bool {
+        self.tickets_owned + ctx.params().seats_per_hold <= ctx.params().inventory.per_buyer_limit
+    }
+
+    fn must_rotate(&self, ctx: &Ctx) -> bool {
+        !self.may_book(ctx) && self.owned.is_empty()
+    }
+
+    /// Bought all one identity may: come back as another buyer.
+    fn rotate(&mut self) {
+        self.generation += 1;
+        self.tickets_owned = 0;
+        self.admission = None;
+        self.joined_at = None;
+    }
+
+    /// A message the gateway pushed while the buyer waited.
+    fn heard(&mut self, ctx: &Ctx, message: &Value) {
+        let sale = ctx.plan.performance;
+        match message["type"].as_str() {
+            Some("admitted") if message["sale"] == sale => {
+                if let Some(joined) = self.joined_at {
+                    ctx.latency(Step::Admitted, joined);
+                }
+                ctx.count(|c| c.admitted += 1);
+                ctx.progress.admitted.fetch_add(1, Ordering::Relaxed);
+                self.admission = message["token"].as_str().map(str::to_owned);
+            }
+            Some("queue") if message["status"] == "sold_out" => {
+                ctx.sold_out.store(true, Ordering::Relaxed);
+            }
+            // The admission ended (expired, or spent): queue again.
+            Some("error") if message["code"] == "admission_expired" => {
+                self.admission = None;
+                self.joined_at = None;
+            }
+            _ => {}
+        }
+    }
+
+    async fn carry_out(&mut self, ctx: &Ctx, conn: &mut Conn, order: Order) {
+        match order {
+            Order::Book { arrived } => {
+                let Some(token) = self.admission.clone() else {
+                    return ctx.error("arrival_without_admission");
+                };
+                self.buyer.token = token;
+                match buy(ctx, conn, &mut self.buyer, &mut self.rng, arrived).await {
+                    Bought::Booked(booking, tickets) => {
+                        self.tickets_owned += tickets.len() as u16;
+                        self.owned.push((booking, tickets));
+                        // The payment spent the admission: queue again for the next one.
+                        self.admission = None;
+                        self.joined_at = None;
+                    }
+                    Bought::Failed => {
+                        self.admission = None;
+                        self.joined_at = None;
+                    }
+                    Bought::Abandoned | Bought::SoldOut => {}
+                }
+            }
+            Order::Cancel => {
+                if let Some((booking, tickets)) = self.owned.pop()
+                    && cancel(ctx, conn, &mut self.buyer, booking, &tickets).await
+                {
+                    self.tickets_owned -= tickets.len() as u16;
+                }
+            }
+        }
+    }
+}
+
+/// Cancels a whole booking the client owns (churn); whether it was cancelled.
+async fn cancel(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    buyer: &mut Buyer,
+    booking: u64,
+    tickets: &[u64],
+) -> bool {
     let key = buyer.key();
     let message = json!({"type": "cancel", "id": key, "sale": ctx.plan.performance, "key": key,
         "booking": booking});
     let Some(answer) = ctx.command(conn, Step::Cancel, message).await else {
-        return;
+        return false;
     };
-    if let Some(cancelled) = answer.ok("Cancelled") {
+    let Some(cancelled) = answer.ok("Cancelled") else {
+        return false;
+    };
+    {
         ctx.count(|c| c.cancellations += 1);
         lock(&ctx.log).cancellations.push(AckCancel {
             performance: ctx.plan.performance,
             booking,
-            tickets: serde_json::from_value(cancelled["tickets"].clone()).unwrap_or(tickets),
+            tickets: serde_json::from_value(cancelled["tickets"].clone())
+                .unwrap_or_else(|_| tickets.to_vec()),
             refund_won: cancelled["refund_won"].as_u64().unwrap_or_default(),
         });
     }
+    true
 }
 
 #[cfg(test)]

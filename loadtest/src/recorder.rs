@@ -213,11 +213,7 @@ impl Recorder {
 
     pub fn to_wire(&self) -> RecorderWire {
         RecorderWire {
-            steps: self
-                .steps
-                .iter()
-                .map(|(s, h)| (*s, encode(h)))
-                .collect(),
+            steps: self.steps.iter().map(|(s, h)| (*s, encode(h))).collect(),
             timeline: self
                 .timeline
                 .iter()

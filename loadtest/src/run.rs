@@ -33,9 +33,7 @@ const WORKER_LINE_BYTES_MAX: usize = 256 * 1024 * 1024;
 pub enum LoadtestError {
     #[error("configuration: {0}")]
     Config(String),
-    #[error(
-        "{0} is not a loopback address; name its host with --allow-target to load it anyway"
-    )]
+    #[error("{0} is not a loopback address; name its host with --allow-target to load it anyway")]
     NotLoopback(String),
     #[error("setting the run up: {0}")]
     Setup(String),
@@ -66,7 +64,11 @@ pub struct LoadtestArgs {
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Gateways (host:port), comma-separated; clients are spread over them.
-    #[arg(long = "gateway", value_delimiter = ',', default_value = "127.0.0.1:8080")]
+    #[arg(
+        long = "gateway",
+        value_delimiter = ',',
+        default_value = "127.0.0.1:8080"
+    )]
     pub gateways: Vec<String>,
     /// A non-loopback host that may be loaded (by default only loopback targets are).
     #[arg(long)]
@@ -241,8 +243,15 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
     let mut measured = serde_json::Map::new();
     for (index, phase) in scenario.phases.iter().enumerate() {
         let performance = 1_000_000_000 + u64::from(run_id) * 16 + index as u64;
-        let outcome = run_phase(&args, &target, phase, performance, run_started_at_ms, run_id)
-            .await?;
+        let outcome = run_phase(
+            &args,
+            &target,
+            phase,
+            performance,
+            run_started_at_ms,
+            run_id,
+        )
+        .await?;
         recorder.merge(&outcome.recorder);
         log.merge(outcome.log);
         slots.merge(&outcome.slots);
@@ -273,7 +282,11 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
     measured.insert("fd_limit".into(), json!(fd_limit));
     let report = RunReport {
         scenario: scenario.name.clone(),
-        targets: target.gateways.iter().map(|g| format!("ws://{g}/ws")).collect(),
+        targets: target
+            .gateways
+            .iter()
+            .map(|g| format!("ws://{g}/ws"))
+            .collect(),
         started_at_ms: run_started_at_ms,
         duration_s,
         parameters: json!({
@@ -317,10 +330,7 @@ fn operator_token(args: &LoadtestArgs) -> Result<String, LoadtestError> {
     std::fs::read_to_string(&path)
         .map(|t| t.trim().to_owned())
         .map_err(|e| {
-            LoadtestError::Config(format!(
-                "no --operator-token and {}: {e}",
-                path.display()
-            ))
+            LoadtestError::Config(format!("no --operator-token and {}: {e}", path.display()))
         })
 }
 
@@ -397,14 +407,19 @@ async fn run_phase(
     let killed = match killer {
         Some(task) => task.await.ok().flatten().map(|(at_ms, pid)| {
             let at_s = at_ms.saturating_sub(run_started_at_ms) as f64 / 1_000.0;
-            (at_s, pid, recorder.errors.get("no_answer").copied().unwrap_or(0))
+            (
+                at_s,
+                pid,
+                recorder.errors.get("no_answer").copied().unwrap_or(0),
+            )
         }),
         None => None,
     };
     let mut measured = serde_json::Map::new();
     if let Some(before) = rss_before {
         let peak = peak_rss.load(Ordering::Relaxed);
-        let per_conn = (peak.saturating_sub(before)) as f64 / recorder.counters.connected.max(1) as f64;
+        let per_conn =
+            (peak.saturating_sub(before)) as f64 / recorder.counters.connected.max(1) as f64;
         measured.insert("gateway_rss_kib_before".into(), json!(before));
         measured.insert("gateway_rss_kib_peak".into(), json!(peak));
         measured.insert("gateway_kib_per_connection".into(), json!(per_conn));
@@ -510,8 +525,10 @@ async fn spread_over_workers(
 ) -> Result<(Recorder, ClientLog, SuccessSlots), LoadtestError> {
     let exe = std::env::current_exe().map_err(|e| LoadtestError::Worker(e.to_string()))?;
     let mut tasks = Vec::new();
-    let counts: Arc<std::sync::Mutex<Vec<ProgressCounts>>> =
-        Arc::new(std::sync::Mutex::new(vec![ProgressCounts::default(); usize::from(plan.workers)]));
+    let counts: Arc<std::sync::Mutex<Vec<ProgressCounts>>> = Arc::new(std::sync::Mutex::new(vec![
+            ProgressCounts::default();
+            usize::from(plan.workers)
+        ]));
     for worker in 0..plan.workers {
         let plan = WorkerPlan {
             worker,
@@ -553,8 +570,12 @@ fn run_worker(
         .spawn()
         .map_err(|e| failed(&e))?;
     let mut stdin = child.stdin.take().ok_or_else(|| failed(&"no stdin"))?;
-    writeln!(stdin, "{}", serde_json::to_string(plan).expect("plans encode"))
-        .map_err(|e| failed(&e))?;
+    writeln!(
+        stdin,
+        "{}",
+        serde_json::to_string(plan).expect("plans encode")
+    )
+    .map_err(|e| failed(&e))?;
     drop(stdin);
     let stdout = child.stdout.take().ok_or_else(|| failed(&"no stdout"))?;
     let mut reader = std::io::BufReader::new(stdout);
@@ -604,7 +625,12 @@ async fn worker_main() -> Result<(), LoadtestError> {
         .map_err(|e| LoadtestError::Worker(e.to_string()))?;
     let plan: WorkerPlan =
         serde_json::from_str(&text).map_err(|e| LoadtestError::Worker(e.to_string()))?;
-    let target = Target::resolve(&plan.gateways, &plan.gateways, String::new(), plan.source_addrs)?;
+    let target = Target::resolve(
+        &plan.gateways,
+        &plan.gateways,
+        String::new(),
+        plan.source_addrs,
+    )?;
     let progress = Arc::new(Progress::default());
     let reporter = {
         let progress = progress.clone();
@@ -627,7 +653,11 @@ async fn worker_main() -> Result<(), LoadtestError> {
 
 fn print_line(line: &WorkerLine) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", serde_json::to_string(line).expect("lines encode"));
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string(line).expect("lines encode")
+    );
     let _ = out.flush();
 }
 
@@ -704,7 +734,8 @@ fn baseline_config(
 ) -> crate::baseline::BaselineConfig {
     use crate::baseline::{BaselineConfig, CLIENTS_MAX, GradeSpec, SEATS_MAX};
     let inventory = &params.inventory;
-    let wanted = u64::from(params.rate_per_s) * params.duration_s * u64::from(params.seats_per_hold);
+    let wanted =
+        u64::from(params.rate_per_s) * params.duration_s * u64::from(params.seats_per_hold);
     // Standing capacity has no rows to lock; the baseline sells seats enough for the run.
     let seats = match inventory.seats {
         0 => (wanted + wanted / 5).clamp(1_000, u64::from(SEATS_MAX)) as u32,

@@ -170,7 +170,10 @@ impl Params {
     /// Checks the numbers against the named limits.
     pub fn validate(&self) -> Result<(), String> {
         let checks = [
-            (self.clients >= 1 && self.clients <= CLIENTS_MAX, "clients 1 to 1,000,000"),
+            (
+                self.clients >= 1 && self.clients <= CLIENTS_MAX,
+                "clients 1 to 1,000,000",
+            ),
             (
                 self.duration_s >= 1 && self.duration_s <= DURATION_S_MAX,
                 "duration_s 1 to 3,600",
@@ -300,9 +303,15 @@ mod tests {
         assert_eq!(scenario.phases.len(), 2);
         let stampede = &scenario.phases[0].params;
         assert_eq!(stampede.clients, 20_000);
-        assert_eq!(stampede.admit_per_sec, Params::preset(Preset::Stampede).admit_per_sec);
+        assert_eq!(
+            stampede.admit_per_sec,
+            Params::preset(Preset::Stampede).admit_per_sec
+        );
         let failover = &scenario.phases[1].params;
-        assert_eq!((failover.kill_pid, failover.kill_at_s), (Some(4242), Some(10)));
+        assert_eq!(
+            (failover.kill_pid, failover.kill_at_s),
+            (Some(4242), Some(10))
+        );
         assert_eq!(failover.inventory.zones, 4);
         assert_eq!(failover.inventory.zone_capacity, 200_000);
     }

@@ -7,8 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use picket_ledger_core::{
-    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind,
-    ZoneSpec,
+    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind, ZoneSpec,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,7 +45,9 @@ impl Target {
         }
         let mut resolved = Vec::new();
         for gateway in gateways {
-            let host = gateway.rsplit_once(':').map_or(gateway.as_str(), |(h, _)| h);
+            let host = gateway
+                .rsplit_once(':')
+                .map_or(gateway.as_str(), |(h, _)| h);
             let address = gateway
                 .to_socket_addrs()
                 .map_err(|e| LoadtestError::Config(format!("gateway {gateway}: {e}")))?
@@ -286,7 +287,10 @@ mod tests {
         assert!(matches!(refused, Err(LoadtestError::NotLoopback(_))));
         let named = Target::resolve(&["192.0.2.7:80".into()], &["192.0.2.7".into()], token, 4)
             .expect("named");
-        assert!(named.sources.is_empty(), "no loopback sources to a remote host");
+        assert!(
+            named.sources.is_empty(),
+            "no loopback sources to a remote host"
+        );
     }
 
     #[test]
