@@ -598,11 +598,17 @@ async fn pool(ctx: Arc<Ctx>) {
 async fn fill(ctx: &Ctx, ready: &mut mpsc::Receiver<mpsc::Sender<Order>>) {
     let until_at = (Instant::now() + FILL_TIME_MAX).min(ctx.deadline);
     while !ctx.sold_out.load(Ordering::Relaxed) && Instant::now() < until_at {
-        let next = tokio::time::timeout_at(until_at.into(), ready.recv()).await;
-        let Ok(Some(client)) = next else { break };
-        let _ = client.try_send(Order::Book {
-            arrived: Instant::now(),
-        });
+        // Short waits: the sold-out news may come from a queued buyer, not from a booking.
+        let next = tokio::time::timeout(Duration::from_millis(100), ready.recv()).await;
+        match next {
+            Ok(Some(client)) => {
+                let _ = client.try_send(Order::Book {
+                    arrived: Instant::now(),
+                });
+            }
+            Ok(None) => break,
+            Err(_) => continue,
+        }
     }
 }
 

@@ -200,11 +200,15 @@ pub struct WorkerPlan {
 #[serde(rename_all = "snake_case")]
 enum WorkerLine {
     Progress(ProgressCounts),
-    Result {
-        recorder: RecorderWire,
-        log: ClientLog,
-        slots: SuccessSlots,
-    },
+    Result(Box<WorkerResult>),
+}
+
+/// A worker's measurements, sent once at its end.
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkerResult {
+    recorder: RecorderWire,
+    log: ClientLog,
+    slots: SuccessSlots,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -596,13 +600,9 @@ fn run_worker(
                 all[usize::from(plan.worker)] = now;
                 progress.set_total(&all);
             }
-            Ok(WorkerLine::Result {
-                recorder,
-                log,
-                slots,
-            }) => {
-                let recorder = Recorder::from_wire(&recorder).map_err(|e| failed(&e))?;
-                result = Some((recorder, log, slots));
+            Ok(WorkerLine::Result(done)) => {
+                let recorder = Recorder::from_wire(&done.recorder).map_err(|e| failed(&e))?;
+                result = Some((recorder, done.log, done.slots));
             }
             Err(_) => continue,
         }
@@ -643,11 +643,11 @@ async fn worker_main() -> Result<(), LoadtestError> {
     };
     let (recorder, log, slots) = drive::run(Ctx::new(plan, target, progress)).await;
     reporter.abort();
-    print_line(&WorkerLine::Result {
+    print_line(&WorkerLine::Result(Box::new(WorkerResult {
         recorder: recorder.to_wire(),
         log,
         slots,
-    });
+    })));
     Ok(())
 }
 
