@@ -4,87 +4,14 @@
 //! must pass its audit of the ledger, and its report files must parse.
 //! (This file belongs to the root `picket` package, which is what gives it the binary's path.)
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use picket_loadtest::report::ReportJson;
-use picket_tests::ledger::LedgerNode;
-use picket_tests::{Nats, Postgres, Redis};
+use picket_tests::Postgres;
+use picket_tests::deploy::{Deployment, OPERATOR_TOKEN, Up};
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
-const WAIT_MAX: Duration = Duration::from_secs(60);
-const OPERATOR_TOKEN: &str = "loadtest-operator-token-0123456789";
-/// One signing key shared by the gateways, so a guest token from one works on the other.
-const TOKEN_KEYS: &str = "k1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-fn healthy(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = write!(stream, "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
-}
-
-/// A `picket up` process, killed when dropped.
-struct Up {
-    child: Child,
-    port: u16,
-}
-
-impl Up {
-    fn start(data_dir: &Path, env: &[(&str, String)]) -> Up {
-        let port = free_port();
-        let log = std::fs::File::create(data_dir.join(format!("up-{port}.log"))).expect("log");
-        let child = Command::new(PICKET)
-            .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-            .env("PICKET_DATA_DIR", data_dir)
-            .env("PICKET_OPERATOR_TOKEN", OPERATOR_TOKEN)
-            .env("PICKET_TOKEN_KEYS", TOKEN_KEYS)
-            .env_remove("DATABASE_URL")
-            .env_remove("PICKET_NATS_URL")
-            .env_remove("PICKET_REDIS_URL")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn picket up");
-        let mut up = Up { child, port };
-        let deadline = Instant::now() + WAIT_MAX;
-        while !healthy(port) {
-            if let Some(status) = up.child.try_wait().expect("try_wait") {
-                panic!("picket up exited early with {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "picket up did not become healthy"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        up
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Runs `picket loadtest <args>`; the parsed report, after checking the files exist and parse.
 fn loadtest(out: &Path, args: &[&str]) -> ReportJson {
@@ -132,7 +59,7 @@ fn audit_passed(report: &ReportJson) {
 #[test]
 fn a_small_stampede_and_churn_against_picket_up_pass_their_audits() {
     let data = tempfile::tempdir().expect("tempdir");
-    let up = Up::start(data.path(), &[]);
+    let up = Up::start(PICKET, data.path(), &[]);
     let gateway = up.address();
     let data_dir = data.path().display().to_string();
     let common = [
@@ -186,7 +113,7 @@ fn the_pg_row_lock_baseline_runs_beside_picket_and_is_reported_as_ratios() {
     let postgres = Postgres::start().expect("postgres");
     let baseline_url = postgres.create_database("baseline").expect("database");
     let data = tempfile::tempdir().expect("tempdir");
-    let up = Up::start(data.path(), &[]);
+    let up = Up::start(PICKET, data.path(), &[]);
     let gateway = up.address();
     let data_dir = data.path().display().to_string();
     let out = data.path().join("steady");
@@ -231,40 +158,13 @@ fn the_pg_row_lock_baseline_runs_beside_picket_and_is_reported_as_ratios() {
 
 #[test]
 fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audits() {
-    let postgres = Postgres::start().expect("postgres");
-    let nats = Nats::start().expect("nats");
-    let redis = Redis::start().expect("redis");
-    let database_url = postgres.create_database("loadtest").expect("database");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let leader = LedgerNode::spawn(
-        PICKET,
-        &database_url,
-        &nats.url(),
-        1_000,
-        dir.path(),
-        "leader",
-    );
-    leader.wait_role("leader");
-    let env = [
-        ("DATABASE_URL", database_url.clone()),
-        ("PICKET_NATS_URL", nats.url()),
-        ("PICKET_REDIS_URL", redis.url()),
-        ("PICKET_LEASE_MS", "1000".to_owned()),
-    ];
-    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&a_dir).expect("dir");
-    std::fs::create_dir_all(&b_dir).expect("dir");
-    let a = Up::start(&a_dir, &env);
-    let b = Up::start(&b_dir, &env);
-    let gateways = format!("{},{}", a.address(), b.address());
-    let common = [
-        "--gateway",
-        gateways.as_str(),
-        "--journal",
-        database_url.as_str(),
-    ];
+    let deployment = Deployment::start(PICKET, 2, 1_000);
+    let gateways = deployment.gateway_list();
+    let database_url = deployment.database_url.as_str();
+    let common = ["--gateway", gateways.as_str(), "--journal", database_url];
+    let dir = deployment.dir.path();
 
-    let out = dir.path().join("stampede");
+    let out = dir.join("stampede");
     let mut args = common.to_vec();
     args.extend([
         "stampede",
@@ -281,8 +181,9 @@ fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audit
     assert!(report.counters.bookings > 0);
 
     // The leader is killed mid-run; a `picket up` node standing by takes over.
+    let leader = &deployment.leader;
     let pid = leader.child.id().to_string();
-    let out = dir.path().join("failover");
+    let out = dir.join("failover");
     let mut args = common.to_vec();
     args.extend([
         "failover",
@@ -300,5 +201,4 @@ fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audit
     assert_eq!(failover.killed_pid, leader.child.id());
     assert!(failover.gap_ms > 0.0, "{failover:?}");
     assert!(report.counters.bookings > 0);
-    drop((a, b));
 }

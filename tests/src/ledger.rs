@@ -136,6 +136,7 @@ impl Workload {
                 performance,
                 selection: Selection::Seats(seats),
                 admission: None,
+                offer: None,
             },
         }
     }

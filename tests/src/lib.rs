@@ -7,6 +7,7 @@
 //! (the workspace forbids `unsafe`, so no libc), and process trees are read from `/proc`.
 
 pub mod api;
+pub mod deploy;
 pub mod gateway;
 pub mod ledger;
 

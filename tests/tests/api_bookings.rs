@@ -20,6 +20,7 @@ async fn book(setup: &ApiSetup, actor: ActorId, performance: u64, seats: &[u32],
             performance: PerformanceId(performance),
             selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
             admission: None,
+            offer: None,
         },
     };
     let ledger = &setup.cluster.ledger.handle;

@@ -111,7 +111,14 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     assert_eq!(status, 200, "{body}");
 
     // Buyers see the discounts, eligibility ones flagged for the door; coupon codes stay secret.
-    let page = call(setup.address, "GET", &format!("/api/v1/shows/{show}"), "", None).await;
+    let page = call(
+        setup.address,
+        "GET",
+        &format!("/api/v1/shows/{show}"),
+        "",
+        None,
+    )
+    .await;
     assert_eq!(page.status, 200, "{:?}", page.body);
     let discounts = page.body["discounts"].as_array().expect("discounts");
     assert_eq!(discounts.len(), 3);
@@ -141,9 +148,11 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     .await;
     let (hold_a, amount_a, off_a) = held(&answer);
     assert_eq!((amount_a, off_a), (70_000 + 70_000 + 140_000, 140_000));
-    a.send(json!({"type": "confirm", "id": "a-2", "sale": sale, "key": "a-2",
-        "admission": admission_a, "hold": hold_a, "payment_ref": "pg-a", "amount_won": amount_a}))
-        .await;
+    a.send(
+        json!({"type": "confirm", "id": "a-2", "sale": sale, "key": "a-2",
+        "admission": admission_a, "hold": hold_a, "payment_ref": "pg-a", "amount_won": amount_a}),
+    )
+    .await;
     let paid = a.next_of("result").await;
     assert!(paid["outcome"]["Ok"]["Confirmed"].is_object(), "{paid}");
 
@@ -173,23 +182,46 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     // The coupon's one use is taken by b's active hold; other offers have their own rules.
     let (mut c, admission_c) = admitted(&setup, "c@offers.kr", sale).await;
     let cases = [
-        (json!({"selection": {"Seats": [1]}, "coupon": "WELCOME-5000"}), "coupon_used_up"),
-        (json!({"selection": {"Seats": [1]}, "coupon": "LATER-50"}), "offer_not_active"),
-        (json!({"selection": {"Seats": [1]}, "coupon": "NOPE-1234"}), "unknown_offer"),
-        (json!({"selection": {"Seats": [1]}, "discount": 2}), "offer_not_active"),
-        (json!({"selection": {"Seats": [1]}, "discount": 1}), "offer_not_applicable"),
-        (json!({"selection": {"Seats": [1]}, "discount": 9}), "unknown_offer"),
+        (
+            json!({"selection": {"Seats": [1]}, "coupon": "WELCOME-5000"}),
+            "coupon_used_up",
+        ),
+        (
+            json!({"selection": {"Seats": [1]}, "coupon": "LATER-50"}),
+            "offer_not_active",
+        ),
+        (
+            json!({"selection": {"Seats": [1]}, "coupon": "NOPE-1234"}),
+            "unknown_offer",
+        ),
+        (
+            json!({"selection": {"Seats": [1]}, "discount": 2}),
+            "offer_not_active",
+        ),
+        (
+            json!({"selection": {"Seats": [1]}, "discount": 1}),
+            "offer_not_applicable",
+        ),
+        (
+            json!({"selection": {"Seats": [1]}, "discount": 9}),
+            "unknown_offer",
+        ),
     ];
     for (index, (extra, want)) in cases.into_iter().enumerate() {
         let answer = hold(&mut c, &admission_c, sale, &format!("c-{index}"), extra).await;
         assert_eq!(code(&answer), want, "case {index}: {answer}");
     }
     // Below the coupon's minimum (a 110,000원 standing place) once b releases the use.
-    b.send(json!({"type": "release", "id": "b-2", "sale": sale, "key": "b-2",
-        "admission": admission_b, "hold": hold_b}))
-        .await;
+    b.send(
+        json!({"type": "release", "id": "b-2", "sale": sale, "key": "b-2",
+        "admission": admission_b, "hold": hold_b}),
+    )
+    .await;
     let released = b.next_of("result").await;
-    assert!(released["outcome"]["Ok"]["Released"].is_object(), "{released}");
+    assert!(
+        released["outcome"]["Ok"]["Released"].is_object(),
+        "{released}"
+    );
     let below = hold(
         &mut c,
         &admission_c,
@@ -224,12 +256,22 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let token_a = setup.sign_in("a@offers.kr").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let booking = loop {
-        let mine = call(setup.address, "GET", "/api/v1/me/bookings", "", Some(&token_a)).await;
+        let mine = call(
+            setup.address,
+            "GET",
+            "/api/v1/me/bookings",
+            "",
+            Some(&token_a),
+        )
+        .await;
         assert_eq!(mine.status, 200, "{:?}", mine.body);
         if let Some(first) = mine.body["items"].get(0) {
             break first.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "booking never projected");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "booking never projected"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(booking["paid_won"], 280_000);
@@ -252,7 +294,14 @@ async fn inconsistent_offers_are_refused_with_field_messages() {
         // A published show gives us a seller with a venue; the bad forms reuse its venue.
         let (show, _) = setup.published_show("bad@offers.kr", "220-81-62517").await;
         let token = setup.sign_in("bad@offers.kr").await;
-        let page = call(setup.address, "GET", &format!("/api/v1/shows/{show}"), "", None).await;
+        let page = call(
+            setup.address,
+            "GET",
+            &format!("/api/v1/shows/{show}"),
+            "",
+            None,
+        )
+        .await;
         (token, page.body["venue_id"].as_i64().expect("venue"))
     };
     let base = |more: Value| {
