@@ -9,6 +9,7 @@
 //!   the file-descriptor limit; the operator calls that set a performance and its sale up.
 //! - [`client`]: one virtual buyer over the WebSocket protocol v1.
 //! - [`drive`]: one phase's clients in one process (stampede, pool, idle).
+//! - [`ledgers`]: `picket ledger` nodes a run starts itself, to kill the leader in `failover`.
 //! - [`run`]: drives a scenario's clients (in this process or spread over worker processes),
 //!   with a progress bar, bounded by a duration and a client cap.
 //! - [`recorder`]: HDR histograms per step, the per-second timeline, errors by code.
@@ -20,6 +21,7 @@ pub mod audit;
 pub mod baseline;
 pub mod client;
 pub mod drive;
+pub mod ledgers;
 pub mod recorder;
 pub mod report;
 pub mod run;

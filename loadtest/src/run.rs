@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::ClientLog;
+use futures_util::FutureExt;
+
 use crate::drive::{self, Ctx, Progress, SuccessSlots};
+use crate::ledgers::Ledgers;
 use crate::recorder::{Recorder, RecorderWire};
 use crate::report::{self, FailoverReport, RunReport};
 use crate::scenario::{self, Params, Phase, Preset, Scenario};
@@ -101,6 +104,13 @@ pub struct LoadtestArgs {
     /// PostgreSQL for the baseline (it creates and drops its own tables).
     #[arg(long, env = "PICKET_BASELINE_DATABASE_URL")]
     pub baseline_database_url: Option<String>,
+    /// Start this many `picket ledger` nodes for the run (on `--ledger-nats-url` and the
+    /// PostgreSQL `--journal`); `failover` then kills whichever leads at `--kill-at-s`.
+    #[arg(long, default_value_t = 0)]
+    pub spawn_ledgers: u8,
+    /// NATS of the deployment, for `--spawn-ledgers`.
+    #[arg(long)]
+    pub ledger_nats_url: Option<String>,
     /// Gateway processes to read memory from (idle: memory per connection).
     #[arg(long, value_delimiter = ',')]
     pub gateway_pid: Vec<u32>,
@@ -245,17 +255,12 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
     let mut failover = None;
     let mut performances = Vec::new();
     let mut measured = serde_json::Map::new();
+    let performance_of = |index: usize| 1_000_000_000 + u64::from(run_id) * 16 + index as u64;
+    let ledgers = spawn_ledgers(&args, performance_of(0)).await?;
     for (index, phase) in scenario.phases.iter().enumerate() {
-        let performance = 1_000_000_000 + u64::from(run_id) * 16 + index as u64;
-        let outcome = run_phase(
-            &args,
-            &target,
-            phase,
-            performance,
-            run_started_at_ms,
-            run_id,
-        )
-        .await?;
+        let performance = performance_of(index);
+        let ids = (performance, run_started_at_ms, run_id);
+        let outcome = run_phase(&args, &target, phase, ids, ledgers.as_ref()).await?;
         recorder.merge(&outcome.recorder);
         log.merge(outcome.log);
         slots.merge(&outcome.slots);
@@ -353,13 +358,34 @@ struct PhaseOutcome {
     measured: serde_json::Map<String, serde_json::Value>,
 }
 
+async fn spawn_ledgers(
+    args: &LoadtestArgs,
+    performance: u64,
+) -> Result<Option<Ledgers>, LoadtestError> {
+    if args.spawn_ledgers == 0 {
+        return Ok(None);
+    }
+    let (Some(nats), Some(journal)) = (&args.ledger_nats_url, &args.journal) else {
+        return Err(LoadtestError::Config(
+            "--spawn-ledgers needs --ledger-nats-url and a postgres:// --journal".into(),
+        ));
+    };
+    let partitions = args.partition_count.max(1);
+    let partition = (performance % u64::from(partitions)) as u16;
+    Ledgers::spawn(args.spawn_ledgers, nats, journal, partitions, partition)
+        .await
+        .map(Some)
+}
+
+/// (performance, when the run started in ms, run id).
+type PhaseIds = (u64, u64, u32);
+
 async fn run_phase(
     args: &LoadtestArgs,
     target: &Target,
     phase: &Phase,
-    performance: u64,
-    run_started_at_ms: u64,
-    run_id: u32,
+    (performance, run_started_at_ms, run_id): PhaseIds,
+    ledgers: Option<&Ledgers>,
 ) -> Result<PhaseOutcome, LoadtestError> {
     let params = &phase.params;
     let phase_started_at_ms = now_ms();
@@ -393,32 +419,42 @@ async fn run_phase(
     let rss_before = rss_kib(&args.gateway_pid);
     let progress = Arc::new(Progress::default());
     let bar = progress_bar(args.no_progress, phase, progress.clone());
-    let killer = params
-        .kill_pid
-        .zip(params.kill_at_s)
-        .map(|(pid, at_s)| tokio::spawn(kill_at(pid, phase_started_at_ms + at_s * 1_000)));
+    let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
+    let killer = params.kill_at_s.and_then(|at_s| {
+        let at_ms = phase_started_at_ms + at_s * 1_000;
+        match (params.kill_pid, ledgers) {
+            (Some(pid), _) => Some(kill_at(pid, at_ms).boxed()),
+            (None, Some(ledgers)) => Some(kill_leader_at(ledgers, partition, at_ms).boxed()),
+            (None, None) => None,
+        }
+    });
     let peak_rss = Arc::new(AtomicU64::new(0));
     let sampler = tokio::spawn(sample_rss(args.gateway_pid.clone(), peak_rss.clone()));
-    let (recorder, log, slots) = match workers {
-        1 => drive::run(Ctx::new(plan, target.clone(), progress.clone())).await,
-        _ => spread_over_workers(&plan, progress.clone()).await?,
+    let driving = async {
+        match workers {
+            1 => Ok(drive::run(Ctx::new(plan, target.clone(), progress.clone())).await),
+            _ => spread_over_workers(&plan, progress.clone()).await,
+        }
     };
+    // The kill runs beside the clients, at its moment.
+    let (driven, killed_at) = match killer {
+        Some(kill) => {
+            let (driven, killed) = tokio::join!(driving, kill);
+            (driven, killed)
+        }
+        None => (driving.await, None),
+    };
+    let (recorder, log, slots) = driven?;
     sampler.abort();
     if let Some(bar) = bar {
         bar.abort();
         eprintln!();
     }
-    let killed = match killer {
-        Some(task) => task.await.ok().flatten().map(|(at_ms, pid)| {
-            let at_s = at_ms.saturating_sub(run_started_at_ms) as f64 / 1_000.0;
-            (
-                at_s,
-                pid,
-                recorder.errors.get("no_answer").copied().unwrap_or(0),
-            )
-        }),
-        None => None,
-    };
+    let killed = killed_at.map(|(at_ms, pid)| {
+        let at_s = at_ms.saturating_sub(run_started_at_ms) as f64 / 1_000.0;
+        let unanswered = recorder.errors.get("no_answer").copied().unwrap_or(0);
+        (at_s, pid, unanswered)
+    });
     let mut measured = serde_json::Map::new();
     if let Some(before) = rss_before {
         let peak = peak_rss.load(Ordering::Relaxed);
@@ -452,6 +488,13 @@ fn sale_open_at(phase: &Phase, phase_started_at_ms: u64) -> u64 {
         Preset::Idle => phase_started_at_ms + (params.duration_s + 3_600) * 1_000,
         _ => phase_started_at_ms,
     }
+}
+
+/// SIGKILLs whichever spawned node leads `partition` at `at_ms`.
+async fn kill_leader_at(ledgers: &Ledgers, partition: u16, at_ms: u64) -> Option<(u64, u32)> {
+    tokio::time::sleep(Duration::from_millis(at_ms.saturating_sub(now_ms()))).await;
+    let pid = ledgers.leader(partition).await?;
+    kill_at(pid, now_ms()).await
 }
 
 /// SIGKILLs `pid` at `at_ms`: when and whom, once done.

@@ -6,10 +6,6 @@ use crate::types::*;
 
 pub type Outcome = Result<Reply, Rejection>;
 
-fn is_zero(won: &Won) -> bool {
-    *won == 0
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Reply {
     PerformanceOpened {
@@ -23,8 +19,9 @@ pub enum Reply {
         /// What the buyer pays: the places' prices after the offer.
         amount_won: Won,
         expires_at_ms: u64,
-        /// How much the offer took off the grade prices (0 without one).
-        #[serde(default, skip_serializing_if = "is_zero")]
+        /// How much the offer took off the grade prices (0 without one). Always written:
+        /// outcomes are in snapshots, which are postcard (no field names, no skipping).
+        #[serde(default)]
         discount_won: Won,
     },
     Released {

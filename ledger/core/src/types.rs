@@ -120,16 +120,17 @@ pub struct PerformanceSpec {
     pub per_buyer_limit: u16,
     pub hold_ttl_ms: u64,
     pub fees: FeeSchedule,
-    /// Discounts a buyer may choose one of (early-bird, eligibility).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Discounts a buyer may choose one of (early-bird, eligibility). Never skipped when empty:
+    /// snapshots are postcard, which has no field names to notice a missing one by.
+    #[serde(default)]
     pub discounts: Vec<DiscountSpec>,
     /// Coupon codes; a hold takes a discount or a coupon, never both.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub coupons: Vec<CouponSpec>,
 }
 
 /// Where a ticket lets its holder in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Place {
     Seat(SeatId),
     Zone(ZoneId),
