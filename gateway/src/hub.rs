@@ -403,7 +403,8 @@ pub async fn controller_loop(gateway: Arc<Gateway>) {
                 .await;
             match step {
                 Ok(step) if step.draw_due => {
-                    if let Err(error) = gateway.store.draw(sale, &holder).await {
+                    let lease_ms = gateway.config.lease_ms;
+                    if let Err(error) = gateway.store.draw(sale, &holder, lease_ms).await {
                         tracing::warn!(sale, %error, "drawing the pre-queue failed; will retry");
                     } else {
                         tracing::info!(sale, "pre-queue drawn");

@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long one client waits for any single answer before it counts the step as failed.
 pub const ANSWER_WAIT: Duration = Duration::from_secs(30);
+/// Read buffer per connection.
+pub const READ_BUFFER_BYTES: usize = 4 * 1_024;
 /// Largest message a client accepts (a `seats` map of 5,000 seats is ~1 KiB; queue pushes less).
 pub const MESSAGE_BYTES_MAX: usize = 64 * 1_024;
 
@@ -79,7 +81,10 @@ impl Conn {
             "Sec-WebSocket-Protocol",
             HeaderValue::from_static("picket.v1"),
         );
+        // Small buffers: a worker holds 15,000 of these (tungstenite's defaults are 128 KiB).
         let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_BYTES)
+            .write_buffer_size(0)
             .max_message_size(Some(MESSAGE_BYTES_MAX))
             .max_frame_size(Some(MESSAGE_BYTES_MAX));
         let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(config));

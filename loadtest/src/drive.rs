@@ -122,7 +122,16 @@ impl Ctx {
         let phase_start = Instant::now()
             .checked_sub(since_start)
             .unwrap_or_else(Instant::now);
-        let deadline = phase_start + Duration::from_secs(plan.phase.params.duration_s);
+        let params = &plan.phase.params;
+        // Pooled phases (steady, failover, churn) measure arrivals for `duration_s` once the
+        // pool is connected; the ramp comes before.
+        let measured_from = match plan.phase.preset {
+            Preset::Stampede | Preset::Idle => phase_start,
+            Preset::Steady | Preset::Failover | Preset::Churn => {
+                phase_start + pool_ramp(params.clients, params.ramp_per_s)
+            }
+        };
+        let deadline = measured_from + Duration::from_secs(params.duration_s);
         Ctx {
             plan,
             target,
@@ -167,6 +176,12 @@ impl Ctx {
     fn my_clients(&self) -> impl Iterator<Item = u32> + use<> {
         let (worker, workers) = (u32::from(self.plan.worker), u32::from(self.plan.workers));
         (0..self.plan.phase.params.clients).filter(move |g| g % workers == worker)
+    }
+
+    /// When the pool is connected and arrivals begin (pooled phases).
+    fn arrivals_from(&self) -> Instant {
+        let params = self.params();
+        self.phase_start + pool_ramp(params.clients, params.ramp_per_s)
     }
 
     fn start_of(&self, g: u32) -> Instant {
@@ -241,6 +256,11 @@ pub async fn run(ctx: Ctx) -> (Recorder, ClientLog, SuccessSlots) {
     let log = std::mem::take(&mut *lock(&ctx.log));
     let slots = std::mem::take(&mut *lock(&ctx.slots));
     (recorder, log, slots)
+}
+
+/// How long a pool takes to connect: the ramp plus a second to get admitted.
+pub fn pool_ramp(clients: u32, ramp_per_s: u32) -> Duration {
+    Duration::from_secs_f64(f64::from(clients) / f64::from(ramp_per_s.max(1)) + 1.0)
 }
 
 /// A small deterministic generator per client (SplitMix64), so runs are repeatable by run id.
@@ -582,8 +602,7 @@ async fn pool(ctx: Arc<Ctx>) {
         })
         .collect();
     drop((ready_tx, owners_tx));
-    let ramp_done = ctx.start_of(ctx.params().clients) + Duration::from_secs(1);
-    until(ramp_done.min(ctx.deadline)).await;
+    until(ctx.arrivals_from().min(ctx.deadline)).await;
     if ctx.plan.phase.preset == Preset::Churn {
         fill(&ctx, &mut ready_rx).await;
     }

@@ -19,7 +19,8 @@ pub struct RunReport {
     pub targets: Vec<String>,
     /// When the run started, ms since the Unix epoch; the timeline's second 0.
     pub started_at_ms: u64,
-    /// How long the run took, in seconds.
+    /// The seconds its rates are measured over: pooled phases' arrival windows (their ramps
+    /// come before), other phases' wall time (`parameters.measured.wall_s` is the whole run).
     pub duration_s: f64,
     /// The scenario's numbers, as given (for the report's header).
     pub parameters: serde_json::Value,

@@ -255,6 +255,7 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
     let mut failover = None;
     let mut performances = Vec::new();
     let mut measured = serde_json::Map::new();
+    let mut measured_s = 0.0;
     let performance_of = |index: usize| 1_000_000_000 + u64::from(run_id) * 16 + index as u64;
     let ledgers = spawn_ledgers(&args, performance_of(0)).await?;
     for (index, phase) in scenario.phases.iter().enumerate() {
@@ -265,10 +266,12 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
         log.merge(outcome.log);
         slots.merge(&outcome.slots);
         failover = failover.or(outcome.killed);
+        measured_s += outcome.measured_s;
         measured.extend(outcome.measured);
         performances.push(performance);
     }
-    let duration_s = started.elapsed().as_secs_f64();
+    let wall_s = started.elapsed().as_secs_f64();
+    measured.insert("wall_s".into(), json!(wall_s));
     let failover = failover.map(|(at_s, pid, unanswered)| FailoverReport {
         killed_at_s: at_s,
         killed_pid: pid,
@@ -297,7 +300,7 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
             .map(|g| format!("ws://{g}/ws"))
             .collect(),
         started_at_ms: run_started_at_ms,
-        duration_s,
+        duration_s: measured_s,
         parameters: json!({
             "phases": scenario.phases,
             "performances": performances,
@@ -356,6 +359,9 @@ struct PhaseOutcome {
     /// Failover: when (seconds into the run) which pid was killed, and unanswered commands.
     killed: Option<(f64, u32, u64)>,
     measured: serde_json::Map<String, serde_json::Value>,
+    /// The seconds its rates are measured over: a pooled phase's arrival window (its ramp comes
+    /// before), otherwise the phase's wall time.
+    measured_s: f64,
 }
 
 async fn spawn_ledgers(
@@ -417,6 +423,7 @@ async fn run_phase(
         run_id,
     };
     let rss_before = rss_kib(&args.gateway_pid);
+    let phase_clock = Instant::now();
     let progress = Arc::new(Progress::default());
     let bar = progress_bar(args.no_progress, phase, progress.clone());
     let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
@@ -464,12 +471,17 @@ async fn run_phase(
         measured.insert("gateway_rss_kib_peak".into(), json!(peak));
         measured.insert("gateway_kib_per_connection".into(), json!(per_conn));
     }
+    let measured_s = match phase.preset {
+        Preset::Steady | Preset::Failover | Preset::Churn => params.duration_s as f64,
+        Preset::Stampede | Preset::Idle => phase_clock.elapsed().as_secs_f64(),
+    };
     Ok(PhaseOutcome {
         recorder,
         log,
         slots,
         killed,
         measured,
+        measured_s,
     })
 }
 

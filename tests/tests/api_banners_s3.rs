@@ -3,7 +3,6 @@
 //! caching and 304 — replacing a banner of another type, keeping one object per show, and
 //! answering a problem (503 `media_unavailable`) when the bucket cannot be reached.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use object_store::aws::AmazonS3Builder;
@@ -12,49 +11,13 @@ use object_store::{Attribute, ObjectStoreExt};
 use picket_api::media::{BannerStore, S3BannerConfig, S3Banners};
 use picket_tests::MotoS3;
 use picket_tests::api::ApiSetup;
+use picket_tests::api::call_raw;
 use serde_json::Value;
 
 const BUCKET: &str = "picket-banners";
 /// How long one request to the bucket may take in this test (the unreachable case waits for
 /// the retries to give up within it).
 const BUCKET_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// (status, lower-cased head, body bytes)
-async fn call_raw(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    stream.write_all(body).await.expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("head");
-    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head, response[split + 4..].to_vec())
-}
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()

@@ -10,7 +10,7 @@ use picket_api::{Api, ApiConfig};
 use picket_gateway::room::memory::MemoryStore;
 use picket_ledger::LedgerClient;
 use picket_ledger_core::*;
-use picket_tests::api::{Answer, ApiSetup, OPERATOR, call};
+use picket_tests::api::{Answer, ApiSetup, OPERATOR, call, call_raw};
 use picket_tests::gateway::{Cluster, test_keys};
 use serde_json::{Value, json};
 
@@ -369,43 +369,6 @@ async fn browsing_filters_and_pages_published_shows() {
             .status,
         422
     );
-}
-
-/// (status, lower-cased head, body bytes)
-async fn call_raw(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    stream.write_all(body).await.expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("head");
-    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head, response[split + 4..].to_vec())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -335,3 +335,50 @@ async fn selling_out_tells_every_waiting_client() {
         assert!(told, "every waiting client hears the sale sold out");
     }
 }
+
+/// A pre-queue that takes far longer to draw than the controller's lease lasts is still drawn:
+/// each chunk renews the lease (a 100,000-client stampede found the draw restarting forever when
+/// the lease lapsed mid-draw).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_pre_queue_is_drawn_though_it_outlasts_the_lease() {
+    const IDENTITIES: usize = 30_000;
+    const LEASE_MS: u64 = 20;
+    let redis = picket_tests::Redis::start().expect("redis");
+    let store = Arc::new(RedisStore::connect(&redis.url()).expect("redis store"));
+    let open_at_ms = now_ms() + 60_000;
+    let settings =
+        serde_json::from_value(sale_settings(open_at_ms, 1_000, 1_000)).expect("settings");
+    store.configure(SALE, settings).await.expect("configure");
+    let mut joiners = Vec::new();
+    for worker in 0..32 {
+        let store = store.clone();
+        joiners.push(tokio::spawn(async move {
+            for n in (worker..IDENTITIES).step_by(32) {
+                store
+                    .join(SALE, &format!("g:{}", device(n)))
+                    .await
+                    .expect("join");
+            }
+        }));
+    }
+    for joiner in joiners {
+        joiner.await.expect("joiner");
+    }
+    // Open now: the pre-queue is closed and due to be drawn.
+    let mut settings: picket_gateway::room::SaleSettings =
+        serde_json::from_value(sale_settings(now_ms(), 1_000, 1_000)).expect("settings");
+    settings.open_at_ms = now_ms();
+    store.configure(SALE, settings).await.expect("open");
+    let step = store
+        .advance(SALE, "gw-a", LEASE_MS)
+        .await
+        .expect("advance");
+    assert!(step.leader && step.draw_due, "{step:?}");
+    store.draw(SALE, "gw-a", LEASE_MS).await.expect("draw");
+    let drawn = store.audit(SALE).await.expect("audit");
+    assert_eq!(
+        drawn.len(),
+        IDENTITIES,
+        "every pre-queued identity has a drawn place"
+    );
+}

@@ -333,7 +333,8 @@ impl QueueStore for MemoryStore {
         }))
     }
 
-    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str) -> StoreFuture<'a, ()> {
+    /// One lock for the whole draw: the lease cannot lapse in the middle.
+    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str, _lease_ms: u64) -> StoreFuture<'a, ()> {
         ready(self.with_sale(sale, |found, now_ms| found.draw(holder, now_ms)))
     }
 
@@ -442,7 +443,7 @@ mod tests {
         );
         let step = block(store.advance(7, "gw-1", 2_000));
         assert!(step.leader && step.draw_due);
-        block(store.draw(7, "gw-1"));
+        block(store.draw(7, "gw-1", 1_000));
         let ids: Vec<String> = (0..50).map(|i| format!("g:{i}")).collect();
         let mut places: Vec<u64> = block(store.standings(7, &ids))
             .into_iter()
@@ -473,7 +474,7 @@ mod tests {
         let (store, now) = store_at(0);
         block(store.configure(7, settings(0)));
         block(store.advance(7, "gw-1", 2_000));
-        block(store.draw(7, "gw-1"));
+        block(store.draw(7, "gw-1", 1_000));
         for i in 0..30 {
             block(store.join(7, &format!("g:{i}")));
         }
@@ -515,7 +516,7 @@ mod tests {
             },
         ));
         block(store.advance(7, "gw", 2_000));
-        block(store.draw(7, "gw"));
+        block(store.draw(7, "gw", 1_000));
         let ids: Vec<String> = (0..6).map(|i| format!("g:{i}")).collect();
         for id in &ids {
             block(store.join(7, id));

@@ -202,7 +202,9 @@ pub trait QueueStore: Send + Sync + 'static {
         lease_ms: u64,
     ) -> StoreFuture<'a, Advance>;
     /// Draws the pre-queue's order (only the lease holder, only once; repeating it is harmless).
-    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str) -> StoreFuture<'a, ()>;
+    /// A long draw renews the lease for `lease_ms` as it goes, so it finishes however long the
+    /// pre-queue is.
+    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str, lease_ms: u64) -> StoreFuture<'a, ()>;
     /// Ends an admission early (the user bought or left), freeing its active slot.
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()>;
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()>;

@@ -184,14 +184,19 @@ redis.call('HSET', cfg, 'credit', tostring(credit), 'credit_at_ms', int(now), 'w
 return {'1', '0', int(n_admitted), int(n_skipped), int(wm)}
 "#;
 
-/// Writes one chunk of drawn places; ARGV: holder, first place, identities…
+/// Writes one chunk of drawn places and renews the drawing controller's lease (taking it back if
+/// it lapsed and nobody else took it), so a draw of any length finishes; ARGV: holder,
+/// lease_ms, first place, identities… The order is a function of the seed and the pre-queue,
+/// which is closed at the open, so two controllers drawing in turn write the same places.
 const DRAW_CHUNK: &str = r#"
 local cfg, lease, places, who = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if redis.call('GET', lease) ~= ARGV[1] or redis.call('HGET', cfg, 'drawn') == '1' then
+local current = redis.call('GET', lease)
+if (current and current ~= ARGV[1]) or redis.call('HGET', cfg, 'drawn') == '1' then
   return {'skip'}
 end
-local place = tonumber(ARGV[2])
-for i = 3, #ARGV do
+redis.call('SET', lease, ARGV[1], 'PX', ARGV[2])
+local place = tonumber(ARGV[3])
+for i = 4, #ARGV do
   redis.call('HSET', places, ARGV[i], int(place))
   redis.call('HSET', who, int(place), ARGV[i])
   place = place + 1
@@ -476,7 +481,7 @@ impl RedisStore {
         })
     }
 
-    async fn do_draw(&self, sale: SaleId, holder: &str) -> Result<(), StoreError> {
+    async fn do_draw(&self, sale: SaleId, holder: &str, lease_ms: u64) -> Result<(), StoreError> {
         let keys = Keys::of(sale);
         let view = self.do_view(sale).await?;
         if view.status != SaleStatus::Drawing {
@@ -499,9 +504,11 @@ impl RedisStore {
                 .key(&keys.places)
                 .key(&keys.who)
                 .arg(holder)
+                .arg(lease_ms.max(1))
                 .arg(first_place)
                 .arg(chunk);
             if self.strings(invocation).await?.first().map(String::as_str) == Some("skip") {
+                // Another controller holds the lease (or finished the draw): it draws.
                 return Ok(());
             }
         }
@@ -591,8 +598,8 @@ impl QueueStore for RedisStore {
     ) -> StoreFuture<'a, Advance> {
         Box::pin(self.do_advance(sale, holder, lease_ms))
     }
-    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(self.do_draw(sale, holder))
+    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str, lease_ms: u64) -> StoreFuture<'a, ()> {
+        Box::pin(self.do_draw(sale, holder, lease_ms))
     }
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(self.do_finish(sale, identity))
