@@ -177,7 +177,8 @@ impl Conn {
     }
 
     /// Sends a booking command and waits for its answer (`result` or `error` with its id).
-    /// Waits as told and sends again (same key) on `slow_down`, `busy` and `ledger_unavailable`.
+    /// Waits as told and sends again (same key) on `slow_down`, `busy`, `ledger_unavailable` and
+    /// `queue_unavailable`.
     pub async fn command(&mut self, message: Value) -> Result<Answer, ClientError> {
         let id = message["id"].clone();
         let mut retries = 0;
@@ -202,7 +203,10 @@ impl Conn {
                 return Ok(Answer::Result(answer["outcome"].clone()));
             }
             let code = code_of(&answer);
-            let retry = matches!(code.as_str(), "slow_down" | "busy" | "ledger_unavailable");
+            let retry = matches!(
+                code.as_str(),
+                "slow_down" | "busy" | "ledger_unavailable" | "queue_unavailable"
+            );
             match answer["retry_after_ms"].as_u64() {
                 Some(wait_ms) if retry && retries < RETRIES_MAX => {
                     retries += 1;
