@@ -999,12 +999,22 @@ mod tests {
         sorted[rank - 1] as f64 / MS as f64
     }
 
-    /// Within HdrHistogram's three significant digits.
+    /// Within HdrHistogram's three significant digits (the step histograms).
     fn assert_close(actual: f64, expected: f64) {
         let tolerance = expected.abs() * 0.002 + 1e-9;
         assert!(
             (actual - expected).abs() <= tolerance,
             "{actual} is not {expected}"
+        );
+    }
+
+    /// Within two significant digits: the per-second histograms are coarser
+    /// (`recorder::SECOND_LATENCY_US_MAX`), so a timeline's p99 is good to 1 %.
+    fn assert_close_per_second(actual: f64, expected: f64) {
+        let tolerance = expected.abs() * 0.01 + 1e-9;
+        assert!(
+            (actual - expected).abs() <= tolerance,
+            "{actual} is not {expected} within 1 %"
         );
     }
 
@@ -1157,7 +1167,7 @@ mod tests {
             assert_eq!(entry.bookings, f.confirms_per_second[second]);
             let samples = &f.second_samples_us[second];
             match entry.p99_ms {
-                Some(p99) => assert_close(p99, nearest_rank_ms(samples, 0.99)),
+                Some(p99) => assert_close_per_second(p99, nearest_rank_ms(samples, 0.99)),
                 None => assert!(samples.is_empty(), "second {second} has samples"),
             }
         }
@@ -1444,7 +1454,7 @@ mod tests {
         }
         let points = chart_points(&recorder.timeline, 1);
         assert_eq!(points.len(), 1);
-        assert_close(points[0].p99_ms.unwrap(), nearest_rank_ms(&samples, 0.99));
+        assert_close_per_second(points[0].p99_ms.unwrap(), nearest_rank_ms(&samples, 0.99));
     }
 
     #[test]
