@@ -3,19 +3,18 @@
 //! most ~20,000 sockets here), shows progress, kills the ledger leader for `failover`, then
 //! audits the ledger, runs the baseline when asked, and writes the report.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::ClientLog;
-use futures_util::FutureExt;
-
 use crate::drive::{self, Ctx, Progress, SuccessSlots};
 use crate::ledgers::Ledgers;
 use crate::recorder::{Recorder, RecorderWire};
@@ -200,6 +199,8 @@ pub struct WorkerPlan {
     pub phase_started_at_ms: u64,
     pub gateways: Vec<String>,
     pub source_addrs: u8,
+    /// The non-loopback hosts the operator named (`--allow-target`).
+    pub allow_target: Vec<String>,
     pub worker: u16,
     pub workers: u16,
     pub run_id: u32,
@@ -418,6 +419,7 @@ async fn run_phase(
         phase_started_at_ms,
         gateways: args.gateways.clone(),
         source_addrs: args.source_addrs,
+        allow_target: args.allow_target.clone(),
         worker: 0,
         workers,
         run_id,
@@ -669,8 +671,6 @@ fn run_worker(
     }
 }
 
-use std::io::Read;
-
 /// `picket loadtest --worker`: reads its plan, runs its share, reports on stdout.
 async fn worker_main() -> Result<(), LoadtestError> {
     target::raise_fd_limit();
@@ -682,7 +682,7 @@ async fn worker_main() -> Result<(), LoadtestError> {
         serde_json::from_str(&text).map_err(|e| LoadtestError::Worker(e.to_string()))?;
     let target = Target::resolve(
         &plan.gateways,
-        &plan.gateways,
+        &plan.allow_target,
         String::new(),
         plan.source_addrs,
     )?;
