@@ -336,10 +336,10 @@ fn md_parameters(parameters: &serde_json::Value) -> String {
         serde_json::Value::Null => "none\n".to_owned(),
         serde_json::Value::Object(map) if map.is_empty() => "none\n".to_owned(),
         serde_json::Value::Object(map) => {
-            let rows = map
-                .iter()
-                .map(|(key, value)| vec![key.clone(), parameter_value(value)])
-                .collect::<Vec<_>>();
+            let mut rows = Vec::new();
+            for (key, value) in map {
+                flatten_parameter(key.clone(), value, &mut rows);
+            }
             md_table(&["parameter", "value"], &rows)
         }
         other => format!(
@@ -348,6 +348,29 @@ fn md_parameters(parameters: &serde_json::Value) -> String {
         ),
     };
     format!("## Parameters\n\n{body}")
+}
+
+/// One row per leaf, named by its path (`phases.0.params.clients`), so nested numbers read as a
+/// table rather than as JSON; lists of plain values stay on one row.
+fn flatten_parameter(path: String, value: &serde_json::Value, rows: &mut Vec<Vec<String>>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, inner) in map {
+                flatten_parameter(format!("{path}.{key}"), inner, rows);
+            }
+        }
+        Value::Array(items) if items.iter().any(|v| v.is_object() || v.is_array()) => {
+            for (index, inner) in items.iter().enumerate() {
+                flatten_parameter(format!("{path}.{index}"), inner, rows);
+            }
+        }
+        Value::Array(items) => {
+            let joined: Vec<String> = items.iter().map(parameter_value).collect();
+            rows.push(vec![path, joined.join(", ")]);
+        }
+        other => rows.push(vec![path, parameter_value(other)]),
+    }
 }
 
 fn parameter_value(value: &serde_json::Value) -> String {
@@ -1260,6 +1283,25 @@ mod tests {
         );
         assert_eq!(json.audit, Some(audit(false)));
         assert_eq!(json.failover.map(|f| f.killed_pid), Some(4242));
+    }
+
+    #[test]
+    fn nested_parameters_are_rows_named_by_their_path() {
+        let parameters = serde_json::json!({
+            "phases": [{"preset": "stampede", "params": {"clients": 300,
+                "inventory": {"grades": [["VIP", 160000, 20]], "seats": 2000}}}],
+            "workers": 2,
+        });
+        let md = md_parameters(&parameters);
+        for row in [
+            "| phases.0.preset | stampede |",
+            "| phases.0.params.clients | 300 |",
+            "| phases.0.params.inventory.grades.0 | VIP, 160000, 20 |",
+            "| phases.0.params.inventory.seats | 2000 |",
+            "| workers | 2 |",
+        ] {
+            assert!(md.contains(row), "{row} missing from:\n{md}");
+        }
     }
 
     #[test]
