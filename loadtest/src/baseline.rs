@@ -10,8 +10,8 @@
 //! - **Durable like Picket.** Tables are logged and `synchronous_commit` is set to `on` (the
 //!   default, set explicitly so a server configured otherwise cannot flatter the baseline):
 //!   Picket's journal commits the same way before it answers.
-//! - **A buyer** prefers a grade (the first grade is the hottest: each grade has half the weight
-//!   of the one before it) and looks at a seat map that is at most `seat_map_refresh` old (one
+//! - **A buyer** prefers a grade (hot grades first, with the WebSocket buyers' weights:
+//!   `rng::hot_grade_weights`, 4:3:2:1 over four grades) and looks at a seat map that is at most `seat_map_refresh` old (one
 //!   shared plain read of the free seats, as a backend would cache the seat-map page). If the
 //!   map shows the grade without `per_hold_seats` free seats, the buyer turns to the next grade
 //!   the map shows open. It picks random seats there and holds them: `BEGIN; SELECT … WHERE id =
@@ -61,12 +61,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::recorder::{Counters, Recorder, Step};
+use crate::rng::{Rng, hot_grade_weights, pick_weighted};
 
 /// The baseline's name in reports.
 pub const NAME: &str = "pg-row-lock";
 /// Most seats a baseline sale may have.
 pub const SEATS_MAX: u32 = 1_000_000;
-/// Most grades; also keeps the halving grade weights within a `u64`.
+/// Most grades a baseline sale may have.
 pub const GRADES_MAX: usize = 32;
 /// Most seats one hold may take.
 pub const PER_HOLD_SEATS_MAX: u16 = 10;
@@ -568,7 +569,7 @@ async fn open_sale(
             seed: config.seed,
         },
         grades: db.grades.clone(),
-        weights: grade_weights(db.grades.len()),
+        weights: hot_grade_weights(db.grades.len()),
         seat_map: RwLock::new(Arc::new(seat_map)),
         recorder: Mutex::new(Recorder::default()),
         started,
@@ -1059,50 +1060,6 @@ pub async fn audit(db: &BaselineDb, told: &Counters) -> Result<BaselineAudit, Ba
 // ---------------------------------------------------------------------------------------------
 // Pure parts: randomness, weights, picking, pacing
 
-/// SplitMix64: small, seedable and good enough to pick seats; one stream per buyer.
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, stream: u64) -> Rng {
-        let mut rng = Rng(seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        rng.next_u64();
-        rng
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`), by multiply-shift.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
-
-/// Each grade half as wanted as the one before it: the first grade is the hot one.
-fn grade_weights(grades: usize) -> Vec<u64> {
-    (0..grades)
-        .map(|i| 1u64 << (grades - 1 - i).min(GRADES_MAX - 1))
-        .collect()
-}
-
-fn pick_weighted(rng: &mut Rng, weights: &[u64]) -> usize {
-    let total: u64 = weights.iter().sum();
-    let mut ticket = rng.below(total.max(1));
-    for (index, weight) in weights.iter().enumerate() {
-        if ticket < *weight {
-            return index;
-        }
-        ticket -= weight;
-    }
-    weights.len().saturating_sub(1)
-}
-
 /// The grades a buyer tries: first those the seat map shows with `wanted` free seats (the
 /// preferred one, then the others hottest first), as a buyer looking at the map would; then the
 /// rest, because the map may be stale and only the database can say the sale is sold out. Without
@@ -1181,24 +1138,6 @@ mod tests {
         }
         // 4,000 expected per seat.
         assert!(hits.iter().all(|h| (3_600..4_400).contains(h)), "{hits:?}");
-    }
-
-    #[test]
-    fn the_first_grade_is_the_hottest() {
-        assert_eq!(grade_weights(4), vec![8, 4, 2, 1]);
-        assert_eq!(grade_weights(1), vec![1]);
-        let weights = grade_weights(GRADES_MAX);
-        assert_eq!(weights[0], 1 << 31);
-        let mut rng = Rng::new(5, 0);
-        let mut hits = [0u32; 4];
-        for _ in 0..15_000 {
-            hits[pick_weighted(&mut rng, &[8, 4, 2, 1])] += 1;
-        }
-        // 8,000 / 4,000 / 2,000 / 1,000 expected.
-        let expected = [8_000, 4_000, 2_000, 1_000];
-        for (hit, want) in hits.iter().zip(expected) {
-            assert!(hit.abs_diff(want) < want / 10, "{hits:?}");
-        }
     }
 
     #[test]
@@ -1294,13 +1233,5 @@ mod tests {
             breaking(&mut audit);
             assert!(!audit.passed(), "{audit:?}");
         }
-    }
-
-    #[test]
-    fn buyers_get_different_streams_from_one_seed() {
-        let a: Vec<u64> = (0..4).map(|_| Rng::new(1, 0).next_u64()).collect();
-        assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(Rng::new(1, 0).next_u64(), Rng::new(1, 1).next_u64());
-        assert_ne!(Rng::new(1, 0).next_u64(), Rng::new(2, 0).next_u64());
     }
 }

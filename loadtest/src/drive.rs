@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use crate::audit::{AckBooking, AckCancel, ClientLog};
 use crate::client::{Answer, ClientError, Conn, Waited};
 use crate::recorder::{Counters, Recorder, Step};
+use crate::rng::{Rng, hot_grade_weights, pick_weighted};
 use crate::run::{ProgressCounts, WorkerPlan, now_ms};
 use crate::scenario::Preset;
 use crate::target::Target;
@@ -263,31 +264,6 @@ pub fn pool_ramp(clients: u32, ramp_per_s: u32) -> Duration {
     Duration::from_secs_f64(f64::from(clients) / f64::from(ramp_per_s.max(1)) + 1.0)
 }
 
-/// A small deterministic generator per client (SplitMix64), so runs are repeatable by run id.
-struct Rng(u64);
-
-impl Rng {
-    fn new(run_id: u32, g: u32) -> Rng {
-        Rng((u64::from(run_id) << 32) ^ u64::from(g) ^ 0x9e37_79b9_7f4a_7c15)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn percent(&mut self, percent: u8) -> bool {
-        self.below(100) < u64::from(percent)
-    }
-}
-
 async fn until(at: Instant) {
     tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
 }
@@ -314,7 +290,7 @@ async fn stampede(ctx: Arc<Ctx>) {
 
 async fn stampede_client(ctx: Arc<Ctx>, g: u32) {
     ctx.count(|c| c.clients += 1);
-    let mut rng = Rng::new(ctx.plan.run_id, g);
+    let mut rng = Rng::new(u64::from(ctx.plan.run_id), u64::from(g));
     let Some(mut conn) = ctx.connect(g, 0, None).await else {
         return;
     };
@@ -446,7 +422,7 @@ fn selections(ctx: &Ctx, rng: &mut Rng) -> Vec<Value> {
             .collect();
     }
     let ranges = inventory.grade_ranges();
-    let preferred = preferred_grade(ranges.len(), rng);
+    let preferred = pick_weighted(rng, &hot_grade_weights(ranges.len()));
     // On a sold-out show buyers take whatever a cancellation freed.
     let pick_seats = ctx.plan.phase.preset != Preset::Churn;
     let mut order: Vec<usize> = vec![preferred];
@@ -463,20 +439,6 @@ fn selections(ctx: &Ctx, rng: &mut Rng) -> Vec<Value> {
         list.push(json!({"BestAvailable": {"grade": grade, "count": count}}));
     }
     list
-}
-
-/// Hot grades first: grade i of n is preferred with weight n − i.
-fn preferred_grade(grades: usize, rng: &mut Rng) -> usize {
-    let total: u64 = (1..=grades as u64).sum();
-    let mut pick = rng.below(total);
-    for grade in 0..grades {
-        let weight = (grades - grade) as u64;
-        if pick < weight {
-            return grade;
-        }
-        pick -= weight;
-    }
-    0
 }
 
 /// `count` side-by-side seats at a random spot of the grade (buyers pick neighbours).
@@ -692,7 +654,7 @@ fn dispatch(ctx: &Ctx, queue: &mut mpsc::Receiver<mpsc::Sender<Order>>, order: O
 async fn pool_client(ctx: Arc<Ctx>, g: u32, ready: Ready, owners: Ready) {
     ctx.count(|c| c.clients += 1);
     let mut state = Pooled {
-        rng: Rng::new(ctx.plan.run_id, g),
+        rng: Rng::new(u64::from(ctx.plan.run_id), u64::from(g)),
         buyer: Buyer::new(&ctx, g),
         generation: 0,
         owned: Vec::new(),
@@ -894,20 +856,8 @@ mod tests {
     }
 
     #[test]
-    fn hot_grades_are_preferred() {
-        let mut rng = Rng(1);
-        let mut picks = [0u32; 4];
-        for _ in 0..10_000 {
-            picks[preferred_grade(4, &mut rng)] += 1;
-        }
-        // Weights 4:3:2:1 of 10: about 4,000, 3,000, 2,000 and 1,000.
-        assert!(picks[0] > 3_700 && picks[0] < 4_300, "{picks:?}");
-        assert!(picks[3] > 800 && picks[3] < 1_200, "{picks:?}");
-    }
-
-    #[test]
     fn picked_seats_are_neighbours_inside_the_grade() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7, 0);
         for _ in 0..1_000 {
             let seats = distinct_seats(&(400..1_000), 3, &mut rng);
             assert_eq!(seats.len(), 3);

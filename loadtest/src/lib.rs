@@ -15,6 +15,8 @@
 //! - [`recorder`]: HDR histograms per step, the per-second timeline, errors by code.
 //! - [`audit`]: the ledger's journal replayed and checked against the clients' log.
 //! - [`baseline`]: the same booking workload as PostgreSQL row locks (`SELECT … FOR UPDATE`).
+//! - [`rng`]: seedable randomness and the hot-grades-first weights both sides of a baseline
+//!   comparison use.
 //! - [`report`]: JSON, Markdown and an SVG chart in an output directory.
 
 pub mod audit;
@@ -24,6 +26,7 @@ pub mod drive;
 pub mod ledgers;
 pub mod recorder;
 pub mod report;
+pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod target;
