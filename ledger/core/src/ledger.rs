@@ -10,7 +10,7 @@ use crate::command::{Command, IdempotencyKey, Request, Selection};
 use crate::digest::Fnv64;
 use crate::event::Event;
 use crate::limits::*;
-use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice};
+use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice, Priced};
 use crate::outcome::{Invalid, Outcome, Rejection, Reply};
 use crate::types::*;
 
@@ -699,13 +699,23 @@ impl PerformanceState {
             Selection::BestAvailable { grade, count } => self.pick_best(*grade, *count)?,
             Selection::Zone { zone, count } => self.pick_zone(*zone, *count)?,
         };
-        let listed: Vec<(GradeId, Won)> = places
-            .iter()
-            .map(|p| (self.grade(*p), self.price_won(*p)))
-            .collect();
-        let priced = offers::price(&self.spec, now_ms, buyer, &listed, offer, self)?;
-        let amount_won: Won = priced.prices_won.iter().sum();
-        let list_won: Won = listed.iter().map(|(_, won)| won).sum();
+        let list_won: Won = places.iter().map(|p| self.price_won(*p)).sum();
+        // Without an offer the grade prices apply and the journal need not repeat them: the
+        // common path allocates nothing for pricing.
+        let priced = match offer {
+            None => Priced::default(),
+            Some(offer) => {
+                let listed: Vec<(GradeId, Won)> = places
+                    .iter()
+                    .map(|p| (self.grade(*p), self.price_won(*p)))
+                    .collect();
+                offers::price(&self.spec, now_ms, buyer, &listed, offer, self)?
+            }
+        };
+        let amount_won: Won = match priced.offer {
+            Some(_) => priced.prices_won.iter().sum(),
+            None => list_won,
+        };
         let expires_at_ms = now_ms + self.spec.hold_ttl_ms;
         let reply = Reply::Held {
             hold,
@@ -722,15 +732,8 @@ impl PerformanceState {
             amount_won,
             expires_at_ms,
             admission,
-            // Without an offer the grade prices apply: the journal need not repeat them.
-            prices_won: match priced.offer {
-                Some(_) => priced.prices_won,
-                None => Vec::new(),
-            },
-            reduced: match priced.offer {
-                Some(_) => priced.reduced,
-                None => Vec::new(),
-            },
+            prices_won: priced.prices_won,
+            reduced: priced.reduced,
             offer: priced.offer,
         };
         Ok((reply, vec![event]))

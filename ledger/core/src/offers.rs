@@ -89,8 +89,9 @@ pub enum AppliedOffer {
     Coupon(CouponId),
 }
 
-/// A hold's prices: one per place, in the hold's order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A hold's prices: one per place, in the hold's order (empty without an offer: the grade
+/// prices apply).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Priced {
     pub prices_won: Vec<Won>,
     /// The places the offer reduced (a discount's ticket shows it at the door).
@@ -156,25 +157,21 @@ pub fn validate(spec: &PerformanceSpec) -> Result<(), Invalid> {
 }
 
 /// Prices the places of a hold (given as their grades and grade prices) with `offer` at
-/// `now_ms`: the grade prices without an offer, or a typed rejection when the offer does not
-/// apply.
+/// `now_ms`, or a typed rejection when the offer does not apply.
 pub fn price(
     spec: &PerformanceSpec,
     now_ms: u64,
     buyer: ActorId,
     places: &[(GradeId, Won)],
-    offer: Option<&OfferChoice>,
+    offer: &OfferChoice,
     uses: &impl CouponUses,
 ) -> Result<Priced, Rejection> {
-    let list: Vec<Won> = places.iter().map(|(_, won)| *won).collect();
     match offer {
-        None => Ok(Priced {
-            reduced: vec![false; list.len()],
-            prices_won: list,
-            offer: None,
-        }),
-        Some(OfferChoice::Discount(id)) => price_discount(spec, now_ms, places, *id),
-        Some(OfferChoice::Coupon(code)) => price_coupon(spec, now_ms, buyer, &list, code, uses),
+        OfferChoice::Discount(id) => price_discount(spec, now_ms, places, *id),
+        OfferChoice::Coupon(code) => {
+            let list: Vec<Won> = places.iter().map(|(_, won)| *won).collect();
+            price_coupon(spec, now_ms, buyer, &list, code, uses)
+        }
     }
 }
 

@@ -1086,6 +1086,12 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
     expect_eq("payments", money.payments_won, model.payments_won)?;
     expect_eq("refunds", money.refunds_won, model.refunds_won)?;
     expect_eq("fees", money.fees_won, model.fees_won)?;
+    // Coupon uses: active and paid holds made with each coupon, as the model counts them.
+    for (index, _) in model.spec.coupons.iter().enumerate() {
+        let (modelled, _) = model.coupon_uses(index, ActorId(0));
+        let counted = state.coupon_uses(CouponId(index as u16));
+        expect_eq(&format!("uses of coupon {index}"), counted, modelled)?;
+    }
     // Per-buyer limit.
     for buyer in model.holds.values().map(|h| h.buyer) {
         let places = state.buyer_places(buyer);
