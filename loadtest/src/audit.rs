@@ -139,13 +139,11 @@ fn seats_sold_once(
     cancelled: &BTreeSet<u64>,
 ) -> AuditCheck {
     let mut problems = Vec::new();
-    let tickets: BTreeMap<u64, &picket_ledger_core::ledger::Ticket> =
-        state.tickets().map(|(id, t)| (id.0, t)).collect();
     let mut sold = 0;
     for (index, seat) in state.seats().iter().enumerate() {
         if let SeatState::Sold(ticket) = seat {
             sold += 1;
-            let ok = tickets.get(&ticket.0).is_some_and(|t| {
+            let ok = state.ticket(*ticket).is_some_and(|t| {
                 !t.cancelled && t.place == Place::Seat(picket_ledger_core::SeatId(index as u32))
             });
             if !ok {
@@ -195,16 +193,14 @@ fn acknowledged_bookings_present(
             ));
             continue;
         }
-        let places: Vec<Place> = state
-            .tickets()
-            .filter(|(id, _)| told.tickets.contains(&id.0))
-            .map(|(_, t)| t.place)
+        // Tickets are numbered in the hold's order: each is for the place the hold reply named.
+        let places: Vec<Option<Place>> = booking
+            .tickets
+            .iter()
+            .map(|t| state.ticket(*t).map(|t| t.place))
             .collect();
-        let mut expected = told.places.clone();
-        let mut got = places;
-        expected.sort();
-        got.sort();
-        if expected != got {
+        let told_places: Vec<Option<Place>> = told.places.iter().copied().map(Some).collect();
+        if places != told_places {
             problems.push(format!("booking {}: places differ", told.booking));
         }
     }

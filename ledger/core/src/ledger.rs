@@ -584,6 +584,10 @@ impl PerformanceState {
         self.bookings.get(&booking)
     }
 
+    pub fn ticket(&self, ticket: TicketId) -> Option<&Ticket> {
+        self.tickets.get(&ticket)
+    }
+
     pub fn tickets(&self) -> impl Iterator<Item = (&TicketId, &Ticket)> {
         self.tickets.iter()
     }
