@@ -12,6 +12,7 @@
 //! is paid after it.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -654,8 +655,24 @@ impl PaidPrices {
     }
 }
 
-/// A booking's view with what cancelling would cost now.
-async fn booking_view(api: &Api, row: &sqlx::any::AnyRow) -> Result<serde_json::Value, ApiError> {
+/// A published performance's spec (seat labels, grade prices, the fee schedule, offers).
+async fn performance_spec(
+    api: &Api,
+    performance: i64,
+) -> Result<Option<PerformanceSpec>, ApiError> {
+    let spec: Option<String> = sqlx::query_scalar("SELECT spec FROM performances WHERE id = $1")
+        .bind(performance)
+        .fetch_optional(api.store.pool())
+        .await?
+        .flatten();
+    Ok(spec.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+/// A booking's view with what cancelling would cost now; `spec` is its performance's.
+fn booking_view(
+    row: &sqlx::any::AnyRow,
+    spec: Option<&PerformanceSpec>,
+) -> Result<serde_json::Value, ApiError> {
     let booking: i64 = row.try_get("booking")?;
     let performance: i64 = row.try_get("performance")?;
     let places: Vec<Place> =
@@ -664,12 +681,6 @@ async fn booking_view(api: &Api, row: &sqlx::any::AnyRow) -> Result<serde_json::
     let cancelled: Vec<u64> =
         serde_json::from_str(&row.try_get::<String, _>("cancelled")?).unwrap_or_default();
     let booked_at_ms: i64 = row.try_get("booked_at_ms")?;
-    let spec: Option<String> = sqlx::query_scalar("SELECT spec FROM performances WHERE id = $1")
-        .bind(performance)
-        .fetch_optional(api.store.pool())
-        .await?
-        .flatten();
-    let spec: Option<PerformanceSpec> = spec.and_then(|s| serde_json::from_str(&s).ok());
     let paid = PaidPrices::of(row.try_get::<Option<String>, _>("held")?.as_deref());
     let now = now_ms();
     let tickets: Vec<serde_json::Value> = places
@@ -751,9 +762,15 @@ async fn bookings_of(api: &Api, actor: i64) -> Result<Response, ApiError> {
     .bind(actor)
     .fetch_all(api.store.pool())
     .await?;
+    // One spec read per performance, not per booking: a spec holds the whole seat map.
+    let mut specs: HashMap<i64, Option<PerformanceSpec>> = HashMap::new();
     let mut items = Vec::new();
     for row in &rows {
-        items.push(booking_view(api, row).await?);
+        let performance: i64 = row.try_get("performance")?;
+        if !specs.contains_key(&performance) {
+            specs.insert(performance, performance_spec(api, performance).await?);
+        }
+        items.push(booking_view(row, specs[&performance].as_ref())?);
     }
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
@@ -797,5 +814,6 @@ pub async fn guest_lookup(
     let Some(row) = row else {
         return Err(not_found);
     };
-    Ok(Json(booking_view(&api, &row).await?).into_response())
+    let spec = performance_spec(&api, row.try_get("performance")?).await?;
+    Ok(Json(booking_view(&row, spec.as_ref())?).into_response())
 }

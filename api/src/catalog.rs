@@ -730,6 +730,15 @@ pub async fn publish(
             message: "add at least one performance".into(),
         }]));
     }
+    if row.status == "published" {
+        // Done already (the status is set only once every performance is open): answer the
+        // same, without configuring the sales again — that would undo an operator's pause.
+        let opens = performances
+            .iter()
+            .map(|p| p.try_get::<i64, _>(2).map(|ms| ms as u64))
+            .collect::<Result<_, _>>()?;
+        return Ok(published_answer(show, row, opens));
+    }
     let mut opens = Vec::new();
     for performance in &performances {
         let id: i64 = performance.try_get(0)?;
@@ -789,22 +798,31 @@ pub async fn publish(
         .bind(now_ms() as i64)
         .execute(api.store.pool())
         .await?;
-    let event = ShowPublished {
-        show,
-        title: row.title,
-        category: row.category,
-        region: row.region,
-        sale_open_at_ms: opens,
-    };
+    let event = published_event(show, row, opens);
     tracing::info!(show, "show published");
     let _ = api.published.send(event.clone());
     if let Some(js) = api.announcements.get() {
         announce(js, &event).await?;
     }
-    Ok(
-        Json(serde_json::json!({"id": show, "status": "published", "event": event}))
-            .into_response(),
-    )
+    Ok(published_json(show, &event))
+}
+
+fn published_json(show: i64, event: &ShowPublished) -> Response {
+    Json(serde_json::json!({"id": show, "status": "published", "event": event})).into_response()
+}
+
+fn published_event(show: i64, row: ShowRow, sale_open_at_ms: Vec<u64>) -> ShowPublished {
+    ShowPublished {
+        show,
+        title: row.title,
+        category: row.category,
+        region: row.region,
+        sale_open_at_ms,
+    }
+}
+
+fn published_answer(show: i64, row: ShowRow, opens: Vec<u64>) -> Response {
+    published_json(show, &published_event(show, row, opens))
 }
 
 #[derive(Debug, Deserialize)]

@@ -330,8 +330,7 @@ impl NatsLedger {
                 .map_err(|_| BusError::JetStream("reading the events stream timed out".into()))?
                 .ok_or_else(|| BusError::JetStream("events stream ended".into()))?
                 .map_err(BusError::jetstream)?;
-            let mut committed: Committed = serde_json::from_slice(&message.payload)
-                .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
+            let committed = decode_entry(partition, &message.payload)?;
             if committed.seq < next {
                 continue;
             }
@@ -343,7 +342,6 @@ impl NatsLedger {
                     first: committed.seq,
                 });
             }
-            committed.partition = partition;
             next += 1;
             entries.push(committed);
         }
@@ -416,12 +414,10 @@ async fn follow_events(
     let mut last = seq;
     while let Some(message) = messages.next().await {
         let message = message.map_err(BusError::jetstream)?;
-        let mut committed: Committed = serde_json::from_slice(&message.payload)
-            .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
+        let committed = decode_entry(partition, &message.payload)?;
         if committed.seq <= last {
             continue;
         }
-        committed.partition = partition;
         last = committed.seq;
         if out.send(committed).await.is_err() {
             return Ok(());
@@ -456,4 +452,13 @@ async fn merge(
         }
     }
     followers.abort_all();
+}
+
+/// One entry of a partition's events stream, labelled with its partition (the stream is per
+/// partition; the published JSON is the node's `Committed`).
+fn decode_entry(partition: u16, payload: &[u8]) -> Result<Committed, BusError> {
+    let mut committed = crate::node::decode_committed(payload)
+        .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
+    committed.partition = partition;
+    Ok(committed)
 }

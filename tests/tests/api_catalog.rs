@@ -770,3 +770,28 @@ async fn published_shows_are_announced_on_nats() {
     );
     assert_eq!(event.sale_open_at_ms.len(), 1);
 }
+
+/// Publishing again answers the same and changes nothing: it must not configure the sales
+/// again, which would undo an operator's pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_again_keeps_an_operators_pause() {
+    let setup = setup_sqlite().await;
+    let (show, performance) = setup.published_show("s@example.com", "123-45-67891").await;
+    let queue = setup.api.queue.clone().expect("a waiting room");
+    let mut settings = queue.view(performance).await.expect("sale").settings;
+    settings.paused = true;
+    queue.configure(performance, settings).await.expect("pause");
+    let seller = setup.sign_in("s@example.com").await;
+    let again = call(
+        setup.address,
+        "POST",
+        &format!("/api/v1/shows/{show}/publish"),
+        "",
+        Some(&seller),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["status"], "published");
+    let view = queue.view(performance).await.expect("sale");
+    assert!(view.settings.paused, "the pause survives a second publish");
+}
