@@ -767,8 +767,8 @@ async fn bookings_of(api: &Api, actor: i64) -> Result<Response, ApiError> {
     let mut items = Vec::new();
     for row in &rows {
         let performance: i64 = row.try_get("performance")?;
-        if !specs.contains_key(&performance) {
-            specs.insert(performance, performance_spec(api, performance).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = specs.entry(performance) {
+            slot.insert(performance_spec(api, performance).await?);
         }
         items.push(booking_view(row, specs[&performance].as_ref())?);
     }
