@@ -306,3 +306,28 @@ pub async fn call_raw(
         .unwrap_or(0);
     (status, head, response[split + 4..].to_vec())
 }
+
+/// `PUT` a banner as `bearer` with a declared content type: (status, lower-cased head, body).
+pub async fn put_banner(
+    address: SocketAddr,
+    path: &str,
+    bearer: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let headers = [("Authorization", bearer), ("Content-Type", content_type)];
+    call_raw(address, "PUT", path, &headers, body).await
+}
+
+/// A PNG signature followed by `len` filler bytes: what the banner checks accept as a PNG.
+pub fn sample_png(len: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend((0..len).map(|i| (i % 251) as u8));
+    png
+}
+
+/// A header's value in a lower-cased response head.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+}

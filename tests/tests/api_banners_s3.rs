@@ -11,18 +11,13 @@ use object_store::{Attribute, ObjectStoreExt};
 use picket_api::media::{BannerStore, S3BannerConfig, S3Banners};
 use picket_tests::MotoS3;
 use picket_tests::api::ApiSetup;
-use picket_tests::api::call_raw;
+use picket_tests::api::{call_raw, header, put_banner, sample_png};
 use serde_json::Value;
 
 const BUCKET: &str = "picket-banners";
 /// How long one request to the bucket may take in this test (the unreachable case waits for
 /// the retries to give up within it).
 const BUCKET_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
-}
 
 fn bucket_config(moto: &MotoS3) -> S3BannerConfig {
     S3BannerConfig {
@@ -81,16 +76,8 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
     );
 
     // A PNG, stored and served as the disk store serves it.
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend((0..5_000u32).map(|i| (i % 251) as u8));
-    let stored = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "image/png")],
-        &png,
-    )
-    .await;
+    let png = sample_png(5_000);
+    let stored = put_banner(address, &path, &bearer, "image/png", &png).await;
     assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
     assert_eq!(header(&stored.1, "location"), Some(path.as_str()));
     let (status, head, bytes) = call_raw(address, "GET", &path, &[], b"").await;
@@ -139,14 +126,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
     // matches, and the bucket still holds one object for the show.
     let mut jpeg = b"\xff\xd8\xff\xe0".to_vec();
     jpeg.extend((0..3_000u32).map(|i| (i % 241) as u8));
-    let replaced = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "image/jpeg")],
-        &jpeg,
-    )
-    .await;
+    let replaced = put_banner(address, &path, &bearer, "image/jpeg", &jpeg).await;
     assert_eq!(replaced.0, 204, "{}", String::from_utf8_lossy(&replaced.2));
     let (status, head, bytes) =
         call_raw(address, "GET", &path, &[("If-None-Match", &png_etag)], b"").await;
@@ -171,14 +151,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
     // upload and for a read; no 500, no panic, and the API keeps answering.
     moto.kill().expect("kill moto");
     let started = Instant::now();
-    let (status, head, body) = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "image/png")],
-        &png,
-    )
-    .await;
+    let (status, head, body) = put_banner(address, &path, &bearer, "image/png", &png).await;
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
     assert_eq!(
         header(&head, "content-type"),
@@ -211,14 +184,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
     // Back again (moto starts empty): uploads work without restarting the API.
     moto.start_again().expect("moto again");
     moto.create_bucket(BUCKET).expect("bucket again");
-    let stored = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "image/png")],
-        &png,
-    )
-    .await;
+    let stored = put_banner(address, &path, &bearer, "image/png", &png).await;
     assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
     let (status, _, bytes) = call_raw(address, "GET", &path, &[], b"").await;
     assert_eq!((status, bytes), (200, png));

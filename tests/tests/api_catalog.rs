@@ -10,7 +10,9 @@ use picket_api::{Api, ApiConfig};
 use picket_gateway::room::memory::MemoryStore;
 use picket_ledger::LedgerClient;
 use picket_ledger_core::*;
-use picket_tests::api::{Answer, ApiSetup, OPERATOR, call, call_raw};
+use picket_tests::api::{
+    Answer, ApiSetup, OPERATOR, call, call_raw, header, put_banner, sample_png,
+};
 use picket_tests::gateway::{Cluster, test_keys};
 use serde_json::{Value, json};
 
@@ -400,17 +402,9 @@ async fn banners_are_checked_stored_and_served_with_caching() {
         .expect("show");
     let path = format!("/api/v1/shows/{show_id}/banner");
     let bearer = format!("Bearer {token}");
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend((0..5_000u32).map(|i| (i % 251) as u8));
+    let png = sample_png(5_000);
 
-    let as_text = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "text/plain")],
-        &png,
-    )
-    .await;
+    let as_text = put_banner(address, &path, &bearer, "text/plain", &png).await;
     assert_eq!(as_text.0, 422, "declared type must be an image");
     let jpeg_as_png = call_raw(
         address,
@@ -423,14 +417,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     assert_eq!(jpeg_as_png.0, 422, "the bytes must match the declared type");
     let mut huge = png.clone();
     huge.resize(picket_api::media::BANNER_BYTES_MAX + 1, 0);
-    let oversized = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "image/png")],
-        &huge,
-    )
-    .await;
+    let oversized = put_banner(address, &path, &bearer, "image/png", &huge).await;
     assert_eq!(
         oversized.0,
         422,
@@ -452,18 +439,9 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let other = seller(address, "o@example.com", "220-81-62517").await;
     let other_bearer = format!("Bearer {other}");
     assert_eq!(
-        call_raw(
-            address,
-            "PUT",
-            &path,
-            &[
-                ("Authorization", &other_bearer),
-                ("Content-Type", "image/png")
-            ],
-            &png
-        )
-        .await
-        .0,
+        put_banner(address, &path, &other_bearer, "image/png", &png)
+            .await
+            .0,
         403
     );
     assert_eq!(
@@ -472,14 +450,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
         "nothing stored yet"
     );
 
-    let stored = call_raw(
-        address,
-        "PUT",
-        &path,
-        &[("Authorization", &bearer), ("Content-Type", "image/png")],
-        &png,
-    )
-    .await;
+    let stored = put_banner(address, &path, &bearer, "image/png", &png).await;
     assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
     let (status, head, bytes) = call_raw(address, "GET", &path, &[], b"").await;
     assert_eq!(status, 200);
@@ -489,11 +460,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
         head.contains("cache-control: public, max-age=3600"),
         "{head}"
     );
-    let etag = head
-        .lines()
-        .find_map(|l| l.strip_prefix("etag: "))
-        .expect("etag")
-        .to_owned();
+    let etag = header(&head, "etag").expect("etag").to_owned();
     let (status, _, bytes) =
         call_raw(address, "GET", &path, &[("If-None-Match", &etag)], b"").await;
     assert_eq!((status, bytes.len()), (304, 0));
