@@ -304,6 +304,21 @@ impl Conn {
         None
     }
 
+    /// Answers a booking command the gateway refused itself (with `retry_after_ms` when
+    /// waiting helps).
+    fn refuse_command(
+        &mut self,
+        id: Option<String>,
+        (code, retry_after_ms): (ErrorCode, Option<u64>),
+    ) {
+        self.gateway.metrics.error(&format!("{code:?}"));
+        let message = match retry_after_ms {
+            Some(ms) => ServerMessage::retry(id, code, ms),
+            None => ServerMessage::error(id, code),
+        };
+        self.send(&message);
+    }
+
     /// A buyer cancels tickets of their booking: rate-limited like every booking attempt, no
     /// admission needed (the ledger checks the booking is theirs).
     async fn cancel(
@@ -321,14 +336,7 @@ impl Conn {
         };
         let key = match checked {
             Ok(key) => key,
-            Err((code, retry_after_ms)) => {
-                self.gateway.metrics.error(&format!("{code:?}"));
-                let message = match retry_after_ms {
-                    Some(ms) => ServerMessage::retry(Some(id), code, ms),
-                    None => ServerMessage::error(Some(id), code),
-                };
-                return self.send(&message);
-            }
+            Err(refusal) => return self.refuse_command(Some(id), refusal),
         };
         let request = Request {
             actor: identity::actor_of(identity),
@@ -462,14 +470,7 @@ impl Conn {
                 self.submit(id.unwrap_or_default(), sale, request, identity)
                     .await
             }
-            Err((code, retry_after_ms)) => {
-                self.gateway.metrics.error(&format!("{code:?}"));
-                let message = match retry_after_ms {
-                    Some(ms) => ServerMessage::retry(id, code, ms),
-                    None => ServerMessage::error(id, code),
-                };
-                self.send(&message);
-            }
+            Err(refusal) => self.refuse_command(id, refusal),
         }
     }
 
