@@ -187,17 +187,15 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let listener = bind(args.listen).await?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-    let keys = picket_gateway::load_keys(
+    let keys = picket_edge::secret::load_keys(
         args.token_keys.as_deref(),
         &args.data_dir.join("token-keys"),
     )?;
     let operator_token = match args.operator_token {
         Some(token) => token,
-        None => {
-            picket_gateway::load_or_create_secret(&args.data_dir.join("operator-token"), || {
-                format!("{:032x}", rand::random::<u128>())
-            })?
-        }
+        None => picket_edge::secret::load_or_create(&args.data_dir.join("operator-token"), || {
+            format!("{:032x}", rand::random::<u128>())
+        })?,
     };
     let queue: std::sync::Arc<dyn QueueStore> = match &args.redis_url {
         Some(url) => std::sync::Arc::new(RedisStore::connect(url)?),
@@ -237,8 +235,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let api_keys = keys.clone();
     let api_ledger = client.clone();
     let api_queue = queue.clone();
-    let api_operator_token = operator_token.clone();
-    let gateway = Gateway::start(config, keys, queue, client, operator_token, &mut registry);
+    let gateway = Gateway::start(config, keys, queue, client, &mut registry);
     gateway.serve_metrics(std::sync::Arc::new(registry));
     let address = listener.local_addr()?;
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
@@ -266,7 +263,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let api = picket_api::Api::new(
         api_store,
         api_keys,
-        api_operator_token,
+        operator_token,
         Some(api_ledger),
         Some(api_queue),
         picket_api::ApiConfig {

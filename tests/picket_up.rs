@@ -190,7 +190,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         let spec = serde_json::to_value(small_spec(5, 30)).expect("spec");
         let (status, body) = operator(address, "POST", "/api/v1/performances", &spec, &token).await;
         assert_eq!(status, 201, "{body}");
-        let settings = sale_settings(picket_gateway::clock::now_ms(), 100, 100);
+        let settings = sale_settings(picket_edge::clock::now_ms(), 100, 100);
         let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
         assert_eq!(status, 200, "{body}");
         let (status, _) = operator(address, "PUT", "/api/v1/sales/5", &settings, "wrong").await;
