@@ -143,7 +143,7 @@ async fn no_documented_operation_gives_a_server_error() {
         test_keys(),
         "operator".into(),
         Some(ledger),
-        None,
+        Some(Arc::new(MemoryStore::new())),
         config,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
