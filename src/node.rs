@@ -118,6 +118,7 @@ fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
 
 pub async fn run(args: LedgerArgs) -> anyhow::Result<()> {
     let (config, database_url) = plan(&args)?;
+    let shutdown = crate::shutdown_signal();
     let listener = crate::bind(args.listen).await?;
     let mut registry = Registry::default();
     let node = start(&database_url, config, &mut registry).await?;
@@ -127,7 +128,7 @@ pub async fn run(args: LedgerArgs) -> anyhow::Result<()> {
         listener.local_addr()?
     );
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(crate::shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
     node.shutdown().await;
     Ok(served?)

@@ -159,6 +159,7 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let plan = plan(&args)?;
+    let shutdown = crate::shutdown_signal();
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
     let keys = picket_edge::secret::load_keys(
@@ -230,13 +231,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  operator token: {} (file)",
         args.data_dir.join("operator-token").display()
     );
-    let served = picket_gateway::run_with(
-        gateway,
-        listener,
-        picket_api::router(api),
-        crate::shutdown_signal(),
-    )
-    .await;
+    let served =
+        picket_gateway::run_with(gateway, listener, picket_api::router(api), shutdown).await;
     match ledger {
         UpLedger::InProcess(service) => service.writer.shutdown().await,
         UpLedger::Node(node) => node.shutdown().await,

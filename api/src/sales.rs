@@ -16,14 +16,21 @@ use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Request};
 use serde_json::json;
 
+use crate::Api;
 use crate::error::{ApiError, FieldError};
 use crate::operator::Operator;
-use crate::{Api, JsonBody};
 
 /// Largest operator body: a performance spec of a 150,000-seat stadium fits.
 pub const OPERATOR_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 
 type SaleId = u64;
+
+/// An operator's JSON body. Operators' scripts (`curl -d`, the load tester) need not say
+/// `Content-Type: application/json`, so unlike the rest of the API the body is read as JSON
+/// whatever its declared type; what is not the expected JSON is still `bad_body`.
+fn operator_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| ApiError::BadBody(error.to_string()))
+}
 
 fn queue(api: &Api) -> Result<&Arc<dyn picket_gateway::QueueStore>, ApiError> {
     api.queue
@@ -72,8 +79,9 @@ pub async fn configure(
     State(api): State<Arc<Api>>,
     _operator: Operator,
     Path(sale): Path<SaleId>,
-    JsonBody(settings): JsonBody<picket_gateway::room::SaleSettings>,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let settings: picket_gateway::room::SaleSettings = operator_json(&body)?;
     settings.validate().map_err(|why| {
         ApiError::Invalid(vec![FieldError {
             field: "settings",
@@ -92,8 +100,9 @@ pub async fn configure(
 pub async fn open_performance(
     State(api): State<Arc<Api>>,
     _operator: Operator,
-    JsonBody(spec): JsonBody<PerformanceSpec>,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let spec: PerformanceSpec = operator_json(&body)?;
     let ledger = api.ledger.as_ref().ok_or(ApiError::LedgerUnavailable)?;
     let key = IdempotencyKey::new(format!("open-{}", spec.performance))
         .map_err(|_| ApiError::BadBody("the performance id does not make a key".into()))?;
