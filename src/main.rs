@@ -5,14 +5,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use futures_util::future::BoxFuture;
 use clap::{Args, Parser, Subcommand};
 use picket_gateway::room::memory::MemoryStore;
 use picket_gateway::room::redis::RedisStore;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{
-    BusConfig, LedgerClient, LedgerConfig, LedgerService, NatsLedger, Node, NodeConfig, PgJournal,
-    Role, StoreUrl,
+    LedgerConfig, LedgerService, Node, NodeConfig, PgJournal, Role, SqliteJournal, StoreUrl,
 };
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
@@ -167,7 +168,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn loadtest(args: picket_loadtest::LoadtestArgs) -> anyhow::Result<()> {
     let out = args.out.clone();
-    let Some(report) = picket_loadtest::run(args).await? else {
+    let Some(report) = picket_loadtest::run(args, &JournalReplayer).await? else {
         return Ok(());
     };
     println!("{}", picket_loadtest::report::summary_table(&report));
@@ -176,6 +177,49 @@ async fn loadtest(args: picket_loadtest::LoadtestArgs) -> anyhow::Result<()> {
         anyhow::bail!("the audit failed: see {}", out.join("report.md").display());
     }
     Ok(())
+}
+
+/// The load test's audit replays the ledger's journal with the ledger's own recovery.
+struct JournalReplayer;
+
+/// Journal entries read per page while the audit replays.
+const AUDIT_REPLAY_PAGE_MAX: u32 = 1_024;
+/// How long the audit waits for PostgreSQL to accept its connection.
+const AUDIT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl picket_loadtest::audit::JournalReplay for JournalReplayer {
+    fn ledger<'a>(
+        &'a self,
+        journal_url: &'a str,
+        partition: u16,
+    ) -> BoxFuture<'a, Result<picket_ledger_core::Ledger, picket_loadtest::audit::AuditError>>
+    {
+        Box::pin(async move {
+            replay(journal_url, partition)
+                .await
+                .map_err(|e| picket_loadtest::audit::AuditError::Journal(e.to_string()))
+        })
+    }
+}
+
+async fn replay(
+    journal_url: &str,
+    partition: u16,
+) -> Result<picket_ledger_core::Ledger, picket_ledger::JournalError> {
+    use picket_ledger::journal::recover;
+    let ledger = if journal_url.starts_with("postgres") {
+        let journal = PgJournal::connect(journal_url, 2, AUDIT_CONNECT_TIMEOUT).await?;
+        recover(&journal, partition, AUDIT_REPLAY_PAGE_MAX).await?.0
+    } else {
+        let path = journal_url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        let journal = SqliteJournal::open(std::path::Path::new(path)).await?;
+        recover(&journal, partition, AUDIT_REPLAY_PAGE_MAX).await?.0
+    };
+    Ok(ledger)
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
@@ -208,7 +252,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let (ledger, client) = match &args.nats_url {
         None => {
             let service = LedgerService::start(&LedgerConfig::new(store), &mut registry).await?;
-            let client = LedgerClient::InProcess(service.handle.clone());
+            let client = LedgerClient::in_process(service.handle.clone());
             (UpLedger::InProcess(service), client)
         }
         Some(nats_url) => {
@@ -276,7 +320,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         },
     );
     if let Some(nats_url) = &args.nats_url {
-        let nats = picket_ledger::bus::connect(nats_url, "picket-api").await?;
+        let nats = picket_ledger_client::bus::connect(nats_url, "picket-api").await?;
         api.announce_on(nats)
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
@@ -368,7 +412,7 @@ async fn start_node(
         std::process::id(),
         rand::random::<u32>()
     );
-    let nats = picket_ledger::bus::connect(&bus.url, &holder).await?;
+    let nats = picket_ledger_client::bus::connect(&bus.url, &holder).await?;
     let mut config = NodeConfig::new(ledger, bus, partitions, holder);
     config.role = role;
     tune(&mut config);

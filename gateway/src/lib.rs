@@ -25,14 +25,13 @@ pub mod identity;
 pub mod metrics;
 pub mod protocol;
 pub mod room;
-pub mod seats;
 pub mod token;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use picket_ledger::LedgerClient;
+use picket_ledger_client::LedgerClient;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -62,7 +62,7 @@ impl Cluster {
                 config,
                 test_keys(),
                 store.clone(),
-                picket_ledger::LedgerClient::InProcess(cluster.ledger.handle.clone()),
+                picket_ledger_client::LedgerClient::in_process(cluster.ledger.handle.clone()),
                 OPERATOR_TOKEN.into(),
                 &mut registry,
             );
