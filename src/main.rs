@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use futures_util::future::BoxFuture;
 use clap::{Args, Parser, Subcommand};
+use futures_util::future::BoxFuture;
 use picket_gateway::room::memory::MemoryStore;
 use picket_gateway::room::redis::RedisStore;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
@@ -192,8 +192,7 @@ impl picket_loadtest::audit::JournalReplay for JournalReplayer {
         &'a self,
         journal_url: &'a str,
         partition: u16,
-    ) -> BoxFuture<'a, Result<picket_ledger_core::Ledger, picket_loadtest::audit::AuditError>>
-    {
+    ) -> BoxFuture<'a, Result<picket_ledger_core::Ledger, picket_loadtest::audit::AuditError>> {
         Box::pin(async move {
             replay(journal_url, partition)
                 .await

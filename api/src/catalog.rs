@@ -1195,7 +1195,9 @@ async fn announce(
     let payload = serde_json::to_vec(event).expect("announcements encode");
     let message = async_nats::jetstream::message::PublishMessage::build()
         .payload(payload.into())
-        .message_id(picket_ledger_client::bus::show_published_message_id(event.show));
+        .message_id(picket_ledger_client::bus::show_published_message_id(
+            event.show,
+        ));
     let unavailable = |e: String| ApiError::Internal(format!("announcing the show failed: {e}"));
     js.send_publish(picket_ledger_client::bus::SHOW_PUBLISHED_SUBJECT, message)
         .await

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use futures_util::StreamExt;
+use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply,
 };
-use picket_ledger_client::SubmitError;
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
 use tokio::sync::{Semaphore, watch};

@@ -590,9 +590,8 @@ impl<J: Journal> Writer<J> {
     /// entries are contiguous; a gap or an overlap would make replay differ from what was
     /// answered. Time never goes backwards within this writer: hold deadlines compare against it.
     fn assert_follows(&self, entries: &[Entry]) {
-        let mut expected = self.seq + 1;
         let mut at_ms = self.last_committed_at_ms;
-        for entry in entries {
+        for (expected, entry) in (self.seq + 1..).zip(entries) {
             assert_eq!(
                 entry.seq, expected,
                 "partition {}: journal entry out of sequence",
@@ -606,7 +605,6 @@ impl<J: Journal> Writer<J> {
                 entry.recorded_at_ms,
                 at_ms
             );
-            expected += 1;
             at_ms = entry.recorded_at_ms;
         }
     }

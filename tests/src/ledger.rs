@@ -13,8 +13,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use picket_ledger::journal::{catch_up, recover};
 use picket_ledger::PgJournal;
+use picket_ledger::journal::{catch_up, recover};
 use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
 use tokio::time::Instant;

@@ -83,15 +83,21 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
     let mut found = Vec::new();
     for (section, dependency) in dependencies(manifest) {
         let rule = if dependency == SERVER && !SERVER_USERS.contains(&krate) {
-            Some("only the binary `picket` and the test harness `picket-tests` may depend on the ledger server; depend on picket-ledger-core and picket-ledger-client")
+            Some(
+                "only the binary `picket` and the test harness `picket-tests` may depend on the ledger server; depend on picket-ledger-core and picket-ledger-client",
+            )
         } else if let Some(allowed) = ledger_crate_allows(krate)
             && dependency.starts_with("picket")
             && !allowed.contains(&dependency.as_str())
         {
             Some(match krate {
                 CORE => "picket-ledger-core depends on no picket-* crate",
-                CLIENT => "picket-ledger-client depends on picket-ledger-core only (never on the server, the gateway, the API or the load tester)",
-                _ => "picket-ledger depends on picket-ledger-core and picket-ledger-client only (never on the gateway, the API or the load tester)",
+                CLIENT => {
+                    "picket-ledger-client depends on picket-ledger-core only (never on the server, the gateway, the API or the load tester)"
+                }
+                _ => {
+                    "picket-ledger depends on picket-ledger-core and picket-ledger-client only (never on the gateway, the API or the load tester)"
+                }
             })
         } else {
             None
