@@ -168,13 +168,12 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
             "{expected} is not a workspace member any more: update this test"
         );
     }
-    for violation in &found {
-        println!("forbidden dependency: {violation}");
-    }
+    let listed: Vec<String> = found.iter().map(|v| format!("  {v}")).collect();
     assert!(
         found.is_empty(),
-        "{} forbidden dependencies (listed above)",
-        found.len()
+        "{} forbidden dependencies:\n{}",
+        found.len(),
+        listed.join("\n")
     );
 }
 
