@@ -8,6 +8,7 @@
 //! Every command checks all of its settings and reports every problem at once ([`check`])
 //! before it binds a port or opens a store.
 
+mod audit;
 mod check;
 mod node;
 mod up;
@@ -71,7 +72,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn loadtest(args: picket_loadtest::LoadtestArgs) -> anyhow::Result<()> {
     let out = args.out.clone();
-    let Some(report) = picket_loadtest::run(args).await? else {
+    let Some(report) = picket_loadtest::run(args, &audit::JournalReplayer).await? else {
         return Ok(());
     };
     println!("{}", picket_loadtest::report::summary_table(&report));

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use picket_ledger::{BusConfig, LedgerConfig, Node, NodeConfig, PgJournal, Role, StoreUrl};
+use picket_ledger::{LedgerConfig, Node, NodeConfig, PgJournal, Role, StoreUrl};
+use picket_ledger_client::BusConfig;
 use prometheus_client::registry::Registry;
 
 use crate::check::Problems;
@@ -166,7 +167,7 @@ async fn start(
         std::process::id(),
         rand::random::<u32>()
     );
-    let nats = picket_ledger::bus::connect(&config.bus.url, &config.holder).await?;
+    let nats = picket_ledger_client::bus::connect(&config.bus.url, &config.holder).await?;
     let metrics = Arc::new(picket_ledger::metrics::Metrics::new(registry));
     let node = Node::start(config, journal, nats, metrics).await?;
     Ok(Arc::new(node))

@@ -12,9 +12,8 @@ use clap::Args;
 use picket_gateway::room::memory::MemoryStore;
 use picket_gateway::room::redis::RedisStore;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
-use picket_ledger::{
-    BusConfig, LedgerClient, LedgerConfig, LedgerService, NatsLedger, Node, StoreUrl,
-};
+use picket_ledger::{LedgerConfig, LedgerService, Node, StoreUrl};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use prometheus_client::registry::Registry;
 
 use crate::check::Problems;
@@ -183,7 +182,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         None => {
             let service =
                 LedgerService::start(&LedgerConfig::new(plan.store), &mut registry).await?;
-            let client = LedgerClient::InProcess(service.handle.clone());
+            let client = LedgerClient::in_process(service.handle.clone());
             (UpLedger::InProcess(service), client)
         }
         Some((bus, database_url)) => {
@@ -217,7 +216,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         },
     );
     if let Some(nats_url) = &args.nats_url {
-        let nats = picket_ledger::bus::connect(nats_url, "picket-api").await?;
+        let nats = picket_ledger_client::bus::connect(nats_url, "picket-api").await?;
         api.announce_on(nats)
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;

@@ -85,7 +85,7 @@ pub struct Api {
     /// The operator's bearer token (creates the first admin).
     operator_token: String,
     /// Where publishing opens inventory, and what the seats-left read model follows.
-    pub ledger: Option<picket_ledger::LedgerClient>,
+    pub ledger: Option<picket_ledger_client::LedgerClient>,
     /// The waiting room publishing configures each performance's sale in.
     pub queue: Option<Arc<dyn picket_gateway::QueueStore>>,
     pub seats_left: catalog::SeatsLeft,
@@ -108,7 +108,7 @@ impl Api {
         store: Store,
         keys: KeyRing,
         operator_token: String,
-        ledger: Option<picket_ledger::LedgerClient>,
+        ledger: Option<picket_ledger_client::LedgerClient>,
         queue: Option<Arc<dyn picket_gateway::QueueStore>>,
         config: ApiConfig,
     ) -> Arc<Api> {
@@ -149,7 +149,9 @@ impl Api {
     /// Also announces published shows on NATS JetStream (creating the stream if needed).
     pub async fn announce_on(&self, nats: async_nats::Client) -> Result<(), String> {
         let js = async_nats::jetstream::new(nats);
-        catalog::ensure_announcements(&js).await?;
+        picket_ledger_client::bus::ensure_announcements(&js)
+            .await
+            .map_err(|e| e.to_string())?;
         let _ = self.announcements.set(js);
         Ok(())
     }

@@ -649,7 +649,7 @@ impl Conn {
                 }
                 self.send(&ServerMessage::result(id, outcome));
             }
-            Err(picket_ledger::SubmitError::Overloaded) => {
+            Err(picket_ledger_client::SubmitError::Overloaded) => {
                 self.send(&ServerMessage::retry(Some(id), ErrorCode::Busy, 100));
             }
             Err(_) => self.send(&ServerMessage::retry(

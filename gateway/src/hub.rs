@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::ws::{Message, Utf8Bytes};
+use picket_ledger_client::seats::SeatMaps;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::Gateway;
 use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
 use crate::room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
-use crate::seats::SeatMaps;
 use picket_edge::token::Claims;
 
 pub type ConnId = u64;
@@ -424,7 +424,7 @@ pub async fn seat_loop(gateway: Arc<Gateway>) {
     loop {
         let subscription = match gateway.ledger.subscribe().await {
             Ok(subscription) => subscription,
-            Err(picket_ledger::SubmitError::Stopped) => {
+            Err(picket_ledger_client::SubmitError::Stopped) => {
                 tracing::info!("ledger stopped; seat maps no longer follow it");
                 return;
             }

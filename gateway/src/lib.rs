@@ -22,13 +22,12 @@ pub mod hub;
 pub mod metrics;
 pub mod protocol;
 pub mod room;
-pub mod seats;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use picket_ledger::LedgerClient;
+use picket_ledger_client::LedgerClient;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -18,19 +18,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream;
 use futures_util::StreamExt;
+use picket_ledger_client::SubmitError;
+use picket_ledger_client::bus::{
+    self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply,
+};
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
 use crate::config::LedgerConfig;
 use crate::journal::{Fence, Journal, JournalError, PgJournal, Snapshot, catch_up, recover};
 use crate::metrics::{Metrics, partition_labels};
-use crate::writer::{self, Committed, LedgerHandle, SubmitError};
+use crate::writer::{self, LedgerHandle};
 
 /// Whether a node may lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -465,21 +468,8 @@ struct Consumer {
 
 impl Consumer {
     async fn run(self, input_seq: u64) -> Result<(), NodeError> {
-        let stream = self
-            .js
-            .get_stream(bus::command_stream(self.partition))
-            .await
-            .map_err(BusError::jetstream)?;
-        let consumer = stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: input_seq + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(BusError::jetstream)?;
-        let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+        let mut messages =
+            bus::read_in_order(&self.js, bus::command_stream(self.partition), input_seq).await?;
         let inflight = Arc::new(Semaphore::new(self.bus.inflight_max));
         while let Some(message) = messages.next().await {
             let message = message.map_err(BusError::jetstream)?;
@@ -721,9 +711,4 @@ impl Publisher {
         self.flush().await?;
         Ok(published)
     }
-}
-
-/// Decodes an events-stream message.
-pub fn decode_committed(payload: &[u8]) -> Result<Committed, serde_json::Error> {
-    serde_json::from_slice(payload)
 }

@@ -61,7 +61,7 @@ impl Cluster {
             api_store,
             test_keys(),
             OPERATOR_TOKEN.into(),
-            Some(picket_ledger::LedgerClient::InProcess(
+            Some(picket_ledger_client::LedgerClient::in_process(
                 ledger.handle.clone(),
             )),
             Some(store.clone()),
@@ -86,7 +86,7 @@ impl Cluster {
                 config,
                 test_keys(),
                 store.clone(),
-                picket_ledger::LedgerClient::InProcess(cluster.ledger.handle.clone()),
+                picket_ledger_client::LedgerClient::in_process(cluster.ledger.handle.clone()),
                 &mut registry,
             );
             gateway.serve_metrics(Arc::new(registry));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use picket_api::{Api, ApiConfig};
 use picket_gateway::room::memory::MemoryStore;
-use picket_ledger::LedgerClient;
+use picket_ledger_client::LedgerClient;
 use picket_tests::gateway::{Cluster, test_keys};
 use picket_tests::ledger::Rng;
 use serde_json::{Value, json};
@@ -137,7 +137,7 @@ async fn no_documented_operation_gives_a_server_error() {
         media_dir: dir.path().join("media"),
         ..ApiConfig::default()
     };
-    let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
+    let ledger = LedgerClient::in_process(cluster.ledger.handle.clone());
     let api = Api::new(
         store,
         test_keys(),

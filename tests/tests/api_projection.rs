@@ -16,11 +16,9 @@ use picket_api::bookings::Projection;
 use picket_api::store::Store;
 use picket_api::{Api, ApiConfig};
 use picket_edge::token::Claims;
-use picket_ledger::client::ReadError;
 use picket_ledger::metrics::Metrics;
-use picket_ledger::{
-    BusConfig, LedgerClient, LedgerConfig, NatsLedger, Node, NodeConfig, PgJournal, StoreUrl,
-};
+use picket_ledger::{LedgerConfig, Node, NodeConfig, PgJournal, StoreUrl};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger, ReadError};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, Reply, Request};
 use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call};
 use picket_tests::gateway::{small_spec, test_keys};
@@ -278,7 +276,7 @@ async fn booking_rows(pool: &AnyPool) -> Vec<String> {
 }
 
 fn in_process(setup: &ApiSetup) -> LedgerClient {
-    LedgerClient::InProcess(setup.cluster.ledger.handle.clone())
+    LedgerClient::in_process(setup.cluster.ledger.handle.clone())
 }
 
 fn journal_seq(setup: &ApiSetup) -> u64 {
@@ -545,7 +543,7 @@ impl NatsServices {
         let journal = PgJournal::connect(&ledger_url, 8, Duration::from_secs(5))
             .await
             .expect("journal");
-        let connection = picket_ledger::bus::connect(&nats.url(), "node-a")
+        let connection = picket_ledger_client::bus::connect(&nats.url(), "node-a")
             .await
             .expect("nats");
         let metrics = Arc::new(Metrics::new(
