@@ -11,7 +11,7 @@ use picket_ledger_core::offers::coupon_code_ok;
 use picket_ledger_core::{CouponSpec, DiscountRule, DiscountSpec, GradeId, Reduction};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::GradeRule;
+use crate::grades::GradeRule;
 use crate::error::FieldError;
 
 /// Which rule a discount follows.

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
 use crate::error::{ApiError, FieldError};
-use crate::store::{Company, SellerConflict};
-use crate::{Api, Authenticated, JsonBody, Role};
+use crate::auth::{Authenticated, Role, authenticate, bearer, is_operator};
+use crate::json::JsonBody;
+use crate::state::Api;
+use crate::store::sellers::{Company, SellerConflict};
 
 pub const COMPANY_NAME_LEN_MAX: usize = 100;
 
@@ -278,10 +280,9 @@ pub async fn create_staff(
     headers: HeaderMap,
     JsonBody(body): JsonBody<StaffForm>,
 ) -> Result<Response, ApiError> {
-    let bearer = crate::bearer(&headers);
-    let operator = bearer.is_some_and(|token| crate::constant_time_eq(token, &api.operator_token));
-    if !operator {
-        let who = crate::authenticate(&api, bearer).await?;
+    let bearer = bearer(&headers);
+    if !is_operator(&api, bearer) {
+        let who = authenticate(&api, bearer).await?;
         who.require(&[Role::Admin])?;
     }
     let role = match body.role.as_str() {
