@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, FieldError};
 use crate::auth::{Authenticated, Role, session_token};
+use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
 use crate::store::accounts::Account;

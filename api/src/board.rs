@@ -86,7 +86,12 @@ async fn insert(
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))).into_response())
 }
 
-async fn list(api: &Api, show: Option<i64>, kind: &str, query: &Page) -> Result<Response, ApiError> {
+async fn list(
+    api: &Api,
+    show: Option<i64>,
+    kind: &str,
+    query: &Page,
+) -> Result<Response, ApiError> {
     let limit = page_limit(query.limit)?;
     let rows = api
         .store

@@ -75,9 +75,7 @@ pub async fn show_detail(
     Path(id): Path<i64>,
     who: Option<Authenticated>,
 ) -> Result<Response, ApiError> {
-    let row = show(&api, id)
-        .await?
-        .ok_or(ApiError::NotFound("show"))?;
+    let row = show(&api, id).await?.ok_or(ApiError::NotFound("show"))?;
     let manages = match &who {
         Some(who) => managed_show(&api, who, id).await.is_ok(),
         None => false,

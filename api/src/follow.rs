@@ -43,8 +43,7 @@ pub async fn follow_ledger(api: Arc<Api>) {
         };
         api.seats_left
             .reset(subscription.seq, subscription.availability);
-        let started =
-            Projection::start(&api, &ledger, &subscription.partitions).await;
+        let started = Projection::start(&api, &ledger, &subscription.partitions).await;
         let mut projection = match started {
             Ok(projection) => projection,
             Err(error) => {

@@ -17,7 +17,10 @@ pub struct GradeRule {
 }
 
 /// Every seat's and zone's grade, or what is wrong with the grade rules.
-pub fn assign_grades(layout: &Layout, grades: &[GradeRule]) -> Result<(Vec<u16>, Vec<u16>), String> {
+pub fn assign_grades(
+    layout: &Layout,
+    grades: &[GradeRule],
+) -> Result<(Vec<u16>, Vec<u16>), String> {
     let grade_of = |name: &str, zone: bool| -> Result<u16, String> {
         let covering: Vec<usize> = grades
             .iter()

@@ -62,9 +62,7 @@ pub async fn get_venue(
     State(api): State<Arc<Api>>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let (name, region, layout) = venue(&api, id)
-        .await?
-        .ok_or(ApiError::NotFound("venue"))?;
+    let (name, region, layout) = venue(&api, id).await?.ok_or(ApiError::NotFound("venue"))?;
     Ok(
         Json(serde_json::json!({"id": id, "name": name, "region": region, "layout": layout}))
             .into_response(),
@@ -136,7 +134,11 @@ pub(crate) async fn show(api: &Api, id: i64) -> Result<Option<Show>, ApiError> {
 }
 
 /// The show, if `who` may manage it: its company's seller, or an admin.
-pub(crate) async fn managed_show(api: &Api, who: &Authenticated, id: i64) -> Result<Show, ApiError> {
+pub(crate) async fn managed_show(
+    api: &Api,
+    who: &Authenticated,
+    id: i64,
+) -> Result<Show, ApiError> {
     who.require(&[Role::Seller, Role::Admin])?;
     let show = show(api, id).await?.ok_or(ApiError::NotFound("show"))?;
     if who.role == Role::Seller {

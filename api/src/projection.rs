@@ -309,9 +309,9 @@ async fn apply_event(
                 places: serde_json::to_string(places).expect("places encode"),
                 held: serde_json::to_string(event).expect("events encode"),
             };
-            if rows::insert_open_hold(conn, performance.0 as i64, hold.0 as i64, &held).await? {
-                holds.change += 1;
-            }
+            let inserted =
+                rows::insert_open_hold(conn, performance.0 as i64, hold.0 as i64, &held).await?;
+            holds.change += i64::from(inserted);
         }
         Event::HoldReleased {
             performance, hold, ..
@@ -319,9 +319,8 @@ async fn apply_event(
         | Event::HoldExpired {
             performance, hold, ..
         } => {
-            if rows::remove_open_hold(conn, performance.0 as i64, hold.0 as i64).await? {
-                holds.change -= 1;
-            }
+            let removed = rows::remove_open_hold(conn, performance.0 as i64, hold.0 as i64).await?;
+            holds.change -= i64::from(removed);
         }
         Event::BookingConfirmed {
             performance,
@@ -342,9 +341,8 @@ async fn apply_event(
                 );
                 return Ok(());
             };
-            if rows::remove_open_hold(conn, performance.0 as i64, hold.0 as i64).await? {
-                holds.change -= 1;
-            }
+            let removed = rows::remove_open_hold(conn, performance.0 as i64, hold.0 as i64).await?;
+            holds.change -= i64::from(removed);
             let paid = Paid {
                 performance: performance.0 as i64,
                 booking: booking.0 as i64,

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
-use crate::error::{ApiError, FieldError};
 use crate::auth::{Authenticated, Role, authenticate, bearer, is_operator};
+use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};

@@ -3,8 +3,7 @@
 //! and the ledger spec a performance opens with. No I/O here.
 
 use picket_ledger_core::{
-    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind,
-    ZoneSpec,
+    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -199,7 +198,9 @@ impl Show {
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
             per_buyer_limit: record.per_buyer_limit,
             status: record.status,
-            fees: record.fees.and_then(|fees| serde_json::from_str(&fees).ok()),
+            fees: record
+                .fees
+                .and_then(|fees| serde_json::from_str(&fees).ok()),
             queue: record
                 .queue
                 .and_then(|queue| serde_json::from_str(&queue).ok())

@@ -17,8 +17,8 @@ pub mod sellers;
 
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::AnyPool;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
 
 /// Connections in the API's pool.
 pub const POOL_CONNECTIONS_MAX: u32 = 8;

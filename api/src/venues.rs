@@ -124,7 +124,12 @@ pub fn validate_venue(form: &VenueForm) -> Result<usize, ApiError> {
             numbers.sort_unstable();
             numbers.windows(2).all(|w| w[0] != w[1])
         });
-        rows.len() == count && seats_unique && section.rows.iter().all(|r| text_ok(&r.name, PLACE_NAME_LEN_MAX))
+        rows.len() == count
+            && seats_unique
+            && section
+                .rows
+                .iter()
+                .all(|r| text_ok(&r.name, PLACE_NAME_LEN_MAX))
     });
     if !rows_ok {
         errors.push(FieldError {

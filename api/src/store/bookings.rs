@@ -174,9 +174,11 @@ pub async fn add_open_holds(
 
 /// Open holds counted over all partitions.
 pub async fn open_holds_total(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT CAST(COALESCE(SUM(open_holds), 0) AS BIGINT) FROM projection_cursors")
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(open_holds), 0) AS BIGINT) FROM projection_cursors",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Remembers a hold; `false` when it is remembered already.
@@ -293,9 +295,10 @@ pub async fn insert_booking(
 
 /// Whether the booking is recorded.
 pub async fn booking_recorded(conn: &mut AnyConnection, booking: i64) -> Result<bool, sqlx::Error> {
-    let recorded: Option<i64> = sqlx::query_scalar("SELECT booking FROM bookings WHERE booking = $1")
-        .bind(booking)
-        .fetch_optional(conn)
-        .await?;
+    let recorded: Option<i64> =
+        sqlx::query_scalar("SELECT booking FROM bookings WHERE booking = $1")
+            .bind(booking)
+            .fetch_optional(conn)
+            .await?;
     Ok(recorded.is_some())
 }

@@ -238,10 +238,7 @@ impl Store {
         for number in &numbers {
             statement = statement.bind(*number);
         }
-        statement
-            .bind(filter.rows)
-            .fetch_all(self.reader())
-            .await
+        statement.bind(filter.rows).fetch_all(self.reader()).await
     }
 
     pub async fn performance_count(&self, show: i64) -> Result<i64, sqlx::Error> {
