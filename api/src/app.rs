@@ -8,7 +8,9 @@ use axum::Router;
 use axum::routing::{delete, get, post, put};
 
 use crate::limit::Limiter;
-use crate::state::{Api, ApiConfig, Bookings, PUBLISHED_BUFFER_MAX};
+use crate::state::{
+    Api, ApiConfig, Bookings, KeyRing, LedgerClient, PUBLISHED_BUFFER_MAX, QueueStore,
+};
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, sellers,
@@ -19,10 +21,10 @@ impl Api {
     /// bookings projection).
     pub fn new(
         store: Store,
-        keys: picket_gateway::token::KeyRing,
+        keys: KeyRing,
         operator_token: String,
-        ledger: Option<picket_ledger::LedgerClient>,
-        queue: Option<Arc<dyn picket_gateway::QueueStore>>,
+        ledger: Option<LedgerClient>,
+        queue: Option<Arc<dyn QueueStore>>,
         config: ApiConfig,
     ) -> Arc<Api> {
         use argon2::PasswordHasher;

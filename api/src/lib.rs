@@ -44,6 +44,7 @@ pub mod sellers;
 pub mod shows;
 pub mod state;
 pub mod store;
+pub mod taxonomy;
 pub mod venues;
 
 pub use app::router;

@@ -240,7 +240,7 @@ async fn record(
     let Some(last) = entries.last().map(|entry| entry.seq) else {
         return Ok(after);
     };
-    let mut tx = api.store.pool().begin().await?;
+    let mut tx = api.store.begin().await?;
     // Claiming first takes the cursor row's lock: followers of one partition take turns.
     if !rows::claim_cursor(&mut tx, partition, after, last).await? {
         tx.rollback().await?;

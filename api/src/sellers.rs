@@ -15,39 +15,9 @@ use crate::json::JsonBody;
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
 
-pub const COMPANY_NAME_LEN_MAX: usize = 100;
+pub use crate::taxonomy::{CATEGORIES, REGIONS};
 
-/// Show categories a member can follow.
-pub const CATEGORIES: [&str; 8] = [
-    "concert",
-    "musical",
-    "play",
-    "classical",
-    "exhibition",
-    "sports",
-    "family",
-    "festival",
-];
-/// Regions a member can follow.
-pub const REGIONS: [&str; 17] = [
-    "seoul",
-    "busan",
-    "daegu",
-    "incheon",
-    "gwangju",
-    "daejeon",
-    "ulsan",
-    "sejong",
-    "gyeonggi",
-    "gangwon",
-    "chungbuk",
-    "chungnam",
-    "jeonbuk",
-    "jeonnam",
-    "gyeongbuk",
-    "gyeongnam",
-    "jeju",
-];
+pub const COMPANY_NAME_LEN_MAX: usize = 100;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, FieldError};
 use crate::grades::{GradeRule, assign_grades};
 use crate::offers::{CouponForm, DiscountForm};
-use crate::sellers::CATEGORIES;
 use crate::store::catalog::ShowRecord;
+use crate::taxonomy::CATEGORIES;
 use crate::venues::{Layout, NAME_LEN_MAX, text_ok};
 
 pub const DESCRIPTION_LEN_MAX: usize = 5_000;

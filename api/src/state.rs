@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use picket_gateway::QueueStore;
+pub use picket_gateway::token::KeyRing;
+pub use picket_ledger::LedgerClient;
 use tokio::sync::watch;
 
 use crate::catalog::ShowPublished;
@@ -59,14 +62,14 @@ pub enum ApiStartError {
 
 pub struct Api {
     pub store: Store,
-    pub keys: picket_gateway::token::KeyRing,
+    pub keys: KeyRing,
     pub config: ApiConfig,
     /// The operator's bearer token (creates the first admin).
     pub(crate) operator_token: String,
     /// Where publishing opens inventory, and what the seats-left read model follows.
-    pub ledger: Option<picket_ledger::LedgerClient>,
+    pub ledger: Option<LedgerClient>,
     /// The waiting room publishing configures each performance's sale in.
-    pub queue: Option<Arc<dyn picket_gateway::QueueStore>>,
+    pub queue: Option<Arc<dyn QueueStore>>,
     pub seats_left: SeatsLeft,
     /// The bookings projection's open holds and the guest-lookup limits.
     pub bookings: Bookings,

@@ -38,6 +38,12 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction on the primary, for writes that go together (the store's functions that
+    /// take a connection run in it).
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     /// The read replica when one is configured, else the primary: for reads that can be stale.
     pub fn reader(&self) -> &AnyPool {
         self.read_pool.as_ref().unwrap_or(&self.pool)

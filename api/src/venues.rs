@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, FieldError};
-use crate::sellers::REGIONS;
+use crate::taxonomy::REGIONS;
 
 /// A venue's name, a show's title.
 pub const NAME_LEN_MAX: usize = 100;
