@@ -52,3 +52,63 @@ pub fn assign_grades(
         .collect::<Result<_, _>>()?;
     Ok((seats, zones))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::venues::{RowLayout, SeatLayout, SectionLayout, ZoneLayout};
+
+    fn layout() -> Layout {
+        let seat = |number| SeatLayout { number, x: 0, y: 0 };
+        Layout {
+            sections: vec![
+                SectionLayout {
+                    name: "A".into(),
+                    rows: vec![RowLayout {
+                        name: "1".into(),
+                        seats: vec![seat(1), seat(2)],
+                    }],
+                },
+                SectionLayout {
+                    name: "B".into(),
+                    rows: vec![RowLayout {
+                        name: "1".into(),
+                        seats: vec![seat(1)],
+                    }],
+                },
+            ],
+            zones: vec![ZoneLayout {
+                name: "floor".into(),
+                capacity: 100,
+            }],
+        }
+    }
+
+    fn grade(code: &str, sections: &[&str], zones: &[&str]) -> GradeRule {
+        GradeRule {
+            code: code.into(),
+            price_won: 10_000,
+            sections: sections.iter().map(|s| s.to_string()).collect(),
+            zones: zones.iter().map(|z| z.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_place_gets_the_one_grade_that_covers_it() {
+        let grades = [grade("R", &["A"], &[]), grade("S", &["B"], &["floor"])];
+        assert_eq!(
+            assign_grades(&layout(), &grades),
+            Ok((vec![0, 0, 1], vec![1]))
+        );
+        let twice = [grade("R", &["A", "B"], &[]), grade("S", &["B"], &["floor"])];
+        assert_eq!(
+            assign_grades(&layout(), &twice),
+            Err("\"B\" is in more than one grade".into())
+        );
+        let missing = [grade("R", &["A", "B"], &[])];
+        assert_eq!(
+            assign_grades(&layout(), &missing),
+            Err("\"floor\" has no grade".into())
+        );
+    }
+}

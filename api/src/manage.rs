@@ -1,5 +1,5 @@
 //! The seller side of the catalog: venues, draft shows, performances and venue staff, and the
-//! check every show-managing handler shares ([`managed_show`]). Forms and validation are in
+//! check every show-managing handler shares (`managed_show`). Forms and validation are in
 //! `venues.rs` and `shows.rs`; publishing is `publish.rs`.
 
 use std::sync::Arc;

@@ -329,3 +329,42 @@ pub fn spec_for(
             .collect::<Result<_, _>>()?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(starts_at_ms: u64, sale_open_at_ms: u64, close: Option<u64>) -> PerformanceForm {
+        PerformanceForm {
+            starts_at_ms,
+            sale_open_at_ms,
+            sale_close_at_ms: close,
+        }
+    }
+
+    #[test]
+    fn performances_start_in_the_future_and_sell_before_they_start() {
+        let now = 1_000;
+        // (form, when sales close, or the fields that are wrong)
+        let cases: [(PerformanceForm, Result<u64, Vec<&str>>); 5] = [
+            (form(5_000, 2_000, None), Ok(5_000)),
+            (form(5_000, 2_000, Some(4_000)), Ok(4_000)),
+            (form(1_000, 500, None), Err(vec!["starts_at_ms"])),
+            (
+                form(5_000, 2_000, Some(6_000)),
+                Err(vec!["sale_open_at_ms"]),
+            ),
+            (
+                form(900, 950, None),
+                Err(vec!["starts_at_ms", "sale_open_at_ms"]),
+            ),
+        ];
+        for (form, want) in cases {
+            let got = form.validate(now).map_err(|e| match e {
+                ApiError::Invalid(errors) => errors.iter().map(|e| e.field).collect(),
+                other => panic!("not a validation error: {other}"),
+            });
+            assert_eq!(got, want, "{form:?}");
+        }
+    }
+}
