@@ -13,7 +13,8 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, sellers,
+    accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, sales,
+    sellers,
 };
 
 impl Api {
@@ -124,5 +125,16 @@ pub fn router(api: Arc<Api>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             media::BANNER_BYTES_MAX + 1,
         ));
-    json.merge(media).with_state(api)
+    // A performance spec of a stadium is far larger than any other JSON body.
+    let operator = Router::new()
+        .route(
+            "/api/v1/sales/{sale}",
+            get(sales::view).put(sales::configure),
+        )
+        .route("/api/v1/sales/{sale}/draw", get(sales::draw_audit))
+        .route("/api/v1/performances", post(sales::open_performance))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            sales::OPERATOR_BODY_BYTES_MAX,
+        ));
+    json.merge(media).merge(operator).with_state(api)
 }

@@ -1,14 +1,14 @@
-//! Who a request is: the signed-in account of a session token, a guest's device, or the
-//! operator. Session and guest tokens are the gateway's signed tokens, so a member signs in
-//! here and connects to any gateway with the same token; this is the one file that reads or
-//! signs them.
+//! Who a request is: the signed-in account of a session token, or a guest's device (the
+//! operator is `operator.rs`). Session and guest tokens are the edge's signed tokens, so a
+//! member signs in here and connects to any gateway with the same token; this is the one file
+//! that reads or signs them.
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use picket_gateway::token::Claims;
+use picket_edge::token::Claims;
 
 use crate::error::ApiError;
 use crate::state::{Api, now_ms};
@@ -131,20 +131,6 @@ pub fn guest_actor(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
     let Ok(Claims::Guest { device, .. }) = api.keys.verify(token, now_ms()) else {
         return Err(ApiError::Unauthenticated);
     };
-    let identity = picket_gateway::identity::guest(&device);
-    Ok(picket_gateway::identity::actor_of(&identity).0 as i64)
-}
-
-/// Compares secrets without stopping at the first difference.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// Whether `bearer` is the operator's token.
-pub fn is_operator(api: &Api, bearer: Option<&str>) -> bool {
-    bearer.is_some_and(|token| constant_time_eq(token, &api.operator_token))
+    let identity = picket_edge::identity::guest(&device);
+    Ok(picket_edge::identity::actor_of(&identity).0 as i64)
 }

@@ -10,11 +10,13 @@
 //!   [`json`], [`paging`]: shared pieces.
 //! - [`catalog`]: the "show published" announcement the notifier reads. [`seats_left`]: the
 //!   seats-left read model. [`state`]: the shared [`Api`] and its configuration.
-//! - [`auth`]: sessions, guests and the operator (the gateway's signed tokens).
+//! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
+//!   operator token.
 //! - Forms and validation without I/O: [`venues`], [`grades`], [`offers`], [`shows`].
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
 //!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
-//!   to the ledger, the waiting room and NATS.
+//!   to the ledger, the waiting room and NATS for the catalog; [`sales`]: the operator's routes
+//!   for a sale and for opening a performance directly.
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
 //! - [`app`]: builds the [`Api`] and its router.
@@ -36,9 +38,11 @@ pub mod manage;
 pub mod media;
 pub mod offers;
 pub mod openapi;
+pub mod operator;
 pub mod paging;
 pub mod projection;
 pub mod publish;
+pub mod sales;
 pub mod seats_left;
 pub mod sellers;
 pub mod shows;
@@ -48,6 +52,6 @@ pub mod taxonomy;
 pub mod venues;
 
 pub use app::router;
-pub use auth::{Authenticated, Role, authenticate, bearer, constant_time_eq};
+pub use auth::{Authenticated, Role, authenticate, bearer};
 pub use json::JsonBody;
 pub use state::{Api, ApiConfig, ApiStartError, PUBLISHED_BUFFER_MAX, now_ms};

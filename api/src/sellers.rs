@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
-use crate::auth::{Authenticated, Role, authenticate, bearer, is_operator};
+use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
+use crate::operator::is_operator;
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
 
@@ -250,9 +251,8 @@ pub async fn create_staff(
     headers: HeaderMap,
     JsonBody(body): JsonBody<StaffForm>,
 ) -> Result<Response, ApiError> {
-    let bearer = bearer(&headers);
-    if !is_operator(&api, bearer) {
-        let who = authenticate(&api, bearer).await?;
+    if !is_operator(&api, &headers) {
+        let who = authenticate(&api, bearer(&headers)).await?;
         who.require(&[Role::Admin])?;
     }
     let role = match body.role.as_str() {

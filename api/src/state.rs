@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use picket_edge::token::KeyRing;
 pub use picket_gateway::QueueStore;
-pub use picket_gateway::token::KeyRing;
 pub use picket_ledger::LedgerClient;
 use tokio::sync::watch;
 
@@ -85,6 +85,11 @@ pub struct Api {
 }
 
 impl Api {
+    /// The operator's bearer token (`operator.rs` checks it).
+    pub fn operator_token(&self) -> &str {
+        &self.operator_token
+    }
+
     /// A new id: milliseconds since the epoch in the high bits, a counter and randomness below,
     /// so ids from several gateways do not collide and sort by creation time.
     pub(crate) fn new_id(&self) -> i64 {
@@ -95,7 +100,7 @@ impl Api {
 }
 
 pub fn now_ms() -> u64 {
-    picket_gateway::clock::now_ms()
+    picket_edge::clock::now_ms()
 }
 
 /// The guest-lookup limits, and the switch that stops the API following the ledger.

@@ -22,7 +22,7 @@ use crate::Gateway;
 use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
 use crate::room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 use crate::seats::SeatMaps;
-use crate::token::Claims;
+use picket_edge::token::Claims;
 
 pub type ConnId = u64;
 
@@ -174,7 +174,7 @@ pub fn queue_message(view: &SaleView, standing: &Standing) -> ServerMessage {
         let until_open_s = view
             .settings
             .open_at_ms
-            .saturating_sub(crate::clock::now_ms())
+            .saturating_sub(picket_edge::clock::now_ms())
             / 1_000;
         until_open_s + a.div_ceil(rate)
     });

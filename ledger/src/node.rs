@@ -78,6 +78,39 @@ impl NodeConfig {
     }
 }
 
+/// Shortest lease: renewals every fifth of it must fit between scheduling hiccups.
+pub const LEASE_MIN: Duration = Duration::from_millis(100);
+/// Longest lease: a dead leader's partition is taken over only after it.
+pub const LEASE_MAX: Duration = Duration::from_secs(60);
+
+impl NodeConfig {
+    /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(LEASE_MIN..=LEASE_MAX).contains(&self.lease) {
+            problems.push(format!(
+                "lease must be {} to {} ms, got {} ms",
+                LEASE_MIN.as_millis(),
+                LEASE_MAX.as_millis(),
+                self.lease.as_millis()
+            ));
+        }
+        if self.lease_renew_interval.is_zero() || self.lease_renew_interval >= self.lease {
+            problems.push("lease_renew_interval must be above zero and below the lease".into());
+        }
+        let mut hosted = self.partitions.clone();
+        hosted.sort_unstable();
+        hosted.dedup();
+        if hosted.len() != self.partitions.len() {
+            problems.push("partitions are listed more than once".into());
+        }
+        if self.bus.partitions == 0 {
+            problems.push("the deployment needs at least one partition".into());
+        }
+        problems
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error(transparent)]

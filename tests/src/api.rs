@@ -245,7 +245,7 @@ impl ApiSetup {
         .body["id"]
             .as_i64()
             .expect("show");
-        let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+        let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
         let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
         let performance = call(
             address,

@@ -117,7 +117,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let show_id = created.body["id"].as_i64().expect("show id");
-    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
     let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
     let performance = call(
         address,
@@ -276,7 +276,7 @@ async fn browsing_filters_and_pages_published_shows() {
         .as_i64()
         .expect("venue");
     let day = 24 * 3_600_000;
-    let now = picket_gateway::clock::now_ms();
+    let now = picket_edge::clock::now_ms();
     let mut ids = Vec::new();
     for (i, title) in ["Hamlet", "Wicked", "Hamlet Reloaded"]
         .into_iter()
@@ -645,7 +645,7 @@ async fn browsing_reads_from_the_replica() {
     .body["id"]
         .as_i64()
         .expect("show");
-    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
     call(
         address,
         "POST",

@@ -15,7 +15,7 @@ use std::time::Duration;
 use picket_api::bookings::Projection;
 use picket_api::store::Store;
 use picket_api::{Api, ApiConfig};
-use picket_gateway::token::Claims;
+use picket_edge::token::Claims;
 use picket_ledger::client::ReadError;
 use picket_ledger::metrics::Metrics;
 use picket_ledger::{
@@ -373,7 +373,7 @@ async fn entries_delivered_twice_change_nothing() {
     let device = "guest-device-0000042";
     let guest_token = test_keys().sign(&Claims::Guest {
         device: device.into(),
-        exp_ms: picket_gateway::clock::now_ms() + 3_600_000,
+        exp_ms: picket_edge::clock::now_ms() + 3_600_000,
     });
     let contact = json!({"name": "홍길동", "phone": "010-9876-5432"}).to_string();
     let put = call(
@@ -385,7 +385,7 @@ async fn entries_delivered_twice_change_nothing() {
     )
     .await;
     assert_eq!(put.status, 204);
-    let guest = picket_gateway::identity::actor_of(&picket_gateway::identity::guest(device)).0;
+    let guest = picket_edge::identity::actor_of(&picket_edge::identity::guest(device)).0;
     let pool = setup.api.store.pool().clone();
     let ledger = in_process(&setup);
 
