@@ -9,12 +9,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use picket_edge::token::Claims;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{Authenticated, Role, session_token};
 use crate::error::{ApiError, FieldError};
-use crate::store::Account;
-use crate::{Api, Authenticated, JsonBody, Role, now_ms};
+use crate::json::JsonBody;
+use crate::state::{Api, now_ms};
+use crate::store::accounts::Account;
 
 pub const EMAIL_LEN_MAX: usize = 254;
 pub const PASSWORD_LEN_MIN: usize = 8;
@@ -219,11 +220,7 @@ async fn sign_in_inner(api: &Api, body: SignIn) -> Result<SessionView, ApiError>
     api.store
         .insert_session(&sid, account.id, now as i64, expires_at_ms as i64)
         .await?;
-    let token = api.keys.sign(&Claims::Session {
-        sub: account.id as u64,
-        sid,
-        exp_ms: expires_at_ms,
-    });
+    let token = session_token(api, account.id, sid, expires_at_ms);
     Ok(SessionView {
         token,
         expires_at_ms,

@@ -8,11 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sqlx::Row;
 
-use crate::catalog::managed_show;
+use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
-use crate::{Api, Authenticated, JsonBody, Role, now_ms};
+use crate::json::JsonBody;
+use crate::manage::managed_show;
+use crate::paging::{page, page_limit};
+use crate::state::{Api, now_ms};
+use crate::store::board::NewPost;
 
 pub const TITLE_LEN_MAX: usize = 100;
 pub const BODY_LEN_MAX: usize = 5_000;
@@ -69,45 +72,47 @@ async fn insert(
 ) -> Result<Response, ApiError> {
     validate(form)?;
     let id = api.new_id();
-    sqlx::query(
-        "INSERT INTO posts (id, show_id, kind, author_account_id, title, body, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(show)
-    .bind(kind)
-    .bind(author)
-    .bind(form.title.trim())
-    .bind(form.body.trim())
-    .bind(now_ms() as i64)
-    .execute(api.store.pool())
-    .await?;
+    api.store
+        .insert_post(&NewPost {
+            id,
+            show,
+            kind,
+            author,
+            title: form.title.trim(),
+            body: form.body.trim(),
+            created_at_ms: now_ms() as i64,
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))).into_response())
 }
 
-async fn list(api: &Api, show: Option<i64>, kind: &str, page: &Page) -> Result<Response, ApiError> {
-    let limit = crate::catalog::page_limit(page.limit)?;
-    // A show id of -1 never exists: platform notices are the rows without a show.
-    let rows = sqlx::query(
-        "SELECT id, title, body, answer, answered_at_ms, created_at_ms FROM posts \
-         WHERE kind = $1 AND hidden = 0 AND COALESCE(show_id, -1) = $2 AND id < $3 \
-         ORDER BY id DESC LIMIT $4",
-    )
-    .bind(kind)
-    .bind(show.unwrap_or(-1))
-    .bind(page.cursor.unwrap_or(i64::MAX))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(api.store.reader())
-    .await?;
-    let mut items = Vec::new();
-    for row in rows.iter().take(limit as usize) {
-        items.push(serde_json::json!({
-            "id": row.try_get::<i64, _>(0)?, "title": row.try_get::<String, _>(1)?,
-            "body": row.try_get::<String, _>(2)?, "answer": row.try_get::<Option<String>, _>(3)?,
-            "answered_at_ms": row.try_get::<Option<i64>, _>(4)?, "created_at_ms": row.try_get::<i64, _>(5)?,
-        }));
-    }
-    Ok(crate::catalog::page(items, rows.len() > limit as usize))
+async fn list(
+    api: &Api,
+    show: Option<i64>,
+    kind: &str,
+    query: &Page,
+) -> Result<Response, ApiError> {
+    let limit = page_limit(query.limit)?;
+    let rows = api
+        .store
+        .posts(
+            show,
+            kind,
+            query.cursor.unwrap_or(i64::MAX),
+            i64::from(limit) + 1,
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|post| {
+            serde_json::json!({
+                "id": post.id, "title": post.title, "body": post.body, "answer": post.answer,
+                "answered_at_ms": post.answered_at_ms, "created_at_ms": post.created_at_ms,
+            })
+        })
+        .collect();
+    Ok(page(items, rows.len() > limit as usize))
 }
 
 /// `GET /api/v1/notices`.
@@ -129,10 +134,7 @@ pub async fn post_platform_notice(
 }
 
 async fn published_show(api: &Api, show: i64) -> Result<(), ApiError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM shows WHERE id = $1")
-        .bind(show)
-        .fetch_optional(api.store.pool())
-        .await?;
+    let status = api.store.show_status(show).await?;
     match status.as_deref() {
         Some("published") => Ok(()),
         _ => Err(ApiError::NotFound("show")),
@@ -189,12 +191,11 @@ pub async fn answer(
     Path(question): Path<i64>,
     JsonBody(form): JsonBody<AnswerForm>,
 ) -> Result<Response, ApiError> {
-    let show: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT show_id FROM posts WHERE id = $1 AND kind = 'question'")
-            .bind(question)
-            .fetch_optional(api.store.pool())
-            .await?;
-    let show = show.flatten().ok_or(ApiError::NotFound("question"))?;
+    let show = api
+        .store
+        .question_show(question)
+        .await?
+        .ok_or(ApiError::NotFound("question"))?;
     managed_show(&api, &who, show).await?;
     let len = form.answer.trim().chars().count();
     if len == 0 || len > BODY_LEN_MAX {
@@ -203,11 +204,8 @@ pub async fn answer(
             message: format!("1 to {BODY_LEN_MAX} characters"),
         }]));
     }
-    sqlx::query("UPDATE posts SET answer = $2, answered_at_ms = $3 WHERE id = $1")
-        .bind(question)
-        .bind(form.answer.trim())
-        .bind(now_ms() as i64)
-        .execute(api.store.pool())
+    api.store
+        .answer_question(question, form.answer.trim(), now_ms() as i64)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -219,11 +217,7 @@ pub async fn hide(
     Path(post): Path<i64>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let hidden = sqlx::query("UPDATE posts SET hidden = 1 WHERE id = $1")
-        .bind(post)
-        .execute(api.store.pool())
-        .await?;
-    if hidden.rows_affected() == 0 {
+    if !api.store.hide_post(post).await? {
         return Err(ApiError::NotFound("post"));
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -11,8 +11,8 @@ use picket_ledger_core::offers::coupon_code_ok;
 use picket_ledger_core::{CouponSpec, DiscountRule, DiscountSpec, GradeId, Reduction};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::GradeRule;
 use crate::error::FieldError;
+use crate::grades::GradeRule;
 
 /// Which rule a discount follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

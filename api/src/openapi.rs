@@ -93,11 +93,11 @@ pub fn document() -> Value {
         json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
     let page_params = json!([
         {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::catalog::PAGE_LIMIT_MAX}}]);
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
     let id_and_page = json!([
         {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
         {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::catalog::PAGE_LIMIT_MAX}}]);
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
     let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}]);
     json!({
         "openapi": "3.1.0",
@@ -177,7 +177,7 @@ pub fn document() -> Value {
                         {"name": "to_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                         {"name": "q", "in": "query", "schema": {"type": "string"}},
                         {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::catalog::PAGE_LIMIT_MAX}}
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}
                     ],
                     "responses": with(json!({"200": {"description": "{items, next_cursor}"}}), problem_responses(&[400, 422, 503]))
                 },
@@ -374,7 +374,7 @@ pub fn document() -> Value {
                 "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
                     "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
                     "venue_id": {"type": "integer"}, "description": {"type": "string"},
-                    "age_rating": {"type": "string", "enum": crate::catalog::AGE_RATINGS},
+                    "age_rating": {"type": "string", "enum": crate::shows::AGE_RATINGS},
                     "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
                     "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
                     "fees": {"type": "object", "description": "the cancellation-fee schedule (docs/protocol.md, FeeSchedule); absent: the Korean standard"},

@@ -7,8 +7,9 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::Api;
+use crate::auth::bearer;
 use crate::error::ApiError;
+use crate::state::Api;
 
 /// A request made with the operator token; extracting it refuses any other request with
 /// `operator_only`.
@@ -29,7 +30,7 @@ impl FromRequestParts<Arc<Api>> for Operator {
 /// Whether the request carries the operator token. An empty configured token matches nothing.
 pub fn is_operator(api: &Api, headers: &HeaderMap) -> bool {
     let token = api.operator_token();
-    !token.is_empty() && crate::bearer(headers).is_some_and(|presented| eq(presented, token))
+    !token.is_empty() && bearer(headers).is_some_and(|presented| eq(presented, token))
 }
 
 /// Compares secrets without stopping at the first difference: equal-length inputs take the same

@@ -16,9 +16,9 @@ use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Request};
 use serde_json::json;
 
-use crate::Api;
 use crate::error::{ApiError, FieldError};
 use crate::operator::Operator;
+use crate::state::Api;
 
 /// Largest operator body: a performance spec of a 150,000-seat stadium fits.
 pub const OPERATOR_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;

@@ -9,43 +9,16 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
+use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
-use crate::store::{Company, SellerConflict};
-use crate::{Api, Authenticated, JsonBody, Role};
+use crate::json::JsonBody;
+use crate::operator::is_operator;
+use crate::state::Api;
+use crate::store::sellers::{Company, SellerConflict};
+
+pub use crate::taxonomy::{CATEGORIES, REGIONS};
 
 pub const COMPANY_NAME_LEN_MAX: usize = 100;
-
-/// Show categories a member can follow.
-pub const CATEGORIES: [&str; 8] = [
-    "concert",
-    "musical",
-    "play",
-    "classical",
-    "exhibition",
-    "sports",
-    "family",
-    "festival",
-];
-/// Regions a member can follow.
-pub const REGIONS: [&str; 17] = [
-    "seoul",
-    "busan",
-    "daegu",
-    "incheon",
-    "gwangju",
-    "daejeon",
-    "ulsan",
-    "sejong",
-    "gyeonggi",
-    "gangwon",
-    "chungbuk",
-    "chungnam",
-    "jeonbuk",
-    "jeonnam",
-    "gyeongbuk",
-    "gyeongnam",
-    "jeju",
-];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,8 +251,8 @@ pub async fn create_staff(
     headers: HeaderMap,
     JsonBody(body): JsonBody<StaffForm>,
 ) -> Result<Response, ApiError> {
-    if !crate::operator::is_operator(&api, &headers) {
-        let who = crate::authenticate(&api, crate::bearer(&headers)).await?;
+    if !is_operator(&api, &headers) {
+        let who = authenticate(&api, bearer(&headers)).await?;
         who.require(&[Role::Admin])?;
     }
     let role = match body.role.as_str() {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Bytes;
 
-use super::{Banner, BannerStoreError, ImageType, TYPES};
+use crate::media::image::{Banner, BannerStoreError, ImageType, TYPES};
 
 fn banner_path(dir: &Path, show: i64, image: ImageType) -> PathBuf {
     dir.join(format!("banner-{show}.{}", image.extension))

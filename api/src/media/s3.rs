@@ -18,7 +18,7 @@ use object_store::{
     PutPayload, RetryConfig,
 };
 
-use super::{Banner, BannerStoreError, ImageType};
+use crate::media::image::{Banner, BannerStoreError, ImageType};
 
 /// The folder of the bucket that banners go in.
 pub const KEY_PREFIX: &str = "banners";
@@ -250,7 +250,7 @@ mod tests {
         let store = S3Banners::connect(&config).expect("client");
         let started = std::time::Instant::now();
         let put = store
-            .put(1, super::super::TYPES[0], Bytes::from_static(b"x"))
+            .put(1, crate::media::image::TYPES[0], Bytes::from_static(b"x"))
             .await;
         assert!(matches!(put, Err(BannerStoreError::S3(_))), "{put:?}");
         assert!(matches!(store.get(1).await, Err(BannerStoreError::S3(_))));

@@ -1,0 +1,142 @@
+//! The assembled API: [`Api::new`] (which starts following the ledger), announcing on NATS, and
+//! the routes the gateway merges into its router. Nothing in the crate depends on this file.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use axum::Router;
+use axum::routing::{delete, get, post, put};
+
+use crate::limit::Limiter;
+use crate::state::{
+    Api, ApiConfig, Bookings, KeyRing, LedgerClient, PUBLISHED_BUFFER_MAX, QueueStore,
+};
+use crate::store::Store;
+use crate::{
+    accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, sales,
+    sellers,
+};
+
+impl Api {
+    /// The API; with a ledger, it also starts following it (the seats-left read model and the
+    /// bookings projection).
+    pub fn new(
+        store: Store,
+        keys: KeyRing,
+        operator_token: String,
+        ledger: Option<LedgerClient>,
+        queue: Option<Arc<dyn QueueStore>>,
+        config: ApiConfig,
+    ) -> Arc<Api> {
+        use argon2::PasswordHasher;
+        use argon2::password_hash::SaltString;
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let decoy_hash = argon2::Argon2::default()
+            .hash_password(format!("{:032x}", rand::random::<u128>()).as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let api = Arc::new(Api {
+            store,
+            keys,
+            ledger,
+            queue,
+            announcements: std::sync::OnceLock::new(),
+            seats_left: Default::default(),
+            bookings: Bookings::default(),
+            published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,
+            login_limiter: Limiter::new(
+                config.login_attempts_per_minute,
+                config.login_attempts_burst,
+            ),
+            config,
+            operator_token,
+            decoy_hash,
+            next_id: AtomicU64::new(0),
+        });
+        tokio::spawn(follow::follow_ledger(api.clone()));
+        api
+    }
+
+    /// Also announces published shows on NATS JetStream (creating the stream if needed).
+    pub async fn announce_on(&self, nats: async_nats::Client) -> Result<(), String> {
+        let js = async_nats::jetstream::new(nats);
+        picket_ledger_client::bus::ensure_announcements(&js)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = self.announcements.set(js);
+        Ok(())
+    }
+}
+
+/// The API's routes, to be merged into the gateway's router.
+pub fn router(api: Arc<Api>) -> Router {
+    let body_max = api.config.body_bytes_max;
+    let json = Router::new()
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/v1/accounts", post(accounts::sign_up))
+        .route("/api/v1/sessions", post(accounts::sign_in))
+        .route("/api/v1/sessions/current", delete(accounts::sign_out))
+        .route("/api/v1/me", get(accounts::me))
+        .route(
+            "/api/v1/me/interests",
+            get(sellers::get_interests).put(sellers::set_interests),
+        )
+        .route("/api/v1/companies", post(sellers::register_seller))
+        .route("/api/v1/companies/mine", get(sellers::my_company))
+        .route("/api/v1/admin/accounts", post(sellers::create_staff))
+        .route("/api/v1/venues", post(manage::create_venue))
+        .route("/api/v1/venues/{id}", get(manage::get_venue))
+        .route(
+            "/api/v1/shows",
+            get(browse::browse).post(manage::create_show),
+        )
+        .route("/api/v1/shows/{id}", get(browse::show_detail))
+        .route(
+            "/api/v1/shows/{id}/performances",
+            post(manage::add_performance),
+        )
+        .route("/api/v1/shows/{id}/publish", post(publish::publish))
+        .route(
+            "/api/v1/notices",
+            get(board::platform_notices).post(board::post_platform_notice),
+        )
+        .route(
+            "/api/v1/shows/{id}/notices",
+            get(board::show_notices).post(board::post_show_notice),
+        )
+        .route(
+            "/api/v1/shows/{id}/questions",
+            get(board::show_questions).post(board::ask),
+        )
+        .route("/api/v1/questions/{id}/answer", post(board::answer))
+        .route("/api/v1/posts/{id}/hide", post(board::hide))
+        .route("/api/v1/me/bookings", get(bookings::my_bookings))
+        .route("/api/v1/shows/{id}/staff", post(manage::assign_staff))
+        .route("/api/v1/staff/shows", get(manage::staff_shows))
+        .route("/api/v1/guest/contact", put(bookings::guest_contact))
+        .route("/api/v1/guest/bookings", get(bookings::guest_bookings))
+        .route("/api/v1/guest-bookings", get(bookings::guest_lookup))
+        .layer(axum::extract::DefaultBodyLimit::max(body_max));
+    // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
+    // upload gets the API's own error.
+    let media = Router::new()
+        .route(
+            "/api/v1/shows/{id}/banner",
+            get(banners::get_banner).put(banners::upload_banner),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            media::BANNER_BYTES_MAX + 1,
+        ));
+    // A performance spec of a stadium is far larger than any other JSON body.
+    let operator = Router::new()
+        .route(
+            "/api/v1/sales/{sale}",
+            get(sales::view).put(sales::configure),
+        )
+        .route("/api/v1/sales/{sale}/draw", get(sales::draw_audit))
+        .route("/api/v1/performances", post(sales::open_performance))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            sales::OPERATOR_BODY_BYTES_MAX,
+        ));
+    json.merge(media).merge(operator).with_state(api)
+}

@@ -1,0 +1,113 @@
+//! What buyers browse: published shows by category, region, dates and title words, and a
+//! show's page with its performances and the places left per grade (from the seats-left read
+//! model, never from the ledger).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::manage::{managed_show, show};
+use crate::paging::{page, page_limit};
+use crate::state::Api;
+use crate::store::catalog::ShowFilter;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowseQuery {
+    pub category: Option<String>,
+    pub region: Option<String>,
+    /// Shows with a performance starting in [from_ms, to_ms].
+    pub from_ms: Option<u64>,
+    pub to_ms: Option<u64>,
+    /// Words in the title.
+    pub q: Option<String>,
+    pub cursor: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/shows`: published shows, newest first, paged by cursor.
+pub async fn browse(
+    State(api): State<Arc<Api>>,
+    Query(query): Query<BrowseQuery>,
+) -> Result<Response, ApiError> {
+    let limit = page_limit(query.limit)?;
+    let title_like = query
+        .q
+        .as_ref()
+        .filter(|q| !q.trim().is_empty())
+        .map(|q| format!("%{}%", q.trim().to_lowercase().replace(['%', '_'], "")));
+    let starts_within_ms = (query.from_ms.is_some() || query.to_ms.is_some()).then(|| {
+        (
+            query.from_ms.unwrap_or(0) as i64,
+            query.to_ms.map_or(i64::MAX, |t| t as i64),
+        )
+    });
+    let rows = api
+        .store
+        .published_shows(&ShowFilter {
+            category: query.category.as_deref(),
+            region: query.region.as_deref(),
+            title_like: title_like.as_deref(),
+            before: query.cursor,
+            starts_within_ms,
+            rows: i64::from(limit) + 1,
+        })
+        .await?;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|s| {
+            serde_json::json!({"id": s.id, "title": s.title, "category": s.category, "region": s.region})
+        })
+        .collect();
+    Ok(page(items, rows.len() > limit as usize))
+}
+
+/// `GET /api/v1/shows/{id}`: a published show (or a draft, to its seller and admins) with its
+/// performances and the places left per grade.
+pub async fn show_detail(
+    State(api): State<Arc<Api>>,
+    Path(id): Path<i64>,
+    who: Option<Authenticated>,
+) -> Result<Response, ApiError> {
+    let row = show(&api, id).await?.ok_or(ApiError::NotFound("show"))?;
+    let manages = match &who {
+        Some(who) => managed_show(&api, who, id).await.is_ok(),
+        None => false,
+    };
+    if row.status != "published" && !manages {
+        return Err(ApiError::NotFound("show"));
+    }
+    let performances = api.store.performances(id, true).await?;
+    let mut listed = Vec::new();
+    for p in &performances {
+        let pid = p.id;
+        let left = api.seats_left.left(pid as u64, row.grades.len());
+        let left: Vec<serde_json::Value> = row
+            .grades
+            .iter()
+            .enumerate()
+            .map(|(g, grade)| {
+                serde_json::json!({"grade": grade.code, "price_won": grade.price_won,
+                "left": left.as_ref().map(|l| l[g])})
+            })
+            .collect();
+        listed.push(serde_json::json!({"id": pid, "starts_at_ms": p.starts_at_ms,
+            "sale": pid, "sale_open_at_ms": p.sale_open_at_ms, "sale_close_at_ms": p.sale_close_at_ms, "grades": left}));
+    }
+    Ok(Json(serde_json::json!({
+        "id": id, "title": row.title, "category": row.category, "region": row.region,
+        "description": row.description, "age_rating": row.age_rating, "running_minutes": row.running_minutes,
+        "venue_id": row.venue_id, "status": row.status, "performances": listed,
+        "discounts": row.discounts.iter().enumerate()
+            .map(|(i, d)| crate::offers::public_discount(i, d)).collect::<Vec<_>>(),
+        // Coupon codes are the seller's to hand out: only the show's managers see them.
+        "coupons": if manages { serde_json::to_value(&row.coupons).unwrap_or_default() } else { serde_json::Value::Null },
+    }))
+    .into_response())
+}

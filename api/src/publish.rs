@@ -1,0 +1,147 @@
+//! Publishing a show: the one place that talks to the ledger (opening each performance's
+//! inventory), the waiting room (configuring each performance's sale) and NATS (announcing the
+//! show on the catalog stream). Following the ledger's events is `follow.rs`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use picket_ledger_core::{ActorId, Command, IdempotencyKey, Rejection, Request};
+
+use crate::auth::Authenticated;
+use crate::catalog::{SHOW_PUBLISHED_SUBJECT, ShowPublished};
+use crate::error::{ApiError, FieldError};
+use crate::manage::{managed_show, venue};
+use crate::shows::{ADMISSION_TTL_MS, QUEUE_GRACE_MS, Show, spec_for};
+use crate::state::{Api, now_ms};
+
+/// `POST /api/v1/shows/{id}/publish`: validates the show, opens every performance's inventory
+/// in the ledger, marks the show published and announces it. Publishing twice is harmless.
+pub async fn publish(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(show): Path<i64>,
+) -> Result<Response, ApiError> {
+    let row = managed_show(&api, &who, show).await?;
+    let ledger = api
+        .ledger
+        .clone()
+        .ok_or(ApiError::Internal("no ledger configured".into()))?;
+    let (_, _, layout) = venue(&api, row.venue_id)
+        .await?
+        .ok_or(ApiError::NotFound("venue"))?;
+    let performances = api.store.performances(show, false).await?;
+    if performances.is_empty() {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "performances",
+            message: "add at least one performance".into(),
+        }]));
+    }
+    if row.status == "published" {
+        // Done already (the status is set only once every performance is open): answer the
+        // same, without configuring the sales again — that would undo an operator's pause.
+        let opens = performances
+            .iter()
+            .map(|p| p.sale_open_at_ms as u64)
+            .collect();
+        return Ok(published_answer(show, row, opens));
+    }
+    let mut opens = Vec::new();
+    for performance in &performances {
+        let id = performance.id;
+        opens.push(performance.sale_open_at_ms as u64);
+        let spec = spec_for(id, performance.starts_at_ms as u64, &row, &layout).map_err(|m| {
+            ApiError::Invalid(vec![FieldError {
+                field: "grades",
+                message: m,
+            }])
+        })?;
+        // Known before the ledger opens it, so the opening event finds it.
+        api.seats_left.register(&spec);
+        let request = Request {
+            actor: ActorId(0),
+            key: IdempotencyKey::new(format!("open-{id}"))
+                .map_err(|_| ApiError::Internal("key".into()))?,
+            command: Command::OpenPerformance(Box::new(spec.clone())),
+        };
+        match ledger.submit(request).await {
+            Ok(Ok(_)) | Ok(Err(Rejection::PerformanceAlreadyOpen)) => {}
+            Ok(Err(rejection)) => {
+                return Err(ApiError::Internal(format!(
+                    "the ledger refused: {rejection}"
+                )));
+            }
+            Err(error) => {
+                return Err(ApiError::Internal(format!(
+                    "the ledger is unavailable: {error}"
+                )));
+            }
+        }
+        if let Some(queue) = &api.queue {
+            // The sale of performance p is sale p in the waiting room.
+            let settings = picket_gateway::room::SaleSettings {
+                open_at_ms: performance.sale_open_at_ms as u64,
+                admit_per_sec: row.queue.admit_per_sec,
+                active_max: row.queue.active_max,
+                admission_ttl_ms: ADMISSION_TTL_MS,
+                seat_limit: row.per_buyer_limit as u16,
+                grace_ms: QUEUE_GRACE_MS,
+                paused: false,
+            };
+            queue
+                .configure(id as u64, settings)
+                .await
+                .map_err(|e| ApiError::QueueUnavailable(e.to_string()))?;
+        }
+        api.store
+            .set_performance_spec(id, &serde_json::to_string(&spec).expect("specs encode"))
+            .await?;
+    }
+    api.store.mark_published(show, now_ms() as i64).await?;
+    let event = published_event(show, row, opens);
+    tracing::info!(show, "show published");
+    let _ = api.published.send(event.clone());
+    if let Some(js) = api.announcements.get() {
+        announce(js, &event).await?;
+    }
+    Ok(published_json(show, &event))
+}
+
+fn published_json(show: i64, event: &ShowPublished) -> Response {
+    Json(serde_json::json!({"id": show, "status": "published", "event": event})).into_response()
+}
+
+fn published_event(show: i64, row: Show, sale_open_at_ms: Vec<u64>) -> ShowPublished {
+    ShowPublished {
+        show,
+        title: row.title,
+        category: row.category,
+        region: row.region,
+        sale_open_at_ms,
+    }
+}
+
+fn published_answer(show: i64, row: Show, opens: Vec<u64>) -> Response {
+    published_json(show, &published_event(show, row, opens))
+}
+
+/// Publishes "show published" durably; the message id makes a repeated publish a no-op.
+async fn announce(
+    js: &async_nats::jetstream::Context,
+    event: &ShowPublished,
+) -> Result<(), ApiError> {
+    let payload = serde_json::to_vec(event).expect("announcements encode");
+    let message = async_nats::jetstream::message::PublishMessage::build()
+        .payload(payload.into())
+        .message_id(picket_ledger_client::bus::show_published_message_id(
+            event.show,
+        ));
+    let unavailable = |e: String| ApiError::Internal(format!("announcing the show failed: {e}"));
+    js.send_publish(SHOW_PUBLISHED_SUBJECT, message)
+        .await
+        .map_err(|e| unavailable(e.to_string()))?
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    Ok(())
+}

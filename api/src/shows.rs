@@ -1,0 +1,370 @@
+//! Shows as sellers send them: the form with its price grades, waiting-room settings and
+//! offers, performances and staff assignments, what makes each valid, a stored show decoded,
+//! and the ledger spec a performance opens with. No I/O here.
+
+use picket_ledger_core::{
+    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind, ZoneSpec,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, FieldError};
+use crate::grades::{GradeRule, assign_grades};
+use crate::offers::{CouponForm, DiscountForm};
+use crate::store::catalog::ShowRecord;
+use crate::taxonomy::CATEGORIES;
+use crate::venues::{Layout, NAME_LEN_MAX, text_ok};
+
+pub const DESCRIPTION_LEN_MAX: usize = 5_000;
+pub const GRADES_PER_SHOW_MAX: usize = 16;
+/// A grade's code.
+pub const GRADE_CODE_LEN_MAX: usize = 16;
+pub const PERFORMANCES_PER_SHOW_MAX: usize = 200;
+pub const RUNNING_MINUTES_MAX: u32 = 600;
+/// A hold lasts this long on every published performance (the big platforms give 7–10 min).
+pub const HOLD_TTL_MS: u64 = 8 * 60_000;
+pub const AGE_RATINGS: [&str; 5] = ["all", "7+", "12+", "15+", "19+"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowForm {
+    pub title: String,
+    pub category: String,
+    pub venue_id: i64,
+    pub description: String,
+    pub age_rating: String,
+    pub running_minutes: u32,
+    pub grades: Vec<GradeRule>,
+    #[serde(default = "default_per_buyer_limit")]
+    pub per_buyer_limit: u16,
+    /// The cancellation-fee schedule; absent: the Korean standard for the category.
+    #[serde(default)]
+    pub fees: Option<FeeSchedule>,
+    /// The waiting room of every performance's sale.
+    #[serde(default)]
+    pub queue: QueueForm,
+    /// Discounts a buyer may choose one of: early-bird windows and eligibility discounts.
+    #[serde(default)]
+    pub discounts: Vec<DiscountForm>,
+    /// Coupon codes (one per order, never together with a discount).
+    #[serde(default)]
+    pub coupons: Vec<CouponForm>,
+}
+
+/// How fast a show's sales admit buyers from the waiting room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueForm {
+    /// Buyers admitted per second.
+    pub admit_per_sec: u32,
+    /// Most admitted buyers booking at once.
+    pub active_max: u32,
+}
+
+impl Default for QueueForm {
+    fn default() -> Self {
+        QueueForm {
+            admit_per_sec: 200,
+            active_max: 2_000,
+        }
+    }
+}
+
+/// How long an admitted buyer may book, and how long a dropped buyer keeps a place.
+pub const ADMISSION_TTL_MS: u64 = 10 * 60_000;
+pub const QUEUE_GRACE_MS: u64 = 30_000;
+
+fn default_per_buyer_limit() -> u16 {
+    4
+}
+
+/// Nothing, or every field of the show that is wrong.
+pub fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if !text_ok(&form.title, NAME_LEN_MAX) {
+        errors.push(FieldError {
+            field: "title",
+            message: format!("1 to {NAME_LEN_MAX} characters"),
+        });
+    }
+    if !CATEGORIES.contains(&form.category.as_str()) {
+        errors.push(FieldError {
+            field: "category",
+            message: format!("one of {}", CATEGORIES.join(", ")),
+        });
+    }
+    if form.description.chars().count() > DESCRIPTION_LEN_MAX {
+        errors.push(FieldError {
+            field: "description",
+            message: format!("at most {DESCRIPTION_LEN_MAX} characters"),
+        });
+    }
+    if !AGE_RATINGS.contains(&form.age_rating.as_str()) {
+        errors.push(FieldError {
+            field: "age_rating",
+            message: format!("one of {}", AGE_RATINGS.join(", ")),
+        });
+    }
+    if !(1..=RUNNING_MINUTES_MAX).contains(&form.running_minutes) {
+        errors.push(FieldError {
+            field: "running_minutes",
+            message: format!("1 to {RUNNING_MINUTES_MAX}"),
+        });
+    }
+    if !(1..=picket_ledger_core::limits::PER_BUYER_LIMIT_MAX).contains(&form.per_buyer_limit) {
+        errors.push(FieldError {
+            field: "per_buyer_limit",
+            message: format!("1 to {}", picket_ledger_core::limits::PER_BUYER_LIMIT_MAX),
+        });
+    }
+    let prices_ok = form.grades.iter().all(|g| {
+        text_ok(&g.code, GRADE_CODE_LEN_MAX)
+            && g.price_won > 0
+            && g.price_won <= picket_ledger_core::limits::TICKET_PRICE_WON_MAX
+    });
+    let queue_ok = (1..=picket_gateway::room::ADMIT_PER_SEC_MAX)
+        .contains(&form.queue.admit_per_sec)
+        && (1..=picket_gateway::room::ACTIVE_MAX_MAX).contains(&form.queue.active_max);
+    if !queue_ok {
+        errors.push(FieldError {
+            field: "queue",
+            message: format!(
+                "admit_per_sec 1 to {}, active_max 1 to {}",
+                picket_gateway::room::ADMIT_PER_SEC_MAX,
+                picket_gateway::room::ACTIVE_MAX_MAX
+            ),
+        });
+    }
+    if form.fees.as_ref().is_some_and(|fees| !fees.is_valid()) {
+        errors.push(FieldError {
+            field: "fees",
+            message: "tiers must not overlap, percentages at most 100, deadlines within the day"
+                .into(),
+        });
+    }
+    crate::offers::validate(&form.discounts, &form.coupons, &form.grades, &mut errors);
+    if form.grades.is_empty() || form.grades.len() > GRADES_PER_SHOW_MAX || !prices_ok {
+        errors.push(FieldError {
+            field: "grades",
+            message: format!(
+                "1 to {GRADES_PER_SHOW_MAX} grades, each with a code and a price in won"
+            ),
+        });
+    } else if let Err(message) = assign_grades(layout, &form.grades) {
+        errors.push(FieldError {
+            field: "grades",
+            message: format!("every section and zone needs exactly one grade: {message}"),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
+/// A show as stored, its JSON columns decoded.
+pub struct Show {
+    pub company_id: i64,
+    pub venue_id: i64,
+    pub title: String,
+    pub category: String,
+    pub region: String,
+    pub description: String,
+    pub age_rating: String,
+    pub running_minutes: i64,
+    pub grades: Vec<GradeRule>,
+    pub per_buyer_limit: i64,
+    pub status: String,
+    pub fees: Option<FeeSchedule>,
+    pub queue: QueueForm,
+    pub discounts: Vec<DiscountForm>,
+    pub coupons: Vec<CouponForm>,
+}
+
+impl Show {
+    /// Decodes a stored show; a fee schedule or queue setting that does not decode is the
+    /// default, grades or offers that do not decode are an error.
+    pub fn decode(record: ShowRecord) -> Result<Show, ApiError> {
+        Ok(Show {
+            company_id: record.company_id,
+            venue_id: record.venue_id,
+            title: record.title,
+            category: record.category,
+            region: record.region,
+            description: record.description,
+            age_rating: record.age_rating,
+            running_minutes: record.running_minutes,
+            grades: serde_json::from_str(&record.grades)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            per_buyer_limit: record.per_buyer_limit,
+            status: record.status,
+            fees: record
+                .fees
+                .and_then(|fees| serde_json::from_str(&fees).ok()),
+            queue: record
+                .queue
+                .and_then(|queue| serde_json::from_str(&queue).ok())
+                .unwrap_or_default(),
+            discounts: json_list(record.discounts)?,
+            coupons: json_list(record.coupons)?,
+        })
+    }
+}
+
+/// A JSON array column (NULL: empty).
+fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, ApiError> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.to_string())),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceForm {
+    pub starts_at_ms: u64,
+    pub sale_open_at_ms: u64,
+    /// Default: when the performance starts.
+    #[serde(default)]
+    pub sale_close_at_ms: Option<u64>,
+}
+
+impl PerformanceForm {
+    /// When sales close (by default when the performance starts), or what is wrong.
+    pub fn validate(&self, now_ms: u64) -> Result<u64, ApiError> {
+        let close = self.sale_close_at_ms.unwrap_or(self.starts_at_ms);
+        let mut errors = Vec::new();
+        if self.starts_at_ms <= now_ms {
+            errors.push(FieldError {
+                field: "starts_at_ms",
+                message: "in the future".into(),
+            });
+        }
+        if self.sale_open_at_ms >= close || close > self.starts_at_ms {
+            errors.push(FieldError {
+                field: "sale_open_at_ms",
+                message: "sales open before they close, and close no later than the start".into(),
+            });
+        }
+        if errors.is_empty() {
+            Ok(close)
+        } else {
+            Err(ApiError::Invalid(errors))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAssignment {
+    pub account_id: i64,
+}
+
+/// The ledger spec `performance` of `show` opens with, or what is wrong with the grades or
+/// offers.
+pub fn spec_for(
+    performance: i64,
+    starts_at_ms: u64,
+    show: &Show,
+    layout: &Layout,
+) -> Result<PerformanceSpec, String> {
+    let (seat_grades, zone_grades) = assign_grades(layout, &show.grades)?;
+    let mut seats = Vec::new();
+    let mut grade = seat_grades.into_iter();
+    for section in &layout.sections {
+        for row in &section.rows {
+            for seat in &row.seats {
+                seats.push(SeatSpec {
+                    section: section.name.clone(),
+                    row: row.name.clone(),
+                    number: seat.number,
+                    grade: GradeId(grade.next().unwrap_or(0)),
+                });
+            }
+        }
+    }
+    let kind = if ["play", "exhibition"].contains(&show.category.as_str()) {
+        TicketKind::Admission
+    } else {
+        TicketKind::Performance
+    };
+    Ok(PerformanceSpec {
+        performance: PerformanceId(performance as u64),
+        starts_at_ms,
+        kind,
+        grades: show
+            .grades
+            .iter()
+            .map(|g| GradeSpec {
+                code: g.code.clone(),
+                price_won: g.price_won,
+            })
+            .collect(),
+        seats,
+        zones: layout
+            .zones
+            .iter()
+            .zip(zone_grades)
+            .map(|(z, g)| ZoneSpec {
+                name: z.name.clone(),
+                grade: GradeId(g),
+                capacity: z.capacity,
+            })
+            .collect(),
+        per_buyer_limit: show.per_buyer_limit as u16,
+        hold_ttl_ms: HOLD_TTL_MS,
+        fees: show
+            .fees
+            .clone()
+            .unwrap_or_else(|| FeeSchedule::korean_standard(kind)),
+        discounts: show
+            .discounts
+            .iter()
+            .map(|d| crate::offers::discount_spec(d, &show.grades))
+            .collect::<Result<_, _>>()?,
+        coupons: show
+            .coupons
+            .iter()
+            .map(crate::offers::coupon_spec)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(starts_at_ms: u64, sale_open_at_ms: u64, close: Option<u64>) -> PerformanceForm {
+        PerformanceForm {
+            starts_at_ms,
+            sale_open_at_ms,
+            sale_close_at_ms: close,
+        }
+    }
+
+    #[test]
+    fn performances_start_in_the_future_and_sell_before_they_start() {
+        let now = 1_000;
+        // (form, when sales close, or the fields that are wrong)
+        let cases: [(PerformanceForm, Result<u64, Vec<&str>>); 5] = [
+            (form(5_000, 2_000, None), Ok(5_000)),
+            (form(5_000, 2_000, Some(4_000)), Ok(4_000)),
+            (form(1_000, 500, None), Err(vec!["starts_at_ms"])),
+            (
+                form(5_000, 2_000, Some(6_000)),
+                Err(vec!["sale_open_at_ms"]),
+            ),
+            (
+                form(900, 950, None),
+                Err(vec!["starts_at_ms", "sale_open_at_ms"]),
+            ),
+        ];
+        for (form, want) in cases {
+            let got = form.validate(now).map_err(|e| match e {
+                ApiError::Invalid(errors) => errors.iter().map(|e| e.field).collect(),
+                other => panic!("not a validation error: {other}"),
+            });
+            assert_eq!(got, want, "{form:?}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! What every handler shares: the [`Api`] (store, keys, limits, the ledger and waiting room it
+//! publishes to, read models) and its configuration. Built and wired in `app.rs`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use picket_edge::token::KeyRing;
+pub use picket_gateway::QueueStore;
+pub use picket_ledger_client::LedgerClient;
+use tokio::sync::watch;
+
+use crate::catalog::ShowPublished;
+use crate::limit::Limiter;
+use crate::media;
+use crate::seats_left::SeatsLeft;
+use crate::store::Store;
+
+/// "Show published" announcements buffered for a slow subscriber.
+pub const PUBLISHED_BUFFER_MAX: usize = 1_024;
+
+/// Guest lookups per booking number per minute (and at once), and for everyone together.
+pub const LOOKUPS_PER_NUMBER_PER_MINUTE: u32 = 5;
+pub const LOOKUPS_PER_MINUTE: u32 = 600;
+
+/// Named limits and lifetimes of the API.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// How long a session token lasts.
+    pub session_ttl_ms: u64,
+    /// Sign-in attempts per email per minute, and at once.
+    pub login_attempts_per_minute: u32,
+    pub login_attempts_burst: u32,
+    /// Largest JSON request body (uploads have their own limit).
+    pub body_bytes_max: usize,
+    /// Where uploaded media (show banners) are stored with the disk banner store.
+    pub media_dir: std::path::PathBuf,
+    /// Where show banners are kept: files in `media_dir` (the default) or an S3-compatible
+    /// bucket ([`media::BannerStore::s3`], whose configuration names its own limits).
+    pub banner_store: media::BannerStore,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            session_ttl_ms: 14 * 24 * 3_600_000,
+            login_attempts_per_minute: 5,
+            login_attempts_burst: 5,
+            body_bytes_max: 64 * 1_024,
+            media_dir: std::path::PathBuf::from("data/media"),
+            banner_store: media::BannerStore::Disk,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiStartError {
+    #[error("api store: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("api store migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub struct Api {
+    pub store: Store,
+    pub keys: KeyRing,
+    pub config: ApiConfig,
+    /// The operator's bearer token (creates the first admin).
+    pub(crate) operator_token: String,
+    /// Where publishing opens inventory, and what the seats-left read model follows.
+    pub ledger: Option<LedgerClient>,
+    /// The waiting room publishing configures each performance's sale in.
+    pub queue: Option<Arc<dyn QueueStore>>,
+    pub seats_left: SeatsLeft,
+    /// The bookings projection's open holds and the guest-lookup limits.
+    pub bookings: Bookings,
+    /// "Show published" announcements in this process.
+    pub published: tokio::sync::broadcast::Sender<ShowPublished>,
+    /// With NATS: announcements also go to the `PICKET_CATALOG` stream for the notifier.
+    pub announcements: std::sync::OnceLock<async_nats::jetstream::Context>,
+    pub(crate) login_limiter: Limiter,
+    /// A real Argon2id hash that matches nothing: checked for unknown emails, so sign-in takes
+    /// as long for them as for a wrong password.
+    pub(crate) decoy_hash: String,
+    pub(crate) next_id: AtomicU64,
+}
+
+impl Api {
+    /// The operator's bearer token (`operator.rs` checks it).
+    pub fn operator_token(&self) -> &str {
+        &self.operator_token
+    }
+
+    /// A new id: milliseconds since the epoch in the high bits, a counter and randomness below,
+    /// so ids from several gateways do not collide and sort by creation time.
+    pub(crate) fn new_id(&self) -> i64 {
+        let low = (self.next_id.fetch_add(1, Ordering::Relaxed) & 0xff) << 8
+            | u64::from(rand::random::<u8>());
+        ((now_ms() << 16) | low) as i64 & i64::MAX
+    }
+}
+
+pub fn now_ms() -> u64 {
+    picket_edge::clock::now_ms()
+}
+
+/// The guest-lookup limits, and the switch that stops the API following the ledger.
+pub struct Bookings {
+    pub(crate) per_number: Limiter,
+    pub(crate) everyone: Limiter,
+    /// `true` tells the ledger follower (`follow.rs`) to stop.
+    stop: watch::Sender<bool>,
+}
+
+impl Default for Bookings {
+    fn default() -> Self {
+        Bookings {
+            per_number: Limiter::new(LOOKUPS_PER_NUMBER_PER_MINUTE, LOOKUPS_PER_NUMBER_PER_MINUTE),
+            everyone: Limiter::new(LOOKUPS_PER_MINUTE, LOOKUPS_PER_MINUTE / 10),
+            stop: watch::channel(false).0,
+        }
+    }
+}
+
+impl Bookings {
+    /// What the follower watches; it holds it until it has stopped.
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Stops following the ledger (the bookings projection and the seats-left read model) and
+    /// returns once the follower has stopped, between two transactions: the stored cursors are
+    /// exactly where the projection is, and an API started later on the same database resumes
+    /// there.
+    pub async fn stop_following(&self) {
+        self.stop.send_replace(true);
+        self.stop.closed().await;
+    }
+}

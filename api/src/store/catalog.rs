@@ -1,0 +1,341 @@
+//! Venues, shows, performances and their venue staff.
+
+use crate::store::Store;
+
+/// A new venue; `layout` is its seat map as JSON.
+pub struct NewVenue<'a> {
+    pub id: i64,
+    pub owner_account_id: i64,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub address: &'a str,
+    pub layout: String,
+    pub seats: i64,
+    pub created_at_ms: i64,
+}
+
+/// A venue as its pages need it; `layout` is JSON.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct VenueRow {
+    pub name: String,
+    pub region: String,
+    pub layout: String,
+}
+
+/// A new draft show; the list columns are JSON.
+pub struct NewShow<'a> {
+    pub id: i64,
+    pub company_id: i64,
+    pub venue_id: i64,
+    pub title: &'a str,
+    pub category: &'a str,
+    pub region: &'a str,
+    pub description: &'a str,
+    pub age_rating: &'a str,
+    pub running_minutes: i64,
+    pub grades: String,
+    pub per_buyer_limit: i64,
+    pub created_at_ms: i64,
+    pub fees: Option<String>,
+    pub queue: String,
+    pub discounts: String,
+    pub coupons: String,
+}
+
+/// A show as stored: `grades` is a JSON array; `fees`, `queue`, `discounts` and `coupons` are
+/// JSON or NULL (shows stored before they existed).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ShowRecord {
+    pub company_id: i64,
+    pub venue_id: i64,
+    pub title: String,
+    pub category: String,
+    pub region: String,
+    pub description: String,
+    pub age_rating: String,
+    pub running_minutes: i64,
+    pub grades: String,
+    pub per_buyer_limit: i64,
+    pub status: String,
+    pub fees: Option<String>,
+    pub queue: Option<String>,
+    pub discounts: Option<String>,
+    pub coupons: Option<String>,
+}
+
+/// A performance's times.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PerformanceRow {
+    pub id: i64,
+    pub starts_at_ms: i64,
+    pub sale_open_at_ms: i64,
+    pub sale_close_at_ms: i64,
+}
+
+/// What browsing filters published shows by; `None` does not filter.
+pub struct ShowFilter<'a> {
+    pub category: Option<&'a str>,
+    pub region: Option<&'a str>,
+    /// A `LIKE` pattern the lower-cased title must match.
+    pub title_like: Option<&'a str>,
+    /// Only ids below this one (the previous page's last).
+    pub before: Option<i64>,
+    /// Shows with a performance starting in `[from_ms, to_ms]`.
+    pub starts_within_ms: Option<(i64, i64)>,
+    /// Rows to return at most.
+    pub rows: i64,
+}
+
+/// A show in a list.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ShowSummary {
+    pub id: i64,
+    pub title: String,
+    pub category: String,
+    pub region: String,
+}
+
+/// A show a staff account is assigned to.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffShow {
+    pub id: i64,
+    pub title: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SpecRow {
+    spec: Option<String>,
+}
+
+impl Store {
+    pub async fn insert_venue(&self, venue: &NewVenue<'_>) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO venues (id, owner_account_id, name, region, address, layout, seats, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(venue.id)
+        .bind(venue.owner_account_id)
+        .bind(venue.name)
+        .bind(venue.region)
+        .bind(venue.address)
+        .bind(&venue.layout)
+        .bind(venue.seats)
+        .bind(venue.created_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn venue(&self, id: i64) -> Result<Option<VenueRow>, sqlx::Error> {
+        sqlx::query_as("SELECT name, region, layout FROM venues WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn insert_show(&self, show: &NewShow<'_>) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
+             running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue, discounts, coupons) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16)",
+        )
+        .bind(show.id)
+        .bind(show.company_id)
+        .bind(show.venue_id)
+        .bind(show.title)
+        .bind(show.category)
+        .bind(show.region)
+        .bind(show.description)
+        .bind(show.age_rating)
+        .bind(show.running_minutes)
+        .bind(&show.grades)
+        .bind(show.per_buyer_limit)
+        .bind(show.created_at_ms)
+        .bind(show.fees.as_deref())
+        .bind(&show.queue)
+        .bind(&show.discounts)
+        .bind(&show.coupons)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn show(&self, id: i64) -> Result<Option<ShowRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
+             grades, per_buyer_limit, status, fees, queue, discounts, coupons FROM shows WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The show's status (`draft`, `published`), if it exists.
+    pub async fn show_status(&self, id: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT status FROM shows WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Marks a draft show published (a published one stays as it is).
+    pub async fn mark_published(&self, show: i64, now_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE shows SET status = 'published', published_at_ms = $2 WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(show)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Published shows matching `filter`, newest first (from the read replica).
+    pub async fn published_shows(
+        &self,
+        filter: &ShowFilter<'_>,
+    ) -> Result<Vec<ShowSummary>, sqlx::Error> {
+        let mut sql = String::from(
+            "SELECT id, title, category, region FROM shows s WHERE status = 'published'",
+        );
+        let texts: Vec<(&str, &str)> = [
+            ("category = ", filter.category),
+            ("region = ", filter.region),
+            ("LOWER(title) LIKE ", filter.title_like),
+        ]
+        .into_iter()
+        .filter_map(|(clause, value)| value.map(|v| (clause, v)))
+        .collect();
+        // Parameters are numbered in the order they are bound: texts first, then numbers.
+        let mut numbers: Vec<i64> = Vec::new();
+        let mut n = 0;
+        for (clause, _) in &texts {
+            n += 1;
+            sql.push_str(&format!(" AND {clause}${n}"));
+        }
+        if let Some(before) = filter.before {
+            numbers.push(before);
+            n += 1;
+            sql.push_str(&format!(" AND id < ${n}"));
+        }
+        if let Some((from_ms, to_ms)) = filter.starts_within_ms {
+            numbers.push(from_ms);
+            numbers.push(to_ms);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM performances p WHERE p.show_id = s.id AND p.starts_at_ms >= ${} AND p.starts_at_ms <= ${})",
+                n + 1,
+                n + 2
+            ));
+            n += 2;
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
+        // Audited: `sql` is built from the constant fragments above and `$n` numbers only; every
+        // value the client sent is bound as a parameter.
+        let mut statement = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for (_, text) in &texts {
+            statement = statement.bind(text.to_string());
+        }
+        for number in &numbers {
+            statement = statement.bind(*number);
+        }
+        statement.bind(filter.rows).fetch_all(self.reader()).await
+    }
+
+    pub async fn performance_count(&self, show: i64) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM performances WHERE show_id = $1")
+            .bind(show)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    pub async fn insert_performance(
+        &self,
+        performance: &PerformanceRow,
+        show: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO performances (id, show_id, starts_at_ms, sale_open_at_ms, sale_close_at_ms) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(performance.id)
+        .bind(show)
+        .bind(performance.starts_at_ms)
+        .bind(performance.sale_open_at_ms)
+        .bind(performance.sale_close_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The show's performances by start; from the read replica when `stale_ok`.
+    pub async fn performances(
+        &self,
+        show: i64,
+        stale_ok: bool,
+    ) -> Result<Vec<PerformanceRow>, sqlx::Error> {
+        let pool = if stale_ok { self.reader() } else { &self.pool };
+        sqlx::query_as(
+            "SELECT id, starts_at_ms, sale_open_at_ms, sale_close_at_ms FROM performances \
+             WHERE show_id = $1 ORDER BY starts_at_ms",
+        )
+        .bind(show)
+        .fetch_all(pool)
+        .await
+    }
+
+    /// Keeps the spec a performance was opened in the ledger with (JSON).
+    pub async fn set_performance_spec(
+        &self,
+        performance: i64,
+        spec: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE performances SET spec = $2 WHERE id = $1")
+            .bind(performance)
+            .bind(spec)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A published performance's spec (JSON), if it is published.
+    pub async fn performance_spec(&self, performance: i64) -> Result<Option<String>, sqlx::Error> {
+        let row: Option<SpecRow> = sqlx::query_as("SELECT spec FROM performances WHERE id = $1")
+            .bind(performance)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|row| row.spec))
+    }
+
+    /// Every published performance's spec (JSON).
+    pub async fn published_specs(&self) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<SpecRow> =
+            sqlx::query_as("SELECT spec FROM performances WHERE spec IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().filter_map(|row| row.spec).collect())
+    }
+
+    /// Lets a staff account scan the show's tickets (again: no change).
+    pub async fn assign_staff(&self, show: i64, account: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO show_staff (show_id, account_id) VALUES ($1, $2) \
+             ON CONFLICT (show_id, account_id) DO NOTHING",
+        )
+        .bind(show)
+        .bind(account)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The shows a staff account may scan.
+    pub async fn staff_shows(&self, account: i64) -> Result<Vec<StaffShow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT s.id, s.title FROM show_staff a JOIN shows s ON s.id = a.show_id \
+             WHERE a.account_id = $1 ORDER BY s.id",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+    }
+}

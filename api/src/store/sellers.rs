@@ -1,0 +1,111 @@
+//! Sellers' companies and members' interests.
+
+use crate::store::Store;
+use crate::store::accounts::{Account, insert_account_with};
+
+/// A seller's company as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Company {
+    pub id: i64,
+    pub owner_account_id: i64,
+    pub name: String,
+    pub business_number: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub created_at_ms: i64,
+}
+
+/// Why a seller could not be registered.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SellerConflict {
+    Email,
+    BusinessNumber,
+}
+
+/// One interest of a member.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Interest {
+    pub kind: String,
+    pub value: String,
+}
+
+impl Store {
+    /// The seller account and its company, both or neither.
+    pub async fn insert_seller(
+        &self,
+        account: &Account,
+        company: &Company,
+    ) -> Result<Result<(), SellerConflict>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM companies WHERE business_number = $1")
+                .bind(&company.business_number)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Ok(Err(SellerConflict::BusinessNumber));
+        }
+        if !insert_account_with(&mut *tx, account).await? {
+            return Ok(Err(SellerConflict::Email));
+        }
+        sqlx::query(
+            "INSERT INTO companies (id, owner_account_id, name, business_number, contact_email, \
+             contact_phone, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(company.id)
+        .bind(company.owner_account_id)
+        .bind(&company.name)
+        .bind(&company.business_number)
+        .bind(&company.contact_email)
+        .bind(&company.contact_phone)
+        .bind(company.created_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn company_of(&self, owner_account_id: i64) -> Result<Option<Company>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, owner_account_id, name, business_number, contact_email, contact_phone, \
+             created_at_ms FROM companies WHERE owner_account_id = $1",
+        )
+        .bind(owner_account_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Replaces the account's interests with `(kind, value)` pairs.
+    pub async fn set_interests(
+        &self,
+        account_id: i64,
+        interests: &[(&str, &str)],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM interests WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        for (kind, value) in interests {
+            sqlx::query("INSERT INTO interests (account_id, kind, value) VALUES ($1, $2, $3)")
+                .bind(account_id)
+                .bind(*kind)
+                .bind(*value)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's interests as `(kind, value)`, sorted.
+    pub async fn interests(&self, account_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let rows: Vec<Interest> = sqlx::query_as(
+            "SELECT kind, value FROM interests WHERE account_id = $1 ORDER BY kind, value",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|i| (i.kind, i.value)).collect())
+    }
+}
