@@ -12,6 +12,7 @@ use crate::event::Event;
 use crate::limits::*;
 use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice, Priced};
 use crate::outcome::{Invalid, Outcome, Rejection, Reply};
+use crate::performance::PerformanceSpec;
 use crate::types::*;
 
 /// Ids carry their partition in the top 16 bits, so ids from different partitions never clash.
@@ -501,7 +502,7 @@ fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
     if !spec.fees.is_valid() {
         return Err(Invalid::FeeSchedule);
     }
-    offers::validate(spec)
+    offers::validate(&spec.discounts, &spec.coupons, spec.grades.len())
 }
 
 /// What a hold command asks for, beyond who and when.
@@ -713,7 +714,15 @@ impl PerformanceState {
                     .iter()
                     .map(|p| (self.grade(*p), self.price_won(*p)))
                     .collect();
-                offers::price(&self.spec, now_ms, buyer, &listed, offer, self)?
+                offers::price(
+                    &self.spec.discounts,
+                    &self.spec.coupons,
+                    now_ms,
+                    buyer,
+                    &listed,
+                    offer,
+                    self,
+                )?
             }
         };
         let amount_won: Won = match priced.offer {
