@@ -1095,6 +1095,24 @@ impl PerformanceState {
             | Event::CommandRecorded { .. }
             | Event::KeysForgotten { .. } => {}
         }
+        self.assert_money_balances();
+    }
+
+    /// Invariant 6 (DESIGN.md): payments − refunds = seller revenue + fees, for this
+    /// performance, after every event. An always-on `assert!`, not a handled error: an event
+    /// that unbalances the books is a bug in `decide` or `apply` (a confirm whose payment is not
+    /// its tickets' prices, a cancellation whose refund and fee do not add up to what was paid),
+    /// and going on would journal, snapshot and replicate the wrong money. Four additions per
+    /// event: no measurable cost (docs/benchmarks.md). Written as a sum, not a difference, so a
+    /// refund larger than the payments fails here rather than wrapping.
+    fn assert_money_balances(&self) {
+        let money = &self.money;
+        assert_eq!(
+            money.payments_won,
+            money.refunds_won + money.revenue_won + money.fees_won,
+            "performance {}: money does not balance (payments − refunds ≠ revenue + fees): {money:?}",
+            self.spec.performance,
+        );
     }
 
     fn confirm(
