@@ -183,7 +183,10 @@ fn strip(text: &str) -> String {
     while i < b.len() {
         let ident_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
         if b[i..].starts_with(b"//") {
-            let end = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| i + p);
             blank(&mut out, i, end);
             i = end;
         } else if b[i..].starts_with(b"/*") {
@@ -227,7 +230,10 @@ fn strip(text: &str) -> String {
         } else if b[i] == b'\'' {
             // A character literal ('x', '\n', '\u{..}'), not a lifetime ('a, 'static).
             let end = if b.get(i + 1) == Some(&b'\\') {
-                b[i + 2..].iter().position(|&c| c == b'\'').map(|p| i + 2 + p + 1)
+                b[i + 2..]
+                    .iter()
+                    .position(|&c| c == b'\'')
+                    .map(|p| i + 2 + p + 1)
             } else {
                 let len = text[i + 1..].chars().next().map_or(1, char::len_utf8);
                 (b.get(i + 1 + len) == Some(&b'\'')).then_some(i + 2 + len)
@@ -325,7 +331,8 @@ fn references(tree: &Tree, file: &str, text: &str) -> Vec<Reference> {
                 }
             }
             Token::Ident(kw) if kw == "use" => {
-                let pub_before = |k: usize| matches!(tokens.get(k), Some(Token::Ident(p)) if p == "pub");
+                let pub_before =
+                    |k: usize| matches!(tokens.get(k), Some(Token::Ident(p)) if p == "pub");
                 let reexport = i >= 1
                     && (pub_before(i - 1)
                         || (i >= 4
@@ -485,7 +492,11 @@ fn absolute(tree: &Tree, r: &Reference) -> Option<Vec<String>> {
 
 /// The file a module path lands on: the longest prefix with a file, or through the root's
 /// re-exports for items the root only re-exports.
-fn target(tree: &Tree, reexports: &BTreeMap<String, Vec<Vec<String>>>, path: &[String]) -> Option<String> {
+fn target(
+    tree: &Tree,
+    reexports: &BTreeMap<String, Vec<Vec<String>>>,
+    path: &[String],
+) -> Option<String> {
     for len in (1..=path.len()).rev() {
         if let Some(file) = file_of(tree, &path[..len]) {
             return Some(file);
@@ -515,7 +526,10 @@ fn defines(code: &str, name: &str) -> bool {
 fn reexports_of(tree: &Tree) -> BTreeMap<String, Vec<Vec<String>>> {
     let mut map: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for root in tree.keys().filter(|f| is_root(f)) {
-        for r in references(tree, root, &tree[root]).into_iter().filter(|r| r.in_use) {
+        for r in references(tree, root, &tree[root])
+            .into_iter()
+            .filter(|r| r.in_use)
+        {
             let Some(path) = absolute(tree, &r).or_else(|| {
                 // `pub use x::Y` in the root names the child `x` bare.
                 file_of(tree, &r.segments[..1]).map(|_| r.segments.clone())
@@ -568,7 +582,11 @@ fn circles_of(graph: &Graph) -> Vec<Vec<String>> {
             continue;
         };
         let mut key = cycle[..cycle.len() - 1].to_vec();
-        let min = key.iter().enumerate().min_by_key(|(_, f)| *f).map_or(0, |(k, _)| k);
+        let min = key
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, f)| *f)
+            .map_or(0, |(k, _)| k);
         key.rotate_left(min);
         if seen.insert(key) {
             circles.push(cycle);
@@ -607,7 +625,10 @@ fn shortest_cycle(graph: &Graph, start: &str) -> Option<Vec<String>> {
 // fails here rather than passing the workspace silently.
 
 fn tree(files: &[(&str, &str)]) -> Tree {
-    files.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect()
+    files
+        .iter()
+        .map(|(f, t)| (f.to_string(), t.to_string()))
+        .collect()
 }
 
 fn edges(t: &Tree) -> Vec<String> {
@@ -635,13 +656,21 @@ fn finds_a_circle_through_use_and_code_paths() {
 fn test_modules_super_and_nested_modules_resolve_to_the_right_file() {
     let t = tree(&[
         ("lib.rs", "pub mod a; pub mod b;"),
-        ("a.rs", "mod inner { use super::*; fn f() { super::super::b::g(); } }\n#[cfg(test)]\nmod tests { use super::*; }"),
+        (
+            "a.rs",
+            "mod inner { use super::*; fn f() { super::super::b::g(); } }\n#[cfg(test)]\nmod tests { use super::*; }",
+        ),
         ("b.rs", "pub mod c; use c::D;"),
         ("b/c.rs", "use super::*; use super::super::a::X;"),
     ]);
     assert_eq!(
         edges(&t),
-        vec!["a.rs -> b.rs", "b.rs -> b/c.rs", "b/c.rs -> a.rs", "b/c.rs -> b.rs"]
+        vec![
+            "a.rs -> b.rs",
+            "b.rs -> b/c.rs",
+            "b/c.rs -> a.rs",
+            "b/c.rs -> b.rs"
+        ]
     );
 }
 
@@ -670,13 +699,21 @@ fn the_root_is_outside_the_graph_but_its_reexports_are_followed() {
         ("b.rs", "pub enum Beta {} fn f() { let _ = crate::Alpha; }"),
         ("c.rs", "use crate::Root; use super::Aleph;"),
     ]);
-    assert_eq!(edges(&t), vec!["a.rs -> b.rs", "b.rs -> a.rs", "c.rs -> a.rs"]);
-    assert_eq!(circles_of(&graph_of(&t)), vec![vec!["a.rs", "b.rs", "a.rs"]]);
+    assert_eq!(
+        edges(&t),
+        vec!["a.rs -> b.rs", "b.rs -> a.rs", "c.rs -> a.rs"]
+    );
+    assert_eq!(
+        circles_of(&graph_of(&t)),
+        vec![vec!["a.rs", "b.rs", "a.rs"]]
+    );
 }
 
 #[test]
 fn workspace_members_are_read_from_the_root_manifest() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root");
     let members = workspace_members(root);
     assert!(members.contains(&"ledger/core".to_string()), "{members:?}");
     assert!(members.contains(&"tests".to_string()), "{members:?}");
@@ -692,7 +729,10 @@ fn a_parent_reexporting_its_children_is_not_a_circle_but_calling_into_them_is() 
     assert_eq!(edges(&presents), vec!["j/pg.rs -> j/mod.rs"]);
     let calls = tree(&[
         ("lib.rs", "pub mod j;"),
-        ("j/mod.rs", "mod pg;\npub use pg::Pg;\npub trait Journal {}\nfn open() { pg::connect(); }"),
+        (
+            "j/mod.rs",
+            "mod pg;\npub use pg::Pg;\npub trait Journal {}\nfn open() { pg::connect(); }",
+        ),
         ("j/pg.rs", "use super::Journal; pub struct Pg;"),
     ]);
     assert_eq!(
