@@ -344,7 +344,7 @@ fn references(tree: &Tree, file: &str, text: &str) -> Vec<Reference> {
                     .position(|t| *t == Token::Punct(';'))
                     .map_or(tokens.len(), |p| i + p);
                 let mut paths = Vec::new();
-                use_tree(&tokens[i + 1..end], &mut Vec::new(), &mut paths);
+                use_tree(&tokens[i + 1..end], &[], &mut paths);
                 for segments in paths {
                     refs.push(Reference {
                         segments,
@@ -391,8 +391,8 @@ fn references(tree: &Tree, file: &str, text: &str) -> Vec<Reference> {
 }
 
 /// Expands a use tree (`a::{b, c::{self, D}}`) into its full paths.
-fn use_tree(tokens: &[Token], prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    let mut path = prefix.clone();
+fn use_tree(tokens: &[Token], prefix: &[String], out: &mut Vec<Vec<String>>) {
+    let mut path = prefix.to_vec();
     let mut i = 0;
     if tokens.first() == Some(&Token::PathSep) {
         i = 1;
@@ -406,7 +406,7 @@ fn use_tree(tokens: &[Token], prefix: &mut Vec<String>, out: &mut Vec<Vec<String
             Token::Punct('{') => {
                 let close = matching_brace(tokens, i);
                 for part in split_top(&tokens[i + 1..close]) {
-                    use_tree(part, &mut path.clone(), out);
+                    use_tree(part, &path, out);
                 }
                 return;
             }
