@@ -193,7 +193,7 @@ impl Gateway {
             .expect("open performance");
         assert_eq!(status, 201, "{body}");
         // Open already, one admission per second: nearly every client waits with a place.
-        let open_at_ms = picket_gateway::clock::now_ms() - 1_000;
+        let open_at_ms = picket_edge::clock::now_ms() - 1_000;
         let settings = picket_tests::gateway::sale_settings(open_at_ms, 1, 1).to_string();
         let path = format!("/api/v1/sales/{SALE}");
         let (status, body) = http(self.port, "PUT", &path, &settings, token).expect("sale");

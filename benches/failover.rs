@@ -13,7 +13,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use picket_ledger::{BusConfig, LedgerClient, NatsLedger};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
 use picket_tests::ledger::LedgerNode;

@@ -12,7 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use picket_ledger::{BusConfig, LedgerClient, NatsLedger, PgJournal};
+use picket_ledger::PgJournal;
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
 use picket_tests::ledger::{

@@ -140,19 +140,63 @@ fn up_uses_postgres_when_database_url_is_set() {
     );
 }
 
+/// Every bad setting is reported in one go, before a port is bound or a file is written.
 #[test]
-fn up_refuses_a_bad_database_url_before_listening() {
+fn up_reports_every_bad_setting_at_once_before_listening() {
     let data = tempfile::tempdir().expect("tempdir");
+    let data_dir = data.path().join("never-made");
     let port = free_port();
     let output = Command::new(env!("CARGO_BIN_EXE_picket"))
         .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-        .env("PICKET_DATA_DIR", data.path())
+        .env("PICKET_DATA_DIR", &data_dir)
         .env("DATABASE_URL", "mysql://nope")
+        .env("PICKET_CONNECTIONS_MAX", "0")
+        .env("PICKET_PUSH_INTERVAL_MS", "5000")
+        .env("PICKET_BANNER_S3_BUCKET", "banners")
         .output()
         .expect("run picket");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("DATABASE_URL must be"), "{stderr}");
+    for expected in [
+        "4 setting problems",
+        "DATABASE_URL: must be postgres://",
+        "connections_max must be 1 to",
+        "push_interval must be 100 to 2000 ms, got 5000 ms",
+        "PICKET_BANNER_S3_BUCKET is set but PICKET_BANNER_S3_ENDPOINT is not",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+    assert!(!data_dir.exists(), "nothing was written before the checks");
+    assert!(
+        TcpListener::bind(("127.0.0.1", port)).is_ok(),
+        "the port was never taken"
+    );
+}
+
+/// A ledger node checks its settings the same way.
+#[test]
+fn ledger_reports_every_bad_setting_at_once() {
+    let output = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["ledger", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", "sqlite://ledger.sqlite")
+        .env("PICKET_NATS_URL", "nats://127.0.0.1:1")
+        .env("PICKET_PARTITIONS", "2")
+        .env("PICKET_HOST_PARTITIONS", "0,2")
+        .env("PICKET_LEASE_MS", "10")
+        .env("PICKET_COMMIT_BATCH_MAX", "0")
+        .output()
+        .expect("run picket");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "4 setting problems",
+        "a ledger node needs PostgreSQL",
+        "partition 2 is outside 0..2",
+        "lease must be 100 to 60000 ms, got 10 ms",
+        "commit_batch_max must be 1 to 65536, got 0",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
 }
 
 /// The whole booking path through the real binary: an operator opens a performance and its
@@ -190,7 +234,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         let spec = serde_json::to_value(small_spec(5, 30)).expect("spec");
         let (status, body) = operator(address, "POST", "/api/v1/performances", &spec, &token).await;
         assert_eq!(status, 201, "{body}");
-        let settings = sale_settings(picket_gateway::clock::now_ms(), 100, 100);
+        let settings = sale_settings(picket_edge::clock::now_ms(), 100, 100);
         let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
         assert_eq!(status, 200, "{body}");
         let (status, _) = operator(address, "PUT", "/api/v1/sales/5", &settings, "wrong").await;

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use picket_gateway::token::Claims;
+use picket_edge::token::Claims;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, FieldError};

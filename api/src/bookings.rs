@@ -20,9 +20,8 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use picket_gateway::token::Claims;
-use picket_ledger::client::ReadError;
-use picket_ledger::{Committed, LedgerClient};
+use picket_edge::token::Claims;
+use picket_ledger_client::{Committed, LedgerClient, ReadError};
 use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Place};
 use serde::Deserialize;
 use sqlx::{AnyConnection, Row};
@@ -567,8 +566,8 @@ fn guest_actor(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
     let Ok(Claims::Guest { device, .. }) = api.keys.verify(token, now_ms()) else {
         return Err(ApiError::Unauthenticated);
     };
-    let identity = picket_gateway::identity::guest(&device);
-    Ok(picket_gateway::identity::actor_of(&identity).0 as i64)
+    let identity = picket_edge::identity::guest(&device);
+    Ok(picket_edge::identity::actor_of(&identity).0 as i64)
 }
 
 /// `PUT /api/v1/guest/contact` with the guest token the gateway issued: the name and phone a

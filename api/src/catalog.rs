@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use picket_gateway::seats::SeatMaps;
+use picket_ledger_client::seats::SeatMaps;
 use picket_ledger_core::{
     ActorId, Command, Event, FeeSchedule, GradeId, GradeSpec, IdempotencyKey, PerformanceId,
     PerformanceSpec, Rejection, Request, SeatSpec, TicketKind, ZoneSpec,
@@ -1052,7 +1052,7 @@ pub async fn follow_ledger(api: Arc<Api>) {
         };
         let subscription = match subscribed {
             Ok(subscription) => subscription,
-            Err(picket_ledger::SubmitError::Stopped) => return,
+            Err(picket_ledger_client::SubmitError::Stopped) => return,
             Err(_) => {
                 if pause(&mut stop).await {
                     return;
@@ -1187,27 +1187,6 @@ pub async fn staff_shows(
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
-/// The JetStream stream and subject of catalog announcements (the notifier's interest alerts).
-pub const ANNOUNCEMENTS_STREAM: &str = "PICKET_CATALOG";
-pub const SHOW_PUBLISHED_SUBJECT: &str = "picket.catalog.show_published";
-/// Announcements kept at most this long.
-pub const ANNOUNCEMENTS_AGE_MAX: std::time::Duration =
-    std::time::Duration::from_secs(30 * 24 * 3_600);
-
-/// Creates the announcements stream if it does not exist.
-pub async fn ensure_announcements(js: &async_nats::jetstream::Context) -> Result<(), String> {
-    js.get_or_create_stream(async_nats::jetstream::stream::Config {
-        name: ANNOUNCEMENTS_STREAM.into(),
-        subjects: vec!["picket.catalog.>".into()],
-        max_age: ANNOUNCEMENTS_AGE_MAX,
-        storage: async_nats::jetstream::stream::StorageType::File,
-        ..Default::default()
-    })
-    .await
-    .map(|_| ())
-    .map_err(|e| e.to_string())
-}
-
 /// Publishes "show published" durably; the message id makes a repeated publish a no-op.
 async fn announce(
     js: &async_nats::jetstream::Context,
@@ -1216,9 +1195,11 @@ async fn announce(
     let payload = serde_json::to_vec(event).expect("announcements encode");
     let message = async_nats::jetstream::message::PublishMessage::build()
         .payload(payload.into())
-        .message_id(format!("show-published-{}", event.show));
+        .message_id(picket_ledger_client::bus::show_published_message_id(
+            event.show,
+        ));
     let unavailable = |e: String| ApiError::Internal(format!("announcing the show failed: {e}"));
-    js.send_publish(SHOW_PUBLISHED_SUBJECT, message)
+    js.send_publish(picket_ledger_client::bus::SHOW_PUBLISHED_SUBJECT, message)
         .await
         .map_err(|e| unavailable(e.to_string()))?
         .await

@@ -3,14 +3,8 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-/// One invalid field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
+pub use picket_edge::problem::FieldError;
+use picket_edge::problem::Problem;
 
 /// Every error the API answers with; `code` is stable, `detail` is for people.
 #[derive(Debug, thiserror::Error)]
@@ -37,20 +31,19 @@ pub enum ApiError {
     QueueUnavailable(String),
     #[error("banner storage is unavailable; try again")]
     MediaUnavailable(#[from] crate::media::BannerStoreError),
+    #[error("send Authorization: Bearer <operator token>")]
+    OperatorOnly,
+    #[error("no such sale")]
+    UnknownSale,
+    #[error("the pre-queue is drawn at the open; the seed and order are published then")]
+    NotDrawn,
+    /// The ledger refused the command; `detail` carries the ledger's own code.
+    #[error("the ledger refused ({code}): {0}", code = .0.code())]
+    Rejected(picket_ledger_core::Rejection),
+    #[error("the ledger did not answer; try again")]
+    LedgerUnavailable,
     #[error("internal error")]
     Internal(String),
-}
-
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    code: &'a str,
-    detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -67,6 +60,11 @@ impl ApiError {
             ApiError::Store(_) => "store_unavailable",
             ApiError::QueueUnavailable(_) => "queue_unavailable",
             ApiError::MediaUnavailable(_) => "media_unavailable",
+            ApiError::OperatorOnly => "operator_only",
+            ApiError::UnknownSale => "unknown_sale",
+            ApiError::NotDrawn => "not_drawn",
+            ApiError::Rejected(_) => "ledger_rejected",
+            ApiError::LedgerUnavailable => "ledger_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -75,21 +73,25 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::WrongCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Store(_) | ApiError::QueueUnavailable(_) | ApiError::MediaUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
+            ApiError::Unauthenticated | ApiError::WrongCredentials | ApiError::OperatorOnly => {
+                StatusCode::UNAUTHORIZED
             }
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) | ApiError::UnknownSale => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) | ApiError::NotDrawn => StatusCode::CONFLICT,
+            ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Store(_)
+            | ApiError::QueueUnavailable(_)
+            | ApiError::MediaUnavailable(_)
+            | ApiError::LedgerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 /// Every code with its HTTP status, for the OpenAPI document and its test.
-pub const CODES: [(&str, u16); 12] = [
+pub const CODES: [(&str, u16); 17] = [
     ("invalid_request", 422),
     ("bad_body", 400),
     ("unauthenticated", 401),
@@ -102,6 +104,14 @@ pub const CODES: [(&str, u16); 12] = [
     ("queue_unavailable", 503),
     // The banner store (media directory or S3-compatible bucket) failed or cannot be reached.
     ("media_unavailable", 503),
+    // The operator token is missing or wrong (operator routes).
+    ("operator_only", 401),
+    ("unknown_sale", 404),
+    // The sale's pre-queue has not been drawn yet: its seed is published at the open.
+    ("not_drawn", 409),
+    // The ledger refused an operator's command; the detail names the ledger's code.
+    ("ledger_rejected", 422),
+    ("ledger_unavailable", 503),
     ("internal", 500),
 ];
 
@@ -125,28 +135,18 @@ impl IntoResponse for ApiError {
             tracing::error!(%error, "api internal error");
         }
         let code = self.code();
-        let problem = Problem {
-            kind: format!("https://picket.example/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("error"),
-            status: status.as_u16(),
-            code,
-            // Store errors are logged, not shown: they can carry connection details.
-            detail: match &self {
-                ApiError::Store(_) => "storage is unavailable; try again".to_owned(),
-                ApiError::Internal(_) => "internal error".to_owned(),
-                other => other.to_string(),
-            },
-            errors: match self {
-                ApiError::Invalid(errors) => errors,
-                _ => Vec::new(),
-            },
+        // Store errors are logged, not shown: they can carry connection details.
+        let detail = match &self {
+            ApiError::Store(_) => "storage is unavailable; try again".to_owned(),
+            ApiError::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
         };
-        let body = serde_json::to_string(&problem).expect("problems always encode");
-        let mut response = (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
+        let errors = match self {
+            ApiError::Invalid(errors) => errors,
+            _ => Vec::new(),
+        };
+        let mut response = Problem::new(status, code, detail)
+            .with_errors(errors)
             .into_response();
         if let Some(value) = retry_after_s.and_then(|s| s.to_string().parse().ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);

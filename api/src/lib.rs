@@ -5,7 +5,7 @@
 //! message that says what is wrong, and an OpenAPI document at `/api/openapi.json` ([`openapi`]).
 //!
 //! Storage is PostgreSQL in production and SQLite in `picket up` ([`store`]). Session tokens are
-//! the gateway's signed tokens ([`picket_gateway::token`]), so a member signs in here and
+//! the gateway's signed tokens ([`picket_edge::token`]), so a member signs in here and
 //! connects to any gateway with the same token.
 
 pub mod accounts;
@@ -17,6 +17,8 @@ pub mod limit;
 pub mod media;
 pub mod offers;
 pub mod openapi;
+pub mod operator;
+pub mod sales;
 pub mod sellers;
 pub mod store;
 
@@ -28,7 +30,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post, put};
-use picket_gateway::token::{Claims, KeyRing};
+use picket_edge::token::{Claims, KeyRing};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -83,7 +85,7 @@ pub struct Api {
     /// The operator's bearer token (creates the first admin).
     operator_token: String,
     /// Where publishing opens inventory, and what the seats-left read model follows.
-    pub ledger: Option<picket_ledger::LedgerClient>,
+    pub ledger: Option<picket_ledger_client::LedgerClient>,
     /// The waiting room publishing configures each performance's sale in.
     pub queue: Option<Arc<dyn picket_gateway::QueueStore>>,
     pub seats_left: catalog::SeatsLeft,
@@ -106,7 +108,7 @@ impl Api {
         store: Store,
         keys: KeyRing,
         operator_token: String,
-        ledger: Option<picket_ledger::LedgerClient>,
+        ledger: Option<picket_ledger_client::LedgerClient>,
         queue: Option<Arc<dyn picket_gateway::QueueStore>>,
         config: ApiConfig,
     ) -> Arc<Api> {
@@ -139,10 +141,17 @@ impl Api {
         api
     }
 
+    /// The operator's bearer token ([`operator`] checks it).
+    pub fn operator_token(&self) -> &str {
+        &self.operator_token
+    }
+
     /// Also announces published shows on NATS JetStream (creating the stream if needed).
     pub async fn announce_on(&self, nats: async_nats::Client) -> Result<(), String> {
         let js = async_nats::jetstream::new(nats);
-        catalog::ensure_announcements(&js).await?;
+        picket_ledger_client::bus::ensure_announcements(&js)
+            .await
+            .map_err(|e| e.to_string())?;
         let _ = self.announcements.set(js);
         Ok(())
     }
@@ -215,11 +224,22 @@ pub fn router(api: Arc<Api>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             media::BANNER_BYTES_MAX + 1,
         ));
-    json.merge(media).with_state(api)
+    // A performance spec of a stadium is far larger than any other JSON body.
+    let operator = Router::new()
+        .route(
+            "/api/v1/sales/{sale}",
+            get(sales::view).put(sales::configure),
+        )
+        .route("/api/v1/sales/{sale}/draw", get(sales::draw_audit))
+        .route("/api/v1/performances", post(sales::open_performance))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            sales::OPERATOR_BODY_BYTES_MAX,
+        ));
+    json.merge(media).merge(operator).with_state(api)
 }
 
 pub fn now_ms() -> u64 {
-    picket_gateway::clock::now_ms()
+    picket_edge::clock::now_ms()
 }
 
 /// A JSON body whose rejections are problems (`bad_body`), not axum's plain text.
@@ -337,13 +357,4 @@ pub async fn authenticate(api: &Api, token: Option<&str>) -> Result<Authenticate
         sid,
         role,
     })
-}
-
-/// Compares secrets without stopping at the first difference.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::error::CODES;
 
-/// Every route the API (and the gateway's operator API) serves: method and path.
+/// Every route the API serves (the operator's sale and performance routes too): method and path.
 pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v1/shows/{id}/staff"),
@@ -285,7 +285,7 @@ pub fn document() -> Value {
                 "summary": "Put a performance's inventory on sale in the ledger (operator)",
                 "security": operator,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
-                "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 503]))
+                "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 422, 503]))
             }},
             "/api/v1/sales/{sale}": {
                 "get": {
@@ -298,13 +298,13 @@ pub fn document() -> Value {
                     "security": operator,
                     "parameters": sale_param,
                     "requestBody": json_body("SaleSettings"),
-                    "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[400, 401, 503]))
+                    "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[400, 401, 422, 503]))
                 }
             },
             "/api/v1/sales/{sale}/draw": {"get": {
                 "summary": "The pre-queue draw: the seed's hash before the open, the seed after",
                 "parameters": sale_param,
-                "responses": with(json!({"200": {"description": "the draw"}}), problem_responses(&[404, 503]))
+                "responses": with(json!({"200": {"description": "the draw"}}), problem_responses(&[404, 409, 503]))
             }}
         },
         "components": {

@@ -278,10 +278,8 @@ pub async fn create_staff(
     headers: HeaderMap,
     JsonBody(body): JsonBody<StaffForm>,
 ) -> Result<Response, ApiError> {
-    let bearer = crate::bearer(&headers);
-    let operator = bearer.is_some_and(|token| crate::constant_time_eq(token, &api.operator_token));
-    if !operator {
-        let who = crate::authenticate(&api, bearer).await?;
+    if !crate::operator::is_operator(&api, &headers) {
+        let who = crate::authenticate(&api, crate::bearer(&headers)).await?;
         who.require(&[Role::Admin])?;
     }
     let role = match body.role.as_str() {

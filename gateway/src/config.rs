@@ -2,6 +2,14 @@
 
 use std::time::Duration;
 
+/// Shortest position-push interval: faster pushes cost every waiting client's bandwidth.
+pub const PUSH_INTERVAL_MIN: Duration = Duration::from_millis(100);
+/// Longest position-push interval: the product promises a fresh position every 2 s.
+pub const PUSH_INTERVAL_MAX: Duration = Duration::from_secs(2);
+/// Most WebSocket connections one gateway may be configured for: a process here may open at most
+/// 20,000 files, and the listener, the stores and operators need some of them.
+pub const CONNECTIONS_MAX_MAX: usize = 19_900;
+
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
     /// Unique per gateway process: the name it takes admission-controller leases under.
@@ -83,6 +91,52 @@ impl GatewayConfig {
             drain_reconnect_after_ms: 1_000,
             drain_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl GatewayConfig {
+    /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.gateway_id.is_empty() {
+            problems.push("gateway_id must not be empty".to_owned());
+        }
+        if !(1..=CONNECTIONS_MAX_MAX).contains(&self.connections_max) {
+            problems.push(format!(
+                "connections_max must be 1 to {CONNECTIONS_MAX_MAX}, got {}",
+                self.connections_max
+            ));
+        }
+        if !(PUSH_INTERVAL_MIN..=PUSH_INTERVAL_MAX).contains(&self.push_interval) {
+            problems.push(format!(
+                "push_interval must be {} to {} ms, got {} ms",
+                PUSH_INTERVAL_MIN.as_millis(),
+                PUSH_INTERVAL_MAX.as_millis(),
+                self.push_interval.as_millis()
+            ));
+        }
+        let positive = [
+            ("message_bytes_max", self.message_bytes_max),
+            ("read_buffer_bytes", self.read_buffer_bytes),
+            ("write_buffer_bytes_max", self.write_buffer_bytes_max),
+            ("outbound_queue_max", self.outbound_queue_max),
+            ("subscriptions_max", self.subscriptions_max),
+            ("messages_per_sec", self.messages_per_sec as usize),
+            (
+                "booking_attempts_per_sec",
+                self.booking_attempts_per_sec as usize,
+            ),
+            (
+                "ledger_commands_per_sec",
+                self.ledger_commands_per_sec as usize,
+            ),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                problems.push(format!("{name} must be at least 1"));
+            }
+        }
+        problems
     }
 }
 

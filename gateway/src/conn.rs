@@ -15,12 +15,12 @@ use tokio::time::Instant;
 
 use crate::Gateway;
 use crate::hub::{ConnId, ConnTx, admission_message, queue_message};
-use crate::identity;
 use crate::protocol::{
     ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode,
 };
 use crate::room::{RateDecision, SaleId, Standing, StoreError};
-use crate::token::{Claims, TokenError};
+use picket_edge::identity;
+use picket_edge::token::{Claims, TokenError};
 
 /// How often the connection checks its timers (idle, hello, ping, slow reader).
 const TIMER_TICK: Duration = Duration::from_secs(1);
@@ -351,7 +351,7 @@ impl Conn {
     }
 
     fn hello(&mut self, token: Option<String>, device: Option<String>) -> Option<Ending> {
-        let now_ms = crate::clock::now_ms();
+        let now_ms = picket_edge::clock::now_ms();
         let (identity, guest_token) = match (token, device) {
             (Some(token), _) => match self.gateway.keys.verify(&token, now_ms) {
                 Ok(Claims::Session { sub, .. }) => (identity::member(sub), None),
@@ -559,7 +559,11 @@ impl Conn {
         if token.is_empty() {
             return Err((ErrorCode::NoAdmission, None));
         }
-        match self.gateway.keys.verify(token, crate::clock::now_ms()) {
+        match self
+            .gateway
+            .keys
+            .verify(token, picket_edge::clock::now_ms())
+        {
             Ok(Claims::Admission {
                 identity: owner,
                 sale: for_sale,
@@ -645,7 +649,7 @@ impl Conn {
                 }
                 self.send(&ServerMessage::result(id, outcome));
             }
-            Err(picket_ledger::SubmitError::Overloaded) => {
+            Err(picket_ledger_client::SubmitError::Overloaded) => {
                 self.send(&ServerMessage::retry(Some(id), ErrorCode::Busy, 100));
             }
             Err(_) => self.send(&ServerMessage::retry(

@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::ws::{Message, Utf8Bytes};
+use picket_ledger_client::seats::SeatMaps;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::Gateway;
 use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
 use crate::room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
-use crate::seats::SeatMaps;
-use crate::token::Claims;
+use picket_edge::token::Claims;
 
 pub type ConnId = u64;
 
@@ -174,7 +174,7 @@ pub fn queue_message(view: &SaleView, standing: &Standing) -> ServerMessage {
         let until_open_s = view
             .settings
             .open_at_ms
-            .saturating_sub(crate::clock::now_ms())
+            .saturating_sub(picket_edge::clock::now_ms())
             / 1_000;
         until_open_s + a.div_ceil(rate)
     });
@@ -424,7 +424,7 @@ pub async fn seat_loop(gateway: Arc<Gateway>) {
     loop {
         let subscription = match gateway.ledger.subscribe().await {
             Ok(subscription) => subscription,
-            Err(picket_ledger::SubmitError::Stopped) => {
+            Err(picket_ledger_client::SubmitError::Stopped) => {
                 tracing::info!("ledger stopped; seat maps no longer follow it");
                 return;
             }

@@ -13,91 +13,34 @@
 //!   loops.
 //! - [`room`]: the waiting room's shared state behind [`room::QueueStore`].
 //! - [`protocol`]: protocol v1 messages and the decoder.
-//! - [`token`]: signed session, guest and admission tokens with rotating keys.
-//! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics`, the sale operator API.
+//! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics` (the HTTP API is `picket-api`'s).
 
-pub mod clock;
 pub mod config;
 pub mod conn;
 pub mod http;
 pub mod hub;
-pub mod identity;
 pub mod metrics;
 pub mod protocol;
 pub mod room;
-pub mod seats;
-pub mod token;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use picket_ledger::LedgerClient;
+use picket_ledger_client::LedgerClient;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::GatewayConfig;
+pub use picket_edge::token::KeyRing;
 pub use room::QueueStore;
-pub use token::KeyRing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("gateway http server failed: {0}")]
     Http(#[from] std::io::Error),
-    #[error("cannot read or write {path}: {source}")]
-    File {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
-    #[error("token keys are invalid: {0}")]
-    Keys(#[from] token::TokenError),
-}
-
-/// Reads a secret from `path`, or creates it with `make` (readable by the owner only) when the
-/// file does not exist: the embedded default keeps its token keys and operator token across
-/// restarts.
-pub fn load_or_create_secret(
-    path: &std::path::Path,
-    make: impl FnOnce() -> String,
-) -> Result<String, GatewayError> {
-    let file_error = |source| GatewayError::File {
-        path: path.to_owned(),
-        source,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => return Ok(text.trim().to_owned()),
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(file_error(error));
-        }
-        Err(_) => {}
-    }
-    let secret = make();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(file_error)?;
-    std::io::Write::write_all(&mut file, secret.as_bytes()).map_err(file_error)?;
-    Ok(secret)
-}
-
-/// The token key ring: `spec` (the `PICKET_TOKEN_KEYS` format) when given, else the key file
-/// at `path`, created with one fresh key on first start.
-pub fn load_keys(spec: Option<&str>, path: &std::path::Path) -> Result<KeyRing, GatewayError> {
-    let spec = match spec {
-        Some(spec) => spec.to_owned(),
-        None => load_or_create_secret(path, || {
-            token::KeyRing::new(vec![
-                token::Key::generate("k1")
-                    .unwrap_or_else(|_| unreachable!("a generated key is valid")),
-            ])
-            .map(|ring| ring.to_spec())
-            .unwrap_or_default()
-        })?,
-    };
-    Ok(KeyRing::parse(&spec)?)
 }
 
 /// One gateway: its configuration, keys, the shared queue store, the ledger it sends commands
@@ -109,8 +52,6 @@ pub struct Gateway {
     pub ledger: LedgerClient,
     pub hub: hub::Hub,
     pub metrics: metrics::Metrics,
-    /// Bearer token for the operator API (sale settings, opening performances).
-    pub operator_token: String,
     pub registry: std::sync::Mutex<Option<Arc<Registry>>>,
     connections: AtomicUsize,
     next_conn: AtomicU64,
@@ -125,7 +66,6 @@ impl Gateway {
         keys: KeyRing,
         store: Arc<dyn QueueStore>,
         ledger: LedgerClient,
-        operator_token: String,
         registry: &mut Registry,
     ) -> Arc<Gateway> {
         let gateway = Arc::new(Gateway {
@@ -135,7 +75,6 @@ impl Gateway {
             store,
             ledger,
             hub: hub::Hub::default(),
-            operator_token,
             registry: std::sync::Mutex::new(None),
             connections: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),

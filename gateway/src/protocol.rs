@@ -347,7 +347,7 @@ fn validate(message: &ClientMessage) -> Result<(), ErrorCode> {
         ClientMessage::Hello { token, device } => {
             token
                 .as_ref()
-                .is_none_or(|t| t.len() <= crate::token::TOKEN_LEN_MAX)
+                .is_none_or(|t| t.len() <= picket_edge::token::TOKEN_LEN_MAX)
                 && device.as_deref().is_none_or(short_printable)
                 && (token.is_some() || device.is_some())
         }

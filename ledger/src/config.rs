@@ -84,6 +84,45 @@ impl LedgerConfig {
     }
 }
 
+/// Most journal entries one group commit may hold: a batch is one transaction, and a larger one
+/// holds replies back longer than it saves.
+pub const COMMIT_BATCH_MAX_MAX: usize = 65_536;
+/// Longest batch linger: past this the writer adds latency to every command for nothing.
+pub const COMMIT_LINGER_MAX: Duration = Duration::from_millis(100);
+
+impl LedgerConfig {
+    /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=COMMIT_BATCH_MAX_MAX).contains(&self.commit_batch_max) {
+            problems.push(format!(
+                "commit_batch_max must be 1 to {COMMIT_BATCH_MAX_MAX}, got {}",
+                self.commit_batch_max
+            ));
+        }
+        if self.commit_linger > COMMIT_LINGER_MAX {
+            problems.push(format!(
+                "commit_linger must be at most {} µs, got {} µs",
+                COMMIT_LINGER_MAX.as_micros(),
+                self.commit_linger.as_micros()
+            ));
+        }
+        let positive = [
+            ("command_queue_max", self.command_queue_max as u64),
+            ("snapshot_every_entries", self.snapshot_every_entries),
+            ("replay_page_max", u64::from(self.replay_page_max)),
+            ("pg_connections_max", u64::from(self.pg_connections_max)),
+            ("events_buffer_max", self.events_buffer_max as u64),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                problems.push(format!("{name} must be at least 1"));
+            }
+        }
+        problems
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,13 +7,15 @@
 //! - [`journal`]: the journal trait with PostgreSQL and SQLite stores, and recovery
 //!   (snapshot + replay).
 //! - [`ops`]: `/healthz` and `/metrics`.
-//! - [`bus`]: the NATS subjects, streams and messages; [`node`]: a ledger node that leads or
-//!   stands by for its partitions over NATS and PostgreSQL (leases, fencing epochs);
-//!   [`client`]: how gateways reach the ledger, in process or over NATS.
+//! - [`node`]: a ledger node that leads or stands by for its partitions over NATS and
+//!   PostgreSQL (leases, fencing epochs).
 //! - [`run`]: the whole service on an already-bound listener until `shutdown` resolves.
+//!
+//! The wire (NATS subjects, messages, committed entries) and the client callers use live in
+//! `picket-ledger-client`, which this crate depends on and never the other way: callers depend
+//! on the core and the client only. [`LedgerHandle`] implements the client's `LocalLedger`, so a
+//! `LedgerClient` reaches a writer in the same process.
 
-pub mod bus;
-pub mod client;
 pub mod config;
 pub mod journal;
 pub mod metrics;
@@ -27,12 +29,10 @@ use std::sync::Arc;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-pub use bus::{BusConfig, BusError};
-pub use client::{ClientStatus, LedgerClient, NatsLedger};
 pub use config::{LedgerConfig, StoreUrl};
 pub use journal::{Journal, JournalError, PgJournal, SqliteJournal};
 pub use node::{Node, NodeConfig, NodeError, PartitionStatus, Role};
-pub use writer::{Committed, LedgerHandle, SubmitError, Subscription, WriterStatus, WriterTask};
+pub use writer::{LedgerHandle, WriterTask};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -18,19 +18,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream;
 use futures_util::StreamExt;
+use picket_ledger_client::SubmitError;
+use picket_ledger_client::bus::{
+    self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply,
+};
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
 use crate::config::LedgerConfig;
 use crate::journal::{Fence, Journal, JournalError, PgJournal, Snapshot, catch_up, recover};
 use crate::metrics::{Metrics, partition_labels};
-use crate::writer::{self, Committed, LedgerHandle, SubmitError};
+use crate::writer::{self, LedgerHandle};
 
 /// Whether a node may lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -75,6 +78,39 @@ impl NodeConfig {
             follow_interval: Duration::from_millis(100),
             step_down_backoff: Duration::from_millis(500),
         }
+    }
+}
+
+/// Shortest lease: renewals every fifth of it must fit between scheduling hiccups.
+pub const LEASE_MIN: Duration = Duration::from_millis(100);
+/// Longest lease: a dead leader's partition is taken over only after it.
+pub const LEASE_MAX: Duration = Duration::from_secs(60);
+
+impl NodeConfig {
+    /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(LEASE_MIN..=LEASE_MAX).contains(&self.lease) {
+            problems.push(format!(
+                "lease must be {} to {} ms, got {} ms",
+                LEASE_MIN.as_millis(),
+                LEASE_MAX.as_millis(),
+                self.lease.as_millis()
+            ));
+        }
+        if self.lease_renew_interval.is_zero() || self.lease_renew_interval >= self.lease {
+            problems.push("lease_renew_interval must be above zero and below the lease".into());
+        }
+        let mut hosted = self.partitions.clone();
+        hosted.sort_unstable();
+        hosted.dedup();
+        if hosted.len() != self.partitions.len() {
+            problems.push("partitions are listed more than once".into());
+        }
+        if self.bus.partitions == 0 {
+            problems.push("the deployment needs at least one partition".into());
+        }
+        problems
     }
 }
 
@@ -432,21 +468,8 @@ struct Consumer {
 
 impl Consumer {
     async fn run(self, input_seq: u64) -> Result<(), NodeError> {
-        let stream = self
-            .js
-            .get_stream(bus::command_stream(self.partition))
-            .await
-            .map_err(BusError::jetstream)?;
-        let consumer = stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: input_seq + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(BusError::jetstream)?;
-        let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+        let mut messages =
+            bus::read_in_order(&self.js, bus::command_stream(self.partition), input_seq).await?;
         let inflight = Arc::new(Semaphore::new(self.bus.inflight_max));
         while let Some(message) = messages.next().await {
             let message = message.map_err(BusError::jetstream)?;
@@ -688,9 +711,4 @@ impl Publisher {
         self.flush().await?;
         Ok(published)
     }
-}
-
-/// Decodes an events-stream message.
-pub fn decode_committed(payload: &[u8]) -> Result<Committed, serde_json::Error> {
-    serde_json::from_slice(payload)
 }

@@ -15,8 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
-use picket_ledger_core::{ActorId, Availability, Event, IdempotencyKey, Ledger, Outcome, Request};
-use serde::Serialize;
+use picket_ledger_client::{
+    Committed, LocalLedger, LocalStatus, ReadError, SubmitError, Subscription,
+};
+use picket_ledger_core::{ActorId, Event, IdempotencyKey, Ledger, Outcome, Request};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -27,18 +29,6 @@ use crate::metrics::Metrics;
 
 /// Wait between attempts to rebuild state after a failed commit.
 const RECOVER_RETRY_DELAY: Duration = Duration::from_millis(500);
-
-/// Why a submitted command got no outcome. The command may or may not have been committed when
-/// this is `Unavailable`; retrying with the same key tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SubmitError {
-    #[error("ledger overloaded: the command queue is full, retry later")]
-    Overloaded,
-    #[error("ledger unavailable: the journal commit failed, retry with the same key")]
-    Unavailable,
-    #[error("ledger stopped")]
-    Stopped,
-}
 
 struct Submission {
     request: Request,
@@ -60,53 +50,6 @@ enum Work {
         key: IdempotencyKey,
         reply: oneshot::Sender<Option<Outcome>>,
     },
-}
-
-/// One committed journal entry, published after its commit (in process, and on the NATS events
-/// stream as JSON). `seq` is the entry's journal sequence in its `partition`: a subscription
-/// merges partitions, so a follower keeps its place per partition.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct Committed {
-    /// Absent in entries published before partitions were named (followers know the stream).
-    #[serde(default)]
-    pub partition: u16,
-    pub seq: u64,
-    pub at_ms: u64,
-    pub events: Vec<Event>,
-}
-
-impl Committed {
-    /// A journal entry as followers see it.
-    pub fn from_entry(partition: u16, entry: &Entry) -> Result<Committed, JournalError> {
-        Ok(Committed {
-            partition,
-            seq: entry.seq,
-            at_ms: entry.recorded_at_ms,
-            events: entry.decode()?,
-        })
-    }
-}
-
-/// A consistent starting point for following the ledger: every performance's seat map as of
-/// journal `seq`, and the entries committed after it.
-pub struct Subscription {
-    pub seq: u64,
-    pub availability: Vec<Availability>,
-    pub events: broadcast::Receiver<Arc<Committed>>,
-    /// Each partition followed, with the journal seq its live entries start after: entries up
-    /// to it are in the seat maps but not in `events` (read them with `entries_after`).
-    pub partitions: Vec<(u16, u64)>,
-}
-
-/// What `/healthz` reports.
-#[derive(Clone, Debug, Serialize)]
-pub struct WriterStatus {
-    pub healthy: bool,
-    pub role: &'static str,
-    pub partition: u16,
-    pub journal_seq: u64,
-    pub store: &'static str,
-    pub queue_depth: usize,
 }
 
 struct SharedStatus {
@@ -234,12 +177,13 @@ impl LedgerHandle {
             .await?;
         entries
             .iter()
-            .map(|entry| Committed::from_entry(self.partition, entry))
+            .map(|entry| entry.committed(self.partition))
             .collect()
     }
 
-    pub fn status(&self) -> WriterStatus {
-        WriterStatus {
+    /// What `/healthz` reports.
+    pub fn status(&self) -> LocalStatus {
+        LocalStatus {
             healthy: self.shared.healthy.load(Ordering::Relaxed) && !self.queue.is_closed(),
             role: "leader",
             partition: self.partition,
@@ -247,6 +191,37 @@ impl LedgerHandle {
             store: self.store,
             queue_depth: self.queue.max_capacity() - self.queue.capacity(),
         }
+    }
+}
+
+/// How a `LedgerClient` in the same process reaches the writer.
+impl LocalLedger for LedgerHandle {
+    fn submit(&self, request: Request) -> BoxFuture<'_, Result<Outcome, SubmitError>> {
+        Box::pin(LedgerHandle::submit(self, request))
+    }
+
+    fn subscribe(&self) -> BoxFuture<'_, Result<Subscription, SubmitError>> {
+        Box::pin(LedgerHandle::subscribe(self))
+    }
+
+    fn entries_after(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Committed>, ReadError>> {
+        Box::pin(async move {
+            LedgerHandle::entries_after(self, after_seq, limit)
+                .await
+                .map_err(|error| ReadError::Journal(error.to_string()))
+        })
+    }
+
+    fn partition(&self) -> u16 {
+        LedgerHandle::partition(self)
+    }
+
+    fn status(&self) -> LocalStatus {
+        LedgerHandle::status(self)
     }
 }
 
@@ -344,6 +319,7 @@ fn spawn<J: Journal>(
         ledger,
         seq,
         last_now_ms: 0,
+        last_committed_at_ms: 0,
         entries_since_snapshot: 0,
         snapshot_task: None,
         metrics,
@@ -364,6 +340,8 @@ struct Writer<J> {
     /// Last committed journal seq.
     seq: u64,
     last_now_ms: u64,
+    /// `recorded_at_ms` of the last entry this writer committed.
+    last_committed_at_ms: u64,
     entries_since_snapshot: u64,
     snapshot_task: Option<JoinHandle<()>>,
     metrics: Arc<Metrics>,
@@ -568,6 +546,7 @@ impl<J: Journal> Writer<J> {
         if entries.is_empty() {
             return true;
         }
+        self.assert_follows(entries);
         let started = Instant::now();
         match self
             .journal
@@ -582,6 +561,7 @@ impl<J: Journal> Writer<J> {
                     .commit_batch_entries
                     .observe(entries.len() as f64);
                 self.seq += entries.len() as u64;
+                self.last_committed_at_ms = entries[entries.len() - 1].recorded_at_ms;
                 self.metrics
                     .journal_seq
                     .get_or_create(&crate::metrics::partition_labels(self.config.partition))
@@ -602,6 +582,30 @@ impl<J: Journal> Writer<J> {
                 }
                 false
             }
+        }
+    }
+
+    /// The journal's invariants, checked before every append (cheap: one pass over the batch).
+    /// The sequence is gap-free: a batch starts right after the last committed entry and its
+    /// entries are contiguous; a gap or an overlap would make replay differ from what was
+    /// answered. Time never goes backwards within this writer: hold deadlines compare against it.
+    fn assert_follows(&self, entries: &[Entry]) {
+        let mut at_ms = self.last_committed_at_ms;
+        for (expected, entry) in (self.seq + 1..).zip(entries) {
+            assert_eq!(
+                entry.seq, expected,
+                "partition {}: journal entry out of sequence",
+                self.config.partition
+            );
+            assert!(
+                entry.recorded_at_ms >= at_ms,
+                "partition {}: entry {} recorded at {} ms, before {} ms",
+                self.config.partition,
+                entry.seq,
+                entry.recorded_at_ms,
+                at_ms
+            );
+            at_ms = entry.recorded_at_ms;
         }
     }
 

@@ -3,18 +3,14 @@
 //! acknowledged booking missing or different, counts and money matching.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-use picket_ledger::journal::recover;
-use picket_ledger::{PgJournal, SqliteJournal};
+use futures_util::future::BoxFuture;
 use picket_ledger_core::ledger::SeatState;
 use picket_ledger_core::{Ledger, PerformanceId, Place};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{AuditCheck, AuditReport};
 
-/// Journal entries read per page while replaying.
-const REPLAY_PAGE_MAX: u32 = 1_024;
 /// Problems listed per check; more are counted.
 const PROBLEMS_SHOWN_MAX: usize = 5;
 
@@ -53,26 +49,22 @@ impl ClientLog {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// The journal could not be opened or replayed (the server's error, as it reports it).
     #[error("reading the journal: {0}")]
-    Journal(#[from] picket_ledger::JournalError),
+    Journal(String),
 }
 
-/// Rebuilds the partition of `performance` from the journal at `journal_url` (`postgres://…`,
-/// or a SQLite file path, optionally `sqlite://`).
-pub async fn ledger_from_journal(journal_url: &str, partition: u16) -> Result<Ledger, AuditError> {
-    let ledger = if journal_url.starts_with("postgres") {
-        let journal = PgJournal::connect(journal_url, 2, Duration::from_secs(30)).await?;
-        recover(&journal, partition, REPLAY_PAGE_MAX).await?.0
-    } else {
-        let path = journal_url
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap_or_default();
-        let journal = SqliteJournal::open(std::path::Path::new(path)).await?;
-        recover(&journal, partition, REPLAY_PAGE_MAX).await?.0
-    };
-    Ok(ledger)
+/// Rebuilds a partition's ledger from its journal: the same replay a standby or a restarted
+/// leader does. The load tester does not open journals itself (the journal stores are the
+/// ledger server's, which no caller depends on); the `picket` binary passes the server's.
+pub trait JournalReplay: Send + Sync {
+    /// The ledger of `partition` as the journal at `journal_url` (`postgres://…`, or a SQLite
+    /// file path, optionally `sqlite://`) holds it.
+    fn ledger<'a>(
+        &'a self,
+        journal_url: &'a str,
+        partition: u16,
+    ) -> BoxFuture<'a, Result<Ledger, AuditError>>;
 }
 
 /// Checks the ledger's state of `performance` against the clients' log.

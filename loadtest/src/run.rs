@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::ClientLog;
+use crate::audit::{ClientLog, JournalReplay};
 use crate::clock::now_ms;
 use crate::drive::{self, Ctx, Progress, SuccessSlots};
 use crate::error::LoadtestError;
@@ -190,8 +190,12 @@ struct WorkerResult {
 }
 
 /// Runs `picket loadtest`: the report (also written to `--out`), or why it could not run. A
-/// worker process (`--worker`) runs its share, reports to its parent and returns `None`.
-pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError> {
+/// worker process (`--worker`) runs its share, reports to its parent and returns `None`. The
+/// audit replays the ledger's journal with `journals`.
+pub async fn run(
+    args: LoadtestArgs,
+    journals: &dyn JournalReplay,
+) -> Result<Option<RunReport>, LoadtestError> {
     if args.worker {
         worker_main().await?;
         return Ok(None);
@@ -232,7 +236,7 @@ pub async fn run(args: LoadtestArgs) -> Result<Option<RunReport>, LoadtestError>
         gap_ms: slots.longest_gap_ms(at_s - 1.0),
         unanswered,
     });
-    let mut audit = audit(&args, &performances, &log).await?;
+    let mut audit = audit(&args, journals, &performances, &log).await?;
     let baseline = match baseline(&args, &scenario).await? {
         Some((baseline, checks)) => {
             let audit = audit.get_or_insert_with(|| report::AuditReport {
@@ -671,6 +675,7 @@ fn print_line(line: &WorkerLine) {
 
 async fn audit(
     args: &LoadtestArgs,
+    journals: &dyn JournalReplay,
     performances: &[u64],
     log: &ClientLog,
 ) -> Result<Option<report::AuditReport>, LoadtestError> {
@@ -683,7 +688,7 @@ async fn audit(
     let mut checks = Vec::new();
     for performance in performances {
         let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
-        let ledger = crate::audit::ledger_from_journal(&journal, partition).await?;
+        let ledger = journals.ledger(&journal, partition).await?;
         let report = crate::audit::check(&ledger, *performance, log);
         for mut check in report.checks {
             if performances.len() > 1 {

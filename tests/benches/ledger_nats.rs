@@ -20,10 +20,8 @@ use std::time::{Duration, Instant};
 
 use picket_ledger::journal::{Entry, recover};
 use picket_ledger::metrics::Metrics;
-use picket_ledger::{
-    BusConfig, Journal, LedgerClient, LedgerConfig, NatsLedger, Node, NodeConfig, PgJournal,
-    StoreUrl,
-};
+use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, StoreUrl};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
 use picket_tests::{Nats, Postgres};
@@ -60,7 +58,7 @@ async fn end_to_end() {
         ledger.snapshot_every_entries = every.parse().expect("a number");
     }
     let config = NodeConfig::new(ledger, bus.clone(), vec![0], "bench-node".into());
-    let connection = picket_ledger::bus::connect(&nats.url(), "bench-node")
+    let connection = picket_ledger_client::bus::connect(&nats.url(), "bench-node")
         .await
         .expect("nats");
     let metrics = Arc::new(Metrics::new(&mut Registry::default()));

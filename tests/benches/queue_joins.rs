@@ -45,7 +45,7 @@ fn main() {
         let stores: Vec<Arc<RedisStore>> = (0..STORES)
             .map(|_| Arc::new(RedisStore::connect(&redis.url()).expect("connect")))
             .collect();
-        let far_future = picket_gateway::clock::now_ms() + 3_600_000;
+        let far_future = picket_edge::clock::now_ms() + 3_600_000;
         stores[0]
             .configure(1, settings(far_future))
             .await

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use picket_api::{Api, ApiConfig};
 use picket_gateway::QueueStore;
 use picket_gateway::room::memory::MemoryStore;
-use picket_ledger::LedgerClient;
+use picket_ledger_client::LedgerClient;
 use serde_json::{Value, json};
 
 use crate::gateway::{Cluster, test_keys};
@@ -106,7 +106,7 @@ impl ApiSetup {
             ..ApiConfig::default()
         };
         tune(&mut config);
-        let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
+        let ledger = LedgerClient::in_process(cluster.ledger.handle.clone());
         let api = Api::new(
             store,
             test_keys(),
@@ -245,7 +245,7 @@ impl ApiSetup {
         .body["id"]
             .as_i64()
             .expect("show");
-        let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+        let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
         let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
         let performance = call(
             address,

@@ -2,14 +2,16 @@
 //!
 //! [`Cluster`] starts one ledger (SQLite in a temp dir) and any number of gateways on free
 //! loopback ports, sharing one queue store (Redis from the harness, or in memory) and one token
-//! key ring, as separate gateway processes sharing Redis and a ledger would.
+//! key ring, as separate gateway processes sharing Redis and a ledger would. Each gateway serves
+//! the HTTP API beside the WebSocket, as `picket up` does (the operator's sale routes are the
+//! API's), all on one API database.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use picket_gateway::token::{Key, KeyRing};
+use picket_edge::token::{Key, KeyRing};
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{LedgerConfig, LedgerService, StoreUrl};
 use serde_json::{Value, json};
@@ -28,6 +30,8 @@ pub fn test_keys() -> KeyRing {
 
 pub struct Cluster {
     pub ledger: LedgerService,
+    /// The HTTP API every gateway serves (operator token [`OPERATOR_TOKEN`]).
+    pub api: Arc<picket_api::Api>,
     pub gateways: Vec<(Arc<Gateway>, SocketAddr)>,
     servers: Vec<tokio::task::JoinHandle<()>>,
     stops: Vec<tokio::sync::oneshot::Sender<()>>,
@@ -47,8 +51,28 @@ impl Cluster {
         let ledger = LedgerService::start(&ledger_config, &mut registry)
             .await
             .expect("ledger");
+        let api_store = picket_api::store::Store::connect(&format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("api.sqlite").display()
+        ))
+        .await
+        .expect("api store");
+        let api = picket_api::Api::new(
+            api_store,
+            test_keys(),
+            OPERATOR_TOKEN.into(),
+            Some(picket_ledger_client::LedgerClient::in_process(
+                ledger.handle.clone(),
+            )),
+            Some(store.clone()),
+            picket_api::ApiConfig {
+                media_dir: dir.path().join("media"),
+                ..picket_api::ApiConfig::default()
+            },
+        );
         let mut cluster = Cluster {
             ledger,
+            api,
             gateways: Vec::new(),
             servers: Vec::new(),
             stops: Vec::new(),
@@ -62,8 +86,7 @@ impl Cluster {
                 config,
                 test_keys(),
                 store.clone(),
-                picket_ledger::LedgerClient::InProcess(cluster.ledger.handle.clone()),
-                OPERATOR_TOKEN.into(),
+                picket_ledger_client::LedgerClient::in_process(cluster.ledger.handle.clone()),
                 &mut registry,
             );
             gateway.serve_metrics(Arc::new(registry));
@@ -73,11 +96,14 @@ impl Cluster {
             let address = listener.local_addr().expect("addr");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let served = gateway.clone();
+            let routes = picket_api::router(cluster.api.clone());
             cluster.servers.push(tokio::spawn(async move {
                 let shutdown = async move {
                     let _ = stopped.await;
                 };
-                if let Err(error) = picket_gateway::run(served, listener, shutdown).await {
+                if let Err(error) =
+                    picket_gateway::run_with(served, listener, routes, shutdown).await
+                {
                     eprintln!("gateway stopped: {error}");
                 }
             }));
@@ -119,7 +145,7 @@ pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::Performan
     use picket_ledger_core::*;
     PerformanceSpec {
         performance: PerformanceId(performance),
-        starts_at_ms: picket_gateway::clock::now_ms() + 30 * 24 * 3_600_000,
+        starts_at_ms: picket_edge::clock::now_ms() + 30 * 24 * 3_600_000,
         kind: TicketKind::Performance,
         grades: vec![GradeSpec {
             code: "S".into(),

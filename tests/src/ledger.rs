@@ -13,8 +13,9 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use picket_ledger::PgJournal;
 use picket_ledger::journal::{catch_up, recover};
-use picket_ledger::{LedgerClient, PgJournal};
+use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
 use tokio::time::Instant;
 
@@ -225,7 +226,7 @@ pub async fn audit(
     }
     for acked in acked {
         let performance = acked.request.command.performance();
-        let partition = picket_ledger::bus::partition_of(performance, partition_count);
+        let partition = picket_ledger_client::bus::partition_of(performance, partition_count);
         let Some(ledger) = ledgers.get(&partition) else {
             continue;
         };

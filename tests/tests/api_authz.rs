@@ -2,7 +2,7 @@
 //! member, the show's seller, another seller, venue staff, admin — must be allowed (anything but
 //! 401/403) or refused (401 without a fitting credential, 403 with one) exactly as listed here.
 
-use picket_gateway::token::Claims;
+use picket_edge::token::Claims;
 use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call};
 use picket_tests::gateway::test_keys;
 use serde_json::json;
@@ -63,7 +63,7 @@ async fn every_endpoint_as_every_role() {
     }
     let guest = test_keys().sign(&Claims::Guest {
         device: "guest-device-authz01".into(),
-        exp_ms: picket_gateway::clock::now_ms() + 3_600_000,
+        exp_ms: picket_edge::clock::now_ms() + 3_600_000,
     });
     tokens.insert("guest", guest);
     tokens.insert("member", member);
@@ -108,18 +108,21 @@ async fn every_endpoint_as_every_role() {
         .expect("question");
 
     let post = json!({"title": "T", "body": "B"}).to_string();
-    let starts = picket_gateway::clock::now_ms() + 30 * 86_400_000;
+    let starts = picket_edge::clock::now_ms() + 30 * 86_400_000;
     let performance =
         json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 86_400_000}).to_string();
     let interests = json!({"categories": [], "regions": []}).to_string();
     let contact = json!({"name": "손님", "phone": "010-2222-3333"}).to_string();
     let venue_form = json!({"name": "V", "region": "busan", "address": "부산", "layout": {"sections": [{"name": "A", "rows": [{"name": "1", "seats": [{"number": 1, "x": 0, "y": 0}]}]}]}}).to_string();
+    let sale_settings = json!({"open_at_ms": 0, "admit_per_sec": 10, "active_max": 100, "admission_ttl_ms": 600_000, "seat_limit": 4, "grace_ms": 60_000, "paused": false})
+    .to_string();
     let everyone = ROLES.to_vec();
     let signed_in = SIGNED_IN.to_vec();
     let sellers = vec!["owner", "other_seller"];
     let owner_or_admin = vec!["owner", "admin"];
     let mut n = 0u64;
-    // (method, path, body maker, allowed roles, a guest endpoint)
+    // (method, path, body maker, allowed roles, refused with 401 whatever the role: a guest
+    // endpoint, or an operator endpoint, which takes the operator token and no account)
     type Body = Box<dyn Fn(u64) -> String>;
     let fixed = |body: String| -> Body { Box::new(move |_| body.clone()) };
     let cases: Vec<(&str, String, Body, Vec<&str>, bool)> = vec![
@@ -362,11 +365,36 @@ async fn every_endpoint_as_every_role() {
             signed_in.clone(),
             false,
         ),
+        (
+            "GET",
+            "/api/v1/sales/77".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v1/sales/77/draw".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "PUT",
+            "/api/v1/sales/77".into(),
+            fixed(sale_settings.clone()),
+            vec![],
+            true,
+        ),
+        (
+            "POST",
+            "/api/v1/performances".into(),
+            fixed(String::from("{}")),
+            vec![],
+            true,
+        ),
     ];
-    let documented = picket_api::openapi::ROUTES
-        .iter()
-        .filter(|(_, p)| !p.starts_with("/api/v1/sales") && *p != "/api/v1/performances")
-        .count();
+    let documented = picket_api::openapi::ROUTES.len();
     assert_eq!(
         cases.len(),
         documented,
@@ -403,4 +431,33 @@ async fn every_endpoint_as_every_role() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_token_opens_the_operator_routes_and_nothing_else_does() {
+    let setup = ApiSetup::start().await;
+    let settings = json!({"open_at_ms": 0, "admit_per_sec": 10, "active_max": 100, "admission_ttl_ms": 600_000, "seat_limit": 4, "grace_ms": 60_000, "paused": false})
+    .to_string();
+    for token in [None, Some("wrong"), Some(&OPERATOR[..OPERATOR.len() - 1])] {
+        let refused = call(setup.address, "PUT", "/api/v1/sales/5", &settings, token).await;
+        assert_eq!(refused.status, 401, "{token:?}: {:?}", refused.body);
+        assert_eq!(refused.body["code"], "operator_only");
+    }
+    let created = call(
+        setup.address,
+        "PUT",
+        "/api/v1/sales/5",
+        &settings,
+        Some(OPERATOR),
+    )
+    .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    assert_eq!(created.body["sale"], 5);
+    let public = call(setup.address, "GET", "/api/v1/sales/5", "", None).await;
+    assert_eq!(public.status, 200, "{:?}", public.body);
+    let unknown = call(setup.address, "GET", "/api/v1/sales/6", "", None).await;
+    assert_eq!(
+        (unknown.status, unknown.body["code"].as_str()),
+        (404, Some("unknown_sale"))
+    );
 }

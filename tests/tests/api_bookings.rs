@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use picket_gateway::token::Claims;
+use picket_edge::token::Claims;
 use picket_ledger_core::*;
 use picket_tests::api::{ApiSetup, call};
 use picket_tests::gateway::test_keys;
@@ -102,7 +102,7 @@ async fn guests_look_up_a_booking_by_number_and_phone_only() {
     let device = "guest-device-0000001";
     let guest = test_keys().sign(&Claims::Guest {
         device: device.into(),
-        exp_ms: picket_gateway::clock::now_ms() + 3_600_000,
+        exp_ms: picket_edge::clock::now_ms() + 3_600_000,
     });
     let contact = json!({"name": "홍길동", "phone": "010-9876-5432"}).to_string();
     assert_eq!(
@@ -129,7 +129,7 @@ async fn guests_look_up_a_booking_by_number_and_phone_only() {
         .status,
         401
     );
-    let actor = picket_gateway::identity::actor_of(&picket_gateway::identity::guest(device));
+    let actor = picket_edge::identity::actor_of(&picket_edge::identity::guest(device));
     let booking = book(&setup, actor, performance, &[10], "g1").await;
     let items = items_eventually(&setup, "/api/v1/guest/bookings", &guest, 1).await;
     assert_eq!(items[0]["booking"], booking);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use picket_api::{Api, ApiConfig};
 use picket_gateway::room::memory::MemoryStore;
-use picket_ledger::LedgerClient;
+use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
 use picket_tests::api::{
     Answer, ApiSetup, OPERATOR, call, call_raw, header, put_banner, sample_png,
@@ -117,7 +117,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let show_id = created.body["id"].as_i64().expect("show id");
-    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
     let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
     let performance = call(
         address,
@@ -276,7 +276,7 @@ async fn browsing_filters_and_pages_published_shows() {
         .as_i64()
         .expect("venue");
     let day = 24 * 3_600_000;
-    let now = picket_gateway::clock::now_ms();
+    let now = picket_edge::clock::now_ms();
     let mut ids = Vec::new();
     for (i, title) in ["Hamlet", "Wicked", "Hamlet Reloaded"]
         .into_iter()
@@ -607,7 +607,7 @@ async fn browsing_reads_from_the_replica() {
         media_dir: dir.path().join("media"),
         ..ApiConfig::default()
     };
-    let ledger = LedgerClient::InProcess(cluster.ledger.handle.clone());
+    let ledger = LedgerClient::in_process(cluster.ledger.handle.clone());
     let api = Api::new(
         store,
         test_keys(),
@@ -645,7 +645,7 @@ async fn browsing_reads_from_the_replica() {
     .body["id"]
         .as_i64()
         .expect("show");
-    let starts = picket_gateway::clock::now_ms() + 20 * 24 * 3_600_000;
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
     call(
         address,
         "POST",
@@ -693,7 +693,7 @@ async fn published_shows_are_announced_on_nats() {
     use futures_util::StreamExt;
     let nats = picket_tests::Nats::start().expect("nats");
     let setup = ApiSetup::start().await;
-    let client = picket_ledger::bus::connect(&nats.url(), "test")
+    let client = picket_ledger_client::bus::connect(&nats.url(), "test")
         .await
         .expect("nats client");
     setup.api.announce_on(client.clone()).await.expect("stream");
@@ -711,7 +711,7 @@ async fn published_shows_are_announced_on_nats() {
 
     let js = async_nats::jetstream::new(client);
     let mut stream = js
-        .get_stream(picket_api::catalog::ANNOUNCEMENTS_STREAM)
+        .get_stream(picket_ledger_client::bus::ANNOUNCEMENTS_STREAM)
         .await
         .expect("stream");
     assert_eq!(

@@ -97,7 +97,7 @@ fn code(answer: &Value) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let setup = ApiSetup::start_postgres().await;
-    let now_ms = picket_gateway::clock::now_ms();
+    let now_ms = picket_edge::clock::now_ms();
     let (show, sale) = setup
         .published_show_with("seller@offers.kr", "123-45-67891", offers(now_ms))
         .await;
@@ -289,7 +289,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inconsistent_offers_are_refused_with_field_messages() {
     let setup = ApiSetup::start().await;
-    let now_ms = picket_gateway::clock::now_ms();
+    let now_ms = picket_edge::clock::now_ms();
     let seller = {
         // A published show gives us a seller with a venue; the bad forms reuse its venue.
         let (show, _) = setup.published_show("bad@offers.kr", "220-81-62517").await;

@@ -15,12 +15,10 @@ use std::time::Duration;
 use picket_api::bookings::Projection;
 use picket_api::store::Store;
 use picket_api::{Api, ApiConfig};
-use picket_gateway::token::Claims;
-use picket_ledger::client::ReadError;
+use picket_edge::token::Claims;
 use picket_ledger::metrics::Metrics;
-use picket_ledger::{
-    BusConfig, LedgerClient, LedgerConfig, NatsLedger, Node, NodeConfig, PgJournal, StoreUrl,
-};
+use picket_ledger::{LedgerConfig, Node, NodeConfig, PgJournal, StoreUrl};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger, ReadError};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, Reply, Request};
 use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call};
 use picket_tests::gateway::{small_spec, test_keys};
@@ -278,7 +276,7 @@ async fn booking_rows(pool: &AnyPool) -> Vec<String> {
 }
 
 fn in_process(setup: &ApiSetup) -> LedgerClient {
-    LedgerClient::InProcess(setup.cluster.ledger.handle.clone())
+    LedgerClient::in_process(setup.cluster.ledger.handle.clone())
 }
 
 fn journal_seq(setup: &ApiSetup) -> u64 {
@@ -373,7 +371,7 @@ async fn entries_delivered_twice_change_nothing() {
     let device = "guest-device-0000042";
     let guest_token = test_keys().sign(&Claims::Guest {
         device: device.into(),
-        exp_ms: picket_gateway::clock::now_ms() + 3_600_000,
+        exp_ms: picket_edge::clock::now_ms() + 3_600_000,
     });
     let contact = json!({"name": "홍길동", "phone": "010-9876-5432"}).to_string();
     let put = call(
@@ -385,7 +383,7 @@ async fn entries_delivered_twice_change_nothing() {
     )
     .await;
     assert_eq!(put.status, 204);
-    let guest = picket_gateway::identity::actor_of(&picket_gateway::identity::guest(device)).0;
+    let guest = picket_edge::identity::actor_of(&picket_edge::identity::guest(device)).0;
     let pool = setup.api.store.pool().clone();
     let ledger = in_process(&setup);
 
@@ -545,7 +543,7 @@ impl NatsServices {
         let journal = PgJournal::connect(&ledger_url, 8, Duration::from_secs(5))
             .await
             .expect("journal");
-        let connection = picket_ledger::bus::connect(&nats.url(), "node-a")
+        let connection = picket_ledger_client::bus::connect(&nats.url(), "node-a")
             .await
             .expect("nats");
         let metrics = Arc::new(Metrics::new(

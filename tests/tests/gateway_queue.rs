@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use picket_edge::clock::now_ms;
 use picket_gateway::QueueStore;
-use picket_gateway::clock::now_ms;
 use picket_gateway::room::memory::MemoryStore;
 use picket_gateway::room::redis::RedisStore;
 use picket_tests::gateway::{Client, Cluster, configure_sale, sale_settings, small_spec};

@@ -14,8 +14,8 @@ use std::time::Duration;
 use picket_ledger::journal::{Entry, Snapshot, recover};
 use picket_ledger::{
     Journal, JournalError, LedgerConfig, LedgerService, PgJournal, SqliteJournal, StoreUrl,
-    SubmitError,
 };
+use picket_ledger_client::SubmitError;
 use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::SeatState;
 use picket_ledger_core::*;

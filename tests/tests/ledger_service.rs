@@ -17,10 +17,8 @@ use std::time::Duration;
 
 use picket_ledger::journal::Fence;
 use picket_ledger::metrics::Metrics;
-use picket_ledger::{
-    BusConfig, Journal, LedgerClient, LedgerConfig, NatsLedger, Node, NodeConfig, PgJournal,
-    StoreUrl, SubmitError,
-};
+use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, StoreUrl};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger, SubmitError};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
 use picket_tests::ledger::{Workload, audit, journal_digest, submit_until_acknowledged};
@@ -59,7 +57,7 @@ async fn node(services: &Services, holder: &str, partitions: u16, lease_ms: u64)
     let mut config = NodeConfig::new(ledger, bus, (0..partitions).collect(), holder.to_owned());
     config.lease = Duration::from_millis(lease_ms);
     config.lease_renew_interval = Duration::from_millis(lease_ms / 5);
-    let nats = picket_ledger::bus::connect(&services.nats.url(), holder)
+    let nats = picket_ledger_client::bus::connect(&services.nats.url(), holder)
         .await
         .expect("nats");
     let metrics = Arc::new(Metrics::new(&mut Registry::default()));

@@ -224,7 +224,7 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// A store on the system clock.
     pub fn new() -> Self {
-        Self::with_clock(Arc::new(crate::clock::now_ms))
+        Self::with_clock(Arc::new(picket_edge::clock::now_ms))
     }
 
     /// A store on a given clock (milliseconds since the epoch), for tests.

@@ -7,6 +7,7 @@ mod sqlite;
 
 use std::future::Future;
 
+use picket_ledger_client::Committed;
 use picket_ledger_core::{Event, Ledger};
 
 pub use postgres::PgJournal;
@@ -34,6 +35,16 @@ impl Entry {
             recorded_at_ms,
             events_json,
         }
+    }
+
+    /// The entry as followers see it.
+    pub fn committed(&self, partition: u16) -> Result<Committed, JournalError> {
+        Ok(Committed {
+            partition,
+            seq: self.seq,
+            at_ms: self.recorded_at_ms,
+            events: self.decode()?,
+        })
     }
 
     pub fn decode(&self) -> Result<Vec<Event>, JournalError> {

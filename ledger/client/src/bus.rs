@@ -1,4 +1,4 @@
-//! The ledger's NATS protocol, shared by the ledger nodes ([`crate::node`]) and their callers
+//! The NATS protocol, shared by the ledger nodes (`picket-ledger`'s `node`) and their callers
 //! ([`crate::client`]). docs/protocol.md ("NATS") documents every subject and message.
 //!
 //! Per partition `p`:
@@ -11,12 +11,17 @@
 //! - `picket.ledger.p<p>.lookup`: request/reply, the recorded outcome of `(actor, key)`;
 //! - `picket.ledger.p<p>.snapshot`: request/reply, every seat map of the partition and the
 //!   journal sequence they are as of.
+//!
+//! Beside the ledger's partitions, the API announces catalog changes (a show published) on the
+//! stream [`ANNOUNCEMENTS_STREAM`] for the notifier.
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, stream};
+use async_nats::jetstream::{self, consumer, stream};
 use picket_ledger_core::{ActorId, Availability, IdempotencyKey, Outcome, PerformanceId, Request};
 use serde::{Deserialize, Serialize};
+
+use crate::wire::Committed;
 
 /// The header naming the subject a command's outcome is published to.
 pub const REPLY_HEADER: &str = "Picket-Reply";
@@ -59,6 +64,34 @@ pub fn message_id(request: &Request) -> String {
 /// The message id of a committed entry on the events stream.
 pub fn event_message_id(partition: u16, seq: u64) -> String {
     format!("p{partition}.{seq}")
+}
+
+/// The JetStream stream of catalog announcements (the notifier's interest alerts) and the
+/// subjects it holds.
+pub const ANNOUNCEMENTS_STREAM: &str = "PICKET_CATALOG";
+pub const ANNOUNCEMENTS_SUBJECTS: &str = "picket.catalog.>";
+/// A show was published (JSON `ShowPublished` of the API).
+pub const SHOW_PUBLISHED_SUBJECT: &str = "picket.catalog.show_published";
+/// JetStream's de-duplication id of a show's announcement: publishing it again is a no-op.
+pub fn show_published_message_id(show: i64) -> String {
+    format!("show-published-{show}")
+}
+
+/// Announcements kept at most this long.
+pub const ANNOUNCEMENTS_AGE_MAX: Duration = Duration::from_secs(30 * 24 * 3_600);
+
+/// Creates the announcements stream if it does not exist.
+pub async fn ensure_announcements(js: &jetstream::Context) -> Result<(), BusError> {
+    js.get_or_create_stream(stream::Config {
+        name: ANNOUNCEMENTS_STREAM.into(),
+        subjects: vec![ANNOUNCEMENTS_SUBJECTS.into()],
+        max_age: ANNOUNCEMENTS_AGE_MAX,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map(|_| ())
+    .map_err(BusError::jetstream)
 }
 
 /// What a ledger node answers about a command.
@@ -193,6 +226,40 @@ pub async fn ensure_streams(
         .map_err(BusError::jetstream)?;
     }
     Ok(())
+}
+
+/// Reads the stream named `stream` in order from stream sequence `after + 1` on: how a leader
+/// consumes its command stream and how callers read a partition's events stream (whose sequence
+/// is the journal's). An ordered consumer is ephemeral and recreates itself after a gap, so the
+/// messages come in stream order; a reader still skips sequences it has seen.
+pub async fn read_in_order(
+    js: &jetstream::Context,
+    stream: String,
+    after: u64,
+) -> Result<consumer::pull::Ordered, BusError> {
+    js.get_stream(stream)
+        .await
+        .map_err(BusError::jetstream)?
+        .create_consumer(consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: after + 1,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(BusError::jetstream)?
+        .messages()
+        .await
+        .map_err(BusError::jetstream)
+}
+
+/// One entry of a partition's events stream, labelled with its partition (the stream is per
+/// partition, and entries published before partitions were named lack it).
+pub fn decode_entry(partition: u16, payload: &[u8]) -> Result<Committed, BusError> {
+    let mut committed = crate::wire::decode_committed(payload)
+        .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
+    committed.partition = partition;
+    Ok(committed)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The live seat maps: a read model of what is on sale per performance, built from the ledger's
-//! committed events (the gateway never asks the ledger writer for a seat map after subscribing).
+//! The live seat maps: a read model of what is on sale per performance, built only from the
+//! ledger's committed events (the gateway's seat maps and the API's seats left; neither asks the
+//! ledger writer for a seat map after subscribing).
 
 use std::collections::HashMap;
 

@@ -1,5 +1,6 @@
-//! How other services (gateways) reach the ledger: in process (`picket up` without NATS) or
-//! over NATS JetStream (see [`crate::bus`] for the subjects).
+//! How other services (gateways, the API) reach the ledger: in process (`picket up` without
+//! NATS, through a [`LocalLedger`] the server provides) or over NATS JetStream (see
+//! [`crate::bus`] for the subjects).
 //!
 //! Over NATS a command is published to its partition's command stream with its idempotency key
 //! as the message id, and the outcome comes back on this client's reply subject once the leader
@@ -20,16 +21,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream;
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use picket_ledger_core::{Outcome, Request};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
-use crate::journal::JournalError;
-use crate::writer::{Committed, LedgerHandle, SubmitError, Subscription, WriterStatus};
+use crate::wire::{Committed, SubmitError, Subscription};
 
 /// Wait between two outcome lookups of a command that is not committed yet.
 const LOOKUP_RETRY_DELAY: Duration = Duration::from_millis(50);
@@ -57,16 +58,47 @@ pub enum ReadError {
     },
     #[error("partition {partition} is not part of this ledger")]
     NoSuchPartition { partition: u16 },
+    /// In process: the server's journal failed (its error, as the server reports it; the
+    /// client does not know the server's journal types).
     #[error("the journal cannot be read: {0}")]
-    Journal(#[from] JournalError),
+    Journal(String),
     #[error("the events stream cannot be read: {0}")]
     Bus(#[from] BusError),
+}
+
+/// A ledger partition in this process, as the client uses it: the server's writer handle
+/// implements it, so the client calls the writer without depending on the server.
+pub trait LocalLedger: Send + Sync {
+    /// Sends a command and waits for its committed outcome.
+    fn submit(&self, request: Request) -> BoxFuture<'_, Result<Outcome, SubmitError>>;
+    /// Every seat map of the partition and the committed entries after them.
+    fn subscribe(&self) -> BoxFuture<'_, Result<Subscription, SubmitError>>;
+    /// Up to `limit` committed entries with seq > `after_seq`, in order, from the journal.
+    fn entries_after(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Committed>, ReadError>>;
+    /// The partition this ledger owns.
+    fn partition(&self) -> u16;
+    fn status(&self) -> LocalStatus;
+}
+
+/// What an in-process ledger partition reports to `/healthz`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LocalStatus {
+    pub healthy: bool,
+    pub role: &'static str,
+    pub partition: u16,
+    pub journal_seq: u64,
+    pub store: &'static str,
+    pub queue_depth: usize,
 }
 
 /// The ledger as a caller sees it.
 #[derive(Clone)]
 pub enum LedgerClient {
-    InProcess(LedgerHandle),
+    InProcess(Arc<dyn LocalLedger>),
     Nats(Arc<NatsLedger>),
 }
 
@@ -74,7 +106,7 @@ pub enum LedgerClient {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "transport", rename_all = "snake_case")]
 pub enum ClientStatus {
-    InProcess(WriterStatus),
+    InProcess(LocalStatus),
     Nats { healthy: bool, partitions: u16 },
 }
 
@@ -88,6 +120,11 @@ impl ClientStatus {
 }
 
 impl LedgerClient {
+    /// The ledger partition running in this process (e.g. the server's writer handle).
+    pub fn in_process(ledger: impl LocalLedger + 'static) -> Self {
+        LedgerClient::InProcess(Arc::new(ledger))
+    }
+
     /// Sends a command and waits for its committed outcome.
     pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
         match self {
@@ -121,7 +158,7 @@ impl LedgerClient {
                 if partition != handle.partition() {
                     return Err(ReadError::NoSuchPartition { partition });
                 }
-                Ok(handle.entries_after(seq, limit).await?)
+                handle.entries_after(seq, limit).await
             }
             LedgerClient::Nats(nats) => nats.entries_after(partition, seq, limit).await,
         }
@@ -312,16 +349,7 @@ impl NatsLedger {
             });
         }
         let wanted = (last - seq).min(u64::from(limit));
-        let consumer = stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: seq + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(BusError::jetstream)?;
-        let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+        let mut messages = bus::read_in_order(&self.js, bus::events_stream(partition), seq).await?;
         let mut entries = Vec::with_capacity(wanted as usize);
         let mut next = seq + 1;
         while (entries.len() as u64) < wanted {
@@ -330,7 +358,7 @@ impl NatsLedger {
                 .map_err(|_| BusError::JetStream("reading the events stream timed out".into()))?
                 .ok_or_else(|| BusError::JetStream("events stream ended".into()))?
                 .map_err(BusError::jetstream)?;
-            let committed = decode_entry(partition, &message.payload)?;
+            let committed = bus::decode_entry(partition, &message.payload)?;
             if committed.seq < next {
                 continue;
             }
@@ -397,24 +425,11 @@ async fn follow_events(
     seq: u64,
     out: mpsc::Sender<Committed>,
 ) -> Result<(), BusError> {
-    let stream = js
-        .get_stream(bus::events_stream(partition))
-        .await
-        .map_err(BusError::jetstream)?;
-    let consumer = stream
-        .create_consumer(consumer::pull::OrderedConfig {
-            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                start_sequence: seq + 1,
-            },
-            ..Default::default()
-        })
-        .await
-        .map_err(BusError::jetstream)?;
-    let mut messages = consumer.messages().await.map_err(BusError::jetstream)?;
+    let mut messages = bus::read_in_order(&js, bus::events_stream(partition), seq).await?;
     let mut last = seq;
     while let Some(message) = messages.next().await {
         let message = message.map_err(BusError::jetstream)?;
-        let committed = decode_entry(partition, &message.payload)?;
+        let committed = bus::decode_entry(partition, &message.payload)?;
         if committed.seq <= last {
             continue;
         }
@@ -452,13 +467,4 @@ async fn merge(
         }
     }
     followers.abort_all();
-}
-
-/// One entry of a partition's events stream, labelled with its partition (the stream is per
-/// partition; the published JSON is the node's `Committed`).
-fn decode_entry(partition: u16, payload: &[u8]) -> Result<Committed, BusError> {
-    let mut committed = crate::node::decode_committed(payload)
-        .map_err(|e| BusError::JetStream(format!("bad event entry: {e}")))?;
-    committed.partition = partition;
-    Ok(committed)
 }

@@ -36,12 +36,12 @@ fn round_trips<T: Serialize + DeserializeOwned>(json: &str) -> bool {
 }
 
 fn is_documented_message(json: &str) -> bool {
-    use picket_ledger::bus::{LookupRequest, Reply, SnapshotReply};
+    use picket_ledger_client::bus::{LookupRequest, Reply, SnapshotReply};
     round_trips::<Request>(json)
         || round_trips::<Reply>(json)
         || round_trips::<LookupRequest>(json)
         || round_trips::<SnapshotReply>(json)
-        || round_trips::<picket_ledger::Committed>(json)
+        || round_trips::<picket_ledger_client::Committed>(json)
         || round_trips::<PerformanceSpec>(json)
         || round_trips::<Outcome>(json)
         || round_trips::<Vec<Event>>(json)
@@ -49,7 +49,7 @@ fn is_documented_message(json: &str) -> bool {
 
 #[test]
 fn every_json_example_in_the_protocol_doc_is_a_real_message() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md");
     let doc = std::fs::read_to_string(path).expect("docs/protocol.md exists");
     let blocks = json_blocks(&doc);
     assert!(blocks.len() >= 4, "the protocol doc shows its messages");

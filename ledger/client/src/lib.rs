@@ -1,0 +1,22 @@
+//! How callers (gateways, the API, the load tester) reach the ledger, and everything on the wire
+//! between them and the ledger nodes. The server (`picket-ledger`: writer, journal, nodes)
+//! depends on this crate for the wire types; this crate never depends on the server, so a
+//! caller depends on the core and this crate only.
+//!
+//! - [`bus`]: the NATS subjects, streams and messages, the performance → partition mapping,
+//!   message ids, and the one ordered reader of a stream from a sequence on.
+//! - [`wire`]: committed entries, subscriptions and submit errors, whatever the transport.
+//! - [`client`]: [`LedgerClient`], in process (through [`LocalLedger`], which the server's
+//!   writer handle implements) or over NATS ([`NatsLedger`]).
+//! - [`seats`]: the seat-map read model, built only from committed events.
+
+pub mod bus;
+pub mod client;
+pub mod seats;
+pub mod wire;
+
+pub use bus::{BusConfig, BusError};
+pub use client::{
+    ClientStatus, ENTRIES_AFTER_MAX, LedgerClient, LocalLedger, LocalStatus, NatsLedger, ReadError,
+};
+pub use wire::{Committed, SubmitError, Subscription, decode_committed};

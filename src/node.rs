@@ -1,0 +1,174 @@
+//! `picket ledger`: a ledger node that leads the hosted partitions whose lease is free and
+//! stands by for the others, over NATS (commands in, events out) and PostgreSQL (journal,
+//! leases, fencing epochs).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use picket_ledger::{LedgerConfig, Node, NodeConfig, PgJournal, Role, StoreUrl};
+use picket_ledger_client::BusConfig;
+use prometheus_client::registry::Registry;
+
+use crate::check::Problems;
+
+/// A node's defaults, for `--help`: the binary repeats no default of a component.
+fn node_defaults() -> NodeConfig {
+    NodeConfig::new(
+        LedgerConfig::new(StoreUrl::Postgres(String::new())),
+        BusConfig::new(String::new(), 1),
+        Vec::new(),
+        String::new(),
+    )
+}
+
+#[derive(Args)]
+pub struct LedgerArgs {
+    /// Address of the ops HTTP listener (/healthz, /metrics).
+    #[arg(long, env = "PICKET_LEDGER_LISTEN", default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// Partitions this node hosts, e.g. `0,1,2` (default: all of them).
+    #[arg(long, env = "PICKET_HOST_PARTITIONS", value_delimiter = ',')]
+    partitions: Vec<u16>,
+    /// Partitions of the deployment: performance p belongs to partition p mod this.
+    #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
+    partition_count: u16,
+    /// `auto`: lead where the lease is free, stand by elsewhere; `standby`: never lead.
+    #[arg(long, env = "PICKET_ROLE", default_value = "auto")]
+    role: RoleArg,
+    /// NATS with JetStream: nats://…
+    #[arg(long, env = "PICKET_NATS_URL")]
+    nats_url: String,
+    /// Journal, leases and epochs: postgres://…
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Most journal entries per group commit (1 to 65,536).
+    #[arg(long, env = "PICKET_COMMIT_BATCH_MAX", default_value_t = node_defaults().ledger.commit_batch_max)]
+    commit_batch_max: usize,
+    /// Microseconds the writer waits to fill a batch (0: batches form from what queued during
+    /// the previous commit; at most 100,000).
+    #[arg(
+        long,
+        env = "PICKET_COMMIT_LINGER_US",
+        default_value_t = node_defaults().ledger.commit_linger.as_micros() as u64
+    )]
+    commit_linger_us: u64,
+    /// How long a leader's lease lasts unless renewed (a dead leader is replaced after it), in
+    /// milliseconds (100 to 60,000).
+    #[arg(
+        long,
+        env = "PICKET_LEASE_MS",
+        default_value_t = node_defaults().lease.as_millis() as u64
+    )]
+    lease_ms: u64,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Auto,
+    Standby,
+}
+
+/// Checks every setting and reports every problem at once, before anything is bound or opened:
+/// the node's configuration (less its holder name, made at start) and the PostgreSQL URL.
+fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
+    let mut problems = Problems::default();
+    let database_url = match problems.take("DATABASE_URL", crate::parse_store(&args.database_url)) {
+        Some(StoreUrl::Postgres(url)) => Some(url),
+        Some(StoreUrl::Sqlite(_)) => {
+            problems.push("DATABASE_URL: a ledger node needs PostgreSQL");
+            None
+        }
+        None => None,
+    };
+    if args.partition_count == 0 {
+        problems.push("PICKET_PARTITIONS must be at least 1");
+    }
+    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let partitions: Vec<u16> = if args.partitions.is_empty() {
+        (0..bus.partitions).collect()
+    } else {
+        args.partitions.clone()
+    };
+    for partition in partitions.iter().filter(|p| **p >= bus.partitions) {
+        problems.push(format!(
+            "PICKET_HOST_PARTITIONS: partition {partition} is outside 0..{}",
+            bus.partitions
+        ));
+    }
+    let mut ledger = LedgerConfig::new(StoreUrl::Postgres(String::new()));
+    ledger.commit_batch_max = args.commit_batch_max;
+    ledger.commit_linger = Duration::from_micros(args.commit_linger_us);
+    // Each hosted partition needs a writer's connection, a snapshot's and a follower's.
+    ledger.pg_connections_max = ledger.pg_connections_max.max(partitions.len() as u32 * 3);
+    let mut config = NodeConfig::new(ledger, bus, partitions, String::new());
+    config.role = match args.role {
+        RoleArg::Auto => Role::Auto,
+        RoleArg::Standby => Role::Standby,
+    };
+    config.lease = Duration::from_millis(args.lease_ms);
+    config.lease_renew_interval = config.lease / 5;
+    problems.extend("ledger", config.ledger.problems());
+    problems.extend("node", config.problems());
+    problems.finish()?;
+    let database_url = database_url.unwrap_or_else(|| unreachable!("reported above"));
+    config.ledger.store = StoreUrl::Postgres(database_url.clone());
+    Ok((config, database_url))
+}
+
+pub async fn run(args: LedgerArgs) -> anyhow::Result<()> {
+    let (config, database_url) = plan(&args)?;
+    let shutdown = crate::shutdown_signal();
+    let listener = crate::bind(args.listen).await?;
+    let mut registry = Registry::default();
+    let node = start(&database_url, config, &mut registry).await?;
+    let app = picket_ledger::ops::node_router(node.clone(), Arc::new(registry));
+    println!(
+        "picket ledger node: http://{}/healthz",
+        listener.local_addr()?
+    );
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    node.shutdown().await;
+    Ok(served?)
+}
+
+/// A node hosting every partition of `bus`, as `picket up` runs it over NATS.
+pub async fn start_node(
+    database_url: &str,
+    bus: BusConfig,
+    partitions: Vec<u16>,
+    registry: &mut Registry,
+) -> anyhow::Result<Arc<Node>> {
+    let mut ledger = LedgerConfig::new(StoreUrl::Postgres(database_url.to_owned()));
+    ledger.pg_connections_max = ledger.pg_connections_max.max(partitions.len() as u32 * 3);
+    let config = NodeConfig::new(ledger, bus, partitions, String::new());
+    start(database_url, config, registry).await
+}
+
+/// Connects to PostgreSQL and NATS under a holder name unique to this process, and starts the
+/// node.
+async fn start(
+    database_url: &str,
+    mut config: NodeConfig,
+    registry: &mut Registry,
+) -> anyhow::Result<Arc<Node>> {
+    let journal = PgJournal::connect(
+        database_url,
+        config.ledger.pg_connections_max,
+        config.ledger.journal_connect_timeout,
+    )
+    .await?;
+    config.holder = format!(
+        "{}-{}-{:08x}",
+        picket_gateway::config::unique_gateway_id(),
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let nats = picket_ledger_client::bus::connect(&config.bus.url, &config.holder).await?;
+    let metrics = Arc::new(picket_ledger::metrics::Metrics::new(registry));
+    let node = Node::start(config, journal, nats, metrics).await?;
+    Ok(Arc::new(node))
+}

@@ -1,0 +1,295 @@
+//! `picket up`: every component in one process. The ledger journals to a SQLite file (or
+//! PostgreSQL), commands reach it in process (or over NATS), the waiting room lives in memory (or
+//! Redis), and one listener serves the WebSocket, the HTTP API, `/healthz` and `/metrics`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use picket_gateway::room::memory::MemoryStore;
+use picket_gateway::room::redis::RedisStore;
+use picket_gateway::{Gateway, GatewayConfig, QueueStore};
+use picket_ledger::{LedgerConfig, LedgerService, Node, StoreUrl};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
+use prometheus_client::registry::Registry;
+
+use crate::check::Problems;
+
+/// The gateway's defaults, for `--help`: the binary repeats no default of a component.
+fn gateway_defaults() -> GatewayConfig {
+    GatewayConfig::new("defaults")
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Address of the HTTP listener (/ws, /api, /healthz, /metrics).
+    #[arg(long, env = "PICKET_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory for embedded data (the SQLite journal, token keys, operator token).
+    #[arg(long, env = "PICKET_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Journal database: postgres://… to use PostgreSQL instead of the embedded SQLite file.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Waiting-room store shared by gateways: redis://… (default: in memory, one process).
+    #[arg(long, env = "PICKET_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Token keys, `id:hexsecret[,id:hexsecret…]`, the first signing (default: a key file in
+    /// the data directory, created on first start).
+    #[arg(long, env = "PICKET_TOKEN_KEYS", hide_env_values = true)]
+    token_keys: Option<String>,
+    /// Bearer token for the operator API (default: a file in the data directory, created on
+    /// first start).
+    #[arg(long, env = "PICKET_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
+    /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900.
+    #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = gateway_defaults().connections_max)]
+    connections_max: usize,
+    /// A read replica of DATABASE_URL for reads that may be slightly stale (browsing, show
+    /// pages, boards).
+    #[arg(long, env = "DATABASE_READ_URL")]
+    database_read_url: Option<String>,
+    /// NATS with JetStream (nats://…): commands go to the ledger over it instead of in
+    /// process. Needs DATABASE_URL to name PostgreSQL.
+    #[arg(long, env = "PICKET_NATS_URL")]
+    nats_url: Option<String>,
+    /// Partitions of the deployment (with NATS; this process hosts all of them).
+    #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
+    partition_count: u16,
+    /// How often waiting clients get their position, in milliseconds (100 to 2,000).
+    #[arg(
+        long,
+        env = "PICKET_PUSH_INTERVAL_MS",
+        default_value_t = gateway_defaults().push_interval.as_millis() as u64
+    )]
+    push_interval_ms: u64,
+    /// S3-compatible endpoint for show banners, https://… or http://… (AWS S3, MinIO, Ceph;
+    /// path-style requests). Default: banners are files under the data directory.
+    #[arg(long, env = "PICKET_BANNER_S3_ENDPOINT")]
+    banner_s3_endpoint: Option<String>,
+    /// Bucket for show banners (with PICKET_BANNER_S3_ENDPOINT).
+    #[arg(long, env = "PICKET_BANNER_S3_BUCKET")]
+    banner_s3_bucket: Option<String>,
+    /// Region of the banner bucket.
+    #[arg(long, env = "PICKET_BANNER_S3_REGION", default_value = picket_api::media::s3::DEFAULT_REGION)]
+    banner_s3_region: String,
+    /// Access key id for the banner bucket.
+    #[arg(long, env = "PICKET_BANNER_S3_ACCESS_KEY_ID")]
+    banner_s3_access_key_id: Option<String>,
+    /// Secret access key for the banner bucket.
+    #[arg(
+        long,
+        env = "PICKET_BANNER_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    banner_s3_secret_access_key: Option<String>,
+}
+
+/// What the settings add up to, once every one of them was checked.
+struct Plan {
+    store: StoreUrl,
+    /// With NATS: the bus, and the PostgreSQL URL the ledger node journals to.
+    bus: Option<(BusConfig, String)>,
+    gateway: GatewayConfig,
+    banner_store: picket_api::media::BannerStore,
+    api_url: String,
+}
+
+/// Checks every setting and reports every problem at once, before anything is bound or opened.
+fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
+    let mut problems = Problems::default();
+    let store = match &args.database_url {
+        Some(url) => problems.take("DATABASE_URL", crate::parse_store(url)),
+        None => Some(StoreUrl::Sqlite(args.data_dir.join("ledger.sqlite"))),
+    };
+    let bus = match (&args.nats_url, &store) {
+        (Some(nats_url), Some(StoreUrl::Postgres(database_url))) => Some((
+            BusConfig::new(nats_url.clone(), args.partition_count),
+            database_url.clone(),
+        )),
+        (Some(_), _) => {
+            problems.push("PICKET_NATS_URL needs DATABASE_URL to name PostgreSQL");
+            None
+        }
+        (None, _) => None,
+    };
+    if args.partition_count == 0 {
+        problems.push("PICKET_PARTITIONS must be at least 1");
+    }
+    if args.database_read_url.is_some() && !matches!(store, Some(StoreUrl::Postgres(_))) {
+        problems.push("DATABASE_READ_URL is a replica of DATABASE_URL, which must name PostgreSQL");
+    }
+    if let Some(spec) = &args.token_keys {
+        problems.take(
+            "PICKET_TOKEN_KEYS",
+            picket_edge::token::KeyRing::parse(spec),
+        );
+    }
+    if args.operator_token.as_deref().is_some_and(str::is_empty) {
+        problems.push("PICKET_OPERATOR_TOKEN must not be empty (unset it to use the file)");
+    }
+    let mut gateway = GatewayConfig::new(picket_gateway::config::unique_gateway_id());
+    gateway.connections_max = args.connections_max;
+    gateway.push_interval = Duration::from_millis(args.push_interval_ms);
+    problems.extend("gateway", gateway.problems());
+    let banner_store = problems.take("banners", banner_store(args));
+    problems.finish()?;
+    let (Some(store), Some(banner_store)) = (store, banner_store) else {
+        unreachable!("a failed check was reported above");
+    };
+    let api_url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            args.data_dir.join("api.sqlite").display()
+        ),
+    };
+    Ok(Plan {
+        store,
+        bus,
+        gateway,
+        banner_store,
+        api_url,
+    })
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let plan = plan(&args)?;
+    let shutdown = crate::shutdown_signal();
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    let keys = picket_edge::secret::load_keys(
+        args.token_keys.as_deref(),
+        &args.data_dir.join("token-keys"),
+    )?;
+    let operator_token = match args.operator_token.clone() {
+        Some(token) => token,
+        None => picket_edge::secret::load_or_create(&args.data_dir.join("operator-token"), || {
+            format!("{:032x}", rand::random::<u128>())
+        })?,
+    };
+    let listener = crate::bind(args.listen).await?;
+    let queue: Arc<dyn QueueStore> = match &args.redis_url {
+        Some(url) => Arc::new(RedisStore::connect(url)?),
+        None => Arc::new(MemoryStore::new()),
+    };
+    let mut registry = Registry::default();
+    let gateway_id = plan.gateway.gateway_id.clone();
+    let (ledger, client) = match plan.bus {
+        None => {
+            let service =
+                LedgerService::start(&LedgerConfig::new(plan.store), &mut registry).await?;
+            let client = LedgerClient::in_process(service.handle.clone());
+            (UpLedger::InProcess(service), client)
+        }
+        Some((bus, database_url)) => {
+            let partitions = (0..bus.partitions).collect();
+            let node =
+                crate::node::start_node(&database_url, bus.clone(), partitions, &mut registry)
+                    .await?;
+            let client = LedgerClient::Nats(NatsLedger::connect(bus, &gateway_id).await?);
+            (UpLedger::Node(node), client)
+        }
+    };
+    let mut api_store = picket_api::store::Store::connect(&plan.api_url)
+        .await
+        .context("opening the API's database")?;
+    if let Some(url) = &args.database_read_url {
+        api_store = api_store
+            .with_read_replica(url)
+            .await
+            .context("opening the read replica (DATABASE_READ_URL)")?;
+    }
+    let api = picket_api::Api::new(
+        api_store,
+        keys.clone(),
+        operator_token,
+        Some(client.clone()),
+        Some(queue.clone()),
+        picket_api::ApiConfig {
+            media_dir: args.data_dir.join("media"),
+            banner_store: plan.banner_store,
+            ..picket_api::ApiConfig::default()
+        },
+    );
+    if let Some(nats_url) = &args.nats_url {
+        let nats = picket_ledger_client::bus::connect(nats_url, "picket-api").await?;
+        api.announce_on(nats)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
+    }
+    let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
+    gateway.serve_metrics(Arc::new(registry));
+    let address = listener.local_addr()?;
+    println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
+    println!("  WebSocket: ws://{address}/ws (subprotocol picket.v1)");
+    println!(
+        "  operator token: {} (file)",
+        args.data_dir.join("operator-token").display()
+    );
+    let served =
+        picket_gateway::run_with(gateway, listener, picket_api::router(api), shutdown).await;
+    match ledger {
+        UpLedger::InProcess(service) => service.writer.shutdown().await,
+        UpLedger::Node(node) => node.shutdown().await,
+    }
+    served?;
+    println!("picket stopped; journal flushed");
+    Ok(())
+}
+
+/// Where `picket up` keeps show banners: an S3-compatible bucket when
+/// PICKET_BANNER_S3_ENDPOINT is set (then bucket and keys are required), else files under the
+/// data directory.
+fn banner_store(args: &UpArgs) -> anyhow::Result<picket_api::media::BannerStore> {
+    use picket_api::media::{BannerStore, S3BannerConfig};
+    let s3_settings = [
+        ("PICKET_BANNER_S3_BUCKET", &args.banner_s3_bucket),
+        (
+            "PICKET_BANNER_S3_ACCESS_KEY_ID",
+            &args.banner_s3_access_key_id,
+        ),
+        (
+            "PICKET_BANNER_S3_SECRET_ACCESS_KEY",
+            &args.banner_s3_secret_access_key,
+        ),
+    ];
+    let Some(endpoint) = &args.banner_s3_endpoint else {
+        if let Some((name, _)) = s3_settings.iter().find(|(_, value)| value.is_some()) {
+            anyhow::bail!("{name} is set but PICKET_BANNER_S3_ENDPOINT is not");
+        }
+        return Ok(BannerStore::Disk);
+    };
+    let missing: Vec<&str> = s3_settings
+        .iter()
+        .filter(|(_, value)| value.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "PICKET_BANNER_S3_ENDPOINT is set: {} needed too",
+            missing.join(", ")
+        );
+    }
+    let [bucket, access_key_id, secret_access_key] =
+        s3_settings.map(|(_, value)| value.clone().unwrap_or_default());
+    let mut config =
+        S3BannerConfig::new(endpoint.clone(), bucket, access_key_id, secret_access_key);
+    config.region = args.banner_s3_region.clone();
+    let store = BannerStore::s3(&config).context("the banner bucket (PICKET_BANNER_S3_*)")?;
+    tracing::info!(
+        endpoint = %config.endpoint,
+        bucket = %config.bucket,
+        "banners are stored in an s3 bucket"
+    );
+    Ok(store)
+}
+
+/// The ledger `picket up` runs: in process, or a node over NATS.
+enum UpLedger {
+    InProcess(LedgerService),
+    Node(Arc<Node>),
+}

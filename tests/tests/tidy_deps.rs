@@ -1,0 +1,214 @@
+//! Keeps the crate graph's architecture invariants (ARCHITECTURE.md, `ledger/client/`):
+//!
+//! - only the binary (`picket`) and this test harness (`picket-tests`) depend on the ledger
+//!   server (`picket-ledger`); every other caller depends on the core and the client;
+//! - the ledger crates depend on no other `picket-*` crate (gateway, API, load tester, …), and
+//!   inward only: the core on no `picket-*` crate, the client on the core, the server on the
+//!   core and the client.
+//!
+//! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
+//! as it joins the workspace.
+
+use std::path::{Path, PathBuf};
+
+/// Crates that may depend on the ledger server.
+const SERVER_USERS: [&str; 2] = ["picket", "picket-tests"];
+const SERVER: &str = "picket-ledger";
+const CORE: &str = "picket-ledger-core";
+const CLIENT: &str = "picket-ledger-client";
+/// The dependency tables a manifest may have (also under `[target.'cfg(…)']`).
+const SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+
+/// One forbidden edge of the crate graph.
+#[derive(Debug, PartialEq, Eq)]
+struct Violation {
+    krate: String,
+    dependency: String,
+    section: String,
+    rule: &'static str,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} depends on {} (in [{}]): {}",
+            self.krate, self.dependency, self.section, self.rule
+        )
+    }
+}
+
+/// The `picket-*` crates `krate` may depend on when it is a ledger crate; `None` for the others.
+fn ledger_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
+    match krate {
+        CORE => Some(&[]),
+        CLIENT => Some(&[CORE]),
+        SERVER => Some(&[CORE, CLIENT]),
+        _ => None,
+    }
+}
+
+/// Every dependency of a manifest as (section, package name): a renamed dependency
+/// (`alias = { package = "…" }`) counts under its package's name.
+fn dependencies(manifest: &toml::Table) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut tables = vec![(String::new(), manifest)];
+    if let Some(targets) = manifest.get("target").and_then(|t| t.as_table()) {
+        for (cfg, table) in targets {
+            if let Some(table) = table.as_table() {
+                tables.push((format!("target.{cfg}."), table));
+            }
+        }
+    }
+    for (prefix, table) in tables {
+        for section in SECTIONS {
+            let Some(deps) = table.get(section).and_then(|d| d.as_table()) else {
+                continue;
+            };
+            for (key, spec) in deps {
+                let package = spec
+                    .as_table()
+                    .and_then(|s| s.get("package"))
+                    .and_then(|p| p.as_str())
+                    .unwrap_or(key);
+                found.push((format!("{prefix}{section}"), package.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+/// The forbidden edges of one crate.
+fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
+    let mut found = Vec::new();
+    for (section, dependency) in dependencies(manifest) {
+        let rule = if dependency == SERVER && !SERVER_USERS.contains(&krate) {
+            Some(
+                "only the binary `picket` and the test harness `picket-tests` may depend on the ledger server; depend on picket-ledger-core and picket-ledger-client",
+            )
+        } else if let Some(allowed) = ledger_crate_allows(krate)
+            && dependency.starts_with("picket")
+            && !allowed.contains(&dependency.as_str())
+        {
+            Some(match krate {
+                CORE => "picket-ledger-core depends on no picket-* crate",
+                CLIENT => {
+                    "picket-ledger-client depends on picket-ledger-core only (never on the server, the gateway, the API or the load tester)"
+                }
+                _ => {
+                    "picket-ledger depends on picket-ledger-core and picket-ledger-client only (never on the gateway, the API or the load tester)"
+                }
+            })
+        } else {
+            None
+        };
+        if let Some(rule) = rule {
+            found.push(Violation {
+                krate: krate.to_owned(),
+                dependency,
+                section,
+                rule,
+            });
+        }
+    }
+    found
+}
+
+fn read_manifest(path: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.parse()
+        .unwrap_or_else(|e| panic!("{} is not TOML: {e}", path.display()))
+}
+
+/// Every workspace member's manifest path, from the root's `workspace.members`.
+fn member_manifests(root: &Path) -> Vec<PathBuf> {
+    let manifest = read_manifest(&root.join("Cargo.toml"));
+    let members = manifest
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .expect("the root Cargo.toml lists workspace.members");
+    members
+        .iter()
+        .map(|member| {
+            let member = member.as_str().expect("members are paths");
+            // Globs would hide members from this test; the workspace names each one.
+            assert!(!member.contains('*'), "list members one by one: {member}");
+            root.join(member).join("Cargo.toml")
+        })
+        .collect()
+}
+
+fn package_name(manifest: &toml::Table, path: &Path) -> String {
+    manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or_else(|| panic!("{} names no package", path.display()))
+        .to_owned()
+}
+
+#[test]
+fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates_point_inward() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifests = member_manifests(&root);
+    let mut names = Vec::new();
+    let mut found = Vec::new();
+    for path in &manifests {
+        let manifest = read_manifest(path);
+        let name = package_name(&manifest, path);
+        found.extend(violations(&name, &manifest));
+        names.push(name);
+    }
+    println!("workspace members checked: {}", names.join(", "));
+    for expected in [CORE, CLIENT, SERVER, "picket", "picket-tests"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} is not a workspace member any more: update this test"
+        );
+    }
+    let listed: Vec<String> = found.iter().map(|v| format!("  {v}")).collect();
+    assert!(
+        found.is_empty(),
+        "{} forbidden dependencies:\n{}",
+        found.len(),
+        listed.join("\n")
+    );
+}
+
+#[test]
+fn the_checker_finds_each_forbidden_edge() {
+    let manifest = |text: &str| -> toml::Table { text.parse().expect("TOML") };
+    let gateway = manifest(
+        "[dependencies]\npicket-ledger.workspace = true\npicket-ledger-client.workspace = true\n",
+    );
+    let found = violations("picket-gateway", &gateway);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].dependency.as_str(), found[0].section.as_str()),
+        (SERVER, "dependencies")
+    );
+    let renamed = manifest("[dev-dependencies]\nledger = { package = \"picket-ledger\" }\n");
+    assert_eq!(violations("picket-api", &renamed).len(), 1);
+    let harness = manifest("[dependencies]\npicket-ledger.workspace = true\n");
+    assert!(violations("picket-tests", &harness).is_empty());
+    assert!(violations("picket", &harness).is_empty());
+    let client = manifest(
+        "[target.'cfg(unix)'.build-dependencies]\npicket-gateway.workspace = true\n\
+         [dependencies]\npicket-ledger-core.workspace = true\n",
+    );
+    let found = violations(CLIENT, &client);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].section, "target.cfg(unix).build-dependencies");
+    let core = manifest("[dependencies]\npicket-ledger-client.workspace = true\n");
+    assert_eq!(violations(CORE, &core).len(), 1);
+    let client_on_server = manifest("[dependencies]\npicket-ledger.workspace = true\n");
+    assert_eq!(violations(CLIENT, &client_on_server).len(), 1);
+    let server = manifest(
+        "[dependencies]\npicket-ledger-core.workspace = true\npicket-ledger-client.workspace = true\npicket-api.workspace = true\n",
+    );
+    let found = violations(SERVER, &server);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].dependency, "picket-api");
+}
