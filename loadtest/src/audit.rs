@@ -281,7 +281,7 @@ mod tests {
 
     /// A ledger with one two-seat booking, and the log a client would have.
     fn booked() -> (Ledger, ClientLog) {
-        let inventory = crate::target::Inventory::default();
+        let inventory = crate::inventory::Inventory::default();
         let mut ledger = Ledger::new(0);
         let run = |ledger: &mut Ledger, key: &str, command: Command| {
             let request = Request {

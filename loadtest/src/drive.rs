@@ -15,9 +15,10 @@ use tokio::sync::mpsc;
 
 use crate::audit::{AckBooking, AckCancel, ClientLog};
 use crate::client::{Answer, ClientError, Conn, Waited};
+use crate::clock::now_ms;
+use crate::plan::{ProgressCounts, WorkerPlan};
 use crate::recorder::{Counters, Recorder, Step};
 use crate::rng::{Rng, hot_grade_weights, pick_weighted};
-use crate::run::{ProgressCounts, WorkerPlan, now_ms};
 use crate::scenario::Preset;
 use crate::target::Target;
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run::LoadtestError;
+use crate::error::LoadtestError;
 use crate::target::http;
 
 /// How long the spawned nodes may take until one leads.

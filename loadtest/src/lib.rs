@@ -7,8 +7,11 @@
 //!   TOML scenario file that combines them.
 //! - [`target`]: where the clients go: loopback-only unless named, source addresses (127.0.0.x),
 //!   the file-descriptor limit; the operator calls that set a performance and its sale up.
+//! - [`inventory`]: the run's performance (seats per grade, zones) and its ledger spec.
 //! - [`client`]: one virtual buyer over the WebSocket protocol v1.
 //! - [`drive`]: one phase's clients in one process (stampede, pool, idle).
+//! - [`plan`]: what a worker process is told to do and the progress it reports back.
+//! - [`error`]: the crate's error type; [`clock`]: the wall clock in milliseconds.
 //! - [`ledgers`]: `picket ledger` nodes a run starts itself, to kill the leader in `failover`.
 //! - [`run`]: drives a scenario's clients (in this process or spread over worker processes),
 //!   with a progress bar, bounded by a duration and a client cap.
@@ -22,8 +25,12 @@
 pub mod audit;
 pub mod baseline;
 pub mod client;
+pub mod clock;
 pub mod drive;
+pub mod error;
+pub mod inventory;
 pub mod ledgers;
+pub mod plan;
 pub mod recorder;
 pub mod report;
 pub mod rng;
@@ -31,6 +38,7 @@ pub mod run;
 pub mod scenario;
 pub mod target;
 
+pub use error::LoadtestError;
 pub use recorder::{Recorder, Step};
 pub use report::RunReport;
-pub use run::{LoadtestArgs, LoadtestError, run};
+pub use run::{LoadtestArgs, run};

@@ -8,15 +8,18 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{ClientLog, JournalReplay};
+use crate::clock::now_ms;
 use crate::drive::{self, Ctx, Progress, SuccessSlots};
+use crate::error::LoadtestError;
 use crate::ledgers::Ledgers;
+use crate::plan::{ProgressCounts, WorkerPlan};
 use crate::recorder::{Recorder, RecorderWire};
 use crate::report::{self, FailoverReport, RunReport};
 use crate::scenario::{self, Params, Phase, Preset, Scenario};
@@ -30,24 +33,6 @@ pub const WORKERS_MAX: u16 = 64;
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
 /// Largest line a worker may send its parent (its final result with the histograms).
 const WORKER_LINE_BYTES_MAX: usize = 256 * 1024 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadtestError {
-    #[error("configuration: {0}")]
-    Config(String),
-    #[error("{0} is not a loopback address; name its host with --allow-target to load it anyway")]
-    NotLoopback(String),
-    #[error("setting the run up: {0}")]
-    Setup(String),
-    #[error("worker process: {0}")]
-    Worker(String),
-    #[error("audit: {0}")]
-    Audit(#[from] crate::audit::AuditError),
-    #[error("baseline: {0}")]
-    Baseline(#[from] crate::baseline::BaselineError),
-    #[error("report: {0}")]
-    Report(#[from] report::ReportError),
-}
 
 /// Which baseline to run beside Picket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -188,24 +173,6 @@ impl Overrides {
     }
 }
 
-/// What a worker process is told to do (on its stdin, as JSON).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct WorkerPlan {
-    pub phase: Phase,
-    pub performance: u64,
-    pub sale_open_at_ms: u64,
-    /// The run's clock: second 0 of the timeline.
-    pub run_started_at_ms: u64,
-    pub phase_started_at_ms: u64,
-    pub gateways: Vec<String>,
-    pub source_addrs: u8,
-    /// The non-loopback hosts the operator named (`--allow-target`).
-    pub allow_target: Vec<String>,
-    pub worker: u16,
-    pub workers: u16,
-    pub run_id: u32,
-}
-
 /// One line a worker writes to its stdout.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -220,20 +187,6 @@ struct WorkerResult {
     recorder: RecorderWire,
     log: ClientLog,
     slots: SuccessSlots,
-}
-
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
-pub struct ProgressCounts {
-    pub connected: u64,
-    pub admitted: u64,
-    pub bookings: u64,
-    pub errors: u64,
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Runs `picket loadtest`: the report (also written to `--out`), or why it could not run. A

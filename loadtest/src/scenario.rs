@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::target::Inventory;
+use crate::inventory::Inventory;
 
 /// Clients one run may start, over all its worker processes.
 pub const CLIENTS_MAX: u32 = 1_000_000;

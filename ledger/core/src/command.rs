@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::limits::IDEMPOTENCY_KEY_LEN_MAX;
 use crate::offers::OfferChoice;
 use crate::outcome::Invalid;
+use crate::performance::PerformanceSpec;
 use crate::types::*;
 
 /// A client-chosen key that makes a command idempotent: the same actor sending the same key gets

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::command::IdempotencyKey;
 use crate::offers::AppliedOffer;
 use crate::outcome::Outcome;
+use crate::performance::PerformanceSpec;
 use crate::types::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ use crate::event::Event;
 use crate::limits::*;
 use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice, Priced};
 use crate::outcome::{Invalid, Outcome, Rejection, Reply};
+use crate::performance::PerformanceSpec;
 use crate::types::*;
 
 /// Ids carry their partition in the top 16 bits, so ids from different partitions never clash.
@@ -501,7 +502,7 @@ fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
     if !spec.fees.is_valid() {
         return Err(Invalid::FeeSchedule);
     }
-    offers::validate(spec)
+    offers::validate(&spec.discounts, &spec.coupons, spec.grades.len())
 }
 
 /// What a hold command asks for, beyond who and when.
@@ -713,7 +714,15 @@ impl PerformanceState {
                     .iter()
                     .map(|p| (self.grade(*p), self.price_won(*p)))
                     .collect();
-                offers::price(&self.spec, now_ms, buyer, &listed, offer, self)?
+                offers::price(
+                    &self.spec.discounts,
+                    &self.spec.coupons,
+                    now_ms,
+                    buyer,
+                    &listed,
+                    offer,
+                    self,
+                )?
             }
         };
         let amount_won: Won = match priced.offer {
@@ -1086,6 +1095,24 @@ impl PerformanceState {
             | Event::CommandRecorded { .. }
             | Event::KeysForgotten { .. } => {}
         }
+        self.assert_money_balances();
+    }
+
+    /// Invariant 6 (DESIGN.md): payments − refunds = seller revenue + fees, for this
+    /// performance, after every event. An always-on `assert!`, not a handled error: an event
+    /// that unbalances the books is a bug in `decide` or `apply` (a confirm whose payment is not
+    /// its tickets' prices, a cancellation whose refund and fee do not add up to what was paid),
+    /// and going on would journal, snapshot and replicate the wrong money. Four additions per
+    /// event: no measurable cost (docs/benchmarks.md). Written as a sum, not a difference, so a
+    /// refund larger than the payments fails here rather than wrapping.
+    fn assert_money_balances(&self) {
+        let money = &self.money;
+        assert_eq!(
+            money.payments_won,
+            money.refunds_won + money.revenue_won + money.fees_won,
+            "performance {}: money does not balance (payments − refunds ≠ revenue + fees): {money:?}",
+            self.spec.performance,
+        );
     }
 
     fn confirm(

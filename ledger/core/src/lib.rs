@@ -11,7 +11,8 @@
 //! network. `tests/tidy.rs` keeps it that way.
 //!
 //! Layout:
-//! - [`types`]: ids, money, the performance spec a seller's seat map turns into.
+//! - [`types`]: ids, money, ticket kinds and places.
+//! - [`performance`]: the performance spec a seller's seat map turns into.
 //! - [`command`]: what callers ask for; [`outcome`]: what they get back (replies and typed
 //!   rejections); [`event`]: what the journal records.
 //! - [`fees`]: the cancellation-fee schedule and the Korean calendar rules it needs.
@@ -28,6 +29,7 @@ pub mod ledger;
 pub mod limits;
 pub mod offers;
 pub mod outcome;
+pub mod performance;
 pub mod types;
 
 pub use command::{Command, IdempotencyKey, Request, Selection};
@@ -36,4 +38,5 @@ pub use fees::{FeeSchedule, FeeTier};
 pub use ledger::{AdmissionUse, Availability, CouponUse, Ledger, PerformanceState, Step};
 pub use offers::{AppliedOffer, CouponSpec, DiscountRule, DiscountSpec, OfferChoice, Reduction};
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
+pub use performance::{GradeSpec, PerformanceSpec, SeatSpec, ZoneSpec};
 pub use types::*;

@@ -76,7 +76,7 @@ pub struct CouponSpec {
 /// What a hold asks for off the grade prices.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OfferChoice {
-    /// The performance's discount at this index of [`PerformanceSpec::discounts`].
+    /// The performance's discount at this index of [`crate::PerformanceSpec::discounts`].
     Discount(DiscountId),
     /// A coupon code (compared exactly; the gateway upper-cases what the buyer typed).
     Coupon(String),
@@ -115,15 +115,20 @@ pub fn coupon_code_ok(code: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Checks a performance's discounts and coupons.
-pub fn validate(spec: &PerformanceSpec) -> Result<(), Invalid> {
-    if spec.discounts.len() > DISCOUNTS_PER_PERFORMANCE_MAX
-        || spec.coupons.len() > COUPONS_PER_PERFORMANCE_MAX
+/// Checks a performance's discounts and coupons (its spec's lists; the spec holds offers, so
+/// offers take its parts rather than the spec). `grade_count` is the number of its grades.
+pub fn validate(
+    discounts: &[DiscountSpec],
+    coupons: &[CouponSpec],
+    grade_count: usize,
+) -> Result<(), Invalid> {
+    if discounts.len() > DISCOUNTS_PER_PERFORMANCE_MAX
+        || coupons.len() > COUPONS_PER_PERFORMANCE_MAX
     {
         return Err(Invalid::TooManyOffers);
     }
-    let grade_ok = |g: &GradeId| usize::from(g.0) < spec.grades.len();
-    for discount in &spec.discounts {
+    let grade_ok = |g: &GradeId| usize::from(g.0) < grade_count;
+    for discount in discounts {
         let rule_ok = match discount.rule {
             DiscountRule::EarlyBird { from_ms, until_ms } => from_ms < until_ms,
             DiscountRule::Eligibility { places_max } => {
@@ -140,8 +145,8 @@ pub fn validate(spec: &PerformanceSpec) -> Result<(), Invalid> {
             return Err(Invalid::Offer);
         }
     }
-    for (index, coupon) in spec.coupons.iter().enumerate() {
-        let unique = !spec.coupons[..index].iter().any(|c| c.code == coupon.code);
+    for (index, coupon) in coupons.iter().enumerate() {
+        let unique = !coupons[..index].iter().any(|c| c.code == coupon.code);
         if !coupon_code_ok(&coupon.code)
             || !unique
             || !coupon.reduction.is_valid()
@@ -156,10 +161,12 @@ pub fn validate(spec: &PerformanceSpec) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Prices the places of a hold (given as their grades and grade prices) with `offer` at
-/// `now_ms`, or a typed rejection when the offer does not apply.
+/// Prices the places of a hold (given as their grades and grade prices) with `offer` (one of
+/// the performance's `discounts` or `coupons`) at `now_ms`, or a typed rejection when the offer
+/// does not apply.
 pub fn price(
-    spec: &PerformanceSpec,
+    discounts: &[DiscountSpec],
+    coupons: &[CouponSpec],
     now_ms: u64,
     buyer: ActorId,
     places: &[(GradeId, Won)],
@@ -167,22 +174,21 @@ pub fn price(
     uses: &impl CouponUses,
 ) -> Result<Priced, Rejection> {
     match offer {
-        OfferChoice::Discount(id) => price_discount(spec, now_ms, places, *id),
+        OfferChoice::Discount(id) => price_discount(discounts, now_ms, places, *id),
         OfferChoice::Coupon(code) => {
             let list: Vec<Won> = places.iter().map(|(_, won)| *won).collect();
-            price_coupon(spec, now_ms, buyer, &list, code, uses)
+            price_coupon(coupons, now_ms, buyer, &list, code, uses)
         }
     }
 }
 
 fn price_discount(
-    spec: &PerformanceSpec,
+    discounts: &[DiscountSpec],
     now_ms: u64,
     places: &[(GradeId, Won)],
     id: DiscountId,
 ) -> Result<Priced, Rejection> {
-    let discount = spec
-        .discounts
+    let discount = discounts
         .get(usize::from(id.0))
         .ok_or(Rejection::UnknownOffer)?;
     let places_max = match discount.rule {
@@ -219,19 +225,18 @@ fn price_discount(
 }
 
 fn price_coupon(
-    spec: &PerformanceSpec,
+    coupons: &[CouponSpec],
     now_ms: u64,
     buyer: ActorId,
     list: &[Won],
     code: &str,
     uses: &impl CouponUses,
 ) -> Result<Priced, Rejection> {
-    let index = spec
-        .coupons
+    let index = coupons
         .iter()
         .position(|c| c.code == code)
         .ok_or(Rejection::UnknownOffer)?;
-    let coupon = &spec.coupons[index];
+    let coupon = &coupons[index];
     let id = CouponId(index as u16);
     if !(coupon.valid_from_ms..coupon.valid_until_ms).contains(&now_ms) {
         return Err(Rejection::OfferNotActive);

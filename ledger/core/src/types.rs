@@ -1,9 +1,7 @@
-//! Ids, money and the performance spec.
+//! Ids, money, ticket kinds and places: the plain values every other module of the core uses.
+//! It imports nothing from the crate, so any module may use it without closing a circle.
 
 use serde::{Deserialize, Serialize};
-
-use crate::fees::FeeSchedule;
-use crate::offers::{CouponSpec, DiscountSpec};
 
 /// Whole Korean won. Prices never have fractions (160,000원).
 pub type Won = u64;
@@ -78,55 +76,6 @@ pub enum TicketKind {
     Performance,
     /// Play, exhibition: 2,000원 flat fee.
     Admission,
-}
-
-/// A price grade: VIP 160,000원, R 140,000원, …
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct GradeSpec {
-    pub code: String,
-    pub price_won: Won,
-}
-
-/// One reserved seat of the seat map.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SeatSpec {
-    pub section: String,
-    pub row: String,
-    pub number: u16,
-    pub grade: GradeId,
-}
-
-/// A general-admission (standing) zone with a capacity.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ZoneSpec {
-    pub name: String,
-    pub grade: GradeId,
-    pub capacity: u32,
-}
-
-/// Everything the ledger needs to sell one performance. Seats are listed best first within each
-/// grade: best-available takes them in this order.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PerformanceSpec {
-    pub performance: PerformanceId,
-    /// When the show starts, milliseconds since the Unix epoch. Sales and the cancellation
-    /// deadline are measured from it.
-    pub starts_at_ms: u64,
-    pub kind: TicketKind,
-    pub grades: Vec<GradeSpec>,
-    pub seats: Vec<SeatSpec>,
-    pub zones: Vec<ZoneSpec>,
-    /// Tickets one buyer may hold or own for this performance.
-    pub per_buyer_limit: u16,
-    pub hold_ttl_ms: u64,
-    pub fees: FeeSchedule,
-    /// Discounts a buyer may choose one of (early-bird, eligibility). Never skipped when empty:
-    /// snapshots are postcard, which has no field names to notice a missing one by.
-    #[serde(default)]
-    pub discounts: Vec<DiscountSpec>,
-    /// Coupon codes; a hold takes a discount or a coupon, never both.
-    #[serde(default)]
-    pub coupons: Vec<CouponSpec>,
 }
 
 /// Where a ticket lets its holder in.

@@ -443,3 +443,105 @@ proptest! {
         prop_assert_eq!(state.places_free(), free_seats + u64::from(seen.zone_free[0]));
     }
 }
+
+/// Holds seat 0 and confirms it with a payment of the hold's amount: the ledger and the events
+/// that confirmed the booking.
+fn booked_one_seat() -> (Ledger, Vec<Event>) {
+    let now_ms = kst_ms(2027, 4, 1, 12, 0);
+    let mut ledger = Ledger::new(0);
+    open(&mut ledger, now_ms);
+    let request = |key: &str, command: Command| Request {
+        actor: ActorId(1),
+        key: IdempotencyKey::new(key).expect("valid"),
+        command,
+    };
+    let held = ledger.execute(
+        now_ms,
+        &request(
+            "hold",
+            Command::Hold {
+                performance: PERFORMANCE,
+                selection: Selection::Seats(vec![SeatId(0)]),
+                admission: None,
+                offer: None,
+            },
+        ),
+    );
+    let Ok(Reply::Held {
+        hold, amount_won, ..
+    }) = held.outcome
+    else {
+        panic!("hold refused: {:?}", held.outcome);
+    };
+    let confirmed = ledger.execute(
+        now_ms,
+        &request(
+            "pay",
+            Command::Confirm {
+                performance: PERFORMANCE,
+                hold,
+                payment_ref: "pay-1".into(),
+                amount_won,
+            },
+        ),
+    );
+    assert!(confirmed.outcome.is_ok(), "{:?}", confirmed.outcome);
+    (ledger, confirmed.events)
+}
+
+/// The core's money assertion (invariant 6, checked after every applied event) stops a
+/// confirmation whose payment is not what its tickets cost: replaying the booking's own events
+/// into a second ledger balances, the same events with the payment one won off do not.
+#[test]
+#[should_panic(expected = "money does not balance")]
+fn a_payment_that_differs_from_its_tickets_stops_the_core() {
+    let (_, events) = booked_one_seat();
+    let now_ms = kst_ms(2027, 4, 1, 12, 0);
+    let mut ledger = Ledger::new(0);
+    open(&mut ledger, now_ms);
+    let hold = Request {
+        actor: ActorId(1),
+        key: IdempotencyKey::new("hold").expect("valid"),
+        command: Command::Hold {
+            performance: PERFORMANCE,
+            selection: Selection::Seats(vec![SeatId(0)]),
+            admission: None,
+            offer: None,
+        },
+    };
+    ledger.execute(now_ms, &hold);
+    for event in &events {
+        let mut event = event.clone();
+        if let Event::BookingConfirmed { paid_won, .. } = &mut event {
+            *paid_won -= 1;
+        }
+        ledger.apply(&event);
+    }
+}
+
+/// A cancellation whose refund and fee add up to more than the ticket's price stops the core.
+#[test]
+#[should_panic(expected = "money does not balance")]
+fn a_refund_larger_than_the_price_stops_the_core() {
+    let (mut ledger, events) = booked_one_seat();
+    let Some(Event::BookingConfirmed {
+        booking,
+        first_ticket,
+        paid_won,
+        ..
+    }) = events
+        .iter()
+        .find(|e| matches!(e, Event::BookingConfirmed { .. }))
+        .cloned()
+    else {
+        panic!("no confirmation in {events:?}");
+    };
+    ledger.apply(&Event::TicketsCancelled {
+        performance: PERFORMANCE,
+        booking,
+        tickets: vec![first_ticket],
+        refund_won: paid_won,
+        fee_won: 4_000,
+        places: vec![Place::Seat(SeatId(0))],
+    });
+}

@@ -1,0 +1,58 @@
+//! The performance spec a seller's seat map turns into: grades, seats, zones, and the fee
+//! schedule and offers that apply. It sits above `types`, `fees` and `offers` (it holds their
+//! values), so that those never need to import the spec back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fees::FeeSchedule;
+use crate::offers::{CouponSpec, DiscountSpec};
+use crate::types::{GradeId, PerformanceId, TicketKind, Won};
+
+/// A price grade: VIP 160,000원, R 140,000원, …
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GradeSpec {
+    pub code: String,
+    pub price_won: Won,
+}
+
+/// One reserved seat of the seat map.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeatSpec {
+    pub section: String,
+    pub row: String,
+    pub number: u16,
+    pub grade: GradeId,
+}
+
+/// A general-admission (standing) zone with a capacity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ZoneSpec {
+    pub name: String,
+    pub grade: GradeId,
+    pub capacity: u32,
+}
+
+/// Everything the ledger needs to sell one performance. Seats are listed best first within each
+/// grade: best-available takes them in this order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PerformanceSpec {
+    pub performance: PerformanceId,
+    /// When the show starts, milliseconds since the Unix epoch. Sales and the cancellation
+    /// deadline are measured from it.
+    pub starts_at_ms: u64,
+    pub kind: TicketKind,
+    pub grades: Vec<GradeSpec>,
+    pub seats: Vec<SeatSpec>,
+    pub zones: Vec<ZoneSpec>,
+    /// Tickets one buyer may hold or own for this performance.
+    pub per_buyer_limit: u16,
+    pub hold_ttl_ms: u64,
+    pub fees: FeeSchedule,
+    /// Discounts a buyer may choose one of (early-bird, eligibility). Never skipped when empty:
+    /// snapshots are postcard, which has no field names to notice a missing one by.
+    #[serde(default)]
+    pub discounts: Vec<DiscountSpec>,
+    /// Coupon codes; a hold takes a discount or a coupon, never both.
+    #[serde(default)]
+    pub coupons: Vec<CouponSpec>,
+}

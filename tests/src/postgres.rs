@@ -1,0 +1,359 @@
+//! A private PostgreSQL cluster for a test: `initdb` in a temporary directory, a free loopback
+//! port, durable commits, and kill, pause and restart mid-stream.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use crate::error::{HarnessError, io_error};
+use crate::process::{
+    PROBE_ANSWER_WAIT_MAX, PROBE_INTERVAL, SHUTDOWN_WAIT_MAX, alive, children_of, find_binary,
+    free_port, is_root, is_running, log_tail, open_log, run_checked, sbin_dirs, signal, wait_exit,
+    wait_gone, wait_ready,
+};
+
+/// Where the temporary directories go when PostgreSQL runs as the `postgres` user: every parent
+/// must be traversable by that user, which `$TMPDIR` (say, under `/root`) may not be.
+const SHARED_TMP: &str = "/tmp";
+
+/// Debian keeps PostgreSQL's server binaries in /usr/lib/postgresql/<version>/bin; newest first.
+fn postgres_bin_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_string_lossy().parse().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .collect();
+    dirs.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+    dirs.into_iter().map(|(_, dir)| dir).collect()
+}
+
+/// A private PostgreSQL cluster in a temporary directory, on a free loopback port.
+///
+/// As root it runs as the `postgres` user (PostgreSQL refuses root), through `runuser`; signals
+/// therefore go to the postmaster's pid from `postmaster.pid`, not to the spawned `runuser`.
+/// fsync and synchronous commit stay on: tests and benchmarks measure durable commits.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin_dir: PathBuf,
+    port: u16,
+    /// `runuser`, when running as root: PostgreSQL then runs as the `postgres` user.
+    runuser: Option<PathBuf>,
+    child: Option<Child>,
+}
+
+impl Postgres {
+    /// Creates a cluster (`initdb`, trust auth, superuser `postgres`) and starts it.
+    pub fn start() -> Result<Self, HarnessError> {
+        let postgres = find_binary("postgres", "postgresql", &postgres_bin_dirs())?;
+        // initdb must be the same version as postgres: take it from postgres's real directory.
+        let bin_dir = std::fs::canonicalize(&postgres)
+            .map_err(io_error("resolving the postgres binary"))?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        if !bin_dir.join("initdb").is_file() {
+            return Err(HarnessError::Missing {
+                binary: "initdb",
+                package: "postgresql",
+            });
+        }
+        let as_postgres_user = is_root();
+        let runuser = if as_postgres_user {
+            Some(find_binary("runuser", "util-linux", &sbin_dirs())?)
+        } else {
+            None
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("picket-pg-");
+        let dir = if as_postgres_user {
+            builder.tempdir_in(SHARED_TMP)
+        } else {
+            builder.tempdir()
+        }
+        .map_err(io_error("creating a temp dir"))?;
+        let mut cluster = Postgres {
+            dir,
+            bin_dir,
+            port: free_port()?,
+            runuser,
+            child: None,
+        };
+        if cluster.runuser.is_some() {
+            run_checked(
+                "chown -R postgres:postgres",
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(cluster.dir.path()),
+            )?;
+        }
+        let mut initdb = cluster.command("initdb");
+        initdb
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
+            .arg(cluster.data_dir());
+        run_checked("initdb", &mut initdb)?;
+        cluster.start_again()?;
+        Ok(cluster)
+    }
+
+    /// A URL for the `postgres` database as the `postgres` superuser.
+    pub fn url(&self) -> String {
+        self.database_url("postgres")
+    }
+
+    /// A URL for `database` as the `postgres` superuser.
+    pub fn database_url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// The loopback TCP port; it stays the same across restarts.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Creates a database (with `psql`) and returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String, HarnessError> {
+        let psql = find_binary(
+            "psql",
+            "postgresql-client",
+            std::slice::from_ref(&self.bin_dir),
+        )?;
+        let mut command = Command::new(psql);
+        command
+            // -X: ignore ~/.psqlrc; the environment's PG* settings are overridden by the flags.
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-p",
+            ])
+            .arg(self.port.to_string())
+            .arg("-c")
+            .arg(format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\"")));
+        run_checked(&format!("CREATE DATABASE {name}"), &mut command)?;
+        Ok(self.database_url(name))
+    }
+
+    /// (Re)starts the server on the same data directory and port, after `kill` or `stop`
+    /// (crash recovery runs as it would in production).
+    pub fn start_again(&mut self) -> Result<(), HarnessError> {
+        if is_running(&mut self.child) {
+            return Err(HarnessError::AlreadyRunning { server: "postgres" });
+        }
+        let log = self.log_path();
+        let (stdout, stderr) = open_log(&log)?;
+        let mut command = self.command("postgres");
+        command
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k"])
+            .arg(self.dir.path())
+            .args([
+                "-c",
+                "fsync=on",
+                "-c",
+                "synchronous_commit=on",
+                "-c",
+                "max_connections=200",
+            ])
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        let mut child = command.spawn().map_err(io_error("starting postgres"))?;
+        let port = self.port;
+        let ready = wait_ready("postgres", &mut child, &log, || postgres_answers(port));
+        self.child = Some(child);
+        ready
+    }
+
+    /// Crashes the server like a lost host: SIGKILL to every backend and to the postmaster,
+    /// without a shutdown checkpoint. Returns once they are all gone.
+    pub fn kill(&mut self) -> Result<(), HarnessError> {
+        if let Some(pid) = self.live_postmaster() {
+            // Frozen, the postmaster cannot fork new backends while its children are killed;
+            // they must die first, as they are reparented (out of sight) once it is gone.
+            let _ = signal(pid, "STOP");
+            let backends = children_of(pid);
+            for &backend in &backends {
+                let _ = signal(backend, "KILL");
+            }
+            signal(pid, "KILL")?;
+            wait_gone(&backends);
+        }
+        self.continue_runuser();
+        self.reap();
+        Ok(())
+    }
+
+    /// Stops the server cleanly (fast shutdown: SIGINT) and waits for it to exit.
+    pub fn stop(&mut self) -> Result<(), HarnessError> {
+        // A paused backend could not act on the postmaster's shutdown request.
+        self.resume()?;
+        if let Some(pid) = self.live_postmaster() {
+            signal(pid, "INT")?;
+        }
+        self.reap();
+        Ok(())
+    }
+
+    /// Freezes the postmaster and every backend (SIGSTOP): open connections and new ones hang
+    /// instead of failing, like a stalled host.
+    pub fn pause(&self) -> Result<(), HarnessError> {
+        if let Some(pid) = self.live_postmaster() {
+            signal(pid, "STOP")?;
+            // A backend may exit between the listing and the signal.
+            for backend in children_of(pid) {
+                let _ = signal(backend, "STOP");
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes [`Postgres::pause`].
+    pub fn resume(&self) -> Result<(), HarnessError> {
+        if let Some(pid) = self.live_postmaster() {
+            // A backend may exit between the listing and the signal.
+            for backend in children_of(pid) {
+                let _ = signal(backend, "CONT");
+            }
+            signal(pid, "CONT")?;
+        }
+        self.continue_runuser();
+        Ok(())
+    }
+
+    /// `runuser` stops itself when it sees its child stopped, and continues the child only once
+    /// it is continued itself; stopped, it would never reap a killed postmaster either.
+    fn continue_runuser(&self) {
+        if let (Some(_), Some(child)) = (&self.runuser, &self.child) {
+            let _ = signal(child.id(), "CONT");
+        }
+    }
+
+    /// The last lines of the server's log (all runs of this cluster).
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.log_path())
+    }
+
+    /// Waits for the spawned child to exit by itself (as root it is `runuser`, which must reap
+    /// the postmaster: killed early, it would leave a zombie whose pid the next postmaster's
+    /// lock-file check still sees), then for the postmaster's pid to vanish.
+    fn reap(&mut self) {
+        let postmaster = self.postmaster_pid();
+        if let Some(mut child) = self.child.take() {
+            wait_exit(&mut child);
+        }
+        if let Some(pid) = postmaster {
+            let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(PROBE_INTERVAL);
+            }
+        }
+    }
+
+    /// The running postmaster's pid: the first line of `postmaster.pid` (the spawned child may
+    /// be `runuser`, not postgres itself). A killed postmaster leaves the file behind and its
+    /// pid may be reused, so the process must also be alive and name this data directory.
+    fn live_postmaster(&self) -> Option<u32> {
+        let pid = self.postmaster_pid()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let data_dir = self.data_dir();
+        let ours = cmdline
+            .split(|&byte| byte == 0)
+            .any(|arg| Path::new(std::str::from_utf8(arg).unwrap_or_default()) == data_dir);
+        (ours && alive(pid)).then_some(pid)
+    }
+
+    /// The pid recorded in `postmaster.pid`, whether or not that process still runs.
+    fn postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("postgres.log")
+    }
+
+    fn command(&self, binary: &str) -> Command {
+        let path = self.bin_dir.join(binary);
+        let mut command = if let Some(runuser) = &self.runuser {
+            let mut command = Command::new(runuser);
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        };
+        // The test's working directory may not be readable by the postgres user.
+        command.current_dir(self.dir.path());
+        command
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+/// PostgreSQL is ready when it answers a startup message (an `SSLRequest` gets a one-byte `N`
+/// or `S`) and `pg_isready` says it accepts connections, so crash recovery has finished.
+fn postgres_answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(PROBE_ANSWER_WAIT_MAX));
+    // Length 8, SSLRequest code 80877103.
+    let ssl_request = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    let mut answer = [0u8; 1];
+    stream.write_all(&ssl_request).is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && matches!(answer[0], b'N' | b'S')
+        && pg_isready(port)
+}
+
+/// `pg_isready` asks the server whether it accepts connections (true without the binary: the
+/// startup answer is then the best available sign).
+fn pg_isready(port: u16) -> bool {
+    let Ok(isready) = find_binary("pg_isready", "postgresql-client", &postgres_bin_dirs()) else {
+        return true;
+    };
+    Command::new(isready)
+        .args([
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
+}
