@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use picket_gateway::room::memory::MemoryStore;
-use picket_gateway::room::redis::RedisStore;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{
     BusConfig, LedgerClient, LedgerConfig, LedgerService, NatsLedger, Node, NodeConfig, PgJournal,
     Role, StoreUrl,
 };
+use picket_room::memory::MemoryStore;
+use picket_room::redis::RedisStore;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 

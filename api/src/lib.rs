@@ -85,7 +85,7 @@ pub struct Api {
     /// Where publishing opens inventory, and what the seats-left read model follows.
     pub ledger: Option<picket_ledger::LedgerClient>,
     /// The waiting room publishing configures each performance's sale in.
-    pub queue: Option<Arc<dyn picket_gateway::QueueStore>>,
+    pub queue: Option<Arc<dyn picket_room::QueueStore>>,
     pub seats_left: catalog::SeatsLeft,
     /// The bookings projection's open holds and the guest-lookup limits.
     pub bookings: bookings::Bookings,
@@ -107,7 +107,7 @@ impl Api {
         keys: KeyRing,
         operator_token: String,
         ledger: Option<picket_ledger::LedgerClient>,
-        queue: Option<Arc<dyn picket_gateway::QueueStore>>,
+        queue: Option<Arc<dyn picket_room::QueueStore>>,
         config: ApiConfig,
     ) -> Arc<Api> {
         use argon2::PasswordHasher;

@@ -25,7 +25,7 @@ use serde_json::json;
 
 use crate::Gateway;
 use crate::protocol::SUBPROTOCOL;
-use crate::room::{SaleId, SaleSettings, StoreError};
+use picket_room::{SaleId, SaleSettings, StoreError};
 
 /// Largest JSON body the operator API takes (a 150,000-seat spec fits).
 pub const BODY_BYTES_MAX: usize = 16 * 1024 * 1024;

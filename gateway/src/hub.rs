@@ -20,9 +20,9 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::Gateway;
 use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
-use crate::room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 use crate::seats::SeatMaps;
 use crate::token::Claims;
+use picket_room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 
 pub type ConnId = u64;
 
