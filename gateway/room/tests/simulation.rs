@@ -16,7 +16,7 @@
 //!   stalls (at the end every place has had its turn);
 //! - nobody is admitted twice.
 //!
-//! Each run tries `PICKET_ROOM_SEEDS` seeds (default 24) from a fresh base; a failing run prints
+//! Each run tries `PICKET_ROOM_SEEDS` seeds (default 16) from a fresh base; a failing run prints
 //! its seed, and `PICKET_ROOM_SEED=<seed> cargo test -p picket-room --test simulation` replays it.
 
 use std::cmp::Reverse;
@@ -34,7 +34,7 @@ const OPEN_AT_MS: u64 = 10_000;
 /// The simulation stops here even if some clients still wait.
 const END_MS: u64 = 600_000;
 /// The shortest free-running stretch whose admission rate is checked.
-const RATE_WINDOW_MS_MIN: u64 = 3_000;
+const RATE_WINDOW_MS_MIN: u64 = 2_000;
 
 /// SplitMix64: small, seedable, good enough to pick events.
 struct Rng(u64);
@@ -138,7 +138,7 @@ impl Sim {
         let client_count = rng.range(150, 800) as usize;
         let settings = SaleSettings {
             open_at_ms: OPEN_AT_MS,
-            admit_per_sec: rng.range(5, 120) as u32,
+            admit_per_sec: rng.range(5, 60) as u32,
             active_max: if rng.chance(50) {
                 rng.range(20, 80) as u32
             } else {
@@ -183,10 +183,11 @@ impl Sim {
             rate_windows_checked: 0,
         };
         for index in 0..client_count {
-            let arrive = if sim.rng.chance(40) {
+            // A rush: half before the open, the rest in its first 40 s, so a backlog builds.
+            let arrive = if sim.rng.chance(50) {
                 sim.rng.range(0, OPEN_AT_MS)
             } else {
-                sim.rng.range(OPEN_AT_MS, OPEN_AT_MS + 90_000)
+                sim.rng.range(OPEN_AT_MS, OPEN_AT_MS + 40_000)
             };
             let drops_left = if sim.rng.chance(30) {
                 sim.rng.range(1, 3) as u32
@@ -315,7 +316,11 @@ impl Sim {
         self.last_seen.insert(index, now);
         match standing {
             Standing::PreQueue => {
-                assert!(now < OPEN_AT_MS, "pre-queue after the open");
+                // After the open only someone already in it, back before the draw.
+                assert!(
+                    now < OPEN_AT_MS || self.prequeue.contains(&index),
+                    "{id} put in the pre-queue after the open"
+                );
                 self.prequeue.insert(index);
             }
             Standing::Waiting { place } => match self.clients[index].place {
@@ -568,7 +573,7 @@ fn the_waiting_room_keeps_its_promises_under_faults() {
     let seeds: u64 = std::env::var("PICKET_ROOM_SEEDS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(16);
     // A fresh base each run, so runs together cover many seeds; each is printed on failure.
     let base = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -579,8 +584,9 @@ fn the_waiting_room_keeps_its_promises_under_faults() {
             runs_with_rate_checked += 1;
         }
     }
+    // Runs with a small `active_max` rarely admit freely for long; the rest must.
     assert!(
-        runs_with_rate_checked * 2 >= seeds,
+        runs_with_rate_checked * 3 >= seeds,
         "the rate was checked in only {runs_with_rate_checked} of {seeds} runs"
     );
 }
