@@ -63,8 +63,9 @@ impl Trace {
         let mut now = 1_000_000 + rng.range(0, 1_000);
         let settings = SaleSettings {
             open_at_ms: now + rng.range(1_000, 8_000),
-            admit_per_sec: rng.range(2, 40) as u32,
-            active_max: rng.range(3, 25) as u32,
+            // A slow rate and frequent joins, so a backlog builds and the budget matters.
+            admit_per_sec: rng.range(1, 6) as u32,
+            active_max: rng.range(3, 60) as u32,
             admission_ttl_ms: 60_000,
             seat_limit: rng.range(1, 5) as u16,
             grace_ms: rng.range(1_000, 6_000),
@@ -88,7 +89,7 @@ impl Trace {
         let mut pure = SaleCore::new(settings.clone(), seed_hex, now);
         let mut rates = Rates::default();
         let mut current = settings;
-        let ids: Vec<String> = (0..60).map(|i| format!("g:{i}")).collect();
+        let ids: Vec<String> = (0..150).map(|i| format!("g:{i}")).collect();
 
         for step in 0..STEPS {
             now += match rng.range(0, 20) {
@@ -106,7 +107,7 @@ impl Trace {
                     assert_eq!(got, want, "join {id} at {at}");
                 }
                 30..=39 => {
-                    let n = rng.range(1, 20) as usize;
+                    let n = rng.range(1, 80) as usize;
                     let some: Vec<String> = (0..n).map(|_| rng.pick(&ids).clone()).collect();
                     pure.heartbeat(&some, now);
                     self.store.heartbeat(sale, &some).await.expect("heartbeat");
@@ -122,10 +123,7 @@ impl Trace {
                     assert_eq!(got, want, "advance by {holder} at {at}");
                     if got.draw_due {
                         pure.draw(holder, LEASE_MS, now);
-                        self.store
-                            .draw(sale, holder, LEASE_MS)
-                            .await
-                            .expect("draw");
+                        self.store.draw(sale, holder, LEASE_MS).await.expect("draw");
                     }
                 }
                 65..=71 => {

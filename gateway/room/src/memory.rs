@@ -197,12 +197,16 @@ mod tests {
     }
 
     fn block<T>(future: StoreFuture<'_, T>) -> T {
+        outcome(future).expect("store step")
+    }
+
+    fn outcome<T>(future: StoreFuture<'_, T>) -> Result<T, StoreError> {
         // Every memory-store future is ready at once.
         let waker = std::task::Waker::noop();
         let mut context = std::task::Context::from_waker(waker);
         let mut future = future;
         match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(result) => result.expect("store step"),
+            std::task::Poll::Ready(result) => result,
             std::task::Poll::Pending => panic!("memory store futures are ready"),
         }
     }
@@ -309,6 +313,48 @@ mod tests {
         block(store.finish(7, "g:0"));
         assert_eq!(block(store.advance(7, "gw", 2_000)).admitted, 1);
         assert_eq!(block(store.view(7)).active, 3);
+    }
+
+    #[test]
+    fn one_command_step_checks_seats_then_the_user_then_everyone() {
+        let (store, _now) = store_at(1_000_000);
+        block(store.configure(7, settings(0)));
+        let limits = |seats, user: &str| CommandLimits {
+            seats,
+            user_key: format!("u:{user}"),
+            user_per_sec: 1,
+            user_burst: 1,
+            global_key: "ledger".into(),
+            global_per_sec: 1,
+            global_burst: 2,
+        };
+        assert_eq!(
+            block(store.admit_command(7, &limits(Some(5), "a"))),
+            CommandDecision::OverSeatLimit,
+            "5 seats over a limit of 4"
+        );
+        assert_eq!(
+            block(store.admit_command(7, &limits(Some(4), "a"))),
+            CommandDecision::Allowed,
+            "the refused hold spent no rate"
+        );
+        assert!(matches!(
+            block(store.admit_command(7, &limits(None, "a"))),
+            CommandDecision::UserLimited { .. }
+        ));
+        assert_eq!(
+            block(store.admit_command(7, &limits(None, "b"))),
+            CommandDecision::Allowed,
+            "a user over its rate spent none of the global one"
+        );
+        assert!(matches!(
+            block(store.admit_command(7, &limits(None, "c"))),
+            CommandDecision::GlobalLimited { retry_after_ms } if retry_after_ms > 0
+        ));
+        assert!(matches!(
+            outcome(store.admit_command(8, &limits(Some(1), "a"))),
+            Err(StoreError::UnknownSale)
+        ));
     }
 
     #[test]

@@ -328,7 +328,10 @@ impl Sim {
                 held => {
                     // One place per identity: a new place only once the old one had its turn.
                     if let Some(held) = held {
-                        assert!(held <= self.watermark, "{id} given {place} while holding {held}");
+                        assert!(
+                            held <= self.watermark,
+                            "{id} given {place} while holding {held}"
+                        );
                     }
                     let previous = self.owner_of_place.insert(place, index);
                     assert!(previous.is_none(), "place {place} given twice");
@@ -349,7 +352,10 @@ impl Sim {
         let members: Vec<usize> = (0..self.clients.len())
             .filter(|i| self.clients[*i].gateway == Some(g) && !self.clients[*i].done)
             .collect();
-        let ids: Vec<String> = members.iter().map(|i| self.clients[*i].id.clone()).collect();
+        let ids: Vec<String> = members
+            .iter()
+            .map(|i| self.clients[*i].id.clone())
+            .collect();
         self.core.heartbeat(&ids, now);
         for member in members {
             self.last_seen.insert(member, now);
@@ -364,7 +370,10 @@ impl Sim {
         let before = self.core.view(SALE, now);
         let step = self.core.advance(&holder, LEASE_MS, now);
         if !step.leader {
-            assert_eq!(step.watermark, before.watermark, "only the leader moves the watermark");
+            assert_eq!(
+                step.watermark, before.watermark,
+                "only the leader moves the watermark"
+            );
             return;
         }
         if step.draw_due {
@@ -475,7 +484,11 @@ impl Sim {
             .map(|i| self.clients[*i].id.clone())
             .collect();
         let expected = draw::draw_order(&seed, members);
-        assert_eq!(self.core.drawn_order(), expected, "the draw is its function");
+        assert_eq!(
+            self.core.drawn_order(),
+            expected,
+            "the draw is its function"
+        );
         assert!(draw::verify_audit(&seed, &draw::audit_list(&expected)));
         let index_of: HashMap<String, usize> = self
             .prequeue
@@ -497,7 +510,11 @@ impl Sim {
         assert_eq!(view.seed_hash, published_hash);
         // Dense and unique: places 1..=tail, each given once.
         let places: Vec<u64> = self.owner_of_place.keys().copied().collect();
-        assert_eq!(places, (1..=view.tail).collect::<Vec<_>>(), "places are dense");
+        assert_eq!(
+            places,
+            (1..=view.tail).collect::<Vec<_>>(),
+            "places are dense"
+        );
         // The line never stalls: long after the last arrival, every place has had its turn.
         assert_eq!(view.watermark, view.tail, "the line stalled");
         let mut admitted: HashSet<usize> = HashSet::new();
