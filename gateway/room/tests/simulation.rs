@@ -16,7 +16,7 @@
 //!   stalls (at the end every place has had its turn);
 //! - nobody is admitted twice.
 //!
-//! Each run tries `PICKET_ROOM_SEEDS` seeds (default 16) from a fresh base; a failing run prints
+//! Each run tries `PICKET_ROOM_SEEDS` seeds (default 40) from a fresh base; a failing run prints
 //! its seed, and `PICKET_ROOM_SEED=<seed> cargo test -p picket-room --test simulation` replays it.
 
 use std::cmp::Reverse;
@@ -590,7 +590,7 @@ fn the_waiting_room_keeps_its_promises_under_faults() {
     let seeds: u64 = std::env::var("PICKET_ROOM_SEEDS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(16);
+        .unwrap_or(40);
     // A fresh base each run, so runs together cover many seeds; each is printed on failure.
     let base = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
