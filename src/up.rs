@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use picket_gateway::room::memory::MemoryStore;
-use picket_gateway::room::redis::RedisStore;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{LedgerConfig, LedgerService, Node, StoreUrl};
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
+use picket_room::memory::MemoryStore;
+use picket_room::redis::RedisStore;
 use prometheus_client::registry::Registry;
 
 use crate::check::Problems;

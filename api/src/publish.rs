@@ -80,7 +80,7 @@ pub async fn publish(
         }
         if let Some(queue) = &api.queue {
             // The sale of performance p is sale p in the waiting room.
-            let settings = picket_gateway::room::SaleSettings {
+            let settings = picket_room::SaleSettings {
                 open_at_ms: performance.sale_open_at_ms as u64,
                 admit_per_sec: row.queue.admit_per_sec,
                 active_max: row.queue.active_max,

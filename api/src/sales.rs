@@ -32,15 +32,15 @@ fn operator_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiEr
     serde_json::from_slice(body).map_err(|error| ApiError::BadBody(error.to_string()))
 }
 
-fn queue(api: &Api) -> Result<&Arc<dyn picket_gateway::QueueStore>, ApiError> {
+fn queue(api: &Api) -> Result<&Arc<dyn picket_room::QueueStore>, ApiError> {
     api.queue
         .as_ref()
         .ok_or_else(|| ApiError::QueueUnavailable("no waiting room is configured".into()))
 }
 
-fn store_error(error: picket_gateway::room::StoreError) -> ApiError {
+fn store_error(error: picket_room::StoreError) -> ApiError {
     match error {
-        picket_gateway::room::StoreError::UnknownSale => ApiError::UnknownSale,
+        picket_room::StoreError::UnknownSale => ApiError::UnknownSale,
         other => ApiError::QueueUnavailable(other.to_string()),
     }
 }
@@ -81,7 +81,7 @@ pub async fn configure(
     Path(sale): Path<SaleId>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let settings: picket_gateway::room::SaleSettings = operator_json(&body)?;
+    let settings: picket_room::SaleSettings = operator_json(&body)?;
     settings.validate().map_err(|why| {
         ApiError::Invalid(vec![FieldError {
             field: "settings",

@@ -121,16 +121,15 @@ pub fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
             && g.price_won > 0
             && g.price_won <= picket_ledger_core::limits::TICKET_PRICE_WON_MAX
     });
-    let queue_ok = (1..=picket_gateway::room::ADMIT_PER_SEC_MAX)
-        .contains(&form.queue.admit_per_sec)
-        && (1..=picket_gateway::room::ACTIVE_MAX_MAX).contains(&form.queue.active_max);
+    let queue_ok = (1..=picket_room::ADMIT_PER_SEC_MAX).contains(&form.queue.admit_per_sec)
+        && (1..=picket_room::ACTIVE_MAX_MAX).contains(&form.queue.active_max);
     if !queue_ok {
         errors.push(FieldError {
             field: "queue",
             message: format!(
                 "admit_per_sec 1 to {}, active_max 1 to {}",
-                picket_gateway::room::ADMIT_PER_SEC_MAX,
-                picket_gateway::room::ACTIVE_MAX_MAX
+                picket_room::ADMIT_PER_SEC_MAX,
+                picket_room::ACTIVE_MAX_MAX
             ),
         });
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use picket_edge::token::KeyRing;
-pub use picket_gateway::QueueStore;
 pub use picket_ledger_client::LedgerClient;
+pub use picket_room::QueueStore;
 use tokio::sync::watch;
 
 use crate::catalog::ShowPublished;

@@ -18,9 +18,9 @@ use crate::hub::{ConnId, ConnTx, admission_message, queue_message};
 use crate::protocol::{
     ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode,
 };
-use crate::room::{RateDecision, SaleId, Standing, StoreError};
 use picket_edge::identity;
 use picket_edge::token::{Claims, TokenError};
+use picket_room::{CommandDecision, CommandLimits, SaleId, Standing, StoreError};
 
 /// How often the connection checks its timers (idle, hello, ping, slow reader).
 const TIMER_TICK: Duration = Duration::from_secs(1);
@@ -331,7 +331,7 @@ impl Conn {
         identity: &str,
     ) {
         let checked = match IdempotencyKey::new(key) {
-            Ok(key) => self.check_rates(identity).await.map(|()| key),
+            Ok(key) => self.check_limits(sale, identity, None).await.map(|()| key),
             Err(_) => Err((ErrorCode::InvalidField, None)),
         };
         let key = match checked {
@@ -501,10 +501,11 @@ impl Conn {
             _ => return Err((ErrorCode::UnknownType, None)),
         };
         let jti = self.check_admission(&admission, sale, identity)?;
-        if let ClientMessage::Hold { selection, .. } = &message {
-            self.check_seat_limit(sale, selection).await?;
-        }
-        self.check_rates(identity).await?;
+        let seats = match &message {
+            ClientMessage::Hold { selection, .. } => Some(seat_count(selection)),
+            _ => None,
+        };
+        self.check_limits(sale, identity, seats).await?;
         let performance = picket_ledger_core::PerformanceId(sale);
         let command = match message {
             ClientMessage::Hold {
@@ -576,61 +577,40 @@ impl Conn {
         }
     }
 
-    async fn check_seat_limit(
+    /// The seat limit (holds only), the per-user attempt rate and the global rate into the
+    /// ledger, in one store step: one round trip to Redis per booking command.
+    async fn check_limits(
         &self,
         sale: SaleId,
-        selection: &Selection,
+        identity: &str,
+        seats: Option<u32>,
     ) -> Result<(), (ErrorCode, Option<u64>)> {
-        let count = match selection {
-            Selection::Seats(seats) => seats.len(),
-            Selection::BestAvailable { count, .. } | Selection::Zone { count, .. } => {
-                usize::from(*count)
-            }
-        };
-        let view = match self.gateway.hub.cached_view(sale) {
-            Some(view) => view,
-            None => self
-                .gateway
-                .store
-                .view(sale)
-                .await
-                .map_err(|_| (ErrorCode::QueueUnavailable, Some(1_000)))?,
-        };
-        if count > usize::from(view.settings.seat_limit) {
-            return Err((ErrorCode::OverSeatLimit, None));
-        }
-        Ok(())
-    }
-
-    /// Per-user attempts, then the global rate into the ledger (both GCRA in the store).
-    async fn check_rates(&self, identity: &str) -> Result<(), (ErrorCode, Option<u64>)> {
         let config = &self.gateway.config;
-        let store = &self.gateway.store;
-        let unavailable = |_| (ErrorCode::QueueUnavailable, Some(1_000));
-        let user_key = format!("u:{identity}");
-        let user = store
-            .rate_limit(
-                &user_key,
-                config.booking_attempts_per_sec,
-                config.booking_attempts_burst,
-            )
+        let limits = CommandLimits {
+            seats,
+            user_key: format!("u:{identity}"),
+            user_per_sec: config.booking_attempts_per_sec,
+            user_burst: config.booking_attempts_burst,
+            global_key: "ledger".to_owned(),
+            global_per_sec: config.ledger_commands_per_sec,
+            global_burst: config.ledger_commands_burst,
+        };
+        let decision = self
+            .gateway
+            .store
+            .admit_command(sale, &limits)
             .await
-            .map_err(unavailable)?;
-        if let RateDecision::Limited { retry_after_ms } = user {
-            return Err((ErrorCode::SlowDown, Some(retry_after_ms)));
+            .map_err(|_| (ErrorCode::QueueUnavailable, Some(1_000)))?;
+        match decision {
+            CommandDecision::Allowed => Ok(()),
+            CommandDecision::OverSeatLimit => Err((ErrorCode::OverSeatLimit, None)),
+            CommandDecision::UserLimited { retry_after_ms } => {
+                Err((ErrorCode::SlowDown, Some(retry_after_ms)))
+            }
+            CommandDecision::GlobalLimited { retry_after_ms } => {
+                Err((ErrorCode::Busy, Some(retry_after_ms)))
+            }
         }
-        let global = store
-            .rate_limit(
-                "ledger",
-                config.ledger_commands_per_sec,
-                config.ledger_commands_burst,
-            )
-            .await
-            .map_err(unavailable)?;
-        if let RateDecision::Limited { retry_after_ms } = global {
-            return Err((ErrorCode::Busy, Some(retry_after_ms)));
-        }
-        Ok(())
     }
 
     async fn submit(&mut self, id: String, sale: SaleId, request: Request, identity: &str) {
@@ -667,6 +647,14 @@ impl Conn {
         for performance in self.watching.drain(..) {
             self.gateway.hub.remove_watcher(performance, self.id);
         }
+    }
+}
+
+/// Seats a hold asks for.
+fn seat_count(selection: &Selection) -> u32 {
+    match selection {
+        Selection::Seats(seats) => u32::try_from(seats.len()).unwrap_or(u32::MAX),
+        Selection::BestAvailable { count, .. } | Selection::Zone { count, .. } => u32::from(*count),
     }
 }
 

@@ -21,8 +21,8 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::Gateway;
 use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
-use crate::room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 use picket_edge::token::Claims;
+use picket_room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 
 pub type ConnId = u64;
 

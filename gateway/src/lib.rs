@@ -11,7 +11,8 @@
 //! - [`conn`]: one task per connection; every per-connection limit.
 //! - [`hub`]: the gateway's own connections by sale and seat map; the push, controller and seat
 //!   loops.
-//! - [`room`]: the waiting room's shared state behind [`room::QueueStore`].
+//! - [`picket_room`] (its own crate): the waiting room's shared state behind
+//!   [`picket_room::QueueStore`].
 //! - [`protocol`]: protocol v1 messages and the decoder.
 //! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics` (the HTTP API is `picket-api`'s).
 
@@ -21,7 +22,6 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod protocol;
-pub mod room;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use config::GatewayConfig;
 pub use picket_edge::token::KeyRing;
-pub use room::QueueStore;
+pub use picket_room::QueueStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

@@ -9,7 +9,7 @@ use picket_ledger_core::offers::coupon_code_ok;
 use picket_ledger_core::{IdempotencyKey, Outcome, Reply, Selection};
 use serde::{Deserialize, Serialize};
 
-use crate::room::{SaleId, SaleStatus};
+use picket_room::{SaleId, SaleStatus};
 
 /// The WebSocket subprotocol of this version.
 pub const SUBPROTOCOL: &str = "picket.v1";

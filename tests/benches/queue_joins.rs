@@ -16,8 +16,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use picket_gateway::room::redis::RedisStore;
-use picket_gateway::room::{QueueStore, SaleSettings};
+use picket_room::redis::RedisStore;
+use picket_room::{QueueStore, SaleSettings};
 
 const JOINS_PER_PHASE: usize = 200_000;
 const STORES: usize = 3;

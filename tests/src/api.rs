@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use picket_api::{Api, ApiConfig};
-use picket_gateway::QueueStore;
-use picket_gateway::room::memory::MemoryStore;
 use picket_ledger_client::LedgerClient;
+use picket_room::QueueStore;
+use picket_room::memory::MemoryStore;
 use serde_json::{Value, json};
 
 use crate::gateway::{Cluster, test_keys};

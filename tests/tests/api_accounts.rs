@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use picket_api::{Api, ApiConfig};
-use picket_gateway::room::memory::MemoryStore;
+use picket_room::memory::MemoryStore;
 use picket_tests::Postgres;
 use picket_tests::api::{Answer, OPERATOR, call};
 use picket_tests::gateway::{Client, Cluster, test_keys};

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_api::{Api, ApiConfig};
-use picket_gateway::room::memory::MemoryStore;
 use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
+use picket_room::memory::MemoryStore;
 use picket_tests::api::{
     Answer, ApiSetup, OPERATOR, call, call_raw, header, put_banner, sample_png,
 };

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use picket_api::{Api, ApiConfig};
-use picket_gateway::room::memory::MemoryStore;
 use picket_ledger_client::LedgerClient;
+use picket_room::memory::MemoryStore;
 use picket_tests::gateway::{Cluster, test_keys};
 use picket_tests::ledger::Rng;
 use serde_json::{Value, json};

@@ -7,9 +7,9 @@ use std::time::Duration;
 use futures_util::SinkExt;
 use picket_edge::clock::now_ms;
 use picket_edge::token::{Claims, Key, KeyRing};
-use picket_gateway::QueueStore;
-use picket_gateway::room::memory::MemoryStore;
-use picket_gateway::room::redis::RedisStore;
+use picket_room::QueueStore;
+use picket_room::memory::MemoryStore;
+use picket_room::redis::RedisStore;
 use picket_tests::gateway::{
     Client, Cluster, configure_sale, connect_raw, http, sale_settings, small_spec, test_keys,
 };

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_edge::clock::now_ms;
-use picket_gateway::QueueStore;
-use picket_gateway::room::memory::MemoryStore;
-use picket_gateway::room::redis::RedisStore;
+use picket_room::QueueStore;
+use picket_room::memory::MemoryStore;
+use picket_room::redis::RedisStore;
 use picket_tests::gateway::{Client, Cluster, configure_sale, sale_settings, small_spec};
 use serde_json::json;
 
@@ -238,10 +238,10 @@ async fn three_gateways_share_one_fair_queue() {
     assert_eq!(status, 200, "{audit}");
     let audit: serde_json::Value = serde_json::from_str(&audit).expect("audit json");
     let seed = audit["seed"].as_str().expect("seed revealed");
-    assert_eq!(picket_gateway::room::draw::seed_hash(seed), seed_hash);
+    assert_eq!(picket_room::draw::seed_hash(seed), seed_hash);
     let order: Vec<String> = serde_json::from_value(audit["order"].clone()).expect("order");
     assert_eq!(order.len(), 24);
-    assert!(picket_gateway::room::draw::verify_audit(seed, &order));
+    assert!(picket_room::draw::verify_audit(seed, &order));
 
     // A second tab of the first early user, on another gateway, shares its place.
     let mut tab = Client::guest(cluster.address(1), &device(0)).await;
@@ -365,7 +365,7 @@ async fn a_long_pre_queue_is_drawn_though_it_outlasts_the_lease() {
         joiner.await.expect("joiner");
     }
     // Open now: the pre-queue is closed and due to be drawn.
-    let mut settings: picket_gateway::room::SaleSettings =
+    let mut settings: picket_room::SaleSettings =
         serde_json::from_value(sale_settings(now_ms(), 1_000, 1_000)).expect("settings");
     settings.open_at_ms = now_ms();
     store.configure(SALE, settings).await.expect("open");

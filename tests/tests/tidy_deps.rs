@@ -48,6 +48,22 @@ fn ledger_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+const EDGE: &str = "picket-edge";
+const ROOM: &str = "picket-room";
+const GATEWAY: &str = "picket-gateway";
+const API: &str = "picket-api";
+
+/// The `picket-*` crates `krate` may depend on when it is one of the edge's crates; `None` for
+/// the others. The gateway and the API share the edge's and the room's crates and never depend
+/// on each other: the binary puts them on one listener.
+fn edge_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
+    match krate {
+        EDGE | ROOM => Some(&[CORE]),
+        GATEWAY | API => Some(&[CORE, CLIENT, EDGE, ROOM]),
+        _ => None,
+    }
+}
+
 /// Every dependency of a manifest as (section, package name): a renamed dependency
 /// (`alias = { package = "…" }`) counts under its package's name.
 fn dependencies(manifest: &toml::Table) -> Vec<(String, String)> {
@@ -97,6 +113,18 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
                 }
                 _ => {
                     "picket-ledger depends on picket-ledger-core and picket-ledger-client only (never on the gateway, the API or the load tester)"
+                }
+            })
+        } else if let Some(allowed) = edge_crate_allows(krate)
+            && dependency.starts_with("picket")
+            && !allowed.contains(&dependency.as_str())
+        {
+            Some(match krate {
+                EDGE | ROOM => {
+                    "picket-edge and picket-room depend on picket-ledger-core only among picket-* crates"
+                }
+                _ => {
+                    "the gateway and the API depend on the ledger core and client, picket-edge and picket-room only (never on each other)"
                 }
             })
         } else {
@@ -162,7 +190,17 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
         names.push(name);
     }
     println!("workspace members checked: {}", names.join(", "));
-    for expected in [CORE, CLIENT, SERVER, "picket", "picket-tests"] {
+    for expected in [
+        CORE,
+        CLIENT,
+        SERVER,
+        EDGE,
+        ROOM,
+        GATEWAY,
+        API,
+        "picket",
+        "picket-tests",
+    ] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} is not a workspace member any more: update this test"
@@ -211,4 +249,17 @@ fn the_checker_finds_each_forbidden_edge() {
     let found = violations(SERVER, &server);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].dependency, "picket-api");
+    let api = manifest(
+        "[dependencies]\npicket-edge.workspace = true\npicket-room.workspace = true\n\
+         picket-ledger-client.workspace = true\npicket-gateway.workspace = true\n",
+    );
+    let found = violations(API, &api);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].dependency, GATEWAY);
+    let gateway_on_api = manifest("[dependencies]\npicket-api.workspace = true\n");
+    assert_eq!(violations(GATEWAY, &gateway_on_api).len(), 1);
+    let edge = manifest(
+        "[dependencies]\npicket-ledger-core.workspace = true\npicket-room.workspace = true\n",
+    );
+    assert_eq!(violations(EDGE, &edge).len(), 1);
 }

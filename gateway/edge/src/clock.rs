@@ -1,5 +1,5 @@
-//! The wall clock, in one place: token expiry and the in-memory queue read it; the Redis queue
-//! uses Redis' own clock instead.
+//! The gateway's wall clock: token expiry reads it. The waiting room reads its own (the memory
+//! store in its shell, Redis its `TIME`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -11,10 +11,13 @@
 //! user shares one place. A place whose owner has not been seen for `grace_ms` is skipped when the
 //! watermark reaches it, so the line never stalls on someone who left.
 //!
-//! Two stores implement [`QueueStore`] with the same rules: [`redis::RedisStore`] (shared by
-//! gateways; every step is one Lua script using Redis' own clock) and [`memory::MemoryStore`]
-//! (`picket up`: one process, no outside service).
+//! The rules live once, as a pure state machine in [`core`] (`now_ms` in, decisions out). Two
+//! stores implement [`QueueStore`] with them: [`memory::MemoryStore`] (`picket up`: the cores
+//! under one mutex, no outside service) and [`redis::RedisStore`] (shared by gateways; every step
+//! is one Lua script using Redis' own clock, proven to agree with the core by the differential
+//! test in picket-tests).
 
+pub mod core;
 pub mod draw;
 pub mod memory;
 pub mod redis;
@@ -23,6 +26,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::core::{CommandDecision, CommandLimits};
 
 /// A boxed future, so the store can be used as `dyn QueueStore`.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -217,13 +222,13 @@ pub trait QueueStore: Send + Sync + 'static {
         per_sec: u32,
         burst: u32,
     ) -> StoreFuture<'a, RateDecision>;
-}
-
-/// The controller's admission budget, as a token bucket refilled at `admit_per_sec`, holding at
-/// most one second's worth so a pause does not bank a burst.
-pub fn refill_credit(credit: f64, admit_per_sec: u32, elapsed_ms: u64) -> f64 {
-    let rate = f64::from(admit_per_sec);
-    (credit + rate * elapsed_ms as f64 / 1_000.0).min(rate.max(1.0))
+    /// Everything a booking command asks of the store, in one atomic step: the sale's seat limit
+    /// (for a hold), then the user's rate, then the global rate ([`core::admit_command`]).
+    fn admit_command<'a>(
+        &'a self,
+        sale: SaleId,
+        limits: &'a CommandLimits,
+    ) -> StoreFuture<'a, CommandDecision>;
 }
 
 /// How a sale's status follows from its settings and counters.
@@ -247,9 +252,15 @@ mod tests {
 
     #[test]
     fn credit_refills_at_the_rate_and_caps_at_one_second() {
-        assert_eq!(refill_credit(0.0, 100, 500), 50.0);
-        assert_eq!(refill_credit(90.0, 100, 500), 100.0);
-        assert_eq!(refill_credit(0.0, 1, 10_000), 1.0);
+        use crate::core::refill_credit_milli;
+        assert_eq!(refill_credit_milli(0, 100, 500), 50_000);
+        assert_eq!(refill_credit_milli(90_000, 100, 500), 100_000);
+        assert_eq!(refill_credit_milli(0, 1, 10_000), 1_000);
+        assert_eq!(
+            refill_credit_milli(0, 3, 1),
+            3,
+            "thousandths keep a 1 ms refill exact"
+        );
     }
 
     #[test]

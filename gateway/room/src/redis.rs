@@ -6,8 +6,13 @@
 //! Keys of sale 77: `pk:{s77}:cfg` (hash: settings, seed, counters), `:pre` (set: the
 //! pre-queue), `:places` (hash identity → place), `:who` (hash place → identity), `:seen` (hash
 //! identity → last seen ms), `:admitted` (hash identity → `jti:expires_ms`), `:active` (sorted
-//! set identity by expiry), `:lease` (string: the controller holding the lease, with a TTL).
-//! Rate limits: `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
+//! set identity by expiry), `:ctl` (hash: the controller `holder` holding the lease `until_ms`;
+//! the lease is a time in the hash, not a key TTL, so every rule runs on the one clock the
+//! scripts read). Rate limits: `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
+//!
+//! The scripts are the Lua form of [`crate::core`]'s rules and must agree with it exactly:
+//! `tests/tests/room_differential.rs` (picket-tests) runs one seeded trace through both, with
+//! the scripts on a test clock ([`RedisStore::connect_on_test_clock`]).
 //!
 //! Redis must persist (AOF) for places to survive its restart; see docs/operations.md.
 
@@ -16,10 +21,11 @@ use std::time::Duration;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Script, Value};
 
-use super::draw;
-use super::{
-    ADVANCE_SCAN_MAX, Advance, IDENTITIES_PER_CALL_MAX, QueueStore, RateDecision, SaleId,
-    SaleSettings, SaleStatus, SaleView, Standing, StoreError, StoreFuture, status_of,
+use crate::draw;
+use crate::{
+    ADVANCE_SCAN_MAX, Advance, CommandDecision, CommandLimits, IDENTITIES_PER_CALL_MAX, QueueStore,
+    RateDecision, SaleId, SaleSettings, SaleStatus, SaleView, Standing, StoreError, StoreFuture,
+    status_of,
 };
 
 /// Identities written per script call while drawing the pre-queue.
@@ -28,15 +34,43 @@ pub const DRAW_CHUNK_MAX: usize = 1_000;
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1_500);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
 
-/// Shared by every script: Redis' clock in milliseconds, and number formatting that never uses
-/// an exponent (Lua's `tostring` would print large numbers as `1.7e+15`).
-const PRELUDE: &str = r#"
+/// Redis' clock, in milliseconds and microseconds; no slack on the rate keys' TTLs.
+const REDIS_CLOCK: &str = r#"
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local expiry_slack_ms = 0
+"#;
+
+/// The key a store on the test clock reads the time from (milliseconds, set by the test).
+pub const TEST_CLOCK_KEY: &str = "pk:test:now_ms";
+
+/// The test clock: the time is whatever the test last wrote to [`TEST_CLOCK_KEY`]. Rate keys
+/// keep an hour's slack on their TTLs, which Redis still counts in real time: a rate key that
+/// has expired and one whose arrival time has passed mean the same, so the slack changes no
+/// decision; it only keeps a fast real clock from expiring a key the test clock still needs.
+const TEST_CLOCK: &str = r#"
+local function now_ms() return tonumber(redis.call('GET', 'pk:test:now_ms')) end
+local function now_us() return now_ms() * 1000 end
+local expiry_slack_ms = 3600000
+"#;
+
+/// Shared by every script: number formatting that never uses an exponent (Lua's `tostring`
+/// would print large numbers as `1.7e+15`), and the lease.
+const PRELUDE: &str = r#"
 local function int(x) return string.format('%.0f', x) end
 local function num(x) return tonumber(x) or 0 end
+local function take_lease(ctl, holder, lease_ms, now)
+  local l = redis.call('HMGET', ctl, 'holder', 'until_ms')
+  if l[1] and l[1] ~= holder and num(l[2]) > now then return false end
+  redis.call('HSET', ctl, 'holder', holder, 'until_ms', int(now + tonumber(lease_ms)))
+  return true
+end
 "#;
 
 const VIEW: &str = r#"
@@ -58,7 +92,7 @@ local cfg, pre, active = KEYS[1], KEYS[2], KEYS[3]
 local now = now_ms()
 if redis.call('EXISTS', cfg) == 0 then
   redis.call('HSET', cfg, 'seed', ARGV[8], 'drawn', '0', 'sold_out', '0', 'watermark', '0',
-    'late', '0', 'credit', '0', 'credit_at_ms', int(now), 'next_jti', '0')
+    'late', '0', 'credit_milli', '0', 'credit_at_ms', int(now), 'next_jti', '0')
 end
 if redis.call('HGET', cfg, 'drawn') ~= '1' then
   redis.call('HSET', cfg, 'open_at_ms', ARGV[1])
@@ -130,34 +164,33 @@ for i = 1, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], now) end
 return {'ok'}
 "#;
 
-/// Returns {leader, draw_due, admitted, skipped, watermark}.
+/// Returns {leader, draw_due, admitted, skipped, watermark}. The budget is in thousandths of an
+/// admission, as in the core (integers, exact in Lua's doubles).
 const ADVANCE: &str = r#"
-local cfg, lease, pre, who, seen, places, admitted, active =
+local cfg, ctl, pre, who, seen, places, admitted, active =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local holder, lease_ms, scan_max = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', cfg) == 0 then return {'unknown'} end
 local now = now_ms()
 local wm = num(redis.call('HGET', cfg, 'watermark'))
-local current = redis.call('GET', lease)
-if current and current ~= holder then return {'0', '0', '0', '0', int(wm)} end
-redis.call('SET', lease, holder, 'PX', lease_ms)
+if not take_lease(ctl, holder, lease_ms, now) then return {'0', '0', '0', '0', int(wm)} end
 local c = redis.call('HMGET', cfg, 'drawn', 'open_at_ms', 'admit_per_sec', 'active_max',
-  'admission_ttl_ms', 'grace_ms', 'paused', 'sold_out', 'credit', 'credit_at_ms', 'late')
+  'admission_ttl_ms', 'grace_ms', 'paused', 'sold_out', 'credit_milli', 'credit_at_ms', 'late')
 if c[1] ~= '1' then
   local due = '0'
   if now >= num(c[2]) then due = '1' end
   return {'1', due, '0', '0', int(wm)}
 end
 local rate = num(c[3])
-local credit = num(c[9]) + rate * math.max(0, now - num(c[10])) / 1000
-credit = math.min(credit, math.max(rate, 1))
+local credit = num(c[9]) + rate * math.max(0, now - num(c[10]))
+credit = math.min(credit, math.max(rate, 1) * 1000)
 redis.call('ZREMRANGEBYSCORE', active, '-inf', int(now))
 if c[7] == '1' or c[8] == '1' then
-  redis.call('HSET', cfg, 'credit', tostring(credit), 'credit_at_ms', int(now))
+  redis.call('HSET', cfg, 'credit_milli', int(credit), 'credit_at_ms', int(now))
   return {'1', '0', '0', '0', int(wm)}
 end
 local room = math.max(0, num(c[4]) - redis.call('ZCARD', active))
-local budget = math.min(math.floor(credit), room)
+local budget = math.min(math.floor(credit / 1000), room)
 local tail = redis.call('SCARD', pre) + num(c[11])
 local ttl, grace = num(c[5]), num(c[6])
 local n_admitted, n_skipped, scanned = 0, 0, 0
@@ -179,8 +212,9 @@ while n_admitted < budget and wm < tail and scanned < scan_max do
     end
   end
 end
-credit = credit - n_admitted
-redis.call('HSET', cfg, 'credit', tostring(credit), 'credit_at_ms', int(now), 'watermark', int(wm))
+credit = credit - n_admitted * 1000
+redis.call('HSET', cfg, 'credit_milli', int(credit), 'credit_at_ms', int(now),
+  'watermark', int(wm))
 return {'1', '0', int(n_admitted), int(n_skipped), int(wm)}
 "#;
 
@@ -189,12 +223,9 @@ return {'1', '0', int(n_admitted), int(n_skipped), int(wm)}
 /// lease_ms, first place, identities… The order is a function of the seed and the pre-queue,
 /// which is closed at the open, so two controllers drawing in turn write the same places.
 const DRAW_CHUNK: &str = r#"
-local cfg, lease, places, who = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local current = redis.call('GET', lease)
-if (current and current ~= ARGV[1]) or redis.call('HGET', cfg, 'drawn') == '1' then
-  return {'skip'}
-end
-redis.call('SET', lease, ARGV[1], 'PX', ARGV[2])
+local cfg, ctl, places, who = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('HGET', cfg, 'drawn') == '1' then return {'skip'} end
+if not take_lease(ctl, ARGV[1], ARGV[2], now_ms()) then return {'skip'} end
 local place = tonumber(ARGV[3])
 for i = 4, #ARGV do
   redis.call('HSET', places, ARGV[i], int(place))
@@ -204,12 +235,13 @@ end
 return {'ok'}
 "#;
 
+/// Marks the draw done (once), under the drawing controller's lease; ARGV: holder, lease_ms.
 const DRAW_DONE: &str = r#"
-local cfg, lease = KEYS[1], KEYS[2]
-if redis.call('GET', lease) ~= ARGV[1] then return {'skip'} end
-if redis.call('HGET', cfg, 'drawn') ~= '1' then
-  redis.call('HSET', cfg, 'drawn', '1', 'credit_at_ms', int(now_ms()))
-end
+local cfg, ctl = KEYS[1], KEYS[2]
+if redis.call('HGET', cfg, 'drawn') == '1' then return {'ok'} end
+local now = now_ms()
+if not take_lease(ctl, ARGV[1], ARGV[2], now) then return {'skip'} end
+redis.call('HSET', cfg, 'drawn', '1', 'credit_at_ms', int(now))
 return {'ok'}
 "#;
 
@@ -233,21 +265,45 @@ redis.call('HSET', KEYS[1], 'sold_out', ARGV[1])
 return {'ok'}
 "#;
 
-/// GCRA with Redis' clock in microseconds. Returns {allowed, retry_after_ms}.
-const RATE: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = math.floor(1000000 / math.max(tonumber(ARGV[1]), 1))
-local tolerance = interval * math.max(tonumber(ARGV[2]), 1)
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local new_tat = tat + interval
-local ahead = new_tat - now
-if ahead > tolerance then
-  return {'0', int(math.ceil((ahead - tolerance) / 1000))}
+/// GCRA on the clock in microseconds ([`crate::core::gcra`]): {allowed, retry_after_ms}.
+const GCRA: &str = r#"
+local function gcra(key, per_sec, burst, now)
+  local interval = math.floor(1000000 / math.max(tonumber(per_sec), 1))
+  local tolerance = interval * math.max(tonumber(burst), 1)
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local ahead = new_tat - now
+  if ahead > tolerance then
+    return {'0', int(math.ceil((ahead - tolerance) / 1000))}
+  end
+  redis.call('SET', key, int(new_tat), 'PX', int(math.ceil(ahead / 1000) + 1 + expiry_slack_ms))
+  return {'1', '0'}
 end
-redis.call('SET', KEYS[1], int(new_tat), 'PX', int(math.ceil(ahead / 1000) + 1))
-return {'1', '0'}
+"#;
+
+const RATE: &str = r#"
+return gcra(KEYS[1], ARGV[1], ARGV[2], now_us())
+"#;
+
+/// One booking command's limits in one step ([`crate::core::admit_command`]): the sale's seat
+/// limit (ARGV[1] seats, 0 for commands that ask for none), then the user's rate (KEYS[2],
+/// ARGV[2..3]), then the global rate (KEYS[3], ARGV[4..5]); a refused command spends no later
+/// limit. Returns {verdict, retry_after_ms}. The rate keys lie outside the sale's hash tag: this
+/// script needs one Redis (as the gateway's connection is), not a Cluster.
+const ADMIT_COMMAND: &str = r#"
+local seats = tonumber(ARGV[1])
+if seats > 0 then
+  local limit = redis.call('HGET', KEYS[1], 'seat_limit')
+  if not limit then return {'unknown'} end
+  if seats > tonumber(limit) then return {'seats', '0'} end
+end
+local now = now_us()
+local user = gcra(KEYS[2], ARGV[2], ARGV[3], now)
+if user[1] ~= '1' then return {'user', user[2]} end
+local global = gcra(KEYS[3], ARGV[4], ARGV[5], now)
+if global[1] ~= '1' then return {'global', global[2]} end
+return {'ok', '0'}
 "#;
 
 struct Scripts {
@@ -262,11 +318,13 @@ struct Scripts {
     finish: Script,
     sold_out: Script,
     rate: Script,
+    admit_command: Script,
 }
 
 impl Scripts {
-    fn new() -> Self {
-        let with = |parts: &[&str]| Script::new(&[&[PRELUDE], parts].concat().concat());
+    /// The scripts on `clock` ([`REDIS_CLOCK`] or [`TEST_CLOCK`]).
+    fn new(clock: &str) -> Self {
+        let with = |parts: &[&str]| Script::new(&[&[clock, PRELUDE], parts].concat().concat());
         Scripts {
             configure: with(&[VIEW, CONFIGURE]),
             view: with(&[VIEW, READ_VIEW]),
@@ -278,7 +336,8 @@ impl Scripts {
             draw_done: with(&[DRAW_DONE]),
             finish: with(&[FINISH]),
             sold_out: with(&[SOLD_OUT]),
-            rate: with(&[RATE]),
+            rate: with(&[GCRA, RATE]),
+            admit_command: with(&[GCRA, ADMIT_COMMAND]),
         }
     }
 }
@@ -292,7 +351,7 @@ struct Keys {
     seen: String,
     admitted: String,
     active: String,
-    lease: String,
+    ctl: String,
 }
 
 impl Keys {
@@ -306,7 +365,7 @@ impl Keys {
             seen: key("seen"),
             admitted: key("admitted"),
             active: key("active"),
-            lease: key("lease"),
+            ctl: key("ctl"),
         }
     }
 }
@@ -322,6 +381,17 @@ impl RedisStore {
     /// Connects lazily: a gateway starts (and keeps its clients) while Redis is down, and the
     /// connection manager reconnects by itself when Redis is back.
     pub fn connect(url: &str) -> Result<RedisStore, StoreError> {
+        Self::connect_with(url, REDIS_CLOCK)
+    }
+
+    /// A store whose scripts read the time from [`TEST_CLOCK_KEY`] (milliseconds, written by the
+    /// test before each call) instead of Redis' clock, so a test can run the scripts on the same
+    /// fake clock as the pure core and compare them exactly. Never for a deployment.
+    pub fn connect_on_test_clock(url: &str) -> Result<RedisStore, StoreError> {
+        Self::connect_with(url, TEST_CLOCK)
+    }
+
+    fn connect_with(url: &str, clock: &str) -> Result<RedisStore, StoreError> {
         let client = ::redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -332,7 +402,7 @@ impl RedisStore {
             ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(RedisStore {
             connection,
-            scripts: std::sync::Arc::new(Scripts::new()),
+            scripts: std::sync::Arc::new(Scripts::new(clock)),
         })
     }
 
@@ -458,7 +528,7 @@ impl RedisStore {
         let mut invocation = self.scripts.advance.prepare_invoke();
         invocation
             .key(&keys.cfg)
-            .key(&keys.lease)
+            .key(&keys.ctl)
             .key(&keys.pre)
             .key(&keys.who)
             .key(&keys.seen)
@@ -500,7 +570,7 @@ impl RedisStore {
             let mut invocation = self.scripts.draw_chunk.prepare_invoke();
             invocation
                 .key(&keys.cfg)
-                .key(&keys.lease)
+                .key(&keys.ctl)
                 .key(&keys.places)
                 .key(&keys.who)
                 .arg(holder)
@@ -513,7 +583,11 @@ impl RedisStore {
             }
         }
         let mut invocation = self.scripts.draw_done.prepare_invoke();
-        invocation.key(&keys.cfg).key(&keys.lease).arg(holder);
+        invocation
+            .key(&keys.cfg)
+            .key(&keys.ctl)
+            .arg(holder)
+            .arg(lease_ms.max(1));
         self.strings(invocation).await?;
         Ok(())
     }
@@ -568,6 +642,38 @@ impl RedisStore {
             _ => Err(StoreError::Protocol(format!("rate replied {fields:?}"))),
         }
     }
+
+    async fn do_admit_command(
+        &self,
+        sale: SaleId,
+        limits: &CommandLimits,
+    ) -> Result<CommandDecision, StoreError> {
+        let keys = Keys::of(sale);
+        let mut invocation = self.scripts.admit_command.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .key(format!("pk:rate:{}", limits.user_key))
+            .key(format!("pk:rate:{}", limits.global_key))
+            .arg(limits.seats.unwrap_or(0))
+            .arg(limits.user_per_sec)
+            .arg(limits.user_burst)
+            .arg(limits.global_per_sec)
+            .arg(limits.global_burst);
+        let fields = self.strings(invocation).await?;
+        match fields.as_slice() {
+            [verdict, _] if verdict == "ok" => Ok(CommandDecision::Allowed),
+            [verdict, _] if verdict == "seats" => Ok(CommandDecision::OverSeatLimit),
+            [verdict, retry] if verdict == "user" => Ok(CommandDecision::UserLimited {
+                retry_after_ms: parse_number(retry)?,
+            }),
+            [verdict, retry] if verdict == "global" => Ok(CommandDecision::GlobalLimited {
+                retry_after_ms: parse_number(retry)?,
+            }),
+            _ => Err(StoreError::Protocol(format!(
+                "admit_command replied {fields:?}"
+            ))),
+        }
+    }
 }
 
 impl QueueStore for RedisStore {
@@ -617,6 +723,13 @@ impl QueueStore for RedisStore {
         burst: u32,
     ) -> StoreFuture<'a, RateDecision> {
         Box::pin(self.do_rate(key, per_sec, burst))
+    }
+    fn admit_command<'a>(
+        &'a self,
+        sale: SaleId,
+        limits: &'a CommandLimits,
+    ) -> StoreFuture<'a, CommandDecision> {
+        Box::pin(self.do_admit_command(sale, limits))
     }
 }
 

@@ -1,0 +1,381 @@
+//! The waiting room in one process's memory, for `picket up`: the pure per-sale cores
+//! ([`crate::core`]) under one mutex, on the wall clock (or a given clock in tests).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::core::{self, CommandDecision, CommandLimits, Rates, SaleCore};
+use crate::draw;
+use crate::*;
+
+type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The wall clock in milliseconds since the Unix epoch (0 if the system clock is before it):
+/// read here, in the shell, and handed to the core.
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+/// The in-memory store. Cloning shares the same state.
+#[derive(Clone)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+    clock: Clock,
+}
+
+#[derive(Default)]
+struct State {
+    sales: BTreeMap<SaleId, SaleCore>,
+    rates: Rates,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// A store on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(Arc::new(wall_clock_ms))
+    }
+
+    /// A store on a given clock (milliseconds since the epoch), for tests.
+    pub fn with_clock(clock: Clock) -> Self {
+        MemoryStore {
+            state: Arc::new(Mutex::new(State::default())),
+            clock,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied step that matters more
+        // than stopping every gateway task would.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn with_sale<T>(
+        &self,
+        sale: SaleId,
+        step: impl FnOnce(&mut SaleCore, u64) -> T,
+    ) -> Result<T, StoreError> {
+        let now_ms = (self.clock)();
+        let mut state = self.lock();
+        let found = state.sales.get_mut(&sale).ok_or(StoreError::UnknownSale)?;
+        Ok(step(found, now_ms))
+    }
+}
+
+fn ready<'a, T: Send + 'a>(value: Result<T, StoreError>) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl QueueStore for MemoryStore {
+    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
+        let now_ms = (self.clock)();
+        let mut state = self.lock();
+        let entry = state
+            .sales
+            .entry(sale)
+            .or_insert_with(|| SaleCore::new(settings.clone(), draw::new_seed(), now_ms));
+        entry.configure(settings);
+        let view = entry.view(sale, now_ms);
+        ready(Ok(view))
+    }
+
+    fn view(&self, sale: SaleId) -> StoreFuture<'_, SaleView> {
+        ready(self.with_sale(sale, |found, now_ms| found.view(sale, now_ms)))
+    }
+
+    fn join<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, Standing> {
+        ready(self.with_sale(sale, |found, now_ms| found.join(identity, now_ms)))
+    }
+
+    fn standings<'a>(
+        &'a self,
+        sale: SaleId,
+        identities: &'a [String],
+    ) -> StoreFuture<'a, Vec<Standing>> {
+        ready(self.with_sale(sale, |found, now_ms| {
+            identities
+                .iter()
+                .map(|identity| found.standing(identity, now_ms))
+                .collect()
+        }))
+    }
+
+    fn heartbeat<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()> {
+        ready(self.with_sale(sale, |found, now_ms| found.heartbeat(identities, now_ms)))
+    }
+
+    fn advance<'a>(
+        &'a self,
+        sale: SaleId,
+        holder: &'a str,
+        lease_ms: u64,
+    ) -> StoreFuture<'a, Advance> {
+        ready(self.with_sale(sale, |found, now_ms| {
+            found.advance(holder, lease_ms, now_ms)
+        }))
+    }
+
+    /// One lock for the whole draw: the lease cannot lapse in the middle.
+    fn draw<'a>(&'a self, sale: SaleId, holder: &'a str, lease_ms: u64) -> StoreFuture<'a, ()> {
+        ready(self.with_sale(sale, |found, now_ms| found.draw(holder, lease_ms, now_ms)))
+    }
+
+    fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()> {
+        ready(self.with_sale(sale, |found, now_ms| found.finish(identity, now_ms)))
+    }
+
+    fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()> {
+        ready(self.with_sale(sale, |found, _| found.set_sold_out(sold_out)))
+    }
+
+    fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
+        ready(self.with_sale(sale, |found, _| draw::audit_list(&found.drawn_order())))
+    }
+
+    fn rate_limit<'a>(
+        &'a self,
+        key: &'a str,
+        per_sec: u32,
+        burst: u32,
+    ) -> StoreFuture<'a, RateDecision> {
+        let now_ms = (self.clock)();
+        let decision = self.lock().rates.check(key, per_sec, burst, now_ms);
+        ready(Ok(decision))
+    }
+
+    fn admit_command<'a>(
+        &'a self,
+        sale: SaleId,
+        limits: &'a CommandLimits,
+    ) -> StoreFuture<'a, CommandDecision> {
+        let now_ms = (self.clock)();
+        let mut state = self.lock();
+        let State { sales, rates } = &mut *state;
+        let seat_limit = match limits.seats {
+            Some(_) => match sales.get(&sale) {
+                Some(found) => Some(found.settings().seat_limit),
+                None => return ready(Err(StoreError::UnknownSale)),
+            },
+            None => None,
+        };
+        ready(Ok(core::admit_command(seat_limit, limits, rates, now_ms)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    fn settings(open_at_ms: u64) -> SaleSettings {
+        SaleSettings {
+            open_at_ms,
+            admit_per_sec: 10,
+            active_max: 1_000,
+            admission_ttl_ms: 600_000,
+            seat_limit: 4,
+            grace_ms: 30_000,
+            paused: false,
+        }
+    }
+
+    fn store_at(start_ms: u64) -> (MemoryStore, Arc<AtomicU64>) {
+        let now = Arc::new(AtomicU64::new(start_ms));
+        let clock = now.clone();
+        let store = MemoryStore::with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+        (store, now)
+    }
+
+    fn block<T>(future: StoreFuture<'_, T>) -> T {
+        outcome(future).expect("store step")
+    }
+
+    fn outcome<T>(future: StoreFuture<'_, T>) -> Result<T, StoreError> {
+        // Every memory-store future is ready at once.
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        let mut future = future;
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(result) => result,
+            std::task::Poll::Pending => panic!("memory store futures are ready"),
+        }
+    }
+
+    #[test]
+    fn pre_queue_draw_then_fifo_with_dense_places() {
+        let (store, now) = store_at(1_000);
+        block(store.configure(7, settings(10_000)));
+        for i in 0..50 {
+            assert_eq!(block(store.join(7, &format!("g:{i}"))), Standing::PreQueue);
+        }
+        now.store(10_000, Ordering::SeqCst);
+        let late = block(store.join(7, "g:late"));
+        assert_eq!(
+            late,
+            Standing::Waiting { place: 51 },
+            "late arrivals queue after the pre-queue"
+        );
+        let step = block(store.advance(7, "gw-1", 2_000));
+        assert!(step.leader && step.draw_due);
+        block(store.draw(7, "gw-1", 1_000));
+        let ids: Vec<String> = (0..50).map(|i| format!("g:{i}")).collect();
+        let mut places: Vec<u64> = block(store.standings(7, &ids))
+            .into_iter()
+            .map(|s| match s {
+                Standing::Waiting { place } => place,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        places.sort();
+        assert_eq!(
+            places,
+            (1..=50).collect::<Vec<_>>(),
+            "places are dense and unique"
+        );
+        let view = block(store.view(7));
+        assert_eq!(
+            view.seed.as_deref().map(draw::seed_hash),
+            Some(view.seed_hash)
+        );
+        assert!(draw::verify_audit(
+            &view.seed.unwrap_or_default(),
+            &block(store.audit(7))
+        ));
+    }
+
+    #[test]
+    fn admission_follows_the_rate_and_skips_the_gone() {
+        let (store, now) = store_at(0);
+        block(store.configure(7, settings(0)));
+        block(store.advance(7, "gw-1", 2_000));
+        block(store.draw(7, "gw-1", 1_000));
+        for i in 0..30 {
+            block(store.join(7, &format!("g:{i}")));
+        }
+        // Places 1..=30; everyone but g:0..=4 stays connected past the grace period.
+        now.store(40_000, Ordering::SeqCst);
+        let present: Vec<String> = (5..30).map(|i| format!("g:{i}")).collect();
+        block(store.heartbeat(7, &present));
+        let step = block(store.advance(7, "gw-1", 2_000));
+        assert_eq!(
+            (step.admitted, step.skipped),
+            (10, 5),
+            "one second of credit at 10/s"
+        );
+        assert_eq!(step.watermark, 15);
+        assert!(matches!(
+            block(store.join(7, "g:5")),
+            Standing::Admitted { .. }
+        ));
+        assert_eq!(
+            block(store.join(7, "g:0")),
+            Standing::Waiting { place: 31 },
+            "a skipped owner who comes back queues again at the end"
+        );
+        let other = block(store.advance(7, "gw-2", 2_000));
+        assert!(
+            !other.leader,
+            "a second controller cannot take a live lease"
+        );
+    }
+
+    #[test]
+    fn active_max_caps_live_admissions_and_finish_frees_a_slot() {
+        let (store, now) = store_at(0);
+        block(store.configure(
+            7,
+            SaleSettings {
+                active_max: 3,
+                ..settings(0)
+            },
+        ));
+        block(store.advance(7, "gw", 2_000));
+        block(store.draw(7, "gw", 1_000));
+        let ids: Vec<String> = (0..6).map(|i| format!("g:{i}")).collect();
+        for id in &ids {
+            block(store.join(7, id));
+        }
+        now.store(2_000, Ordering::SeqCst);
+        block(store.heartbeat(7, &ids));
+        assert_eq!(block(store.advance(7, "gw", 2_000)).admitted, 3);
+        now.store(3_000, Ordering::SeqCst);
+        assert_eq!(block(store.advance(7, "gw", 2_000)).admitted, 0);
+        block(store.finish(7, "g:0"));
+        assert_eq!(block(store.advance(7, "gw", 2_000)).admitted, 1);
+        assert_eq!(block(store.view(7)).active, 3);
+    }
+
+    #[test]
+    fn one_command_step_checks_seats_then_the_user_then_everyone() {
+        let (store, _now) = store_at(1_000_000);
+        block(store.configure(7, settings(0)));
+        let limits = |seats, user: &str| CommandLimits {
+            seats,
+            user_key: format!("u:{user}"),
+            user_per_sec: 1,
+            user_burst: 1,
+            global_key: "ledger".into(),
+            global_per_sec: 1,
+            global_burst: 2,
+        };
+        assert_eq!(
+            block(store.admit_command(7, &limits(Some(5), "a"))),
+            CommandDecision::OverSeatLimit,
+            "5 seats over a limit of 4"
+        );
+        assert_eq!(
+            block(store.admit_command(7, &limits(Some(4), "a"))),
+            CommandDecision::Allowed,
+            "the refused hold spent no rate"
+        );
+        assert!(matches!(
+            block(store.admit_command(7, &limits(None, "a"))),
+            CommandDecision::UserLimited { .. }
+        ));
+        assert_eq!(
+            block(store.admit_command(7, &limits(None, "b"))),
+            CommandDecision::Allowed,
+            "a user over its rate spent none of the global one"
+        );
+        assert!(matches!(
+            block(store.admit_command(7, &limits(None, "c"))),
+            CommandDecision::GlobalLimited { retry_after_ms } if retry_after_ms > 0
+        ));
+        assert!(matches!(
+            outcome(store.admit_command(8, &limits(Some(1), "a"))),
+            Err(StoreError::UnknownSale)
+        ));
+    }
+
+    #[test]
+    fn gcra_allows_the_burst_then_the_rate() {
+        let (store, now) = store_at(1_000_000);
+        let mut allowed = 0;
+        for _ in 0..20 {
+            if block(store.rate_limit("u", 5, 5)) == RateDecision::Allowed {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "a burst of 5");
+        now.fetch_add(200, Ordering::SeqCst);
+        assert_eq!(block(store.rate_limit("u", 5, 5)), RateDecision::Allowed);
+        assert!(matches!(
+            block(store.rate_limit("u", 5, 5)),
+            RateDecision::Limited { retry_after_ms } if retry_after_ms <= 200
+        ));
+        assert_eq!(
+            block(store.rate_limit("other", 5, 5)),
+            RateDecision::Allowed
+        );
+    }
+}
