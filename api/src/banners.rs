@@ -1,12 +1,15 @@
 //! Show banners over HTTP: uploaded by the show's seller (or an admin) as the raw request body,
-//! checked by declared type, by the file's own magic bytes, and by size, kept by the configured
-//! banner store (`media.rs`), and served with caching headers.
+//! checked by size (413 past it), declared type, the file's own magic bytes and by decoding the
+//! whole image, kept by the configured banner store (`media.rs`), and served with caching
+//! headers and `X-Content-Type-Options: nosniff` — a draft show's banner only to those who may
+//! see the draft.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Authenticated;
@@ -15,15 +18,38 @@ use crate::manage::managed_show;
 use crate::media::{BANNER_BYTES_MAX, BANNER_CACHE_MAX_AGE_S, ImageType};
 use crate::state::Api;
 
+/// Browsers take a banner as the image type it is served as, never as what its bytes look
+/// like: an upload is decoded before it is kept, and this keeps any stored file from being
+/// rendered as a page.
+const NOSNIFF: (HeaderName, &str) = (header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+
+/// A draft's banner goes only to its seller and admins, so no shared cache may keep it.
+const DRAFT_CACHE: &str = "private, no-cache";
+
 /// `PUT /api/v1/shows/{id}/banner`.
 pub async fn upload_banner(
     State(api): State<Arc<Api>>,
     who: Authenticated,
     Path(show): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
+    let too_large = || ApiError::TooLarge {
+        bytes_max: BANNER_BYTES_MAX,
+    };
+    // The router reads one byte past the limit, so a body over it is this rejection or longer
+    // than the limit here; either way the answer is a problem, 413.
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::BadBody(rejection.body_text())
+        }
+    })?;
+    if body.len() > BANNER_BYTES_MAX {
+        return Err(too_large());
+    }
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -39,15 +65,24 @@ pub async fn upload_banner(
             "Content-Type must be image/png, image/jpeg or image/webp".into(),
         ));
     };
-    if body.len() > BANNER_BYTES_MAX {
-        return Err(invalid(format!("at most {BANNER_BYTES_MAX} bytes")));
-    }
     if !image.matches(&body) {
         return Err(invalid(format!(
             "the file is not a {} image",
             image.content_type
         )));
     }
+    // Decoding is CPU work of up to a few hundred milliseconds: off the async threads.
+    let decoded = body.clone();
+    tokio::task::spawn_blocking(move || image.decode_check(&decoded))
+        .await
+        .map_err(|error| ApiError::Internal(format!("decoding a banner: {error}")))?
+        .map_err(|why| {
+            invalid(format!(
+                "the file is not a whole {} image of at most {side} × {side} pixels: {why}",
+                image.content_type,
+                side = crate::media::BANNER_SIDE_PX_MAX
+            ))
+        })?;
     api.config
         .banner_store
         .put(&api.config.media_dir, show, image, body)
@@ -59,22 +94,43 @@ pub async fn upload_banner(
         .into_response())
 }
 
-/// `GET /api/v1/shows/{id}/banner`: the image, cacheable, with an ETag.
+/// `GET /api/v1/shows/{id}/banner`: the image, cacheable, with an ETag; a draft show's banner
+/// only to its seller and admins (to everyone else there is none, as there is no draft).
 pub async fn get_banner(
     State(api): State<Arc<Api>>,
     Path(show): Path<i64>,
+    who: Option<Authenticated>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound("banner");
+    let published = match api.store.show_status(show).await? {
+        None => return Err(not_found()),
+        Some(status) => status == "published",
+    };
+    if !published {
+        let Some(who) = who else {
+            return Err(not_found());
+        };
+        match managed_show(&api, &who, show).await {
+            Ok(_) => {}
+            Err(ApiError::Forbidden | ApiError::NotFound(_)) => return Err(not_found()),
+            Err(other) => return Err(other),
+        }
+    }
     let Some(banner) = api
         .config
         .banner_store
         .get(&api.config.media_dir, show)
         .await?
     else {
-        return Err(ApiError::NotFound("banner"));
+        return Err(not_found());
     };
     let etag = format!("\"{:016x}\"", fnv64(&banner.bytes));
-    let cache = format!("public, max-age={BANNER_CACHE_MAX_AGE_S}");
+    let cache = if published {
+        format!("public, max-age={BANNER_CACHE_MAX_AGE_S}")
+    } else {
+        DRAFT_CACHE.to_owned()
+    };
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -82,7 +138,11 @@ pub async fn get_banner(
     {
         return Ok((
             StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+            [
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, cache),
+                (NOSNIFF.0, NOSNIFF.1.to_owned()),
+            ],
         )
             .into_response());
     }
@@ -91,6 +151,7 @@ pub async fn get_banner(
             (header::CONTENT_TYPE, banner.image.content_type.to_owned()),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
+            (NOSNIFF.0, NOSNIFF.1.to_owned()),
         ],
         banner.bytes,
     )

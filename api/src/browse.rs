@@ -40,7 +40,7 @@ pub async fn browse(
         .q
         .as_ref()
         .filter(|q| !q.trim().is_empty())
-        .map(|q| format!("%{}%", q.trim().to_lowercase().replace(['%', '_'], "")));
+        .map(|q| format!("%{}%", like_literal(&q.trim().to_lowercase())));
     let starts_within_ms = (query.from_ms.is_some() || query.to_ms.is_some()).then(|| {
         (
             query.from_ms.unwrap_or(0) as i64,
@@ -110,4 +110,31 @@ pub async fn show_detail(
         "coupons": if manages { serde_json::to_value(&row.coupons).unwrap_or_default() } else { serde_json::Value::Null },
     }))
     .into_response())
+}
+
+/// `text` as a `LIKE` pattern that matches it literally: the store's query declares `\` its
+/// escape character, so `%`, `_` and `\` itself are escaped rather than left as wildcards
+/// (`?q=%` must find titles with a percent sign, not every show).
+pub(crate) fn like_literal(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_literal;
+
+    #[test]
+    fn wildcards_are_escaped() {
+        assert_eq!(like_literal("hamlet"), "hamlet");
+        assert_eq!(like_literal("100%"), "100\\%");
+        assert_eq!(like_literal("a_b"), "a\\_b");
+        assert_eq!(like_literal("a\\b"), "a\\\\b");
+    }
 }

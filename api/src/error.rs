@@ -13,6 +13,9 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("the body is not the JSON this endpoint takes: {0}")]
     BadBody(String),
+    /// The body is longer than the endpoint takes.
+    #[error("the body is larger than {bytes_max} bytes")]
+    TooLarge { bytes_max: usize },
     #[error("sign in first")]
     Unauthenticated,
     #[error("this account may not do that")]
@@ -40,6 +43,10 @@ pub enum ApiError {
     /// The ledger refused the command; `detail` carries the ledger's own code.
     #[error("the ledger refused ({code}): {0}", code = .0.code())]
     Rejected(picket_ledger_core::Rejection),
+    /// The performance is open in the ledger with another spec (or with this one longer ago than
+    /// the ledger keeps idempotency keys); an open performance's spec is never replaced.
+    #[error("the performance is already open with another spec")]
+    PerformanceAlreadyOpen,
     #[error("the ledger did not answer; try again")]
     LedgerUnavailable,
     #[error("internal error")]
@@ -51,6 +58,7 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => "invalid_request",
             ApiError::BadBody(_) => "bad_body",
+            ApiError::TooLarge { .. } => "too_large",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -64,6 +72,7 @@ impl ApiError {
             ApiError::UnknownSale => "unknown_sale",
             ApiError::NotDrawn => "not_drawn",
             ApiError::Rejected(_) => "ledger_rejected",
+            ApiError::PerformanceAlreadyOpen => "performance_already_open",
             ApiError::LedgerUnavailable => "ledger_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -73,12 +82,15 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthenticated | ApiError::WrongCredentials | ApiError::OperatorOnly => {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::UnknownSale => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::NotDrawn => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::NotDrawn | ApiError::PerformanceAlreadyOpen => {
+                StatusCode::CONFLICT
+            }
             ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Store(_)
@@ -91,9 +103,11 @@ impl ApiError {
 }
 
 /// Every code with its HTTP status, for the OpenAPI document and its test.
-pub const CODES: [(&str, u16); 17] = [
+pub const CODES: [(&str, u16); 19] = [
     ("invalid_request", 422),
     ("bad_body", 400),
+    // A body over the endpoint's limit (banners: `media::BANNER_BYTES_MAX`).
+    ("too_large", 413),
     ("unauthenticated", 401),
     ("forbidden", 403),
     ("not_found", 404),
@@ -111,6 +125,8 @@ pub const CODES: [(&str, u16); 17] = [
     ("not_drawn", 409),
     // The ledger refused an operator's command; the detail names the ledger's code.
     ("ledger_rejected", 422),
+    // `POST /api/v1/performances` with another spec for a performance already open.
+    ("performance_already_open", 409),
     ("ledger_unavailable", 503),
     ("internal", 500),
 ];

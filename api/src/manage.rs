@@ -57,6 +57,14 @@ pub(crate) async fn venue(
     Ok(Some((row.name, row.region, layout)))
 }
 
+/// The company that owns the venue: the one whose seller created it (none for an admin's).
+async fn venue_company(api: &Api, venue: i64) -> Result<Option<i64>, ApiError> {
+    let Some(owner) = api.store.venue_owner(venue).await? else {
+        return Ok(None);
+    };
+    Ok(api.store.company_of(owner).await?.map(|company| company.id))
+}
+
 /// `GET /api/v1/venues/{id}`: the venue and its seat map (anyone: buyers draw it).
 pub async fn get_venue(
     State(api): State<Arc<Api>>,
@@ -87,6 +95,16 @@ pub async fn create_show(
             message: "no such venue".into(),
         }]));
     };
+    // A venue belongs to the company whose seller created it, and only that company stages
+    // shows there: two companies selling one venue's seats for the same evening would sell the
+    // same physical seats twice, and the ledger cannot tell (each performance has its own
+    // inventory). A venue made by an admin belongs to no company and hosts no seller's show.
+    if venue_company(&api, form.venue_id).await? != Some(company.id) {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "venue_id",
+            message: "a venue your company created".into(),
+        }]));
+    }
     crate::shows::validate_show(&form, &layout)?;
     // Codes are kept as the ledger compares them: upper-case.
     let coupons: Vec<CouponForm> = form

@@ -12,7 +12,9 @@ use std::path::Path as FsPath;
 
 use axum::body::Bytes;
 
-pub use image::{Banner, BannerStoreError, ImageType, TYPES};
+pub use image::{
+    BANNER_DECODE_BYTES_MAX, BANNER_SIDE_PX_MAX, Banner, BannerStoreError, ImageType, TYPES,
+};
 pub use s3::{S3BannerConfig, S3Banners};
 
 /// Largest banner accepted.
@@ -97,6 +99,34 @@ mod tests {
             assert_eq!(ImageType::sniff(sample), Some(image));
             assert_eq!(ImageType::declared(image.content_type), Some(image));
         }
+    }
+
+    fn encoded(width: u32, height: u32, format: ::image::ImageFormat) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        ::image::RgbImage::from_pixel(width, height, ::image::Rgb([200, 10, 10]))
+            .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+            .expect("encode");
+        bytes
+    }
+
+    #[test]
+    fn banners_are_decoded_not_only_sniffed() {
+        let [png_type, jpeg_type, _] = TYPES;
+        let png = encoded(8, 8, ::image::ImageFormat::Png);
+        assert_eq!(png_type.decode_check(&png), Ok(()));
+        let jpeg = encoded(8, 8, ::image::ImageFormat::Jpeg);
+        assert_eq!(jpeg_type.decode_check(&jpeg), Ok(()));
+        let html = [
+            b"\x89PNG\r\n\x1a\n".as_slice(),
+            b"<html><script>alert(1)</script></html>",
+        ]
+        .concat();
+        assert!(png_type.matches(&html), "the magic bytes alone let it in");
+        assert!(png_type.decode_check(&html).is_err());
+        assert!(jpeg_type.decode_check(&png).is_err(), "a PNG is not a JPEG");
+        assert!(png_type.decode_check(&png[..png.len() - 20]).is_err(), "cut short");
+        let wide = encoded(BANNER_SIDE_PX_MAX + 1, 1, ::image::ImageFormat::Png);
+        assert!(png_type.decode_check(&wide).is_err(), "wider than the limit");
     }
 
     #[tokio::test]

@@ -256,16 +256,16 @@ pub fn document() -> Value {
             }},
             "/api/v1/shows/{id}/banner": {
                 "get": {
-                    "summary": "The show's banner image (cacheable, with an ETag; If-None-Match answers 304)",
+                    "summary": "The show's banner image (cacheable, with an ETag; If-None-Match answers 304; served with X-Content-Type-Options: nosniff; a draft's only to its seller and admins)",
                     "parameters": id_param,
                     "responses": with(json!({"200": {"description": "the image", "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}, "304": {"description": "not modified"}}), problem_responses(&[404, 503]))
                 },
                 "put": {
-                    "summary": "Upload the banner as the raw body: PNG, JPEG or WebP, at most 2 MiB, checked by its bytes (its seller, admin)",
+                    "summary": "Upload the banner as the raw body: PNG, JPEG or WebP, at most 2 MiB and 4,096 × 4,096 pixels, decoded before it is kept (its seller, admin)",
                     "security": bearer,
                     "parameters": id_param,
                     "requestBody": {"required": true, "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
-                    "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[401, 403, 404, 422, 503]))
+                    "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[400, 401, 403, 404, 413, 422, 503]))
                 }
             },
             "/api/v1/shows/{id}/performances": {"post": {
@@ -285,7 +285,7 @@ pub fn document() -> Value {
                 "summary": "Put a performance's inventory on sale in the ledger (operator)",
                 "security": operator,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
-                "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 422, 503]))
+                "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 409, 422, 503]))
             }},
             "/api/v1/sales/{sale}": {
                 "get": {

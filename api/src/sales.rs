@@ -13,7 +13,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Request};
+use picket_ledger_core::{
+    ActorId, Command, IdempotencyKey, PerformanceSpec, Rejection, Request,
+};
+use sha2::{Digest, Sha256};
 use serde_json::json;
 
 use crate::error::{ApiError, FieldError};
@@ -95,8 +98,13 @@ pub async fn configure(
     Ok(Json(view).into_response())
 }
 
-/// `POST /api/v1/performances` (operator): opens a performance's inventory in the ledger. One
-/// idempotency key per performance, so opening twice answers the first outcome.
+/// `POST /api/v1/performances` (operator): opens a performance's inventory in the ledger.
+///
+/// The ledger's idempotency key names the performance and a hash of the spec, so posting the
+/// same spec again answers the first outcome; a spec the ledger refused (say, a hold TTL below
+/// its minimum) can be corrected and posted again, since the corrected spec has another key; and
+/// a different spec for a performance that is already open is refused as a conflict (409
+/// `performance_already_open`) instead of answering 201 while the old spec stays.
 pub async fn open_performance(
     State(api): State<Arc<Api>>,
     _operator: Operator,
@@ -104,16 +112,61 @@ pub async fn open_performance(
 ) -> Result<Response, ApiError> {
     let spec: PerformanceSpec = operator_json(&body)?;
     let ledger = api.ledger.as_ref().ok_or(ApiError::LedgerUnavailable)?;
-    let key = IdempotencyKey::new(format!("open-{}", spec.performance))
-        .map_err(|_| ApiError::BadBody("the performance id does not make a key".into()))?;
     let request = Request {
         actor: ActorId(0),
-        key,
+        key: open_key(&spec),
         command: Command::OpenPerformance(Box::new(spec)),
     };
     match ledger.submit(request).await {
         Ok(Ok(reply)) => Ok((StatusCode::CREATED, Json(json!({ "Ok": reply }))).into_response()),
+        Ok(Err(Rejection::PerformanceAlreadyOpen)) => Err(ApiError::PerformanceAlreadyOpen),
         Ok(Err(rejection)) => Err(ApiError::Rejected(rejection)),
         Err(_) => Err(ApiError::LedgerUnavailable),
+    }
+}
+
+/// Hex digits of the spec's SHA-256 in [`open_key`]: 128 bits, so two different specs of one
+/// performance never share a key, and the key stays within the ledger's key length.
+const SPEC_HASH_HEX_LEN: usize = 32;
+
+/// `open-<performance>-<hash of the spec>`: the spec is hashed as the API encodes it, so the same
+/// spec sent with its fields in another order or spacing gets the same key.
+fn open_key(spec: &PerformanceSpec) -> IdempotencyKey {
+    let encoded = serde_json::to_vec(spec).expect("specs encode");
+    let digest = Sha256::digest(&encoded);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("open-{}-{}", spec.performance, &hex[..SPEC_HASH_HEX_LEN]);
+    // At most 5 + 20 + 1 + 32 = 58 printable bytes: always a valid key.
+    IdempotencyKey::new(key).expect("an open key is printable and short enough")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(hold_ttl_ms: u64) -> PerformanceSpec {
+        use picket_ledger_core::{FeeSchedule, PerformanceId, TicketKind};
+        PerformanceSpec {
+            performance: PerformanceId(u64::MAX),
+            starts_at_ms: 1,
+            kind: TicketKind::Performance,
+            grades: Vec::new(),
+            seats: Vec::new(),
+            zones: Vec::new(),
+            per_buyer_limit: 4,
+            hold_ttl_ms,
+            fees: FeeSchedule::korean_standard(TicketKind::Performance),
+            discounts: Vec::new(),
+            coupons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_key_names_the_performance_and_the_spec() {
+        let a = open_key(&spec(60_000));
+        assert_eq!(a, open_key(&spec(60_000)), "the same spec, the same key");
+        assert_ne!(a, open_key(&spec(120_000)), "another spec, another key");
+        assert!(a.as_str().starts_with(&format!("open-{}-", u64::MAX)));
+        assert!(a.as_str().len() <= picket_ledger_core::limits::IDEMPOTENCY_KEY_LEN_MAX);
     }
 }

@@ -762,3 +762,137 @@ async fn publishing_again_keeps_an_operators_pause() {
     let view = queue.view(performance).await.expect("sale");
     assert!(view.settings.paused, "the pause survives a second publish");
 }
+
+/// Search takes `%` and `_` as the characters they are, on SQLite and on PostgreSQL: `?q=%`
+/// finds the title with a percent sign, not every show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_takes_percent_and_underscore_literally() {
+    searches_literally(setup_sqlite().await).await;
+    searches_literally(setup().await).await;
+}
+
+async fn searches_literally(setup: ApiSetup) {
+    for (email, business_number, title) in [
+        ("pct@example.com", "123-45-67891", "100% Love"),
+        ("und@example.com", "220-81-62517", "Hamlet_2"),
+    ] {
+        setup
+            .published_show_with(email, business_number, json!({"title": title}))
+            .await;
+    }
+    let titles = |answer: Answer| -> Vec<String> {
+        answer.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["title"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    for (q, expected) in [
+        ("%25", vec!["100% Love"]),
+        ("_", vec!["Hamlet_2"]),
+        ("0%25%20l", vec!["100% Love"]),
+        ("h_m", vec![]),
+        ("%5C", vec![]),
+        ("love", vec!["100% Love"]),
+    ] {
+        let found = call(setup.address, "GET", &format!("/api/v1/shows?q={q}"), "", None).await;
+        assert_eq!(found.status, 200, "{:?}", found.body);
+        assert_eq!(titles(found), expected, "q={q}");
+    }
+}
+
+/// `POST /api/v1/performances` (operator): a refused spec can be corrected, the same spec again
+/// answers as the first time, and another spec for an open performance is a conflict, not a
+/// 201 that keeps the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_performance_spec_is_correctable_and_never_silently_kept() {
+    let setup = setup_sqlite().await;
+    let open = |spec: picket_ledger_core::PerformanceSpec| {
+        let body = serde_json::to_string(&spec).expect("spec");
+        async move {
+            call(
+                setup.address,
+                "POST",
+                "/api/v1/performances",
+                &body,
+                Some(OPERATOR),
+            )
+            .await
+        }
+    };
+    let good = picket_tests::gateway::small_spec(4_401, 5);
+    let too_short_a_hold = picket_ledger_core::PerformanceSpec {
+        hold_ttl_ms: 1_000,
+        ..good.clone()
+    };
+    let refused = open(too_short_a_hold.clone()).await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(refused.body["code"], "ledger_rejected");
+    let again = open(too_short_a_hold).await;
+    assert_eq!(again.status, 422, "the same spec, the same answer");
+
+    let corrected = open(good.clone()).await;
+    assert_eq!(corrected.status, 201, "{:?}", corrected.body);
+    assert_eq!(corrected.body["Ok"]["PerformanceOpened"]["seats"], 5);
+    let repeated = open(good.clone()).await;
+    assert_eq!(repeated.status, 201, "posting the same spec again is harmless");
+    assert_eq!(repeated.body, corrected.body);
+
+    let bigger = picket_tests::gateway::small_spec(4_401, 10);
+    let changed = open(bigger).await;
+    assert_eq!(changed.status, 409, "{:?}", changed.body);
+    assert_eq!(changed.body["code"], "performance_already_open");
+    assert_eq!(
+        changed.head.split("\r\n").find(|l| l.starts_with("content-type")),
+        Some("content-type: application/problem+json")
+    );
+}
+
+/// A venue belongs to the company whose seller created it: another seller cannot stage a show
+/// there (they would sell the same physical seats), nor on a venue an admin created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seller_stages_shows_only_on_its_companys_venues() {
+    let setup = setup_sqlite().await;
+    let address = setup.address;
+    let owner = seller(address, "venue-owner@example.com", "123-45-67891").await;
+    let other = seller(address, "other@example.com", "220-81-62517").await;
+    let admin = setup.admin("admin@example.com").await;
+    let venue_of = |token: String| async move {
+        let created = call(
+            address,
+            "POST",
+            "/api/v1/venues",
+            &venue().to_string(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        created.body["id"].as_i64().expect("venue")
+    };
+    let owners = venue_of(owner.clone()).await;
+    let others = venue_of(other.clone()).await;
+    let admins = venue_of(admin).await;
+    let create = |token: String, venue_id: i64| async move {
+        call(
+            address,
+            "POST",
+            "/api/v1/shows",
+            &show(venue_id, "Venue", three_grades()).to_string(),
+            Some(&token),
+        )
+        .await
+    };
+    assert_eq!(create(owner.clone(), owners).await.status, 201);
+    assert_eq!(create(other.clone(), others).await.status, 201);
+    for (token, venue_id, whose) in [
+        (other.clone(), owners, "another company's venue"),
+        (owner.clone(), others, "another company's venue"),
+        (owner, admins, "an admin's venue"),
+    ] {
+        let refused = create(token, venue_id).await;
+        assert_eq!(refused.status, 422, "{whose}: {:?}", refused.body);
+        assert_eq!(refused.body["code"], "invalid_request");
+        assert_eq!(refused.body["errors"][0]["field"], "venue_id", "{whose}");
+    }
+}

@@ -51,6 +51,32 @@ impl ImageType {
     }
 }
 
+/// Widest and tallest banner accepted, in pixels: far more than a page shows, and a bound on
+/// what decoding allocates (a small file can claim a huge image).
+pub const BANNER_SIDE_PX_MAX: u32 = 4_096;
+/// Most memory decoding one banner may take: a 4,096 × 4,096 RGBA image and the decoder's own.
+pub const BANNER_DECODE_BYTES_MAX: u64 = 80 * 1_024 * 1_024;
+
+impl ImageType {
+    /// Whether `bytes` are a whole image of this type, decoded within the limits above: the magic
+    /// bytes alone would let a PNG signature followed by an HTML page through. `Err` says why
+    /// not, for the uploader. CPU-bound: callers run it off the async threads.
+    pub fn decode_check(&self, bytes: &[u8]) -> Result<(), String> {
+        let format = match self.extension {
+            "png" => ::image::ImageFormat::Png,
+            "jpg" => ::image::ImageFormat::Jpeg,
+            _ => ::image::ImageFormat::WebP,
+        };
+        let mut reader = ::image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+        let mut limits = ::image::Limits::default();
+        limits.max_image_width = Some(BANNER_SIDE_PX_MAX);
+        limits.max_image_height = Some(BANNER_SIDE_PX_MAX);
+        limits.max_alloc = Some(BANNER_DECODE_BYTES_MAX);
+        reader.limits(limits);
+        reader.decode().map(drop).map_err(|error| error.to_string())
+    }
+}
+
 /// A stored banner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Banner {

@@ -76,7 +76,7 @@ pub struct PerformanceRow {
 pub struct ShowFilter<'a> {
     pub category: Option<&'a str>,
     pub region: Option<&'a str>,
-    /// A `LIKE` pattern the lower-cased title must match.
+    /// A `LIKE` pattern the lower-cased title must match, with `\` as its escape character.
     pub title_like: Option<&'a str>,
     /// Only ids below this one (the previous page's last).
     pub before: Option<i64>,
@@ -128,6 +128,14 @@ impl Store {
 
     pub async fn venue(&self, id: i64) -> Result<Option<VenueRow>, sqlx::Error> {
         sqlx::query_as("SELECT name, region, layout FROM venues WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The account that created the venue, if the venue exists.
+    pub async fn venue_owner(&self, id: i64) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT owner_account_id FROM venues WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -212,6 +220,11 @@ impl Store {
         for (clause, _) in &texts {
             n += 1;
             sql.push_str(&format!(" AND {clause}${n}"));
+            if clause.contains("LIKE") {
+                // The same escape character on PostgreSQL and SQLite (SQLite has none unless
+                // told); the caller escapes `%`, `_` and `\` with it.
+                sql.push_str(" ESCAPE '\\'");
+            }
         }
         if let Some(before) = filter.before {
             numbers.push(before);
