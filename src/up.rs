@@ -86,6 +86,11 @@ pub struct UpArgs {
         hide_env_values = true
     )]
     banner_s3_secret_access_key: Option<String>,
+    /// Reverse proxies or load balancers in front of picket, `addr[,addr…]`: only from these
+    /// peers do `Forwarded` / `X-Forwarded-For` name the client that sign-in and guest-lookup
+    /// limits count by. Default: none, the TCP peer is the client.
+    #[arg(long, env = "PICKET_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// What the settings add up to, once every one of them was checked.
@@ -212,6 +217,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         picket_api::ApiConfig {
             media_dir: args.data_dir.join("media"),
             banner_store: plan.banner_store,
+            trusted_proxies: args.trusted_proxies.clone(),
             ..picket_api::ApiConfig::default()
         },
     );

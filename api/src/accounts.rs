@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Authenticated, Role, session_token};
+use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
@@ -189,23 +190,36 @@ async fn sign_up_inner(api: &Api, body: SignUp) -> Result<AccountView, ApiError>
     Ok(AccountView::from(&account))
 }
 
-/// `POST /api/v1/sessions`: sign in. Attempts are limited per email, and a wrong email and a
-/// wrong password get the same answer.
-pub async fn sign_in(State(api): State<Arc<Api>>, JsonBody(body): JsonBody<SignIn>) -> Response {
-    match sign_in_inner(&api, body).await {
+/// `POST /api/v1/sessions`: sign in. A wrong email and a wrong password get the same answer.
+/// Attempts are limited per client address (whatever the email), and wrong passwords per email
+/// and address back off exponentially: an attacker is slowed where it guesses from, while the
+/// owner, signing in from elsewhere with the right password, is never refused for it.
+pub async fn sign_in(
+    State(api): State<Arc<Api>>,
+    client: ClientAddress,
+    JsonBody(body): JsonBody<SignIn>,
+) -> Response {
+    match sign_in_inner(&api, &client, body).await {
         Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
         Err(error) => error.into_response(),
     }
 }
 
-async fn sign_in_inner(api: &Api, body: SignIn) -> Result<SessionView, ApiError> {
+async fn sign_in_inner(
+    api: &Api,
+    client: &ClientAddress,
+    body: SignIn,
+) -> Result<SessionView, ApiError> {
     let email = normalize_email(&body.email).ok_or(ApiError::WrongCredentials)?;
     let now = now_ms();
-    api.login_limiter
-        .check(&email, now)
-        .map_err(|retry_ms| ApiError::TooManyAttempts {
-            retry_after_s: retry_ms.div_ceil(1_000),
-        })?;
+    let limited = |retry_ms: u64| ApiError::TooManyAttempts {
+        retry_after_s: retry_ms.div_ceil(1_000),
+    };
+    if let ClientAddress(Some(address)) = client {
+        api.login_per_address.check(address, now).map_err(limited)?;
+    }
+    let key = client.with(&email);
+    api.login_failures.check(&key, now).map_err(limited)?;
     let account = api.store.account_by_email(&email).await?;
     // Verify against a real hash even for an unknown email, so timing does not tell.
     let hash = account
@@ -213,8 +227,10 @@ async fn sign_in_inner(api: &Api, body: SignIn) -> Result<SessionView, ApiError>
         .map_or_else(|| api.decoy_hash.clone(), |a| a.password_hash.clone());
     let matches = password_matches(body.password, hash).await?;
     let Some(account) = account.filter(|_| matches) else {
+        api.login_failures.failed(&key, now);
         return Err(ApiError::WrongCredentials);
     };
+    api.login_failures.succeeded(&key);
     let sid = format!("{:032x}", rand::random::<u128>());
     let expires_at_ms = now + api.config.session_ttl_ms;
     api.store

@@ -42,12 +42,13 @@ impl Api {
             queue,
             announcements: std::sync::OnceLock::new(),
             seats_left: Default::default(),
-            bookings: Bookings::default(),
+            bookings: Bookings::new(&config),
             published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,
-            login_limiter: Limiter::new(
-                config.login_attempts_per_minute,
-                config.login_attempts_burst,
+            login_per_address: Limiter::new(
+                config.login_attempts_per_address_per_minute,
+                config.login_attempts_per_address_burst,
             ),
+            login_failures: config.backoff(config.login_failures_free),
             config,
             operator_token,
             decoy_hash,

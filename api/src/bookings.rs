@@ -13,6 +13,7 @@ use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Pla
 use serde::Deserialize;
 
 use crate::auth::{Authenticated, Role, guest_actor};
+use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
@@ -21,7 +22,10 @@ use crate::store::bookings::BookingRow;
 pub use crate::projection::{
     CATCH_UP_WAIT_MAX, OPEN_HOLDS_MAX, PROJECTION_BATCH_MAX, Projection, ProjectionError,
 };
-pub use crate::state::{Bookings, LOOKUPS_PER_MINUTE, LOOKUPS_PER_NUMBER_PER_MINUTE};
+pub use crate::state::{
+    Bookings, LOOKUP_FAILURES_FREE, LOOKUPS_PER_ADDRESS_BURST, LOOKUPS_PER_ADDRESS_PER_MINUTE,
+    LOOKUPS_PER_MINUTE,
+};
 
 /// Phone numbers compared by their digits only.
 fn phone_digits(phone: &str) -> Option<String> {
@@ -228,10 +232,13 @@ pub struct LookupQuery {
 }
 
 /// `GET /api/v1/guest-bookings?number=…&phone=…`: one guest booking. A wrong number and a wrong
-/// phone get the same answer, and lookups are limited per number and overall, so bookings
-/// cannot be found by guessing.
+/// phone get the same answer, and lookups are limited so bookings cannot be found by guessing:
+/// per client address whatever the number, overall, and per number and address, where wrong
+/// phones back off exponentially — an attacker's wrong phones from elsewhere never make the
+/// guest's own lookup wait.
 pub async fn guest_lookup(
     State(api): State<Arc<Api>>,
+    client: ClientAddress,
     Query(query): Query<LookupQuery>,
 ) -> Result<Response, ApiError> {
     let now = now_ms();
@@ -239,19 +246,25 @@ pub async fn guest_lookup(
     let limited = |retry_ms: u64| ApiError::TooManyAttempts {
         retry_after_s: retry_ms.div_ceil(1_000),
     };
+    if let ClientAddress(Some(address)) = &client {
+        api.bookings
+            .per_address
+            .check(address, now)
+            .map_err(limited)?;
+    }
     api.bookings.everyone.check("all", now).map_err(limited)?;
-    api.bookings
-        .per_number
-        .check(&number, now)
-        .map_err(limited)?;
+    let key = client.with(&number);
+    api.bookings.failures.check(&key, now).map_err(limited)?;
     let not_found = ApiError::NotFound("booking with this number and phone");
-    let Some(phone) = phone_digits(&query.phone) else {
-        return Err(not_found);
+    let row = match phone_digits(&query.phone) {
+        Some(phone) => api.store.booking_by_number(&number, &phone).await?,
+        None => None,
     };
-    let row = api.store.booking_by_number(&number, &phone).await?;
     let Some(row) = row else {
+        api.bookings.failures.failed(&key, now);
         return Err(not_found);
     };
+    api.bookings.failures.succeeded(&key);
     let spec = performance_spec(&api, row.performance).await?;
     Ok(Json(booking_view(&row, spec.as_ref())).into_response())
 }

@@ -11,7 +11,8 @@
 //! - [`catalog`]: the "show published" announcement the notifier reads. [`seats_left`]: the
 //!   seats-left read model. [`state`]: the shared [`Api`] and its configuration.
 //! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
-//!   operator token.
+//!   operator token; [`client`]: the client's address (through trusted proxies only) that the
+//!   per-address limits count by.
 //! - Forms and validation without I/O: [`venues`], [`grades`], [`offers`], [`shows`].
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
 //!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
@@ -29,6 +30,7 @@ pub mod board;
 pub mod bookings;
 pub mod browse;
 pub mod catalog;
+pub mod client;
 pub mod error;
 pub mod follow;
 pub mod grades;

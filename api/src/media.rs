@@ -124,9 +124,15 @@ mod tests {
         assert!(png_type.matches(&html), "the magic bytes alone let it in");
         assert!(png_type.decode_check(&html).is_err());
         assert!(jpeg_type.decode_check(&png).is_err(), "a PNG is not a JPEG");
-        assert!(png_type.decode_check(&png[..png.len() - 20]).is_err(), "cut short");
+        assert!(
+            png_type.decode_check(&png[..png.len() - 20]).is_err(),
+            "cut short"
+        );
         let wide = encoded(BANNER_SIDE_PX_MAX + 1, 1, ::image::ImageFormat::Png);
-        assert!(png_type.decode_check(&wide).is_err(), "wider than the limit");
+        assert!(
+            png_type.decode_check(&wide).is_err(),
+            "wider than the limit"
+        );
     }
 
     #[tokio::test]

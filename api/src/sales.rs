@@ -13,11 +13,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use picket_ledger_core::{
-    ActorId, Command, IdempotencyKey, PerformanceSpec, Rejection, Request,
-};
-use sha2::{Digest, Sha256};
+use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Rejection, Request};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
 use crate::operator::Operator;

@@ -10,7 +10,7 @@ pub use picket_room::QueueStore;
 use tokio::sync::watch;
 
 use crate::catalog::ShowPublished;
-use crate::limit::Limiter;
+use crate::limit::{Backoff, Limiter};
 use crate::media;
 use crate::seats_left::SeatsLeft;
 use crate::store::Store;
@@ -18,8 +18,12 @@ use crate::store::Store;
 /// "Show published" announcements buffered for a slow subscriber.
 pub const PUBLISHED_BUFFER_MAX: usize = 1_024;
 
-/// Guest lookups per booking number per minute (and at once), and for everyone together.
-pub const LOOKUPS_PER_NUMBER_PER_MINUTE: u32 = 5;
+/// Guest lookups: wrong phones per booking number and client address before the lookups of that
+/// pair back off (see [`ApiConfig`]'s backoff), lookups per client address per minute (and at
+/// once), whatever the number, and for everyone together.
+pub const LOOKUP_FAILURES_FREE: u32 = 5;
+pub const LOOKUPS_PER_ADDRESS_PER_MINUTE: u32 = 30;
+pub const LOOKUPS_PER_ADDRESS_BURST: u32 = 10;
 pub const LOOKUPS_PER_MINUTE: u32 = 600;
 
 /// Named limits and lifetimes of the API.
@@ -27,9 +31,23 @@ pub const LOOKUPS_PER_MINUTE: u32 = 600;
 pub struct ApiConfig {
     /// How long a session token lasts.
     pub session_ttl_ms: u64,
-    /// Sign-in attempts per email per minute, and at once.
-    pub login_attempts_per_minute: u32,
-    pub login_attempts_burst: u32,
+    /// Sign-in attempts per client address per minute, and at once, whatever the email: one
+    /// address cannot try a password against many accounts.
+    pub login_attempts_per_address_per_minute: u32,
+    pub login_attempts_per_address_burst: u32,
+    /// Wrong passwords per email and client address before that pair backs off: it waits
+    /// `login_backoff_first_ms`, then twice as long after each further failure, up to
+    /// `login_backoff_ms_max`; a success clears it, and so do `login_failures_forget_ms` without
+    /// a failure. Keyed by address too, so an attacker's failures never lock the owner out from
+    /// where the owner signs in. (Guest lookups back off the same way per booking number.)
+    pub login_failures_free: u32,
+    pub login_backoff_first_ms: u64,
+    pub login_backoff_ms_max: u64,
+    pub login_failures_forget_ms: u64,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers name the client (reverse proxies,
+    /// load balancers); from anyone else those headers are ignored. Empty: the TCP peer is the
+    /// client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest JSON request body (uploads have their own limit).
     pub body_bytes_max: usize,
     /// Where uploaded media (show banners) are stored with the disk banner store.
@@ -43,12 +61,29 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             session_ttl_ms: 14 * 24 * 3_600_000,
-            login_attempts_per_minute: 5,
-            login_attempts_burst: 5,
+            login_attempts_per_address_per_minute: 30,
+            login_attempts_per_address_burst: 10,
+            login_failures_free: 5,
+            login_backoff_first_ms: 1_000,
+            login_backoff_ms_max: 15 * 60_000,
+            login_failures_forget_ms: 60 * 60_000,
+            trusted_proxies: Vec::new(),
             body_bytes_max: 64 * 1_024,
             media_dir: std::path::PathBuf::from("data/media"),
             banner_store: media::BannerStore::Disk,
         }
+    }
+}
+
+impl ApiConfig {
+    /// Failures per key with this configuration's backoff (sign-ins, guest lookups).
+    pub(crate) fn backoff(&self, free: u32) -> Backoff {
+        Backoff::new(
+            free,
+            self.login_backoff_first_ms,
+            self.login_backoff_ms_max,
+            self.login_failures_forget_ms,
+        )
     }
 }
 
@@ -77,7 +112,9 @@ pub struct Api {
     pub published: tokio::sync::broadcast::Sender<ShowPublished>,
     /// With NATS: announcements also go to the `PICKET_CATALOG` stream for the notifier.
     pub announcements: std::sync::OnceLock<async_nats::jetstream::Context>,
-    pub(crate) login_limiter: Limiter,
+    /// Sign-in attempts per client address, and wrong passwords per email and address.
+    pub(crate) login_per_address: Limiter,
+    pub(crate) login_failures: Backoff,
     /// A real Argon2id hash that matches nothing: checked for unknown emails, so sign-in takes
     /// as long for them as for a wrong password.
     pub(crate) decoy_hash: String,
@@ -105,16 +142,19 @@ pub fn now_ms() -> u64 {
 
 /// The guest-lookup limits, and the switch that stops the API following the ledger.
 pub struct Bookings {
-    pub(crate) per_number: Limiter,
+    /// Wrong phones per booking number and client address.
+    pub(crate) failures: Backoff,
+    pub(crate) per_address: Limiter,
     pub(crate) everyone: Limiter,
     /// `true` tells the ledger follower (`follow.rs`) to stop.
     stop: watch::Sender<bool>,
 }
 
-impl Default for Bookings {
-    fn default() -> Self {
+impl Bookings {
+    pub(crate) fn new(config: &ApiConfig) -> Self {
         Bookings {
-            per_number: Limiter::new(LOOKUPS_PER_NUMBER_PER_MINUTE, LOOKUPS_PER_NUMBER_PER_MINUTE),
+            failures: config.backoff(LOOKUP_FAILURES_FREE),
+            per_address: Limiter::new(LOOKUPS_PER_ADDRESS_PER_MINUTE, LOOKUPS_PER_ADDRESS_BURST),
             everyone: Limiter::new(LOOKUPS_PER_MINUTE, LOOKUPS_PER_MINUTE / 10),
             stop: watch::channel(false).0,
         }

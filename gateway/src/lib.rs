@@ -160,11 +160,15 @@ pub async fn run_with(
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let drainer = gateway.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped_rx.await;
-            })
-            .await
+        // With the peer's address: the API limits attempts per client address.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped_rx.await;
+        })
+        .await
     });
     shutdown.await;
     tracing::info!(connections = gateway.open_connections(), "gateway draining");

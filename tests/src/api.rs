@@ -120,7 +120,10 @@ impl ApiSetup {
             .expect("bind");
         let address = listener.local_addr().expect("addr");
         let router = picket_api::router(api.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        // With the peer's address, as the gateway serves it: the API limits attempts per
+        // client address.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
         ApiSetup {
             address,
             api,
@@ -319,11 +322,35 @@ pub async fn put_banner(
     call_raw(address, "PUT", path, &headers, body).await
 }
 
-/// A PNG signature followed by `len` filler bytes: what the banner checks accept as a PNG.
+/// A real PNG (noise, which does not compress) of at least `len` bytes: what the banner checks
+/// decode and accept.
 pub fn sample_png(len: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend((0..len).map(|i| (i % 251) as u8));
-    png
+    let side = (f64::from(len) / 3.0).sqrt().ceil().max(1.0) as u32;
+    let mut state = 0x2545_f491_u32;
+    let image = image::RgbImage::from_fn(side, side, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [r, g, b, _] = state.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    encode(&image, image::ImageFormat::Png)
+}
+
+/// A real JPEG, `side` × `side` pixels of a gradient.
+pub fn sample_jpeg(side: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(side, side, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    encode(&image, image::ImageFormat::Jpeg)
+}
+
+fn encode(image: &image::RgbImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .expect("encode a sample image");
+    bytes
 }
 
 /// A header's value in a lower-cased response head.

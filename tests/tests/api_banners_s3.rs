@@ -11,7 +11,7 @@ use object_store::{Attribute, ObjectStoreExt};
 use picket_api::media::{BannerStore, S3BannerConfig, S3Banners};
 use picket_tests::MotoS3;
 use picket_tests::api::ApiSetup;
-use picket_tests::api::{call_raw, header, put_banner, sample_png};
+use picket_tests::api::{call_raw, header, put_banner, sample_jpeg, sample_png};
 use serde_json::Value;
 
 const BUCKET: &str = "picket-banners";
@@ -85,6 +85,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
     assert_eq!(bytes, png);
     assert_eq!(header(&head, "content-type"), Some("image/png"));
     assert_eq!(header(&head, "cache-control"), Some("public, max-age=3600"));
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
     let png_etag = header(&head, "etag").expect("etag").to_owned();
     let (status, head, bytes) =
         call_raw(address, "GET", &path, &[("If-None-Match", &png_etag)], b"").await;
@@ -124,8 +125,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
 
     // A JPEG replaces the PNG: the new type and bytes are served, the old ETag no longer
     // matches, and the bucket still holds one object for the show.
-    let mut jpeg = b"\xff\xd8\xff\xe0".to_vec();
-    jpeg.extend((0..3_000u32).map(|i| (i % 241) as u8));
+    let jpeg = sample_jpeg(40);
     let replaced = put_banner(address, &path, &bearer, "image/jpeg", &jpeg).await;
     assert_eq!(replaced.0, 204, "{}", String::from_utf8_lossy(&replaced.2));
     let (status, head, bytes) =

@@ -415,14 +415,42 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     )
     .await;
     assert_eq!(jpeg_as_png.0, 422, "the bytes must match the declared type");
+    // A PNG signature followed by a page: the magic bytes match, the image does not decode.
+    let page = [
+        &png[..8],
+        b"<html><script>document.cookie</script></html>".as_slice(),
+    ]
+    .concat();
+    let (status, _, body) = put_banner(address, &path, &bearer, "image/png", &page).await;
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
+    // Over the limit: a problem, 413, whether the body is read (one byte over) or refused by
+    // its declared length.
     let mut huge = png.clone();
     huge.resize(picket_api::media::BANNER_BYTES_MAX + 1, 0);
     let oversized = put_banner(address, &path, &bearer, "image/png", &huge).await;
     assert_eq!(
         oversized.0,
-        422,
+        413,
         "{}",
         String::from_utf8_lossy(&oversized.2)
+    );
+    assert_eq!(
+        header(&oversized.1, "content-type"),
+        Some("application/problem+json")
+    );
+    let problem: Value = serde_json::from_slice(&oversized.2).expect("a problem");
+    assert_eq!(problem["code"], "too_large");
+    let declared_huge = declared_length_only(
+        address,
+        &path,
+        &bearer,
+        4 * picket_api::media::BANNER_BYTES_MAX,
+    )
+    .await;
+    assert!(declared_huge.starts_with("http/1.1 413"), "{declared_huge}");
+    assert!(
+        declared_huge.contains("content-type: application/problem+json"),
+        "{declared_huge}"
     );
     assert_eq!(
         call_raw(
@@ -452,6 +480,45 @@ async fn banners_are_checked_stored_and_served_with_caching() {
 
     let stored = put_banner(address, &path, &bearer, "image/png", &png).await;
     assert_eq!(stored.0, 204, "{}", String::from_utf8_lossy(&stored.2));
+    // The show is a draft: its banner is its seller's (and admins'), like the draft itself.
+    let (status, _, _) = call_raw(address, "GET", &path, &[], b"").await;
+    assert_eq!(status, 404, "a draft's banner is not public");
+    let (status, _, _) = call_raw(
+        address,
+        "GET",
+        &path,
+        &[("Authorization", &other_bearer)],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 404, "nor another seller's to see");
+    let (status, head, bytes) =
+        call_raw(address, "GET", &path, &[("Authorization", &bearer)], b"").await;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(bytes, png);
+    assert_eq!(header(&head, "cache-control"), Some("private, no-cache"));
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
+
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
+    let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
+    let added = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/performances"),
+        &form.to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let published = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/publish"),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
     let (status, head, bytes) = call_raw(address, "GET", &path, &[], b"").await;
     assert_eq!(status, 200);
     assert_eq!(bytes, png);
@@ -460,10 +527,36 @@ async fn banners_are_checked_stored_and_served_with_caching() {
         head.contains("cache-control: public, max-age=3600"),
         "{head}"
     );
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
     let etag = header(&head, "etag").expect("etag").to_owned();
-    let (status, _, bytes) =
+    let (status, head, bytes) =
         call_raw(address, "GET", &path, &[("If-None-Match", &etag)], b"").await;
     assert_eq!((status, bytes.len()), (304, 0));
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
+}
+
+/// A banner upload whose `Content-Length` says `len` and whose body is never sent: the answer
+/// must come from the declared length alone. Returns the lower-cased head.
+async fn declared_length_only(address: SocketAddr, path: &str, bearer: &str, len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAuthorization: {bearer}\r\n\
+         Content-Type: image/png\r\nContent-Length: {len}\r\n\r\n"
+    );
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut response),
+    )
+    .await;
+    let response = String::from_utf8_lossy(&response).to_lowercase();
+    response
+        .split_once("\r\n\r\n")
+        .map_or(response.clone(), |(head, _)| head.to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -796,7 +889,14 @@ async fn searches_literally(setup: ApiSetup) {
         ("%5C", vec![]),
         ("love", vec!["100% Love"]),
     ] {
-        let found = call(setup.address, "GET", &format!("/api/v1/shows?q={q}"), "", None).await;
+        let found = call(
+            setup.address,
+            "GET",
+            &format!("/api/v1/shows?q={q}"),
+            "",
+            None,
+        )
+        .await;
         assert_eq!(found.status, 200, "{:?}", found.body);
         assert_eq!(titles(found), expected, "q={q}");
     }
@@ -836,7 +936,10 @@ async fn an_operators_performance_spec_is_correctable_and_never_silently_kept() 
     assert_eq!(corrected.status, 201, "{:?}", corrected.body);
     assert_eq!(corrected.body["Ok"]["PerformanceOpened"]["seats"], 5);
     let repeated = open(good.clone()).await;
-    assert_eq!(repeated.status, 201, "posting the same spec again is harmless");
+    assert_eq!(
+        repeated.status, 201,
+        "posting the same spec again is harmless"
+    );
     assert_eq!(repeated.body, corrected.body);
 
     let bigger = picket_tests::gateway::small_spec(4_401, 10);
@@ -844,7 +947,10 @@ async fn an_operators_performance_spec_is_correctable_and_never_silently_kept() 
     assert_eq!(changed.status, 409, "{:?}", changed.body);
     assert_eq!(changed.body["code"], "performance_already_open");
     assert_eq!(
-        changed.head.split("\r\n").find(|l| l.starts_with("content-type")),
+        changed
+            .head
+            .split("\r\n")
+            .find(|l| l.starts_with("content-type")),
         Some("content-type: application/problem+json")
     );
 }
