@@ -9,7 +9,7 @@ use std::sync::Arc;
 use picket_api::{Api, ApiConfig};
 use picket_room::memory::MemoryStore;
 use picket_tests::Postgres;
-use picket_tests::api::{Answer, OPERATOR, call};
+use picket_tests::api::{Answer, ApiSetup, OPERATOR, PASSWORD, call, call_raw};
 use picket_tests::gateway::{Client, Cluster, test_keys};
 use serde_json::json;
 
@@ -29,7 +29,8 @@ async fn serve(database_url: &str) -> SocketAddr {
         .await
         .expect("bind");
     let address = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, picket_api::router(api)).await });
+    let service = picket_api::router(api).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
     address
 }
 
@@ -176,9 +177,10 @@ async fn accounts_and_sessions(address: SocketAddr) {
         "unauthenticated",
     );
 
-    // Attempts are limited per email (5 a minute): two were used above, the sixth is refused.
+    // Wrong passwords per email and address back off after five: the one above was cleared by
+    // the right password, so five more are answered and the sixth is refused.
     let attempt = json!({"email": "kim@example.com", "password": "wrong password"}).to_string();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let answer = call(address, "POST", "/api/v1/sessions", &attempt, None).await;
         assert_eq!(answer.status, 401);
     }
@@ -510,4 +512,94 @@ async fn authorization_matrix() {
             }
         }
     }
+}
+
+/// One sign-in from `client` (an `X-Forwarded-For` the API trusts from the loopback proxy):
+/// (status, lower-cased head).
+async fn sign_in_from(
+    setup: &ApiSetup,
+    client: &str,
+    email: &str,
+    password: &str,
+) -> (u16, String) {
+    let body = json!({"email": email, "password": password}).to_string();
+    let (status, head, _) = call_raw(
+        setup.address,
+        "POST",
+        "/api/v1/sessions",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Forwarded-For", client),
+        ],
+        body.as_bytes(),
+    )
+    .await;
+    (status, head)
+}
+
+/// An attacker's wrong passwords slow the attacker, not the owner: they back off per email
+/// and client address, and the owner's right password from elsewhere signs in at once; one
+/// address cannot try many accounts; a forged `X-Forwarded-For` counts for nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_slow_the_attacker_and_never_lock_the_owner_out() {
+    let setup = ApiSetup::start_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("loopback")];
+    })
+    .await;
+    setup.member("owner@example.com").await;
+    let attacker = "203.0.113.7";
+    for _ in 0..5 {
+        let (status, _) = sign_in_from(&setup, attacker, "owner@example.com", "guess").await;
+        assert_eq!(status, 401);
+    }
+    let (status, head) = sign_in_from(&setup, attacker, "owner@example.com", "guess").await;
+    assert_eq!(status, 429, "the attacker backs off");
+    assert!(head.contains("retry-after: 1"), "{head}");
+    let (status, _) = sign_in_from(&setup, attacker, "owner@example.com", PASSWORD).await;
+    assert_eq!(status, 429, "while backing off, nothing is tried");
+
+    let (status, head) = sign_in_from(&setup, "198.51.100.9", "owner@example.com", PASSWORD).await;
+    assert_eq!(status, 201, "the owner elsewhere is not locked out: {head}");
+
+    // The owner's own typos: a short wait, then the right password works.
+    let typos = "192.0.2.44";
+    for _ in 0..5 {
+        let (status, _) = sign_in_from(&setup, typos, "owner@example.com", "typo").await;
+        assert_eq!(status, 401);
+    }
+    let (status, head) = sign_in_from(&setup, typos, "owner@example.com", PASSWORD).await;
+    assert_eq!(status, 429, "{head}");
+    assert!(head.contains("retry-after: 1"), "{head}");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, _) = sign_in_from(&setup, typos, "owner@example.com", PASSWORD).await;
+    assert_eq!(status, 201, "after the wait, the right password signs in");
+
+    // One address, many accounts: the address's own limit (10 at once) stops it.
+    let burst = setup.api.config.login_attempts_per_address_burst;
+    let sprayer = "203.0.113.99";
+    for n in 0..burst {
+        let (status, _) =
+            sign_in_from(&setup, sprayer, &format!("victim{n}@example.com"), "123456").await;
+        assert_eq!(status, 401, "attempt {n}");
+    }
+    let (status, head) = sign_in_from(&setup, sprayer, "victim99@example.com", "123456").await;
+    assert_eq!(status, 429, "{head}");
+    assert!(head.contains("retry-after:"), "{head}");
+}
+
+/// Without trusted proxies, `X-Forwarded-For` is the client's own claim and is ignored: a
+/// new forged address per attempt still counts against the one real address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_from_an_untrusted_peer_are_ignored() {
+    let setup = ApiSetup::start().await;
+    let burst = setup.api.config.login_attempts_per_address_burst;
+    for n in 0..burst {
+        let forged = format!("198.51.100.{n}");
+        let (status, _) =
+            sign_in_from(&setup, &forged, &format!("victim{n}@example.com"), "123456").await;
+        assert_eq!(status, 401, "attempt {n}");
+    }
+    let (status, head) =
+        sign_in_from(&setup, "198.51.100.200", "victim99@example.com", "123456").await;
+    assert_eq!(status, 429, "{head}");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use picket_edge::token::Claims;
 use picket_ledger_core::*;
-use picket_tests::api::{ApiSetup, call};
+use picket_tests::api::{ApiSetup, call, call_raw};
 use picket_tests::gateway::test_keys;
 use serde_json::{Value, json};
 
@@ -97,7 +97,11 @@ async fn members_see_their_bookings_with_what_cancelling_costs_now() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_look_up_a_booking_by_number_and_phone_only() {
-    let setup = ApiSetup::start().await;
+    // The loopback peer is a trusted proxy, so `X-Forwarded-For` below names other clients.
+    let setup = ApiSetup::start_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("loopback")];
+    })
+    .await;
     let (_, performance) = setup.published_show("s@example.com", "123-45-67891").await;
     let device = "guest-device-0000001";
     let guest = test_keys().sign(&Claims::Guest {
@@ -173,9 +177,10 @@ async fn guests_look_up_a_booking_by_number_and_phone_only() {
         wrong_phone.body, wrong_number.body,
         "the answers must not tell which was wrong"
     );
-    // Five lookups a minute per number: two used above (the wrong number is another number),
-    // three more, and the sixth is refused, even with the right phone.
-    for _ in 0..3 {
+    // Wrong phones per number and client address back off after five: one used above (the
+    // wrong number is another number), four more, and then even the right phone waits — from
+    // this address. The guest elsewhere finds the booking at once, and here after the wait.
+    for _ in 0..4 {
         assert_eq!(
             call(
                 setup.address,
@@ -198,4 +203,44 @@ async fn guests_look_up_a_booking_by_number_and_phone_only() {
     )
     .await;
     assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert!(limited.head.contains("retry-after: 1"), "{}", limited.head);
+    let from = |client: &'static str, path: String| async move {
+        call_raw(
+            setup.address,
+            "GET",
+            &path,
+            &[("X-Forwarded-For", client)],
+            b"",
+        )
+        .await
+        .0
+    };
+    assert_eq!(
+        from("198.51.100.9", lookup(&number, "010-9876-5432")).await,
+        200,
+        "another address is not held back by this one's wrong phones"
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let found = call(
+        setup.address,
+        "GET",
+        &lookup(&number, "010-9876-5432"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(found.status, 200, "after the wait: {:?}", found.body);
+
+    // One address trying many numbers is stopped by its own limit.
+    for n in 0..picket_api::bookings::LOOKUPS_PER_ADDRESS_BURST {
+        assert_eq!(
+            from("203.0.113.5", lookup(&format!("P{n:010}"), "010-1111-1111")).await,
+            404,
+            "lookup {n}"
+        );
+    }
+    assert_eq!(
+        from("203.0.113.5", lookup("P0000000099", "010-1111-1111")).await,
+        429
+    );
 }
