@@ -113,7 +113,7 @@ pub fn document() -> Value {
                 "responses": with(json!({"201": json_response("the new account", "Account")}), problem_responses(&[400, 409, 422, 503]))
             }},
             "/api/v1/sessions": {"post": {
-                "summary": "Sign in: a session token for this API and the gateways' WebSocket",
+                "summary": "Sign in: a session token for this API and the gateways' WebSocket; attempts limited per client address (10 at once, 30 a minute), and after 5 wrong passwords for an email from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
                 "requestBody": json_body("SignIn"),
                 "responses": with(json!({"201": json_response("the session", "Session")}), problem_responses(&[400, 401, 429, 503]))
             }},
@@ -175,14 +175,14 @@ pub fn document() -> Value {
                         {"name": "region", "in": "query", "schema": {"type": "string", "enum": crate::sellers::REGIONS}},
                         {"name": "from_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                         {"name": "to_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                        {"name": "q", "in": "query", "schema": {"type": "string"}},
+                        {"name": "q", "in": "query", "description": "text in the title, case-insensitive; % and _ are matched as themselves", "schema": {"type": "string"}},
                         {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}
                     ],
                     "responses": with(json!({"200": {"description": "{items, next_cursor}"}}), problem_responses(&[400, 422, 503]))
                 },
                 "post": {
-                    "summary": "A draft show of the seller's company, with price grades over the venue's sections and zones",
+                    "summary": "A draft show of the seller's company, with price grades over the venue's sections and zones; the venue must be one the company created (a venue belongs to the company whose seller created it; another is 422 on venue_id)",
                     "security": bearer,
                     "requestBody": json_body("ShowForm"),
                     "responses": with(json!({"201": {"description": "the draft"}}), problem_responses(&[400, 401, 403, 422, 503]))
@@ -221,7 +221,7 @@ pub fn document() -> Value {
                 "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 503]))
             }},
             "/api/v1/guest-bookings": {"get": {
-                "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; 5 lookups a minute per number",
+                "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; lookups limited per client address (10 at once, 30 a minute), and after 5 wrong phones for a number from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
                 "parameters": [
                     {"name": "number", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "phone", "in": "query", "required": true, "schema": {"type": "string"}}],
@@ -282,7 +282,7 @@ pub fn document() -> Value {
                 "responses": with(json!({"200": {"description": "published, with the announcement"}}), problem_responses(&[401, 403, 404, 422, 500, 503]))
             }},
             "/api/v1/performances": {"post": {
-                "summary": "Put a performance's inventory on sale in the ledger (operator)",
+                "summary": "Put a performance's inventory on sale in the ledger (operator); the same spec again answers as the first time, a refused spec may be corrected, another spec for an open performance is 409 performance_already_open",
                 "security": operator,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
                 "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 409, 422, 503]))
@@ -373,7 +373,7 @@ pub fn document() -> Value {
                 }},
                 "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
                     "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
-                    "venue_id": {"type": "integer"}, "description": {"type": "string"},
+                    "venue_id": {"type": "integer", "description": "a venue the seller's company created"}, "description": {"type": "string"},
                     "age_rating": {"type": "string", "enum": crate::shows::AGE_RATINGS},
                     "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
                     "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
