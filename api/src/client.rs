@@ -126,12 +126,20 @@ mod tests {
         text.parse().expect("an address")
     }
 
+    /// (what, request headers, trusted proxies, the client address expected).
+    type Case<'a> = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'a [IpAddr],
+        &'static str,
+    );
+
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
         let proxy = ip("10.0.0.2");
         let inner = ip("10.0.0.3");
         let trusted = [proxy, inner];
-        let cases: [(&str, &[(&str, &str)], &[IpAddr], &str); 11] = [
+        let cases: [Case; 11] = [
             (
                 "untrusted peer",
                 &[("x-forwarded-for", "1.2.3.4")],
