@@ -231,6 +231,9 @@ async fn sign_in_inner(
         return Err(ApiError::WrongCredentials);
     };
     api.login_failures.succeeded(&key);
+    if let ClientAddress(Some(address)) = client {
+        api.login_per_address.refund(address);
+    }
     let sid = format!("{:032x}", rand::random::<u128>());
     let expires_at_ms = now + api.config.session_ttl_ms;
     api.store

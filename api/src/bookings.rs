@@ -265,6 +265,9 @@ pub async fn guest_lookup(
         return Err(not_found);
     };
     api.bookings.failures.succeeded(&key);
+    if let ClientAddress(Some(address)) = &client {
+        api.bookings.per_address.refund(address);
+    }
     let spec = performance_spec(&api, row.performance).await?;
     Ok(Json(booking_view(&row, spec.as_ref())).into_response())
 }

@@ -46,6 +46,17 @@ impl Limiter {
         keys.insert(key.to_owned(), due + self.interval_ms);
         Ok(())
     }
+
+    /// Gives back one attempt [`Self::check`] took for `key`, once it turned out not to count
+    /// (a sign-in that succeeded): taken first, so concurrent attempts cannot all slip past the
+    /// limit, and given back, so many people behind one address (a carrier's NAT) who sign in
+    /// correctly never use it up.
+    pub fn refund(&self, key: &str) {
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(due) = keys.get_mut(key) {
+            *due = due.saturating_sub(self.interval_ms);
+        }
+    }
 }
 
 /// Failures per key with exponential backoff. The first `free` failures cost nothing; after
@@ -149,6 +160,13 @@ mod tests {
         assert_eq!(limiter.check("a", 0), Err(10_000));
         assert_eq!(limiter.check("b", 0), Ok(()), "keys are independent");
         assert_eq!(limiter.check("a", 10_000), Ok(()));
+        assert!(limiter.check("a", 10_000).is_err());
+        limiter.refund("a");
+        assert_eq!(
+            limiter.check("a", 10_000),
+            Ok(()),
+            "a refunded attempt is free again"
+        );
         assert!(limiter.check("a", 10_000).is_err());
     }
 

@@ -20,7 +20,8 @@ pub const PUBLISHED_BUFFER_MAX: usize = 1_024;
 
 /// Guest lookups: wrong phones per booking number and client address before the lookups of that
 /// pair back off (see [`ApiConfig`]'s backoff), lookups per client address per minute (and at
-/// once), whatever the number, and for everyone together.
+/// once), whatever the number (a lookup that finds its booking is given back), and for everyone
+/// together.
 pub const LOOKUP_FAILURES_FREE: u32 = 5;
 pub const LOOKUPS_PER_ADDRESS_PER_MINUTE: u32 = 30;
 pub const LOOKUPS_PER_ADDRESS_BURST: u32 = 10;
@@ -32,7 +33,8 @@ pub struct ApiConfig {
     /// How long a session token lasts.
     pub session_ttl_ms: u64,
     /// Sign-in attempts per client address per minute, and at once, whatever the email: one
-    /// address cannot try a password against many accounts.
+    /// address cannot try a password against many accounts. A successful attempt is given back,
+    /// so people behind one address (a carrier's NAT) who sign in correctly never use it up.
     pub login_attempts_per_address_per_minute: u32,
     pub login_attempts_per_address_burst: u32,
     /// Wrong passwords per email and client address before that pair backs off: it waits
