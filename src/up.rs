@@ -12,7 +12,7 @@ use clap::Args;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{LedgerConfig, LedgerService, Node, StoreUrl};
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
-use picket_room::memory::MemoryStore;
+use picket_room::memory::{MemoryStore, SAVE_INTERVAL};
 use picket_room::redis::RedisStore;
 use prometheus_client::registry::Registry;
 
@@ -172,9 +172,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         })?,
     };
     let listener = crate::bind(args.listen).await?;
-    let queue: Arc<dyn QueueStore> = match &args.redis_url {
-        Some(url) => Arc::new(RedisStore::connect(url)?),
-        None => Arc::new(MemoryStore::new()),
+    // Without Redis the waiting room lives in this process and is saved in the data directory,
+    // so sales, their draws and places survive a restart.
+    let (queue, saved_room): (Arc<dyn QueueStore>, Option<MemoryStore>) = match &args.redis_url {
+        Some(url) => (Arc::new(RedisStore::connect(url)?), None),
+        None => {
+            let room = MemoryStore::open(args.data_dir.join("waiting-room.json"))?;
+            tokio::spawn(save_room_every_interval(room.clone()));
+            (Arc::new(room.clone()), Some(room))
+        }
     };
     let mut registry = Registry::default();
     let gateway_id = plan.gateway.gateway_id.clone();
@@ -236,9 +242,30 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         UpLedger::InProcess(service) => service.writer.shutdown().await,
         UpLedger::Node(node) => node.shutdown().await,
     }
+    if let Some(room) = saved_room {
+        tokio::task::spawn_blocking(move || room.save())
+            .await
+            .context("saving the waiting room")??;
+    }
     served?;
     println!("picket stopped; journal flushed");
     Ok(())
+}
+
+/// Saves the in-process waiting room whenever it changed, every [`SAVE_INTERVAL`]; a failed
+/// save is logged and tried again at the next interval.
+async fn save_room_every_interval(room: MemoryStore) {
+    let mut interval = tokio::time::interval(SAVE_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let room = room.clone();
+        match tokio::task::spawn_blocking(move || room.save()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "the waiting room could not be saved"),
+            Err(error) => tracing::warn!(%error, "saving the waiting room failed"),
+        }
+    }
 }
 
 /// Where `picket up` keeps show banners: an S3-compatible bucket when

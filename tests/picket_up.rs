@@ -307,3 +307,67 @@ async fn operator(
         .unwrap_or(0);
     (status, response)
 }
+
+/// GETs `path` as JSON from a running `picket up`.
+fn get_json(port: u16, path: &str) -> serde_json::Value {
+    let (status, body) = get(port, path).expect("get");
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+/// Without Redis the waiting room lives in the process: a sale, its draw's seed and result, and
+/// the places given survive Ctrl-C and a restart on the same data directory.
+#[test]
+fn a_restart_keeps_sales_their_draws_and_places() {
+    use picket_tests::gateway::{Client, sale_settings};
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = spawn_up_with(port, data.path(), &[]);
+    wait_healthy(&mut child, port);
+    let token = std::fs::read_to_string(data.path().join("operator-token")).expect("token file");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+    // Admission is paused, so the places stay in the queue across the restart.
+    let mut settings = sale_settings(picket_edge::clock::now_ms() + 1_500, 1, 1);
+    settings["paused"] = serde_json::json!(true);
+    let place = runtime.block_on(async {
+        let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
+        assert_eq!(status, 200, "{body}");
+        let mut buyers = Vec::new();
+        for n in 0..3 {
+            let mut buyer = Client::guest(address, &format!("device-restart-{n:04}")).await;
+            buyer
+                .send(serde_json::json!({"type": "join", "sale": 5}))
+                .await;
+            buyers.push(buyer);
+        }
+        // The draw at the open gives the pre-queue its places.
+        loop {
+            let standing = buyers[0].next_of("queue").await;
+            if let Some(place) = standing["place"].as_u64() {
+                return place;
+            }
+        }
+    });
+    let view = get_json(port, "/api/v1/sales/5");
+    let draw = get_json(port, "/api/v1/sales/5/draw");
+    assert_eq!(draw["order"].as_array().map(Vec::len), Some(3), "{draw}");
+    interrupt_and_wait(child);
+
+    let mut child = spawn_up_with(port, data.path(), &[]);
+    wait_healthy(&mut child, port);
+    let again = get_json(port, "/api/v1/sales/5");
+    for field in ["seed_hash", "seed", "tail", "watermark", "settings"] {
+        assert_eq!(again[field], view[field], "{field} after the restart");
+    }
+    assert_eq!(get_json(port, "/api/v1/sales/5/draw"), draw);
+    let kept = runtime.block_on(async {
+        let mut buyer = Client::guest(address, "device-restart-0000").await;
+        buyer
+            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .await;
+        buyer.next_of("queue").await["place"].as_u64()
+    });
+    assert_eq!(kept, Some(place), "a place is kept across the restart");
+    interrupt_and_wait(child);
+}
