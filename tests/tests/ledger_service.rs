@@ -325,3 +325,95 @@ async fn postgres_restarted_mid_stream_loses_no_acknowledged_command() {
     )
     .await;
 }
+
+/// Sessions of the journal's database that sit idle inside an open transaction (other than the
+/// observer's own).
+async fn idle_in_transaction(observer: &mut sqlx::PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(observer)
+    .await
+    .expect("pg_stat_activity")
+}
+
+/// A journal append dropped at any point mid-flight (a leader's writer is aborted when its node
+/// steps down) must not leave its connection inside a server-side transaction: the leader's next
+/// lease renewal would then lock the leadership row and never commit, and no standby could
+/// take the partition over (issue #12 item 17). The cut lands at a different moment of the
+/// append in every trial; the pool has one connection, so every later call reuses the one the
+/// cancelled append had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_append_leaves_no_transaction_open_and_the_lease_free() {
+    const TRIALS: u64 = 400;
+    const PARTITION: u16 = 0;
+    let lease = Duration::from_millis(500);
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let journal = PgJournal::connect(&database_url, 1, Duration::from_secs(5))
+        .await
+        .expect("journal");
+    let mut observer = <sqlx::PgConnection as sqlx::Connection>::connect(&database_url)
+        .await
+        .expect("observer");
+    let epoch = journal
+        .acquire_lease(PARTITION, "leader", lease)
+        .await
+        .expect("acquire")
+        .expect("the lease is free");
+    let fence = Fence {
+        epoch,
+        input_seq: 0,
+    };
+    let mut cancelled = 0;
+    for trial in 0..TRIALS {
+        let seq = journal.last_seq(PARTITION).await.expect("last seq");
+        let entry = picket_ledger::journal::Entry {
+            seq: seq + 1,
+            recorded_at_ms: trial,
+            events_json: "[]".into(),
+        };
+        // Spread over the append's round trips: acquire, BEGIN, the fencing UPDATE, the gap
+        // check, the INSERT and COMMIT each take tens to hundreds of microseconds locally.
+        let cut = Duration::from_micros(trial * 37 % 2_500);
+        let append = journal.append(PARTITION, std::slice::from_ref(&entry), Some(fence));
+        match tokio::time::timeout(cut, append).await {
+            Ok(result) => result.expect("append"),
+            Err(_) => cancelled += 1,
+        }
+        // What a leader does next: renew its lease, read the journal.
+        assert!(
+            journal
+                .renew_lease(PARTITION, "leader", epoch, lease)
+                .await
+                .expect("renew"),
+            "trial {trial}: the lease stays ours"
+        );
+        journal
+            .read_after(PARTITION, 0, 1)
+            .await
+            .expect("read after");
+        let open = idle_in_transaction(&mut observer).await;
+        assert_eq!(
+            open, 0,
+            "trial {trial} (append cut after {cut:?}): a session stayed idle in transaction"
+        );
+    }
+    assert!(cancelled > 0, "some appends must have been cut mid-flight");
+    // The leader stops renewing (paused, or gone): another node takes the partition once the
+    // lease has run out, without waiting on a lock.
+    tokio::time::sleep(lease).await;
+    let standby = PgJournal::connect(&database_url, 1, Duration::from_secs(5))
+        .await
+        .expect("standby journal");
+    let taken = tokio::time::timeout(lease, standby.acquire_lease(PARTITION, "standby", lease))
+        .await
+        .expect("the takeover must not wait on a lock")
+        .expect("acquire");
+    assert_eq!(
+        taken,
+        Some(epoch + 1),
+        "the standby takes the expired lease"
+    );
+}

@@ -10,7 +10,7 @@ use std::future::Future;
 use picket_ledger_client::Committed;
 use picket_ledger_core::{Event, Ledger};
 
-pub use postgres::PgJournal;
+pub use postgres::{PgJournal, PgSession};
 pub use sqlite::SqliteJournal;
 
 /// Bumped whenever `Ledger`'s encoding changes; older snapshots are then ignored and the journal
@@ -105,6 +105,9 @@ pub enum JournalError {
     /// Leadership (leases and fencing) needs PostgreSQL; the SQLite journal serves one process.
     #[error("the SQLite journal has no leadership: run one process, without a fence")]
     NoLeadership,
+    /// A journal call's own task panicked or was aborted (the runtime shutting down).
+    #[error("a journal task ended before it answered: {0}")]
+    TaskEnded(String),
 }
 
 /// What a leader's commit proves and records, checked in the same transaction as the append:
