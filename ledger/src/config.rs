@@ -65,7 +65,7 @@ pub struct LedgerConfig {
     pub events_buffer_max: usize,
     /// PostgreSQL `lock_timeout` of every journal session: a statement queued this long behind
     /// a lock (a lease update behind a stuck commit) fails, and its node recovers, instead of
-    /// waiting on. Below a node's lease, so a wait never outlasts it.
+    /// waiting on.
     pub pg_lock_timeout: Duration,
     /// PostgreSQL `idle_in_transaction_session_timeout` of every journal session: a session
     /// that sits this long inside a transaction (its process paused or cut off mid-commit) is
@@ -97,9 +97,10 @@ impl LedgerConfig {
 /// Most journal entries one group commit may hold: a batch is one transaction, and a larger one
 /// holds replies back longer than it saves.
 pub const COMMIT_BATCH_MAX_MAX: usize = 65_536;
-/// Default `pg_lock_timeout`: far above a commit's lock hold (milliseconds), below the default
-/// lease.
-pub const PG_LOCK_TIMEOUT_DEFAULT: Duration = Duration::from_millis(1_000);
+/// Default `pg_lock_timeout`: far above a commit's lock hold (milliseconds), and above
+/// `pg_idle_in_transaction_timeout`, so a lease update queued behind a stalled transaction
+/// outlives the server ending that transaction and then goes through.
+pub const PG_LOCK_TIMEOUT_DEFAULT: Duration = Duration::from_millis(2_000);
 /// Default `pg_idle_in_transaction_timeout`: a journal transaction is never idle for more than a
 /// round trip, so a second means its process stalled.
 pub const PG_IDLE_IN_TRANSACTION_TIMEOUT_DEFAULT: Duration = Duration::from_millis(1_000);

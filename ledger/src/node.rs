@@ -134,6 +134,11 @@ pub struct PartitionStatus {
     pub role: &'static str,
     pub epoch: u64,
     pub journal_seq: u64,
+    /// How long since this node last knew the partition had a leader (itself, or another node
+    /// holding an unexpired lease). Past a lease, the partition is leaderless.
+    pub leaderless_ms: u64,
+    /// `leaderless_ms` is longer than a lease: no node serves the partition.
+    pub leaderless: bool,
 }
 
 struct PartitionState {
@@ -141,10 +146,28 @@ struct PartitionState {
     role: AtomicU8,
     epoch: AtomicU64,
     seq: AtomicU64,
+    /// The node's start, the origin of `leader_seen_ms`.
+    started: Instant,
+    /// When (ms after `started`) a leader was last known: this node renewed or took the lease,
+    /// or found it held by another node. Starts at 0, so a new node gives the partition a lease
+    /// to show its leader.
+    leader_seen_ms: AtomicU64,
+    lease: Duration,
 }
 
 impl PartitionState {
+    fn leader_seen(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.leader_seen_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn leaderless_for(&self) -> Duration {
+        let seen = Duration::from_millis(self.leader_seen_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(seen)
+    }
+
     fn status(&self) -> PartitionStatus {
+        let leaderless_for = self.leaderless_for();
         PartitionStatus {
             partition: self.partition,
             role: match self.role.load(Ordering::Relaxed) {
@@ -153,6 +176,8 @@ impl PartitionState {
             },
             epoch: self.epoch.load(Ordering::Relaxed),
             journal_seq: self.seq.load(Ordering::Relaxed),
+            leaderless_ms: leaderless_for.as_millis() as u64,
+            leaderless: leaderless_for > self.lease,
         }
     }
 }
@@ -160,6 +185,7 @@ impl PartitionState {
 /// A running node: its partitions' tasks.
 pub struct Node {
     states: Vec<Arc<PartitionState>>,
+    metrics: Arc<Metrics>,
     stop: watch::Sender<bool>,
     tasks: std::sync::Mutex<JoinSet<()>>,
 }
@@ -185,12 +211,16 @@ impl Node {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut states = Vec::new();
+        let started = Instant::now();
         for partition in config.partitions.clone() {
             let state = Arc::new(PartitionState {
                 partition,
                 role: AtomicU8::new(ROLE_STANDBY),
                 epoch: AtomicU64::new(0),
                 seq: AtomicU64::new(0),
+                started,
+                leader_seen_ms: AtomicU64::new(0),
+                lease: config.lease,
             });
             states.push(state.clone());
             let host = Host {
@@ -207,13 +237,27 @@ impl Node {
         }
         Ok(Node {
             states,
+            metrics,
             stop,
             tasks: std::sync::Mutex::new(tasks),
         })
     }
 
+    /// Each hosted partition's role and leadership, also set on the `leaderless_seconds`
+    /// gauge: the gauge is read here, when asked, because the partition's task may be the very
+    /// thing that is stuck.
     pub fn status(&self) -> Vec<PartitionStatus> {
-        self.states.iter().map(|s| s.status()).collect()
+        self.states
+            .iter()
+            .map(|state| {
+                let status = state.status();
+                self.metrics
+                    .leaderless_seconds
+                    .get_or_create(&partition_labels(state.partition))
+                    .set(status.leaderless_ms as f64 / 1_000.0);
+                status
+            })
+            .collect()
     }
 
     /// Leading partitions commit what they have queued and give up their leases; then every
@@ -331,9 +375,14 @@ impl Host {
                     .acquire_lease(self.partition, holder, lease)
                     .await?
                 {
+                    self.state.leader_seen();
                     seq = catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
                     return Ok(Some((ledger, seq, epoch)));
                 }
+                // Refused: another node holds an unexpired lease.
+                self.state.leader_seen();
+            } else if self.journal.lease_held(self.partition).await? {
+                self.state.leader_seen();
             }
             let last = self.journal.last_seq(self.partition).await?;
             let lag = last.saturating_sub(seq);
@@ -438,7 +487,10 @@ impl Host {
                 self.config.lease,
             );
             match tokio::time::timeout(self.config.lease_renew_interval, renewal).await {
-                Ok(Ok(true)) => renewed_at = Instant::now(),
+                Ok(Ok(true)) => {
+                    renewed_at = Instant::now();
+                    self.state.leader_seen();
+                }
                 Ok(Ok(false)) => return Ended::SteppedDown("another node took the lease"),
                 Ok(Err(error)) => {
                     tracing::warn!(partition = self.partition, %error, "lease renewal failed")

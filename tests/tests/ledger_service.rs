@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use picket_ledger::journal::Fence;
 use picket_ledger::metrics::Metrics;
-use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, StoreUrl};
+use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, PgSession, StoreUrl};
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger, SubmitError};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
@@ -416,4 +416,94 @@ async fn a_cancelled_append_leaves_no_transaction_open_and_the_lease_free() {
         Some(epoch + 1),
         "the standby takes the expired lease"
     );
+}
+
+/// A node that stalls inside a journal transaction (SIGSTOP, a VM pause) keeps the leadership
+/// row locked; PostgreSQL ends that session after `idle_in_transaction_session_timeout`, so a
+/// standby takes the partition once the lease runs out instead of waiting on the lock for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_stalled_in_a_transaction_is_ended_and_the_lease_taken_over() {
+    const PARTITION: u16 = 0;
+    let lease = Duration::from_millis(500);
+    let session = PgSession {
+        lock_timeout: Duration::from_secs(5),
+        idle_in_transaction_timeout: Duration::from_millis(300),
+    };
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let connect = || PgJournal::connect_with(&database_url, 2, Duration::from_secs(5), session);
+    let leader = connect().await.expect("leader journal");
+    let epoch = leader
+        .acquire_lease(PARTITION, "leader", lease)
+        .await
+        .expect("acquire")
+        .expect("the lease is free");
+    // The leader's commit opens with the fencing UPDATE, and then its process stalls.
+    let mut stalled = leader.pool().begin().await.expect("begin");
+    sqlx::query("UPDATE ledger_leadership SET input_seq = input_seq WHERE partition_id = $1")
+        .bind(i32::from(PARTITION))
+        .execute(&mut *stalled)
+        .await
+        .expect("fencing update");
+    tokio::time::sleep(lease).await;
+    let standby = connect().await.expect("standby journal");
+    let taken = tokio::time::timeout(
+        lease * 2,
+        standby.acquire_lease(PARTITION, "standby", lease),
+    )
+    .await
+    .expect("the stalled session must be ended within the idle-in-transaction timeout")
+    .expect("acquire");
+    assert_eq!(taken, Some(epoch + 1));
+    assert!(
+        stalled.commit().await.is_err(),
+        "the stalled session was ended: its commit cannot go through"
+    );
+}
+
+/// A partition whose leadership row stays locked (a stuck session elsewhere) loses its leader:
+/// the node's status says it is leaderless once that lasts longer than a lease, and says so no
+/// more once a leader is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_reports_a_partition_leaderless_for_longer_than_a_lease() {
+    let services = services();
+    let node = node(&services, "node-a", 1, 500).await;
+    wait_for_leader(&node, 0).await;
+    assert!(!node.status()[0].leaderless);
+    // A session outside the ledger's own (not under its timeouts) locks the row and sits on it.
+    let mut blocker = <sqlx::PgConnection as sqlx::Connection>::connect(&services.database_url)
+        .await
+        .expect("blocker");
+    let mut stuck = sqlx::Connection::begin(&mut blocker).await.expect("begin");
+    sqlx::query("SELECT 1 FROM ledger_leadership WHERE partition_id = 0 FOR UPDATE")
+        .execute(&mut *stuck)
+        .await
+        .expect("lock the row");
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    loop {
+        let status = node.status()[0].clone();
+        if status.leaderless {
+            assert!(status.leaderless_ms > 500, "{status:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reported leaderless: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stuck.rollback().await.expect("release the row");
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    loop {
+        let status = node.status()[0].clone();
+        if status.role == "leader" && !status.leaderless {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no leader came back: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node.shutdown().await;
 }

@@ -219,6 +219,17 @@ impl PgJournal {
         Ok(())
     }
 
+    /// Whether some node holds the partition's lease unexpired (by PostgreSQL's clock).
+    pub async fn lease_held(&self, partition: u16) -> Result<bool, JournalError> {
+        let held: Option<bool> = sqlx::query_scalar(
+            "SELECT lease_until > clock_timestamp() FROM ledger_leadership WHERE partition_id = $1",
+        )
+        .bind(i32::from(partition))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(held.unwrap_or(false))
+    }
+
     /// The last command-stream sequence whose command is committed (0 when none).
     pub async fn input_seq(&self, partition: u16) -> Result<u64, JournalError> {
         let seq: Option<i64> =
