@@ -64,6 +64,12 @@ pub struct FailoverReport {
     pub gap_ms: f64,
     /// Booking commands that got no answer (the clients retried them with the same key).
     pub unanswered: u64,
+    /// `--pause-ms`: the leader was paused this long (`pauses` times; `killed_*` is the first
+    /// pause) instead of killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_ms: Option<u64>,
+    #[serde(default)]
+    pub pauses: u32,
 }
 
 /// At most this many points (buckets of seconds) in `chart.svg`.
@@ -530,14 +536,21 @@ fn md_failover(failover: Option<&FailoverReport>) -> String {
     let Some(f) = failover else {
         return String::new();
     };
-    let row = vec![
+    let mut row = vec![
         format!("{:.1} s", f.killed_at_s),
         f.killed_pid.to_string(),
         format!("{} ms", format_ms(f.gap_ms)),
         f.unanswered.to_string(),
     ];
-    let header = ["killed at", "pid", "gap", "unanswered"];
-    format!("## Failover\n\n{}", md_table(&header, &[row]))
+    let table = match f.paused_ms {
+        None => md_table(&["killed at", "pid", "gap", "unanswered"], &[row]),
+        Some(paused_ms) => {
+            row.push(format!("{} × {paused_ms} ms", f.pauses));
+            let header = ["first paused at", "pid", "gap", "unanswered", "pauses"];
+            md_table(&header, &[row])
+        }
+    };
+    format!("## Failover\n\n{table}")
 }
 
 /// A Markdown table; cells are escaped.
@@ -1257,6 +1270,8 @@ mod tests {
             killed_pid: 4242,
             gap_ms: 850.0,
             unanswered: 3,
+            paused_ms: None,
+            pauses: 0,
         });
         run
     }
