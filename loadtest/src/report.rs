@@ -757,6 +757,10 @@ fn svg_plot(points: &[ChartPoint], seconds: usize, failover: Option<&FailoverRep
     let killed_at = failover
         .map(|f| f.killed_at_s)
         .filter(|s| s.is_finite() && *s >= 0.0);
+    let what = match failover.and_then(|f| f.paused_ms) {
+        None => "killed",
+        Some(_) => "first paused",
+    };
     let x_max = killed_at
         .map_or(seconds as f64, |k| k.max(seconds as f64))
         .max(1.0);
@@ -774,7 +778,7 @@ fn svg_plot(points: &[ChartPoint], seconds: usize, failover: Option<&FailoverRep
         svg_x_axis(&plot),
         svg_bars(&plot, points),
         svg_p99_line(&plot, points),
-        killed_at.map_or_else(String::new, |k| svg_failover_marker(&plot, k)),
+        killed_at.map_or_else(String::new, |k| svg_failover_marker(&plot, k, what)),
     ]
     .concat()
 }
@@ -934,13 +938,14 @@ fn p99_segment(plot: &Plot, segment: &[ChartPoint]) -> String {
     format!("{} h 0", vertices.join(" "))
 }
 
-fn svg_failover_marker(plot: &Plot, killed_at_s: f64) -> String {
+/// The dashed line at the leader's kill or first pause (`what`).
+fn svg_failover_marker(plot: &Plot, killed_at_s: f64, what: &str) -> String {
     let x = plot.x(killed_at_s);
     format!(
         "<g class=\"failover\">\n\
          <line x1=\"{x:.2}\" y1=\"{PLOT_TOP}\" x2=\"{x:.2}\" y2=\"{PLOT_BOTTOM}\" \
          stroke=\"{MARKER_COLOUR}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n\
-         <text x=\"{:.2}\" y=\"{:.1}\" font-size=\"11\">leader killed at {killed_at_s:.1} s</text>\n\
+         <text x=\"{:.2}\" y=\"{:.1}\" font-size=\"11\">leader {what} at {killed_at_s:.1} s</text>\n\
          </g>\n",
         x + 4.0,
         PLOT_TOP + 12.0,
@@ -1317,6 +1322,29 @@ mod tests {
         ] {
             assert!(md.contains(row), "{row} missing from:\n{md}");
         }
+    }
+
+    #[test]
+    fn a_paused_leader_is_reported_as_paused() {
+        let mut report = compared_report();
+        if let Some(failover) = report.failover.as_mut() {
+            failover.paused_ms = Some(3_000);
+            failover.pauses = 4;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let files = write(dir.path(), &report).unwrap();
+        let md = std::fs::read_to_string(&files.markdown).unwrap();
+        assert!(
+            md.contains("| first paused at | pid | gap | unanswered | pauses |"),
+            "{md}"
+        );
+        assert!(md.contains("| 4 × 3000 ms |"), "{md}");
+        let json: ReportJson =
+            serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
+        assert_eq!(
+            json.failover.map(|f| (f.paused_ms, f.pauses)),
+            Some((Some(3_000), 4))
+        );
     }
 
     #[test]

@@ -884,3 +884,53 @@ fn baseline_config(
         ..BaselineConfig::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pid` is stopped (state `T` in `/proc/<pid>/stat`).
+    fn stopped(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, after_name) = stat.rsplit_once(") ")?;
+                after_name.chars().next()
+            })
+            == Some('T')
+    }
+
+    #[tokio::test]
+    async fn pauses_repeat_until_the_phase_ends_and_always_resume() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep");
+        let pid = child.id();
+        let start = now_ms();
+        let pauses = Pauses {
+            first_at_ms: start + 50,
+            every_ms: 100,
+            pause_ms: 150,
+            until_ms: start + 700,
+        };
+        let watcher = tokio::spawn(async move {
+            let mut seen_stopped = false;
+            for _ in 0..40 {
+                seen_stopped |= stopped(pid);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            seen_stopped
+        });
+        let disrupted = pause_leader(Leader::Pid(pid), pauses)
+            .await
+            .expect("paused");
+        assert_eq!(disrupted.pid, pid);
+        assert_eq!(disrupted.paused_ms, Some(150));
+        assert!(disrupted.pauses >= 2, "{disrupted:?}");
+        assert!(watcher.await.expect("watcher"), "the process was stopped");
+        assert!(!stopped(pid), "every pause ends with SIGCONT");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
