@@ -174,6 +174,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn session_timeouts_are_bounded() {
+        let mut config = LedgerConfig::new(StoreUrl::Postgres("postgres://h/db".into()));
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        // Zero would turn PostgreSQL's limit off: the stuck session would hold its lock for good.
+        config.pg_idle_in_transaction_timeout = Duration::ZERO;
+        config.pg_lock_timeout = PG_SESSION_TIMEOUT_MAX + Duration::from_millis(1);
+        let problems = config.problems().join("; ");
+        assert!(
+            problems.contains("pg_idle_in_transaction_timeout"),
+            "{problems}"
+        );
+        assert!(problems.contains("pg_lock_timeout"), "{problems}");
+    }
+
+    #[test]
     fn parses_store_urls() {
         let cases = [
             (

@@ -764,3 +764,35 @@ impl Publisher {
         Ok(published)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(started_ago: Duration, lease: Duration) -> PartitionState {
+        PartitionState {
+            partition: 0,
+            role: AtomicU8::new(ROLE_STANDBY),
+            epoch: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            started: Instant::now() - started_ago,
+            leader_seen_ms: AtomicU64::new(0),
+            lease,
+        }
+    }
+
+    #[test]
+    fn a_partition_is_leaderless_only_past_a_lease_without_a_leader() {
+        let lease = Duration::from_millis(1_000);
+        // A new node gives the partition a lease to show its leader.
+        assert!(!state(Duration::from_millis(900), lease).status().leaderless);
+        let stuck = state(Duration::from_millis(1_500), lease);
+        let status = stuck.status();
+        assert!(status.leaderless, "{status:?}");
+        assert!(status.leaderless_ms >= 1_500, "{status:?}");
+        stuck.leader_seen();
+        let status = stuck.status();
+        assert!(!status.leaderless, "{status:?}");
+        assert!(status.leaderless_ms < 100, "{status:?}");
+    }
+}
