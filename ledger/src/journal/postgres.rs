@@ -1,5 +1,4 @@
 //! The PostgreSQL journal (production).
-
 //!
 //! Every call that writes the `ledger_leadership` row, and every transaction, runs on a task of
 //! its own ([`detached`]), so dropping the caller's future cannot cut a conversation with the
@@ -20,7 +19,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Postgres, Row, Transaction};
+use sqlx::{ConnectOptions, Connection, Postgres, Row, Transaction};
 
 use super::{
     Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
@@ -98,16 +97,14 @@ impl PgJournal {
         connect_timeout: Duration,
         session: PgSession,
     ) -> Result<Self, JournalError> {
-        let options: PgConnectOptions = url
-            .parse::<PgConnectOptions>()?
-            .disable_statement_logging()
-            .options([
-                ("lock_timeout", postgres_ms(session.lock_timeout)),
-                (
-                    "idle_in_transaction_session_timeout",
-                    postgres_ms(session.idle_in_transaction_timeout),
-                ),
-            ]);
+        let base: PgConnectOptions = url.parse::<PgConnectOptions>()?.disable_statement_logging();
+        let options = base.clone().options([
+            ("lock_timeout", postgres_ms(session.lock_timeout)),
+            (
+                "idle_in_transaction_session_timeout",
+                postgres_ms(session.idle_in_transaction_timeout),
+            ),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(connections_max)
             .acquire_timeout(connect_timeout)
@@ -117,7 +114,11 @@ impl PgJournal {
         // table; each ignores the other's versions.
         let mut migrator = sqlx::migrate!("./migrations/postgres");
         migrator.set_ignore_missing(true);
-        migrator.run(&pool).await?;
+        // On a connection of its own without the session limits: migrating waits on an
+        // advisory lock while another process migrates, which `lock_timeout` would cut short.
+        let mut migrating = base.connect().await?;
+        migrator.run(&mut migrating).await?;
+        migrating.close().await?;
         Ok(PgJournal { pool })
     }
 
