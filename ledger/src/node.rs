@@ -370,17 +370,26 @@ impl Host {
             if self.config.role == Role::Auto && self.nats_connected() {
                 let holder = &self.config.holder;
                 let lease = self.config.lease;
-                if let Some(epoch) = self
+                match self
                     .journal
                     .acquire_lease(self.partition, holder, lease)
-                    .await?
+                    .await
                 {
-                    self.state.leader_seen();
-                    seq = catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
-                    return Ok(Some((ledger, seq, epoch)));
+                    Ok(Some(epoch)) => {
+                        self.state.leader_seen();
+                        seq =
+                            catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
+                        return Ok(Some((ledger, seq, epoch)));
+                    }
+                    // Refused: another node holds an unexpired lease.
+                    Ok(None) => self.state.leader_seen(),
+                    // The row is locked by a session that is stuck (until PostgreSQL ends it):
+                    // keep following and try again, without rebuilding the state from scratch.
+                    Err(error) if error.is_lock_timeout() => {
+                        tracing::warn!(partition = self.partition, "lease row locked; retrying");
+                    }
+                    Err(error) => return Err(error.into()),
                 }
-                // Refused: another node holds an unexpired lease.
-                self.state.leader_seen();
             } else if self.journal.lease_held(self.partition).await? {
                 self.state.leader_seen();
             }

@@ -507,3 +507,45 @@ async fn the_node_reports_a_partition_leaderless_for_longer_than_a_lease() {
     }
     node.shutdown().await;
 }
+
+/// A lease update queued behind a lock that is not released gives up after `lock_timeout`, as
+/// an error the standby recognises (it keeps following and retries instead of recovering).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_update_behind_a_held_lock_times_out() {
+    const PARTITION: u16 = 0;
+    let lease = Duration::from_millis(500);
+    let session = PgSession {
+        lock_timeout: Duration::from_millis(200),
+        idle_in_transaction_timeout: Duration::from_secs(10),
+    };
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let journal = PgJournal::connect_with(&database_url, 2, Duration::from_secs(5), session)
+        .await
+        .expect("journal");
+    journal
+        .acquire_lease(PARTITION, "leader", lease)
+        .await
+        .expect("acquire")
+        .expect("the lease is free");
+    let mut blocker = <sqlx::PgConnection as sqlx::Connection>::connect(&database_url)
+        .await
+        .expect("blocker");
+    let mut stuck = sqlx::Connection::begin(&mut blocker).await.expect("begin");
+    sqlx::query("SELECT 1 FROM ledger_leadership WHERE partition_id = $1 FOR UPDATE")
+        .bind(i32::from(PARTITION))
+        .execute(&mut *stuck)
+        .await
+        .expect("lock the row");
+    let started = std::time::Instant::now();
+    let error = tokio::time::timeout(
+        Duration::from_secs(5),
+        journal.acquire_lease(PARTITION, "standby", lease),
+    )
+    .await
+    .expect("lock_timeout must end the wait")
+    .expect_err("the row is locked");
+    assert!(error.is_lock_timeout(), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{error}");
+    stuck.rollback().await.expect("release");
+}

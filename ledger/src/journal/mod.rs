@@ -110,6 +110,19 @@ pub enum JournalError {
     TaskEnded(String),
 }
 
+impl JournalError {
+    /// PostgreSQL gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03): someone else
+    /// held it, and trying again later is the answer.
+    pub fn is_lock_timeout(&self) -> bool {
+        match self {
+            JournalError::Database(sqlx::Error::Database(error)) => {
+                error.code().as_deref() == Some("55P03")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What a leader's commit proves and records, checked in the same transaction as the append:
 /// the partition's epoch is still `epoch`, and the command stream has been consumed up to
 /// `input_seq`.
