@@ -19,7 +19,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, Postgres, Row, Transaction};
+use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 
 use super::{
     Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
@@ -116,9 +116,13 @@ impl PgJournal {
         migrator.set_ignore_missing(true);
         // On a connection of its own without the session limits: migrating waits on an
         // advisory lock while another process migrates, which `lock_timeout` would cut short.
-        let mut migrating = base.connect().await?;
-        migrator.run(&mut migrating).await?;
-        migrating.close().await?;
+        let migrating = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(connect_timeout)
+            .connect_with(base)
+            .await?;
+        migrator.run(&migrating).await?;
+        migrating.close().await;
         Ok(PgJournal { pool })
     }
 
