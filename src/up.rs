@@ -206,7 +206,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let api = picket_api::Api::new(
         api_store,
         keys.clone(),
-        operator_token,
+        operator_token.clone(),
         Some(client.clone()),
         Some(queue.clone()),
         picket_api::ApiConfig {
@@ -222,7 +222,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
     }
     let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
-    gateway.serve_metrics(Arc::new(registry));
+    gateway.serve_metrics(Arc::new(registry), operator_token);
     let address = listener.local_addr()?;
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
     println!("  WebSocket: ws://{address}/ws (subprotocol picket.v1)");

@@ -60,6 +60,28 @@ pub struct GatewayConfig {
     /// them to go before closing the rest.
     pub drain_reconnect_after_ms: u64,
     pub drain_timeout: Duration,
+    /// Time an HTTP request's headers have to arrive, counted from when the connection is ready
+    /// for one (when it opens, and after each response on a kept-alive connection): a client
+    /// trickling header lines, or keeping an idle connection, is cut off.
+    pub header_read_timeout: Duration,
+    /// Silence (no byte either way) after which an HTTP connection that has not become a
+    /// WebSocket is closed, whatever it was doing (say, a body that stopped arriving).
+    pub http_idle_timeout: Duration,
+    /// Open connections that have not become WebSockets; more are closed as they are accepted.
+    pub http_connections_max: usize,
+    /// Open connections (HTTP and WebSocket) from one client address; more are closed as they
+    /// are accepted. Generous: many people can share one carrier-grade NAT address.
+    pub connections_per_address_max: usize,
+    /// Files this process may open (`ulimit -n`; the lower of this and the process' own limit
+    /// applies).
+    pub files_max: usize,
+    /// Files kept free of client connections: accepting stops when connections reach
+    /// `files_max - files_reserved`, so the stores, the ledger and connections already open
+    /// (health checks and operators on kept-alive connections among them) keep working.
+    pub files_reserved: usize,
+    /// After the gateway sends a close frame, how long it waits for the client's (reading and
+    /// discarding what the client still sends), so the close is not lost to a TCP reset.
+    pub close_timeout: Duration,
 }
 
 impl GatewayConfig {
@@ -90,6 +112,13 @@ impl GatewayConfig {
             guest_token_ttl_ms: 30 * 24 * 3_600_000,
             drain_reconnect_after_ms: 1_000,
             drain_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            http_idle_timeout: Duration::from_secs(30),
+            http_connections_max: 1_024,
+            connections_per_address_max: 256,
+            files_max: 20_000,
+            files_reserved: 500,
+            close_timeout: Duration::from_secs(2),
         }
     }
 }

@@ -52,7 +52,8 @@ pub struct Gateway {
     pub ledger: LedgerClient,
     pub hub: hub::Hub,
     pub metrics: metrics::Metrics,
-    pub registry: std::sync::Mutex<Option<Arc<Registry>>>,
+    /// What `/metrics` renders, and the operator token it asks for (set by [`Gateway::serve_metrics`]).
+    metrics_access: std::sync::Mutex<Option<MetricsAccess>>,
     connections: AtomicUsize,
     next_conn: AtomicU64,
     draining: watch::Sender<bool>,
@@ -75,7 +76,7 @@ impl Gateway {
             store,
             ledger,
             hub: hub::Hub::default(),
-            registry: std::sync::Mutex::new(None),
+            metrics_access: std::sync::Mutex::new(None),
             connections: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
             draining: watch::channel(false).0,
@@ -90,9 +91,24 @@ impl Gateway {
         gateway
     }
 
-    /// Sets the registry `/metrics` renders (after every service registered its metrics).
-    pub fn serve_metrics(&self, registry: Arc<Registry>) {
-        *self.registry.lock().unwrap_or_else(|p| p.into_inner()) = Some(registry);
+    /// Sets the registry `/metrics` renders (after every service registered its metrics), to
+    /// requests bearing `operator_token`: the counters tell how a sale is going, which is the
+    /// operator's business. An empty token matches nothing.
+    pub fn serve_metrics(&self, registry: Arc<Registry>, operator_token: impl Into<String>) {
+        *self
+            .metrics_access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(MetricsAccess {
+            registry,
+            operator_token: operator_token.into(),
+        });
+    }
+
+    fn metrics_access(&self) -> Option<MetricsAccess> {
+        self.metrics_access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn try_admit_connection(&self) -> bool {
@@ -138,6 +154,13 @@ impl Gateway {
             task.abort();
         }
     }
+}
+
+/// The registry `/metrics` renders and the token it asks for.
+#[derive(Clone)]
+struct MetricsAccess {
+    registry: Arc<Registry>,
+    operator_token: String,
 }
 
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains it.
