@@ -15,6 +15,8 @@
 //!   [`picket_room::QueueStore`].
 //! - [`protocol`]: protocol v1 messages and the decoder.
 //! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics` (the HTTP API is `picket-api`'s).
+//! - [`serve`]: the accept loop and every connection-level limit (timeouts, caps, files kept
+//!   free).
 
 pub mod config;
 pub mod conn;
@@ -22,6 +24,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod protocol;
+pub mod serve;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -172,7 +175,8 @@ pub async fn run(
     run_with(gateway, listener, axum::Router::new(), shutdown).await
 }
 
-/// [`run`], also serving `routes` (the HTTP API) on the same listener.
+/// [`run`], also serving `routes` (the HTTP API) on the same listener, under the connection
+/// limits of [`serve`].
 pub async fn run_with(
     gateway: Arc<Gateway>,
     listener: TcpListener,
@@ -180,21 +184,13 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
     let app = http::router(gateway.clone()).merge(routes);
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let drainer = gateway.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped_rx.await;
-            })
-            .await
-    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = tokio::spawn(serve::accept_loop(gateway.clone(), listener, app, stop_rx));
     shutdown.await;
     tracing::info!(connections = gateway.open_connections(), "gateway draining");
-    drainer.drain().await;
-    let _ = stopped_tx.send(());
-    match server.await {
-        Ok(result) => result.map_err(GatewayError::from),
-        Err(error) => Err(GatewayError::Http(std::io::Error::other(error))),
-    }
+    gateway.drain().await;
+    stop_tx.send_replace(true);
+    server
+        .await
+        .map_err(|error| GatewayError::Http(std::io::Error::other(error)))
 }

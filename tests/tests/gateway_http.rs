@@ -24,7 +24,10 @@ async fn cluster(configure: impl Fn(&mut picket_gateway::GatewayConfig)) -> Clus
 async fn connect_from(host: u8, server: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
-        .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0))
+        .bind(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)),
+            0,
+        ))
         .expect("bind");
     socket.connect(server).await.expect("connect")
 }
@@ -331,7 +334,10 @@ async fn the_flood_close_reaches_a_client_that_sent_a_thousand_messages() {
             .await;
     }
     let _ = flooder.socket.flush().await;
-    assert_eq!(flooder.close_code(Duration::from_secs(10)).await, Some(4008));
+    assert_eq!(
+        flooder.close_code(Duration::from_secs(10)).await,
+        Some(4008)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,8 +375,9 @@ async fn metrics_are_the_operators() {
     assert!(body.contains("picket_gateway_connections"), "{body}");
 }
 
-/// Sends a request whose `Content-Length` is over a limit (with a little of its body): the
-/// answer comes before the body does. Returns (status, lower-cased head, body).
+/// Sends a request with a body of `length` bytes, reading the answer while the body is still
+/// being written (the server may answer, and stop reading, before it ends). Returns (status,
+/// lower-cased head, body).
 async fn oversized(
     address: SocketAddr,
     method: &str,
@@ -383,13 +390,25 @@ async fn oversized(
     } else {
         String::new()
     };
-    let mut stream = TcpStream::connect(address).await.expect("connect");
+    let stream = TcpStream::connect(address).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{\"a\":"
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.expect("write");
+    let sending = tokio::spawn(async move {
+        writer.write_all(request.as_bytes()).await?;
+        let chunk = vec![b' '; 64 * 1024];
+        let mut left = length;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            writer.write_all(&chunk[..n]).await?;
+            left -= n;
+        }
+        std::io::Result::Ok(())
+    });
     let mut response = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut response)).await;
+    sending.abort();
     let response = String::from_utf8_lossy(&response).to_string();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
     let status = head
