@@ -79,8 +79,9 @@ pub struct GatewayConfig {
     /// `files_max - files_reserved`, so the stores, the ledger and connections already open
     /// (health checks and operators on kept-alive connections among them) keep working.
     pub files_reserved: usize,
-    /// After the gateway sends a close frame, how long it waits for the client's (reading and
-    /// discarding what the client still sends), so the close is not lost to a TCP reset.
+    /// After the gateway closes a connection (a WebSocket close frame, or an HTTP connection's
+    /// last response), how long it still reads and drops what the client sends, waiting for the
+    /// client to close too, so the last answer is not lost to a TCP reset.
     pub close_timeout: Duration,
 }
 

@@ -6,6 +6,8 @@
 //! - `http_connections_max` connections may be open that have not become WebSockets (those
 //!   are capped by `connections_max` in [`crate::conn`]), and `connections_per_address_max`
 //!   from one client address; a connection over either is closed as it is accepted.
+//! - A closed connection lingers: the gateway sends its FIN and reads what the client still
+//!   sends for up to `close_timeout`, so the last answer is not lost to a TCP reset.
 //! - Accepting stops while the connections held reach the files the process may open less
 //!   `files_reserved`, and resumes when some close; both are logged and in the metrics.
 
@@ -163,11 +165,50 @@ impl Activity {
 }
 
 /// A client's socket that notes every byte moved and carries the connection's place in the
-/// books until it is dropped.
+/// books until it is dropped, then lingers (see [`linger`]). Both options are `Some` until the
+/// drop.
 struct Tracked {
-    stream: TcpStream,
+    stream: Option<TcpStream>,
     activity: Arc<Activity>,
-    _held: Held,
+    held: Option<Held>,
+    linger: Duration,
+}
+
+impl Tracked {
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(
+            self.stream
+                .as_mut()
+                .unwrap_or_else(|| unreachable!("the stream is only taken on drop")),
+        )
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let (Some(stream), Ok(runtime)) =
+            (self.stream.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        runtime.spawn(linger(stream, self.linger, self.held.take()));
+    }
+}
+
+/// Closes a connection the way RFC 9112 (section 9.6) asks: send our FIN, then read and drop
+/// what the client still sends until it closes too, for at most `wait`. Closing a socket with
+/// unread data (a body the server refused, a flood of WebSocket messages) makes the kernel send
+/// a reset, and a reset destroys the answer (a 413, a close frame) on its way to the client.
+/// The connection keeps its place in the books meanwhile: it still holds a file.
+async fn linger(mut stream: TcpStream, wait: Duration, _held: Option<Held>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tokio::time::timeout(wait, async {
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4_096];
+        while stream.read(&mut sink).await? > 0 {}
+        io::Result::Ok(())
+    })
+    .await;
 }
 
 impl AsyncRead for Tracked {
@@ -177,7 +218,7 @@ impl AsyncRead for Tracked {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        let polled = self.stream().poll_read(cx, buf);
         if buf.filled().len() > before {
             self.activity.touch();
         }
@@ -191,7 +232,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        let polled = self.stream().poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.touch();
         }
@@ -199,11 +240,11 @@ impl AsyncWrite for Tracked {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        self.stream().poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        self.stream().poll_shutdown(cx)
     }
 }
 
@@ -357,9 +398,10 @@ async fn serve_connection(
         last_ms: AtomicU64::new(0),
     });
     let io = TokioIo::new(Tracked {
-        stream,
+        stream: Some(stream),
         activity: activity.clone(),
-        _held: held,
+        held: Some(held),
+        linger: config.close_timeout,
     });
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         // Handlers that need the client's address take `ConnectInfo<SocketAddr>`.
