@@ -9,6 +9,10 @@ pub const PUSH_INTERVAL_MAX: Duration = Duration::from_secs(2);
 /// Most WebSocket connections one gateway may be configured for: a process here may open at most
 /// 20,000 files, and the listener, the stores and operators need some of them.
 pub const CONNECTIONS_MAX_MAX: usize = 19_900;
+/// Shortest HTTP header-read or idle timeout: a slow mobile link needs a few hundred ms.
+pub const TIMEOUT_MIN: Duration = Duration::from_millis(100);
+/// Longest HTTP header-read, idle or closing timeout: longer holds files for idle clients.
+pub const TIMEOUT_MAX: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
@@ -145,12 +149,50 @@ impl GatewayConfig {
                 self.push_interval.as_millis()
             ));
         }
+        if self.files_reserved >= self.files_max {
+            problems.push(format!(
+                "files_reserved must be under files_max ({}), got {}",
+                self.files_max, self.files_reserved
+            ));
+        } else if self.connections_max > self.files_max - self.files_reserved {
+            problems.push(format!(
+                "connections_max must be at most files_max - files_reserved ({}), got {}",
+                self.files_max - self.files_reserved,
+                self.connections_max
+            ));
+        }
+        let timeouts = [
+            ("header_read_timeout", self.header_read_timeout),
+            ("http_idle_timeout", self.http_idle_timeout),
+        ];
+        for (name, timeout) in timeouts {
+            if !(TIMEOUT_MIN..=TIMEOUT_MAX).contains(&timeout) {
+                problems.push(format!(
+                    "{name} must be {} to {} ms, got {} ms",
+                    TIMEOUT_MIN.as_millis(),
+                    TIMEOUT_MAX.as_millis(),
+                    timeout.as_millis()
+                ));
+            }
+        }
+        if self.close_timeout > TIMEOUT_MAX {
+            problems.push(format!(
+                "close_timeout must be at most {} ms, got {} ms",
+                TIMEOUT_MAX.as_millis(),
+                self.close_timeout.as_millis()
+            ));
+        }
         let positive = [
             ("message_bytes_max", self.message_bytes_max),
             ("read_buffer_bytes", self.read_buffer_bytes),
             ("write_buffer_bytes_max", self.write_buffer_bytes_max),
             ("outbound_queue_max", self.outbound_queue_max),
             ("subscriptions_max", self.subscriptions_max),
+            ("http_connections_max", self.http_connections_max),
+            (
+                "connections_per_address_max",
+                self.connections_per_address_max,
+            ),
             ("messages_per_sec", self.messages_per_sec as usize),
             (
                 "booking_attempts_per_sec",
@@ -167,6 +209,46 @@ impl GatewayConfig {
             }
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_pass_and_connection_limits_are_checked() {
+        assert_eq!(GatewayConfig::new("gw").problems(), Vec::<String>::new());
+        let mut config = GatewayConfig::new("gw");
+        config.files_max = 1_000;
+        config.files_reserved = 1_000;
+        config.http_connections_max = 0;
+        config.header_read_timeout = Duration::ZERO;
+        let problems = config.problems();
+        assert!(
+            problems.iter().any(|p| p.starts_with("files_reserved")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("http_connections_max")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("header_read_timeout")),
+            "{problems:?}"
+        );
+        config.files_reserved = 100;
+        config.connections_max = 901;
+        assert!(
+            config
+                .problems()
+                .iter()
+                .any(|p| p.starts_with("connections_max must be at most")),
+        );
     }
 }
 
