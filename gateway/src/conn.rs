@@ -113,6 +113,7 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
     };
     let mut outbound = outbound;
     let ending = conn.run(&mut socket, &mut outbound).await;
+    conn.leave_all();
     if let Some((code, reason)) = ending {
         gateway.metrics.close(reason);
         // Say why before closing: what is already queued (at most `outbound_queue_max`
@@ -128,16 +129,18 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
             socket.send(close_message(code, reason)),
         )
         .await;
+        // Said and done for the gateway: the place is free for the next client while the
+        // closing handshake finishes on the socket (which still counts as an open file).
+        gateway.release_connection();
         if matches!(sent, Ok(Ok(()))) {
             linger(&mut socket, gateway.config.close_timeout).await;
         }
     } else {
+        gateway.release_connection();
         // The client closed (tungstenite has queued the echo of its close frame) or the
         // connection failed: send what is queued, if anything.
         let _ = tokio::time::timeout(gateway.config.close_timeout, socket.flush()).await;
     }
-    conn.leave_all();
-    gateway.release_connection();
 }
 
 /// After the gateway's close frame: reads and drops what the client still sends until its close
