@@ -298,8 +298,8 @@ impl Conn {
         let Some(identity) = self.identity.clone() else {
             return match message {
                 ClientMessage::Hello { token, device } => self.hello(token, device),
-                _ => {
-                    self.send_error(None, ErrorCode::NotAuthenticated);
+                message => {
+                    self.send_error(message.id().map(str::to_owned), ErrorCode::NotAuthenticated);
                     None
                 }
             };
