@@ -46,7 +46,8 @@ pub struct UpArgs {
     /// first start).
     #[arg(long, env = "PICKET_OPERATOR_TOKEN", hide_env_values = true)]
     operator_token: Option<String>,
-    /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900.
+    /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900 and at
+    /// most files_max - files_reserved.
     #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = gateway_defaults().connections_max)]
     connections_max: usize,
     /// Milliseconds a request's headers have to arrive once the connection is ready for one (when

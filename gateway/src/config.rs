@@ -76,6 +76,10 @@ pub struct GatewayConfig {
     /// Open connections (HTTP and WebSocket) from one client address; more are closed as they
     /// are accepted. Generous: many people can share one carrier-grade NAT address.
     pub connections_per_address_max: usize,
+    /// Whether connections from this machine (loopback addresses) are left out of
+    /// `connections_per_address_max`: a proxy in front of the gateway on the same host, or a
+    /// load tester, speaks for many clients.
+    pub loopback_uncapped: bool,
     /// Files this process may open (`ulimit -n`; the lower of this and the process' own limit
     /// applies).
     pub files_max: usize,
@@ -121,6 +125,7 @@ impl GatewayConfig {
             http_idle_timeout: Duration::from_secs(30),
             http_connections_max: 1_024,
             connections_per_address_max: 256,
+            loopback_uncapped: true,
             files_max: 20_000,
             files_reserved: 500,
             close_timeout: Duration::from_secs(2),
@@ -212,6 +217,11 @@ impl GatewayConfig {
     }
 }
 
+/// A gateway id unique to this process: `gw-<pid>-<random>`.
+pub fn unique_gateway_id() -> String {
+    format!("gw-{}-{:08x}", std::process::id(), rand::random::<u32>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,9 +260,4 @@ mod tests {
                 .any(|p| p.starts_with("connections_max must be at most")),
         );
     }
-}
-
-/// A gateway id unique to this process: `gw-<pid>-<random>`.
-pub fn unique_gateway_id() -> String {
-    format!("gw-{}-{:08x}", std::process::id(), rand::random::<u32>())
 }

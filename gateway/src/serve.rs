@@ -5,7 +5,8 @@
 //! - No byte either way for `http_idle_timeout` closes a connection that is not a WebSocket.
 //! - `http_connections_max` connections may be open that have not become WebSockets (those
 //!   are capped by `connections_max` in [`crate::conn`]), and `connections_per_address_max`
-//!   from one client address; a connection over either is closed as it is accepted.
+//!   from one client address (loopback aside when `loopback_uncapped`); a connection over
+//!   either is closed as it is accepted.
 //! - A closed connection lingers: the gateway sends its FIN and reads what the client still
 //!   sends for up to `close_timeout`, so the last answer is not lost to a TCP reset.
 //! - Accepting stops while the connections held reach the files the process may open less
@@ -66,6 +67,7 @@ pub struct Books {
     released: Notify,
     http_connections_max: usize,
     connections_per_address_max: usize,
+    loopback_uncapped: bool,
 }
 
 impl Books {
@@ -75,6 +77,7 @@ impl Books {
             released: Notify::new(),
             http_connections_max: config.http_connections_max,
             connections_per_address_max: config.connections_per_address_max,
+            loopback_uncapped: config.loopback_uncapped,
         })
     }
 
@@ -94,7 +97,8 @@ impl Books {
             return Err(Over::HttpConnectionsMax);
         }
         let from_address = counts.per_address.entry(address).or_insert(0);
-        if *from_address >= self.connections_per_address_max {
+        let capped = !(self.loopback_uncapped && address.is_loopback());
+        if capped && *from_address >= self.connections_per_address_max {
             return Err(Over::ConnectionsPerAddressMax);
         }
         *from_address += 1;
@@ -476,6 +480,22 @@ mod tests {
         drop((second, third));
         assert_eq!(books.held(), 0);
         assert!(books.counts().per_address.is_empty());
+    }
+
+    #[test]
+    fn loopback_is_uncapped_per_address_when_configured() {
+        let local: IpAddr = "127.0.0.1".parse().expect("ip");
+        let books = Books::new(&config(10, 1));
+        let kept: Vec<_> = (0..5).map(|_| books.admit(local).expect("local")).collect();
+        assert_eq!(books.held(), kept.len());
+        let mut strict = config(10, 1);
+        strict.loopback_uncapped = false;
+        let books = Books::new(&strict);
+        let _first = books.admit(local).expect("first");
+        assert_eq!(
+            books.admit(local).err(),
+            Some(Over::ConnectionsPerAddressMax)
+        );
     }
 
     #[test]

@@ -126,6 +126,8 @@ async fn connections_are_capped_per_address_and_before_becoming_websockets() {
         config.http_idle_timeout = Duration::from_secs(30);
         config.http_connections_max = 20;
         config.connections_per_address_max = 10;
+        // The test's clients are all on this machine, at 127.0.0.2, .3 and .4.
+        config.loopback_uncapped = false;
     })
     .await;
     let address = cluster.address(0);
