@@ -371,6 +371,20 @@ async fn invalid_field_errors_carry_the_request_id() {
     let error = client.next_of("error").await;
     assert_eq!(error["code"], "invalid_field");
     assert!(error.get("id").is_none(), "{error}");
+    // Before hello, a booking command's refusal carries its id too.
+    let mut stranger = Client::over(
+        connect_raw(cluster.address(0), true)
+            .await
+            .expect("connect"),
+    );
+    stranger
+        .send_raw_text(
+            r#"{"type":"release","id":"c-42","sale":1,"key":"k","admission":"t","hold":1}"#,
+        )
+        .await;
+    let error = stranger.next_of("error").await;
+    assert_eq!(error["code"], "not_authenticated");
+    assert_eq!(error["id"], "c-42", "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
