@@ -269,10 +269,11 @@ fn files_max_of(limits: &str) -> Option<usize> {
 }
 
 /// Connections the listener may hold: the files the process may open (the configured
-/// `files_max`, or the process' own limit when lower) less `files_reserved`.
+/// `files_max`, or the process' own limit when lower) less `files_reserved`, which never takes
+/// more than half of them (a process limit below the reserve must not stop all accepting).
 pub fn connections_budget(config: &GatewayConfig, process_files_max: Option<usize>) -> usize {
     let files_max = process_files_max.map_or(config.files_max, |p| p.min(config.files_max));
-    files_max.saturating_sub(config.files_reserved)
+    files_max - config.files_reserved.min(files_max / 2)
 }
 
 /// Accepts and serves connections on `listener` until `stop` turns true; then asks every HTTP
@@ -294,6 +295,13 @@ pub async fn accept_loop(
         files_reserved = config.files_reserved,
         "gateway accepting"
     );
+    if process_files_max.is_some_and(|process| process < config.files_max) {
+        tracing::warn!(
+            process_files_max,
+            files_max = config.files_max,
+            "the process may open fewer files than files_max; raise ulimit -n"
+        );
+    }
     let (closing_tx, closing_rx) = watch::channel(false);
     loop {
         if books.held() >= budget && !wait_for_files(&gateway, &books, budget, &mut stop).await {
@@ -506,6 +514,7 @@ mod tests {
         assert_eq!(connections_budget(&config, None), 19_500);
         assert_eq!(connections_budget(&config, Some(1_024)), 524);
         assert_eq!(connections_budget(&config, Some(1_000_000)), 19_500);
+        assert_eq!(connections_budget(&config, Some(256)), 128);
     }
 
     #[test]
