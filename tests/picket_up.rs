@@ -17,9 +17,22 @@ fn free_port() -> u16 {
 
 /// A plain HTTP/1.0 GET; returns (status code, body).
 fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    get_as(port, path, "")
+}
+
+/// A GET with `Authorization: Bearer <token>` (none when `token` is empty).
+fn get_as(port: u16, path: &str, token: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let auth = if token.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: Bearer {token}\r\n")
+    };
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: localhost\r\n{auth}\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response
@@ -105,7 +118,10 @@ fn up_serves_health_and_metrics_and_stops_cleanly_on_ctrl_c() {
     let health = wait_healthy(&mut child, port);
     assert!(health.contains(r#""healthy":true"#), "{health}");
     assert!(health.contains(r#""store":"sqlite""#), "{health}");
-    let (status, metrics) = get(port, "/metrics").expect("metrics");
+    let (status, _) = get(port, "/metrics").expect("metrics");
+    assert_eq!(status, 401, "metrics are the operator's");
+    let token = std::fs::read_to_string(data.path().join("operator-token")).expect("token file");
+    let (status, metrics) = get_as(port, "/metrics", token.trim()).expect("metrics");
     assert_eq!(status, 200);
     assert!(metrics.contains("picket_ledger_journal_seq"), "{metrics}");
     assert!(
@@ -271,7 +287,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         }
         assert_eq!(seats["free"], 28, "two of 30 seats are held: {seats}");
     });
-    let (status, metrics) = get(port, "/metrics").expect("metrics");
+    let (status, metrics) = get_as(port, "/metrics", token.trim()).expect("metrics");
     assert_eq!(status, 200);
     assert!(
         metrics.contains("picket_gateway_admissions_issued"),

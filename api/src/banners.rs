@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
+use crate::json::BodyBytes;
 use crate::manage::managed_show;
 use crate::media::{BANNER_BYTES_MAX, BANNER_CACHE_MAX_AGE_S, ImageType};
 use crate::state::Api;
@@ -21,7 +21,7 @@ pub async fn upload_banner(
     who: Authenticated,
     Path(show): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
     let declared = headers
@@ -40,7 +40,7 @@ pub async fn upload_banner(
         ));
     };
     if body.len() > BANNER_BYTES_MAX {
-        return Err(invalid(format!("at most {BANNER_BYTES_MAX} bytes")));
+        return Ok(crate::json::too_large(Some(BANNER_BYTES_MAX)));
     }
     if !image.matches(&body) {
         return Err(invalid(format!(

@@ -420,9 +420,13 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let oversized = put_banner(address, &path, &bearer, "image/png", &huge).await;
     assert_eq!(
         oversized.0,
-        422,
+        413,
         "{}",
         String::from_utf8_lossy(&oversized.2)
+    );
+    assert_eq!(
+        header(&oversized.1, "content-type"),
+        Some("application/problem+json")
     );
     assert_eq!(
         call_raw(
