@@ -150,6 +150,11 @@ impl Gateway {
         let child = Command::new(picket)
             .args(["up", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--connections-max", &(clients + 100).to_string()])
+            // Every simulated client connects from the loopback address.
+            .args([
+                "--connections-per-address-max",
+                &(clients + 200).to_string(),
+            ])
             .args(["--push-interval-ms", &push_interval_ms().to_string()])
             .env("PICKET_DATA_DIR", data.path())
             .env("RUST_LOG", "warn")
@@ -202,7 +207,9 @@ impl Gateway {
 
     /// (sum, count) of `picket_gateway_push_seconds`.
     fn push_seconds(&self) -> (f64, f64) {
-        let (_, body) = http(self.port, "GET", "/metrics", "", "").expect("metrics");
+        let token = std::fs::read_to_string(self._data.path().join("operator-token"))
+            .expect("operator token");
+        let (_, body) = http(self.port, "GET", "/metrics", "", token.trim()).expect("metrics");
         let value = |name: &str| {
             body.lines()
                 .find_map(|line| line.strip_prefix(name))

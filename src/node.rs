@@ -155,10 +155,11 @@ async fn start(
     mut config: NodeConfig,
     registry: &mut Registry,
 ) -> anyhow::Result<Arc<Node>> {
-    let journal = PgJournal::connect(
+    let journal = PgJournal::connect_with(
         database_url,
         config.ledger.pg_connections_max,
         config.ledger.journal_connect_timeout,
+        config.ledger.pg_session(),
     )
     .await?;
     config.holder = format!(

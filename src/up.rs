@@ -1,6 +1,7 @@
 //! `picket up`: every component in one process. The ledger journals to a SQLite file (or
 //! PostgreSQL), commands reach it in process (or over NATS), the waiting room lives in memory (or
-//! Redis), and one listener serves the WebSocket, the HTTP API, `/healthz` and `/metrics`.
+//! Redis), and one listener serves the WebSocket, the HTTP API, `/healthz` and `/metrics` (the
+//! latter with the operator token).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use clap::Args;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{LedgerConfig, LedgerService, Node, StoreUrl};
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
-use picket_room::memory::MemoryStore;
+use picket_room::memory::{MemoryStore, SAVE_INTERVAL};
 use picket_room::redis::RedisStore;
 use prometheus_client::registry::Registry;
 
@@ -25,7 +26,7 @@ fn gateway_defaults() -> GatewayConfig {
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// Address of the HTTP listener (/ws, /api, /healthz, /metrics).
+    /// Address of the HTTP listener (/ws, /api, /healthz, and /metrics with the operator token).
     #[arg(long, env = "PICKET_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Directory for embedded data (the SQLite journal, token keys, operator token).
@@ -45,9 +46,53 @@ pub struct UpArgs {
     /// first start).
     #[arg(long, env = "PICKET_OPERATOR_TOKEN", hide_env_values = true)]
     operator_token: Option<String>,
-    /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900.
+    /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900 and at
+    /// most files_max - files_reserved.
     #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = gateway_defaults().connections_max)]
     connections_max: usize,
+    /// Milliseconds a request's headers have to arrive once the connection is ready for one (when
+    /// it opens, and after each response: this also ends idle keep-alive connections).
+    #[arg(
+        long,
+        env = "PICKET_HEADER_READ_TIMEOUT_MS",
+        default_value_t = gateway_defaults().header_read_timeout.as_millis() as u64
+    )]
+    header_read_timeout_ms: u64,
+    /// Milliseconds without a byte either way after which an HTTP connection (not a WebSocket)
+    /// is closed, whatever it was doing.
+    #[arg(
+        long,
+        env = "PICKET_HTTP_IDLE_TIMEOUT_MS",
+        default_value_t = gateway_defaults().http_idle_timeout.as_millis() as u64
+    )]
+    http_idle_timeout_ms: u64,
+    /// Most open connections that have not become WebSockets; more are closed as accepted.
+    #[arg(
+        long,
+        env = "PICKET_HTTP_CONNECTIONS_MAX",
+        default_value_t = gateway_defaults().http_connections_max
+    )]
+    http_connections_max: usize,
+    /// Most open connections (HTTP and WebSocket) from one client address; more are closed as
+    /// accepted.
+    #[arg(
+        long,
+        env = "PICKET_CONNECTIONS_PER_ADDRESS_MAX",
+        default_value_t = gateway_defaults().connections_per_address_max
+    )]
+    connections_per_address_max: usize,
+    /// Files this process may open (the process' own limit applies when lower).
+    #[arg(long, env = "PICKET_FILES_MAX", default_value_t = gateway_defaults().files_max)]
+    files_max: usize,
+    /// Files kept free of client connections for the stores, the ledger and connections already
+    /// open: accepting stops at files_max - files_reserved connections (logged, and
+    /// picket_gateway_accept_paused in the metrics) and resumes when some close.
+    #[arg(
+        long,
+        env = "PICKET_FILES_RESERVED",
+        default_value_t = gateway_defaults().files_reserved
+    )]
+    files_reserved: usize,
     /// A read replica of DATABASE_URL for reads that may be slightly stale (browsing, show
     /// pages, boards).
     #[arg(long, env = "DATABASE_READ_URL")]
@@ -139,6 +184,12 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
     let mut gateway = GatewayConfig::new(picket_gateway::config::unique_gateway_id());
     gateway.connections_max = args.connections_max;
     gateway.push_interval = Duration::from_millis(args.push_interval_ms);
+    gateway.header_read_timeout = Duration::from_millis(args.header_read_timeout_ms);
+    gateway.http_idle_timeout = Duration::from_millis(args.http_idle_timeout_ms);
+    gateway.http_connections_max = args.http_connections_max;
+    gateway.connections_per_address_max = args.connections_per_address_max;
+    gateway.files_max = args.files_max;
+    gateway.files_reserved = args.files_reserved;
     problems.extend("gateway", gateway.problems());
     let banner_store = problems.take("banners", banner_store(args));
     problems.finish()?;
@@ -177,9 +228,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         })?,
     };
     let listener = crate::bind(args.listen).await?;
-    let queue: Arc<dyn QueueStore> = match &args.redis_url {
-        Some(url) => Arc::new(RedisStore::connect(url)?),
-        None => Arc::new(MemoryStore::new()),
+    // Without Redis the waiting room lives in this process and is saved in the data directory,
+    // so sales, their draws and places survive a restart.
+    let (queue, saved_room): (Arc<dyn QueueStore>, Option<MemoryStore>) = match &args.redis_url {
+        Some(url) => (Arc::new(RedisStore::connect(url)?), None),
+        None => {
+            let room = MemoryStore::open(args.data_dir.join("waiting-room.json"))?;
+            tokio::spawn(save_room_every_interval(room.clone()));
+            (Arc::new(room.clone()), Some(room))
+        }
     };
     let mut registry = Registry::default();
     let gateway_id = plan.gateway.gateway_id.clone();
@@ -211,7 +268,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let api = picket_api::Api::new(
         api_store,
         keys.clone(),
-        operator_token,
+        operator_token.clone(),
         Some(client.clone()),
         Some(queue.clone()),
         picket_api::ApiConfig {
@@ -228,7 +285,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
     }
     let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
-    gateway.serve_metrics(Arc::new(registry));
+    gateway.serve_metrics(Arc::new(registry), operator_token);
     let address = listener.local_addr()?;
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
     println!("  WebSocket: ws://{address}/ws (subprotocol picket.v1)");
@@ -242,9 +299,30 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         UpLedger::InProcess(service) => service.writer.shutdown().await,
         UpLedger::Node(node) => node.shutdown().await,
     }
+    if let Some(room) = saved_room {
+        tokio::task::spawn_blocking(move || room.save())
+            .await
+            .context("saving the waiting room")??;
+    }
     served?;
     println!("picket stopped; journal flushed");
     Ok(())
+}
+
+/// Saves the in-process waiting room whenever it changed, every [`SAVE_INTERVAL`]; a failed
+/// save is logged and tried again at the next interval.
+async fn save_room_every_interval(room: MemoryStore) {
+    let mut interval = tokio::time::interval(SAVE_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let room = room.clone();
+        match tokio::task::spawn_blocking(move || room.save()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "the waiting room could not be saved"),
+            Err(error) => tracing::warn!(%error, "saving the waiting room failed"),
+        }
+    }
 }
 
 /// Where `picket up` keeps show banners: an S3-compatible bucket when

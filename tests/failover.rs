@@ -5,6 +5,11 @@
 //!   SIGKILL at a random moment; the standby takes over; the journal is then audited against
 //!   every acknowledged outcome (nothing lost, no seat sold twice, one outcome per key). Each
 //!   trial's seed is printed; `PICKET_FAILOVER_SEED=<seed>` repeats one.
+//! - Pause trials: three nodes under load; the leader is paused (SIGSTOP) for 1–5 s at a random
+//!   moment and then resumed, as a VM stall would. Each trial ends with exactly one leader, no
+//!   partition reported leaderless, every command answered and a clean audit. A paused leader
+//!   may be stopped mid-commit holding the leadership row's lock; the server ends that session
+//!   (`idle_in_transaction_session_timeout`) so the standbys can take over (issue #12 item 17).
 //! - Fencing: the leader is frozen (SIGSTOP) until the standby has taken over, then thawed: it
 //!   steps down, and the journal stays consistent.
 //! - Cut off: the leader reaches NATS (or PostgreSQL) through a proxy that the test cuts; the
@@ -27,6 +32,11 @@ const LEASE_MS: u64 = 1_000;
 const SEATS: u16 = 60;
 const PERFORMANCES: [u64; 2] = [21, 22];
 const TRIALS: u64 = 3;
+/// Pause trials per run (`picket loadtest failover --pause-ms` runs many more).
+const PAUSE_TRIALS: u64 = 3;
+/// A paused leader stays stopped this long at least, and below this plus `PAUSE_SPREAD_MS`.
+const PAUSE_MIN_MS: u64 = 1_000;
+const PAUSE_SPREAD_MS: u64 = 4_000;
 const DRIVERS: usize = 4;
 /// Enough that the drivers are still busy at the latest kill moment (1.2 s) on a fast machine.
 const COMMANDS_PER_DRIVER: usize = 1_500;
@@ -161,6 +171,91 @@ fn leader_killed_at_a_random_moment_loses_and_duplicates_nothing() {
             let workloads = drivers.await.expect("drivers");
             check(&database_url, &workloads, seed).await;
         });
+    }
+}
+
+/// Waits until exactly one of `nodes` leads partition 0 and none reports it leaderless; panics
+/// with every node's view past `WAIT_MAX`.
+fn wait_for_one_leader(nodes: &[LedgerNode]) {
+    let deadline = Instant::now() + WAIT_MAX;
+    loop {
+        let roles: Vec<Option<String>> = nodes.iter().map(LedgerNode::role).collect();
+        let leaderless: Vec<Option<bool>> = nodes.iter().map(LedgerNode::leaderless).collect();
+        let leaders = roles
+            .iter()
+            .filter(|r| r.as_deref() == Some("leader"))
+            .count();
+        if leaders == 1 && leaderless.iter().all(|l| *l == Some(false)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single leader: roles {roles:?}, leaderless {leaderless:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn leader_paused_at_a_random_moment_under_load_recovers_with_one_leader() {
+    let postgres = Postgres::start().expect("postgres");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    for (trial, seed) in seeds().into_iter().take(PAUSE_TRIALS as usize).enumerate() {
+        eprintln!("pause trial {trial}: seed {seed} (PICKET_FAILOVER_SEED={seed} repeats it)");
+        let nats = Nats::start().expect("nats");
+        let database_url = postgres
+            .create_database(&format!("pause{trial}"))
+            .expect("database");
+        let logs = tempfile::tempdir().expect("log dir");
+        let spawn = |name: &str| {
+            LedgerNode::spawn(
+                PICKET,
+                &database_url,
+                &nats.url(),
+                LEASE_MS,
+                logs.path(),
+                name,
+            )
+        };
+        let first = spawn("first");
+        first.wait_role("leader");
+        let nodes = vec![first, spawn("second"), spawn("third")];
+        for node in &nodes[1..] {
+            node.wait_role("standby");
+        }
+        let mut rng = Rng(seed);
+        let pause_after = Duration::from_millis(200 + rng.below(1_000));
+        let pause = Duration::from_millis(PAUSE_MIN_MS + rng.below(PAUSE_SPREAD_MS));
+        let nodes = runtime.block_on(async {
+            let client = client(&nats.url()).await;
+            open_performances(&client).await;
+            let drivers = tokio::spawn({
+                let client = client.clone();
+                async move { drive(&client, seed, &format!("p{trial}")).await }
+            });
+            tokio::time::sleep(pause_after).await;
+            assert!(!drivers.is_finished(), "the pause must come mid-stream");
+            let paused = nodes
+                .iter()
+                .position(|n| n.role().as_deref() == Some("leader"))
+                .expect("a leader before the pause");
+            nodes[paused].signal("STOP");
+            tokio::time::sleep(pause).await;
+            nodes[paused].signal("CONT");
+            eprintln!(
+                "pause trial {trial}: leader paused {pause:?} after {pause_after:?}, resumed"
+            );
+            let workloads = drivers.await.expect("drivers");
+            let nodes = tokio::task::spawn_blocking(move || {
+                wait_for_one_leader(&nodes);
+                nodes
+            })
+            .await
+            .expect("one leader");
+            check(&database_url, &workloads, seed).await;
+            nodes
+        });
+        drop(nodes);
     }
 }
 

@@ -17,9 +17,22 @@ fn free_port() -> u16 {
 
 /// A plain HTTP/1.0 GET; returns (status code, body).
 fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    get_as(port, path, "")
+}
+
+/// A GET with `Authorization: Bearer <token>` (none when `token` is empty).
+fn get_as(port: u16, path: &str, token: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let auth = if token.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: Bearer {token}\r\n")
+    };
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: localhost\r\n{auth}\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response
@@ -105,7 +118,10 @@ fn up_serves_health_and_metrics_and_stops_cleanly_on_ctrl_c() {
     let health = wait_healthy(&mut child, port);
     assert!(health.contains(r#""healthy":true"#), "{health}");
     assert!(health.contains(r#""store":"sqlite""#), "{health}");
-    let (status, metrics) = get(port, "/metrics").expect("metrics");
+    let (status, _) = get(port, "/metrics").expect("metrics");
+    assert_eq!(status, 401, "metrics are the operator's");
+    let token = std::fs::read_to_string(data.path().join("operator-token")).expect("token file");
+    let (status, metrics) = get_as(port, "/metrics", token.trim()).expect("metrics");
     assert_eq!(status, 200);
     assert!(metrics.contains("picket_ledger_journal_seq"), "{metrics}");
     assert!(
@@ -271,7 +287,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         }
         assert_eq!(seats["free"], 28, "two of 30 seats are held: {seats}");
     });
-    let (status, metrics) = get(port, "/metrics").expect("metrics");
+    let (status, metrics) = get_as(port, "/metrics", token.trim()).expect("metrics");
     assert_eq!(status, 200);
     assert!(
         metrics.contains("picket_gateway_admissions_issued"),
@@ -306,4 +322,68 @@ async fn operator(
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     (status, response)
+}
+
+/// GETs `path` as JSON from a running `picket up`.
+fn get_json(port: u16, path: &str) -> serde_json::Value {
+    let (status, body) = get(port, path).expect("get");
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+/// Without Redis the waiting room lives in the process: a sale, its draw's seed and result, and
+/// the places given survive Ctrl-C and a restart on the same data directory.
+#[test]
+fn a_restart_keeps_sales_their_draws_and_places() {
+    use picket_tests::gateway::{Client, sale_settings};
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = spawn_up_with(port, data.path(), &[]);
+    wait_healthy(&mut child, port);
+    let token = std::fs::read_to_string(data.path().join("operator-token")).expect("token file");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+    // Admission is paused, so the places stay in the queue across the restart.
+    let mut settings = sale_settings(picket_edge::clock::now_ms() + 1_500, 1, 1);
+    settings["paused"] = serde_json::json!(true);
+    let place = runtime.block_on(async {
+        let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
+        assert_eq!(status, 200, "{body}");
+        let mut buyers = Vec::new();
+        for n in 0..3 {
+            let mut buyer = Client::guest(address, &format!("device-restart-{n:04}")).await;
+            buyer
+                .send(serde_json::json!({"type": "join", "sale": 5}))
+                .await;
+            buyers.push(buyer);
+        }
+        // The draw at the open gives the pre-queue its places.
+        loop {
+            let standing = buyers[0].next_of("queue").await;
+            if let Some(place) = standing["place"].as_u64() {
+                return place;
+            }
+        }
+    });
+    let view = get_json(port, "/api/v1/sales/5");
+    let draw = get_json(port, "/api/v1/sales/5/draw");
+    assert_eq!(draw["order"].as_array().map(Vec::len), Some(3), "{draw}");
+    interrupt_and_wait(child);
+
+    let mut child = spawn_up_with(port, data.path(), &[]);
+    wait_healthy(&mut child, port);
+    let again = get_json(port, "/api/v1/sales/5");
+    for field in ["seed_hash", "seed", "tail", "watermark", "settings"] {
+        assert_eq!(again[field], view[field], "{field} after the restart");
+    }
+    assert_eq!(get_json(port, "/api/v1/sales/5/draw"), draw);
+    let kept = runtime.block_on(async {
+        let mut buyer = Client::guest(address, "device-restart-0000").await;
+        buyer
+            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .await;
+        buyer.next_of("queue").await["place"].as_u64()
+    });
+    assert_eq!(kept, Some(place), "a place is kept across the restart");
+    interrupt_and_wait(child);
 }

@@ -18,6 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
+use crate::json::BodyBytes;
 use crate::operator::Operator;
 use crate::state::Api;
 
@@ -80,7 +81,7 @@ pub async fn configure(
     State(api): State<Arc<Api>>,
     _operator: Operator,
     Path(sale): Path<SaleId>,
-    body: axum::body::Bytes,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
     let settings: picket_room::SaleSettings = operator_json(&body)?;
     settings.validate().map_err(|why| {
@@ -106,7 +107,7 @@ pub async fn configure(
 pub async fn open_performance(
     State(api): State<Arc<Api>>,
     _operator: Operator,
-    body: axum::body::Bytes,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
     let spec: PerformanceSpec = operator_json(&body)?;
     let ledger = api.ledger.as_ref().ok_or(ApiError::LedgerUnavailable)?;

@@ -9,6 +9,10 @@ pub const PUSH_INTERVAL_MAX: Duration = Duration::from_secs(2);
 /// Most WebSocket connections one gateway may be configured for: a process here may open at most
 /// 20,000 files, and the listener, the stores and operators need some of them.
 pub const CONNECTIONS_MAX_MAX: usize = 19_900;
+/// Shortest HTTP header-read or idle timeout: a slow mobile link needs a few hundred ms.
+pub const TIMEOUT_MIN: Duration = Duration::from_millis(100);
+/// Longest HTTP header-read, idle or closing timeout: longer holds files for idle clients.
+pub const TIMEOUT_MAX: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
@@ -60,6 +64,33 @@ pub struct GatewayConfig {
     /// them to go before closing the rest.
     pub drain_reconnect_after_ms: u64,
     pub drain_timeout: Duration,
+    /// Time an HTTP request's headers have to arrive, counted from when the connection is ready
+    /// for one (when it opens, and after each response on a kept-alive connection): a client
+    /// trickling header lines, or keeping an idle connection, is cut off.
+    pub header_read_timeout: Duration,
+    /// Silence (no byte either way) after which an HTTP connection that has not become a
+    /// WebSocket is closed, whatever it was doing (say, a body that stopped arriving).
+    pub http_idle_timeout: Duration,
+    /// Open connections that have not become WebSockets; more are closed as they are accepted.
+    pub http_connections_max: usize,
+    /// Open connections (HTTP and WebSocket) from one client address; more are closed as they
+    /// are accepted. Generous: many people can share one carrier-grade NAT address.
+    pub connections_per_address_max: usize,
+    /// Whether connections from this machine (loopback addresses) are left out of
+    /// `connections_per_address_max`: a proxy in front of the gateway on the same host, or a
+    /// load tester, speaks for many clients.
+    pub loopback_uncapped: bool,
+    /// Files this process may open (`ulimit -n`; the lower of this and the process' own limit
+    /// applies).
+    pub files_max: usize,
+    /// Files kept free of client connections: accepting stops when connections reach
+    /// `files_max - files_reserved`, so the stores, the ledger and connections already open
+    /// (health checks and operators on kept-alive connections among them) keep working.
+    pub files_reserved: usize,
+    /// After the gateway closes a connection (a WebSocket close frame, or an HTTP connection's
+    /// last response), how long it still reads and drops what the client sends, waiting for the
+    /// client to close too, so the last answer is not lost to a TCP reset.
+    pub close_timeout: Duration,
 }
 
 impl GatewayConfig {
@@ -90,6 +121,14 @@ impl GatewayConfig {
             guest_token_ttl_ms: 30 * 24 * 3_600_000,
             drain_reconnect_after_ms: 1_000,
             drain_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            http_idle_timeout: Duration::from_secs(30),
+            http_connections_max: 1_024,
+            connections_per_address_max: 256,
+            loopback_uncapped: true,
+            files_max: 20_000,
+            files_reserved: 500,
+            close_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -115,12 +154,50 @@ impl GatewayConfig {
                 self.push_interval.as_millis()
             ));
         }
+        if self.files_reserved >= self.files_max {
+            problems.push(format!(
+                "files_reserved must be under files_max ({}), got {}",
+                self.files_max, self.files_reserved
+            ));
+        } else if self.connections_max > self.files_max - self.files_reserved {
+            problems.push(format!(
+                "connections_max must be at most files_max - files_reserved ({}), got {}",
+                self.files_max - self.files_reserved,
+                self.connections_max
+            ));
+        }
+        let timeouts = [
+            ("header_read_timeout", self.header_read_timeout),
+            ("http_idle_timeout", self.http_idle_timeout),
+        ];
+        for (name, timeout) in timeouts {
+            if !(TIMEOUT_MIN..=TIMEOUT_MAX).contains(&timeout) {
+                problems.push(format!(
+                    "{name} must be {} to {} ms, got {} ms",
+                    TIMEOUT_MIN.as_millis(),
+                    TIMEOUT_MAX.as_millis(),
+                    timeout.as_millis()
+                ));
+            }
+        }
+        if self.close_timeout > TIMEOUT_MAX {
+            problems.push(format!(
+                "close_timeout must be at most {} ms, got {} ms",
+                TIMEOUT_MAX.as_millis(),
+                self.close_timeout.as_millis()
+            ));
+        }
         let positive = [
             ("message_bytes_max", self.message_bytes_max),
             ("read_buffer_bytes", self.read_buffer_bytes),
             ("write_buffer_bytes_max", self.write_buffer_bytes_max),
             ("outbound_queue_max", self.outbound_queue_max),
             ("subscriptions_max", self.subscriptions_max),
+            ("http_connections_max", self.http_connections_max),
+            (
+                "connections_per_address_max",
+                self.connections_per_address_max,
+            ),
             ("messages_per_sec", self.messages_per_sec as usize),
             (
                 "booking_attempts_per_sec",
@@ -143,4 +220,44 @@ impl GatewayConfig {
 /// A gateway id unique to this process: `gw-<pid>-<random>`.
 pub fn unique_gateway_id() -> String {
     format!("gw-{}-{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_pass_and_connection_limits_are_checked() {
+        assert_eq!(GatewayConfig::new("gw").problems(), Vec::<String>::new());
+        let mut config = GatewayConfig::new("gw");
+        config.files_max = 1_000;
+        config.files_reserved = 1_000;
+        config.http_connections_max = 0;
+        config.header_read_timeout = Duration::ZERO;
+        let problems = config.problems();
+        assert!(
+            problems.iter().any(|p| p.starts_with("files_reserved")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("http_connections_max")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("header_read_timeout")),
+            "{problems:?}"
+        );
+        config.files_reserved = 100;
+        config.connections_max = 901;
+        assert!(
+            config
+                .problems()
+                .iter()
+                .any(|p| p.starts_with("connections_max must be at most")),
+        );
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt;
 use picket_ledger_core::{
     AdmissionId, BookingId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice, Request,
     Selection, TicketId,
@@ -16,7 +17,7 @@ use tokio::time::Instant;
 use crate::Gateway;
 use crate::hub::{ConnId, ConnTx, admission_message, queue_message};
 use crate::protocol::{
-    ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode,
+    ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode_with_id,
 };
 use picket_edge::identity;
 use picket_edge::token::{Claims, TokenError};
@@ -83,6 +84,7 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
         let _ = socket
             .send(close_message(close::TRY_AGAIN_LATER, "over capacity"))
             .await;
+        linger(&mut socket, gateway.config.close_timeout).await;
         return;
     }
     let id = gateway.next_conn_id();
@@ -111,6 +113,7 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
     };
     let mut outbound = outbound;
     let ending = conn.run(&mut socket, &mut outbound).await;
+    conn.leave_all();
     if let Some((code, reason)) = ending {
         gateway.metrics.close(reason);
         // Say why before closing: what is already queued (at most `outbound_queue_max`
@@ -121,14 +124,38 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
                 break;
             }
         }
-        let _ = tokio::time::timeout(
+        let sent = tokio::time::timeout(
             gateway.config.write_timeout,
             socket.send(close_message(code, reason)),
         )
         .await;
+        // Said and done for the gateway: the place is free for the next client while the
+        // closing handshake finishes on the socket (which still counts as an open file).
+        gateway.release_connection();
+        if matches!(sent, Ok(Ok(()))) {
+            linger(&mut socket, gateway.config.close_timeout).await;
+        }
+    } else {
+        gateway.release_connection();
+        // The client closed (tungstenite has queued the echo of its close frame) or the
+        // connection failed: send what is queued, if anything.
+        let _ = tokio::time::timeout(gateway.config.close_timeout, socket.flush()).await;
     }
-    conn.leave_all();
-    gateway.release_connection();
+}
+
+/// After the gateway's close frame: reads and drops what the client still sends until its close
+/// frame answers (RFC 6455's closing handshake), for at most `wait`. Closing a socket with unread
+/// data makes the kernel send a reset, and a reset can destroy the close frame (and the error
+/// before it) on its way to a client that was still sending, say, a flood.
+async fn linger(socket: &mut WebSocket, wait: Duration) {
+    let _ = tokio::time::timeout(wait, async {
+        while let Some(Ok(frame)) = socket.recv().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 fn close_message(code: u16, reason: &'static str) -> Message {
@@ -234,10 +261,10 @@ impl Conn {
             return self.flooded();
         }
         self.strikes = 0;
-        match decode(text.as_str()) {
+        match decode_with_id(text.as_str()) {
             Ok(message) => self.on_message(message).await,
-            Err(code) => {
-                self.send_error(None, code);
+            Err(refusal) => {
+                self.send_error(refusal.id, refusal.code);
                 None
             }
         }
@@ -271,8 +298,8 @@ impl Conn {
         let Some(identity) = self.identity.clone() else {
             return match message {
                 ClientMessage::Hello { token, device } => self.hello(token, device),
-                _ => {
-                    self.send_error(None, ErrorCode::NotAuthenticated);
+                message => {
+                    self.send_error(message.id().map(str::to_owned), ErrorCode::NotAuthenticated);
                     None
                 }
             };
@@ -658,11 +685,15 @@ fn seat_count(selection: &Selection) -> u32 {
     }
 }
 
+/// The close a broken frame earns (RFC 6455 section 7.4.1); None when the connection itself
+/// failed and there is no one to tell.
 fn frame_error(error: &axum::Error) -> Ending {
-    let text = error.to_string();
-    if text.contains("too long") || text.contains("Space limit") || text.contains("too big") {
-        Some((close::TOO_BIG, "message too big"))
-    } else {
-        None
+    use tungstenite::error::Error;
+    let cause = std::error::Error::source(error).and_then(|e| e.downcast_ref::<Error>());
+    match cause {
+        Some(Error::Capacity(_)) => Some((close::TOO_BIG, "message too big")),
+        Some(Error::Utf8(_)) => Some((close::INVALID_DATA, "text is not utf-8")),
+        Some(Error::Protocol(_)) => Some((close::PROTOCOL_ERROR, "protocol error")),
+        _ => None,
     }
 }

@@ -1,7 +1,7 @@
 //! The gateway's HTTP routes:
 //!
 //! - `GET /ws` — the WebSocket upgrade (subprotocol `picket.v1` required).
-//! - `GET /healthz`, `GET /metrics`.
+//! - `GET /healthz`, and `GET /metrics` for the operator token.
 //!
 //! Everything under `/api` (including the operator's sale and performance routes) is the API's
 //! (`picket-api`); the binary merges its router with this one. Errors are
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use picket_edge::problem::Problem;
@@ -70,16 +70,22 @@ async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
-    let registry = gateway
-        .registry
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+/// `/metrics`, for the operator token only (Prometheus sends it with `authorization`).
+async fn metrics(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    let Some(access) = gateway.metrics_access() else {
+        return operator_only();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let allowed = !access.operator_token.is_empty()
+        && presented.is_some_and(|token| same_secret(token, &access.operator_token));
+    if !allowed {
+        return operator_only();
+    }
     let mut text = String::new();
-    if let Some(registry) = registry
-        && prometheus_client::encoding::text::encode(&mut text, &registry).is_err()
-    {
+    if prometheus_client::encoding::text::encode(&mut text, &access.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     let mut response = text.into_response();
@@ -88,4 +94,40 @@ async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     response
+}
+
+fn operator_only() -> Response {
+    let mut response = Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "operator_only",
+        "send Authorization: Bearer <operator token>",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Compares secrets without stopping at the first difference: equal-length inputs take the same
+/// time however many leading bytes match.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn only_the_same_secret_is_equal() {
+        assert!(same_secret("operator-secret", "operator-secret"));
+        assert!(!same_secret("operator-secret", "operator-secreT"));
+        assert!(!same_secret("operator-secret", "operator-secret-longer"));
+        assert!(!same_secret("", "operator-secret"));
+    }
 }

@@ -15,6 +15,8 @@
 //!   [`picket_room::QueueStore`].
 //! - [`protocol`]: protocol v1 messages and the decoder.
 //! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics` (the HTTP API is `picket-api`'s).
+//! - [`serve`]: the accept loop and every connection-level limit (timeouts, caps, files kept
+//!   free).
 
 pub mod config;
 pub mod conn;
@@ -22,6 +24,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod protocol;
+pub mod serve;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -52,7 +55,8 @@ pub struct Gateway {
     pub ledger: LedgerClient,
     pub hub: hub::Hub,
     pub metrics: metrics::Metrics,
-    pub registry: std::sync::Mutex<Option<Arc<Registry>>>,
+    /// What `/metrics` renders, and the operator token it asks for (set by [`Gateway::serve_metrics`]).
+    metrics_access: std::sync::Mutex<Option<MetricsAccess>>,
     connections: AtomicUsize,
     next_conn: AtomicU64,
     draining: watch::Sender<bool>,
@@ -75,7 +79,7 @@ impl Gateway {
             store,
             ledger,
             hub: hub::Hub::default(),
-            registry: std::sync::Mutex::new(None),
+            metrics_access: std::sync::Mutex::new(None),
             connections: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
             draining: watch::channel(false).0,
@@ -90,9 +94,24 @@ impl Gateway {
         gateway
     }
 
-    /// Sets the registry `/metrics` renders (after every service registered its metrics).
-    pub fn serve_metrics(&self, registry: Arc<Registry>) {
-        *self.registry.lock().unwrap_or_else(|p| p.into_inner()) = Some(registry);
+    /// Sets the registry `/metrics` renders (after every service registered its metrics), to
+    /// requests bearing `operator_token`: the counters tell how a sale is going, which is the
+    /// operator's business. An empty token matches nothing.
+    pub fn serve_metrics(&self, registry: Arc<Registry>, operator_token: impl Into<String>) {
+        *self
+            .metrics_access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(MetricsAccess {
+            registry,
+            operator_token: operator_token.into(),
+        });
+    }
+
+    fn metrics_access(&self) -> Option<MetricsAccess> {
+        self.metrics_access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn try_admit_connection(&self) -> bool {
@@ -140,6 +159,13 @@ impl Gateway {
     }
 }
 
+/// The registry `/metrics` renders and the token it asks for.
+#[derive(Clone)]
+struct MetricsAccess {
+    registry: Arc<Registry>,
+    operator_token: String,
+}
+
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains it.
 pub async fn run(
     gateway: Arc<Gateway>,
@@ -149,7 +175,8 @@ pub async fn run(
     run_with(gateway, listener, axum::Router::new(), shutdown).await
 }
 
-/// [`run`], also serving `routes` (the HTTP API) on the same listener.
+/// [`run`], also serving `routes` (the HTTP API) on the same listener, under the connection
+/// limits of [`serve`].
 pub async fn run_with(
     gateway: Arc<Gateway>,
     listener: TcpListener,
@@ -157,25 +184,13 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
     let app = http::router(gateway.clone()).merge(routes);
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let drainer = gateway.clone();
-    let server = tokio::spawn(async move {
-        // With the peer's address: the API limits attempts per client address.
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped_rx.await;
-        })
-        .await
-    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = tokio::spawn(serve::accept_loop(gateway.clone(), listener, app, stop_rx));
     shutdown.await;
     tracing::info!(connections = gateway.open_connections(), "gateway draining");
-    drainer.drain().await;
-    let _ = stopped_tx.send(());
-    match server.await {
-        Ok(result) => result.map_err(GatewayError::from),
-        Err(error) => Err(GatewayError::Http(std::io::Error::other(error))),
-    }
+    gateway.drain().await;
+    stop_tx.send_replace(true);
+    server
+        .await
+        .map_err(|error| GatewayError::Http(std::io::Error::other(error)))
 }

@@ -24,6 +24,14 @@ pub struct Metrics {
     pub push_seconds: Histogram,
     pub booking_seconds: Histogram,
     pub store_unavailable: Counter,
+    /// HTTP connections open that have not become WebSockets.
+    pub http_connections: Gauge,
+    /// Connections closed as they were accepted, by the limit they were over.
+    pub http_refused: Family<CodeLabel, Counter>,
+    /// 1 while accepting is stopped to keep `files_reserved` files free.
+    pub accept_paused: Gauge,
+    /// Times accepting stopped for lack of files.
+    pub accept_pauses: Counter,
 }
 
 impl Metrics {
@@ -41,6 +49,10 @@ impl Metrics {
             push_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
             booking_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
             store_unavailable: Counter::default(),
+            http_connections: Gauge::default(),
+            http_refused: Family::default(),
+            accept_paused: Gauge::default(),
+            accept_pauses: Counter::default(),
         };
         registry.register(
             "connections",
@@ -92,6 +104,26 @@ impl Metrics {
             "store_unavailable",
             "Queue store calls that failed",
             metrics.store_unavailable.clone(),
+        );
+        registry.register(
+            "http_connections",
+            "Open HTTP connections that have not become WebSockets",
+            metrics.http_connections.clone(),
+        );
+        registry.register(
+            "http_refused",
+            "Connections closed as they were accepted, by the limit they were over",
+            metrics.http_refused.clone(),
+        );
+        registry.register(
+            "accept_paused",
+            "1 while accepting is stopped to keep files_reserved files free",
+            metrics.accept_paused.clone(),
+        );
+        registry.register(
+            "accept_pauses",
+            "Times accepting stopped for lack of files",
+            metrics.accept_pauses.clone(),
         );
         metrics
     }

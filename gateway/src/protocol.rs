@@ -301,6 +301,11 @@ impl ErrorCode {
 
 /// Close codes the gateway uses (besides 1000 normal closure).
 pub mod close {
+    /// The client's frames broke RFC 6455 (unmasked, reserved bits or opcodes, bad control
+    /// frames).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message that is not UTF-8 (RFC 6455).
+    pub const INVALID_DATA: u16 = 1007;
     /// A frame or message over the size limit (RFC 6455).
     pub const TOO_BIG: u16 = 1009;
     /// The gateway is draining for a restart: reconnect elsewhere (RFC 6455 1012).
@@ -319,7 +324,33 @@ pub mod close {
 
 /// Why a frame did not decode: the error code the client gets.
 pub fn decode(text: &str) -> Result<ClientMessage, ErrorCode> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| ErrorCode::BadJson)?;
+    decode_with_id(text).map_err(|refusal| refusal.code)
+}
+
+/// A frame that did not decode: the code, and the message's correlation id when it carried a
+/// valid one, so the client can tell which request the error answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub id: Option<String>,
+}
+
+/// [`decode`], keeping the message's `id` (when it is a valid correlation id) for the error.
+pub fn decode_with_id(text: &str) -> Result<ClientMessage, Refusal> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| Refusal {
+        code: ErrorCode::BadJson,
+        id: None,
+    })?;
+    // Only a string a valid message could carry is echoed: never an unbounded or odd value.
+    let id = value
+        .get("id")
+        .and_then(|id| id.as_str())
+        .filter(|id| short_printable(id))
+        .map(str::to_owned);
+    decode_value(value).map_err(|code| Refusal { code, id })
+}
+
+fn decode_value(value: serde_json::Value) -> Result<ClientMessage, ErrorCode> {
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(ErrorCode::UnknownType);
     };
@@ -486,6 +517,38 @@ mod tests {
         ];
         for (text, code) in cases {
             assert_eq!(decode(text), Err(code), "{text}");
+        }
+    }
+
+    #[test]
+    fn refusals_carry_a_valid_id_only() {
+        let cases = [
+            (
+                r#"{"type":"hold","id":"c1","sale":"x"}"#,
+                ErrorCode::InvalidField,
+                Some("c1"),
+            ),
+            (
+                r#"{"type":"teleport","id":"c2"}"#,
+                ErrorCode::UnknownType,
+                Some("c2"),
+            ),
+            (
+                r#"{"type":"hold","id":"has space","sale":1}"#,
+                ErrorCode::InvalidField,
+                None,
+            ),
+            (
+                r#"{"type":"hold","id":7,"sale":1}"#,
+                ErrorCode::InvalidField,
+                None,
+            ),
+            ("not json", ErrorCode::BadJson, None),
+        ];
+        for (text, code, id) in cases {
+            let refusal = decode_with_id(text).expect_err(text);
+            assert_eq!(refusal.code, code, "{text}");
+            assert_eq!(refusal.id.as_deref(), id, "{text}");
         }
     }
 

@@ -63,6 +63,14 @@ pub struct LedgerConfig {
     /// Committed entries buffered for each in-process subscriber (gateways' seat maps). A
     /// subscriber that falls further behind is told it lagged and resubscribes.
     pub events_buffer_max: usize,
+    /// PostgreSQL `lock_timeout` of every journal session: a statement queued this long behind
+    /// a lock (a lease update behind a stuck commit) fails, and its node recovers, instead of
+    /// waiting on.
+    pub pg_lock_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout` of every journal session: a session
+    /// that sits this long inside a transaction (its process paused or cut off mid-commit) is
+    /// ended by the server, which releases the leadership row it locked.
+    pub pg_idle_in_transaction_timeout: Duration,
 }
 
 impl LedgerConfig {
@@ -80,6 +88,8 @@ impl LedgerConfig {
             pg_connections_max: 4,
             journal_connect_timeout: Duration::from_secs(5),
             events_buffer_max: 4_096,
+            pg_lock_timeout: PG_LOCK_TIMEOUT_DEFAULT,
+            pg_idle_in_transaction_timeout: PG_IDLE_IN_TRANSACTION_TIMEOUT_DEFAULT,
         }
     }
 }
@@ -87,10 +97,29 @@ impl LedgerConfig {
 /// Most journal entries one group commit may hold: a batch is one transaction, and a larger one
 /// holds replies back longer than it saves.
 pub const COMMIT_BATCH_MAX_MAX: usize = 65_536;
+/// Default `pg_lock_timeout`: far above a commit's lock hold (milliseconds), and above
+/// `pg_idle_in_transaction_timeout`, so a lease update queued behind a stalled transaction
+/// outlives the server ending that transaction and then goes through.
+pub const PG_LOCK_TIMEOUT_DEFAULT: Duration = Duration::from_millis(2_000);
+/// Default `pg_idle_in_transaction_timeout`: a journal transaction is never idle for more than a
+/// round trip, so a second means its process stalled.
+pub const PG_IDLE_IN_TRANSACTION_TIMEOUT_DEFAULT: Duration = Duration::from_millis(1_000);
+/// Longest PostgreSQL session timeout: past this a stuck session keeps its partition too long.
+pub const PG_SESSION_TIMEOUT_MAX: Duration = Duration::from_secs(60);
+/// Shortest PostgreSQL session timeout: below this an ordinary commit under load would be cut.
+pub const PG_SESSION_TIMEOUT_MIN: Duration = Duration::from_millis(10);
 /// Longest batch linger: past this the writer adds latency to every command for nothing.
 pub const COMMIT_LINGER_MAX: Duration = Duration::from_millis(100);
 
 impl LedgerConfig {
+    /// The limits the journal's PostgreSQL sessions run under.
+    pub fn pg_session(&self) -> crate::journal::PgSession {
+        crate::journal::PgSession {
+            lock_timeout: self.pg_lock_timeout,
+            idle_in_transaction_timeout: self.pg_idle_in_transaction_timeout,
+        }
+    }
+
     /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -106,6 +135,23 @@ impl LedgerConfig {
                 COMMIT_LINGER_MAX.as_micros(),
                 self.commit_linger.as_micros()
             ));
+        }
+        let session = [
+            ("pg_lock_timeout", self.pg_lock_timeout),
+            (
+                "pg_idle_in_transaction_timeout",
+                self.pg_idle_in_transaction_timeout,
+            ),
+        ];
+        for (name, value) in session {
+            if !(PG_SESSION_TIMEOUT_MIN..=PG_SESSION_TIMEOUT_MAX).contains(&value) {
+                problems.push(format!(
+                    "{name} must be {} to {} ms, got {} ms",
+                    PG_SESSION_TIMEOUT_MIN.as_millis(),
+                    PG_SESSION_TIMEOUT_MAX.as_millis(),
+                    value.as_millis()
+                ));
+            }
         }
         let positive = [
             ("command_queue_max", self.command_queue_max as u64),
@@ -126,6 +172,21 @@ impl LedgerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_timeouts_are_bounded() {
+        let mut config = LedgerConfig::new(StoreUrl::Postgres("postgres://h/db".into()));
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        // Zero would turn PostgreSQL's limit off: the stuck session would hold its lock for good.
+        config.pg_idle_in_transaction_timeout = Duration::ZERO;
+        config.pg_lock_timeout = PG_SESSION_TIMEOUT_MAX + Duration::from_millis(1);
+        let problems = config.problems().join("; ");
+        assert!(
+            problems.contains("pg_idle_in_transaction_timeout"),
+            "{problems}"
+        );
+        assert!(problems.contains("pg_lock_timeout"), "{problems}");
+    }
 
     #[test]
     fn parses_store_urls() {

@@ -30,7 +30,7 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 pub use config::{LedgerConfig, StoreUrl};
-pub use journal::{Journal, JournalError, PgJournal, SqliteJournal};
+pub use journal::{Journal, JournalError, PgJournal, PgSession, SqliteJournal};
 pub use node::{Node, NodeConfig, NodeError, PartitionStatus, Role};
 pub use writer::{LedgerHandle, WriterTask};
 
@@ -63,10 +63,11 @@ impl LedgerService {
         let metrics = Arc::new(metrics::Metrics::new(registry));
         let (handle, writer) = match &config.store {
             StoreUrl::Postgres(url) => {
-                let journal = PgJournal::connect(
+                let journal = PgJournal::connect_with(
                     url,
                     config.pg_connections_max,
                     config.journal_connect_timeout,
+                    config.pg_session(),
                 )
                 .await?;
                 writer::start(journal, config, metrics).await?

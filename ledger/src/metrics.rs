@@ -5,6 +5,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 type Labels = Vec<(&'static str, &'static str)>;
 /// `partition="<n>"`: one process can host many partitions.
@@ -34,6 +35,9 @@ pub struct Metrics {
     pub standby_lag_entries: Family<PartitionLabels, Gauge>,
     /// Times this process took over a partition's leadership.
     pub takeovers: Counter,
+    /// How long since this process last knew the partition had a leader; above the lease, the
+    /// partition is leaderless (alert on it).
+    pub leaderless_seconds: Family<PartitionLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Metrics {
@@ -50,6 +54,7 @@ impl Metrics {
             leader: Family::default(),
             standby_lag_entries: Family::default(),
             takeovers: Counter::default(),
+            leaderless_seconds: Family::default(),
         };
         let ledger = registry.sub_registry_with_prefix("picket_ledger");
         ledger.register(
@@ -102,6 +107,11 @@ impl Metrics {
             "takeovers",
             "Partition leaderships taken over by this process",
             metrics.takeovers.clone(),
+        );
+        ledger.register(
+            "leaderless_seconds",
+            "Time since this process last knew the partition had a leader",
+            metrics.leaderless_seconds.clone(),
         );
         metrics
     }

@@ -134,6 +134,11 @@ pub struct PartitionStatus {
     pub role: &'static str,
     pub epoch: u64,
     pub journal_seq: u64,
+    /// How long since this node last knew the partition had a leader (itself, or another node
+    /// holding an unexpired lease). Past a lease, the partition is leaderless.
+    pub leaderless_ms: u64,
+    /// `leaderless_ms` is longer than a lease: no node serves the partition.
+    pub leaderless: bool,
 }
 
 struct PartitionState {
@@ -141,10 +146,28 @@ struct PartitionState {
     role: AtomicU8,
     epoch: AtomicU64,
     seq: AtomicU64,
+    /// The node's start, the origin of `leader_seen_ms`.
+    started: Instant,
+    /// When (ms after `started`) a leader was last known: this node renewed or took the lease,
+    /// or found it held by another node. Starts at 0, so a new node gives the partition a lease
+    /// to show its leader.
+    leader_seen_ms: AtomicU64,
+    lease: Duration,
 }
 
 impl PartitionState {
+    fn leader_seen(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.leader_seen_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn leaderless_for(&self) -> Duration {
+        let seen = Duration::from_millis(self.leader_seen_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(seen)
+    }
+
     fn status(&self) -> PartitionStatus {
+        let leaderless_for = self.leaderless_for();
         PartitionStatus {
             partition: self.partition,
             role: match self.role.load(Ordering::Relaxed) {
@@ -153,6 +176,8 @@ impl PartitionState {
             },
             epoch: self.epoch.load(Ordering::Relaxed),
             journal_seq: self.seq.load(Ordering::Relaxed),
+            leaderless_ms: leaderless_for.as_millis() as u64,
+            leaderless: leaderless_for > self.lease,
         }
     }
 }
@@ -160,6 +185,7 @@ impl PartitionState {
 /// A running node: its partitions' tasks.
 pub struct Node {
     states: Vec<Arc<PartitionState>>,
+    metrics: Arc<Metrics>,
     stop: watch::Sender<bool>,
     tasks: std::sync::Mutex<JoinSet<()>>,
 }
@@ -185,12 +211,16 @@ impl Node {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut states = Vec::new();
+        let started = Instant::now();
         for partition in config.partitions.clone() {
             let state = Arc::new(PartitionState {
                 partition,
                 role: AtomicU8::new(ROLE_STANDBY),
                 epoch: AtomicU64::new(0),
                 seq: AtomicU64::new(0),
+                started,
+                leader_seen_ms: AtomicU64::new(0),
+                lease: config.lease,
             });
             states.push(state.clone());
             let host = Host {
@@ -207,13 +237,27 @@ impl Node {
         }
         Ok(Node {
             states,
+            metrics,
             stop,
             tasks: std::sync::Mutex::new(tasks),
         })
     }
 
+    /// Each hosted partition's role and leadership, also set on the `leaderless_seconds`
+    /// gauge: the gauge is read here, when asked, because the partition's task may be the very
+    /// thing that is stuck.
     pub fn status(&self) -> Vec<PartitionStatus> {
-        self.states.iter().map(|s| s.status()).collect()
+        self.states
+            .iter()
+            .map(|state| {
+                let status = state.status();
+                self.metrics
+                    .leaderless_seconds
+                    .get_or_create(&partition_labels(state.partition))
+                    .set(status.leaderless_ms as f64 / 1_000.0);
+                status
+            })
+            .collect()
     }
 
     /// Leading partitions commit what they have queued and give up their leases; then every
@@ -326,14 +370,28 @@ impl Host {
             if self.config.role == Role::Auto && self.nats_connected() {
                 let holder = &self.config.holder;
                 let lease = self.config.lease;
-                if let Some(epoch) = self
+                match self
                     .journal
                     .acquire_lease(self.partition, holder, lease)
-                    .await?
+                    .await
                 {
-                    seq = catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
-                    return Ok(Some((ledger, seq, epoch)));
+                    Ok(Some(epoch)) => {
+                        self.state.leader_seen();
+                        seq =
+                            catch_up(&self.journal, self.partition, &mut ledger, seq, page).await?;
+                        return Ok(Some((ledger, seq, epoch)));
+                    }
+                    // Refused: another node holds an unexpired lease.
+                    Ok(None) => self.state.leader_seen(),
+                    // The row is locked by a session that is stuck (until PostgreSQL ends it):
+                    // keep following and try again, without rebuilding the state from scratch.
+                    Err(error) if error.is_lock_timeout() => {
+                        tracing::warn!(partition = self.partition, "lease row locked; retrying");
+                    }
+                    Err(error) => return Err(error.into()),
                 }
+            } else if self.journal.lease_held(self.partition).await? {
+                self.state.leader_seen();
             }
             let last = self.journal.last_seq(self.partition).await?;
             let lag = last.saturating_sub(seq);
@@ -438,7 +496,10 @@ impl Host {
                 self.config.lease,
             );
             match tokio::time::timeout(self.config.lease_renew_interval, renewal).await {
-                Ok(Ok(true)) => renewed_at = Instant::now(),
+                Ok(Ok(true)) => {
+                    renewed_at = Instant::now();
+                    self.state.leader_seen();
+                }
                 Ok(Ok(false)) => return Ended::SteppedDown("another node took the lease"),
                 Ok(Err(error)) => {
                     tracing::warn!(partition = self.partition, %error, "lease renewal failed")
@@ -710,5 +771,37 @@ impl Publisher {
         }
         self.flush().await?;
         Ok(published)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(started_ago: Duration, lease: Duration) -> PartitionState {
+        PartitionState {
+            partition: 0,
+            role: AtomicU8::new(ROLE_STANDBY),
+            epoch: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            started: Instant::now() - started_ago,
+            leader_seen_ms: AtomicU64::new(0),
+            lease,
+        }
+    }
+
+    #[test]
+    fn a_partition_is_leaderless_only_past_a_lease_without_a_leader() {
+        let lease = Duration::from_millis(1_000);
+        // A new node gives the partition a lease to show its leader.
+        assert!(!state(Duration::from_millis(900), lease).status().leaderless);
+        let stuck = state(Duration::from_millis(1_500), lease);
+        let status = stuck.status();
+        assert!(status.leaderless, "{status:?}");
+        assert!(status.leaderless_ms >= 1_500, "{status:?}");
+        stuck.leader_seen();
+        let status = stuck.status();
+        assert!(!status.leaderless, "{status:?}");
+        assert!(status.leaderless_ms < 100, "{status:?}");
     }
 }

@@ -49,15 +49,26 @@ struct NodeOps {
     registry: Arc<Registry>,
 }
 
+/// Unhealthy (503) while a hosted partition has had no leader for longer than a lease: nothing
+/// answers its commands, and that does not heal by waiting when a session is stuck.
 async fn node_healthz(State(ops): State<NodeOps>) -> Response {
+    let partitions = ops.node.status();
+    let healthy = !partitions.iter().any(|p| p.leaderless);
     let body = serde_json::json!({
-        "healthy": true,
-        "partitions": ops.node.status(),
+        "healthy": healthy,
+        "partitions": partitions,
     });
-    (StatusCode::OK, axum::Json(body)).into_response()
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(body)).into_response()
 }
 
 async fn node_metrics(State(ops): State<NodeOps>) -> Response {
+    // Brings the per-partition `leaderless_seconds` gauges up to date.
+    ops.node.status();
     render_metrics(&ops.registry)
 }
 

@@ -64,6 +64,12 @@ pub struct FailoverReport {
     pub gap_ms: f64,
     /// Booking commands that got no answer (the clients retried them with the same key).
     pub unanswered: u64,
+    /// `--pause-ms`: the leader was paused this long (`pauses` times; `killed_*` is the first
+    /// pause) instead of killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_ms: Option<u64>,
+    #[serde(default)]
+    pub pauses: u32,
 }
 
 /// At most this many points (buckets of seconds) in `chart.svg`.
@@ -530,14 +536,21 @@ fn md_failover(failover: Option<&FailoverReport>) -> String {
     let Some(f) = failover else {
         return String::new();
     };
-    let row = vec![
+    let mut row = vec![
         format!("{:.1} s", f.killed_at_s),
         f.killed_pid.to_string(),
         format!("{} ms", format_ms(f.gap_ms)),
         f.unanswered.to_string(),
     ];
-    let header = ["killed at", "pid", "gap", "unanswered"];
-    format!("## Failover\n\n{}", md_table(&header, &[row]))
+    let table = match f.paused_ms {
+        None => md_table(&["killed at", "pid", "gap", "unanswered"], &[row]),
+        Some(paused_ms) => {
+            row.push(format!("{} × {paused_ms} ms", f.pauses));
+            let header = ["first paused at", "pid", "gap", "unanswered", "pauses"];
+            md_table(&header, &[row])
+        }
+    };
+    format!("## Failover\n\n{table}")
 }
 
 /// A Markdown table; cells are escaped.
@@ -744,6 +757,10 @@ fn svg_plot(points: &[ChartPoint], seconds: usize, failover: Option<&FailoverRep
     let killed_at = failover
         .map(|f| f.killed_at_s)
         .filter(|s| s.is_finite() && *s >= 0.0);
+    let what = match failover.and_then(|f| f.paused_ms) {
+        None => "killed",
+        Some(_) => "first paused",
+    };
     let x_max = killed_at
         .map_or(seconds as f64, |k| k.max(seconds as f64))
         .max(1.0);
@@ -761,7 +778,7 @@ fn svg_plot(points: &[ChartPoint], seconds: usize, failover: Option<&FailoverRep
         svg_x_axis(&plot),
         svg_bars(&plot, points),
         svg_p99_line(&plot, points),
-        killed_at.map_or_else(String::new, |k| svg_failover_marker(&plot, k)),
+        killed_at.map_or_else(String::new, |k| svg_failover_marker(&plot, k, what)),
     ]
     .concat()
 }
@@ -921,13 +938,14 @@ fn p99_segment(plot: &Plot, segment: &[ChartPoint]) -> String {
     format!("{} h 0", vertices.join(" "))
 }
 
-fn svg_failover_marker(plot: &Plot, killed_at_s: f64) -> String {
+/// The dashed line at the leader's kill or first pause (`what`).
+fn svg_failover_marker(plot: &Plot, killed_at_s: f64, what: &str) -> String {
     let x = plot.x(killed_at_s);
     format!(
         "<g class=\"failover\">\n\
          <line x1=\"{x:.2}\" y1=\"{PLOT_TOP}\" x2=\"{x:.2}\" y2=\"{PLOT_BOTTOM}\" \
          stroke=\"{MARKER_COLOUR}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n\
-         <text x=\"{:.2}\" y=\"{:.1}\" font-size=\"11\">leader killed at {killed_at_s:.1} s</text>\n\
+         <text x=\"{:.2}\" y=\"{:.1}\" font-size=\"11\">leader {what} at {killed_at_s:.1} s</text>\n\
          </g>\n",
         x + 4.0,
         PLOT_TOP + 12.0,
@@ -1257,6 +1275,8 @@ mod tests {
             killed_pid: 4242,
             gap_ms: 850.0,
             unanswered: 3,
+            paused_ms: None,
+            pauses: 0,
         });
         run
     }
@@ -1302,6 +1322,29 @@ mod tests {
         ] {
             assert!(md.contains(row), "{row} missing from:\n{md}");
         }
+    }
+
+    #[test]
+    fn a_paused_leader_is_reported_as_paused() {
+        let mut report = compared_report();
+        if let Some(failover) = report.failover.as_mut() {
+            failover.paused_ms = Some(3_000);
+            failover.pauses = 4;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let files = write(dir.path(), &report).unwrap();
+        let md = std::fs::read_to_string(&files.markdown).unwrap();
+        assert!(
+            md.contains("| first paused at | pid | gap | unanswered | pauses |"),
+            "{md}"
+        );
+        assert!(md.contains("| 4 × 3000 ms |"), "{md}");
+        let json: ReportJson =
+            serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
+        assert_eq!(
+            json.failover.map(|f| (f.paused_ms, f.pauses)),
+            Some((Some(3_000), 4))
+        );
     }
 
     #[test]

@@ -140,6 +140,10 @@ pub struct Overrides {
     pub kill_at_s: Option<u64>,
     #[arg(long)]
     pub kill_pid: Option<u32>,
+    /// Failover: pause the leader this long (SIGSTOP, then SIGCONT) instead of killing it, at
+    /// `--kill-at-s` and again `--kill-at-s` seconds after each resume.
+    #[arg(long)]
+    pub pause_ms: Option<u64>,
 }
 
 impl Overrides {
@@ -166,6 +170,9 @@ impl Overrides {
         }
         if o.kill_pid.is_some() {
             params.kill_pid = o.kill_pid;
+        }
+        if o.pause_ms.is_some() {
+            params.pause_ms = o.pause_ms;
         }
         if let Some(seats) = o.seats {
             params.inventory.seats = seats;
@@ -230,11 +237,13 @@ pub async fn run(
     }
     let wall_s = started.elapsed().as_secs_f64();
     measured.insert("wall_s".into(), json!(wall_s));
-    let failover = failover.map(|(at_s, pid, unanswered)| FailoverReport {
-        killed_at_s: at_s,
-        killed_pid: pid,
-        gap_ms: slots.longest_gap_ms(at_s - 1.0),
+    let failover = failover.map(|(disrupted, unanswered)| FailoverReport {
+        killed_at_s: disrupted.at_s,
+        killed_pid: disrupted.pid,
+        gap_ms: slots.longest_gap_ms(disrupted.at_s - 1.0),
         unanswered,
+        paused_ms: disrupted.paused_ms,
+        pauses: disrupted.pauses,
     });
     let mut audit = audit(&args, journals, &performances, &log).await?;
     let baseline = match baseline(&args, &scenario).await? {
@@ -314,8 +323,8 @@ struct PhaseOutcome {
     recorder: Recorder,
     log: ClientLog,
     slots: SuccessSlots,
-    /// Failover: when (seconds into the run) which pid was killed, and unanswered commands.
-    killed: Option<(f64, u32, u64)>,
+    /// Failover: the leader's kill or pauses, and unanswered commands.
+    killed: Option<(Disrupted, u64)>,
     measured: serde_json::Map<String, serde_json::Value>,
     /// The seconds its rates are measured over: a pooled phase's arrival window (its ramp comes
     /// before), otherwise the phase's wall time.
@@ -388,11 +397,23 @@ async fn run_phase(
     let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
     let killer = params.kill_at_s.and_then(|at_s| {
         let at_ms = phase_started_at_ms + at_s * 1_000;
-        match (params.kill_pid, ledgers) {
-            (Some(pid), _) => Some(kill_at(pid, at_ms).boxed()),
-            (None, Some(ledgers)) => Some(kill_leader_at(ledgers, partition, at_ms).boxed()),
-            (None, None) => None,
-        }
+        let leader = match (params.kill_pid, ledgers) {
+            (Some(pid), _) => Leader::Pid(pid),
+            (None, Some(ledgers)) => Leader::Spawned(ledgers, partition),
+            (None, None) => return None,
+        };
+        Some(match params.pause_ms {
+            None => kill_leader_at(leader, at_ms).boxed(),
+            Some(pause_ms) => {
+                let pauses = Pauses {
+                    first_at_ms: at_ms,
+                    every_ms: at_s * 1_000,
+                    pause_ms,
+                    until_ms: phase_started_at_ms + params.duration_s * 1_000,
+                };
+                pause_leader(leader, pauses).boxed()
+            }
+        })
     });
     let peak_rss = Arc::new(AtomicU64::new(0));
     let sampler = tokio::spawn(sample_rss(args.gateway_pid.clone(), peak_rss.clone()));
@@ -416,10 +437,11 @@ async fn run_phase(
         bar.abort();
         eprintln!();
     }
-    let killed = killed_at.map(|(at_ms, pid)| {
-        let at_s = at_ms.saturating_sub(run_started_at_ms) as f64 / 1_000.0;
+    let killed = killed_at.map(|mut disrupted: Disrupted| {
+        // Taken as milliseconds since the epoch; reported as seconds into the run.
+        disrupted.at_s -= run_started_at_ms as f64 / 1_000.0;
         let unanswered = recorder.errors.get("no_answer").copied().unwrap_or(0);
-        (at_s, pid, unanswered)
+        (disrupted, unanswered)
     });
     let mut measured = serde_json::Map::new();
     if let Some(before) = rss_before {
@@ -461,23 +483,105 @@ fn sale_open_at(phase: &Phase, phase_started_at_ms: u64) -> u64 {
     }
 }
 
-/// SIGKILLs whichever spawned node leads `partition` at `at_ms`.
-async fn kill_leader_at(ledgers: &Ledgers, partition: u16, at_ms: u64) -> Option<(u64, u32)> {
-    tokio::time::sleep(Duration::from_millis(at_ms.saturating_sub(now_ms()))).await;
-    let pid = ledgers.leader(partition).await?;
-    kill_at(pid, now_ms()).await
+/// The leader a failover phase disrupts.
+#[derive(Clone, Copy)]
+enum Leader<'a> {
+    /// The operator's `--kill-pid`.
+    Pid(u32),
+    /// Whichever spawned node leads the partition at that moment.
+    Spawned(&'a Ledgers, u16),
 }
 
-/// SIGKILLs `pid` at `at_ms`: when and whom, once done.
-async fn kill_at(pid: u32, at_ms: u64) -> Option<(u64, u32)> {
+impl Leader<'_> {
+    async fn pid(self) -> Option<u32> {
+        match self {
+            Leader::Pid(pid) => Some(pid),
+            Leader::Spawned(ledgers, partition) => ledgers.leader(partition).await,
+        }
+    }
+}
+
+/// What a failover phase did to the leader. `at_s` is the first kill or pause (milliseconds
+/// since the epoch, as seconds, until the phase makes it relative to the run).
+#[derive(Clone, Copy, Debug)]
+struct Disrupted {
+    at_s: f64,
+    pid: u32,
+    /// Each pause's length; `None`: the leader was killed.
+    paused_ms: Option<u64>,
+    pauses: u32,
+}
+
+/// When a failover phase pauses the leader (all in milliseconds since the epoch but the lengths).
+#[derive(Clone, Copy, Debug)]
+struct Pauses {
+    first_at_ms: u64,
+    every_ms: u64,
+    pause_ms: u64,
+    until_ms: u64,
+}
+
+async fn sleep_until_ms(at_ms: u64) {
     tokio::time::sleep(Duration::from_millis(at_ms.saturating_sub(now_ms()))).await;
-    let killed = tokio::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
+}
+
+async fn signal(pid: u32, signal: &str) -> bool {
+    tokio::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .await
-        .is_ok_and(|s| s.success());
+        .is_ok_and(|s| s.success())
+}
+
+/// SIGKILLs the leader at `at_ms`.
+async fn kill_leader_at(leader: Leader<'_>, at_ms: u64) -> Option<Disrupted> {
+    sleep_until_ms(at_ms).await;
+    let pid = leader.pid().await?;
+    let killed = signal(pid, "KILL").await;
     tracing::info!(pid, killed, "failover: leader killed");
-    killed.then(|| (now_ms(), pid))
+    killed.then(|| Disrupted {
+        at_s: now_ms() as f64 / 1_000.0,
+        pid,
+        paused_ms: None,
+        pauses: 0,
+    })
+}
+
+/// Pauses whichever node leads at each moment of `pauses` (SIGSTOP, SIGCONT `pause_ms` later),
+/// until the phase ends. A pause always ends in SIGCONT, whatever the run does meanwhile.
+async fn pause_leader(leader: Leader<'_>, pauses: Pauses) -> Option<Disrupted> {
+    let mut disrupted: Option<Disrupted> = None;
+    let mut at_ms = pauses.first_at_ms;
+    while at_ms < pauses.until_ms {
+        sleep_until_ms(at_ms).await;
+        let Some(pid) = leader.pid().await else {
+            // No leader at this moment (still taking over from the last pause): try again.
+            at_ms = now_ms() + pauses.every_ms;
+            continue;
+        };
+        let paused_at_ms = now_ms();
+        if !signal(pid, "STOP").await {
+            tracing::warn!(pid, "failover: pausing the leader failed");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(pauses.pause_ms)).await;
+        let resumed = signal(pid, "CONT").await;
+        tracing::info!(
+            pid,
+            pauses.pause_ms,
+            resumed,
+            "failover: leader paused and resumed"
+        );
+        let record = disrupted.get_or_insert(Disrupted {
+            at_s: paused_at_ms as f64 / 1_000.0,
+            pid,
+            paused_ms: Some(pauses.pause_ms),
+            pauses: 0,
+        });
+        record.pauses += 1;
+        at_ms = now_ms() + pauses.every_ms;
+    }
+    disrupted
 }
 
 /// Resident memory of the gateway processes, in KiB (Linux `/proc`).
@@ -778,5 +882,55 @@ fn baseline_config(
         seat_taken_retries_max: params.seat_taken_retries_max,
         hold_ttl_ms: inventory.hold_ttl_ms,
         ..BaselineConfig::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pid` is stopped (state `T` in `/proc/<pid>/stat`).
+    fn stopped(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, after_name) = stat.rsplit_once(") ")?;
+                after_name.chars().next()
+            })
+            == Some('T')
+    }
+
+    #[tokio::test]
+    async fn pauses_repeat_until_the_phase_ends_and_always_resume() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep");
+        let pid = child.id();
+        let start = now_ms();
+        let pauses = Pauses {
+            first_at_ms: start + 50,
+            every_ms: 100,
+            pause_ms: 150,
+            until_ms: start + 700,
+        };
+        let watcher = tokio::spawn(async move {
+            let mut seen_stopped = false;
+            for _ in 0..40 {
+                seen_stopped |= stopped(pid);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            seen_stopped
+        });
+        let disrupted = pause_leader(Leader::Pid(pid), pauses)
+            .await
+            .expect("paused");
+        assert_eq!(disrupted.pid, pid);
+        assert_eq!(disrupted.paused_ms, Some(150));
+        assert!(disrupted.pauses >= 2, "{disrupted:?}");
+        assert!(watcher.await.expect("watcher"), "the process was stopped");
+        assert!(!stopped(pid), "every pause ends with SIGCONT");
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }

@@ -26,6 +26,8 @@ pub const CLIENTS_MAX: u32 = 1_000_000;
 pub const DURATION_S_MAX: u64 = 3_600;
 /// Phases one scenario file may have.
 pub const PHASES_MAX: usize = 16;
+/// Longest leader pause of a failover phase: past a minute the pause is an outage, not a stall.
+pub const PAUSE_MS_MAX: u64 = 60_000;
 /// Highest arrival rate a phase may ask for (bookings or cancellations per second).
 pub const RATE_PER_S_MAX: u32 = 100_000;
 
@@ -44,7 +46,8 @@ pub enum Preset {
     Idle,
     /// Bookings and cancellations at set rates on a sold-out performance.
     Churn,
-    /// `steady` while the ledger leader (`kill_pid`) is killed at `kill_at_s`.
+    /// `steady` while the ledger leader (`kill_pid`) is killed at `kill_at_s`, or, with
+    /// `pause_ms`, paused for that long at `kill_at_s` and again every `kill_at_s` seconds.
     Failover,
 }
 
@@ -92,6 +95,11 @@ pub struct Params {
     /// Failover: kill `kill_pid` this many seconds into the phase.
     pub kill_at_s: Option<u64>,
     pub kill_pid: Option<u32>,
+    /// Failover: pause the leader (SIGSTOP, SIGCONT this many milliseconds later) instead of
+    /// killing it, at `kill_at_s` and then `kill_at_s` seconds after each resume until the
+    /// phase ends: the VM stall that must not wedge a partition (issue #12 item 17).
+    #[serde(default)]
+    pub pause_ms: Option<u64>,
     pub inventory: Inventory,
 }
 
@@ -113,6 +121,7 @@ impl Params {
             pay_ms: 200,
             kill_at_s: None,
             kill_pid: None,
+            pause_ms: None,
             inventory: Inventory::default(),
         };
         // Steady runs sell standing places: their capacity outlasts long runs, which a seat map
@@ -198,6 +207,15 @@ impl Params {
             (
                 self.inventory.seats > 0 || self.inventory.zones > 0,
                 "the inventory needs seats or standing zones",
+            ),
+            (
+                self.pause_ms
+                    .is_none_or(|ms| (1..=PAUSE_MS_MAX).contains(&ms)),
+                "pause_ms 1 to 60,000",
+            ),
+            (
+                self.pause_ms.is_none() || self.kill_at_s.is_some_and(|s| s >= 1),
+                "pause_ms needs kill_at_s of at least 1 (the moment and the spacing of pauses)",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
@@ -323,6 +341,12 @@ mod tests {
         let huge = parse("name = \"x\"\n[[phase]]\npreset = \"idle\"\nclients = 2000000\n");
         assert!(huge.unwrap_err().contains("clients"));
         assert!(parse("name = \"x\"\n").is_err());
+        let long_pause =
+            parse("name = \"x\"\n[[phase]]\npreset = \"failover\"\npause_ms = 600000\n");
+        assert!(long_pause.unwrap_err().contains("pause_ms"));
+        let paused = parse("name = \"x\"\n[[phase]]\npreset = \"failover\"\npause_ms = 3000\n")
+            .expect("a pause within the limit");
+        assert_eq!(paused.phases[0].params.pause_ms, Some(3_000));
     }
 
     #[test]

@@ -89,7 +89,7 @@ impl Cluster {
                 picket_ledger_client::LedgerClient::in_process(cluster.ledger.handle.clone()),
                 &mut registry,
             );
-            gateway.serve_metrics(Arc::new(registry));
+            gateway.serve_metrics(Arc::new(registry), OPERATOR_TOKEN);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");

@@ -348,6 +348,14 @@ impl LedgerNode {
         value["partitions"][0]["role"].as_str().map(str::to_owned)
     }
 
+    /// Whether `/healthz` says partition 0 has had no leader for longer than a lease, if the
+    /// node answers.
+    pub fn leaderless(&self) -> Option<bool> {
+        let body = http_get(self.port, "/healthz")?;
+        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+        value["partitions"][0]["leaderless"].as_bool()
+    }
+
     pub fn wait_role(&self, role: &str) {
         let deadline = std::time::Instant::now() + NODE_WAIT_MAX;
         while std::time::Instant::now() < deadline {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use picket_ledger::journal::Fence;
 use picket_ledger::metrics::Metrics;
-use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, StoreUrl};
+use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, PgSession, StoreUrl};
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger, SubmitError};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
@@ -324,4 +324,228 @@ async fn postgres_restarted_mid_stream_loses_no_acknowledged_command() {
         12,
     )
     .await;
+}
+
+/// Sessions of the journal's database that sit idle inside an open transaction (other than the
+/// observer's own).
+async fn idle_in_transaction(observer: &mut sqlx::PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(observer)
+    .await
+    .expect("pg_stat_activity")
+}
+
+/// A journal append dropped at any point mid-flight (a leader's writer is aborted when its node
+/// steps down) must not leave its connection inside a server-side transaction: the leader's next
+/// lease renewal would then lock the leadership row and never commit, and no standby could
+/// take the partition over (issue #12 item 17). The cut lands at a different moment of the
+/// append in every trial; the pool has one connection, so every later call reuses the one the
+/// cancelled append had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_append_leaves_no_transaction_open_and_the_lease_free() {
+    const TRIALS: u64 = 400;
+    const PARTITION: u16 = 0;
+    let lease = Duration::from_millis(500);
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let journal = PgJournal::connect(&database_url, 1, Duration::from_secs(5))
+        .await
+        .expect("journal");
+    let mut observer = <sqlx::PgConnection as sqlx::Connection>::connect(&database_url)
+        .await
+        .expect("observer");
+    let epoch = journal
+        .acquire_lease(PARTITION, "leader", lease)
+        .await
+        .expect("acquire")
+        .expect("the lease is free");
+    let fence = Fence {
+        epoch,
+        input_seq: 0,
+    };
+    let mut cancelled = 0;
+    for trial in 0..TRIALS {
+        let seq = journal.last_seq(PARTITION).await.expect("last seq");
+        let entry = picket_ledger::journal::Entry {
+            seq: seq + 1,
+            recorded_at_ms: trial,
+            events_json: "[]".into(),
+        };
+        // Spread over the append's round trips: acquire, BEGIN, the fencing UPDATE, the gap
+        // check, the INSERT and COMMIT each take tens to hundreds of microseconds locally.
+        let cut = Duration::from_micros(trial * 37 % 2_500);
+        let append = journal.append(PARTITION, std::slice::from_ref(&entry), Some(fence));
+        match tokio::time::timeout(cut, append).await {
+            Ok(result) => result.expect("append"),
+            Err(_) => cancelled += 1,
+        }
+        // What a leader does next: renew its lease, read the journal.
+        assert!(
+            journal
+                .renew_lease(PARTITION, "leader", epoch, lease)
+                .await
+                .expect("renew"),
+            "trial {trial}: the lease stays ours"
+        );
+        journal
+            .read_after(PARTITION, 0, 1)
+            .await
+            .expect("read after");
+        let open = idle_in_transaction(&mut observer).await;
+        assert_eq!(
+            open, 0,
+            "trial {trial} (append cut after {cut:?}): a session stayed idle in transaction"
+        );
+    }
+    assert!(cancelled > 0, "some appends must have been cut mid-flight");
+    // The leader stops renewing (paused, or gone): another node takes the partition once the
+    // lease has run out, without waiting on a lock.
+    tokio::time::sleep(lease).await;
+    let standby = PgJournal::connect(&database_url, 1, Duration::from_secs(5))
+        .await
+        .expect("standby journal");
+    let taken = tokio::time::timeout(lease, standby.acquire_lease(PARTITION, "standby", lease))
+        .await
+        .expect("the takeover must not wait on a lock")
+        .expect("acquire");
+    assert_eq!(
+        taken,
+        Some(epoch + 1),
+        "the standby takes the expired lease"
+    );
+}
+
+/// A node that stalls inside a journal transaction (SIGSTOP, a VM pause) keeps the leadership
+/// row locked; PostgreSQL ends that session after `idle_in_transaction_session_timeout`, so a
+/// standby takes the partition once the lease runs out instead of waiting on the lock for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_stalled_in_a_transaction_is_ended_and_the_lease_taken_over() {
+    const PARTITION: u16 = 0;
+    let lease = Duration::from_millis(500);
+    let session = PgSession {
+        lock_timeout: Duration::from_secs(5),
+        idle_in_transaction_timeout: Duration::from_millis(300),
+    };
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let connect = || PgJournal::connect_with(&database_url, 2, Duration::from_secs(5), session);
+    let leader = connect().await.expect("leader journal");
+    let epoch = leader
+        .acquire_lease(PARTITION, "leader", lease)
+        .await
+        .expect("acquire")
+        .expect("the lease is free");
+    // The leader's commit opens with the fencing UPDATE, and then its process stalls.
+    let mut stalled = leader.pool().begin().await.expect("begin");
+    sqlx::query("UPDATE ledger_leadership SET input_seq = input_seq WHERE partition_id = $1")
+        .bind(i32::from(PARTITION))
+        .execute(&mut *stalled)
+        .await
+        .expect("fencing update");
+    tokio::time::sleep(lease).await;
+    let standby = connect().await.expect("standby journal");
+    let taken = tokio::time::timeout(
+        lease * 2,
+        standby.acquire_lease(PARTITION, "standby", lease),
+    )
+    .await
+    .expect("the stalled session must be ended within the idle-in-transaction timeout")
+    .expect("acquire");
+    assert_eq!(taken, Some(epoch + 1));
+    assert!(
+        stalled.commit().await.is_err(),
+        "the stalled session was ended: its commit cannot go through"
+    );
+}
+
+/// A partition whose leadership row stays locked (a stuck session elsewhere) loses its leader:
+/// the node's status says it is leaderless once that lasts longer than a lease, and says so no
+/// more once a leader is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_reports_a_partition_leaderless_for_longer_than_a_lease() {
+    let services = services();
+    let node = node(&services, "node-a", 1, 500).await;
+    wait_for_leader(&node, 0).await;
+    assert!(!node.status()[0].leaderless);
+    // A session outside the ledger's own (not under its timeouts) locks the row and sits on it.
+    let mut blocker = <sqlx::PgConnection as sqlx::Connection>::connect(&services.database_url)
+        .await
+        .expect("blocker");
+    let mut stuck = sqlx::Connection::begin(&mut blocker).await.expect("begin");
+    sqlx::query("SELECT 1 FROM ledger_leadership WHERE partition_id = 0 FOR UPDATE")
+        .execute(&mut *stuck)
+        .await
+        .expect("lock the row");
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    loop {
+        let status = node.status()[0].clone();
+        if status.leaderless {
+            assert!(status.leaderless_ms > 500, "{status:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reported leaderless: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stuck.rollback().await.expect("release the row");
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    loop {
+        let status = node.status()[0].clone();
+        if status.role == "leader" && !status.leaderless {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no leader came back: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node.shutdown().await;
+}
+
+/// A lease update queued behind a lock that is not released gives up after `lock_timeout`, as
+/// an error the standby recognises (it keeps following and retries instead of recovering).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_update_behind_a_held_lock_times_out() {
+    const PARTITION: u16 = 0;
+    let lease = Duration::from_millis(500);
+    let session = PgSession {
+        lock_timeout: Duration::from_millis(200),
+        idle_in_transaction_timeout: Duration::from_secs(10),
+    };
+    let postgres = Postgres::start().expect("postgres");
+    let database_url = postgres.create_database("ledger").expect("database");
+    let journal = PgJournal::connect_with(&database_url, 2, Duration::from_secs(5), session)
+        .await
+        .expect("journal");
+    journal
+        .acquire_lease(PARTITION, "leader", lease)
+        .await
+        .expect("acquire")
+        .expect("the lease is free");
+    let mut blocker = <sqlx::PgConnection as sqlx::Connection>::connect(&database_url)
+        .await
+        .expect("blocker");
+    let mut stuck = sqlx::Connection::begin(&mut blocker).await.expect("begin");
+    sqlx::query("SELECT 1 FROM ledger_leadership WHERE partition_id = $1 FOR UPDATE")
+        .bind(i32::from(PARTITION))
+        .execute(&mut *stuck)
+        .await
+        .expect("lock the row");
+    let started = std::time::Instant::now();
+    let error = tokio::time::timeout(
+        Duration::from_secs(5),
+        journal.acquire_lease(PARTITION, "standby", lease),
+    )
+    .await
+    .expect("lock_timeout must end the wait")
+    .expect_err("the row is locked");
+    assert!(error.is_lock_timeout(), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{error}");
+    stuck.rollback().await.expect("release");
 }

@@ -21,8 +21,9 @@ use crate::{
 /// Thousandths of an admission in one admission.
 pub const CREDIT_MILLI_PER_ADMISSION: u64 = 1_000;
 
-/// One sale's waiting room.
-#[derive(Clone, Debug)]
+/// One sale's waiting room. It serializes whole, so the memory store can keep its sales across
+/// a restart of `picket up`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SaleCore {
     settings: SaleSettings,
     /// The draw seed (hex), chosen by the shell: the core draws no randomness.
@@ -69,6 +70,12 @@ impl SaleCore {
             next_jti: 1,
             lease: None,
         }
+    }
+
+    /// Forgets the controller lease: after a restart of the only process that used the store,
+    /// nobody holds it any more, and waiting out the dead holder's lease would stall admission.
+    pub fn forget_lease(&mut self) {
+        self.lease = None;
     }
 
     pub fn settings(&self) -> &SaleSettings {

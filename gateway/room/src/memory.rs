@@ -1,7 +1,14 @@
 //! The waiting room in one process's memory, for `picket up`: the pure per-sale cores
 //! ([`crate::core`]) under one mutex, on the wall clock (or a given clock in tests).
+//!
+//! Opened on a file ([`MemoryStore::open`]), the sales survive a restart: [`MemoryStore::save`]
+//! writes every sale (settings, the draw's seed and result, places, admissions) to the file
+//! atomically when something changed since the last save; the shell calls it every
+//! [`SAVE_INTERVAL`] and once more on shutdown, so a crash loses at most the changes of one
+//! interval and a clean stop loses nothing.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::core::{self, CommandDecision, CommandLimits, Rates, SaleCore};
@@ -18,17 +25,50 @@ fn wall_clock_ms() -> u64 {
         .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
+/// The version of the file [`MemoryStore::save`] writes; a file of another version is refused
+/// rather than misread.
+pub const SAVED_FORMAT_VERSION: u32 = 1;
+/// How often the shell saves a store opened on a file (changes only): a crash loses at most this
+/// much of the waiting room.
+pub const SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Largest saved file [`MemoryStore::open`] reads (a 600,000-place sale is about 100 MB).
+pub const SAVED_BYTES_MAX: u64 = 1 << 30;
+
 /// The in-memory store. Cloning shares the same state.
 #[derive(Clone)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
     clock: Clock,
+    /// Where [`MemoryStore::save`] keeps the sales, if anywhere.
+    path: Option<PathBuf>,
 }
 
 #[derive(Default)]
 struct State {
     sales: BTreeMap<SaleId, SaleCore>,
     rates: Rates,
+    /// Bumped by every change to a sale; `saved` is its value at the last save.
+    generation: u64,
+    saved: u64,
+}
+
+/// What the file holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    version: u32,
+    sales: BTreeMap<SaleId, SaleCore>,
+}
+
+/// Why the sales could not be read from or written to their file.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("cannot read or write {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a waiting-room file of format {SAVED_FORMAT_VERSION}: {reason}")]
+    Format { path: PathBuf, reason: String },
 }
 
 impl Default for MemoryStore {
@@ -48,7 +88,49 @@ impl MemoryStore {
         MemoryStore {
             state: Arc::new(Mutex::new(State::default())),
             clock,
+            path: None,
         }
+    }
+
+    /// A store on the system clock that keeps its sales in the file at `path`: the sales saved
+    /// there are loaded now (none when the file does not exist yet).
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, SaveError> {
+        let path = path.into();
+        let mut store = Self::new();
+        store.state = Arc::new(Mutex::new(State {
+            sales: load(&path)?,
+            ..State::default()
+        }));
+        store.path = Some(path);
+        Ok(store)
+    }
+
+    /// Writes every sale to the store's file if anything changed since the last save (nothing
+    /// to do for a store without a file). The file is replaced atomically: a crash while saving
+    /// leaves the previous save.
+    pub fn save(&self) -> Result<(), SaveError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let (generation, saved) = {
+            let state = self.lock();
+            if state.generation == state.saved {
+                return Ok(());
+            }
+            let saved = Saved {
+                version: SAVED_FORMAT_VERSION,
+                sales: state.sales.clone(),
+            };
+            (state.generation, saved)
+        };
+        let bytes = serde_json::to_vec(&saved).map_err(|e| SaveError::Format {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomically(path, &bytes)?;
+        let mut state = self.lock();
+        state.saved = state.saved.max(generation);
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -59,7 +141,20 @@ impl MemoryStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Reads a sale.
     fn with_sale<T>(
+        &self,
+        sale: SaleId,
+        step: impl FnOnce(&SaleCore, u64) -> T,
+    ) -> Result<T, StoreError> {
+        let now_ms = (self.clock)();
+        let state = self.lock();
+        let found = state.sales.get(&sale).ok_or(StoreError::UnknownSale)?;
+        Ok(step(found, now_ms))
+    }
+
+    /// Changes a sale (and marks the store as changed since its last save).
+    fn change_sale<T>(
         &self,
         sale: SaleId,
         step: impl FnOnce(&mut SaleCore, u64) -> T,
@@ -67,8 +162,62 @@ impl MemoryStore {
         let now_ms = (self.clock)();
         let mut state = self.lock();
         let found = state.sales.get_mut(&sale).ok_or(StoreError::UnknownSale)?;
-        Ok(step(found, now_ms))
+        let result = step(found, now_ms);
+        state.generation += 1;
+        Ok(result)
     }
+}
+
+/// The sales saved at `path`, with their controller leases forgotten (the process that held
+/// them is gone); none when there is no file yet.
+fn load(path: &Path) -> Result<BTreeMap<SaleId, SaleCore>, SaveError> {
+    let file_error = |source| SaveError::File {
+        path: path.to_owned(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(error) => return Err(file_error(error)),
+    };
+    let length = file.metadata().map_err(file_error)?.len();
+    if length > SAVED_BYTES_MAX {
+        return Err(SaveError::Format {
+            path: path.to_owned(),
+            reason: format!("{length} bytes, more than {SAVED_BYTES_MAX}"),
+        });
+    }
+    let saved: Saved =
+        serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| SaveError::Format {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    if saved.version != SAVED_FORMAT_VERSION {
+        return Err(SaveError::Format {
+            path: path.to_owned(),
+            reason: format!("version {}", saved.version),
+        });
+    }
+    let mut sales = saved.sales;
+    for core in sales.values_mut() {
+        core.forget_lease();
+    }
+    Ok(sales)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, flushes it to disk, and renames it over
+/// `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
+    use std::io::Write;
+    let file_error = |source| SaveError::File {
+        path: path.to_owned(),
+        source,
+    };
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary).map_err(file_error)?;
+    file.write_all(bytes).map_err(file_error)?;
+    file.sync_all().map_err(file_error)?;
+    std::fs::rename(&temporary, path).map_err(file_error)
 }
 
 fn ready<'a, T: Send + 'a>(value: Result<T, StoreError>) -> StoreFuture<'a, T> {
@@ -85,6 +234,7 @@ impl QueueStore for MemoryStore {
             .or_insert_with(|| SaleCore::new(settings.clone(), draw::new_seed(), now_ms));
         entry.configure(settings);
         let view = entry.view(sale, now_ms);
+        state.generation += 1;
         ready(Ok(view))
     }
 
@@ -93,7 +243,7 @@ impl QueueStore for MemoryStore {
     }
 
     fn join<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, Standing> {
-        ready(self.with_sale(sale, |found, now_ms| found.join(identity, now_ms)))
+        ready(self.change_sale(sale, |found, now_ms| found.join(identity, now_ms)))
     }
 
     fn standings<'a>(
@@ -110,7 +260,7 @@ impl QueueStore for MemoryStore {
     }
 
     fn heartbeat<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()> {
-        ready(self.with_sale(sale, |found, now_ms| found.heartbeat(identities, now_ms)))
+        ready(self.change_sale(sale, |found, now_ms| found.heartbeat(identities, now_ms)))
     }
 
     fn advance<'a>(
@@ -119,22 +269,22 @@ impl QueueStore for MemoryStore {
         holder: &'a str,
         lease_ms: u64,
     ) -> StoreFuture<'a, Advance> {
-        ready(self.with_sale(sale, |found, now_ms| {
+        ready(self.change_sale(sale, |found, now_ms| {
             found.advance(holder, lease_ms, now_ms)
         }))
     }
 
     /// One lock for the whole draw: the lease cannot lapse in the middle.
     fn draw<'a>(&'a self, sale: SaleId, holder: &'a str, lease_ms: u64) -> StoreFuture<'a, ()> {
-        ready(self.with_sale(sale, |found, now_ms| found.draw(holder, lease_ms, now_ms)))
+        ready(self.change_sale(sale, |found, now_ms| found.draw(holder, lease_ms, now_ms)))
     }
 
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()> {
-        ready(self.with_sale(sale, |found, now_ms| found.finish(identity, now_ms)))
+        ready(self.change_sale(sale, |found, now_ms| found.finish(identity, now_ms)))
     }
 
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()> {
-        ready(self.with_sale(sale, |found, _| found.set_sold_out(sold_out)))
+        ready(self.change_sale(sale, |found, _| found.set_sold_out(sold_out)))
     }
 
     fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
@@ -159,7 +309,7 @@ impl QueueStore for MemoryStore {
     ) -> StoreFuture<'a, CommandDecision> {
         let now_ms = (self.clock)();
         let mut state = self.lock();
-        let State { sales, rates } = &mut *state;
+        let State { sales, rates, .. } = &mut *state;
         let seat_limit = match limits.seats {
             Some(_) => match sales.get(&sale) {
                 Some(found) => Some(found.settings().seat_limit),
@@ -377,5 +527,65 @@ mod tests {
             block(store.rate_limit("other", 5, 5)),
             RateDecision::Allowed
         );
+    }
+
+    /// A sale saved by one store is the same sale in a store opened on the file: settings, the
+    /// seed's hash, the drawn order, places and admissions; the old controller's lease is gone.
+    #[test]
+    fn sales_survive_a_save_and_an_open() {
+        let dir = std::env::temp_dir().join(format!("picket-room-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("waiting-room.json");
+        let _ = std::fs::remove_file(&path);
+        let store = MemoryStore::open(&path).expect("no file yet");
+        block(store.configure(7, settings(0)));
+        for i in 0..5 {
+            block(store.join(7, &format!("g:{i}")));
+        }
+        block(store.advance(7, "gw-old", 60_000));
+        block(store.draw(7, "gw-old", 60_000));
+        block(store.join(7, "g:late"));
+        let ids: Vec<String> = (0..5).map(|i| format!("g:{i}")).collect();
+        block(store.heartbeat(7, &ids));
+        block(store.advance(7, "gw-old", 60_000));
+        let before = block(store.view(7));
+        let audit = block(store.audit(7));
+        let late = block(store.join(7, "g:late"));
+        store.save().expect("saved");
+
+        let reopened = MemoryStore::open(&path).expect("saved file");
+        let after = block(reopened.view(7));
+        assert_eq!(after.seed_hash, before.seed_hash);
+        assert_eq!(
+            (after.tail, after.watermark),
+            (before.tail, before.watermark)
+        );
+        assert_eq!(
+            after.seed, before.seed,
+            "the drawn seed is published and kept"
+        );
+        assert_eq!(block(reopened.audit(7)), audit);
+        assert_eq!(block(reopened.join(7, "g:late")), late, "a place is kept");
+        let step = block(reopened.advance(7, "gw-new", 2_000));
+        assert!(step.leader, "the dead process' lease is forgotten");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_file_of_another_format_is_refused_not_misread() {
+        let dir = std::env::temp_dir().join(format!("picket-room-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("waiting-room.json");
+        std::fs::write(&path, br#"{"version": 99, "sales": {}}"#).expect("write");
+        assert!(matches!(
+            MemoryStore::open(&path),
+            Err(SaveError::Format { .. })
+        ));
+        std::fs::write(&path, b"not json").expect("write");
+        assert!(matches!(
+            MemoryStore::open(&path),
+            Err(SaveError::Format { .. })
+        ));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -10,7 +10,7 @@ use std::future::Future;
 use picket_ledger_client::Committed;
 use picket_ledger_core::{Event, Ledger};
 
-pub use postgres::PgJournal;
+pub use postgres::{PgJournal, PgSession};
 pub use sqlite::SqliteJournal;
 
 /// Bumped whenever `Ledger`'s encoding changes; older snapshots are then ignored and the journal
@@ -105,6 +105,22 @@ pub enum JournalError {
     /// Leadership (leases and fencing) needs PostgreSQL; the SQLite journal serves one process.
     #[error("the SQLite journal has no leadership: run one process, without a fence")]
     NoLeadership,
+    /// A journal call's own task panicked or was aborted (the runtime shutting down).
+    #[error("a journal task ended before it answered: {0}")]
+    TaskEnded(String),
+}
+
+impl JournalError {
+    /// PostgreSQL gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03): someone else
+    /// held it, and trying again later is the answer.
+    pub fn is_lock_timeout(&self) -> bool {
+        match self {
+            JournalError::Database(sqlx::Error::Database(error)) => {
+                error.code().as_deref() == Some("55P03")
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What a leader's commit proves and records, checked in the same transaction as the append:

@@ -1,13 +1,78 @@
 //! The PostgreSQL journal (production).
+//!
+//! Every call that writes the `ledger_leadership` row, and every transaction, runs on a task of
+//! its own ([`detached`]), so dropping the caller's future cannot cut a conversation with the
+//! database short. Dropping one mid-flight is what happens on the failover path: a leader's
+//! writer is aborted when it steps down, a lease renewal is given up after its timeout. sqlx 0.9
+//! undoes a dropped transaction only lazily (it queues a ROLLBACK that the pool sends when the
+//! connection comes back), and not at all when the drop lands while `BEGIN` awaits its answer:
+//! the connection then returns to the pool inside a server-side transaction, and the next lease
+//! renewal on it locks the leadership row for good (issue #12 item 17). Single-statement reads
+//! stay in the caller: cut short, they leave nothing open (the pool drains their answer before
+//! it reuses the connection).
+//!
+//! The sessions also run with `lock_timeout` and `idle_in_transaction_session_timeout`
+//! ([`PgSession`]), so that PostgreSQL itself ends a session that waits on, or sits on, a lock
+//! for longer than a lease allows: a node paused mid-transaction cannot keep its partition.
 
+use std::future::Future;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Row};
+use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 
 use super::{
     Entry, Fence, Journal, JournalError, SNAPSHOT_FORMAT, SNAPSHOTS_KEPT_MAX, Snapshot, to_i64,
 };
+
+/// The limits every journal session runs under, set when it connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PgSession {
+    /// `lock_timeout`: a statement waiting this long for a lock (a lease update behind a stuck
+    /// transaction) fails instead of waiting on.
+    pub lock_timeout: Duration,
+    /// `idle_in_transaction_session_timeout`: PostgreSQL ends a session that sits this long
+    /// inside a transaction (its node paused or cut off mid-commit), releasing its locks.
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl Default for PgSession {
+    fn default() -> Self {
+        PgSession {
+            lock_timeout: crate::config::PG_LOCK_TIMEOUT_DEFAULT,
+            idle_in_transaction_timeout: crate::config::PG_IDLE_IN_TRANSACTION_TIMEOUT_DEFAULT,
+        }
+    }
+}
+
+/// Runs `work` on a task of its own and waits for it. Dropping the returned future stops the
+/// waiting, never the work: a transaction started there is committed or rolled back there, and
+/// its connection goes back to the pool outside any transaction.
+async fn detached<T: Send + 'static>(
+    work: impl Future<Output = Result<T, JournalError>> + Send + 'static,
+) -> Result<T, JournalError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|error| JournalError::TaskEnded(error.to_string()))?
+}
+
+/// Commits `tx` when `work` succeeded, and rolls it back explicitly when it failed, so no error
+/// path leaves the rollback to a drop handler.
+async fn finish(
+    tx: Transaction<'static, Postgres>,
+    work: Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    match work {
+        Ok(()) => Ok(tx.commit().await?),
+        Err(error) => {
+            if let Err(rollback) = tx.rollback().await {
+                // The connection is then broken; the pool closes it instead of reusing it.
+                tracing::warn!(%rollback, "journal rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct PgJournal {
@@ -15,15 +80,31 @@ pub struct PgJournal {
 }
 
 impl PgJournal {
-    /// Connects and runs the migrations. Operations wait at most `connect_timeout` for a
-    /// connection.
+    /// Connects with the default [`PgSession`] limits and runs the migrations. Operations wait
+    /// at most `connect_timeout` for a connection.
     pub async fn connect(
         url: &str,
         connections_max: u32,
         connect_timeout: Duration,
     ) -> Result<Self, JournalError> {
-        let options: PgConnectOptions =
-            url.parse::<PgConnectOptions>()?.disable_statement_logging();
+        Self::connect_with(url, connections_max, connect_timeout, PgSession::default()).await
+    }
+
+    /// Connects with every session under `session`'s limits and runs the migrations.
+    pub async fn connect_with(
+        url: &str,
+        connections_max: u32,
+        connect_timeout: Duration,
+        session: PgSession,
+    ) -> Result<Self, JournalError> {
+        let base: PgConnectOptions = url.parse::<PgConnectOptions>()?.disable_statement_logging();
+        let options = base.clone().options([
+            ("lock_timeout", postgres_ms(session.lock_timeout)),
+            (
+                "idle_in_transaction_session_timeout",
+                postgres_ms(session.idle_in_transaction_timeout),
+            ),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(connections_max)
             .acquire_timeout(connect_timeout)
@@ -33,12 +114,29 @@ impl PgJournal {
         // table; each ignores the other's versions.
         let mut migrator = sqlx::migrate!("./migrations/postgres");
         migrator.set_ignore_missing(true);
-        migrator.run(&pool).await?;
+        // On a connection of its own without the session limits: migrating waits on an
+        // advisory lock while another process migrates, which `lock_timeout` would cut short.
+        let migrating = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(connect_timeout)
+            .connect_with(base)
+            .await?;
+        migrator.run(&migrating).await?;
+        migrating.close().await;
         Ok(PgJournal { pool })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Runs `work` on its own task (see [`detached`]) with a handle on the pool.
+    async fn detached<T, F>(&self, work: impl FnOnce(PgPool) -> F) -> Result<T, JournalError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, JournalError>> + Send + 'static,
+    {
+        detached(work(self.pool.clone())).await
     }
 
     /// Takes the partition's lease for `lease` when it is free, expired, or already `holder`'s,
@@ -50,21 +148,26 @@ impl PgJournal {
         holder: &str,
         lease: Duration,
     ) -> Result<Option<u64>, JournalError> {
-        let epoch: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO ledger_leadership (partition_id, epoch, holder, lease_until) \
-             VALUES ($1, 1, $2, clock_timestamp() + make_interval(secs => $3)) \
-             ON CONFLICT (partition_id) DO UPDATE \
-               SET epoch = ledger_leadership.epoch + 1, holder = EXCLUDED.holder, \
-                   lease_until = EXCLUDED.lease_until \
-               WHERE ledger_leadership.lease_until < clock_timestamp() \
-                  OR ledger_leadership.holder = EXCLUDED.holder \
-             RETURNING epoch",
-        )
-        .bind(i32::from(partition))
-        .bind(holder)
-        .bind(lease.as_secs_f64())
-        .fetch_optional(&self.pool)
-        .await?;
+        let holder = holder.to_owned();
+        let epoch: Option<i64> = self
+            .detached(|pool| async move {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO ledger_leadership (partition_id, epoch, holder, lease_until) \
+                     VALUES ($1, 1, $2, clock_timestamp() + make_interval(secs => $3)) \
+                     ON CONFLICT (partition_id) DO UPDATE \
+                       SET epoch = ledger_leadership.epoch + 1, holder = EXCLUDED.holder, \
+                           lease_until = EXCLUDED.lease_until \
+                       WHERE ledger_leadership.lease_until < clock_timestamp() \
+                          OR ledger_leadership.holder = EXCLUDED.holder \
+                     RETURNING epoch",
+                )
+                .bind(i32::from(partition))
+                .bind(holder)
+                .bind(lease.as_secs_f64())
+                .fetch_optional(&pool)
+                .await?)
+            })
+            .await?;
         Ok(epoch.map(|e| e as u64))
     }
 
@@ -77,16 +180,22 @@ impl PgJournal {
         epoch: u64,
         lease: Duration,
     ) -> Result<bool, JournalError> {
-        let renewed = sqlx::query(
-            "UPDATE ledger_leadership SET lease_until = clock_timestamp() + make_interval(secs => $4) \
-             WHERE partition_id = $1 AND holder = $2 AND epoch = $3",
-        )
-        .bind(i32::from(partition))
-        .bind(holder)
-        .bind(to_i64(epoch))
-        .bind(lease.as_secs_f64())
-        .execute(&self.pool)
-        .await?;
+        let holder = holder.to_owned();
+        let renewed = self
+            .detached(|pool| async move {
+                Ok(sqlx::query(
+                    "UPDATE ledger_leadership \
+                     SET lease_until = clock_timestamp() + make_interval(secs => $4) \
+                     WHERE partition_id = $1 AND holder = $2 AND epoch = $3",
+                )
+                .bind(i32::from(partition))
+                .bind(holder)
+                .bind(to_i64(epoch))
+                .bind(lease.as_secs_f64())
+                .execute(&pool)
+                .await?)
+            })
+            .await?;
         Ok(renewed.rows_affected() == 1)
     }
 
@@ -97,16 +206,33 @@ impl PgJournal {
         holder: &str,
         epoch: u64,
     ) -> Result<(), JournalError> {
-        sqlx::query(
-            "UPDATE ledger_leadership SET lease_until = clock_timestamp() - interval '1 second' \
-             WHERE partition_id = $1 AND holder = $2 AND epoch = $3",
-        )
-        .bind(i32::from(partition))
-        .bind(holder)
-        .bind(to_i64(epoch))
-        .execute(&self.pool)
+        let holder = holder.to_owned();
+        self.detached(|pool| async move {
+            sqlx::query(
+                "UPDATE ledger_leadership \
+                 SET lease_until = clock_timestamp() - interval '1 second' \
+                 WHERE partition_id = $1 AND holder = $2 AND epoch = $3",
+            )
+            .bind(i32::from(partition))
+            .bind(holder)
+            .bind(to_i64(epoch))
+            .execute(&pool)
+            .await?;
+            Ok(())
+        })
         .await?;
         Ok(())
+    }
+
+    /// Whether some node holds the partition's lease unexpired (by PostgreSQL's clock).
+    pub async fn lease_held(&self, partition: u16) -> Result<bool, JournalError> {
+        let held: Option<bool> = sqlx::query_scalar(
+            "SELECT lease_until > clock_timestamp() FROM ledger_leadership WHERE partition_id = $1",
+        )
+        .bind(i32::from(partition))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(held.unwrap_or(false))
     }
 
     /// The last command-stream sequence whose command is committed (0 when none).
@@ -138,56 +264,16 @@ impl Journal for PgJournal {
         entries: &[Entry],
         fence: Option<Fence>,
     ) -> Result<(), JournalError> {
-        let Some(first) = entries.first() else {
+        if entries.is_empty() {
             return Ok(());
-        };
-        let mut tx = self.pool.begin().await?;
-        if let Some(fence) = fence {
-            // First statement of the transaction: it locks the leadership row, so a takeover
-            // (which bumps the epoch) waits for this commit, and this commit fails if a takeover
-            // came first.
-            let fenced = sqlx::query(
-                "UPDATE ledger_leadership SET input_seq = GREATEST(input_seq, $3) \
-                 WHERE partition_id = $1 AND epoch = $2",
-            )
-            .bind(i32::from(partition))
-            .bind(to_i64(fence.epoch))
-            .bind(to_i64(fence.input_seq))
-            .execute(&mut *tx)
-            .await?;
-            if fenced.rows_affected() == 0 {
-                return Err(JournalError::Fenced { ours: fence.epoch });
-            }
         }
-        // The primary key already refuses a duplicate seq; this also refuses a gap, so two
-        // writers that both think they lead cannot interleave silently.
-        let last: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq), 0) FROM ledger_journal WHERE partition_id = $1",
-        )
-        .bind(i32::from(partition))
-        .fetch_one(&mut *tx)
-        .await?;
-        if first.seq != last as u64 + 1 {
-            return Err(JournalError::SequenceGap {
-                expected: last as u64 + 1,
-                found: first.seq,
-            });
-        }
-        let seqs: Vec<i64> = entries.iter().map(|e| to_i64(e.seq)).collect();
-        let times: Vec<i64> = entries.iter().map(|e| to_i64(e.recorded_at_ms)).collect();
-        let events: Vec<&str> = entries.iter().map(|e| e.events_json.as_str()).collect();
-        sqlx::query(
-            "INSERT INTO ledger_journal (partition_id, seq, recorded_at_ms, events) \
-             SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[])",
-        )
-        .bind(i32::from(partition))
-        .bind(&seqs)
-        .bind(&times)
-        .bind(&events)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let entries = entries.to_vec();
+        self.detached(|pool| async move {
+            let mut tx = pool.begin().await?;
+            let work = append_in(&mut tx, partition, &entries, fence).await;
+            finish(tx, work).await
+        })
+        .await
     }
 
     async fn last_seq(&self, partition: u16) -> Result<u64, JournalError> {
@@ -227,28 +313,13 @@ impl Journal for PgJournal {
     }
 
     async fn save_snapshot(&self, partition: u16, snapshot: &Snapshot) -> Result<(), JournalError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO ledger_snapshot (partition_id, seq, format, digest, state) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partition_id, seq) DO NOTHING",
-        )
-        .bind(i32::from(partition))
-        .bind(to_i64(snapshot.seq))
-        .bind(SNAPSHOT_FORMAT)
-        .bind(snapshot.digest as i64)
-        .bind(&snapshot.state)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "DELETE FROM ledger_snapshot WHERE partition_id = $1 AND seq NOT IN \
-             (SELECT seq FROM ledger_snapshot WHERE partition_id = $1 ORDER BY seq DESC LIMIT $2)",
-        )
-        .bind(i32::from(partition))
-        .bind(SNAPSHOTS_KEPT_MAX)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let snapshot = snapshot.clone();
+        self.detached(|pool| async move {
+            let mut tx = pool.begin().await?;
+            let work = save_snapshot_in(&mut tx, partition, &snapshot).await;
+            finish(tx, work).await
+        })
+        .await
     }
 
     async fn latest_snapshot(&self, partition: u16) -> Result<Option<Snapshot>, JournalError> {
@@ -269,4 +340,94 @@ impl Journal for PgJournal {
         })
         .transpose()
     }
+}
+
+/// `lock_timeout`-style setting in milliseconds; at least 1, since 0 turns the limit off.
+fn postgres_ms(limit: Duration) -> String {
+    format!("{}ms", limit.as_millis().max(1))
+}
+
+/// The statements of one fenced append, in `tx`; the caller commits or rolls back.
+async fn append_in(
+    tx: &mut Transaction<'static, Postgres>,
+    partition: u16,
+    entries: &[Entry],
+    fence: Option<Fence>,
+) -> Result<(), JournalError> {
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    if let Some(fence) = fence {
+        // First statement of the transaction: it locks the leadership row, so a takeover
+        // (which bumps the epoch) waits for this commit, and this commit fails if a takeover
+        // came first.
+        let fenced = sqlx::query(
+            "UPDATE ledger_leadership SET input_seq = GREATEST(input_seq, $3) \
+             WHERE partition_id = $1 AND epoch = $2",
+        )
+        .bind(i32::from(partition))
+        .bind(to_i64(fence.epoch))
+        .bind(to_i64(fence.input_seq))
+        .execute(&mut **tx)
+        .await?;
+        if fenced.rows_affected() == 0 {
+            return Err(JournalError::Fenced { ours: fence.epoch });
+        }
+    }
+    // The primary key already refuses a duplicate seq; this also refuses a gap, so two
+    // writers that both think they lead cannot interleave silently.
+    let last: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) FROM ledger_journal WHERE partition_id = $1",
+    )
+    .bind(i32::from(partition))
+    .fetch_one(&mut **tx)
+    .await?;
+    if first.seq != last as u64 + 1 {
+        return Err(JournalError::SequenceGap {
+            expected: last as u64 + 1,
+            found: first.seq,
+        });
+    }
+    let seqs: Vec<i64> = entries.iter().map(|e| to_i64(e.seq)).collect();
+    let times: Vec<i64> = entries.iter().map(|e| to_i64(e.recorded_at_ms)).collect();
+    let events: Vec<&str> = entries.iter().map(|e| e.events_json.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO ledger_journal (partition_id, seq, recorded_at_ms, events) \
+         SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[])",
+    )
+    .bind(i32::from(partition))
+    .bind(&seqs)
+    .bind(&times)
+    .bind(&events)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The statements that save a snapshot and prune old ones, in `tx`.
+async fn save_snapshot_in(
+    tx: &mut Transaction<'static, Postgres>,
+    partition: u16,
+    snapshot: &Snapshot,
+) -> Result<(), JournalError> {
+    sqlx::query(
+        "INSERT INTO ledger_snapshot (partition_id, seq, format, digest, state) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partition_id, seq) DO NOTHING",
+    )
+    .bind(i32::from(partition))
+    .bind(to_i64(snapshot.seq))
+    .bind(SNAPSHOT_FORMAT)
+    .bind(snapshot.digest as i64)
+    .bind(&snapshot.state)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM ledger_snapshot WHERE partition_id = $1 AND seq NOT IN \
+         (SELECT seq FROM ledger_snapshot WHERE partition_id = $1 ORDER BY seq DESC LIMIT $2)",
+    )
+    .bind(i32::from(partition))
+    .bind(SNAPSHOTS_KEPT_MAX)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
