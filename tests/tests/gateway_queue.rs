@@ -426,7 +426,10 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     };
     buyer.send(confirm(&first)).await;
     let confirmed = buyer.next_of("result").await;
-    assert!(confirmed["outcome"]["Ok"]["Confirmed"].is_object(), "{confirmed}");
+    assert!(
+        confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
+        "{confirmed}"
+    );
     let ended = buyer.next_of("error").await;
     assert_eq!(ended["code"], "admission_expired", "{ended}");
 
