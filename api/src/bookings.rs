@@ -119,13 +119,19 @@ impl PaidPrices {
     }
 }
 
-/// A published performance's spec (seat labels, grade prices, the fee schedule, offers).
+/// A performance's spec (seat labels, grade prices, the fee schedule, offers): the one the
+/// ledger opened it with (the projection keeps it), else the catalog's, for performances opened
+/// before the projection kept specs. A performance opened through the operator route has only
+/// the ledger's.
 async fn performance_spec(
     api: &Api,
     performance: i64,
 ) -> Result<Option<PerformanceSpec>, ApiError> {
-    let spec = api.store.performance_spec(performance).await?;
-    Ok(spec.and_then(|s| serde_json::from_str(&s).ok()))
+    let parse = |spec: Option<String>| spec.and_then(|s| serde_json::from_str(&s).ok());
+    if let Some(spec) = parse(api.store.ledger_spec(performance).await?) {
+        return Ok(Some(spec));
+    }
+    Ok(parse(api.store.performance_spec(performance).await?))
 }
 
 /// A booking's view with what cancelling would cost now; `spec` is its performance's.

@@ -286,6 +286,12 @@ async fn apply_event(
     holds: &mut HoldCount,
 ) -> Result<(), ApiError> {
     match event {
+        // What my page shows of a booking (seat labels, prices, the start, the fee schedule)
+        // comes from the spec the ledger sells under, whichever route opened the performance.
+        Event::PerformanceOpened(spec) => {
+            let json = serde_json::to_string(spec).expect("specs encode");
+            rows::record_ledger_spec(conn, spec.performance.0 as i64, &json).await?;
+        }
         Event::PlacesHeld {
             performance,
             hold,

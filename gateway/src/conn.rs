@@ -374,7 +374,7 @@ impl Conn {
                 tickets: tickets.into_iter().map(TicketId).collect(),
             },
         };
-        self.submit(id, sale, request, identity).await;
+        self.submit(id, sale, None, request, identity).await;
     }
 
     fn hello(&mut self, token: Option<String>, device: Option<String>) -> Option<Ending> {
@@ -493,8 +493,8 @@ impl Conn {
     async fn book(&mut self, message: ClientMessage, identity: &str) {
         let id = message.id().map(str::to_owned);
         match self.booking_request(message, identity).await {
-            Ok((sale, request)) => {
-                self.submit(id.unwrap_or_default(), sale, request, identity)
+            Ok((sale, jti, request)) => {
+                self.submit(id.unwrap_or_default(), sale, Some(jti), request, identity)
                     .await
             }
             Err(refusal) => self.refuse_command(id, refusal),
@@ -505,7 +505,7 @@ impl Conn {
         &self,
         message: ClientMessage,
         identity: &str,
-    ) -> Result<(SaleId, Request), (ErrorCode, Option<u64>)> {
+    ) -> Result<(SaleId, u64, Request), (ErrorCode, Option<u64>)> {
         let (sale, key, admission) = match &message {
             ClientMessage::Hold {
                 sale,
@@ -573,7 +573,7 @@ impl Conn {
             key,
             command,
         };
-        Ok((sale, request))
+        Ok((sale, jti, request))
     }
 
     /// The admission token must be this gateway's signature, for this identity, this sale and
@@ -598,7 +598,16 @@ impl Conn {
                 conn,
                 jti,
                 ..
-            }) if owner == identity && for_sale == sale && conn == self.id.to_string() => Ok(jti),
+            }) if owner == identity && for_sale == sale && conn == self.id.to_string() => {
+                // The signature alone outlives the admission when a payment ends it early: the
+                // token must also name the admission the gateway still holds for this client,
+                // or the client is told `admission_expired` yet keeps booking with it.
+                if self.gateway.hub.admission_current(sale, self.id, jti) {
+                    Ok(jti)
+                } else {
+                    Err((ErrorCode::AdmissionExpired, None))
+                }
+            }
             Err(TokenError::Expired) => Err((ErrorCode::AdmissionExpired, None)),
             _ => Err((ErrorCode::AdmissionInvalid, None)),
         }
@@ -640,7 +649,16 @@ impl Conn {
         }
     }
 
-    async fn submit(&mut self, id: String, sale: SaleId, request: Request, identity: &str) {
+    /// Sends a checked command (made under `admission`, a jti, when it needs one) and tells the
+    /// client the outcome.
+    async fn submit(
+        &mut self,
+        id: String,
+        sale: SaleId,
+        admission: Option<u64>,
+        request: Request,
+        identity: &str,
+    ) {
         let confirming = matches!(request.command, Command::Confirm { .. });
         let started = std::time::Instant::now();
         let outcome = self.gateway.ledger.submit(request).await;
@@ -650,9 +668,14 @@ impl Conn {
             .observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(outcome) => {
-                if confirming && outcome.is_ok() {
-                    // The admission is spent: free its slot for the next in line.
-                    let _ = self.gateway.store.finish(sale, identity).await;
+                if let (true, Ok(_), Some(jti)) = (confirming, &outcome, admission) {
+                    // The admission is spent: free its slot for the next in line. A replayed
+                    // key returns its first outcome and ends the current admission too; the hub
+                    // then refuses the admission's token at once, so what the client is told
+                    // (`admission_expired`) and what its token can do agree.
+                    if self.gateway.store.finish(sale, identity).await.is_ok() {
+                        self.gateway.hub.end_admission(sale, identity, jti);
+                    }
                 }
                 self.send(&ServerMessage::result(id, outcome));
             }

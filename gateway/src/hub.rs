@@ -54,6 +54,9 @@ struct Member {
     standing: Standing,
     /// The admission (jti) this connection has been handed a token for.
     token_sent_for: Option<u64>,
+    /// An admission this gateway ended (a payment under it went through) before the push loop
+    /// has told the client: its token is refused from that moment, not from the next push.
+    ended_jti: Option<u64>,
 }
 
 #[derive(Default)]
@@ -84,6 +87,7 @@ impl Hub {
             tx: tx.clone(),
             standing,
             token_sent_for: None,
+            ended_jti: None,
         };
         lock(&self.rooms)
             .entry(sale)
@@ -108,6 +112,31 @@ impl Hub {
             .and_then(|room| room.members.get_mut(&conn))
         {
             member.token_sent_for = Some(jti);
+        }
+    }
+
+    /// Whether admission `jti` is, as far as this gateway has told the client, the connection's
+    /// current admission in `sale`: the token check asks this, so a token whose admission the
+    /// gateway reported (or is about to report) as ended books nothing.
+    pub fn admission_current(&self, sale: SaleId, conn: ConnId, jti: u64) -> bool {
+        lock(&self.rooms)
+            .get(&sale)
+            .and_then(|room| room.members.get(&conn))
+            .is_some_and(|member| {
+                matches!(member.standing, Standing::Admitted { jti: current, .. } if current == jti)
+                    && member.ended_jti != Some(jti)
+            })
+    }
+
+    /// Admission `jti` of `identity` in `sale` has ended in the store: refuse its tokens on
+    /// every connection of that identity here now; the push loop tells the clients.
+    pub fn end_admission(&self, sale: SaleId, identity: &str, jti: u64) {
+        if let Some(room) = lock(&self.rooms).get_mut(&sale) {
+            for member in room.members.values_mut() {
+                if member.identity == identity {
+                    member.ended_jti = Some(jti);
+                }
+            }
         }
     }
 

@@ -244,3 +244,42 @@ async fn guests_look_up_a_booking_by_number_and_phone_only() {
         429
     );
 }
+
+/// A performance opened through the operator route (`POST /api/v1/performances`, no catalog
+/// show) is listed on my page with its places, prices, start and fees, like a published one:
+/// the projection keeps the spec the ledger opened it with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_of_an_operator_opened_performance_show_places_prices_and_fees() {
+    let setup = ApiSetup::start().await;
+    let performance = 9_001;
+    let spec = picket_tests::gateway::small_spec(performance, 40);
+    let opened = call(
+        setup.address,
+        "POST",
+        "/api/v1/performances",
+        &serde_json::to_string(&spec).expect("spec encodes"),
+        Some(picket_tests::api::OPERATOR),
+    )
+    .await;
+    assert_eq!(opened.status, 201, "{:?}", opened.body);
+    let (member, token) = setup.member("m@example.com").await;
+    let booking = book(&setup, ActorId(member as u64), performance, &[0, 21], "o1").await;
+    let items = items_eventually(&setup, "/api/v1/me/bookings", &token, 1).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item["booking"], booking);
+    assert_eq!(item["paid_won"], 220_000);
+    assert_eq!(item["starts_at_ms"], spec.starts_at_ms, "{item}");
+    assert!(
+        item["cancellation_deadline_ms"].as_u64().expect("deadline") < spec.starts_at_ms,
+        "{item}"
+    );
+    let tickets = item["tickets"].as_array().expect("tickets");
+    let places: Vec<&str> = tickets.iter().filter_map(|t| t["place"].as_str()).collect();
+    assert_eq!(places, ["A 1열 1번", "A 2열 2번"], "{item}");
+    for ticket in tickets {
+        assert_eq!(ticket["price_won"], 110_000, "{ticket}");
+        // Booked today for a show a month away: free to cancel.
+        assert_eq!(ticket["cancellation_fee_now_won"], 0, "{ticket}");
+    }
+}

@@ -89,8 +89,14 @@ async fn join_admit_hold_and_confirm_in_memory() {
             "selection": {"Seats": [5]}}),
         )
         .await;
-    let spent = buyer.next_of("result").await;
-    assert_eq!(spent["code"], "admission_spent", "one admission buys once");
+    // The payment ended the admission: the gateway refuses its token at once (the ledger would
+    // refuse the hold too, `admission_spent`: one admission buys once).
+    let spent = buyer.next_of("error").await;
+    assert_eq!(
+        (spent["id"].as_str(), spent["code"].as_str()),
+        (Some("h2"), Some("admission_expired")),
+        "one admission buys once: {spent}"
+    );
     let ended = buyer.next_of("error").await;
     assert_eq!(
         ended["code"], "admission_expired",
@@ -381,4 +387,103 @@ async fn a_long_pre_queue_is_drawn_though_it_outlasts_the_lease() {
         IDENTITIES,
         "every pre-queued identity has a drawn place"
     );
+}
+
+/// Replaying a paid `confirm` under a newer admission gets the old outcome back. Once the
+/// gateway tells the client that admission ended (`admission_expired`: queue again), its token
+/// books nothing more: the gateway's view of an admission and the token check agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admission_the_gateway_ended_books_nothing() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(1, store, fast).await;
+    cluster.open(small_spec(SALE, 40)).await;
+    let address = cluster.address(0);
+    let (status, body) = configure_sale(address, SALE, &sale_settings(now_ms(), 50, 100)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let mut buyer = Client::guest(address, &device(1)).await;
+    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    let first = buyer.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    buyer
+        .send(
+            json!({"type": "hold", "id": "h1", "sale": SALE, "key": "k1", "admission": first,
+            "selection": {"Seats": [0]}}),
+        )
+        .await;
+    let held = buyer.next_of("result").await;
+    let hold = held["outcome"]["Ok"]["Held"]["hold"]
+        .as_u64()
+        .expect("held");
+    let amount = held["outcome"]["Ok"]["Held"]["amount_won"]
+        .as_u64()
+        .expect("amount");
+    let confirm = |token: &str| {
+        json!({"type": "confirm", "id": "c1", "sale": SALE, "key": "k2", "admission": token,
+        "hold": hold, "payment_ref": "pay-1", "amount_won": amount})
+    };
+    buyer.send(confirm(&first)).await;
+    let confirmed = buyer.next_of("result").await;
+    assert!(
+        confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
+        "{confirmed}"
+    );
+    let ended = buyer.next_of("error").await;
+    assert_eq!(ended["code"], "admission_expired", "{ended}");
+
+    // Queue again and be admitted again, then replay the paid confirm under the new admission.
+    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    let second = buyer.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_ne!(first, second);
+    buyer.send(confirm(&second)).await;
+    let replayed = buyer.next_of("result").await;
+    assert_eq!(
+        replayed["outcome"], confirmed["outcome"],
+        "a retried key gets the same outcome"
+    );
+    // Whether the gateway ends the new admission or keeps it, what it says and what the token
+    // can do must agree: book with the token, and hear what the gateway says meanwhile or soon.
+    buyer
+        .send(
+            json!({"type": "hold", "id": "h2", "sale": SALE, "key": "k3", "admission": second,
+            "selection": {"Seats": [1]}}),
+        )
+        .await;
+    let told_ended = |m: &serde_json::Value| {
+        m["type"] == "error" && m["code"] == "admission_expired" && m["id"].is_null()
+    };
+    let mut ended = false;
+    let answer = loop {
+        let message = buyer
+            .next_within(Duration::from_secs(5))
+            .await
+            .expect("an answer to the hold");
+        ended |= told_ended(&message);
+        if message["id"] == "h2" {
+            break message;
+        }
+    };
+    if !ended {
+        ended = buyer
+            .next_of_within("error", Duration::from_secs(2))
+            .await
+            .is_some_and(|m| told_ended(&m));
+    }
+    if ended {
+        assert_eq!(
+            (answer["type"].as_str(), answer["code"].as_str()),
+            (Some("error"), Some("admission_expired")),
+            "the gateway said the admission ended, yet its token still booked: {answer}"
+        );
+    } else {
+        assert!(
+            answer["outcome"]["Ok"]["Held"].is_object(),
+            "the admission was kept, so its token books: {answer}"
+        );
+    }
 }

@@ -119,6 +119,14 @@ impl Store {
         .await
     }
 
+    /// The spec (JSON) the ledger opened `performance` with, as the projection recorded it.
+    pub async fn ledger_spec(&self, performance: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT spec FROM ledger_specs WHERE performance = $1")
+            .bind(performance)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     /// The guest booking with this number and phone (digits).
     pub async fn booking_by_number(
         &self,
@@ -179,6 +187,23 @@ pub async fn open_holds_total(conn: &mut AnyConnection) -> Result<i64, sqlx::Err
     )
     .fetch_one(conn)
     .await
+}
+
+/// Records the spec (JSON) the ledger opened `performance` with; a later opening's replaces it.
+pub async fn record_ledger_spec(
+    conn: &mut AnyConnection,
+    performance: i64,
+    spec: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ledger_specs (performance, spec) VALUES ($1, $2) \
+         ON CONFLICT (performance) DO UPDATE SET spec = EXCLUDED.spec",
+    )
+    .bind(performance)
+    .bind(spec)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Remembers a hold; `false` when it is remembered already.
