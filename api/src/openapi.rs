@@ -163,9 +163,9 @@ pub fn document() -> Value {
                 "responses": with(json!({"201": {"description": "the venue (id, seats, standing_capacity)"}}), problem_responses(&[400, 401, 403, 422, 503]))
             }},
             "/api/v1/venues/{id}": {"get": {
-                "summary": "A venue and its seat map",
+                "summary": "A venue, its seat map, and the ledger id of every seat and standing zone (the ids a hold names)",
                 "parameters": id_param,
-                "responses": with(json!({"200": {"description": "the venue"}}), problem_responses(&[404, 503]))
+                "responses": with(json!({"200": json_response("the venue", "Venue")}), problem_responses(&[404, 503]))
             }},
             "/api/v1/shows": {
                 "get": {
@@ -370,6 +370,20 @@ pub fn document() -> Value {
                         "zones": {"type": "array", "items": {"type": "object", "required": ["name", "capacity"], "properties": {
                             "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
                     }}
+                }},
+                "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+                    "layout": {"type": "object", "required": ["sections", "zones"], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
+                    "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
+                        "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
+                        "items": {"type": "object", "required": ["id", "section", "row", "number"], "properties": {
+                            "id": {"type": "integer", "minimum": 0, "maximum": crate::venues::SEATS_PER_VENUE_MAX - 1},
+                            "section": {"type": "string"}, "row": {"type": "string"}, "number": {"type": "integer", "minimum": 0}}}},
+                    "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX,
+                        "description": "every standing zone with its ledger zone id, its position in `layout.zones` (0, 1, …); a hold names it as `{\"Zone\": {\"zone\": id, \"count\": n}}`",
+                        "items": {"type": "object", "required": ["id", "name", "capacity"], "properties": {
+                            "id": {"type": "integer", "minimum": 0, "maximum": crate::venues::ZONES_PER_VENUE_MAX - 1},
+                            "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
                 }},
                 "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
                     "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},

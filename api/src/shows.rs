@@ -268,20 +268,17 @@ pub fn spec_for(
     layout: &Layout,
 ) -> Result<PerformanceSpec, String> {
     let (seat_grades, zone_grades) = assign_grades(layout, &show.grades)?;
-    let mut seats = Vec::new();
-    let mut grade = seat_grades.into_iter();
-    for section in &layout.sections {
-        for row in &section.rows {
-            for seat in &row.seats {
-                seats.push(SeatSpec {
-                    section: section.name.clone(),
-                    row: row.name.clone(),
-                    number: seat.number,
-                    grade: GradeId(grade.next().unwrap_or(0)),
-                });
-            }
-        }
-    }
+    // The seat list's order is the seat ids buyers see (`Layout::seats`, `GET /venues/{id}`).
+    let seats = layout
+        .seats()
+        .zip(seat_grades.into_iter().chain(std::iter::repeat(0)))
+        .map(|((section, row, seat), grade)| SeatSpec {
+            section: section.name.clone(),
+            row: row.name.clone(),
+            number: seat.number,
+            grade: GradeId(grade),
+        })
+        .collect();
     let kind = if ["play", "exhibition"].contains(&show.category.as_str()) {
         TicketKind::Admission
     } else {
