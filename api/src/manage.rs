@@ -65,16 +65,18 @@ async fn venue_company(api: &Api, venue: i64) -> Result<Option<i64>, ApiError> {
     Ok(api.store.company_of(owner).await?.map(|company| company.id))
 }
 
-/// `GET /api/v1/venues/{id}`: the venue and its seat map (anyone: buyers draw it).
+/// `GET /api/v1/venues/{id}`: the venue and its seat map (anyone: buyers draw it), and every
+/// seat's and zone's ledger id, which a hold names them by.
 pub async fn get_venue(
     State(api): State<Arc<Api>>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let (name, region, layout) = venue(&api, id).await?.ok_or(ApiError::NotFound("venue"))?;
-    Ok(
-        Json(serde_json::json!({"id": id, "name": name, "region": region, "layout": layout}))
-            .into_response(),
+    Ok(Json(
+        serde_json::json!({"id": id, "name": name, "region": region, "layout": layout,
+        "seats": layout.seat_places(), "zones": layout.zone_places()}),
     )
+    .into_response())
 }
 
 /// `POST /api/v1/shows` (seller): a draft show of the seller's company.

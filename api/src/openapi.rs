@@ -163,9 +163,9 @@ pub fn document() -> Value {
                 "responses": with(json!({"201": {"description": "the venue (id, seats, standing_capacity)"}}), problem_responses(&[400, 401, 403, 422, 503]))
             }},
             "/api/v1/venues/{id}": {"get": {
-                "summary": "A venue and its seat map",
+                "summary": "A venue, its seat map, and the ledger id of every seat and standing zone (the ids a hold names)",
                 "parameters": id_param,
-                "responses": with(json!({"200": {"description": "the venue"}}), problem_responses(&[404, 503]))
+                "responses": with(json!({"200": json_response("the venue", "Venue")}), problem_responses(&[404, 503]))
             }},
             "/api/v1/shows": {
                 "get": {
@@ -221,7 +221,7 @@ pub fn document() -> Value {
                 "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 503]))
             }},
             "/api/v1/guest-bookings": {"get": {
-                "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; lookups limited per client address (10 at once, 30 a minute), and after 5 wrong phones for a number from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
+                "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; lookups limited per client address (10 at once, 30 a minute; a lookup that finds its booking is given back) and for everyone together (60 at once, 600 a minute), and after 5 wrong phones for a number from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
                 "parameters": [
                     {"name": "number", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "phone", "in": "query", "required": true, "schema": {"type": "string"}}],
@@ -276,13 +276,13 @@ pub fn document() -> Value {
                 "responses": with(json!({"201": {"description": "the performance id"}}), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
             }},
             "/api/v1/shows/{id}/publish": {"post": {
-                "summary": "Publish: validate, open every performance's inventory in the ledger, announce (its seller, admin)",
+                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v1/sales/{sale}), announce (its seller, admin); publishing again changes nothing",
                 "security": bearer,
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "published, with the announcement"}}), problem_responses(&[401, 403, 404, 422, 500, 503]))
             }},
             "/api/v1/performances": {"post": {
-                "summary": "Put a performance's inventory on sale in the ledger (operator); the same spec again answers as the first time, a refused spec may be corrected, another spec for an open performance is 409 performance_already_open",
+                "summary": "Put a performance's inventory on sale in the ledger (operator); the same spec again answers as the first time, a refused spec may be corrected, another spec for an open performance is 409 performance_already_open; hold_ttl_ms must be 60,000 to 1,800,000 (else 422 ledger_rejected, HoldTtl)",
                 "security": operator,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
                 "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 409, 422, 503]))
@@ -294,7 +294,7 @@ pub fn document() -> Value {
                     "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[404, 503]))
                 },
                 "put": {
-                    "summary": "Create a sale or change its settings (operator)",
+                    "summary": "Create a sale or change its settings (operator); every field is required: to change one, send the settings GET returns with that field changed. The open time cannot move once the pre-queue is drawn",
                     "security": operator,
                     "parameters": sale_param,
                     "requestBody": json_body("SaleSettings"),
@@ -371,6 +371,20 @@ pub fn document() -> Value {
                             "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
                     }}
                 }},
+                "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+                    "layout": {"type": "object", "required": ["sections", "zones"], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
+                    "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
+                        "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
+                        "items": {"type": "object", "required": ["id", "section", "row", "number"], "properties": {
+                            "id": {"type": "integer", "minimum": 0, "maximum": crate::venues::SEATS_PER_VENUE_MAX - 1},
+                            "section": {"type": "string"}, "row": {"type": "string"}, "number": {"type": "integer", "minimum": 0}}}},
+                    "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX,
+                        "description": "every standing zone with its ledger zone id, its position in `layout.zones` (0, 1, …); a hold names it as `{\"Zone\": {\"zone\": id, \"count\": n}}`",
+                        "items": {"type": "object", "required": ["id", "name", "capacity"], "properties": {
+                            "id": {"type": "integer", "minimum": 0, "maximum": crate::venues::ZONES_PER_VENUE_MAX - 1},
+                            "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
+                }},
                 "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
                     "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
                     "venue_id": {"type": "integer", "description": "a venue the seller's company created"}, "description": {"type": "string"},
@@ -383,7 +397,7 @@ pub fn document() -> Value {
                     "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
                         "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
                         "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}},
-                    "discounts": {"type": "array", "maxItems": 16, "description": "one discount or one coupon per order, never both; eligibility discounts are checked at the entrance", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
+                    "discounts": {"type": "array", "maxItems": 16, "description": "one discount or one coupon per order, never both, chosen by the buyer: a hold names a discount by its index (the `id` GET /api/v1/shows/{id} lists; `discount` in the WebSocket hold), and a hold that names none pays the grade prices, even while an early-bird window is open; eligibility discounts are checked at the entrance", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
                         "label": {"type": "string"}, "kind": {"type": "string", "enum": ["early_bird", "eligibility"]},
                         "percent": {"type": "integer", "minimum": 1, "maximum": 100}, "amount_won": {"type": "integer", "minimum": 1},
                         "from_ms": {"type": "integer", "description": "early_bird only"}, "until_ms": {"type": "integer", "description": "early_bird only"},

@@ -268,20 +268,17 @@ pub fn spec_for(
     layout: &Layout,
 ) -> Result<PerformanceSpec, String> {
     let (seat_grades, zone_grades) = assign_grades(layout, &show.grades)?;
-    let mut seats = Vec::new();
-    let mut grade = seat_grades.into_iter();
-    for section in &layout.sections {
-        for row in &section.rows {
-            for seat in &row.seats {
-                seats.push(SeatSpec {
-                    section: section.name.clone(),
-                    row: row.name.clone(),
-                    number: seat.number,
-                    grade: GradeId(grade.next().unwrap_or(0)),
-                });
-            }
-        }
-    }
+    // The seat list's order is the seat ids buyers see (`Layout::seats`, `GET /venues/{id}`).
+    let seats = layout
+        .seats()
+        .zip(seat_grades.into_iter().chain(std::iter::repeat(0)))
+        .map(|((section, row, seat), grade)| SeatSpec {
+            section: section.name.clone(),
+            row: row.name.clone(),
+            number: seat.number,
+            grade: GradeId(grade),
+        })
+        .collect();
     let kind = if ["play", "exhibition"].contains(&show.category.as_str()) {
         TicketKind::Admission
     } else {
@@ -364,6 +361,90 @@ mod tests {
                 other => panic!("not a validation error: {other}"),
             });
             assert_eq!(got, want, "{form:?}");
+        }
+    }
+
+    /// The ids `GET /api/v1/venues/{id}` gives seats and zones are their places in the spec the
+    /// ledger sells: a hold names seats by them.
+    #[test]
+    fn a_venues_seat_and_zone_ids_index_the_performance_spec() {
+        use crate::grades::GradeRule;
+        use crate::venues::{RowLayout, SeatLayout, SectionLayout, ZoneLayout};
+        let row = |name: &str, numbers: &[u16]| RowLayout {
+            name: name.into(),
+            seats: numbers
+                .iter()
+                .map(|&number| SeatLayout { number, x: 0, y: 0 })
+                .collect(),
+        };
+        let layout = Layout {
+            sections: vec![
+                SectionLayout {
+                    name: "B".into(),
+                    rows: vec![row("2", &[3, 1]), row("1", &[7])],
+                },
+                SectionLayout {
+                    name: "A".into(),
+                    rows: vec![row("1", &[1, 2])],
+                },
+            ],
+            zones: vec![
+                ZoneLayout {
+                    name: "Floor".into(),
+                    capacity: 10,
+                },
+                ZoneLayout {
+                    name: "Terrace".into(),
+                    capacity: 5,
+                },
+            ],
+        };
+        let grade = |code: &str, sections: &[&str], zones: &[&str]| GradeRule {
+            code: code.into(),
+            price_won: 10_000,
+            sections: sections.iter().map(|s| (*s).into()).collect(),
+            zones: zones.iter().map(|z| (*z).into()).collect(),
+        };
+        let show = Show {
+            company_id: 1,
+            venue_id: 1,
+            title: "Ids".into(),
+            category: "concert".into(),
+            region: "seoul".into(),
+            description: String::new(),
+            age_rating: "all".into(),
+            running_minutes: 90,
+            grades: vec![
+                grade("R", &["A", "B"], &[]),
+                grade("S", &[], &["Floor", "Terrace"]),
+            ],
+            per_buyer_limit: 4,
+            status: "draft".into(),
+            fees: None,
+            queue: QueueForm::default(),
+            discounts: Vec::new(),
+            coupons: Vec::new(),
+        };
+        let spec = spec_for(7, 1_900_000_000_000, &show, &layout).expect("spec");
+        let seats = layout.seat_places();
+        assert_eq!(seats.len(), spec.seats.len());
+        for seat in &seats {
+            let listed = &spec.seats[seat.id as usize];
+            assert_eq!(
+                (listed.section.as_str(), listed.row.as_str(), listed.number),
+                (seat.section, seat.row, seat.number),
+                "{seat:?}"
+            );
+        }
+        assert_eq!(
+            (seats[1].section, seats[1].row, seats[1].number),
+            ("B", "2", 1)
+        );
+        let zones = layout.zone_places();
+        assert_eq!(zones.len(), spec.zones.len());
+        for zone in &zones {
+            assert_eq!(spec.zones[usize::from(zone.id)].name, zone.name, "{zone:?}");
+            assert_eq!(spec.zones[usize::from(zone.id)].capacity, zone.capacity);
         }
     }
 }

@@ -22,6 +22,67 @@ pub struct Layout {
     pub zones: Vec<ZoneLayout>,
 }
 
+impl Layout {
+    /// Every seat with its section and row, in the order the ledger numbers them: sections as
+    /// listed, each section's rows as listed, each row's seats as listed. A seat's position in
+    /// this order is its ledger seat id (`spec_for` builds the performance spec's seat list from
+    /// this iterator), so the ids `GET /api/v1/venues/{id}` returns are the ones a hold names.
+    pub fn seats(&self) -> impl Iterator<Item = (&SectionLayout, &RowLayout, &SeatLayout)> {
+        self.sections.iter().flat_map(|section| {
+            section
+                .rows
+                .iter()
+                .flat_map(move |row| row.seats.iter().map(move |seat| (section, row, seat)))
+        })
+    }
+
+    /// Each seat's ledger id with where it is, for buyers to draw the map and name seats in a
+    /// hold (`{"Seats": [id, …]}`).
+    pub fn seat_places(&self) -> Vec<SeatPlace<'_>> {
+        self.seats()
+            .enumerate()
+            .map(|(id, (section, row, seat))| SeatPlace {
+                // Fits: a venue has at most SEATS_PER_VENUE_MAX seats.
+                id: id as u32,
+                section: &section.name,
+                row: &row.name,
+                number: seat.number,
+            })
+            .collect()
+    }
+
+    /// Each standing zone's ledger id (its position in `zones`), for `{"Zone": {"zone": id, …}}`.
+    pub fn zone_places(&self) -> Vec<ZonePlace<'_>> {
+        self.zones
+            .iter()
+            .enumerate()
+            .map(|(id, zone)| ZonePlace {
+                // Fits: a venue has at most ZONES_PER_VENUE_MAX zones.
+                id: id as u16,
+                name: &zone.name,
+                capacity: zone.capacity,
+            })
+            .collect()
+    }
+}
+
+/// A seat as the ledger and the WebSocket `hold` name it.
+#[derive(Debug, Serialize)]
+pub struct SeatPlace<'a> {
+    pub id: u32,
+    pub section: &'a str,
+    pub row: &'a str,
+    pub number: u16,
+}
+
+/// A standing zone as the ledger and the WebSocket `hold` name it.
+#[derive(Debug, Serialize)]
+pub struct ZonePlace<'a> {
+    pub id: u16,
+    pub name: &'a str,
+    pub capacity: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SectionLayout {

@@ -974,3 +974,133 @@ async fn a_seller_stages_shows_only_on_its_companys_venues() {
         assert_eq!(refused.body["errors"][0]["field"], "venue_id", "{whose}");
     }
 }
+
+/// `GET /api/v1/venues/{id}` names every seat and zone by the id the ledger and the WebSocket
+/// `hold` use: a hold by a returned id takes that seat, and the seats the ledger gives a grade
+/// are the ones the venue lists for the grade's section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
+    let setup = setup_sqlite().await;
+    let address = setup.address;
+    let token = seller(address, "ids@example.com", "123-45-67891").await;
+    let created = call(
+        address,
+        "POST",
+        "/api/v1/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let venue_id = created.body["id"].as_i64().expect("venue id");
+    let show_id = call(
+        address,
+        "POST",
+        "/api/v1/shows",
+        &show(venue_id, "Ids", three_grades()).to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .as_i64()
+        .expect("show id");
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
+    let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
+    let performance = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/performances"),
+        &form.to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(performance.status, 201, "{:?}", performance.body);
+    let performance = PerformanceId(performance.body["id"].as_i64().expect("id") as u64);
+    let published = call(
+        address,
+        "POST",
+        &format!("/api/v1/shows/{show_id}/publish"),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+
+    let venue = call(
+        address,
+        "GET",
+        &format!("/api/v1/venues/{venue_id}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(venue.status, 200, "{:?}", venue.body);
+    let seats = venue.body["seats"].as_array().expect("seats with ids");
+    assert_eq!(seats.len(), 14, "{:?}", venue.body);
+    let seat_id = |section: &str, row: &str, number: u64| {
+        let seat = seats
+            .iter()
+            .find(|s| s["section"] == section && s["row"] == row && s["number"] == number)
+            .unwrap_or_else(|| panic!("{section} {row}-{number} in {seats:?}"));
+        SeatId(seat["id"].as_u64().expect("seat id") as u32)
+    };
+    let zones = venue.body["zones"].as_array().expect("zones with ids");
+    assert_eq!(zones.len(), 1, "{:?}", venue.body);
+    assert_eq!(zones[0]["name"], "Floor");
+    assert_eq!(zones[0]["capacity"], 100);
+    let floor = ZoneId(zones[0]["id"].as_u64().expect("zone id") as u16);
+
+    let hold = |actor: u64, selection: Selection| {
+        let ledger = setup.cluster.ledger.handle.clone();
+        async move {
+            let request = Request {
+                actor: ActorId(actor),
+                key: IdempotencyKey::new(format!("ids-{actor}")).expect("key"),
+                command: Command::Hold {
+                    performance,
+                    selection,
+                    admission: None,
+                    offer: None,
+                },
+            };
+            match ledger.submit(request).await.expect("committed") {
+                Ok(Reply::Held {
+                    places, amount_won, ..
+                }) => (places, amount_won),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    // A named seat: "A 2-3" is a VIP seat (section A), so it costs VIP's price.
+    let a_2_3 = seat_id("A", "2", 3);
+    let (places, amount) = hold(1, Selection::Seats(vec![a_2_3])).await;
+    assert_eq!(places, vec![Place::Seat(a_2_3)]);
+    assert_eq!(amount, 160_000, "seat {a_2_3:?} is not A 2-3");
+    // Grade R is section B: the ledger's R seats are the ids the venue lists for B.
+    let (mut places, _) = hold(
+        2,
+        Selection::BestAvailable {
+            grade: GradeId(1),
+            count: 4,
+        },
+    )
+    .await;
+    places.sort();
+    let mut section_b: Vec<Place> = (1..=4).map(|n| Place::Seat(seat_id("B", "1", n))).collect();
+    section_b.sort();
+    assert_eq!(places, section_b);
+    // The standing zone by its id, at grade S's price.
+    let (places, amount) = hold(
+        3,
+        Selection::Zone {
+            zone: floor,
+            count: 2,
+        },
+    )
+    .await;
+    assert!(
+        !places.is_empty() && places.iter().all(|p| *p == Place::Zone(floor)),
+        "{places:?}"
+    );
+    assert_eq!(amount, 220_000);
+}
