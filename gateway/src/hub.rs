@@ -421,13 +421,11 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
                     member.tx.send_message(&message);
                 }
             }
-            _ => member
-                .tx
-                .send_message(&queue_message(
-                    &view,
-                    &member.standing,
-                    member.draw_entry.as_deref(),
-                )),
+            _ => member.tx.send_message(&queue_message(
+                &view,
+                &member.standing,
+                member.draw_entry.as_deref(),
+            )),
         }
     }
     Ok(())

@@ -200,7 +200,9 @@ async fn three_gateways_share_one_fair_queue() {
         let queue = client.next_of("queue").await;
         assert_eq!(queue["status"], "pre_queue", "{queue}");
         assert_eq!(queue["seed_hash"], seed_hash.as_str());
-        let entry = queue["draw_entry"].as_str().expect("a pre-queue client's draw entry");
+        let entry = queue["draw_entry"]
+            .as_str()
+            .expect("a pre-queue client's draw entry");
         entries.push((entry.to_owned(), client.identity.clone()));
         early.push(client);
     }
@@ -253,7 +255,11 @@ async fn three_gateways_share_one_fair_queue() {
     assert_eq!(order.len(), 24);
     assert!(picket_room::draw::verify_audit(seed, &order));
     for ((entry, identity), place) in entries.iter().zip(&early_places) {
-        assert_eq!(&order[*place as usize - 1], entry, "{identity} at place {place}");
+        assert_eq!(
+            &order[*place as usize - 1],
+            entry,
+            "{identity} at place {place}"
+        );
         // `seed_hash` is SHA-256 of hex-given bytes: here, of the identity itself.
         let identity_hex: String = identity.bytes().map(|b| format!("{b:02x}")).collect();
         let plain = picket_room::draw::seed_hash(&identity_hex);

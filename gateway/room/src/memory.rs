@@ -229,17 +229,9 @@ impl QueueStore for MemoryStore {
     fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
         let now_ms = (self.clock)();
         let mut state = self.lock();
-        let entry = state
-            .sales
-            .entry(sale)
-            .or_insert_with(|| {
-                SaleCore::new(
-                    settings.clone(),
-                    draw::new_seed(),
-                    draw::new_seed(),
-                    now_ms,
-                )
-            });
+        let entry = state.sales.entry(sale).or_insert_with(|| {
+            SaleCore::new(settings.clone(), draw::new_seed(), draw::new_seed(), now_ms)
+        });
         entry.configure(settings);
         let view = entry.view(sale, now_ms);
         state.generation += 1;
@@ -335,8 +327,8 @@ impl QueueStore for MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
     use sha2::Digest as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
 
@@ -442,7 +434,11 @@ mod tests {
             let Standing::Waiting { place } = block(store.join(7, id)) else {
                 panic!("{id} was drawn");
             };
-            assert_eq!(published[place as usize - 1], entry, "{id} at place {place}");
+            assert_eq!(
+                published[place as usize - 1],
+                entry,
+                "{id} at place {place}"
+            );
         }
         let view = block(store.view(7));
         assert!(draw::verify_audit(
