@@ -608,7 +608,11 @@ mod tests {
             after.seed, before.seed,
             "the drawn seed is published and kept"
         );
-        assert_eq!(block(reopened.audit(7)), audit);
+        assert_eq!(block(reopened.audit(7)), audit, "the entry key is kept");
+        assert_eq!(
+            block(reopened.draw_entry(7, "g:0")),
+            block(store.draw_entry(7, "g:0"))
+        );
         assert_eq!(block(reopened.join(7, "g:late")), late, "a place is kept");
         let step = block(reopened.advance(7, "gw-new", 2_000));
         assert!(step.leader, "the dead process' lease is forgotten");
