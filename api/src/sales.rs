@@ -3,7 +3,7 @@
 //! on publish; load tests and operators without a catalog use this).
 //!
 //! - `GET /api/v1/sales/{sale}`: status, counters, the seed's hash (the seed once drawn).
-//! - `GET /api/v1/sales/{sale}/draw`: the audit list (identity hashes in drawn order).
+//! - `GET /api/v1/sales/{sale}/draw`: the audit list (draw entries in drawn order).
 //! - `PUT /api/v1/sales/{sale}` (operator): create a sale or change its settings.
 //! - `POST /api/v1/performances` (operator): a performance spec to the ledger.
 

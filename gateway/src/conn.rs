@@ -445,9 +445,21 @@ impl Conn {
         if !self.sales.contains(&sale) {
             self.sales.push(sale);
         }
-        self.gateway
-            .hub
-            .add_member(sale, identity, self.tx.clone(), standing.clone());
+        // Only someone who may be in the draw needs its entry; a failed read leaves it out of
+        // the `queue` messages rather than failing the join.
+        let draw_entry = match standing {
+            Standing::PreQueue | Standing::Waiting { .. } => {
+                store.draw_entry(sale, identity).await.ok()
+            }
+            _ => None,
+        };
+        self.gateway.hub.add_member(
+            sale,
+            identity,
+            self.tx.clone(),
+            standing.clone(),
+            draw_entry.clone(),
+        );
         // The push loop keeps a recent view per sale; only the first joiner reads the store.
         let view = match self.gateway.hub.cached_view(sale) {
             Some(view) => view,
@@ -470,7 +482,7 @@ impl Conn {
                 self.gateway.hub.note_token_sent(sale, self.id, jti);
                 self.send(&message);
             }
-            standing => self.send(&queue_message(&view, &standing)),
+            standing => self.send(&queue_message(&view, &standing, draw_entry.as_deref())),
         }
     }
 

@@ -52,6 +52,8 @@ struct Member {
     identity: String,
     tx: ConnTx,
     standing: Standing,
+    /// This identity's draw entry, read at join (it never changes for a sale).
+    draw_entry: Option<String>,
     /// The admission (jti) this connection has been handed a token for.
     token_sent_for: Option<u64>,
     /// An admission this gateway ended (a payment under it went through) before the push loop
@@ -81,11 +83,19 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub fn add_member(&self, sale: SaleId, identity: &str, tx: ConnTx, standing: Standing) {
+    pub fn add_member(
+        &self,
+        sale: SaleId,
+        identity: &str,
+        tx: ConnTx,
+        standing: Standing,
+        draw_entry: Option<String>,
+    ) {
         let member = Member {
             identity: identity.to_owned(),
             tx: tx.clone(),
             standing,
+            draw_entry,
             token_sent_for: None,
             ended_jti: None,
         };
@@ -191,11 +201,22 @@ impl Hub {
     }
 }
 
-/// The `queue` message for one member.
-pub fn queue_message(view: &SaleView, standing: &Standing) -> ServerMessage {
+/// The `queue` message for one member, with its `draw_entry` while that means something: in
+/// the pre-queue, and at a drawn place (the first `prequeue` places), so the client can find
+/// itself in the audit list.
+pub fn queue_message(
+    view: &SaleView,
+    standing: &Standing,
+    draw_entry: Option<&str>,
+) -> ServerMessage {
     let place = match standing {
         Standing::Waiting { place } => Some(*place),
         _ => None,
+    };
+    let in_draw = match standing {
+        Standing::PreQueue => true,
+        Standing::Waiting { place } => *place <= view.prequeue,
+        _ => false,
     };
     let ahead = place.map(|p| p.saturating_sub(view.watermark + 1));
     let rate = u64::from(view.settings.admit_per_sec.max(1));
@@ -217,6 +238,7 @@ pub fn queue_message(view: &SaleView, standing: &Standing) -> ServerMessage {
         open_at_ms: view.settings.open_at_ms,
         seed_hash: view.seed_hash.clone(),
         seed: view.seed.clone(),
+        draw_entry: draw_entry.filter(|_| in_draw).map(str::to_owned),
     }
 }
 
@@ -226,7 +248,7 @@ fn unavailable_message(sale: SaleId, view: Option<&SaleView>) -> ServerMessage {
         Some(view) => {
             let mut view = view.clone();
             view.status = SaleStatus::Unavailable;
-            queue_message(&view, &Standing::Absent)
+            queue_message(&view, &Standing::Absent, None)
         }
         None => ServerMessage::Queue {
             sale,
@@ -238,6 +260,7 @@ fn unavailable_message(sale: SaleId, view: Option<&SaleView>) -> ServerMessage {
             open_at_ms: 0,
             seed_hash: String::new(),
             seed: None,
+            draw_entry: None,
         },
     }
 }
@@ -398,9 +421,11 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
                     member.tx.send_message(&message);
                 }
             }
-            _ => member
-                .tx
-                .send_message(&queue_message(&view, &member.standing)),
+            _ => member.tx.send_message(&queue_message(
+                &view,
+                &member.standing,
+                member.draw_entry.as_deref(),
+            )),
         }
     }
     Ok(())
@@ -561,7 +586,7 @@ async fn update_sold_out(gateway: &Gateway, touched: &[u64]) {
             };
             gateway
                 .hub
-                .tell_room(*performance, &queue_message(&view, &Standing::Absent));
+                .tell_room(*performance, &queue_message(&view, &Standing::Absent, None));
         }
     }
 }

@@ -147,6 +147,10 @@ pub enum ServerMessage {
         /// The draw seed, revealed once the pre-queue has been drawn.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         seed: Option<String>,
+        /// The client's own draw entry (hex), told only to it: where it stands in the published
+        /// audit list. Present while in the pre-queue and at a drawn place.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        draw_entry: Option<String>,
     },
     /// The client's turn: book with this token until it expires.
     Admitted {

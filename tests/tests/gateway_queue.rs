@@ -193,12 +193,17 @@ async fn three_gateways_share_one_fair_queue() {
 
     // Before the open: 24 join the pre-queue across the three gateways.
     let mut early = Vec::new();
+    let mut entries = Vec::new();
     for n in 0..24 {
         let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
         client.send(json!({"type": "join", "sale": SALE})).await;
         let queue = client.next_of("queue").await;
         assert_eq!(queue["status"], "pre_queue", "{queue}");
         assert_eq!(queue["seed_hash"], seed_hash.as_str());
+        let entry = queue["draw_entry"]
+            .as_str()
+            .expect("a pre-queue client's draw entry");
+        entries.push((entry.to_owned(), client.identity.clone()));
         early.push(client);
     }
     tokio::time::sleep(Duration::from_millis(
@@ -232,7 +237,8 @@ async fn three_gateways_share_one_fair_queue() {
     );
 
     // The draw is auditable: the revealed seed hashes to the published commitment and orders
-    // the published identity hashes.
+    // the published draw entries; each client finds its own entry at its place, and the list
+    // names nobody by the plain hash of an identity.
     let (status, audit) = picket_tests::gateway::http(
         cluster.address(2),
         "GET",
@@ -248,6 +254,17 @@ async fn three_gateways_share_one_fair_queue() {
     let order: Vec<String> = serde_json::from_value(audit["order"].clone()).expect("order");
     assert_eq!(order.len(), 24);
     assert!(picket_room::draw::verify_audit(seed, &order));
+    for ((entry, identity), place) in entries.iter().zip(&early_places) {
+        assert_eq!(
+            &order[*place as usize - 1],
+            entry,
+            "{identity} at place {place}"
+        );
+        // `seed_hash` is SHA-256 of hex-given bytes: here, of the identity itself.
+        let identity_hex: String = identity.bytes().map(|b| format!("{b:02x}")).collect();
+        let plain = picket_room::draw::seed_hash(&identity_hex);
+        assert!(!order.contains(&plain), "the audit names {identity}");
+    }
 
     // A second tab of the first early user, on another gateway, shares its place.
     let mut tab = Client::guest(cluster.address(1), &device(0)).await;

@@ -13,7 +13,8 @@
 //! what production runs. The lease is a time in a hash, not a key TTL, so it follows that clock
 //! too; only the rate keys' TTLs still count real time, and those carry an hour's slack under the
 //! test clock (an expired rate key and a passed arrival time decide the same). Both sides get the
-//! same draw seed: the test writes it into the sale's `cfg` hash right after creating the sale.
+//! same draw seed and entry key: the test writes them into the sale's `cfg` hash right after
+//! creating the sale.
 //! A failing run prints its seed; `PICKET_ROOM_SEED=<seed>` replays it.
 
 use picket_room::core::{self, CommandLimits, Rates, SaleCore};
@@ -74,6 +75,9 @@ impl Trace {
         let seed_hex: String = (0..draw::SEED_LEN)
             .map(|_| format!("{:02x}", rng.next() as u8))
             .collect();
+        let entry_key_hex: String = (0..draw::SEED_LEN)
+            .map(|_| format!("{:02x}", rng.next() as u8))
+            .collect();
         self.set_now(now).await;
         self.store
             .configure(sale, settings.clone())
@@ -83,10 +87,12 @@ impl Trace {
             .arg(format!("pk:{{s{sale}}}:cfg"))
             .arg("seed")
             .arg(&seed_hex)
+            .arg("entry_key")
+            .arg(&entry_key_hex)
             .query_async(&mut self.redis)
             .await
-            .expect("set the seed");
-        let mut pure = SaleCore::new(settings.clone(), seed_hex, now);
+            .expect("set the draw's secrets");
+        let mut pure = SaleCore::new(settings.clone(), seed_hex, entry_key_hex, now);
         let mut rates = Rates::default();
         let mut current = settings;
         let ids: Vec<String> = (0..150).map(|i| format!("g:{i}")).collect();
@@ -198,9 +204,16 @@ impl Trace {
         );
         assert_eq!(
             self.store.audit(sale).await.expect("audit"),
-            draw::audit_list(&pure.drawn_order()),
+            pure.audit(),
             "audit list, seed {seed}"
         );
+        for id in &ids {
+            assert_eq!(
+                self.store.draw_entry(sale, id).await.expect("draw entry"),
+                pure.draw_entry(id),
+                "{id}'s draw entry, seed {seed}"
+            );
+        }
     }
 }
 

@@ -28,6 +28,9 @@ pub struct SaleCore {
     settings: SaleSettings,
     /// The draw seed (hex), chosen by the shell: the core draws no randomness.
     seed: String,
+    /// The key of the draw entries (hex), chosen by the shell and never published: it keeps the
+    /// audit list from naming anyone (see [`crate::draw`]).
+    entry_key: String,
     drawn: bool,
     sold_out: bool,
     prequeue: HashSet<String>,
@@ -50,11 +53,12 @@ pub struct SaleCore {
 }
 
 impl SaleCore {
-    /// A new sale with its secret `seed` (hex), created at `now_ms`.
-    pub fn new(settings: SaleSettings, seed: String, now_ms: u64) -> Self {
+    /// A new sale with its secret `seed` and `entry_key` (hex), created at `now_ms`.
+    pub fn new(settings: SaleSettings, seed: String, entry_key: String, now_ms: u64) -> Self {
         SaleCore {
             settings,
             seed,
+            entry_key,
             drawn: false,
             sold_out: false,
             prequeue: HashSet::new(),
@@ -251,7 +255,11 @@ impl SaleCore {
         if !self.take_lease(holder, lease_ms, now_ms) {
             return;
         }
-        let order = draw::draw_order(&self.seed, self.prequeue.iter().cloned().collect());
+        let order = draw::draw_order(
+            &self.seed,
+            &self.entry_key,
+            self.prequeue.iter().cloned().collect(),
+        );
         // The pre-queue takes places 1..=P; late joiners were given P+1, P+2, … already.
         for (index, identity) in order.into_iter().enumerate() {
             let place = index as u64 + 1;
@@ -273,6 +281,16 @@ impl SaleCore {
 
     pub fn set_sold_out(&mut self, sold_out: bool) {
         self.sold_out = sold_out;
+    }
+
+    /// `identity`'s draw entry: told to its owner only, so it can find its place in the audit.
+    pub fn draw_entry(&self, identity: &str) -> String {
+        draw::entry(&self.entry_key, identity)
+    }
+
+    /// The audit list: the pre-queue's draw entries in drawn order (empty before the draw).
+    pub fn audit(&self) -> Vec<String> {
+        draw::audit_list(&self.entry_key, &self.drawn_order())
     }
 
     /// The pre-queue in drawn order (empty before the draw).

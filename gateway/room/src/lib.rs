@@ -213,8 +213,11 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Ends an admission early (the user bought or left), freeing its active slot.
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()>;
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()>;
-    /// The pre-queue's identity hashes in drawn order, for auditors (empty before the draw).
+    /// The pre-queue's draw entries in drawn order, for auditors (empty before the draw).
     fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>>;
+    /// `identity`'s draw entry ([`draw::entry`]), for its owner only: where to look for itself
+    /// in the audit list. Fixed for the life of the sale.
+    fn draw_entry<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, String>;
     /// GCRA: at most `per_sec` a second with bursts of `burst`, keyed by `key`.
     fn rate_limit<'a>(
         &'a self,

@@ -27,7 +27,8 @@ fn wall_clock_ms() -> u64 {
 
 /// The version of the file [`MemoryStore::save`] writes; a file of another version is refused
 /// rather than misread.
-pub const SAVED_FORMAT_VERSION: u32 = 1;
+/// Version 2 added each sale's draw entry key; a version 1 file has none and is refused.
+pub const SAVED_FORMAT_VERSION: u32 = 2;
 /// How often the shell saves a store opened on a file (changes only): a crash loses at most this
 /// much of the waiting room.
 pub const SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -228,10 +229,9 @@ impl QueueStore for MemoryStore {
     fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
         let now_ms = (self.clock)();
         let mut state = self.lock();
-        let entry = state
-            .sales
-            .entry(sale)
-            .or_insert_with(|| SaleCore::new(settings.clone(), draw::new_seed(), now_ms));
+        let entry = state.sales.entry(sale).or_insert_with(|| {
+            SaleCore::new(settings.clone(), draw::new_seed(), draw::new_seed(), now_ms)
+        });
         entry.configure(settings);
         let view = entry.view(sale, now_ms);
         state.generation += 1;
@@ -288,7 +288,11 @@ impl QueueStore for MemoryStore {
     }
 
     fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
-        ready(self.with_sale(sale, |found, _| draw::audit_list(&found.drawn_order())))
+        ready(self.with_sale(sale, |found, _| found.audit()))
+    }
+
+    fn draw_entry<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, String> {
+        ready(self.with_sale(sale, |found, _| found.draw_entry(identity)))
     }
 
     fn rate_limit<'a>(
@@ -323,6 +327,7 @@ impl QueueStore for MemoryStore {
 
 #[cfg(test)]
 mod tests {
+    use sha2::Digest as _;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
@@ -400,6 +405,45 @@ mod tests {
         assert!(draw::verify_audit(
             &view.seed.unwrap_or_default(),
             &block(store.audit(7))
+        ));
+    }
+
+    /// Item 11 of issue 12: the published list must not let anyone tell who queued. Member ids
+    /// are public, so an unsalted hash of an identity would name its owner.
+    #[test]
+    fn the_audit_list_reveals_no_identity() {
+        let (store, now) = store_at(1_000);
+        block(store.configure(7, settings(10_000)));
+        let ids: Vec<String> = (0..40).map(|i| format!("m:{i}")).collect();
+        for id in &ids {
+            block(store.join(7, id));
+        }
+        now.store(10_000, Ordering::SeqCst);
+        block(store.advance(7, "gw-1", 2_000));
+        block(store.draw(7, "gw-1", 1_000));
+        let published = block(store.audit(7));
+        assert_eq!(published.len(), ids.len());
+        for id in &ids {
+            let hashed = hex::encode(sha2::Sha256::digest(id.as_bytes()));
+            assert!(
+                !published.contains(&hashed),
+                "the audit list names {id} by its SHA-256"
+            );
+            // Its owner is told its entry, and finds it at its own place.
+            let entry = block(store.draw_entry(7, id));
+            let Standing::Waiting { place } = block(store.join(7, id)) else {
+                panic!("{id} was drawn");
+            };
+            assert_eq!(
+                published[place as usize - 1],
+                entry,
+                "{id} at place {place}"
+            );
+        }
+        let view = block(store.view(7));
+        assert!(draw::verify_audit(
+            &view.seed.unwrap_or_default(),
+            &published
         ));
     }
 
@@ -564,7 +608,11 @@ mod tests {
             after.seed, before.seed,
             "the drawn seed is published and kept"
         );
-        assert_eq!(block(reopened.audit(7)), audit);
+        assert_eq!(block(reopened.audit(7)), audit, "the entry key is kept");
+        assert_eq!(
+            block(reopened.draw_entry(7, "g:0")),
+            block(store.draw_entry(7, "g:0"))
+        );
         assert_eq!(block(reopened.join(7, "g:late")), late, "a place is kept");
         let step = block(reopened.advance(7, "gw-new", 2_000));
         assert!(step.leader, "the dead process' lease is forgotten");

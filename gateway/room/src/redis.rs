@@ -3,7 +3,8 @@
 //! admission. All keys of a sale share the hash tag `{s<sale>}` so a Redis Cluster keeps them on
 //! one shard.
 //!
-//! Keys of sale 77: `pk:{s77}:cfg` (hash: settings, seed, counters), `:pre` (set: the
+//! Keys of sale 77: `pk:{s77}:cfg` (hash: settings, the draw's `seed` and `entry_key`,
+//! counters), `:pre` (set: the
 //! pre-queue), `:places` (hash identity → place), `:who` (hash place → identity), `:seen` (hash
 //! identity → last seen ms), `:admitted` (hash identity → `jti:expires_ms`), `:active` (sorted
 //! set identity by expiry), `:ctl` (hash: the controller `holder` holding the lease `until_ms`;
@@ -94,6 +95,8 @@ if redis.call('EXISTS', cfg) == 0 then
   redis.call('HSET', cfg, 'seed', ARGV[8], 'drawn', '0', 'sold_out', '0', 'watermark', '0',
     'late', '0', 'credit_milli', '0', 'credit_at_ms', int(now), 'next_jti', '0')
 end
+-- A sale created before draw entries existed gets its entry key when it is next configured.
+redis.call('HSETNX', cfg, 'entry_key', ARGV[9])
 if redis.call('HGET', cfg, 'drawn') ~= '1' then
   redis.call('HSET', cfg, 'open_at_ms', ARGV[1])
 end
@@ -424,7 +427,13 @@ impl RedisStore {
                 .map_err(unavailable)?;
             order.extend(ids.into_iter().flatten());
         }
-        Ok(draw::audit_list(&order))
+        let entry_key = self.secret(&keys, "entry_key").await?;
+        Ok(draw::audit_list(&entry_key, &order))
+    }
+
+    async fn do_draw_entry(&self, sale: SaleId, identity: &str) -> Result<String, StoreError> {
+        let entry_key = self.secret(&Keys::of(sale), "entry_key").await?;
+        Ok(draw::entry(&entry_key, identity))
     }
 
     async fn strings(
@@ -457,6 +466,7 @@ impl RedisStore {
             .arg(s.seat_limit)
             .arg(s.grace_ms)
             .arg(if s.paused { "1" } else { "0" })
+            .arg(draw::new_seed())
             .arg(draw::new_seed());
         let fields = self.strings(invocation).await?;
         parse_view(sale, &fields)
@@ -563,8 +573,9 @@ impl RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        let seed = self.seed(&keys).await?;
-        let order = draw::draw_order(&seed, members);
+        let seed = self.secret(&keys, "seed").await?;
+        let entry_key = self.secret(&keys, "entry_key").await?;
+        let order = draw::draw_order(&seed, &entry_key, members);
         for (index, chunk) in order.chunks(DRAW_CHUNK_MAX).enumerate() {
             let first_place = index * DRAW_CHUNK_MAX + 1;
             let mut invocation = self.scripts.draw_chunk.prepare_invoke();
@@ -592,15 +603,16 @@ impl RedisStore {
         Ok(())
     }
 
-    async fn seed(&self, keys: &Keys) -> Result<String, StoreError> {
+    /// One of the draw's secrets (`seed` or `entry_key`), hex.
+    async fn secret(&self, keys: &Keys, field: &str) -> Result<String, StoreError> {
         let mut connection = self.connection.clone();
-        let seed: Option<String> = ::redis::cmd("HGET")
+        let secret: Option<String> = ::redis::cmd("HGET")
             .arg(&keys.cfg)
-            .arg("seed")
+            .arg(field)
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        seed.ok_or(StoreError::UnknownSale)
+        secret.ok_or(StoreError::UnknownSale)
     }
 
     async fn do_finish(&self, sale: SaleId, identity: &str) -> Result<(), StoreError> {
@@ -715,6 +727,9 @@ impl QueueStore for RedisStore {
     }
     fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
         Box::pin(self.do_audit(sale))
+    }
+    fn draw_entry<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, String> {
+        Box::pin(self.do_draw_entry(sale, identity))
     }
     fn rate_limit<'a>(
         &'a self,

@@ -7,8 +7,9 @@
 //!
 //! - places are dense (1..=tail, no gaps) and unique, and an identity holds one place at a time;
 //! - FIFO after the open: Kendall tau 1.0 between join order and admission order;
-//! - the pre-queue's order is `draw::draw_order(seed, pre-queue)`, the seed matches its
-//!   published hash, and the audit list verifies;
+//! - the pre-queue's order is `draw::draw_order(seed, entry_key, pre-queue)`, the seed matches
+//!   its published hash, the audit list verifies, names nobody by a plain hash, and shows each
+//!   client's own draw entry at its place;
 //! - `active_max` is never exceeded, and nobody is admitted while paused or sold out;
 //! - while admission runs freely (a backlog, no pause, no outage, room under `active_max`, the
 //!   controller stepping), admissions per second are within 1 % of the configured rate;
@@ -24,6 +25,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use picket_room::core::SaleCore;
 use picket_room::{SaleSettings, SaleStatus, Standing, draw};
+use sha2::Digest as _;
 
 const SALE: u64 = 1;
 const LEASE_MS: u64 = 2_000;
@@ -108,6 +110,8 @@ struct Sim {
     core: SaleCore,
     settings: SaleSettings,
     seed_hex: String,
+    /// The draw's other secret, never published.
+    entry_key_hex: String,
     clients: Vec<Client>,
     events: BinaryHeap<Reverse<(u64, u64, usize, Event)>>,
     event_seq: u64,
@@ -151,7 +155,9 @@ impl Sim {
         };
         let seed_bytes: Vec<u8> = (0..draw::SEED_LEN).map(|_| rng.next() as u8).collect();
         let seed_hex: String = seed_bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let core = SaleCore::new(settings.clone(), seed_hex.clone(), 0);
+        let key_bytes: Vec<u8> = (0..draw::SEED_LEN).map(|_| rng.next() as u8).collect();
+        let entry_key_hex: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let core = SaleCore::new(settings.clone(), seed_hex.clone(), entry_key_hex.clone(), 0);
         let frozen = (0..gateways)
             .map(|_| Window::random(&mut rng, 500, 6_000))
             .collect();
@@ -164,6 +170,7 @@ impl Sim {
             core,
             settings,
             seed_hex,
+            entry_key_hex,
             clients: Vec::new(),
             events: BinaryHeap::new(),
             event_seq: 0,
@@ -483,13 +490,24 @@ impl Sim {
             .iter()
             .map(|i| self.clients[*i].id.clone())
             .collect();
-        let expected = draw::draw_order(&seed, members);
+        let expected = draw::draw_order(&seed, &self.entry_key_hex, members);
         assert_eq!(
             self.core.drawn_order(),
             expected,
             "the draw is its function"
         );
-        assert!(draw::verify_audit(&seed, &draw::audit_list(&expected)));
+        let published = self.core.audit();
+        assert_eq!(published, draw::audit_list(&self.entry_key_hex, &expected));
+        assert!(draw::verify_audit(&seed, &published));
+        for (position, id) in expected.iter().enumerate() {
+            let plain = hex::encode(sha2::Sha256::digest(id.as_bytes()));
+            assert!(!published.contains(&plain), "the audit names {id}");
+            assert_eq!(
+                published[position],
+                self.core.draw_entry(id),
+                "{id}'s entry at its place"
+            );
+        }
         let index_of: HashMap<String, usize> = self
             .prequeue
             .iter()
