@@ -27,8 +27,7 @@ fn wall_clock_ms() -> u64 {
 
 /// The version of the file [`MemoryStore::save`] writes; a file of another version is refused
 /// rather than misread.
-/// Version 2 added each sale's draw entry key; a version 1 file has none and is refused.
-pub const SAVED_FORMAT_VERSION: u32 = 2;
+pub const SAVED_FORMAT_VERSION: u32 = 1;
 /// How often the shell saves a store opened on a file (changes only): a crash loses at most this
 /// much of the waiting room.
 pub const SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
