@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
 use picket_edge::token::Claims;
 
 use crate::error::ApiError;
@@ -86,14 +86,7 @@ impl axum::extract::OptionalFromRequestParts<Arc<Api>> for Authenticated {
 }
 
 /// The token of an `Authorization: Bearer …` header.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
+pub use picket_edge::operator::bearer;
 
 /// The account behind a bearer token, if its session is live.
 pub async fn authenticate(api: &Api, token: Option<&str>) -> Result<Authenticated, ApiError> {

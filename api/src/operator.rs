@@ -7,7 +7,6 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::auth::bearer;
 use crate::error::ApiError;
 use crate::state::Api;
 
@@ -27,31 +26,7 @@ impl FromRequestParts<Arc<Api>> for Operator {
     }
 }
 
-/// Whether the request carries the operator token. An empty configured token matches nothing.
+/// Whether the request carries the operator token ([`picket_edge::operator`] checks it).
 pub fn is_operator(api: &Api, headers: &HeaderMap) -> bool {
-    let token = api.operator_token();
-    !token.is_empty() && bearer(headers).is_some_and(|presented| eq(presented, token))
-}
-
-/// Compares secrets without stopping at the first difference: equal-length inputs take the same
-/// time however many leading bytes match.
-fn eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::eq;
-
-    #[test]
-    fn only_the_same_secret_is_equal() {
-        assert!(eq("operator-secret", "operator-secret"));
-        assert!(!eq("operator-secret", "operator-secreT"));
-        assert!(!eq("operator-secret", "operator-secret-longer"));
-        assert!(!eq("", "operator-secret"));
-    }
+    picket_edge::operator::is_operator(headers, api.operator_token())
 }

@@ -445,13 +445,22 @@ impl Conn {
         if !self.sales.contains(&sale) {
             self.sales.push(sale);
         }
-        // Only someone who may be in the draw needs its entry; a failed read leaves it out of
-        // the `queue` messages rather than failing the join.
-        let draw_entry = match standing {
-            Standing::PreQueue | Standing::Waiting { .. } => {
-                store.draw_entry(sale, identity).await.ok()
-            }
-            _ => None,
+        // The push loop keeps a recent view per sale; only the first joiner reads the store.
+        let view = match self.gateway.hub.cached_view(sale) {
+            Some(view) => Some(view),
+            None => store.view(sale).await.ok(),
+        };
+        // Only someone in the draw needs its entry: the pre-queue, and the places the draw gave
+        // (late joiners, the steady state, cost no second store call). A failed read leaves it
+        // out of the `queue` messages rather than failing the join.
+        let in_draw = match standing {
+            Standing::PreQueue => true,
+            Standing::Waiting { place } => view.as_ref().is_none_or(|v| place <= v.prequeue),
+            _ => false,
+        };
+        let draw_entry = match in_draw {
+            true => store.draw_entry(sale, identity).await.ok(),
+            false => None,
         };
         self.gateway.hub.add_member(
             sale,
@@ -460,13 +469,8 @@ impl Conn {
             standing.clone(),
             draw_entry.clone(),
         );
-        // The push loop keeps a recent view per sale; only the first joiner reads the store.
-        let view = match self.gateway.hub.cached_view(sale) {
-            Some(view) => view,
-            None => match store.view(sale).await {
-                Ok(view) => view,
-                Err(_) => return,
-            },
+        let Some(view) = view else {
+            return;
         };
         match standing {
             Standing::Admitted { jti, expires_at_ms } => {

@@ -5,11 +5,13 @@
 //!   the key ring verifies them without asking anyone.
 //! - [`identity`]: who a client is (`m:<member>` or `g:<device>`) and the ledger actor it books as.
 //! - [`clock`]: the wall clock, read in one place.
+//! - [`operator`]: the one check of the operator token (and of bearer headers).
 //! - [`problem`]: errors over HTTP as `application/problem+json`, built in one place.
 //! - [`secret`]: token keys and the operator token kept in files by the embedded default.
 
 pub mod clock;
 pub mod identity;
+pub mod operator;
 pub mod problem;
 pub mod secret;
 pub mod token;
