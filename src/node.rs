@@ -97,11 +97,9 @@ fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
             bus.partitions
         ));
     }
-    let mut ledger = LedgerConfig::new(StoreUrl::Postgres(String::new()));
+    let mut ledger = ledger_hosting(String::new(), partitions.len());
     ledger.commit_batch_max = args.commit_batch_max;
     ledger.commit_linger = Duration::from_micros(args.commit_linger_us);
-    // Each hosted partition needs a writer's connection, a snapshot's and a follower's.
-    ledger.pg_connections_max = ledger.pg_connections_max.max(partitions.len() as u32 * 3);
     let mut config = NodeConfig::new(ledger, bus, partitions, String::new());
     config.role = match args.role {
         RoleArg::Auto => Role::Auto,
@@ -135,6 +133,14 @@ pub async fn run(args: LedgerArgs) -> anyhow::Result<()> {
     Ok(served?)
 }
 
+/// A ledger configuration on PostgreSQL with a pool large enough for `hosted` partitions: each
+/// needs a writer's connection, a snapshot's and a follower's.
+fn ledger_hosting(database_url: String, hosted: usize) -> LedgerConfig {
+    let mut ledger = LedgerConfig::new(StoreUrl::Postgres(database_url));
+    ledger.pg_connections_max = ledger.pg_connections_max.max(hosted as u32 * 3);
+    ledger
+}
+
 /// A node hosting every partition of `bus`, as `picket up` runs it over NATS.
 pub async fn start_node(
     database_url: &str,
@@ -142,8 +148,7 @@ pub async fn start_node(
     partitions: Vec<u16>,
     registry: &mut Registry,
 ) -> anyhow::Result<Arc<Node>> {
-    let mut ledger = LedgerConfig::new(StoreUrl::Postgres(database_url.to_owned()));
-    ledger.pg_connections_max = ledger.pg_connections_max.max(partitions.len() as u32 * 3);
+    let ledger = ledger_hosting(database_url.to_owned(), partitions.len());
     let config = NodeConfig::new(ledger, bus, partitions, String::new());
     start(database_url, config, registry).await
 }

@@ -171,17 +171,16 @@ fn up_reports_every_bad_setting_at_once_before_listening() {
         .env("PICKET_BANNER_S3_BUCKET", "banners")
         .output()
         .expect("run picket");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    for expected in [
-        "4 setting problems",
-        "DATABASE_URL: must be postgres://",
-        "connections_max must be 1 to",
-        "push_interval must be 100 to 2000 ms, got 5000 ms",
-        "PICKET_BANNER_S3_BUCKET is set but PICKET_BANNER_S3_ENDPOINT is not",
-    ] {
-        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
-    }
+    assert_refused_with(
+        &output,
+        &[
+            "4 setting problems",
+            "DATABASE_URL: must be postgres://",
+            "connections_max must be 1 to",
+            "push_interval must be 100 to 2000 ms, got 5000 ms",
+            "PICKET_BANNER_S3_BUCKET is set but PICKET_BANNER_S3_ENDPOINT is not",
+        ],
+    );
     assert!(!data_dir.exists(), "nothing was written before the checks");
     assert!(
         TcpListener::bind(("127.0.0.1", port)).is_ok(),
@@ -202,15 +201,23 @@ fn ledger_reports_every_bad_setting_at_once() {
         .env("PICKET_COMMIT_BATCH_MAX", "0")
         .output()
         .expect("run picket");
+    assert_refused_with(
+        &output,
+        &[
+            "4 setting problems",
+            "a ledger node needs PostgreSQL",
+            "partition 2 is outside 0..2",
+            "lease must be 100 to 60000 ms, got 10 ms",
+            "commit_batch_max must be 1 to 65536, got 0",
+        ],
+    );
+}
+
+/// The command failed, and its error output names every one of `expected`.
+fn assert_refused_with(output: &std::process::Output, expected: &[&str]) {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for expected in [
-        "4 setting problems",
-        "a ledger node needs PostgreSQL",
-        "partition 2 is outside 0..2",
-        "lease must be 100 to 60000 ms, got 10 ms",
-        "commit_batch_max must be 1 to 65536, got 0",
-    ] {
+    for expected in expected {
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
     }
 }

@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
+use crate::json::BodyBytes;
 use crate::manage::managed_show;
 use crate::media::{BANNER_BYTES_MAX, BANNER_CACHE_MAX_AGE_S, ImageType};
 use crate::state::Api;
@@ -32,23 +31,15 @@ pub async fn upload_banner(
     who: Authenticated,
     Path(show): Path<i64>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
-    let too_large = || ApiError::TooLarge {
-        bytes_max: BANNER_BYTES_MAX,
-    };
-    // The router reads one byte past the limit, so a body over it is this rejection or longer
-    // than the limit here; either way the answer is a problem, 413.
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            ApiError::BadBody(rejection.body_text())
-        }
-    })?;
+    // The router reads one byte past the limit, so a body over it is refused by the extractor
+    // or is longer than the limit here; either way the answer is a problem, 413.
     if body.len() > BANNER_BYTES_MAX {
-        return Err(too_large());
+        return Err(ApiError::TooLarge {
+            bytes_max: Some(BANNER_BYTES_MAX),
+        });
     }
     let declared = headers
         .get(header::CONTENT_TYPE)

@@ -6,6 +6,11 @@ use axum::response::{IntoResponse, Response};
 pub use picket_edge::problem::FieldError;
 use picket_edge::problem::Problem;
 
+/// " of N bytes" when the limit is known where the error is made.
+fn limit_text(bytes_max: Option<usize>) -> String {
+    bytes_max.map_or_else(String::new, |bytes| format!(" of {bytes} bytes"))
+}
+
 /// Every error the API answers with; `code` is stable, `detail` is for people.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -14,8 +19,8 @@ pub enum ApiError {
     #[error("the body is not the JSON this endpoint takes: {0}")]
     BadBody(String),
     /// The body is longer than the endpoint takes.
-    #[error("the body is larger than {bytes_max} bytes")]
-    TooLarge { bytes_max: usize },
+    #[error("the body is over this route's limit{}", limit_text(*.bytes_max))]
+    TooLarge { bytes_max: Option<usize> },
     #[error("sign in first")]
     Unauthenticated,
     #[error("this account may not do that")]

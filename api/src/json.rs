@@ -5,22 +5,18 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use picket_edge::problem::Problem;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// The problem code of a body over its route's limit.
-pub const TOO_LARGE: &str = "too_large";
-
-/// The 413 problem for a body over `limit` bytes (None: the route's limit, unnamed here).
-pub fn too_large(limit: Option<usize>) -> Response {
-    let detail = match limit {
-        Some(limit) => format!("the body is over this route's limit of {limit} bytes"),
-        None => "the body is over this route's limit".to_owned(),
-    };
-    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, detail).into_response()
+/// The API's error for a body axum refused: over the route's limit (which the router, not the
+/// extractor, knows), or unreadable.
+fn refused(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge { bytes_max: None }
+    } else {
+        ApiError::BadBody(text)
+    }
 }
 
 /// A JSON body whose rejections are problems (`bad_body`, or 413 `too_large`), not axum's plain
@@ -28,15 +24,12 @@ pub fn too_large(limit: Option<usize>) -> Response {
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(too_large(None))
-            }
-            Err(rejection) => Err(ApiError::BadBody(rejection.body_text()).into_response()),
+            Err(rejection) => Err(refused(rejection.status(), rejection.body_text())),
         }
     }
 }
@@ -46,15 +39,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 pub struct BodyBytes(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for BodyBytes {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         match Bytes::from_request(request, state).await {
             Ok(bytes) => Ok(BodyBytes(bytes)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(too_large(None))
-            }
-            Err(rejection) => Err(ApiError::BadBody(rejection.body_text()).into_response()),
+            Err(rejection) => Err(refused(rejection.status(), rejection.body_text())),
         }
     }
 }

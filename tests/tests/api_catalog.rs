@@ -982,49 +982,19 @@ async fn a_seller_stages_shows_only_on_its_companys_venues() {
 async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
     let setup = setup_sqlite().await;
     let address = setup.address;
-    let token = seller(address, "ids@example.com", "123-45-67891").await;
-    let created = call(
+    let (show_id, performance) = setup
+        .published_show("ids@example.com", "123-45-67891")
+        .await;
+    let performance = PerformanceId(performance);
+    let show = call(
         address,
-        "POST",
-        "/api/v1/venues",
-        &venue().to_string(),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let venue_id = created.body["id"].as_i64().expect("venue id");
-    let show_id = call(
-        address,
-        "POST",
-        "/api/v1/shows",
-        &show(venue_id, "Ids", three_grades()).to_string(),
-        Some(&token),
-    )
-    .await
-    .body["id"]
-        .as_i64()
-        .expect("show id");
-    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
-    let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
-    let performance = call(
-        address,
-        "POST",
-        &format!("/api/v1/shows/{show_id}/performances"),
-        &form.to_string(),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(performance.status, 201, "{:?}", performance.body);
-    let performance = PerformanceId(performance.body["id"].as_i64().expect("id") as u64);
-    let published = call(
-        address,
-        "POST",
-        &format!("/api/v1/shows/{show_id}/publish"),
+        "GET",
+        &format!("/api/v1/shows/{show_id}"),
         "",
-        Some(&token),
+        None,
     )
     .await;
-    assert_eq!(published.status, 200, "{:?}", published.body);
+    let venue_id = show.body["venue_id"].as_i64().expect("venue id");
 
     let venue = call(
         address,

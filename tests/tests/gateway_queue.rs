@@ -21,16 +21,23 @@ fn device(n: usize) -> String {
     format!("test-device-{n:08}")
 }
 
+/// One gateway on the in-memory store with sale `SALE` open now (50 admissions/s) on 40 seats.
+async fn open_sale_in_memory() -> Cluster {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(1, store, fast).await;
+    cluster.open(small_spec(SALE, 40)).await;
+    let settings = sale_settings(now_ms(), 50, 100);
+    let (status, body) = configure_sale(cluster.address(0), SALE, &settings).await;
+    assert_eq!(status, 200, "{body}");
+    cluster
+}
+
 /// A guest joins, is admitted, holds and pays over the socket; a client without an admission
 /// token cannot book (invariant 7).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_admit_hold_and_confirm_in_memory() {
-    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
-    let cluster = Cluster::start(1, store, fast).await;
-    cluster.open(small_spec(SALE, 40)).await;
+    let cluster = open_sale_in_memory().await;
     let address = cluster.address(0);
-    let (status, body) = configure_sale(address, SALE, &sale_settings(now_ms(), 50, 100)).await;
-    assert_eq!(status, 200, "{body}");
 
     let mut buyer = Client::guest(address, &device(1)).await;
     buyer.send(json!({"type": "join", "sale": SALE})).await;
@@ -429,12 +436,8 @@ async fn a_long_pre_queue_is_drawn_though_it_outlasts_the_lease() {
 /// books nothing more: the gateway's view of an admission and the token check agree.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admission_the_gateway_ended_books_nothing() {
-    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
-    let cluster = Cluster::start(1, store, fast).await;
-    cluster.open(small_spec(SALE, 40)).await;
+    let cluster = open_sale_in_memory().await;
     let address = cluster.address(0);
-    let (status, body) = configure_sale(address, SALE, &sale_settings(now_ms(), 50, 100)).await;
-    assert_eq!(status, 200, "{body}");
 
     let mut buyer = Client::guest(address, &device(1)).await;
     buyer.send(json!({"type": "join", "sale": SALE})).await;
