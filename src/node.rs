@@ -62,6 +62,23 @@ pub struct LedgerArgs {
         default_value_t = node_defaults().lease.as_millis() as u64
     )]
     lease_ms: u64,
+    /// PostgreSQL `lock_timeout` of every journal session, in milliseconds (10 to 60,000): a
+    /// statement queued this long behind a lock fails and its node recovers instead of waiting.
+    #[arg(
+        long,
+        env = "PICKET_PG_LOCK_TIMEOUT_MS",
+        default_value_t = node_defaults().ledger.pg_lock_timeout.as_millis() as u64
+    )]
+    pg_lock_timeout_ms: u64,
+    /// PostgreSQL `idle_in_transaction_session_timeout` of every journal session, in
+    /// milliseconds (10 to 60,000): the server ends a session stalled this long inside a
+    /// transaction, releasing the partition's leadership row for a standby.
+    #[arg(
+        long,
+        env = "PICKET_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        default_value_t = node_defaults().ledger.pg_idle_in_transaction_timeout.as_millis() as u64
+    )]
+    pg_idle_in_transaction_timeout_ms: u64,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -100,6 +117,9 @@ fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
     let mut ledger = ledger_hosting(String::new(), partitions.len());
     ledger.commit_batch_max = args.commit_batch_max;
     ledger.commit_linger = Duration::from_micros(args.commit_linger_us);
+    ledger.pg_lock_timeout = Duration::from_millis(args.pg_lock_timeout_ms);
+    ledger.pg_idle_in_transaction_timeout =
+        Duration::from_millis(args.pg_idle_in_transaction_timeout_ms);
     let mut config = NodeConfig::new(ledger, bus, partitions, String::new());
     config.role = match args.role {
         RoleArg::Auto => Role::Auto,

@@ -136,6 +136,27 @@ pub struct UpArgs {
     /// limits count by. Default: none, the TCP peer is the client.
     #[arg(long, env = "PICKET_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Milliseconds between the API's checks of the waiting room's sales (100 to 60,000): a sale
+    /// its store lost (Redis without persistence restarted, or flushed) is put back from the
+    /// API's database with the same settings, seed and draw, and a new draw is recorded there.
+    #[arg(
+        long,
+        env = "PICKET_SALE_RESTORE_INTERVAL_MS",
+        default_value_t = api_defaults().sale_restore_interval_ms
+    )]
+    sale_restore_interval_ms: u64,
+    /// Sales one such check looks at, at most (1 to 100,000); more are spread over later checks.
+    #[arg(
+        long,
+        env = "PICKET_SALE_RESTORE_MAX",
+        default_value_t = api_defaults().sale_restore_max
+    )]
+    sale_restore_max: u32,
+}
+
+/// The API's defaults, for `--help`.
+fn api_defaults() -> picket_api::ApiConfig {
+    picket_api::ApiConfig::default()
 }
 
 /// What the settings add up to, once every one of them was checked.
@@ -144,6 +165,8 @@ struct Plan {
     /// With NATS: the bus, and the PostgreSQL URL the ledger node journals to.
     bus: Option<(BusConfig, String)>,
     gateway: GatewayConfig,
+    /// The API's settings, less its banner store and media directory (set at start).
+    api: picket_api::ApiConfig,
     banner_store: picket_api::media::BannerStore,
     api_url: String,
 }
@@ -191,6 +214,13 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
     gateway.files_max = args.files_max;
     gateway.files_reserved = args.files_reserved;
     problems.extend("gateway", gateway.problems());
+    let api = picket_api::ApiConfig {
+        trusted_proxies: args.trusted_proxies.clone(),
+        sale_restore_interval_ms: args.sale_restore_interval_ms,
+        sale_restore_max: args.sale_restore_max,
+        ..picket_api::ApiConfig::default()
+    };
+    problems.extend("api", api.problems());
     let banner_store = problems.take("banners", banner_store(args));
     problems.finish()?;
     let (Some(store), Some(banner_store)) = (store, banner_store) else {
@@ -207,6 +237,7 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         store,
         bus,
         gateway,
+        api,
         banner_store,
         api_url,
     })
@@ -274,8 +305,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         picket_api::ApiConfig {
             media_dir: args.data_dir.join("media"),
             banner_store: plan.banner_store,
-            trusted_proxies: args.trusted_proxies.clone(),
-            ..picket_api::ApiConfig::default()
+            ..plan.api
         },
     );
     if let Some(nats_url) = &args.nats_url {

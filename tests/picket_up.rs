@@ -169,16 +169,18 @@ fn up_reports_every_bad_setting_at_once_before_listening() {
         .env("PICKET_CONNECTIONS_MAX", "0")
         .env("PICKET_PUSH_INTERVAL_MS", "5000")
         .env("PICKET_BANNER_S3_BUCKET", "banners")
+        .env("PICKET_SALE_RESTORE_INTERVAL_MS", "5")
         .output()
         .expect("run picket");
     assert_refused_with(
         &output,
         &[
-            "4 setting problems",
+            "5 setting problems",
             "DATABASE_URL: must be postgres://",
             "connections_max must be 1 to",
             "push_interval must be 100 to 2000 ms, got 5000 ms",
             "PICKET_BANNER_S3_BUCKET is set but PICKET_BANNER_S3_ENDPOINT is not",
+            "api: sale_restore_interval_ms must be 100 to 60000, got 5",
         ],
     );
     assert!(!data_dir.exists(), "nothing was written before the checks");
@@ -199,12 +201,14 @@ fn ledger_reports_every_bad_setting_at_once() {
         .env("PICKET_HOST_PARTITIONS", "0,2")
         .env("PICKET_LEASE_MS", "10")
         .env("PICKET_COMMIT_BATCH_MAX", "0")
+        .env("PICKET_PG_LOCK_TIMEOUT_MS", "0")
         .output()
         .expect("run picket");
     assert_refused_with(
         &output,
         &[
-            "4 setting problems",
+            "5 setting problems",
+            "pg_lock_timeout must be 10 to 60000 ms, got 0 ms",
             "a ledger node needs PostgreSQL",
             "partition 2 is outside 0..2",
             "lease must be 100 to 60000 ms, got 10 ms",

@@ -13,8 +13,8 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, sales,
-    sellers,
+    accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, restore,
+    sales, sellers,
 };
 
 impl Api {
@@ -55,6 +55,7 @@ impl Api {
             next_id: AtomicU64::new(0),
         });
         tokio::spawn(follow::follow_ledger(api.clone()));
+        tokio::spawn(restore::restore_sales(api.clone()));
         api
     }
 

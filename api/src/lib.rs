@@ -14,6 +14,8 @@
 //!   operator token; [`client`]: the client's address (through trusted proxies only) that the
 //!   per-address limits count by.
 //! - Forms and validation without I/O: [`venues`], [`grades`], [`offers`], [`shows`].
+//! - [`restore`]: the durable record of every sale, and putting back the sales the waiting
+//!   room's store lost.
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
 //!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
 //!   to the ledger, the waiting room and NATS for the catalog; [`sales`]: the operator's routes
@@ -44,6 +46,7 @@ pub mod operator;
 pub mod paging;
 pub mod projection;
 pub mod publish;
+pub mod restore;
 pub mod sales;
 pub mod seats_left;
 pub mod sellers;

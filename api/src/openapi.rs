@@ -294,7 +294,7 @@ pub fn document() -> Value {
                     "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[404, 503]))
                 },
                 "put": {
-                    "summary": "Create a sale or change its settings (operator); every field is required: to change one, send the settings GET returns with that field changed. The open time cannot move once the pre-queue is drawn",
+                    "summary": "Create a sale or change its settings (operator); every field is required: to change one, send the settings GET returns with that field changed. The open time cannot move once the pre-queue is drawn. The settings and the sale's seed are recorded in the API's database first: a waiting room that lost the sale gets it back from there with the same settings, seed and draw",
                     "security": operator,
                     "parameters": sale_param,
                     "requestBody": json_body("SaleSettings"),

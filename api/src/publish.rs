@@ -89,10 +89,16 @@ pub async fn publish(
                 grace_ms: QUEUE_GRACE_MS,
                 paused: false,
             };
-            queue
-                .configure(id as u64, settings)
-                .await
-                .map_err(|e| ApiError::QueueUnavailable(e.to_string()))?;
+            // Recorded first, so a store that loses the sale gets it back (`restore.rs`); the
+            // record ends when the performance's sale closes.
+            crate::restore::configure_sale(
+                &api,
+                queue.as_ref(),
+                id as u64,
+                settings,
+                Some(performance.sale_close_at_ms as u64),
+            )
+            .await?;
         }
         api.store
             .set_performance_spec(id, &serde_json::to_string(&spec).expect("specs encode"))

@@ -4,7 +4,8 @@
 //!
 //! - `GET /api/v1/sales/{sale}`: status, counters, the seed's hash (the seed once drawn).
 //! - `GET /api/v1/sales/{sale}/draw`: the audit list (draw entries in drawn order).
-//! - `PUT /api/v1/sales/{sale}` (operator): create a sale or change its settings.
+//! - `PUT /api/v1/sales/{sale}` (operator): create a sale or change its settings (recorded in the
+//!   API's database first, so a store that loses it gets it back: `restore.rs`).
 //! - `POST /api/v1/performances` (operator): a performance spec to the ledger.
 
 use std::sync::Arc;
@@ -90,10 +91,10 @@ pub async fn configure(
             message: why.to_owned(),
         }])
     })?;
-    let view = queue(&api)?
-        .configure(sale, settings)
-        .await
-        .map_err(store_error)?;
+    // Recorded before the store is changed (`restore.rs`): a store that loses the sale gets it
+    // back as the operator last set it.
+    let view =
+        crate::restore::configure_sale(&api, queue(&api)?.as_ref(), sale, settings, None).await?;
     Ok(Json(view).into_response())
 }
 

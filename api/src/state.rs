@@ -57,6 +57,14 @@ pub struct ApiConfig {
     /// Where show banners are kept: files in `media_dir` (the default) or an S3-compatible
     /// bucket ([`media::BannerStore::s3`], whose configuration names its own limits).
     pub banner_store: media::BannerStore,
+    /// How often the API checks the waiting room for the sales it has records of (on start, then
+    /// every this many milliseconds): a sale the store lost is put back, and a sale's draw is
+    /// recorded once drawn (`restore.rs`). Also bounds how long after a draw a lost store can
+    /// still lose that draw.
+    pub sale_restore_interval_ms: u64,
+    /// Sales one pass looks at, at most: a pass over many sales is spread over several
+    /// intervals, so each stays short.
+    pub sale_restore_max: u32,
 }
 
 impl Default for ApiConfig {
@@ -73,11 +81,41 @@ impl Default for ApiConfig {
             body_bytes_max: 64 * 1_024,
             media_dir: std::path::PathBuf::from("data/media"),
             banner_store: media::BannerStore::Disk,
+            sale_restore_interval_ms: 1_000,
+            sale_restore_max: 1_000,
         }
     }
 }
 
+/// Bounds of [`ApiConfig::sale_restore_interval_ms`]: more often would only load the stores;
+/// less often leaves a lost sale missing (and a fresh draw unrecorded) for too long.
+pub const SALE_RESTORE_INTERVAL_MS_MIN: u64 = 100;
+pub const SALE_RESTORE_INTERVAL_MS_MAX: u64 = 60_000;
+/// Largest [`ApiConfig::sale_restore_max`].
+pub const SALE_RESTORE_MAX_MAX: u32 = 100_000;
+
 impl ApiConfig {
+    /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(SALE_RESTORE_INTERVAL_MS_MIN..=SALE_RESTORE_INTERVAL_MS_MAX)
+            .contains(&self.sale_restore_interval_ms)
+        {
+            problems.push(format!(
+                "sale_restore_interval_ms must be {SALE_RESTORE_INTERVAL_MS_MIN} to \
+                 {SALE_RESTORE_INTERVAL_MS_MAX}, got {}",
+                self.sale_restore_interval_ms
+            ));
+        }
+        if !(1..=SALE_RESTORE_MAX_MAX).contains(&self.sale_restore_max) {
+            problems.push(format!(
+                "sale_restore_max must be 1 to {SALE_RESTORE_MAX_MAX}, got {}",
+                self.sale_restore_max
+            ));
+        }
+        problems
+    }
+
     /// Failures per key with this configuration's backoff (sign-ins, guest lookups).
     pub(crate) fn backoff(&self, free: u32) -> Backoff {
         Backoff::new(

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod board;
 pub mod bookings;
 pub mod catalog;
+pub mod sales;
 pub mod sellers;
 
 use std::time::Duration;

@@ -77,6 +77,15 @@ impl ApiSetup {
         Self::start_on(None, None, tune).await
     }
 
+    /// On SQLite, with the waiting room in `queue` (say, a Redis) instead of memory, and `tune`
+    /// applied to the configuration.
+    pub async fn start_with_queue(
+        queue: Arc<dyn QueueStore>,
+        tune: impl FnOnce(&mut ApiConfig),
+    ) -> ApiSetup {
+        Self::start_on_queue(None, None, queue, tune).await
+    }
+
     /// On PostgreSQL (production's store) started by the harness.
     pub async fn start_postgres() -> ApiSetup {
         let postgres = crate::Postgres::start().expect("postgres");
@@ -89,7 +98,15 @@ impl ApiSetup {
         postgres: Option<crate::Postgres>,
         tune: impl FnOnce(&mut ApiConfig),
     ) -> ApiSetup {
-        let queue: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+        Self::start_on_queue(url, postgres, Arc::new(MemoryStore::new()), tune).await
+    }
+
+    async fn start_on_queue(
+        url: Option<String>,
+        postgres: Option<crate::Postgres>,
+        queue: Arc<dyn QueueStore>,
+        tune: impl FnOnce(&mut ApiConfig),
+    ) -> ApiSetup {
         let cluster = Cluster::start(1, queue.clone(), |_| {}).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let url = url.unwrap_or_else(|| {

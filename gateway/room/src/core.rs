@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::draw;
 use crate::{
-    ADVANCE_SCAN_MAX, Advance, RateDecision, SaleId, SaleSettings, SaleView, Standing, status_of,
+    ADVANCE_SCAN_MAX, Advance, DrawSecrets, RateDecision, SaleId, SaleRecord, SaleSettings,
+    SaleView, Standing, status_of,
 };
 
 /// Thousandths of an admission in one admission.
@@ -73,6 +74,53 @@ impl SaleCore {
             credit_at_ms: now_ms,
             next_jti: 1,
             lease: None,
+        }
+    }
+
+    /// A sale put back from its durable record at `now_ms` (see [`crate::QueueStore::restore`];
+    /// the shell has checked the record with [`SaleRecord::check`]). A drawn sale gets the same
+    /// pre-queue, places and audit list; its places up to the record's watermark (at most the
+    /// pre-queue's length: later places were given to late joiners, who join again) have had
+    /// their turn, and the owners of the others count as seen now, so they have `grace_ms` to
+    /// come back before their places are skipped. Places given after the open, admissions and
+    /// the controller's lease are not in the record: late joiners join again.
+    pub fn restored(record: &SaleRecord, now_ms: u64) -> Self {
+        let mut core = SaleCore::new(
+            record.settings.clone(),
+            record.secrets.seed.clone(),
+            record.secrets.entry_key.clone(),
+            now_ms,
+        );
+        let Some(drawn) = &record.drawn else {
+            return core;
+        };
+        core.settings.open_at_ms = drawn.open_at_ms;
+        let drawn_count = drawn.order.len() as u64;
+        core.watermark = drawn.watermark.min(drawn_count);
+        for (index, identity) in drawn.order.iter().enumerate() {
+            let place = index as u64 + 1;
+            core.prequeue.insert(identity.clone());
+            let previous = core.who.insert(place, identity.clone());
+            assert!(previous.is_none(), "restored place {place} given twice");
+            if place > core.watermark {
+                core.places.insert(identity.clone(), place);
+                core.seen.insert(identity.clone(), now_ms);
+            }
+        }
+        assert_eq!(
+            core.prequeue.len() as u64,
+            drawn_count,
+            "a restored pre-queue names each identity once"
+        );
+        core.drawn = true;
+        core
+    }
+
+    /// The draw's secrets.
+    pub fn secrets(&self) -> DrawSecrets {
+        DrawSecrets {
+            seed: self.seed.clone(),
+            entry_key: self.entry_key.clone(),
         }
     }
 

@@ -183,10 +183,96 @@ pub enum RateDecision {
     },
 }
 
+/// A sale's two draw secrets, hex ([`draw`]): fixed when the sale is created, so the
+/// `seed_hash` published before the open stays true for the sale's whole life, also when it is
+/// restored into a store that lost it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawSecrets {
+    pub seed: String,
+    pub entry_key: String,
+}
+
+impl DrawSecrets {
+    /// Fresh random secrets, for a new sale.
+    pub fn fresh() -> Self {
+        DrawSecrets {
+            seed: draw::new_seed(),
+            entry_key: draw::new_seed(),
+        }
+    }
+}
+
+/// A drawn sale's draw, as kept outside the store (the API's database) to restore it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawnRecord {
+    /// The open time the draw happened at (fixed once drawn, whatever the settings say since).
+    pub open_at_ms: u64,
+    /// The pre-queue's identities in drawn order: the first has place 1.
+    pub order: Vec<String>,
+    /// Places up to here had had their turn when the record was last brought up to date: they
+    /// are not given back (their owners were admitted or skipped already).
+    pub watermark: u64,
+}
+
+/// Everything a store needs to restore a sale it lost ([`QueueStore::restore`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleRecord {
+    pub settings: SaleSettings,
+    pub secrets: DrawSecrets,
+    /// `Some` once the pre-queue was drawn.
+    pub drawn: Option<DrawnRecord>,
+}
+
+impl SaleRecord {
+    /// A record a store can restore: valid settings, hex secrets, and a drawn order that names
+    /// each identity once (the places must stay dense and unique).
+    pub fn check(&self) -> Result<(), String> {
+        self.settings.validate().map_err(str::to_owned)?;
+        for secret in [&self.secrets.seed, &self.secrets.entry_key] {
+            if hex::decode(secret).ok().map(|bytes| bytes.len()) != Some(draw::SEED_LEN) {
+                return Err("a draw secret is not 32 bytes of hex".into());
+            }
+        }
+        if let Some(drawn) = &self.drawn {
+            let distinct: std::collections::HashSet<&String> = drawn.order.iter().collect();
+            if distinct.len() != drawn.order.len() {
+                return Err("the drawn order names an identity twice".into());
+            }
+            if drawn
+                .order
+                .iter()
+                .any(|id| id.is_empty() || id.len() > IDENTITY_LEN_MAX)
+            {
+                return Err("the drawn order holds an identity of a bad length".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The queue state shared by gateways. Every method is one atomic step in the store.
 pub trait QueueStore: Send + Sync + 'static {
-    /// Creates a sale (drawing its secret seed) or updates its settings.
-    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView>;
+    /// Creates a sale with fresh draw secrets, or updates its settings.
+    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
+        self.configure_with(sale, settings, DrawSecrets::fresh())
+    }
+    /// Creates a sale with the given draw secrets, or updates its settings (an existing sale
+    /// keeps its own secrets).
+    fn configure_with(
+        &self,
+        sale: SaleId,
+        settings: SaleSettings,
+        secrets: DrawSecrets,
+    ) -> StoreFuture<'_, SaleView>;
+    /// A sale's draw secrets, for the API's durable record of a sale created before it kept one.
+    fn secrets(&self, sale: SaleId) -> StoreFuture<'_, DrawSecrets>;
+    /// The pre-queue's identities in drawn order (empty before the draw), for the durable record.
+    fn drawn_order(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>>;
+    /// Puts a sale the store lost back from its record: its settings and secrets, and once drawn
+    /// its drawn places (those past the record's watermark waiting again, their owners counted
+    /// as seen now so they have `grace_ms` to come back) and the same audit list. Never touches
+    /// a sale the store has: `false` then, `true` when it restored.
+    fn restore<'a>(&'a self, sale: SaleId, record: &'a SaleRecord) -> StoreFuture<'a, bool>;
     fn view(&self, sale: SaleId) -> StoreFuture<'_, SaleView>;
     /// Joins (or rejoins) `identity` and marks it seen: idempotent, one place per identity.
     fn join<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, Standing>;

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::core::{self, CommandDecision, CommandLimits, Rates, SaleCore};
-use crate::draw;
 use crate::*;
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -225,11 +224,16 @@ fn ready<'a, T: Send + 'a>(value: Result<T, StoreError>) -> StoreFuture<'a, T> {
 }
 
 impl QueueStore for MemoryStore {
-    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
+    fn configure_with(
+        &self,
+        sale: SaleId,
+        settings: SaleSettings,
+        secrets: DrawSecrets,
+    ) -> StoreFuture<'_, SaleView> {
         let now_ms = (self.clock)();
         let mut state = self.lock();
         let entry = state.sales.entry(sale).or_insert_with(|| {
-            SaleCore::new(settings.clone(), draw::new_seed(), draw::new_seed(), now_ms)
+            SaleCore::new(settings.clone(), secrets.seed, secrets.entry_key, now_ms)
         });
         entry.configure(settings);
         let view = entry.view(sale, now_ms);
@@ -239,6 +243,30 @@ impl QueueStore for MemoryStore {
 
     fn view(&self, sale: SaleId) -> StoreFuture<'_, SaleView> {
         ready(self.with_sale(sale, |found, now_ms| found.view(sale, now_ms)))
+    }
+
+    fn secrets(&self, sale: SaleId) -> StoreFuture<'_, DrawSecrets> {
+        ready(self.with_sale(sale, |found, _| found.secrets()))
+    }
+
+    fn drawn_order(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
+        ready(self.with_sale(sale, |found, _| found.drawn_order()))
+    }
+
+    fn restore<'a>(&'a self, sale: SaleId, record: &'a SaleRecord) -> StoreFuture<'a, bool> {
+        if let Err(why) = record.check() {
+            return ready(Err(StoreError::Protocol(format!(
+                "sale {sale} cannot be restored: {why}"
+            ))));
+        }
+        let now_ms = (self.clock)();
+        let mut state = self.lock();
+        if state.sales.contains_key(&sale) {
+            return ready(Ok(false));
+        }
+        state.sales.insert(sale, SaleCore::restored(record, now_ms));
+        state.generation += 1;
+        ready(Ok(true))
     }
 
     fn join<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, Standing> {
@@ -363,6 +391,58 @@ mod tests {
             std::task::Poll::Ready(result) => result,
             std::task::Poll::Pending => panic!("memory store futures are ready"),
         }
+    }
+
+    /// A sale drawn and partly admitted in one store, recorded, and restored into an empty one:
+    /// the same seed, audit and drawn places past the recorded watermark; a second restore, or
+    /// one over a sale the store has, changes nothing.
+    #[test]
+    fn a_recorded_draw_restores_the_same_audit_and_places() {
+        let (store, now) = store_at(1_000);
+        let created = block(store.configure(7, settings(10_000)));
+        let ids: Vec<String> = (0..30).map(|i| format!("g:{i}")).collect();
+        for id in &ids {
+            block(store.join(7, id));
+        }
+        now.store(10_000, Ordering::SeqCst);
+        block(store.draw(7, "gw-1", 1_000));
+        now.store(11_000, Ordering::SeqCst);
+        let step = block(store.advance(7, "gw-1", 2_000));
+        assert_eq!(step.admitted, 10, "one second at 10 a second");
+        let view = block(store.view(7));
+        let record = SaleRecord {
+            settings: settings(99_999),
+            secrets: block(store.secrets(7)),
+            drawn: Some(DrawnRecord {
+                open_at_ms: view.settings.open_at_ms,
+                order: block(store.drawn_order(7)),
+                watermark: view.watermark,
+            }),
+        };
+
+        let (empty, later) = store_at(20_000);
+        assert!(block(empty.restore(7, &record)));
+        let restored = block(empty.view(7));
+        assert_eq!(restored.seed_hash, created.seed_hash);
+        assert_eq!(restored.seed, view.seed);
+        assert_eq!(restored.settings.open_at_ms, 10_000, "the drawn open stays");
+        assert_eq!(restored.watermark, 10);
+        assert_eq!(block(empty.audit(7)), block(store.audit(7)));
+        let waiting = |s: &MemoryStore| {
+            block(s.standings(7, &ids))
+                .into_iter()
+                .filter(|standing| matches!(standing, Standing::Waiting { .. }))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(waiting(&empty), waiting(&store), "the places still waiting");
+        assert_eq!(waiting(&empty).len(), 20);
+
+        assert!(!block(empty.restore(7, &record)), "restored once");
+        assert_eq!(block(empty.view(7)), restored);
+        later.store(20_500, Ordering::SeqCst);
+        // The owners count as seen at the restore: within grace they are admitted, not skipped.
+        let step = block(empty.advance(7, "gw-2", 2_000));
+        assert_eq!((step.admitted, step.skipped), (5, 0));
     }
 
     #[test]

@@ -9,13 +9,15 @@
 //! identity → last seen ms), `:admitted` (hash identity → `jti:expires_ms`), `:active` (sorted
 //! set identity by expiry), `:ctl` (hash: the controller `holder` holding the lease `until_ms`;
 //! the lease is a time in the hash, not a key TTL, so every rule runs on the one clock the
-//! scripts read). Rate limits: `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
+//! scripts read), `:restoring` (the lock of a restore under way, with a TTL). Rate limits:
+//! `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
 //!
 //! The scripts are the Lua form of [`crate::core`]'s rules and must agree with it exactly:
 //! `tests/tests/room_differential.rs` (picket-tests) runs one seeded trace through both, with
 //! the scripts on a test clock ([`RedisStore::connect_on_test_clock`]).
 //!
-//! Redis must persist (AOF) for places to survive its restart; see docs/operations.md.
+//! Redis must persist (AOF) for places and admissions to survive its restart; a sale it lost
+//! is put back from the API's record ([`QueueStore::restore`]); see docs/operations.md.
 
 use std::time::Duration;
 
@@ -24,13 +26,16 @@ use ::redis::{Script, Value};
 
 use crate::draw;
 use crate::{
-    ADVANCE_SCAN_MAX, Advance, CommandDecision, CommandLimits, IDENTITIES_PER_CALL_MAX, QueueStore,
-    RateDecision, SaleId, SaleSettings, SaleStatus, SaleView, Standing, StoreError, StoreFuture,
-    status_of,
+    ADVANCE_SCAN_MAX, Advance, CommandDecision, CommandLimits, DrawSecrets,
+    IDENTITIES_PER_CALL_MAX, QueueStore, RateDecision, SaleId, SaleRecord, SaleSettings,
+    SaleStatus, SaleView, Standing, StoreError, StoreFuture, status_of,
 };
 
 /// Identities written per script call while drawing the pre-queue.
 pub const DRAW_CHUNK_MAX: usize = 1_000;
+/// How long a restore's lock outlives its last step: a restorer that died mid-way holds the
+/// sale back from the next restore for at most this long.
+pub const RESTORE_LOCK_MS: u64 = 10_000;
 /// Longest a store call waits for Redis before the gateway treats it as unreachable.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1_500);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
@@ -248,6 +253,62 @@ redis.call('HSET', cfg, 'drawn', '1', 'credit_at_ms', int(now))
 return {'ok'}
 "#;
 
+/// Begins restoring a sale the store lost: only while its `cfg` is absent, and under a restore
+/// lock (`:restoring`, a key with a TTL on Redis' own clock) so two API processes restoring the
+/// same sale at once do not interleave. Clears what is left of the sale's other keys (an
+/// eviction may have taken `cfg` alone). ARGV: restorer, lock_ms. Returns {'ok'} or {'exists'}
+/// (or {'busy'} while another restorer holds the lock).
+const RESTORE_BEGIN: &str = r#"
+local cfg, lock = KEYS[1], KEYS[2]
+if redis.call('EXISTS', cfg) == 1 then return {'exists'} end
+local holder = redis.call('GET', lock)
+if holder and holder ~= ARGV[1] then return {'busy'} end
+redis.call('SET', lock, ARGV[1], 'PX', ARGV[2])
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+return {'ok'}
+"#;
+
+/// Writes one chunk of a restored draw: the pre-queue, `who`, and for places past the watermark
+/// `places` and `seen` (now), as [`crate::core::SaleCore::restored`] does. ARGV: restorer,
+/// lock_ms, watermark, first place, identities… Only while `cfg` is absent and the lock is the
+/// restorer's (renewed).
+const RESTORE_CHUNK: &str = r#"
+local cfg, lock, pre, who, places, seen = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+if redis.call('EXISTS', cfg) == 1 then return {'exists'} end
+if redis.call('GET', lock) ~= ARGV[1] then return {'busy'} end
+redis.call('PEXPIRE', lock, ARGV[2])
+local now = int(now_ms())
+local wm = tonumber(ARGV[3])
+local place = tonumber(ARGV[4])
+for i = 5, #ARGV do
+  redis.call('SADD', pre, ARGV[i])
+  redis.call('HSET', who, int(place), ARGV[i])
+  if place > wm then
+    redis.call('HSET', places, ARGV[i], int(place))
+    redis.call('HSET', seen, ARGV[i], now)
+  end
+  place = place + 1
+end
+return {'ok'}
+"#;
+
+/// Ends a restore: creates `cfg` (settings, secrets, drawn flag, watermark) and drops the lock.
+/// ARGV: restorer, open_at_ms, admit_per_sec, active_max, admission_ttl_ms, seat_limit,
+/// grace_ms, paused, seed, entry_key, drawn, watermark.
+const RESTORE_DONE: &str = r#"
+local cfg, lock = KEYS[1], KEYS[2]
+if redis.call('EXISTS', cfg) == 1 then return {'exists'} end
+if redis.call('GET', lock) ~= ARGV[1] then return {'busy'} end
+local now = now_ms()
+redis.call('HSET', cfg, 'open_at_ms', ARGV[2], 'admit_per_sec', ARGV[3], 'active_max', ARGV[4],
+  'admission_ttl_ms', ARGV[5], 'seat_limit', ARGV[6], 'grace_ms', ARGV[7], 'paused', ARGV[8],
+  'seed', ARGV[9], 'entry_key', ARGV[10], 'drawn', ARGV[11], 'sold_out', '0',
+  'watermark', ARGV[12], 'late', '0', 'credit_milli', '0', 'credit_at_ms', int(now),
+  'next_jti', '0')
+redis.call('DEL', lock)
+return {'ok'}
+"#;
+
 const FINISH: &str = r#"
 local admitted, active = KEYS[1], KEYS[2]
 local id = ARGV[1]
@@ -318,6 +379,9 @@ struct Scripts {
     advance: Script,
     draw_chunk: Script,
     draw_done: Script,
+    restore_begin: Script,
+    restore_chunk: Script,
+    restore_done: Script,
     finish: Script,
     sold_out: Script,
     rate: Script,
@@ -337,6 +401,9 @@ impl Scripts {
             advance: with(&[ADVANCE]),
             draw_chunk: with(&[DRAW_CHUNK]),
             draw_done: with(&[DRAW_DONE]),
+            restore_begin: with(&[RESTORE_BEGIN]),
+            restore_chunk: with(&[RESTORE_CHUNK]),
+            restore_done: with(&[RESTORE_DONE]),
             finish: with(&[FINISH]),
             sold_out: with(&[SOLD_OUT]),
             rate: with(&[GCRA, RATE]),
@@ -355,6 +422,8 @@ struct Keys {
     admitted: String,
     active: String,
     ctl: String,
+    /// The lock of a restore under way ([`RESTORE_BEGIN`]).
+    restoring: String,
 }
 
 impl Keys {
@@ -369,6 +438,7 @@ impl Keys {
             admitted: key("admitted"),
             active: key("active"),
             ctl: key("ctl"),
+            restoring: key("restoring"),
         }
     }
 }
@@ -410,6 +480,16 @@ impl RedisStore {
     }
 
     async fn do_audit(&self, sale: SaleId) -> Result<Vec<String>, StoreError> {
+        let order = self.do_drawn_order(sale).await?;
+        if order.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entry_key = self.secret(&Keys::of(sale), "entry_key").await?;
+        Ok(draw::audit_list(&entry_key, &order))
+    }
+
+    /// The pre-queue's identities in drawn order (empty before the draw).
+    async fn do_drawn_order(&self, sale: SaleId) -> Result<Vec<String>, StoreError> {
         let view = self.do_view(sale).await?;
         if view.seed.is_none() {
             return Ok(Vec::new());
@@ -427,8 +507,87 @@ impl RedisStore {
                 .map_err(unavailable)?;
             order.extend(ids.into_iter().flatten());
         }
-        let entry_key = self.secret(&keys, "entry_key").await?;
-        Ok(draw::audit_list(&entry_key, &order))
+        Ok(order)
+    }
+
+    async fn do_secrets(&self, sale: SaleId) -> Result<DrawSecrets, StoreError> {
+        let keys = Keys::of(sale);
+        Ok(DrawSecrets {
+            seed: self.secret(&keys, "seed").await?,
+            entry_key: self.secret(&keys, "entry_key").await?,
+        })
+    }
+
+    /// [`QueueStore::restore`]: begin (only while the sale is absent, under the restore lock),
+    /// the drawn places in chunks of [`DRAW_CHUNK_MAX`], then `cfg`, which makes the sale exist:
+    /// until then every other script answers `unknown` for it, so nobody sees it half restored.
+    async fn do_restore(&self, sale: SaleId, record: &SaleRecord) -> Result<bool, StoreError> {
+        record.check().map_err(|why| {
+            StoreError::Protocol(format!("sale {sale} cannot be restored: {why}"))
+        })?;
+        let keys = Keys::of(sale);
+        let restorer = draw::new_seed();
+        let lock_ms = RESTORE_LOCK_MS;
+        let mut invocation = self.scripts.restore_begin.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .key(&keys.restoring)
+            .key(&keys.pre)
+            .key(&keys.places)
+            .key(&keys.who)
+            .key(&keys.seen)
+            .key(&keys.admitted)
+            .key(&keys.active)
+            .key(&keys.ctl)
+            .arg(&restorer)
+            .arg(lock_ms);
+        if !restore_step_ok(self.strings(invocation).await?)? {
+            return Ok(false);
+        }
+        let (open_at_ms, watermark) = match &record.drawn {
+            Some(drawn) => (
+                drawn.open_at_ms,
+                drawn.watermark.min(drawn.order.len() as u64),
+            ),
+            None => (record.settings.open_at_ms, 0),
+        };
+        let order = record.drawn.as_ref().map_or(&[][..], |d| &d.order[..]);
+        for (index, chunk) in order.chunks(DRAW_CHUNK_MAX).enumerate() {
+            let mut invocation = self.scripts.restore_chunk.prepare_invoke();
+            invocation
+                .key(&keys.cfg)
+                .key(&keys.restoring)
+                .key(&keys.pre)
+                .key(&keys.who)
+                .key(&keys.places)
+                .key(&keys.seen)
+                .arg(&restorer)
+                .arg(lock_ms)
+                .arg(watermark)
+                .arg(index * DRAW_CHUNK_MAX + 1)
+                .arg(chunk);
+            if !restore_step_ok(self.strings(invocation).await?)? {
+                return Ok(false);
+            }
+        }
+        let s = &record.settings;
+        let mut invocation = self.scripts.restore_done.prepare_invoke();
+        invocation
+            .key(&keys.cfg)
+            .key(&keys.restoring)
+            .arg(&restorer)
+            .arg(open_at_ms)
+            .arg(s.admit_per_sec)
+            .arg(s.active_max)
+            .arg(s.admission_ttl_ms)
+            .arg(s.seat_limit)
+            .arg(s.grace_ms)
+            .arg(if s.paused { "1" } else { "0" })
+            .arg(&record.secrets.seed)
+            .arg(&record.secrets.entry_key)
+            .arg(if record.drawn.is_some() { "1" } else { "0" })
+            .arg(watermark);
+        restore_step_ok(self.strings(invocation).await?)
     }
 
     async fn do_draw_entry(&self, sale: SaleId, identity: &str) -> Result<String, StoreError> {
@@ -452,7 +611,12 @@ impl RedisStore {
         Ok(fields)
     }
 
-    async fn do_configure(&self, sale: SaleId, s: SaleSettings) -> Result<SaleView, StoreError> {
+    async fn do_configure(
+        &self,
+        sale: SaleId,
+        s: SaleSettings,
+        secrets: DrawSecrets,
+    ) -> Result<SaleView, StoreError> {
         let keys = Keys::of(sale);
         let mut invocation = self.scripts.configure.prepare_invoke();
         invocation
@@ -466,8 +630,8 @@ impl RedisStore {
             .arg(s.seat_limit)
             .arg(s.grace_ms)
             .arg(if s.paused { "1" } else { "0" })
-            .arg(draw::new_seed())
-            .arg(draw::new_seed());
+            .arg(&secrets.seed)
+            .arg(&secrets.entry_key);
         let fields = self.strings(invocation).await?;
         parse_view(sale, &fields)
     }
@@ -689,8 +853,22 @@ impl RedisStore {
 }
 
 impl QueueStore for RedisStore {
-    fn configure(&self, sale: SaleId, settings: SaleSettings) -> StoreFuture<'_, SaleView> {
-        Box::pin(self.do_configure(sale, settings))
+    fn configure_with(
+        &self,
+        sale: SaleId,
+        settings: SaleSettings,
+        secrets: DrawSecrets,
+    ) -> StoreFuture<'_, SaleView> {
+        Box::pin(self.do_configure(sale, settings, secrets))
+    }
+    fn secrets(&self, sale: SaleId) -> StoreFuture<'_, DrawSecrets> {
+        Box::pin(self.do_secrets(sale))
+    }
+    fn drawn_order(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(self.do_drawn_order(sale))
+    }
+    fn restore<'a>(&'a self, sale: SaleId, record: &'a SaleRecord) -> StoreFuture<'a, bool> {
+        Box::pin(self.do_restore(sale, record))
     }
     fn view(&self, sale: SaleId) -> StoreFuture<'_, SaleView> {
         Box::pin(self.do_view(sale))
@@ -745,6 +923,16 @@ impl QueueStore for RedisStore {
         limits: &'a CommandLimits,
     ) -> StoreFuture<'a, CommandDecision> {
         Box::pin(self.do_admit_command(sale, limits))
+    }
+}
+
+/// Whether a restore step went through: `false` when the sale exists again (restored by
+/// another process, or created by an operator meanwhile) or another restorer holds the lock.
+fn restore_step_ok(fields: Vec<String>) -> Result<bool, StoreError> {
+    match fields.first().map(String::as_str) {
+        Some("ok") => Ok(true),
+        Some("exists" | "busy") => Ok(false),
+        _ => Err(StoreError::Protocol(format!("restore replied {fields:?}"))),
     }
 }
 
