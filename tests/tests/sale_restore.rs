@@ -381,3 +381,62 @@ async fn the_api_pass_restores_once_and_keeps_what_the_store_has() {
     assert_eq!(back["settings"]["paused"], true);
     assert_eq!(back["seed_hash"], created["seed_hash"]);
 }
+
+/// The record's SQL on PostgreSQL (production's database): a sale drawn in the API's waiting
+/// room is recorded by a pass, and a pass into an empty store puts back the same sale and audit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_record_works_on_postgres() {
+    let setup = ApiSetup::start_postgres().await;
+    let queue = setup.api.queue.clone().expect("a waiting room");
+    let sale = 44;
+    let open_at_ms = now_ms() + 300;
+    let body = serde_json::to_string(&settings(open_at_ms)).expect("encode");
+    let path = format!("/api/v1/sales/{sale}");
+    let put = call(setup.address, "PUT", &path, &body, Some(OPERATOR)).await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    for identity in ["g:pg-device-000001", "g:pg-device-000002", "m:3"] {
+        assert_eq!(
+            queue.join(sale, identity).await.expect("join"),
+            Standing::PreQueue
+        );
+    }
+    let address = setup.address;
+    eventually("the open", || async move {
+        let (_, view) = get(address, &format!("/api/v1/sales/{sale}")).await;
+        (view["status"] != "pre_queue").then_some(())
+    })
+    .await;
+    queue
+        .draw(sale, "test-controller", 2_000)
+        .await
+        .expect("draw");
+    let audit = queue.audit(sale).await.expect("audit");
+    assert_eq!(audit.len(), 3);
+    let pass = picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
+        .await
+        .expect("pass");
+    assert_eq!(pass.restored, 0, "{pass:?}");
+    // Recorded by this pass, or by the API's own a moment before.
+    let recorded = setup.api.store.sale_drawn(sale as i64).await.expect("db");
+    assert!(recorded.is_some(), "the draw is recorded");
+
+    let empty = MemoryStore::new();
+    let pass = picket_api::restore::restore_pass(&setup.api, &empty, i64::MIN)
+        .await
+        .expect("pass");
+    assert_eq!(pass.restored, 1, "{pass:?}");
+    assert_eq!(empty.audit(sale).await.expect("audit"), audit);
+    let (before, after) = (
+        queue.view(sale).await.expect("view"),
+        empty.view(sale).await.expect("view"),
+    );
+    assert_eq!(
+        (after.seed, after.seed_hash, after.settings, after.prequeue),
+        (
+            before.seed,
+            before.seed_hash,
+            before.settings,
+            before.prequeue
+        )
+    );
+}
