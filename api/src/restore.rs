@@ -240,6 +240,14 @@ async fn restore_one(api: &Api, queue: &dyn QueueStore, row: &SaleRow) -> Result
         .restore(row.sale as u64, &record)
         .await
         .map_err(queue_error)?;
+    // The store's sold-out mark is not in the record: the ledger's events say it (a gateway
+    // marks it only when it sees the seats change).
+    if restored && api.seats_left.sold_out(row.sale as u64) == Some(true) {
+        queue
+            .set_sold_out(row.sale as u64, true)
+            .await
+            .map_err(queue_error)?;
+    }
     if restored {
         tracing::info!(
             sale = row.sale,

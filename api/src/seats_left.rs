@@ -52,6 +52,14 @@ impl SeatsLeft {
         Some(left)
     }
 
+    /// Whether nothing of the performance is on sale, once the ledger's state of it is known.
+    pub fn sold_out(&self, performance: u64) -> Option<bool> {
+        lock(&self.maps)
+            .maps
+            .get(&performance)
+            .map(|map| map.free == 0)
+    }
+
     pub(crate) fn reset(&self, seq: u64, availability: Vec<picket_ledger_core::Availability>) {
         lock(&self.maps).reset(seq, availability);
     }

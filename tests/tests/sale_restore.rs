@@ -440,3 +440,74 @@ async fn the_record_works_on_postgres() {
         )
     );
 }
+
+/// A sold-out sale comes back sold out: the mark is not in the record, the ledger's events are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sold_out_sale_comes_back_sold_out() {
+    use picket_ledger_core::*;
+    let redis = Redis::start().expect("redis");
+    let queue: Arc<dyn QueueStore> = Arc::new(RedisStore::connect(&redis.url()).expect("store"));
+    let setup = ApiSetup::start_with_queue(queue.clone(), |config| {
+        config.sale_restore_interval_ms = picket_api::state::SALE_RESTORE_INTERVAL_MS_MAX;
+    })
+    .await;
+    let sale = 52;
+    setup
+        .cluster
+        .open(picket_tests::gateway::small_spec(sale, 1))
+        .await;
+    let body = serde_json::to_string(&settings(now_ms() - 1_000)).expect("encode");
+    let put = call(
+        setup.address,
+        "PUT",
+        &format!("/api/v1/sales/{sale}"),
+        &body,
+        Some(OPERATOR),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    let ledger = &setup.cluster.ledger.handle;
+    let hold = Request {
+        actor: ActorId(9),
+        key: IdempotencyKey::new("sold-out-hold").expect("key"),
+        command: Command::Hold {
+            performance: PerformanceId(sale),
+            selection: Selection::Seats(vec![SeatId(0)]),
+            admission: None,
+            offer: None,
+        },
+    };
+    let Ok(Ok(Reply::Held {
+        hold, amount_won, ..
+    })) = ledger.submit(hold).await
+    else {
+        panic!("held");
+    };
+    let confirm = Request {
+        actor: ActorId(9),
+        key: IdempotencyKey::new("sold-out-pay").expect("key"),
+        command: Command::Confirm {
+            performance: PerformanceId(sale),
+            hold,
+            payment_ref: "pay-sold-out".into(),
+            amount_won,
+        },
+    };
+    assert!(matches!(
+        ledger.submit(confirm).await,
+        Ok(Ok(Reply::Confirmed { .. }))
+    ));
+    let api = setup.api.clone();
+    eventually("the API sees it sold out", || {
+        let api = api.clone();
+        async move { (api.seats_left.sold_out(sale) == Some(true)).then_some(()) }
+    })
+    .await;
+
+    flush(&redis).await;
+    let pass = picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
+        .await
+        .expect("pass");
+    assert_eq!(pass.restored, 1, "{pass:?}");
+    assert!(queue.view(sale).await.expect("view").sold_out);
+}
