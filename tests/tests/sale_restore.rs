@@ -291,6 +291,34 @@ async fn a_restore_is_the_same_in_both_stores_idempotent_and_never_overwrites() 
         assert_eq!(kept.prequeue, 0);
     }
 
+    // While a restore holds a sale's lock, the sale is not created under it (the operator is
+    // told to try again), so a new sale never mixes with a restore's keys.
+    {
+        let client = redis::Client::open(redis.url()).expect("redis url");
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect");
+        let () = redis::cmd("SET")
+            .arg("pk:{s7}:restoring")
+            .arg("another-restorer")
+            .arg("PX")
+            .arg(60_000)
+            .query_async(&mut connection)
+            .await
+            .expect("set");
+        let refused = redis_store.configure(7, settings(opened)).await;
+        assert!(
+            matches!(refused, Err(picket_room::StoreError::Unavailable(_))),
+            "{refused:?}"
+        );
+        assert!(
+            !redis_store.restore(7, &drawn).await.expect("restore"),
+            "another restorer holds the lock"
+        );
+        assert!(redis_store.view(7).await.is_err());
+    }
+
     // A record naming an identity twice is refused, not half restored.
     let twice = record(opened, &["m:1", "m:1"], 0);
     for store in [&redis_store, &memory] {

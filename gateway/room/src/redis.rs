@@ -94,9 +94,11 @@ end
 "#;
 
 const CONFIGURE: &str = r#"
-local cfg, pre, active = KEYS[1], KEYS[2], KEYS[3]
+local cfg, pre, active, restoring = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now = now_ms()
 if redis.call('EXISTS', cfg) == 0 then
+  -- A restore is writing this sale's keys: creating it now would mix a new sale with them.
+  if redis.call('EXISTS', restoring) == 1 then return {'restoring'} end
   redis.call('HSET', cfg, 'seed', ARGV[8], 'drawn', '0', 'sold_out', '0', 'watermark', '0',
     'late', '0', 'credit_milli', '0', 'credit_at_ms', int(now), 'next_jti', '0')
 end
@@ -623,6 +625,7 @@ impl RedisStore {
             .key(&keys.cfg)
             .key(&keys.pre)
             .key(&keys.active)
+            .key(&keys.restoring)
             .arg(s.open_at_ms)
             .arg(s.admit_per_sec)
             .arg(s.active_max)
@@ -633,6 +636,11 @@ impl RedisStore {
             .arg(&secrets.seed)
             .arg(&secrets.entry_key);
         let fields = self.strings(invocation).await?;
+        if fields.first().map(String::as_str) == Some("restoring") {
+            return Err(StoreError::Unavailable(format!(
+                "sale {sale} is being restored: try again in a moment"
+            )));
+        }
         parse_view(sale, &fields)
     }
 
