@@ -245,7 +245,7 @@ fn up_over_nats_and_postgres_serves_the_same_booking_path() {
 
 /// Returns the `/healthz` body.
 fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
-    use picket_tests::gateway::{Client, sale_settings, small_spec};
+    use picket_tests::gateway::{Client, sale_settings, small_spec, spec_json};
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut child = spawn_up_with(port, data.path(), env);
@@ -254,7 +254,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let address = format!("127.0.0.1:{port}").parse().expect("address");
-        let spec = serde_json::to_value(small_spec(5, 30)).expect("spec");
+        let spec = spec_json(&small_spec(5, 30));
         let (status, body) = operator(address, "POST", "/api/v1/performances", &spec, &token).await;
         assert_eq!(status, 201, "{body}");
         let settings = sale_settings(picket_edge::clock::now_ms(), 100, 100);
@@ -265,7 +265,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
 
         let mut buyer = Client::guest(address, "device-through-binary").await;
         buyer
-            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .send(serde_json::json!({"type": "join", "sale": "5"}))
             .await;
         let admission = buyer.next_of("admitted").await["token"]
             .as_str()
@@ -273,7 +273,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
             .to_owned();
         buyer
             .send(
-                serde_json::json!({"type": "hold", "id": "h", "sale": 5, "key": "k",
+                serde_json::json!({"type": "hold", "id": "h", "sale": "5", "key": "k",
                 "admission": admission, "selection": {"Seats": [2, 3]}}),
             )
             .await;
@@ -284,7 +284,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         );
         // The live seat map follows the ledger's committed events.
         buyer
-            .send(serde_json::json!({"type": "watch", "performance": 5}))
+            .send(serde_json::json!({"type": "watch", "performance": "5"}))
             .await;
         // The map may be sent before the hold's event reaches this gateway (over NATS it
         // travels through the events stream); then a change follows.
@@ -360,7 +360,7 @@ fn a_restart_keeps_sales_their_draws_and_places() {
         for n in 0..3 {
             let mut buyer = Client::guest(address, &format!("device-restart-{n:04}")).await;
             buyer
-                .send(serde_json::json!({"type": "join", "sale": 5}))
+                .send(serde_json::json!({"type": "join", "sale": "5"}))
                 .await;
             buyers.push(buyer);
         }
@@ -387,7 +387,7 @@ fn a_restart_keeps_sales_their_draws_and_places() {
     let kept = runtime.block_on(async {
         let mut buyer = Client::guest(address, "device-restart-0000").await;
         buyer
-            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .send(serde_json::json!({"type": "join", "sale": "5"}))
             .await;
         buyer.next_of("queue").await["place"].as_u64()
     });

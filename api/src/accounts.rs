@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role, session_token};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
@@ -44,7 +45,7 @@ pub struct SignIn {
 /// An account as clients see it (never the password hash).
 #[derive(Debug, Serialize)]
 pub struct AccountView {
-    pub id: i64,
+    pub id: Id<i64>,
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
@@ -54,7 +55,7 @@ pub struct AccountView {
 impl From<&Account> for AccountView {
     fn from(account: &Account) -> Self {
         AccountView {
-            id: account.id,
+            id: Id(account.id),
             email: account.email.clone(),
             name: account.name.clone(),
             phone: account.phone.clone(),

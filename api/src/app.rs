@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicU64;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
+use crate::error::ApiError;
 use crate::limit::Limiter;
 use crate::state::{
     Api, ApiConfig, Bookings, KeyRing, LedgerClient, PUBLISHED_BUFFER_MAX, QueueStore,
@@ -139,5 +140,13 @@ pub fn router(api: Arc<Api>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             sales::OPERATOR_BODY_BYTES_MAX,
         ));
-    json.merge(media).merge(operator).with_state(api)
+    // Any other path (a retired `/api/v1/…` one included) is the usual problem+json 404.
+    json.merge(media)
+        .merge(operator)
+        .fallback(unknown_route)
+        .with_state(api)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound("route")
 }

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use picket_edge::id::Id;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
 use crate::json::BodyBytes;
@@ -29,7 +30,7 @@ const DRAFT_CACHE: &str = "private, no-cache";
 pub async fn upload_banner(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     headers: HeaderMap,
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
@@ -89,7 +90,7 @@ pub async fn upload_banner(
 /// only to its seller and admins (to everyone else there is none, as there is no draft).
 pub async fn get_banner(
     State(api): State<Arc<Api>>,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     who: Option<Authenticated>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

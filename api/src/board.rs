@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
@@ -36,7 +37,7 @@ pub struct AnswerForm {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    pub cursor: Option<i64>,
+    pub cursor: Option<Id<i64>>,
     pub limit: Option<u32>,
 }
 
@@ -83,7 +84,7 @@ async fn insert(
             created_at_ms: now_ms() as i64,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": Id(id)}))).into_response())
 }
 
 async fn list(
@@ -98,7 +99,7 @@ async fn list(
         .posts(
             show,
             kind,
-            query.cursor.unwrap_or(i64::MAX),
+            query.cursor.map_or(i64::MAX, Id::get),
             i64::from(limit) + 1,
         )
         .await?;
@@ -107,7 +108,7 @@ async fn list(
         .take(limit as usize)
         .map(|post| {
             serde_json::json!({
-                "id": post.id, "title": post.title, "body": post.body, "answer": post.answer,
+                "id": Id(post.id), "title": post.title, "body": post.body, "answer": post.answer,
                 "answered_at_ms": post.answered_at_ms, "created_at_ms": post.created_at_ms,
             })
         })
@@ -144,7 +145,7 @@ async fn published_show(api: &Api, show: i64) -> Result<(), ApiError> {
 /// `GET /api/v1/shows/{id}/notices`.
 pub async fn show_notices(
     State(api): State<Arc<Api>>,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
     published_show(&api, show).await?;
@@ -155,7 +156,7 @@ pub async fn show_notices(
 pub async fn post_show_notice(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     JsonBody(form): JsonBody<PostForm>,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
@@ -165,7 +166,7 @@ pub async fn post_show_notice(
 /// `GET /api/v1/shows/{id}/questions`.
 pub async fn show_questions(
     State(api): State<Arc<Api>>,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
     published_show(&api, show).await?;
@@ -176,7 +177,7 @@ pub async fn show_questions(
 pub async fn ask(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     JsonBody(form): JsonBody<PostForm>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Member])?;
@@ -188,7 +189,7 @@ pub async fn ask(
 pub async fn answer(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(question): Path<i64>,
+    Path(Id(question)): Path<Id<i64>>,
     JsonBody(form): JsonBody<AnswerForm>,
 ) -> Result<Response, ApiError> {
     let show = api
@@ -214,7 +215,7 @@ pub async fn answer(
 pub async fn hide(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(post): Path<i64>,
+    Path(Id(post)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     if !api.store.hide_post(post).await? {

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Place};
 use serde::Deserialize;
 
+use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role, guest_actor};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
@@ -182,13 +183,13 @@ fn booking_view(row: &BookingRow, spec: Option<&PerformanceSpec>) -> serde_json:
                 s.fees
                     .fee_won(price, booked_at_ms as u64, now, s.starts_at_ms)
             });
-            serde_json::json!({"ticket": ticket, "place": label, "price_won": price,
+            serde_json::json!({"ticket": Id(ticket), "place": label, "price_won": price,
                 "discount": discount,
                 "cancelled": cancelled.contains(&ticket), "cancellation_fee_now_won": fee})
         })
         .collect();
     serde_json::json!({
-        "booking": booking, "performance": performance,
+        "booking": Id(booking as u64), "performance": Id(performance as u64),
         "number": row.number,
         "paid_won": row.paid_won, "booked_at_ms": booked_at_ms,
         "starts_at_ms": spec.as_ref().map(|s| s.starts_at_ms),

@@ -90,18 +90,18 @@ pub fn document() -> Value {
     let bearer = json!([{"session": []}]);
     let operator = json!([{"operator": []}]);
     let id_param =
-        json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
     let page_params = json!([
-        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
     let id_and_page = json!([
-        {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
-        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+        {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}},
+        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
-    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}]);
+    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "Picket API", "version": "1"},
+        "info": {"title": "Picket API", "version": "2.0.0"},
         "paths": {
             "/api/openapi.json": {"get": {
                 "summary": "This document",
@@ -176,7 +176,7 @@ pub fn document() -> Value {
                         {"name": "from_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                         {"name": "to_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                         {"name": "q", "in": "query", "description": "text in the title, case-insensitive; % and _ are matched as themselves", "schema": {"type": "string"}},
-                        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}
                     ],
                     "responses": with(json!({"200": {"description": "{items, next_cursor}"}}), problem_responses(&[400, 422, 503]))
@@ -196,7 +196,7 @@ pub fn document() -> Value {
             "/api/v1/shows/{id}/staff": {"post": {
                 "summary": "Assign a venue-staff account to scan the show's tickets (its seller, admin)",
                 "security": bearer, "parameters": id_param,
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": {"type": "integer"}}}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": {"$ref": "#/components/schemas/Id"}}}}}},
                 "responses": with(json!({"204": {"description": "assigned"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
             }},
             "/api/v1/staff/shows": {"get": {
@@ -314,6 +314,9 @@ pub fn document() -> Value {
                 "guest": {"type": "http", "scheme": "bearer", "description": "the guest token a gateway issues in welcome.guest_token"}
             },
             "schemas": {
+                "Id": {"type": "string", "pattern": picket_edge::id::ID_PATTERN, "maxLength": picket_edge::id::ID_DIGITS_MAX,
+                    "description": "an id: decimal digits in a string, since JavaScript numbers are exact only up to 2^53 (0 to 18446744073709551615; the API's own ids are at most 9223372036854775807)",
+                    "examples": ["117701597864396273"]},
                 "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                     "code": {"type": "string", "enum": CODES.iter().map(|(c, _)| *c).collect::<Vec<_>>()},
@@ -330,7 +333,7 @@ pub fn document() -> Value {
                     "email": {"type": "string"}, "password": {"type": "string"}
                 }},
                 "Account": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
-                    "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+                    "id": {"$ref": "#/components/schemas/Id"}, "email": {"type": "string"}, "name": {"type": "string"},
                     "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member", "seller", "staff", "admin"]}
                 }},
                 "Session": {"type": "object", "required": ["token", "expires_at_ms", "account"], "properties": {
@@ -342,7 +345,7 @@ pub fn document() -> Value {
                     "regions": {"type": "array", "items": {"type": "string", "enum": crate::sellers::REGIONS}}
                 }},
                 "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
                     "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},
                     "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
                 }},
@@ -372,7 +375,7 @@ pub fn document() -> Value {
                     }}
                 }},
                 "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+                    "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
                     "layout": {"type": "object", "required": ["sections", "zones"], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
                     "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
                         "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
@@ -387,7 +390,7 @@ pub fn document() -> Value {
                 }},
                 "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
                     "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
-                    "venue_id": {"type": "integer", "description": "a venue the seller's company created"}, "description": {"type": "string"},
+                    "venue_id": {"$ref": "#/components/schemas/Id", "description": "a venue the seller's company created"}, "description": {"type": "string"},
                     "age_rating": {"type": "string", "enum": crate::shows::AGE_RATINGS},
                     "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
                     "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
@@ -415,11 +418,11 @@ pub fn document() -> Value {
                     "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}
                 }},
                 "Booking": {"type": "object", "required": ["booking", "performance", "paid_won", "booked_at_ms", "tickets"], "properties": {
-                    "booking": {"type": "integer"}, "performance": {"type": "integer"}, "number": {"type": ["string", "null"]},
+                    "booking": {"$ref": "#/components/schemas/Id"}, "performance": {"$ref": "#/components/schemas/Id"}, "number": {"type": ["string", "null"]},
                     "paid_won": {"type": "integer"}, "booked_at_ms": {"type": "integer"},
                     "starts_at_ms": {"type": ["integer", "null"]}, "cancellation_deadline_ms": {"type": ["integer", "null"]},
                     "tickets": {"type": "array", "items": {"type": "object", "properties": {
-                        "ticket": {"type": "integer"}, "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
+                        "ticket": {"$ref": "#/components/schemas/Id"}, "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
                         "discount": {"type": ["object", "null"], "description": "the discount this ticket was sold with; proof_at_entry: staff check eligibility at the door", "properties": {
                             "id": {"type": "integer"}, "label": {"type": "string"}, "proof_at_entry": {"type": "boolean"}}},
                         "cancelled": {"type": "boolean"}, "cancellation_fee_now_won": {"type": ["integer", "null"], "description": "null: no longer cancellable online"}}}}
@@ -431,9 +434,9 @@ pub fn document() -> Value {
                 }},
                 "Posts": {"type": "object", "required": ["items", "next_cursor"], "properties": {
                     "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"},
+                        "id": {"$ref": "#/components/schemas/Id"}, "title": {"type": "string"}, "body": {"type": "string"},
                         "answer": {"type": ["string", "null"]}, "answered_at_ms": {"type": ["integer", "null"]}, "created_at_ms": {"type": "integer"}}}},
-                    "next_cursor": {"type": ["integer", "null"]}
+                    "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
                 }},
                 "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
                     "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},

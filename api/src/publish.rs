@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, Rejection, Request};
 
+use picket_edge::id::Id;
 use crate::auth::Authenticated;
 use crate::catalog::{SHOW_PUBLISHED_SUBJECT, ShowPublished};
 use crate::error::{ApiError, FieldError};
@@ -21,7 +22,7 @@ use crate::state::{Api, now_ms};
 pub async fn publish(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     let row = managed_show(&api, &who, show).await?;
     let ledger = api
@@ -109,12 +110,12 @@ pub async fn publish(
 }
 
 fn published_json(show: i64, event: &ShowPublished) -> Response {
-    Json(serde_json::json!({"id": show, "status": "published", "event": event})).into_response()
+    Json(serde_json::json!({"id": Id(show), "status": "published", "event": event})).into_response()
 }
 
 fn published_event(show: i64, row: Show, sale_open_at_ms: Vec<u64>) -> ShowPublished {
     ShowPublished {
-        show,
+        show: Id(show),
         title: row.title,
         category: row.category,
         region: row.region,
@@ -135,7 +136,7 @@ async fn announce(
     let message = async_nats::jetstream::message::PublishMessage::build()
         .payload(payload.into())
         .message_id(picket_ledger_client::bus::show_published_message_id(
-            event.show,
+            event.show.0,
         ));
     let unavailable = |e: String| ApiError::Internal(format!("announcing the show failed: {e}"));
     js.send_publish(SHOW_PUBLISHED_SUBJECT, message)

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use picket_edge::id::Id;
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
 use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
@@ -39,7 +40,7 @@ pub struct SellerSignUp {
 
 #[derive(Debug, Serialize)]
 pub struct CompanyView {
-    pub id: i64,
+    pub id: Id<i64>,
     pub name: String,
     pub business_number: String,
     pub contact_email: String,
@@ -49,7 +50,7 @@ pub struct CompanyView {
 impl From<&Company> for CompanyView {
     fn from(company: &Company) -> Self {
         CompanyView {
-            id: company.id,
+            id: Id(company.id),
             name: company.name.clone(),
             business_number: company.business_number.clone(),
             contact_email: company.contact_email.clone(),

@@ -7,6 +7,7 @@ use picket_ledger_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use picket_edge::id::Id;
 use crate::error::{ApiError, FieldError};
 use crate::grades::{GradeRule, assign_grades};
 use crate::offers::{CouponForm, DiscountForm};
@@ -29,7 +30,7 @@ pub const AGE_RATINGS: [&str; 5] = ["all", "7+", "12+", "15+", "19+"];
 pub struct ShowForm {
     pub title: String,
     pub category: String,
-    pub venue_id: i64,
+    pub venue_id: Id<i64>,
     pub description: String,
     pub age_rating: String,
     pub running_minutes: u32,
@@ -256,7 +257,7 @@ impl PerformanceForm {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffAssignment {
-    pub account_id: i64,
+    pub account_id: Id<i64>,
 }
 
 /// The ledger spec `performance` of `show` opens with, or what is wrong with the grades or

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use picket_edge::spec::ClientSpec;
 use picket_ledger_core::PerformanceSpec;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -80,7 +81,8 @@ impl Target {
 
     /// `POST /api/v1/performances` on the first gateway.
     pub async fn open_performance(&self, spec: &PerformanceSpec) -> Result<(), LoadtestError> {
-        let body = serde_json::to_value(spec).expect("specs encode");
+        // Ids travel as strings (protocol v2); the spec is otherwise the ledger's.
+        let body = serde_json::to_value(ClientSpec::from(spec.clone())).expect("specs encode");
         let (status, answer) = self.operator("POST", "/api/v1/performances", &body).await?;
         // 422 performance_already_open: a rerun with the same id; anything else is a failure.
         if status == 201 || answer["code"] == "performance_already_open" {

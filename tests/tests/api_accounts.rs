@@ -228,7 +228,7 @@ async fn the_session_token_opens_the_gateway() {
     let token = session.body["token"].as_str().expect("token");
     let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
     let client = Client::hello(cluster.address(0), json!({"type": "hello", "token": token})).await;
-    let id = account.body["id"].as_i64().expect("id");
+    let id = picket_tests::ids::id_i64(&account.body["id"]);
     assert!(
         client.identity.ends_with(&id.to_string()),
         "{} for account {id}",

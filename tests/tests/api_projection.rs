@@ -72,7 +72,7 @@ async fn member_at(address: SocketAddr, email: &str) -> (u64, String) {
     let session = call(address, "POST", "/api/v1/sessions", &form.to_string(), None).await;
     assert_eq!(session.status, 201, "{:?}", session.body);
     (
-        created.body["id"].as_u64().expect("id"),
+        picket_tests::ids::id(&created.body["id"]),
         session.body["token"].as_str().expect("token").to_owned(),
     )
 }
@@ -183,14 +183,14 @@ async fn items_eventually(
 fn assert_listed(items: &[Value], booked: &Booked) {
     let item = items
         .iter()
-        .find(|i| i["booking"] == booked.booking)
+        .find(|i| i["booking"] == booked.booking.to_string())
         .unwrap_or_else(|| panic!("booking {} not listed: {items:?}", booked.booking));
     assert_eq!(item["paid_won"], booked.paid_won, "{item:?}");
     let tickets: Vec<u64> = item["tickets"]
         .as_array()
         .expect("tickets")
         .iter()
-        .map(|t| t["ticket"].as_u64().expect("ticket id"))
+        .map(|t| picket_tests::ids::id(&t["ticket"]))
         .collect();
     assert_eq!(tickets, booked.tickets, "{item:?}");
 }
@@ -311,7 +311,7 @@ async fn bookings_committed_while_no_api_follows_appear_once_one_starts() {
     assert_listed(&items, &other);
     let first = items
         .iter()
-        .find(|i| i["booking"] == booked.booking)
+        .find(|i| i["booking"] == booked.booking.to_string())
         .expect("listed");
     assert_eq!(first["tickets"][0]["place"], "A 1열 1번");
     assert_eq!(first["tickets"][1]["price_won"], 160_000);
@@ -411,7 +411,7 @@ async fn entries_delivered_twice_change_nothing() {
     }
     let first = items
         .iter()
-        .find(|i| i["booking"] == mine[0].booking)
+        .find(|i| i["booking"] == mine[0].booking.to_string())
         .expect("listed");
     let cancelled: Vec<bool> = first["tickets"]
         .as_array()
