@@ -11,13 +11,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role, session_token};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
 use crate::store::accounts::Account;
+use picket_edge::id::Id;
 
 pub const EMAIL_LEN_MAX: usize = 254;
 pub const PASSWORD_LEN_MIN: usize = 8;

@@ -10,13 +10,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use picket_edge::id::Id;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
 use crate::json::BodyBytes;
 use crate::manage::managed_show;
 use crate::media::{BANNER_BYTES_MAX, BANNER_CACHE_MAX_AGE_S, ImageType};
 use crate::state::Api;
+use picket_edge::id::Id;
 
 /// Browsers take a banner as the image type it is served as, never as what its bytes look
 /// like: an upload is decoded before it is kept, and this keeps any stored file from being

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
@@ -17,6 +16,7 @@ use crate::manage::managed_show;
 use crate::paging::{page, page_limit};
 use crate::state::{Api, now_ms};
 use crate::store::board::NewPost;
+use picket_edge::id::Id;
 
 pub const TITLE_LEN_MAX: usize = 100;
 pub const BODY_LEN_MAX: usize = 5_000;

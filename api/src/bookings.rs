@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Place};
 use serde::Deserialize;
 
-use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role, guest_actor};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
 use crate::store::bookings::BookingRow;
+use picket_edge::id::Id;
 
 pub use crate::projection::{
     CATCH_UP_WAIT_MAX, OPEN_HOLDS_MAX, PROJECTION_BATCH_MAX, Projection, ProjectionError,

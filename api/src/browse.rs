@@ -9,13 +9,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use picket_edge::id::Id;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::manage::{managed_show, show};
 use crate::paging::{page, page_limit};
 use crate::state::Api;
 use crate::store::catalog::ShowFilter;
+use picket_edge::id::Id;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use picket_edge::id::Id;
 use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
@@ -18,6 +17,7 @@ use crate::shows::{PERFORMANCES_PER_SHOW_MAX, PerformanceForm, Show, ShowForm, S
 use crate::state::{Api, now_ms};
 use crate::store::catalog::{NewShow, NewVenue, PerformanceRow};
 use crate::venues::{Layout, VenueForm, validate_venue};
+use picket_edge::id::Id;
 
 /// `POST /api/v1/venues` (seller or admin).
 pub async fn create_venue(

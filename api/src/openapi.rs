@@ -89,8 +89,7 @@ fn json_response(description: &str, schema: &str) -> Value {
 pub fn document() -> Value {
     let bearer = json!([{"session": []}]);
     let operator = json!([{"operator": []}]);
-    let id_param =
-        json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
+    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
     let page_params = json!([
         {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);

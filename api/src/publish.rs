@@ -9,13 +9,13 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, Rejection, Request};
 
-use picket_edge::id::Id;
 use crate::auth::Authenticated;
 use crate::catalog::{SHOW_PUBLISHED_SUBJECT, ShowPublished};
 use crate::error::{ApiError, FieldError};
 use crate::manage::{managed_show, venue};
 use crate::shows::{ADMISSION_TTL_MS, QUEUE_GRACE_MS, Show, spec_for};
 use crate::state::{Api, now_ms};
+use picket_edge::id::Id;
 
 /// `POST /api/v1/shows/{id}/publish`: validates the show, opens every performance's inventory
 /// in the ledger, marks the show published and announces it. Publishing twice is harmless.

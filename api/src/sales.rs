@@ -64,7 +64,6 @@ impl From<SaleView> for SaleJson {
     }
 }
 
-
 /// An operator's JSON body. Operators' scripts (`curl -d`, the load tester) need not say
 /// `Content-Type: application/json`, so unlike the rest of the API the body is read as JSON
 /// whatever its declared type; what is not the expected JSON is still `bad_body`.

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use picket_edge::id::Id;
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
 use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
@@ -16,6 +15,7 @@ use crate::json::JsonBody;
 use crate::operator::is_operator;
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
+use picket_edge::id::Id;
 
 pub use crate::taxonomy::{CATEGORIES, REGIONS};
 

@@ -7,13 +7,13 @@ use picket_ledger_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use picket_edge::id::Id;
 use crate::error::{ApiError, FieldError};
 use crate::grades::{GradeRule, assign_grades};
 use crate::offers::{CouponForm, DiscountForm};
 use crate::store::catalog::ShowRecord;
 use crate::taxonomy::CATEGORIES;
 use crate::venues::{Layout, NAME_LEN_MAX, text_ok};
+use picket_edge::id::Id;
 
 pub const DESCRIPTION_LEN_MAX: usize = 5_000;
 pub const GRADES_PER_SHOW_MAX: usize = 16;

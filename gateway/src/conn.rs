@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use picket_ledger_core::{
-    AdmissionId, BookingId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice, Request,
-    Selection, TicketId,
+    AdmissionId, BookingId, Command, DiscountId, IdempotencyKey, OfferChoice, Request, Selection,
+    TicketId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;

@@ -509,8 +509,14 @@ mod tests {
             (r#"{"type":"join","sale":"+1"}"#, ErrorCode::InvalidField),
             (r#"{"type":"join","sale":""}"#, ErrorCode::InvalidField),
             (r#"{"type":"join","sale":"1.0"}"#, ErrorCode::InvalidField),
-            (r#"{"type":"join","sale":"18446744073709551616"}"#, ErrorCode::InvalidField),
-            (r#"{"type":"watch","performance":117701597864396273}"#, ErrorCode::InvalidField),
+            (
+                r#"{"type":"join","sale":"18446744073709551616"}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"watch","performance":117701597864396273}"#,
+                ErrorCode::InvalidField,
+            ),
             (r#"{"type":"hello"}"#, ErrorCode::InvalidField),
             (
                 r#"{"type":"hold","id":"c1","sale":"1","key":"has space","admission":"t","selection":{"Seats":[0]}}"#,

@@ -162,7 +162,8 @@ impl Conn {
         sale: u64,
         deadline: Instant,
     ) -> Result<Waited, ClientError> {
-        self.send(&json!({"type": "join", "sale": Id(sale)})).await?;
+        self.send(&json!({"type": "join", "sale": Id(sale)}))
+            .await?;
         loop {
             let message = self.next_until(deadline).await?;
             match message["type"].as_str() {
@@ -274,7 +275,9 @@ fn rejection_code(rejection: &Value) -> &'static str {
 
 /// An id the gateway sent (a decimal string in protocol v2); `None` when it is not one.
 pub fn id_of(value: &Value) -> Option<u64> {
-    value.as_str().and_then(|text| picket_edge::id::parse(text).ok())
+    value
+        .as_str()
+        .and_then(|text| picket_edge::id::parse(text).ok())
 }
 
 /// A list of ids the gateway sent (a ticket list); `None` when any is not an id.
@@ -301,7 +304,10 @@ mod tests {
         let spent = Answer::Result(json!({"Err": "AdmissionSpent"}));
         assert_eq!(spent.code().as_deref(), Some("admission_spent"));
         let cancelled = Answer::Result(json!({"Err": {"TicketAlreadyCancelled": {"ticket": "9"}}}));
-        assert_eq!(cancelled.code().as_deref(), Some("ticket_already_cancelled"));
+        assert_eq!(
+            cancelled.code().as_deref(),
+            Some("ticket_already_cancelled")
+        );
         assert_eq!(ids_of(&json!(["1", "2"])), Some(vec![1, 2]));
         assert_eq!(ids_of(&json!([1, 2])), None);
         assert_eq!(Answer::Error("busy".into()).code().as_deref(), Some("busy"));

@@ -40,7 +40,9 @@ async fn admitted(setup: &ApiSetup, email: &str, sale: u64) -> (Client, String) 
         json!({"type": "hello", "token": token}),
     )
     .await;
-    client.send(json!({"type": "join", "sale": sale.to_string()})).await;
+    client
+        .send(json!({"type": "join", "sale": sale.to_string()}))
+        .await;
     let admission = client.next_of("admitted").await["token"]
         .as_str()
         .expect("admission token")

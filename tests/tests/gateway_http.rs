@@ -513,8 +513,14 @@ async fn only_protocol_v2_is_spoken() {
         answer.contains("application/problem+json"),
         "a problem: {answer}"
     );
-    assert!(answer.contains(r#""code":"unsupported_protocol""#), "{answer}");
-    assert!(answer.contains("picket.v2"), "names the version to ask for: {answer}");
+    assert!(
+        answer.contains(r#""code":"unsupported_protocol""#),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("picket.v2"),
+        "names the version to ask for: {answer}"
+    );
 
     let socket = picket_tests::gateway::connect_speaking(address, &["picket.v1", "picket.v2"])
         .await

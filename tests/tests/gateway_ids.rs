@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use picket_room::memory::MemoryStore;
 use picket_tests::api::call;
-use picket_tests::gateway::{Client, Cluster, OPERATOR_TOKEN, sale_settings, small_spec, spec_json};
+use picket_tests::gateway::{
+    Client, Cluster, OPERATOR_TOKEN, sale_settings, small_spec, spec_json,
+};
 use picket_tests::ids::{id, ids};
 use serde_json::{Value, json};
 
@@ -101,7 +103,14 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
 
     // A member books over the WebSocket.
     let member = json!({"email": "big@example.com", "password": "correct horse", "name": "회원"});
-    let account = call(address, "POST", "/api/v1/accounts", &member.to_string(), None).await;
+    let account = call(
+        address,
+        "POST",
+        "/api/v1/accounts",
+        &member.to_string(),
+        None,
+    )
+    .await;
     assert_eq!(account.status, 201, "{:?}", account.body);
     let session = call(
         address,
@@ -117,7 +126,9 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let admitted = client.next_of("admitted").await;
     assert_eq!(admitted["sale"], big, "{admitted}");
     let admission = admitted["token"].as_str().expect("admission").to_owned();
-    client.send(json!({"type": "watch", "performance": big})).await;
+    client
+        .send(json!({"type": "watch", "performance": big}))
+        .await;
     let seats = client.next_of("seats").await;
     assert_eq!(seats["performance"], big, "{seats}");
 
@@ -152,7 +163,10 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
         if let Some(item) = page.body["items"].as_array().and_then(|i| i.first()) {
             break item.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "the booking is listed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the booking is listed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(item["booking"], booking.to_string(), "{item}");
@@ -203,7 +217,9 @@ async fn the_http_api_speaks_v2_only() {
     assert_eq!(answer.status, 404, "{:?}", answer.body);
     assert_eq!(answer.body["code"], "not_found", "{:?}", answer.body);
 
-    let document = call(address, "GET", "/api/openapi.json", "", None).await.body;
+    let document = call(address, "GET", "/api/openapi.json", "", None)
+        .await
+        .body;
     assert_eq!(document["info"]["version"], "2.0.0");
     assert_eq!(document["components"]["schemas"]["Id"]["type"], "string");
     let paths = document["paths"].as_object().expect("paths");
@@ -216,7 +232,13 @@ async fn the_http_api_speaks_v2_only() {
 
     let show = |id: &str| format!("/api/v{}/shows/{id}", 2);
     assert_eq!(call(address, "GET", &show("5"), "", None).await.status, 404);
-    for bad in ["+5", "-5", "5.0", "18446744073709551616", "9223372036854775808"] {
+    for bad in [
+        "+5",
+        "-5",
+        "5.0",
+        "18446744073709551616",
+        "9223372036854775808",
+    ] {
         let answer = call(address, "GET", &show(bad), "", None).await;
         assert_eq!(answer.status, 400, "{bad}: {:?}", answer.body);
     }

@@ -336,7 +336,9 @@ async fn draining_a_gateway_loses_no_place() {
     settings["paused"] = json!(true);
     configure_sale(cluster.address(0), SALE, &settings).await;
     let mut client = Client::guest(cluster.address(0), "device-drained-0001").await;
-    client.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    client
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let place = client.next_of("queue").await["place"]
         .as_u64()
         .expect("place");
@@ -349,7 +351,8 @@ async fn draining_a_gateway_loses_no_place() {
     assert_eq!(client.close_code(Duration::from_secs(5)).await, Some(1012));
     let cluster = stop.await.expect("stopped");
     let mut back = Client::guest(cluster.address(1), "device-drained-0001").await;
-    back.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    back.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     assert_eq!(back.next_of("queue").await["place"].as_u64(), Some(place));
 }
 
@@ -393,7 +396,9 @@ async fn outage_keeps_places(
     for n in 0..4 {
         let mut client =
             Client::guest(cluster.address(n % 2), &format!("device-outage-{n:04}")).await;
-        client.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         let place = client.next_of("queue").await["place"]
             .as_u64()
             .expect("place");

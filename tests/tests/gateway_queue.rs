@@ -40,7 +40,9 @@ async fn join_admit_hold_and_confirm_in_memory() {
     let address = cluster.address(0);
 
     let mut buyer = Client::guest(address, &device(1)).await;
-    buyer.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let admitted = buyer.next_of("admitted").await;
     let token = admitted["token"].as_str().expect("token").to_owned();
 
@@ -126,7 +128,11 @@ async fn join_admit_hold_and_confirm_in_memory() {
         .await;
     let cancelled = buyer.next_of("result").await;
     let cancelled = &cancelled["outcome"]["Ok"]["Cancelled"];
-    assert_eq!(cancelled["tickets"], json!([first.to_string()]), "{cancelled}");
+    assert_eq!(
+        cancelled["tickets"],
+        json!([first.to_string()]),
+        "{cancelled}"
+    );
     assert_eq!(
         (
             cancelled["refund_won"].as_u64(),
@@ -210,7 +216,9 @@ async fn three_gateways_share_one_fair_queue() {
     let mut entries = Vec::new();
     for n in 0..24 {
         let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
-        client.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         let queue = client.next_of("queue").await;
         assert_eq!(queue["status"], "pre_queue", "{queue}");
         assert_eq!(queue["seed_hash"], seed_hash.as_str());
@@ -228,7 +236,9 @@ async fn three_gateways_share_one_fair_queue() {
     let mut late = Vec::new();
     for n in 24..48 {
         let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
-        client.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         late.push((placed(&mut client).await, client));
     }
     let mut early_places = Vec::new();
@@ -282,7 +292,8 @@ async fn three_gateways_share_one_fair_queue() {
 
     // A second tab of the first early user, on another gateway, shares its place.
     let mut tab = Client::guest(cluster.address(1), &device(0)).await;
-    tab.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    tab.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     assert_eq!(
         placed(&mut tab).await,
         early_places[0],
@@ -293,7 +304,8 @@ async fn three_gateways_share_one_fair_queue() {
     let (place, dropped) = late.remove(5);
     drop(dropped);
     let mut back = Client::guest(cluster.address(2), &device(29)).await;
-    back.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    back.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     assert_eq!(
         placed(&mut back).await,
         place,
@@ -350,7 +362,9 @@ async fn selling_out_tells_every_waiting_client() {
     let settings = sale_settings(now_ms(), 1, 1);
     configure_sale(cluster.address(0), SALE, &settings).await;
     let mut buyer = Client::guest(cluster.address(0), &device(1)).await;
-    buyer.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let token = buyer.next_of("admitted").await["token"]
         .as_str()
         .expect("token")
@@ -358,7 +372,9 @@ async fn selling_out_tells_every_waiting_client() {
     let mut waiting = Vec::new();
     for n in 2..6 {
         let mut client = Client::guest(cluster.address(n % 2), &device(n)).await;
-        client.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         assert_eq!(client.next_of("queue").await["status"], "open");
         waiting.push(client);
     }
@@ -438,7 +454,9 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     let address = cluster.address(0);
 
     let mut buyer = Client::guest(address, &device(1)).await;
-    buyer.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let first = buyer.next_of("admitted").await["token"]
         .as_str()
         .expect("token")
@@ -468,7 +486,9 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     assert_eq!(ended["code"], "admission_expired", "{ended}");
 
     // Queue again and be admitted again, then replay the paid confirm under the new admission.
-    buyer.send(json!({"type": "join", "sale": SALE.to_string()})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let second = buyer.next_of("admitted").await["token"]
         .as_str()
         .expect("token")

@@ -99,8 +99,7 @@ impl std::error::Error for NotAnId {}
 
 /// Parses an id strictly: 1–20 ASCII digits (no sign, no spaces), within `T`'s range.
 pub fn parse<T: IdValue>(text: &str) -> Result<T, NotAnId> {
-    if text.is_empty() || text.len() > ID_DIGITS_MAX || !text.bytes().all(|b| b.is_ascii_digit())
-    {
+    if text.is_empty() || text.len() > ID_DIGITS_MAX || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NotAnId);
     }
     let value: u64 = text.parse().map_err(|_| NotAnId)?;
@@ -132,10 +131,7 @@ impl<'de, T: IdValue> Deserialize<'de> for Id<T> {
         impl<T: IdValue> Visitor<'_> for IdVisitor<T> {
             type Value = Id<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(
-                    f,
-                    "an id: a string of 1 to {ID_DIGITS_MAX} decimal digits"
-                )
+                write!(f, "an id: a string of 1 to {ID_DIGITS_MAX} decimal digits")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Id<T>, E> {
                 parse(text)
@@ -189,7 +185,15 @@ mod tests {
 
     #[test]
     fn a_json_number_is_not_an_id() {
-        for text in ["7", "117701597864396273", "-1", "1.5", "null", "true", "[\"7\"]"] {
+        for text in [
+            "7",
+            "117701597864396273",
+            "-1",
+            "1.5",
+            "null",
+            "true",
+            "[\"7\"]",
+        ] {
             assert!(serde_json::from_str::<Id<u64>>(text).is_err(), "{text}");
         }
         assert_eq!(

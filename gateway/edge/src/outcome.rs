@@ -216,16 +216,26 @@ impl From<Rejection> for ClientRejection {
             Rejection::UnknownGrade { grade } => ClientRejection::UnknownGrade { grade },
             Rejection::UnknownZone { zone } => ClientRejection::UnknownZone { zone },
             Rejection::SeatTaken { seat } => ClientRejection::SeatTaken { seat },
-            Rejection::NotEnoughAvailable { available } => ClientRejection::NotEnoughAvailable { available },
-            Rejection::OverBuyerLimit { limit, already } => ClientRejection::OverBuyerLimit { limit, already },
+            Rejection::NotEnoughAvailable { available } => {
+                ClientRejection::NotEnoughAvailable { available }
+            }
+            Rejection::OverBuyerLimit { limit, already } => {
+                ClientRejection::OverBuyerLimit { limit, already }
+            }
             Rejection::UnknownHold => ClientRejection::UnknownHold,
             Rejection::HoldExpired => ClientRejection::HoldExpired,
             Rejection::NotYourHold => ClientRejection::NotYourHold,
-            Rejection::WrongAmount { expected_won } => ClientRejection::WrongAmount { expected_won },
+            Rejection::WrongAmount { expected_won } => {
+                ClientRejection::WrongAmount { expected_won }
+            }
             Rejection::UnknownBooking => ClientRejection::UnknownBooking,
             Rejection::NotYourBooking => ClientRejection::NotYourBooking,
-            Rejection::UnknownTicket { ticket } => ClientRejection::UnknownTicket { ticket: Id(ticket) },
-            Rejection::TicketAlreadyCancelled { ticket } => ClientRejection::TicketAlreadyCancelled { ticket: Id(ticket) },
+            Rejection::UnknownTicket { ticket } => {
+                ClientRejection::UnknownTicket { ticket: Id(ticket) }
+            }
+            Rejection::TicketAlreadyCancelled { ticket } => {
+                ClientRejection::TicketAlreadyCancelled { ticket: Id(ticket) }
+            }
             Rejection::CancellationClosed => ClientRejection::CancellationClosed,
             Rejection::TicketCancelled => ClientRejection::TicketCancelled,
             Rejection::AlreadyCheckedIn { at_ms } => ClientRejection::AlreadyCheckedIn { at_ms },
@@ -234,7 +244,9 @@ impl From<Rejection> for ClientRejection {
             Rejection::UnknownOffer => ClientRejection::UnknownOffer,
             Rejection::OfferNotActive => ClientRejection::OfferNotActive,
             Rejection::OfferNotApplicable => ClientRejection::OfferNotApplicable,
-            Rejection::BelowCouponMinimum { min_order_won } => ClientRejection::BelowCouponMinimum { min_order_won },
+            Rejection::BelowCouponMinimum { min_order_won } => {
+                ClientRejection::BelowCouponMinimum { min_order_won }
+            }
             Rejection::CouponUsedUp => ClientRejection::CouponUsedUp,
             Rejection::CouponAlreadyUsed => ClientRejection::CouponAlreadyUsed,
         }
@@ -253,16 +265,26 @@ impl From<ClientRejection> for Rejection {
             ClientRejection::UnknownGrade { grade } => Rejection::UnknownGrade { grade },
             ClientRejection::UnknownZone { zone } => Rejection::UnknownZone { zone },
             ClientRejection::SeatTaken { seat } => Rejection::SeatTaken { seat },
-            ClientRejection::NotEnoughAvailable { available } => Rejection::NotEnoughAvailable { available },
-            ClientRejection::OverBuyerLimit { limit, already } => Rejection::OverBuyerLimit { limit, already },
+            ClientRejection::NotEnoughAvailable { available } => {
+                Rejection::NotEnoughAvailable { available }
+            }
+            ClientRejection::OverBuyerLimit { limit, already } => {
+                Rejection::OverBuyerLimit { limit, already }
+            }
             ClientRejection::UnknownHold => Rejection::UnknownHold,
             ClientRejection::HoldExpired => Rejection::HoldExpired,
             ClientRejection::NotYourHold => Rejection::NotYourHold,
-            ClientRejection::WrongAmount { expected_won } => Rejection::WrongAmount { expected_won },
+            ClientRejection::WrongAmount { expected_won } => {
+                Rejection::WrongAmount { expected_won }
+            }
             ClientRejection::UnknownBooking => Rejection::UnknownBooking,
             ClientRejection::NotYourBooking => Rejection::NotYourBooking,
-            ClientRejection::UnknownTicket { ticket } => Rejection::UnknownTicket { ticket: ticket.0 },
-            ClientRejection::TicketAlreadyCancelled { ticket } => Rejection::TicketAlreadyCancelled { ticket: ticket.0 },
+            ClientRejection::UnknownTicket { ticket } => {
+                Rejection::UnknownTicket { ticket: ticket.0 }
+            }
+            ClientRejection::TicketAlreadyCancelled { ticket } => {
+                Rejection::TicketAlreadyCancelled { ticket: ticket.0 }
+            }
             ClientRejection::CancellationClosed => Rejection::CancellationClosed,
             ClientRejection::TicketCancelled => Rejection::TicketCancelled,
             ClientRejection::AlreadyCheckedIn { at_ms } => Rejection::AlreadyCheckedIn { at_ms },
@@ -271,7 +293,9 @@ impl From<ClientRejection> for Rejection {
             ClientRejection::UnknownOffer => Rejection::UnknownOffer,
             ClientRejection::OfferNotActive => Rejection::OfferNotActive,
             ClientRejection::OfferNotApplicable => Rejection::OfferNotApplicable,
-            ClientRejection::BelowCouponMinimum { min_order_won } => Rejection::BelowCouponMinimum { min_order_won },
+            ClientRejection::BelowCouponMinimum { min_order_won } => {
+                Rejection::BelowCouponMinimum { min_order_won }
+            }
             ClientRejection::CouponUsedUp => Rejection::CouponUsedUp,
             ClientRejection::CouponAlreadyUsed => Rejection::CouponAlreadyUsed,
         }
@@ -280,7 +304,9 @@ impl From<ClientRejection> for Rejection {
 
 /// An outcome as a client reads it.
 pub fn to_client(outcome: Outcome) -> ClientOutcome {
-    outcome.map(ClientReply::from).map_err(ClientRejection::from)
+    outcome
+        .map(ClientReply::from)
+        .map_err(ClientRejection::from)
 }
 
 /// A client's outcome as the ledger's types (for Rust clients: the load tester, tests).
