@@ -183,7 +183,7 @@ async fn items_eventually(
 fn assert_listed(items: &[Value], booked: &Booked) {
     let item = items
         .iter()
-        .find(|i| i["booking"] == booked.booking.to_string())
+        .find(|i| picket_tests::ids::id(&i["booking"]) == booked.booking)
         .unwrap_or_else(|| panic!("booking {} not listed: {items:?}", booked.booking));
     assert_eq!(item["paid_won"], booked.paid_won, "{item:?}");
     let tickets: Vec<u64> = item["tickets"]
@@ -311,7 +311,7 @@ async fn bookings_committed_while_no_api_follows_appear_once_one_starts() {
     assert_listed(&items, &other);
     let first = items
         .iter()
-        .find(|i| i["booking"] == booked.booking.to_string())
+        .find(|i| picket_tests::ids::id(&i["booking"]) == booked.booking)
         .expect("listed");
     assert_eq!(first["tickets"][0]["place"], "A 1열 1번");
     assert_eq!(first["tickets"][1]["price_won"], 160_000);
@@ -411,7 +411,7 @@ async fn entries_delivered_twice_change_nothing() {
     }
     let first = items
         .iter()
-        .find(|i| i["booking"] == mine[0].booking.to_string())
+        .find(|i| picket_tests::ids::id(&i["booking"]) == mine[0].booking)
         .expect("listed");
     let cancelled: Vec<bool> = first["tickets"]
         .as_array()
