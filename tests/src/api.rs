@@ -229,7 +229,7 @@ impl ApiSetup {
         )
         .await
         .body["id"]
-        .clone();
+            .clone();
         let venue_id = crate::ids::id_i64(&venue_id);
         let mut show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id.to_string(), "description": "",
             "age_rating": "7+", "running_minutes": 150, "grades": [
@@ -248,7 +248,7 @@ impl ApiSetup {
         )
         .await
         .body["id"]
-        .clone();
+            .clone();
         let show_id = crate::ids::id_i64(&show_id);
         let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
         let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
