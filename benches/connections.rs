@@ -195,13 +195,13 @@ impl Gateway {
         let token = token.trim();
         let spec = picket_tests::gateway::spec_json(&picket_tests::gateway::small_spec(SALE, 40))
             .to_string();
-        let (status, body) = http(self.port, "POST", "/api/v1/performances", &spec, token)
+        let (status, body) = http(self.port, "POST", "/api/v2/performances", &spec, token)
             .expect("open performance");
         assert_eq!(status, 201, "{body}");
         // Open already, one admission per second: nearly every client waits with a place.
         let open_at_ms = picket_edge::clock::now_ms() - 1_000;
         let settings = picket_tests::gateway::sale_settings(open_at_ms, 1, 1).to_string();
-        let path = format!("/api/v1/sales/{SALE}");
+        let path = format!("/api/v2/sales/{SALE}");
         let (status, body) = http(self.port, "PUT", &path, &settings, token).expect("sale");
         assert_eq!(status, 200, "{body}");
     }

@@ -26,7 +26,7 @@ const NOSNIFF: (HeaderName, &str) = (header::X_CONTENT_TYPE_OPTIONS, "nosniff");
 /// A draft's banner goes only to its seller and admins, so no shared cache may keep it.
 const DRAFT_CACHE: &str = "private, no-cache";
 
-/// `PUT /api/v1/shows/{id}/banner`.
+/// `PUT /api/v2/shows/{id}/banner`.
 pub async fn upload_banner(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -81,12 +81,12 @@ pub async fn upload_banner(
         .await?;
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::LOCATION, format!("/api/v1/shows/{show}/banner"))],
+        [(header::LOCATION, format!("/api/v2/shows/{show}/banner"))],
     )
         .into_response())
 }
 
-/// `GET /api/v1/shows/{id}/banner`: the image, cacheable, with an ETag; a draft show's banner
+/// `GET /api/v2/shows/{id}/banner`: the image, cacheable, with an ETag; a draft show's banner
 /// only to its seller and admins (to everyone else there is none, as there is no draft).
 pub async fn get_banner(
     State(api): State<Arc<Api>>,

@@ -116,7 +116,7 @@ async fn list(
     Ok(page(items, rows.len() > limit as usize))
 }
 
-/// `GET /api/v1/notices`.
+/// `GET /api/v2/notices`.
 pub async fn platform_notices(
     State(api): State<Arc<Api>>,
     Query(page): Query<Page>,
@@ -124,7 +124,7 @@ pub async fn platform_notices(
     list(&api, None, "notice", &page).await
 }
 
-/// `POST /api/v1/notices` (admin).
+/// `POST /api/v2/notices` (admin).
 pub async fn post_platform_notice(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -142,7 +142,7 @@ async fn published_show(api: &Api, show: i64) -> Result<(), ApiError> {
     }
 }
 
-/// `GET /api/v1/shows/{id}/notices`.
+/// `GET /api/v2/shows/{id}/notices`.
 pub async fn show_notices(
     State(api): State<Arc<Api>>,
     Path(Id(show)): Path<Id<i64>>,
@@ -152,7 +152,7 @@ pub async fn show_notices(
     list(&api, Some(show), "notice", &page).await
 }
 
-/// `POST /api/v1/shows/{id}/notices` (the show's seller, admin).
+/// `POST /api/v2/shows/{id}/notices` (the show's seller, admin).
 pub async fn post_show_notice(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -163,7 +163,7 @@ pub async fn post_show_notice(
     insert(&api, Some(show), "notice", who.account_id, &form).await
 }
 
-/// `GET /api/v1/shows/{id}/questions`.
+/// `GET /api/v2/shows/{id}/questions`.
 pub async fn show_questions(
     State(api): State<Arc<Api>>,
     Path(Id(show)): Path<Id<i64>>,
@@ -173,7 +173,7 @@ pub async fn show_questions(
     list(&api, Some(show), "question", &page).await
 }
 
-/// `POST /api/v1/shows/{id}/questions` (members).
+/// `POST /api/v2/shows/{id}/questions` (members).
 pub async fn ask(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -185,7 +185,7 @@ pub async fn ask(
     insert(&api, Some(show), "question", who.account_id, &form).await
 }
 
-/// `POST /api/v1/questions/{id}/answer` (the show's seller, admin).
+/// `POST /api/v2/questions/{id}/answer` (the show's seller, admin).
 pub async fn answer(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -211,7 +211,7 @@ pub async fn answer(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `POST /api/v1/posts/{id}/hide` (admin): the post stays stored but is no longer listed.
+/// `POST /api/v2/posts/{id}/hide` (admin): the post stays stored but is no longer listed.
 pub async fn hide(
     State(api): State<Arc<Api>>,
     who: Authenticated,

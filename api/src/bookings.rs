@@ -44,7 +44,7 @@ pub struct ContactForm {
     pub phone: String,
 }
 
-/// `PUT /api/v1/guest/contact` with the guest token the gateway issued: the name and phone a
+/// `PUT /api/v2/guest/contact` with the guest token the gateway issued: the name and phone a
 /// guest's next bookings are filed under.
 pub async fn guest_contact(
     State(api): State<Arc<Api>>,
@@ -198,7 +198,7 @@ fn booking_view(row: &BookingRow, spec: Option<&PerformanceSpec>) -> serde_json:
     })
 }
 
-/// `GET /api/v1/me/bookings`: the member's bookings, newest first.
+/// `GET /api/v2/me/bookings`: the member's bookings, newest first.
 pub async fn my_bookings(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -207,7 +207,7 @@ pub async fn my_bookings(
     bookings_of(&api, who.account_id).await
 }
 
-/// `GET /api/v1/guest/bookings` with the guest token: the device's bookings and their numbers.
+/// `GET /api/v2/guest/bookings` with the guest token: the device's bookings and their numbers.
 pub async fn guest_bookings(
     State(api): State<Arc<Api>>,
     headers: HeaderMap,
@@ -238,7 +238,7 @@ pub struct LookupQuery {
     pub phone: String,
 }
 
-/// `GET /api/v1/guest-bookings?number=…&phone=…`: one guest booking. A wrong number and a wrong
+/// `GET /api/v2/guest-bookings?number=…&phone=…`: one guest booking. A wrong number and a wrong
 /// phone get the same answer, and lookups are limited so bookings cannot be found by guessing:
 /// per client address whatever the number, overall, and per number and address, where wrong
 /// phones back off exponentially — an attacker's wrong phones from elsewhere never make the

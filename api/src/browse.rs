@@ -31,7 +31,7 @@ pub struct BrowseQuery {
     pub limit: Option<u32>,
 }
 
-/// `GET /api/v1/shows`: published shows, newest first, paged by cursor.
+/// `GET /api/v2/shows`: published shows, newest first, paged by cursor.
 pub async fn browse(
     State(api): State<Arc<Api>>,
     Query(query): Query<BrowseQuery>,
@@ -69,7 +69,7 @@ pub async fn browse(
     Ok(page(items, rows.len() > limit as usize))
 }
 
-/// `GET /api/v1/shows/{id}`: a published show (or a draft, to its seller and admins) with its
+/// `GET /api/v2/shows/{id}`: a published show (or a draft, to its seller and admins) with its
 /// performances and the places left per grade.
 pub async fn show_detail(
     State(api): State<Arc<Api>>,

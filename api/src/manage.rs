@@ -19,7 +19,7 @@ use crate::store::catalog::{NewShow, NewVenue, PerformanceRow};
 use crate::venues::{Layout, VenueForm, validate_venue};
 use picket_edge::id::Id;
 
-/// `POST /api/v1/venues` (seller or admin).
+/// `POST /api/v2/venues` (seller or admin).
 pub async fn create_venue(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -66,7 +66,7 @@ async fn venue_company(api: &Api, venue: i64) -> Result<Option<i64>, ApiError> {
     Ok(api.store.company_of(owner).await?.map(|company| company.id))
 }
 
-/// `GET /api/v1/venues/{id}`: the venue and its seat map (anyone: buyers draw it), and every
+/// `GET /api/v2/venues/{id}`: the venue and its seat map (anyone: buyers draw it), and every
 /// seat's and zone's ledger id, which a hold names them by.
 pub async fn get_venue(
     State(api): State<Arc<Api>>,
@@ -80,7 +80,7 @@ pub async fn get_venue(
     .into_response())
 }
 
-/// `POST /api/v1/shows` (seller): a draft show of the seller's company.
+/// `POST /api/v2/shows` (seller): a draft show of the seller's company.
 pub async fn create_show(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -171,7 +171,7 @@ pub(crate) async fn managed_show(
     Ok(show)
 }
 
-/// `POST /api/v1/shows/{id}/performances` (the show's seller or an admin; drafts only).
+/// `POST /api/v2/shows/{id}/performances` (the show's seller or an admin; drafts only).
 pub async fn add_performance(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -206,7 +206,7 @@ pub async fn add_performance(
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": Id(id)}))).into_response())
 }
 
-/// `POST /api/v1/shows/{id}/staff` (the show's seller, admin): venue staff who may scan its
+/// `POST /api/v2/shows/{id}/staff` (the show's seller, admin): venue staff who may scan its
 /// tickets.
 pub async fn assign_staff(
     State(api): State<Arc<Api>>,
@@ -226,7 +226,7 @@ pub async fn assign_staff(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /api/v1/staff/shows` (staff): the shows this account may scan.
+/// `GET /api/v2/staff/shows` (staff): the shows this account may scan.
 pub async fn staff_shows(
     State(api): State<Arc<Api>>,
     who: Authenticated,

@@ -17,7 +17,7 @@ use crate::shows::{ADMISSION_TTL_MS, QUEUE_GRACE_MS, Show, spec_for};
 use crate::state::{Api, now_ms};
 use picket_edge::id::Id;
 
-/// `POST /api/v1/shows/{id}/publish`: validates the show, opens every performance's inventory
+/// `POST /api/v2/shows/{id}/publish`: validates the show, opens every performance's inventory
 /// in the ledger, marks the show published and announces it. Publishing twice is harmless.
 pub async fn publish(
     State(api): State<Arc<Api>>,

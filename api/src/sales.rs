@@ -2,10 +2,10 @@
 //! sale's settings, and putting a performance's inventory on sale directly (the catalog does that
 //! on publish; load tests and operators without a catalog use this).
 //!
-//! - `GET /api/v1/sales/{sale}`: status, counters, the seed's hash (the seed once drawn).
-//! - `GET /api/v1/sales/{sale}/draw`: the audit list (draw entries in drawn order).
-//! - `PUT /api/v1/sales/{sale}` (operator): create a sale or change its settings.
-//! - `POST /api/v1/performances` (operator): a performance spec to the ledger.
+//! - `GET /api/v2/sales/{sale}`: status, counters, the seed's hash (the seed once drawn).
+//! - `GET /api/v2/sales/{sale}/draw`: the audit list (draw entries in drawn order).
+//! - `PUT /api/v2/sales/{sale}` (operator): create a sale or change its settings.
+//! - `POST /api/v2/performances` (operator): a performance spec to the ledger.
 
 use std::sync::Arc;
 
@@ -84,7 +84,7 @@ fn store_error(error: picket_room::StoreError) -> ApiError {
     }
 }
 
-/// `GET /api/v1/sales/{sale}`: public, so apps can show a sale's state before connecting.
+/// `GET /api/v2/sales/{sale}`: public, so apps can show a sale's state before connecting.
 pub async fn view(
     State(api): State<Arc<Api>>,
     Path(Id(sale)): Path<Id<SaleId>>,
@@ -93,7 +93,7 @@ pub async fn view(
     Ok(Json(SaleJson::from(view)).into_response())
 }
 
-/// `GET /api/v1/sales/{sale}/draw`: the seed and the drawn order, once the pre-queue is drawn.
+/// `GET /api/v2/sales/{sale}/draw`: the seed and the drawn order, once the pre-queue is drawn.
 pub async fn draw_audit(
     State(api): State<Arc<Api>>,
     Path(Id(sale)): Path<Id<SaleId>>,
@@ -113,7 +113,7 @@ pub async fn draw_audit(
     .into_response())
 }
 
-/// `PUT /api/v1/sales/{sale}` (operator): create the sale or change its settings.
+/// `PUT /api/v2/sales/{sale}` (operator): create the sale or change its settings.
 pub async fn configure(
     State(api): State<Arc<Api>>,
     _operator: Operator,
@@ -134,7 +134,7 @@ pub async fn configure(
     Ok(Json(SaleJson::from(view)).into_response())
 }
 
-/// `POST /api/v1/performances` (operator): opens a performance's inventory in the ledger.
+/// `POST /api/v2/performances` (operator): opens a performance's inventory in the ledger.
 ///
 /// The ledger's idempotency key names the performance and a hash of the spec, so posting the
 /// same spec again answers the first outcome; a spec the ledger refused (say, a hold TTL below

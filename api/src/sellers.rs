@@ -115,7 +115,7 @@ fn validate_company(form: &CompanyForm, errors: &mut Vec<FieldError>) -> Option<
     number
 }
 
-/// `POST /api/v1/companies`: a seller account with its company.
+/// `POST /api/v2/companies`: a seller account with its company.
 pub async fn register_seller(
     State(api): State<Arc<Api>>,
     JsonBody(body): JsonBody<SellerSignUp>,
@@ -158,7 +158,7 @@ pub async fn register_seller(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// `GET /api/v1/companies/mine`: the seller's own company.
+/// `GET /api/v2/companies/mine`: the seller's own company.
 pub async fn my_company(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -179,7 +179,7 @@ pub struct Interests {
     pub regions: Vec<String>,
 }
 
-/// `PUT /api/v1/me/interests`: what the member wants alerts about.
+/// `PUT /api/v2/me/interests`: what the member wants alerts about.
 pub async fn set_interests(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -217,7 +217,7 @@ pub async fn set_interests(
     get_interests(State(api), who).await
 }
 
-/// `GET /api/v1/me/interests`.
+/// `GET /api/v2/me/interests`.
 pub async fn get_interests(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -245,7 +245,7 @@ pub struct StaffForm {
     pub role: String,
 }
 
-/// `POST /api/v1/admin/accounts`: a venue-staff or admin account, by an admin or with the
+/// `POST /api/v2/admin/accounts`: a venue-staff or admin account, by an admin or with the
 /// operator token (how the first admin is made).
 pub async fn create_staff(
     State(api): State<Arc<Api>>,

@@ -365,7 +365,7 @@ mod tests {
         }
     }
 
-    /// The ids `GET /api/v1/venues/{id}` gives seats and zones are their places in the spec the
+    /// The ids `GET /api/v2/venues/{id}` gives seats and zones are their places in the spec the
     /// ledger sells: a hold names seats by them.
     #[test]
     fn a_venues_seat_and_zone_ids_index_the_performance_spec() {

@@ -141,7 +141,7 @@ impl ApiSetup {
         let created = call(
             self.address,
             "POST",
-            "/api/v1/accounts",
+            "/api/v2/accounts",
             &form.to_string(),
             None,
         )
@@ -159,7 +159,7 @@ impl ApiSetup {
         let created = call(
             self.address,
             "POST",
-            "/api/v1/admin/accounts",
+            "/api/v2/admin/accounts",
             &form.to_string(),
             Some(OPERATOR),
         )
@@ -173,7 +173,7 @@ impl ApiSetup {
         let session = call(
             self.address,
             "POST",
-            "/api/v1/sessions",
+            "/api/v2/sessions",
             &form.to_string(),
             None,
         )
@@ -207,7 +207,7 @@ impl ApiSetup {
             call(
                 address,
                 "POST",
-                "/api/v1/companies",
+                "/api/v2/companies",
                 &form.to_string(),
                 None
             )
@@ -223,7 +223,7 @@ impl ApiSetup {
         let venue_id = call(
             address,
             "POST",
-            "/api/v1/venues",
+            "/api/v2/venues",
             &venue.to_string(),
             Some(&token),
         )
@@ -242,7 +242,7 @@ impl ApiSetup {
         let show_id = call(
             address,
             "POST",
-            "/api/v1/shows",
+            "/api/v2/shows",
             &show.to_string(),
             Some(&token),
         )
@@ -255,7 +255,7 @@ impl ApiSetup {
         let performance = call(
             address,
             "POST",
-            &format!("/api/v1/shows/{show_id}/performances"),
+            &format!("/api/v2/shows/{show_id}/performances"),
             &form.to_string(),
             Some(&token),
         )
@@ -264,7 +264,7 @@ impl ApiSetup {
         let published = call(
             address,
             "POST",
-            &format!("/api/v1/shows/{show_id}/publish"),
+            &format!("/api/v2/shows/{show_id}/publish"),
             "",
             Some(&token),
         )

@@ -181,12 +181,12 @@ pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::Performan
     }
 }
 
-/// A spec as the operator's `POST /api/v1/performances` takes it: its id a string (v2).
+/// A spec as the operator's `POST /api/v2/performances` takes it: its id a string (v2).
 pub fn spec_json(spec: &picket_ledger_core::PerformanceSpec) -> Value {
     serde_json::to_value(picket_edge::spec::ClientSpec::from(spec.clone())).expect("specs encode")
 }
 
-/// Sale settings as JSON for `PUT /api/v1/sales/{sale}`.
+/// Sale settings as JSON for `PUT /api/v2/sales/{sale}`.
 pub fn sale_settings(open_at_ms: u64, admit_per_sec: u32, active_max: u32) -> Value {
     json!({
         "open_at_ms": open_at_ms, "admit_per_sec": admit_per_sec, "active_max": active_max,
@@ -333,12 +333,12 @@ impl Client {
     }
 }
 
-/// `PUT /api/v1/sales/{sale}` as the operator, with a bare HTTP/1.1 request.
+/// `PUT /api/v2/sales/{sale}` as the operator, with a bare HTTP/1.1 request.
 pub async fn configure_sale(address: SocketAddr, sale: u64, settings: &Value) -> (u16, String) {
     http(
         address,
         "PUT",
-        &format!("/api/v1/sales/{sale}"),
+        &format!("/api/v2/sales/{sale}"),
         Some(settings),
         true,
     )

@@ -116,7 +116,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let page = call(
         setup.address,
         "GET",
-        &format!("/api/v1/shows/{show}"),
+        &format!("/api/v2/shows/{show}"),
         "",
         None,
     )
@@ -131,7 +131,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let own = call(
         setup.address,
         "GET",
-        &format!("/api/v1/shows/{show}"),
+        &format!("/api/v2/shows/{show}"),
         "",
         Some(&seller),
     )
@@ -261,7 +261,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
         let mine = call(
             setup.address,
             "GET",
-            "/api/v1/me/bookings",
+            "/api/v2/me/bookings",
             "",
             Some(&token_a),
         )
@@ -299,7 +299,7 @@ async fn inconsistent_offers_are_refused_with_field_messages() {
         let page = call(
             setup.address,
             "GET",
-            &format!("/api/v1/shows/{show}"),
+            &format!("/api/v2/shows/{show}"),
             "",
             None,
         )
@@ -348,7 +348,7 @@ async fn inconsistent_offers_are_refused_with_field_messages() {
         let answer = call(
             setup.address,
             "POST",
-            "/api/v1/shows",
+            "/api/v2/shows",
             &base(more).to_string(),
             Some(&seller.0),
         )

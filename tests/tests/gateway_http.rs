@@ -109,7 +109,7 @@ async fn slow_headers_idle_keep_alive_and_stalled_bodies_are_closed() {
     // A body that stops arriving.
     let mut stalled = TcpStream::connect(address).await.expect("connect");
     stalled
-        .write_all(b"POST /api/v1/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em")
+        .write_all(b"POST /api/v2/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em")
         .await
         .expect("write");
     assert!(closed_within(&mut stalled, Duration::from_secs(4)).await);
@@ -466,12 +466,12 @@ async fn bodies_over_the_limit_are_413_problems() {
     let cluster = cluster(|_| {}).await;
     let address = cluster.address(0);
     let cases = [
-        ("POST", "/api/v1/accounts", 1_000_000, false),
-        ("POST", "/api/v1/sessions", 100_000, false),
-        ("POST", "/api/v1/accounts", 100_000, false),
-        ("POST", "/api/v1/sessions", 1_000_000, false),
-        ("PUT", "/api/v1/sales/77", 20_000_000, true),
-        ("POST", "/api/v1/performances", 20_000_000, true),
+        ("POST", "/api/v2/accounts", 1_000_000, false),
+        ("POST", "/api/v2/sessions", 100_000, false),
+        ("POST", "/api/v2/accounts", 100_000, false),
+        ("POST", "/api/v2/sessions", 1_000_000, false),
+        ("PUT", "/api/v2/sales/77", 20_000_000, true),
+        ("POST", "/api/v2/performances", 20_000_000, true),
     ];
     for (method, path, length, operator) in cases {
         let (status, head, body) = oversized(address, method, path, length, operator).await;

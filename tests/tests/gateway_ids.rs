@@ -64,7 +64,7 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let opened = call(
         address,
         "POST",
-        "/api/v1/performances",
+        "/api/v2/performances",
         &spec_json(&small_spec(BIG, 40)).to_string(),
         Some(OPERATOR_TOKEN),
     )
@@ -81,7 +81,7 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let refused = call(
         address,
         "POST",
-        "/api/v1/performances",
+        "/api/v2/performances",
         &numeric.to_string(),
         Some(OPERATOR_TOKEN),
     )
@@ -91,14 +91,14 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let configured = call(
         address,
         "PUT",
-        &format!("/api/v1/sales/{BIG}"),
+        &format!("/api/v2/sales/{BIG}"),
         &settings.to_string(),
         Some(OPERATOR_TOKEN),
     )
     .await;
     assert_eq!(configured.status, 200, "{:?}", configured.body);
     assert_eq!(configured.body["sale"], big);
-    let sale = call(address, "GET", &format!("/api/v1/sales/{BIG}"), "", None).await;
+    let sale = call(address, "GET", &format!("/api/v2/sales/{BIG}"), "", None).await;
     assert_eq!(sale.body["sale"], big, "{:?}", sale.body);
 
     // A member books over the WebSocket.
@@ -106,7 +106,7 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let account = call(
         address,
         "POST",
-        "/api/v1/accounts",
+        "/api/v2/accounts",
         &member.to_string(),
         None,
     )
@@ -115,7 +115,7 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let session = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": "big@example.com", "password": "correct horse"}).to_string(),
         None,
     )
@@ -158,7 +158,7 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     // "My page" lists the same ids, exactly.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let item = loop {
-        let page = call(address, "GET", "/api/v1/me/bookings", "", Some(&token)).await;
+        let page = call(address, "GET", "/api/v2/me/bookings", "", Some(&token)).await;
         assert_eq!(page.status, 200, "{:?}", page.body);
         if let Some(item) = page.body["items"].as_array().and_then(|i| i.first()) {
             break item.clone();

@@ -266,7 +266,7 @@ async fn three_gateways_share_one_fair_queue() {
     let (status, audit) = picket_tests::gateway::http(
         cluster.address(2),
         "GET",
-        &format!("/api/v1/sales/{SALE}/draw"),
+        &format!("/api/v2/sales/{SALE}/draw"),
         None,
         false,
     )
