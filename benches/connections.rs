@@ -193,14 +193,15 @@ impl Gateway {
         let token = std::fs::read_to_string(self._data.path().join("operator-token"))
             .expect("operator token");
         let token = token.trim();
-        let spec = serde_json::to_string(&picket_tests::gateway::small_spec(SALE, 40)).unwrap();
-        let (status, body) = http(self.port, "POST", "/api/v1/performances", &spec, token)
+        let spec = picket_tests::gateway::spec_json(&picket_tests::gateway::small_spec(SALE, 40))
+            .to_string();
+        let (status, body) = http(self.port, "POST", "/api/v2/performances", &spec, token)
             .expect("open performance");
         assert_eq!(status, 201, "{body}");
         // Open already, one admission per second: nearly every client waits with a place.
         let open_at_ms = picket_edge::clock::now_ms() - 1_000;
         let settings = picket_tests::gateway::sale_settings(open_at_ms, 1, 1).to_string();
-        let path = format!("/api/v1/sales/{SALE}");
+        let path = format!("/api/v2/sales/{SALE}");
         let (status, body) = http(self.port, "PUT", &path, &settings, token).expect("sale");
         assert_eq!(status, 200, "{body}");
     }
@@ -495,7 +496,7 @@ async fn one_client(
     let mut request = format!("ws://{target}/ws").into_client_request()?;
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("picket.v1"),
+        HeaderValue::from_static("picket.v2"),
     );
     // Small buffers, as the gateway uses: the client side must not be what runs out of memory.
     let config = WebSocketConfig::default()
@@ -505,7 +506,7 @@ async fn one_client(
         tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     let hello = serde_json::json!({"type": "hello", "device": device}).to_string();
     ws.send(Message::text(hello)).await?;
-    let join = serde_json::json!({"type": "join", "sale": SALE}).to_string();
+    let join = serde_json::json!({"type": "join", "sale": SALE.to_string()}).to_string();
     ws.send(Message::text(join)).await?;
     drop(permit);
     shared.open.fetch_add(1, Ordering::Relaxed);

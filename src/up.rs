@@ -318,7 +318,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     gateway.serve_metrics(Arc::new(registry), operator_token);
     let address = listener.local_addr()?;
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
-    println!("  WebSocket: ws://{address}/ws (subprotocol picket.v1)");
+    println!("  WebSocket: ws://{address}/ws (subprotocol picket.v2)");
     println!(
         "  operator token: {} (file)",
         args.data_dir.join("operator-token").display()

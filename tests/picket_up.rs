@@ -249,7 +249,7 @@ fn up_over_nats_and_postgres_serves_the_same_booking_path() {
 
 /// Returns the `/healthz` body.
 fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
-    use picket_tests::gateway::{Client, sale_settings, small_spec};
+    use picket_tests::gateway::{Client, sale_settings, small_spec, spec_json};
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut child = spawn_up_with(port, data.path(), env);
@@ -258,18 +258,18 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let address = format!("127.0.0.1:{port}").parse().expect("address");
-        let spec = serde_json::to_value(small_spec(5, 30)).expect("spec");
-        let (status, body) = operator(address, "POST", "/api/v1/performances", &spec, &token).await;
+        let spec = spec_json(&small_spec(5, 30));
+        let (status, body) = operator(address, "POST", "/api/v2/performances", &spec, &token).await;
         assert_eq!(status, 201, "{body}");
         let settings = sale_settings(picket_edge::clock::now_ms(), 100, 100);
-        let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
+        let (status, body) = operator(address, "PUT", "/api/v2/sales/5", &settings, &token).await;
         assert_eq!(status, 200, "{body}");
-        let (status, _) = operator(address, "PUT", "/api/v1/sales/5", &settings, "wrong").await;
+        let (status, _) = operator(address, "PUT", "/api/v2/sales/5", &settings, "wrong").await;
         assert_eq!(status, 401, "the operator API needs the operator token");
 
         let mut buyer = Client::guest(address, "device-through-binary").await;
         buyer
-            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .send(serde_json::json!({"type": "join", "sale": "5"}))
             .await;
         let admission = buyer.next_of("admitted").await["token"]
             .as_str()
@@ -277,7 +277,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
             .to_owned();
         buyer
             .send(
-                serde_json::json!({"type": "hold", "id": "h", "sale": 5, "key": "k",
+                serde_json::json!({"type": "hold", "id": "h", "sale": "5", "key": "k",
                 "admission": admission, "selection": {"Seats": [2, 3]}}),
             )
             .await;
@@ -288,7 +288,7 @@ fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
         );
         // The live seat map follows the ledger's committed events.
         buyer
-            .send(serde_json::json!({"type": "watch", "performance": 5}))
+            .send(serde_json::json!({"type": "watch", "performance": "5"}))
             .await;
         // The map may be sent before the hold's event reaches this gateway (over NATS it
         // travels through the events stream); then a change follows.
@@ -358,13 +358,13 @@ fn a_restart_keeps_sales_their_draws_and_places() {
     let mut settings = sale_settings(picket_edge::clock::now_ms() + 1_500, 1, 1);
     settings["paused"] = serde_json::json!(true);
     let place = runtime.block_on(async {
-        let (status, body) = operator(address, "PUT", "/api/v1/sales/5", &settings, &token).await;
+        let (status, body) = operator(address, "PUT", "/api/v2/sales/5", &settings, &token).await;
         assert_eq!(status, 200, "{body}");
         let mut buyers = Vec::new();
         for n in 0..3 {
             let mut buyer = Client::guest(address, &format!("device-restart-{n:04}")).await;
             buyer
-                .send(serde_json::json!({"type": "join", "sale": 5}))
+                .send(serde_json::json!({"type": "join", "sale": "5"}))
                 .await;
             buyers.push(buyer);
         }
@@ -376,22 +376,22 @@ fn a_restart_keeps_sales_their_draws_and_places() {
             }
         }
     });
-    let view = get_json(port, "/api/v1/sales/5");
-    let draw = get_json(port, "/api/v1/sales/5/draw");
+    let view = get_json(port, "/api/v2/sales/5");
+    let draw = get_json(port, "/api/v2/sales/5/draw");
     assert_eq!(draw["order"].as_array().map(Vec::len), Some(3), "{draw}");
     interrupt_and_wait(child);
 
     let mut child = spawn_up_with(port, data.path(), &[]);
     wait_healthy(&mut child, port);
-    let again = get_json(port, "/api/v1/sales/5");
+    let again = get_json(port, "/api/v2/sales/5");
     for field in ["seed_hash", "seed", "tail", "watermark", "settings"] {
         assert_eq!(again[field], view[field], "{field} after the restart");
     }
-    assert_eq!(get_json(port, "/api/v1/sales/5/draw"), draw);
+    assert_eq!(get_json(port, "/api/v2/sales/5/draw"), draw);
     let kept = runtime.block_on(async {
         let mut buyer = Client::guest(address, "device-restart-0000").await;
         buyer
-            .send(serde_json::json!({"type": "join", "sale": 5}))
+            .send(serde_json::json!({"type": "join", "sale": "5"}))
             .await;
         buyer.next_of("queue").await["place"].as_u64()
     });

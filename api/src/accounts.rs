@@ -17,6 +17,7 @@ use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
 use crate::store::accounts::Account;
+use picket_edge::id::Id;
 
 pub const EMAIL_LEN_MAX: usize = 254;
 pub const PASSWORD_LEN_MIN: usize = 8;
@@ -44,7 +45,7 @@ pub struct SignIn {
 /// An account as clients see it (never the password hash).
 #[derive(Debug, Serialize)]
 pub struct AccountView {
-    pub id: i64,
+    pub id: Id<i64>,
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
@@ -54,7 +55,7 @@ pub struct AccountView {
 impl From<&Account> for AccountView {
     fn from(account: &Account) -> Self {
         AccountView {
-            id: account.id,
+            id: Id(account.id),
             email: account.email.clone(),
             name: account.name.clone(),
             phone: account.phone.clone(),
@@ -173,7 +174,7 @@ async fn password_matches(password: String, hash: String) -> Result<bool, ApiErr
     .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// `POST /api/v1/accounts`: a member account.
+/// `POST /api/v2/accounts`: a member account.
 pub async fn sign_up(State(api): State<Arc<Api>>, JsonBody(body): JsonBody<SignUp>) -> Response {
     match sign_up_inner(&api, body).await {
         Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
@@ -190,7 +191,7 @@ async fn sign_up_inner(api: &Api, body: SignUp) -> Result<AccountView, ApiError>
     Ok(AccountView::from(&account))
 }
 
-/// `POST /api/v1/sessions`: sign in. A wrong email and a wrong password get the same answer.
+/// `POST /api/v2/sessions`: sign in. A wrong email and a wrong password get the same answer.
 /// Attempts are limited per client address (whatever the email), and wrong passwords per email
 /// and address back off exponentially: an attacker is slowed where it guesses from, while the
 /// owner, signing in from elsewhere with the right password, is never refused for it.
@@ -247,7 +248,7 @@ async fn sign_in_inner(
     })
 }
 
-/// `DELETE /api/v1/sessions/current`: sign out; the token stops working here at once (gateways
+/// `DELETE /api/v2/sessions/current`: sign out; the token stops working here at once (gateways
 /// verify tokens without the database, so an open WebSocket keeps its session until it ends).
 pub async fn sign_out(State(api): State<Arc<Api>>, who: Authenticated) -> Response {
     match api.store.revoke_session(&who.sid, now_ms() as i64).await {
@@ -256,7 +257,7 @@ pub async fn sign_out(State(api): State<Arc<Api>>, who: Authenticated) -> Respon
     }
 }
 
-/// `GET /api/v1/me`: the signed-in account.
+/// `GET /api/v2/me`: the signed-in account.
 pub async fn me(State(api): State<Arc<Api>>, who: Authenticated) -> Response {
     match api.store.account_by_id(who.account_id).await {
         Ok(Some(account)) => Json(AccountView::from(&account)).into_response(),

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicU64;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
+use crate::error::ApiError;
 use crate::limit::Limiter;
 use crate::state::{
     Api, ApiConfig, Bookings, KeyRing, LedgerClient, PUBLISHED_BUFFER_MAX, QueueStore,
@@ -75,55 +76,55 @@ pub fn router(api: Arc<Api>) -> Router {
     let body_max = api.config.body_bytes_max;
     let json = Router::new()
         .route("/api/openapi.json", get(openapi::serve))
-        .route("/api/v1/accounts", post(accounts::sign_up))
-        .route("/api/v1/sessions", post(accounts::sign_in))
-        .route("/api/v1/sessions/current", delete(accounts::sign_out))
-        .route("/api/v1/me", get(accounts::me))
+        .route("/api/v2/accounts", post(accounts::sign_up))
+        .route("/api/v2/sessions", post(accounts::sign_in))
+        .route("/api/v2/sessions/current", delete(accounts::sign_out))
+        .route("/api/v2/me", get(accounts::me))
         .route(
-            "/api/v1/me/interests",
+            "/api/v2/me/interests",
             get(sellers::get_interests).put(sellers::set_interests),
         )
-        .route("/api/v1/companies", post(sellers::register_seller))
-        .route("/api/v1/companies/mine", get(sellers::my_company))
-        .route("/api/v1/admin/accounts", post(sellers::create_staff))
-        .route("/api/v1/venues", post(manage::create_venue))
-        .route("/api/v1/venues/{id}", get(manage::get_venue))
+        .route("/api/v2/companies", post(sellers::register_seller))
+        .route("/api/v2/companies/mine", get(sellers::my_company))
+        .route("/api/v2/admin/accounts", post(sellers::create_staff))
+        .route("/api/v2/venues", post(manage::create_venue))
+        .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(
-            "/api/v1/shows",
+            "/api/v2/shows",
             get(browse::browse).post(manage::create_show),
         )
-        .route("/api/v1/shows/{id}", get(browse::show_detail))
+        .route("/api/v2/shows/{id}", get(browse::show_detail))
         .route(
-            "/api/v1/shows/{id}/performances",
+            "/api/v2/shows/{id}/performances",
             post(manage::add_performance),
         )
-        .route("/api/v1/shows/{id}/publish", post(publish::publish))
+        .route("/api/v2/shows/{id}/publish", post(publish::publish))
         .route(
-            "/api/v1/notices",
+            "/api/v2/notices",
             get(board::platform_notices).post(board::post_platform_notice),
         )
         .route(
-            "/api/v1/shows/{id}/notices",
+            "/api/v2/shows/{id}/notices",
             get(board::show_notices).post(board::post_show_notice),
         )
         .route(
-            "/api/v1/shows/{id}/questions",
+            "/api/v2/shows/{id}/questions",
             get(board::show_questions).post(board::ask),
         )
-        .route("/api/v1/questions/{id}/answer", post(board::answer))
-        .route("/api/v1/posts/{id}/hide", post(board::hide))
-        .route("/api/v1/me/bookings", get(bookings::my_bookings))
-        .route("/api/v1/shows/{id}/staff", post(manage::assign_staff))
-        .route("/api/v1/staff/shows", get(manage::staff_shows))
-        .route("/api/v1/guest/contact", put(bookings::guest_contact))
-        .route("/api/v1/guest/bookings", get(bookings::guest_bookings))
-        .route("/api/v1/guest-bookings", get(bookings::guest_lookup))
+        .route("/api/v2/questions/{id}/answer", post(board::answer))
+        .route("/api/v2/posts/{id}/hide", post(board::hide))
+        .route("/api/v2/me/bookings", get(bookings::my_bookings))
+        .route("/api/v2/shows/{id}/staff", post(manage::assign_staff))
+        .route("/api/v2/staff/shows", get(manage::staff_shows))
+        .route("/api/v2/guest/contact", put(bookings::guest_contact))
+        .route("/api/v2/guest/bookings", get(bookings::guest_bookings))
+        .route("/api/v2/guest-bookings", get(bookings::guest_lookup))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
     // upload gets the API's own error.
     let media = Router::new()
         .route(
-            "/api/v1/shows/{id}/banner",
+            "/api/v2/shows/{id}/banner",
             get(banners::get_banner).put(banners::upload_banner),
         )
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -132,13 +133,21 @@ pub fn router(api: Arc<Api>) -> Router {
     // A performance spec of a stadium is far larger than any other JSON body.
     let operator = Router::new()
         .route(
-            "/api/v1/sales/{sale}",
+            "/api/v2/sales/{sale}",
             get(sales::view).put(sales::configure),
         )
-        .route("/api/v1/sales/{sale}/draw", get(sales::draw_audit))
-        .route("/api/v1/performances", post(sales::open_performance))
+        .route("/api/v2/sales/{sale}/draw", get(sales::draw_audit))
+        .route("/api/v2/performances", post(sales::open_performance))
         .layer(axum::extract::DefaultBodyLimit::max(
             sales::OPERATOR_BODY_BYTES_MAX,
         ));
-    json.merge(media).merge(operator).with_state(api)
+    // Any other path (a retired `/api/v1/…` one included) is the usual problem+json 404.
+    json.merge(media)
+        .merge(operator)
+        .fallback(unknown_route)
+        .with_state(api)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound("route")
 }

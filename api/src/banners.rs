@@ -16,6 +16,7 @@ use crate::json::BodyBytes;
 use crate::manage::managed_show;
 use crate::media::{BANNER_BYTES_MAX, BANNER_CACHE_MAX_AGE_S, ImageType};
 use crate::state::Api;
+use picket_edge::id::Id;
 
 /// Browsers take a banner as the image type it is served as, never as what its bytes look
 /// like: an upload is decoded before it is kept, and this keeps any stored file from being
@@ -25,11 +26,11 @@ const NOSNIFF: (HeaderName, &str) = (header::X_CONTENT_TYPE_OPTIONS, "nosniff");
 /// A draft's banner goes only to its seller and admins, so no shared cache may keep it.
 const DRAFT_CACHE: &str = "private, no-cache";
 
-/// `PUT /api/v1/shows/{id}/banner`.
+/// `PUT /api/v2/shows/{id}/banner`.
 pub async fn upload_banner(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     headers: HeaderMap,
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
@@ -80,16 +81,16 @@ pub async fn upload_banner(
         .await?;
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::LOCATION, format!("/api/v1/shows/{show}/banner"))],
+        [(header::LOCATION, format!("/api/v2/shows/{show}/banner"))],
     )
         .into_response())
 }
 
-/// `GET /api/v1/shows/{id}/banner`: the image, cacheable, with an ETag; a draft show's banner
+/// `GET /api/v2/shows/{id}/banner`: the image, cacheable, with an ETag; a draft show's banner
 /// only to its seller and admins (to everyone else there is none, as there is no draft).
 pub async fn get_banner(
     State(api): State<Arc<Api>>,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     who: Option<Authenticated>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

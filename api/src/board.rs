@@ -16,6 +16,7 @@ use crate::manage::managed_show;
 use crate::paging::{page, page_limit};
 use crate::state::{Api, now_ms};
 use crate::store::board::NewPost;
+use picket_edge::id::Id;
 
 pub const TITLE_LEN_MAX: usize = 100;
 pub const BODY_LEN_MAX: usize = 5_000;
@@ -36,7 +37,7 @@ pub struct AnswerForm {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    pub cursor: Option<i64>,
+    pub cursor: Option<Id<i64>>,
     pub limit: Option<u32>,
 }
 
@@ -83,7 +84,7 @@ async fn insert(
             created_at_ms: now_ms() as i64,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": Id(id)}))).into_response())
 }
 
 async fn list(
@@ -98,7 +99,7 @@ async fn list(
         .posts(
             show,
             kind,
-            query.cursor.unwrap_or(i64::MAX),
+            query.cursor.map_or(i64::MAX, Id::get),
             i64::from(limit) + 1,
         )
         .await?;
@@ -107,7 +108,7 @@ async fn list(
         .take(limit as usize)
         .map(|post| {
             serde_json::json!({
-                "id": post.id, "title": post.title, "body": post.body, "answer": post.answer,
+                "id": Id(post.id), "title": post.title, "body": post.body, "answer": post.answer,
                 "answered_at_ms": post.answered_at_ms, "created_at_ms": post.created_at_ms,
             })
         })
@@ -115,7 +116,7 @@ async fn list(
     Ok(page(items, rows.len() > limit as usize))
 }
 
-/// `GET /api/v1/notices`.
+/// `GET /api/v2/notices`.
 pub async fn platform_notices(
     State(api): State<Arc<Api>>,
     Query(page): Query<Page>,
@@ -123,7 +124,7 @@ pub async fn platform_notices(
     list(&api, None, "notice", &page).await
 }
 
-/// `POST /api/v1/notices` (admin).
+/// `POST /api/v2/notices` (admin).
 pub async fn post_platform_notice(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -141,42 +142,42 @@ async fn published_show(api: &Api, show: i64) -> Result<(), ApiError> {
     }
 }
 
-/// `GET /api/v1/shows/{id}/notices`.
+/// `GET /api/v2/shows/{id}/notices`.
 pub async fn show_notices(
     State(api): State<Arc<Api>>,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
     published_show(&api, show).await?;
     list(&api, Some(show), "notice", &page).await
 }
 
-/// `POST /api/v1/shows/{id}/notices` (the show's seller, admin).
+/// `POST /api/v2/shows/{id}/notices` (the show's seller, admin).
 pub async fn post_show_notice(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     JsonBody(form): JsonBody<PostForm>,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
     insert(&api, Some(show), "notice", who.account_id, &form).await
 }
 
-/// `GET /api/v1/shows/{id}/questions`.
+/// `GET /api/v2/shows/{id}/questions`.
 pub async fn show_questions(
     State(api): State<Arc<Api>>,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
     published_show(&api, show).await?;
     list(&api, Some(show), "question", &page).await
 }
 
-/// `POST /api/v1/shows/{id}/questions` (members).
+/// `POST /api/v2/shows/{id}/questions` (members).
 pub async fn ask(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     JsonBody(form): JsonBody<PostForm>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Member])?;
@@ -184,11 +185,11 @@ pub async fn ask(
     insert(&api, Some(show), "question", who.account_id, &form).await
 }
 
-/// `POST /api/v1/questions/{id}/answer` (the show's seller, admin).
+/// `POST /api/v2/questions/{id}/answer` (the show's seller, admin).
 pub async fn answer(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(question): Path<i64>,
+    Path(Id(question)): Path<Id<i64>>,
     JsonBody(form): JsonBody<AnswerForm>,
 ) -> Result<Response, ApiError> {
     let show = api
@@ -210,11 +211,11 @@ pub async fn answer(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `POST /api/v1/posts/{id}/hide` (admin): the post stays stored but is no longer listed.
+/// `POST /api/v2/posts/{id}/hide` (admin): the post stays stored but is no longer listed.
 pub async fn hide(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(post): Path<i64>,
+    Path(Id(post)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     if !api.store.hide_post(post).await? {

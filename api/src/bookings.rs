@@ -18,6 +18,7 @@ use crate::error::{ApiError, FieldError};
 use crate::json::JsonBody;
 use crate::state::{Api, now_ms};
 use crate::store::bookings::BookingRow;
+use picket_edge::id::Id;
 
 pub use crate::projection::{
     CATCH_UP_WAIT_MAX, OPEN_HOLDS_MAX, PROJECTION_BATCH_MAX, Projection, ProjectionError,
@@ -43,7 +44,7 @@ pub struct ContactForm {
     pub phone: String,
 }
 
-/// `PUT /api/v1/guest/contact` with the guest token the gateway issued: the name and phone a
+/// `PUT /api/v2/guest/contact` with the guest token the gateway issued: the name and phone a
 /// guest's next bookings are filed under.
 pub async fn guest_contact(
     State(api): State<Arc<Api>>,
@@ -182,13 +183,13 @@ fn booking_view(row: &BookingRow, spec: Option<&PerformanceSpec>) -> serde_json:
                 s.fees
                     .fee_won(price, booked_at_ms as u64, now, s.starts_at_ms)
             });
-            serde_json::json!({"ticket": ticket, "place": label, "price_won": price,
+            serde_json::json!({"ticket": Id(ticket), "place": label, "price_won": price,
                 "discount": discount,
                 "cancelled": cancelled.contains(&ticket), "cancellation_fee_now_won": fee})
         })
         .collect();
     serde_json::json!({
-        "booking": booking, "performance": performance,
+        "booking": Id(booking as u64), "performance": Id(performance as u64),
         "number": row.number,
         "paid_won": row.paid_won, "booked_at_ms": booked_at_ms,
         "starts_at_ms": spec.as_ref().map(|s| s.starts_at_ms),
@@ -197,7 +198,7 @@ fn booking_view(row: &BookingRow, spec: Option<&PerformanceSpec>) -> serde_json:
     })
 }
 
-/// `GET /api/v1/me/bookings`: the member's bookings, newest first.
+/// `GET /api/v2/me/bookings`: the member's bookings, newest first.
 pub async fn my_bookings(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -206,7 +207,7 @@ pub async fn my_bookings(
     bookings_of(&api, who.account_id).await
 }
 
-/// `GET /api/v1/guest/bookings` with the guest token: the device's bookings and their numbers.
+/// `GET /api/v2/guest/bookings` with the guest token: the device's bookings and their numbers.
 pub async fn guest_bookings(
     State(api): State<Arc<Api>>,
     headers: HeaderMap,
@@ -237,7 +238,7 @@ pub struct LookupQuery {
     pub phone: String,
 }
 
-/// `GET /api/v1/guest-bookings?number=…&phone=…`: one guest booking. A wrong number and a wrong
+/// `GET /api/v2/guest-bookings?number=…&phone=…`: one guest booking. A wrong number and a wrong
 /// phone get the same answer, and lookups are limited so bookings cannot be found by guessing:
 /// per client address whatever the number, overall, and per number and address, where wrong
 /// phones back off exponentially — an attacker's wrong phones from elsewhere never make the

@@ -15,6 +15,7 @@ use crate::manage::{managed_show, show};
 use crate::paging::{page, page_limit};
 use crate::state::Api;
 use crate::store::catalog::ShowFilter;
+use picket_edge::id::Id;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,11 +27,11 @@ pub struct BrowseQuery {
     pub to_ms: Option<u64>,
     /// Words in the title.
     pub q: Option<String>,
-    pub cursor: Option<i64>,
+    pub cursor: Option<Id<i64>>,
     pub limit: Option<u32>,
 }
 
-/// `GET /api/v1/shows`: published shows, newest first, paged by cursor.
+/// `GET /api/v2/shows`: published shows, newest first, paged by cursor.
 pub async fn browse(
     State(api): State<Arc<Api>>,
     Query(query): Query<BrowseQuery>,
@@ -53,7 +54,7 @@ pub async fn browse(
             category: query.category.as_deref(),
             region: query.region.as_deref(),
             title_like: title_like.as_deref(),
-            before: query.cursor,
+            before: query.cursor.map(Id::get),
             starts_within_ms,
             rows: i64::from(limit) + 1,
         })
@@ -62,17 +63,17 @@ pub async fn browse(
         .iter()
         .take(limit as usize)
         .map(|s| {
-            serde_json::json!({"id": s.id, "title": s.title, "category": s.category, "region": s.region})
+            serde_json::json!({"id": Id(s.id), "title": s.title, "category": s.category, "region": s.region})
         })
         .collect();
     Ok(page(items, rows.len() > limit as usize))
 }
 
-/// `GET /api/v1/shows/{id}`: a published show (or a draft, to its seller and admins) with its
+/// `GET /api/v2/shows/{id}`: a published show (or a draft, to its seller and admins) with its
 /// performances and the places left per grade.
 pub async fn show_detail(
     State(api): State<Arc<Api>>,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id<i64>>,
     who: Option<Authenticated>,
 ) -> Result<Response, ApiError> {
     let row = show(&api, id).await?.ok_or(ApiError::NotFound("show"))?;
@@ -97,13 +98,13 @@ pub async fn show_detail(
                 "left": left.as_ref().map(|l| l[g])})
             })
             .collect();
-        listed.push(serde_json::json!({"id": pid, "starts_at_ms": p.starts_at_ms,
-            "sale": pid, "sale_open_at_ms": p.sale_open_at_ms, "sale_close_at_ms": p.sale_close_at_ms, "grades": left}));
+        listed.push(serde_json::json!({"id": Id(pid), "starts_at_ms": p.starts_at_ms,
+            "sale": Id(pid), "sale_open_at_ms": p.sale_open_at_ms, "sale_close_at_ms": p.sale_close_at_ms, "grades": left}));
     }
     Ok(Json(serde_json::json!({
-        "id": id, "title": row.title, "category": row.category, "region": row.region,
+        "id": Id(id), "title": row.title, "category": row.category, "region": row.region,
         "description": row.description, "age_rating": row.age_rating, "running_minutes": row.running_minutes,
-        "venue_id": row.venue_id, "status": row.status, "performances": listed,
+        "venue_id": Id(row.venue_id), "status": row.status, "performances": listed,
         "discounts": row.discounts.iter().enumerate()
             .map(|(i, d)| crate::offers::public_discount(i, d)).collect::<Vec<_>>(),
         // Coupon codes are the seller's to hand out: only the show's managers see them.

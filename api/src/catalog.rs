@@ -2,12 +2,15 @@
 //! and on the `PICKET_CATALOG` JetStream stream the notifier reads for interest alerts.
 //! Sending it is `publish.rs`'s job; this file is the message and where it goes.
 
+use picket_edge::id::Id;
 use serde::{Deserialize, Serialize};
 
-/// What the catalog announces when a show is published (the notifier's interest alerts).
+/// What the catalog announces when a show is published (the notifier's interest alerts). It is
+/// served over HTTP too (the publish answer's `event`), so its id is a string like every id a
+/// client reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShowPublished {
-    pub show: i64,
+    pub show: Id<i64>,
     pub title: String,
     pub category: String,
     pub region: String,

@@ -130,7 +130,7 @@ pub const CODES: [(&str, u16); 19] = [
     ("not_drawn", 409),
     // The ledger refused an operator's command; the detail names the ledger's code.
     ("ledger_rejected", 422),
-    // `POST /api/v1/performances` with another spec for a performance already open.
+    // `POST /api/v2/performances` with another spec for a performance already open.
     ("performance_already_open", 409),
     ("ledger_unavailable", 503),
     ("internal", 500),

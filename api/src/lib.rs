@@ -1,5 +1,5 @@
 #![recursion_limit = "512"]
-//! The HTTP API under `/api/v1` that gateways serve beside the WebSocket: accounts and sessions,
+//! The HTTP API under `/api/v2` that gateways serve beside the WebSocket: accounts and sessions,
 //! sellers, the catalog, the board and bookings. JSON in and out, errors as
 //! `application/problem+json` with stable codes ([`error`]), every field validated with a
 //! message that says what is wrong, and an OpenAPI document at `/api/openapi.json` ([`openapi`]).

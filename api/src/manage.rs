@@ -17,8 +17,9 @@ use crate::shows::{PERFORMANCES_PER_SHOW_MAX, PerformanceForm, Show, ShowForm, S
 use crate::state::{Api, now_ms};
 use crate::store::catalog::{NewShow, NewVenue, PerformanceRow};
 use crate::venues::{Layout, VenueForm, validate_venue};
+use picket_edge::id::Id;
 
-/// `POST /api/v1/venues` (seller or admin).
+/// `POST /api/v2/venues` (seller or admin).
 pub async fn create_venue(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -39,7 +40,7 @@ pub async fn create_venue(
             created_at_ms: now_ms() as i64,
         })
         .await?;
-    let body = serde_json::json!({"id": id, "name": form.name.trim(), "region": form.region, "seats": seats,
+    let body = serde_json::json!({"id": Id(id), "name": form.name.trim(), "region": form.region, "seats": seats,
         "standing_capacity": form.layout.zones.iter().map(|z| u64::from(z.capacity)).sum::<u64>()});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -65,21 +66,21 @@ async fn venue_company(api: &Api, venue: i64) -> Result<Option<i64>, ApiError> {
     Ok(api.store.company_of(owner).await?.map(|company| company.id))
 }
 
-/// `GET /api/v1/venues/{id}`: the venue and its seat map (anyone: buyers draw it), and every
+/// `GET /api/v2/venues/{id}`: the venue and its seat map (anyone: buyers draw it), and every
 /// seat's and zone's ledger id, which a hold names them by.
 pub async fn get_venue(
     State(api): State<Arc<Api>>,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     let (name, region, layout) = venue(&api, id).await?.ok_or(ApiError::NotFound("venue"))?;
     Ok(Json(
-        serde_json::json!({"id": id, "name": name, "region": region, "layout": layout,
+        serde_json::json!({"id": Id(id), "name": name, "region": region, "layout": layout,
         "seats": layout.seat_places(), "zones": layout.zone_places()}),
     )
     .into_response())
 }
 
-/// `POST /api/v1/shows` (seller): a draft show of the seller's company.
+/// `POST /api/v2/shows` (seller): a draft show of the seller's company.
 pub async fn create_show(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -91,7 +92,7 @@ pub async fn create_show(
         .company_of(who.account_id)
         .await?
         .ok_or(ApiError::Forbidden)?;
-    let Some((_, region, layout)) = venue(&api, form.venue_id).await? else {
+    let Some((_, region, layout)) = venue(&api, form.venue_id.0).await? else {
         return Err(ApiError::Invalid(vec![FieldError {
             field: "venue_id",
             message: "no such venue".into(),
@@ -101,7 +102,7 @@ pub async fn create_show(
     // shows there: two companies selling one venue's seats for the same evening would sell the
     // same physical seats twice, and the ledger cannot tell (each performance has its own
     // inventory). A venue made by an admin belongs to no company and hosts no seller's show.
-    if venue_company(&api, form.venue_id).await? != Some(company.id) {
+    if venue_company(&api, form.venue_id.0).await? != Some(company.id) {
         return Err(ApiError::Invalid(vec![FieldError {
             field: "venue_id",
             message: "a venue your company created".into(),
@@ -122,7 +123,7 @@ pub async fn create_show(
         .insert_show(&NewShow {
             id,
             company_id: company.id,
-            venue_id: form.venue_id,
+            venue_id: form.venue_id.0,
             title: form.title.trim(),
             category: &form.category,
             region: &region,
@@ -143,7 +144,7 @@ pub async fn create_show(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({"id": id, "status": "draft"})),
+        Json(serde_json::json!({"id": Id(id), "status": "draft"})),
     )
         .into_response())
 }
@@ -170,11 +171,11 @@ pub(crate) async fn managed_show(
     Ok(show)
 }
 
-/// `POST /api/v1/shows/{id}/performances` (the show's seller or an admin; drafts only).
+/// `POST /api/v2/shows/{id}/performances` (the show's seller or an admin; drafts only).
 pub async fn add_performance(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     JsonBody(form): JsonBody<PerformanceForm>,
 ) -> Result<Response, ApiError> {
     let row = managed_show(&api, &who, show).await?;
@@ -202,30 +203,30 @@ pub async fn add_performance(
             show,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))).into_response())
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": Id(id)}))).into_response())
 }
 
-/// `POST /api/v1/shows/{id}/staff` (the show's seller, admin): venue staff who may scan its
+/// `POST /api/v2/shows/{id}/staff` (the show's seller, admin): venue staff who may scan its
 /// tickets.
 pub async fn assign_staff(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
     JsonBody(form): JsonBody<StaffAssignment>,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
-    let account = api.store.account_by_id(form.account_id).await?;
+    let account = api.store.account_by_id(form.account_id.0).await?;
     if account.is_none_or(|a| a.role != Role::Staff.as_str()) {
         return Err(ApiError::Invalid(vec![FieldError {
             field: "account_id",
             message: "a venue-staff account".into(),
         }]));
     }
-    api.store.assign_staff(show, form.account_id).await?;
+    api.store.assign_staff(show, form.account_id.0).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /api/v1/staff/shows` (staff): the shows this account may scan.
+/// `GET /api/v2/staff/shows` (staff): the shows this account may scan.
 pub async fn staff_shows(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -236,7 +237,7 @@ pub async fn staff_shows(
         .staff_shows(who.account_id)
         .await?
         .into_iter()
-        .map(|s| serde_json::json!({"id": s.id, "title": s.title}))
+        .map(|s| serde_json::json!({"id": Id(s.id), "title": s.title}))
         .collect();
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }

@@ -10,42 +10,42 @@ use crate::error::CODES;
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
 pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/openapi.json"),
-    ("post", "/api/v1/shows/{id}/staff"),
-    ("get", "/api/v1/staff/shows"),
-    ("get", "/api/v1/me/bookings"),
-    ("put", "/api/v1/guest/contact"),
-    ("get", "/api/v1/guest/bookings"),
-    ("get", "/api/v1/guest-bookings"),
-    ("get", "/api/v1/notices"),
-    ("post", "/api/v1/notices"),
-    ("get", "/api/v1/shows/{id}/notices"),
-    ("post", "/api/v1/shows/{id}/notices"),
-    ("get", "/api/v1/shows/{id}/questions"),
-    ("post", "/api/v1/shows/{id}/questions"),
-    ("post", "/api/v1/questions/{id}/answer"),
-    ("post", "/api/v1/posts/{id}/hide"),
-    ("get", "/api/v1/shows/{id}/banner"),
-    ("put", "/api/v1/shows/{id}/banner"),
-    ("post", "/api/v1/venues"),
-    ("get", "/api/v1/venues/{id}"),
-    ("get", "/api/v1/shows"),
-    ("post", "/api/v1/shows"),
-    ("get", "/api/v1/shows/{id}"),
-    ("post", "/api/v1/shows/{id}/performances"),
-    ("post", "/api/v1/shows/{id}/publish"),
-    ("get", "/api/v1/me/interests"),
-    ("put", "/api/v1/me/interests"),
-    ("post", "/api/v1/companies"),
-    ("get", "/api/v1/companies/mine"),
-    ("post", "/api/v1/admin/accounts"),
-    ("post", "/api/v1/accounts"),
-    ("post", "/api/v1/sessions"),
-    ("delete", "/api/v1/sessions/current"),
-    ("get", "/api/v1/me"),
-    ("post", "/api/v1/performances"),
-    ("get", "/api/v1/sales/{sale}"),
-    ("put", "/api/v1/sales/{sale}"),
-    ("get", "/api/v1/sales/{sale}/draw"),
+    ("post", "/api/v2/shows/{id}/staff"),
+    ("get", "/api/v2/staff/shows"),
+    ("get", "/api/v2/me/bookings"),
+    ("put", "/api/v2/guest/contact"),
+    ("get", "/api/v2/guest/bookings"),
+    ("get", "/api/v2/guest-bookings"),
+    ("get", "/api/v2/notices"),
+    ("post", "/api/v2/notices"),
+    ("get", "/api/v2/shows/{id}/notices"),
+    ("post", "/api/v2/shows/{id}/notices"),
+    ("get", "/api/v2/shows/{id}/questions"),
+    ("post", "/api/v2/shows/{id}/questions"),
+    ("post", "/api/v2/questions/{id}/answer"),
+    ("post", "/api/v2/posts/{id}/hide"),
+    ("get", "/api/v2/shows/{id}/banner"),
+    ("put", "/api/v2/shows/{id}/banner"),
+    ("post", "/api/v2/venues"),
+    ("get", "/api/v2/venues/{id}"),
+    ("get", "/api/v2/shows"),
+    ("post", "/api/v2/shows"),
+    ("get", "/api/v2/shows/{id}"),
+    ("post", "/api/v2/shows/{id}/performances"),
+    ("post", "/api/v2/shows/{id}/publish"),
+    ("get", "/api/v2/me/interests"),
+    ("put", "/api/v2/me/interests"),
+    ("post", "/api/v2/companies"),
+    ("get", "/api/v2/companies/mine"),
+    ("post", "/api/v2/admin/accounts"),
+    ("post", "/api/v2/accounts"),
+    ("post", "/api/v2/sessions"),
+    ("delete", "/api/v2/sessions/current"),
+    ("get", "/api/v2/me"),
+    ("post", "/api/v2/performances"),
+    ("get", "/api/v2/sales/{sale}"),
+    ("put", "/api/v2/sales/{sale}"),
+    ("get", "/api/v2/sales/{sale}/draw"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -89,45 +89,44 @@ fn json_response(description: &str, schema: &str) -> Value {
 pub fn document() -> Value {
     let bearer = json!([{"session": []}]);
     let operator = json!([{"operator": []}]);
-    let id_param =
-        json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
     let page_params = json!([
-        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
     let id_and_page = json!([
-        {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
-        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+        {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}},
+        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
-    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}]);
+    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "Picket API", "version": "1"},
+        "info": {"title": "Picket API", "version": "2.0.0"},
         "paths": {
             "/api/openapi.json": {"get": {
                 "summary": "This document",
                 "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {}}}}
             }},
-            "/api/v1/accounts": {"post": {
+            "/api/v2/accounts": {"post": {
                 "summary": "Sign up as a member",
                 "requestBody": json_body("SignUp"),
                 "responses": with(json!({"201": json_response("the new account", "Account")}), problem_responses(&[400, 409, 422, 503]))
             }},
-            "/api/v1/sessions": {"post": {
+            "/api/v2/sessions": {"post": {
                 "summary": "Sign in: a session token for this API and the gateways' WebSocket; attempts limited per client address (10 at once, 30 a minute), and after 5 wrong passwords for an email from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
                 "requestBody": json_body("SignIn"),
                 "responses": with(json!({"201": json_response("the session", "Session")}), problem_responses(&[400, 401, 429, 503]))
             }},
-            "/api/v1/sessions/current": {"delete": {
+            "/api/v2/sessions/current": {"delete": {
                 "summary": "Sign out: revoke the session of the token",
                 "security": bearer,
                 "responses": with(json!({"204": {"description": "signed out"}}), problem_responses(&[401, 503]))
             }},
-            "/api/v1/me": {"get": {
+            "/api/v2/me": {"get": {
                 "summary": "The signed-in account",
                 "security": bearer,
                 "responses": with(json!({"200": json_response("the account", "Account")}), problem_responses(&[401, 503]))
             }},
-            "/api/v1/me/interests": {
+            "/api/v2/me/interests": {
                 "get": {
                     "summary": "The member's interests (categories and regions for alerts)",
                     "security": bearer,
@@ -140,34 +139,34 @@ pub fn document() -> Value {
                     "responses": with(json!({"200": json_response("the interests", "Interests")}), problem_responses(&[400, 401, 422, 503]))
                 }
             },
-            "/api/v1/companies": {"post": {
+            "/api/v2/companies": {"post": {
                 "summary": "Register a seller: an account and its company",
                 "requestBody": json_body("SellerSignUp"),
                 "responses": with(json!({"201": {"description": "the account and company", "content": {"application/json": {"schema": {"type": "object", "properties": {"account": {"$ref": "#/components/schemas/Account"}, "company": {"$ref": "#/components/schemas/Company"}}}}}}}), problem_responses(&[400, 409, 422, 503]))
             }},
-            "/api/v1/companies/mine": {"get": {
+            "/api/v2/companies/mine": {"get": {
                 "summary": "The seller's own company",
                 "security": bearer,
                 "responses": with(json!({"200": json_response("the company", "Company")}), problem_responses(&[401, 403, 404, 503]))
             }},
-            "/api/v1/admin/accounts": {"post": {
+            "/api/v2/admin/accounts": {"post": {
                 "summary": "Create a venue-staff or admin account (admin, or the operator token)",
                 "security": [{"session": []}, {"operator": []}],
                 "requestBody": json_body("StaffForm"),
                 "responses": with(json!({"201": json_response("the account", "Account")}), problem_responses(&[400, 401, 403, 409, 422, 503]))
             }},
-            "/api/v1/venues": {"post": {
+            "/api/v2/venues": {"post": {
                 "summary": "A venue with its seat map: sections of rows of seats (with drawing coordinates) and standing zones (seller, admin)",
                 "security": bearer,
                 "requestBody": json_body("VenueForm"),
                 "responses": with(json!({"201": {"description": "the venue (id, seats, standing_capacity)"}}), problem_responses(&[400, 401, 403, 422, 503]))
             }},
-            "/api/v1/venues/{id}": {"get": {
+            "/api/v2/venues/{id}": {"get": {
                 "summary": "A venue, its seat map, and the ledger id of every seat and standing zone (the ids a hold names)",
                 "parameters": id_param,
                 "responses": with(json!({"200": json_response("the venue", "Venue")}), problem_responses(&[404, 503]))
             }},
-            "/api/v1/shows": {
+            "/api/v2/shows": {
                 "get": {
                     "summary": "Published shows, newest first, filtered and paged by cursor",
                     "parameters": [
@@ -176,7 +175,7 @@ pub fn document() -> Value {
                         {"name": "from_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                         {"name": "to_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                         {"name": "q", "in": "query", "description": "text in the title, case-insensitive; % and _ are matched as themselves", "schema": {"type": "string"}},
-                        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}
                     ],
                     "responses": with(json!({"200": {"description": "{items, next_cursor}"}}), problem_responses(&[400, 422, 503]))
@@ -188,73 +187,73 @@ pub fn document() -> Value {
                     "responses": with(json!({"201": {"description": "the draft"}}), problem_responses(&[400, 401, 403, 422, 503]))
                 }
             },
-            "/api/v1/shows/{id}": {"get": {
+            "/api/v2/shows/{id}": {"get": {
                 "summary": "A show with its performances and the places left per grade",
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
             }},
-            "/api/v1/shows/{id}/staff": {"post": {
+            "/api/v2/shows/{id}/staff": {"post": {
                 "summary": "Assign a venue-staff account to scan the show's tickets (its seller, admin)",
                 "security": bearer, "parameters": id_param,
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": {"type": "integer"}}}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": {"$ref": "#/components/schemas/Id"}}}}}},
                 "responses": with(json!({"204": {"description": "assigned"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
             }},
-            "/api/v1/staff/shows": {"get": {
+            "/api/v2/staff/shows": {"get": {
                 "summary": "The shows this venue-staff account may scan",
                 "security": bearer,
                 "responses": with(json!({"200": {"description": "{items: [{id, title}]}"}}), problem_responses(&[401, 403, 503]))
             }},
-            "/api/v1/me/bookings": {"get": {
+            "/api/v2/me/bookings": {"get": {
                 "summary": "The member's bookings: seats, amounts, the cancellation deadline and the fee that would apply now",
                 "security": bearer,
                 "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 403, 503]))
             }},
-            "/api/v1/guest/contact": {"put": {
+            "/api/v2/guest/contact": {"put": {
                 "summary": "A guest's name and phone, filed with the guest's next bookings (guest token from the gateway's welcome)",
                 "security": [{"guest": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["name", "phone"], "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}}}}},
                 "responses": with(json!({"204": {"description": "saved"}}), problem_responses(&[400, 401, 422, 503]))
             }},
-            "/api/v1/guest/bookings": {"get": {
+            "/api/v2/guest/bookings": {"get": {
                 "summary": "The guest device's bookings with their booking numbers",
                 "security": [{"guest": []}],
                 "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 503]))
             }},
-            "/api/v1/guest-bookings": {"get": {
+            "/api/v2/guest-bookings": {"get": {
                 "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; lookups limited per client address (10 at once, 30 a minute; a lookup that finds its booking is given back) and for everyone together (60 at once, 600 a minute), and after 5 wrong phones for a number from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
                 "parameters": [
                     {"name": "number", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "phone", "in": "query", "required": true, "schema": {"type": "string"}}],
                 "responses": with(json!({"200": json_response("the booking", "Booking")}), problem_responses(&[400, 404, 429, 503]))
             }},
-            "/api/v1/notices": {
+            "/api/v2/notices": {
                 "get": {"summary": "Platform notices, newest first", "parameters": page_params,
                         "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 422, 503]))},
                 "post": {"summary": "Post a platform notice (admin)", "security": bearer, "requestBody": json_body("PostForm"),
                          "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 422, 503]))}
             },
-            "/api/v1/shows/{id}/notices": {
+            "/api/v2/shows/{id}/notices": {
                 "get": {"summary": "A published show's notices", "parameters": id_and_page,
                         "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 404, 422, 503]))},
                 "post": {"summary": "Post a notice on a show (its seller, admin)", "security": bearer, "parameters": id_param, "requestBody": json_body("PostForm"),
                          "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))}
             },
-            "/api/v1/shows/{id}/questions": {
+            "/api/v2/shows/{id}/questions": {
                 "get": {"summary": "A published show's questions and answers", "parameters": id_and_page,
                         "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 404, 422, 503]))},
                 "post": {"summary": "Ask the seller a question (members)", "security": bearer, "parameters": id_param, "requestBody": json_body("PostForm"),
                          "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))}
             },
-            "/api/v1/questions/{id}/answer": {"post": {
+            "/api/v2/questions/{id}/answer": {"post": {
                 "summary": "Answer a question (the show's seller, admin)", "security": bearer, "parameters": id_param,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}}}},
                 "responses": with(json!({"204": {"description": "answered"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
             }},
-            "/api/v1/posts/{id}/hide": {"post": {
+            "/api/v2/posts/{id}/hide": {"post": {
                 "summary": "Hide a post (admin)", "security": bearer, "parameters": id_param,
                 "responses": with(json!({"204": {"description": "hidden"}}), problem_responses(&[401, 403, 404, 503]))
             }},
-            "/api/v1/shows/{id}/banner": {
+            "/api/v2/shows/{id}/banner": {
                 "get": {
                     "summary": "The show's banner image (cacheable, with an ETag; If-None-Match answers 304; served with X-Content-Type-Options: nosniff; a draft's only to its seller and admins)",
                     "parameters": id_param,
@@ -268,26 +267,26 @@ pub fn document() -> Value {
                     "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[400, 401, 403, 404, 413, 422, 503]))
                 }
             },
-            "/api/v1/shows/{id}/performances": {"post": {
+            "/api/v2/shows/{id}/performances": {"post": {
                 "summary": "Add a performance (dated showing) to a draft show (its seller, admin)",
                 "security": bearer,
                 "parameters": id_param,
                 "requestBody": json_body("PerformanceForm"),
                 "responses": with(json!({"201": {"description": "the performance id"}}), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
             }},
-            "/api/v1/shows/{id}/publish": {"post": {
-                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v1/sales/{sale}), announce (its seller, admin); publishing again changes nothing",
+            "/api/v2/shows/{id}/publish": {"post": {
+                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing",
                 "security": bearer,
                 "parameters": id_param,
                 "responses": with(json!({"200": {"description": "published, with the announcement"}}), problem_responses(&[401, 403, 404, 422, 500, 503]))
             }},
-            "/api/v1/performances": {"post": {
+            "/api/v2/performances": {"post": {
                 "summary": "Put a performance's inventory on sale in the ledger (operator); the same spec again answers as the first time, a refused spec may be corrected, another spec for an open performance is 409 performance_already_open; hold_ttl_ms must be 60,000 to 1,800,000 (else 422 ledger_rejected, HoldTtl)",
                 "security": operator,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
                 "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 409, 422, 503]))
             }},
-            "/api/v1/sales/{sale}": {
+            "/api/v2/sales/{sale}": {
                 "get": {
                     "summary": "A sale's waiting-room state",
                     "parameters": sale_param,
@@ -301,7 +300,7 @@ pub fn document() -> Value {
                     "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[400, 401, 422, 503]))
                 }
             },
-            "/api/v1/sales/{sale}/draw": {"get": {
+            "/api/v2/sales/{sale}/draw": {"get": {
                 "summary": "The pre-queue draw: the seed's hash before the open, the seed after",
                 "parameters": sale_param,
                 "responses": with(json!({"200": {"description": "the draw"}}), problem_responses(&[404, 409, 503]))
@@ -309,11 +308,14 @@ pub fn document() -> Value {
         },
         "components": {
             "securitySchemes": {
-                "session": {"type": "http", "scheme": "bearer", "description": "a session token from POST /api/v1/sessions"},
+                "session": {"type": "http", "scheme": "bearer", "description": "a session token from POST /api/v2/sessions"},
                 "operator": {"type": "http", "scheme": "bearer", "description": "the operator token"},
                 "guest": {"type": "http", "scheme": "bearer", "description": "the guest token a gateway issues in welcome.guest_token"}
             },
             "schemas": {
+                "Id": {"type": "string", "pattern": picket_edge::id::ID_PATTERN, "maxLength": picket_edge::id::ID_DIGITS_MAX,
+                    "description": "an id: decimal digits in a string, since JavaScript numbers are exact only up to 2^53 (0 to 18446744073709551615; the API's own ids are at most 9223372036854775807)",
+                    "examples": ["117701597864396273"]},
                 "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                     "code": {"type": "string", "enum": CODES.iter().map(|(c, _)| *c).collect::<Vec<_>>()},
@@ -330,7 +332,7 @@ pub fn document() -> Value {
                     "email": {"type": "string"}, "password": {"type": "string"}
                 }},
                 "Account": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
-                    "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+                    "id": {"$ref": "#/components/schemas/Id"}, "email": {"type": "string"}, "name": {"type": "string"},
                     "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member", "seller", "staff", "admin"]}
                 }},
                 "Session": {"type": "object", "required": ["token", "expires_at_ms", "account"], "properties": {
@@ -342,7 +344,7 @@ pub fn document() -> Value {
                     "regions": {"type": "array", "items": {"type": "string", "enum": crate::sellers::REGIONS}}
                 }},
                 "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
                     "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},
                     "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
                 }},
@@ -372,7 +374,7 @@ pub fn document() -> Value {
                     }}
                 }},
                 "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+                    "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
                     "layout": {"type": "object", "required": ["sections", "zones"], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
                     "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
                         "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
@@ -387,7 +389,7 @@ pub fn document() -> Value {
                 }},
                 "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
                     "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
-                    "venue_id": {"type": "integer", "description": "a venue the seller's company created"}, "description": {"type": "string"},
+                    "venue_id": {"$ref": "#/components/schemas/Id", "description": "a venue the seller's company created"}, "description": {"type": "string"},
                     "age_rating": {"type": "string", "enum": crate::shows::AGE_RATINGS},
                     "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
                     "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
@@ -397,7 +399,7 @@ pub fn document() -> Value {
                     "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
                         "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
                         "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}},
-                    "discounts": {"type": "array", "maxItems": 16, "description": "one discount or one coupon per order, never both, chosen by the buyer: a hold names a discount by its index (the `id` GET /api/v1/shows/{id} lists; `discount` in the WebSocket hold), and a hold that names none pays the grade prices, even while an early-bird window is open; eligibility discounts are checked at the entrance", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
+                    "discounts": {"type": "array", "maxItems": 16, "description": "one discount or one coupon per order, never both, chosen by the buyer: a hold names a discount by its index (the `id` GET /api/v2/shows/{id} lists; `discount` in the WebSocket hold), and a hold that names none pays the grade prices, even while an early-bird window is open; eligibility discounts are checked at the entrance", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
                         "label": {"type": "string"}, "kind": {"type": "string", "enum": ["early_bird", "eligibility"]},
                         "percent": {"type": "integer", "minimum": 1, "maximum": 100}, "amount_won": {"type": "integer", "minimum": 1},
                         "from_ms": {"type": "integer", "description": "early_bird only"}, "until_ms": {"type": "integer", "description": "early_bird only"},
@@ -415,11 +417,11 @@ pub fn document() -> Value {
                     "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}
                 }},
                 "Booking": {"type": "object", "required": ["booking", "performance", "paid_won", "booked_at_ms", "tickets"], "properties": {
-                    "booking": {"type": "integer"}, "performance": {"type": "integer"}, "number": {"type": ["string", "null"]},
+                    "booking": {"$ref": "#/components/schemas/Id"}, "performance": {"$ref": "#/components/schemas/Id"}, "number": {"type": ["string", "null"]},
                     "paid_won": {"type": "integer"}, "booked_at_ms": {"type": "integer"},
                     "starts_at_ms": {"type": ["integer", "null"]}, "cancellation_deadline_ms": {"type": ["integer", "null"]},
                     "tickets": {"type": "array", "items": {"type": "object", "properties": {
-                        "ticket": {"type": "integer"}, "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
+                        "ticket": {"$ref": "#/components/schemas/Id"}, "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
                         "discount": {"type": ["object", "null"], "description": "the discount this ticket was sold with; proof_at_entry: staff check eligibility at the door", "properties": {
                             "id": {"type": "integer"}, "label": {"type": "string"}, "proof_at_entry": {"type": "boolean"}}},
                         "cancelled": {"type": "boolean"}, "cancellation_fee_now_won": {"type": ["integer", "null"], "description": "null: no longer cancellable online"}}}}
@@ -431,9 +433,9 @@ pub fn document() -> Value {
                 }},
                 "Posts": {"type": "object", "required": ["items", "next_cursor"], "properties": {
                     "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"},
+                        "id": {"$ref": "#/components/schemas/Id"}, "title": {"type": "string"}, "body": {"type": "string"},
                         "answer": {"type": ["string", "null"]}, "answered_at_ms": {"type": ["integer", "null"]}, "created_at_ms": {"type": "integer"}}}},
-                    "next_cursor": {"type": ["integer", "null"]}
+                    "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
                 }},
                 "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
                     "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},

@@ -15,13 +15,14 @@ use crate::error::{ApiError, FieldError};
 use crate::manage::{managed_show, venue};
 use crate::shows::{ADMISSION_TTL_MS, QUEUE_GRACE_MS, Show, spec_for};
 use crate::state::{Api, now_ms};
+use picket_edge::id::Id;
 
-/// `POST /api/v1/shows/{id}/publish`: validates the show, opens every performance's inventory
+/// `POST /api/v2/shows/{id}/publish`: validates the show, opens every performance's inventory
 /// in the ledger, marks the show published and announces it. Publishing twice is harmless.
 pub async fn publish(
     State(api): State<Arc<Api>>,
     who: Authenticated,
-    Path(show): Path<i64>,
+    Path(Id(show)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     let row = managed_show(&api, &who, show).await?;
     let ledger = api
@@ -115,12 +116,12 @@ pub async fn publish(
 }
 
 fn published_json(show: i64, event: &ShowPublished) -> Response {
-    Json(serde_json::json!({"id": show, "status": "published", "event": event})).into_response()
+    Json(serde_json::json!({"id": Id(show), "status": "published", "event": event})).into_response()
 }
 
 fn published_event(show: i64, row: Show, sale_open_at_ms: Vec<u64>) -> ShowPublished {
     ShowPublished {
-        show,
+        show: Id(show),
         title: row.title,
         category: row.category,
         region: row.region,
@@ -141,7 +142,7 @@ async fn announce(
     let message = async_nats::jetstream::message::PublishMessage::build()
         .payload(payload.into())
         .message_id(picket_ledger_client::bus::show_published_message_id(
-            event.show,
+            event.show.0,
         ));
     let unavailable = |e: String| ApiError::Internal(format!("announcing the show failed: {e}"));
     js.send_publish(SHOW_PUBLISHED_SUBJECT, message)

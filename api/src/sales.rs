@@ -2,11 +2,11 @@
 //! sale's settings, and putting a performance's inventory on sale directly (the catalog does that
 //! on publish; load tests and operators without a catalog use this).
 //!
-//! - `GET /api/v1/sales/{sale}`: status, counters, the seed's hash (the seed once drawn).
-//! - `GET /api/v1/sales/{sale}/draw`: the audit list (draw entries in drawn order).
-//! - `PUT /api/v1/sales/{sale}` (operator): create a sale or change its settings (recorded in the
+//! - `GET /api/v2/sales/{sale}`: status, counters, the seed's hash (the seed once drawn).
+//! - `GET /api/v2/sales/{sale}/draw`: the audit list (draw entries in drawn order).
+//! - `PUT /api/v2/sales/{sale}` (operator): create a sale or change its settings (recorded in the
 //!   API's database first, so a store that loses it gets it back: `restore.rs`).
-//! - `POST /api/v1/performances` (operator): a performance spec to the ledger.
+//! - `POST /api/v2/performances` (operator): a performance spec to the ledger.
 
 use std::sync::Arc;
 
@@ -14,7 +14,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use picket_edge::id::Id;
+use picket_edge::outcome::ClientReply;
+use picket_edge::spec::ClientSpec;
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Rejection, Request};
+use picket_room::{SaleSettings, SaleStatus, SaleView};
+use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -27,6 +32,38 @@ use crate::state::Api;
 pub const OPERATOR_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 
 type SaleId = u64;
+
+/// A sale's state as clients read it: the waiting room's [`SaleView`] with its id a string.
+#[derive(Debug, Serialize)]
+struct SaleJson {
+    sale: Id<SaleId>,
+    settings: SaleSettings,
+    status: SaleStatus,
+    watermark: u64,
+    tail: u64,
+    prequeue: u64,
+    active: u64,
+    seed_hash: String,
+    seed: Option<String>,
+    sold_out: bool,
+}
+
+impl From<SaleView> for SaleJson {
+    fn from(view: SaleView) -> Self {
+        SaleJson {
+            sale: Id(view.sale),
+            settings: view.settings,
+            status: view.status,
+            watermark: view.watermark,
+            tail: view.tail,
+            prequeue: view.prequeue,
+            active: view.active,
+            seed_hash: view.seed_hash,
+            seed: view.seed,
+            sold_out: view.sold_out,
+        }
+    }
+}
 
 /// An operator's JSON body. Operators' scripts (`curl -d`, the load tester) need not say
 /// `Content-Type: application/json`, so unlike the rest of the API the body is read as JSON
@@ -48,19 +85,19 @@ fn store_error(error: picket_room::StoreError) -> ApiError {
     }
 }
 
-/// `GET /api/v1/sales/{sale}`: public, so apps can show a sale's state before connecting.
+/// `GET /api/v2/sales/{sale}`: public, so apps can show a sale's state before connecting.
 pub async fn view(
     State(api): State<Arc<Api>>,
-    Path(sale): Path<SaleId>,
+    Path(Id(sale)): Path<Id<SaleId>>,
 ) -> Result<Response, ApiError> {
     let view = queue(&api)?.view(sale).await.map_err(store_error)?;
-    Ok(Json(view).into_response())
+    Ok(Json(SaleJson::from(view)).into_response())
 }
 
-/// `GET /api/v1/sales/{sale}/draw`: the seed and the drawn order, once the pre-queue is drawn.
+/// `GET /api/v2/sales/{sale}/draw`: the seed and the drawn order, once the pre-queue is drawn.
 pub async fn draw_audit(
     State(api): State<Arc<Api>>,
-    Path(sale): Path<SaleId>,
+    Path(Id(sale)): Path<Id<SaleId>>,
 ) -> Result<Response, ApiError> {
     let queue = queue(&api)?;
     let view = queue.view(sale).await.map_err(store_error)?;
@@ -69,7 +106,7 @@ pub async fn draw_audit(
     }
     let order = queue.audit(sale).await.map_err(store_error)?;
     Ok(Json(json!({
-        "sale": sale,
+        "sale": Id(sale),
         "seed": view.seed,
         "seed_hash": view.seed_hash,
         "order": order,
@@ -77,14 +114,14 @@ pub async fn draw_audit(
     .into_response())
 }
 
-/// `PUT /api/v1/sales/{sale}` (operator): create the sale or change its settings.
+/// `PUT /api/v2/sales/{sale}` (operator): create the sale or change its settings.
 pub async fn configure(
     State(api): State<Arc<Api>>,
     _operator: Operator,
-    Path(sale): Path<SaleId>,
+    Path(Id(sale)): Path<Id<SaleId>>,
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
-    let settings: picket_room::SaleSettings = operator_json(&body)?;
+    let settings: SaleSettings = operator_json(&body)?;
     settings.validate().map_err(|why| {
         ApiError::Invalid(vec![FieldError {
             field: "settings",
@@ -95,10 +132,10 @@ pub async fn configure(
     // back as the operator last set it.
     let view =
         crate::restore::configure_sale(&api, queue(&api)?.as_ref(), sale, settings, None).await?;
-    Ok(Json(view).into_response())
+    Ok(Json(SaleJson::from(view)).into_response())
 }
 
-/// `POST /api/v1/performances` (operator): opens a performance's inventory in the ledger.
+/// `POST /api/v2/performances` (operator): opens a performance's inventory in the ledger.
 ///
 /// The ledger's idempotency key names the performance and a hash of the spec, so posting the
 /// same spec again answers the first outcome; a spec the ledger refused (say, a hold TTL below
@@ -110,7 +147,7 @@ pub async fn open_performance(
     _operator: Operator,
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
-    let spec: PerformanceSpec = operator_json(&body)?;
+    let spec: PerformanceSpec = operator_json::<ClientSpec>(&body)?.into();
     let ledger = api.ledger.as_ref().ok_or(ApiError::LedgerUnavailable)?;
     let request = Request {
         actor: ActorId(0),
@@ -118,7 +155,11 @@ pub async fn open_performance(
         command: Command::OpenPerformance(Box::new(spec)),
     };
     match ledger.submit(request).await {
-        Ok(Ok(reply)) => Ok((StatusCode::CREATED, Json(json!({ "Ok": reply }))).into_response()),
+        Ok(Ok(reply)) => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "Ok": ClientReply::from(reply) })),
+        )
+            .into_response()),
         Ok(Err(Rejection::PerformanceAlreadyOpen)) => Err(ApiError::PerformanceAlreadyOpen),
         Ok(Err(rejection)) => Err(ApiError::Rejected(rejection)),
         Err(_) => Err(ApiError::LedgerUnavailable),

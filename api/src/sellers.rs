@@ -15,6 +15,7 @@ use crate::json::JsonBody;
 use crate::operator::is_operator;
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
+use picket_edge::id::Id;
 
 pub use crate::taxonomy::{CATEGORIES, REGIONS};
 
@@ -39,7 +40,7 @@ pub struct SellerSignUp {
 
 #[derive(Debug, Serialize)]
 pub struct CompanyView {
-    pub id: i64,
+    pub id: Id<i64>,
     pub name: String,
     pub business_number: String,
     pub contact_email: String,
@@ -49,7 +50,7 @@ pub struct CompanyView {
 impl From<&Company> for CompanyView {
     fn from(company: &Company) -> Self {
         CompanyView {
-            id: company.id,
+            id: Id(company.id),
             name: company.name.clone(),
             business_number: company.business_number.clone(),
             contact_email: company.contact_email.clone(),
@@ -114,7 +115,7 @@ fn validate_company(form: &CompanyForm, errors: &mut Vec<FieldError>) -> Option<
     number
 }
 
-/// `POST /api/v1/companies`: a seller account with its company.
+/// `POST /api/v2/companies`: a seller account with its company.
 pub async fn register_seller(
     State(api): State<Arc<Api>>,
     JsonBody(body): JsonBody<SellerSignUp>,
@@ -157,7 +158,7 @@ pub async fn register_seller(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// `GET /api/v1/companies/mine`: the seller's own company.
+/// `GET /api/v2/companies/mine`: the seller's own company.
 pub async fn my_company(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -178,7 +179,7 @@ pub struct Interests {
     pub regions: Vec<String>,
 }
 
-/// `PUT /api/v1/me/interests`: what the member wants alerts about.
+/// `PUT /api/v2/me/interests`: what the member wants alerts about.
 pub async fn set_interests(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -216,7 +217,7 @@ pub async fn set_interests(
     get_interests(State(api), who).await
 }
 
-/// `GET /api/v1/me/interests`.
+/// `GET /api/v2/me/interests`.
 pub async fn get_interests(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -244,7 +245,7 @@ pub struct StaffForm {
     pub role: String,
 }
 
-/// `POST /api/v1/admin/accounts`: a venue-staff or admin account, by an admin or with the
+/// `POST /api/v2/admin/accounts`: a venue-staff or admin account, by an admin or with the
 /// operator token (how the first admin is made).
 pub async fn create_staff(
     State(api): State<Arc<Api>>,

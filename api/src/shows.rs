@@ -13,6 +13,7 @@ use crate::offers::{CouponForm, DiscountForm};
 use crate::store::catalog::ShowRecord;
 use crate::taxonomy::CATEGORIES;
 use crate::venues::{Layout, NAME_LEN_MAX, text_ok};
+use picket_edge::id::Id;
 
 pub const DESCRIPTION_LEN_MAX: usize = 5_000;
 pub const GRADES_PER_SHOW_MAX: usize = 16;
@@ -29,7 +30,7 @@ pub const AGE_RATINGS: [&str; 5] = ["all", "7+", "12+", "15+", "19+"];
 pub struct ShowForm {
     pub title: String,
     pub category: String,
-    pub venue_id: i64,
+    pub venue_id: Id<i64>,
     pub description: String,
     pub age_rating: String,
     pub running_minutes: u32,
@@ -256,7 +257,7 @@ impl PerformanceForm {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffAssignment {
-    pub account_id: i64,
+    pub account_id: Id<i64>,
 }
 
 /// The ledger spec `performance` of `show` opens with, or what is wrong with the grades or
@@ -364,7 +365,7 @@ mod tests {
         }
     }
 
-    /// The ids `GET /api/v1/venues/{id}` gives seats and zones are their places in the spec the
+    /// The ids `GET /api/v2/venues/{id}` gives seats and zones are their places in the spec the
     /// ledger sells: a hold names seats by them.
     #[test]
     fn a_venues_seat_and_zone_ids_index_the_performance_spec() {

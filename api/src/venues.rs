@@ -26,7 +26,7 @@ impl Layout {
     /// Every seat with its section and row, in the order the ledger numbers them: sections as
     /// listed, each section's rows as listed, each row's seats as listed. A seat's position in
     /// this order is its ledger seat id (`spec_for` builds the performance spec's seat list from
-    /// this iterator), so the ids `GET /api/v1/venues/{id}` returns are the ones a hold names.
+    /// this iterator), so the ids `GET /api/v2/venues/{id}` returns are the ones a hold names.
     pub fn seats(&self) -> impl Iterator<Item = (&SectionLayout, &RowLayout, &SeatLayout)> {
         self.sections.iter().flat_map(|section| {
             section

@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use picket_ledger_core::{
-    AdmissionId, BookingId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice, Request,
-    Selection, TicketId,
+    AdmissionId, BookingId, Command, DiscountId, IdempotencyKey, OfferChoice, Request, Selection,
+    TicketId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -19,6 +19,7 @@ use crate::hub::{ConnId, ConnTx, admission_message, queue_message};
 use crate::protocol::{
     ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode_with_id,
 };
+use picket_edge::id::Id;
 use picket_edge::identity;
 use picket_edge::token::{Claims, TokenError};
 use picket_room::{CommandDecision, CommandLimits, SaleId, Standing, StoreError};
@@ -306,21 +307,23 @@ impl Conn {
         };
         match message {
             ClientMessage::Hello { .. } => self.send_error(None, ErrorCode::AlreadyAuthenticated),
-            ClientMessage::Join { sale } => self.join(sale, &identity).await,
-            ClientMessage::Leave { sale } => {
+            ClientMessage::Join { sale } => self.join(sale.0, &identity).await,
+            ClientMessage::Leave { sale: Id(sale) } => {
                 self.sales.retain(|s| *s != sale);
                 self.gateway.hub.remove_member(sale, self.id);
             }
-            ClientMessage::Watch { performance } => self.watch(performance),
-            ClientMessage::Unwatch { performance } => {
+            ClientMessage::Watch { performance } => self.watch(performance.0),
+            ClientMessage::Unwatch {
+                performance: Id(performance),
+            } => {
                 self.watching.retain(|p| *p != performance);
                 self.gateway.hub.remove_watcher(performance, self.id);
             }
             ClientMessage::Cancel {
                 id,
-                sale,
+                sale: Id(sale),
                 key,
-                booking,
+                booking: Id(booking),
                 tickets,
             } => {
                 self.cancel(id, sale, key, booking, tickets, &identity)
@@ -353,8 +356,8 @@ impl Conn {
         id: String,
         sale: SaleId,
         key: String,
-        booking: u64,
-        tickets: Vec<u64>,
+        booking: BookingId,
+        tickets: Vec<Id<TicketId>>,
         identity: &str,
     ) {
         let checked = match IdempotencyKey::new(key) {
@@ -370,8 +373,8 @@ impl Conn {
             key,
             command: Command::Cancel {
                 performance: picket_ledger_core::PerformanceId(sale),
-                booking: BookingId(booking),
-                tickets: tickets.into_iter().map(TicketId).collect(),
+                booking,
+                tickets: tickets.into_iter().map(Id::get).collect(),
             },
         };
         self.submit(id, sale, None, request, identity).await;
@@ -540,7 +543,7 @@ impl Conn {
                 key,
                 admission,
                 ..
-            } => (*sale, key.clone(), admission.clone()),
+            } => (sale.0, key.clone(), admission.clone()),
             _ => return Err((ErrorCode::UnknownType, None)),
         };
         let jti = self.check_admission(&admission, sale, identity)?;
@@ -568,7 +571,7 @@ impl Conn {
             },
             ClientMessage::Release { hold, .. } => Command::Release {
                 performance,
-                hold: HoldId(hold),
+                hold: hold.0,
             },
             ClientMessage::Confirm {
                 hold,
@@ -577,7 +580,7 @@ impl Conn {
                 ..
             } => Command::Confirm {
                 performance,
-                hold: HoldId(hold),
+                hold: hold.0,
                 payment_ref,
                 amount_won,
             },

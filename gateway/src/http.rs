@@ -1,6 +1,7 @@
 //! The gateway's HTTP routes:
 //!
-//! - `GET /ws` — the WebSocket upgrade (subprotocol `picket.v1` required).
+//! - `GET /ws` — the WebSocket upgrade (subprotocol `picket.v2` required; v1, whose ids were
+//!   JSON numbers, is no longer spoken).
 //! - `GET /healthz`, and `GET /metrics` for the operator token.
 //!
 //! Everything under `/api` (including the operator's sale and performance routes) is the API's
@@ -30,14 +31,16 @@ pub fn router(gateway: Arc<Gateway>) -> axum::Router {
 }
 
 async fn upgrade(State(gateway): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Response {
-    let speaks_v1 = ws
+    let speaks_ours = ws
         .requested_protocols()
         .any(|p| p.as_bytes() == SUBPROTOCOL.as_bytes());
-    if !speaks_v1 {
+    if !speaks_ours {
         return Problem::new(
             StatusCode::BAD_REQUEST,
             "unsupported_protocol",
-            format!("request the WebSocket subprotocol {SUBPROTOCOL}"),
+            format!(
+                "WebSocket 하위 프로토콜 {SUBPROTOCOL}을 요청하세요 / request the WebSocket subprotocol {SUBPROTOCOL}"
+            ),
         )
         .into_response();
     }

@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::Gateway;
 use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
+use picket_edge::id::Id;
 use picket_edge::token::Claims;
 use picket_room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 
@@ -161,7 +162,7 @@ impl Hub {
                 return false;
             };
             ServerMessage::Seats {
-                performance,
+                performance: Id(performance),
                 seq: map.seq,
                 seat_free: seat_bitmap(&map.seat_free),
                 zone_free: map.zone_free.clone(),
@@ -229,7 +230,7 @@ pub fn queue_message(
         until_open_s + a.div_ceil(rate)
     });
     ServerMessage::Queue {
-        sale: view.sale,
+        sale: Id(view.sale),
         status: view.status,
         place,
         ahead,
@@ -251,7 +252,7 @@ fn unavailable_message(sale: SaleId, view: Option<&SaleView>) -> ServerMessage {
             queue_message(&view, &Standing::Absent, None)
         }
         None => ServerMessage::Queue {
-            sale,
+            sale: Id(sale),
             status: SaleStatus::Unavailable,
             place: None,
             ahead: None,
@@ -284,7 +285,7 @@ pub fn admission_message(
     };
     gateway.metrics.admissions_issued.inc();
     ServerMessage::Admitted {
-        sale,
+        sale: Id(sale),
         token: gateway.keys.sign(&claims),
         expires_at_ms,
         seat_limit,
@@ -535,7 +536,7 @@ fn push_seat_changes(gateway: &Gateway, touched: &[u64]) {
             }
             let (taken, freed) = map.take_changes();
             ServerMessage::SeatsChanged {
-                performance: *performance,
+                performance: Id(*performance),
                 seq: map.seq,
                 taken,
                 freed,

@@ -1,7 +1,7 @@
 //! The gateway: the stateless edge that apps stay connected to.
 //!
 //! ```text
-//!  app ──WebSocket (picket.v1)──▶ conn ──▶ hub (local rooms, watchers)
+//!  app ──WebSocket (picket.v2)──▶ conn ──▶ hub (local rooms, watchers)
 //!                                  │         ▲ push_loop / controller_loop ──▶ QueueStore (Redis
 //!                                  │         │                                 or in-memory)
 //!                                  │         └ seat_loop ◀── ledger's committed events
@@ -13,7 +13,7 @@
 //!   loops.
 //! - [`picket_room`] (its own crate): the waiting room's shared state behind
 //!   [`picket_room::QueueStore`].
-//! - [`protocol`]: protocol v1 messages and the decoder.
+//! - [`protocol`]: protocol v2 messages (ids as strings) and the decoder.
 //! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics` (the HTTP API is `picket-api`'s).
 //! - [`serve`]: the accept loop and every connection-level limit (timeouts, caps, files kept
 //!   free).

@@ -1,19 +1,26 @@
-//! Protocol v1 between apps and the gateway: JSON text frames over a WebSocket with the
-//! subprotocol `picket.v1`. `docs/protocol.md` documents every message here; a test keeps the two
+//! Protocol v2 between apps and the gateway: JSON text frames over a WebSocket with the
+//! subprotocol `picket.v2`. `docs/protocol.md` documents every message here; a test keeps the two
 //! equal.
+//!
+//! v2 differs from v1 in one thing: every id (sale, performance, hold, booking, ticket, and the
+//! ids inside a `result`'s outcome) is a decimal string ([`picket_edge::id::Id`]), since
+//! JavaScript reads JSON numbers exactly only up to 2^53 and Picket's ids go past it. An id sent
+//! as a number is `invalid_field`.
 //!
 //! Every message is an object with a `type`. Decoding never panics and never allocates past the
 //! frame it was given (itself bounded by [`crate::config::GatewayConfig::message_bytes_max`]).
 
+use picket_edge::id::Id;
+use picket_edge::outcome::{ClientOutcome, ClientReply, to_client};
 use picket_ledger_core::offers::coupon_code_ok;
-use picket_ledger_core::{IdempotencyKey, Outcome, Reply, Selection};
+use picket_ledger_core::{BookingId, HoldId, IdempotencyKey, Outcome, Selection, TicketId};
 use serde::{Deserialize, Serialize};
 
 use picket_room::{SaleId, SaleStatus};
 
 /// The WebSocket subprotocol of this version.
-pub const SUBPROTOCOL: &str = "picket.v1";
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const SUBPROTOCOL: &str = "picket.v2";
+pub const PROTOCOL_VERSION: u8 = 2;
 /// Longest client-chosen correlation id or device id, in bytes.
 pub const CLIENT_ID_LEN_MAX: usize = 64;
 /// Longest payment reference, in bytes (the ledger's limit).
@@ -35,21 +42,21 @@ pub enum ClientMessage {
     },
     /// Join a sale's waiting room (or rejoin it after a reconnect: the place is kept).
     Join {
-        sale: SaleId,
+        sale: Id<SaleId>,
     },
     Leave {
-        sale: SaleId,
+        sale: Id<SaleId>,
     },
     /// Receive the live seat map of a performance.
     Watch {
-        performance: u64,
+        performance: Id<u64>,
     },
     Unwatch {
-        performance: u64,
+        performance: Id<u64>,
     },
     Hold {
         id: String,
-        sale: SaleId,
+        sale: Id<SaleId>,
         key: String,
         admission: String,
         selection: Selection,
@@ -62,17 +69,17 @@ pub enum ClientMessage {
     },
     Release {
         id: String,
-        sale: SaleId,
+        sale: Id<SaleId>,
         key: String,
         admission: String,
-        hold: u64,
+        hold: Id<HoldId>,
     },
     Confirm {
         id: String,
-        sale: SaleId,
+        sale: Id<SaleId>,
         key: String,
         admission: String,
-        hold: u64,
+        hold: Id<HoldId>,
         payment_ref: String,
         amount_won: u64,
     },
@@ -81,11 +88,11 @@ pub enum ClientMessage {
     /// paid under one, and the ledger checks it is the caller's.
     Cancel {
         id: String,
-        sale: SaleId,
+        sale: Id<SaleId>,
         key: String,
-        booking: u64,
+        booking: Id<BookingId>,
         #[serde(default)]
-        tickets: Vec<u64>,
+        tickets: Vec<Id<TicketId>>,
     },
 }
 
@@ -128,7 +135,7 @@ pub enum ServerMessage {
     },
     /// Where the client stands in a sale: pushed on join and at least every 2 seconds.
     Queue {
-        sale: SaleId,
+        sale: Id<SaleId>,
         status: SaleStatus,
         /// The client's place (absent in the pre-queue, before the draw).
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -154,14 +161,14 @@ pub enum ServerMessage {
     },
     /// The client's turn: book with this token until it expires.
     Admitted {
-        sale: SaleId,
+        sale: Id<SaleId>,
         token: String,
         expires_at_ms: u64,
         seat_limit: u16,
     },
     /// The whole seat map of a watched performance as of journal `seq`.
     Seats {
-        performance: u64,
+        performance: Id<u64>,
         seq: u64,
         /// One bit per seat in spec order, 1 = on sale, least significant bit first in each
         /// byte, base64 (standard alphabet, padded).
@@ -172,7 +179,7 @@ pub enum ServerMessage {
     },
     /// Changes to a watched seat map since the previous `seats`/`seats_changed`.
     SeatsChanged {
-        performance: u64,
+        performance: Id<u64>,
         seq: u64,
         taken: Vec<u32>,
         freed: Vec<u32>,
@@ -182,7 +189,7 @@ pub enum ServerMessage {
     /// The ledger's committed answer to a booking command.
     Result {
         id: String,
-        outcome: Outcome,
+        outcome: ClientOutcome,
         /// The rejection's stable code when `outcome` is `Err`.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         code: Option<String>,
@@ -204,7 +211,11 @@ pub enum ServerMessage {
 impl ServerMessage {
     pub fn result(id: String, outcome: Outcome) -> Self {
         let code = outcome.as_ref().err().map(|r| r.code().to_owned());
-        ServerMessage::Result { id, outcome, code }
+        ServerMessage::Result {
+            id,
+            outcome: to_client(outcome),
+            code,
+        }
     }
 
     pub fn error(id: Option<String>, code: ErrorCode) -> Self {
@@ -449,7 +460,7 @@ pub fn seat_bitmap(seat_free: &[bool]) -> String {
 }
 
 /// The reply a confirm or hold gets, for tests and tools that read `result` messages.
-pub fn reply_of(message: &ServerMessage) -> Option<&Reply> {
+pub fn reply_of(message: &ServerMessage) -> Option<&ClientReply> {
     match message {
         ServerMessage::Result {
             outcome: Ok(reply), ..
@@ -468,15 +479,15 @@ mod tests {
     fn decodes_every_kind() {
         let cases = [
             r#"{"type":"hello","device":"phone-1"}"#,
-            r#"{"type":"join","sale":77}"#,
-            r#"{"type":"watch","performance":77}"#,
-            r#"{"type":"hold","id":"c1","sale":77,"key":"k1","admission":"t","selection":{"Seats":[0,1]}}"#,
-            r#"{"type":"release","id":"c2","sale":77,"key":"k2","admission":"t","hold":5}"#,
-            r#"{"type":"confirm","id":"c3","sale":77,"key":"k3","admission":"t","hold":5,"payment_ref":"pay-1","amount_won":320000}"#,
-            r#"{"type":"hold","id":"c4","sale":77,"key":"k4","admission":"t","selection":{"Seats":[0]},"discount":1}"#,
-            r#"{"type":"hold","id":"c5","sale":77,"key":"k5","admission":"t","selection":{"Seats":[0]},"coupon":"welcome-5000"}"#,
-            r#"{"type":"cancel","id":"c6","sale":77,"key":"k6","booking":3}"#,
-            r#"{"type":"cancel","id":"c7","sale":77,"key":"k7","booking":3,"tickets":[5,6]}"#,
+            r#"{"type":"join","sale":"77"}"#,
+            r#"{"type":"watch","performance":"117701597864396273"}"#,
+            r#"{"type":"hold","id":"c1","sale":"77","key":"k1","admission":"t","selection":{"Seats":[0,1]}}"#,
+            r#"{"type":"release","id":"c2","sale":"77","key":"k2","admission":"t","hold":"5"}"#,
+            r#"{"type":"confirm","id":"c3","sale":"77","key":"k3","admission":"t","hold":"5","payment_ref":"pay-1","amount_won":320000}"#,
+            r#"{"type":"hold","id":"c4","sale":"77","key":"k4","admission":"t","selection":{"Seats":[0]},"discount":1}"#,
+            r#"{"type":"hold","id":"c5","sale":"77","key":"k5","admission":"t","selection":{"Seats":[0]},"coupon":"welcome-5000"}"#,
+            r#"{"type":"cancel","id":"c6","sale":"77","key":"k6","booking":"3"}"#,
+            r#"{"type":"cancel","id":"c7","sale":"77","key":"k7","booking":"3","tickets":["5","18446744073709551615"]}"#,
         ];
         for case in cases {
             assert!(decode(case).is_ok(), "{case}");
@@ -492,30 +503,44 @@ mod tests {
             (r#"{"type":7}"#, ErrorCode::UnknownType),
             (r#"{"type":"join"}"#, ErrorCode::InvalidField),
             (r#"{"type":"join","sale":-1}"#, ErrorCode::InvalidField),
+            // v2: ids are strings of digits, never numbers, signs or out of range.
+            (r#"{"type":"join","sale":77}"#, ErrorCode::InvalidField),
+            (r#"{"type":"join","sale":"-1"}"#, ErrorCode::InvalidField),
+            (r#"{"type":"join","sale":"+1"}"#, ErrorCode::InvalidField),
+            (r#"{"type":"join","sale":""}"#, ErrorCode::InvalidField),
+            (r#"{"type":"join","sale":"1.0"}"#, ErrorCode::InvalidField),
+            (
+                r#"{"type":"join","sale":"18446744073709551616"}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"watch","performance":117701597864396273}"#,
+                ErrorCode::InvalidField,
+            ),
             (r#"{"type":"hello"}"#, ErrorCode::InvalidField),
             (
-                r#"{"type":"hold","id":"c1","sale":1,"key":"has space","admission":"t","selection":{"Seats":[0]}}"#,
+                r#"{"type":"hold","id":"c1","sale":"1","key":"has space","admission":"t","selection":{"Seats":[0]}}"#,
                 ErrorCode::InvalidField,
             ),
             // Offers never stack, and a coupon code has one shape.
             (
-                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0]},"discount":0,"coupon":"WELCOME"}"#,
+                r#"{"type":"hold","id":"c1","sale":"1","key":"k","admission":"t","selection":{"Seats":[0]},"discount":0,"coupon":"WELCOME"}"#,
                 ErrorCode::InvalidField,
             ),
             (
-                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0]},"coupon":"no spaces allowed"}"#,
+                r#"{"type":"hold","id":"c1","sale":"1","key":"k","admission":"t","selection":{"Seats":[0]},"coupon":"no spaces allowed"}"#,
                 ErrorCode::InvalidField,
             ),
             (
-                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0]},"discount":-1}"#,
+                r#"{"type":"hold","id":"c1","sale":"1","key":"k","admission":"t","selection":{"Seats":[0]},"discount":-1}"#,
                 ErrorCode::InvalidField,
             ),
             (
-                r#"{"type":"hold","id":"c1","sale":1,"key":"k","admission":"t","selection":{"Seats":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}"#,
+                r#"{"type":"hold","id":"c1","sale":"1","key":"k","admission":"t","selection":{"Seats":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}"#,
                 ErrorCode::InvalidField,
             ),
             (
-                r#"{"type":"confirm","id":"c","sale":1,"key":"k","admission":"t","hold":1,"payment_ref":"","amount_won":1}"#,
+                r#"{"type":"confirm","id":"c","sale":"1","key":"k","admission":"t","hold":"1","payment_ref":"","amount_won":1}"#,
                 ErrorCode::InvalidField,
             ),
         ];
@@ -537,13 +562,24 @@ mod tests {
                 ErrorCode::UnknownType,
                 Some("c2"),
             ),
+            // A numeric id in v2 is refused, and the error names the request.
             (
-                r#"{"type":"hold","id":"has space","sale":1}"#,
+                r#"{"type":"release","id":"c3","sale":"1","key":"k","admission":"t","hold":5}"#,
+                ErrorCode::InvalidField,
+                Some("c3"),
+            ),
+            (
+                r#"{"type":"cancel","id":"c4","sale":"1","key":"k","booking":"3","tickets":[5]}"#,
+                ErrorCode::InvalidField,
+                Some("c4"),
+            ),
+            (
+                r#"{"type":"hold","id":"has space","sale":"1"}"#,
                 ErrorCode::InvalidField,
                 None,
             ),
             (
-                r#"{"type":"hold","id":7,"sale":1}"#,
+                r#"{"type":"hold","id":7,"sale":"1"}"#,
                 ErrorCode::InvalidField,
                 None,
             ),
@@ -583,8 +619,8 @@ mod tests {
             seats in prop::collection::vec(0u32..100, 0..20),
         ) {
             let text = serde_json::json!({
-                "type": kind, "sale": sale, "performance": sale, "id": "c", "key": key,
-                "admission": "t", "hold": sale, "payment_ref": key, "amount_won": sale,
+                "type": kind, "sale": sale.to_string(), "performance": sale.to_string(), "id": "c",
+                "key": key, "admission": "t", "hold": sale.to_string(), "payment_ref": key, "amount_won": sale,
                 "device": key, "selection": {"Seats": seats},
             }).to_string();
             match decode(&text) {

@@ -52,7 +52,7 @@ fn every_websocket_example_is_a_real_message() {
         if is_client_message(example) {
             client_kinds.insert(kind);
         } else {
-            assert!(is_server_message(example), "not a v1 message:\n{example}");
+            assert!(is_server_message(example), "not a v2 message:\n{example}");
             server_kinds.insert(kind);
         }
     }

@@ -1,4 +1,4 @@
-//! One virtual buyer speaking WebSocket protocol v1 (docs/protocol.md): connect from a chosen
+//! One virtual buyer speaking WebSocket protocol v2 (docs/protocol.md): connect from a chosen
 //! source address, `hello` as a guest device, `join` a sale and wait for `admitted`, then
 //! `hold`/`confirm`/`release`/`cancel`, answering every booking command by its correlation id.
 
@@ -6,6 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use picket_edge::id::Id;
+use picket_edge::outcome::ClientRejection;
+use picket_ledger_core::Rejection;
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
 use tokio_tungstenite::WebSocketStream;
@@ -79,7 +82,7 @@ impl Conn {
             .map_err(|e| connect(&e))?;
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
-            HeaderValue::from_static("picket.v1"),
+            HeaderValue::from_static("picket.v2"),
         );
         // Small buffers: a worker holds 15,000 of these (tungstenite's defaults are 128 KiB).
         let config = WebSocketConfig::default()
@@ -159,11 +162,12 @@ impl Conn {
         sale: u64,
         deadline: Instant,
     ) -> Result<Waited, ClientError> {
-        self.send(&json!({"type": "join", "sale": sale})).await?;
+        self.send(&json!({"type": "join", "sale": Id(sale)}))
+            .await?;
         loop {
             let message = self.next_until(deadline).await?;
             match message["type"].as_str() {
-                Some("admitted") if message["sale"] == sale => {
+                Some("admitted") if id_of(&message["sale"]) == Some(sale) => {
                     let token = message["token"].as_str().unwrap_or_default().to_owned();
                     return Ok(Waited::Admitted { token });
                 }
@@ -265,8 +269,22 @@ impl Answer {
 /// The stable code of a ledger rejection in its JSON form (`"UnknownHold"` or
 /// `{"SeatTaken": {…}}`), via the core's own mapping.
 fn rejection_code(rejection: &Value) -> &'static str {
-    serde_json::from_value::<picket_ledger_core::Rejection>(rejection.clone())
-        .map_or("unknown_rejection", |r| r.code())
+    serde_json::from_value::<ClientRejection>(rejection.clone())
+        .map_or("unknown_rejection", |r| Rejection::from(r).code())
+}
+
+/// An id the gateway sent (a decimal string in protocol v2); `None` when it is not one.
+pub fn id_of(value: &Value) -> Option<u64> {
+    value
+        .as_str()
+        .and_then(|text| picket_edge::id::parse(text).ok())
+}
+
+/// A list of ids the gateway sent (a ticket list); `None` when any is not an id.
+pub fn ids_of(value: &Value) -> Option<Vec<u64>> {
+    serde_json::from_value::<Vec<Id<u64>>>(value.clone())
+        .ok()
+        .map(|ids| ids.into_iter().map(Id::get).collect())
 }
 
 #[cfg(test)]
@@ -275,13 +293,23 @@ mod tests {
 
     #[test]
     fn answers_name_their_reply_or_code() {
-        let held = Answer::Result(json!({"Ok": {"Held": {"hold": 1}}}));
-        assert_eq!(held.ok("Held").and_then(|h| h["hold"].as_u64()), Some(1));
+        let held = Answer::Result(json!({"Ok": {"Held": {"hold": "117701597864396273"}}}));
+        assert_eq!(
+            held.ok("Held").and_then(|h| id_of(&h["hold"])),
+            Some(117_701_597_864_396_273)
+        );
         assert_eq!(held.code(), None);
         let taken = Answer::Result(json!({"Err": {"SeatTaken": {"seat": 4}}}));
         assert_eq!(taken.code().as_deref(), Some("seat_taken"));
         let spent = Answer::Result(json!({"Err": "AdmissionSpent"}));
         assert_eq!(spent.code().as_deref(), Some("admission_spent"));
+        let cancelled = Answer::Result(json!({"Err": {"TicketAlreadyCancelled": {"ticket": "9"}}}));
+        assert_eq!(
+            cancelled.code().as_deref(),
+            Some("ticket_already_cancelled")
+        );
+        assert_eq!(ids_of(&json!(["1", "2"])), Some(vec![1, 2]));
+        assert_eq!(ids_of(&json!([1, 2])), None);
         assert_eq!(Answer::Error("busy".into()).code().as_deref(), Some("busy"));
     }
 }

@@ -8,13 +8,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use picket_edge::id::Id;
 use picket_ledger_core::Place;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::audit::{AckBooking, AckCancel, ClientLog};
-use crate::client::{Answer, ClientError, Conn, Waited};
+use crate::client::{Answer, ClientError, Conn, Waited, id_of, ids_of};
 use crate::clock::now_ms;
 use crate::plan::{ProgressCounts, WorkerPlan};
 use crate::recorder::{Counters, Recorder, Step};
@@ -389,7 +390,7 @@ async fn buy(
     let sale = ctx.plan.performance;
     for selection in selections(ctx, rng) {
         let key = buyer.key();
-        let hold = json!({"type": "hold", "id": key, "sale": sale, "key": key,
+        let hold = json!({"type": "hold", "id": key, "sale": Id(sale), "key": key,
             "admission": buyer.token, "selection": selection});
         let Some(answer) = ctx.command(conn, Step::Hold, hold).await else {
             return Bought::Failed;
@@ -458,20 +459,20 @@ async fn pay_or_abandon(
     started: Instant,
 ) -> Bought {
     let sale = ctx.plan.performance;
-    let hold = held["hold"].as_u64().unwrap_or_default();
+    let hold = id_of(&held["hold"]).unwrap_or_default();
     let amount = held["amount_won"].as_u64().unwrap_or_default();
     let places: Vec<Place> = serde_json::from_value(held["places"].clone()).unwrap_or_default();
     tokio::time::sleep(Duration::from_millis(ctx.params().pay_ms)).await;
     let key = buyer.key();
     if !rng.percent(ctx.params().confirm_percent) {
-        let release = json!({"type": "release", "id": key, "sale": sale, "key": key,
-            "admission": buyer.token, "hold": hold});
+        let release = json!({"type": "release", "id": key, "sale": Id(sale), "key": key,
+            "admission": buyer.token, "hold": Id(hold)});
         ctx.command(conn, Step::Release, release).await;
         ctx.count(|c| c.abandoned += 1);
         return Bought::Abandoned;
     }
-    let confirm = json!({"type": "confirm", "id": key, "sale": sale, "key": key,
-        "admission": buyer.token, "hold": hold, "payment_ref": format!("lt-{key}"),
+    let confirm = json!({"type": "confirm", "id": key, "sale": Id(sale), "key": key,
+        "admission": buyer.token, "hold": Id(hold), "payment_ref": format!("lt-{key}"),
         "amount_won": amount});
     let Some(answer) = ctx.command(conn, Step::Confirm, confirm).await else {
         return Bought::Failed;
@@ -480,9 +481,8 @@ async fn pay_or_abandon(
         return Bought::Failed;
     };
     ctx.latency(Step::EndToEnd, started);
-    let booking = confirmed["booking"].as_u64().unwrap_or_default();
-    let tickets: Vec<u64> =
-        serde_json::from_value(confirmed["tickets"].clone()).unwrap_or_default();
+    let booking = id_of(&confirmed["booking"]).unwrap_or_default();
+    let tickets: Vec<u64> = ids_of(&confirmed["tickets"]).unwrap_or_default();
     ctx.count(|c| {
         c.bookings += 1;
         c.tickets += tickets.len() as u64;
@@ -516,7 +516,7 @@ async fn idle(ctx: Arc<Ctx>) {
                     return;
                 };
                 let joined = conn
-                    .send(&json!({"type": "join", "sale": ctx.plan.performance}))
+                    .send(&json!({"type": "join", "sale": Id(ctx.plan.performance)}))
                     .await;
                 if joined.is_ok() {
                     ctx.count(|c| c.joined += 1);
@@ -682,7 +682,7 @@ async fn pool_client(ctx: Arc<Ctx>, g: u32, ready: Ready, owners: Ready) {
             continue;
         };
         if state.admission.is_none() && state.joined_at.is_none() {
-            if c.send(&json!({"type": "join", "sale": ctx.plan.performance}))
+            if c.send(&json!({"type": "join", "sale": Id(ctx.plan.performance)}))
                 .await
                 .is_err()
             {
@@ -755,7 +755,7 @@ impl Pooled {
     fn heard(&mut self, ctx: &Ctx, message: &Value) {
         let sale = ctx.plan.performance;
         match message["type"].as_str() {
-            Some("admitted") if message["sale"] == sale => {
+            Some("admitted") if id_of(&message["sale"]) == Some(sale) => {
                 if let Some(joined) = self.joined_at {
                     ctx.latency(Step::Admitted, joined);
                 }
@@ -817,8 +817,8 @@ async fn cancel(
     tickets: &[u64],
 ) -> bool {
     let key = buyer.key();
-    let message = json!({"type": "cancel", "id": key, "sale": ctx.plan.performance, "key": key,
-        "booking": booking});
+    let message = json!({"type": "cancel", "id": key, "sale": Id(ctx.plan.performance), "key": key,
+        "booking": Id(booking)});
     let Some(answer) = ctx.command(conn, Step::Cancel, message).await else {
         return false;
     };
@@ -830,8 +830,7 @@ async fn cancel(
         lock(&ctx.log).cancellations.push(AckCancel {
             performance: ctx.plan.performance,
             booking,
-            tickets: serde_json::from_value(cancelled["tickets"].clone())
-                .unwrap_or_else(|_| tickets.to_vec()),
+            tickets: ids_of(&cancelled["tickets"]).unwrap_or_else(|| tickets.to_vec()),
             refund_won: cancelled["refund_won"].as_u64().unwrap_or_default(),
         });
     }

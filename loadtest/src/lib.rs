@@ -8,7 +8,7 @@
 //! - [`target`]: where the clients go: loopback-only unless named, source addresses (127.0.0.x),
 //!   the file-descriptor limit; the operator calls that set a performance and its sale up.
 //! - [`inventory`]: the run's performance (seats per grade, zones) and its ledger spec.
-//! - [`client`]: one virtual buyer over the WebSocket protocol v1.
+//! - [`client`]: one virtual buyer over the WebSocket protocol v2.
 //! - [`drive`]: one phase's clients in one process (stampede, pool, idle).
 //! - [`plan`]: what a worker process is told to do and the progress it reports back.
 //! - [`error`]: the crate's error type; [`clock`]: the wall clock in milliseconds.

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use picket_edge::spec::ClientSpec;
 use picket_ledger_core::PerformanceSpec;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -78,10 +79,11 @@ impl Target {
         (gateway, source)
     }
 
-    /// `POST /api/v1/performances` on the first gateway.
+    /// `POST /api/v2/performances` on the first gateway.
     pub async fn open_performance(&self, spec: &PerformanceSpec) -> Result<(), LoadtestError> {
-        let body = serde_json::to_value(spec).expect("specs encode");
-        let (status, answer) = self.operator("POST", "/api/v1/performances", &body).await?;
+        // Ids travel as strings (protocol v2); the spec is otherwise the ledger's.
+        let body = serde_json::to_value(ClientSpec::from(spec.clone())).expect("specs encode");
+        let (status, answer) = self.operator("POST", "/api/v2/performances", &body).await?;
         // 422 performance_already_open: a rerun with the same id; anything else is a failure.
         if status == 201 || answer["code"] == "performance_already_open" {
             return Ok(());
@@ -91,9 +93,9 @@ impl Target {
         )))
     }
 
-    /// `PUT /api/v1/sales/{sale}` on the first gateway.
+    /// `PUT /api/v2/sales/{sale}` on the first gateway.
     pub async fn configure_sale(&self, sale: u64, settings: &Value) -> Result<(), LoadtestError> {
-        let path = format!("/api/v1/sales/{sale}");
+        let path = format!("/api/v2/sales/{sale}");
         let (status, answer) = self.operator("PUT", &path, settings).await?;
         if status == 200 {
             return Ok(());
@@ -168,7 +170,7 @@ pub fn raise_fd_limit() -> u64 {
     rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024)
 }
 
-/// Sale settings for `PUT /api/v1/sales/{sale}`.
+/// Sale settings for `PUT /api/v2/sales/{sale}`.
 pub fn sale_settings(
     open_at_ms: u64,
     admit_per_sec: u32,

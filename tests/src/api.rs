@@ -46,6 +46,8 @@ pub async fn call(
     stream.read_to_end(&mut response).await.expect("read");
     let response = String::from_utf8_lossy(&response).to_string();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let body = serde_json::from_str(body).unwrap_or(Value::Null);
+    crate::ids::assert_no_numeric_ids(&body, &format!("{method} {path}"));
     Answer {
         status: head
             .split_whitespace()
@@ -53,7 +55,7 @@ pub async fn call(
             .and_then(|s| s.parse().ok())
             .unwrap_or(0),
         head: head.to_lowercase(),
-        body: serde_json::from_str(body).unwrap_or(Value::Null),
+        body,
     }
 }
 
@@ -156,14 +158,14 @@ impl ApiSetup {
         let created = call(
             self.address,
             "POST",
-            "/api/v1/accounts",
+            "/api/v2/accounts",
             &form.to_string(),
             None,
         )
         .await;
         assert_eq!(created.status, 201, "{:?}", created.body);
         (
-            created.body["id"].as_i64().expect("id"),
+            crate::ids::id_i64(&created.body["id"]),
             self.sign_in(email).await,
         )
     }
@@ -174,7 +176,7 @@ impl ApiSetup {
         let created = call(
             self.address,
             "POST",
-            "/api/v1/admin/accounts",
+            "/api/v2/admin/accounts",
             &form.to_string(),
             Some(OPERATOR),
         )
@@ -188,7 +190,7 @@ impl ApiSetup {
         let session = call(
             self.address,
             "POST",
-            "/api/v1/sessions",
+            "/api/v2/sessions",
             &form.to_string(),
             None,
         )
@@ -222,7 +224,7 @@ impl ApiSetup {
             call(
                 address,
                 "POST",
-                "/api/v1/companies",
+                "/api/v2/companies",
                 &form.to_string(),
                 None
             )
@@ -238,15 +240,15 @@ impl ApiSetup {
         let venue_id = call(
             address,
             "POST",
-            "/api/v1/venues",
+            "/api/v2/venues",
             &venue.to_string(),
             Some(&token),
         )
         .await
         .body["id"]
-            .as_i64()
-            .expect("venue");
-        let mut show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id, "description": "",
+            .clone();
+        let venue_id = crate::ids::id_i64(&venue_id);
+        let mut show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id.to_string(), "description": "",
             "age_rating": "7+", "running_minutes": 150, "grades": [
                 {"code": "VIP", "price_won": 160000, "sections": ["A"]},
                 {"code": "R", "price_won": 140000, "sections": ["B"]},
@@ -257,29 +259,29 @@ impl ApiSetup {
         let show_id = call(
             address,
             "POST",
-            "/api/v1/shows",
+            "/api/v2/shows",
             &show.to_string(),
             Some(&token),
         )
         .await
         .body["id"]
-            .as_i64()
-            .expect("show");
+            .clone();
+        let show_id = crate::ids::id_i64(&show_id);
         let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
         let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
         let performance = call(
             address,
             "POST",
-            &format!("/api/v1/shows/{show_id}/performances"),
+            &format!("/api/v2/shows/{show_id}/performances"),
             &form.to_string(),
             Some(&token),
         )
         .await;
-        let performance = performance.body["id"].as_i64().expect("performance") as u64;
+        let performance = crate::ids::id(&performance.body["id"]);
         let published = call(
             address,
             "POST",
-            &format!("/api/v1/shows/{show_id}/publish"),
+            &format!("/api/v2/shows/{show_id}/publish"),
             "",
             Some(&token),
         )

@@ -1,4 +1,4 @@
-//! Gateways in the test process, and a WebSocket client that speaks protocol v1.
+//! Gateways in the test process, and a WebSocket client that speaks protocol v2.
 //!
 //! [`Cluster`] starts one ledger (SQLite in a temp dir) and any number of gateways on free
 //! loopback ports, sharing one queue store (Redis from the harness, or in memory) and one token
@@ -45,9 +45,22 @@ impl Cluster {
         store: Arc<dyn QueueStore>,
         configure: impl Fn(&mut GatewayConfig),
     ) -> Cluster {
+        Self::start_with_ledger(count, store, configure, |_| {}).await
+    }
+
+    /// [`Cluster::start`] with `configure_ledger` applied to the ledger's configuration (say,
+    /// another partition, whose ids are past 2^53).
+    pub async fn start_with_ledger(
+        count: usize,
+        store: Arc<dyn QueueStore>,
+        configure: impl Fn(&mut GatewayConfig),
+        configure_ledger: impl FnOnce(&mut LedgerConfig),
+    ) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut registry = prometheus_client::registry::Registry::default();
-        let ledger_config = LedgerConfig::new(StoreUrl::Sqlite(dir.path().join("ledger.sqlite")));
+        let mut ledger_config =
+            LedgerConfig::new(StoreUrl::Sqlite(dir.path().join("ledger.sqlite")));
+        configure_ledger(&mut ledger_config);
         let ledger = LedgerService::start(&ledger_config, &mut registry)
             .await
             .expect("ledger");
@@ -168,7 +181,12 @@ pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::Performan
     }
 }
 
-/// Sale settings as JSON for `PUT /api/v1/sales/{sale}`.
+/// A spec as the operator's `POST /api/v2/performances` takes it: its id a string (v2).
+pub fn spec_json(spec: &picket_ledger_core::PerformanceSpec) -> Value {
+    serde_json::to_value(picket_edge::spec::ClientSpec::from(spec.clone())).expect("specs encode")
+}
+
+/// Sale settings as JSON for `PUT /api/v2/sales/{sale}`.
 pub fn sale_settings(open_at_ms: u64, admit_per_sec: u32, active_max: u32) -> Value {
     json!({
         "open_at_ms": open_at_ms, "admit_per_sec": admit_per_sec, "active_max": active_max,
@@ -178,7 +196,7 @@ pub fn sale_settings(open_at_ms: u64, admit_per_sec: u32, active_max: u32) -> Va
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// A protocol-v1 client.
+/// A protocol-v2 client. Every message it reads is checked for ids sent as JSON numbers.
 pub struct Client {
     pub socket: Socket,
     pub identity: String,
@@ -187,16 +205,28 @@ pub struct Client {
     pub closed: Option<u16>,
 }
 
-/// Connects with the `picket.v1` subprotocol (or without any, when `subprotocol` is false).
+/// Connects with the `picket.v2` subprotocol (or without any, when `subprotocol` is false).
 pub async fn connect_raw(
     address: SocketAddr,
     subprotocol: bool,
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    connect_speaking(address, if subprotocol { &[SUBPROTOCOL] } else { &[] }).await
+}
+
+/// The subprotocol of the gateway's protocol v2.
+pub const SUBPROTOCOL: &str = "picket.v2";
+
+/// Connects asking for exactly `subprotocols` (say, only the retired `picket.v1`).
+pub async fn connect_speaking(
+    address: SocketAddr,
+    subprotocols: &[&str],
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = format!("ws://{address}/ws").into_client_request()?;
-    if subprotocol {
+    if !subprotocols.is_empty() {
+        let list = subprotocols.join(", ");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
-            HeaderValue::from_static("picket.v1"),
+            HeaderValue::from_str(&list).expect("subprotocols are header text"),
         );
     }
     let (socket, _) = tokio_tungstenite::connect_async(request).await?;
@@ -252,7 +282,13 @@ impl Client {
                 .await
                 .ok()??;
             match frame {
-                Ok(Message::Text(text)) => return serde_json::from_str(text.as_str()).ok(),
+                Ok(Message::Text(text)) => {
+                    let message: Option<Value> = serde_json::from_str(text.as_str()).ok();
+                    if let Some(message) = &message {
+                        crate::ids::assert_no_numeric_ids(message, "the gateway");
+                    }
+                    return message;
+                }
                 Ok(Message::Close(frame)) => {
                     self.closed = Some(frame.map_or(1005, |f| u16::from(f.code)));
                     return None;
@@ -297,12 +333,12 @@ impl Client {
     }
 }
 
-/// `PUT /api/v1/sales/{sale}` as the operator, with a bare HTTP/1.1 request.
+/// `PUT /api/v2/sales/{sale}` as the operator, with a bare HTTP/1.1 request.
 pub async fn configure_sale(address: SocketAddr, sale: u64, settings: &Value) -> (u16, String) {
     http(
         address,
         "PUT",
-        &format!("/api/v1/sales/{sale}"),
+        &format!("/api/v2/sales/{sale}"),
         Some(settings),
         true,
     )
@@ -342,5 +378,8 @@ pub async fn http(
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
+    if let Ok(json) = serde_json::from_str::<Value>(&body) {
+        crate::ids::assert_no_numeric_ids(&json, &format!("{method} {path}"));
+    }
     (status, body)
 }

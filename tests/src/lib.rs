@@ -11,12 +11,13 @@
 //! [`proxy`] is the [`TcpProxy`] a test cuts a connection with; [`error`] the [`HarnessError`].
 //! On top of them: [`gateway`] and [`api`] start Picket's services in the test process,
 //! [`ledger`] has the booking workload, its audit and `picket ledger` nodes, [`deploy`] deploys
-//! Picket as processes.
+//! Picket as processes; [`ids`] checks that every id they serve is a string (v2).
 
 pub mod api;
 pub mod deploy;
 pub mod error;
 pub mod gateway;
+pub mod ids;
 pub mod ledger;
 pub mod nats;
 pub mod postgres;

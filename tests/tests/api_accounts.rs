@@ -49,7 +49,7 @@ fn assert_problem(answer: &Answer, status: u16, code: &str) {
 
 async fn accounts_and_sessions(address: SocketAddr) {
     let kim = json!({"email": "Kim@Example.com", "password": "correct horse", "name": "김민지", "phone": "010-1234-5678"});
-    let created = call(address, "POST", "/api/v1/accounts", &kim.to_string(), None).await;
+    let created = call(address, "POST", "/api/v2/accounts", &kim.to_string(), None).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     assert_eq!(
         created.body["email"], "kim@example.com",
@@ -65,7 +65,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
         &call(
             address,
             "POST",
-            "/api/v1/accounts",
+            "/api/v2/accounts",
             &again.to_string(),
             None,
         )
@@ -78,7 +78,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
     let answer = call(
         address,
         "POST",
-        "/api/v1/accounts",
+        "/api/v2/accounts",
         &invalid.to_string(),
         None,
     )
@@ -93,7 +93,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
     assert_eq!(fields, ["email", "password", "name", "phone"]);
 
     assert_problem(
-        &call(address, "POST", "/api/v1/accounts", "{not json", None).await,
+        &call(address, "POST", "/api/v2/accounts", "{not json", None).await,
         400,
         "bad_body",
     );
@@ -102,7 +102,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
         &call(
             address,
             "POST",
-            "/api/v1/accounts",
+            "/api/v2/accounts",
             &extra.to_string(),
             None,
         )
@@ -115,7 +115,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
     let wrong = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": "kim@example.com", "password": "wrong password"}).to_string(),
         None,
     )
@@ -123,7 +123,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
     let unknown = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": "nobody@example.com", "password": "wrong password"}).to_string(),
         None,
     )
@@ -134,18 +134,18 @@ async fn accounts_and_sessions(address: SocketAddr) {
     let session = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": "kim@example.com", "password": "correct horse"}).to_string(),
         None,
     )
     .await;
     assert_eq!(session.status, 201, "{:?}", session.body);
     let token = session.body["token"].as_str().expect("token").to_owned();
-    let me = call(address, "GET", "/api/v1/me", "", Some(&token)).await;
+    let me = call(address, "GET", "/api/v2/me", "", Some(&token)).await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["name"], "김민지");
     assert_problem(
-        &call(address, "GET", "/api/v1/me", "", None).await,
+        &call(address, "GET", "/api/v2/me", "", None).await,
         401,
         "unauthenticated",
     );
@@ -153,7 +153,7 @@ async fn accounts_and_sessions(address: SocketAddr) {
         &call(
             address,
             "GET",
-            "/api/v1/me",
+            "/api/v2/me",
             "",
             Some("v1.forged.token.mac"),
         )
@@ -165,14 +165,14 @@ async fn accounts_and_sessions(address: SocketAddr) {
     let out = call(
         address,
         "DELETE",
-        "/api/v1/sessions/current",
+        "/api/v2/sessions/current",
         "",
         Some(&token),
     )
     .await;
     assert_eq!(out.status, 204);
     assert_problem(
-        &call(address, "GET", "/api/v1/me", "", Some(&token)).await,
+        &call(address, "GET", "/api/v2/me", "", Some(&token)).await,
         401,
         "unauthenticated",
     );
@@ -181,10 +181,10 @@ async fn accounts_and_sessions(address: SocketAddr) {
     // the right password, so five more are answered and the sixth is refused.
     let attempt = json!({"email": "kim@example.com", "password": "wrong password"}).to_string();
     for _ in 0..5 {
-        let answer = call(address, "POST", "/api/v1/sessions", &attempt, None).await;
+        let answer = call(address, "POST", "/api/v2/sessions", &attempt, None).await;
         assert_eq!(answer.status, 401);
     }
-    let limited = call(address, "POST", "/api/v1/sessions", &attempt, None).await;
+    let limited = call(address, "POST", "/api/v2/sessions", &attempt, None).await;
     assert_problem(&limited, 429, "too_many_attempts");
     assert!(limited.head.contains("retry-after:"), "{}", limited.head);
 }
@@ -216,11 +216,11 @@ async fn the_session_token_opens_the_gateway() {
     );
     let address = serve(&url).await;
     let lee = json!({"email": "lee@example.com", "password": "correct horse", "name": "이서준"});
-    let account = call(address, "POST", "/api/v1/accounts", &lee.to_string(), None).await;
+    let account = call(address, "POST", "/api/v2/accounts", &lee.to_string(), None).await;
     let session = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": "lee@example.com", "password": "correct horse"}).to_string(),
         None,
     )
@@ -228,7 +228,7 @@ async fn the_session_token_opens_the_gateway() {
     let token = session.body["token"].as_str().expect("token");
     let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
     let client = Client::hello(cluster.address(0), json!({"type": "hello", "token": token})).await;
-    let id = account.body["id"].as_i64().expect("id");
+    let id = picket_tests::ids::id_i64(&account.body["id"]);
     assert!(
         client.identity.ends_with(&id.to_string()),
         "{} for account {id}",
@@ -286,7 +286,7 @@ async fn sqlite_api() -> (SocketAddr, tempfile::TempDir) {
 
 async fn sign_in(address: SocketAddr, email: &str) -> String {
     let body = json!({"email": email, "password": "correct horse"}).to_string();
-    let session = call(address, "POST", "/api/v1/sessions", &body, None).await;
+    let session = call(address, "POST", "/api/v2/sessions", &body, None).await;
     assert_eq!(session.status, 201, "{:?}", session.body);
     session.body["token"].as_str().expect("token").to_owned()
 }
@@ -307,7 +307,7 @@ async fn every_role(address: SocketAddr) -> Vec<(&'static str, Option<String>)> 
         call(
             address,
             "POST",
-            "/api/v1/accounts",
+            "/api/v2/accounts",
             &member.to_string(),
             None
         )
@@ -318,7 +318,7 @@ async fn every_role(address: SocketAddr) -> Vec<(&'static str, Option<String>)> 
     let seller = call(
         address,
         "POST",
-        "/api/v1/companies",
+        "/api/v2/companies",
         &seller_form("s@example.com", "123-45-67891"),
         None,
     )
@@ -332,7 +332,7 @@ async fn every_role(address: SocketAddr) -> Vec<(&'static str, Option<String>)> 
         let created = call(
             address,
             "POST",
-            "/api/v1/admin/accounts",
+            "/api/v2/admin/accounts",
             &form.to_string(),
             Some(OPERATOR),
         )
@@ -354,7 +354,7 @@ async fn sellers_register_with_a_valid_business_number_once() {
     let bad = call(
         address,
         "POST",
-        "/api/v1/companies",
+        "/api/v2/companies",
         &seller_form("a@example.com", "123-45-67890"),
         None,
     )
@@ -364,7 +364,7 @@ async fn sellers_register_with_a_valid_business_number_once() {
     let created = call(
         address,
         "POST",
-        "/api/v1/companies",
+        "/api/v2/companies",
         &seller_form("a@example.com", "123-45-67891"),
         None,
     )
@@ -375,7 +375,7 @@ async fn sellers_register_with_a_valid_business_number_once() {
     let twice = call(
         address,
         "POST",
-        "/api/v1/companies",
+        "/api/v2/companies",
         &seller_form("b@example.com", "1234567891"),
         None,
     )
@@ -384,12 +384,12 @@ async fn sellers_register_with_a_valid_business_number_once() {
     // The account of the refused registration was not created either.
     let signin = json!({"email": "b@example.com", "password": "correct horse"}).to_string();
     assert_problem(
-        &call(address, "POST", "/api/v1/sessions", &signin, None).await,
+        &call(address, "POST", "/api/v2/sessions", &signin, None).await,
         401,
         "wrong_credentials",
     );
     let token = sign_in(address, "a@example.com").await;
-    let mine = call(address, "GET", "/api/v1/companies/mine", "", Some(&token)).await;
+    let mine = call(address, "GET", "/api/v2/companies/mine", "", Some(&token)).await;
     assert_eq!(mine.body["name"], "(주)피켓엔터");
 }
 
@@ -400,7 +400,7 @@ async fn members_keep_their_interests() {
     call(
         address,
         "POST",
-        "/api/v1/accounts",
+        "/api/v2/accounts",
         &member.to_string(),
         None,
     )
@@ -411,7 +411,7 @@ async fn members_keep_their_interests() {
     let saved = call(
         address,
         "PUT",
-        "/api/v1/me/interests",
+        "/api/v2/me/interests",
         &interests.to_string(),
         Some(&token),
     )
@@ -425,13 +425,13 @@ async fn members_keep_their_interests() {
     let refused = call(
         address,
         "PUT",
-        "/api/v1/me/interests",
+        "/api/v2/me/interests",
         &unknown.to_string(),
         Some(&token),
     )
     .await;
     assert_problem(&refused, 422, "invalid_request");
-    let kept = call(address, "GET", "/api/v1/me/interests", "", Some(&token)).await;
+    let kept = call(address, "GET", "/api/v2/me/interests", "", Some(&token)).await;
     assert_eq!(kept.body, saved.body, "a refused change changes nothing");
 }
 
@@ -449,31 +449,31 @@ async fn authorization_matrix() {
     let cases: Vec<(&str, &str, String, Vec<&str>)> = vec![
         (
             "GET",
-            "/api/v1/me",
+            "/api/v2/me",
             String::new(),
             everyone_signed_in.to_vec(),
         ),
         (
             "GET",
-            "/api/v1/me/interests",
+            "/api/v2/me/interests",
             String::new(),
             everyone_signed_in.to_vec(),
         ),
         (
             "PUT",
-            "/api/v1/me/interests",
+            "/api/v2/me/interests",
             interests,
             everyone_signed_in.to_vec(),
         ),
         (
             "GET",
-            "/api/v1/companies/mine",
+            "/api/v2/companies/mine",
             String::new(),
             vec!["seller"],
         ),
         (
             "POST",
-            "/api/v1/admin/accounts",
+            "/api/v2/admin/accounts",
             String::new(),
             vec!["admin"],
         ),
@@ -488,7 +488,7 @@ async fn authorization_matrix() {
     for (method, path, body, allowed) in cases {
         for (role, token) in &roles {
             n += 1;
-            let body = if path == "/api/v1/admin/accounts" {
+            let body = if path == "/api/v2/admin/accounts" {
                 staff(n)
             } else {
                 body.clone()
@@ -526,7 +526,7 @@ async fn sign_in_from(
     let (status, head, _) = call_raw(
         setup.address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &[
             ("Content-Type", "application/json"),
             ("X-Forwarded-For", client),

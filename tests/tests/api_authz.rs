@@ -51,13 +51,13 @@ async fn every_endpoint_as_every_role() {
         let created = call(
             address,
             "POST",
-            "/api/v1/admin/accounts",
+            "/api/v2/admin/accounts",
             &form.to_string(),
             Some(OPERATOR),
         )
         .await;
         if role == "staff" {
-            staff_id = created.body["id"].as_i64().expect("id");
+            staff_id = picket_tests::ids::id_i64(&created.body["id"]);
         }
         tokens.insert(role, setup.sign_in(email).await);
     }
@@ -74,38 +74,41 @@ async fn every_endpoint_as_every_role() {
     let venue = call(
         address,
         "GET",
-        &format!("/api/v1/shows/{published}"),
+        &format!("/api/v2/shows/{published}"),
         "",
         None,
     )
     .await
     .body["venue_id"]
-        .as_i64()
-        .expect("venue");
-    let draft_form = json!({"title": "Draft", "category": "concert", "venue_id": venue, "description": "", "age_rating": "all",
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
+    let draft_form = json!({"title": "Draft", "category": "concert", "venue_id": venue.to_string(), "description": "", "age_rating": "all",
         "running_minutes": 90, "grades": [{"code": "A", "price_won": 50000, "sections": ["A", "B"], "zones": ["Floor"]}]});
     let draft = call(
         address,
         "POST",
-        "/api/v1/shows",
+        "/api/v2/shows",
         &draft_form.to_string(),
         Some(&owner),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("draft");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
     let question = call(
         address,
         "POST",
-        &format!("/api/v1/shows/{published}/questions"),
+        &format!("/api/v2/shows/{published}/questions"),
         &json!({"title": "Q", "body": "?"}).to_string(),
         Some(&tokens["member"]),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("question");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
 
     let post = json!({"title": "T", "body": "B"}).to_string();
     let starts = picket_edge::clock::now_ms() + 30 * 86_400_000;
@@ -135,7 +138,7 @@ async fn every_endpoint_as_every_role() {
         ),
         (
             "POST",
-            "/api/v1/accounts".into(),
+            "/api/v2/accounts".into(),
             Box::new(|n| {
                 json!({"email": format!("new{n}@example.com"), "password": PASSWORD, "name": "N"})
                     .to_string()
@@ -145,35 +148,35 @@ async fn every_endpoint_as_every_role() {
         ),
         (
             "POST",
-            "/api/v1/sessions".into(),
+            "/api/v2/sessions".into(),
             fixed(json!({"email": "member@example.com", "password": PASSWORD}).to_string()),
             everyone.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/me".into(),
+            "/api/v2/me".into(),
             fixed(String::new()),
             signed_in.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/me/interests".into(),
+            "/api/v2/me/interests".into(),
             fixed(String::new()),
             signed_in.clone(),
             false,
         ),
         (
             "PUT",
-            "/api/v1/me/interests".into(),
+            "/api/v2/me/interests".into(),
             fixed(interests),
             signed_in.clone(),
             false,
         ),
         (
             "POST",
-            "/api/v1/companies".into(),
+            "/api/v2/companies".into(),
             Box::new(|n| {
                 json!({"account": {"email": format!("co{n}@example.com"), "password": PASSWORD, "name": "C"},
             "company": {"name": "C", "business_number": business_number(n), "contact_email": "c@example.com", "contact_phone": "02-123-4567"}}).to_string()
@@ -183,14 +186,14 @@ async fn every_endpoint_as_every_role() {
         ),
         (
             "GET",
-            "/api/v1/companies/mine".into(),
+            "/api/v2/companies/mine".into(),
             fixed(String::new()),
             sellers.clone(),
             false,
         ),
         (
             "POST",
-            "/api/v1/admin/accounts".into(),
+            "/api/v2/admin/accounts".into(),
             Box::new(|n| {
                 json!({"account": {"email": format!("st{n}@example.com"), "password": PASSWORD, "name": "S"}, "role": "staff"}).to_string()
             }),
@@ -199,196 +202,196 @@ async fn every_endpoint_as_every_role() {
         ),
         (
             "POST",
-            "/api/v1/venues".into(),
+            "/api/v2/venues".into(),
             fixed(venue_form),
             vec!["owner", "other_seller", "admin"],
             false,
         ),
         (
             "GET",
-            format!("/api/v1/venues/{venue}"),
+            format!("/api/v2/venues/{venue}"),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/shows".into(),
+            "/api/v2/shows".into(),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "POST",
-            "/api/v1/shows".into(),
+            "/api/v2/shows".into(),
             fixed(draft_form.to_string()),
             sellers.clone(),
             false,
         ),
         (
             "GET",
-            format!("/api/v1/shows/{published}"),
+            format!("/api/v2/shows/{published}"),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "POST",
-            format!("/api/v1/shows/{draft}/performances"),
+            format!("/api/v2/shows/{draft}/performances"),
             fixed(performance),
             owner_or_admin.clone(),
             false,
         ),
         (
             "POST",
-            format!("/api/v1/shows/{published}/publish"),
+            format!("/api/v2/shows/{published}/publish"),
             fixed(String::new()),
             owner_or_admin.clone(),
             false,
         ),
         (
             "GET",
-            format!("/api/v1/shows/{published}/banner"),
+            format!("/api/v2/shows/{published}/banner"),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "PUT",
-            format!("/api/v1/shows/{published}/banner"),
+            format!("/api/v2/shows/{published}/banner"),
             fixed(String::new()),
             owner_or_admin.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/notices".into(),
+            "/api/v2/notices".into(),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "POST",
-            "/api/v1/notices".into(),
+            "/api/v2/notices".into(),
             fixed(post.clone()),
             vec!["admin"],
             false,
         ),
         (
             "GET",
-            format!("/api/v1/shows/{published}/notices"),
+            format!("/api/v2/shows/{published}/notices"),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "POST",
-            format!("/api/v1/shows/{published}/notices"),
+            format!("/api/v2/shows/{published}/notices"),
             fixed(post.clone()),
             owner_or_admin.clone(),
             false,
         ),
         (
             "GET",
-            format!("/api/v1/shows/{published}/questions"),
+            format!("/api/v2/shows/{published}/questions"),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "POST",
-            format!("/api/v1/shows/{published}/questions"),
+            format!("/api/v2/shows/{published}/questions"),
             fixed(post.clone()),
             vec!["member"],
             false,
         ),
         (
             "POST",
-            format!("/api/v1/questions/{question}/answer"),
+            format!("/api/v2/questions/{question}/answer"),
             fixed(json!({"answer": "A"}).to_string()),
             owner_or_admin.clone(),
             false,
         ),
         (
             "POST",
-            format!("/api/v1/shows/{published}/staff"),
-            fixed(json!({"account_id": staff_id}).to_string()),
+            format!("/api/v2/shows/{published}/staff"),
+            fixed(json!({"account_id": staff_id.to_string()}).to_string()),
             owner_or_admin.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/staff/shows".into(),
+            "/api/v2/staff/shows".into(),
             fixed(String::new()),
             vec!["staff"],
             false,
         ),
         (
             "GET",
-            "/api/v1/me/bookings".into(),
+            "/api/v2/me/bookings".into(),
             fixed(String::new()),
             vec!["member"],
             false,
         ),
         (
             "PUT",
-            "/api/v1/guest/contact".into(),
+            "/api/v2/guest/contact".into(),
             fixed(contact),
             vec!["guest"],
             true,
         ),
         (
             "GET",
-            "/api/v1/guest/bookings".into(),
+            "/api/v2/guest/bookings".into(),
             fixed(String::new()),
             vec!["guest"],
             true,
         ),
         (
             "GET",
-            "/api/v1/guest-bookings?number=P1&phone=01000000000".into(),
+            "/api/v2/guest-bookings?number=P1&phone=01000000000".into(),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "POST",
-            format!("/api/v1/posts/{question}/hide"),
+            format!("/api/v2/posts/{question}/hide"),
             fixed(String::new()),
             vec!["admin"],
             false,
         ),
         (
             "DELETE",
-            "/api/v1/sessions/current".into(),
+            "/api/v2/sessions/current".into(),
             fixed(String::new()),
             signed_in.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/sales/77".into(),
+            "/api/v2/sales/77".into(),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "GET",
-            "/api/v1/sales/77/draw".into(),
+            "/api/v2/sales/77/draw".into(),
             fixed(String::new()),
             everyone.clone(),
             false,
         ),
         (
             "PUT",
-            "/api/v1/sales/77".into(),
+            "/api/v2/sales/77".into(),
             fixed(sale_settings.clone()),
             vec![],
             true,
         ),
         (
             "POST",
-            "/api/v1/performances".into(),
+            "/api/v2/performances".into(),
             fixed(String::from("{}")),
             vec![],
             true,
@@ -404,8 +407,8 @@ async fn every_endpoint_as_every_role() {
         for role in ROLES {
             n += 1;
             let token = tokens.get(role).map(String::as_str);
-            let path = if path.starts_with("/api/v1/guest-bookings") {
-                format!("/api/v1/guest-bookings?number=P{n}&phone=01000000000")
+            let path = if path.starts_with("/api/v2/guest-bookings") {
+                format!("/api/v2/guest-bookings?number=P{n}&phone=01000000000")
             } else {
                 path.clone()
             };
@@ -439,23 +442,23 @@ async fn the_operator_token_opens_the_operator_routes_and_nothing_else_does() {
     let settings = json!({"open_at_ms": 0, "admit_per_sec": 10, "active_max": 100, "admission_ttl_ms": 600_000, "seat_limit": 4, "grace_ms": 60_000, "paused": false})
     .to_string();
     for token in [None, Some("wrong"), Some(&OPERATOR[..OPERATOR.len() - 1])] {
-        let refused = call(setup.address, "PUT", "/api/v1/sales/5", &settings, token).await;
+        let refused = call(setup.address, "PUT", "/api/v2/sales/5", &settings, token).await;
         assert_eq!(refused.status, 401, "{token:?}: {:?}", refused.body);
         assert_eq!(refused.body["code"], "operator_only");
     }
     let created = call(
         setup.address,
         "PUT",
-        "/api/v1/sales/5",
+        "/api/v2/sales/5",
         &settings,
         Some(OPERATOR),
     )
     .await;
     assert_eq!(created.status, 200, "{:?}", created.body);
-    assert_eq!(created.body["sale"], 5);
-    let public = call(setup.address, "GET", "/api/v1/sales/5", "", None).await;
+    assert_eq!(created.body["sale"], "5");
+    let public = call(setup.address, "GET", "/api/v2/sales/5", "", None).await;
     assert_eq!(public.status, 200, "{:?}", public.body);
-    let unknown = call(setup.address, "GET", "/api/v1/sales/6", "", None).await;
+    let unknown = call(setup.address, "GET", "/api/v2/sales/6", "", None).await;
     assert_eq!(
         (unknown.status, unknown.body["code"].as_str()),
         (404, Some("unknown_sale"))

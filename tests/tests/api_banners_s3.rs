@@ -66,7 +66,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
     let (show, _) = setup.published_show("s@example.com", "123-45-67891").await;
     let token = setup.sign_in("s@example.com").await;
     let bearer = format!("Bearer {token}");
-    let path = format!("/api/v1/shows/{show}/banner");
+    let path = format!("/api/v2/shows/{show}/banner");
     let key = S3Banners::key(show);
 
     assert_eq!(
@@ -178,7 +178,7 @@ async fn banners_are_stored_in_and_served_from_an_s3_bucket() {
         header(&head, "content-type"),
         Some("application/problem+json")
     );
-    let answer = call_raw(address, "GET", &format!("/api/v1/shows/{show}"), &[], b"").await;
+    let answer = call_raw(address, "GET", &format!("/api/v2/shows/{show}"), &[], b"").await;
     assert_eq!(answer.0, 200, "the rest of the API is unaffected");
 
     // Back again (moto starts empty): uploads work without restarting the API.

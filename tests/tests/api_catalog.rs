@@ -33,7 +33,7 @@ async fn seller(address: SocketAddr, email: &str, business_number: &str) -> Stri
     let created = call(
         address,
         "POST",
-        "/api/v1/companies",
+        "/api/v2/companies",
         &form.to_string(),
         None,
     )
@@ -42,7 +42,7 @@ async fn seller(address: SocketAddr, email: &str, business_number: &str) -> Stri
     let session = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": email, "password": "correct horse"}).to_string(),
         None,
     )
@@ -60,7 +60,7 @@ fn venue() -> Value {
 }
 
 fn show(venue_id: i64, title: &str, grades: Value) -> Value {
-    json!({"title": title, "category": "musical", "venue_id": venue_id, "description": "",
+    json!({"title": title, "category": "musical", "venue_id": venue_id.to_string(), "description": "",
            "age_rating": "7+", "running_minutes": 150, "grades": grades})
 }
 
@@ -86,20 +86,20 @@ async fn publishes_and_counts(setup: ApiSetup) {
     let venue = call(
         address,
         "POST",
-        "/api/v1/venues",
+        "/api/v2/venues",
         &venue().to_string(),
         Some(&token),
     )
     .await;
     assert_eq!(venue.status, 201, "{:?}", venue.body);
     assert_eq!(venue.body["seats"], 14);
-    let venue_id = venue.body["id"].as_i64().expect("venue id");
+    let venue_id = picket_tests::ids::id_i64(&venue.body["id"]);
 
     let uncovered = json!([{"code": "VIP", "price_won": 160000, "sections": ["A"]}]);
     let refused = call(
         address,
         "POST",
-        "/api/v1/shows",
+        "/api/v2/shows",
         &show(venue_id, "Bad", uncovered).to_string(),
         Some(&token),
     )
@@ -110,32 +110,32 @@ async fn publishes_and_counts(setup: ApiSetup) {
     let created = call(
         address,
         "POST",
-        "/api/v1/shows",
+        "/api/v2/shows",
         &show(venue_id, "레미제라블", three_grades()).to_string(),
         Some(&token),
     )
     .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    let show_id = created.body["id"].as_i64().expect("show id");
+    let show_id = picket_tests::ids::id_i64(&created.body["id"]);
     let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
     let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
     let performance = call(
         address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/performances"),
+        &format!("/api/v2/shows/{show_id}/performances"),
         &form.to_string(),
         Some(&token),
     )
     .await;
     assert_eq!(performance.status, 201, "{:?}", performance.body);
-    let performance_id = performance.body["id"].as_i64().expect("performance id") as u64;
+    let performance_id = picket_tests::ids::id_i64(&performance.body["id"]) as u64;
 
     // A draft is not listed and not shown to others.
     assert_eq!(
         call(
             address,
             "GET",
-            &format!("/api/v1/shows/{show_id}"),
+            &format!("/api/v2/shows/{show_id}"),
             "",
             None
         )
@@ -147,7 +147,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     let published = call(
         address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/publish"),
+        &format!("/api/v2/shows/{show_id}/publish"),
         "",
         Some(&token),
     )
@@ -158,7 +158,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     let sale = call(
         setup.cluster.address(0),
         "GET",
-        &format!("/api/v1/sales/{performance_id}"),
+        &format!("/api/v2/sales/{performance_id}"),
         "",
         None,
     )
@@ -171,7 +171,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     assert_eq!(sale.body["settings"]["admit_per_sec"], 200);
     assert_eq!(sale.body["settings"]["seat_limit"], 4);
     assert_eq!(
-        (event.show, event.category.as_str(), event.region.as_str()),
+        (event.show.0, event.category.as_str(), event.region.as_str()),
         (show_id, "musical", "seoul")
     );
 
@@ -212,7 +212,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
         let detail = call(
             address,
             "GET",
-            &format!("/api/v1/shows/{show_id}"),
+            &format!("/api/v2/shows/{show_id}"),
             "",
             None,
         )
@@ -239,7 +239,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     let forbidden = call(
         address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/performances"),
+        &format!("/api/v2/shows/{show_id}/performances"),
         &later.to_string(),
         Some(&other),
     )
@@ -249,7 +249,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
         call(
             address,
             "POST",
-            &format!("/api/v1/shows/{show_id}/publish"),
+            &format!("/api/v2/shows/{show_id}/publish"),
             "",
             Some(&other)
         )
@@ -267,14 +267,15 @@ async fn browsing_filters_and_pages_published_shows() {
     let venue_id = call(
         address,
         "POST",
-        "/api/v1/venues",
+        "/api/v2/venues",
         &venue().to_string(),
         Some(&token),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("venue");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
     let day = 24 * 3_600_000;
     let now = picket_edge::clock::now_ms();
     let mut ids = Vec::new();
@@ -285,18 +286,18 @@ async fn browsing_filters_and_pages_published_shows() {
         let created = call(
             address,
             "POST",
-            "/api/v1/shows",
+            "/api/v2/shows",
             &show(venue_id, title, three_grades()).to_string(),
             Some(&token),
         )
         .await;
-        let id = created.body["id"].as_i64().expect("show");
+        let id = picket_tests::ids::id_i64(&created.body["id"]);
         let starts = now + (10 + 10 * i as u64) * day;
         let form = json!({"starts_at_ms": starts, "sale_open_at_ms": now + day});
         call(
             address,
             "POST",
-            &format!("/api/v1/shows/{id}/performances"),
+            &format!("/api/v2/shows/{id}/performances"),
             &form.to_string(),
             Some(&token),
         )
@@ -305,7 +306,7 @@ async fn browsing_filters_and_pages_published_shows() {
             call(
                 address,
                 "POST",
-                &format!("/api/v1/shows/{id}/publish"),
+                &format!("/api/v2/shows/{id}/publish"),
                 "",
                 Some(&token)
             )
@@ -326,7 +327,7 @@ async fn browsing_filters_and_pages_published_shows() {
     let all = call(
         address,
         "GET",
-        "/api/v1/shows?category=musical&region=seoul",
+        "/api/v2/shows?category=musical&region=seoul",
         "",
         None,
     )
@@ -336,10 +337,10 @@ async fn browsing_filters_and_pages_published_shows() {
         ["Hamlet Reloaded", "Wicked", "Hamlet"],
         "newest first"
     );
-    let text = call(address, "GET", "/api/v1/shows?q=hamlet", "", None).await;
+    let text = call(address, "GET", "/api/v2/shows?q=hamlet", "", None).await;
     assert_eq!(titles(&text), ["Hamlet Reloaded", "Hamlet"]);
     let window = format!(
-        "/api/v1/shows?from_ms={}&to_ms={}",
+        "/api/v2/shows?from_ms={}&to_ms={}",
         now + 15 * day,
         now + 25 * day
     );
@@ -348,17 +349,17 @@ async fn browsing_filters_and_pages_published_shows() {
         ["Wicked"]
     );
     assert_eq!(
-        titles(&call(address, "GET", "/api/v1/shows?region=busan", "", None).await),
+        titles(&call(address, "GET", "/api/v2/shows?region=busan", "", None).await),
         Vec::<String>::new()
     );
 
-    let first = call(address, "GET", "/api/v1/shows?limit=2", "", None).await;
+    let first = call(address, "GET", "/api/v2/shows?limit=2", "", None).await;
     assert_eq!(titles(&first), ["Hamlet Reloaded", "Wicked"]);
-    let cursor = first.body["next_cursor"].as_i64().expect("a next page");
+    let cursor = picket_tests::ids::id_i64(&first.body["next_cursor"]);
     let second = call(
         address,
         "GET",
-        &format!("/api/v1/shows?limit=2&cursor={cursor}"),
+        &format!("/api/v2/shows?limit=2&cursor={cursor}"),
         "",
         None,
     )
@@ -366,7 +367,7 @@ async fn browsing_filters_and_pages_published_shows() {
     assert_eq!(titles(&second), ["Hamlet"]);
     assert!(second.body["next_cursor"].is_null());
     assert_eq!(
-        call(address, "GET", "/api/v1/shows?limit=500", "", None)
+        call(address, "GET", "/api/v2/shows?limit=500", "", None)
             .await
             .status,
         422
@@ -381,26 +382,28 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let venue_id = call(
         address,
         "POST",
-        "/api/v1/venues",
+        "/api/v2/venues",
         &venue().to_string(),
         Some(&token),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("venue");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
     let show_id = call(
         address,
         "POST",
-        "/api/v1/shows",
+        "/api/v2/shows",
         &show(venue_id, "Banner", three_grades()).to_string(),
         Some(&token),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("show");
-    let path = format!("/api/v1/shows/{show_id}/banner");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
+    let path = format!("/api/v2/shows/{show_id}/banner");
     let bearer = format!("Bearer {token}");
     let png = sample_png(5_000);
 
@@ -500,7 +503,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let added = call(
         address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/performances"),
+        &format!("/api/v2/shows/{show_id}/performances"),
         &form.to_string(),
         Some(&token),
     )
@@ -509,7 +512,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let published = call(
         address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/publish"),
+        &format!("/api/v2/shows/{show_id}/publish"),
         "",
         Some(&token),
     )
@@ -542,7 +545,7 @@ async fn the_board_notices_questions_answers_and_hiding() {
     let admin = setup.admin("a@example.com").await;
 
     let post = json!({"title": "공지", "body": "주차 안내"}).to_string();
-    let notices = format!("/api/v1/shows/{show_id}/notices");
+    let notices = format!("/api/v2/shows/{show_id}/notices");
     assert_eq!(
         call(address, "POST", &notices, &post, Some(&other))
             .await
@@ -561,7 +564,7 @@ async fn the_board_notices_questions_answers_and_hiding() {
         "공지"
     );
 
-    let questions = format!("/api/v1/shows/{show_id}/questions");
+    let questions = format!("/api/v2/shows/{show_id}/questions");
     let question = json!({"title": "휠체어석", "body": "휠체어석이 있나요?"}).to_string();
     assert_eq!(
         call(address, "POST", &questions, &question, Some(&token))
@@ -572,7 +575,7 @@ async fn the_board_notices_questions_answers_and_hiding() {
     );
     let asked = call(address, "POST", &questions, &question, Some(&member)).await;
     assert_eq!(asked.status, 201, "{:?}", asked.body);
-    let question_id = asked.body["id"].as_i64().expect("id");
+    let question_id = picket_tests::ids::id_i64(&asked.body["id"]);
     let spam = call(
         address,
         "POST",
@@ -582,10 +585,11 @@ async fn the_board_notices_questions_answers_and_hiding() {
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("id");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
     let answer = json!({"answer": "네, 1층에 있습니다."}).to_string();
-    let answer_path = format!("/api/v1/questions/{question_id}/answer");
+    let answer_path = format!("/api/v2/questions/{question_id}/answer");
     assert_eq!(
         call(address, "POST", &answer_path, &answer, Some(&other))
             .await
@@ -602,7 +606,7 @@ async fn the_board_notices_questions_answers_and_hiding() {
         call(
             address,
             "POST",
-            &format!("/api/v1/posts/{spam}/hide"),
+            &format!("/api/v2/posts/{spam}/hide"),
             "",
             Some(&token)
         )
@@ -615,7 +619,7 @@ async fn the_board_notices_questions_answers_and_hiding() {
         call(
             address,
             "POST",
-            &format!("/api/v1/posts/{spam}/hide"),
+            &format!("/api/v2/posts/{spam}/hide"),
             "",
             Some(&admin)
         )
@@ -630,18 +634,18 @@ async fn the_board_notices_questions_answers_and_hiding() {
 
     let platform = json!({"title": "점검 안내", "body": "12월 1일 새벽 점검"}).to_string();
     assert_eq!(
-        call(address, "POST", "/api/v1/notices", &platform, Some(&member))
+        call(address, "POST", "/api/v2/notices", &platform, Some(&member))
             .await
             .status,
         403
     );
     assert_eq!(
-        call(address, "POST", "/api/v1/notices", &platform, Some(&admin))
+        call(address, "POST", "/api/v2/notices", &platform, Some(&admin))
             .await
             .status,
         201
     );
-    let listed = call(address, "GET", "/api/v1/notices", "", None).await;
+    let listed = call(address, "GET", "/api/v2/notices", "", None).await;
     assert_eq!(
         listed.body["items"].as_array().map(Vec::len),
         Some(1),
@@ -691,30 +695,32 @@ async fn browsing_reads_from_the_replica() {
     let venue_id = call(
         address,
         "POST",
-        "/api/v1/venues",
+        "/api/v2/venues",
         &venue().to_string(),
         Some(&token),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("venue");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
     let show_id = call(
         address,
         "POST",
-        "/api/v1/shows",
+        "/api/v2/shows",
         &show(venue_id, "Replica", three_grades()).to_string(),
         Some(&token),
     )
     .await
     .body["id"]
-        .as_i64()
-        .expect("show");
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
     let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
     call(
         address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/performances"),
+        &format!("/api/v2/shows/{show_id}/performances"),
         &json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 86_400_000}).to_string(),
         Some(&token),
     )
@@ -723,7 +729,7 @@ async fn browsing_reads_from_the_replica() {
         call(
             address,
             "POST",
-            &format!("/api/v1/shows/{show_id}/publish"),
+            &format!("/api/v2/shows/{show_id}/publish"),
             "",
             Some(&token)
         )
@@ -731,7 +737,7 @@ async fn browsing_reads_from_the_replica() {
         .status,
         200
     );
-    let listed = call(address, "GET", "/api/v1/shows", "", None).await;
+    let listed = call(address, "GET", "/api/v2/shows", "", None).await;
     assert_eq!(
         listed.body["items"],
         json!([]),
@@ -740,7 +746,7 @@ async fn browsing_reads_from_the_replica() {
     let detail = call(
         address,
         "GET",
-        &format!("/api/v1/shows/{show_id}"),
+        &format!("/api/v2/shows/{show_id}"),
         "",
         None,
     )
@@ -767,7 +773,7 @@ async fn published_shows_are_announced_on_nats() {
     let again = call(
         setup.address,
         "POST",
-        &format!("/api/v1/shows/{show_id}/publish"),
+        &format!("/api/v2/shows/{show_id}/publish"),
         "",
         Some(&token),
     )
@@ -797,7 +803,7 @@ async fn published_shows_are_announced_on_nats() {
     let event: picket_api::catalog::ShowPublished =
         serde_json::from_slice(&message.payload).expect("event");
     assert_eq!(
-        (event.show, event.category.as_str(), event.region.as_str()),
+        (event.show.0, event.category.as_str(), event.region.as_str()),
         (show_id, "musical", "seoul")
     );
     assert_eq!(event.sale_open_at_ms.len(), 1);
@@ -817,7 +823,7 @@ async fn publishing_again_keeps_an_operators_pause() {
     let again = call(
         setup.address,
         "POST",
-        &format!("/api/v1/shows/{show}/publish"),
+        &format!("/api/v2/shows/{show}/publish"),
         "",
         Some(&seller),
     )
@@ -864,7 +870,7 @@ async fn searches_literally(setup: ApiSetup) {
         let found = call(
             setup.address,
             "GET",
-            &format!("/api/v1/shows?q={q}"),
+            &format!("/api/v2/shows?q={q}"),
             "",
             None,
         )
@@ -874,19 +880,19 @@ async fn searches_literally(setup: ApiSetup) {
     }
 }
 
-/// `POST /api/v1/performances` (operator): a refused spec can be corrected, the same spec again
+/// `POST /api/v2/performances` (operator): a refused spec can be corrected, the same spec again
 /// answers as the first time, and another spec for an open performance is a conflict, not a
 /// 201 that keeps the old one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operators_performance_spec_is_correctable_and_never_silently_kept() {
     let setup = setup_sqlite().await;
     let open = |spec: picket_ledger_core::PerformanceSpec| {
-        let body = serde_json::to_string(&spec).expect("spec");
+        let body = picket_tests::gateway::spec_json(&spec).to_string();
         async move {
             call(
                 setup.address,
                 "POST",
-                "/api/v1/performances",
+                "/api/v2/performances",
                 &body,
                 Some(OPERATOR),
             )
@@ -940,13 +946,13 @@ async fn a_seller_stages_shows_only_on_its_companys_venues() {
         let created = call(
             address,
             "POST",
-            "/api/v1/venues",
+            "/api/v2/venues",
             &venue().to_string(),
             Some(&token),
         )
         .await;
         assert_eq!(created.status, 201, "{:?}", created.body);
-        created.body["id"].as_i64().expect("venue")
+        picket_tests::ids::id_i64(&created.body["id"])
     };
     let owners = venue_of(owner.clone()).await;
     let others = venue_of(other.clone()).await;
@@ -955,7 +961,7 @@ async fn a_seller_stages_shows_only_on_its_companys_venues() {
         call(
             address,
             "POST",
-            "/api/v1/shows",
+            "/api/v2/shows",
             &show(venue_id, "Venue", three_grades()).to_string(),
             Some(&token),
         )
@@ -975,7 +981,7 @@ async fn a_seller_stages_shows_only_on_its_companys_venues() {
     }
 }
 
-/// `GET /api/v1/venues/{id}` names every seat and zone by the id the ledger and the WebSocket
+/// `GET /api/v2/venues/{id}` names every seat and zone by the id the ledger and the WebSocket
 /// `hold` use: a hold by a returned id takes that seat, and the seats the ledger gives a grade
 /// are the ones the venue lists for the grade's section.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -989,17 +995,17 @@ async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
     let show = call(
         address,
         "GET",
-        &format!("/api/v1/shows/{show_id}"),
+        &format!("/api/v2/shows/{show_id}"),
         "",
         None,
     )
     .await;
-    let venue_id = show.body["venue_id"].as_i64().expect("venue id");
+    let venue_id = picket_tests::ids::id_i64(&show.body["venue_id"]);
 
     let venue = call(
         address,
         "GET",
-        &format!("/api/v1/venues/{venue_id}"),
+        &format!("/api/v2/venues/{venue_id}"),
         "",
         None,
     )

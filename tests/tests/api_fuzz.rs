@@ -157,7 +157,7 @@ async fn no_documented_operation_gives_a_server_error() {
     call(
         address,
         "POST",
-        "/api/v1/accounts",
+        "/api/v2/accounts",
         &member.to_string(),
         None,
     )
@@ -165,7 +165,7 @@ async fn no_documented_operation_gives_a_server_error() {
     let token = call(
         address,
         "POST",
-        "/api/v1/sessions",
+        "/api/v2/sessions",
         &json!({"email": "m@example.com", "password": "correct horse"}).to_string(),
         None,
     )

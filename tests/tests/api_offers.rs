@@ -40,7 +40,9 @@ async fn admitted(setup: &ApiSetup, email: &str, sale: u64) -> (Client, String) 
         json!({"type": "hello", "token": token}),
     )
     .await;
-    client.send(json!({"type": "join", "sale": sale})).await;
+    client
+        .send(json!({"type": "join", "sale": sale.to_string()}))
+        .await;
     let admission = client.next_of("admitted").await["token"]
         .as_str()
         .expect("admission token")
@@ -50,7 +52,7 @@ async fn admitted(setup: &ApiSetup, email: &str, sale: u64) -> (Client, String) 
 
 /// Sends a hold with `extra` fields and returns the `result` or `error` answer.
 async fn hold(client: &mut Client, admission: &str, sale: u64, id: &str, extra: Value) -> Value {
-    let mut message = json!({"type": "hold", "id": id, "sale": sale, "key": id,
+    let mut message = json!({"type": "hold", "id": id, "sale": sale.to_string(), "key": id,
         "admission": admission});
     if let (Some(m), Some(extra)) = (message.as_object_mut(), extra.as_object()) {
         m.extend(extra.clone());
@@ -84,7 +86,7 @@ fn held(answer: &Value) -> (u64, u64, u64) {
     let held = &answer["outcome"]["Ok"]["Held"];
     assert!(held.is_object(), "not held: {answer}");
     (
-        held["hold"].as_u64().expect("hold"),
+        picket_tests::ids::id(&held["hold"]),
         held["amount_won"].as_u64().expect("amount"),
         held["discount_won"].as_u64().unwrap_or(0),
     )
@@ -114,7 +116,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let page = call(
         setup.address,
         "GET",
-        &format!("/api/v1/shows/{show}"),
+        &format!("/api/v2/shows/{show}"),
         "",
         None,
     )
@@ -129,7 +131,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let own = call(
         setup.address,
         "GET",
-        &format!("/api/v1/shows/{show}"),
+        &format!("/api/v2/shows/{show}"),
         "",
         Some(&seller),
     )
@@ -149,8 +151,8 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     let (hold_a, amount_a, off_a) = held(&answer);
     assert_eq!((amount_a, off_a), (70_000 + 70_000 + 140_000, 140_000));
     a.send(
-        json!({"type": "confirm", "id": "a-2", "sale": sale, "key": "a-2",
-        "admission": admission_a, "hold": hold_a, "payment_ref": "pg-a", "amount_won": amount_a}),
+        json!({"type": "confirm", "id": "a-2", "sale": sale.to_string(), "key": "a-2",
+        "admission": admission_a, "hold": hold_a.to_string(), "payment_ref": "pg-a", "amount_won": amount_a}),
     )
     .await;
     let paid = a.next_of("result").await;
@@ -213,8 +215,8 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     }
     // Below the coupon's minimum (a 110,000원 standing place) once b releases the use.
     b.send(
-        json!({"type": "release", "id": "b-2", "sale": sale, "key": "b-2",
-        "admission": admission_b, "hold": hold_b}),
+        json!({"type": "release", "id": "b-2", "sale": sale.to_string(), "key": "b-2",
+        "admission": admission_b, "hold": hold_b.to_string()}),
     )
     .await;
     let released = b.next_of("result").await;
@@ -259,7 +261,7 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
         let mine = call(
             setup.address,
             "GET",
-            "/api/v1/me/bookings",
+            "/api/v2/me/bookings",
             "",
             Some(&token_a),
         )
@@ -297,15 +299,15 @@ async fn inconsistent_offers_are_refused_with_field_messages() {
         let page = call(
             setup.address,
             "GET",
-            &format!("/api/v1/shows/{show}"),
+            &format!("/api/v2/shows/{show}"),
             "",
             None,
         )
         .await;
-        (token, page.body["venue_id"].as_i64().expect("venue"))
+        (token, picket_tests::ids::id_i64(&page.body["venue_id"]))
     };
     let base = |more: Value| {
-        let mut form = json!({"title": "오페라의 유령", "category": "musical", "venue_id": seller.1,
+        let mut form = json!({"title": "오페라의 유령", "category": "musical", "venue_id": seller.1.to_string(),
             "description": "", "age_rating": "7+", "running_minutes": 150, "grades": [
                 {"code": "VIP", "price_won": 160000, "sections": ["A"]},
                 {"code": "R", "price_won": 140000, "sections": ["B"]},
@@ -346,7 +348,7 @@ async fn inconsistent_offers_are_refused_with_field_messages() {
         let answer = call(
             setup.address,
             "POST",
-            "/api/v1/shows",
+            "/api/v2/shows",
             &base(more).to_string(),
             Some(&seller.0),
         )

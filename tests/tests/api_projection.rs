@@ -66,13 +66,13 @@ async fn start_api(store: Store, ledger: LedgerClient) -> ApiProcess {
 /// Signs up a member at the API on `address` and signs in: (account id, token).
 async fn member_at(address: SocketAddr, email: &str) -> (u64, String) {
     let form = json!({"email": email, "password": PASSWORD, "name": "회원"});
-    let created = call(address, "POST", "/api/v1/accounts", &form.to_string(), None).await;
+    let created = call(address, "POST", "/api/v2/accounts", &form.to_string(), None).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let form = json!({"email": email, "password": PASSWORD});
-    let session = call(address, "POST", "/api/v1/sessions", &form.to_string(), None).await;
+    let session = call(address, "POST", "/api/v2/sessions", &form.to_string(), None).await;
     assert_eq!(session.status, 201, "{:?}", session.body);
     (
-        created.body["id"].as_u64().expect("id"),
+        picket_tests::ids::id(&created.body["id"]),
         session.body["token"].as_str().expect("token").to_owned(),
     )
 }
@@ -183,14 +183,14 @@ async fn items_eventually(
 fn assert_listed(items: &[Value], booked: &Booked) {
     let item = items
         .iter()
-        .find(|i| i["booking"] == booked.booking)
+        .find(|i| picket_tests::ids::id(&i["booking"]) == booked.booking)
         .unwrap_or_else(|| panic!("booking {} not listed: {items:?}", booked.booking));
     assert_eq!(item["paid_won"], booked.paid_won, "{item:?}");
     let tickets: Vec<u64> = item["tickets"]
         .as_array()
         .expect("tickets")
         .iter()
-        .map(|t| t["ticket"].as_u64().expect("ticket id"))
+        .map(|t| picket_tests::ids::id(&t["ticket"]))
         .collect();
     assert_eq!(tickets, booked.tickets, "{item:?}");
 }
@@ -298,20 +298,20 @@ async fn bookings_committed_while_no_api_follows_appear_once_one_starts() {
     assert_eq!(booked.paid_won, 320_000);
     // Nobody followed the ledger: not recorded yet.
     assert!(
-        items_now(setup.address, "/api/v1/me/bookings", &token)
+        items_now(setup.address, "/api/v2/me/bookings", &token)
             .await
             .is_empty()
     );
     assert!(cursor(&pool, 0).await < journal_seq(&setup));
 
     let restarted = start_api(setup.api.store.clone(), ledger.clone()).await;
-    let items = items_eventually(restarted.address, "/api/v1/me/bookings", &token, 2).await;
+    let items = items_eventually(restarted.address, "/api/v2/me/bookings", &token, 2).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_listed(&items, &booked);
     assert_listed(&items, &other);
     let first = items
         .iter()
-        .find(|i| i["booking"] == booked.booking)
+        .find(|i| picket_tests::ids::id(&i["booking"]) == booked.booking)
         .expect("listed");
     assert_eq!(first["tickets"][0]["place"], "A 1열 1번");
     assert_eq!(first["tickets"][1]["price_won"], 160_000);
@@ -343,13 +343,13 @@ async fn a_hold_made_before_a_restart_and_paid_after_it_is_recorded() {
     ));
 
     let restarted = start_api(setup.api.store.clone(), ledger.clone()).await;
-    let items = items_eventually(restarted.address, "/api/v1/me/bookings", &token, 1).await;
+    let items = items_eventually(restarted.address, "/api/v2/me/bookings", &token, 1).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert_listed(&items, &first);
     // Paid after the restart, while the new API follows.
     let second = pay(&ledger, member, "r2", performance, paid_after).await;
     assert_eq!(second.paid_won, 320_000);
-    let items = items_eventually(restarted.address, "/api/v1/me/bookings", &token, 2).await;
+    let items = items_eventually(restarted.address, "/api/v2/me/bookings", &token, 2).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_listed(&items, &first);
     assert_listed(&items, &second);
@@ -377,7 +377,7 @@ async fn entries_delivered_twice_change_nothing() {
     let put = call(
         setup.address,
         "PUT",
-        "/api/v1/guest/contact",
+        "/api/v2/guest/contact",
         &contact,
         Some(&guest_token),
     )
@@ -404,14 +404,14 @@ async fn entries_delivered_twice_change_nothing() {
     ));
     settled(&pool, 0, journal_seq(&setup)).await;
 
-    let items = items_now(second_api.address, "/api/v1/me/bookings", &token).await;
+    let items = items_now(second_api.address, "/api/v2/me/bookings", &token).await;
     assert_eq!(items.len(), 2, "each booking once: {items:?}");
     for one in &mine {
         assert_listed(&items, one);
     }
     let first = items
         .iter()
-        .find(|i| i["booking"] == mine[0].booking)
+        .find(|i| picket_tests::ids::id(&i["booking"]) == mine[0].booking)
         .expect("listed");
     let cancelled: Vec<bool> = first["tickets"]
         .as_array()
@@ -420,7 +420,7 @@ async fn entries_delivered_twice_change_nothing() {
         .map(|t| t["cancelled"].as_bool().expect("flag"))
         .collect();
     assert_eq!(cancelled, vec![false, true]);
-    let guest_items = items_now(setup.address, "/api/v1/guest/bookings", &guest_token).await;
+    let guest_items = items_now(setup.address, "/api/v2/guest/bookings", &guest_token).await;
     assert_eq!(guest_items.len(), 1, "{guest_items:?}");
     assert_listed(&guest_items, &guest_booked);
     assert!(guest_items[0]["number"].is_string());
@@ -476,7 +476,7 @@ async fn entries_delivered_twice_change_nothing() {
     assert_eq!(booking_rows(&pool).await, rows, "nothing changed");
     assert_eq!(open_holds(&pool).await, 0);
     assert_eq!(cursor(&pool, 0).await, now);
-    let items = items_now(setup.address, "/api/v1/me/bookings", &other_token).await;
+    let items = items_now(setup.address, "/api/v2/me/bookings", &other_token).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_listed(&items, &theirs);
     assert_listed(&items, &later);
@@ -512,7 +512,7 @@ async fn a_live_entry_after_a_gap_is_applied_after_what_the_gap_hid() {
     projection.apply(&last).await.expect("applied");
     assert_eq!(projection.cursor(0), now);
     assert_eq!(cursor(&pool, 0).await, now);
-    let items = items_now(setup.address, "/api/v1/me/bookings", &token).await;
+    let items = items_now(setup.address, "/api/v2/me/bookings", &token).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_listed(&items, &first);
     assert_listed(&items, &second);
@@ -652,19 +652,19 @@ async fn over_nats_the_projection_catches_up_from_each_partitions_events_stream(
     let fresh = book(&ledger, member, "n3", 11, &[5]).await;
     assert_eq!(paid_11.paid_won, 220_000);
     assert!(
-        items_now(first.address, "/api/v1/me/bookings", &token)
+        items_now(first.address, "/api/v2/me/bookings", &token)
             .await
             .is_empty()
     );
 
     let second = start_api(services.store().await, services.client("api-2").await).await;
-    let items = items_eventually(second.address, "/api/v1/me/bookings", &token, 3).await;
+    let items = items_eventually(second.address, "/api/v2/me/bookings", &token, 3).await;
     assert_eq!(items.len(), 3, "{items:?}");
     for booked in [&paid_10, &paid_11, &fresh] {
         assert_listed(&items, booked);
     }
     let live = book(&ledger, member, "n4", 10, &[7, 8]).await;
-    let items = items_eventually(second.address, "/api/v1/me/bookings", &token, 4).await;
+    let items = items_eventually(second.address, "/api/v2/me/bookings", &token, 4).await;
     assert_eq!(items.len(), 4, "{items:?}");
     assert_listed(&items, &live);
     services.settled(&pool, &ledger).await;
@@ -717,7 +717,7 @@ async fn a_projection_older_than_the_events_stream_says_so_and_carries_on() {
     let pool = api.api.store.pool().clone();
     let (member, token) = member_at(api.address, "m@example.com").await;
     let booked = book(&ledger, member, "new", 10, &[20]).await;
-    let items = items_eventually(api.address, "/api/v1/me/bookings", &token, 1).await;
+    let items = items_eventually(api.address, "/api/v2/me/bookings", &token, 1).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert_listed(&items, &booked);
     services.settled(&pool, &ledger).await;

@@ -109,7 +109,7 @@ async fn slow_headers_idle_keep_alive_and_stalled_bodies_are_closed() {
     // A body that stops arriving.
     let mut stalled = TcpStream::connect(address).await.expect("connect");
     stalled
-        .write_all(b"POST /api/v1/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em")
+        .write_all(b"POST /api/v2/sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em")
         .await
         .expect("write");
     assert!(closed_within(&mut stalled, Duration::from_secs(4)).await);
@@ -229,14 +229,14 @@ async fn accepting_stops_before_the_file_limit_and_resumes() {
     assert!(gateway.metrics.accept_pauses.get() >= 1);
 }
 
-/// Upgrades a raw TCP connection to a `picket.v1` WebSocket, for frames no client library sends.
+/// Upgrades a raw TCP connection to a `picket.v2` WebSocket, for frames no client library sends.
 async fn raw_websocket(address: SocketAddr) -> TcpStream {
     let mut stream = TcpStream::connect(address).await.expect("connect");
     stream
         .write_all(
             b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-              Sec-WebSocket-Protocol: picket.v1\r\n\r\n",
+              Sec-WebSocket-Protocol: picket.v2\r\n\r\n",
         )
         .await
         .expect("upgrade");
@@ -341,7 +341,7 @@ async fn the_flood_close_reaches_a_client_that_sent_a_thousand_messages() {
     for _ in 0..1_000 {
         let _ = flooder
             .socket
-            .feed(Message::text(r#"{"type":"watch","performance":1}"#))
+            .feed(Message::text(r#"{"type":"watch","performance":"1"}"#))
             .await;
     }
     let _ = flooder.socket.flush().await;
@@ -364,13 +364,29 @@ async fn invalid_field_errors_carry_the_request_id() {
     // An id that is not a valid correlation id is not echoed.
     client
         .send_raw_text(&format!(
-            r#"{{"type":"hold","id":"{}","sale":1}}"#,
+            r#"{{"type":"hold","id":"{}","sale":"1"}}"#,
             "x".repeat(200)
         ))
         .await;
     let error = client.next_of("error").await;
     assert_eq!(error["code"], "invalid_field");
     assert!(error.get("id").is_none(), "{error}");
+    // Protocol v2: an id sent as a JSON number (or a string that is not decimal digits) is
+    // refused, and the error names the request.
+    for (id, hold) in [
+        ("c-43", "117701597864396273"),
+        ("c-44", "\"+1\""),
+        ("c-45", "\"18446744073709551616\""),
+    ] {
+        client
+            .send_raw_text(&format!(
+                r#"{{"type":"release","id":"{id}","sale":"1","key":"k","admission":"t","hold":{hold}}}"#
+            ))
+            .await;
+        let error = client.next_of("error").await;
+        assert_eq!(error["code"], "invalid_field", "{hold}: {error}");
+        assert_eq!(error["id"], id, "{error}");
+    }
     // Before hello, a booking command's refusal carries its id too.
     let mut stranger = Client::over(
         connect_raw(cluster.address(0), true)
@@ -379,7 +395,7 @@ async fn invalid_field_errors_carry_the_request_id() {
     );
     stranger
         .send_raw_text(
-            r#"{"type":"release","id":"c-42","sale":1,"key":"k","admission":"t","hold":1}"#,
+            r#"{"type":"release","id":"c-42","sale":"1","key":"k","admission":"t","hold":"1"}"#,
         )
         .await;
     let error = stranger.next_of("error").await;
@@ -450,12 +466,12 @@ async fn bodies_over_the_limit_are_413_problems() {
     let cluster = cluster(|_| {}).await;
     let address = cluster.address(0);
     let cases = [
-        ("POST", "/api/v1/accounts", 1_000_000, false),
-        ("POST", "/api/v1/sessions", 100_000, false),
-        ("POST", "/api/v1/accounts", 100_000, false),
-        ("POST", "/api/v1/sessions", 1_000_000, false),
-        ("PUT", "/api/v1/sales/77", 20_000_000, true),
-        ("POST", "/api/v1/performances", 20_000_000, true),
+        ("POST", "/api/v2/accounts", 1_000_000, false),
+        ("POST", "/api/v2/sessions", 100_000, false),
+        ("POST", "/api/v2/accounts", 100_000, false),
+        ("POST", "/api/v2/sessions", 1_000_000, false),
+        ("PUT", "/api/v2/sales/77", 20_000_000, true),
+        ("POST", "/api/v2/performances", 20_000_000, true),
     ];
     for (method, path, length, operator) in cases {
         let (status, head, body) = oversized(address, method, path, length, operator).await;
@@ -472,4 +488,47 @@ async fn bodies_over_the_limit_are_413_problems() {
     let mut client = Client::over(connect_raw(address, true).await.expect("connect"));
     client.send_raw_text(&"x".repeat(64 * 1024)).await;
     assert_eq!(client.close_code(Duration::from_secs(5)).await, Some(1009));
+}
+
+/// Protocol v1 (ids as JSON numbers) is retired: a client asking only for `picket.v1` is refused
+/// with a problem naming `picket.v2`; one offering both gets v2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_protocol_v2_is_spoken() {
+    let cluster = cluster(|_| {}).await;
+    let address = cluster.address(0);
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream
+        .write_all(
+            b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+              Sec-WebSocket-Protocol: picket.v1\r\n\r\n",
+        )
+        .await
+        .expect("upgrade");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("application/problem+json"),
+        "a problem: {answer}"
+    );
+    assert!(
+        answer.contains(r#""code":"unsupported_protocol""#),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("picket.v2"),
+        "names the version to ask for: {answer}"
+    );
+
+    let socket = picket_tests::gateway::connect_speaking(address, &["picket.v1", "picket.v2"])
+        .await
+        .expect("v2 is chosen when offered");
+    let mut client = Client::over(socket);
+    client
+        .send(serde_json::json!({"type": "hello", "device": "device-offers-both-01"}))
+        .await;
+    let welcome = client.next_of("welcome").await;
+    assert_eq!(welcome["protocol"], 2, "{welcome}");
 }

@@ -70,7 +70,9 @@ async fn malformed_messages_get_documented_errors_and_change_nothing() {
         (r#"{"type":"teleport"}"#, "unknown_type"),
         (r#"{"no_type":1}"#, "unknown_type"),
         (r#"{"type":"join","sale":"seventy"}"#, "invalid_field"),
-        (r#"{"type":"join","sale":77}"#, "not_authenticated"),
+        (r#"{"type":"join","sale":"77"}"#, "not_authenticated"),
+        // Protocol v2: an id sent as a JSON number is not an id.
+        (r#"{"type":"join","sale":77}"#, "invalid_field"),
         (r#"{"type":"hello"}"#, "invalid_field"),
         (r#"{"type":"hello","device":"short"}"#, "invalid_field"),
     ];
@@ -197,7 +199,7 @@ async fn forged_and_expired_tokens_are_refused() {
     for (n, (token, code)) in cases.into_iter().enumerate() {
         buyer
             .send(
-                json!({"type": "hold", "id": format!("h{n}"), "sale": SALE, "key": format!("k{n}"),
+                json!({"type": "hold", "id": format!("h{n}"), "sale": SALE.to_string(), "key": format!("k{n}"),
                 "admission": token, "selection": {"Seats": [0]}}),
             )
             .await;
@@ -230,7 +232,7 @@ async fn floods_are_slowed_then_closed_and_capacity_is_enforced() {
     for _ in 0..60 {
         let _ = flooder
             .socket
-            .feed(Message::text(r#"{"type":"watch","performance":1}"#))
+            .feed(Message::text(r#"{"type":"watch","performance":"1"}"#))
             .await;
     }
     let _ = flooder.socket.flush().await;
@@ -334,7 +336,9 @@ async fn draining_a_gateway_loses_no_place() {
     settings["paused"] = json!(true);
     configure_sale(cluster.address(0), SALE, &settings).await;
     let mut client = Client::guest(cluster.address(0), "device-drained-0001").await;
-    client.send(json!({"type": "join", "sale": SALE})).await;
+    client
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let place = client.next_of("queue").await["place"]
         .as_u64()
         .expect("place");
@@ -347,7 +351,8 @@ async fn draining_a_gateway_loses_no_place() {
     assert_eq!(client.close_code(Duration::from_secs(5)).await, Some(1012));
     let cluster = stop.await.expect("stopped");
     let mut back = Client::guest(cluster.address(1), "device-drained-0001").await;
-    back.send(json!({"type": "join", "sale": SALE})).await;
+    back.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     assert_eq!(back.next_of("queue").await["place"].as_u64(), Some(place));
 }
 
@@ -391,7 +396,9 @@ async fn outage_keeps_places(
     for n in 0..4 {
         let mut client =
             Client::guest(cluster.address(n % 2), &format!("device-outage-{n:04}")).await;
-        client.send(json!({"type": "join", "sale": SALE})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         let place = client.next_of("queue").await["place"]
             .as_u64()
             .expect("place");

@@ -40,14 +40,16 @@ async fn join_admit_hold_and_confirm_in_memory() {
     let address = cluster.address(0);
 
     let mut buyer = Client::guest(address, &device(1)).await;
-    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let admitted = buyer.next_of("admitted").await;
     let token = admitted["token"].as_str().expect("token").to_owned();
 
     let mut stranger = Client::guest(address, &device(2)).await;
     stranger
         .send(
-            json!({"type": "hold", "id": "x", "sale": SALE, "key": "k1", "admission": "",
+            json!({"type": "hold", "id": "x", "sale": SALE.to_string(), "key": "k1", "admission": "",
             "selection": {"Seats": [0]}}),
         )
         .await;
@@ -55,7 +57,7 @@ async fn join_admit_hold_and_confirm_in_memory() {
     assert_eq!(refused["code"], "no_admission");
     stranger
         .send(
-            json!({"type": "hold", "id": "x", "sale": SALE, "key": "k1", "admission": token,
+            json!({"type": "hold", "id": "x", "sale": SALE.to_string(), "key": "k1", "admission": token,
             "selection": {"Seats": [0]}}),
         )
         .await;
@@ -67,22 +69,20 @@ async fn join_admit_hold_and_confirm_in_memory() {
 
     buyer
         .send(
-            json!({"type": "hold", "id": "h1", "sale": SALE, "key": "k1", "admission": token,
+            json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1", "admission": token,
             "selection": {"Seats": [0, 1]}}),
         )
         .await;
     let held = buyer.next_of("result").await;
-    let hold = held["outcome"]["Ok"]["Held"]["hold"]
-        .as_u64()
-        .expect("held");
+    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
     let amount = held["outcome"]["Ok"]["Held"]["amount_won"]
         .as_u64()
         .expect("amount");
     assert_eq!(amount, 220_000);
     buyer
         .send(
-            json!({"type": "confirm", "id": "c1", "sale": SALE, "key": "k2", "admission": token,
-            "hold": hold, "payment_ref": "pay-1", "amount_won": amount}),
+            json!({"type": "confirm", "id": "c1", "sale": SALE.to_string(), "key": "k2", "admission": token,
+            "hold": hold.to_string(), "payment_ref": "pay-1", "amount_won": amount}),
         )
         .await;
     let confirmed = buyer.next_of("result").await;
@@ -92,7 +92,7 @@ async fn join_admit_hold_and_confirm_in_memory() {
     );
     buyer
         .send(
-            json!({"type": "hold", "id": "h2", "sale": SALE, "key": "k3", "admission": token,
+            json!({"type": "hold", "id": "h2", "sale": SALE.to_string(), "key": "k3", "admission": token,
             "selection": {"Seats": [5]}}),
         )
         .await;
@@ -113,22 +113,26 @@ async fn join_admit_hold_and_confirm_in_memory() {
     // Cancelling needs no admission; only the buyer may cancel their booking. The show is
     // months away and the booking is from today: free of charge.
     let confirmed = &confirmed["outcome"]["Ok"]["Confirmed"];
-    let booking = confirmed["booking"].as_u64().expect("booking");
-    let first = confirmed["tickets"][0].as_u64().expect("ticket");
+    let booking = picket_tests::ids::id(&confirmed["booking"]);
+    let first = picket_tests::ids::id(&confirmed["tickets"][0]);
     stranger
-        .send(json!({"type": "cancel", "id": "x2", "sale": SALE, "key": "s1", "booking": booking}))
+        .send(json!({"type": "cancel", "id": "x2", "sale": SALE.to_string(), "key": "s1", "booking": booking.to_string()}))
         .await;
     let refused = stranger.next_of("result").await;
     assert_eq!(refused["code"], "not_your_booking", "{refused}");
     buyer
         .send(
-            json!({"type": "cancel", "id": "c9", "sale": SALE, "key": "k9", "booking": booking,
-            "tickets": [first]}),
+            json!({"type": "cancel", "id": "c9", "sale": SALE.to_string(), "key": "k9", "booking": booking.to_string(),
+            "tickets": [first.to_string()]}),
         )
         .await;
     let cancelled = buyer.next_of("result").await;
     let cancelled = &cancelled["outcome"]["Ok"]["Cancelled"];
-    assert_eq!(cancelled["tickets"], json!([first]), "{cancelled}");
+    assert_eq!(
+        cancelled["tickets"],
+        json!([first.to_string()]),
+        "{cancelled}"
+    );
     assert_eq!(
         (
             cancelled["refund_won"].as_u64(),
@@ -212,7 +216,9 @@ async fn three_gateways_share_one_fair_queue() {
     let mut entries = Vec::new();
     for n in 0..24 {
         let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
-        client.send(json!({"type": "join", "sale": SALE})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         let queue = client.next_of("queue").await;
         assert_eq!(queue["status"], "pre_queue", "{queue}");
         assert_eq!(queue["seed_hash"], seed_hash.as_str());
@@ -230,7 +236,9 @@ async fn three_gateways_share_one_fair_queue() {
     let mut late = Vec::new();
     for n in 24..48 {
         let mut client = Client::guest(cluster.address(n % 3), &device(n)).await;
-        client.send(json!({"type": "join", "sale": SALE})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         late.push((placed(&mut client).await, client));
     }
     let mut early_places = Vec::new();
@@ -258,7 +266,7 @@ async fn three_gateways_share_one_fair_queue() {
     let (status, audit) = picket_tests::gateway::http(
         cluster.address(2),
         "GET",
-        &format!("/api/v1/sales/{SALE}/draw"),
+        &format!("/api/v2/sales/{SALE}/draw"),
         None,
         false,
     )
@@ -284,7 +292,8 @@ async fn three_gateways_share_one_fair_queue() {
 
     // A second tab of the first early user, on another gateway, shares its place.
     let mut tab = Client::guest(cluster.address(1), &device(0)).await;
-    tab.send(json!({"type": "join", "sale": SALE})).await;
+    tab.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     assert_eq!(
         placed(&mut tab).await,
         early_places[0],
@@ -295,7 +304,8 @@ async fn three_gateways_share_one_fair_queue() {
     let (place, dropped) = late.remove(5);
     drop(dropped);
     let mut back = Client::guest(cluster.address(2), &device(29)).await;
-    back.send(json!({"type": "join", "sale": SALE})).await;
+    back.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     assert_eq!(
         placed(&mut back).await,
         place,
@@ -352,7 +362,9 @@ async fn selling_out_tells_every_waiting_client() {
     let settings = sale_settings(now_ms(), 1, 1);
     configure_sale(cluster.address(0), SALE, &settings).await;
     let mut buyer = Client::guest(cluster.address(0), &device(1)).await;
-    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let token = buyer.next_of("admitted").await["token"]
         .as_str()
         .expect("token")
@@ -360,13 +372,15 @@ async fn selling_out_tells_every_waiting_client() {
     let mut waiting = Vec::new();
     for n in 2..6 {
         let mut client = Client::guest(cluster.address(n % 2), &device(n)).await;
-        client.send(json!({"type": "join", "sale": SALE})).await;
+        client
+            .send(json!({"type": "join", "sale": SALE.to_string()}))
+            .await;
         assert_eq!(client.next_of("queue").await["status"], "open");
         waiting.push(client);
     }
     buyer
         .send(
-            json!({"type": "hold", "id": "h", "sale": SALE, "key": "k", "admission": token,
+            json!({"type": "hold", "id": "h", "sale": SALE.to_string(), "key": "k", "admission": token,
             "selection": {"BestAvailable": {"grade": 0, "count": 2}}}),
         )
         .await;
@@ -440,27 +454,27 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     let address = cluster.address(0);
 
     let mut buyer = Client::guest(address, &device(1)).await;
-    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let first = buyer.next_of("admitted").await["token"]
         .as_str()
         .expect("token")
         .to_owned();
     buyer
         .send(
-            json!({"type": "hold", "id": "h1", "sale": SALE, "key": "k1", "admission": first,
+            json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1", "admission": first,
             "selection": {"Seats": [0]}}),
         )
         .await;
     let held = buyer.next_of("result").await;
-    let hold = held["outcome"]["Ok"]["Held"]["hold"]
-        .as_u64()
-        .expect("held");
+    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
     let amount = held["outcome"]["Ok"]["Held"]["amount_won"]
         .as_u64()
         .expect("amount");
     let confirm = |token: &str| {
-        json!({"type": "confirm", "id": "c1", "sale": SALE, "key": "k2", "admission": token,
-        "hold": hold, "payment_ref": "pay-1", "amount_won": amount})
+        json!({"type": "confirm", "id": "c1", "sale": SALE.to_string(), "key": "k2", "admission": token,
+        "hold": hold.to_string(), "payment_ref": "pay-1", "amount_won": amount})
     };
     buyer.send(confirm(&first)).await;
     let confirmed = buyer.next_of("result").await;
@@ -472,7 +486,9 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     assert_eq!(ended["code"], "admission_expired", "{ended}");
 
     // Queue again and be admitted again, then replay the paid confirm under the new admission.
-    buyer.send(json!({"type": "join", "sale": SALE})).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
     let second = buyer.next_of("admitted").await["token"]
         .as_str()
         .expect("token")
@@ -488,7 +504,7 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     // can do must agree: book with the token, and hear what the gateway says meanwhile or soon.
     buyer
         .send(
-            json!({"type": "hold", "id": "h2", "sale": SALE, "key": "k3", "admission": second,
+            json!({"type": "hold", "id": "h2", "sale": SALE.to_string(), "key": "k3", "admission": second,
             "selection": {"Seats": [1]}}),
         )
         .await;

@@ -68,7 +68,7 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
     let (_, sale) = setup
         .published_show("restore-seller@example.com", "123-45-67891")
         .await;
-    let (status, published) = get(setup.address, &format!("/api/v1/sales/{sale}")).await;
+    let (status, published) = get(setup.address, &format!("/api/v2/sales/{sale}")).await;
     assert_eq!(status, 200, "publishing created the sale: {published}");
 
     // The operator opens it in a moment, paused (nobody is admitted, so every drawn place stays).
@@ -78,7 +78,7 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
     let changed = call(
         setup.address,
         "PUT",
-        &format!("/api/v1/sales/{sale}"),
+        &format!("/api/v2/sales/{sale}"),
         &settings.to_string(),
         Some(OPERATOR),
     )
@@ -93,7 +93,9 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
     let mut buyers = Vec::new();
     for n in 0..3 {
         let mut buyer = Client::guest(gateway, &device(n)).await;
-        buyer.send(json!({"type": "join", "sale": sale})).await;
+        buyer
+            .send(json!({"type": "join", "sale": sale.to_string()}))
+            .await;
         let queued = buyer.next_of("queue").await;
         assert_eq!(queued["status"], "pre_queue", "{queued}");
         buyers.push(buyer);
@@ -102,11 +104,11 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
 
     let address = setup.address;
     let before = eventually("the draw", || async move {
-        let (_, view) = get(address, &format!("/api/v1/sales/{sale}")).await;
+        let (_, view) = get(address, &format!("/api/v2/sales/{sale}")).await;
         view["seed"].is_string().then_some(view)
     })
     .await;
-    let (status, audit) = get(setup.address, &format!("/api/v1/sales/{sale}/draw")).await;
+    let (status, audit) = get(setup.address, &format!("/api/v2/sales/{sale}/draw")).await;
     assert_eq!(status, 200, "{audit}");
     assert_eq!(audit["order"].as_array().map(Vec::len), Some(3), "{audit}");
     let places = queue.standings(sale, &identities).await.expect("standings");
@@ -138,7 +140,7 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
     redis.start_again().expect("start redis again, empty");
 
     let after = eventually("the sale back", || async move {
-        let (status, view) = get(address, &format!("/api/v1/sales/{sale}")).await;
+        let (status, view) = get(address, &format!("/api/v2/sales/{sale}")).await;
         (status == 200).then_some(view)
     })
     .await;
@@ -156,7 +158,7 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
         after["settings"]["paused"], true,
         "the operator's change is kept"
     );
-    let (status, audit_after) = get(setup.address, &format!("/api/v1/sales/{sale}/draw")).await;
+    let (status, audit_after) = get(setup.address, &format!("/api/v2/sales/{sale}/draw")).await;
     assert_eq!(status, 200, "{audit_after}");
     assert_eq!(audit_after, audit, "the same audit");
     assert_eq!(
@@ -167,7 +169,8 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
 
     // A drawn buyer joins again over the socket: its place and draw entry are the same.
     let mut back = Client::guest(gateway, &device(1)).await;
-    back.send(json!({"type": "join", "sale": sale})).await;
+    back.send(json!({"type": "join", "sale": sale.to_string()}))
+        .await;
     let queued = back.next_of("queue").await;
     let Standing::Waiting { place } = &places[1] else {
         unreachable!("checked above")
@@ -176,7 +179,8 @@ async fn a_published_sale_and_its_draw_come_back_after_redis_restarts_empty() {
     assert_eq!(queued["draw_entry"], entries[1].as_str(), "{queued}");
     // Someone new joins behind the pre-queue.
     let mut late = Client::guest(gateway, &device(9)).await;
-    late.send(json!({"type": "join", "sale": sale})).await;
+    late.send(json!({"type": "join", "sale": sale.to_string()}))
+        .await;
     let queued = late.next_of("queue").await;
     assert_eq!(queued["place"], 4, "{queued}");
 }
@@ -352,7 +356,7 @@ async fn the_api_pass_restores_once_and_keeps_what_the_store_has() {
             call(
                 address,
                 "PUT",
-                &format!("/api/v1/sales/{sale}"),
+                &format!("/api/v2/sales/{sale}"),
                 &body,
                 Some(OPERATOR),
             )
@@ -360,25 +364,25 @@ async fn the_api_pass_restores_once_and_keeps_what_the_store_has() {
         }
     };
     assert_eq!(put(&later).await.status, 200);
-    let (_, created) = get(setup.address, &format!("/api/v1/sales/{sale}")).await;
+    let (_, created) = get(setup.address, &format!("/api/v2/sales/{sale}")).await;
 
     flush(&redis).await;
     assert_eq!(
-        get(setup.address, &format!("/api/v1/sales/{sale}")).await.0,
+        get(setup.address, &format!("/api/v2/sales/{sale}")).await.0,
         404
     );
     let pass = picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
         .await
         .expect("pass");
     assert_eq!(pass.restored, 1, "{pass:?}");
-    let (_, restored) = get(setup.address, &format!("/api/v1/sales/{sale}")).await;
+    let (_, restored) = get(setup.address, &format!("/api/v2/sales/{sale}")).await;
     assert_eq!(restored, created, "the same sale");
     let again = picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
         .await
         .expect("pass");
     assert_eq!(again.restored, 0, "{again:?}");
     assert_eq!(
-        get(setup.address, &format!("/api/v1/sales/{sale}")).await.1,
+        get(setup.address, &format!("/api/v2/sales/{sale}")).await.1,
         restored
     );
 
@@ -393,7 +397,7 @@ async fn the_api_pass_restores_once_and_keeps_what_the_store_has() {
     picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
         .await
         .expect("pass");
-    let (_, kept) = get(setup.address, &format!("/api/v1/sales/{sale}")).await;
+    let (_, kept) = get(setup.address, &format!("/api/v2/sales/{sale}")).await;
     assert_eq!(kept["settings"]["admit_per_sec"], 9);
     assert_eq!(kept["seed_hash"], created["seed_hash"]);
 
@@ -405,7 +409,7 @@ async fn the_api_pass_restores_once_and_keeps_what_the_store_has() {
     picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
         .await
         .expect("pass");
-    let (_, back) = get(setup.address, &format!("/api/v1/sales/{sale}")).await;
+    let (_, back) = get(setup.address, &format!("/api/v2/sales/{sale}")).await;
     assert_eq!(back["settings"]["paused"], true);
     assert_eq!(back["seed_hash"], created["seed_hash"]);
 }
@@ -419,7 +423,7 @@ async fn the_record_works_on_postgres() {
     let sale = 44;
     let open_at_ms = now_ms() + 300;
     let body = serde_json::to_string(&settings(open_at_ms)).expect("encode");
-    let path = format!("/api/v1/sales/{sale}");
+    let path = format!("/api/v2/sales/{sale}");
     let put = call(setup.address, "PUT", &path, &body, Some(OPERATOR)).await;
     assert_eq!(put.status, 200, "{:?}", put.body);
     for identity in ["g:pg-device-000001", "g:pg-device-000002", "m:3"] {
@@ -430,7 +434,7 @@ async fn the_record_works_on_postgres() {
     }
     let address = setup.address;
     eventually("the open", || async move {
-        let (_, view) = get(address, &format!("/api/v1/sales/{sale}")).await;
+        let (_, view) = get(address, &format!("/api/v2/sales/{sale}")).await;
         (view["status"] != "pre_queue").then_some(())
     })
     .await;
@@ -488,7 +492,7 @@ async fn a_sold_out_sale_comes_back_sold_out() {
     let put = call(
         setup.address,
         "PUT",
-        &format!("/api/v1/sales/{sale}"),
+        &format!("/api/v2/sales/{sale}"),
         &body,
         Some(OPERATOR),
     )

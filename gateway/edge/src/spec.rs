@@ -1,0 +1,65 @@
+//! The performance spec as operators send it (`POST /api/v2/performances`): the ledger's
+//! [`PerformanceSpec`] field for field, with the performance id a decimal string like every id
+//! a client sends ([`crate::id`]). The ledger's journal and bus keep the core's own encoding.
+
+use picket_ledger_core::{
+    CouponSpec, DiscountSpec, FeeSchedule, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
+    TicketKind, ZoneSpec,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::id::Id;
+
+/// [`PerformanceSpec`] on a client's wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSpec {
+    pub performance: Id<PerformanceId>,
+    pub starts_at_ms: u64,
+    pub kind: TicketKind,
+    pub grades: Vec<GradeSpec>,
+    pub seats: Vec<SeatSpec>,
+    pub zones: Vec<ZoneSpec>,
+    pub per_buyer_limit: u16,
+    pub hold_ttl_ms: u64,
+    pub fees: FeeSchedule,
+    #[serde(default)]
+    pub discounts: Vec<DiscountSpec>,
+    #[serde(default)]
+    pub coupons: Vec<CouponSpec>,
+}
+
+impl From<ClientSpec> for PerformanceSpec {
+    fn from(spec: ClientSpec) -> Self {
+        PerformanceSpec {
+            performance: spec.performance.0,
+            starts_at_ms: spec.starts_at_ms,
+            kind: spec.kind,
+            grades: spec.grades,
+            seats: spec.seats,
+            zones: spec.zones,
+            per_buyer_limit: spec.per_buyer_limit,
+            hold_ttl_ms: spec.hold_ttl_ms,
+            fees: spec.fees,
+            discounts: spec.discounts,
+            coupons: spec.coupons,
+        }
+    }
+}
+
+impl From<PerformanceSpec> for ClientSpec {
+    fn from(spec: PerformanceSpec) -> Self {
+        ClientSpec {
+            performance: Id(spec.performance),
+            starts_at_ms: spec.starts_at_ms,
+            kind: spec.kind,
+            grades: spec.grades,
+            seats: spec.seats,
+            zones: spec.zones,
+            per_buyer_limit: spec.per_buyer_limit,
+            hold_ttl_ms: spec.hold_ttl_ms,
+            fees: spec.fees,
+            discounts: spec.discounts,
+            coupons: spec.coupons,
+        }
+    }
+}
