@@ -21,6 +21,8 @@ pub struct SandboxConfig {
     pub client_key: Option<String>,
     /// Where `PAYMENT_STATUS_CHANGED` events go (plain `http://` URLs).
     pub webhook_urls: Vec<String>,
+    /// Most webhook URLs (each event is one outbox row per URL).
+    pub webhook_urls_max: usize,
     /// The HMAC-SHA256 key webhooks are signed with.
     pub webhook_secret: Option<String>,
     /// Bearer token of `/sandbox/faults`.
@@ -83,6 +85,7 @@ impl SandboxConfig {
             secret_key: None,
             client_key: None,
             webhook_urls: Vec::new(),
+            webhook_urls_max: 8,
             webhook_secret: None,
             admin_token: None,
             confirm_window: Duration::from_secs(10 * 60),
@@ -139,6 +142,9 @@ impl SandboxConfig {
             && (!(16..=200).contains(&token.len()) || token.chars().any(char::is_whitespace))
         {
             problems.push("the admin token must be 16 to 200 bytes without spaces".into());
+        }
+        if self.webhook_urls.len() > self.webhook_urls_max {
+            problems.push(format!("at most {} webhook URLs", self.webhook_urls_max));
         }
         for url in &self.webhook_urls {
             if let Err(problem) = crate::webhook::target(url, self.url_bytes_max) {

@@ -677,15 +677,8 @@ async fn charge(shared: &Shared, billing_key: &str, bytes: &[u8], scope: Option<
     settle(shared, row, now, scope, Some(&request.customer_key)).await
 }
 
-/// A lookup: gate, then the payment (expired first if its window passed).
-async fn lookup(
-    shared: &Shared,
-    headers: &HeaderMap,
-    found: Result<Option<PaymentRow>, sqlx::Error>,
-) -> Response {
-    if let Err(refusal) = gate(shared, headers) {
-        return refusal.into_response();
-    }
+/// A lookup's answer: the payment (expired first if its window passed).
+async fn lookup(shared: &Shared, found: Result<Option<PaymentRow>, sqlx::Error>) -> Response {
     let row = match found {
         Ok(Some(row)) => row,
         Ok(None) => return Refusal::of(ErrorCode::NotFoundPayment).into_response(),
@@ -710,6 +703,9 @@ async fn payment_by_key(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
+    if let Err(refusal) = gate(&shared, &headers) {
+        return refusal.into_response();
+    }
     let Ok(Path(payment_key)) = path else {
         return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
     };
@@ -717,7 +713,7 @@ async fn payment_by_key(
         return refusal.into_response();
     }
     let found = shared.store.payment(&payment_key).await;
-    lookup(&shared, &headers, found).await
+    lookup(&shared, found).await
 }
 
 async fn payment_by_order(
@@ -725,6 +721,9 @@ async fn payment_by_order(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
+    if let Err(refusal) = gate(&shared, &headers) {
+        return refusal.into_response();
+    }
     let Ok(Path(order_id)) = path else {
         return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
     };
@@ -732,7 +731,7 @@ async fn payment_by_order(
         return refusal.into_response();
     }
     let found = shared.store.payment_for_order(&order_id).await;
-    lookup(&shared, &headers, found).await
+    lookup(&shared, found).await
 }
 
 fn is_due(shared: &Shared, row: &PaymentRow, now: i64) -> bool {
@@ -803,8 +802,11 @@ async fn transactions(
         )
         .into_response();
     };
-    // An end given to the second includes that whole second.
-    let end = end + 999;
+    // The end is inclusive: a time includes its whole second, a date its whole day.
+    let end = match pairs.get("endDate") {
+        Some(date) if !date.contains('T') => end + 86_400_000 - 1,
+        _ => end + 999,
+    };
     let limit = match pairs.get("limit").map(|l| l.parse::<usize>()) {
         None => shared.config.transactions_limit_default,
         Some(Ok(limit)) if (1..=shared.config.transactions_limit_max).contains(&limit) => limit,

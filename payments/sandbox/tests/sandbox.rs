@@ -288,17 +288,22 @@ struct Received {
 struct Receiver {
     url: String,
     seen: Arc<Mutex<Vec<Received>>>,
+    /// While false, every delivery is answered 500.
+    accepting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Receiver {
     async fn start(fail_first: usize) -> Receiver {
         use axum::http::{HeaderMap, StatusCode};
         let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let accepting = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let recorded = seen.clone();
+        let open = accepting.clone();
         let app = axum::Router::new().route(
             "/hooks/toss",
             axum::routing::post(move |headers: HeaderMap, body: String| {
                 let recorded = recorded.clone();
+                let open = open.clone();
                 async move {
                     let mut seen = recorded.lock().expect("lock");
                     let headers = headers
@@ -315,7 +320,7 @@ impl Receiver {
                         body,
                         at: Instant::now(),
                     });
-                    if seen.len() <= fail_first {
+                    if seen.len() <= fail_first || !open.load(std::sync::atomic::Ordering::SeqCst) {
                         StatusCode::INTERNAL_SERVER_ERROR
                     } else {
                         StatusCode::OK
@@ -331,7 +336,16 @@ impl Receiver {
             listener.local_addr().expect("address")
         );
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, seen }
+        Receiver {
+            url,
+            seen,
+            accepting,
+        }
+    }
+
+    fn accept(&self, accepting: bool) {
+        self.accepting
+            .store(accepting, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Waits until at least `count` deliveries arrived: them.
@@ -638,9 +652,16 @@ async fn partial_and_full_cancels_keep_the_balance_and_over_cancel_is_refused() 
 }
 
 #[tokio::test]
-async fn a_restart_forgets_no_payment_and_no_idempotency_record() {
+async fn a_restart_forgets_no_payment_idempotency_record_or_pending_webhook() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sandbox = Sandbox::start(dir.path(), |_| {}).await;
+    let receiver = Receiver::start(0).await;
+    receiver.accept(false);
+    let url = receiver.url.clone();
+    let tune = move |c: &mut SandboxConfig| {
+        c.webhook_urls = vec![url.clone()];
+        c.webhook_retry_schedule = vec![Duration::from_millis(100); 20];
+    };
+    let sandbox = Sandbox::start(dir.path(), tune.clone()).await;
     let key = authorised(sandbox.address, "order-restart-1", 8_000).await;
     let first = confirm(
         sandbox.address,
@@ -651,9 +672,12 @@ async fn a_restart_forgets_no_payment_and_no_idempotency_record() {
     )
     .await;
     assert_eq!(first.status, 200);
+    let refused = receiver.wait(1).await;
     sandbox.stop().await;
-
-    let sandbox = Sandbox::start(dir.path(), |_| {}).await;
+    // Everything seen so far was refused (500).
+    let refused_count = receiver.seen.lock().expect("lock").len();
+    receiver.accept(true);
+    let sandbox = Sandbox::start(dir.path(), tune).await;
     let found = api(
         sandbox.address,
         "GET",
@@ -672,6 +696,29 @@ async fn a_restart_forgets_no_payment_and_no_idempotency_record() {
     )
     .await;
     assert_eq!((replay.status, &replay.body), (200, &first.body));
+    // The webhook refused before the restart is delivered after it, as the same transmission.
+    let id = &refused[0].headers["tosspayments-webhook-transmission-id"];
+    let start = Instant::now();
+    loop {
+        let seen = receiver.seen.lock().expect("lock").clone();
+        let last = seen.last().expect("deliveries");
+        if receiver.accepting.load(std::sync::atomic::Ordering::SeqCst)
+            && seen.len() > refused.len()
+            && last.headers["tosspayments-webhook-transmission-id"] == *id
+        {
+            let retried: u32 = last.headers["tosspayments-webhook-transmission-retried-count"]
+                .parse()
+                .expect("count");
+            if retried >= 1 {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the pending webhook was not delivered after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     sandbox.stop().await;
 }
 
