@@ -147,7 +147,7 @@ impl SandboxConfig {
             problems.push(format!("at most {} webhook URLs", self.webhook_urls_max));
         }
         for url in &self.webhook_urls {
-            if let Err(problem) = crate::webhook::target(url, self.url_bytes_max) {
+            if let Err(problem) = crate::urls::webhook_target(url, self.url_bytes_max) {
                 problems.push(format!("webhook URL {url:?}: {problem}"));
             }
         }

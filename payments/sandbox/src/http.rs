@@ -27,7 +27,7 @@ use crate::keys::{random_alphanumeric, random_hex};
 use crate::rules::{self, CancelAsk, ConfirmStep, NewPayment};
 use crate::state::{InFlight, Shared, digest};
 use crate::store::PaymentRow;
-use crate::{Refusal, webhook};
+use crate::{Refusal, urls, webhook};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -884,8 +884,8 @@ fn checkout_fields(
     }
     let limit = shared.config.url_bytes_max;
     let (success_url, fail_url) = match (
-        checkout::redirect_url(&field("successUrl"), limit),
-        checkout::redirect_url(&field("failUrl"), limit),
+        urls::redirect_url(&field("successUrl"), limit),
+        urls::redirect_url(&field("failUrl"), limit),
     ) {
         (Ok(success), Ok(fail)) => (success, fail),
         (Err(why), _) | (_, Err(why)) => {
@@ -908,7 +908,7 @@ fn checkout_fields(
 }
 
 fn fail_redirect(form_fail_url: &str, refusal: &Refusal, order_id: &str) -> Response {
-    see_other(&checkout::with_query(
+    see_other(&urls::with_query(
         form_fail_url,
         &[
             ("code", refusal.body.code.as_str()),
@@ -1014,7 +1014,7 @@ async fn checkout_submit(State(shared): State<Arc<Shared>>, body: Body) -> Respo
         return fail_redirect(&form.fail_url, &Refusal::internal(), &form.order_id);
     }
     let amount_text = amount.to_string();
-    see_other(&checkout::with_query(
+    see_other(&urls::with_query(
         &form.success_url,
         &[
             ("paymentKey", row.payment.payment_key.as_str()),
@@ -1035,7 +1035,7 @@ fn billing_fields(
     let form = checkout_fields(shared, &with_order)?;
     let customer_key = pairs.get("customerKey").cloned().unwrap_or_default();
     if let Err(refusal) = check_customer_key(shared, &customer_key) {
-        return Err(Box::new(see_other(&checkout::with_query(
+        return Err(Box::new(see_other(&urls::with_query(
             &form.fail_url,
             &[
                 ("code", refusal.body.code.as_str()),
@@ -1082,7 +1082,7 @@ async fn billing_submit(State(shared): State<Arc<Shared>>, body: Body) -> Respon
         Ok(card) => card,
         Err(code) => {
             let refusal = Refusal::of(code);
-            return see_other(&checkout::with_query(
+            return see_other(&urls::with_query(
                 &fail_url,
                 &[
                     ("code", refusal.body.code.as_str()),
@@ -1101,7 +1101,7 @@ async fn billing_submit(State(shared): State<Arc<Shared>>, body: Body) -> Respon
     .await;
     if let Err(error) = stored {
         let refusal = Refusal::from(error);
-        return see_other(&checkout::with_query(
+        return see_other(&urls::with_query(
             &fail_url,
             &[
                 ("code", refusal.body.code.as_str()),
@@ -1109,7 +1109,7 @@ async fn billing_submit(State(shared): State<Arc<Shared>>, body: Body) -> Respon
             ],
         ));
     }
-    see_other(&checkout::with_query(
+    see_other(&urls::with_query(
         &success_url,
         &[("customerKey", &customer_key), ("authKey", &auth_key)],
     ))

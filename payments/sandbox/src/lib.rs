@@ -9,7 +9,8 @@
 //! Files: `config.rs` (settings and limits), `keys.rs` (keys kept in the data directory),
 //! `clock.rs`, `cards.rs` (test cards), `rules.rs` (the provider's rules, no I/O), `store.rs`
 //! (every SQL statement), `faults.rs`, `webhook.rs` (outbox delivery and signing),
-//! `checkout.rs` (pages and redirect URLs), `state.rs`, `http.rs` (the routes).
+//! `urls.rs` (redirect and webhook URLs), `checkout.rs` (pages), `state.rs`, `http.rs` (the
+//! routes); the background task (outbox, expiry, idempotency purge) is here.
 
 mod cards;
 mod checkout;
@@ -22,6 +23,7 @@ mod keys;
 mod rules;
 mod state;
 mod store;
+mod urls;
 mod webhook;
 
 use std::future::Future;
@@ -76,7 +78,7 @@ pub async fn run_on(
         keys,
         stop_rx.clone(),
     ));
-    let outbox = tokio::spawn(webhook::run(shared.clone(), stop_rx));
+    let outbox = tokio::spawn(background(shared.clone(), stop_rx));
     let app = http::router(shared.clone());
     tracing::info!(address = ?listener.local_addr().ok(), "sandbox payments listening");
     let served = axum::serve(listener, app)
@@ -90,4 +92,27 @@ pub async fn run_on(
     drop(shared);
     store.close().await;
     served.map_err(SandboxError::Serve)
+}
+
+/// Until `stop` fires, every `webhook_poll_interval` (or at once when the outbox has something
+/// new): expires payments past their confirm window, forgets idempotency records past their
+/// time, and delivers due webhooks.
+async fn background(shared: Arc<state::Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let client = webhook::client();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = shared.outbox_wake.notified() => {}
+            _ = tokio::time::sleep(shared.config.webhook_poll_interval) => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+        http::expire_due(&shared).await;
+        let cutoff = clock::now_ms() - shared.config.idempotency_ttl.as_millis() as i64;
+        if let Err(error) = shared.store.purge_idempotency(cutoff).await {
+            tracing::warn!(%error, "purging idempotency records failed");
+        }
+        webhook::deliver_due(&shared, &client).await;
+    }
 }

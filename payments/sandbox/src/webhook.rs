@@ -12,7 +12,6 @@ use base64::Engine;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
-use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -22,18 +21,6 @@ use crate::clock::{kst, kst_micros, now_ms};
 use crate::faults::Faults;
 use crate::state::Shared;
 use crate::store::{Tx, WebhookOutcome};
-
-/// A webhook URL, checked: plain `http://` with a host, at most `bytes_max` bytes.
-pub fn target(url: &str, bytes_max: usize) -> Result<Uri, String> {
-    if url.len() > bytes_max {
-        return Err(format!("longer than {bytes_max} bytes"));
-    }
-    let uri: Uri = url.parse().map_err(|_| "not a URL".to_owned())?;
-    if uri.scheme_str() != Some("http") || uri.authority().is_none() {
-        return Err("must be an http:// URL with a host (the sandbox sends plain HTTP)".into());
-    }
-    Ok(uri)
-}
 
 /// The signature header's value for `body` sent at `transmission_time`.
 pub fn signature(secret: &str, body: &str, transmission_time: &str) -> String {
@@ -91,25 +78,17 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Delivers due webhooks until `stop` fires; also expires payments past their confirm window
-/// and forgets idempotency records past their time.
-pub async fn run(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let client: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = shared.outbox_wake.notified() => {}
-            _ = tokio::time::sleep(shared.config.webhook_poll_interval) => {}
-        }
-        if *stop.borrow() {
-            return;
-        }
-        crate::http::expire_due(&shared).await;
-        let cutoff = now_ms() - shared.config.idempotency_ttl.as_millis() as i64;
-        if let Err(error) = shared.store.purge_idempotency(cutoff).await {
-            tracing::warn!(%error, "purging idempotency records failed");
-        }
+/// The HTTP client webhooks go out with (plain HTTP/1).
+pub type WebhookClient = Client<HttpConnector, Full<Bytes>>;
+
+pub fn client() -> WebhookClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records each
+/// outcome: delivered, due again after the schedule's next wait, or failed for good.
+pub async fn deliver_due(shared: &Arc<Shared>, client: &WebhookClient) {
+    {
         let due = match shared
             .store
             .due_webhooks(now_ms(), shared.config.webhook_batch_max as i64)
@@ -118,7 +97,7 @@ pub async fn run(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<boo
             Ok(due) => due,
             Err(error) => {
                 tracing::warn!(%error, "reading the webhook outbox failed");
-                continue;
+                return;
             }
         };
         let attempts = due.into_iter().map(|webhook| {
@@ -148,14 +127,14 @@ pub async fn run(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<boo
 
 /// One POST of a webhook: `Ok` on a 2xx within `webhook_timeout`.
 async fn attempt(
-    client: &Client<HttpConnector, Full<Bytes>>,
+    client: &WebhookClient,
     shared: &Shared,
     url: &str,
     transmission_id: &str,
     body: &str,
     retried: u32,
 ) -> Result<(), String> {
-    let uri = target(url, usize::MAX)?;
+    let uri = crate::urls::webhook_target(url, usize::MAX)?;
     let time = kst(now_ms());
     let request = hyper::Request::post(uri)
         .header(hyper::header::CONTENT_TYPE, "application/json")
@@ -199,19 +178,5 @@ mod tests {
             signature("whsec_test", r#"{"a":1}"#, "2024-09-05T12:19:21+09:00"),
             "v1:C1NDUubWNuhM29vd5zPFedXT89G/6XfpQjjcCRHPBwg="
         );
-    }
-
-    #[test]
-    fn only_http_urls_are_targets() {
-        assert!(target("http://127.0.0.1:9000/hooks/toss", 2048).is_ok());
-        for bad in [
-            "https://example.com/x",
-            "javascript:alert(1)",
-            "/relative",
-            "ftp://h/x",
-        ] {
-            assert!(target(bad, 2048).is_err(), "{bad}");
-        }
-        assert!(target(&format!("http://h/{}", "a".repeat(3000)), 2048).is_err());
     }
 }
