@@ -29,6 +29,11 @@ use crate::state::{InFlight, Shared, digest};
 use crate::store::PaymentRow;
 use crate::{Refusal, urls, webhook};
 
+/// Longest `TossPayments-Test-Code` value.
+const TEST_CODE_CHARS_MAX: usize = 100;
+/// Most payments expired in one pass of the background task (the rest wait for the next).
+const EXPIRE_BATCH_MAX: i64 = 100;
+
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
@@ -122,7 +127,7 @@ fn gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Refusal> {
     if let Some(code) = headers.get(picket_toss_wire::TEST_CODE) {
         let code = code.to_str().unwrap_or_default();
         if code.is_empty()
-            || code.len() > 100
+            || code.len() > TEST_CODE_CHARS_MAX
             || !code
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
@@ -766,7 +771,7 @@ async fn expire(shared: &Shared, payment_key: &str) -> Option<Payment> {
 /// Expires every payment whose confirm window passed (the webhook task calls this).
 pub async fn expire_due(shared: &Shared) {
     let cutoff = now_ms() - shared.config.confirm_window.as_millis() as i64;
-    match shared.store.expiring(cutoff, 100).await {
+    match shared.store.expiring(cutoff, EXPIRE_BATCH_MAX).await {
         Ok(keys) => {
             for key in keys {
                 expire(shared, &key).await;

@@ -45,6 +45,9 @@ pub struct DueWebhook {
     pub attempts: u32,
 }
 
+/// SQLite connections: writes are serialised anyway; reads (lookups, the outbox) share the rest.
+const CONNECTIONS_MAX: u32 = 4;
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -60,7 +63,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(CONNECTIONS_MAX)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
