@@ -1245,3 +1245,101 @@ async fn bad_input_gets_tosss_error_shape_and_never_a_crash() {
     assert_eq!(health.json()["healthy"], true);
     sandbox.stop().await;
 }
+
+/// A seeded stream of pseudo-random numbers (xorshift), so a failure reproduces.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+#[tokio::test]
+async fn random_requests_never_get_a_5xx() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = Sandbox::start(dir.path(), |c| c.body_bytes_max = 2048).await;
+    let address = sandbox.address;
+    let key = authorised(address, "order-noise-1", 9_000).await;
+    let auth = basic(SECRET_KEY);
+    let paths = [
+        "/v1/payments/confirm".to_owned(),
+        format!("/v1/payments/{key}"),
+        format!("/v1/payments/{key}/cancel"),
+        "/v1/payments/orders/order-noise-1".to_owned(),
+        "/v1/payments/%FF%FE/cancel".to_owned(),
+        "/v1/billing/authorizations/issue".to_owned(),
+        "/v1/billing/someBillingKey".to_owned(),
+        "/v1/transactions?startDate=2000-01-01&endDate=2999-01-01&limit=0".to_owned(),
+        "/checkout?clientKey=x&amount=-1".to_owned(),
+        "/checkout".to_owned(),
+        "/billing/authorize".to_owned(),
+        "/sandbox/faults".to_owned(),
+    ];
+    let fragments = [
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"paymentKey\":",
+        "\"orderId\":\"order-noise-1\"",
+        "\"amount\":",
+        "9000",
+        "-1",
+        "1e400",
+        "18446744073709551616",
+        "\"cancelReason\":\"x\"",
+        "\"cancelAmount\":",
+        "null",
+        ",",
+        "\"\u{0000}\"",
+        "true",
+        "clientKey=test_ck_sandboxtests0001&",
+        "cardNumber=4330&",
+        "successUrl=javascript:x&",
+        "%ZZ",
+        "\u{FEFF}",
+        "\"authKey\":\"",
+        "\"customerKey\":\"c\"",
+    ];
+    let methods = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+    let mut noise = Noise(0x5eed_1234_abcd_0001);
+    for round in 0..400 {
+        let path = &paths[(noise.next() % paths.len() as u64) as usize];
+        let method = noise.pick(&methods);
+        let pieces = noise.next() % 12;
+        let body: String = (0..pieces).map(|_| noise.pick(&fragments)).collect();
+        let idempotency = "k".repeat((noise.next() % 320) as usize);
+        let mut headers = vec![("Idempotency-Key", idempotency.as_str())];
+        if noise.next() % 4 != 0 {
+            headers.push(("Authorization", auth.as_str()));
+        }
+        if noise.next() % 3 == 0 {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        let answer = call(address, method, path, &headers, &body).await;
+        assert!(
+            (200..500).contains(&answer.status),
+            "round {round}: {method} {path} {body:?} → {} {}",
+            answer.status,
+            answer.body
+        );
+        if path.starts_with("/v1") && answer.status >= 400 {
+            assert!(
+                !answer.code().is_empty(),
+                "round {round}: not Toss-shaped: {}",
+                answer.body
+            );
+        }
+    }
+    let health = call(address, "GET", "/healthz", &[], "").await;
+    assert_eq!(health.json()["healthy"], true);
+    sandbox.stop().await;
+}
