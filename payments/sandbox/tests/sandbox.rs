@@ -1318,10 +1318,10 @@ async fn random_requests_never_get_a_5xx() {
         let body: String = (0..pieces).map(|_| noise.pick(&fragments)).collect();
         let idempotency = "k".repeat((noise.next() % 320) as usize);
         let mut headers = vec![("Idempotency-Key", idempotency.as_str())];
-        if noise.next() % 4 != 0 {
+        if !noise.next().is_multiple_of(4) {
             headers.push(("Authorization", auth.as_str()));
         }
-        if noise.next() % 3 == 0 {
+        if noise.next().is_multiple_of(3) {
             headers.push(("Content-Type", "application/x-www-form-urlencoded"));
         }
         let answer = call(address, method, path, &headers, &body).await;
