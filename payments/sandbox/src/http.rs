@@ -399,6 +399,12 @@ async fn confirm_payment(shared: &Shared, bytes: &[u8], scope: Option<&str>) -> 
         }
         ConfirmStep::Proceed => {}
     }
+    // One order is approved once: another payment of it (a second checkout) may already be.
+    match shared.store.order_was_approved(&request.order_id).await {
+        Ok(false) => {}
+        Ok(true) => return Refusal::of(ErrorCode::DuplicatedOrderId).into(),
+        Err(error) => return Refusal::from(error).into(),
+    }
     settle(shared, row, now, scope, None).await
 }
 

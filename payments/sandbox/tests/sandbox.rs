@@ -1343,3 +1343,36 @@ async fn random_requests_never_get_a_5xx() {
     assert_eq!(health.json()["healthy"], true);
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn an_order_paid_twice_at_checkout_is_approved_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = Sandbox::start(dir.path(), |_| {}).await;
+    let address = sandbox.address;
+    let first = authorised(address, "order-twice-9", 6_000).await;
+    let second = authorised(address, "order-twice-9", 6_000).await;
+    assert_ne!(first, second);
+    assert_eq!(
+        confirm(address, &second, "order-twice-9", 6_000, None)
+            .await
+            .status,
+        200
+    );
+    let again = confirm(address, &first, "order-twice-9", 6_000, None).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (400, "DUPLICATED_ORDER_ID".into()),
+        "{}",
+        again.body
+    );
+    let first_now = api(
+        address,
+        "GET",
+        &format!("/v1/payments/{first}"),
+        None,
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(first_now.json()["status"], "IN_PROGRESS");
+    sandbox.stop().await;
+}
