@@ -66,6 +66,18 @@ pub async fn run_on(
         return Err(SandboxError::Settings(problems));
     }
     let keys = Keys::resolve(&config)?;
+    // Keys read from the data directory obey the same rules as keys given.
+    let resolved = SandboxConfig {
+        secret_key: Some(keys.secret_key.clone()),
+        client_key: Some(keys.client_key.clone()),
+        webhook_secret: Some(keys.webhook_secret.clone()),
+        admin_token: Some(keys.admin_token.clone()),
+        ..config.clone()
+    };
+    let problems = resolved.problems();
+    if !problems.is_empty() {
+        return Err(SandboxError::Settings(problems));
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|source| SandboxError::File {
         path: config.data_dir.clone(),
         source,

@@ -1376,3 +1376,49 @@ async fn an_order_paid_twice_at_checkout_is_approved_once() {
     assert_eq!(first_now.json()["status"], "IN_PROGRESS");
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn keys_made_on_first_start_are_kept_and_a_broken_key_file_stops_the_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = |dir: std::path::PathBuf| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(picket_sandbox_pay::run_on(
+            SandboxConfig::new(dir),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        (address, stop, task)
+    };
+    let (address, stop, task) = start(dir.path().to_path_buf()).await;
+    // Answered once it serves, after the keys are in place.
+    assert_eq!(call(address, "GET", "/healthz", &[], "").await.status, 200);
+    let secret = std::fs::read_to_string(dir.path().join("secret-key")).expect("made");
+    assert!(secret.starts_with("test_sk_"));
+    let found = call(
+        address,
+        "GET",
+        "/v1/payments/none-such-key",
+        &[("Authorization", &basic(&secret))],
+        "",
+    )
+    .await;
+    assert_eq!(found.code(), "NOT_FOUND_PAYMENT");
+    let _ = stop.send(());
+    task.await.expect("joined").expect("stopped");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("secret-key")).expect("kept"),
+        secret
+    );
+
+    std::fs::write(dir.path().join("client-key"), "live_ck_notAllowedHere").expect("write");
+    let (_, _stop, task) = start(dir.path().to_path_buf()).await;
+    let error = task.await.expect("joined").expect_err("refused");
+    assert!(error.to_string().contains("client key"), "{error}");
+    assert!(!error.to_string().contains("notAllowedHere"), "{error}");
+}
