@@ -4,6 +4,7 @@
 //! - [`up`]: `picket up`, every component in one process.
 //! - [`node`]: `picket ledger`, a ledger node over NATS and PostgreSQL.
 //! - `picket loadtest`: [`picket_loadtest::run`].
+//! - [`sandbox_pay`]: `picket sandbox-pay`, the Toss Payments v1 sandbox.
 //!
 //! Every command checks all of its settings and reports every problem at once ([`check`])
 //! before it binds a port or opens a store.
@@ -11,6 +12,7 @@
 mod audit;
 mod check;
 mod node;
+mod sandbox_pay;
 mod up;
 
 use std::net::SocketAddr;
@@ -48,6 +50,10 @@ enum Command {
     /// through a scenario (stampede, steady, idle, churn, failover, or a TOML file), then the
     /// ledger is audited against what they were told and a report is written (docs/loadtest.md).
     Loadtest(Box<picket_loadtest::LoadtestArgs>),
+    /// Run the payment sandbox: the Toss Payments API v1 on loopback (confirm, cancel, billing,
+    /// transactions), a checkout page with test cards, signed webhooks and failure switches,
+    /// its records in a SQLite file under the data directory (docs/payments.md).
+    SandboxPay(sandbox_pay::SandboxPayArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -66,6 +72,7 @@ fn main() -> anyhow::Result<()> {
             Command::Up(args) => up::run(*args).await,
             Command::Ledger(args) => node::run(args).await,
             Command::Loadtest(args) => loadtest(*args).await,
+            Command::SandboxPay(args) => sandbox_pay::run(args).await,
         }
     })
 }

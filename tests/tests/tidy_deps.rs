@@ -4,7 +4,10 @@
 //!   server (`picket-ledger`); every other caller depends on the core and the client;
 //! - the ledger crates depend on no other `picket-*` crate (gateway, API, load tester, …), and
 //!   inward only: the core on no `picket-*` crate, the client on the core, the server on the
-//!   core and the client.
+//!   core and the client;
+//! - the payment sandbox (`picket-sandbox-pay`) depends on no `picket-*` crate but the Toss wire
+//!   types (`picket-toss-wire`, which depends on none), and only the binary and this harness
+//!   depend on the sandbox: the production adapter shares nothing with it but the wire types.
 //!
 //! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
 //! as it joins the workspace.
@@ -60,6 +63,20 @@ fn edge_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
     match krate {
         EDGE | ROOM => Some(&[CORE]),
         GATEWAY | API => Some(&[CORE, CLIENT, EDGE, ROOM]),
+        _ => None,
+    }
+}
+
+const TOSS_WIRE: &str = "picket-toss-wire";
+const SANDBOX: &str = "picket-sandbox-pay";
+/// Crates that may depend on the payment sandbox.
+const SANDBOX_USERS: [&str; 2] = ["picket", "picket-tests"];
+
+/// The `picket-*` crates `krate` may depend on when it is a payments crate; `None` for the others.
+fn payments_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
+    match krate {
+        TOSS_WIRE => Some(&[]),
+        SANDBOX => Some(&[TOSS_WIRE]),
         _ => None,
     }
 }
@@ -126,6 +143,18 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
                 _ => {
                     "the gateway and the API depend on the ledger core and client, picket-edge and picket-room only (never on each other)"
                 }
+            })
+        } else if dependency == SANDBOX && !SANDBOX_USERS.contains(&krate) {
+            Some(
+                "only the binary `picket` and the test harness `picket-tests` may depend on the payment sandbox; share the wire types (picket-toss-wire) instead",
+            )
+        } else if let Some(allowed) = payments_crate_allows(krate)
+            && dependency.starts_with("picket")
+            && !allowed.contains(&dependency.as_str())
+        {
+            Some(match krate {
+                TOSS_WIRE => "picket-toss-wire depends on no picket-* crate",
+                _ => "picket-sandbox-pay depends on picket-toss-wire only among picket-* crates",
             })
         } else {
             None
@@ -198,6 +227,8 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
         ROOM,
         GATEWAY,
         API,
+        TOSS_WIRE,
+        SANDBOX,
         "picket",
         "picket-tests",
     ] {
@@ -262,4 +293,15 @@ fn the_checker_finds_each_forbidden_edge() {
         "[dependencies]\npicket-ledger-core.workspace = true\npicket-room.workspace = true\n",
     );
     assert_eq!(violations(EDGE, &edge).len(), 1);
+    let sandbox = manifest(
+        "[dependencies]\npicket-toss-wire.workspace = true\npicket-ledger-core.workspace = true\n",
+    );
+    let found = violations(SANDBOX, &sandbox);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].dependency, CORE);
+    let adapter_on_sandbox = manifest("[dev-dependencies]\npicket-sandbox-pay.workspace = true\n");
+    assert_eq!(violations(API, &adapter_on_sandbox).len(), 1);
+    assert!(violations("picket", &adapter_on_sandbox).is_empty());
+    let wire = manifest("[dependencies]\npicket-ledger-core.workspace = true\n");
+    assert_eq!(violations(TOSS_WIRE, &wire).len(), 1);
 }
