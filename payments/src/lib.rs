@@ -1,0 +1,19 @@
+//! Payments the server verifies (docs/payments.md).
+//!
+//! - `provider.rs`: [`PaymentProvider`], the one interface every payment provider is used
+//!   through (confirm, look up, cancel, billing keys, transactions, webhooks), its records and
+//!   its typed [`PaymentError`].
+//! - `order.rs`: [`OrderId`], an order id bound to one hold of one performance, so the server
+//!   can tell from a provider's record which hold it pays — never from the client.
+//!
+//! The ledger core never sees any of this: the gateway and the API call the provider outside
+//! the ledger's single writer and send the ledger only what the provider confirmed.
+
+mod order;
+mod provider;
+
+pub use order::{OrderId, OrderIdError};
+pub use provider::{
+    BillingCharge, BillingKey, CancelRecord, PaymentError, PaymentProvider, PaymentRecord,
+    PaymentState, ProviderFuture, TransactionRecord, WebhookError, WebhookNotice,
+};
