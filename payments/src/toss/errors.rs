@@ -154,6 +154,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_code_is_in_the_docs_error_table() {
+        let docs = include_str!("../../../docs/payments.md");
+        let section = docs
+            .split_once("## The production adapter")
+            .map(|(_, rest)| rest)
+            .expect("docs/payments.md has the adapter's section");
+        for (code, _) in ERROR_TABLE {
+            assert!(
+                section.contains(&format!("`{code}`")),
+                "{code} is not in docs/payments.md's error table"
+            );
+        }
+    }
+
+    #[test]
     fn each_code_is_listed_once() {
         for (i, (code, _)) in ERROR_TABLE.iter().enumerate() {
             assert!(
