@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicU64;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
+use crate::error::ApiError;
 use crate::limit::Limiter;
 use crate::state::{
     Api, ApiConfig, Bookings, KeyRing, LedgerClient, PUBLISHED_BUFFER_MAX, QueueStore,
@@ -139,5 +140,19 @@ pub fn router(api: Arc<Api>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             sales::OPERATOR_BODY_BYTES_MAX,
         ));
-    json.merge(media).merge(operator).with_state(api)
+    // Axum's own answers for a path no route has and a method a route does not take are plain
+    // text; the API's are problems like every other error (405 keeps axum's `Allow` header).
+    json.merge(media)
+        .merge(operator)
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(no_route)
+        .with_state(api)
+}
+
+async fn no_route() -> ApiError {
+    ApiError::NoRoute
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

@@ -5,16 +5,18 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+use crate::json::{Path, Query};
 use crate::manage::{managed_show, show};
 use crate::paging::{page, page_limit};
 use crate::state::Api;
 use crate::store::catalog::ShowFilter;
+use crate::taxonomy::{CATEGORIES, REGIONS};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +38,23 @@ pub async fn browse(
     Query(query): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
     let limit = page_limit(query.limit)?;
+    // A category or region that does not exist is a mistake, not a filter that finds nothing.
+    let mut errors = Vec::new();
+    if let Some(category) = query.category.as_deref().filter(|c| !CATEGORIES.contains(c)) {
+        errors.push(FieldError {
+            field: "category",
+            message: format!("{category:?} is not one of {}", CATEGORIES.join(", ")),
+        });
+    }
+    if let Some(region) = query.region.as_deref().filter(|r| !REGIONS.contains(r)) {
+        errors.push(FieldError {
+            field: "region",
+            message: format!("{region:?} is not one of {}", REGIONS.join(", ")),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
     let title_like = query
         .q
         .as_ref()

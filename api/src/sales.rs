@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Rejection, Request};
@@ -18,7 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
-use crate::json::BodyBytes;
+use crate::json::{BodyBytes, Path};
 use crate::operator::Operator;
 use crate::state::Api;
 

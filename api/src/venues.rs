@@ -122,9 +122,11 @@ pub struct VenueForm {
     pub layout: Layout,
 }
 
-pub(crate) fn text_ok(text: &str, max: usize) -> bool {
-    let len = text.trim().chars().count();
-    len > 0 && len <= max
+/// The API's one rule for a required text field, the one the OpenAPI document states (`maxLength`
+/// and the `NOT_BLANK` pattern): at most `max` characters as sent, not only whitespace. The text
+/// is stored trimmed.
+pub fn text_ok(text: &str, max: usize) -> bool {
+    text.chars().count() <= max && !text.trim().is_empty()
 }
 
 /// The venue's seat count, or every field that is wrong.

@@ -405,7 +405,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let png = sample_png(5_000);
 
     let as_text = put_banner(address, &path, &bearer, "text/plain", &png).await;
-    assert_eq!(as_text.0, 422, "declared type must be an image");
+    assert_eq!(as_text.0, 415, "declared type must be an image");
     let jpeg_as_png = call_raw(
         address,
         "PUT",
