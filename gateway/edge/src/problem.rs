@@ -177,6 +177,19 @@ mod tests {
         }
     }
 
+    /// docs/operations.md lists every code with its status, for developers who never read the
+    /// OpenAPI document.
+    #[test]
+    fn the_operations_guide_lists_every_code() {
+        let guide = include_str!("../../../docs/operations.md");
+        for (code, status) in CODES {
+            assert!(
+                guide.contains(&format!("| `{code}` | {status} |")),
+                "docs/operations.md lacks the row of {code} ({status})"
+            );
+        }
+    }
+
     #[test]
     #[should_panic(expected = "not in picket_edge::problem::CODES")]
     #[cfg(debug_assertions)]
