@@ -373,13 +373,13 @@ pub fn document() -> Value {
                 "get": {"operationId": "platformNotices", "summary": "Platform notices, newest first", "security": public, "parameters": page_params,
                         "responses": responses(json!({"200": json_response("a page of posts", schema("Posts"))}), PARAMETERS, &[422])},
                 "post": {"operationId": "postPlatformNotice", "summary": "Post a platform notice (admin)", "security": session, "requestBody": json_body(schema("PostForm")),
-                         "responses": responses(created_id("the post", post_links), BODY, &[401, 403, 422])}
+                         "responses": responses(created_id("the post", post_links.clone()), BODY, &[401, 403, 422])}
             },
             "/api/v1/shows/{id}/notices": {
                 "get": {"operationId": "showNotices", "summary": "A published show's notices", "security": public, "parameters": id_and_page,
                         "responses": responses(json!({"200": json_response("a page of posts", schema("Posts"))}), PARAMETERS, &[404, 422])},
                 "post": {"operationId": "postShowNotice", "summary": "Post a notice on a show (its seller, admin)", "security": session, "parameters": id_param, "requestBody": json_body(schema("PostForm")),
-                         "responses": responses(created_id("the post", post_links), BOTH, &[401, 403, 404, 422])}
+                         "responses": responses(created_id("the post", post_links.clone()), BOTH, &[401, 403, 404, 422])}
             },
             "/api/v1/shows/{id}/questions": {
                 "get": {"operationId": "showQuestions", "summary": "A published show's questions and answers", "security": public, "parameters": id_and_page,
