@@ -31,7 +31,7 @@ type SaleId = u64;
 /// `Content-Type: application/json`, so unlike the rest of the API the body is read as JSON
 /// whatever its declared type; what is not the expected JSON is still `bad_body`.
 fn operator_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| ApiError::BadBody(error.to_string()))
+    crate::json::decode_bytes(body)
 }
 
 fn queue(api: &Api) -> Result<&Arc<dyn picket_room::QueueStore>, ApiError> {
