@@ -86,7 +86,6 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/companies", post(sellers::register_seller))
         .route("/api/v1/companies/mine", get(sellers::my_company))
         .route("/api/v1/admin/accounts", post(sellers::create_staff))
-        .route("/api/v1/venues", post(manage::create_venue))
         .route("/api/v1/venues/{id}", get(manage::get_venue))
         .route(
             "/api/v1/shows",
@@ -119,6 +118,12 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/guest/bookings", get(bookings::guest_bookings))
         .route("/api/v1/guest-bookings", get(bookings::guest_lookup))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
+    // A seat map is larger than other JSON bodies.
+    let venues = Router::new()
+        .route("/api/v1/venues", post(manage::create_venue))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::venues::VENUE_BODY_BYTES_MAX,
+        ));
     // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
     // upload gets the API's own error.
     let media = Router::new()
@@ -142,7 +147,8 @@ pub fn router(api: Arc<Api>) -> Router {
         ));
     // Axum's own answers for a path no route has and a method a route does not take are plain
     // text; the API's are problems like every other error (405 keeps axum's `Allow` header).
-    json.merge(media)
+    json.merge(venues)
+        .merge(media)
         .merge(operator)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)

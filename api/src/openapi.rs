@@ -200,7 +200,7 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Picket API", "version": "1",
-            "description": format!("Errors are `application/problem+json` (RFC 9457): `type` is `{PROBLEM_TYPE_BASE}<code>`, `code` one of the Problem schema's codes. JSON bodies are at most {} bytes (banners {} bytes, the operator's sale and performance routes {} bytes); a larger body is 413 `too_large`. Integers may be written with a zero fraction (`6.0`). No text may contain U+0000 (400 `bad_body`, or `bad_parameter` for `%00` in a query).", crate::state::ApiConfig::default().body_bytes_max, crate::media::BANNER_BYTES_MAX, crate::sales::OPERATOR_BODY_BYTES_MAX)},
+            "description": format!("Errors are `application/problem+json` (RFC 9457): `type` is `{PROBLEM_TYPE_BASE}<code>`, `code` one of the Problem schema's codes. JSON bodies are at most {} bytes (venues {} bytes, banners {} bytes, the operator's sale and performance routes {} bytes); a larger body is 413 `too_large`. Integers may be written with a zero fraction (`6.0`). No text may contain U+0000 (400 `bad_body`, or `bad_parameter` for `%00` in a query).", crate::state::ApiConfig::default().body_bytes_max, crate::venues::VENUE_BODY_BYTES_MAX, crate::media::BANNER_BYTES_MAX, crate::sales::OPERATOR_BODY_BYTES_MAX)},
         "paths": {
             "/api/openapi.json": {"get": {
                 "operationId": "openApiDocument",
