@@ -274,7 +274,8 @@ pub fn document() -> Value {
                 "summary": "A venue with its seat map: sections of rows of seats (with drawing coordinates) and standing zones (seller, admin); 1 to 5,000 seats or a standing zone, section and zone names distinct, row names distinct within a section, seat numbers within a row (else 422)",
                 "security": session,
                 "requestBody": json_body(schema("VenueForm")),
-                "responses": responses(json!({"201": {"description": "the venue", "links": {"GetVenue": link_id("getVenue", "id")},
+                "responses": responses(json!({"201": {"description": "the venue", "links": {"GetVenue": link_id("getVenue", "id"),
+                        "CreateShow": {"operationId": "createShow", "requestBody": {"venue_id": "$response.body#/id"}}},
                     "content": {"application/json": {"schema": schema("VenueCreated")}}}}), BODY, &[401, 403, 422])
             }},
             "/api/v1/venues/{id}": {"get": {
