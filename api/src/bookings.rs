@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Place};
 use serde::Deserialize;
 
-use crate::auth::{Authenticated, Role, guest_actor};
 use crate::accounts::NAME_LEN_MAX;
+use crate::auth::{Authenticated, Role, guest_actor};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Query};

@@ -40,7 +40,11 @@ pub async fn browse(
     let limit = page_limit(query.limit)?;
     // A category or region that does not exist is a mistake, not a filter that finds nothing.
     let mut errors = Vec::new();
-    if let Some(category) = query.category.as_deref().filter(|c| !CATEGORIES.contains(c)) {
+    if let Some(category) = query
+        .category
+        .as_deref()
+        .filter(|c| !CATEGORIES.contains(c))
+    {
         errors.push(FieldError {
             field: "category",
             message: format!("{category:?} is not one of {}", CATEGORIES.join(", ")),

@@ -42,7 +42,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 /// A JSON body read as JSON whatever its declared type (the operator routes), decoded as
 /// [`JsonBody`] decodes.
 pub fn decode_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value = serde_json::from_slice(body).map_err(|error| ApiError::BadBody(error.to_string()))?;
+    let value =
+        serde_json::from_slice(body).map_err(|error| ApiError::BadBody(error.to_string()))?;
     decode(value)
 }
 
@@ -63,9 +64,9 @@ fn normalize(value: &mut Value) -> Result<(), ApiError> {
                 && float.fract() == 0.0
             {
                 // Exact in f64 up to 2^53; beyond that the float is the integer it spells.
-                if float >= 0.0 && float < 18_446_744_073_709_551_616.0 {
+                if (0.0..18_446_744_073_709_551_616.0).contains(&float) {
                     *value = Value::from(float as u64);
-                } else if float < 0.0 && float >= -9_223_372_036_854_775_808.0 {
+                } else if (-9_223_372_036_854_775_808.0..0.0).contains(&float) {
                     *value = Value::from(float as i64);
                 }
             }

@@ -187,7 +187,8 @@ pub fn document() -> Value {
     let limit = json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX, "default": crate::paging::PAGE_LIMIT_DEFAULT}});
     let cursor = json!({"name": "cursor", "in": "query", "description": "the previous page's next_cursor", "schema": int(i64::MIN.into(), i64::MAX.into())});
     let page_params = json!([cursor, limit]);
-    let id_and_page = json!([{"name": "id", "in": "path", "required": true, "schema": id()}, cursor, limit]);
+    let id_and_page =
+        json!([{"name": "id", "in": "path", "required": true, "schema": id()}, cursor, limit]);
     let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": u64_any()}]);
     let created_id = |description: &str, links: Value| {
         json!({"201": {"description": description, "links": links,

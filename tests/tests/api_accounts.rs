@@ -267,7 +267,10 @@ async fn the_openapi_document_covers_every_route() {
         let answer = call(address, &method.to_uppercase(), &path, "{}", None).await;
         // A 404 `not_found` came from the handler (no such record); a route that does not
         // exist answers 404 `no_route`.
-        assert_ne!(answer.body["code"], "no_route", "{method} {path}: no such route");
+        assert_ne!(
+            answer.body["code"], "no_route",
+            "{method} {path}: no such route"
+        );
         assert_ne!(answer.status, 405, "{method} {path}");
     }
 }
@@ -633,7 +636,14 @@ async fn the_routers_own_refusals_are_documented_problems() {
         "bad_parameter",
     );
     check(
-        &call(address, "GET", "/api/v1/venues/99999999999999999999", "", None).await,
+        &call(
+            address,
+            "GET",
+            "/api/v1/venues/99999999999999999999",
+            "",
+            None,
+        )
+        .await,
         400,
         "bad_parameter",
     );
@@ -687,7 +697,8 @@ async fn the_routers_own_refusals_are_documented_problems() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_phone_signs_up_without_a_phone() {
     let (address, _dir) = sqlite_api().await;
-    let form = json!({"email": "empty@example.com", "password": PASSWORD, "name": "김", "phone": ""});
+    let form =
+        json!({"email": "empty@example.com", "password": PASSWORD, "name": "김", "phone": ""});
     let answer = call(address, "POST", "/api/v1/accounts", &form.to_string(), None).await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     assert_eq!(answer.body["phone"], serde_json::Value::Null);
