@@ -703,3 +703,40 @@ async fn an_empty_phone_signs_up_without_a_phone() {
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     assert_eq!(answer.body["phone"], serde_json::Value::Null);
 }
+
+/// Text holding U+0000, which PostgreSQL cannot store or compare, is refused as a bad body or
+/// parameter (it was a 503 `store_unavailable` from the database's error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_with_nul_is_refused_not_a_storage_error() {
+    let setup = ApiSetup::start_postgres().await;
+    let address = setup.address;
+    let sign_in = json!({"email": "kim\u{0}@example.com", "password": PASSWORD}).to_string();
+    assert_problem(
+        &call(address, "POST", "/api/v1/sessions", &sign_in, None).await,
+        400,
+        "bad_body",
+    );
+    let sign_up = json!({"email": "kim@example.com", "password": PASSWORD, "name": "김\u{0}"});
+    assert_problem(
+        &call(address, "POST", "/api/v1/accounts", &sign_up.to_string(), None).await,
+        400,
+        "bad_body",
+    );
+    assert_problem(
+        &call(
+            address,
+            "GET",
+            "/api/v1/guest-bookings?number=A%00&phone=01012345678",
+            "",
+            None,
+        )
+        .await,
+        400,
+        "bad_parameter",
+    );
+    assert_problem(
+        &call(address, "GET", "/api/v1/shows?q=%00", "", None).await,
+        400,
+        "bad_parameter",
+    );
+}
