@@ -66,8 +66,13 @@ pub async fn browse(
         .map(|q| format!("%{}%", like_literal(&q.trim().to_lowercase())));
     let starts_within_ms = (query.from_ms.is_some() || query.to_ms.is_some()).then(|| {
         (
-            query.from_ms.unwrap_or(0) as i64,
-            query.to_ms.map_or(i64::MAX, |t| t as i64),
+            // Times past i64::MAX (the store's integers) are later than any performance.
+            query
+                .from_ms
+                .map_or(0, |f| i64::try_from(f).unwrap_or(i64::MAX)),
+            query
+                .to_ms
+                .map_or(i64::MAX, |t| i64::try_from(t).unwrap_or(i64::MAX)),
         )
     });
     let rows = api

@@ -85,6 +85,11 @@ fn u16_any() -> Value {
     int(0, u16::MAX.into())
 }
 
+/// A performance's time, ms since the epoch, as the store keeps it.
+fn time() -> Value {
+    int(0, crate::shows::PERFORMANCE_TIME_MS_MAX.into())
+}
+
 /// A record id: positive (ids are made positive) and within `i64`.
 fn id() -> Value {
     int(1, i64::MAX.into())
@@ -630,7 +635,7 @@ fn schemas() -> Value {
             "coupons": {"type": ["array", "null"], "description": "only to the show's seller and admins", "items": {"type": "object"}}
         }},
         "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
-            "starts_at_ms": u64_any(), "sale_open_at_ms": u64_any(), "sale_close_at_ms": {"oneOf": [u64_any(), {"type": "null"}], "description": "absent or null: when the performance starts"}
+            "starts_at_ms": time(), "sale_open_at_ms": time(), "sale_close_at_ms": {"oneOf": [time(), {"type": "null"}], "description": "absent or null: when the performance starts"}
         }},
         "PerformanceSpec": {"type": "object", "description": "a performance spec, docs/protocol.md", "required": ["performance", "starts_at_ms", "kind", "grades", "seats", "zones", "per_buyer_limit", "hold_ttl_ms", "fees"], "properties": {
             "performance": u64_any(), "starts_at_ms": u64_any(), "kind": {"type": "string", "enum": ["Performance", "Admission"]},

@@ -718,7 +718,14 @@ async fn text_with_nul_is_refused_not_a_storage_error() {
     );
     let sign_up = json!({"email": "kim@example.com", "password": PASSWORD, "name": "김\u{0}"});
     assert_problem(
-        &call(address, "POST", "/api/v1/accounts", &sign_up.to_string(), None).await,
+        &call(
+            address,
+            "POST",
+            "/api/v1/accounts",
+            &sign_up.to_string(),
+            None,
+        )
+        .await,
         400,
         "bad_body",
     );
