@@ -165,6 +165,14 @@ mod tests {
     }
 
     #[test]
+    fn large_whole_floats_are_read_exactly() {
+        let form: Form =
+            decode_bytes(br#"{"count": 6.0, "offset": 3749828189681890.0, "name": "a"}"#)
+                .expect("an exact whole float decodes");
+        assert_eq!(form.offset, 3_749_828_189_681_890);
+    }
+
+    #[test]
     fn nul_is_refused_in_values_and_keys() {
         let value = decode::<Form>(serde_json::json!({"count": 1, "offset": 0, "name": "a\u{0}"}));
         assert!(matches!(value, Err(ApiError::BadBody(_))));
