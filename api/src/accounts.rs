@@ -73,8 +73,12 @@ pub struct SessionView {
     pub account: AccountView,
 }
 
-/// Lower-cased, trimmed; one `@` with text on both sides and a dot in the domain.
+/// Lower-cased, trimmed; at most `EMAIL_LEN_MAX` characters as sent, one `@` with text on both
+/// sides and a dot inside the domain, no whitespace (`openapi::EMAIL_PATTERN` says the same).
 pub(crate) fn normalize_email(email: &str) -> Option<String> {
+    if email.chars().count() > EMAIL_LEN_MAX {
+        return None;
+    }
     let email = email.trim().to_lowercase();
     let (local, domain) = email.split_once('@')?;
     let plausible = !local.is_empty()
@@ -82,7 +86,6 @@ pub(crate) fn normalize_email(email: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && email.len() <= EMAIL_LEN_MAX
         && !email.chars().any(char::is_whitespace);
     plausible.then_some(email)
 }
@@ -105,14 +108,14 @@ pub(crate) fn validate_sign_up(body: &SignUp) -> Result<String, ApiError> {
             message: format!("{PASSWORD_LEN_MIN} to {PASSWORD_LEN_MAX} characters"),
         });
     }
-    let name_len = body.name.trim().chars().count();
-    if name_len == 0 || name_len > NAME_LEN_MAX {
+    if !crate::venues::text_ok(&body.name, NAME_LEN_MAX) {
         errors.push(FieldError {
             field: "name",
             message: format!("1 to {NAME_LEN_MAX} characters"),
         });
     }
-    if let Some(phone) = &body.phone {
+    // An empty phone is no phone: a sign-up form's phone field left blank.
+    if let Some(phone) = body.phone.as_deref().filter(|p| !p.is_empty()) {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
         let allowed = phone
             .chars()
@@ -142,7 +145,7 @@ pub(crate) async fn new_account(
         email,
         password_hash: hash_password(form.password).await?,
         name: form.name.trim().to_owned(),
-        phone: form.phone,
+        phone: form.phone.filter(|p| !p.is_empty()),
         role: role.as_str().into(),
         created_at_ms: now_ms() as i64,
     })
@@ -302,5 +305,30 @@ mod tests {
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["email", "password", "name", "phone"]);
+    }
+
+    #[test]
+    fn an_empty_phone_is_no_phone() {
+        let body = SignUp {
+            email: "kim@example.com".into(),
+            password: "correct horse".into(),
+            name: "김".into(),
+            phone: Some(String::new()),
+        };
+        assert_eq!(validate_sign_up(&body).ok(), Some("kim@example.com".into()));
+    }
+
+    #[test]
+    fn text_is_measured_as_sent() {
+        let body = SignUp {
+            email: "kim@example.com".into(),
+            password: "correct horse".into(),
+            name: format!(" {} ", "김".repeat(NAME_LEN_MAX - 1)),
+            phone: None,
+        };
+        let Err(ApiError::Invalid(errors)) = validate_sign_up(&body) else {
+            panic!("{} characters as sent is over the limit", NAME_LEN_MAX + 1);
+        };
+        assert_eq!(errors[0].field, "name");
     }
 }

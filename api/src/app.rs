@@ -87,7 +87,6 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v2/companies", post(sellers::register_seller))
         .route("/api/v2/companies/mine", get(sellers::my_company))
         .route("/api/v2/admin/accounts", post(sellers::create_staff))
-        .route("/api/v2/venues", post(manage::create_venue))
         .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(
             "/api/v2/shows",
@@ -120,6 +119,12 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v2/guest/bookings", get(bookings::guest_bookings))
         .route("/api/v2/guest-bookings", get(bookings::guest_lookup))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
+    // A seat map is larger than other JSON bodies.
+    let venues = Router::new()
+        .route("/api/v2/venues", post(manage::create_venue))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::venues::VENUE_BODY_BYTES_MAX,
+        ));
     // Banners are larger than JSON bodies: one byte over the limit is read so that an oversized
     // upload gets the API's own error.
     let media = Router::new()
@@ -141,13 +146,21 @@ pub fn router(api: Arc<Api>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             sales::OPERATOR_BODY_BYTES_MAX,
         ));
-    // Any other path (a retired `/api/v1/…` one included) is the usual problem+json 404.
-    json.merge(media)
+    // Any other path (a retired `/api/v1/…` one included) is a problem 404 (`no_route`).
+    // Axum's own answers for a path no route has and a method a route does not take are plain
+    // text; the API's are problems like every other error (405 keeps axum's `Allow` header).
+    json.merge(venues)
+        .merge(media)
         .merge(operator)
-        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(no_route)
         .with_state(api)
 }
 
-async fn unknown_route() -> ApiError {
-    ApiError::NotFound("route")
+async fn no_route() -> ApiError {
+    ApiError::NoRoute
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

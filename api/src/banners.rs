@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
-use crate::json::BodyBytes;
+use crate::json::{BodyBytes, Path};
 use crate::manage::managed_show;
 use crate::media::{BANNER_BYTES_MAX, BANNER_CACHE_MAX_AGE_S, ImageType};
 use crate::state::Api;
@@ -53,8 +53,8 @@ pub async fn upload_banner(
         }])
     };
     let Some(image) = ImageType::declared(declared) else {
-        return Err(invalid(
-            "Content-Type must be image/png, image/jpeg or image/webp".into(),
+        return Err(ApiError::UnsupportedMediaType(
+            "image/png, image/jpeg or image/webp",
         ));
     };
     if !image.matches(&body) {

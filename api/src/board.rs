@@ -4,19 +4,20 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, Path, Query};
 use crate::manage::managed_show;
 use crate::paging::{page, page_limit};
 use crate::state::{Api, now_ms};
 use crate::store::board::NewPost;
 use picket_edge::id::Id;
+use crate::venues::text_ok;
 
 pub const TITLE_LEN_MAX: usize = 100;
 pub const BODY_LEN_MAX: usize = 5_000;
@@ -43,15 +44,13 @@ pub struct Page {
 
 fn validate(form: &PostForm) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    let title = form.title.trim().chars().count();
-    if title == 0 || title > TITLE_LEN_MAX {
+    if !text_ok(&form.title, TITLE_LEN_MAX) {
         errors.push(FieldError {
             field: "title",
             message: format!("1 to {TITLE_LEN_MAX} characters"),
         });
     }
-    let body = form.body.trim().chars().count();
-    if body == 0 || body > BODY_LEN_MAX {
+    if !text_ok(&form.body, BODY_LEN_MAX) {
         errors.push(FieldError {
             field: "body",
             message: format!("1 to {BODY_LEN_MAX} characters"),
@@ -198,8 +197,7 @@ pub async fn answer(
         .await?
         .ok_or(ApiError::NotFound("question"))?;
     managed_show(&api, &who, show).await?;
-    let len = form.answer.trim().chars().count();
-    if len == 0 || len > BODY_LEN_MAX {
+    if !text_ok(&form.answer, BODY_LEN_MAX) {
         return Err(ApiError::Invalid(vec![FieldError {
             field: "answer",
             message: format!("1 to {BODY_LEN_MAX} characters"),

@@ -6,16 +6,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{AppliedOffer, DiscountRule, Event, PerformanceSpec, Place};
 use serde::Deserialize;
 
+use crate::accounts::NAME_LEN_MAX;
 use crate::auth::{Authenticated, Role, guest_actor};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, Query};
 use crate::state::{Api, now_ms};
 use crate::store::bookings::BookingRow;
 use picket_edge::id::Id;
@@ -53,11 +54,10 @@ pub async fn guest_contact(
 ) -> Result<Response, ApiError> {
     let actor = guest_actor(&api, &headers)?;
     let mut errors = Vec::new();
-    let name_len = form.name.trim().chars().count();
-    if name_len == 0 || name_len > 50 {
+    if !crate::venues::text_ok(&form.name, NAME_LEN_MAX) {
         errors.push(FieldError {
             field: "name",
-            message: "1 to 50 characters".into(),
+            message: format!("1 to {NAME_LEN_MAX} characters"),
         });
     }
     let phone = phone_digits(&form.phone);

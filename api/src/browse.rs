@@ -5,17 +5,19 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+use crate::json::{Path, Query};
 use crate::manage::{managed_show, show};
 use crate::paging::{page, page_limit};
 use crate::state::Api;
 use crate::store::catalog::ShowFilter;
 use picket_edge::id::Id;
+use crate::taxonomy::{CATEGORIES, REGIONS};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +39,27 @@ pub async fn browse(
     Query(query): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
     let limit = page_limit(query.limit)?;
+    // A category or region that does not exist is a mistake, not a filter that finds nothing.
+    let mut errors = Vec::new();
+    if let Some(category) = query
+        .category
+        .as_deref()
+        .filter(|c| !CATEGORIES.contains(c))
+    {
+        errors.push(FieldError {
+            field: "category",
+            message: format!("{category:?} is not one of {}", CATEGORIES.join(", ")),
+        });
+    }
+    if let Some(region) = query.region.as_deref().filter(|r| !REGIONS.contains(r)) {
+        errors.push(FieldError {
+            field: "region",
+            message: format!("{region:?} is not one of {}", REGIONS.join(", ")),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
     let title_like = query
         .q
         .as_ref()
@@ -44,8 +67,13 @@ pub async fn browse(
         .map(|q| format!("%{}%", like_literal(&q.trim().to_lowercase())));
     let starts_within_ms = (query.from_ms.is_some() || query.to_ms.is_some()).then(|| {
         (
-            query.from_ms.unwrap_or(0) as i64,
-            query.to_ms.map_or(i64::MAX, |t| t as i64),
+            // Times past i64::MAX (the store's integers) are later than any performance.
+            query
+                .from_ms
+                .map_or(0, |f| i64::try_from(f).unwrap_or(i64::MAX)),
+            query
+                .to_ms
+                .map_or(i64::MAX, |t| i64::try_from(t).unwrap_or(i64::MAX)),
         )
     });
     let rows = api

@@ -18,6 +18,12 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("the body is not the JSON this endpoint takes: {0}")]
     BadBody(String),
+    /// A path or query parameter is not of its type (axum's `Path` or `Query` refused it).
+    #[error("a parameter is not what this endpoint takes: {0}")]
+    BadParameter(String),
+    /// The body's `Content-Type` is not one the endpoint takes.
+    #[error("send the body as {0}")]
+    UnsupportedMediaType(&'static str),
     /// The body is longer than the endpoint takes.
     #[error("the body is over this route's limit{}", limit_text(*.bytes_max))]
     TooLarge { bytes_max: Option<usize> },
@@ -27,6 +33,12 @@ pub enum ApiError {
     Forbidden,
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// No route has this path (the router's fallback).
+    #[error("no such route; the routes are listed at /api/openapi.json")]
+    NoRoute,
+    /// The route exists, not with this method (its `Allow` header lists the methods).
+    #[error("this route does not take this method")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(&'static str),
     #[error("wrong email or password")]
@@ -63,10 +75,14 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => "invalid_request",
             ApiError::BadBody(_) => "bad_body",
+            ApiError::BadParameter(_) => "bad_parameter",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::NoRoute => "no_route",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::WrongCredentials => "wrong_credentials",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
@@ -86,13 +102,17 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadBody(_) | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthenticated | ApiError::WrongCredentials | ApiError::OperatorOnly => {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::UnknownSale => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::UnknownSale | ApiError::NoRoute => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::NotDrawn | ApiError::PerformanceAlreadyOpen => {
                 StatusCode::CONFLICT
             }
@@ -107,34 +127,9 @@ impl ApiError {
     }
 }
 
-/// Every code with its HTTP status, for the OpenAPI document and its test.
-pub const CODES: [(&str, u16); 19] = [
-    ("invalid_request", 422),
-    ("bad_body", 400),
-    // A body over the endpoint's limit (banners: `media::BANNER_BYTES_MAX`).
-    ("too_large", 413),
-    ("unauthenticated", 401),
-    ("forbidden", 403),
-    ("not_found", 404),
-    ("conflict", 409),
-    ("wrong_credentials", 401),
-    ("too_many_attempts", 429),
-    ("store_unavailable", 503),
-    ("queue_unavailable", 503),
-    // The banner store (media directory or S3-compatible bucket) failed or cannot be reached.
-    ("media_unavailable", 503),
-    // The operator token is missing or wrong (operator routes).
-    ("operator_only", 401),
-    ("unknown_sale", 404),
-    // The sale's pre-queue has not been drawn yet: its seed is published at the open.
-    ("not_drawn", 409),
-    // The ledger refused an operator's command; the detail names the ledger's code.
-    ("ledger_rejected", 422),
-    // `POST /api/v2/performances` with another spec for a performance already open.
-    ("performance_already_open", 409),
-    ("ledger_unavailable", 503),
-    ("internal", 500),
-];
+/// Every code the API sends, with its status: the edge's one list, which the OpenAPI document's
+/// `Problem.code` enum is made from.
+pub use picket_edge::problem::CODES;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -173,5 +168,91 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each kind. The match below has no wildcard: a new variant does not compile
+    /// until it is added here, and so checked against the documented list.
+    fn one_of_each() -> Vec<ApiError> {
+        let all = vec![
+            ApiError::Invalid(Vec::new()),
+            ApiError::BadBody(String::new()),
+            ApiError::BadParameter(String::new()),
+            ApiError::UnsupportedMediaType("application/json"),
+            ApiError::TooLarge { bytes_max: None },
+            ApiError::Unauthenticated,
+            ApiError::Forbidden,
+            ApiError::NotFound("show"),
+            ApiError::NoRoute,
+            ApiError::MethodNotAllowed,
+            ApiError::Conflict("taken"),
+            ApiError::WrongCredentials,
+            ApiError::TooManyAttempts { retry_after_s: 1 },
+            ApiError::Store(sqlx::Error::PoolTimedOut),
+            ApiError::QueueUnavailable(String::new()),
+            ApiError::MediaUnavailable(crate::media::BannerStoreError::Config(String::new())),
+            ApiError::OperatorOnly,
+            ApiError::UnknownSale,
+            ApiError::NotDrawn,
+            ApiError::Rejected(picket_ledger_core::Rejection::PerformanceAlreadyOpen),
+            ApiError::PerformanceAlreadyOpen,
+            ApiError::LedgerUnavailable,
+            ApiError::Internal(String::new()),
+        ];
+        for error in &all {
+            match error {
+                ApiError::Invalid(_)
+                | ApiError::BadBody(_)
+                | ApiError::BadParameter(_)
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::TooLarge { .. }
+                | ApiError::Unauthenticated
+                | ApiError::Forbidden
+                | ApiError::NotFound(_)
+                | ApiError::NoRoute
+                | ApiError::MethodNotAllowed
+                | ApiError::Conflict(_)
+                | ApiError::WrongCredentials
+                | ApiError::TooManyAttempts { .. }
+                | ApiError::Store(_)
+                | ApiError::QueueUnavailable(_)
+                | ApiError::MediaUnavailable(_)
+                | ApiError::OperatorOnly
+                | ApiError::UnknownSale
+                | ApiError::NotDrawn
+                | ApiError::Rejected(_)
+                | ApiError::PerformanceAlreadyOpen
+                | ApiError::LedgerUnavailable
+                | ApiError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    /// Codes the gateway's own HTTP routes send, not the API.
+    const GATEWAY_ONLY: [&str; 1] = ["unsupported_protocol"];
+
+    #[test]
+    fn every_error_has_a_documented_code_and_every_code_an_error() {
+        let errors = one_of_each();
+        for error in &errors {
+            assert_eq!(
+                picket_edge::problem::status_of(error.code()),
+                Some(error.status().as_u16()),
+                "{} is not documented with status {}",
+                error.code(),
+                error.status()
+            );
+        }
+        for (code, _) in CODES {
+            assert!(
+                GATEWAY_ONLY.contains(&code) || errors.iter().any(|e| e.code() == code),
+                "{code} is documented but no ApiError sends it"
+            );
+        }
     }
 }

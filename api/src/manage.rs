@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, Path};
 use crate::offers::CouponForm;
 use crate::shows::{PERFORMANCES_PER_SHOW_MAX, PerformanceForm, Show, ShowForm, StaffAssignment};
 use crate::state::{Api, now_ms};

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::error::CODES;
+use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
 pub const ROUTES: [(&str, &str); 37] = [
@@ -52,258 +52,441 @@ pub async fn serve() -> impl IntoResponse {
     Json(document())
 }
 
-fn problem_responses(codes: &[u16]) -> Value {
+/// Unicode's `White_Space` characters, which Rust's `str::trim` removes and `char::is_whitespace`
+/// matches, as a regular-expression class body (the same in ECMA-262 and Python, unlike `\s`).
+const WHITE_SPACE: &str =
+    "\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/// A text field's rule as the server checks it (`venues::text_ok`): at most `max` characters as
+/// sent, and not only whitespace.
+fn text(max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": format!("[^{WHITE_SPACE}]")})
+}
+
+/// An email as `accounts::normalize_email` takes it: at most `EMAIL_LEN_MAX` characters as sent,
+/// whitespace only around it, one `@` with text before it and a domain with a dot inside.
+fn email() -> Value {
+    let ws = WHITE_SPACE;
+    json!({"type": "string", "maxLength": crate::accounts::EMAIL_LEN_MAX, "examples": ["kim@example.com"],
+        "pattern": format!("^[{ws}]*[^@{ws}]+@[^@.{ws}][^@{ws}]*\\.[^@{ws}]*[^@.{ws}][{ws}]*$")})
+}
+
+/// An integer of a Rust type's range, which the server's decoder enforces (400 `bad_body` or
+/// `bad_parameter` outside it).
+fn int(minimum: i128, maximum: i128) -> Value {
+    json!({"type": "integer", "minimum": minimum, "maximum": maximum})
+}
+
+fn u64_any() -> Value {
+    int(0, u64::MAX.into())
+}
+
+fn u16_any() -> Value {
+    int(0, u16::MAX.into())
+}
+
+/// A performance's time, ms since the epoch, as the store keeps it.
+fn time() -> Value {
+    int(0, crate::shows::PERFORMANCE_TIME_MS_MAX.into())
+}
+
+/// An id the server answers with: decimal digits in a string (the `Id` component).
+fn id() -> Value {
+    schema("Id")
+}
+
+/// An id a client sends for one of the API's records (`i64` ids): up to 18 digits, so every
+/// string the pattern allows is a number the server reads (the largest, 999…9, is below
+/// `i64::MAX`; out of range is 400 `bad_parameter`).
+fn id_in() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{1,18}$", "examples": ["117701597864396273"]})
+}
+
+/// A sale or performance id a client sends (`u64`): up to 19 digits (below `u64::MAX`).
+fn sale_in() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{1,19}$", "examples": ["117701597864396273"]})
+}
+
+/// `{"$ref": "#/components/schemas/<name>"}`.
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_body(body: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": body}}})
+}
+
+fn json_response(description: &str, body: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": body}}})
+}
+
+/// The problem responses of `statuses`, each naming the codes [`CODES`] gives that status.
+fn problem_responses(statuses: &[u16]) -> serde_json::Map<String, Value> {
     let mut responses = serde_json::Map::new();
-    for status in codes {
+    for status in statuses {
         let names: Vec<&str> = CODES
             .iter()
             .filter(|(_, s)| s == status)
             .map(|(code, _)| *code)
             .collect();
-        responses.insert(
-            status.to_string(),
-            json!({
-                "description": format!("a problem: {}", names.join(", ")),
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-            }),
-        );
+        assert!(!names.is_empty(), "no problem code has status {status}");
+        let mut described = json!({
+            "description": format!("a problem: {}", names.join(", ")),
+            "content": {"application/problem+json": {"schema": schema("Problem")}}
+        });
+        if *status == 429 {
+            described["headers"] = json!({"Retry-After": {"description": "seconds to wait", "required": true, "schema": {"type": "integer", "minimum": 0}}});
+        }
+        responses.insert(status.to_string(), described);
     }
-    Value::Object(responses)
+    responses
 }
 
-fn with(mut base: Value, extra: Value) -> Value {
-    if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
-        base.extend(extra.clone());
+/// What can go wrong with an operation, beyond what its own handler decides.
+#[derive(Clone, Copy)]
+struct Takes {
+    /// Path or query parameters: 400 `bad_parameter`.
+    parameters: bool,
+    /// A JSON body: 400 `bad_body`, 413 `too_large`, 415 `unsupported_media_type`.
+    json: bool,
+}
+
+const NOTHING: Takes = Takes {
+    parameters: false,
+    json: false,
+};
+const PARAMETERS: Takes = Takes {
+    parameters: true,
+    json: false,
+};
+const BODY: Takes = Takes {
+    parameters: false,
+    json: true,
+};
+const BOTH: Takes = Takes {
+    parameters: true,
+    json: true,
+};
+
+/// An operation's responses: `success` (status → response), then problems for what it `takes`,
+/// the handler's own `statuses`, and 500/503, which every operation can answer (storage or a
+/// service it needs is down, a bug).
+fn responses(success: Value, takes: Takes, statuses: &[u16]) -> Value {
+    let mut all: Vec<u16> = statuses.to_vec();
+    if takes.parameters {
+        all.push(400);
     }
-    base
+    if takes.json {
+        all.extend([400, 413, 415]);
+    }
+    all.extend([500, 503]);
+    all.sort_unstable();
+    all.dedup();
+    let mut map = success.as_object().cloned().unwrap_or_default();
+    map.extend(problem_responses(&all));
+    Value::Object(map)
 }
 
-fn json_body(schema: &str) -> Value {
-    json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
-}
-
-fn json_response(description: &str, schema: &str) -> Value {
-    json!({"description": description, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+/// A link from a response's `id` to the operation `operation_id`'s `{parameter}`, which the
+/// stateful tests follow (create a show, then read it, …).
+fn link_id(operation_id: &str, parameter: &str) -> Value {
+    json!({"operationId": operation_id, "parameters": {parameter: "$response.body#/id"}})
 }
 
 pub fn document() -> Value {
-    let bearer = json!([{"session": []}]);
+    let session = json!([{"session": []}]);
     let operator = json!([{"operator": []}]);
-    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
-    let page_params = json!([
-        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
-    let id_and_page = json!([
-        {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}},
-        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
-    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
+    let guest = json!([{"guest": []}]);
+    // Public operations that show more to a session that manages the show (drafts).
+    let optional_session = json!([{}, {"session": []}]);
+    let public = json!([]);
+    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": id_in()}]);
+    let limit = json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX, "default": crate::paging::PAGE_LIMIT_DEFAULT}});
+    let cursor = json!({"name": "cursor", "in": "query", "description": "the previous page's next_cursor", "schema": id_in()});
+    let page_params = json!([cursor, limit]);
+    let id_and_page =
+        json!([{"name": "id", "in": "path", "required": true, "schema": id_in()}, cursor, limit]);
+    let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": sale_in()}]);
+    let created_id = |description: &str, links: Value| {
+        json!({"201": {"description": description, "links": links,
+            "content": {"application/json": {"schema": schema("Created")}}}})
+    };
+    let no_content = |code: &str, description: &str| json!({code: {"description": description}});
+    let post_links = json!({
+        "HidePost": link_id("hidePost", "id"),
+    });
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "Picket API", "version": "2.0.0"},
+        "info": {"title": "Picket API", "version": "2.0.0",
+            "description": format!("Errors are `application/problem+json` (RFC 9457): `type` is `{PROBLEM_TYPE_BASE}<code>`, `code` one of the Problem schema's codes. JSON bodies are at most {} bytes (venues {} bytes, banners {} bytes, the operator's sale and performance routes {} bytes); a larger body is 413 `too_large`. Integers may be written with a zero fraction (`6.0`). No text may contain U+0000 (400 `bad_body`, or `bad_parameter` for `%00` in a query).", crate::state::ApiConfig::default().body_bytes_max, crate::venues::VENUE_BODY_BYTES_MAX, crate::media::BANNER_BYTES_MAX, crate::sales::OPERATOR_BODY_BYTES_MAX)},
         "paths": {
             "/api/openapi.json": {"get": {
+                "operationId": "openApiDocument",
                 "summary": "This document",
-                "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {}}}}
+                "security": public,
+                "responses": {"200": json_response("the OpenAPI document", json!({"type": "object", "required": ["openapi", "info", "paths", "components"], "properties": {"openapi": {"const": "3.1.0"}}}))}
             }},
             "/api/v2/accounts": {"post": {
+                "operationId": "signUp",
                 "summary": "Sign up as a member",
-                "requestBody": json_body("SignUp"),
-                "responses": with(json!({"201": json_response("the new account", "Account")}), problem_responses(&[400, 409, 422, 503]))
+                "security": public,
+                "requestBody": json_body(schema("SignUp")),
+                "responses": responses(json!({"201": json_response("the new account", schema("Account"))}), BODY, &[409, 422])
             }},
             "/api/v2/sessions": {"post": {
+                "operationId": "signIn",
                 "summary": "Sign in: a session token for this API and the gateways' WebSocket; attempts limited per client address (10 at once, 30 a minute), and after 5 wrong passwords for an email from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
-                "requestBody": json_body("SignIn"),
-                "responses": with(json!({"201": json_response("the session", "Session")}), problem_responses(&[400, 401, 429, 503]))
+                "security": public,
+                "requestBody": json_body(schema("SignIn")),
+                "responses": responses(json!({"201": json_response("the session", schema("Session"))}), BODY, &[401, 429])
             }},
             "/api/v2/sessions/current": {"delete": {
+                "operationId": "signOut",
                 "summary": "Sign out: revoke the session of the token",
-                "security": bearer,
-                "responses": with(json!({"204": {"description": "signed out"}}), problem_responses(&[401, 503]))
+                "security": session,
+                "responses": responses(no_content("204", "signed out"), NOTHING, &[401])
             }},
             "/api/v2/me": {"get": {
+                "operationId": "me",
                 "summary": "The signed-in account",
-                "security": bearer,
-                "responses": with(json!({"200": json_response("the account", "Account")}), problem_responses(&[401, 503]))
+                "security": session,
+                "responses": responses(json!({"200": json_response("the account", schema("Account"))}), NOTHING, &[401])
             }},
             "/api/v2/me/interests": {
                 "get": {
+                    "operationId": "interests",
                     "summary": "The member's interests (categories and regions for alerts)",
-                    "security": bearer,
-                    "responses": with(json!({"200": json_response("the interests", "Interests")}), problem_responses(&[401, 503]))
+                    "security": session,
+                    "responses": responses(json!({"200": json_response("the interests", schema("Interests"))}), NOTHING, &[401])
                 },
                 "put": {
+                    "operationId": "setInterests",
                     "summary": "Replace the member's interests",
-                    "security": bearer,
-                    "requestBody": json_body("Interests"),
-                    "responses": with(json!({"200": json_response("the interests", "Interests")}), problem_responses(&[400, 401, 422, 503]))
+                    "security": session,
+                    "requestBody": json_body(schema("Interests")),
+                    "responses": responses(json!({"200": json_response("the interests", schema("Interests"))}), BODY, &[401, 422])
                 }
             },
             "/api/v2/companies": {"post": {
+                "operationId": "registerSeller",
                 "summary": "Register a seller: an account and its company",
-                "requestBody": json_body("SellerSignUp"),
-                "responses": with(json!({"201": {"description": "the account and company", "content": {"application/json": {"schema": {"type": "object", "properties": {"account": {"$ref": "#/components/schemas/Account"}, "company": {"$ref": "#/components/schemas/Company"}}}}}}}), problem_responses(&[400, 409, 422, 503]))
+                "security": public,
+                "requestBody": json_body(schema("SellerSignUp")),
+                "responses": responses(json!({"201": json_response("the account and company", json!({"type": "object", "required": ["account", "company"], "properties": {"account": schema("Account"), "company": schema("Company")}}))}), BODY, &[409, 422])
             }},
             "/api/v2/companies/mine": {"get": {
+                "operationId": "myCompany",
                 "summary": "The seller's own company",
-                "security": bearer,
-                "responses": with(json!({"200": json_response("the company", "Company")}), problem_responses(&[401, 403, 404, 503]))
+                "security": session,
+                "responses": responses(json!({"200": json_response("the company", schema("Company"))}), NOTHING, &[401, 403, 404])
             }},
             "/api/v2/admin/accounts": {"post": {
+                "operationId": "createStaff",
                 "summary": "Create a venue-staff or admin account (admin, or the operator token)",
                 "security": [{"session": []}, {"operator": []}],
-                "requestBody": json_body("StaffForm"),
-                "responses": with(json!({"201": json_response("the account", "Account")}), problem_responses(&[400, 401, 403, 409, 422, 503]))
+                "requestBody": json_body(schema("StaffForm")),
+                "responses": responses(json!({"201": json_response("the account", schema("Account"))}), BODY, &[401, 403, 409, 422])
             }},
             "/api/v2/venues": {"post": {
-                "summary": "A venue with its seat map: sections of rows of seats (with drawing coordinates) and standing zones (seller, admin)",
-                "security": bearer,
-                "requestBody": json_body("VenueForm"),
-                "responses": with(json!({"201": {"description": "the venue (id, seats, standing_capacity)"}}), problem_responses(&[400, 401, 403, 422, 503]))
+                "operationId": "createVenue",
+                "summary": "A venue with its seat map: sections of rows of seats (with drawing coordinates) and standing zones (seller, admin); 1 to 5,000 seats or a standing zone, section and zone names distinct, row names distinct within a section, seat numbers within a row (else 422)",
+                "security": session,
+                "requestBody": json_body(schema("VenueForm")),
+                "responses": responses(json!({"201": {"description": "the venue", "links": {"GetVenue": link_id("getVenue", "id"),
+                        "CreateShow": {"operationId": "createShow", "requestBody": {"venue_id": "$response.body#/id"}}},
+                    "content": {"application/json": {"schema": schema("VenueCreated")}}}}), BODY, &[401, 403, 422])
             }},
             "/api/v2/venues/{id}": {"get": {
+                "operationId": "getVenue",
                 "summary": "A venue, its seat map, and the ledger id of every seat and standing zone (the ids a hold names)",
+                "security": public,
                 "parameters": id_param,
-                "responses": with(json!({"200": json_response("the venue", "Venue")}), problem_responses(&[404, 503]))
+                "responses": responses(json!({"200": json_response("the venue", schema("Venue"))}), PARAMETERS, &[404])
             }},
             "/api/v2/shows": {
                 "get": {
+                    "operationId": "browseShows",
                     "summary": "Published shows, newest first, filtered and paged by cursor",
+                    "security": public,
                     "parameters": [
                         {"name": "category", "in": "query", "schema": {"type": "string", "enum": crate::sellers::CATEGORIES}},
                         {"name": "region", "in": "query", "schema": {"type": "string", "enum": crate::sellers::REGIONS}},
-                        {"name": "from_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                        {"name": "to_ms", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "from_ms", "in": "query", "schema": u64_any()},
+                        {"name": "to_ms", "in": "query", "schema": u64_any()},
                         {"name": "q", "in": "query", "description": "text in the title, case-insensitive; % and _ are matched as themselves", "schema": {"type": "string"}},
-                        {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}
+                        cursor, limit
                     ],
-                    "responses": with(json!({"200": {"description": "{items, next_cursor}"}}), problem_responses(&[400, 422, 503]))
+                    "responses": responses(json!({"200": json_response("a page of shows", schema("ShowPage"))}), PARAMETERS, &[422])
                 },
                 "post": {
-                    "summary": "A draft show of the seller's company, with price grades over the venue's sections and zones; the venue must be one the company created (a venue belongs to the company whose seller created it; another is 422 on venue_id)",
-                    "security": bearer,
-                    "requestBody": json_body("ShowForm"),
-                    "responses": with(json!({"201": {"description": "the draft"}}), problem_responses(&[400, 401, 403, 422, 503]))
+                    "operationId": "createShow",
+                    "summary": "A draft show of the seller's company, with price grades over the venue's sections and zones; the venue must be one the company created (a venue belongs to the company whose seller created it; another is 422 on venue_id); every section and zone needs exactly one grade, discounts name existing grades, coupon codes are distinct (else 422)",
+                    "security": session,
+                    "requestBody": json_body(schema("ShowForm")),
+                    "responses": responses(json!({"201": {"description": "the draft", "links": {
+                            "GetShow": link_id("getShow", "id"),
+                            "AddPerformance": link_id("addPerformance", "id"),
+                            "PublishShow": link_id("publishShow", "id"),
+                            "PostShowNotice": link_id("postShowNotice", "id"),
+                            "ShowNotices": link_id("showNotices", "id"),
+                            "UploadBanner": link_id("uploadBanner", "id"),
+                            "GetBanner": link_id("getBanner", "id"),
+                            "AssignStaff": link_id("assignStaff", "id")},
+                        "content": {"application/json": {"schema": {"type": "object", "required": ["id", "status"], "properties": {"id": id(), "status": {"const": "draft"}}}}}}}), BODY, &[401, 403, 422])
                 }
             },
             "/api/v2/shows/{id}": {"get": {
-                "summary": "A show with its performances and the places left per grade",
+                "operationId": "getShow",
+                "summary": "A show with its performances and the places left per grade (a draft only to its seller and admins)",
+                "security": optional_session,
                 "parameters": id_param,
-                "responses": with(json!({"200": {"description": "the show"}}), problem_responses(&[401, 404, 503]))
+                "responses": responses(json!({"200": {"description": "the show", "links": {
+                        "ShowQuestions": link_id("showQuestions", "id"),
+                        "AskQuestion": link_id("askQuestion", "id")},
+                    "content": {"application/json": {"schema": schema("ShowDetail")}}}}), PARAMETERS, &[404])
             }},
             "/api/v2/shows/{id}/staff": {"post": {
-                "summary": "Assign a venue-staff account to scan the show's tickets (its seller, admin)",
-                "security": bearer, "parameters": id_param,
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": {"$ref": "#/components/schemas/Id"}}}}}},
-                "responses": with(json!({"204": {"description": "assigned"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
+                "operationId": "assignStaff",
+                "summary": "Assign a venue-staff account to scan the show's tickets (its seller, admin); the account must be venue staff (else 422)",
+                "security": session, "parameters": id_param,
+                "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["account_id"], "properties": {"account_id": id_in()}})),
+                "responses": responses(no_content("204", "assigned"), BOTH, &[401, 403, 404, 422])
             }},
             "/api/v2/staff/shows": {"get": {
+                "operationId": "staffShows",
                 "summary": "The shows this venue-staff account may scan",
-                "security": bearer,
-                "responses": with(json!({"200": {"description": "{items: [{id, title}]}"}}), problem_responses(&[401, 403, 503]))
+                "security": session,
+                "responses": responses(json!({"200": json_response("the shows", json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object", "required": ["id", "title"], "properties": {"id": id(), "title": {"type": "string"}}}}}}))}), NOTHING, &[401, 403])
             }},
             "/api/v2/me/bookings": {"get": {
+                "operationId": "myBookings",
                 "summary": "The member's bookings: seats, amounts, the cancellation deadline and the fee that would apply now",
-                "security": bearer,
-                "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 403, 503]))
+                "security": session,
+                "responses": responses(json!({"200": json_response("the bookings", schema("Bookings"))}), NOTHING, &[401, 403])
             }},
             "/api/v2/guest/contact": {"put": {
+                "operationId": "guestContact",
                 "summary": "A guest's name and phone, filed with the guest's next bookings (guest token from the gateway's welcome)",
-                "security": [{"guest": []}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["name", "phone"], "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}}}}},
-                "responses": with(json!({"204": {"description": "saved"}}), problem_responses(&[400, 401, 422, 503]))
+                "security": guest,
+                "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["name", "phone"], "properties": {
+                    "name": text(crate::accounts::NAME_LEN_MAX),
+                    "phone": {"type": "string", "description": "9 to 20 digits, with '-', '+' or spaces between", "pattern": "^(?:[-+ ]*[0-9]){9,20}[-+ ]*$", "examples": ["010-1234-5678"]}}})),
+                "responses": responses(no_content("204", "saved"), BODY, &[401, 422])
             }},
             "/api/v2/guest/bookings": {"get": {
+                "operationId": "guestBookings",
                 "summary": "The guest device's bookings with their booking numbers",
-                "security": [{"guest": []}],
-                "responses": with(json!({"200": json_response("the bookings", "Bookings")}), problem_responses(&[401, 503]))
+                "security": guest,
+                "responses": responses(json!({"200": json_response("the bookings", schema("Bookings"))}), NOTHING, &[401])
             }},
             "/api/v2/guest-bookings": {"get": {
+                "operationId": "guestLookup",
                 "summary": "One guest booking by booking number and phone; the same 404 for a wrong number or a wrong phone; lookups limited per client address (10 at once, 30 a minute; a lookup that finds its booking is given back) and for everyone together (60 at once, 600 a minute), and after 5 wrong phones for a number from one address that pair backs off (429 with Retry-After, from 1 s doubling)",
+                "security": public,
                 "parameters": [
                     {"name": "number", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "phone", "in": "query", "required": true, "schema": {"type": "string"}}],
-                "responses": with(json!({"200": json_response("the booking", "Booking")}), problem_responses(&[400, 404, 429, 503]))
+                "responses": responses(json!({"200": json_response("the booking", schema("Booking"))}), PARAMETERS, &[404, 429])
             }},
             "/api/v2/notices": {
-                "get": {"summary": "Platform notices, newest first", "parameters": page_params,
-                        "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 422, 503]))},
-                "post": {"summary": "Post a platform notice (admin)", "security": bearer, "requestBody": json_body("PostForm"),
-                         "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 422, 503]))}
+                "get": {"operationId": "platformNotices", "summary": "Platform notices, newest first", "security": public, "parameters": page_params,
+                        "responses": responses(json!({"200": json_response("a page of posts", schema("Posts"))}), PARAMETERS, &[422])},
+                "post": {"operationId": "postPlatformNotice", "summary": "Post a platform notice (admin)", "security": session, "requestBody": json_body(schema("PostForm")),
+                         "responses": responses(created_id("the post", post_links.clone()), BODY, &[401, 403, 422])}
             },
             "/api/v2/shows/{id}/notices": {
-                "get": {"summary": "A published show's notices", "parameters": id_and_page,
-                        "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 404, 422, 503]))},
-                "post": {"summary": "Post a notice on a show (its seller, admin)", "security": bearer, "parameters": id_param, "requestBody": json_body("PostForm"),
-                         "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))}
+                "get": {"operationId": "showNotices", "summary": "A published show's notices", "security": public, "parameters": id_and_page,
+                        "responses": responses(json!({"200": json_response("a page of posts", schema("Posts"))}), PARAMETERS, &[404, 422])},
+                "post": {"operationId": "postShowNotice", "summary": "Post a notice on a show (its seller, admin)", "security": session, "parameters": id_param, "requestBody": json_body(schema("PostForm")),
+                         "responses": responses(created_id("the post", post_links.clone()), BOTH, &[401, 403, 404, 422])}
             },
             "/api/v2/shows/{id}/questions": {
-                "get": {"summary": "A published show's questions and answers", "parameters": id_and_page,
-                        "responses": with(json!({"200": json_response("a page of posts", "Posts")}), problem_responses(&[400, 404, 422, 503]))},
-                "post": {"summary": "Ask the seller a question (members)", "security": bearer, "parameters": id_param, "requestBody": json_body("PostForm"),
-                         "responses": with(json!({"201": {"description": "the post id"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))}
+                "get": {"operationId": "showQuestions", "summary": "A published show's questions and answers", "security": public, "parameters": id_and_page,
+                        "responses": responses(json!({"200": json_response("a page of posts", schema("Posts"))}), PARAMETERS, &[404, 422])},
+                "post": {"operationId": "askQuestion", "summary": "Ask the seller a question (members)", "security": session, "parameters": id_param, "requestBody": json_body(schema("PostForm")),
+                         "responses": responses(created_id("the question", json!({"Answer": link_id("answerQuestion", "id"), "HidePost": link_id("hidePost", "id")})), BOTH, &[401, 403, 404, 422])}
             },
             "/api/v2/questions/{id}/answer": {"post": {
-                "summary": "Answer a question (the show's seller, admin)", "security": bearer, "parameters": id_param,
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}}}},
-                "responses": with(json!({"204": {"description": "answered"}}), problem_responses(&[400, 401, 403, 404, 422, 503]))
+                "operationId": "answerQuestion",
+                "summary": "Answer a question (the show's seller, admin)", "security": session, "parameters": id_param,
+                "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["answer"], "properties": {"answer": text(crate::board::BODY_LEN_MAX)}})),
+                "responses": responses(no_content("204", "answered"), BOTH, &[401, 403, 404, 422])
             }},
             "/api/v2/posts/{id}/hide": {"post": {
-                "summary": "Hide a post (admin)", "security": bearer, "parameters": id_param,
-                "responses": with(json!({"204": {"description": "hidden"}}), problem_responses(&[401, 403, 404, 503]))
+                "operationId": "hidePost",
+                "summary": "Hide a post (admin)", "security": session, "parameters": id_param,
+                "responses": responses(no_content("204", "hidden"), PARAMETERS, &[401, 403, 404])
             }},
             "/api/v2/shows/{id}/banner": {
                 "get": {
+                    "operationId": "getBanner",
                     "summary": "The show's banner image (cacheable, with an ETag; If-None-Match answers 304; served with X-Content-Type-Options: nosniff; a draft's only to its seller and admins)",
+                    "security": optional_session,
                     "parameters": id_param,
-                    "responses": with(json!({"200": {"description": "the image", "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}, "304": {"description": "not modified"}}), problem_responses(&[404, 503]))
+                    "responses": responses(json!({
+                        "200": {"description": "the image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}, "image/jpeg": {"schema": {"type": "string", "format": "binary"}}, "image/webp": {"schema": {"type": "string", "format": "binary"}}}},
+                        "304": {"description": "not modified"}}), PARAMETERS, &[404])
                 },
                 "put": {
-                    "summary": "Upload the banner as the raw body: PNG, JPEG or WebP, at most 2 MiB and 4,096 × 4,096 pixels, decoded before it is kept (its seller, admin)",
-                    "security": bearer,
+                    "operationId": "uploadBanner",
+                    "summary": format!("Upload the banner as the raw body: PNG, JPEG or WebP (another Content-Type is 415), at most {} bytes and {side} × {side} pixels, decoded before it is kept (its seller, admin)", crate::media::BANNER_BYTES_MAX, side = crate::media::BANNER_SIDE_PX_MAX),
+                    "security": session,
                     "parameters": id_param,
-                    "requestBody": {"required": true, "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
-                    "responses": with(json!({"204": {"description": "stored"}}), problem_responses(&[400, 401, 403, 404, 413, 422, 503]))
+                    "requestBody": {"required": true, "content": {
+                        "image/png": {"schema": {"type": "string", "format": "binary", "maxLength": crate::media::BANNER_BYTES_MAX}},
+                        "image/jpeg": {"schema": {"type": "string", "format": "binary", "maxLength": crate::media::BANNER_BYTES_MAX}},
+                        "image/webp": {"schema": {"type": "string", "format": "binary", "maxLength": crate::media::BANNER_BYTES_MAX}}}},
+                    "responses": responses(json!({"204": {"description": "stored", "links": {"GetBanner": {"operationId": "getBanner", "parameters": {"id": "$request.path.id"}}}}}), PARAMETERS, &[401, 403, 404, 413, 415, 422])
                 }
             },
             "/api/v2/shows/{id}/performances": {"post": {
-                "summary": "Add a performance (dated showing) to a draft show (its seller, admin)",
-                "security": bearer,
+                "operationId": "addPerformance",
+                "summary": "Add a performance (dated showing) to a draft show (its seller, admin); it starts in the future, sales open before they close and close no later than the start (else 422); a published show is 409",
+                "security": session,
                 "parameters": id_param,
-                "requestBody": json_body("PerformanceForm"),
-                "responses": with(json!({"201": {"description": "the performance id"}}), problem_responses(&[400, 401, 403, 404, 409, 422, 503]))
+                "requestBody": json_body(schema("PerformanceForm")),
+                "responses": responses(created_id("the performance (its sale has the same id)", json!({"GetSale": link_id("getSale", "sale")})), BOTH, &[401, 403, 404, 409, 422])
             }},
             "/api/v2/shows/{id}/publish": {"post": {
-                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing",
-                "security": bearer,
+                "operationId": "publishShow",
+                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing; a show without performances is 422",
+                "security": session,
                 "parameters": id_param,
-                "responses": with(json!({"200": {"description": "published, with the announcement"}}), problem_responses(&[401, 403, 404, 422, 500, 503]))
+                "responses": responses(json!({"200": json_response("published, with the announcement", json!({"type": "object", "required": ["id", "status", "event"], "properties": {"id": id(), "status": {"const": "published"}, "event": {"type": "object", "description": "the announcement (docs/protocol.md, catalog)"}}}))}), PARAMETERS, &[401, 403, 404, 422])
             }},
             "/api/v2/performances": {"post": {
-                "summary": "Put a performance's inventory on sale in the ledger (operator); the same spec again answers as the first time, a refused spec may be corrected, another spec for an open performance is 409 performance_already_open; hold_ttl_ms must be 60,000 to 1,800,000 (else 422 ledger_rejected, HoldTtl)",
+                "operationId": "openPerformance",
+                "summary": format!("Put a performance's inventory on sale in the ledger (operator); the same spec again answers as the first time, a refused spec may be corrected, another spec for an open performance is 409 performance_already_open; the ledger checks the spec as a whole (hold_ttl_ms {} to {}, grade ids within grades, …; else 422 ledger_rejected). The body is read as JSON whatever its Content-Type", picket_ledger_core::limits::HOLD_TTL_MS_MIN, picket_ledger_core::limits::HOLD_TTL_MS_MAX),
                 "security": operator,
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "a performance spec, docs/protocol.md"}}}},
-                "responses": with(json!({"201": {"description": "opened"}}), problem_responses(&[400, 401, 409, 422, 503]))
+                "requestBody": json_body(schema("PerformanceSpec")),
+                "responses": responses(json!({"201": json_response("opened", json!({"type": "object", "required": ["Ok"], "properties": {"Ok": {"description": "the ledger's reply (docs/protocol.md)"}}}))}), NOTHING, &[400, 401, 409, 413, 422])
             }},
             "/api/v2/sales/{sale}": {
                 "get": {
+                    "operationId": "getSale",
                     "summary": "A sale's waiting-room state",
+                    "security": public,
                     "parameters": sale_param,
-                    "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[404, 503]))
+                    "responses": responses(json!({"200": json_response("the sale", schema("SaleView"))}), PARAMETERS, &[404])
                 },
                 "put": {
-                    "summary": "Create a sale or change its settings (operator); every field is required: to change one, send the settings GET returns with that field changed. The open time cannot move once the pre-queue is drawn. The settings and the sale's seed are recorded in the API's database first: a waiting room that lost the sale gets it back from there with the same settings, seed and draw",
+                    "operationId": "configureSale",
+                    "summary": "Create a sale or change its settings (operator); every field is required: to change one, send the settings GET returns with that field changed. The open time cannot move once the pre-queue is drawn. The body is read as JSON whatever its Content-Type",
                     "security": operator,
                     "parameters": sale_param,
-                    "requestBody": json_body("SaleSettings"),
-                    "responses": with(json!({"200": {"description": "the sale"}}), problem_responses(&[400, 401, 422, 503]))
+                    "requestBody": json_body(schema("SaleSettings")),
+                    "responses": responses(json!({"200": {"description": "the sale", "links": {"GetSale": {"operationId": "getSale", "parameters": {"sale": "$request.path.sale"}}, "Draw": {"operationId": "drawAudit", "parameters": {"sale": "$request.path.sale"}}},
+                        "content": {"application/json": {"schema": schema("SaleView")}}}}), PARAMETERS, &[400, 401, 413, 422])
                 }
             },
             "/api/v2/sales/{sale}/draw": {"get": {
-                "summary": "The pre-queue draw: the seed's hash before the open, the seed after",
+                "operationId": "drawAudit",
+                "summary": "The pre-queue draw: the seed and the drawn order, once drawn (409 not_drawn before)",
+                "security": public,
                 "parameters": sale_param,
-                "responses": with(json!({"200": {"description": "the draw"}}), problem_responses(&[404, 409, 503]))
+                "responses": responses(json!({"200": json_response("the draw", json!({"type": "object", "required": ["sale", "seed", "seed_hash", "order"], "properties": {
+                    "sale": id(), "seed": {"type": "string"}, "seed_hash": {"type": "string"},
+                    "order": {"type": "array", "items": {"type": "string"}, "description": "draw entries (HMACs, hex) in drawn order"}}}))}), PARAMETERS, &[404, 409])
             }}
         },
         "components": {
@@ -312,136 +495,223 @@ pub fn document() -> Value {
                 "operator": {"type": "http", "scheme": "bearer", "description": "the operator token"},
                 "guest": {"type": "http", "scheme": "bearer", "description": "the guest token a gateway issues in welcome.guest_token"}
             },
-            "schemas": {
-                "Id": {"type": "string", "pattern": picket_edge::id::ID_PATTERN, "maxLength": picket_edge::id::ID_DIGITS_MAX,
-                    "description": "an id: decimal digits in a string, since JavaScript numbers are exact only up to 2^53 (0 to 18446744073709551615; the API's own ids are at most 9223372036854775807)",
-                    "examples": ["117701597864396273"]},
-                "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
-                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                    "code": {"type": "string", "enum": CODES.iter().map(|(c, _)| *c).collect::<Vec<_>>()},
-                    "detail": {"type": "string"},
-                    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
-                }},
-                "SignUp": {"type": "object", "additionalProperties": false, "required": ["email", "password", "name"], "properties": {
-                    "email": {"type": "string", "format": "email", "maxLength": crate::accounts::EMAIL_LEN_MAX},
-                    "password": {"type": "string", "minLength": crate::accounts::PASSWORD_LEN_MIN, "maxLength": crate::accounts::PASSWORD_LEN_MAX},
-                    "name": {"type": "string", "minLength": 1, "maxLength": crate::accounts::NAME_LEN_MAX},
-                    "phone": {"type": ["string", "null"], "examples": ["010-1234-5678"]}
-                }},
-                "SignIn": {"type": "object", "additionalProperties": false, "required": ["email", "password"], "properties": {
-                    "email": {"type": "string"}, "password": {"type": "string"}
-                }},
-                "Account": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
-                    "id": {"$ref": "#/components/schemas/Id"}, "email": {"type": "string"}, "name": {"type": "string"},
-                    "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member", "seller", "staff", "admin"]}
-                }},
-                "Session": {"type": "object", "required": ["token", "expires_at_ms", "account"], "properties": {
-                    "token": {"type": "string"}, "expires_at_ms": {"type": "integer"},
-                    "account": {"$ref": "#/components/schemas/Account"}
-                }},
-                "Interests": {"type": "object", "additionalProperties": false, "required": ["categories", "regions"], "properties": {
-                    "categories": {"type": "array", "items": {"type": "string", "enum": crate::sellers::CATEGORIES}},
-                    "regions": {"type": "array", "items": {"type": "string", "enum": crate::sellers::REGIONS}}
-                }},
-                "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
-                    "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
-                    "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},
-                    "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
-                }},
-                "SellerSignUp": {"type": "object", "additionalProperties": false, "required": ["account", "company"], "properties": {
-                    "account": {"$ref": "#/components/schemas/SignUp"},
-                    "company": {"type": "object", "additionalProperties": false, "required": ["name", "business_number", "contact_email", "contact_phone"], "properties": {
-                        "name": {"type": "string", "minLength": 1, "maxLength": crate::sellers::COMPANY_NAME_LEN_MAX},
-                        "business_number": {"type": "string", "description": "사업자등록번호, ten digits with a valid check digit; dashes allowed", "examples": ["123-45-67891"]},
-                        "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
-                    }}
-                }},
-                "StaffForm": {"type": "object", "additionalProperties": false, "required": ["account", "role"], "properties": {
-                    "account": {"$ref": "#/components/schemas/SignUp"},
-                    "role": {"type": "string", "enum": ["staff", "admin"]}
-                }},
-                "VenueForm": {"type": "object", "additionalProperties": false, "required": ["name", "region", "address", "layout"], "properties": {
-                    "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS}, "address": {"type": "string"},
-                    "layout": {"type": "object", "required": ["sections"], "properties": {
-                        "sections": {"type": "array", "items": {"type": "object", "required": ["name", "rows"], "properties": {
-                            "name": {"type": "string"},
-                            "rows": {"type": "array", "items": {"type": "object", "required": ["name", "seats"], "properties": {
-                                "name": {"type": "string"},
-                                "seats": {"type": "array", "items": {"type": "object", "required": ["number", "x", "y"], "properties": {
-                                    "number": {"type": "integer", "minimum": 0}, "x": {"type": "integer"}, "y": {"type": "integer"}}}}}}}}}},
-                        "zones": {"type": "array", "items": {"type": "object", "required": ["name", "capacity"], "properties": {
-                            "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
-                    }}
-                }},
-                "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
-                    "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
-                    "layout": {"type": "object", "required": ["sections", "zones"], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
-                    "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
-                        "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
-                        "items": {"type": "object", "required": ["id", "section", "row", "number"], "properties": {
-                            "id": {"type": "integer", "minimum": 0, "maximum": crate::venues::SEATS_PER_VENUE_MAX - 1},
-                            "section": {"type": "string"}, "row": {"type": "string"}, "number": {"type": "integer", "minimum": 0}}}},
-                    "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX,
-                        "description": "every standing zone with its ledger zone id, its position in `layout.zones` (0, 1, …); a hold names it as `{\"Zone\": {\"zone\": id, \"count\": n}}`",
-                        "items": {"type": "object", "required": ["id", "name", "capacity"], "properties": {
-                            "id": {"type": "integer", "minimum": 0, "maximum": crate::venues::ZONES_PER_VENUE_MAX - 1},
-                            "name": {"type": "string"}, "capacity": {"type": "integer", "minimum": 1}}}}
-                }},
-                "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
-                    "title": {"type": "string"}, "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
-                    "venue_id": {"$ref": "#/components/schemas/Id", "description": "a venue the seller's company created"}, "description": {"type": "string"},
-                    "age_rating": {"type": "string", "enum": crate::shows::AGE_RATINGS},
-                    "running_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
-                    "per_buyer_limit": {"type": "integer", "minimum": 1, "default": 4},
-                    "fees": {"type": "object", "description": "the cancellation-fee schedule (docs/protocol.md, FeeSchedule); absent: the Korean standard"},
-                    "queue": {"type": "object", "description": "each performance's waiting room, configured at publish (sale id = performance id)", "properties": {
-                        "admit_per_sec": {"type": "integer", "minimum": 1, "default": 200}, "active_max": {"type": "integer", "minimum": 1, "default": 2000}}},
-                    "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {
-                        "code": {"type": "string"}, "price_won": {"type": "integer", "minimum": 1},
-                        "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}},
-                    "discounts": {"type": "array", "maxItems": 16, "description": "one discount or one coupon per order, never both, chosen by the buyer: a hold names a discount by its index (the `id` GET /api/v2/shows/{id} lists; `discount` in the WebSocket hold), and a hold that names none pays the grade prices, even while an early-bird window is open; eligibility discounts are checked at the entrance", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
-                        "label": {"type": "string"}, "kind": {"type": "string", "enum": ["early_bird", "eligibility"]},
-                        "percent": {"type": "integer", "minimum": 1, "maximum": 100}, "amount_won": {"type": "integer", "minimum": 1},
-                        "from_ms": {"type": "integer", "description": "early_bird only"}, "until_ms": {"type": "integer", "description": "early_bird only"},
-                        "places_max": {"type": "integer", "minimum": 1, "maximum": 16, "description": "eligibility only: tickets per order it covers"},
-                        "grades": {"type": "array", "items": {"type": "string"}, "description": "grade codes; empty: every grade"}}}},
-                    "coupons": {"type": "array", "maxItems": 64, "items": {"type": "object", "additionalProperties": false, "required": ["code", "valid_from_ms", "valid_until_ms", "uses_max"], "properties": {
-                        "code": {"type": "string", "minLength": 4, "maxLength": 32, "pattern": "^[A-Za-z0-9-]+$"},
-                        "percent": {"type": "integer", "minimum": 1, "maximum": 100}, "amount_won": {"type": "integer", "minimum": 1},
-                        "min_order_won": {"type": "integer", "minimum": 0, "default": 0},
-                        "valid_from_ms": {"type": "integer"}, "valid_until_ms": {"type": "integer"},
-                        "uses_max": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "per performance"},
-                        "uses_per_buyer_max": {"type": "integer", "minimum": 1, "default": 1}}}}
-                }},
-                "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
-                    "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"}
-                }},
-                "Booking": {"type": "object", "required": ["booking", "performance", "paid_won", "booked_at_ms", "tickets"], "properties": {
-                    "booking": {"$ref": "#/components/schemas/Id"}, "performance": {"$ref": "#/components/schemas/Id"}, "number": {"type": ["string", "null"]},
-                    "paid_won": {"type": "integer"}, "booked_at_ms": {"type": "integer"},
-                    "starts_at_ms": {"type": ["integer", "null"]}, "cancellation_deadline_ms": {"type": ["integer", "null"]},
-                    "tickets": {"type": "array", "items": {"type": "object", "properties": {
-                        "ticket": {"$ref": "#/components/schemas/Id"}, "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
-                        "discount": {"type": ["object", "null"], "description": "the discount this ticket was sold with; proof_at_entry: staff check eligibility at the door", "properties": {
-                            "id": {"type": "integer"}, "label": {"type": "string"}, "proof_at_entry": {"type": "boolean"}}},
-                        "cancelled": {"type": "boolean"}, "cancellation_fee_now_won": {"type": ["integer", "null"], "description": "null: no longer cancellable online"}}}}
-                }},
-                "Bookings": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Booking"}}}},
-                "PostForm": {"type": "object", "additionalProperties": false, "required": ["title", "body"], "properties": {
-                    "title": {"type": "string", "minLength": 1, "maxLength": crate::board::TITLE_LEN_MAX},
-                    "body": {"type": "string", "minLength": 1, "maxLength": crate::board::BODY_LEN_MAX}
-                }},
-                "Posts": {"type": "object", "required": ["items", "next_cursor"], "properties": {
-                    "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"$ref": "#/components/schemas/Id"}, "title": {"type": "string"}, "body": {"type": "string"},
-                        "answer": {"type": ["string", "null"]}, "answered_at_ms": {"type": ["integer", "null"]}, "created_at_ms": {"type": "integer"}}}},
-                    "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
-                }},
-                "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
-                    "open_at_ms": {"type": "integer"}, "admit_per_sec": {"type": "integer"}, "active_max": {"type": "integer"},
-                    "admission_ttl_ms": {"type": "integer"}, "seat_limit": {"type": "integer"}, "grace_ms": {"type": "integer"}, "paused": {"type": "boolean"}
-                }}
-            }
+            "schemas": schemas()
         }
+    })
+}
+
+fn schemas() -> Value {
+    use picket_ledger_core::limits;
+    let statuses: Vec<u16> = {
+        let mut statuses: Vec<u16> = CODES.iter().map(|(_, status)| *status).collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        statuses
+    };
+    let nullable_int = json!({"type": ["integer", "null"]});
+    json!({
+        "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
+            "type": {"type": "string", "description": format!("{PROBLEM_TYPE_BASE}<code>"), "pattern": format!("^{}[a-z_]+$", PROBLEM_TYPE_BASE.replace('.', "\\."))},
+            "title": {"type": "string", "description": "the status' reason phrase"},
+            "status": {"type": "integer", "enum": statuses},
+            "code": {"type": "string", "enum": CODES.iter().map(|(c, _)| *c).collect::<Vec<_>>()},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+        }},
+        "Id": {"type": "string", "pattern": picket_edge::id::ID_PATTERN, "maxLength": picket_edge::id::ID_DIGITS_MAX,
+            "description": "an id: decimal digits in a string, since JavaScript numbers are exact only up to 2^53 (0 to 18446744073709551615; the API's own ids are at most 9223372036854775807)",
+            "examples": ["117701597864396273"]},
+        "Created": {"type": "object", "required": ["id"], "properties": {"id": id()}},
+        "SignUp": {"type": "object", "additionalProperties": false, "required": ["email", "password", "name"], "properties": {
+            "email": email(),
+            "password": {"type": "string", "minLength": crate::accounts::PASSWORD_LEN_MIN, "maxLength": crate::accounts::PASSWORD_LEN_MAX},
+            "name": text(crate::accounts::NAME_LEN_MAX),
+            "phone": {"type": ["string", "null"], "description": format!("9 to {} digits with '-' or '+' between; empty or null: none", crate::accounts::PHONE_LEN_MAX),
+                "pattern": format!("^$|^(?:[-+]*[0-9]){{9,{}}}[-+]*$", crate::accounts::PHONE_LEN_MAX), "examples": ["010-1234-5678"]}
+        }},
+        "SignIn": {"type": "object", "additionalProperties": false, "required": ["email", "password"], "properties": {
+            "email": {"type": "string"}, "password": {"type": "string"}
+        }},
+        "Account": {"type": "object", "required": ["id", "email", "name", "phone", "role"], "properties": {
+            "id": id(), "email": {"type": "string"}, "name": {"type": "string"},
+            "phone": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["member", "seller", "staff", "admin"]}
+        }},
+        "Session": {"type": "object", "required": ["token", "expires_at_ms", "account"], "properties": {
+            "token": {"type": "string"}, "expires_at_ms": u64_any(),
+            "account": schema("Account")
+        }},
+        "Interests": {"type": "object", "additionalProperties": false, "required": ["categories", "regions"], "properties": {
+            "categories": {"type": "array", "items": {"type": "string", "enum": crate::sellers::CATEGORIES}},
+            "regions": {"type": "array", "items": {"type": "string", "enum": crate::sellers::REGIONS}}
+        }},
+        "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
+            "id": id(), "name": {"type": "string"},
+            "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},
+            "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
+        }},
+        "SellerSignUp": {"type": "object", "additionalProperties": false, "required": ["account", "company"], "properties": {
+            "account": schema("SignUp"),
+            "company": {"type": "object", "additionalProperties": false, "required": ["name", "business_number", "contact_email", "contact_phone"], "properties": {
+                "name": text(crate::sellers::COMPANY_NAME_LEN_MAX),
+                "business_number": {"type": "string", "description": "사업자등록번호, ten digits with a valid check digit (else 422); dashes allowed", "pattern": "^(?:-*[0-9]){10}-*$", "examples": ["123-45-67891"]},
+                "contact_email": email(),
+                "contact_phone": {"type": "string", "description": "8 to 20 digits among other characters", "pattern": "^(?:[^0-9]*[0-9]){8,20}[^0-9]*$", "examples": ["02-123-4567"]}
+            }}
+        }},
+        "StaffForm": {"type": "object", "additionalProperties": false, "required": ["account", "role"], "properties": {
+            "account": schema("SignUp"),
+            "role": {"type": "string", "enum": ["staff", "admin"]}
+        }},
+        "VenueForm": {"type": "object", "additionalProperties": false, "required": ["name", "region", "address", "layout"], "properties": {
+            "name": text(crate::venues::NAME_LEN_MAX), "region": {"type": "string", "enum": crate::sellers::REGIONS}, "address": text(crate::venues::ADDRESS_LEN_MAX),
+            "layout": schema("Layout")
+        }},
+        "Layout": {"type": "object", "additionalProperties": false, "required": ["sections"], "properties": {
+            "sections": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["name", "rows"], "properties": {
+                "name": text(crate::venues::PLACE_NAME_LEN_MAX),
+                "rows": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["name", "seats"], "properties": {
+                    "name": text(crate::venues::PLACE_NAME_LEN_MAX),
+                    "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["number", "x", "y"], "properties": {
+                        "number": u16_any(), "x": int(i32::MIN.into(), i32::MAX.into()), "y": int(i32::MIN.into(), i32::MAX.into())}}}}}}}}},
+            "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX, "default": [], "items": {"type": "object", "additionalProperties": false, "required": ["name", "capacity"], "properties": {
+                "name": text(crate::venues::PLACE_NAME_LEN_MAX), "capacity": int(1, limits::ZONE_CAPACITY_MAX.into())}}}
+        }},
+        "VenueCreated": {"type": "object", "required": ["id", "name", "region", "seats", "standing_capacity"], "properties": {
+            "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+            "seats": int(0, crate::venues::SEATS_PER_VENUE_MAX as i128), "standing_capacity": u64_any()
+        }},
+        "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
+            "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+            "layout": {"allOf": [schema("Layout")], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
+            "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
+                "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
+                "items": {"type": "object", "required": ["id", "section", "row", "number"], "properties": {
+                    "id": int(0, crate::venues::SEATS_PER_VENUE_MAX as i128 - 1),
+                    "section": {"type": "string"}, "row": {"type": "string"}, "number": u16_any()}}},
+            "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX,
+                "description": "every standing zone with its ledger zone id, its position in `layout.zones` (0, 1, …); a hold names it as `{\"Zone\": {\"zone\": id, \"count\": n}}`",
+                "items": {"type": "object", "required": ["id", "name", "capacity"], "properties": {
+                    "id": int(0, crate::venues::ZONES_PER_VENUE_MAX as i128 - 1),
+                    "name": {"type": "string"}, "capacity": int(1, limits::ZONE_CAPACITY_MAX.into())}}}
+        }},
+        "FeeSchedule": {"type": "object", "description": "the cancellation-fee schedule (docs/protocol.md, FeeSchedule); tiers' days_before_min at most their days_before_max (else 422)",
+            "required": ["free_on_booking_day", "free_days_after_booking", "free_window_days_before_min", "flat_fee_won", "flat_fee_days_before_min", "flat_fee_cap_percent", "tiers", "deadline_minute_of_day", "saturday_deadline_minute_of_day"],
+            "properties": {
+                "free_on_booking_day": {"type": "boolean"},
+                "free_days_after_booking": u16_any(), "free_window_days_before_min": u16_any(),
+                "flat_fee_won": u64_any(), "flat_fee_days_before_min": u16_any(),
+                "flat_fee_cap_percent": int(0, 100),
+                "tiers": {"type": "array", "maxItems": picket_ledger_core::fees::FEE_TIERS_MAX, "items": {"type": "object", "required": ["days_before_min", "days_before_max", "percent"], "properties": {
+                    "days_before_min": u16_any(), "days_before_max": u16_any(), "percent": int(0, 100)}}},
+                "deadline_minute_of_day": int(0, 24 * 60 - 1), "saturday_deadline_minute_of_day": int(0, 24 * 60 - 1)
+            }},
+        "ShowForm": {"type": "object", "additionalProperties": false, "required": ["title", "category", "venue_id", "description", "age_rating", "running_minutes", "grades"], "properties": {
+            "title": text(crate::venues::NAME_LEN_MAX), "category": {"type": "string", "enum": crate::sellers::CATEGORIES},
+            "venue_id": {"allOf": [id_in()], "description": "a venue the seller's company created"},
+            "description": {"type": "string", "maxLength": crate::shows::DESCRIPTION_LEN_MAX},
+            "age_rating": {"type": "string", "enum": crate::shows::AGE_RATINGS},
+            "running_minutes": int(1, crate::shows::RUNNING_MINUTES_MAX.into()),
+            "per_buyer_limit": {"type": "integer", "minimum": 1, "maximum": limits::PER_BUYER_LIMIT_MAX, "default": 4},
+            "fees": {"oneOf": [schema("FeeSchedule"), {"type": "null"}], "description": "absent or null: the Korean standard for the category"},
+            "queue": {"type": "object", "additionalProperties": false, "required": ["admit_per_sec", "active_max"], "description": "each performance's waiting room, configured at publish (sale id = performance id); absent: 200 a second, 2,000 at once", "properties": {
+                "admit_per_sec": int(1, picket_room::ADMIT_PER_SEC_MAX.into()), "active_max": int(1, picket_room::ACTIVE_MAX_MAX.into())}},
+            "grades": {"type": "array", "minItems": 1, "maxItems": crate::shows::GRADES_PER_SHOW_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["code", "price_won"], "properties": {
+                "code": text(crate::shows::GRADE_CODE_LEN_MAX), "price_won": int(1, limits::TICKET_PRICE_WON_MAX.into()),
+                "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}},
+            "discounts": {"type": "array", "maxItems": limits::DISCOUNTS_PER_PERFORMANCE_MAX, "description": "one discount or one coupon per order, never both, chosen by the buyer: a hold names a discount by its index (the `id` GET /api/v2/shows/{id} lists; `discount` in the WebSocket hold), and a hold that names none pays the grade prices, even while an early-bird window is open; eligibility discounts are checked at the entrance; exactly one of percent and amount_won, early_bird with from_ms before until_ms, eligibility with places_max (else 422)", "items": {"type": "object", "additionalProperties": false, "required": ["label", "kind"], "properties": {
+                "label": {"allOf": [text(limits::OFFER_LABEL_LEN_MAX)], "description": format!("at most {} bytes of UTF-8", limits::OFFER_LABEL_LEN_MAX)},
+                "kind": {"type": "string", "enum": ["early_bird", "eligibility"]},
+                "percent": int(1, 100), "amount_won": int(1, limits::TICKET_PRICE_WON_MAX.into()),
+                "from_ms": {"allOf": [u64_any()], "description": "early_bird only"}, "until_ms": {"allOf": [u64_any()], "description": "early_bird only"},
+                "places_max": {"type": "integer", "minimum": 1, "maximum": limits::PER_BUYER_LIMIT_MAX, "description": "eligibility only: tickets per order it covers"},
+                "grades": {"type": "array", "items": {"type": "string"}, "description": "grade codes; empty: every grade"}}}},
+            "coupons": {"type": "array", "maxItems": limits::COUPONS_PER_PERFORMANCE_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["code", "valid_from_ms", "valid_until_ms", "uses_max"], "properties": {
+                "code": {"type": "string", "pattern": format!("^[A-Za-z0-9-]{{{},{}}}$", limits::COUPON_CODE_LEN_MIN, limits::LABEL_LEN_MAX)},
+                "percent": int(1, 100), "amount_won": int(1, limits::TICKET_PRICE_WON_MAX.into()),
+                "min_order_won": {"type": "integer", "minimum": 0, "maximum": limits::TICKET_PRICE_WON_MAX, "default": 0},
+                "valid_from_ms": u64_any(), "valid_until_ms": u64_any(),
+                "uses_max": {"type": "integer", "minimum": 1, "maximum": limits::COUPON_USES_MAX, "description": "per performance"},
+                "uses_per_buyer_max": {"type": "integer", "minimum": 1, "maximum": u16::MAX, "default": 1}}}}
+        }},
+        "ShowPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "category", "region"], "properties": {
+                "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
+            "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
+        }},
+        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "discounts", "coupons"], "properties": {
+            "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
+            "description": {"type": "string"}, "age_rating": {"type": "string"}, "running_minutes": {"type": "integer"},
+            "venue_id": id(), "status": {"type": "string", "enum": ["draft", "published"]},
+            "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades"], "properties": {
+                "id": id(), "starts_at_ms": {"type": "integer"}, "sale": id(), "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"},
+                "grades": {"type": "array", "items": {"type": "object", "required": ["grade", "price_won", "left"], "properties": {
+                    "grade": {"type": "string"}, "price_won": {"type": "integer"}, "left": nullable_int.clone()}}}}}},
+            "discounts": {"type": "array", "items": {"type": "object"}},
+            "coupons": {"type": ["array", "null"], "description": "only to the show's seller and admins", "items": {"type": "object"}}
+        }},
+        "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
+            "starts_at_ms": time(), "sale_open_at_ms": time(), "sale_close_at_ms": {"oneOf": [time(), {"type": "null"}], "description": "absent or null: when the performance starts"}
+        }},
+        "PerformanceSpec": {"type": "object", "description": "a performance spec, docs/protocol.md", "required": ["performance", "starts_at_ms", "kind", "grades", "seats", "zones", "per_buyer_limit", "hold_ttl_ms", "fees"], "properties": {
+            "performance": sale_in(), "starts_at_ms": u64_any(), "kind": {"type": "string", "enum": ["Performance", "Admission"]},
+            "grades": {"type": "array", "items": {"type": "object", "required": ["code", "price_won"], "properties": {"code": {"type": "string"}, "price_won": u64_any()}}},
+            "seats": {"type": "array", "items": {"type": "object", "required": ["section", "row", "number", "grade"], "properties": {
+                "section": {"type": "string"}, "row": {"type": "string"}, "number": u16_any(), "grade": u16_any()}}},
+            "zones": {"type": "array", "items": {"type": "object", "required": ["name", "grade", "capacity"], "properties": {
+                "name": {"type": "string"}, "grade": u16_any(), "capacity": int(0, u32::MAX.into())}}},
+            "per_buyer_limit": u16_any(), "hold_ttl_ms": u64_any(),
+            "fees": schema("FeeSchedule"),
+            "discounts": {"type": "array", "default": [], "items": {"type": "object", "required": ["label", "rule", "reduction", "grades"], "properties": {
+                "label": {"type": "string"},
+                "rule": {"oneOf": [
+                    {"type": "object", "additionalProperties": false, "required": ["EarlyBird"], "properties": {"EarlyBird": {"type": "object", "required": ["from_ms", "until_ms"], "properties": {"from_ms": u64_any(), "until_ms": u64_any()}}}},
+                    {"type": "object", "additionalProperties": false, "required": ["Eligibility"], "properties": {"Eligibility": {"type": "object", "required": ["places_max"], "properties": {"places_max": u16_any()}}}}]},
+                "reduction": schema("Reduction"),
+                "grades": {"type": "array", "items": u16_any()}}}},
+            "coupons": {"type": "array", "default": [], "items": {"type": "object", "required": ["code", "reduction", "min_order_won", "valid_from_ms", "valid_until_ms", "uses_max", "uses_per_buyer_max"], "properties": {
+                "code": {"type": "string"}, "reduction": schema("Reduction"), "min_order_won": u64_any(),
+                "valid_from_ms": u64_any(), "valid_until_ms": u64_any(), "uses_max": int(0, u32::MAX.into()), "uses_per_buyer_max": u16_any()}}}
+        }},
+        "Reduction": {"oneOf": [
+            {"type": "object", "additionalProperties": false, "required": ["Percent"], "properties": {"Percent": int(0, u8::MAX.into())}},
+            {"type": "object", "additionalProperties": false, "required": ["FixedWon"], "properties": {"FixedWon": u64_any()}}]},
+        "Booking": {"type": "object", "required": ["booking", "performance", "number", "paid_won", "booked_at_ms", "starts_at_ms", "cancellation_deadline_ms", "tickets"], "properties": {
+            "booking": id(), "performance": id(), "number": {"type": ["string", "null"]},
+            "paid_won": {"type": "integer"}, "booked_at_ms": {"type": "integer"},
+            "starts_at_ms": nullable_int.clone(), "cancellation_deadline_ms": nullable_int.clone(),
+            "tickets": {"type": "array", "items": {"type": "object", "required": ["ticket", "place", "price_won", "discount", "cancelled", "cancellation_fee_now_won"], "properties": {
+                "ticket": id(), "place": {"type": "string"}, "price_won": {"type": "integer", "description": "what was paid for this ticket, after any discount or coupon"},
+                "discount": {"type": ["object", "null"], "description": "the discount this ticket was sold with; proof_at_entry: staff check eligibility at the door", "properties": {
+                    "id": {"type": "integer"}, "label": {"type": "string"}, "proof_at_entry": {"type": "boolean"}}},
+                "cancelled": {"type": "boolean"}, "cancellation_fee_now_won": {"type": ["integer", "null"], "description": "null: no longer cancellable online"}}}}
+        }},
+        "Bookings": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": schema("Booking")}}},
+        "PostForm": {"type": "object", "additionalProperties": false, "required": ["title", "body"], "properties": {
+            "title": text(crate::board::TITLE_LEN_MAX),
+            "body": text(crate::board::BODY_LEN_MAX)
+        }},
+        "Posts": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "body", "answer", "answered_at_ms", "created_at_ms"], "properties": {
+                "id": id(), "title": {"type": "string"}, "body": {"type": "string"},
+                "answer": {"type": ["string", "null"]}, "answered_at_ms": nullable_int.clone(), "created_at_ms": {"type": "integer"}}}},
+            "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
+        }},
+        "SaleSettings": {"type": "object", "required": ["open_at_ms", "admit_per_sec", "active_max", "admission_ttl_ms", "seat_limit", "grace_ms", "paused"], "properties": {
+            "open_at_ms": u64_any(),
+            "admit_per_sec": int(1, picket_room::ADMIT_PER_SEC_MAX.into()),
+            "active_max": int(1, picket_room::ACTIVE_MAX_MAX.into()),
+            "admission_ttl_ms": int(picket_room::ADMISSION_TTL_MS_MIN.into(), picket_room::ADMISSION_TTL_MS_MAX.into()),
+            "seat_limit": int(1, limits::PER_BUYER_LIMIT_MAX.into()),
+            "grace_ms": int(1, picket_room::GRACE_MS_MAX.into()),
+            "paused": {"type": "boolean"}
+        }},
+        "SaleView": {"type": "object", "required": ["sale", "settings", "status", "watermark", "tail", "prequeue", "active", "seed_hash", "seed", "sold_out"], "properties": {
+            "sale": id(), "settings": schema("SaleSettings"),
+            "status": {"type": "string", "enum": ["pre_queue", "drawing", "open", "paused", "unavailable", "sold_out"]},
+            "watermark": u64_any(), "tail": u64_any(), "prequeue": u64_any(), "active": u64_any(),
+            "seed_hash": {"type": "string", "description": "SHA-256 of the draw seed, hex: published before the open"},
+            "seed": {"type": ["string", "null"], "description": "the draw seed, hex, once drawn"},
+            "sold_out": {"type": "boolean"}
+        }}
     })
 }

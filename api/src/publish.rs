@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{ActorId, Command, IdempotencyKey, Rejection, Request};
 
 use crate::auth::Authenticated;
 use crate::catalog::{SHOW_PUBLISHED_SUBJECT, ShowPublished};
 use crate::error::{ApiError, FieldError};
+use crate::json::Path;
 use crate::manage::{managed_show, venue};
 use crate::shows::{ADMISSION_TTL_MS, QUEUE_GRACE_MS, Show, spec_for};
 use crate::state::{Api, now_ms};

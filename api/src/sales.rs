@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use picket_edge::id::Id;
@@ -24,7 +24,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
-use crate::json::BodyBytes;
+use crate::json::{BodyBytes, Path};
 use crate::operator::Operator;
 use crate::state::Api;
 
@@ -69,7 +69,7 @@ impl From<SaleView> for SaleJson {
 /// `Content-Type: application/json`, so unlike the rest of the API the body is read as JSON
 /// whatever its declared type; what is not the expected JSON is still `bad_body`.
 fn operator_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| ApiError::BadBody(error.to_string()))
+    crate::json::decode_bytes(body)
 }
 
 fn queue(api: &Api) -> Result<&Arc<dyn picket_room::QueueStore>, ApiError> {

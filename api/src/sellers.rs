@@ -81,8 +81,7 @@ pub fn business_number_digits(text: &str) -> Option<String> {
 }
 
 fn validate_company(form: &CompanyForm, errors: &mut Vec<FieldError>) -> Option<String> {
-    let name_len = form.name.trim().chars().count();
-    if name_len == 0 || name_len > COMPANY_NAME_LEN_MAX {
+    if !crate::venues::text_ok(&form.name, COMPANY_NAME_LEN_MAX) {
         errors.push(FieldError {
             field: "company.name",
             message: format!("1 to {COMPANY_NAME_LEN_MAX} characters"),

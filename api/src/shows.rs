@@ -219,6 +219,9 @@ fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec
     }
 }
 
+/// Latest time a performance's form may name: the store keeps times as signed 64-bit integers.
+pub const PERFORMANCE_TIME_MS_MAX: u64 = i64::MAX as u64;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerformanceForm {
@@ -234,6 +237,15 @@ impl PerformanceForm {
     pub fn validate(&self, now_ms: u64) -> Result<u64, ApiError> {
         let close = self.sale_close_at_ms.unwrap_or(self.starts_at_ms);
         let mut errors = Vec::new();
+        if [self.starts_at_ms, self.sale_open_at_ms, close]
+            .iter()
+            .any(|ms| *ms > PERFORMANCE_TIME_MS_MAX)
+        {
+            errors.push(FieldError {
+                field: "starts_at_ms",
+                message: format!("times at most {PERFORMANCE_TIME_MS_MAX}"),
+            });
+        }
         if self.starts_at_ms <= now_ms {
             errors.push(FieldError {
                 field: "starts_at_ms",
@@ -343,8 +355,9 @@ mod tests {
     fn performances_start_in_the_future_and_sell_before_they_start() {
         let now = 1_000;
         // (form, when sales close, or the fields that are wrong)
-        let cases: [(PerformanceForm, Result<u64, Vec<&str>>); 5] = [
+        let cases: [(PerformanceForm, Result<u64, Vec<&str>>); 6] = [
             (form(5_000, 2_000, None), Ok(5_000)),
+            (form(u64::MAX, 2_000, None), Err(vec!["starts_at_ms"])),
             (form(5_000, 2_000, Some(4_000)), Ok(4_000)),
             (form(1_000, 500, None), Err(vec!["starts_at_ms"])),
             (

@@ -13,6 +13,10 @@ pub const ADDRESS_LEN_MAX: usize = 200;
 pub const PLACE_NAME_LEN_MAX: usize = 32;
 pub const SEATS_PER_VENUE_MAX: usize = 5_000;
 pub const ZONES_PER_VENUE_MAX: usize = 64;
+/// Largest `POST /api/v2/venues` body: a venue of `SEATS_PER_VENUE_MAX` seats, each seat about 55
+/// bytes at its longest (`{"number": 65535, "x": -2147483648, "y": -2147483648}`) and each row
+/// and section named, is about 300 KB; 1 MiB leaves room for formatting.
+pub const VENUE_BODY_BYTES_MAX: usize = 1_024 * 1_024;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,9 +126,11 @@ pub struct VenueForm {
     pub layout: Layout,
 }
 
-pub(crate) fn text_ok(text: &str, max: usize) -> bool {
-    let len = text.trim().chars().count();
-    len > 0 && len <= max
+/// The API's one rule for a required text field, the one the OpenAPI document states (`maxLength`
+/// and the `NOT_BLANK` pattern): at most `max` characters as sent, not only whitespace. The text
+/// is stored trimmed.
+pub fn text_ok(text: &str, max: usize) -> bool {
+    text.chars().count() <= max && !text.trim().is_empty()
 }
 
 /// The venue's seat count, or every field that is wrong.

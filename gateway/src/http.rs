@@ -27,7 +27,17 @@ pub fn router(gateway: Arc<Gateway>) -> axum::Router {
         .route("/ws", get(upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        // A problem like every other error, not axum's empty 405 (the `Allow` header stays).
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(gateway)
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take this method",
+    )
 }
 
 async fn upgrade(State(gateway): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Response {
@@ -83,7 +93,12 @@ async fn metrics(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Res
     }
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &access.registry).is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the metrics could not be encoded",
+        )
+        .into_response();
     }
     let mut response = text.into_response();
     response.headers_mut().insert(

@@ -377,3 +377,17 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
 }
+
+/// The `schemathesis` command (PyPI `schemathesis`, which `scripts/test` installs with pip): on
+/// PATH or where `pip install --user` puts it.
+pub fn schemathesis_binary() -> Result<std::path::PathBuf, crate::HarnessError> {
+    crate::process::find_binary(
+        "schemathesis",
+        "schemathesis",
+        &crate::process::pip_user_dirs(),
+    )
+    .map_err(|_| crate::HarnessError::MissingPython {
+        binary: "schemathesis",
+        package: "schemathesis",
+    })
+}

@@ -265,10 +265,10 @@ async fn the_openapi_document_covers_every_route() {
     for (method, path) in picket_api::openapi::ROUTES {
         let path = path.replace("{sale}", "1").replace("{id}", "1");
         let answer = call(address, &method.to_uppercase(), &path, "{}", None).await;
-        // A 404 with a problem body came from the handler (no such record); a route that does
-        // not exist answers 404 with an empty body.
-        assert!(
-            answer.status != 404 || !answer.body.is_null(),
+        // A 404 `not_found` came from the handler (no such record); a route that does not
+        // exist answers 404 `no_route`.
+        assert_ne!(
+            answer.body["code"], "no_route",
             "{method} {path}: no such route"
         );
         assert_ne!(answer.status, 405, "{method} {path}");
@@ -609,4 +609,141 @@ async fn forwarded_addresses_from_an_untrusted_peer_are_ignored() {
     let (status, head) =
         sign_in_from(&setup, "198.51.100.200", "victim99@example.com", "123456").await;
     assert_eq!(status, 429, "{head}");
+}
+
+/// What axum itself refuses — a path or query parameter not of its type, a method a route does
+/// not take, a path no route has, a body without its media type, a body over the limit — is a
+/// problem with a documented code like every other error, never plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_routers_own_refusals_are_documented_problems() {
+    let (address, _dir) = sqlite_api().await;
+    let document = call(address, "GET", "/api/openapi.json", "", None).await;
+    let codes = document.body["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("codes")
+        .clone();
+    let check = |answer: &Answer, status: u16, code: &str| {
+        assert_problem(answer, status, code);
+        assert!(codes.contains(&json!(code)), "{code} is documented");
+        assert_eq!(
+            answer.body["type"],
+            format!("{}{code}", picket_edge::problem::PROBLEM_TYPE_BASE)
+        );
+    };
+    check(
+        &call(address, "GET", "/api/v2/venues/abc", "", None).await,
+        400,
+        "bad_parameter",
+    );
+    check(
+        &call(
+            address,
+            "GET",
+            "/api/v2/venues/99999999999999999999",
+            "",
+            None,
+        )
+        .await,
+        400,
+        "bad_parameter",
+    );
+    check(
+        &call(address, "GET", "/api/v2/shows?limit=x", "", None).await,
+        400,
+        "bad_parameter",
+    );
+    check(
+        &call(address, "GET", "/api/v2/notices?nope=1", "", None).await,
+        400,
+        "bad_parameter",
+    );
+    check(
+        &call(address, "GET", "/api/v2/shows?category=opera", "", None).await,
+        422,
+        "invalid_request",
+    );
+    let patch = call(address, "PATCH", "/api/v2/me", "", None).await;
+    check(&patch, 405, "method_not_allowed");
+    assert!(patch.head.contains("allow: get"), "{}", patch.head);
+    check(
+        &call(address, "GET", "/api/v2/nothing-here", "", None).await,
+        404,
+        "no_route",
+    );
+    let form = json!({"email": "a@example.com", "password": PASSWORD, "name": "A"}).to_string();
+    let (status, head, body) = call_raw(
+        address,
+        "POST",
+        "/api/v2/accounts",
+        &[("Content-Type", "text/plain")],
+        form.as_bytes(),
+    )
+    .await;
+    let answer = Answer {
+        status,
+        head,
+        body: serde_json::from_slice(&body).unwrap_or_default(),
+    };
+    check(&answer, 415, "unsupported_media_type");
+    let big = format!("{{\"email\": \"{}\"}}", "a".repeat(70 * 1024));
+    check(
+        &call(address, "POST", "/api/v2/accounts", &big, None).await,
+        413,
+        "too_large",
+    );
+}
+
+/// A sign-up form's phone left empty is no phone, as the document allows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_phone_signs_up_without_a_phone() {
+    let (address, _dir) = sqlite_api().await;
+    let form =
+        json!({"email": "empty@example.com", "password": PASSWORD, "name": "김", "phone": ""});
+    let answer = call(address, "POST", "/api/v2/accounts", &form.to_string(), None).await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    assert_eq!(answer.body["phone"], serde_json::Value::Null);
+}
+
+/// Text holding U+0000, which PostgreSQL cannot store or compare, is refused as a bad body or
+/// parameter (it was a 503 `store_unavailable` from the database's error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_with_nul_is_refused_not_a_storage_error() {
+    let setup = ApiSetup::start_postgres().await;
+    let address = setup.address;
+    let sign_in = json!({"email": "kim\u{0}@example.com", "password": PASSWORD}).to_string();
+    assert_problem(
+        &call(address, "POST", "/api/v2/sessions", &sign_in, None).await,
+        400,
+        "bad_body",
+    );
+    let sign_up = json!({"email": "kim@example.com", "password": PASSWORD, "name": "김\u{0}"});
+    assert_problem(
+        &call(
+            address,
+            "POST",
+            "/api/v2/accounts",
+            &sign_up.to_string(),
+            None,
+        )
+        .await,
+        400,
+        "bad_body",
+    );
+    assert_problem(
+        &call(
+            address,
+            "GET",
+            "/api/v2/guest-bookings?number=A%00&phone=01012345678",
+            "",
+            None,
+        )
+        .await,
+        400,
+        "bad_parameter",
+    );
+    assert_problem(
+        &call(address, "GET", "/api/v2/shows?q=%00", "", None).await,
+        400,
+        "bad_parameter",
+    );
 }

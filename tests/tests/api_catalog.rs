@@ -408,7 +408,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
     let png = sample_png(5_000);
 
     let as_text = put_banner(address, &path, &bearer, "text/plain", &png).await;
-    assert_eq!(as_text.0, 422, "declared type must be an image");
+    assert_eq!(as_text.0, 415, "declared type must be an image");
     let jpeg_as_png = call_raw(
         address,
         "PUT",
@@ -1079,4 +1079,36 @@ async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
         "{places:?}"
     );
     assert_eq!(amount, 220_000);
+}
+
+/// A venue of the most seats a venue may have, drawn far from the origin, fits in the body its
+/// route takes (the JSON routes' 64 KiB did not hold it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_of_the_most_seats_is_accepted() {
+    let setup = setup_sqlite().await;
+    let token = seller(setup.address, "big@example.com", "123-45-67891").await;
+    let per_row = 50;
+    let rows: Vec<Value> = (0..picket_api::venues::SEATS_PER_VENUE_MAX / per_row)
+        .map(|r| {
+            let seats: Vec<Value> = (0..per_row)
+                .map(|n| json!({"number": 60_000 + n, "x": -2_000_000_000 + n as i64, "y": -2_000_000_000 + r as i64}))
+                .collect();
+            json!({"name": format!("{:0>32}", r), "seats": seats})
+        })
+        .collect();
+    let form = json!({"name": "올림픽체조경기장", "region": "seoul", "address": "서울 송파구 올림픽로 424",
+        "layout": {"sections": [{"name": "A".repeat(32), "rows": rows}]}});
+    let created = call(
+        setup.address,
+        "POST",
+        "/api/v2/venues",
+        &form.to_string(),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(
+        created.body["seats"],
+        json!(picket_api::venues::SEATS_PER_VENUE_MAX)
+    );
 }

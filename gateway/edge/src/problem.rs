@@ -10,6 +10,62 @@ use serde::Serialize;
 /// Where a problem's `type` URI points: `<PROBLEM_TYPE_BASE><code>`.
 pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 
+/// Every problem `code` the edge sends over HTTP — the API's errors (`picket_api::ApiError`), the
+/// rejections of its extractors and router (bad parameters, bodies, media types, methods,
+/// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
+/// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
+/// so in every test) a code or status that is not in it.
+pub const CODES: [(&str, u16); 24] = [
+    // A field of the body or query is out of bounds; `errors` names each field.
+    ("invalid_request", 422),
+    // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
+    ("bad_body", 400),
+    // A path or query parameter is not of its type (an id that is not an integer, an unknown
+    // query parameter).
+    ("bad_parameter", 400),
+    // The body is not of a media type this operation takes (JSON without
+    // `Content-Type: application/json`).
+    ("unsupported_media_type", 415),
+    // A body over the operation's limit (JSON 64 KiB, banners 2 MiB, operator routes 16 MiB).
+    ("too_large", 413),
+    ("unauthenticated", 401),
+    ("forbidden", 403),
+    // No such record (a show, venue, post, booking, …); `detail` names what.
+    ("not_found", 404),
+    // No such route: the path is not one the server serves.
+    ("no_route", 404),
+    // The route exists but not with this method; `Allow` lists the methods it takes.
+    ("method_not_allowed", 405),
+    ("conflict", 409),
+    ("wrong_credentials", 401),
+    ("too_many_attempts", 429),
+    ("store_unavailable", 503),
+    ("queue_unavailable", 503),
+    // The banner store (media directory or S3-compatible bucket) failed or cannot be reached.
+    ("media_unavailable", 503),
+    // The operator token is missing or wrong (operator routes, the gateway's `/metrics`).
+    ("operator_only", 401),
+    ("unknown_sale", 404),
+    // The sale's pre-queue has not been drawn yet: its seed is published at the open.
+    ("not_drawn", 409),
+    // The ledger refused an operator's command; the detail names the ledger's code.
+    ("ledger_rejected", 422),
+    // `POST /api/v2/performances` with another spec for a performance already open.
+    ("performance_already_open", 409),
+    ("ledger_unavailable", 503),
+    ("internal", 500),
+    // The gateway's `/ws` upgrade without the WebSocket subprotocol `picket.v1`.
+    ("unsupported_protocol", 400),
+];
+
+/// The status [`CODES`] gives `code`, if it is listed.
+pub fn status_of(code: &str) -> Option<u16> {
+    CODES
+        .iter()
+        .find(|(listed, _)| *listed == code)
+        .map(|(_, status)| *status)
+}
+
 /// One invalid field of a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -43,6 +99,11 @@ struct Body<'a> {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Problem {
+        debug_assert_eq!(
+            status_of(code),
+            Some(status.as_u16()),
+            "problem code {code} with status {status} is not in picket_edge::problem::CODES"
+        );
         Problem {
             status,
             code,
@@ -99,6 +160,41 @@ mod tests {
                 "detail": "no such sale",
             })
         );
+    }
+
+    #[test]
+    fn every_code_is_listed_once_with_an_error_status() {
+        for (i, (code, status)) in CODES.iter().enumerate() {
+            assert!(
+                CODES[..i].iter().all(|(other, _)| other != code),
+                "{code} is listed twice"
+            );
+            assert!((400..600).contains(status), "{code}: {status}");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}: snake_case"
+            );
+        }
+    }
+
+    /// docs/operations.md lists every code with its status, for developers who never read the
+    /// OpenAPI document.
+    #[test]
+    fn the_operations_guide_lists_every_code() {
+        let guide = include_str!("../../../docs/operations.md");
+        for (code, status) in CODES {
+            assert!(
+                guide.contains(&format!("| `{code}` | {status} |")),
+                "docs/operations.md lacks the row of {code} ({status})"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not in picket_edge::problem::CODES")]
+    #[cfg(debug_assertions)]
+    fn an_unlisted_code_is_refused() {
+        let _ = Problem::new(StatusCode::BAD_REQUEST, "made_up", "nobody documented this");
     }
 
     #[test]
