@@ -204,7 +204,7 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     assert_eq!(again["code"], "ticket_already_cancelled");
 }
 
-/// The HTTP API is v2 only: a retired v1 path answers the usual problem+json 404, the OpenAPI
+/// The HTTP API is v2 only: a retired v1 path answers the problem+json 404 `no_route`, the OpenAPI
 /// document is 2.0.0 with every path under `/api/v2` and one string `Id` schema, and a path id
 /// is taken only as the document states it (digits, within range).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +215,7 @@ async fn the_http_api_speaks_v2_only() {
     let retired = format!("/api/v{}/shows", 1);
     let answer = call(address, "GET", &retired, "", None).await;
     assert_eq!(answer.status, 404, "{:?}", answer.body);
-    assert_eq!(answer.body["code"], "not_found", "{:?}", answer.body);
+    assert_eq!(answer.body["code"], "no_route", "{:?}", answer.body);
 
     let document = call(address, "GET", "/api/openapi.json", "", None)
         .await
