@@ -16,8 +16,8 @@ use crate::manage::managed_show;
 use crate::paging::{page, page_limit};
 use crate::state::{Api, now_ms};
 use crate::store::board::NewPost;
-use picket_edge::id::Id;
 use crate::venues::text_ok;
+use picket_edge::id::Id;
 
 pub const TITLE_LEN_MAX: usize = 100;
 pub const BODY_LEN_MAX: usize = 5_000;

@@ -16,8 +16,8 @@ use crate::manage::{managed_show, show};
 use crate::paging::{page, page_limit};
 use crate::state::Api;
 use crate::store::catalog::ShowFilter;
-use picket_edge::id::Id;
 use crate::taxonomy::{CATEGORIES, REGIONS};
+use picket_edge::id::Id;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
