@@ -3,14 +3,19 @@
 //! - `provider.rs`: [`PaymentProvider`], the one interface every payment provider is used
 //!   through (confirm, look up, cancel, billing keys, transactions, webhooks), its records and
 //!   its typed [`PaymentError`].
+//! - [`refunds`]: the refund worker — pays every refund the ledger owes, once, with an
+//!   idempotency key derived from the refund's id; its decisions pure, its I/O separate.
 //! - `order.rs`: [`OrderId`], an order id bound to one hold of one performance, so the server
 //!   can tell from a provider's record which hold it pays — never from the client.
 //!
 //! The ledger core never sees any of this: the gateway and the API call the provider outside
 //! the ledger's single writer and send the ledger only what the provider confirmed.
 
+#[cfg(test)]
+mod fakes;
 mod order;
 mod provider;
+pub mod refunds;
 
 pub use order::{OrderId, OrderIdError};
 pub use provider::{

@@ -69,6 +69,7 @@ fn edge_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
 
 const TOSS_WIRE: &str = "picket-toss-wire";
 const SANDBOX: &str = "picket-sandbox-pay";
+const PAYMENTS: &str = "picket-payments";
 /// Crates that may depend on the payment sandbox.
 const SANDBOX_USERS: [&str; 2] = ["picket", "picket-tests"];
 
@@ -77,6 +78,7 @@ fn payments_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
     match krate {
         TOSS_WIRE => Some(&[]),
         SANDBOX => Some(&[TOSS_WIRE]),
+        PAYMENTS => Some(&[TOSS_WIRE, CORE, CLIENT]),
         _ => None,
     }
 }
@@ -154,6 +156,9 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
         {
             Some(match krate {
                 TOSS_WIRE => "picket-toss-wire depends on no picket-* crate",
+                PAYMENTS => {
+                    "picket-payments depends on picket-toss-wire, picket-ledger-core and picket-ledger-client only (never on the sandbox or the server)"
+                }
                 _ => "picket-sandbox-pay depends on picket-toss-wire only among picket-* crates",
             })
         } else {
