@@ -5,6 +5,8 @@
 //!   its typed [`PaymentError`].
 //! - [`refunds`]: the refund worker — pays every refund the ledger owes, once, with an
 //!   idempotency key derived from the refund's id; its decisions pure, its I/O separate.
+//! - [`reconcile`]: the provider's transactions against the ledger's bookings and refunds (a
+//!   pure comparison), voids of payments nobody booked, and the report.
 //! - `order.rs`: [`OrderId`], an order id bound to one hold of one performance, so the server
 //!   can tell from a provider's record which hold it pays — never from the client.
 //!
@@ -15,6 +17,7 @@
 mod fakes;
 mod order;
 mod provider;
+pub mod reconcile;
 pub mod refunds;
 
 pub use order::{OrderId, OrderIdError};
