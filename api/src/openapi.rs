@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 37] = [
+pub const ROUTES: [(&str, &str); 39] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -46,13 +46,15 @@ pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/v2/sales/{sale}"),
     ("put", "/api/v2/sales/{sale}"),
     ("get", "/api/v2/sales/{sale}/draw"),
+    ("post", "/api/v2/performances/{id}/cancel"),
+    ("get", "/api/v2/shows/{id}/settlement"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
     Json(document())
 }
 
-fn problem_responses(codes: &[u16]) -> Value {
+pub(crate) fn problem_responses(codes: &[u16]) -> Value {
     let mut responses = serde_json::Map::new();
     for status in codes {
         let names: Vec<&str> = CODES
@@ -98,7 +100,7 @@ pub fn document() -> Value {
         {"name": "cursor", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX}}]);
     let sale_param = json!([{"name": "sale", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Picket API", "version": "2.0.0"},
         "paths": {
@@ -443,5 +445,7 @@ pub fn document() -> Value {
                 }}
             }
         }
-    })
+    });
+    crate::settlement::add_openapi(&mut doc);
+    doc
 }
