@@ -322,7 +322,7 @@ pub(crate) fn add_openapi(doc: &mut serde_json::Value) {
                 "performances": {"type": "array", "items": {"type": "object", "properties": figures.clone()}},
                 "total": {"type": "object", "properties": figures}}}},
             "text/csv": {}}}}),
-            problems(&[400, 401, 403, 404, 503]))
+            problems(&[401, 403, 404, 422, 503]))
     }});
 }
 

@@ -251,6 +251,13 @@ async fn every_endpoint_as_every_role() {
         ),
         (
             "GET",
+            format!("/api/v2/shows/{published}/settlement"),
+            fixed(String::new()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "GET",
             format!("/api/v2/shows/{published}/banner"),
             fixed(String::new()),
             everyone.clone(),
@@ -361,6 +368,14 @@ async fn every_endpoint_as_every_role() {
             vec!["admin"],
             false,
         ),
+        // Before signing out; it calls the performance off.
+        (
+            "POST",
+            format!("/api/v2/performances/{published_performance}/cancel"),
+            fixed(json!({"reason": "공연 취소"}).to_string()),
+            owner_or_admin.clone(),
+            false,
+        ),
         (
             "DELETE",
             "/api/v2/sessions/current".into(),
@@ -395,21 +410,6 @@ async fn every_endpoint_as_every_role() {
             fixed(String::from("{}")),
             vec![],
             true,
-        ),
-        (
-            "GET",
-            format!("/api/v2/shows/{published}/settlement"),
-            fixed(String::new()),
-            owner_or_admin.clone(),
-            false,
-        ),
-        // Last: it calls the performance off.
-        (
-            "POST",
-            format!("/api/v2/performances/{published_performance}/cancel"),
-            fixed(json!({"reason": "공연 취소"}).to_string()),
-            owner_or_admin.clone(),
-            false,
         ),
     ];
     let documented = picket_api::openapi::ROUTES.len();
