@@ -7,7 +7,9 @@
 //!   core and the client;
 //! - the payment sandbox (`picket-sandbox-pay`) depends on no `picket-*` crate but the Toss wire
 //!   types (`picket-toss-wire`, which depends on none), and only the binary and this harness
-//!   depend on the sandbox: the production adapter shares nothing with it but the wire types.
+//!   depend on the sandbox: the production adapter shares nothing with it but the wire types;
+//! - the payments crate (`picket-payments`, the provider interface and the Toss adapter) depends
+//!   on no `picket-*` crate but the wire types: never on the sandbox it is tested against.
 //!
 //! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
 //! as it joins the workspace.
@@ -157,7 +159,7 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
             Some(match krate {
                 TOSS_WIRE => "picket-toss-wire depends on no picket-* crate",
                 PAYMENTS => {
-                    "picket-payments depends on picket-toss-wire, picket-ledger-core and picket-ledger-client only (never on the sandbox or the server)"
+                    "picket-payments depends on picket-toss-wire, picket-ledger-core and picket-ledger-client only among picket-* crates (never on the sandbox it is tested against, nor the ledger server)"
                 }
                 _ => "picket-sandbox-pay depends on picket-toss-wire only among picket-* crates",
             })
@@ -234,6 +236,7 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
         API,
         TOSS_WIRE,
         SANDBOX,
+        PAYMENTS,
         "picket",
         "picket-tests",
     ] {
@@ -307,6 +310,15 @@ fn the_checker_finds_each_forbidden_edge() {
     let adapter_on_sandbox = manifest("[dev-dependencies]\npicket-sandbox-pay.workspace = true\n");
     assert_eq!(violations(API, &adapter_on_sandbox).len(), 1);
     assert!(violations("picket", &adapter_on_sandbox).is_empty());
+    let found = violations(PAYMENTS, &adapter_on_sandbox);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].rule.contains("sandbox"), "{}", found[0]);
+    let payments = manifest(
+        "[dependencies]\npicket-toss-wire.workspace = true\npicket-ledger-core.workspace = true\n",
+    );
+    let found = violations(PAYMENTS, &payments);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].dependency, CORE);
     let wire = manifest("[dependencies]\npicket-ledger-core.workspace = true\n");
     assert_eq!(violations(TOSS_WIRE, &wire).len(), 1);
 }
