@@ -54,7 +54,7 @@ pub async fn serve() -> impl IntoResponse {
     Json(document())
 }
 
-pub(crate) fn problem_responses(codes: &[u16]) -> Value {
+fn problem_responses(codes: &[u16]) -> Value {
     let mut responses = serde_json::Map::new();
     for status in codes {
         let names: Vec<&str> = CODES
@@ -446,6 +446,6 @@ pub fn document() -> Value {
             }
         }
     });
-    crate::settlement::add_openapi(&mut doc);
+    crate::settlement::add_openapi(&mut doc, problem_responses);
     doc
 }

@@ -285,10 +285,10 @@ pub async fn cancel_performance(
     Ok(Json(body).into_response())
 }
 
-/// This module's routes in the OpenAPI document (kept here, beside the handlers).
-pub(crate) fn add_openapi(doc: &mut serde_json::Value) {
+/// This module's routes in the OpenAPI document (kept here, beside the handlers); `problems`
+/// gives the problem responses of some statuses (the document's own helper).
+pub(crate) fn add_openapi(doc: &mut serde_json::Value, problems: fn(&[u16]) -> serde_json::Value) {
     use serde_json::json;
-    let problems = crate::openapi::problem_responses;
     let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);
     let with = |mut ok: serde_json::Value, problems: serde_json::Value| {
         if let (Some(ok), Some(problems)) = (ok.as_object_mut(), problems.as_object()) {

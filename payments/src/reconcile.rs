@@ -380,17 +380,28 @@ pub async fn reconcile(
     provider: &dyn PaymentProvider,
     ledger: &LedgerClient,
     partitions: &[u16],
-    (from_ms, to_ms): (u64, u64),
+    window: (u64, u64),
     report_dir: &Path,
 ) -> Result<ReconcileReport, ReconcileError> {
     let view = ledger_view(ledger, partitions).await?;
+    reconcile_view(provider, &view, window, report_dir).await
+}
+
+/// [`reconcile`] with the ledger already read (the `picket payments reconcile` command reads
+/// the journal itself).
+pub async fn reconcile_view(
+    provider: &dyn PaymentProvider,
+    view: &LedgerView,
+    (from_ms, to_ms): (u64, u64),
+    report_dir: &Path,
+) -> Result<ReconcileReport, ReconcileError> {
     let transactions = provider
         .transactions(
             from_ms.saturating_sub(RECONCILE_EDGE_MARGIN_MS),
             to_ms.saturating_add(RECONCILE_EDGE_MARGIN_MS),
         )
         .await?;
-    let mismatches = compare(&transactions, &view, from_ms, to_ms);
+    let mismatches = compare(&transactions, view, from_ms, to_ms);
     let mut report = ReconcileReport {
         from_ms,
         to_ms,
@@ -425,6 +436,43 @@ pub async fn reconcile(
     }
     write_report(&report, report_dir)?;
     Ok(report)
+}
+
+/// `picket up`'s periodic reconciliation: every [`RECONCILE_INTERVAL_MS`] the window of that
+/// length ending [`RECONCILE_SETTLE_MS`] ago, until `stop` turns true. `now_ms` is the clock.
+pub async fn run_periodically(
+    provider: std::sync::Arc<dyn PaymentProvider>,
+    ledger: LedgerClient,
+    partitions: Vec<u16>,
+    report_dir: PathBuf,
+    now_ms: fn() -> u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let interval = std::time::Duration::from_millis(RECONCILE_INTERVAL_MS);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let to_ms = now_ms().saturating_sub(RECONCILE_SETTLE_MS);
+        let window = (to_ms.saturating_sub(RECONCILE_INTERVAL_MS), to_ms);
+        match reconcile(provider.as_ref(), &ledger, &partitions, window, &report_dir).await {
+            Ok(report) if report.mismatches.is_empty() => {
+                tracing::info!(to_ms, "reconciliation: the ledger and the provider agree");
+            }
+            Ok(report) => tracing::warn!(
+                to_ms,
+                mismatches = report.mismatches.len(),
+                voided = report.voided.len(),
+                dir = %report_dir.display(),
+                "reconciliation found mismatches"
+            ),
+            Err(error) => tracing::warn!(%error, "reconciliation failed"),
+        }
+    }
 }
 
 fn write_report(report: &ReconcileReport, dir: &Path) -> Result<(), ReconcileError> {
