@@ -313,12 +313,13 @@ fn the_checker_finds_each_forbidden_edge() {
     let found = violations(PAYMENTS, &adapter_on_sandbox);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].rule.contains("sandbox"), "{}", found[0]);
+    // The refund worker and reconciliation read the journal through the ledger's client.
     let payments = manifest(
-        "[dependencies]\npicket-toss-wire.workspace = true\npicket-ledger-core.workspace = true\n",
+        "[dependencies]\npicket-toss-wire.workspace = true\npicket-ledger-core.workspace = true\npicket-ledger-client.workspace = true\npicket-gateway.workspace = true\n",
     );
     let found = violations(PAYMENTS, &payments);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].dependency, CORE);
+    assert_eq!(found[0].dependency, "picket-gateway");
     let wire = manifest("[dependencies]\npicket-ledger-core.workspace = true\n");
     assert_eq!(violations(TOSS_WIRE, &wire).len(), 1);
 }
