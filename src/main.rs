@@ -5,6 +5,7 @@
 //! - [`node`]: `picket ledger`, a ledger node over NATS and PostgreSQL.
 //! - `picket loadtest`: [`picket_loadtest::run`].
 //! - [`sandbox_pay`]: `picket sandbox-pay`, the Toss Payments v1 sandbox.
+//! - [`payments`]: `picket payments reconcile`, one reconciliation run.
 //!
 //! Every command checks all of its settings and reports every problem at once ([`check`])
 //! before it binds a port or opens a store.
@@ -12,6 +13,7 @@
 mod audit;
 mod check;
 mod node;
+mod payments;
 mod sandbox_pay;
 mod up;
 
@@ -54,6 +56,10 @@ enum Command {
     /// transactions), a checkout page with test cards, signed webhooks and failure switches,
     /// its records in a SQLite file under the data directory (docs/payments.md).
     SandboxPay(sandbox_pay::SandboxPayArgs),
+    /// Payments housekeeping: `reconcile` compares the provider's transactions with the
+    /// ledger's bookings and refunds, refunds what was paid and booked by nobody, and writes a
+    /// report (docs/payments.md).
+    Payments(payments::PaymentsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,6 +79,7 @@ fn main() -> anyhow::Result<()> {
             Command::Ledger(args) => node::run(args).await,
             Command::Loadtest(args) => loadtest(*args).await,
             Command::SandboxPay(args) => sandbox_pay::run(args).await,
+            Command::Payments(args) => payments::run(args).await,
         }
     })
 }

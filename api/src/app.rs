@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, restore,
-    sales, sellers,
+    sales, sellers, settlement,
 };
 
 impl Api {
@@ -98,6 +98,11 @@ pub fn router(api: Arc<Api>) -> Router {
             post(manage::add_performance),
         )
         .route("/api/v2/shows/{id}/publish", post(publish::publish))
+        .route("/api/v2/shows/{id}/settlement", get(settlement::show))
+        .route(
+            "/api/v2/performances/{id}/cancel",
+            post(settlement::cancel_performance),
+        )
         .route(
             "/api/v2/notices",
             get(board::platform_notices).post(board::post_platform_notice),

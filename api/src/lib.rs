@@ -50,6 +50,7 @@ pub mod restore;
 pub mod sales;
 pub mod seats_left;
 pub mod sellers;
+pub mod settlement;
 pub mod shows;
 pub mod state;
 pub mod store;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 37] = [
+pub const ROUTES: [(&str, &str); 39] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -46,6 +46,8 @@ pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/v2/sales/{sale}"),
     ("put", "/api/v2/sales/{sale}"),
     ("get", "/api/v2/sales/{sale}/draw"),
+    ("post", "/api/v2/performances/{id}/cancel"),
+    ("get", "/api/v2/shows/{id}/settlement"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -105,6 +107,39 @@ fn id_in() -> Value {
 /// A sale or performance id a client sends (`u64`): up to 19 digits (below `u64::MAX`).
 fn sale_in() -> Value {
     json!({"type": "string", "pattern": "^[0-9]{1,19}$", "examples": ["117701597864396273"]})
+}
+
+/// A seller's settlement and calling a performance off (`settlement.rs`).
+fn add_refund_paths(doc: &mut Value) {
+    let session = json!([{"session": []}]);
+    let id_param = json!({"name": "id", "in": "path", "required": true, "schema": id_in()});
+    let figures = json!({"bookings": {"type": "integer"}, "sales_won": {"type": "integer", "description": "what buyers paid, as the provider confirmed it"},
+        "refunds_won": {"type": "integer", "description": "what cancellations gave back"}, "cancellation_fees_won": {"type": "integer", "description": "fees kept (part of sales − refunds)"},
+        "platform_commission_won": {"type": "integer", "description": "always 0: Picket takes no commission"},
+        "net_payable_won": {"type": "integer", "description": "sales − refunds − commission"}});
+    doc["paths"]["/api/v2/performances/{id}/cancel"] = json!({"post": {
+        "operationId": "cancelPerformance",
+        "summary": "Call a performance off (the show's seller, admin): no more holds or payments, open holds released, every valid ticket cancelled with a full refund (no fee), refunds paid through the provider by the refund worker; calling again goes on where a failed call stopped",
+        "security": session,
+        "parameters": [id_param],
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["reason"],
+            "properties": {"reason": {"allOf": [text(crate::settlement::CANCEL_REASON_CHARS_MAX)], "description": "shown to buyers and sent to the provider as the cancel reason"}}})),
+        "responses": responses(json!({"200": json_response("cancelled", json!({"type": "object", "properties": {
+            "performance": id(), "cancelled": {"type": "boolean"}, "holds_released": {"type": "integer"},
+            "bookings_cancelled": {"type": "integer"}, "refund_won": {"type": "integer"}}}))}), BOTH, &[401, 403, 404, 422])
+    }});
+    doc["paths"]["/api/v2/shows/{id}/settlement"] = json!({"get": {
+        "operationId": "settlement",
+        "summary": "A show's settlement per performance and in total, in whole won (the show's seller, admin); ?format=csv gives CSV with the columns performance, starts_at_ms, bookings, sales_won, refunds_won, cancellation_fees_won, platform_commission_won, net_payable_won and a final total row",
+        "security": session,
+        "parameters": [id_param, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+        "responses": responses(json!({"200": {"description": "the settlement", "content": {
+            "application/json": {"schema": {"type": "object", "properties": {
+                "show": id(), "currency": {"type": "string", "const": "KRW"},
+                "performances": {"type": "array", "items": {"type": "object", "properties": figures.clone()}},
+                "total": {"type": "object", "properties": figures}}}},
+            "text/csv": {"schema": {"type": "string"}}}}}), PARAMETERS, &[401, 403, 404, 422])
+    }});
 }
 
 /// `{"$ref": "#/components/schemas/<name>"}`.
@@ -215,7 +250,7 @@ pub fn document() -> Value {
     let post_links = json!({
         "HidePost": link_id("hidePost", "id"),
     });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Picket API", "version": "2.0.0",
             "description": format!("Errors are `application/problem+json` (RFC 9457): `type` is `{PROBLEM_TYPE_BASE}<code>`, `code` one of the Problem schema's codes. JSON bodies are at most {} bytes (venues {} bytes, banners {} bytes, the operator's sale and performance routes {} bytes); a larger body is 413 `too_large`. Integers may be written with a zero fraction (`6.0`). No text may contain U+0000 (400 `bad_body`, or `bad_parameter` for `%00` in a query).", crate::state::ApiConfig::default().body_bytes_max, crate::venues::VENUE_BODY_BYTES_MAX, crate::media::BANNER_BYTES_MAX, crate::sales::OPERATOR_BODY_BYTES_MAX)},
@@ -497,7 +532,9 @@ pub fn document() -> Value {
             },
             "schemas": schemas()
         }
-    })
+    });
+    add_refund_paths(&mut doc);
+    doc
 }
 
 fn schemas() -> Value {

@@ -361,7 +361,11 @@ async fn apply_event(
             insert_booking(conn, &paid).await?;
         }
         Event::TicketsCancelled {
-            booking, tickets, ..
+            booking,
+            tickets,
+            refund_won,
+            fee_won,
+            ..
         } => {
             let Some(cancelled) = rows::cancelled_tickets(conn, booking.0 as i64).await? else {
                 return Ok(());
@@ -372,6 +376,8 @@ async fn apply_event(
             ids.dedup();
             let ids = serde_json::to_string(&ids).expect("ids encode");
             rows::set_cancelled_tickets(conn, booking.0 as i64, &ids).await?;
+            rows::add_cancelled_money(conn, booking.0 as i64, *refund_won as i64, *fee_won as i64)
+                .await?;
         }
         _ => {}
     }

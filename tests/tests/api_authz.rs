@@ -31,7 +31,7 @@ fn business_number(n: u64) -> String {
 async fn every_endpoint_as_every_role() {
     let setup = ApiSetup::start().await;
     let address = setup.address;
-    let (published, _) = setup
+    let (published, published_performance) = setup
         .published_show("owner@example.com", "123-45-67891")
         .await;
     let owner = setup.sign_in("owner@example.com").await;
@@ -251,6 +251,13 @@ async fn every_endpoint_as_every_role() {
         ),
         (
             "GET",
+            format!("/api/v2/shows/{published}/settlement"),
+            fixed(String::new()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "GET",
             format!("/api/v2/shows/{published}/banner"),
             fixed(String::new()),
             everyone.clone(),
@@ -359,6 +366,14 @@ async fn every_endpoint_as_every_role() {
             format!("/api/v2/posts/{question}/hide"),
             fixed(String::new()),
             vec!["admin"],
+            false,
+        ),
+        // Before signing out; it calls the performance off.
+        (
+            "POST",
+            format!("/api/v2/performances/{published_performance}/cancel"),
+            fixed(json!({"reason": "공연 취소"}).to_string()),
+            owner_or_admin.clone(),
             false,
         ),
         (

@@ -119,6 +119,23 @@ impl Store {
         .await
     }
 
+    /// Money of one performance's bookings, added up: what settlement reports.
+    pub async fn settlement_totals(
+        &self,
+        performance: i64,
+    ) -> Result<SettlementTotals, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS bookings, \
+             CAST(COALESCE(SUM(paid_won), 0) AS BIGINT) AS paid_won, \
+             CAST(COALESCE(SUM(refunded_won), 0) AS BIGINT) AS refunded_won, \
+             CAST(COALESCE(SUM(fees_won), 0) AS BIGINT) AS fees_won \
+             FROM bookings WHERE performance = $1",
+        )
+        .bind(performance)
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// The spec (JSON) the ledger opened `performance` with, as the projection recorded it.
     pub async fn ledger_spec(&self, performance: i64) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT spec FROM ledger_specs WHERE performance = $1")
@@ -255,6 +272,34 @@ pub async fn open_hold(
     .bind(hold)
     .fetch_optional(conn)
     .await
+}
+
+/// Adds one cancellation's refund and fee to its booking (settlement's figures).
+pub async fn add_cancelled_money(
+    conn: &mut AnyConnection,
+    booking: i64,
+    refunded_won: i64,
+    fees_won: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE bookings SET refunded_won = refunded_won + $2, fees_won = fees_won + $3 \
+         WHERE booking = $1",
+    )
+    .bind(booking)
+    .bind(refunded_won)
+    .bind(fees_won)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One performance's bookings added up (see `Store::settlement_totals`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct SettlementTotals {
+    pub bookings: i64,
+    pub paid_won: i64,
+    pub refunded_won: i64,
+    pub fees_won: i64,
 }
 
 /// The booking's cancelled tickets (JSON), if the booking is recorded.

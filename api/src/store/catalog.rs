@@ -254,6 +254,14 @@ impl Store {
         statement.bind(filter.rows).fetch_all(self.reader()).await
     }
 
+    /// The show a performance belongs to.
+    pub async fn performance_show(&self, performance: i64) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT show_id FROM performances WHERE id = $1")
+            .bind(performance)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     pub async fn performance_count(&self, show: i64) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM performances WHERE show_id = $1")
             .bind(show)

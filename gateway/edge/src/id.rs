@@ -14,7 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use picket_ledger_core::{ActorId, BookingId, HoldId, PerformanceId, TicketId};
+use picket_ledger_core::{ActorId, BookingId, HoldId, PerformanceId, RefundId, TicketId};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -64,7 +64,14 @@ macro_rules! ledger_id {
         }
     )*};
 }
-ledger_id!(PerformanceId, ActorId, HoldId, BookingId, TicketId);
+ledger_id!(
+    PerformanceId,
+    ActorId,
+    HoldId,
+    BookingId,
+    TicketId,
+    RefundId
+);
 
 /// An id on the wire: serialized as a decimal string, deserialized only from one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -7,8 +7,8 @@
 //! far below 2^53 (docs/protocol.md, "Ids").
 
 use picket_ledger_core::{
-    BookingId, GradeId, HoldId, Invalid, Outcome, PerformanceId, Place, Rejection, Reply, SeatId,
-    TicketId, Won, ZoneId,
+    BookingId, GradeId, HoldId, Invalid, Outcome, PerformanceId, Place, RefundId, Rejection, Reply,
+    SeatId, TicketId, Won, ZoneId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,16 @@ pub enum ClientReply {
         ticket: Id<TicketId>,
         at_ms: u64,
     },
+    PerformanceCancelled {
+        performance: Id<PerformanceId>,
+        holds_released: u32,
+        bookings_cancelled: u32,
+        refund_won: Won,
+        bookings_left: u32,
+    },
+    RefundRecorded {
+        refund: Id<RefundId>,
+    },
 }
 
 /// [`Rejection`] with its ids as strings.
@@ -86,6 +96,10 @@ pub enum ClientRejection {
     BelowCouponMinimum { min_order_won: Won },
     CouponUsedUp,
     CouponAlreadyUsed,
+    PerformanceCancelled,
+    UnknownRefund,
+    RefundAlreadyRecorded { provider_transaction: String },
+    RefundAmountMismatch { expected_won: Won },
 }
 
 fn ids<T>(ids: Vec<T>) -> Vec<Id<T>> {
@@ -146,6 +160,20 @@ impl From<Reply> for ClientReply {
                 ticket: Id(ticket),
                 at_ms,
             },
+            Reply::PerformanceCancelled {
+                performance,
+                holds_released,
+                bookings_cancelled,
+                refund_won,
+                bookings_left,
+            } => ClientReply::PerformanceCancelled {
+                performance: Id(performance),
+                holds_released,
+                bookings_cancelled,
+                refund_won,
+                bookings_left,
+            },
+            Reply::RefundRecorded { refund } => ClientReply::RefundRecorded { refund: Id(refund) },
         }
     }
 }
@@ -200,6 +228,20 @@ impl From<ClientReply> for Reply {
                 ticket: ticket.0,
                 at_ms,
             },
+            ClientReply::PerformanceCancelled {
+                performance,
+                holds_released,
+                bookings_cancelled,
+                refund_won,
+                bookings_left,
+            } => Reply::PerformanceCancelled {
+                performance: performance.0,
+                holds_released,
+                bookings_cancelled,
+                refund_won,
+                bookings_left,
+            },
+            ClientReply::RefundRecorded { refund } => Reply::RefundRecorded { refund: refund.0 },
         }
     }
 }
@@ -249,6 +291,16 @@ impl From<Rejection> for ClientRejection {
             }
             Rejection::CouponUsedUp => ClientRejection::CouponUsedUp,
             Rejection::CouponAlreadyUsed => ClientRejection::CouponAlreadyUsed,
+            Rejection::PerformanceCancelled => ClientRejection::PerformanceCancelled,
+            Rejection::UnknownRefund => ClientRejection::UnknownRefund,
+            Rejection::RefundAlreadyRecorded {
+                provider_transaction,
+            } => ClientRejection::RefundAlreadyRecorded {
+                provider_transaction,
+            },
+            Rejection::RefundAmountMismatch { expected_won } => {
+                ClientRejection::RefundAmountMismatch { expected_won }
+            }
         }
     }
 }
@@ -298,6 +350,16 @@ impl From<ClientRejection> for Rejection {
             }
             ClientRejection::CouponUsedUp => Rejection::CouponUsedUp,
             ClientRejection::CouponAlreadyUsed => Rejection::CouponAlreadyUsed,
+            ClientRejection::PerformanceCancelled => Rejection::PerformanceCancelled,
+            ClientRejection::UnknownRefund => Rejection::UnknownRefund,
+            ClientRejection::RefundAlreadyRecorded {
+                provider_transaction,
+            } => Rejection::RefundAlreadyRecorded {
+                provider_transaction,
+            },
+            ClientRejection::RefundAmountMismatch { expected_won } => {
+                Rejection::RefundAmountMismatch { expected_won }
+            }
         }
     }
 }

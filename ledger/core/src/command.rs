@@ -92,6 +92,24 @@ pub enum Command {
         performance: PerformanceId,
         ticket: TicketId,
     },
+    /// The seller (or an operator) calls the performance off: it closes to new holds and
+    /// payments, open holds are released, and every valid ticket is cancelled with a full
+    /// refund (no fee). At most [`crate::limits::CANCEL_PERFORMANCE_STEP_MAX`] holds and
+    /// bookings per command: the caller repeats it (with a new key) until the reply says no
+    /// bookings are left. Only the API sends it, after checking the seller owns the show.
+    CancelPerformance {
+        performance: PerformanceId,
+        reason: String,
+    },
+    /// The refund worker paid a refund owed: `provider_transaction` is the provider's id of the
+    /// cancel. Refused when the refund is unknown, already recorded, or the amount differs.
+    RecordRefund {
+        performance: PerformanceId,
+        booking: BookingId,
+        refund: RefundId,
+        provider_transaction: String,
+        amount_won: Won,
+    },
 }
 
 impl Command {
@@ -102,7 +120,9 @@ impl Command {
             | Command::Release { performance, .. }
             | Command::Confirm { performance, .. }
             | Command::Cancel { performance, .. }
-            | Command::CheckIn { performance, .. } => *performance,
+            | Command::CheckIn { performance, .. }
+            | Command::CancelPerformance { performance, .. }
+            | Command::RecordRefund { performance, .. } => *performance,
         }
     }
 }

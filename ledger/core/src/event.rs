@@ -72,6 +72,33 @@ pub enum Event {
         ticket: TicketId,
         at_ms: u64,
     },
+    /// A refund is owed: written right after the `TicketsCancelled` whose `refund_won` it is
+    /// (when that is more than 0). `payment_ref` is the booking's provider payment key, so the
+    /// refund worker needs no other state to pay it.
+    RefundOwed {
+        performance: PerformanceId,
+        booking: BookingId,
+        refund: RefundId,
+        payment_ref: String,
+        amount_won: Won,
+    },
+    /// The provider refunded `amount_won` of a refund owed, as its transaction
+    /// `provider_transaction`.
+    RefundPaid {
+        performance: PerformanceId,
+        booking: BookingId,
+        refund: RefundId,
+        provider_transaction: String,
+        amount_won: Won,
+        at_ms: u64,
+    },
+    /// The seller called the performance off: no more holds or payments. Its holds are released
+    /// and its tickets cancelled by the events around it.
+    PerformanceCancelled {
+        performance: PerformanceId,
+        reason: String,
+        at_ms: u64,
+    },
     /// A command finished; a retry with the same actor and key gets this outcome.
     CommandRecorded {
         actor: ActorId,
@@ -96,7 +123,10 @@ impl Event {
             | Event::HoldExpired { performance, .. }
             | Event::BookingConfirmed { performance, .. }
             | Event::TicketsCancelled { performance, .. }
-            | Event::TicketCheckedIn { performance, .. } => Some(*performance),
+            | Event::TicketCheckedIn { performance, .. }
+            | Event::RefundOwed { performance, .. }
+            | Event::RefundPaid { performance, .. }
+            | Event::PerformanceCancelled { performance, .. } => Some(*performance),
             Event::CommandRecorded { .. } | Event::KeysForgotten { .. } => None,
         }
     }

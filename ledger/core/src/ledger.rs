@@ -36,6 +36,7 @@ pub struct Ledger {
     next_hold: u64,
     next_booking: u64,
     next_ticket: u64,
+    next_refund: u64,
     performances: BTreeMap<PerformanceId, PerformanceState>,
     /// Active holds by deadline, so expiry finds the due ones without a scan.
     hold_deadlines: BTreeSet<(u64, PerformanceId, HoldId)>,
@@ -120,6 +121,17 @@ pub struct Ticket {
     pub discount: Option<DiscountId>,
 }
 
+/// A refund owed by a cancellation, and whether the provider has paid it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Refund {
+    pub booking: BookingId,
+    pub amount_won: Won,
+    /// The booking's provider payment key: what the refund is taken back from.
+    pub payment_ref: String,
+    /// The provider's transaction id of the cancel that paid it, once recorded.
+    pub paid: Option<String>,
+}
+
 /// How often a coupon has been used in one performance, in all and per buyer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CouponUse {
@@ -137,6 +149,9 @@ pub struct Money {
     pub revenue_won: Won,
     /// Cancellation fees kept from cancelled tickets.
     pub fees_won: Won,
+    /// The part of `refunds_won` the provider has paid back (recorded with `RecordRefund`);
+    /// never more than `refunds_won`.
+    pub refunds_paid_won: Won,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,6 +183,10 @@ pub struct PerformanceState {
     /// Coupon uses (active and paid holds), for the usage limits.
     #[serde(default)]
     coupon_uses: BTreeMap<CouponId, CouponUse>,
+    /// Refunds owed by cancellations of this performance, paid or not.
+    refunds: BTreeMap<RefundId, Refund>,
+    /// The seller called the performance off.
+    cancelled: bool,
     money: Money,
 }
 
@@ -179,6 +198,7 @@ impl Ledger {
             next_hold: 1,
             next_booking: 1,
             next_ticket: 1,
+            next_refund: 1,
             performances: BTreeMap::new(),
             hold_deadlines: BTreeSet::new(),
             keys: BTreeMap::new(),
@@ -323,8 +343,28 @@ impl Ledger {
             }
             Command::Cancel {
                 booking, tickets, ..
-            } => performance.decide_cancel(now_ms, actor, *booking, tickets),
+            } => {
+                let refund = self.id(self.next_refund, RefundId);
+                performance.decide_cancel(now_ms, actor, *booking, tickets, refund)
+            }
             Command::CheckIn { ticket, .. } => performance.decide_check_in(now_ms, *ticket),
+            Command::CancelPerformance { reason, .. } => {
+                let first_refund = self.id(self.next_refund, RefundId);
+                performance.decide_cancel_performance(now_ms, reason, first_refund)
+            }
+            Command::RecordRefund {
+                booking,
+                refund,
+                provider_transaction,
+                amount_won,
+                ..
+            } => performance.decide_record_refund(
+                now_ms,
+                *booking,
+                *refund,
+                provider_transaction,
+                *amount_won,
+            ),
         }
     }
 
@@ -415,8 +455,18 @@ impl Ledger {
                     .max((first_ticket.0 & ID_COUNTER_MASK) + places);
                 self.apply_to_performance(*performance, event);
             }
+            Event::RefundOwed {
+                performance,
+                refund,
+                ..
+            } => {
+                self.next_refund = self.next_refund.max((refund.0 & ID_COUNTER_MASK) + 1);
+                self.apply_to_performance(*performance, event);
+            }
             Event::TicketsCancelled { performance, .. }
-            | Event::TicketCheckedIn { performance, .. } => {
+            | Event::TicketCheckedIn { performance, .. }
+            | Event::RefundPaid { performance, .. }
+            | Event::PerformanceCancelled { performance, .. } => {
                 self.apply_to_performance(*performance, event);
             }
         }
@@ -552,6 +602,8 @@ impl PerformanceState {
             buyer_places: BTreeMap::new(),
             admissions: BTreeMap::new(),
             coupon_uses: BTreeMap::new(),
+            refunds: BTreeMap::new(),
+            cancelled: false,
             money: Money::default(),
             spec,
         }
@@ -595,6 +647,24 @@ impl PerformanceState {
 
     pub fn money(&self) -> Money {
         self.money
+    }
+
+    pub fn refund(&self, refund: RefundId) -> Option<&Refund> {
+        self.refunds.get(&refund)
+    }
+
+    /// Every refund owed by cancellations of this performance, paid or not.
+    pub fn refunds(&self) -> impl Iterator<Item = (&RefundId, &Refund)> {
+        self.refunds.iter()
+    }
+
+    pub fn bookings(&self) -> impl Iterator<Item = (&BookingId, &Booking)> {
+        self.bookings.iter()
+    }
+
+    /// Whether the seller called the performance off.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
     }
 
     pub fn admission(&self, admission: AdmissionId) -> Option<AdmissionUse> {
@@ -668,6 +738,9 @@ impl PerformanceState {
             .is_some_and(|o| matches!(o, OfferChoice::Coupon(code) if code.len() > LABEL_LEN_MAX))
         {
             return Err(Invalid::CouponCode.into());
+        }
+        if self.cancelled {
+            return Err(Rejection::PerformanceCancelled);
         }
         if now_ms >= self.spec.starts_at_ms {
             return Err(Rejection::SalesClosed);
@@ -856,6 +929,9 @@ impl PerformanceState {
         if payment_ref.is_empty() || payment_ref.len() > PAYMENT_REF_LEN_MAX {
             return Err(Invalid::PaymentRef.into());
         }
+        if self.cancelled {
+            return Err(Rejection::PerformanceCancelled);
+        }
         let active = self.active_hold(buyer, hold)?;
         // `tick` expires every hold due by `now_ms` before any command is decided, so an active
         // hold here is always before its deadline (invariant 5).
@@ -891,6 +967,7 @@ impl PerformanceState {
         buyer: ActorId,
         booking: BookingId,
         asked: &[TicketId],
+        refund: RefundId,
     ) -> Decided {
         let found = self
             .bookings
@@ -934,7 +1011,143 @@ impl PerformanceState {
             fee_won,
             places,
         };
-        Ok((reply, vec![event]))
+        let mut events = vec![event];
+        events.extend(self.refund_owed(booking, refund, refund_won));
+        Ok((reply, events))
+    }
+
+    /// The `RefundOwed` that follows a cancellation giving money back (none for a free one).
+    fn refund_owed(&self, booking: BookingId, refund: RefundId, amount_won: Won) -> Option<Event> {
+        (amount_won > 0).then(|| Event::RefundOwed {
+            performance: self.spec.performance,
+            booking,
+            refund,
+            payment_ref: self.bookings[&booking].payment_ref.clone(),
+            amount_won,
+        })
+    }
+
+    /// Bookings with at least one valid ticket.
+    fn bookings_with_valid_tickets(&self) -> impl Iterator<Item = (&BookingId, &Booking)> {
+        self.bookings
+            .iter()
+            .filter(|(_, b)| b.tickets.iter().any(|t| !self.tickets[t].cancelled))
+    }
+
+    fn decide_cancel_performance(
+        &self,
+        now_ms: u64,
+        reason: &str,
+        first_refund: RefundId,
+    ) -> Decided {
+        if reason.is_empty() || reason.len() > CANCEL_REASON_LEN_MAX {
+            return Err(Invalid::CancelReason.into());
+        }
+        let mut budget = CANCEL_PERFORMANCE_STEP_MAX;
+        let active: Vec<(&HoldId, &Hold)> = self
+            .holds
+            .iter()
+            .filter(|(_, h)| h.status == HoldStatus::Active)
+            .take(budget)
+            .collect();
+        let valid_bookings = self.bookings_with_valid_tickets().count();
+        if self.cancelled && active.is_empty() && valid_bookings == 0 {
+            return Err(Rejection::PerformanceCancelled);
+        }
+        let mut events = Vec::new();
+        if !self.cancelled {
+            events.push(Event::PerformanceCancelled {
+                performance: self.spec.performance,
+                reason: reason.to_owned(),
+                at_ms: now_ms,
+            });
+        }
+        for (hold, found) in &active {
+            events.push(Event::HoldReleased {
+                performance: self.spec.performance,
+                hold: **hold,
+                places: found.places.clone(),
+            });
+        }
+        budget -= active.len();
+        let mut refund_won = 0;
+        // Ids go to refunds owed only (a booking paid 0원 owes none), so they stay consecutive.
+        let mut owed_so_far = 0;
+        for (booking, found) in self.bookings_with_valid_tickets().take(budget) {
+            let tickets: Vec<TicketId> = found
+                .tickets
+                .iter()
+                .copied()
+                .filter(|t| !self.tickets[t].cancelled)
+                .collect();
+            let refund: Won = tickets.iter().map(|t| self.tickets[t].price_won).sum();
+            let places = tickets.iter().map(|t| self.tickets[t].place).collect();
+            events.push(Event::TicketsCancelled {
+                performance: self.spec.performance,
+                booking: *booking,
+                tickets,
+                refund_won: refund,
+                fee_won: 0,
+                places,
+            });
+            let id = RefundId(first_refund.0 + owed_so_far);
+            if let Some(owed) = self.refund_owed(*booking, id, refund) {
+                owed_so_far += 1;
+                events.push(owed);
+            }
+            refund_won += refund;
+        }
+        let bookings_cancelled = events
+            .iter()
+            .filter(|e| matches!(e, Event::TicketsCancelled { .. }))
+            .count();
+        let reply = Reply::PerformanceCancelled {
+            performance: self.spec.performance,
+            holds_released: active.len() as u32,
+            bookings_cancelled: bookings_cancelled as u32,
+            refund_won,
+            bookings_left: (valid_bookings - bookings_cancelled) as u32,
+        };
+        Ok((reply, events))
+    }
+
+    fn decide_record_refund(
+        &self,
+        now_ms: u64,
+        booking: BookingId,
+        refund: RefundId,
+        provider_transaction: &str,
+        amount_won: Won,
+    ) -> Decided {
+        if provider_transaction.is_empty()
+            || provider_transaction.len() > PROVIDER_TRANSACTION_LEN_MAX
+        {
+            return Err(Invalid::ProviderTransaction.into());
+        }
+        let owed = self
+            .refunds
+            .get(&refund)
+            .filter(|r| r.booking == booking)
+            .ok_or(Rejection::UnknownRefund)?;
+        if let Some(paid) = &owed.paid {
+            return Err(Rejection::RefundAlreadyRecorded {
+                provider_transaction: paid.clone(),
+            });
+        }
+        if owed.amount_won != amount_won {
+            return Err(Rejection::RefundAmountMismatch {
+                expected_won: owed.amount_won,
+            });
+        }
+        let event = Event::RefundPaid {
+            performance: self.spec.performance,
+            booking,
+            refund,
+            provider_transaction: provider_transaction.to_owned(),
+            amount_won,
+            at_ms: now_ms,
+        };
+        Ok((Reply::RefundRecorded { refund }, vec![event]))
     }
 
     /// The tickets a cancel names, checked; all still-valid ones when it names none.
@@ -1091,6 +1304,32 @@ impl PerformanceState {
                     found.checked_in_at_ms = Some(*at_ms);
                 }
             }
+            Event::RefundOwed {
+                booking,
+                refund,
+                payment_ref,
+                amount_won,
+                ..
+            } => {
+                let owed = Refund {
+                    booking: *booking,
+                    amount_won: *amount_won,
+                    payment_ref: payment_ref.clone(),
+                    paid: None,
+                };
+                self.refunds.insert(*refund, owed);
+            }
+            Event::RefundPaid {
+                refund,
+                provider_transaction,
+                amount_won,
+                ..
+            } => {
+                let owed = self.refunds.get_mut(refund).expect("paid refund is owed");
+                owed.paid = Some(provider_transaction.clone());
+                self.money.refunds_paid_won += amount_won;
+            }
+            Event::PerformanceCancelled { .. } => self.cancelled = true,
             Event::PerformanceOpened(_)
             | Event::CommandRecorded { .. }
             | Event::KeysForgotten { .. } => {}
@@ -1111,6 +1350,11 @@ impl PerformanceState {
             money.payments_won,
             money.refunds_won + money.revenue_won + money.fees_won,
             "performance {}: money does not balance (payments − refunds ≠ revenue + fees): {money:?}",
+            self.spec.performance,
+        );
+        assert!(
+            money.refunds_paid_won <= money.refunds_won,
+            "performance {}: more refunded than owed: {money:?}",
             self.spec.performance,
         );
     }

@@ -41,3 +41,12 @@ pub const COUPON_CODE_LEN_MIN: usize = 4;
 pub const OFFER_LABEL_LEN_MAX: usize = 64;
 /// Most uses a coupon may allow in one performance.
 pub const COUPON_USES_MAX: u32 = 1_000_000;
+/// Longest reason a seller or operator gives for cancelling a performance, in bytes (the
+/// provider's `cancelReason` takes 200 characters).
+pub const CANCEL_REASON_LEN_MAX: usize = 200;
+/// Longest provider transaction id (Toss's `transactionKey`) a recorded refund carries, in bytes.
+pub const PROVIDER_TRANSACTION_LEN_MAX: usize = 64;
+/// Holds released plus bookings cancelled by one `CancelPerformance` command: a large
+/// performance is cancelled in several commands, so one journal entry (and one NATS message)
+/// stays small. The reply says how many bookings are left.
+pub const CANCEL_PERFORMANCE_STEP_MAX: usize = 256;

@@ -42,6 +42,19 @@ pub enum Reply {
         ticket: TicketId,
         at_ms: u64,
     },
+    /// One step of a performance's cancellation: holds released and bookings cancelled (each
+    /// refunded in full) by this command, and the bookings still to cancel (repeat the command
+    /// while this is more than 0).
+    PerformanceCancelled {
+        performance: PerformanceId,
+        holds_released: u32,
+        bookings_cancelled: u32,
+        refund_won: Won,
+        bookings_left: u32,
+    },
+    RefundRecorded {
+        refund: RefundId,
+    },
 }
 
 /// A business rejection: the command changed nothing, and the client can tell why.
@@ -115,6 +128,18 @@ pub enum Rejection {
     CouponUsedUp,
     /// This buyer has used the coupon as many times as one buyer may.
     CouponAlreadyUsed,
+    /// The seller called the performance off: no holds, payments or further cancellation.
+    PerformanceCancelled,
+    /// No refund owed with that id for that booking.
+    UnknownRefund,
+    /// The refund was already paid, as the provider's transaction `provider_transaction`.
+    RefundAlreadyRecorded {
+        provider_transaction: String,
+    },
+    /// The refund owed is `expected_won`, not the amount reported.
+    RefundAmountMismatch {
+        expected_won: Won,
+    },
 }
 
 /// Which rule of shape a request broke.
@@ -139,6 +164,8 @@ pub enum Invalid {
     Offer,
     TooManyOffers,
     CouponCode,
+    CancelReason,
+    ProviderTransaction,
 }
 
 impl Rejection {
@@ -175,6 +202,10 @@ impl Rejection {
             Rejection::BelowCouponMinimum { .. } => "below_coupon_minimum",
             Rejection::CouponUsedUp => "coupon_used_up",
             Rejection::CouponAlreadyUsed => "coupon_already_used",
+            Rejection::PerformanceCancelled => "performance_cancelled",
+            Rejection::UnknownRefund => "unknown_refund",
+            Rejection::RefundAlreadyRecorded { .. } => "refund_already_recorded",
+            Rejection::RefundAmountMismatch { .. } => "refund_amount_mismatch",
         }
     }
 }
@@ -222,6 +253,8 @@ impl std::fmt::Display for Invalid {
             }
             Invalid::TooManyOffers => "a performance may have at most 16 discounts and 64 coupons",
             Invalid::CouponCode => "a coupon code is 4 to 32 upper-case letters, digits or '-'",
+            Invalid::CancelReason => "a cancellation reason is 1 to 200 bytes",
+            Invalid::ProviderTransaction => "a provider transaction id is 1 to 64 bytes",
         };
         f.write_str(why)
     }

@@ -45,6 +45,12 @@ id_type!(
     TicketId(u64)
 );
 id_type!(
+    /// Allocated by the ledger, one per refund owed (a cancellation that gives money back). The
+    /// refund worker derives its provider idempotency key from it, so a restart recomputes it
+    /// identically from the journal.
+    RefundId(u64)
+);
+id_type!(
     /// A waiting-room admission (the `jti` of an admission token), chosen by the gateway.
     AdmissionId(u64)
 );

@@ -5,6 +5,13 @@
 //! "crashes": it is rebuilt from its events alone, must have the same digest, and the run goes on
 //! with the rebuilt one.
 //!
+//! Money is modelled with the payment provider: every confirm carries a payment (its
+//! `payment_ref`), every cancel that gives money back owes a refund (`RefundOwed`, with the id the
+//! model predicts), and a refund worker in the workload pays refunds owed with `RecordRefund` —
+//! sometimes twice, with a wrong amount or for a refund that does not exist. After every step
+//! the books balance (invariant 6), no refund is paid twice and no payment is refunded past what
+//! it paid (invariant 12).
+//!
 //! A failure names its seed. Rerun one seed with
 //! `PICKET_SIM_SEED=<seed> cargo test -p picket-ledger-core --test simulation`;
 //! `PICKET_SIM_SEEDS` and `PICKET_SIM_STEPS` change how many seeds and steps a run has.
@@ -14,13 +21,16 @@ use std::collections::BTreeMap;
 use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::{HoldStatus, SeatState};
 use picket_ledger_core::limits::{
-    IDEMPOTENCY_FORGET_BATCH_MS, IDEMPOTENCY_RETENTION_MS, PER_BUYER_LIMIT_MAX,
+    CANCEL_PERFORMANCE_STEP_MAX, IDEMPOTENCY_FORGET_BATCH_MS, IDEMPOTENCY_RETENTION_MS,
+    PER_BUYER_LIMIT_MAX,
 };
 use picket_ledger_core::*;
 
 const SEEDS_DEFAULT: u64 = 48;
 const STEPS_DEFAULT: usize = 2_500;
 const PARTITION: u16 = 1;
+/// A seller calls the performance off about once in this many commands.
+const CANCEL_PERFORMANCE_ONE_IN: u64 = 15_000;
 const PERFORMANCE: PerformanceId = PerformanceId(501);
 
 struct Rng(u64);
@@ -89,6 +99,15 @@ struct ModelBooking {
     buyer: ActorId,
     booked_at_ms: u64,
     tickets: Vec<TicketId>,
+    payment_ref: String,
+}
+
+/// A refund owed, and the provider transaction that paid it.
+#[derive(Clone, Debug)]
+struct ModelRefund {
+    booking: BookingId,
+    amount_won: Won,
+    paid: Option<String>,
 }
 
 struct Model {
@@ -103,6 +122,14 @@ struct Model {
     payments_won: Won,
     refunds_won: Won,
     fees_won: Won,
+    refunds: BTreeMap<RefundId, ModelRefund>,
+    /// The counter of the next refund id.
+    next_refund: u64,
+    refunds_paid_won: Won,
+    /// The seller called the performance off.
+    cancelled: bool,
+    /// What the provider holds of each payment: paid, less the refunds recorded against it.
+    provider_balance: BTreeMap<String, Won>,
 }
 
 impl Model {
@@ -118,6 +145,11 @@ impl Model {
             payments_won: 0,
             refunds_won: 0,
             fees_won: 0,
+            refunds: BTreeMap::new(),
+            next_refund: 1,
+            refunds_paid_won: 0,
+            cancelled: false,
+            provider_balance: BTreeMap::new(),
             spec,
         }
     }
@@ -178,6 +210,39 @@ impl Model {
         }
     }
 
+    fn active_holds(&self) -> Vec<HoldId> {
+        self.holds
+            .iter()
+            .filter(|(_, h)| h.status == HoldStatus::Active)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Bookings with a ticket still valid, in id order.
+    fn valid_bookings(&self) -> Vec<BookingId> {
+        self.bookings
+            .iter()
+            .filter(|(_, b)| b.tickets.iter().any(|t| !self.tickets[t].cancelled))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// A cancellation gives `amount_won` back: the refund it owes, with the id the ledger's
+    /// counter gives it.
+    fn owe_refund(&mut self, booking: BookingId, amount_won: Won) {
+        if amount_won == 0 {
+            return;
+        }
+        let id = RefundId((u64::from(PARTITION) << 48) | self.next_refund);
+        self.next_refund += 1;
+        let owed = ModelRefund {
+            booking,
+            amount_won,
+            paid: None,
+        };
+        self.refunds.insert(id, owed);
+    }
+
     /// Predicts a rejection, or `None` when the command should succeed. Successful replies are
     /// then checked in detail by `accept`.
     fn predict(&self, now_ms: u64, actor: ActorId, command: &Command) -> Option<Rejection> {
@@ -209,6 +274,9 @@ impl Model {
                 if payment_ref.is_empty() || payment_ref.len() > 64 {
                     return Some(Rejection::Invalid(Invalid::PaymentRef));
                 }
+                if self.cancelled {
+                    return Some(Rejection::PerformanceCancelled);
+                }
                 if let Some(problem) = self.hold_problem(actor, *hold) {
                     return Some(problem);
                 }
@@ -218,6 +286,38 @@ impl Model {
             Command::Cancel {
                 booking, tickets, ..
             } => self.predict_cancel(now_ms, actor, *booking, tickets),
+            Command::CancelPerformance { reason, .. } => {
+                if reason.is_empty() || reason.len() > 200 {
+                    return Some(Rejection::Invalid(Invalid::CancelReason));
+                }
+                let nothing_left =
+                    self.active_holds().is_empty() && self.valid_bookings().is_empty();
+                (self.cancelled && nothing_left).then_some(Rejection::PerformanceCancelled)
+            }
+            Command::RecordRefund {
+                booking,
+                refund,
+                provider_transaction,
+                amount_won,
+                ..
+            } => {
+                if provider_transaction.is_empty() || provider_transaction.len() > 64 {
+                    return Some(Rejection::Invalid(Invalid::ProviderTransaction));
+                }
+                match self.refunds.get(refund) {
+                    Some(r) if r.booking == *booking => match &r.paid {
+                        Some(paid) => Some(Rejection::RefundAlreadyRecorded {
+                            provider_transaction: paid.clone(),
+                        }),
+                        None => (r.amount_won != *amount_won).then_some(
+                            Rejection::RefundAmountMismatch {
+                                expected_won: r.amount_won,
+                            },
+                        ),
+                    },
+                    _ => Some(Rejection::UnknownRefund),
+                }
+            }
             Command::CheckIn { ticket, .. } => match self.tickets.get(ticket) {
                 None => Some(Rejection::UnknownTicket { ticket: *ticket }),
                 Some(t) if t.cancelled => Some(Rejection::TicketCancelled),
@@ -234,6 +334,9 @@ impl Model {
         actor: ActorId,
         selection: &Selection,
     ) -> Option<Rejection> {
+        if self.cancelled {
+            return Some(Rejection::PerformanceCancelled);
+        }
         if now_ms >= self.spec.starts_at_ms {
             return Some(Rejection::SalesClosed);
         }
@@ -608,10 +711,22 @@ impl Model {
                 }
                 self.holds.get_mut(hold).expect("held").status = HoldStatus::Confirmed(*booking);
                 self.payments_won += amount_won;
+                let Command::Confirm { payment_ref, .. } = command else {
+                    unreachable!("matched above");
+                };
+                // Each confirm in the workload carries a payment of its own.
+                if self
+                    .provider_balance
+                    .insert(payment_ref.clone(), *amount_won)
+                    .is_some()
+                {
+                    return Err(format!("payment {payment_ref} booked twice"));
+                }
                 let made = ModelBooking {
                     buyer: actor,
                     booked_at_ms: now_ms,
                     tickets: tickets.clone(),
+                    payment_ref: payment_ref.clone(),
                 };
                 self.bookings.insert(*booking, made);
             }
@@ -659,6 +774,82 @@ impl Model {
                 expect_eq("fee", *fee_won, fee)?;
                 self.refunds_won += refund;
                 self.fees_won += fee;
+                self.owe_refund(*booking, refund);
+            }
+            (
+                Command::CancelPerformance { .. },
+                Reply::PerformanceCancelled {
+                    holds_released,
+                    bookings_cancelled,
+                    refund_won,
+                    bookings_left,
+                    ..
+                },
+            ) => {
+                self.cancelled = true;
+                let mut budget = CANCEL_PERFORMANCE_STEP_MAX;
+                let active = self.active_holds();
+                let released: Vec<HoldId> = active.into_iter().take(budget).collect();
+                budget -= released.len();
+                for hold in &released {
+                    for place in self.holds[hold].places.clone() {
+                        self.free_place(place, false);
+                    }
+                    self.holds.get_mut(hold).expect("held").status = HoldStatus::Released;
+                }
+                let valid = self.valid_bookings();
+                let chosen: Vec<BookingId> = valid.iter().copied().take(budget).collect();
+                let mut refunded = 0;
+                for booking in &chosen {
+                    let mut refund = 0;
+                    for t in self.bookings[booking].tickets.clone() {
+                        if self.tickets[&t].cancelled {
+                            continue;
+                        }
+                        refund += self.tickets[&t].price_won;
+                        let place = self.tickets[&t].place;
+                        self.free_place(place, true);
+                        self.tickets.get_mut(&t).expect("ticket").cancelled = true;
+                    }
+                    self.refunds_won += refund;
+                    refunded += refund;
+                    self.owe_refund(*booking, refund);
+                }
+                expect_eq("holds released", *holds_released as usize, released.len())?;
+                expect_eq(
+                    "bookings cancelled",
+                    *bookings_cancelled as usize,
+                    chosen.len(),
+                )?;
+                expect_eq("performance refund", *refund_won, refunded)?;
+                expect_eq(
+                    "bookings left",
+                    *bookings_left as usize,
+                    valid.len() - chosen.len(),
+                )?;
+            }
+            (
+                Command::RecordRefund {
+                    refund,
+                    provider_transaction,
+                    amount_won,
+                    ..
+                },
+                Reply::RefundRecorded { refund: recorded },
+            ) => {
+                expect_eq("recorded refund", recorded, refund)?;
+                let owed = self.refunds.get_mut(refund).expect("predicted known");
+                owed.paid = Some(provider_transaction.clone());
+                self.refunds_paid_won += amount_won;
+                let payment_ref = self.bookings[&owed.booking].payment_ref.clone();
+                let balance = self
+                    .provider_balance
+                    .get_mut(&payment_ref)
+                    .ok_or(format!("refund of unknown payment {payment_ref}"))?;
+                // Invariant 12: a payment is never refunded past what it paid.
+                *balance = balance
+                    .checked_sub(*amount_won)
+                    .ok_or(format!("payment {payment_ref} refunded past what it paid"))?;
             }
             (Command::CheckIn { ticket, .. }, Reply::CheckedIn { ticket: t, at_ms }) => {
                 expect_eq("checked-in ticket", t, ticket)?;
@@ -876,6 +1067,21 @@ impl Workload {
         } else {
             PERFORMANCE
         };
+        // The refund worker pays what is owed; rarely the seller calls the show off.
+        if self.rng.chance(7) {
+            return self.record_refund(performance, model);
+        }
+        if self.rng.below(CANCEL_PERFORMANCE_ONE_IN) == 0 {
+            let reason = if self.rng.chance(10) {
+                String::new()
+            } else {
+                "공연 취소 (performance called off)".to_owned()
+            };
+            return Command::CancelPerformance {
+                performance,
+                reason,
+            };
+        }
         let seats = model.spec.seats.len() as u64;
         let holds: Vec<HoldId> = model.holds.keys().copied().collect();
         let active: Vec<HoldId> = model
@@ -984,6 +1190,48 @@ impl Workload {
         }
     }
 
+    /// What a refund worker sends: mostly a refund owed and not yet paid, with its amount;
+    /// sometimes one already paid (a worker restarted after recording), a wrong amount, an
+    /// unknown refund or a missing transaction id.
+    fn record_refund(&mut self, performance: PerformanceId, model: &Model) -> Command {
+        let unpaid: Vec<RefundId> = model
+            .refunds
+            .iter()
+            .filter(|(_, r)| r.paid.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        let all: Vec<RefundId> = model.refunds.keys().copied().collect();
+        let refund = if self.rng.chance(80) {
+            self.pick(&unpaid).or(self.pick(&all))
+        } else {
+            self.pick(&all)
+        };
+        let refund = refund
+            .filter(|_| !self.rng.chance(4))
+            .unwrap_or(RefundId(12_345));
+        let (booking, amount_won) = model
+            .refunds
+            .get(&refund)
+            .map_or((BookingId(3), 1_000), |r| (r.booking, r.amount_won));
+        let amount_won = if self.rng.chance(8) {
+            amount_won + 1
+        } else {
+            amount_won
+        };
+        let provider_transaction = if self.rng.chance(3) {
+            String::new()
+        } else {
+            format!("tx-{}", self.seq)
+        };
+        Command::RecordRefund {
+            performance,
+            booking,
+            refund,
+            provider_transaction,
+            amount_won,
+        }
+    }
+
     /// Mostly no offer; otherwise a discount or a coupon, sometimes one that does not exist.
     fn offer(&mut self, model: &Model) -> Option<OfferChoice> {
         let discounts = model.spec.discounts.len() as u64;
@@ -1084,6 +1332,48 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
         return Err(format!("money does not balance: {money:?}"));
     }
     expect_eq("payments", money.payments_won, model.payments_won)?;
+    // Invariant 12: refunds owed and paid as the model counts them, never more paid than owed,
+    // and what the provider still holds is what the ledger says was paid less what it refunded.
+    expect_eq(
+        "refunds paid",
+        money.refunds_paid_won,
+        model.refunds_paid_won,
+    )?;
+    if money.refunds_paid_won > money.refunds_won {
+        return Err(format!("more refunded than owed: {money:?}"));
+    }
+    let at_provider: Won = model.provider_balance.values().sum();
+    expect_eq(
+        "money at the provider",
+        at_provider,
+        money.payments_won - money.refunds_paid_won,
+    )?;
+    let refunds: Vec<(RefundId, BookingId, Won, Option<String>)> = state
+        .refunds()
+        .map(|(id, r)| (*id, r.booking, r.amount_won, r.paid.clone()))
+        .collect();
+    let modelled: Vec<(RefundId, BookingId, Won, Option<String>)> = model
+        .refunds
+        .iter()
+        .map(|(id, r)| (*id, r.booking, r.amount_won, r.paid.clone()))
+        .collect();
+    expect_eq("refunds owed", refunds, modelled)?;
+    for (id, refund) in state.refunds() {
+        let paid_with = &state
+            .booking(refund.booking)
+            .ok_or("refund of no booking")?
+            .payment_ref;
+        expect_eq(
+            &format!("payment of refund {id}"),
+            paid_with,
+            &refund.payment_ref,
+        )?;
+    }
+    expect_eq(
+        "performance cancelled",
+        state.is_cancelled(),
+        model.cancelled,
+    )?;
     expect_eq("refunds", money.refunds_won, model.refunds_won)?;
     expect_eq("fees", money.fees_won, model.fees_won)?;
     // Coupon uses: active and paid holds made with each coupon, as the model counts them.
@@ -1158,6 +1448,14 @@ fn run_step(
     let step = ledger.execute(now_ms, request);
     cover(coverage, &step);
     journal.extend(step.events.iter().cloned());
+    // Invariant 12: a refund is paid once, whatever the worker sends.
+    for event in &step.events {
+        if let Event::RefundPaid { refund, .. } = event
+            && model.refunds.get(refund).is_some_and(|r| r.paid.is_some())
+        {
+            return Err(format!("refund {refund} paid twice"));
+        }
+    }
     // Invariant 3: a repeated key gets its first outcome and changes nothing.
     if let Some((_, outcome)) = recorded {
         expect_eq("duplicate flag", step.duplicate, true)?;
@@ -1302,6 +1600,12 @@ fn seeded_simulation_agrees_with_the_model_and_keeps_the_invariants() {
         "below_coupon_minimum",
         "coupon_used_up",
         "coupon_already_used",
+        "RefundRecorded",
+        "PerformanceCancelled",
+        "performance_cancelled",
+        "unknown_refund",
+        "refund_already_recorded",
+        "refund_amount_mismatch",
     ];
     if !single {
         for what in wanted {

@@ -1,0 +1,240 @@
+//! A seller's money: the settlement of a show (JSON and CSV) from the bookings projection, and
+//! the seller calling a performance off (everyone refunded in full, the performance closed).
+//! Expected figures are worked out here from the show's prices, never read back from answers.
+
+use std::time::Duration;
+
+use picket_ledger_core::*;
+use picket_tests::api::{ApiSetup, call, call_raw};
+use serde_json::{Value, json};
+
+/// Section A is the VIP grade of `published_show`.
+const VIP_WON: u64 = 160_000;
+
+async fn submit(setup: &ApiSetup, actor: u64, key: &str, command: Command) -> Outcome {
+    let request = Request {
+        actor: ActorId(actor),
+        key: IdempotencyKey::new(key).expect("key"),
+        command,
+    };
+    setup
+        .cluster
+        .ledger
+        .handle
+        .submit(request)
+        .await
+        .expect("submitted")
+}
+
+async fn book(setup: &ApiSetup, actor: u64, performance: u64, seats: &[u32]) -> BookingId {
+    let held = submit(
+        setup,
+        actor,
+        &format!("hold-{actor}"),
+        Command::Hold {
+            performance: PerformanceId(performance),
+            selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
+            admission: None,
+            offer: None,
+        },
+    )
+    .await;
+    let Ok(Reply::Held {
+        hold, amount_won, ..
+    }) = held
+    else {
+        panic!("held: {held:?}");
+    };
+    let paid = submit(
+        setup,
+        actor,
+        &format!("pay-{actor}"),
+        Command::Confirm {
+            performance: PerformanceId(performance),
+            hold,
+            payment_ref: format!("pay-{actor}"),
+            amount_won,
+        },
+    )
+    .await;
+    let Ok(Reply::Confirmed { booking, .. }) = paid else {
+        panic!("paid: {paid:?}");
+    };
+    booking
+}
+
+/// Polls the settlement until its total refunds reach `refunds_won` (the projection follows
+/// the ledger a moment behind).
+async fn settlement_with(setup: &ApiSetup, show: i64, token: &str, refunds_won: u64) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = call(
+            setup.address,
+            "GET",
+            &format!("/api/v2/shows/{show}/settlement"),
+            "",
+            Some(token),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let done = answer.body["total"]["refunds_won"].as_u64() == Some(refunds_won)
+            && answer.body["total"]["bookings"].as_u64() == Some(2);
+        if done || tokio::time::Instant::now() > deadline {
+            return answer.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
+    let setup = ApiSetup::start().await;
+    let (show, performance) = setup
+        .published_show("owner@example.com", "123-45-67891")
+        .await;
+    let owner = setup.sign_in("owner@example.com").await;
+    setup
+        .published_show("other@example.com", "220-81-62517")
+        .await;
+    let other = setup.sign_in("other@example.com").await;
+
+    // Two VIP tickets for one buyer, one for another who cancels it the same day (free: the
+    // show is 20 days away).
+    book(&setup, 41, performance, &[0, 1]).await;
+    let cancelled = book(&setup, 42, performance, &[2]).await;
+    let refund = submit(
+        &setup,
+        42,
+        "cancel-42",
+        Command::Cancel {
+            performance: PerformanceId(performance),
+            booking: cancelled,
+            tickets: Vec::new(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(refund, Ok(Reply::Cancelled { fee_won: 0, .. })),
+        "{refund:?}"
+    );
+
+    let body = settlement_with(&setup, show, &owner, VIP_WON).await;
+    let total = &body["total"];
+    let sales = 3 * VIP_WON;
+    assert_eq!(total["sales_won"], sales);
+    assert_eq!(total["refunds_won"], VIP_WON);
+    assert_eq!(total["cancellation_fees_won"], 0);
+    assert_eq!(total["platform_commission_won"], 0);
+    assert_eq!(total["net_payable_won"], 2 * VIP_WON);
+    // Invariant 6 on these figures: sales − refunds = revenue of the valid tickets + fees.
+    let revenue = 2 * VIP_WON;
+    assert_eq!(
+        total["sales_won"].as_u64().unwrap() - total["refunds_won"].as_u64().unwrap(),
+        revenue + total["cancellation_fees_won"].as_u64().unwrap()
+    );
+    assert_eq!(
+        body["performances"][0]["performance"],
+        performance.to_string()
+    );
+
+    let bearer = format!("Bearer {owner}");
+    let (status, head, csv) = call_raw(
+        setup.address,
+        "GET",
+        &format!("/api/v2/shows/{show}/settlement?format=csv"),
+        &[("Authorization", &bearer)],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/csv"), "{head}");
+    let text = String::from_utf8(csv).expect("utf-8");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "performance,starts_at_ms,bookings,sales_won,refunds_won,cancellation_fees_won,platform_commission_won,net_payable_won"
+        )
+    );
+    assert!(
+        text.contains(&format!(",2,{sales},{VIP_WON},0,0,{}\n", 2 * VIP_WON)),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("total,,2,{sales},{VIP_WON},0,0,{}\n", 2 * VIP_WON)),
+        "{text}"
+    );
+
+    // Another seller sees nothing and cancels nothing; a bad format is a typed error.
+    let path = format!("/api/v2/shows/{show}/settlement");
+    assert_eq!(
+        call(setup.address, "GET", &path, "", Some(&other))
+            .await
+            .status,
+        403
+    );
+    let bad = call(
+        setup.address,
+        "GET",
+        &format!("{path}?format=xml"),
+        "",
+        Some(&owner),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.body["code"].as_str()),
+        (422, Some("invalid_request"))
+    );
+    let cancel_path = format!("/api/v2/performances/{performance}/cancel");
+    let reason = json!({"reason": "아티스트 건강 문제로 공연 취소"}).to_string();
+    let refused = call(setup.address, "POST", &cancel_path, &reason, Some(&other)).await;
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    let empty = json!({"reason": " "}).to_string();
+    let empty = call(setup.address, "POST", &cancel_path, &empty, Some(&owner)).await;
+    assert_eq!(empty.status, 422, "{:?}", empty.body);
+
+    // Someone holds a seat when the seller calls the show off.
+    let held = submit(
+        &setup,
+        43,
+        "hold-43",
+        Command::Hold {
+            performance: PerformanceId(performance),
+            selection: Selection::Seats(vec![SeatId(3)]),
+            admission: None,
+            offer: None,
+        },
+    )
+    .await;
+    assert!(matches!(held, Ok(Reply::Held { .. })), "{held:?}");
+    let called_off = call(setup.address, "POST", &cancel_path, &reason, Some(&owner)).await;
+    assert_eq!(called_off.status, 200, "{:?}", called_off.body);
+    assert_eq!(called_off.body["holds_released"], 1);
+    assert_eq!(called_off.body["bookings_cancelled"], 1);
+    assert_eq!(called_off.body["refund_won"], 2 * VIP_WON);
+    // Asked again: the same answer, nothing more cancelled.
+    let again = call(setup.address, "POST", &cancel_path, &reason, Some(&owner)).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["refund_won"], 2 * VIP_WON);
+    // Closed to new holds.
+    let late = submit(
+        &setup,
+        44,
+        "hold-44",
+        Command::Hold {
+            performance: PerformanceId(performance),
+            selection: Selection::Seats(vec![SeatId(4)]),
+            admission: None,
+            offer: None,
+        },
+    )
+    .await;
+    assert_eq!(late, Err(Rejection::PerformanceCancelled));
+
+    // Everyone refunded in full: nothing payable, nothing kept.
+    let body = settlement_with(&setup, show, &owner, sales).await;
+    let total = &body["total"];
+    assert_eq!(total["refunds_won"], sales);
+    assert_eq!(total["cancellation_fees_won"], 0);
+    assert_eq!(total["net_payable_won"], 0);
+}
