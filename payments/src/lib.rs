@@ -5,13 +5,17 @@
 //!   its typed [`PaymentError`].
 //! - `order.rs`: [`OrderId`], an order id bound to one hold of one performance, so the server
 //!   can tell from a provider's record which hold it pays — never from the client.
+//! - `flow.rs`: [`Flow`], checkout and confirm-and-book, shared by the gateway and the API, and
+//!   the webhook's completion of what a buyer's app left unfinished.
 //!
 //! The ledger core never sees any of this: the gateway and the API call the provider outside
 //! the ledger's single writer and send the ledger only what the provider confirmed.
 
+pub mod flow;
 mod order;
 mod provider;
 
+pub use flow::{Booked, Checkout, Flow, FlowError, TransmissionDedupe, WebhookOutcome};
 pub use order::{OrderId, OrderIdError};
 pub use provider::{
     BillingCharge, BillingKey, CancelRecord, PaymentError, PaymentProvider, PaymentRecord,

@@ -47,6 +47,9 @@ pub struct HoldView {
     pub cancellation_deadline_ms: u64,
     /// The fee schedule a cancellation of this booking will follow.
     pub fees: FeeSchedule,
+    /// When the hold was paid: its booking and the payment it was paid with.
+    pub booking: Option<BookingId>,
+    pub payment_ref: Option<String>,
 }
 
 impl PerformanceState {
@@ -79,6 +82,10 @@ impl PerformanceState {
                 .map(|c| c.code.clone()),
             _ => None,
         };
+        let booked = match found.status {
+            HoldStatus::Confirmed(booking) => self.booking(booking).map(|b| (booking, b)),
+            _ => None,
+        };
         Some(HoldView {
             performance: spec.performance,
             hold,
@@ -95,6 +102,8 @@ impl PerformanceState {
             starts_at_ms: spec.starts_at_ms,
             cancellation_deadline_ms: spec.fees.deadline_ms(spec.starts_at_ms),
             fees: spec.fees.clone(),
+            booking: booked.map(|(id, _)| id),
+            payment_ref: booked.map(|(_, b)| b.payment_ref.clone()),
         })
     }
 }
