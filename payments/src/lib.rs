@@ -7,6 +7,8 @@
 //!   can tell from a provider's record which hold it pays — never from the client.
 //! - `flow.rs`: [`Flow`], checkout and confirm-and-book, shared by the gateway and the API, and
 //!   the webhook's completion of what a buyer's app left unfinished.
+//! - `toss.rs`: [`toss::TossProvider`], the production adapter for the Toss Payments API v1
+//!   (`toss/errors.rs`: Toss's error codes → [`PaymentError`]; `toss/time.rs`: Toss's times).
 //!
 //! The ledger core never sees any of this: the gateway and the API call the provider outside
 //! the ledger's single writer and send the ledger only what the provider confirmed.
@@ -14,6 +16,7 @@
 pub mod flow;
 mod order;
 mod provider;
+pub mod toss;
 
 pub use flow::{Booked, Checkout, Flow, FlowError, TransmissionDedupe, WebhookOutcome};
 pub use order::{OrderId, OrderIdError};
@@ -21,3 +24,4 @@ pub use provider::{
     BillingCharge, BillingKey, CancelRecord, PaymentError, PaymentProvider, PaymentRecord,
     PaymentState, ProviderFuture, TransactionRecord, WebhookError, WebhookNotice,
 };
+pub use toss::{TossConfig, TossConfigError, TossProvider};
