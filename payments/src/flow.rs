@@ -105,15 +105,29 @@ pub enum WebhookOutcome {
     Refused(FlowError),
 }
 
-/// The flow's handles: the provider and the ledger.
+/// The flow's handles: the provider and the ledger, and what a buyer's app needs to pay.
 pub struct Flow {
     provider: Arc<dyn PaymentProvider>,
     ledger: LedgerClient,
+    /// The provider's client key (`test_ck_…`), handed to the buyer's checkout.
+    pub client_key: String,
+    /// Where the buyer pays: the sandbox's `/checkout`, or the provider's payment window.
+    pub checkout_url: String,
 }
 
 impl Flow {
-    pub fn new(provider: Arc<dyn PaymentProvider>, ledger: LedgerClient) -> Flow {
-        Flow { provider, ledger }
+    pub fn new(
+        provider: Arc<dyn PaymentProvider>,
+        ledger: LedgerClient,
+        client_key: String,
+        checkout_url: String,
+    ) -> Flow {
+        Flow {
+            provider,
+            ledger,
+            client_key,
+            checkout_url,
+        }
     }
 
     pub fn provider(&self) -> &Arc<dyn PaymentProvider> {
@@ -161,10 +175,20 @@ impl Flow {
         if buyer.is_some_and(|b| b != view.buyer) {
             return Err(FlowError::NotYourHold);
         }
-        if let Some(booked) = already_booked(&view, payment_key) {
-            return Ok(booked);
-        }
-        let record = self.approve(order, payment_key, view.amount_won).await?;
+        let record = match already_booked(&view, payment_key) {
+            // Booked already (by the webhook, or an earlier try): the ledger's recorded outcome
+            // of `pay-<order>` answers with the tickets; no second provider call.
+            Some(booked) => PaymentRecord {
+                payment_key: booked.payment_key,
+                order_id: order.to_string(),
+                state: PaymentState::Done,
+                total_won: booked.amount_won,
+                balance_won: booked.amount_won,
+                approved_at_ms: None,
+                cancels: Vec::new(),
+            },
+            None => self.approve(order, payment_key, view.amount_won).await?,
+        };
         self.book(&view, order, record).await
     }
 
