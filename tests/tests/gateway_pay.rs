@@ -18,6 +18,9 @@ const SALE: u64 = 77;
 fn fast(config: &mut picket_gateway::GatewayConfig) {
     config.push_interval = Duration::from_millis(200);
     config.controller_interval = Duration::from_millis(50);
+    // These buyers try many payments in a row on purpose; the attempt rate is another test's.
+    config.booking_attempts_per_sec = 100;
+    config.booking_attempts_burst = 100;
 }
 
 async fn open_sale() -> Cluster {
