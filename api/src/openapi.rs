@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::error::CODES;
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 37] = [
+pub const ROUTES: [(&str, &str); 41] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -46,10 +46,79 @@ pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/v2/sales/{sale}"),
     ("put", "/api/v2/sales/{sale}"),
     ("get", "/api/v2/sales/{sale}/draw"),
+    // Payments (`payment_paths`).
+    ("post", "/api/v2/checkout"),
+    ("get", "/api/v2/payments/success"),
+    ("get", "/api/v2/payments/fail"),
+    ("post", "/api/v2/payments/webhook"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
     Json(document())
+}
+
+/// The payment routes (docs/payments.md), kept in one block: merged into `document()`.
+fn payment_paths() -> Value {
+    json!({
+        "/api/v2/checkout": {"post": {
+            "summary": "What paying one's own hold costs and the order to pay it under (member session or guest token): the ledger's amount for the hold, never the client's; the same as the WebSocket's `checkout` answer. Each call names a new order",
+            "security": [{"session": []}, {"guest": []}],
+            "requestBody": json_body("CheckoutRequest"),
+            "responses": with(json!({"200": json_response("the checkout: total_won is exactly what will be charged", "Checkout")}), problem_responses(&[400, 401, 403, 404, 409, 503]))
+        }},
+        "/api/v2/payments/success": {"get": {
+            "summary": "The successUrl the app gives the provider: the server confirms the payment with the provider for the hold's amount (the amount parameter is only compared, for the log) and books, exactly as the WebSocket's confirm; once, whichever of this, the WebSocket and the webhook comes first. With `return` (a path on this site), answers 303 there",
+            "parameters": [
+                {"name": "paymentKey", "in": "query", "required": true, "schema": {"type": "string", "maxLength": picket_payments::flow::PAYMENT_KEY_LEN_MAX}},
+                {"name": "orderId", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "amount", "in": "query", "schema": {"type": "string"}},
+                {"name": "paymentType", "in": "query", "schema": {"type": "string"}},
+                {"name": "return", "in": "query", "schema": {"type": "string", "pattern": "^/[^/\\]", "maxLength": crate::payments::RETURN_PATH_BYTES_MAX}}],
+            "responses": with(json!({
+                "200": json_response("booked", "Paid"),
+                "303": {"description": "booked; to the `return` path"}}),
+                problem_responses(&[402, 403, 404, 409, 503]))
+        }},
+        "/api/v2/payments/fail": {"get": {
+            "summary": "The failUrl the app gives the provider: always a 402 payment_declined problem naming the provider's code and message (nothing was charged; the hold stays until its deadline)",
+            "parameters": [
+                {"name": "code", "in": "query", "schema": {"type": "string"}},
+                {"name": "message", "in": "query", "schema": {"type": "string"}},
+                {"name": "orderId", "in": "query", "schema": {"type": "string"}}],
+            "responses": problem_responses(&[402])
+        }},
+        "/api/v2/payments/webhook": {"post": {
+            "summary": "The provider's webhook (PAYMENT_STATUS_CHANGED): verified with the provider's webhook key, each transmission id handled once, answered at once; the payment is then looked up with the provider (the body is only a hint): an authorised payment is confirmed for the hold's amount and booked, an approved one booked, one that cannot be booked voided",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "the provider's event (docs/payments.md)"}}}},
+            "responses": with(json!({"200": {"description": "accepted, or a duplicate transmission", "content": {"application/json": {"schema": {"type": "object", "required": ["handled"], "properties": {"handled": {"type": "string", "enum": ["accepted", "duplicate"]}}}}}}}), problem_responses(&[401, 503]))
+        }}
+    })
+}
+
+/// The payment routes' schemas.
+fn payment_schemas() -> Value {
+    json!({
+        "CheckoutRequest": {"type": "object", "additionalProperties": false, "required": ["sale", "hold"], "properties": {
+            "sale": {"$ref": "#/components/schemas/Id"}, "hold": {"$ref": "#/components/schemas/Id"}}},
+        "Checkout": {"type": "object", "required": ["order_id", "order_name", "amount_won", "breakdown", "expires_at_ms", "cancellation", "provider"], "properties": {
+            "order_id": {"type": "string", "pattern": "^pk[0-9]+h[0-9]+n[0-9a-f]{16}$"},
+            "order_name": {"type": "string", "maxLength": 100},
+            "amount_won": {"type": "integer"},
+            "breakdown": {"type": "object", "required": ["places", "discount_won", "total_won"], "properties": {
+                "places": {"type": "array", "items": {"type": "object", "required": ["place", "grade", "grade_code", "list_won", "price_won"], "properties": {
+                    "place": {"type": "object", "description": "{\"Seat\": id} or {\"Zone\": id}"}, "grade": {"type": "integer"}, "grade_code": {"type": "string"},
+                    "list_won": {"type": "integer"}, "price_won": {"type": "integer"}}}},
+                "discount_won": {"type": "integer"}, "coupon": {"type": "string"}, "total_won": {"type": "integer"}}},
+            "expires_at_ms": {"type": "integer"},
+            "cancellation": {"type": "object", "required": ["deadline_ms", "fees"], "properties": {
+                "deadline_ms": {"type": "integer"}, "fees": {"type": "object", "description": "the performance's FeeSchedule (docs/protocol.md)"}}},
+            "provider": {"type": "object", "required": ["client_key", "checkout_url"], "properties": {
+                "client_key": {"type": "string"}, "checkout_url": {"type": "string"}}}}},
+        "Paid": {"type": "object", "required": ["order_id", "booking", "tickets", "amount_won"], "properties": {
+            "order_id": {"type": "string"}, "booking": {"$ref": "#/components/schemas/Id"},
+            "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/Id"}, "description": "empty when the booking was made earlier (my page lists them)"},
+            "amount_won": {"type": "integer"}}}
+    })
 }
 
 fn problem_responses(codes: &[u16]) -> Value {
@@ -87,6 +156,23 @@ fn json_response(description: &str, schema: &str) -> Value {
 }
 
 pub fn document() -> Value {
+    let mut document = base_document();
+    if let (Some(paths), Some(extra)) = (
+        document["paths"].as_object_mut(),
+        payment_paths().as_object(),
+    ) {
+        paths.extend(extra.clone());
+    }
+    if let (Some(schemas), Some(extra)) = (
+        document["components"]["schemas"].as_object_mut(),
+        payment_schemas().as_object(),
+    ) {
+        schemas.extend(extra.clone());
+    }
+    document
+}
+
+fn base_document() -> Value {
     let bearer = json!([{"session": []}]);
     let operator = json!([{"operator": []}]);
     let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}}]);

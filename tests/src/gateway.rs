@@ -86,7 +86,28 @@ impl Cluster {
                 ..picket_api::ApiConfig::default()
             },
         );
-        let sandbox = crate::pay::Sandbox::start(Vec::new()).await;
+        // The first gateway's port is known before the sandbox starts, so its webhooks reach
+        // that gateway's API (`/api/v2/payments/webhook`), as `picket up` wires them.
+        let mut first_listener = Some(
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind"),
+        );
+        let first_address = first_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("addr"))
+            .expect("bound");
+        let sandbox = crate::pay::Sandbox::start(vec![format!(
+            "http://{first_address}/api/v2/payments/webhook"
+        )])
+        .await;
+        let flow = Arc::new(picket_payments::Flow::new(
+            sandbox.provider(),
+            picket_ledger_client::LedgerClient::in_process(ledger.handle.clone()),
+            crate::pay::CLIENT_KEY.into(),
+            sandbox.checkout_url(),
+        ));
+        api.set_payments(flow.clone());
         let mut cluster = Cluster {
             ledger,
             api,
@@ -108,15 +129,13 @@ impl Cluster {
                 &mut registry,
             );
             gateway.serve_metrics(Arc::new(registry), OPERATOR_TOKEN);
-            gateway.set_payments(Arc::new(picket_payments::Flow::new(
-                cluster.sandbox.provider(),
-                picket_ledger_client::LedgerClient::in_process(cluster.ledger.handle.clone()),
-                crate::pay::CLIENT_KEY.into(),
-                cluster.sandbox.checkout_url(),
-            )));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
+            gateway.set_payments(flow.clone());
+            let listener = match first_listener.take() {
+                Some(listener) => listener,
+                None => tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind"),
+            };
             let address = listener.local_addr().expect("addr");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let served = gateway.clone();

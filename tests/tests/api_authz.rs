@@ -396,6 +396,36 @@ async fn every_endpoint_as_every_role() {
             vec![],
             true,
         ),
+        // Payments: a buyer (guest or signed in) checks out their own hold; the provider's
+        // redirects and webhook carry no session (the provider's records decide).
+        (
+            "POST",
+            "/api/v2/checkout".into(),
+            fixed(json!({"sale": "1", "hold": "1"}).to_string()),
+            vec!["guest", "member", "owner", "other_seller", "staff", "admin"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/payments/success?paymentKey=tpk&orderId=pk1h1n0000000000000000".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/payments/fail?code=PAY_PROCESS_CANCELED&message=x".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v2/payments/webhook".into(),
+            fixed(String::from("{}")),
+            everyone.clone(),
+            false,
+        ),
     ];
     let documented = picket_api::openapi::ROUTES.len();
     assert_eq!(

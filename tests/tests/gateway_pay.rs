@@ -383,3 +383,184 @@ async fn provider_failure_then_success_on_retry() {
         .await;
     booking_of(&retried);
 }
+
+/// Waits (up to a bound, as a failure and never as a measured time) until the ledger has the
+/// hold booked.
+async fn booked_in_ledger(cluster: &Cluster, hold: u64) -> u64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let view = cluster
+            .ledger
+            .handle
+            .hold(
+                picket_ledger_core::PerformanceId(SALE),
+                picket_ledger_core::HoldId(hold),
+            )
+            .await
+            .expect("ledger")
+            .expect("the hold");
+        if let Some(booking) = view.booking {
+            return booking.0;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the webhook never booked the hold: {view:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The buyer's app approved the payment and vanished before booking (a crash between the two):
+/// the provider's webhook books it; the app's late confirm (and duplicate webhooks) get the
+/// same booking — the client path and the webhook path book once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_and_the_client_racing_book_once() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    cluster
+        .sandbox
+        .faults(&json!({"duplicateWebhooks": true}))
+        .await;
+    let provider = cluster.sandbox.provider();
+    provider
+        .confirm(
+            &payment_key,
+            &order_id,
+            amount,
+            "the-app-approved-then-crashed",
+        )
+        .await
+        .expect("approved");
+    let booking = booked_in_ledger(&cluster, hold).await;
+    let late = buyer
+        .confirm(SALE, &token, hold, "late", &payment_key, &order_id)
+        .await;
+    assert_eq!(booking_of(&late), booking);
+    assert_eq!(taken(&cluster).await, 1);
+    let record = provider.payment(&payment_key).await.expect("record");
+    assert_eq!(
+        (record.total_won, record.balance_won),
+        (amount, amount),
+        "booked, so never voided"
+    );
+}
+
+/// Korean time as the provider writes it: `yyyy-MM-ddTHH:mm:ss+09:00`.
+fn kst(ms: u64) -> String {
+    let secs = ms / 1_000 + 9 * 3_600;
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+09:00",
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+async fn post_webhook(
+    cluster: &Cluster,
+    body: &str,
+    signature: &str,
+    time: &str,
+    id: &str,
+) -> (u16, Value) {
+    let (status, _, answer) = picket_tests::pay::call(
+        cluster.address(0),
+        "POST",
+        "/api/v2/payments/webhook",
+        &[
+            ("Content-Type", "application/json"),
+            ("tosspayments-webhook-signature", signature),
+            ("tosspayments-webhook-transmission-time", time),
+            ("tosspayments-webhook-transmission-id", id),
+            ("tosspayments-webhook-transmission-retried-count", "0"),
+        ],
+        body,
+    )
+    .await;
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+/// A webhook with a bad signature is refused (401) and changes nothing; a signed one is
+/// handled once per transmission id (a replay is a duplicate, ignored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_or_replayed_webhooks_change_nothing() {
+    let cluster = open_sale().await;
+    let (mut buyer, _token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let body =
+        json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
+        "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
+        .to_string();
+    let time = kst(now_ms());
+    let forged = picket_sandbox_pay::signature("not-the-webhook-secret-at-all", &body, &time);
+    let (status, answer) = post_webhook(&cluster, &body, &forged, &time, "whtrans_forged").await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("webhook_signature")),
+        "{answer}"
+    );
+    let view = cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("hold");
+    assert_eq!(view.booking, None, "a forged webhook books nothing");
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(&payment_key)
+        .await
+        .expect("record");
+    assert_eq!(
+        record.state,
+        picket_payments::PaymentState::InProgress,
+        "nor confirms anything"
+    );
+
+    let signed = picket_sandbox_pay::signature(picket_tests::pay::WEBHOOK_SECRET, &body, &time);
+    let (status, answer) = post_webhook(&cluster, &body, &signed, &time, "whtrans_once").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    let (status, answer) = post_webhook(&cluster, &body, &signed, &time, "whtrans_once").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("duplicate")),
+        "{answer}"
+    );
+    // The accepted one was looked up with the provider (authorised, not yet confirmed) and
+    // completed: confirmed for the hold's amount and booked, once.
+    booked_in_ledger(&cluster, hold).await;
+    assert_eq!(taken(&cluster).await, 1);
+}
