@@ -361,6 +361,14 @@ async fn every_endpoint_as_every_role() {
             vec!["admin"],
             false,
         ),
+        // A buyer (guest or signed in) checks out their own hold (before the sign-out below).
+        (
+            "POST",
+            "/api/v2/checkout".into(),
+            fixed(json!({"sale": "1", "hold": "1"}).to_string()),
+            vec!["guest", "member", "owner", "other_seller", "staff", "admin"],
+            false,
+        ),
         (
             "DELETE",
             "/api/v2/sessions/current".into(),
@@ -396,15 +404,7 @@ async fn every_endpoint_as_every_role() {
             vec![],
             true,
         ),
-        // Payments: a buyer (guest or signed in) checks out their own hold; the provider's
-        // redirects and webhook carry no session (the provider's records decide).
-        (
-            "POST",
-            "/api/v2/checkout".into(),
-            fixed(json!({"sale": "1", "hold": "1"}).to_string()),
-            vec!["guest", "member", "owner", "other_seller", "staff", "admin"],
-            false,
-        ),
+        // The provider's redirects and webhook carry no session (the provider's records decide).
         (
             "GET",
             "/api/v2/payments/success?paymentKey=tpk&orderId=pk1h1n0000000000000000".into(),
