@@ -152,6 +152,28 @@ pub struct UpArgs {
         default_value_t = api_defaults().sale_restore_max
     )]
     sale_restore_max: u32,
+    /// Base URL of a Toss Payments v1 provider (https://api.tosspayments.com). Default: none,
+    /// and the payment sandbox runs in this process (data in DATA_DIR/sandbox-pay). With it,
+    /// PICKET_PAYMENTS_SECRET_KEY, _CLIENT_KEY and _WEBHOOK_SECRET are needed too.
+    #[arg(long, env = "PICKET_PAYMENTS_BASE_URL")]
+    payments_base_url: Option<String>,
+    /// The provider's secret key (test_sk_… / live_sk_…): Basic auth of every call.
+    #[arg(long, env = "PICKET_PAYMENTS_SECRET_KEY", hide_env_values = true)]
+    payments_secret_key: Option<String>,
+    /// The provider's client key (test_ck_… / live_ck_…), handed to buyers' checkouts.
+    #[arg(long, env = "PICKET_PAYMENTS_CLIENT_KEY")]
+    payments_client_key: Option<String>,
+    /// The key webhooks from the provider are signed with.
+    #[arg(long, env = "PICKET_PAYMENTS_WEBHOOK_SECRET", hide_env_values = true)]
+    payments_webhook_secret: Option<String>,
+    /// Where the in-process payment sandbox listens (loopback; port 0: any free port). Unused
+    /// with PICKET_PAYMENTS_BASE_URL.
+    #[arg(
+        long,
+        env = "PICKET_UP_SANDBOX_PAY_LISTEN",
+        default_value = "127.0.0.1:0"
+    )]
+    sandbox_pay_listen: SocketAddr,
 }
 
 /// The API's defaults, for `--help`.
@@ -169,6 +191,18 @@ struct Plan {
     api: picket_api::ApiConfig,
     banner_store: picket_api::media::BannerStore,
     api_url: String,
+    payments: PaymentsPlan,
+}
+
+/// Which provider buyers pay through.
+enum PaymentsPlan {
+    /// The sandbox in this process, its data and keys in this directory.
+    Sandbox {
+        listen: SocketAddr,
+        data_dir: PathBuf,
+    },
+    /// A provider elsewhere (Toss, or a `picket sandbox-pay` process).
+    Provider(picket_payments::TossConfig),
 }
 
 /// Checks every setting and reports every problem at once, before anything is bound or opened.
@@ -222,6 +256,7 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
     };
     problems.extend("api", api.problems());
     let banner_store = problems.take("banners", banner_store(args));
+    let payments = payments_plan(args, &mut problems);
     problems.finish()?;
     let (Some(store), Some(banner_store)) = (store, banner_store) else {
         unreachable!("a failed check was reported above");
@@ -240,7 +275,83 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         api,
         banner_store,
         api_url,
+        payments,
     })
+}
+
+/// The provider settings: all four PICKET_PAYMENTS_* together, or none (the sandbox).
+fn payments_plan(args: &UpArgs, problems: &mut Problems) -> PaymentsPlan {
+    let keys = [
+        &args.payments_secret_key,
+        &args.payments_client_key,
+        &args.payments_webhook_secret,
+    ];
+    let Some(base_url) = &args.payments_base_url else {
+        if keys.iter().any(|key| key.is_some()) {
+            problems.push(
+                "PICKET_PAYMENTS_*_KEY/_SECRET are for PICKET_PAYMENTS_BASE_URL, which is not set",
+            );
+        }
+        if !args.sandbox_pay_listen.ip().is_loopback() {
+            problems.push("PICKET_UP_SANDBOX_PAY_LISTEN must be a loopback address");
+        }
+        return PaymentsPlan::Sandbox {
+            listen: args.sandbox_pay_listen,
+            data_dir: args.data_dir.join("sandbox-pay"),
+        };
+    };
+    let [Some(secret), Some(client), Some(webhook)] = keys else {
+        problems.push("PICKET_PAYMENTS_BASE_URL needs PICKET_PAYMENTS_SECRET_KEY, PICKET_PAYMENTS_CLIENT_KEY and PICKET_PAYMENTS_WEBHOOK_SECRET");
+        return PaymentsPlan::Provider(picket_payments::TossConfig::new(base_url, "", "", ""));
+    };
+    let config = picket_payments::TossConfig::new(base_url, secret, client, webhook);
+    problems.extend("payments", config.problems());
+    PaymentsPlan::Provider(config)
+}
+
+/// The provider buyers pay through and where they pay; starts the sandbox when it is the one.
+/// Webhooks go to this process's `/api/v2/payments/webhook` at `address`.
+async fn start_payments(
+    plan: PaymentsPlan,
+    address: SocketAddr,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> anyhow::Result<(
+    picket_payments::TossConfig,
+    String,
+    Option<tokio::task::JoinHandle<()>>,
+)> {
+    match plan {
+        PaymentsPlan::Provider(config) => {
+            // Toss's own payment window: the app opens it with the client key (its SDK).
+            let checkout_url = "https://js.tosspayments.com/v2/standard".to_owned();
+            Ok((config, checkout_url, None))
+        }
+        PaymentsPlan::Sandbox { listen, data_dir } => {
+            let mut config = picket_sandbox_pay::SandboxConfig::new(data_dir);
+            config.listen = listen;
+            config.webhook_urls = vec![format!("http://{address}/api/v2/payments/webhook")];
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+            let keys = picket_sandbox_pay::Keys::resolve(&config)?;
+            let listener = crate::bind(listen).await?;
+            let base_url = format!("http://{}", listener.local_addr()?);
+            let task = tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.await;
+                };
+                if let Err(error) = picket_sandbox_pay::run_on(config, listener, stopped).await {
+                    tracing::error!(%error, "the payment sandbox stopped");
+                }
+            });
+            let provider = picket_payments::TossConfig::new(
+                base_url.clone(),
+                keys.secret_key,
+                keys.client_key,
+                keys.webhook_secret,
+            );
+            Ok((provider, format!("{base_url}/checkout"), Some(task)))
+        }
+    }
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -271,6 +382,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     };
     let mut registry = Registry::default();
     let gateway_id = plan.gateway.gateway_id.clone();
+    // The partitions this deployment's ledger has (one in process; the bus's over NATS): the
+    // refund worker and reconciliation read each one's journal.
+    let ledger_partitions: Vec<u16> = match &plan.bus {
+        None => vec![0],
+        Some((bus, _)) => (0..bus.partitions).collect(),
+    };
     let (ledger, client) = match plan.bus {
         None => {
             let service =
@@ -314,17 +431,68 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
     }
-    let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
-    gateway.serve_metrics(Arc::new(registry), operator_token);
     let address = listener.local_addr()?;
+    let (stop_sandbox, sandbox_stopped) = tokio::sync::oneshot::channel();
+    let (provider_config, checkout_url, sandbox) =
+        start_payments(plan.payments, address, sandbox_stopped).await?;
+    let client_key = provider_config.client_key.clone();
+    let provider = picket_payments::TossProvider::new(provider_config)
+        .map_err(|e| anyhow::anyhow!("payments: {}", e.0.join("; ")))?;
+    let provider: Arc<dyn picket_payments::PaymentProvider> = Arc::new(provider);
+    // Refunds the ledger owes are paid by one worker per `picket up` (several are safe: the
+    // provider's idempotency key and the ledger's RecordRefund make a duplicate harmless), and
+    // the provider's records are reconciled with the ledger every RECONCILE_INTERVAL_MS.
+    let (stop_payments, payments_stopped) = tokio::sync::watch::channel(false);
+    let refund_metrics = Arc::new(picket_payments::refunds::RefundMetrics::default());
+    let refunds = tokio::spawn(
+        picket_payments::refunds::RefundWorker::new(
+            client.clone(),
+            provider.clone(),
+            ledger_partitions.clone(),
+            refund_metrics,
+        )
+        .run(payments_stopped.clone()),
+    );
+    let reconciliation = tokio::spawn(picket_payments::reconcile::run_periodically(
+        provider.clone(),
+        client.clone(),
+        ledger_partitions,
+        args.data_dir.join("reconcile"),
+        picket_edge::clock::now_ms,
+        payments_stopped,
+    ));
+    let flow = Arc::new(picket_payments::Flow::new(
+        provider,
+        client.clone(),
+        client_key,
+        checkout_url.clone(),
+    ));
+    api.set_payments(flow.clone());
+    let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
+    gateway.set_payments(flow);
+    gateway.serve_metrics(Arc::new(registry), operator_token);
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
     println!("  WebSocket: ws://{address}/ws (subprotocol picket.v2)");
     println!(
         "  operator token: {} (file)",
         args.data_dir.join("operator-token").display()
     );
+    match sandbox {
+        Some(_) => println!(
+            "  payments: sandbox checkout {checkout_url} (test cards in docs/payments.md; keys in {})",
+            args.data_dir.join("sandbox-pay").display()
+        ),
+        None => println!("  payments: {checkout_url}"),
+    }
     let served =
         picket_gateway::run_with(gateway, listener, picket_api::router(api), shutdown).await;
+    let _ = stop_payments.send(true);
+    let _ = refunds.await;
+    let _ = reconciliation.await;
+    let _ = stop_sandbox.send(());
+    if let Some(sandbox) = sandbox {
+        let _ = sandbox.await;
+    }
     match ledger {
         UpLedger::InProcess(service) => service.writer.shutdown().await,
         UpLedger::Node(node) => node.shutdown().await,

@@ -14,8 +14,8 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, follow, manage, media, openapi, publish, restore,
-    sales, sellers, settlement,
+    accounts, banners, board, bookings, browse, follow, manage, media, openapi, payments, publish,
+    restore, sales, sellers, settlement,
 };
 
 impl Api {
@@ -54,10 +54,19 @@ impl Api {
             operator_token,
             decoy_hash,
             next_id: AtomicU64::new(0),
+            payments: std::sync::OnceLock::new(),
+            webhook_transmissions: std::sync::Mutex::new(picket_payments::TransmissionDedupe::new(
+                picket_payments::flow::WEBHOOK_TRANSMISSIONS_REMEMBERED_MAX,
+            )),
         });
         tokio::spawn(follow::follow_ledger(api.clone()));
         tokio::spawn(restore::restore_sales(api.clone()));
         api
+    }
+
+    /// Lets buyers pay through `flow` (once; a second call is ignored).
+    pub fn set_payments(&self, flow: Arc<picket_payments::Flow>) {
+        let _ = self.payments.set(flow);
     }
 
     /// Also announces published shows on NATS JetStream (creating the stream if needed).
@@ -148,6 +157,10 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/api/v2/sales/{sale}/draw", get(sales::draw_audit))
         .route("/api/v2/performances", post(sales::open_performance))
+        .route("/api/v2/checkout", post(payments::checkout))
+        .route("/api/v2/payments/success", get(payments::success))
+        .route("/api/v2/payments/fail", get(payments::fail))
+        .route("/api/v2/payments/webhook", post(payments::webhook))
         .layer(axum::extract::DefaultBodyLimit::max(
             sales::OPERATOR_BODY_BYTES_MAX,
         ));

@@ -68,6 +68,44 @@ pub enum ApiError {
     LedgerUnavailable,
     #[error("internal error")]
     Internal(String),
+    /// A checkout or a payment the flow refused (`picket_payments::FlowError`).
+    #[error("{}", payment_detail(.0))]
+    Payment(picket_payments::FlowError),
+    /// A webhook whose signature is missing, wrong or stale.
+    #[error("the webhook's signature is missing, wrong or too old")]
+    WebhookSignature,
+}
+
+/// What a payment refusal says to people (Korean first), with the provider's code and message
+/// for a decline and the reason for a void.
+fn payment_detail(error: &picket_payments::FlowError) -> String {
+    use picket_payments::FlowError as E;
+    match error {
+        E::UnknownHold => "예약 정보가 없습니다 / no such hold".into(),
+        E::NotYourHold => "본인의 예약이 아닙니다 / not your hold".into(),
+        E::HoldClosed { reason } => {
+            format!("결제할 수 없는 예약입니다 / the hold can no longer be paid ({reason})")
+        }
+        E::Declined { code, message } => format!(
+            "결제가 거절되었습니다. 다른 카드로 다시 시도하세요 / payment declined ({code}: {message})"
+        ),
+        E::PaymentNotFound => {
+            "결제 정보를 찾을 수 없습니다 / no such payment for this order".into()
+        }
+        E::AmountMismatch => {
+            "결제 금액이 예약 금액과 다릅니다 / the payment's amount is not the hold's".into()
+        }
+        E::ProviderUnavailable { .. } => {
+            "결제 확인이 지연되고 있습니다. 잠시 후 다시 시도하세요 / payment unavailable, retry"
+                .into()
+        }
+        E::LedgerUnavailable { .. } => {
+            "예매 처리가 지연되고 있습니다. 다시 시도하세요 / booking unavailable, retry".into()
+        }
+        E::Refunded { reason, .. } => format!(
+            "예약을 확정할 수 없어 결제를 바로 취소했습니다 / the hold could not be booked, so the payment was voided ({reason})"
+        ),
+    }
 }
 
 impl ApiError {
@@ -96,6 +134,8 @@ impl ApiError {
             ApiError::PerformanceAlreadyOpen => "performance_already_open",
             ApiError::LedgerUnavailable => "ledger_unavailable",
             ApiError::Internal(_) => "internal",
+            ApiError::Payment(error) => payment_code(error),
+            ApiError::WebhookSignature => "webhook_signature",
         }
     }
 
@@ -123,6 +163,9 @@ impl ApiError {
             | ApiError::MediaUnavailable(_)
             | ApiError::LedgerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Payment(error) => StatusCode::from_u16(payment_status(error))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            ApiError::WebhookSignature => StatusCode::UNAUTHORIZED,
         }
     }
 }
@@ -131,11 +174,39 @@ impl ApiError {
 /// `Problem.code` enum is made from.
 pub use picket_edge::problem::CODES;
 
+fn payment_code(error: &picket_payments::FlowError) -> &'static str {
+    use picket_payments::FlowError as E;
+    match error {
+        E::UnknownHold => "unknown_hold",
+        E::NotYourHold => "not_your_hold",
+        E::HoldClosed { reason } if *reason == "hold_expired" => "hold_expired",
+        E::HoldClosed { .. } => "unknown_hold",
+        E::Declined { .. } => "payment_declined",
+        E::PaymentNotFound => "payment_not_found",
+        E::AmountMismatch => "payment_amount_mismatch",
+        E::ProviderUnavailable { .. } => "payment_unavailable",
+        E::LedgerUnavailable { .. } => "ledger_unavailable",
+        E::Refunded { .. } => "payment_refunded",
+    }
+}
+
+fn payment_status(error: &picket_payments::FlowError) -> u16 {
+    let code = payment_code(error);
+    CODES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or(500, |(_, status)| *status)
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after_s = match &self {
             ApiError::TooManyAttempts { retry_after_s } => Some(*retry_after_s),
+            ApiError::Payment(
+                picket_payments::FlowError::ProviderUnavailable { retry_after_ms }
+                | picket_payments::FlowError::LedgerUnavailable { retry_after_ms },
+            ) => Some(retry_after_ms.div_ceil(1_000)),
             _ => None,
         };
         if let ApiError::Store(error) = &self {

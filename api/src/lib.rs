@@ -44,6 +44,7 @@ pub mod offers;
 pub mod openapi;
 pub mod operator;
 pub mod paging;
+pub mod payments;
 pub mod projection;
 pub mod publish;
 pub mod restore;

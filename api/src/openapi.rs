@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 39] = [
+pub const ROUTES: [(&str, &str); 43] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -48,6 +48,11 @@ pub const ROUTES: [(&str, &str); 39] = [
     ("get", "/api/v2/sales/{sale}/draw"),
     ("post", "/api/v2/performances/{id}/cancel"),
     ("get", "/api/v2/shows/{id}/settlement"),
+    // Payments (`add_payment_paths`).
+    ("post", "/api/v2/checkout"),
+    ("get", "/api/v2/payments/success"),
+    ("get", "/api/v2/payments/fail"),
+    ("post", "/api/v2/payments/webhook"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -140,6 +145,71 @@ fn add_refund_paths(doc: &mut Value) {
                 "total": {"type": "object", "properties": figures}}}},
             "text/csv": {"schema": {"type": "string"}}}}}), PARAMETERS, &[401, 403, 404, 422])
     }});
+}
+
+/// Paying for a hold over HTTP (`payments.rs`, docs/payments.md).
+fn add_payment_paths(doc: &mut Value) {
+    let public = json!([]);
+    let text = |max: usize| json!({"type": "string", "maxLength": max});
+    doc["paths"]["/api/v2/checkout"] = json!({"post": {
+        "operationId": "checkout",
+        "summary": "What paying one's own hold costs and the order to pay it under (member session or guest token): the ledger's amount for the hold, never the client's; the same as the WebSocket's `checkout` answer. Each call names a new order",
+        "security": [{"session": []}, {"guest": []}],
+        "requestBody": json_body(schema("CheckoutRequest")),
+        "responses": responses(json!({"200": json_response("the checkout: total_won is exactly what will be charged", schema("Checkout"))}), BODY, &[401, 403, 404, 409])
+    }});
+    doc["paths"]["/api/v2/payments/success"] = json!({"get": {
+        "operationId": "paymentSuccess",
+        "summary": "The successUrl the app gives the provider: the server confirms the payment with the provider for the hold's amount (the amount parameter is only compared, for the log) and books, exactly as the WebSocket's confirm; once, whichever of this, the WebSocket and the webhook comes first. With `return` (a path on this site), answers 303 there. Parameters that name no payment of a Picket order are 404 `payment_not_found`",
+        "security": public,
+        "parameters": [
+            {"name": "paymentKey", "in": "query", "required": true, "schema": text(picket_payments::flow::PAYMENT_KEY_LEN_MAX)},
+            {"name": "orderId", "in": "query", "required": true, "schema": text(picket_payments::ORDER_ID_CHARS_MAX)},
+            {"name": "amount", "in": "query", "schema": {"type": "string"}},
+            {"name": "paymentType", "in": "query", "schema": {"type": "string"}},
+            {"name": "return", "in": "query", "schema": {"type": "string", "maxLength": crate::payments::RETURN_PATH_BYTES_MAX}}],
+        "responses": responses(json!({
+            "200": json_response("booked", schema("Paid")),
+            "303": {"description": "booked; to the `return` path"}}), NOTHING, &[402, 403, 404, 409])
+    }});
+    doc["paths"]["/api/v2/payments/fail"] = json!({"get": {
+        "operationId": "paymentFail",
+        "summary": "The failUrl the app gives the provider: always a 402 payment_declined problem naming the provider's code and message (nothing was charged; the hold stays until its deadline)",
+        "security": public,
+        "parameters": [
+            {"name": "code", "in": "query", "schema": {"type": "string"}},
+            {"name": "message", "in": "query", "schema": {"type": "string"}},
+            {"name": "orderId", "in": "query", "schema": {"type": "string"}}],
+        "responses": responses(json!({}), NOTHING, &[402])
+    }});
+    doc["paths"]["/api/v2/payments/webhook"] = json!({"post": {
+        "operationId": "paymentWebhook",
+        "summary": "The provider's webhook (PAYMENT_STATUS_CHANGED): verified with the provider's webhook key (401 `webhook_signature` otherwise), each transmission id handled once, answered at once; the payment is then looked up with the provider (the body is only a hint): an authorised payment is confirmed for the hold's amount and booked, an approved one booked, one that cannot be booked voided",
+        "security": public,
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "the provider's event (docs/payments.md)"}}}},
+        "responses": responses(json!({"200": json_response("accepted, or a duplicate transmission", json!({"type": "object", "required": ["handled"], "properties": {"handled": {"type": "string", "enum": ["accepted", "duplicate"]}}}))}), NOTHING, &[401, 413])
+    }});
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["CheckoutRequest"] = json!({"type": "object", "additionalProperties": false, "required": ["sale", "hold"], "properties": {
+        "sale": sale_in(), "hold": sale_in()}});
+    schemas["Checkout"] = json!({"type": "object", "required": ["order_id", "order_name", "amount_won", "breakdown", "expires_at_ms", "cancellation", "provider"], "properties": {
+        "order_id": {"type": "string", "pattern": "^pk[0-9]+h[0-9]+n[0-9a-f]{16}$"},
+        "order_name": {"type": "string", "maxLength": picket_payments::ORDER_NAME_CHARS_MAX},
+        "amount_won": {"type": "integer"},
+        "breakdown": {"type": "object", "required": ["places", "discount_won", "total_won"], "properties": {
+            "places": {"type": "array", "items": {"type": "object", "required": ["place", "grade", "grade_code", "list_won", "price_won"], "properties": {
+                "place": {"type": "object", "description": "{\"Seat\": id} or {\"Zone\": id}"}, "grade": {"type": "integer"}, "grade_code": {"type": "string"},
+                "list_won": {"type": "integer"}, "price_won": {"type": "integer"}}}},
+            "discount_won": {"type": "integer"}, "coupon": {"type": "string"}, "total_won": {"type": "integer"}}},
+        "expires_at_ms": {"type": "integer"},
+        "cancellation": {"type": "object", "required": ["deadline_ms", "fees"], "properties": {
+            "deadline_ms": {"type": "integer"}, "fees": {"type": "object", "description": "the performance's FeeSchedule (docs/protocol.md)"}}},
+        "provider": {"type": "object", "required": ["client_key", "checkout_url"], "properties": {
+            "client_key": {"type": "string"}, "checkout_url": {"type": "string"}}}}});
+    schemas["Paid"] = json!({"type": "object", "required": ["order_id", "booking", "tickets", "amount_won"], "properties": {
+        "order_id": {"type": "string"}, "booking": id(),
+        "tickets": {"type": "array", "items": id(), "description": "empty when the booking was made earlier (my page lists them)"},
+        "amount_won": {"type": "integer"}}});
 }
 
 /// `{"$ref": "#/components/schemas/<name>"}`.
@@ -534,6 +604,7 @@ pub fn document() -> Value {
         }
     });
     add_refund_paths(&mut doc);
+    add_payment_paths(&mut doc);
     doc
 }
 

@@ -159,6 +159,11 @@ pub struct Api {
     /// as long for them as for a wrong password.
     pub(crate) decoy_hash: String,
     pub(crate) next_id: AtomicU64,
+    /// Checkout, payment confirmation and the provider's webhook (set by [`Api::set_payments`]);
+    /// without it the payment routes answer `payment_unavailable`.
+    pub(crate) payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,
+    /// Webhook transmissions handled lately, so a provider's retry is handled once.
+    pub(crate) webhook_transmissions: std::sync::Mutex<picket_payments::TransmissionDedupe>,
 }
 
 impl Api {

@@ -8,16 +8,19 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use picket_ledger_core::{
-    AdmissionId, BookingId, Command, DiscountId, IdempotencyKey, OfferChoice, Request, Selection,
-    TicketId,
+    AdmissionId, BookingId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice,
+    PerformanceId, Reply, Request, Selection, TicketId,
 };
+use picket_payments::flow::PROVIDER_RETRY_AFTER_MS;
+use picket_payments::{Checkout, Flow, FlowError, OrderId};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::Gateway;
 use crate::hub::{ConnId, ConnTx, admission_message, queue_message};
 use crate::protocol::{
-    ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION, ServerMessage, close, decode_with_id,
+    Breakdown, BreakdownPlace, Cancellation, ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION,
+    ProviderInfo, ServerMessage, close, decode_with_id,
 };
 use picket_edge::id::Id;
 use picket_edge::identity;
@@ -329,6 +332,28 @@ impl Conn {
                 self.cancel(id, sale, key, booking, tickets, &identity)
                     .await
             }
+            ClientMessage::Checkout {
+                id,
+                sale: Id(sale),
+                hold: Id(hold),
+            } => self.checkout(id, sale, hold, &identity).await,
+            ClientMessage::Confirm {
+                id,
+                sale: Id(sale),
+                admission,
+                hold: Id(hold),
+                payment_key,
+                order_id,
+                ..
+            } => {
+                let paying = Paying {
+                    sale,
+                    hold,
+                    payment_key,
+                    order_id,
+                };
+                self.confirm(id, &admission, paying, &identity).await
+            }
             booking => self.book(booking, &identity).await,
         }
         None
@@ -378,6 +403,99 @@ impl Conn {
             },
         };
         self.submit(id, sale, None, request, identity).await;
+    }
+
+    /// What paying one's hold costs, and the order to pay it under: read from the ledger, never
+    /// from the client. Rate-limited like a booking attempt; needs no admission (it changes
+    /// nothing).
+    async fn checkout(&mut self, id: String, sale: SaleId, hold: HoldId, identity: &str) {
+        if let Err(refusal) = self.check_limits(sale, identity, None).await {
+            return self.refuse_command(Some(id), refusal);
+        }
+        let Some(flow) = self.gateway.payments().cloned() else {
+            return self.refuse_command(
+                Some(id),
+                (ErrorCode::PaymentUnavailable, Some(PROVIDER_RETRY_AFTER_MS)),
+            );
+        };
+        let buyer = identity::actor_of(identity);
+        let checked = flow
+            .checkout(
+                buyer,
+                PerformanceId(sale),
+                hold,
+                rand::random(),
+                picket_edge::clock::now_ms(),
+            )
+            .await;
+        match checked {
+            Ok(checkout) => self.send(&checkout_message(id, &checkout, &flow)),
+            Err(error) => self.send_payment_error(id, error),
+        }
+    }
+
+    /// The buyer paid at the provider: the server confirms the payment for the hold's amount
+    /// and books (`picket_payments::Flow::confirm`). Needs a valid admission, as every booking.
+    async fn confirm(&mut self, id: String, admission: &str, paying: Paying, identity: &str) {
+        let jti = match self.check_admission(admission, paying.sale, identity) {
+            Ok(jti) => jti,
+            Err(refusal) => return self.refuse_command(Some(id), refusal),
+        };
+        if let Err(refusal) = self.check_limits(paying.sale, identity, None).await {
+            return self.refuse_command(Some(id), refusal);
+        }
+        let Some(flow) = self.gateway.payments().cloned() else {
+            return self.refuse_command(
+                Some(id),
+                (ErrorCode::PaymentUnavailable, Some(PROVIDER_RETRY_AFTER_MS)),
+            );
+        };
+        // The order must name this very sale and hold: another order's id is not this payment.
+        let order = match paying.order_id.parse::<OrderId>() {
+            Ok(order) if order.performance == paying.sale && order.hold == paying.hold.0 => order,
+            _ => return self.send_payment_error(id, FlowError::PaymentNotFound),
+        };
+        let started = std::time::Instant::now();
+        let confirmed = flow
+            .confirm(
+                Some(identity::actor_of(identity)),
+                &order,
+                &paying.payment_key,
+            )
+            .await;
+        self.gateway
+            .metrics
+            .booking_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match confirmed {
+            Ok(booked) => {
+                // The admission is spent: free its slot for the next in line (as `submit`).
+                if self
+                    .gateway
+                    .store
+                    .finish(paying.sale, identity)
+                    .await
+                    .is_ok()
+                {
+                    self.gateway.hub.end_admission(paying.sale, identity, jti);
+                }
+                let reply = Reply::Confirmed {
+                    booking: booked.booking,
+                    tickets: booked.tickets,
+                    amount_won: booked.amount_won,
+                };
+                self.send(&ServerMessage::result(id, Ok(reply)));
+            }
+            Err(error) => self.send_payment_error(id, error),
+        }
+    }
+
+    fn send_payment_error(&self, id: String, error: FlowError) {
+        let message = payment_error_message(id, error);
+        if let ServerMessage::Error { code, .. } = &message {
+            self.gateway.metrics.error(&format!("{code:?}"));
+        }
+        self.send(&message);
     }
 
     fn hello(&mut self, token: Option<String>, device: Option<String>) -> Option<Ending> {
@@ -537,12 +655,6 @@ impl Conn {
                 key,
                 admission,
                 ..
-            }
-            | ClientMessage::Confirm {
-                sale,
-                key,
-                admission,
-                ..
             } => (sale.0, key.clone(), admission.clone()),
             _ => return Err((ErrorCode::UnknownType, None)),
         };
@@ -572,17 +684,6 @@ impl Conn {
             ClientMessage::Release { hold, .. } => Command::Release {
                 performance,
                 hold: hold.0,
-            },
-            ClientMessage::Confirm {
-                hold,
-                payment_ref,
-                amount_won,
-                ..
-            } => Command::Confirm {
-                performance,
-                hold: hold.0,
-                payment_ref,
-                amount_won,
             },
             _ => return Err((ErrorCode::UnknownType, None)),
         };
@@ -716,6 +817,89 @@ impl Conn {
         for performance in self.watching.drain(..) {
             self.gateway.hub.remove_watcher(performance, self.id);
         }
+    }
+}
+
+/// A `confirm`'s payment, as the client named it.
+struct Paying {
+    sale: SaleId,
+    hold: HoldId,
+    payment_key: String,
+    order_id: String,
+}
+
+/// The `checkout` answer: the ledger's hold, priced as it will be charged.
+fn checkout_message(id: String, checkout: &Checkout, flow: &Flow) -> ServerMessage {
+    let hold = &checkout.hold;
+    ServerMessage::Checkout {
+        id,
+        order_id: checkout.order_id.to_string(),
+        order_name: checkout.order_name.clone(),
+        amount_won: hold.amount_won,
+        breakdown: Breakdown {
+            places: hold
+                .places
+                .iter()
+                .map(|place| BreakdownPlace {
+                    place: place.place,
+                    grade: place.grade,
+                    grade_code: place.grade_code.clone(),
+                    list_won: place.list_won,
+                    price_won: place.price_won,
+                })
+                .collect(),
+            discount_won: hold.discount_won,
+            coupon: hold.coupon.clone(),
+            total_won: hold.amount_won,
+        },
+        expires_at_ms: hold.expires_at_ms,
+        cancellation: Cancellation {
+            deadline_ms: hold.cancellation_deadline_ms,
+            fees: hold.fees.clone(),
+        },
+        provider: ProviderInfo {
+            client_key: flow.client_key.clone(),
+            checkout_url: flow.checkout_url.clone(),
+        },
+    }
+}
+
+/// The typed error a payment flow's refusal becomes.
+pub fn payment_error_message(id: String, error: FlowError) -> ServerMessage {
+    let (code, retry_after_ms) = match &error {
+        FlowError::UnknownHold => (ErrorCode::UnknownHold, None),
+        FlowError::NotYourHold => (ErrorCode::NotYourHold, None),
+        FlowError::HoldClosed { reason } if *reason == "hold_expired" => {
+            (ErrorCode::HoldExpired, None)
+        }
+        FlowError::HoldClosed { .. } => (ErrorCode::UnknownHold, None),
+        FlowError::Declined { .. } => (ErrorCode::PaymentDeclined, None),
+        FlowError::PaymentNotFound => (ErrorCode::PaymentNotFound, None),
+        FlowError::AmountMismatch => (ErrorCode::PaymentAmountMismatch, None),
+        FlowError::ProviderUnavailable { retry_after_ms } => {
+            (ErrorCode::PaymentUnavailable, Some(*retry_after_ms))
+        }
+        FlowError::LedgerUnavailable { retry_after_ms } => {
+            (ErrorCode::LedgerUnavailable, Some(*retry_after_ms))
+        }
+        FlowError::Refunded { .. } => (ErrorCode::PaymentRefunded, None),
+    };
+    let (provider_code, provider_message) = match &error {
+        FlowError::Declined { code, message } => (Some(code.clone()), Some(message.clone())),
+        _ => (None, None),
+    };
+    let reason = match error {
+        FlowError::Refunded { reason, .. } => Some(reason),
+        _ => None,
+    };
+    ServerMessage::Error {
+        id: Some(id),
+        message: code.message().to_owned(),
+        code,
+        retry_after_ms,
+        provider_code,
+        provider_message,
+        reason,
     }
 }
 

@@ -55,6 +55,9 @@ pub struct Gateway {
     pub ledger: LedgerClient,
     pub hub: hub::Hub,
     pub metrics: metrics::Metrics,
+    /// Checkout and payment confirmation (set once by [`Gateway::set_payments`]); without it a
+    /// `checkout` or `confirm` is `payment_unavailable`.
+    payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,
     /// What `/metrics` renders, and the operator token it asks for (set by [`Gateway::serve_metrics`]).
     metrics_access: std::sync::Mutex<Option<MetricsAccess>>,
     connections: AtomicUsize,
@@ -79,6 +82,7 @@ impl Gateway {
             store,
             ledger,
             hub: hub::Hub::default(),
+            payments: std::sync::OnceLock::new(),
             metrics_access: std::sync::Mutex::new(None),
             connections: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
@@ -105,6 +109,15 @@ impl Gateway {
             registry,
             operator_token: operator_token.into(),
         });
+    }
+
+    /// Lets buyers pay through `flow` (once; a second call is ignored).
+    pub fn set_payments(&self, flow: Arc<picket_payments::Flow>) {
+        let _ = self.payments.set(flow);
+    }
+
+    pub fn payments(&self) -> Option<&Arc<picket_payments::Flow>> {
+        self.payments.get()
     }
 
     fn metrics_access(&self) -> Option<MetricsAccess> {

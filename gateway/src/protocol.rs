@@ -13,7 +13,9 @@
 use picket_edge::id::Id;
 use picket_edge::outcome::{ClientOutcome, ClientReply, to_client};
 use picket_ledger_core::offers::coupon_code_ok;
-use picket_ledger_core::{BookingId, HoldId, IdempotencyKey, Outcome, Selection, TicketId};
+use picket_ledger_core::{
+    BookingId, FeeSchedule, GradeId, HoldId, IdempotencyKey, Outcome, Place, Selection, TicketId,
+};
 use serde::{Deserialize, Serialize};
 
 use picket_room::{SaleId, SaleStatus};
@@ -23,8 +25,10 @@ pub const SUBPROTOCOL: &str = "picket.v2";
 pub const PROTOCOL_VERSION: u8 = 2;
 /// Longest client-chosen correlation id or device id, in bytes.
 pub const CLIENT_ID_LEN_MAX: usize = 64;
-/// Longest payment reference, in bytes (the ledger's limit).
-pub const PAYMENT_REF_LEN_MAX: usize = picket_ledger_core::limits::PAYMENT_REF_LEN_MAX;
+/// Longest payment key, in bytes (Toss's `paymentKey` bound, the ledger's payment reference).
+pub const PAYMENT_KEY_LEN_MAX: usize = picket_ledger_core::limits::PAYMENT_REF_LEN_MAX;
+/// Longest order id, in bytes (Toss's bound).
+pub const ORDER_ID_LEN_MAX: usize = 64;
 /// Seats one hold may name (the ledger's per-hold limit).
 pub const SEATS_PER_HOLD_MAX: usize = picket_ledger_core::limits::PER_BUYER_LIMIT_MAX as usize;
 
@@ -74,14 +78,22 @@ pub enum ClientMessage {
         admission: String,
         hold: Id<HoldId>,
     },
+    /// What paying for one's own hold will cost, and the order to pay it under.
+    Checkout {
+        id: String,
+        sale: Id<SaleId>,
+        hold: Id<HoldId>,
+    },
+    /// After paying at the provider: the server confirms the payment for the hold's amount,
+    /// then books. The amount is never the client's.
     Confirm {
         id: String,
         sale: Id<SaleId>,
         key: String,
         admission: String,
         hold: Id<HoldId>,
-        payment_ref: String,
-        amount_won: u64,
+        payment_key: String,
+        order_id: String,
     },
     /// Cancel tickets of one's own booking (all still valid ones when `tickets` is empty); the
     /// refund is the price less the fee that applies now. Needs no admission: the booking was
@@ -103,6 +115,7 @@ impl ClientMessage {
             ClientMessage::Hold { id, .. }
             | ClientMessage::Release { id, .. }
             | ClientMessage::Confirm { id, .. }
+            | ClientMessage::Checkout { id, .. }
             | ClientMessage::Cancel { id, .. } => Some(id),
             _ => None,
         }
@@ -202,6 +215,26 @@ pub enum ServerMessage {
         message: String,
         #[serde(skip_serializing_if = "Option::is_none", default)]
         retry_after_ms: Option<u64>,
+        /// `payment_declined`: the provider's code and message (for the buyer, and support).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        provider_code: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        provider_message: Option<String>,
+        /// `payment_refunded`: why the hold could not be booked (a ledger rejection code).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reason: Option<String>,
+    },
+    /// The answer to `checkout`: what is shown is exactly what is charged
+    /// (`breakdown.total_won` = `amount_won` = the ledger's amount for the hold).
+    Checkout {
+        id: String,
+        order_id: String,
+        order_name: String,
+        amount_won: u64,
+        breakdown: Breakdown,
+        expires_at_ms: u64,
+        cancellation: Cancellation,
+        provider: ProviderInfo,
     },
     /// This gateway is shutting down: reconnect (to any gateway) after `after_ms`. The place in
     /// every queue is kept for the sale's grace period.
@@ -224,6 +257,9 @@ impl ServerMessage {
             message: code.message().to_owned(),
             code,
             retry_after_ms: None,
+            provider_code: None,
+            provider_message: None,
+            reason: None,
         }
     }
 
@@ -233,6 +269,9 @@ impl ServerMessage {
             message: code.message().to_owned(),
             code,
             retry_after_ms: Some(retry_after_ms),
+            provider_code: None,
+            provider_message: None,
+            reason: None,
         }
     }
 
@@ -240,6 +279,42 @@ impl ServerMessage {
         // Every server message is plain data that serde_json encodes without failing.
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// What a checkout shows: each place's price, the offer, and the total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub places: Vec<BreakdownPlace>,
+    pub discount_won: u64,
+    /// The coupon's code, when the hold took one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub coupon: Option<String>,
+    pub total_won: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakdownPlace {
+    pub place: Place,
+    /// The grade's index and its code ("VIP").
+    pub grade: GradeId,
+    pub grade_code: String,
+    /// The grade price, and what this place costs after the offer.
+    pub list_won: u64,
+    pub price_won: u64,
+}
+
+/// When online cancellation closes and the fee schedule it follows (the performance's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    pub deadline_ms: u64,
+    pub fees: FeeSchedule,
+}
+
+/// Where and with which key the buyer pays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    pub client_key: String,
+    pub checkout_url: String,
 }
 
 /// Every error a client can get from the gateway itself (ledger rejections come in `result`).
@@ -266,6 +341,23 @@ pub enum ErrorCode {
     QueueUnavailable,
     LedgerUnavailable,
     TooManySubscriptions,
+    /// The hold is another buyer's.
+    NotYourHold,
+    /// No such hold (or released): nothing to pay.
+    UnknownHold,
+    /// The hold's deadline passed: nothing was charged.
+    HoldExpired,
+    /// The card was refused (`provider_code`, `provider_message`): the hold stays until its
+    /// deadline; try another card.
+    PaymentDeclined,
+    /// A made-up payment key, or another order's.
+    PaymentNotFound,
+    /// The buyer authorised another amount than the hold's.
+    PaymentAmountMismatch,
+    /// The provider (or this server's payments) is unavailable: retry after `retry_after_ms`.
+    PaymentUnavailable,
+    /// Approved, but the hold could not be booked (`reason`), so the payment was voided at once.
+    PaymentRefunded,
 }
 
 impl ErrorCode {
@@ -309,6 +401,26 @@ impl ErrorCode {
             }
             ErrorCode::TooManySubscriptions => {
                 "구독이 너무 많습니다 / too many sales or seat maps at once"
+            }
+            ErrorCode::NotYourHold => "본인의 예약이 아닙니다 / not your hold",
+            ErrorCode::UnknownHold => "예약 정보가 없습니다 / no such hold",
+            ErrorCode::HoldExpired => {
+                "예약 시간이 지났습니다. 결제되지 않았습니다 / the hold expired; nothing was charged"
+            }
+            ErrorCode::PaymentDeclined => {
+                "결제가 거절되었습니다. 다른 카드로 다시 시도하세요 / payment declined; the hold stays, try another card"
+            }
+            ErrorCode::PaymentNotFound => {
+                "결제 정보를 찾을 수 없습니다 / no such payment for this order"
+            }
+            ErrorCode::PaymentAmountMismatch => {
+                "결제 금액이 예약 금액과 다릅니다 / the payment's amount is not the hold's"
+            }
+            ErrorCode::PaymentUnavailable => {
+                "결제 확인이 지연되고 있습니다. 잠시 후 다시 시도하세요 / payment unavailable, retry"
+            }
+            ErrorCode::PaymentRefunded => {
+                "예약을 확정할 수 없어 결제를 바로 취소했습니다 / the hold could not be booked, so the payment was voided"
             }
         }
     }
@@ -369,11 +481,19 @@ fn decode_value(value: serde_json::Value) -> Result<ClientMessage, ErrorCode> {
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(ErrorCode::UnknownType);
     };
-    const KNOWN: [&str; 9] = [
-        "hello", "join", "leave", "watch", "unwatch", "hold", "release", "confirm", "cancel",
+    const KNOWN: [&str; 10] = [
+        "hello", "join", "leave", "watch", "unwatch", "hold", "release", "checkout", "confirm",
+        "cancel",
     ];
     if !KNOWN.contains(&kind) {
         return Err(ErrorCode::UnknownType);
+    }
+    // Protocol v2 before payments took the amount and payment reference from the client: such
+    // a confirm is refused, never read as the new one with extra fields.
+    if kind == "confirm"
+        && (value.get("payment_ref").is_some() || value.get("amount_won").is_some())
+    {
+        return Err(ErrorCode::InvalidField);
     }
     let message: ClientMessage =
         serde_json::from_value(value).map_err(|_| ErrorCode::InvalidField)?;
@@ -427,16 +547,21 @@ fn validate(message: &ClientMessage) -> Result<(), ErrorCode> {
                 && IdempotencyKey::new(key.as_str()).is_ok()
                 && tickets.len() <= SEATS_PER_HOLD_MAX
         }
+        ClientMessage::Checkout { id, .. } => short_printable(id),
         ClientMessage::Confirm {
             id,
             key,
-            payment_ref,
+            payment_key,
+            order_id,
             ..
         } => {
             short_printable(id)
                 && IdempotencyKey::new(key.as_str()).is_ok()
-                && !payment_ref.is_empty()
-                && payment_ref.len() <= PAYMENT_REF_LEN_MAX
+                && !payment_key.is_empty()
+                && payment_key.len() <= PAYMENT_KEY_LEN_MAX
+                && payment_key.bytes().all(|b| b.is_ascii_graphic())
+                && !order_id.is_empty()
+                && order_id.len() <= ORDER_ID_LEN_MAX
         }
         _ => true,
     };
@@ -483,7 +608,8 @@ mod tests {
             r#"{"type":"watch","performance":"117701597864396273"}"#,
             r#"{"type":"hold","id":"c1","sale":"77","key":"k1","admission":"t","selection":{"Seats":[0,1]}}"#,
             r#"{"type":"release","id":"c2","sale":"77","key":"k2","admission":"t","hold":"5"}"#,
-            r#"{"type":"confirm","id":"c3","sale":"77","key":"k3","admission":"t","hold":"5","payment_ref":"pay-1","amount_won":320000}"#,
+            r#"{"type":"checkout","id":"c8","sale":"77","hold":"5"}"#,
+            r#"{"type":"confirm","id":"c3","sale":"77","key":"k3","admission":"t","hold":"5","payment_key":"tpk_1","order_id":"pk77h5n00000000000000ab"}"#,
             r#"{"type":"hold","id":"c4","sale":"77","key":"k4","admission":"t","selection":{"Seats":[0]},"discount":1}"#,
             r#"{"type":"hold","id":"c5","sale":"77","key":"k5","admission":"t","selection":{"Seats":[0]},"coupon":"welcome-5000"}"#,
             r#"{"type":"cancel","id":"c6","sale":"77","key":"k6","booking":"3"}"#,
@@ -540,7 +666,16 @@ mod tests {
                 ErrorCode::InvalidField,
             ),
             (
-                r#"{"type":"confirm","id":"c","sale":"1","key":"k","admission":"t","hold":"1","payment_ref":"","amount_won":1}"#,
+                r#"{"type":"confirm","id":"c","sale":"1","key":"k","admission":"t","hold":"1","payment_key":"","order_id":"pk1h1n0000000000000000"}"#,
+                ErrorCode::InvalidField,
+            ),
+            // The amount and payment reference are never the client's any more.
+            (
+                r#"{"type":"confirm","id":"c","sale":"1","key":"k","admission":"t","hold":"1","payment_ref":"made-up","amount_won":1}"#,
+                ErrorCode::InvalidField,
+            ),
+            (
+                r#"{"type":"confirm","id":"c","sale":"1","key":"k","admission":"t","hold":"1","payment_key":"tpk_1","order_id":"pk1h1n0000000000000000","amount_won":1}"#,
                 ErrorCode::InvalidField,
             ),
         ];
@@ -613,14 +748,14 @@ mod tests {
         /// documented code, and whatever decodes passes validation again when re-encoded.
         #[test]
         fn decoded_messages_round_trip(
-            kind in prop::sample::select(vec!["hello", "join", "leave", "watch", "hold", "release", "confirm", "x"]),
+            kind in prop::sample::select(vec!["hello", "join", "leave", "watch", "hold", "release", "checkout", "confirm", "x"]),
             sale in any::<i64>(),
             key in "[ -~]{0,70}",
             seats in prop::collection::vec(0u32..100, 0..20),
         ) {
             let text = serde_json::json!({
                 "type": kind, "sale": sale.to_string(), "performance": sale.to_string(), "id": "c",
-                "key": key, "admission": "t", "hold": sale.to_string(), "payment_ref": key, "amount_won": sale,
+                "key": key, "admission": "t", "hold": sale.to_string(), "payment_key": key, "order_id": key,
                 "device": key, "selection": {"Seats": seats},
             }).to_string();
             match decode(&text) {

@@ -58,12 +58,12 @@ fn every_websocket_example_is_a_real_message() {
     }
     assert_eq!(
         client_kinds.len(),
-        9,
+        10,
         "every client message is shown: {client_kinds:?}"
     );
     assert_eq!(
         server_kinds.len(),
-        8,
+        9,
         "every server message is shown: {server_kinds:?}"
     );
 }
@@ -92,6 +92,14 @@ fn every_error_code_and_close_code_is_documented() {
         ErrorCode::QueueUnavailable,
         ErrorCode::LedgerUnavailable,
         ErrorCode::TooManySubscriptions,
+        ErrorCode::NotYourHold,
+        ErrorCode::UnknownHold,
+        ErrorCode::HoldExpired,
+        ErrorCode::PaymentDeclined,
+        ErrorCode::PaymentNotFound,
+        ErrorCode::PaymentAmountMismatch,
+        ErrorCode::PaymentUnavailable,
+        ErrorCode::PaymentRefunded,
     ];
     for code in codes {
         let name = serde_json::to_value(code).expect("encodes");

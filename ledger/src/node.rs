@@ -9,7 +9,7 @@
 //! ```
 //!
 //! A leader runs four tasks around the partition's single writer: the command consumer (stream
-//! order, from the last committed input sequence), the responder (outcome lookups and seat-map
+//! order, from the last committed input sequence), the responder (outcome lookups, hold reads and seat-map
 //! snapshots), the events publisher (committed entries to the events stream, in journal order),
 //! and the lease keeper. Safety does not depend on timing: every commit checks the epoch in its
 //! own transaction, so a deposed leader cannot commit, whatever its clock says.
@@ -22,7 +22,8 @@ use async_nats::jetstream;
 use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
-    self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply,
+    self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
+    SnapshotReply,
 };
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
@@ -613,6 +614,7 @@ async fn respond(
     };
     let mut lookups = subscribe(bus::lookup_subject(partition)).await?;
     let mut snapshots = subscribe(bus::snapshot_subject(partition)).await?;
+    let mut holds = subscribe(bus::hold_subject(partition)).await?;
     loop {
         tokio::select! {
             Some(message) = lookups.next() => {
@@ -636,6 +638,20 @@ async fn respond(
                     availability: subscription.availability,
                 };
                 let payload = serde_json::to_vec(&snapshot).expect("snapshots always encode");
+                let _ = nats.publish(reply_to, payload.into()).await;
+            }
+            Some(message) = holds.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                // A request that does not decode gets no answer: the caller times out, as it
+                // would with a leader that is gone.
+                let Ok(asked) = serde_json::from_slice::<HoldRequest>(&message.payload) else {
+                    continue;
+                };
+                let hold = handle
+                    .hold(asked.performance, asked.hold)
+                    .await
+                    .map_err(|_| NodeError::WriterStopped)?;
+                let payload = serde_json::to_vec(&HoldReply { hold }).expect("holds always encode");
                 let _ = nats.publish(reply_to, payload.into()).await;
             }
             else => return Err(BusError::Request("subscriptions ended".into()).into()),

@@ -18,7 +18,9 @@ use futures_util::future::BoxFuture;
 use picket_ledger_client::{
     Committed, LocalLedger, LocalStatus, ReadError, SubmitError, Subscription,
 };
-use picket_ledger_core::{ActorId, Event, IdempotencyKey, Ledger, Outcome, Request};
+use picket_ledger_core::{
+    ActorId, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome, PerformanceId, Request,
+};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -49,6 +51,12 @@ enum Work {
         actor: ActorId,
         key: IdempotencyKey,
         reply: oneshot::Sender<Option<Outcome>>,
+    },
+    /// A read of one hold, answered like a lookup: at once, from the committed state.
+    Hold {
+        performance: PerformanceId,
+        hold: HoldId,
+        reply: oneshot::Sender<Option<HoldView>>,
     },
 }
 
@@ -148,6 +156,25 @@ impl LedgerHandle {
         outcome.await.map_err(|_| SubmitError::Stopped)
     }
 
+    /// One hold as the committed state has it: answered between batches, never executed as a
+    /// command (nothing is journaled, no key is recorded).
+    pub async fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> Result<Option<HoldView>, SubmitError> {
+        let (reply, view) = oneshot::channel();
+        self.queue
+            .send(Work::Hold {
+                performance,
+                hold,
+                reply,
+            })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        view.await.map_err(|_| SubmitError::Stopped)
+    }
+
     /// Follows the committed events from a consistent snapshot of every seat map. Waits behind
     /// the commands already queued.
     pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
@@ -214,6 +241,14 @@ impl LocalLedger for LedgerHandle {
                 .await
                 .map_err(|error| ReadError::Journal(error.to_string()))
         })
+    }
+
+    fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> BoxFuture<'_, Result<Option<HoldView>, SubmitError>> {
+        Box::pin(LedgerHandle::hold(self, performance, hold))
     }
 
     fn partition(&self) -> u16 {
@@ -415,6 +450,17 @@ impl<J: Journal> Writer<J> {
             Work::Subscribe(reply) => self.subscribers.push(reply),
             Work::Lookup { actor, key, reply } => {
                 let _ = reply.send(self.ledger.recorded(actor, &key).cloned());
+            }
+            Work::Hold {
+                performance,
+                hold,
+                reply,
+            } => {
+                let view = self
+                    .ledger
+                    .performance(performance)
+                    .and_then(|p| p.hold_view(hold));
+                let _ = reply.send(view);
             }
         }
     }

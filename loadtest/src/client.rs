@@ -209,7 +209,11 @@ impl Conn {
             let code = code_of(&answer);
             let retry = matches!(
                 code.as_str(),
-                "slow_down" | "busy" | "ledger_unavailable" | "queue_unavailable"
+                "slow_down"
+                    | "busy"
+                    | "ledger_unavailable"
+                    | "queue_unavailable"
+                    | "payment_unavailable"
             );
             match answer["retry_after_ms"].as_u64() {
                 Some(wait_ms) if retry && retries < RETRIES_MAX => {
@@ -217,6 +221,34 @@ impl Conn {
                     tokio::time::sleep(Duration::from_millis(wait_ms)).await;
                 }
                 _ => return Ok(Answer::Error(code)),
+            }
+        }
+    }
+
+    /// Sends `checkout` and waits for its answer: the `checkout` message, or the error code.
+    /// Waits as told and sends again on `slow_down` and `busy`.
+    pub async fn checkout(&mut self, message: Value) -> Result<Result<Value, String>, ClientError> {
+        let id = message["id"].clone();
+        let mut retries = 0;
+        loop {
+            self.send(&message).await?;
+            let answer = loop {
+                let answer = self.next_of(&["checkout", "error"]).await?;
+                if answer["id"] == id {
+                    break answer;
+                }
+            };
+            if answer["type"] == "checkout" {
+                return Ok(Ok(answer));
+            }
+            let code = code_of(&answer);
+            let retry = matches!(code.as_str(), "slow_down" | "busy" | "payment_unavailable");
+            match answer["retry_after_ms"].as_u64() {
+                Some(wait_ms) if retry && retries < RETRIES_MAX => {
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+                }
+                _ => return Ok(Err(code)),
             }
         }
     }

@@ -471,9 +471,34 @@ async fn pay_or_abandon(
         ctx.count(|c| c.abandoned += 1);
         return Bought::Abandoned;
     }
+    // Pay as an app does: checkout, the provider's page with the success card, then confirm
+    // with the payment key and order id (the server confirms the amount with the provider).
+    let paying = Instant::now();
+    let checkout = json!({"type": "checkout", "id": key, "sale": Id(sale), "hold": Id(hold)});
+    let checkout = match conn.checkout(checkout).await {
+        Ok(Ok(checkout)) => checkout,
+        Ok(Err(code)) => {
+            ctx.error(&code);
+            return Bought::Failed;
+        }
+        Err(_) => {
+            ctx.error("connection_lost");
+            return Bought::Failed;
+        }
+    };
+    let payment_key = match crate::payment::pay(&checkout).await {
+        Ok(payment_key) => payment_key,
+        Err(why) => {
+            tracing::debug!(%why, "the provider's checkout refused");
+            ctx.error("checkout_refused");
+            return Bought::Failed;
+        }
+    };
+    ctx.latency(Step::Pay, paying);
+    let key = buyer.key();
     let confirm = json!({"type": "confirm", "id": key, "sale": Id(sale), "key": key,
-        "admission": buyer.token, "hold": Id(hold), "payment_ref": format!("lt-{key}"),
-        "amount_won": amount});
+        "admission": buyer.token, "hold": Id(hold), "payment_key": payment_key,
+        "order_id": checkout["order_id"]});
     let Some(answer) = ctx.command(conn, Step::Confirm, confirm).await else {
         return Bought::Failed;
     };

@@ -30,6 +30,7 @@ pub mod drive;
 pub mod error;
 pub mod inventory;
 pub mod ledgers;
+pub mod payment;
 pub mod plan;
 pub mod recorder;
 pub mod report;

@@ -30,7 +30,9 @@ pub enum Step {
     Admitted,
     /// `hold` → its `result`.
     Hold,
-    /// `confirm` → its `result`.
+    /// `checkout` → paid at the provider's checkout page (the payment key in hand).
+    Pay,
+    /// `confirm` → its `result` (the server confirms with the provider, then books).
     Confirm,
     /// `join` (or the first booking command, without a queue) → `Confirmed`.
     EndToEnd,
@@ -41,10 +43,11 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Connect,
         Step::Admitted,
         Step::Hold,
+        Step::Pay,
         Step::Confirm,
         Step::EndToEnd,
         Step::Cancel,
@@ -56,6 +59,7 @@ impl Step {
             Step::Connect => "connect",
             Step::Admitted => "join → admitted",
             Step::Hold => "hold",
+            Step::Pay => "checkout + pay",
             Step::Confirm => "confirm",
             Step::EndToEnd => "end-to-end",
             Step::Cancel => "cancel",

@@ -9,6 +9,8 @@
 //!   pure comparison), voids of payments nobody booked, and the report.
 //! - `order.rs`: [`OrderId`], an order id bound to one hold of one performance, so the server
 //!   can tell from a provider's record which hold it pays — never from the client.
+//! - `flow.rs`: [`Flow`], checkout and confirm-and-book, shared by the gateway and the API, and
+//!   the webhook's completion of what a buyer's app left unfinished.
 //! - `toss.rs`: [`toss::TossProvider`], the production adapter for the Toss Payments API v1
 //!   (`toss/errors.rs`: Toss's error codes → [`PaymentError`]; `toss/time.rs`: Toss's times).
 //!
@@ -17,15 +19,21 @@
 
 #[cfg(test)]
 mod fakes;
+pub mod flow;
 mod order;
 mod provider;
 pub mod reconcile;
 pub mod refunds;
 pub mod toss;
 
+pub use flow::{Booked, Checkout, Flow, FlowError, TransmissionDedupe, WebhookOutcome};
 pub use order::{OrderId, OrderIdError};
 pub use provider::{
     BillingCharge, BillingKey, CancelRecord, PaymentError, PaymentProvider, PaymentRecord,
     PaymentState, ProviderFuture, TransactionRecord, WebhookError, WebhookNotice,
 };
 pub use toss::{TossConfig, TossConfigError, TossProvider};
+
+/// The provider's bounds on an order id and an order name, in characters (the API's document
+/// states them).
+pub use picket_toss_wire::{ORDER_ID_CHARS_MAX, ORDER_NAME_CHARS_MAX};

@@ -4,7 +4,8 @@
 //! loopback ports, sharing one queue store (Redis from the harness, or in memory) and one token
 //! key ring, as separate gateway processes sharing Redis and a ledger would. Each gateway serves
 //! the HTTP API beside the WebSocket, as `picket up` does (the operator's sale routes are the
-//! API's), all on one API database.
+//! API's), all on one API database, and confirm payments with one payment sandbox through the
+//! Toss adapter ([`crate::pay`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct Cluster {
     /// The HTTP API every gateway serves (operator token [`OPERATOR_TOKEN`]).
     pub api: Arc<picket_api::Api>,
     pub gateways: Vec<(Arc<Gateway>, SocketAddr)>,
+    /// The payment sandbox every gateway confirms payments with, through the Toss adapter.
+    pub sandbox: crate::pay::Sandbox,
     servers: Vec<tokio::task::JoinHandle<()>>,
     stops: Vec<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -83,9 +86,32 @@ impl Cluster {
                 ..picket_api::ApiConfig::default()
             },
         );
+        // The first gateway's port is known before the sandbox starts, so its webhooks reach
+        // that gateway's API (`/api/v2/payments/webhook`), as `picket up` wires them.
+        let mut first_listener = Some(
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind"),
+        );
+        let first_address = first_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("addr"))
+            .expect("bound");
+        let sandbox = crate::pay::Sandbox::start(vec![format!(
+            "http://{first_address}/api/v2/payments/webhook"
+        )])
+        .await;
+        let flow = Arc::new(picket_payments::Flow::new(
+            sandbox.provider(),
+            picket_ledger_client::LedgerClient::in_process(ledger.handle.clone()),
+            crate::pay::CLIENT_KEY.into(),
+            sandbox.checkout_url(),
+        ));
+        api.set_payments(flow.clone());
         let mut cluster = Cluster {
             ledger,
             api,
+            sandbox,
             gateways: Vec::new(),
             servers: Vec::new(),
             stops: Vec::new(),
@@ -103,9 +129,13 @@ impl Cluster {
                 &mut registry,
             );
             gateway.serve_metrics(Arc::new(registry), OPERATOR_TOKEN);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
+            gateway.set_payments(flow.clone());
+            let listener = match first_listener.take() {
+                Some(listener) => listener,
+                None => tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind"),
+            };
             let address = listener.local_addr().expect("addr");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let served = gateway.clone();
@@ -267,6 +297,75 @@ impl Client {
             .send(Message::text(message.to_string()))
             .await
             .expect("send");
+    }
+
+    /// Pays `hold` as an app does: `checkout`, the sandbox's checkout page with `card`, then
+    /// `confirm {payment_key, order_id}` under `key`. Returns the answer to the confirm (a
+    /// `result` or an `error`), or the sandbox's failure code when the card page refused.
+    pub async fn pay(
+        &mut self,
+        sandbox: &crate::pay::Sandbox,
+        sale: u64,
+        admission: &str,
+        hold: u64,
+        key: &str,
+        card: &str,
+    ) -> Value {
+        let checkout = self.checkout(sale, hold).await;
+        assert_eq!(checkout["type"], "checkout", "{checkout}");
+        let order_id = checkout["order_id"].as_str().expect("order id").to_owned();
+        let name = checkout["order_name"]
+            .as_str()
+            .expect("order name")
+            .to_owned();
+        let amount = checkout["amount_won"].as_u64().expect("amount");
+        let payment_key = match sandbox.pay(&order_id, &name, amount, card).await {
+            Ok(payment_key) => payment_key,
+            Err(code) => return json!({"type": "checkout_refused", "code": code}),
+        };
+        self.confirm(sale, admission, hold, key, &payment_key, &order_id)
+            .await
+    }
+
+    /// `checkout` for `hold`: the `checkout` answer or an `error`.
+    pub async fn checkout(&mut self, sale: u64, hold: u64) -> Value {
+        let id = format!("co-{hold}");
+        self.send(json!({"type": "checkout", "id": id, "sale": sale.to_string(), "hold": hold.to_string()}))
+            .await;
+        self.answer_to(&id).await
+    }
+
+    /// `confirm` with a payment key and order id: the `result` or an `error`.
+    pub async fn confirm(
+        &mut self,
+        sale: u64,
+        admission: &str,
+        hold: u64,
+        key: &str,
+        payment_key: &str,
+        order_id: &str,
+    ) -> Value {
+        let id = format!("cf-{key}");
+        self.send(
+            json!({"type": "confirm", "id": id, "sale": sale.to_string(), "key": key,
+            "admission": admission, "hold": hold.to_string(), "payment_key": payment_key,
+            "order_id": order_id}),
+        )
+        .await;
+        self.answer_to(&id).await
+    }
+
+    /// The next message answering correlation id `id` (skipping queue and seat pushes).
+    pub async fn answer_to(&mut self, id: &str) -> Value {
+        loop {
+            let message = self
+                .next_within(Duration::from_secs(30))
+                .await
+                .unwrap_or_else(|| panic!("no answer to {id}"));
+            if message["id"] == id {
+                return message;
+            }
+        }
     }
 
     /// Sends a text frame as is (for bad-input tests).

@@ -11,7 +11,7 @@
 //! [`proxy`] is the [`TcpProxy`] a test cuts a connection with; [`error`] the [`HarnessError`].
 //! On top of them: [`gateway`] and [`api`] start Picket's services in the test process,
 //! [`ledger`] has the booking workload, its audit and `picket ledger` nodes, [`deploy`] deploys
-//! Picket as processes; [`ids`] checks that every id they serve is a string (v2).
+//! Picket as processes; [`pay`] runs the payment sandbox and pays at it as a buyer; [`ids`] checks that every id they serve is a string (v2).
 
 pub mod api;
 pub mod deploy;
@@ -20,6 +20,7 @@ pub mod gateway;
 pub mod ids;
 pub mod ledger;
 pub mod nats;
+pub mod pay;
 pub mod postgres;
 pub mod process;
 pub mod proxy;

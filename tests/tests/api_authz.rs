@@ -376,6 +376,14 @@ async fn every_endpoint_as_every_role() {
             owner_or_admin.clone(),
             false,
         ),
+        // A buyer (guest or signed in) checks out their own hold (before the sign-out below).
+        (
+            "POST",
+            "/api/v2/checkout".into(),
+            fixed(json!({"sale": "1", "hold": "1"}).to_string()),
+            vec!["guest", "member", "owner", "other_seller", "staff", "admin"],
+            false,
+        ),
         (
             "DELETE",
             "/api/v2/sessions/current".into(),
@@ -410,6 +418,28 @@ async fn every_endpoint_as_every_role() {
             fixed(String::from("{}")),
             vec![],
             true,
+        ),
+        // The provider's redirects and webhook carry no session (the provider's records decide).
+        (
+            "GET",
+            "/api/v2/payments/success?paymentKey=tpk&orderId=pk1h1n0000000000000000".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/payments/fail?code=PAY_PROCESS_CANCELED&message=x".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v2/payments/webhook".into(),
+            fixed(String::from("{}")),
+            everyone.clone(),
+            false,
         ),
     ];
     let documented = picket_api::openapi::ROUTES.len();

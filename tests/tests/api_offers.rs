@@ -150,12 +150,16 @@ async fn discounts_and_coupons_price_holds_once_and_never_stack() {
     .await;
     let (hold_a, amount_a, off_a) = held(&answer);
     assert_eq!((amount_a, off_a), (70_000 + 70_000 + 140_000, 140_000));
-    a.send(
-        json!({"type": "confirm", "id": "a-2", "sale": sale.to_string(), "key": "a-2",
-        "admission": admission_a, "hold": hold_a.to_string(), "payment_ref": "pg-a", "amount_won": amount_a}),
-    )
-    .await;
-    let paid = a.next_of("result").await;
+    let paid = a
+        .pay(
+            &setup.cluster.sandbox,
+            sale,
+            &admission_a,
+            hold_a,
+            "a-2",
+            picket_tests::pay::CARD_OK,
+        )
+        .await;
     assert!(paid["outcome"]["Ok"]["Confirmed"].is_object(), "{paid}");
 
     // Offers never stack: the gateway refuses a hold with both before the ledger sees it.

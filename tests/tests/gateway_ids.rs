@@ -142,13 +142,16 @@ async fn ids_past_2_pow_53_survive_http_and_websocket_exactly() {
     let hold = id(&held["hold"]);
     assert!(hold > EXACT_MAX, "hold {hold} of partition {PARTITION}");
     assert_eq!(hold >> 48, u64::from(PARTITION));
-    let confirmed = command(
-        &mut client,
-        json!({"type": "confirm", "id": "c1", "sale": big, "key": "big-pay",
-            "admission": admission, "hold": hold.to_string(), "payment_ref": "pay-big",
-            "amount_won": held["amount_won"]}),
-    )
-    .await;
+    let confirmed = client
+        .pay(
+            &cluster.sandbox,
+            BIG,
+            &admission,
+            hold,
+            "big-pay",
+            picket_tests::pay::CARD_OK,
+        )
+        .await;
     let confirmed = &confirmed["outcome"]["Ok"]["Confirmed"];
     let booking = id(&confirmed["booking"]);
     let tickets = ids(&confirmed["tickets"]);

@@ -8,6 +8,7 @@ use picket_room::QueueStore;
 use picket_room::memory::MemoryStore;
 use picket_room::redis::RedisStore;
 use picket_tests::gateway::{Client, Cluster, configure_sale, sale_settings, small_spec};
+use picket_tests::pay::CARD_OK;
 use serde_json::json;
 
 const SALE: u64 = 77;
@@ -79,13 +80,9 @@ async fn join_admit_hold_and_confirm_in_memory() {
         .as_u64()
         .expect("amount");
     assert_eq!(amount, 220_000);
-    buyer
-        .send(
-            json!({"type": "confirm", "id": "c1", "sale": SALE.to_string(), "key": "k2", "admission": token,
-            "hold": hold.to_string(), "payment_ref": "pay-1", "amount_won": amount}),
-        )
+    let confirmed = buyer
+        .pay(&cluster.sandbox, SALE, &token, hold, "k2", CARD_OK)
         .await;
-    let confirmed = buyer.next_of("result").await;
     assert!(
         confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
         "{confirmed}"
@@ -472,12 +469,16 @@ async fn an_admission_the_gateway_ended_books_nothing() {
     let amount = held["outcome"]["Ok"]["Held"]["amount_won"]
         .as_u64()
         .expect("amount");
-    let confirm = |token: &str| {
-        json!({"type": "confirm", "id": "c1", "sale": SALE.to_string(), "key": "k2", "admission": token,
-        "hold": hold.to_string(), "payment_ref": "pay-1", "amount_won": amount})
-    };
-    buyer.send(confirm(&first)).await;
-    let confirmed = buyer.next_of("result").await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let confirmed = buyer
+        .confirm(SALE, &first, hold, "k2", &payment_key, &order_id)
+        .await;
     assert!(
         confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
         "{confirmed}"
@@ -494,8 +495,9 @@ async fn an_admission_the_gateway_ended_books_nothing() {
         .expect("token")
         .to_owned();
     assert_ne!(first, second);
-    buyer.send(confirm(&second)).await;
-    let replayed = buyer.next_of("result").await;
+    let replayed = buyer
+        .confirm(SALE, &second, hold, "k2", &payment_key, &order_id)
+        .await;
     assert_eq!(
         replayed["outcome"], confirmed["outcome"],
         "a retried key gets the same outcome"

@@ -64,14 +64,14 @@ const API: &str = "picket-api";
 fn edge_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
     match krate {
         EDGE | ROOM => Some(&[CORE]),
-        GATEWAY | API => Some(&[CORE, CLIENT, EDGE, ROOM]),
+        GATEWAY | API => Some(&[CORE, CLIENT, EDGE, ROOM, PAYMENTS]),
         _ => None,
     }
 }
 
+const PAYMENTS: &str = "picket-payments";
 const TOSS_WIRE: &str = "picket-toss-wire";
 const SANDBOX: &str = "picket-sandbox-pay";
-const PAYMENTS: &str = "picket-payments";
 /// Crates that may depend on the payment sandbox.
 const SANDBOX_USERS: [&str; 2] = ["picket", "picket-tests"];
 
@@ -145,7 +145,7 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
                     "picket-edge and picket-room depend on picket-ledger-core only among picket-* crates"
                 }
                 _ => {
-                    "the gateway and the API depend on the ledger core and client, picket-edge and picket-room only (never on each other)"
+                    "the gateway and the API depend on the ledger core and client, picket-edge, picket-room and picket-payments only (never on each other)"
                 }
             })
         } else if dependency == SANDBOX && !SANDBOX_USERS.contains(&krate) {
@@ -158,10 +158,12 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
         {
             Some(match krate {
                 TOSS_WIRE => "picket-toss-wire depends on no picket-* crate",
-                PAYMENTS => {
-                    "picket-payments depends on picket-toss-wire, picket-ledger-core and picket-ledger-client only among picket-* crates (never on the sandbox it is tested against, nor the ledger server)"
+                SANDBOX => {
+                    "picket-sandbox-pay depends on picket-toss-wire only among picket-* crates"
                 }
-                _ => "picket-sandbox-pay depends on picket-toss-wire only among picket-* crates",
+                _ => {
+                    "picket-payments depends on picket-toss-wire and the ledger core and client only (never on the sandbox, the gateway or the API)"
+                }
             })
         } else {
             None

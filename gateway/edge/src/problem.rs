@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 24] = [
+pub const CODES: [(&str, u16); 33] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -54,8 +54,27 @@ pub const CODES: [(&str, u16); 24] = [
     ("performance_already_open", 409),
     ("ledger_unavailable", 503),
     ("internal", 500),
-    // The gateway's `/ws` upgrade without the WebSocket subprotocol `picket.v1`.
+    // The gateway's `/ws` upgrade without the WebSocket subprotocol `picket.v2`.
     ("unsupported_protocol", 400),
+    // Payments (docs/payments.md): checkout and confirmation refusals.
+    // No such hold (or no longer one: released, booked).
+    ("unknown_hold", 404),
+    // The hold is another buyer's.
+    ("not_your_hold", 403),
+    // The hold's deadline passed: it can no longer be paid.
+    ("hold_expired", 409),
+    // The provider declined the card; the hold stays, another card may be tried.
+    ("payment_declined", 402),
+    // No such payment at the provider, or not for this order.
+    ("payment_not_found", 404),
+    // The buyer authorised another amount than the hold's.
+    ("payment_amount_mismatch", 409),
+    // The provider did not answer or failed; retry.
+    ("payment_unavailable", 503),
+    // The payment was approved but the hold could not be booked: it was cancelled at once.
+    ("payment_refunded", 409),
+    // A webhook whose signature is missing, wrong or stale.
+    ("webhook_signature", 401),
 ];
 
 /// The status [`CODES`] gives `code`, if it is listed.

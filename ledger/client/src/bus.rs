@@ -10,7 +10,9 @@
 //!   sequence, so a follower that knows where it stopped reads on from there;
 //! - `picket.ledger.p<p>.lookup`: request/reply, the recorded outcome of `(actor, key)`;
 //! - `picket.ledger.p<p>.snapshot`: request/reply, every seat map of the partition and the
-//!   journal sequence they are as of.
+//!   journal sequence they are as of;
+//! - `picket.ledger.p<p>.hold`: request/reply, one hold as the leader's committed state has it
+//!   ([`HoldRequest`] → [`HoldReply`]): what a checkout shows and a payment is checked against.
 //!
 //! Beside the ledger's partitions, the API announces catalog changes (a show published) on the
 //! stream [`ANNOUNCEMENTS_STREAM`] for the notifier.
@@ -18,7 +20,9 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
-use picket_ledger_core::{ActorId, Availability, IdempotencyKey, Outcome, PerformanceId, Request};
+use picket_ledger_core::{
+    ActorId, Availability, HoldId, HoldView, IdempotencyKey, Outcome, PerformanceId, Request,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::wire::Committed;
@@ -54,6 +58,10 @@ pub fn lookup_subject(partition: u16) -> String {
 
 pub fn snapshot_subject(partition: u16) -> String {
     format!("picket.ledger.p{partition}.snapshot")
+}
+
+pub fn hold_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.hold")
 }
 
 /// JetStream's de-duplication id of a command: idempotency is per actor and key.
@@ -114,6 +122,19 @@ pub enum Reply {
 pub struct LookupRequest {
     pub actor: ActorId,
     pub key: IdempotencyKey,
+}
+
+/// Asks a partition's leader for one hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldRequest {
+    pub performance: PerformanceId,
+    pub hold: HoldId,
+}
+
+/// The leader's answer to a [`HoldRequest`]: `hold` is `None` when it has no such hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldReply {
+    pub hold: Option<HoldView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

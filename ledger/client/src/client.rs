@@ -24,12 +24,15 @@ use std::time::Duration;
 use async_nats::jetstream;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use picket_ledger_core::{Outcome, Request};
+use picket_ledger_core::{HoldId, HoldView, Outcome, PerformanceId, Request};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::bus::{self, BusConfig, BusError, LookupRequest, REPLY_HEADER, Reply, SnapshotReply};
+use crate::bus::{
+    self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
+    SnapshotReply,
+};
 use crate::wire::{Committed, SubmitError, Subscription};
 
 /// Wait between two outcome lookups of a command that is not committed yet.
@@ -79,6 +82,13 @@ pub trait LocalLedger: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> BoxFuture<'_, Result<Vec<Committed>, ReadError>>;
+    /// One hold as the committed state has it (`None`: no such hold). A read beside the
+    /// commands, never one of them.
+    fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> BoxFuture<'_, Result<Option<HoldView>, SubmitError>>;
     /// The partition this ledger owns.
     fn partition(&self) -> u16;
     fn status(&self) -> LocalStatus;
@@ -161,6 +171,19 @@ impl LedgerClient {
                 handle.entries_after(seq, limit).await
             }
             LedgerClient::Nats(nats) => nats.entries_after(partition, seq, limit).await,
+        }
+    }
+
+    /// One hold as the ledger committed it (`None`: no such hold): in process from the
+    /// writer's state between batches, over NATS from the partition's leader.
+    pub async fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> Result<Option<HoldView>, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.hold(performance, hold).await,
+            LedgerClient::Nats(nats) => nats.hold(performance, hold).await,
         }
     }
 
@@ -374,6 +397,27 @@ impl NatsLedger {
             entries.push(committed);
         }
         Ok(entries)
+    }
+
+    /// One hold, asked of its partition's leader.
+    pub async fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> Result<Option<HoldView>, SubmitError> {
+        let partition = bus::partition_of(performance, self.config.partitions);
+        let request = HoldRequest { performance, hold };
+        let payload = serde_json::to_vec(&request).expect("hold requests encode");
+        let asked = self
+            .client
+            .request(bus::hold_subject(partition), payload.into());
+        let message = tokio::time::timeout(self.config.request_timeout, asked)
+            .await
+            .map_err(|_| SubmitError::Unavailable)?
+            .map_err(|_| SubmitError::Unavailable)?;
+        let reply: HoldReply =
+            serde_json::from_slice(&message.payload).map_err(|_| SubmitError::Unavailable)?;
+        Ok(reply.hold)
     }
 
     async fn snapshot(&self, partition: u16) -> Result<SnapshotReply, BusError> {

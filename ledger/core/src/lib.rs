@@ -20,6 +20,7 @@
 //! - [`ledger`]: the state and the decide/apply functions.
 //! - [`limits`]: every bound the core enforces, by name.
 //! - [`digest`]: a stable hash of the state, for replay checks.
+//! - [`view`]: pure reads for callers outside the writer (one hold, as a checkout shows it).
 
 pub mod command;
 pub mod digest;
@@ -31,12 +32,16 @@ pub mod offers;
 pub mod outcome;
 pub mod performance;
 pub mod types;
+pub mod view;
 
 pub use command::{Command, IdempotencyKey, Request, Selection};
 pub use event::Event;
 pub use fees::{FeeSchedule, FeeTier};
-pub use ledger::{AdmissionUse, Availability, CouponUse, Ledger, PerformanceState, Step};
+pub use ledger::{
+    AdmissionUse, Availability, CouponUse, HoldStatus, Ledger, PerformanceState, Step,
+};
 pub use offers::{AppliedOffer, CouponSpec, DiscountRule, DiscountSpec, OfferChoice, Reduction};
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
 pub use performance::{GradeSpec, PerformanceSpec, SeatSpec, ZoneSpec};
 pub use types::*;
+pub use view::{HeldPlace, HoldView};

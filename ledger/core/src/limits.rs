@@ -3,8 +3,8 @@
 
 /// Longest idempotency key a client may send, in bytes.
 pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 64;
-/// Longest payment reference (from the payment provider), in bytes.
-pub const PAYMENT_REF_LEN_MAX: usize = 64;
+/// Longest payment reference (the provider's payment key), in bytes: Toss's `paymentKey` bound.
+pub const PAYMENT_REF_LEN_MAX: usize = 200;
 /// Longest section, row, grade or zone label, in bytes.
 pub const LABEL_LEN_MAX: usize = 32;
 /// Seats in one performance: the largest Korean stadiums seat about 70k.

@@ -231,7 +231,7 @@ impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let why = match self {
             Invalid::IdempotencyKey => "idempotency key must be 1 to 64 printable ASCII bytes",
-            Invalid::PaymentRef => "payment reference must be 1 to 64 bytes",
+            Invalid::PaymentRef => "payment reference must be 1 to 200 bytes",
             Invalid::Label => {
                 "a section, row, grade or zone label is empty, too long or names no grade"
             }

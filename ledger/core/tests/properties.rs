@@ -545,3 +545,81 @@ fn a_refund_larger_than_the_price_stops_the_core() {
         places: vec![Place::Seat(SeatId(0))],
     });
 }
+
+/// The hold read a checkout shows is what the ledger will require at `Confirm`: the same
+/// amount, each place's grade and price, and, once paid, the booking and its payment.
+#[test]
+fn a_hold_read_shows_what_confirm_will_require() {
+    let now_ms = kst_ms(2027, 4, 1, 12, 0);
+    let mut ledger = Ledger::new(0);
+    open(&mut ledger, now_ms);
+    let request = |key: &str, command: Command| Request {
+        actor: ActorId(1),
+        key: IdempotencyKey::new(key).expect("valid"),
+        command,
+    };
+    let held = ledger.execute(
+        now_ms,
+        &request(
+            "hold",
+            Command::Hold {
+                performance: PERFORMANCE,
+                selection: Selection::Seats(vec![SeatId(0), SeatId(6)]),
+                admission: None,
+                offer: None,
+            },
+        ),
+    );
+    let Ok(Reply::Held {
+        hold, amount_won, ..
+    }) = held.outcome
+    else {
+        panic!("hold refused: {:?}", held.outcome);
+    };
+    let view = ledger
+        .performance(PERFORMANCE)
+        .and_then(|p| p.hold_view(hold))
+        .expect("the hold");
+    assert_eq!(view.amount_won, amount_won);
+    assert_eq!(view.amount_won, 140_000 + 110_000);
+    assert_eq!(view.buyer, ActorId(1));
+    assert_eq!(view.status, HoldStatus::Active);
+    let grades: Vec<(&str, u64)> = view
+        .places
+        .iter()
+        .map(|p| (p.grade_code.as_str(), p.price_won))
+        .collect();
+    assert_eq!(grades, vec![("R", 140_000), ("S", 110_000)]);
+    assert_eq!(view.discount_won, 0);
+    assert_eq!(
+        view.cancellation_deadline_ms,
+        view.fees.deadline_ms(spec().starts_at_ms)
+    );
+    let confirmed = ledger.execute(
+        now_ms,
+        &request(
+            "pay",
+            Command::Confirm {
+                performance: PERFORMANCE,
+                hold,
+                payment_ref: "tgen_payment_key".into(),
+                amount_won: view.amount_won,
+            },
+        ),
+    );
+    let Ok(Reply::Confirmed { booking, .. }) = confirmed.outcome else {
+        panic!("not booked: {:?}", confirmed.outcome);
+    };
+    let paid = ledger
+        .performance(PERFORMANCE)
+        .and_then(|p| p.hold_view(hold))
+        .expect("the hold");
+    assert_eq!(paid.booking, Some(booking));
+    assert_eq!(paid.payment_ref.as_deref(), Some("tgen_payment_key"));
+    assert!(
+        ledger
+            .performance(PERFORMANCE)
+            .and_then(|p| p.hold_view(HoldId(hold.0 + 1)))
+            .is_none()
+    );
+}

@@ -271,7 +271,9 @@ impl Model {
                 amount_won,
                 ..
             } => {
-                if payment_ref.is_empty() || payment_ref.len() > 64 {
+                if payment_ref.is_empty()
+                    || payment_ref.len() > picket_ledger_core::limits::PAYMENT_REF_LEN_MAX
+                {
                     return Some(Rejection::Invalid(Invalid::PaymentRef));
                 }
                 if self.cancelled {

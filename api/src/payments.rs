@@ -1,0 +1,243 @@
+//! Paying for a hold over HTTP, for the browser redirect flow and the provider's webhook
+//! (docs/payments.md). The decisions are `picket_payments::Flow`'s, shared with the WebSocket:
+//!
+//! - `POST /api/v2/checkout` (member session or guest token): the hold as the ledger has it,
+//!   priced as it will be charged, and a new order id for it.
+//! - `GET /api/v2/payments/success?paymentKey&orderId&amount[&return]`: the successUrl the app
+//!   gives the provider. The server confirms for the hold's amount (the `amount` parameter is
+//!   only compared, for the log) and books; JSON, or `303` to `return` (a path on this site).
+//! - `GET /api/v2/payments/fail?code&message&orderId`: the failUrl: a problem for the app.
+//! - `POST /api/v2/payments/webhook`: verified with the provider's key, deduplicated by
+//!   transmission id, answered `200` at once; the payment is then looked up with the provider
+//!   and what the buyer's app left unfinished is finished (book, or void).
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use picket_ledger_core::{HoldId, PerformanceId};
+use picket_payments::{Checkout, Flow, FlowError, OrderId, WebhookOutcome};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{authenticate, bearer, guest_actor};
+use crate::error::ApiError;
+use crate::json::{BodyBytes, JsonBody};
+use crate::state::Api;
+
+/// Longest provider failure code and message echoed back by the fail route, in characters.
+pub const FAIL_CODE_CHARS_MAX: usize = 64;
+pub const FAIL_MESSAGE_CHARS_MAX: usize = 300;
+/// Longest `return` path the success route redirects to, in bytes.
+pub const RETURN_PATH_BYTES_MAX: usize = 512;
+
+fn flow(api: &Api) -> Result<Arc<Flow>, ApiError> {
+    api.payments
+        .get()
+        .cloned()
+        .ok_or(ApiError::Payment(FlowError::ProviderUnavailable {
+            retry_after_ms: picket_payments::flow::PROVIDER_RETRY_AFTER_MS,
+        }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutBody {
+    pub sale: picket_edge::id::Id<u64>,
+    pub hold: picket_edge::id::Id<u64>,
+}
+
+/// `POST /api/v2/checkout`: a member's or a guest's own hold, priced as it will be charged.
+pub async fn checkout(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CheckoutBody>,
+) -> Result<Response, ApiError> {
+    let buyer = match guest_actor(&api, &headers) {
+        Ok(actor) => actor as u64,
+        Err(_) => authenticate(&api, bearer(&headers)).await?.account_id as u64,
+    };
+    let flow = flow(&api)?;
+    let checkout = flow
+        .checkout(
+            picket_ledger_core::ActorId(buyer),
+            PerformanceId(body.sale.0),
+            HoldId(body.hold.0),
+            rand::random(),
+            picket_edge::clock::now_ms(),
+        )
+        .await
+        .map_err(ApiError::Payment)?;
+    Ok(axum::Json(checkout_json(&checkout, &flow)).into_response())
+}
+
+/// The checkout as the WebSocket's `checkout` answer has it (docs/protocol.md), ids as strings.
+pub fn checkout_json(checkout: &Checkout, flow: &Flow) -> serde_json::Value {
+    let hold = &checkout.hold;
+    let places: Vec<_> = hold
+        .places
+        .iter()
+        .map(|place| {
+            json!({"place": place.place, "grade": place.grade, "grade_code": place.grade_code,
+                "list_won": place.list_won, "price_won": place.price_won})
+        })
+        .collect();
+    let mut breakdown = json!({"places": places, "discount_won": hold.discount_won,
+        "total_won": hold.amount_won});
+    if let Some(coupon) = &hold.coupon {
+        breakdown["coupon"] = json!(coupon);
+    }
+    json!({
+        "order_id": checkout.order_id.to_string(),
+        "order_name": checkout.order_name,
+        "amount_won": hold.amount_won,
+        "breakdown": breakdown,
+        "expires_at_ms": hold.expires_at_ms,
+        "cancellation": {"deadline_ms": hold.cancellation_deadline_ms, "fees": hold.fees},
+        "provider": {"client_key": flow.client_key, "checkout_url": flow.checkout_url},
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SuccessQuery {
+    #[serde(rename = "paymentKey")]
+    pub payment_key: String,
+    #[serde(rename = "orderId")]
+    pub order_id: String,
+    /// What the provider says the buyer authorised: compared for the log, never charged.
+    pub amount: Option<String>,
+    /// A path on this site to send the browser to once booked.
+    #[serde(rename = "return")]
+    pub return_to: Option<String>,
+    /// The widget's payment type (`NORMAL`); not used.
+    #[serde(rename = "paymentType")]
+    pub payment_type: Option<String>,
+}
+
+/// `GET /api/v2/payments/success`: confirm and book, exactly as the WebSocket's `confirm`.
+pub async fn success(
+    State(api): State<Arc<Api>>,
+    query: Result<Query<SuccessQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::Payment(FlowError::PaymentNotFound));
+    };
+    let order: OrderId = query
+        .order_id
+        .parse()
+        .map_err(|_| ApiError::Payment(FlowError::PaymentNotFound))?;
+    let flow = flow(&api)?;
+    let booked = flow
+        .confirm(None, &order, &query.payment_key)
+        .await
+        .map_err(ApiError::Payment)?;
+    if let Some(said) = &query.amount
+        && said.parse::<u64>().ok() != Some(booked.amount_won)
+    {
+        tracing::warn!(order = %order, said = %said, charged = booked.amount_won,
+            "the success URL's amount differs from the hold's (ignored: the hold's was charged)");
+    }
+    let body = json!({
+        "order_id": order.to_string(),
+        "booking": booked.booking.0.to_string(),
+        "tickets": booked.tickets.iter().map(|t| t.0.to_string()).collect::<Vec<_>>(),
+        "amount_won": booked.amount_won,
+    });
+    match query
+        .return_to
+        .as_deref()
+        .filter(|path| return_path_ok(path))
+    {
+        Some(path) => {
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, path.to_owned())]).into_response())
+        }
+        None => Ok(axum::Json(body).into_response()),
+    }
+}
+
+/// The allow-list of `return`: paths on this very site (no scheme, no host, no `//`), so the
+/// success route never redirects a buyer elsewhere.
+fn return_path_ok(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= RETURN_PATH_BYTES_MAX
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FailQuery {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    #[serde(rename = "orderId")]
+    pub order_id: Option<String>,
+}
+
+/// `GET /api/v2/payments/fail`: the provider sent the buyer back without a payment.
+pub async fn fail(
+    query: Result<Query<FailQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let query = query.map(|Query(q)| q).unwrap_or(FailQuery {
+        code: None,
+        message: None,
+        order_id: None,
+    });
+    let cut = |text: Option<String>, max: usize| -> String {
+        text.unwrap_or_default().chars().take(max).collect()
+    };
+    Err(ApiError::Payment(FlowError::Declined {
+        code: cut(query.code, FAIL_CODE_CHARS_MAX),
+        message: cut(query.message, FAIL_MESSAGE_CHARS_MAX),
+    }))
+}
+
+/// `POST /api/v2/payments/webhook`: the provider tells that a payment changed.
+pub async fn webhook(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    BodyBytes(body): BodyBytes,
+) -> Result<Response, ApiError> {
+    let flow = flow(&api)?;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let notice = flow
+        .provider()
+        .verify_webhook(&header, &body, picket_edge::clock::now_ms())
+        .map_err(|_| ApiError::WebhookSignature)?;
+    if let Some(id) = &notice.transmission_id {
+        let first = api
+            .webhook_transmissions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first_time(id);
+        if !first {
+            return Ok(axum::Json(json!({"handled": "duplicate"})).into_response());
+        }
+    }
+    // The provider wants its answer within seconds: the lookup, the confirm and the booking run
+    // after it. A failure that a retry may fix forgets the transmission, so a later delivery of
+    // it (a duplicate, an operator's resend) runs it again.
+    let api_for_task = api.clone();
+    tokio::spawn(async move {
+        let outcome = flow.on_webhook(&notice).await;
+        let retry = matches!(
+            &outcome,
+            WebhookOutcome::Refused(
+                FlowError::ProviderUnavailable { .. } | FlowError::LedgerUnavailable { .. }
+            )
+        );
+        tracing::info!(?outcome, "payment webhook handled");
+        if retry && let Some(id) = &notice.transmission_id {
+            api_for_task
+                .webhook_transmissions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .forget(id);
+        }
+    });
+    Ok(axum::Json(json!({"handled": "accepted"})).into_response())
+}

@@ -1,0 +1,109 @@
+//! Pure reads of the ledger state for callers outside the writer: what a checkout shows and what
+//! a payment confirmation checks. Nothing here changes state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fees::FeeSchedule;
+use crate::ledger::{HoldStatus, PerformanceState};
+use crate::offers::AppliedOffer;
+use crate::types::*;
+
+/// One place of a hold with its grade and what it costs after the hold's offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPlace {
+    pub place: Place,
+    pub grade: GradeId,
+    /// The grade's code as the seller named it ("VIP", "R").
+    pub grade_code: String,
+    /// The grade price before any offer.
+    pub list_won: Won,
+    /// What the buyer pays for this place.
+    pub price_won: Won,
+}
+
+/// One hold as the ledger records it, with everything a buyer is shown before paying: the
+/// places and prices, the offer, the amount (exactly what the ledger will require at
+/// `Confirm`), the deadline, and the cancellation rules of the performance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldView {
+    pub performance: PerformanceId,
+    pub hold: HoldId,
+    pub buyer: ActorId,
+    pub status: HoldStatus,
+    pub places: Vec<HeldPlace>,
+    /// The sum of the grade prices.
+    pub list_won: Won,
+    /// What the offer took off `list_won`.
+    pub discount_won: Won,
+    pub offer: Option<AppliedOffer>,
+    /// The coupon's code when the offer is a coupon.
+    pub coupon: Option<String>,
+    /// What the ledger requires at `Confirm`.
+    pub amount_won: Won,
+    pub expires_at_ms: u64,
+    pub admission: Option<AdmissionId>,
+    pub starts_at_ms: u64,
+    /// When online cancellation closes for this performance.
+    pub cancellation_deadline_ms: u64,
+    /// The fee schedule a cancellation of this booking will follow.
+    pub fees: FeeSchedule,
+    /// When the hold was paid: its booking and the payment it was paid with.
+    pub booking: Option<BookingId>,
+    pub payment_ref: Option<String>,
+}
+
+impl PerformanceState {
+    /// The hold, as a buyer is shown it; `None` when the ledger has no such hold here.
+    pub fn hold_view(&self, hold: HoldId) -> Option<HoldView> {
+        let found = self.hold(hold)?;
+        let spec = self.spec();
+        let places: Vec<HeldPlace> = found
+            .places
+            .iter()
+            .enumerate()
+            .map(|(index, place)| {
+                let grade = self.grade(*place);
+                let list_won = self.price_won(*place);
+                HeldPlace {
+                    place: *place,
+                    grade,
+                    grade_code: spec.grades[usize::from(grade.0)].code.clone(),
+                    list_won,
+                    // Without an offer the journal keeps no per-place prices: the grade's apply.
+                    price_won: found.prices_won.get(index).copied().unwrap_or(list_won),
+                }
+            })
+            .collect();
+        let list_won: Won = places.iter().map(|p| p.list_won).sum();
+        let coupon = match found.offer {
+            Some(AppliedOffer::Coupon(coupon)) => spec
+                .coupons
+                .get(usize::from(coupon.0))
+                .map(|c| c.code.clone()),
+            _ => None,
+        };
+        let booked = match found.status {
+            HoldStatus::Confirmed(booking) => self.booking(booking).map(|b| (booking, b)),
+            _ => None,
+        };
+        Some(HoldView {
+            performance: spec.performance,
+            hold,
+            buyer: found.buyer,
+            status: found.status,
+            places,
+            list_won,
+            discount_won: list_won.saturating_sub(found.amount_won),
+            offer: found.offer,
+            coupon,
+            amount_won: found.amount_won,
+            expires_at_ms: found.expires_at_ms,
+            admission: found.admission,
+            starts_at_ms: spec.starts_at_ms,
+            cancellation_deadline_ms: spec.fees.deadline_ms(spec.starts_at_ms),
+            fees: spec.fees.clone(),
+            booking: booked.map(|(id, _)| id),
+            payment_ref: booked.map(|(_, b)| b.payment_ref.clone()),
+        })
+    }
+}

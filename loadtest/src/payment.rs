@@ -1,0 +1,111 @@
+//! A buyer pays as an app does: the checkout page of the provider the gateway names in its
+//! `checkout` answer (the sandbox's `/checkout`, plain HTTP on loopback), with the sandbox's
+//! success test card; the redirect's `paymentKey` is what `confirm` then carries.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The sandbox's card that is approved at confirm (docs/payments.md).
+pub const SUCCESS_CARD: &str = "4330000000000001";
+/// Longest wait for the provider's checkout page.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest answer read from the checkout page.
+pub const ANSWER_BYTES_MAX: usize = 64 * 1024;
+
+/// Pays the order of a `checkout` answer at its provider; the payment key, or why not.
+pub async fn pay(checkout: &Value) -> Result<String, String> {
+    let url = checkout["provider"]["checkout_url"]
+        .as_str()
+        .unwrap_or_default();
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("not a plain-HTTP checkout: {url}"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let form = [
+        (
+            "clientKey",
+            checkout["provider"]["client_key"]
+                .as_str()
+                .unwrap_or_default(),
+        ),
+        ("orderId", checkout["order_id"].as_str().unwrap_or_default()),
+        (
+            "orderName",
+            checkout["order_name"].as_str().unwrap_or_default(),
+        ),
+        (
+            "amount",
+            &checkout["amount_won"]
+                .as_u64()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        ("successUrl", "https://loadtest.picket.invalid/paid"),
+        ("failUrl", "https://loadtest.picket.invalid/failed"),
+        ("cardNumber", SUCCESS_CARD),
+    ]
+    .iter()
+    .map(|(name, value)| format!("{name}={}", form_encode(value)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let answer = tokio::time::timeout(CHECKOUT_TIMEOUT, async {
+        let mut stream = tokio::net::TcpStream::connect(host)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut answer = Vec::new();
+        (&mut stream)
+            .take(ANSWER_BYTES_MAX as u64)
+            .read_to_end(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
+    })
+    .await
+    .map_err(|_| "the checkout page did not answer".to_owned())??;
+    let location = answer
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_owned())
+        })
+        .ok_or_else(|| "the checkout page did not redirect".to_owned())?;
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    let field = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    };
+    match field("paymentKey") {
+        Some(key) => Ok(key),
+        None => Err(field("code").unwrap_or_else(|| "checkout_refused".into())),
+    }
+}
+
+/// `application/x-www-form-urlencoded` of one value.
+fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(byte))
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

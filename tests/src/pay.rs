@@ -1,0 +1,198 @@
+//! The payment sandbox in the test process, reached through the production adapter
+//! (`TossProvider`), and a buyer's side of it: pay an order at the sandbox's checkout as an
+//! app's page would, and switch the sandbox's faults.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use picket_payments::{TossConfig, TossProvider};
+use picket_sandbox_pay::SandboxConfig;
+use serde_json::Value;
+
+pub const SECRET_KEY: &str = "test_sk_pickettests00001";
+pub const CLIENT_KEY: &str = "test_ck_pickettests00001";
+pub const WEBHOOK_SECRET: &str = "whsec_picket_tests_00001";
+pub const ADMIN_TOKEN: &str = "admin-token-for-picket-tests";
+
+/// Test cards of the sandbox (docs/payments.md).
+pub const CARD_OK: &str = "4330000000000001";
+pub const CARD_DECLINED: &str = "4330000000000019";
+
+/// A sandbox on a free loopback port with a temporary data directory.
+pub struct Sandbox {
+    pub address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), picket_sandbox_pay::SandboxError>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// Starts a sandbox sending webhooks to `webhook_urls` (quick retries, for tests).
+    pub async fn start(webhook_urls: Vec<String>) -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = SandboxConfig::new(dir.path().to_path_buf());
+        config.secret_key = Some(SECRET_KEY.into());
+        config.client_key = Some(CLIENT_KEY.into());
+        config.webhook_secret = Some(WEBHOOK_SECRET.into());
+        config.admin_token = Some(ADMIN_TOKEN.into());
+        config.webhook_urls = webhook_urls;
+        config.webhook_poll_interval = Duration::from_millis(20);
+        config.webhook_retry_schedule = vec![Duration::from_millis(50); 3];
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(picket_sandbox_pay::run_on(config, listener, async move {
+            let _ = stopped.await;
+        }));
+        Sandbox {
+            address,
+            stop: Some(stop),
+            task,
+            _dir: dir,
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn checkout_url(&self) -> String {
+        format!("{}/checkout", self.base_url())
+    }
+
+    /// The production adapter, pointed at this sandbox.
+    pub fn provider(&self) -> Arc<TossProvider> {
+        let config = TossConfig::new(self.base_url(), SECRET_KEY, CLIENT_KEY, WEBHOOK_SECRET);
+        Arc::new(TossProvider::new(config).expect("adapter settings"))
+    }
+
+    /// The buyer pays `amount_won` for `order_id` with `card` at the checkout page: the
+    /// payment key on success, the failure code otherwise.
+    pub async fn pay(
+        &self,
+        order_id: &str,
+        order_name: &str,
+        amount_won: u64,
+        card: &str,
+    ) -> Result<String, String> {
+        let form = [
+            ("clientKey", CLIENT_KEY),
+            ("orderId", order_id),
+            ("orderName", order_name),
+            ("amount", &amount_won.to_string()),
+            ("successUrl", "https://app.example/paid"),
+            ("failUrl", "https://app.example/failed"),
+            ("cardNumber", card),
+        ]
+        .iter()
+        .map(|(name, value)| format!("{name}={}", form_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+        let (status, headers, _) = call(
+            self.address,
+            "POST",
+            "/checkout",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &form,
+        )
+        .await;
+        assert_eq!(status, 303, "the checkout redirects");
+        let location = headers
+            .iter()
+            .find(|(name, _)| name == "location")
+            .map(|(_, value)| value.clone())
+            .expect("a Location");
+        let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let field = |name: &str| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_owned())
+        };
+        match field("paymentKey") {
+            Some(key) if location.starts_with("https://app.example/paid") => Ok(key),
+            _ => Err(field("code").unwrap_or_default()),
+        }
+    }
+
+    /// Replaces the fault switches (`/sandbox/faults`).
+    pub async fn faults(&self, switches: &Value) {
+        let (status, _, body) = call(
+            self.address,
+            "PUT",
+            "/sandbox/faults",
+            &[
+                ("Authorization", &format!("Bearer {ADMIN_TOKEN}")),
+                ("Content-Type", "application/json"),
+            ],
+            &switches.to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// `application/x-www-form-urlencoded` of one value.
+fn form_encode(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// One HTTP/1.1 request (no keep-alive): status, lower-cased headers, body.
+pub async fn call(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let response = String::from_utf8_lossy(&response).to_string();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}

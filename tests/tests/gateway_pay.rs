@@ -1,0 +1,566 @@
+//! Paying for a hold over the socket, end to end: the gateway confirms every payment with the
+//! payment sandbox through the production Toss adapter, for the hold's amount as the ledger has
+//! it, and books only what the provider approved (invariant 11).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use picket_edge::clock::now_ms;
+use picket_payments::PaymentProvider;
+use picket_room::QueueStore;
+use picket_room::memory::MemoryStore;
+use picket_tests::gateway::{Client, Cluster, configure_sale, sale_settings, small_spec};
+use picket_tests::pay::{CARD_DECLINED, CARD_OK};
+use serde_json::{Value, json};
+
+const SALE: u64 = 77;
+
+fn fast(config: &mut picket_gateway::GatewayConfig) {
+    config.push_interval = Duration::from_millis(200);
+    config.controller_interval = Duration::from_millis(50);
+    // These buyers try many payments in a row on purpose; the attempt rate is another test's.
+    config.booking_attempts_per_sec = 100;
+    config.booking_attempts_burst = 100;
+}
+
+async fn open_sale() -> Cluster {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(1, store, fast).await;
+    cluster.open(small_spec(SALE, 40)).await;
+    let settings = sale_settings(now_ms(), 50, 100);
+    let (status, body) = configure_sale(cluster.address(0), SALE, &settings).await;
+    assert_eq!(status, 200, "{body}");
+    cluster
+}
+
+/// A buyer admitted to the sale and holding `seats`: (client, admission token, hold, amount).
+async fn holding(cluster: &Cluster, n: usize, seats: &[u32]) -> (Client, String, u64, u64) {
+    let mut buyer = Client::guest(cluster.address(0), &format!("pay-device-{n:08}")).await;
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
+    let token = buyer.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let id = format!("h-{n}");
+    buyer
+        .send(
+            json!({"type": "hold", "id": id, "sale": SALE.to_string(), "key": format!("hold-{n}"),
+            "admission": token, "selection": {"Seats": seats}}),
+        )
+        .await;
+    let held = buyer.answer_to(&id).await;
+    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
+    let amount = held["outcome"]["Ok"]["Held"]["amount_won"]
+        .as_u64()
+        .expect("amount");
+    (buyer, token, hold, amount)
+}
+
+fn booking_of(answer: &Value) -> u64 {
+    assert!(
+        answer["outcome"]["Ok"]["Confirmed"].is_object(),
+        "not booked: {answer}"
+    );
+    picket_tests::ids::id(&answer["outcome"]["Ok"]["Confirmed"]["booking"])
+}
+
+fn error_code(answer: &Value) -> &str {
+    assert_eq!(answer["type"], "error", "{answer}");
+    answer["code"].as_str().expect("code")
+}
+
+/// Seats of the sale that are not on sale: held or sold.
+async fn taken(cluster: &Cluster) -> usize {
+    let subscription = cluster.ledger.handle.subscribe().await.expect("ledger");
+    subscription
+        .availability
+        .iter()
+        .find(|a| a.performance.0 == SALE)
+        .expect("the sale")
+        .seat_free
+        .iter()
+        .filter(|free| !**free)
+        .count()
+}
+
+/// What is shown is what is charged: the checkout's total is the ledger's amount for the hold,
+/// the buyer pays it at the sandbox, and the confirmed booking is for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pay_and_book() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0, 1]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    assert_eq!(checkout["type"], "checkout", "{checkout}");
+    assert_eq!(checkout["amount_won"], amount);
+    assert_eq!(checkout["breakdown"]["total_won"], amount);
+    let places = checkout["breakdown"]["places"].as_array().expect("places");
+    assert_eq!(places.len(), 2);
+    let summed: u64 = places
+        .iter()
+        .map(|p| p["price_won"].as_u64().expect("price"))
+        .sum();
+    assert_eq!(summed, amount);
+    assert_eq!(
+        checkout["provider"]["client_key"],
+        picket_tests::pay::CLIENT_KEY
+    );
+    assert!(checkout["cancellation"]["deadline_ms"].as_u64().is_some());
+
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let name = checkout["order_name"].as_str().expect("name").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, &name, amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let answer = buyer
+        .confirm(SALE, &token, hold, "pay-1", &payment_key, &order_id)
+        .await;
+    let booking = booking_of(&answer);
+    assert!(booking > 0);
+    assert_eq!(answer["outcome"]["Ok"]["Confirmed"]["amount_won"], amount);
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(&payment_key)
+        .await
+        .expect("the provider's record");
+    assert_eq!(record.total_won, amount);
+    assert_eq!(record.state, picket_payments::PaymentState::Done);
+}
+
+/// Today's defect: a confirm naming a made-up payment booked seats. A made-up payment key is
+/// `payment_not_found`, the old client-chosen `payment_ref`/`amount_won` is `invalid_field`, and
+/// nothing is booked; the hold is still there to be paid for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_made_up_payment_books_nothing() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    buyer
+        .send(
+            json!({"type": "confirm", "id": "old", "sale": SALE.to_string(), "key": "k-old",
+            "admission": token, "hold": hold.to_string(), "payment_ref": "made-up",
+            "amount_won": amount}),
+        )
+        .await;
+    let old = buyer.answer_to("old").await;
+    assert_eq!(error_code(&old), "invalid_field");
+
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let answer = buyer
+        .confirm(
+            SALE,
+            &token,
+            hold,
+            "k-made-up",
+            "tgen_madeup0000000000",
+            &order_id,
+        )
+        .await;
+    assert_eq!(error_code(&answer), "payment_not_found");
+    assert_eq!(taken(&cluster).await, 1, "only the hold's seat is taken");
+
+    let paid = buyer
+        .pay(&cluster.sandbox, SALE, &token, hold, "k-real", CARD_OK)
+        .await;
+    booking_of(&paid);
+}
+
+/// A declined card leaves the hold: the buyer pays with another card and books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_then_another_card_books() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, _) = holding(&cluster, 1, &[0]).await;
+    let declined = buyer
+        .pay(&cluster.sandbox, SALE, &token, hold, "k1", CARD_DECLINED)
+        .await;
+    assert_eq!(error_code(&declined), "payment_declined");
+    assert_eq!(
+        declined["provider_code"], "REJECT_CARD_COMPANY",
+        "{declined}"
+    );
+    let paid = buyer
+        .pay(&cluster.sandbox, SALE, &token, hold, "k2", CARD_OK)
+        .await;
+    booking_of(&paid);
+}
+
+/// Another order's real payment key does not pay this hold; neither does a payment of another
+/// amount than the hold's; nor may a buyer pay another buyer's hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn borrowed_keys_other_amounts_and_other_buyers_holds_are_refused() {
+    let cluster = open_sale().await;
+    let (mut alice, alice_token, alice_hold, amount) = holding(&cluster, 1, &[0]).await;
+    let (mut bob, bob_token, bob_hold, _) = holding(&cluster, 2, &[1]).await;
+
+    // Bob pays his own order; Alice presents Bob's payment key with her order.
+    let bob_checkout = bob.checkout(SALE, bob_hold).await;
+    let bob_order = bob_checkout["order_id"].as_str().expect("order").to_owned();
+    let bob_key = cluster
+        .sandbox
+        .pay(&bob_order, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let alice_checkout = alice.checkout(SALE, alice_hold).await;
+    let alice_order = alice_checkout["order_id"]
+        .as_str()
+        .expect("order")
+        .to_owned();
+    let borrowed = alice
+        .confirm(SALE, &alice_token, alice_hold, "a1", &bob_key, &alice_order)
+        .await;
+    assert_eq!(error_code(&borrowed), "payment_not_found");
+    // Bob's order id with Alice's hold does not name her hold.
+    let mismatched = alice
+        .confirm(SALE, &alice_token, alice_hold, "a2", &bob_key, &bob_order)
+        .await;
+    assert_eq!(error_code(&mismatched), "payment_not_found");
+
+    // Alice authorises less than her hold's amount.
+    let cheap_key = cluster
+        .sandbox
+        .pay(&alice_order, "S 1매", amount - 1_000, CARD_OK)
+        .await
+        .expect("authorised");
+    let cheap = alice
+        .confirm(
+            SALE,
+            &alice_token,
+            alice_hold,
+            "a3",
+            &cheap_key,
+            &alice_order,
+        )
+        .await;
+    assert_eq!(error_code(&cheap), "payment_amount_mismatch");
+
+    // Bob tries to check out and pay Alice's hold.
+    let theirs = bob.checkout(SALE, alice_hold).await;
+    assert_eq!(error_code(&theirs), "not_your_hold");
+    let alice_order_for_bob = alice.checkout(SALE, alice_hold).await["order_id"]
+        .as_str()
+        .expect("order")
+        .to_owned();
+    let alice_key = cluster
+        .sandbox
+        .pay(&alice_order_for_bob, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let stolen = bob
+        .confirm(
+            SALE,
+            &bob_token,
+            alice_hold,
+            "b1",
+            &alice_key,
+            &alice_order_for_bob,
+        )
+        .await;
+    assert_eq!(error_code(&stolen), "not_your_hold");
+    assert_eq!(
+        taken(&cluster).await,
+        2,
+        "nothing was booked: two seats held"
+    );
+
+    // Alice's own confirm of that payment books; Bob's payment books his.
+    booking_of(
+        &alice
+            .confirm(
+                SALE,
+                &alice_token,
+                alice_hold,
+                "a4",
+                &alice_key,
+                &alice_order_for_bob,
+            )
+            .await,
+    );
+    booking_of(
+        &bob.confirm(SALE, &bob_token, bob_hold, "b2", &bob_key, &bob_order)
+            .await,
+    );
+}
+
+/// A paid confirm replayed under a new client key (and a new admission) gets the same booking:
+/// the ledger's key is the order's, not the client's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_replayed_with_a_new_key_books_once() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let first = buyer
+        .confirm(SALE, &token, hold, "first", &payment_key, &order_id)
+        .await;
+    let booking = booking_of(&first);
+    buyer
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
+    let again = buyer.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let replayed = buyer
+        .confirm(SALE, &again, hold, "second", &payment_key, &order_id)
+        .await;
+    assert_eq!(booking_of(&replayed), booking);
+    assert_eq!(replayed["outcome"], first["outcome"]);
+    assert_eq!(taken(&cluster).await, 1);
+}
+
+/// A payment approved for a hold the ledger will not book (released here; expired is the
+/// same rejection path) is voided at the provider at once, and the buyer is told why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paid_for_a_released_hold_is_voided() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    buyer
+        .send(
+            json!({"type": "release", "id": "r", "sale": SALE.to_string(), "key": "rel",
+            "admission": token, "hold": hold.to_string()}),
+        )
+        .await;
+    let released = buyer.answer_to("r").await;
+    assert!(
+        released["outcome"]["Ok"]["Released"].is_object(),
+        "{released}"
+    );
+    let answer = buyer
+        .confirm(SALE, &token, hold, "late", &payment_key, &order_id)
+        .await;
+    assert_eq!(error_code(&answer), "payment_refunded");
+    assert_eq!(answer["reason"], "unknown_hold", "{answer}");
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(&payment_key)
+        .await
+        .expect("record");
+    assert_eq!(record.balance_won, 0, "voided in full: {record:?}");
+    assert_eq!(taken(&cluster).await, 0);
+}
+
+/// The provider failing (5xx) is `payment_unavailable` with a retry hint; the retry books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_failure_then_success_on_retry() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    cluster
+        .sandbox
+        .faults(&json!({"failNextCalls": 1000}))
+        .await;
+    let failed = buyer
+        .confirm(SALE, &token, hold, "try-1", &payment_key, &order_id)
+        .await;
+    assert_eq!(error_code(&failed), "payment_unavailable");
+    assert!(failed["retry_after_ms"].as_u64().is_some(), "{failed}");
+    cluster.sandbox.faults(&json!({})).await;
+    let retried = buyer
+        .confirm(SALE, &token, hold, "try-2", &payment_key, &order_id)
+        .await;
+    booking_of(&retried);
+}
+
+/// Waits (up to a bound, as a failure and never as a measured time) until the ledger has the
+/// hold booked.
+async fn booked_in_ledger(cluster: &Cluster, hold: u64) -> u64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let view = cluster
+            .ledger
+            .handle
+            .hold(
+                picket_ledger_core::PerformanceId(SALE),
+                picket_ledger_core::HoldId(hold),
+            )
+            .await
+            .expect("ledger")
+            .expect("the hold");
+        if let Some(booking) = view.booking {
+            return booking.0;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the webhook never booked the hold: {view:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The buyer's app approved the payment and vanished before booking (a crash between the two):
+/// the provider's webhook books it; the app's late confirm (and duplicate webhooks) get the
+/// same booking — the client path and the webhook path book once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_and_the_client_racing_book_once() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    cluster
+        .sandbox
+        .faults(&json!({"duplicateWebhooks": true}))
+        .await;
+    let provider = cluster.sandbox.provider();
+    provider
+        .confirm(
+            &payment_key,
+            &order_id,
+            amount,
+            "the-app-approved-then-crashed",
+        )
+        .await
+        .expect("approved");
+    let booking = booked_in_ledger(&cluster, hold).await;
+    let late = buyer
+        .confirm(SALE, &token, hold, "late", &payment_key, &order_id)
+        .await;
+    assert_eq!(booking_of(&late), booking);
+    assert_eq!(taken(&cluster).await, 1);
+    let record = provider.payment(&payment_key).await.expect("record");
+    assert_eq!(
+        (record.total_won, record.balance_won),
+        (amount, amount),
+        "booked, so never voided"
+    );
+}
+
+/// Korean time as the provider writes it: `yyyy-MM-ddTHH:mm:ss+09:00`.
+fn kst(ms: u64) -> String {
+    let secs = ms / 1_000 + 9 * 3_600;
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+09:00",
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+async fn post_webhook(
+    cluster: &Cluster,
+    body: &str,
+    signature: &str,
+    time: &str,
+    id: &str,
+) -> (u16, Value) {
+    let (status, _, answer) = picket_tests::pay::call(
+        cluster.address(0),
+        "POST",
+        "/api/v2/payments/webhook",
+        &[
+            ("Content-Type", "application/json"),
+            ("tosspayments-webhook-signature", signature),
+            ("tosspayments-webhook-transmission-time", time),
+            ("tosspayments-webhook-transmission-id", id),
+            ("tosspayments-webhook-transmission-retried-count", "0"),
+        ],
+        body,
+    )
+    .await;
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+/// A webhook with a bad signature is refused (401) and changes nothing; a signed one is
+/// handled once per transmission id (a replay is a duplicate, ignored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_or_replayed_webhooks_change_nothing() {
+    let cluster = open_sale().await;
+    let (mut buyer, _token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let body =
+        json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
+        "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
+        .to_string();
+    let time = kst(now_ms());
+    let forged = picket_sandbox_pay::signature("not-the-webhook-secret-at-all", &body, &time);
+    let (status, answer) = post_webhook(&cluster, &body, &forged, &time, "whtrans_forged").await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("webhook_signature")),
+        "{answer}"
+    );
+    let view = cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("hold");
+    assert_eq!(view.booking, None, "a forged webhook books nothing");
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(&payment_key)
+        .await
+        .expect("record");
+    assert_eq!(
+        record.state,
+        picket_payments::PaymentState::InProgress,
+        "nor confirms anything"
+    );
+
+    let signed = picket_sandbox_pay::signature(picket_tests::pay::WEBHOOK_SECRET, &body, &time);
+    let (status, answer) = post_webhook(&cluster, &body, &signed, &time, "whtrans_once").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    let (status, answer) = post_webhook(&cluster, &body, &signed, &time, "whtrans_once").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("duplicate")),
+        "{answer}"
+    );
+    // The accepted one was looked up with the provider (authorised, not yet confirmed) and
+    // completed: confirmed for the hold's amount and booked, once.
+    booked_in_ledger(&cluster, hold).await;
+    assert_eq!(taken(&cluster).await, 1);
+}
