@@ -273,7 +273,45 @@ mod tests {
             ApiError::PerformanceAlreadyOpen,
             ApiError::LedgerUnavailable,
             ApiError::Internal(String::new()),
+            ApiError::WebhookSignature,
         ];
+        use picket_payments::FlowError as F;
+        let flow_errors = [
+            F::UnknownHold,
+            F::NotYourHold,
+            F::HoldClosed {
+                reason: "hold_expired",
+            },
+            F::HoldClosed { reason: "released" },
+            F::Declined {
+                code: String::new(),
+                message: String::new(),
+            },
+            F::PaymentNotFound,
+            F::AmountMismatch,
+            F::ProviderUnavailable { retry_after_ms: 1 },
+            F::LedgerUnavailable { retry_after_ms: 1 },
+            F::Refunded {
+                reason: String::new(),
+                voided: true,
+            },
+        ];
+        for flow_error in &flow_errors {
+            // Adding a FlowError variant fails to compile here until it is listed above.
+            match flow_error {
+                F::UnknownHold
+                | F::NotYourHold
+                | F::HoldClosed { .. }
+                | F::Declined { .. }
+                | F::PaymentNotFound
+                | F::AmountMismatch
+                | F::ProviderUnavailable { .. }
+                | F::LedgerUnavailable { .. }
+                | F::Refunded { .. } => {}
+            }
+        }
+        let mut all = all;
+        all.extend(flow_errors.into_iter().map(ApiError::Payment));
         for error in &all {
             match error {
                 ApiError::Invalid(_)
@@ -298,6 +336,8 @@ mod tests {
                 | ApiError::Rejected(_)
                 | ApiError::PerformanceAlreadyOpen
                 | ApiError::LedgerUnavailable
+                | ApiError::Payment(_)
+                | ApiError::WebhookSignature
                 | ApiError::Internal(_) => {}
             }
         }

@@ -237,6 +237,21 @@ impl LocalLedger for FakeLedger {
         Box::pin(async move { Ok(outcome) })
     }
 
+    fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> BoxFuture<'_, Result<Option<HoldView>, SubmitError>> {
+        let view = self
+            .state
+            .lock()
+            .expect("lock")
+            .0
+            .performance(performance)
+            .and_then(|state| state.hold_view(hold));
+        Box::pin(async move { Ok(view) })
+    }
+
     fn subscribe(&self) -> BoxFuture<'_, Result<Subscription, SubmitError>> {
         Box::pin(async { Err(SubmitError::Stopped) })
     }
