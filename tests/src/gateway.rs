@@ -59,6 +59,18 @@ impl Cluster {
         configure: impl Fn(&mut GatewayConfig),
         configure_ledger: impl FnOnce(&mut LedgerConfig),
     ) -> Cluster {
+        Self::start_configured(count, store, configure, configure_ledger, |_| {}).await
+    }
+
+    /// [`Cluster::start_with_ledger`] with `configure_sandbox` applied to the payment
+    /// sandbox's settings.
+    pub async fn start_configured(
+        count: usize,
+        store: Arc<dyn QueueStore>,
+        configure: impl Fn(&mut GatewayConfig),
+        configure_ledger: impl FnOnce(&mut LedgerConfig),
+        configure_sandbox: impl FnOnce(&mut picket_sandbox_pay::SandboxConfig),
+    ) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut registry = prometheus_client::registry::Registry::default();
         let mut ledger_config =
@@ -97,9 +109,10 @@ impl Cluster {
             .as_ref()
             .map(|l| l.local_addr().expect("addr"))
             .expect("bound");
-        let sandbox = crate::pay::Sandbox::start(vec![format!(
-            "http://{first_address}/api/v2/payments/webhook"
-        )])
+        let sandbox = crate::pay::Sandbox::start_with(
+            vec![format!("http://{first_address}/api/v2/payments/webhook")],
+            configure_sandbox,
+        )
         .await;
         let flow = Arc::new(picket_payments::Flow::new(
             sandbox.provider(),

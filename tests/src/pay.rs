@@ -30,6 +30,14 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts a sandbox sending webhooks to `webhook_urls` (quick retries, for tests).
     pub async fn start(webhook_urls: Vec<String>) -> Sandbox {
+        Self::start_with(webhook_urls, |_| {}).await
+    }
+
+    /// [`Sandbox::start`] with `configure` applied to its settings last.
+    pub async fn start_with(
+        webhook_urls: Vec<String>,
+        configure: impl FnOnce(&mut SandboxConfig),
+    ) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = SandboxConfig::new(dir.path().to_path_buf());
         config.secret_key = Some(SECRET_KEY.into());
@@ -39,6 +47,7 @@ impl Sandbox {
         config.webhook_urls = webhook_urls;
         config.webhook_poll_interval = Duration::from_millis(20);
         config.webhook_retry_schedule = vec![Duration::from_millis(50); 3];
+        configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -24,8 +24,12 @@ fn fast(config: &mut picket_gateway::GatewayConfig) {
 }
 
 async fn open_sale() -> Cluster {
-    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
-    let cluster = Cluster::start(1, store, fast).await;
+    open_sale_with(Cluster::start(1, Arc::new(MemoryStore::new()), fast)).await
+}
+
+/// The sale opened on `cluster` (started as the test needs it).
+async fn open_sale_with(cluster: impl std::future::Future<Output = Cluster>) -> Cluster {
+    let cluster = cluster.await;
     cluster.open(small_spec(SALE, 40)).await;
     let settings = sale_settings(now_ms(), 50, 100);
     let (status, body) = configure_sale(cluster.address(0), SALE, &settings).await;
@@ -450,6 +454,46 @@ async fn the_webhook_and_the_client_racing_book_once() {
         (amount, amount),
         "booked, so never voided"
     );
+}
+
+/// The buyer pays at the sandbox's checkout and their app vanishes before `confirm`: the
+/// sandbox's webhook on authorisation (its extension; on by default) reaches the API, which
+/// confirms the payment for the hold's amount and books it. A confirm the app sends later
+/// answers that booking, and no second one is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    // The sandbox's own defaults: webhooks on authorisation included.
+    let cluster = open_sale_with(Cluster::start_configured(1, store, fast, |_| {}, |_| {})).await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let name = checkout["order_name"].as_str().expect("name").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, &name, amount, CARD_OK)
+        .await
+        .expect("authorised");
+    // No confirm from the app: only the webhook can book it.
+    let booking = booked_in_ledger(&cluster, hold).await;
+    assert_eq!(taken(&cluster).await, 1);
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(&payment_key)
+        .await
+        .expect("record");
+    assert_eq!(record.state, picket_payments::PaymentState::Done);
+    assert_eq!(
+        (record.total_won, record.balance_won),
+        (amount, amount),
+        "confirmed for the hold's amount, never voided"
+    );
+    let late = buyer
+        .confirm(SALE, &token, hold, "late-app", &payment_key, &order_id)
+        .await;
+    assert_eq!(booking_of(&late), booking, "the same booking, not a second");
+    assert_eq!(taken(&cluster).await, 1);
 }
 
 /// Korean time as the provider writes it: `yyyy-MM-ddTHH:mm:ss+09:00`.
