@@ -59,7 +59,14 @@ impl Cluster {
         configure: impl Fn(&mut GatewayConfig),
         configure_ledger: impl FnOnce(&mut LedgerConfig),
     ) -> Cluster {
-        Self::start_configured(count, store, configure, configure_ledger, |_| {}).await
+        Self::start_configured(
+            count,
+            store,
+            configure,
+            configure_ledger,
+            crate::pay::toss_webhooks_only,
+        )
+        .await
     }
 
     /// [`Cluster::start_with_ledger`] with `configure_sandbox` applied to the payment

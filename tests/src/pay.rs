@@ -19,6 +19,12 @@ pub const ADMIN_TOKEN: &str = "admin-token-for-picket-tests";
 pub const CARD_OK: &str = "4330000000000001";
 pub const CARD_DECLINED: &str = "4330000000000019";
 
+/// Turns off the sandbox's webhook on authorisation (its extension): webhooks as Toss sends
+/// them.
+pub fn toss_webhooks_only(config: &mut SandboxConfig) {
+    config.webhook_on_authorise = false;
+}
+
 /// A sandbox on a free loopback port with a temporary data directory.
 pub struct Sandbox {
     pub address: SocketAddr,
@@ -28,9 +34,10 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a sandbox sending webhooks to `webhook_urls` (quick retries, for tests).
+    /// Starts a sandbox sending webhooks to `webhook_urls` (quick retries, for tests), as Toss
+    /// sends them: none on authorisation, so a test decides when the app confirms.
     pub async fn start(webhook_urls: Vec<String>) -> Sandbox {
-        Self::start_with(webhook_urls, |_| {}).await
+        Self::start_with(webhook_urls, toss_webhooks_only).await
     }
 
     /// [`Sandbox::start`] with `configure` applied to its settings last.
