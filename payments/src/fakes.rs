@@ -241,6 +241,21 @@ impl LocalLedger for FakeLedger {
         Box::pin(async { Err(SubmitError::Stopped) })
     }
 
+    fn hold(
+        &self,
+        performance: PerformanceId,
+        hold: HoldId,
+    ) -> BoxFuture<'_, Result<Option<HoldView>, SubmitError>> {
+        let view = self
+            .state
+            .lock()
+            .expect("lock")
+            .0
+            .performance(performance)
+            .and_then(|p| p.hold_view(hold));
+        Box::pin(async move { Ok(view) })
+    }
+
     fn entries_after(
         &self,
         after_seq: u64,
