@@ -249,7 +249,7 @@ mod tests {
     /// One error of each kind. The match below has no wildcard: a new variant does not compile
     /// until it is added here, and so checked against the documented list.
     fn one_of_each() -> Vec<ApiError> {
-        let all = vec![
+        let mut all = vec![
             ApiError::Invalid(Vec::new()),
             ApiError::BadBody(String::new()),
             ApiError::BadParameter(String::new()),
@@ -273,7 +273,34 @@ mod tests {
             ApiError::PerformanceAlreadyOpen,
             ApiError::LedgerUnavailable,
             ApiError::Internal(String::new()),
+            ApiError::WebhookSignature,
         ];
+        use picket_payments::FlowError as E;
+        all.extend(
+            [
+                E::UnknownHold,
+                E::NotYourHold,
+                E::HoldClosed {
+                    reason: "hold_expired",
+                },
+                E::HoldClosed {
+                    reason: "hold_released",
+                },
+                E::Declined {
+                    code: String::new(),
+                    message: String::new(),
+                },
+                E::PaymentNotFound,
+                E::AmountMismatch,
+                E::ProviderUnavailable { retry_after_ms: 1 },
+                E::LedgerUnavailable { retry_after_ms: 1 },
+                E::Refunded {
+                    reason: String::new(),
+                    voided: true,
+                },
+            ]
+            .map(ApiError::Payment),
+        );
         for error in &all {
             match error {
                 ApiError::Invalid(_)
@@ -298,7 +325,9 @@ mod tests {
                 | ApiError::Rejected(_)
                 | ApiError::PerformanceAlreadyOpen
                 | ApiError::LedgerUnavailable
-                | ApiError::Internal(_) => {}
+                | ApiError::Internal(_)
+                | ApiError::Payment(_)
+                | ApiError::WebhookSignature => {}
             }
         }
         all
