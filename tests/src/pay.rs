@@ -81,7 +81,13 @@ impl Sandbox {
 
     /// The production adapter, pointed at this sandbox.
     pub fn provider(&self) -> Arc<TossProvider> {
-        let config = TossConfig::new(self.base_url(), SECRET_KEY, CLIENT_KEY, WEBHOOK_SECRET);
+        self.provider_with(|_| {})
+    }
+
+    /// [`Sandbox::provider`] with `configure` applied to the adapter's settings.
+    pub fn provider_with(&self, configure: impl FnOnce(&mut TossConfig)) -> Arc<TossProvider> {
+        let mut config = TossConfig::new(self.base_url(), SECRET_KEY, CLIENT_KEY, WEBHOOK_SECRET);
+        configure(&mut config);
         Arc::new(TossProvider::new(config).expect("adapter settings"))
     }
 

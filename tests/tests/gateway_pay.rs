@@ -464,7 +464,15 @@ async fn the_webhook_and_the_client_racing_book_once() {
 async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
     let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
     // The sandbox's own defaults: webhooks on authorisation included.
-    let cluster = open_sale_with(Cluster::start_configured(1, store, fast, |_| {}, |_| {})).await;
+    let cluster = open_sale_with(Cluster::start_configured(
+        1,
+        store,
+        fast,
+        |_| {},
+        |_| {},
+        |_| {},
+    ))
+    .await;
     let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
     let checkout = buyer.checkout(SALE, hold).await;
     let order_id = checkout["order_id"].as_str().expect("order").to_owned();
@@ -607,4 +615,106 @@ async fn bad_or_replayed_webhooks_change_nothing() {
     // completed: confirmed for the hold's amount and booked, once.
     booked_in_ledger(&cluster, hold).await;
     assert_eq!(taken(&cluster).await, 1);
+}
+
+/// Real Toss signs no payment webhook. With `webhook_signatures = lookup_only` an unsigned
+/// webhook is a hint: the payment it names is looked up with the provider by key, so a forged
+/// one naming a made-up payment key books nothing, while an unsigned one naming a real,
+/// authorised payment completes it. A signature that is present but wrong is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_only_takes_unsigned_webhooks_as_hints() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = open_sale_with(Cluster::start_configured(
+        1,
+        store,
+        fast,
+        |_| {},
+        picket_tests::pay::toss_webhooks_only,
+        |provider| provider.webhook_signatures = picket_payments::WebhookSignatures::LookupOnly,
+    ))
+    .await;
+    let mut paid = Vec::new();
+    for (n, seat) in [(1, 0), (2, 1)] {
+        let (mut buyer, _token, hold, amount) = holding(&cluster, n, &[seat]).await;
+        let checkout = buyer.checkout(SALE, hold).await;
+        let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+        let payment_key = cluster
+            .sandbox
+            .pay(&order_id, "S 1매", amount, CARD_OK)
+            .await
+            .expect("authorised");
+        paid.push((hold, order_id, payment_key));
+    }
+    let unsigned = |payment_key: &str, order_id: &str| {
+        json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
+            "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
+        .to_string()
+    };
+    let post_unsigned = |body: String, id: &'static str| {
+        let address = cluster.address(0);
+        async move {
+            let (status, _, answer) = picket_tests::pay::call(
+                address,
+                "POST",
+                "/api/v2/payments/webhook",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("tosspayments-webhook-transmission-id", id),
+                ],
+                &body,
+            )
+            .await;
+            (
+                status,
+                serde_json::from_str::<Value>(&answer).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (forged_hold, forged_order, forged_key) = &paid[0];
+    let forged = unsigned("made_up_payment_key_0000000000000000", forged_order);
+    let (status, answer) = post_unsigned(forged.clone(), "whtrans_forged_unsigned").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    let time = kst(now_ms());
+    let wrong = picket_sandbox_pay::signature("not-the-webhook-secret-at-all", &forged, &time);
+    let (status, answer) = post_webhook(&cluster, &forged, &wrong, &time, "whtrans_wrong").await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("webhook_signature")),
+        "{answer}"
+    );
+
+    let (real_hold, real_order, real_key) = &paid[1];
+    let (status, answer) =
+        post_unsigned(unsigned(real_key, real_order), "whtrans_real_unsigned").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    booked_in_ledger(&cluster, *real_hold).await;
+
+    let view = cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(*forged_hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("hold");
+    assert_eq!(view.booking, None, "a made-up payment key books nothing");
+    let provider = cluster.sandbox.provider();
+    let untouched = provider.payment(forged_key).await.expect("record");
+    assert_eq!(
+        untouched.state,
+        picket_payments::PaymentState::InProgress,
+        "nor confirms the order's real payment"
+    );
+    let done = provider.payment(real_key).await.expect("record");
+    assert_eq!(done.state, picket_payments::PaymentState::Done);
 }
