@@ -468,6 +468,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // the provider's records are reconciled with the ledger every RECONCILE_INTERVAL_MS.
     let (stop_payments, payments_stopped) = tokio::sync::watch::channel(false);
     let refund_metrics = Arc::new(picket_payments::refunds::RefundMetrics::default());
+    refund_metrics.register(&mut registry);
     let refunds = tokio::spawn(
         picket_payments::refunds::RefundWorker::new(
             client.clone(),
