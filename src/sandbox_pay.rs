@@ -42,6 +42,15 @@ pub struct SandboxPayArgs {
         hide_env_values = true
     )]
     webhook_secret: Option<String>,
+    /// Also send PAYMENT_STATUS_CHANGED when a buyer authorises a payment (IN_PROGRESS): a
+    /// sandbox extension, Toss sends none; false to behave as Toss does.
+    #[arg(
+        long,
+        env = "PICKET_SANDBOX_PAY_WEBHOOK_ON_AUTHORISE",
+        default_value_t = defaults().webhook_on_authorise,
+        action = clap::ArgAction::Set
+    )]
+    webhook_on_authorise: bool,
     /// Bearer token of PUT/GET /sandbox/faults (default: DATA_DIR/admin-token).
     #[arg(long, env = "PICKET_SANDBOX_PAY_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -62,6 +71,7 @@ fn plan(args: SandboxPayArgs) -> anyhow::Result<SandboxConfig> {
     config.client_key = args.client_key;
     config.webhook_urls = args.webhook_url;
     config.webhook_secret = args.webhook_secret;
+    config.webhook_on_authorise = args.webhook_on_authorise;
     config.admin_token = args.admin_token;
     config.confirm_window = std::time::Duration::from_secs(args.confirm_window_s);
     let mut problems = Problems::default();

@@ -166,6 +166,15 @@ pub struct UpArgs {
     /// The key webhooks from the provider are signed with.
     #[arg(long, env = "PICKET_PAYMENTS_WEBHOOK_SECRET", hide_env_values = true)]
     payments_webhook_secret: Option<String>,
+    /// Whether payment webhooks must be signed: required, or lookup_only (an unsigned webhook is
+    /// a hint to look the payment up; a wrong signature is still refused). Real Toss signs no
+    /// payment webhook: use lookup_only with it.
+    #[arg(
+        long,
+        env = "PICKET_PAYMENTS_WEBHOOK_SIGNATURES",
+        default_value = "required"
+    )]
+    payments_webhook_signatures: String,
     /// Where the in-process payment sandbox listens (loopback; port 0: any free port). Unused
     /// with PICKET_PAYMENTS_BASE_URL.
     #[arg(
@@ -200,6 +209,7 @@ enum PaymentsPlan {
     Sandbox {
         listen: SocketAddr,
         data_dir: PathBuf,
+        webhook_signatures: picket_payments::WebhookSignatures,
     },
     /// A provider elsewhere (Toss, or a `picket sandbox-pay` process).
     Provider(picket_payments::TossConfig),
@@ -281,6 +291,13 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
 
 /// The provider settings: all four PICKET_PAYMENTS_* together, or none (the sandbox).
 fn payments_plan(args: &UpArgs, problems: &mut Problems) -> PaymentsPlan {
+    let webhook_signatures = problems
+        .take(
+            "PICKET_PAYMENTS_WEBHOOK_SIGNATURES",
+            args.payments_webhook_signatures
+                .parse::<picket_payments::WebhookSignatures>(),
+        )
+        .unwrap_or_default();
     let keys = [
         &args.payments_secret_key,
         &args.payments_client_key,
@@ -298,13 +315,15 @@ fn payments_plan(args: &UpArgs, problems: &mut Problems) -> PaymentsPlan {
         return PaymentsPlan::Sandbox {
             listen: args.sandbox_pay_listen,
             data_dir: args.data_dir.join("sandbox-pay"),
+            webhook_signatures,
         };
     };
     let [Some(secret), Some(client), Some(webhook)] = keys else {
         problems.push("PICKET_PAYMENTS_BASE_URL needs PICKET_PAYMENTS_SECRET_KEY, PICKET_PAYMENTS_CLIENT_KEY and PICKET_PAYMENTS_WEBHOOK_SECRET");
         return PaymentsPlan::Provider(picket_payments::TossConfig::new(base_url, "", "", ""));
     };
-    let config = picket_payments::TossConfig::new(base_url, secret, client, webhook);
+    let mut config = picket_payments::TossConfig::new(base_url, secret, client, webhook);
+    config.webhook_signatures = webhook_signatures;
     problems.extend("payments", config.problems());
     PaymentsPlan::Provider(config)
 }
@@ -326,7 +345,11 @@ async fn start_payments(
             let checkout_url = "https://js.tosspayments.com/v2/standard".to_owned();
             Ok((config, checkout_url, None))
         }
-        PaymentsPlan::Sandbox { listen, data_dir } => {
+        PaymentsPlan::Sandbox {
+            listen,
+            data_dir,
+            webhook_signatures,
+        } => {
             let mut config = picket_sandbox_pay::SandboxConfig::new(data_dir);
             config.listen = listen;
             config.webhook_urls = vec![format!("http://{address}/api/v2/payments/webhook")];
@@ -343,12 +366,13 @@ async fn start_payments(
                     tracing::error!(%error, "the payment sandbox stopped");
                 }
             });
-            let provider = picket_payments::TossConfig::new(
+            let mut provider = picket_payments::TossConfig::new(
                 base_url.clone(),
                 keys.secret_key,
                 keys.client_key,
                 keys.webhook_secret,
             );
+            provider.webhook_signatures = webhook_signatures;
             Ok((provider, format!("{base_url}/checkout"), Some(task)))
         }
     }
@@ -444,6 +468,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // the provider's records are reconciled with the ledger every RECONCILE_INTERVAL_MS.
     let (stop_payments, payments_stopped) = tokio::sync::watch::channel(false);
     let refund_metrics = Arc::new(picket_payments::refunds::RefundMetrics::default());
+    refund_metrics.register(&mut registry);
     let refunds = tokio::spawn(
         picket_payments::refunds::RefundWorker::new(
             client.clone(),

@@ -128,6 +128,17 @@ fn up_serves_health_and_metrics_and_stops_cleanly_on_ctrl_c() {
         metrics.contains("picket_ledger_commit_seconds"),
         "{metrics}"
     );
+    // The refund worker's counters, none counted yet.
+    for counter in [
+        "picket_refunds_paid_total 0",
+        "picket_refunds_retried_total 0",
+        "picket_refunds_refused_total 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == counter),
+            "{counter}: {metrics}"
+        );
+    }
     let (status, _) = get(port, "/no-such-page").expect("404");
     assert_eq!(status, 404);
 
@@ -170,17 +181,19 @@ fn up_reports_every_bad_setting_at_once_before_listening() {
         .env("PICKET_PUSH_INTERVAL_MS", "5000")
         .env("PICKET_BANNER_S3_BUCKET", "banners")
         .env("PICKET_SALE_RESTORE_INTERVAL_MS", "5")
+        .env("PICKET_PAYMENTS_WEBHOOK_SIGNATURES", "unsigned")
         .output()
         .expect("run picket");
     assert_refused_with(
         &output,
         &[
-            "5 setting problems",
+            "6 setting problems",
             "DATABASE_URL: must be postgres://",
             "connections_max must be 1 to",
             "push_interval must be 100 to 2000 ms, got 5000 ms",
             "PICKET_BANNER_S3_BUCKET is set but PICKET_BANNER_S3_ENDPOINT is not",
             "api: sale_restore_interval_ms must be 100 to 60000, got 5",
+            "PICKET_PAYMENTS_WEBHOOK_SIGNATURES: must be required or lookup_only",
         ],
     );
     assert!(!data_dir.exists(), "nothing was written before the checks");

@@ -50,6 +50,10 @@ impl Api {
                 config.login_attempts_per_address_burst,
             ),
             login_failures: config.backoff(config.login_failures_free),
+            webhook_lookups: Limiter::new(
+                config.webhook_lookups_per_sec.saturating_mul(60),
+                config.webhook_lookups_per_sec,
+            ),
             config,
             operator_token,
             decoy_hash,

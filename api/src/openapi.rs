@@ -184,10 +184,10 @@ fn add_payment_paths(doc: &mut Value) {
     }});
     doc["paths"]["/api/v2/payments/webhook"] = json!({"post": {
         "operationId": "paymentWebhook",
-        "summary": "The provider's webhook (PAYMENT_STATUS_CHANGED): verified with the provider's webhook key (401 `webhook_signature` otherwise), each transmission id handled once, answered at once; the payment is then looked up with the provider (the body is only a hint): an authorised payment is confirmed for the hold's amount and booked, an approved one booked, one that cannot be booked voided",
+        "summary": "The provider's webhook (PAYMENT_STATUS_CHANGED): verified with the provider's webhook key (401 `webhook_signature` otherwise; with `webhook_signatures = lookup_only` an unsigned one is accepted as a hint, a wrong signature still 401), each transmission id handled once, at most `webhook_lookups_per_sec` (100) a second looked up per process (429 `too_many_attempts` with Retry-After past it; the provider delivers it again), answered at once; the payment is then looked up with the provider (the body is only a hint): an authorised payment is confirmed for the hold's amount and booked, an approved one booked, one that cannot be booked voided",
         "security": public,
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "the provider's event (docs/payments.md)"}}}},
-        "responses": responses(json!({"200": json_response("accepted, or a duplicate transmission", json!({"type": "object", "required": ["handled"], "properties": {"handled": {"type": "string", "enum": ["accepted", "duplicate"]}}}))}), NOTHING, &[401, 413])
+        "responses": responses(json!({"200": json_response("accepted, or a duplicate transmission", json!({"type": "object", "required": ["handled"], "properties": {"handled": {"type": "string", "enum": ["accepted", "duplicate"]}}}))}), NOTHING, &[401, 413, 429])
     }});
     let schemas = &mut doc["components"]["schemas"];
     schemas["CheckoutRequest"] = json!({"type": "object", "additionalProperties": false, "required": ["sale", "hold"], "properties": {

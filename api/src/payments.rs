@@ -7,8 +7,9 @@
 //!   gives the provider. The server confirms for the hold's amount (the `amount` parameter is
 //!   only compared, for the log) and books; JSON, or `303` to `return` (a path on this site).
 //! - `GET /api/v2/payments/fail?code&message&orderId`: the failUrl: a problem for the app.
-//! - `POST /api/v2/payments/webhook`: verified with the provider's key, deduplicated by
-//!   transmission id, answered `200` at once; the payment is then looked up with the provider
+//! - `POST /api/v2/payments/webhook`: verified with the provider's key (or, unsigned, taken as
+//!   a hint with `webhook_signatures = lookup_only`), deduplicated by transmission id, limited
+//!   to `webhook_lookups_per_sec` (429 past it), answered `200` at once; the payment is then looked up with the provider
 //!   and what the buyer's app left unfinished is finished (book, or void).
 
 use std::sync::Arc;
@@ -217,6 +218,23 @@ pub async fn webhook(
         if !first {
             return Ok(axum::Json(json!({"handled": "duplicate"})).into_response());
         }
+    }
+    // Every accepted webhook costs a provider lookup (and an unsigned one is accepted as a hint
+    // in `lookup_only`): past the per-process rate the provider is told to deliver it again
+    // later, and the transmission is forgotten so that delivery runs.
+    if let Err(retry_ms) = api
+        .webhook_lookups
+        .check("webhook", picket_edge::clock::now_ms())
+    {
+        if let Some(id) = &notice.transmission_id {
+            api.webhook_transmissions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .forget(id);
+        }
+        return Err(ApiError::TooManyAttempts {
+            retry_after_s: retry_ms.div_ceil(1_000),
+        });
     }
     // The provider wants its answer within seconds: the lookup, the confirm and the booking run
     // after it. A failure that a retry may fix forgets the transmission, so a later delivery of

@@ -65,6 +65,12 @@ pub struct ApiConfig {
     /// Sales one pass looks at, at most: a pass over many sales is spread over several
     /// intervals, so each stays short.
     pub sale_restore_max: u32,
+    /// Payment webhooks looked up with the provider per second in this process (a second's
+    /// worth at once); past it a webhook is answered `429 too_many_attempts` with `Retry-After`
+    /// and the provider delivers it again later. Bounds what a flood of forged webhooks (unsigned
+    /// ones are accepted as hints with `webhook_signatures = lookup_only`) costs in provider
+    /// calls; a replayed transmission id costs none.
+    pub webhook_lookups_per_sec: u32,
 }
 
 impl Default for ApiConfig {
@@ -83,6 +89,7 @@ impl Default for ApiConfig {
             banner_store: media::BannerStore::Disk,
             sale_restore_interval_ms: 1_000,
             sale_restore_max: 1_000,
+            webhook_lookups_per_sec: 100,
         }
     }
 }
@@ -93,6 +100,8 @@ pub const SALE_RESTORE_INTERVAL_MS_MIN: u64 = 100;
 pub const SALE_RESTORE_INTERVAL_MS_MAX: u64 = 60_000;
 /// Largest [`ApiConfig::sale_restore_max`].
 pub const SALE_RESTORE_MAX_MAX: u32 = 100_000;
+/// Largest [`ApiConfig::webhook_lookups_per_sec`] (the limiter counts whole milliseconds).
+pub const WEBHOOK_LOOKUPS_PER_SEC_MAX: u32 = 1_000;
 
 impl ApiConfig {
     /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
@@ -111,6 +120,12 @@ impl ApiConfig {
             problems.push(format!(
                 "sale_restore_max must be 1 to {SALE_RESTORE_MAX_MAX}, got {}",
                 self.sale_restore_max
+            ));
+        }
+        if !(1..=WEBHOOK_LOOKUPS_PER_SEC_MAX).contains(&self.webhook_lookups_per_sec) {
+            problems.push(format!(
+                "webhook_lookups_per_sec must be 1 to {WEBHOOK_LOOKUPS_PER_SEC_MAX}, got {}",
+                self.webhook_lookups_per_sec
             ));
         }
         problems
@@ -164,6 +179,8 @@ pub struct Api {
     pub(crate) payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,
     /// Webhook transmissions handled lately, so a provider's retry is handled once.
     pub(crate) webhook_transmissions: std::sync::Mutex<picket_payments::TransmissionDedupe>,
+    /// Webhook lookups in this process ([`ApiConfig::webhook_lookups_per_sec`]).
+    pub(crate) webhook_lookups: Limiter,
 }
 
 impl Api {

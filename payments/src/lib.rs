@@ -32,7 +32,7 @@ pub use provider::{
     BillingCharge, BillingKey, CancelRecord, PaymentError, PaymentProvider, PaymentRecord,
     PaymentState, ProviderFuture, TransactionRecord, WebhookError, WebhookNotice,
 };
-pub use toss::{TossConfig, TossConfigError, TossProvider};
+pub use toss::{TossConfig, TossConfigError, TossProvider, WebhookSignatures};
 
 /// The provider's bounds on an order id and an order name, in characters (the API's document
 /// states them).

@@ -22,8 +22,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
 
 use picket_ledger_client::{ENTRIES_AFTER_MAX, LedgerClient, ReadError, SubmitError};
 use picket_ledger_core::{
@@ -156,15 +158,40 @@ pub fn judge_cancel(
     }
 }
 
-/// What the worker counts (exported to Prometheus by the process that runs it).
+/// What the worker counts, exported to Prometheus by the process that runs it
+/// ([`RefundMetrics::register`]).
 #[derive(Debug, Default)]
 pub struct RefundMetrics {
     /// Refunds paid and recorded.
-    pub paid: AtomicU64,
+    pub paid: Counter,
     /// Provider calls retried after a retryable error.
-    pub retried: AtomicU64,
+    pub retried: Counter,
     /// Refunds the provider refused for good (left for reconciliation).
-    pub refused: AtomicU64,
+    pub refused: Counter,
+}
+
+impl RefundMetrics {
+    /// Adds the counters to `registry` as `picket_refunds_paid_total`,
+    /// `picket_refunds_retried_total` and `picket_refunds_refused_total` (the registry shares
+    /// them: the worker's increments are what `/metrics` shows).
+    pub fn register(&self, registry: &mut Registry) {
+        let registry = registry.sub_registry_with_prefix("picket_refunds");
+        registry.register(
+            "paid",
+            "Refunds paid at the provider and recorded in the ledger",
+            self.paid.clone(),
+        );
+        registry.register(
+            "retried",
+            "Refund calls to the provider retried after a timeout or 5xx",
+            self.retried.clone(),
+        );
+        registry.register(
+            "refused",
+            "Refunds the provider refused for good, left for reconciliation",
+            self.refused.clone(),
+        );
+    }
 }
 
 /// Why a pass over the journal stopped.
@@ -280,7 +307,7 @@ impl RefundWorker {
             } => provider_transaction,
             CancelVerdict::Retry => return Ok(RefundOutcome::Deferred),
             CancelVerdict::Refused(why) => {
-                self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+                self.metrics.refused.inc();
                 tracing::warn!(
                     refund = owed.refund.0,
                     booking = owed.booking.0,
@@ -310,7 +337,7 @@ impl RefundWorker {
                 .await;
             match judge_cancel(&answer, owed.amount_won) {
                 CancelVerdict::Retry => {
-                    self.metrics.retried.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.retried.inc();
                     tracing::info!(
                         refund = owed.refund.0,
                         attempt,
@@ -344,7 +371,7 @@ impl RefundWorker {
         };
         match self.ledger.submit(request).await? {
             Ok(Reply::RefundRecorded { .. }) | Err(Rejection::RefundAlreadyRecorded { .. }) => {
-                self.metrics.paid.fetch_add(1, Ordering::Relaxed);
+                self.metrics.paid.inc();
                 Ok(RefundOutcome::Recorded)
             }
             Ok(other) => Err(RefundError::Unexpected(format!("{other:?}"))),

@@ -60,6 +60,47 @@ pub struct TossConfig {
     pub webhook_max_age_ms: u64,
     /// Most comma-separated values of a signature header that are checked.
     pub webhook_signatures_max: usize,
+    /// Whether a webhook must be signed ([`WebhookSignatures`]).
+    pub webhook_signatures: WebhookSignatures,
+}
+
+/// What an unsigned webhook is worth. A signature present but wrong is refused either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WebhookSignatures {
+    /// Every webhook must carry a good signature (the sandbox signs every event).
+    #[default]
+    Required,
+    /// An unsigned webhook is accepted as a hint only: the receiver never trusts its body and
+    /// looks the payment up with the provider by key. Real Toss signs no payment event, so its
+    /// webhooks complete payments only in this mode.
+    LookupOnly,
+}
+
+impl WebhookSignatures {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookSignatures::Required => "required",
+            WebhookSignatures::LookupOnly => "lookup_only",
+        }
+    }
+}
+
+impl fmt::Display for WebhookSignatures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for WebhookSignatures {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "required" => Ok(WebhookSignatures::Required),
+            "lookup_only" => Ok(WebhookSignatures::LookupOnly),
+            _ => Err("must be required or lookup_only".to_owned()),
+        }
+    }
 }
 
 impl TossConfig {
@@ -83,6 +124,7 @@ impl TossConfig {
             transactions_pages_max: 1_000,
             webhook_max_age_ms: 5 * 60 * 1000,
             webhook_signatures_max: 8,
+            webhook_signatures: WebhookSignatures::Required,
         }
     }
 
@@ -143,6 +185,7 @@ impl fmt::Debug for TossConfig {
             .field("transactions_pages_max", &self.transactions_pages_max)
             .field("webhook_max_age_ms", &self.webhook_max_age_ms)
             .field("webhook_signatures_max", &self.webhook_signatures_max)
+            .field("webhook_signatures", &self.webhook_signatures)
             .finish()
     }
 }
@@ -387,8 +430,12 @@ impl TossProvider {
         body: &[u8],
         now_ms: u64,
     ) -> Result<WebhookNotice, WebhookError> {
-        let signatures =
-            header(picket_toss_wire::WEBHOOK_SIGNATURE).ok_or(WebhookError::BadSignature)?;
+        let Some(signatures) = header(picket_toss_wire::WEBHOOK_SIGNATURE) else {
+            return match self.config.webhook_signatures {
+                WebhookSignatures::Required => Err(WebhookError::BadSignature),
+                WebhookSignatures::LookupOnly => self.unsigned(header, body, now_ms),
+            };
+        };
         let time = header(picket_toss_wire::WEBHOOK_TRANSMISSION_TIME)
             .ok_or(WebhookError::BadSignature)?;
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.config.webhook_secret.as_bytes())
@@ -407,12 +454,48 @@ impl TossProvider {
         if !signed {
             return Err(WebhookError::BadSignature);
         }
-        let sent_ms = parse_offset_time(&time).ok_or_else(|| {
+        self.check_time(&time, now_ms)?;
+        self.notice(header, body)
+    }
+
+    /// An unsigned webhook in [`WebhookSignatures::LookupOnly`]: a hint naming a payment to look
+    /// up, nothing more. A transmission time, when sent, is still checked (replays of an old
+    /// notice are refused as for a signed one).
+    fn unsigned(
+        &self,
+        header: &dyn Fn(&str) -> Option<String>,
+        body: &[u8],
+        now_ms: u64,
+    ) -> Result<WebhookNotice, WebhookError> {
+        if let Some(time) = header(picket_toss_wire::WEBHOOK_TRANSMISSION_TIME) {
+            self.check_time(&time, now_ms)?;
+        }
+        let notice = self.notice(header, body)?;
+        if notice.payment_key.is_none() && notice.order_id.is_none() {
+            return Err(WebhookError::Malformed(
+                "an unsigned webhook names no payment to look up".into(),
+            ));
+        }
+        Ok(notice)
+    }
+
+    /// The transmission time parses and is within `webhook_max_age_ms` of now.
+    fn check_time(&self, time: &str, now_ms: u64) -> Result<(), WebhookError> {
+        let sent_ms = parse_offset_time(time).ok_or_else(|| {
             WebhookError::Malformed("the transmission time is not yyyy-MM-ddTHH:mm:ss±hh:mm".into())
         })?;
         if sent_ms.abs_diff(now_ms) > self.config.webhook_max_age_ms {
             return Err(WebhookError::Stale);
         }
+        Ok(())
+    }
+
+    /// What a (verified, or lookup-only) webhook's body names.
+    fn notice(
+        &self,
+        header: &dyn Fn(&str) -> Option<String>,
+        body: &[u8],
+    ) -> Result<WebhookNotice, WebhookError> {
         let event: WebhookEvent = serde_json::from_slice(body)
             .map_err(|e| WebhookError::Malformed(format!("the body: {e}")))?;
         let text = |field: &str| {
@@ -829,6 +912,72 @@ mod tests {
         let headers = signed_headers(not_json, time, WEBHOOK);
         assert!(matches!(
             provider.verify_webhook(&headers, not_json.as_bytes(), sent),
+            Err(WebhookError::Malformed(_))
+        ));
+    }
+
+    /// Real Toss's payment webhooks come unsigned: in `lookup_only` such a webhook is a hint
+    /// naming a payment to look up, while a signature that is present but wrong is still
+    /// refused, and a stale transmission time too.
+    #[test]
+    fn lookup_only_takes_unsigned_webhooks_as_hints_and_still_refuses_bad_signatures() {
+        assert_eq!(
+            "lookup_only".parse::<WebhookSignatures>(),
+            Ok(WebhookSignatures::LookupOnly)
+        );
+        assert_eq!(
+            "required".parse::<WebhookSignatures>(),
+            Ok(WebhookSignatures::Required)
+        );
+        assert!("none".parse::<WebhookSignatures>().is_err());
+        assert_eq!(config().webhook_signatures, WebhookSignatures::Required);
+        let mut settings = config();
+        settings.webhook_signatures = WebhookSignatures::LookupOnly;
+        let provider = TossProvider::new(settings).expect("usable");
+        let body = r#"{"eventType":"PAYMENT_STATUS_CHANGED","createdAt":"2022-01-01T00:00:00.000000","data":{"paymentKey":"pk_1","orderId":"order_1","status":"DONE"}}"#;
+        let time = "2022-01-01T00:00:00+09:00";
+        let sent = parse_offset_time(time).expect("time");
+        let unsigned = |name: &str| match name {
+            picket_toss_wire::WEBHOOK_TRANSMISSION_TIME => Some(time.to_owned()),
+            picket_toss_wire::WEBHOOK_TRANSMISSION_ID => Some("whtrans_2".to_owned()),
+            _ => None,
+        };
+        let notice = provider
+            .verify_webhook(&unsigned, body.as_bytes(), sent)
+            .expect("a hint");
+        assert_eq!(notice.payment_key.as_deref(), Some("pk_1"));
+        assert_eq!(notice.transmission_id.as_deref(), Some("whtrans_2"));
+        let no_headers = |_: &str| None;
+        assert!(
+            provider
+                .verify_webhook(&no_headers, body.as_bytes(), sent)
+                .is_ok(),
+            "Toss may send no transmission time on an unsigned event"
+        );
+        let max_age = provider.config().webhook_max_age_ms;
+        assert_eq!(
+            provider.verify_webhook(&unsigned, body.as_bytes(), sent + max_age + 1),
+            Err(WebhookError::Stale)
+        );
+        let forged = signed_headers(body, time, "another_secret_0123456789");
+        assert_eq!(
+            provider.verify_webhook(&forged, body.as_bytes(), sent),
+            Err(WebhookError::BadSignature),
+            "a wrong signature is refused in lookup_only too"
+        );
+        let genuine = signed_headers(body, time, WEBHOOK);
+        assert!(
+            provider
+                .verify_webhook(&genuine, body.as_bytes(), sent)
+                .is_ok()
+        );
+        let names_nothing = r#"{"eventType":"PAYMENT_STATUS_CHANGED","createdAt":"2022-01-01T00:00:00.000000","data":{}}"#;
+        assert!(matches!(
+            provider.verify_webhook(&unsigned, names_nothing.as_bytes(), sent),
+            Err(WebhookError::Malformed(_))
+        ));
+        assert!(matches!(
+            provider.verify_webhook(&unsigned, b"not json", sent),
             Err(WebhookError::Malformed(_))
         ));
     }

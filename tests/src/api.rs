@@ -152,6 +152,17 @@ impl ApiSetup {
         }
     }
 
+    /// Lets this API take payments through the cluster's sandbox, as `picket up` wires them:
+    /// the payment routes then answer as in production rather than `payment_unavailable`.
+    pub fn pay_through_sandbox(&self) {
+        self.api.set_payments(Arc::new(picket_payments::Flow::new(
+            self.cluster.sandbox.provider(),
+            LedgerClient::in_process(self.cluster.ledger.handle.clone()),
+            crate::pay::CLIENT_KEY.into(),
+            self.cluster.sandbox.checkout_url(),
+        )));
+    }
+
     /// Signs up a member and signs in: (account id, token).
     pub async fn member(&self, email: &str) -> (i64, String) {
         let form = json!({"email": email, "password": PASSWORD, "name": "회원"});

@@ -59,6 +59,28 @@ impl Cluster {
         configure: impl Fn(&mut GatewayConfig),
         configure_ledger: impl FnOnce(&mut LedgerConfig),
     ) -> Cluster {
+        Self::start_configured(
+            count,
+            store,
+            configure,
+            configure_ledger,
+            crate::pay::toss_webhooks_only,
+            |_| {},
+        )
+        .await
+    }
+
+    /// [`Cluster::start_with_ledger`] with `configure_sandbox` applied to the payment
+    /// sandbox's settings and `configure_provider` to the Toss adapter's the API and the
+    /// gateways pay through.
+    pub async fn start_configured(
+        count: usize,
+        store: Arc<dyn QueueStore>,
+        configure: impl Fn(&mut GatewayConfig),
+        configure_ledger: impl FnOnce(&mut LedgerConfig),
+        configure_sandbox: impl FnOnce(&mut picket_sandbox_pay::SandboxConfig),
+        configure_provider: impl FnOnce(&mut picket_payments::TossConfig),
+    ) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut registry = prometheus_client::registry::Registry::default();
         let mut ledger_config =
@@ -97,12 +119,13 @@ impl Cluster {
             .as_ref()
             .map(|l| l.local_addr().expect("addr"))
             .expect("bound");
-        let sandbox = crate::pay::Sandbox::start(vec![format!(
-            "http://{first_address}/api/v2/payments/webhook"
-        )])
+        let sandbox = crate::pay::Sandbox::start_with(
+            vec![format!("http://{first_address}/api/v2/payments/webhook")],
+            configure_sandbox,
+        )
         .await;
         let flow = Arc::new(picket_payments::Flow::new(
-            sandbox.provider(),
+            sandbox.provider_with(configure_provider),
             picket_ledger_client::LedgerClient::in_process(ledger.handle.clone()),
             crate::pay::CLIENT_KEY.into(),
             sandbox.checkout_url(),

@@ -19,6 +19,12 @@ pub const ADMIN_TOKEN: &str = "admin-token-for-picket-tests";
 pub const CARD_OK: &str = "4330000000000001";
 pub const CARD_DECLINED: &str = "4330000000000019";
 
+/// Turns off the sandbox's webhook on authorisation (its extension): webhooks as Toss sends
+/// them.
+pub fn toss_webhooks_only(config: &mut SandboxConfig) {
+    config.webhook_on_authorise = false;
+}
+
 /// A sandbox on a free loopback port with a temporary data directory.
 pub struct Sandbox {
     pub address: SocketAddr,
@@ -28,8 +34,17 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a sandbox sending webhooks to `webhook_urls` (quick retries, for tests).
+    /// Starts a sandbox sending webhooks to `webhook_urls` (quick retries, for tests), as Toss
+    /// sends them: none on authorisation, so a test decides when the app confirms.
     pub async fn start(webhook_urls: Vec<String>) -> Sandbox {
+        Self::start_with(webhook_urls, toss_webhooks_only).await
+    }
+
+    /// [`Sandbox::start`] with `configure` applied to its settings last.
+    pub async fn start_with(
+        webhook_urls: Vec<String>,
+        configure: impl FnOnce(&mut SandboxConfig),
+    ) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = SandboxConfig::new(dir.path().to_path_buf());
         config.secret_key = Some(SECRET_KEY.into());
@@ -39,6 +54,7 @@ impl Sandbox {
         config.webhook_urls = webhook_urls;
         config.webhook_poll_interval = Duration::from_millis(20);
         config.webhook_retry_schedule = vec![Duration::from_millis(50); 3];
+        configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -65,7 +81,13 @@ impl Sandbox {
 
     /// The production adapter, pointed at this sandbox.
     pub fn provider(&self) -> Arc<TossProvider> {
-        let config = TossConfig::new(self.base_url(), SECRET_KEY, CLIENT_KEY, WEBHOOK_SECRET);
+        self.provider_with(|_| {})
+    }
+
+    /// [`Sandbox::provider`] with `configure` applied to the adapter's settings.
+    pub fn provider_with(&self, configure: impl FnOnce(&mut TossConfig)) -> Arc<TossProvider> {
+        let mut config = TossConfig::new(self.base_url(), SECRET_KEY, CLIENT_KEY, WEBHOOK_SECRET);
+        configure(&mut config);
         Arc::new(TossProvider::new(config).expect("adapter settings"))
     }
 

@@ -73,6 +73,9 @@ async fn schemathesis_finds_nothing_as_a_member_a_seller_and_the_operator() {
     let schemathesis = picket_tests::api::schemathesis_binary()
         .unwrap_or_else(|error| panic!("{error} (./scripts/test installs it)"));
     let setup = ApiSetup::start_postgres().await;
+    // The payment routes as in production (checkout, the redirects, the webhook), not the 503
+    // an API without a provider answers.
+    setup.pay_through_sandbox();
     let (_, member) = setup.member("member@example.com").await;
     setup
         .published_show("seller@example.com", "123-45-67891")

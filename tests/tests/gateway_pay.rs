@@ -24,8 +24,12 @@ fn fast(config: &mut picket_gateway::GatewayConfig) {
 }
 
 async fn open_sale() -> Cluster {
-    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
-    let cluster = Cluster::start(1, store, fast).await;
+    open_sale_with(Cluster::start(1, Arc::new(MemoryStore::new()), fast)).await
+}
+
+/// The sale opened on `cluster` (started as the test needs it).
+async fn open_sale_with(cluster: impl std::future::Future<Output = Cluster>) -> Cluster {
+    let cluster = cluster.await;
     cluster.open(small_spec(SALE, 40)).await;
     let settings = sale_settings(now_ms(), 50, 100);
     let (status, body) = configure_sale(cluster.address(0), SALE, &settings).await;
@@ -452,6 +456,54 @@ async fn the_webhook_and_the_client_racing_book_once() {
     );
 }
 
+/// The buyer pays at the sandbox's checkout and their app vanishes before `confirm`: the
+/// sandbox's webhook on authorisation (its extension; on by default) reaches the API, which
+/// confirms the payment for the hold's amount and books it. A confirm the app sends later
+/// answers that booking, and no second one is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    // The sandbox's own defaults: webhooks on authorisation included.
+    let cluster = open_sale_with(Cluster::start_configured(
+        1,
+        store,
+        fast,
+        |_| {},
+        |_| {},
+        |_| {},
+    ))
+    .await;
+    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let name = checkout["order_name"].as_str().expect("name").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, &name, amount, CARD_OK)
+        .await
+        .expect("authorised");
+    // No confirm from the app: only the webhook can book it.
+    let booking = booked_in_ledger(&cluster, hold).await;
+    assert_eq!(taken(&cluster).await, 1);
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(&payment_key)
+        .await
+        .expect("record");
+    assert_eq!(record.state, picket_payments::PaymentState::Done);
+    assert_eq!(
+        (record.total_won, record.balance_won),
+        (amount, amount),
+        "confirmed for the hold's amount, never voided"
+    );
+    let late = buyer
+        .confirm(SALE, &token, hold, "late-app", &payment_key, &order_id)
+        .await;
+    assert_eq!(booking_of(&late), booking, "the same booking, not a second");
+    assert_eq!(taken(&cluster).await, 1);
+}
+
 /// Korean time as the provider writes it: `yyyy-MM-ddTHH:mm:ss+09:00`.
 fn kst(ms: u64) -> String {
     let secs = ms / 1_000 + 9 * 3_600;
@@ -563,4 +615,106 @@ async fn bad_or_replayed_webhooks_change_nothing() {
     // completed: confirmed for the hold's amount and booked, once.
     booked_in_ledger(&cluster, hold).await;
     assert_eq!(taken(&cluster).await, 1);
+}
+
+/// Real Toss signs no payment webhook. With `webhook_signatures = lookup_only` an unsigned
+/// webhook is a hint: the payment it names is looked up with the provider by key, so a forged
+/// one naming a made-up payment key books nothing, while an unsigned one naming a real,
+/// authorised payment completes it. A signature that is present but wrong is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_only_takes_unsigned_webhooks_as_hints() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = open_sale_with(Cluster::start_configured(
+        1,
+        store,
+        fast,
+        |_| {},
+        picket_tests::pay::toss_webhooks_only,
+        |provider| provider.webhook_signatures = picket_payments::WebhookSignatures::LookupOnly,
+    ))
+    .await;
+    let mut paid = Vec::new();
+    for (n, seat) in [(1, 0), (2, 1)] {
+        let (mut buyer, _token, hold, amount) = holding(&cluster, n, &[seat]).await;
+        let checkout = buyer.checkout(SALE, hold).await;
+        let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+        let payment_key = cluster
+            .sandbox
+            .pay(&order_id, "S 1매", amount, CARD_OK)
+            .await
+            .expect("authorised");
+        paid.push((hold, order_id, payment_key));
+    }
+    let unsigned = |payment_key: &str, order_id: &str| {
+        json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
+            "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
+        .to_string()
+    };
+    let post_unsigned = |body: String, id: &'static str| {
+        let address = cluster.address(0);
+        async move {
+            let (status, _, answer) = picket_tests::pay::call(
+                address,
+                "POST",
+                "/api/v2/payments/webhook",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("tosspayments-webhook-transmission-id", id),
+                ],
+                &body,
+            )
+            .await;
+            (
+                status,
+                serde_json::from_str::<Value>(&answer).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (forged_hold, forged_order, forged_key) = &paid[0];
+    let forged = unsigned("made_up_payment_key_0000000000000000", forged_order);
+    let (status, answer) = post_unsigned(forged.clone(), "whtrans_forged_unsigned").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    let time = kst(now_ms());
+    let wrong = picket_sandbox_pay::signature("not-the-webhook-secret-at-all", &forged, &time);
+    let (status, answer) = post_webhook(&cluster, &forged, &wrong, &time, "whtrans_wrong").await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("webhook_signature")),
+        "{answer}"
+    );
+
+    let (real_hold, real_order, real_key) = &paid[1];
+    let (status, answer) =
+        post_unsigned(unsigned(real_key, real_order), "whtrans_real_unsigned").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    booked_in_ledger(&cluster, *real_hold).await;
+
+    let view = cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(*forged_hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("hold");
+    assert_eq!(view.booking, None, "a made-up payment key books nothing");
+    let provider = cluster.sandbox.provider();
+    let untouched = provider.payment(forged_key).await.expect("record");
+    assert_eq!(
+        untouched.state,
+        picket_payments::PaymentState::InProgress,
+        "nor confirms the order's real payment"
+    );
+    let done = provider.payment(real_key).await.expect("record");
+    assert_eq!(done.state, picket_payments::PaymentState::Done);
 }

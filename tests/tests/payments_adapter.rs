@@ -45,6 +45,8 @@ impl Sandbox {
         config.webhook_urls = webhook_urls;
         config.webhook_poll_interval = Duration::from_millis(20);
         config.webhook_retry_schedule = vec![Duration::from_millis(50); 3];
+        // Webhooks as Toss sends them (none on authorisation): these tests count them.
+        config.webhook_on_authorise = false;
         config.slow_card_delay = Duration::from_millis(300);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

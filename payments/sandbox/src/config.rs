@@ -25,6 +25,10 @@ pub struct SandboxConfig {
     pub webhook_urls_max: usize,
     /// The HMAC-SHA256 key webhooks are signed with.
     pub webhook_secret: Option<String>,
+    /// Also announce a checkout payment the buyer authorised (`IN_PROGRESS`): a sandbox
+    /// extension (Toss sends no webhook on authorisation) so the merchant's webhook receiver
+    /// can complete a payment whose app never sent its confirm. On by default.
+    pub webhook_on_authorise: bool,
     /// Bearer token of `/sandbox/faults`.
     pub admin_token: Option<String>,
     /// A payment not confirmed this long after the buyer authorised it expires (Toss: 10 min).
@@ -87,6 +91,7 @@ impl SandboxConfig {
             webhook_urls: Vec::new(),
             webhook_urls_max: 8,
             webhook_secret: None,
+            webhook_on_authorise: true,
             admin_token: None,
             confirm_window: Duration::from_secs(10 * 60),
             idempotency_ttl: Duration::from_secs(15 * 24 * 3600),

@@ -261,8 +261,12 @@ pub fn transaction(
 
 /// Whether a change to this status is announced by a `PAYMENT_STATUS_CHANGED` webhook (Toss
 /// sends none for READY / IN_PROGRESS, and none when a billing charge completes).
-pub fn announced(payment: &Payment) -> bool {
+/// `on_authorise` is the sandbox's extension (`SandboxConfig::webhook_on_authorise`): a
+/// checkout payment the buyer authorised (`IN_PROGRESS`) is announced too, so a merchant whose
+/// app never confirms can complete it from the webhook.
+pub fn announced(payment: &Payment, on_authorise: bool) -> bool {
     match payment.status {
+        PaymentStatus::InProgress => on_authorise && payment.kind == PaymentType::Normal,
         PaymentStatus::Done => payment.kind != PaymentType::Billing,
         PaymentStatus::Canceled
         | PaymentStatus::PartialCanceled
@@ -283,6 +287,22 @@ pub fn card_refusal(card: TestCard, forced_decline: bool) -> Option<ErrorCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_authorisation_is_announced_only_as_the_sandbox_extension() {
+        let mut payment = row(15_000).payment;
+        assert_eq!(payment.status, PaymentStatus::InProgress);
+        assert!(announced(&payment, true));
+        assert!(
+            !announced(&payment, false),
+            "Toss sends none on authorisation"
+        );
+        payment.kind = PaymentType::Billing;
+        assert!(
+            !announced(&payment, true),
+            "billing charges are never IN_PROGRESS news"
+        );
+    }
 
     fn row(amount: u64) -> PaymentRow {
         let payment = authorised(

@@ -44,7 +44,9 @@ pub async fn enqueue(
     payment: &Payment,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    if shared.webhook_urls.is_empty() || !crate::rules::announced(payment) {
+    if shared.webhook_urls.is_empty()
+        || !crate::rules::announced(payment, shared.config.webhook_on_authorise)
+    {
         return Ok(());
     }
     let faults: Faults = shared.faults.lock().expect("faults lock").clone();

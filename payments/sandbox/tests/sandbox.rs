@@ -34,6 +34,8 @@ impl Sandbox {
         config.admin_token = Some(ADMIN_TOKEN.into());
         config.webhook_poll_interval = Duration::from_millis(20);
         config.webhook_retry_schedule = vec![Duration::from_millis(50); 3];
+        // Webhooks as Toss sends them (none on authorisation): these tests count them.
+        config.webhook_on_authorise = false;
         tune(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -1,5 +1,4 @@
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use picket_ledger_core::{Command, Reply};
 
@@ -140,7 +139,7 @@ async fn retryable_failures_are_retried_and_refusals_left_for_reconciliation() {
     let outcomes = retried.pass().await.expect("pass");
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].1, RefundOutcome::Recorded);
-    assert_eq!(metrics.retried.load(Ordering::Relaxed), 2);
+    assert_eq!(metrics.retried.get(), 2);
 
     // A booking whose payment the provider does not know (a made-up key from before payments
     // were verified): refused for good, counted, left owed in the ledger.
@@ -183,7 +182,7 @@ async fn retryable_failures_are_retried_and_refusals_left_for_reconciliation() {
         matches!(outcomes.as_slice(), [(_, RefundOutcome::Refused(_))]),
         "{outcomes:?}"
     );
-    assert_eq!(metrics.refused.load(Ordering::Relaxed), 1);
+    assert_eq!(metrics.refused.get(), 1);
     // Not asked again in this run.
     let calls = provider.cancel_calls();
     assert_eq!(retried.pass().await.expect("pass"), Vec::new());
@@ -296,4 +295,32 @@ fn the_provider_answer_decides_the_verdict() {
         CancelVerdict::Refused(_)
     ));
     assert_eq!(idempotency_key(RefundId(42)), "refund-42");
+}
+
+/// The counters reach `/metrics` under the documented names, and the registry shows the
+/// worker's increments (it shares the counters, it does not copy them).
+#[test]
+fn refund_counters_are_registered_under_their_names() {
+    let metrics = RefundMetrics::default();
+    let mut registry = prometheus_client::registry::Registry::default();
+    metrics.register(&mut registry);
+    metrics.paid.inc();
+    metrics.paid.inc();
+    metrics.retried.inc();
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
+    for line in [
+        "picket_refunds_paid_total 2",
+        "picket_refunds_retried_total 1",
+        "picket_refunds_refused_total 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("# TYPE picket_refunds_paid counter"),
+        "{text}"
+    );
 }
