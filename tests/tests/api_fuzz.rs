@@ -146,6 +146,14 @@ async fn no_documented_operation_gives_a_server_error() {
         Some(Arc::new(MemoryStore::new())),
         config,
     );
+    // The payment routes as in production, through the cluster's sandbox: an API without a
+    // provider answers them 503, which this test rightly counts as a server error.
+    api.set_payments(Arc::new(picket_payments::Flow::new(
+        cluster.sandbox.provider(),
+        LedgerClient::in_process(cluster.ledger.handle.clone()),
+        picket_tests::pay::CLIENT_KEY.into(),
+        cluster.sandbox.checkout_url(),
+    )));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
