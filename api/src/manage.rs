@@ -137,6 +137,8 @@ pub async fn create_show(
                 .fees
                 .as_ref()
                 .map(|f| serde_json::to_string(f).expect("fees encode")),
+            // Checked against BOOKING_FEE_WON_MAX (far below i64::MAX) by `validate_show`.
+            booking_fee_won: form.booking_fee_won as i64,
             queue: serde_json::to_string(&form.queue).expect("queue settings encode"),
             discounts: serde_json::to_string(&form.discounts).expect("discounts encode"),
             coupons: serde_json::to_string(&coupons).expect("coupons encode"),

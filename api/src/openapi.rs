@@ -120,6 +120,7 @@ fn add_refund_paths(doc: &mut Value) {
     let id_param = json!({"name": "id", "in": "path", "required": true, "schema": id_in()});
     let figures = json!({"bookings": {"type": "integer"}, "sales_won": {"type": "integer", "description": "what buyers paid, as the provider confirmed it"},
         "refunds_won": {"type": "integer", "description": "what cancellations gave back"}, "cancellation_fees_won": {"type": "integer", "description": "fees kept (part of sales − refunds)"},
+        "booking_fees_won": {"type": "integer", "description": "booking fees kept, the seller's (part of sales − refunds): charged per ticket, refunded only on the day of booking or when a performance is called off"},
         "platform_commission_won": {"type": "integer", "description": "always 0: Picket takes no commission"},
         "net_payable_won": {"type": "integer", "description": "sales − refunds − commission"}});
     doc["paths"]["/api/v2/performances/{id}/cancel"] = json!({"post": {
@@ -135,7 +136,7 @@ fn add_refund_paths(doc: &mut Value) {
     }});
     doc["paths"]["/api/v2/shows/{id}/settlement"] = json!({"get": {
         "operationId": "settlement",
-        "summary": "A show's settlement per performance and in total, in whole won (the show's seller, admin); ?format=csv gives CSV with the columns performance, starts_at_ms, bookings, sales_won, refunds_won, cancellation_fees_won, platform_commission_won, net_payable_won and a final total row",
+        "summary": "A show's settlement per performance and in total, in whole won (the show's seller, admin); ?format=csv gives CSV with the columns performance, starts_at_ms, bookings, sales_won, refunds_won, cancellation_fees_won, booking_fees_won, platform_commission_won, net_payable_won and a final total row",
         "security": session,
         "parameters": [id_param, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
         "responses": responses(json!({"200": {"description": "the settlement", "content": {
@@ -196,14 +197,17 @@ fn add_payment_paths(doc: &mut Value) {
         "order_id": {"type": "string", "pattern": "^pk[0-9]+h[0-9]+n[0-9a-f]{16}$"},
         "order_name": {"type": "string", "maxLength": picket_payments::ORDER_NAME_CHARS_MAX},
         "amount_won": {"type": "integer"},
-        "breakdown": {"type": "object", "required": ["places", "discount_won", "total_won"], "properties": {
-            "places": {"type": "array", "items": {"type": "object", "required": ["place", "grade", "grade_code", "list_won", "price_won"], "properties": {
+        "breakdown": {"type": "object", "required": ["places", "discount_won", "booking_fee_won", "total_won"], "properties": {
+            "places": {"type": "array", "items": {"type": "object", "required": ["place", "grade", "grade_code", "list_won", "price_won", "booking_fee_won"], "properties": {
                 "place": {"type": "object", "description": "{\"Seat\": id} or {\"Zone\": id}"}, "grade": {"type": "integer"}, "grade_code": {"type": "string"},
-                "list_won": {"type": "integer"}, "price_won": {"type": "integer"}}}},
-            "discount_won": {"type": "integer"}, "coupon": {"type": "string"}, "total_won": {"type": "integer"}}},
+                "list_won": {"type": "integer"}, "price_won": {"type": "integer", "description": "after the offer, before the booking fee"},
+                "booking_fee_won": {"type": "integer"}}}},
+            "discount_won": {"type": "integer"}, "booking_fee_won": {"type": "integer", "description": "the show's booking fee, once per place"},
+            "coupon": {"type": "string"}, "total_won": {"type": "integer", "description": "the places' price_won plus booking_fee_won: exactly what is charged"}}},
         "expires_at_ms": {"type": "integer"},
-        "cancellation": {"type": "object", "required": ["deadline_ms", "fees"], "properties": {
-            "deadline_ms": {"type": "integer"}, "fees": {"type": "object", "description": "the performance's FeeSchedule (docs/protocol.md)"}}},
+        "cancellation": {"type": "object", "required": ["deadline_ms", "fees", "booking_fee_refund"], "properties": {
+            "deadline_ms": {"type": "integer"}, "fees": {"type": "object", "description": "the performance's FeeSchedule (docs/protocol.md)"},
+            "booking_fee_refund": {"type": "string", "enum": [picket_payments::flow::BOOKING_FEE_REFUND_RULE], "description": "the booking fee comes back when a ticket is cancelled on its Korean calendar day of booking, or when the performance is called off; otherwise it is kept"}}},
         "provider": {"type": "object", "required": ["client_key", "checkout_url"], "properties": {
             "client_key": {"type": "string"}, "checkout_url": {"type": "string"}}}}});
     schemas["Paid"] = json!({"type": "object", "required": ["order_id", "booking", "tickets", "amount_won"], "properties": {
@@ -721,6 +725,7 @@ fn schemas() -> Value {
             "running_minutes": int(1, crate::shows::RUNNING_MINUTES_MAX.into()),
             "per_buyer_limit": {"type": "integer", "minimum": 1, "maximum": limits::PER_BUYER_LIMIT_MAX, "default": 4},
             "fees": {"oneOf": [schema("FeeSchedule"), {"type": "null"}], "description": "absent or null: the Korean standard for the category"},
+            "booking_fee_won": {"type": "integer", "minimum": 0, "maximum": crate::shows::BOOKING_FEE_WON_MAX, "default": 0, "description": "per ticket, on top of its price, the seller's (Picket takes none); refunded only when a ticket is cancelled on its day of booking or the performance is called off"},
             "queue": {"type": "object", "additionalProperties": false, "required": ["admit_per_sec", "active_max"], "description": "each performance's waiting room, configured at publish (sale id = performance id); absent: 200 a second, 2,000 at once", "properties": {
                 "admit_per_sec": int(1, picket_room::ADMIT_PER_SEC_MAX.into()), "active_max": int(1, picket_room::ACTIVE_MAX_MAX.into())}},
             "grades": {"type": "array", "minItems": 1, "maxItems": crate::shows::GRADES_PER_SHOW_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["code", "price_won"], "properties": {
@@ -746,8 +751,9 @@ fn schemas() -> Value {
                 "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
             "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
         }},
-        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "discounts", "coupons"], "properties": {
+        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "booking_fee_won", "discounts", "coupons"], "properties": {
             "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
+            "booking_fee_won": {"type": "integer", "description": "per ticket, on top of each price"},
             "description": {"type": "string"}, "age_rating": {"type": "string"}, "running_minutes": {"type": "integer"},
             "venue_id": id(), "status": {"type": "string", "enum": ["draft", "published"]},
             "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades"], "properties": {
@@ -769,6 +775,7 @@ fn schemas() -> Value {
                 "name": {"type": "string"}, "grade": u16_any(), "capacity": int(0, u32::MAX.into())}}},
             "per_buyer_limit": u16_any(), "hold_ttl_ms": u64_any(),
             "fees": schema("FeeSchedule"),
+            "booking_fee_won": {"allOf": [u64_any()], "default": 0, "description": "per ticket, on top of its price; at most 100,000 (the ledger refuses more)"},
             "discounts": {"type": "array", "default": [], "items": {"type": "object", "required": ["label", "rule", "reduction", "grades"], "properties": {
                 "label": {"type": "string"},
                 "rule": {"oneOf": [

@@ -18,6 +18,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use picket_ledger_core::{HoldId, PerformanceId};
+use picket_payments::flow::BOOKING_FEE_REFUND_RULE;
 use picket_payments::{Checkout, Flow, FlowError, OrderId, WebhookOutcome};
 use serde::Deserialize;
 use serde_json::json;
@@ -81,11 +82,12 @@ pub fn checkout_json(checkout: &Checkout, flow: &Flow) -> serde_json::Value {
         .iter()
         .map(|place| {
             json!({"place": place.place, "grade": place.grade, "grade_code": place.grade_code,
-                "list_won": place.list_won, "price_won": place.price_won})
+                "list_won": place.list_won, "price_won": place.price_won,
+                "booking_fee_won": place.booking_fee_won})
         })
         .collect();
     let mut breakdown = json!({"places": places, "discount_won": hold.discount_won,
-        "total_won": hold.amount_won});
+        "booking_fee_won": hold.booking_fee_won, "total_won": hold.amount_won});
     if let Some(coupon) = &hold.coupon {
         breakdown["coupon"] = json!(coupon);
     }
@@ -95,7 +97,8 @@ pub fn checkout_json(checkout: &Checkout, flow: &Flow) -> serde_json::Value {
         "amount_won": hold.amount_won,
         "breakdown": breakdown,
         "expires_at_ms": hold.expires_at_ms,
-        "cancellation": {"deadline_ms": hold.cancellation_deadline_ms, "fees": hold.fees},
+        "cancellation": {"deadline_ms": hold.cancellation_deadline_ms, "fees": hold.fees,
+            "booking_fee_refund": BOOKING_FEE_REFUND_RULE},
         "provider": {"client_key": flow.client_key, "checkout_url": flow.checkout_url},
     })
 }

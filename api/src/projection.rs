@@ -334,6 +334,7 @@ async fn apply_event(
             first_ticket,
             paid_won,
             booked_at_ms,
+            booking_fee_won,
             ..
         } => {
             let open = rows::open_hold(conn, performance.0 as i64, hold.0 as i64).await?;
@@ -353,6 +354,7 @@ async fn apply_event(
                 booking: booking.0 as i64,
                 first_ticket: first_ticket.0 as i64,
                 paid_won: *paid_won as i64,
+                booking_fees_won: *booking_fee_won as i64,
                 booked_at_ms: *booked_at_ms as i64,
                 buyer: open.buyer,
                 places: open.places,
@@ -365,6 +367,7 @@ async fn apply_event(
             tickets,
             refund_won,
             fee_won,
+            booking_fee_refunded_won,
             ..
         } => {
             let Some(cancelled) = rows::cancelled_tickets(conn, booking.0 as i64).await? else {
@@ -376,8 +379,12 @@ async fn apply_event(
             ids.dedup();
             let ids = serde_json::to_string(&ids).expect("ids encode");
             rows::set_cancelled_tickets(conn, booking.0 as i64, &ids).await?;
-            rows::add_cancelled_money(conn, booking.0 as i64, *refund_won as i64, *fee_won as i64)
-                .await?;
+            let money = rows::CancelledMoney {
+                refunded_won: *refund_won as i64,
+                fees_won: *fee_won as i64,
+                booking_fee_refunded_won: *booking_fee_refunded_won as i64,
+            };
+            rows::add_cancelled_money(conn, booking.0 as i64, &money).await?;
         }
         _ => {}
     }
@@ -390,6 +397,8 @@ struct Paid {
     booking: i64,
     first_ticket: i64,
     paid_won: i64,
+    /// The booking fees in `paid_won`.
+    booking_fees_won: i64,
     booked_at_ms: i64,
     buyer: i64,
     /// JSON, as the hold stored them.
@@ -413,6 +422,7 @@ async fn insert_booking(conn: &mut AnyConnection, paid: &Paid) -> Result<(), Api
             places: &paid.places,
             first_ticket: paid.first_ticket,
             paid_won: paid.paid_won,
+            booking_fees_won: paid.booking_fees_won,
             booked_at_ms: paid.booked_at_ms,
             held: &paid.held,
         };

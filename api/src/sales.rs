@@ -197,6 +197,7 @@ mod tests {
             per_buyer_limit: 4,
             hold_ttl_ms,
             fees: FeeSchedule::korean_standard(TicketKind::Performance),
+            booking_fee_won: 0,
             discounts: Vec::new(),
             coupons: Vec::new(),
         }

@@ -3,8 +3,10 @@
 //! full, by the refund worker).
 //!
 //! Settlement reads the bookings projection only (`paid_won` is what the provider confirmed;
-//! `refunded_won` and `fees_won` are added up from the ledger's `TicketsCancelled`), so its
-//! figures follow the ledger's money (invariant 6): sales − refunds = revenue + fees kept.
+//! `refunded_won` and `fees_won` are added up from the ledger's `TicketsCancelled`, and
+//! `booking_fees_won` is a booking's booking fees less those cancellations gave back), so its
+//! figures follow the ledger's money (invariant 6): sales − refunds = revenue + cancellation
+//! fees + booking fees kept.
 //! [`settle`] and [`csv`] are pure.
 
 use std::sync::Arc;
@@ -39,13 +41,14 @@ pub const CANCEL_REASON_CHARS_MAX: usize = CANCEL_REASON_LEN_MAX / 4;
 pub const CANCEL_STEPS_MAX: u32 = 1_200;
 
 /// The columns of `GET /api/v2/shows/{id}/settlement?format=csv`, in order.
-pub const CSV_COLUMNS: [&str; 8] = [
+pub const CSV_COLUMNS: [&str; 9] = [
     "performance",
     "starts_at_ms",
     "bookings",
     "sales_won",
     "refunds_won",
     "cancellation_fees_won",
+    "booking_fees_won",
     "platform_commission_won",
     "net_payable_won",
 ];
@@ -60,6 +63,9 @@ pub struct Figures {
     pub refunds_won: Won,
     /// Cancellation fees kept: part of `sales_won − refunds_won`, shown on its own.
     pub cancellation_fees_won: Won,
+    /// Booking fees kept (the seller's, like the rest): part of `sales_won − refunds_won`,
+    /// shown on its own.
+    pub booking_fees_won: Won,
     pub platform_commission_won: Won,
     /// What Picket pays the seller: sales − refunds − commission.
     pub net_payable_won: Won,
@@ -71,6 +77,7 @@ impl Figures {
         self.sales_won += other.sales_won;
         self.refunds_won += other.refunds_won;
         self.cancellation_fees_won += other.cancellation_fees_won;
+        self.booking_fees_won += other.booking_fees_won;
         self.platform_commission_won += other.platform_commission_won;
         self.net_payable_won += other.net_payable_won;
     }
@@ -103,6 +110,7 @@ pub fn settle(totals: &SettlementTotals) -> Figures {
         sales_won,
         refunds_won,
         cancellation_fees_won: won(totals.fees_won),
+        booking_fees_won: won(totals.booking_fees_won),
         platform_commission_won: PLATFORM_COMMISSION_WON,
         net_payable_won: sales_won
             .saturating_sub(refunds_won)
@@ -140,11 +148,12 @@ pub fn csv(settlement: &ShowSettlement) -> String {
     text.push('\n');
     let row = |text: &mut String, first: String, starts: String, f: &Figures| {
         text.push_str(&format!(
-            "{first},{starts},{},{},{},{},{},{}\n",
+            "{first},{starts},{},{},{},{},{},{},{}\n",
             f.bookings,
             f.sales_won,
             f.refunds_won,
             f.cancellation_fees_won,
+            f.booking_fees_won,
             f.platform_commission_won,
             f.net_payable_won
         ));
@@ -300,6 +309,7 @@ mod tests {
             paid_won: paid,
             refunded_won: refunded,
             fees_won: fees,
+            booking_fees_won: 0,
         }
     }
 
@@ -322,6 +332,25 @@ mod tests {
     }
 
     #[test]
+    fn booking_fees_are_a_line_of_their_own() {
+        // Two bookings of 2 tickets at 55,000원 with a 2,000원 booking fee per ticket; the first
+        // cancels one ticket on its booking day (its price and booking fee back), the second one
+        // ticket later (the 4,000원 cancellation fee and its booking fee kept).
+        let paid = 2 * (2 * 57_000);
+        let refunded = 57_000 + (55_000 - 4_000);
+        let kept_booking_fees = 4 * 2_000 - 2_000;
+        let totals = SettlementTotals {
+            booking_fees_won: kept_booking_fees,
+            ..totals(2, paid, refunded, 4_000)
+        };
+        let f = show_settlement(9, &[(1, 100, totals)]).total;
+        assert_eq!(f.booking_fees_won, 6_000);
+        assert_eq!(f.net_payable_won, 228_000 - 108_000);
+        // Invariant 6: sales − refunds = revenue (2 valid tickets) + fees + booking fees kept.
+        assert_eq!(f.sales_won - f.refunds_won, 2 * 55_000 + 4_000 + 6_000);
+    }
+
+    #[test]
     fn csv_has_its_documented_columns_and_a_total_row() {
         let settlement = show_settlement(
             9,
@@ -332,10 +361,10 @@ mod tests {
         );
         assert_eq!(
             csv(&settlement),
-            "performance,starts_at_ms,bookings,sales_won,refunds_won,cancellation_fees_won,platform_commission_won,net_payable_won\n\
-             1,100,1,10000,0,0,0,10000\n\
-             2,200,2,30000,10000,2000,0,20000\n\
-             total,,3,40000,10000,2000,0,30000\n"
+            "performance,starts_at_ms,bookings,sales_won,refunds_won,cancellation_fees_won,booking_fees_won,platform_commission_won,net_payable_won\n\
+             1,100,1,10000,0,0,0,0,10000\n\
+             2,200,2,30000,10000,2000,0,0,20000\n\
+             total,,3,40000,10000,2000,0,0,30000\n"
         );
     }
 }

@@ -23,6 +23,8 @@ pub const PERFORMANCES_PER_SHOW_MAX: usize = 200;
 pub const RUNNING_MINUTES_MAX: u32 = 600;
 /// A hold lasts this long on every published performance (the big platforms give 7–10 min).
 pub const HOLD_TTL_MS: u64 = 8 * 60_000;
+/// Highest booking fee per ticket (the ledger's bound).
+pub const BOOKING_FEE_WON_MAX: u64 = picket_ledger_core::limits::BOOKING_FEE_WON_MAX;
 pub const AGE_RATINGS: [&str; 5] = ["all", "7+", "12+", "15+", "19+"];
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +42,10 @@ pub struct ShowForm {
     /// The cancellation-fee schedule; absent: the Korean standard for the category.
     #[serde(default)]
     pub fees: Option<FeeSchedule>,
+    /// The booking fee per ticket, in won, on top of the price (default 0). The seller keeps
+    /// it; it is refunded only on the day of booking or when a performance is called off.
+    #[serde(default)]
+    pub booking_fee_won: u64,
     /// The waiting room of every performance's sale.
     #[serde(default)]
     pub queue: QueueForm,
@@ -134,6 +140,12 @@ pub fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
             ),
         });
     }
+    if form.booking_fee_won > BOOKING_FEE_WON_MAX {
+        errors.push(FieldError {
+            field: "booking_fee_won",
+            message: format!("0 to {BOOKING_FEE_WON_MAX} won per ticket"),
+        });
+    }
     if form.fees.as_ref().is_some_and(|fees| !fees.is_valid()) {
         errors.push(FieldError {
             field: "fees",
@@ -176,6 +188,7 @@ pub struct Show {
     pub per_buyer_limit: i64,
     pub status: String,
     pub fees: Option<FeeSchedule>,
+    pub booking_fee_won: u64,
     pub queue: QueueForm,
     pub discounts: Vec<DiscountForm>,
     pub coupons: Vec<CouponForm>,
@@ -201,6 +214,8 @@ impl Show {
             fees: record
                 .fees
                 .and_then(|fees| serde_json::from_str(&fees).ok()),
+            // The column is checked on the way in; a negative one (a broken row) counts as 0.
+            booking_fee_won: u64::try_from(record.booking_fee_won).unwrap_or(0),
             queue: record
                 .queue
                 .and_then(|queue| serde_json::from_str(&queue).ok())
@@ -326,6 +341,7 @@ pub fn spec_for(
             .fees
             .clone()
             .unwrap_or_else(|| FeeSchedule::korean_standard(kind)),
+        booking_fee_won: show.booking_fee_won,
         discounts: show
             .discounts
             .iter()
@@ -435,6 +451,7 @@ mod tests {
             per_buyer_limit: 4,
             status: "draft".into(),
             fees: None,
+            booking_fee_won: 0,
             queue: QueueForm::default(),
             discounts: Vec::new(),
             coupons: Vec::new(),

@@ -11,7 +11,7 @@ use picket_ledger_core::{
     AdmissionId, BookingId, Command, DiscountId, HoldId, IdempotencyKey, OfferChoice,
     PerformanceId, Reply, Request, Selection, TicketId,
 };
-use picket_payments::flow::PROVIDER_RETRY_AFTER_MS;
+use picket_payments::flow::{BOOKING_FEE_REFUND_RULE, PROVIDER_RETRY_AFTER_MS};
 use picket_payments::{Checkout, Flow, FlowError, OrderId};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -846,9 +846,11 @@ fn checkout_message(id: String, checkout: &Checkout, flow: &Flow) -> ServerMessa
                     grade_code: place.grade_code.clone(),
                     list_won: place.list_won,
                     price_won: place.price_won,
+                    booking_fee_won: place.booking_fee_won,
                 })
                 .collect(),
             discount_won: hold.discount_won,
+            booking_fee_won: hold.booking_fee_won,
             coupon: hold.coupon.clone(),
             total_won: hold.amount_won,
         },
@@ -856,6 +858,7 @@ fn checkout_message(id: String, checkout: &Checkout, flow: &Flow) -> ServerMessa
         cancellation: Cancellation {
             deadline_ms: hold.cancellation_deadline_ms,
             fees: hold.fees.clone(),
+            booking_fee_refund: BOOKING_FEE_REFUND_RULE.to_owned(),
         },
         provider: ProviderInfo {
             client_key: flow.client_key.clone(),

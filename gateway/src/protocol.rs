@@ -281,11 +281,14 @@ impl ServerMessage {
     }
 }
 
-/// What a checkout shows: each place's price, the offer, and the total.
+/// What a checkout shows: each place's price, the offer, the booking fees, and the total
+/// (`total_won` = the places' `price_won` + `booking_fee_won`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breakdown {
     pub places: Vec<BreakdownPlace>,
     pub discount_won: u64,
+    /// The performance's booking fee, once per place (0 when the seller charges none).
+    pub booking_fee_won: u64,
     /// The coupon's code, when the hold took one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub coupon: Option<String>,
@@ -301,6 +304,8 @@ pub struct BreakdownPlace {
     /// The grade price, and what this place costs after the offer.
     pub list_won: u64,
     pub price_won: u64,
+    /// The booking fee on this place.
+    pub booking_fee_won: u64,
 }
 
 /// When online cancellation closes and the fee schedule it follows (the performance's).
@@ -308,6 +313,9 @@ pub struct BreakdownPlace {
 pub struct Cancellation {
     pub deadline_ms: u64,
     pub fees: FeeSchedule,
+    /// When the booking fee comes back: always
+    /// [`picket_payments::flow::BOOKING_FEE_REFUND_RULE`].
+    pub booking_fee_refund: String,
 }
 
 /// Where and with which key the buyer pays.

@@ -92,6 +92,7 @@ impl Inventory {
             per_buyer_limit: self.per_buyer_limit,
             hold_ttl_ms: self.hold_ttl_ms,
             fees: FeeSchedule::korean_standard(TicketKind::Performance),
+            booking_fee_won: 0,
             discounts: Vec::new(),
             coupons: Vec::new(),
         }

@@ -315,6 +315,7 @@ pub async fn open_ledger(price_won: Won) -> (std::sync::Arc<FakeLedger>, LedgerC
         per_buyer_limit: 4,
         hold_ttl_ms: 600_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        booking_fee_won: 0,
         discounts: Vec::new(),
         coupons: Vec::new(),
     };

@@ -34,6 +34,10 @@ pub const PAYMENT_KEY_LEN_MAX: usize = picket_ledger_core::limits::PAYMENT_REF_L
 pub const VOID_ATTEMPTS_MAX: u32 = 3;
 /// What a client is told to wait before retrying when the provider is unavailable.
 pub const PROVIDER_RETRY_AFTER_MS: u64 = 1_000;
+/// The booking-fee rule a checkout shows (the ledger's, `PerformanceSpec::booking_fee_won`): the
+/// fee is refunded when a ticket is cancelled on the Korean calendar day it was booked, or when
+/// the seller calls the performance off; otherwise it is kept.
+pub const BOOKING_FEE_REFUND_RULE: &str = "booking_day_or_call_off";
 /// What a client is told to wait before retrying when the ledger is unavailable.
 pub const LEDGER_RETRY_AFTER_MS: u64 = 500;
 

@@ -32,6 +32,7 @@ fn hold_events(n: u64) -> Vec<Event> {
         amount_won: 320_000,
         expires_at_ms,
         discount_won: 0,
+        booking_fee_won: 0,
     };
     vec![
         Event::PlacesHeld {
@@ -45,6 +46,7 @@ fn hold_events(n: u64) -> Vec<Event> {
             prices_won: vec![],
             reduced: vec![],
             offer: None,
+            booking_fee_won: 0,
         },
         Event::CommandRecorded {
             actor: ActorId(1_000 + n),

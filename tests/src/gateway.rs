@@ -229,6 +229,7 @@ pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::Performan
         per_buyer_limit: 4,
         hold_ttl_ms: 7 * 60_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
     }

@@ -124,6 +124,7 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
     assert_eq!(total["sales_won"], sales);
     assert_eq!(total["refunds_won"], VIP_WON);
     assert_eq!(total["cancellation_fees_won"], 0);
+    assert_eq!(total["booking_fees_won"], 0);
     assert_eq!(total["platform_commission_won"], 0);
     assert_eq!(total["net_payable_won"], 2 * VIP_WON);
     // Invariant 6 on these figures: sales − refunds = revenue of the valid tickets + fees.
@@ -153,15 +154,18 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
     assert_eq!(
         lines.next(),
         Some(
-            "performance,starts_at_ms,bookings,sales_won,refunds_won,cancellation_fees_won,platform_commission_won,net_payable_won"
+            "performance,starts_at_ms,bookings,sales_won,refunds_won,cancellation_fees_won,booking_fees_won,platform_commission_won,net_payable_won"
         )
     );
     assert!(
-        text.contains(&format!(",2,{sales},{VIP_WON},0,0,{}\n", 2 * VIP_WON)),
+        text.contains(&format!(",2,{sales},{VIP_WON},0,0,0,{}\n", 2 * VIP_WON)),
         "{text}"
     );
     assert!(
-        text.ends_with(&format!("total,,2,{sales},{VIP_WON},0,0,{}\n", 2 * VIP_WON)),
+        text.ends_with(&format!(
+            "total,,2,{sales},{VIP_WON},0,0,0,{}\n",
+            2 * VIP_WON
+        )),
         "{text}"
     );
 

@@ -61,6 +61,7 @@ fn spec(seats: u16) -> PerformanceSpec {
         per_buyer_limit: 4,
         hold_ttl_ms: 7 * 60_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
     }

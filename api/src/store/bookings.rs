@@ -32,6 +32,8 @@ pub struct NewBooking<'a> {
     pub places: &'a str,
     pub first_ticket: i64,
     pub paid_won: i64,
+    /// The booking fees in `paid_won` (kept until a cancellation gives them back).
+    pub booking_fees_won: i64,
     pub booked_at_ms: i64,
     pub held: &'a str,
 }
@@ -128,7 +130,8 @@ impl Store {
             "SELECT CAST(COUNT(*) AS BIGINT) AS bookings, \
              CAST(COALESCE(SUM(paid_won), 0) AS BIGINT) AS paid_won, \
              CAST(COALESCE(SUM(refunded_won), 0) AS BIGINT) AS refunded_won, \
-             CAST(COALESCE(SUM(fees_won), 0) AS BIGINT) AS fees_won \
+             CAST(COALESCE(SUM(fees_won), 0) AS BIGINT) AS fees_won, \
+             CAST(COALESCE(SUM(booking_fees_won), 0) AS BIGINT) AS booking_fees_won \
              FROM bookings WHERE performance = $1",
         )
         .bind(performance)
@@ -274,23 +277,33 @@ pub async fn open_hold(
     .await
 }
 
-/// Adds one cancellation's refund and fee to its booking (settlement's figures).
+/// Adds one cancellation's refund and fee to its booking, and takes the booking fees it gave
+/// back off those kept (settlement's figures).
 pub async fn add_cancelled_money(
     conn: &mut AnyConnection,
     booking: i64,
-    refunded_won: i64,
-    fees_won: i64,
+    cancelled: &CancelledMoney,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE bookings SET refunded_won = refunded_won + $2, fees_won = fees_won + $3 \
-         WHERE booking = $1",
+        "UPDATE bookings SET refunded_won = refunded_won + $2, fees_won = fees_won + $3, \
+         booking_fees_won = booking_fees_won - $4 WHERE booking = $1",
     )
     .bind(booking)
-    .bind(refunded_won)
-    .bind(fees_won)
+    .bind(cancelled.refunded_won)
+    .bind(cancelled.fees_won)
+    .bind(cancelled.booking_fee_refunded_won)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// What one `TicketsCancelled` moved, in whole won.
+#[derive(Clone, Copy, Debug)]
+pub struct CancelledMoney {
+    pub refunded_won: i64,
+    pub fees_won: i64,
+    /// The part of `refunded_won` that gave booking fees back.
+    pub booking_fee_refunded_won: i64,
 }
 
 /// One performance's bookings added up (see `Store::settlement_totals`).
@@ -300,6 +313,8 @@ pub struct SettlementTotals {
     pub paid_won: i64,
     pub refunded_won: i64,
     pub fees_won: i64,
+    /// Booking fees kept (in `paid_won − refunded_won`).
+    pub booking_fees_won: i64,
 }
 
 /// The booking's cancelled tickets (JSON), if the booking is recorded.
@@ -343,8 +358,8 @@ pub async fn insert_booking(
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO bookings (booking, performance, actor, number, name, phone, places, \
-         first_ticket, paid_won, booked_at_ms, cancelled, held) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]', $11) ON CONFLICT DO NOTHING",
+         first_ticket, paid_won, booked_at_ms, cancelled, held, booking_fees_won) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]', $11, $12) ON CONFLICT DO NOTHING",
     )
     .bind(booking.booking)
     .bind(booking.performance)
@@ -357,6 +372,7 @@ pub async fn insert_booking(
     .bind(booking.paid_won)
     .bind(booking.booked_at_ms)
     .bind(booking.held)
+    .bind(booking.booking_fees_won)
     .execute(conn)
     .await?
     .rows_affected();

@@ -37,6 +37,7 @@ pub struct NewShow<'a> {
     pub per_buyer_limit: i64,
     pub created_at_ms: i64,
     pub fees: Option<String>,
+    pub booking_fee_won: i64,
     pub queue: String,
     pub discounts: String,
     pub coupons: String,
@@ -58,6 +59,8 @@ pub struct ShowRecord {
     pub per_buyer_limit: i64,
     pub status: String,
     pub fees: Option<String>,
+    /// The booking fee per ticket (0 for shows stored before it existed).
+    pub booking_fee_won: i64,
     pub queue: Option<String>,
     pub discounts: Option<String>,
     pub coupons: Option<String>,
@@ -144,8 +147,9 @@ impl Store {
     pub async fn insert_show(&self, show: &NewShow<'_>) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
-             running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue, discounts, coupons) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16)",
+             running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue, discounts, coupons, \
+             booking_fee_won) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17)",
         )
         .bind(show.id)
         .bind(show.company_id)
@@ -163,6 +167,7 @@ impl Store {
         .bind(&show.queue)
         .bind(&show.discounts)
         .bind(&show.coupons)
+        .bind(show.booking_fee_won)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -171,7 +176,8 @@ impl Store {
     pub async fn show(&self, id: i64) -> Result<Option<ShowRecord>, sqlx::Error> {
         sqlx::query_as(
             "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
-             grades, per_buyer_limit, status, fees, queue, discounts, coupons FROM shows WHERE id = $1",
+             grades, per_buyer_limit, status, fees, queue, discounts, coupons, booking_fee_won \
+             FROM shows WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

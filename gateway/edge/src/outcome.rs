@@ -32,6 +32,8 @@ pub enum ClientReply {
         expires_at_ms: u64,
         #[serde(default)]
         discount_won: Won,
+        #[serde(default)]
+        booking_fee_won: Won,
     },
     Released {
         hold: Id<HoldId>,
@@ -46,6 +48,8 @@ pub enum ClientReply {
         tickets: Vec<Id<TicketId>>,
         refund_won: Won,
         fee_won: Won,
+        #[serde(default)]
+        booking_fee_kept_won: Won,
     },
     CheckedIn {
         ticket: Id<TicketId>,
@@ -128,12 +132,14 @@ impl From<Reply> for ClientReply {
                 amount_won,
                 expires_at_ms,
                 discount_won,
+                booking_fee_won,
             } => ClientReply::Held {
                 hold: Id(hold),
                 places,
                 amount_won,
                 expires_at_ms,
                 discount_won,
+                booking_fee_won,
             },
             Reply::Released { hold } => ClientReply::Released { hold: Id(hold) },
             Reply::Confirmed {
@@ -150,11 +156,13 @@ impl From<Reply> for ClientReply {
                 tickets,
                 refund_won,
                 fee_won,
+                booking_fee_kept_won,
             } => ClientReply::Cancelled {
                 booking: Id(booking),
                 tickets: ids(tickets),
                 refund_won,
                 fee_won,
+                booking_fee_kept_won,
             },
             Reply::CheckedIn { ticket, at_ms } => ClientReply::CheckedIn {
                 ticket: Id(ticket),
@@ -196,12 +204,14 @@ impl From<ClientReply> for Reply {
                 amount_won,
                 expires_at_ms,
                 discount_won,
+                booking_fee_won,
             } => Reply::Held {
                 hold: hold.0,
                 places,
                 amount_won,
                 expires_at_ms,
                 discount_won,
+                booking_fee_won,
             },
             ClientReply::Released { hold } => Reply::Released { hold: hold.0 },
             ClientReply::Confirmed {
@@ -218,11 +228,13 @@ impl From<ClientReply> for Reply {
                 tickets,
                 refund_won,
                 fee_won,
+                booking_fee_kept_won,
             } => Reply::Cancelled {
                 booking: booking.0,
                 tickets: values(tickets),
                 refund_won,
                 fee_won,
+                booking_fee_kept_won,
             },
             ClientReply::CheckedIn { ticket, at_ms } => Reply::CheckedIn {
                 ticket: ticket.0,
@@ -395,6 +407,7 @@ mod tests {
                 amount_won: 1,
                 expires_at_ms: 2,
                 discount_won: 0,
+                booking_fee_won: 0,
             }),
             Err(Rejection::TicketAlreadyCancelled {
                 ticket: TicketId(big),

@@ -4,7 +4,7 @@
 
 use picket_ledger_core::{
     CouponSpec, DiscountSpec, FeeSchedule, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
-    TicketKind, ZoneSpec,
+    TicketKind, Won, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,8 @@ pub struct ClientSpec {
     pub hold_ttl_ms: u64,
     pub fees: FeeSchedule,
     #[serde(default)]
+    pub booking_fee_won: Won,
+    #[serde(default)]
     pub discounts: Vec<DiscountSpec>,
     #[serde(default)]
     pub coupons: Vec<CouponSpec>,
@@ -40,6 +42,7 @@ impl From<ClientSpec> for PerformanceSpec {
             per_buyer_limit: spec.per_buyer_limit,
             hold_ttl_ms: spec.hold_ttl_ms,
             fees: spec.fees,
+            booking_fee_won: spec.booking_fee_won,
             discounts: spec.discounts,
             coupons: spec.coupons,
         }
@@ -58,6 +61,7 @@ impl From<PerformanceSpec> for ClientSpec {
             per_buyer_limit: spec.per_buyer_limit,
             hold_ttl_ms: spec.hold_ttl_ms,
             fees: spec.fees,
+            booking_fee_won: spec.booking_fee_won,
             discounts: spec.discounts,
             coupons: spec.coupons,
         }

@@ -185,6 +185,7 @@ mod tests {
             prices_won: vec![],
             reduced: vec![],
             offer: None,
+            booking_fee_won: 0,
         };
         assert_eq!(maps.apply(11, &[held]), vec![7]);
         let map = &maps.maps[&7];

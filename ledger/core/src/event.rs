@@ -31,6 +31,10 @@ pub enum Event {
         reduced: Vec<bool>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         offer: Option<AppliedOffer>,
+        /// The booking fee of each place (the performance's, when held); `amount_won` includes
+        /// it. 0 for entries written before booking fees existed.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        booking_fee_won: Won,
     },
     HoldReleased {
         performance: PerformanceId,
@@ -56,6 +60,9 @@ pub enum Event {
         payment_ref: String,
         paid_won: Won,
         booked_at_ms: u64,
+        /// The booking fees in `paid_won` (the settlement shows them on their own line).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        booking_fee_won: Won,
     },
     TicketsCancelled {
         performance: PerformanceId,
@@ -63,6 +70,11 @@ pub enum Event {
         tickets: Vec<TicketId>,
         refund_won: Won,
         fee_won: Won,
+        /// The part of `refund_won` that gives booking fees back (see
+        /// [`crate::PerformanceSpec::booking_fee_won`]); the rest of the tickets' booking fees
+        /// is kept.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        booking_fee_refunded_won: Won,
         /// The places back on sale, one per ticket in order.
         #[serde(default)]
         places: Vec<Place>,
@@ -130,4 +142,8 @@ impl Event {
             Event::CommandRecorded { .. } | Event::KeysForgotten { .. } => None,
         }
     }
+}
+
+fn is_zero(won: &Won) -> bool {
+    *won == 0
 }

@@ -16,6 +16,12 @@ const FEE_PERCENT_MAX: u8 = 100;
 /// Tiers one schedule may have.
 pub const FEE_TIERS_MAX: usize = 16;
 
+/// Whether two moments fall on the same Korean calendar day (the booking fee is refunded only
+/// when a ticket is cancelled on its day of booking).
+pub fn same_korean_day(a_ms: u64, b_ms: u64) -> bool {
+    kst_day(a_ms) == kst_day(b_ms)
+}
+
 /// A fee as a percentage of the ticket price, charged when the show is between
 /// `days_before_min` and `days_before_max` Korean calendar days away (both inclusive).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

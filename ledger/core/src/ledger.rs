@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::command::{Command, IdempotencyKey, Request, Selection};
 use crate::digest::Fnv64;
 use crate::event::Event;
+use crate::fees;
 use crate::limits::*;
 use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice, Priced};
 use crate::outcome::{Invalid, Outcome, Rejection, Reply};
@@ -78,6 +79,16 @@ pub struct Hold {
     pub reduced: Vec<bool>,
     #[serde(default)]
     pub offer: Option<AppliedOffer>,
+    /// The booking fee of each place (included in `amount_won`).
+    #[serde(default)]
+    pub booking_fee_won: Won,
+}
+
+impl Hold {
+    /// The booking fees in `amount_won`.
+    pub fn booking_fees_won(&self) -> Won {
+        self.booking_fee_won * self.places.len() as Won
+    }
 }
 
 /// Who first used a waiting-room admission, and whether it has bought tickets.
@@ -119,6 +130,9 @@ pub struct Ticket {
     /// entrance.
     #[serde(default)]
     pub discount: Option<DiscountId>,
+    /// The booking fee paid with this ticket, on top of `price_won`.
+    #[serde(default)]
+    pub booking_fee_won: Won,
 }
 
 /// A refund owed by a cancellation, and whether the provider has paid it.
@@ -140,7 +154,8 @@ pub struct CouponUse {
     pub buyers: BTreeMap<ActorId, u16>,
 }
 
-/// Money of one performance. Invariant 6: `payments − refunds = revenue + fees`.
+/// Money of one performance. Invariant 6: `payments − refunds = revenue + fees`, where the
+/// fees are the cancellation fees and the booking fees kept.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     pub payments_won: Won,
@@ -149,6 +164,9 @@ pub struct Money {
     pub revenue_won: Won,
     /// Cancellation fees kept from cancelled tickets.
     pub fees_won: Won,
+    /// Booking fees of the valid tickets, and those kept from cancelled ones.
+    #[serde(default)]
+    pub booking_fees_won: Won,
     /// The part of `refunds_won` the provider has paid back (recorded with `RecordRefund`);
     /// never more than `refunds_won`.
     pub refunds_paid_won: Won,
@@ -552,6 +570,9 @@ fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
     if !spec.fees.is_valid() {
         return Err(Invalid::FeeSchedule);
     }
+    if spec.booking_fee_won > BOOKING_FEE_WON_MAX {
+        return Err(Invalid::BookingFee);
+    }
     offers::validate(&spec.discounts, &spec.coupons, spec.grades.len())
 }
 
@@ -798,17 +819,21 @@ impl PerformanceState {
                 )?
             }
         };
-        let amount_won: Won = match priced.offer {
+        let tickets_won: Won = match priced.offer {
             Some(_) => priced.prices_won.iter().sum(),
             None => list_won,
         };
+        let booking_fee_won = self.spec.booking_fee_won;
+        let booking_fees_won = booking_fee_won * places.len() as Won;
+        let amount_won = tickets_won + booking_fees_won;
         let expires_at_ms = now_ms + self.spec.hold_ttl_ms;
         let reply = Reply::Held {
             hold,
             places: places.clone(),
             amount_won,
             expires_at_ms,
-            discount_won: list_won - amount_won,
+            discount_won: list_won - tickets_won,
+            booking_fee_won: booking_fees_won,
         };
         let event = Event::PlacesHeld {
             performance: self.spec.performance,
@@ -821,6 +846,7 @@ impl PerformanceState {
             prices_won: priced.prices_won,
             reduced: priced.reduced,
             offer: priced.offer,
+            booking_fee_won,
         };
         Ok((reply, vec![event]))
     }
@@ -957,6 +983,7 @@ impl PerformanceState {
             payment_ref: payment_ref.to_owned(),
             paid_won: amount_won,
             booked_at_ms: now_ms,
+            booking_fee_won: active.booking_fees_won(),
         };
         Ok((reply, vec![event]))
     }
@@ -979,8 +1006,12 @@ impl PerformanceState {
         let tickets = self.tickets_to_cancel(found, asked)?;
         let mut refund_won = 0;
         let mut fee_won = 0;
+        let mut booking_fee_kept_won = 0;
+        let mut booking_fee_refunded_won = 0;
+        let booking_day = fees::same_korean_day(found.booked_at_ms, now_ms);
         for ticket in &tickets {
             let price_won = self.tickets[ticket].price_won;
+            let booking_fee_won = self.tickets[ticket].booking_fee_won;
             let fee = self
                 .spec
                 .fees
@@ -995,12 +1026,19 @@ impl PerformanceState {
             let fee = fee.min(price_won);
             fee_won += fee;
             refund_won += price_won - fee;
+            if booking_day {
+                refund_won += booking_fee_won;
+                booking_fee_refunded_won += booking_fee_won;
+            } else {
+                booking_fee_kept_won += booking_fee_won;
+            }
         }
         let reply = Reply::Cancelled {
             booking,
             tickets: tickets.clone(),
             refund_won,
             fee_won,
+            booking_fee_kept_won,
         };
         let places = tickets.iter().map(|t| self.tickets[t].place).collect();
         let event = Event::TicketsCancelled {
@@ -1009,6 +1047,7 @@ impl PerformanceState {
             tickets,
             refund_won,
             fee_won,
+            booking_fee_refunded_won,
             places,
         };
         let mut events = vec![event];
@@ -1080,7 +1119,16 @@ impl PerformanceState {
                 .copied()
                 .filter(|t| !self.tickets[t].cancelled)
                 .collect();
-            let refund: Won = tickets.iter().map(|t| self.tickets[t].price_won).sum();
+            // Called off: everything back, booking fees included.
+            let booking_fees: Won = tickets
+                .iter()
+                .map(|t| self.tickets[t].booking_fee_won)
+                .sum();
+            let refund: Won = tickets
+                .iter()
+                .map(|t| self.tickets[t].price_won)
+                .sum::<Won>()
+                + booking_fees;
             let places = tickets.iter().map(|t| self.tickets[t].place).collect();
             events.push(Event::TicketsCancelled {
                 performance: self.spec.performance,
@@ -1088,6 +1136,7 @@ impl PerformanceState {
                 tickets,
                 refund_won: refund,
                 fee_won: 0,
+                booking_fee_refunded_won: booking_fees,
                 places,
             });
             let id = RefundId(first_refund.0 + owed_so_far);
@@ -1224,6 +1273,7 @@ impl PerformanceState {
                 prices_won,
                 reduced,
                 offer,
+                booking_fee_won,
                 ..
             } => {
                 for place in places {
@@ -1251,6 +1301,7 @@ impl PerformanceState {
                     prices_won: prices_won.clone(),
                     reduced: reduced.clone(),
                     offer: *offer,
+                    booking_fee_won: *booking_fee_won,
                 };
                 self.holds.insert(*hold, held);
             }
@@ -1276,6 +1327,7 @@ impl PerformanceState {
                 tickets,
                 refund_won,
                 fee_won,
+                booking_fee_refunded_won,
                 ..
             } => {
                 for ticket in tickets {
@@ -1298,6 +1350,7 @@ impl PerformanceState {
                 }
                 self.money.refunds_won += refund_won;
                 self.money.fees_won += fee_won;
+                self.money.booking_fees_won -= booking_fee_refunded_won;
             }
             Event::TicketCheckedIn { ticket, at_ms, .. } => {
                 if let Some(found) = self.tickets.get_mut(ticket) {
@@ -1348,7 +1401,7 @@ impl PerformanceState {
         let money = &self.money;
         assert_eq!(
             money.payments_won,
-            money.refunds_won + money.revenue_won + money.fees_won,
+            money.refunds_won + money.revenue_won + money.fees_won + money.booking_fees_won,
             "performance {}: money does not balance (payments − refunds ≠ revenue + fees): {money:?}",
             self.spec.performance,
         );
@@ -1378,6 +1431,7 @@ impl PerformanceState {
             _ => None,
         };
         let buyer = held.buyer;
+        let booking_fee_won = held.booking_fee_won;
         if let Some(used) = held.admission.and_then(|a| self.admissions.get_mut(&a)) {
             used.spent = true;
         }
@@ -1398,6 +1452,7 @@ impl PerformanceState {
                 .copied()
                 .unwrap_or_else(|| self.price_won(place));
             self.money.revenue_won += price_won;
+            self.money.booking_fees_won += booking_fee_won;
             let issued = Ticket {
                 booking,
                 place,
@@ -1405,6 +1460,7 @@ impl PerformanceState {
                 cancelled: false,
                 checked_in_at_ms: None,
                 discount: discount.filter(|_| reduced.get(index).copied().unwrap_or(false)),
+                booking_fee_won,
             };
             self.tickets.insert(ticket, issued);
             tickets.push(ticket);

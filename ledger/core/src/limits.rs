@@ -20,6 +20,8 @@ pub const ZONE_CAPACITY_MAX: u32 = 200_000;
 pub const PER_BUYER_LIMIT_MAX: u16 = 16;
 /// Most expensive single ticket, in won: guards the money counters against overflow.
 pub const TICKET_PRICE_WON_MAX: u64 = 100_000_000;
+/// Highest booking fee per ticket a seller may set, in won (the big platforms charge 1,000–2,000원).
+pub const BOOKING_FEE_WON_MAX: u64 = 100_000;
 /// Shortest and longest hold a seller may configure. The big platforms give 7–10 minutes.
 pub const HOLD_TTL_MS_MIN: u64 = 60_000;
 pub const HOLD_TTL_MS_MAX: u64 = 30 * 60_000;

@@ -16,13 +16,16 @@ pub enum Reply {
     Held {
         hold: HoldId,
         places: Vec<Place>,
-        /// What the buyer pays: the places' prices after the offer.
+        /// What the buyer pays: the places' prices after the offer, plus the booking fees.
         amount_won: Won,
         expires_at_ms: u64,
         /// How much the offer took off the grade prices (0 without one). Always written:
         /// outcomes are in snapshots, which are postcard (no field names, no skipping).
         #[serde(default)]
         discount_won: Won,
+        /// The booking fees in `amount_won` (the performance's fee per ticket, times the places).
+        #[serde(default)]
+        booking_fee_won: Won,
     },
     Released {
         hold: HoldId,
@@ -35,8 +38,15 @@ pub enum Reply {
     Cancelled {
         booking: BookingId,
         tickets: Vec<TicketId>,
+        /// Everything given back: the tickets' prices less `fee_won`, plus the booking fees
+        /// refunded.
         refund_won: Won,
+        /// Cancellation fees kept.
         fee_won: Won,
+        /// Booking fees kept (refunded only on the day of booking or when the seller calls the
+        /// performance off).
+        #[serde(default)]
+        booking_fee_kept_won: Won,
     },
     CheckedIn {
         ticket: TicketId,
@@ -157,6 +167,7 @@ pub enum Invalid {
     TooManyZones,
     ZoneCapacity,
     Price,
+    BookingFee,
     PerBuyerLimit,
     HoldTtl,
     FeeSchedule,
@@ -244,6 +255,7 @@ impl std::fmt::Display for Invalid {
             Invalid::TooManyZones => "a performance may have at most 64 standing zones",
             Invalid::ZoneCapacity => "a standing zone holds 1 to 200,000 people",
             Invalid::Price => "a ticket costs at most 100,000,000 won",
+            Invalid::BookingFee => "a booking fee is at most 100,000 won per ticket",
             Invalid::PerBuyerLimit => "the per-buyer limit is 1 to 16 tickets",
             Invalid::HoldTtl => "a hold lasts 1 to 30 minutes",
             Invalid::FeeSchedule => "the cancellation-fee schedule is inconsistent",

@@ -48,6 +48,12 @@ pub struct PerformanceSpec {
     pub per_buyer_limit: u16,
     pub hold_ttl_ms: u64,
     pub fees: FeeSchedule,
+    /// The booking fee per ticket, on top of its price (0 by default; the seller sets it and
+    /// keeps it: Picket takes no commission). Refunded with the ticket when it is cancelled on
+    /// the Korean calendar day of booking or when the seller calls the performance off; kept
+    /// otherwise, as the big platforms do.
+    #[serde(default)]
+    pub booking_fee_won: Won,
     /// Discounts a buyer may choose one of (early-bird, eligibility). Never skipped when empty:
     /// snapshots are postcard, which has no field names to notice a missing one by.
     #[serde(default)]

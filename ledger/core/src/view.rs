@@ -17,12 +17,15 @@ pub struct HeldPlace {
     pub grade_code: String,
     /// The grade price before any offer.
     pub list_won: Won,
-    /// What the buyer pays for this place.
+    /// What the buyer pays for this place, before the booking fee.
     pub price_won: Won,
+    /// The booking fee on this place (the performance's, when held).
+    #[serde(default)]
+    pub booking_fee_won: Won,
 }
 
 /// One hold as the ledger records it, with everything a buyer is shown before paying: the
-/// places and prices, the offer, the amount (exactly what the ledger will require at
+/// places and prices, the offer, the booking fees, the amount (exactly what the ledger will require at
 /// `Confirm`), the deadline, and the cancellation rules of the performance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoldView {
@@ -35,6 +38,9 @@ pub struct HoldView {
     pub list_won: Won,
     /// What the offer took off `list_won`.
     pub discount_won: Won,
+    /// The booking fees, one per place, in `amount_won`.
+    #[serde(default)]
+    pub booking_fee_won: Won,
     pub offer: Option<AppliedOffer>,
     /// The coupon's code when the offer is a coupon.
     pub coupon: Option<String>,
@@ -71,6 +77,7 @@ impl PerformanceState {
                     list_won,
                     // Without an offer the journal keeps no per-place prices: the grade's apply.
                     price_won: found.prices_won.get(index).copied().unwrap_or(list_won),
+                    booking_fee_won: found.booking_fee_won,
                 }
             })
             .collect();
@@ -93,7 +100,8 @@ impl PerformanceState {
             status: found.status,
             places,
             list_won,
-            discount_won: list_won.saturating_sub(found.amount_won),
+            discount_won: list_won.saturating_sub(found.amount_won - found.booking_fees_won()),
+            booking_fee_won: found.booking_fees_won(),
             offer: found.offer,
             coupon,
             amount_won: found.amount_won,

@@ -31,6 +31,7 @@ fn spec() -> PerformanceSpec {
         per_buyer_limit: 4,
         hold_ttl_ms: 600_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        booking_fee_won: 0,
         discounts: Vec::new(),
         coupons: Vec::new(),
     }

@@ -39,6 +39,7 @@ fn spec() -> PerformanceSpec {
         per_buyer_limit: 4,
         hold_ttl_ms: 5 * 60_000,
         fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
     }
@@ -542,6 +543,7 @@ fn a_refund_larger_than_the_price_stops_the_core() {
         tickets: vec![first_ticket],
         refund_won: paid_won,
         fee_won: 4_000,
+        booking_fee_refunded_won: 0,
         places: vec![Place::Seat(SeatId(0))],
     });
 }

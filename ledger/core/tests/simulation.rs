@@ -92,6 +92,7 @@ struct ModelTicket {
     cancelled: bool,
     checked_in_at_ms: Option<u64>,
     discount: Option<DiscountId>,
+    booking_fee_won: Won,
 }
 
 #[derive(Clone, Debug)]
@@ -122,6 +123,8 @@ struct Model {
     payments_won: Won,
     refunds_won: Won,
     fees_won: Won,
+    /// Booking fees of valid tickets and those kept from cancelled ones.
+    booking_fees_won: Won,
     refunds: BTreeMap<RefundId, ModelRefund>,
     /// The counter of the next refund id.
     next_refund: u64,
@@ -145,6 +148,7 @@ impl Model {
             payments_won: 0,
             refunds_won: 0,
             fees_won: 0,
+            booking_fees_won: 0,
             refunds: BTreeMap::new(),
             next_refund: 1,
             refunds_paid_won: 0,
@@ -632,6 +636,7 @@ impl Model {
                     amount_won,
                     expires_at_ms,
                     discount_won,
+                    booking_fee_won,
                 },
             ) => {
                 self.check_hold_places(selection, places)?;
@@ -639,9 +644,12 @@ impl Model {
                     .offer_prices(now_ms, actor, selection, offer)
                     .map_err(|r| format!("predicted success, but pricing says {r:?}"))?;
                 let list: Won = places.iter().map(|p| self.price(*p)).sum();
-                let expected: Won = priced.prices.iter().sum();
-                expect_eq("hold amount", *amount_won, expected)?;
-                expect_eq("hold discount", *discount_won, list - expected)?;
+                let tickets: Won = priced.prices.iter().sum();
+                // The booking fee is per ticket, on top of the price after any offer.
+                let booking_fees = self.spec.booking_fee_won * places.len() as Won;
+                expect_eq("hold booking fee", *booking_fee_won, booking_fees)?;
+                expect_eq("hold amount", *amount_won, tickets + booking_fees)?;
+                expect_eq("hold discount", *discount_won, list - tickets)?;
                 expect_eq(
                     "hold deadline",
                     *expires_at_ms,
@@ -708,7 +716,9 @@ impl Model {
                         cancelled: false,
                         checked_in_at_ms: None,
                         discount: discounts[i],
+                        booking_fee_won: self.spec.booking_fee_won,
                     };
+                    self.booking_fees_won += self.spec.booking_fee_won;
                     self.tickets.insert(*ticket, issued);
                 }
                 self.holds.get_mut(hold).expect("held").status = HoldStatus::Confirmed(*booking);
@@ -743,6 +753,7 @@ impl Model {
                     tickets,
                     refund_won,
                     fee_won,
+                    booking_fee_kept_won,
                 },
             ) => {
                 expect_eq("cancelled booking", cancelled_booking, booking)?;
@@ -757,9 +768,17 @@ impl Model {
                     asked.clone()
                 };
                 expect_eq("cancelled tickets", tickets, &expected)?;
-                let (mut refund, mut fee) = (0, 0);
+                let (mut refund, mut fee, mut kept) = (0, 0, 0);
                 for t in tickets {
                     let price = self.tickets[t].price_won;
+                    // The booking fee comes back only on the Korean calendar day of booking.
+                    let booking_fee = self.tickets[t].booking_fee_won;
+                    if korean_day(b.booked_at_ms) == korean_day(now_ms) {
+                        refund += booking_fee;
+                    } else {
+                        kept += booking_fee;
+                    }
+                    self.booking_fees_won -= booking_fee;
                     let f = self
                         .spec
                         .fees
@@ -774,8 +793,10 @@ impl Model {
                 }
                 expect_eq("refund", *refund_won, refund)?;
                 expect_eq("fee", *fee_won, fee)?;
+                expect_eq("booking fee kept", *booking_fee_kept_won, kept)?;
                 self.refunds_won += refund;
                 self.fees_won += fee;
+                self.booking_fees_won += kept;
                 self.owe_refund(*booking, refund);
             }
             (
@@ -808,7 +829,9 @@ impl Model {
                         if self.tickets[&t].cancelled {
                             continue;
                         }
-                        refund += self.tickets[&t].price_won;
+                        // Called off: the booking fee comes back too.
+                        refund += self.tickets[&t].price_won + self.tickets[&t].booking_fee_won;
+                        self.booking_fees_won -= self.tickets[&t].booking_fee_won;
                         let place = self.tickets[&t].place;
                         self.free_place(place, true);
                         self.tickets.get_mut(&t).expect("ticket").cancelled = true;
@@ -959,6 +982,7 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
         per_buyer_limit: 1 + rng.below(4) as u16,
         hold_ttl_ms: 60_000 + rng.below(540_000),
         fees: FeeSchedule::korean_standard(kind),
+        booking_fee_won: [0, 1_000, 2_000][rng.below(3) as usize],
         discounts: discounts(rng, grades),
         coupons: coupons(rng),
     }
@@ -1299,6 +1323,11 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
             continue;
         }
         revenue_won += ticket.price_won;
+        expect_eq(
+            "ticket booking fee",
+            ticket.booking_fee_won,
+            model.spec.booking_fee_won,
+        )?;
         let modelled = model
             .tickets
             .get(id)
@@ -1327,10 +1356,18 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
             return Err(format!("hold {id} active past its deadline"));
         }
     }
-    // Invariant 6: payments − refunds = revenue + fees, with revenue recomputed from tickets.
+    // Invariant 6: payments − refunds = revenue + fees (cancellation and booking fees), with
+    // revenue recomputed from tickets.
     let money = state.money();
     expect_eq("revenue", money.revenue_won, revenue_won)?;
-    if money.payments_won - money.refunds_won != money.revenue_won + money.fees_won {
+    expect_eq(
+        "booking fees",
+        money.booking_fees_won,
+        model.booking_fees_won,
+    )?;
+    if money.payments_won - money.refunds_won
+        != money.revenue_won + money.fees_won + money.booking_fees_won
+    {
         return Err(format!("money does not balance: {money:?}"));
     }
     expect_eq("payments", money.payments_won, model.payments_won)?;
@@ -1424,6 +1461,14 @@ fn cover(coverage: &mut Coverage, step: &Step) {
                 .to_owned(),
         ),
         Err(rejection) => seen(rejection.code().to_owned()),
+    }
+    if let Ok(Reply::Cancelled {
+        booking_fee_kept_won,
+        ..
+    }) = &step.outcome
+        && *booking_fee_kept_won > 0
+    {
+        seen("cancel_keeps_booking_fee".into());
     }
     for event in &step.events {
         match event {
@@ -1581,6 +1626,7 @@ fn seeded_simulation_agrees_with_the_model_and_keeps_the_invariants() {
         "CheckedIn",
         "cancel_free",
         "cancel_with_fee",
+        "cancel_keeps_booking_fee",
         "duplicate",
         "seat_taken",
         "over_buyer_limit",
@@ -1648,4 +1694,10 @@ fn the_model_catches_a_double_sale() {
     ledger.execute(now_ms, &hold(2, "a"));
     // The model never heard of that hold: the check must notice the difference.
     assert!(check_invariants(&ledger, &model, now_ms).is_err());
+}
+
+/// The Korean calendar day of a moment (KST is UTC+9 all year), worked out here rather than
+/// taken from the core, so the model checks the core's day arithmetic.
+fn korean_day(at_ms: u64) -> u64 {
+    (at_ms + 9 * 3_600_000) / (24 * 3_600_000)
 }

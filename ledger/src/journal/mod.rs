@@ -255,6 +255,7 @@ mod tests {
             per_buyer_limit: 4,
             hold_ttl_ms: 600_000,
             fees: FeeSchedule::korean_standard(TicketKind::Performance),
+            booking_fee_won: 0,
             discounts: vec![DiscountSpec {
                 label: "장애인 (동반 1인)".into(),
                 rule: DiscountRule::Eligibility { places_max: 2 },
