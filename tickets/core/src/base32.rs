@@ -31,7 +31,9 @@ pub fn encode(bytes: &[u8]) -> String {
         }
     }
     if bits > 0 {
-        text.push(char::from(ALPHABET[usize::from((buffer << (5 - bits)) & 31)]));
+        text.push(char::from(
+            ALPHABET[usize::from((buffer << (5 - bits)) & 31)],
+        ));
     }
     text
 }

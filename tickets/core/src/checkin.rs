@@ -266,15 +266,11 @@ impl CheckIns {
         let mut found = Vec::new();
         for (&ticket, scans) in &self.scans {
             let (_, duplicates) = fold(scans, self.reentry);
-            found.extend(
-                duplicates
-                    .into_iter()
-                    .map(|(kept, duplicate)| Conflict {
-                        ticket,
-                        kept,
-                        duplicate,
-                    }),
-            );
+            found.extend(duplicates.into_iter().map(|(kept, duplicate)| Conflict {
+                ticket,
+                kept,
+                duplicate,
+            }));
         }
         found
     }

@@ -159,9 +159,8 @@ impl Code {
             return Err(ParseError::Prefix);
         };
         let bytes = base32::decode(rest).map_err(|e| ParseError::Base32(offset(e)))?;
-        let payload: [u8; PAYLOAD_LEN] = bytes
-            .try_into()
-            .expect("64 base32 characters are 40 bytes");
+        let payload: [u8; PAYLOAD_LEN] =
+            bytes.try_into().expect("64 base32 characters are 40 bytes");
         let code = Code::from_payload(kind, &payload);
         if kind == CodeKind::Printed && code.step != 0 {
             return Err(ParseError::PrintedStep);

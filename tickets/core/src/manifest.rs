@@ -238,7 +238,10 @@ impl Manifest {
     }
 
     fn entry(&self, ticket: TicketId) -> Option<&Entry> {
-        let at = self.tickets.binary_search_by_key(&ticket, |e| e.ticket).ok()?;
+        let at = self
+            .tickets
+            .binary_search_by_key(&ticket, |e| e.ticket)
+            .ok()?;
         Some(&self.tickets[at])
     }
 }

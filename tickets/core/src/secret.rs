@@ -93,9 +93,6 @@ mod tests {
             assert_ne!(other.mac_key, base.mac_key);
             assert_ne!(other.seal, base.seal);
         }
-        assert_eq!(
-            format!("{base:?}"),
-            "TicketSecret { generation: 0, .. }"
-        );
+        assert_eq!(format!("{base:?}"), "TicketSecret { generation: 0, .. }");
     }
 }

@@ -45,7 +45,9 @@ pub enum TicketStatus {
     Unknown,
     Revoked,
     /// Valid, with its current secret generation.
-    Valid { generation: u8 },
+    Valid {
+        generation: u8,
+    },
 }
 
 /// A valid ticket's MAC key and door facts, available only to a verifier holding the code's

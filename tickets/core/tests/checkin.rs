@@ -101,7 +101,10 @@ fn two_offline_scanners_admitting_one_ticket_make_one_admission_and_one_conflict
     assert_eq!(second.conflicts.len(), 1);
     let conflict = second.conflicts[0];
     assert_eq!(conflict.ticket, TICKET);
-    assert_eq!((conflict.kept.at_ms, conflict.kept.gate), (4_000, GateId(3)));
+    assert_eq!(
+        (conflict.kept.at_ms, conflict.kept.gate),
+        (4_000, GateId(3))
+    );
     assert_eq!(
         (conflict.duplicate.at_ms, conflict.duplicate.gate),
         (5_000, GateId(2))
@@ -123,7 +126,13 @@ fn an_offline_scan_earlier_than_an_online_admission_wins_and_the_online_one_conf
     server.enter(&verified(TICKET), entry(10_000, 1)).unwrap();
     let merged = server.merge(&[offline(6_000, 2, 7, 9)]).unwrap();
     assert_eq!(merged.conflicts.len(), 1);
-    assert_eq!(merged.conflicts[0].kept.source, Source::Offline { scanner: 7, nonce: 9 });
+    assert_eq!(
+        merged.conflicts[0].kept.source,
+        Source::Offline {
+            scanner: 7,
+            nonce: 9
+        }
+    );
     assert_eq!(merged.conflicts[0].duplicate.source, Source::Online);
 }
 

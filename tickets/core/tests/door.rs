@@ -47,7 +47,13 @@ fn roster(printed_codes: bool) -> Roster {
         },
         tickets: BTreeMap::from([
             ticket(PLAIN, 0, "1층 A구역 3열 12번", None, false),
-            ticket(WITH_PROOF, 0, "1층 A구역 3열 13번", Some("장애인 (동반 1인)"), false),
+            ticket(
+                WITH_PROOF,
+                0,
+                "1층 A구역 3열 13번",
+                Some("장애인 (동반 1인)"),
+                false,
+            ),
             ticket(CANCELLED, 0, "1층 A구역 3열 14번", None, true),
             ticket(REBOUND, 1, "1층 A구역 3열 15번", None, false),
         ]),
@@ -116,13 +122,22 @@ fn a_flipped_bit_is_forged() {
     let secret = TicketSecret::derive(&MASTER, PERFORMANCE, PLAIN, 0);
     let mut parsed = Code::parse(shown.as_bytes()).unwrap();
     parsed.mac[3] ^= 0x10;
-    assert_eq!(check(&parsed.to_string(), NOW_MS, false), Err(Refusal::Forged));
+    assert_eq!(
+        check(&parsed.to_string(), NOW_MS, false),
+        Err(Refusal::Forged)
+    );
     let mut step = Code::rotating(PERFORMANCE, PLAIN, &secret, NOW_MS);
     step.step ^= 1;
-    assert_eq!(check(&step.to_string(), NOW_MS, false), Err(Refusal::Forged));
+    assert_eq!(
+        check(&step.to_string(), NOW_MS, false),
+        Err(Refusal::Forged)
+    );
     let mut seal = Code::rotating(PERFORMANCE, PLAIN, &secret, NOW_MS);
     seal.seal.0[0] ^= 1;
-    assert_eq!(check(&seal.to_string(), NOW_MS, false), Err(Refusal::Forged));
+    assert_eq!(
+        check(&seal.to_string(), NOW_MS, false),
+        Err(Refusal::Forged)
+    );
     for junk in ["", "hello", &shown[..67], &shown.to_lowercase()] {
         assert_eq!(check(junk, NOW_MS, false), Err(Refusal::Forged), "{junk}");
     }
@@ -219,7 +234,9 @@ fn a_discount_needing_proof_waits_for_staff_then_the_ticket_is_used() {
 fn a_manifest_is_opened_only_with_its_performances_key_and_unchanged() {
     let roster = roster(false);
     let key = ManifestKey::from_seed(&[5; 32]);
-    let bytes = Manifest::build(&roster, NOW_MS, &[6; 32]).unwrap().sign(&key);
+    let bytes = Manifest::build(&roster, NOW_MS, &[6; 32])
+        .unwrap()
+        .sign(&key);
     let other_key = ManifestKey::from_seed(&[4; 32]).public();
     assert_eq!(
         Manifest::open(&bytes, &other_key, PERFORMANCE),
@@ -249,7 +266,9 @@ fn a_manifest_is_opened_only_with_its_performances_key_and_unchanged() {
 fn a_manifest_holds_no_mac_key_holder_or_discount_in_the_clear() {
     let roster = roster(false);
     let key = ManifestKey::from_seed(&[5; 32]);
-    let bytes = Manifest::build(&roster, NOW_MS, &[6; 32]).unwrap().sign(&key);
+    let bytes = Manifest::build(&roster, NOW_MS, &[6; 32])
+        .unwrap()
+        .sign(&key);
     let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     for ticket in roster.tickets.values() {
         assert!(!contains(&ticket.secret.mac_key));
@@ -257,7 +276,10 @@ fn a_manifest_holds_no_mac_key_holder_or_discount_in_the_clear() {
     }
     assert!(!contains("김*수".as_bytes()));
     assert!(!contains("장애인".as_bytes()));
-    assert!(contains("1층 A구역 3열 12번".as_bytes()), "places are listed");
+    assert!(
+        contains("1층 A구역 3열 12번".as_bytes()),
+        "places are listed"
+    );
     // Without the code's seal, a scanner learns nothing of an entry.
     let opened = Manifest::open(&bytes, &key.public(), PERFORMANCE).unwrap();
     assert!(opened.open(PLAIN, &Seal([0; 9])).is_none());

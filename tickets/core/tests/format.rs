@@ -43,10 +43,17 @@ fn the_documented_example_matches_an_independent_hmac_and_base32() {
         [0x16, 0x6e, 0x6f, 0x53, 0xc6, 0x1b, 0x86, 0xe3, 0x04, 0xed]
     );
     // Python's base64.b32encode of the 40 payload bytes, "=" padding stripped, after "PK1R".
-    assert_eq!(
-        code.to_string(),
-        "PK1RAAAAAAAAAAAE2AADAAAAAAAD5EAQOATYMCQKDIVDUSS2NJ5ICZXG6U6GDODOGBHN"
-    );
+    let expected = "PK1RAAAAAAAAAAAE2AADAAAAAAAD5EAQOATYMCQKDIVDUSS2NJ5ICZXG6U6GDODOGBHN";
+    assert_eq!(code.to_string(), expected);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md");
+    let doc = std::fs::read_to_string(path).expect("docs/protocol.md exists");
+    for shown in [
+        expected,
+        "166e6f53c61b86e304edf58cbde6b6b8e5a812f4230692bc0cf9bec1829648da",
+        "504b3152 000000000000004d 00030000000003e9 01 07027860 a0a1a2a3a4a5a6a7a8",
+    ] {
+        assert!(doc.contains(shown), "docs/protocol.md shows {shown}");
+    }
 }
 
 fn roster(performance: PerformanceId, ticket: TicketId, secret: TicketSecret) -> Roster {
@@ -87,7 +94,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (0..limits::CODE_LEN, any::<u8>()).prop_map(|(at, byte)| Mutation::Replace { at, byte }),
         // Mostly characters a QR scanner could plausibly return.
-        (0..limits::CODE_LEN, prop::sample::select(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".to_vec()))
+        (
+            0..limits::CODE_LEN,
+            prop::sample::select(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".to_vec())
+        )
             .prop_map(|(at, byte)| Mutation::Replace { at, byte }),
         (0..=limits::CODE_LEN, any::<u8>()).prop_map(|(at, byte)| Mutation::Insert { at, byte }),
         (0..limits::CODE_LEN).prop_map(|at| Mutation::Delete { at }),
