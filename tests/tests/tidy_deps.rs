@@ -346,5 +346,11 @@ fn the_checker_finds_each_forbidden_edge() {
     let found = violations(TICKETS, &tickets);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].dependency, EDGE);
-    assert!(violations(API, &manifest("[dependencies]\npicket-tickets.workspace = true\n")).is_empty());
+    assert!(
+        violations(
+            API,
+            &manifest("[dependencies]\npicket-tickets.workspace = true\n")
+        )
+        .is_empty()
+    );
 }

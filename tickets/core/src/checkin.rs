@@ -261,6 +261,27 @@ impl CheckIns {
         Ok(merged)
     }
 
+    /// The scans an offline scanner decided, by ticket and time: what it uploads when back
+    /// online (the server's [`CheckIns::merge`] records each once).
+    pub fn uploads(&self) -> Vec<OfflineScan> {
+        let mut found = Vec::new();
+        for (&ticket, scans) in &self.scans {
+            for scan in scans {
+                if let Source::Offline { scanner, nonce } = scan.source {
+                    found.push(OfflineScan {
+                        ticket,
+                        at_ms: scan.at_ms,
+                        gate: scan.gate,
+                        direction: scan.direction,
+                        scanner,
+                        nonce,
+                    });
+                }
+            }
+        }
+        found
+    }
+
     /// Every conflict in the book, by ticket.
     pub fn conflicts(&self) -> Vec<Conflict> {
         let mut found = Vec::new();

@@ -113,9 +113,19 @@ fn sealed_fits(holder: &str, proof: Option<&str>) -> bool {
     holder.len() <= LABEL_LEN_MAX && proof.is_none_or(|p| p.len() <= LABEL_LEN_MAX)
 }
 
-fn nonce_for(nonce_seed: &[u8; 32], ticket: TicketId) -> [u8; NONCE_LEN] {
+/// An entry's nonce: distinct per build (a fresh seed), and per ticket, generation and issue
+/// time besides, so even a seed reused by mistake does not repeat a nonce for changed contents
+/// unless the manifest's time is the same too.
+fn nonce_for(
+    nonce_seed: &[u8; 32],
+    ticket: TicketId,
+    generation: u8,
+    issued_at_ms: u64,
+) -> [u8; NONCE_LEN] {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(nonce_seed).expect("HMAC takes any key");
     mac.update(&ticket.0.to_be_bytes());
+    mac.update(&[generation]);
+    mac.update(&issued_at_ms.to_be_bytes());
     let full = mac.finalize().into_bytes();
     full[..NONCE_LEN].try_into().expect("12 of 32 bytes")
 }
@@ -148,7 +158,7 @@ impl Manifest {
                 proof: found.facts.proof.clone(),
             };
             let plain = postcard::to_stdvec(&sealed).expect("postcard encodes to a Vec");
-            let nonce = nonce_for(nonce_seed, ticket);
+            let nonce = nonce_for(nonce_seed, ticket, found.secret.generation, issued_at_ms);
             let aad = associated_data(performance, ticket, found.secret.generation);
             let sealed = seal_cipher(&found.secret.seal)
                 .encrypt(

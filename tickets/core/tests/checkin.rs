@@ -181,3 +181,48 @@ fn uploads_and_scans_per_ticket_are_bounded() {
         })
     );
 }
+
+#[test]
+fn a_scanner_offline_uploads_what_it_admitted_and_the_server_records_it_once() {
+    let mut scanner = CheckIns::new(true);
+    let offline_entry = |at_ms, nonce| EntryScan {
+        source: Source::Offline { scanner: 5, nonce },
+        ..entry(at_ms, 2)
+    };
+    scanner
+        .enter(&verified(TICKET), offline_entry(1_000, 1))
+        .unwrap();
+    scanner
+        .exit(
+            TICKET,
+            2_000,
+            GateId(2),
+            Source::Offline {
+                scanner: 5,
+                nonce: 2,
+            },
+        )
+        .unwrap();
+    scanner
+        .enter(&verified(TicketId(43)), offline_entry(3_000, 3))
+        .unwrap();
+    let upload = scanner.uploads();
+    assert_eq!(upload.len(), 3);
+    assert_eq!(upload[1].direction, Direction::Exit);
+    let mut server = CheckIns::new(true);
+    server
+        .enter(&verified(TicketId(44)), entry(500, 1))
+        .unwrap();
+    assert_eq!(server.merge(&upload).unwrap().recorded, 3);
+    assert_eq!(server.merge(&upload).unwrap().repeated, 3);
+    assert_eq!(server.presence(TICKET), Presence::Outside);
+    assert!(matches!(
+        server.presence(TicketId(43)),
+        Presence::Inside { .. }
+    ));
+    assert_eq!(
+        server.uploads().len(),
+        3,
+        "the online scan is not an upload"
+    );
+}
