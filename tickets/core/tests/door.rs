@@ -144,6 +144,15 @@ fn a_flipped_bit_is_forged() {
 }
 
 #[test]
+fn the_right_mac_key_with_another_seal_is_forged_online_as_offline() {
+    // Offline a wrong seal opens no entry; online the roster compares it, so both agree.
+    let mut secret = TicketSecret::derive(&MASTER, PERFORMANCE, PLAIN, 0);
+    secret.seal.0[8] ^= 0x80;
+    let shown = Code::rotating(PERFORMANCE, PLAIN, &secret, NOW_MS).to_string();
+    assert_eq!(check(&shown, NOW_MS, false), Err(Refusal::Forged));
+}
+
+#[test]
 fn a_ticket_the_performance_never_issued_is_forged() {
     let other = TicketSecret::derive(&MASTER, PERFORMANCE, TicketId(99), 0);
     let shown = Code::rotating(PERFORMANCE, TicketId(99), &other, NOW_MS).to_string();
