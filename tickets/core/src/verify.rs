@@ -82,8 +82,9 @@ pub struct Verified {
 /// (`wrong_performance`), its ticket is known (`forged`) and not revoked nor of an older
 /// generation (`revoked`), its seal opens the ticket and its MAC is right (`forged`), a printed
 /// code is allowed (`revoked`), the doors are open (`not_yet_open`), and a rotating code's step
-/// is within ±1 of `now_ms`'s (`code_expired`). The claims are checked before the MAC because
-/// they decide nothing on their own: every path but the last three refuses.
+/// is within ±1 of `now_ms`'s (`code_expired`). The code's unauthenticated claims (performance,
+/// ticket, generation) are read before its MAC is checked: each can only pick a refusal, never
+/// admit.
 pub fn verify(code: &[u8], now_ms: u64, material: &impl Material) -> Result<Verified, Refusal> {
     let code = Code::parse(code).map_err(|_| Refusal::Forged)?;
     let rules = material.rules();
