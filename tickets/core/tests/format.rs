@@ -169,3 +169,97 @@ proptest! {
         prop_assert_eq!(Code::parse(text.as_bytes()), Ok(code));
     }
 }
+
+/// A reader of the manifest's bytes as docs/protocol.md lays them out, written from the document
+/// rather than from `manifest.rs`.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        let (taken, rest) = self.0.split_at(n);
+        self.0 = rest;
+        taken.to_vec()
+    }
+
+    fn varint(&mut self) -> u64 {
+        let mut value = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.take(1)[0];
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        value
+    }
+
+    fn string(&mut self) -> String {
+        let len = self.varint() as usize;
+        String::from_utf8(self.take(len)).expect("UTF-8")
+    }
+}
+
+#[test]
+fn the_manifest_bytes_are_as_documented() {
+    use aes_gcm::aead::{Aead, Payload};
+    use aes_gcm::{Aes256Gcm, KeyInit};
+    use hmac::Mac;
+
+    let secret = example_secret();
+    let mut roster = roster(PerformanceId(77), EXAMPLE_TICKET, secret.clone());
+    roster.rules.doors_open_ms = 1_764_032_400_000;
+    roster.rules.reentry = true;
+    roster.rules.printed_codes = false;
+    roster.tickets.get_mut(&EXAMPLE_TICKET).unwrap().facts.proof = Some("청소년".into());
+    let key = ManifestKey::from_seed(&[5; 32]);
+    let bytes = Manifest::build(&roster, 1_764_030_000_000, &[6; 32])
+        .unwrap()
+        .sign(&key);
+
+    let mut reader = Reader(&bytes);
+    assert_eq!(reader.take(4), b"PKM1");
+    let signature = reader.take(64);
+    let body = reader.0;
+    let public = ed25519_dalek::VerifyingKey::from_bytes(&key.public()).unwrap();
+    let signed = [b"PKM1".as_slice(), body].concat();
+    let signature = ed25519_dalek::Signature::from_slice(&signature).unwrap();
+    assert!(public.verify_strict(&signed, &signature).is_ok());
+
+    assert_eq!(reader.varint(), 77, "performance");
+    assert_eq!(reader.varint(), 1_764_032_400_000, "doors_open_ms");
+    assert_eq!(reader.take(2), [0, 1], "printed_codes off, reentry on");
+    assert_eq!(reader.varint(), 1_764_030_000_000, "issued_at_ms");
+    assert_eq!(reader.varint(), 1, "one ticket");
+    assert_eq!(reader.varint(), EXAMPLE_TICKET.0);
+    assert_eq!(reader.take(1), [1], "generation");
+    assert_eq!(reader.string(), "A석");
+    assert_eq!(reader.string(), "2층 C구역 1열 1번");
+    let nonce: [u8; 12] = reader.take(12).try_into().unwrap();
+    let sealed_len = reader.varint() as usize;
+    let sealed = reader.take(sealed_len);
+    assert_eq!(reader.varint(), 0, "no revocations");
+    assert!(reader.0.is_empty());
+
+    let mut derive = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&secret.seal.0).unwrap();
+    derive.update(b"picket ticket seal v1");
+    let seal_key: [u8; 32] = derive.finalize().into_bytes().into();
+    let mut aad = b"PKM1".to_vec();
+    aad.extend_from_slice(&77u64.to_be_bytes());
+    aad.extend_from_slice(&EXAMPLE_TICKET.0.to_be_bytes());
+    aad.push(1);
+    let plain = Aes256Gcm::new(&seal_key.into())
+        .decrypt(
+            &nonce.into(),
+            Payload {
+                msg: &sealed,
+                aad: &aad,
+            },
+        )
+        .expect("the seal opens the entry");
+    let mut reader = Reader(&plain);
+    assert_eq!(reader.take(32), secret.mac_key);
+    assert_eq!(reader.string(), "박*민");
+    assert_eq!(reader.take(1), [1], "a discount needing proof");
+    assert_eq!(reader.string(), "청소년");
+    assert!(reader.0.is_empty());
+}
