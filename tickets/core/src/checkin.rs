@@ -216,7 +216,9 @@ impl CheckIns {
     }
 
     /// Records an offline scanner's upload, first scan wins by scan time, and reports the
-    /// conflicts it makes. Repeating an upload changes nothing.
+    /// conflicts it makes. Repeating an upload changes nothing. The caller passes only scans of
+    /// tickets the performance issued, so a book holds at most [`SCANS_PER_TICKET_MAX`] scans
+    /// (and as many remembered nonces) per ticket.
     pub fn merge(&mut self, upload: &[OfflineScan]) -> Result<Merged, UploadTooLarge> {
         if upload.len() > UPLOAD_SCANS_MAX {
             return Err(UploadTooLarge);
@@ -224,14 +226,16 @@ impl CheckIns {
         let mut merged = Merged::default();
         let mut added: BTreeMap<TicketId, Vec<Scan>> = BTreeMap::new();
         for offline in upload {
-            if !self.offline_seen.insert((offline.scanner, offline.nonce)) {
+            if self.offline_seen.contains(&(offline.scanner, offline.nonce)) {
                 merged.repeated += 1;
                 continue;
             }
+            // Only recorded scans are remembered, so the book stays within its bound.
             if self.scans_of(offline.ticket).len() >= SCANS_PER_TICKET_MAX {
                 merged.dropped += 1;
                 continue;
             }
+            self.offline_seen.insert((offline.scanner, offline.nonce));
             let scan = Scan {
                 at_ms: offline.at_ms,
                 gate: offline.gate,
