@@ -5,7 +5,8 @@
 /// step, counted from the Unix epoch.
 pub const STEP_MS: u64 = 15_000;
 /// Steps a rotating code is accepted either side of the verifier's own step: its step ±1, so a
-/// copy stops working within 30 to 45 seconds and a phone's clock may be a step off.
+/// copy stops working within 30 seconds (at the end of the step after its own) and a phone's
+/// clock may be a step off.
 pub const STEP_SKEW_MAX: u32 = 1;
 /// The code's text prefix for a rotating code (version 1, `R`otating).
 pub const PREFIX_ROTATING: &str = "PK1R";
