@@ -226,7 +226,10 @@ impl CheckIns {
         let mut merged = Merged::default();
         let mut added: BTreeMap<TicketId, Vec<Scan>> = BTreeMap::new();
         for offline in upload {
-            if self.offline_seen.contains(&(offline.scanner, offline.nonce)) {
+            if self
+                .offline_seen
+                .contains(&(offline.scanner, offline.nonce))
+            {
                 merged.repeated += 1;
                 continue;
             }
