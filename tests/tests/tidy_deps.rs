@@ -11,6 +11,9 @@
 //! - the payments crate (`picket-payments`, the provider interface and the Toss adapter) depends
 //!   on no `picket-*` crate but the wire types: never on the sandbox it is tested against.
 //!
+//! - the ticket codes' pure core (`picket-tickets`) depends on no `picket-*` crate but the ledger
+//!   core's id types: the scanner and the services share it, and it knows none of them.
+//!
 //! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
 //! as it joins the workspace.
 
@@ -64,7 +67,7 @@ const API: &str = "picket-api";
 fn edge_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
     match krate {
         EDGE | ROOM => Some(&[CORE]),
-        GATEWAY | API => Some(&[CORE, CLIENT, EDGE, ROOM, PAYMENTS]),
+        GATEWAY | API => Some(&[CORE, CLIENT, EDGE, ROOM, PAYMENTS, TICKETS]),
         _ => None,
     }
 }
@@ -83,6 +86,13 @@ fn payments_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
         PAYMENTS => Some(&[TOSS_WIRE, CORE, CLIENT]),
         _ => None,
     }
+}
+
+const TICKETS: &str = "picket-tickets";
+
+/// The `picket-*` crates `krate` may depend on when it is the tickets' core; `None` otherwise.
+fn tickets_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
+    (krate == TICKETS).then_some(&[CORE])
 }
 
 /// Every dependency of a manifest as (section, package name): a renamed dependency
@@ -165,6 +175,11 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
                     "picket-payments depends on picket-toss-wire and the ledger core and client only (never on the sandbox, the gateway or the API)"
                 }
             })
+        } else if let Some(allowed) = tickets_crate_allows(krate)
+            && dependency.starts_with("picket")
+            && !allowed.contains(&dependency.as_str())
+        {
+            Some("picket-tickets depends on picket-ledger-core only among picket-* crates")
         } else {
             None
         };
@@ -239,6 +254,7 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
         TOSS_WIRE,
         SANDBOX,
         PAYMENTS,
+        TICKETS,
         "picket",
         "picket-tests",
     ] {
@@ -324,4 +340,17 @@ fn the_checker_finds_each_forbidden_edge() {
     assert_eq!(found[0].dependency, "picket-gateway");
     let wire = manifest("[dependencies]\npicket-ledger-core.workspace = true\n");
     assert_eq!(violations(TOSS_WIRE, &wire).len(), 1);
+    let tickets = manifest(
+        "[dependencies]\npicket-ledger-core.workspace = true\n[dev-dependencies]\npicket-edge.workspace = true\n",
+    );
+    let found = violations(TICKETS, &tickets);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].dependency, EDGE);
+    assert!(
+        violations(
+            API,
+            &manifest("[dependencies]\npicket-tickets.workspace = true\n")
+        )
+        .is_empty()
+    );
 }
