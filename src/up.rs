@@ -175,6 +175,15 @@ pub struct UpArgs {
         default_value = "required"
     )]
     payments_webhook_signatures: String,
+    /// Payment webhooks this process looks up with the provider per second, at most (1 to
+    /// 1,000; a second's worth at once): past it a webhook is answered 429 and the provider
+    /// delivers it again later. Bounds what a flood of unsigned webhooks costs in provider calls.
+    #[arg(
+        long,
+        env = "PICKET_PAYMENTS_WEBHOOK_LOOKUPS_PER_SEC",
+        default_value_t = api_defaults().webhook_lookups_per_sec
+    )]
+    payments_webhook_lookups_per_sec: u32,
     /// Where the in-process payment sandbox listens (loopback; port 0: any free port). Unused
     /// with PICKET_PAYMENTS_BASE_URL.
     #[arg(
@@ -262,6 +271,7 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         trusted_proxies: args.trusted_proxies.clone(),
         sale_restore_interval_ms: args.sale_restore_interval_ms,
         sale_restore_max: args.sale_restore_max,
+        webhook_lookups_per_sec: args.payments_webhook_lookups_per_sec,
         ..picket_api::ApiConfig::default()
     };
     problems.extend("api", api.problems());
@@ -353,10 +363,6 @@ async fn start_payments(
             let mut config = picket_sandbox_pay::SandboxConfig::new(data_dir);
             config.listen = listen;
             config.webhook_urls = vec![format!("http://{address}/api/v2/payments/webhook")];
-            // As Toss: no webhook on a buyer's authorisation. Under a ticket-open rush that
-            // webhook races every app's own confirm through one SQLite file (the load tests'
-            // audits failed with it on); `picket sandbox-pay` keeps the extension on.
-            config.webhook_on_authorise = false;
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
             let keys = picket_sandbox_pay::Keys::resolve(&config)?;

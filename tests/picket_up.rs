@@ -182,18 +182,20 @@ fn up_reports_every_bad_setting_at_once_before_listening() {
         .env("PICKET_BANNER_S3_BUCKET", "banners")
         .env("PICKET_SALE_RESTORE_INTERVAL_MS", "5")
         .env("PICKET_PAYMENTS_WEBHOOK_SIGNATURES", "unsigned")
+        .env("PICKET_PAYMENTS_WEBHOOK_LOOKUPS_PER_SEC", "0")
         .output()
         .expect("run picket");
     assert_refused_with(
         &output,
         &[
-            "6 setting problems",
+            "7 setting problems",
             "DATABASE_URL: must be postgres://",
             "connections_max must be 1 to",
             "push_interval must be 100 to 2000 ms, got 5000 ms",
             "PICKET_BANNER_S3_BUCKET is set but PICKET_BANNER_S3_ENDPOINT is not",
             "api: sale_restore_interval_ms must be 100 to 60000, got 5",
             "PICKET_PAYMENTS_WEBHOOK_SIGNATURES: must be required or lookup_only",
+            "api: webhook_lookups_per_sec must be 1 to 1000, got 0",
         ],
     );
     assert!(!data_dir.exists(), "nothing was written before the checks");

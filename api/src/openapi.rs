@@ -161,7 +161,7 @@ fn add_payment_paths(doc: &mut Value) {
     }});
     doc["paths"]["/api/v2/payments/success"] = json!({"get": {
         "operationId": "paymentSuccess",
-        "summary": "The successUrl the app gives the provider: the server confirms the payment with the provider for the hold's amount (the amount parameter is only compared, for the log) and books, exactly as the WebSocket's confirm; once, whichever of this, the WebSocket and the webhook comes first. With `return` (a path on this site), answers 303 there. Parameters that name no payment of a Picket order are 404 `payment_not_found`",
+        "summary": "The successUrl the app gives the provider: the server confirms the payment with the provider for the hold's amount (the amount parameter is only compared, for the log) and books, exactly as the WebSocket's confirm; once, whichever of this, the WebSocket and the webhook comes first, and one that comes later (or meets another's confirm in flight) is answered with that same booking and its tickets. With `return` (a path on this site), answers 303 there. Parameters that name no payment of a Picket order are 404 `payment_not_found`",
         "security": public,
         "parameters": [
             {"name": "paymentKey", "in": "query", "required": true, "schema": text(picket_payments::flow::PAYMENT_KEY_LEN_MAX)},

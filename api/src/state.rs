@@ -69,7 +69,8 @@ pub struct ApiConfig {
     /// worth at once); past it a webhook is answered `429 too_many_attempts` with `Retry-After`
     /// and the provider delivers it again later. Bounds what a flood of forged webhooks (unsigned
     /// ones are accepted as hints with `webhook_signatures = lookup_only`) costs in provider
-    /// calls; a replayed transmission id costs none.
+    /// calls; a replayed transmission id costs none. `picket up --payments-webhook-lookups-per-sec`
+    /// (`PICKET_PAYMENTS_WEBHOOK_LOOKUPS_PER_SEC`), 1 to [`WEBHOOK_LOOKUPS_PER_SEC_MAX`].
     pub webhook_lookups_per_sec: u32,
 }
 

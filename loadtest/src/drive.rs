@@ -351,6 +351,8 @@ struct Buyer {
     token: String,
     keys: u32,
     prefix: String,
+    /// The gateway this buyer connects to (its success URL is there too).
+    gateway: std::net::SocketAddr,
 }
 
 impl Buyer {
@@ -358,6 +360,7 @@ impl Buyer {
         Buyer {
             token: String::new(),
             keys: 0,
+            gateway: ctx.target.route(g as usize).0,
             // The device id without its `loadtest-` head: keys stay well under 64 bytes.
             prefix: ctx.device(g, 0)["loadtest-".len()..].to_owned(),
         }
@@ -499,11 +502,23 @@ async fn pay_or_abandon(
     let confirm = json!({"type": "confirm", "id": key, "sale": Id(sale), "key": key,
         "admission": buyer.token, "hold": Id(hold), "payment_key": payment_key,
         "order_id": checkout["order_id"]});
-    let Some(answer) = ctx.command(conn, Step::Confirm, confirm).await else {
-        return Bought::Failed;
-    };
-    let Some(confirmed) = answer.ok("Confirmed") else {
-        return Bought::Failed;
+    let answer = ctx.command(conn, Step::Confirm, confirm).await;
+    let confirmed = match answer.as_ref().and_then(|answer| answer.ok("Confirmed")) {
+        Some(confirmed) => confirmed.clone(),
+        // Paid but not told it is booked: the provider's webhook books an authorised payment on
+        // its own (it may have won the race), so the buyer asks the success URL what the payment
+        // got rather than leave a booking nobody was told of.
+        None => {
+            let order_id = checkout["order_id"].as_str().unwrap_or_default();
+            match crate::payment::return_to_success_url(buyer.gateway, &payment_key, order_id).await
+            {
+                Ok(booked) => booked,
+                Err(why) => {
+                    tracing::debug!(%why, "the success URL has no booking for the payment");
+                    return Bought::Failed;
+                }
+            }
+        }
     };
     ctx.latency(Step::EndToEnd, started);
     let booking = id_of(&confirmed["booking"]).unwrap_or_default();

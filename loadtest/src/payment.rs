@@ -1,7 +1,11 @@
 //! A buyer pays as an app does: the checkout page of the provider the gateway names in its
 //! `checkout` answer (the sandbox's `/checkout`, plain HTTP on loopback), with the sandbox's
-//! success test card; the redirect's `paymentKey` is what `confirm` then carries.
+//! success test card; the redirect's `paymentKey` is what `confirm` then carries. A buyer whose
+//! `confirm` was not answered with its booking (the provider's webhook booked the payment first,
+//! or the answer did not come) comes back through the success URL, as the browser does, and is
+//! told the booking the payment got.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -92,6 +96,48 @@ pub async fn pay(checkout: &Value) -> Result<String, String> {
     match field("paymentKey") {
         Some(key) => Ok(key),
         None => Err(field("code").unwrap_or_else(|| "checkout_refused".into())),
+    }
+}
+
+/// `GET /api/v2/payments/success` on `gateway` for the payment: the server books it as the
+/// socket's `confirm` does, or answers the booking already made (`{"booking", "tickets",
+/// "amount_won"}`); why not otherwise (the problem's code, or what went wrong).
+pub async fn return_to_success_url(
+    gateway: SocketAddr,
+    payment_key: &str,
+    order_id: &str,
+) -> Result<Value, String> {
+    let request = format!(
+        "GET /api/v2/payments/success?paymentKey={}&orderId={} HTTP/1.1\r\nHost: {gateway}\r\nConnection: close\r\n\r\n",
+        form_encode(payment_key),
+        form_encode(order_id)
+    );
+    let answer = tokio::time::timeout(CHECKOUT_TIMEOUT, async {
+        let mut stream = tokio::net::TcpStream::connect(gateway)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut answer = Vec::new();
+        (&mut stream)
+            .take(ANSWER_BYTES_MAX as u64)
+            .read_to_end(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
+    })
+    .await
+    .map_err(|_| "the success URL did not answer".to_owned())??;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split_whitespace().nth(1).unwrap_or_default();
+    let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    match status {
+        "200" => Ok(body),
+        _ => Err(body["code"]
+            .as_str()
+            .map_or_else(|| format!("HTTP {status}"), str::to_owned)),
     }
 }
 

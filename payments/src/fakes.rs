@@ -81,14 +81,26 @@ impl FakeProvider {
 }
 
 impl PaymentProvider for FakeProvider {
+    /// An injected failure first; then an approved payment of this order is already processed,
+    /// and anything else is not found (the fakes make no authorised payments).
     fn confirm<'a>(
         &'a self,
-        _payment_key: &'a str,
-        _order_id: &'a str,
+        payment_key: &'a str,
+        order_id: &'a str,
         _amount_won: u64,
         _idempotency_key: &'a str,
     ) -> ProviderFuture<'a, PaymentRecord> {
-        Box::pin(async { Err(PaymentError::NotFound) })
+        let mut state = self.state.lock().expect("lock");
+        let answer = match state.failures.pop_front() {
+            Some(error) => Err(error),
+            None => match state.payments.get(payment_key) {
+                Some(payment) if payment.order_id == order_id => {
+                    Err(PaymentError::AlreadyProcessed)
+                }
+                _ => Err(PaymentError::NotFound),
+            },
+        };
+        Box::pin(async move { answer })
     }
 
     fn payment<'a>(&'a self, payment_key: &'a str) -> ProviderFuture<'a, PaymentRecord> {

@@ -13,9 +13,16 @@
 //! - [`Flow::on_webhook`]: looks the payment up with the provider (the webhook's body is only a
 //!   hint) and completes what the buyer's app did not: confirm and book an authorised payment,
 //!   book an approved one, void one that cannot be booked.
+//!
+//! The app's `confirm`, the success URL and the webhook race for the same order (the sandbox's
+//! webhook on authorisation arrives while the app is confirming). Whichever comes second is
+//! answered with the booking the first made: in one process they take turns per order; across
+//! processes, a confirm the provider says is in flight elsewhere waits for the payment to leave
+//! `IN_PROGRESS` and books under the same `pay-<order>` key, which the ledger books once.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use picket_ledger_client::{LedgerClient, SubmitError};
 use picket_ledger_core::{
@@ -40,6 +47,14 @@ pub const PROVIDER_RETRY_AFTER_MS: u64 = 1_000;
 pub const BOOKING_FEE_REFUND_RULE: &str = "booking_day_or_call_off";
 /// What a client is told to wait before retrying when the ledger is unavailable.
 pub const LEDGER_RETRY_AFTER_MS: u64 = 500;
+/// Lookups of a payment whose confirm another process has in flight at the provider
+/// (`IDEMPOTENT_REQUEST_PROCESSING`), waiting for it to be approved or refused, before the buyer
+/// is told to retry.
+pub const IN_FLIGHT_LOOKUPS_MAX: u32 = 10;
+/// Pause between those lookups: with [`IN_FLIGHT_LOOKUPS_MAX`], two seconds in all.
+pub const IN_FLIGHT_LOOKUP_INTERVAL: Duration = Duration::from_millis(200);
+/// The provider's answer to a confirm whose idempotency key is still being carried out.
+const IN_FLIGHT_CODE: &str = "IDEMPOTENT_REQUEST_PROCESSING";
 
 /// What the buyer is shown before paying, and the order it pays.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +132,8 @@ pub struct Flow {
     pub client_key: String,
     /// Where the buyer pays: the sandbox's `/checkout`, or the provider's payment window.
     pub checkout_url: String,
+    /// One turn per order being confirmed or booked in this process (see [`Turns`]).
+    turns: Turns,
 }
 
 impl Flow {
@@ -131,6 +148,7 @@ impl Flow {
             ledger,
             client_key,
             checkout_url,
+            turns: Turns::default(),
         }
     }
 
@@ -163,7 +181,8 @@ impl Flow {
 
     /// Confirms `payment_key` of `order` with the provider and books the hold. `buyer` is the
     /// caller when a buyer asks (the hold must be theirs); `None` on the webhook and redirect
-    /// paths, where the provider's record names the order.
+    /// paths, where the provider's record names the order. A payment already booked (by the
+    /// webhook, the success URL or an earlier try) is answered with its booking and tickets.
     pub async fn confirm(
         &self,
         buyer: Option<ActorId>,
@@ -173,26 +192,18 @@ impl Flow {
         if payment_key.is_empty() || payment_key.len() > PAYMENT_KEY_LEN_MAX {
             return Err(FlowError::PaymentNotFound);
         }
+        // The other path of this order finishes first: then the hold reads as booked.
+        let _turn = self.turns.take(order).await;
         let view = self
             .read_hold(PerformanceId(order.performance), HoldId(order.hold))
             .await?;
         if buyer.is_some_and(|b| b != view.buyer) {
             return Err(FlowError::NotYourHold);
         }
-        let record = match already_booked(&view, payment_key) {
-            // Booked already (by the webhook, or an earlier try): the ledger's recorded outcome
-            // of `pay-<order>` answers with the tickets; no second provider call.
-            Some(booked) => PaymentRecord {
-                payment_key: booked.payment_key,
-                order_id: order.to_string(),
-                state: PaymentState::Done,
-                total_won: booked.amount_won,
-                balance_won: booked.amount_won,
-                approved_at_ms: None,
-                cancels: Vec::new(),
-            },
-            None => self.approve(order, payment_key, view.amount_won).await?,
-        };
+        if let Some(booked) = already_booked(&view, payment_key) {
+            return Ok(booked);
+        }
+        let record = self.approve(order, payment_key, view.amount_won).await?;
         self.book(&view, order, record).await
     }
 
@@ -212,25 +223,34 @@ impl Flow {
         };
         let result = match record.state {
             PaymentState::InProgress => self.confirm(None, &order, &record.payment_key).await,
-            PaymentState::Done => match self
-                .read_hold(PerformanceId(order.performance), HoldId(order.hold))
-                .await
-            {
-                Ok(view) => match already_booked(&view, &record.payment_key) {
-                    Some(booked) => Ok(booked),
-                    None => self.book(&view, &order, record).await,
-                },
-                // An approval for a hold the ledger never had is voided too.
-                Err(FlowError::UnknownHold) => {
-                    Err(self.void(&order, &record, "unknown_hold").await)
-                }
-                Err(error) => Err(error),
-            },
+            PaymentState::Done => self.book_approved(&order, record).await,
             _ => return WebhookOutcome::Ignored,
         };
         match result {
             Ok(booked) => WebhookOutcome::Booked(booked),
             Err(error) => WebhookOutcome::Refused(error),
+        }
+    }
+
+    /// Books a payment the provider approved (the webhook of a confirm whose booking did not
+    /// follow), in the order's turn.
+    async fn book_approved(
+        &self,
+        order: &OrderId,
+        record: PaymentRecord,
+    ) -> Result<Booked, FlowError> {
+        let _turn = self.turns.take(order).await;
+        match self
+            .read_hold(PerformanceId(order.performance), HoldId(order.hold))
+            .await
+        {
+            Ok(view) => match already_booked(&view, &record.payment_key) {
+                Some(booked) => Ok(booked),
+                None => self.book(&view, order, record).await,
+            },
+            // An approval for a hold the ledger never had is voided too.
+            Err(FlowError::UnknownHold) => Err(self.void(order, &record, "unknown_hold").await),
+            Err(error) => Err(error),
         }
     }
 
@@ -272,6 +292,11 @@ impl Flow {
                 .payment(payment_key)
                 .await
                 .map_err(provider_error)?,
+            // The same confirm is being carried out for another path of this order (another
+            // process's webhook, or the app through another gateway): its outcome is ours.
+            Err(PaymentError::Unavailable { code, .. }) if code == IN_FLIGHT_CODE => {
+                self.settled(payment_key).await?
+            }
             Err(PaymentError::Timeout) => match self.provider.payment_by_order(&order_text).await {
                 Ok(record) if record.payment_key == payment_key => record,
                 Ok(_) => return Err(FlowError::PaymentNotFound),
@@ -295,6 +320,25 @@ impl Flow {
             }),
             _ => Err(FlowError::PaymentNotFound),
         }
+    }
+
+    /// The payment once the confirm in flight elsewhere settled it (approved or refused), looked
+    /// up at most [`IN_FLIGHT_LOOKUPS_MAX`] times; still in progress, the buyer retries.
+    async fn settled(&self, payment_key: &str) -> Result<PaymentRecord, FlowError> {
+        for _ in 0..IN_FLIGHT_LOOKUPS_MAX {
+            tokio::time::sleep(IN_FLIGHT_LOOKUP_INTERVAL).await;
+            let record = self
+                .provider
+                .payment(payment_key)
+                .await
+                .map_err(provider_error)?;
+            if record.state != PaymentState::InProgress {
+                return Ok(record);
+            }
+        }
+        Err(FlowError::ProviderUnavailable {
+            retry_after_ms: PROVIDER_RETRY_AFTER_MS,
+        })
     }
 
     /// Books an approved payment; voids it when the ledger refuses.
@@ -394,8 +438,7 @@ fn already_booked(view: &HoldView, payment_key: &str) -> Option<Booked> {
         (HoldStatus::Confirmed(booking), Some(paid_with)) if paid_with == payment_key => {
             Some(Booked {
                 booking,
-                // The tickets are the booking's; the buyer reads them on my page.
-                tickets: Vec::new(),
+                tickets: view.tickets.clone(),
                 amount_won: view.amount_won,
                 payment_key: payment_key.to_owned(),
                 buyer: view.buyer,
@@ -449,6 +492,55 @@ fn provider_error(error: PaymentError) -> FlowError {
     }
 }
 
+/// Orders being confirmed or booked in this process, each with a lock its paths take in turn:
+/// the app's `confirm` (through the gateway), the success URL and the webhook share one [`Flow`]
+/// in a process, so the second to come waits for the first and finds its booking instead of
+/// meeting its confirm in flight at the provider. An order's entry lives while a path holds or
+/// awaits its turn, so there are at most as many as confirms under way.
+#[derive(Default)]
+struct Turns {
+    orders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Turns {
+    async fn take(&self, order: &OrderId) -> Turn<'_> {
+        let order = order.to_string();
+        let lock = self
+            .orders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(order.clone())
+            .or_default()
+            .clone();
+        Turn {
+            turns: self,
+            order,
+            held: Some(lock.lock_owned().await),
+        }
+    }
+}
+
+/// One path's turn at an order; the order's entry goes when nobody else holds or awaits it.
+struct Turn<'a> {
+    turns: &'a Turns,
+    order: String,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut orders = self.turns.orders.lock().unwrap_or_else(|p| p.into_inner());
+        // Released under the map's lock: a path taking a turn now clones the entry first.
+        self.held = None;
+        if orders
+            .get(&self.order)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            orders.remove(&self.order);
+        }
+    }
+}
+
 /// Webhook transmission ids seen lately, at most `capacity` (the oldest forgotten first): a
 /// provider's retry of a handled transmission is ignored.
 pub struct TransmissionDedupe {
@@ -495,6 +587,156 @@ impl TransmissionDedupe {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::{self, FakeLedger, FakeProvider, PERFORMANCE, START_MS};
+    use picket_ledger_core::{Ledger, SeatId, Selection};
+
+    const BUYER: u64 = 41;
+    const PAYMENT_KEY: &str = "tgen_paid_by_the_buyer_0001";
+
+    /// A buyer's hold of two seats in a fresh ledger, and a flow over it: (flow, provider,
+    /// ledger, the order the buyer pays, the hold's amount).
+    async fn holding() -> (Flow, Arc<FakeProvider>, Arc<FakeLedger>, OrderId, u64) {
+        let (ledger, client) = fakes::open_ledger(30_000).await;
+        let held = fakes::send(
+            &client,
+            BUYER,
+            "hold-1",
+            Command::Hold {
+                performance: PERFORMANCE,
+                selection: Selection::Seats(vec![SeatId(2), SeatId(3)]),
+                admission: None,
+                offer: None,
+            },
+        )
+        .await;
+        let Ok(Reply::Held {
+            hold, amount_won, ..
+        }) = held
+        else {
+            panic!("hold failed: {held:?}");
+        };
+        let provider = Arc::new(FakeProvider::default());
+        let flow = Flow::new(
+            provider.clone(),
+            client,
+            "test_ck_flow".into(),
+            "http://sandbox.test/checkout".into(),
+        );
+        let order = OrderId::new(PERFORMANCE.0, hold.0, 0x5eed);
+        (flow, provider, ledger, order, amount_won)
+    }
+
+    /// The ledger's bookings of the order's hold, each with its tickets.
+    fn bookings_of(ledger: &Ledger, order: &OrderId) -> Vec<(BookingId, Vec<TicketId>)> {
+        let state = ledger.performance(PERFORMANCE).expect("the performance");
+        state
+            .tickets()
+            .map(|(_, ticket)| ticket.booking)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|booking| state.booking(booking).map(|b| (booking, b)))
+            .filter(|(_, b)| b.hold.0 == order.hold)
+            .map(|(booking, b)| (booking, b.tickets.clone()))
+            .collect()
+    }
+
+    fn webhook_for(order: &OrderId) -> WebhookNotice {
+        WebhookNotice {
+            event_type: "PAYMENT_STATUS_CHANGED".into(),
+            payment_key: Some(PAYMENT_KEY.into()),
+            order_id: Some(order.to_string()),
+            transmission_id: None,
+        }
+    }
+
+    /// The webhook booked the payment first; the app's confirm and a second webhook that come
+    /// later are answered with that booking and its tickets, and nothing is booked again.
+    #[tokio::test]
+    async fn a_payment_the_webhook_booked_is_answered_with_its_booking_and_tickets() {
+        let (flow, provider, ledger, order, amount) = holding().await;
+        provider.approve(PAYMENT_KEY, &order.to_string(), amount, START_MS);
+        let WebhookOutcome::Booked(first) = flow.on_webhook(&webhook_for(&order)).await else {
+            panic!("the webhook did not book");
+        };
+        let booked = bookings_of(&ledger.ledger(), &order);
+        assert_eq!(booked.len(), 1, "{booked:?}");
+        let (booking, tickets) = booked[0].clone();
+        assert_eq!(tickets.len(), 2, "one ticket a seat");
+        assert_eq!((first.booking, &first.tickets), (booking, &tickets));
+
+        let late = flow
+            .confirm(Some(ActorId(BUYER)), &order, PAYMENT_KEY)
+            .await
+            .expect("the late confirm is answered with the booking");
+        assert_eq!(
+            (late.booking, &late.tickets, late.amount_won),
+            (booking, &tickets, amount)
+        );
+        let WebhookOutcome::Booked(again) = flow.on_webhook(&webhook_for(&order)).await else {
+            panic!("a second webhook is answered with the booking");
+        };
+        assert_eq!((again.booking, &again.tickets), (booking, &tickets));
+        assert_eq!(bookings_of(&ledger.ledger(), &order).len(), 1);
+
+        // Only the hold's buyer is answered; another key is not this payment.
+        assert_eq!(
+            flow.confirm(Some(ActorId(BUYER + 1)), &order, PAYMENT_KEY)
+                .await,
+            Err(FlowError::NotYourHold)
+        );
+        assert_eq!(
+            flow.confirm(Some(ActorId(BUYER)), &order, "tgen_made_up_key_0000")
+                .await
+                .map(|b| b.booking),
+            Err(FlowError::PaymentNotFound)
+        );
+    }
+
+    /// The app's confirm meets the webhook's confirm of the same payment in flight at the
+    /// provider (another process): the provider approves that one and answers this one
+    /// `IDEMPOTENT_REQUEST_PROCESSING`. The app waits for the approval and gets the booking.
+    #[tokio::test(start_paused = true)]
+    async fn a_confirm_in_flight_elsewhere_answers_with_the_booking() {
+        let (flow, provider, ledger, order, amount) = holding().await;
+        provider.approve(PAYMENT_KEY, &order.to_string(), amount, START_MS);
+        provider.fail_next(PaymentError::Unavailable {
+            code: "IDEMPOTENT_REQUEST_PROCESSING".into(),
+            message: "이전 멱등 요청이 처리중입니다.".into(),
+        });
+        let booked = flow
+            .confirm(Some(ActorId(BUYER)), &order, PAYMENT_KEY)
+            .await
+            .expect("booked once the other confirm settled");
+        let in_ledger = bookings_of(&ledger.ledger(), &order);
+        assert_eq!(in_ledger, vec![(booked.booking, booked.tickets.clone())]);
+        assert_eq!(booked.tickets.len(), 2);
+        let WebhookOutcome::Booked(webhook) = flow.on_webhook(&webhook_for(&order)).await else {
+            panic!("the webhook's own path is answered with the booking");
+        };
+        assert_eq!(webhook.booking, booked.booking);
+        assert_eq!(bookings_of(&ledger.ledger(), &order).len(), 1);
+    }
+
+    /// Concurrent paths of one order take turns: the second waits for the first and the
+    /// order's entry is gone once both are done.
+    #[tokio::test]
+    async fn paths_of_one_order_take_turns() {
+        let turns = Turns::default();
+        let order = OrderId::new(PERFORMANCE.0, 9, 1);
+        let first = turns.take(&order).await;
+        let second = turns.take(&order);
+        tokio::pin!(second);
+        let waited = tokio::time::timeout(Duration::from_millis(50), second.as_mut()).await;
+        assert!(waited.is_err(), "the second path waits for the first");
+        drop(first);
+        let second = second.await;
+        assert_eq!(turns.orders.lock().expect("lock").len(), 1);
+        drop(second);
+        assert!(
+            turns.orders.lock().expect("lock").is_empty(),
+            "nothing left behind"
+        );
+    }
 
     #[test]
     fn transmissions_are_remembered_up_to_the_bound() {

@@ -497,11 +497,177 @@ async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
         (amount, amount),
         "confirmed for the hold's amount, never voided"
     );
+    let journalled = journalled_bookings(&cluster, hold).await;
+    assert_eq!(journalled.len(), 1, "{journalled:?}");
+    let (_, tickets) = &journalled[0];
     let late = buyer
         .confirm(SALE, &token, hold, "late-app", &payment_key, &order_id)
         .await;
     assert_eq!(booking_of(&late), booking, "the same booking, not a second");
+    assert_eq!(&tickets_of(&late), tickets, "{late}");
+    let (status, paid) = success_route(&cluster, &payment_key, &order_id, amount).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(picket_tests::ids::id(&paid["booking"]), booking, "{paid}");
+    assert_eq!(&id_list(&paid["tickets"]), tickets, "{paid}");
+    assert_eq!(journalled_bookings(&cluster, hold).await.len(), 1);
     assert_eq!(taken(&cluster).await, 1);
+}
+
+/// The bookings the ledger journalled for `hold`, each with its tickets (numbered on from the
+/// first, one per place of the hold).
+async fn journalled_bookings(cluster: &Cluster, hold: u64) -> Vec<(u64, Vec<u64>)> {
+    let places = cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("the hold")
+        .places
+        .len() as u64;
+    let mut found = Vec::new();
+    let mut after = 0;
+    loop {
+        let entries = cluster
+            .ledger
+            .handle
+            .entries_after(after, 1_000)
+            .await
+            .expect("journal");
+        let Some(last) = entries.last() else {
+            return found;
+        };
+        after = last.seq;
+        for event in entries.iter().flat_map(|entry| &entry.events) {
+            if let picket_ledger_core::Event::BookingConfirmed {
+                hold: booked,
+                booking,
+                first_ticket,
+                ..
+            } = event
+                && booked.0 == hold
+            {
+                let tickets = (first_ticket.0..first_ticket.0 + places).collect();
+                found.push((booking.0, tickets));
+            }
+        }
+    }
+}
+
+fn id_list(value: &Value) -> Vec<u64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list of ids: {value}"))
+        .iter()
+        .map(picket_tests::ids::id)
+        .collect()
+}
+
+fn tickets_of(answer: &Value) -> Vec<u64> {
+    id_list(&answer["outcome"]["Ok"]["Confirmed"]["tickets"])
+}
+
+/// The browser comes back to the success URL the provider redirects to.
+async fn success_route(
+    cluster: &Cluster,
+    payment_key: &str,
+    order_id: &str,
+    amount: u64,
+) -> (u16, Value) {
+    let path = format!(
+        "/api/v2/payments/success?paymentKey={payment_key}&orderId={order_id}&amount={amount}"
+    );
+    let (status, _, body) =
+        picket_tests::pay::call(cluster.address(0), "GET", &path, &[], "").await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// A cluster whose sandbox sends the webhook on authorisation (as `picket up`'s), holding the
+/// provider's answers to confirms for `hold_ms` after carrying them out, and delaying each
+/// webhook by `webhook_delay_ms`.
+async fn racing_sandbox(hold_ms: u64, webhook_delay_ms: u64) -> Cluster {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = open_sale_with(Cluster::start_configured(
+        1,
+        store,
+        fast,
+        |_| {},
+        |_| {},
+        |_| {},
+    ))
+    .await;
+    cluster
+        .sandbox
+        .faults(&json!({"holdResponsesMs": hold_ms, "webhookDelayMs": webhook_delay_ms}))
+        .await;
+    cluster
+}
+
+/// Pays `hold` at the sandbox and waits until the webhook on authorisation has had the payment
+/// confirmed at the provider (its answer still held there): the webhook's confirm is in flight.
+async fn paid_and_confirming(
+    cluster: &Cluster,
+    buyer: &mut Client,
+    hold: u64,
+    amount: u64,
+) -> (String, String) {
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .await
+        .expect("authorised");
+    let provider = cluster.sandbox.provider();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let record = provider.payment(&payment_key).await.expect("record");
+        if record.state == picket_payments::PaymentState::Done {
+            return (payment_key, order_id);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the webhook never confirmed the payment: {record:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The race `picket up` had under load: the webhook on authorisation confirms the payment at
+/// the provider and, while that confirm is still in flight, the app's own `confirm` (or the
+/// browser's success URL) arrives. The late one is answered with the booking the webhook made —
+/// its id and tickets — and the ledger has exactly one booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_that_loses_the_race_to_the_webhook_gets_its_booking() {
+    // The webhook's confirm answer is held 3 s; the approval's own webhook comes 3 s after it.
+    let cluster = racing_sandbox(3_000, 3_000).await;
+    let (mut app, token, app_hold, amount) = holding(&cluster, 1, &[0]).await;
+    let (payment_key, order_id) = paid_and_confirming(&cluster, &mut app, app_hold, amount).await;
+    let late = app
+        .confirm(SALE, &token, app_hold, "late", &payment_key, &order_id)
+        .await;
+    let told = booking_of(&late);
+    let journalled = journalled_bookings(&cluster, app_hold).await;
+    assert_eq!(journalled.len(), 1, "{journalled:?}");
+    let (booking, tickets) = &journalled[0];
+    assert_eq!(told, *booking, "{late}");
+    assert_eq!(&tickets_of(&late), tickets, "{late}");
+    assert_eq!(late["outcome"]["Ok"]["Confirmed"]["amount_won"], amount);
+
+    let (mut browser, _, browser_hold, amount) = holding(&cluster, 2, &[1]).await;
+    let (payment_key, order_id) =
+        paid_and_confirming(&cluster, &mut browser, browser_hold, amount).await;
+    let (status, paid) = success_route(&cluster, &payment_key, &order_id, amount).await;
+    assert_eq!(status, 200, "{paid}");
+    let journalled = journalled_bookings(&cluster, browser_hold).await;
+    assert_eq!(journalled.len(), 1, "{journalled:?}");
+    let (booking, tickets) = &journalled[0];
+    assert_eq!(picket_tests::ids::id(&paid["booking"]), *booking, "{paid}");
+    assert_eq!(&id_list(&paid["tickets"]), tickets, "{paid}");
+    assert_eq!(taken(&cluster).await, 2);
 }
 
 /// Korean time as the provider writes it: `yyyy-MM-ddTHH:mm:ss+09:00`.
@@ -618,34 +784,30 @@ async fn bad_or_replayed_webhooks_change_nothing() {
 }
 
 /// Real Toss signs no payment webhook. With `webhook_signatures = lookup_only` an unsigned
-/// webhook is a hint: the payment it names is looked up with the provider by key, so a forged
-/// one naming a made-up payment key books nothing, while an unsigned one naming a real,
-/// authorised payment completes it. A signature that is present but wrong is still refused.
+/// webhook is a hint: the payment it names is looked up with the provider by key. A forged one
+/// naming a made-up payment key books nothing by itself — run to its end before the buyer has
+/// paid, and again once the order's real payment is authorised, which it does not confirm —
+/// while the genuine unsigned one then completes the payment. A signature that is present but
+/// wrong is still refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_only_takes_unsigned_webhooks_as_hints() {
     let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let lookup_only = |provider: &mut picket_payments::TossConfig| {
+        provider.webhook_signatures = picket_payments::WebhookSignatures::LookupOnly
+    };
     let cluster = open_sale_with(Cluster::start_configured(
         1,
         store,
         fast,
         |_| {},
         picket_tests::pay::toss_webhooks_only,
-        |provider| provider.webhook_signatures = picket_payments::WebhookSignatures::LookupOnly,
+        lookup_only,
     ))
     .await;
-    let mut paid = Vec::new();
-    for (n, seat) in [(1, 0), (2, 1)] {
-        let (mut buyer, _token, hold, amount) = holding(&cluster, n, &[seat]).await;
-        let checkout = buyer.checkout(SALE, hold).await;
-        let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-        let payment_key = cluster
-            .sandbox
-            .pay(&order_id, "S 1매", amount, CARD_OK)
-            .await
-            .expect("authorised");
-        paid.push((hold, order_id, payment_key));
-    }
-    let unsigned = |payment_key: &str, order_id: &str| {
+    let (mut buyer, _token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let checkout = buyer.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let unsigned = |payment_key: &str| {
         json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
             "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
         .to_string()
@@ -670,13 +832,61 @@ async fn lookup_only_takes_unsigned_webhooks_as_hints() {
             )
         }
     };
-    let (forged_hold, forged_order, forged_key) = &paid[0];
-    let forged = unsigned("made_up_payment_key_0000000000000000", forged_order);
+    // The receiver's own steps, awaited to their end: the provider's check of an unsigned
+    // webhook, then the flow the API runs after answering.
+    let provider = cluster.sandbox.provider_with(lookup_only);
+    let flow = picket_payments::Flow::new(
+        provider.clone(),
+        picket_ledger_client::LedgerClient::in_process(cluster.ledger.handle.clone()),
+        picket_tests::pay::CLIENT_KEY.into(),
+        cluster.sandbox.checkout_url(),
+    );
+    let handle_to_the_end = |body: String| {
+        let (provider, flow) = (provider.clone(), &flow);
+        async move {
+            let header = |name: &str| {
+                (name == "tosspayments-webhook-transmission-id").then(|| "whtrans_run".to_owned())
+            };
+            let notice = provider
+                .verify_webhook(&header, body.as_bytes(), now_ms())
+                .expect("an unsigned webhook is a hint with lookup_only");
+            flow.on_webhook(&notice).await
+        }
+    };
+    let hold_now = || async {
+        cluster
+            .ledger
+            .handle
+            .hold(
+                picket_ledger_core::PerformanceId(SALE),
+                picket_ledger_core::HoldId(hold),
+            )
+            .await
+            .expect("ledger")
+            .expect("hold")
+    };
+
+    // Forged first, while the order has no payment at all.
+    let forged = unsigned("made_up_payment_key_0000000000000000");
     let (status, answer) = post_unsigned(forged.clone(), "whtrans_forged_unsigned").await;
     assert_eq!(
         (status, answer["handled"].as_str()),
         (200, Some("accepted")),
         "{answer}"
+    );
+    assert_eq!(
+        handle_to_the_end(forged.clone()).await,
+        picket_payments::WebhookOutcome::Refused(picket_payments::FlowError::PaymentNotFound)
+    );
+    let view = hold_now().await;
+    assert_eq!(
+        (view.status, view.booking),
+        (picket_ledger_core::HoldStatus::Active, None),
+        "a forged webhook books nothing"
+    );
+    assert!(
+        provider.payment_by_order(&order_id).await.is_err(),
+        "nor makes a payment"
     );
     let time = kst(now_ms());
     let wrong = picket_sandbox_pay::signature("not-the-webhook-secret-at-all", &forged, &time);
@@ -687,34 +897,36 @@ async fn lookup_only_takes_unsigned_webhooks_as_hints() {
         "{answer}"
     );
 
-    let (real_hold, real_order, real_key) = &paid[1];
-    let (status, answer) =
-        post_unsigned(unsigned(real_key, real_order), "whtrans_real_unsigned").await;
-    assert_eq!(
-        (status, answer["handled"].as_str()),
-        (200, Some("accepted")),
-        "{answer}"
-    );
-    booked_in_ledger(&cluster, *real_hold).await;
-
-    let view = cluster
-        .ledger
-        .handle
-        .hold(
-            picket_ledger_core::PerformanceId(SALE),
-            picket_ledger_core::HoldId(*forged_hold),
-        )
+    // The buyer pays: the forged webhook, run again, does not confirm that real payment.
+    let payment_key = cluster
+        .sandbox
+        .pay(&order_id, "S 1매", amount, CARD_OK)
         .await
-        .expect("ledger")
-        .expect("hold");
-    assert_eq!(view.booking, None, "a made-up payment key books nothing");
-    let provider = cluster.sandbox.provider();
-    let untouched = provider.payment(forged_key).await.expect("record");
+        .expect("authorised");
+    assert_eq!(
+        handle_to_the_end(forged).await,
+        picket_payments::WebhookOutcome::Refused(picket_payments::FlowError::PaymentNotFound)
+    );
+    assert_eq!(hold_now().await.booking, None);
+    let untouched = provider.payment(&payment_key).await.expect("record");
     assert_eq!(
         untouched.state,
         picket_payments::PaymentState::InProgress,
         "nor confirms the order's real payment"
     );
-    let done = provider.payment(real_key).await.expect("record");
+
+    // The genuine unsigned webhook completes it.
+    let (status, answer) = post_unsigned(unsigned(&payment_key), "whtrans_real_unsigned").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    booked_in_ledger(&cluster, hold).await;
+    assert_eq!(
+        hold_now().await.payment_ref.as_deref(),
+        Some(payment_key.as_str())
+    );
+    let done = provider.payment(&payment_key).await.expect("record");
     assert_eq!(done.state, picket_payments::PaymentState::Done);
 }

@@ -56,6 +56,10 @@ pub struct HoldView {
     /// When the hold was paid: its booking and the payment it was paid with.
     pub booking: Option<BookingId>,
     pub payment_ref: Option<String>,
+    /// The booking's tickets, in the hold's order (empty until paid): a payment confirmed
+    /// again after it was booked is answered with them.
+    #[serde(default)]
+    pub tickets: Vec<TicketId>,
 }
 
 impl PerformanceState {
@@ -112,6 +116,7 @@ impl PerformanceState {
             fees: spec.fees.clone(),
             booking: booked.map(|(id, _)| id),
             payment_ref: booked.map(|(_, b)| b.payment_ref.clone()),
+            tickets: booked.map(|(_, b)| b.tickets.clone()).unwrap_or_default(),
         })
     }
 }

@@ -272,28 +272,32 @@ impl Store {
             .collect()
     }
 
-    /// After an attempt: delivered, failed for good, or due again at `next_attempt_at_ms`.
-    pub async fn webhook_attempted(
+    /// After a batch of attempts, each webhook `(id, attempts, outcome)`: delivered, failed for
+    /// good, or due again at `next_attempt_at_ms`. One transaction for the batch: one commit
+    /// (and one sync to disk) rather than one per webhook, which under a rush kept the
+    /// checkouts waiting for the pool's connections.
+    pub async fn webhooks_attempted(
         &self,
-        id: i64,
-        attempts: u32,
-        outcome: WebhookOutcome,
+        attempted: &[(i64, u32, WebhookOutcome)],
     ) -> Result<(), sqlx::Error> {
-        let (state, next) = match outcome {
-            WebhookOutcome::Delivered => ("delivered", 0),
-            WebhookOutcome::Failed => ("failed", 0),
-            WebhookOutcome::RetryAt(at_ms) => ("pending", at_ms),
-        };
-        sqlx::query(
-            "UPDATE webhooks SET state = ?, attempts = ?, next_attempt_at_ms = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(i64::from(attempts))
-        .bind(next)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut tx = self.pool.begin().await?;
+        for &(id, attempts, outcome) in attempted {
+            let (state, next) = match outcome {
+                WebhookOutcome::Delivered => ("delivered", 0),
+                WebhookOutcome::Failed => ("failed", 0),
+                WebhookOutcome::RetryAt(at_ms) => ("pending", at_ms),
+            };
+            sqlx::query(
+                "UPDATE webhooks SET state = ?, attempts = ?, next_attempt_at_ms = ? WHERE id = ?",
+            )
+            .bind(state)
+            .bind(i64::from(attempts))
+            .bind(next)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 }
 

@@ -87,43 +87,48 @@ pub fn client() -> WebhookClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records each
-/// outcome: delivered, due again after the schedule's next wait, or failed for good.
+/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records the
+/// batch's outcomes in one write: delivered, due again after the schedule's next wait, or failed
+/// for good.
 pub async fn deliver_due(shared: &Arc<Shared>, client: &WebhookClient) {
+    let due = match shared
+        .store
+        .due_webhooks(now_ms(), shared.config.webhook_batch_max as i64)
+        .await
     {
-        let due = match shared
-            .store
-            .due_webhooks(now_ms(), shared.config.webhook_batch_max as i64)
-            .await
-        {
-            Ok(due) => due,
-            Err(error) => {
-                tracing::warn!(%error, "reading the webhook outbox failed");
-                return;
+        Ok(due) => due,
+        Err(error) => {
+            tracing::warn!(%error, "reading the webhook outbox failed");
+            return;
+        }
+    };
+    let attempts = due.into_iter().map(|webhook| {
+        let client = client.clone();
+        let shared = shared.clone();
+        async move {
+            let delivered = attempt(&client, &shared, &webhook.url, &webhook.transmission_id, &webhook.body, webhook.attempts).await;
+            let attempts = webhook.attempts + 1;
+            let schedule = &shared.config.webhook_retry_schedule;
+            let outcome = match delivered {
+                Ok(()) => WebhookOutcome::Delivered,
+                Err(_) if attempts as usize > schedule.len() => WebhookOutcome::Failed,
+                Err(_) => WebhookOutcome::RetryAt(now_ms() + schedule[attempts as usize - 1].as_millis() as i64),
+            };
+            match &delivered {
+                Ok(()) => tracing::info!(transmission_id = %webhook.transmission_id, attempts, "webhook delivered"),
+                Err(why) => tracing::warn!(transmission_id = %webhook.transmission_id, attempts, %why, ?outcome, "webhook attempt failed"),
             }
-        };
-        let attempts = due.into_iter().map(|webhook| {
-            let client = client.clone();
-            let shared = shared.clone();
-            async move {
-                let delivered = attempt(&client, &shared, &webhook.url, &webhook.transmission_id, &webhook.body, webhook.attempts).await;
-                let attempts = webhook.attempts + 1;
-                let schedule = &shared.config.webhook_retry_schedule;
-                let outcome = match delivered {
-                    Ok(()) => WebhookOutcome::Delivered,
-                    Err(_) if attempts as usize > schedule.len() => WebhookOutcome::Failed,
-                    Err(_) => WebhookOutcome::RetryAt(now_ms() + schedule[attempts as usize - 1].as_millis() as i64),
-                };
-                match &delivered {
-                    Ok(()) => tracing::info!(transmission_id = %webhook.transmission_id, attempts, "webhook delivered"),
-                    Err(why) => tracing::warn!(transmission_id = %webhook.transmission_id, attempts, %why, ?outcome, "webhook attempt failed"),
-                }
-                if let Err(error) = shared.store.webhook_attempted(webhook.id, attempts, outcome).await {
-                    tracing::warn!(%error, "recording a webhook attempt failed");
-                }
-            }
-        });
-        futures_util::future::join_all(attempts).await;
+            (webhook.id, attempts, outcome)
+        }
+    });
+    let attempted = futures_util::future::join_all(attempts).await;
+    if attempted.is_empty() {
+        return;
+    }
+    // Not recorded (the store failed): the batch is due again and delivered again, which the
+    // receiver's transmission ids make harmless.
+    if let Err(error) = shared.store.webhooks_attempted(&attempted).await {
+        tracing::warn!(%error, "recording webhook attempts failed");
     }
 }
 
