@@ -750,10 +750,11 @@ fn schemas() -> Value {
             "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
             "description": {"type": "string"}, "age_rating": {"type": "string"}, "running_minutes": {"type": "integer"},
             "venue_id": id(), "status": {"type": "string", "enum": ["draft", "published"]},
-            "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades"], "properties": {
+            "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades", "cancelled"], "properties": {
                 "id": id(), "starts_at_ms": {"type": "integer"}, "sale": id(), "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"},
                 "grades": {"type": "array", "items": {"type": "object", "required": ["grade", "price_won", "left"], "properties": {
-                    "grade": {"type": "string"}, "price_won": {"type": "integer"}, "left": nullable_int.clone()}}}}}},
+                    "grade": {"type": "string"}, "price_won": {"type": "integer"}, "left": nullable_int.clone()}}},
+                "cancelled": {"type": ["boolean", "null"], "description": "the seller called the performance off (POST /api/v2/performances/{id}/cancel): nothing is on sale, every grade has 0 left, for good; null while the ledger's state of it is not known yet (as `left`)"}}}},
             "discounts": {"type": "array", "items": {"type": "object"}},
             "coupons": {"type": ["array", "null"], "description": "only to the show's seller and admins", "items": {"type": "object"}}
         }},

@@ -714,17 +714,13 @@ async fn payment_by_key(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = gate(&shared, &headers) {
-        return refusal.into_response();
+    match lookup_path(&shared, path, &headers, check_payment_key) {
+        Ok(payment_key) => {
+            let found = shared.store.payment(&payment_key).await;
+            lookup(&shared, found).await
+        }
+        Err(refusal) => refusal.into_response(),
     }
-    let Ok(Path(payment_key)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
-    };
-    if let Err(refusal) = check_payment_key(&payment_key) {
-        return refusal.into_response();
-    }
-    let found = shared.store.payment(&payment_key).await;
-    lookup(&shared, found).await
 }
 
 async fn payment_by_order(
@@ -732,17 +728,29 @@ async fn payment_by_order(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = gate(&shared, &headers) {
-        return refusal.into_response();
+    match lookup_path(&shared, path, &headers, check_order_id) {
+        Ok(order_id) => {
+            let found = shared.store.payment_for_order(&order_id).await;
+            lookup(&shared, found).await
+        }
+        Err(refusal) => refusal.into_response(),
     }
-    let Ok(Path(order_id)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
+}
+
+/// What both lookups check before the store: the secret key, then the path's one value by
+/// `check` (a payment key or an order id).
+fn lookup_path(
+    shared: &Shared,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    check: fn(&str) -> Result<(), Refusal>,
+) -> Result<String, Refusal> {
+    gate(shared, headers)?;
+    let Ok(Path(value)) = path else {
+        return Err(Refusal::invalid("잘못된 경로입니다. (bad path)"));
     };
-    if let Err(refusal) = check_order_id(&order_id) {
-        return refusal.into_response();
-    }
-    let found = shared.store.payment_for_order(&order_id).await;
-    lookup(&shared, found).await
+    check(&value)?;
+    Ok(value)
 }
 
 fn is_due(shared: &Shared, row: &PaymentRow, now: i64) -> bool {
