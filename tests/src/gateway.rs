@@ -338,8 +338,15 @@ impl Client {
         assert_eq!(checkout["type"], "checkout", "{checkout}");
         match sandbox.pay_checkout(&checkout, card).await {
             Ok(paid) => {
-                self.confirm(sale, admission, hold, key, &paid.payment_key, &paid.order_id)
-                    .await
+                self.confirm(
+                    sale,
+                    admission,
+                    hold,
+                    key,
+                    &paid.payment_key,
+                    &paid.order_id,
+                )
+                .await
             }
             Err(code) => json!({"type": "checkout_refused", "code": code}),
         }

@@ -127,7 +127,10 @@ impl Sandbox {
     /// amount at the checkout page with `card`. `Err`: the sandbox's refusal code. (The
     /// harness's socket client adds the `confirm`: `gateway::Client::pay`.)
     pub async fn pay_checkout(&self, checkout: &Value, card: &str) -> Result<Paid, String> {
-        assert!(checkout["order_id"].is_string(), "not a checkout: {checkout}");
+        assert!(
+            checkout["order_id"].is_string(),
+            "not a checkout: {checkout}"
+        );
         let text = |field: &str| checkout[field].as_str().expect(field).to_owned();
         let (order_id, order_name) = (text("order_id"), text("order_name"));
         let amount_won = checkout["amount_won"].as_u64().expect("amount");

@@ -243,15 +243,23 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
 /// The show page's entry of `performance` once the API's read model says it is cancelled
 /// (it follows the ledger a moment behind): polled, bounded as a failure.
 async fn cancelled_on_show_page(setup: &ApiSetup, show: i64, performance: u64) -> Value {
+    let id = performance.to_string();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let page = call(setup.address, "GET", &format!("/api/v2/shows/{show}"), "", None).await;
+        let page = call(
+            setup.address,
+            "GET",
+            &format!("/api/v2/shows/{show}"),
+            "",
+            None,
+        )
+        .await;
         assert_eq!(page.status, 200, "{:?}", page.body);
         let entry = page.body["performances"]
             .as_array()
             .and_then(|all| {
                 all.iter()
-                    .find(|p| p["id"] == performance.to_string())
+                    .find(|p| p["id"].as_str() == Some(id.as_str()))
                     .cloned()
             })
             .expect("the performance");

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_edge::clock::now_ms;
+use picket_edge::token::{Claims, Key, KeyRing};
 use picket_payments::PaymentProvider;
 use picket_room::QueueStore;
 use picket_room::memory::MemoryStore;
-use picket_edge::token::{Claims, Key, KeyRing};
 use picket_tests::gateway::{
     Client, Cluster, configure_sale, sale_settings, small_spec, test_keys,
 };
@@ -907,7 +907,10 @@ async fn expired_in_ledger(cluster: &Cluster, buyers: &mut [Client], holds: &[u6
 
 /// The provider's record of `payment_key` once it is cancelled, polled (the webhook path voids
 /// after answering the provider), bounded as a failure.
-async fn voided_at_provider(cluster: &Cluster, payment_key: &str) -> picket_payments::PaymentRecord {
+async fn voided_at_provider(
+    cluster: &Cluster,
+    payment_key: &str,
+) -> picket_payments::PaymentRecord {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let provider = cluster.sandbox.provider();
     loop {
@@ -932,12 +935,9 @@ async fn voided_at_provider(cluster: &Cluster, payment_key: &str) -> picket_paym
 async fn paid_after_the_deadline_books_nothing_and_is_voided() {
     let mut spec = small_spec(SALE, 40);
     spec.hold_ttl_ms = picket_ledger_core::limits::HOLD_TTL_MS_MIN;
-    let cluster = open_spec_with(
-        Cluster::start(1, Arc::new(MemoryStore::new()), fast),
-        spec,
-    )
-    .await;
-    let (mut buyers, mut tokens, mut holds, mut paid) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let cluster = open_spec_with(Cluster::start(1, Arc::new(MemoryStore::new()), fast), spec).await;
+    let (mut buyers, mut tokens, mut holds, mut paid) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (n, seat) in [(1, 0), (2, 1), (3, 2)] {
         let (mut buyer, token, hold, amount) = holding(&cluster, n, &[seat]).await;
         let payment = check_out_and_pay(&cluster, &mut buyer, hold).await;
@@ -967,7 +967,12 @@ async fn paid_after_the_deadline_books_nothing_and_is_voided() {
         tokens[1], paid[1].payment_key, paid[1].order_id
     );
     let answer = browse(&cluster, &redirect).await;
-    assert_eq!(problem(&answer), (409, "payment_refunded"), "{:?}", answer.2);
+    assert_eq!(
+        problem(&answer),
+        (409, "payment_refunded"),
+        "{:?}",
+        answer.2
+    );
 
     let body = json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
         "data": {"paymentKey": paid[2].payment_key, "orderId": paid[2].order_id, "status": "IN_PROGRESS"}})
