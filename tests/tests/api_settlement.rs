@@ -7,8 +7,12 @@ use std::time::Duration;
 use picket_ledger_core::*;
 use picket_tests::api::{ApiSetup, call, call_raw};
 use picket_tests::gateway::Client;
+use picket_tests::wait::until;
 use serde_json::{Value, json};
 
+/// The longest the projection or the read models may take to follow the ledger before it is a
+/// failure.
+const PATIENCE: Duration = Duration::from_secs(10);
 /// Section A is the VIP grade of `published_show`.
 const VIP_WON: u64 = 160_000;
 
@@ -64,11 +68,29 @@ async fn book(setup: &ApiSetup, actor: u64, performance: u64, seats: &[u32]) -> 
     booking
 }
 
-/// Polls the settlement until its total refunds reach `refunds_won` (the projection follows
-/// the ledger a moment behind).
+/// `actor` holds `seat` of `performance` without paying (the key `hold-<actor>`).
+async fn hold_seat(setup: &ApiSetup, actor: u64, performance: u64, seat: u32) -> Outcome {
+    let hold = Command::Hold {
+        performance: PerformanceId(performance),
+        selection: Selection::Seats(vec![SeatId(seat)]),
+        admission: None,
+        offer: None,
+    };
+    submit(setup, actor, &format!("hold-{actor}"), hold).await
+}
+
+/// A show published by `owner@example.com`: (show, its performance, the owner's session).
+async fn owners_show(setup: &ApiSetup) -> (i64, u64, String) {
+    let (show, performance) = setup
+        .published_show("owner@example.com", "123-45-67891")
+        .await;
+    (show, performance, setup.sign_in("owner@example.com").await)
+}
+
+/// The settlement once its total refunds reach `refunds_won` (the projection follows the ledger
+/// a moment behind).
 async fn settlement_with(setup: &ApiSetup, show: i64, token: &str, refunds_won: u64) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    until("the settlement's refunds", PATIENCE, async || {
         let answer = call(
             setup.address,
             "GET",
@@ -78,22 +100,18 @@ async fn settlement_with(setup: &ApiSetup, show: i64, token: &str, refunds_won: 
         )
         .await;
         assert_eq!(answer.status, 200, "{:?}", answer.body);
-        let done = answer.body["total"]["refunds_won"].as_u64() == Some(refunds_won)
-            && answer.body["total"]["bookings"].as_u64() == Some(2);
-        if done || tokio::time::Instant::now() > deadline {
-            return answer.body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        let total = &answer.body["total"];
+        let done = total["refunds_won"].as_u64() == Some(refunds_won)
+            && total["bookings"].as_u64() == Some(2);
+        done.then_some(answer.body.clone()).ok_or(answer.body)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
     let setup = ApiSetup::start().await;
-    let (show, performance) = setup
-        .published_show("owner@example.com", "123-45-67891")
-        .await;
-    let owner = setup.sign_in("owner@example.com").await;
+    let (show, performance, owner) = owners_show(&setup).await;
     setup
         .published_show("other@example.com", "220-81-62517")
         .await;
@@ -195,18 +213,7 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
     assert_eq!(empty.status, 422, "{:?}", empty.body);
 
     // Someone holds a seat when the seller calls the show off.
-    let held = submit(
-        &setup,
-        43,
-        "hold-43",
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(vec![SeatId(3)]),
-            admission: None,
-            offer: None,
-        },
-    )
-    .await;
+    let held = hold_seat(&setup, 43, performance, 3).await;
     assert!(matches!(held, Ok(Reply::Held { .. })), "{held:?}");
     let called_off = call(setup.address, "POST", &cancel_path, &reason, Some(&owner)).await;
     assert_eq!(called_off.status, 200, "{:?}", called_off.body);
@@ -218,18 +225,7 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
     assert_eq!(again.status, 200, "{:?}", again.body);
     assert_eq!(again.body["refund_won"], 2 * VIP_WON);
     // Closed to new holds.
-    let late = submit(
-        &setup,
-        44,
-        "hold-44",
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(vec![SeatId(4)]),
-            admission: None,
-            offer: None,
-        },
-    )
-    .await;
+    let late = hold_seat(&setup, 44, performance, 4).await;
     assert_eq!(late, Err(Rejection::PerformanceCancelled));
 
     // Everyone refunded in full: nothing payable, nothing kept.
@@ -241,11 +237,10 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
 }
 
 /// The show page's entry of `performance` once the API's read model says it is cancelled
-/// (it follows the ledger a moment behind): polled, bounded as a failure.
+/// (it follows the ledger a moment behind).
 async fn cancelled_on_show_page(setup: &ApiSetup, show: i64, performance: u64) -> Value {
     let id = performance.to_string();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    until("the performance shown cancelled", PATIENCE, async || {
         let page = call(
             setup.address,
             "GET",
@@ -257,21 +252,16 @@ async fn cancelled_on_show_page(setup: &ApiSetup, show: i64, performance: u64) -
         assert_eq!(page.status, 200, "{:?}", page.body);
         let entry = page.body["performances"]
             .as_array()
-            .and_then(|all| {
-                all.iter()
-                    .find(|p| p["id"].as_str() == Some(id.as_str()))
-                    .cloned()
-            })
+            .and_then(|all| all.iter().find(|p| p["id"].as_str() == Some(id.as_str())))
+            .cloned()
             .expect("the performance");
         if entry["cancelled"] == true {
-            return entry;
+            Ok(entry)
+        } else {
+            Err(entry)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never shown cancelled: {entry}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 /// A performance called off shows nothing on sale wherever a buyer looks, although the call-off
@@ -281,23 +271,9 @@ async fn cancelled_on_show_page(setup: &ApiSetup, show: i64, performance: u64) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_called_off_performance_shows_nothing_on_sale() {
     let setup = ApiSetup::start().await;
-    let (show, performance) = setup
-        .published_show("owner@example.com", "123-45-67891")
-        .await;
-    let owner = setup.sign_in("owner@example.com").await;
+    let (show, performance, owner) = owners_show(&setup).await;
     book(&setup, 41, performance, &[0, 1]).await;
-    let held = submit(
-        &setup,
-        43,
-        "hold-43",
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(vec![SeatId(3)]),
-            admission: None,
-            offer: None,
-        },
-    )
-    .await;
+    let held = hold_seat(&setup, 43, performance, 3).await;
     assert!(matches!(held, Ok(Reply::Held { .. })), "{held:?}");
     // The venue of `published_show`: 10 seats in A, 4 in B and 100 standing places.
     let places = 10 + 4 + 100;

@@ -7,16 +7,20 @@ use std::time::Duration;
 
 use picket_edge::clock::now_ms;
 use picket_edge::token::{Claims, Key, KeyRing};
-use picket_payments::PaymentProvider;
+use picket_ledger_core::{HoldStatus, HoldView};
+use picket_payments::{PaymentProvider, PaymentRecord, PaymentState};
 use picket_room::QueueStore;
 use picket_room::memory::MemoryStore;
 use picket_tests::gateway::{
     Client, Cluster, configure_sale, sale_settings, small_spec, test_keys,
 };
 use picket_tests::pay::{CARD_DECLINED, CARD_OK, Paid, call, query_value};
+use picket_tests::wait::until;
 use serde_json::{Value, json};
 
 const SALE: u64 = 77;
+/// The longest a wait for a follower, a webhook or the provider may take before it is a failure.
+const PATIENCE: Duration = Duration::from_secs(20);
 
 fn fast(config: &mut picket_gateway::GatewayConfig) {
     config.push_interval = Duration::from_millis(200);
@@ -155,7 +159,7 @@ async fn pay_and_book() {
         .await
         .expect("the provider's record");
     assert_eq!(record.total_won, amount);
-    assert_eq!(record.state, picket_payments::PaymentState::Done);
+    assert_eq!(record.state, PaymentState::Done);
 }
 
 /// Today's defect: a confirm naming a made-up payment booked seats. A made-up payment key is
@@ -399,30 +403,27 @@ async fn provider_failure_then_success_on_retry() {
     booking_of(&retried);
 }
 
-/// Waits (up to a bound, as a failure and never as a measured time) until the ledger has the
-/// hold booked.
+/// The ledger's view of `hold` of the sale.
+async fn hold_view(cluster: &Cluster, hold: u64) -> HoldView {
+    cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("the hold")
+}
+
+/// The booking of `hold`, once the ledger has one (the webhook path books after answering).
 async fn booked_in_ledger(cluster: &Cluster, hold: u64) -> u64 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let view = cluster
-            .ledger
-            .handle
-            .hold(
-                picket_ledger_core::PerformanceId(SALE),
-                picket_ledger_core::HoldId(hold),
-            )
-            .await
-            .expect("ledger")
-            .expect("the hold");
-        if let Some(booking) = view.booking {
-            return booking.0;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the webhook never booked the hold: {view:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("the hold booked", PATIENCE, async || {
+        let view = hold_view(cluster, hold).await;
+        view.booking.map(|booking| booking.0).ok_or(view)
+    })
+    .await
 }
 
 /// The buyer's app approved the payment and vanished before booking (a crash between the two):
@@ -497,7 +498,7 @@ async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
         .payment(&payment_key)
         .await
         .expect("record");
-    assert_eq!(record.state, picket_payments::PaymentState::Done);
+    assert_eq!(record.state, PaymentState::Done);
     assert_eq!(
         (record.total_won, record.balance_won),
         (amount, amount),
@@ -579,16 +580,7 @@ async fn bad_or_replayed_webhooks_change_nothing() {
         (401, Some("webhook_signature")),
         "{answer}"
     );
-    let view = cluster
-        .ledger
-        .handle
-        .hold(
-            picket_ledger_core::PerformanceId(SALE),
-            picket_ledger_core::HoldId(hold),
-        )
-        .await
-        .expect("ledger")
-        .expect("hold");
+    let view = hold_view(&cluster, hold).await;
     assert_eq!(view.booking, None, "a forged webhook books nothing");
     let record = cluster
         .sandbox
@@ -598,7 +590,7 @@ async fn bad_or_replayed_webhooks_change_nothing() {
         .expect("record");
     assert_eq!(
         record.state,
-        picket_payments::PaymentState::InProgress,
+        PaymentState::InProgress,
         "nor confirms anything"
     );
 
@@ -699,26 +691,17 @@ async fn lookup_only_takes_unsigned_webhooks_as_hints() {
     );
     booked_in_ledger(&cluster, *real_hold).await;
 
-    let view = cluster
-        .ledger
-        .handle
-        .hold(
-            picket_ledger_core::PerformanceId(SALE),
-            picket_ledger_core::HoldId(*forged_hold),
-        )
-        .await
-        .expect("ledger")
-        .expect("hold");
+    let view = hold_view(&cluster, *forged_hold).await;
     assert_eq!(view.booking, None, "a made-up payment key books nothing");
     let provider = cluster.sandbox.provider();
     let untouched = provider.payment(forged_key).await.expect("record");
     assert_eq!(
         untouched.state,
-        picket_payments::PaymentState::InProgress,
+        PaymentState::InProgress,
         "nor confirms the order's real payment"
     );
     let done = provider.payment(real_key).await.expect("record");
-    assert_eq!(done.state, picket_payments::PaymentState::Done);
+    assert_eq!(done.state, PaymentState::Done);
 }
 
 /// `url`'s path and query, as a browser sent to it asks for them.
@@ -752,7 +735,7 @@ async fn still_authorised(cluster: &Cluster, payment_key: &str) {
         .expect("record");
     assert_eq!(
         record.state,
-        picket_payments::PaymentState::InProgress,
+        PaymentState::InProgress,
         "confirmed at the provider: {record:?}"
     );
 }
@@ -874,56 +857,37 @@ async fn the_success_url_is_limited_per_buyer() {
     );
 }
 
-/// Waits (reading the buyers' sockets, as their apps would) until the ledger has expired
-/// every hold: at most the hold time and a margin, as a failure and never as a measured time.
+/// Waits (reading the buyers' sockets meanwhile, as their apps would) until the ledger has
+/// expired every hold: at most the hold time and a margin.
 async fn expired_in_ledger(cluster: &Cluster, buyers: &mut [Client], holds: &[u64]) {
-    let deadline = tokio::time::Instant::now()
-        + Duration::from_millis(picket_ledger_core::limits::HOLD_TTL_MS_MIN + 30_000);
+    let patience = Duration::from_millis(picket_ledger_core::limits::HOLD_TTL_MS_MIN) + PATIENCE;
     for hold in holds {
-        loop {
-            let view = cluster
-                .ledger
-                .handle
-                .hold(
-                    picket_ledger_core::PerformanceId(SALE),
-                    picket_ledger_core::HoldId(*hold),
-                )
-                .await
-                .expect("ledger")
-                .expect("the hold");
-            if view.status == picket_ledger_core::HoldStatus::Expired {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "hold {hold} never expired: {view:?}"
-            );
+        until("the hold expired", patience, async || {
             for buyer in buyers.iter_mut() {
                 buyer.next_within(Duration::from_millis(100)).await;
             }
-        }
+            let view = hold_view(cluster, *hold).await;
+            (view.status == HoldStatus::Expired)
+                .then_some(())
+                .ok_or(view)
+        })
+        .await;
     }
 }
 
-/// The provider's record of `payment_key` once it is cancelled, polled (the webhook path voids
-/// after answering the provider), bounded as a failure.
-async fn voided_at_provider(
-    cluster: &Cluster,
-    payment_key: &str,
-) -> picket_payments::PaymentRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+/// The provider's record of `payment_key` once it is cancelled (the webhook path voids after
+/// answering the provider).
+async fn voided_at_provider(cluster: &Cluster, payment_key: &str) -> PaymentRecord {
     let provider = cluster.sandbox.provider();
-    loop {
+    until("the payment voided", PATIENCE, async || {
         let record = provider.payment(payment_key).await.expect("record");
-        if record.state == picket_payments::PaymentState::Canceled {
-            return record;
+        if record.state == PaymentState::Canceled {
+            Ok(record)
+        } else {
+            Err(record)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never voided: {record:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 /// Invariant 5 with money: three buyers pay at the provider but confirm only after their holds'
@@ -993,16 +957,7 @@ async fn paid_after_the_deadline_books_nothing_and_is_voided() {
             (payment.amount_won, 0),
             "approved, then cancelled in full: {record:?}"
         );
-        let view = cluster
-            .ledger
-            .handle
-            .hold(
-                picket_ledger_core::PerformanceId(SALE),
-                picket_ledger_core::HoldId(*hold),
-            )
-            .await
-            .expect("ledger")
-            .expect("the hold");
+        let view = hold_view(&cluster, *hold).await;
         assert_eq!(view.booking, None, "{view:?}");
     }
     assert_eq!(taken(&cluster).await, 0, "every seat back on sale");
