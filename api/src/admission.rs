@@ -2,8 +2,8 @@
 //! a valid, unexpired admission for that sale never reaches the ledger when the sale has a
 //! queue), checked as the gateway checks the WebSocket's `confirm`:
 //!
-//! - the token is the gateway's own signature (the key ring every gateway and the API share),
-//!   unexpired, an admission, for this sale ([`read_token`], no I/O);
+//! - the token is the gateways' own signature (the key ring every gateway and the API share),
+//!   unexpired, an admission, for this sale (`auth::admission_claim`, no I/O);
 //! - the waiting room still holds that very admission for the token's identity (a payment on
 //!   any gateway ends it early; [`check`]);
 //! - the payment books as that identity, so the hold must be its own (the caller passes the
@@ -15,41 +15,11 @@
 //! redirect has no connection, so here the token stands for the buyer by itself. It lives at
 //! most `admission_ttl_ms`, and a booking spends it.
 
-use picket_edge::token::{Claims, KeyRing, TokenError};
 use picket_room::{QueueStore, SaleId, Standing, StoreError};
 
+use crate::auth::{AdmissionClaim, admission_claim};
 use crate::error::ApiError;
 use crate::state::Api;
-
-/// An admission the waiting room holds for `identity`, which a payment may spend.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Admitted {
-    pub identity: String,
-    pub jti: u64,
-}
-
-/// What a token says, if it is an unexpired admission signed by `keys`: (identity, sale, jti).
-/// Reads no store, so it is cheap enough to key a rate limit by before any other work.
-pub fn read_token(keys: &KeyRing, token: &str, now_ms: u64) -> Result<Admitted, ApiError> {
-    read_token_for(keys, token, now_ms).map(|(admitted, _)| admitted)
-}
-
-fn read_token_for(
-    keys: &KeyRing,
-    token: &str,
-    now_ms: u64,
-) -> Result<(Admitted, SaleId), ApiError> {
-    match keys.verify(token, now_ms) {
-        Ok(Claims::Admission {
-            identity,
-            sale,
-            jti,
-            ..
-        }) => Ok((Admitted { identity, jti }, sale)),
-        Err(TokenError::Expired) => Err(ApiError::AdmissionExpired),
-        _ => Err(ApiError::AdmissionInvalid),
-    }
-}
 
 /// The admission a payment for `sale` goes ahead under: `None` when the sale has no queue (the
 /// API keeps no record of it and the waiting room does not know it), else the token's, which
@@ -59,23 +29,23 @@ pub async fn check(
     sale: SaleId,
     token: Option<&str>,
     now_ms: u64,
-) -> Result<Option<Admitted>, ApiError> {
+) -> Result<Option<AdmissionClaim>, ApiError> {
     let Some(queue) = queue_of(api, sale).await? else {
         return Ok(None);
     };
     let token = token
         .filter(|token| !token.is_empty())
         .ok_or(ApiError::NoAdmission)?;
-    let (admitted, for_sale) = read_token_for(&api.keys, token, now_ms)?;
-    if for_sale != sale {
+    let claim = admission_claim(&api.keys, token, now_ms)?;
+    if claim.sale != sale {
         return Err(ApiError::AdmissionInvalid);
     }
     let standing = queue
-        .standings(sale, std::slice::from_ref(&admitted.identity))
+        .standings(sale, std::slice::from_ref(&claim.identity))
         .await
         .map_err(queue_error)?;
     match standing.first() {
-        Some(Standing::Admitted { jti, .. }) if *jti == admitted.jti => Ok(Some(admitted)),
+        Some(Standing::Admitted { jti, .. }) if *jti == claim.jti => Ok(Some(claim)),
         _ => Err(ApiError::AdmissionExpired),
     }
 }
@@ -102,74 +72,13 @@ async fn queue_of(api: &Api, sale: SaleId) -> Result<Option<&dyn QueueStore>, Ap
 
 /// The admission is used: its slot goes to the next in line (as the socket's `confirm` does).
 /// A store that fails here leaves it to run out at its deadline; the booking stands.
-pub async fn spend(api: &Api, sale: SaleId, admitted: &Admitted) {
+pub async fn spend(api: &Api, claim: &AdmissionClaim) {
     let Some(queue) = &api.queue else { return };
-    if let Err(error) = queue.finish(sale, &admitted.identity).await {
-        tracing::warn!(%error, sale, "a paid admission could not be ended; it runs out instead");
+    if let Err(error) = queue.finish(claim.sale, &claim.identity).await {
+        tracing::warn!(%error, sale = claim.sale, "a paid admission could not be ended; it runs out instead");
     }
 }
 
 fn queue_error(error: StoreError) -> ApiError {
     ApiError::QueueUnavailable(error.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use picket_edge::token::Key;
-
-    use super::*;
-
-    fn keys(secret: u8) -> KeyRing {
-        KeyRing::new(vec![Key::new("k1", vec![secret; 32]).expect("key")]).expect("ring")
-    }
-
-    fn admission(sale: u64, exp_ms: u64) -> Claims {
-        Claims::Admission {
-            identity: "g:device-0123456789".into(),
-            sale,
-            conn: "7".into(),
-            jti: 42,
-            exp_ms,
-        }
-    }
-
-    #[test]
-    fn only_an_unexpired_admission_signed_by_the_ring_is_read() {
-        let ring = keys(1);
-        let token = ring.sign(&admission(77, 2_000));
-        assert_eq!(
-            read_token_for(&ring, &token, 1_000).expect("valid"),
-            (
-                Admitted {
-                    identity: "g:device-0123456789".into(),
-                    jti: 42
-                },
-                77
-            )
-        );
-        assert!(matches!(
-            read_token(&ring, &token, 2_001),
-            Err(ApiError::AdmissionExpired)
-        ));
-        assert!(matches!(
-            read_token(&keys(2), &token, 1_000),
-            Err(ApiError::AdmissionInvalid)
-        ));
-        let session = ring.sign(&Claims::Session {
-            sub: 5,
-            sid: "s".into(),
-            exp_ms: 2_000,
-        });
-        assert!(
-            matches!(
-                read_token(&ring, &session, 1_000),
-                Err(ApiError::AdmissionInvalid)
-            ),
-            "a session is no admission"
-        );
-        assert!(matches!(
-            read_token(&ring, "not a token", 1_000),
-            Err(ApiError::AdmissionInvalid)
-        ));
-    }
 }

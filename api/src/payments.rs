@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::admission;
-use crate::auth::{authenticate, bearer, guest_actor};
+use crate::auth::{admission_claim, authenticate, bearer, guest_actor};
 use crate::client::ClientAddress;
 use crate::error::ApiError;
 use crate::json::{BodyBytes, JsonBody};
@@ -154,7 +154,7 @@ pub async fn success(
         .await
         .map_err(ApiError::Payment)?;
     if let Some(admitted) = &admitted {
-        admission::spend(&api, sale, admitted).await;
+        admission::spend(&api, admitted).await;
     }
     if let Some(said) = &query.amount
         && said.parse::<u64>().ok() != Some(booked.amount_won)
@@ -189,8 +189,8 @@ fn limit_success(
     token: Option<&str>,
     now_ms: u64,
 ) -> Result<(), ApiError> {
-    let key = match token.map(|token| admission::read_token(&api.keys, token, now_ms)) {
-        Some(Ok(admitted)) => format!("success buyer {}", admitted.identity),
+    let key = match token.map(|token| admission_claim(&api.keys, token, now_ms)) {
+        Some(Ok(claim)) => format!("success buyer {}", claim.identity),
         _ => address.with("success"),
     };
     api.success_attempts
