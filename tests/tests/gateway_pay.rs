@@ -77,6 +77,18 @@ async fn holding(cluster: &Cluster, n: usize, seats: &[u32]) -> (Client, String,
     (buyer, token, hold, amount)
 }
 
+/// A buyer admitted, holding `seats` and having paid for them at the sandbox, not confirmed yet:
+/// (client, admission token, hold, the payment).
+async fn paid_hold(cluster: &Cluster, n: usize, seats: &[u32]) -> (Client, String, u64, Paid) {
+    let (mut buyer, token, hold, amount) = holding(cluster, n, seats).await;
+    let paid = check_out_and_pay(cluster, &mut buyer, hold).await;
+    assert_eq!(
+        paid.amount_won, amount,
+        "the checkout charges the hold's amount"
+    );
+    (buyer, token, hold, paid)
+}
+
 /// The buyer checks `hold` out over the socket and pays it at the sandbox with a good card.
 async fn check_out_and_pay(cluster: &Cluster, buyer: &mut Client, hold: u64) -> Paid {
     let checkout = buyer.checkout(SALE, hold).await;
@@ -315,12 +327,12 @@ async fn borrowed_keys_other_amounts_and_other_buyers_holds_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirm_replayed_with_a_new_key_books_once() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, _) = holding(&cluster, 1, &[0]).await;
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let Paid {
         order_id,
         payment_key,
         ..
-    } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+    } = paid;
     let first = buyer
         .confirm(SALE, &token, hold, "first", &payment_key, &order_id)
         .await;
@@ -345,12 +357,12 @@ async fn a_confirm_replayed_with_a_new_key_books_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_for_a_released_hold_is_voided() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, _) = holding(&cluster, 1, &[0]).await;
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let Paid {
         order_id,
         payment_key,
         ..
-    } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+    } = paid;
     buyer
         .send(
             json!({"type": "release", "id": "r", "sale": SALE.to_string(), "key": "rel",
@@ -381,12 +393,12 @@ async fn paid_for_a_released_hold_is_voided() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_failure_then_success_on_retry() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, _) = holding(&cluster, 1, &[0]).await;
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let Paid {
         order_id,
         payment_key,
         ..
-    } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+    } = paid;
     cluster
         .sandbox
         .faults(&json!({"failNextCalls": 1000}))
@@ -432,12 +444,13 @@ async fn booked_in_ledger(cluster: &Cluster, hold: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_and_the_client_racing_book_once() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let Paid {
         order_id,
         payment_key,
+        amount_won: amount,
         ..
-    } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+    } = paid;
     cluster
         .sandbox
         .faults(&json!({"duplicateWebhooks": true}))
@@ -483,12 +496,13 @@ async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
         |_| {},
     ))
     .await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let Paid {
         order_id,
         payment_key,
+        amount_won: amount,
         ..
-    } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+    } = paid;
     // No confirm from the app: only the webhook can book it.
     let booking = booked_in_ledger(&cluster, hold).await;
     assert_eq!(taken(&cluster).await, 1);
@@ -562,12 +576,12 @@ async fn post_webhook(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_or_replayed_webhooks_change_nothing() {
     let cluster = open_sale().await;
-    let (mut buyer, _token, hold, _) = holding(&cluster, 1, &[0]).await;
+    let (_buyer, _token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let Paid {
         order_id,
         payment_key,
         ..
-    } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+    } = paid;
     let body =
         json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
         "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
@@ -631,12 +645,16 @@ async fn lookup_only_takes_unsigned_webhooks_as_hints() {
     .await;
     let mut paid = Vec::new();
     for (n, seat) in [(1, 0), (2, 1)] {
-        let (mut buyer, _token, hold, _) = holding(&cluster, n, &[seat]).await;
-        let Paid {
-            order_id,
-            payment_key,
-            ..
-        } = check_out_and_pay(&cluster, &mut buyer, hold).await;
+        let (
+            _buyer,
+            _token,
+            hold,
+            Paid {
+                order_id,
+                payment_key,
+                ..
+            },
+        ) = paid_hold(&cluster, n, &[seat]).await;
         paid.push((hold, order_id, payment_key));
     }
     let unsigned = |payment_key: &str, order_id: &str| {
@@ -903,9 +921,7 @@ async fn paid_after_the_deadline_books_nothing_and_is_voided() {
     let (mut buyers, mut tokens, mut holds, mut paid) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (n, seat) in [(1, 0), (2, 1), (3, 2)] {
-        let (mut buyer, token, hold, amount) = holding(&cluster, n, &[seat]).await;
-        let payment = check_out_and_pay(&cluster, &mut buyer, hold).await;
-        assert_eq!(payment.amount_won, amount);
+        let (buyer, token, hold, payment) = paid_hold(&cluster, n, &[seat]).await;
         buyers.push(buyer);
         tokens.push(token);
         holds.push(hold);

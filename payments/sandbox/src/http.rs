@@ -171,6 +171,23 @@ enum Operation {
     Charge(String),
 }
 
+/// A `/v1` POST whose path names a payment or billing key: that key, then [`post_call`] on the
+/// `route` it makes with the `operation` on it.
+async fn post_for_key(
+    shared: &Shared,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: Body,
+    route: fn(&str) -> String,
+    operation: fn(String) -> Operation,
+) -> Response {
+    let Ok(Path(key)) = path else {
+        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
+    };
+    let route = route(&key);
+    post_call(shared, headers, &route, operation(key), body).await
+}
+
 /// One `/v1` POST: the gate, the body, the idempotency key (replay, `409` while in flight),
 /// the operation, then the answer held as the faults and the card say.
 async fn post_call(
@@ -472,18 +489,8 @@ async fn cancel(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Ok(Path(payment_key)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
-    };
-    let route = format!("/v1/payments/{payment_key}/cancel");
-    post_call(
-        &shared,
-        &headers,
-        &route,
-        Operation::Cancel(payment_key),
-        body,
-    )
-    .await
+    let route = |key: &str| format!("/v1/payments/{key}/cancel");
+    post_for_key(&shared, path, &headers, body, route, Operation::Cancel).await
 }
 
 async fn cancel_payment(
@@ -620,18 +627,8 @@ async fn charge_billing_key(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Ok(Path(billing_key)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
-    };
-    let route = format!("/v1/billing/{billing_key}");
-    post_call(
-        &shared,
-        &headers,
-        &route,
-        Operation::Charge(billing_key),
-        body,
-    )
-    .await
+    let route = |key: &str| format!("/v1/billing/{key}");
+    post_for_key(&shared, path, &headers, body, route, Operation::Charge).await
 }
 
 async fn charge(shared: &Shared, billing_key: &str, bytes: &[u8], scope: Option<&str>) -> Reply {
