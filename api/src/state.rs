@@ -271,3 +271,25 @@ impl Bookings {
         self.stop.closed().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_success_url_limits_are_bounded() {
+        assert_eq!(ApiConfig::default().problems(), Vec::<String>::new());
+        let config = ApiConfig {
+            success_attempts_per_sec: 0,
+            success_attempts_burst: SUCCESS_ATTEMPTS_BURST_MAX + 1,
+            ..ApiConfig::default()
+        };
+        assert_eq!(
+            config.problems(),
+            vec![
+                "success_attempts_per_sec must be 1 to 1000, got 0".to_owned(),
+                "success_attempts_burst must be 1 to 1000, got 1001".to_owned(),
+            ]
+        );
+    }
+}
