@@ -42,8 +42,10 @@ impl SeatMap {
     }
 
     /// The performance is called off: every place goes off sale (seats still free are told
-    /// to watchers as taken) and stays off.
+    /// to watchers as taken) and stays off. A seat freed earlier in the changes not yet sent is
+    /// not told as freed: a seat in both lists would leave watchers guessing which came last.
     fn call_off(&mut self) {
+        self.freed.clear();
         for (seat, free) in self.seat_free.iter_mut().enumerate() {
             if std::mem::replace(free, false) {
                 self.taken.push(seat as u32);
@@ -233,6 +235,24 @@ mod tests {
         assert_eq!((map.free, map.seq), (4, 12));
         assert_eq!(map.take_changes(), (vec![0], vec![0]));
         assert!(!map.changed());
+    }
+
+    #[test]
+    fn a_seat_freed_just_before_a_call_off_is_told_taken_only() {
+        let mut maps = maps();
+        let released = Event::HoldReleased {
+            performance: PerformanceId(7),
+            hold: HoldId(1),
+            places: vec![Place::Seat(SeatId(2))],
+        };
+        let called_off = Event::PerformanceCancelled {
+            performance: PerformanceId(7),
+            reason: "공연 취소".into(),
+            at_ms: 1,
+        };
+        maps.apply(11, &[released, called_off]);
+        let map = maps.maps.get_mut(&7).expect("map");
+        assert_eq!(map.take_changes(), (vec![0, 1, 2], vec![]));
     }
 
     #[test]
