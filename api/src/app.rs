@@ -54,6 +54,10 @@ impl Api {
                 config.webhook_lookups_per_sec.saturating_mul(60),
                 config.webhook_lookups_per_sec,
             ),
+            success_attempts: Limiter::new(
+                config.success_attempts_per_sec.saturating_mul(60),
+                config.success_attempts_burst,
+            ),
             config,
             operator_token,
             decoy_hash,

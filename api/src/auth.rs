@@ -1,14 +1,14 @@
-//! Who a request is: the signed-in account of a session token, or a guest's device (the
-//! operator is `operator.rs`). Session and guest tokens are the edge's signed tokens, so a
-//! member signs in here and connects to any gateway with the same token; this is the one file
-//! that reads or signs them.
+//! Who a request is: the signed-in account of a session token, a guest's device, or the buyer a
+//! waiting-room admission names (the operator is `operator.rs`). Session, guest and admission
+//! tokens are the edge's signed tokens, so a member signs in here and connects to any gateway
+//! with the same token; this is the one file that reads or signs them.
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use picket_edge::token::Claims;
+use picket_edge::token::{Claims, KeyRing, TokenError};
 
 use crate::error::ApiError;
 use crate::state::{Api, now_ms};
@@ -126,4 +126,92 @@ pub fn guest_actor(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
     };
     let identity = picket_edge::identity::guest(&device);
     Ok(picket_edge::identity::actor_of(&identity).0 as i64)
+}
+
+/// An admission a gateway signed: whose (`m:<member>` or `g:<device>`), for which sale, which
+/// admission of the waiting room. The signature says only that it was given; whether the
+/// waiting room still holds it is `admission.rs`'s question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdmissionClaim {
+    pub identity: String,
+    pub sale: u64,
+    pub jti: u64,
+}
+
+/// The admission `token` names, if it is an unexpired admission signed by `keys`. Reads no
+/// store, so it is cheap enough to key a rate limit by before any other work.
+pub fn admission_claim(
+    keys: &KeyRing,
+    token: &str,
+    now_ms: u64,
+) -> Result<AdmissionClaim, ApiError> {
+    match keys.verify(token, now_ms) {
+        Ok(Claims::Admission {
+            identity,
+            sale,
+            jti,
+            ..
+        }) => Ok(AdmissionClaim {
+            identity,
+            sale,
+            jti,
+        }),
+        Err(TokenError::Expired) => Err(ApiError::AdmissionExpired),
+        _ => Err(ApiError::AdmissionInvalid),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use picket_edge::token::Key;
+
+    use super::*;
+
+    fn keys(secret: u8) -> KeyRing {
+        KeyRing::new(vec![Key::new("k1", vec![secret; 32]).expect("key")]).expect("ring")
+    }
+
+    #[test]
+    fn only_an_unexpired_admission_signed_by_the_ring_is_claimed() {
+        let ring = keys(1);
+        let token = ring.sign(&Claims::Admission {
+            identity: "g:device-0123456789".into(),
+            sale: 77,
+            conn: "7".into(),
+            jti: 42,
+            exp_ms: 2_000,
+        });
+        assert_eq!(
+            admission_claim(&ring, &token, 1_000).expect("valid"),
+            AdmissionClaim {
+                identity: "g:device-0123456789".into(),
+                sale: 77,
+                jti: 42,
+            }
+        );
+        assert!(matches!(
+            admission_claim(&ring, &token, 2_001),
+            Err(ApiError::AdmissionExpired)
+        ));
+        assert!(matches!(
+            admission_claim(&keys(2), &token, 1_000),
+            Err(ApiError::AdmissionInvalid)
+        ));
+        let session = ring.sign(&Claims::Session {
+            sub: 5,
+            sid: "s".into(),
+            exp_ms: 2_000,
+        });
+        assert!(
+            matches!(
+                admission_claim(&ring, &session, 1_000),
+                Err(ApiError::AdmissionInvalid)
+            ),
+            "a session is no admission"
+        );
+        assert!(matches!(
+            admission_claim(&ring, "not a token", 1_000),
+            Err(ApiError::AdmissionInvalid)
+        ));
+    }
 }

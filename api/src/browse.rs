@@ -98,7 +98,7 @@ pub async fn browse(
 }
 
 /// `GET /api/v2/shows/{id}`: a published show (or a draft, to its seller and admins) with its
-/// performances and the places left per grade.
+/// performances, the places left per grade and whether each was called off (then 0 left).
 pub async fn show_detail(
     State(api): State<Arc<Api>>,
     Path(Id(id)): Path<Id<i64>>,
@@ -127,7 +127,8 @@ pub async fn show_detail(
             })
             .collect();
         listed.push(serde_json::json!({"id": Id(pid), "starts_at_ms": p.starts_at_ms,
-            "sale": Id(pid), "sale_open_at_ms": p.sale_open_at_ms, "sale_close_at_ms": p.sale_close_at_ms, "grades": left}));
+            "sale": Id(pid), "sale_open_at_ms": p.sale_open_at_ms, "sale_close_at_ms": p.sale_close_at_ms, "grades": left,
+            "cancelled": api.seats_left.cancelled(pid as u64)}));
     }
     Ok(Json(serde_json::json!({
         "id": Id(id), "title": row.title, "category": row.category, "region": row.region,

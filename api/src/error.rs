@@ -74,6 +74,15 @@ pub enum ApiError {
     /// A webhook whose signature is missing, wrong or stale.
     #[error("the webhook's signature is missing, wrong or too old")]
     WebhookSignature,
+    /// A payment of a sale with a queue came without the buyer's admission token (invariant 7).
+    #[error("대기열 입장권이 필요합니다 / send the admission token the waiting room gave you")]
+    NoAdmission,
+    /// The admission token is not the gateway's, not for this sale, or not the buyer's.
+    #[error("유효하지 않은 입장권입니다 / the admission token is not valid for this sale")]
+    AdmissionInvalid,
+    /// The admission ran out or was spent (by a booking); join the queue again.
+    #[error("입장 시간이 끝났습니다 / the admission has ended; join the queue again")]
+    AdmissionExpired,
 }
 
 /// What a payment refusal says to people (Korean first), with the provider's code and message
@@ -136,6 +145,9 @@ impl ApiError {
             ApiError::Internal(_) => "internal",
             ApiError::Payment(error) => payment_code(error),
             ApiError::WebhookSignature => "webhook_signature",
+            ApiError::NoAdmission => "no_admission",
+            ApiError::AdmissionInvalid => "admission_invalid",
+            ApiError::AdmissionExpired => "admission_expired",
         }
     }
 
@@ -148,7 +160,10 @@ impl ApiError {
             ApiError::Unauthenticated | ApiError::WrongCredentials | ApiError::OperatorOnly => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden
+            | ApiError::NoAdmission
+            | ApiError::AdmissionInvalid
+            | ApiError::AdmissionExpired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::UnknownSale | ApiError::NoRoute => {
                 StatusCode::NOT_FOUND
             }
@@ -274,6 +289,9 @@ mod tests {
             ApiError::LedgerUnavailable,
             ApiError::Internal(String::new()),
             ApiError::WebhookSignature,
+            ApiError::NoAdmission,
+            ApiError::AdmissionInvalid,
+            ApiError::AdmissionExpired,
         ];
         use picket_payments::FlowError as F;
         let flow_errors = [
@@ -338,6 +356,9 @@ mod tests {
                 | ApiError::LedgerUnavailable
                 | ApiError::Payment(_)
                 | ApiError::WebhookSignature
+                | ApiError::NoAdmission
+                | ApiError::AdmissionInvalid
+                | ApiError::AdmissionExpired
                 | ApiError::Internal(_) => {}
             }
         }

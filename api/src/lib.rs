@@ -14,6 +14,7 @@
 //!   operator token; [`client`]: the client's address (through trusted proxies only) that the
 //!   per-address limits count by.
 //! - Forms and validation without I/O: [`venues`], [`grades`], [`offers`], [`shows`].
+//! - [`admission`]: the waiting room's admission on the HTTP payment path.
 //! - [`restore`]: the durable record of every sale, and putting back the sales the waiting
 //!   room's store lost.
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
@@ -25,6 +26,7 @@
 //! - [`app`]: builds the [`Api`] and its router.
 
 pub mod accounts;
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod banners;

@@ -159,11 +159,13 @@ fn add_payment_paths(doc: &mut Value) {
         "requestBody": json_body(schema("CheckoutRequest")),
         "responses": responses(json!({"200": json_response("the checkout: total_won is exactly what will be charged", schema("Checkout"))}), BODY, &[401, 403, 404, 409])
     }});
+    let defaults = crate::state::ApiConfig::default();
     doc["paths"]["/api/v2/payments/success"] = json!({"get": {
         "operationId": "paymentSuccess",
-        "summary": "The successUrl the app gives the provider: the server confirms the payment with the provider for the hold's amount (the amount parameter is only compared, for the log) and books, exactly as the WebSocket's confirm; once, whichever of this, the WebSocket and the webhook comes first, and one that comes later (or meets another's confirm in flight) is answered with that same booking and its tickets. With `return` (a path on this site), answers 303 there. Parameters that name no payment of a Picket order are 404 `payment_not_found`",
+        "summary": format!("The successUrl the app gives the provider: the server confirms the payment with the provider for the hold's amount (the amount parameter is only compared, for the log) and books, exactly as the WebSocket's confirm; once, whichever of this, the WebSocket and the webhook comes first, and one that comes later (or meets another's confirm in flight) is answered with that same booking and its tickets. When the sale has a queue, the app puts the buyer's admission token (the WebSocket's `admitted` token) in the successUrl as `admission` (the provider keeps it when it appends the payment): without it 403 `no_admission`; a token not the gateways' or for another sale 403 `admission_invalid`; an admission run out or spent 403 `admission_expired`; another buyer's hold 403 `not_your_hold`; nothing is confirmed at the provider then. The booking spends the admission (the buyer's sockets are told `admission_expired`), so the same URL again is 403 `admission_expired`. At most {} a second ({} at once) per buyer (the identity the admission names) or, without a valid admission, per client address: 429 `too_many_attempts` with Retry-After past it. With `return` (a path on this site), answers 303 there. Parameters that name no payment of a Picket order are 404 `payment_not_found`", defaults.success_attempts_per_sec, defaults.success_attempts_burst),
         "security": public,
         "parameters": [
+            {"name": "admission", "in": "query", "schema": {"type": "string", "maxLength": picket_edge::token::TOKEN_LEN_MAX}, "description": "the buyer's admission token for the sale; required when the sale has a queue"},
             {"name": "paymentKey", "in": "query", "required": true, "schema": text(picket_payments::flow::PAYMENT_KEY_LEN_MAX)},
             {"name": "orderId", "in": "query", "required": true, "schema": text(picket_payments::ORDER_ID_CHARS_MAX)},
             {"name": "amount", "in": "query", "schema": {"type": "string"}},
@@ -171,7 +173,7 @@ fn add_payment_paths(doc: &mut Value) {
             {"name": "return", "in": "query", "schema": {"type": "string", "maxLength": crate::payments::RETURN_PATH_BYTES_MAX}}],
         "responses": responses(json!({
             "200": json_response("booked", schema("Paid")),
-            "303": {"description": "booked; to the `return` path"}}), NOTHING, &[402, 403, 404, 409])
+            "303": {"description": "booked; to the `return` path"}}), NOTHING, &[402, 403, 404, 409, 429])
     }});
     doc["paths"]["/api/v2/payments/fail"] = json!({"get": {
         "operationId": "paymentFail",
@@ -756,10 +758,11 @@ fn schemas() -> Value {
             "booking_fee_won": {"type": "integer", "description": "per ticket, on top of each price"},
             "description": {"type": "string"}, "age_rating": {"type": "string"}, "running_minutes": {"type": "integer"},
             "venue_id": id(), "status": {"type": "string", "enum": ["draft", "published"]},
-            "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades"], "properties": {
+            "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades", "cancelled"], "properties": {
                 "id": id(), "starts_at_ms": {"type": "integer"}, "sale": id(), "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"},
                 "grades": {"type": "array", "items": {"type": "object", "required": ["grade", "price_won", "left"], "properties": {
-                    "grade": {"type": "string"}, "price_won": {"type": "integer"}, "left": nullable_int.clone()}}}}}},
+                    "grade": {"type": "string"}, "price_won": {"type": "integer"}, "left": nullable_int.clone()}}},
+                "cancelled": {"type": ["boolean", "null"], "description": "the seller called the performance off (POST /api/v2/performances/{id}/cancel): nothing is on sale, every grade has 0 left, for good; null while the ledger's state of it is not known yet (as `left`)"}}}},
             "discounts": {"type": "array", "items": {"type": "object"}},
             "coupons": {"type": ["array", "null"], "description": "only to the show's seller and admins", "items": {"type": "object"}}
         }},

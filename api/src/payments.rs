@@ -3,9 +3,12 @@
 //!
 //! - `POST /api/v2/checkout` (member session or guest token): the hold as the ledger has it,
 //!   priced as it will be charged, and a new order id for it.
-//! - `GET /api/v2/payments/success?paymentKey&orderId&amount[&return]`: the successUrl the app
-//!   gives the provider. The server confirms for the hold's amount (the `amount` parameter is
-//!   only compared, for the log) and books; JSON, or `303` to `return` (a path on this site).
+//! - `GET /api/v2/payments/success?admission&paymentKey&orderId&amount[&return]`: the successUrl
+//!   the app gives the provider, carrying the buyer's admission token when the sale has a queue
+//!   (`admission.rs`: checked and spent as the WebSocket's `confirm` does), limited per buyer
+//!   (or per client address without a token) to `success_attempts_per_sec`. The server confirms
+//!   for the hold's amount (the `amount` parameter is only compared, for the log) and books
+//!   as the admitted buyer; JSON, or `303` to `return` (a path on this site).
 //! - `GET /api/v2/payments/fail?code&message&orderId`: the failUrl: a problem for the app.
 //! - `POST /api/v2/payments/webhook`: verified with the provider's key (or, unsigned, taken as
 //!   a hint with `webhook_signatures = lookup_only`), deduplicated by transmission id, limited
@@ -23,7 +26,9 @@ use picket_payments::{Checkout, Flow, FlowError, OrderId, WebhookOutcome};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{authenticate, bearer, guest_actor};
+use crate::admission;
+use crate::auth::{admission_claim, authenticate, bearer, guest_actor};
+use crate::client::ClientAddress;
 use crate::error::ApiError;
 use crate::json::{BodyBytes, JsonBody};
 use crate::state::Api;
@@ -105,6 +110,9 @@ pub fn checkout_json(checkout: &Checkout, flow: &Flow) -> serde_json::Value {
 
 #[derive(Debug, Deserialize)]
 pub struct SuccessQuery {
+    /// The buyer's admission token for the sale (the WebSocket's `admitted` token), which the
+    /// app puts in the successUrl it gives the provider: required when the sale has a queue.
+    pub admission: Option<String>,
     #[serde(rename = "paymentKey")]
     pub payment_key: String,
     #[serde(rename = "orderId")]
@@ -119,23 +127,38 @@ pub struct SuccessQuery {
     pub payment_type: Option<String>,
 }
 
-/// `GET /api/v2/payments/success`: confirm and book, exactly as the WebSocket's `confirm`.
+/// `GET /api/v2/payments/success`: confirm and book, exactly as the WebSocket's `confirm`:
+/// limited per buyer, under the buyer's admission when the sale has a queue, which the booking
+/// spends.
 pub async fn success(
     State(api): State<Arc<Api>>,
+    address: ClientAddress,
     query: Result<Query<SuccessQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Query(query)) = query else {
         return Err(ApiError::Payment(FlowError::PaymentNotFound));
     };
+    let now_ms = picket_edge::clock::now_ms();
+    limit_success(&api, &address, query.admission.as_deref(), now_ms)?;
     let order: OrderId = query
         .order_id
         .parse()
         .map_err(|_| ApiError::Payment(FlowError::PaymentNotFound))?;
     let flow = flow(&api)?;
+    let sale = order.performance;
+    let admitted = admission::check(&api, sale, query.admission.as_deref(), now_ms).await?;
+    // Under an admission the payment books as the admitted buyer: another buyer's hold is
+    // `not_your_hold`, as over the socket.
+    let buyer = admitted
+        .as_ref()
+        .map(|a| picket_edge::identity::actor_of(&a.identity));
     let booked = flow
-        .confirm(None, &order, &query.payment_key)
+        .confirm(buyer, &order, &query.payment_key)
         .await
         .map_err(ApiError::Payment)?;
+    if let Some(admitted) = &admitted {
+        admission::spend(&api, admitted).await;
+    }
     if let Some(said) = &query.amount
         && said.parse::<u64>().ok() != Some(booked.amount_won)
     {
@@ -158,6 +181,26 @@ pub async fn success(
         }
         None => Ok(axum::Json(body).into_response()),
     }
+}
+
+/// Each success URL may cost a provider confirm and a ledger command: at most
+/// `success_attempts_per_sec` per buyer (the identity a valid admission token names; the token
+/// is only read here, checked in full later) or, without one, per client address.
+fn limit_success(
+    api: &Api,
+    address: &ClientAddress,
+    token: Option<&str>,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    let key = match token.map(|token| admission_claim(&api.keys, token, now_ms)) {
+        Some(Ok(claim)) => format!("success buyer {}", claim.identity),
+        _ => address.with("success"),
+    };
+    api.success_attempts
+        .check(&key, now_ms)
+        .map_err(|retry_ms| ApiError::TooManyAttempts {
+            retry_after_s: retry_ms.div_ceil(1_000),
+        })
 }
 
 /// The allow-list of `return`: paths on this very site (no scheme, no host, no `//`), so the

@@ -60,6 +60,15 @@ impl SeatsLeft {
             .map(|map| map.free == 0)
     }
 
+    /// Whether the seller called the performance off (nothing of it is on sale then, for
+    /// good), once the ledger's state of it is known.
+    pub fn cancelled(&self, performance: u64) -> Option<bool> {
+        lock(&self.maps)
+            .maps
+            .get(&performance)
+            .map(|map| map.cancelled)
+    }
+
     pub(crate) fn reset(&self, seq: u64, availability: Vec<picket_ledger_core::Availability>) {
         lock(&self.maps).reset(seq, availability);
     }

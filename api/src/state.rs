@@ -72,6 +72,14 @@ pub struct ApiConfig {
     /// calls; a replayed transmission id costs none. `picket up --payments-webhook-lookups-per-sec`
     /// (`PICKET_PAYMENTS_WEBHOOK_LOOKUPS_PER_SEC`), 1 to [`WEBHOOK_LOOKUPS_PER_SEC_MAX`].
     pub webhook_lookups_per_sec: u32,
+    /// Payment success URLs (`GET /api/v2/payments/success`) per second and at once, per buyer
+    /// (the identity its admission token names) or, without a valid token, per client address:
+    /// each can cost a provider confirm and a ledger command, so one buyer (or one address
+    /// without an admission) cannot make the server call the provider without bound. As
+    /// generous as the gateway's booking attempts (`booking_attempts_per_sec`), which the
+    /// WebSocket's `confirm` counts against.
+    pub success_attempts_per_sec: u32,
+    pub success_attempts_burst: u32,
 }
 
 impl Default for ApiConfig {
@@ -91,6 +99,8 @@ impl Default for ApiConfig {
             sale_restore_interval_ms: 1_000,
             sale_restore_max: 1_000,
             webhook_lookups_per_sec: 100,
+            success_attempts_per_sec: 2,
+            success_attempts_burst: 5,
         }
     }
 }
@@ -103,6 +113,10 @@ pub const SALE_RESTORE_INTERVAL_MS_MAX: u64 = 60_000;
 pub const SALE_RESTORE_MAX_MAX: u32 = 100_000;
 /// Largest [`ApiConfig::webhook_lookups_per_sec`] (the limiter counts whole milliseconds).
 pub const WEBHOOK_LOOKUPS_PER_SEC_MAX: u32 = 1_000;
+/// Largest [`ApiConfig::success_attempts_per_sec`] and [`ApiConfig::success_attempts_burst`]:
+/// beyond them the limit would not limit a buyer's provider calls.
+pub const SUCCESS_ATTEMPTS_PER_SEC_MAX: u32 = 1_000;
+pub const SUCCESS_ATTEMPTS_BURST_MAX: u32 = 1_000;
 
 impl ApiConfig {
     /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
@@ -128,6 +142,23 @@ impl ApiConfig {
                 "webhook_lookups_per_sec must be 1 to {WEBHOOK_LOOKUPS_PER_SEC_MAX}, got {}",
                 self.webhook_lookups_per_sec
             ));
+        }
+        let success = [
+            (
+                "success_attempts_per_sec",
+                self.success_attempts_per_sec,
+                SUCCESS_ATTEMPTS_PER_SEC_MAX,
+            ),
+            (
+                "success_attempts_burst",
+                self.success_attempts_burst,
+                SUCCESS_ATTEMPTS_BURST_MAX,
+            ),
+        ];
+        for (name, value, max) in success {
+            if !(1..=max).contains(&value) {
+                problems.push(format!("{name} must be 1 to {max}, got {value}"));
+            }
         }
         problems
     }
@@ -182,6 +213,8 @@ pub struct Api {
     pub(crate) webhook_transmissions: std::sync::Mutex<picket_payments::TransmissionDedupe>,
     /// Webhook lookups in this process ([`ApiConfig::webhook_lookups_per_sec`]).
     pub(crate) webhook_lookups: Limiter,
+    /// Payment success URLs per buyer or client address ([`ApiConfig::success_attempts_per_sec`]).
+    pub(crate) success_attempts: Limiter,
 }
 
 impl Api {
@@ -237,5 +270,27 @@ impl Bookings {
     pub async fn stop_following(&self) {
         self.stop.send_replace(true);
         self.stop.closed().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_success_url_limits_are_bounded() {
+        assert_eq!(ApiConfig::default().problems(), Vec::<String>::new());
+        let config = ApiConfig {
+            success_attempts_per_sec: 0,
+            success_attempts_burst: SUCCESS_ATTEMPTS_BURST_MAX + 1,
+            ..ApiConfig::default()
+        };
+        assert_eq!(
+            config.problems(),
+            vec![
+                "success_attempts_per_sec must be 1 to 1000, got 0".to_owned(),
+                "success_attempts_burst must be 1 to 1000, got 1001".to_owned(),
+            ]
+        );
     }
 }

@@ -167,6 +167,7 @@ impl Hub {
                 seat_free: seat_bitmap(&map.seat_free),
                 zone_free: map.zone_free.clone(),
                 free: map.free,
+                cancelled: map.cancelled,
             }
         };
         tx.send_message(&snapshot);
@@ -542,6 +543,7 @@ fn push_seat_changes(gateway: &Gateway, touched: &[u64]) {
                 freed,
                 zone_free: map.zone_free.clone(),
                 free: map.free,
+                cancelled: map.cancelled,
             }
         };
         let text: Utf8Bytes = message.to_json().into();

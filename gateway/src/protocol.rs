@@ -189,6 +189,8 @@ pub enum ServerMessage {
         zone_free: Vec<u32>,
         /// Places on sale in all.
         free: u64,
+        /// The seller called the performance off: nothing is on sale, for good.
+        cancelled: bool,
     },
     /// Changes to a watched seat map since the previous `seats`/`seats_changed`.
     SeatsChanged {
@@ -198,6 +200,8 @@ pub enum ServerMessage {
         freed: Vec<u32>,
         zone_free: Vec<u32>,
         free: u64,
+        /// As in `Seats`: once true, every later change says so too.
+        cancelled: bool,
     },
     /// The ledger's committed answer to a booking command.
     Result {

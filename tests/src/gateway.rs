@@ -337,18 +337,20 @@ impl Client {
     ) -> Value {
         let checkout = self.checkout(sale, hold).await;
         assert_eq!(checkout["type"], "checkout", "{checkout}");
-        let order_id = checkout["order_id"].as_str().expect("order id").to_owned();
-        let name = checkout["order_name"]
-            .as_str()
-            .expect("order name")
-            .to_owned();
-        let amount = checkout["amount_won"].as_u64().expect("amount");
-        let payment_key = match sandbox.pay(&order_id, &name, amount, card).await {
-            Ok(payment_key) => payment_key,
-            Err(code) => return json!({"type": "checkout_refused", "code": code}),
-        };
-        self.confirm(sale, admission, hold, key, &payment_key, &order_id)
-            .await
+        match sandbox.pay_checkout(&checkout, card).await {
+            Ok(paid) => {
+                self.confirm(
+                    sale,
+                    admission,
+                    hold,
+                    key,
+                    &paid.payment_key,
+                    &paid.order_id,
+                )
+                .await
+            }
+            Err(code) => json!({"type": "checkout_refused", "code": code}),
+        }
     }
 
     /// `checkout` for `hold`: the `checkout` answer or an `error`.

@@ -11,7 +11,8 @@
 //! [`proxy`] is the [`TcpProxy`] a test cuts a connection with; [`error`] the [`HarnessError`].
 //! On top of them: [`gateway`] and [`api`] start Picket's services in the test process,
 //! [`ledger`] has the booking workload, its audit and `picket ledger` nodes, [`deploy`] deploys
-//! Picket as processes; [`pay`] runs the payment sandbox and pays at it as a buyer; [`ids`] checks that every id they serve is a string (v2).
+//! Picket as processes; [`pay`] runs the payment sandbox and pays at it as a buyer; [`ids`] checks that every id they serve is a string (v2); [`wait`]
+//! waits, bounded, for what another task or process does.
 
 pub mod api;
 pub mod deploy;
@@ -26,6 +27,7 @@ pub mod process;
 pub mod proxy;
 pub mod redis;
 pub mod s3;
+pub mod wait;
 
 pub use error::HarnessError;
 pub use nats::Nats;

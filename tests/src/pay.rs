@@ -15,6 +15,10 @@ pub const CLIENT_KEY: &str = "test_ck_pickettests00001";
 pub const WEBHOOK_SECRET: &str = "whsec_picket_tests_00001";
 pub const ADMIN_TOKEN: &str = "admin-token-for-picket-tests";
 
+/// Where the app sends buyers back to, unless a test names its own success URL.
+const APP_SUCCESS_URL: &str = "https://app.example/paid";
+const APP_FAIL_URL: &str = "https://app.example/failed";
+
 /// Test cards of the sandbox (docs/payments.md).
 pub const CARD_OK: &str = "4330000000000001";
 pub const CARD_DECLINED: &str = "4330000000000019";
@@ -23,6 +27,15 @@ pub const CARD_DECLINED: &str = "4330000000000019";
 /// them.
 pub fn toss_webhooks_only(config: &mut SandboxConfig) {
     config.webhook_on_authorise = false;
+}
+
+/// An order paid at the sandbox, as its checkout named it: what the app then confirms.
+#[derive(Clone, Debug)]
+pub struct Paid {
+    pub order_id: String,
+    pub order_name: String,
+    pub amount_won: u64,
+    pub payment_key: String,
 }
 
 /// A sandbox on a free loopback port with a temporary data directory.
@@ -100,13 +113,53 @@ impl Sandbox {
         amount_won: u64,
         card: &str,
     ) -> Result<String, String> {
+        let location = self
+            .pay_to(order_id, order_name, amount_won, card, APP_SUCCESS_URL)
+            .await;
+        let field = |name: &str| query_value(&location, name);
+        match field("paymentKey") {
+            Some(key) if location.starts_with(APP_SUCCESS_URL) => Ok(key),
+            _ => Err(field("code").unwrap_or_default()),
+        }
+    }
+
+    /// What an app does with a `checkout` answer (the socket's or the API's): pays the order's
+    /// amount at the checkout page with `card`. `Err`: the sandbox's refusal code. (The
+    /// harness's socket client adds the `confirm`: `gateway::Client::pay`.)
+    pub async fn pay_checkout(&self, checkout: &Value, card: &str) -> Result<Paid, String> {
+        assert!(
+            checkout["order_id"].is_string(),
+            "not a checkout: {checkout}"
+        );
+        let text = |field: &str| checkout[field].as_str().expect(field).to_owned();
+        let (order_id, order_name) = (text("order_id"), text("order_name"));
+        let amount_won = checkout["amount_won"].as_u64().expect("amount");
+        let payment_key = self.pay(&order_id, &order_name, amount_won, card).await?;
+        Ok(Paid {
+            order_id,
+            order_name,
+            amount_won,
+            payment_key,
+        })
+    }
+
+    /// The buyer pays at the checkout page, which was opened with `success_url`: where the
+    /// page sends the browser (`success_url` with the payment appended, or the fail URL).
+    pub async fn pay_to(
+        &self,
+        order_id: &str,
+        order_name: &str,
+        amount_won: u64,
+        card: &str,
+        success_url: &str,
+    ) -> String {
         let form = [
             ("clientKey", CLIENT_KEY),
             ("orderId", order_id),
             ("orderName", order_name),
             ("amount", &amount_won.to_string()),
-            ("successUrl", "https://app.example/paid"),
-            ("failUrl", "https://app.example/failed"),
+            ("successUrl", success_url),
+            ("failUrl", APP_FAIL_URL),
             ("cardNumber", card),
         ]
         .iter()
@@ -122,23 +175,11 @@ impl Sandbox {
         )
         .await;
         assert_eq!(status, 303, "the checkout redirects");
-        let location = headers
-            .iter()
+        headers
+            .into_iter()
             .find(|(name, _)| name == "location")
-            .map(|(_, value)| value.clone())
-            .expect("a Location");
-        let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        let field = |name: &str| {
-            query
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.to_owned())
-        };
-        match field("paymentKey") {
-            Some(key) if location.starts_with("https://app.example/paid") => Ok(key),
-            _ => Err(field("code").unwrap_or_default()),
-        }
+            .map(|(_, value)| value)
+            .expect("a Location")
     }
 
     /// Replaces the fault switches (`/sandbox/faults`).
@@ -178,6 +219,16 @@ fn form_encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// One query value of `url`, as sent (the sandbox's values need no decoding).
+pub fn query_value(url: &str, name: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// One HTTP/1.1 request (no keep-alive): status, lower-cased headers, body.

@@ -6,14 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_edge::clock::now_ms;
-use picket_payments::PaymentProvider;
+use picket_edge::token::{Claims, Key, KeyRing};
+use picket_ledger_core::{HoldStatus, HoldView};
+use picket_payments::{PaymentProvider, PaymentRecord, PaymentState};
 use picket_room::QueueStore;
 use picket_room::memory::MemoryStore;
-use picket_tests::gateway::{Client, Cluster, configure_sale, sale_settings, small_spec};
-use picket_tests::pay::{CARD_DECLINED, CARD_OK};
+use picket_tests::gateway::{
+    Client, Cluster, configure_sale, sale_settings, small_spec, test_keys,
+};
+use picket_tests::pay::{CARD_DECLINED, CARD_OK, Paid, call, query_value};
+use picket_tests::wait::until;
 use serde_json::{Value, json};
 
 const SALE: u64 = 77;
+/// The longest a wait for a follower, a webhook or the provider may take before it is a failure.
+const PATIENCE: Duration = Duration::from_secs(20);
 
 fn fast(config: &mut picket_gateway::GatewayConfig) {
     config.push_interval = Duration::from_millis(200);
@@ -29,8 +36,16 @@ async fn open_sale() -> Cluster {
 
 /// The sale opened on `cluster` (started as the test needs it).
 async fn open_sale_with(cluster: impl std::future::Future<Output = Cluster>) -> Cluster {
+    open_spec_with(cluster, small_spec(SALE, 40)).await
+}
+
+/// `spec` (of performance `SALE`) opened on `cluster`, and its sale.
+async fn open_spec_with(
+    cluster: impl std::future::Future<Output = Cluster>,
+    spec: picket_ledger_core::PerformanceSpec,
+) -> Cluster {
     let cluster = cluster.await;
-    cluster.open(small_spec(SALE, 40)).await;
+    cluster.open(spec).await;
     let settings = sale_settings(now_ms(), 50, 100);
     let (status, body) = configure_sale(cluster.address(0), SALE, &settings).await;
     assert_eq!(status, 200, "{body}");
@@ -60,6 +75,28 @@ async fn holding(cluster: &Cluster, n: usize, seats: &[u32]) -> (Client, String,
         .as_u64()
         .expect("amount");
     (buyer, token, hold, amount)
+}
+
+/// A buyer admitted, holding `seats` and having paid for them at the sandbox, not confirmed yet:
+/// (client, admission token, hold, the payment).
+async fn paid_hold(cluster: &Cluster, n: usize, seats: &[u32]) -> (Client, String, u64, Paid) {
+    let (mut buyer, token, hold, amount) = holding(cluster, n, seats).await;
+    let paid = check_out_and_pay(cluster, &mut buyer, hold).await;
+    assert_eq!(
+        paid.amount_won, amount,
+        "the checkout charges the hold's amount"
+    );
+    (buyer, token, hold, paid)
+}
+
+/// The buyer checks `hold` out over the socket and pays it at the sandbox with a good card.
+async fn check_out_and_pay(cluster: &Cluster, buyer: &mut Client, hold: u64) -> Paid {
+    let checkout = buyer.checkout(SALE, hold).await;
+    cluster
+        .sandbox
+        .pay_checkout(&checkout, CARD_OK)
+        .await
+        .expect("authorised")
 }
 
 fn booking_of(answer: &Value) -> u64 {
@@ -112,11 +149,13 @@ async fn pay_and_book() {
     );
     assert!(checkout["cancellation"]["deadline_ms"].as_u64().is_some());
 
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let name = checkout["order_name"].as_str().expect("name").to_owned();
-    let payment_key = cluster
+    let Paid {
+        order_id,
+        payment_key,
+        ..
+    } = cluster
         .sandbox
-        .pay(&order_id, &name, amount, CARD_OK)
+        .pay_checkout(&checkout, CARD_OK)
         .await
         .expect("authorised");
     let answer = buyer
@@ -132,7 +171,7 @@ async fn pay_and_book() {
         .await
         .expect("the provider's record");
     assert_eq!(record.total_won, amount);
-    assert_eq!(record.state, picket_payments::PaymentState::Done);
+    assert_eq!(record.state, PaymentState::Done);
 }
 
 /// Today's defect: a confirm naming a made-up payment booked seats. A made-up payment key is
@@ -201,13 +240,11 @@ async fn borrowed_keys_other_amounts_and_other_buyers_holds_are_refused() {
     let (mut bob, bob_token, bob_hold, _) = holding(&cluster, 2, &[1]).await;
 
     // Bob pays his own order; Alice presents Bob's payment key with her order.
-    let bob_checkout = bob.checkout(SALE, bob_hold).await;
-    let bob_order = bob_checkout["order_id"].as_str().expect("order").to_owned();
-    let bob_key = cluster
-        .sandbox
-        .pay(&bob_order, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let Paid {
+        order_id: bob_order,
+        payment_key: bob_key,
+        ..
+    } = check_out_and_pay(&cluster, &mut bob, bob_hold).await;
     let alice_checkout = alice.checkout(SALE, alice_hold).await;
     let alice_order = alice_checkout["order_id"]
         .as_str()
@@ -244,15 +281,11 @@ async fn borrowed_keys_other_amounts_and_other_buyers_holds_are_refused() {
     // Bob tries to check out and pay Alice's hold.
     let theirs = bob.checkout(SALE, alice_hold).await;
     assert_eq!(error_code(&theirs), "not_your_hold");
-    let alice_order_for_bob = alice.checkout(SALE, alice_hold).await["order_id"]
-        .as_str()
-        .expect("order")
-        .to_owned();
-    let alice_key = cluster
-        .sandbox
-        .pay(&alice_order_for_bob, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let Paid {
+        order_id: alice_order_for_bob,
+        payment_key: alice_key,
+        ..
+    } = check_out_and_pay(&cluster, &mut alice, alice_hold).await;
     let stolen = bob
         .confirm(
             SALE,
@@ -294,14 +327,12 @@ async fn borrowed_keys_other_amounts_and_other_buyers_holds_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirm_replayed_with_a_new_key_books_once() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
-    let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let payment_key = cluster
-        .sandbox
-        .pay(&order_id, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let Paid {
+        order_id,
+        payment_key,
+        ..
+    } = paid;
     let first = buyer
         .confirm(SALE, &token, hold, "first", &payment_key, &order_id)
         .await;
@@ -326,14 +357,12 @@ async fn a_confirm_replayed_with_a_new_key_books_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_for_a_released_hold_is_voided() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
-    let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let payment_key = cluster
-        .sandbox
-        .pay(&order_id, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let Paid {
+        order_id,
+        payment_key,
+        ..
+    } = paid;
     buyer
         .send(
             json!({"type": "release", "id": "r", "sale": SALE.to_string(), "key": "rel",
@@ -364,14 +393,12 @@ async fn paid_for_a_released_hold_is_voided() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_failure_then_success_on_retry() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
-    let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let payment_key = cluster
-        .sandbox
-        .pay(&order_id, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let Paid {
+        order_id,
+        payment_key,
+        ..
+    } = paid;
     cluster
         .sandbox
         .faults(&json!({"failNextCalls": 1000}))
@@ -388,30 +415,27 @@ async fn provider_failure_then_success_on_retry() {
     booking_of(&retried);
 }
 
-/// Waits (up to a bound, as a failure and never as a measured time) until the ledger has the
-/// hold booked.
+/// The ledger's view of `hold` of the sale.
+async fn hold_view(cluster: &Cluster, hold: u64) -> HoldView {
+    cluster
+        .ledger
+        .handle
+        .hold(
+            picket_ledger_core::PerformanceId(SALE),
+            picket_ledger_core::HoldId(hold),
+        )
+        .await
+        .expect("ledger")
+        .expect("the hold")
+}
+
+/// The booking of `hold`, once the ledger has one (the webhook path books after answering).
 async fn booked_in_ledger(cluster: &Cluster, hold: u64) -> u64 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let view = cluster
-            .ledger
-            .handle
-            .hold(
-                picket_ledger_core::PerformanceId(SALE),
-                picket_ledger_core::HoldId(hold),
-            )
-            .await
-            .expect("ledger")
-            .expect("the hold");
-        if let Some(booking) = view.booking {
-            return booking.0;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the webhook never booked the hold: {view:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("the hold booked", PATIENCE, async || {
+        let view = hold_view(cluster, hold).await;
+        view.booking.map(|booking| booking.0).ok_or(view)
+    })
+    .await
 }
 
 /// The buyer's app approved the payment and vanished before booking (a crash between the two):
@@ -420,14 +444,13 @@ async fn booked_in_ledger(cluster: &Cluster, hold: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_and_the_client_racing_book_once() {
     let cluster = open_sale().await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
-    let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let payment_key = cluster
-        .sandbox
-        .pay(&order_id, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let Paid {
+        order_id,
+        payment_key,
+        amount_won: amount,
+        ..
+    } = paid;
     cluster
         .sandbox
         .faults(&json!({"duplicateWebhooks": true}))
@@ -473,15 +496,13 @@ async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
         |_| {},
     ))
     .await;
-    let (mut buyer, token, hold, amount) = holding(&cluster, 1, &[0]).await;
-    let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let name = checkout["order_name"].as_str().expect("name").to_owned();
-    let payment_key = cluster
-        .sandbox
-        .pay(&order_id, &name, amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let Paid {
+        order_id,
+        payment_key,
+        amount_won: amount,
+        ..
+    } = paid;
     // No confirm from the app: only the webhook can book it.
     let booking = booked_in_ledger(&cluster, hold).await;
     assert_eq!(taken(&cluster).await, 1);
@@ -491,7 +512,7 @@ async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
         .payment(&payment_key)
         .await
         .expect("record");
-    assert_eq!(record.state, picket_payments::PaymentState::Done);
+    assert_eq!(record.state, PaymentState::Done);
     assert_eq!(
         (record.total_won, record.balance_won),
         (amount, amount),
@@ -721,14 +742,12 @@ async fn post_webhook(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_or_replayed_webhooks_change_nothing() {
     let cluster = open_sale().await;
-    let (mut buyer, _token, hold, amount) = holding(&cluster, 1, &[0]).await;
-    let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let payment_key = cluster
-        .sandbox
-        .pay(&order_id, "S 1매", amount, CARD_OK)
-        .await
-        .expect("authorised");
+    let (_buyer, _token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let Paid {
+        order_id,
+        payment_key,
+        ..
+    } = paid;
     let body =
         json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
         "data": {"paymentKey": payment_key, "orderId": order_id, "status": "DONE"}})
@@ -741,16 +760,7 @@ async fn bad_or_replayed_webhooks_change_nothing() {
         (401, Some("webhook_signature")),
         "{answer}"
     );
-    let view = cluster
-        .ledger
-        .handle
-        .hold(
-            picket_ledger_core::PerformanceId(SALE),
-            picket_ledger_core::HoldId(hold),
-        )
-        .await
-        .expect("ledger")
-        .expect("hold");
+    let view = hold_view(&cluster, hold).await;
     assert_eq!(view.booking, None, "a forged webhook books nothing");
     let record = cluster
         .sandbox
@@ -760,7 +770,7 @@ async fn bad_or_replayed_webhooks_change_nothing() {
         .expect("record");
     assert_eq!(
         record.state,
-        picket_payments::PaymentState::InProgress,
+        PaymentState::InProgress,
         "nor confirms anything"
     );
 
@@ -911,7 +921,7 @@ async fn lookup_only_takes_unsigned_webhooks_as_hints() {
     let untouched = provider.payment(&payment_key).await.expect("record");
     assert_eq!(
         untouched.state,
-        picket_payments::PaymentState::InProgress,
+        PaymentState::InProgress,
         "nor confirms the order's real payment"
     );
 
@@ -929,4 +939,261 @@ async fn lookup_only_takes_unsigned_webhooks_as_hints() {
     );
     let done = provider.payment(&payment_key).await.expect("record");
     assert_eq!(done.state, picket_payments::PaymentState::Done);
+}
+
+/// `url`'s path and query, as a browser sent to it asks for them.
+fn path_of(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let start = after_scheme.find('/').expect("a path");
+    after_scheme[start..].to_owned()
+}
+
+/// The browser's GET of a path on the gateway's API: status, headers, JSON body.
+async fn browse(cluster: &Cluster, path: &str) -> (u16, Vec<(String, String)>, Value) {
+    let (status, headers, body) = call(cluster.address(0), "GET", path, &[], "").await;
+    (
+        status,
+        headers,
+        serde_json::from_str(&body).unwrap_or(Value::Null),
+    )
+}
+
+fn problem(answer: &(u16, Vec<(String, String)>, Value)) -> (u16, &str) {
+    (answer.0, answer.2["code"].as_str().unwrap_or_default())
+}
+
+/// The provider's record of `payment_key` is still only authorised: nothing was confirmed.
+async fn still_authorised(cluster: &Cluster, payment_key: &str) {
+    let record = cluster
+        .sandbox
+        .provider()
+        .payment(payment_key)
+        .await
+        .expect("record");
+    assert_eq!(
+        record.state,
+        PaymentState::InProgress,
+        "confirmed at the provider: {record:?}"
+    );
+}
+
+/// The browser's redirect pays only under the buyer's admission, as the WebSocket's `confirm`
+/// does (invariant 7): the app puts its admission token in the successUrl it gives the
+/// provider, which keeps it when it appends the payment. Without it, with a token signed by
+/// someone else or for another sale, or with another buyer's, nothing is confirmed at the
+/// provider nor booked; with it the hold is booked and the admission is spent: the socket is
+/// told `admission_expired` and the same URL books nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_success_url_books_only_under_the_buyers_admission() {
+    let cluster = open_sale().await;
+    let (mut alice, alice_token, hold, amount) = holding(&cluster, 1, &[0]).await;
+    let (_bob, bob_token, _, _) = holding(&cluster, 2, &[1]).await;
+    let checkout = alice.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
+    let name = checkout["order_name"].as_str().expect("name").to_owned();
+    let success = format!(
+        "http://{}/api/v2/payments/success?admission={alice_token}",
+        cluster.address(0)
+    );
+    let location = cluster
+        .sandbox
+        .pay_to(&order_id, &name, amount, CARD_OK, &success)
+        .await;
+    assert!(
+        location.starts_with(&format!("{success}&paymentKey=")),
+        "{location}"
+    );
+    let payment_key = query_value(&location, "paymentKey").expect("paid");
+    let with = |admission: &str| {
+        format!(
+            "/api/v2/payments/success?admission={admission}&paymentKey={payment_key}&orderId={order_id}"
+        )
+    };
+    let bare = format!("/api/v2/payments/success?paymentKey={payment_key}&orderId={order_id}");
+    assert_eq!(
+        problem(&browse(&cluster, &bare).await),
+        (403, "no_admission")
+    );
+    let now = now_ms();
+    let claims = |sale: u64| Claims::Admission {
+        identity: alice.identity.clone(),
+        sale,
+        conn: alice.conn.clone(),
+        jti: 1,
+        exp_ms: now + 60_000,
+    };
+    let stranger = KeyRing::new(vec![Key::new("t1", vec![9; 32]).expect("key")]).expect("ring");
+    let forged = stranger.sign(&claims(SALE));
+    assert_eq!(
+        problem(&browse(&cluster, &with(&forged)).await),
+        (403, "admission_invalid")
+    );
+    let elsewhere = test_keys().sign(&claims(SALE + 1));
+    assert_eq!(
+        problem(&browse(&cluster, &with(&elsewhere)).await),
+        (403, "admission_invalid")
+    );
+    assert_eq!(
+        problem(&browse(&cluster, &with(&bob_token)).await),
+        (403, "not_your_hold")
+    );
+    still_authorised(&cluster, &payment_key).await;
+    assert_eq!(taken(&cluster).await, 2, "two holds, nothing booked");
+
+    let (status, _, paid) = browse(&cluster, &path_of(&location)).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["order_id"], order_id.as_str());
+    assert_eq!(paid["amount_won"], amount);
+    let booking = picket_tests::ids::id(&paid["booking"]);
+    assert_eq!(booked_in_ledger(&cluster, hold).await, booking);
+    let ended = alice.next_of("error").await;
+    assert_eq!(ended["code"], "admission_expired", "{ended}");
+    assert_eq!(
+        problem(&browse(&cluster, &path_of(&location)).await),
+        (403, "admission_expired"),
+        "a spent admission books nothing more"
+    );
+}
+
+/// The success URL takes at most `success_attempts_burst` attempts at once per buyer (per
+/// client address without an admission), then answers 429 `too_many_attempts` with
+/// `Retry-After`; each key has its own allowance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_success_url_is_limited_per_buyer() {
+    let cluster = open_sale().await;
+    let (mut alice, token, hold, _) = holding(&cluster, 1, &[0]).await;
+    let checkout = alice.checkout(SALE, hold).await;
+    let order_id = checkout["order_id"].as_str().expect("order");
+    let made_up = "tgen_madeup0000000000";
+    let as_alice = format!(
+        "/api/v2/payments/success?admission={token}&paymentKey={made_up}&orderId={order_id}"
+    );
+    let burst = picket_api::ApiConfig::default().success_attempts_burst;
+    for attempt in 0..burst {
+        let answer = browse(&cluster, &as_alice).await;
+        assert_eq!(
+            problem(&answer),
+            (404, "payment_not_found"),
+            "attempt {attempt}"
+        );
+    }
+    let limited = browse(&cluster, &as_alice).await;
+    assert_eq!(problem(&limited), (429, "too_many_attempts"));
+    let retry_after = limited
+        .1
+        .iter()
+        .find(|(name, _)| name == "retry-after")
+        .and_then(|(_, value)| value.parse::<u64>().ok())
+        .expect("Retry-After");
+    assert!(retry_after >= 1, "{retry_after}");
+    // Without an admission the attempt counts against the client's address, not Alice.
+    let anonymous = format!("/api/v2/payments/success?paymentKey={made_up}&orderId={order_id}");
+    assert_eq!(
+        problem(&browse(&cluster, &anonymous).await),
+        (403, "no_admission")
+    );
+}
+
+/// Waits (reading the buyers' sockets meanwhile, as their apps would) until the ledger has
+/// expired every hold: at most the hold time and a margin.
+async fn expired_in_ledger(cluster: &Cluster, buyers: &mut [Client], holds: &[u64]) {
+    let patience = Duration::from_millis(picket_ledger_core::limits::HOLD_TTL_MS_MIN) + PATIENCE;
+    for hold in holds {
+        until("the hold expired", patience, async || {
+            for buyer in buyers.iter_mut() {
+                buyer.next_within(Duration::from_millis(100)).await;
+            }
+            let view = hold_view(cluster, *hold).await;
+            (view.status == HoldStatus::Expired)
+                .then_some(())
+                .ok_or(view)
+        })
+        .await;
+    }
+}
+
+/// The provider's record of `payment_key` once it is cancelled (the webhook path voids after
+/// answering the provider).
+async fn voided_at_provider(cluster: &Cluster, payment_key: &str) -> PaymentRecord {
+    let provider = cluster.sandbox.provider();
+    until("the payment voided", PATIENCE, async || {
+        let record = provider.payment(payment_key).await.expect("record");
+        if record.state == PaymentState::Canceled {
+            Ok(record)
+        } else {
+            Err(record)
+        }
+    })
+    .await
+}
+
+/// Invariant 5 with money: three buyers pay at the provider but confirm only after their holds'
+/// deadline (the shortest a spec may set, so this waits about a minute): one over the socket,
+/// one at the browser's success URL, and one whose app vanished, so the provider's webhook
+/// completes it. The ledger books nothing; every payment is cancelled in full at the provider;
+/// and the buyers who ask are told why (`payment_refunded`, the ledger's `hold_expired`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paid_after_the_deadline_books_nothing_and_is_voided() {
+    let mut spec = small_spec(SALE, 40);
+    spec.hold_ttl_ms = picket_ledger_core::limits::HOLD_TTL_MS_MIN;
+    let cluster = open_spec_with(Cluster::start(1, Arc::new(MemoryStore::new()), fast), spec).await;
+    let (mut buyers, mut tokens, mut holds, mut paid) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (n, seat) in [(1, 0), (2, 1), (3, 2)] {
+        let (buyer, token, hold, payment) = paid_hold(&cluster, n, &[seat]).await;
+        buyers.push(buyer);
+        tokens.push(token);
+        holds.push(hold);
+        paid.push(payment);
+    }
+    expired_in_ledger(&cluster, &mut buyers, &holds).await;
+
+    let late = buyers[0]
+        .confirm(
+            SALE,
+            &tokens[0],
+            holds[0],
+            "late",
+            &paid[0].payment_key,
+            &paid[0].order_id,
+        )
+        .await;
+    assert_eq!(error_code(&late), "payment_refunded");
+    assert_eq!(late["reason"], "hold_expired", "{late}");
+
+    let redirect = format!(
+        "/api/v2/payments/success?admission={}&paymentKey={}&orderId={}",
+        tokens[1], paid[1].payment_key, paid[1].order_id
+    );
+    let answer = browse(&cluster, &redirect).await;
+    assert_eq!(
+        problem(&answer),
+        (409, "payment_refunded"),
+        "{:?}",
+        answer.2
+    );
+
+    let body = json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T10:19:21.000000",
+        "data": {"paymentKey": paid[2].payment_key, "orderId": paid[2].order_id, "status": "IN_PROGRESS"}})
+    .to_string();
+    let time = kst(now_ms());
+    let signed = picket_sandbox_pay::signature(picket_tests::pay::WEBHOOK_SECRET, &body, &time);
+    let (status, answer) = post_webhook(&cluster, &body, &signed, &time, "whtrans_late").await;
+    assert_eq!(
+        (status, answer["handled"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+
+    for (payment, hold) in paid.iter().zip(&holds) {
+        let record = voided_at_provider(&cluster, &payment.payment_key).await;
+        assert_eq!(
+            (record.total_won, record.balance_won),
+            (payment.amount_won, 0),
+            "approved, then cancelled in full: {record:?}"
+        );
+        let view = hold_view(&cluster, *hold).await;
+        assert_eq!(view.booking, None, "{view:?}");
+    }
+    assert_eq!(taken(&cluster).await, 0, "every seat back on sale");
 }

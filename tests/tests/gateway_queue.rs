@@ -470,12 +470,13 @@ async fn an_admission_the_gateway_ended_books_nothing() {
         .as_u64()
         .expect("amount");
     let checkout = buyer.checkout(SALE, hold).await;
-    let order_id = checkout["order_id"].as_str().expect("order").to_owned();
-    let payment_key = cluster
+    assert_eq!(checkout["amount_won"], amount, "{checkout}");
+    let paid = cluster
         .sandbox
-        .pay(&order_id, "S 1매", amount, CARD_OK)
+        .pay_checkout(&checkout, CARD_OK)
         .await
         .expect("authorised");
+    let (order_id, payment_key) = (paid.order_id, paid.payment_key);
     let confirmed = buyer
         .confirm(SALE, &first, hold, "k2", &payment_key, &order_id)
         .await;

@@ -14,6 +14,7 @@ use picket_payments::{
     WebhookError,
 };
 use picket_sandbox_pay::SandboxConfig;
+use picket_tests::pay::call;
 
 const SECRET_KEY: &str = "test_sk_adaptertests0001";
 const CLIENT_KEY: &str = "test_ck_adaptertests0001";
@@ -136,7 +137,7 @@ impl Sandbox {
             .map(|(name, value)| format!("{}={}", percent(name), percent(value)))
             .collect::<Vec<_>>()
             .join("&");
-        let (status, head, _) = call(
+        let (status, headers, _) = call(
             self.address,
             "POST",
             path,
@@ -144,20 +145,17 @@ impl Sandbox {
             &body,
         )
         .await;
-        assert_eq!(status, 303, "{head}");
-        head.lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("location")
-                    .then(|| value.trim().to_owned())
-            })
+        assert_eq!(status, 303, "{headers:?}");
+        headers
+            .into_iter()
+            .find_map(|(name, value)| (name == "location").then_some(value))
             .expect("a Location")
     }
 
     /// Sets the fault switches (`PUT /sandbox/faults`, every switch left out is off).
     async fn faults(&self, switches: &str) {
         let auth = format!("Bearer {ADMIN_TOKEN}");
-        let (status, head, body) = call(
+        let (status, headers, body) = call(
             self.address,
             "PUT",
             "/sandbox/faults",
@@ -168,47 +166,13 @@ impl Sandbox {
             switches,
         )
         .await;
-        assert_eq!(status, 200, "{head}\n{body}");
+        assert_eq!(status, 200, "{headers:?}\n{body}");
     }
 
     async fn stop(mut self) {
         let _ = self.stop.take().expect("running").send(());
         self.task.await.expect("joined").expect("stopped cleanly");
     }
-}
-
-/// One HTTP/1.1 request (no keep-alive): status, head, body.
-async fn call(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let response = String::from_utf8_lossy(&response).to_string();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
 }
 
 fn percent(text: &str) -> String {

@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 33] = [
+pub const CODES: [(&str, u16); 36] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -75,6 +75,12 @@ pub const CODES: [(&str, u16); 33] = [
     ("payment_refunded", 409),
     // A webhook whose signature is missing, wrong or stale.
     ("webhook_signature", 401),
+    // Paying over HTTP for a sale with a queue (invariant 7): no admission token came with it;
+    // the token is not the gateway's, not for this sale or not the buyer's; the admission ran
+    // out or was spent.
+    ("no_admission", 403),
+    ("admission_invalid", 403),
+    ("admission_expired", 403),
 ];
 
 /// The status [`CODES`] gives `code`, if it is listed.

@@ -16,6 +16,9 @@ pub struct SeatMap {
     pub taken: Vec<u32>,
     pub freed: Vec<u32>,
     pub zones_changed: bool,
+    /// The seller called the performance off: nothing is on sale, and places its holds and
+    /// tickets give back stay off sale.
+    pub cancelled: bool,
 }
 
 impl SeatMap {
@@ -34,10 +37,30 @@ impl SeatMap {
             taken: Vec::new(),
             freed: Vec::new(),
             zones_changed: false,
+            cancelled: availability.cancelled,
         }
     }
 
+    /// The performance is called off: every place goes off sale (seats still free are told
+    /// to watchers as taken) and stays off. A seat freed earlier in the changes not yet sent is
+    /// not told as freed: a seat in both lists would leave watchers guessing which came last.
+    fn call_off(&mut self) {
+        self.freed.clear();
+        for (seat, free) in self.seat_free.iter_mut().enumerate() {
+            if std::mem::replace(free, false) {
+                self.taken.push(seat as u32);
+            }
+        }
+        self.zone_free.iter_mut().for_each(|count| *count = 0);
+        self.free = 0;
+        self.zones_changed = true;
+        self.cancelled = true;
+    }
+
     fn set(&mut self, place: Place, free: bool) {
+        if free && self.cancelled {
+            return;
+        }
         match place {
             Place::Seat(seat) => {
                 let Some(slot) = self.seat_free.get_mut(seat.0 as usize) else {
@@ -110,6 +133,7 @@ impl SeatMaps {
                         performance: spec.performance,
                         seat_free: vec![true; spec.seats.len()],
                         zone_free: spec.zones.iter().map(|z| z.capacity).collect(),
+                        cancelled: false,
                     };
                     self.maps.insert(
                         spec.performance.0,
@@ -138,6 +162,16 @@ impl SeatMaps {
                     places,
                     ..
                 } => (performance.0, places, true),
+                Event::PerformanceCancelled { performance, .. } => {
+                    if let Some(map) = self.maps.get_mut(&performance.0) {
+                        map.call_off();
+                        map.seq = seq;
+                        if !touched.contains(&performance.0) {
+                            touched.push(performance.0);
+                        }
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             if let Some(map) = self.maps.get_mut(&performance) {
@@ -166,6 +200,7 @@ mod tests {
                 performance: PerformanceId(7),
                 seat_free: vec![true, true, false],
                 zone_free: vec![2],
+                cancelled: false,
             }],
         );
         maps
@@ -201,6 +236,49 @@ mod tests {
         assert_eq!((map.free, map.seq), (4, 12));
         assert_eq!(map.take_changes(), (vec![0], vec![0]));
         assert!(!map.changed());
+    }
+
+    #[test]
+    fn a_seat_freed_just_before_a_call_off_is_told_taken_only() {
+        let mut maps = maps();
+        let released = Event::HoldReleased {
+            performance: PerformanceId(7),
+            hold: HoldId(1),
+            places: vec![Place::Seat(SeatId(2))],
+        };
+        let called_off = Event::PerformanceCancelled {
+            performance: PerformanceId(7),
+            reason: "공연 취소".into(),
+            at_ms: 1,
+        };
+        maps.apply(11, &[released, called_off]);
+        let map = maps.maps.get_mut(&7).expect("map");
+        assert_eq!(map.take_changes(), (vec![0, 1, 2], vec![]));
+    }
+
+    #[test]
+    fn a_call_off_takes_everything_off_sale_for_good() {
+        let mut maps = maps();
+        let places = vec![Place::Seat(SeatId(0)), Place::Zone(ZoneId(0))];
+        let called_off = Event::PerformanceCancelled {
+            performance: PerformanceId(7),
+            reason: "공연 취소".into(),
+            at_ms: 1,
+        };
+        // Released by the call-off after it is recorded: the places stay off sale.
+        let released = Event::HoldReleased {
+            performance: PerformanceId(7),
+            hold: HoldId(1),
+            places,
+        };
+        assert_eq!(maps.apply(11, &[called_off, released]), vec![7]);
+        let map = maps.maps.get_mut(&7).expect("map");
+        assert!(map.cancelled);
+        assert_eq!((map.free, map.seq), (0, 11));
+        assert_eq!(map.seat_free, vec![false, false, false]);
+        assert_eq!(map.zone_free, vec![0]);
+        // Seats 0 and 1 were on sale: watchers are told they are gone.
+        assert_eq!(map.take_changes(), (vec![0, 1], vec![]));
     }
 
     #[test]

@@ -102,10 +102,14 @@ pub struct AdmissionUse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Availability {
     pub performance: PerformanceId,
-    /// Per seat, in spec order: on sale (neither held nor sold).
+    /// Per seat, in spec order: on sale (neither held nor sold, and not called off).
     pub seat_free: Vec<bool>,
     /// Per zone: standing places on sale.
     pub zone_free: Vec<u32>,
+    /// The seller called the performance off: nothing is on sale, whatever its seats' states.
+    /// (Absent in a snapshot of an older node: false.)
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -692,17 +696,30 @@ impl PerformanceState {
         self.admissions.get(&admission).copied()
     }
 
-    /// The live seat map: which seats and how many standing places are on sale.
+    /// The live seat map: which seats and how many standing places are on sale. A performance
+    /// called off has none on sale, though the call-off frees its seats.
     pub fn availability(&self) -> Availability {
+        let on_sale = !self.cancelled;
         Availability {
             performance: self.spec.performance,
-            seat_free: self.seats.iter().map(|s| *s == SeatState::Free).collect(),
+            seat_free: self
+                .seats
+                .iter()
+                .map(|s| on_sale && *s == SeatState::Free)
+                .collect(),
             zone_free: self
                 .zones
                 .iter()
                 .zip(&self.spec.zones)
-                .map(|(count, zone)| zone.capacity - count.held - count.sold)
+                .map(|(count, zone)| {
+                    if on_sale {
+                        zone.capacity - count.held - count.sold
+                    } else {
+                        0
+                    }
+                })
                 .collect(),
+            cancelled: self.cancelled,
         }
     }
 

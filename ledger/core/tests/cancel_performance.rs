@@ -172,6 +172,11 @@ fn a_large_performance_is_called_off_in_bounded_steps_with_every_ticket_refunded
         assert_eq!(*amount_won, 2 * PRICE_WON);
     }
     assert_eq!(state.places_free(), u64::from(SEATS));
+    // Every seat is free in the state, yet none is on sale: the seat map buyers see says the
+    // performance is called off.
+    let shown = state.availability();
+    assert!(shown.cancelled);
+    assert_eq!(shown.seat_free, vec![false; SEATS as usize]);
 
     // Nothing is left to do, and nobody can hold or pay any more.
     let again = run(

@@ -171,6 +171,23 @@ enum Operation {
     Charge(String),
 }
 
+/// A `/v1` POST whose path names a payment or billing key: that key, then [`post_call`] on the
+/// `route` it makes with the `operation` on it.
+async fn post_for_key(
+    shared: &Shared,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: Body,
+    route: fn(&str) -> String,
+    operation: fn(String) -> Operation,
+) -> Response {
+    let Ok(Path(key)) = path else {
+        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
+    };
+    let route = route(&key);
+    post_call(shared, headers, &route, operation(key), body).await
+}
+
 /// One `/v1` POST: the gate, the body, the idempotency key (replay, `409` while in flight),
 /// the operation, then the answer held as the faults and the card say.
 async fn post_call(
@@ -472,18 +489,8 @@ async fn cancel(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Ok(Path(payment_key)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
-    };
-    let route = format!("/v1/payments/{payment_key}/cancel");
-    post_call(
-        &shared,
-        &headers,
-        &route,
-        Operation::Cancel(payment_key),
-        body,
-    )
-    .await
+    let route = |key: &str| format!("/v1/payments/{key}/cancel");
+    post_for_key(&shared, path, &headers, body, route, Operation::Cancel).await
 }
 
 async fn cancel_payment(
@@ -620,18 +627,8 @@ async fn charge_billing_key(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Ok(Path(billing_key)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
-    };
-    let route = format!("/v1/billing/{billing_key}");
-    post_call(
-        &shared,
-        &headers,
-        &route,
-        Operation::Charge(billing_key),
-        body,
-    )
-    .await
+    let route = |key: &str| format!("/v1/billing/{key}");
+    post_for_key(&shared, path, &headers, body, route, Operation::Charge).await
 }
 
 async fn charge(shared: &Shared, billing_key: &str, bytes: &[u8], scope: Option<&str>) -> Reply {
@@ -714,17 +711,13 @@ async fn payment_by_key(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = gate(&shared, &headers) {
-        return refusal.into_response();
+    match lookup_path(&shared, path, &headers, check_payment_key) {
+        Ok(payment_key) => {
+            let found = shared.store.payment(&payment_key).await;
+            lookup(&shared, found).await
+        }
+        Err(refusal) => refusal.into_response(),
     }
-    let Ok(Path(payment_key)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
-    };
-    if let Err(refusal) = check_payment_key(&payment_key) {
-        return refusal.into_response();
-    }
-    let found = shared.store.payment(&payment_key).await;
-    lookup(&shared, found).await
 }
 
 async fn payment_by_order(
@@ -732,17 +725,29 @@ async fn payment_by_order(
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = gate(&shared, &headers) {
-        return refusal.into_response();
+    match lookup_path(&shared, path, &headers, check_order_id) {
+        Ok(order_id) => {
+            let found = shared.store.payment_for_order(&order_id).await;
+            lookup(&shared, found).await
+        }
+        Err(refusal) => refusal.into_response(),
     }
-    let Ok(Path(order_id)) = path else {
-        return Refusal::invalid("잘못된 경로입니다. (bad path)").into_response();
+}
+
+/// What both lookups check before the store: the secret key, then the path's one value by
+/// `check` (a payment key or an order id).
+fn lookup_path(
+    shared: &Shared,
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    check: fn(&str) -> Result<(), Refusal>,
+) -> Result<String, Refusal> {
+    gate(shared, headers)?;
+    let Ok(Path(value)) = path else {
+        return Err(Refusal::invalid("잘못된 경로입니다. (bad path)"));
     };
-    if let Err(refusal) = check_order_id(&order_id) {
-        return refusal.into_response();
-    }
-    let found = shared.store.payment_for_order(&order_id).await;
-    lookup(&shared, found).await
+    check(&value)?;
+    Ok(value)
 }
 
 fn is_due(shared: &Shared, row: &PaymentRow, now: i64) -> bool {
