@@ -145,20 +145,12 @@ pub async fn success(
         .parse()
         .map_err(|_| ApiError::Payment(FlowError::PaymentNotFound))?;
     let flow = flow(&api)?;
-    let sale = order.performance;
-    let admitted = admission::check(&api, sale, query.admission.as_deref(), now_ms).await?;
-    // Under an admission the payment books as the admitted buyer: another buyer's hold is
-    // `not_your_hold`, as over the socket.
-    let buyer = admitted
-        .as_ref()
-        .map(|a| picket_edge::identity::actor_of(&a.identity));
-    let booked = flow
-        .confirm(buyer, &order, &query.payment_key)
-        .await
-        .map_err(ApiError::Payment)?;
-    if let Some(admitted) = &admitted {
-        admission::spend(&api, admitted).await;
-    }
+    // A payment already booked (by the app's confirm, the webhook or an earlier visit, which
+    // spent the admission) is only read back: nothing reaches the provider or the ledger.
+    let booked = match flow.booking(&order, &query.payment_key).await {
+        Some(booked) => booked,
+        None => confirm_under_admission(&api, &flow, &order, &query, now_ms).await?,
+    };
     if let Some(said) = &query.amount
         && said.parse::<u64>().ok() != Some(booked.amount_won)
     {
@@ -181,6 +173,32 @@ pub async fn success(
         }
         None => Ok(axum::Json(body).into_response()),
     }
+}
+
+/// Confirms and books the payment of a success URL, under the buyer's admission when the sale
+/// has a queue (invariant 7), and spends the admission.
+async fn confirm_under_admission(
+    api: &Api,
+    flow: &Flow,
+    order: &OrderId,
+    query: &SuccessQuery,
+    now_ms: u64,
+) -> Result<picket_payments::Booked, ApiError> {
+    let sale = order.performance;
+    let admitted = admission::check(api, sale, query.admission.as_deref(), now_ms).await?;
+    // Under an admission the payment books as the admitted buyer: another buyer's hold is
+    // `not_your_hold`, as over the socket.
+    let buyer = admitted
+        .as_ref()
+        .map(|a| picket_edge::identity::actor_of(&a.identity));
+    let booked = flow
+        .confirm(buyer, order, &query.payment_key)
+        .await
+        .map_err(ApiError::Payment)?;
+    if let Some(admitted) = &admitted {
+        admission::spend(api, admitted).await;
+    }
+    Ok(booked)
 }
 
 /// Each success URL may cost a provider confirm and a ledger command: at most

@@ -207,6 +207,16 @@ impl Flow {
         self.book(&view, order, record).await
     }
 
+    /// The booking `payment_key` of `order` already made, if any: a read, nothing confirmed or
+    /// booked (a ledger or provider that does not answer reads as none).
+    pub async fn booking(&self, order: &OrderId, payment_key: &str) -> Option<Booked> {
+        let view = self
+            .read_hold(PerformanceId(order.performance), HoldId(order.hold))
+            .await
+            .ok()?;
+        already_booked(&view, payment_key)
+    }
+
     /// A verified webhook: look the payment up and finish what is unfinished.
     pub async fn on_webhook(&self, notice: &WebhookNotice) -> WebhookOutcome {
         let looked_up = match (&notice.payment_key, &notice.order_id) {

@@ -526,7 +526,7 @@ async fn the_webhook_on_authorisation_books_when_the_app_never_confirms() {
         .await;
     assert_eq!(booking_of(&late), booking, "the same booking, not a second");
     assert_eq!(&tickets_of(&late), tickets, "{late}");
-    let (status, paid) = success_route(&cluster, &payment_key, &order_id, amount).await;
+    let (status, paid) = success_route(&cluster, &token, &payment_key, &order_id, amount).await;
     assert_eq!(status, 200, "{paid}");
     assert_eq!(picket_tests::ids::id(&paid["booking"]), booking, "{paid}");
     assert_eq!(&id_list(&paid["tickets"]), tickets, "{paid}");
@@ -594,12 +594,13 @@ fn tickets_of(answer: &Value) -> Vec<u64> {
 /// The browser comes back to the success URL the provider redirects to.
 async fn success_route(
     cluster: &Cluster,
+    admission: &str,
     payment_key: &str,
     order_id: &str,
     amount: u64,
 ) -> (u16, Value) {
     let path = format!(
-        "/api/v2/payments/success?paymentKey={payment_key}&orderId={order_id}&amount={amount}"
+        "/api/v2/payments/success?admission={admission}&paymentKey={payment_key}&orderId={order_id}&amount={amount}"
     );
     let (status, _, body) =
         picket_tests::pay::call(cluster.address(0), "GET", &path, &[], "").await;
@@ -678,10 +679,11 @@ async fn a_confirm_that_loses_the_race_to_the_webhook_gets_its_booking() {
     assert_eq!(&tickets_of(&late), tickets, "{late}");
     assert_eq!(late["outcome"]["Ok"]["Confirmed"]["amount_won"], amount);
 
-    let (mut browser, _, browser_hold, amount) = holding(&cluster, 2, &[1]).await;
+    let (mut browser, browser_token, browser_hold, amount) = holding(&cluster, 2, &[1]).await;
     let (payment_key, order_id) =
         paid_and_confirming(&cluster, &mut browser, browser_hold, amount).await;
-    let (status, paid) = success_route(&cluster, &payment_key, &order_id, amount).await;
+    let (status, paid) =
+        success_route(&cluster, &browser_token, &payment_key, &order_id, amount).await;
     assert_eq!(status, 200, "{paid}");
     let journalled = journalled_bookings(&cluster, browser_hold).await;
     assert_eq!(journalled.len(), 1, "{journalled:?}");
@@ -982,7 +984,8 @@ async fn still_authorised(cluster: &Cluster, payment_key: &str) {
 /// provider, which keeps it when it appends the payment. Without it, with a token signed by
 /// someone else or for another sale, or with another buyer's, nothing is confirmed at the
 /// provider nor booked; with it the hold is booked and the admission is spent: the socket is
-/// told `admission_expired` and the same URL books nothing more.
+/// told `admission_expired`, and the same URL again only reads the booking back (nothing more
+/// reaches the provider or the ledger).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_success_url_books_only_under_the_buyers_admission() {
     let cluster = open_sale().await;
@@ -1048,8 +1051,19 @@ async fn the_success_url_books_only_under_the_buyers_admission() {
     assert_eq!(booked_in_ledger(&cluster, hold).await, booking);
     let ended = alice.next_of("error").await;
     assert_eq!(ended["code"], "admission_expired", "{ended}");
+    let (status, _, again) = browse(&cluster, &path_of(&location)).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(picket_tests::ids::id(&again["booking"]), booking, "{again}");
+    assert_eq!(journalled_bookings(&cluster, hold).await.len(), 1);
+    // A spent admission confirms nothing else: another payment of that order is refused.
     assert_eq!(
-        problem(&browse(&cluster, &path_of(&location)).await),
+        problem(
+            &browse(
+                &cluster,
+                &with(&alice_token).replace(&payment_key, "tgen_made_up_key_0000")
+            )
+            .await
+        ),
         (403, "admission_expired"),
         "a spent admission books nothing more"
     );
