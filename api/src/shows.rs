@@ -3,7 +3,8 @@
 //! and the ledger spec a performance opens with. No I/O here.
 
 use picket_ledger_core::{
-    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind, ZoneSpec,
+    DoorSpec, FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
+    TicketKind, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -352,6 +353,7 @@ pub fn spec_for(
             .iter()
             .map(crate::offers::coupon_spec)
             .collect::<Result<_, _>>()?,
+        door: DoorSpec::default(),
     })
 }
 
@@ -455,6 +457,7 @@ mod tests {
             queue: QueueForm::default(),
             discounts: Vec::new(),
             coupons: Vec::new(),
+            door: DoorSpec::default(),
         };
         let spec = spec_for(7, 1_900_000_000_000, &show, &layout).expect("spec");
         let seats = layout.seat_places();

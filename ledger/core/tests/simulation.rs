@@ -985,6 +985,7 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
         booking_fee_won: [0, 1_000, 2_000][rng.below(3) as usize],
         discounts: discounts(rng, grades),
         coupons: coupons(rng),
+        door: DoorSpec::default(),
     }
 }
 
