@@ -21,16 +21,16 @@ use crate::limits::{SCANS_PER_TICKET_MAX, UPLOAD_SCANS_MAX};
 use crate::types::{GateId, TicketId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Direction {
     Entry,
     Exit,
 }
 
 /// Where a scan was decided. Offline scans carry their scanner and a nonce the scanner chose,
-/// so an upload repeated after a lost answer is recorded once.
+/// so an upload repeated after a lost answer is recorded once. Externally tagged like every
+/// ledger enum (`"Online"`, `{"Offline": {…}}`): snapshots are postcard, which cannot decode an
+/// internally tagged enum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "source", rename_all = "snake_case")]
 pub enum ScanSource {
     Online,
     Offline { scanner: u64, nonce: u64 },
@@ -349,7 +349,6 @@ impl DoorBook {
 
 /// Why the ledger did not record a scan of an offline upload (the others are recorded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum ScanRefusal {
     /// The performance never issued the ticket.
     UnknownTicket,
