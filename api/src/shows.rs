@@ -457,7 +457,6 @@ mod tests {
             queue: QueueForm::default(),
             discounts: Vec::new(),
             coupons: Vec::new(),
-            door: DoorSpec::default(),
         };
         let spec = spec_for(7, 1_900_000_000_000, &show, &layout).expect("spec");
         let seats = layout.seat_places();
