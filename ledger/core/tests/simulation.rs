@@ -478,11 +478,11 @@ impl Model {
         let already = self.buyer_places(to);
         if to == actor {
             Some(Rejection::Invalid(Invalid::SelfTransfer))
-        } else if !self
+        } else if self
             .spec
             .door
             .transfer_until_ms
-            .is_some_and(|until| now_ms < until)
+            .is_none_or(|until| now_ms >= until)
         {
             Some(Rejection::TransferClosed)
         } else if t.scans.iter().any(|s| s.direction == Direction::Entry) {
