@@ -56,8 +56,10 @@ pub const CANCEL_PERFORMANCE_STEP_MAX: usize = 256;
 pub const GATES_PER_PERFORMANCE_MAX: usize = 64;
 /// Scans remembered per ticket (entries and exits); a ticket past it is refused as already used.
 pub const SCANS_PER_TICKET_MAX: usize = 64;
-/// Scans in one offline upload (`UploadScans`): one journal entry stays a few megabytes at most.
-pub const UPLOAD_SCANS_MAX: usize = 20_000;
+/// Scans in one offline upload (`UploadScans`; a scanner sends a longer queue in several). About
+/// 120 bytes of JSON a scan: the command, its journal entry and its reply (with every refusal
+/// and conflict) each stay well under NATS's default 1 MiB message.
+pub const UPLOAD_SCANS_MAX: usize = 1_000;
 /// How far past the ledger's clock an offline scan's time may be: a scanner's clock a little
 /// ahead is fine, one far ahead would sort its scans after every later scan.
 pub const OFFLINE_SCAN_AHEAD_MS_MAX: u64 = 5 * 60_000;

@@ -348,7 +348,7 @@ impl std::fmt::Display for Invalid {
             Invalid::ProviderTransaction => "a provider transaction id is 1 to 64 bytes",
             Invalid::Gates => "a performance has at most 64 gates, each a unique id and a label",
             Invalid::TransferDeadline => "the transfer deadline is at most the start of the show",
-            Invalid::TooManyScans => "an upload has at most 20,000 scans",
+            Invalid::TooManyScans => "an upload has at most 1,000 scans",
             Invalid::SelfTransfer => "a ticket cannot be transferred to its holder",
         };
         f.write_str(why)
