@@ -186,7 +186,7 @@ mod tests {
     use super::*;
 
     fn spec(hold_ttl_ms: u64) -> PerformanceSpec {
-        use picket_ledger_core::{FeeSchedule, PerformanceId, TicketKind};
+        use picket_ledger_core::{DoorSpec, FeeSchedule, PerformanceId, TicketKind};
         PerformanceSpec {
             performance: PerformanceId(u64::MAX),
             starts_at_ms: 1,
@@ -200,6 +200,7 @@ mod tests {
             booking_fee_won: 0,
             discounts: Vec::new(),
             coupons: Vec::new(),
+            door: DoorSpec::default(),
         }
     }
 

@@ -3,7 +3,8 @@
 //! and the ledger spec a performance opens with. No I/O here.
 
 use picket_ledger_core::{
-    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind, ZoneSpec,
+    DoorSpec, FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
+    TicketKind, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -352,6 +353,7 @@ pub fn spec_for(
             .iter()
             .map(crate::offers::coupon_spec)
             .collect::<Result<_, _>>()?,
+        door: DoorSpec::default(),
     })
 }
 

@@ -3,7 +3,8 @@
 //! the audit's tests build one without the network code.
 
 use picket_ledger_core::{
-    FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec, TicketKind, ZoneSpec,
+    DoorSpec, FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
+    TicketKind, ZoneSpec,
 };
 
 /// The inventory of the run's performance.
@@ -95,6 +96,7 @@ impl Inventory {
             booking_fee_won: 0,
             discounts: Vec::new(),
             coupons: Vec::new(),
+            door: DoorSpec::default(),
         }
     }
 }

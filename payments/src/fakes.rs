@@ -330,6 +330,7 @@ pub async fn open_ledger(price_won: Won) -> (std::sync::Arc<FakeLedger>, LedgerC
         booking_fee_won: 0,
         discounts: Vec::new(),
         coupons: Vec::new(),
+        door: DoorSpec::default(),
     };
     let opened = send(&client, 0, "open", Command::OpenPerformance(Box::new(spec))).await;
     assert!(

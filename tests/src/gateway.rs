@@ -232,6 +232,7 @@ pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::Performan
         booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
+        door: DoorSpec::default(),
     }
 }
 

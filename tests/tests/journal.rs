@@ -64,6 +64,7 @@ fn spec(seats: u16) -> PerformanceSpec {
         booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
+        door: DoorSpec::default(),
     }
 }
 

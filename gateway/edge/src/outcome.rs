@@ -7,7 +7,8 @@
 //! far below 2^53 (docs/protocol.md, "Ids").
 
 use picket_ledger_core::{
-    BookingId, GradeId, HoldId, Invalid, Outcome, PerformanceId, Place, RefundId, Rejection, Reply,
+    ActorId, BookingId, Conflict, Direction, GateId, GradeId, HoldId, Invalid, Outcome,
+    PerformanceId, Place, RefundId, RefusedScan, Rejection, Reply, Scan, ScanRefusal, ScanSource,
     SeatId, TicketId, Won, ZoneId,
 };
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,144 @@ pub enum ClientReply {
     RefundRecorded {
         refund: Id<RefundId>,
     },
+    Admitted {
+        ticket: Id<TicketId>,
+        gate: GateId,
+        at_ms: u64,
+    },
+    Exited {
+        ticket: Id<TicketId>,
+        gate: GateId,
+        at_ms: u64,
+    },
+    ScansUploaded {
+        recorded: u32,
+        repeated: u32,
+        refused: Vec<ClientRefusedScan>,
+        conflicts: Vec<ClientConflict>,
+    },
+    Transferred {
+        ticket: Id<TicketId>,
+        to: Id<ActorId>,
+        generation: u8,
+    },
+    Rebound {
+        ticket: Id<TicketId>,
+        generation: u8,
+    },
+}
+
+/// [`ScanSource`] with the scanner and its nonce (any u64 a device chose) as strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientScanSource {
+    Online,
+    Offline { scanner: Id<u64>, nonce: Id<u64> },
+}
+
+/// [`Scan`] on a client's wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientScan {
+    pub at_ms: u64,
+    pub gate: GateId,
+    pub direction: Direction,
+    pub source: ClientScanSource,
+}
+
+/// [`Conflict`] with its ticket id as a string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientConflict {
+    pub ticket: Id<TicketId>,
+    pub kept: ClientScan,
+    pub duplicate: ClientScan,
+}
+
+/// [`RefusedScan`] with its ids as strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRefusedScan {
+    pub ticket: Id<TicketId>,
+    pub scanner: Id<u64>,
+    pub nonce: Id<u64>,
+    pub reason: ScanRefusal,
+}
+
+impl From<Scan> for ClientScan {
+    fn from(scan: Scan) -> Self {
+        ClientScan {
+            at_ms: scan.at_ms,
+            gate: scan.gate,
+            direction: scan.direction,
+            source: match scan.source {
+                ScanSource::Online => ClientScanSource::Online,
+                ScanSource::Offline { scanner, nonce } => ClientScanSource::Offline {
+                    scanner: Id(scanner),
+                    nonce: Id(nonce),
+                },
+            },
+        }
+    }
+}
+
+impl From<ClientScan> for Scan {
+    fn from(scan: ClientScan) -> Self {
+        Scan {
+            at_ms: scan.at_ms,
+            gate: scan.gate,
+            direction: scan.direction,
+            source: match scan.source {
+                ClientScanSource::Online => ScanSource::Online,
+                ClientScanSource::Offline { scanner, nonce } => ScanSource::Offline {
+                    scanner: scanner.0,
+                    nonce: nonce.0,
+                },
+            },
+        }
+    }
+}
+
+impl From<Conflict> for ClientConflict {
+    fn from(conflict: Conflict) -> Self {
+        ClientConflict {
+            ticket: Id(conflict.ticket),
+            kept: conflict.kept.into(),
+            duplicate: conflict.duplicate.into(),
+        }
+    }
+}
+
+impl From<ClientConflict> for Conflict {
+    fn from(conflict: ClientConflict) -> Self {
+        Conflict {
+            ticket: conflict.ticket.0,
+            kept: conflict.kept.into(),
+            duplicate: conflict.duplicate.into(),
+        }
+    }
+}
+
+impl From<RefusedScan> for ClientRefusedScan {
+    fn from(refused: RefusedScan) -> Self {
+        ClientRefusedScan {
+            ticket: Id(refused.ticket),
+            scanner: Id(refused.scanner),
+            nonce: Id(refused.nonce),
+            reason: refused.reason,
+        }
+    }
+}
+
+impl From<ClientRefusedScan> for RefusedScan {
+    fn from(refused: ClientRefusedScan) -> Self {
+        RefusedScan {
+            ticket: refused.ticket.0,
+            scanner: refused.scanner.0,
+            nonce: refused.nonce.0,
+            reason: refused.reason,
+        }
+    }
+}
+
+fn converted<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
 }
 
 /// [`Rejection`] with its ids as strings.
@@ -104,6 +243,18 @@ pub enum ClientRejection {
     UnknownRefund,
     RefundAlreadyRecorded { provider_transaction: String },
     RefundAmountMismatch { expected_won: Won },
+    AlreadyUsed { at_ms: u64, gate: GateId },
+    WrongPerformance,
+    Revoked,
+    NotInside,
+    NoReentry,
+    UnknownGate { gate: GateId },
+    NotYourTicket,
+    TransferClosed,
+    TicketUsed,
+    TooManyTransfers,
+    TooManyRebinds,
+    TooManyScans,
 }
 
 fn ids<T>(ids: Vec<T>) -> Vec<Id<T>> {
@@ -182,6 +333,48 @@ impl From<Reply> for ClientReply {
                 bookings_left,
             },
             Reply::RefundRecorded { refund } => ClientReply::RefundRecorded { refund: Id(refund) },
+            Reply::Admitted {
+                ticket,
+                gate,
+                at_ms,
+            } => ClientReply::Admitted {
+                ticket: Id(ticket),
+                gate,
+                at_ms,
+            },
+            Reply::Exited {
+                ticket,
+                gate,
+                at_ms,
+            } => ClientReply::Exited {
+                ticket: Id(ticket),
+                gate,
+                at_ms,
+            },
+            Reply::ScansUploaded {
+                recorded,
+                repeated,
+                refused,
+                conflicts,
+            } => ClientReply::ScansUploaded {
+                recorded,
+                repeated,
+                refused: converted(refused),
+                conflicts: converted(conflicts),
+            },
+            Reply::Transferred {
+                ticket,
+                to,
+                generation,
+            } => ClientReply::Transferred {
+                ticket: Id(ticket),
+                to: Id(to),
+                generation,
+            },
+            Reply::Rebound { ticket, generation } => ClientReply::Rebound {
+                ticket: Id(ticket),
+                generation,
+            },
         }
     }
 }
@@ -254,6 +447,48 @@ impl From<ClientReply> for Reply {
                 bookings_left,
             },
             ClientReply::RefundRecorded { refund } => Reply::RefundRecorded { refund: refund.0 },
+            ClientReply::Admitted {
+                ticket,
+                gate,
+                at_ms,
+            } => Reply::Admitted {
+                ticket: ticket.0,
+                gate,
+                at_ms,
+            },
+            ClientReply::Exited {
+                ticket,
+                gate,
+                at_ms,
+            } => Reply::Exited {
+                ticket: ticket.0,
+                gate,
+                at_ms,
+            },
+            ClientReply::ScansUploaded {
+                recorded,
+                repeated,
+                refused,
+                conflicts,
+            } => Reply::ScansUploaded {
+                recorded,
+                repeated,
+                refused: converted(refused),
+                conflicts: converted(conflicts),
+            },
+            ClientReply::Transferred {
+                ticket,
+                to,
+                generation,
+            } => Reply::Transferred {
+                ticket: ticket.0,
+                to: to.0,
+                generation,
+            },
+            ClientReply::Rebound { ticket, generation } => Reply::Rebound {
+                ticket: ticket.0,
+                generation,
+            },
         }
     }
 }
@@ -313,6 +548,18 @@ impl From<Rejection> for ClientRejection {
             Rejection::RefundAmountMismatch { expected_won } => {
                 ClientRejection::RefundAmountMismatch { expected_won }
             }
+            Rejection::AlreadyUsed { at_ms, gate } => ClientRejection::AlreadyUsed { at_ms, gate },
+            Rejection::WrongPerformance => ClientRejection::WrongPerformance,
+            Rejection::Revoked => ClientRejection::Revoked,
+            Rejection::NotInside => ClientRejection::NotInside,
+            Rejection::NoReentry => ClientRejection::NoReentry,
+            Rejection::UnknownGate { gate } => ClientRejection::UnknownGate { gate },
+            Rejection::NotYourTicket => ClientRejection::NotYourTicket,
+            Rejection::TransferClosed => ClientRejection::TransferClosed,
+            Rejection::TicketUsed => ClientRejection::TicketUsed,
+            Rejection::TooManyTransfers => ClientRejection::TooManyTransfers,
+            Rejection::TooManyRebinds => ClientRejection::TooManyRebinds,
+            Rejection::TooManyScans => ClientRejection::TooManyScans,
         }
     }
 }
@@ -372,6 +619,18 @@ impl From<ClientRejection> for Rejection {
             ClientRejection::RefundAmountMismatch { expected_won } => {
                 Rejection::RefundAmountMismatch { expected_won }
             }
+            ClientRejection::AlreadyUsed { at_ms, gate } => Rejection::AlreadyUsed { at_ms, gate },
+            ClientRejection::WrongPerformance => Rejection::WrongPerformance,
+            ClientRejection::Revoked => Rejection::Revoked,
+            ClientRejection::NotInside => Rejection::NotInside,
+            ClientRejection::NoReentry => Rejection::NoReentry,
+            ClientRejection::UnknownGate { gate } => Rejection::UnknownGate { gate },
+            ClientRejection::NotYourTicket => Rejection::NotYourTicket,
+            ClientRejection::TransferClosed => Rejection::TransferClosed,
+            ClientRejection::TicketUsed => Rejection::TicketUsed,
+            ClientRejection::TooManyTransfers => Rejection::TooManyTransfers,
+            ClientRejection::TooManyRebinds => Rejection::TooManyRebinds,
+            ClientRejection::TooManyScans => Rejection::TooManyScans,
         }
     }
 }
@@ -414,6 +673,43 @@ mod tests {
             }),
             Err(Rejection::SeatTaken { seat: SeatId(4) }),
             Err(Rejection::HoldExpired),
+            Ok(Reply::ScansUploaded {
+                recorded: 1,
+                repeated: 0,
+                refused: vec![RefusedScan {
+                    ticket: TicketId(big),
+                    scanner: u64::MAX,
+                    nonce: big,
+                    reason: ScanRefusal::Revoked,
+                }],
+                conflicts: vec![Conflict {
+                    ticket: TicketId(big),
+                    kept: Scan {
+                        at_ms: 1,
+                        gate: GateId(2),
+                        direction: Direction::Entry,
+                        source: ScanSource::Offline {
+                            scanner: 7,
+                            nonce: big,
+                        },
+                    },
+                    duplicate: Scan {
+                        at_ms: 2,
+                        gate: GateId(3),
+                        direction: Direction::Entry,
+                        source: ScanSource::Online,
+                    },
+                }],
+            }),
+            Ok(Reply::Transferred {
+                ticket: TicketId(big),
+                to: ActorId(big + 5),
+                generation: 1,
+            }),
+            Err(Rejection::AlreadyUsed {
+                at_ms: 3,
+                gate: GateId(1),
+            }),
         ];
         for outcome in outcomes {
             let json = serde_json::to_value(to_client(outcome.clone())).expect("encodes");

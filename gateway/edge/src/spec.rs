@@ -3,8 +3,8 @@
 //! a client sends ([`crate::id`]). The ledger's journal and bus keep the core's own encoding.
 
 use picket_ledger_core::{
-    CouponSpec, DiscountSpec, FeeSchedule, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
-    TicketKind, Won, ZoneSpec,
+    CouponSpec, DiscountSpec, DoorSpec, FeeSchedule, GradeSpec, PerformanceId, PerformanceSpec,
+    SeatSpec, TicketKind, Won, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +45,9 @@ impl From<ClientSpec> for PerformanceSpec {
             booking_fee_won: spec.booking_fee_won,
             discounts: spec.discounts,
             coupons: spec.coupons,
+            // The door's settings are not on the operator's wire yet: the defaults (no
+            // re-entry, no gates, no transfers, no static tickets).
+            door: DoorSpec::default(),
         }
     }
 }

@@ -53,6 +53,7 @@ fn stadium() -> PerformanceSpec {
         booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
+        door: DoorSpec::default(),
     }
 }
 

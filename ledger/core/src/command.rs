@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::door::{Direction, OfflineScan};
 use crate::limits::IDEMPOTENCY_KEY_LEN_MAX;
 use crate::offers::OfferChoice;
 use crate::outcome::Invalid;
@@ -87,8 +88,41 @@ pub enum Command {
         booking: BookingId,
         tickets: Vec<TicketId>,
     },
-    /// Record an entry at the door.
+    /// Record an entry at the door: an online entry scan at gate 0 of a ticket's current
+    /// generation (kept for callers from before gates; replies `CheckedIn` or
+    /// `AlreadyCheckedIn`).
     CheckIn {
+        performance: PerformanceId,
+        ticket: TicketId,
+    },
+    /// An online scan at the door, now, of a verified code of `generation` (sent by the API for
+    /// staff of the show): an entry admits the ticket unless it is inside; an exit lets it in
+    /// again later where the show allows re-entry.
+    Scan {
+        performance: PerformanceId,
+        ticket: TicketId,
+        generation: u8,
+        gate: GateId,
+        direction: Direction,
+    },
+    /// An offline scanner's queued scans, at their scan times, each with the scanner and its
+    /// nonce (an upload repeated after a lost answer is recorded once). First scan wins by scan
+    /// time; the reply lists the conflicts. At most [`crate::limits::UPLOAD_SCANS_MAX`] scans.
+    UploadScans {
+        performance: PerformanceId,
+        scans: Vec<OfflineScan>,
+    },
+    /// The holder gives a ticket to another member, before the performance's
+    /// `door.transfer_until_ms` and before it was used; the ticket's secret generation moves on,
+    /// so the old holder's codes are revoked.
+    TransferTicket {
+        performance: PerformanceId,
+        ticket: TicketId,
+        to: ActorId,
+    },
+    /// The holder binds the ticket to a new device: its secret generation moves on, so the old
+    /// device's codes are revoked. At most [`crate::limits::REBINDS_PER_TICKET_MAX`] times.
+    RebindDevice {
         performance: PerformanceId,
         ticket: TicketId,
     },
@@ -121,6 +155,10 @@ impl Command {
             | Command::Confirm { performance, .. }
             | Command::Cancel { performance, .. }
             | Command::CheckIn { performance, .. }
+            | Command::Scan { performance, .. }
+            | Command::UploadScans { performance, .. }
+            | Command::TransferTicket { performance, .. }
+            | Command::RebindDevice { performance, .. }
             | Command::CancelPerformance { performance, .. }
             | Command::RecordRefund { performance, .. } => *performance,
         }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::command::IdempotencyKey;
+use crate::door::{Conflict, Scan};
 use crate::offers::AppliedOffer;
 use crate::outcome::Outcome;
 use crate::performance::PerformanceSpec;
@@ -79,10 +80,39 @@ pub enum Event {
         #[serde(default)]
         places: Vec<Place>,
     },
+    /// An entry from before gates and scans: applied as an online entry at gate 0.
     TicketCheckedIn {
         performance: PerformanceId,
         ticket: TicketId,
         at_ms: u64,
+    },
+    /// An online scan at the door was recorded (an entry that admitted, or an exit).
+    TicketScanned {
+        performance: PerformanceId,
+        ticket: TicketId,
+        scan: Scan,
+    },
+    /// An offline upload's new scans, and the conflicts they make (also derivable from the
+    /// scans; written so the door report's readers need no state).
+    ScansUploaded {
+        performance: PerformanceId,
+        scans: Vec<TicketScan>,
+        conflicts: Vec<Conflict>,
+    },
+    /// The ticket now belongs to `to`; codes of generations before `generation` are revoked.
+    TicketTransferred {
+        performance: PerformanceId,
+        ticket: TicketId,
+        from: ActorId,
+        to: ActorId,
+        generation: u8,
+    },
+    /// The ticket was bound to a new device; codes of generations before `generation` are
+    /// revoked.
+    TicketRebound {
+        performance: PerformanceId,
+        ticket: TicketId,
+        generation: u8,
     },
     /// A refund is owed: written right after the `TicketsCancelled` whose `refund_won` it is
     /// (when that is more than 0). `payment_ref` is the booking's provider payment key, so the
@@ -136,12 +166,23 @@ impl Event {
             | Event::BookingConfirmed { performance, .. }
             | Event::TicketsCancelled { performance, .. }
             | Event::TicketCheckedIn { performance, .. }
+            | Event::TicketScanned { performance, .. }
+            | Event::ScansUploaded { performance, .. }
+            | Event::TicketTransferred { performance, .. }
+            | Event::TicketRebound { performance, .. }
             | Event::RefundOwed { performance, .. }
             | Event::RefundPaid { performance, .. }
             | Event::PerformanceCancelled { performance, .. } => Some(*performance),
             Event::CommandRecorded { .. } | Event::KeysForgotten { .. } => None,
         }
     }
+}
+
+/// One scan of an upload, with its ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TicketScan {
+    pub ticket: TicketId,
+    pub scan: Scan,
 }
 
 fn is_zero(won: &Won) -> bool {

@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::{Command, IdempotencyKey, Request, Selection};
 use crate::digest::Fnv64;
-use crate::event::Event;
+use crate::door::{
+    AlreadyUsed, Direction, DoorBook, ExitRefused, OfflineScan, RefusedScan, Scan, ScanRefusal,
+    ScanSource,
+};
+use crate::event::{Event, TicketScan};
 use crate::fees;
 use crate::limits::*;
 use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice, Priced};
@@ -129,7 +133,14 @@ pub struct Ticket {
     /// What the buyer paid for this ticket (after any offer): cancellation refunds from it.
     pub price_won: Won,
     pub cancelled: bool,
-    pub checked_in_at_ms: Option<u64>,
+    /// Who holds the ticket: the booking's buyer, or whom it was transferred to.
+    pub holder: ActorId,
+    /// The ticket's secret generation: a transfer or a device re-binding moves it on, and codes
+    /// of an earlier generation are revoked.
+    pub generation: u8,
+    /// Transfers and device re-bindings so far, for their limits.
+    pub transfers: u8,
+    pub rebinds: u8,
     /// The discount this ticket was sold with: an eligibility discount's proof is checked at the
     /// entrance.
     #[serde(default)]
@@ -210,6 +221,8 @@ pub struct PerformanceState {
     /// The seller called the performance off.
     cancelled: bool,
     money: Money,
+    /// Every scan at the door: who is inside, and the conflicts of offline uploads.
+    door: DoorBook,
 }
 
 impl Ledger {
@@ -370,6 +383,23 @@ impl Ledger {
                 performance.decide_cancel(now_ms, actor, *booking, tickets, refund)
             }
             Command::CheckIn { ticket, .. } => performance.decide_check_in(now_ms, *ticket),
+            Command::Scan {
+                ticket,
+                generation,
+                gate,
+                direction,
+                ..
+            } => {
+                if performance.ticket(*ticket).is_none() && self.issued_elsewhere(*ticket) {
+                    return Err(Rejection::WrongPerformance);
+                }
+                performance.decide_scan(now_ms, *ticket, *generation, *gate, *direction)
+            }
+            Command::UploadScans { scans, .. } => performance.decide_upload(now_ms, scans),
+            Command::TransferTicket { ticket, to, .. } => {
+                performance.decide_transfer(now_ms, actor, *ticket, *to)
+            }
+            Command::RebindDevice { ticket, .. } => performance.decide_rebind(actor, *ticket),
             Command::CancelPerformance { reason, .. } => {
                 let first_refund = self.id(self.next_refund, RefundId);
                 performance.decide_cancel_performance(now_ms, reason, first_refund)
@@ -407,6 +437,15 @@ impl Ledger {
             reply,
             vec![Event::PerformanceOpened(Box::new(spec.clone()))],
         ))
+    }
+
+    /// Whether another performance of this partition issued the ticket (a scan at the wrong
+    /// show). Walks the performances: at most [`PERFORMANCES_PER_PARTITION_MAX`] lookups, and
+    /// only for a ticket this performance does not know.
+    fn issued_elsewhere(&self, ticket: TicketId) -> bool {
+        self.performances
+            .values()
+            .any(|state| state.tickets.contains_key(&ticket))
     }
 
     fn id<T>(&self, counter: u64, make: fn(u64) -> T) -> T {
@@ -487,6 +526,10 @@ impl Ledger {
             }
             Event::TicketsCancelled { performance, .. }
             | Event::TicketCheckedIn { performance, .. }
+            | Event::TicketScanned { performance, .. }
+            | Event::ScansUploaded { performance, .. }
+            | Event::TicketTransferred { performance, .. }
+            | Event::TicketRebound { performance, .. }
             | Event::RefundPaid { performance, .. }
             | Event::PerformanceCancelled { performance, .. } => {
                 self.apply_to_performance(*performance, event);
@@ -577,7 +620,30 @@ fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
     if spec.booking_fee_won > BOOKING_FEE_WON_MAX {
         return Err(Invalid::BookingFee);
     }
+    validate_door(spec)?;
     offers::validate(&spec.discounts, &spec.coupons, spec.grades.len())
+}
+
+fn validate_door(spec: &PerformanceSpec) -> Result<(), Invalid> {
+    let gates = &spec.door.gates;
+    if gates.len() > GATES_PER_PERFORMANCE_MAX {
+        return Err(Invalid::Gates);
+    }
+    for (index, gate) in gates.iter().enumerate() {
+        let label_ok = !gate.label.is_empty() && gate.label.len() <= LABEL_LEN_MAX;
+        // At most GATES_PER_PERFORMANCE_MAX gates, so this scan is tiny.
+        if !label_ok || gates[..index].iter().any(|g| g.id == gate.id) {
+            return Err(Invalid::Gates);
+        }
+    }
+    if spec
+        .door
+        .transfer_until_ms
+        .is_some_and(|until| until > spec.starts_at_ms)
+    {
+        return Err(Invalid::TransferDeadline);
+    }
+    Ok(())
 }
 
 /// What a hold command asks for, beyond who and when.
@@ -630,6 +696,7 @@ impl PerformanceState {
             refunds: BTreeMap::new(),
             cancelled: false,
             money: Money::default(),
+            door: DoorBook::new(spec.door.reentry),
             spec,
         }
     }
@@ -685,6 +752,11 @@ impl PerformanceState {
 
     pub fn bookings(&self) -> impl Iterator<Item = (&BookingId, &Booking)> {
         self.bookings.iter()
+    }
+
+    /// Every scan at the door of this performance.
+    pub fn door(&self) -> &DoorBook {
+        &self.door
     }
 
     /// Whether the seller called the performance off.
@@ -1222,6 +1294,8 @@ impl PerformanceState {
         booking: &Booking,
         asked: &[TicketId],
     ) -> Result<Vec<TicketId>, Rejection> {
+        // A ticket given away belongs to its new holder: the buyer cannot cancel it.
+        let held = |t: &TicketId| self.tickets[t].holder == booking.buyer;
         if asked.is_empty() {
             let valid: Vec<TicketId> = booking
                 .tickets
@@ -1229,11 +1303,13 @@ impl PerformanceState {
                 .copied()
                 .filter(|t| !self.tickets[t].cancelled)
                 .collect();
-            return match valid.is_empty() {
-                true => Err(Rejection::TicketAlreadyCancelled {
+            let mine: Vec<TicketId> = valid.iter().copied().filter(held).collect();
+            return match (valid.is_empty(), mine.is_empty()) {
+                (true, _) => Err(Rejection::TicketAlreadyCancelled {
                     ticket: booking.tickets[0],
                 }),
-                false => Ok(valid),
+                (false, true) => Err(Rejection::NotYourTicket),
+                (false, false) => Ok(mine),
             };
         }
         if asked.len() > booking.tickets.len() {
@@ -1249,11 +1325,15 @@ impl PerformanceState {
             if self.tickets[ticket].cancelled {
                 return Err(Rejection::TicketAlreadyCancelled { ticket: *ticket });
             }
+            if !held(ticket) {
+                return Err(Rejection::NotYourTicket);
+            }
         }
         Ok(asked.to_vec())
     }
 
-    fn decide_check_in(&self, now_ms: u64, ticket: TicketId) -> Decided {
+    /// A ticket of this performance that can be scanned: issued and not cancelled.
+    fn door_ticket(&self, ticket: TicketId) -> Result<&Ticket, Rejection> {
         let found = self
             .tickets
             .get(&ticket)
@@ -1261,21 +1341,235 @@ impl PerformanceState {
         if found.cancelled {
             return Err(Rejection::TicketCancelled);
         }
-        if let Some(at_ms) = found.checked_in_at_ms {
-            return Err(Rejection::AlreadyCheckedIn { at_ms });
-        }
-        let event = Event::TicketCheckedIn {
-            performance: self.spec.performance,
+        Ok(found)
+    }
+
+    fn gate_known(&self, gate: GateId) -> bool {
+        let gates = &self.spec.door.gates;
+        gates.is_empty() || gates.iter().any(|g| g.id == gate)
+    }
+
+    /// The old `CheckIn`: an online entry at gate 0 with the replies it always had.
+    fn decide_check_in(&self, now_ms: u64, ticket: TicketId) -> Decided {
+        self.door_ticket(ticket)?;
+        let scan = self
+            .door
+            .decide_entry(ticket, now_ms, GateId(0), ScanSource::Online)
+            .map_err(|used| Rejection::AlreadyCheckedIn { at_ms: used.at_ms })?;
+        let reply = Reply::CheckedIn {
             ticket,
             at_ms: now_ms,
         };
-        Ok((
-            Reply::CheckedIn {
-                ticket,
-                at_ms: now_ms,
-            },
-            vec![event],
-        ))
+        Ok((reply, vec![self.scanned(ticket, scan)]))
+    }
+
+    fn scanned(&self, ticket: TicketId, scan: Scan) -> Event {
+        Event::TicketScanned {
+            performance: self.spec.performance,
+            ticket,
+            scan,
+        }
+    }
+
+    /// An online scan of a verified code of `generation`, now.
+    fn decide_scan(
+        &self,
+        now_ms: u64,
+        ticket: TicketId,
+        generation: u8,
+        gate: GateId,
+        direction: Direction,
+    ) -> Decided {
+        let found = self.door_ticket(ticket)?;
+        if !self.gate_known(gate) {
+            return Err(Rejection::UnknownGate { gate });
+        }
+        // A code of any other generation is not the holder's current one: a transferred or
+        // re-bound ticket's old codes never pass.
+        if generation != found.generation {
+            return Err(Rejection::Revoked);
+        }
+        let source = ScanSource::Online;
+        let (reply, scan) = match direction {
+            Direction::Entry => {
+                let scan = self
+                    .door
+                    .decide_entry(ticket, now_ms, gate, source)
+                    .map_err(|AlreadyUsed { at_ms, gate }| Rejection::AlreadyUsed {
+                        at_ms,
+                        gate,
+                    })?;
+                let reply = Reply::Admitted {
+                    ticket,
+                    gate,
+                    at_ms: now_ms,
+                };
+                (reply, scan)
+            }
+            Direction::Exit => {
+                let scan = self
+                    .door
+                    .decide_exit(ticket, now_ms, gate, source)
+                    .map_err(|refused| match refused {
+                        ExitRefused::NoReentry => Rejection::NoReentry,
+                        ExitRefused::NotInside => Rejection::NotInside,
+                        ExitRefused::TooManyScans => Rejection::TooManyScans,
+                    })?;
+                let reply = Reply::Exited {
+                    ticket,
+                    gate,
+                    at_ms: now_ms,
+                };
+                (reply, scan)
+            }
+        };
+        Ok((reply, vec![self.scanned(ticket, scan)]))
+    }
+
+    /// Why an uploaded scan is not recorded before the door's rules are asked, if it is not.
+    fn upload_refusal(&self, now_ms: u64, offline: &OfflineScan) -> Option<ScanRefusal> {
+        let Some(found) = self.tickets.get(&offline.ticket) else {
+            return Some(ScanRefusal::UnknownTicket);
+        };
+        if found.cancelled || offline.generation != found.generation {
+            return Some(ScanRefusal::Revoked);
+        }
+        if !self.gate_known(offline.gate) {
+            return Some(ScanRefusal::UnknownGate);
+        }
+        if offline.at_ms > now_ms.saturating_add(OFFLINE_SCAN_AHEAD_MS_MAX) {
+            return Some(ScanRefusal::ScanAhead);
+        }
+        None
+    }
+
+    /// An offline scanner's upload: each acceptable scan recorded once, first scan wins by
+    /// scan time, and the conflicts it makes reported.
+    fn decide_upload(&self, now_ms: u64, upload: &[OfflineScan]) -> Decided {
+        if upload.len() > UPLOAD_SCANS_MAX {
+            return Err(Invalid::TooManyScans.into());
+        }
+        let refuse = |offline: &OfflineScan, reason| RefusedScan {
+            ticket: offline.ticket,
+            scanner: offline.scanner,
+            nonce: offline.nonce,
+            reason,
+        };
+        let mut refused = Vec::new();
+        let mut accepted = Vec::with_capacity(upload.len());
+        for offline in upload {
+            match self.upload_refusal(now_ms, offline) {
+                Some(reason) => refused.push(refuse(offline, reason)),
+                None => accepted.push(*offline),
+            }
+        }
+        let merged = self
+            .door
+            .decide_upload(&accepted)
+            .map_err(|_| Invalid::TooManyScans)?;
+        refused.extend(
+            merged
+                .dropped
+                .iter()
+                .map(|offline| refuse(offline, ScanRefusal::TooManyScans)),
+        );
+        let reply = Reply::ScansUploaded {
+            recorded: merged.scans.len() as u32,
+            repeated: merged.repeated as u32,
+            refused,
+            conflicts: merged.conflicts.clone(),
+        };
+        if merged.scans.is_empty() {
+            return Ok((reply, Vec::new()));
+        }
+        let event = Event::ScansUploaded {
+            performance: self.spec.performance,
+            scans: merged
+                .scans
+                .iter()
+                .map(|&(ticket, scan)| TicketScan { ticket, scan })
+                .collect(),
+            conflicts: merged.conflicts,
+        };
+        Ok((reply, vec![event]))
+    }
+
+    /// A ticket the actor holds and may still change: issued, theirs, not cancelled.
+    fn held_ticket(&self, actor: ActorId, ticket: TicketId) -> Result<&Ticket, Rejection> {
+        let found = self
+            .tickets
+            .get(&ticket)
+            .ok_or(Rejection::UnknownTicket { ticket })?;
+        if found.holder != actor {
+            return Err(Rejection::NotYourTicket);
+        }
+        if found.cancelled {
+            return Err(Rejection::TicketCancelled);
+        }
+        Ok(found)
+    }
+
+    fn decide_transfer(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        ticket: TicketId,
+        to: ActorId,
+    ) -> Decided {
+        let found = self.held_ticket(actor, ticket)?;
+        if to == actor {
+            return Err(Invalid::SelfTransfer.into());
+        }
+        if self
+            .spec
+            .door
+            .transfer_until_ms
+            .is_none_or(|until| now_ms >= until)
+        {
+            return Err(Rejection::TransferClosed);
+        }
+        if self.door.ever_entered(ticket) {
+            return Err(Rejection::TicketUsed);
+        }
+        if found.transfers >= TRANSFERS_PER_TICKET_MAX {
+            return Err(Rejection::TooManyTransfers);
+        }
+        // The per-buyer limit moves with the ticket: the recipient must have room for it.
+        let already = self.buyer_places(to);
+        if already >= self.spec.per_buyer_limit {
+            return Err(Rejection::OverBuyerLimit {
+                limit: self.spec.per_buyer_limit,
+                already,
+            });
+        }
+        let generation = found.generation + 1;
+        let event = Event::TicketTransferred {
+            performance: self.spec.performance,
+            ticket,
+            from: actor,
+            to,
+            generation,
+        };
+        let reply = Reply::Transferred {
+            ticket,
+            to,
+            generation,
+        };
+        Ok((reply, vec![event]))
+    }
+
+    fn decide_rebind(&self, actor: ActorId, ticket: TicketId) -> Decided {
+        let found = self.held_ticket(actor, ticket)?;
+        if found.rebinds >= REBINDS_PER_TICKET_MAX {
+            return Err(Rejection::TooManyRebinds);
+        }
+        let generation = found.generation + 1;
+        let event = Event::TicketRebound {
+            performance: self.spec.performance,
+            ticket,
+            generation,
+        };
+        Ok((Reply::Rebound { ticket, generation }, vec![event]))
     }
 
     fn apply(&mut self, event: &Event) {
@@ -1348,21 +1642,17 @@ impl PerformanceState {
                 ..
             } => {
                 for ticket in tickets {
-                    let (place, price_won, buyer) = {
+                    let (place, price_won, holder) = {
                         let found = self
                             .tickets
                             .get_mut(ticket)
                             .expect("cancelled ticket exists");
                         found.cancelled = true;
-                        (
-                            found.place,
-                            found.price_won,
-                            self.bookings[&found.booking].buyer,
-                        )
+                        (found.place, found.price_won, found.holder)
                     };
                     self.free_place(place);
                     self.zone_sold_to_free(place);
-                    self.release_buyer_places(buyer, 1);
+                    self.release_buyer_places(holder, 1);
                     self.money.revenue_won -= price_won;
                 }
                 self.money.refunds_won += refund_won;
@@ -1370,9 +1660,43 @@ impl PerformanceState {
                 self.money.booking_fees_won -= booking_fee_refunded_won;
             }
             Event::TicketCheckedIn { ticket, at_ms, .. } => {
-                if let Some(found) = self.tickets.get_mut(ticket) {
-                    found.checked_in_at_ms = Some(*at_ms);
+                let scan = Scan {
+                    at_ms: *at_ms,
+                    gate: GateId(0),
+                    direction: Direction::Entry,
+                    source: ScanSource::Online,
+                };
+                self.door.record(*ticket, scan);
+            }
+            Event::TicketScanned { ticket, scan, .. } => self.door.record(*ticket, *scan),
+            Event::ScansUploaded { scans, .. } => {
+                for recorded in scans {
+                    self.door.record(recorded.ticket, recorded.scan);
                 }
+            }
+            Event::TicketTransferred {
+                ticket,
+                from,
+                to,
+                generation,
+                ..
+            } => {
+                let found = self
+                    .tickets
+                    .get_mut(ticket)
+                    .expect("transferred ticket exists");
+                found.holder = *to;
+                found.generation = *generation;
+                found.transfers += 1;
+                self.release_buyer_places(*from, 1);
+                *self.buyer_places.entry(*to).or_default() += 1;
+            }
+            Event::TicketRebound {
+                ticket, generation, ..
+            } => {
+                let found = self.tickets.get_mut(ticket).expect("rebound ticket exists");
+                found.generation = *generation;
+                found.rebinds += 1;
             }
             Event::RefundOwed {
                 booking,
@@ -1475,7 +1799,10 @@ impl PerformanceState {
                 place,
                 price_won,
                 cancelled: false,
-                checked_in_at_ms: None,
+                holder: buyer,
+                generation: 0,
+                transfers: 0,
+                rebinds: 0,
                 discount: discount.filter(|_| reduced.get(index).copied().unwrap_or(false)),
                 booking_fee_won,
             };

@@ -15,6 +15,8 @@
 //! - [`performance`]: the performance spec a seller's seat map turns into.
 //! - [`command`]: what callers ask for; [`outcome`]: what they get back (replies and typed
 //!   rejections); [`event`]: what the journal records.
+//! - [`door`]: the door's rules (scans, re-entry, offline uploads, conflicts), shared with the
+//!   offline scanner.
 //! - [`fees`]: the cancellation-fee schedule and the Korean calendar rules it needs.
 //! - [`offers`]: discounts and coupons, and how a hold is priced with one.
 //! - [`ledger`]: the state and the decide/apply functions.
@@ -24,6 +26,7 @@
 
 pub mod command;
 pub mod digest;
+pub mod door;
 pub mod event;
 pub mod fees;
 pub mod ledger;
@@ -35,13 +38,17 @@ pub mod types;
 pub mod view;
 
 pub use command::{Command, IdempotencyKey, Request, Selection};
-pub use event::Event;
+pub use door::{
+    Conflict, Direction, DoorBook, OfflineScan, Presence, RefusedScan, Scan, ScanRefusal,
+    ScanSource,
+};
+pub use event::{Event, TicketScan};
 pub use fees::{FeeSchedule, FeeTier};
 pub use ledger::{
     AdmissionUse, Availability, CouponUse, HoldStatus, Ledger, PerformanceState, Step,
 };
 pub use offers::{AppliedOffer, CouponSpec, DiscountRule, DiscountSpec, OfferChoice, Reduction};
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
-pub use performance::{GradeSpec, PerformanceSpec, SeatSpec, ZoneSpec};
+pub use performance::{DoorSpec, GateSpec, GradeSpec, PerformanceSpec, SeatSpec, ZoneSpec};
 pub use types::*;
-pub use view::{HeldPlace, HoldView};
+pub use view::{DoorReport, GateMinute, HeldPlace, HoldView};

@@ -52,3 +52,19 @@ pub const PROVIDER_TRANSACTION_LEN_MAX: usize = 64;
 /// performance is cancelled in several commands, so one journal entry (and one NATS message)
 /// stays small. The reply says how many bookings are left.
 pub const CANCEL_PERFORMANCE_STEP_MAX: usize = 256;
+/// Gates one performance names (see [`crate::GateSpec`]).
+pub const GATES_PER_PERFORMANCE_MAX: usize = 64;
+/// Scans remembered per ticket (entries and exits); a ticket past it is refused as already used.
+pub const SCANS_PER_TICKET_MAX: usize = 64;
+/// Scans in one offline upload (`UploadScans`; a scanner sends a longer queue in several). About
+/// 120 bytes of JSON a scan: the command, its journal entry and its reply (with every refusal
+/// and conflict) each stay well under NATS's default 1 MiB message.
+pub const UPLOAD_SCANS_MAX: usize = 1_000;
+/// How far past the ledger's clock an offline scan's time may be: a scanner's clock a little
+/// ahead is fine, one far ahead would sort its scans after every later scan.
+pub const OFFLINE_SCAN_AHEAD_MS_MAX: u64 = 5 * 60_000;
+/// Device re-bindings per ticket (`RebindDevice`): each bumps the ticket's secret generation,
+/// so with [`TRANSFERS_PER_TICKET_MAX`] it keeps the generation (a `u8`) far below 255.
+pub const REBINDS_PER_TICKET_MAX: u8 = 8;
+/// Transfers per ticket (`TransferTicket`).
+pub const TRANSFERS_PER_TICKET_MAX: u8 = 8;

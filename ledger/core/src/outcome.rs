@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::door::{Conflict, RefusedScan};
 use crate::types::*;
 
 pub type Outcome = Result<Reply, Rejection>;
@@ -51,6 +52,38 @@ pub enum Reply {
     CheckedIn {
         ticket: TicketId,
         at_ms: u64,
+    },
+    /// An online entry scan admitted the ticket.
+    Admitted {
+        ticket: TicketId,
+        gate: GateId,
+        at_ms: u64,
+    },
+    /// An online exit scan let the ticket out; it may enter again.
+    Exited {
+        ticket: TicketId,
+        gate: GateId,
+        at_ms: u64,
+    },
+    /// An offline upload: scans recorded, scans already recorded before (repeated), scans not
+    /// recorded and why, and the conflicts the upload made (the same ticket admitted twice; the
+    /// earlier scan is kept).
+    ScansUploaded {
+        recorded: u32,
+        repeated: u32,
+        refused: Vec<RefusedScan>,
+        conflicts: Vec<Conflict>,
+    },
+    /// The ticket belongs to `to` now; its codes need `generation`.
+    Transferred {
+        ticket: TicketId,
+        to: ActorId,
+        generation: u8,
+    },
+    /// The ticket is bound to a new device; its codes need `generation`.
+    Rebound {
+        ticket: TicketId,
+        generation: u8,
     },
     /// One step of a performance's cancellation: holds released and bookings cancelled (each
     /// refunded in full) by this command, and the bookings still to cancel (repeat the command
@@ -120,6 +153,36 @@ pub enum Rejection {
     AlreadyCheckedIn {
         at_ms: u64,
     },
+    /// The ticket is inside: admitted at `at_ms` through `gate`.
+    AlreadyUsed {
+        at_ms: u64,
+        gate: GateId,
+    },
+    /// The ticket belongs to another performance.
+    WrongPerformance,
+    /// The code's generation is one the ticket has left (transferred, or moved to another
+    /// device).
+    Revoked,
+    /// An exit scan of a ticket that is not inside.
+    NotInside,
+    /// An exit scan where the show allows no re-entry: the ticket stays used.
+    NoReentry,
+    /// The gate is not one of the performance's gates.
+    UnknownGate {
+        gate: GateId,
+    },
+    /// The actor does not hold the ticket (or gave it away).
+    NotYourTicket,
+    /// The show allows no transfers, or its transfer deadline has passed.
+    TransferClosed,
+    /// A ticket that has been used at the door cannot be transferred.
+    TicketUsed,
+    /// The ticket was transferred [`crate::limits::TRANSFERS_PER_TICKET_MAX`] times.
+    TooManyTransfers,
+    /// The ticket was bound to a new device [`crate::limits::REBINDS_PER_TICKET_MAX`] times.
+    TooManyRebinds,
+    /// The ticket has [`crate::limits::SCANS_PER_TICKET_MAX`] scans.
+    TooManyScans,
     /// The admission was first used by another buyer: admissions cannot be shared.
     AdmissionNotYours,
     /// The admission already bought tickets; the buyer must queue again to buy more.
@@ -177,6 +240,10 @@ pub enum Invalid {
     CouponCode,
     CancelReason,
     ProviderTransaction,
+    Gates,
+    TransferDeadline,
+    TooManyScans,
+    SelfTransfer,
 }
 
 impl Rejection {
@@ -205,6 +272,18 @@ impl Rejection {
             Rejection::CancellationClosed => "cancellation_closed",
             Rejection::TicketCancelled => "ticket_cancelled",
             Rejection::AlreadyCheckedIn { .. } => "already_checked_in",
+            Rejection::AlreadyUsed { .. } => "already_used",
+            Rejection::WrongPerformance => "wrong_performance",
+            Rejection::Revoked => "revoked",
+            Rejection::NotInside => "not_inside",
+            Rejection::NoReentry => "no_reentry",
+            Rejection::UnknownGate { .. } => "unknown_gate",
+            Rejection::NotYourTicket => "not_your_ticket",
+            Rejection::TransferClosed => "transfer_closed",
+            Rejection::TicketUsed => "ticket_used",
+            Rejection::TooManyTransfers => "too_many_transfers",
+            Rejection::TooManyRebinds => "too_many_rebinds",
+            Rejection::TooManyScans => "too_many_scans",
             Rejection::AdmissionNotYours => "admission_not_yours",
             Rejection::AdmissionSpent => "admission_spent",
             Rejection::UnknownOffer => "unknown_offer",
@@ -267,6 +346,10 @@ impl std::fmt::Display for Invalid {
             Invalid::CouponCode => "a coupon code is 4 to 32 upper-case letters, digits or '-'",
             Invalid::CancelReason => "a cancellation reason is 1 to 200 bytes",
             Invalid::ProviderTransaction => "a provider transaction id is 1 to 64 bytes",
+            Invalid::Gates => "a performance has at most 64 gates, each a unique id and a label",
+            Invalid::TransferDeadline => "the transfer deadline is at most the start of the show",
+            Invalid::TooManyScans => "an upload has at most 1,000 scans",
+            Invalid::SelfTransfer => "a ticket cannot be transferred to its holder",
         };
         f.write_str(why)
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fees::FeeSchedule;
 use crate::offers::{CouponSpec, DiscountSpec};
-use crate::types::{GradeId, PerformanceId, TicketKind, Won};
+use crate::types::{GateId, GradeId, PerformanceId, TicketKind, Won};
 
 /// A price grade: VIP 160,000원, R 140,000원, …
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,4 +61,36 @@ pub struct PerformanceSpec {
     /// Coupon codes; a hold takes a discount or a coupon, never both.
     #[serde(default)]
     pub coupons: Vec<CouponSpec>,
+    /// The door's rules: re-entry, gates, transfers and printed tickets (all off by default, so
+    /// journals written before them decode).
+    #[serde(default)]
+    pub door: DoorSpec,
+}
+
+/// A gate of the venue as the scanner shows it ("1번 게이트").
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GateSpec {
+    pub id: GateId,
+    pub label: String,
+}
+
+/// How the door treats a performance's tickets.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DoorSpec {
+    /// Whether an exit scan lets a ticket in again.
+    #[serde(default)]
+    pub reentry: bool,
+    /// The venue's gates; empty: any gate number is accepted (0 is the main door). At most
+    /// [`crate::limits::GATES_PER_PERFORMANCE_MAX`], ids unique, labels 1 to
+    /// [`crate::limits::LABEL_LEN_MAX`] bytes.
+    #[serde(default)]
+    pub gates: Vec<GateSpec>,
+    /// Holders may give a ticket to another member until this time (at most the start of the
+    /// show); `None`: tickets cannot be transferred.
+    #[serde(default)]
+    pub transfer_until_ms: Option<u64>,
+    /// Whether a printed or e-mailed (static) ticket code is accepted at the door; off by
+    /// default, and such codes are marked as static when scanned.
+    #[serde(default)]
+    pub static_tickets: bool,
 }

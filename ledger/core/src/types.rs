@@ -74,6 +74,11 @@ id_type!(
     /// Index of a coupon in its performance's coupon list.
     CouponId(u16)
 );
+id_type!(
+    /// A gate of the venue, numbered by the seller (see [`crate::GateSpec`]); 0 is the main
+    /// door where the seller names none.
+    GateId(u16)
+);
 
 /// What sort of ticket a performance sells; it sets the default flat cancellation fee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,7 +1,11 @@
-//! Pure reads of the ledger state for callers outside the writer: what a checkout shows and what
-//! a payment confirmation checks. Nothing here changes state.
+//! Pure reads of the ledger state for callers outside the writer: what a checkout shows, what
+//! a payment confirmation checks, and the door's counters. Nothing here changes state.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::door::{Conflict, Presence, admissions};
 
 use crate::fees::FeeSchedule;
 use crate::ledger::{HoldStatus, PerformanceState};
@@ -118,5 +122,71 @@ impl PerformanceState {
             payment_ref: booked.map(|(_, b)| b.payment_ref.clone()),
             tickets: booked.map(|(_, b)| b.tickets.clone()).unwrap_or_default(),
         })
+    }
+}
+
+/// Admissions through one gate in one minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateMinute {
+    pub gate: GateId,
+    /// The minute's start, milliseconds since the Unix epoch.
+    pub minute_ms: u64,
+    pub admitted: u32,
+}
+
+/// The door's counters for the seller's console, from the ledger state alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorReport {
+    pub performance: PerformanceId,
+    /// Admissions (re-entries included), by gate and then minute.
+    pub by_gate_minute: Vec<GateMinute>,
+    /// Every admission (an entry while outside, re-entries included).
+    pub admitted: u32,
+    /// Tickets inside now.
+    pub inside: u32,
+    /// Valid (not cancelled) tickets never admitted.
+    pub no_shows: u32,
+    /// Tickets let in twice by offline scanners; the earlier entry is kept.
+    pub conflicts: Vec<Conflict>,
+}
+
+const MINUTE_MS: u64 = 60_000;
+
+impl PerformanceState {
+    /// The door's counters now: a pure read of the scans on record.
+    pub fn door_report(&self) -> DoorReport {
+        let door = self.door();
+        let mut by_gate_minute: BTreeMap<(GateId, u64), u32> = BTreeMap::new();
+        let mut admitted = 0;
+        let mut inside = 0;
+        for (ticket, scans) in door.all_scans() {
+            for entry in admissions(scans, door.reentry()) {
+                let minute_ms = entry.at_ms - entry.at_ms % MINUTE_MS;
+                *by_gate_minute.entry((entry.gate, minute_ms)).or_default() += 1;
+                admitted += 1;
+            }
+            if door.presence(*ticket) != Presence::Outside {
+                inside += 1;
+            }
+        }
+        let no_shows = self
+            .tickets()
+            .filter(|(ticket, found)| !found.cancelled && !door.ever_entered(**ticket))
+            .count() as u32;
+        DoorReport {
+            performance: self.spec().performance,
+            by_gate_minute: by_gate_minute
+                .into_iter()
+                .map(|((gate, minute_ms), admitted)| GateMinute {
+                    gate,
+                    minute_ms,
+                    admitted,
+                })
+                .collect(),
+            admitted,
+            inside,
+            no_shows,
+            conflicts: door.conflicts(),
+        }
     }
 }

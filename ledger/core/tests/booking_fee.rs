@@ -44,6 +44,7 @@ fn spec() -> PerformanceSpec {
             uses_max: 10,
             uses_per_buyer_max: 5,
         }],
+        door: DoorSpec::default(),
     }
 }
 

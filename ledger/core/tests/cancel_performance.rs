@@ -34,6 +34,7 @@ fn spec() -> PerformanceSpec {
         booking_fee_won: 0,
         discounts: Vec::new(),
         coupons: Vec::new(),
+        door: DoorSpec::default(),
     }
 }
 

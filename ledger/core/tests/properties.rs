@@ -42,6 +42,7 @@ fn spec() -> PerformanceSpec {
         booking_fee_won: 0,
         discounts: vec![],
         coupons: vec![],
+        door: DoorSpec::default(),
     }
 }
 

@@ -12,17 +12,25 @@
 //! the books balance (invariant 6), no refund is paid twice and no payment is refunded past what
 //! it paid (invariant 12).
 //!
+//! The door is modelled too: online entries and exits (with and without re-entry), offline
+//! uploads out of order and repeated, transfers and device re-bindings. After every step each
+//! ticket's scans, presence, holder and generation are the model's, a live scan never admits a
+//! ticket that is inside nor a cancelled ticket or a generation it has left, every conflict keeps
+//! the earlier entry and involves an offline scan, and the door report counts what the model
+//! counts (invariant 8).
+//!
 //! A failure names its seed. Rerun one seed with
 //! `PICKET_SIM_SEED=<seed> cargo test -p picket-ledger-core --test simulation`;
 //! `PICKET_SIM_SEEDS` and `PICKET_SIM_STEPS` change how many seeds and steps a run has.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::{HoldStatus, SeatState};
 use picket_ledger_core::limits::{
     CANCEL_PERFORMANCE_STEP_MAX, IDEMPOTENCY_FORGET_BATCH_MS, IDEMPOTENCY_RETENTION_MS,
-    PER_BUYER_LIMIT_MAX,
+    OFFLINE_SCAN_AHEAD_MS_MAX, PER_BUYER_LIMIT_MAX, REBINDS_PER_TICKET_MAX, SCANS_PER_TICKET_MAX,
+    TRANSFERS_PER_TICKET_MAX,
 };
 use picket_ledger_core::*;
 
@@ -86,13 +94,34 @@ struct ModelPrices {
 
 #[derive(Clone, Debug)]
 struct ModelTicket {
-    booking: BookingId,
     place: Place,
     price_won: Won,
     cancelled: bool,
-    checked_in_at_ms: Option<u64>,
     discount: Option<DiscountId>,
     booking_fee_won: Won,
+    /// Who holds it now (the buyer, or whom it was given to).
+    holder: ActorId,
+    generation: u8,
+    transfers: u8,
+    rebinds: u8,
+    /// Every scan recorded at the door, in time order (as `Scan` orders them).
+    scans: Vec<Scan>,
+}
+
+/// Where a ticket is after its scans, worked out plainly: the entry that let it in (if inside)
+/// and every entry made while it was inside, paired with that entry.
+fn door_fold(scans: &[Scan], reentry: bool) -> (Option<Scan>, Vec<(Scan, Scan)>) {
+    let mut inside: Option<Scan> = None;
+    let mut twice = Vec::new();
+    for scan in scans {
+        match (inside, scan.direction) {
+            (None, Direction::Entry) => inside = Some(*scan),
+            (Some(entry), Direction::Entry) => twice.push((entry, *scan)),
+            (Some(_), Direction::Exit) if reentry => inside = None,
+            _ => {}
+        }
+    }
+    (inside, twice)
 }
 
 #[derive(Clone, Debug)]
@@ -109,6 +138,15 @@ struct ModelRefund {
     booking: BookingId,
     amount_won: Won,
     paid: Option<String>,
+}
+
+/// What the model expects of an upload.
+#[derive(Default)]
+struct ExpectedUpload {
+    recorded: Vec<(TicketId, Scan)>,
+    repeated: u32,
+    refused: Vec<RefusedScan>,
+    conflicts: Vec<Conflict>,
 }
 
 struct Model {
@@ -133,6 +171,8 @@ struct Model {
     cancelled: bool,
     /// What the provider holds of each payment: paid, less the refunds recorded against it.
     provider_balance: BTreeMap<String, Won>,
+    /// Offline scans recorded, by scanner and nonce.
+    nonces: BTreeSet<(u64, u64)>,
 }
 
 impl Model {
@@ -154,6 +194,7 @@ impl Model {
             refunds_paid_won: 0,
             cancelled: false,
             provider_balance: BTreeMap::new(),
+            nonces: BTreeSet::new(),
             spec,
         }
     }
@@ -177,7 +218,7 @@ impl Model {
         let owned = self
             .tickets
             .values()
-            .filter(|t| !t.cancelled && self.bookings[&t.booking].buyer == buyer)
+            .filter(|t| !t.cancelled && t.holder == buyer)
             .count();
         held + owned
     }
@@ -324,14 +365,231 @@ impl Model {
                     _ => Some(Rejection::UnknownRefund),
                 }
             }
-            Command::CheckIn { ticket, .. } => match self.tickets.get(ticket) {
-                None => Some(Rejection::UnknownTicket { ticket: *ticket }),
-                Some(t) if t.cancelled => Some(Rejection::TicketCancelled),
-                Some(t) => t
-                    .checked_in_at_ms
-                    .map(|at_ms| Rejection::AlreadyCheckedIn { at_ms }),
+            Command::CheckIn { ticket, .. } => match self.scannable(*ticket) {
+                Err(problem) => Some(problem),
+                Ok(t) => self
+                    .entry_refused(t)
+                    .map(|(at_ms, _)| Rejection::AlreadyCheckedIn { at_ms }),
+            },
+            Command::Scan {
+                ticket,
+                generation,
+                gate,
+                direction,
+                ..
+            } => self.predict_scan(*ticket, *generation, *gate, *direction),
+            Command::UploadScans { scans, .. } => (scans.len()
+                > picket_ledger_core::limits::UPLOAD_SCANS_MAX)
+                .then_some(Rejection::Invalid(Invalid::TooManyScans)),
+            Command::TransferTicket { ticket, to, .. } => {
+                self.predict_transfer(now_ms, actor, *ticket, *to)
+            }
+            Command::RebindDevice { ticket, .. } => match self.holders_ticket(actor, *ticket) {
+                Err(problem) => Some(problem),
+                Ok(t) => (t.rebinds >= REBINDS_PER_TICKET_MAX).then_some(Rejection::TooManyRebinds),
             },
         }
+    }
+
+    /// A ticket that may be scanned: issued and not cancelled.
+    fn scannable(&self, ticket: TicketId) -> Result<&ModelTicket, Rejection> {
+        match self.tickets.get(&ticket) {
+            None => Err(Rejection::UnknownTicket { ticket }),
+            Some(t) if t.cancelled => Err(Rejection::TicketCancelled),
+            Some(t) => Ok(t),
+        }
+    }
+
+    /// When and where the entry that keeps a ticket inside was, if a live entry is refused.
+    fn entry_refused(&self, t: &ModelTicket) -> Option<(u64, GateId)> {
+        match door_fold(&t.scans, self.spec.door.reentry).0 {
+            Some(entry) => Some((entry.at_ms, entry.gate)),
+            // A ticket with a full book is refused by its last entry (or last scan).
+            None if t.scans.len() >= SCANS_PER_TICKET_MAX => {
+                let last = t
+                    .scans
+                    .iter()
+                    .rev()
+                    .find(|s| s.direction == Direction::Entry);
+                let last = last.unwrap_or(&t.scans[t.scans.len() - 1]);
+                Some((last.at_ms, last.gate))
+            }
+            None => None,
+        }
+    }
+
+    fn gate_known(&self, gate: GateId) -> bool {
+        let gates = &self.spec.door.gates;
+        gates.is_empty() || gates.iter().any(|g| g.id == gate)
+    }
+
+    fn predict_scan(
+        &self,
+        ticket: TicketId,
+        generation: u8,
+        gate: GateId,
+        direction: Direction,
+    ) -> Option<Rejection> {
+        let t = match self.scannable(ticket) {
+            Err(problem) => return Some(problem),
+            Ok(t) => t,
+        };
+        if !self.gate_known(gate) {
+            return Some(Rejection::UnknownGate { gate });
+        }
+        if generation != t.generation {
+            return Some(Rejection::Revoked);
+        }
+        let inside = door_fold(&t.scans, self.spec.door.reentry).0.is_some();
+        match direction {
+            Direction::Entry => self
+                .entry_refused(t)
+                .map(|(at_ms, gate)| Rejection::AlreadyUsed { at_ms, gate }),
+            Direction::Exit if !self.spec.door.reentry => Some(Rejection::NoReentry),
+            Direction::Exit if !inside => Some(Rejection::NotInside),
+            Direction::Exit => {
+                (t.scans.len() >= SCANS_PER_TICKET_MAX).then_some(Rejection::TooManyScans)
+            }
+        }
+    }
+
+    /// A ticket the actor holds and may change.
+    fn holders_ticket(&self, actor: ActorId, ticket: TicketId) -> Result<&ModelTicket, Rejection> {
+        match self.tickets.get(&ticket) {
+            None => Err(Rejection::UnknownTicket { ticket }),
+            Some(t) if t.holder != actor => Err(Rejection::NotYourTicket),
+            Some(t) if t.cancelled => Err(Rejection::TicketCancelled),
+            Some(t) => Ok(t),
+        }
+    }
+
+    fn predict_transfer(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        ticket: TicketId,
+        to: ActorId,
+    ) -> Option<Rejection> {
+        let t = match self.holders_ticket(actor, ticket) {
+            Err(problem) => return Some(problem),
+            Ok(t) => t,
+        };
+        let limit = self.spec.per_buyer_limit;
+        let already = self.buyer_places(to);
+        if to == actor {
+            Some(Rejection::Invalid(Invalid::SelfTransfer))
+        } else if self
+            .spec
+            .door
+            .transfer_until_ms
+            .is_none_or(|until| now_ms >= until)
+        {
+            Some(Rejection::TransferClosed)
+        } else if t.scans.iter().any(|s| s.direction == Direction::Entry) {
+            Some(Rejection::TicketUsed)
+        } else if t.transfers >= TRANSFERS_PER_TICKET_MAX {
+            Some(Rejection::TooManyTransfers)
+        } else if already >= usize::from(limit) {
+            Some(Rejection::OverBuyerLimit {
+                limit,
+                already: already as u16,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// What an upload should do: the scans recorded (by ticket, in upload order), the repeats,
+    /// the refusals in the ledger's order (checks first, full books last) and the conflicts.
+    fn expect_upload(&self, now_ms: u64, upload: &[OfflineScan]) -> ExpectedUpload {
+        let mut expected = ExpectedUpload::default();
+        let mut full = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut added: BTreeMap<TicketId, Vec<Scan>> = BTreeMap::new();
+        for offline in upload {
+            let refuse = |reason| RefusedScan {
+                ticket: offline.ticket,
+                scanner: offline.scanner,
+                nonce: offline.nonce,
+                reason,
+            };
+            let reason = match self.tickets.get(&offline.ticket) {
+                None => Some(ScanRefusal::UnknownTicket),
+                Some(t) if t.cancelled || t.generation != offline.generation => {
+                    Some(ScanRefusal::Revoked)
+                }
+                Some(_) if !self.gate_known(offline.gate) => Some(ScanRefusal::UnknownGate),
+                Some(_) if offline.at_ms > now_ms + OFFLINE_SCAN_AHEAD_MS_MAX => {
+                    Some(ScanRefusal::ScanAhead)
+                }
+                Some(_) => None,
+            };
+            if let Some(reason) = reason {
+                expected.refused.push(refuse(reason));
+                continue;
+            }
+            let nonce = (offline.scanner, offline.nonce);
+            if self.nonces.contains(&nonce) || !seen.insert(nonce) {
+                expected.repeated += 1;
+                continue;
+            }
+            let before = self.tickets[&offline.ticket].scans.len();
+            let new = added.entry(offline.ticket).or_default();
+            if before + new.len() >= SCANS_PER_TICKET_MAX {
+                seen.remove(&nonce);
+                full.push(refuse(ScanRefusal::TooManyScans));
+                continue;
+            }
+            let scan = Scan {
+                at_ms: offline.at_ms,
+                gate: offline.gate,
+                direction: offline.direction,
+                source: ScanSource::Offline {
+                    scanner: offline.scanner,
+                    nonce: offline.nonce,
+                },
+            };
+            new.push(scan);
+            expected.recorded.push((offline.ticket, scan));
+        }
+        expected.refused.extend(full);
+        for (ticket, new) in added {
+            let mut scans = self.tickets[&ticket].scans.clone();
+            scans.extend(new.iter().copied());
+            scans.sort();
+            let (_, twice) = door_fold(&scans, self.spec.door.reentry);
+            for (kept, duplicate) in twice {
+                if new.contains(&kept) || new.contains(&duplicate) {
+                    expected.conflicts.push(Conflict {
+                        ticket,
+                        kept,
+                        duplicate,
+                    });
+                }
+            }
+        }
+        expected
+    }
+
+    fn record_scan(&mut self, ticket: TicketId, scan: Scan) {
+        if let ScanSource::Offline { scanner, nonce } = scan.source {
+            self.nonces.insert((scanner, nonce));
+        }
+        let scans = &mut self.tickets.get_mut(&ticket).expect("scanned ticket").scans;
+        scans.push(scan);
+        scans.sort();
+    }
+
+    /// Invariant 8: a live scan admits only a valid ticket's current generation.
+    fn admits(&self, ticket: TicketId, generation: u8) -> Result<(), String> {
+        let t = &self.tickets[&ticket];
+        if t.cancelled || t.generation != generation {
+            return Err(format!(
+                "ticket {ticket} admitted with generation {generation}, cancelled {} at {}",
+                t.cancelled, t.generation
+            ));
+        }
+        Ok(())
     }
 
     fn predict_hold(
@@ -585,7 +843,15 @@ impl Model {
                     ticket: b.tickets[0],
                 });
             }
-            valid
+            // Tickets given away are their new holders' to cancel.
+            let mine: Vec<TicketId> = valid
+                .into_iter()
+                .filter(|t| self.tickets[t].holder == actor)
+                .collect();
+            if mine.is_empty() {
+                return Some(Rejection::NotYourTicket);
+            }
+            mine
         } else {
             if asked.len() > b.tickets.len() {
                 return Some(Rejection::Invalid(Invalid::DuplicateTicket));
@@ -599,6 +865,9 @@ impl Model {
                 }
                 if self.tickets[t].cancelled {
                     return Some(Rejection::TicketAlreadyCancelled { ticket: *t });
+                }
+                if self.tickets[t].holder != actor {
+                    return Some(Rejection::NotYourTicket);
                 }
             }
             asked.to_vec()
@@ -710,13 +979,16 @@ impl Model {
                         }
                     }
                     let issued = ModelTicket {
-                        booking: *booking,
                         place: *place,
                         price_won: prices[i],
                         cancelled: false,
-                        checked_in_at_ms: None,
                         discount: discounts[i],
                         booking_fee_won: self.spec.booking_fee_won,
+                        holder: actor,
+                        generation: 0,
+                        transfers: 0,
+                        rebinds: 0,
+                        scans: Vec::new(),
                     };
                     self.booking_fees_won += self.spec.booking_fee_won;
                     self.tickets.insert(*ticket, issued);
@@ -762,7 +1034,7 @@ impl Model {
                     b.tickets
                         .iter()
                         .copied()
-                        .filter(|t| !self.tickets[t].cancelled)
+                        .filter(|t| !self.tickets[t].cancelled && self.tickets[t].holder == actor)
                         .collect()
                 } else {
                     asked.clone()
@@ -879,10 +1151,103 @@ impl Model {
             (Command::CheckIn { ticket, .. }, Reply::CheckedIn { ticket: t, at_ms }) => {
                 expect_eq("checked-in ticket", t, ticket)?;
                 expect_eq("check-in time", *at_ms, now_ms)?;
-                self.tickets
-                    .get_mut(ticket)
-                    .expect("ticket")
-                    .checked_in_at_ms = Some(now_ms);
+                self.admits(*ticket, self.tickets[ticket].generation)?;
+                let scan = Scan {
+                    at_ms: now_ms,
+                    gate: GateId(0),
+                    direction: Direction::Entry,
+                    source: ScanSource::Online,
+                };
+                self.record_scan(*ticket, scan);
+            }
+            (
+                Command::Scan {
+                    ticket,
+                    generation,
+                    gate,
+                    direction,
+                    ..
+                },
+                Reply::Admitted {
+                    ticket: t,
+                    gate: g,
+                    at_ms,
+                }
+                | Reply::Exited {
+                    ticket: t,
+                    gate: g,
+                    at_ms,
+                },
+            ) => {
+                expect_eq("scanned ticket", t, ticket)?;
+                expect_eq("scan gate", g, gate)?;
+                expect_eq("scan time", *at_ms, now_ms)?;
+                let admitted = matches!(reply, Reply::Admitted { .. });
+                expect_eq("scan direction", admitted, *direction == Direction::Entry)?;
+                self.admits(*ticket, *generation)?;
+                let scan = Scan {
+                    at_ms: now_ms,
+                    gate: *gate,
+                    direction: *direction,
+                    source: ScanSource::Online,
+                };
+                self.record_scan(*ticket, scan);
+            }
+            (
+                Command::UploadScans { scans, .. },
+                Reply::ScansUploaded {
+                    recorded,
+                    repeated,
+                    refused,
+                    conflicts,
+                },
+            ) => {
+                let expected = self.expect_upload(now_ms, scans);
+                expect_eq(
+                    "uploaded scans recorded",
+                    *recorded as usize,
+                    expected.recorded.len(),
+                )?;
+                expect_eq("uploaded scans repeated", *repeated, expected.repeated)?;
+                expect_eq("uploaded scans refused", refused, &expected.refused)?;
+                expect_eq("upload conflicts", conflicts, &expected.conflicts)?;
+                for (ticket, scan) in expected.recorded {
+                    self.admits(ticket, self.tickets[&ticket].generation)?;
+                    self.record_scan(ticket, scan);
+                }
+            }
+            (
+                Command::TransferTicket { ticket, to, .. },
+                Reply::Transferred {
+                    ticket: t,
+                    to: given,
+                    generation,
+                },
+            ) => {
+                expect_eq("transferred ticket", t, ticket)?;
+                expect_eq("recipient", given, to)?;
+                let moved = self.tickets.get_mut(ticket).expect("ticket");
+                expect_eq(
+                    "generation after transfer",
+                    *generation,
+                    moved.generation + 1,
+                )?;
+                moved.generation += 1;
+                moved.transfers += 1;
+                moved.holder = *to;
+            }
+            (
+                Command::RebindDevice { ticket, .. },
+                Reply::Rebound {
+                    ticket: t,
+                    generation,
+                },
+            ) => {
+                expect_eq("rebound ticket", t, ticket)?;
+                let moved = self.tickets.get_mut(ticket).expect("ticket");
+                expect_eq("generation after rebind", *generation, moved.generation + 1)?;
+                moved.generation += 1;
+                moved.rebinds += 1;
             }
             (command, reply) => return Err(format!("reply {reply:?} does not answer {command:?}")),
         }
@@ -964,9 +1329,10 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
     } else {
         TicketKind::Admission
     };
+    let starts_at_ms = kst_ms(2027, 2, 10, 19, 0) + rng.below(5) * 24 * 3_600_000;
     PerformanceSpec {
         performance: PERFORMANCE,
-        starts_at_ms: kst_ms(2027, 2, 10, 19, 0) + rng.below(5) * 24 * 3_600_000,
+        starts_at_ms,
         kind,
         grades: prices[..grades]
             .iter()
@@ -985,6 +1351,29 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
         booking_fee_won: [0, 1_000, 2_000][rng.below(3) as usize],
         discounts: discounts(rng, grades),
         coupons: coupons(rng),
+        door: door(rng, starts_at_ms),
+    }
+}
+
+/// Re-entry or not, named gates or any, transfers until some time before the show or none.
+fn door(rng: &mut Rng, starts_at_ms: u64) -> DoorSpec {
+    let gates = if rng.chance(50) {
+        (1..=3)
+            .map(|n| GateSpec {
+                id: GateId(n),
+                label: format!("{n}번 게이트"),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    DoorSpec {
+        reentry: rng.chance(50),
+        gates,
+        transfer_until_ms: rng
+            .chance(70)
+            .then(|| starts_at_ms - rng.below(30) * 24 * 3_600_000),
+        static_tickets: rng.chance(30),
     }
 }
 
@@ -1049,6 +1438,10 @@ struct Workload {
     actors: u64,
     history: Vec<Request>,
     seq: u64,
+    /// The simulated clock, for scan times.
+    now_ms: u64,
+    /// Offline uploads sent so far, to send one again.
+    uploads: Vec<Vec<OfflineScan>>,
 }
 
 impl Workload {
@@ -1075,6 +1468,11 @@ impl Workload {
             }
             Command::Cancel { booking, .. } if self.rng.chance(85) => {
                 model.bookings.get(booking).map(|b| b.buyer)
+            }
+            Command::TransferTicket { ticket, .. } | Command::RebindDevice { ticket, .. }
+                if self.rng.chance(85) =>
+            {
+                model.tickets.get(ticket).map(|t| t.holder)
             }
             _ => None,
         };
@@ -1118,7 +1516,7 @@ impl Workload {
             .collect();
         let bookings: Vec<BookingId> = model.bookings.keys().copied().collect();
         let tickets: Vec<TicketId> = model.tickets.keys().copied().collect();
-        match self.rng.below(100) {
+        match self.rng.below(125) {
             0..=24 => {
                 let most = if self.rng.chance(5) { 20 } else { 3 };
                 let n = 1 + self.rng.below(most);
@@ -1202,7 +1600,18 @@ impl Workload {
                     tickets: chosen,
                 }
             }
-            80..=91 => Command::CheckIn {
+            80..=85 => Command::CheckIn {
+                performance,
+                ticket: self.pick(&tickets).unwrap_or(TicketId(2)),
+            },
+            86..=101 => self.scan(performance, model, &tickets),
+            102..=107 => self.upload(performance, model, &tickets),
+            108..=113 => Command::TransferTicket {
+                performance,
+                ticket: self.pick(&tickets).unwrap_or(TicketId(2)),
+                to: ActorId(1 + self.rng.below(self.actors)),
+            },
+            114..=116 => Command::RebindDevice {
                 performance,
                 ticket: self.pick(&tickets).unwrap_or(TicketId(2)),
             },
@@ -1214,6 +1623,78 @@ impl Workload {
                 Command::OpenPerformance(Box::new(spec))
             }
         }
+    }
+
+    /// The code's generation as a scanner would read it: mostly the ticket's current one,
+    /// sometimes an older one (a screenshot from before a transfer) or a newer one.
+    fn generation(&mut self, model: &Model, ticket: TicketId) -> u8 {
+        let current = model.tickets.get(&ticket).map_or(0, |t| t.generation);
+        match self.rng.below(20) {
+            0 => current.saturating_sub(1),
+            1 => current + 1,
+            _ => current,
+        }
+    }
+
+    /// An online scan: mostly an entry at one of the gates (sometimes one the show lacks).
+    fn scan(&mut self, performance: PerformanceId, model: &Model, tickets: &[TicketId]) -> Command {
+        let ticket = self.pick(tickets).unwrap_or(TicketId(2));
+        Command::Scan {
+            performance,
+            ticket,
+            generation: self.generation(model, ticket),
+            gate: GateId(self.rng.below(5) as u16),
+            direction: if self.rng.chance(60) {
+                Direction::Entry
+            } else {
+                Direction::Exit
+            },
+        }
+    }
+
+    /// An offline scanner's upload: a few scans from the last half hour, out of order, from
+    /// one of three scanners; sometimes an earlier upload again under a new key (its answer was
+    /// lost), sometimes a scan from a clock far ahead.
+    fn upload(
+        &mut self,
+        performance: PerformanceId,
+        model: &Model,
+        tickets: &[TicketId],
+    ) -> Command {
+        if self.rng.chance(20)
+            && let Some(earlier) = self.pick(&(0..self.uploads.len()).collect::<Vec<_>>())
+        {
+            return Command::UploadScans {
+                performance,
+                scans: self.uploads[earlier].clone(),
+            };
+        }
+        let scanner = 1 + self.rng.below(3);
+        let count = 1 + self.rng.below(5);
+        let mut scans = Vec::new();
+        for n in 0..count {
+            let ticket = self.pick(tickets).unwrap_or(TicketId(2));
+            let at_ms = if self.rng.chance(3) {
+                self.now_ms + 20 * 60_000
+            } else {
+                self.now_ms.saturating_sub(self.rng.below(30 * 60_000))
+            };
+            scans.push(OfflineScan {
+                ticket,
+                generation: self.generation(model, ticket),
+                at_ms,
+                gate: GateId(self.rng.below(5) as u16),
+                direction: if self.rng.chance(70) {
+                    Direction::Entry
+                } else {
+                    Direction::Exit
+                },
+                scanner,
+                nonce: self.seq * 8 + n,
+            });
+        }
+        self.uploads.push(scans.clone());
+        Command::UploadScans { performance, scans }
     }
 
     /// What a refund worker sends: mostly a refund owed and not yet paid, with its amount;
@@ -1421,8 +1902,10 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
         let counted = state.coupon_uses(CouponId(index as u16));
         expect_eq(&format!("uses of coupon {index}"), counted, modelled)?;
     }
-    // Per-buyer limit.
-    for buyer in model.holds.values().map(|h| h.buyer) {
+    check_door(state, model)?;
+    // Per-buyer limit (transfers move tickets to recipients, who must have room).
+    let holders = model.tickets.values().map(|t| t.holder);
+    for buyer in model.holds.values().map(|h| h.buyer).chain(holders) {
         let places = state.buyer_places(buyer);
         expect_eq(
             "buyer places",
@@ -1434,6 +1917,80 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// Invariant 8 at the door: the core's scans, presence, holders and generations are the
+/// model's; a conflict always involves an offline scan (live scans never let a ticket in while
+/// it is inside) and keeps the earlier entry; the door report counts what the model counts.
+fn check_door(state: &PerformanceState, model: &Model) -> Result<(), String> {
+    let reentry = model.spec.door.reentry;
+    let mut conflicts = Vec::new();
+    let (mut admitted, mut inside, mut no_shows) = (0, 0, 0);
+    for (id, modelled) in &model.tickets {
+        let ticket = state.ticket(*id).ok_or(format!("ticket {id} missing"))?;
+        expect_eq("ticket holder", ticket.holder, modelled.holder)?;
+        expect_eq("ticket generation", ticket.generation, modelled.generation)?;
+        expect_eq(
+            &format!("scans of ticket {id}"),
+            state.door().scans_of(*id),
+            &modelled.scans[..],
+        )?;
+        let (entry, twice) = door_fold(&modelled.scans, reentry);
+        let presence = match entry {
+            Some(entry) => Presence::Inside { entry },
+            None => Presence::Outside,
+        };
+        expect_eq("presence", state.door().presence(*id), presence)?;
+        for (kept, duplicate) in twice {
+            let offline = |s: &Scan| matches!(s.source, ScanSource::Offline { .. });
+            if !offline(&kept) && !offline(&duplicate) {
+                return Err(format!(
+                    "ticket {id} let in twice online: {kept:?} {duplicate:?}"
+                ));
+            }
+            if kept.at_ms > duplicate.at_ms {
+                return Err(format!("ticket {id}: the later scan won"));
+            }
+            conflicts.push(Conflict {
+                ticket: *id,
+                kept,
+                duplicate,
+            });
+        }
+        let stays = modelled
+            .scans
+            .iter()
+            .scan(None::<Scan>, |now_inside, scan| {
+                let admits = now_inside.is_none() && scan.direction == Direction::Entry;
+                match (*now_inside, scan.direction) {
+                    (None, Direction::Entry) => *now_inside = Some(*scan),
+                    (Some(_), Direction::Exit) if reentry => *now_inside = None,
+                    _ => {}
+                }
+                Some(admits)
+            })
+            .filter(|admits| *admits)
+            .count();
+        admitted += stays;
+        inside += usize::from(entry.is_some());
+        let entered = modelled
+            .scans
+            .iter()
+            .any(|s| s.direction == Direction::Entry);
+        no_shows += usize::from(!modelled.cancelled && !entered);
+    }
+    expect_eq("conflicts", state.door().conflicts(), conflicts.clone())?;
+    let report = state.door_report();
+    expect_eq("report admitted", report.admitted as usize, admitted)?;
+    let by_gate: usize = report
+        .by_gate_minute
+        .iter()
+        .map(|g| g.admitted as usize)
+        .sum();
+    expect_eq("report admitted by gate and minute", by_gate, admitted)?;
+    expect_eq("report inside", report.inside as usize, inside)?;
+    expect_eq("report no-shows", report.no_shows as usize, no_shows)?;
+    expect_eq("report conflicts", report.conflicts, conflicts)
 }
 
 fn replay(events: &[Event]) -> Ledger {
@@ -1461,6 +2018,23 @@ fn cover(coverage: &mut Coverage, step: &Step) {
                 .to_owned(),
         ),
         Err(rejection) => seen(rejection.code().to_owned()),
+    }
+    if let Ok(Reply::ScansUploaded {
+        repeated,
+        refused,
+        conflicts,
+        ..
+    }) = &step.outcome
+    {
+        if *repeated > 0 {
+            seen("upload_repeated".into());
+        }
+        if !conflicts.is_empty() {
+            seen("upload_conflict".into());
+        }
+        for refusal in refused {
+            seen(format!("upload_refused_{:?}", refusal.reason));
+        }
     }
     if let Ok(Reply::Cancelled {
         booking_fee_kept_won,
@@ -1557,10 +2131,13 @@ fn simulate(seed: u64, steps: usize, coverage: &mut Coverage) -> Result<(), Stri
         rng: Rng(rng.next()),
         history: Vec::new(),
         seq: 0,
+        now_ms,
+        uploads: Vec::new(),
     };
     let crash_at = rng.below(steps as u64) as usize;
     for step in 0..steps {
         now_ms += workload.advance();
+        workload.now_ms = now_ms;
         let request = workload.next(&model);
         run_step(
             coverage,
@@ -1650,6 +2227,24 @@ fn seeded_simulation_agrees_with_the_model_and_keeps_the_invariants() {
         "coupon_already_used",
         "RefundRecorded",
         "PerformanceCancelled",
+        "Admitted",
+        "Exited",
+        "ScansUploaded",
+        "Transferred",
+        "Rebound",
+        "already_used",
+        "revoked",
+        "not_inside",
+        "no_reentry",
+        "unknown_gate",
+        "not_your_ticket",
+        "transfer_closed",
+        "ticket_used",
+        "upload_repeated",
+        "upload_conflict",
+        "upload_refused_Revoked",
+        "upload_refused_ScanAhead",
+        "upload_refused_UnknownGate",
         "performance_cancelled",
         "unknown_refund",
         "refund_already_recorded",

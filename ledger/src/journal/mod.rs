@@ -15,7 +15,7 @@ pub use sqlite::SqliteJournal;
 
 /// Bumped whenever `Ledger`'s encoding changes; older snapshots are then ignored and the journal
 /// is replayed from the start.
-pub const SNAPSHOT_FORMAT: i32 = 4;
+pub const SNAPSHOT_FORMAT: i32 = 5;
 /// Snapshots kept per partition; older ones are deleted when a new one is saved.
 pub const SNAPSHOTS_KEPT_MAX: i64 = 2;
 
@@ -271,6 +271,7 @@ mod tests {
                 uses_max: 10,
                 uses_per_buyer_max: 1,
             }],
+            door: DoorSpec::default(),
         };
         let commands = [
             Command::OpenPerformance(Box::new(spec)),

@@ -33,9 +33,7 @@ pub const MANIFEST_TICKETS_MAX: usize = 150_000;
 pub const MANIFEST_REVOKED_MAX: usize = 300_000;
 /// Bytes of one signed manifest: refused before any decoding past this.
 pub const MANIFEST_BYTES_MAX: usize = 64 << 20;
-/// Scans remembered per ticket (entries and exits); a ticket past it is refused as already used.
-pub const SCANS_PER_TICKET_MAX: usize = 64;
-/// Scans in one offline upload.
-pub const UPLOAD_SCANS_MAX: usize = 20_000;
+/// The door's bounds are the ledger core's (scans per ticket, scans per upload).
+pub use picket_ledger_core::limits::{SCANS_PER_TICKET_MAX, UPLOAD_SCANS_MAX};
 /// Largest rendered module (one QR "pixel") in PNG pixels.
 pub const MODULE_PX_MAX: u32 = 32;

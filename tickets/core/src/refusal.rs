@@ -3,10 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A gate of the venue, numbered by the seller; the scanner shows its name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct GateId(pub u16);
+pub use picket_ledger_core::GateId;
 
 /// Every refusal at the door. `admitted` is the `Ok` beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use picket_ledger_core::{PerformanceId, TicketId};
+use picket_ledger_core::{DoorSpec, PerformanceId, TicketId};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -23,6 +23,19 @@ pub struct DoorRules {
     pub printed_codes: bool,
     /// Whether an exit scan lets the ticket in again.
     pub reentry: bool,
+}
+
+impl DoorRules {
+    /// The rules of a performance as its ledger spec sets them (`door.static_tickets`,
+    /// `door.reentry`); the doors open at `doors_open_ms`, which the catalog knows.
+    pub fn for_door(performance: PerformanceId, door: &DoorSpec, doors_open_ms: u64) -> Self {
+        DoorRules {
+            performance,
+            doors_open_ms,
+            printed_codes: door.static_tickets,
+            reentry: door.reentry,
+        }
+    }
 }
 
 /// What the door must check for one ticket, shown to staff on admission.

@@ -34,6 +34,7 @@ fn entry(at_ms: u64, gate: u16) -> EntryScan {
 fn offline(at_ms: u64, gate: u16, scanner: u64, nonce: u64) -> OfflineScan {
     OfflineScan {
         ticket: TICKET,
+        generation: 0,
         at_ms,
         gate: GateId(gate),
         direction: Direction::Entry,
@@ -225,4 +226,151 @@ fn a_scanner_offline_uploads_what_it_admitted_and_the_server_records_it_once() {
         3,
         "the online scan is not an upload"
     );
+}
+
+#[test]
+fn the_uploads_carry_the_generation_of_the_code_the_scanner_admitted() {
+    let mut scanner = CheckIns::new(false);
+    let rebound = Verified {
+        generation: 2,
+        ..verified(TICKET)
+    };
+    let at_the_gate = EntryScan {
+        source: Source::Offline {
+            scanner: 5,
+            nonce: 1,
+        },
+        ..entry(1_000, 2)
+    };
+    scanner.enter(&rebound, at_the_gate).unwrap();
+    let upload = scanner.uploads();
+    assert_eq!(upload.len(), 1);
+    assert_eq!(upload[0].generation, 2);
+}
+
+/// The ledger's `UploadScans` and a scanner's merge are one rule: the same scans give the same
+/// conflicts and the same presence.
+#[test]
+fn the_ledger_and_a_scanner_merge_the_same_scans_identically() {
+    use picket_ledger_core::fees::kst_ms;
+    use picket_ledger_core::*;
+    let starts_at_ms = kst_ms(2027, 5, 1, 19, 0);
+    let spec = PerformanceSpec {
+        performance: PerformanceId(1),
+        starts_at_ms,
+        kind: TicketKind::Performance,
+        grades: vec![GradeSpec {
+            code: "S".into(),
+            price_won: 10_000,
+        }],
+        seats: Vec::new(),
+        zones: vec![ZoneSpec {
+            name: "스탠딩 A".into(),
+            grade: GradeId(0),
+            capacity: 10,
+        }],
+        per_buyer_limit: 2,
+        hold_ttl_ms: 600_000,
+        fees: FeeSchedule::korean_standard(TicketKind::Performance),
+        booking_fee_won: 0,
+        discounts: Vec::new(),
+        coupons: Vec::new(),
+        door: DoorSpec {
+            reentry: true,
+            ..DoorSpec::default()
+        },
+    };
+    let mut ledger = Ledger::new(1);
+    let booked_at_ms = starts_at_ms - 86_400_000;
+    let mut keys = 0;
+    let mut run = |ledger: &mut Ledger, now_ms, command| {
+        keys += 1;
+        let request = Request {
+            actor: ActorId(3),
+            key: IdempotencyKey::new(format!("k{keys}")).unwrap(),
+            command,
+        };
+        ledger.execute(now_ms, &request).outcome
+    };
+    run(
+        &mut ledger,
+        booked_at_ms,
+        Command::OpenPerformance(Box::new(spec)),
+    )
+    .expect("opened");
+    let Ok(Reply::Held {
+        hold, amount_won, ..
+    }) = run(
+        &mut ledger,
+        booked_at_ms,
+        Command::Hold {
+            performance: PerformanceId(1),
+            selection: Selection::Zone {
+                zone: ZoneId(0),
+                count: 1,
+            },
+            admission: None,
+            offer: None,
+        },
+    )
+    else {
+        panic!("held");
+    };
+    let Ok(Reply::Confirmed { tickets, .. }) = run(
+        &mut ledger,
+        booked_at_ms,
+        Command::Confirm {
+            performance: PerformanceId(1),
+            hold,
+            payment_ref: "pay".into(),
+            amount_won,
+        },
+    ) else {
+        panic!("confirmed");
+    };
+    let ticket = tickets[0];
+    let at = starts_at_ms - 3_600_000;
+    let scan = |at_ms, direction, scanner, nonce| OfflineScan {
+        ticket,
+        generation: 0,
+        at_ms,
+        gate: GateId(1),
+        direction,
+        scanner,
+        nonce,
+    };
+    // Out of order: two entries by two scanners, an exit between them, another entry later.
+    let upload = vec![
+        scan(at + 9_000, Direction::Entry, 8, 1),
+        scan(at + 1_000, Direction::Entry, 7, 1),
+        scan(at + 5_000, Direction::Exit, 7, 2),
+        scan(at + 6_000, Direction::Entry, 9, 1),
+    ];
+    let mut scanner = CheckIns::new(true);
+    let merged = scanner.merge(&upload).unwrap();
+    let Ok(Reply::ScansUploaded {
+        recorded,
+        conflicts,
+        ..
+    }) = run(
+        &mut ledger,
+        at + 60_000,
+        Command::UploadScans {
+            performance: PerformanceId(1),
+            scans: upload,
+        },
+    )
+    else {
+        panic!("uploaded");
+    };
+    assert_eq!(recorded as usize, merged.recorded);
+    assert_eq!(conflicts, merged.conflicts);
+    assert_eq!(
+        conflicts.len(),
+        1,
+        "the 9 s entry came while the 6 s one was inside"
+    );
+    let state = ledger.performance(PerformanceId(1)).unwrap();
+    assert_eq!(state.door().presence(ticket), scanner.presence(ticket));
+    assert_eq!(state.door().conflicts(), scanner.conflicts());
 }

@@ -307,3 +307,24 @@ fn a_manifest_with_a_label_past_the_bound_is_not_built() {
         Err(ManifestError::Invalid)
     );
 }
+
+#[test]
+fn the_door_rules_follow_the_ledgers_door_settings() {
+    let open = picket_ledger_core::DoorSpec {
+        reentry: true,
+        static_tickets: true,
+        ..Default::default()
+    };
+    let rules = DoorRules::for_door(PERFORMANCE, &open, DOORS_OPEN_MS);
+    assert_eq!(
+        rules,
+        DoorRules {
+            performance: PERFORMANCE,
+            doors_open_ms: DOORS_OPEN_MS,
+            printed_codes: true,
+            reentry: true,
+        }
+    );
+    let strict = DoorRules::for_door(PERFORMANCE, &Default::default(), DOORS_OPEN_MS);
+    assert!(!strict.printed_codes && !strict.reentry, "off by default");
+}
