@@ -54,7 +54,7 @@ pub async fn enqueue(
         tracing::info!(payment_key = %payment.payment_key, status = %payment.status, "webhook dropped (fault switch)");
         return Ok(());
     }
-    let pending = shared.store.pending_webhooks().await?;
+    let pending = tx.pending_webhooks().await?;
     if pending as usize >= shared.config.webhooks_pending_max {
         tracing::warn!(pending, payment_key = %payment.payment_key, "webhook outbox full: event dropped");
         return Ok(());
@@ -87,43 +87,49 @@ pub fn client() -> WebhookClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records each
-/// outcome: delivered, due again after the schedule's next wait, or failed for good.
+/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records every
+/// outcome in one commit: delivered, due again after the schedule's next wait, or failed for
+/// good. A crash before that commit sends the batch again (webhooks are at least once).
 pub async fn deliver_due(shared: &Arc<Shared>, client: &WebhookClient) {
+    let due = match shared
+        .store
+        .due_webhooks(now_ms(), shared.config.webhook_batch_max as i64)
+        .await
     {
-        let due = match shared
-            .store
-            .due_webhooks(now_ms(), shared.config.webhook_batch_max as i64)
-            .await
-        {
-            Ok(due) => due,
-            Err(error) => {
-                tracing::warn!(%error, "reading the webhook outbox failed");
-                return;
+        Ok(due) => due,
+        Err(error) => {
+            tracing::warn!(%error, "reading the webhook outbox failed");
+            return;
+        }
+    };
+    let attempts = due.into_iter().map(|webhook| {
+        let client = client.clone();
+        let shared = shared.clone();
+        async move {
+            let delivered = attempt(&client, &shared, &webhook.url, &webhook.transmission_id, &webhook.body, webhook.attempts).await;
+            let attempts = webhook.attempts + 1;
+            let outcome = next_step(&shared.config.webhook_retry_schedule, attempts, delivered.is_ok());
+            match &delivered {
+                Ok(()) => tracing::info!(transmission_id = %webhook.transmission_id, attempts, "webhook delivered"),
+                Err(why) => tracing::warn!(transmission_id = %webhook.transmission_id, attempts, %why, ?outcome, "webhook attempt failed"),
             }
-        };
-        let attempts = due.into_iter().map(|webhook| {
-            let client = client.clone();
-            let shared = shared.clone();
-            async move {
-                let delivered = attempt(&client, &shared, &webhook.url, &webhook.transmission_id, &webhook.body, webhook.attempts).await;
-                let attempts = webhook.attempts + 1;
-                let schedule = &shared.config.webhook_retry_schedule;
-                let outcome = match delivered {
-                    Ok(()) => WebhookOutcome::Delivered,
-                    Err(_) if attempts as usize > schedule.len() => WebhookOutcome::Failed,
-                    Err(_) => WebhookOutcome::RetryAt(now_ms() + schedule[attempts as usize - 1].as_millis() as i64),
-                };
-                match &delivered {
-                    Ok(()) => tracing::info!(transmission_id = %webhook.transmission_id, attempts, "webhook delivered"),
-                    Err(why) => tracing::warn!(transmission_id = %webhook.transmission_id, attempts, %why, ?outcome, "webhook attempt failed"),
-                }
-                if let Err(error) = shared.store.webhook_attempted(webhook.id, attempts, outcome).await {
-                    tracing::warn!(%error, "recording a webhook attempt failed");
-                }
-            }
-        });
-        futures_util::future::join_all(attempts).await;
+            (webhook.id, attempts, outcome)
+        }
+    });
+    let attempted = futures_util::future::join_all(attempts).await;
+    if let Err(error) = shared.store.webhooks_attempted(&attempted).await {
+        tracing::warn!(%error, "recording webhook attempts failed");
+    }
+}
+
+/// What becomes of a webhook after its `attempts`-th attempt (1 for the first).
+fn next_step(schedule: &[std::time::Duration], attempts: u32, delivered: bool) -> WebhookOutcome {
+    if delivered {
+        return WebhookOutcome::Delivered;
+    }
+    match schedule.get(attempts as usize - 1) {
+        Some(wait) => WebhookOutcome::RetryAt(now_ms() + wait.as_millis() as i64),
+        None => WebhookOutcome::Failed,
     }
 }
 
