@@ -45,6 +45,9 @@ pub struct DueWebhook {
     pub attempts: u32,
 }
 
+/// Write connections: SQLite lets one connection write at a time, so more would only queue on
+/// its lock.
+const WRITERS_MAX: u32 = 1;
 /// Read connections (lookups, the outbox, the listing): in WAL mode they read the last commit
 /// while the writer writes, so they never wait for it.
 pub const READERS_MAX: u32 = 4;
@@ -73,8 +76,8 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal);
         let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
+            .max_connections(WRITERS_MAX)
+            .min_connections(WRITERS_MAX)
             // Kept open for good: its prepared statements are reused by every write.
             .idle_timeout(None)
             .max_lifetime(None)
@@ -546,7 +549,11 @@ mod tests {
             .expect("synchronous");
         drop(writer);
         assert_eq!((mode.as_str(), synchronous), ("wal", 1));
-        assert_eq!(store.writer.options().get_max_connections(), 1);
+        assert_eq!(
+            store.writer.options().get_max_connections(),
+            1,
+            "one writer"
+        );
         let write_on_reader = sqlx::query("DELETE FROM payments")
             .execute(&store.readers)
             .await;
