@@ -45,12 +45,27 @@ pub struct DueWebhook {
     pub attempts: u32,
 }
 
-/// SQLite connections: writes are serialised anyway; reads (lookups, the outbox) share the rest.
-const CONNECTIONS_MAX: u32 = 4;
+/// Write connections: SQLite lets one connection write at a time, so more would only queue on
+/// its lock.
+const WRITERS_MAX: u32 = 1;
+/// Read connections (lookups, the outbox, the listing): in WAL mode they read the last commit
+/// while the writer writes, so they never wait for it.
+pub const READERS_MAX: u32 = 4;
+/// How long a statement waits for SQLite's file lock before failing. In this process the one
+/// writer never waits on itself; this covers another process on the file (an operator's
+/// `sqlite3` shell) and a checkpoint.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The sandbox's SQLite file, set up as a service's should be: WAL (readers and the writer do
+/// not block each other), `synchronous=NORMAL` (a commit is in the WAL file when it returns, so
+/// it survives the process crashing; only a power loss or an OS crash can take back the last
+/// commits before a checkpoint), ONE writer connection (SQLite allows one writer at a time: a
+/// pool of writers only queues on its lock, sleeping in the busy handler's backoff) and
+/// read-only readers beside it. The schema is brought up to date once, at open.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    writer: SqlitePool,
+    readers: SqlitePool,
 }
 
 impl Store {
@@ -58,24 +73,41 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Store, crate::SandboxError> {
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(CONNECTIONS_MAX)
-            .connect_with(options)
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Normal);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(WRITERS_MAX)
+            .min_connections(WRITERS_MAX)
+            // Kept open for good: its prepared statements are reused by every write.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        sqlx::migrate!("./migrations").run(&writer).await?;
+        // Opened after the writer made the file WAL (WAL is kept in the file).
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS_MAX)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store { writer, readers })
     }
 
+    /// Closes the readers, then the writer: the last connection to close checkpoints the WAL
+    /// into the database file.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
+        self.writer.close().await;
     }
 
+    /// A write transaction on the one writer connection. `BEGIN IMMEDIATE` takes SQLite's write
+    /// lock at once, so a transaction never fails half-way for want of it.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(Tx(self.pool.begin().await?))
+        Ok(Tx(self.writer.begin_with("BEGIN IMMEDIATE").await?))
     }
 
     pub async fn payment(&self, payment_key: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
@@ -83,7 +115,7 @@ impl Store {
             "SELECT body, authorised_amount, authorised_at_ms, card FROM payments WHERE payment_key = ?",
         )
         .bind(payment_key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(payment_row).transpose()
     }
@@ -98,7 +130,7 @@ impl Store {
              WHERE order_id = ? ORDER BY authorised_at_ms DESC, rowid DESC LIMIT 1",
         )
         .bind(order_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(payment_row).transpose()
     }
@@ -110,7 +142,7 @@ impl Store {
             "SELECT 1 FROM payments WHERE order_id = ? AND status IN ('DONE', 'CANCELED', 'PARTIAL_CANCELED') LIMIT 1",
         )
         .bind(order_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         Ok(row.is_some())
     }
@@ -123,7 +155,7 @@ impl Store {
         )
         .bind(cutoff_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter().map(|row| row.try_get("payment_key")).collect()
     }
@@ -139,7 +171,7 @@ impl Store {
         )
         .bind(scope)
         .bind(since_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|row| {
             Ok((
@@ -167,7 +199,7 @@ impl Store {
     pub async fn purge_idempotency(&self, cutoff_ms: i64) -> Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM idempotency WHERE created_at_ms <= ?")
             .bind(cutoff_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -176,7 +208,7 @@ impl Store {
     pub async fn transaction_seq(&self, transaction_key: &str) -> Result<Option<i64>, sqlx::Error> {
         let row = sqlx::query("SELECT seq FROM transactions WHERE transaction_key = ?")
             .bind(transaction_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?;
         row.map(|row| row.try_get("seq")).transpose()
     }
@@ -196,7 +228,7 @@ impl Store {
         .bind(end_ms)
         .bind(after_seq)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter().map(|row| row.try_get("body")).collect()
     }
@@ -205,7 +237,7 @@ impl Store {
         let row =
             sqlx::query("SELECT customer_key, card, card_masked FROM auth_keys WHERE auth_key = ?")
                 .bind(auth_key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         row.map(|row| {
             Ok(AuthKeyRow {
@@ -224,7 +256,7 @@ impl Store {
         let row =
             sqlx::query("SELECT customer_key, card, body FROM billing_keys WHERE billing_key = ?")
                 .bind(billing_key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         row.map(|row| {
             let body: String = row.try_get("body")?;
@@ -236,13 +268,6 @@ impl Store {
             })
         })
         .transpose()
-    }
-
-    pub async fn pending_webhooks(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query("SELECT COUNT(*) AS n FROM webhooks WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")
     }
 
     /// Pending webhooks due at `now_ms`, oldest first.
@@ -257,7 +282,7 @@ impl Store {
         )
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter()
             .map(|row| {
@@ -272,30 +297,18 @@ impl Store {
             .collect()
     }
 
-    /// After a batch of attempts, each webhook `(id, attempts, outcome)`: delivered, failed for
-    /// good, or due again at `next_attempt_at_ms`. One transaction for the batch: one commit
-    /// (and one sync to disk) rather than one per webhook, which under a rush kept the
-    /// checkouts waiting for the pool's connections.
+    /// Records what became of a batch of webhook attempts, in one transaction (one commit for
+    /// the batch, not one per webhook).
     pub async fn webhooks_attempted(
         &self,
         attempted: &[(i64, u32, WebhookOutcome)],
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        if attempted.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
         for &(id, attempts, outcome) in attempted {
-            let (state, next) = match outcome {
-                WebhookOutcome::Delivered => ("delivered", 0),
-                WebhookOutcome::Failed => ("failed", 0),
-                WebhookOutcome::RetryAt(at_ms) => ("pending", at_ms),
-            };
-            sqlx::query(
-                "UPDATE webhooks SET state = ?, attempts = ?, next_attempt_at_ms = ? WHERE id = ?",
-            )
-            .bind(state)
-            .bind(i64::from(attempts))
-            .bind(next)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            tx.webhook_attempted(id, attempts, outcome).await?;
         }
         tx.commit().await
     }
@@ -431,6 +444,38 @@ impl Tx {
         Ok(())
     }
 
+    /// Webhooks not yet delivered nor failed for good (the outbox's fill).
+    pub async fn pending_webhooks(&mut self) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) AS n FROM webhooks WHERE state = 'pending'")
+            .fetch_one(&mut *self.0)
+            .await?
+            .try_get("n")
+    }
+
+    /// After an attempt: delivered, failed for good, or due again at `next_attempt_at_ms`.
+    async fn webhook_attempted(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        outcome: WebhookOutcome,
+    ) -> Result<(), sqlx::Error> {
+        let (state, next) = match outcome {
+            WebhookOutcome::Delivered => ("delivered", 0),
+            WebhookOutcome::Failed => ("failed", 0),
+            WebhookOutcome::RetryAt(at_ms) => ("pending", at_ms),
+        };
+        sqlx::query(
+            "UPDATE webhooks SET state = ?, attempts = ?, next_attempt_at_ms = ? WHERE id = ?",
+        )
+        .bind(state)
+        .bind(i64::from(attempts))
+        .bind(next)
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.0.commit().await
     }
@@ -458,4 +503,91 @@ fn encode<T: serde::Serialize>(value: &T) -> String {
 
 fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
     serde_json::from_str(text).map_err(|error| sqlx::Error::Decode(Box::new(error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A payment just authorised at checkout, as `POST /checkout` makes it.
+    fn authorised_row(payment_key: &str, order_id: &str) -> PaymentRow {
+        let payment = crate::rules::authorised(
+            crate::rules::NewPayment {
+                payment_key: payment_key.to_owned(),
+                kind: picket_toss_wire::PaymentType::Normal,
+                order_id,
+                order_name: "공연 티켓",
+                amount: 10_000,
+                card_masked: "43300000****0001",
+                secret: "ps_storetests0001".to_owned(),
+            },
+            1_000,
+        );
+        PaymentRow {
+            payment,
+            authorised_amount: 10_000,
+            authorised_at_ms: 1_000,
+            card: TestCard::Approve,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_file_is_wal_synced_normally_with_one_writer_and_read_only_readers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.sqlite"))
+            .await
+            .expect("open");
+        let mut writer = store.writer.acquire().await.expect("writer");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *writer)
+            .await
+            .expect("journal mode");
+        // 1 is NORMAL (0 OFF, 2 FULL, 3 EXTRA).
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *writer)
+            .await
+            .expect("synchronous");
+        drop(writer);
+        assert_eq!((mode.as_str(), synchronous), ("wal", 1));
+        assert_eq!(
+            store.writer.options().get_max_connections(),
+            1,
+            "one writer"
+        );
+        let write_on_reader = sqlx::query("DELETE FROM payments")
+            .execute(&store.readers)
+            .await;
+        assert!(write_on_reader.is_err(), "a reader connection wrote");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_commit_is_in_the_files_when_it_returns_as_a_crash_would_leave_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let live = dir.path().join("live");
+        let crashed = dir.path().join("crashed");
+        std::fs::create_dir_all(&live).expect("live dir");
+        std::fs::create_dir_all(&crashed).expect("crashed dir");
+        let store = Store::open(&live.join("s.sqlite")).await.expect("open");
+        let mut tx = store.begin().await.expect("begin");
+        tx.put_payment(&authorised_row("pk_crash_0001", "order-crash-1"))
+            .await
+            .expect("put");
+        tx.commit().await.expect("commit");
+        // The process "dies" now: copy the database and its WAL while the store is still open,
+        // as they are on disk (no checkpoint, no clean close), and open the copy.
+        for name in ["s.sqlite", "s.sqlite-wal"] {
+            std::fs::copy(live.join(name), crashed.join(name)).expect("copy");
+        }
+        let reopened = Store::open(&crashed.join("s.sqlite"))
+            .await
+            .expect("reopen");
+        let found = reopened.payment("pk_crash_0001").await.expect("read");
+        assert_eq!(
+            found.map(|row| row.payment.order_id),
+            Some("order-crash-1".to_owned())
+        );
+        reopened.close().await;
+        store.close().await;
+    }
 }

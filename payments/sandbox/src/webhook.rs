@@ -54,7 +54,7 @@ pub async fn enqueue(
         tracing::info!(payment_key = %payment.payment_key, status = %payment.status, "webhook dropped (fault switch)");
         return Ok(());
     }
-    let pending = shared.store.pending_webhooks().await?;
+    let pending = tx.pending_webhooks().await?;
     if pending as usize >= shared.config.webhooks_pending_max {
         tracing::warn!(pending, payment_key = %payment.payment_key, "webhook outbox full: event dropped");
         return Ok(());
@@ -87,9 +87,9 @@ pub fn client() -> WebhookClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records the
-/// batch's outcomes in one write: delivered, due again after the schedule's next wait, or failed
-/// for good.
+/// Attempts every webhook due now (at most `webhook_batch_max`, at once) and records every
+/// outcome in one commit: delivered, due again after the schedule's next wait, or failed for
+/// good. A crash before that commit sends the batch again (webhooks are at least once).
 pub async fn deliver_due(shared: &Arc<Shared>, client: &WebhookClient) {
     let due = match shared
         .store
@@ -108,12 +108,7 @@ pub async fn deliver_due(shared: &Arc<Shared>, client: &WebhookClient) {
         async move {
             let delivered = attempt(&client, &shared, &webhook.url, &webhook.transmission_id, &webhook.body, webhook.attempts).await;
             let attempts = webhook.attempts + 1;
-            let schedule = &shared.config.webhook_retry_schedule;
-            let outcome = match delivered {
-                Ok(()) => WebhookOutcome::Delivered,
-                Err(_) if attempts as usize > schedule.len() => WebhookOutcome::Failed,
-                Err(_) => WebhookOutcome::RetryAt(now_ms() + schedule[attempts as usize - 1].as_millis() as i64),
-            };
+            let outcome = next_step(&shared.config.webhook_retry_schedule, attempts, delivered.is_ok());
             match &delivered {
                 Ok(()) => tracing::info!(transmission_id = %webhook.transmission_id, attempts, "webhook delivered"),
                 Err(why) => tracing::warn!(transmission_id = %webhook.transmission_id, attempts, %why, ?outcome, "webhook attempt failed"),
@@ -122,13 +117,19 @@ pub async fn deliver_due(shared: &Arc<Shared>, client: &WebhookClient) {
         }
     });
     let attempted = futures_util::future::join_all(attempts).await;
-    if attempted.is_empty() {
-        return;
-    }
-    // Not recorded (the store failed): the batch is due again and delivered again, which the
-    // receiver's transmission ids make harmless.
     if let Err(error) = shared.store.webhooks_attempted(&attempted).await {
         tracing::warn!(%error, "recording webhook attempts failed");
+    }
+}
+
+/// What becomes of a webhook after its `attempts`-th attempt (1 for the first).
+fn next_step(schedule: &[std::time::Duration], attempts: u32, delivered: bool) -> WebhookOutcome {
+    if delivered {
+        return WebhookOutcome::Delivered;
+    }
+    match schedule.get(attempts as usize - 1) {
+        Some(wait) => WebhookOutcome::RetryAt(now_ms() + wait.as_millis() as i64),
+        None => WebhookOutcome::Failed,
     }
 }
 
