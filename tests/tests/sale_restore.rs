@@ -374,7 +374,11 @@ async fn the_api_pass_restores_once_and_keeps_what_the_store_has() {
     let pass = picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)
         .await
         .expect("pass");
-    assert_eq!(pass.restored, 1, "{pass:?}");
+    // The API's own pass runs once at start; on a busy machine it can run only after the flush
+    // and restore the sale first (the store then has it: this pass restores nothing). Either way
+    // the sale comes back once, the same, and a repeated pass restores nothing (below).
+    let restored_by_startup_pass = pass.restored == 0 && queue.view(sale).await.is_ok();
+    assert!(pass.restored == 1 || restored_by_startup_pass, "{pass:?}");
     let (_, restored) = get(setup.address, &format!("/api/v2/sales/{sale}")).await;
     assert_eq!(restored, created, "the same sale");
     let again = picket_api::restore::restore_pass(&setup.api, queue.as_ref(), i64::MIN)

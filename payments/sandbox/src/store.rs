@@ -509,28 +509,6 @@ fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> 
 mod tests {
     use super::*;
 
-    /// A payment just authorised at checkout, as `POST /checkout` makes it.
-    fn authorised_row(payment_key: &str, order_id: &str) -> PaymentRow {
-        let payment = crate::rules::authorised(
-            crate::rules::NewPayment {
-                payment_key: payment_key.to_owned(),
-                kind: picket_toss_wire::PaymentType::Normal,
-                order_id,
-                order_name: "공연 티켓",
-                amount: 10_000,
-                card_masked: "43300000****0001",
-                secret: "ps_storetests0001".to_owned(),
-            },
-            1_000,
-        );
-        PaymentRow {
-            payment,
-            authorised_amount: 10_000,
-            authorised_at_ms: 1_000,
-            card: TestCard::Approve,
-        }
-    }
-
     #[tokio::test]
     async fn the_file_is_wal_synced_normally_with_one_writer_and_read_only_readers() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -558,36 +536,6 @@ mod tests {
             .execute(&store.readers)
             .await;
         assert!(write_on_reader.is_err(), "a reader connection wrote");
-        store.close().await;
-    }
-
-    #[tokio::test]
-    async fn a_commit_is_in_the_files_when_it_returns_as_a_crash_would_leave_them() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let live = dir.path().join("live");
-        let crashed = dir.path().join("crashed");
-        std::fs::create_dir_all(&live).expect("live dir");
-        std::fs::create_dir_all(&crashed).expect("crashed dir");
-        let store = Store::open(&live.join("s.sqlite")).await.expect("open");
-        let mut tx = store.begin().await.expect("begin");
-        tx.put_payment(&authorised_row("pk_crash_0001", "order-crash-1"))
-            .await
-            .expect("put");
-        tx.commit().await.expect("commit");
-        // The process "dies" now: copy the database and its WAL while the store is still open,
-        // as they are on disk (no checkpoint, no clean close), and open the copy.
-        for name in ["s.sqlite", "s.sqlite-wal"] {
-            std::fs::copy(live.join(name), crashed.join(name)).expect("copy");
-        }
-        let reopened = Store::open(&crashed.join("s.sqlite"))
-            .await
-            .expect("reopen");
-        let found = reopened.payment("pk_crash_0001").await.expect("read");
-        assert_eq!(
-            found.map(|row| row.payment.order_id),
-            Some("order-crash-1".to_owned())
-        );
-        reopened.close().await;
         store.close().await;
     }
 }
