@@ -456,6 +456,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         picket_api::ApiConfig {
             media_dir: args.data_dir.join("media"),
             banner_store: plan.banner_store,
+            ticket_key: picket_edge::secret::load_ticket_key(&args.data_dir.join("ticket-key"))?,
             ..plan.api
         },
     );

@@ -14,6 +14,40 @@ pub enum SecretError {
     },
     #[error("token keys are invalid: {0}")]
     Keys(#[from] TokenError),
+    #[error("the ticket key in {path} is not 64 hex digits")]
+    TicketKey { path: PathBuf },
+}
+
+/// The server secret every ticket's code key derives from (per performance, then per ticket and
+/// secret generation: see `picket-api`'s `tickets.rs`). Never printed: its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TicketKey(pub [u8; 32]);
+
+impl TicketKey {
+    /// 32 fresh random bytes: a process without a key file (tests) gets its own.
+    pub fn generate() -> Self {
+        TicketKey(rand::random())
+    }
+}
+
+impl std::fmt::Debug for TicketKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TicketKey(..)")
+    }
+}
+
+/// The ticket key kept in the file at `path` (64 hex digits), created on first start. A new key
+/// would make every ticket's code key change: apps fetch their ticket again and codes shown
+/// before stop working, so the file is kept with the data.
+pub fn load_ticket_key(path: &Path) -> Result<TicketKey, SecretError> {
+    let text = load_or_create(path, || hex::encode(TicketKey::generate().0))?;
+    let bytes = hex::decode(text.trim()).map_err(|_| SecretError::TicketKey {
+        path: path.to_owned(),
+    })?;
+    let key = bytes.try_into().map_err(|_| SecretError::TicketKey {
+        path: path.to_owned(),
+    })?;
+    Ok(TicketKey(key))
 }
 
 /// Reads a secret from `path`, or creates it with `make` (readable by the owner only) when the
@@ -73,6 +107,15 @@ mod tests {
         let keys = load_keys(None, &dir.join("token-keys")).expect("keys");
         let same = load_keys(None, &dir.join("token-keys")).expect("keys again");
         assert_eq!(keys.to_spec(), same.to_spec());
+        let ticket_key = load_ticket_key(&dir.join("ticket-key")).expect("ticket key");
+        let ticket_again = load_ticket_key(&dir.join("ticket-key")).expect("ticket key again");
+        assert_eq!(ticket_key, ticket_again);
+        assert_eq!(format!("{ticket_key:?}"), "TicketKey(..)");
+        std::fs::write(dir.join("bad-ticket-key"), "abc").expect("written");
+        assert!(matches!(
+            load_ticket_key(&dir.join("bad-ticket-key")),
+            Err(SecretError::TicketKey { .. })
+        ));
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
