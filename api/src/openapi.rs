@@ -177,8 +177,18 @@ fn add_ticket_paths(doc: &mut Value) {
             "content": {"application/json": {"schema": schema("Ticket")}}}}), BOTH, &[401, 403, 404, 422])
     }});
     for (path, id, kind, media) in [
-        ("/api/v2/tickets/{id}/code.svg", "ticketCodeSvg", "SVG", "image/svg+xml"),
-        ("/api/v2/tickets/{id}/code.png", "ticketCodePng", "PNG", "image/png"),
+        (
+            "/api/v2/tickets/{id}/code.svg",
+            "ticketCodeSvg",
+            "SVG",
+            "image/svg+xml",
+        ),
+        (
+            "/api/v2/tickets/{id}/code.png",
+            "ticketCodePng",
+            "PNG",
+            "image/png",
+        ),
     ] {
         doc["paths"][path] = json!({"get": {
             "operationId": id,

@@ -57,15 +57,23 @@ pub fn performance_master(key: &TicketKey, performance: PerformanceId) -> [u8; 3
 /// The ticket's secret of its current generation.
 pub fn ticket_secret(key: &TicketKey, ticket: &TicketView) -> TicketSecret {
     let master = performance_master(key, ticket.performance);
-    TicketSecret::derive(&master, ticket.performance, ticket.ticket, ticket.generation)
+    TicketSecret::derive(
+        &master,
+        ticket.performance,
+        ticket.ticket,
+        ticket.generation,
+    )
 }
 
 /// "A 1열 5번" or the zone's name: what the door shows.
 pub fn place_label(spec: &PerformanceSpec, place: Place) -> String {
     match place {
-        Place::Seat(seat) => spec.seats.get(seat.0 as usize).map_or_else(String::new, |s| {
-            format!("{} {}열 {}번", s.section, s.row, s.number)
-        }),
+        Place::Seat(seat) => spec
+            .seats
+            .get(seat.0 as usize)
+            .map_or_else(String::new, |s| {
+                format!("{} {}열 {}번", s.section, s.row, s.number)
+            }),
         Place::Zone(zone) => spec
             .zones
             .get(usize::from(zone.0))
@@ -245,7 +253,7 @@ pub async fn bind_device(
         return Err(ApiError::Rejected(Rejection::TicketCancelled));
     }
     let bound = api.store.ticket_device(ticket as i64).await?;
-    let unchanged = bound.as_ref().map(|d| d.public_key.as_str()) == Some(&form.public_key);
+    let unchanged = bound.as_ref().map(|d| d.public_key.as_str()) == Some(form.public_key.as_str());
     if bound.is_some() && !unchanged {
         view.generation = rebind(&api, &view).await?;
         view.rebinds = view.rebinds.saturating_add(1);
@@ -258,9 +266,7 @@ pub async fn bind_device(
                 generation: i64::from(view.generation),
                 bound_at_ms: now_ms() as i64,
             };
-            api.store
-                .bind_ticket_device(ticket as i64, &device)
-                .await?;
+            api.store.bind_ticket_device(ticket as i64, &device).await?;
             device
         }
     };
@@ -369,12 +375,16 @@ async fn door_staff(api: &Api, who: &Authenticated, performance: i64) -> Result<
         .await?
         .ok_or(ApiError::NotFound("performance"))?;
     if who.role == Role::Staff {
-        return match api.store.is_show_staff(show, who.account_id).await? {
-            true => Ok(()),
-            false => Err(ApiError::Forbidden),
+        let assigned = api.store.is_show_staff(show, who.account_id).await?;
+        return if assigned {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
         };
     }
-    crate::manage::managed_show(api, who, show).await.map(|_| ())
+    crate::manage::managed_show(api, who, show)
+        .await
+        .map(|_| ())
 }
 
 /// What the verifier knows: the performance's rules and, when the code names a ticket of this
@@ -517,7 +527,10 @@ mod tests {
         let key = TicketKey([3; 32]);
         let one = performance_master(&key, PerformanceId(1));
         assert_ne!(one, performance_master(&key, PerformanceId(2)));
-        assert_ne!(one, performance_master(&TicketKey([4; 32]), PerformanceId(1)));
+        assert_ne!(
+            one,
+            performance_master(&TicketKey([4; 32]), PerformanceId(1))
+        );
         // HMAC-SHA256 by its definition, not by this function: the label, then the id.
         let mut mac = Hmac::<Sha256>::new_from_slice(&[3; 32]).expect("key");
         mac.update(b"picket performance ticket master v1");

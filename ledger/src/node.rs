@@ -23,8 +23,7 @@ use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    TicketReply, TicketRequest,
-    SnapshotReply,
+    SnapshotReply, TicketReply, TicketRequest,
 };
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;

@@ -186,9 +186,10 @@ async fn staff(setup: &ApiSetup, shows: &[(i64, &str)]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
-    let setup =
-        ApiSetup::start_with(|config| config.doors_open_before_start_ms = DOORS_OPEN_BEFORE_START_MS)
-            .await;
+    let setup = ApiSetup::start_with(|config| {
+        config.doors_open_before_start_ms = DOORS_OPEN_BEFORE_START_MS
+    })
+    .await;
     let (show, performance) = setup
         .published_show("owner@example.com", "123-45-67891")
         .await;
@@ -277,7 +278,10 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
         tickets: Vec::new(),
     };
     let cancelled = submit(&setup, buyer, "cancel-single", cancel).await;
-    assert!(matches!(cancelled, Ok(Reply::Cancelled { .. })), "{cancelled:?}");
+    assert!(
+        matches!(cancelled, Ok(Reply::Cancelled { .. })),
+        "{cancelled:?}"
+    );
     let revoked = scan(&setup, &door, performance, &before, 0).await;
     assert_eq!(revoked, json!({"result": "revoked"}));
 

@@ -14,8 +14,8 @@ pub enum SecretError {
     },
     #[error("token keys are invalid: {0}")]
     Keys(#[from] TokenError),
-    #[error("the ticket key in {path} is not 64 hex digits")]
-    TicketKey { path: PathBuf },
+    #[error("the ticket key ({origin}) is not 64 hex digits")]
+    TicketKey { origin: String },
 }
 
 /// The server secret every ticket's code key derives from (per performance, then per ticket and
@@ -28,6 +28,15 @@ impl TicketKey {
     pub fn generate() -> Self {
         TicketKey(rand::random())
     }
+
+    /// A key as 64 hex digits (surrounding whitespace ignored).
+    pub fn parse(text: &str) -> Result<Self, SecretError> {
+        let bad = || SecretError::TicketKey {
+            origin: "PICKET_TICKET_KEY".into(),
+        };
+        let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+        Ok(TicketKey(bytes.try_into().map_err(|_| bad())?))
+    }
 }
 
 impl std::fmt::Debug for TicketKey {
@@ -36,59 +45,18 @@ impl std::fmt::Debug for TicketKey {
     }
 }
 
-/// The ticket key kept in the file at `path` (64 hex digits), created on first start. A new key
-/// would make every ticket's code key change: apps fetch their ticket again and codes shown
-/// before stop working, so the file is kept with the data.
-pub fn load_ticket_key(path: &Path) -> Result<TicketKey, SecretError> {
-    let text = load_or_create(path, || hex::encode(TicketKey::generate().0))?;
-    let bytes = hex::decode(text.trim()).map_err(|_| SecretError::TicketKey {
-        path: path.to_owned(),
-    })?;
-    let key = bytes.try_into().map_err(|_| SecretError::TicketKey {
-        path: path.to_owned(),
-    })?;
-    Ok(TicketKey(key))
-}
-
-/// Reads a secret from `path`, or creates it with `make` (readable by the owner only) when the
-/// file does not exist.
-pub fn load_or_create(path: &Path, make: impl FnOnce() -> String) -> Result<String, SecretError> {
-    let file_error = |source| SecretError::File {
-        path: path.to_owned(),
-        source,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => return Ok(text.trim().to_owned()),
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(file_error(error));
-        }
-        Err(_) => {}
+/// The ticket key: `spec` (`PICKET_TICKET_KEY`) when given, else the file at `path` (64 hex
+/// digits), created on first start. A new key would change every ticket's code key: apps fetch
+/// their tickets again and codes shown before stop working, so the file is kept with the data,
+/// and every process serving the API has the same key.
+pub fn load_ticket_key(spec: Option<&str>, path: &Path) -> Result<TicketKey, SecretError> {
+    if let Some(spec) = spec {
+        return TicketKey::parse(spec);
     }
-    let secret = make();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(file_error)?;
-    std::io::Write::write_all(&mut file, secret.as_bytes()).map_err(file_error)?;
-    Ok(secret)
-}
-
-/// The token key ring: `spec` (the `PICKET_TOKEN_KEYS` format) when given, else the key file
-/// at `path`, created with one fresh key on first start.
-pub fn load_keys(spec: Option<&str>, path: &Path) -> Result<KeyRing, SecretError> {
-    let spec = match spec {
-        Some(spec) => spec.to_owned(),
-        None => load_or_create(path, || {
-            KeyRing::new(vec![
-                token::Key::generate("k1")
-                    .unwrap_or_else(|_| unreachable!("a generated key is valid")),
-            ])
-            .map(|ring| ring.to_spec())
-            .unwrap_or_default()
-        })?,
-    };
-    Ok(KeyRing::parse(&spec)?)
+    let text = load_or_create(path, || hex::encode(TicketKey::generate().0))?;
+    TicketKey::parse(&text).map_err(|_| SecretError::TicketKey {
+        origin: path.display().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -107,13 +75,16 @@ mod tests {
         let keys = load_keys(None, &dir.join("token-keys")).expect("keys");
         let same = load_keys(None, &dir.join("token-keys")).expect("keys again");
         assert_eq!(keys.to_spec(), same.to_spec());
-        let ticket_key = load_ticket_key(&dir.join("ticket-key")).expect("ticket key");
-        let ticket_again = load_ticket_key(&dir.join("ticket-key")).expect("ticket key again");
+        let ticket_key = load_ticket_key(None, &dir.join("ticket-key")).expect("ticket key");
+        let ticket_again =
+            load_ticket_key(None, &dir.join("ticket-key")).expect("ticket key again");
         assert_eq!(ticket_key, ticket_again);
+        let given = load_ticket_key(Some(&"0a".repeat(32)), &dir.join("unused")).expect("given");
+        assert_eq!(given, TicketKey([10; 32]));
         assert_eq!(format!("{ticket_key:?}"), "TicketKey(..)");
         std::fs::write(dir.join("bad-ticket-key"), "abc").expect("written");
         assert!(matches!(
-            load_ticket_key(&dir.join("bad-ticket-key")),
+            load_ticket_key(None, &dir.join("bad-ticket-key")),
             Err(SecretError::TicketKey { .. })
         ));
         std::fs::remove_dir_all(&dir).expect("cleanup");

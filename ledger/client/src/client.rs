@@ -425,9 +425,7 @@ impl NatsLedger {
         hold: HoldId,
     ) -> Result<Option<HoldView>, SubmitError> {
         let request = HoldRequest { performance, hold };
-        let reply: HoldReply = self
-            .ask(performance, bus::hold_subject, &request)
-            .await?;
+        let reply: HoldReply = self.ask(performance, bus::hold_subject, &request).await?;
         Ok(reply.hold)
     }
 
@@ -441,9 +439,7 @@ impl NatsLedger {
             performance,
             ticket,
         };
-        let reply: TicketReply = self
-            .ask(performance, bus::ticket_subject, &request)
-            .await?;
+        let reply: TicketReply = self.ask(performance, bus::ticket_subject, &request).await?;
         Ok(reply.ticket)
     }
 
