@@ -45,6 +45,47 @@ impl std::fmt::Debug for TicketKey {
     }
 }
 
+/// Reads a secret from `path`, or creates it with `make` (readable by the owner only) when the
+/// file does not exist.
+pub fn load_or_create(path: &Path, make: impl FnOnce() -> String) -> Result<String, SecretError> {
+    let file_error = |source| SecretError::File {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => return Ok(text.trim().to_owned()),
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(file_error(error));
+        }
+        Err(_) => {}
+    }
+    let secret = make();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(file_error)?;
+    std::io::Write::write_all(&mut file, secret.as_bytes()).map_err(file_error)?;
+    Ok(secret)
+}
+
+/// The token key ring: `spec` (the `PICKET_TOKEN_KEYS` format) when given, else the key file
+/// at `path`, created with one fresh key on first start.
+pub fn load_keys(spec: Option<&str>, path: &Path) -> Result<KeyRing, SecretError> {
+    let spec = match spec {
+        Some(spec) => spec.to_owned(),
+        None => load_or_create(path, || {
+            KeyRing::new(vec![
+                token::Key::generate("k1")
+                    .unwrap_or_else(|_| unreachable!("a generated key is valid")),
+            ])
+            .map(|ring| ring.to_spec())
+            .unwrap_or_default()
+        })?,
+    };
+    Ok(KeyRing::parse(&spec)?)
+}
+
 /// The ticket key: `spec` (`PICKET_TICKET_KEY`) when given, else the file at `path` (64 hex
 /// digits), created on first start. A new key would change every ticket's code key: apps fetch
 /// their tickets again and codes shown before stop working, so the file is kept with the data,
