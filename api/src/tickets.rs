@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
@@ -30,7 +30,7 @@ use sha2::Sha256;
 use crate::auth::{Authenticated, Role, authenticate, bearer, guest_actor};
 use crate::bookings::performance_spec;
 use crate::error::{ApiError, FieldError};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, Path};
 use crate::state::{Api, now_ms};
 use crate::store::tickets::TicketDevice;
 
