@@ -39,11 +39,22 @@ async fn book(
     performance: u64,
     seats: &[u32],
 ) -> (BookingId, Vec<TicketId>) {
+    book_with(setup, actor, name, performance, seats, None).await
+}
+
+async fn book_with(
+    setup: &ApiSetup,
+    actor: u64,
+    name: &str,
+    performance: u64,
+    seats: &[u32],
+    offer: Option<OfferChoice>,
+) -> (BookingId, Vec<TicketId>) {
     let hold = Command::Hold {
         performance: PerformanceId(performance),
         selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
         admission: None,
-        offer: None,
+        offer,
     };
     let held = submit(setup, actor, &format!("hold-{name}"), hold).await;
     let Ok(Reply::Held {
@@ -300,4 +311,80 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
     assert_eq!(header(&head, "content-type"), Some("image/svg+xml"));
     assert_eq!(header(&head, "cache-control"), Some("no-store"));
     assert!(String::from_utf8_lossy(&svg).contains("<svg"));
+}
+
+/// A guest's device token and its ledger actor.
+fn guest(device: &str) -> (String, u64) {
+    let token = picket_tests::gateway::test_keys().sign(&picket_edge::token::Claims::Guest {
+        device: device.into(),
+        exp_ms: picket_edge::clock::now_ms() + 3_600_000,
+    });
+    let actor = picket_edge::identity::actor_of(&picket_edge::identity::guest(device));
+    (token, actor.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discount_waits_for_its_proof_and_a_guest_holds_a_ticket() {
+    let setup = ApiSetup::start_with(|config| {
+        config.doors_open_before_start_ms = DOORS_OPEN_BEFORE_START_MS
+    })
+    .await;
+    let disability = "장애인 (동반 1인)";
+    let discounts = json!({"discounts": [{"label": disability, "kind": "eligibility",
+        "percent": 50, "places_max": 2, "grades": ["R"]}]});
+    let (_, performance) = setup
+        .published_show_with("owner@example.com", "123-45-67891", discounts)
+        .await;
+    let owner = setup.sign_in("owner@example.com").await;
+    // A guest buys an R seat (section B: seats 10 to 13) at the disability discount.
+    let (token, actor) = guest("guest-door-device-01");
+    let (_, tickets) = book_with(
+        &setup,
+        actor,
+        "guest",
+        performance,
+        &[10],
+        Some(OfferChoice::Discount(DiscountId(0))),
+    )
+    .await;
+    let ticket = ticket_view(&setup, tickets[0], &token).await;
+    assert_eq!(ticket["grade"], "R");
+    assert_eq!(
+        ticket["discount"],
+        json!({"label": disability, "proof_at_entry": true})
+    );
+    let code = decoded_code(&setup, tickets[0], &token).await;
+    // The seller scans: the door asks for the proof first, then admits and shows it.
+    let asked = scan(&setup, &owner, performance, &code, 0).await;
+    assert_eq!(
+        asked,
+        json!({"result": "proof_required", "discount": disability})
+    );
+    let form = json!({"code": code, "gate": 0, "direction": "entry", "proof_checked": true});
+    let admitted = call(
+        setup.address,
+        "POST",
+        &format!("/api/v2/performances/{performance}/scans"),
+        &form.to_string(),
+        Some(&owner),
+    )
+    .await;
+    assert_eq!(admitted.body["result"], "admitted", "{:?}", admitted.body);
+    assert_eq!(admitted.body["proof"], disability);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doors_open_two_hours_before_the_start_by_default() {
+    let setup = ApiSetup::start().await;
+    let (_, performance) = setup
+        .published_show("owner@example.com", "123-45-67891")
+        .await;
+    let owner = setup.sign_in("owner@example.com").await;
+    let (buyer, token) = setup.member("buyer@example.com").await;
+    let (_, tickets) = book(&setup, buyer as u64, "early", performance, &[0]).await;
+    ticket_view(&setup, tickets[0], &token).await;
+    let code = decoded_code(&setup, tickets[0], &token).await;
+    // `published_show` starts 20 days away.
+    let early = scan(&setup, &owner, performance, &code, 0).await;
+    assert_eq!(early, json!({"result": "not_yet_open"}));
 }
