@@ -46,6 +46,10 @@ pub struct UpArgs {
     /// first start).
     #[arg(long, env = "PICKET_OPERATOR_TOKEN", hide_env_values = true)]
     operator_token: Option<String>,
+    /// The key ticket codes' keys derive from, 64 hex digits; every process serving the API
+    /// must have the same (default: a file in the data directory, created on first start).
+    #[arg(long, env = "PICKET_TICKET_KEY", hide_env_values = true)]
+    ticket_key: Option<String>,
     /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900 and at
     /// most files_max - files_reserved.
     #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = gateway_defaults().connections_max)]
@@ -254,6 +258,12 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
             picket_edge::token::KeyRing::parse(spec),
         );
     }
+    if let Some(key) = &args.ticket_key {
+        problems.take(
+            "PICKET_TICKET_KEY",
+            picket_edge::secret::TicketKey::parse(key),
+        );
+    }
     if args.operator_token.as_deref().is_some_and(str::is_empty) {
         problems.push("PICKET_OPERATOR_TOKEN must not be empty (unset it to use the file)");
     }
@@ -456,6 +466,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         picket_api::ApiConfig {
             media_dir: args.data_dir.join("media"),
             banner_store: plan.banner_store,
+            ticket_key: picket_edge::secret::load_ticket_key(
+                args.ticket_key.as_deref(),
+                &args.data_dir.join("ticket-key"),
+            )?,
             ..plan.api
         },
     );

@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, follow, manage, media, openapi, payments, publish,
-    restore, sales, sellers, settlement,
+    restore, sales, sellers, settlement, tickets,
 };
 
 impl Api {
@@ -140,6 +140,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v2/guest/contact", put(bookings::guest_contact))
         .route("/api/v2/guest/bookings", get(bookings::guest_bookings))
         .route("/api/v2/guest-bookings", get(bookings::guest_lookup))
+        .route("/api/v2/tickets/{id}", get(tickets::get_ticket))
+        .route("/api/v2/tickets/{id}/device", post(tickets::bind_device))
+        .route("/api/v2/tickets/{id}/code.svg", get(tickets::code_svg))
+        .route("/api/v2/tickets/{id}/code.png", get(tickets::code_png))
+        .route("/api/v2/performances/{id}/scans", post(tickets::scan))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // A seat map is larger than other JSON bodies.
     let venues = Router::new()

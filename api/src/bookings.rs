@@ -124,7 +124,7 @@ impl PaidPrices {
 /// ledger opened it with (the projection keeps it), else the catalog's, for performances opened
 /// before the projection kept specs. A performance opened through the operator route has only
 /// the ledger's.
-async fn performance_spec(
+pub(crate) async fn performance_spec(
     api: &Api,
     performance: i64,
 ) -> Result<Option<PerformanceSpec>, ApiError> {

@@ -58,6 +58,7 @@ pub mod shows;
 pub mod state;
 pub mod store;
 pub mod taxonomy;
+pub mod tickets;
 pub mod venues;
 
 pub use app::router;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 43] = [
+pub const ROUTES: [(&str, &str); 48] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -53,6 +53,12 @@ pub const ROUTES: [(&str, &str); 43] = [
     ("get", "/api/v2/payments/success"),
     ("get", "/api/v2/payments/fail"),
     ("post", "/api/v2/payments/webhook"),
+    // Tickets at the door (`add_ticket_paths`).
+    ("get", "/api/v2/tickets/{id}"),
+    ("post", "/api/v2/tickets/{id}/device"),
+    ("get", "/api/v2/tickets/{id}/code.svg"),
+    ("get", "/api/v2/tickets/{id}/code.png"),
+    ("post", "/api/v2/performances/{id}/scans"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -146,6 +152,83 @@ fn add_refund_paths(doc: &mut Value) {
                 "total": {"type": "object", "properties": figures}}}},
             "text/csv": {"schema": {"type": "string"}}}}}), PARAMETERS, &[401, 403, 404, 422])
     }});
+}
+
+/// Tickets at the door (`tickets.rs`, docs/protocol.md "Ticket codes").
+fn add_ticket_paths(doc: &mut Value) {
+    let holder = json!([{"session": []}, {"guest": []}]);
+    let session = json!([{"session": []}]);
+    let ticket_param = json!([{"name": "id", "in": "path", "required": true, "schema": sale_in()}]);
+    let no_store = json!({"Cache-Control": {"description": "no-store: a code changes every 15 s", "schema": {"type": "string", "const": "no-store"}}});
+    doc["paths"]["/api/v2/tickets/{id}"] = json!({"get": {
+        "operationId": "getTicket",
+        "summary": "One's own ticket (member session or guest token; anyone else 404): what the door checks (seat or zone, grade, a discount needing proof, the performance's start, its gates) and the material the app makes codes with (format PK1, a new step every 15 s, the secret of the ticket's current generation), the device it is bound to and when, and its re-bindings so far",
+        "security": holder, "parameters": ticket_param.clone(),
+        "responses": responses(json!({"200": {"description": "the ticket", "headers": no_store.clone(),
+            "content": {"application/json": {"schema": schema("Ticket")}}}}), PARAMETERS, &[401, 403, 404])
+    }});
+    doc["paths"]["/api/v2/tickets/{id}/device"] = json!({"post": {
+        "operationId": "bindTicketDevice",
+        "summary": format!("Bind one's own ticket to a device's Ed25519 public key (base64url, {} characters): the first binding is recorded; the same key again changes nothing; another key re-binds, which moves the ticket's secret to a new generation (codes of the old device are revoked) and counts against {} re-bindings (422 ledger_rejected too_many_rebinds past it; a cancelled ticket 422 ticket_cancelled). Answers the ticket as GET does", crate::tickets::PUBLIC_KEY_CHARS, picket_ledger_core::limits::REBINDS_PER_TICKET_MAX),
+        "security": holder, "parameters": ticket_param.clone(),
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["public_key"], "properties": {
+            "public_key": {"type": "string", "pattern": format!("^[A-Za-z0-9_-]{{{}}}$", crate::tickets::PUBLIC_KEY_CHARS)}}})),
+        "responses": responses(json!({"200": {"description": "the ticket, bound", "headers": no_store.clone(),
+            "content": {"application/json": {"schema": schema("Ticket")}}}}), BOTH, &[401, 403, 404, 422])
+    }});
+    for (path, id, kind, media) in [
+        (
+            "/api/v2/tickets/{id}/code.svg",
+            "ticketCodeSvg",
+            "SVG",
+            "image/svg+xml",
+        ),
+        (
+            "/api/v2/tickets/{id}/code.png",
+            "ticketCodePng",
+            "PNG",
+            "image/png",
+        ),
+    ] {
+        doc["paths"][path] = json!({"get": {
+            "operationId": id,
+            "summary": format!("One's own ticket's rotating code now, as a QR code in {kind} (holder only; a cancelled ticket 422 ticket_cancelled); valid for its 15 s step and one step either side"),
+            "security": holder.clone(), "parameters": ticket_param.clone(),
+            "responses": responses(json!({"200": {"description": "the code", "headers": no_store.clone(),
+                "content": {media: {"schema": {"type": "string", "format": "binary"}}}}}), PARAMETERS, &[401, 403, 404, 422])
+        }});
+    }
+    doc["paths"]["/api/v2/performances/{id}/scans"] = json!({"post": {
+        "operationId": "scanTicket",
+        "summary": "An online scan at the door (staff assigned to the show, its seller, admin): the code is verified against the ledger's ticket, then the ledger records the scan, admitting a ticket once. Always 200 with a typed result: admitted (or exited), already_used {at_ms, gate}, wrong_performance, code_expired, revoked, not_yet_open, forged, proof_required {discount} (scan again with proof_checked once the proof was seen). A gate the venue does not have, or an exit the show does not allow, is 422 ledger_rejected",
+        "security": session,
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": id_in()}],
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["code", "direction"], "properties": {
+            "code": {"type": "string", "description": "the text of the QR code"},
+            "gate": u16_any(),
+            "direction": {"type": "string", "enum": ["entry", "exit"]},
+            "proof_checked": {"type": "boolean", "description": "staff saw the proof the ticket's discount needs"}}})),
+        "responses": responses(json!({"200": json_response("the result", schema("ScanResult"))}), BOTH, &[401, 403, 404, 422])
+    }});
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["Ticket"] = json!({"type": "object", "required": ["ticket", "performance", "booking", "starts_at_ms", "place", "grade", "discount", "gates", "cancelled", "static_code_allowed", "code", "device", "rebinds", "rebinds_max"], "properties": {
+        "ticket": id(), "performance": id(), "booking": id(),
+        "starts_at_ms": {"type": "integer"}, "place": {"type": "string"}, "grade": {"type": "string"},
+        "discount": {"type": ["object", "null"], "properties": {"label": {"type": "string"}, "proof_at_entry": {"type": "boolean"}}},
+        "gates": {"type": "array", "items": {"type": "string"}},
+        "cancelled": {"type": "boolean"}, "static_code_allowed": {"type": "boolean"},
+        "code": {"type": "object", "required": ["format", "step_ms", "generation", "mac_key", "seal"], "properties": {
+            "format": {"const": crate::tickets::CODE_FORMAT}, "step_ms": {"type": "integer"},
+            "generation": {"type": "integer", "minimum": 0, "maximum": 255},
+            "mac_key": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "seal": {"type": "string", "pattern": "^[0-9a-f]{18}$"}}},
+        "device": {"type": ["object", "null"], "properties": {"public_key": {"type": "string"}, "bound_at_ms": {"type": "integer"}}},
+        "rebinds": {"type": "integer"}, "rebinds_max": {"type": "integer"}}});
+    schemas["ScanResult"] = json!({"type": "object", "required": ["result"], "properties": {
+        "result": {"type": "string", "enum": ["admitted", "exited", "already_used", "wrong_performance", "code_expired", "revoked", "not_yet_open", "forged", "proof_required"]},
+        "ticket": id(), "at_ms": {"type": "integer"}, "gate": {"type": "integer"},
+        "printed": {"type": "boolean"}, "grade": {"type": "string"}, "place": {"type": "string"},
+        "holder": {"type": "string"}, "proof": {"type": ["string", "null"]},
+        "discount": {"type": "string"}}});
 }
 
 /// Paying for a hold over HTTP (`payments.rs`, docs/payments.md).
@@ -611,6 +694,7 @@ pub fn document() -> Value {
     });
     add_refund_paths(&mut doc);
     add_payment_paths(&mut doc);
+    add_ticket_paths(&mut doc);
     doc
 }
 

@@ -80,6 +80,12 @@ pub struct ApiConfig {
     /// WebSocket's `confirm` counts against.
     pub success_attempts_per_sec: u32,
     pub success_attempts_burst: u32,
+    /// The server secret ticket codes' keys derive from (`tickets.rs`): `picket up` keeps it in
+    /// `<data dir>/ticket-key`; the default is a fresh random key (tests). Never logged.
+    pub ticket_key: picket_edge::secret::TicketKey,
+    /// How long before a performance starts its doors open: scans before are refused as
+    /// `not_yet_open`. At most [`DOORS_OPEN_BEFORE_START_MS_MAX`].
+    pub doors_open_before_start_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -101,6 +107,8 @@ impl Default for ApiConfig {
             webhook_lookups_per_sec: 100,
             success_attempts_per_sec: 2,
             success_attempts_burst: 5,
+            ticket_key: picket_edge::secret::TicketKey::generate(),
+            doors_open_before_start_ms: 2 * 3_600_000,
         }
     }
 }
@@ -117,6 +125,8 @@ pub const WEBHOOK_LOOKUPS_PER_SEC_MAX: u32 = 1_000;
 /// beyond them the limit would not limit a buyer's provider calls.
 pub const SUCCESS_ATTEMPTS_PER_SEC_MAX: u32 = 1_000;
 pub const SUCCESS_ATTEMPTS_BURST_MAX: u32 = 1_000;
+/// Largest [`ApiConfig::doors_open_before_start_ms`]: a month (a festival's season pass).
+pub const DOORS_OPEN_BEFORE_START_MS_MAX: u64 = 31 * 24 * 3_600_000;
 
 impl ApiConfig {
     /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
@@ -159,6 +169,12 @@ impl ApiConfig {
             if !(1..=max).contains(&value) {
                 problems.push(format!("{name} must be 1 to {max}, got {value}"));
             }
+        }
+        if self.doors_open_before_start_ms > DOORS_OPEN_BEFORE_START_MS_MAX {
+            problems.push(format!(
+                "doors_open_before_start_ms must be at most {DOORS_OPEN_BEFORE_START_MS_MAX}, got {}",
+                self.doors_open_before_start_ms
+            ));
         }
         problems
     }

@@ -15,6 +15,7 @@ pub mod bookings;
 pub mod catalog;
 pub mod sales;
 pub mod sellers;
+pub mod tickets;
 
 use std::time::Duration;
 

@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    SnapshotReply,
+    SnapshotReply, TicketReply, TicketRequest,
 };
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
@@ -615,6 +615,7 @@ async fn respond(
     let mut lookups = subscribe(bus::lookup_subject(partition)).await?;
     let mut snapshots = subscribe(bus::snapshot_subject(partition)).await?;
     let mut holds = subscribe(bus::hold_subject(partition)).await?;
+    let mut tickets = subscribe(bus::ticket_subject(partition)).await?;
     loop {
         tokio::select! {
             Some(message) = lookups.next() => {
@@ -652,6 +653,20 @@ async fn respond(
                     .await
                     .map_err(|_| NodeError::WriterStopped)?;
                 let payload = serde_json::to_vec(&HoldReply { hold }).expect("holds always encode");
+                let _ = nats.publish(reply_to, payload.into()).await;
+            }
+            Some(message) = tickets.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                // Like a hold request: one that does not decode gets no answer.
+                let Ok(asked) = serde_json::from_slice::<TicketRequest>(&message.payload) else {
+                    continue;
+                };
+                let ticket = handle
+                    .ticket(asked.performance, asked.ticket)
+                    .await
+                    .map_err(|_| NodeError::WriterStopped)?;
+                let payload =
+                    serde_json::to_vec(&TicketReply { ticket }).expect("tickets always encode");
                 let _ = nats.publish(reply_to, payload.into()).await;
             }
             else => return Err(BusError::Request("subscriptions ended".into()).into()),

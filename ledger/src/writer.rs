@@ -20,6 +20,7 @@ use picket_ledger_client::{
 };
 use picket_ledger_core::{
     ActorId, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome, PerformanceId, Request,
+    TicketId, TicketView,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -57,6 +58,12 @@ enum Work {
         performance: PerformanceId,
         hold: HoldId,
         reply: oneshot::Sender<Option<HoldView>>,
+    },
+    /// A read of one ticket (the door's and its holder's), answered the same way.
+    Ticket {
+        performance: PerformanceId,
+        ticket: TicketId,
+        reply: oneshot::Sender<Option<TicketView>>,
     },
 }
 
@@ -175,6 +182,24 @@ impl LedgerHandle {
         view.await.map_err(|_| SubmitError::Stopped)
     }
 
+    /// One ticket as the committed state has it, read like [`LedgerHandle::hold`].
+    pub async fn ticket(
+        &self,
+        performance: PerformanceId,
+        ticket: TicketId,
+    ) -> Result<Option<TicketView>, SubmitError> {
+        let (reply, view) = oneshot::channel();
+        self.queue
+            .send(Work::Ticket {
+                performance,
+                ticket,
+                reply,
+            })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        view.await.map_err(|_| SubmitError::Stopped)
+    }
+
     /// Follows the committed events from a consistent snapshot of every seat map. Waits behind
     /// the commands already queued.
     pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
@@ -249,6 +274,14 @@ impl LocalLedger for LedgerHandle {
         hold: HoldId,
     ) -> BoxFuture<'_, Result<Option<HoldView>, SubmitError>> {
         Box::pin(LedgerHandle::hold(self, performance, hold))
+    }
+
+    fn ticket(
+        &self,
+        performance: PerformanceId,
+        ticket: TicketId,
+    ) -> BoxFuture<'_, Result<Option<TicketView>, SubmitError>> {
+        Box::pin(LedgerHandle::ticket(self, performance, ticket))
     }
 
     fn partition(&self) -> u16 {
@@ -460,6 +493,17 @@ impl<J: Journal> Writer<J> {
                     .ledger
                     .performance(performance)
                     .and_then(|p| p.hold_view(hold));
+                let _ = reply.send(view);
+            }
+            Work::Ticket {
+                performance,
+                ticket,
+                reply,
+            } => {
+                let view = self
+                    .ledger
+                    .performance(performance)
+                    .and_then(|p| p.ticket_view(ticket));
                 let _ = reply.send(view);
             }
         }

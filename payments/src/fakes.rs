@@ -249,6 +249,21 @@ impl LocalLedger for FakeLedger {
         Box::pin(async move { Ok(outcome) })
     }
 
+    fn ticket(
+        &self,
+        performance: PerformanceId,
+        ticket: TicketId,
+    ) -> BoxFuture<'_, Result<Option<TicketView>, SubmitError>> {
+        let view = self
+            .state
+            .lock()
+            .expect("lock")
+            .0
+            .performance(performance)
+            .and_then(|state| state.ticket_view(ticket));
+        Box::pin(async move { Ok(view) })
+    }
+
     fn hold(
         &self,
         performance: PerformanceId,

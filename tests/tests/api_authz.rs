@@ -333,6 +333,43 @@ async fn every_endpoint_as_every_role() {
             vec!["staff"],
             false,
         ),
+        // Staff of the show (assigned just above), its seller and admins scan its tickets.
+        (
+            "POST",
+            format!("/api/v2/performances/{published_performance}/scans"),
+            fixed(json!({"code": "PK1R", "direction": "entry"}).to_string()),
+            vec!["owner", "staff", "admin"],
+            false,
+        ),
+        // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
+        (
+            "GET",
+            "/api/v2/tickets/7".into(),
+            fixed(String::new()),
+            vec!["guest", "member"],
+            false,
+        ),
+        (
+            "POST",
+            "/api/v2/tickets/7/device".into(),
+            fixed(json!({"public_key": "A".repeat(43)}).to_string()),
+            vec!["guest", "member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/tickets/7/code.svg".into(),
+            fixed(String::new()),
+            vec!["guest", "member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/tickets/7/code.png".into(),
+            fixed(String::new()),
+            vec!["guest", "member"],
+            false,
+        ),
         (
             "GET",
             "/api/v2/me/bookings".into(),

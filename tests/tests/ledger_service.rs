@@ -195,6 +195,35 @@ async fn commands_over_nats_commit_once_route_by_partition_and_reach_subscribers
             if performance.0 == 10 && places == &vec![Place::Seat(SeatId(7))])
     });
     assert!(held_seat_7, "{:?}", committed.events);
+
+    // A ticket read over NATS (`picket.ledger.p<p>.ticket`) answers the leader's state.
+    let Ok(Reply::Held {
+        hold, amount_won, ..
+    }) = first
+    else {
+        panic!("held: {first:?}");
+    };
+    let confirm = Command::Confirm {
+        performance: PerformanceId(11),
+        hold,
+        payment_ref: "pay-1".into(),
+        amount_won,
+    };
+    let paid = acknowledged(&client, &request(1, "p1", confirm)).await;
+    let Ok(Reply::Confirmed { tickets, .. }) = paid else {
+        panic!("paid: {paid:?}");
+    };
+    let view = client
+        .ticket(PerformanceId(11), tickets[0])
+        .await
+        .expect("answered")
+        .expect("the ticket");
+    assert_eq!(
+        (view.holder, view.place, view.generation, view.cancelled),
+        (ActorId(1), Place::Seat(SeatId(3)), 0, false)
+    );
+    let elsewhere = client.ticket(PerformanceId(10), tickets[0]).await;
+    assert_eq!(elsewhere.expect("answered"), None, "another performance's");
     node.shutdown().await;
 }
 

@@ -14,6 +14,35 @@ pub enum SecretError {
     },
     #[error("token keys are invalid: {0}")]
     Keys(#[from] TokenError),
+    #[error("the ticket key ({origin}) is not 64 hex digits")]
+    TicketKey { origin: String },
+}
+
+/// The server secret every ticket's code key derives from (per performance, then per ticket and
+/// secret generation: see `picket-api`'s `tickets.rs`). Never printed: its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TicketKey(pub [u8; 32]);
+
+impl TicketKey {
+    /// 32 fresh random bytes: a process without a key file (tests) gets its own.
+    pub fn generate() -> Self {
+        TicketKey(rand::random())
+    }
+
+    /// A key as 64 hex digits (surrounding whitespace ignored).
+    pub fn parse(text: &str) -> Result<Self, SecretError> {
+        let bad = || SecretError::TicketKey {
+            origin: "PICKET_TICKET_KEY".into(),
+        };
+        let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+        Ok(TicketKey(bytes.try_into().map_err(|_| bad())?))
+    }
+}
+
+impl std::fmt::Debug for TicketKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TicketKey(..)")
+    }
 }
 
 /// Reads a secret from `path`, or creates it with `make` (readable by the owner only) when the
@@ -57,6 +86,20 @@ pub fn load_keys(spec: Option<&str>, path: &Path) -> Result<KeyRing, SecretError
     Ok(KeyRing::parse(&spec)?)
 }
 
+/// The ticket key: `spec` (`PICKET_TICKET_KEY`) when given, else the file at `path` (64 hex
+/// digits), created on first start. A new key would change every ticket's code key: apps fetch
+/// their tickets again and codes shown before stop working, so the file is kept with the data,
+/// and every process serving the API has the same key.
+pub fn load_ticket_key(spec: Option<&str>, path: &Path) -> Result<TicketKey, SecretError> {
+    if let Some(spec) = spec {
+        return TicketKey::parse(spec);
+    }
+    let text = load_or_create(path, || hex::encode(TicketKey::generate().0))?;
+    TicketKey::parse(&text).map_err(|_| SecretError::TicketKey {
+        origin: path.display().to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +116,18 @@ mod tests {
         let keys = load_keys(None, &dir.join("token-keys")).expect("keys");
         let same = load_keys(None, &dir.join("token-keys")).expect("keys again");
         assert_eq!(keys.to_spec(), same.to_spec());
+        let ticket_key = load_ticket_key(None, &dir.join("ticket-key")).expect("ticket key");
+        let ticket_again =
+            load_ticket_key(None, &dir.join("ticket-key")).expect("ticket key again");
+        assert_eq!(ticket_key, ticket_again);
+        let given = load_ticket_key(Some(&"0a".repeat(32)), &dir.join("unused")).expect("given");
+        assert_eq!(given, TicketKey([10; 32]));
+        assert_eq!(format!("{ticket_key:?}"), "TicketKey(..)");
+        std::fs::write(dir.join("bad-ticket-key"), "abc").expect("written");
+        assert!(matches!(
+            load_ticket_key(None, &dir.join("bad-ticket-key")),
+            Err(SecretError::TicketKey { .. })
+        ));
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

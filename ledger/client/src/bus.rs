@@ -12,7 +12,9 @@
 //! - `picket.ledger.p<p>.snapshot`: request/reply, every seat map of the partition and the
 //!   journal sequence they are as of;
 //! - `picket.ledger.p<p>.hold`: request/reply, one hold as the leader's committed state has it
-//!   ([`HoldRequest`] → [`HoldReply`]): what a checkout shows and a payment is checked against.
+//!   ([`HoldRequest`] → [`HoldReply`]): what a checkout shows and a payment is checked against;
+//! - `picket.ledger.p<p>.ticket`: request/reply, one ticket likewise ([`TicketRequest`] →
+//!   [`TicketReply`]): what its holder is shown and a door verifies a code against.
 //!
 //! Beside the ledger's partitions, the API announces catalog changes (a show published) on the
 //! stream [`ANNOUNCEMENTS_STREAM`] for the notifier.
@@ -22,6 +24,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use picket_ledger_core::{
     ActorId, Availability, HoldId, HoldView, IdempotencyKey, Outcome, PerformanceId, Request,
+    TicketId, TicketView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +65,10 @@ pub fn snapshot_subject(partition: u16) -> String {
 
 pub fn hold_subject(partition: u16) -> String {
     format!("picket.ledger.p{partition}.hold")
+}
+
+pub fn ticket_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.ticket")
 }
 
 /// JetStream's de-duplication id of a command: idempotency is per actor and key.
@@ -135,6 +142,20 @@ pub struct HoldRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoldReply {
     pub hold: Option<HoldView>,
+}
+
+/// Asks a partition's leader for one ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    pub performance: PerformanceId,
+    pub ticket: TicketId,
+}
+
+/// The leader's answer to a [`TicketRequest`]: `ticket` is `None` when the performance has no
+/// such ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketReply {
+    pub ticket: Option<TicketView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,14 +24,14 @@ use std::time::Duration;
 use async_nats::jetstream;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use picket_ledger_core::{HoldId, HoldView, Outcome, PerformanceId, Request};
+use picket_ledger_core::{HoldId, HoldView, Outcome, PerformanceId, Request, TicketId, TicketView};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{
     self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    SnapshotReply,
+    SnapshotReply, TicketReply, TicketRequest,
 };
 use crate::wire::{Committed, SubmitError, Subscription};
 
@@ -89,6 +89,12 @@ pub trait LocalLedger: Send + Sync {
         performance: PerformanceId,
         hold: HoldId,
     ) -> BoxFuture<'_, Result<Option<HoldView>, SubmitError>>;
+    /// One ticket as the committed state has it (`None`: the performance has no such ticket).
+    fn ticket(
+        &self,
+        performance: PerformanceId,
+        ticket: TicketId,
+    ) -> BoxFuture<'_, Result<Option<TicketView>, SubmitError>>;
     /// The partition this ledger owns.
     fn partition(&self) -> u16;
     fn status(&self) -> LocalStatus;
@@ -184,6 +190,19 @@ impl LedgerClient {
         match self {
             LedgerClient::InProcess(handle) => handle.hold(performance, hold).await,
             LedgerClient::Nats(nats) => nats.hold(performance, hold).await,
+        }
+    }
+
+    /// One ticket as the ledger committed it (`None`: the performance has no such ticket), read
+    /// like [`LedgerClient::hold`]: what the door verifies a code against.
+    pub async fn ticket(
+        &self,
+        performance: PerformanceId,
+        ticket: TicketId,
+    ) -> Result<Option<TicketView>, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.ticket(performance, ticket).await,
+            LedgerClient::Nats(nats) => nats.ticket(performance, ticket).await,
         }
     }
 
@@ -405,19 +424,41 @@ impl NatsLedger {
         performance: PerformanceId,
         hold: HoldId,
     ) -> Result<Option<HoldView>, SubmitError> {
-        let partition = bus::partition_of(performance, self.config.partitions);
         let request = HoldRequest { performance, hold };
-        let payload = serde_json::to_vec(&request).expect("hold requests encode");
-        let asked = self
-            .client
-            .request(bus::hold_subject(partition), payload.into());
+        let reply: HoldReply = self.ask(performance, bus::hold_subject, &request).await?;
+        Ok(reply.hold)
+    }
+
+    /// One ticket, asked of its partition's leader.
+    pub async fn ticket(
+        &self,
+        performance: PerformanceId,
+        ticket: TicketId,
+    ) -> Result<Option<TicketView>, SubmitError> {
+        let request = TicketRequest {
+            performance,
+            ticket,
+        };
+        let reply: TicketReply = self.ask(performance, bus::ticket_subject, &request).await?;
+        Ok(reply.ticket)
+    }
+
+    /// A read request to the leader of `performance`'s partition; no answer in time, or one
+    /// that does not decode, is `Unavailable`.
+    async fn ask<T: serde::de::DeserializeOwned>(
+        &self,
+        performance: PerformanceId,
+        subject: fn(u16) -> String,
+        request: &impl Serialize,
+    ) -> Result<T, SubmitError> {
+        let partition = bus::partition_of(performance, self.config.partitions);
+        let payload = serde_json::to_vec(request).expect("read requests encode");
+        let asked = self.client.request(subject(partition), payload.into());
         let message = tokio::time::timeout(self.config.request_timeout, asked)
             .await
             .map_err(|_| SubmitError::Unavailable)?
             .map_err(|_| SubmitError::Unavailable)?;
-        let reply: HoldReply =
-            serde_json::from_slice(&message.payload).map_err(|_| SubmitError::Unavailable)?;
-        Ok(reply.hold)
+        serde_json::from_slice(&message.payload).map_err(|_| SubmitError::Unavailable)
     }
 
     async fn snapshot(&self, partition: u16) -> Result<SnapshotReply, BusError> {

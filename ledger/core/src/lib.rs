@@ -51,4 +51,4 @@ pub use offers::{AppliedOffer, CouponSpec, DiscountRule, DiscountSpec, OfferChoi
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
 pub use performance::{DoorSpec, GateSpec, GradeSpec, PerformanceSpec, SeatSpec, ZoneSpec};
 pub use types::*;
-pub use view::{DoorReport, GateMinute, HeldPlace, HoldView};
+pub use view::{DoorReport, GateMinute, HeldPlace, HoldView, TicketView};

@@ -190,3 +190,39 @@ impl PerformanceState {
         }
     }
 }
+
+/// One ticket as its holder's app and the door need it: whose it is, where it sits, its secret
+/// generation, whether it was cancelled, and the discount whose proof the door checks. A read
+/// beside the commands (`picket.ledger.p<p>.ticket` over NATS), never one of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketView {
+    pub performance: PerformanceId,
+    pub ticket: TicketId,
+    pub booking: BookingId,
+    pub place: Place,
+    pub grade: GradeId,
+    pub holder: ActorId,
+    pub generation: u8,
+    pub rebinds: u8,
+    pub cancelled: bool,
+    pub discount: Option<DiscountId>,
+}
+
+impl PerformanceState {
+    /// The ticket, if this performance issued it.
+    pub fn ticket_view(&self, ticket: TicketId) -> Option<TicketView> {
+        let found = self.ticket(ticket)?;
+        Some(TicketView {
+            performance: self.spec().performance,
+            ticket,
+            booking: found.booking,
+            place: found.place,
+            grade: self.grade(found.place),
+            holder: found.holder,
+            generation: found.generation,
+            rebinds: found.rebinds,
+            cancelled: found.cancelled,
+            discount: found.discount,
+        })
+    }
+}
