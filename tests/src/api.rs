@@ -163,6 +163,27 @@ impl ApiSetup {
         )));
     }
 
+    /// Sends `command` to the cluster's ledger as `actor` under `key`, as a gateway would, and
+    /// returns the ledger's outcome.
+    pub async fn submit(
+        &self,
+        actor: u64,
+        key: &str,
+        command: picket_ledger_core::Command,
+    ) -> picket_ledger_core::Outcome {
+        let request = picket_ledger_core::Request {
+            actor: picket_ledger_core::ActorId(actor),
+            key: picket_ledger_core::IdempotencyKey::new(key).expect("key"),
+            command,
+        };
+        self.cluster
+            .ledger
+            .handle
+            .submit(request)
+            .await
+            .expect("submitted")
+    }
+
     /// Signs up a member and signs in: (account id, token).
     pub async fn member(&self, email: &str) -> (i64, String) {
         let form = json!({"email": email, "password": PASSWORD, "name": "회원"});

@@ -15,21 +15,6 @@ use serde_json::{Value, json};
 const VIP_WON: u64 = 160_000;
 const BOOKING_FEE_WON: u64 = 2_000;
 
-async fn submit(setup: &ApiSetup, actor: u64, key: &str, command: Command) -> Outcome {
-    let request = Request {
-        actor: ActorId(actor),
-        key: IdempotencyKey::new(key).expect("key"),
-        command,
-    };
-    setup
-        .cluster
-        .ledger
-        .handle
-        .submit(request)
-        .await
-        .expect("submitted")
-}
-
 /// Polls the settlement until its total refunds reach `refunds_won` (the projection follows
 /// the ledger a moment behind).
 async fn settlement_with(setup: &ApiSetup, show: i64, token: &str, refunds_won: u64) -> Value {
@@ -72,18 +57,18 @@ async fn the_booking_fee_is_shown_charged_refunded_on_the_day_and_settled() {
     // A member holds two VIP seats: the amount is the prices plus one fee per seat.
     let (buyer, token) = setup.member("buyer@example.com").await;
     let buyer = buyer as u64;
-    let held = submit(
-        &setup,
-        buyer,
-        "hold",
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(vec![SeatId(0), SeatId(1)]),
-            admission: None,
-            offer: None,
-        },
-    )
-    .await;
+    let held = setup
+        .submit(
+            buyer,
+            "hold",
+            Command::Hold {
+                performance: PerformanceId(performance),
+                selection: Selection::Seats(vec![SeatId(0), SeatId(1)]),
+                admission: None,
+                offer: None,
+            },
+        )
+        .await;
     let Ok(Reply::Held {
         hold,
         amount_won,
@@ -138,18 +123,18 @@ async fn the_booking_fee_is_shown_charged_refunded_on_the_day_and_settled() {
         .await
         .expect("looked up");
     assert_eq!(approved.total_won, total);
-    let paid = submit(
-        &setup,
-        buyer,
-        "pay",
-        Command::Confirm {
-            performance: PerformanceId(performance),
-            hold,
-            payment_ref: payment_key,
-            amount_won: approved.total_won,
-        },
-    )
-    .await;
+    let paid = setup
+        .submit(
+            buyer,
+            "pay",
+            Command::Confirm {
+                performance: PerformanceId(performance),
+                hold,
+                payment_ref: payment_key,
+                amount_won: approved.total_won,
+            },
+        )
+        .await;
     let Ok(Reply::Confirmed {
         booking, tickets, ..
     }) = paid
@@ -158,17 +143,17 @@ async fn the_booking_fee_is_shown_charged_refunded_on_the_day_and_settled() {
     };
 
     // Cancelled the same day (the show is 20 days away): the ticket and its booking fee back.
-    let cancelled = submit(
-        &setup,
-        buyer,
-        "cancel",
-        Command::Cancel {
-            performance: PerformanceId(performance),
-            booking,
-            tickets: vec![tickets[0]],
-        },
-    )
-    .await;
+    let cancelled = setup
+        .submit(
+            buyer,
+            "cancel",
+            Command::Cancel {
+                performance: PerformanceId(performance),
+                booking,
+                tickets: vec![tickets[0]],
+            },
+        )
+        .await;
     let Ok(Reply::Cancelled {
         refund_won,
         fee_won,

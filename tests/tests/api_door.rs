@@ -16,21 +16,6 @@ const DAY_MS: u64 = 24 * 3_600_000;
 /// `published_show` starts 20 days away: the doors are open for this test.
 const DOORS_OPEN_BEFORE_START_MS: u64 = 21 * DAY_MS;
 
-async fn submit(setup: &ApiSetup, actor: u64, key: &str, command: Command) -> Outcome {
-    let request = Request {
-        actor: ActorId(actor),
-        key: IdempotencyKey::new(key).expect("key"),
-        command,
-    };
-    setup
-        .cluster
-        .ledger
-        .handle
-        .submit(request)
-        .await
-        .expect("submitted")
-}
-
 /// `actor` books `seats` (keys named by `name`): the booking and its tickets.
 async fn book(
     setup: &ApiSetup,
@@ -56,7 +41,7 @@ async fn book_with(
         admission: None,
         offer,
     };
-    let held = submit(setup, actor, &format!("hold-{name}"), hold).await;
+    let held = setup.submit(actor, &format!("hold-{name}"), hold).await;
     let Ok(Reply::Held {
         hold, amount_won, ..
     }) = held
@@ -69,7 +54,7 @@ async fn book_with(
         payment_ref: format!("pay-{name}"),
         amount_won,
     };
-    let paid = submit(setup, actor, &format!("pay-{name}"), confirm).await;
+    let paid = setup.submit(actor, &format!("pay-{name}"), confirm).await;
     let Ok(Reply::Confirmed {
         booking, tickets, ..
     }) = paid
@@ -288,7 +273,7 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
         booking,
         tickets: Vec::new(),
     };
-    let cancelled = submit(&setup, buyer, "cancel-single", cancel).await;
+    let cancelled = setup.submit(buyer, "cancel-single", cancel).await;
     assert!(
         matches!(cancelled, Ok(Reply::Cancelled { .. })),
         "{cancelled:?}"

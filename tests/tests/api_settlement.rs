@@ -16,52 +16,37 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// Section A is the VIP grade of `published_show`.
 const VIP_WON: u64 = 160_000;
 
-async fn submit(setup: &ApiSetup, actor: u64, key: &str, command: Command) -> Outcome {
-    let request = Request {
-        actor: ActorId(actor),
-        key: IdempotencyKey::new(key).expect("key"),
-        command,
-    };
-    setup
-        .cluster
-        .ledger
-        .handle
-        .submit(request)
-        .await
-        .expect("submitted")
-}
-
 async fn book(setup: &ApiSetup, actor: u64, performance: u64, seats: &[u32]) -> BookingId {
-    let held = submit(
-        setup,
-        actor,
-        &format!("hold-{actor}"),
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
-            admission: None,
-            offer: None,
-        },
-    )
-    .await;
+    let held = setup
+        .submit(
+            actor,
+            &format!("hold-{actor}"),
+            Command::Hold {
+                performance: PerformanceId(performance),
+                selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
+                admission: None,
+                offer: None,
+            },
+        )
+        .await;
     let Ok(Reply::Held {
         hold, amount_won, ..
     }) = held
     else {
         panic!("held: {held:?}");
     };
-    let paid = submit(
-        setup,
-        actor,
-        &format!("pay-{actor}"),
-        Command::Confirm {
-            performance: PerformanceId(performance),
-            hold,
-            payment_ref: format!("pay-{actor}"),
-            amount_won,
-        },
-    )
-    .await;
+    let paid = setup
+        .submit(
+            actor,
+            &format!("pay-{actor}"),
+            Command::Confirm {
+                performance: PerformanceId(performance),
+                hold,
+                payment_ref: format!("pay-{actor}"),
+                amount_won,
+            },
+        )
+        .await;
     let Ok(Reply::Confirmed { booking, .. }) = paid else {
         panic!("paid: {paid:?}");
     };
@@ -76,7 +61,7 @@ async fn hold_seat(setup: &ApiSetup, actor: u64, performance: u64, seat: u32) ->
         admission: None,
         offer: None,
     };
-    submit(setup, actor, &format!("hold-{actor}"), hold).await
+    setup.submit(actor, &format!("hold-{actor}"), hold).await
 }
 
 /// A show published by `owner@example.com`: (show, its performance, the owner's session).
@@ -121,17 +106,17 @@ async fn settlement_by_hand_then_the_seller_calls_the_performance_off() {
     // show is 20 days away).
     book(&setup, 41, performance, &[0, 1]).await;
     let cancelled = book(&setup, 42, performance, &[2]).await;
-    let refund = submit(
-        &setup,
-        42,
-        "cancel-42",
-        Command::Cancel {
-            performance: PerformanceId(performance),
-            booking: cancelled,
-            tickets: Vec::new(),
-        },
-    )
-    .await;
+    let refund = setup
+        .submit(
+            42,
+            "cancel-42",
+            Command::Cancel {
+                performance: PerformanceId(performance),
+                booking: cancelled,
+                tickets: Vec::new(),
+            },
+        )
+        .await;
     assert!(
         matches!(refund, Ok(Reply::Cancelled { fee_won: 0, .. })),
         "{refund:?}"
