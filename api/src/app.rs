@@ -62,6 +62,7 @@ impl Api {
             operator_token,
             decoy_hash,
             next_id: AtomicU64::new(0),
+            sale_restore_passes: AtomicU64::new(0),
             payments: std::sync::OnceLock::new(),
             webhook_transmissions: std::sync::Mutex::new(picket_payments::TransmissionDedupe::new(
                 picket_payments::flow::WEBHOOK_TRANSMISSIONS_REMEMBERED_MAX,

@@ -110,6 +110,8 @@ pub async fn restore_sales(api: Arc<Api>) {
             // Tried again at the next interval, from the same sale.
             Err(error) => tracing::warn!(%error, "sale restore pass could not finish"),
         }
+        api.sale_restore_passes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 }
 

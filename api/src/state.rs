@@ -222,6 +222,9 @@ pub struct Api {
     /// as long for them as for a wrong password.
     pub(crate) decoy_hash: String,
     pub(crate) next_id: AtomicU64,
+    /// Periodic sale-restore passes finished (`restore::restore_sales`): a test that flushes
+    /// the queue store waits for the start-up pass first, so only its own pass restores.
+    pub sale_restore_passes: AtomicU64,
     /// Checkout, payment confirmation and the provider's webhook (set by [`Api::set_payments`]);
     /// without it the payment routes answer `payment_unavailable`.
     pub(crate) payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,

@@ -58,24 +58,7 @@ pub async fn pay(checkout: &Value) -> Result<String, String> {
         "POST /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
         form.len()
     );
-    let answer = tokio::time::timeout(CHECKOUT_TIMEOUT, async {
-        let mut stream = tokio::net::TcpStream::connect(host)
-            .await
-            .map_err(|e| e.to_string())?;
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut answer = Vec::new();
-        (&mut stream)
-            .take(ANSWER_BYTES_MAX as u64)
-            .read_to_end(&mut answer)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
-    })
-    .await
-    .map_err(|_| "the checkout page did not answer".to_owned())??;
+    let answer = exchange(host, &request, "the checkout page").await?;
     let location = answer
         .lines()
         .take_while(|line| !line.is_empty())
@@ -112,24 +95,7 @@ pub async fn return_to_success_url(
         form_encode(payment_key),
         form_encode(order_id)
     );
-    let answer = tokio::time::timeout(CHECKOUT_TIMEOUT, async {
-        let mut stream = tokio::net::TcpStream::connect(gateway)
-            .await
-            .map_err(|e| e.to_string())?;
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut answer = Vec::new();
-        (&mut stream)
-            .take(ANSWER_BYTES_MAX as u64)
-            .read_to_end(&mut answer)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
-    })
-    .await
-    .map_err(|_| "the success URL did not answer".to_owned())??;
+    let answer = exchange(&gateway.to_string(), &request, "the success URL").await?;
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     let status = head.split_whitespace().nth(1).unwrap_or_default();
     let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
@@ -139,6 +105,31 @@ pub async fn return_to_success_url(
             .as_str()
             .map_or_else(|| format!("HTTP {status}"), str::to_owned)),
     }
+}
+
+/// One plain-HTTP exchange with `addr` (`Connection: close`): writes `request` and reads the
+/// answer to its end, at most [`ANSWER_BYTES_MAX`] bytes within [`CHECKOUT_TIMEOUT`]; `what`
+/// names the other end in the error.
+async fn exchange(addr: &str, request: &str, what: &str) -> Result<String, String> {
+    let answer = tokio::time::timeout(CHECKOUT_TIMEOUT, async {
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        let mut answer = Vec::new();
+        (&mut stream)
+            .take(ANSWER_BYTES_MAX as u64)
+            .read_to_end(&mut answer)
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
+    })
+    .await
+    .map_err(|_| format!("{what} did not answer"))??;
+    Ok(answer)
 }
 
 /// `application/x-www-form-urlencoded` of one value.

@@ -209,31 +209,12 @@ impl Cluster {
 /// A simple performance: `seats` seats in one grade at 110,000원, limit 4, starting in a month.
 pub fn small_spec(performance: u64, seats: u16) -> picket_ledger_core::PerformanceSpec {
     use picket_ledger_core::*;
-    PerformanceSpec {
-        performance: PerformanceId(performance),
-        starts_at_ms: picket_edge::clock::now_ms() + 30 * 24 * 3_600_000,
-        kind: TicketKind::Performance,
-        grades: vec![GradeSpec {
-            code: "S".into(),
-            price_won: 110_000,
-        }],
-        seats: (0..seats)
-            .map(|i| SeatSpec {
-                section: "A".into(),
-                row: format!("{}", i / 20 + 1),
-                number: i % 20 + 1,
-                grade: GradeId(0),
-            })
-            .collect(),
-        zones: Vec::new(),
-        per_buyer_limit: 4,
-        hold_ttl_ms: 7 * 60_000,
-        fees: FeeSchedule::korean_standard(TicketKind::Performance),
-        booking_fee_won: 0,
-        discounts: vec![],
-        coupons: vec![],
-        door: DoorSpec::default(),
-    }
+    let starts_at_ms = picket_edge::clock::now_ms() + 30 * 24 * 3_600_000;
+    let mut spec =
+        PerformanceSpec::plain(PerformanceId(performance), starts_at_ms, 110_000, seats, 20);
+    spec.grades[0].code = "S".into();
+    spec.hold_ttl_ms = 7 * 60_000;
+    spec
 }
 
 /// A spec as the operator's `POST /api/v2/performances` takes it: its id a string (v2).

@@ -67,6 +67,47 @@ pub struct PerformanceSpec {
     pub door: DoorSpec,
 }
 
+impl PerformanceSpec {
+    /// A plain concert: one grade `R` at `price_won`, `seats` seats in section `A`, `row_len`
+    /// to a row (rows "1", "2", …, numbers from 1), 4 per buyer, 10-minute holds, the Korean
+    /// standard fee schedule, no booking fee, offers or door rules. For tests, benches and load
+    /// tests, which change what they test with `PerformanceSpec { …, ..PerformanceSpec::plain(…) }`.
+    pub fn plain(
+        performance: PerformanceId,
+        starts_at_ms: u64,
+        price_won: Won,
+        seats: u16,
+        row_len: u16,
+    ) -> Self {
+        let row_len = row_len.max(1);
+        PerformanceSpec {
+            performance,
+            starts_at_ms,
+            kind: TicketKind::Performance,
+            grades: vec![GradeSpec {
+                code: "R".into(),
+                price_won,
+            }],
+            seats: (0..seats)
+                .map(|i| SeatSpec {
+                    section: "A".into(),
+                    row: (i / row_len + 1).to_string(),
+                    number: i % row_len + 1,
+                    grade: GradeId(0),
+                })
+                .collect(),
+            zones: Vec::new(),
+            per_buyer_limit: 4,
+            hold_ttl_ms: 600_000,
+            fees: FeeSchedule::korean_standard(TicketKind::Performance),
+            booking_fee_won: 0,
+            discounts: Vec::new(),
+            coupons: Vec::new(),
+            door: DoorSpec::default(),
+        }
+    }
+}
+
 /// A gate of the venue as the scanner shows it ("1번 게이트").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GateSpec {

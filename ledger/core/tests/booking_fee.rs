@@ -13,28 +13,8 @@ const BOOKING_FEE_WON: Won = 2_000;
 
 fn spec() -> PerformanceSpec {
     PerformanceSpec {
-        performance: PERFORMANCE,
-        // A concert on 2027-06-30 at 19:00 KST: far enough for the flat 4,000원 fee tier.
-        starts_at_ms: kst_ms(2027, 6, 30, 19, 0),
-        kind: TicketKind::Performance,
-        grades: vec![GradeSpec {
-            code: "R".into(),
-            price_won: 55_000,
-        }],
-        seats: (1..=4)
-            .map(|number| SeatSpec {
-                section: "A".into(),
-                row: "1".into(),
-                number,
-                grade: GradeId(0),
-            })
-            .collect(),
-        zones: vec![],
-        per_buyer_limit: 4,
         hold_ttl_ms: 5 * 60_000,
-        fees: FeeSchedule::korean_standard(TicketKind::Performance),
         booking_fee_won: BOOKING_FEE_WON,
-        discounts: vec![],
         coupons: vec![CouponSpec {
             code: "LESS-5000".into(),
             reduction: Reduction::FixedWon(5_000),
@@ -44,7 +24,8 @@ fn spec() -> PerformanceSpec {
             uses_max: 10,
             uses_per_buyer_max: 5,
         }],
-        door: DoorSpec::default(),
+        // A concert on 2027-06-30 at 19:00 KST: far enough for the flat 4,000원 fee tier.
+        ..PerformanceSpec::plain(PERFORMANCE, kst_ms(2027, 6, 30, 19, 0), 55_000, 4, 4)
     }
 }
 

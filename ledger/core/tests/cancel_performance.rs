@@ -7,35 +7,11 @@ use picket_ledger_core::limits::CANCEL_PERFORMANCE_STEP_MAX;
 use picket_ledger_core::*;
 
 const PERFORMANCE: PerformanceId = PerformanceId(88);
-const SEATS: u32 = 600;
+const SEATS: u16 = 600;
 const PRICE_WON: Won = 77_000;
 
 fn spec() -> PerformanceSpec {
-    PerformanceSpec {
-        performance: PERFORMANCE,
-        starts_at_ms: kst_ms(2027, 3, 1, 19, 0),
-        kind: TicketKind::Performance,
-        grades: vec![GradeSpec {
-            code: "R".into(),
-            price_won: PRICE_WON,
-        }],
-        seats: (0..SEATS)
-            .map(|i| SeatSpec {
-                section: "A".into(),
-                row: format!("{}", i / 30 + 1),
-                number: (i % 30 + 1) as u16,
-                grade: GradeId(0),
-            })
-            .collect(),
-        zones: Vec::new(),
-        per_buyer_limit: 4,
-        hold_ttl_ms: 600_000,
-        fees: FeeSchedule::korean_standard(TicketKind::Performance),
-        booking_fee_won: 0,
-        discounts: Vec::new(),
-        coupons: Vec::new(),
-        door: DoorSpec::default(),
-    }
+    PerformanceSpec::plain(PERFORMANCE, kst_ms(2027, 3, 1, 19, 0), PRICE_WON, SEATS, 30)
 }
 
 fn run(ledger: &mut Ledger, now_ms: u64, actor: u64, key: &str, command: Command) -> Step {

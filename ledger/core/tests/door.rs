@@ -27,29 +27,8 @@ fn door_open_ms() -> u64 {
 
 fn spec(performance: PerformanceId, door: DoorSpec) -> PerformanceSpec {
     PerformanceSpec {
-        performance,
-        starts_at_ms: starts_at_ms(),
-        kind: TicketKind::Performance,
-        grades: vec![GradeSpec {
-            code: "R".into(),
-            price_won: 50_000,
-        }],
-        seats: (1..=8)
-            .map(|n| SeatSpec {
-                section: "A".into(),
-                row: "1".into(),
-                number: n,
-                grade: GradeId(0),
-            })
-            .collect(),
-        zones: Vec::new(),
-        per_buyer_limit: 4,
-        hold_ttl_ms: 600_000,
-        fees: FeeSchedule::korean_standard(TicketKind::Performance),
-        booking_fee_won: 0,
-        discounts: Vec::new(),
-        coupons: Vec::new(),
         door,
+        ..PerformanceSpec::plain(performance, starts_at_ms(), 50_000, 8, 8)
     }
 }
 

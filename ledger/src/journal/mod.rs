@@ -236,26 +236,6 @@ mod tests {
     fn ledger_with_offers() -> Ledger {
         let mut ledger = Ledger::new(3);
         let spec = PerformanceSpec {
-            performance: PerformanceId(7),
-            starts_at_ms: 10_000_000_000,
-            kind: TicketKind::Performance,
-            grades: vec![GradeSpec {
-                code: "R".into(),
-                price_won: 140_000,
-            }],
-            seats: (1..=4)
-                .map(|number| SeatSpec {
-                    section: "A".into(),
-                    row: "1".into(),
-                    number,
-                    grade: GradeId(0),
-                })
-                .collect(),
-            zones: vec![],
-            per_buyer_limit: 4,
-            hold_ttl_ms: 600_000,
-            fees: FeeSchedule::korean_standard(TicketKind::Performance),
-            booking_fee_won: 0,
             discounts: vec![DiscountSpec {
                 label: "장애인 (동반 1인)".into(),
                 rule: DiscountRule::Eligibility { places_max: 2 },
@@ -271,7 +251,7 @@ mod tests {
                 uses_max: 10,
                 uses_per_buyer_max: 1,
             }],
-            door: DoorSpec::default(),
+            ..PerformanceSpec::plain(PerformanceId(7), 10_000_000_000, 140_000, 4, 4)
         };
         let commands = [
             Command::OpenPerformance(Box::new(spec)),
