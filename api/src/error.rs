@@ -153,7 +153,8 @@ impl TicketRefusal {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            TicketRefusal::MembersOnly => StatusCode::FORBIDDEN,
+            // A guest token is no member session: sign up and sign in (401, like no session).
+            TicketRefusal::MembersOnly => StatusCode::UNAUTHORIZED,
             TicketRefusal::TransferToSelf | TicketRefusal::UnknownMember => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

@@ -390,7 +390,7 @@ async fn every_refused_transfer_has_its_own_code() {
     });
     assert_eq!(
         refused(&setup, open_tickets[0], &guest, friend).await,
-        (403, "members_only".to_owned())
+        (401, "members_only".to_owned())
     );
     let anonymous = call(
         setup.address,
@@ -634,4 +634,45 @@ async fn the_operators_spec_carries_door_settings_and_old_specs_still_open() {
     assert_eq!(item["title"], Value::Null);
     assert_eq!(item["show_id"], Value::Null);
     assert_eq!(item["grade"], "S");
+}
+
+/// The same transfer and lists on PostgreSQL, production's store (its SQL differs from
+/// SQLite's in what it accepts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_and_my_tickets_on_postgresql() {
+    let setup = ApiSetup::start_postgres().await;
+    let (_, performance) = show_with_door(
+        &setup,
+        1,
+        json!({"transfer_until_minutes_before_start": 30, "gates": ["A"]}),
+    )
+    .await;
+    let (giver, giver_token) = setup.member("giver@example.com").await;
+    let (_, taker_token) = setup.member("taker@example.com").await;
+    let (_, tickets) = book(&setup, giver, "gift", performance, &[0]).await;
+    ticket_view(&setup, tickets[0], &giver_token).await;
+    let (status, body) = give(&setup, tickets[0], &giver_token, "taker@example.com").await;
+    assert_eq!(status, 200, "{body:?}");
+    let theirs = wait_for(&setup, "/api/v2/me/tickets", &taker_token, |body| {
+        ticket_in(my_tickets(body), tickets[0]).is_some()
+    })
+    .await;
+    let item = ticket_in(my_tickets(&theirs), tickets[0]).expect("listed");
+    assert_eq!(item["received_from"]["email"], "g***@example.com");
+    let bookings = wait_for(&setup, "/api/v2/me/bookings", &giver_token, |_| true).await;
+    let given = ticket_in(booked_tickets(&bookings), tickets[0]).expect("booked");
+    assert_eq!(given["transferred_to"]["email"], "t***@example.com");
+    let mine = wait_for(&setup, "/api/v2/me/tickets", &giver_token, |_| true).await;
+    assert_eq!(my_tickets(&mine).count(), 0, "{mine}");
+    // The recipient's device is theirs alone.
+    let bound = call(
+        setup.address,
+        "POST",
+        &format!("/api/v2/tickets/{}/device", tickets[0].0),
+        &json!({"public_key": "T".repeat(43)}).to_string(),
+        Some(&taker_token),
+    )
+    .await;
+    assert_eq!(bound.status, 200, "{:?}", bound.body);
+    assert_eq!(bound.body["rebinds"], 0);
 }

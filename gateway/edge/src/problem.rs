@@ -82,8 +82,9 @@ pub const CODES: [(&str, u16); 46] = [
     ("admission_invalid", 403),
     ("admission_expired", 403),
     // Tickets (docs/protocol.md, "Over HTTP"): giving a ticket to another member and its
-    // printed code. Only members give tickets (a guest signs up first).
-    ("members_only", 403),
+    // printed code. Only members give tickets: a guest's device token is no member session (sign
+    // up, then sign in).
+    ("members_only", 401),
     // The show allows no transfers.
     ("transfers_off", 409),
     // The show's transfer deadline (minutes before the start) has passed.
