@@ -676,3 +676,82 @@ async fn transfers_and_my_tickets_on_postgresql() {
     assert_eq!(bound.status, 200, "{:?}", bound.body);
     assert_eq!(bound.body["rebinds"], 0);
 }
+
+async fn scan_as(
+    setup: &ApiSetup,
+    token: &str,
+    performance: u64,
+    code: &str,
+    gate: u16,
+    direction: &str,
+) -> (u16, Value) {
+    let form = json!({"code": code, "gate": gate, "direction": direction});
+    let answer = call(
+        setup.address,
+        "POST",
+        &format!("/api/v2/performances/{performance}/scans"),
+        &form.to_string(),
+        Some(token),
+    )
+    .await;
+    (answer.status, answer.body)
+}
+
+/// The show's re-entry and gates are the door's rules: an exit lets a ticket in again only
+/// where the show allows it, and only the listed gates scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reentry_and_gates_are_the_shows() {
+    let setup = start().await;
+    let (_, again) = show_with_door(
+        &setup,
+        1,
+        json!({"reentry": true, "gates": ["동문", "서문"]}),
+    )
+    .await;
+    let (_, once) = show_with_door(&setup, 2, json!({})).await;
+    let seller1 = setup.sign_in("seller1@example.com").await;
+    let seller2 = setup.sign_in("seller2@example.com").await;
+    let (buyer, token) = setup.member("buyer@example.com").await;
+    let (_, again_tickets) = book(&setup, buyer, "again", again, &[0]).await;
+    let (_, once_tickets) = book(&setup, buyer, "once", once, &[0]).await;
+    let again_view = ticket_view(&setup, again_tickets[0], &token).await;
+    let once_view = ticket_view(&setup, once_tickets[0], &token).await;
+    let code = app_code(again, again_tickets[0], &again_view);
+    // Gate 3 is none of the two listed.
+    let (status, body) = scan_as(&setup, &seller1, again, &code, 3, "entry").await;
+    assert_eq!(status, 422, "{body:?}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("unknown_gate")
+    );
+    for (gate, direction, result) in [
+        (1, "entry", "admitted"),
+        (2, "exit", "exited"),
+        (2, "entry", "admitted"),
+    ] {
+        let (status, body) = scan_as(&setup, &seller1, again, &code, gate, direction).await;
+        assert_eq!(
+            (status, body["result"].as_str()),
+            (200, Some(result)),
+            "{body}"
+        );
+    }
+    // Without re-entry (and without gates: any gate number), an exit is refused.
+    let code = app_code(once, once_tickets[0], &once_view);
+    let (status, body) = scan_as(&setup, &seller2, once, &code, 7, "entry").await;
+    assert_eq!(
+        (status, body["result"].as_str()),
+        (200, Some("admitted")),
+        "{body}"
+    );
+    let (status, body) = scan_as(&setup, &seller2, once, &code, 7, "exit").await;
+    assert_eq!(status, 422, "{body:?}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("no_reentry")
+    );
+}
