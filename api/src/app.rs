@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, follow, manage, media, openapi, payments, publish,
-    restore, sales, sellers, settlement, tickets,
+    restore, sales, sellers, settlement, tickets, transfer,
 };
 
 impl Api {
@@ -146,6 +146,16 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v2/tickets/{id}/code.svg", get(tickets::code_svg))
         .route("/api/v2/tickets/{id}/code.png", get(tickets::code_png))
         .route("/api/v2/performances/{id}/scans", post(tickets::scan))
+        .route("/api/v2/tickets/{id}/transfer", post(transfer::transfer))
+        .route(
+            "/api/v2/tickets/{id}/printed.svg",
+            get(transfer::printed_svg),
+        )
+        .route(
+            "/api/v2/tickets/{id}/printed.png",
+            get(transfer::printed_png),
+        )
+        .route("/api/v2/me/tickets", get(transfer::my_tickets))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // A seat map is larger than other JSON bodies.
     let venues = Router::new()

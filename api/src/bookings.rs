@@ -2,7 +2,7 @@
 //! lookup that cannot be used to enumerate bookings. The rows come from the bookings projection
 //! (`projection.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::Json;
@@ -16,6 +16,7 @@ use crate::accounts::NAME_LEN_MAX;
 use crate::auth::{Authenticated, Role, guest_actor};
 use crate::client::ClientAddress;
 use crate::error::{ApiError, FieldError};
+use crate::holdings::{Handover, holdings};
 use crate::json::{JsonBody, Query};
 use crate::state::{Api, now_ms};
 use crate::store::bookings::BookingRow;
@@ -135,8 +136,13 @@ pub(crate) async fn performance_spec(
     Ok(parse(api.store.performance_spec(performance).await?))
 }
 
-/// A booking's view with what cancelling would cost now; `spec` is its performance's.
-fn booking_view(row: &BookingRow, spec: Option<&PerformanceSpec>) -> serde_json::Value {
+/// A booking's view with what cancelling would cost now; `spec` is its performance's, `given`
+/// the tickets the buyer gave to other members (whom to, when).
+fn booking_view(
+    row: &BookingRow,
+    spec: Option<&PerformanceSpec>,
+    given: &BTreeMap<i64, Handover>,
+) -> serde_json::Value {
     let booking = row.booking;
     let performance = row.performance;
     let places: Vec<Place> = serde_json::from_str(&row.places).unwrap_or_default();
@@ -183,9 +189,11 @@ fn booking_view(row: &BookingRow, spec: Option<&PerformanceSpec>) -> serde_json:
                 s.fees
                     .fee_won(price, booked_at_ms as u64, now, s.starts_at_ms)
             });
+            let transferred_to = given.get(&(ticket as i64)).map(Handover::json);
             serde_json::json!({"ticket": Id(ticket), "place": label, "price_won": price,
                 "discount": discount,
-                "cancelled": cancelled.contains(&ticket), "cancellation_fee_now_won": fee})
+                "cancelled": cancelled.contains(&ticket), "cancellation_fee_now_won": fee,
+                "transferred_to": transferred_to})
         })
         .collect();
     serde_json::json!({
@@ -204,7 +212,10 @@ pub async fn my_bookings(
     who: Authenticated,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Member])?;
-    bookings_of(&api, who.account_id).await
+    // Only members give tickets away.
+    let transfers = api.store.transfers_touching(who.account_id).await?;
+    let given = holdings(who.account_id, &transfers).given;
+    bookings_of(&api, who.account_id, &given).await
 }
 
 /// `GET /api/v2/guest/bookings` with the guest token: the device's bookings and their numbers.
@@ -213,10 +224,14 @@ pub async fn guest_bookings(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = guest_actor(&api, &headers)?;
-    bookings_of(&api, actor).await
+    bookings_of(&api, actor, &BTreeMap::new()).await
 }
 
-async fn bookings_of(api: &Api, actor: i64) -> Result<Response, ApiError> {
+async fn bookings_of(
+    api: &Api,
+    actor: i64,
+    given: &BTreeMap<i64, Handover>,
+) -> Result<Response, ApiError> {
     let rows = api.store.bookings_of(actor).await?;
     // One spec read per performance, not per booking: a spec holds the whole seat map.
     let mut specs: HashMap<i64, Option<PerformanceSpec>> = HashMap::new();
@@ -226,7 +241,7 @@ async fn bookings_of(api: &Api, actor: i64) -> Result<Response, ApiError> {
         if let std::collections::hash_map::Entry::Vacant(slot) = specs.entry(performance) {
             slot.insert(performance_spec(api, performance).await?);
         }
-        items.push(booking_view(row, specs[&performance].as_ref()));
+        items.push(booking_view(row, specs[&performance].as_ref(), given));
     }
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
@@ -276,5 +291,5 @@ pub async fn guest_lookup(
         api.bookings.per_address.refund(address);
     }
     let spec = performance_spec(&api, row.performance).await?;
-    Ok(Json(booking_view(&row, spec.as_ref())).into_response())
+    Ok(Json(booking_view(&row, spec.as_ref(), &BTreeMap::new())).into_response())
 }

@@ -83,6 +83,90 @@ pub enum ApiError {
     /// The admission ran out or was spent (by a booking); join the queue again.
     #[error("입장 시간이 끝났습니다 / the admission has ended; join the queue again")]
     AdmissionExpired,
+    /// What a ticket's holder asked (a transfer, a printed code) is refused.
+    #[error("{0}")]
+    Ticket(TicketRefusal),
+}
+
+/// Why a holder may not give a ticket away or print it; each has its own code
+/// (docs/protocol.md, "Over HTTP").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TicketRefusal {
+    #[error(
+        "회원만 티켓을 선물할 수 있습니다. 회원가입 후 이용하세요 / only members give tickets: sign up first"
+    )]
+    MembersOnly,
+    #[error("이 공연은 티켓 양도를 허용하지 않습니다 / this show allows no transfers")]
+    TransfersOff,
+    #[error("양도 마감 시간이 지났습니다 / the show's transfer deadline has passed")]
+    TransferDeadlinePassed,
+    #[error("이미 입장에 사용된 티켓입니다 / the ticket was used at the door")]
+    TicketUsed,
+    #[error("취소된 티켓입니다 / the ticket was cancelled")]
+    TicketCancelled,
+    #[error("더 이상 양도할 수 없는 티켓입니다 / the ticket was given away as often as it may be")]
+    TooManyTransfers,
+    #[error(
+        "받는 분이 이 공연의 1인 구매 한도({limit}매)만큼 이미 가지고 있습니다 / the recipient already holds {already} of the {limit} tickets one buyer may have"
+    )]
+    RecipientOverLimit { limit: u16, already: u16 },
+    #[error("본인에게는 양도할 수 없습니다 / a ticket cannot be given to its holder")]
+    TransferToSelf,
+    #[error("이 이메일의 회원이 없습니다 / no member has this e-mail address")]
+    UnknownMember,
+    #[error("이 공연은 종이(고정) 티켓을 발행하지 않습니다 / this show issues no printed codes")]
+    StaticTicketsOff,
+}
+
+impl TicketRefusal {
+    /// Every refusal, for tests and documents.
+    pub const ALL: [TicketRefusal; 10] = [
+        TicketRefusal::MembersOnly,
+        TicketRefusal::TransfersOff,
+        TicketRefusal::TransferDeadlinePassed,
+        TicketRefusal::TicketUsed,
+        TicketRefusal::TicketCancelled,
+        TicketRefusal::TooManyTransfers,
+        TicketRefusal::RecipientOverLimit {
+            limit: 4,
+            already: 4,
+        },
+        TicketRefusal::TransferToSelf,
+        TicketRefusal::UnknownMember,
+        TicketRefusal::StaticTicketsOff,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            TicketRefusal::MembersOnly => "members_only",
+            TicketRefusal::TransfersOff => "transfers_off",
+            TicketRefusal::TransferDeadlinePassed => "transfer_deadline_passed",
+            TicketRefusal::TicketUsed => "ticket_used",
+            TicketRefusal::TicketCancelled => "ticket_cancelled",
+            TicketRefusal::TooManyTransfers => "too_many_transfers",
+            TicketRefusal::RecipientOverLimit { .. } => "recipient_over_limit",
+            TicketRefusal::TransferToSelf => "transfer_to_self",
+            TicketRefusal::UnknownMember => "unknown_member",
+            TicketRefusal::StaticTicketsOff => "static_tickets_off",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            // A guest token is no member session: sign up and sign in (401, like no session).
+            TicketRefusal::MembersOnly => StatusCode::UNAUTHORIZED,
+            TicketRefusal::TransferToSelf | TicketRefusal::UnknownMember => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            TicketRefusal::TransfersOff
+            | TicketRefusal::TransferDeadlinePassed
+            | TicketRefusal::TicketUsed
+            | TicketRefusal::TicketCancelled
+            | TicketRefusal::TooManyTransfers
+            | TicketRefusal::RecipientOverLimit { .. }
+            | TicketRefusal::StaticTicketsOff => StatusCode::CONFLICT,
+        }
+    }
 }
 
 /// What a payment refusal says to people (Korean first), with the provider's code and message
@@ -148,6 +232,7 @@ impl ApiError {
             ApiError::NoAdmission => "no_admission",
             ApiError::AdmissionInvalid => "admission_invalid",
             ApiError::AdmissionExpired => "admission_expired",
+            ApiError::Ticket(refusal) => refusal.code(),
         }
     }
 
@@ -181,6 +266,7 @@ impl ApiError {
             ApiError::Payment(error) => StatusCode::from_u16(payment_status(error))
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::WebhookSignature => StatusCode::UNAUTHORIZED,
+            ApiError::Ticket(refusal) => refusal.status(),
         }
     }
 }
@@ -330,6 +416,22 @@ mod tests {
         }
         let mut all = all;
         all.extend(flow_errors.into_iter().map(ApiError::Payment));
+        for refusal in &TicketRefusal::ALL {
+            // Adding a TicketRefusal variant fails to compile here until it is listed in ALL.
+            match refusal {
+                TicketRefusal::MembersOnly
+                | TicketRefusal::TransfersOff
+                | TicketRefusal::TransferDeadlinePassed
+                | TicketRefusal::TicketUsed
+                | TicketRefusal::TicketCancelled
+                | TicketRefusal::TooManyTransfers
+                | TicketRefusal::RecipientOverLimit { .. }
+                | TicketRefusal::TransferToSelf
+                | TicketRefusal::UnknownMember
+                | TicketRefusal::StaticTicketsOff => {}
+            }
+        }
+        all.extend(TicketRefusal::ALL.into_iter().map(ApiError::Ticket));
         for error in &all {
             match error {
                 ApiError::Invalid(_)
@@ -359,6 +461,7 @@ mod tests {
                 | ApiError::NoAdmission
                 | ApiError::AdmissionInvalid
                 | ApiError::AdmissionExpired
+                | ApiError::Ticket(_)
                 | ApiError::Internal(_) => {}
             }
         }

@@ -13,14 +13,16 @@
 //! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
 //!   operator token; [`client`]: the client's address (through trusted proxies only) that the
 //!   per-address limits count by.
-//! - Forms and validation without I/O: [`venues`], [`grades`], [`offers`], [`shows`].
+//! - Forms and validation without I/O: [`venues`], [`grades`], [`offers`], [`shows`] (with a
+//!   show's door settings); [`holdings`]: who holds a ticket after its transfers.
 //! - [`admission`]: the waiting room's admission on the HTTP payment path.
 //! - [`restore`]: the durable record of every sale, and putting back the sales the waiting
 //!   room's store lost.
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
 //!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
 //!   to the ledger, the waiting room and NATS for the catalog; [`sales`]: the operator's routes
-//!   for a sale and for opening a performance directly.
+//!   for a sale and for opening a performance directly; [`tickets`]: tickets at the door;
+//!   [`transfer`]: giving a ticket to another member, "my tickets" and printed codes.
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
 //! - [`app`]: builds the [`Api`] and its router.
@@ -38,6 +40,7 @@ pub mod client;
 pub mod error;
 pub mod follow;
 pub mod grades;
+pub mod holdings;
 pub mod json;
 pub mod limit;
 pub mod manage;
@@ -59,6 +62,7 @@ pub mod state;
 pub mod store;
 pub mod taxonomy;
 pub mod tickets;
+pub mod transfer;
 pub mod venues;
 
 pub use app::router;

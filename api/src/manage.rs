@@ -142,6 +142,7 @@ pub async fn create_show(
             queue: serde_json::to_string(&form.queue).expect("queue settings encode"),
             discounts: serde_json::to_string(&form.discounts).expect("discounts encode"),
             coupons: serde_json::to_string(&coupons).expect("coupons encode"),
+            door: serde_json::to_string(&form.door.trimmed()).expect("door settings encode"),
         })
         .await?;
     Ok((

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 48] = [
+pub const ROUTES: [(&str, &str); 52] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -59,6 +59,11 @@ pub const ROUTES: [(&str, &str); 48] = [
     ("get", "/api/v2/tickets/{id}/code.svg"),
     ("get", "/api/v2/tickets/{id}/code.png"),
     ("post", "/api/v2/performances/{id}/scans"),
+    // Transfers, "my tickets" and printed codes (`add_transfer_paths`).
+    ("post", "/api/v2/tickets/{id}/transfer"),
+    ("get", "/api/v2/me/tickets"),
+    ("get", "/api/v2/tickets/{id}/printed.svg"),
+    ("get", "/api/v2/tickets/{id}/printed.png"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -229,6 +234,69 @@ fn add_ticket_paths(doc: &mut Value) {
         "printed": {"type": "boolean"}, "grade": {"type": "string"}, "place": {"type": "string"},
         "holder": {"type": "string"}, "proof": {"type": ["string", "null"]},
         "discount": {"type": "string"}}});
+}
+
+/// Giving a ticket to another member, "my tickets" and printed codes (`transfer.rs`,
+/// docs/protocol.md "Over HTTP").
+fn add_transfer_paths(doc: &mut Value) {
+    let holder = json!([{"session": []}, {"guest": []}]);
+    let session = json!([{"session": []}]);
+    let ticket_param = json!([{"name": "id", "in": "path", "required": true, "schema": sale_in()}]);
+    doc["paths"]["/api/v2/tickets/{id}/transfer"] = json!({"post": {
+        "operationId": "transferTicket",
+        "summary": format!("Give one's own ticket to another member (the holder's member session; a guest's token 401 members_only: sign up first). The ledger moves the ticket's secret to a new generation, so the giver's codes are revoked at the door at once and the ticket is the recipient's (GET /api/v2/tickets/{{id}} is 404 for the giver; the recipient binds a device and shows its own codes). Refused: the show allows no transfers 409 transfers_off; its deadline (door.transfer_until_minutes_before_start before the start) passed 409 transfer_deadline_passed; the ticket was used at the door 409 ticket_used or cancelled 409 ticket_cancelled; given away {} times already 409 too_many_transfers; the recipient already holds the per-buyer limit of the performance 409 recipient_over_limit; to oneself 422 transfer_to_self; no member has to_email 422 unknown_member. Repeated after a lost answer, it transfers once (404 once it has, since the ticket is no longer the asker's)", picket_ledger_core::limits::TRANSFERS_PER_TICKET_MAX),
+        "security": session.clone(), "parameters": ticket_param.clone(),
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["to_email"], "properties": {
+            "to_email": {"allOf": [email()], "description": "the recipient member's e-mail address"}}})),
+        "responses": responses(json!({"200": json_response("given", json!({"type": "object", "required": ["ticket", "to"], "properties": {
+            "ticket": id(), "to": {"type": "string", "description": "the recipient's address, masked (b***@example.com)"}}}))}), BOTH, &[401, 403, 404, 409, 422])
+    }});
+    doc["paths"]["/api/v2/me/tickets"] = json!({"get": {
+        "operationId": "myTickets",
+        "summary": "Every ticket the member holds now, soonest performance first: those of their own bookings (less the ones given away or cancelled) and those other members gave them (received_from), with the show's title, the performance's start, the seat or zone and the grade",
+        "security": session,
+        "responses": responses(json!({"200": json_response("the tickets", schema("MyTickets"))}), NOTHING, &[401, 403])
+    }});
+    for (path, id, kind, media) in [
+        (
+            "/api/v2/tickets/{id}/printed.svg",
+            "ticketPrintedSvg",
+            "SVG",
+            "image/svg+xml",
+        ),
+        (
+            "/api/v2/tickets/{id}/printed.png",
+            "ticketPrintedPng",
+            "PNG",
+            "image/png",
+        ),
+    ] {
+        doc["paths"][path] = json!({"get": {
+            "operationId": id,
+            "summary": format!("One's own ticket's printed (static) code, PK1P, as a QR code in {kind} (holder only), where the show issues them (door.static_tickets; else 409 static_tickets_off; a cancelled ticket 422 ticket_cancelled). It does not rotate; the door admits it once and marks it printed. A transfer or a new device binding revokes it"),
+            "security": holder.clone(), "parameters": ticket_param.clone(),
+            "responses": responses(json!({"200": {"description": "the code", "headers": {"Cache-Control": {"description": "no-store", "schema": {"type": "string", "const": "no-store"}}},
+                "content": {media: {"schema": {"type": "string", "format": "binary"}}}}}), PARAMETERS, &[401, 403, 404, 409, 422])
+        }});
+    }
+    let handover = |who: &str| {
+        json!({"type": ["object", "null"], "required": ["email", "at_ms"], "description": format!("null, or {who} (address masked, null when the account is gone) and when"), "properties": {
+        "email": {"type": ["string", "null"]}, "at_ms": {"type": "integer"}}})
+    };
+    doc["components"]["schemas"]["MyTickets"] = json!({"type": "object", "required": ["items"], "properties": {
+        "items": {"type": "array", "items": {"type": "object", "required": ["ticket", "booking", "performance", "show_id", "title", "starts_at_ms", "place", "grade", "received_from"], "properties": {
+            "ticket": id(), "booking": id(), "performance": id(),
+            "show_id": {"oneOf": [id(), {"type": "null"}]}, "title": {"type": ["string", "null"]},
+            "starts_at_ms": {"type": ["integer", "null"]}, "place": {"type": "string"}, "grade": {"type": "string"},
+            "received_from": handover("whom the ticket came from")}}}}});
+    doc["components"]["schemas"]["Booking"]["properties"]["tickets"]["items"]["properties"]["transferred_to"] =
+        handover("the member the buyer gave the ticket to");
+    if let Some(required) =
+        doc["components"]["schemas"]["Booking"]["properties"]["tickets"]["items"]["required"]
+            .as_array_mut()
+    {
+        required.push(json!("transferred_to"));
+    }
 }
 
 /// Paying for a hold over HTTP (`payments.rs`, docs/payments.md).
@@ -695,6 +763,7 @@ pub fn document() -> Value {
     add_refund_paths(&mut doc);
     add_payment_paths(&mut doc);
     add_ticket_paths(&mut doc);
+    add_transfer_paths(&mut doc);
     doc
 }
 
@@ -830,15 +899,25 @@ fn schemas() -> Value {
                 "min_order_won": {"type": "integer", "minimum": 0, "maximum": limits::TICKET_PRICE_WON_MAX, "default": 0},
                 "valid_from_ms": u64_any(), "valid_until_ms": u64_any(),
                 "uses_max": {"type": "integer", "minimum": 1, "maximum": limits::COUPON_USES_MAX, "description": "per performance"},
-                "uses_per_buyer_max": {"type": "integer", "minimum": 1, "maximum": u16::MAX, "default": 1}}}}
+                "uses_per_buyer_max": {"type": "integer", "minimum": 1, "maximum": u16::MAX, "default": 1}}}},
+            "door": {"type": "object", "additionalProperties": false, "description": "how the door treats the show's tickets; absent: every setting off", "properties": {
+                "reentry": {"type": "boolean", "default": false, "description": "an exit scan lets a ticket in again"},
+                "gates": {"type": "array", "maxItems": limits::GATES_PER_PERFORMANCE_MAX, "uniqueItems": true, "default": [], "description": format!("the venue's gate labels, each 1 to {} bytes of UTF-8 and distinct (else 422); gate ids are their places in the list from 1 (the scan's `gate`); empty: any gate number, 0 the main door", limits::LABEL_LEN_MAX),
+                    "items": text(limits::LABEL_LEN_MAX)},
+                "transfer_until_minutes_before_start": {"oneOf": [int(0, crate::shows::TRANSFER_MINUTES_BEFORE_START_MAX.into()), {"type": "null"}], "default": null, "description": "holders may give a ticket to another member until this many minutes before each performance starts; absent or null: no transfers"},
+                "static_tickets": {"type": "boolean", "default": false, "description": "printed (static) codes are issued (GET /api/v2/tickets/{id}/printed.png) and admitted at the door, marked printed"}}}
         }},
         "ShowPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "category", "region"], "properties": {
                 "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
             "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
         }},
-        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "booking_fee_won", "discounts", "coupons"], "properties": {
+        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "booking_fee_won", "door", "discounts", "coupons"], "properties": {
             "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
+            "door": {"type": "object", "required": ["reentry", "gates", "transfer_until_minutes_before_start", "static_tickets"], "description": "the show form's door settings", "properties": {
+                "reentry": {"type": "boolean"},
+                "gates": {"type": "array", "items": {"type": "object", "required": ["gate", "label"], "properties": {"gate": {"type": "integer"}, "label": {"type": "string"}}}},
+                "transfer_until_minutes_before_start": nullable_int.clone(), "static_tickets": {"type": "boolean"}}},
             "booking_fee_won": {"type": "integer", "description": "per ticket, on top of each price"},
             "description": {"type": "string"}, "age_rating": {"type": "string"}, "running_minutes": {"type": "integer"},
             "venue_id": id(), "status": {"type": "string", "enum": ["draft", "published"]},
@@ -872,7 +951,12 @@ fn schemas() -> Value {
                 "grades": {"type": "array", "items": u16_any()}}}},
             "coupons": {"type": "array", "default": [], "items": {"type": "object", "required": ["code", "reduction", "min_order_won", "valid_from_ms", "valid_until_ms", "uses_max", "uses_per_buyer_max"], "properties": {
                 "code": {"type": "string"}, "reduction": schema("Reduction"), "min_order_won": u64_any(),
-                "valid_from_ms": u64_any(), "valid_until_ms": u64_any(), "uses_max": int(0, u32::MAX.into()), "uses_per_buyer_max": u16_any()}}}
+                "valid_from_ms": u64_any(), "valid_until_ms": u64_any(), "uses_max": int(0, u32::MAX.into()), "uses_per_buyer_max": u16_any()}}},
+            "door": {"type": "object", "description": "absent: every setting off (no re-entry, any gate, no transfers, no static tickets)", "properties": {
+                "reentry": {"type": "boolean", "default": false},
+                "gates": {"type": "array", "default": [], "items": {"type": "object", "required": ["id", "label"], "properties": {"id": u16_any(), "label": {"type": "string"}}}},
+                "transfer_until_ms": {"oneOf": [u64_any(), {"type": "null"}], "default": null},
+                "static_tickets": {"type": "boolean", "default": false}}}
         }},
         "Reduction": {"oneOf": [
             {"type": "object", "additionalProperties": false, "required": ["Percent"], "properties": {"Percent": int(0, u8::MAX.into())}},

@@ -22,6 +22,7 @@ use sqlx::AnyConnection;
 use crate::error::ApiError;
 use crate::state::Api;
 use crate::store::bookings::{self as rows, GuestContact, NewBooking, OpenHold};
+use crate::store::transfers::{NewTransfer, record_transfer};
 
 /// Holds the projection remembers (in `open_holds`) until they are paid, released or expire. A
 /// hold beyond it is not remembered, and its booking is not recorded (logged).
@@ -248,7 +249,7 @@ async fn record(
     let mut holds = HoldCount::default();
     for entry in entries {
         for event in &entry.events {
-            apply_event(&mut tx, event, &mut holds).await?;
+            apply_event(&mut tx, event, entry.at_ms, &mut holds).await?;
         }
     }
     if holds.change != 0 {
@@ -279,10 +280,11 @@ impl HoldCount {
     }
 }
 
-/// Applies one committed event to the projection's rows.
+/// Applies one committed event (of an entry committed at `at_ms`) to the projection's rows.
 async fn apply_event(
     conn: &mut AnyConnection,
     event: &Event,
+    at_ms: u64,
     holds: &mut HoldCount,
 ) -> Result<(), ApiError> {
     match event {
@@ -385,6 +387,25 @@ async fn apply_event(
                 booking_fee_refunded_won: *booking_fee_refunded_won as i64,
             };
             rows::add_cancelled_money(conn, booking.0 as i64, &money).await?;
+        }
+        // Who holds a ticket now ("my tickets") and whom it was given to ("my bookings").
+        Event::TicketTransferred {
+            performance,
+            ticket,
+            from,
+            to,
+            generation,
+        } => {
+            let transfer = NewTransfer {
+                ticket: ticket.0 as i64,
+                generation: i64::from(*generation),
+                performance: performance.0 as i64,
+                // Actor ids as the same 64 bits, like a booking's buyer.
+                from_actor: from.0 as i64,
+                to_actor: to.0 as i64,
+                at_ms: at_ms as i64,
+            };
+            record_transfer(conn, &transfer).await?;
         }
         _ => {}
     }

@@ -2,9 +2,10 @@
 //! offers, performances and staff assignments, what makes each valid, a stored show decoded,
 //! and the ledger spec a performance opens with. No I/O here.
 
+use picket_ledger_core::limits::{GATES_PER_PERFORMANCE_MAX, LABEL_LEN_MAX};
 use picket_ledger_core::{
-    DoorSpec, FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
-    TicketKind, ZoneSpec,
+    DoorSpec, FeeSchedule, GateId, GateSpec, GradeId, GradeSpec, PerformanceId, PerformanceSpec,
+    SeatSpec, TicketKind, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +57,127 @@ pub struct ShowForm {
     /// Coupon codes (one per order, never together with a discount).
     #[serde(default)]
     pub coupons: Vec<CouponForm>,
+    /// How the door treats the tickets: re-entry, gates, transfers, printed codes (all off).
+    #[serde(default)]
+    pub door: DoorForm,
+}
+
+/// Latest transfer deadline a show may set, in minutes before each start: 90 days. Further
+/// ahead than any sale opens, so it bounds the field without narrowing what sellers do.
+pub const TRANSFER_MINUTES_BEFORE_START_MAX: u32 = 90 * 24 * 60;
+
+/// A show's door settings, all off by default; each performance's `DoorSpec` is made from them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorForm {
+    /// An exit scan lets a ticket in again.
+    #[serde(default)]
+    pub reentry: bool,
+    /// The venue's gates as scanners show them; gate ids are their places in this list from 1
+    /// (empty: any gate number, 0 the main door).
+    #[serde(default)]
+    pub gates: Vec<String>,
+    /// Holders may give a ticket to another member until this many minutes before each
+    /// performance starts; absent: no transfers.
+    #[serde(default)]
+    pub transfer_until_minutes_before_start: Option<u32>,
+    /// Printed or e-mailed (static) codes are issued and accepted at the door.
+    #[serde(default)]
+    pub static_tickets: bool,
+}
+
+impl DoorForm {
+    /// The id of the gate at `index` of the list: 1, 2, … (0 stays the main door of venues
+    /// that name no gates).
+    pub fn gate_id(index: usize) -> GateId {
+        // At most GATES_PER_PERFORMANCE_MAX (64) gates: always fits.
+        GateId(u16::try_from(index + 1).unwrap_or(u16::MAX))
+    }
+
+    /// Each wrong field, as `door.<field>` (Korean first, then English).
+    pub fn problems(&self, errors: &mut Vec<FieldError>) {
+        let labels_ok = self.gates.iter().all(|label| {
+            let label = label.trim();
+            !label.is_empty() && label.len() <= LABEL_LEN_MAX
+        });
+        let too_many = self.gates.len() > GATES_PER_PERFORMANCE_MAX;
+        // Compared pairwise only within the bound: at most 64² comparisons.
+        let unique = too_many
+            || self.gates.iter().enumerate().all(|(i, label)| {
+                !self.gates[..i]
+                    .iter()
+                    .any(|seen| seen.trim() == label.trim())
+            });
+        if too_many || !labels_ok || !unique {
+            errors.push(FieldError {
+                field: "door.gates",
+                message: format!(
+                    "게이트는 {GATES_PER_PERFORMANCE_MAX}개까지, 이름은 서로 다르게 1~{LABEL_LEN_MAX}바이트입니다 \
+                     (at most {GATES_PER_PERFORMANCE_MAX} gates, each a distinct label of 1 to \
+                     {LABEL_LEN_MAX} bytes of UTF-8)"
+                ),
+            });
+        }
+        if self
+            .transfer_until_minutes_before_start
+            .is_some_and(|minutes| minutes > TRANSFER_MINUTES_BEFORE_START_MAX)
+        {
+            errors.push(FieldError {
+                field: "door.transfer_until_minutes_before_start",
+                message: format!(
+                    "양도 마감은 공연 시작 0~{TRANSFER_MINUTES_BEFORE_START_MAX}분 전입니다 \
+                     (0 to {TRANSFER_MINUTES_BEFORE_START_MAX} minutes before the start; absent: \
+                     no transfers)"
+                ),
+            });
+        }
+    }
+
+    /// The form as stored: gate labels trimmed.
+    pub fn trimmed(&self) -> DoorForm {
+        DoorForm {
+            gates: self.gates.iter().map(|g| g.trim().to_owned()).collect(),
+            ..self.clone()
+        }
+    }
+
+    /// The ledger's door rules of a performance starting at `starts_at_ms`.
+    pub fn spec(&self, starts_at_ms: u64) -> DoorSpec {
+        DoorSpec {
+            reentry: self.reentry,
+            gates: self
+                .gates
+                .iter()
+                .enumerate()
+                .map(|(index, label)| GateSpec {
+                    id: Self::gate_id(index),
+                    label: label.trim().to_owned(),
+                })
+                .collect(),
+            transfer_until_ms: self
+                .transfer_until_minutes_before_start
+                .map(|minutes| starts_at_ms.saturating_sub(u64::from(minutes) * 60_000)),
+            static_tickets: self.static_tickets,
+        }
+    }
+
+    /// The settings as `GET /api/v2/shows/{id}` shows them: gates with their ids.
+    pub fn public(&self) -> serde_json::Value {
+        let gates: Vec<serde_json::Value> = self
+            .gates
+            .iter()
+            .enumerate()
+            .map(|(index, label)| {
+                serde_json::json!({"gate": Self::gate_id(index).0, "label": label})
+            })
+            .collect();
+        serde_json::json!({
+            "reentry": self.reentry,
+            "gates": gates,
+            "transfer_until_minutes_before_start": self.transfer_until_minutes_before_start,
+            "static_tickets": self.static_tickets,
+        })
+    }
 }
 
 /// How fast a show's sales admit buyers from the waiting room.
@@ -155,6 +277,7 @@ pub fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
         });
     }
     crate::offers::validate(&form.discounts, &form.coupons, &form.grades, &mut errors);
+    form.door.problems(&mut errors);
     if form.grades.is_empty() || form.grades.len() > GRADES_PER_SHOW_MAX || !prices_ok {
         errors.push(FieldError {
             field: "grades",
@@ -193,10 +316,11 @@ pub struct Show {
     pub queue: QueueForm,
     pub discounts: Vec<DiscountForm>,
     pub coupons: Vec<CouponForm>,
+    pub door: DoorForm,
 }
 
 impl Show {
-    /// Decodes a stored show; a fee schedule or queue setting that does not decode is the
+    /// Decodes a stored show; a fee schedule, queue or door setting that does not decode is the
     /// default, grades or offers that do not decode are an error.
     pub fn decode(record: ShowRecord) -> Result<Show, ApiError> {
         Ok(Show {
@@ -223,6 +347,11 @@ impl Show {
                 .unwrap_or_default(),
             discounts: json_list(record.discounts)?,
             coupons: json_list(record.coupons)?,
+            // Checked on the way in; NULL (a show stored before door settings) is all off.
+            door: record
+                .door
+                .and_then(|door| serde_json::from_str(&door).ok())
+                .unwrap_or_default(),
         })
     }
 }
@@ -353,7 +482,7 @@ pub fn spec_for(
             .iter()
             .map(crate::offers::coupon_spec)
             .collect::<Result<_, _>>()?,
-        door: DoorSpec::default(),
+        door: show.door.spec(starts_at_ms),
     })
 }
 
@@ -394,6 +523,74 @@ mod tests {
             });
             assert_eq!(got, want, "{form:?}");
         }
+    }
+
+    #[test]
+    fn door_settings_are_bounded_and_name_their_fields() {
+        let fields = |door: DoorForm| {
+            let mut errors = Vec::new();
+            door.problems(&mut errors);
+            errors.iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert!(fields(DoorForm::default()).is_empty());
+        let ok = DoorForm {
+            reentry: true,
+            gates: vec!["동문".into(), " 서문 ".into()],
+            transfer_until_minutes_before_start: Some(TRANSFER_MINUTES_BEFORE_START_MAX),
+            static_tickets: true,
+        };
+        assert!(fields(ok.clone()).is_empty());
+        let gates = |gates: Vec<String>| DoorForm {
+            gates,
+            ..DoorForm::default()
+        };
+        // 11 Korean syllables are 33 bytes: over the ledger's 32.
+        for wrong in [
+            vec![" ".to_owned()],
+            vec!["가".repeat(11)],
+            vec!["동문".into(), "동문 ".into()],
+            (0..=GATES_PER_PERFORMANCE_MAX)
+                .map(|i| i.to_string())
+                .collect(),
+        ] {
+            assert_eq!(fields(gates(wrong.clone())), ["door.gates"], "{wrong:?}");
+        }
+        assert!(fields(gates(vec!["가".repeat(10), "x".repeat(32)])).is_empty());
+        let late = DoorForm {
+            transfer_until_minutes_before_start: Some(TRANSFER_MINUTES_BEFORE_START_MAX + 1),
+            ..DoorForm::default()
+        };
+        assert_eq!(fields(late), ["door.transfer_until_minutes_before_start"]);
+    }
+
+    #[test]
+    fn a_performances_door_spec_counts_the_deadline_back_from_its_start() {
+        let door = DoorForm {
+            reentry: true,
+            gates: vec!["동문".into(), " 서문 ".into()],
+            transfer_until_minutes_before_start: Some(90),
+            static_tickets: true,
+        };
+        let starts_at_ms = 1_900_000_000_000;
+        let spec = door.spec(starts_at_ms);
+        assert_eq!(spec.transfer_until_ms, Some(starts_at_ms - 90 * 60 * 1_000));
+        assert_eq!(
+            spec.gates,
+            [
+                GateSpec {
+                    id: GateId(1),
+                    label: "동문".into()
+                },
+                GateSpec {
+                    id: GateId(2),
+                    label: "서문".into()
+                }
+            ]
+        );
+        assert!(spec.reentry && spec.static_tickets);
+        assert_eq!(DoorForm::default().spec(starts_at_ms), DoorSpec::default());
+        // A deadline further back than the epoch is the epoch: transfers closed, never a wrap.
+        assert_eq!(door.spec(1_000).transfer_until_ms, Some(0));
     }
 
     /// The ids `GET /api/v2/venues/{id}` gives seats and zones are their places in the spec the
@@ -457,6 +654,7 @@ mod tests {
             queue: QueueForm::default(),
             discounts: Vec::new(),
             coupons: Vec::new(),
+            door: DoorForm::default(),
         };
         let spec = spec_for(7, 1_900_000_000_000, &show, &layout).expect("spec");
         let seats = layout.seat_places();

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod sales;
 pub mod sellers;
 pub mod tickets;
+pub mod transfers;
 
 use std::time::Duration;
 

@@ -130,7 +130,7 @@ async fn holder_actor(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
 
 /// The ticket as the ledger has it and its performance's spec, for its holder only: anyone
 /// else is told there is no such ticket, so ids cannot be probed.
-async fn held_ticket(
+pub(crate) async fn held_ticket(
     api: &Api,
     headers: &HeaderMap,
     ticket: u64,
@@ -217,7 +217,10 @@ pub async fn get_ticket(
     Path(Id(ticket)): Path<Id<u64>>,
 ) -> Result<Response, ApiError> {
     let (view, spec) = held_ticket(&api, &headers, ticket).await?;
-    let device = api.store.ticket_device(ticket as i64).await?;
+    let device = api
+        .store
+        .ticket_device(ticket as i64, view.holder.0 as i64)
+        .await?;
     Ok(no_store(
         Json(ticket_json(&api, &view, &spec, device.as_ref())).into_response(),
     ))
@@ -252,7 +255,9 @@ pub async fn bind_device(
     if view.cancelled {
         return Err(ApiError::Rejected(Rejection::TicketCancelled));
     }
-    let bound = api.store.ticket_device(ticket as i64).await?;
+    // Actor ids use all 64 bits (guests have the top bit set); stored as the same bits.
+    let holder = view.holder.0 as i64;
+    let bound = api.store.ticket_device(ticket as i64, holder).await?;
     let unchanged = bound.as_ref().map(|d| d.public_key.as_str()) == Some(form.public_key.as_str());
     if bound.is_some() && !unchanged {
         view.generation = rebind(&api, &view).await?;
@@ -266,7 +271,9 @@ pub async fn bind_device(
                 generation: i64::from(view.generation),
                 bound_at_ms: now_ms() as i64,
             };
-            api.store.bind_ticket_device(ticket as i64, &device).await?;
+            api.store
+                .bind_ticket_device(ticket as i64, holder, &device)
+                .await?;
             device
         }
     };
@@ -309,7 +316,7 @@ async fn current_code(api: &Api, headers: &HeaderMap, ticket: u64) -> Result<Str
 }
 
 /// A code changes every step: never cached, by the browser or on the way.
-fn no_store(mut response: Response) -> Response {
+pub(crate) fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
@@ -317,7 +324,7 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn render_failed(error: render::RenderError) -> ApiError {
+pub(crate) fn render_failed(error: render::RenderError) -> ApiError {
     ApiError::Internal(format!("the code did not render: {error:?}"))
 }
 

@@ -370,6 +370,35 @@ async fn every_endpoint_as_every_role() {
             vec!["guest", "member"],
             false,
         ),
+        // A ticket's holder gives it away: members only (a guest is told to sign up, 401).
+        (
+            "POST",
+            "/api/v2/tickets/7/transfer".into(),
+            fixed(json!({"to_email": "friend@example.com"}).to_string()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/tickets/7/printed.svg".into(),
+            fixed(String::new()),
+            vec!["guest", "member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/tickets/7/printed.png".into(),
+            fixed(String::new()),
+            vec!["guest", "member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/me/tickets".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
         (
             "GET",
             "/api/v2/me/bookings".into(),

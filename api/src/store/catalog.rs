@@ -41,6 +41,8 @@ pub struct NewShow<'a> {
     pub queue: String,
     pub discounts: String,
     pub coupons: String,
+    /// The door settings (JSON).
+    pub door: String,
 }
 
 /// A show as stored: `grades` is a JSON array; `fees`, `queue`, `discounts` and `coupons` are
@@ -64,6 +66,8 @@ pub struct ShowRecord {
     pub queue: Option<String>,
     pub discounts: Option<String>,
     pub coupons: Option<String>,
+    /// The door settings (JSON; NULL for shows stored before them: all off).
+    pub door: Option<String>,
 }
 
 /// A performance's times.
@@ -148,8 +152,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
              running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue, discounts, coupons, \
-             booking_fee_won) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17)",
+             booking_fee_won, door) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(show.id)
         .bind(show.company_id)
@@ -168,6 +172,7 @@ impl Store {
         .bind(&show.discounts)
         .bind(&show.coupons)
         .bind(show.booking_fee_won)
+        .bind(&show.door)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -176,7 +181,7 @@ impl Store {
     pub async fn show(&self, id: i64) -> Result<Option<ShowRecord>, sqlx::Error> {
         sqlx::query_as(
             "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
-             grades, per_buyer_limit, status, fees, queue, discounts, coupons, booking_fee_won \
+             grades, per_buyer_limit, status, fees, queue, discounts, coupons, booking_fee_won, door \
              FROM shows WHERE id = $1",
         )
         .bind(id)

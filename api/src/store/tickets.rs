@@ -34,31 +34,41 @@ impl Store {
         .await
     }
 
-    pub async fn ticket_device(&self, ticket: i64) -> Result<Option<TicketDevice>, sqlx::Error> {
+    /// The device `holder` bound the ticket to: a device a former holder bound (before giving
+    /// the ticket away) is none of the holder's.
+    pub async fn ticket_device(
+        &self,
+        ticket: i64,
+        holder: i64,
+    ) -> Result<Option<TicketDevice>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT public_key, generation, bound_at_ms FROM ticket_devices WHERE ticket = $1",
+            "SELECT public_key, generation, bound_at_ms FROM ticket_devices \
+             WHERE ticket = $1 AND holder = $2",
         )
         .bind(ticket)
+        .bind(holder)
         .fetch_optional(&self.pool)
         .await
     }
 
-    /// Records the ticket's device (replacing the one before).
+    /// Records the ticket's device, bound by `holder` (replacing the one before).
     pub async fn bind_ticket_device(
         &self,
         ticket: i64,
+        holder: i64,
         device: &TicketDevice,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO ticket_devices (ticket, public_key, generation, bound_at_ms) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (ticket) DO UPDATE SET \
+            "INSERT INTO ticket_devices (ticket, public_key, generation, bound_at_ms, holder) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ticket) DO UPDATE SET \
              public_key = EXCLUDED.public_key, generation = EXCLUDED.generation, \
-             bound_at_ms = EXCLUDED.bound_at_ms",
+             bound_at_ms = EXCLUDED.bound_at_ms, holder = EXCLUDED.holder",
         )
         .bind(ticket)
         .bind(&device.public_key)
         .bind(device.generation)
         .bind(device.bound_at_ms)
+        .bind(holder)
         .execute(&self.pool)
         .await?;
         Ok(())

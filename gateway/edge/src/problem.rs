@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 36] = [
+pub const CODES: [(&str, u16); 46] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -81,6 +81,28 @@ pub const CODES: [(&str, u16); 36] = [
     ("no_admission", 403),
     ("admission_invalid", 403),
     ("admission_expired", 403),
+    // Tickets (docs/protocol.md, "Over HTTP"): giving a ticket to another member and its
+    // printed code. Only members give tickets: a guest's device token is no member session (sign
+    // up, then sign in).
+    ("members_only", 401),
+    // The show allows no transfers.
+    ("transfers_off", 409),
+    // The show's transfer deadline (minutes before the start) has passed.
+    ("transfer_deadline_passed", 409),
+    // The ticket was used at the door.
+    ("ticket_used", 409),
+    // The ticket was cancelled (refunded).
+    ("ticket_cancelled", 409),
+    // The ticket was given away as often as it may be (`TRANSFERS_PER_TICKET_MAX`).
+    ("too_many_transfers", 409),
+    // The recipient holds as many tickets of the performance as one buyer may.
+    ("recipient_over_limit", 409),
+    // The recipient is the holder.
+    ("transfer_to_self", 422),
+    // No member has that e-mail address.
+    ("unknown_member", 422),
+    // The show issues no printed (static) codes.
+    ("static_tickets_off", 409),
 ];
 
 /// The status [`CODES`] gives `code`, if it is listed.
