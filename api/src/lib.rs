@@ -35,6 +35,7 @@ pub mod bookings;
 pub mod browse;
 pub mod catalog;
 pub mod client;
+pub mod door;
 pub mod error;
 pub mod follow;
 pub mod grades;
