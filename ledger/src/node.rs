@@ -22,8 +22,8 @@ use async_nats::jetstream;
 use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
-    self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest, DoorReply, DoorRequest,
+    self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
+    REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
 };
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;

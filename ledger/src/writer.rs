@@ -582,7 +582,10 @@ impl<J: Journal> Writer<J> {
                 let _ = reply.send(page);
             }
             Work::Door { performance, reply } => {
-                let report = self.ledger.performance(performance).map(|p| p.door_report());
+                let report = self
+                    .ledger
+                    .performance(performance)
+                    .map(|p| p.door_report());
                 let _ = reply.send(report);
             }
         }

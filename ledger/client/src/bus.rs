@@ -430,7 +430,10 @@ mod tests {
         let bytes = serde_json::to_vec(&DoorReply { door: Some(report) })
             .expect("encodes")
             .len();
-        assert!(bytes <= NATS_PAYLOAD_DEFAULT / 2, "a full report is {bytes} bytes");
+        assert!(
+            bytes <= NATS_PAYLOAD_DEFAULT / 2,
+            "a full report is {bytes} bytes"
+        );
     }
 
     #[test]

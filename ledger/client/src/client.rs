@@ -32,9 +32,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{
-    self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
-    DoorReply, DoorRequest,
+    self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
+    REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
 };
 use crate::wire::{Committed, SubmitError, Subscription};
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::door::{Conflict, Presence, admissions};
 
 use crate::fees::FeeSchedule;
-use crate::limits::{DOOR_REPORT_CONFLICTS_MAX, DOOR_REPORT_GATE_MINUTES_MAX, TICKETS_PAGE_MAX};
 use crate::ledger::{HoldStatus, PerformanceState};
+use crate::limits::{DOOR_REPORT_CONFLICTS_MAX, DOOR_REPORT_GATE_MINUTES_MAX, TICKETS_PAGE_MAX};
 use crate::offers::AppliedOffer;
 use crate::types::*;
 
