@@ -21,6 +21,8 @@
 //!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
 //!   to the ledger, the waiting room and NATS for the catalog; [`sales`]: the operator's routes
 //!   for a sale and for opening a performance directly.
+//!   [`tickets`]: tickets at the door online; [`door`]: the door offline (the manifest key,
+//!   the signed manifest, offline scanners' uploads, the door counters).
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
 //! - [`app`]: builds the [`Api`] and its router.
