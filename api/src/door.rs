@@ -26,7 +26,7 @@ use picket_ledger_core::{
     PerformanceId, PerformanceSpec, RefusedScan, Reply, Request, Scan, ScanRefusal, ScanSource,
     TicketId, TicketView,
 };
-use picket_tickets::limits::{MANIFEST_REVOKED_MAX, MANIFEST_TICKETS_MAX};
+use picket_tickets::limits::{MANIFEST_BYTES_MAX, MANIFEST_REVOKED_MAX, MANIFEST_TICKETS_MAX};
 use picket_tickets::{DoorRules, Manifest, ManifestKey, Roster, RosterTicket};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -281,6 +281,10 @@ pub async fn manifest(
     .await
     .map_err(|error| ApiError::Internal(format!("the manifest build failed: {error}")))?
     .map_err(|_| manifest_too_large())?;
+    // A scanner refuses a manifest past this before reading it: never send one.
+    if signed.len() > MANIFEST_BYTES_MAX {
+        return Err(manifest_too_large());
+    }
     tracing::info!(
         performance = id.0,
         bytes = signed.len(),
@@ -467,6 +471,65 @@ mod tests {
         // Never the ticket master's key: another label.
         let master = crate::tickets::performance_master(&key, PerformanceId(1));
         assert_ne!(one, ManifestKey::from_seed(&master).public());
+    }
+
+    /// The signed manifest of `valid` tickets with the widest labels the API makes (grade and
+    /// section, row and zone names at the ledger's 32 bytes, a seat number at its widest, an
+    /// eligibility discount's label at 64 bytes) and `revoked` cancelled ones, all at the
+    /// widest ids.
+    fn widest_manifest(valid: u64, revoked: u64) -> Vec<u8> {
+        use picket_ledger_core::limits::{LABEL_LEN_MAX, OFFER_LABEL_LEN_MAX};
+        let key = TicketKey([9; 32]);
+        let performance = PerformanceId(u64::MAX);
+        let master = crate::tickets::performance_master(&key, performance);
+        let label = |len: usize| format!("{}{}", "가".repeat(len / 3), "A".repeat(len % 3));
+        let facts = picket_tickets::DoorFacts {
+            grade: label(LABEL_LEN_MAX),
+            place: format!(
+                "{} {}열 {}번",
+                label(LABEL_LEN_MAX),
+                label(LABEL_LEN_MAX),
+                u16::MAX
+            ),
+            holder: "#9999".into(),
+            proof: Some(label(OFFER_LABEL_LEN_MAX)),
+        };
+        let mut roster = Roster {
+            rules: DoorRules {
+                performance,
+                doors_open_ms: u64::MAX,
+                printed_codes: true,
+                reentry: true,
+            },
+            tickets: Default::default(),
+        };
+        for n in 0..valid + revoked {
+            let ticket = TicketId(u64::MAX - n);
+            roster.tickets.insert(
+                ticket,
+                RosterTicket {
+                    secret: picket_tickets::TicketSecret::derive(&master, performance, ticket, 255),
+                    facts: facts.clone(),
+                    revoked: n >= valid,
+                },
+            );
+        }
+        let manifest = Manifest::build(&roster, u64::MAX, &[1; 32]).expect("builds");
+        manifest.sign(&manifest_key(&key, performance))
+    }
+
+    #[test]
+    fn a_full_manifest_of_the_widest_tickets_is_one_scanners_open() {
+        let base = widest_manifest(0, 0).len();
+        let entry = widest_manifest(2, 0).len() - widest_manifest(1, 0).len();
+        let revocation = widest_manifest(0, 2).len() - widest_manifest(0, 1).len();
+        assert!(entry > 100 && revocation > 0, "{entry} {revocation}");
+        // The lists' counts are varints: a few bytes more when full.
+        let full = base + 8 + entry * MANIFEST_TICKETS_MAX + revocation * MANIFEST_REVOKED_MAX;
+        assert!(
+            full <= MANIFEST_BYTES_MAX,
+            "a full manifest of the widest tickets is {full} bytes"
+        );
     }
 
     fn widest_scan(nonce: u64) -> Value {
