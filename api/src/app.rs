@@ -14,8 +14,8 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, follow, manage, media, openapi, payments, publish,
-    restore, sales, sellers, settlement, tickets, transfer,
+    accounts, banners, board, bookings, browse, door, follow, manage, media, openapi, payments,
+    publish, restore, sales, sellers, settlement, tickets, transfer,
 };
 
 impl Api {
@@ -194,6 +194,7 @@ pub fn router(api: Arc<Api>) -> Router {
     json.merge(venues)
         .merge(media)
         .merge(operator)
+        .merge(door::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .with_state(api)

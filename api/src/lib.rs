@@ -21,8 +21,10 @@
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
 //!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
 //!   to the ledger, the waiting room and NATS for the catalog; [`sales`]: the operator's routes
-//!   for a sale and for opening a performance directly; [`tickets`]: tickets at the door;
-//!   [`transfer`]: giving a ticket to another member, "my tickets" and printed codes.
+//!   for a sale and for opening a performance directly; [`tickets`]: tickets at the door online;
+//!   [`transfer`]: giving a ticket to another member, "my tickets" and printed codes; [`door`]:
+//!   the door offline (the manifest key, the signed manifest, offline scanners' uploads, the door
+//!   counters).
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
 //! - [`app`]: builds the [`Api`] and its router.
@@ -37,6 +39,7 @@ pub mod bookings;
 pub mod browse;
 pub mod catalog;
 pub mod client;
+pub mod door;
 pub mod error;
 pub mod follow;
 pub mod grades;

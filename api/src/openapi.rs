@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 52] = [
+pub const ROUTES: [(&str, &str); 55] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -64,6 +64,10 @@ pub const ROUTES: [(&str, &str); 52] = [
     ("get", "/api/v2/me/tickets"),
     ("get", "/api/v2/tickets/{id}/printed.svg"),
     ("get", "/api/v2/tickets/{id}/printed.png"),
+    // The door offline (`add_door_paths`).
+    ("get", "/api/v2/performances/{id}/door"),
+    ("get", "/api/v2/performances/{id}/door/manifest"),
+    ("post", "/api/v2/performances/{id}/door/uploads"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -297,6 +301,70 @@ fn add_transfer_paths(doc: &mut Value) {
     {
         required.push(json!("transferred_to"));
     }
+/// The door offline (`door.rs`, docs/protocol.md "Offline scanners over HTTP").
+fn add_door_paths(doc: &mut Value) {
+    use picket_ledger_core::limits::{
+        DOOR_REPORT_CONFLICTS_MAX, DOOR_REPORT_GATE_MINUTES_MAX, UPLOAD_SCANS_MAX,
+    };
+    let session = json!([{"session": []}]);
+    let performance = json!([{"name": "id", "in": "path", "required": true, "schema": id_in()}]);
+    let no_store = json!({"Cache-Control": {"description": "no-store", "schema": {"type": "string", "const": "no-store"}}});
+    doc["paths"]["/api/v2/performances/{id}/door"] = json!({"get": {
+        "operationId": "getDoor",
+        "summary": "What an offline scanner keeps (staff assigned to the show, its seller, admin; others 403): the performance's manifest key (Ed25519 public key, 64 hex digits) and format PKM1, its gates, re-entry, whether printed codes are accepted, when the doors open and the start; and the door's counters now: admissions by gate and minute, admitted, inside, no-shows, the newest conflicts (a ticket let in twice: the entry kept and the duplicate, with when, which gate and which scanner) and their total",
+        "security": session.clone(), "parameters": performance.clone(),
+        "responses": responses(json!({"200": {"description": "the door", "headers": no_store.clone(),
+            "content": {"application/json": {"schema": schema("Door")}}}}), PARAMETERS, &[401, 403, 404])
+    }});
+    doc["paths"]["/api/v2/performances/{id}/door/manifest"] = json!({"get": {
+        "operationId": "getDoorManifest",
+        "summary": format!("The performance's signed offline manifest now (staff assigned to the show, its seller, admin): PKM1, signed with the key GET /door names; every valid ticket as a sealed entry at its current generation, cancelled ones revoked. At most {} tickets and {} revocations (409 conflict past it). At most {} are built at once by one server: 429 too_many_attempts with Retry-After meanwhile", picket_tickets::limits::MANIFEST_TICKETS_MAX, picket_tickets::limits::MANIFEST_REVOKED_MAX, crate::door::MANIFEST_BUILDS_MAX),
+        "security": session.clone(), "parameters": performance.clone(),
+        "responses": responses(json!({"200": {"description": "the manifest's bytes", "headers": no_store,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}), PARAMETERS, &[401, 403, 404, 409, 429])
+    }});
+    let scan = json!({"type": "object", "additionalProperties": false, "required": ["ticket", "generation", "at_ms", "gate", "direction", "nonce"], "properties": {
+        "ticket": sale_in(), "generation": {"type": "integer", "minimum": 0, "maximum": 255},
+        "at_ms": u64_any(), "gate": u16_any(),
+        "direction": {"type": "string", "enum": ["entry", "exit"]},
+        "nonce": {"type": "string", "pattern": "^[0-9]{1,19}$", "description": "a u64 the scanner chose at random (below 2^63) for this scan"}}});
+    doc["paths"]["/api/v2/performances/{id}/door/uploads"] = json!({"post": {
+        "operationId": "uploadDoorScans",
+        "summary": format!("An offline scanner's queued scans (staff assigned to the show, its seller, admin), at most {UPLOAD_SCANS_MAX} an upload (422 invalid_request past it; a body over {} bytes 413): the ledger records each scanner and nonce once (repeated ones are counted), first scan wins by scan time, and answers what it recorded, repeated, refused (unknown_ticket, revoked: cancelled or an old generation, unknown_gate, scan_ahead: over 5 minutes past the server's clock, too_many_scans) and the conflicts the upload made. The same body again is the same command and gets the same answer", crate::door::UPLOAD_BODY_BYTES_MAX),
+        "security": session, "parameters": performance,
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["scanner", "scans"], "properties": {
+            "scanner": {"type": "string", "pattern": "^[0-9]{1,19}$", "description": "the scanner's id: a u64 the device chose at random (below 2^63) once"},
+            "scans": {"type": "array", "maxItems": UPLOAD_SCANS_MAX, "items": scan}}})),
+        "responses": responses(json!({"200": json_response("what the ledger recorded", schema("DoorUpload"))}), BOTH, &[401, 403, 404, 422])
+    }});
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["DoorScan"] = json!({"type": "object", "required": ["at_ms", "gate", "direction", "scanner"], "properties": {
+        "at_ms": {"type": "integer"}, "gate": {"type": "integer"},
+        "direction": {"type": "string", "enum": ["entry", "exit"]},
+        "scanner": {"anyOf": [id(), {"type": "null"}], "description": "the offline scanner; null for an online scan"}}});
+    schemas["DoorConflict"] = json!({"type": "object", "required": ["ticket", "kept", "duplicate"], "properties": {
+        "ticket": id(), "kept": schema("DoorScan"), "duplicate": schema("DoorScan")}});
+    schemas["Door"] = json!({"type": "object", "required": ["performance", "starts_at_ms", "doors_open_ms", "gates", "reentry", "static_tickets", "manifest", "upload_scans_max", "counters"], "properties": {
+        "performance": id(), "starts_at_ms": {"type": "integer"}, "doors_open_ms": {"type": "integer"},
+        "gates": {"type": "array", "items": {"type": "object", "required": ["id", "label"], "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}}},
+        "reentry": {"type": "boolean"}, "static_tickets": {"type": "boolean"},
+        "manifest": {"type": "object", "required": ["format", "public_key", "tickets_max", "revoked_max"], "properties": {
+            "format": {"const": crate::door::MANIFEST_FORMAT},
+            "public_key": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "tickets_max": {"type": "integer"}, "revoked_max": {"type": "integer"}}},
+        "upload_scans_max": {"type": "integer"},
+        "counters": {"type": "object", "required": ["admitted", "inside", "no_shows", "by_gate_minute", "conflicts", "conflicts_total"], "properties": {
+            "admitted": {"type": "integer"}, "inside": {"type": "integer"}, "no_shows": {"type": "integer"},
+            "by_gate_minute": {"type": "array", "maxItems": DOOR_REPORT_GATE_MINUTES_MAX, "items": {"type": "object", "required": ["gate", "minute_ms", "admitted"], "properties": {
+                "gate": {"type": "integer"}, "minute_ms": {"type": "integer"}, "admitted": {"type": "integer"}}}},
+            "conflicts": {"type": "array", "maxItems": DOOR_REPORT_CONFLICTS_MAX, "items": schema("DoorConflict")},
+            "conflicts_total": {"type": "integer"}}}}});
+    schemas["DoorUpload"] = json!({"type": "object", "required": ["recorded", "repeated", "refused", "conflicts"], "properties": {
+        "recorded": {"type": "integer"}, "repeated": {"type": "integer"},
+        "refused": {"type": "array", "items": {"type": "object", "required": ["ticket", "nonce", "reason"], "properties": {
+            "ticket": id(), "nonce": id(),
+            "reason": {"type": "string", "enum": ["unknown_ticket", "revoked", "unknown_gate", "scan_ahead", "too_many_scans"]}}}},
+        "conflicts": {"type": "array", "items": schema("DoorConflict")}}});
 }
 
 /// Paying for a hold over HTTP (`payments.rs`, docs/payments.md).
@@ -764,6 +832,7 @@ pub fn document() -> Value {
     add_payment_paths(&mut doc);
     add_ticket_paths(&mut doc);
     add_transfer_paths(&mut doc);
+    add_door_paths(&mut doc);
     doc
 }
 

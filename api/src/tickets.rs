@@ -375,7 +375,11 @@ pub struct ScanForm {
 }
 
 /// Staff of the show (assigned by its seller), its seller, or an admin.
-async fn door_staff(api: &Api, who: &Authenticated, performance: i64) -> Result<(), ApiError> {
+pub(crate) async fn door_staff(
+    api: &Api,
+    who: &Authenticated,
+    performance: i64,
+) -> Result<(), ApiError> {
     let show = api
         .store
         .performance_show(performance)

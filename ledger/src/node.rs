@@ -22,8 +22,8 @@ use async_nats::jetstream;
 use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
-    self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    SnapshotReply, TicketReply, TicketRequest,
+    self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
+    REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
 };
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
@@ -616,6 +616,8 @@ async fn respond(
     let mut snapshots = subscribe(bus::snapshot_subject(partition)).await?;
     let mut holds = subscribe(bus::hold_subject(partition)).await?;
     let mut tickets = subscribe(bus::ticket_subject(partition)).await?;
+    let mut pages = subscribe(bus::tickets_subject(partition)).await?;
+    let mut doors = subscribe(bus::door_subject(partition)).await?;
     loop {
         tokio::select! {
             Some(message) = lookups.next() => {
@@ -667,6 +669,34 @@ async fn respond(
                     .map_err(|_| NodeError::WriterStopped)?;
                 let payload =
                     serde_json::to_vec(&TicketReply { ticket }).expect("tickets always encode");
+                let _ = nats.publish(reply_to, payload.into()).await;
+            }
+            Some(message) = pages.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                // Like a hold request: one that does not decode gets no answer. The page is at
+                // most `TICKETS_PAGE_MAX` tickets, whatever the request asks.
+                let Ok(asked) = serde_json::from_slice::<TicketsRequest>(&message.payload) else {
+                    continue;
+                };
+                let tickets = handle
+                    .tickets(asked.performance, asked.after, asked.limit)
+                    .await
+                    .map_err(|_| NodeError::WriterStopped)?;
+                let payload =
+                    serde_json::to_vec(&TicketsReply { tickets }).expect("tickets always encode");
+                let _ = nats.publish(reply_to, payload.into()).await;
+            }
+            Some(message) = doors.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                let Ok(asked) = serde_json::from_slice::<DoorRequest>(&message.payload) else {
+                    continue;
+                };
+                let door = handle
+                    .door_report(asked.performance)
+                    .await
+                    .map_err(|_| NodeError::WriterStopped)?;
+                let payload =
+                    serde_json::to_vec(&DoorReply { door }).expect("door reports always encode");
                 let _ = nats.publish(reply_to, payload.into()).await;
             }
             else => return Err(BusError::Request("subscriptions ended".into()).into()),

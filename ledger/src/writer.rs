@@ -19,8 +19,8 @@ use picket_ledger_client::{
     Committed, LocalLedger, LocalStatus, ReadError, SubmitError, Subscription,
 };
 use picket_ledger_core::{
-    ActorId, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome, PerformanceId, Request,
-    TicketId, TicketView,
+    ActorId, DoorReport, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome, PerformanceId,
+    Request, TicketId, TicketView,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -64,6 +64,18 @@ enum Work {
         performance: PerformanceId,
         ticket: TicketId,
         reply: oneshot::Sender<Option<TicketView>>,
+    },
+    /// A page of a performance's tickets (the door's manifest), answered the same way.
+    Tickets {
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: usize,
+        reply: oneshot::Sender<Option<Vec<TicketView>>>,
+    },
+    /// A performance's door counters, answered the same way.
+    Door {
+        performance: PerformanceId,
+        reply: oneshot::Sender<Option<DoorReport>>,
     },
 }
 
@@ -200,6 +212,41 @@ impl LedgerHandle {
         view.await.map_err(|_| SubmitError::Stopped)
     }
 
+    /// Up to `limit` (at most `TICKETS_PAGE_MAX`) of a performance's tickets with an id above
+    /// `after`, by ascending id, read like [`LedgerHandle::hold`] (`None`: no such performance).
+    pub async fn tickets(
+        &self,
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> Result<Option<Vec<TicketView>>, SubmitError> {
+        let (reply, page) = oneshot::channel();
+        self.queue
+            .send(Work::Tickets {
+                performance,
+                after,
+                limit: limit as usize,
+                reply,
+            })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        page.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// A performance's door counters, read like [`LedgerHandle::hold`] (`None`: no such
+    /// performance).
+    pub async fn door_report(
+        &self,
+        performance: PerformanceId,
+    ) -> Result<Option<DoorReport>, SubmitError> {
+        let (reply, report) = oneshot::channel();
+        self.queue
+            .send(Work::Door { performance, reply })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        report.await.map_err(|_| SubmitError::Stopped)
+    }
+
     /// Follows the committed events from a consistent snapshot of every seat map. Waits behind
     /// the commands already queued.
     pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
@@ -282,6 +329,22 @@ impl LocalLedger for LedgerHandle {
         ticket: TicketId,
     ) -> BoxFuture<'_, Result<Option<TicketView>, SubmitError>> {
         Box::pin(LedgerHandle::ticket(self, performance, ticket))
+    }
+
+    fn tickets(
+        &self,
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<TicketView>>, SubmitError>> {
+        Box::pin(LedgerHandle::tickets(self, performance, after, limit))
+    }
+
+    fn door_report(
+        &self,
+        performance: PerformanceId,
+    ) -> BoxFuture<'_, Result<Option<DoorReport>, SubmitError>> {
+        Box::pin(LedgerHandle::door_report(self, performance))
     }
 
     fn partition(&self) -> u16 {
@@ -505,6 +568,25 @@ impl<J: Journal> Writer<J> {
                     .performance(performance)
                     .and_then(|p| p.ticket_view(ticket));
                 let _ = reply.send(view);
+            }
+            Work::Tickets {
+                performance,
+                after,
+                limit,
+                reply,
+            } => {
+                let page = self
+                    .ledger
+                    .performance(performance)
+                    .map(|p| p.tickets_page(after, limit));
+                let _ = reply.send(page);
+            }
+            Work::Door { performance, reply } => {
+                let report = self
+                    .ledger
+                    .performance(performance)
+                    .map(|p| p.door_report());
+                let _ = reply.send(report);
             }
         }
     }

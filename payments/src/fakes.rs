@@ -264,6 +264,36 @@ impl LocalLedger for FakeLedger {
         Box::pin(async move { Ok(view) })
     }
 
+    fn tickets(
+        &self,
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<TicketView>>, SubmitError>> {
+        let page = self
+            .state
+            .lock()
+            .expect("lock")
+            .0
+            .performance(performance)
+            .map(|state| state.tickets_page(after, limit as usize));
+        Box::pin(async move { Ok(page) })
+    }
+
+    fn door_report(
+        &self,
+        performance: PerformanceId,
+    ) -> BoxFuture<'_, Result<Option<DoorReport>, SubmitError>> {
+        let report = self
+            .state
+            .lock()
+            .expect("lock")
+            .0
+            .performance(performance)
+            .map(|state| state.door_report());
+        Box::pin(async move { Ok(report) })
+    }
+
     fn hold(
         &self,
         performance: PerformanceId,

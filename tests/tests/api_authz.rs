@@ -341,6 +341,28 @@ async fn every_endpoint_as_every_role() {
             vec!["owner", "staff", "admin"],
             false,
         ),
+        // The door offline: the same staff, seller and admins.
+        (
+            "GET",
+            format!("/api/v2/performances/{published_performance}/door"),
+            fixed(String::new()),
+            vec!["owner", "staff", "admin"],
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v2/performances/{published_performance}/door/manifest"),
+            fixed(String::new()),
+            vec!["owner", "staff", "admin"],
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v2/performances/{published_performance}/door/uploads"),
+            fixed(json!({"scanner": "7", "scans": []}).to_string()),
+            vec!["owner", "staff", "admin"],
+            false,
+        ),
         // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
         (
             "GET",

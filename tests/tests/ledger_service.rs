@@ -224,6 +224,30 @@ async fn commands_over_nats_commit_once_route_by_partition_and_reach_subscribers
     );
     let elsewhere = client.ticket(PerformanceId(10), tickets[0]).await;
     assert_eq!(elsewhere.expect("answered"), None, "another performance's");
+    // A page of tickets (`picket.ledger.p<p>.tickets`) and the door report
+    // (`picket.ledger.p<p>.door`) likewise.
+    let page = client
+        .tickets(PerformanceId(11), None, 10)
+        .await
+        .expect("answered")
+        .expect("the performance");
+    assert_eq!(page, vec![view]);
+    let after = client
+        .tickets(PerformanceId(11), Some(tickets[0]), 10)
+        .await
+        .expect("answered");
+    assert_eq!(after, Some(Vec::new()), "nothing after the last");
+    let report = client
+        .door_report(PerformanceId(11))
+        .await
+        .expect("answered")
+        .expect("the performance");
+    assert_eq!(
+        (report.admitted, report.no_shows, report.conflicts_total),
+        (0, 1, 0)
+    );
+    let unknown = client.door_report(PerformanceId(12)).await;
+    assert_eq!(unknown.expect("answered"), None, "no such performance");
     node.shutdown().await;
 }
 

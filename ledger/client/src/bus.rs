@@ -14,7 +14,12 @@
 //! - `picket.ledger.p<p>.hold`: request/reply, one hold as the leader's committed state has it
 //!   ([`HoldRequest`] → [`HoldReply`]): what a checkout shows and a payment is checked against;
 //! - `picket.ledger.p<p>.ticket`: request/reply, one ticket likewise ([`TicketRequest`] →
-//!   [`TicketReply`]): what its holder is shown and a door verifies a code against.
+//!   [`TicketReply`]): what its holder is shown and a door verifies a code against;
+//! - `picket.ledger.p<p>.tickets`: request/reply, a page of a performance's tickets by ascending
+//!   id ([`TicketsRequest`] → [`TicketsReply`], at most `TICKETS_PAGE_MAX`): what the door's
+//!   offline manifest is built from;
+//! - `picket.ledger.p<p>.door`: request/reply, a performance's door counters ([`DoorRequest`] →
+//!   [`DoorReply`]).
 //!
 //! Beside the ledger's partitions, the API announces catalog changes (a show published) on the
 //! stream [`ANNOUNCEMENTS_STREAM`] for the notifier.
@@ -23,8 +28,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 use picket_ledger_core::{
-    ActorId, Availability, HoldId, HoldView, IdempotencyKey, Outcome, PerformanceId, Request,
-    TicketId, TicketView,
+    ActorId, Availability, DoorReport, HoldId, HoldView, IdempotencyKey, Outcome, PerformanceId,
+    Request, TicketId, TicketView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +74,14 @@ pub fn hold_subject(partition: u16) -> String {
 
 pub fn ticket_subject(partition: u16) -> String {
     format!("picket.ledger.p{partition}.ticket")
+}
+
+pub fn tickets_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.tickets")
+}
+
+pub fn door_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.door")
 }
 
 /// JetStream's de-duplication id of a command: idempotency is per actor and key.
@@ -156,6 +169,36 @@ pub struct TicketRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketReply {
     pub ticket: Option<TicketView>,
+}
+
+/// Asks a partition's leader for a page of a performance's tickets: those with an id above
+/// `after` (from the first when `None`), at most `limit` (the leader answers at most
+/// `TICKETS_PAGE_MAX`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketsRequest {
+    pub performance: PerformanceId,
+    pub after: Option<TicketId>,
+    pub limit: u32,
+}
+
+/// The leader's answer to a [`TicketsRequest`]: by ascending id, shorter than asked on the last
+/// page; `tickets` is `None` when the partition has no such performance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketsReply {
+    pub tickets: Option<Vec<TicketView>>,
+}
+
+/// Asks a partition's leader for a performance's door counters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorRequest {
+    pub performance: PerformanceId,
+}
+
+/// The leader's answer to a [`DoorRequest`]: `door` is `None` when the partition has no such
+/// performance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorReply {
+    pub door: Option<DoorReport>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,6 +350,91 @@ pub fn decode_entry(partition: u16, payload: &[u8]) -> Result<Committed, BusErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use picket_ledger_core::limits::{
+        DOOR_REPORT_CONFLICTS_MAX, DOOR_REPORT_GATE_MINUTES_MAX, TICKETS_PAGE_MAX,
+    };
+    use picket_ledger_core::{
+        BookingId, Conflict, Direction, DiscountId, GateId, GateMinute, GradeId, Place, Scan,
+        ScanSource, SeatId,
+    };
+
+    /// NATS's default `max_payload`: a core request or reply larger than this is refused.
+    const NATS_PAYLOAD_DEFAULT: usize = 1 << 20;
+
+    /// A ticket whose every number is as wide as JSON can write it.
+    fn widest_ticket() -> TicketView {
+        TicketView {
+            performance: PerformanceId(u64::MAX),
+            ticket: TicketId(u64::MAX),
+            booking: BookingId(u64::MAX),
+            place: Place::Seat(SeatId(u32::MAX)),
+            grade: GradeId(u16::MAX),
+            holder: ActorId(u64::MAX),
+            generation: u8::MAX,
+            rebinds: u8::MAX,
+            cancelled: false,
+            discount: Some(DiscountId(u16::MAX)),
+        }
+    }
+
+    #[test]
+    fn a_full_tickets_page_stays_far_under_a_nats_message() {
+        let one = serde_json::to_vec(&widest_ticket()).expect("encodes").len();
+        // Measured, not assumed: the bound's doc comment says about 330 bytes.
+        assert!(one <= 330, "one TicketView is {one} bytes");
+        let reply = TicketsReply {
+            tickets: Some(vec![widest_ticket(); TICKETS_PAGE_MAX]),
+        };
+        let page = serde_json::to_vec(&reply).expect("encodes").len();
+        assert!(page >= one * TICKETS_PAGE_MAX, "{page}");
+        assert!(
+            page <= NATS_PAYLOAD_DEFAULT / 3,
+            "a page of {TICKETS_PAGE_MAX} is {page} bytes"
+        );
+    }
+
+    #[test]
+    fn a_full_door_report_stays_under_half_a_nats_message() {
+        let scan = |nonce| Scan {
+            at_ms: u64::MAX,
+            gate: GateId(u16::MAX),
+            direction: Direction::Entry,
+            source: ScanSource::Offline {
+                scanner: u64::MAX,
+                nonce,
+            },
+        };
+        let report = DoorReport {
+            performance: PerformanceId(u64::MAX),
+            by_gate_minute: vec![
+                GateMinute {
+                    gate: GateId(u16::MAX),
+                    minute_ms: u64::MAX,
+                    admitted: u32::MAX,
+                };
+                DOOR_REPORT_GATE_MINUTES_MAX
+            ],
+            admitted: u32::MAX,
+            inside: u32::MAX,
+            no_shows: u32::MAX,
+            conflicts: vec![
+                Conflict {
+                    ticket: TicketId(u64::MAX),
+                    kept: scan(u64::MAX),
+                    duplicate: scan(u64::MAX - 1),
+                };
+                DOOR_REPORT_CONFLICTS_MAX
+            ],
+            conflicts_total: u32::MAX,
+        };
+        let bytes = serde_json::to_vec(&DoorReply { door: Some(report) })
+            .expect("encodes")
+            .len();
+        assert!(
+            bytes <= NATS_PAYLOAD_DEFAULT / 2,
+            "a full report is {bytes} bytes"
+        );
+    }
 
     #[test]
     fn every_performance_maps_to_one_partition_in_range() {

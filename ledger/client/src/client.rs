@@ -24,14 +24,16 @@ use std::time::Duration;
 use async_nats::jetstream;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use picket_ledger_core::{HoldId, HoldView, Outcome, PerformanceId, Request, TicketId, TicketView};
+use picket_ledger_core::{
+    DoorReport, HoldId, HoldView, Outcome, PerformanceId, Request, TicketId, TicketView,
+};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{
-    self, BusConfig, BusError, HoldReply, HoldRequest, LookupRequest, REPLY_HEADER, Reply,
-    SnapshotReply, TicketReply, TicketRequest,
+    self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
+    REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
 };
 use crate::wire::{Committed, SubmitError, Subscription};
 
@@ -95,6 +97,19 @@ pub trait LocalLedger: Send + Sync {
         performance: PerformanceId,
         ticket: TicketId,
     ) -> BoxFuture<'_, Result<Option<TicketView>, SubmitError>>;
+    /// Up to `limit` (at most `TICKETS_PAGE_MAX`) of a performance's tickets with an id above
+    /// `after`, by ascending id (`None`: no such performance). A read beside the commands.
+    fn tickets(
+        &self,
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<TicketView>>, SubmitError>>;
+    /// A performance's door counters (`None`: no such performance). A read beside the commands.
+    fn door_report(
+        &self,
+        performance: PerformanceId,
+    ) -> BoxFuture<'_, Result<Option<DoorReport>, SubmitError>>;
     /// The partition this ledger owns.
     fn partition(&self) -> u16;
     fn status(&self) -> LocalStatus;
@@ -203,6 +218,33 @@ impl LedgerClient {
         match self {
             LedgerClient::InProcess(handle) => handle.ticket(performance, ticket).await,
             LedgerClient::Nats(nats) => nats.ticket(performance, ticket).await,
+        }
+    }
+
+    /// Up to `limit` (at most `TICKETS_PAGE_MAX`) of a performance's tickets with an id above
+    /// `after` (from the first when `None`), by ascending id, read like [`LedgerClient::hold`]:
+    /// a page shorter than `limit` is the last. `None`: the ledger has no such performance.
+    pub async fn tickets(
+        &self,
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> Result<Option<Vec<TicketView>>, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.tickets(performance, after, limit).await,
+            LedgerClient::Nats(nats) => nats.tickets(performance, after, limit).await,
+        }
+    }
+
+    /// A performance's door counters, read like [`LedgerClient::hold`]. `None`: the ledger has
+    /// no such performance.
+    pub async fn door_report(
+        &self,
+        performance: PerformanceId,
+    ) -> Result<Option<DoorReport>, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.door_report(performance).await,
+            LedgerClient::Nats(nats) => nats.door_report(performance).await,
         }
     }
 
@@ -441,6 +483,34 @@ impl NatsLedger {
         };
         let reply: TicketReply = self.ask(performance, bus::ticket_subject, &request).await?;
         Ok(reply.ticket)
+    }
+
+    /// A page of a performance's tickets, asked of its partition's leader.
+    pub async fn tickets(
+        &self,
+        performance: PerformanceId,
+        after: Option<TicketId>,
+        limit: u32,
+    ) -> Result<Option<Vec<TicketView>>, SubmitError> {
+        let request = TicketsRequest {
+            performance,
+            after,
+            limit,
+        };
+        let reply: TicketsReply = self
+            .ask(performance, bus::tickets_subject, &request)
+            .await?;
+        Ok(reply.tickets)
+    }
+
+    /// A performance's door counters, asked of its partition's leader.
+    pub async fn door_report(
+        &self,
+        performance: PerformanceId,
+    ) -> Result<Option<DoorReport>, SubmitError> {
+        let request = DoorRequest { performance };
+        let reply: DoorReply = self.ask(performance, bus::door_subject, &request).await?;
+        Ok(reply.door)
     }
 
     /// A read request to the leader of `performance`'s partition; no answer in time, or one

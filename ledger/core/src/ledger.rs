@@ -737,6 +737,16 @@ impl PerformanceState {
         self.tickets.iter()
     }
 
+    /// The tickets with an id above `after` (every ticket without one), by ascending id.
+    pub fn tickets_after(
+        &self,
+        after: Option<TicketId>,
+    ) -> impl Iterator<Item = (&TicketId, &Ticket)> {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.tickets.range((from, Bound::Unbounded))
+    }
+
     pub fn money(&self) -> Money {
         self.money
     }

@@ -68,3 +68,14 @@ pub const OFFLINE_SCAN_AHEAD_MS_MAX: u64 = 5 * 60_000;
 pub const REBINDS_PER_TICKET_MAX: u8 = 8;
 /// Transfers per ticket (`TransferTicket`).
 pub const TRANSFERS_PER_TICKET_MAX: u8 = 8;
+/// Tickets in one page of a performance's tickets read beside the commands (`tickets_page`,
+/// `picket.ledger.p<p>.tickets`): a [`crate::TicketView`] is at most about 330 bytes of JSON
+/// (every id at 20 digits), so a page stays near 330 KB, far under NATS's default 1 MiB
+/// message (`view.rs` measures it in a test).
+pub const TICKETS_PAGE_MAX: usize = 1_000;
+/// Conflicts a door report lists: the newest (by the duplicate entry's time); it counts them
+/// all. About 300 bytes of JSON each.
+pub const DOOR_REPORT_CONFLICTS_MAX: usize = 500;
+/// Gate-minutes a door report lists: the latest; it counts every admission. Twenty gates over a
+/// three-hour door are 3,600; about 70 bytes of JSON each.
+pub const DOOR_REPORT_GATE_MINUTES_MAX: usize = 4_000;

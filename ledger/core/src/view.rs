@@ -9,6 +9,7 @@ use crate::door::{Conflict, Presence, admissions};
 
 use crate::fees::FeeSchedule;
 use crate::ledger::{HoldStatus, PerformanceState};
+use crate::limits::{DOOR_REPORT_CONFLICTS_MAX, DOOR_REPORT_GATE_MINUTES_MAX, TICKETS_PAGE_MAX};
 use crate::offers::AppliedOffer;
 use crate::types::*;
 
@@ -134,11 +135,14 @@ pub struct GateMinute {
     pub admitted: u32,
 }
 
-/// The door's counters for the seller's console, from the ledger state alone.
+/// The door's counters for the seller's console, from the ledger state alone. Its lists are
+/// bounded ([`DOOR_REPORT_GATE_MINUTES_MAX`], [`DOOR_REPORT_CONFLICTS_MAX`]) so the report
+/// travels in one NATS message; the counts cover everything.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorReport {
     pub performance: PerformanceId,
-    /// Admissions (re-entries included), by gate and then minute.
+    /// Admissions (re-entries included), by gate and then minute: the latest
+    /// [`DOOR_REPORT_GATE_MINUTES_MAX`] minutes with an admission.
     pub by_gate_minute: Vec<GateMinute>,
     /// Every admission (an entry while outside, re-entries included).
     pub admitted: u32,
@@ -146,8 +150,12 @@ pub struct DoorReport {
     pub inside: u32,
     /// Valid (not cancelled) tickets never admitted.
     pub no_shows: u32,
-    /// Tickets let in twice by offline scanners; the earlier entry is kept.
+    /// Tickets let in twice by offline scanners; the earlier entry is kept. The newest
+    /// [`DOOR_REPORT_CONFLICTS_MAX`] (by the duplicate entry's time), newest first.
     pub conflicts: Vec<Conflict>,
+    /// Every conflict on record, listed or not.
+    #[serde(default)]
+    pub conflicts_total: u32,
 }
 
 const MINUTE_MS: u64 = 60_000;
@@ -173,20 +181,33 @@ impl PerformanceState {
             .tickets()
             .filter(|(ticket, found)| !found.cancelled && !door.ever_entered(**ticket))
             .count() as u32;
+        let mut by_gate_minute: Vec<GateMinute> = by_gate_minute
+            .into_iter()
+            .map(|((gate, minute_ms), admitted)| GateMinute {
+                gate,
+                minute_ms,
+                admitted,
+            })
+            .collect();
+        if by_gate_minute.len() > DOOR_REPORT_GATE_MINUTES_MAX {
+            // The latest minutes, then back in gate and minute order.
+            by_gate_minute.sort_by_key(|g| (std::cmp::Reverse(g.minute_ms), g.gate));
+            by_gate_minute.truncate(DOOR_REPORT_GATE_MINUTES_MAX);
+            by_gate_minute.sort_by_key(|g| (g.gate, g.minute_ms));
+        }
+        let mut conflicts = door.conflicts();
+        let conflicts_total = conflicts.len() as u32;
+        // Newest first: by the duplicate's time, then the ticket, so every reader agrees.
+        conflicts.sort_by_key(|c| std::cmp::Reverse((c.duplicate.at_ms, *c)));
+        conflicts.truncate(DOOR_REPORT_CONFLICTS_MAX);
         DoorReport {
             performance: self.spec().performance,
-            by_gate_minute: by_gate_minute
-                .into_iter()
-                .map(|((gate, minute_ms), admitted)| GateMinute {
-                    gate,
-                    minute_ms,
-                    admitted,
-                })
-                .collect(),
+            by_gate_minute,
             admitted,
             inside,
             no_shows,
-            conflicts: door.conflicts(),
+            conflicts,
+            conflicts_total,
         }
     }
 }
@@ -209,6 +230,17 @@ pub struct TicketView {
 }
 
 impl PerformanceState {
+    /// Up to `limit` (at most [`TICKETS_PAGE_MAX`]) of the performance's tickets with an id
+    /// above `after` (from the first without one), by ascending id: how a reader outside the
+    /// writer walks every ticket (the door's offline manifest) in bounded messages. The last
+    /// page is shorter than `limit`.
+    pub fn tickets_page(&self, after: Option<TicketId>, limit: usize) -> Vec<TicketView> {
+        self.tickets_after(after)
+            .take(limit.min(TICKETS_PAGE_MAX))
+            .filter_map(|(ticket, _)| self.ticket_view(*ticket))
+            .collect()
+    }
+
     /// The ticket, if this performance issued it.
     pub fn ticket_view(&self, ticket: TicketId) -> Option<TicketView> {
         let found = self.ticket(ticket)?;

@@ -605,3 +605,169 @@ fn the_door_settings_are_validated_and_old_specs_decode_without_them() {
     let old: PerformanceSpec = serde_json::from_value(json).unwrap();
     assert_eq!(old.door, DoorSpec::default());
 }
+
+#[test]
+fn a_door_report_lists_the_newest_conflicts_and_counts_them_all() {
+    use picket_ledger_core::limits::{DOOR_REPORT_CONFLICTS_MAX, SCANS_PER_TICKET_MAX};
+    let mut door = Door::new(DoorSpec::default());
+    let mut tickets = door.book(PERFORMANCE, BUYER, 4);
+    tickets.extend(door.book(PERFORMANCE, FRIEND, 4));
+    // Every ticket entered SCANS_PER_TICKET_MAX times by as many offline scanners, a second
+    // apart across all tickets: every entry after a ticket's first is a conflict.
+    let at = door_open_ms();
+    let mut scans = Vec::new();
+    for round in 0..SCANS_PER_TICKET_MAX as u64 {
+        for (n, ticket) in tickets.iter().enumerate() {
+            let second = round * tickets.len() as u64 + n as u64;
+            scans.push(offline(
+                *ticket,
+                at + second * 1_000,
+                1,
+                100 + round,
+                second,
+            ));
+        }
+    }
+    let total = tickets.len() * (SCANS_PER_TICKET_MAX - 1);
+    assert!(
+        total > DOOR_REPORT_CONFLICTS_MAX,
+        "the test passes the bound"
+    );
+    let uploaded = door.upload(at + 3_600_000, scans);
+    let Ok(Reply::ScansUploaded { recorded, .. }) = uploaded else {
+        panic!("{uploaded:?}");
+    };
+    assert_eq!(recorded as usize, tickets.len() * SCANS_PER_TICKET_MAX);
+    let report = door.state().door_report();
+    assert_eq!(report.admitted as usize, tickets.len());
+    assert_eq!(report.conflicts_total as usize, total);
+    assert_eq!(report.conflicts.len(), DOOR_REPORT_CONFLICTS_MAX);
+    // Newest first, and the ones left out are older than every one listed.
+    let times: Vec<u64> = report.conflicts.iter().map(|c| c.duplicate.at_ms).collect();
+    assert!(times.windows(2).all(|pair| pair[0] > pair[1]), "{times:?}");
+    let newest = at + (SCANS_PER_TICKET_MAX as u64 * tickets.len() as u64 - 1) * 1_000;
+    assert_eq!(times[0], newest);
+    let listed_oldest = *times.last().expect("listed");
+    let left_out = door
+        .state()
+        .door()
+        .conflicts()
+        .into_iter()
+        .filter(|c| c.duplicate.at_ms < listed_oldest)
+        .count();
+    assert_eq!(left_out, total - DOOR_REPORT_CONFLICTS_MAX);
+}
+
+#[test]
+fn tickets_are_read_in_pages_by_ascending_id() {
+    use picket_ledger_core::limits::TICKETS_PAGE_MAX;
+    let mut door = Door::new(DoorSpec::default());
+    let mut tickets = door.book(PERFORMANCE, BUYER, 4);
+    tickets.extend(door.book(PERFORMANCE, FRIEND, 3));
+    door.book(OTHER, BUYER, 2);
+    tickets.sort();
+    let state = door.state();
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.tickets_page(after, 3);
+        assert!(page.len() <= 3);
+        read.extend(page.iter().map(|t| t.ticket));
+        for view in &page {
+            assert_eq!(Some(view), state.ticket_view(view.ticket).as_ref());
+        }
+        if page.len() < 3 {
+            break;
+        }
+        after = page.last().map(|t| t.ticket);
+    }
+    assert_eq!(
+        read, tickets,
+        "every ticket of this performance once, ascending"
+    );
+    assert!(state.tickets_page(None, 0).is_empty());
+    // A limit past the bound reads at most TICKETS_PAGE_MAX (here: all seven).
+    assert_eq!(state.tickets_page(None, TICKETS_PAGE_MAX * 10).len(), 7);
+    assert!(state.tickets_page(tickets.last().copied(), 10).is_empty());
+}
+
+#[test]
+fn a_door_report_lists_the_latest_gate_minutes_and_counts_every_admission() {
+    use picket_ledger_core::limits::{
+        DOOR_REPORT_GATE_MINUTES_MAX, PER_BUYER_LIMIT_MAX, SCANS_PER_TICKET_MAX,
+    };
+    const MINUTE_MS: u64 = 60_000;
+    let mut door = Door {
+        ledger: Ledger::new(1),
+        journal: Vec::new(),
+        keys: 0,
+    };
+    let mut big = spec(PERFORMANCE, reentry());
+    big.seats = (1..=160)
+        .map(|n| SeatSpec {
+            section: "A".into(),
+            row: "1".into(),
+            number: n,
+            grade: GradeId(0),
+        })
+        .collect();
+    big.per_buyer_limit = PER_BUYER_LIMIT_MAX;
+    let opened = door.run(booked_at_ms(), 0, Command::OpenPerformance(Box::new(big)));
+    assert!(opened.is_ok(), "{opened:?}");
+    // Each ticket enters and leaves in turns, every entry in a minute of its own: as many
+    // gate-minutes as admissions.
+    let stays = SCANS_PER_TICKET_MAX / 2;
+    let needed = DOOR_REPORT_GATE_MINUTES_MAX / stays + 1;
+    let mut tickets = Vec::new();
+    for buyer in 0.. {
+        if tickets.len() >= needed {
+            break;
+        }
+        tickets.extend(door.book(PERFORMANCE, 100 + buyer, PER_BUYER_LIMIT_MAX));
+    }
+    tickets.truncate(needed);
+    let first_ms = door_open_ms() - 30 * 86_400_000;
+    let mut scans = Vec::new();
+    for stay in 0..stays as u64 {
+        for (n, ticket) in tickets.iter().enumerate() {
+            let minute = first_ms + (stay * tickets.len() as u64 + n as u64) * MINUTE_MS;
+            let nonce = 2 * (stay * tickets.len() as u64 + n as u64);
+            scans.push(offline(*ticket, minute, 1, 7, nonce));
+            let exit = OfflineScan {
+                direction: Direction::Exit,
+                ..offline(*ticket, minute + 30_000, 2, 7, nonce + 1)
+            };
+            scans.push(exit);
+        }
+    }
+    let admissions = tickets.len() * stays;
+    assert!(
+        admissions > DOOR_REPORT_GATE_MINUTES_MAX,
+        "the test passes the bound"
+    );
+    for chunk in scans.chunks(UPLOAD_SCANS_MAX) {
+        let uploaded = door.upload(door_open_ms(), chunk.to_vec());
+        assert!(
+            matches!(uploaded, Ok(Reply::ScansUploaded { ref refused, .. }) if refused.is_empty()),
+            "{uploaded:?}"
+        );
+    }
+    let report = door.state().door_report();
+    assert_eq!(report.admitted as usize, admissions);
+    assert_eq!(report.by_gate_minute.len(), DOOR_REPORT_GATE_MINUTES_MAX);
+    // The latest minutes, in gate and minute order: the oldest admissions are the ones left out.
+    let minutes: Vec<u64> = report.by_gate_minute.iter().map(|g| g.minute_ms).collect();
+    assert!(
+        minutes.windows(2).all(|pair| pair[0] < pair[1]),
+        "ascending"
+    );
+    let skipped = (admissions - DOOR_REPORT_GATE_MINUTES_MAX) as u64;
+    assert_eq!(minutes[0], first_ms + skipped * MINUTE_MS);
+    assert!(
+        report
+            .by_gate_minute
+            .iter()
+            .all(|g| g.gate == GateId(1) && g.admitted == 1)
+    );
+    assert_eq!(report.inside, 0, "everyone left");
+}

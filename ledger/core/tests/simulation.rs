@@ -1990,7 +1990,16 @@ fn check_door(state: &PerformanceState, model: &Model) -> Result<(), String> {
     expect_eq("report admitted by gate and minute", by_gate, admitted)?;
     expect_eq("report inside", report.inside as usize, inside)?;
     expect_eq("report no-shows", report.no_shows as usize, no_shows)?;
-    expect_eq("report conflicts", report.conflicts, conflicts)
+    expect_eq(
+        "report conflicts counted",
+        report.conflicts_total as usize,
+        conflicts.len(),
+    )?;
+    // The report lists the newest (by the duplicate's time), newest first, up to its bound.
+    let mut newest = conflicts;
+    newest.sort_by(|a, b| (b.duplicate.at_ms, b).cmp(&(a.duplicate.at_ms, a)));
+    newest.truncate(picket_ledger_core::limits::DOOR_REPORT_CONFLICTS_MAX);
+    expect_eq("report conflicts", report.conflicts, newest)
 }
 
 fn replay(events: &[Event]) -> Ledger {
