@@ -58,6 +58,10 @@ impl Api {
                 config.success_attempts_per_sec.saturating_mul(60),
                 config.success_attempts_burst,
             ),
+            transfer_lookups: Limiter::new(
+                crate::transfer::UNKNOWN_RECIPIENTS_PER_MINUTE,
+                crate::transfer::UNKNOWN_RECIPIENTS_BURST,
+            ),
             config,
             operator_token,
             decoy_hash,

@@ -253,7 +253,7 @@ fn add_transfer_paths(doc: &mut Value) {
         "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["to_email"], "properties": {
             "to_email": {"allOf": [email()], "description": "the recipient member's e-mail address"}}})),
         "responses": responses(json!({"200": json_response("given", json!({"type": "object", "required": ["ticket", "to"], "properties": {
-            "ticket": id(), "to": {"type": "string", "description": "the recipient's address, masked (b***@example.com)"}}}))}), BOTH, &[401, 403, 404, 409, 422])
+            "ticket": id(), "to": {"type": "string", "description": "the recipient's address, masked (b***@example.com)"}}}))}), BOTH, &[401, 403, 404, 409, 422, 429])
     }});
     doc["paths"]["/api/v2/me/tickets"] = json!({"get": {
         "operationId": "myTickets",
@@ -301,6 +301,8 @@ fn add_transfer_paths(doc: &mut Value) {
     {
         required.push(json!("transferred_to"));
     }
+}
+
 /// The door offline (`door.rs`, docs/protocol.md "Offline scanners over HTTP").
 fn add_door_paths(doc: &mut Value) {
     use picket_ledger_core::limits::{

@@ -234,6 +234,10 @@ pub struct Api {
     pub(crate) webhook_lookups: Limiter,
     /// Payment success URLs per buyer or client address ([`ApiConfig::success_attempts_per_sec`]).
     pub(crate) success_attempts: Limiter,
+    /// Transfers to an address that is no member, per holder
+    /// ([`crate::transfer::UNKNOWN_RECIPIENTS_PER_MINUTE`]): a holder cannot probe which
+    /// addresses have accounts faster than that.
+    pub(crate) transfer_lookups: Limiter,
 }
 
 impl Api {

@@ -27,7 +27,7 @@ use crate::bookings::performance_spec;
 use crate::error::{ApiError, FieldError, TicketRefusal};
 use crate::holdings::{Handover, holdings, mask_email};
 use crate::json::{JsonBody, Path};
-use crate::state::Api;
+use crate::state::{Api, now_ms};
 use crate::store::transfers::PerformanceShow;
 use crate::tickets::{
     CODE_MODULE_PX, held_ticket, no_store, place_label, render_failed, ticket_secret,
@@ -83,6 +83,12 @@ async fn member(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
     }
 }
 
+/// Transfers to an address that is no member, per holder: one a minute after a burst of
+/// [`UNKNOWN_RECIPIENTS_BURST`] (a typo or two), so `unknown_member` cannot be used to learn
+/// which addresses have accounts at any useful speed.
+pub const UNKNOWN_RECIPIENTS_PER_MINUTE: u32 = 1;
+pub const UNKNOWN_RECIPIENTS_BURST: u32 = 5;
+
 /// `POST /api/v2/tickets/{id}/transfer` (its holder, a member): gives the ticket to the member
 /// with `to_email`.
 pub async fn transfer(
@@ -104,12 +110,21 @@ pub async fn transfer(
     if view.cancelled {
         return Err(ApiError::Ticket(TicketRefusal::TicketCancelled));
     }
+    // Taken before the lookup and given back when it finds a member, so only addresses that
+    // are no member's count (concurrent probes cannot slip past).
+    let lookup_key = format!("transfer {holder}");
+    api.transfer_lookups
+        .check(&lookup_key, now_ms())
+        .map_err(|retry_ms| ApiError::TooManyAttempts {
+            retry_after_s: retry_ms.div_ceil(1_000),
+        })?;
     let recipient = api
         .store
         .account_by_email(&email)
         .await?
         .filter(|account| account.role == Role::Member.as_str())
         .ok_or(ApiError::Ticket(TicketRefusal::UnknownMember))?;
+    api.transfer_lookups.refund(&lookup_key);
     if recipient.id == holder {
         return Err(ApiError::Ticket(TicketRefusal::TransferToSelf));
     }

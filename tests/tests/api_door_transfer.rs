@@ -421,6 +421,35 @@ async fn every_refused_transfer_has_its_own_code() {
     );
     // Nothing above moved a ticket: the open show's is still the holder's, and given now.
     assert_eq!(give(&setup, open_tickets[0], &token, friend).await.0, 200);
+
+    // Addresses that are no member's are limited per holder (5 at once, then one a minute), so
+    // giving a ticket cannot probe which addresses have accounts; two were tried above.
+    let mut probes = Vec::new();
+    for n in 0..4 {
+        probes.push(
+            refused(
+                &setup,
+                off_tickets[0],
+                &token,
+                &format!("probe{n}@example.com"),
+            )
+            .await,
+        );
+    }
+    assert_eq!(
+        probes,
+        [
+            (422, "unknown_member".to_owned()),
+            (422, "unknown_member".to_owned()),
+            (422, "unknown_member".to_owned()),
+            (429, "too_many_attempts".to_owned()),
+        ]
+    );
+    // Locked out for a minute now, whatever the address.
+    assert_eq!(
+        refused(&setup, off_tickets[0], &token, friend).await,
+        (429, "too_many_attempts".to_owned())
+    );
 }
 
 /// A ticket's printed code as its PNG shows it, read by `zbarimg`: (status, text or problem
