@@ -388,7 +388,9 @@ impl Ledger {
         }
         let mut out = Vec::new();
         let mut freed: Vec<Place> = Vec::new();
-        let mut joined = false;
+        // A new entry, or a buyer with room again (a ticket given away), may take what the
+        // reserve holds though nothing was freed.
+        let mut recheck = false;
         let offer_ended = |hold: &HoldId, reason: WaitlistEndReason, out: &mut Vec<Event>| {
             if let Some(entry) = waitlist.offers.get(hold) {
                 out.push(Event::WaitlistEntryEnded {
@@ -417,13 +419,13 @@ impl Ledger {
                     offer_ended(hold, WaitlistEndReason::Booked, &mut out);
                 }
                 Event::TicketsCancelled { places, .. } => freed.extend(places),
-                Event::WaitlistJoined { .. } => joined = true,
+                Event::WaitlistJoined { .. } | Event::TicketTransferred { .. } => recheck = true,
                 _ => {}
             }
         }
         let spec = &state.spec;
         let matching =
-            !state.cancelled && now_ms < spec.starts_at_ms && (joined || !freed.is_empty());
+            !state.cancelled && now_ms < spec.starts_at_ms && (recheck || !freed.is_empty());
         let mut pool = Pool::default();
         for place in waitlist.reserved_places() {
             pool.add(spec, place);
