@@ -2512,30 +2512,26 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
     Ok(())
 }
 
+/// A live entry as both sides show it: id, buyer, grade, quantity, together, open offer.
+type EntryShape = (
+    WaitlistEntryId,
+    ActorId,
+    Option<GradeId>,
+    u16,
+    bool,
+    Option<HoldId>,
+);
+
 /// The waitlist: live entries and their offers as the model has them, offers held by active
 /// holds of their buyers, the seller's counters, and join order: no waiting entry whose buyer
 /// has room could take places reserved for the waitlist (it would have been offered them).
 fn check_waitlist(state: &PerformanceState, model: &Model, now_ms: u64) -> Result<(), String> {
     let waitlist = state.waitlist();
-    let live: Vec<(
-        WaitlistEntryId,
-        ActorId,
-        Option<GradeId>,
-        u16,
-        bool,
-        Option<HoldId>,
-    )> = waitlist
+    let live: Vec<EntryShape> = waitlist
         .entries()
         .map(|(id, e)| (*id, e.buyer, e.grade, e.quantity, e.together, e.offer))
         .collect();
-    let modelled: Vec<(
-        WaitlistEntryId,
-        ActorId,
-        Option<GradeId>,
-        u16,
-        bool,
-        Option<HoldId>,
-    )> = model
+    let modelled: Vec<EntryShape> = model
         .entries
         .iter()
         .map(|(id, e)| (*id, e.buyer, e.grade, e.quantity, e.together, e.offer))
