@@ -4,7 +4,7 @@
 
 use picket_ledger_core::{
     DoorSpec, FeeSchedule, GradeId, GradeSpec, PerformanceId, PerformanceSpec, SeatSpec,
-    TicketKind, ZoneSpec,
+    TicketKind, WaitlistSpec, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -354,6 +354,9 @@ pub fn spec_for(
             .map(crate::offers::coupon_spec)
             .collect::<Result<_, _>>()?,
         door: DoorSpec::default(),
+        // The show form has no waitlist settings yet: the defaults (on, 10-minute claims,
+        // 5-minute charges, freed places reserved while entries wait).
+        waitlist: WaitlistSpec::default(),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use picket_ledger_core::{
     CouponSpec, DiscountSpec, DoorSpec, FeeSchedule, GradeSpec, PerformanceId, PerformanceSpec,
-    SeatSpec, TicketKind, Won, ZoneSpec,
+    SeatSpec, TicketKind, WaitlistSpec, Won, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,9 @@ impl From<ClientSpec> for PerformanceSpec {
             // The door's settings are not on the operator's wire yet: the defaults (no
             // re-entry, no gates, no transfers, no static tickets).
             door: DoorSpec::default(),
+            // Nor the waitlist's: the defaults (on, 10-minute claims, 5-minute charges, freed
+            // places reserved while entries wait).
+            waitlist: WaitlistSpec::default(),
         }
     }
 }

@@ -155,8 +155,7 @@ pub enum Event {
     },
     /// Freed places were offered to a waiting entry: the `PlacesHeld` right after it holds
     /// them for the entry's buyer as `hold` until `deadline_ms` (the claim window for `Offer`,
-    /// the charge window for `AutoPay`). Places reserved for the waitlist among them stop
-    /// being reserved. The entry leaves the queue.
+    /// the charge window for `AutoPay`). The entry leaves the queue.
     WaitlistOffered {
         performance: PerformanceId,
         entry: WaitlistEntryId,
@@ -166,6 +165,11 @@ pub enum Event {
         amount_won: Won,
         deadline_ms: u64,
         mode: WaitlistMode,
+        /// The places among `places` that were reserved for the waitlist and leave the reserve
+        /// (the others were freed in the same step), so a follower of the seat map counts a
+        /// zone's places right.
+        #[serde(default)]
+        from_reserve: Vec<Place>,
     },
     /// A waitlist entry ended: left, booked, declined, lapsed, its charge failed, or the
     /// performance was called off.

@@ -452,8 +452,10 @@ impl Ledger {
             }
         }
         let mut waiting_left = waitlist.waiting().count();
-        // Zone places offered per zone: they come out of the reserve first (see `apply`).
-        let mut offered_zones: BTreeMap<ZoneId, u32> = BTreeMap::new();
+        // The reserve as the offers leave it: an offer takes reserved places first (zone places
+        // are counted, so which ones is the offer's to say: `from_reserve`).
+        let mut seats_left = waitlist.reserved_seats.clone();
+        let mut zones_left = waitlist.reserved_zones.clone();
         if matching && !pool.is_empty() {
             // Places the pass has offered per buyer, for the per-buyer limit.
             let mut offered_to: BTreeMap<ActorId, u16> = BTreeMap::new();
@@ -480,26 +482,36 @@ impl Ledger {
                 let hold = self.id(next_hold, HoldId);
                 next_hold += 1;
                 *offered_to.entry(waiting.buyer).or_default() += waiting.quantity;
-                for place in &places {
-                    if let Place::Zone(zone) = place {
-                        *offered_zones.entry(*zone).or_default() += 1;
-                    }
-                }
+                let from_reserve: Vec<Place> = places
+                    .iter()
+                    .copied()
+                    .filter(|place| match place {
+                        Place::Seat(seat) => seats_left.remove(seat),
+                        Place::Zone(zone) => match zones_left.get_mut(zone) {
+                            Some(left) if *left > 0 => {
+                                *left -= 1;
+                                true
+                            }
+                            _ => false,
+                        },
+                    })
+                    .collect();
                 waiting_left -= 1;
-                out.extend(state.offer(now_ms, *entry, waiting, hold, places));
+                let offered = Offered {
+                    entry: *entry,
+                    hold,
+                    places,
+                    from_reserve,
+                };
+                out.extend(state.offer(now_ms, waiting, offered));
             }
         }
         // What stays reserved after the offers: the reserve less what the offers took.
         let reserved_after: Vec<Place> = {
-            let seats = waitlist
-                .reserved_seats
+            let seats = seats_left.iter().map(|s| Place::Seat(*s));
+            let zones = zones_left
                 .iter()
-                .filter(|s| pool.has_seat(spec, **s))
-                .map(|s| Place::Seat(*s));
-            let zones = waitlist.reserved_zones.iter().flat_map(|(zone, count)| {
-                let taken = offered_zones.get(zone).copied().unwrap_or(0);
-                std::iter::repeat_n(Place::Zone(*zone), count.saturating_sub(taken) as usize)
-            });
+                .flat_map(|(zone, count)| std::iter::repeat_n(Place::Zone(*zone), *count as usize));
             seats.chain(zones).collect()
         };
         let keep = waiting_left > 0 && !spec.waitlist.freed_to_sale && !state.cancelled;
@@ -883,6 +895,15 @@ fn validate_door(spec: &PerformanceSpec) -> Result<(), Invalid> {
         return Err(Invalid::TransferDeadline);
     }
     Ok(())
+}
+
+/// One offer a matching pass makes: to which entry, under which hold, which places, and which
+/// of them leave the reserve.
+struct Offered {
+    entry: WaitlistEntryId,
+    hold: HoldId,
+    places: Vec<Place>,
+    from_reserve: Vec<Place>,
 }
 
 /// What a waitlist join asks for, beyond who and when.
@@ -1654,14 +1675,13 @@ impl PerformanceState {
     /// The two events that offer `places` to a waiting entry: the offer, then the hold that
     /// keeps the places for its buyer at the grade prices (plus booking fees) until the claim
     /// or charge window ends.
-    fn offer(
-        &self,
-        now_ms: u64,
-        entry: WaitlistEntryId,
-        waiting: &WaitlistEntry,
-        hold: HoldId,
-        places: Vec<Place>,
-    ) -> [Event; 2] {
+    fn offer(&self, now_ms: u64, waiting: &WaitlistEntry, offered: Offered) -> [Event; 2] {
+        let Offered {
+            entry,
+            hold,
+            places,
+            from_reserve,
+        } = offered;
         let window_ms = match waiting.mode {
             WaitlistMode::Offer => self.spec.waitlist.claim_window_ms,
             WaitlistMode::AutoPay { .. } => self.spec.waitlist.charge_window_ms,
@@ -1682,6 +1702,7 @@ impl PerformanceState {
                 amount_won,
                 deadline_ms,
                 mode: waiting.mode.clone(),
+                from_reserve,
             },
             Event::PlacesHeld {
                 performance: self.spec.performance,
@@ -2207,6 +2228,7 @@ impl PerformanceState {
                 entry,
                 hold,
                 places,
+                from_reserve,
                 ..
             } => {
                 let offered = self
@@ -2217,16 +2239,9 @@ impl PerformanceState {
                 offered.offer = Some(*hold);
                 self.waitlist.offers.insert(*hold, *entry);
                 self.waitlist.places_offered += places.len() as u64;
-                // The places come out of the reserve where they are in it (for zones, the
-                // reserve's places first); the `PlacesHeld` that follows takes them.
-                for place in places {
-                    let reserved = match place {
-                        Place::Seat(seat) => self.waitlist.reserved_seats.contains(seat),
-                        Place::Zone(zone) => self.waitlist.reserved_in_zone(*zone) > 0,
-                    };
-                    if reserved {
-                        self.unreserve(*place);
-                    }
+                // Those from the reserve leave it; the `PlacesHeld` that follows takes them all.
+                for place in from_reserve {
+                    self.unreserve(*place);
                 }
             }
             Event::WaitlistEntryEnded { entry, reason, .. } => {

@@ -148,11 +148,6 @@ impl Pool {
         }
     }
 
-    pub(crate) fn has_seat(&self, spec: &PerformanceSpec, seat: SeatId) -> bool {
-        self.seats
-            .contains(&(spec.seats[seat.0 as usize].grade, seat))
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.seats.is_empty() && self.zones.is_empty()
     }

@@ -105,6 +105,7 @@ enum Wl {
         amount_won: Won,
         deadline_ms: u64,
         mode: WaitlistMode,
+        from_reserve: Vec<Place>,
     },
     Ended {
         entry: WaitlistEntryId,
@@ -126,6 +127,7 @@ fn core_wl(events: &[Event]) -> Vec<Wl> {
                 amount_won,
                 deadline_ms,
                 mode,
+                from_reserve,
                 ..
             } => Some(Wl::Offered {
                 entry: *entry,
@@ -134,6 +136,7 @@ fn core_wl(events: &[Event]) -> Vec<Wl> {
                 amount_won: *amount_won,
                 deadline_ms: *deadline_ms,
                 mode: mode.clone(),
+                from_reserve: from_reserve.clone(),
             }),
             Event::WaitlistEntryEnded { entry, reason, .. } => Some(Wl::Ended {
                 entry: *entry,
@@ -427,16 +430,18 @@ impl Model {
                     let at = pool.iter().position(|p| p == place).expect("in the pool");
                     pool.remove(at);
                 }
-                // Zone places come out of the reserve first.
+                // Reserved places leave the reserve (a zone's reserved places first).
+                let mut from_reserve = Vec::new();
                 for place in &places {
                     match place {
-                        Place::Seat(s) => {
-                            self.owners[s.0 as usize] = Owner::Free;
+                        Place::Seat(s) if self.owners[s.0 as usize] == Owner::Reserved => {
+                            from_reserve.push(*place);
                         }
-                        Place::Zone(z) => {
-                            let reserved = &mut self.zone_reserved[z.0 as usize];
-                            *reserved = reserved.saturating_sub(1);
+                        Place::Zone(z) if self.zone_reserved[z.0 as usize] > 0 => {
+                            self.zone_reserved[z.0 as usize] -= 1;
+                            from_reserve.push(*place);
                         }
+                        _ => {}
                     }
                 }
                 let hold = self.offer_holds.pop_front().unwrap_or(HoldId(0));
@@ -473,6 +478,7 @@ impl Model {
                     amount_won,
                     deadline_ms: now_ms + window_ms,
                     mode: entry.mode,
+                    from_reserve,
                 });
             }
         }
@@ -2664,6 +2670,34 @@ fn check_door(state: &PerformanceState, model: &Model) -> Result<(), String> {
     expect_eq("report conflicts", report.conflicts, conflicts)
 }
 
+/// A follower of the seat map that keeps no state but the map (as the gateway's live seat maps
+/// do): the events name every place that goes on or off sale, the waitlist's included.
+fn follow(map: &mut Availability, event: &Event) {
+    let mut set = |places: &[Place], free: bool| {
+        for place in places {
+            match place {
+                Place::Seat(seat) => map.seat_free[seat.0 as usize] = free,
+                Place::Zone(zone) => {
+                    let count = &mut map.zone_free[usize::from(zone.0)];
+                    *count = if free { *count + 1 } else { *count - 1 };
+                }
+            }
+        }
+    };
+    match event {
+        Event::PlacesHeld { places, .. } | Event::WaitlistReserved { places, .. } => {
+            set(places, false)
+        }
+        Event::HoldReleased { places, .. }
+        | Event::HoldExpired { places, .. }
+        | Event::TicketsCancelled { places, .. }
+        | Event::WaitlistUnreserved { places, .. } => set(places, true),
+        // Out of the reserve, then held by the `PlacesHeld` that follows.
+        Event::WaitlistOffered { from_reserve, .. } => set(from_reserve, true),
+        _ => {}
+    }
+}
+
 fn replay(events: &[Event]) -> Ledger {
     let mut ledger = Ledger::new(PARTITION);
     for event in events {
@@ -2871,10 +2905,15 @@ fn simulate(seed: u64, steps: usize, coverage: &mut Coverage) -> Result<(), Stri
         uploads: Vec::new(),
     };
     let crash_at = rng.below(steps as u64) as usize;
+    let mut seat_map = ledger
+        .performance(PERFORMANCE)
+        .ok_or("not opened")?
+        .availability();
     for step in 0..steps {
         now_ms += workload.advance();
         workload.now_ms = now_ms;
         let request = workload.next(&model);
+        let before = journal.len();
         run_step(
             coverage,
             &mut ledger,
@@ -2884,6 +2923,17 @@ fn simulate(seed: u64, steps: usize, coverage: &mut Coverage) -> Result<(), Stri
             &mut journal,
         )
         .and_then(|()| check_invariants(&ledger, &model, now_ms))
+        .and_then(|()| {
+            journal[before..]
+                .iter()
+                .for_each(|e| follow(&mut seat_map, e));
+            let state = ledger.performance(PERFORMANCE).ok_or("missing")?;
+            // Called off, nothing is on sale whatever the map says.
+            if state.is_cancelled() {
+                return Ok(());
+            }
+            expect_eq("followed seat map", &seat_map, &state.availability())
+        })
         .map_err(|e| format!("step {step}: {e}\n  request: {request:?}"))?;
         if step == crash_at {
             let rebuilt = replay(&journal);

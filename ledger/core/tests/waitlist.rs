@@ -448,6 +448,11 @@ fn standing_places_are_reserved_per_zone_and_offered_together_from_one_zone() {
     assert_eq!(offered[0].0, entry);
     assert_eq!(offered[0].3, vec![Place::Zone(FLOOR); 2]);
     assert_eq!(offered[0].4, 202_000);
+    // One of the two came out of the reserve, the other was freed by this cancellation.
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::WaitlistOffered { from_reserve, .. } if *from_reserve == vec![Place::Zone(FLOOR)]
+    )));
     assert_eq!(show.state().waitlist().reserved_in_zone(FLOOR), 0);
     let zone = show.state().zone(FLOOR).expect("zone");
     assert_eq!((zone.held, zone.sold), (2, 1));
