@@ -203,14 +203,19 @@ impl Show {
         self.ledger.performance(PERFORMANCE).expect("open")
     }
 
-    /// Nothing lost: the journal alone rebuilds the same ledger.
+    /// Nothing lost: the journal alone, through JSON as the shell stores it, rebuilds the same
+    /// ledger, and the state survives a postcard snapshot.
     fn assert_replays(&self) {
         let mut rebuilt = Ledger::new(2);
         for event in &self.journal {
-            rebuilt.apply(event);
+            let stored = serde_json::to_string(event).expect("encode");
+            rebuilt.apply(&serde_json::from_str(&stored).expect("decode"));
         }
         assert_eq!(rebuilt.digest(), self.ledger.digest());
         assert!(rebuilt == self.ledger, "replayed state differs");
+        let snapshot = postcard::to_allocvec(&self.ledger).expect("snapshot");
+        let restored: Ledger = postcard::from_bytes(&snapshot).expect("restore");
+        assert!(restored == self.ledger, "snapshot state differs");
     }
 }
 
@@ -834,4 +839,19 @@ fn calling_the_performance_off_ends_waiting_entries_offers_and_the_reserve() {
         Rejection::PerformanceCancelled
     );
     show.assert_replays();
+}
+
+#[test]
+fn specs_and_journals_from_before_the_waitlist_decode_with_its_defaults() {
+    let mut old = serde_json::to_value(spec()).expect("encode");
+    old.as_object_mut().expect("object").remove("waitlist");
+    let decoded: PerformanceSpec = serde_json::from_value(old.clone()).expect("decode");
+    assert_eq!(decoded.waitlist, WaitlistSpec::default());
+    old["waitlist"] = serde_json::json!({"freed_to_sale": true});
+    let decoded: PerformanceSpec = serde_json::from_value(old).expect("decode");
+    let expected = WaitlistSpec {
+        freed_to_sale: true,
+        ..WaitlistSpec::default()
+    };
+    assert_eq!(decoded.waitlist, expected);
 }
