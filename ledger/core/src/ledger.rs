@@ -323,8 +323,10 @@ impl Ledger {
         }
     }
 
-    /// Applies what time alone decides at `now_ms`: holds at or past their deadline expire, and
-    /// long-retained idempotency keys are forgotten. Returns the applied events.
+    /// Applies what time alone decides at `now_ms`: holds at or past their deadline expire (an
+    /// expired offer ends its waitlist entry, and the places freed go to the next entries or
+    /// the reserve), and long-retained idempotency keys are forgotten. Returns the applied
+    /// events.
     pub fn tick(&mut self, now_ms: u64) -> Vec<Event> {
         let mut events: Vec<Event> = self
             .hold_deadlines
