@@ -12,7 +12,8 @@
 use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::SeatState;
 use picket_ledger_core::limits::{
-    BILLING_REF_LEN_MAX, WAITLIST_CHARGE_WINDOW_MS_MAX, WAITLIST_CLAIM_WINDOW_MS_MIN,
+    BILLING_REF_LEN_MAX, CHARGE_FAILURE_REASON_LEN_MAX, WAITLIST_CHARGE_WINDOW_MS_MAX,
+    WAITLIST_CHARGE_WINDOW_MS_MIN, WAITLIST_CLAIM_WINDOW_MS_MAX, WAITLIST_CLAIM_WINDOW_MS_MIN,
     WAITLIST_ENTRIES_MAX, WAITLIST_ENTRIES_PER_BUYER_MAX,
 };
 use picket_ledger_core::*;
@@ -502,10 +503,12 @@ fn an_auto_pay_offer_whose_charge_fails_moves_on_to_the_next_entry() {
         Event::WaitlistOffered { mode: WaitlistMode::AutoPay { billing_ref }, .. }
             if billing_ref == "billing-10"
     )));
-    assert_eq!(
-        show.err(0, charge_failed(first, "")),
-        Rejection::Invalid(Invalid::ChargeFailureReason)
-    );
+    for reason in [String::new(), "x".repeat(CHARGE_FAILURE_REASON_LEN_MAX + 1)] {
+        assert_eq!(
+            show.err(0, charge_failed(first, &reason)),
+            Rejection::Invalid(Invalid::ChargeFailureReason)
+        );
+    }
     show.now_ms += MINUTE_MS;
     let (reply, events) = show.ok(0, charge_failed(first, "한도 초과 (limit exceeded)"));
     assert_eq!(reply, Reply::ChargeFailureRecorded { entry: first, hold });
@@ -732,6 +735,8 @@ fn a_closed_waitlist_and_bad_windows_are_refused() {
     let mut show = Show::open(spec());
     let bad_windows = [
         (WAITLIST_CLAIM_WINDOW_MS_MIN - 1, 5 * MINUTE_MS),
+        (WAITLIST_CLAIM_WINDOW_MS_MAX + 1, 5 * MINUTE_MS),
+        (10 * MINUTE_MS, WAITLIST_CHARGE_WINDOW_MS_MIN - 1),
         (10 * MINUTE_MS, WAITLIST_CHARGE_WINDOW_MS_MAX + 1),
     ];
     for (claim_window_ms, charge_window_ms) in bad_windows {
