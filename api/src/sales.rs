@@ -201,6 +201,7 @@ mod tests {
             discounts: Vec::new(),
             coupons: Vec::new(),
             door: DoorSpec::default(),
+            waitlist: picket_ledger_core::WaitlistSpec::default(),
         }
     }
 

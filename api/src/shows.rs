@@ -5,7 +5,7 @@
 use picket_ledger_core::limits::{GATES_PER_PERFORMANCE_MAX, LABEL_LEN_MAX};
 use picket_ledger_core::{
     DoorSpec, FeeSchedule, GateId, GateSpec, GradeId, GradeSpec, PerformanceId, PerformanceSpec,
-    SeatSpec, TicketKind, ZoneSpec,
+    SeatSpec, TicketKind, WaitlistSpec, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -483,6 +483,9 @@ pub fn spec_for(
             .map(crate::offers::coupon_spec)
             .collect::<Result<_, _>>()?,
         door: show.door.spec(starts_at_ms),
+        // The show form has no waitlist settings yet: the defaults (on, 10-minute claims,
+        // 5-minute charges, freed places reserved while entries wait).
+        waitlist: WaitlistSpec::default(),
     })
 }
 

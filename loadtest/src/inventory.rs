@@ -97,6 +97,7 @@ impl Inventory {
             discounts: Vec::new(),
             coupons: Vec::new(),
             door: DoorSpec::default(),
+            waitlist: picket_ledger_core::WaitlistSpec::default(),
         }
     }
 }

@@ -376,6 +376,7 @@ pub async fn open_ledger(price_won: Won) -> (std::sync::Arc<FakeLedger>, LedgerC
         discounts: Vec::new(),
         coupons: Vec::new(),
         door: DoorSpec::default(),
+        waitlist: picket_ledger_core::WaitlistSpec::default(),
     };
     let opened = send(&client, 0, "open", Command::OpenPerformance(Box::new(spec))).await;
     assert!(

@@ -65,6 +65,7 @@ fn spec(seats: u16) -> PerformanceSpec {
         discounts: vec![],
         coupons: vec![],
         door: DoorSpec::default(),
+        waitlist: picket_ledger_core::WaitlistSpec::default(),
     }
 }
 
@@ -668,10 +669,16 @@ fn follow(map: &mut picket_ledger_core::Availability, event: &Event) {
         }
     };
     match event {
-        Event::PlacesHeld { places, .. } => places.iter().for_each(|p| set(p, false)),
+        Event::PlacesHeld { places, .. } | Event::WaitlistReserved { places, .. } => {
+            places.iter().for_each(|p| set(p, false))
+        }
         Event::HoldReleased { places, .. }
         | Event::HoldExpired { places, .. }
-        | Event::TicketsCancelled { places, .. } => places.iter().for_each(|p| set(p, true)),
+        | Event::TicketsCancelled { places, .. }
+        | Event::WaitlistUnreserved { places, .. } => places.iter().for_each(|p| set(p, true)),
+        Event::WaitlistOffered { from_reserve, .. } => {
+            from_reserve.iter().for_each(|p| set(p, true))
+        }
         _ => {}
     }
 }

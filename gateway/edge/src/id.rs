@@ -14,7 +14,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use picket_ledger_core::{ActorId, BookingId, HoldId, PerformanceId, RefundId, TicketId};
+use picket_ledger_core::{
+    ActorId, BookingId, HoldId, PerformanceId, RefundId, TicketId, WaitlistEntryId,
+};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -70,7 +72,8 @@ ledger_id!(
     HoldId,
     BookingId,
     TicketId,
-    RefundId
+    RefundId,
+    WaitlistEntryId
 );
 
 /// An id on the wire: serialized as a decimal string, deserialized only from one.

@@ -9,7 +9,7 @@
 use picket_ledger_core::{
     ActorId, BookingId, Conflict, Direction, GateId, GradeId, HoldId, Invalid, Outcome,
     PerformanceId, Place, RefundId, RefusedScan, Rejection, Reply, Scan, ScanRefusal, ScanSource,
-    SeatId, TicketId, Won, ZoneId,
+    SeatId, TicketId, WaitlistEntryId, Won, ZoneId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +90,22 @@ pub enum ClientReply {
     Rebound {
         ticket: Id<TicketId>,
         generation: u8,
+    },
+    WaitlistJoined {
+        entry: Id<WaitlistEntryId>,
+        position: u32,
+    },
+    WaitlistLeft {
+        entry: Id<WaitlistEntryId>,
+        released: Option<Id<HoldId>>,
+    },
+    OfferDeclined {
+        entry: Id<WaitlistEntryId>,
+        hold: Id<HoldId>,
+    },
+    ChargeFailureRecorded {
+        entry: Id<WaitlistEntryId>,
+        hold: Id<HoldId>,
     },
 }
 
@@ -255,6 +271,13 @@ pub enum ClientRejection {
     TooManyTransfers,
     TooManyRebinds,
     TooManyScans,
+    WaitlistClosed,
+    WaitlistFull,
+    TooManyWaitlistEntries { limit: u16 },
+    UnknownWaitlistEntry,
+    NotYourWaitlistEntry,
+    NoWaitlistOffer,
+    NotAutoPay,
 }
 
 fn ids<T>(ids: Vec<T>) -> Vec<Id<T>> {
@@ -375,6 +398,22 @@ impl From<Reply> for ClientReply {
                 ticket: Id(ticket),
                 generation,
             },
+            Reply::WaitlistJoined { entry, position } => ClientReply::WaitlistJoined {
+                entry: Id(entry),
+                position,
+            },
+            Reply::WaitlistLeft { entry, released } => ClientReply::WaitlistLeft {
+                entry: Id(entry),
+                released: released.map(Id),
+            },
+            Reply::OfferDeclined { entry, hold } => ClientReply::OfferDeclined {
+                entry: Id(entry),
+                hold: Id(hold),
+            },
+            Reply::ChargeFailureRecorded { entry, hold } => ClientReply::ChargeFailureRecorded {
+                entry: Id(entry),
+                hold: Id(hold),
+            },
         }
     }
 }
@@ -489,6 +528,22 @@ impl From<ClientReply> for Reply {
                 ticket: ticket.0,
                 generation,
             },
+            ClientReply::WaitlistJoined { entry, position } => Reply::WaitlistJoined {
+                entry: entry.0,
+                position,
+            },
+            ClientReply::WaitlistLeft { entry, released } => Reply::WaitlistLeft {
+                entry: entry.0,
+                released: released.map(|hold| hold.0),
+            },
+            ClientReply::OfferDeclined { entry, hold } => Reply::OfferDeclined {
+                entry: entry.0,
+                hold: hold.0,
+            },
+            ClientReply::ChargeFailureRecorded { entry, hold } => Reply::ChargeFailureRecorded {
+                entry: entry.0,
+                hold: hold.0,
+            },
         }
     }
 }
@@ -560,6 +615,15 @@ impl From<Rejection> for ClientRejection {
             Rejection::TooManyTransfers => ClientRejection::TooManyTransfers,
             Rejection::TooManyRebinds => ClientRejection::TooManyRebinds,
             Rejection::TooManyScans => ClientRejection::TooManyScans,
+            Rejection::WaitlistClosed => ClientRejection::WaitlistClosed,
+            Rejection::WaitlistFull => ClientRejection::WaitlistFull,
+            Rejection::TooManyWaitlistEntries { limit } => {
+                ClientRejection::TooManyWaitlistEntries { limit }
+            }
+            Rejection::UnknownWaitlistEntry => ClientRejection::UnknownWaitlistEntry,
+            Rejection::NotYourWaitlistEntry => ClientRejection::NotYourWaitlistEntry,
+            Rejection::NoWaitlistOffer => ClientRejection::NoWaitlistOffer,
+            Rejection::NotAutoPay => ClientRejection::NotAutoPay,
         }
     }
 }
@@ -631,6 +695,15 @@ impl From<ClientRejection> for Rejection {
             ClientRejection::TooManyTransfers => Rejection::TooManyTransfers,
             ClientRejection::TooManyRebinds => Rejection::TooManyRebinds,
             ClientRejection::TooManyScans => Rejection::TooManyScans,
+            ClientRejection::WaitlistClosed => Rejection::WaitlistClosed,
+            ClientRejection::WaitlistFull => Rejection::WaitlistFull,
+            ClientRejection::TooManyWaitlistEntries { limit } => {
+                Rejection::TooManyWaitlistEntries { limit }
+            }
+            ClientRejection::UnknownWaitlistEntry => Rejection::UnknownWaitlistEntry,
+            ClientRejection::NotYourWaitlistEntry => Rejection::NotYourWaitlistEntry,
+            ClientRejection::NoWaitlistOffer => Rejection::NoWaitlistOffer,
+            ClientRejection::NotAutoPay => Rejection::NotAutoPay,
         }
     }
 }

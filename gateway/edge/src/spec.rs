@@ -4,7 +4,7 @@
 
 use picket_ledger_core::{
     CouponSpec, DiscountSpec, DoorSpec, FeeSchedule, GradeSpec, PerformanceId, PerformanceSpec,
-    SeatSpec, TicketKind, Won, ZoneSpec,
+    SeatSpec, TicketKind, WaitlistSpec, Won, ZoneSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +50,9 @@ impl From<ClientSpec> for PerformanceSpec {
             discounts: spec.discounts,
             coupons: spec.coupons,
             door: spec.door,
+            // The waitlist's settings are not on the operator's wire yet: the defaults (on,
+            // 10-minute claims, 5-minute charges, freed places reserved while entries wait).
+            waitlist: WaitlistSpec::default(),
         }
     }
 }

@@ -142,11 +142,23 @@ impl SeatMaps {
                     touched.push(spec.performance.0);
                     continue;
                 }
+                // Held, or kept off sale for the waitlist.
                 Event::PlacesHeld {
                     performance,
                     places,
                     ..
+                }
+                | Event::WaitlistReserved {
+                    performance,
+                    places,
                 } => (performance.0, places, false),
+                // Offered places out of the waitlist's reserve: back for a moment, then held
+                // by the `PlacesHeld` that follows in the same entry.
+                Event::WaitlistOffered {
+                    performance,
+                    from_reserve,
+                    ..
+                } => (performance.0, from_reserve, true),
                 Event::HoldReleased {
                     performance,
                     places,
@@ -161,6 +173,10 @@ impl SeatMaps {
                     performance,
                     places,
                     ..
+                }
+                | Event::WaitlistUnreserved {
+                    performance,
+                    places,
                 } => (performance.0, places, true),
                 Event::PerformanceCancelled { performance, .. } => {
                     if let Some(map) = self.maps.get_mut(&performance.0) {
@@ -279,6 +295,52 @@ mod tests {
         assert_eq!(map.zone_free, vec![0]);
         // Seats 0 and 1 were on sale: watchers are told they are gone.
         assert_eq!(map.take_changes(), (vec![0, 1], vec![]));
+    }
+
+    #[test]
+    fn places_reserved_for_the_waitlist_are_off_sale_until_offered_or_unreserved() {
+        let mut maps = maps();
+        let zone = Place::Zone(ZoneId(0));
+        let reserved = Event::WaitlistReserved {
+            performance: PerformanceId(7),
+            places: vec![Place::Seat(SeatId(0)), zone],
+        };
+        maps.apply(11, &[reserved]);
+        assert_eq!(maps.maps[&7].zone_free[0], 1);
+        assert!(!maps.maps[&7].seat_free[0]);
+        // The reserved zone place and one on sale are offered: the zone ends with none free.
+        let offered = Event::WaitlistOffered {
+            performance: PerformanceId(7),
+            entry: picket_ledger_core::WaitlistEntryId(1),
+            hold: HoldId(2),
+            buyer: picket_ledger_core::ActorId(3),
+            places: vec![zone, zone],
+            amount_won: 2,
+            deadline_ms: 1,
+            mode: picket_ledger_core::WaitlistMode::Offer,
+            from_reserve: vec![zone],
+        };
+        let held = Event::PlacesHeld {
+            performance: PerformanceId(7),
+            hold: HoldId(2),
+            buyer: picket_ledger_core::ActorId(3),
+            places: vec![zone, zone],
+            amount_won: 2,
+            expires_at_ms: 1,
+            admission: None,
+            prices_won: vec![],
+            reduced: vec![],
+            offer: None,
+            booking_fee_won: 0,
+        };
+        maps.apply(12, &[offered, held]);
+        assert_eq!(maps.maps[&7].zone_free[0], 0);
+        let unreserved = Event::WaitlistUnreserved {
+            performance: PerformanceId(7),
+            places: vec![Place::Seat(SeatId(0))],
+        };
+        maps.apply(13, &[unreserved]);
+        assert!(maps.maps[&7].seat_free[0]);
     }
 
     #[test]

@@ -54,6 +54,7 @@ fn stadium() -> PerformanceSpec {
         discounts: vec![],
         coupons: vec![],
         door: DoorSpec::default(),
+        waitlist: WaitlistSpec::default(),
     }
 }
 

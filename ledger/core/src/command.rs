@@ -8,6 +8,7 @@ use crate::offers::OfferChoice;
 use crate::outcome::Invalid;
 use crate::performance::PerformanceSpec;
 use crate::types::*;
+use crate::waitlist::WaitlistMode;
 
 /// A client-chosen key that makes a command idempotent: the same actor sending the same key gets
 /// the original outcome, and the command takes effect once.
@@ -144,6 +145,35 @@ pub enum Command {
         provider_transaction: String,
         amount_won: Won,
     },
+    /// Join the performance's cancellation waitlist for `quantity` places of `grade` (`None`:
+    /// any grade), side by side (`together`: adjacent seats in one row of one section, or one
+    /// zone's places) or not. Allowed while the performance is on sale and not called off; the
+    /// quantity counts against the per-buyer limit with the tickets and holds the buyer has.
+    JoinWaitlist {
+        performance: PerformanceId,
+        grade: Option<GradeId>,
+        quantity: u16,
+        together: bool,
+        mode: WaitlistMode,
+    },
+    /// The buyer leaves the waitlist; an entry with an open offer gives its held places back
+    /// (they move on to the next entry).
+    LeaveWaitlist {
+        performance: PerformanceId,
+        entry: WaitlistEntryId,
+    },
+    /// The buyer says no to an offer: its held places move on to the next entry.
+    DeclineOffer {
+        performance: PerformanceId,
+        entry: WaitlistEntryId,
+    },
+    /// The payments worker could not charge an auto-pay entry's billing key: its held places
+    /// move on. Only the payments worker sends it, like `RecordRefund`.
+    ChargeFailed {
+        performance: PerformanceId,
+        entry: WaitlistEntryId,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -160,7 +190,11 @@ impl Command {
             | Command::TransferTicket { performance, .. }
             | Command::RebindDevice { performance, .. }
             | Command::CancelPerformance { performance, .. }
-            | Command::RecordRefund { performance, .. } => *performance,
+            | Command::RecordRefund { performance, .. }
+            | Command::JoinWaitlist { performance, .. }
+            | Command::LeaveWaitlist { performance, .. }
+            | Command::DeclineOffer { performance, .. }
+            | Command::ChargeFailed { performance, .. } => *performance,
         }
     }
 }

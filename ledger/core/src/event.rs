@@ -9,6 +9,7 @@ use crate::offers::AppliedOffer;
 use crate::outcome::Outcome;
 use crate::performance::PerformanceSpec;
 use crate::types::*;
+use crate::waitlist::{WaitlistEndReason, WaitlistMode};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Event {
@@ -141,6 +142,53 @@ pub enum Event {
         reason: String,
         at_ms: u64,
     },
+    /// A buyer joined the waitlist; entries are served in join order (their ids).
+    WaitlistJoined {
+        performance: PerformanceId,
+        entry: WaitlistEntryId,
+        buyer: ActorId,
+        grade: Option<GradeId>,
+        quantity: u16,
+        together: bool,
+        mode: WaitlistMode,
+        joined_at_ms: u64,
+    },
+    /// Freed places were offered to a waiting entry: the `PlacesHeld` right after it holds
+    /// them for the entry's buyer as `hold` until `deadline_ms` (the claim window for `Offer`,
+    /// the charge window for `AutoPay`). The entry leaves the queue.
+    WaitlistOffered {
+        performance: PerformanceId,
+        entry: WaitlistEntryId,
+        hold: HoldId,
+        buyer: ActorId,
+        places: Vec<Place>,
+        amount_won: Won,
+        deadline_ms: u64,
+        mode: WaitlistMode,
+        /// The places among `places` that were reserved for the waitlist and leave the reserve
+        /// (the others were freed in the same step), so a follower of the seat map counts a
+        /// zone's places right.
+        #[serde(default)]
+        from_reserve: Vec<Place>,
+    },
+    /// A waitlist entry ended: left, booked, declined, lapsed, its charge failed, or the
+    /// performance was called off.
+    WaitlistEntryEnded {
+        performance: PerformanceId,
+        entry: WaitlistEntryId,
+        reason: WaitlistEndReason,
+    },
+    /// Freed places no waiting entry can take are kept off sale for the waitlist (the
+    /// performance's `waitlist.freed_to_sale` is false and entries wait).
+    WaitlistReserved {
+        performance: PerformanceId,
+        places: Vec<Place>,
+    },
+    /// Places reserved for the waitlist are back on sale: no entry waits any more.
+    WaitlistUnreserved {
+        performance: PerformanceId,
+        places: Vec<Place>,
+    },
     /// A command finished; a retry with the same actor and key gets this outcome.
     CommandRecorded {
         actor: ActorId,
@@ -172,7 +220,12 @@ impl Event {
             | Event::TicketRebound { performance, .. }
             | Event::RefundOwed { performance, .. }
             | Event::RefundPaid { performance, .. }
-            | Event::PerformanceCancelled { performance, .. } => Some(*performance),
+            | Event::PerformanceCancelled { performance, .. }
+            | Event::WaitlistJoined { performance, .. }
+            | Event::WaitlistOffered { performance, .. }
+            | Event::WaitlistEntryEnded { performance, .. }
+            | Event::WaitlistReserved { performance, .. }
+            | Event::WaitlistUnreserved { performance, .. } => Some(*performance),
             Event::CommandRecorded { .. } | Event::KeysForgotten { .. } => None,
         }
     }

@@ -19,6 +19,7 @@ use crate::offers::{self, AppliedOffer, CouponUses, OfferChoice, Priced};
 use crate::outcome::{Invalid, Outcome, Rejection, Reply};
 use crate::performance::PerformanceSpec;
 use crate::types::*;
+use crate::waitlist::{Pool, Waitlist, WaitlistEndReason, WaitlistEntry, WaitlistMode};
 
 /// Ids carry their partition in the top 16 bits, so ids from different partitions never clash.
 const ID_PARTITION_SHIFT: u32 = 48;
@@ -50,6 +51,8 @@ pub struct Ledger {
     keys_remembered: usize,
     /// Keys by the time they were recorded, so old ones can be forgotten in order.
     key_times: BTreeSet<(u64, ActorId, IdempotencyKey)>,
+    /// The counter of the next waitlist entry id.
+    next_waitlist_entry: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,6 +60,8 @@ pub enum SeatState {
     Free,
     Held(HoldId),
     Sold(TicketId),
+    /// Kept off sale for the waitlist's entries (see `WaitlistSpec::freed_to_sale`).
+    Reserved,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,6 +228,8 @@ pub struct PerformanceState {
     money: Money,
     /// Every scan at the door: who is inside, and the conflicts of offline uploads.
     door: DoorBook,
+    /// The cancellation waitlist: entries, open offers, places reserved for it.
+    waitlist: Waitlist,
 }
 
 impl Ledger {
@@ -239,6 +246,7 @@ impl Ledger {
             keys: BTreeMap::new(),
             keys_remembered: 0,
             key_times: BTreeSet::new(),
+            next_waitlist_entry: 1,
         }
     }
 
@@ -291,10 +299,23 @@ impl Ledger {
             at_ms: now_ms,
             outcome: outcome.clone(),
         };
-        for event in decided.into_iter().chain([recorded]) {
-            self.apply(&event);
-            events.push(event);
+        let performance = request.command.performance();
+        for event in &decided {
+            self.apply(event);
         }
+        // What the command freed or changed may serve the waitlist: decided on the state the
+        // command left, then applied, like every other event.
+        let follow_up = if decided.is_empty() {
+            Vec::new()
+        } else {
+            self.waitlist_follow_up(now_ms, performance, &decided)
+        };
+        for event in follow_up.iter().chain([&recorded]) {
+            self.apply(event);
+        }
+        events.extend(decided);
+        events.extend(follow_up);
+        events.push(recorded);
         Step {
             outcome,
             events,
@@ -302,8 +323,10 @@ impl Ledger {
         }
     }
 
-    /// Applies what time alone decides at `now_ms`: holds at or past their deadline expire, and
-    /// long-retained idempotency keys are forgotten. Returns the applied events.
+    /// Applies what time alone decides at `now_ms`: holds at or past their deadline expire (an
+    /// expired offer ends its waitlist entry, and the places freed go to the next entries or
+    /// the reserve), and long-retained idempotency keys are forgotten. Returns the applied
+    /// events.
     pub fn tick(&mut self, now_ms: u64) -> Vec<Event> {
         let mut events: Vec<Event> = self
             .hold_deadlines
@@ -326,7 +349,196 @@ impl Ledger {
         for event in &events {
             self.apply(event);
         }
+        // Expired holds free places, and an expired offer ends its entry: each performance's
+        // waitlist follows up on its own expiries.
+        let expired: BTreeSet<PerformanceId> =
+            events.iter().filter_map(|e| e.performance()).collect();
+        for performance in expired {
+            let own: Vec<Event> = events
+                .iter()
+                .filter(|e| e.performance() == Some(performance))
+                .cloned()
+                .collect();
+            for event in self.waitlist_follow_up(now_ms, performance, &own) {
+                self.apply(&event);
+                events.push(event);
+            }
+        }
         events
+    }
+
+    /// The waitlist's events after `events` (already applied) changed `performance`: offers
+    /// whose holds ended end their entries; places freed by the events, with those reserved,
+    /// are offered to waiting entries in join order; leftovers are reserved while entries wait
+    /// (unless the spec sends them back to sale), and reserved places go back on sale once
+    /// none waits. Read-only, like `decide`.
+    fn waitlist_follow_up(
+        &self,
+        now_ms: u64,
+        performance: PerformanceId,
+        events: &[Event],
+    ) -> Vec<Event> {
+        let Some(state) = self.performances.get(&performance) else {
+            return Vec::new();
+        };
+        let waitlist = &state.waitlist;
+        if waitlist.entries.is_empty()
+            && waitlist.reserved_seats.is_empty()
+            && waitlist.reserved_zones.is_empty()
+        {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut freed: Vec<Place> = Vec::new();
+        // A new entry, or a buyer with room again (a ticket given away), may take what the
+        // reserve holds though nothing was freed.
+        let mut recheck = false;
+        let offer_ended = |hold: &HoldId, reason: WaitlistEndReason, out: &mut Vec<Event>| {
+            if let Some(entry) = waitlist.offers.get(hold) {
+                out.push(Event::WaitlistEntryEnded {
+                    performance,
+                    entry: *entry,
+                    reason,
+                });
+            }
+        };
+        for event in events {
+            match event {
+                Event::HoldExpired { hold, places, .. } => {
+                    offer_ended(hold, WaitlistEndReason::Lapsed, &mut out);
+                    freed.extend(places);
+                }
+                Event::HoldReleased { hold, places, .. } => {
+                    let reason = if state.cancelled {
+                        WaitlistEndReason::CalledOff
+                    } else {
+                        WaitlistEndReason::Declined
+                    };
+                    offer_ended(hold, reason, &mut out);
+                    freed.extend(places);
+                }
+                Event::BookingConfirmed { hold, .. } => {
+                    offer_ended(hold, WaitlistEndReason::Booked, &mut out);
+                }
+                Event::TicketsCancelled { places, .. } => freed.extend(places),
+                Event::WaitlistJoined { .. } | Event::TicketTransferred { .. } => recheck = true,
+                _ => {}
+            }
+        }
+        let spec = &state.spec;
+        let matching =
+            !state.cancelled && now_ms < spec.starts_at_ms && (recheck || !freed.is_empty());
+        let mut pool = Pool::default();
+        for place in waitlist.reserved_places() {
+            pool.add(spec, place);
+        }
+        if matching {
+            // Freed places still free (a later event of the step could have taken one).
+            let mut zone_room: BTreeMap<ZoneId, u32> = BTreeMap::new();
+            for place in freed {
+                match place {
+                    Place::Seat(seat) if state.seats[seat.0 as usize] == SeatState::Free => {
+                        pool.add(spec, place)
+                    }
+                    Place::Seat(_) => {}
+                    Place::Zone(zone) => {
+                        let room = zone_room
+                            .entry(zone)
+                            .or_insert_with(|| state.zone_free(zone));
+                        if *room > 0 {
+                            *room -= 1;
+                            pool.add(spec, place);
+                        }
+                    }
+                }
+            }
+        }
+        let mut waiting_left = waitlist.waiting().count();
+        // The reserve as the offers leave it: an offer takes reserved places first (zone places
+        // are counted, so which ones is the offer's to say: `from_reserve`).
+        let mut seats_left = waitlist.reserved_seats.clone();
+        let mut zones_left = waitlist.reserved_zones.clone();
+        if matching && !pool.is_empty() {
+            // Places the pass has offered per buyer, for the per-buyer limit.
+            let mut offered_to: BTreeMap<ActorId, u16> = BTreeMap::new();
+            // The pool only shrinks during a pass: an ask it could not meet stays unmet.
+            let mut unmet: BTreeSet<(Option<GradeId>, u16, bool)> = BTreeSet::new();
+            let mut next_hold = self.next_hold;
+            for (entry, waiting) in waitlist.waiting() {
+                if pool.is_empty() {
+                    break;
+                }
+                let ask = (waiting.grade, waiting.quantity, waiting.together);
+                let already = state.buyer_places(waiting.buyer)
+                    + offered_to.get(&waiting.buyer).copied().unwrap_or(0);
+                if usize::from(already) + usize::from(waiting.quantity)
+                    > usize::from(spec.per_buyer_limit)
+                    || unmet.contains(&ask)
+                {
+                    continue;
+                }
+                let Some(places) = pool.take(spec, ask.0, ask.1, ask.2) else {
+                    unmet.insert(ask);
+                    continue;
+                };
+                let hold = self.id(next_hold, HoldId);
+                next_hold += 1;
+                *offered_to.entry(waiting.buyer).or_default() += waiting.quantity;
+                let from_reserve: Vec<Place> = places
+                    .iter()
+                    .copied()
+                    .filter(|place| match place {
+                        Place::Seat(seat) => seats_left.remove(seat),
+                        Place::Zone(zone) => match zones_left.get_mut(zone) {
+                            Some(left) if *left > 0 => {
+                                *left -= 1;
+                                true
+                            }
+                            _ => false,
+                        },
+                    })
+                    .collect();
+                waiting_left -= 1;
+                let offered = Offered {
+                    entry: *entry,
+                    hold,
+                    places,
+                    from_reserve,
+                };
+                out.extend(state.offer(now_ms, waiting, offered));
+            }
+        }
+        // What stays reserved after the offers: the reserve less what the offers took.
+        let reserved_after: Vec<Place> = {
+            let seats = seats_left.iter().map(|s| Place::Seat(*s));
+            let zones = zones_left
+                .iter()
+                .flat_map(|(zone, count)| std::iter::repeat_n(Place::Zone(*zone), *count as usize));
+            seats.chain(zones).collect()
+        };
+        let keep = waiting_left > 0 && !spec.waitlist.freed_to_sale && !state.cancelled;
+        if keep {
+            let mut to_reserve = pool.places();
+            for place in &reserved_after {
+                let index = to_reserve
+                    .iter()
+                    .position(|p| p == place)
+                    .expect("the reserve left is in the pool");
+                to_reserve.remove(index);
+            }
+            if !to_reserve.is_empty() {
+                out.push(Event::WaitlistReserved {
+                    performance,
+                    places: to_reserve,
+                });
+            }
+        } else if !reserved_after.is_empty() {
+            out.push(Event::WaitlistUnreserved {
+                performance,
+                places: reserved_after,
+            });
+        }
+        out
     }
 
     fn decide(
@@ -417,6 +629,27 @@ impl Ledger {
                 provider_transaction,
                 *amount_won,
             ),
+            Command::JoinWaitlist {
+                grade,
+                quantity,
+                together,
+                mode,
+                ..
+            } => {
+                let entry = self.id(self.next_waitlist_entry, WaitlistEntryId);
+                let asked = WaitlistAsk {
+                    grade: *grade,
+                    quantity: *quantity,
+                    together: *together,
+                    mode,
+                };
+                performance.decide_join(now_ms, actor, asked, entry)
+            }
+            Command::LeaveWaitlist { entry, .. } => performance.decide_leave(actor, *entry),
+            Command::DeclineOffer { entry, .. } => performance.decide_decline(actor, *entry),
+            Command::ChargeFailed { entry, reason, .. } => {
+                performance.decide_charge_failed(*entry, reason)
+            }
         }
     }
 
@@ -524,7 +757,19 @@ impl Ledger {
                 self.next_refund = self.next_refund.max((refund.0 & ID_COUNTER_MASK) + 1);
                 self.apply_to_performance(*performance, event);
             }
+            Event::WaitlistJoined {
+                performance, entry, ..
+            } => {
+                self.next_waitlist_entry = self
+                    .next_waitlist_entry
+                    .max((entry.0 & ID_COUNTER_MASK) + 1);
+                self.apply_to_performance(*performance, event);
+            }
             Event::TicketsCancelled { performance, .. }
+            | Event::WaitlistOffered { performance, .. }
+            | Event::WaitlistEntryEnded { performance, .. }
+            | Event::WaitlistReserved { performance, .. }
+            | Event::WaitlistUnreserved { performance, .. }
             | Event::TicketCheckedIn { performance, .. }
             | Event::TicketScanned { performance, .. }
             | Event::ScansUploaded { performance, .. }
@@ -621,6 +866,14 @@ fn validate_spec(spec: &PerformanceSpec) -> Result<(), Invalid> {
         return Err(Invalid::BookingFee);
     }
     validate_door(spec)?;
+    let waitlist = &spec.waitlist;
+    if !(WAITLIST_CLAIM_WINDOW_MS_MIN..=WAITLIST_CLAIM_WINDOW_MS_MAX)
+        .contains(&waitlist.claim_window_ms)
+        || !(WAITLIST_CHARGE_WINDOW_MS_MIN..=WAITLIST_CHARGE_WINDOW_MS_MAX)
+            .contains(&waitlist.charge_window_ms)
+    {
+        return Err(Invalid::WaitlistWindow);
+    }
     offers::validate(&spec.discounts, &spec.coupons, spec.grades.len())
 }
 
@@ -644,6 +897,23 @@ fn validate_door(spec: &PerformanceSpec) -> Result<(), Invalid> {
         return Err(Invalid::TransferDeadline);
     }
     Ok(())
+}
+
+/// One offer a matching pass makes: to which entry, under which hold, which places, and which
+/// of them leave the reserve.
+struct Offered {
+    entry: WaitlistEntryId,
+    hold: HoldId,
+    places: Vec<Place>,
+    from_reserve: Vec<Place>,
+}
+
+/// What a waitlist join asks for, beyond who and when.
+struct WaitlistAsk<'a> {
+    grade: Option<GradeId>,
+    quantity: u16,
+    together: bool,
+    mode: &'a WaitlistMode,
 }
 
 /// What a hold command asks for, beyond who and when.
@@ -697,6 +967,7 @@ impl PerformanceState {
             cancelled: false,
             money: Money::default(),
             door: DoorBook::new(spec.door.reentry),
+            waitlist: Waitlist::default(),
             spec,
         }
     }
@@ -792,10 +1063,10 @@ impl PerformanceState {
             zone_free: self
                 .zones
                 .iter()
-                .zip(&self.spec.zones)
-                .map(|(count, zone)| {
+                .enumerate()
+                .map(|(zone, _)| {
                     if on_sale {
-                        zone.capacity - count.held - count.sold
+                        self.zone_free(ZoneId(zone as u16))
                     } else {
                         0
                     }
@@ -809,13 +1080,24 @@ impl PerformanceState {
     /// a ticket is cancelled).
     pub fn places_free(&self) -> u64 {
         let seats: u64 = self.grade_free.iter().map(|free| free.len() as u64).sum();
-        let standing: u64 = self
-            .zones
-            .iter()
-            .zip(&self.spec.zones)
-            .map(|(count, zone)| u64::from(zone.capacity - count.held - count.sold))
+        let standing: u64 = (0..self.zones.len())
+            .map(|zone| u64::from(self.zone_free(ZoneId(zone as u16))))
             .sum();
         seats + standing
+    }
+
+    /// Standing places of a zone on sale: neither held, sold nor reserved for the waitlist.
+    pub fn zone_free(&self, zone: ZoneId) -> u32 {
+        let used = self.zones[usize::from(zone.0)];
+        self.spec.zones[usize::from(zone.0)].capacity
+            - used.held
+            - used.sold
+            - self.waitlist.reserved_in_zone(zone)
+    }
+
+    /// The cancellation waitlist: entries, open offers, reserved places, counters.
+    pub fn waitlist(&self) -> &Waitlist {
+        &self.waitlist
     }
 
     /// Free seats of a grade (reserved seats only; zones are counted by [`Self::zone`]).
@@ -1007,13 +1289,10 @@ impl PerformanceState {
     }
 
     fn pick_zone(&self, zone: ZoneId, count: u16) -> Result<Vec<Place>, Rejection> {
-        let spec = self
-            .spec
-            .zones
-            .get(usize::from(zone.0))
-            .ok_or(Rejection::UnknownZone { zone })?;
-        let used = self.zones[usize::from(zone.0)];
-        let available = spec.capacity - used.held - used.sold;
+        if usize::from(zone.0) >= self.spec.zones.len() {
+            return Err(Rejection::UnknownZone { zone });
+        }
+        let available = self.zone_free(zone);
         if available < u32::from(count) {
             return Err(Rejection::NotEnoughAvailable { available });
         }
@@ -1257,6 +1536,200 @@ impl PerformanceState {
             bookings_left: (valid_bookings - bookings_cancelled) as u32,
         };
         Ok((reply, events))
+    }
+
+    /// A buyer joins the waitlist. Checks in this order (docs/protocol.md lists them): shape
+    /// (billing reference, quantity), the spec's switch, call-off, sales closed, grade, the
+    /// per-buyer ticket limit, the per-buyer entries, the waitlist's size.
+    fn decide_join(
+        &self,
+        now_ms: u64,
+        buyer: ActorId,
+        asked: WaitlistAsk,
+        entry: WaitlistEntryId,
+    ) -> Decided {
+        let WaitlistAsk {
+            grade,
+            quantity,
+            together,
+            mode,
+        } = asked;
+        if let WaitlistMode::AutoPay { billing_ref } = mode
+            && (billing_ref.is_empty() || billing_ref.len() > BILLING_REF_LEN_MAX)
+        {
+            return Err(Invalid::BillingRef.into());
+        }
+        if quantity == 0 {
+            return Err(Invalid::EmptySelection.into());
+        }
+        if quantity > PER_BUYER_LIMIT_MAX {
+            return Err(Invalid::TooManyPlaces.into());
+        }
+        if !self.spec.waitlist.enabled {
+            return Err(Rejection::WaitlistClosed);
+        }
+        if self.cancelled {
+            return Err(Rejection::PerformanceCancelled);
+        }
+        if now_ms >= self.spec.starts_at_ms {
+            return Err(Rejection::SalesClosed);
+        }
+        if let Some(grade) = grade
+            && usize::from(grade.0) >= self.spec.grades.len()
+        {
+            return Err(Rejection::UnknownGrade { grade });
+        }
+        let already = self.buyer_places(buyer);
+        if usize::from(already) + usize::from(quantity) > usize::from(self.spec.per_buyer_limit) {
+            return Err(Rejection::OverBuyerLimit {
+                limit: self.spec.per_buyer_limit,
+                already,
+            });
+        }
+        if self.waitlist.buyer_entries(buyer) >= usize::from(WAITLIST_ENTRIES_PER_BUYER_MAX) {
+            return Err(Rejection::TooManyWaitlistEntries {
+                limit: WAITLIST_ENTRIES_PER_BUYER_MAX,
+            });
+        }
+        if self.waitlist.entries.len() >= WAITLIST_ENTRIES_MAX {
+            return Err(Rejection::WaitlistFull);
+        }
+        let position = self.waitlist.waiting().count() as u32 + 1;
+        let event = Event::WaitlistJoined {
+            performance: self.spec.performance,
+            entry,
+            buyer,
+            grade,
+            quantity,
+            together,
+            mode: mode.clone(),
+            joined_at_ms: now_ms,
+        };
+        Ok((Reply::WaitlistJoined { entry, position }, vec![event]))
+    }
+
+    /// A live entry of the actor's.
+    fn own_entry(
+        &self,
+        actor: ActorId,
+        entry: WaitlistEntryId,
+    ) -> Result<&WaitlistEntry, Rejection> {
+        let found = self
+            .waitlist
+            .entries
+            .get(&entry)
+            .ok_or(Rejection::UnknownWaitlistEntry)?;
+        if found.buyer != actor {
+            return Err(Rejection::NotYourWaitlistEntry);
+        }
+        Ok(found)
+    }
+
+    /// The events that end an entry, giving its offer's hold back first when it has one.
+    fn end_entry(
+        &self,
+        entry: WaitlistEntryId,
+        found: &WaitlistEntry,
+        reason: WaitlistEndReason,
+    ) -> Vec<Event> {
+        let mut events = Vec::with_capacity(2);
+        if let Some(hold) = found.offer {
+            events.push(Event::HoldReleased {
+                performance: self.spec.performance,
+                hold,
+                places: self.holds[&hold].places.clone(),
+            });
+        }
+        events.push(Event::WaitlistEntryEnded {
+            performance: self.spec.performance,
+            entry,
+            reason,
+        });
+        events
+    }
+
+    fn decide_leave(&self, actor: ActorId, entry: WaitlistEntryId) -> Decided {
+        let found = self.own_entry(actor, entry)?;
+        let reply = Reply::WaitlistLeft {
+            entry,
+            released: found.offer,
+        };
+        Ok((reply, self.end_entry(entry, found, WaitlistEndReason::Left)))
+    }
+
+    fn decide_decline(&self, actor: ActorId, entry: WaitlistEntryId) -> Decided {
+        let found = self.own_entry(actor, entry)?;
+        let hold = found.offer.ok_or(Rejection::NoWaitlistOffer)?;
+        let events = self.end_entry(entry, found, WaitlistEndReason::Declined);
+        Ok((Reply::OfferDeclined { entry, hold }, events))
+    }
+
+    fn decide_charge_failed(&self, entry: WaitlistEntryId, reason: &str) -> Decided {
+        if reason.is_empty() || reason.len() > CHARGE_FAILURE_REASON_LEN_MAX {
+            return Err(Invalid::ChargeFailureReason.into());
+        }
+        let found = self
+            .waitlist
+            .entries
+            .get(&entry)
+            .ok_or(Rejection::UnknownWaitlistEntry)?;
+        if found.mode == WaitlistMode::Offer {
+            return Err(Rejection::NotAutoPay);
+        }
+        let hold = found.offer.ok_or(Rejection::NoWaitlistOffer)?;
+        let ended = WaitlistEndReason::ChargeFailed {
+            reason: reason.to_owned(),
+        };
+        let events = self.end_entry(entry, found, ended);
+        Ok((Reply::ChargeFailureRecorded { entry, hold }, events))
+    }
+
+    /// The two events that offer `places` to a waiting entry: the offer, then the hold that
+    /// keeps the places for its buyer at the grade prices (plus booking fees) until the claim
+    /// or charge window ends.
+    fn offer(&self, now_ms: u64, waiting: &WaitlistEntry, offered: Offered) -> [Event; 2] {
+        let Offered {
+            entry,
+            hold,
+            places,
+            from_reserve,
+        } = offered;
+        let window_ms = match waiting.mode {
+            WaitlistMode::Offer => self.spec.waitlist.claim_window_ms,
+            WaitlistMode::AutoPay { .. } => self.spec.waitlist.charge_window_ms,
+        };
+        let deadline_ms = now_ms + window_ms;
+        let booking_fee_won = self.spec.booking_fee_won;
+        let amount_won = places
+            .iter()
+            .map(|p| self.price_won(*p) + booking_fee_won)
+            .sum();
+        [
+            Event::WaitlistOffered {
+                performance: self.spec.performance,
+                entry,
+                hold,
+                buyer: waiting.buyer,
+                places: places.clone(),
+                amount_won,
+                deadline_ms,
+                mode: waiting.mode.clone(),
+                from_reserve,
+            },
+            Event::PlacesHeld {
+                performance: self.spec.performance,
+                hold,
+                buyer: waiting.buyer,
+                places,
+                amount_won,
+                expires_at_ms: deadline_ms,
+                admission: None,
+                prices_won: Vec::new(),
+                reduced: Vec::new(),
+                offer: None,
+                booking_fee_won,
+            },
+        ]
     }
 
     fn decide_record_refund(
@@ -1733,7 +2206,87 @@ impl PerformanceState {
                 owed.paid = Some(provider_transaction.clone());
                 self.money.refunds_paid_won += amount_won;
             }
-            Event::PerformanceCancelled { .. } => self.cancelled = true,
+            Event::PerformanceCancelled { .. } => {
+                self.cancelled = true;
+                // Called off: waiting entries end with it (offers end as their holds are
+                // released), and the reserve goes back, though nothing is on sale any more.
+                self.waitlist.entries.retain(|_, e| !e.waiting());
+                for place in self.waitlist.reserved_places() {
+                    self.unreserve(place);
+                }
+            }
+            Event::WaitlistJoined {
+                entry,
+                buyer,
+                grade,
+                quantity,
+                together,
+                mode,
+                joined_at_ms,
+                ..
+            } => {
+                let joined = WaitlistEntry {
+                    buyer: *buyer,
+                    grade: *grade,
+                    quantity: *quantity,
+                    together: *together,
+                    mode: mode.clone(),
+                    joined_at_ms: *joined_at_ms,
+                    offer: None,
+                };
+                self.waitlist.entries.insert(*entry, joined);
+            }
+            Event::WaitlistOffered {
+                entry,
+                hold,
+                places,
+                from_reserve,
+                ..
+            } => {
+                let offered = self
+                    .waitlist
+                    .entries
+                    .get_mut(entry)
+                    .expect("offered entry waits");
+                offered.offer = Some(*hold);
+                self.waitlist.offers.insert(*hold, *entry);
+                self.waitlist.places_offered += places.len() as u64;
+                // Those from the reserve leave it; the `PlacesHeld` that follows takes them all.
+                for place in from_reserve {
+                    self.unreserve(*place);
+                }
+            }
+            Event::WaitlistEntryEnded { entry, reason, .. } => {
+                let ended = self
+                    .waitlist
+                    .entries
+                    .remove(entry)
+                    .expect("ended entry is live");
+                if let Some(hold) = ended.offer {
+                    self.waitlist.offers.remove(&hold);
+                    if *reason == WaitlistEndReason::Booked {
+                        self.waitlist.places_booked += self.holds[&hold].places.len() as u64;
+                    }
+                }
+            }
+            Event::WaitlistReserved { places, .. } => {
+                for place in places {
+                    match place {
+                        Place::Seat(seat) => {
+                            self.take_place(*place, SeatState::Reserved);
+                            self.waitlist.reserved_seats.insert(*seat);
+                        }
+                        Place::Zone(zone) => {
+                            *self.waitlist.reserved_zones.entry(*zone).or_default() += 1
+                        }
+                    }
+                }
+            }
+            Event::WaitlistUnreserved { places, .. } => {
+                for place in places {
+                    self.unreserve(*place);
+                }
+            }
             Event::PerformanceOpened(_)
             | Event::CommandRecorded { .. }
             | Event::KeysForgotten { .. } => {}
@@ -1855,6 +2408,24 @@ impl PerformanceState {
             }
         }
         self.release_buyer_places(buyer, places.len() as u16);
+    }
+
+    /// A reserved place back on sale.
+    fn unreserve(&mut self, place: Place) {
+        match place {
+            Place::Seat(seat) => {
+                self.waitlist.reserved_seats.remove(&seat);
+                self.free_place(place);
+            }
+            Place::Zone(zone) => {
+                if let Some(count) = self.waitlist.reserved_zones.get_mut(&zone) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.waitlist.reserved_zones.remove(&zone);
+                    }
+                }
+            }
+        }
     }
 
     fn release_buyer_places(&mut self, buyer: ActorId, count: u16) {

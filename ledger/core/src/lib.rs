@@ -22,7 +22,9 @@
 //! - [`ledger`]: the state and the decide/apply functions.
 //! - [`limits`]: every bound the core enforces, by name.
 //! - [`digest`]: a stable hash of the state, for replay checks.
-//! - [`view`]: pure reads for callers outside the writer (one hold, as a checkout shows it).
+//! - [`view`]: pure reads for callers outside the writer (one hold, as a checkout shows it;
+//!   waitlist positions and the seller's waitlist numbers).
+//! - [`waitlist`]: the cancellation waitlist's values and its matching rule.
 
 pub mod command;
 pub mod digest;
@@ -36,6 +38,7 @@ pub mod outcome;
 pub mod performance;
 pub mod types;
 pub mod view;
+pub mod waitlist;
 
 pub use command::{Command, IdempotencyKey, Request, Selection};
 pub use door::{
@@ -49,6 +52,12 @@ pub use ledger::{
 };
 pub use offers::{AppliedOffer, CouponSpec, DiscountRule, DiscountSpec, OfferChoice, Reduction};
 pub use outcome::{Invalid, Outcome, Rejection, Reply};
-pub use performance::{DoorSpec, GateSpec, GradeSpec, PerformanceSpec, SeatSpec, ZoneSpec};
+pub use performance::{
+    DoorSpec, GateSpec, GradeSpec, PerformanceSpec, SeatSpec, WaitlistSpec, ZoneSpec,
+};
 pub use types::*;
-pub use view::{DoorReport, GateMinute, HeldPlace, HoldView, TicketView};
+pub use view::{
+    DoorReport, GateMinute, HeldPlace, HoldView, TicketView, WaitlistEntryView, WaitlistPosition,
+    WaitlistReport, WaitlistSizes,
+};
+pub use waitlist::{Waitlist, WaitlistEndReason, WaitlistEntry, WaitlistMode};

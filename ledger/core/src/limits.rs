@@ -79,3 +79,23 @@ pub const DOOR_REPORT_CONFLICTS_MAX: usize = 500;
 /// Gate-minutes a door report lists: the latest; it counts every admission. Twenty gates over a
 /// three-hour door are 3,600; about 70 bytes of JSON each.
 pub const DOOR_REPORT_GATE_MINUTES_MAX: usize = 4_000;
+/// Default, shortest and longest claim window of a waitlist offer (how long offered places stay
+/// held for the buyer to pay).
+pub const WAITLIST_CLAIM_WINDOW_MS_DEFAULT: u64 = 10 * 60_000;
+pub const WAITLIST_CLAIM_WINDOW_MS_MIN: u64 = 60_000;
+pub const WAITLIST_CLAIM_WINDOW_MS_MAX: u64 = 24 * 60 * 60_000;
+/// Default, shortest and longest charge window of an auto-pay offer (how long offered places
+/// stay held while the payments worker charges the billing key).
+pub const WAITLIST_CHARGE_WINDOW_MS_DEFAULT: u64 = 5 * 60_000;
+pub const WAITLIST_CHARGE_WINDOW_MS_MIN: u64 = 60_000;
+pub const WAITLIST_CHARGE_WINDOW_MS_MAX: u64 = 30 * 60_000;
+/// Waitlist entries (waiting or offered) one buyer may have in one performance.
+pub const WAITLIST_ENTRIES_PER_BUYER_MAX: u16 = 4;
+/// Waitlist entries (waiting or offered) in one performance: matching walks them in join order
+/// whenever places are freed, so this bounds the work of one command.
+pub const WAITLIST_ENTRIES_MAX: usize = 10_000;
+/// Longest billing reference (the provider's billing key the API registered), in bytes: Toss's
+/// `billingKey` bound.
+pub const BILLING_REF_LEN_MAX: usize = 200;
+/// Longest reason the payments worker gives for a failed auto-pay charge, in bytes.
+pub const CHARGE_FAILURE_REASON_LEN_MAX: usize = 200;

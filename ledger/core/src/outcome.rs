@@ -98,6 +98,27 @@ pub enum Reply {
     RefundRecorded {
         refund: RefundId,
     },
+    /// The buyer joined the waitlist; `position` is its place among the entries that wait
+    /// (1 is next).
+    WaitlistJoined {
+        entry: WaitlistEntryId,
+        position: u32,
+    },
+    /// The buyer left the waitlist; `released` is the offer's hold given back, if it had one.
+    WaitlistLeft {
+        entry: WaitlistEntryId,
+        released: Option<HoldId>,
+    },
+    /// The offer's hold was given back; its places move on.
+    OfferDeclined {
+        entry: WaitlistEntryId,
+        hold: HoldId,
+    },
+    /// The failed charge was recorded; the offer's hold was given back and its places move on.
+    ChargeFailureRecorded {
+        entry: WaitlistEntryId,
+        hold: HoldId,
+    },
 }
 
 /// A business rejection: the command changed nothing, and the client can tell why.
@@ -213,6 +234,21 @@ pub enum Rejection {
     RefundAmountMismatch {
         expected_won: Won,
     },
+    /// The performance takes no waitlist (its `waitlist.enabled` is off).
+    WaitlistClosed,
+    /// The performance's waitlist has [`crate::limits::WAITLIST_ENTRIES_MAX`] entries.
+    WaitlistFull,
+    /// The buyer has `limit` entries in this performance's waitlist already.
+    TooManyWaitlistEntries {
+        limit: u16,
+    },
+    /// No such waitlist entry that is still waiting or offered.
+    UnknownWaitlistEntry,
+    NotYourWaitlistEntry,
+    /// The entry has no open offer (it still waits).
+    NoWaitlistOffer,
+    /// A charge failure for an entry that is not auto-pay.
+    NotAutoPay,
 }
 
 /// Which rule of shape a request broke.
@@ -244,6 +280,9 @@ pub enum Invalid {
     TransferDeadline,
     TooManyScans,
     SelfTransfer,
+    WaitlistWindow,
+    BillingRef,
+    ChargeFailureReason,
 }
 
 impl Rejection {
@@ -296,6 +335,13 @@ impl Rejection {
             Rejection::UnknownRefund => "unknown_refund",
             Rejection::RefundAlreadyRecorded { .. } => "refund_already_recorded",
             Rejection::RefundAmountMismatch { .. } => "refund_amount_mismatch",
+            Rejection::WaitlistClosed => "waitlist_closed",
+            Rejection::WaitlistFull => "waitlist_full",
+            Rejection::TooManyWaitlistEntries { .. } => "too_many_waitlist_entries",
+            Rejection::UnknownWaitlistEntry => "unknown_waitlist_entry",
+            Rejection::NotYourWaitlistEntry => "not_your_waitlist_entry",
+            Rejection::NoWaitlistOffer => "no_waitlist_offer",
+            Rejection::NotAutoPay => "not_auto_pay",
         }
     }
 }
@@ -350,6 +396,11 @@ impl std::fmt::Display for Invalid {
             Invalid::TransferDeadline => "the transfer deadline is at most the start of the show",
             Invalid::TooManyScans => "an upload has at most 1,000 scans",
             Invalid::SelfTransfer => "a ticket cannot be transferred to its holder",
+            Invalid::WaitlistWindow => {
+                "a waitlist claim window is 1 minute to 24 hours, a charge window 1 to 30 minutes"
+            }
+            Invalid::BillingRef => "a billing reference is 1 to 200 bytes",
+            Invalid::ChargeFailureReason => "a charge failure reason is 1 to 200 bytes",
         };
         f.write_str(why)
     }

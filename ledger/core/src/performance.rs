@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::fees::FeeSchedule;
+use crate::limits::{WAITLIST_CHARGE_WINDOW_MS_DEFAULT, WAITLIST_CLAIM_WINDOW_MS_DEFAULT};
 use crate::offers::{CouponSpec, DiscountSpec};
 use crate::types::{GateId, GradeId, PerformanceId, TicketKind, Won};
 
@@ -65,6 +66,10 @@ pub struct PerformanceSpec {
     /// journals written before them decode).
     #[serde(default)]
     pub door: DoorSpec,
+    /// The cancellation waitlist: on by default (journals written before it decode with the
+    /// defaults).
+    #[serde(default)]
+    pub waitlist: WaitlistSpec,
 }
 
 impl PerformanceSpec {
@@ -104,6 +109,7 @@ impl PerformanceSpec {
             discounts: Vec::new(),
             coupons: Vec::new(),
             door: DoorSpec::default(),
+            waitlist: WaitlistSpec::default(),
         }
     }
 }
@@ -134,4 +140,49 @@ pub struct DoorSpec {
     /// default, and such codes are marked as static when scanned.
     #[serde(default)]
     pub static_tickets: bool,
+}
+
+/// How a performance's cancellation waitlist works (see `docs/protocol.md`, "Waitlist").
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WaitlistSpec {
+    /// Whether buyers may join the waitlist.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// How long places offered to an `Offer` entry stay held for it to claim (pay), between
+    /// [`crate::limits::WAITLIST_CLAIM_WINDOW_MS_MIN`] and
+    /// [`crate::limits::WAITLIST_CLAIM_WINDOW_MS_MAX`].
+    #[serde(default = "claim_window_ms_default")]
+    pub claim_window_ms: u64,
+    /// How long places offered to an `AutoPay` entry stay held while the payments worker
+    /// charges its billing key, between [`crate::limits::WAITLIST_CHARGE_WINDOW_MS_MIN`] and
+    /// [`crate::limits::WAITLIST_CHARGE_WINDOW_MS_MAX`].
+    #[serde(default = "charge_window_ms_default")]
+    pub charge_window_ms: u64,
+    /// false (the default): while entries wait, freed places no entry can take yet stay
+    /// reserved for the waitlist instead of going back on sale. true: they go back on sale.
+    #[serde(default)]
+    pub freed_to_sale: bool,
+}
+
+impl Default for WaitlistSpec {
+    fn default() -> Self {
+        WaitlistSpec {
+            enabled: true,
+            claim_window_ms: WAITLIST_CLAIM_WINDOW_MS_DEFAULT,
+            charge_window_ms: WAITLIST_CHARGE_WINDOW_MS_DEFAULT,
+            freed_to_sale: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn claim_window_ms_default() -> u64 {
+    WAITLIST_CLAIM_WINDOW_MS_DEFAULT
+}
+
+fn charge_window_ms_default() -> u64 {
+    WAITLIST_CHARGE_WINDOW_MS_DEFAULT
 }

@@ -55,6 +55,11 @@ id_type!(
     AdmissionId(u64)
 );
 id_type!(
+    /// Allocated by the ledger, one per cancellation-waitlist entry; entries of a performance
+    /// are numbered in join order.
+    WaitlistEntryId(u64)
+);
+id_type!(
     /// Index of a seat in its performance's seat list, in the order of the spec.
     SeatId(u32)
 );

@@ -12,6 +12,7 @@ use crate::ledger::{HoldStatus, PerformanceState};
 use crate::limits::{DOOR_REPORT_CONFLICTS_MAX, DOOR_REPORT_GATE_MINUTES_MAX, TICKETS_PAGE_MAX};
 use crate::offers::AppliedOffer;
 use crate::types::*;
+use crate::waitlist::WaitlistMode;
 
 /// One place of a hold with its grade and what it costs after the hold's offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,5 +257,109 @@ impl PerformanceState {
             cancelled: found.cancelled,
             discount: found.discount,
         })
+    }
+}
+
+/// Where a waiting entry stands: 1 is next. `overall` counts every entry that waits;
+/// `in_grade` only those asking for the same grade (entries for any grade form their own line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistPosition {
+    pub overall: u32,
+    pub in_grade: u32,
+}
+
+/// Entries waiting, per grade (in the spec's order) and for any grade.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistSizes {
+    pub per_grade: Vec<u32>,
+    pub any_grade: u32,
+}
+
+/// One of a buyer's live waitlist entries, as "my page" shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistEntryView {
+    pub entry: WaitlistEntryId,
+    pub grade: Option<GradeId>,
+    pub quantity: u16,
+    pub together: bool,
+    pub mode: WaitlistMode,
+    pub joined_at_ms: u64,
+    /// The open offer's hold (pay it with `Confirm`, or decline); `None` while it waits.
+    pub offer: Option<HoldId>,
+    /// `None` once offered: an offered entry has left the queue.
+    pub position: Option<WaitlistPosition>,
+}
+
+/// The seller's waitlist numbers for one performance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistReport {
+    pub waiting: WaitlistSizes,
+    /// Offers open now (held for a claim or a charge).
+    pub offers_open: u32,
+    /// Places offered from the waitlist so far, and those of them booked.
+    pub places_offered: u64,
+    pub places_booked: u64,
+    /// Places kept off sale for the waitlist now.
+    pub places_reserved: u64,
+}
+
+impl PerformanceState {
+    /// A waiting entry's position; `None` for an entry that is offered, ended or unknown.
+    pub fn waitlist_position(&self, entry: WaitlistEntryId) -> Option<WaitlistPosition> {
+        let waitlist = self.waitlist();
+        let found = waitlist.entry(entry).filter(|e| e.waiting())?;
+        let ahead = waitlist.waiting().take_while(|(id, _)| **id < entry);
+        let (mut overall, mut in_grade) = (1, 1);
+        for (_, other) in ahead {
+            overall += 1;
+            in_grade += u32::from(other.grade == found.grade);
+        }
+        Some(WaitlistPosition { overall, in_grade })
+    }
+
+    /// How many entries wait, per grade and for any grade.
+    pub fn waitlist_sizes(&self) -> WaitlistSizes {
+        let mut sizes = WaitlistSizes {
+            per_grade: vec![0; self.spec().grades.len()],
+            any_grade: 0,
+        };
+        for (_, waiting) in self.waitlist().waiting() {
+            match waiting.grade {
+                Some(grade) => sizes.per_grade[usize::from(grade.0)] += 1,
+                None => sizes.any_grade += 1,
+            }
+        }
+        sizes
+    }
+
+    /// The buyer's live entries, in join order.
+    pub fn buyer_waitlist(&self, buyer: ActorId) -> Vec<WaitlistEntryView> {
+        self.waitlist()
+            .entries()
+            .filter(|(_, e)| e.buyer == buyer)
+            .map(|(id, e)| WaitlistEntryView {
+                entry: *id,
+                grade: e.grade,
+                quantity: e.quantity,
+                together: e.together,
+                mode: e.mode.clone(),
+                joined_at_ms: e.joined_at_ms,
+                offer: e.offer,
+                position: self.waitlist_position(*id),
+            })
+            .collect()
+    }
+
+    /// The seller's numbers: entries waiting per grade, offers open, places offered from the
+    /// waitlist and booked through it, places reserved for it.
+    pub fn waitlist_report(&self) -> WaitlistReport {
+        let waitlist = self.waitlist();
+        WaitlistReport {
+            waiting: self.waitlist_sizes(),
+            offers_open: waitlist.entries().filter(|(_, e)| !e.waiting()).count() as u32,
+            places_offered: waitlist.places_offered(),
+            places_booked: waitlist.places_booked(),
+            places_reserved: waitlist.reserved_places().len() as u64,
+        }
     }
 }

@@ -43,6 +43,7 @@ fn spec() -> PerformanceSpec {
         discounts: vec![],
         coupons: vec![],
         door: DoorSpec::default(),
+        waitlist: WaitlistSpec::default(),
     }
 }
 

@@ -19,18 +19,28 @@
 //! the earlier entry and involves an offline scan, and the door report counts what the model
 //! counts (invariant 8).
 //!
+//! The cancellation waitlist is modelled too: joins (offer and auto-pay, any grade or one,
+//! together or not), leaves, declines, failing charges (`ChargeFailed`) and succeeding ones (the
+//! offered hold confirmed), offers that lapse, with the random cancellations, releases and
+//! expiries that free places. The model works out every offer itself — which entry, which
+//! places, the amount and deadline — and every place reserved for the waitlist or sent back to
+//! sale, and the step's waitlist events must be exactly those. After every step no place is
+//! held, sold or reserved twice (invariant 1), no waiting entry could take places reserved for
+//! the waitlist (join order: a later entry never takes what an earlier one could), and the
+//! books still balance (invariant 6).
+//!
 //! A failure names its seed. Rerun one seed with
 //! `PICKET_SIM_SEED=<seed> cargo test -p picket-ledger-core --test simulation`;
 //! `PICKET_SIM_SEEDS` and `PICKET_SIM_STEPS` change how many seeds and steps a run has.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use picket_ledger_core::fees::kst_ms;
 use picket_ledger_core::ledger::{HoldStatus, SeatState};
 use picket_ledger_core::limits::{
     CANCEL_PERFORMANCE_STEP_MAX, IDEMPOTENCY_FORGET_BATCH_MS, IDEMPOTENCY_RETENTION_MS,
     OFFLINE_SCAN_AHEAD_MS_MAX, PER_BUYER_LIMIT_MAX, REBINDS_PER_TICKET_MAX, SCANS_PER_TICKET_MAX,
-    TRANSFERS_PER_TICKET_MAX,
+    TRANSFERS_PER_TICKET_MAX, WAITLIST_ENTRIES_PER_BUYER_MAX,
 };
 use picket_ledger_core::*;
 
@@ -69,6 +79,74 @@ enum Owner {
     Free,
     Held(HoldId),
     Sold(TicketId),
+    /// Kept off sale for the waitlist.
+    Reserved,
+}
+
+/// A live waitlist entry (waiting, or offered `offer`).
+#[derive(Clone, Debug)]
+struct ModelEntry {
+    buyer: ActorId,
+    grade: Option<GradeId>,
+    quantity: u16,
+    together: bool,
+    mode: WaitlistMode,
+    offer: Option<HoldId>,
+}
+
+/// The waitlist's events as the model expects them (holds left out: the model takes the
+/// core's hold ids for its offers, in order, and checks everything else about them).
+#[derive(Clone, Debug, PartialEq)]
+enum Wl {
+    Offered {
+        entry: WaitlistEntryId,
+        buyer: ActorId,
+        places: Vec<Place>,
+        amount_won: Won,
+        deadline_ms: u64,
+        mode: WaitlistMode,
+        from_reserve: Vec<Place>,
+    },
+    Ended {
+        entry: WaitlistEntryId,
+        reason: WaitlistEndReason,
+    },
+    Reserved(Vec<Place>),
+    Unreserved(Vec<Place>),
+}
+
+/// The core's waitlist events of a step, as `Wl`.
+fn core_wl(events: &[Event]) -> Vec<Wl> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::WaitlistOffered {
+                entry,
+                buyer,
+                places,
+                amount_won,
+                deadline_ms,
+                mode,
+                from_reserve,
+                ..
+            } => Some(Wl::Offered {
+                entry: *entry,
+                buyer: *buyer,
+                places: places.clone(),
+                amount_won: *amount_won,
+                deadline_ms: *deadline_ms,
+                mode: mode.clone(),
+                from_reserve: from_reserve.clone(),
+            }),
+            Event::WaitlistEntryEnded { entry, reason, .. } => Some(Wl::Ended {
+                entry: *entry,
+                reason: reason.clone(),
+            }),
+            Event::WaitlistReserved { places, .. } => Some(Wl::Reserved(places.clone())),
+            Event::WaitlistUnreserved { places, .. } => Some(Wl::Unreserved(places.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]
@@ -173,6 +251,23 @@ struct Model {
     provider_balance: BTreeMap<String, Won>,
     /// Offline scans recorded, by scanner and nonce.
     nonces: BTreeSet<(u64, u64)>,
+    /// Live waitlist entries, by id (join order).
+    entries: BTreeMap<WaitlistEntryId, ModelEntry>,
+    /// The counter of the next entry id.
+    next_entry: u64,
+    /// Standing places reserved for the waitlist, per zone (reserved seats are
+    /// `Owner::Reserved`).
+    zone_reserved: Vec<u32>,
+    places_offered: u64,
+    places_booked: u64,
+    /// The step's waitlist events so far, as the model expects them.
+    expected: Vec<Wl>,
+    /// The hold ids the core gave the step's offers, in order.
+    offer_holds: VecDeque<HoldId>,
+    /// What the command or the expiries freed, and whether an entry joined or a ticket was
+    /// given away (its giver may have room for an entry now): what the follow-up works from.
+    freed: Vec<Place>,
+    recheck: bool,
 }
 
 impl Model {
@@ -195,7 +290,315 @@ impl Model {
             cancelled: false,
             provider_balance: BTreeMap::new(),
             nonces: BTreeSet::new(),
+            entries: BTreeMap::new(),
+            next_entry: 1,
+            zone_reserved: vec![0; spec.zones.len()],
+            places_offered: 0,
+            places_booked: 0,
+            expected: Vec::new(),
+            offer_holds: VecDeque::new(),
+            freed: Vec::new(),
+            recheck: false,
             spec,
+        }
+    }
+
+    fn grade_of(&self, place: Place) -> GradeId {
+        match place {
+            Place::Seat(s) => self.spec.seats[s.0 as usize].grade,
+            Place::Zone(z) => self.spec.zones[z.0 as usize].grade,
+        }
+    }
+
+    /// The entry whose open offer is `hold`.
+    fn offer_of(&self, hold: HoldId) -> Option<WaitlistEntryId> {
+        self.entries
+            .iter()
+            .find(|(_, e)| e.offer == Some(hold))
+            .map(|(id, _)| *id)
+    }
+
+    /// A hold ended: when it was an offer, its entry ends with `reason`.
+    fn end_offer(&mut self, hold: HoldId, reason: WaitlistEndReason) {
+        if let Some(entry) = self.offer_of(hold) {
+            if reason == WaitlistEndReason::Booked {
+                self.places_booked += self.holds[&hold].places.len() as u64;
+            }
+            self.entries.remove(&entry);
+            self.expected.push(Wl::Ended { entry, reason });
+        }
+    }
+
+    /// Gives an active hold's places back (released), for the follow-up to offer on.
+    fn release(&mut self, hold: HoldId) {
+        let places = self.holds[&hold].places.clone();
+        for place in &places {
+            self.free_place(*place, false);
+        }
+        self.freed.extend(places);
+        self.holds.get_mut(&hold).expect("held").status = HoldStatus::Released;
+    }
+
+    fn waiting(&self) -> Vec<WaitlistEntryId> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.offer.is_none())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The places reserved for the waitlist: seats in id order, then each zone's.
+    fn reserved(&self) -> Vec<Place> {
+        let seats = (0..self.owners.len())
+            .filter(|i| self.owners[*i] == Owner::Reserved)
+            .map(|i| Place::Seat(SeatId(i as u32)));
+        let zones = self
+            .zone_reserved
+            .iter()
+            .enumerate()
+            .flat_map(|(z, n)| vec![Place::Zone(ZoneId(z as u16)); *n as usize]);
+        seats.chain(zones).collect()
+    }
+
+    /// The places of `pool` an entry takes, written plainly: the pool sorted by grade, seats
+    /// before zones, then id; the first `quantity` that fit, or with `together` the first
+    /// place that starts a row of adjacent seats (same section and row, numbers rising) or a
+    /// zone with room for all.
+    fn satisfy(&self, pool: &[Place], entry: &ModelEntry) -> Option<Vec<Place>> {
+        let fits = |p: &Place| entry.grade.is_none_or(|g| self.grade_of(*p) == g);
+        let mut order: Vec<Place> = pool.iter().copied().filter(fits).collect();
+        order.sort_by_key(|p| match p {
+            Place::Seat(s) => (self.grade_of(*p), 0, s.0),
+            Place::Zone(z) => (self.grade_of(*p), 1, u32::from(z.0)),
+        });
+        let quantity = usize::from(entry.quantity);
+        if !entry.together {
+            return (order.len() >= quantity).then(|| order[..quantity].to_vec());
+        }
+        for start in &order {
+            match start {
+                Place::Seat(s) => {
+                    let first = &self.spec.seats[s.0 as usize];
+                    let run: Option<Vec<Place>> = (0..entry.quantity)
+                        .map(|i| {
+                            order.iter().copied().find(|p| {
+                                let Place::Seat(t) = p else { return false };
+                                let seat = &self.spec.seats[t.0 as usize];
+                                seat.section == first.section
+                                    && seat.row == first.row
+                                    && seat.number == first.number + i
+                            })
+                        })
+                        .collect();
+                    if run.is_some() {
+                        return run;
+                    }
+                }
+                Place::Zone(_) => {
+                    if order.iter().filter(|p| *p == start).count() >= quantity {
+                        return Some(vec![*start; quantity]);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// What the core does after a step changed the performance: freed places and the reserve
+    /// are offered to waiting entries in join order (each buyer within the limit), then the
+    /// rest is reserved while entries wait (unless the spec sends it to sale), or the reserve
+    /// goes back on sale once none waits.
+    fn follow_up(&mut self, now_ms: u64) {
+        let freed = std::mem::take(&mut self.freed);
+        let recheck = std::mem::take(&mut self.recheck);
+        let matching =
+            !self.cancelled && now_ms < self.spec.starts_at_ms && (recheck || !freed.is_empty());
+        let mut pool = self.reserved();
+        if matching {
+            pool.extend(freed);
+            for id in self.waiting() {
+                let entry = self.entries[&id].clone();
+                if self.buyer_places(entry.buyer) + usize::from(entry.quantity)
+                    > usize::from(self.spec.per_buyer_limit)
+                {
+                    continue;
+                }
+                let Some(places) = self.satisfy(&pool, &entry) else {
+                    continue;
+                };
+                for place in &places {
+                    let at = pool.iter().position(|p| p == place).expect("in the pool");
+                    pool.remove(at);
+                }
+                // Reserved places leave the reserve (a zone's reserved places first).
+                let mut from_reserve = Vec::new();
+                for place in &places {
+                    match place {
+                        Place::Seat(s) if self.owners[s.0 as usize] == Owner::Reserved => {
+                            from_reserve.push(*place);
+                        }
+                        Place::Zone(z) if self.zone_reserved[z.0 as usize] > 0 => {
+                            self.zone_reserved[z.0 as usize] -= 1;
+                            from_reserve.push(*place);
+                        }
+                        _ => {}
+                    }
+                }
+                let hold = self.offer_holds.pop_front().unwrap_or(HoldId(0));
+                let window_ms = match entry.mode {
+                    WaitlistMode::Offer => self.spec.waitlist.claim_window_ms,
+                    WaitlistMode::AutoPay { .. } => self.spec.waitlist.charge_window_ms,
+                };
+                let prices: Vec<Won> = places.iter().map(|p| self.price(*p)).collect();
+                let amount_won =
+                    prices.iter().sum::<Won>() + self.spec.booking_fee_won * places.len() as Won;
+                for place in &places {
+                    match place {
+                        Place::Seat(s) => self.owners[s.0 as usize] = Owner::Held(hold),
+                        Place::Zone(z) => self.zone_held[z.0 as usize] += 1,
+                    }
+                }
+                let offered = ModelHold {
+                    buyer: entry.buyer,
+                    places: places.clone(),
+                    amount_won,
+                    deadline_ms: now_ms + window_ms,
+                    status: HoldStatus::Active,
+                    discounts: vec![None; places.len()],
+                    prices,
+                    coupon: None,
+                };
+                self.holds.insert(hold, offered);
+                self.entries.get_mut(&id).expect("waits").offer = Some(hold);
+                self.places_offered += places.len() as u64;
+                self.expected.push(Wl::Offered {
+                    entry: id,
+                    buyer: entry.buyer,
+                    places,
+                    amount_won,
+                    deadline_ms: now_ms + window_ms,
+                    mode: entry.mode,
+                    from_reserve,
+                });
+            }
+        }
+        let keep =
+            !self.waiting().is_empty() && !self.spec.waitlist.freed_to_sale && !self.cancelled;
+        if keep {
+            let mut seats: Vec<SeatId> = pool
+                .iter()
+                .filter_map(|p| match p {
+                    Place::Seat(s) if self.owners[s.0 as usize] != Owner::Reserved => Some(*s),
+                    _ => None,
+                })
+                .collect();
+            seats.sort();
+            let mut places: Vec<Place> = seats.iter().map(|s| Place::Seat(*s)).collect();
+            for (z, reserved) in self.zone_reserved.clone().iter().enumerate() {
+                let left = pool
+                    .iter()
+                    .filter(|p| **p == Place::Zone(ZoneId(z as u16)))
+                    .count() as u32;
+                places.extend(vec![
+                    Place::Zone(ZoneId(z as u16));
+                    (left - reserved) as usize
+                ]);
+                self.zone_reserved[z] = left;
+            }
+            for s in seats {
+                self.owners[s.0 as usize] = Owner::Reserved;
+            }
+            if !places.is_empty() {
+                self.expected.push(Wl::Reserved(places));
+            }
+        } else {
+            let back = self.reserved();
+            for place in &back {
+                if let Place::Seat(s) = place {
+                    self.owners[s.0 as usize] = Owner::Free;
+                }
+            }
+            self.zone_reserved.iter_mut().for_each(|n| *n = 0);
+            if !back.is_empty() {
+                self.expected.push(Wl::Unreserved(back));
+            }
+        }
+    }
+
+    fn predict_waitlist(
+        &self,
+        now_ms: u64,
+        actor: ActorId,
+        command: &Command,
+    ) -> Option<Rejection> {
+        let live = |entry: &WaitlistEntryId| self.entries.get(entry);
+        match command {
+            Command::JoinWaitlist {
+                grade,
+                quantity,
+                mode,
+                ..
+            } => {
+                if let WaitlistMode::AutoPay { billing_ref } = mode
+                    && (billing_ref.is_empty() || billing_ref.len() > 200)
+                {
+                    return Some(Rejection::Invalid(Invalid::BillingRef));
+                }
+                if *quantity == 0 {
+                    return Some(Rejection::Invalid(Invalid::EmptySelection));
+                }
+                if *quantity > PER_BUYER_LIMIT_MAX {
+                    return Some(Rejection::Invalid(Invalid::TooManyPlaces));
+                }
+                if !self.spec.waitlist.enabled {
+                    return Some(Rejection::WaitlistClosed);
+                }
+                if self.cancelled {
+                    return Some(Rejection::PerformanceCancelled);
+                }
+                if now_ms >= self.spec.starts_at_ms {
+                    return Some(Rejection::SalesClosed);
+                }
+                if let Some(grade) = grade
+                    && usize::from(grade.0) >= self.spec.grades.len()
+                {
+                    return Some(Rejection::UnknownGrade { grade: *grade });
+                }
+                let already = self.buyer_places(actor);
+                if already + usize::from(*quantity) > usize::from(self.spec.per_buyer_limit) {
+                    return Some(Rejection::OverBuyerLimit {
+                        limit: self.spec.per_buyer_limit,
+                        already: already as u16,
+                    });
+                }
+                let mine = self.entries.values().filter(|e| e.buyer == actor).count();
+                (mine >= usize::from(WAITLIST_ENTRIES_PER_BUYER_MAX)).then_some(
+                    Rejection::TooManyWaitlistEntries {
+                        limit: WAITLIST_ENTRIES_PER_BUYER_MAX,
+                    },
+                )
+            }
+            Command::LeaveWaitlist { entry, .. } => match live(entry) {
+                None => Some(Rejection::UnknownWaitlistEntry),
+                Some(e) if e.buyer != actor => Some(Rejection::NotYourWaitlistEntry),
+                Some(_) => None,
+            },
+            Command::DeclineOffer { entry, .. } => match live(entry) {
+                None => Some(Rejection::UnknownWaitlistEntry),
+                Some(e) if e.buyer != actor => Some(Rejection::NotYourWaitlistEntry),
+                Some(e) => e.offer.is_none().then_some(Rejection::NoWaitlistOffer),
+            },
+            Command::ChargeFailed { entry, reason, .. } => {
+                if reason.is_empty() || reason.len() > 200 {
+                    return Some(Rejection::Invalid(Invalid::ChargeFailureReason));
+                }
+                match live(entry) {
+                    None => Some(Rejection::UnknownWaitlistEntry),
+                    Some(e) if e.mode == WaitlistMode::Offer => Some(Rejection::NotAutoPay),
+                    Some(e) => e.offer.is_none().then_some(Rejection::NoWaitlistOffer),
+                }
+            }
+            _ => unreachable!("only waitlist commands"),
         }
     }
 
@@ -233,18 +636,25 @@ impl Model {
 
     /// Time passes: holds due by `now_ms` expire, old keys are forgotten.
     fn advance(&mut self, now_ms: u64) {
-        let due: Vec<HoldId> = self
+        let mut due: Vec<(u64, HoldId)> = self
             .holds
             .iter()
             .filter(|(_, h)| h.status == HoldStatus::Active && h.deadline_ms <= now_ms)
-            .map(|(id, _)| *id)
+            .map(|(id, h)| (h.deadline_ms, *id))
             .collect();
-        for id in due {
-            let places = self.holds[&id].places.clone();
-            for place in places {
-                self.free_place(place, false);
+        // The core expires holds in deadline order; lapsed offers end in that order.
+        due.sort();
+        for (_, id) in &due {
+            let places = self.holds[id].places.clone();
+            for place in &places {
+                self.free_place(*place, false);
             }
-            self.holds.get_mut(&id).expect("due hold").status = HoldStatus::Expired;
+            self.freed.extend(places);
+            self.holds.get_mut(id).expect("due hold").status = HoldStatus::Expired;
+            self.end_offer(*id, WaitlistEndReason::Lapsed);
+        }
+        if !due.is_empty() {
+            self.follow_up(now_ms);
         }
         let oldest = self.keys.values().map(|(at, _)| *at).min();
         if oldest
@@ -388,6 +798,10 @@ impl Model {
                 Err(problem) => Some(problem),
                 Ok(t) => (t.rebinds >= REBINDS_PER_TICKET_MAX).then_some(Rejection::TooManyRebinds),
             },
+            Command::JoinWaitlist { .. }
+            | Command::LeaveWaitlist { .. }
+            | Command::DeclineOffer { .. }
+            | Command::ChargeFailed { .. } => self.predict_waitlist(now_ms, actor, command),
         }
     }
 
@@ -654,7 +1068,8 @@ impl Model {
                     return Some(Rejection::UnknownZone { zone: *zone });
                 };
                 let z = usize::from(zone.0);
-                let available = spec.capacity - self.zone_held[z] - self.zone_sold[z];
+                let available =
+                    spec.capacity - self.zone_held[z] - self.zone_sold[z] - self.zone_reserved[z];
                 (available < u32::from(*count))
                     .then_some(Rejection::NotEnoughAvailable { available })
             }
@@ -947,10 +1362,9 @@ impl Model {
             }
             (Command::Release { hold, .. }, Reply::Released { hold: released }) => {
                 expect_eq("released hold", released, hold)?;
-                for place in self.holds[hold].places.clone() {
-                    self.free_place(place, false);
-                }
-                self.holds.get_mut(hold).expect("held").status = HoldStatus::Released;
+                self.release(*hold);
+                // Releasing an offered hold declines the offer.
+                self.end_offer(*hold, WaitlistEndReason::Declined);
             }
             (
                 Command::Confirm {
@@ -994,6 +1408,7 @@ impl Model {
                     self.tickets.insert(*ticket, issued);
                 }
                 self.holds.get_mut(hold).expect("held").status = HoldStatus::Confirmed(*booking);
+                self.end_offer(*hold, WaitlistEndReason::Booked);
                 self.payments_won += amount_won;
                 let Command::Confirm { payment_ref, .. } = command else {
                     unreachable!("matched above");
@@ -1061,6 +1476,7 @@ impl Model {
                     refund += price - f;
                     let place = self.tickets[t].place;
                     self.free_place(place, true);
+                    self.freed.push(place);
                     self.tickets.get_mut(t).expect("ticket").cancelled = true;
                 }
                 expect_eq("refund", *refund_won, refund)?;
@@ -1081,16 +1497,25 @@ impl Model {
                     ..
                 },
             ) => {
+                // Called off: waiting entries end with it and the reserve goes back (no
+                // events); offers end as their holds are released.
+                if !self.cancelled {
+                    self.entries.retain(|_, e| e.offer.is_some());
+                    for place in self.reserved() {
+                        if let Place::Seat(s) = place {
+                            self.owners[s.0 as usize] = Owner::Free;
+                        }
+                    }
+                    self.zone_reserved.iter_mut().for_each(|n| *n = 0);
+                }
                 self.cancelled = true;
                 let mut budget = CANCEL_PERFORMANCE_STEP_MAX;
                 let active = self.active_holds();
                 let released: Vec<HoldId> = active.into_iter().take(budget).collect();
                 budget -= released.len();
                 for hold in &released {
-                    for place in self.holds[hold].places.clone() {
-                        self.free_place(place, false);
-                    }
-                    self.holds.get_mut(hold).expect("held").status = HoldStatus::Released;
+                    self.release(*hold);
+                    self.end_offer(*hold, WaitlistEndReason::CalledOff);
                 }
                 let valid = self.valid_bookings();
                 let chosen: Vec<BookingId> = valid.iter().copied().take(budget).collect();
@@ -1106,6 +1531,7 @@ impl Model {
                         self.booking_fees_won -= self.tickets[&t].booking_fee_won;
                         let place = self.tickets[&t].place;
                         self.free_place(place, true);
+                        self.freed.push(place);
                         self.tickets.get_mut(&t).expect("ticket").cancelled = true;
                     }
                     self.refunds_won += refund;
@@ -1235,6 +1661,7 @@ impl Model {
                 moved.generation += 1;
                 moved.transfers += 1;
                 moved.holder = *to;
+                self.recheck = true;
             }
             (
                 Command::RebindDevice { ticket, .. },
@@ -1249,9 +1676,68 @@ impl Model {
                 moved.generation += 1;
                 moved.rebinds += 1;
             }
+            (
+                Command::JoinWaitlist {
+                    grade,
+                    quantity,
+                    together,
+                    mode,
+                    ..
+                },
+                Reply::WaitlistJoined { entry, position },
+            ) => {
+                let id = WaitlistEntryId((u64::from(PARTITION) << 48) | self.next_entry);
+                expect_eq("entry id", *entry, id)?;
+                expect_eq(
+                    "position at join",
+                    *position as usize,
+                    self.waiting().len() + 1,
+                )?;
+                self.next_entry += 1;
+                let joined = ModelEntry {
+                    buyer: actor,
+                    grade: *grade,
+                    quantity: *quantity,
+                    together: *together,
+                    mode: mode.clone(),
+                    offer: None,
+                };
+                self.entries.insert(id, joined);
+                self.recheck = true;
+            }
+            (Command::LeaveWaitlist { entry, .. }, Reply::WaitlistLeft { entry: e, released }) => {
+                expect_eq("left entry", e, entry)?;
+                let offer = self.entries[entry].offer;
+                expect_eq("hold released on leaving", *released, offer)?;
+                self.end_entry(*entry, WaitlistEndReason::Left);
+            }
+            (Command::DeclineOffer { entry, .. }, Reply::OfferDeclined { entry: e, hold })
+            | (
+                Command::ChargeFailed { entry, .. },
+                Reply::ChargeFailureRecorded { entry: e, hold },
+            ) => {
+                expect_eq("entry", e, entry)?;
+                expect_eq("offer's hold", Some(*hold), self.entries[entry].offer)?;
+                let reason = match command {
+                    Command::ChargeFailed { reason, .. } => WaitlistEndReason::ChargeFailed {
+                        reason: reason.clone(),
+                    },
+                    _ => WaitlistEndReason::Declined,
+                };
+                self.end_entry(*entry, reason);
+            }
             (command, reply) => return Err(format!("reply {reply:?} does not answer {command:?}")),
         }
         Ok(())
+    }
+
+    /// An entry ends by a command: its offer's hold (if any) is given back first.
+    fn end_entry(&mut self, entry: WaitlistEntryId, reason: WaitlistEndReason) {
+        if let Some(hold) = self.entries[&entry].offer {
+            self.release(hold);
+        }
+        self.entries.remove(&entry);
+        self.expected.push(Wl::Ended { entry, reason });
     }
 
     fn check_hold_places(&self, selection: &Selection, places: &[Place]) -> Result<(), String> {
@@ -1352,6 +1838,12 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
         discounts: discounts(rng, grades),
         coupons: coupons(rng),
         door: door(rng, starts_at_ms),
+        waitlist: WaitlistSpec {
+            enabled: !rng.chance(5),
+            claim_window_ms: 60_000 * (1 + rng.below(20)),
+            charge_window_ms: 60_000 * (1 + rng.below(10)),
+            freed_to_sale: rng.chance(30),
+        },
     }
 }
 
@@ -1474,6 +1966,16 @@ impl Workload {
             {
                 model.tickets.get(ticket).map(|t| t.holder)
             }
+            Command::LeaveWaitlist { entry, .. } | Command::DeclineOffer { entry, .. }
+                if self.rng.chance(85) =>
+            {
+                model.entries.get(entry).map(|e| e.buyer)
+            }
+            // Many who wait have no tickets yet: buyers of their own, so the waitlist does
+            // not fill the other buyers' limits.
+            Command::JoinWaitlist { .. } if self.rng.chance(60) => {
+                Some(ActorId(100 + self.rng.below(self.actors)))
+            }
             _ => None,
         };
         let request = Request {
@@ -1516,7 +2018,7 @@ impl Workload {
             .collect();
         let bookings: Vec<BookingId> = model.bookings.keys().copied().collect();
         let tickets: Vec<TicketId> = model.tickets.keys().copied().collect();
-        match self.rng.below(125) {
+        match self.rng.below(145) {
             0..=24 => {
                 let most = if self.rng.chance(5) { 20 } else { 3 };
                 let n = 1 + self.rng.below(most);
@@ -1615,12 +2117,96 @@ impl Workload {
                 performance,
                 ticket: self.pick(&tickets).unwrap_or(TicketId(2)),
             },
+            125..=144 => self.waitlist(performance, model),
             _ => {
                 let mut spec = model.spec.clone();
                 if self.rng.chance(50) {
                     spec.per_buyer_limit = 0;
                 }
                 Command::OpenPerformance(Box::new(spec))
+            }
+        }
+    }
+
+    /// Waitlist traffic: joins (sometimes malformed), leaves, declines, failed charges and
+    /// offers paid (an auto-pay charge that went through, or a buyer claiming).
+    fn waitlist(&mut self, performance: PerformanceId, model: &Model) -> Command {
+        let entries: Vec<WaitlistEntryId> = model.entries.keys().copied().collect();
+        let offered: Vec<WaitlistEntryId> = model
+            .entries
+            .iter()
+            .filter(|(_, e)| e.offer.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        let unknown = WaitlistEntryId((u64::from(PARTITION) << 48) | 9_999);
+        let some_entry = |w: &mut Workload, list: &[WaitlistEntryId]| {
+            if w.rng.chance(10) {
+                unknown
+            } else {
+                w.pick(list).or(w.pick(&entries)).unwrap_or(unknown)
+            }
+        };
+        match self.rng.below(30) {
+            0..=11 => {
+                let grades = model.spec.grades.len() as u64;
+                let grade = match self.rng.below(grades + 3) {
+                    g if g <= grades => Some(GradeId(g as u16)),
+                    _ => None,
+                };
+                let quantity = match self.rng.below(40) {
+                    0 => 0,
+                    1 => 17,
+                    _ => 1 + self.rng.below(3) as u16,
+                };
+                let mode = if self.rng.chance(50) {
+                    let billing_ref = match self.rng.below(30) {
+                        0 => String::new(),
+                        1 => "b".repeat(201),
+                        _ => format!("billing-{}", self.seq),
+                    };
+                    WaitlistMode::AutoPay { billing_ref }
+                } else {
+                    WaitlistMode::Offer
+                };
+                Command::JoinWaitlist {
+                    performance,
+                    grade,
+                    quantity,
+                    together: self.rng.chance(40),
+                    mode,
+                }
+            }
+            12..=15 => Command::LeaveWaitlist {
+                performance,
+                entry: some_entry(self, &entries),
+            },
+            16..=19 => Command::DeclineOffer {
+                performance,
+                entry: some_entry(self, &offered),
+            },
+            20..=23 => Command::ChargeFailed {
+                performance,
+                entry: some_entry(self, &offered),
+                reason: if self.rng.chance(5) {
+                    String::new()
+                } else {
+                    "카드 한도 초과 (card limit exceeded)".into()
+                },
+            },
+            _ => {
+                // An offer paid: the buyer claims it, or the payments worker's charge went
+                // through; either way an ordinary Confirm at the offered amount.
+                let entry = self.pick(&offered);
+                let hold = entry
+                    .and_then(|e| model.entries[&e].offer)
+                    .unwrap_or(HoldId(77));
+                let amount_won = model.holds.get(&hold).map_or(1, |h| h.amount_won);
+                Command::Confirm {
+                    performance,
+                    hold,
+                    payment_ref: format!("pg-{}", self.seq),
+                    amount_won,
+                }
             }
         }
     }
@@ -1743,11 +2329,11 @@ impl Workload {
     fn offer(&mut self, model: &Model) -> Option<OfferChoice> {
         let discounts = model.spec.discounts.len() as u64;
         match self.rng.below(100) {
-            0..=54 => None,
-            55..=79 => Some(OfferChoice::Discount(DiscountId(
+            0..=44 => None,
+            45..=69 => Some(OfferChoice::Discount(DiscountId(
                 self.rng.below(discounts + 1) as u16,
             ))),
-            80..=96 => {
+            70..=96 => {
                 let coupons = &model.spec.coupons;
                 let code = match self.pick(&(0..coupons.len()).collect::<Vec<_>>()) {
                     Some(i) if self.rng.chance(90) => coupons[i].code.clone(),
@@ -1795,6 +2381,16 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
                 Owner::Held(*h)
             }
             SeatState::Sold(t) => Owner::Sold(*t),
+            SeatState::Reserved => {
+                if !state
+                    .waitlist()
+                    .reserved_seats()
+                    .contains(&SeatId(index as u32))
+                {
+                    return Err(format!("seat {index} reserved outside the reserve"));
+                }
+                Owner::Reserved
+            }
         };
         expect_eq(&format!("seat {index}"), owner, model.owners[index])?;
     }
@@ -1827,7 +2423,9 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
         let count = state.zone(ZoneId(z as u16)).ok_or("zone missing")?;
         expect_eq("zone held", count.held, model.zone_held[z])?;
         expect_eq("zone sold", count.sold, model.zone_sold[z])?;
-        if count.held + count.sold > model.spec.zones[z].capacity {
+        let reserved = state.waitlist().reserved_in_zone(ZoneId(z as u16));
+        expect_eq("zone reserved", reserved, model.zone_reserved[z])?;
+        if count.held + count.sold + reserved > model.spec.zones[z].capacity {
             return Err("zone over capacity".into());
         }
     }
@@ -1903,6 +2501,7 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
         expect_eq(&format!("uses of coupon {index}"), counted, modelled)?;
     }
     check_door(state, model)?;
+    check_waitlist(state, model, now_ms)?;
     // Per-buyer limit (transfers move tickets to recipients, who must have room).
     let holders = model.tickets.values().map(|t| t.holder);
     for buyer in model.holds.values().map(|h| h.buyer).chain(holders) {
@@ -1916,6 +2515,84 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
             return Err(format!("buyer {buyer} over the limit"));
         }
     }
+    Ok(())
+}
+
+/// A live entry as both sides show it: id, buyer, grade, quantity, together, open offer.
+type EntryShape = (
+    WaitlistEntryId,
+    ActorId,
+    Option<GradeId>,
+    u16,
+    bool,
+    Option<HoldId>,
+);
+
+/// The waitlist: live entries and their offers as the model has them, offers held by active
+/// holds of their buyers, the seller's counters, and join order: no waiting entry whose buyer
+/// has room could take places reserved for the waitlist (it would have been offered them).
+fn check_waitlist(state: &PerformanceState, model: &Model, now_ms: u64) -> Result<(), String> {
+    let waitlist = state.waitlist();
+    let live: Vec<EntryShape> = waitlist
+        .entries()
+        .map(|(id, e)| (*id, e.buyer, e.grade, e.quantity, e.together, e.offer))
+        .collect();
+    let modelled: Vec<EntryShape> = model
+        .entries
+        .iter()
+        .map(|(id, e)| (*id, e.buyer, e.grade, e.quantity, e.together, e.offer))
+        .collect();
+    expect_eq("waitlist entries", live, modelled)?;
+    for (id, entry) in waitlist.entries() {
+        if let Some(hold) = entry.offer {
+            let held = state
+                .hold(hold)
+                .ok_or(format!("offer of {id} has no hold"))?;
+            if held.status != HoldStatus::Active || held.buyer != entry.buyer {
+                return Err(format!("offer of {id} is not an active hold of its buyer"));
+            }
+            expect_eq("offer's entry", waitlist.offer_entry(hold), Some(*id))?;
+        }
+    }
+    let report = state.waitlist_report();
+    expect_eq(
+        "places offered",
+        report.places_offered,
+        model.places_offered,
+    )?;
+    expect_eq("places booked", report.places_booked, model.places_booked)?;
+    let reserve = model.reserved();
+    expect_eq(
+        "places reserved",
+        report.places_reserved,
+        reserve.len() as u64,
+    )?;
+    if !reserve.is_empty() && (model.waiting().is_empty() || model.spec.waitlist.freed_to_sale) {
+        return Err("places reserved with nobody waiting (or freed to sale)".into());
+    }
+    if !model.cancelled && now_ms < model.spec.starts_at_ms {
+        for id in model.waiting() {
+            let entry = &model.entries[&id];
+            let room = model.buyer_places(entry.buyer) + usize::from(entry.quantity)
+                <= usize::from(model.spec.per_buyer_limit);
+            if room && let Some(places) = model.satisfy(&reserve, entry) {
+                return Err(format!(
+                    "entry {id} waits though the reserve has {places:?} for it (passed over)"
+                ));
+            }
+        }
+    }
+    let sizes = state.waitlist_sizes();
+    let waiting_any = model
+        .waiting()
+        .iter()
+        .filter(|id| model.entries[*id].grade.is_none())
+        .count();
+    expect_eq(
+        "waiting for any grade",
+        sizes.any_grade as usize,
+        waiting_any,
+    )?;
     Ok(())
 }
 
@@ -2002,6 +2679,34 @@ fn check_door(state: &PerformanceState, model: &Model) -> Result<(), String> {
     expect_eq("report conflicts", report.conflicts, newest)
 }
 
+/// A follower of the seat map that keeps no state but the map (as the gateway's live seat maps
+/// do): the events name every place that goes on or off sale, the waitlist's included.
+fn follow(map: &mut Availability, event: &Event) {
+    let mut set = |places: &[Place], free: bool| {
+        for place in places {
+            match place {
+                Place::Seat(seat) => map.seat_free[seat.0 as usize] = free,
+                Place::Zone(zone) => {
+                    let count = &mut map.zone_free[usize::from(zone.0)];
+                    *count = if free { *count + 1 } else { *count - 1 };
+                }
+            }
+        }
+    };
+    match event {
+        Event::PlacesHeld { places, .. } | Event::WaitlistReserved { places, .. } => {
+            set(places, false)
+        }
+        Event::HoldReleased { places, .. }
+        | Event::HoldExpired { places, .. }
+        | Event::TicketsCancelled { places, .. }
+        | Event::WaitlistUnreserved { places, .. } => set(places, true),
+        // Out of the reserve, then held by the `PlacesHeld` that follows.
+        Event::WaitlistOffered { from_reserve, .. } => set(from_reserve, true),
+        _ => {}
+    }
+}
+
 fn replay(events: &[Event]) -> Ledger {
     let mut ledger = Ledger::new(PARTITION);
     for event in events {
@@ -2057,6 +2762,17 @@ fn cover(coverage: &mut Coverage, step: &Step) {
         match event {
             Event::HoldExpired { .. } => seen("event_hold_expired".into()),
             Event::KeysForgotten { .. } => seen("event_keys_forgotten".into()),
+            Event::WaitlistOffered { mode, .. } => seen(match mode {
+                WaitlistMode::Offer => "event_waitlist_offered".into(),
+                WaitlistMode::AutoPay { .. } => "event_waitlist_offered_auto_pay".into(),
+            }),
+            Event::WaitlistEntryEnded { reason, .. } => {
+                let name = format!("{reason:?}");
+                let name = name.split([' ', '{']).next().unwrap_or("");
+                seen(format!("event_waitlist_ended_{name}"));
+            }
+            Event::WaitlistReserved { .. } => seen("event_waitlist_reserved".into()),
+            Event::WaitlistUnreserved { .. } => seen("event_waitlist_unreserved".into()),
             _ => {}
         }
     }
@@ -2070,13 +2786,37 @@ fn run_step(
     request: &Request,
     journal: &mut Vec<Event>,
 ) -> Result<(), String> {
+    let step = ledger.execute(now_ms, request);
+    cover(coverage, &step);
+    // The model works out every offer but takes the hold ids the core gave them, in order.
+    model.expected.clear();
+    model.offer_holds = step
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::WaitlistOffered { hold, .. } => Some(*hold),
+            _ => None,
+        })
+        .collect();
+    let offered_holds: Vec<HoldId> = model.offer_holds.iter().copied().collect();
+    if let (Command::Confirm { hold, .. }, Ok(Reply::Confirmed { .. })) =
+        (&request.command, &step.outcome)
+        && let Some(entry) = model.offer_of(*hold)
+        && !step.duplicate
+    {
+        let auto_pay = matches!(model.entries[&entry].mode, WaitlistMode::AutoPay { .. });
+        let what = if auto_pay {
+            "auto_pay_charged"
+        } else {
+            "offer_claimed"
+        };
+        *coverage.entry(what.into()).or_default() += 1;
+    }
     model.advance(now_ms);
     let recorded = model
         .keys
         .get(&(request.actor, request.key.as_str().to_owned()))
         .cloned();
-    let step = ledger.execute(now_ms, request);
-    cover(coverage, &step);
     journal.extend(step.events.iter().cloned());
     // Invariant 12: a refund is paid once, whatever the worker sends.
     for event in &step.events {
@@ -2090,10 +2830,26 @@ fn run_step(
     if let Some((_, outcome)) = recorded {
         expect_eq("duplicate flag", step.duplicate, true)?;
         expect_eq("repeated outcome", &step.outcome, &outcome)?;
+        expect_eq(
+            "waitlist events of a repeat",
+            core_wl(&step.events),
+            model.expected.clone(),
+        )?;
+        // Only what time alone decided: expiries, forgotten keys, and the waitlist's
+        // follow-up of the expiries (offers with their holds).
         let domain = step
             .events
             .iter()
-            .filter(|e| !matches!(e, Event::HoldExpired { .. } | Event::KeysForgotten { .. }))
+            .filter(|e| match e {
+                Event::HoldExpired { .. }
+                | Event::KeysForgotten { .. }
+                | Event::WaitlistOffered { .. }
+                | Event::WaitlistEntryEnded { .. }
+                | Event::WaitlistReserved { .. }
+                | Event::WaitlistUnreserved { .. } => false,
+                Event::PlacesHeld { hold, .. } => !offered_holds.contains(hold),
+                _ => true,
+            })
             .count();
         return expect_eq("events of a repeat", domain, 0);
     }
@@ -2101,12 +2857,26 @@ fn run_step(
     let predicted = model.predict(now_ms, request.actor, &request.command);
     match (&step.outcome, predicted) {
         (Err(got), Some(want)) => expect_eq("rejection", got, &want)?,
-        (Ok(reply), None) => model.accept(now_ms, request.actor, &request.command, reply)?,
+        (Ok(reply), None) => {
+            model.accept(now_ms, request.actor, &request.command, reply)?;
+            model.follow_up(now_ms);
+        }
         (got, want) => {
             return Err(format!(
                 "core says {got:?}, model predicts rejection {want:?}"
             ));
         }
+    }
+    expect_eq(
+        "waitlist events",
+        core_wl(&step.events),
+        model.expected.clone(),
+    )?;
+    if !model.offer_holds.is_empty() {
+        return Err(format!(
+            "the core made offers the model did not: {:?}",
+            model.offer_holds
+        ));
     }
     model.keys.insert(
         (request.actor, request.key.as_str().to_owned()),
@@ -2144,10 +2914,15 @@ fn simulate(seed: u64, steps: usize, coverage: &mut Coverage) -> Result<(), Stri
         uploads: Vec::new(),
     };
     let crash_at = rng.below(steps as u64) as usize;
+    let mut seat_map = ledger
+        .performance(PERFORMANCE)
+        .ok_or("not opened")?
+        .availability();
     for step in 0..steps {
         now_ms += workload.advance();
         workload.now_ms = now_ms;
         let request = workload.next(&model);
+        let before = journal.len();
         run_step(
             coverage,
             &mut ledger,
@@ -2157,6 +2932,17 @@ fn simulate(seed: u64, steps: usize, coverage: &mut Coverage) -> Result<(), Stri
             &mut journal,
         )
         .and_then(|()| check_invariants(&ledger, &model, now_ms))
+        .and_then(|()| {
+            journal[before..]
+                .iter()
+                .for_each(|e| follow(&mut seat_map, e));
+            let state = ledger.performance(PERFORMANCE).ok_or("missing")?;
+            // Called off, nothing is on sale whatever the map says.
+            if state.is_cancelled() {
+                return Ok(());
+            }
+            expect_eq("followed seat map", &seat_map, &state.availability())
+        })
         .map_err(|e| format!("step {step}: {e}\n  request: {request:?}"))?;
         if step == crash_at {
             let rebuilt = replay(&journal);
@@ -2258,6 +3044,27 @@ fn seeded_simulation_agrees_with_the_model_and_keeps_the_invariants() {
         "unknown_refund",
         "refund_already_recorded",
         "refund_amount_mismatch",
+        "WaitlistJoined",
+        "WaitlistLeft",
+        "OfferDeclined",
+        "ChargeFailureRecorded",
+        "event_waitlist_offered",
+        "event_waitlist_offered_auto_pay",
+        "event_waitlist_ended_Left",
+        "event_waitlist_ended_Booked",
+        "event_waitlist_ended_Declined",
+        "event_waitlist_ended_Lapsed",
+        "event_waitlist_ended_ChargeFailed",
+        "event_waitlist_reserved",
+        "event_waitlist_unreserved",
+        "auto_pay_charged",
+        "offer_claimed",
+        "waitlist_closed",
+        "too_many_waitlist_entries",
+        "unknown_waitlist_entry",
+        "not_your_waitlist_entry",
+        "no_waitlist_offer",
+        "not_auto_pay",
     ];
     if !single {
         for what in wanted {

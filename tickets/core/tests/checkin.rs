@@ -279,6 +279,7 @@ fn the_ledger_and_a_scanner_merge_the_same_scans_identically() {
             reentry: true,
             ..DoorSpec::default()
         },
+        waitlist: WaitlistSpec::default(),
     };
     let mut ledger = Ledger::new(1);
     let booked_at_ms = starts_at_ms - 86_400_000;
