@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, follow, manage, media, openapi, payments, publish,
-    restore, sales, sellers, settlement, tickets,
+    restore, sales, scanner, sellers, settlement, tickets,
 };
 
 impl Api {
@@ -145,6 +145,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v2/tickets/{id}/code.svg", get(tickets::code_svg))
         .route("/api/v2/tickets/{id}/code.png", get(tickets::code_png))
         .route("/api/v2/performances/{id}/scans", post(tickets::scan))
+        .route("/api/v2/performances/{id}/scanner", get(scanner::upgrade))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // A seat map is larger than other JSON bodies.
     let venues = Router::new()
