@@ -80,7 +80,10 @@ impl Scanner {
                     self.closed = Some(frame.map_or(1005, |f| u16::from(f.code)));
                     return None;
                 }
-                Err(_) => return None,
+                Err(error) => {
+                    eprintln!("scanner stream: {error}");
+                    return None;
+                }
                 Ok(_) => continue,
             }
         }
@@ -89,7 +92,9 @@ impl Scanner {
     /// Waits for the server's close (within 10 s): its code.
     pub async fn close_code(&mut self) -> Option<u16> {
         while self.closed.is_none() {
-            self.next().await?;
+            if self.next().await.is_none() {
+                break;
+            }
         }
         self.closed
     }

@@ -305,8 +305,9 @@ async fn a_flood_is_rate_limited_then_closed() {
             limited.push(message["id"].as_u64().expect("the scan's id"));
         }
     }
+    // At least the strikes allowed in a row (more if a token came back in between).
     assert!(
-        limited.len() > SCANNER_FLOOD_STRIKES_MAX as usize,
+        limited.len() >= SCANNER_FLOOD_STRIKES_MAX as usize,
         "{limited:?}"
     );
     assert_eq!(scanner.closed, Some(close::FLOOD));
