@@ -298,6 +298,9 @@ fn ending_of(error: &ApiError) -> Option<Ending> {
     }
 }
 
+/// A scan's id and its answer (a door's result, or what kept it from one).
+type Scanned = (u32, Result<Value, ApiError>);
+
 struct Stream {
     api: Arc<Api>,
     performance: i64,
@@ -307,7 +310,7 @@ struct Stream {
     opened: Instant,
     last_heard: Instant,
     last_ping: Instant,
-    scans: JoinSet<(u32, Result<Value, ApiError>)>,
+    scans: JoinSet<Scanned>,
     /// The scanner's id of each scan in flight, by task.
     in_flight: HashMap<tokio::task::Id, u32>,
 }
@@ -525,7 +528,7 @@ impl Stream {
     async fn on_scanned(
         &mut self,
         socket: &mut WebSocket,
-        done: Result<(tokio::task::Id, (u32, Result<Value, ApiError>)), tokio::task::JoinError>,
+        done: Result<(tokio::task::Id, Scanned), tokio::task::JoinError>,
     ) -> Option<Ending> {
         let (task, outcome) = match done {
             Ok((task, (_, outcome))) => (task, outcome),

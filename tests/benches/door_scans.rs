@@ -125,9 +125,8 @@ impl Door {
         while node.status()[0].role != "leader" {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let ledger = LedgerClient::Nats(Arc::new(
-            NatsLedger::connect(bus, "bench-api").await.expect("client"),
-        ));
+        let ledger =
+            LedgerClient::Nats(NatsLedger::connect(bus, "bench-api").await.expect("client"));
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!(
             "sqlite://{}?mode=rwc",
