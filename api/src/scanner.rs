@@ -19,10 +19,8 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use picket_edge::id::Id;
-use picket_edge::problem::Problem;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -89,9 +87,7 @@ pub async fn upgrade(
     Path(Id(performance)): Path<Id<i64>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(ws) = ws else {
-        return Ok(websocket_required());
-    };
+    let ws = ws.map_err(|_| ApiError::WebSocketRequired)?;
     api.store
         .performance_show(performance)
         .await?
@@ -100,19 +96,6 @@ pub async fn upgrade(
         .max_message_size(SCANNER_FRAME_BYTES_MAX)
         .max_frame_size(SCANNER_FRAME_BYTES_MAX)
         .on_upgrade(move |socket| serve(api, performance, socket)))
-}
-
-fn websocket_required() -> Response {
-    let mut response = Problem::new(
-        StatusCode::UPGRADE_REQUIRED,
-        "websocket_required",
-        "이 경로는 WebSocket 업그레이드만 받습니다 / this route takes a WebSocket upgrade only",
-    )
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    response
 }
 
 /// A message from the scanner, decoded.
