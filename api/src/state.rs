@@ -333,4 +333,20 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn the_scanner_stream_limits_are_bounded() {
+        let config = ApiConfig {
+            scanner_messages_per_sec: 0,
+            scanner_messages_burst: SCANNER_MESSAGES_PER_SEC_MAX + 1,
+            ..ApiConfig::default()
+        };
+        assert_eq!(
+            config.problems(),
+            vec![
+                "scanner_messages_per_sec must be 1 to 1000000, got 0".to_owned(),
+                "scanner_messages_burst must be 1 to 1000000, got 1000001".to_owned(),
+            ]
+        );
+    }
 }
