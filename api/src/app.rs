@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, door, follow, manage, media, openapi, payments,
-    publish, restore, sales, sellers, settlement, tickets, transfer,
+    publish, restore, sales, scanner, sellers, settlement, tickets, transfer,
 };
 
 impl Api {
@@ -160,6 +160,7 @@ pub fn router(api: Arc<Api>) -> Router {
             get(transfer::printed_png),
         )
         .route("/api/v2/me/tickets", get(transfer::my_tickets))
+        .route("/api/v2/performances/{id}/scanner", get(scanner::upgrade))
         .layer(axum::extract::DefaultBodyLimit::max(body_max));
     // A seat map is larger than other JSON bodies.
     let venues = Router::new()

@@ -80,6 +80,10 @@ pub enum ApiError {
     /// The admission token is not the gateway's, not for this sale, or not the buyer's.
     #[error("유효하지 않은 입장권입니다 / the admission token is not valid for this sale")]
     AdmissionInvalid,
+    #[error(
+        "이 경로는 WebSocket 업그레이드만 받습니다 / this route takes a WebSocket upgrade only"
+    )]
+    WebSocketRequired,
     /// The admission ran out or was spent (by a booking); join the queue again.
     #[error("입장 시간이 끝났습니다 / the admission has ended; join the queue again")]
     AdmissionExpired,
@@ -233,6 +237,7 @@ impl ApiError {
             ApiError::AdmissionInvalid => "admission_invalid",
             ApiError::AdmissionExpired => "admission_expired",
             ApiError::Ticket(refusal) => refusal.code(),
+            ApiError::WebSocketRequired => "websocket_required",
         }
     }
 
@@ -267,6 +272,7 @@ impl ApiError {
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::WebhookSignature => StatusCode::UNAUTHORIZED,
             ApiError::Ticket(refusal) => refusal.status(),
+            ApiError::WebSocketRequired => StatusCode::UPGRADE_REQUIRED,
         }
     }
 }
@@ -323,6 +329,7 @@ impl IntoResponse for ApiError {
             tracing::error!(%error, "api internal error");
         }
         let code = self.code();
+        let upgrade = matches!(self, ApiError::WebSocketRequired);
         // Store errors are logged, not shown: they can carry connection details.
         let detail = match &self {
             ApiError::Store(_) => "storage is unavailable; try again".to_owned(),
@@ -338,6 +345,13 @@ impl IntoResponse for ApiError {
             .into_response();
         if let Some(value) = retry_after_s.and_then(|s| s.to_string().parse().ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if upgrade {
+            // RFC 9110: a 426 names the protocol to upgrade to.
+            response.headers_mut().insert(
+                header::UPGRADE,
+                header::HeaderValue::from_static("websocket"),
+            );
         }
         response
     }
@@ -378,6 +392,7 @@ mod tests {
             ApiError::NoAdmission,
             ApiError::AdmissionInvalid,
             ApiError::AdmissionExpired,
+            ApiError::WebSocketRequired,
         ];
         use picket_payments::FlowError as F;
         let flow_errors = [
@@ -462,6 +477,7 @@ mod tests {
                 | ApiError::AdmissionInvalid
                 | ApiError::AdmissionExpired
                 | ApiError::Ticket(_)
+                | ApiError::WebSocketRequired
                 | ApiError::Internal(_) => {}
             }
         }

@@ -19,7 +19,8 @@
 //! - [`restore`]: the durable record of every sale, and putting back the sales the waiting
 //!   room's store lost.
 //! - Handlers: [`accounts`], [`sellers`], [`manage`] (venues, shows, performances, staff),
-//!   [`browse`], [`board`], [`banners`], [`bookings`]; [`publish`] is the one place that talks
+//!   [`browse`], [`board`], [`banners`], [`bookings`], [`tickets`] and its WebSocket
+//!   stream for scanners, [`scanner`]; [`publish`] is the one place that talks
 //!   to the ledger, the waiting room and NATS for the catalog; [`sales`]: the operator's routes
 //!   for a sale and for opening a performance directly; [`tickets`]: tickets at the door online;
 //!   [`transfer`]: giving a ticket to another member, "my tickets" and printed codes; [`door`]:
@@ -57,6 +58,7 @@ pub mod projection;
 pub mod publish;
 pub mod restore;
 pub mod sales;
+pub mod scanner;
 pub mod seats_left;
 pub mod sellers;
 pub mod settlement;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 55] = [
+pub const ROUTES: [(&str, &str); 56] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -68,6 +68,7 @@ pub const ROUTES: [(&str, &str); 55] = [
     ("get", "/api/v2/performances/{id}/door"),
     ("get", "/api/v2/performances/{id}/door/manifest"),
     ("post", "/api/v2/performances/{id}/door/uploads"),
+    ("get", "/api/v2/performances/{id}/scanner"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -218,6 +219,13 @@ fn add_ticket_paths(doc: &mut Value) {
             "direction": {"type": "string", "enum": ["entry", "exit"]},
             "proof_checked": {"type": "boolean", "description": "staff saw the proof the ticket's discount needs"}}})),
         "responses": responses(json!({"200": json_response("the result", schema("ScanResult"))}), BOTH, &[401, 403, 404, 422])
+    }});
+    doc["paths"]["/api/v2/performances/{id}/scanner"] = json!({"get": {
+        "operationId": "scannerStream",
+        "summary": format!("The scanner's stream: a WebSocket upgrade (RFC 6455; docs/protocol.md, \"The scanner's stream\", has every message and close code). JSON text frames: the scanner first sends {{\"type\": \"hello\", \"token\": <session token>}} (staff assigned to the show, its seller, admin; else close 4001 or 4003), then {{\"type\": \"scan\", \"id\": <u32>, \"code\", \"gate\", \"direction\", \"proof_checked\"}} as scanTicket's body, each answered {{\"type\": \"result\", \"id\", …scanTicket's result}} or {{\"type\": \"error\", \"id\", \"code\", \"message\"}}; at most {} scans in flight, messages of at most {} bytes. A request that is not a WebSocket upgrade is 426 websocket_required; an unknown performance 404 before any upgrade", crate::scanner::SCANNER_IN_FLIGHT_MAX, crate::scanner::SCANNER_MESSAGE_BYTES_MAX),
+        "security": [],
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": id_in()}],
+        "responses": responses(json!({"101": {"description": "Switching Protocols: the WebSocket of the scanner's stream"}}), PARAMETERS, &[404, 426])
     }});
     let schemas = &mut doc["components"]["schemas"];
     schemas["Ticket"] = json!({"type": "object", "required": ["ticket", "performance", "booking", "starts_at_ms", "place", "grade", "discount", "gates", "cancelled", "static_code_allowed", "code", "device", "rebinds", "rebinds_max"], "properties": {

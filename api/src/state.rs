@@ -86,6 +86,13 @@ pub struct ApiConfig {
     /// How long before a performance starts its doors open: scans before are refused as
     /// `not_yet_open`. At most [`DOORS_OPEN_BEFORE_START_MS_MAX`].
     pub doors_open_before_start_ms: u64,
+    /// Messages a scanner's stream may send per second, and at once (`scanner.rs`): past it
+    /// a message is answered `rate_limited` and not acted on. A handheld scanner reads a few
+    /// codes a second and a gate's 10,000 in 10 minutes is 17 a second, so the default leaves
+    /// room for a queue of scans sent at once after a hiccup; benches raise it to find what the
+    /// ledger sustains. 1 to [`SCANNER_MESSAGES_PER_SEC_MAX`].
+    pub scanner_messages_per_sec: u32,
+    pub scanner_messages_burst: u32,
 }
 
 impl Default for ApiConfig {
@@ -109,6 +116,8 @@ impl Default for ApiConfig {
             success_attempts_burst: 5,
             ticket_key: picket_edge::secret::TicketKey::generate(),
             doors_open_before_start_ms: 2 * 3_600_000,
+            scanner_messages_per_sec: 20,
+            scanner_messages_burst: 40,
         }
     }
 }
@@ -127,6 +136,9 @@ pub const SUCCESS_ATTEMPTS_PER_SEC_MAX: u32 = 1_000;
 pub const SUCCESS_ATTEMPTS_BURST_MAX: u32 = 1_000;
 /// Largest [`ApiConfig::doors_open_before_start_ms`]: a month (a festival's season pass).
 pub const DOORS_OPEN_BEFORE_START_MS_MAX: u64 = 31 * 24 * 3_600_000;
+/// Largest [`ApiConfig::scanner_messages_per_sec`] and [`ApiConfig::scanner_messages_burst`]:
+/// far above any scanner, for benches that measure the ledger through one stream.
+pub const SCANNER_MESSAGES_PER_SEC_MAX: u32 = 1_000_000;
 
 impl ApiConfig {
     /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
@@ -165,7 +177,19 @@ impl ApiConfig {
                 SUCCESS_ATTEMPTS_BURST_MAX,
             ),
         ];
-        for (name, value, max) in success {
+        let scanner = [
+            (
+                "scanner_messages_per_sec",
+                self.scanner_messages_per_sec,
+                SCANNER_MESSAGES_PER_SEC_MAX,
+            ),
+            (
+                "scanner_messages_burst",
+                self.scanner_messages_burst,
+                SCANNER_MESSAGES_PER_SEC_MAX,
+            ),
+        ];
+        for (name, value, max) in success.into_iter().chain(scanner) {
             if !(1..=max).contains(&value) {
                 problems.push(format!("{name} must be 1 to {max}, got {value}"));
             }
@@ -313,6 +337,22 @@ mod tests {
             vec![
                 "success_attempts_per_sec must be 1 to 1000, got 0".to_owned(),
                 "success_attempts_burst must be 1 to 1000, got 1001".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_scanner_stream_limits_are_bounded() {
+        let config = ApiConfig {
+            scanner_messages_per_sec: 0,
+            scanner_messages_burst: SCANNER_MESSAGES_PER_SEC_MAX + 1,
+            ..ApiConfig::default()
+        };
+        assert_eq!(
+            config.problems(),
+            vec![
+                "scanner_messages_per_sec must be 1 to 1000000, got 0".to_owned(),
+                "scanner_messages_burst must be 1 to 1000000, got 1000001".to_owned(),
             ]
         );
     }

@@ -431,8 +431,8 @@ async fn roster(
 }
 
 /// A typed result: `{"result": "<code>", …}` (docs/protocol.md, "At the door").
-fn refused(refusal: &Refusal) -> Response {
-    Json(serde_json::to_value(refusal).unwrap_or_default()).into_response()
+fn refused(refusal: &Refusal) -> serde_json::Value {
+    serde_json::to_value(refusal).unwrap_or_default()
 }
 
 /// `POST /api/v2/performances/{id}/scans` (staff of the show, its seller): verifies the code
@@ -443,12 +443,26 @@ pub async fn scan(
     Path(Id(performance)): Path<Id<i64>>,
     JsonBody(form): JsonBody<ScanForm>,
 ) -> Result<Response, ApiError> {
-    door_staff(&api, &who, performance).await?;
-    let spec = performance_spec(&api, performance)
+    let result = scan_code(&api, &who, performance, &form).await?;
+    Ok(Json(result).into_response())
+}
+
+/// One online scan, as the HTTP route and the scanner's stream (`scanner.rs`) both make it:
+/// the scanning account must be door staff of the performance's show; the typed result
+/// (`{"result": …}`) is a value, and only what is not a door's result (no such performance, not
+/// staff, the ledger down or refusing the gate) is an error.
+pub(crate) async fn scan_code(
+    api: &Api,
+    who: &Authenticated,
+    performance: i64,
+    form: &ScanForm,
+) -> Result<serde_json::Value, ApiError> {
+    door_staff(api, who, performance).await?;
+    let spec = performance_spec(api, performance)
         .await?
         .ok_or(ApiError::NotFound("performance"))?;
     let performance = PerformanceId(performance as u64);
-    let roster = roster(&api, performance, &spec, form.code.trim()).await?;
+    let roster = roster(api, performance, &spec, form.code.trim()).await?;
     let verified = match picket_tickets::verify(form.code.trim().as_bytes(), now_ms(), &roster) {
         Ok(verified) => verified,
         Err(refusal) => return Ok(refused(&refusal)),
@@ -460,7 +474,7 @@ pub async fn scan(
             discount: discount.clone(),
         }));
     }
-    record_scan(&api, &who, &form, verified).await
+    record_scan(api, who, form, verified).await
 }
 
 /// The ledger's `Scan` of a verified code, and its answer as a typed result.
@@ -469,7 +483,7 @@ async fn record_scan(
     who: &Authenticated,
     form: &ScanForm,
     verified: Verified,
-) -> Result<Response, ApiError> {
+) -> Result<serde_json::Value, ApiError> {
     let ledger = api.ledger.as_ref().ok_or(ApiError::LedgerUnavailable)?;
     let direction = match form.direction {
         ScanDirection::Entry => Direction::Entry,
@@ -514,8 +528,8 @@ async fn record_scan(
 }
 
 /// An admitted (or let out) ticket, with what the door must check.
-fn scanned(result: &str, verified: &Verified, at_ms: u64, gate: GateId) -> Response {
-    Json(serde_json::json!({
+fn scanned(result: &str, verified: &Verified, at_ms: u64, gate: GateId) -> serde_json::Value {
+    serde_json::json!({
         "result": result,
         "ticket": Id(verified.ticket.0),
         "at_ms": at_ms,
@@ -525,8 +539,7 @@ fn scanned(result: &str, verified: &Verified, at_ms: u64, gate: GateId) -> Respo
         "place": verified.facts.place,
         "holder": verified.facts.holder,
         "proof": verified.facts.proof,
-    }))
-    .into_response()
+    })
 }
 
 #[cfg(test)]

@@ -218,17 +218,32 @@ impl ApiSetup {
     }
 
     pub async fn sign_in(&self, email: &str) -> String {
-        let form = json!({"email": email, "password": PASSWORD});
-        let session = call(
+        sign_in_at(self.address, email).await
+    }
+
+    /// A venue-staff account `email` (made with the operator token) assigned to each show by
+    /// its seller's token: the staff's session token.
+    pub async fn staff_of(&self, email: &str, shows: &[(i64, &str)]) -> String {
+        let form = json!({"account": {"email": email, "password": PASSWORD, "name": "검표원"},
+            "role": "staff"});
+        let path = "/api/v2/admin/accounts";
+        let created = call(
             self.address,
             "POST",
-            "/api/v2/sessions",
+            path,
             &form.to_string(),
-            None,
+            Some(OPERATOR),
         )
         .await;
-        assert_eq!(session.status, 201, "{:?}", session.body);
-        session.body["token"].as_str().expect("token").to_owned()
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        let account = created.body["id"].clone();
+        for (show, seller) in shows {
+            let path = format!("/api/v2/shows/{show}/staff");
+            let form = json!({"account_id": account}).to_string();
+            let assigned = call(self.address, "POST", &path, &form, Some(seller)).await;
+            assert_eq!(assigned.status, 204, "{:?}", assigned.body);
+        }
+        self.sign_in(email).await
     }
 
     /// Registers a seller and publishes a show with one performance 20 days away: (show id,
@@ -246,81 +261,100 @@ impl ApiSetup {
         business_number: &str,
         more: Value,
     ) -> (i64, u64) {
-        let address = self.address;
-        let form = json!({
-            "account": {"email": seller_email, "password": PASSWORD, "name": "Seller"},
-            "company": {"name": "공연기획", "business_number": business_number,
-                        "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
-        });
-        assert_eq!(
-            call(
-                address,
-                "POST",
-                "/api/v2/companies",
-                &form.to_string(),
-                None
-            )
-            .await
-            .status,
-            201
-        );
-        let token = self.sign_in(seller_email).await;
-        let row = |name: &str, seats: u16| json!({"name": name, "seats": (1..=seats).map(|n| json!({"number": n, "x": n, "y": 0})).collect::<Vec<_>>()});
-        let venue = json!({"name": "블루스퀘어", "region": "seoul", "address": "서울",
-            "layout": {"sections": [{"name": "A", "rows": [row("1", 5), row("2", 5)]}, {"name": "B", "rows": [row("1", 4)]}],
-                       "zones": [{"name": "Floor", "capacity": 100}]}});
-        let venue_id = call(
+        published_show_at(self.address, seller_email, business_number, more, 100).await
+    }
+}
+
+/// Signs in `email` (with [`PASSWORD`]) at the API at `address`: the session token.
+pub async fn sign_in_at(address: SocketAddr, email: &str) -> String {
+    let form = json!({"email": email, "password": PASSWORD});
+    let session = call(address, "POST", "/api/v2/sessions", &form.to_string(), None).await;
+    assert_eq!(session.status, 201, "{:?}", session.body);
+    session.body["token"].as_str().expect("token").to_owned()
+}
+
+/// [`ApiSetup::published_show_with`] on the API at `address`, its zone Floor holding
+/// `floor_capacity` (the door's benches fill it with thousands).
+pub async fn published_show_at(
+    address: SocketAddr,
+    seller_email: &str,
+    business_number: &str,
+    more: Value,
+    floor_capacity: u32,
+) -> (i64, u64) {
+    let form = json!({
+        "account": {"email": seller_email, "password": PASSWORD, "name": "Seller"},
+        "company": {"name": "공연기획", "business_number": business_number,
+                    "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
+    });
+    assert_eq!(
+        call(
             address,
             "POST",
-            "/api/v2/venues",
-            &venue.to_string(),
-            Some(&token),
+            "/api/v2/companies",
+            &form.to_string(),
+            None
         )
         .await
-        .body["id"]
-            .clone();
-        let venue_id = crate::ids::id_i64(&venue_id);
-        let mut show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id.to_string(), "description": "",
+        .status,
+        201
+    );
+    let token = sign_in_at(address, seller_email).await;
+    let row = |name: &str, seats: u16| json!({"name": name, "seats": (1..=seats).map(|n| json!({"number": n, "x": n, "y": 0})).collect::<Vec<_>>()});
+    let venue = json!({"name": "블루스퀘어", "region": "seoul", "address": "서울",
+            "layout": {"sections": [{"name": "A", "rows": [row("1", 5), row("2", 5)]}, {"name": "B", "rows": [row("1", 4)]}],
+                       "zones": [{"name": "Floor", "capacity": floor_capacity}]}});
+    let venue_id = call(
+        address,
+        "POST",
+        "/api/v2/venues",
+        &venue.to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .clone();
+    let venue_id = crate::ids::id_i64(&venue_id);
+    let mut show = json!({"title": "레미제라블", "category": "musical", "venue_id": venue_id.to_string(), "description": "",
             "age_rating": "7+", "running_minutes": 150, "grades": [
                 {"code": "VIP", "price_won": 160000, "sections": ["A"]},
                 {"code": "R", "price_won": 140000, "sections": ["B"]},
                 {"code": "S", "price_won": 110000, "zones": ["Floor"]}]});
-        if let (Some(form), Some(more)) = (show.as_object_mut(), more.as_object()) {
-            form.extend(more.clone());
-        }
-        let show_id = call(
-            address,
-            "POST",
-            "/api/v2/shows",
-            &show.to_string(),
-            Some(&token),
-        )
-        .await
-        .body["id"]
-            .clone();
-        let show_id = crate::ids::id_i64(&show_id);
-        let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
-        let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
-        let performance = call(
-            address,
-            "POST",
-            &format!("/api/v2/shows/{show_id}/performances"),
-            &form.to_string(),
-            Some(&token),
-        )
-        .await;
-        let performance = crate::ids::id(&performance.body["id"]);
-        let published = call(
-            address,
-            "POST",
-            &format!("/api/v2/shows/{show_id}/publish"),
-            "",
-            Some(&token),
-        )
-        .await;
-        assert_eq!(published.status, 200, "{:?}", published.body);
-        (show_id, performance)
+    if let (Some(form), Some(more)) = (show.as_object_mut(), more.as_object()) {
+        form.extend(more.clone());
     }
+    let show_id = call(
+        address,
+        "POST",
+        "/api/v2/shows",
+        &show.to_string(),
+        Some(&token),
+    )
+    .await
+    .body["id"]
+        .clone();
+    let show_id = crate::ids::id_i64(&show_id);
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
+    let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
+    let performance = call(
+        address,
+        "POST",
+        &format!("/api/v2/shows/{show_id}/performances"),
+        &form.to_string(),
+        Some(&token),
+    )
+    .await;
+    let performance = crate::ids::id(&performance.body["id"]);
+    let published = call(
+        address,
+        "POST",
+        &format!("/api/v2/shows/{show_id}/publish"),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    (show_id, performance)
 }
 
 /// A raw HTTP/1.1 request with `headers` and a byte body: (status, lower-cased head, body

@@ -27,6 +27,7 @@ pub mod process;
 pub mod proxy;
 pub mod redis;
 pub mod s3;
+pub mod scanner;
 pub mod wait;
 
 pub use error::HarnessError;

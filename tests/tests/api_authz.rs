@@ -363,6 +363,16 @@ async fn every_endpoint_as_every_role() {
             vec!["owner", "staff", "admin"],
             false,
         ),
+        // The scanner's stream authenticates in its first message (a browser cannot set
+        // `Authorization` on a WebSocket): over plain HTTP it is 426 for everyone; who may
+        // stream is tested in api_scanner.rs.
+        (
+            "GET",
+            format!("/api/v2/performances/{published_performance}/scanner"),
+            fixed(String::new()),
+            ROLES.to_vec(),
+            false,
+        ),
         // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
         (
             "GET",
