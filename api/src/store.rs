@@ -31,6 +31,8 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The primary is SQLite (`picket up`): write transactions take the write lock at BEGIN.
+    sqlite: bool,
     /// A read replica for reads that may be slightly stale (browsing, show pages, boards).
     read_pool: Option<AnyPool>,
 }
@@ -43,8 +45,17 @@ impl Store {
 
     /// A transaction on the primary, for writes that go together (the store's functions that
     /// take a connection run in it).
+    ///
+    /// On SQLite the transaction takes the write lock at once (`BEGIN IMMEDIATE`): a deferred
+    /// transaction that reads, then writes while another connection is writing, is refused with
+    /// "database is locked" at once instead of waiting (SQLite's deadlock avoidance), which the
+    /// client would see as a 503.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        self.pool.begin().await
+        if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            self.pool.begin().await
+        }
     }
 
     /// The read replica when one is configured, else the primary: for reads that can be stale.
@@ -72,9 +83,14 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await?;
-        if url.starts_with("sqlite:") {
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
             // Accounts reference each other; SQLite checks that only when asked.
             sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&pool)
+                .await?;
+            // Readers and the writer do not block each other (the setting stays with the file).
+            sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await?;
         }
@@ -85,6 +101,7 @@ impl Store {
         migrator.run(&pool).await?;
         Ok(Store {
             pool,
+            sqlite,
             read_pool: None,
         })
     }

@@ -36,7 +36,7 @@ impl Store {
         account: &Account,
         company: &Company,
     ) -> Result<Result<(), SellerConflict>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM companies WHERE business_number = $1")
                 .bind(&company.business_number)
@@ -81,7 +81,7 @@ impl Store {
         account_id: i64,
         interests: &[(&str, &str)],
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM interests WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
