@@ -20,6 +20,8 @@
 //!   offline manifest is built from;
 //! - `picket.ledger.p<p>.door`: request/reply, a performance's door counters ([`DoorRequest`] →
 //!   [`DoorReply`]).
+//! - `picket.ledger.p<p>.waitlist`: request/reply, a performance's waitlist numbers and one
+//!   buyer's entries with their positions ([`WaitlistRequest`] → [`WaitlistReply`]).
 //!
 //! Beside the ledger's partitions, the API announces catalog changes (a show published) on the
 //! stream [`ANNOUNCEMENTS_STREAM`] for the notifier.
@@ -29,7 +31,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use picket_ledger_core::{
     ActorId, Availability, DoorReport, HoldId, HoldView, IdempotencyKey, Outcome, PerformanceId,
-    Request, TicketId, TicketView,
+    Request, TicketId, TicketView, WaitlistRead,
 };
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,10 @@ pub fn tickets_subject(partition: u16) -> String {
 
 pub fn door_subject(partition: u16) -> String {
     format!("picket.ledger.p{partition}.door")
+}
+
+pub fn waitlist_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.waitlist")
 }
 
 /// JetStream's de-duplication id of a command: idempotency is per actor and key.
@@ -199,6 +205,22 @@ pub struct DoorRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorReply {
     pub door: Option<DoorReport>,
+}
+
+/// Asks a partition's leader for a performance's waitlist report and, when `buyer` is set,
+/// that buyer's live entries with their positions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistRequest {
+    pub performance: PerformanceId,
+    pub buyer: Option<ActorId>,
+}
+
+/// The leader's answer to a [`WaitlistRequest`]: `waitlist` is `None` when the partition has
+/// no such performance. At most `WAITLIST_ENTRIES_PER_BUYER_MAX` entries and
+/// `GRADES_PER_PERFORMANCE_MAX` sizes, so it stays small.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistReply {
+    pub waitlist: Option<WaitlistRead>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -363,3 +363,25 @@ impl PerformanceState {
         }
     }
 }
+
+/// What the API reads of a performance's waitlist in one message: the seller's numbers (with
+/// the sizes per grade every buyer is shown) and, when a buyer is named, that buyer's live
+/// entries with their positions. Bounded: at most
+/// [`crate::limits::WAITLIST_ENTRIES_PER_BUYER_MAX`] entries and
+/// [`crate::limits::GRADES_PER_PERFORMANCE_MAX`] sizes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistRead {
+    pub report: WaitlistReport,
+    /// The named buyer's live entries in join order; empty when no buyer was named.
+    pub entries: Vec<WaitlistEntryView>,
+}
+
+impl PerformanceState {
+    /// The waitlist's report and, for `buyer`, that buyer's live entries.
+    pub fn waitlist_read(&self, buyer: Option<ActorId>) -> WaitlistRead {
+        WaitlistRead {
+            report: self.waitlist_report(),
+            entries: buyer.map(|b| self.buyer_waitlist(b)).unwrap_or_default(),
+        }
+    }
+}
