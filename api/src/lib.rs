@@ -67,6 +67,7 @@ pub mod taxonomy;
 pub mod tickets;
 pub mod transfer;
 pub mod venues;
+pub mod waitlist;
 
 pub use app::router;
 pub use auth::{Authenticated, Role, authenticate, bearer};

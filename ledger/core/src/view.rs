@@ -66,6 +66,10 @@ pub struct HoldView {
     /// again after it was booked is answered with them.
     #[serde(default)]
     pub tickets: Vec<TicketId>,
+    /// The waitlist entry this hold was offered to, while the offer is open: such a hold was
+    /// made by the ledger, not through the waiting room, so it is paid without an admission.
+    #[serde(default)]
+    pub waitlist_entry: Option<WaitlistEntryId>,
 }
 
 impl PerformanceState {
@@ -123,6 +127,7 @@ impl PerformanceState {
             booking: booked.map(|(id, _)| id),
             payment_ref: booked.map(|(_, b)| b.payment_ref.clone()),
             tickets: booked.map(|(_, b)| b.tickets.clone()).unwrap_or_default(),
+            waitlist_entry: self.waitlist().offer_entry(hold),
         })
     }
 }
