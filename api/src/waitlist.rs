@@ -133,7 +133,7 @@ fn ledger_of(api: &Api) -> Result<&LedgerClient, ApiError> {
 async fn submit(api: &Api, account: i64, key: String, command: Command) -> Result<Reply, ApiError> {
     let request = Request {
         actor: ActorId(account as u64),
-        // At most 15 + 20 + 1 + 20 printable bytes: always a valid key.
+        // At most "waitlist-decline-" + 20 + "-" + 20 = 58 printable bytes: always a valid key.
         key: IdempotencyKey::new(key).map_err(|_| ApiError::Internal("waitlist key".into()))?,
         command,
     };
@@ -281,11 +281,21 @@ pub async fn decline(
     Path((Id(performance), Id(entry))): Path<(Id<i64>, Id<u64>)>,
 ) -> Result<Response, ApiError> {
     let account = member(&api, &headers).await?;
+    // The key names the offer's hold: a decline tried while the entry still waited (refused,
+    // and recorded so) must not answer for the offer that comes later.
+    let found = read(&api, performance, Some(account))
+        .await?
+        .and_then(|r| r.entries.into_iter().find(|e| e.entry.0 == entry))
+        .ok_or(ApiError::Waitlist(WaitlistRefusal::UnknownEntry))?;
+    let hold = found
+        .offer
+        .ok_or(ApiError::Waitlist(WaitlistRefusal::NoOffer))?;
     let command = Command::DeclineOffer {
         performance: PerformanceId(performance as u64),
         entry: WaitlistEntryId(entry),
     };
-    match submit(&api, account, format!("waitlist-decline-{entry}"), command).await? {
+    let key = format!("waitlist-decline-{entry}-{}", hold.0);
+    match submit(&api, account, key, command).await? {
         Reply::OfferDeclined { entry, hold } => Ok(Json(json!({
             "entry": Id(entry.0),
             "hold": Id(hold.0),

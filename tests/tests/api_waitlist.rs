@@ -175,7 +175,10 @@ async fn a_cancelled_seat_is_offered_in_join_order_paid_declined_and_counted() {
     assert_eq!(mine[0]["performance"], performance.to_string());
     assert_eq!(mine[0]["title"], "레미제라블");
     assert_eq!(mine[0]["grade"], "R");
-    assert_eq!((&mine[0]["quantity"], &mine[0]["together"]), (&json!(1), &json!(false)));
+    assert_eq!(
+        (&mine[0]["quantity"], &mine[0]["together"]),
+        (&json!(1), &json!(false))
+    );
     assert_eq!(mine[0]["position"], json!({"overall": 2, "in_grade": 2}));
     assert_eq!(
         mine[0]["sizes"],
@@ -190,7 +193,10 @@ async fn a_cancelled_seat_is_offered_in_join_order_paid_declined_and_counted() {
     let report_path = format!("/api/v2/performances/{performance}/waitlist");
     let (status, report) = get(&setup, &report_path, &owner).await;
     assert_eq!(status, 200, "{report:?}");
-    assert_eq!(report["waiting"]["per_grade"][1], json!({"grade": "R", "waiting": 2}));
+    assert_eq!(
+        report["waiting"]["per_grade"][1],
+        json!({"grade": "R", "waiting": 2})
+    );
     assert_eq!(report["waiting"]["any_grade"], 1);
     assert_eq!(
         (&report["places_offered"], &report["places_booked"]),
@@ -220,7 +226,8 @@ async fn a_cancelled_seat_is_offered_in_join_order_paid_declined_and_counted() {
     let mine = my_entries(&setup, &second).await;
     assert_eq!(mine[0]["position"], json!({"overall": 1, "in_grade": 1}));
     // The second has no offer to decline yet.
-    let decline_second = format!("/api/v2/performances/{performance}/waitlist/{second_entry}/decline");
+    let decline_second =
+        format!("/api/v2/performances/{performance}/waitlist/{second_entry}/decline");
     let refused = call(setup.address, "POST", &decline_second, "", Some(&second)).await;
     assert_eq!(
         code(&(refused.status, refused.body)),
@@ -263,7 +270,10 @@ async fn a_cancelled_seat_is_offered_in_join_order_paid_declined_and_counted() {
     // The next cancelled seat goes to the second, who declines: the entry ends.
     cancel_one(&setup, performance, booking, tickets[1]).await;
     let mine = my_entries(&setup, &second).await;
-    let offered = mine[0]["offer"]["hold"].as_str().expect("offered").to_owned();
+    let offered = mine[0]["offer"]["hold"]
+        .as_str()
+        .expect("offered")
+        .to_owned();
     let declined = call(setup.address, "POST", &decline_second, "", Some(&second)).await;
     assert_eq!(declined.status, 200, "{:?}", declined.body);
     assert_eq!(declined.body["hold"], offered.as_str());
@@ -392,7 +402,7 @@ async fn every_refusal_has_its_code_and_the_settings_are_validated() {
     let (closed_show, closed) = setup
         .published_show_with(
             "closed@example.com",
-            "123-45-67892",
+            &business_number(2),
             json!({"waitlist": {"enabled": false, "claim_window_minutes": 30, "freed_to_sale": true}}),
         )
         .await;
@@ -443,6 +453,15 @@ async fn every_refusal_has_its_code_and_the_settings_are_validated() {
             );
         }
     }
+}
+
+/// A valid business registration number built from `n` (the check digit found by trying).
+fn business_number(n: u64) -> String {
+    let stem = format!("{:09}", 100_000_000 + n);
+    (0..10)
+        .map(|d| format!("{stem}{d}"))
+        .find(|candidate| picket_api::sellers::business_number_digits(candidate).is_some())
+        .expect("one check digit fits")
 }
 
 /// The venue a show is at, as its detail names it.
