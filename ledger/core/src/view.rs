@@ -298,6 +298,9 @@ pub struct WaitlistEntryView {
 /// The seller's waitlist numbers for one performance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitlistReport {
+    /// Whether buyers may join (the spec's `waitlist.enabled`).
+    #[serde(default)]
+    pub enabled: bool,
     pub waiting: WaitlistSizes,
     /// Offers open now (held for a claim or a charge).
     pub offers_open: u32,
@@ -360,6 +363,7 @@ impl PerformanceState {
     pub fn waitlist_report(&self) -> WaitlistReport {
         let waitlist = self.waitlist();
         WaitlistReport {
+            enabled: self.spec().waitlist.enabled,
             waiting: self.waitlist_sizes(),
             offers_open: waitlist.entries().filter(|(_, e)| !e.waiting()).count() as u32,
             places_offered: waitlist.places_offered(),
