@@ -459,6 +459,53 @@ mod tests {
     }
 
     #[test]
+    fn a_full_waitlist_read_stays_far_under_a_nats_message() {
+        use picket_ledger_core::limits::{
+            GRADES_PER_PERFORMANCE_MAX, WAITLIST_ENTRIES_PER_BUYER_MAX,
+        };
+        use picket_ledger_core::{
+            HoldId, WaitlistEntryId, WaitlistEntryView, WaitlistMode, WaitlistPosition,
+            WaitlistReport, WaitlistSizes,
+        };
+        let entry = WaitlistEntryView {
+            entry: WaitlistEntryId(u64::MAX),
+            grade: Some(GradeId(u16::MAX)),
+            quantity: u16::MAX,
+            together: true,
+            // The widest mode a buyer can have: a billing reference of the longest allowed.
+            mode: WaitlistMode::AutoPay {
+                billing_ref: "b".repeat(picket_ledger_core::limits::BILLING_REF_LEN_MAX),
+            },
+            joined_at_ms: u64::MAX,
+            offer: Some(HoldId(u64::MAX)),
+            position: Some(WaitlistPosition {
+                overall: u32::MAX,
+                in_grade: u32::MAX,
+            }),
+        };
+        let read = WaitlistRead {
+            report: WaitlistReport {
+                enabled: true,
+                waiting: WaitlistSizes {
+                    per_grade: vec![u32::MAX; GRADES_PER_PERFORMANCE_MAX],
+                    any_grade: u32::MAX,
+                },
+                offers_open: u32::MAX,
+                places_offered: u64::MAX,
+                places_booked: u64::MAX,
+                places_reserved: u64::MAX,
+            },
+            entries: vec![entry; usize::from(WAITLIST_ENTRIES_PER_BUYER_MAX)],
+        };
+        let bytes = serde_json::to_vec(&WaitlistReply {
+            waitlist: Some(read),
+        })
+        .expect("encodes")
+        .len();
+        assert!(bytes <= 4_096, "a full waitlist read is {bytes} bytes");
+    }
+
+    #[test]
     fn every_performance_maps_to_one_partition_in_range() {
         for partitions in 1..8u16 {
             for id in 0..1_000u64 {
