@@ -476,3 +476,92 @@ async fn crate_venue_of(setup: &ApiSetup, show: i64) -> Value {
     .await;
     detail.body["venue_id"].clone()
 }
+
+/// A member waits in at most `WAITLISTS_PER_MEMBER_MAX` performances' waitlists; one they left
+/// no longer counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_waits_in_a_bounded_number_of_performances() {
+    let max = usize::from(picket_api::waitlist::WAITLISTS_PER_MEMBER_MAX);
+    let setup = ApiSetup::start().await;
+    // One show with one performance more than the bound.
+    let (show, first_performance) = setup
+        .published_show("owner@example.com", "123-45-67891")
+        .await;
+    let seller = setup.sign_in("owner@example.com").await;
+    let venue = crate_venue_of(&setup, show).await;
+    let form = json!({"title": "여러 회차", "category": "musical", "venue_id": venue, "description": "",
+        "age_rating": "all", "running_minutes": 90,
+        "grades": [{"code": "VIP", "price_won": 1000, "sections": ["A"]},
+            {"code": "R", "price_won": 1000, "sections": ["B"]},
+            {"code": "S", "price_won": 1000, "zones": ["Floor"]}]});
+    let created = call(
+        setup.address,
+        "POST",
+        "/api/v2/shows",
+        &form.to_string(),
+        Some(&seller),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let many = created.body["id"].as_str().expect("id").to_owned();
+    let starts = picket_edge::clock::now_ms() + 20 * 24 * 3_600_000;
+    let mut performances = vec![first_performance];
+    for n in 0..max as u64 {
+        let form = json!({"starts_at_ms": starts + n * 3_600_000,
+            "sale_open_at_ms": starts - 10 * 24 * 3_600_000});
+        let added = call(
+            setup.address,
+            "POST",
+            &format!("/api/v2/shows/{many}/performances"),
+            &form.to_string(),
+            Some(&seller),
+        )
+        .await;
+        assert_eq!(added.status, 201, "{:?}", added.body);
+        performances.push(picket_tests::ids::id(&added.body["id"]));
+    }
+    let published = call(
+        setup.address,
+        "POST",
+        &format!("/api/v2/shows/{many}/publish"),
+        "",
+        Some(&seller),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+
+    let (_, member) = setup.member("member@example.com").await;
+    let ask = json!({"quantity": 1});
+    let mut entries = Vec::new();
+    for performance in &performances[..max] {
+        let joined = join(&setup, *performance, &member, ask.clone()).await;
+        assert_eq!(joined.0, 201, "{:?}", joined.1);
+        entries.push(joined.1["entry"].as_str().expect("entry").to_owned());
+    }
+    let last = performances[max];
+    assert_eq!(
+        code(&join(&setup, last, &member, ask.clone()).await),
+        (409, "too_many_waitlists".to_owned())
+    );
+    // Another entry where the member already waits is within the bound.
+    assert_eq!(
+        join(&setup, performances[0], &member, ask.clone()).await.0,
+        201
+    );
+    assert_eq!(my_entries(&setup, &member).await.len(), max + 1);
+    // Leaving every entry of one performance frees its place in the bound.
+    let left = call(
+        setup.address,
+        "DELETE",
+        &format!(
+            "/api/v2/performances/{}/waitlist/{}",
+            performances[1], entries[1]
+        ),
+        "",
+        Some(&member),
+    )
+    .await;
+    assert_eq!(left.status, 200, "{:?}", left.body);
+    assert_eq!(join(&setup, last, &member, ask).await.0, 201);
+    assert_eq!(my_entries(&setup, &member).await.len(), max + 1);
+}
