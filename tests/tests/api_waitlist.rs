@@ -565,3 +565,59 @@ async fn a_member_waits_in_a_bounded_number_of_performances() {
     assert_eq!(join(&setup, last, &member, ask).await.0, 201);
     assert_eq!(my_entries(&setup, &member).await.len(), max + 1);
 }
+
+/// The waitlist's rows and the show's settings on PostgreSQL (production's store): a join is
+/// listed in "my waitlist", leaving drops it, the settings read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_and_leaving_on_postgres() {
+    let setup = ApiSetup::start_postgres().await;
+    let (show, performance) = setup
+        .published_show_with(
+            "owner@example.com",
+            "123-45-67891",
+            json!({"waitlist": {"claim_window_minutes": 15}}),
+        )
+        .await;
+    let detail = call(
+        setup.address,
+        "GET",
+        &format!("/api/v2/shows/{show}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(
+        detail.body["waitlist"],
+        json!({"enabled": true, "claim_window_minutes": 15, "freed_to_sale": false})
+    );
+    let (_, member) = setup.member("member@example.com").await;
+    let joined = join(
+        &setup,
+        performance,
+        &member,
+        json!({"grade": "S", "quantity": 2, "together": true}),
+    )
+    .await;
+    assert_eq!(joined.0, 201, "{:?}", joined.1);
+    let entry = joined.1["entry"].as_str().expect("entry").to_owned();
+    let mine = my_entries(&setup, &member).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (
+            &mine[0]["grade"],
+            &mine[0]["quantity"],
+            &mine[0]["together"]
+        ),
+        (&json!("S"), &json!(2), &json!(true))
+    );
+    let left = call(
+        setup.address,
+        "DELETE",
+        &format!("/api/v2/performances/{performance}/waitlist/{entry}"),
+        "",
+        Some(&member),
+    )
+    .await;
+    assert_eq!(left.status, 200, "{:?}", left.body);
+    assert!(my_entries(&setup, &member).await.is_empty());
+}
