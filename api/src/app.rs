@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, door, follow, manage, media, openapi, payments,
-    publish, restore, sales, scanner, sellers, settlement, tickets, transfer,
+    publish, restore, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {
@@ -200,6 +200,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .merge(media)
         .merge(operator)
         .merge(door::router())
+        .merge(waitlist::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .with_state(api)

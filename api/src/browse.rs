@@ -136,6 +136,7 @@ pub async fn show_detail(
         "venue_id": Id(row.venue_id), "status": row.status, "performances": listed,
         "booking_fee_won": row.booking_fee_won,
         "door": row.door.public(),
+        "waitlist": row.waitlist.public(),
         "discounts": row.discounts.iter().enumerate()
             .map(|(i, d)| crate::offers::public_discount(i, d)).collect::<Vec<_>>(),
         // Coupon codes are the seller's to hand out: only the show's managers see them.

@@ -90,6 +90,92 @@ pub enum ApiError {
     /// What a ticket's holder asked (a transfer, a printed code) is refused.
     #[error("{0}")]
     Ticket(TicketRefusal),
+    /// What a member asked of a performance's waitlist is refused.
+    #[error("{0}")]
+    Waitlist(WaitlistRefusal),
+}
+
+/// Why a member may not join, leave or decline in a performance's waitlist; each has its own
+/// code (docs/protocol.md, "Waitlist over HTTP"). A guest is told `members_only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WaitlistRefusal {
+    #[error(
+        "회원만 취소표 대기를 신청할 수 있습니다. 회원가입 후 이용하세요 / only members join a waitlist: sign up first"
+    )]
+    MembersOnly,
+    #[error("이 공연은 취소표 대기를 받지 않습니다 / this performance takes no waitlist")]
+    Closed,
+    #[error("취소표 대기 인원이 가득 찼습니다 / the performance's waitlist is full")]
+    Full,
+    #[error(
+        "이 공연에 취소표 대기를 {limit}건까지 신청할 수 있습니다 / at most {limit} waitlist entries per member in one performance"
+    )]
+    TooManyEntries { limit: u16 },
+    #[error(
+        "취소표 대기는 {limit}개 공연 회차까지 신청할 수 있습니다 / waitlists of at most {limit} performances at once"
+    )]
+    TooManyWaitlists { limit: u16 },
+    #[error(
+        "1인 구매 한도({limit}매)를 넘습니다. 이미 {already}매를 가지고 있습니다 / over the per-buyer limit of {limit}: {already} already held or booked"
+    )]
+    OverBuyerLimit { limit: u16, already: u16 },
+    #[error(
+        "판매가 끝났거나 취소된 공연입니다 / the performance's sale is closed or it was called off"
+    )]
+    SalesClosed,
+    #[error(
+        "취소표 대기 신청이 없습니다 / no such waitlist entry of yours that still waits or is offered"
+    )]
+    UnknownEntry,
+    #[error("아직 제안된 좌석이 없습니다 / the entry has no open offer")]
+    NoOffer,
+}
+
+impl WaitlistRefusal {
+    /// Every refusal, for tests and documents.
+    pub const ALL: [WaitlistRefusal; 9] = [
+        WaitlistRefusal::MembersOnly,
+        WaitlistRefusal::Closed,
+        WaitlistRefusal::Full,
+        WaitlistRefusal::TooManyEntries { limit: 1 },
+        WaitlistRefusal::TooManyWaitlists { limit: 1 },
+        WaitlistRefusal::OverBuyerLimit {
+            limit: 1,
+            already: 1,
+        },
+        WaitlistRefusal::SalesClosed,
+        WaitlistRefusal::UnknownEntry,
+        WaitlistRefusal::NoOffer,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            WaitlistRefusal::MembersOnly => "members_only",
+            WaitlistRefusal::Closed => "waitlist_closed",
+            WaitlistRefusal::Full => "waitlist_full",
+            WaitlistRefusal::TooManyEntries { .. } => "too_many_waitlist_entries",
+            WaitlistRefusal::TooManyWaitlists { .. } => "too_many_waitlists",
+            WaitlistRefusal::OverBuyerLimit { .. } => "over_buyer_limit",
+            WaitlistRefusal::SalesClosed => "waitlist_sales_closed",
+            WaitlistRefusal::UnknownEntry => "unknown_waitlist_entry",
+            WaitlistRefusal::NoOffer => "no_waitlist_offer",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            // A guest token is no member session (401, like no session).
+            WaitlistRefusal::MembersOnly => StatusCode::UNAUTHORIZED,
+            WaitlistRefusal::UnknownEntry => StatusCode::NOT_FOUND,
+            WaitlistRefusal::Closed
+            | WaitlistRefusal::Full
+            | WaitlistRefusal::TooManyEntries { .. }
+            | WaitlistRefusal::TooManyWaitlists { .. }
+            | WaitlistRefusal::OverBuyerLimit { .. }
+            | WaitlistRefusal::SalesClosed
+            | WaitlistRefusal::NoOffer => StatusCode::CONFLICT,
+        }
+    }
 }
 
 /// Why a holder may not give a ticket away or print it; each has its own code
@@ -238,6 +324,7 @@ impl ApiError {
             ApiError::AdmissionExpired => "admission_expired",
             ApiError::Ticket(refusal) => refusal.code(),
             ApiError::WebSocketRequired => "websocket_required",
+            ApiError::Waitlist(refusal) => refusal.code(),
         }
     }
 
@@ -273,6 +360,7 @@ impl ApiError {
             ApiError::WebhookSignature => StatusCode::UNAUTHORIZED,
             ApiError::Ticket(refusal) => refusal.status(),
             ApiError::WebSocketRequired => StatusCode::UPGRADE_REQUIRED,
+            ApiError::Waitlist(refusal) => refusal.status(),
         }
     }
 }
@@ -447,6 +535,21 @@ mod tests {
             }
         }
         all.extend(TicketRefusal::ALL.into_iter().map(ApiError::Ticket));
+        for refusal in &WaitlistRefusal::ALL {
+            // Adding a WaitlistRefusal variant fails to compile here until it is listed in ALL.
+            match refusal {
+                WaitlistRefusal::MembersOnly
+                | WaitlistRefusal::Closed
+                | WaitlistRefusal::Full
+                | WaitlistRefusal::TooManyEntries { .. }
+                | WaitlistRefusal::TooManyWaitlists { .. }
+                | WaitlistRefusal::OverBuyerLimit { .. }
+                | WaitlistRefusal::SalesClosed
+                | WaitlistRefusal::UnknownEntry
+                | WaitlistRefusal::NoOffer => {}
+            }
+        }
+        all.extend(WaitlistRefusal::ALL.into_iter().map(ApiError::Waitlist));
         for error in &all {
             match error {
                 ApiError::Invalid(_)
@@ -478,6 +581,7 @@ mod tests {
                 | ApiError::AdmissionExpired
                 | ApiError::Ticket(_)
                 | ApiError::WebSocketRequired
+                | ApiError::Waitlist(_)
                 | ApiError::Internal(_) => {}
             }
         }

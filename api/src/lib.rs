@@ -69,6 +69,7 @@ pub mod taxonomy;
 pub mod tickets;
 pub mod transfer;
 pub mod venues;
+pub mod waitlist;
 
 pub use app::router;
 pub use auth::{Authenticated, Role, authenticate, bearer};

@@ -143,6 +143,7 @@ pub async fn create_show(
             discounts: serde_json::to_string(&form.discounts).expect("discounts encode"),
             coupons: serde_json::to_string(&coupons).expect("coupons encode"),
             door: serde_json::to_string(&form.door.trimmed()).expect("door settings encode"),
+            waitlist: serde_json::to_string(&form.waitlist).expect("waitlist settings encode"),
         })
         .await?;
     Ok((

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 56] = [
+pub const ROUTES: [(&str, &str); 61] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -69,6 +69,12 @@ pub const ROUTES: [(&str, &str); 56] = [
     ("get", "/api/v2/performances/{id}/door/manifest"),
     ("post", "/api/v2/performances/{id}/door/uploads"),
     ("get", "/api/v2/performances/{id}/scanner"),
+    // The cancellation waitlist (`add_waitlist_paths`).
+    ("post", "/api/v2/performances/{id}/waitlist"),
+    ("get", "/api/v2/performances/{id}/waitlist"),
+    ("delete", "/api/v2/performances/{id}/waitlist/{entry}"),
+    ("post", "/api/v2/performances/{id}/waitlist/{entry}/decline"),
+    ("get", "/api/v2/me/waitlist"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -309,6 +315,80 @@ fn add_transfer_paths(doc: &mut Value) {
     {
         required.push(json!("transferred_to"));
     }
+}
+
+/// The cancellation waitlist (`waitlist.rs`, docs/protocol.md "Waitlist over HTTP").
+fn add_waitlist_paths(doc: &mut Value) {
+    use picket_ledger_core::limits::{WAITLIST_ENTRIES_MAX, WAITLIST_ENTRIES_PER_BUYER_MAX};
+    let session = json!([{"session": []}]);
+    let performance = json!({"name": "id", "in": "path", "required": true, "schema": id_in()});
+    let entry = json!({"name": "entry", "in": "path", "required": true, "schema": sale_in()});
+    let refusals = format!(
+        "a guest's token 401 members_only (sign up first); no such performance 404; the show's waitlist is off 409 waitlist_closed; the performance started or was called off 409 waitlist_sales_closed; the quantity with the member's tickets and holds passes the per-buyer limit 409 over_buyer_limit; {WAITLIST_ENTRIES_PER_BUYER_MAX} entries of the member's in this performance already 409 too_many_waitlist_entries; the member waits in {} performances already 409 too_many_waitlists; {WAITLIST_ENTRIES_MAX} entries wait 409 waitlist_full; an unknown grade code or a quantity outside 1 to the per-buyer limit 422 invalid_request",
+        crate::waitlist::WAITLISTS_PER_MEMBER_MAX
+    );
+    doc["paths"]["/api/v2/performances/{id}/waitlist"] = json!({
+        "post": {
+            "operationId": "joinWaitlist",
+            "summary": format!("Join the performance's cancellation waitlist (a member): places freed by a cancellation, an expired hold or the seller go to the first matching entry in join order, held for it for the show's claim window (an offer, paid through POST /api/v2/checkout with its hold and no admission) before they go back on sale. Offer mode only. Each join is a new entry. Refused: {refusals}"),
+            "security": session.clone(), "parameters": [performance.clone()],
+            "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["quantity"], "properties": {
+                "grade": {"type": ["string", "null"], "default": null, "description": "a grade code of the performance; null: any grade"},
+                "quantity": {"type": "integer", "minimum": 1, "maximum": u16::MAX, "description": "places, at most the show's per-buyer limit"},
+                "together": {"type": "boolean", "default": false, "description": "adjacent seats in one row of one section, or one zone's places"}}})),
+            "responses": responses(json!({"201": json_response("joined", json!({"type": "object", "required": ["entry", "performance", "position"], "properties": {
+                "entry": id(), "performance": id(), "position": {"type": "integer", "description": "among the entries that wait, 1 is next"}}}))}), BOTH, &[401, 403, 404, 409, 422])
+        },
+        "get": {
+            "operationId": "waitlistReport",
+            "summary": "The performance's waitlist numbers (the show's seller, admin; others 403): the show's waitlist settings, entries waiting per grade and for any grade, offers open now, places offered from the waitlist so far and those of them booked, places kept off sale for it now",
+            "security": session.clone(), "parameters": [performance.clone()],
+            "responses": responses(json!({"200": json_response("the numbers", schema("WaitlistReport"))}), PARAMETERS, &[401, 403, 404])
+        }
+    });
+    doc["paths"]["/api/v2/performances/{id}/waitlist/{entry}"] = json!({"delete": {
+        "operationId": "leaveWaitlist",
+        "summary": "Leave the waitlist (the entry's member): an open offer's places move on to the next entry. Refused: a guest's token 401 members_only; no such entry of the member's that waits or is offered 404 unknown_waitlist_entry. Repeated after a lost answer, it is answered as the first time",
+        "security": session.clone(), "parameters": [performance.clone(), entry.clone()],
+        "responses": responses(json!({"200": json_response("left", json!({"type": "object", "required": ["entry", "released"], "properties": {
+            "entry": id(), "released": {"anyOf": [id(), {"type": "null"}], "description": "the open offer's hold given back, if any"}}}))}), PARAMETERS, &[401, 403, 404])
+    }});
+    doc["paths"]["/api/v2/performances/{id}/waitlist/{entry}/decline"] = json!({"post": {
+        "operationId": "declineWaitlistOffer",
+        "summary": "Say no to the entry's open offer (the entry's member): its places move on to the next entry and the entry ends. Refused: a guest's token 401 members_only; no such entry 404 unknown_waitlist_entry; it still waits 409 no_waitlist_offer",
+        "security": session.clone(), "parameters": [performance, entry],
+        "responses": responses(json!({"200": json_response("declined", json!({"type": "object", "required": ["entry", "hold"], "properties": {
+            "entry": id(), "hold": id()}}))}), PARAMETERS, &[401, 403, 404, 409])
+    }});
+    doc["paths"]["/api/v2/me/waitlist"] = json!({"get": {
+        "operationId": "myWaitlist",
+        "summary": format!("The member's live waitlist entries (waiting or offered), in {} performances at most: each with its performance and show title, grade (null: any), quantity, together, position overall and among entries of its grade (null once offered), the waitlist's size per grade, and an open offer (its hold, the sale to pass to POST /api/v2/checkout, places, amount and claim deadline). A guest's token 401 members_only", crate::waitlist::WAITLISTS_PER_MEMBER_MAX),
+        "security": session,
+        "responses": responses(json!({"200": json_response("the entries", schema("MyWaitlist"))}), NOTHING, &[401, 403])
+    }});
+    let sizes = json!({"type": "object", "required": ["per_grade", "any_grade"], "properties": {
+        "per_grade": {"type": "array", "items": {"type": "object", "required": ["grade", "waiting"], "properties": {
+            "grade": {"type": "string"}, "waiting": {"type": "integer"}}}},
+        "any_grade": {"type": "integer"}}});
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["WaitlistSettings"] = json!({"type": "object", "required": ["enabled", "claim_window_minutes", "freed_to_sale"], "properties": {
+        "enabled": {"type": "boolean"}, "claim_window_minutes": {"type": "integer"}, "freed_to_sale": {"type": "boolean"}}});
+    schemas["WaitlistReport"] = json!({"type": "object", "required": ["performance", "settings", "waiting", "offers_open", "places_offered", "places_booked", "places_reserved"], "properties": {
+        "performance": id(), "settings": schema("WaitlistSettings"), "waiting": sizes.clone(),
+        "offers_open": {"type": "integer"}, "places_offered": {"type": "integer"},
+        "places_booked": {"type": "integer"}, "places_reserved": {"type": "integer"}}});
+    schemas["MyWaitlist"] = json!({"type": "object", "required": ["entries"], "properties": {
+        "entries": {"type": "array", "items": {"type": "object", "required": ["entry", "performance", "title", "grade", "quantity", "together", "joined_at_ms", "position", "sizes", "offer"], "properties": {
+            "entry": id(), "performance": id(), "title": {"type": ["string", "null"]},
+            "grade": {"type": ["string", "null"]}, "quantity": {"type": "integer"}, "together": {"type": "boolean"},
+            "joined_at_ms": {"type": "integer"},
+            "position": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["overall", "in_grade"], "properties": {
+                "overall": {"type": "integer"}, "in_grade": {"type": "integer"}}}]},
+            "sizes": sizes,
+            "offer": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["hold", "sale", "places", "amount_won", "expires_at_ms"], "properties": {
+                "hold": id(), "sale": id(), "amount_won": {"type": "integer"}, "expires_at_ms": {"type": "integer", "description": "the claim deadline"},
+                "places": {"type": "array", "items": {"type": "object", "required": ["place", "grade_code", "price_won"], "properties": {
+                    "place": {}, "grade_code": {"type": "string"}, "price_won": {"type": "integer"}}}}}}]}}}}}});
 }
 
 /// The door offline (`door.rs`, docs/protocol.md "Offline scanners over HTTP").
@@ -843,6 +923,7 @@ pub fn document() -> Value {
     add_ticket_paths(&mut doc);
     add_transfer_paths(&mut doc);
     add_door_paths(&mut doc);
+    add_waitlist_paths(&mut doc);
     doc
 }
 
@@ -984,15 +1065,20 @@ fn schemas() -> Value {
                 "gates": {"type": "array", "maxItems": limits::GATES_PER_PERFORMANCE_MAX, "uniqueItems": true, "default": [], "description": format!("the venue's gate labels, each 1 to {} bytes of UTF-8 and distinct (else 422); gate ids are their places in the list from 1 (the scan's `gate`); empty: any gate number, 0 the main door", limits::LABEL_LEN_MAX),
                     "items": text(limits::LABEL_LEN_MAX)},
                 "transfer_until_minutes_before_start": {"oneOf": [int(0, crate::shows::TRANSFER_MINUTES_BEFORE_START_MAX.into()), {"type": "null"}], "default": null, "description": "holders may give a ticket to another member until this many minutes before each performance starts; absent or null: no transfers"},
-                "static_tickets": {"type": "boolean", "default": false, "description": "printed (static) codes are issued (GET /api/v2/tickets/{id}/printed.png) and admitted at the door, marked printed"}}}
+                "static_tickets": {"type": "boolean", "default": false, "description": "printed (static) codes are issued (GET /api/v2/tickets/{id}/printed.png) and admitted at the door, marked printed"}}},
+            "waitlist": {"type": "object", "additionalProperties": false, "description": "the cancellation waitlist of every performance; absent fields take their defaults", "properties": {
+                "enabled": {"type": "boolean", "default": true, "description": "members may join the waitlist"},
+                "claim_window_minutes": {"type": "integer", "minimum": crate::shows::CLAIM_WINDOW_MINUTES_MIN, "maximum": crate::shows::CLAIM_WINDOW_MINUTES_MAX, "default": 10, "description": "how long places offered to the next entry stay held for it to pay"},
+                "freed_to_sale": {"type": "boolean", "default": false, "description": "false: while entries wait, freed places no entry can take yet stay off sale for the waitlist; true: they go back on sale"}}}
         }},
         "ShowPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "category", "region"], "properties": {
                 "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
             "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
         }},
-        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "booking_fee_won", "door", "discounts", "coupons"], "properties": {
+        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "booking_fee_won", "door", "waitlist", "discounts", "coupons"], "properties": {
             "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
+            "waitlist": {"allOf": [schema("WaitlistSettings")], "description": "the show form's waitlist settings"},
             "door": {"type": "object", "required": ["reentry", "gates", "transfer_until_minutes_before_start", "static_tickets"], "description": "the show form's door settings", "properties": {
                 "reentry": {"type": "boolean"},
                 "gates": {"type": "array", "items": {"type": "object", "required": ["gate", "label"], "properties": {"gate": {"type": "integer"}, "label": {"type": "string"}}}},

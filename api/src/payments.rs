@@ -185,6 +185,15 @@ async fn confirm_under_admission(
     now_ms: u64,
 ) -> Result<picket_payments::Booked, ApiError> {
     let sale = order.performance;
+    if waitlist_offer(api, order).await? {
+        // The ledger made this hold for a waitlist entry, not the waiting room: joining the
+        // waitlist was the buyer's way past a sold-out sale, so no admission applies
+        // (docs/protocol.md, "Waitlist over HTTP"). Only an open offer's hold passes here.
+        return flow
+            .confirm(None, order, &query.payment_key)
+            .await
+            .map_err(ApiError::Payment);
+    }
     let admitted = admission::check(api, sale, query.admission.as_deref(), now_ms).await?;
     // Under an admission the payment books as the admitted buyer: another buyer's hold is
     // `not_your_hold`, as over the socket.
@@ -199,6 +208,18 @@ async fn confirm_under_admission(
         admission::spend(api, admitted).await;
     }
     Ok(booked)
+}
+
+/// Whether the order's hold is a waitlist entry's open offer, as the ledger records it now.
+async fn waitlist_offer(api: &Api, order: &OrderId) -> Result<bool, ApiError> {
+    let Some(ledger) = api.ledger.as_ref() else {
+        return Ok(false);
+    };
+    let hold = ledger
+        .hold(PerformanceId(order.performance), HoldId(order.hold))
+        .await
+        .map_err(|_| ApiError::LedgerUnavailable)?;
+    Ok(hold.is_some_and(|h| h.waitlist_entry.is_some()))
 }
 
 /// Each success URL may cost a provider confirm and a ledger command: at most

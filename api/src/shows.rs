@@ -2,7 +2,10 @@
 //! offers, performances and staff assignments, what makes each valid, a stored show decoded,
 //! and the ledger spec a performance opens with. No I/O here.
 
-use picket_ledger_core::limits::{GATES_PER_PERFORMANCE_MAX, LABEL_LEN_MAX};
+use picket_ledger_core::limits::{
+    GATES_PER_PERFORMANCE_MAX, LABEL_LEN_MAX, WAITLIST_CLAIM_WINDOW_MS_MAX,
+    WAITLIST_CLAIM_WINDOW_MS_MIN,
+};
 use picket_ledger_core::{
     DoorSpec, FeeSchedule, GateId, GateSpec, GradeId, GradeSpec, PerformanceId, PerformanceSpec,
     SeatSpec, TicketKind, WaitlistSpec, ZoneSpec,
@@ -60,6 +63,90 @@ pub struct ShowForm {
     /// How the door treats the tickets: re-entry, gates, transfers, printed codes (all off).
     #[serde(default)]
     pub door: DoorForm,
+    /// The cancellation waitlist of every performance (on, 10-minute claims, freed places kept
+    /// for the waitlist while entries wait).
+    #[serde(default)]
+    pub waitlist: WaitlistForm,
+}
+
+/// Shortest and longest claim window a show may set, in minutes: the ledger's bounds.
+pub const CLAIM_WINDOW_MINUTES_MIN: u32 = (WAITLIST_CLAIM_WINDOW_MS_MIN / 60_000) as u32;
+pub const CLAIM_WINDOW_MINUTES_MAX: u32 = (WAITLIST_CLAIM_WINDOW_MS_MAX / 60_000) as u32;
+
+/// A show's cancellation-waitlist settings; absent fields are `WaitlistSpec::default()`'s.
+/// Only offers are made in this version (auto-pay needs billing keys), so the charge window
+/// stays the ledger's default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistForm {
+    /// Whether buyers may join the waitlist.
+    #[serde(default = "waitlist_enabled_default")]
+    pub enabled: bool,
+    /// How long places offered to the next entry stay held for it to pay, in minutes.
+    #[serde(default = "claim_window_minutes_default")]
+    pub claim_window_minutes: u32,
+    /// false: while entries wait, freed places no entry can take yet stay off sale for the
+    /// waitlist; true: they go back on sale.
+    #[serde(default = "freed_to_sale_default")]
+    pub freed_to_sale: bool,
+}
+
+fn waitlist_enabled_default() -> bool {
+    WaitlistSpec::default().enabled
+}
+
+fn claim_window_minutes_default() -> u32 {
+    (WaitlistSpec::default().claim_window_ms / 60_000) as u32
+}
+
+fn freed_to_sale_default() -> bool {
+    WaitlistSpec::default().freed_to_sale
+}
+
+impl Default for WaitlistForm {
+    fn default() -> Self {
+        WaitlistForm {
+            enabled: waitlist_enabled_default(),
+            claim_window_minutes: claim_window_minutes_default(),
+            freed_to_sale: freed_to_sale_default(),
+        }
+    }
+}
+
+impl WaitlistForm {
+    /// Each wrong field, as `waitlist.<field>` (Korean first, then English).
+    pub fn problems(&self, errors: &mut Vec<FieldError>) {
+        if !(CLAIM_WINDOW_MINUTES_MIN..=CLAIM_WINDOW_MINUTES_MAX)
+            .contains(&self.claim_window_minutes)
+        {
+            errors.push(FieldError {
+                field: "waitlist.claim_window_minutes",
+                message: format!(
+                    "대기 제안의 결제 시간은 {CLAIM_WINDOW_MINUTES_MIN}~{CLAIM_WINDOW_MINUTES_MAX}분입니다 \
+                     ({CLAIM_WINDOW_MINUTES_MIN} to {CLAIM_WINDOW_MINUTES_MAX} minutes)"
+                ),
+            });
+        }
+    }
+
+    /// The ledger's waitlist rules of every performance of the show.
+    pub fn spec(&self) -> WaitlistSpec {
+        WaitlistSpec {
+            enabled: self.enabled,
+            claim_window_ms: u64::from(self.claim_window_minutes) * 60_000,
+            freed_to_sale: self.freed_to_sale,
+            ..WaitlistSpec::default()
+        }
+    }
+
+    /// The settings as `GET /api/v2/shows/{id}` shows them.
+    pub fn public(&self) -> serde_json::Value {
+        serde_json::json!({
+            "enabled": self.enabled,
+            "claim_window_minutes": self.claim_window_minutes,
+            "freed_to_sale": self.freed_to_sale,
+        })
+    }
 }
 
 /// Latest transfer deadline a show may set, in minutes before each start: 90 days. Further
@@ -278,6 +365,7 @@ pub fn validate_show(form: &ShowForm, layout: &Layout) -> Result<(), ApiError> {
     }
     crate::offers::validate(&form.discounts, &form.coupons, &form.grades, &mut errors);
     form.door.problems(&mut errors);
+    form.waitlist.problems(&mut errors);
     if form.grades.is_empty() || form.grades.len() > GRADES_PER_SHOW_MAX || !prices_ok {
         errors.push(FieldError {
             field: "grades",
@@ -317,6 +405,7 @@ pub struct Show {
     pub discounts: Vec<DiscountForm>,
     pub coupons: Vec<CouponForm>,
     pub door: DoorForm,
+    pub waitlist: WaitlistForm,
 }
 
 impl Show {
@@ -351,6 +440,12 @@ impl Show {
             door: record
                 .door
                 .and_then(|door| serde_json::from_str(&door).ok())
+                .unwrap_or_default(),
+            // Checked on the way in; NULL (a show stored before waitlist settings) is the
+            // defaults.
+            waitlist: record
+                .waitlist
+                .and_then(|waitlist| serde_json::from_str(&waitlist).ok())
                 .unwrap_or_default(),
         })
     }
@@ -483,9 +578,7 @@ pub fn spec_for(
             .map(crate::offers::coupon_spec)
             .collect::<Result<_, _>>()?,
         door: show.door.spec(starts_at_ms),
-        // The show form has no waitlist settings yet: the defaults (on, 10-minute claims,
-        // 5-minute charges, freed places reserved while entries wait).
-        waitlist: WaitlistSpec::default(),
+        waitlist: show.waitlist.spec(),
     })
 }
 
@@ -526,6 +619,46 @@ mod tests {
             });
             assert_eq!(got, want, "{form:?}");
         }
+    }
+
+    #[test]
+    fn waitlist_settings_default_to_the_ledgers_and_bound_the_claim_window() {
+        let fields = |waitlist: WaitlistForm| {
+            let mut errors = Vec::new();
+            waitlist.problems(&mut errors);
+            errors.iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert_eq!(WaitlistForm::default().spec(), WaitlistSpec::default());
+        let absent: WaitlistForm = serde_json::from_str("{}").expect("decodes");
+        assert_eq!(absent, WaitlistForm::default());
+        assert_eq!(absent.claim_window_minutes, 10);
+        for minutes in [1, 30, 24 * 60] {
+            let ok = WaitlistForm {
+                claim_window_minutes: minutes,
+                ..WaitlistForm::default()
+            };
+            assert!(fields(ok.clone()).is_empty(), "{minutes}");
+            assert_eq!(ok.spec().claim_window_ms, u64::from(minutes) * 60_000);
+        }
+        for minutes in [0, 24 * 60 + 1, u32::MAX] {
+            let wrong = WaitlistForm {
+                claim_window_minutes: minutes,
+                ..WaitlistForm::default()
+            };
+            assert_eq!(
+                fields(wrong),
+                ["waitlist.claim_window_minutes"],
+                "{minutes}"
+            );
+        }
+        let off = WaitlistForm {
+            enabled: false,
+            freed_to_sale: true,
+            ..WaitlistForm::default()
+        };
+        assert!(!off.spec().enabled);
+        assert!(off.spec().freed_to_sale);
+        assert!(serde_json::from_str::<WaitlistForm>(r#"{"auto_pay":true}"#).is_err());
     }
 
     #[test]
@@ -658,6 +791,7 @@ mod tests {
             discounts: Vec::new(),
             coupons: Vec::new(),
             door: DoorForm::default(),
+            waitlist: WaitlistForm::default(),
         };
         let spec = spec_for(7, 1_900_000_000_000, &show, &layout).expect("spec");
         let seats = layout.seat_places();

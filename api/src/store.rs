@@ -17,6 +17,7 @@ pub mod sales;
 pub mod sellers;
 pub mod tickets;
 pub mod transfers;
+pub mod waitlist;
 
 use std::time::Duration;
 

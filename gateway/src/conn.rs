@@ -607,7 +607,12 @@ impl Conn {
                 self.gateway.hub.note_token_sent(sale, self.id, jti);
                 self.send(&message);
             }
-            standing => self.send(&queue_message(&view, &standing, draw_entry.as_deref())),
+            standing => self.send(&queue_message(
+                &view,
+                &standing,
+                draw_entry.as_deref(),
+                self.gateway.hub.waitlist_open(sale),
+            )),
         }
     }
 

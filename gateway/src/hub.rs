@@ -20,9 +20,10 @@ use picket_ledger_client::seats::SeatMaps;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::Gateway;
-use crate::protocol::{ErrorCode, ServerMessage, seat_bitmap};
+use crate::protocol::{ErrorCode, ServerMessage, WaitlistInvite, seat_bitmap};
 use picket_edge::id::Id;
 use picket_edge::token::Claims;
+use picket_ledger_core::PerformanceId;
 use picket_room::{SaleId, SaleStatus, SaleView, Standing, StoreError};
 
 pub type ConnId = u64;
@@ -75,6 +76,10 @@ pub struct Hub {
     watchers: std::sync::Mutex<HashMap<u64, HashMap<ConnId, ConnTx>>>,
     pub seat_maps: std::sync::Mutex<SeatMaps>,
     sold_out: std::sync::Mutex<HashSet<u64>>,
+    /// Performances whose spec takes a cancellation waitlist, as the ledger answered when
+    /// each went sold out (a spec never changes, so one answer holds). One entry per
+    /// performance the ledger follows, at most its `PERFORMANCES_PER_PARTITION_MAX` each.
+    waitlists: std::sync::Mutex<HashMap<u64, bool>>,
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -151,6 +156,14 @@ impl Hub {
         }
     }
 
+    /// Whether the performance's waitlist takes joins, as last learned from the ledger.
+    pub fn waitlist_open(&self, performance: u64) -> bool {
+        lock(&self.waitlists)
+            .get(&performance)
+            .copied()
+            .unwrap_or(false)
+    }
+
     pub fn cached_view(&self, sale: SaleId) -> Option<SaleView> {
         lock(&self.rooms).get(&sale).and_then(|r| r.view.clone())
     }
@@ -210,6 +223,7 @@ pub fn queue_message(
     view: &SaleView,
     standing: &Standing,
     draw_entry: Option<&str>,
+    waitlist_open: bool,
 ) -> ServerMessage {
     let place = match standing {
         Standing::Waiting { place } => Some(*place),
@@ -241,6 +255,9 @@ pub fn queue_message(
         seed_hash: view.seed_hash.clone(),
         seed: view.seed.clone(),
         draw_entry: draw_entry.filter(|_| in_draw).map(str::to_owned),
+        // The sale of performance p is sale p.
+        waitlist: (view.status == SaleStatus::SoldOut && waitlist_open)
+            .then(|| WaitlistInvite::for_performance(view.sale)),
     }
 }
 
@@ -250,7 +267,7 @@ fn unavailable_message(sale: SaleId, view: Option<&SaleView>) -> ServerMessage {
         Some(view) => {
             let mut view = view.clone();
             view.status = SaleStatus::Unavailable;
-            queue_message(&view, &Standing::Absent, None)
+            queue_message(&view, &Standing::Absent, None, false)
         }
         None => ServerMessage::Queue {
             sale: Id(sale),
@@ -263,6 +280,7 @@ fn unavailable_message(sale: SaleId, view: Option<&SaleView>) -> ServerMessage {
             seed_hash: String::new(),
             seed: None,
             draw_entry: None,
+            waitlist: None,
         },
     }
 }
@@ -427,6 +445,7 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
                 &view,
                 &member.standing,
                 member.draw_entry.as_deref(),
+                gateway.hub.waitlist_open(sale),
             )),
         }
     }
@@ -576,6 +595,23 @@ async fn update_sold_out(gateway: &Gateway, touched: &[u64]) {
         if !changed {
             continue;
         }
+        if sold_out && !lock(&gateway.hub.waitlists).contains_key(performance) {
+            // Asked once per performance: whether the waitlist the sold-out `queue` offers is
+            // open. No answer (the ledger is away) leaves it unoffered until the next sell-out.
+            match gateway
+                .ledger
+                .waitlist(PerformanceId(*performance), None)
+                .await
+            {
+                Ok(Some(read)) => {
+                    lock(&gateway.hub.waitlists).insert(*performance, read.report.enabled);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::debug!(%error, performance, "cannot ask the ledger about the waitlist");
+                }
+            }
+        }
         match gateway.store.set_sold_out(*performance, sold_out).await {
             Ok(()) | Err(StoreError::UnknownSale) => {}
             Err(error) => tracing::warn!(%error, performance, "could not mark the sale sold out"),
@@ -587,9 +623,15 @@ async fn update_sold_out(gateway: &Gateway, touched: &[u64]) {
             } else {
                 SaleStatus::Open
             };
-            gateway
-                .hub
-                .tell_room(*performance, &queue_message(&view, &Standing::Absent, None));
+            gateway.hub.tell_room(
+                *performance,
+                &queue_message(
+                    &view,
+                    &Standing::Absent,
+                    None,
+                    gateway.hub.waitlist_open(*performance),
+                ),
+            );
         }
     }
 }

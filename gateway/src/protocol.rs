@@ -131,6 +131,23 @@ pub struct Limits {
     pub idle_timeout_ms: u64,
 }
 
+/// The `queue` message's invitation to a sold-out performance's cancellation waitlist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistInvite {
+    pub performance: Id<u64>,
+    /// The API path that joins it: `POST` with `{grade, quantity, together}`.
+    pub join: String,
+}
+
+impl WaitlistInvite {
+    pub fn for_performance(performance: u64) -> Self {
+        WaitlistInvite {
+            performance: Id(performance),
+            join: format!("/api/v2/performances/{performance}/waitlist"),
+        }
+    }
+}
+
 /// What the gateway sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -171,6 +188,10 @@ pub enum ServerMessage {
         /// audit list. Present while in the pre-queue and at a drawn place.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         draw_entry: Option<String>,
+        /// Present while the sale is `sold_out` and the performance takes a cancellation
+        /// waitlist: how to join it over HTTP (a member session).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        waitlist: Option<WaitlistInvite>,
     },
     /// The client's turn: book with this token until it expires.
     Admitted {

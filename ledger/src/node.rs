@@ -24,6 +24,7 @@ use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
+    WaitlistReply, WaitlistRequest,
 };
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
@@ -618,6 +619,7 @@ async fn respond(
     let mut tickets = subscribe(bus::ticket_subject(partition)).await?;
     let mut pages = subscribe(bus::tickets_subject(partition)).await?;
     let mut doors = subscribe(bus::door_subject(partition)).await?;
+    let mut waitlists = subscribe(bus::waitlist_subject(partition)).await?;
     loop {
         tokio::select! {
             Some(message) = lookups.next() => {
@@ -697,6 +699,19 @@ async fn respond(
                     .map_err(|_| NodeError::WriterStopped)?;
                 let payload =
                     serde_json::to_vec(&DoorReply { door }).expect("door reports always encode");
+                let _ = nats.publish(reply_to, payload.into()).await;
+            }
+            Some(message) = waitlists.next() => {
+                let Some(reply_to) = message.reply else { continue };
+                let Ok(asked) = serde_json::from_slice::<WaitlistRequest>(&message.payload) else {
+                    continue;
+                };
+                let waitlist = handle
+                    .waitlist(asked.performance, asked.buyer)
+                    .await
+                    .map_err(|_| NodeError::WriterStopped)?;
+                let payload = serde_json::to_vec(&WaitlistReply { waitlist })
+                    .expect("waitlist reads always encode");
                 let _ = nats.publish(reply_to, payload.into()).await;
             }
             else => return Err(BusError::Request("subscriptions ended".into()).into()),

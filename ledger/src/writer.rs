@@ -20,7 +20,7 @@ use picket_ledger_client::{
 };
 use picket_ledger_core::{
     ActorId, DoorReport, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome, PerformanceId,
-    Request, TicketId, TicketView,
+    Request, TicketId, TicketView, WaitlistRead,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -76,6 +76,12 @@ enum Work {
     Door {
         performance: PerformanceId,
         reply: oneshot::Sender<Option<DoorReport>>,
+    },
+    /// A performance's waitlist (and one buyer's entries in it), answered the same way.
+    Waitlist {
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+        reply: oneshot::Sender<Option<WaitlistRead>>,
     },
 }
 
@@ -247,6 +253,25 @@ impl LedgerHandle {
         report.await.map_err(|_| SubmitError::Stopped)
     }
 
+    /// A performance's waitlist report and `buyer`'s entries in it, read like
+    /// [`LedgerHandle::hold`] (`None`: no such performance).
+    pub async fn waitlist(
+        &self,
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+    ) -> Result<Option<WaitlistRead>, SubmitError> {
+        let (reply, read) = oneshot::channel();
+        self.queue
+            .send(Work::Waitlist {
+                performance,
+                buyer,
+                reply,
+            })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        read.await.map_err(|_| SubmitError::Stopped)
+    }
+
     /// Follows the committed events from a consistent snapshot of every seat map. Waits behind
     /// the commands already queued.
     pub async fn subscribe(&self) -> Result<Subscription, SubmitError> {
@@ -345,6 +370,14 @@ impl LocalLedger for LedgerHandle {
         performance: PerformanceId,
     ) -> BoxFuture<'_, Result<Option<DoorReport>, SubmitError>> {
         Box::pin(LedgerHandle::door_report(self, performance))
+    }
+
+    fn waitlist(
+        &self,
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+    ) -> BoxFuture<'_, Result<Option<WaitlistRead>, SubmitError>> {
+        Box::pin(LedgerHandle::waitlist(self, performance, buyer))
     }
 
     fn partition(&self) -> u16 {
@@ -587,6 +620,17 @@ impl<J: Journal> Writer<J> {
                     .performance(performance)
                     .map(|p| p.door_report());
                 let _ = reply.send(report);
+            }
+            Work::Waitlist {
+                performance,
+                buyer,
+                reply,
+            } => {
+                let read = self
+                    .ledger
+                    .performance(performance)
+                    .map(|p| p.waitlist_read(buyer));
+                let _ = reply.send(read);
             }
         }
     }

@@ -294,6 +294,21 @@ impl LocalLedger for FakeLedger {
         Box::pin(async move { Ok(report) })
     }
 
+    fn waitlist(
+        &self,
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+    ) -> BoxFuture<'_, Result<Option<WaitlistRead>, SubmitError>> {
+        let read = self
+            .state
+            .lock()
+            .expect("lock")
+            .0
+            .performance(performance)
+            .map(|state| state.waitlist_read(buyer));
+        Box::pin(async move { Ok(read) })
+    }
+
     fn hold(
         &self,
         performance: PerformanceId,

@@ -6,8 +6,9 @@
 use serde_json::Value;
 
 /// Keys whose values are ids besides `id` and `*_id`.
-pub const ID_KEYS: [&str; 8] = [
+pub const ID_KEYS: [&str; 9] = [
     "sale",
+    "entry",
     "performance",
     "hold",
     "booking",

@@ -373,6 +373,43 @@ async fn every_endpoint_as_every_role() {
             ROLES.to_vec(),
             false,
         ),
+        // The cancellation waitlist: members join, leave, decline and read theirs (a guest is told
+        // to sign up, 401); the show's seller and admins read its numbers.
+        (
+            "POST",
+            format!("/api/v2/performances/{published_performance}/waitlist"),
+            fixed(json!({"grade": null, "quantity": 1}).to_string()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            format!("/api/v2/performances/{published_performance}/waitlist"),
+            fixed(String::new()),
+            owner_or_admin.clone(),
+            false,
+        ),
+        (
+            "DELETE",
+            format!("/api/v2/performances/{published_performance}/waitlist/7"),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v2/performances/{published_performance}/waitlist/7/decline"),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/me/waitlist".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
         // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
         (
             "GET",

@@ -350,12 +350,34 @@ async fn three_gateways_share_one_fair_queue() {
     );
 }
 
-/// When the last seat goes, admission stops and every waiting client is told at once.
+/// When the last seat goes, admission stops and every waiting client is told at once, and
+/// offered the performance's cancellation waitlist.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selling_out_tells_every_waiting_client() {
+    let told = sell_out(true).await;
+    let invite = json!({"performance": SALE.to_string(),
+        "join": format!("/api/v2/performances/{SALE}/waitlist")});
+    for queue in &told {
+        assert_eq!(queue["waitlist"], invite, "{queue}");
+    }
+}
+
+/// A performance whose waitlist is off is sold out with no invitation to one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sold_out_performance_without_a_waitlist_offers_none() {
+    for queue in sell_out(false).await {
+        assert!(queue.get("waitlist").is_none(), "{queue}");
+    }
+}
+
+/// Sells a two-seat performance out while four clients wait on two gateways: the `queue`
+/// message each of them hears with status `sold_out`.
+async fn sell_out(waitlist_enabled: bool) -> Vec<serde_json::Value> {
     let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
     let cluster = Cluster::start(2, store, fast).await;
-    cluster.open(small_spec(SALE, 2)).await;
+    let mut spec = small_spec(SALE, 2);
+    spec.waitlist.enabled = waitlist_enabled;
+    cluster.open(spec).await;
     let settings = sale_settings(now_ms(), 1, 1);
     configure_sale(cluster.address(0), SALE, &settings).await;
     let mut buyer = Client::guest(cluster.address(0), &device(1)).await;
@@ -372,7 +394,12 @@ async fn selling_out_tells_every_waiting_client() {
         client
             .send(json!({"type": "join", "sale": SALE.to_string()}))
             .await;
-        assert_eq!(client.next_of("queue").await["status"], "open");
+        let queue = client.next_of("queue").await;
+        assert_eq!(queue["status"], "open");
+        assert!(
+            queue.get("waitlist").is_none(),
+            "offered only once sold out"
+        );
         waiting.push(client);
     }
     buyer
@@ -382,17 +409,19 @@ async fn selling_out_tells_every_waiting_client() {
         )
         .await;
     assert!(buyer.next_of("result").await["outcome"]["Ok"]["Held"].is_object());
+    let mut told = Vec::new();
     for client in &mut waiting {
-        let mut told = false;
+        let mut heard = None;
         for _ in 0..20 {
             let queue = client.next_of("queue").await;
             if queue["status"] == "sold_out" {
-                told = true;
+                heard = Some(queue);
                 break;
             }
         }
-        assert!(told, "every waiting client hears the sale sold out");
+        told.push(heard.expect("every waiting client hears the sale sold out"));
     }
+    told
 }
 
 /// A pre-queue that takes far longer to draw than the controller's lease lasts is still drawn:

@@ -248,6 +248,45 @@ async fn commands_over_nats_commit_once_route_by_partition_and_reach_subscribers
     );
     let unknown = client.door_report(PerformanceId(12)).await;
     assert_eq!(unknown.expect("answered"), None, "no such performance");
+    // The waitlist read (`picket.ledger.p<p>.waitlist`): the numbers, and one buyer's entries.
+    let join = Command::JoinWaitlist {
+        performance: PerformanceId(11),
+        grade: None,
+        quantity: 1,
+        together: false,
+        mode: WaitlistMode::Offer,
+    };
+    let joined = acknowledged(&client, &request(2, "w1", join)).await;
+    let Ok(Reply::WaitlistJoined { entry, position: 1 }) = joined else {
+        panic!("joined: {joined:?}");
+    };
+    let read = client
+        .waitlist(PerformanceId(11), Some(ActorId(2)))
+        .await
+        .expect("answered")
+        .expect("the performance");
+    assert!(read.report.enabled);
+    assert_eq!(read.report.waiting.any_grade, 1);
+    assert_eq!(read.entries.len(), 1);
+    assert_eq!(read.entries[0].entry, entry);
+    assert_eq!(
+        read.entries[0].position,
+        Some(WaitlistPosition {
+            overall: 1,
+            in_grade: 1
+        })
+    );
+    let others = client
+        .waitlist(PerformanceId(11), Some(ActorId(1)))
+        .await
+        .expect("answered")
+        .expect("the performance");
+    assert!(
+        others.entries.is_empty(),
+        "another buyer's entries are not listed"
+    );
+    let unknown = client.waitlist(PerformanceId(12), None).await;
+    assert_eq!(unknown.expect("answered"), None, "no such performance");
     node.shutdown().await;
 }
 

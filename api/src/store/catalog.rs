@@ -43,6 +43,8 @@ pub struct NewShow<'a> {
     pub coupons: String,
     /// The door settings (JSON).
     pub door: String,
+    /// The waitlist settings (JSON).
+    pub waitlist: String,
 }
 
 /// A show as stored: `grades` is a JSON array; `fees`, `queue`, `discounts` and `coupons` are
@@ -68,6 +70,8 @@ pub struct ShowRecord {
     pub coupons: Option<String>,
     /// The door settings (JSON; NULL for shows stored before them: all off).
     pub door: Option<String>,
+    /// The waitlist settings (JSON; NULL for shows stored before them: the defaults).
+    pub waitlist: Option<String>,
 }
 
 /// A performance's times.
@@ -152,8 +156,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO shows (id, company_id, venue_id, title, category, region, description, age_rating, \
              running_minutes, grades, per_buyer_limit, status, created_at_ms, fees, queue, discounts, coupons, \
-             booking_fee_won, door) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17, $18)",
+             booking_fee_won, door, waitlist) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(show.id)
         .bind(show.company_id)
@@ -173,6 +177,7 @@ impl Store {
         .bind(&show.coupons)
         .bind(show.booking_fee_won)
         .bind(&show.door)
+        .bind(&show.waitlist)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -181,8 +186,8 @@ impl Store {
     pub async fn show(&self, id: i64) -> Result<Option<ShowRecord>, sqlx::Error> {
         sqlx::query_as(
             "SELECT company_id, venue_id, title, category, region, description, age_rating, running_minutes, \
-             grades, per_buyer_limit, status, fees, queue, discounts, coupons, booking_fee_won, door \
-             FROM shows WHERE id = $1",
+             grades, per_buyer_limit, status, fees, queue, discounts, coupons, booking_fee_won, door, \
+             waitlist FROM shows WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

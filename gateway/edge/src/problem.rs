@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 47] = [
+pub const CODES: [(&str, u16); 55] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -106,6 +106,23 @@ pub const CODES: [(&str, u16); 47] = [
     ("unknown_member", 422),
     // The show issues no printed (static) codes.
     ("static_tickets_off", 409),
+    // The cancellation waitlist (docs/protocol.md, "Waitlist over HTTP"). The performance takes
+    // no waitlist (the show's `waitlist.enabled` is off).
+    ("waitlist_closed", 409),
+    // The performance's waitlist holds `WAITLIST_ENTRIES_MAX` entries.
+    ("waitlist_full", 409),
+    // The member has `WAITLIST_ENTRIES_PER_BUYER_MAX` entries in this performance's waitlist.
+    ("too_many_waitlist_entries", 409),
+    // The member waits in `WAITLISTS_PER_MEMBER_MAX` performances' waitlists already.
+    ("too_many_waitlists", 409),
+    // The quantity with the member's tickets and holds passes the per-buyer limit.
+    ("over_buyer_limit", 409),
+    // The performance started or was called off: its waitlist takes no one.
+    ("waitlist_sales_closed", 409),
+    // No such entry of the member's that still waits or is offered.
+    ("unknown_waitlist_entry", 404),
+    // The entry still waits: there is no offer to decline.
+    ("no_waitlist_offer", 409),
 ];
 
 /// The status [`CODES`] gives `code`, if it is listed.

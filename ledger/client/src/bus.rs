@@ -20,6 +20,8 @@
 //!   offline manifest is built from;
 //! - `picket.ledger.p<p>.door`: request/reply, a performance's door counters ([`DoorRequest`] →
 //!   [`DoorReply`]).
+//! - `picket.ledger.p<p>.waitlist`: request/reply, a performance's waitlist numbers and one
+//!   buyer's entries with their positions ([`WaitlistRequest`] → [`WaitlistReply`]).
 //!
 //! Beside the ledger's partitions, the API announces catalog changes (a show published) on the
 //! stream [`ANNOUNCEMENTS_STREAM`] for the notifier.
@@ -29,7 +31,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use picket_ledger_core::{
     ActorId, Availability, DoorReport, HoldId, HoldView, IdempotencyKey, Outcome, PerformanceId,
-    Request, TicketId, TicketView,
+    Request, TicketId, TicketView, WaitlistRead,
 };
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,10 @@ pub fn tickets_subject(partition: u16) -> String {
 
 pub fn door_subject(partition: u16) -> String {
     format!("picket.ledger.p{partition}.door")
+}
+
+pub fn waitlist_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.waitlist")
 }
 
 /// JetStream's de-duplication id of a command: idempotency is per actor and key.
@@ -199,6 +205,22 @@ pub struct DoorRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorReply {
     pub door: Option<DoorReport>,
+}
+
+/// Asks a partition's leader for a performance's waitlist report and, when `buyer` is set,
+/// that buyer's live entries with their positions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistRequest {
+    pub performance: PerformanceId,
+    pub buyer: Option<ActorId>,
+}
+
+/// The leader's answer to a [`WaitlistRequest`]: `waitlist` is `None` when the partition has
+/// no such performance. At most `WAITLIST_ENTRIES_PER_BUYER_MAX` entries and
+/// `GRADES_PER_PERFORMANCE_MAX` sizes, so it stays small.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistReply {
+    pub waitlist: Option<WaitlistRead>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -434,6 +456,53 @@ mod tests {
             bytes <= NATS_PAYLOAD_DEFAULT / 2,
             "a full report is {bytes} bytes"
         );
+    }
+
+    #[test]
+    fn a_full_waitlist_read_stays_far_under_a_nats_message() {
+        use picket_ledger_core::limits::{
+            GRADES_PER_PERFORMANCE_MAX, WAITLIST_ENTRIES_PER_BUYER_MAX,
+        };
+        use picket_ledger_core::{
+            HoldId, WaitlistEntryId, WaitlistEntryView, WaitlistMode, WaitlistPosition,
+            WaitlistReport, WaitlistSizes,
+        };
+        let entry = WaitlistEntryView {
+            entry: WaitlistEntryId(u64::MAX),
+            grade: Some(GradeId(u16::MAX)),
+            quantity: u16::MAX,
+            together: true,
+            // The widest mode a buyer can have: a billing reference of the longest allowed.
+            mode: WaitlistMode::AutoPay {
+                billing_ref: "b".repeat(picket_ledger_core::limits::BILLING_REF_LEN_MAX),
+            },
+            joined_at_ms: u64::MAX,
+            offer: Some(HoldId(u64::MAX)),
+            position: Some(WaitlistPosition {
+                overall: u32::MAX,
+                in_grade: u32::MAX,
+            }),
+        };
+        let read = WaitlistRead {
+            report: WaitlistReport {
+                enabled: true,
+                waiting: WaitlistSizes {
+                    per_grade: vec![u32::MAX; GRADES_PER_PERFORMANCE_MAX],
+                    any_grade: u32::MAX,
+                },
+                offers_open: u32::MAX,
+                places_offered: u64::MAX,
+                places_booked: u64::MAX,
+                places_reserved: u64::MAX,
+            },
+            entries: vec![entry; usize::from(WAITLIST_ENTRIES_PER_BUYER_MAX)],
+        };
+        let bytes = serde_json::to_vec(&WaitlistReply {
+            waitlist: Some(read),
+        })
+        .expect("encodes")
+        .len();
+        assert!(bytes <= 4_096, "a full waitlist read is {bytes} bytes");
     }
 
     #[test]

@@ -25,7 +25,8 @@ use async_nats::jetstream;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use picket_ledger_core::{
-    DoorReport, HoldId, HoldView, Outcome, PerformanceId, Request, TicketId, TicketView,
+    ActorId, DoorReport, HoldId, HoldView, Outcome, PerformanceId, Request, TicketId, TicketView,
+    WaitlistRead,
 };
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -34,6 +35,7 @@ use tokio::time::Instant;
 use crate::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
+    WaitlistReply, WaitlistRequest,
 };
 use crate::wire::{Committed, SubmitError, Subscription};
 
@@ -110,6 +112,13 @@ pub trait LocalLedger: Send + Sync {
         &self,
         performance: PerformanceId,
     ) -> BoxFuture<'_, Result<Option<DoorReport>, SubmitError>>;
+    /// A performance's waitlist report and `buyer`'s entries in it (`None`: no such
+    /// performance). A read beside the commands.
+    fn waitlist(
+        &self,
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+    ) -> BoxFuture<'_, Result<Option<WaitlistRead>, SubmitError>>;
     /// The partition this ledger owns.
     fn partition(&self) -> u16;
     fn status(&self) -> LocalStatus;
@@ -245,6 +254,19 @@ impl LedgerClient {
         match self {
             LedgerClient::InProcess(handle) => handle.door_report(performance).await,
             LedgerClient::Nats(nats) => nats.door_report(performance).await,
+        }
+    }
+
+    /// A performance's waitlist report and `buyer`'s live entries in it, read like
+    /// [`LedgerClient::hold`]. `None`: the ledger has no such performance.
+    pub async fn waitlist(
+        &self,
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+    ) -> Result<Option<WaitlistRead>, SubmitError> {
+        match self {
+            LedgerClient::InProcess(handle) => handle.waitlist(performance, buyer).await,
+            LedgerClient::Nats(nats) => nats.waitlist(performance, buyer).await,
         }
     }
 
@@ -511,6 +533,19 @@ impl NatsLedger {
         let request = DoorRequest { performance };
         let reply: DoorReply = self.ask(performance, bus::door_subject, &request).await?;
         Ok(reply.door)
+    }
+
+    /// A performance's waitlist (and one buyer's entries), asked of its partition's leader.
+    pub async fn waitlist(
+        &self,
+        performance: PerformanceId,
+        buyer: Option<ActorId>,
+    ) -> Result<Option<WaitlistRead>, SubmitError> {
+        let request = WaitlistRequest { performance, buyer };
+        let reply: WaitlistReply = self
+            .ask(performance, bus::waitlist_subject, &request)
+            .await?;
+        Ok(reply.waitlist)
     }
 
     /// A read request to the leader of `performance`'s partition; no answer in time, or one

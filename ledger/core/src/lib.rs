@@ -58,6 +58,6 @@ pub use performance::{
 pub use types::*;
 pub use view::{
     DoorReport, GateMinute, HeldPlace, HoldView, TicketView, WaitlistEntryView, WaitlistPosition,
-    WaitlistReport, WaitlistSizes,
+    WaitlistRead, WaitlistReport, WaitlistSizes,
 };
 pub use waitlist::{Waitlist, WaitlistEndReason, WaitlistEntry, WaitlistMode};

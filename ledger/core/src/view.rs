@@ -66,6 +66,10 @@ pub struct HoldView {
     /// again after it was booked is answered with them.
     #[serde(default)]
     pub tickets: Vec<TicketId>,
+    /// The waitlist entry this hold was offered to, while the offer is open: such a hold was
+    /// made by the ledger, not through the waiting room, so it is paid without an admission.
+    #[serde(default)]
+    pub waitlist_entry: Option<WaitlistEntryId>,
 }
 
 impl PerformanceState {
@@ -123,6 +127,7 @@ impl PerformanceState {
             booking: booked.map(|(id, _)| id),
             payment_ref: booked.map(|(_, b)| b.payment_ref.clone()),
             tickets: booked.map(|(_, b)| b.tickets.clone()).unwrap_or_default(),
+            waitlist_entry: self.waitlist().offer_entry(hold),
         })
     }
 }
@@ -293,6 +298,9 @@ pub struct WaitlistEntryView {
 /// The seller's waitlist numbers for one performance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitlistReport {
+    /// Whether buyers may join (the spec's `waitlist.enabled`).
+    #[serde(default)]
+    pub enabled: bool,
     pub waiting: WaitlistSizes,
     /// Offers open now (held for a claim or a charge).
     pub offers_open: u32,
@@ -355,11 +363,34 @@ impl PerformanceState {
     pub fn waitlist_report(&self) -> WaitlistReport {
         let waitlist = self.waitlist();
         WaitlistReport {
+            enabled: self.spec().waitlist.enabled,
             waiting: self.waitlist_sizes(),
             offers_open: waitlist.entries().filter(|(_, e)| !e.waiting()).count() as u32,
             places_offered: waitlist.places_offered(),
             places_booked: waitlist.places_booked(),
             places_reserved: waitlist.reserved_places().len() as u64,
+        }
+    }
+}
+
+/// What the API reads of a performance's waitlist in one message: the seller's numbers (with
+/// the sizes per grade every buyer is shown) and, when a buyer is named, that buyer's live
+/// entries with their positions. Bounded: at most
+/// [`crate::limits::WAITLIST_ENTRIES_PER_BUYER_MAX`] entries and
+/// [`crate::limits::GRADES_PER_PERFORMANCE_MAX`] sizes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistRead {
+    pub report: WaitlistReport,
+    /// The named buyer's live entries in join order; empty when no buyer was named.
+    pub entries: Vec<WaitlistEntryView>,
+}
+
+impl PerformanceState {
+    /// The waitlist's report and, for `buyer`, that buyer's live entries.
+    pub fn waitlist_read(&self, buyer: Option<ActorId>) -> WaitlistRead {
+        WaitlistRead {
+            report: self.waitlist_report(),
+            entries: buyer.map(|b| self.buyer_waitlist(b)).unwrap_or_default(),
         }
     }
 }

@@ -860,3 +860,78 @@ fn specs_and_journals_from_before_the_waitlist_decode_with_its_defaults() {
     };
     assert_eq!(decoded.waitlist, expected);
 }
+
+#[test]
+fn the_waitlist_read_names_one_buyers_entries_and_an_offers_hold_knows_its_entry() {
+    let mut show = Show::open(spec());
+    let sold = show.sell_out();
+    let (first, _) = show.join(10, Some(R), 1, false, WaitlistMode::Offer);
+    let (other, _) = show.join(11, None, 2, false, WaitlistMode::Offer);
+    let (second, _) = show.join(10, Some(VIP), 1, false, WaitlistMode::Offer);
+
+    let read = show.state().waitlist_read(Some(ActorId(10)));
+    assert!(read.report.enabled);
+    assert_eq!(read.report.waiting.per_grade, vec![1, 1]);
+    assert_eq!(read.report.waiting.any_grade, 1);
+    let listed: Vec<_> = read.entries.iter().map(|e| (e.entry, e.position)).collect();
+    assert_eq!(
+        listed,
+        vec![
+            (
+                first,
+                Some(WaitlistPosition {
+                    overall: 1,
+                    in_grade: 1
+                })
+            ),
+            (
+                second,
+                Some(WaitlistPosition {
+                    overall: 3,
+                    in_grade: 1
+                })
+            ),
+        ]
+    );
+    assert!(show.state().waitlist_read(None).entries.is_empty());
+    assert_eq!(
+        show.state().waitlist_read(Some(ActorId(11))).entries[0].entry,
+        other
+    );
+
+    // Buyer 3's R seat 4 is cancelled: it is offered to the first entry, and its hold says so
+    // until it is paid.
+    let (booking, tickets) = &sold[2];
+    let events = show.cancel(3, *booking, &tickets[..1]);
+    let offered = offers(&events);
+    assert_eq!(offered.len(), 1, "{events:?}");
+    let (entry, hold, _, _, amount_won, _) = offered[0].clone();
+    assert_eq!(entry, first);
+    let view = show.state().hold_view(hold).expect("the offer's hold");
+    assert_eq!(view.waitlist_entry, Some(first));
+    let read = show.state().waitlist_read(Some(ActorId(10)));
+    assert_eq!(read.entries[0].offer, Some(hold));
+    assert_eq!(read.entries[0].position, None);
+    assert_eq!(read.report.offers_open, 1);
+    show.confirm(10, hold, amount_won);
+    let view = show.state().hold_view(hold).expect("the paid hold");
+    assert_eq!(view.waitlist_entry, None, "a paid offer is no open offer");
+    // An ordinary hold is no offer: with no entry waiting, a freed seat goes back on sale.
+    for (buyer, entry) in [(10, second), (11, other)] {
+        show.ok(
+            buyer,
+            Command::LeaveWaitlist {
+                performance: PERFORMANCE,
+                entry,
+            },
+        );
+    }
+    let (booking, tickets) = &sold[0];
+    show.cancel(1, *booking, &tickets[..1]);
+    let (plain, _) = show.hold(12, Show::seats(&[0]));
+    assert_eq!(
+        show.state().hold_view(plain).expect("hold").waitlist_entry,
+        None
+    );
+    show.assert_replays();
+}
