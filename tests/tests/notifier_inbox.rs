@@ -444,3 +444,44 @@ async fn members_page_through_and_mark_read() {
     .await;
     assert_eq!(too_many.status, 422);
 }
+
+#[tokio::test]
+async fn an_inbox_keeps_the_newest_up_to_its_bound() {
+    use picket_api::store::notifications::{INBOX_PER_MEMBER_MAX, NewNotification, insert_notification};
+    let setup = ApiSetup::start().await;
+    let (member, token) = setup.member("member@example.com").await;
+    let written = INBOX_PER_MEMBER_MAX + 3;
+    let mut conn = setup.api.store.pool().acquire().await.expect("connection");
+    for n in 0..written {
+        let id = format!("test.{n:06}");
+        let stored = insert_notification(
+            &mut conn,
+            &NewNotification {
+                id: &id,
+                account_id: member,
+                kind: "booking_confirmed",
+                created_at_ms: 1_000 + n,
+                title_ko: "예매 확정",
+                body_ko: "본문",
+                title_en: "Booking confirmed",
+                body_en: "Body",
+                data: "{}",
+                push: true,
+            },
+        )
+        .await
+        .expect("insert");
+        assert!(stored);
+    }
+    drop(conn);
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM notifications WHERE account_id = $1 ORDER BY id")
+            .bind(member)
+            .fetch_all(setup.api.store.pool())
+            .await
+            .expect("ids");
+    assert_eq!(kept.len() as i64, INBOX_PER_MEMBER_MAX);
+    // The three oldest were dropped.
+    assert_eq!(kept[0], "test.000003");
+    assert_eq!(inbox(&setup, &token, "").await["unread"], INBOX_PER_MEMBER_MAX);
+}

@@ -371,3 +371,33 @@ fn the_checker_finds_each_forbidden_edge() {
         .is_empty()
     );
 }
+
+/// The notifier only reads the ledger (ARCHITECTURE.md, "Architecture invariants"): its sources
+/// never submit a command. It depends on the client, which could, so this reads its code.
+#[test]
+fn the_notifier_never_writes_to_the_ledger() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("notifier/src");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("notifier/src").flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("source");
+        let code: String = source
+            .lines()
+            .map(|line| line.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for word in [".submit(", "Command::", "Request {"] {
+            assert!(
+                !code.contains(word),
+                "{} uses {word}: the notifier never writes to the ledger",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "no notifier sources found in {}", dir.display());
+}
