@@ -14,8 +14,8 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, door, follow, manage, media, openapi, payments,
-    notifications, publish, restore, sales, sellers, settlement, tickets, transfer,
+    accounts, banners, board, bookings, browse, door, follow, manage, media, notifications,
+    openapi, payments, publish, restore, sales, sellers, settlement, tickets, transfer,
 };
 
 impl Api {

@@ -48,12 +48,10 @@ pub async fn inbox(
             message: format!("1 to {NOTIFICATIONS_PAGE_MAX}"),
         });
     }
-    if let Some(cursor) = &query.cursor
-        && cursor.len() > NOTIFICATION_ID_LEN_MAX
-    {
+    if query.cursor.as_deref().is_some_and(too_long) {
         errors.push(FieldError {
             field: "cursor",
-            message: format!("at most {NOTIFICATION_ID_LEN_MAX} bytes"),
+            message: format!("at most {NOTIFICATION_ID_LEN_MAX} characters"),
         });
     }
     if !errors.is_empty() {
@@ -101,6 +99,12 @@ fn item(row: &NotificationRow, english: bool) -> serde_json::Value {
     })
 }
 
+/// Longer than any notification id may be (counted in characters, as the OpenAPI document's
+/// `maxLength` counts).
+fn too_long(id: &str) -> bool {
+    id.chars().count() > NOTIFICATION_ID_LEN_MAX
+}
+
 /// English when the first language of `Accept-Language` is English; Korean otherwise.
 fn prefers_english(headers: &HeaderMap) -> bool {
     headers
@@ -114,8 +118,7 @@ fn prefers_english(headers: &HeaderMap) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct ReadBody {
     /// These entries.
-    #[serde(default)]
-    pub ids: Vec<String>,
+    pub ids: Option<Vec<String>>,
     /// This entry and every older one.
     pub up_to: Option<String>,
 }
@@ -128,27 +131,23 @@ pub async fn mark_read(
     JsonBody(body): JsonBody<ReadBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    if body.ids.is_empty() == body.up_to.is_none() {
+    let ids = body.ids.unwrap_or_default();
+    if ids.is_empty() == body.up_to.is_none() {
         errors.push(FieldError {
             field: "ids",
-            message: "give either ids or up_to".into(),
+            message: "give either ids (1 or more) or up_to".into(),
         });
     }
-    if body.ids.len() > READ_IDS_MAX {
+    if ids.len() > READ_IDS_MAX {
         errors.push(FieldError {
             field: "ids",
             message: format!("at most {READ_IDS_MAX}"),
         });
     }
-    if body
-        .ids
-        .iter()
-        .chain(&body.up_to)
-        .any(|id| id.len() > NOTIFICATION_ID_LEN_MAX)
-    {
+    if ids.iter().chain(&body.up_to).any(|id| too_long(id)) {
         errors.push(FieldError {
             field: "ids",
-            message: format!("an id is at most {NOTIFICATION_ID_LEN_MAX} bytes"),
+            message: format!("an id is at most {NOTIFICATION_ID_LEN_MAX} characters"),
         });
     }
     if !errors.is_empty() {
@@ -165,7 +164,7 @@ pub async fn mark_read(
         }
     } else {
         api.store
-            .mark_notifications_read(who.account_id, &body.ids, at_ms)
+            .mark_notifications_read(who.account_id, &ids, at_ms)
             .await?;
     }
     let unread = api.store.unread_notifications(who.account_id).await?;

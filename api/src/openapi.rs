@@ -610,7 +610,7 @@ pub fn document() -> Value {
                     {"name": "cursor", "in": "query", "description": "the id of the last entry of the previous page", "schema": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::notifications::NOTIFICATIONS_PAGE_MAX}}
                 ],
-                "responses": responses(json!({"200": json_response("a page of the inbox", schema("Inbox"))}), NOTHING, &[401, 422])
+                "responses": responses(json!({"200": json_response("a page of the inbox", schema("Inbox"))}), PARAMETERS, &[401, 422])
             }},
             "/api/v2/me/notifications/read": {"post": {
                 "operationId": "markNotificationsRead",
@@ -920,10 +920,14 @@ fn schemas() -> Value {
             }},
             "data": {"type": "object", "description": "ids to open, as decimal strings (show, performance, booking, hold, waitlist_entry, deadline_ms)", "additionalProperties": {"type": "string"}}
         }},
-        "MarkRead": {"type": "object", "additionalProperties": false, "properties": {
-            "ids": {"type": "array", "maxItems": crate::notifications::READ_IDS_MAX, "items": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}},
-            "up_to": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}
-        }},
+        "MarkRead": {"description": "either the ids to mark read, or the entry up to which (it and every older one) to mark read", "oneOf": [
+            {"type": "object", "additionalProperties": false, "required": ["ids"], "properties": {
+                "ids": {"type": "array", "minItems": 1, "maxItems": crate::notifications::READ_IDS_MAX, "items": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}}
+            }},
+            {"type": "object", "additionalProperties": false, "required": ["up_to"], "properties": {
+                "up_to": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}
+            }}
+        ]},
         "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
             "id": id(), "name": {"type": "string"},
             "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},

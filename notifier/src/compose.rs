@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use picket_ledger_core::{
-    ActorId, BookingId, Event, PerformanceId, WaitlistEndReason, WaitlistEntryId, WaitlistMode,
-    Won,
+    ActorId, BookingId, Event, PerformanceId, WaitlistEndReason, WaitlistEntryId, WaitlistMode, Won,
 };
 use serde::Serialize;
 

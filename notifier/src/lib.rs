@@ -147,8 +147,7 @@ async fn follow_partition(
             if committed.seq <= cursor {
                 continue;
             }
-            if !compose::needs(&committed.events).bookings.is_empty() && projected < committed.seq
-            {
+            if !compose::needs(&committed.events).bookings.is_empty() && projected < committed.seq {
                 return Ok(());
             }
             apply_entry(store, committed).await?;
@@ -163,7 +162,9 @@ async fn apply_entry(store: &Store, committed: &Committed) -> Result<(), Notifie
     let mut lookups = Lookups::default();
     for booking in needs.bookings {
         if let Some(buyer) = store.booking_buyer(booking.0 as i64).await? {
-            lookups.buyers.insert(BookingId(booking.0), ActorId(buyer as u64));
+            lookups
+                .buyers
+                .insert(BookingId(booking.0), ActorId(buyer as u64));
         }
     }
     let joined = compose::joined(&committed.events);

@@ -101,7 +101,10 @@ async fn announced(setup: &ApiSetup, show: i64) {
         if count == 1 {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "show {show} never announced");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "show {show} never announced"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -161,16 +164,39 @@ async fn book(
 
 #[tokio::test]
 async fn a_published_show_alerts_members_whose_interests_match() {
-    let setup = ApiSetup::start().await;
+    alerts_members_whose_interests_match(ApiSetup::start().await).await;
+}
+
+#[tokio::test]
+async fn a_published_show_alerts_members_whose_interests_match_on_postgres() {
+    alerts_members_whose_interests_match(ApiSetup::start_postgres().await).await;
+}
+
+async fn alerts_members_whose_interests_match(setup: ApiSetup) {
     let notifier = start_notifier(&setup);
     let (_, musical_fan) = setup.member("musical@example.com").await;
     let (_, seoul_fan) = setup.member("seoul@example.com").await;
     let (_, concert_fan) = setup.member("concert@example.com").await;
     let (_, busan_musical_fan) = setup.member("busan@example.com").await;
     let (_, no_interests) = setup.member("none@example.com").await;
-    set_interests(&setup, &musical_fan, json!({"categories": ["musical"], "regions": []})).await;
-    set_interests(&setup, &seoul_fan, json!({"categories": [], "regions": ["seoul"]})).await;
-    set_interests(&setup, &concert_fan, json!({"categories": ["concert"], "regions": []})).await;
+    set_interests(
+        &setup,
+        &musical_fan,
+        json!({"categories": ["musical"], "regions": []}),
+    )
+    .await;
+    set_interests(
+        &setup,
+        &seoul_fan,
+        json!({"categories": [], "regions": ["seoul"]}),
+    )
+    .await;
+    set_interests(
+        &setup,
+        &concert_fan,
+        json!({"categories": ["concert"], "regions": []}),
+    )
+    .await;
     set_interests(
         &setup,
         &busan_musical_fan,
@@ -212,7 +238,15 @@ async fn a_published_show_alerts_members_whose_interests_match() {
 
 #[tokio::test]
 async fn a_booking_and_its_cancellation_reach_the_buyer() {
-    let setup = ApiSetup::start().await;
+    booking_and_cancellation_reach_the_buyer(ApiSetup::start().await).await;
+}
+
+#[tokio::test]
+async fn a_booking_and_its_cancellation_reach_the_buyer_on_postgres() {
+    booking_and_cancellation_reach_the_buyer(ApiSetup::start_postgres().await).await;
+}
+
+async fn booking_and_cancellation_reach_the_buyer(setup: ApiSetup) {
     let (_, performance) = setup
         .published_show("seller@example.com", &business_number(2))
         .await;
@@ -231,7 +265,10 @@ async fn a_booking_and_its_cancellation_reach_the_buyer() {
             },
         )
         .await;
-    assert!(matches!(cancelled, Ok(Reply::Cancelled { .. })), "{cancelled:?}");
+    assert!(
+        matches!(cancelled, Ok(Reply::Cancelled { .. })),
+        "{cancelled:?}"
+    );
     let found = inbox_when(&setup, &token, |items| {
         !of_kind(items, "booking_confirmed").is_empty()
             && !of_kind(items, "tickets_cancelled").is_empty()
@@ -347,12 +384,24 @@ async fn a_notifier_restarted_mid_stream_loses_nothing_and_shows_nothing_twice()
     }
     bookings.sort();
     bookings.dedup();
-    assert_eq!(bookings.len(), seats.len(), "a booking lost or notified twice");
+    assert_eq!(
+        bookings.len(),
+        seats.len(),
+        "a booking lost or notified twice"
+    );
 }
 
 #[tokio::test]
 async fn members_page_through_and_mark_read() {
-    let setup = ApiSetup::start().await;
+    page_through_and_mark_read(ApiSetup::start().await).await;
+}
+
+#[tokio::test]
+async fn members_page_through_and_mark_read_on_postgres() {
+    page_through_and_mark_read(ApiSetup::start_postgres().await).await;
+}
+
+async fn page_through_and_mark_read(setup: ApiSetup) {
     let (_, performance) = setup
         .published_show("seller@example.com", &business_number(4))
         .await;
@@ -409,7 +458,9 @@ async fn members_page_through_and_mark_read() {
     assert_eq!(theirs.status, 200);
     assert_eq!(inbox(&setup, &token, "").await["unread"], 3);
     assert_eq!(
-        read(json!({"up_to": all[2]["id"]}), stranger.clone()).await.status,
+        read(json!({"up_to": all[2]["id"]}), stranger.clone())
+            .await
+            .status,
         404
     );
     // One by id, then the rest up to the newest.
@@ -429,6 +480,7 @@ async fn members_page_through_and_mark_read() {
     for bad in [
         json!({}),
         json!({"ids": ["a"], "up_to": "b"}),
+        json!({"ids": []}),
         json!({"ids": vec!["x"; picket_api::notifications::READ_IDS_MAX + 1]}),
     ] {
         assert_eq!(read(bad.clone(), token.clone()).await.status, 422, "{bad}");
@@ -447,7 +499,9 @@ async fn members_page_through_and_mark_read() {
 
 #[tokio::test]
 async fn an_inbox_keeps_the_newest_up_to_its_bound() {
-    use picket_api::store::notifications::{INBOX_PER_MEMBER_MAX, NewNotification, insert_notification};
+    use picket_api::store::notifications::{
+        INBOX_PER_MEMBER_MAX, NewNotification, insert_notification,
+    };
     let setup = ApiSetup::start().await;
     let (member, token) = setup.member("member@example.com").await;
     let written = INBOX_PER_MEMBER_MAX + 3;
@@ -483,5 +537,8 @@ async fn an_inbox_keeps_the_newest_up_to_its_bound() {
     assert_eq!(kept.len() as i64, INBOX_PER_MEMBER_MAX);
     // The three oldest were dropped.
     assert_eq!(kept[0], "test.000003");
-    assert_eq!(inbox(&setup, &token, "").await["unread"], INBOX_PER_MEMBER_MAX);
+    assert_eq!(
+        inbox(&setup, &token, "").await["unread"],
+        INBOX_PER_MEMBER_MAX
+    );
 }

@@ -399,5 +399,9 @@ fn the_notifier_never_writes_to_the_ledger() {
         }
         checked += 1;
     }
-    assert!(checked >= 2, "no notifier sources found in {}", dir.display());
+    assert!(
+        checked >= 2,
+        "no notifier sources found in {}",
+        dir.display()
+    );
 }
