@@ -152,10 +152,8 @@ pub fn needs(events: &[Event]) -> Needs {
             _ => {}
         }
     }
-    for list in [&mut needs.bookings] {
-        list.sort();
-        list.dedup();
-    }
+    needs.bookings.sort();
+    needs.bookings.dedup();
     needs.entries.sort();
     needs.entries.dedup();
     needs.performances.sort();
