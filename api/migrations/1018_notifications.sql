@@ -36,3 +36,14 @@ CREATE TABLE IF NOT EXISTS notifier_waitlist_entries (
     entry  BIGINT PRIMARY KEY,
     buyer  BIGINT NOT NULL
 );
+
+-- A database that had shows and bookings before the notifier starts from where it is: shows
+-- already published are not announced again, and the ledger is followed from where the
+-- bookings projection is (entries before it are history, not news). (SQLite needs a WHERE in an
+-- INSERT … SELECT with ON CONFLICT.)
+INSERT INTO notifier_announced (show_id)
+    SELECT id FROM shows WHERE status = 'published'
+    ON CONFLICT (show_id) DO NOTHING;
+INSERT INTO notifier_cursors (ledger_partition, seq)
+    SELECT ledger_partition, seq FROM projection_cursors WHERE seq >= 0
+    ON CONFLICT (ledger_partition) DO NOTHING;

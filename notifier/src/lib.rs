@@ -142,7 +142,7 @@ async fn follow_partition(
         }
         // Buyers of bookings come from the bookings projection: an entry waits until the
         // projection has applied it.
-        let projected = store.projection_cursor(partition).await?;
+        let projected = store.projection_reached(partition).await?;
         for committed in &entries {
             if committed.seq <= cursor {
                 continue;

@@ -163,6 +163,17 @@ impl Store {
         Ok(seq.unwrap_or(0) as u64)
     }
 
+    /// Where the bookings projection is in `partition` (0: nowhere yet); a read, unlike
+    /// [`Store::projection_cursor`], which the projection itself calls.
+    pub async fn projection_reached(&self, partition: u16) -> Result<u64, sqlx::Error> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM projection_cursors WHERE ledger_partition = $1")
+                .bind(i64::from(partition))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.unwrap_or(0) as u64)
+    }
+
     /// The buyer of `booking` as the bookings projection has it.
     pub async fn booking_buyer(&self, booking: i64) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar("SELECT actor FROM bookings WHERE booking = $1")
