@@ -118,6 +118,23 @@ pub struct Needs {
     pub performances: Vec<PerformanceId>,
 }
 
+/// Whether an entry's events concern the notifier at all (a notification, or a waitlist entry to
+/// remember). Most entries — holds, releases, recorded commands — do not; the shell moves past
+/// them without a write.
+pub fn is_news(events: &[Event]) -> bool {
+    events.iter().any(|event| {
+        matches!(
+            event,
+            Event::BookingConfirmed { .. }
+                | Event::TicketsCancelled { .. }
+                | Event::RefundPaid { .. }
+                | Event::WaitlistJoined { .. }
+                | Event::WaitlistOffered { .. }
+                | Event::WaitlistEntryEnded { .. }
+        )
+    })
+}
+
 /// The bookings, waitlist entries and performances an entry's notifications speak of. Entries
 /// joined in the same entry are known from it (see [`joined`]).
 pub fn needs(events: &[Event]) -> Needs {
@@ -785,6 +802,19 @@ mod tests {
     fn unknown_recipients_get_nothing() {
         let events = [confirmed()];
         assert!(for_entry(entry(&events), &Lookups::default()).is_empty());
+    }
+
+    #[test]
+    fn holds_and_recorded_commands_are_not_news() {
+        assert!(is_news(&[confirmed()]));
+        let hold = Event::HoldReleased {
+            performance: PerformanceId(11),
+            hold: HoldId(5),
+            places: vec![],
+        };
+        assert!(!is_news(std::slice::from_ref(&hold)));
+        assert!(is_news(&[hold, confirmed()]));
+        assert!(!is_news(&[]));
     }
 
     #[test]

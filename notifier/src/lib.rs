@@ -41,6 +41,9 @@ pub const ENTRIES_BATCH_MAX: u32 = 256;
 pub const MEMBERS_BATCH_MAX: i64 = 500;
 /// Published shows announced per round.
 pub const SHOWS_BATCH_MAX: i64 = 16;
+/// Batches of entries read per partition per round, so a partition that never runs dry (a
+/// ticket opening) does not keep the notifier from the other partitions, the catalog and a stop.
+pub const ROUND_BATCHES_MAX: usize = 8;
 
 /// Why a round of the notifier failed; it is logged and the round is tried again.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +75,9 @@ pub async fn run(
             return;
         }
         let delay = match round(&store, &ledger, &config).await {
-            Ok(()) => POLL_INTERVAL,
+            // More is waiting: only look at `stop` first.
+            Ok(true) => Duration::ZERO,
+            Ok(false) => POLL_INTERVAL,
             Err(error) => {
                 tracing::warn!(%error, "notifier round failed; trying again");
                 RETRY_DELAY
@@ -81,14 +86,18 @@ pub async fn run(
         tokio::select! {
             _ = stop.changed() => {}
             _ = tokio::time::sleep(delay) => {}
-            woken = async {
+            closed = async {
                 match wake.as_mut() {
-                    Some(events) => events.recv().await.is_ok(),
+                    // Lagging behind the wake-ups loses nothing: the round reads the entries.
+                    Some(events) => matches!(
+                        events.recv().await,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed)
+                    ),
                     None => std::future::pending().await,
                 }
             } => {
-                if !woken {
-                    // Lagged or closed: subscribe again (or poll only).
+                if closed {
+                    // Subscribe again (or poll only while that fails).
                     wake = ledger.subscribe().await.ok().map(|s| s.events);
                 }
             }
@@ -96,64 +105,100 @@ pub async fn run(
     }
 }
 
-/// One round: every partition's new entries, then the shows published meanwhile.
+/// One round: every partition's new entries, then the shows published meanwhile; `true` when
+/// a partition has more entries than a round reads.
 pub async fn round(
     store: &Store,
     ledger: &LedgerClient,
     config: &NotifierConfig,
-) -> Result<(), NotifierError> {
+) -> Result<bool, NotifierError> {
+    let mut more = false;
     for &partition in &config.partitions {
-        follow_partition(store, ledger, partition).await?;
+        more |= follow_partition(store, ledger, partition).await?;
     }
-    announce_published(store).await
+    announce_published(store).await?;
+    Ok(more)
 }
 
-/// Writes the notifications of the partition's entries after the cursor, until none is left or
-/// the bookings projection has not reached an entry that needs it.
+/// Writes the notifications of the partition's entries after the cursor, until none is left,
+/// [`ROUND_BATCHES_MAX`] batches were read, or the bookings projection has not reached an entry
+/// that needs it. Entries that are no news move the cursor without a write of their own. `true`
+/// when it stopped at [`ROUND_BATCHES_MAX`] with more to read.
 async fn follow_partition(
     store: &Store,
     ledger: &LedgerClient,
     partition: u16,
-) -> Result<(), NotifierError> {
-    let mut cursor = store.notifier_cursor(partition).await?;
-    loop {
-        let entries = match ledger
-            .entries_after(partition, cursor, ENTRIES_BATCH_MAX)
-            .await
-        {
-            Ok(entries) => entries,
-            Err(ReadError::Gone { first, .. }) => {
-                // The stream's retention dropped them; they cannot be notified any more.
-                tracing::warn!(
-                    partition,
-                    from = cursor + 1,
-                    to = first - 1,
-                    "ledger entries gone from the events stream before the notifier read them"
-                );
-                let mut conn = store.pool().acquire().await?;
-                set_notifier_cursor(&mut conn, partition, first - 1).await?;
-                cursor = first - 1;
-                continue;
+) -> Result<bool, NotifierError> {
+    let stored = store.notifier_cursor(partition).await?;
+    let mut cursor = stored;
+    let mut outcome = Ok(true);
+    for _ in 0..ROUND_BATCHES_MAX {
+        match follow_batch(store, ledger, partition, &mut cursor).await {
+            Ok(true) => {}
+            Ok(false) => {
+                outcome = Ok(false);
+                break;
             }
-            Err(error) => return Err(error.into()),
-        };
-        if entries.is_empty() {
-            return Ok(());
-        }
-        // Buyers of bookings come from the bookings projection: an entry waits until the
-        // projection has applied it.
-        let projected = store.projection_reached(partition).await?;
-        for committed in &entries {
-            if committed.seq <= cursor {
-                continue;
+            Err(error) => {
+                outcome = Err(error);
+                break;
             }
-            if !compose::needs(&committed.events).bookings.is_empty() && projected < committed.seq {
-                return Ok(());
-            }
-            apply_entry(store, committed).await?;
-            cursor = committed.seq;
         }
     }
+    if cursor > stored {
+        // Past entries that were no news (a news entry moved it in its own transaction).
+        let mut conn = store.pool().acquire().await?;
+        set_notifier_cursor(&mut conn, partition, cursor).await?;
+    }
+    outcome
+}
+
+/// One batch of [`follow_partition`]: `true` when more may follow.
+async fn follow_batch(
+    store: &Store,
+    ledger: &LedgerClient,
+    partition: u16,
+    cursor: &mut u64,
+) -> Result<bool, NotifierError> {
+    let entries = match ledger
+        .entries_after(partition, *cursor, ENTRIES_BATCH_MAX)
+        .await
+    {
+        Ok(entries) => entries,
+        Err(ReadError::Gone { first, .. }) => {
+            // The stream's retention dropped them; they cannot be notified any more.
+            tracing::warn!(
+                partition,
+                from = *cursor + 1,
+                to = first - 1,
+                "ledger entries gone from the events stream before the notifier read them"
+            );
+            *cursor = first - 1;
+            return Ok(true);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if entries.is_empty() {
+        return Ok(false);
+    }
+    // Buyers of bookings come from the bookings projection: an entry waits until the
+    // projection has applied it.
+    let projected = store.projection_reached(partition).await?;
+    for committed in &entries {
+        if committed.seq <= *cursor {
+            continue;
+        }
+        if !compose::is_news(&committed.events) {
+            *cursor = committed.seq;
+            continue;
+        }
+        if !compose::needs(&committed.events).bookings.is_empty() && projected < committed.seq {
+            return Ok(false);
+        }
+        apply_entry(store, committed).await?;
+        *cursor = committed.seq;
+    }
+    Ok(true)
 }
 
 /// Writes one entry's notifications and moves the cursor past it, in one transaction.
