@@ -704,7 +704,8 @@ async fn over_nats_the_notifier_follows_each_partitions_events_stream() {
     for done in &booked {
         let notice = items
             .iter()
-            .find(|i| i["data"]["booking"] == done.booking.to_string())
+            // Ids are strings: compared as text, not as the number.
+            .find(|i| i["data"]["booking"].as_str() == Some(done.booking.to_string().as_str()))
             .unwrap_or_else(|| panic!("no notice of {done:?} in {items:?}"));
         assert_eq!(notice["kind"], "booking_confirmed");
         // Performances opened by the operator have no show: the text names none.
