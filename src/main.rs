@@ -3,6 +3,7 @@
 //!
 //! - [`up`]: `picket up`, every component in one process.
 //! - [`node`]: `picket ledger`, a ledger node over NATS and PostgreSQL.
+//! - [`notifier`]: `picket notifier`, the notifier over NATS and PostgreSQL.
 //! - `picket loadtest`: [`picket_loadtest::run`].
 //! - [`sandbox_pay`]: `picket sandbox-pay`, the Toss Payments v1 sandbox.
 //! - [`payments`]: `picket payments reconcile`, one reconciliation run.
@@ -13,6 +14,7 @@
 mod audit;
 mod check;
 mod node;
+mod notifier;
 mod payments;
 mod sandbox_pay;
 mod up;
@@ -48,6 +50,10 @@ enum Command {
     /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
     /// and PostgreSQL (journal, leases, fencing epochs).
     Ledger(node::LedgerArgs),
+    /// Run the notifier: follows the ledger's committed entries (from NATS JetStream) and the
+    /// shows published, and writes members' notifications into their inboxes in the API's
+    /// PostgreSQL database. `picket up` runs one in process unless told not to.
+    Notifier(notifier::NotifierArgs),
     /// Rehearse a ticket opening: many real WebSocket clients drive a running deployment
     /// through a scenario (stampede, steady, idle, churn, failover, or a TOML file), then the
     /// ledger is audited against what they were told and a report is written (docs/loadtest.md).
@@ -77,6 +83,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Up(args) => up::run(*args).await,
             Command::Ledger(args) => node::run(args).await,
+            Command::Notifier(args) => notifier::run(args).await,
             Command::Loadtest(args) => loadtest(*args).await,
             Command::SandboxPay(args) => sandbox_pay::run(args).await,
             Command::Payments(args) => payments::run(args).await,

@@ -105,6 +105,11 @@ pub struct UpArgs {
     /// process. Needs DATABASE_URL to name PostgreSQL.
     #[arg(long, env = "PICKET_NATS_URL")]
     nats_url: Option<String>,
+    /// Run the notifier in this process (interest alerts, booking, refund and waitlist notices
+    /// into members' inboxes). Turn it off when `picket notifier` runs elsewhere; several are
+    /// safe, but one is enough.
+    #[arg(long, env = "PICKET_NOTIFIER", default_value_t = true, action = clap::ArgAction::Set)]
+    notifier: bool,
     /// Partitions of the deployment (with NATS; this process hosts all of them).
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
     partition_count: u16,
@@ -479,6 +484,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
     }
+    let (stop_notifier, notifier_stopped) = tokio::sync::watch::channel(false);
+    let notifier = args.notifier.then(|| {
+        tokio::spawn(picket_notifier::run(
+            api.store.clone(),
+            client.clone(),
+            picket_notifier::NotifierConfig {
+                partitions: ledger_partitions.clone(),
+            },
+            notifier_stopped,
+        ))
+    });
     let address = listener.local_addr()?;
     let (stop_sandbox, sandbox_stopped) = tokio::sync::oneshot::channel();
     let (provider_config, checkout_url, sandbox) =
@@ -536,6 +552,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let served =
         picket_gateway::run_with(gateway, listener, picket_api::router(api), shutdown).await;
     let _ = stop_payments.send(true);
+    let _ = stop_notifier.send(true);
+    if let Some(notifier) = notifier {
+        let _ = notifier.await;
+    }
     let _ = refunds.await;
     let _ = reconciliation.await;
     let _ = stop_sandbox.send(());

@@ -232,6 +232,26 @@ fn ledger_reports_every_bad_setting_at_once() {
     );
 }
 
+/// The notifier checks its settings the same way, before it connects to anything.
+#[test]
+fn notifier_reports_every_bad_setting_at_once() {
+    let output = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["notifier"])
+        .env("DATABASE_URL", "sqlite://api.sqlite")
+        .env("PICKET_NATS_URL", "nats://127.0.0.1:1")
+        .env("PICKET_PARTITIONS", "0")
+        .output()
+        .expect("run picket");
+    assert_refused_with(
+        &output,
+        &[
+            "2 setting problems",
+            "PICKET_PARTITIONS must be at least 1",
+            "the notifier needs the API's PostgreSQL database",
+        ],
+    );
+}
+
 /// The command failed, and its error output names every one of `expected`.
 fn assert_refused_with(output: &std::process::Output, expected: &[&str]) {
     assert!(!output.status.success());

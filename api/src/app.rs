@@ -14,8 +14,9 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, door, follow, manage, media, openapi, payments,
-    publish, restore, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
+    accounts, banners, board, bookings, browse, door, follow, manage, media, notifications,
+    openapi, payments, publish, restore, sales, scanner, sellers, settlement, tickets, transfer,
+    waitlist,
 };
 
 impl Api {
@@ -105,6 +106,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route(
             "/api/v2/me/interests",
             get(sellers::get_interests).put(sellers::set_interests),
+        )
+        .route("/api/v2/me/notifications", get(notifications::inbox))
+        .route(
+            "/api/v2/me/notifications/read",
+            post(notifications::mark_read),
         )
         .route("/api/v2/companies", post(sellers::register_seller))
         .route("/api/v2/companies/mine", get(sellers::my_company))

@@ -49,6 +49,7 @@ pub mod json;
 pub mod limit;
 pub mod manage;
 pub mod media;
+pub mod notifications;
 pub mod offers;
 pub mod openapi;
 pub mod operator;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 61] = [
+pub const ROUTES: [(&str, &str); 63] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -35,6 +35,8 @@ pub const ROUTES: [(&str, &str); 61] = [
     ("post", "/api/v2/shows/{id}/publish"),
     ("get", "/api/v2/me/interests"),
     ("put", "/api/v2/me/interests"),
+    ("get", "/api/v2/me/notifications"),
+    ("post", "/api/v2/me/notifications/read"),
     ("post", "/api/v2/companies"),
     ("get", "/api/v2/companies/mine"),
     ("post", "/api/v2/admin/accounts"),
@@ -687,6 +689,24 @@ pub fn document() -> Value {
                     "responses": responses(json!({"200": json_response("the interests", schema("Interests"))}), BODY, &[401, 422])
                 }
             },
+            "/api/v2/me/notifications": {"get": {
+                "operationId": "notifications",
+                "summary": "The member's inbox, newest first, paged by cursor, with the unread count",
+                "description": "Each entry is in the language of Accept-Language (Korean unless English comes first), with both languages under `texts`.",
+                "security": session,
+                "parameters": [
+                    {"name": "cursor", "in": "query", "description": "the id of the last entry of the previous page", "schema": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::notifications::NOTIFICATIONS_PAGE_MAX}}
+                ],
+                "responses": responses(json!({"200": json_response("a page of the inbox", schema("Inbox"))}), PARAMETERS, &[401, 422])
+            }},
+            "/api/v2/me/notifications/read": {"post": {
+                "operationId": "markNotificationsRead",
+                "summary": "Mark entries read: the ids given, or one entry and every older one",
+                "security": session,
+                "requestBody": json_body(schema("MarkRead")),
+                "responses": responses(json!({"200": json_response("the unread count", json!({"type": "object", "required": ["unread"], "properties": {"unread": {"type": "integer", "minimum": 0}}}))}), BODY, &[401, 404, 422])
+            }},
             "/api/v2/companies": {"post": {
                 "operationId": "registerSeller",
                 "summary": "Register a seller: an account and its company",
@@ -971,6 +991,32 @@ fn schemas() -> Value {
             "categories": {"type": "array", "items": {"type": "string", "enum": crate::sellers::CATEGORIES}},
             "regions": {"type": "array", "items": {"type": "string", "enum": crate::sellers::REGIONS}}
         }},
+        "Inbox": {"type": "object", "required": ["items", "next_cursor", "unread"], "properties": {
+            "items": {"type": "array", "items": schema("Notification")},
+            "next_cursor": {"type": ["string", "null"]},
+            "unread": {"type": "integer", "minimum": 0}
+        }},
+        "Notification": {"type": "object", "required": ["id", "kind", "created_at_ms", "read", "language", "title", "body", "texts", "data"], "properties": {
+            "id": {"type": "string"},
+            "kind": {"type": "string", "enum": ["interest_alert", "booking_confirmed", "tickets_cancelled", "refund_paid", "waitlist_offer", "waitlist_ended"]},
+            "created_at_ms": {"type": "integer"},
+            "read": {"type": "boolean"},
+            "language": {"type": "string", "enum": ["ko", "en"]},
+            "title": {"type": "string"}, "body": {"type": "string"},
+            "texts": {"type": "object", "required": ["ko", "en"], "properties": {
+                "ko": {"type": "object", "required": ["title", "body"], "properties": {"title": {"type": "string"}, "body": {"type": "string"}}},
+                "en": {"type": "object", "required": ["title", "body"], "properties": {"title": {"type": "string"}, "body": {"type": "string"}}}
+            }},
+            "data": {"type": "object", "description": "ids to open, as decimal strings (show, performance, booking, hold, waitlist_entry, deadline_ms)", "additionalProperties": {"type": "string"}}
+        }},
+        "MarkRead": {"description": "either the ids to mark read, or the entry up to which (it and every older one) to mark read", "oneOf": [
+            {"type": "object", "additionalProperties": false, "required": ["ids"], "properties": {
+                "ids": {"type": "array", "minItems": 1, "maxItems": crate::notifications::READ_IDS_MAX, "items": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}}
+            }},
+            {"type": "object", "additionalProperties": false, "required": ["up_to"], "properties": {
+                "up_to": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}
+            }}
+        ]},
         "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
             "id": id(), "name": {"type": "string"},
             "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod board;
 pub mod bookings;
 pub mod catalog;
+pub mod notifications;
 pub mod sales;
 pub mod sellers;
 pub mod tickets;

@@ -175,6 +175,20 @@ async fn every_endpoint_as_every_role() {
             false,
         ),
         (
+            "GET",
+            "/api/v2/me/notifications".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v2/me/notifications/read".into(),
+            fixed(json!({"ids": ["none"]}).to_string()),
+            signed_in.clone(),
+            false,
+        ),
+        (
             "POST",
             "/api/v2/companies".into(),
             Box::new(|n| {

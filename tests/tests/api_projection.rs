@@ -6,7 +6,8 @@
 //!   a resubscription from the start of the journal) change nothing: the rows match exactly
 //!   what the ledger replied;
 //! - the same over the NATS ledger (two partitions, catching up from the events streams), and a
-//!   projection older than the events stream's retention says so and carries on.
+//!   projection older than the events stream's retention says so and carries on;
+//! - the notifier over the NATS ledger, writing a buyer's notices from both partitions.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -671,6 +672,52 @@ async fn over_nats_the_projection_catches_up_from_each_partitions_events_stream(
     assert_eq!(open_holds(&pool).await, 0);
     assert!(cursor(&pool, 0).await > 0 && cursor(&pool, 1).await > 0);
     second.api.bookings.stop_following().await;
+    services.node.shutdown().await;
+}
+
+/// The notifier (`picket-notifier`) over NATS: it reads each partition's events stream from its
+/// cursor, like the projection, and writes the buyer's notices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_nats_the_notifier_follows_each_partitions_events_stream() {
+    let services = NatsServices::start(2, 10_000_000).await;
+    let ledger = services.client("api-1").await;
+    // Performances 10 and 11 live in partitions 0 and 1.
+    open(&ledger, 10).await;
+    open(&ledger, 11).await;
+    let api = start_api(services.store().await, ledger.clone()).await;
+    let (member, token) = member_at(api.address, "notified@example.com").await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let notifier = tokio::spawn(picket_notifier::run(
+        services.store().await,
+        services.client("notifier").await,
+        picket_notifier::NotifierConfig {
+            partitions: vec![0, 1],
+        },
+        stopped,
+    ));
+    let booked = [
+        book(&ledger, member, "x1", 10, &[0]).await,
+        book(&ledger, member, "x2", 11, &[0, 1]).await,
+    ];
+    let items = items_eventually(api.address, "/api/v2/me/notifications", &token, 2).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    for done in &booked {
+        let notice = items
+            .iter()
+            // Ids are strings: compared as text, not as the number.
+            .find(|i| i["data"]["booking"].as_str() == Some(done.booking.to_string().as_str()))
+            .unwrap_or_else(|| panic!("no notice of {done:?} in {items:?}"));
+        assert_eq!(notice["kind"], "booking_confirmed");
+        // Performances opened by the operator have no show: the text names none.
+        let paid = picket_notifier::compose::format_won(done.paid_won);
+        assert_eq!(
+            notice["body"],
+            format!("예매가 확정되었습니다. 결제 금액 {paid}원")
+        );
+    }
+    let _ = stop.send(true);
+    notifier.await.expect("the notifier stops");
+    api.api.bookings.stop_following().await;
     services.node.shutdown().await;
 }
 

@@ -14,6 +14,9 @@
 //! - the ticket codes' pure core (`picket-tickets`) depends on no `picket-*` crate but the ledger
 //!   core's id types: the scanner and the services share it, and it knows none of them.
 //!
+//! - the notifier (`picket-notifier`) depends on no `picket-*` crate but the ledger core and
+//!   client and the API (whose store holds the inbox).
+//!
 //! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
 //! as it joins the workspace.
 
@@ -89,6 +92,13 @@ fn payments_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
 }
 
 const TICKETS: &str = "picket-tickets";
+const NOTIFIER: &str = "picket-notifier";
+
+/// The `picket-*` crates the notifier may depend on: it reads the ledger (core and client) and
+/// writes the API's store; never the ledger server, the gateway or payments.
+fn notifier_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
+    (krate == NOTIFIER).then_some(&[CORE, CLIENT, API])
+}
 
 /// The `picket-*` crates `krate` may depend on when it is the tickets' core; `None` otherwise.
 fn tickets_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
@@ -180,6 +190,13 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
             && !allowed.contains(&dependency.as_str())
         {
             Some("picket-tickets depends on picket-ledger-core only among picket-* crates")
+        } else if let Some(allowed) = notifier_crate_allows(krate)
+            && dependency.starts_with("picket")
+            && !allowed.contains(&dependency.as_str())
+        {
+            Some(
+                "picket-notifier depends on the ledger core and client and picket-api only (it never writes to the ledger)",
+            )
         } else {
             None
         };
@@ -352,5 +369,39 @@ fn the_checker_finds_each_forbidden_edge() {
             &manifest("[dependencies]\npicket-tickets.workspace = true\n")
         )
         .is_empty()
+    );
+}
+
+/// The notifier only reads the ledger (ARCHITECTURE.md, "Architecture invariants"): its sources
+/// never submit a command. It depends on the client, which could, so this reads its code.
+#[test]
+fn the_notifier_never_writes_to_the_ledger() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("notifier/src");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("notifier/src").flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("source");
+        let code: String = source
+            .lines()
+            .map(|line| line.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for word in [".submit(", "Command::", "Request {"] {
+            assert!(
+                !code.contains(word),
+                "{} uses {word}: the notifier never writes to the ledger",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 2,
+        "no notifier sources found in {}",
+        dir.display()
     );
 }

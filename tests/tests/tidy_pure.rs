@@ -69,6 +69,14 @@ const PURE: &[Pure] = &[
         )),
     },
     Pure {
+        // The notifier's crate is its shell too: its manifest speaks for both.
+        name: "the notifier's core",
+        sources: "notifier/src/compose.rs",
+        files_min: 1,
+        also_forbidden: &["std::sync", "sqlx", "picket_api", "picket_ledger_client"],
+        dependencies: None,
+    },
+    Pure {
         // `new_seed` is the one function of the room's `draw` that draws randomness; the core
         // may use the rest (pure hashing). Its shell shares state across tasks, the core never.
         name: "the waiting room's core",

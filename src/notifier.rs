@@ -1,0 +1,53 @@
+//! `picket notifier`: the notifier as its own process, beside ledger nodes on NATS and the API's
+//! PostgreSQL database (`picket_notifier::run` does the work; only wiring lives here).
+
+use anyhow::Context;
+use clap::Args;
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
+
+use crate::check::Problems;
+
+#[derive(Args)]
+pub struct NotifierArgs {
+    /// NATS with JetStream (nats://…), where the ledger's committed entries are.
+    #[arg(long, env = "PICKET_NATS_URL")]
+    nats_url: String,
+    /// The API's PostgreSQL database (postgres://…), where the inboxes are.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Partitions of the deployment.
+    #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
+    partition_count: u16,
+}
+
+pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
+    let mut problems = Problems::default();
+    if args.partition_count == 0 {
+        problems.push("PICKET_PARTITIONS must be at least 1");
+    }
+    if !args.database_url.starts_with("postgres") {
+        problems.push("DATABASE_URL: the notifier needs the API's PostgreSQL database");
+    }
+    problems.finish()?;
+    let shutdown = crate::shutdown_signal();
+    let store = picket_api::store::Store::connect(&args.database_url)
+        .await
+        .context("opening the API's database")?;
+    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let ledger = LedgerClient::Nats(NatsLedger::connect(bus, "picket-notifier").await?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let notifier = tokio::spawn(picket_notifier::run(
+        store,
+        ledger,
+        picket_notifier::NotifierConfig {
+            partitions: (0..args.partition_count).collect(),
+        },
+        stopped,
+    ));
+    println!("picket notifier is up (Ctrl-C to stop)");
+    shutdown.await;
+    let _ = stop.send(true);
+    notifier.await.context("the notifier stopped")?;
+    println!("picket notifier stopped");
+    Ok(())
+}
