@@ -45,6 +45,8 @@ fn is_documented_message(json: &str) -> bool {
         || round_trips::<picket_ledger_client::bus::TicketsReply>(json)
         || round_trips::<picket_ledger_client::bus::DoorRequest>(json)
         || round_trips::<picket_ledger_client::bus::DoorReply>(json)
+        || round_trips::<picket_ledger_client::bus::WaitlistRequest>(json)
+        || round_trips::<picket_ledger_client::bus::WaitlistReply>(json)
         || round_trips::<picket_ledger_client::Committed>(json)
         || round_trips::<PerformanceSpec>(json)
         || round_trips::<Outcome>(json)
