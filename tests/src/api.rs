@@ -184,6 +184,50 @@ impl ApiSetup {
             .expect("submitted")
     }
 
+    /// `actor` holds `seats` of `performance` (with `offer`, if any) and pays the amount the
+    /// ledger priced, straight through the ledger (keys `hold-{name}` and `pay-{name}`): the
+    /// booking and its tickets.
+    pub async fn book(
+        &self,
+        actor: u64,
+        name: &str,
+        performance: u64,
+        seats: &[u32],
+        offer: Option<picket_ledger_core::OfferChoice>,
+    ) -> (
+        picket_ledger_core::BookingId,
+        Vec<picket_ledger_core::TicketId>,
+    ) {
+        use picket_ledger_core::{Command, PerformanceId, Reply, SeatId, Selection};
+        let hold = Command::Hold {
+            performance: PerformanceId(performance),
+            selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
+            admission: None,
+            offer,
+        };
+        let held = self.submit(actor, &format!("hold-{name}"), hold).await;
+        let Ok(Reply::Held {
+            hold, amount_won, ..
+        }) = held
+        else {
+            panic!("held: {held:?}");
+        };
+        let confirm = Command::Confirm {
+            performance: PerformanceId(performance),
+            hold,
+            payment_ref: format!("pay-{name}"),
+            amount_won,
+        };
+        let paid = self.submit(actor, &format!("pay-{name}"), confirm).await;
+        let Ok(Reply::Confirmed {
+            booking, tickets, ..
+        }) = paid
+        else {
+            panic!("paid: {paid:?}");
+        };
+        (booking, tickets)
+    }
+
     /// Signs up a member and signs in: (account id, token).
     pub async fn member(&self, email: &str) -> (i64, String) {
         let form = json!({"email": email, "password": PASSWORD, "name": "회원"});

@@ -16,54 +16,6 @@ const DAY_MS: u64 = 24 * 3_600_000;
 /// `published_show` starts 20 days away: the doors are open for this test.
 const DOORS_OPEN_BEFORE_START_MS: u64 = 21 * DAY_MS;
 
-/// `actor` books `seats` (keys named by `name`): the booking and its tickets.
-async fn book(
-    setup: &ApiSetup,
-    actor: u64,
-    name: &str,
-    performance: u64,
-    seats: &[u32],
-) -> (BookingId, Vec<TicketId>) {
-    book_with(setup, actor, name, performance, seats, None).await
-}
-
-async fn book_with(
-    setup: &ApiSetup,
-    actor: u64,
-    name: &str,
-    performance: u64,
-    seats: &[u32],
-    offer: Option<OfferChoice>,
-) -> (BookingId, Vec<TicketId>) {
-    let hold = Command::Hold {
-        performance: PerformanceId(performance),
-        selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
-        admission: None,
-        offer,
-    };
-    let held = setup.submit(actor, &format!("hold-{name}"), hold).await;
-    let Ok(Reply::Held {
-        hold, amount_won, ..
-    }) = held
-    else {
-        panic!("held: {held:?}");
-    };
-    let confirm = Command::Confirm {
-        performance: PerformanceId(performance),
-        hold,
-        payment_ref: format!("pay-{name}"),
-        amount_won,
-    };
-    let paid = setup.submit(actor, &format!("pay-{name}"), confirm).await;
-    let Ok(Reply::Confirmed {
-        booking, tickets, ..
-    }) = paid
-    else {
-        panic!("paid: {paid:?}");
-    };
-    (booking, tickets)
-}
-
 /// The holder's ticket, once the projection has recorded its booking.
 async fn ticket_view(setup: &ApiSetup, ticket: TicketId, token: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -197,7 +149,7 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
     let door = staff(&setup, &[(show, &owner), (other_show, &other)]).await;
     let (buyer, token) = setup.member("buyer@example.com").await;
     let buyer = buyer as u64;
-    let (_, tickets) = book(&setup, buyer, "pair", performance, &[0, 1]).await;
+    let (_, tickets) = setup.book(buyer, "pair", performance, &[0, 1], None).await;
     let (first, second) = (tickets[0], tickets[1]);
 
     // The holder's ticket: what the door checks (section A is VIP) and the code material.
@@ -265,7 +217,7 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
     assert_eq!(admitted["result"], "admitted", "{admitted}");
 
     // A cancelled ticket's code is revoked at once.
-    let (booking, tickets) = book(&setup, buyer, "single", performance, &[2]).await;
+    let (booking, tickets) = setup.book(buyer, "single", performance, &[2], None).await;
     ticket_view(&setup, tickets[0], &token).await;
     let before = decoded_code(&setup, tickets[0], &token).await;
     let cancel = Command::Cancel {
@@ -323,15 +275,15 @@ async fn a_discount_waits_for_its_proof_and_a_guest_holds_a_ticket() {
     let owner = setup.sign_in("owner@example.com").await;
     // A guest buys an R seat (section B: seats 10 to 13) at the disability discount.
     let (token, actor) = guest("guest-door-device-01");
-    let (_, tickets) = book_with(
-        &setup,
-        actor,
-        "guest",
-        performance,
-        &[10],
-        Some(OfferChoice::Discount(DiscountId(0))),
-    )
-    .await;
+    let (_, tickets) = setup
+        .book(
+            actor,
+            "guest",
+            performance,
+            &[10],
+            Some(OfferChoice::Discount(DiscountId(0))),
+        )
+        .await;
     let ticket = ticket_view(&setup, tickets[0], &token).await;
     assert_eq!(ticket["grade"], "R");
     assert_eq!(
@@ -366,7 +318,9 @@ async fn the_doors_open_two_hours_before_the_start_by_default() {
         .await;
     let owner = setup.sign_in("owner@example.com").await;
     let (buyer, token) = setup.member("buyer@example.com").await;
-    let (_, tickets) = book(&setup, buyer as u64, "early", performance, &[0]).await;
+    let (_, tickets) = setup
+        .book(buyer as u64, "early", performance, &[0], None)
+        .await;
     ticket_view(&setup, tickets[0], &token).await;
     let code = decoded_code(&setup, tickets[0], &token).await;
     // `published_show` starts 20 days away.

@@ -21,42 +21,6 @@ const DOORS_OPEN_BEFORE_START_MS: u64 = 21 * DAY_MS;
 const SCANNER_A: u64 = 0x41A1_0000_0000_0001;
 const SCANNER_B: u64 = 0x52B2_0000_0000_0002;
 
-async fn book(
-    setup: &ApiSetup,
-    actor: u64,
-    name: &str,
-    performance: u64,
-    seats: &[u32],
-) -> (BookingId, Vec<TicketId>) {
-    let hold = Command::Hold {
-        performance: PerformanceId(performance),
-        selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
-        admission: None,
-        offer: None,
-    };
-    let held = setup.submit(actor, &format!("hold-{name}"), hold).await;
-    let Ok(Reply::Held {
-        hold, amount_won, ..
-    }) = held
-    else {
-        panic!("held: {held:?}");
-    };
-    let confirm = Command::Confirm {
-        performance: PerformanceId(performance),
-        hold,
-        payment_ref: format!("pay-{name}"),
-        amount_won,
-    };
-    let paid = setup.submit(actor, &format!("pay-{name}"), confirm).await;
-    let Ok(Reply::Confirmed {
-        booking, tickets, ..
-    }) = paid
-    else {
-        panic!("paid: {paid:?}");
-    };
-    (booking, tickets)
-}
-
 /// The holder's ticket, once the projection has recorded its booking.
 async fn ticket_view(setup: &ApiSetup, ticket: TicketId, token: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -228,7 +192,9 @@ async fn two_offline_scanners_admit_one_ticket_once_and_report_the_conflict() {
     let elsewhere = staff(&setup, "elsewhere@example.com", Some((other_show, &other))).await;
     let (buyer, token) = setup.member("buyer@example.com").await;
     let buyer = buyer as u64;
-    let (booking, tickets) = book(&setup, buyer, "four", performance, &[0, 1, 2, 3]).await;
+    let (booking, tickets) = setup
+        .book(buyer, "four", performance, &[0, 1, 2, 3], None)
+        .await;
     let id = PerformanceId(performance);
 
     // Only staff of this show, its seller and admins see its door.

@@ -42,47 +42,6 @@ async fn show_with_door(setup: &ApiSetup, n: u64, door: Value) -> (i64, u64) {
         .await
 }
 
-/// `actor` books `seats`, keys named by `name`: its tickets.
-async fn book(
-    setup: &ApiSetup,
-    actor: i64,
-    name: &str,
-    performance: u64,
-    seats: &[u32],
-) -> (BookingId, Vec<TicketId>) {
-    let hold = Command::Hold {
-        performance: PerformanceId(performance),
-        selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
-        admission: None,
-        offer: None,
-    };
-    let held = setup
-        .submit(actor as u64, &format!("hold-{name}"), hold)
-        .await;
-    let Ok(Reply::Held {
-        hold, amount_won, ..
-    }) = held
-    else {
-        panic!("held: {held:?}");
-    };
-    let confirm = Command::Confirm {
-        performance: PerformanceId(performance),
-        hold,
-        payment_ref: format!("pay-{name}"),
-        amount_won,
-    };
-    let paid = setup
-        .submit(actor as u64, &format!("pay-{name}"), confirm)
-        .await;
-    let Ok(Reply::Confirmed {
-        booking, tickets, ..
-    }) = paid
-    else {
-        panic!("paid: {paid:?}");
-    };
-    (booking, tickets)
-}
-
 /// Calls `path` as `token` until `ready` holds for the 200 answer (the projection follows the
 /// ledger a moment later), at most 10 s; the answer.
 async fn wait_for(
@@ -235,7 +194,9 @@ async fn a_given_ticket_is_revoked_for_the_giver_and_admitted_for_the_recipient(
 
     let (giver, giver_token) = setup.member("giver@example.com").await;
     let (_, taker_token) = setup.member("taker@example.com").await;
-    let (_, tickets) = book(&setup, giver, "gift", performance, &[0, 1]).await;
+    let (_, tickets) = setup
+        .book(giver as u64, "gift", performance, &[0, 1], None)
+        .await;
     let (gift, kept) = (tickets[0], tickets[1]);
     let before = ticket_view(&setup, gift, &giver_token).await;
     assert_eq!(before["gates"], json!(["동문", "서문"]));
@@ -347,9 +308,9 @@ async fn every_refused_transfer_has_its_own_code() {
     .await;
     let (holder, token) = setup.member("holder@example.com").await;
     setup.member("friend@example.com").await;
-    let (_, open_tickets) = book(&setup, holder, "open", open, &[0]).await;
-    let (_, off_tickets) = book(&setup, holder, "off", off, &[0]).await;
-    let (_, late_tickets) = book(&setup, holder, "late", late, &[0]).await;
+    let (_, open_tickets) = setup.book(holder as u64, "open", open, &[0], None).await;
+    let (_, off_tickets) = setup.book(holder as u64, "off", off, &[0], None).await;
+    let (_, late_tickets) = setup.book(holder as u64, "late", late, &[0], None).await;
     for ticket in [open_tickets[0], off_tickets[0], late_tickets[0]] {
         ticket_view(&setup, ticket, &token).await;
     }
@@ -403,7 +364,9 @@ async fn every_refused_transfer_has_its_own_code() {
     assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
 
     // A cancelled ticket cannot be given.
-    let (booking, tickets) = book(&setup, holder, "cancelled", open, &[1]).await;
+    let (booking, tickets) = setup
+        .book(holder as u64, "cancelled", open, &[1], None)
+        .await;
     ticket_view(&setup, tickets[0], &token).await;
     let cancel = Command::Cancel {
         performance: PerformanceId(open),
@@ -492,8 +455,10 @@ async fn printed_codes_are_admitted_and_marked_only_where_the_show_issues_them()
     let (printed_show, printed) = show_with_door(&setup, 1, json!({"static_tickets": true})).await;
     let (plain_show, plain) = show_with_door(&setup, 2, json!({})).await;
     let (buyer, token) = setup.member("buyer@example.com").await;
-    let (_, on) = book(&setup, buyer, "printed", printed, &[0]).await;
-    let (_, off) = book(&setup, buyer, "plain", plain, &[0]).await;
+    let (_, on) = setup
+        .book(buyer as u64, "printed", printed, &[0], None)
+        .await;
+    let (_, off) = setup.book(buyer as u64, "plain", plain, &[0], None).await;
     let on_view = ticket_view(&setup, on[0], &token).await;
     assert_eq!(on_view["static_code_allowed"], true);
     let off_view = ticket_view(&setup, off[0], &token).await;
@@ -644,8 +609,8 @@ async fn the_operators_spec_carries_door_settings_and_old_specs_still_open() {
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     let (holder, token) = setup.member("holder@example.com").await;
     let (_, friend_token) = setup.member("friend@example.com").await;
-    let (_, old_tickets) = book(&setup, holder, "old", 900, &[0]).await;
-    let (_, tickets) = book(&setup, holder, "new", 901, &[0]).await;
+    let (_, old_tickets) = setup.book(holder as u64, "old", 900, &[0], None).await;
+    let (_, tickets) = setup.book(holder as u64, "new", 901, &[0], None).await;
     ticket_view(&setup, old_tickets[0], &token).await;
     ticket_view(&setup, tickets[0], &token).await;
     assert_eq!(
@@ -678,7 +643,9 @@ async fn transfers_and_my_tickets_on_postgresql() {
     .await;
     let (giver, giver_token) = setup.member("giver@example.com").await;
     let (_, taker_token) = setup.member("taker@example.com").await;
-    let (_, tickets) = book(&setup, giver, "gift", performance, &[0]).await;
+    let (_, tickets) = setup
+        .book(giver as u64, "gift", performance, &[0], None)
+        .await;
     ticket_view(&setup, tickets[0], &giver_token).await;
     let (status, body) = give(&setup, tickets[0], &giver_token, "taker@example.com").await;
     assert_eq!(status, 200, "{body:?}");
@@ -741,8 +708,8 @@ async fn reentry_and_gates_are_the_shows() {
     let seller1 = setup.sign_in("seller1@example.com").await;
     let seller2 = setup.sign_in("seller2@example.com").await;
     let (buyer, token) = setup.member("buyer@example.com").await;
-    let (_, again_tickets) = book(&setup, buyer, "again", again, &[0]).await;
-    let (_, once_tickets) = book(&setup, buyer, "once", once, &[0]).await;
+    let (_, again_tickets) = setup.book(buyer as u64, "again", again, &[0], None).await;
+    let (_, once_tickets) = setup.book(buyer as u64, "once", once, &[0], None).await;
     let again_view = ticket_view(&setup, again_tickets[0], &token).await;
     let once_view = ticket_view(&setup, once_tickets[0], &token).await;
     let code = app_code(again, again_tickets[0], &again_view);

@@ -121,47 +121,6 @@ async fn set_interests(setup: &ApiSetup, token: &str, interests: Value) {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
 }
 
-/// `actor` holds and pays for `seats`: the booking and its tickets.
-async fn book(
-    setup: &ApiSetup,
-    actor: i64,
-    name: &str,
-    performance: u64,
-    seats: &[u32],
-) -> (BookingId, Vec<TicketId>) {
-    let hold = Command::Hold {
-        performance: PerformanceId(performance),
-        selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
-        admission: None,
-        offer: None,
-    };
-    let held = setup
-        .submit(actor as u64, &format!("hold-{name}"), hold)
-        .await;
-    let Ok(Reply::Held {
-        hold, amount_won, ..
-    }) = held
-    else {
-        panic!("held: {held:?}");
-    };
-    let confirm = Command::Confirm {
-        performance: PerformanceId(performance),
-        hold,
-        payment_ref: format!("pay-{name}"),
-        amount_won,
-    };
-    let paid = setup
-        .submit(actor as u64, &format!("pay-{name}"), confirm)
-        .await;
-    let Ok(Reply::Confirmed {
-        booking, tickets, ..
-    }) = paid
-    else {
-        panic!("paid: {paid:?}");
-    };
-    (booking, tickets)
-}
-
 #[tokio::test]
 async fn a_published_show_alerts_members_whose_interests_match() {
     alerts_members_whose_interests_match(ApiSetup::start().await).await;
@@ -253,7 +212,9 @@ async fn booking_and_cancellation_reach_the_buyer(setup: ApiSetup) {
     let notifier = start_notifier(&setup);
     let (buyer, token) = setup.member("buyer@example.com").await;
     let (_, other) = setup.member("other@example.com").await;
-    let (booking, tickets) = book(&setup, buyer, "b1", performance, &[1]).await;
+    let (booking, tickets) = setup
+        .book(buyer as u64, "b1", performance, &[1], None)
+        .await;
     let cancelled = setup
         .submit(
             buyer as u64,
@@ -317,7 +278,15 @@ async fn a_notifier_restarted_mid_stream_loses_nothing_and_shows_nothing_twice()
         let buyer = buyer_of(seat).0;
         let setup = &setup;
         async move {
-            book(setup, buyer, &format!("s{seat}"), performance, &[seat]).await;
+            setup
+                .book(
+                    buyer as u64,
+                    &format!("s{seat}"),
+                    performance,
+                    &[seat],
+                    None,
+                )
+                .await;
         }
     };
     let notifier = start_notifier(&setup);
@@ -409,7 +378,15 @@ async fn page_through_and_mark_read(setup: ApiSetup) {
     let (_, stranger) = setup.member("stranger@example.com").await;
     let notifier = start_notifier(&setup);
     for seat in 1..=3 {
-        book(&setup, buyer, &format!("r{seat}"), performance, &[seat]).await;
+        setup
+            .book(
+                buyer as u64,
+                &format!("r{seat}"),
+                performance,
+                &[seat],
+                None,
+            )
+            .await;
     }
     let all = inbox_when(&setup, &token, |items| items.len() == 3).await;
     notifier.stop().await;
