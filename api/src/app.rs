@@ -63,6 +63,7 @@ impl Api {
                 crate::transfer::UNKNOWN_RECIPIENTS_PER_MINUTE,
                 crate::transfer::UNKNOWN_RECIPIENTS_BURST,
             ),
+            manifest_builds: tokio::sync::Semaphore::new(crate::door::MANIFEST_BUILDS_MAX),
             config,
             operator_token,
             decoy_hash,

@@ -31,7 +31,6 @@ use picket_tickets::{DoorRules, Manifest, ManifestKey, Roster, RosterTicket};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 use crate::auth::Authenticated;
 use crate::bookings::performance_spec;
@@ -67,8 +66,6 @@ const STADIUM_SEATS: usize = 66_000;
 const _: () = assert!(STADIUM_SEATS <= MANIFEST_TICKETS_MAX);
 const _: () = assert!(STADIUM_SEATS * 4 <= MANIFEST_SOURCE_TICKETS_MAX);
 const _: () = assert!(MANIFEST_PAGES_MAX * TICKETS_PAGE_MAX > MANIFEST_SOURCE_TICKETS_MAX);
-
-static MANIFEST_BUILDS: Semaphore = Semaphore::const_new(MANIFEST_BUILDS_MAX);
 
 /// A performance's manifest key: the Ed25519 key whose seed is HMAC-SHA256(ticket key, label ‖
 /// performance id, big-endian). One per performance, derived whenever needed, so no key is
@@ -250,7 +247,7 @@ pub async fn manifest(
     Path(Id(performance)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     let spec = staff_spec(&api, &who, performance).await?;
-    let Ok(_building) = MANIFEST_BUILDS.try_acquire() else {
+    let Ok(_building) = api.manifest_builds.try_acquire() else {
         return Err(ApiError::TooManyAttempts { retry_after_s: 1 });
     };
     let id = PerformanceId(performance as u64);

@@ -262,6 +262,9 @@ pub struct Api {
     /// ([`crate::transfer::UNKNOWN_RECIPIENTS_PER_MINUTE`]): a holder cannot probe which
     /// addresses have accounts faster than that.
     pub(crate) transfer_lookups: Limiter,
+    /// Offline manifests being built in this process, at most
+    /// [`crate::door::MANIFEST_BUILDS_MAX`] (each derives and seals every ticket's entry).
+    pub(crate) manifest_builds: tokio::sync::Semaphore,
 }
 
 impl Api {
