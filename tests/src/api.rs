@@ -228,6 +228,43 @@ impl ApiSetup {
         (booking, tickets)
     }
 
+    /// The holder's ticket (`GET /api/v2/tickets/{id}` with `token`), once the projection has
+    /// recorded its booking (404 until then, for at most 10 s); never cached on the way.
+    pub async fn ticket_view(&self, ticket: picket_ledger_core::TicketId, token: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let path = format!("/api/v2/tickets/{}", ticket.0);
+        loop {
+            let answer = call(self.address, "GET", &path, "", Some(token)).await;
+            if answer.status == 200 {
+                assert_eq!(header(&answer.head, "cache-control"), Some("no-store"));
+                return answer.body;
+            }
+            assert!(
+                answer.status == 404 && tokio::time::Instant::now() < deadline,
+                "{} {:?}",
+                answer.status,
+                answer.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// An online entry scan of `code` at `gate` by `token` (staff of the show, its seller): the
+    /// typed result, which is always a 200.
+    pub async fn scan(&self, token: &str, performance: u64, code: &str, gate: u16) -> Value {
+        let form = json!({"code": code, "gate": gate, "direction": "entry"});
+        let answer = call(
+            self.address,
+            "POST",
+            &format!("/api/v2/performances/{performance}/scans"),
+            &form.to_string(),
+            Some(token),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        answer.body
+    }
+
     /// Signs up a member and signs in: (account id, token).
     pub async fn member(&self, email: &str) -> (i64, String) {
         let form = json!({"email": email, "password": PASSWORD, "name": "회원"});
@@ -500,4 +537,16 @@ pub fn schemathesis_binary() -> Result<std::path::PathBuf, crate::HarnessError> 
         binary: "schemathesis",
         package: "schemathesis",
     })
+}
+
+/// The secret an app keeps, from a ticket's `code` as the API delivers it (docs/protocol.md,
+/// "The holder's ticket").
+pub fn secret_of(ticket: &Value) -> picket_tickets::TicketSecret {
+    let code = &ticket["code"];
+    let bytes = |name: &str| hex::decode(code[name].as_str().expect(name)).expect("hex");
+    picket_tickets::TicketSecret {
+        generation: code["generation"].as_u64().expect("generation") as u8,
+        seal: picket_tickets::Seal(bytes("seal").try_into().expect("9 bytes")),
+        mac_key: bytes("mac_key").try_into().expect("32 bytes"),
+    }
 }

@@ -5,47 +5,14 @@
 //! wrong performance. Codes an app would make are made with `picket-tickets` from the secret the
 //! API delivers, as docs/protocol.md tells an app developer to.
 
-use std::time::Duration;
-
 use picket_ledger_core::*;
 use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call, call_raw, header};
-use picket_tickets::{Code, Seal, TicketSecret};
+use picket_tickets::Code;
 use serde_json::{Value, json};
 
 const DAY_MS: u64 = 24 * 3_600_000;
 /// `published_show` starts 20 days away: the doors are open for this test.
 const DOORS_OPEN_BEFORE_START_MS: u64 = 21 * DAY_MS;
-
-/// The holder's ticket, once the projection has recorded its booking.
-async fn ticket_view(setup: &ApiSetup, ticket: TicketId, token: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let path = format!("/api/v2/tickets/{}", ticket.0);
-    loop {
-        let answer = call(setup.address, "GET", &path, "", Some(token)).await;
-        if answer.status == 200 {
-            assert_eq!(header(&answer.head, "cache-control"), Some("no-store"));
-            return answer.body;
-        }
-        assert!(
-            answer.status == 404 && tokio::time::Instant::now() < deadline,
-            "{} {:?}",
-            answer.status,
-            answer.body
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The secret an app keeps, from the ticket's `code` as the API delivers it.
-fn secret_of(ticket: &Value) -> TicketSecret {
-    let code = &ticket["code"];
-    let bytes = |name: &str| hex::decode(code[name].as_str().expect(name)).expect("hex");
-    TicketSecret {
-        generation: code["generation"].as_u64().expect("generation") as u8,
-        seal: Seal(bytes("seal").try_into().expect("9 bytes")),
-        mac_key: bytes("mac_key").try_into().expect("32 bytes"),
-    }
-}
 
 /// The ticket's code as its PNG shows it, read by `zbarimg`.
 async fn decoded_code(setup: &ApiSetup, ticket: TicketId, token: &str) -> String {
@@ -75,20 +42,6 @@ async fn decoded_code(setup: &ApiSetup, ticket: TicketId, token: &str) -> String
         .expect("text")
         .trim()
         .to_owned()
-}
-
-async fn scan(setup: &ApiSetup, token: &str, performance: u64, code: &str, gate: u16) -> Value {
-    let form = json!({"code": code, "gate": gate, "direction": "entry"});
-    let answer = call(
-        setup.address,
-        "POST",
-        &format!("/api/v2/performances/{performance}/scans"),
-        &form.to_string(),
-        Some(token),
-    )
-    .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body
 }
 
 async fn bind(setup: &ApiSetup, ticket: TicketId, token: &str, key: &str) -> Value {
@@ -153,7 +106,7 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
     let (first, second) = (tickets[0], tickets[1]);
 
     // The holder's ticket: what the door checks (section A is VIP) and the code material.
-    let ticket = ticket_view(&setup, first, &token).await;
+    let ticket = setup.ticket_view(first, &token).await;
     assert_eq!(ticket["grade"], "VIP");
     assert!(ticket["place"].as_str().expect("place").starts_with("A "));
     assert_eq!(ticket["code"]["format"], "PK1");
@@ -177,30 +130,32 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
     // Rendered, decoded by zbar, scanned: admitted, then already used (when, which gate).
     let text = decoded_code(&setup, first, &token).await;
     assert!(text.starts_with("PK1R"), "{text}");
-    let admitted = scan(&setup, &door, performance, &text, 3).await;
+    let admitted = setup.scan(&door, performance, &text, 3).await;
     assert_eq!(admitted["result"], "admitted", "{admitted}");
     assert_eq!(admitted["gate"], 3);
-    let again = scan(&setup, &door, performance, &text, 5).await;
+    let again = setup.scan(&door, performance, &text, 5).await;
     assert_eq!(
         again,
         json!({"result": "already_used", "at_ms": admitted["at_ms"], "gate": 3})
     );
 
     // A code made 45 s ago (three steps back) has expired.
-    let second_view = ticket_view(&setup, second, &token).await;
-    let secret = secret_of(&second_view);
+    let second_view = setup.ticket_view(second, &token).await;
+    let secret = picket_tests::api::secret_of(&second_view);
     let now = picket_edge::clock::now_ms();
     let old = Code::rotating(PerformanceId(performance), second, &secret, now - 45_000);
-    let expired = scan(&setup, &door, performance, &old.to_string(), 0).await;
+    let expired = setup.scan(&door, performance, &old.to_string(), 0).await;
     assert_eq!(expired, json!({"result": "code_expired"}));
     // One flipped bit of the MAC: forged.
     let mut flipped = Code::rotating(PerformanceId(performance), second, &secret, now);
     flipped.mac[0] ^= 1;
-    let forged = scan(&setup, &door, performance, &flipped.to_string(), 0).await;
+    let forged = setup
+        .scan(&door, performance, &flipped.to_string(), 0)
+        .await;
     assert_eq!(forged, json!({"result": "forged"}));
     // Another performance's door: wrong performance.
     let current = Code::rotating(PerformanceId(performance), second, &secret, now).to_string();
-    let elsewhere = scan(&setup, &door, other_performance, &current, 0).await;
+    let elsewhere = setup.scan(&door, other_performance, &current, 0).await;
     assert_eq!(elsewhere, json!({"result": "wrong_performance"}));
 
     // Re-binding to another device moves the secret on: the old device's code is revoked, the
@@ -210,15 +165,15 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
     assert_eq!(moved["code"]["generation"], 1);
     assert_eq!(moved["rebinds"], 1);
     assert_eq!(moved["device"]["public_key"], "C".repeat(43));
-    let revoked = scan(&setup, &door, performance, &current, 0).await;
+    let revoked = setup.scan(&door, performance, &current, 0).await;
     assert_eq!(revoked, json!({"result": "revoked"}));
     let new_code = decoded_code(&setup, second, &token).await;
-    let admitted = scan(&setup, &door, performance, &new_code, 0).await;
+    let admitted = setup.scan(&door, performance, &new_code, 0).await;
     assert_eq!(admitted["result"], "admitted", "{admitted}");
 
     // A cancelled ticket's code is revoked at once.
     let (booking, tickets) = setup.book(buyer, "single", performance, &[2], None).await;
-    ticket_view(&setup, tickets[0], &token).await;
+    setup.ticket_view(tickets[0], &token).await;
     let before = decoded_code(&setup, tickets[0], &token).await;
     let cancel = Command::Cancel {
         performance: PerformanceId(performance),
@@ -230,7 +185,7 @@ async fn codes_are_rendered_decoded_and_scanned_with_every_result() {
         matches!(cancelled, Ok(Reply::Cancelled { .. })),
         "{cancelled:?}"
     );
-    let revoked = scan(&setup, &door, performance, &before, 0).await;
+    let revoked = setup.scan(&door, performance, &before, 0).await;
     assert_eq!(revoked, json!({"result": "revoked"}));
 
     // The SVG is the same code for the web client, never cached.
@@ -284,7 +239,7 @@ async fn a_discount_waits_for_its_proof_and_a_guest_holds_a_ticket() {
             Some(OfferChoice::Discount(DiscountId(0))),
         )
         .await;
-    let ticket = ticket_view(&setup, tickets[0], &token).await;
+    let ticket = setup.ticket_view(tickets[0], &token).await;
     assert_eq!(ticket["grade"], "R");
     assert_eq!(
         ticket["discount"],
@@ -292,7 +247,7 @@ async fn a_discount_waits_for_its_proof_and_a_guest_holds_a_ticket() {
     );
     let code = decoded_code(&setup, tickets[0], &token).await;
     // The seller scans: the door asks for the proof first, then admits and shows it.
-    let asked = scan(&setup, &owner, performance, &code, 0).await;
+    let asked = setup.scan(&owner, performance, &code, 0).await;
     assert_eq!(
         asked,
         json!({"result": "proof_required", "discount": disability})
@@ -321,9 +276,9 @@ async fn the_doors_open_two_hours_before_the_start_by_default() {
     let (_, tickets) = setup
         .book(buyer as u64, "early", performance, &[0], None)
         .await;
-    ticket_view(&setup, tickets[0], &token).await;
+    setup.ticket_view(tickets[0], &token).await;
     let code = decoded_code(&setup, tickets[0], &token).await;
     // `published_show` starts 20 days away.
-    let early = scan(&setup, &owner, performance, &code, 0).await;
+    let early = setup.scan(&owner, performance, &code, 0).await;
     assert_eq!(early, json!({"result": "not_yet_open"}));
 }

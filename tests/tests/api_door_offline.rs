@@ -6,13 +6,9 @@
 //! show see any of it; a tampered manifest does not open. Codes are made with `picket-tickets`
 //! from the secret the API delivers, as an app would.
 
-use std::time::Duration;
-
 use picket_ledger_core::*;
 use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call, call_raw, header};
-use picket_tickets::{
-    CheckIns, Code, EntryScan, Manifest, ManifestError, Refusal, Seal, Source, TicketSecret,
-};
+use picket_tickets::{CheckIns, Code, EntryScan, Manifest, ManifestError, Refusal, Source};
 use serde_json::{Value, json};
 
 const DAY_MS: u64 = 24 * 3_600_000;
@@ -20,35 +16,6 @@ const DAY_MS: u64 = 24 * 3_600_000;
 const DOORS_OPEN_BEFORE_START_MS: u64 = 21 * DAY_MS;
 const SCANNER_A: u64 = 0x41A1_0000_0000_0001;
 const SCANNER_B: u64 = 0x52B2_0000_0000_0002;
-
-/// The holder's ticket, once the projection has recorded its booking.
-async fn ticket_view(setup: &ApiSetup, ticket: TicketId, token: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let path = format!("/api/v2/tickets/{}", ticket.0);
-    loop {
-        let answer = call(setup.address, "GET", &path, "", Some(token)).await;
-        if answer.status == 200 {
-            return answer.body;
-        }
-        assert!(
-            answer.status == 404 && tokio::time::Instant::now() < deadline,
-            "{} {:?}",
-            answer.status,
-            answer.body
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn secret_of(ticket: &Value) -> TicketSecret {
-    let code = &ticket["code"];
-    let bytes = |name: &str| hex::decode(code[name].as_str().expect(name)).expect("hex");
-    TicketSecret {
-        generation: code["generation"].as_u64().expect("generation") as u8,
-        seal: Seal(bytes("seal").try_into().expect("9 bytes")),
-        mac_key: bytes("mac_key").try_into().expect("32 bytes"),
-    }
-}
 
 async fn bind(setup: &ApiSetup, ticket: TicketId, token: &str, key: &str) -> Value {
     let answer = call(
@@ -273,9 +240,10 @@ async fn two_offline_scanners_admit_one_ticket_once_and_report_the_conflict() {
     );
 
     // Both scanners admit the first ticket with no network, two seconds apart.
-    let view = ticket_view(&setup, tickets[0], &token).await;
+    let view = setup.ticket_view(tickets[0], &token).await;
     let now = picket_edge::clock::now_ms();
-    let code = Code::rotating(id, tickets[0], &secret_of(&view), now).to_string();
+    let code =
+        Code::rotating(id, tickets[0], &picket_tests::api::secret_of(&view), now).to_string();
     let mut scanner_a = CheckIns::new(manifest_a.rules.reentry);
     let mut scanner_b = CheckIns::new(manifest_b.rules.reentry);
     let kept = admit_offline(&mut scanner_a, &manifest_a, &code, now, 1, SCANNER_A, 11)
@@ -353,8 +321,8 @@ async fn two_offline_scanners_admit_one_ticket_once_and_report_the_conflict() {
     );
 
     // A cancels and a re-binding: the old device's code for the fourth ticket, taken before.
-    let fourth = ticket_view(&setup, tickets[3], &token).await;
-    let old_secret = secret_of(&fourth);
+    let fourth = setup.ticket_view(tickets[3], &token).await;
+    let old_secret = picket_tests::api::secret_of(&fourth);
     bind(&setup, tickets[3], &token, &"A".repeat(43)).await;
     let moved = bind(&setup, tickets[3], &token, &"B".repeat(43)).await;
     assert_eq!(moved["code"]["generation"], 1);
@@ -393,13 +361,20 @@ async fn two_offline_scanners_admit_one_ticket_once_and_report_the_conflict() {
         admit_offline(&mut synced, &fresh, &old_code, now, 1, SCANNER_A, 13),
         Err(Refusal::Revoked)
     );
-    let third_view = ticket_view(&setup, tickets[2], &token).await;
-    let cancelled_code = Code::rotating(id, tickets[2], &secret_of(&third_view), now).to_string();
+    let third_view = setup.ticket_view(tickets[2], &token).await;
+    let cancelled_code = Code::rotating(
+        id,
+        tickets[2],
+        &picket_tests::api::secret_of(&third_view),
+        now,
+    )
+    .to_string();
     assert_eq!(
         admit_offline(&mut synced, &fresh, &cancelled_code, now, 1, SCANNER_A, 14),
         Err(Refusal::Revoked)
     );
-    let new_code = Code::rotating(id, tickets[3], &secret_of(&moved), now).to_string();
+    let new_code =
+        Code::rotating(id, tickets[3], &picket_tests::api::secret_of(&moved), now).to_string();
     admit_offline(&mut synced, &fresh, &new_code, now, 1, SCANNER_A, 15)
         .expect("the new device's code is admitted");
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use picket_ledger_core::*;
 use picket_tests::api::{ApiSetup, OPERATOR, PASSWORD, call, call_raw, header};
-use picket_tickets::{Code, Seal, TicketSecret};
+use picket_tickets::Code;
 use serde_json::{Value, json};
 
 const DAY_MS: u64 = 24 * 3_600_000;
@@ -66,46 +66,16 @@ async fn wait_for(
     }
 }
 
-/// The holder's ticket, once the projection has recorded its booking.
-async fn ticket_view(setup: &ApiSetup, ticket: TicketId, token: &str) -> Value {
-    wait_for(
-        setup,
-        &format!("/api/v2/tickets/{}", ticket.0),
-        token,
-        |_| true,
-    )
-    .await
-}
-
-/// The secret an app keeps, from the ticket's `code` as the API delivers it.
-fn secret_of(ticket: &Value) -> TicketSecret {
-    let code = &ticket["code"];
-    let bytes = |name: &str| hex::decode(code[name].as_str().expect(name)).expect("hex");
-    TicketSecret {
-        generation: code["generation"].as_u64().expect("generation") as u8,
-        seal: Seal(bytes("seal").try_into().expect("9 bytes")),
-        mac_key: bytes("mac_key").try_into().expect("32 bytes"),
-    }
-}
-
 /// The rotating code an app makes now from `ticket`'s secret.
 fn app_code(performance: u64, ticket: TicketId, view: &Value) -> String {
     let now = picket_edge::clock::now_ms();
-    Code::rotating(PerformanceId(performance), ticket, &secret_of(view), now).to_string()
-}
-
-async fn scan(setup: &ApiSetup, token: &str, performance: u64, code: &str, gate: u16) -> Value {
-    let form = json!({"code": code, "gate": gate, "direction": "entry"});
-    let answer = call(
-        setup.address,
-        "POST",
-        &format!("/api/v2/performances/{performance}/scans"),
-        &form.to_string(),
-        Some(token),
+    Code::rotating(
+        PerformanceId(performance),
+        ticket,
+        &picket_tests::api::secret_of(view),
+        now,
     )
-    .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body
+    .to_string()
 }
 
 async fn give(setup: &ApiSetup, ticket: TicketId, token: &str, to: &str) -> (u16, Value) {
@@ -198,7 +168,7 @@ async fn a_given_ticket_is_revoked_for_the_giver_and_admitted_for_the_recipient(
         .book(giver as u64, "gift", performance, &[0, 1], None)
         .await;
     let (gift, kept) = (tickets[0], tickets[1]);
-    let before = ticket_view(&setup, gift, &giver_token).await;
+    let before = setup.ticket_view(gift, &giver_token).await;
     assert_eq!(before["gates"], json!(["동문", "서문"]));
     let bound = call(
         setup.address,
@@ -220,7 +190,7 @@ async fn a_given_ticket_is_revoked_for_the_giver_and_admitted_for_the_recipient(
     );
 
     // The giver's code from before is revoked at the door, and the ticket is no longer theirs.
-    let revoked = scan(&setup, &staff, performance, &old_code, 1).await;
+    let revoked = setup.scan(&staff, performance, &old_code, 1).await;
     assert_eq!(revoked, json!({"result": "revoked"}));
     let gone = call(
         setup.address,
@@ -234,7 +204,7 @@ async fn a_given_ticket_is_revoked_for_the_giver_and_admitted_for_the_recipient(
 
     // The recipient holds it: a new generation, no device of the giver's; their first binding
     // is a binding (no re-binding counted), and their code is admitted.
-    let received = ticket_view(&setup, gift, &taker_token).await;
+    let received = setup.ticket_view(gift, &taker_token).await;
     assert_eq!(received["code"]["generation"], 1);
     assert_eq!(received["device"], Value::Null);
     let bound = call(
@@ -248,14 +218,14 @@ async fn a_given_ticket_is_revoked_for_the_giver_and_admitted_for_the_recipient(
     assert_eq!(bound.status, 200, "{:?}", bound.body);
     assert_eq!(bound.body["code"]["generation"], 1);
     assert_eq!(bound.body["rebinds"], 0);
-    let admitted = scan(
-        &setup,
-        &staff,
-        performance,
-        &app_code(performance, gift, &bound.body),
-        2,
-    )
-    .await;
+    let admitted = setup
+        .scan(
+            &staff,
+            performance,
+            &app_code(performance, gift, &bound.body),
+            2,
+        )
+        .await;
     assert_eq!(admitted["result"], "admitted", "{admitted}");
     assert_eq!(admitted["gate"], 2);
     assert_eq!(admitted["printed"], false);
@@ -312,7 +282,7 @@ async fn every_refused_transfer_has_its_own_code() {
     let (_, off_tickets) = setup.book(holder as u64, "off", off, &[0], None).await;
     let (_, late_tickets) = setup.book(holder as u64, "late", late, &[0], None).await;
     for ticket in [open_tickets[0], off_tickets[0], late_tickets[0]] {
-        ticket_view(&setup, ticket, &token).await;
+        setup.ticket_view(ticket, &token).await;
     }
     let friend = "friend@example.com";
     assert_eq!(
@@ -367,7 +337,7 @@ async fn every_refused_transfer_has_its_own_code() {
     let (booking, tickets) = setup
         .book(holder as u64, "cancelled", open, &[1], None)
         .await;
-    ticket_view(&setup, tickets[0], &token).await;
+    setup.ticket_view(tickets[0], &token).await;
     let cancel = Command::Cancel {
         performance: PerformanceId(open),
         booking,
@@ -459,9 +429,9 @@ async fn printed_codes_are_admitted_and_marked_only_where_the_show_issues_them()
         .book(buyer as u64, "printed", printed, &[0], None)
         .await;
     let (_, off) = setup.book(buyer as u64, "plain", plain, &[0], None).await;
-    let on_view = ticket_view(&setup, on[0], &token).await;
+    let on_view = setup.ticket_view(on[0], &token).await;
     assert_eq!(on_view["static_code_allowed"], true);
-    let off_view = ticket_view(&setup, off[0], &token).await;
+    let off_view = setup.ticket_view(off[0], &token).await;
     assert_eq!(off_view["static_code_allowed"], false);
     let seller1 = setup.sign_in("seller1@example.com").await;
     let seller2 = setup.sign_in("seller2@example.com").await;
@@ -471,10 +441,10 @@ async fn printed_codes_are_admitted_and_marked_only_where_the_show_issues_them()
     let (status, text) = printed_png(&setup, on[0], &token).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.starts_with("PK1P"), "{text}");
-    let admitted = scan(&setup, &seller1, printed, &text, 0).await;
+    let admitted = setup.scan(&seller1, printed, &text, 0).await;
     assert_eq!(admitted["result"], "admitted", "{admitted}");
     assert_eq!(admitted["printed"], true);
-    let again = scan(&setup, &seller1, printed, &text, 0).await;
+    let again = setup.scan(&seller1, printed, &text, 0).await;
     assert_eq!(again["result"], "already_used", "{again}");
     // The SVG is the same code's picture.
     let auth = format!("Bearer {token}");
@@ -495,8 +465,13 @@ async fn printed_codes_are_admitted_and_marked_only_where_the_show_issues_them()
         printed_png(&setup, off[0], &token).await,
         (409, "static_tickets_off".to_owned())
     );
-    let forged = Code::printed(PerformanceId(plain), off[0], &secret_of(&off_view)).to_string();
-    let refused = scan(&setup, &seller2, plain, &forged, 0).await;
+    let forged = Code::printed(
+        PerformanceId(plain),
+        off[0],
+        &picket_tests::api::secret_of(&off_view),
+    )
+    .to_string();
+    let refused = setup.scan(&seller2, plain, &forged, 0).await;
     assert_eq!(refused, json!({"result": "revoked"}));
     // Someone else's ticket has no printed code for them.
     let (_, stranger) = setup.member("stranger@example.com").await;
@@ -611,8 +586,8 @@ async fn the_operators_spec_carries_door_settings_and_old_specs_still_open() {
     let (_, friend_token) = setup.member("friend@example.com").await;
     let (_, old_tickets) = setup.book(holder as u64, "old", 900, &[0], None).await;
     let (_, tickets) = setup.book(holder as u64, "new", 901, &[0], None).await;
-    ticket_view(&setup, old_tickets[0], &token).await;
-    ticket_view(&setup, tickets[0], &token).await;
+    setup.ticket_view(old_tickets[0], &token).await;
+    setup.ticket_view(tickets[0], &token).await;
     assert_eq!(
         refused(&setup, old_tickets[0], &token, "friend@example.com").await,
         (409, "transfers_off".to_owned())
@@ -646,7 +621,7 @@ async fn transfers_and_my_tickets_on_postgresql() {
     let (_, tickets) = setup
         .book(giver as u64, "gift", performance, &[0], None)
         .await;
-    ticket_view(&setup, tickets[0], &giver_token).await;
+    setup.ticket_view(tickets[0], &giver_token).await;
     let (status, body) = give(&setup, tickets[0], &giver_token, "taker@example.com").await;
     assert_eq!(status, 200, "{body:?}");
     let theirs = wait_for(&setup, "/api/v2/me/tickets", &taker_token, |body| {
@@ -710,8 +685,8 @@ async fn reentry_and_gates_are_the_shows() {
     let (buyer, token) = setup.member("buyer@example.com").await;
     let (_, again_tickets) = setup.book(buyer as u64, "again", again, &[0], None).await;
     let (_, once_tickets) = setup.book(buyer as u64, "once", once, &[0], None).await;
-    let again_view = ticket_view(&setup, again_tickets[0], &token).await;
-    let once_view = ticket_view(&setup, once_tickets[0], &token).await;
+    let again_view = setup.ticket_view(again_tickets[0], &token).await;
+    let once_view = setup.ticket_view(once_tickets[0], &token).await;
     let code = app_code(again, again_tickets[0], &again_view);
     // Gate 3 is none of the two listed.
     let (status, body) = scan_as(&setup, &seller1, again, &code, 3, "entry").await;
