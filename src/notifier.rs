@@ -18,6 +18,10 @@ pub struct NotifierArgs {
     /// Partitions of the deployment.
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
     partition_count: u16,
+    /// The durable JetStream consumer it reads each partition's events stream with (one
+    /// notifier per name; a restarted notifier takes its consumer over).
+    #[arg(long, env = "PICKET_NOTIFIER_CONSUMER", default_value = picket_notifier::CONSUMER_DEFAULT)]
+    consumer: String,
 }
 
 pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
@@ -27,6 +31,17 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
     }
     if !args.database_url.starts_with("postgres") {
         problems.push("DATABASE_URL: the notifier needs the API's PostgreSQL database");
+    }
+    if args.consumer.is_empty()
+        || args.consumer.len() > picket_ledger_client::follow::FOLLOWER_NAME_LEN_MAX
+        || !args
+            .consumer
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        problems.push(
+            "PICKET_NOTIFIER_CONSUMER: 1 to 64 letters, digits, '-' or '_' (a JetStream consumer name)",
+        );
     }
     problems.finish()?;
     let shutdown = crate::shutdown_signal();
@@ -41,6 +56,7 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
         ledger,
         picket_notifier::NotifierConfig {
             partitions: (0..args.partition_count).collect(),
+            consumer: args.consumer,
         },
         stopped,
     ));

@@ -107,7 +107,7 @@ pub struct UpArgs {
     nats_url: Option<String>,
     /// Run the notifier in this process (interest alerts, booking, refund and waitlist notices
     /// into members' inboxes). Turn it off when `picket notifier` runs elsewhere; several are
-    /// safe, but one is enough.
+    /// safe (each reads through its own durable consumer), but one is enough.
     #[arg(long, env = "PICKET_NOTIFIER", default_value_t = true, action = clap::ArgAction::Set)]
     notifier: bool,
     /// Partitions of the deployment (with NATS; this process hosts all of them).
@@ -491,6 +491,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             client.clone(),
             picket_notifier::NotifierConfig {
                 partitions: ledger_partitions.clone(),
+                // Every `picket up` of a deployment may run a notifier: each reads through a
+                // durable consumer of its own (the inbox rows' ids keep each notice once).
+                consumer: picket_ledger_client::follow::follower_name(&format!(
+                    "{}-{}",
+                    picket_notifier::CONSUMER_DEFAULT,
+                    gateway_id
+                )),
             },
             notifier_stopped,
         ))

@@ -5,11 +5,13 @@
 //! - [`compose`] is the pure core: an input and what was looked up become notifications with
 //!   ids derived from the input, so a redelivered input writes nothing new.
 //! - This file is the shell. Per ledger partition it keeps a cursor (`notifier_cursors`): the
-//!   last entry whose notifications are written. It reads on from it with
-//!   [`LedgerClient::entries_after`] (the journal in process, the partition's JetStream events
-//!   stream over NATS) and moves it in the same transaction as the inbox rows, so a notifier
-//!   stopped anywhere resumes where it stopped: nothing lost, and nothing shown twice (the rows'
-//!   ids make a replayed entry a no-op). Published shows are announced once each
+//!   last entry whose notifications are written. It reads on from it with an
+//!   [`EntryFollower`] (the journal in process; over NATS a durable JetStream consumer on the
+//!   partition's events stream, named [`NotifierConfig::consumer`], acknowledged once the
+//!   inbox rows are committed) and moves the cursor in the same transaction as the inbox rows,
+//!   so a notifier stopped anywhere resumes where it stopped: nothing lost, and nothing shown
+//!   twice (the rows' ids make a replayed entry a no-op, and the cursor skips what the bus
+//!   redelivers). Published shows are announced once each
 //!   (`notifier_announced`, marked after every matching member's alert is written). The
 //!   ledger's subscription only wakes it up early; it also looks every [`POLL_INTERVAL`].
 //!
@@ -25,7 +27,7 @@ use picket_api::store::notifications::{
     NewNotification, insert_notification, recent_counts, remember_waitlist_entry,
     set_notifier_cursor,
 };
-use picket_ledger_client::{Committed, LedgerClient, ReadError};
+use picket_ledger_client::{Committed, EntryFollower, LedgerClient, ReadError};
 use picket_ledger_core::{ActorId, BookingId, PerformanceId, WaitlistEntryId};
 use tokio::sync::watch;
 
@@ -54,11 +56,32 @@ pub enum NotifierError {
     Ledger(#[from] ReadError),
 }
 
+/// The durable consumer the notifier reads each partition's events stream with over NATS.
+pub const CONSUMER_DEFAULT: &str = "picket-notifier";
+
 /// What the notifier follows.
 #[derive(Clone, Debug)]
 pub struct NotifierConfig {
     /// The ledger's partitions (one in process; the bus's over NATS).
     pub partitions: Vec<u16>,
+    /// The name of its durable consumers ([`CONSUMER_DEFAULT`]); one notifier per name.
+    pub consumer: String,
+}
+
+impl NotifierConfig {
+    pub fn new(partitions: Vec<u16>) -> Self {
+        NotifierConfig {
+            partitions,
+            consumer: CONSUMER_DEFAULT.to_string(),
+        }
+    }
+}
+
+/// The notifier's readers, one per partition, opened at the stored cursor when first needed
+/// and kept across rounds (a failed read drops one, to be opened again).
+#[derive(Default)]
+pub struct Followers {
+    by_partition: BTreeMap<u16, EntryFollower>,
 }
 
 /// Follows the ledger and the catalog into the inbox until `stop` turns true.
@@ -70,11 +93,12 @@ pub async fn run(
 ) {
     tracing::info!(partitions = ?config.partitions, "notifier started");
     let mut wake = ledger.subscribe().await.ok().map(|s| s.events);
+    let mut followers = Followers::default();
     loop {
         if *stop.borrow() {
             return;
         }
-        let delay = match round(&store, &ledger, &config).await {
+        let delay = match round(&store, &ledger, &config, &mut followers).await {
             // More is waiting: only look at `stop` first.
             Ok(true) => Duration::ZERO,
             Ok(false) => POLL_INTERVAL,
@@ -111,10 +135,25 @@ pub async fn round(
     store: &Store,
     ledger: &LedgerClient,
     config: &NotifierConfig,
+    followers: &mut Followers,
 ) -> Result<bool, NotifierError> {
     let mut more = false;
     for &partition in &config.partitions {
-        more |= follow_partition(store, ledger, partition).await?;
+        let stored = store.notifier_cursor(partition).await?;
+        let follower = match followers.by_partition.entry(partition) {
+            std::collections::btree_map::Entry::Occupied(open) => open.into_mut(),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(ledger.follower(partition, &config.consumer, stored).await?)
+            }
+        };
+        match follow_partition(store, follower, stored).await {
+            Ok(partition_more) => more |= partition_more,
+            Err(error) => {
+                // Open it again next round, at the stored cursor.
+                followers.by_partition.remove(&partition);
+                return Err(error);
+            }
+        }
     }
     announce_published(store).await?;
     Ok(more)
@@ -126,14 +165,14 @@ pub async fn round(
 /// when it stopped at [`ROUND_BATCHES_MAX`] with more to read.
 async fn follow_partition(
     store: &Store,
-    ledger: &LedgerClient,
-    partition: u16,
+    follower: &mut EntryFollower,
+    stored: u64,
 ) -> Result<bool, NotifierError> {
-    let stored = store.notifier_cursor(partition).await?;
+    let partition = follower.partition();
     let mut cursor = stored;
     let mut outcome = Ok(true);
     for _ in 0..ROUND_BATCHES_MAX {
-        match follow_batch(store, ledger, partition, &mut cursor).await {
+        match follow_batch(store, follower, &mut cursor).await {
             Ok(true) => {}
             Ok(false) => {
                 outcome = Ok(false);
@@ -150,20 +189,19 @@ async fn follow_partition(
         let mut conn = store.pool().acquire().await?;
         set_notifier_cursor(&mut conn, partition, cursor).await?;
     }
+    // Committed up to here: the bus may forget it.
+    follower.applied_through(cursor).await?;
     outcome
 }
 
 /// One batch of [`follow_partition`]: `true` when more may follow.
 async fn follow_batch(
     store: &Store,
-    ledger: &LedgerClient,
-    partition: u16,
+    follower: &mut EntryFollower,
     cursor: &mut u64,
 ) -> Result<bool, NotifierError> {
-    let entries = match ledger
-        .entries_after(partition, *cursor, ENTRIES_BATCH_MAX)
-        .await
-    {
+    let partition = follower.partition();
+    let entries = match follower.entries_after(*cursor, ENTRIES_BATCH_MAX).await {
         Ok(entries) => entries,
         Err(ReadError::Gone { first, .. }) => {
             // The stream's retention dropped them; they cannot be notified any more.

@@ -49,6 +49,21 @@ impl Nats {
         nats_info(self.0.port)
     }
 
+    /// The JetStream consumer `name` of `stream` as the server reports it (`None`: no such
+    /// consumer), asked with the JetStream API over a fresh connection.
+    pub async fn consumer_info(&self, stream: &str, name: &str) -> Option<serde_json::Value> {
+        let client = async_nats::connect(self.url()).await.ok()?;
+        let reply = client
+            .request(
+                format!("$JS.API.CONSUMER.INFO.{stream}.{name}"),
+                Vec::new().into(),
+            )
+            .await
+            .ok()?;
+        let info: serde_json::Value = serde_json::from_slice(&reply.payload).ok()?;
+        info.get("error").is_none().then_some(info)
+    }
+
     /// SIGKILL, like a lost host; the JetStream store stays on disk.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
         self.0.kill()

@@ -690,9 +690,7 @@ async fn over_nats_the_notifier_follows_each_partitions_events_stream() {
     let notifier = tokio::spawn(picket_notifier::run(
         services.store().await,
         services.client("notifier").await,
-        picket_notifier::NotifierConfig {
-            partitions: vec![0, 1],
-        },
+        picket_notifier::NotifierConfig::new(vec![0, 1]),
         stopped,
     ));
     let booked = [

@@ -293,6 +293,16 @@ pub struct NatsLedger {
 }
 
 impl NatsLedger {
+    /// The number of partitions the bus has.
+    pub fn partitions(&self) -> u16 {
+        self.config.partitions
+    }
+
+    /// The JetStream context this client reads streams with.
+    pub(crate) fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
     /// Connects and starts routing replies. `name` identifies this caller (e.g. the gateway id).
     pub async fn connect(config: BusConfig, name: &str) -> Result<Arc<NatsLedger>, BusError> {
         let client = bus::connect(&config.url, name).await?;

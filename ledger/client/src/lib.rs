@@ -8,10 +8,13 @@
 //! - [`wire`]: committed entries, subscriptions and submit errors, whatever the transport.
 //! - [`client`]: [`LedgerClient`], in process (through [`LocalLedger`], which the server's
 //!   writer handle implements) or over NATS ([`NatsLedger`]).
+//! - [`follow`]: [`EntryFollower`], a named reader of a partition's entries that the bus
+//!   remembers (a durable JetStream consumer over NATS).
 //! - [`seats`]: the seat-map read model, built only from committed events.
 
 pub mod bus;
 pub mod client;
+pub mod follow;
 pub mod seats;
 pub mod wire;
 
@@ -19,4 +22,5 @@ pub use bus::{BusConfig, BusError};
 pub use client::{
     ClientStatus, ENTRIES_AFTER_MAX, LedgerClient, LocalLedger, LocalStatus, NatsLedger, ReadError,
 };
+pub use follow::EntryFollower;
 pub use wire::{Committed, SubmitError, Subscription, decode_committed};
