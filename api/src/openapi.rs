@@ -762,7 +762,7 @@ pub fn document() -> Value {
             "/api/v2/me/notifications": {"get": {
                 "operationId": "notifications",
                 "summary": "The member's inbox, newest first, paged by cursor, with the unread count",
-                "description": "Each entry is in the language of Accept-Language (Korean unless English comes first), with both languages under `texts`.",
+                "description": "Each entry is in the language Accept-Language names first when it is Korean or English, else in the member's chosen language (GET /api/v2/me/notification-settings, Korean by default), with both languages under `texts`.",
                 "security": session,
                 "parameters": [
                     {"name": "cursor", "in": "query", "description": "the id of the last entry of the previous page", "schema": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}},

@@ -203,8 +203,8 @@ pub struct BookerRow {
     pub channels: Option<String>,
 }
 
-/// Moves a notice's send past `(after_performance, after_booking)`; `done` once every booker
-/// has it.
+/// Moves a notice's send past `(after_performance, after_booking)`, never back (several
+/// notifiers may send one notice at once); `done` once every booker has it, for good.
 pub async fn move_notice_send(
     conn: &mut sqlx::AnyConnection,
     post: i64,
@@ -212,15 +212,19 @@ pub async fn move_notice_send(
     after_booking: i64,
     done: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE notice_sends SET after_performance = $2, after_booking = $3, done = $4 \
-         WHERE post_id = $1",
-    )
-    .bind(post)
-    .bind(after_performance)
-    .bind(after_booking)
-    .bind(i64::from(done))
-    .execute(&mut *conn)
-    .await?;
+    let query = if done {
+        "UPDATE notice_sends SET after_performance = $2, after_booking = $3, done = 1 \
+         WHERE post_id = $1"
+    } else {
+        "UPDATE notice_sends SET after_performance = $2, after_booking = $3 \
+         WHERE post_id = $1 AND done = 0 AND (after_performance < $2 \
+         OR (after_performance = $2 AND after_booking < $3))"
+    };
+    sqlx::query(query)
+        .bind(post)
+        .bind(after_performance)
+        .bind(after_booking)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
