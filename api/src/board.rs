@@ -151,15 +151,66 @@ pub async fn show_notices(
     list(&api, Some(show), "notice", &page).await
 }
 
-/// `POST /api/v2/shows/{id}/notices` (the show's seller, admin).
+/// A show's notice: a post, and whether the notifier is to send it to the show's bookers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowNoticeForm {
+    pub title: String,
+    pub body: String,
+    /// Send it to every member with a booking of the show (of `performance` only, when given)
+    /// as a `seller_notice` notification.
+    #[serde(default)]
+    pub notify_bookers: bool,
+    #[serde(default)]
+    pub performance: Option<Id<i64>>,
+}
+
+/// `POST /api/v2/shows/{id}/notices` (the show's seller, admin). With `notify_bookers`, the
+/// notice and the request to send it are written together; the notifier sends it once to each
+/// booker (`picket_notifier`, docs/protocol.md "Notifications (HTTP API v2)").
 pub async fn post_show_notice(
     State(api): State<Arc<Api>>,
     who: Authenticated,
     Path(Id(show)): Path<Id<i64>>,
-    JsonBody(form): JsonBody<PostForm>,
+    JsonBody(form): JsonBody<ShowNoticeForm>,
 ) -> Result<Response, ApiError> {
     managed_show(&api, &who, show).await?;
-    insert(&api, Some(show), "notice", who.account_id, &form).await
+    let post = PostForm {
+        title: form.title,
+        body: form.body,
+    };
+    if !form.notify_bookers {
+        if form.performance.is_some() {
+            return Err(ApiError::Invalid(vec![FieldError {
+                field: "performance",
+                message: "only with notify_bookers".into(),
+            }]));
+        }
+        return insert(&api, Some(show), "notice", who.account_id, &post).await;
+    }
+    validate(&post)?;
+    if let Some(Id(performance)) = form.performance
+        && api.store.performance_show(performance).await? != Some(show)
+    {
+        return Err(ApiError::NotFound("performance"));
+    }
+    let id = api.new_id();
+    api.store
+        .insert_notice_to_send(
+            &NewPost {
+                id,
+                show: Some(show),
+                kind: "notice",
+                author: who.account_id,
+                title: post.title.trim(),
+                body: post.body.trim(),
+                created_at_ms: now_ms() as i64,
+            },
+            show,
+            form.performance.map(Id::get),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": Id(id)}))).into_response())
 }
 
 /// `GET /api/v2/shows/{id}/questions`.

@@ -25,7 +25,8 @@
 //!   for a sale and for opening a performance directly; [`tickets`]: tickets at the door online;
 //!   [`transfer`]: giving a ticket to another member, "my tickets" and printed codes; [`door`]:
 //!   the door offline (the manifest key, the signed manifest, offline scanners' uploads, the door
-//!   counters).
+//!   counters); [`reminders`]: reminders before ticket openings and "my reminders";
+//!   [`notification_settings`]: a member's language and channels per kind of notification.
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
 //! - [`app`]: builds the [`Api`] and its router.
@@ -49,6 +50,7 @@ pub mod json;
 pub mod limit;
 pub mod manage;
 pub mod media;
+pub mod notification_settings;
 pub mod notifications;
 pub mod offers;
 pub mod openapi;
@@ -57,6 +59,7 @@ pub mod paging;
 pub mod payments;
 pub mod projection;
 pub mod publish;
+pub mod reminders;
 pub mod restore;
 pub mod sales;
 pub mod scanner;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Query};
+use crate::notification_settings::{LANGUAGES, decode_language};
 use crate::state::{Api, now_ms};
 use crate::store::notifications::NotificationRow;
 
@@ -32,8 +33,9 @@ pub struct InboxQuery {
     pub limit: Option<u32>,
 }
 
-/// `GET /api/v2/me/notifications`: the member's inbox, newest first, in the language of
-/// `Accept-Language` (Korean unless English comes first) with both languages under `texts`.
+/// `GET /api/v2/me/notifications`: the member's inbox, newest first, in the language
+/// `Accept-Language` asks for first (English or Korean), else the member's chosen language
+/// (Korean by default), with both languages under `texts`.
 pub async fn inbox(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -57,7 +59,13 @@ pub async fn inbox(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let english = prefers_english(&headers);
+    let english = match asked_language(&headers) {
+        Some(language) => language == "en",
+        None => {
+            let choices = api.store.notification_choices(who.account_id).await?;
+            decode_language(choices.as_ref().map(|c| c.language.as_str())) == "en"
+        }
+    };
     let mut rows = api
         .store
         .notifications(who.account_id, query.cursor.as_deref(), i64::from(limit))
@@ -105,13 +113,22 @@ fn too_long(id: &str) -> bool {
     id.chars().count() > NOTIFICATION_ID_LEN_MAX
 }
 
-/// English when the first language of `Accept-Language` is English; Korean otherwise.
-fn prefers_english(headers: &HeaderMap) -> bool {
-    headers
+/// The language `Accept-Language` asks for first, when it is one notifications are written in
+/// (`en`, `ko`); `None` without the header or with another language first, and the member's
+/// chosen language applies.
+fn asked_language(headers: &HeaderMap) -> Option<&'static str> {
+    let first = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("en"))
+        .and_then(|v| v.split(',').next())?
+        .trim()
+        .to_ascii_lowercase();
+    LANGUAGES.into_iter().find(|language| {
+        first == *language
+            || first
+                .strip_prefix(language)
+                .is_some_and(|rest| rest.starts_with(['-', ';']))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,12 +193,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn english_only_when_first() {
+    fn the_first_language_asked_for_when_it_is_ours() {
         let mut headers = HeaderMap::new();
-        assert!(!prefers_english(&headers));
+        assert_eq!(asked_language(&headers), None);
         headers.insert("accept-language", "en-US,ko;q=0.8".parse().expect("header"));
-        assert!(prefers_english(&headers));
+        assert_eq!(asked_language(&headers), Some("en"));
         headers.insert("accept-language", "ko-KR,en;q=0.8".parse().expect("header"));
-        assert!(!prefers_english(&headers));
+        assert_eq!(asked_language(&headers), Some("ko"));
+        headers.insert("accept-language", "en".parse().expect("header"));
+        assert_eq!(asked_language(&headers), Some("en"));
+        headers.insert("accept-language", "ko;q=1".parse().expect("header"));
+        assert_eq!(asked_language(&headers), Some("ko"));
+        // Another language first: the member's choice.
+        headers.insert("accept-language", "fr-FR,en;q=0.8".parse().expect("header"));
+        assert_eq!(asked_language(&headers), None);
+        headers.insert("accept-language", "english".parse().expect("header"));
+        assert_eq!(asked_language(&headers), None);
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 63] = [
+pub const ROUTES: [(&str, &str); 68] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -77,6 +77,12 @@ pub const ROUTES: [(&str, &str); 63] = [
     ("delete", "/api/v2/performances/{id}/waitlist/{entry}"),
     ("post", "/api/v2/performances/{id}/waitlist/{entry}/decline"),
     ("get", "/api/v2/me/waitlist"),
+    // Reminders and notification choices (`add_notify_paths`).
+    ("put", "/api/v2/performances/{id}/reminder"),
+    ("delete", "/api/v2/performances/{id}/reminder"),
+    ("get", "/api/v2/me/reminders"),
+    ("get", "/api/v2/me/notification-settings"),
+    ("put", "/api/v2/me/notification-settings"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -393,6 +399,70 @@ fn add_waitlist_paths(doc: &mut Value) {
                     "place": {}, "grade_code": {"type": "string"}, "price_won": {"type": "integer"}}}}}}]}}}}}});
 }
 
+/// Reminders before ticket openings (`reminders.rs`) and a member's notification choices
+/// (`notification_settings.rs`); docs/protocol.md "Notifications (HTTP API v2)".
+fn add_notify_paths(doc: &mut Value) {
+    let session = json!([{"session": []}]);
+    let performance = json!({"name": "id", "in": "path", "required": true, "schema": id_in()});
+    let reminder = json!({"type": "object", "required": ["performance", "show", "title", "opens_at_ms", "starts_at_ms", "hour_before", "ten_minutes_before"], "properties": {
+        "performance": id(), "show": id(), "title": {"type": "string"},
+        "opens_at_ms": {"type": "integer", "description": "the ticket opening (it follows the sale's settings)"},
+        "starts_at_ms": {"type": "integer"},
+        "hour_before": {"type": "boolean"}, "ten_minutes_before": {"type": "boolean"}}});
+    doc["paths"]["/api/v2/performances/{id}/reminder"] = json!({
+        "put": {
+            "operationId": "setReminder",
+            "summary": format!("Be reminded of the performance's ticket opening (members): a reminder notification 1 hour and 10 minutes before it, each of which can be turned off (both off: none, as DELETE). Asked again, it changes which are on; one already sent for this opening is not sent again, and one whose time has already come when asked is not sent. If the opening moves, the reminders follow it. Refused: no such performance of a published show 404; the opening has passed 409 conflict; reminders of {} other performances with openings to come 409 conflict", crate::reminders::REMINDERS_PER_MEMBER_MAX),
+            "security": session.clone(), "parameters": [performance.clone()],
+            "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "properties": {
+                "hour_before": {"type": "boolean", "default": true},
+                "ten_minutes_before": {"type": "boolean", "default": true}}})),
+            "responses": responses(json!({"200": json_response("the reminders of this performance", reminder.clone())}), BOTH, &[401, 403, 404, 409])
+        },
+        "delete": {
+            "operationId": "clearReminder",
+            "summary": "No more reminders of the performance's ticket opening (members; 204 whether or not there were any)",
+            "security": session.clone(), "parameters": [performance],
+            "responses": responses(json!({"204": {"description": "none left"}}), PARAMETERS, &[401, 403])
+        }
+    });
+    doc["paths"]["/api/v2/me/reminders"] = json!({"get": {
+        "operationId": "myReminders",
+        "summary": "The member's reminders of ticket openings to come, soonest first (members)",
+        "security": session.clone(),
+        "responses": responses(json!({"200": json_response("the reminders", json!({"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "maxItems": crate::reminders::REMINDERS_PER_MEMBER_MAX, "items": reminder}}}))}), NOTHING, &[401, 403])
+    }});
+    let channel = json!({"type": "object", "additionalProperties": false, "required": ["app", "push"], "properties": {
+        "app": {"type": "boolean", "description": "live over the WebSocket while an app is connected"},
+        "push": {"type": "boolean", "description": "Web Push to the member's devices"}}});
+    let kinds: serde_json::Map<String, Value> = crate::notification_settings::KINDS
+        .iter()
+        .map(|kind| (kind.to_string(), channel.clone()))
+        .collect();
+    let language = json!({"type": "string", "enum": crate::notification_settings::LANGUAGES, "description": "the language notifications are written and delivered in, and the inbox's without Accept-Language"});
+    let settings = json!({"type": "object", "required": ["language", "channels"], "properties": {
+        "language": language.clone(),
+        "channels": {"type": "object", "required": crate::notification_settings::KINDS, "properties": kinds.clone()}}});
+    doc["paths"]["/api/v2/me/notification-settings"] = json!({
+        "get": {
+            "operationId": "notificationSettings",
+            "summary": "The account's notification choices: language (ko by default) and, per kind, the channels (app, push; both on by default). The inbox keeps every notification whatever the choice",
+            "security": session.clone(),
+            "responses": responses(json!({"200": json_response("the choices", settings.clone())}), NOTHING, &[401])
+        },
+        "put": {
+            "operationId": "setNotificationSettings",
+            "summary": "Replace the account's notification choices: the language, and the channels of the kinds named (a kind not named gets both channels). Answers the choices in full",
+            "security": session,
+            "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["language"], "properties": {
+                "language": language,
+                "channels": {"type": "object", "additionalProperties": false, "properties": kinds}}})),
+            "responses": responses(json!({"200": json_response("the choices", settings)}), BODY, &[401, 422])
+        }
+    });
+}
+
 /// The door offline (`door.rs`, docs/protocol.md "Offline scanners over HTTP").
 fn add_door_paths(doc: &mut Value) {
     use picket_ledger_core::limits::{
@@ -692,7 +762,7 @@ pub fn document() -> Value {
             "/api/v2/me/notifications": {"get": {
                 "operationId": "notifications",
                 "summary": "The member's inbox, newest first, paged by cursor, with the unread count",
-                "description": "Each entry is in the language of Accept-Language (Korean unless English comes first), with both languages under `texts`.",
+                "description": "Each entry is in the language Accept-Language names first when it is Korean or English, else in the member's chosen language (GET /api/v2/me/notification-settings, Korean by default), with both languages under `texts`.",
                 "security": session,
                 "parameters": [
                     {"name": "cursor", "in": "query", "description": "the id of the last entry of the previous page", "schema": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}},
@@ -837,7 +907,7 @@ pub fn document() -> Value {
             "/api/v2/shows/{id}/notices": {
                 "get": {"operationId": "showNotices", "summary": "A published show's notices", "security": public, "parameters": id_and_page,
                         "responses": responses(json!({"200": json_response("a page of posts", schema("Posts"))}), PARAMETERS, &[404, 422])},
-                "post": {"operationId": "postShowNotice", "summary": "Post a notice on a show (its seller, admin)", "security": session, "parameters": id_param, "requestBody": json_body(schema("PostForm")),
+                "post": {"operationId": "postShowNotice", "summary": "Post a notice on a show (its seller, admin). With notify_bookers, the notifier also sends it once to every member with a booking of the show (of `performance` only, when given; 404 when that is not a performance of the show) as a seller_notice notification", "security": session, "parameters": id_param, "requestBody": json_body(schema("ShowNoticeForm")),
                          "responses": responses(created_id("the post", post_links.clone()), BOTH, &[401, 403, 404, 422])}
             },
             "/api/v2/shows/{id}/questions": {
@@ -944,6 +1014,7 @@ pub fn document() -> Value {
     add_transfer_paths(&mut doc);
     add_door_paths(&mut doc);
     add_waitlist_paths(&mut doc);
+    add_notify_paths(&mut doc);
     doc
 }
 
@@ -998,7 +1069,7 @@ fn schemas() -> Value {
         }},
         "Notification": {"type": "object", "required": ["id", "kind", "created_at_ms", "read", "language", "title", "body", "texts", "data"], "properties": {
             "id": {"type": "string"},
-            "kind": {"type": "string", "enum": ["interest_alert", "booking_confirmed", "tickets_cancelled", "refund_paid", "waitlist_offer", "waitlist_ended"]},
+            "kind": {"type": "string", "enum": crate::notification_settings::KINDS},
             "created_at_ms": {"type": "integer"},
             "read": {"type": "boolean"},
             "language": {"type": "string", "enum": ["ko", "en"]},
@@ -1007,7 +1078,7 @@ fn schemas() -> Value {
                 "ko": {"type": "object", "required": ["title", "body"], "properties": {"title": {"type": "string"}, "body": {"type": "string"}}},
                 "en": {"type": "object", "required": ["title", "body"], "properties": {"title": {"type": "string"}, "body": {"type": "string"}}}
             }},
-            "data": {"type": "object", "description": "ids to open, as decimal strings (show, performance, booking, hold, waitlist_entry, deadline_ms)", "additionalProperties": {"type": "string"}}
+            "data": {"type": "object", "description": "ids to open, as decimal strings (show, performance, booking, hold, waitlist_entry, post, deadline_ms, opens_at_ms)", "additionalProperties": {"type": "string"}}
         }},
         "MarkRead": {"description": "either the ids to mark read, or the entry up to which (it and every older one) to mark read", "oneOf": [
             {"type": "object", "additionalProperties": false, "required": ["ids"], "properties": {
@@ -1187,6 +1258,19 @@ fn schemas() -> Value {
             "title": text(crate::board::TITLE_LEN_MAX),
             "body": text(crate::board::BODY_LEN_MAX)
         }},
+        "ShowNoticeForm": {"description": "a notice; with notify_bookers true it is also sent to the show's bookers", "oneOf": [
+            {"type": "object", "additionalProperties": false, "required": ["title", "body"], "properties": {
+                "title": text(crate::board::TITLE_LEN_MAX),
+                "body": text(crate::board::BODY_LEN_MAX),
+                "notify_bookers": {"const": false}
+            }},
+            {"type": "object", "additionalProperties": false, "required": ["title", "body", "notify_bookers"], "properties": {
+                "title": text(crate::board::TITLE_LEN_MAX),
+                "body": text(crate::board::BODY_LEN_MAX),
+                "notify_bookers": {"const": true},
+                "performance": {"anyOf": [id_in(), {"type": "null"}], "description": "only this performance's bookers; null or absent: the show's"}
+            }}
+        ]},
         "Posts": {"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "body", "answer", "answered_at_ms", "created_at_ms"], "properties": {
                 "id": id(), "title": {"type": "string"}, "body": {"type": "string"},

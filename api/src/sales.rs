@@ -130,8 +130,16 @@ pub async fn configure(
     })?;
     // Recorded before the store is changed (`restore.rs`): a store that loses the sale gets it
     // back as the operator last set it.
+    let open_at_ms = settings.open_at_ms;
     let view =
         crate::restore::configure_sale(&api, queue(&api)?.as_ref(), sale, settings, None).await?;
+    // The sale of performance p is sale p: the catalog's opening time, and the reminders of it,
+    // follow the operator's.
+    if let Ok(performance) = i64::try_from(sale) {
+        api.store
+            .move_sale_opening(performance, open_at_ms as i64)
+            .await?;
+    }
     Ok(Json(SaleJson::from(view)).into_response())
 }
 

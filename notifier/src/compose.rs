@@ -1,8 +1,9 @@
-//! The notifier's pure core: one input (a committed ledger entry, or a show's publication) plus
-//! what the shell looked up (who the recipients are, the shows' titles, how many notifications
-//! each recipient got lately) becomes notifications. No I/O and no clock: times come from the
-//! input, so a redelivered input makes the same notifications with the same ids, and the inbox
-//! shows each once.
+//! The notifier's pure core: one input (a committed ledger entry, a show's publication, reminders
+//! whose time came, a seller's notice) plus what the shell looked up (who the recipients are,
+//! the shows' titles, how many notifications each recipient got lately, their choices of
+//! language and channels) becomes notifications. No I/O and no clock: times come from the input
+//! (the reminders' "now" too), so a redelivered input makes the same notifications with the same
+//! ids, and the inbox shows each once.
 
 use std::collections::BTreeMap;
 
@@ -32,16 +33,22 @@ pub enum Kind {
     /// The member's waitlist entry ended (booked, left, declined, lapsed, charge failed, called
     /// off).
     WaitlistEnded,
+    /// A performance's ticket opening the member asked to be reminded of is near.
+    Reminder,
+    /// The seller of a show the member booked posted a notice for its bookers.
+    SellerNotice,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::InterestAlert,
         Kind::BookingConfirmed,
         Kind::TicketsCancelled,
         Kind::RefundPaid,
         Kind::WaitlistOffer,
         Kind::WaitlistEnded,
+        Kind::Reminder,
+        Kind::SellerNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,7 +59,64 @@ impl Kind {
             Kind::RefundPaid => "refund_paid",
             Kind::WaitlistOffer => "waitlist_offer",
             Kind::WaitlistEnded => "waitlist_ended",
+            Kind::Reminder => "reminder",
+            Kind::SellerNotice => "seller_notice",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// The language a member reads notifications in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    #[default]
+    Ko,
+    En,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Ko => "ko",
+            Language::En => "en",
+        }
+    }
+}
+
+/// The channels a member wants one kind of notification on, beside the inbox, which keeps
+/// every notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Channels {
+    /// Live over the WebSocket while an app of theirs is connected.
+    pub app: bool,
+    /// Web Push to their devices.
+    pub push: bool,
+}
+
+impl Default for Channels {
+    fn default() -> Self {
+        Channels {
+            app: true,
+            push: true,
+        }
+    }
+}
+
+/// A member's choices; a member who made none gets the default (Korean, every channel).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Choices {
+    pub language: Language,
+    /// Kinds not named have every channel.
+    pub channels: BTreeMap<Kind, Channels>,
+}
+
+impl Choices {
+    pub fn channels(&self, kind: Kind) -> Channels {
+        self.channels.get(&kind).copied().unwrap_or_default()
     }
 }
 
@@ -76,8 +140,12 @@ pub struct Notification {
     pub en: Text,
     /// Ids to open, as decimal strings (JavaScript numbers are exact only to 2^53).
     pub data: BTreeMap<&'static str, String>,
-    /// `false` when the recipient was over [`RATE_PUSHES_MAX`]: inbox only.
+    /// To be pushed: the recipient wants this kind pushed and is within [`RATE_PUSHES_MAX`].
     pub push: bool,
+    /// To be shown live in the recipient's connected apps: they want this kind there.
+    pub app: bool,
+    /// The recipient's language: the one to deliver it in (the inbox keeps both).
+    pub language: Language,
 }
 
 /// A show's publication, as the catalog announces it.
@@ -108,6 +176,8 @@ pub struct Lookups {
     pub titles: BTreeMap<PerformanceId, String>,
     /// Notifications each recipient got within [`RATE_WINDOW_MS`] before the source's time.
     pub recent: BTreeMap<u64, u32>,
+    /// Each recipient's choices; one not here has the defaults.
+    pub choices: BTreeMap<u64, Choices>,
 }
 
 /// What the shell must look up before [`for_entry`].
@@ -302,10 +372,12 @@ pub fn for_entry(entry: Entry<'_>, lookups: &Lookups) -> Vec<Notification> {
                 en,
                 data,
                 push: true,
+                app: true,
+                language: Language::Ko,
             });
         }
     }
-    rate_limit(drafts, &lookups.recent)
+    finish(drafts, &lookups.recent, &lookups.choices)
 }
 
 /// The interest alerts of a published show for `members` (those whose interests match, as the
@@ -314,6 +386,7 @@ pub fn for_published(
     published: &Published,
     members: &[u64],
     recent: &BTreeMap<u64, u32>,
+    choices: &BTreeMap<u64, Choices>,
 ) -> Vec<Notification> {
     let (ko, en) = texts::interest_alert(&published.title);
     let drafts = members
@@ -331,23 +404,209 @@ pub fn for_published(
             en: en.clone(),
             data: BTreeMap::from([("show", published.show.to_string())]),
             push: true,
+            app: true,
+            language: Language::Ko,
         })
         .collect();
-    rate_limit(drafts, recent)
+    finish(drafts, recent, choices)
 }
 
-/// Marks every notification of a recipient past [`RATE_PUSHES_MAX`] (counting `recent`) as not
-/// to be pushed.
-fn rate_limit(mut drafts: Vec<Notification>, recent: &BTreeMap<u64, u32>) -> Vec<Notification> {
+/// A reminder whose time may have come, as the shell found it (`sent_for_ms`: the opening it
+/// was last written for).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueReminder {
+    pub member: u64,
+    pub performance: u64,
+    pub show: u64,
+    pub title: String,
+    /// The performance's ticket opening as it is now (it may have moved since the reminder
+    /// was asked for, or last written).
+    pub opening_at_ms: u64,
+    /// How long before the opening.
+    pub offset_ms: u64,
+    pub sent_for_ms: Option<u64>,
+}
+
+/// Whether a reminder `offset_ms` before the opening at `opening_at_ms` is to be written at
+/// `now_ms`: its time has come, the opening has not, and it was not written for this opening
+/// (one written for an opening that moved since is written again for the new one).
+pub fn reminder_due(
+    opening_at_ms: u64,
+    offset_ms: u64,
+    sent_for_ms: Option<u64>,
+    now_ms: u64,
+) -> bool {
+    opening_at_ms.saturating_sub(offset_ms) <= now_ms
+        && now_ms < opening_at_ms
+        && sent_for_ms != Some(opening_at_ms)
+}
+
+/// What [`for_reminders`] makes: the notifications, and which of the reminders given are
+/// done for their opening (indexes into them), to be marked with the notifications.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reminded {
+    pub notifications: Vec<Notification>,
+    pub sent: Vec<usize>,
+}
+
+/// The reminder notifications due at `now_ms` among `due`. When a member's reminders of one
+/// opening are due together (the notifier was away, or the opening moved closer), only the one
+/// nearest the opening is written and the others are marked done with it: one reminder, not a
+/// burst of stale ones. A notification's time is the reminder's (opening minus offset), not
+/// `now_ms`, so instances that write it at different moments write the same row.
+pub fn for_reminders(
+    due: &[DueReminder],
+    now_ms: u64,
+    recent: &BTreeMap<u64, u32>,
+    choices: &BTreeMap<u64, Choices>,
+) -> Reminded {
+    let mut reminded = Reminded::default();
+    // The smallest due offset per member, performance and opening.
+    let mut nearest: BTreeMap<(u64, u64, u64), u64> = BTreeMap::new();
+    for (index, reminder) in due.iter().enumerate() {
+        if !reminder_due(
+            reminder.opening_at_ms,
+            reminder.offset_ms,
+            reminder.sent_for_ms,
+            now_ms,
+        ) {
+            continue;
+        }
+        reminded.sent.push(index);
+        let key = (
+            reminder.member,
+            reminder.performance,
+            reminder.opening_at_ms,
+        );
+        let offset = nearest.entry(key).or_insert(reminder.offset_ms);
+        *offset = (*offset).min(reminder.offset_ms);
+    }
+    let mut drafts = Vec::new();
+    for &index in &reminded.sent {
+        let reminder = &due[index];
+        let key = (
+            reminder.member,
+            reminder.performance,
+            reminder.opening_at_ms,
+        );
+        if nearest.get(&key) != Some(&reminder.offset_ms) {
+            continue;
+        }
+        let (ko, en) = texts::reminder(&reminder.title, reminder.opening_at_ms, reminder.offset_ms);
+        drafts.push(Notification {
+            id: format!(
+                "r{}.{}.{}.{}.{}",
+                reminder.performance,
+                reminder.opening_at_ms,
+                reminder.offset_ms,
+                Kind::Reminder.as_str(),
+                reminder.member
+            ),
+            recipient: reminder.member,
+            kind: Kind::Reminder,
+            created_at_ms: reminder.opening_at_ms.saturating_sub(reminder.offset_ms),
+            ko,
+            en,
+            data: BTreeMap::from([
+                ("performance", reminder.performance.to_string()),
+                ("show", reminder.show.to_string()),
+                ("opens_at_ms", reminder.opening_at_ms.to_string()),
+            ]),
+            push: true,
+            app: true,
+            language: Language::Ko,
+        });
+    }
+    reminded.notifications = finish(drafts, recent, choices);
+    reminded
+}
+
+/// Characters of a seller's notice a notification's body carries at most (the notice's title
+/// and the start of its text); the whole notice is on the show's board.
+pub const NOTICE_BODY_CHARS_MAX: usize = 200;
+
+/// A seller's notice to a show's bookers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub post: u64,
+    pub show: u64,
+    /// Only this performance's bookers; `None`: the show's.
+    pub performance: Option<u64>,
+    pub show_title: String,
+    pub title: String,
+    pub body: String,
+    pub posted_at_ms: u64,
+}
+
+/// The `seller_notice` notifications of `notice` for `members` (bookers, as the shell found
+/// them; a member named twice, for two bookings, gets one), in the order given.
+pub fn for_notice(
+    notice: &Notice,
+    members: &[u64],
+    recent: &BTreeMap<u64, u32>,
+    choices: &BTreeMap<u64, Choices>,
+) -> Vec<Notification> {
+    let (ko, en) = texts::seller_notice(&notice.show_title, &notice.title, &notice.body);
+    let mut data = BTreeMap::from([
+        ("show", notice.show.to_string()),
+        ("post", notice.post.to_string()),
+    ]);
+    if let Some(performance) = notice.performance {
+        data.insert("performance", performance.to_string());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let drafts = members
+        .iter()
+        .filter(|member| seen.insert(**member))
+        .map(|member| Notification {
+            id: format!("n{}.{}.{member}", notice.post, Kind::SellerNotice.as_str()),
+            recipient: *member,
+            kind: Kind::SellerNotice,
+            created_at_ms: notice.posted_at_ms,
+            ko: ko.clone(),
+            en: en.clone(),
+            data: data.clone(),
+            push: true,
+            app: true,
+            language: Language::Ko,
+        })
+        .collect();
+    finish(drafts, recent, choices)
+}
+
+/// Applies each recipient's choices (language, channels) and the push rate limit: a
+/// notification past [`RATE_PUSHES_MAX`] of its recipient's (counting `recent`) is not pushed,
+/// nor one of a kind they do not want pushed.
+fn finish(
+    mut drafts: Vec<Notification>,
+    recent: &BTreeMap<u64, u32>,
+    choices: &BTreeMap<u64, Choices>,
+) -> Vec<Notification> {
     let mut counted: BTreeMap<u64, u32> = BTreeMap::new();
+    let defaults = Choices::default();
     for draft in &mut drafts {
         let count = counted
             .entry(draft.recipient)
             .or_insert_with(|| recent.get(&draft.recipient).copied().unwrap_or(0));
-        draft.push = *count < RATE_PUSHES_MAX;
+        let within_rate = *count < RATE_PUSHES_MAX;
         *count = count.saturating_add(1);
+        let chosen = choices.get(&draft.recipient).unwrap_or(&defaults);
+        let channels = chosen.channels(draft.kind);
+        draft.push = within_rate && channels.push;
+        draft.app = channels.app;
+        draft.language = chosen.language;
     }
     drafts
+}
+
+/// At most `max` characters of `text`, ending in `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut clipped: String = text.chars().take(max.saturating_sub(1)).collect();
+    clipped.push('…');
+    clipped
 }
 
 fn booking_data(performance: PerformanceId, booking: BookingId) -> BTreeMap<&'static str, String> {
@@ -541,6 +800,52 @@ mod texts {
         )
     }
 
+    /// "1시간" / "1-hour", "10분" / "10-minute".
+    fn lead(offset_ms: u64) -> (String, String) {
+        let minutes = offset_ms / 60_000;
+        if minutes >= 60 && minutes.is_multiple_of(60) {
+            (
+                format!("{}시간", minutes / 60),
+                format!("{}-hour", minutes / 60),
+            )
+        } else {
+            (format!("{minutes}분"), format!("{minutes}-minute"))
+        }
+    }
+
+    /// The opening is stated as a time, so a reminder written late is still true.
+    pub fn reminder(show: &str, opening_at_ms: u64, offset_ms: u64) -> (Text, Text) {
+        let at = format_kst(opening_at_ms);
+        let (ko_lead, en_lead) = lead(offset_ms);
+        (
+            text(
+                "티켓 오픈 알림".into(),
+                format!("「{show}」 티켓이 {at} KST에 오픈됩니다. ({ko_lead} 전 알림)"),
+            ),
+            text(
+                "Tickets open soon".into(),
+                format!("Tickets for “{show}” open at {at} KST (your {en_lead} reminder)."),
+            ),
+        )
+    }
+
+    /// The notice's title and the start of its text, within [`NOTICE_BODY_CHARS_MAX`].
+    pub fn seller_notice(show: &str, title: &str, body: &str) -> (Text, Text) {
+        (
+            text(
+                "공연 공지".into(),
+                clip(
+                    &format!("「{show}」 {title}: {body}"),
+                    NOTICE_BODY_CHARS_MAX,
+                ),
+            ),
+            text(
+                "Notice from the organiser".into(),
+                clip(&format!("“{show}”: {title}: {body}"), NOTICE_BODY_CHARS_MAX),
+            ),
+        )
+    }
+
     pub fn waitlist_ended(show: Option<&str>, reason: &WaitlistEndReason) -> (Text, Text) {
         let (ko, en) = match reason {
             WaitlistEndReason::Left => ("대기를 취소하셨습니다.", "You left the waitlist."),
@@ -591,6 +896,7 @@ mod tests {
             entries: BTreeMap::from([(WaitlistEntryId(3), ActorId(43))]),
             titles: BTreeMap::from([(PerformanceId(11), SHOW.to_owned())]),
             recent: BTreeMap::new(),
+            choices: BTreeMap::new(),
         }
     }
 
@@ -754,7 +1060,7 @@ mod tests {
             title: SHOW.into(),
             published_at_ms: 10,
         };
-        let made = for_published(&published, &[5, 6], &BTreeMap::new());
+        let made = for_published(&published, &[5, 6], &BTreeMap::new(), &BTreeMap::new());
         assert_eq!(made.len(), 2);
         assert_eq!(made[0].recipient, 5);
         assert_eq!(made[1].recipient, 6);
@@ -793,8 +1099,8 @@ mod tests {
             published_at_ms: 10,
         };
         assert_eq!(
-            for_published(&published, &[5], &BTreeMap::new())[0].id,
-            for_published(&published, &[5], &BTreeMap::new())[0].id
+            for_published(&published, &[5], &BTreeMap::new(), &BTreeMap::new())[0].id,
+            for_published(&published, &[5], &BTreeMap::new(), &BTreeMap::new())[0].id
         );
     }
 
@@ -834,7 +1140,7 @@ mod tests {
             published_at_ms: 10,
         };
         let recent = BTreeMap::from([(5, RATE_PUSHES_MAX), (6, RATE_PUSHES_MAX - 1)]);
-        let made = for_published(&published, &[5, 6, 7], &recent);
+        let made = for_published(&published, &[5, 6, 7], &recent, &BTreeMap::new());
         assert_eq!(
             made.iter().map(|n| n.push).collect::<Vec<_>>(),
             [false, true, true]
@@ -846,5 +1152,306 @@ mod tests {
         assert_eq!(pushed, RATE_PUSHES_MAX as usize);
         assert!(!made.last().expect("made").push);
         assert!(made[0].push);
+    }
+
+    const HOUR_MS: u64 = 3_600_000;
+    const TEN_MINUTES_MS: u64 = 600_000;
+    /// 2025-11-25 10:00 KST.
+    const OPENING_MS: u64 = 1_764_032_400_000;
+
+    fn reminder(member: u64, offset_ms: u64) -> DueReminder {
+        DueReminder {
+            member,
+            performance: 11,
+            show: 77,
+            title: SHOW.into(),
+            opening_at_ms: OPENING_MS,
+            offset_ms,
+            sent_for_ms: None,
+        }
+    }
+
+    #[test]
+    fn kinds_parse_from_their_names() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Kind::parse("nothing"), None);
+    }
+
+    #[test]
+    fn a_reminder_is_due_from_its_time_until_the_opening() {
+        let due = |now_ms| reminder_due(OPENING_MS, HOUR_MS, None, now_ms);
+        assert!(!due(OPENING_MS - HOUR_MS - 1));
+        assert!(due(OPENING_MS - HOUR_MS));
+        assert!(due(OPENING_MS - 1));
+        // Once the tickets are on sale a reminder is of no use.
+        assert!(!due(OPENING_MS));
+        // Written for this opening: not again.
+        assert!(!reminder_due(
+            OPENING_MS,
+            HOUR_MS,
+            Some(OPENING_MS),
+            OPENING_MS - HOUR_MS
+        ));
+        // Written for an opening that has moved since: again, at the new time.
+        let moved_ms = OPENING_MS + 2 * HOUR_MS;
+        assert!(!reminder_due(
+            moved_ms,
+            HOUR_MS,
+            Some(OPENING_MS),
+            OPENING_MS - HOUR_MS
+        ));
+        assert!(reminder_due(
+            moved_ms,
+            HOUR_MS,
+            Some(OPENING_MS),
+            moved_ms - HOUR_MS
+        ));
+    }
+
+    #[test]
+    fn reminders_in_both_languages_at_their_own_time() {
+        let due = [reminder(5, HOUR_MS)];
+        let made = for_reminders(
+            &due,
+            OPENING_MS - HOUR_MS + 30_000,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(made.sent, vec![0]);
+        assert_eq!(made.notifications.len(), 1);
+        let n = &made.notifications[0];
+        assert_eq!(n.kind, Kind::Reminder);
+        assert_eq!(n.recipient, 5);
+        // The reminder's time, not when it was written.
+        assert_eq!(n.created_at_ms, OPENING_MS - HOUR_MS);
+        assert_eq!(n.id, format!("r11.{OPENING_MS}.3600000.reminder.5"));
+        assert_eq!(n.ko.title, "티켓 오픈 알림");
+        assert_eq!(
+            n.ko.body,
+            "「레미제라블」 티켓이 2025-11-25 10:00 KST에 오픈됩니다. (1시간 전 알림)"
+        );
+        assert_eq!(n.en.title, "Tickets open soon");
+        assert_eq!(
+            n.en.body,
+            "Tickets for “레미제라블” open at 2025-11-25 10:00 KST (your 1-hour reminder)."
+        );
+        assert_eq!(n.data["performance"], "11");
+        assert_eq!(n.data["show"], "77");
+        assert_eq!(n.data["opens_at_ms"], OPENING_MS.to_string());
+        let ten = for_reminders(
+            &[reminder(5, TEN_MINUTES_MS)],
+            OPENING_MS - TEN_MINUTES_MS,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            ten.notifications[0].ko.body,
+            "「레미제라블」 티켓이 2025-11-25 10:00 KST에 오픈됩니다. (10분 전 알림)"
+        );
+        assert_eq!(
+            ten.notifications[0].en.body,
+            "Tickets for “레미제라블” open at 2025-11-25 10:00 KST (your 10-minute reminder)."
+        );
+        // Same member, performance and opening, another offset: another notification.
+        assert_ne!(ten.notifications[0].id, n.id);
+        // Written again by another instance later: the same notification.
+        let again = for_reminders(
+            &due,
+            OPENING_MS - HOUR_MS + 90_000,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(again.notifications, made.notifications);
+    }
+
+    #[test]
+    fn reminders_not_due_are_left_and_those_due_together_make_one() {
+        let due = [
+            reminder(5, HOUR_MS),
+            reminder(5, TEN_MINUTES_MS),
+            reminder(6, HOUR_MS),
+        ];
+        // Twenty minutes before: only the hour reminders are due.
+        let made = for_reminders(
+            &due,
+            OPENING_MS - 20 * 60_000,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(made.sent, vec![0, 2]);
+        assert_eq!(
+            made.notifications
+                .iter()
+                .map(|n| n.recipient)
+                .collect::<Vec<_>>(),
+            [5, 6]
+        );
+        // Five minutes before, nothing written yet: member 5 gets the ten-minute one only, and
+        // both of theirs are done.
+        let made = for_reminders(
+            &due,
+            OPENING_MS - 5 * 60_000,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(made.sent, vec![0, 1, 2]);
+        let fives: Vec<_> = made
+            .notifications
+            .iter()
+            .filter(|n| n.recipient == 5)
+            .collect();
+        assert_eq!(fives.len(), 1);
+        assert!(fives[0].ko.body.ends_with("(10분 전 알림)"));
+        // At the opening, none.
+        let made = for_reminders(&due, OPENING_MS, &BTreeMap::new(), &BTreeMap::new());
+        assert_eq!(made, Reminded::default());
+    }
+
+    #[test]
+    fn choices_set_the_channels_and_the_language() {
+        let choices = BTreeMap::from([(
+            5,
+            Choices {
+                language: Language::En,
+                channels: BTreeMap::from([
+                    (
+                        Kind::Reminder,
+                        Channels {
+                            app: false,
+                            push: true,
+                        },
+                    ),
+                    (
+                        Kind::InterestAlert,
+                        Channels {
+                            app: true,
+                            push: false,
+                        },
+                    ),
+                ]),
+            },
+        )]);
+        let made = for_reminders(
+            &[reminder(5, HOUR_MS), reminder(6, HOUR_MS)],
+            OPENING_MS - HOUR_MS,
+            &BTreeMap::new(),
+            &choices,
+        );
+        let [five, six] = &made.notifications[..] else {
+            panic!("two: {made:?}");
+        };
+        assert_eq!(
+            (five.app, five.push, five.language),
+            (false, true, Language::En)
+        );
+        // No choices: every channel, Korean.
+        assert_eq!(
+            (six.app, six.push, six.language),
+            (true, true, Language::Ko)
+        );
+        let published = Published {
+            show: 77,
+            title: SHOW.into(),
+            published_at_ms: 10,
+        };
+        let alerts = for_published(&published, &[5, 6], &BTreeMap::new(), &choices);
+        assert_eq!((alerts[0].app, alerts[0].push), (true, false));
+        assert_eq!((alerts[1].app, alerts[1].push), (true, true));
+        // A push the member wants is still held back past the rate limit.
+        let recent = BTreeMap::from([(5, RATE_PUSHES_MAX)]);
+        let made = for_reminders(
+            &[reminder(5, HOUR_MS)],
+            OPENING_MS - HOUR_MS,
+            &recent,
+            &choices,
+        );
+        assert!(!made.notifications[0].push);
+        assert!(!made.notifications[0].app);
+        // Entries' notifications too.
+        let events = [confirmed()];
+        let lookups = Lookups {
+            choices: BTreeMap::from([(
+                42,
+                Choices {
+                    language: Language::En,
+                    channels: BTreeMap::from([(
+                        Kind::BookingConfirmed,
+                        Channels {
+                            app: false,
+                            push: false,
+                        },
+                    )]),
+                },
+            )]),
+            ..lookups()
+        };
+        let made = for_entry(entry(&events), &lookups);
+        assert_eq!(
+            (made[0].app, made[0].push, made[0].language),
+            (false, false, Language::En)
+        );
+    }
+
+    fn notice(body: &str) -> Notice {
+        Notice {
+            post: 900,
+            show: 77,
+            performance: None,
+            show_title: SHOW.into(),
+            title: "공연 시간 변경".into(),
+            body: body.into(),
+            posted_at_ms: 1_764_000_000_000,
+        }
+    }
+
+    #[test]
+    fn a_sellers_notice_reaches_each_member_once_with_a_bounded_body() {
+        let made = for_notice(
+            &notice("19시에서 20시로 변경되었습니다."),
+            &[5, 6, 5],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(made.iter().map(|n| n.recipient).collect::<Vec<_>>(), [5, 6]);
+        let n = &made[0];
+        assert_eq!(n.kind, Kind::SellerNotice);
+        assert_eq!(n.id, "n900.seller_notice.5");
+        assert_eq!(n.created_at_ms, 1_764_000_000_000);
+        assert_eq!(n.ko.title, "공연 공지");
+        assert_eq!(
+            n.ko.body,
+            "「레미제라블」 공연 시간 변경: 19시에서 20시로 변경되었습니다."
+        );
+        assert_eq!(
+            n.en.body,
+            "“레미제라블”: 공연 시간 변경: 19시에서 20시로 변경되었습니다."
+        );
+        assert_eq!(n.data["post"], "900");
+        assert_eq!(n.data["show"], "77");
+        assert!(!n.data.contains_key("performance"));
+        let long = "가".repeat(5_000);
+        let made = for_notice(
+            &Notice {
+                performance: Some(11),
+                ..notice(&long)
+            },
+            &[5],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(made[0].ko.body.chars().count(), NOTICE_BODY_CHARS_MAX);
+        assert!(made[0].ko.body.ends_with('…'));
+        assert_eq!(made[0].en.body.chars().count(), NOTICE_BODY_CHARS_MAX);
+        assert_eq!(made[0].data["performance"], "11");
+    }
+
+    #[test]
+    fn clip_cuts_at_characters() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "ab…");
+        assert_eq!(clip("가나다라", 3), "가나…");
+        assert_eq!(clip("", 3), "");
     }
 }

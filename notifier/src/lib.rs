@@ -14,6 +14,15 @@
 //!   redelivers). Published shows are announced once each
 //!   (`notifier_announced`, marked after every matching member's alert is written). The
 //!   ledger's subscription only wakes it up early; it also looks every [`POLL_INTERVAL`].
+//! - Reminders before ticket openings ([`remind`]): each round scans the reminders due now (a
+//!   bounded batch) and writes them with their "sent for this opening" marks in one
+//!   transaction, so each is written once across restarts; several notifiers may scan at once,
+//!   since the notifications' ids (and the marks) make a second write a no-op.
+//! - Sellers' notices to bookers ([`send_notices`]): each notice asked to be sent is paged
+//!   through its show's bookings, a batch per transaction with its cursor (`notice_sends`).
+//! - Every notification carries the recipient's choices (`notification_settings`): `app` and
+//!   `push` per kind (`push` also within the rate limit) and the language, stored on the row for
+//!   the delivery loop.
 //!
 //! The notifier never writes to the ledger: it only reads entries and the API's store.
 
@@ -22,16 +31,24 @@ pub mod compose;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use picket_api::notification_settings::{decode_channels, decode_language};
+use picket_api::reminders::REMINDER_OFFSET_MS_MAX;
 use picket_api::store::Store;
+use picket_api::store::board::move_notice_send;
+use picket_api::store::notification_settings::{choices_between, choices_of};
 use picket_api::store::notifications::{
     NewNotification, insert_notification, recent_counts, remember_waitlist_entry,
     set_notifier_cursor,
 };
+use picket_api::store::reminders::mark_reminder_sent;
 use picket_ledger_client::{Committed, EntryFollower, LedgerClient, ReadError};
 use picket_ledger_core::{ActorId, BookingId, PerformanceId, WaitlistEntryId};
 use tokio::sync::watch;
 
-use crate::compose::{Entry, Lookups, Notification, Published, RATE_WINDOW_MS};
+use crate::compose::{
+    Channels, Choices, DueReminder, Entry, Kind, Language, Lookups, Notice, Notification,
+    Published, RATE_WINDOW_MS,
+};
 
 /// How often the notifier looks for new entries and published shows without being woken.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -46,6 +63,15 @@ pub const SHOWS_BATCH_MAX: i64 = 16;
 /// Batches of entries read per partition per round, so a partition that never runs dry (a
 /// ticket opening) does not keep the notifier from the other partitions, the catalog and a stop.
 pub const ROUND_BATCHES_MAX: usize = 8;
+/// Due reminders written per transaction (one batch per round).
+pub const REMINDERS_BATCH_MAX: i64 = 500;
+/// Sellers' notices being sent looked at per round.
+pub const NOTICES_BATCH_MAX: i64 = 4;
+/// Bookings whose bookers get a notice per transaction.
+pub const BOOKERS_BATCH_MAX: i64 = 500;
+/// Batches of bookers one round sends notices to, across notices, so a show with many bookers
+/// does not keep the notifier from the ledger and a stop.
+pub const NOTICE_BATCHES_PER_ROUND_MAX: usize = 8;
 
 /// Why a round of the notifier failed; it is logged and the round is tried again.
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +182,8 @@ pub async fn round(
         }
     }
     announce_published(store).await?;
+    more |= remind(store, picket_api::state::now_ms()).await?;
+    more |= send_notices(store).await?;
     Ok(more)
 }
 
@@ -280,6 +308,14 @@ async fn apply_entry(store: &Store, committed: &Committed) -> Result<(), Notifie
         _ => None,
     }));
     lookups.recent = recent(&mut tx, &recipients, committed.at_ms).await?;
+    for recipient in &recipients {
+        if let Some(row) = choices_of(&mut tx, *recipient as i64).await? {
+            lookups.choices.insert(
+                *recipient,
+                choices(Some(&row.language), Some(&row.channels)),
+            );
+        }
+    }
     let notifications = compose::for_entry(
         Entry {
             partition: committed.partition,
@@ -334,6 +370,8 @@ async fn write(
                 body_en: &notification.en.body,
                 data: &data,
                 push: notification.push,
+                app: notification.app,
+                language: notification.language.as_str(),
             },
         )
         .await?;
@@ -363,9 +401,19 @@ async fn announce_published(store: &Store) -> Result<(), NotifierError> {
             let members: Vec<u64> = members.iter().map(|m| *m as u64).collect();
             let mut tx = store.begin().await?;
             let recent = recent(&mut tx, &members, published.published_at_ms).await?;
+            let chosen = choices_between(&mut tx, members[0] as i64, last)
+                .await?
+                .into_iter()
+                .map(|row| {
+                    (
+                        row.account_id as u64,
+                        choices(Some(&row.language), Some(&row.channels)),
+                    )
+                })
+                .collect();
             write(
                 &mut tx,
-                &compose::for_published(&published, &members, &recent),
+                &compose::for_published(&published, &members, &recent, &chosen),
             )
             .await?;
             tx.commit().await?;
@@ -375,4 +423,212 @@ async fn announce_published(store: &Store) -> Result<(), NotifierError> {
         tracing::info!(show, "interest alerts written");
     }
     Ok(())
+}
+
+/// A member's choices as stored (none: the defaults).
+fn choices(language: Option<&str>, channels: Option<&str>) -> Choices {
+    Choices {
+        language: match decode_language(language) {
+            "en" => Language::En,
+            _ => Language::Ko,
+        },
+        channels: decode_channels(channels)
+            .into_iter()
+            .filter_map(|(kind, chosen)| {
+                Kind::parse(kind).map(|kind| {
+                    (
+                        kind,
+                        Channels {
+                            app: chosen.app,
+                            push: chosen.push,
+                        },
+                    )
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Writes the reminders due at `now_ms` (one batch of at most [`REMINDERS_BATCH_MAX`]) and marks
+/// them sent for their openings, in one transaction; `true` when the batch was full and more
+/// may be due. `now_ms` is an input so that tests drive it; [`round`] passes the wall clock.
+pub async fn remind(store: &Store, now_ms: u64) -> Result<bool, NotifierError> {
+    let rows = store
+        .due_reminders(now_ms as i64, REMINDER_OFFSET_MS_MAX, REMINDERS_BATCH_MAX)
+        .await?;
+    if rows.is_empty() {
+        return Ok(false);
+    }
+    let due: Vec<DueReminder> = rows
+        .iter()
+        .map(|row| DueReminder {
+            member: row.account_id as u64,
+            performance: row.performance_id as u64,
+            show: row.show_id as u64,
+            title: row.title.clone(),
+            opening_at_ms: row.sale_open_at_ms as u64,
+            offset_ms: row.offset_ms as u64,
+            sent_for_ms: row.sent_for_ms.map(|at| at as u64),
+        })
+        .collect();
+    let chosen: BTreeMap<u64, Choices> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.account_id as u64,
+                choices(row.language.as_deref(), row.channels.as_deref()),
+            )
+        })
+        .collect();
+    let members: Vec<u64> = due.iter().map(|r| r.member).collect();
+    let mut tx = store.begin().await?;
+    let recent = recent(&mut tx, &members, now_ms).await?;
+    let reminded = compose::for_reminders(&due, now_ms, &recent, &chosen);
+    write(&mut tx, &reminded.notifications).await?;
+    for &index in &reminded.sent {
+        let row = &rows[index];
+        mark_reminder_sent(
+            &mut tx,
+            row.account_id,
+            row.performance_id,
+            row.offset_ms,
+            row.sale_open_at_ms,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if !reminded.notifications.is_empty() {
+        tracing::info!(written = reminded.notifications.len(), "reminders written");
+    }
+    Ok(rows.len() as i64 == REMINDERS_BATCH_MAX && !reminded.sent.is_empty())
+}
+
+/// Sends the sellers' notices asked to be sent to their bookers: pages through each notice's
+/// bookings by (performance, booking), one batch of notifications per transaction with the
+/// notice's cursor, at most [`NOTICE_BATCHES_PER_ROUND_MAX`] batches per round; a notice is done
+/// once every booking was passed. `true` when a round stopped with more to send.
+pub async fn send_notices(store: &Store) -> Result<bool, NotifierError> {
+    let mut batches = 0;
+    for row in store.notices_to_send(NOTICES_BATCH_MAX).await? {
+        let notice = Notice {
+            post: row.post_id as u64,
+            show: row.show_id as u64,
+            performance: row.performance_id.map(|p| p as u64),
+            show_title: row.show_title.clone(),
+            title: row.title.clone(),
+            body: row.body.clone(),
+            posted_at_ms: row.created_at_ms as u64,
+        };
+        let mut performances: Vec<i64> = match row.performance_id {
+            Some(performance) => vec![performance],
+            None => store
+                .performances(row.show_id, false)
+                .await?
+                .into_iter()
+                .map(|p| p.id)
+                .collect(),
+        };
+        performances.sort_unstable();
+        let (mut at_performance, mut after_booking) = (row.after_performance, row.after_booking);
+        for performance in performances {
+            if performance < at_performance {
+                continue;
+            }
+            if performance > at_performance {
+                at_performance = performance;
+                after_booking = 0;
+            }
+            loop {
+                if batches == NOTICE_BATCHES_PER_ROUND_MAX {
+                    return Ok(true);
+                }
+                batches += 1;
+                let page = store
+                    .bookers_page(performance, after_booking, BOOKERS_BATCH_MAX)
+                    .await?;
+                let Some(last) = page.last().map(|b| b.booking) else {
+                    break;
+                };
+                // A booking whose every place is cancelled has no booker any more.
+                let live: Vec<_> = page
+                    .iter()
+                    .filter(|b| json_len(&b.cancelled) < json_len(&b.places))
+                    .collect();
+                let members: Vec<u64> = live.iter().map(|b| b.actor as u64).collect();
+                let chosen: BTreeMap<u64, Choices> = live
+                    .iter()
+                    .map(|b| {
+                        (
+                            b.actor as u64,
+                            choices(b.language.as_deref(), b.channels.as_deref()),
+                        )
+                    })
+                    .collect();
+                let mut tx = store.begin().await?;
+                let recent = recent(&mut tx, &members, notice.posted_at_ms).await?;
+                write(
+                    &mut tx,
+                    &compose::for_notice(&notice, &members, &recent, &chosen),
+                )
+                .await?;
+                move_notice_send(&mut tx, row.post_id, performance, last, false).await?;
+                tx.commit().await?;
+                after_booking = last;
+                if (page.len() as i64) < BOOKERS_BATCH_MAX {
+                    break;
+                }
+            }
+        }
+        let mut conn = store.pool().acquire().await?;
+        move_notice_send(&mut conn, row.post_id, at_performance, after_booking, true).await?;
+        tracing::info!(post = row.post_id, "seller's notice sent to the bookers");
+    }
+    Ok(false)
+}
+
+/// Elements of a JSON array (0 for anything else).
+fn json_len(text: &str) -> usize {
+    serde_json::from_str::<Vec<serde_json::Value>>(text).map_or(0, |items| items.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kinds_are_the_ones_members_choose_channels_for() {
+        let ours: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(ours, picket_api::notification_settings::KINDS);
+    }
+
+    #[test]
+    fn stored_choices_become_the_cores() {
+        let none = choices(None, None);
+        assert_eq!(none.language, Language::Ko);
+        assert!(
+            Kind::ALL
+                .iter()
+                .all(|kind| none.channels(*kind) == Channels::default())
+        );
+        let chosen = choices(
+            Some("en"),
+            Some(r#"{"reminder": {"app": false, "push": true}}"#),
+        );
+        assert_eq!(chosen.language, Language::En);
+        assert_eq!(
+            chosen.channels(Kind::Reminder),
+            Channels {
+                app: false,
+                push: true
+            }
+        );
+        assert_eq!(chosen.channels(Kind::SellerNotice), Channels::default());
+    }
+
+    #[test]
+    fn json_arrays_count_their_elements() {
+        assert_eq!(json_len("[]"), 0);
+        assert_eq!(json_len(r#"[1, {"Seat": 2}]"#), 2);
+        assert_eq!(json_len("not json"), 0);
+    }
 }

@@ -346,6 +346,16 @@ impl ApiSetup {
     }
 }
 
+/// A valid business registration number (사업자등록번호) built from `n`, its check digit found
+/// by trying: a distinct seller per `n`.
+pub fn business_number(n: u64) -> String {
+    let stem = format!("{:09}", 100_000_000 + n);
+    (0..10)
+        .map(|d| format!("{stem}{d}"))
+        .find(|candidate| picket_api::sellers::business_number_digits(candidate).is_some())
+        .expect("one check digit fits")
+}
+
 /// Signs in `email` (with [`PASSWORD`]) at the API at `address`: the session token.
 pub async fn sign_in_at(address: SocketAddr, email: &str) -> String {
     let form = json!({"email": email, "password": PASSWORD});

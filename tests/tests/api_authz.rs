@@ -424,6 +424,45 @@ async fn every_endpoint_as_every_role() {
             vec!["member"],
             false,
         ),
+        // Reminders of ticket openings are members'; every account chooses its notifications.
+        (
+            "PUT",
+            format!("/api/v2/performances/{published_performance}/reminder"),
+            fixed(json!({"ten_minutes_before": false}).to_string()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "DELETE",
+            format!("/api/v2/performances/{published_performance}/reminder"),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/me/reminders".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/me/notification-settings".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "PUT",
+            "/api/v2/me/notification-settings".into(),
+            fixed(
+                json!({"language": "en", "channels": {"reminder": {"app": true, "push": false}}})
+                    .to_string(),
+            ),
+            signed_in.clone(),
+            false,
+        ),
         // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
         (
             "GET",

@@ -496,6 +496,8 @@ async fn an_inbox_keeps_the_newest_up_to_its_bound() {
                 body_en: "Body",
                 data: "{}",
                 push: true,
+                app: true,
+                language: "ko",
             },
         )
         .await

@@ -91,12 +91,140 @@ impl Store {
         Ok(())
     }
 
-    /// Hides a post; `false` when there is no such post.
+    /// Hides a post; `false` when there is no such post. A notice hidden before every booker
+    /// has it is sent no further.
     pub async fn hide_post(&self, post: i64) -> Result<bool, sqlx::Error> {
         let hidden = sqlx::query("UPDATE posts SET hidden = 1 WHERE id = $1")
             .bind(post)
             .execute(&self.pool)
             .await?;
+        sqlx::query("UPDATE notice_sends SET done = 1 WHERE post_id = $1")
+            .bind(post)
+            .execute(&self.pool)
+            .await?;
         Ok(hidden.rows_affected() != 0)
     }
+
+    /// Writes a show's notice and, in the same transaction, asks the notifier to send it to the
+    /// bookers of the show (or of `performance` only).
+    pub async fn insert_notice_to_send(
+        &self,
+        post: &NewPost<'_>,
+        show: i64,
+        performance: Option<i64>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO posts (id, show_id, kind, author_account_id, title, body, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(post.id)
+        .bind(post.show)
+        .bind(post.kind)
+        .bind(post.author)
+        .bind(post.title)
+        .bind(post.body)
+        .bind(post.created_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO notice_sends (post_id, show_id, performance_id, created_at_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(post.id)
+        .bind(show)
+        .bind(performance)
+        .bind(post.created_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Up to `limit` notices still being sent to bookers, oldest first.
+    pub async fn notices_to_send(&self, limit: i64) -> Result<Vec<NoticeSendRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT n.post_id, n.show_id, n.performance_id, n.after_performance, n.after_booking, \
+             n.created_at_ms, p.title, p.body, s.title AS show_title \
+             FROM notice_sends n JOIN posts p ON p.id = n.post_id JOIN shows s ON s.id = n.show_id \
+             WHERE n.done = 0 ORDER BY n.post_id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Up to `limit` bookings of `performance` after `after_booking`, by ascending booking, with
+    /// their buyers' stored notification choices.
+    pub async fn bookers_page(
+        &self,
+        performance: i64,
+        after_booking: i64,
+        limit: i64,
+    ) -> Result<Vec<BookerRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT b.booking, b.actor, b.places, b.cancelled, n.language, n.channels \
+             FROM bookings b LEFT JOIN notification_settings n ON n.account_id = b.actor \
+             WHERE b.performance = $1 AND b.booking > $2 ORDER BY b.booking LIMIT $3",
+        )
+        .bind(performance)
+        .bind(after_booking)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+}
+
+/// A notice being sent to bookers: where the send is (the last booking whose booker has it,
+/// in performance id order), and what it says.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NoticeSendRow {
+    pub post_id: i64,
+    pub show_id: i64,
+    /// `None`: every performance of the show.
+    pub performance_id: Option<i64>,
+    pub after_performance: i64,
+    pub after_booking: i64,
+    pub created_at_ms: i64,
+    pub title: String,
+    pub body: String,
+    pub show_title: String,
+}
+
+/// A booking whose buyer a notice goes to: `places` and `cancelled` are JSON arrays (a booking
+/// whose every place is cancelled has no booker any more); `language` and `channels` are the
+/// buyer's stored choices.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct BookerRow {
+    pub booking: i64,
+    pub actor: i64,
+    pub places: String,
+    pub cancelled: String,
+    pub language: Option<String>,
+    pub channels: Option<String>,
+}
+
+/// Moves a notice's send past `(after_performance, after_booking)`, never back (several
+/// notifiers may send one notice at once); `done` once every booker has it, for good.
+pub async fn move_notice_send(
+    conn: &mut sqlx::AnyConnection,
+    post: i64,
+    after_performance: i64,
+    after_booking: i64,
+    done: bool,
+) -> Result<(), sqlx::Error> {
+    let query = if done {
+        "UPDATE notice_sends SET after_performance = $2, after_booking = $3, done = 1 \
+         WHERE post_id = $1"
+    } else {
+        "UPDATE notice_sends SET after_performance = $2, after_booking = $3 \
+         WHERE post_id = $1 AND done = 0 AND (after_performance < $2 \
+         OR (after_performance = $2 AND after_booking < $3))"
+    };
+    sqlx::query(query)
+        .bind(post)
+        .bind(after_performance)
+        .bind(after_booking)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -22,7 +22,12 @@ pub struct NewNotification<'a> {
     pub body_en: &'a str,
     /// JSON object.
     pub data: &'a str,
+    /// Whether to push it (the member wants it pushed and is within the rate limit).
     pub push: bool,
+    /// Whether the member wants it live in the app (over the WebSocket).
+    pub app: bool,
+    /// The member's language when it was written (`ko`, `en`): the one to deliver it in.
+    pub language: &'a str,
 }
 
 /// One inbox row as stored.
@@ -48,8 +53,8 @@ pub async fn insert_notification(
 ) -> Result<bool, sqlx::Error> {
     let written = sqlx::query(
         "INSERT INTO notifications (id, account_id, kind, created_at_ms, title_ko, body_ko, \
-         title_en, body_en, data, push, read_at_ms) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL \
+         title_en, body_en, data, push, app, language, read_at_ms) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL \
          WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2) \
          ON CONFLICT (id) DO NOTHING",
     )
@@ -63,6 +68,8 @@ pub async fn insert_notification(
     .bind(notification.body_en)
     .bind(notification.data)
     .bind(i64::from(notification.push))
+    .bind(i64::from(notification.app))
+    .bind(notification.language)
     .execute(&mut *conn)
     .await?
     .rows_affected()
