@@ -11,11 +11,16 @@
 //!   stopped anywhere resumes where it stopped: nothing lost, and nothing shown twice (the rows'
 //!   ids make a replayed entry a no-op). Published shows are announced once each
 //!   (`notifier_announced`, marked after every matching member's alert is written). The
-//!   ledger's subscription only wakes it up early; it also looks every [`POLL_INTERVAL`].
+//!   ledger's subscription only wakes it up early, and so do published shows ([`Wakes`]: the
+//!   API's in-process announcements, or `picket.catalog.show_published` over NATS); it also
+//!   looks every [`POLL_INTERVAL`].
+//! - [`deliver`] sends what is written on: live to connected apps through the gateways and to
+//!   Web Push, from the outbox every row is given a place in.
 //!
 //! The notifier never writes to the ledger: it only reads entries and the API's store.
 
 pub mod compose;
+pub mod deliver;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,7 +32,9 @@ use picket_api::store::notifications::{
 };
 use picket_ledger_client::{Committed, LedgerClient, ReadError};
 use picket_ledger_core::{ActorId, BookingId, PerformanceId, WaitlistEntryId};
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
 
 use crate::compose::{Entry, Lookups, Notification, Published, RATE_WINDOW_MS};
 
@@ -61,11 +68,63 @@ pub struct NotifierConfig {
     pub partitions: Vec<u16>,
 }
 
+/// What wakes the notifier and whom it wakes.
+#[derive(Clone, Default)]
+pub struct Wakes {
+    /// Signalled when a show is published ([`wake_on_published`], [`wake_on_announcements`]).
+    pub published: Arc<Notify>,
+    /// Signalled after every round (the delivery loop waits on it).
+    pub written: Arc<Notify>,
+}
+
 /// Follows the ledger and the catalog into the inbox until `stop` turns true.
 pub async fn run(
     store: Store,
     ledger: LedgerClient,
     config: NotifierConfig,
+    stop: watch::Receiver<bool>,
+) {
+    run_woken(store, ledger, config, Wakes::default(), stop).await
+}
+
+/// Signals `wake` for every show the API in this process publishes, until the API is gone.
+pub async fn wake_on_published(
+    mut published: tokio::sync::broadcast::Receiver<picket_api::catalog::ShowPublished>,
+    wake: Arc<Notify>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match published.recv().await {
+            // Lagging loses nothing: the round reads the shows from the store.
+            Ok(_) | Err(RecvError::Lagged(_)) => wake.notify_one(),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Signals `wake` for every "show published" announcement on NATS (the API's JetStream
+/// publish reaches plain subscribers of its subject too), until the connection is gone.
+pub async fn wake_on_announcements(nats: async_nats::Client, wake: Arc<Notify>) {
+    use futures_util::StreamExt;
+    let subject = picket_ledger_client::bus::SHOW_PUBLISHED_SUBJECT;
+    let mut announcements = match nats.subscribe(subject).await {
+        Ok(subscriber) => subscriber,
+        Err(error) => {
+            tracing::warn!(%error, "cannot follow announcements; polling only");
+            return;
+        }
+    };
+    while announcements.next().await.is_some() {
+        wake.notify_one();
+    }
+}
+
+/// [`run`], woken by `wakes.published` too, and signalling `wakes.written` after each round.
+pub async fn run_woken(
+    store: Store,
+    ledger: LedgerClient,
+    config: NotifierConfig,
+    wakes: Wakes,
     mut stop: watch::Receiver<bool>,
 ) {
     tracing::info!(partitions = ?config.partitions, "notifier started");
@@ -83,8 +142,10 @@ pub async fn run(
                 RETRY_DELAY
             }
         };
+        wakes.written.notify_one();
         tokio::select! {
             _ = stop.changed() => {}
+            _ = wakes.published.notified() => {}
             _ = tokio::time::sleep(delay) => {}
             closed = async {
                 match wake.as_mut() {

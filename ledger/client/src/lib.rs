@@ -9,9 +9,12 @@
 //! - [`client`]: [`LedgerClient`], in process (through [`LocalLedger`], which the server's
 //!   writer handle implements) or over NATS ([`NatsLedger`]).
 //! - [`seats`]: the seat-map read model, built only from committed events.
+//! - [`notify`]: members' live notifications from the notifier to the gateways
+//!   (`picket.notify.m.<member>` over NATS, or in process).
 
 pub mod bus;
 pub mod client;
+pub mod notify;
 pub mod seats;
 pub mod wire;
 
@@ -19,4 +22,5 @@ pub use bus::{BusConfig, BusError};
 pub use client::{
     ClientStatus, ENTRIES_AFTER_MAX, LedgerClient, LocalLedger, LocalStatus, NatsLedger, ReadError,
 };
+pub use notify::{NoticeSubscription, Notices};
 pub use wire::{Committed, SubmitError, Subscription, decode_committed};
