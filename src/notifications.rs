@@ -19,8 +19,9 @@ pub struct NotificationsArgs {
 
 #[derive(Subcommand)]
 enum NotificationsCommand {
-    /// List the newest push deliveries given up on, one JSON object per line: the notification,
-    /// its member, the subscription, attempts made, why, and when (ms since the epoch).
+    /// List the newest push deliveries given up on, one per line, tab-separated after a header:
+    /// when (ms since the epoch), the notification, its member, the channel, the subscription,
+    /// attempts made and why.
     DeadLetters(DeadLettersArgs),
 }
 
@@ -55,17 +56,21 @@ async fn dead_letters(args: DeadLettersArgs) -> anyhow::Result<()> {
     let store = picket_api::store::Store::connect(&url)
         .await
         .context("opening the API's database")?;
+    println!("at_ms\tnotification\taccount\tchannel\tsubscription\tattempts\treason");
     for letter in store.dead_letters(args.limit).await? {
-        let line = serde_json::json!({
-            "notification_id": letter.notification_id,
-            "account_id": letter.account_id.to_string(),
-            "channel": letter.channel,
-            "subscription_id": letter.subscription_id.map(|s| s.to_string()),
-            "attempts": letter.attempts,
-            "reason": letter.reason,
-            "at_ms": letter.at_ms,
-        });
-        println!("{line}");
+        let subscription = letter
+            .subscription_id
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        println!(
+            "{}\t{}\t{}\t{}\t{subscription}\t{}\t{}",
+            letter.at_ms,
+            letter.notification_id,
+            letter.account_id,
+            letter.channel,
+            letter.attempts,
+            letter.reason
+        );
     }
     Ok(())
 }

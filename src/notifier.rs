@@ -35,7 +35,8 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
         .context("opening the API's database")?;
     let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
     let ledger = LedgerClient::Nats(NatsLedger::connect(bus, "picket-notifier").await?);
-    let nats = picket_ledger_client::bus::connect(&args.nats_url, "picket-notifier-delivery").await?;
+    let nats =
+        picket_ledger_client::bus::connect(&args.nats_url, "picket-notifier-delivery").await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let wakes = picket_notifier::Wakes::default();
     // The API announces every published show on NATS: it wakes the notifier at once.

@@ -75,9 +75,13 @@ pub enum PushOutcome {
     /// 404/410: the subscription is dead; drop it.
     Gone,
     /// 429, 5xx, network trouble, a timeout: try again, not before `after_ms` when given.
-    Retry { after_ms: Option<u64> },
+    Retry {
+        after_ms: Option<u64>,
+    },
     /// Another 4xx: this message will never be taken.
-    Rejected { status: u16 },
+    Rejected {
+        status: u16,
+    },
 }
 
 /// How soon a push service should wake the device (RFC 8030 `Urgency`).
@@ -102,7 +106,11 @@ pub trait PushChannel: Send + Sync {
     /// The ids of `account`'s push subscriptions.
     fn subscriptions(&self, account: u64) -> PushFuture<'_, Result<Vec<i64>, String>>;
     /// Sends `message` to subscription `subscription` (one that no longer exists is `Gone`).
-    fn send<'a>(&'a self, subscription: i64, message: &'a PushMessage) -> PushFuture<'a, PushOutcome>;
+    fn send<'a>(
+        &'a self,
+        subscription: i64,
+        message: &'a PushMessage,
+    ) -> PushFuture<'a, PushOutcome>;
     /// Drops a subscription its push service called gone.
     fn forget(&self, subscription: i64) -> PushFuture<'_, Result<(), String>>;
 }
@@ -265,7 +273,11 @@ pub fn step_after(attempts: u32, outcome: &PushOutcome) -> Step {
         PushOutcome::Retry { after_ms } => {
             let backoff_ms =
                 PUSH_BACKOFF_FIRST_MS.saturating_mul(1 << attempts.saturating_sub(1).min(30));
-            Step::RetryIn(backoff_ms.max(after_ms.unwrap_or(0)).min(PUSH_BACKOFF_MS_MAX))
+            Step::RetryIn(
+                backoff_ms
+                    .max(after_ms.unwrap_or(0))
+                    .min(PUSH_BACKOFF_MS_MAX),
+            )
         }
     }
 }
@@ -543,12 +555,16 @@ pub async fn run(
             if app.is_none()
                 && let Some(notices) = &channels.notices
             {
-                app = Some(AppDelivery::start(store.clone(), notices.clone(), metrics.clone()).await?);
+                app = Some(
+                    AppDelivery::start(store.clone(), notices.clone(), metrics.clone()).await?,
+                );
             }
             if push.is_none()
                 && let Some(channel) = &channels.push
             {
-                push = Some(PushDelivery::start(store.clone(), channel.clone(), metrics.clone()).await?);
+                push = Some(
+                    PushDelivery::start(store.clone(), channel.clone(), metrics.clone()).await?,
+                );
             }
             let mut more = false;
             if let Some(app) = app.as_mut() {
@@ -630,7 +646,11 @@ mod tests {
 
     impl PushChannel for FakePush {
         fn subscriptions(&self, account: u64) -> PushFuture<'_, Result<Vec<i64>, String>> {
-            let found = self.subscriptions.get(&account).cloned().unwrap_or_default();
+            let found = self
+                .subscriptions
+                .get(&account)
+                .cloned()
+                .unwrap_or_default();
             Box::pin(async move { Ok(found) })
         }
 
@@ -663,7 +683,10 @@ mod tests {
 
     async fn store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("api.sqlite").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("api.sqlite").display()
+        );
         let store = Store::connect(&url).await.expect("store");
         for account in [1_i64, 2] {
             sqlx::query(
@@ -721,15 +744,21 @@ mod tests {
         assert_eq!(step_after(2, &retry), Step::RetryIn(2_000));
         assert_eq!(step_after(3, &retry), Step::RetryIn(4_000));
         assert_eq!(
-            step_after(1, &PushOutcome::Retry {
-                after_ms: Some(30_000)
-            }),
+            step_after(
+                1,
+                &PushOutcome::Retry {
+                    after_ms: Some(30_000)
+                }
+            ),
             Step::RetryIn(30_000)
         );
         assert_eq!(
-            step_after(2, &PushOutcome::Retry {
-                after_ms: Some(u64::MAX)
-            }),
+            step_after(
+                2,
+                &PushOutcome::Retry {
+                    after_ms: Some(u64::MAX)
+                }
+            ),
             Step::RetryIn(PUSH_BACKOFF_MS_MAX)
         );
         assert!(matches!(
@@ -776,7 +805,10 @@ mod tests {
         assert_eq!(*push.forgotten.lock().expect("lock"), [11]);
         assert_eq!(delivery.retries_waiting(), 1);
         // The cursor stays behind n1 while its retry waits.
-        assert_eq!(store.delivery_cursor(PUSH).await.expect("cursor"), Some(first - 1));
+        assert_eq!(
+            store.delivery_cursor(PUSH).await.expect("cursor"),
+            Some(first - 1)
+        );
         let letters = store.dead_letters(10).await.expect("letters");
         assert_eq!(letters.len(), 1);
         assert_eq!(letters[0].notification_id, "n2");
@@ -794,12 +826,22 @@ mod tests {
         delivery.round(T0 + 6_000).await.expect("round");
         assert_eq!(push.sends_to(10), ["n1", "n1", "n1"]);
         assert_eq!(delivery.retries_waiting(), 0);
-        assert_eq!(store.delivery_cursor(PUSH).await.expect("cursor"), Some(last));
+        assert_eq!(
+            store.delivery_cursor(PUSH).await.expect("cursor"),
+            Some(last)
+        );
         assert_eq!(metrics.retried.get(), 2);
         assert_eq!(metrics.dead_lettered.get(), 1);
         assert_eq!(metrics.subscriptions_gone.get(), 1);
         // n3 was over the rate limit: never pushed.
-        assert!(!push.sent.lock().expect("lock").iter().any(|(_, id)| id == "n3"));
+        assert!(
+            !push
+                .sent
+                .lock()
+                .expect("lock")
+                .iter()
+                .any(|(_, id)| id == "n3")
+        );
     }
 
     #[tokio::test]
@@ -811,7 +853,10 @@ mod tests {
             .await
             .expect("start");
         let retry = PushOutcome::Retry { after_ms: None };
-        push.script(20, std::iter::repeat_n(retry.clone(), PUSH_ATTEMPTS_MAX as usize));
+        push.script(
+            20,
+            std::iter::repeat_n(retry.clone(), PUSH_ATTEMPTS_MAX as usize),
+        );
         write(&store, "n1", 2, true).await;
         let mut now_ms = T0;
         delivery.round(now_ms).await.expect("round");
@@ -823,7 +868,10 @@ mod tests {
         let letters = store.dead_letters(10).await.expect("letters");
         assert_eq!(letters.len(), 1);
         assert_eq!(letters[0].attempts, i64::from(PUSH_ATTEMPTS_MAX));
-        assert_eq!(letters[0].reason, format!("{PUSH_ATTEMPTS_MAX} attempts failed"));
+        assert_eq!(
+            letters[0].reason,
+            format!("{PUSH_ATTEMPTS_MAX} attempts failed")
+        );
         // Backoff 1, 2, 4, 8 and 16 s between the six attempts.
         assert_eq!(now_ms, T0 + 31_000);
 

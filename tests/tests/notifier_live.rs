@@ -196,7 +196,11 @@ async fn live_alert(setup: ApiSetup, notices: Notices, wakes: Wakes) {
             .is_some_and(|body| body.contains("레미제라블")),
         "{alert}"
     );
-    assert!(alert["texts"]["en"]["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        alert["texts"]["en"]["title"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     // The same fields as the inbox's item (in Korean, as the inbox answers by default).
     let items = inbox(&setup, &token).await;
     assert_eq!(items.len(), 1, "{items:?}");

@@ -212,7 +212,11 @@ pub struct DeadLetter {
 
 impl Store {
     /// Up to `limit` outbox rows after `after`, in outbox order.
-    pub async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    pub async fn outbox_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, sqlx::Error> {
         let rows: Vec<OutboxColumns> = sqlx::query_as(
             "SELECT outbox_seq, account_id, push, id, kind, created_at_ms, title_ko, body_ko, \
              title_en, body_en, data, read_at_ms FROM notifications \

@@ -54,10 +54,13 @@ impl std::fmt::Debug for Notices {
     }
 }
 
+/// One in-process subscription's id and sender.
+type LocalSubscriber = (u64, mpsc::Sender<Bytes>);
+
 /// The in-process bus: per member, the senders of its subscriptions.
 #[derive(Default)]
 pub struct LocalNotices {
-    subscribers: Mutex<HashMap<u64, Vec<(u64, mpsc::Sender<Bytes>)>>>,
+    subscribers: Mutex<HashMap<u64, Vec<LocalSubscriber>>>,
     next_id: AtomicU64,
     /// Messages dropped because a subscription's buffer was full.
     pub dropped: AtomicU64,
@@ -174,7 +177,10 @@ impl NoticeSubscription {
 
 impl Drop for NoticeSubscription {
     fn drop(&mut self) {
-        if let Inner::Local { bus, member, id, .. } = &self.0 {
+        if let Inner::Local {
+            bus, member, id, ..
+        } = &self.0
+        {
             let mut subscribers = lock(&bus.subscribers);
             if let Some(subs) = subscribers.get_mut(member) {
                 subs.retain(|(sub, _)| sub != id);
@@ -196,11 +202,15 @@ mod tests {
         let mut first = bus.subscribe(7).await.expect("subscribe");
         let mut second = bus.subscribe(7).await.expect("subscribe");
         let mut other = bus.subscribe(8).await.expect("subscribe");
-        bus.publish(7, Bytes::from_static(b"hi")).await.expect("publish");
+        bus.publish(7, Bytes::from_static(b"hi"))
+            .await
+            .expect("publish");
         assert_eq!(first.next().await.as_deref(), Some(&b"hi"[..]));
         assert_eq!(second.next().await.as_deref(), Some(&b"hi"[..]));
         drop(second);
-        bus.publish(8, Bytes::from_static(b"yo")).await.expect("publish");
+        bus.publish(8, Bytes::from_static(b"yo"))
+            .await
+            .expect("publish");
         assert_eq!(other.next().await.as_deref(), Some(&b"yo"[..]));
         let Notices::Local(local) = &bus else {
             unreachable!()
@@ -220,7 +230,9 @@ mod tests {
         ));
         let _sub = bus.subscribe(1).await.expect("subscribe");
         for _ in 0..LOCAL_SUBSCRIPTION_BUFFER_MAX + 3 {
-            bus.publish(1, Bytes::from_static(b"m")).await.expect("publish");
+            bus.publish(1, Bytes::from_static(b"m"))
+                .await
+                .expect("publish");
         }
         let Notices::Local(local) = &bus else {
             unreachable!()
