@@ -7,6 +7,7 @@
 //! - `picket loadtest`: [`picket_loadtest::run`].
 //! - [`sandbox_pay`]: `picket sandbox-pay`, the Toss Payments v1 sandbox.
 //! - [`payments`]: `picket payments reconcile`, one reconciliation run.
+//! - [`notifications`]: `picket notifications dead-letters`, the notifier's dead letters.
 //!
 //! Every command checks all of its settings and reports every problem at once ([`check`])
 //! before it binds a port or opens a store.
@@ -14,6 +15,7 @@
 mod audit;
 mod check;
 mod node;
+mod notifications;
 mod notifier;
 mod payments;
 mod sandbox_pay;
@@ -66,6 +68,9 @@ enum Command {
     /// ledger's bookings and refunds, refunds what was paid and booked by nobody, and writes a
     /// report (docs/payments.md).
     Payments(payments::PaymentsArgs),
+    /// Notification housekeeping: `dead-letters` lists the push deliveries the notifier gave up
+    /// on (docs/operations.md, "Notification delivery").
+    Notifications(notifications::NotificationsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -87,6 +92,7 @@ fn main() -> anyhow::Result<()> {
             Command::Loadtest(args) => loadtest(*args).await,
             Command::SandboxPay(args) => sandbox_pay::run(args).await,
             Command::Payments(args) => payments::run(args).await,
+            Command::Notifications(args) => notifications::run(args).await,
         }
     })
 }

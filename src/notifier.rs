@@ -50,20 +50,41 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
         .context("opening the API's database")?;
     let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
     let ledger = LedgerClient::Nats(NatsLedger::connect(bus, "picket-notifier").await?);
+    let nats =
+        picket_ledger_client::bus::connect(&args.nats_url, "picket-notifier-delivery").await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let notifier = tokio::spawn(picket_notifier::run(
+    let wakes = picket_notifier::Wakes::default();
+    // The API announces every published show on NATS: it wakes the notifier at once.
+    tokio::spawn(picket_notifier::wake_on_announcements(
+        nats.clone(),
+        wakes.published.clone(),
+    ));
+    // What is written goes to the members' subjects, which their gateways follow.
+    let delivery = tokio::spawn(picket_notifier::deliver::run(
+        store.clone(),
+        picket_notifier::deliver::Channels {
+            notices: Some(picket_ledger_client::Notices::nats(nats)),
+            push: None,
+        },
+        std::sync::Arc::new(picket_notifier::deliver::DeliveryMetrics::default()),
+        wakes.written.clone(),
+        stopped.clone(),
+    ));
+    let notifier = tokio::spawn(picket_notifier::run_woken(
         store,
         ledger,
         picket_notifier::NotifierConfig {
             partitions: (0..args.partition_count).collect(),
             consumer: args.consumer,
         },
+        wakes,
         stopped,
     ));
     println!("picket notifier is up (Ctrl-C to stop)");
     shutdown.await;
     let _ = stop.send(true);
     notifier.await.context("the notifier stopped")?;
+    delivery.await.context("the delivery loop stopped")?;
     println!("picket notifier stopped");
     Ok(())
 }

@@ -106,8 +106,9 @@ pub struct UpArgs {
     #[arg(long, env = "PICKET_NATS_URL")]
     nats_url: Option<String>,
     /// Run the notifier in this process (interest alerts, booking, refund and waitlist notices
-    /// into members' inboxes). Turn it off when `picket notifier` runs elsewhere; several are
-    /// safe (each reads through its own durable consumer), but one is enough.
+    /// into members' inboxes, and their delivery to connected apps). Turn it off when `picket
+    /// notifier` runs elsewhere; several are safe (each reads through its own durable
+    /// consumer), but one is enough.
     #[arg(long, env = "PICKET_NOTIFIER", default_value_t = true, action = clap::ArgAction::Set)]
     notifier: bool,
     /// Partitions of the deployment (with NATS; this process hosts all of them).
@@ -484,9 +485,38 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
     }
+    // Members' live notifications: over NATS every gateway follows the subjects of its members
+    // (whichever process's notifier publishes); in process, one bus for the notifier and the
+    // gateway here.
+    let notices = match &args.nats_url {
+        Some(nats_url) => picket_ledger_client::Notices::nats(
+            picket_ledger_client::bus::connect(nats_url, "picket-notify").await?,
+        ),
+        None => picket_ledger_client::Notices::in_process(),
+    };
     let (stop_notifier, notifier_stopped) = tokio::sync::watch::channel(false);
     let notifier = args.notifier.then(|| {
-        tokio::spawn(picket_notifier::run(
+        let wakes = picket_notifier::Wakes::default();
+        // A show published here wakes the notifier at once (its interest alerts are due
+        // within seconds; the poll alone is too slow).
+        tokio::spawn(picket_notifier::wake_on_published(
+            api.published.subscribe(),
+            wakes.published.clone(),
+        ));
+        let metrics = Arc::new(picket_notifier::deliver::DeliveryMetrics::default());
+        metrics.register(&mut registry);
+        // Web Push joins `push` once its sender is wired; until then, the app channel.
+        let delivery = tokio::spawn(picket_notifier::deliver::run(
+            api.store.clone(),
+            picket_notifier::deliver::Channels {
+                notices: Some(notices.clone()),
+                push: None,
+            },
+            metrics,
+            wakes.written.clone(),
+            notifier_stopped.clone(),
+        ));
+        let notifier = tokio::spawn(picket_notifier::run_woken(
             api.store.clone(),
             client.clone(),
             picket_notifier::NotifierConfig {
@@ -499,8 +529,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                     gateway_id
                 )),
             },
+            wakes,
             notifier_stopped,
-        ))
+        ));
+        (notifier, delivery)
     });
     let address = listener.local_addr()?;
     let (stop_sandbox, sandbox_stopped) = tokio::sync::oneshot::channel();
@@ -542,6 +574,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     api.set_payments(flow.clone());
     let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
     gateway.set_payments(flow);
+    gateway.set_notices(notices);
     gateway.serve_metrics(Arc::new(registry), operator_token);
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
     println!("  WebSocket: ws://{address}/ws (subprotocol picket.v2)");
@@ -560,8 +593,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         picket_gateway::run_with(gateway, listener, picket_api::router(api), shutdown).await;
     let _ = stop_payments.send(true);
     let _ = stop_notifier.send(true);
-    if let Some(notifier) = notifier {
+    if let Some((notifier, delivery)) = notifier {
         let _ = notifier.await;
+        let _ = delivery.await;
     }
     let _ = refunds.await;
     let _ = reconciliation.await;

@@ -31,6 +31,10 @@ pub struct GatewayConfig {
     /// Messages queued for one connection; a client that lets it fill is a slow reader and is
     /// closed (4009) rather than buffered without bound.
     pub outbound_queue_max: usize,
+    /// Members whose notification subjects this gateway follows at most (one subscription per
+    /// member with a connection here); a member past it gets no live notifications (their inbox
+    /// has them), counted in `picket_gateway_notify_refused`.
+    pub notify_members_max: usize,
     /// Longest a single write to a client may take before it counts as a slow reader.
     pub write_timeout: Duration,
     /// Messages a client may send per second, and the burst above that rate.
@@ -103,6 +107,7 @@ impl GatewayConfig {
             write_buffer_bytes: 0,
             write_buffer_bytes_max: 256 * 1_024,
             outbound_queue_max: 32,
+            notify_members_max: 20_000,
             write_timeout: Duration::from_secs(10),
             messages_per_sec: 20,
             messages_burst: 40,
@@ -192,6 +197,7 @@ impl GatewayConfig {
             ("read_buffer_bytes", self.read_buffer_bytes),
             ("write_buffer_bytes_max", self.write_buffer_bytes_max),
             ("outbound_queue_max", self.outbound_queue_max),
+            ("notify_members_max", self.notify_members_max),
             ("subscriptions_max", self.subscriptions_max),
             ("http_connections_max", self.http_connections_max),
             (

@@ -68,6 +68,8 @@ struct Conn {
     id: ConnId,
     tx: ConnTx,
     identity: Option<String>,
+    /// The member whose notifications this connection gets (a member's session, followed).
+    notified: Option<u64>,
     sales: Vec<SaleId>,
     watching: Vec<u64>,
     bucket: Bucket,
@@ -108,6 +110,7 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
         id,
         tx,
         identity: None,
+        notified: None,
         sales: Vec::new(),
         watching: Vec::new(),
         strikes: 0,
@@ -500,9 +503,13 @@ impl Conn {
 
     fn hello(&mut self, token: Option<String>, device: Option<String>) -> Option<Ending> {
         let now_ms = picket_edge::clock::now_ms();
+        let mut member = None;
         let (identity, guest_token) = match (token, device) {
             (Some(token), _) => match self.gateway.keys.verify(&token, now_ms) {
-                Ok(Claims::Session { sub, .. }) => (identity::member(sub), None),
+                Ok(Claims::Session { sub, .. }) => {
+                    member = Some(sub);
+                    (identity::member(sub), None)
+                }
                 Ok(Claims::Guest { device, .. }) => (identity::guest(&device), None),
                 Ok(Claims::Admission { .. }) => return self.refuse(ErrorCode::TokenInvalid),
                 Err(TokenError::Expired) => return self.refuse(ErrorCode::TokenExpired),
@@ -537,6 +544,11 @@ impl Conn {
             },
         });
         self.identity = Some(identity);
+        if let Some(member) = member
+            && crate::notify::follow(&self.gateway, member, self.tx.clone())
+        {
+            self.notified = Some(member);
+        }
         None
     }
 
@@ -816,6 +828,9 @@ impl Conn {
     }
 
     fn leave_all(&mut self) {
+        if let Some(member) = self.notified.take() {
+            crate::notify::unfollow(&self.gateway, member, self.id);
+        }
         for sale in self.sales.drain(..) {
             self.gateway.hub.remove_member(sale, self.id);
         }

@@ -13,6 +13,8 @@
 //!   loops.
 //! - [`picket_room`] (its own crate): the waiting room's shared state behind
 //!   [`picket_room::QueueStore`].
+//! - [`notify`]: members' live notifications: one bus subscription per member connected here,
+//!   fanned out to the member's connections as `notification` messages.
 //! - [`protocol`]: protocol v2 messages (ids as strings) and the decoder.
 //! - [`http`]: the routes: `/ws`, `/healthz`, `/metrics` (the HTTP API is `picket-api`'s).
 //! - [`serve`]: the accept loop and every connection-level limit (timeouts, caps, files kept
@@ -23,6 +25,7 @@ pub mod conn;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod notify;
 pub mod protocol;
 pub mod serve;
 
@@ -58,6 +61,11 @@ pub struct Gateway {
     /// Checkout and payment confirmation (set once by [`Gateway::set_payments`]); without it a
     /// `checkout` or `confirm` is `payment_unavailable`.
     payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,
+    /// Members' notifications (set once by [`Gateway::set_notices`]); without it members get no
+    /// live `notification` messages.
+    notices: std::sync::OnceLock<picket_ledger_client::Notices>,
+    /// The members whose notifications this gateway follows.
+    pub followers: notify::Followers,
     /// What `/metrics` renders, and the operator token it asks for (set by [`Gateway::serve_metrics`]).
     metrics_access: std::sync::Mutex<Option<MetricsAccess>>,
     connections: AtomicUsize,
@@ -83,6 +91,8 @@ impl Gateway {
             ledger,
             hub: hub::Hub::default(),
             payments: std::sync::OnceLock::new(),
+            notices: std::sync::OnceLock::new(),
+            followers: notify::Followers::default(),
             metrics_access: std::sync::Mutex::new(None),
             connections: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
@@ -118,6 +128,16 @@ impl Gateway {
 
     pub fn payments(&self) -> Option<&Arc<picket_payments::Flow>> {
         self.payments.get()
+    }
+
+    /// Sends members the notifications published on `notices` (once; a second call is ignored).
+    /// Set it before serving: connections made earlier are not followed.
+    pub fn set_notices(&self, notices: picket_ledger_client::Notices) {
+        let _ = self.notices.set(notices);
+    }
+
+    pub fn notices(&self) -> Option<&picket_ledger_client::Notices> {
+        self.notices.get()
     }
 
     fn metrics_access(&self) -> Option<MetricsAccess> {

@@ -32,6 +32,15 @@ pub struct Metrics {
     pub accept_paused: Gauge,
     /// Times accepting stopped for lack of files.
     pub accept_pauses: Counter,
+    /// `notification` messages queued to connections.
+    pub notifications_sent: Counter,
+    /// Notifications not sent, by reason: `buffer_full` (the connection's send buffer),
+    /// `too_large`, `undecodable`.
+    pub notifications_dropped: Family<CodeLabel, Counter>,
+    /// Members whose notification subject this gateway follows.
+    pub notify_members: Gauge,
+    /// Members not followed because `notify_members_max` were.
+    pub notify_refused: Counter,
 }
 
 impl Metrics {
@@ -53,6 +62,10 @@ impl Metrics {
             http_refused: Family::default(),
             accept_paused: Gauge::default(),
             accept_pauses: Counter::default(),
+            notifications_sent: Counter::default(),
+            notifications_dropped: Family::default(),
+            notify_members: Gauge::default(),
+            notify_refused: Counter::default(),
         };
         registry.register(
             "connections",
@@ -125,7 +138,35 @@ impl Metrics {
             "Times accepting stopped for lack of files",
             metrics.accept_pauses.clone(),
         );
+        registry.register(
+            "notifications_sent",
+            "Notification messages queued to connections",
+            metrics.notifications_sent.clone(),
+        );
+        registry.register(
+            "notifications_dropped",
+            "Notifications not sent, by reason (buffer_full, too_large, undecodable)",
+            metrics.notifications_dropped.clone(),
+        );
+        registry.register(
+            "notify_members",
+            "Members whose notification subject this gateway follows",
+            metrics.notify_members.clone(),
+        );
+        registry.register(
+            "notify_refused",
+            "Members not followed because notify_members_max were",
+            metrics.notify_refused.clone(),
+        );
         metrics
+    }
+
+    pub fn notification_dropped(&self, reason: &str) {
+        self.notifications_dropped
+            .get_or_create(&CodeLabel {
+                code: reason.to_owned(),
+            })
+            .inc();
     }
 
     pub fn error(&self, code: &str) {

@@ -264,6 +264,39 @@ pub enum ServerMessage {
     /// This gateway is shutting down: reconnect (to any gateway) after `after_ms`. The place in
     /// every queue is kept for the sale's grace period.
     Reconnect { reason: String, after_ms: u64 },
+    /// A notification for the connected member, live: the same fields as one item of
+    /// `GET /api/v2/me/notifications`. At least once: the same `id` may come again (and is in
+    /// the inbox too), so the app shows each id once. Best effort: one missed (no connection,
+    /// a full send buffer) is in the inbox.
+    Notification(NotificationItem),
+}
+
+/// One notification as the inbox lists it (docs/protocol.md, "Notifications").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationItem {
+    pub id: String,
+    pub kind: String,
+    pub created_at_ms: u64,
+    pub read: bool,
+    /// The language of `title` and `body` (`ko` or `en`).
+    pub language: String,
+    pub title: String,
+    pub body: String,
+    pub texts: NotificationTexts,
+    /// Ids to open, as decimal strings (`show`, `performance`, `booking`, `entry`).
+    pub data: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationTexts {
+    pub ko: NotificationText,
+    pub en: NotificationText,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationText {
+    pub title: String,
+    pub body: String,
 }
 
 impl ServerMessage {

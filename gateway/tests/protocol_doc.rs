@@ -63,7 +63,7 @@ fn every_websocket_example_is_a_real_message() {
     );
     assert_eq!(
         server_kinds.len(),
-        9,
+        10,
         "every server message is shown: {server_kinds:?}"
     );
 }

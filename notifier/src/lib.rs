@@ -13,7 +13,9 @@
 //!   twice (the rows' ids make a replayed entry a no-op, and the cursor skips what the bus
 //!   redelivers). Published shows are announced once each
 //!   (`notifier_announced`, marked after every matching member's alert is written). The
-//!   ledger's subscription only wakes it up early; it also looks every [`POLL_INTERVAL`].
+//!   ledger's subscription only wakes it up early, and so do published shows ([`Wakes`]: the
+//!   API's in-process announcements, or `picket.catalog.show_published` over NATS); it also
+//!   looks every [`POLL_INTERVAL`].
 //! - Reminders before ticket openings ([`remind`]): each round scans the reminders due now (a
 //!   bounded batch) and writes them with their "sent for this opening" marks in one
 //!   transaction, so each is written once across restarts; several notifiers may scan at once,
@@ -23,10 +25,13 @@
 //! - Every notification carries the recipient's choices (`notification_settings`): `app` and
 //!   `push` per kind (`push` also within the rate limit) and the language, stored on the row for
 //!   the delivery loop.
+//! - [`deliver`] sends what is written on: live to connected apps through the gateways and to
+//!   Web Push, from the outbox every row is given a place in.
 //!
 //! The notifier never writes to the ledger: it only reads entries and the API's store.
 
 pub mod compose;
+pub mod deliver;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -43,7 +48,9 @@ use picket_api::store::notifications::{
 use picket_api::store::reminders::mark_reminder_sent;
 use picket_ledger_client::{Committed, EntryFollower, LedgerClient, ReadError};
 use picket_ledger_core::{ActorId, BookingId, PerformanceId, WaitlistEntryId};
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
 
 use crate::compose::{
     Channels, Choices, DueReminder, Entry, Kind, Language, Lookups, Notice, Notification,
@@ -110,11 +117,63 @@ pub struct Followers {
     by_partition: BTreeMap<u16, EntryFollower>,
 }
 
+/// What wakes the notifier and whom it wakes.
+#[derive(Clone, Default)]
+pub struct Wakes {
+    /// Signalled when a show is published ([`wake_on_published`], [`wake_on_announcements`]).
+    pub published: Arc<Notify>,
+    /// Signalled after every round (the delivery loop waits on it).
+    pub written: Arc<Notify>,
+}
+
 /// Follows the ledger and the catalog into the inbox until `stop` turns true.
 pub async fn run(
     store: Store,
     ledger: LedgerClient,
     config: NotifierConfig,
+    stop: watch::Receiver<bool>,
+) {
+    run_woken(store, ledger, config, Wakes::default(), stop).await
+}
+
+/// Signals `wake` for every show the API in this process publishes, until the API is gone.
+pub async fn wake_on_published(
+    mut published: tokio::sync::broadcast::Receiver<picket_api::catalog::ShowPublished>,
+    wake: Arc<Notify>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match published.recv().await {
+            // Lagging loses nothing: the round reads the shows from the store.
+            Ok(_) | Err(RecvError::Lagged(_)) => wake.notify_one(),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Signals `wake` for every "show published" announcement on NATS (the API's JetStream
+/// publish reaches plain subscribers of its subject too), until the connection is gone.
+pub async fn wake_on_announcements(nats: async_nats::Client, wake: Arc<Notify>) {
+    use futures_util::StreamExt;
+    let subject = picket_ledger_client::bus::SHOW_PUBLISHED_SUBJECT;
+    let mut announcements = match nats.subscribe(subject).await {
+        Ok(subscriber) => subscriber,
+        Err(error) => {
+            tracing::warn!(%error, "cannot follow announcements; polling only");
+            return;
+        }
+    };
+    while announcements.next().await.is_some() {
+        wake.notify_one();
+    }
+}
+
+/// [`run`], woken by `wakes.published` too, and signalling `wakes.written` after each round.
+pub async fn run_woken(
+    store: Store,
+    ledger: LedgerClient,
+    config: NotifierConfig,
+    wakes: Wakes,
     mut stop: watch::Receiver<bool>,
 ) {
     tracing::info!(partitions = ?config.partitions, "notifier started");
@@ -133,8 +192,10 @@ pub async fn run(
                 RETRY_DELAY
             }
         };
+        wakes.written.notify_one();
         tokio::select! {
             _ = stop.changed() => {}
+            _ = wakes.published.notified() => {}
             _ = tokio::time::sleep(delay) => {}
             closed = async {
                 match wake.as_mut() {

@@ -373,6 +373,34 @@ pub async fn published_show_at(
     more: Value,
     floor_capacity: u32,
 ) -> (i64, u64) {
+    let (token, show_id, performance) =
+        draft_show_at(address, seller_email, business_number, more, floor_capacity).await;
+    let published = publish_show_at(address, &token, show_id).await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    (show_id, performance)
+}
+
+/// `POST /api/v2/shows/{show}/publish` as the seller whose session is `token`.
+pub async fn publish_show_at(address: SocketAddr, token: &str, show_id: i64) -> Answer {
+    call(
+        address,
+        "POST",
+        &format!("/api/v2/shows/{show_id}/publish"),
+        "",
+        Some(token),
+    )
+    .await
+}
+
+/// [`published_show_at`] short of publishing: (the seller's session token, show id,
+/// performance id) of a draft (its category `musical`, its venue in `seoul`).
+pub async fn draft_show_at(
+    address: SocketAddr,
+    seller_email: &str,
+    business_number: &str,
+    more: Value,
+    floor_capacity: u32,
+) -> (String, i64, u64) {
     let form = json!({
         "account": {"email": seller_email, "password": PASSWORD, "name": "Seller"},
         "company": {"name": "공연기획", "business_number": business_number,
@@ -436,16 +464,7 @@ pub async fn published_show_at(
     )
     .await;
     let performance = crate::ids::id(&performance.body["id"]);
-    let published = call(
-        address,
-        "POST",
-        &format!("/api/v2/shows/{show_id}/publish"),
-        "",
-        Some(&token),
-    )
-    .await;
-    assert_eq!(published.status, 200, "{:?}", published.body);
-    (show_id, performance)
+    (token, show_id, performance)
 }
 
 /// A raw HTTP/1.1 request with `headers` and a byte body: (status, lower-cased head, body

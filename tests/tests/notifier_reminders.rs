@@ -266,9 +266,7 @@ fn start_notifier(setup: &ApiSetup) -> Running {
     let task = tokio::spawn(picket_notifier::run(
         setup.api.store.clone(),
         LedgerClient::in_process(setup.cluster.ledger.handle.clone()),
-        NotifierConfig {
-            partitions: vec![0],
-        },
+        NotifierConfig::new(vec![0]),
         stopped,
     ));
     Running { stop, task }

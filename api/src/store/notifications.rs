@@ -1,6 +1,9 @@
 //! The inbox (`notifications`) and the notifier's own bookkeeping: its cursor per ledger
 //! partition, the shows whose interest alerts are written, and the waitlist entries' buyers. The
 //! notifier (`picket-notifier`) writes; the API's `/me/notifications` routes read and mark read.
+//! Delivery: every row written gets an outbox sequence (`outbox_seq`, migration 1022), which the
+//! notifier's delivery loop reads in order from a cursor per channel, and the dead letters it
+//! gives up on.
 
 use sqlx::AnyConnection;
 
@@ -8,6 +11,8 @@ use super::Store;
 
 /// Inbox entries kept per member: past it the oldest are dropped as new ones arrive.
 pub const INBOX_PER_MEMBER_MAX: i64 = 500;
+/// Dead letters kept: past it the oldest are dropped as new ones are recorded.
+pub const DEAD_LETTERS_MAX: i64 = 10_000;
 
 /// One notification to write (the notifier's, as plain columns).
 #[derive(Clone, Debug)]
@@ -47,14 +52,20 @@ pub struct NotificationRow {
 /// Writes `notification` unless its id is already in the inbox or its recipient has no account
 /// (a guest buyer); then drops the recipient's oldest entries past [`INBOX_PER_MEMBER_MAX`].
 /// `true` when it was written.
+///
+/// The row takes the next outbox sequence (see [`next_outbox_seq`]): call it inside the
+/// transaction that writes the rest of the source's effects, so the delivery loop sees the row
+/// exactly when it is committed. A row not written wastes its sequence, which is harmless: the
+/// loop reads what is after its cursor, gaps included.
 pub async fn insert_notification(
     conn: &mut AnyConnection,
     notification: &NewNotification<'_>,
 ) -> Result<bool, sqlx::Error> {
+    let outbox_seq = next_outbox_seq(conn).await?;
     let written = sqlx::query(
         "INSERT INTO notifications (id, account_id, kind, created_at_ms, title_ko, body_ko, \
-         title_en, body_en, data, push, app, language, read_at_ms) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL \
+         title_en, body_en, data, push, app, language, read_at_ms, outbox_seq) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13 \
          WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2) \
          ON CONFLICT (id) DO NOTHING",
     )
@@ -70,6 +81,7 @@ pub async fn insert_notification(
     .bind(i64::from(notification.push))
     .bind(i64::from(notification.app))
     .bind(notification.language)
+    .bind(outbox_seq)
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -78,6 +90,19 @@ pub async fn insert_notification(
         trim_inbox(conn, notification.account_id).await?;
     }
     Ok(written)
+}
+
+/// The next outbox sequence. Bumping the one counter row locks it until the calling transaction
+/// ends, so sequences become visible in the order they were given: a reader that sees seq n
+/// never later finds a smaller one committed (which a database sequence would allow, losing
+/// that row for a cursor past it). Writers of notifications wait for each other from their
+/// first row to their commit; SQLite serializes writers anyway.
+pub async fn next_outbox_seq(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE notification_outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+    )
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Drops the member's entries past the newest [`INBOX_PER_MEMBER_MAX`].
@@ -158,7 +183,152 @@ pub async fn set_notifier_cursor(
     Ok(())
 }
 
+/// One notification as the delivery loop reads it from the outbox.
+#[derive(Clone, Debug)]
+pub struct OutboxRow {
+    pub outbox_seq: i64,
+    pub account_id: i64,
+    /// `false`: over the member's push rate limit (inbox and app only).
+    pub push: bool,
+    pub row: NotificationRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxColumns {
+    outbox_seq: i64,
+    account_id: i64,
+    push: i64,
+    #[sqlx(flatten)]
+    row: NotificationRow,
+}
+
+/// A delivery given up on.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeadLetter {
+    pub notification_id: String,
+    pub account_id: i64,
+    /// `push` (the only channel that retries).
+    pub channel: String,
+    /// The push subscription it was for.
+    pub subscription_id: Option<i64>,
+    pub attempts: i64,
+    /// Why: `rejected 400`, `attempts exhausted: …`.
+    pub reason: String,
+    pub at_ms: i64,
+}
+
 impl Store {
+    /// Up to `limit` outbox rows after `after`, in outbox order.
+    pub async fn outbox_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, sqlx::Error> {
+        let rows: Vec<OutboxColumns> = sqlx::query_as(
+            "SELECT outbox_seq, account_id, push, id, kind, created_at_ms, title_ko, body_ko, \
+             title_en, body_en, data, read_at_ms FROM notifications \
+             WHERE outbox_seq > $1 ORDER BY outbox_seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OutboxRow {
+                outbox_seq: r.outbox_seq,
+                account_id: r.account_id,
+                push: r.push != 0,
+                row: r.row,
+            })
+            .collect())
+    }
+
+    /// The last outbox sequence given (0: none yet).
+    pub async fn outbox_head(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT seq FROM notification_outbox_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Where delivery `channel` is in the outbox; `None` before it ever ran.
+    pub async fn delivery_cursor(&self, channel: &str) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT seq FROM delivery_cursors WHERE channel = $1")
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Moves delivery `channel`'s cursor to `seq` (never back).
+    pub async fn set_delivery_cursor(&self, channel: &str, seq: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO delivery_cursors (channel, seq) VALUES ($1, $2) \
+             ON CONFLICT (channel) DO UPDATE SET seq = excluded.seq \
+             WHERE delivery_cursors.seq < excluded.seq",
+        )
+        .bind(channel)
+        .bind(seq)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records `letter` (once per notification, channel and subscription) and drops the oldest
+    /// past [`DEAD_LETTERS_MAX`].
+    pub async fn record_dead_letter(&self, letter: &DeadLetter) -> Result<(), sqlx::Error> {
+        let id = format!(
+            "{}/{}/{}",
+            letter.notification_id,
+            letter.channel,
+            letter.subscription_id.unwrap_or(0)
+        );
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO delivery_dead_letters (id, notification_id, account_id, channel, \
+             subscription_id, attempts, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&letter.notification_id)
+        .bind(letter.account_id)
+        .bind(&letter.channel)
+        .bind(letter.subscription_id)
+        .bind(letter.attempts)
+        .bind(&letter.reason)
+        .bind(letter.at_ms)
+        .execute(&mut *tx)
+        .await?;
+        let first_dropped: Option<(i64, String)> = sqlx::query_as(
+            "SELECT at_ms, id FROM delivery_dead_letters ORDER BY at_ms DESC, id DESC \
+             LIMIT 1 OFFSET $1",
+        )
+        .bind(DEAD_LETTERS_MAX)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((at_ms, id)) = first_dropped {
+            sqlx::query(
+                "DELETE FROM delivery_dead_letters \
+                 WHERE at_ms < $1 OR (at_ms = $1 AND id <= $2)",
+            )
+            .bind(at_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The newest `limit` dead letters, newest first.
+    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT notification_id, account_id, channel, subscription_id, attempts, reason, \
+             at_ms FROM delivery_dead_letters ORDER BY at_ms DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// The notifier's cursor of `partition`: the last entry whose notifications are written
     /// (0: none).
     pub async fn notifier_cursor(&self, partition: u16) -> Result<u64, sqlx::Error> {

@@ -11,10 +11,13 @@
 //! - [`follow`]: [`EntryFollower`], a named reader of a partition's entries that the bus
 //!   remembers (a durable JetStream consumer over NATS).
 //! - [`seats`]: the seat-map read model, built only from committed events.
+//! - [`notify`]: members' live notifications from the notifier to the gateways
+//!   (`picket.notify.m.<member>` over NATS, or in process).
 
 pub mod bus;
 pub mod client;
 pub mod follow;
+pub mod notify;
 pub mod seats;
 pub mod wire;
 
@@ -23,4 +26,5 @@ pub use client::{
     ClientStatus, ENTRIES_AFTER_MAX, LedgerClient, LocalLedger, LocalStatus, NatsLedger, ReadError,
 };
 pub use follow::EntryFollower;
+pub use notify::{NoticeSubscription, Notices};
 pub use wire::{Committed, SubmitError, Subscription, decode_committed};
