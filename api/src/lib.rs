@@ -57,6 +57,7 @@ pub mod paging;
 pub mod payments;
 pub mod projection;
 pub mod publish;
+pub mod push;
 pub mod restore;
 pub mod sales;
 pub mod scanner;
@@ -69,6 +70,7 @@ pub mod store;
 pub mod taxonomy;
 pub mod tickets;
 pub mod transfer;
+pub mod vapid;
 pub mod venues;
 pub mod waitlist;
 

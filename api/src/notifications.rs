@@ -75,7 +75,8 @@ pub async fn inbox(
     .into_response())
 }
 
-fn item(row: &NotificationRow, english: bool) -> serde_json::Value {
+/// One inbox entry as the API answers it (also the Web Push payload: the notifier's `push.rs`).
+pub fn item(row: &NotificationRow, english: bool) -> serde_json::Value {
     let (language, title, body) = if english {
         ("en", &row.title_en, &row.body_en)
     } else {

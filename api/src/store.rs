@@ -14,6 +14,7 @@ pub mod board;
 pub mod bookings;
 pub mod catalog;
 pub mod notifications;
+pub mod push;
 pub mod sales;
 pub mod sellers;
 pub mod tickets;

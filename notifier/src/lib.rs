@@ -16,6 +16,7 @@
 //! The notifier never writes to the ledger: it only reads entries and the API's store.
 
 pub mod compose;
+pub mod push;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
