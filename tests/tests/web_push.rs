@@ -135,7 +135,16 @@ async fn the_push_services_answers_become_outcomes() {
 
 #[tokio::test]
 async fn members_manage_subscriptions_and_a_stored_one_is_pushed_to() {
-    let setup = ApiSetup::start_with(|config| config.push_loopback_http = true).await;
+    manage_and_push(ApiSetup::start_with(|config| config.push_loopback_http = true).await).await;
+}
+
+#[tokio::test]
+async fn members_manage_subscriptions_and_a_stored_one_is_pushed_to_on_postgres() {
+    let setup = ApiSetup::start_postgres_with(|config| config.push_loopback_http = true).await;
+    manage_and_push(setup).await;
+}
+
+async fn manage_and_push(setup: ApiSetup) {
     let service = PushService::start().await;
     let (member, token) = setup.member("push@example.com").await;
     let (other, other_token) = setup.member("push-other@example.com").await;
