@@ -50,6 +50,16 @@ pub struct UpArgs {
     /// must have the same (default: a file in the data directory, created on first start).
     #[arg(long, env = "PICKET_TICKET_KEY", hide_env_values = true)]
     ticket_key: Option<String>,
+    /// The VAPID private key Web Push requests are signed with: base64url of a P-256 scalar
+    /// (32 bytes). Browsers' subscriptions are bound to its public key, so every process serving
+    /// the API or sending pushes must have the same (default: a file in the data directory,
+    /// created on first start).
+    #[arg(long, env = "PICKET_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    vapid_private_key: Option<String>,
+    /// The contact push services may write to about this server's pushes: mailto:… or
+    /// https://… (RFC 8292's `sub`).
+    #[arg(long, env = "PICKET_VAPID_SUBJECT", default_value = picket_api::vapid::VAPID_SUBJECT_DEFAULT)]
+    vapid_subject: String,
     /// Most open WebSocket connections (one more is told to try again later), 1 to 19,900 and at
     /// most files_max - files_reserved.
     #[arg(long, env = "PICKET_CONNECTIONS_MAX", default_value_t = gateway_defaults().connections_max)]
@@ -270,6 +280,20 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
             picket_edge::secret::TicketKey::parse(key),
         );
     }
+    match &args.vapid_private_key {
+        Some(key) => {
+            problems.take(
+                "PICKET_VAPID_PRIVATE_KEY / PICKET_VAPID_SUBJECT",
+                picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject),
+            );
+        }
+        None => {
+            problems.take(
+                "PICKET_VAPID_SUBJECT",
+                picket_api::vapid::VapidKeys::generate().with_subject(&args.vapid_subject),
+            );
+        }
+    }
     if args.operator_token.as_deref().is_some_and(str::is_empty) {
         problems.push("PICKET_OPERATOR_TOKEN must not be empty (unset it to use the file)");
     }
@@ -475,6 +499,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             ticket_key: picket_edge::secret::load_ticket_key(
                 args.ticket_key.as_deref(),
                 &args.data_dir.join("ticket-key"),
+            )?,
+            vapid: picket_api::vapid::load_vapid_keys(
+                args.vapid_private_key.as_deref(),
+                &args.vapid_subject,
+                &args.data_dir.join("vapid-key"),
             )?,
             ..plan.api
         },

@@ -183,12 +183,13 @@ fn up_reports_every_bad_setting_at_once_before_listening() {
         .env("PICKET_SALE_RESTORE_INTERVAL_MS", "5")
         .env("PICKET_PAYMENTS_WEBHOOK_SIGNATURES", "unsigned")
         .env("PICKET_PAYMENTS_WEBHOOK_LOOKUPS_PER_SEC", "0")
+        .env("PICKET_VAPID_SUBJECT", "ops@example.com")
         .output()
         .expect("run picket");
     assert_refused_with(
         &output,
         &[
-            "7 setting problems",
+            "8 setting problems",
             "DATABASE_URL: must be postgres://",
             "connections_max must be 1 to",
             "push_interval must be 100 to 2000 ms, got 5000 ms",
@@ -196,6 +197,7 @@ fn up_reports_every_bad_setting_at_once_before_listening() {
             "api: sale_restore_interval_ms must be 100 to 60000, got 5",
             "PICKET_PAYMENTS_WEBHOOK_SIGNATURES: must be required or lookup_only",
             "api: webhook_lookups_per_sec must be 1 to 1000, got 0",
+            "PICKET_VAPID_SUBJECT: the VAPID subject must be mailto:… or https://…",
         ],
     );
     assert!(!data_dir.exists(), "nothing was written before the checks");
@@ -378,7 +380,8 @@ fn get_json(port: u16, path: &str) -> serde_json::Value {
 }
 
 /// Without Redis the waiting room lives in the process: a sale, its draw's seed and result, and
-/// the places given survive Ctrl-C and a restart on the same data directory.
+/// the places given survive Ctrl-C and a restart on the same data directory. So does the VAPID
+/// key browsers' push subscriptions are bound to (`vapid-key` in the data directory).
 #[test]
 fn a_restart_keeps_sales_their_draws_and_places() {
     use picket_tests::gateway::{Client, sale_settings};
@@ -414,6 +417,11 @@ fn a_restart_keeps_sales_their_draws_and_places() {
     let view = get_json(port, "/api/v2/sales/5");
     let draw = get_json(port, "/api/v2/sales/5/draw");
     assert_eq!(draw["order"].as_array().map(Vec::len), Some(3), "{draw}");
+    let push_key = get_json(port, "/api/v2/push/key");
+    assert!(
+        data.path().join("vapid-key").exists(),
+        "the VAPID key is kept in the data directory"
+    );
     interrupt_and_wait(child);
 
     let mut child = spawn_up_with(port, data.path(), &[]);
@@ -423,6 +431,7 @@ fn a_restart_keeps_sales_their_draws_and_places() {
         assert_eq!(again[field], view[field], "{field} after the restart");
     }
     assert_eq!(get_json(port, "/api/v2/sales/5/draw"), draw);
+    assert_eq!(get_json(port, "/api/v2/push/key"), push_key);
     let kept = runtime.block_on(async {
         let mut buyer = Client::guest(address, "device-restart-0000").await;
         buyer

@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, board, bookings, browse, door, follow, manage, media, notification_settings,
-    notifications, openapi, payments, publish, reminders, restore, sales, scanner, sellers,
+    notifications, openapi, payments, publish, push, reminders, restore, sales, scanner, sellers,
     settlement, tickets, transfer, waitlist,
 };
 
@@ -112,6 +112,15 @@ pub fn router(api: Arc<Api>) -> Router {
         .route(
             "/api/v2/me/notifications/read",
             post(notifications::mark_read),
+        )
+        .route("/api/v2/push/key", get(push::key))
+        .route(
+            "/api/v2/me/push-subscriptions",
+            get(push::list).post(push::subscribe),
+        )
+        .route(
+            "/api/v2/me/push-subscriptions/{id}",
+            delete(push::unsubscribe),
         )
         .route("/api/v2/companies", post(sellers::register_seller))
         .route("/api/v2/companies/mine", get(sellers::my_company))

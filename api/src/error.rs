@@ -93,6 +93,11 @@ pub enum ApiError {
     /// What a member asked of a performance's waitlist is refused.
     #[error("{0}")]
     Waitlist(WaitlistRefusal),
+    /// The member keeps the most push subscriptions allowed (`push.rs`).
+    #[error(
+        "알림을 받을 기기는 {limit}대까지 등록할 수 있습니다. 쓰지 않는 기기를 지우세요 / at most {limit} push subscriptions per member: delete one first"
+    )]
+    TooManyPushSubscriptions { limit: usize },
 }
 
 /// Why a member may not join, leave or decline in a performance's waitlist; each has its own
@@ -325,6 +330,7 @@ impl ApiError {
             ApiError::Ticket(refusal) => refusal.code(),
             ApiError::WebSocketRequired => "websocket_required",
             ApiError::Waitlist(refusal) => refusal.code(),
+            ApiError::TooManyPushSubscriptions { .. } => "too_many_push_subscriptions",
         }
     }
 
@@ -345,9 +351,10 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) | ApiError::NotDrawn | ApiError::PerformanceAlreadyOpen => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Conflict(_)
+            | ApiError::NotDrawn
+            | ApiError::PerformanceAlreadyOpen
+            | ApiError::TooManyPushSubscriptions { .. } => StatusCode::CONFLICT,
             ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Store(_)
@@ -481,6 +488,7 @@ mod tests {
             ApiError::AdmissionInvalid,
             ApiError::AdmissionExpired,
             ApiError::WebSocketRequired,
+            ApiError::TooManyPushSubscriptions { limit: 1 },
         ];
         use picket_payments::FlowError as F;
         let flow_errors = [
@@ -582,6 +590,7 @@ mod tests {
                 | ApiError::Ticket(_)
                 | ApiError::WebSocketRequired
                 | ApiError::Waitlist(_)
+                | ApiError::TooManyPushSubscriptions { .. }
                 | ApiError::Internal(_) => {}
             }
         }

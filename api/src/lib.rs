@@ -60,6 +60,7 @@ pub mod payments;
 pub mod projection;
 pub mod publish;
 pub mod reminders;
+pub mod push;
 pub mod restore;
 pub mod sales;
 pub mod scanner;
@@ -72,6 +73,7 @@ pub mod store;
 pub mod taxonomy;
 pub mod tickets;
 pub mod transfer;
+pub mod vapid;
 pub mod venues;
 pub mod waitlist;
 

@@ -84,7 +84,8 @@ pub async fn inbox(
 }
 
 /// One inbox item, in English or Korean with both under `texts`. The notifier's live
-/// `notification` message over the WebSocket carries the same fields (docs/protocol.md).
+/// `notification` message over the WebSocket and its Web Push payload (`push.rs`) carry the same
+/// fields (docs/protocol.md).
 pub fn item(row: &NotificationRow, english: bool) -> serde_json::Value {
     let (language, title, body) = if english {
         ("en", &row.title_en, &row.body_en)

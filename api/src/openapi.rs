@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 68] = [
+pub const ROUTES: [(&str, &str); 72] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -83,6 +83,11 @@ pub const ROUTES: [(&str, &str); 68] = [
     ("get", "/api/v2/me/reminders"),
     ("get", "/api/v2/me/notification-settings"),
     ("put", "/api/v2/me/notification-settings"),
+    // Web Push (`add_push_paths`).
+    ("get", "/api/v2/push/key"),
+    ("post", "/api/v2/me/push-subscriptions"),
+    ("get", "/api/v2/me/push-subscriptions"),
+    ("delete", "/api/v2/me/push-subscriptions/{id}"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -599,6 +604,61 @@ fn add_payment_paths(doc: &mut Value) {
         "amount_won": {"type": "integer"}}});
 }
 
+/// Web Push: the server's VAPID key and members' subscriptions (`push.rs`).
+fn add_push_paths(doc: &mut Value) {
+    use crate::push::{
+        AUTH_SECRET_BYTES, P256DH_BYTES, PUSH_ENDPOINT_BYTES_MAX, PUSH_SUBSCRIPTIONS_PER_MEMBER_MAX,
+    };
+    let session = json!([{"session": []}]);
+    // Unpadded base64url of `bytes` bytes is this many characters.
+    let base64url = |bytes: usize, what: &str| {
+        let chars = (bytes * 4).div_ceil(3);
+        json!({"type": "string", "minLength": chars, "maxLength": chars, "pattern": "^[A-Za-z0-9_-]+$",
+            "description": format!("{what}: base64url without padding of {bytes} bytes")})
+    };
+    doc["paths"]["/api/v2/push/key"] = json!({"get": {
+        "operationId": "pushKey",
+        "summary": "The server's VAPID public key (RFC 8292) for PushManager.subscribe({applicationServerKey}); it stays the same across restarts",
+        "security": [],
+        "responses": responses(json!({"200": json_response("the key", json!({"type": "object", "required": ["public_key"], "properties": {
+            "public_key": base64url(P256DH_BYTES, "an uncompressed P-256 point")}}))}), NOTHING, &[])
+    }});
+    let subscription = json!({"type": "object", "required": ["id", "origin", "created_at_ms"], "properties": {
+        "id": id(), "origin": {"type": "string", "description": "the endpoint's origin (scheme://host[:port]); the endpoint itself is not shown again"},
+        "created_at_ms": {"type": "integer"}}});
+    doc["paths"]["/api/v2/me/push-subscriptions"] = json!({
+        "post": {
+            "operationId": "subscribePush",
+            "summary": format!("Store the browser's push subscription (PushSubscription.toJSON()) for the signed-in account: its notifications are pushed there while no app of theirs is connected. The same endpoint again is the same subscription (200, keys updated); a new one 201; an endpoint another account had moves to this one. At most {PUSH_SUBSCRIPTIONS_PER_MEMBER_MAX} per account (409 too_many_push_subscriptions). The endpoint must be an https:// URL with a host name (not an IP address), at most {PUSH_ENDPOINT_BYTES_MAX} bytes, without user info or fragment; keys.p256dh a P-256 point on the curve (else 422)"),
+            "security": session.clone(),
+            "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["endpoint", "keys"], "properties": {
+                "endpoint": {"type": "string", "maxLength": PUSH_ENDPOINT_BYTES_MAX, "pattern": "^https://"},
+                "expirationTime": {"type": ["number", "null"], "description": "not kept: a push service answers 404/410 once a subscription ends"},
+                "keys": {"type": "object", "additionalProperties": false, "required": ["p256dh", "auth"], "properties": {
+                    "p256dh": base64url(P256DH_BYTES, "the browser's ECDH public key, an uncompressed P-256 point"),
+                    "auth": base64url(AUTH_SECRET_BYTES, "the browser's authentication secret")}}}})),
+            "responses": responses(json!({
+                "201": {"description": "a new subscription", "links": {"DeletePushSubscription": link_id("unsubscribePush", "id")},
+                    "content": {"application/json": {"schema": subscription.clone()}}},
+                "200": json_response("the endpoint was the account's already", subscription.clone())}), BODY, &[401, 409, 422])
+        },
+        "get": {
+            "operationId": "pushSubscriptions",
+            "summary": "The signed-in account's push subscriptions, oldest first",
+            "security": session.clone(),
+            "responses": responses(json!({"200": json_response("the subscriptions", json!({"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "maxItems": PUSH_SUBSCRIPTIONS_PER_MEMBER_MAX, "items": subscription}}}))}), NOTHING, &[401])
+        }
+    });
+    doc["paths"]["/api/v2/me/push-subscriptions/{id}"] = json!({"delete": {
+        "operationId": "unsubscribePush",
+        "summary": "Delete one of the account's push subscriptions (404 when it is not theirs)",
+        "security": session,
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": id_in()}],
+        "responses": responses(json!({"204": {"description": "deleted"}}), PARAMETERS, &[401, 404])
+    }});
+}
+
 /// `{"$ref": "#/components/schemas/<name>"}`.
 fn schema(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -1015,6 +1075,7 @@ pub fn document() -> Value {
     add_door_paths(&mut doc);
     add_waitlist_paths(&mut doc);
     add_notify_paths(&mut doc);
+    add_push_paths(&mut doc);
     doc
 }
 

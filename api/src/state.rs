@@ -83,6 +83,13 @@ pub struct ApiConfig {
     /// The server secret ticket codes' keys derive from (`tickets.rs`): `picket up` keeps it in
     /// `<data dir>/ticket-key`; the default is a fresh random key (tests). Never logged.
     pub ticket_key: picket_edge::secret::TicketKey,
+    /// The server's VAPID key and contact for Web Push (`push.rs`): `picket up` keeps the key
+    /// in `<data dir>/vapid-key`; the default is a fresh random key (tests). The API serves its
+    /// public half; the notifier signs with it.
+    pub vapid: crate::vapid::VapidKeys,
+    /// Whether a push subscription's endpoint may be `http://` to a loopback address (tests'
+    /// push services). Off in production: endpoints are `https://` to a named host.
+    pub push_loopback_http: bool,
     /// How long before a performance starts its doors open: scans before are refused as
     /// `not_yet_open`. At most [`DOORS_OPEN_BEFORE_START_MS_MAX`].
     pub doors_open_before_start_ms: u64,
@@ -115,6 +122,8 @@ impl Default for ApiConfig {
             success_attempts_per_sec: 2,
             success_attempts_burst: 5,
             ticket_key: picket_edge::secret::TicketKey::generate(),
+            vapid: crate::vapid::VapidKeys::generate(),
+            push_loopback_http: false,
             doors_open_before_start_ms: 2 * 3_600_000,
             scanner_messages_per_sec: 20,
             scanner_messages_burst: 40,

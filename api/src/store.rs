@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod notification_settings;
 pub mod notifications;
 pub mod reminders;
+pub mod push;
 pub mod sales;
 pub mod sellers;
 pub mod tickets;

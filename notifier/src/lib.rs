@@ -2,6 +2,8 @@
 //! catalog's published shows and writes what they mean for people into their inboxes (the
 //! API's `notifications` table, read through `GET /api/v2/me/notifications`).
 //!
+//! - [`push`] sends one Web Push message (RFC 8030, VAPID, RFC 8291 encryption) and makes a
+//!   notification's push payload; the delivery loop calls it.
 //! - [`compose`] is the pure core: an input and what was looked up become notifications with
 //!   ids derived from the input, so a redelivered input writes nothing new.
 //! - This file is the shell. Per ledger partition it keeps a cursor (`notifier_cursors`): the
@@ -32,6 +34,7 @@
 
 pub mod compose;
 pub mod deliver;
+pub mod push;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

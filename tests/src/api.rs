@@ -90,9 +90,14 @@ impl ApiSetup {
 
     /// On PostgreSQL (production's store) started by the harness.
     pub async fn start_postgres() -> ApiSetup {
+        Self::start_postgres_with(|_| {}).await
+    }
+
+    /// On PostgreSQL, with `tune` applied to the configuration.
+    pub async fn start_postgres_with(tune: impl FnOnce(&mut ApiConfig)) -> ApiSetup {
         let postgres = crate::Postgres::start().expect("postgres");
         let url = postgres.create_database("api").expect("database");
-        Self::start_on(Some(url), Some(postgres), |_| {}).await
+        Self::start_on(Some(url), Some(postgres), tune).await
     }
 
     async fn start_on(

@@ -25,6 +25,7 @@ pub mod pay;
 pub mod postgres;
 pub mod process;
 pub mod proxy;
+pub mod push;
 pub mod redis;
 pub mod s3;
 pub mod scanner;

@@ -463,6 +463,38 @@ async fn every_endpoint_as_every_role() {
             signed_in.clone(),
             false,
         ),
+        // Web Push: the key is public; subscriptions are any signed-in account's own.
+        (
+            "GET",
+            "/api/v2/push/key".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
+            "POST",
+            "/api/v2/me/push-subscriptions".into(),
+            Box::new(|n| {
+                json!({"endpoint": format!("https://push.example.com/wpush/{n}"), "keys": {"p256dh": "x", "auth": "y"}})
+                    .to_string()
+            }),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/me/push-subscriptions".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
+        (
+            "DELETE",
+            "/api/v2/me/push-subscriptions/7".into(),
+            fixed(String::new()),
+            signed_in.clone(),
+            false,
+        ),
         // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
         (
             "GET",

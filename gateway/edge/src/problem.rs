@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 55] = [
+pub const CODES: [(&str, u16); 56] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -123,6 +123,9 @@ pub const CODES: [(&str, u16); 55] = [
     ("unknown_waitlist_entry", 404),
     // The entry still waits: there is no offer to decline.
     ("no_waitlist_offer", 409),
+    // Web Push (docs/protocol.md, "Web Push"): the member keeps
+    // `PUSH_SUBSCRIPTIONS_PER_MEMBER_MAX` subscriptions already.
+    ("too_many_push_subscriptions", 409),
 ];
 
 /// The status [`CODES`] gives `code`, if it is listed.
