@@ -14,7 +14,7 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, door, follow, manage, media, notifications,
+    accounts, banners, billing, board, bookings, browse, door, follow, manage, media, notifications,
     openapi, payments, publish, restore, sales, scanner, sellers, settlement, tickets, transfer,
     waitlist,
 };
@@ -208,6 +208,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .merge(operator)
         .merge(door::router())
         .merge(waitlist::router())
+        .merge(billing::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .with_state(api)
