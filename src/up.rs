@@ -527,12 +527,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         picket_edge::clock::now_ms,
         payments_stopped,
     ));
-    let mut flow = picket_payments::Flow::new(
-        provider,
-        client.clone(),
-        client_key,
-        checkout_url.clone(),
-    );
+    let mut flow =
+        picket_payments::Flow::new(provider, client.clone(), client_key, checkout_url.clone());
     if sandbox.is_some() {
         // The sandbox's billing page (with Toss, the app's SDK opens the billing window).
         let base = checkout_url.trim_end_matches("/checkout");

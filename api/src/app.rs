@@ -14,9 +14,9 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, billing, board, bookings, browse, door, follow, manage, media, notifications,
-    openapi, payments, publish, restore, sales, scanner, sellers, settlement, tickets, transfer,
-    waitlist,
+    accounts, banners, billing, board, bookings, browse, door, follow, manage, media,
+    notifications, openapi, payments, publish, restore, sales, scanner, sellers, settlement,
+    tickets, transfer, waitlist,
 };
 
 impl Api {

@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use picket_ledger_client::{LedgerClient, ReadError};
 use picket_ledger_core::{
-    Command, Event, HoldId, HoldStatus, HoldView, IdempotencyKey, PerformanceId, Rejection,
-    Reply, Request, WaitlistEntryId, WaitlistMode,
+    Command, Event, HoldId, HoldStatus, HoldView, IdempotencyKey, PerformanceId, Rejection, Reply,
+    Request, WaitlistEntryId, WaitlistMode,
 };
 use picket_payments::autopay::{
     self, AUTOPAY_WORKER_ACTOR, AutoPayMetrics, CHARGE_ATTEMPTS_MAX, ChargeVerdict,
@@ -135,7 +135,12 @@ impl AutoPayWorker {
         {
             let settled = self.settle(&row).await?;
             if settled != Settled::Later {
-                tracing::info!(hold = row.hold_id, entry = row.entry, ?settled, "auto-pay hold settled");
+                tracing::info!(
+                    hold = row.hold_id,
+                    entry = row.entry,
+                    ?settled,
+                    "auto-pay hold settled"
+                );
                 self.store.drop_autopay_charge(row.hold_id).await?;
             }
         }
@@ -155,8 +160,12 @@ impl AutoPayWorker {
                 Ok(entries) => entries,
                 Err(ReadError::Gone { first, .. }) => {
                     // Retention dropped them: their holds lapse in the ledger and move on.
-                    tracing::error!(partition, from = cursor + 1, to = first - 1,
-                        "ledger entries gone before the auto-pay worker read them");
+                    tracing::error!(
+                        partition,
+                        from = cursor + 1,
+                        to = first - 1,
+                        "ledger entries gone before the auto-pay worker read them"
+                    );
                     let mut conn = self.store.pool().acquire().await?;
                     set_autopay_cursor(&mut conn, partition, first - 1).await?;
                     cursor = first - 1;
@@ -215,7 +224,11 @@ impl AutoPayWorker {
         let credentials = self.store.billing_credentials(&row.billing_ref).await?;
         let Some(credentials) = credentials.filter(|c| c.account_id as u64 == view.buyer.0) else {
             return Ok(self
-                .charge_failed(row, order, "결제수단이 삭제되었습니다 / the payment method was removed")
+                .charge_failed(
+                    row,
+                    order,
+                    "결제수단이 삭제되었습니다 / the payment method was removed",
+                )
                 .await);
         };
         let charge = BillingCharge {
@@ -236,7 +249,10 @@ impl AutoPayWorker {
                             amount_won = booked.amount_won, "auto-pay booked");
                         Ok(Settled::Booked)
                     }
-                    Err(FlowError::Refunded { voided: true, reason }) => {
+                    Err(FlowError::Refunded {
+                        voided: true,
+                        reason,
+                    }) => {
                         self.metrics.voided.inc();
                         tracing::info!(order = %order, %reason, "auto-pay hold closed before booking; charge voided");
                         Ok(Settled::Closed)
@@ -287,7 +303,12 @@ impl AutoPayWorker {
     }
 
     /// Tells the ledger the charge failed, so the places move on to the next entry.
-    async fn charge_failed(&self, row: &AutoPayChargeRow, order: &OrderId, reason: &str) -> Settled {
+    async fn charge_failed(
+        &self,
+        row: &AutoPayChargeRow,
+        order: &OrderId,
+        reason: &str,
+    ) -> Settled {
         let reason = autopay::reason(reason);
         let request = Request {
             actor: AUTOPAY_WORKER_ACTOR,
@@ -307,7 +328,9 @@ impl AutoPayWorker {
             }
             // The entry ended meanwhile (left, lapsed, called off): nothing to move on.
             Ok(Err(
-                Rejection::UnknownWaitlistEntry | Rejection::NoWaitlistOffer | Rejection::NotAutoPay,
+                Rejection::UnknownWaitlistEntry
+                | Rejection::NoWaitlistOffer
+                | Rejection::NotAutoPay,
             )) => Settled::Closed,
             Ok(other) => {
                 tracing::error!(order = %order, ?other, "the ledger answered ChargeFailed unexpectedly");

@@ -74,7 +74,13 @@ pub async fn start_registration(
     let account = member(&api, &headers).await?;
     let flow = api.payments.get().cloned().ok_or_else(unavailable)?;
     let limit = BILLING_METHODS_PER_MEMBER_MAX;
-    if api.store.billing_methods(account, i64::from(limit)).await?.len() >= usize::from(limit) {
+    if api
+        .store
+        .billing_methods(account, i64::from(limit))
+        .await?
+        .len()
+        >= usize::from(limit)
+    {
         return Err(ApiError::Waitlist(WaitlistRefusal::TooManyBillingMethods {
             limit,
         }));

@@ -402,7 +402,9 @@ fn add_waitlist_paths(doc: &mut Value) {
 
 /// Payment methods for the waitlist's auto-pay (`billing.rs`, docs/payments.md "Auto-pay").
 fn add_billing_paths(doc: &mut Value) {
-    use crate::billing::{AUTH_KEY_BYTES_MAX, BILLING_METHODS_PER_MEMBER_MAX, CUSTOMER_KEY_BYTES_MAX};
+    use crate::billing::{
+        AUTH_KEY_BYTES_MAX, BILLING_METHODS_PER_MEMBER_MAX, CUSTOMER_KEY_BYTES_MAX,
+    };
     let session = json!([{"session": []}]);
     let method = json!({"type": "object", "required": ["id", "card", "created_at_ms"], "properties": {
         "id": id(), "card": {"type": ["string", "null"], "description": "the card number as the provider masks it"},

@@ -204,8 +204,14 @@ mod tests {
     #[test]
     fn an_auto_pay_order_is_one_per_hold_and_a_valid_provider_order() {
         let order = order_of(PerformanceId(7), HoldId(281_474_976_710_657));
-        assert_eq!(order, order_of(PerformanceId(7), HoldId(281_474_976_710_657)));
-        assert_ne!(order, order_of(PerformanceId(7), HoldId(281_474_976_710_658)));
+        assert_eq!(
+            order,
+            order_of(PerformanceId(7), HoldId(281_474_976_710_657))
+        );
+        assert_ne!(
+            order,
+            order_of(PerformanceId(7), HoldId(281_474_976_710_658))
+        );
         let text = order.to_string();
         assert!(picket_toss_wire::is_valid_order_id(&text), "{text}");
         assert_eq!(text.parse::<OrderId>(), Ok(order.clone()));
@@ -228,7 +234,11 @@ mod tests {
                 },
             ),
             (
-                Ok(record(&order_of(PerformanceId(1), HoldId(3)), PaymentState::Done, 150_000)),
+                Ok(record(
+                    &order_of(PerformanceId(1), HoldId(3)),
+                    PaymentState::Done,
+                    150_000,
+                )),
                 ChargeVerdict::Refused {
                     reason: "the provider answered with another order".into(),
                 },
@@ -264,7 +274,11 @@ mod tests {
             ),
         ];
         for (answer, verdict) in table {
-            assert_eq!(judge_charge(&answer, &order, 150_000), verdict, "{answer:?}");
+            assert_eq!(
+                judge_charge(&answer, &order, 150_000),
+                verdict,
+                "{answer:?}"
+            );
         }
     }
 

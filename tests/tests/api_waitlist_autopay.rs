@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
-use picket_payments::{PaymentProvider, PaymentState};
 use picket_payments::autopay::order_of;
+use picket_payments::{PaymentProvider, PaymentState};
 use picket_tests::api::{ApiSetup, call};
 use picket_tests::pay::{CARD_DECLINED, CARD_OK, CLIENT_KEY};
 use serde_json::{Value, json};
@@ -93,7 +93,9 @@ async fn register_card(setup: &ApiSetup, token: &str, card: &str) -> Value {
     assert_eq!(started.status, 201, "{:?}", started.body);
     let body = &started.body;
     assert_eq!(body["provider"]["client_key"], CLIENT_KEY);
-    let billing_url = body["provider"]["billing_url"].as_str().expect("billing url");
+    let billing_url = body["provider"]["billing_url"]
+        .as_str()
+        .expect("billing url");
     let sandbox = setup.cluster.sandbox.base_url();
     assert_eq!(billing_url, format!("{sandbox}/billing/authorize"));
     let customer_key = body["customer_key"].as_str().expect("customer key");
@@ -154,7 +156,8 @@ fn encode(value: &str) -> String {
 }
 
 async fn join_auto_pay(setup: &ApiSetup, performance: u64, token: &str, method: &Value) -> String {
-    let body = json!({"grade": "R", "quantity": 1, "mode": "auto_pay", "billing_method": method["id"]});
+    let body =
+        json!({"grade": "R", "quantity": 1, "mode": "auto_pay", "billing_method": method["id"]});
     let joined = call(
         setup.address,
         "POST",
@@ -250,7 +253,8 @@ async fn a_declined_card_passes_the_seat_on_and_the_next_card_books_it() {
         "the billing key and customer key stay on the server: {text}"
     );
     // One member's method is no other's to name.
-    let borrowed = json!({"grade": "R", "quantity": 1, "mode": "auto_pay", "billing_method": good["id"]});
+    let borrowed =
+        json!({"grade": "R", "quantity": 1, "mode": "auto_pay", "billing_method": good["id"]});
     let refused = call(
         setup.address,
         "POST",
@@ -311,7 +315,14 @@ async fn a_declined_card_passes_the_seat_on_and_the_next_card_books_it() {
         (again.status, &again.body["code"]),
         (404, &json!("unknown_billing_method"))
     );
-    let listed = call(setup.address, "GET", "/api/v2/me/billing-methods", "", Some(&second)).await;
+    let listed = call(
+        setup.address,
+        "GET",
+        "/api/v2/me/billing-methods",
+        "",
+        Some(&second),
+    )
+    .await;
     assert_eq!(listed.body, json!({"methods": []}));
 }
 
@@ -380,9 +391,15 @@ async fn a_worker_killed_between_charge_and_confirm_charges_once_and_books_once(
         .expect("ledger")
         .expect("hold");
     assert!(matches!(view.status, HoldStatus::Confirmed(_)), "{view:?}");
-    assert_eq!(view.payment_ref.as_deref(), Some(taken[0].payment_key.as_str()));
+    assert_eq!(
+        view.payment_ref.as_deref(),
+        Some(taken[0].payment_key.as_str())
+    );
     assert_eq!(taken[0].amount_won, view.amount_won);
-    assert_eq!(booked[0]["booking"], view.booking.expect("booking").0.to_string());
+    assert_eq!(
+        booked[0]["booking"],
+        view.booking.expect("booking").0.to_string()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,9 +37,6 @@ pub struct AutoPayChargeRow {
     pub deadline_ms: i64,
 }
 
-const METHOD_COLUMNS: &str =
-    "id, account_id, customer_key, billing_ref, status, card_masked, created_at_ms";
-
 /// Records an auto-pay offer to settle (once: a replayed entry adds nothing).
 pub async fn insert_autopay_charge(
     conn: &mut AnyConnection,
@@ -107,9 +104,10 @@ impl Store {
         &self,
         customer_key: &str,
     ) -> Result<Option<BillingMethodRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "SELECT {METHOD_COLUMNS} FROM billing_methods WHERE customer_key = $1"
-        ))
+        sqlx::query_as(
+            "SELECT id, account_id, customer_key, billing_ref, status, card_masked, created_at_ms \
+             FROM billing_methods WHERE customer_key = $1",
+        )
         .bind(customer_key)
         .fetch_optional(&self.pool)
         .await
@@ -140,10 +138,10 @@ impl Store {
         account_id: i64,
         limit: i64,
     ) -> Result<Vec<BillingMethodRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "SELECT {METHOD_COLUMNS} FROM billing_methods \
-             WHERE account_id = $1 AND status = 'active' ORDER BY id LIMIT $2"
-        ))
+        sqlx::query_as(
+            "SELECT id, account_id, customer_key, billing_ref, status, card_masked, created_at_ms \
+             FROM billing_methods WHERE account_id = $1 AND status = 'active' ORDER BY id LIMIT $2",
+        )
         .bind(account_id)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -156,10 +154,10 @@ impl Store {
         account_id: i64,
         id: i64,
     ) -> Result<Option<BillingMethodRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "SELECT {METHOD_COLUMNS} FROM billing_methods \
-             WHERE id = $1 AND account_id = $2 AND status = 'active'"
-        ))
+        sqlx::query_as(
+            "SELECT id, account_id, customer_key, billing_ref, status, card_masked, created_at_ms \
+             FROM billing_methods WHERE id = $1 AND account_id = $2 AND status = 'active'",
+        )
         .bind(id)
         .bind(account_id)
         .fetch_optional(&self.pool)
