@@ -440,3 +440,52 @@ async fn a_charge_whose_hold_was_released_meanwhile_is_voided() {
     assert_eq!(record.balance_won, 0);
     assert!(bookings_eventually(&setup, &token, 0).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_payment_method_is_never_charged_and_the_seat_moves_on() {
+    let setup = ApiSetup::start().await;
+    setup.pay_through_sandbox();
+    let _worker = setup.start_autopay();
+    let (_, performance) = setup
+        .published_show("owner@example.com", "123-45-67891")
+        .await;
+    let (booking, tickets) = sell_out_r(&setup, performance).await;
+    let (_, first) = setup.member("first@example.com").await;
+    let (_, second) = setup.member("second@example.com").await;
+    let method = register_card(&setup, &first, CARD_OK).await;
+    join_auto_pay(&setup, performance, &first, &method).await;
+    // The second member waits in offer mode (the default).
+    let joined = call(
+        setup.address,
+        "POST",
+        &format!("/api/v2/performances/{performance}/waitlist"),
+        &json!({"grade": "R", "quantity": 1}).to_string(),
+        Some(&second),
+    )
+    .await;
+    assert_eq!(joined.status, 201, "{:?}", joined.body);
+    let id = method["id"].as_str().expect("id");
+    let deleted = call(
+        setup.address,
+        "DELETE",
+        &format!("/api/v2/me/billing-methods/{id}"),
+        "",
+        Some(&first),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+
+    cancel_one(&setup, performance, booking, tickets[0]).await;
+    // The first entry's charge fails without a call to the provider; the second is offered.
+    offered_hold(&setup, &second).await;
+    assert!(approvals(&setup).await.is_empty(), "nothing was charged");
+    let mine = call(
+        setup.address,
+        "GET",
+        "/api/v2/me/waitlist",
+        "",
+        Some(&first),
+    )
+    .await;
+    assert_eq!(mine.body["entries"], json!([]), "{:?}", mine.body);
+}
