@@ -586,21 +586,38 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         )
         .run(payments_stopped.clone()),
     );
+    let autopay_stopped = payments_stopped.clone();
     let reconciliation = tokio::spawn(picket_payments::reconcile::run_periodically(
         provider.clone(),
         client.clone(),
-        ledger_partitions,
+        ledger_partitions.clone(),
         args.data_dir.join("reconcile"),
         picket_edge::clock::now_ms,
         payments_stopped,
     ));
-    let flow = Arc::new(picket_payments::Flow::new(
-        provider,
-        client.clone(),
-        client_key,
-        checkout_url.clone(),
-    ));
+    let mut flow =
+        picket_payments::Flow::new(provider, client.clone(), client_key, checkout_url.clone());
+    if sandbox.is_some() {
+        // The sandbox's billing page (with Toss, the app's SDK opens the billing window).
+        let base = checkout_url.trim_end_matches("/checkout");
+        flow = flow.with_billing_url(format!("{base}/billing/authorize"));
+    }
+    let flow = Arc::new(flow);
     api.set_payments(flow.clone());
+    // The waitlist's auto-pay charges, one worker per `picket up` (several are safe: every
+    // charge and booking is keyed by its hold).
+    let autopay_metrics = Arc::new(picket_payments::autopay::AutoPayMetrics::default());
+    autopay_metrics.register(&mut registry);
+    let autopay = tokio::spawn(
+        picket_api::autopay::AutoPayWorker::new(
+            api.store.clone(),
+            client.clone(),
+            flow.clone(),
+            ledger_partitions.clone(),
+            autopay_metrics,
+        )
+        .run(autopay_stopped),
+    );
     let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
     gateway.set_payments(flow);
     gateway.set_notices(notices);
@@ -627,6 +644,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         let _ = delivery.await;
     }
     let _ = refunds.await;
+    let _ = autopay.await;
     let _ = reconciliation.await;
     let _ = stop_sandbox.send(());
     if let Some(sandbox) = sandbox {

@@ -14,9 +14,9 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, board, bookings, browse, door, follow, manage, media, notification_settings,
-    notifications, openapi, payments, publish, push, reminders, restore, sales, scanner, sellers,
-    settlement, tickets, transfer, waitlist,
+    accounts, banners, billing, board, bookings, browse, door, follow, manage, media,
+    notification_settings, notifications, openapi, payments, publish, push, reminders, restore,
+    sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {
@@ -219,6 +219,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .merge(waitlist::router())
         .merge(reminders::router())
         .merge(notification_settings::router())
+        .merge(billing::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .with_state(api)

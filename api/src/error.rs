@@ -134,11 +134,19 @@ pub enum WaitlistRefusal {
     UnknownEntry,
     #[error("아직 제안된 좌석이 없습니다 / the entry has no open offer")]
     NoOffer,
+    #[error(
+        "등록된 자동결제 수단이 없습니다 / no such registered payment method of yours (auto-pay)"
+    )]
+    UnknownBillingMethod,
+    #[error(
+        "자동결제 수단은 {limit}개까지 등록할 수 있습니다 / at most {limit} registered payment methods per member"
+    )]
+    TooManyBillingMethods { limit: u16 },
 }
 
 impl WaitlistRefusal {
     /// Every refusal, for tests and documents.
-    pub const ALL: [WaitlistRefusal; 9] = [
+    pub const ALL: [WaitlistRefusal; 11] = [
         WaitlistRefusal::MembersOnly,
         WaitlistRefusal::Closed,
         WaitlistRefusal::Full,
@@ -151,6 +159,8 @@ impl WaitlistRefusal {
         WaitlistRefusal::SalesClosed,
         WaitlistRefusal::UnknownEntry,
         WaitlistRefusal::NoOffer,
+        WaitlistRefusal::UnknownBillingMethod,
+        WaitlistRefusal::TooManyBillingMethods { limit: 1 },
     ];
 
     pub fn code(&self) -> &'static str {
@@ -164,6 +174,8 @@ impl WaitlistRefusal {
             WaitlistRefusal::SalesClosed => "waitlist_sales_closed",
             WaitlistRefusal::UnknownEntry => "unknown_waitlist_entry",
             WaitlistRefusal::NoOffer => "no_waitlist_offer",
+            WaitlistRefusal::UnknownBillingMethod => "unknown_billing_method",
+            WaitlistRefusal::TooManyBillingMethods { .. } => "too_many_billing_methods",
         }
     }
 
@@ -171,14 +183,17 @@ impl WaitlistRefusal {
         match self {
             // A guest token is no member session (401, like no session).
             WaitlistRefusal::MembersOnly => StatusCode::UNAUTHORIZED,
-            WaitlistRefusal::UnknownEntry => StatusCode::NOT_FOUND,
+            WaitlistRefusal::UnknownEntry | WaitlistRefusal::UnknownBillingMethod => {
+                StatusCode::NOT_FOUND
+            }
             WaitlistRefusal::Closed
             | WaitlistRefusal::Full
             | WaitlistRefusal::TooManyEntries { .. }
             | WaitlistRefusal::TooManyWaitlists { .. }
             | WaitlistRefusal::OverBuyerLimit { .. }
             | WaitlistRefusal::SalesClosed
-            | WaitlistRefusal::NoOffer => StatusCode::CONFLICT,
+            | WaitlistRefusal::NoOffer
+            | WaitlistRefusal::TooManyBillingMethods { .. } => StatusCode::CONFLICT,
         }
     }
 }
@@ -554,7 +569,9 @@ mod tests {
                 | WaitlistRefusal::OverBuyerLimit { .. }
                 | WaitlistRefusal::SalesClosed
                 | WaitlistRefusal::UnknownEntry
-                | WaitlistRefusal::NoOffer => {}
+                | WaitlistRefusal::NoOffer
+                | WaitlistRefusal::UnknownBillingMethod
+                | WaitlistRefusal::TooManyBillingMethods { .. } => {}
             }
         }
         all.extend(WaitlistRefusal::ALL.into_iter().map(ApiError::Waitlist));

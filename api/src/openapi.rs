@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 72] = [
+pub const ROUTES: [(&str, &str); 76] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -88,6 +88,11 @@ pub const ROUTES: [(&str, &str); 72] = [
     ("post", "/api/v2/me/push-subscriptions"),
     ("get", "/api/v2/me/push-subscriptions"),
     ("delete", "/api/v2/me/push-subscriptions/{id}"),
+    // Payment methods for the waitlist's auto-pay (`add_billing_paths`).
+    ("post", "/api/v2/me/billing-methods"),
+    ("get", "/api/v2/me/billing-methods"),
+    ("delete", "/api/v2/me/billing-methods/{id}"),
+    ("get", "/api/v2/billing-methods/success"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -343,12 +348,14 @@ fn add_waitlist_paths(doc: &mut Value) {
     doc["paths"]["/api/v2/performances/{id}/waitlist"] = json!({
         "post": {
             "operationId": "joinWaitlist",
-            "summary": format!("Join the performance's cancellation waitlist (a member): places freed by a cancellation, an expired hold or the seller go to the first matching entry in join order, held for it for the show's claim window (an offer, paid through POST /api/v2/checkout with its hold and no admission) before they go back on sale. Offer mode only. Each join is a new entry. Refused: {refusals}"),
+            "summary": format!("Join the performance's cancellation waitlist (a member): places freed by a cancellation, an expired hold or the seller go to the first matching entry in join order before they go back on sale. In `offer` mode they are held for the show's claim window (an offer, paid through POST /api/v2/checkout with its hold and no admission); in `auto_pay` mode the server charges the named registered payment method (GET /api/v2/me/billing-methods) for exactly the hold's amount and books it, or, when the card is declined, moves the places on to the next entry. Each join is a new entry. Refused: {refusals}; auto_pay naming no active payment method of the member's 404 unknown_billing_method; billing_method without auto_pay, or auto_pay without it, 422 invalid_request"),
             "security": session.clone(), "parameters": [performance.clone()],
             "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["quantity"], "properties": {
                 "grade": {"type": ["string", "null"], "default": null, "description": "a grade code of the performance; null: any grade"},
                 "quantity": {"type": "integer", "minimum": 1, "maximum": u16::MAX, "description": "places, at most the show's per-buyer limit"},
-                "together": {"type": "boolean", "default": false, "description": "adjacent seats in one row of one section, or one zone's places"}}})),
+                "together": {"type": "boolean", "default": false, "description": "adjacent seats in one row of one section, or one zone's places"},
+                "mode": {"type": "string", "enum": ["offer", "auto_pay"], "default": "offer", "description": "offer: held for the member to pay within the claim window; auto_pay: charged to billing_method when places are found"},
+                "billing_method": {"anyOf": [id_in(), {"type": "null"}], "default": null, "description": "the member's registered payment method (auto_pay only)"}}})),
             "responses": responses(json!({"201": json_response("joined", json!({"type": "object", "required": ["entry", "performance", "position"], "properties": {
                 "entry": id(), "performance": id(), "position": {"type": "integer", "description": "among the entries that wait, 1 is next"}}}))}), BOTH, &[401, 403, 404, 409, 422])
         },
@@ -466,6 +473,52 @@ fn add_notify_paths(doc: &mut Value) {
             "responses": responses(json!({"200": json_response("the choices", settings)}), BODY, &[401, 422])
         }
     });
+/// Payment methods for the waitlist's auto-pay (`billing.rs`, docs/payments.md "Auto-pay").
+fn add_billing_paths(doc: &mut Value) {
+    use crate::billing::{
+        AUTH_KEY_BYTES_MAX, BILLING_METHODS_PER_MEMBER_MAX, CUSTOMER_KEY_BYTES_MAX,
+    };
+    let session = json!([{"session": []}]);
+    let method = json!({"type": "object", "required": ["id", "card", "created_at_ms"], "properties": {
+        "id": id(), "card": {"type": ["string", "null"], "description": "the card number as the provider masks it"},
+        "created_at_ms": {"type": "integer"}}});
+    doc["paths"]["/api/v2/me/billing-methods"] = json!({
+        "post": {
+            "operationId": "startBillingRegistration",
+            "summary": format!("Start registering a card for the waitlist's auto-pay (a member): a new provider customerKey (unguessable; not the member's id) for the provider's billing window, opened with the client key (the sandbox's page at billing_url; Toss's SDK requestBillingAuth when it is null), its successUrl the app's origin plus success_path, its failUrl plus fail_path. Replaces the member's registration not yet completed. Refused: a guest's token 401 members_only; {BILLING_METHODS_PER_MEMBER_MAX} methods already 409 too_many_billing_methods; no payment provider 503 payment_unavailable"),
+            "security": session.clone(),
+            "responses": responses(json!({"201": json_response("started", json!({"type": "object", "required": ["customer_key", "success_path", "fail_path", "provider"], "properties": {
+                "customer_key": {"type": "string"}, "success_path": {"type": "string"}, "fail_path": {"type": "string"},
+                "provider": {"type": "object", "required": ["client_key", "billing_url"], "properties": {
+                    "client_key": {"type": "string"}, "billing_url": {"type": ["string", "null"]}}}}}))}), NOTHING, &[401, 403, 409])
+        },
+        "get": {
+            "operationId": "myBillingMethods",
+            "summary": format!("The member's registered payment methods (at most {BILLING_METHODS_PER_MEMBER_MAX}), oldest first: the id a join names and the masked card; the provider's billing key never leaves the server. A guest's token 401 members_only"),
+            "security": session.clone(),
+            "responses": responses(json!({"200": json_response("the methods", json!({"type": "object", "required": ["methods"], "properties": {
+                "methods": {"type": "array", "items": method.clone()}}}))}), NOTHING, &[401, 403])
+        }
+    });
+    doc["paths"]["/api/v2/me/billing-methods/{id}"] = json!({"delete": {
+        "operationId": "deleteBillingMethod",
+        "summary": "Delete one of the member's payment methods (registered or still registering): its billing key is forgotten, and an auto-pay entry naming it fails its next charge (its places move on). Refused: a guest's token 401 members_only; no such method of the member's 404 unknown_billing_method",
+        "security": session,
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": id_in()}],
+        "responses": responses(json!({"204": {"description": "deleted"}}), PARAMETERS, &[401, 403, 404])
+    }});
+    doc["paths"]["/api/v2/billing-methods/success"] = json!({"get": {
+        "operationId": "billingRegistered",
+        "summary": format!("The successUrl of the provider's billing window: the customerKey names the registration (and so the member); the server trades the one-time authKey for a billing key with the provider and keeps it, and answers the method (or 303 to `return`, a path on this site). The same redirect again answers the same method. Refused: no registration with this customerKey 404 unknown_billing_method; the member has {BILLING_METHODS_PER_MEMBER_MAX} methods already 409 too_many_billing_methods; the provider refused the authKey 402 payment_declined or 404 payment_not_found; the provider is unavailable 503 payment_unavailable"),
+        "security": [],
+        "parameters": [
+            {"name": "customerKey", "in": "query", "required": true, "schema": {"type": "string", "maxLength": CUSTOMER_KEY_BYTES_MAX}},
+            {"name": "authKey", "in": "query", "required": true, "schema": {"type": "string", "maxLength": AUTH_KEY_BYTES_MAX}},
+            {"name": "return", "in": "query", "schema": {"type": "string", "maxLength": crate::payments::RETURN_PATH_BYTES_MAX}}],
+        "responses": responses(json!({
+            "200": json_response("registered", method),
+            "303": {"description": "registered; to the `return` path"}}), PARAMETERS, &[402, 404, 409])
+    }});
 }
 
 /// The door offline (`door.rs`, docs/protocol.md "Offline scanners over HTTP").
@@ -1076,6 +1129,7 @@ pub fn document() -> Value {
     add_waitlist_paths(&mut doc);
     add_notify_paths(&mut doc);
     add_push_paths(&mut doc);
+    add_billing_paths(&mut doc);
     doc
 }
 

@@ -244,7 +244,7 @@ fn limit_success(
 
 /// The allow-list of `return`: paths on this very site (no scheme, no host, no `//`), so the
 /// success route never redirects a buyer elsewhere.
-fn return_path_ok(path: &str) -> bool {
+pub(crate) fn return_path_ok(path: &str) -> bool {
     path.starts_with('/')
         && !path.starts_with("//")
         && path.len() <= RETURN_PATH_BYTES_MAX

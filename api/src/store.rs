@@ -10,6 +10,7 @@
 //! caller decodes.
 
 pub mod accounts;
+pub mod autopay;
 pub mod board;
 pub mod bookings;
 pub mod catalog;

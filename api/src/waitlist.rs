@@ -1,7 +1,9 @@
 //! The cancellation waitlist over HTTP (docs/protocol.md, "Waitlist over HTTP"): a member joins
 //! a performance's waitlist, leaves it, declines an offer, and reads "my waitlist"; the show's
-//! seller reads the waitlist's numbers. Offer mode only: an offered entry pays its hold through
-//! `POST /api/v2/checkout` like any hold.
+//! seller reads the waitlist's numbers. An offered entry pays its hold through
+//! `POST /api/v2/checkout` like any hold; an auto-pay entry names one of the member's registered
+//! payment methods (`billing.rs`), whose opaque reference the ledger's entry carries, and the
+//! payments worker (`autopay.rs`) charges it when places are found.
 //!
 //! The ledger decides everything (`JoinWaitlist`, `LeaveWaitlist`, `DeclineOffer`) and keeps the
 //! entries; the API keeps only which performances a member joined (`waitlist_members`), so "my
@@ -61,6 +63,23 @@ pub struct JoinForm {
     /// Adjacent seats in one row (or one zone's places).
     #[serde(default)]
     pub together: bool,
+    /// How the entry takes the places it is offered.
+    #[serde(default)]
+    pub mode: JoinMode,
+    /// The member's registered payment method that auto-pay charges (`auto_pay` only).
+    #[serde(default)]
+    pub billing_method: Option<Id<i64>>,
+}
+
+/// A join's mode as clients name it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinMode {
+    /// The places are held for the member to pay through the checkout within the claim window.
+    #[default]
+    Offer,
+    /// The payments worker charges the named billing method when places are found.
+    AutoPay,
 }
 
 /// The typed refusal of a ledger rejection of a waitlist command; `None` for one no member's
@@ -110,8 +129,9 @@ fn quantity_error(limit: Option<u16>) -> FieldError {
     }
 }
 
-/// The member asking; a guest's device token is told that only members join a waitlist.
-async fn member(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
+/// The member asking; a guest's device token is told that only members join a waitlist (or
+/// register a payment method for it).
+pub(crate) async fn member(api: &Api, headers: &HeaderMap) -> Result<i64, ApiError> {
     match authenticate(api, bearer(headers)).await {
         Ok(who) => {
             who.require(&[Role::Member])?;
@@ -213,9 +233,30 @@ pub async fn join(
     if form.quantity == 0 || form.quantity > spec.per_buyer_limit {
         errors.push(quantity_error(Some(spec.per_buyer_limit)));
     }
+    let auto_pay = form.mode == JoinMode::AutoPay;
+    if auto_pay != form.billing_method.is_some() {
+        errors.push(FieldError {
+            field: "billing_method",
+            message: "자동결제(auto_pay)에만, 반드시 등록한 결제수단을 지정합니다 (a registered \
+                      payment method with auto_pay, and only with it)"
+                .into(),
+        });
+    }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
+    // The ledger gets the method's opaque reference, never the member's say of a card.
+    let mode = match form.billing_method {
+        Some(Id(method)) => WaitlistMode::AutoPay {
+            billing_ref: api
+                .store
+                .billing_method(account, method)
+                .await?
+                .ok_or(ApiError::Waitlist(WaitlistRefusal::UnknownBillingMethod))?
+                .billing_ref,
+        },
+        None => WaitlistMode::Offer,
+    };
     make_room(&api, account, performance).await?;
     // Recorded before the ledger's command, so an entry it commits is always found by "my
     // waitlist"; a row with no entry behind it is dropped by the next read.
@@ -230,7 +271,7 @@ pub async fn join(
         grade,
         quantity: form.quantity,
         together: form.together,
-        mode: WaitlistMode::Offer,
+        mode,
     };
     match submit(&api, account, key, command).await? {
         Reply::WaitlistJoined { entry, position } => Ok((

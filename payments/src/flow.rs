@@ -132,6 +132,9 @@ pub struct Flow {
     pub client_key: String,
     /// Where the buyer pays: the sandbox's `/checkout`, or the provider's payment window.
     pub checkout_url: String,
+    /// Where a buyer registers a card for auto-pay: the sandbox's `/billing/authorize`; `None`
+    /// with Toss, whose SDK opens its billing window (`requestBillingAuth`) from the client key.
+    pub billing_url: Option<String>,
     /// One turn per order being confirmed or booked in this process (see [`Turns`]).
     turns: Turns,
 }
@@ -148,8 +151,15 @@ impl Flow {
             ledger,
             client_key,
             checkout_url,
+            billing_url: None,
             turns: Turns::default(),
         }
+    }
+
+    /// The flow with the provider's billing authorisation page at `url` (the sandbox's).
+    pub fn with_billing_url(mut self, url: String) -> Flow {
+        self.billing_url = Some(url);
+        self
     }
 
     pub fn provider(&self) -> &Arc<dyn PaymentProvider> {
@@ -240,6 +250,51 @@ impl Flow {
             Ok(booked) => WebhookOutcome::Booked(booked),
             Err(error) => WebhookOutcome::Refused(error),
         }
+    }
+
+    /// Books a charge the provider approved for `order` (the waitlist's auto-pay worker charged
+    /// the buyer's billing key for the hold's amount), in the order's turn, as the hold's buyer
+    /// under `pay-<order>`: booked once however often it is asked, and voided at once when the
+    /// ledger will not book it (the hold expired or was released meanwhile).
+    pub async fn book_charged(
+        &self,
+        order: &OrderId,
+        record: PaymentRecord,
+    ) -> Result<Booked, FlowError> {
+        self.book_approved(order, record).await
+    }
+
+    /// Cancels the whole of a payment of `order` that must not stand (an auto-pay charge whose
+    /// hold was released or expired before it was booked) under `idempotency_key`: whether
+    /// nothing of it is left at the provider.
+    pub async fn void_charge(
+        &self,
+        order: &OrderId,
+        record: &PaymentRecord,
+        idempotency_key: &str,
+    ) -> bool {
+        let why = "예매할 수 없는 예약입니다 (hold_closed) / the hold cannot be booked";
+        for _ in 0..VOID_ATTEMPTS_MAX {
+            match self
+                .provider
+                .cancel(&record.payment_key, None, why, idempotency_key)
+                .await
+            {
+                Ok(_) => return true,
+                Err(error) if error.is_retryable() => continue,
+                Err(error) => {
+                    let gone = matches!(
+                        self.provider.payment(&record.payment_key).await,
+                        Ok(now) if now.balance_won == 0
+                    );
+                    if !gone {
+                        tracing::error!(order = %order, %error, "voiding a charge that must not stand failed");
+                    }
+                    return gone;
+                }
+            }
+        }
+        false
     }
 
     /// Books a payment the provider approved (the webhook of a confirm whose booking did not
@@ -469,7 +524,7 @@ fn closed_reason(view: &HoldView, now_ms: u64) -> Option<&'static str> {
 }
 
 /// The order's name as the provider shows it: the first place's grade and the count.
-fn order_name(view: &HoldView) -> String {
+pub fn order_name(view: &HoldView) -> String {
     let first = view
         .places
         .first()

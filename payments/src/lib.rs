@@ -3,6 +3,9 @@
 //! - `provider.rs`: [`PaymentProvider`], the one interface every payment provider is used
 //!   through (confirm, look up, cancel, billing keys, transactions, webhooks), its records and
 //!   its typed [`PaymentError`].
+//! - [`autopay`]: the waitlist's auto-pay charges: the one order and idempotency key of an
+//!   auto-pay hold and what the provider's answer to its billing-key charge means (pure; the
+//!   worker that charges is the API's `autopay.rs`).
 //! - [`refunds`]: the refund worker — pays every refund the ledger owes, once, with an
 //!   idempotency key derived from the refund's id; its decisions pure, its I/O separate.
 //! - [`reconcile`]: the provider's transactions against the ledger's bookings and refunds (a
@@ -17,6 +20,7 @@
 //! The ledger core never sees any of this: the gateway and the API call the provider outside
 //! the ledger's single writer and send the ledger only what the provider confirmed.
 
+pub mod autopay;
 #[cfg(test)]
 mod fakes;
 pub mod flow;

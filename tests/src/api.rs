@@ -160,12 +160,41 @@ impl ApiSetup {
     /// Lets this API take payments through the cluster's sandbox, as `picket up` wires them:
     /// the payment routes then answer as in production rather than `payment_unavailable`.
     pub fn pay_through_sandbox(&self) {
-        self.api.set_payments(Arc::new(picket_payments::Flow::new(
-            self.cluster.sandbox.provider(),
+        self.api.set_payments(self.sandbox_flow());
+    }
+
+    /// The payment flow through the cluster's sandbox (its checkout and billing pages), as
+    /// `picket up` makes it.
+    pub fn sandbox_flow(&self) -> Arc<picket_payments::Flow> {
+        let sandbox = &self.cluster.sandbox;
+        Arc::new(
+            picket_payments::Flow::new(
+                sandbox.provider(),
+                LedgerClient::in_process(self.cluster.ledger.handle.clone()),
+                crate::pay::CLIENT_KEY.into(),
+                sandbox.checkout_url(),
+            )
+            .with_billing_url(format!("{}/billing/authorize", sandbox.base_url())),
+        )
+    }
+
+    /// Starts the waitlist's auto-pay worker over this API's store and the cluster's ledger and
+    /// sandbox, as `picket up` runs it; stopping it is dropping (or aborting) the task, as a
+    /// process dies.
+    pub fn start_autopay(&self) -> tokio::task::JoinHandle<()> {
+        let worker = picket_api::autopay::AutoPayWorker::new(
+            self.api.store.clone(),
             LedgerClient::in_process(self.cluster.ledger.handle.clone()),
-            crate::pay::CLIENT_KEY.into(),
-            self.cluster.sandbox.checkout_url(),
-        )));
+            self.sandbox_flow(),
+            vec![0],
+            Arc::new(picket_payments::autopay::AutoPayMetrics::default()),
+        );
+        // The sender is leaked into the task's lifetime: the worker runs until aborted.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _stop = stop;
+            worker.run(stopped).await;
+        })
     }
 
     /// Sends `command` to the cluster's ledger as `actor` under `key`, as a gateway would, and

@@ -495,6 +495,36 @@ async fn every_endpoint_as_every_role() {
             signed_in.clone(),
             false,
         ),
+        // A member's payment methods for auto-pay (a guest is told to sign up, 401); the
+        // provider's success redirect carries no session (its customerKey names the member).
+        (
+            "POST",
+            "/api/v2/me/billing-methods".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/me/billing-methods".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "DELETE",
+            "/api/v2/me/billing-methods/7".into(),
+            fixed(String::new()),
+            vec!["member"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/billing-methods/success?customerKey=ck_unknown&authKey=bln_x".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
         // A ticket's holder only (a member or a guest): others' and unknown tickets are 404.
         (
             "GET",
