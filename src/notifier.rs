@@ -22,6 +22,14 @@ pub struct NotifierArgs {
     /// notifier per name; a restarted notifier takes its consumer over).
     #[arg(long, env = "PICKET_NOTIFIER_CONSUMER", default_value = picket_notifier::CONSUMER_DEFAULT)]
     consumer: String,
+    /// The VAPID private key Web Push is signed with (base64url P-256 scalar): the same key as
+    /// the API's (whose public half browsers subscribed with). Unset: no Web Push from this
+    /// process (the inbox and the live channel still work).
+    #[arg(long, env = "PICKET_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    vapid_private_key: Option<String>,
+    /// The contact push services see in VAPID tokens (mailto: or https:).
+    #[arg(long, env = "PICKET_VAPID_SUBJECT", default_value = picket_api::vapid::VAPID_SUBJECT_DEFAULT)]
+    vapid_subject: String,
 }
 
 pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
@@ -43,6 +51,12 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
             "PICKET_NOTIFIER_CONSUMER: 1 to 64 letters, digits, '-' or '_' (a JetStream consumer name)",
         );
     }
+    let vapid = args.vapid_private_key.as_ref().and_then(|key| {
+        problems.take(
+            "PICKET_VAPID_PRIVATE_KEY / PICKET_VAPID_SUBJECT",
+            picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject),
+        )
+    });
     problems.finish()?;
     let shutdown = crate::shutdown_signal();
     let store = picket_api::store::Store::connect(&args.database_url)
@@ -57,14 +71,31 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
     // The API announces every published show on NATS: it wakes the notifier at once.
     tokio::spawn(picket_notifier::wake_on_announcements(
         nats.clone(),
+        store.clone(),
+        args.consumer.clone(),
         wakes.published.clone(),
+        stopped.clone(),
     ));
-    // What is written goes to the members' subjects, which their gateways follow.
+    let web_push: Option<std::sync::Arc<dyn picket_notifier::deliver::PushChannel>> = match vapid {
+        Some(vapid) => Some(std::sync::Arc::new(picket_notifier::push::WebPush::new(
+            store.clone(),
+            picket_notifier::push::PushSender::new(
+                vapid,
+                picket_notifier::push::PushLimits::default(),
+            )?,
+        ))),
+        None => {
+            tracing::warn!("PICKET_VAPID_PRIVATE_KEY is not set: no Web Push from this notifier");
+            None
+        }
+    };
+    // What is written goes to the members' subjects, which their gateways follow, and to
+    // members' devices by Web Push.
     let delivery = tokio::spawn(picket_notifier::deliver::run(
         store.clone(),
         picket_notifier::deliver::Channels {
             notices: Some(picket_ledger_client::Notices::nats(nats)),
-            push: None,
+            push: web_push,
         },
         std::sync::Arc::new(picket_notifier::deliver::DeliveryMetrics::default()),
         wakes.written.clone(),

@@ -524,6 +524,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         None => picket_ledger_client::Notices::in_process(),
     };
     let (stop_notifier, notifier_stopped) = tokio::sync::watch::channel(false);
+    // Web Push to members' subscribed devices, signed with the key the API gives browsers.
+    let web_push: Arc<dyn picket_notifier::deliver::PushChannel> =
+        Arc::new(picket_notifier::push::WebPush::new(
+            api.store.clone(),
+            picket_notifier::push::PushSender::new(
+                api.config.vapid.clone(),
+                picket_notifier::push::PushLimits::default(),
+            )?,
+        ));
     let notifier = args.notifier.then(|| {
         let wakes = picket_notifier::Wakes::default();
         // A show published here wakes the notifier at once (its interest alerts are due
@@ -534,12 +543,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ));
         let metrics = Arc::new(picket_notifier::deliver::DeliveryMetrics::default());
         metrics.register(&mut registry);
-        // Web Push joins `push` once its sender is wired; until then, the app channel.
+        // Live to connected apps, and Web Push to the members' subscribed devices.
         let delivery = tokio::spawn(picket_notifier::deliver::run(
             api.store.clone(),
             picket_notifier::deliver::Channels {
                 notices: Some(notices.clone()),
-                push: None,
+                push: Some(web_push.clone()),
             },
             metrics,
             wakes.written.clone(),

@@ -473,6 +473,8 @@ fn add_notify_paths(doc: &mut Value) {
             "responses": responses(json!({"200": json_response("the choices", settings)}), BODY, &[401, 422])
         }
     });
+}
+
 /// Payment methods for the waitlist's auto-pay (`billing.rs`, docs/payments.md "Auto-pay").
 fn add_billing_paths(doc: &mut Value) {
     use crate::billing::{

@@ -61,35 +61,11 @@ pub const RETRY_QUEUE_MAX: usize = 4_096;
 /// How long a push service keeps a message for an offline device, in seconds; rows older than
 /// this when read are not pushed (a restarted or long-stopped loop does not push stale news).
 pub const PUSH_TTL_S: u32 = 24 * 3_600;
-/// The longest push payload, in bytes (RFC 8291's 4,096-byte record less its overhead): a
-/// longer item is pushed as its id and kind only, and the service worker reads the inbox.
-pub const PUSH_PAYLOAD_BYTES_MAX: usize = 3_993;
 
 /// A boxed future, so a [`PushChannel`] can be a trait object.
 pub type PushFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// What sending one message to one push subscription came to (the Web Push sender's answer).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PushOutcome {
-    Delivered,
-    /// 404/410: the subscription is dead; drop it.
-    Gone,
-    /// 429, 5xx, network trouble, a timeout: try again, not before `after_ms` when given.
-    Retry {
-        after_ms: Option<u64>,
-    },
-    /// Another 4xx: this message will never be taken.
-    Rejected {
-        status: u16,
-    },
-}
-
-/// How soon a push service should wake the device (RFC 8030 `Urgency`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Urgency {
-    Normal,
-    High,
-}
+pub use crate::push::{PushOutcome, Urgency};
 
 /// One push message: the payload the service worker gets (an inbox item as JSON), how long a
 /// push service keeps it and how urgent it is.
@@ -193,20 +169,24 @@ impl DeliveryMetrics {
     }
 }
 
-/// The language a member's live and pushed notifications are in. Korean for everyone for now;
-/// the member's own choice is wired here.
-pub fn language_for(_row: &OutboxRow) -> Language {
-    Language::Ko
+/// The language a member's live and pushed notifications are in: the member's choice when the
+/// row was written (`notification_settings`).
+pub fn language_for(row: &OutboxRow) -> Language {
+    if row.language == "en" {
+        Language::En
+    } else {
+        Language::Ko
+    }
 }
 
-/// Whether the member wants this kind of notification live in the app. Yes for every kind for
-/// now; the member's per-kind choice is wired here.
-pub fn wants_app(_row: &OutboxRow) -> bool {
-    true
+/// Whether the member wants this kind of notification live in the app (their per-kind choice,
+/// stored on the row).
+pub fn wants_app(row: &OutboxRow) -> bool {
+    row.app
 }
 
-/// Whether the member wants this kind of notification pushed (past the rate limit, `push` is
-/// 0). The member's per-kind choice is wired here.
+/// Whether the member wants this kind of notification pushed: their per-kind choice, and within
+/// the push rate limit (both stored on the row as `push`).
 pub fn wants_push(row: &OutboxRow) -> bool {
     row.push
 }
@@ -225,14 +205,10 @@ pub fn item_json(row: &OutboxRow) -> Vec<u8> {
         .expect("json values encode")
 }
 
-/// The push message of a row: the item, or only its id and kind when the item is over
-/// [`PUSH_PAYLOAD_BYTES_MAX`].
+/// The push message of a row: the item in the member's language, its bodies cut to fit
+/// [`crate::push::PUSH_PAYLOAD_BYTES_MAX`] ([`crate::push::push_payload`]).
 pub fn push_message(row: &OutboxRow) -> PushMessage {
-    let mut payload = item_json(row);
-    if payload.len() > PUSH_PAYLOAD_BYTES_MAX {
-        payload = serde_json::to_vec(&serde_json::json!({"id": row.row.id, "kind": row.row.kind}))
-            .expect("json values encode");
-    }
+    let payload = crate::push::push_payload(&row.row, language_for(row) == Language::En);
     PushMessage {
         payload: payload.into(),
         ttl_s: PUSH_TTL_S,
@@ -718,6 +694,8 @@ mod tests {
                 body_en: "Body",
                 data: "{}",
                 push,
+                app: true,
+                language: "ko",
             },
         )
         .await

@@ -154,20 +154,104 @@ pub async fn wake_on_published(
     }
 }
 
-/// Signals `wake` for every "show published" announcement on NATS (the API's JetStream
-/// publish reaches plain subscribers of its subject too), until the connection is gone.
-pub async fn wake_on_announcements(nats: async_nats::Client, wake: Arc<Notify>) {
-    use futures_util::StreamExt;
-    let subject = picket_ledger_client::bus::SHOW_PUBLISHED_SUBJECT;
-    let mut announcements = match nats.subscribe(subject).await {
-        Ok(subscriber) => subscriber,
-        Err(error) => {
-            tracing::warn!(%error, "cannot follow announcements; polling only");
-            return;
+/// How long an announcement waits for its show's alerts to be written before it is left
+/// unacknowledged (JetStream delivers it again after [`ANNOUNCEMENT_ACK_WAIT`]).
+pub const ANNOUNCEMENT_WRITTEN_WAIT_MAX: Duration = Duration::from_secs(20);
+/// When an unacknowledged announcement comes again.
+pub const ANNOUNCEMENT_ACK_WAIT: Duration = Duration::from_secs(30);
+/// Announcements delivered and not yet acknowledged, at most.
+pub const ANNOUNCEMENTS_PENDING_MAX: i64 = 64;
+
+/// Reads the catalog's "show published" announcements (`PICKET_CATALOG`) through the durable
+/// JetStream consumer `<consumer>-catalog` until `stop` turns true: each wakes the notifier,
+/// and is acknowledged once the show's alerts are all written (`notifier_announced`), so an
+/// announcement a notifier died before finishing comes again to the next one. (The store is
+/// the record — every round also announces whatever published show is not announced yet — so
+/// the stream is what makes it prompt, never what makes it happen.)
+pub async fn wake_on_announcements(
+    nats: async_nats::Client,
+    store: Store,
+    consumer: String,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let result = tokio::select! {
+            _ = stop.changed() => return,
+            result = follow_announcements(&nats, &store, &consumer, &wake) => result,
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, "cannot follow the catalog's announcements; trying again");
         }
-    };
-    while announcements.next().await.is_some() {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(RETRY_DELAY) => {}
+        }
+    }
+}
+
+async fn follow_announcements(
+    nats: &async_nats::Client,
+    store: &Store,
+    consumer: &str,
+    wake: &Notify,
+) -> Result<(), String> {
+    use async_nats::jetstream::consumer::{AckPolicy, pull};
+    use futures_util::StreamExt;
+    let js = async_nats::jetstream::new(nats.clone());
+    let stream = js
+        .get_stream(picket_ledger_client::bus::ANNOUNCEMENTS_STREAM)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = picket_ledger_client::follow::follower_name(&format!("{consumer}-catalog"));
+    let puller = stream
+        .get_or_create_consumer(
+            &name,
+            pull::Config {
+                durable_name: Some(name.clone()),
+                description: Some("the notifier: shows published".into()),
+                filter_subject: picket_ledger_client::bus::SHOW_PUBLISHED_SUBJECT.into(),
+                // Announcements from before this consumer existed were found in the store.
+                deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::New,
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: ANNOUNCEMENT_ACK_WAIT,
+                max_ack_pending: ANNOUNCEMENTS_PENDING_MAX,
+                inactive_threshold: picket_ledger_client::follow::FOLLOW_INACTIVE_MAX,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut messages = puller.messages().await.map_err(|e| e.to_string())?;
+    while let Some(message) = messages.next().await {
+        let message = message.map_err(|e| e.to_string())?;
         wake.notify_one();
+        let show = serde_json::from_slice::<serde_json::Value>(&message.payload)
+            .ok()
+            .and_then(|v| v["show"].as_str().and_then(|s| s.parse::<i64>().ok()));
+        let written = match show {
+            Some(show) => announced_within(store, show, ANNOUNCEMENT_WRITTEN_WAIT_MAX).await,
+            // Not an announcement this notifier understands: nothing to wait for.
+            None => true,
+        };
+        if written {
+            message.ack().await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `show`'s alerts are all written within `wait` (looked at every [`POLL_INTERVAL`]).
+async fn announced_within(store: &Store, show: i64, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if store.is_announced(show).await.unwrap_or(false) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(POLL_INTERVAL / 5).await;
     }
 }
 

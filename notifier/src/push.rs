@@ -227,14 +227,17 @@ impl PushSender {
 }
 
 /// What the service worker receives for `row` (docs/protocol.md, "Web Push"): the inbox item
-/// `GET /api/v2/me/notifications` would answer, in Korean with both languages under `texts`
-/// (the worker shows `texts[navigator.language]`), as JSON of at most
+/// `GET /api/v2/me/notifications` would answer, in the member's language (`english`) with both
+/// languages under `texts`, as JSON of at most
 /// [`PUSH_PAYLOAD_BYTES_MAX`] bytes: when it is longer, both bodies are cut to the same number
 /// of characters, the longest that fits, and end in `…` (the app shows the whole entry from the
 /// inbox).
-pub fn push_payload(row: &picket_api::store::notifications::NotificationRow) -> Vec<u8> {
+pub fn push_payload(
+    row: &picket_api::store::notifications::NotificationRow,
+    english: bool,
+) -> Vec<u8> {
     let encode = |row: &picket_api::store::notifications::NotificationRow| {
-        picket_api::notifications::item(row, false)
+        picket_api::notifications::item(row, english)
             .to_string()
             .into_bytes()
     };
@@ -324,6 +327,73 @@ pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     Some(after_ms.min(RETRY_AFTER_MS_MAX))
 }
 
+/// The delivery loop's Web Push channel: the members' subscriptions in the API's store, sent to
+/// with a [`PushSender`].
+pub struct WebPush {
+    store: picket_api::store::Store,
+    sender: PushSender,
+}
+
+impl WebPush {
+    pub fn new(store: picket_api::store::Store, sender: PushSender) -> Self {
+        WebPush { store, sender }
+    }
+}
+
+impl crate::deliver::PushChannel for WebPush {
+    fn subscriptions(
+        &self,
+        account: u64,
+    ) -> crate::deliver::PushFuture<'_, Result<Vec<i64>, String>> {
+        Box::pin(async move {
+            let rows = self
+                .store
+                .push_subscriptions(account as i64)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(rows.iter().map(|row| row.id).collect())
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        subscription: i64,
+        message: &'a crate::deliver::PushMessage,
+    ) -> crate::deliver::PushFuture<'a, PushOutcome> {
+        Box::pin(async move {
+            let row = match self.store.push_subscription(subscription).await {
+                Ok(Some(row)) => row,
+                // Deleted meanwhile (by the member, or found gone by another send).
+                Ok(None) => return PushOutcome::Gone,
+                Err(_) => return PushOutcome::Retry { after_ms: None },
+            };
+            // Stored subscriptions were checked when registered; one that no longer decodes
+            // can never be sent to.
+            let Some(subscription) = PushSubscription::from_row(&row) else {
+                return PushOutcome::Gone;
+            };
+            self.sender
+                .send(
+                    &subscription,
+                    &message.payload,
+                    message.ttl_s,
+                    message.urgency,
+                )
+                .await
+        })
+    }
+
+    fn forget(&self, subscription: i64) -> crate::deliver::PushFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.store
+                .delete_push_subscription_by_id(subscription)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,13 +481,13 @@ mod tests {
     #[test]
     fn a_payload_is_the_inbox_item_and_long_bodies_are_cut_to_fit() {
         let short = row("예매가 확정되었습니다.", "Your booking is confirmed.");
-        let payload = push_payload(&short);
+        let payload = push_payload(&short, false);
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&payload).expect("json"),
             picket_api::notifications::item(&short, false)
         );
         let long = row(&"가".repeat(3_000), &"a".repeat(5_000));
-        let payload = push_payload(&long);
+        let payload = push_payload(&long, false);
         assert!(payload.len() <= PUSH_PAYLOAD_BYTES_MAX, "{}", payload.len());
         // Close to the limit: a cut one character longer would not fit.
         assert!(

@@ -3,7 +3,9 @@
 //! publishes through the HTTP API within 2 s of the publish call returning, through the
 //! notifier, its outbox and delivery loop and the member's subject — on the in-process bus as in
 //! `picket up`, and on NATS from the harness as between processes. A delivery loop restarted
-//! behind what it sent sends again from its persisted cursor and loses nothing.
+//! behind what it sent sends again from its persisted cursor and loses nothing. A member with no
+//! app connected gets the alert by Web Push: the harness's push service receives it, and the
+//! Python package `http-ece` decrypts it to the inbox's item, in the member's chosen language.
 
 use std::time::Duration;
 
@@ -145,9 +147,13 @@ async fn a_connected_member_gets_the_interest_alert_live_over_nats() {
         .await
         .expect("announcements");
     let wakes = Wakes::default();
+    let (_keep_following, following) = watch::channel(false);
     tokio::spawn(picket_notifier::wake_on_announcements(
         client.clone(),
+        setup.api.store.clone(),
+        picket_notifier::CONSUMER_DEFAULT.to_string(),
         wakes.published.clone(),
+        following,
     ));
     live_alert(setup, Notices::nats(client), wakes).await;
 }
@@ -267,6 +273,99 @@ async fn live_alert(setup: ApiSetup, notices: Notices, wakes: Wakes) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    delivery.stop().await;
+    notifier.stop().await;
+}
+
+#[tokio::test]
+async fn an_unconnected_member_gets_the_interest_alert_by_web_push_in_their_language() {
+    let setup = ApiSetup::start_with(|config| config.push_loopback_http = true).await;
+    let wakes = Wakes::default();
+    tokio::spawn(picket_notifier::wake_on_published(
+        setup.api.published.subscribe(),
+        wakes.published.clone(),
+    ));
+    let service = picket_tests::push::PushService::start().await;
+    let browser = picket_tests::push::BrowserKeys::generate();
+    let (_, token) = setup.member("away@example.com").await;
+    for (method, path, body) in [
+        (
+            "PUT",
+            "/api/v2/me/interests",
+            json!({"categories": ["musical"], "regions": ["seoul"]}),
+        ),
+        (
+            "PUT",
+            "/api/v2/me/notification-settings",
+            json!({"language": "en"}),
+        ),
+        (
+            "POST",
+            "/api/v2/me/push-subscriptions",
+            browser.to_json(&service.endpoint("away")),
+        ),
+    ] {
+        let answer = call(setup.address, method, path, &body.to_string(), Some(&token)).await;
+        assert!(
+            answer.status == 200 || answer.status == 201,
+            "{path}: {:?}",
+            answer.body
+        );
+    }
+    let notifier = start_notifier(&setup, &wakes);
+    let (stop, stopped) = watch::channel(false);
+    let sender = picket_notifier::push::PushSender::new(
+        setup.api.config.vapid.clone(),
+        picket_notifier::push::PushLimits::default(),
+    )
+    .expect("sender");
+    let delivery = Running {
+        stop,
+        task: tokio::spawn(picket_notifier::deliver::run(
+            setup.api.store.clone(),
+            Channels {
+                notices: None,
+                push: Some(Arc::new(picket_notifier::push::WebPush::new(
+                    setup.api.store.clone(),
+                    sender,
+                ))),
+            },
+            Arc::new(DeliveryMetrics::default()),
+            wakes.written.clone(),
+            stopped,
+        )),
+    };
+
+    let (show, _) = publish(&setup, 3).await;
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    while service.received().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no push reached the member's push service"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pushed = service.received();
+    assert_eq!(pushed.len(), 1, "one alert, one push");
+    assert_eq!(pushed[0].subscription, "away");
+    assert_eq!(pushed[0].headers["content-encoding"], "aes128gcm");
+    let claims = &picket_tests::push::verify_vapid(&pushed[0].headers["authorization"])["claims"];
+    assert_eq!(claims["aud"], service.origin());
+    let payload: Value =
+        serde_json::from_slice(&browser.decrypt(&pushed[0].body)).expect("the payload is JSON");
+    assert_eq!(payload["kind"], "interest_alert");
+    assert_eq!(payload["data"]["show"], show.to_string());
+    // The member chose English: the push is in English, with both languages under `texts`.
+    assert_eq!(payload["language"], "en");
+    assert_eq!(payload["title"], payload["texts"]["en"]["title"]);
+    assert_ne!(
+        payload["texts"]["ko"]["title"],
+        payload["texts"]["en"]["title"]
+    );
+    // What the service worker shows is the inbox's entry (which also answers in English).
+    let items = inbox(&setup, &token).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0], payload);
     delivery.stop().await;
     notifier.stop().await;
 }

@@ -188,8 +188,12 @@ pub async fn set_notifier_cursor(
 pub struct OutboxRow {
     pub outbox_seq: i64,
     pub account_id: i64,
-    /// `false`: over the member's push rate limit (inbox and app only).
+    /// `false`: over the member's push rate limit or not wanted pushed (inbox and app only).
     pub push: bool,
+    /// `false`: the member does not want this kind live in the app.
+    pub app: bool,
+    /// The member's language when it was written (`ko`, `en`).
+    pub language: String,
     pub row: NotificationRow,
 }
 
@@ -198,6 +202,8 @@ struct OutboxColumns {
     outbox_seq: i64,
     account_id: i64,
     push: i64,
+    app: i64,
+    language: String,
     #[sqlx(flatten)]
     row: NotificationRow,
 }
@@ -225,7 +231,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxRow>, sqlx::Error> {
         let rows: Vec<OutboxColumns> = sqlx::query_as(
-            "SELECT outbox_seq, account_id, push, id, kind, created_at_ms, title_ko, body_ko, \
+            "SELECT outbox_seq, account_id, push, app, language, id, kind, created_at_ms, title_ko, body_ko, \
              title_en, body_en, data, read_at_ms FROM notifications \
              WHERE outbox_seq > $1 ORDER BY outbox_seq LIMIT $2",
         )
@@ -239,6 +245,8 @@ impl Store {
                 outbox_seq: r.outbox_seq,
                 account_id: r.account_id,
                 push: r.push != 0,
+                app: r.app != 0,
+                language: r.language,
                 row: r.row,
             })
             .collect())
@@ -395,6 +403,16 @@ impl Store {
     }
 
     /// Records that every interest alert of `show` is written.
+    /// Whether every interest alert of `show` is written (it is in `notifier_announced`).
+    pub async fn is_announced(&self, show: i64) -> Result<bool, sqlx::Error> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT show_id FROM notifier_announced WHERE show_id = $1")
+                .bind(show)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn mark_announced(&self, show: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO notifier_announced (show_id) VALUES ($1) ON CONFLICT (show_id) DO NOTHING",

@@ -123,6 +123,17 @@ impl Store {
         .await
     }
 
+    /// The subscription `id`, whoever's it is (`None`: gone meanwhile): what the notifier sends to.
+    pub async fn push_subscription(&self, id: i64) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, account_id, endpoint, p256dh, auth, created_at_ms \
+             FROM push_subscriptions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
     /// Deletes the subscription `id` of `account`; `true` when there was one.
     pub async fn delete_push_subscription(
         &self,

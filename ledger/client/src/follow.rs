@@ -335,9 +335,6 @@ mod tests {
     fn names_are_what_jetstream_accepts() {
         assert_eq!(follower_name("picket-notifier"), "picket-notifier");
         assert_eq!(follower_name("a.b *>c"), "a_b___c");
-        assert_eq!(
-            follower_name(&"x".repeat(100)).len(),
-            FOLLOWER_NAME_LEN_MAX
-        );
+        assert_eq!(follower_name(&"x".repeat(100)).len(), FOLLOWER_NAME_LEN_MAX);
     }
 }
