@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use picket_ledger_core::{
     ActorId, Command as LedgerCommand, HoldId, IdempotencyKey, PerformanceId, Reply, Request,
-    Selection, SeatId,
+    SeatId, Selection,
 };
 use picket_tests::api::{PASSWORD, call};
 use picket_tests::deploy::Deployment;
@@ -24,13 +24,15 @@ const WAIT_MAX: Duration = Duration::from_secs(60);
 const LEASE_MS: u64 = 2_000;
 const PERFORMANCE: u64 = 31;
 const BOOKINGS: u32 = 60;
-/// The first notifier is killed once this many notices are in the inbox.
+/// Members booking, in turn (a member may hold at most 16 tickets of a performance).
+const MEMBERS: u32 = 4;
+/// The first notifier is killed once this many notices are in the inboxes.
 const KILL_AFTER: usize = 10;
 
 /// `picket notifier` for the deployment, logging to `<dir>/<name>.log`.
 fn spawn_notifier(deployment: &Deployment, name: &str) -> Child {
-    let log = std::fs::File::create(deployment.dir.path().join(format!("{name}.log")))
-        .expect("log file");
+    let log =
+        std::fs::File::create(deployment.dir.path().join(format!("{name}.log"))).expect("log file");
     Command::new(PICKET)
         .arg("notifier")
         .env("PICKET_NATS_URL", deployment.nats.url())
@@ -117,12 +119,27 @@ async fn inbox(address: SocketAddr, token: &str) -> Vec<Value> {
         };
         let page = call(address, "GET", &path, "", Some(token)).await;
         assert_eq!(page.status, 200, "{:?}", page.body);
-        items.extend(page.body["items"].as_array().expect("items").iter().cloned());
+        items.extend(
+            page.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .cloned(),
+        );
         match page.body["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
             None => return items,
         }
     }
+}
+
+/// Every entry of every member's inbox.
+async fn inboxes(address: SocketAddr, tokens: &[String]) -> Vec<Value> {
+    let mut items = Vec::new();
+    for token in tokens {
+        items.extend(inbox(address, token).await);
+    }
+    items
 }
 
 #[test]
@@ -136,9 +153,15 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let address: SocketAddr = deployment.gateways[0].address().parse().expect("address");
-        let (member, token) = member_at(address, "restart@example.com").await;
+        let mut members = Vec::new();
+        for n in 0..MEMBERS {
+            members.push(member_at(address, &format!("restart{n}@example.com")).await);
+        }
+        let tokens: Vec<String> = members.iter().map(|(_, token)| token.clone()).collect();
         let ledger = ledger(&deployment.nats.url()).await;
-        let spec = small_spec(PERFORMANCE, BOOKINGS as u16);
+        let mut spec = small_spec(PERFORMANCE, BOOKINGS as u16);
+        // Each member books a quarter of the seats, one at a time.
+        spec.per_buyer_limit = (BOOKINGS / MEMBERS) as u16;
         submit(
             &ledger,
             0,
@@ -150,10 +173,12 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
         let mut first = spawn_notifier(&deployment, "notifier-1");
         let booking = {
             let ledger = ledger.clone();
+            let buyers: Vec<u64> = members.iter().map(|(member, _)| *member).collect();
             tokio::spawn(async move {
                 let mut booked = Vec::new();
                 for seat in 0..BOOKINGS {
-                    booked.push(book(&ledger, member, seat).await);
+                    let buyer = buyers[(seat % MEMBERS) as usize];
+                    booked.push(book(&ledger, buyer, seat).await);
                 }
                 booked
             })
@@ -161,7 +186,7 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
         // Killed mid-stream: once some notices are in and before the bookings are done.
         let deadline = Instant::now() + WAIT_MAX;
         loop {
-            let seen = inbox(address, &token).await.len();
+            let seen = inboxes(address, &tokens).await.len();
             if seen >= KILL_AFTER {
                 break;
             }
@@ -171,7 +196,7 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
         first.kill().expect("SIGKILL the notifier");
         first.wait().expect("reaped");
         let booked = booking.await.expect("bookings");
-        let before_restart = inbox(address, &token).await.len();
+        let before_restart = inboxes(address, &tokens).await.len();
         assert!(
             before_restart < BOOKINGS as usize,
             "the notifier was killed before the last booking ({before_restart} notices)"
@@ -179,7 +204,7 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
 
         let mut second = spawn_notifier(&deployment, "notifier-2");
         let items = loop {
-            let items = inbox(address, &token).await;
+            let items = inboxes(address, &tokens).await;
             if items.len() >= BOOKINGS as usize {
                 break items;
             }
@@ -213,9 +238,9 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
                 .nats
                 .consumer_info("PICKET_EVENTS_P0", picket_notifier::CONSUMER_DEFAULT)
                 .await;
-            let caught_up = info.as_ref().is_some_and(|info| {
-                info["num_pending"] == 0 && info["num_ack_pending"] == 0
-            });
+            let caught_up = info
+                .as_ref()
+                .is_some_and(|info| info["num_pending"] == 0 && info["num_ack_pending"] == 0);
             if caught_up {
                 break;
             }
@@ -223,7 +248,7 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // Nothing arrived late: still once each.
-        assert_eq!(inbox(address, &token).await.len(), BOOKINGS as usize);
+        assert_eq!(inboxes(address, &tokens).await.len(), BOOKINGS as usize);
         second.kill().expect("stop the notifier");
         let _ = second.wait();
     });

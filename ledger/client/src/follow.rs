@@ -151,18 +151,25 @@ impl NatsFollower {
         cursor: u64,
         limit: u32,
     ) -> Result<Vec<Committed>, ReadError> {
-        self.forget_through(cursor);
         if self.delivered < cursor {
             // The caller moved past what was delivered (it skipped entries the stream lost).
             self.restart(cursor).await?;
         }
         let wanted = limit as usize;
-        if self.pending.len() < wanted {
-            self.fetch(wanted - self.pending.len()).await?;
+        // Entries at or before the cursor stay pending until `applied_through` acknowledges
+        // them; only those after it are returned.
+        let ahead = self
+            .pending
+            .iter()
+            .filter(|(committed, _)| committed.seq > cursor)
+            .count();
+        if ahead < wanted {
+            self.fetch(wanted - ahead).await?;
         }
         Ok(self
             .pending
             .iter()
+            .filter(|(committed, _)| committed.seq > cursor)
             .take(wanted)
             .map(|(committed, _)| committed.clone())
             .collect())
@@ -230,17 +237,6 @@ impl NatsFollower {
         self.consumer = create(&self.stream, &self.name, cursor).await?;
         self.delivered = cursor;
         Ok(())
-    }
-
-    /// Drops pending entries up to `cursor` from what is returned (they are applied).
-    fn forget_through(&mut self, cursor: u64) {
-        while self
-            .pending
-            .front()
-            .is_some_and(|(committed, _)| committed.seq <= cursor)
-        {
-            self.pending.pop_front();
-        }
     }
 
     async fn applied_through(&mut self, cursor: u64) -> Result<(), ReadError> {
