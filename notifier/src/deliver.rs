@@ -831,10 +831,7 @@ mod tests {
             .await
             .expect("start");
         let retry = PushOutcome::Retry { after_ms: None };
-        push.script(
-            20,
-            std::iter::repeat_n(retry.clone(), PUSH_ATTEMPTS_MAX as usize),
-        );
+        push.script(20, std::iter::repeat_n(retry, PUSH_ATTEMPTS_MAX as usize));
         write(&store, "n1", 2, true).await;
         let mut now_ms = T0;
         delivery.round(now_ms).await.expect("round");

@@ -51,7 +51,7 @@ pub struct EntryFollower {
 
 enum Inner {
     InProcess(Arc<dyn LocalLedger>),
-    Nats(NatsFollower),
+    Nats(Box<NatsFollower>),
 }
 
 struct NatsFollower {
@@ -83,9 +83,9 @@ impl LedgerClient {
                 }
                 Inner::InProcess(handle.clone())
             }
-            LedgerClient::Nats(nats) => {
-                Inner::Nats(NatsFollower::open(nats, partition, name, cursor).await?)
-            }
+            LedgerClient::Nats(nats) => Inner::Nats(Box::new(
+                NatsFollower::open(nats, partition, name, cursor).await?,
+            )),
         };
         Ok(EntryFollower { partition, inner })
     }
