@@ -77,13 +77,15 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
         stopped.clone(),
     ));
     let web_push: Option<std::sync::Arc<dyn picket_notifier::deliver::PushChannel>> = match vapid {
-        Some(vapid) => Some(std::sync::Arc::new(picket_notifier::push::WebPush::new(
-            store.clone(),
-            picket_notifier::push::PushSender::new(
-                vapid,
-                picket_notifier::push::PushLimits::default(),
-            )?,
-        ))),
+        Some(vapid) => Some(std::sync::Arc::new(
+            picket_notifier::push_channel::WebPush::new(
+                store.clone(),
+                picket_notifier::push::PushSender::new(
+                    vapid,
+                    picket_notifier::push::PushLimits::default(),
+                )?,
+            ),
+        )),
         None => {
             tracing::warn!("PICKET_VAPID_PRIVATE_KEY is not set: no Web Push from this notifier");
             None

@@ -526,7 +526,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let (stop_notifier, notifier_stopped) = tokio::sync::watch::channel(false);
     // Web Push to members' subscribed devices, signed with the key the API gives browsers.
     let web_push: Arc<dyn picket_notifier::deliver::PushChannel> =
-        Arc::new(picket_notifier::push::WebPush::new(
+        Arc::new(picket_notifier::push_channel::WebPush::new(
             api.store.clone(),
             picket_notifier::push::PushSender::new(
                 api.config.vapid.clone(),

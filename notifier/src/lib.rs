@@ -35,6 +35,7 @@
 pub mod compose;
 pub mod deliver;
 pub mod push;
+pub mod push_channel;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

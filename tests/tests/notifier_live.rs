@@ -325,7 +325,7 @@ async fn an_unconnected_member_gets_the_interest_alert_by_web_push_in_their_lang
             setup.api.store.clone(),
             Channels {
                 notices: None,
-                push: Some(Arc::new(picket_notifier::push::WebPush::new(
+                push: Some(Arc::new(picket_notifier::push_channel::WebPush::new(
                     setup.api.store.clone(),
                     sender,
                 ))),
