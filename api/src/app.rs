@@ -131,6 +131,7 @@ pub fn router(api: Arc<Api>) -> Router {
             get(browse::browse).post(manage::create_show),
         )
         .route("/api/v2/shows/{id}", get(browse::show_detail))
+        .route("/api/v2/performances/{id}", get(browse::performance_detail))
         .route(
             "/api/v2/shows/{id}/performances",
             post(manage::add_performance),

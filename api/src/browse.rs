@@ -134,6 +134,11 @@ pub async fn show_detail(
         "id": Id(id), "title": row.title, "category": row.category, "region": row.region,
         "description": row.description, "age_rating": row.age_rating, "running_minutes": row.running_minutes,
         "venue_id": Id(row.venue_id), "status": row.status, "performances": listed,
+        // Which sections and zones each grade covers, so a buyer's seat map colours and prices
+        // every seat of the venue (`GET /api/v2/venues/{id}`) by its grade.
+        "grades": row.grades.iter().map(|g| serde_json::json!({"code": g.code,
+            "price_won": g.price_won, "sections": g.sections, "zones": g.zones})).collect::<Vec<_>>(),
+        "per_buyer_limit": row.per_buyer_limit,
         "booking_fee_won": row.booking_fee_won,
         "door": row.door.public(),
         "waitlist": row.waitlist.public(),
@@ -143,6 +148,32 @@ pub async fn show_detail(
         "coupons": if manages { serde_json::to_value(&row.coupons).unwrap_or_default() } else { serde_json::Value::Null },
     }))
     .into_response())
+}
+
+/// `GET /api/v2/performances/{id}`: the show a performance belongs to, so a link that names only
+/// the performance (the buyer app's `/performances/{id}/book`) finds its show, venue and prices.
+/// Visible as the show is: published, or a draft to its seller and admins.
+pub async fn performance_detail(
+    State(api): State<Arc<Api>>,
+    Path(Id(id)): Path<Id<i64>>,
+    who: Option<Authenticated>,
+) -> Result<Response, ApiError> {
+    let not_found = ApiError::NotFound("performance");
+    let show_id = api.store.performance_show(id).await?.ok_or(not_found)?;
+    let row = show(&api, show_id)
+        .await?
+        .ok_or(ApiError::NotFound("performance"))?;
+    let manages = match &who {
+        Some(who) => managed_show(&api, who, show_id).await.is_ok(),
+        None => false,
+    };
+    if row.status != "published" && !manages {
+        return Err(ApiError::NotFound("performance"));
+    }
+    Ok(
+        Json(serde_json::json!({"id": Id(id), "show_id": Id(show_id), "sale": Id(id)}))
+            .into_response(),
+    )
 }
 
 /// `text` as a `LIKE` pattern that matches it literally: the store's query declares `\` its

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 76] = [
+pub const ROUTES: [(&str, &str); 77] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -31,6 +31,7 @@ pub const ROUTES: [(&str, &str); 76] = [
     ("get", "/api/v2/shows"),
     ("post", "/api/v2/shows"),
     ("get", "/api/v2/shows/{id}"),
+    ("get", "/api/v2/performances/{id}"),
     ("post", "/api/v2/shows/{id}/performances"),
     ("post", "/api/v2/shows/{id}/publish"),
     ("get", "/api/v2/me/interests"),
@@ -970,6 +971,14 @@ pub fn document() -> Value {
                         "AskQuestion": link_id("askQuestion", "id")},
                     "content": {"application/json": {"schema": schema("ShowDetail")}}}}), PARAMETERS, &[404])
             }},
+            "/api/v2/performances/{id}": {"get": {
+                "operationId": "getPerformance",
+                "summary": "The show a performance belongs to (visible as the show is: published, or a draft to its seller and admins); its sale has the performance's id",
+                "security": optional_session,
+                "parameters": id_param,
+                "responses": responses(json!({"200": json_response("the performance", json!({"type": "object", "required": ["id", "show_id", "sale"], "properties": {
+                    "id": id(), "show_id": id(), "sale": id()}}))}), PARAMETERS, &[404])
+            }},
             "/api/v2/shows/{id}/staff": {"post": {
                 "operationId": "assignStaff",
                 "summary": "Assign a venue-staff account to scan the show's tickets (its seller, admin); the account must be venue staff (else 422)",
@@ -1310,7 +1319,7 @@ fn schemas() -> Value {
                 "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
             "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
         }},
-        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "performances", "booking_fee_won", "door", "waitlist", "discounts", "coupons"], "properties": {
+        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "grades", "per_buyer_limit", "performances", "booking_fee_won", "door", "waitlist", "discounts", "coupons"], "properties": {
             "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
             "waitlist": {"allOf": [schema("WaitlistSettings")], "description": "the show form's waitlist settings"},
             "door": {"type": "object", "required": ["reentry", "gates", "transfer_until_minutes_before_start", "static_tickets"], "description": "the show form's door settings", "properties": {
@@ -1320,6 +1329,10 @@ fn schemas() -> Value {
             "booking_fee_won": {"type": "integer", "description": "per ticket, on top of each price"},
             "description": {"type": "string"}, "age_rating": {"type": "string"}, "running_minutes": {"type": "integer"},
             "venue_id": id(), "status": {"type": "string", "enum": ["draft", "published"]},
+            "grades": {"type": "array", "description": "the price grades in the show's order (a seat's grade id is its index here) with the venue sections and standing zones each covers", "items": {"type": "object", "required": ["code", "price_won", "sections", "zones"], "properties": {
+                "code": {"type": "string"}, "price_won": {"type": "integer"},
+                "sections": {"type": "array", "items": {"type": "string"}}, "zones": {"type": "array", "items": {"type": "string"}}}}},
+            "per_buyer_limit": {"type": "integer", "description": "places one buyer may hold and own per performance (the sale's seat_limit)"},
             "performances": {"type": "array", "items": {"type": "object", "required": ["id", "starts_at_ms", "sale", "sale_open_at_ms", "sale_close_at_ms", "grades", "cancelled"], "properties": {
                 "id": id(), "starts_at_ms": {"type": "integer"}, "sale": id(), "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"},
                 "grades": {"type": "array", "items": {"type": "object", "required": ["grade", "price_won", "left"], "properties": {

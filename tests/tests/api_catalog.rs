@@ -991,6 +991,21 @@ async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
     let (show_id, performance) = setup
         .published_show("ids@example.com", "123-45-67891")
         .await;
+    // A link naming only the performance (the buyer app's `/performances/{id}/book`) finds
+    // its show; an unknown performance is 404.
+    let found = call(
+        address,
+        "GET",
+        &format!("/api/v2/performances/{performance}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(found.status, 200, "{:?}", found.body);
+    assert_eq!(found.body["show_id"], show_id.to_string());
+    assert_eq!(found.body["sale"], performance.to_string());
+    let unknown = call(address, "GET", "/api/v2/performances/1", "", None).await;
+    assert_eq!(unknown.status, 404, "{:?}", unknown.body);
     let performance = PerformanceId(performance);
     let show = call(
         address,
@@ -1001,6 +1016,31 @@ async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
     )
     .await;
     let venue_id = picket_tests::ids::id_i64(&show.body["venue_id"]);
+    // The grades name the sections and zones they cover, in grade-id order: a buyer's map
+    // prices every seat without the seller's form.
+    let covering: Vec<(String, Value, Value)> = show.body["grades"]
+        .as_array()
+        .expect("grades")
+        .iter()
+        .map(|g| {
+            (
+                g["code"].as_str().expect("code").to_owned(),
+                g["sections"].clone(),
+                g["zones"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        covering,
+        vec![
+            ("VIP".to_owned(), json!(["A"]), json!([])),
+            ("R".to_owned(), json!(["B"]), json!([])),
+            ("S".to_owned(), json!([]), json!(["Floor"])),
+        ],
+        "{:?}",
+        show.body
+    );
+    assert_eq!(show.body["per_buyer_limit"], 4, "{:?}", show.body);
 
     let venue = call(
         address,

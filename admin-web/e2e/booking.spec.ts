@@ -1,0 +1,162 @@
+// The booking flow in a real browser against a real `picket up`: a member queues before the
+// opening and watches the position go down, picks two seats on the seat map while a second
+// browser watching the same map sees them taken live, pays on the sandbox provider's page and
+// sees the confirmed booking; a guest books two seats and finds the booking by number and phone.
+
+import { expect, test, type APIRequestContext, type Browser, type Page, type TestInfo } from "@playwright/test";
+import { BASE_URL, setupShow, type ShowSetup } from "./fixtures";
+import { confirmedBookingNumber, fillGuest, holdAndCheckout, openBooking, payOnSandbox, pickSeats, queueAndBook, waitForAdmission, APPROVED_CARD } from "./steps/booking";
+
+const PASSWORD = "correct horse battery";
+/** Other buyers in the pre-queue, so the member's drawn place is most likely not the first. */
+const CROWD = 8;
+
+async function shots(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const before = page.viewportSize();
+  for (const [width, size] of [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 800 }]] as const) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: testInfo.outputPath(`${name}-${width}.png`), fullPage: true });
+  }
+  if (before) await page.setViewportSize(before);
+}
+
+async function api(request: APIRequestContext, method: string, path: string, token: string | null, body?: unknown) {
+  const response = await request.fetch(`${BASE_URL}/api/v2${path}`, {
+    method,
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+    data: body,
+  });
+  expect(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`).toBeTruthy();
+  return response.status() === 204 ? null : response.json();
+}
+
+/** A member made through the API (web-shop's `signUp` drives the form), signed in in `page`. */
+async function signedInMember(request: APIRequestContext, page: Page): Promise<void> {
+  const email = `buyer-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}@example.com`;
+  await api(request, "POST", "/accounts", null, { email, password: PASSWORD, name: "김관객" });
+  const session = await api(request, "POST", "/sessions", null, { email, password: PASSWORD });
+  await page.goto("/");
+  await page.evaluate((token) => localStorage.setItem("picket.credential", JSON.stringify({ kind: "member", token })), session.token);
+}
+
+/** The operator slows the sale to one admission a second, so a line forms and moves visibly. */
+async function slowAdmissions(request: APIRequestContext, setup: ShowSetup): Promise<void> {
+  const sale = await api(request, "GET", `/sales/${setup.saleId}`, null);
+  await api(request, "PUT", `/sales/${setup.saleId}`, setup.operatorToken, { ...sale.settings, admit_per_sec: 1 });
+}
+
+/** `CROWD` other buyers (guests on their own devices) join the pre-queue from one page. */
+async function crowd(browser: Browser, sale: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/");
+  await page.evaluate(
+    ({ sale, n }) => {
+      const sockets: WebSocket[] = [];
+      for (let i = 0; i < n; i++) {
+        const ws = new WebSocket(`ws://${location.host}/ws`, "picket.v2");
+        const device = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", device }));
+        ws.onmessage = (e) => {
+          if (JSON.parse(e.data).type === "welcome") ws.send(JSON.stringify({ type: "join", sale }));
+        };
+        sockets.push(ws);
+      }
+      (window as unknown as { crowd: WebSocket[] }).crowd = sockets;
+    },
+    { sale, n: CROWD },
+  );
+  return page;
+}
+
+test("a member queues before the opening, books two seats a second browser sees taken live, and pays", async ({ browser, page, request }, testInfo) => {
+  test.setTimeout(180_000);
+  const setup = await setupShow(request, { openInMs: 8_000 });
+  await slowAdmissions(request, setup);
+  const others = await crowd(browser, setup.saleId);
+
+  // A second browser (a guest) watching the same performance.
+  const viewerContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const viewer = await viewerContext.newPage();
+
+  await signedInMember(request, page);
+  await openBooking(page, setup);
+  await expect(page.getByTestId("queue-status")).toHaveAttribute("data-status", "pre_queue");
+  await expect(page.getByTestId("queue-seed-hash")).toHaveText(/^[0-9a-f]{64}$/);
+  await shots(page, testInfo, "queue");
+  await openBooking(viewer, setup);
+
+  // Watch the displayed place until the turn comes: it never goes up, and it goes down unless
+  // the draw put the member first.
+  const places: number[] = [];
+  const admitted = page.getByTestId("admitted");
+  const deadline = Date.now() + 90_000;
+  while (!(await admitted.isVisible())) {
+    expect(Date.now(), `admitted before the deadline; places seen ${places}`).toBeLessThan(deadline);
+    const text = (await page.getByTestId("queue-place").textContent().catch(() => null)) ?? "";
+    const place = Number(text.replace(/[^0-9]/g, ""));
+    if (text && /[0-9]/.test(text) && places[places.length - 1] !== place) places.push(place);
+    await page.waitForTimeout(200);
+  }
+  expect(places.length, "a place was shown before admission").toBeGreaterThan(0);
+  for (let i = 1; i < places.length; i++) expect(places[i], `places ${places}`).toBeLessThan(places[i - 1]);
+  if (places[0] > 1) expect(places.length, `the place went down: ${places}`).toBeGreaterThan(1);
+  await waitForAdmission(page);
+  await waitForAdmission(viewer);
+  await shots(page, testInfo, "seat-map");
+
+  // The viewer sees the seats free, then taken the moment the member holds them.
+  const seats = await pickSeats(page, 2);
+  for (const seat of seats) await expect(viewer.locator(`[data-seat="${seat}"]`)).toHaveAttribute("data-state", "free");
+  const viewerUrl = viewer.url();
+  await holdAndCheckout(page);
+  for (const seat of seats) await expect(viewer.locator(`[data-seat="${seat}"]`)).toHaveAttribute("data-state", "taken");
+  expect(viewer.url()).toBe(viewerUrl);
+  await shots(viewer, testInfo, "seat-map-taken");
+
+  // The breakdown is the server's: two VIP seats at 160,000원.
+  await expect(page.getByTestId("checkout-total")).toHaveText("320,000원");
+  await shots(page, testInfo, "checkout");
+  await payOnSandbox(page, APPROVED_CARD);
+  const bookingNumber = await confirmedBookingNumber(page);
+  await expect(page.getByTestId("booking-paid")).toHaveText("320,000원");
+  await shots(page, testInfo, "confirmation");
+
+  // The member's bookings list it, with both seats.
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("picket.credential")!).token as string);
+  const mine = await api(request, "GET", "/me/bookings", token);
+  const booking = mine.items.find((b: { booking: string }) => b.booking === bookingNumber);
+  expect(booking, JSON.stringify(mine)).toBeTruthy();
+  expect(booking.tickets).toHaveLength(2);
+  expect(booking.paid_won).toBe(320_000);
+
+  await others.context().close();
+  await viewerContext.close();
+});
+
+test("a guest books two seats and finds the booking by its number and phone", async ({ page, request }, testInfo) => {
+  const setup = await setupShow(request);
+  const phone = "010-2345-6789";
+  const { bookingNumber } = await queueAndBook(page, setup, { seats: 2, guest: { name: "이손님", phone } });
+  expect(bookingNumber).toMatch(/^P[0-9]{10}$/);
+  await shots(page, testInfo, "guest-confirmation");
+  const found = await api(request, "GET", `/guest-bookings?number=${bookingNumber}&phone=${encodeURIComponent(phone)}`, null);
+  expect(found.tickets).toHaveLength(2);
+});
+
+test("a declined card leaves the hold, and the buyer pays it again with another card", async ({ page, request }) => {
+  const setup = await setupShow(request);
+  await openBooking(page, setup);
+  await waitForAdmission(page);
+  await pickSeats(page, 1);
+  await holdAndCheckout(page);
+  await fillGuest(page, { name: "박재시도", phone: "010-9876-5432" });
+  await payOnSandbox(page, "4330 0000 0000 0019");
+  await expect(page.getByTestId("payment-failed")).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId("retry-payment").click();
+  // Back on the booking page the same hold is offered for payment again.
+  await expect(page.getByTestId("breakdown")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("checkout-total")).toHaveText("160,000원");
+  await payOnSandbox(page, APPROVED_CARD);
+  expect(await confirmedBookingNumber(page)).toMatch(/^P[0-9]{10}$/);
+});
