@@ -250,6 +250,13 @@ async fn every_endpoint_as_every_role() {
             false,
         ),
         (
+            "GET",
+            format!("/api/v2/performances/{published_performance}"),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
             "POST",
             format!("/api/v2/shows/{draft}/performances"),
             fixed(performance),

@@ -111,7 +111,7 @@ function Booking(props: { context: BookingContext }) {
     return (
       <>
         <Header title={title} when={when} />
-        <QueuePanel view={view.value} connection={sock.state.value} title={`${title} · ${when}`} sale={sale} />
+        <QueuePanel view={view.value} connection={sock.state.value} sale={sale} />
       </>
     );
   }

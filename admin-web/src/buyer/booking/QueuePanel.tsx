@@ -39,7 +39,7 @@ function Figure(props: { label: string; value: string | null; testid: string }) 
   );
 }
 
-export function QueuePanel(props: { view: SaleView; connection: string; title: string; sale: string }) {
+export function QueuePanel(props: { view: SaleView; connection: string; sale: string }) {
   const { queue } = props.view;
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -52,7 +52,6 @@ export function QueuePanel(props: { view: SaleView; connection: string; title: s
   return (
     <section class="queue" aria-labelledby="queue-title">
       <h1 id="queue-title">{tr("예매 대기열", "Queue")}</h1>
-      <p class="muted">{props.title}</p>
       <p class="q-status" aria-live="polite" data-testid="queue-status" data-status={queue?.status ?? "joining"}>
         {statusText(queue, now)}
       </p>

@@ -42,7 +42,8 @@ type Outcome =
 export default function ReturnPage() {
   const { query } = useLocation();
   const [outcome, setOutcome] = useState<Outcome>({ kind: "working" });
-  const pending = loadPending();
+  // Read once: a booked payment clears it, and the confirmation still names the show.
+  const [pending] = useState(() => loadPending());
   const performance = query.performance ?? pending?.performance ?? "";
 
   useEffect(() => {
