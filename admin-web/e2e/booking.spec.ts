@@ -148,6 +148,10 @@ test("a guest books two seats and finds the booking by its number and phone", as
   const { bookingNumber } = await queueAndBook(page, setup, { seats: 2, guest: { name: "이손님", phone } });
   expect(bookingNumber).toMatch(/^P[0-9]{10}$/);
   await shots(page, testInfo, "guest-confirmation");
+  // Korean by default; the header's toggle switches the page to English.
+  await expect(page.getByTestId("booking-confirmed")).toHaveText("예매가 완료되었습니다");
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(page.getByTestId("booking-confirmed")).toHaveText("Your booking is confirmed");
   const found = await api(request, "GET", `/guest-bookings?number=${bookingNumber}&phone=${encodeURIComponent(phone)}`, null);
   expect(found.tickets).toHaveLength(2);
 });

@@ -34,7 +34,8 @@ export function SeatStep(props: {
 
   // Live: a seat this buyer picked that someone else just took is dropped, with a message.
   useEffect(() => {
-    if (!map) return;
+    // While this buyer's own hold is in flight its seats leave the map too: not someone else's.
+    if (!map || busy) return;
     const lost = [...selected].filter((seat) => map.onSale[seat] !== 1);
     if (lost.length === 0) return;
     setSelected(new Set([...selected].filter((seat) => map.onSale[seat] === 1)));
