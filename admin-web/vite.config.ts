@@ -6,6 +6,8 @@ import { defineConfig } from "vite";
 import preact from "@preact/preset-vite";
 import { resolve } from "node:path";
 
+const picketUrl = (process.env.PICKET_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+
 export default defineConfig({
   plugins: [preact()],
   build: {
@@ -22,10 +24,11 @@ export default defineConfig({
     },
   },
   server: {
-    // `npm run dev` against a local `picket up`.
+    // `npm run dev` against a local `picket up`: PICKET_URL names it (default its default
+    // listener, http://127.0.0.1:8080).
     proxy: {
-      "/api": "http://127.0.0.1:8080",
-      "/ws": { target: "ws://127.0.0.1:8080", ws: true },
+      "/api": picketUrl,
+      "/ws": { target: picketUrl.replace(/^http/, "ws"), ws: true },
     },
   },
 });
