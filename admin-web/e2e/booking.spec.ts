@@ -172,3 +172,36 @@ test("a declined card leaves the hold, and the buyer pays it again with another 
   await payOnSandbox(page, APPROVED_CARD);
   expect(await confirmedBookingNumber(page)).toMatch(/^P[0-9]{10}$/);
 });
+
+test("a dropped connection reconnects by itself and keeps the place in the queue", async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const setup = await setupShow(request, { openInMs: 5_000 });
+  // Paused at the open: the draw places everyone, nobody is admitted until the operator resumes.
+  const sale = await api(request, "GET", `/sales/${setup.saleId}`, null);
+  await api(request, "PUT", `/sales/${setup.saleId}`, setup.operatorToken, { ...sale.settings, paused: true });
+  // Others in the pre-queue: a place lost on reconnect would be one after all of theirs.
+  const others = await crowd(browser, setup.saleId);
+
+  // Every socket the page opens goes through this route, so the test can cut it.
+  const routes: { client: { close: () => Promise<void> }; server: { close: () => Promise<void> } }[] = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    routes.push({ client: ws, server });
+  });
+  await openBooking(page, setup);
+  await expect(page.getByTestId("queue-status")).toHaveAttribute("data-status", "paused", { timeout: 30_000 });
+  const place = page.getByTestId("queue-place");
+  await expect(place).toHaveText(/^[0-9,]+$/);
+  const before = await place.textContent();
+  const connections = routes.length;
+
+  await Promise.all(routes.map((r) => Promise.all([r.server.close(), r.client.close()])));
+  await expect.poll(() => routes.length, { message: "the page connected again by itself" }).toBeGreaterThan(connections);
+  await expect(page.getByTestId("queue-status")).toHaveAttribute("data-status", "paused");
+  await expect(page.getByText("연결이 끊겨")).toBeHidden();
+  await expect(place).toHaveText(before!);
+
+  await api(request, "PUT", `/sales/${setup.saleId}`, setup.operatorToken, { ...sale.settings, paused: false });
+  await waitForAdmission(page);
+  await others.context().close();
+});
