@@ -3,22 +3,12 @@
 // browser watching the same map sees them taken live, pays on the sandbox provider's page and
 // sees the confirmed booking; a guest books two seats and finds the booking by number and phone.
 
-import { expect, test, type APIRequestContext, type Browser, type Page, type TestInfo } from "@playwright/test";
-import { BASE_URL, setupShow, type ShowSetup } from "./fixtures";
+import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { BASE_URL, GRADES, memberToken, screenshots as shots, setupShow, type ShowSetup } from "./fixtures";
 import { confirmedBookingNumber, fillGuest, holdAndCheckout, openBooking, payOnSandbox, pickSeats, queueAndBook, waitForAdmission, APPROVED_CARD } from "./steps/booking";
 
-const PASSWORD = "correct horse battery";
 /** Other buyers in the pre-queue, so the member's drawn place is most likely not the first. */
 const CROWD = 15;
-
-async function shots(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const before = page.viewportSize();
-  for (const [width, size] of [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 800 }]] as const) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: testInfo.outputPath(`${name}-${width}.png`), fullPage: true });
-  }
-  if (before) await page.setViewportSize(before);
-}
 
 async function api(request: APIRequestContext, method: string, path: string, token: string | null, body?: unknown) {
   const response = await request.fetch(`${BASE_URL}/api/v2${path}`, {
@@ -33,10 +23,9 @@ async function api(request: APIRequestContext, method: string, path: string, tok
 /** A member made through the API (web-shop's `signUp` drives the form), signed in in `page`. */
 async function signedInMember(request: APIRequestContext, page: Page): Promise<void> {
   const email = `buyer-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}@example.com`;
-  await api(request, "POST", "/accounts", null, { email, password: PASSWORD, name: "김관객" });
-  const session = await api(request, "POST", "/sessions", null, { email, password: PASSWORD });
+  const token = await memberToken(request, email, "김관객");
   await page.goto("/");
-  await page.evaluate((token) => localStorage.setItem("picket.credential", JSON.stringify({ kind: "member", token })), session.token);
+  await page.evaluate((token) => localStorage.setItem("picket.credential", JSON.stringify({ kind: "member", token })), token);
 }
 
 /** The operator slows the sale to one admission a second, so a line forms and moves visibly. */
@@ -122,12 +111,13 @@ test("a member queues before the opening, books two seats a second browser sees 
   expect(viewer.url()).toBe(viewerUrl);
   await shots(viewer, testInfo, "seat-map-taken");
 
-  // The breakdown is the server's: two VIP seats at 160,000원.
-  await expect(page.getByTestId("checkout-total")).toHaveText("320,000원");
+  // The breakdown is the server's: the first two seats are in section A, two VIP seats.
+  const total = 2 * GRADES[0].priceWon;
+  await expect(page.getByTestId("checkout-total")).toHaveText(`${total.toLocaleString("ko-KR")}원`);
   await shots(page, testInfo, "checkout");
   await payOnSandbox(page, APPROVED_CARD);
   const bookingNumber = await confirmedBookingNumber(page);
-  await expect(page.getByTestId("booking-paid")).toHaveText("320,000원");
+  await expect(page.getByTestId("booking-paid")).toHaveText(`${total.toLocaleString("ko-KR")}원`);
   await shots(page, testInfo, "confirmation");
 
   // The member's bookings list it, with both seats.
@@ -136,7 +126,7 @@ test("a member queues before the opening, books two seats a second browser sees 
   const booking = mine.items.find((b: { booking: string }) => b.booking === bookingNumber);
   expect(booking, JSON.stringify(mine)).toBeTruthy();
   expect(booking.tickets).toHaveLength(2);
-  expect(booking.paid_won).toBe(320_000);
+  expect(booking.paid_won).toBe(total);
 
   await others.context().close();
   await viewerContext.close();
@@ -168,7 +158,7 @@ test("a declined card leaves the hold, and the buyer pays it again with another 
   await page.getByTestId("retry-payment").click();
   // Back on the booking page the same hold is offered for payment again.
   await expect(page.getByTestId("breakdown")).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByTestId("checkout-total")).toHaveText("160,000원");
+  await expect(page.getByTestId("checkout-total")).toHaveText(`${GRADES[0].priceWon.toLocaleString("ko-KR")}원`);
   await payOnSandbox(page, APPROVED_CARD);
   expect(await confirmedBookingNumber(page)).toMatch(/^P[0-9]{10}$/);
 });
