@@ -135,15 +135,14 @@ pub async fn show_detail(
         "description": row.description, "age_rating": row.age_rating, "running_minutes": row.running_minutes,
         "venue_id": Id(row.venue_id), "status": row.status, "performances": listed,
         "booking_fee_won": row.booking_fee_won,
-        "per_buyer_limit": row.per_buyer_limit,
-        // What cancelling will cost, shown before booking: the schedule every performance of
-        // the show opens with (the ledger's `FeeSchedule`, as `checkout` shows it).
-        "cancellation": {"fees": row.effective_fees(),
-            "booking_fee_refund": picket_payments::flow::BOOKING_FEE_REFUND_RULE},
         "door": row.door.public(),
         "waitlist": row.waitlist.public(),
         "discounts": row.discounts.iter().enumerate()
             .map(|(i, d)| crate::offers::public_discount(i, d)).collect::<Vec<_>>(),
+        // What cancelling will cost, shown before booking: the schedule every performance of
+        // the show opens with (the ledger's `FeeSchedule`, as `checkout` shows it).
+        "cancellation": {"fees": row.effective_fees(),
+            "booking_fee_refund": picket_payments::flow::BOOKING_FEE_REFUND_RULE},
         // Coupon codes are the seller's to hand out: only the show's managers see them.
         "coupons": if manages { serde_json::to_value(&row.coupons).unwrap_or_default() } else { serde_json::Value::Null },
     }))
