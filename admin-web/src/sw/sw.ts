@@ -54,17 +54,19 @@ self.addEventListener("fetch", (event) => {
         try {
           return await fetch(request);
         } catch {
-          const cached = await caches.match(shellFor(url.pathname), { cacheName: CACHE });
+          const cached = await caches.match(shellFor(url.pathname), { cacheName: CACHE, ignoreVary: true });
           return cached ?? Response.error();
         }
       })(),
     );
     return;
   }
-  // Hashed assets never change under one name: the cache first, then the network.
+  // Hashed assets never change under one name: the cache first, then the network. `ignoreVary`:
+  // a server may answer `Vary: Origin`, and module scripts are asked for with an Origin header
+  // that the precache's own requests did not have.
   event.respondWith(
     (async () => {
-      const cached = await caches.match(request, { cacheName: CACHE });
+      const cached = await caches.match(request, { cacheName: CACHE, ignoreVary: true });
       return cached ?? fetch(request);
     })(),
   );
