@@ -6,8 +6,8 @@
 // imports, since it is transpiled, not bundled.
 /// <reference lib="webworker" />
 /** Every file of the build to keep (paths from the site root), and the build's version. */
-const PRECACHE = JSON.parse("[\"/assets/Account-DG692pEB.js\",\"/assets/Bookings-D7kokMAj.js\",\"/assets/Guest-4r3vfWYk.js\",\"/assets/Inbox-CnE8Biv7.js\",\"/assets/Layout-Bckcoy_e.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ShowPage-DskG7e06.js\",\"/assets/Ticket-HYrslEYd.js\",\"/assets/Waitlist-DQUPPoqy.js\",\"/assets/buyer-CDFppDOW.css\",\"/assets/buyer-CF5Z9Hnr.js\",\"/assets/staff-BpPVh682.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
-const VERSION = "07ab75c4c6eb80e8";
+const PRECACHE = JSON.parse("[\"/assets/Account-CuybD9w1.js\",\"/assets/Bookings-DOL6w33K.js\",\"/assets/Guest-DfRiTpO-.js\",\"/assets/Inbox-D_WZQLx6.js\",\"/assets/Layout-Bckcoy_e.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ShowPage-CLG7uQPf.js\",\"/assets/Ticket-DeKcf6Db.js\",\"/assets/Waitlist-D2z7gOo0.js\",\"/assets/buyer-Dvnx09oa.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/staff-BpPVh682.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
+const VERSION = "bbbbfe02a6365826";
 const CACHE = `picket-shell-${VERSION}`;
 /** Notification ids the worker remembers having shown (the same id may be pushed twice). */
 const SHOWN_IDS_MAX = 200;
