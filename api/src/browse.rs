@@ -144,6 +144,10 @@ pub async fn show_detail(
         "waitlist": row.waitlist.public(),
         "discounts": row.discounts.iter().enumerate()
             .map(|(i, d)| crate::offers::public_discount(i, d)).collect::<Vec<_>>(),
+        // What cancelling will cost, shown before booking: the schedule every performance of
+        // the show opens with (the ledger's `FeeSchedule`, as `checkout` shows it).
+        "cancellation": {"fees": row.effective_fees(),
+            "booking_fee_refund": picket_payments::flow::BOOKING_FEE_REFUND_RULE},
         // Coupon codes are the seller's to hand out: only the show's managers see them.
         "coupons": if manages { serde_json::to_value(&row.coupons).unwrap_or_default() } else { serde_json::Value::Null },
     }))

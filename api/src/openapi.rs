@@ -1319,7 +1319,7 @@ fn schemas() -> Value {
                 "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
             "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
         }},
-        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "grades", "per_buyer_limit", "performances", "booking_fee_won", "door", "waitlist", "discounts", "coupons"], "properties": {
+        "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "grades", "per_buyer_limit", "performances", "booking_fee_won", "cancellation", "door", "waitlist", "discounts", "coupons"], "properties": {
             "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
             "waitlist": {"allOf": [schema("WaitlistSettings")], "description": "the show form's waitlist settings"},
             "door": {"type": "object", "required": ["reentry", "gates", "transfer_until_minutes_before_start", "static_tickets"], "description": "the show form's door settings", "properties": {
@@ -1339,7 +1339,10 @@ fn schemas() -> Value {
                     "grade": {"type": "string"}, "price_won": {"type": "integer"}, "left": nullable_int.clone()}}},
                 "cancelled": {"type": ["boolean", "null"], "description": "the seller called the performance off (POST /api/v2/performances/{id}/cancel): nothing is on sale, every grade has 0 left, for good; null while the ledger's state of it is not known yet (as `left`)"}}}},
             "discounts": {"type": "array", "items": {"type": "object"}},
-            "coupons": {"type": ["array", "null"], "description": "only to the show's seller and admins", "items": {"type": "object"}}
+            "coupons": {"type": ["array", "null"], "description": "only to the show's seller and admins", "items": {"type": "object"}},
+            "cancellation": {"type": "object", "required": ["fees", "booking_fee_refund"], "description": "what cancelling costs: the schedule every performance of the show opens with (the seller's, else the Korean standard for the category)", "properties": {
+                "fees": {"type": "object", "description": "the ledger's FeeSchedule, as checkout's cancellation.fees (docs/protocol.md)"},
+                "booking_fee_refund": {"type": "string", "enum": [picket_payments::flow::BOOKING_FEE_REFUND_RULE]}}}
         }},
         "PerformanceForm": {"type": "object", "additionalProperties": false, "required": ["starts_at_ms", "sale_open_at_ms"], "properties": {
             "starts_at_ms": time(), "sale_open_at_ms": time(), "sale_close_at_ms": {"oneOf": [time(), {"type": "null"}], "description": "absent or null: when the performance starts"}

@@ -408,7 +408,25 @@ pub struct Show {
     pub waitlist: WaitlistForm,
 }
 
+/// Plays and exhibitions sell admission tickets (the standard's 2,000원 flat fee); every other
+/// category sells performance tickets (4,000원).
+pub fn ticket_kind(category: &str) -> TicketKind {
+    if ["play", "exhibition"].contains(&category) {
+        TicketKind::Admission
+    } else {
+        TicketKind::Performance
+    }
+}
+
 impl Show {
+    /// The cancellation-fee schedule its performances open with: the seller's, else the Korean
+    /// standard for the category. Buyers read it on the show's page before they book.
+    pub fn effective_fees(&self) -> FeeSchedule {
+        self.fees
+            .clone()
+            .unwrap_or_else(|| FeeSchedule::korean_standard(ticket_kind(&self.category)))
+    }
+
     /// Decodes a stored show; a fee schedule, queue or door setting that does not decode is the
     /// default, grades or offers that do not decode are an error.
     pub fn decode(record: ShowRecord) -> Result<Show, ApiError> {
@@ -532,11 +550,7 @@ pub fn spec_for(
             grade: GradeId(grade),
         })
         .collect();
-    let kind = if ["play", "exhibition"].contains(&show.category.as_str()) {
-        TicketKind::Admission
-    } else {
-        TicketKind::Performance
-    };
+    let kind = ticket_kind(&show.category);
     Ok(PerformanceSpec {
         performance: PerformanceId(performance as u64),
         starts_at_ms,
@@ -562,10 +576,7 @@ pub fn spec_for(
             .collect(),
         per_buyer_limit: show.per_buyer_limit as u16,
         hold_ttl_ms: HOLD_TTL_MS,
-        fees: show
-            .fees
-            .clone()
-            .unwrap_or_else(|| FeeSchedule::korean_standard(kind)),
+        fees: show.effective_fees(),
         booking_fee_won: show.booking_fee_won,
         discounts: show
             .discounts
@@ -585,6 +596,23 @@ pub fn spec_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plays_and_exhibitions_sell_admission_tickets() {
+        for category in ["play", "exhibition"] {
+            assert_eq!(ticket_kind(category), TicketKind::Admission, "{category}");
+        }
+        for category in [
+            "concert",
+            "musical",
+            "classical",
+            "sports",
+            "family",
+            "festival",
+        ] {
+            assert_eq!(ticket_kind(category), TicketKind::Performance, "{category}");
+        }
+    }
 
     fn form(starts_at_ms: u64, sale_open_at_ms: u64, close: Option<u64>) -> PerformanceForm {
         PerformanceForm {

@@ -53,6 +53,25 @@ async fn the_booking_fee_is_shown_charged_refunded_on_the_day_and_settled() {
     )
     .await;
     assert_eq!(detail.body["booking_fee_won"], BOOKING_FEE_WON);
+    // The buyer reads the cancellation rule before booking: the show set none, so a musical
+    // gets the Korean standard for performances (a flat 4,000원 from 10 days out, capped at
+    // 10 %; 10/20/30 % in the last 9 days; closing 17:00 the day before), and the booking fee
+    // comes back only on the day of booking or a call-off.
+    let cancellation = &detail.body["cancellation"];
+    assert_eq!(cancellation["fees"]["flat_fee_won"], 4_000);
+    assert_eq!(cancellation["fees"]["flat_fee_cap_percent"], 10);
+    assert_eq!(cancellation["fees"]["deadline_minute_of_day"], 17 * 60);
+    let percents: Vec<u64> = cancellation["fees"]["tiers"]
+        .as_array()
+        .expect("tiers")
+        .iter()
+        .map(|t| t["percent"].as_u64().expect("percent"))
+        .collect();
+    assert_eq!(percents, [10, 20, 30]);
+    assert_eq!(
+        cancellation["booking_fee_refund"],
+        "booking_day_or_call_off"
+    );
 
     // A member holds two VIP seats: the amount is the prices plus one fee per seat.
     let (buyer, token) = setup.member("buyer@example.com").await;
