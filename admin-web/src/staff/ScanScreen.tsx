@@ -59,6 +59,12 @@ export function ScanScreen(props: { choice: DoorChoice; token: string }) {
       scan.scanner === null ? tr("온라인 스캔", "online scan") : scan.scanner === me ? tr("이 기기", "this device") : tr("다른 기기", "another device")
     }`;
 
+  /** A ticket as staff can find it: its seat from the list (in the clear there), and its id. */
+  const ticketName = (ticket: string) => {
+    const place = controller.placeOf(ticket);
+    return place ? tr(`${place} (티켓 ${ticket})`, `${place} (ticket ${ticket})`) : tr(`티켓 ${ticket}`, `Ticket ${ticket}`);
+  };
+
   async function scanPicture(event: Event) {
     const input = event.currentTarget as HTMLInputElement;
     const picked = input.files?.[0];
@@ -99,111 +105,115 @@ export function ScanScreen(props: { choice: DoorChoice; token: string }) {
         </p>
       </section>
 
-      <ResultPanel shown={controller.shown.value} gateLabel={gateLabel} onProofChecked={() => void controller.scan(controller.shown.value?.code ?? null, direction, true)} />
+      <div class="scan-main">
+        <ResultPanel shown={controller.shown.value} gateLabel={gateLabel} onProofChecked={() => void controller.scan(controller.shown.value?.code ?? null, direction, true)} />
 
-      {info?.reentry && (
-        <fieldset class="direction">
-          <legend>{tr("스캔 종류", "Scan for")}</legend>
-          {(["entry", "exit"] as const).map((d) => (
-            <label key={d} class={direction === d ? "chosen" : ""}>
-              <input type="radio" name="direction" value={d} checked={direction === d} onChange={() => setDirection(d)} />
-              {d === "entry" ? tr("입장", "Entry") : tr("퇴장", "Exit")}
-            </label>
-          ))}
-        </fieldset>
-      )}
+        {info?.reentry && (
+          <fieldset class="direction">
+            <legend>{tr("스캔 종류", "Scan for")}</legend>
+            {(["entry", "exit"] as const).map((d) => (
+              <label key={d} class={direction === d ? "chosen" : ""}>
+                <input type="radio" name="direction" value={d} checked={direction === d} onChange={() => setDirection(d)} />
+                {d === "entry" ? tr("입장", "Entry") : tr("퇴장", "Exit")}
+              </label>
+            ))}
+          </fieldset>
+        )}
 
-      <Camera onCode={(code) => void controller.scan(code, direction)} />
-      <label class="button secondary wide file-scan">
-        {tr("사진으로 스캔", "Scan a picture")}
-        <input ref={file} type="file" accept="image/*" class="visually-hidden" data-testid="scan-file" onChange={scanPicture} />
-      </label>
+        <Camera onCode={(code) => void controller.scan(code, direction)} />
+        <label class="button secondary wide file-scan">
+          {tr("사진으로 스캔", "Scan a picture")}
+          <input ref={file} type="file" accept="image/*" class="visually-hidden" data-testid="scan-file" onChange={scanPicture} />
+        </label>
+      </div>
 
-      <section class="offline-panel" aria-labelledby="offline-title">
-        <h2 id="offline-title">{tr("오프라인 대비", "Offline")}</h2>
-        <p data-testid="manifest-state" data-state={manifest.state}>
-          {manifest.state === "ready" &&
-            tr(
-              `명단 ${count(manifest.tickets)}장 · ${dateTime(manifest.issuedAtMs)} 기준`,
-              `List of ${count(manifest.tickets)} tickets · as of ${dateTime(manifest.issuedAtMs)}`,
+      <div class="scan-side">
+        <section class="offline-panel" aria-labelledby="offline-title">
+          <h2 id="offline-title">{tr("오프라인 대비", "Offline")}</h2>
+          <p data-testid="manifest-state" data-state={manifest.state}>
+            {manifest.state === "ready" &&
+              tr(
+                `명단 ${count(manifest.tickets)}장 · ${dateTime(manifest.issuedAtMs)} 기준`,
+                `List of ${count(manifest.tickets)} tickets · as of ${dateTime(manifest.issuedAtMs)}`,
+              )}
+            {manifest.state === "loading" && tr("명단 받는 중…", "Downloading the list…")}
+            {manifest.state === "none" && tr("아직 명단이 없습니다. 연결된 상태에서 받아 두세요.", "No list yet: download it while online.")}
+            {manifest.state === "refused" &&
+              (manifest.problem === "unsupported"
+                ? tr("이 브라우저는 명단 서명(Ed25519)을 확인할 수 없어 오프라인 확인을 쓸 수 없습니다.", "This browser cannot check the list's Ed25519 signature: no offline scanning here.")
+                : tr("받은 명단의 서명이 맞지 않아 쓰지 않았습니다.", "The downloaded list failed its checks and was not used."))}
+          </p>
+          {info && (
+            <p class="muted" data-testid="door-counters">
+              {tr(
+                `입장 ${count(info.counters.admitted)} · 안에 ${count(info.counters.inside)} · 충돌 ${count(info.counters.conflicts_total)}`,
+                `Admitted ${count(info.counters.admitted)} · inside ${count(info.counters.inside)} · conflicts ${count(info.counters.conflicts_total)}`,
+              )}
+            </p>
+          )}
+          {controller.loadError.value !== null && (
+            <p class="error" role="alert">
+              {errorMessage(controller.loadError.value)}
+            </p>
+          )}
+          {controller.syncError.value !== null && (
+            <p class="error" role="alert">
+              {tr("동기화 실패: ", "Sync failed: ")}
+              {errorMessage(controller.syncError.value)}
+            </p>
+          )}
+          <div class="actions">
+            <button type="button" class="secondary" disabled={!online || manifest.state === "loading"} onClick={() => void controller.refresh().catch((e) => (controller.loadError.value = e))}>
+              {tr("명단 새로 받기", "Refresh the list")}
+            </button>
+            <button type="button" class="secondary" disabled={!online || pending === 0 || controller.syncing.value} onClick={() => void controller.sync()}>
+              {controller.syncing.value ? tr("올리는 중…", "Uploading…") : tr("지금 동기화", "Sync now")}
+            </button>
+          </div>
+        </section>
+
+        {(conflicts.length > 0 || saved.refused.length > 0) && (
+          <section class="conflicts" aria-labelledby="conflicts-title" data-testid="conflicts">
+            <h2 id="conflicts-title">{tr("동기화 후 확인할 것", "To check after sync")}</h2>
+            {conflicts.length > 0 && (
+              <ul>
+                {conflicts.map((c) => (
+                  <li key={`${c.ticket}-${c.duplicate.at_ms}`} data-testid="conflict" data-ticket={c.ticket}>
+                    <strong>{tr(`${ticketName(c.ticket)}: 두 번 입장`, `${ticketName(c.ticket)} let in twice`)}</strong>
+                    <br />
+                    {tr("인정된 입장: ", "Counted: ")}
+                    {scanLabel(c.kept)}
+                    <br />
+                    {tr("중복 입장: ", "Duplicate: ")}
+                    {scanLabel(c.duplicate)}
+                  </li>
+                ))}
+              </ul>
             )}
-          {manifest.state === "loading" && tr("명단 받는 중…", "Downloading the list…")}
-          {manifest.state === "none" && tr("아직 명단이 없습니다. 연결된 상태에서 받아 두세요.", "No list yet: download it while online.")}
-          {manifest.state === "refused" &&
-            (manifest.problem === "unsupported"
-              ? tr("이 브라우저는 명단 서명(Ed25519)을 확인할 수 없어 오프라인 확인을 쓸 수 없습니다.", "This browser cannot check the list's Ed25519 signature: no offline scanning here.")
-              : tr("받은 명단의 서명이 맞지 않아 쓰지 않았습니다.", "The downloaded list failed its checks and was not used."))}
-        </p>
-        {info && (
-          <p class="muted" data-testid="door-counters">
-            {tr(
-              `입장 ${count(info.counters.admitted)} · 안에 ${count(info.counters.inside)} · 충돌 ${count(info.counters.conflicts_total)}`,
-              `Admitted ${count(info.counters.admitted)} · inside ${count(info.counters.inside)} · conflicts ${count(info.counters.conflicts_total)}`,
+            {saved.refused.length > 0 && (
+              <ul>
+                {saved.refused.map((r) => (
+                  <li key={r.nonce} data-testid="refused-upload">
+                    {tr(`${ticketName(r.ticket)}: 기록되지 않음 — `, `${ticketName(r.ticket)} not recorded — `)}
+                    {refusalText(r.reason)}
+                  </li>
+                ))}
+              </ul>
             )}
-          </p>
+            <button type="button" class="secondary" onClick={() => void controller.dismissReports()}>
+              {tr("확인함, 목록 지우기", "Seen — clear the list")}
+            </button>
+          </section>
         )}
-        {controller.loadError.value !== null && (
-          <p class="error" role="alert">
-            {errorMessage(controller.loadError.value)}
-          </p>
-        )}
-        {controller.syncError.value !== null && (
-          <p class="error" role="alert">
-            {tr("동기화 실패: ", "Sync failed: ")}
-            {errorMessage(controller.syncError.value)}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" class="secondary" disabled={!online || manifest.state === "loading"} onClick={() => void controller.refresh().catch((e) => (controller.loadError.value = e))}>
-            {tr("명단 새로 받기", "Refresh the list")}
+
+        <div class="actions footer-actions">
+          <button type="button" class="secondary" onClick={() => chooseDoor(null)}>
+            {tr("공연·게이트 변경", "Change performance or gate")}
           </button>
-          <button type="button" class="secondary" disabled={!online || pending === 0 || controller.syncing.value} onClick={() => void controller.sync()}>
-            {controller.syncing.value ? tr("올리는 중…", "Uploading…") : tr("지금 동기화", "Sync now")}
+          <button type="button" class="secondary" onClick={() => void signOut()} disabled={pending > 0} title={pending > 0 ? tr("대기 중인 스캔을 먼저 올리세요", "Upload the pending scans first") : undefined}>
+            {tr("로그아웃", "Sign out")}
           </button>
         </div>
-      </section>
-
-      {(conflicts.length > 0 || saved.refused.length > 0) && (
-        <section class="conflicts" aria-labelledby="conflicts-title" data-testid="conflicts">
-          <h2 id="conflicts-title">{tr("동기화 후 확인할 것", "To check after sync")}</h2>
-          {conflicts.length > 0 && (
-            <ul>
-              {conflicts.map((c) => (
-                <li key={`${c.ticket}-${c.duplicate.at_ms}`} data-testid="conflict" data-ticket={c.ticket}>
-                  <strong>{tr(`티켓 ${c.ticket}: 두 번 입장`, `Ticket ${c.ticket} let in twice`)}</strong>
-                  <br />
-                  {tr("인정된 입장: ", "Counted: ")}
-                  {scanLabel(c.kept)}
-                  <br />
-                  {tr("중복 입장: ", "Duplicate: ")}
-                  {scanLabel(c.duplicate)}
-                </li>
-              ))}
-            </ul>
-          )}
-          {saved.refused.length > 0 && (
-            <ul>
-              {saved.refused.map((r) => (
-                <li key={r.nonce} data-testid="refused-upload">
-                  {tr(`티켓 ${r.ticket}: 기록되지 않음 — `, `Ticket ${r.ticket} not recorded — `)}
-                  {refusalText(r.reason)}
-                </li>
-              ))}
-            </ul>
-          )}
-          <button type="button" class="secondary" onClick={() => void controller.dismissReports()}>
-            {tr("확인함, 목록 지우기", "Seen — clear the list")}
-          </button>
-        </section>
-      )}
-
-      <div class="actions footer-actions">
-        <button type="button" class="secondary" onClick={() => chooseDoor(null)}>
-          {tr("공연·게이트 변경", "Change performance or gate")}
-        </button>
-        <button type="button" class="secondary" onClick={() => void signOut()} disabled={pending > 0} title={pending > 0 ? tr("대기 중인 스캔을 먼저 올리세요", "Upload the pending scans first") : undefined}>
-          {tr("로그아웃", "Sign out")}
-        </button>
       </div>
     </div>
   );

@@ -270,6 +270,12 @@ export class DoorController {
     }
   }
 
+  /** A ticket's grade and place as the manifest lists them (not sealed), when it does. */
+  placeOf(ticket: string): string | null {
+    const entry = this.manifest?.tickets.get(ticket);
+    return entry ? `${entry.grade} ${entry.place}` : null;
+  }
+
   /** Staff read the reported conflicts and refusals: clear them from this device's list. */
   async dismissReports(): Promise<void> {
     await this.persist({ conflicts: [], refused: [] });

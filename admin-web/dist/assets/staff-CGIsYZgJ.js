@@ -1,1 +1,0 @@
-import{n as e,r as t,t as n,u as r}from"./Layout-C8_EorzE.js";function i(){return e(n,{home:`/staff/`,brand:t(`Picket 입장 확인`,`Picket door`),children:e(`h1`,{children:t(`입장 확인`,`Door`)})})}r(e(i,{}),document.getElementById(`app`));
