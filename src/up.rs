@@ -1,7 +1,7 @@
 //! `picket up`: every component in one process. The ledger journals to a SQLite file (or
 //! PostgreSQL), commands reach it in process (or over NATS), the waiting room lives in memory (or
-//! Redis), and one listener serves the WebSocket, the HTTP API, `/healthz` and `/metrics` (the
-//! latter with the operator token).
+//! Redis), and one listener serves the WebSocket, the HTTP API, the browser UI (`picket-web`),
+//! `/healthz` and `/metrics` (the latter with the operator token).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,7 +26,8 @@ fn gateway_defaults() -> GatewayConfig {
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// Address of the HTTP listener (/ws, /api, /healthz, and /metrics with the operator token).
+    /// Address of the HTTP listener (/ws, /api, the browser UI at / and /staff/, /healthz, and
+    /// /metrics with the operator token).
     #[arg(long, env = "PICKET_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Directory for embedded data (the SQLite journal, token keys, operator token).
@@ -644,8 +645,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ),
         None => println!("  payments: {checkout_url}"),
     }
-    let served =
-        picket_gateway::run_with(gateway, listener, picket_api::router(api), shutdown).await;
+    println!("  web: http://{address}/ (buyers), http://{address}/staff/ (door staff)");
+    // The UI answers every path the API and the gateway do not take (`/api/…` stays the API's).
+    let routes = picket_web::with_api(picket_api::router(api));
+    let served = picket_gateway::run_with(gateway, listener, routes, shutdown).await;
     let _ = stop_payments.send(true);
     let _ = stop_notifier.send(true);
     if let Some((notifier, delivery)) = notifier {

@@ -139,7 +139,8 @@ fn up_serves_health_and_metrics_and_stops_cleanly_on_ctrl_c() {
             "{counter}: {metrics}"
         );
     }
-    let (status, _) = get(port, "/no-such-page").expect("404");
+    // Unknown API paths are the API's 404 (any other path is the web app's: see below).
+    let (status, _) = get(port, "/api/no-such-page").expect("404");
     assert_eq!(status, 404);
 
     let stdout = interrupt_and_wait(child);
@@ -261,6 +262,153 @@ fn assert_refused_with(output: &std::process::Output, expected: &[&str]) {
     for expected in expected {
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
     }
+}
+
+/// One raw HTTP/1.0 exchange with `headers`: (status, lower-cased head, body bytes).
+fn fetch(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n"
+    )
+    .expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, head, response[split + 4..].to_vec())
+}
+
+/// The value of header `name` (lower case) in a lower-cased head.
+fn header_in<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+        .map(str::trim)
+}
+
+/// The browser UI (crate `picket-web`) is served from the binary beside the API: the buyer app
+/// at `/` and on its client-side routes, the scanner at `/staff/`, hashed assets cached for
+/// good, every other file of the build revalidated; `/api/…` stays the API's.
+#[test]
+fn up_serves_the_web_app_beside_the_api() {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("admin-web/dist");
+    let buyer_page = std::fs::read(dist.join("index.html")).expect("dist/index.html");
+    let staff_page = std::fs::read(dist.join("staff/index.html")).expect("dist/staff/index.html");
+    let data = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = spawn_up(port, data.path(), None);
+    wait_healthy(&mut child, port);
+
+    for (path, page) in [
+        ("/", &buyer_page),
+        ("/shows/1", &buyer_page),
+        ("/staff/", &staff_page),
+    ] {
+        let (status, head, body) = fetch(port, path, &[]);
+        assert_eq!(status, 200, "{path}: {head}");
+        assert_eq!(
+            header_in(&head, "content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(
+            header_in(&head, "cache-control"),
+            Some("no-cache"),
+            "{path}"
+        );
+        assert_eq!(header_in(&head, "x-content-type-options"), Some("nosniff"));
+        let policy = header_in(&head, "content-security-policy").expect("a CSP");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(
+            policy.contains(&format!("ws://127.0.0.1:{port}")),
+            "{policy}"
+        );
+        assert_eq!(&body, page, "{path}");
+    }
+    let (status, head, _) = fetch(port, "/staff", &[]);
+    assert_eq!(status, 308, "{head}");
+    assert_eq!(header_in(&head, "location"), Some("/staff/"));
+
+    // The script the buyer's page loads, as it is and gzipped.
+    let page = String::from_utf8(buyer_page).expect("UTF-8");
+    let script = page
+        .split('"')
+        .find(|part| part.starts_with("/assets/") && part.ends_with(".js"))
+        .expect("the page loads a script");
+    let (status, head, body) = fetch(port, script, &[]);
+    assert_eq!(status, 200, "{script}: {head}");
+    assert_eq!(
+        header_in(&head, "content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        header_in(&head, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(body, std::fs::read(dist.join(&script[1..])).expect("asset"));
+    let (_, head, zipped) = fetch(port, script, &[("accept-encoding", "gzip")]);
+    if body.len() >= 1_024 {
+        assert_eq!(header_in(&head, "content-encoding"), Some("gzip"), "{head}");
+        assert!(zipped.len() < body.len());
+    }
+
+    // Every other top-level file of the build (the web app manifest, the service worker,
+    // icons) as itself, revalidated on each use.
+    for entry in std::fs::read_dir(&dist).expect("dist").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.path().is_file() || name == "index.html" {
+            continue;
+        }
+        let (status, head, body) = fetch(port, &format!("/{name}"), &[]);
+        assert_eq!(status, 200, "/{name}: {head}");
+        assert_eq!(
+            header_in(&head, "cache-control"),
+            Some("no-cache"),
+            "{name}"
+        );
+        assert_ne!(
+            header_in(&head, "content-type"),
+            Some("application/octet-stream"),
+            "{name} has a type"
+        );
+        assert_eq!(body, std::fs::read(entry.path()).expect("file"), "{name}");
+    }
+
+    // The API's own problems, not the app, for unknown API paths; the gateway's routes too.
+    let (status, head, body) = fetch(port, "/api/v2/nope", &[]);
+    assert_eq!(status, 404);
+    assert_eq!(
+        header_in(&head, "content-type"),
+        Some("application/problem+json")
+    );
+    assert!(String::from_utf8_lossy(&body).contains(r#""code":"no_route""#));
+    let (status, head, _) = fetch(port, "/healthz", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(header_in(&head, "content-type"), Some("application/json"));
+    let (status, head, _) = fetch(port, "/no-such-file.js", &[]);
+    assert_eq!(status, 404, "{head}");
+
+    let stdout = interrupt_and_wait(child);
+    assert!(
+        stdout.contains(&format!(
+            "web: http://127.0.0.1:{port}/ (buyers), http://127.0.0.1:{port}/staff/ (door staff)"
+        )),
+        "{stdout}"
+    );
 }
 
 /// The whole booking path through the real binary: an operator opens a performance and its

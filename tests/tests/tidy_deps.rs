@@ -17,6 +17,10 @@
 //! - the notifier (`picket-notifier`) depends on no `picket-*` crate but the ledger core and
 //!   client and the API (whose store holds the inbox).
 //!
+//! - the browser UI's crate (`picket-web`, the built `admin-web/dist` embedded and served)
+//!   depends on no `picket-*` crate: it knows paths and files, never a service; the binary puts
+//!   it beside the API.
+//!
 //! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
 //! as it joins the workspace.
 
@@ -98,6 +102,13 @@ const NOTIFIER: &str = "picket-notifier";
 /// writes the API's store; never the ledger server, the gateway or payments.
 fn notifier_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
     (krate == NOTIFIER).then_some(&[CORE, CLIENT, API])
+}
+
+const WEB: &str = "picket-web";
+
+/// The `picket-*` crates the browser UI's crate may depend on: none.
+fn web_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
+    (krate == WEB).then_some(&[])
 }
 
 /// The `picket-*` crates `krate` may depend on when it is the tickets' core; `None` otherwise.
@@ -190,6 +201,11 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
             && !allowed.contains(&dependency.as_str())
         {
             Some("picket-tickets depends on picket-ledger-core only among picket-* crates")
+        } else if let Some(allowed) = web_crate_allows(krate)
+            && dependency.starts_with("picket")
+            && !allowed.contains(&dependency.as_str())
+        {
+            Some("picket-web depends on no picket-* crate (the binary puts it beside the API)")
         } else if let Some(allowed) = notifier_crate_allows(krate)
             && dependency.starts_with("picket")
             && !allowed.contains(&dependency.as_str())
@@ -272,6 +288,7 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
         SANDBOX,
         PAYMENTS,
         TICKETS,
+        WEB,
         "picket",
         "picket-tests",
     ] {
@@ -370,6 +387,10 @@ fn the_checker_finds_each_forbidden_edge() {
         )
         .is_empty()
     );
+    let web = manifest("[dependencies]\naxum.workspace = true\npicket-api.workspace = true\n");
+    let found = violations(WEB, &web);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].dependency, API);
 }
 
 /// The notifier only reads the ledger (ARCHITECTURE.md, "Architecture invariants"): its sources

@@ -3,8 +3,9 @@
 //! A circle between two files means neither can be read, changed or moved without the other: it
 //! is usually a type living in the wrong file (a grab-bag `types.rs`, an error enum inside
 //! `run.rs`). This test reads every workspace member's `src/` tree (the root `Cargo.toml`'s
-//! `members`), builds the graph "file A refers to module file B", and fails with every circle it
-//! finds, one line each: `crate: a.rs -> b.rs -> a.rs`.
+//! `members`; the folder of a member's `[lib] path` when it names one), builds the graph "file
+//! A refers to module file B", and fails with every circle it finds, one line each:
+//! `crate: a.rs -> b.rs -> a.rs`.
 //!
 //! What counts as "A refers to B":
 //! - a path in code or in a `use` that starts with `crate::`, `super::` or `self::`, resolved
@@ -61,7 +62,7 @@ fn no_crate_has_files_that_import_each_other_in_a_circle() {
     for member in &members {
         let dir = root.join(member);
         let name = package_name(&dir);
-        let tree = read_tree(&dir.join("src"));
+        let tree = read_tree(&dir.join(source_dir(&dir)));
         files_seen += tree.len();
         for circle in circles_of(&graph_of(&tree)) {
             circles.push(format!("{name}: {}", circle.join(" -> ")));
@@ -100,6 +101,19 @@ fn workspace_members(root: &Path) -> Vec<String> {
         .map(|m| m.trim().trim_matches('"').to_string())
         .filter(|m| !m.is_empty())
         .collect()
+}
+
+/// Where a member's Rust sources are: the folder of its `[lib] path` when it names one (the
+/// web UI's crate keeps them in `serve/`, beside the TypeScript in `src/`), else `src`.
+fn source_dir(dir: &Path) -> String {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("member Cargo.toml");
+    let manifest: toml::Table = manifest.parse().expect("member Cargo.toml is TOML");
+    manifest
+        .get("lib")
+        .and_then(|lib| lib.get("path"))
+        .and_then(|path| path.as_str())
+        .and_then(|path| path.rsplit_once('/'))
+        .map_or_else(|| "src".to_owned(), |(folder, _)| folder.to_owned())
 }
 
 fn package_name(dir: &Path) -> String {
