@@ -47,7 +47,9 @@ export default defineConfig({
     navigationTimeout: 30_000,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: { executablePath: chromium },
+    // Playwright adds --no-sandbox, --disable-background-networking, --disable-sync and
+    // --disable-component-update itself; QUIC probes only fail on a machine without a network.
+    launchOptions: { executablePath: chromium, args: ["--disable-quic"] },
   },
   // One project at a phone's width (buyers are on phones): a spec saves its screenshots at
   // phone and desktop widths with `screenshots()` from e2e/fixtures.ts, so no flow runs twice.
