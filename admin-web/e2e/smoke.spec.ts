@@ -5,6 +5,9 @@
 import { expect, test, type Page } from "@playwright/test";
 import { DESKTOP, PHONE, screenshots } from "./fixtures";
 
+/** The buyer app's first load, everything the page fetches, as sent (gzipped): issue 16's aim. */
+const FIRST_LOAD_BYTES_MAX = 300 * 1024;
+
 /** Console errors, uncaught exceptions and failed requests of `page`, as they happen. */
 function watchForErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -84,4 +87,21 @@ test("the scanner's page is served at /staff/ and /staff redirects there", async
   await expect(page.locator("main")).toBeVisible();
   await screenshots(page, testInfo, "staff");
   expect(errors).toEqual([]);
+});
+
+test("the buyer app's first load is under 300 KB as sent", async ({ page }, testInfo) => {
+  const responses: Promise<number>[] = [];
+  page.on("requestfinished", (request) => {
+    responses.push(request.sizes().then((sizes) => sizes.responseBodySize));
+  });
+  await page.goto("/");
+  await page.waitForLoadState("networkidle");
+  const sizes = await Promise.all(responses);
+  const total = sizes.reduce((sum, bytes) => sum + bytes, 0);
+  // A page that loaded nothing would pass for the wrong reason.
+  expect(sizes.length).toBeGreaterThanOrEqual(2);
+  expect(total).toBeGreaterThan(1_000);
+  testInfo.annotations.push({ type: "first load", description: `${sizes.length} files, ${total} bytes as sent` });
+  console.log(`buyer app first load: ${sizes.length} files, ${(total / 1024).toFixed(1)} KB as sent`);
+  expect(total).toBeLessThanOrEqual(FIRST_LOAD_BYTES_MAX);
 });
