@@ -9,7 +9,7 @@
 
 import { defineConfig } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -20,7 +20,13 @@ function freePort(): string {
 }
 
 process.env.PICKET_E2E_PORT ??= freePort();
-process.env.PICKET_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "picket-e2e-"));
+if (!process.env.PICKET_E2E_DATA_DIR) {
+  // Made here, in the runner (workers inherit it): removed when the runner exits, after the
+  // server has stopped.
+  const dataDir = mkdtempSync(join(tmpdir(), "picket-e2e-"));
+  process.env.PICKET_E2E_DATA_DIR = dataDir;
+  process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+}
 process.env.PICKET_E2E_URL ??= `http://127.0.0.1:${process.env.PICKET_E2E_PORT}`;
 
 const baseURL = process.env.PICKET_E2E_URL;
@@ -47,7 +53,9 @@ export default defineConfig({
     navigationTimeout: 30_000,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: { executablePath: chromium },
+    // Playwright adds --no-sandbox, --disable-background-networking, --disable-sync and
+    // --disable-component-update itself; QUIC probes only fail on a machine without a network.
+    launchOptions: { executablePath: chromium, args: ["--disable-quic"] },
   },
   // One project at a phone's width (buyers are on phones): a spec saves its screenshots at
   // phone and desktop widths with `screenshots()` from e2e/fixtures.ts, so no flow runs twice.
