@@ -6,7 +6,8 @@
 // - a seller (company + account, signed in),
 // - a venue whose seat map has coordinates: section "A" (VIP, 160,000원) in front and section
 //   "B" (R, 120,000원) behind it, rows of at most 10 seats with an aisle in the middle,
-// - a published show (musical, Seoul) with one performance 20 days from now, two gates
+// - a published show (musical, Seoul) with one performance 20 days from now (90 minutes
+//   with staff, so its doors are open), two gates
 //   ("1층 정문" = gate 1, "2층 입구" = gate 2), a 50% eligibility discount (index 0) and the coupon
 //   `COUPON_CODE` (5,000원 off an order),
 // - its sale, set by the operator to open `openInMs` from now (default: already open), with
@@ -146,7 +147,9 @@ export async function setupShow(request: APIRequestContext, opts: SetupOptions =
 
   // The performance opens its sale an hour from now, so the sale is not drawn before the
   // operator below moves the opening to where the spec wants it.
-  const startsAtMs = Math.ceil((now + 20 * DAY_MS) / 3_600_000) * 3_600_000;
+  // With staff the performance starts in 90 minutes: doors open two hours before the start, so
+  // the scanner's specs can admit tickets now.
+  const startsAtMs = opts.staff ? now + 90 * 60_000 : Math.ceil((now + 20 * DAY_MS) / 3_600_000) * 3_600_000;
   const performance = await call(request, "POST", `/shows/${showId}/performances`, sellerToken, {
     starts_at_ms: startsAtMs,
     sale_open_at_ms: now + 3_600_000,

@@ -1,1 +1,0 @@
-import{g as e,i as t,n,t as r}from"./Layout-Bckcoy_e.js";function i(){return n(r,{home:`/staff/`,brand:t(`Picket 입장 확인`,`Picket door`),children:n(`h1`,{children:t(`입장 확인`,`Door`)})})}e(n(i,{}),document.getElementById(`app`));
