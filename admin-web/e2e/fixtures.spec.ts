@@ -22,7 +22,12 @@ test("setupShow publishes a show on sale now, with a drawn seat map, two grades 
   );
   expect(show.door.gates).toEqual(GATES.map((g) => ({ gate: g.gate, label: g.label })));
   expect(show.discounts.length).toBeGreaterThan(0);
-  expect(performance.starts_at_ms).toBeGreaterThan(Date.now() + 19 * 24 * 3_600_000);
+  // With staff the performance starts within two hours, so its doors are already open.
+  expect(performance.starts_at_ms).toBeGreaterThan(Date.now());
+  expect(performance.starts_at_ms).toBeLessThan(Date.now() + 2 * 3_600_000);
+  const banner = await request.get(api(`/shows/${setup.showId}/banner`));
+  expect(banner.status()).toBe(200);
+  expect(banner.headers()["content-type"]).toBe("image/png");
 
   // Every seat has a place to be drawn at, and no two share one.
   const venue = await (await request.get(api(`/venues/${show.venue_id}`))).json();

@@ -15,6 +15,7 @@
 // - optionally a venue-staff account assigned to the show (it may scan its tickets).
 
 import { readFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import type { APIRequestContext, APIResponse, Page, TestInfo } from "@playwright/test";
 
@@ -155,6 +156,12 @@ export async function setupShow(request: APIRequestContext, opts: SetupOptions =
     sale_open_at_ms: now + 3_600_000,
   }, 201);
   const performanceId = String(performance.id);
+  const banner = await request.fetch(`${BASE_URL}/api/v2/shows/${showId}/banner`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${sellerToken}`, "Content-Type": "image/png" },
+    data: bannerPng(unique),
+  });
+  if (!banner.ok()) throw new Error(`PUT banner: ${banner.status()}: ${(await banner.text()).slice(0, 300)}`);
   await call(request, "POST", `/shows/${showId}/publish`, sellerToken, undefined, 200);
 
   // Publishing created the sale (its id is the performance's); the operator sets it for tests.
@@ -272,4 +279,53 @@ async function call(request: APIRequestContext, method: string, path: string, to
     throw new Error(`${method} /api/v2${path}: expected ${expected}, got ${response.status()}: ${text.slice(0, 500)}`);
   }
   return text ? JSON.parse(text) : undefined;
+}
+
+/** A 320×180 banner in a colour derived from `seed`: a diagonal two-tone PNG, made here so the
+ * specs need no image files (each show gets one, as a seller's would). */
+export function bannerPng(seed: string): Buffer {
+  const width = 320;
+  const height = 180;
+  let hash = 0;
+  for (const ch of seed) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const base = [0x5b, 0x2b, 0xd6].map((c, i) => (c + ((hash >> (i * 8)) & 0x7f)) & 0xff);
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      const light = x + y * 1.5 > width ? 40 : 0;
+      row[1 + x * 3] = Math.min(255, base[0] + light);
+      row[2 + x * 3] = Math.min(255, base[1] + light);
+      row[3 + x * 3] = Math.min(255, base[2] + light);
+    }
+    rows.push(row);
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    pngChunk("IDAT", deflateSync(Buffer.concat(rows))),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+  const out = Buffer.alloc(body.length + 8);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), body.length + 4);
+  return out;
+}
+
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
 }
