@@ -1,10 +1,11 @@
-// The booking flow in a real browser against a real `picket up`: a member queues before the
-// opening and watches the position go down, picks two seats on the seat map while a second
-// browser watching the same map sees them taken live, pays on the sandbox provider's page and
-// sees the confirmed booking; a guest books two seats and finds the booking by number and phone.
+// The booking flow in a real browser against a real `picket up`: a member signs up with
+// interests, queues before the opening and watches the position go down, picks two seats on the
+// seat map while a second browser watching the same map sees them taken live, pays on the
+// sandbox provider's page and sees the confirmed booking and its rotating QR ticket; a guest books two seats and finds the booking by number and phone.
 
 import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
-import { BASE_URL, GRADES, memberToken, screenshots as shots, setupShow, type ShowSetup } from "./fixtures";
+import { BASE_URL, GRADES, screenshots as shots, setupShow, type ShowSetup } from "./fixtures";
+import { openTicketQr, signUp } from "./steps/shop";
 import { confirmedBookingNumber, fillGuest, holdAndCheckout, openBooking, payOnSandbox, pickSeats, queueAndBook, waitForAdmission, APPROVED_CARD } from "./steps/booking";
 
 /** Other buyers in the pre-queue, so the member's drawn place is most likely not the first. */
@@ -20,12 +21,10 @@ async function api(request: APIRequestContext, method: string, path: string, tok
   return response.status() === 204 ? null : response.json();
 }
 
-/** A member made through the API (web-shop's `signUp` drives the form), signed in in `page`. */
-async function signedInMember(request: APIRequestContext, page: Page): Promise<void> {
+/** A member who signs up on the app's form, with interests, and stays signed in in `page`. */
+async function signedUpMember(page: Page): Promise<void> {
   const email = `buyer-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}@example.com`;
-  const token = await memberToken(request, email, "김관객");
-  await page.goto("/");
-  await page.evaluate((token) => localStorage.setItem("picket.credential", JSON.stringify({ kind: "member", token })), token);
+  await signUp(page, { email, password: "correct horse battery", name: "김관객", interests: ["musical", "concert"] });
 }
 
 /** The operator slows the sale to one admission a second, so a line forms and moves visibly. */
@@ -58,7 +57,7 @@ async function crowd(browser: Browser, sale: string): Promise<Page> {
   return page;
 }
 
-test("a member queues before the opening, books two seats a second browser sees taken live, and pays", async ({ browser, page, request }, testInfo) => {
+test("a member signs up, queues before the opening, books two seats a second browser sees taken live, pays and sees the QR ticket", async ({ browser, page, request }, testInfo) => {
   test.setTimeout(180_000);
   const setup = await setupShow(request, { openInMs: 8_000 });
   await slowAdmissions(request, setup);
@@ -68,7 +67,7 @@ test("a member queues before the opening, books two seats a second browser sees 
   const viewerContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const viewer = await viewerContext.newPage();
 
-  await signedInMember(request, page);
+  await signedUpMember(page);
   await openBooking(page, setup);
   await expect(page.getByTestId("queue-status")).toHaveAttribute("data-status", "pre_queue");
   await expect(page.getByTestId("queue-seed-hash")).toHaveText(/^[0-9a-f]{64}$/);
@@ -127,6 +126,12 @@ test("a member queues before the opening, books two seats a second browser sees 
   expect(booking, JSON.stringify(mine)).toBeTruthy();
   expect(booking.tickets).toHaveLength(2);
   expect(booking.paid_won).toBe(total);
+
+  // And the app shows the ticket as a rotating QR code.
+  const qr = await openTicketQr(page);
+  await expect(qr).toBeVisible();
+  await expect(qr).toHaveAttribute("data-code", /.+/);
+  await shots(page, testInfo, "ticket");
 
   await others.context().close();
   await viewerContext.close();
