@@ -6,8 +6,8 @@
 // imports, since it is transpiled, not bundled.
 /// <reference lib="webworker" />
 /** Every file of the build to keep (paths from the site root), and the build's version. */
-const PRECACHE = JSON.parse("[\"/assets/Account-CCHqRW_E.js\",\"/assets/BookPage-DfMxHap3.js\",\"/assets/Bookings-DFXJEpMI.js\",\"/assets/Guest-Cp9p6_88.js\",\"/assets/Inbox-3qHl30HQ.js\",\"/assets/Layout-CgiznKEs.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ReturnPage-Rz03O9XS.js\",\"/assets/ShowPage-D5yw8glr.js\",\"/assets/Ticket-CV61rJ7C.js\",\"/assets/Waitlist-DJKRb1dC.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-D6hMGvBm.js\",\"/assets/buyer-DSuG_qZd.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-DX6R5iyT.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-BbqG1CVU.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
-const VERSION = "8f3abad9114944f1";
+const PRECACHE = JSON.parse("[\"/assets/Account-DR5wV2-P.js\",\"/assets/BookPage-aGIJgkg7.js\",\"/assets/Bookings-DLHOBtsG.js\",\"/assets/Guest-BveB9Da1.js\",\"/assets/Inbox-B_twJYzB.js\",\"/assets/Layout-CgiznKEs.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ReturnPage-BIQwqe34.js\",\"/assets/ShowPage-DUUcx4Qt.js\",\"/assets/Ticket-D4fjhnZ0.js\",\"/assets/Waitlist-BurdB9hO.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-D6hMGvBm.js\",\"/assets/buyer-C2ta5tx1.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-DX6R5iyT.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-BbqG1CVU.js\",\"/assets/ws-BWt6sFZY.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
+const VERSION = "6ecf6912370b02cd";
 const CACHE = `picket-shell-${VERSION}`;
 /** Notification ids the worker remembers having shown (the same id may be pushed twice). */
 const SHOWN_IDS_MAX = 200;

@@ -7,7 +7,7 @@ import { errorMessage } from "../../lib/errors";
 import { tr } from "../../lib/i18n";
 import { dateTime, won } from "../../lib/format";
 import type { Booking, BookingTicket, MyTicket } from "./api-types";
-import { type Cancelled, cancelTickets } from "./cancel";
+import { type Cancelled, socket } from "../../lib/ws";
 import { ErrorBox, Loading, useLoad } from "./load";
 import { member } from "./session";
 import { MembersOnly } from "./Waitlist";
@@ -110,7 +110,7 @@ export function BookingDetail(props: { id: string }) {
   async function cancel() {
     setBusy(true);
     try {
-      const answer = await cancelTickets(booking!.performance, booking!.booking, chosen.map((t) => t.ticket), key);
+      const answer = await socket().cancel(booking!.performance, booking!.booking, chosen.map((t) => t.ticket), key);
       setDone(answer);
       setConfirming(false);
       setSelected([]);
