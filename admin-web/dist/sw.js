@@ -6,8 +6,8 @@
 // imports, since it is transpiled, not bundled.
 /// <reference lib="webworker" />
 /** Every file of the build to keep (paths from the site root), and the build's version. */
-const PRECACHE = JSON.parse("[\"/assets/Account-DR5wV2-P.js\",\"/assets/BookPage-aGIJgkg7.js\",\"/assets/Bookings-DLHOBtsG.js\",\"/assets/Guest-BveB9Da1.js\",\"/assets/Inbox-B_twJYzB.js\",\"/assets/Layout-CgiznKEs.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ReturnPage-BIQwqe34.js\",\"/assets/ShowPage-DUUcx4Qt.js\",\"/assets/Ticket-D4fjhnZ0.js\",\"/assets/Waitlist-BurdB9hO.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-D6hMGvBm.js\",\"/assets/buyer-C2ta5tx1.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-DX6R5iyT.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-BbqG1CVU.js\",\"/assets/ws-BWt6sFZY.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
-const VERSION = "6ecf6912370b02cd";
+const PRECACHE = JSON.parse("[\"/assets/Account-DR5wV2-P.js\",\"/assets/BookPage-aGIJgkg7.js\",\"/assets/Bookings-DLHOBtsG.js\",\"/assets/Guest-BveB9Da1.js\",\"/assets/Inbox-B_twJYzB.js\",\"/assets/Layout-CgiznKEs.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ReturnPage-BIQwqe34.js\",\"/assets/ShowPage-DUUcx4Qt.js\",\"/assets/Ticket-D4fjhnZ0.js\",\"/assets/Waitlist-BurdB9hO.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-D6hMGvBm.js\",\"/assets/buyer-C2ta5tx1.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-BAuOh0iP.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-D_c_0KYF.js\",\"/assets/ws-BWt6sFZY.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
+const VERSION = "a1b91963798b7a64";
 const CACHE = `picket-shell-${VERSION}`;
 /** Notification ids the worker remembers having shown (the same id may be pushed twice). */
 const SHOWN_IDS_MAX = 200;
