@@ -631,6 +631,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
     gateway.set_payments(flow);
     gateway.set_notices(notices);
+    gateway.set_dashboards(picket_api::dashboard::source(api.clone()));
     gateway.serve_metrics(Arc::new(registry), operator_token);
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
     println!("  WebSocket: ws://{address}/ws (subprotocol picket.v2)");

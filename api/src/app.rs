@@ -16,7 +16,7 @@ use crate::store::Store;
 use crate::{
     accounts, banners, billing, board, bookings, browse, door, follow, manage, media,
     notification_settings, notifications, openapi, payments, publish, push, reminders, restore,
-    sales, scanner, sellers, settlement, tickets, transfer, waitlist,
+    dashboard, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {
@@ -141,6 +141,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .route(
             "/api/v2/performances/{id}/cancel",
             post(settlement::cancel_performance),
+        )
+        .route(
+            "/api/v2/performances/{id}/sale",
+            put(dashboard::control_sale),
         )
         .route(
             "/api/v2/notices",

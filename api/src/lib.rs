@@ -43,6 +43,7 @@ pub mod bookings;
 pub mod browse;
 pub mod catalog;
 pub mod client;
+pub mod dashboard;
 pub mod door;
 pub mod error;
 pub mod follow;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 77] = [
+pub const ROUTES: [(&str, &str); 78] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -50,6 +50,7 @@ pub const ROUTES: [(&str, &str); 77] = [
     ("put", "/api/v2/sales/{sale}"),
     ("get", "/api/v2/sales/{sale}/draw"),
     ("post", "/api/v2/performances/{id}/cancel"),
+    ("put", "/api/v2/performances/{id}/sale"),
     ("get", "/api/v2/shows/{id}/settlement"),
     // Payments (`add_payment_paths`).
     ("post", "/api/v2/checkout"),
@@ -174,6 +175,16 @@ fn add_refund_paths(doc: &mut Value) {
         "responses": responses(json!({"200": json_response("cancelled", json!({"type": "object", "properties": {
             "performance": id(), "cancelled": {"type": "boolean"}, "holds_released": {"type": "integer"},
             "bookings_cancelled": {"type": "integer"}, "refund_won": {"type": "integer"}}}))}), BOTH, &[401, 403, 404, 422])
+    }});
+    doc["paths"]["/api/v2/performances/{id}/sale"] = json!({"put": {
+        "operationId": "controlSale",
+        "summary": "The seller's controls of their own performance's waiting room (the show's seller, admin): the admission rate and pausing; absent fields stay as they are, the other settings are the operator's (PUT /api/v2/sales/{sale}). Buyers waiting see status paused at their next queue push",
+        "security": session,
+        "parameters": [id_param],
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "properties": {
+            "admit_per_sec": {"type": "integer", "minimum": 1, "maximum": picket_room::ADMIT_PER_SEC_MAX, "description": "buyers admitted per second"},
+            "paused": {"type": "boolean", "description": "true stops admitting (places are kept); false resumes"}}})),
+        "responses": responses(json!({"200": json_response("the sale, as GET /api/v2/sales/{sale} answers it", schema("SaleView"))}), BOTH, &[401, 403, 404, 422])
     }});
     doc["paths"]["/api/v2/shows/{id}/settlement"] = json!({"get": {
         "operationId": "settlement",

@@ -65,6 +65,11 @@ impl From<SaleView> for SaleJson {
     }
 }
 
+/// A sale's state as `GET /api/v2/sales/{sale}` answers it.
+pub fn sale_json(view: SaleView) -> impl Serialize {
+    SaleJson::from(view)
+}
+
 /// An operator's JSON body. Operators' scripts (`curl -d`, the load tester) need not say
 /// `Content-Type: application/json`, so unlike the rest of the API the body is read as JSON
 /// whatever its declared type; what is not the expected JSON is still `bad_body`.

@@ -6,6 +6,10 @@ use std::time::Duration;
 pub const PUSH_INTERVAL_MIN: Duration = Duration::from_millis(100);
 /// Longest position-push interval: the product promises a fresh position every 2 s.
 pub const PUSH_INTERVAL_MAX: Duration = Duration::from_secs(2);
+/// Shortest dashboard interval: a dashboard changes at most 4 times a second, more is noise.
+pub const DASHBOARD_INTERVAL_MIN: Duration = Duration::from_millis(250);
+/// Longest dashboard interval and refresh: the product promises updates within 2 s.
+pub const DASHBOARD_INTERVAL_MAX: Duration = Duration::from_secs(2);
 /// Most WebSocket connections one gateway may be configured for: a process here may open at most
 /// 20,000 files, and the listener, the stores and operators need some of them.
 pub const CONNECTIONS_MAX_MAX: usize = 19_900;
@@ -95,6 +99,13 @@ pub struct GatewayConfig {
     /// last response), how long it still reads and drops what the client sends, waiting for the
     /// client to close too, so the last answer is not lost to a TCP reset.
     pub close_timeout: Duration,
+    /// Sellers' dashboards (docs/protocol.md, "The seller's dashboard"): how often each
+    /// watched performance's dashboard may be sent (at most once per interval, when something
+    /// changed), how often it is sent anyway (the queue's numbers move without commits), and how
+    /// many performances' dashboards one gateway follows at once.
+    pub dashboard_interval: Duration,
+    pub dashboard_refresh: Duration,
+    pub dashboards_max: usize,
 }
 
 impl GatewayConfig {
@@ -134,6 +145,9 @@ impl GatewayConfig {
             files_max: 20_000,
             files_reserved: 500,
             close_timeout: Duration::from_secs(2),
+            dashboard_interval: Duration::from_millis(250),
+            dashboard_refresh: Duration::from_secs(2),
+            dashboards_max: 256,
         }
     }
 }
@@ -158,6 +172,20 @@ impl GatewayConfig {
                 PUSH_INTERVAL_MAX.as_millis(),
                 self.push_interval.as_millis()
             ));
+        }
+        let dashboard_times = [
+            ("dashboard_interval", self.dashboard_interval),
+            ("dashboard_refresh", self.dashboard_refresh),
+        ];
+        for (name, interval) in dashboard_times {
+            if !(DASHBOARD_INTERVAL_MIN..=DASHBOARD_INTERVAL_MAX).contains(&interval) {
+                problems.push(format!(
+                    "{name} must be {} to {} ms, got {} ms",
+                    DASHBOARD_INTERVAL_MIN.as_millis(),
+                    DASHBOARD_INTERVAL_MAX.as_millis(),
+                    interval.as_millis()
+                ));
+            }
         }
         if self.files_reserved >= self.files_max {
             problems.push(format!(
@@ -199,6 +227,7 @@ impl GatewayConfig {
             ("outbound_queue_max", self.outbound_queue_max),
             ("notify_members_max", self.notify_members_max),
             ("subscriptions_max", self.subscriptions_max),
+            ("dashboards_max", self.dashboards_max),
             ("http_connections_max", self.http_connections_max),
             (
                 "connections_per_address_max",

@@ -23,6 +23,7 @@ use crate::protocol::{
     ProviderInfo, ServerMessage, close, decode_with_id,
 };
 use picket_edge::id::Id;
+use picket_edge::dashboard::DashboardRefusal;
 use picket_edge::identity;
 use picket_edge::token::{Claims, TokenError};
 use picket_room::{CommandDecision, CommandLimits, SaleId, Standing, StoreError};
@@ -72,6 +73,10 @@ struct Conn {
     notified: Option<u64>,
     sales: Vec<SaleId>,
     watching: Vec<u64>,
+    /// The session token of a member's `hello`: dashboards are authorised with it.
+    session: Option<String>,
+    /// Performances whose dashboards this connection follows.
+    dashboards: Vec<u64>,
     bucket: Bucket,
     strikes: u32,
     opened: Instant,
@@ -113,6 +118,8 @@ pub async fn serve(gateway: Arc<Gateway>, mut socket: WebSocket) {
         notified: None,
         sales: Vec::new(),
         watching: Vec::new(),
+        session: None,
+        dashboards: Vec::new(),
         strikes: 0,
         opened: now,
         last_heard: now,
@@ -325,6 +332,17 @@ impl Conn {
                 self.watching.retain(|p| *p != performance);
                 self.gateway.hub.remove_watcher(performance, self.id);
             }
+            ClientMessage::Dashboard { performance } => self.dashboard(performance.0).await,
+            ClientMessage::Undashboard {
+                performance: Id(performance),
+            } => {
+                self.dashboards.retain(|p| *p != performance);
+                self.gateway.boards.remove(performance, self.id);
+                self.gateway
+                    .metrics
+                    .dashboards
+                    .set(self.gateway.boards.len() as i64);
+            }
             ClientMessage::Cancel {
                 id,
                 sale: Id(sale),
@@ -508,6 +526,7 @@ impl Conn {
             (Some(token), _) => match self.gateway.keys.verify(&token, now_ms) {
                 Ok(Claims::Session { sub, .. }) => {
                     member = Some(sub);
+                    self.session = Some(token.clone());
                     (identity::member(sub), None)
                 }
                 Ok(Claims::Guest { device, .. }) => (identity::guest(&device), None),
@@ -640,6 +659,46 @@ impl Conn {
         } else {
             self.send_error(None, ErrorCode::UnknownSale);
         }
+    }
+
+    /// A seller's dashboard: the API's side says whether the session's account manages the
+    /// performance; the dashboard loop sends the first `dashboard` within an interval.
+    async fn dashboard(&mut self, performance: u64) {
+        if self.dashboards.contains(&performance) {
+            return;
+        }
+        if self.dashboards.len() >= self.gateway.config.subscriptions_max {
+            return self.send_error(None, ErrorCode::TooManySubscriptions);
+        }
+        // Guests have no account, so no show of theirs.
+        let Some(session) = self.session.clone() else {
+            return self.send_error(None, ErrorCode::Forbidden);
+        };
+        let Some(source) = self.gateway.dashboards() else {
+            return self.send_error(None, ErrorCode::DashboardUnavailable);
+        };
+        if let Err(refusal) = source.authorise(&session, performance).await {
+            let code = match refusal {
+                DashboardRefusal::Forbidden => ErrorCode::Forbidden,
+                DashboardRefusal::UnknownPerformance => ErrorCode::UnknownSale,
+                DashboardRefusal::Unavailable => ErrorCode::DashboardUnavailable,
+            };
+            return self.send_error(None, code);
+        }
+        let max = self.gateway.config.dashboards_max;
+        if self
+            .gateway
+            .boards
+            .add(performance, self.tx.clone(), max)
+            .is_err()
+        {
+            return self.send_error(None, ErrorCode::Busy);
+        }
+        self.dashboards.push(performance);
+        self.gateway
+            .metrics
+            .dashboards
+            .set(self.gateway.boards.len() as i64);
     }
 
     /// Hold, release or confirm: checked here, then sent to the ledger; the client gets the
@@ -836,6 +895,15 @@ impl Conn {
         }
         for performance in self.watching.drain(..) {
             self.gateway.hub.remove_watcher(performance, self.id);
+        }
+        if !self.dashboards.is_empty() {
+            for performance in self.dashboards.drain(..) {
+                self.gateway.boards.remove(performance, self.id);
+            }
+            self.gateway
+                .metrics
+                .dashboards
+                .set(self.gateway.boards.len() as i64);
         }
     }
 }

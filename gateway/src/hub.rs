@@ -517,6 +517,7 @@ pub async fn seat_loop(gateway: Arc<Gateway>) {
         loop {
             match events.recv().await {
                 Ok(committed) => {
+                    gateway.boards.note_commit(committed.seq, &committed.events);
                     let touched =
                         lock(&gateway.hub.seat_maps).apply(committed.seq, &committed.events);
                     push_seat_changes(&gateway, &touched);

@@ -22,6 +22,7 @@
 
 pub mod config;
 pub mod conn;
+pub mod dashboard;
 pub mod http;
 pub mod hub;
 pub mod metrics;
@@ -66,6 +67,11 @@ pub struct Gateway {
     notices: std::sync::OnceLock<picket_ledger_client::Notices>,
     /// The members whose notifications this gateway follows.
     pub followers: notify::Followers,
+    /// Sellers' dashboards: who follows which performance's.
+    pub boards: dashboard::Boards,
+    /// The API's side of dashboards (set once by [`Gateway::set_dashboards`]); without it a
+    /// `dashboard` is `dashboard_unavailable`.
+    dashboards: std::sync::OnceLock<Arc<dyn picket_edge::dashboard::DashboardSource>>,
     /// What `/metrics` renders, and the operator token it asks for (set by [`Gateway::serve_metrics`]).
     metrics_access: std::sync::Mutex<Option<MetricsAccess>>,
     connections: AtomicUsize,
@@ -93,6 +99,8 @@ impl Gateway {
             payments: std::sync::OnceLock::new(),
             notices: std::sync::OnceLock::new(),
             followers: notify::Followers::default(),
+            boards: dashboard::Boards::default(),
+            dashboards: std::sync::OnceLock::new(),
             metrics_access: std::sync::Mutex::new(None),
             connections: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
@@ -103,6 +111,7 @@ impl Gateway {
             tokio::spawn(hub::push_loop(gateway.clone())),
             tokio::spawn(hub::controller_loop(gateway.clone())),
             tokio::spawn(hub::seat_loop(gateway.clone())),
+            tokio::spawn(dashboard::dashboard_loop(gateway.clone())),
         ];
         *gateway.tasks.lock().unwrap_or_else(|p| p.into_inner()) = tasks;
         gateway
@@ -138,6 +147,16 @@ impl Gateway {
 
     pub fn notices(&self) -> Option<&picket_ledger_client::Notices> {
         self.notices.get()
+    }
+
+    /// Serves sellers' dashboards from `source` (the API's side: `picket_api::dashboard::source`;
+    /// once, a second call is ignored).
+    pub fn set_dashboards(&self, source: Arc<dyn picket_edge::dashboard::DashboardSource>) {
+        let _ = self.dashboards.set(source);
+    }
+
+    pub fn dashboards(&self) -> Option<Arc<dyn picket_edge::dashboard::DashboardSource>> {
+        self.dashboards.get().cloned()
     }
 
     fn metrics_access(&self) -> Option<MetricsAccess> {

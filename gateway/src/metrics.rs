@@ -41,6 +41,10 @@ pub struct Metrics {
     pub notify_members: Gauge,
     /// Members not followed because `notify_members_max` were.
     pub notify_refused: Counter,
+    /// `dashboard` messages composed (each goes to every subscriber of its performance).
+    pub dashboards_sent: Counter,
+    /// Performances whose dashboards this gateway follows.
+    pub dashboards: Gauge,
 }
 
 impl Metrics {
@@ -66,6 +70,8 @@ impl Metrics {
             notifications_dropped: Family::default(),
             notify_members: Gauge::default(),
             notify_refused: Counter::default(),
+            dashboards_sent: Counter::default(),
+            dashboards: Gauge::default(),
         };
         registry.register(
             "connections",
@@ -157,6 +163,16 @@ impl Metrics {
             "notify_refused",
             "Members not followed because notify_members_max were",
             metrics.notify_refused.clone(),
+        );
+        registry.register(
+            "dashboards_sent",
+            "Dashboard messages composed, each sent to its performance's subscribers",
+            metrics.dashboards_sent.clone(),
+        );
+        registry.register(
+            "dashboards",
+            "Performances whose sellers' dashboards this gateway follows",
+            metrics.dashboards.clone(),
         );
         metrics
     }

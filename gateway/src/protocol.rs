@@ -58,6 +58,14 @@ pub enum ClientMessage {
     Unwatch {
         performance: Id<u64>,
     },
+    /// The seller's live dashboard of one of their performances (a seller's or an admin's
+    /// session): `dashboard` messages until `undashboard`.
+    Dashboard {
+        performance: Id<u64>,
+    },
+    Undashboard {
+        performance: Id<u64>,
+    },
     Hold {
         id: String,
         sale: Id<SaleId>,
@@ -269,6 +277,55 @@ pub enum ServerMessage {
     /// the inbox too), so the app shows each id once. Best effort: one missed (no connection,
     /// a full send buffer) is in the inbox.
     Notification(NotificationItem),
+    /// A performance's dashboard, whole, for a `dashboard` subscription: at once, then at most
+    /// once per `dashboard_interval` while something changes, and every `dashboard_refresh`.
+    Dashboard(Box<DashboardUpdate>),
+}
+
+/// One `dashboard` message (docs/protocol.md, "The seller's dashboard").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardUpdate {
+    pub performance: Id<u64>,
+    /// When the gateway composed it (ms since the epoch).
+    pub at_ms: u64,
+    /// The waiting room now; `null` when the performance has no sale (or the queue store did
+    /// not answer).
+    pub queue: Option<DashboardQueue>,
+    /// Sales, grades, waitlist, door and settlement, from the API's records and the ledger.
+    pub figures: picket_edge::dashboard::DashboardFigures,
+}
+
+/// The waiting room's numbers as the dashboard shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardQueue {
+    pub status: SaleStatus,
+    pub open_at_ms: u64,
+    /// Places given in the line whose turn has not come yet (some may have left).
+    pub waiting: u64,
+    /// Places whose turn has come, in all.
+    pub admitted: u64,
+    /// Admissions live now (at most `active_max`).
+    pub active: u64,
+    pub prequeue: u64,
+    pub admit_per_sec: u32,
+    pub active_max: u32,
+    pub paused: bool,
+}
+
+impl DashboardQueue {
+    pub fn of(view: &picket_room::SaleView) -> Self {
+        DashboardQueue {
+            status: view.status,
+            open_at_ms: view.settings.open_at_ms,
+            waiting: view.tail.saturating_sub(view.watermark),
+            admitted: view.watermark,
+            active: view.active,
+            prequeue: view.prequeue,
+            admit_per_sec: view.settings.admit_per_sec,
+            active_max: view.settings.active_max,
+            paused: view.settings.paused,
+        }
+    }
 }
 
 /// One notification as the inbox lists it (docs/protocol.md, "Notifications").
@@ -424,6 +481,11 @@ pub enum ErrorCode {
     PaymentUnavailable,
     /// Approved, but the hold could not be booked (`reason`), so the payment was voided at once.
     PaymentRefunded,
+    /// `dashboard` of a performance the session's account does not manage (a buyer, a guest,
+    /// another seller).
+    Forbidden,
+    /// The dashboard's figures could not be read (the database or the ledger did not answer).
+    DashboardUnavailable,
 }
 
 impl ErrorCode {
@@ -487,6 +549,12 @@ impl ErrorCode {
             }
             ErrorCode::PaymentRefunded => {
                 "예약을 확정할 수 없어 결제를 바로 취소했습니다 / the hold could not be booked, so the payment was voided"
+            }
+            ErrorCode::Forbidden => {
+                "이 공연의 판매 현황을 볼 권한이 없습니다 / not your performance's dashboard"
+            }
+            ErrorCode::DashboardUnavailable => {
+                "판매 현황을 불러올 수 없습니다. 잠시 후 다시 시도하세요 / dashboard unavailable, retry"
             }
         }
     }

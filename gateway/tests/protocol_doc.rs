@@ -58,12 +58,12 @@ fn every_websocket_example_is_a_real_message() {
     }
     assert_eq!(
         client_kinds.len(),
-        10,
+        12,
         "every client message is shown: {client_kinds:?}"
     );
     assert_eq!(
         server_kinds.len(),
-        10,
+        11,
         "every server message is shown: {server_kinds:?}"
     );
 }
@@ -100,6 +100,8 @@ fn every_error_code_and_close_code_is_documented() {
         ErrorCode::PaymentAmountMismatch,
         ErrorCode::PaymentUnavailable,
         ErrorCode::PaymentRefunded,
+        ErrorCode::Forbidden,
+        ErrorCode::DashboardUnavailable,
     ];
     for code in codes {
         let name = serde_json::to_value(code).expect("encodes");

@@ -153,6 +153,7 @@ impl Cluster {
             );
             gateway.serve_metrics(Arc::new(registry), OPERATOR_TOKEN);
             gateway.set_payments(flow.clone());
+            gateway.set_dashboards(picket_api::dashboard::source(cluster.api.clone()));
             let listener = match first_listener.take() {
                 Some(listener) => listener,
                 None => tokio::net::TcpListener::bind("127.0.0.1:0")

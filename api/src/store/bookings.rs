@@ -139,6 +139,26 @@ impl Store {
         .await
     }
 
+    /// Bookings of one performance per minute of their booking time (what buyers paid, before
+    /// any cancellation): the newest `minutes_max` minutes that had any, newest first.
+    pub async fn bookings_per_minute(
+        &self,
+        performance: i64,
+        minutes_max: i64,
+    ) -> Result<Vec<MinuteTotals>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT CAST(booked_at_ms / 60000 AS BIGINT) AS minute, \
+             CAST(COUNT(*) AS BIGINT) AS bookings, \
+             CAST(COALESCE(SUM(paid_won), 0) AS BIGINT) AS paid_won \
+             FROM bookings WHERE performance = $1 \
+             GROUP BY CAST(booked_at_ms / 60000 AS BIGINT) ORDER BY minute DESC LIMIT $2",
+        )
+        .bind(performance)
+        .bind(minutes_max)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// The spec (JSON) the ledger opened `performance` with, as the projection recorded it.
     pub async fn ledger_spec(&self, performance: i64) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT spec FROM ledger_specs WHERE performance = $1")
@@ -304,6 +324,14 @@ pub struct CancelledMoney {
     pub fees_won: i64,
     /// The part of `refunded_won` that gave booking fees back.
     pub booking_fee_refunded_won: i64,
+}
+
+/// One minute's bookings (`minute`: ms since the epoch / 60,000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct MinuteTotals {
+    pub minute: i64,
+    pub bookings: i64,
+    pub paid_won: i64,
 }
 
 /// One performance's bookings added up (see `Store::settlement_totals`).

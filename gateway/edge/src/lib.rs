@@ -1,6 +1,7 @@
 //! What the edge's two halves share — the WebSocket gateway (`picket-gateway`) and the HTTP API
 //! (`picket-api`) — so neither reaches into the other:
 //!
+//! - [`dashboard`]: the seller's live dashboard, and how the gateway asks the API's side for it.
 //! - [`token`]: signed session, guest and admission tokens with rotating keys; any process with
 //!   the key ring verifies them without asking anyone.
 //! - [`id`]: ids on the wire as decimal strings (JavaScript's numbers stop being exact at 2^53).
@@ -13,6 +14,7 @@
 //! - [`secret`]: token keys and the operator token kept in files by the embedded default.
 
 pub mod clock;
+pub mod dashboard;
 pub mod id;
 pub mod identity;
 pub mod operator;
