@@ -16,7 +16,8 @@
 // - Messages wait in a bounded outbox (`OUTBOX_MAX`) while the socket is not open.
 // - Errors become `WsError` (an `ApiError` with status 0), so `errors.ts` shows them.
 // - Pages render signals: the connection, each sale's queue and admission, each watched
-//   performance's seat map, and the member's live notifications.
+//   performance's seat map, the member's live notifications, and each followed dashboard (a
+//   seller's own performances).
 
 import { signal, type Signal } from "@preact/signals";
 import { ApiError, loadCredential, saveCredential } from "./api";
@@ -40,6 +41,8 @@ export type ClientMessage =
   | { type: "leave"; sale: Id }
   | { type: "watch"; performance: Id }
   | { type: "unwatch"; performance: Id }
+  | { type: "dashboard"; performance: Id }
+  | { type: "undashboard"; performance: Id }
   | { type: "hold"; id: string; sale: Id; key: string; admission: string; selection: Selection; discount?: number; coupon?: string }
   | { type: "release"; id: string; sale: Id; key: string; admission: string; hold: Id }
   | { type: "checkout"; id: string; sale: Id; hold: Id }
@@ -207,6 +210,67 @@ export interface NotificationMessage {
   data: Record<string, unknown>;
 }
 
+/** The waiting room's numbers in a `dashboard` (docs/protocol.md, "The seller's dashboard"). */
+export interface DashboardQueue {
+  status: QueueStatus;
+  open_at_ms: number;
+  waiting: number;
+  admitted: number;
+  active: number;
+  prequeue: number;
+  admit_per_sec: number;
+  active_max: number;
+  paused: boolean;
+}
+
+export interface DashboardSales {
+  bookings: number;
+  sales_won: number;
+  refunds_won: number;
+  cancellation_fees_won: number;
+  booking_fees_won: number;
+  platform_commission_won: number;
+  net_payable_won: number;
+}
+
+export interface DashboardFigures {
+  show: Id;
+  title: string;
+  starts_at_ms: number;
+  cancelled: boolean;
+  seq: number;
+  sales: DashboardSales;
+  /** Bookings per minute, oldest first (minutes without bookings left out). */
+  minutes: { minute_ms: number; bookings: number; sales_won: number }[];
+  grades: { code: string; price_won: number; left: number | null }[];
+  waitlist: {
+    enabled: boolean;
+    per_grade: { grade: string; waiting: number }[];
+    any_grade: number;
+    offers_open: number;
+    places_offered: number;
+    places_booked: number;
+    places_reserved: number;
+  };
+  door: { doors_open_ms: number; admitted: number; inside: number; no_shows: number; conflicts_total: number };
+}
+
+export interface DashboardMessage {
+  type: "dashboard";
+  performance: Id;
+  at_ms: number;
+  queue: DashboardQueue | null;
+  figures: DashboardFigures;
+}
+
+/** A followed dashboard: the latest `dashboard`, or why the gateway refused it. */
+export interface DashboardView {
+  latest: DashboardMessage | null;
+  /** When the latest arrived (this tab's clock), to show how fresh it is. */
+  receivedAtMs: number | null;
+  refused: WsError | null;
+}
+
 export type ServerMessage =
   | Welcome
   | QueueMessage
@@ -217,7 +281,8 @@ export type ServerMessage =
   | ErrorMessage
   | CheckoutMessage
   | ReconnectMessage
-  | NotificationMessage;
+  | NotificationMessage
+  | DashboardMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Limits of this client.
@@ -361,6 +426,7 @@ export class PicketSocket {
   private sales = new Map<Id, Signal<SaleView>>();
   private joined = new Set<Id>();
   private maps = new Map<Id, { view: Signal<SeatMap | null>; seats: number; watchers: number }>();
+  private dashboards = new Map<Id, { view: Signal<DashboardView>; followers: number }>();
   private notificationListeners = new Set<(n: NotificationMessage) => void>();
   private seenNotifications = new Set<string>();
   private stopped = false;
@@ -421,6 +487,32 @@ export class PicketSocket {
         if (watched.watchers === 0) {
           this.maps.delete(performance);
           this.send({ type: "unwatch", performance });
+        }
+      },
+    };
+  }
+
+  /** Follows a performance's dashboard (the signed-in seller's own, or any for an admin); call
+   *  the returned function to stop. Followed again after every reconnect. */
+  dashboard(performance: Id): { view: Signal<DashboardView>; stop: () => void } {
+    let entry = this.dashboards.get(performance);
+    if (!entry) {
+      entry = { view: signal<DashboardView>({ latest: null, receivedAtMs: null, refused: null }), followers: 0 };
+      this.dashboards.set(performance, entry);
+    }
+    entry.followers += 1;
+    if (entry.followers === 1) this.send({ type: "dashboard", performance });
+    const followed = entry;
+    let stopped = false;
+    return {
+      view: followed.view,
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        followed.followers -= 1;
+        if (followed.followers === 0) {
+          this.dashboards.delete(performance);
+          this.send({ type: "undashboard", performance });
         }
       },
     };
@@ -608,7 +700,8 @@ export class PicketSocket {
       return;
     }
     // join/watch are re-sent from the subscription sets on every welcome; only the rest waits.
-    if (message.type === "join" || message.type === "watch" || message.type === "leave" || message.type === "unwatch") return;
+    const resent = ["join", "watch", "leave", "unwatch", "dashboard", "undashboard"];
+    if (resent.includes(message.type)) return;
     if (this.outbox.length >= OUTBOX_MAX) this.outbox.shift();
     this.outbox.push(text);
   }
@@ -625,6 +718,7 @@ export class PicketSocket {
     const socket = this.socket!;
     for (const sale of this.joined) socket.send(JSON.stringify({ type: "join", sale }));
     for (const performance of this.maps.keys()) socket.send(JSON.stringify({ type: "watch", performance }));
+    for (const performance of this.dashboards.keys()) socket.send(JSON.stringify({ type: "dashboard", performance }));
     for (const text of this.outbox.splice(0)) socket.send(text);
     this.flushPending();
   }
@@ -676,6 +770,11 @@ export class PicketSocket {
       case "notification":
         this.onNotificationMessage(message);
         return;
+      case "dashboard": {
+        const entry = this.dashboards.get(message.performance);
+        if (entry) entry.view.value = { latest: message, receivedAtMs: Date.now(), refused: null };
+        return;
+      }
       default:
         // Message types this client does not know are ignored (the protocol may add some).
         return;
@@ -713,7 +812,17 @@ export class PicketSocket {
       }
       return;
     }
+    if (message.code === "forbidden" || message.code === "dashboard_unavailable") {
+      // Only a `dashboard` is answered so: shown on every dashboard that has had none yet.
+      for (const entry of this.dashboards.values()) {
+        if (!entry.view.value.latest) entry.view.value = { ...entry.view.value, refused: error };
+      }
+      return;
+    }
     if (message.code === "unknown_sale" || message.code === "too_many_subscriptions" || message.code === "queue_unavailable") {
+      for (const entry of this.dashboards.values()) {
+        if (!entry.view.value.latest) entry.view.value = { ...entry.view.value, refused: error };
+      }
       // Not tied to a request: shown on every sale still waiting for its first queue message.
       for (const view of this.sales.values()) {
         if (!view.value.queue && !view.value.admitted) view.value = { ...view.value, ended: error };
