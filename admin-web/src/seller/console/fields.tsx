@@ -23,14 +23,18 @@ export function fieldId(field: string): string {
   return `f-${field.replace(/[^A-Za-z0-9_]+/g, "-").replace(/-+$/, "")}`;
 }
 
-/** The message under a field: the server's words, led in Korean by what to fix. */
+/** The messages under a field (a list names each wrong item in one message of its own): the
+ * server's words, led in Korean by what to fix. */
 export function FieldMessage(props: { error: unknown; field: string }) {
-  const message = fieldMessage(props.error, props.field);
-  if (!message) return null;
+  if (!(props.error instanceof ApiError)) return null;
+  const messages = props.error.errors.filter((f) => f.field === props.field).map((f) => f.message);
+  if (messages.length === 0) return null;
   return (
-    <p class="field-error" id={`${fieldId(props.field)}-error`} data-field-error={props.field} role="alert">
-      {lang.value === "ko" ? `입력값을 확인해 주세요: ${message}` : message}
-    </p>
+    <div class="field-error" id={`${fieldId(props.field)}-error`} data-field-error={props.field} role="alert">
+      {messages.map((message) => (
+        <p key={message}>{lang.value === "ko" ? `입력값을 확인해 주세요: ${message}` : message}</p>
+      ))}
+    </div>
   );
 }
 
