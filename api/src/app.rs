@@ -124,6 +124,12 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/api/v2/companies", post(sellers::register_seller))
         .route("/api/v2/companies/mine", get(sellers::my_company))
+        .route("/api/v2/companies/mine/shows", get(sellers::my_shows))
+        .route("/api/v2/companies/mine/venues", get(sellers::my_venues))
+        .route(
+            "/api/v2/cancellation-fees/standard",
+            get(sellers::standard_fees),
+        )
         .route("/api/v2/admin/accounts", post(sellers::create_staff))
         .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(

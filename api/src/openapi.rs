@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 78] = [
+pub const ROUTES: [(&str, &str); 81] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -40,6 +40,9 @@ pub const ROUTES: [(&str, &str); 78] = [
     ("post", "/api/v2/me/notifications/read"),
     ("post", "/api/v2/companies"),
     ("get", "/api/v2/companies/mine"),
+    ("get", "/api/v2/companies/mine/shows"),
+    ("get", "/api/v2/companies/mine/venues"),
+    ("get", "/api/v2/cancellation-fees/standard"),
     ("post", "/api/v2/admin/accounts"),
     ("post", "/api/v2/accounts"),
     ("post", "/api/v2/sessions"),
@@ -917,6 +920,29 @@ pub fn document() -> Value {
                 "security": session,
                 "responses": responses(json!({"200": json_response("the company", schema("Company"))}), NOTHING, &[401, 403, 404])
             }},
+            "/api/v2/companies/mine/shows": {"get": {
+                "operationId": "myShows",
+                "summary": "The seller's company's shows, drafts included, newest first, paged by cursor",
+                "security": session,
+                "parameters": page_params.clone(),
+                "responses": responses(json!({"200": json_response("a page of the company's shows", schema("CompanyShowPage"))}), PARAMETERS, &[401, 403, 404, 422])
+            }},
+            "/api/v2/companies/mine/venues": {"get": {
+                "operationId": "myVenues",
+                "summary": "The venues the seller created (the only ones its company's shows may use), newest first, paged by cursor",
+                "security": session,
+                "parameters": page_params.clone(),
+                "responses": responses(json!({"200": json_response("a page of the seller's venues", schema("VenuePage"))}), PARAMETERS, &[401, 403, 422])
+            }},
+            "/api/v2/cancellation-fees/standard": {"get": {
+                "operationId": "standardCancellationFees",
+                "summary": "The Korean standard cancellation-fee schedule a show of the category opens with when its form names none (what a seller's form starts from), and the booking-fee refund rule",
+                "security": public,
+                "parameters": [{"name": "category", "in": "query", "required": true, "schema": {"type": "string", "enum": crate::sellers::CATEGORIES}}],
+                "responses": responses(json!({"200": json_response("the schedule", json!({"type": "object", "required": ["fees", "booking_fee_refund"], "properties": {
+                    "fees": schema("FeeSchedule"),
+                    "booking_fee_refund": {"type": "string", "enum": [picket_payments::flow::BOOKING_FEE_REFUND_RULE]}}}))}), PARAMETERS, &[422])
+            }},
             "/api/v2/admin/accounts": {"post": {
                 "operationId": "createStaff",
                 "summary": "Create a venue-staff or admin account (admin, or the operator token)",
@@ -1328,6 +1354,20 @@ fn schemas() -> Value {
         "ShowPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "category", "region"], "properties": {
                 "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"}}}},
+            "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
+        }},
+        "CompanyShowPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "category", "region", "status", "venue_id", "performances", "first_starts_at_ms"], "properties": {
+                "id": id(), "title": {"type": "string"}, "category": {"type": "string"}, "region": {"type": "string"},
+                "status": {"type": "string", "enum": ["draft", "published"]}, "venue_id": id(),
+                "performances": {"type": "integer", "minimum": 0},
+                "first_starts_at_ms": {"type": ["integer", "null"], "description": "when the earliest performance starts; null before one is added"}}}},
+            "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
+        }},
+        "VenuePage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "name", "region", "address", "seats"], "properties": {
+                "id": id(), "name": {"type": "string"}, "region": {"type": "string"}, "address": {"type": "string"},
+                "seats": {"type": "integer", "minimum": 0}}}},
             "next_cursor": {"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN}
         }},
         "ShowDetail": {"type": "object", "required": ["id", "title", "category", "region", "description", "age_rating", "running_minutes", "venue_id", "status", "grades", "per_buyer_limit", "performances", "booking_fee_won", "cancellation", "door", "waitlist", "discounts", "coupons"], "properties": {

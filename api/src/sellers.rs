@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
 use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, Query};
+use crate::paging::{page, page_limit};
 use crate::operator::is_operator;
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
@@ -169,6 +170,95 @@ pub async fn my_company(
         .await?
         .ok_or(ApiError::NotFound("company"))?;
     Ok(Json(CompanyView::from(&company)).into_response())
+}
+
+/// `GET /api/v2/companies/mine/shows`: the seller's company's shows, drafts included, newest
+/// first, paged by cursor. The public list (`GET /api/v2/shows`) has published shows only.
+pub async fn my_shows(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Query(query): Query<crate::board::Page>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Seller])?;
+    let limit = page_limit(query.limit)?;
+    let company = api
+        .store
+        .company_of(who.account_id)
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    let rows = api
+        .store
+        .company_shows(
+            company.id,
+            query.cursor.map_or(i64::MAX, Id::get),
+            i64::from(limit) + 1,
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|show| {
+            serde_json::json!({"id": Id(show.id), "title": show.title, "category": show.category,
+                "region": show.region, "status": show.status, "venue_id": Id(show.venue_id),
+                "performances": show.performances, "first_starts_at_ms": show.first_starts_at_ms})
+        })
+        .collect();
+    Ok(page(items, rows.len() > limit as usize))
+}
+
+/// `GET /api/v2/companies/mine/venues`: the venues the seller created — the only ones its
+/// company may stage shows at — newest first, paged by cursor.
+pub async fn my_venues(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Query(query): Query<crate::board::Page>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Seller])?;
+    let limit = page_limit(query.limit)?;
+    let rows = api
+        .store
+        .owned_venues(
+            who.account_id,
+            query.cursor.map_or(i64::MAX, Id::get),
+            i64::from(limit) + 1,
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|venue| {
+            serde_json::json!({"id": Id(venue.id), "name": venue.name, "region": venue.region,
+                "address": venue.address, "seats": venue.seats})
+        })
+        .collect();
+    Ok(page(items, rows.len() > limit as usize))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandardFeesQuery {
+    pub category: String,
+}
+
+/// `GET /api/v2/cancellation-fees/standard?category=…`: the Korean standard cancellation-fee
+/// schedule a show of the category gets when its form names none — what a seller's form starts
+/// from — and the booking-fee refund rule (`GET /api/v2/shows/{id}` `cancellation` says the same
+/// for a show).
+pub async fn standard_fees(
+    Query(query): Query<StandardFeesQuery>,
+) -> Result<Response, ApiError> {
+    if !CATEGORIES.contains(&query.category.as_str()) {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "category",
+            message: format!("one of {}", CATEGORIES.join(", ")),
+        }]));
+    }
+    let fees = picket_ledger_core::fees::FeeSchedule::korean_standard(crate::shows::ticket_kind(
+        &query.category,
+    ));
+    Ok(Json(serde_json::json!({"fees": fees,
+        "booking_fee_refund": picket_payments::flow::BOOKING_FEE_REFUND_RULE}))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -206,6 +206,27 @@ async fn every_endpoint_as_every_role() {
             false,
         ),
         (
+            "GET",
+            "/api/v2/companies/mine/shows".into(),
+            fixed(String::new()),
+            sellers.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/companies/mine/venues".into(),
+            fixed(String::new()),
+            sellers.clone(),
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/cancellation-fees/standard?category=concert".into(),
+            fixed(String::new()),
+            everyone.clone(),
+            false,
+        ),
+        (
             "POST",
             "/api/v2/admin/accounts".into(),
             Box::new(|n| {

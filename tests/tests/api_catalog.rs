@@ -1152,3 +1152,203 @@ async fn a_venue_of_the_most_seats_is_accepted() {
         json!(picket_api::venues::SEATS_PER_VENUE_MAX)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sellers_own_lists_hold_its_drafts_its_venues_and_nobody_elses() {
+    own_lists(setup().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sellers_own_lists_hold_its_drafts_its_venues_and_nobody_elses_on_sqlite() {
+    own_lists(setup_sqlite().await).await;
+}
+
+async fn own_lists(setup: ApiSetup) {
+    let address = setup.address;
+    let token = seller(address, "own@example.com", "123-45-67891").await;
+    let other = seller(address, "else@example.com", "220-81-62517").await;
+    let get = |path: &'static str, token: String| async move {
+        let answer = call(address, "GET", path, "", Some(&token)).await;
+        assert_eq!(answer.status, 200, "{path}: {:?}", answer.body);
+        answer.body
+    };
+    assert_eq!(
+        get("/api/v2/companies/mine/shows", token.clone()).await["items"],
+        json!([])
+    );
+    let venue = call(
+        address,
+        "POST",
+        "/api/v2/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await;
+    let venue_id = picket_tests::ids::id_i64(&venue.body["id"]);
+    let mut shows = Vec::new();
+    for title in ["첫 공연", "둘째 공연"] {
+        let created = call(
+            address,
+            "POST",
+            "/api/v2/shows",
+            &show(venue_id, title, three_grades()).to_string(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        shows.push(picket_tests::ids::id_i64(&created.body["id"]));
+    }
+    // The first gets two performances and is published; the second stays a draft without any.
+    let day_ms = 24 * 3_600_000;
+    let first_start = picket_edge::clock::now_ms() + 20 * day_ms;
+    for starts in [first_start + day_ms, first_start] {
+        let form = json!({"starts_at_ms": starts, "sale_open_at_ms": starts - 10 * day_ms});
+        let added = call(
+            address,
+            "POST",
+            &format!("/api/v2/shows/{}/performances", shows[0]),
+            &form.to_string(),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(added.status, 201, "{:?}", added.body);
+    }
+    let published = call(
+        address,
+        "POST",
+        &format!("/api/v2/shows/{}/publish", shows[0]),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+
+    let mine = get("/api/v2/companies/mine/shows", token.clone()).await;
+    let items = mine["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{mine}");
+    // Newest first: the draft, then the published show with its earliest start.
+    assert_eq!(picket_tests::ids::id_i64(&items[0]["id"]), shows[1]);
+    assert_eq!(items[0]["status"], "draft");
+    assert_eq!(items[0]["performances"], 0);
+    assert_eq!(items[0]["first_starts_at_ms"], Value::Null);
+    assert_eq!(picket_tests::ids::id_i64(&items[1]["id"]), shows[0]);
+    assert_eq!(items[1]["status"], "published");
+    assert_eq!(items[1]["title"], "첫 공연");
+    assert_eq!(items[1]["region"], "seoul");
+    assert_eq!(items[1]["performances"], 2);
+    assert_eq!(items[1]["first_starts_at_ms"], json!(first_start));
+    assert_eq!(picket_tests::ids::id_i64(&items[1]["venue_id"]), venue_id);
+    assert_eq!(mine["next_cursor"], Value::Null);
+    // Paged by cursor like every list.
+    let first_page = call(
+        address,
+        "GET",
+        "/api/v2/companies/mine/shows?limit=1",
+        "",
+        Some(&token),
+    )
+    .await;
+    let cursor = first_page.body["next_cursor"].as_str().expect("a cursor");
+    let second_page = call(
+        address,
+        "GET",
+        &format!("/api/v2/companies/mine/shows?limit=1&cursor={cursor}"),
+        "",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        picket_tests::ids::id_i64(&second_page.body["items"][0]["id"]),
+        shows[0]
+    );
+
+    let venues = get("/api/v2/companies/mine/venues", token.clone()).await;
+    assert_eq!(venues["items"].as_array().map(Vec::len), Some(1), "{venues}");
+    let listed = &venues["items"][0];
+    assert_eq!(picket_tests::ids::id_i64(&listed["id"]), venue_id);
+    assert_eq!(
+        (&listed["name"], &listed["region"], &listed["seats"]),
+        (&json!("블루스퀘어"), &json!("seoul"), &json!(14))
+    );
+    assert_eq!(listed["address"], "서울 용산구 이태원로 294");
+
+    // Another company sees none of it.
+    for path in [
+        "/api/v2/companies/mine/shows",
+        "/api/v2/companies/mine/venues",
+    ] {
+        assert_eq!(get(path, other.clone()).await["items"], json!([]), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_cancellation_fees_are_the_ones_a_show_without_its_own_opens_with() {
+    let setup = setup_sqlite().await;
+    let address = setup.address;
+    let token = seller(address, "fees@example.com", "123-45-67891").await;
+    let venue = call(
+        address,
+        "POST",
+        "/api/v2/venues",
+        &venue().to_string(),
+        Some(&token),
+    )
+    .await;
+    let venue_id = picket_tests::ids::id_i64(&venue.body["id"]);
+    for category in ["musical", "exhibition"] {
+        let standard = call(
+            address,
+            "GET",
+            &format!("/api/v2/cancellation-fees/standard?category={category}"),
+            "",
+            None,
+        )
+        .await;
+        assert_eq!(standard.status, 200, "{:?}", standard.body);
+        let mut form = show(venue_id, category, three_grades());
+        form["category"] = json!(category);
+        let created = call(
+            address,
+            "POST",
+            "/api/v2/shows",
+            &form.to_string(),
+            Some(&token),
+        )
+        .await;
+        let id = picket_tests::ids::id_i64(&created.body["id"]);
+        let detail = call(
+            address,
+            "GET",
+            &format!("/api/v2/shows/{id}"),
+            "",
+            Some(&token),
+        )
+        .await;
+        assert_eq!(standard.body, detail.body["cancellation"], "{category}");
+    }
+    // A performance's and an admission's flat fees differ (the ledger's Korean standard).
+    let flat = |category: &'static str| async move {
+        call(
+            address,
+            "GET",
+            &format!("/api/v2/cancellation-fees/standard?category={category}"),
+            "",
+            None,
+        )
+        .await
+        .body["fees"]["flat_fee_won"]
+            .clone()
+    };
+    assert_eq!(flat("concert").await, json!(4000));
+    assert_eq!(flat("exhibition").await, json!(2000));
+    let unknown = call(
+        address,
+        "GET",
+        "/api/v2/cancellation-fees/standard?category=opera",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(unknown.body["errors"][0]["field"], "category");
+}

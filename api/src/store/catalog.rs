@@ -106,6 +106,30 @@ pub struct ShowSummary {
     pub region: String,
 }
 
+/// A show in its company's own list: drafts too, with how many performances it has and when
+/// the first starts.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CompanyShow {
+    pub id: i64,
+    pub title: String,
+    pub category: String,
+    pub region: String,
+    pub status: String,
+    pub venue_id: i64,
+    pub performances: i64,
+    pub first_starts_at_ms: Option<i64>,
+}
+
+/// A venue in its owner's list.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OwnedVenue {
+    pub id: i64,
+    pub name: String,
+    pub region: String,
+    pub address: String,
+    pub seats: i64,
+}
+
 /// A show a staff account is assigned to.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StaffShow {
@@ -142,6 +166,45 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
+    }
+
+    /// The venues `owner` created with an id below `before`, newest first, at most `rows`.
+    pub async fn owned_venues(
+        &self,
+        owner: i64,
+        before: i64,
+        rows: i64,
+    ) -> Result<Vec<OwnedVenue>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, name, region, address, seats FROM venues \
+             WHERE owner_account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(owner)
+        .bind(before)
+        .bind(rows)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The company's shows (every status) with an id below `before`, newest first, at most
+    /// `rows`.
+    pub async fn company_shows(
+        &self,
+        company: i64,
+        before: i64,
+        rows: i64,
+    ) -> Result<Vec<CompanyShow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT s.id, s.title, s.category, s.region, s.status, s.venue_id, \
+             (SELECT COUNT(*) FROM performances p WHERE p.show_id = s.id) AS performances, \
+             (SELECT MIN(p.starts_at_ms) FROM performances p WHERE p.show_id = s.id) AS first_starts_at_ms \
+             FROM shows s WHERE s.company_id = $1 AND s.id < $2 ORDER BY s.id DESC LIMIT $3",
+        )
+        .bind(company)
+        .bind(before)
+        .bind(rows)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// The account that created the venue, if the venue exists.
