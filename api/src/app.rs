@@ -14,9 +14,9 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, billing, board, bookings, browse, door, follow, manage, media,
+    accounts, banners, billing, board, bookings, browse, dashboard, door, follow, manage, media,
     notification_settings, notifications, openapi, payments, publish, push, reminders, restore,
-    dashboard, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
+    sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {

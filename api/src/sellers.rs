@@ -12,8 +12,8 @@ use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
 use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Query};
-use crate::paging::{page, page_limit};
 use crate::operator::is_operator;
+use crate::paging::{page, page_limit};
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
 use picket_edge::id::Id;
@@ -244,9 +244,7 @@ pub struct StandardFeesQuery {
 /// schedule a show of the category gets when its form names none — what a seller's form starts
 /// from — and the booking-fee refund rule (`GET /api/v2/shows/{id}` `cancellation` says the same
 /// for a show).
-pub async fn standard_fees(
-    Query(query): Query<StandardFeesQuery>,
-) -> Result<Response, ApiError> {
+pub async fn standard_fees(Query(query): Query<StandardFeesQuery>) -> Result<Response, ApiError> {
     if !CATEGORIES.contains(&query.category.as_str()) {
         return Err(ApiError::Invalid(vec![FieldError {
             field: "category",

@@ -22,8 +22,8 @@ use crate::protocol::{
     Breakdown, BreakdownPlace, Cancellation, ClientMessage, ErrorCode, Limits, PROTOCOL_VERSION,
     ProviderInfo, ServerMessage, close, decode_with_id,
 };
-use picket_edge::id::Id;
 use picket_edge::dashboard::DashboardRefusal;
+use picket_edge::id::Id;
 use picket_edge::identity;
 use picket_edge::token::{Claims, TokenError};
 use picket_room::{CommandDecision, CommandLimits, SaleId, Standing, StoreError};

@@ -68,7 +68,12 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Boards {
     /// Adds a subscriber; its first dashboard goes out on the next interval. A performance not
     /// yet followed needs room under `dashboards_max`.
-    pub fn add(&self, performance: u64, tx: ConnTx, dashboards_max: usize) -> Result<(), BoardsFull> {
+    pub fn add(
+        &self,
+        performance: u64,
+        tx: ConnTx,
+        dashboards_max: usize,
+    ) -> Result<(), BoardsFull> {
         let mut boards = lock(&self.boards);
         if !boards.contains_key(&performance) && boards.len() >= dashboards_max {
             return Err(BoardsFull);

@@ -615,8 +615,18 @@ fn decode_value(value: serde_json::Value) -> Result<ClientMessage, ErrorCode> {
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(ErrorCode::UnknownType);
     };
-    const KNOWN: [&str; 10] = [
-        "hello", "join", "leave", "watch", "unwatch", "hold", "release", "checkout", "confirm",
+    const KNOWN: [&str; 12] = [
+        "hello",
+        "join",
+        "leave",
+        "watch",
+        "unwatch",
+        "dashboard",
+        "undashboard",
+        "hold",
+        "release",
+        "checkout",
+        "confirm",
         "cancel",
     ];
     if !KNOWN.contains(&kind) {

@@ -1263,7 +1263,11 @@ async fn own_lists(setup: ApiSetup) {
     );
 
     let venues = get("/api/v2/companies/mine/venues", token.clone()).await;
-    assert_eq!(venues["items"].as_array().map(Vec::len), Some(1), "{venues}");
+    assert_eq!(
+        venues["items"].as_array().map(Vec::len),
+        Some(1),
+        "{venues}"
+    );
     let listed = &venues["items"][0];
     assert_eq!(picket_tests::ids::id_i64(&listed["id"]), venue_id);
     assert_eq!(

@@ -133,7 +133,9 @@ async fn the_seller_sees_a_booking_live_and_no_one_else_sees_the_dashboard() {
     let address = setup.address();
     let mut seller = signed_in(address, &setup.seller).await;
     seller.send(dashboard(setup.performance)).await;
-    let first = seller.next_of("dashboard").await;
+    let first = seller.next_within(Duration::from_secs(10)).await;
+    let first = first.expect("an answer to dashboard");
+    assert_eq!(first["type"], "dashboard", "{first}");
     assert_eq!(first["performance"], setup.performance.to_string());
     assert_eq!(first["figures"]["title"], "레미제라블");
     assert_eq!(first["figures"]["sales"]["bookings"], 0);
@@ -170,8 +172,14 @@ async fn the_seller_sees_a_booking_live_and_no_one_else_sees_the_dashboard() {
     assert_eq!(grade_left(&live, "R"), Some(3));
     assert_eq!(grade_left(&live, "S"), Some(100));
     let minutes = live["figures"]["minutes"].as_array().expect("minutes");
-    let booked: u64 = minutes.iter().map(|m| m["bookings"].as_u64().unwrap_or(0)).sum();
-    let won: u64 = minutes.iter().map(|m| m["sales_won"].as_u64().unwrap_or(0)).sum();
+    let booked: u64 = minutes
+        .iter()
+        .map(|m| m["bookings"].as_u64().unwrap_or(0))
+        .sum();
+    let won: u64 = minutes
+        .iter()
+        .map(|m| m["sales_won"].as_u64().unwrap_or(0))
+        .sum();
     assert_eq!((booked, won), (2, 460_000), "{minutes:?}");
     let last_minute = minutes.last().expect("a minute")["minute_ms"]
         .as_u64()
@@ -246,7 +254,10 @@ async fn only_the_seller_pauses_their_sale_and_waiting_buyers_see_it() {
     first
         .send(json!({"type": "join", "sale": performance.to_string()}))
         .await;
-    first.next_of_within("admitted", PATIENCE).await.expect("the first buyer's turn");
+    first
+        .next_of_within("admitted", PATIENCE)
+        .await
+        .expect("the first buyer's turn");
     let mut buyer = Client::guest(address, "dashboard-buyer-device-01").await;
     buyer
         .send(json!({"type": "join", "sale": performance.to_string()}))
@@ -270,8 +281,18 @@ async fn only_the_seller_pauses_their_sale_and_waiting_buyers_see_it() {
     let unknown = json!({"open_at_ms": 0}).to_string();
     let invalid = call(address, "PUT", &path, &unknown, Some(&setup.seller)).await;
     assert_eq!(invalid.status, 400, "{:?}", invalid.body);
-    let sale = call(address, "GET", &format!("/api/v2/sales/{performance}"), "", None).await;
-    assert_eq!(sale.body["settings"]["paused"], false, "refusals change nothing");
+    let sale = call(
+        address,
+        "GET",
+        &format!("/api/v2/sales/{performance}"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(
+        sale.body["settings"]["paused"], false,
+        "refusals change nothing"
+    );
 
     let paused = call(address, "PUT", &path, &pause, Some(&setup.seller)).await;
     assert_eq!(paused.status, 200, "{:?}", paused.body);
@@ -291,7 +312,10 @@ async fn only_the_seller_pauses_their_sale_and_waiting_buyers_see_it() {
     let resume = json!({"paused": false}).to_string();
     let resumed = call(address, "PUT", &path, &resume, Some(&setup.seller)).await;
     assert_eq!(resumed.status, 200, "{:?}", resumed.body);
-    assert_eq!(resumed.body["settings"]["admit_per_sec"], 7, "the rate is kept");
+    assert_eq!(
+        resumed.body["settings"]["admit_per_sec"], 7,
+        "the rate is kept"
+    );
     buyer_sees(&mut buyer, "open").await;
 }
 
