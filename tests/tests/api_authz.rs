@@ -646,6 +646,14 @@ async fn every_endpoint_as_every_role() {
             vec!["admin"],
             false,
         ),
+        // The seller's controls of the sale (before it is called off).
+        (
+            "PUT",
+            format!("/api/v2/performances/{published_performance}/sale"),
+            fixed(json!({"admit_per_sec": 30}).to_string()),
+            owner_or_admin.clone(),
+            false,
+        ),
         // Before signing out; it calls the performance off.
         (
             "POST",
