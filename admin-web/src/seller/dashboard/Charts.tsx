@@ -12,11 +12,13 @@ const MINUTE_MS = 60_000;
 /** Minutes drawn at most (the gateway sends at most 240 minutes with bookings). */
 export const CHART_MINUTES_MAX = 24 * 60;
 
-/** Per-minute series from the sparse list: x in seconds (uPlot's unit), bookings, revenue. */
-export function series(minutes: DashboardFigures["minutes"]): [number[], number[], number[]] {
+/** Per-minute series from the sparse list: x in seconds (uPlot's unit), bookings, revenue so
+ *  far. From the minute before the first booking (revenue starts at 0) through the current
+ *  minute (velocity falls to 0 while nothing sells), the newest `CHART_MINUTES_MAX` minutes. */
+export function series(minutes: DashboardFigures["minutes"], nowMs: number): [number[], number[], number[]] {
   if (minutes.length === 0) return [[], [], []];
-  const first = Math.max(minutes[0].minute_ms, minutes[minutes.length - 1].minute_ms - (CHART_MINUTES_MAX - 1) * MINUTE_MS);
-  const last = minutes[minutes.length - 1].minute_ms;
+  const last = Math.max(minutes[minutes.length - 1].minute_ms, Math.floor(nowMs / MINUTE_MS) * MINUTE_MS);
+  const first = Math.max(minutes[0].minute_ms - MINUTE_MS, last - (CHART_MINUTES_MAX - 1) * MINUTE_MS);
   const byMinute = new Map(minutes.map((m) => [m.minute_ms, m]));
   const xs: number[] = [], bookings: number[] = [], revenue: number[] = [];
   let total = minutes.filter((m) => m.minute_ms < first).reduce((sum, m) => sum + m.sales_won, 0);
@@ -71,8 +73,8 @@ function Chart(props: { title: string; data: [number[], number[]]; label: string
   );
 }
 
-export default function Charts(props: { minutes: DashboardFigures["minutes"] }) {
-  const [xs, bookings, revenue] = series(props.minutes);
+export default function Charts(props: { minutes: DashboardFigures["minutes"]; atMs: number }) {
+  const [xs, bookings, revenue] = series(props.minutes, props.atMs);
   if (xs.length === 0) return <p class="muted">{tr("아직 예매가 없습니다.", "No bookings yet.")}</p>;
   return (
     <div class="charts" data-testid="charts">

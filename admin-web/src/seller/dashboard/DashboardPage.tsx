@@ -73,7 +73,7 @@ function Live(props: { showId: string; performance: string }) {
         <section class="card">
           <h2>{tr("판매 추이", "Sales over time")}</h2>
           <Suspense fallback={<p class="muted">{tr("차트 불러오는 중…", "Loading charts…")}</p>}>
-            <Charts minutes={f.minutes} />
+            <Charts minutes={f.minutes} atMs={latest.at_ms} />
           </Suspense>
         </section>
         <section class="card">
