@@ -1,7 +1,7 @@
-// Two pages, one build: the buyer app at `/` and the staff scanner at `/staff/`. The output in
-// dist/ is committed and embedded in the picket binary (crate picket-web), so file names are
-// content-hashed and the build must be reproducible: `scripts/test` rebuilds it and fails when
-// the committed dist/ differs.
+// Three pages, one build: the buyer app at `/`, the staff scanner at `/staff/` and the seller
+// console at `/seller/`. The output in dist/ is committed and embedded in the picket binary
+// (crate picket-web), so file names are content-hashed and the build must be reproducible:
+// `scripts/test` rebuilds it and fails when the committed dist/ differs.
 import { type Plugin, defineConfig, transformWithOxc } from "vite";
 import preact from "@preact/preset-vite";
 import { createHash } from "node:crypto";
@@ -57,6 +57,7 @@ export default defineConfig({
       input: {
         buyer: resolve(import.meta.dirname, "index.html"),
         staff: resolve(import.meta.dirname, "staff/index.html"),
+        seller: resolve(import.meta.dirname, "seller/index.html"),
       },
     },
   },

@@ -645,7 +645,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ),
         None => println!("  payments: {checkout_url}"),
     }
-    println!("  web: http://{address}/ (buyers), http://{address}/staff/ (door staff)");
+    println!(
+        "  web: http://{address}/ (buyers), http://{address}/staff/ (door staff), \
+         http://{address}/seller/ (sellers)"
+    );
     // The UI answers every path the API and the gateway do not take (`/api/…` stays the API's).
     let routes = picket_web::with_api(picket_api::router(api));
     let served = picket_gateway::run_with(gateway, listener, routes, shutdown).await;

@@ -302,13 +302,16 @@ fn header_in<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The browser UI (crate `picket-web`) is served from the binary beside the API: the buyer app
-/// at `/` and on its client-side routes, the scanner at `/staff/`, hashed assets cached for
+/// at `/` and on its client-side routes, the scanner at `/staff/`, the seller console at
+/// `/seller/` and on its client-side routes, hashed assets cached for
 /// good, every other file of the build revalidated; `/api/…` stays the API's.
 #[test]
 fn up_serves_the_web_app_beside_the_api() {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("admin-web/dist");
     let buyer_page = std::fs::read(dist.join("index.html")).expect("dist/index.html");
     let staff_page = std::fs::read(dist.join("staff/index.html")).expect("dist/staff/index.html");
+    let seller_page =
+        std::fs::read(dist.join("seller/index.html")).expect("dist/seller/index.html");
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut child = spawn_up(port, data.path(), None);
@@ -318,6 +321,8 @@ fn up_serves_the_web_app_beside_the_api() {
         ("/", &buyer_page),
         ("/shows/1", &buyer_page),
         ("/staff/", &staff_page),
+        ("/seller/", &seller_page),
+        ("/seller/shows/new", &seller_page),
     ] {
         let (status, head, body) = fetch(port, path, &[]);
         assert_eq!(status, 200, "{path}: {head}");
@@ -339,9 +344,14 @@ fn up_serves_the_web_app_beside_the_api() {
         );
         assert_eq!(&body, page, "{path}");
     }
-    let (status, head, _) = fetch(port, "/staff", &[]);
-    assert_eq!(status, 308, "{head}");
-    assert_eq!(header_in(&head, "location"), Some("/staff/"));
+    for section in ["/staff", "/seller"] {
+        let (status, head, _) = fetch(port, section, &[]);
+        assert_eq!(status, 308, "{head}");
+        assert_eq!(
+            header_in(&head, "location"),
+            Some(format!("{section}/").as_str())
+        );
+    }
 
     // The script the buyer's page loads, as it is and gzipped.
     let page = String::from_utf8(buyer_page).expect("UTF-8");
@@ -405,7 +415,8 @@ fn up_serves_the_web_app_beside_the_api() {
     let stdout = interrupt_and_wait(child);
     assert!(
         stdout.contains(&format!(
-            "web: http://127.0.0.1:{port}/ (buyers), http://127.0.0.1:{port}/staff/ (door staff)"
+            "web: http://127.0.0.1:{port}/ (buyers), http://127.0.0.1:{port}/staff/ (door staff), \
+             http://127.0.0.1:{port}/seller/ (sellers)"
         )),
         "{stdout}"
     );

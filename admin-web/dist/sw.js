@@ -6,8 +6,8 @@
 // imports, since it is transpiled, not bundled.
 /// <reference lib="webworker" />
 /** Every file of the build to keep (paths from the site root), and the build's version. */
-const PRECACHE = JSON.parse("[\"/assets/Account-DR5wV2-P.js\",\"/assets/BookPage-aGIJgkg7.js\",\"/assets/Bookings-DLHOBtsG.js\",\"/assets/Guest-BveB9Da1.js\",\"/assets/Inbox-B_twJYzB.js\",\"/assets/Layout-CgiznKEs.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ReturnPage-BIQwqe34.js\",\"/assets/ShowPage-DUUcx4Qt.js\",\"/assets/Ticket-D4fjhnZ0.js\",\"/assets/Waitlist-BurdB9hO.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-D6hMGvBm.js\",\"/assets/buyer-C2ta5tx1.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-BAuOh0iP.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-D_c_0KYF.js\",\"/assets/ws-BWt6sFZY.js\",\"/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
-const VERSION = "a1b91963798b7a64";
+const PRECACHE = JSON.parse("[\"/assets/Account-DJ68veCq.js\",\"/assets/BookPage-DZ3cj3GR.js\",\"/assets/Bookings-CFdz1AxH.js\",\"/assets/Guest-BEX2ukMa.js\",\"/assets/Inbox-tWQD__P9.js\",\"/assets/Layout-C0s4BeK_.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/ReturnPage-gDBCTSQv.js\",\"/assets/ShowPage-BKtCKBPj.js\",\"/assets/Ticket-Bv1PTxSt.js\",\"/assets/Waitlist-D_bPgujF.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-n0ZssL24.js\",\"/assets/buyer-CMyFYVKp.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-BOegk9C_.js\",\"/assets/preload-helper-DdBB-4Xk.js\",\"/assets/seller-C2UKBPT8.css\",\"/assets/seller-qv0X26WJ.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-DcNyZy9i.js\",\"/assets/taxonomy-DbvRNK5z.js\",\"/assets/ws-BLyYsQYK.js\",\"/index.html\",\"/seller/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
+const VERSION = "e38c6e3570081bf3";
 const CACHE = `picket-shell-${VERSION}`;
 /** Notification ids the worker remembers having shown (the same id may be pushed twice). */
 const SHOWN_IDS_MAX = 200;
@@ -27,9 +27,13 @@ self.addEventListener("activate", (event) => {
 		await self.clients.claim();
 	})());
 });
-/** The page a navigation falls back to offline: the staff scanner's or the buyer app's shell. */
+/** The page a navigation falls back to offline: the staff scanner's, the seller console's or
+* the buyer app's shell. */
 function shellFor(path) {
-	return path === "/staff" || path.startsWith("/staff/") ? "/staff/index.html" : "/index.html";
+	for (const section of ["staff", "seller"]) {
+		if (path === `/${section}` || path.startsWith(`/${section}/`)) return `/${section}/index.html`;
+	}
+	return "/index.html";
 }
 self.addEventListener("fetch", (event) => {
 	const request = event.request;

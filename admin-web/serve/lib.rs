@@ -5,8 +5,9 @@
 //! the UI with no Node on the machine. What a path gets ([`Site::resolve`]):
 //!
 //! - `/assets/…` — a built asset, cached for a year (`immutable`: its name changes with it);
-//! - `/staff` — a redirect to `/staff/`; `/staff/` and any `/staff/…` path without a file
-//!   extension — the staff scanner's `staff/index.html`;
+//! - `/staff` and `/seller` — a redirect to `/staff/` or `/seller/`; `/staff/` and any
+//!   `/staff/…` path without a file extension — the staff scanner's `staff/index.html`, and
+//!   likewise `/seller/…` — the seller console's `seller/index.html`;
 //! - any other path with a file extension — that file of the build (`manifest.webmanifest`,
 //!   `sw.js`, icons), or 404;
 //! - `/` and any other path without one — the buyer app's `index.html`, whose router shows the
@@ -38,8 +39,14 @@ static DIST: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/dist");
 
 /// The buyer app's page, served for every client-side route.
 const BUYER_INDEX: &str = "index.html";
-/// The staff scanner's page, for `/staff/` and its client-side routes.
-const STAFF_INDEX: &str = "staff/index.html";
+/// The pages served under their own path (besides the buyer app's at `/`): the first path
+/// segment each owns and its page, served for `/<segment>/` and its client-side routes.
+const SECTION_PAGES: [(&str, &str); 2] = [
+    // The staff scanner.
+    ("staff", "staff/index.html"),
+    // The seller console: company sign-in, show registration, the board, the dashboard.
+    ("seller", "seller/index.html"),
+];
 /// Vite's output for hashed assets (`build.assetsDir`).
 const ASSETS_DIR: &str = "assets/";
 /// Hashed assets never change under their name.
@@ -111,13 +118,17 @@ impl Site {
 
     /// Where `path` (and its query, kept on a redirect) leads; see the crate's documentation.
     fn resolve(&self, path: &str, query: Option<&str>) -> Resolution {
-        if path == "/staff" {
-            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-            return Resolution::Redirect(format!("/staff/{query}"));
-        }
         let Some(relative) = path.strip_prefix('/') else {
             return Resolution::NotFound;
         };
+        // A section's page without its slash: its relative links need the slash.
+        if SECTION_PAGES
+            .iter()
+            .any(|(segment, _)| relative == *segment)
+        {
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            return Resolution::Redirect(format!("/{relative}/{query}"));
+        }
         if is_reserved(relative) || relative.split('/').any(|s| s == ".." || s == ".") {
             return Resolution::NotFound;
         }
@@ -127,10 +138,13 @@ impl Site {
                 None => Resolution::NotFound,
             };
         }
-        if relative == "staff" || relative.starts_with("staff/") {
-            Resolution::File(STAFF_INDEX)
-        } else {
-            Resolution::File(BUYER_INDEX)
+        let section = relative.split('/').next().unwrap_or("");
+        match SECTION_PAGES
+            .iter()
+            .find(|(segment, _)| *segment == section)
+        {
+            Some((_, page)) => Resolution::File(page),
+            None => Resolution::File(BUYER_INDEX),
         }
     }
 }

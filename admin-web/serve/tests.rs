@@ -66,6 +66,13 @@ fn paths_resolve_to_pages_files_redirects_or_nothing() {
         ("/staff/", file("staff/index.html")),
         ("/staff/performances/3", file("staff/index.html")),
         ("/staff", Resolution::Redirect("/staff/".into())),
+        ("/seller/", file("seller/index.html")),
+        ("/seller/shows/new", file("seller/index.html")),
+        ("/seller/shows/12/board", file("seller/index.html")),
+        ("/seller", Resolution::Redirect("/seller/".into())),
+        ("/seller/missing.js", Resolution::NotFound),
+        ("/sellers/1", file("index.html")),
+        ("/staffroom", file("index.html")),
         (FIXTURE_ASSET_PATH, file(FIXTURE_ASSET)),
         ("/manifest.webmanifest", file("manifest.webmanifest")),
         ("/sw.js", file("sw.js")),
@@ -89,6 +96,10 @@ fn paths_resolve_to_pages_files_redirects_or_nothing() {
         Resolution::Redirect("/staff/?gate=2".into())
     );
     // Paths that merely start like a reserved one are the app's.
+    assert_eq!(
+        site.resolve("/seller", Some("next=%2Fseller%2Fshows")),
+        Resolution::Redirect("/seller/?next=%2Fseller%2Fshows".into())
+    );
     assert_eq!(site.resolve("/apis", None), file("index.html"));
     assert_eq!(site.resolve("/wsx/1", None), file("index.html"));
 }
@@ -119,6 +130,13 @@ async fn pages_are_html_revalidated_and_carry_the_security_headers() {
     let staff = get(fixture(), "/staff/").await;
     assert_eq!(staff.status(), StatusCode::OK);
     assert_eq!(body_of(staff).await, fixture_file("staff/index.html"));
+    let seller = get(fixture(), "/seller/shows/3").await;
+    assert_eq!(seller.status(), StatusCode::OK);
+    assert_eq!(
+        header_of(&seller, "content-type"),
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(body_of(seller).await, fixture_file("seller/index.html"));
 }
 
 #[tokio::test]
@@ -157,10 +175,12 @@ async fn hashed_assets_are_immutable_and_other_files_are_revalidated_with_their_
 }
 
 #[tokio::test]
-async fn staff_without_its_slash_is_redirected() {
-    let response = get(fixture(), "/staff").await;
-    assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(header_of(&response, "location"), "/staff/");
+async fn sections_without_their_slash_are_redirected() {
+    for (path, location) in [("/staff", "/staff/"), ("/seller", "/seller/")] {
+        let response = get(fixture(), path).await;
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(header_of(&response, "location"), location, "{path}");
+    }
 }
 
 #[tokio::test]
@@ -255,11 +275,15 @@ async fn beside_an_api_every_api_path_is_the_apis_and_the_rest_is_the_app() {
     assert_eq!(header_of(&page, "content-type"), "text/html; charset=utf-8");
 }
 
-/// The real build: both pages and every hashed asset they load are embedded and served.
+/// The real build: every page and every hashed asset they load are embedded and served.
 #[tokio::test]
-async fn the_embedded_build_serves_both_pages_and_their_assets() {
+async fn the_embedded_build_serves_every_page_and_its_assets() {
     let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
-    for (path, file) in [("/", "index.html"), ("/staff/", "staff/index.html")] {
+    for (path, file) in [
+        ("/", "index.html"),
+        ("/staff/", "staff/index.html"),
+        ("/seller/", "seller/index.html"),
+    ] {
         let response = get(router(), path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let page = body_of(response).await;

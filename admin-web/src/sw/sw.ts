@@ -37,9 +37,13 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-/** The page a navigation falls back to offline: the staff scanner's or the buyer app's shell. */
+/** The page a navigation falls back to offline: the staff scanner's, the seller console's or
+ * the buyer app's shell. */
 function shellFor(path: string): string {
-  return path === "/staff" || path.startsWith("/staff/") ? "/staff/index.html" : "/index.html";
+  for (const section of ["staff", "seller"]) {
+    if (path === `/${section}` || path.startsWith(`/${section}/`)) return `/${section}/index.html`;
+  }
+  return "/index.html";
 }
 
 self.addEventListener("fetch", (event) => {
