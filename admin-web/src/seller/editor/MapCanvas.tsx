@@ -4,7 +4,8 @@
 // cursor; the keyboard pans, zooms, moves and deletes (see `KEYS_HELP`).
 //
 // Each frame's drawing time is written to the canvas as `data-frame-ms` and the seats it drew as
-// `data-seats-drawn` (cheap attributes, read by the e2e spec's 50,000-seat measurement).
+// `data-seats-drawn` (cheap attributes, read by the e2e spec's 50,000-seat measurement), and the
+// view as `data-scale`, `data-tx`, `data-ty` (layout → screen), so a spec can say where a click lands.
 
 import { useEffect, useRef } from "preact/hooks";
 import { useSignalEffect } from "@preact/signals";
@@ -80,7 +81,9 @@ export function MapCanvas(props: { store: EditorStore; tools: ToolState; fitSign
     el.dataset.frameMs = (performance.now() - started).toFixed(2);
     el.dataset.seatsDrawn = String(drawn);
     el.dataset.seats = String(store.doc.seats.length);
-    el.dataset.scale = view.current.scale.toFixed(4);
+    el.dataset.scale = String(view.current.scale);
+    el.dataset.tx = String(view.current.tx);
+    el.dataset.ty = String(view.current.ty);
   }
 
   function fit() {
