@@ -134,8 +134,8 @@ test("a 50,000-seat stadium: every seat drawn; frame times of panning and painti
       for (let i = 0; i < steps; i++) {
         const started = performance.now();
         act(i);
-        await nextFrame();
-        // The editor draws in the frame callback it scheduled: read after that frame ran.
+        // The editor asked for its frame during `act`, before this callback: when this one runs,
+        // the editor's has drawn.
         await nextFrame();
         latency.push(performance.now() - started);
         draw.push(Number(el.dataset.frameMs));

@@ -67,9 +67,9 @@ export function MapCanvas(props: { store: EditorStore; tools: ToolState; fitSign
     const started = performance.now();
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const version = store.version.peek();
+    const version = store.version.peek() * 1_000_003 + store.liveVersion.peek();
     if (cached.current.version !== version) cached.current = { version, bounds: bounds(store.doc.seats) };
-    const drawn = draw(ctx, size.current.width, size.current.height, view.current, {
+    const drawn = draw(ctx, size.current.width, size.current.height, dpr, view.current, {
       seats: store.doc.seats,
       sectionCount: store.doc.sections.length,
       selection: store.selection,
@@ -92,13 +92,15 @@ export function MapCanvas(props: { store: EditorStore; tools: ToolState; fitSign
     // Not laid out yet: the first resize fits.
     wantFit.current = width === 0;
     if (!b || width === 0) return;
-    const pad = store.index.spacing * 3;
-    const w = b.maxX - b.minX + 2 * pad, h = b.maxY - b.minY + 2 * pad + store.index.spacing * 2;
-    const scale = clampZoom(Math.min(width / w, height / h));
+    // The seats with a margin, and the stage drawn above them (render.ts: 3.2 seat spacings up).
+    const spacing = store.index.spacing;
+    const top = b.minY - spacing * 4, bottom = b.maxY + spacing * 1.5;
+    const left = b.minX - spacing * 1.5, right = b.maxX + spacing * 1.5;
+    const scale = clampZoom(Math.min(width / (right - left), height / (bottom - top)));
     view.current = {
       scale,
-      tx: width / 2 - ((b.minX + b.maxX) / 2) * scale,
-      ty: height / 2 - ((b.minY + b.maxY) / 2 - store.index.spacing) * scale,
+      tx: width / 2 - ((left + right) / 2) * scale,
+      ty: height / 2 - ((top + bottom) / 2) * scale,
     };
     schedule();
   }
@@ -130,6 +132,7 @@ export function MapCanvas(props: { store: EditorStore; tools: ToolState; fitSign
   // Redraw on any change of the document, the selection or the faults.
   useSignalEffect(() => {
     void store.version.value;
+    void store.liveVersion.value;
     void store.selectionVersion.value;
     void tools.faulty.value;
     void tools.tool.value;

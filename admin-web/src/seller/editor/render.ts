@@ -1,5 +1,5 @@
 // Draws the map on one <canvas>: seats batched into one path per section colour (not one node
-// per seat), culled to the view, drawn as squares when smaller than a few pixels; row names
+// per seat), culled to the view, written as squares of pixels when smaller than a few; row names
 // and seat numbers only once they are large enough to read. The stage is drawn where the
 // buyer's map puts it: above the seats, centred.
 
@@ -35,13 +35,22 @@ export interface Scene {
 const SELECTED = "#15131a";
 const FAULT = "#b3261e";
 
-/** Draws the scene; returns how many seats were inside the view and drawn. */
-export function draw(ctx: CanvasRenderingContext2D, width: number, height: number, view: View, scene: Scene, overlay: Overlay): number {
-  ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = "#fbfafd";
-  ctx.fillRect(0, 0, width, height);
+/** Draws the scene; returns how many seats were inside the view and drawn. `dpr` is the
+ * canvas's device pixels per CSS pixel (the context is scaled by it). */
+export function draw(ctx: CanvasRenderingContext2D, width: number, height: number, dpr: number, view: View, scene: Scene, overlay: Overlay): number {
   const { scale, tx, ty } = view;
   const radius = Math.max(0.6, scene.spacing * 0.42 * scale);
+  // Seats a few pixels wide are written straight into the pixels: a path of 50,000 tiny
+  // squares costs the rasteriser far more than setting the pixels does.
+  if (radius < 2.5) {
+    const drawn = drawPixels(ctx, width, height, dpr, view, scene, radius);
+    drawStage(ctx, view, scene);
+    drawOverlay(ctx, view, overlay);
+    return drawn;
+  }
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = BACKGROUND;
+  ctx.fillRect(0, 0, width, height);
   drawStage(ctx, view, scene);
 
   // Which seats are in view, grouped by section, in one pass.
@@ -54,19 +63,14 @@ export function draw(ctx: CanvasRenderingContext2D, width: number, height: numbe
     (groups[seat.section] ?? groups[0]).push(seat);
     drawn++;
   }
-  const round = radius >= 2.5;
   groups.forEach((group, section) => {
     if (group.length === 0) return;
     ctx.fillStyle = sectionColour(section);
     ctx.beginPath();
     for (const seat of group) {
       const sx = seat.x * scale + tx, sy = seat.y * scale + ty;
-      if (round) {
-        ctx.moveTo(sx + radius, sy);
-        ctx.arc(sx, sy, radius, 0, Math.PI * 2);
-      } else {
-        ctx.rect(sx - radius, sy - radius, radius * 2, radius * 2);
-      }
+      ctx.moveTo(sx + radius, sy);
+      ctx.arc(sx, sy, radius, 0, Math.PI * 2);
     }
     ctx.fill();
   });
@@ -75,6 +79,53 @@ export function draw(ctx: CanvasRenderingContext2D, width: number, height: numbe
   outline(ctx, scene, view, scene.faulty, FAULT, radius, width, height);
   if (radius >= 6) labels(ctx, groups, view, radius);
   drawOverlay(ctx, view, overlay);
+  return drawn;
+}
+
+const BACKGROUND = "#fbfafd";
+
+/** `#rrggbb` as one canvas pixel (RGBA bytes in memory, read as a little-endian u32). */
+function pixel(hex: string): number {
+  const v = parseInt(hex.slice(1), 16);
+  return ((0xff << 24) | ((v & 0xff) << 16) | (v & 0xff00) | ((v >> 16) & 0xff)) >>> 0;
+}
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const pixelCache = new Map<string, number>();
+function pixelOf(hex: string): number {
+  let p = pixelCache.get(hex);
+  if (p === undefined) {
+    p = pixel(hex);
+    if (!LITTLE_ENDIAN) p = (((p & 0xff) << 24) | ((p & 0xff00) << 8) | ((p >>> 8) & 0xff00) | (p >>> 24)) >>> 0;
+    pixelCache.set(hex, p);
+  }
+  return p;
+}
+
+let frameImage: ImageData | null = null;
+
+/** Every seat in view as a square of pixels in its section's colour (selected ones dark, ones
+ * the API would refuse red), written into one image and put on the canvas. */
+function drawPixels(ctx: CanvasRenderingContext2D, width: number, height: number, dpr: number, view: View, scene: Scene, radius: number): number {
+  const w = Math.max(1, Math.round(width * dpr)), h = Math.max(1, Math.round(height * dpr));
+  if (!frameImage || frameImage.width !== w || frameImage.height !== h) frameImage = ctx.createImageData(w, h);
+  const buf = new Uint32Array(frameImage.data.buffer);
+  buf.fill(pixelOf(BACKGROUND));
+  const colours = Array.from({ length: Math.max(1, scene.sectionCount) }, (_, i) => pixelOf(sectionColour(i)));
+  const selected = pixelOf(SELECTED), fault = pixelOf(FAULT);
+  const size = Math.max(1, Math.round(radius * 2 * dpr));
+  const half = size / 2;
+  const scale = view.scale * dpr, tx = view.tx * dpr, ty = view.ty * dpr;
+  const hasSelection = scene.selection.size > 0, hasFaults = scene.faulty.size > 0;
+  let drawn = 0;
+  for (const seat of scene.seats) {
+    const x0 = Math.round(seat.x * scale + tx - half), y0 = Math.round(seat.y * scale + ty - half);
+    if (x0 + size <= 0 || y0 + size <= 0 || x0 >= w || y0 >= h) continue;
+    drawn++;
+    const colour = hasFaults && scene.faulty.has(seat.key) ? fault : hasSelection && scene.selection.has(seat.key) ? selected : (colours[seat.section] ?? colours[0]);
+    const xa = Math.max(0, x0), xb = Math.min(w, x0 + size), yb = Math.min(h, y0 + size);
+    for (let y = Math.max(0, y0); y < yb; y++) buf.fill(colour, y * w + xa, y * w + xb);
+  }
+  ctx.putImageData(frameImage, 0, 0);
   return drawn;
 }
 
@@ -110,12 +161,8 @@ function outline(ctx: CanvasRenderingContext2D, scene: Scene, view: View, keys: 
     if (!keys.has(seat.key)) continue;
     const sx = seat.x * view.scale + view.tx, sy = seat.y * view.scale + view.ty;
     if (sx < -r || sy < -r || sx > width + r || sy > height + r) continue;
-    if (r >= 2.5) {
-      ctx.moveTo(sx + r, sy);
-      ctx.arc(sx, sy, r, 0, Math.PI * 2);
-    } else {
-      ctx.rect(sx - r, sy - r, r * 2, r * 2);
-    }
+    ctx.moveTo(sx + r, sy);
+    ctx.arc(sx, sy, r, 0, Math.PI * 2);
   }
   ctx.stroke();
 }

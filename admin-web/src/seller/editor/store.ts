@@ -30,6 +30,9 @@ export class EditorStore {
   readonly version = signal(0);
   /** Bumped when the selection changes. */
   readonly selectionVersion = signal(0);
+  /** Bumped while a gesture changes seats in place (a paint stroke, a drag): only the canvas
+   * redraws; the panels' counts follow `version` when the gesture ends. */
+  readonly liveVersion = signal(0);
   /** Bumped when the undo or redo stack changes (for the buttons' state). */
   readonly historyVersion = signal(0);
   private undoStack: Command[] = [];
@@ -108,6 +111,7 @@ export class EditorStore {
     }
     if (keys.length === 0) return;
     this.push({ kind: "update", keys, before: was, after: now, moved });
+    this.version.value++;
   }
 
   setSections(after: Section[], removedIndex: number | null = null): void {
@@ -163,7 +167,7 @@ export class EditorStore {
   /** Marks the document changed after a gesture mutated seats in place (a paint stroke). */
   touched(moved: boolean): void {
     if (moved) this.index.build(this.doc.seats);
-    this.version.value++;
+    this.liveVersion.value++;
   }
 
   // ---- Internals ---------------------------------------------------------------------------
