@@ -198,7 +198,11 @@ export function MapCanvas(props: { store: EditorStore; tools: ToolState; fitSign
     const p = local(e);
     pointers.current.set(e.pointerId, p);
     if (pointers.current.size === 2) {
-      // A second finger: whatever the first started becomes a pinch (a paint stroke keeps what it painted).
+      // A second finger: the first one's gesture becomes a pinch. A box or a line it began is
+      // dropped; seats it already painted or moved stay, as one undo step.
+      const g = gesture.current;
+      if (g.kind === "box" || g.kind === "line") gesture.current = { kind: "none" };
+      overlay.current.box = null;
       finishGesture();
       const [a, b] = [...pointers.current.values()];
       pinch.current = { dist: Math.hypot(a.x - b.x, a.y - b.y), midX: (a.x + b.x) / 2, midY: (a.y + b.y) / 2 };

@@ -161,7 +161,7 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
             </select>
             {fieldErrors.value.region && <p class="field-error">{fieldErrors.value.region}</p>}
             <label for="venue-address">{tr("주소", "Address")}</label>
-            <input id="venue-address" value={address.value} maxLength={ADDRESS_LEN_MAX} onInput={(e) => (address.value = e.currentTarget.value)} aria-invalid={!!fieldErrors.value.address} aria-describedby={fieldErrors.value.address ? "venue-address-error" : undefined} required />
+            <input id="venue-address" value={address.value} placeholder={props.venueId ? tr("주소를 다시 입력해 주세요", "Enter the address again") : undefined} maxLength={ADDRESS_LEN_MAX} onInput={(e) => (address.value = e.currentTarget.value)} aria-invalid={!!fieldErrors.value.address} aria-describedby={fieldErrors.value.address ? "venue-address-error" : undefined} required />
             {fieldErrors.value.address && <p id="venue-address-error" class="field-error">{fieldErrors.value.address}</p>}
             {props.venueId && (
               <p class="muted small">
