@@ -7,7 +7,7 @@
 
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { BASE_URL, DESKTOP, PASSWORD, businessNumber, signIn } from "./fixtures";
-import { PER_ROW, PITCH, ROW_PITCH, ROWS, drawSections, paintFrontRow, saveVenue } from "./steps/editor";
+import { PER_ROW, PITCH, ROW_PITCH, ROWS, canvasView, drawSections, paintFrontRow, saveVenue } from "./steps/editor";
 
 /** A new company's seller, signed in on `page` (the console keeps the session like a member's). */
 async function signedInSeller(page: Page, request: APIRequestContext): Promise<string> {
@@ -167,4 +167,76 @@ test("a 50,000-seat stadium: every seat drawn; frame times of panning and painti
   await page.getByTestId("editor-undo").click();
   await expect(page.locator('[data-section="B"] .count')).toHaveText("0석");
   await expect(page.locator('[data-section="A"] .count')).toHaveText("50,000석");
+});
+
+test("arcs, lines, numbering right to left, a standing zone and the keyboard; saved as drawn", async ({ page, request }, testInfo) => {
+  await page.setViewportSize(DESKTOP);
+  await signedInSeller(page, request);
+  await page.goto("/seller/venues/new");
+  const canvas = page.getByTestId("editor-canvas");
+  await expect(canvas).toHaveAttribute("data-seats", "0");
+
+  // Two arc rows around a focus, numbered right to left.
+  await page.getByRole("button", { name: /^(곡선 열|Arc)$/ }).click();
+  await page.getByLabel(/^(열 수|Rows)$/).fill("2");
+  await page.getByLabel(/^(첫 열 반지름|First row radius)$/).fill("60");
+  await page.getByLabel(/^(펼친 각도\(°\)|Sweep \(°\))$/).fill("90");
+  await page.getByLabel(/^(번호 방향|Numbering direction)$/).selectOption("rtl");
+  let view = await canvasView(page);
+  const focus = { sx: 300, sy: 60 };
+  await page.mouse.click(view.left + focus.sx, view.top + focus.sy);
+  const focusAt = { x: Math.round((focus.sx - view.tx) / view.scale), y: Math.round((focus.sy - view.ty) / view.scale) };
+  const arcSeats = Number(await canvas.getAttribute("data-seats"));
+  expect(arcSeats).toBeGreaterThan(10);
+
+  // A straight row dragged out in a second section.
+  await page.getByTestId("add-section").click();
+  await page.getByRole("button", { name: /^(직선 열|Line)$/ }).click();
+  await page.getByLabel(/^(첫 열 이름|First row)$/).fill("가");
+  await page.getByLabel(/^(번호 방향|Numbering direction)$/).selectOption("ltr");
+  view = await canvasView(page);
+  const lineFrom = { sx: 200, sy: 400 };
+  const lineLength = 90; // layout units: 10 seats 10 apart
+  await page.mouse.move(view.left + lineFrom.sx, view.top + lineFrom.sy);
+  await page.mouse.down();
+  await page.mouse.move(view.left + lineFrom.sx + (lineLength * view.scale) / 2, view.top + lineFrom.sy, { steps: 3 });
+  await page.mouse.move(view.left + lineFrom.sx + lineLength * view.scale, view.top + lineFrom.sy, { steps: 3 });
+  await page.mouse.up();
+  await expect(canvas).toHaveAttribute("data-seats", String(arcSeats + 10));
+  const lineAt = { x: Math.round((lineFrom.sx - view.tx) / view.scale), y: Math.round((lineFrom.sy - view.ty) / view.scale) };
+
+  // The keyboard: select everything, delete it, undo.
+  await canvas.focus();
+  await page.keyboard.press("Control+a");
+  await expect(status(page)).toContainText(`선택 ${arcSeats + 10}석`);
+  await page.keyboard.press("Delete");
+  await expect(canvas).toHaveAttribute("data-seats", "0");
+  await page.keyboard.press("Control+z");
+  await expect(canvas).toHaveAttribute("data-seats", String(arcSeats + 10));
+  await page.keyboard.press("Escape");
+  await expect(status(page)).toContainText("선택 0석");
+
+  await page.getByTestId("add-zone").click();
+  await page.getByLabel(/^(정원|Capacity)$/).fill("500");
+  await page.getByLabel(/^(정원|Capacity)$/).press("Tab");
+  await page.screenshot({ path: testInfo.outputPath("editor-arcs-desktop.png"), fullPage: true });
+  const venueId = await saveVenue(page, `피켓 원형극장 ${Date.now().toString(36)}`);
+
+  const venue = (await (await request.get(`${BASE_URL}/api/v2/venues/${venueId}`)).json()) as ApiVenue;
+  expect(venue.layout.zones).toEqual([{ name: "스탠딩 1", capacity: 500 }]);
+  const [arc, line] = venue.layout.sections;
+  expect(arc.name).toBe("A");
+  expect(arc.rows.map((r) => r.name)).toEqual(["1", "2"]);
+  arc.rows.forEach((row, r) => {
+    for (const seat of row.seats) {
+      // On its row's circle around the clicked focus (coordinates are whole units), below it.
+      expect(Math.abs(Math.hypot(seat.x - focusAt.x, seat.y - focusAt.y) - (60 + 12 * r))).toBeLessThanOrEqual(1.5);
+      expect(seat.y).toBeGreaterThan(focusAt.y);
+    }
+    // Numbered right to left: 1 is the rightmost seat, numbers grow leftwards.
+    const byX = [...row.seats].sort((a, b) => b.x - a.x).map((s) => s.number);
+    expect(byX).toEqual(Array.from({ length: row.seats.length }, (_, i) => i + 1));
+  });
+  expect(line.name).toBe("B");
+  expect(line.rows).toEqual([{ name: "가", seats: Array.from({ length: 10 }, (_, i) => ({ number: i + 1, x: lineAt.x + i * 10, y: lineAt.y })) }]);
 });

@@ -423,6 +423,7 @@ function SelectionPanel(props: { store: EditorStore; tools: ToolState; count: nu
 
 function SectionsPanel(props: { store: EditorStore; tools: ToolState; perSection: number[] }) {
   const { store, tools } = props;
+  void store.version.value;
   const sections = store.doc.sections;
   const rename = (index: number, value: string) => {
     if (sections[index].name === value) return;
@@ -469,6 +470,8 @@ function SectionsPanel(props: { store: EditorStore; tools: ToolState; perSection
 
 function ZonesPanel(props: { store: EditorStore }) {
   const { store } = props;
+  // Subscribes: @preact/signals skips re-rendering a component whose props did not change.
+  void store.version.value;
   const zones = store.doc.zones;
   const update = (index: number, change: Partial<{ name: string; capacity: number }>) =>
     store.setZones(zones.map((z, i) => (i === index ? { ...z, ...change } : z)));
