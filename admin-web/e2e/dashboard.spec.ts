@@ -4,6 +4,7 @@
 // time it took is printed, the aim is under 2 s); the seller pauses the queue on the dashboard
 // and a buyer joining the queue sees "paused"; the settlement's CSV downloads. Screenshots at
 // desktop width.
+
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { DESKTOP, setupShow, type ShowSetup } from "./fixtures";
 import { openBooking, queueAndBook } from "./steps/booking";
