@@ -613,3 +613,74 @@ pub fn secret_of(ticket: &Value) -> picket_tickets::TicketSecret {
         mac_key: bytes("mac_key").try_into().expect("32 bytes"),
     }
 }
+
+/// Rows per multi-row `INSERT` of [`seed_members`] (3 bound values a row).
+pub const SEED_ROWS_MAX: usize = 1_000;
+
+/// Writes `count` members straight into the API's store behind `pool`: accounts `first_id`,
+/// `first_id + 1`, … (emails `member-<id>@seed.invalid`, a password hash nothing signs in
+/// with), the n-th (from 0) with the interests `interests(n)` gives as `(kind, value)`
+/// (`("category", "musical")`, `("region", "seoul")`). For fan-out tests and benchmarks: signing
+/// up a million members through the API would spend hours in Argon2. One transaction per
+/// [`SEED_ROWS_MAX`] members.
+pub async fn seed_members(
+    pool: &sqlx::AnyPool,
+    first_id: i64,
+    count: usize,
+    interests: impl Fn(usize) -> Vec<(&'static str, &'static str)>,
+) -> Result<(), sqlx::Error> {
+    let created_at_ms = picket_edge::clock::now_ms() as i64;
+    for start in (0..count).step_by(SEED_ROWS_MAX) {
+        let members = start..count.min(start + SEED_ROWS_MAX);
+        let mut tx = pool.begin().await?;
+        let sql = format!(
+            "INSERT INTO accounts (id, email, password_hash, name, phone, role, created_at_ms) \
+             VALUES {}",
+            placeholders(members.len(), |n| {
+                format!(
+                    "(${}, ${}, 'seeded', '회원', NULL, 'member', ${})",
+                    n,
+                    n + 1,
+                    n + 2
+                )
+            })
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in members.clone() {
+            let id = first_id + n as i64;
+            query = query
+                .bind(id)
+                .bind(format!("member-{id}@seed.invalid"))
+                .bind(created_at_ms);
+        }
+        query.execute(&mut *tx).await?;
+        let rows: Vec<(i64, &str, &str)> = members
+            .flat_map(|n| {
+                interests(n)
+                    .into_iter()
+                    .map(move |(kind, value)| (first_id + n as i64, kind, value))
+            })
+            .collect();
+        for chunk in rows.chunks(SEED_ROWS_MAX) {
+            let sql = format!(
+                "INSERT INTO interests (account_id, kind, value) VALUES {}",
+                placeholders(chunk.len(), |n| format!("(${}, ${}, ${})", n, n + 1, n + 2))
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (account, kind, value) in chunk {
+                query = query.bind(*account).bind(*kind).bind(*value);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// `rows` groups of three placeholders, `row(n)` making the group whose first is `$n`.
+fn placeholders(rows: usize, row: impl Fn(usize) -> String) -> String {
+    (0..rows)
+        .map(|r| row(3 * r + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
