@@ -614,7 +614,7 @@ pub fn secret_of(ticket: &Value) -> picket_tickets::TicketSecret {
     }
 }
 
-/// Rows per multi-row `INSERT` of [`seed_members`] (3 bound values a row).
+/// Rows per multi-row `INSERT` of [`seed_members`].
 pub const SEED_ROWS_MAX: usize = 1_000;
 
 /// Writes `count` members straight into the API's store behind `pool`: accounts `first_id`,
@@ -629,21 +629,15 @@ pub async fn seed_members(
     count: usize,
     interests: impl Fn(usize) -> Vec<(&'static str, &'static str)>,
 ) -> Result<(), sqlx::Error> {
+    use picket_api::store::{is_sqlite, parameter_groups};
     let created_at_ms = picket_edge::clock::now_ms() as i64;
     for start in (0..count).step_by(SEED_ROWS_MAX) {
         let members = start..count.min(start + SEED_ROWS_MAX);
         let mut tx = pool.begin().await?;
+        let sqlite = is_sqlite(&tx);
         let sql = format!(
-            "INSERT INTO accounts (id, email, password_hash, name, phone, role, created_at_ms) \
-             VALUES {}",
-            placeholders(members.len(), |n| {
-                format!(
-                    "(${}, ${}, 'seeded', '회원', NULL, 'member', ${})",
-                    n,
-                    n + 1,
-                    n + 2
-                )
-            })
+            "INSERT INTO accounts (id, email, password_hash, name, role, created_at_ms) VALUES {}",
+            parameter_groups(sqlite, members.len(), 6, 1)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for n in members.clone() {
@@ -651,6 +645,9 @@ pub async fn seed_members(
             query = query
                 .bind(id)
                 .bind(format!("member-{id}@seed.invalid"))
+                .bind("seeded")
+                .bind("회원")
+                .bind("member")
                 .bind(created_at_ms);
         }
         query.execute(&mut *tx).await?;
@@ -664,7 +661,7 @@ pub async fn seed_members(
         for chunk in rows.chunks(SEED_ROWS_MAX) {
             let sql = format!(
                 "INSERT INTO interests (account_id, kind, value) VALUES {}",
-                placeholders(chunk.len(), |n| format!("(${}, ${}, ${})", n, n + 1, n + 2))
+                parameter_groups(sqlite, chunk.len(), 3, 1)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (account, kind, value) in chunk {
@@ -675,12 +672,4 @@ pub async fn seed_members(
         tx.commit().await?;
     }
     Ok(())
-}
-
-/// `rows` groups of three placeholders, `row(n)` making the group whose first is `$n`.
-fn placeholders(rows: usize, row: impl Fn(usize) -> String) -> String {
-    (0..rows)
-        .map(|r| row(3 * r + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

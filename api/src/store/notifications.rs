@@ -6,11 +6,9 @@
 //! notifier's delivery loop reads in order from a cursor per channel, and the dead letters it
 //! gives up on.
 
-use std::fmt::Write as _;
-
 use sqlx::AnyConnection;
 
-use super::Store;
+use super::{Store, is_sqlite, parameter_groups};
 
 /// Inbox entries kept per member: past it the oldest are dropped as new ones arrive.
 pub const INBOX_PER_MEMBER_MAX: i64 = 500;
@@ -101,18 +99,7 @@ async fn insert_rows(
     rows: &[NewNotification<'_>],
     first_seq: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    const COLUMNS: usize = 13;
-    let mut values = String::with_capacity(rows.len() * COLUMNS * 6);
-    for row in 0..rows.len() {
-        values.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..COLUMNS {
-            if column > 0 {
-                values.push_str(", ");
-            }
-            let _ = write!(values, "${}", row * COLUMNS + column + 1);
-        }
-        values.push(')');
-    }
+    let values = parameter_groups(is_sqlite(conn), rows.len(), 13, 1);
     // `VALUES` names its columns column1, column2, … in both databases. (SQLite needs a WHERE
     // in an INSERT … SELECT with ON CONFLICT; the account check is it.)
     let sql = format!(
@@ -167,19 +154,20 @@ async fn trim_inboxes(conn: &mut AnyConnection, accounts: &[i64]) -> Result<(), 
     let mut accounts = accounts.to_vec();
     accounts.sort_unstable();
     accounts.dedup();
+    let sqlite = is_sqlite(conn);
     for chunk in accounts.chunks(INSERT_ROWS_MAX) {
-        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
         let sql = format!(
-            "SELECT account_id FROM notifications WHERE account_id IN ({}) \
-             GROUP BY account_id HAVING COUNT(*) > $1",
-            placeholders.join(", ")
+            "SELECT account_id FROM notifications WHERE account_id IN {} \
+             GROUP BY account_id HAVING COUNT(*) > {}",
+            parameter_groups(sqlite, 1, chunk.len(), 1),
+            parameter_groups(sqlite, 1, 1, chunk.len() + 1),
         );
-        // Safe: placeholders only; the accounts are bound.
-        let mut query =
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(INBOX_PER_MEMBER_MAX);
+        // Safe: placeholders only; the accounts and the bound are bound.
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
         for account in chunk {
             query = query.bind(*account);
         }
+        query = query.bind(INBOX_PER_MEMBER_MAX);
         for account in query.fetch_all(&mut *conn).await? {
             trim_inbox(conn, account).await?;
         }
