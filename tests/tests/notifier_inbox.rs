@@ -558,7 +558,7 @@ async fn batch_writes_each_once_in_order(setup: ApiSetup) {
     };
     // Past two statements' worth, so the batch is three inserts with one reservation.
     const MEMBERS: usize = 2_500;
-    assert!(MEMBERS > 2 * INSERT_ROWS_MAX);
+    const { assert!(MEMBERS > 2 * INSERT_ROWS_MAX) };
     let store = &setup.api.store;
     seed_members(store.pool(), SEEDED_FIRST, MEMBERS, |_| Vec::new())
         .await
