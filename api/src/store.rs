@@ -29,6 +29,39 @@ use std::time::Duration;
 use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 
+/// Whether `conn` is to SQLite (else PostgreSQL).
+pub fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME
+}
+
+/// Placeholders for `rows` groups of `columns` bind parameters, the first numbered `first`:
+/// `($1, $2), ($3, $4)` on PostgreSQL, `(?, ?), (?, ?)` on SQLite (`sqlite`). For statements
+/// with thousands of parameters (multi-row inserts): SQLite looks each `$n` up by name with a
+/// linear search, when it prepares the statement and again for every value bound, which makes
+/// such a statement quadratic (most of a 1,000-row insert's time), while `?`s are bound in
+/// order. Either way the values are bound in the order of the placeholders.
+pub fn parameter_groups(sqlite: bool, rows: usize, columns: usize, first: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(rows * columns * 7);
+    let mut n = first;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                let _ = write!(sql, "${n}");
+            }
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Connections in the API's pool.
 pub const POOL_CONNECTIONS_MAX: u32 = 8;
 /// How long a query waits for a connection before the request fails with 503.

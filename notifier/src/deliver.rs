@@ -1,6 +1,6 @@
 //! Delivery: the notifications in the inbox's outbox go out live, to connected apps and to Web
 //! Push. Every notification row has an outbox sequence given in the transaction that wrote it
-//! (`outbox_seq`, see `picket_api::store::notifications::next_outbox_seq`); each channel reads the
+//! (`outbox_seq`, see `picket_api::store::notifications::reserve_outbox_seqs`); each channel reads the
 //! rows after its persisted cursor in that order.
 //!
 //! - **app**: each row is published on its member's subject ([`Notices`]: NATS

@@ -13,8 +13,10 @@
 //!   inbox rows are committed) and moves the cursor in the same transaction as the inbox rows,
 //!   so a notifier stopped anywhere resumes where it stopped: nothing lost, and nothing shown
 //!   twice (the rows' ids make a replayed entry a no-op, and the cursor skips what the bus
-//!   redelivers). Published shows are announced once each
-//!   (`notifier_announced`, marked after every matching member's alert is written). The
+//!   redelivers). Published shows are announced once each: their matching members are
+//!   walked by account id, a batch of alerts per transaction that also moves the show's
+//!   resume point (`notifier_announcing`), so a stopped notifier goes on after the last batch it
+//!   committed; the show goes into `notifier_announced` with its last batch. The
 //!   ledger's subscription only wakes it up early, and so do published shows ([`Wakes`]: the
 //!   API's in-process announcements, or `picket.catalog.show_published` over NATS); it also
 //!   looks every [`POLL_INTERVAL`].
@@ -46,8 +48,8 @@ use picket_api::store::Store;
 use picket_api::store::board::move_notice_send;
 use picket_api::store::notification_settings::{choices_between, choices_of};
 use picket_api::store::notifications::{
-    NewNotification, insert_notification, recent_counts, remember_waitlist_entry,
-    set_notifier_cursor,
+    NewNotification, insert_notifications, mark_announced, move_announcing, recent_counts,
+    remember_waitlist_entry, set_notifier_cursor,
 };
 use picket_api::store::reminders::mark_reminder_sent;
 use picket_ledger_client::{Committed, EntryFollower, LedgerClient, ReadError};
@@ -67,8 +69,12 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub const RETRY_DELAY: Duration = Duration::from_secs(1);
 /// Ledger entries read per request while catching up.
 pub const ENTRIES_BATCH_MAX: u32 = 256;
-/// Members whose interest alerts are composed and written per transaction.
-pub const MEMBERS_BATCH_MAX: i64 = 500;
+/// Members whose interest alerts are composed and written per transaction (one multi-row
+/// insert: `picket_api::store::notifications::INSERT_ROWS_MAX`).
+pub const MEMBERS_BATCH_MAX: i64 = 1_000;
+/// Batches of interest alerts one round writes, across shows, so a show matching a million
+/// members does not keep the notifier from the ledger's entries, the reminders and a stop.
+pub const ANNOUNCE_BATCHES_PER_ROUND_MAX: usize = 8;
 /// Published shows announced per round.
 pub const SHOWS_BATCH_MAX: i64 = 16;
 /// Batches of entries read per partition per round, so a partition that never runs dry (a
@@ -330,7 +336,7 @@ pub async fn round(
             }
         }
     }
-    announce_published(store).await?;
+    more |= announce_published(store).await?;
     more |= remind(store, picket_api::state::now_ms()).await?;
     more |= send_notices(store).await?;
     Ok(more)
@@ -500,78 +506,108 @@ async fn recent(
         .collect())
 }
 
+/// Writes `notifications` in one go ([`insert_notifications`]: consecutive outbox sequences,
+/// multi-row inserts, one inbox trim per batch).
 async fn write(
     conn: &mut sqlx::AnyConnection,
     notifications: &[Notification],
 ) -> Result<(), sqlx::Error> {
-    for notification in notifications {
-        let data = serde_json::to_string(&notification.data).expect("string maps encode");
-        insert_notification(
-            conn,
-            &NewNotification {
-                id: &notification.id,
-                account_id: notification.recipient as i64,
-                kind: notification.kind.as_str(),
-                created_at_ms: notification.created_at_ms as i64,
-                title_ko: &notification.ko.title,
-                body_ko: &notification.ko.body,
-                title_en: &notification.en.title,
-                body_en: &notification.en.body,
-                data: &data,
-                push: notification.push,
-                app: notification.app,
-                language: notification.language.as_str(),
-            },
-        )
-        .await?;
-    }
+    let data: Vec<String> = notifications
+        .iter()
+        .map(|n| serde_json::to_string(&n.data).expect("string maps encode"))
+        .collect();
+    let rows: Vec<NewNotification<'_>> = notifications
+        .iter()
+        .zip(&data)
+        .map(|(notification, data)| NewNotification {
+            id: &notification.id,
+            account_id: notification.recipient as i64,
+            kind: notification.kind.as_str(),
+            created_at_ms: notification.created_at_ms as i64,
+            title_ko: &notification.ko.title,
+            body_ko: &notification.ko.body,
+            title_en: &notification.en.title,
+            body_en: &notification.en.body,
+            data,
+            push: notification.push,
+            app: notification.app,
+            language: notification.language.as_str(),
+        })
+        .collect();
+    insert_notifications(conn, &rows).await?;
     Ok(())
 }
 
-/// Writes the interest alerts of shows published and not announced yet, a batch of members per
-/// transaction, then marks each show announced.
-async fn announce_published(store: &Store) -> Result<(), NotifierError> {
-    for (show, title, category, region, published_at_ms) in
-        store.shows_to_announce(SHOWS_BATCH_MAX).await?
-    {
+/// Writes the interest alerts of shows published and not announced yet: from each show's
+/// resume point (`notifier_announcing`), a batch of matching members per transaction that also
+/// moves the resume point, and the show marked announced with its last batch. At most
+/// [`ANNOUNCE_BATCHES_PER_ROUND_MAX`] batches per round, so a show matching a million members
+/// does not keep the notifier from the ledger's entries meanwhile; `true` when it stopped there
+/// with more to write.
+async fn announce_published(store: &Store) -> Result<bool, NotifierError> {
+    let mut batches = 0;
+    for show in store.shows_to_announce(SHOWS_BATCH_MAX).await? {
         let published = Published {
-            show: show as u64,
-            title,
-            published_at_ms: published_at_ms as u64,
+            show: show.id as u64,
+            title: show.title.clone(),
+            published_at_ms: show.published_at_ms as u64,
         };
-        let mut after = 0;
+        let mut after = show.after_account;
         loop {
+            if batches == ANNOUNCE_BATCHES_PER_ROUND_MAX {
+                return Ok(true);
+            }
+            batches += 1;
             let members = store
-                .members_interested(&category, &region, after, MEMBERS_BATCH_MAX)
+                .members_interested(&show.category, &show.region, after, MEMBERS_BATCH_MAX)
                 .await?;
-            let Some(&last) = members.last() else {
-                break;
-            };
-            let members: Vec<u64> = members.iter().map(|m| *m as u64).collect();
+            let last_batch = (members.len() as i64) < MEMBERS_BATCH_MAX;
             let mut tx = store.begin().await?;
-            let recent = recent(&mut tx, &members, published.published_at_ms).await?;
-            let chosen = choices_between(&mut tx, members[0] as i64, last)
-                .await?
-                .into_iter()
-                .map(|row| {
-                    (
-                        row.account_id as u64,
-                        choices(Some(&row.language), Some(&row.channels)),
-                    )
-                })
-                .collect();
-            write(
-                &mut tx,
-                &compose::for_published(&published, &members, &recent, &chosen),
-            )
-            .await?;
+            if let Some(&last) = members.last() {
+                write_alerts(&mut tx, &published, &members).await?;
+                move_announcing(&mut tx, show.id, last).await?;
+                after = last;
+            }
+            if last_batch {
+                mark_announced(&mut tx, show.id).await?;
+            }
             tx.commit().await?;
-            after = last;
+            if last_batch {
+                tracing::info!(show = show.id, "interest alerts written");
+                break;
+            }
         }
-        store.mark_announced(show).await?;
-        tracing::info!(show, "interest alerts written");
     }
-    Ok(())
+    Ok(false)
+}
+
+/// Writes the interest alerts of `published` to `members` (a batch by ascending id), each with
+/// the member's recent count and choices.
+async fn write_alerts(
+    conn: &mut sqlx::AnyConnection,
+    published: &Published,
+    members: &[i64],
+) -> Result<(), sqlx::Error> {
+    let (Some(&low), Some(&high)) = (members.first(), members.last()) else {
+        return Ok(());
+    };
+    let members: Vec<u64> = members.iter().map(|m| *m as u64).collect();
+    let recent = recent(conn, &members, published.published_at_ms).await?;
+    let chosen = choices_between(conn, low, high)
+        .await?
+        .into_iter()
+        .map(|row| {
+            (
+                row.account_id as u64,
+                choices(Some(&row.language), Some(&row.channels)),
+            )
+        })
+        .collect();
+    write(
+        conn,
+        &compose::for_published(published, &members, &recent, &chosen),
+    )
+    .await
 }
 
 /// A member's choices as stored (none: the defaults).

@@ -613,3 +613,63 @@ pub fn secret_of(ticket: &Value) -> picket_tickets::TicketSecret {
         mac_key: bytes("mac_key").try_into().expect("32 bytes"),
     }
 }
+
+/// Rows per multi-row `INSERT` of [`seed_members`].
+pub const SEED_ROWS_MAX: usize = 1_000;
+
+/// Writes `count` members straight into the API's store behind `pool`: accounts `first_id`,
+/// `first_id + 1`, … (emails `member-<id>@seed.invalid`, a password hash nothing signs in
+/// with), the n-th (from 0) with the interests `interests(n)` gives as `(kind, value)`
+/// (`("category", "musical")`, `("region", "seoul")`). For fan-out tests and benchmarks: signing
+/// up a million members through the API would spend hours in Argon2. One transaction per
+/// [`SEED_ROWS_MAX`] members.
+pub async fn seed_members(
+    pool: &sqlx::AnyPool,
+    first_id: i64,
+    count: usize,
+    interests: impl Fn(usize) -> Vec<(&'static str, &'static str)>,
+) -> Result<(), sqlx::Error> {
+    use picket_api::store::{is_sqlite, parameter_groups};
+    let created_at_ms = picket_edge::clock::now_ms() as i64;
+    for start in (0..count).step_by(SEED_ROWS_MAX) {
+        let members = start..count.min(start + SEED_ROWS_MAX);
+        let mut tx = pool.begin().await?;
+        let sqlite = is_sqlite(&tx);
+        let sql = format!(
+            "INSERT INTO accounts (id, email, password_hash, name, role, created_at_ms) VALUES {}",
+            parameter_groups(sqlite, members.len(), 6, 1)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in members.clone() {
+            let id = first_id + n as i64;
+            query = query
+                .bind(id)
+                .bind(format!("member-{id}@seed.invalid"))
+                .bind("seeded")
+                .bind("회원")
+                .bind("member")
+                .bind(created_at_ms);
+        }
+        query.execute(&mut *tx).await?;
+        let rows: Vec<(i64, &str, &str)> = members
+            .flat_map(|n| {
+                interests(n)
+                    .into_iter()
+                    .map(move |(kind, value)| (first_id + n as i64, kind, value))
+            })
+            .collect();
+        for chunk in rows.chunks(SEED_ROWS_MAX) {
+            let sql = format!(
+                "INSERT INTO interests (account_id, kind, value) VALUES {}",
+                parameter_groups(sqlite, chunk.len(), 3, 1)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (account, kind, value) in chunk {
+                query = query.bind(*account).bind(*kind).bind(*value);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}

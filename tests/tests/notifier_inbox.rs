@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
+use picket_api::store::notifications::NewNotification;
 use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
 use picket_notifier::NotifierConfig;
-use picket_tests::api::{ApiSetup, call};
+use picket_tests::api::{ApiSetup, call, seed_members};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -518,4 +519,251 @@ async fn an_inbox_keeps_the_newest_up_to_its_bound() {
         inbox(&setup, &token, "").await["unread"],
         INBOX_PER_MEMBER_MAX
     );
+}
+
+/// Members seeded by the fan-out tests start here (the API's own ids are far larger).
+const SEEDED_FIRST: i64 = 1_000_000;
+
+#[tokio::test]
+async fn a_batch_past_the_insert_bound_writes_each_once_in_order() {
+    batch_writes_each_once_in_order(ApiSetup::start().await).await;
+}
+
+#[tokio::test]
+async fn a_batch_past_the_insert_bound_writes_each_once_in_order_on_postgres() {
+    batch_writes_each_once_in_order(ApiSetup::start_postgres().await).await;
+}
+
+/// One notification of the batch tests: the same texts, `created_at_ms` telling them apart.
+fn new_row(id: &str, account_id: i64, created_at_ms: i64) -> NewNotification<'_> {
+    NewNotification {
+        id,
+        account_id,
+        kind: "seller_notice",
+        created_at_ms,
+        title_ko: "공지",
+        body_ko: "본문",
+        title_en: "Notice",
+        body_en: "Body",
+        data: "{}",
+        push: true,
+        app: true,
+        language: "ko",
+    }
+}
+
+async fn batch_writes_each_once_in_order(setup: ApiSetup) {
+    use picket_api::store::notifications::{
+        INBOX_PER_MEMBER_MAX, INSERT_ROWS_MAX, insert_notification, insert_notifications,
+    };
+    // Past two statements' worth, so the batch is three inserts with one reservation.
+    const MEMBERS: usize = 2_500;
+    const { assert!(MEMBERS > 2 * INSERT_ROWS_MAX) };
+    let store = &setup.api.store;
+    seed_members(store.pool(), SEEDED_FIRST, MEMBERS, |_| Vec::new())
+        .await
+        .expect("seed");
+    let member = |n: usize| SEEDED_FIRST + n as i64;
+    let mut conn = store.pool().acquire().await.expect("connection");
+    // Member 7's inbox is full of older entries; member 100 already has the batch's entry.
+    let old: Vec<String> = (0..INBOX_PER_MEMBER_MAX)
+        .map(|n| format!("old.{n:04}"))
+        .collect();
+    let full: Vec<NewNotification<'_>> = old
+        .iter()
+        .enumerate()
+        .map(|(n, id)| new_row(id, member(7), 1_000 + n as i64))
+        .collect();
+    assert_eq!(
+        insert_notifications(&mut conn, &full).await.expect("full"),
+        INBOX_PER_MEMBER_MAX as u64
+    );
+    assert!(
+        insert_notification(&mut conn, &new_row("batch.0100", member(100), 5_000))
+            .await
+            .expect("one")
+    );
+    let head_before = store.outbox_head().await.expect("head");
+    // One per member in member order, a guest (no account) in the middle, and member 200's
+    // entry again at the end.
+    const GUEST_AT: usize = 1_500;
+    let ids: Vec<String> = (0..MEMBERS).map(|n| format!("batch.{n:04}")).collect();
+    let mut batch: Vec<NewNotification<'_>> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| new_row(id, member(n), 5_000))
+        .collect();
+    batch.insert(GUEST_AT, new_row("batch.guest", 42, 5_000));
+    batch.push(new_row("batch.0200", member(200), 5_000));
+    let written = insert_notifications(&mut conn, &batch)
+        .await
+        .expect("batch");
+    assert_eq!(written, MEMBERS as u64 - 1, "all but member 100's");
+    assert_eq!(
+        store.outbox_head().await.expect("head") - head_before,
+        batch.len() as i64,
+        "one sequence per row given, written or not"
+    );
+    drop(conn);
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT id, outbox_seq FROM notifications WHERE id LIKE 'batch.%' ORDER BY outbox_seq",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("rows");
+    // Member 100's from before, then every other member's once, in the order given, each
+    // with the sequence of its place in the batch.
+    let mut expected = vec![("batch.0100".to_owned(), head_before)];
+    for n in (0..MEMBERS).filter(|n| *n != 100) {
+        let place = if n < GUEST_AT { n } else { n + 1 };
+        expected.push((ids[n].clone(), head_before + 1 + place as i64));
+    }
+    assert_eq!(rows.len(), expected.len());
+    assert_eq!(rows[1..], expected[1..]);
+    assert_eq!(rows[0].0, "batch.0100");
+    assert!(rows[0].1 <= head_before);
+    // Member 7's inbox kept its bound: the batch's entry is in, the oldest one out.
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM notifications WHERE account_id = $1 ORDER BY id")
+            .bind(member(7))
+            .fetch_all(store.pool())
+            .await
+            .expect("kept");
+    assert_eq!(kept.len() as i64, INBOX_PER_MEMBER_MAX);
+    assert!(kept.contains(&"batch.0007".to_owned()));
+    assert!(!kept.contains(&"old.0000".to_owned()));
+    assert!(kept.contains(&"old.0001".to_owned()));
+}
+
+#[tokio::test]
+async fn interest_alerts_resume_after_the_last_batch_written() {
+    alerts_resume_after_the_last_batch(ApiSetup::start().await).await;
+}
+
+#[tokio::test]
+async fn interest_alerts_resume_after_the_last_batch_written_on_postgres() {
+    alerts_resume_after_the_last_batch(ApiSetup::start_postgres().await).await;
+}
+
+/// The n-th seeded member's interests: six in ten match a musical in Seoul (the harness's show).
+fn interests_of(n: usize) -> Vec<(&'static str, &'static str)> {
+    match n % 10 {
+        0 => vec![],
+        1 => vec![("category", "concert")],
+        2 => vec![("region", "busan")],
+        3 => vec![("category", "musical"), ("region", "busan")],
+        4 => vec![("category", "musical"), ("region", "seoul")],
+        5 => vec![("region", "seoul")],
+        6 => vec![("category", "concert"), ("category", "musical")],
+        _ => vec![("category", "musical")],
+    }
+}
+
+fn matches_the_show(n: usize) -> bool {
+    n % 10 >= 4
+}
+
+async fn alerts_resume_after_the_last_batch(setup: ApiSetup) {
+    use picket_notifier::{ANNOUNCE_BATCHES_PER_ROUND_MAX, Followers, MEMBERS_BATCH_MAX, round};
+    // More matching members than one round writes: a round stops with the show half announced,
+    // where a notifier stopped after its last commit would be.
+    let per_round = ANNOUNCE_BATCHES_PER_ROUND_MAX * MEMBERS_BATCH_MAX as usize;
+    let members = (per_round + 1_000) * 10 / 6;
+    let store = &setup.api.store;
+    seed_members(store.pool(), SEEDED_FIRST, members, interests_of)
+        .await
+        .expect("seed");
+    let matching: Vec<i64> = (0..members)
+        .filter(|n| matches_the_show(*n))
+        .map(|n| SEEDED_FIRST + n as i64)
+        .collect();
+    assert!(matching.len() > per_round);
+    // Members' choices apply per member, in either round: one early, one late, in English and
+    // not live in the app.
+    let chosen = [matching[3], matching[matching.len() - 3]];
+    for account in chosen {
+        store
+            .set_notification_choices(
+                account,
+                "en",
+                r#"{"interest_alert": {"app": false, "push": true}}"#,
+                1,
+            )
+            .await
+            .expect("choices");
+    }
+    let (show, _) = setup
+        .published_show("seller@example.com", &business_number(7))
+        .await;
+    let head_before = store.outbox_head().await.expect("head");
+    let ledger = LedgerClient::in_process(setup.cluster.ledger.handle.clone());
+    let config = NotifierConfig::new(vec![0]);
+    let more = round(store, &ledger, &config, &mut Followers::default())
+        .await
+        .expect("round");
+    assert!(more, "one round cannot write them all");
+    let alerts = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT account_id FROM notifications WHERE kind = 'interest_alert' \
+             ORDER BY outbox_seq",
+        )
+        .fetch_all(store.pool())
+        .await
+        .expect("alerts")
+    };
+    assert_eq!(alerts().await, matching[..per_round]);
+    assert!(!store.is_announced(show).await.expect("announced"));
+    let resume: i64 = sqlx::query_scalar("SELECT after_account FROM notifier_announcing")
+        .fetch_one(store.pool())
+        .await
+        .expect("resume point");
+    assert_eq!(resume, matching[per_round - 1]);
+    // A notifier started again (new readers) goes on from there.
+    let mut followers = Followers::default();
+    let mut rounds = 0;
+    while round(store, &ledger, &config, &mut followers)
+        .await
+        .expect("round")
+    {
+        rounds += 1;
+        assert!(rounds < 10, "never done");
+    }
+    assert!(store.is_announced(show).await.expect("announced"));
+    assert_eq!(
+        alerts().await,
+        matching,
+        "each matching member once, in order"
+    );
+    // Nothing was walked twice: every sequence given is a row written.
+    let written: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE outbox_seq > $1")
+            .bind(head_before)
+            .fetch_one(store.pool())
+            .await
+            .expect("written");
+    assert_eq!(
+        store.outbox_head().await.expect("head") - head_before,
+        written
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifier_announcing")
+        .fetch_one(store.pool())
+        .await
+        .expect("left");
+    assert_eq!(left, 0, "the resume point goes with the mark");
+    for account in chosen {
+        let (language, app, push): (String, i64, i64) =
+            sqlx::query_as("SELECT language, app, push FROM notifications WHERE account_id = $1")
+                .bind(account)
+                .fetch_one(store.pool())
+                .await
+                .expect("chosen member's alert");
+        assert_eq!((language.as_str(), app, push), ("en", 0, 1));
+    }
+    let (language, app): (String, i64) =
+        sqlx::query_as("SELECT language, app FROM notifications WHERE account_id = $1")
+            .bind(matching[4])
+            .fetch_one(store.pool())
+            .await
+            .expect("a default member's alert");
+    assert_eq!((language.as_str(), app), ("ko", 1));
 }

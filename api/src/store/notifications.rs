@@ -1,5 +1,6 @@
 //! The inbox (`notifications`) and the notifier's own bookkeeping: its cursor per ledger
-//! partition, the shows whose interest alerts are written, and the waitlist entries' buyers. The
+//! partition, the shows whose interest alerts are written (and, while they are being written,
+//! the last member reached: migration 1024), and the waitlist entries' buyers. The
 //! notifier (`picket-notifier`) writes; the API's `/me/notifications` routes read and mark read.
 //! Delivery: every row written gets an outbox sequence (`outbox_seq`, migration 1022), which the
 //! notifier's delivery loop reads in order from a cursor per channel, and the dead letters it
@@ -7,7 +8,7 @@
 
 use sqlx::AnyConnection;
 
-use super::Store;
+use super::{Store, is_sqlite, parameter_groups};
 
 /// Inbox entries kept per member: past it the oldest are dropped as new ones arrive.
 pub const INBOX_PER_MEMBER_MAX: i64 = 500;
@@ -49,60 +50,129 @@ pub struct NotificationRow {
     pub read_at_ms: Option<i64>,
 }
 
+/// Rows per multi-row `INSERT` of [`insert_notifications`]. A row binds 13 values, so a
+/// statement stays well below SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+pub const INSERT_ROWS_MAX: usize = 1_000;
+
 /// Writes `notification` unless its id is already in the inbox or its recipient has no account
 /// (a guest buyer); then drops the recipient's oldest entries past [`INBOX_PER_MEMBER_MAX`].
-/// `true` when it was written.
-///
-/// The row takes the next outbox sequence (see [`next_outbox_seq`]): call it inside the
-/// transaction that writes the rest of the source's effects, so the delivery loop sees the row
-/// exactly when it is committed. A row not written wastes its sequence, which is harmless: the
-/// loop reads what is after its cursor, gaps included.
+/// `true` when it was written. One row of [`insert_notifications`].
 pub async fn insert_notification(
     conn: &mut AnyConnection,
     notification: &NewNotification<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let outbox_seq = next_outbox_seq(conn).await?;
-    let written = sqlx::query(
-        "INSERT INTO notifications (id, account_id, kind, created_at_ms, title_ko, body_ko, \
-         title_en, body_en, data, push, app, language, read_at_ms, outbox_seq) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13 \
-         WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(notification.id)
-    .bind(notification.account_id)
-    .bind(notification.kind)
-    .bind(notification.created_at_ms)
-    .bind(notification.title_ko)
-    .bind(notification.body_ko)
-    .bind(notification.title_en)
-    .bind(notification.body_en)
-    .bind(notification.data)
-    .bind(i64::from(notification.push))
-    .bind(i64::from(notification.app))
-    .bind(notification.language)
-    .bind(outbox_seq)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        > 0;
-    if written {
-        trim_inbox(conn, notification.account_id).await?;
-    }
-    Ok(written)
+    Ok(insert_notifications(conn, std::slice::from_ref(notification)).await? == 1)
 }
 
-/// The next outbox sequence. Bumping the one counter row locks it until the calling transaction
+/// Writes each of `notifications` unless its id is already in the inbox (or earlier in
+/// `notifications`) or its recipient has no account (a guest buyer), [`INSERT_ROWS_MAX`] rows
+/// per statement; then drops the oldest entries past [`INBOX_PER_MEMBER_MAX`] of every member
+/// who got one. Returns how many were written.
+///
+/// The rows take consecutive outbox sequences in the order given, reserved at once (see
+/// [`reserve_outbox_seqs`]): call it inside the transaction that writes the rest of the
+/// source's effects, so the delivery loop sees the rows exactly when they are committed. A row
+/// not written wastes its sequence, which is harmless: the loop reads what is after its cursor,
+/// gaps included.
+pub async fn insert_notifications(
+    conn: &mut AnyConnection,
+    notifications: &[NewNotification<'_>],
+) -> Result<u64, sqlx::Error> {
+    let count = notifications.len() as i64;
+    if count == 0 {
+        return Ok(0);
+    }
+    let first_seq = reserve_outbox_seqs(conn, count).await? - count + 1;
+    let mut written = Vec::with_capacity(notifications.len());
+    for (chunk, rows) in notifications.chunks(INSERT_ROWS_MAX).enumerate() {
+        let chunk_first_seq = first_seq + (chunk * INSERT_ROWS_MAX) as i64;
+        written.extend(insert_rows(conn, rows, chunk_first_seq).await?);
+    }
+    trim_inboxes(conn, &written).await?;
+    Ok(written.len() as u64)
+}
+
+/// One multi-row `INSERT` of [`insert_notifications`] (at most [`INSERT_ROWS_MAX`] rows), row
+/// `i` with outbox sequence `first_seq + i`; the recipients of the rows written.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    rows: &[NewNotification<'_>],
+    first_seq: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let values = parameter_groups(is_sqlite(conn), rows.len(), 13, 1);
+    // `VALUES` names its columns column1, column2, … in both databases. (SQLite needs a WHERE
+    // in an INSERT … SELECT with ON CONFLICT; the account check is it.)
+    let sql = format!(
+        "INSERT INTO notifications (id, account_id, kind, created_at_ms, title_ko, body_ko, \
+         title_en, body_en, data, push, app, language, outbox_seq) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
+         v.column8, v.column9, v.column10, v.column11, v.column12, v.column13 \
+         FROM (VALUES {values}) AS v \
+         WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = v.column2) \
+         ON CONFLICT (id) DO NOTHING RETURNING account_id"
+    );
+    // Safe: the statement is built from placeholders only; every value is bound.
+    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+    for (index, row) in rows.iter().enumerate() {
+        query = query
+            .bind(row.id)
+            .bind(row.account_id)
+            .bind(row.kind)
+            .bind(row.created_at_ms)
+            .bind(row.title_ko)
+            .bind(row.body_ko)
+            .bind(row.title_en)
+            .bind(row.body_en)
+            .bind(row.data)
+            .bind(i64::from(row.push))
+            .bind(i64::from(row.app))
+            .bind(row.language)
+            .bind(first_seq + index as i64);
+    }
+    query.fetch_all(&mut *conn).await
+}
+
+/// Reserves the next `count` outbox sequences and returns the last of them (the first is
+/// `last - count + 1`). Bumping the one counter row locks it until the calling transaction
 /// ends, so sequences become visible in the order they were given: a reader that sees seq n
 /// never later finds a smaller one committed (which a database sequence would allow, losing
 /// that row for a cursor past it). Writers of notifications wait for each other from their
 /// first row to their commit; SQLite serializes writers anyway.
-pub async fn next_outbox_seq(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+pub async fn reserve_outbox_seqs(conn: &mut AnyConnection, count: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE notification_outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+        "UPDATE notification_outbox_head SET seq = seq + $1 WHERE id = 1 RETURNING seq",
     )
+    .bind(count)
     .fetch_one(&mut *conn)
     .await
+}
+
+/// Trims the inboxes of `accounts` (each may come more than once) that hold more than
+/// [`INBOX_PER_MEMBER_MAX`]: one look per [`INSERT_ROWS_MAX`] accounts finds them, so a batch of
+/// alerts to members with short inboxes costs one query, not one per member.
+async fn trim_inboxes(conn: &mut AnyConnection, accounts: &[i64]) -> Result<(), sqlx::Error> {
+    let mut accounts = accounts.to_vec();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let sqlite = is_sqlite(conn);
+    for chunk in accounts.chunks(INSERT_ROWS_MAX) {
+        let sql = format!(
+            "SELECT account_id FROM notifications WHERE account_id IN {} \
+             GROUP BY account_id HAVING COUNT(*) > {}",
+            parameter_groups(sqlite, 1, chunk.len(), 1),
+            parameter_groups(sqlite, 1, 1, chunk.len() + 1),
+        );
+        // Safe: placeholders only; the accounts and the bound are bound.
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for account in chunk {
+            query = query.bind(*account);
+        }
+        query = query.bind(INBOX_PER_MEMBER_MAX);
+        for account in query.fetch_all(&mut *conn).await? {
+            trim_inbox(conn, account).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Drops the member's entries past the newest [`INBOX_PER_MEMBER_MAX`].
@@ -180,6 +250,52 @@ pub async fn set_notifier_cursor(
     .bind(seq as i64)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// A published show whose interest alerts are not all written yet.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ShowToAnnounce {
+    pub id: i64,
+    pub title: String,
+    pub category: String,
+    pub region: String,
+    pub published_at_ms: i64,
+    /// The last member whose alert is written (0: none yet).
+    pub after_account: i64,
+}
+
+/// Moves `show`'s interest alerts past the member `after_account` (never back): call it in
+/// the transaction that writes their batch.
+pub async fn move_announcing(
+    conn: &mut AnyConnection,
+    show: i64,
+    after_account: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notifier_announcing (show_id, after_account) VALUES ($1, $2) \
+         ON CONFLICT (show_id) DO UPDATE SET after_account = excluded.after_account \
+         WHERE notifier_announcing.after_account < excluded.after_account",
+    )
+    .bind(show)
+    .bind(after_account)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that every interest alert of `show` is written, and forgets where they were.
+pub async fn mark_announced(conn: &mut AnyConnection, show: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notifier_announced (show_id) VALUES ($1) ON CONFLICT (show_id) DO NOTHING",
+    )
+    .bind(show)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM notifier_announcing WHERE show_id = $1")
+        .bind(show)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -385,15 +501,15 @@ impl Store {
         .await
     }
 
-    /// Up to `limit` published shows whose interest alerts are not all written yet, as
-    /// `(show, title, category, region, published_at_ms)`, oldest id first.
-    pub async fn shows_to_announce(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, String, String, i64)>, sqlx::Error> {
+    /// Up to `limit` published shows whose interest alerts are not all written yet, oldest id
+    /// first, each with where its alerts are (`after_account`).
+    pub async fn shows_to_announce(&self, limit: i64) -> Result<Vec<ShowToAnnounce>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT s.id, s.title, s.category, s.region, COALESCE(s.published_at_ms, 0) \
-             FROM shows s WHERE s.status = 'published' \
+            "SELECT s.id, s.title, s.category, s.region, \
+             COALESCE(s.published_at_ms, 0) AS published_at_ms, \
+             COALESCE(p.after_account, 0) AS after_account \
+             FROM shows s LEFT JOIN notifier_announcing p ON p.show_id = s.id \
+             WHERE s.status = 'published' \
              AND NOT EXISTS (SELECT 1 FROM notifier_announced a WHERE a.show_id = s.id) \
              ORDER BY s.id LIMIT $1",
         )
@@ -402,7 +518,6 @@ impl Store {
         .await
     }
 
-    /// Records that every interest alert of `show` is written.
     /// Whether every interest alert of `show` is written (it is in `notifier_announced`).
     pub async fn is_announced(&self, show: i64) -> Result<bool, sqlx::Error> {
         let found: Option<i64> =
@@ -413,19 +528,14 @@ impl Store {
         Ok(found.is_some())
     }
 
-    pub async fn mark_announced(&self, show: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO notifier_announced (show_id) VALUES ($1) ON CONFLICT (show_id) DO NOTHING",
-        )
-        .bind(show)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Up to `limit` members with ids above `after` whose interests match `category` and
     /// `region`, by ascending id. A member matches when they named at least one interest and,
     /// for each kind they named (categories, regions), the show's is among them.
+    ///
+    /// One walk of the interests' primary key (account, kind, value) in account order, each
+    /// member's rows grouped and the rule checked on the group: the walk stops after `limit`
+    /// members that match, so a page costs the rows of the members it passes, however many
+    /// members there are in all.
     pub async fn members_interested(
         &self,
         category: &str,
@@ -434,16 +544,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT DISTINCT i.account_id FROM interests i WHERE i.account_id > $1 \
-             AND (EXISTS (SELECT 1 FROM interests c WHERE c.account_id = i.account_id \
-                          AND c.kind = 'category' AND c.value = $2) \
-                  OR NOT EXISTS (SELECT 1 FROM interests c WHERE c.account_id = i.account_id \
-                                 AND c.kind = 'category')) \
-             AND (EXISTS (SELECT 1 FROM interests r WHERE r.account_id = i.account_id \
-                          AND r.kind = 'region' AND r.value = $3) \
-                  OR NOT EXISTS (SELECT 1 FROM interests r WHERE r.account_id = i.account_id \
-                                 AND r.kind = 'region')) \
-             ORDER BY i.account_id LIMIT $4",
+            "SELECT account_id FROM interests WHERE account_id > $1 GROUP BY account_id \
+             HAVING (SUM(CASE WHEN kind = 'category' THEN 1 ELSE 0 END) = 0 \
+                     OR SUM(CASE WHEN kind = 'category' AND value = $2 THEN 1 ELSE 0 END) > 0) \
+             AND (SUM(CASE WHEN kind = 'region' THEN 1 ELSE 0 END) = 0 \
+                  OR SUM(CASE WHEN kind = 'region' AND value = $3 THEN 1 ELSE 0 END) > 0) \
+             ORDER BY account_id LIMIT $4",
         )
         .bind(after)
         .bind(category)
