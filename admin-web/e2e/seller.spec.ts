@@ -1,10 +1,11 @@
-// The seller console in a real browser against a running picket: a company signs up, registers
-// a show through the wizard (a venue of its own, made through the API here — the seat-map
-// editor has its own spec), is brought back to the field the API refused (422), saves the
+// The seller console in a real browser against a running picket: a company signs up, draws a
+// venue of several sections in the seat-map editor (and paints its front row as a VIP section),
+// registers a show on it through the wizard (grades painted onto the sections), is brought back to the field the API refused (422), saves the
 // draft, uploads a banner with a preview, publishes, then posts a notice and answers a buyer's
 // question on the board. Screenshots of each page at desktop width go to the test's output.
 import { type APIRequestContext, type Page, type TestInfo, expect, test } from "@playwright/test";
 import { BASE_URL, DESKTOP, PASSWORD, bannerPng, businessNumber, memberToken, signIn } from "./fixtures";
+import { drawVenue, drawnSectionNames } from "./steps/editor";
 
 test.use({ viewport: DESKTOP, locale: "ko-KR", timezoneId: "Asia/Seoul" });
 
@@ -24,13 +25,7 @@ async function api(request: APIRequestContext, method: string, path: string, tok
   return text ? JSON.parse(text) : undefined;
 }
 
-/** Two sections of 8 seats each, in front ("A") and behind ("B"). */
-function venueForm(name: string) {
-  const rows = (y: number) => [{ name: "1", seats: Array.from({ length: 8 }, (_, i) => ({ number: i + 1, x: i * 10, y })) }];
-  return { name, region: "busan", address: "부산광역시 해운대구 센텀남대로 35", layout: { sections: [{ name: "A", rows: rows(0) }, { name: "B", rows: rows(30) }] } };
-}
-
-test("a company signs up, registers a show step by step, publishes it and runs its board", async ({ page, request }, testInfo) => {
+test("a company signs up, draws its venue in the editor, registers a show step by step, publishes it and runs its board", async ({ page, request }, testInfo) => {
   const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
   const email = `console-${unique}@example.com`;
   const title = `피켓 콘솔 뮤지컬 ${unique}`;
@@ -60,10 +55,13 @@ test("a company signs up, registers a show step by step, publishes it and runs i
   await expect(page.getByTestId("seller-company")).toHaveText(`피켓 콘솔 ${unique}`);
   await expect(page.getByText("아직 등록한 공연이 없습니다")).toBeVisible();
 
-  // The company's venue (drawn in the editor in its own spec; made through the API here).
+  // The company's venue, drawn in the seat-map editor: three sections of seats and the first
+  // one's front row painted into a VIP section.
   const sellerToken = await signIn(request, email);
-  await api(request, "POST", "/venues", sellerToken, venueForm(`센텀 홀 ${unique}`));
-  await page.reload();
+  const venueId = await drawVenue(page, { sections: 3, name: `센텀 홀 ${unique}` });
+  const venue = await api(request, "GET", `/venues/${venueId}`, sellerToken);
+  expect(venue.layout.sections.map((s: { name: string }) => s.name).sort()).toEqual([...drawnSectionNames(3)].sort());
+  await page.goto("/seller/");
   await expect(page.getByTestId("my-venues")).toContainText(`센텀 홀 ${unique}`);
   await desktop(page, testInfo, "seller-my-shows-empty");
 
@@ -80,14 +78,14 @@ test("a company signs up, registers a show step by step, publishes it and runs i
 
   await expect(page.getByRole("heading", { level: 2 })).toHaveText("공연장 · 좌석 등급");
   await page.getByTestId("venue-choice").check();
-  // The picked venue starts with one grade over all of it; a second grade takes section A.
+  // The picked venue starts with one grade over all of it; a second grade takes the VIP section.
   await expect(page.getByTestId("grade-code-0")).toHaveValue("R");
   await page.getByTestId("grade-price-0").fill("90000");
   await page.getByRole("button", { name: "+ 등급 추가" }).click();
   await page.getByTestId("grade-code-1").fill("VIP");
   await page.getByTestId("grade-price-1").fill("130000");
-  await page.getByTestId("grades").locator("tbody tr").nth(1).getByLabel("A 구역").check();
-  await expect(page.getByTestId("grades").locator("tbody tr").nth(0).getByLabel("A 구역")).not.toBeChecked();
+  await page.getByTestId("grades").locator("tbody tr").nth(1).getByLabel("VIP 구역").check();
+  await expect(page.getByTestId("grades").locator("tbody tr").nth(0).getByLabel("VIP 구역")).not.toBeChecked();
   await page.getByLabel("1인 최대 매수 (회차당)").fill("2");
   await desktop(page, testInfo, "seller-wizard-venue");
   await page.getByTestId("next-step").click();
@@ -157,12 +155,12 @@ test("a company signs up, registers a show step by step, publishes it and runs i
   // What was registered is what the API now serves.
   const show = await api(request, "GET", `/shows/${showId}`, sellerToken);
   expect(show.status).toBe("published");
-  expect(show.region).toBe("busan");
+  expect(show.region).toBe(venue.region);
   expect(show.running_minutes).toBe(150);
   expect(show.per_buyer_limit).toBe(2);
   expect(show.grades).toEqual([
-    { code: "R", price_won: 90000, sections: ["B"], zones: [] },
-    { code: "VIP", price_won: 130000, sections: ["A"], zones: [] },
+    { code: "R", price_won: 90000, sections: drawnSectionNames(3).filter((name) => name !== "VIP"), zones: [] },
+    { code: "VIP", price_won: 130000, sections: ["VIP"], zones: [] },
   ]);
   expect(show.performances).toHaveLength(2);
   expect(show.door).toMatchObject({ transfer_until_minutes_before_start: 120, static_tickets: true, gates: [{ gate: 1, label: "1층 정문" }, { gate: 2, label: "2층 입구" }] });
