@@ -67,6 +67,8 @@ export default defineConfig({
     // listener, http://127.0.0.1:8080).
     proxy: {
       "/api": picketUrl,
+      // The admin dashboard reads the gateway's health.
+      "/healthz": picketUrl,
       "/ws": { target: picketUrl.replace(/^http/, "ws"), ws: true },
     },
   },
