@@ -1,5 +1,5 @@
-// Three pages, one build: the buyer app at `/`, the staff scanner at `/staff/` and the seller
-// console at `/seller/`. The output in dist/ is committed and embedded in the picket binary
+// Four pages, one build: the buyer app at `/`, the staff scanner at `/staff/`, the seller
+// console at `/seller/` and the admin dashboard at `/admin/`. The output in dist/ is committed and embedded in the picket binary
 // (crate picket-web), so file names are content-hashed and the build must be reproducible:
 // `scripts/test` rebuilds it and fails when the committed dist/ differs.
 import { type Plugin, defineConfig, transformWithOxc } from "vite";
@@ -58,6 +58,7 @@ export default defineConfig({
         buyer: resolve(import.meta.dirname, "index.html"),
         staff: resolve(import.meta.dirname, "staff/index.html"),
         seller: resolve(import.meta.dirname, "seller/index.html"),
+        admin: resolve(import.meta.dirname, "admin/index.html"),
       },
     },
   },
@@ -66,6 +67,8 @@ export default defineConfig({
     // listener, http://127.0.0.1:8080).
     proxy: {
       "/api": picketUrl,
+      // The admin dashboard reads the gateway's health.
+      "/healthz": picketUrl,
       "/ws": { target: picketUrl.replace(/^http/, "ws"), ws: true },
     },
   },

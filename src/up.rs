@@ -648,7 +648,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     println!(
         "  web: http://{address}/ (buyers), http://{address}/staff/ (door staff), \
-         http://{address}/seller/ (sellers)"
+         http://{address}/seller/ (sellers), http://{address}/admin/ (admins)"
     );
     // The UI answers every path the API and the gateway do not take (`/api/…` stays the API's).
     let routes = picket_web::with_api(picket_api::router(api));

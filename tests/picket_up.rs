@@ -303,8 +303,8 @@ fn header_in<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// The browser UI (crate `picket-web`) is served from the binary beside the API: the buyer app
 /// at `/` and on its client-side routes, the scanner at `/staff/`, the seller console at
-/// `/seller/` and on its client-side routes, hashed assets cached for
-/// good, every other file of the build revalidated; `/api/…` stays the API's.
+/// `/seller/` and the admin dashboard at `/admin/`, each on its client-side routes, hashed
+/// assets cached for good, every other file of the build revalidated; `/api/…` stays the API's.
 #[test]
 fn up_serves_the_web_app_beside_the_api() {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("admin-web/dist");
@@ -312,6 +312,7 @@ fn up_serves_the_web_app_beside_the_api() {
     let staff_page = std::fs::read(dist.join("staff/index.html")).expect("dist/staff/index.html");
     let seller_page =
         std::fs::read(dist.join("seller/index.html")).expect("dist/seller/index.html");
+    let admin_page = std::fs::read(dist.join("admin/index.html")).expect("dist/admin/index.html");
     let data = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut child = spawn_up(port, data.path(), None);
@@ -323,6 +324,8 @@ fn up_serves_the_web_app_beside_the_api() {
         ("/staff/", &staff_page),
         ("/seller/", &seller_page),
         ("/seller/shows/new", &seller_page),
+        ("/admin/", &admin_page),
+        ("/admin/moderation", &admin_page),
     ] {
         let (status, head, body) = fetch(port, path, &[]);
         assert_eq!(status, 200, "{path}: {head}");
@@ -344,7 +347,7 @@ fn up_serves_the_web_app_beside_the_api() {
         );
         assert_eq!(&body, page, "{path}");
     }
-    for section in ["/staff", "/seller"] {
+    for section in ["/staff", "/seller", "/admin"] {
         let (status, head, _) = fetch(port, section, &[]);
         assert_eq!(status, 308, "{head}");
         assert_eq!(
@@ -416,7 +419,7 @@ fn up_serves_the_web_app_beside_the_api() {
     assert!(
         stdout.contains(&format!(
             "web: http://127.0.0.1:{port}/ (buyers), http://127.0.0.1:{port}/staff/ (door staff), \
-             http://127.0.0.1:{port}/seller/ (sellers)"
+             http://127.0.0.1:{port}/seller/ (sellers), http://127.0.0.1:{port}/admin/ (admins)"
         )),
         "{stdout}"
     );

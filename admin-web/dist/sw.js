@@ -6,8 +6,8 @@
 // imports, since it is transpiled, not bundled.
 /// <reference lib="webworker" />
 /** Every file of the build to keep (paths from the site root), and the build's version. */
-const PRECACHE = JSON.parse("[\"/assets/Account-JORHsRVq.js\",\"/assets/BookPage-Dxc050Oo.js\",\"/assets/Bookings-BDivIWNf.js\",\"/assets/Charts-CnsZ1jie.css\",\"/assets/Charts-Ct87oSyc.js\",\"/assets/DashboardPage-BUrGUhtu.js\",\"/assets/DashboardPage-h2rZfL2k.css\",\"/assets/Guest-9tjd_xFo.js\",\"/assets/Inbox-BCe4blWB.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/Layout-aBLanTLO.js\",\"/assets/ReturnPage-Qq12SHzI.js\",\"/assets/SeatMap-skxE2xME.js\",\"/assets/ShowPage-B0f6ZZxk.js\",\"/assets/Ticket-BVZgYT2T.js\",\"/assets/Waitlist-DMYLghtb.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-CIbas_3N.js\",\"/assets/buyer-EVuFx4GB.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/jsQR-DFncVDGV.js\",\"/assets/rolldown-runtime-QQ38H6s1.js\",\"/assets/seller-8qS9GP3n.js\",\"/assets/seller-CkvUYTAx.css\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-kLCRLlyQ.js\",\"/assets/taxonomy-gnuygy-D.js\",\"/assets/ws-D_fxS_fa.js\",\"/index.html\",\"/seller/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
-const VERSION = "124a943b80b04c7e";
+const PRECACHE = JSON.parse("[\"/admin/index.html\",\"/assets/Account-DQGzZcUN.js\",\"/assets/BookPage-BLxG0jvW.js\",\"/assets/Bookings-B9i1Rsqf.js\",\"/assets/Charts-CnsZ1jie.css\",\"/assets/Charts-JruGau3W.js\",\"/assets/DashboardPage-F-GO0TZE.js\",\"/assets/DashboardPage-h2rZfL2k.css\",\"/assets/Guest-DT3h7O8X.js\",\"/assets/Inbox-DzedqrwR.js\",\"/assets/Layout-D-InxbLZ.css\",\"/assets/Layout-YlUB9_B-.js\",\"/assets/ReturnPage-xF9yUa4d.js\",\"/assets/SeatMap-BElEVM3q.js\",\"/assets/ShowPage-DMeoSTZT.js\",\"/assets/Ticket-Jx9XxQeP.js\",\"/assets/Waitlist-C6g8bIES.js\",\"/assets/admin-Ce-bqPwl.js\",\"/assets/booking-BbLT_brR.css\",\"/assets/booking-Bxt1g8Ky.js\",\"/assets/buyer-CrOhUNYF.js\",\"/assets/buyer-glsn0W5h.css\",\"/assets/fields-D9-2wWRY.js\",\"/assets/fields-b2BYHxb9.css\",\"/assets/jsQR-DFncVDGV.js\",\"/assets/preload-helper-DdBB-4Xk.js\",\"/assets/rolldown-runtime-QQ38H6s1.js\",\"/assets/router-CpwUI0AK.js\",\"/assets/seller-DWs7mKB5.css\",\"/assets/seller-xt4IN1Hf.js\",\"/assets/staff-2b4mCTsq.css\",\"/assets/staff-t2Cy2LZf.js\",\"/assets/taxonomy-COVNMlQK.js\",\"/assets/ws-UjL_WTVh.js\",\"/index.html\",\"/seller/index.html\",\"/staff/index.html\",\"/icon-192.png\",\"/icon-512.png\",\"/icon.svg\",\"/manifest.webmanifest\"]");
+const VERSION = "7066146bc99de0e9";
 const CACHE = `picket-shell-${VERSION}`;
 /** Notification ids the worker remembers having shown (the same id may be pushed twice). */
 const SHOWN_IDS_MAX = 200;
@@ -27,10 +27,14 @@ self.addEventListener("activate", (event) => {
 		await self.clients.claim();
 	})());
 });
-/** The page a navigation falls back to offline: the staff scanner's, the seller console's or
-* the buyer app's shell. */
+/** The page a navigation falls back to offline: the staff scanner's, the seller console's, the
+* admin dashboard's or the buyer app's shell. */
 function shellFor(path) {
-	for (const section of ["staff", "seller"]) {
+	for (const section of [
+		"staff",
+		"seller",
+		"admin"
+	]) {
 		if (path === `/${section}` || path.startsWith(`/${section}/`)) return `/${section}/index.html`;
 	}
 	return "/index.html";

@@ -5,9 +5,10 @@
 //! the UI with no Node on the machine. What a path gets ([`Site::resolve`]):
 //!
 //! - `/assets/…` — a built asset, cached for a year (`immutable`: its name changes with it);
-//! - `/staff` and `/seller` — a redirect to `/staff/` or `/seller/`; `/staff/` and any
-//!   `/staff/…` path without a file extension — the staff scanner's `staff/index.html`, and
-//!   likewise `/seller/…` — the seller console's `seller/index.html`;
+//! - `/staff`, `/seller` and `/admin` — a redirect to `/staff/`, `/seller/` or `/admin/`;
+//!   `/staff/` and any `/staff/…` path without a file extension — the staff scanner's
+//!   `staff/index.html`, and likewise `/seller/…` — the seller console's `seller/index.html`,
+//!   and `/admin/…` — the admin dashboard's `admin/index.html`;
 //! - any other path with a file extension — that file of the build (`manifest.webmanifest`,
 //!   `sw.js`, icons), or 404;
 //! - `/` and any other path without one — the buyer app's `index.html`, whose router shows the
@@ -41,11 +42,13 @@ static DIST: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/dist");
 const BUYER_INDEX: &str = "index.html";
 /// The pages served under their own path (besides the buyer app's at `/`): the first path
 /// segment each owns and its page, served for `/<segment>/` and its client-side routes.
-const SECTION_PAGES: [(&str, &str); 2] = [
+const SECTION_PAGES: [(&str, &str); 3] = [
     // The staff scanner.
     ("staff", "staff/index.html"),
     // The seller console: company sign-in, show registration, the board, the dashboard.
     ("seller", "seller/index.html"),
+    // The admin dashboard: the platform overview, moderation, staff accounts.
+    ("admin", "admin/index.html"),
 ];
 /// Vite's output for hashed assets (`build.assetsDir`).
 const ASSETS_DIR: &str = "assets/";

@@ -72,6 +72,12 @@ fn paths_resolve_to_pages_files_redirects_or_nothing() {
         ("/seller", Resolution::Redirect("/seller/".into())),
         ("/seller/missing.js", Resolution::NotFound),
         ("/sellers/1", file("index.html")),
+        ("/admin/", file("admin/index.html")),
+        ("/admin/moderation", file("admin/index.html")),
+        ("/admin/shows/12/staff", file("admin/index.html")),
+        ("/admin", Resolution::Redirect("/admin/".into())),
+        ("/admin/missing.js", Resolution::NotFound),
+        ("/administrator", file("index.html")),
         ("/staffroom", file("index.html")),
         (FIXTURE_ASSET_PATH, file(FIXTURE_ASSET)),
         ("/manifest.webmanifest", file("manifest.webmanifest")),
@@ -137,6 +143,9 @@ async fn pages_are_html_revalidated_and_carry_the_security_headers() {
         "text/html; charset=utf-8"
     );
     assert_eq!(body_of(seller).await, fixture_file("seller/index.html"));
+    let admin = get(fixture(), "/admin/moderation").await;
+    assert_eq!(admin.status(), StatusCode::OK);
+    assert_eq!(body_of(admin).await, fixture_file("admin/index.html"));
 }
 
 #[tokio::test]
@@ -176,7 +185,11 @@ async fn hashed_assets_are_immutable_and_other_files_are_revalidated_with_their_
 
 #[tokio::test]
 async fn sections_without_their_slash_are_redirected() {
-    for (path, location) in [("/staff", "/staff/"), ("/seller", "/seller/")] {
+    for (path, location) in [
+        ("/staff", "/staff/"),
+        ("/seller", "/seller/"),
+        ("/admin", "/admin/"),
+    ] {
         let response = get(fixture(), path).await;
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT, "{path}");
         assert_eq!(header_of(&response, "location"), location, "{path}");
@@ -283,6 +296,7 @@ async fn the_embedded_build_serves_every_page_and_its_assets() {
         ("/", "index.html"),
         ("/staff/", "staff/index.html"),
         ("/seller/", "seller/index.html"),
+        ("/admin/", "admin/index.html"),
     ] {
         let response = get(router(), path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");

@@ -37,10 +37,10 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-/** The page a navigation falls back to offline: the staff scanner's, the seller console's or
- * the buyer app's shell. */
+/** The page a navigation falls back to offline: the staff scanner's, the seller console's, the
+ * admin dashboard's or the buyer app's shell. */
 function shellFor(path: string): string {
-  for (const section of ["staff", "seller"]) {
+  for (const section of ["staff", "seller", "admin"]) {
     if (path === `/${section}` || path.startsWith(`/${section}/`)) return `/${section}/index.html`;
   }
   return "/index.html";

@@ -1,0 +1,102 @@
+// The admin dashboard in a real browser against a running picket: an admin (made with the
+// operator token, the way the first admin is made) signs in, sees the ledger's leader for the
+// partition `picket up` hosts and a sale on now, hides a buyer's question on a show's board,
+// and creates a venue-staff account and assigns it to the show. Every outcome is checked
+// against the API as well as the page. Screenshots at desktop width go to the test's output.
+import { type APIRequestContext, type Page, type TestInfo, expect, test } from "@playwright/test";
+import { BASE_URL, DESKTOP, PASSWORD, memberToken, setupShow, signIn } from "./fixtures";
+
+test.use({ viewport: DESKTOP, locale: "ko-KR", timezoneId: "Asia/Seoul" });
+
+async function desktop(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await page.screenshot({ path: testInfo.outputPath(`${name}-desktop.png`), fullPage: true });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function api(request: APIRequestContext, method: string, path: string, token: string | null, body?: unknown): Promise<any> {
+  const response = await request.fetch(`${BASE_URL}/api/v2${path}`, {
+    method,
+    headers: { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    data: body,
+  });
+  const text = await response.text();
+  if (!response.ok()) throw new Error(`${method} ${path}: ${response.status()} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+test("an admin sees the ledger leader, hides a post and creates a staff account", async ({ page, request }, testInfo) => {
+  const show = await setupShow(request);
+  const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+  const adminEmail = `admin-${unique}@example.com`;
+  await api(request, "POST", "/admin/accounts", show.operatorToken, {
+    account: { email: adminEmail, password: PASSWORD, name: "피켓 관리자" },
+    role: "admin",
+  });
+  const buyer = await memberToken(request, `asker-${unique}@example.com`);
+  const questionTitle = `광고 글 ${unique}`;
+  const question = await api(request, "POST", `/shows/${show.showId}/questions`, buyer, { title: questionTitle, body: "싼 표 팝니다 010-0000-0000" });
+
+  // A page of the dashboard without a session goes to sign-in; a member is refused.
+  await page.goto("/admin/moderation");
+  await expect(page).toHaveURL(/\/admin\/signin\?next=%2Fadmin%2Fmoderation/);
+  await desktop(page, testInfo, "admin-signin");
+  await page.getByLabel("이메일").fill(adminEmail);
+  await page.getByLabel("비밀번호").fill(PASSWORD);
+  await page.getByRole("button", { name: "로그인" }).click();
+  await expect(page).toHaveURL(/\/admin\/moderation$/);
+
+  // The overview: `picket up` hosts partition 0 in process, and its ledger is the leader there;
+  // the sale setupShow opened (a second in the past) is listed as on sale, or as still being
+  // drawn (its pre-queue's draw need not have run yet).
+  await page.getByRole("link", { name: "플랫폼 현황" }).click();
+  const health = await (await request.get(`${BASE_URL}/healthz`)).json();
+  expect(health.ledger.role).toBe("leader");
+  await expect(page.getByTestId(`ledger-partition-${health.ledger.partition}`).getByTestId("ledger-role")).toHaveText("리더");
+  await expect(page.getByTestId("gateway-connections")).toContainText(health.gateway.id);
+  const saleRow = page.getByTestId(`sale-${show.performanceId}`);
+  await expect(saleRow).toContainText(show.title);
+  await expect(saleRow).toContainText(/판매 중|추첨 중/);
+  await desktop(page, testInfo, "admin-overview");
+
+  // Moderation: the buyer's question is listed, the admin hides it, and it is gone for everyone.
+  await page.getByRole("link", { name: "게시판 관리" }).click();
+  await page.getByLabel("공연").selectOption(show.showId);
+  const post = page.getByTestId("questions").getByTestId(`post-${question.id}`);
+  await expect(post).toContainText(questionTitle);
+  await desktop(page, testInfo, "admin-moderation");
+  await post.getByRole("button", { name: "숨기기" }).click();
+  await expect(post).toHaveCount(0);
+  const listed = await api(request, "GET", `/shows/${show.showId}/questions`, null);
+  expect(listed.items.map((p: { id: string }) => p.id)).not.toContain(String(question.id));
+
+  // Staff: a venue-staff account, assigned to the show; it signs in and may scan that show.
+  await page.getByRole("link", { name: "스태프 계정" }).click();
+  const staffEmail = `staff-${unique}@example.com`;
+  await page.getByLabel("이름").fill("입장 스태프");
+  await page.getByLabel("로그인 이메일").fill(staffEmail);
+  await page.getByLabel("비밀번호 (8자 이상)").fill(PASSWORD);
+  await page.getByRole("button", { name: "계정 만들기" }).click();
+  await expect(page.getByTestId("created-account")).toContainText(staffEmail);
+  await page.getByLabel("배정할 공연").selectOption(show.showId);
+  await page.getByRole("button", { name: "배정" }).click();
+  await expect(page.getByTestId("assigned")).toContainText(show.title);
+  await desktop(page, testInfo, "admin-staff");
+  const staffToken = await signIn(request, staffEmail);
+  const assigned = await api(request, "GET", "/staff/shows", staffToken);
+  expect(assigned.items.map((s: { id: string }) => s.id)).toContain(show.showId);
+});
+
+test("a member's session is not an admin's", async ({ page, request }) => {
+  const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+  const email = `member-${unique}@example.com`;
+  await memberToken(request, email);
+  await page.goto("/admin/signin");
+  await page.getByLabel("이메일").fill(email);
+  await page.getByLabel("비밀번호").fill(PASSWORD);
+  await page.getByRole("button", { name: "로그인" }).click();
+  await expect(page.getByRole("heading", { name: "관리자 계정이 아닙니다" })).toBeVisible();
+  // The API refuses the member as well: the page's refusal is not the only one.
+  const token = await signIn(request, email);
+  const response = await request.post(`${BASE_URL}/api/v2/posts/1/hide`, { headers: { Authorization: `Bearer ${token}` } });
+  expect(response.status()).toBe(403);
+});
