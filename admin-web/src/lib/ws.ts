@@ -197,8 +197,8 @@ export interface ReconnectMessage {
   after_ms: number;
 }
 
-export interface NotificationMessage {
-  type: "notification";
+/** One item of a member's inbox (`GET /api/v2/me/notifications`, docs/protocol.md). */
+export interface InboxItem {
   id: string;
   kind: string;
   created_at_ms: number;
@@ -207,7 +207,12 @@ export interface NotificationMessage {
   title: string;
   body: string;
   texts: Record<string, { title: string; body: string }>;
-  data: Record<string, unknown>;
+  data: Record<string, string>;
+}
+
+/** The live `notification`: exactly the fields of an inbox item. */
+export interface NotificationMessage extends InboxItem {
+  type: "notification";
 }
 
 /** The waiting room's numbers in a `dashboard` (docs/protocol.md, "The seller's dashboard"). */

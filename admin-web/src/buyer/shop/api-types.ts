@@ -117,17 +117,7 @@ export interface MyTicket {
   received_from: { email: string; at_ms: number } | null;
 }
 
-export interface InboxItem {
-  id: string;
-  kind: string;
-  created_at_ms: number;
-  read: boolean;
-  language: string;
-  title: string;
-  body: string;
-  texts: Record<string, { title: string; body: string }>;
-  data: Record<string, string>;
-}
+export type { InboxItem } from "../../lib/ws";
 
 export interface WaitlistEntry {
   entry: string;

@@ -5,12 +5,7 @@ import { useLocation } from "preact-iso";
 import { tr } from "../../lib/i18n";
 import { signIn, signUp } from "../session";
 import { Field, FormError, control } from "./fields";
-
-/** Where to go after signing in: a console path only. */
-function nextPath(query: Record<string, string>): string {
-  const next = query.next ?? "";
-  return next.startsWith("/seller/") && !next.startsWith("//") ? next : "/seller/";
-}
+import { SignInForm } from "./SignInForm";
 
 export function SignUpPage() {
   const { route } = useLocation();
@@ -83,43 +78,11 @@ export function SignUpPage() {
 }
 
 export function SignInPage() {
-  const { query, route } = useLocation();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(event: Event) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget as HTMLFormElement);
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(String(data.get("email") ?? "").trim(), String(data.get("password") ?? ""));
-      route(nextPath(query));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
   return (
-    <section class="narrow">
-      <h1>{tr("판매자 로그인", "Seller sign in")}</h1>
-      <form onSubmit={submit}>
-        <Field field="email" label={tr("이메일", "Email")} error={error}>
-          <input {...control(error, "email")} name="email" type="email" required autoComplete="email" />
-        </Field>
-        <Field field="password" label={tr("비밀번호", "Password")} error={error}>
-          <input {...control(error, "password")} name="password" type="password" required autoComplete="current-password" />
-        </Field>
-        <FormError error={error} />
-        <div class="actions">
-          <button type="submit" disabled={busy}>
-            {tr("로그인", "Sign in")}
-          </button>
-          <a class="button secondary" href="/seller/signup">
-            {tr("판매자 가입", "Sign up your company")}
-          </a>
-        </div>
-      </form>
-    </section>
+    <SignInForm heading={tr("판매자 로그인", "Seller sign in")} home="/seller/" signIn={signIn}>
+      <a class="button secondary" href="/seller/signup">
+        {tr("판매자 가입", "Sign up your company")}
+      </a>
+    </SignInForm>
   );
 }
