@@ -18,6 +18,7 @@ mod node;
 mod notifications;
 mod notifier;
 mod payments;
+mod platform;
 mod sandbox_pay;
 mod up;
 

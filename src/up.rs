@@ -629,6 +629,23 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .run(autopay_stopped),
     );
     let gateway = Gateway::start(plan.gateway, keys, queue, client, &mut registry);
+    // The admin dashboard's view of the platform: over NATS every node's and gateway's status
+    // (this gateway's too), in process this gateway and its ledger.
+    let status_publisher = match &args.nats_url {
+        Some(nats_url) => {
+            let partitions = ledger_partitions.len() as u16;
+            let (source, publisher) =
+                crate::platform::over_nats(nats_url, gateway.clone(), partitions).await?;
+            api.set_platform(Arc::new(source));
+            Some(publisher)
+        }
+        None => {
+            api.set_platform(Arc::new(crate::platform::UpPlatform::InProcess(
+                gateway.clone(),
+            )));
+            None
+        }
+    };
     gateway.set_payments(flow);
     gateway.set_notices(notices);
     gateway.set_dashboards(picket_api::dashboard::source(api.clone()));
@@ -653,6 +670,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // The UI answers every path the API and the gateway do not take (`/api/…` stays the API's).
     let routes = picket_web::with_api(picket_api::router(api));
     let served = picket_gateway::run_with(gateway, listener, routes, shutdown).await;
+    if let Some(publisher) = status_publisher {
+        publisher.stop().await;
+    }
     let _ = stop_payments.send(true);
     let _ = stop_notifier.send(true);
     if let Some((notifier, delivery)) = notifier {

@@ -45,14 +45,21 @@ test("an admin sees the ledger leader, hides a post and creates a staff account"
   await page.getByRole("button", { name: "로그인" }).click();
   await expect(page).toHaveURL(/\/admin\/moderation$/);
 
-  // The overview: `picket up` hosts partition 0 in process, and its ledger is the leader there;
-  // the sale setupShow opened (a second in the past) is listed as on sale, or as still being
-  // drawn (its pre-queue's draw need not have run yet).
+  // The overview: `picket up` hosts partition 0 in process, and its ledger (named after this
+  // gateway) leads there with no standby; the gateway lists its connections. The page shows what
+  // the API's platform route reports. The sale setupShow opened (a second in the past) is listed
+  // as on sale, or as still being drawn (its pre-queue's draw need not have run yet).
   await page.getByRole("link", { name: "플랫폼 현황" }).click();
   const health = await (await request.get(`${BASE_URL}/healthz`)).json();
-  expect(health.ledger.role).toBe("leader");
-  await expect(page.getByTestId(`ledger-partition-${health.ledger.partition}`).getByTestId("ledger-role")).toHaveText("리더");
-  await expect(page.getByTestId("gateway-connections")).toContainText(health.gateway.id);
+  const platform = await api(request, "GET", "/admin/platform", await signIn(request, adminEmail));
+  expect(platform.transport).toBe("in_process");
+  expect(platform.partitions[0].leader.node).toBe(health.gateway.id);
+  expect(platform.partitions[0].standbys).toEqual([]);
+  const partition = page.getByTestId("partition-0");
+  await expect(partition.getByTestId("leader")).toContainText("리더");
+  await expect(partition.getByTestId("leader-node")).toHaveText(health.gateway.id);
+  await expect(partition.getByTestId("no-leader")).toHaveCount(0);
+  await expect(page.getByTestId(`gateway-${health.gateway.id}`).getByTestId("gateway-connections")).toContainText(`/ ${health.gateway.connections_max.toLocaleString("ko-KR")}`);
   const saleRow = page.getByTestId(`sale-${show.performanceId}`);
   await expect(saleRow).toContainText(show.title);
   await expect(saleRow).toContainText(/판매 중|추첨 중/);

@@ -15,7 +15,7 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, billing, board, bookings, browse, dashboard, door, follow, manage, media,
-    notification_settings, notifications, openapi, payments, publish, push, reminders, restore,
+    notification_settings, notifications, openapi, payments, platform, publish, push, reminders, restore,
     sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
@@ -70,6 +70,7 @@ impl Api {
             next_id: AtomicU64::new(0),
             sale_restore_passes: AtomicU64::new(0),
             payments: std::sync::OnceLock::new(),
+            platform: std::sync::OnceLock::new(),
             webhook_transmissions: std::sync::Mutex::new(picket_payments::TransmissionDedupe::new(
                 picket_payments::flow::WEBHOOK_TRANSMISSIONS_REMEMBERED_MAX,
             )),
@@ -82,6 +83,12 @@ impl Api {
     /// Lets buyers pay through `flow` (once; a second call is ignored).
     pub fn set_payments(&self, flow: Arc<picket_payments::Flow>) {
         let _ = self.payments.set(flow);
+    }
+
+    /// Where `GET /api/v2/admin/platform` reads the services' status (once; a second call is
+    /// ignored).
+    pub fn set_platform(&self, source: Arc<dyn crate::platform::PlatformSource>) {
+        let _ = self.platform.set(source);
     }
 
     /// Also announces published shows on NATS JetStream (creating the stream if needed).
@@ -131,6 +138,7 @@ pub fn router(api: Arc<Api>) -> Router {
             get(sellers::standard_fees),
         )
         .route("/api/v2/admin/accounts", post(sellers::create_staff))
+        .route("/api/v2/admin/platform", get(platform::platform))
         .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(
             "/api/v2/shows",

@@ -29,6 +29,8 @@
 //!   [`notification_settings`]: a member's language and channels per kind of notification.
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
+//! - [`platform`]: the admin's view of the services (gateways' connections, ledger leaders and
+//!   standbys) from a [`platform::PlatformSource`] that `picket up` sets.
 //! - [`app`]: builds the [`Api`] and its router.
 
 pub mod accounts;
@@ -59,6 +61,7 @@ pub mod offers;
 pub mod openapi;
 pub mod operator;
 pub mod paging;
+pub mod platform;
 pub mod payments;
 pub mod projection;
 pub mod publish;

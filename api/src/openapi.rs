@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 81] = [
+pub const ROUTES: [(&str, &str); 82] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -98,6 +98,8 @@ pub const ROUTES: [(&str, &str); 81] = [
     ("get", "/api/v2/me/billing-methods"),
     ("delete", "/api/v2/me/billing-methods/{id}"),
     ("get", "/api/v2/billing-methods/success"),
+    // The services' status for admins (`add_platform_paths`).
+    ("get", "/api/v2/admin/platform"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -674,6 +676,31 @@ fn add_payment_paths(doc: &mut Value) {
         "amount_won": {"type": "integer"}}});
 }
 
+/// The services' status for admins (`platform.rs`).
+fn add_platform_paths(doc: &mut Value) {
+    use picket_ledger_client::status::STATUS_STALE_AFTER;
+    doc["paths"]["/api/v2/admin/platform"] = json!({"get": {
+        "operationId": "adminPlatform",
+        "summary": format!("The platform as its services report it (admin): each gateway's open WebSocket connections, and per ledger partition the leader (highest epoch among the nodes reporting they lead) and the standbys with their lag (leader's journal_seq minus theirs). Over NATS from the nodes' and gateways' status messages (picket.status.>, docs/protocol.md); a source silent for over {} ms is left out. In process: this gateway and its ledger", STATUS_STALE_AFTER.as_millis()),
+        "security": [{"session": []}],
+        "responses": responses(json!({"200": json_response("the platform", schema("Platform"))}), NOTHING, &[401, 403])
+    }});
+    let integer = json!({"type": "integer", "minimum": 0});
+    doc["components"]["schemas"]["Platform"] = json!({"type": "object", "required": ["gateways", "partitions", "transport"], "properties": {
+        "transport": {"type": "string", "enum": ["in_process", "nats"]},
+        "gateways": {"type": "array", "items": {"type": "object", "required": ["id", "connections", "connections_max", "seen_ms_ago"], "properties": {
+            "id": {"type": "string"}, "connections": integer, "connections_max": integer,
+            "seen_ms_ago": {"type": "integer", "minimum": 0, "description": "since its last status message"}}}},
+        "partitions": {"type": "array", "items": {"type": "object", "required": ["partition", "leader", "standbys", "leaderless"], "properties": {
+            "partition": integer,
+            "leader": {"type": ["object", "null"], "required": ["node", "epoch", "journal_seq"], "description": "null when no node reports leading", "properties": {
+                "node": {"type": "string"}, "epoch": integer, "journal_seq": integer}},
+            "standbys": {"type": "array", "items": {"type": "object", "required": ["node", "journal_seq", "lag"], "properties": {
+                "node": {"type": "string"}, "journal_seq": integer,
+                "lag": {"type": ["integer", "null"], "minimum": 0, "description": "journal entries behind the leader; null without a leader"}}}},
+            "leaderless": {"type": "boolean", "description": "no node reports leading the partition"}}}}}});
+}
+
 /// Web Push: the server's VAPID key and members' subscriptions (`push.rs`).
 fn add_push_paths(doc: &mut Value) {
     use crate::push::{
@@ -1178,6 +1205,7 @@ pub fn document() -> Value {
     add_notify_paths(&mut doc);
     add_push_paths(&mut doc);
     add_billing_paths(&mut doc);
+    add_platform_paths(&mut doc);
     doc
 }
 

@@ -261,6 +261,8 @@ pub struct Api {
     /// Checkout, payment confirmation and the provider's webhook (set by [`Api::set_payments`]);
     /// without it the payment routes answer `payment_unavailable`.
     pub(crate) payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,
+    /// The services' status for the admin dashboard (set by [`Api::set_platform`]).
+    pub(crate) platform: std::sync::OnceLock<Arc<dyn crate::platform::PlatformSource>>,
     /// Webhook transmissions handled lately, so a provider's retry is handled once.
     pub(crate) webhook_transmissions: std::sync::Mutex<picket_payments::TransmissionDedupe>,
     /// Webhook lookups in this process ([`ApiConfig::webhook_lookups_per_sec`]).

@@ -21,6 +21,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
+use picket_ledger_client::status::{self, LedgerStatus, PartitionReport, PartitionRole};
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
@@ -65,6 +66,9 @@ pub struct NodeConfig {
     pub follow_interval: Duration,
     /// Wait after stepping down before trying to lead again.
     pub step_down_backoff: Duration,
+    /// How often the node publishes its partitions' status on `picket.status.ledger.<holder>`
+    /// (the admin dashboard's ledger panel).
+    pub status_interval: Duration,
 }
 
 impl NodeConfig {
@@ -79,6 +83,7 @@ impl NodeConfig {
             lease_renew_interval: Duration::from_millis(400),
             follow_interval: Duration::from_millis(100),
             step_down_backoff: Duration::from_millis(500),
+            status_interval: status::STATUS_INTERVAL_DEFAULT,
         }
     }
 }
@@ -87,6 +92,10 @@ impl NodeConfig {
 pub const LEASE_MIN: Duration = Duration::from_millis(100);
 /// Longest lease: a dead leader's partition is taken over only after it.
 pub const LEASE_MAX: Duration = Duration::from_secs(60);
+/// Bounds of [`NodeConfig::status_interval`]: more often only loads NATS; less often than a
+/// board's staleness ([`status::STATUS_STALE_AFTER`]) would make a live node look gone.
+pub const STATUS_INTERVAL_MIN: Duration = Duration::from_millis(50);
+pub const STATUS_INTERVAL_MAX: Duration = Duration::from_secs(2);
 
 impl NodeConfig {
     /// Every setting out of its bounds, each named with the bound it breaks (empty: all good).
@@ -98,6 +107,14 @@ impl NodeConfig {
                 LEASE_MIN.as_millis(),
                 LEASE_MAX.as_millis(),
                 self.lease.as_millis()
+            ));
+        }
+        if !(STATUS_INTERVAL_MIN..=STATUS_INTERVAL_MAX).contains(&self.status_interval) {
+            problems.push(format!(
+                "status_interval must be {} to {} ms, got {} ms",
+                STATUS_INTERVAL_MIN.as_millis(),
+                STATUS_INTERVAL_MAX.as_millis(),
+                self.status_interval.as_millis()
             ));
         }
         if self.lease_renew_interval.is_zero() || self.lease_renew_interval >= self.lease {
@@ -168,6 +185,21 @@ impl PartitionState {
         self.started.elapsed().saturating_sub(seen)
     }
 
+    fn report(&self) -> PartitionReport {
+        let status = self.status();
+        PartitionReport {
+            partition: status.partition,
+            role: if status.role == "leader" {
+                PartitionRole::Leader
+            } else {
+                PartitionRole::Standby
+            },
+            epoch: status.epoch,
+            journal_seq: status.journal_seq,
+            leaderless: status.leaderless,
+        }
+    }
+
     fn status(&self) -> PartitionStatus {
         let leaderless_for = self.leaderless_for();
         PartitionStatus {
@@ -187,6 +219,9 @@ impl PartitionState {
 /// A running node: its partitions' tasks.
 pub struct Node {
     states: Vec<Arc<PartitionState>>,
+    /// The lease holder's name, also the node's id in its status messages.
+    holder: String,
+    nats: async_nats::Client,
     metrics: Arc<Metrics>,
     stop: watch::Sender<bool>,
     tasks: std::sync::Mutex<JoinSet<()>>,
@@ -237,8 +272,22 @@ impl Node {
             };
             tasks.spawn(host.run());
         }
+        let reported = states.clone();
+        let holder = config.holder.clone();
+        let publisher = status::publish_every(
+            nats.clone(),
+            status::ledger_status_subject(&config.holder),
+            config.status_interval,
+            stopped.clone(),
+            move || ledger_status(&holder, &reported, false),
+        );
+        tasks.spawn(async move {
+            let _ = publisher.await;
+        });
         Ok(Node {
             states,
+            holder: config.holder.clone(),
+            nats,
             metrics,
             stop,
             tasks: std::sync::Mutex::new(tasks),
@@ -268,6 +317,21 @@ impl Node {
         let _ = self.stop.send(true);
         let mut tasks = std::mem::take(&mut *lock(&self.tasks));
         while tasks.join_next().await.is_some() {}
+        // The last status: the board forgets this node at once instead of after its staleness.
+        let last = ledger_status(&self.holder, &self.states, true);
+        let subject = status::ledger_status_subject(&self.holder);
+        if status::publish_status(&self.nats, subject, &last).await.is_ok() {
+            let _ = self.nats.flush().await;
+        }
+    }
+}
+
+/// What a node publishes on its status subject.
+fn ledger_status(holder: &str, states: &[Arc<PartitionState>], stopped: bool) -> LedgerStatus {
+    LedgerStatus {
+        node: holder.to_owned(),
+        partitions: states.iter().map(|state| state.report()).collect(),
+        stopped,
     }
 }
 

@@ -236,6 +236,13 @@ async fn every_endpoint_as_every_role() {
             false,
         ),
         (
+            "GET",
+            "/api/v2/admin/platform".into(),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
             "POST",
             "/api/v2/venues".into(),
             fixed(venue_form),

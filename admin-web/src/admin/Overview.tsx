@@ -1,9 +1,10 @@
-// `/admin/`: the platform overview, read from the services' own endpoints — `/healthz` (this
-// gateway's connections, the ledger's role per partition, its journal and queue) and the API's
-// public show and sale routes (`GET /api/v2/shows`, `/shows/{id}`, `/sales/{sale}`). No
-// WebSocket feed carries these platform-wide, so the page re-reads them every
-// `REFRESH_INTERVAL_MS`, one round at a time (a slow round delays the next instead of piling up),
-// and only while the tab is visible.
+// `/admin/`: the platform overview, read from the services' own reports — the API's
+// `GET /api/v2/admin/platform` (each gateway's connections and, per ledger partition, the leader
+// and the standbys with their lag, as the nodes and gateways publish them on NATS, or this
+// process's gateway and ledger in process) and its public show and sale routes
+// (`GET /api/v2/shows`, `/shows/{id}`, `/sales/{sale}`). No WebSocket feed carries these
+// platform-wide, so the page re-reads them every `REFRESH_INTERVAL_MS`, one round at a time (a
+// slow round delays the next instead of piling up), and only while the tab is visible.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get } from "../lib/api";
 import { errorMessage } from "../lib/errors";
@@ -15,23 +16,18 @@ export const REFRESH_INTERVAL_MS = 3_000;
 /** Newest published shows whose sales the overview lists (one page of `GET /shows`). */
 export const SHOWS_MAX = 20;
 
-interface LedgerStatus {
-  healthy: boolean;
-  /** In process: one partition, its role, journal and queue. */
-  partition?: number;
-  role?: string;
-  journal_seq?: number;
-  queue_depth?: number;
-  store?: string;
-  /** Over NATS: how many partitions the bus has (the nodes' roles are on their own /healthz). */
-  partitions?: number;
-  transport: string;
+/** `GET /api/v2/admin/platform`. */
+export interface Platform {
+  transport: "in_process" | "nats";
+  gateways: { id: string; connections: number; connections_max: number; seen_ms_ago: number }[];
+  partitions: PartitionView[];
 }
 
-export interface Health {
-  healthy: boolean;
-  gateway: { id: string; connections: number; connections_max: number };
-  ledger: LedgerStatus;
+interface PartitionView {
+  partition: number;
+  leader: { node: string; epoch: number; journal_seq: number } | null;
+  standbys: { node: string; journal_seq: number; lag: number | null }[];
+  leaderless: boolean;
 }
 
 interface SaleRow {
@@ -64,11 +60,8 @@ interface SaleView {
   sold_out: boolean;
 }
 
-/** `GET /healthz`: answered 503 with the same body when the ledger is unhealthy. */
-export async function readHealth(signal?: AbortSignal): Promise<Health> {
-  const response = await fetch("/healthz", { headers: { Accept: "application/json" }, signal });
-  if (!response.ok && response.status !== 503) throw new ApiError(response.status, "internal", `/healthz ${response.status}`);
-  return (await response.json()) as Health;
+export function readPlatform(signal?: AbortSignal): Promise<Platform> {
+  return get<Platform>("/admin/platform", { signal });
 }
 
 async function readSales(signal: AbortSignal): Promise<SaleRow[]> {
@@ -115,12 +108,6 @@ function statusLabel(status: string): string {
   return pair ? tr(pair[0], pair[1]) : status;
 }
 
-function roleLabel(role: string | undefined): string {
-  if (role === "leader") return tr("리더", "Leader");
-  if (role === "standby") return tr("대기(스탠바이)", "Standby");
-  return role ?? "—";
-}
-
 /** Re-reads `read` every `REFRESH_INTERVAL_MS` while the page is open and visible. */
 function useRefreshed<T>(read: (signal: AbortSignal) => Promise<T>): { value: T | null; error: unknown; atMs: number | null } {
   const [state, setState] = useState<{ value: T | null; error: unknown; atMs: number | null }>({ value: null, error: null, atMs: null });
@@ -148,44 +135,104 @@ function useRefreshed<T>(read: (signal: AbortSignal) => Promise<T>): { value: T 
   return state;
 }
 
-function HealthPanel() {
-  const { value: health, error, atMs } = useRefreshed(readHealth);
+function PartitionTable(props: { partition: PartitionView }) {
+  const p = props.partition;
   return (
-    <section aria-labelledby="health-title" data-testid="health">
+    <table data-testid={`partition-${p.partition}`}>
+      <caption>
+        {tr("원장 파티션", "Ledger partition")} {p.partition}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">{tr("역할", "Role")}</th>
+          <th scope="col">{tr("노드", "Node")}</th>
+          <th scope="col">{tr("에포크", "Epoch")}</th>
+          <th scope="col">{tr("저널 순번", "Journal seq")}</th>
+          <th scope="col">{tr("지연", "Lag")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.leader ? (
+          <tr data-testid="leader">
+            <th scope="row">{tr("리더", "Leader")}</th>
+            <td data-testid="leader-node">{p.leader.node}</td>
+            <td>{count(p.leader.epoch)}</td>
+            <td>#{count(p.leader.journal_seq)}</td>
+            <td>—</td>
+          </tr>
+        ) : (
+          <tr data-testid="no-leader">
+            <td colSpan={5} class="error" role="alert">
+              {tr("리더 없음: 이 파티션의 예매 명령을 처리하는 노드가 없습니다", "No leader: no node is serving this partition's commands")}
+            </td>
+          </tr>
+        )}
+        {p.standbys.map((s) => (
+          <tr key={s.node} data-testid={`standby-${s.node}`}>
+            <th scope="row">{tr("대기(스탠바이)", "Standby")}</th>
+            <td>{s.node}</td>
+            <td>—</td>
+            <td>#{count(s.journal_seq)}</td>
+            <td data-testid="standby-lag">{s.lag === null ? "—" : tr(`${count(s.lag)}건 뒤처짐`, `${count(s.lag)} behind`)}</td>
+          </tr>
+        ))}
+        {p.standbys.length === 0 ? (
+          <tr>
+            <td colSpan={5} class="muted">
+              {tr("스탠바이 없음", "No standby")}
+            </td>
+          </tr>
+        ) : null}
+      </tbody>
+    </table>
+  );
+}
+
+function PlatformPanel() {
+  const { value: platform, error, atMs } = useRefreshed(readPlatform);
+  return (
+    <section aria-labelledby="health-title" data-testid="platform">
       <h2 id="health-title">{tr("서비스 상태", "Services")}</h2>
       {error ? <p class="error" role="alert">{errorMessage(error)}</p> : null}
-      {health ? (
-        <table>
-          <tbody>
-            <tr>
-              <th scope="row">{tr("전체", "Overall")}</th>
-              <td data-testid="health-overall">{health.healthy ? tr("정상", "Healthy") : tr("이상", "Unhealthy")}</td>
-            </tr>
-            <tr>
-              <th scope="row">{tr("게이트웨이", "Gateway")}</th>
-              <td data-testid="gateway-connections">
-                {health.gateway.id}: {tr("접속", "connections")} {count(health.gateway.connections)} / {count(health.gateway.connections_max)}
-              </td>
-            </tr>
-            {health.ledger.partition !== undefined ? (
-              <tr data-testid={`ledger-partition-${health.ledger.partition}`}>
-                <th scope="row">
-                  {tr("원장 파티션", "Ledger partition")} {health.ledger.partition}
-                </th>
-                <td>
-                  <strong data-testid="ledger-role">{roleLabel(health.ledger.role)}</strong> · {tr("저널", "journal")} #{count(health.ledger.journal_seq ?? 0)} · {tr("대기 명령", "queued commands")} {count(health.ledger.queue_depth ?? 0)} · {health.ledger.store}
-                </td>
-              </tr>
-            ) : (
+      {platform ? (
+        <>
+          <p data-testid="transport">
+            {platform.transport === "nats"
+              ? tr("원장: NATS 경유 — 각 노드와 게이트웨이가 보고한 상태", "Ledger over NATS — as each node and gateway reports it")
+              : tr("원장: 이 프로세스 안 (picket up)", "Ledger in this process (picket up)")}
+          </p>
+          {platform.partitions.map((p) => (
+            <PartitionTable key={p.partition} partition={p} />
+          ))}
+          <table data-testid="gateways">
+            <caption>{tr("게이트웨이", "Gateways")}</caption>
+            <thead>
               <tr>
-                <th scope="row">{tr("원장", "Ledger")}</th>
-                <td data-testid="ledger-role">
-                  {tr("NATS 경유", "over NATS")}, {count(health.ledger.partitions ?? 0)} {tr("개 파티션 — 각 노드의 역할은 노드의 /healthz에 있습니다", "partitions — each node's role is on that node's /healthz")}
-                </td>
+                <th scope="col">{tr("게이트웨이", "Gateway")}</th>
+                <th scope="col">{tr("접속 / 최대", "Connections / max")}</th>
+                <th scope="col">{tr("마지막 보고", "Last report")}</th>
               </tr>
-            )}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {platform.gateways.map((g) => (
+                <tr key={g.id} data-testid={`gateway-${g.id}`}>
+                  <th scope="row">{g.id}</th>
+                  <td data-testid="gateway-connections">
+                    {count(g.connections)} / {count(g.connections_max)}
+                  </td>
+                  <td>{tr(`${(g.seen_ms_ago / 1000).toFixed(1)}초 전`, `${(g.seen_ms_ago / 1000).toFixed(1)} s ago`)}</td>
+                </tr>
+              ))}
+              {platform.gateways.length === 0 ? (
+                <tr>
+                  <td colSpan={3} class="muted">
+                    {tr("보고한 게이트웨이 없음", "No gateway has reported")}
+                  </td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </>
       ) : null}
       {atMs ? <p class="muted">{tr("갱신", "Updated")} {dateTime(atMs)}</p> : null}
     </section>
@@ -240,7 +287,7 @@ export function OverviewPage() {
     <>
       <h1>{tr("플랫폼 현황", "Platform overview")}</h1>
       <p class="muted">{tr(`${REFRESH_INTERVAL_MS / 1000}초마다 서비스에서 직접 다시 읽습니다.`, `Re-read from the services every ${REFRESH_INTERVAL_MS / 1000} seconds.`)}</p>
-      <HealthPanel />
+      <PlatformPanel />
       <SalesPanel />
     </>
   );

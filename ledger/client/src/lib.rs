@@ -13,12 +13,15 @@
 //! - [`seats`]: the seat-map read model, built only from committed events.
 //! - [`notify`]: members' live notifications from the notifier to the gateways
 //!   (`picket.notify.m.<member>` over NATS, or in process).
+//! - [`status`]: ledger nodes' and gateways' status over NATS (`picket.status.>`) and the
+//!   [`StatusBoard`] that keeps the latest of each, for the admin dashboard.
 
 pub mod bus;
 pub mod client;
 pub mod follow;
 pub mod notify;
 pub mod seats;
+pub mod status;
 pub mod wire;
 
 pub use bus::{BusConfig, BusError};
@@ -27,4 +30,5 @@ pub use client::{
 };
 pub use follow::EntryFollower;
 pub use notify::{NoticeSubscription, Notices};
+pub use status::{Platform, StatusBoard};
 pub use wire::{Committed, SubmitError, Subscription, decode_committed};

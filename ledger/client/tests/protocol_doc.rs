@@ -51,6 +51,9 @@ fn is_documented_message(json: &str) -> bool {
         || round_trips::<PerformanceSpec>(json)
         || round_trips::<Outcome>(json)
         || round_trips::<Vec<Event>>(json)
+        || round_trips::<picket_ledger_client::status::LedgerStatus>(json)
+        || round_trips::<picket_ledger_client::status::GatewayStatus>(json)
+        || round_trips::<picket_ledger_client::status::Platform>(json)
 }
 
 #[test]
