@@ -41,8 +41,9 @@ pub const STATUS_STALE_AFTER: Duration = Duration::from_secs(3);
 pub const STATUS_SOURCES_MAX: usize = 1_024;
 /// Largest status message a board reads.
 pub const STATUS_MESSAGE_BYTES_MAX: usize = 64 * 1_024;
-/// Partitions one node's message may list at most.
-pub const STATUS_PARTITIONS_MAX: usize = 1_024;
+/// Partitions one node's message may list at most (a full message of the widest numbers stays
+/// under [`STATUS_MESSAGE_BYTES_MAX`], checked by a test).
+pub const STATUS_PARTITIONS_MAX: usize = 256;
 /// Longest node or gateway id.
 pub const STATUS_ID_LEN_MAX: usize = 128;
 
@@ -683,6 +684,24 @@ mod tests {
             Err(StatusRejected::TooManyPartitions)
         );
         assert_eq!(board.sources(), 0);
+    }
+
+    #[test]
+    fn a_full_node_status_fits_in_a_status_message() {
+        let widest = PartitionReport {
+            partition: u16::MAX,
+            role: PartitionRole::Standby,
+            epoch: u64::MAX,
+            journal_seq: u64::MAX,
+            leaderless: false,
+        };
+        let status = LedgerStatus {
+            node: "n".repeat(STATUS_ID_LEN_MAX),
+            partitions: vec![widest; STATUS_PARTITIONS_MAX],
+            stopped: false,
+        };
+        let bytes = serde_json::to_vec(&status).expect("encodes").len();
+        assert!(bytes <= STATUS_MESSAGE_BYTES_MAX, "{bytes} bytes");
     }
 
     #[test]
