@@ -54,7 +54,14 @@ async fn the_board_follows_a_failover_and_forgets_dead_and_stopped_nodes() {
         .expect("board");
 
     let spawn = |name: &str| {
-        LedgerNode::spawn(PICKET, &database_url, &nats.url(), LEASE_MS, dir.path(), name)
+        LedgerNode::spawn(
+            PICKET,
+            &database_url,
+            &nats.url(),
+            LEASE_MS,
+            dir.path(),
+            name,
+        )
     };
     let mut a = spawn("a");
     tokio::task::block_in_place(|| a.wait_role("leader"));
@@ -91,11 +98,17 @@ async fn the_board_follows_a_failover_and_forgets_dead_and_stopped_nodes() {
     assert!(after.partitions[0].leader.as_ref().expect("leader").epoch > first_epoch);
     assert!(!after.partitions[0].leaderless);
     let remembered = wait_for(&patient, "b leads on the patient board", |p| {
-        p.partitions[0].leader.as_ref().is_some_and(|l| of(&l.node, &b))
+        p.partitions[0]
+            .leader
+            .as_ref()
+            .is_some_and(|l| of(&l.node, &b))
     })
     .await;
     assert!(
-        remembered.partitions[0].standbys.iter().any(|s| of(&s.node, &a)),
+        remembered.partitions[0]
+            .standbys
+            .iter()
+            .any(|s| of(&s.node, &a)),
         "the patient board still holds the killed node: {remembered:?}"
     );
 
@@ -107,7 +120,12 @@ async fn the_board_follows_a_failover_and_forgets_dead_and_stopped_nodes() {
             && partition.standbys.iter().all(|s| !of(&s.node, &b))
     })
     .await;
-    assert!(stopped.partitions[0].standbys.iter().all(|s| !of(&s.node, &b)));
+    assert!(
+        stopped.partitions[0]
+            .standbys
+            .iter()
+            .all(|s| !of(&s.node, &b))
+    );
     let quiet = wait_for(&quick, "no leader left", |p| p.partitions[0].leaderless).await;
     assert!(quiet.partitions[0].leader.is_none());
 }

@@ -15,8 +15,8 @@ use crate::state::{
 use crate::store::Store;
 use crate::{
     accounts, banners, billing, board, bookings, browse, dashboard, door, follow, manage, media,
-    notification_settings, notifications, openapi, payments, platform, publish, push, reminders, restore,
-    sales, scanner, sellers, settlement, tickets, transfer, waitlist,
+    notification_settings, notifications, openapi, payments, platform, publish, push, reminders,
+    restore, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {

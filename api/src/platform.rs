@@ -26,7 +26,10 @@ pub trait PlatformSource: Send + Sync {
 }
 
 /// `GET /api/v2/admin/platform` (admin).
-pub async fn platform(State(api): State<Arc<Api>>, who: Authenticated) -> Result<Response, ApiError> {
+pub async fn platform(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let platform = match api.platform.get() {
         Some(source) => source.platform(),
@@ -45,7 +48,9 @@ fn from_client(ledger: Option<&LedgerClient>) -> Platform {
         leaderless: true,
     };
     match ledger.map(LedgerClient::status) {
-        Some(ClientStatus::InProcess(local)) => Platform::in_process("in-process", Vec::new(), &local),
+        Some(ClientStatus::InProcess(local)) => {
+            Platform::in_process("in-process", Vec::new(), &local)
+        }
         Some(ClientStatus::Nats { partitions, .. }) => Platform {
             gateways: Vec::new(),
             partitions: (0..partitions).map(leaderless).collect(),

@@ -21,12 +21,12 @@ use std::time::Duration;
 use async_nats::jetstream;
 use futures_util::StreamExt;
 use picket_ledger_client::SubmitError;
-use picket_ledger_client::status::{self, LedgerStatus, PartitionReport, PartitionRole};
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
     WaitlistReply, WaitlistRequest,
 };
+use picket_ledger_client::status::{self, LedgerStatus, PartitionReport, PartitionRole};
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
 use tokio::sync::{Semaphore, watch};
@@ -320,7 +320,10 @@ impl Node {
         // The last status: the board forgets this node at once instead of after its staleness.
         let last = ledger_status(&self.holder, &self.states, true);
         let subject = status::ledger_status_subject(&self.holder);
-        if status::publish_status(&self.nats, subject, &last).await.is_ok() {
+        if status::publish_status(&self.nats, subject, &last)
+            .await
+            .is_ok()
+        {
             let _ = self.nats.flush().await;
         }
     }

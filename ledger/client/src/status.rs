@@ -293,7 +293,12 @@ impl StatusBoard {
     }
 
     /// Takes one status message received on `subject` at `now`.
-    pub fn record(&self, subject: &str, payload: &[u8], now: Instant) -> Result<(), StatusRejected> {
+    pub fn record(
+        &self,
+        subject: &str,
+        payload: &[u8],
+        now: Instant,
+    ) -> Result<(), StatusRejected> {
         if payload.len() > STATUS_MESSAGE_BYTES_MAX {
             return Err(StatusRejected::Oversize);
         }
@@ -327,9 +332,7 @@ impl StatusBoard {
                 return Ok(());
             }
             make_room(&mut sources, true, &status.node)?;
-            sources
-                .ledgers
-                .insert(status.node.clone(), (status, now));
+            sources.ledgers.insert(status.node.clone(), (status, now));
             Ok(())
         } else if let Some(token) = subject.strip_prefix(GATEWAY_PREFIX) {
             let status: GatewayStatus = serde_json::from_slice(payload).map_err(malformed)?;
@@ -516,8 +519,22 @@ mod tests {
         let board = StatusBoard::new(STATUS_STALE_AFTER);
         let now = Instant::now();
         use PartitionRole::*;
-        record(&board, ledger("a", vec![report(0, Leader, 3, 120), report(1, Standby, 0, 40)]), now);
-        record(&board, ledger("b", vec![report(0, Standby, 2, 100), report(1, Leader, 1, 50)]), now);
+        record(
+            &board,
+            ledger(
+                "a",
+                vec![report(0, Leader, 3, 120), report(1, Standby, 0, 40)],
+            ),
+            now,
+        );
+        record(
+            &board,
+            ledger(
+                "b",
+                vec![report(0, Standby, 2, 100), report(1, Leader, 1, 50)],
+            ),
+            now,
+        );
         // A deposed leader that has not noticed yet: the higher epoch leads.
         record(&board, ledger("c", vec![report(0, Leader, 2, 90)]), now);
         record(&board, gateway("g1", 7), now);
@@ -562,7 +579,10 @@ mod tests {
         assert_eq!(p1.standbys[0].lag, Some(10));
         // Nobody reports partition 2: it has no leader.
         let p2 = &platform.partitions[2];
-        assert_eq!((p2.partition, p2.leader.is_none(), p2.leaderless), (2, true, true));
+        assert_eq!(
+            (p2.partition, p2.leader.is_none(), p2.leaderless),
+            (2, true, true)
+        );
         assert_eq!(platform.partitions.len(), 3);
     }
 
@@ -570,7 +590,11 @@ mod tests {
     async fn without_a_leader_standbys_have_no_lag() {
         let board = StatusBoard::new(STATUS_STALE_AFTER);
         let now = Instant::now();
-        record(&board, ledger("b", vec![report(0, PartitionRole::Standby, 1, 9)]), now);
+        record(
+            &board,
+            ledger("b", vec![report(0, PartitionRole::Standby, 1, 9)]),
+            now,
+        );
         let platform = board.platform(1, now);
         assert!(platform.partitions[0].leaderless);
         assert_eq!(platform.partitions[0].standbys[0].lag, None);
@@ -580,17 +604,39 @@ mod tests {
     async fn silent_sources_go_stale_and_stopped_ones_leave_at_once() {
         let board = StatusBoard::new(Duration::from_secs(3));
         let start = Instant::now();
-        record(&board, ledger("a", vec![report(0, PartitionRole::Leader, 1, 5)]), start);
-        record(&board, ledger("b", vec![report(0, PartitionRole::Standby, 0, 5)]), start);
+        record(
+            &board,
+            ledger("a", vec![report(0, PartitionRole::Leader, 1, 5)]),
+            start,
+        );
+        record(
+            &board,
+            ledger("b", vec![report(0, PartitionRole::Standby, 0, 5)]),
+            start,
+        );
         record(&board, gateway("g", 1), start);
         // b keeps talking; a (killed) does not.
         let later = start + Duration::from_secs(2);
-        record(&board, ledger("b", vec![report(0, PartitionRole::Leader, 2, 6)]), later);
+        record(
+            &board,
+            ledger("b", vec![report(0, PartitionRole::Leader, 2, 6)]),
+            later,
+        );
         let at_3s = start + Duration::from_secs(3);
-        assert_eq!(board.platform(1, at_3s).partitions[0].standbys.len(), 1, "a not stale yet");
+        assert_eq!(
+            board.platform(1, at_3s).partitions[0].standbys.len(),
+            1,
+            "a not stale yet"
+        );
         let past = start + Duration::from_millis(3_001);
         let platform = board.platform(1, past);
-        assert_eq!(platform.partitions[0].leader.as_ref().map(|l| l.node.as_str()), Some("b"));
+        assert_eq!(
+            platform.partitions[0]
+                .leader
+                .as_ref()
+                .map(|l| l.node.as_str()),
+            Some("b")
+        );
         assert!(platform.partitions[0].standbys.is_empty(), "a went stale");
         assert!(platform.gateways.is_empty(), "the gateway went stale");
         // A clean stop leaves at once.
@@ -626,7 +672,9 @@ mod tests {
         record(&board, gateway("g1", 5), start + Duration::from_secs(2));
         // Once the others are stale, room is made for a new one.
         let later = start + Duration::from_secs(4);
-        board.record(&subject, &payload, later).expect("room after pruning");
+        board
+            .record(&subject, &payload, later)
+            .expect("room after pruning");
         let ids: Vec<String> = board
             .platform(0, later)
             .gateways
@@ -650,11 +698,18 @@ mod tests {
             Err(StatusRejected::Malformed(_))
         ));
         assert!(matches!(
-            board.record(&subject, br#"{"node":"a","partitions":[{"partition":0}]}"#, now),
+            board.record(
+                &subject,
+                br#"{"node":"a","partitions":[{"partition":0}]}"#,
+                now
+            ),
             Err(StatusRejected::Malformed(_))
         ));
         let big = vec![b' '; STATUS_MESSAGE_BYTES_MAX + 1];
-        assert_eq!(board.record(&subject, &big, now), Err(StatusRejected::Oversize));
+        assert_eq!(
+            board.record(&subject, &big, now),
+            Err(StatusRejected::Oversize)
+        );
         let (_, payload) = ledger("a", Vec::new());
         assert_eq!(
             board.record(&ledger_status_subject("b"), &payload, now),
@@ -706,7 +761,10 @@ mod tests {
 
     #[test]
     fn ids_become_single_subject_tokens() {
-        assert_eq!(ledger_status_subject("gw.1 *>x"), "picket.status.ledger.gw_1___x");
+        assert_eq!(
+            ledger_status_subject("gw.1 *>x"),
+            "picket.status.ledger.gw_1___x"
+        );
         assert_eq!(gateway_status_subject("gw-1"), "picket.status.gateway.gw-1");
     }
 
