@@ -87,7 +87,7 @@ impl Api {
 
     /// Where `GET /api/v2/admin/platform` reads the services' status (once; a second call is
     /// ignored).
-    pub fn set_platform(&self, source: Arc<dyn crate::platform::PlatformSource>) {
+    pub fn set_platform(&self, source: Arc<dyn crate::state::PlatformSource>) {
         let _ = self.platform.set(source);
     }
 

@@ -30,7 +30,7 @@
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
 //! - [`platform`]: the admin's view of the services (gateways' connections, ledger leaders and
-//!   standbys) from a [`platform::PlatformSource`] that `picket up` sets.
+//!   standbys) from a [`state::PlatformSource`] that `picket up` sets.
 //! - [`app`]: builds the [`Api`] and its router.
 
 pub mod accounts;

@@ -18,12 +18,8 @@ use picket_ledger_client::{ClientStatus, LedgerClient};
 
 use crate::auth::{Authenticated, Role};
 use crate::error::ApiError;
+pub use crate::state::PlatformSource;
 use crate::state::Api;
-
-/// Where the platform's status comes from (implemented by `picket up`).
-pub trait PlatformSource: Send + Sync {
-    fn platform(&self) -> Platform;
-}
 
 /// `GET /api/v2/admin/platform` (admin).
 pub async fn platform(

@@ -231,6 +231,12 @@ pub enum ApiStartError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Where `GET /api/v2/admin/platform` (`platform.rs`) reads the services' status: implemented
+/// by `picket up` (a status board over NATS, or its gateway and ledger in process).
+pub trait PlatformSource: Send + Sync {
+    fn platform(&self) -> picket_ledger_client::status::Platform;
+}
+
 pub struct Api {
     pub store: Store,
     pub keys: KeyRing,
@@ -262,7 +268,7 @@ pub struct Api {
     /// without it the payment routes answer `payment_unavailable`.
     pub(crate) payments: std::sync::OnceLock<Arc<picket_payments::Flow>>,
     /// The services' status for the admin dashboard (set by [`Api::set_platform`]).
-    pub(crate) platform: std::sync::OnceLock<Arc<dyn crate::platform::PlatformSource>>,
+    pub(crate) platform: std::sync::OnceLock<Arc<dyn PlatformSource>>,
     /// Webhook transmissions handled lately, so a provider's retry is handled once.
     pub(crate) webhook_transmissions: std::sync::Mutex<picket_payments::TransmissionDedupe>,
     /// Webhook lookups in this process ([`ApiConfig::webhook_lookups_per_sec`]).
