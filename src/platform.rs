@@ -97,12 +97,7 @@ impl GatewayPublisher {
         let _ = self.task.await;
         let subject = status::gateway_status_subject(&self.gateway.config.gateway_id);
         let last = gateway_status(&self.gateway, true);
-        if status::publish_status(&self.nats, subject, &last)
-            .await
-            .is_ok()
-        {
-            let _ = self.nats.flush().await;
-        }
+        status::publish_last(&self.nats, subject, &last).await;
     }
 }
 

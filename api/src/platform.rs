@@ -18,8 +18,8 @@ use picket_ledger_client::{ClientStatus, LedgerClient};
 
 use crate::auth::{Authenticated, Role};
 use crate::error::ApiError;
-pub use crate::state::PlatformSource;
 use crate::state::Api;
+pub use crate::state::PlatformSource;
 
 /// `GET /api/v2/admin/platform` (admin).
 pub async fn platform(

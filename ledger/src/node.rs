@@ -320,12 +320,7 @@ impl Node {
         // The last status: the board forgets this node at once instead of after its staleness.
         let last = ledger_status(&self.holder, &self.states, true);
         let subject = status::ledger_status_subject(&self.holder);
-        if status::publish_status(&self.nats, subject, &last)
-            .await
-            .is_ok()
-        {
-            let _ = self.nats.flush().await;
-        }
+        status::publish_last(&self.nats, subject, &last).await;
     }
 }
 

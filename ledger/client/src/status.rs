@@ -39,6 +39,9 @@ pub const STATUS_STALE_AFTER: Duration = Duration::from_secs(3);
 /// Sources (ledger nodes and gateways together) a board keeps at most; a new source beyond it
 /// is ignored until a known one goes stale.
 pub const STATUS_SOURCES_MAX: usize = 1_024;
+/// How long a stopping process waits for its last status to reach NATS (it may be down: the
+/// shutdown goes on without it, and the board forgets the source when it goes stale).
+pub const LAST_STATUS_WAIT: Duration = Duration::from_secs(1);
 /// Largest status message a board reads.
 pub const STATUS_MESSAGE_BYTES_MAX: usize = 64 * 1_024;
 /// Partitions one node's message may list at most (a full message of the widest numbers stays
@@ -452,11 +455,33 @@ where
                     continue;
                 }
             };
-            if let Err(error) = nats.publish(subject.clone(), payload.into()).await {
-                tracing::debug!(%subject, %error, "status not published");
+            // A publish waits while the client's buffer is full (NATS down): stopping does not.
+            tokio::select! {
+                sent = nats.publish(subject.clone(), payload.into()) => {
+                    if let Err(error) = sent {
+                        tracing::debug!(%subject, %error, "status not published");
+                    }
+                }
+                _ = stopped.wait_for(|stop| *stop) => return,
             }
         }
     })
+}
+
+/// Publishes a stopping process's last status (with `stopped: true`) and flushes it, waiting
+/// at most [`LAST_STATUS_WAIT`].
+pub async fn publish_last<T: Serialize>(nats: &async_nats::Client, subject: String, status: &T) {
+    let sent = async {
+        publish_status(nats, subject, status).await?;
+        nats.flush()
+            .await
+            .map_err(|e| BusError::Request(e.to_string()))
+    };
+    match tokio::time::timeout(LAST_STATUS_WAIT, sent).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "last status not published"),
+        Err(_) => tracing::debug!("last status not flushed in time"),
+    }
 }
 
 /// Publishes one status message (core NATS: nobody listening is no error).
