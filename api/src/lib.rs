@@ -8,6 +8,8 @@
 //! - [`store`]: every SQL statement, one file per concern, typed rows; PostgreSQL in production
 //!   and SQLite in `picket up`. [`media`]: where banners are kept. [`limit`], [`error`],
 //!   [`json`], [`paging`]: shared pieces.
+//! - [`approval`]: a company's approval status and the seller-approval setting. [`metrics`]: the
+//!   API's own counters and reading a metrics registry back into samples.
 //! - [`catalog`]: the "show published" announcement the notifier reads. [`seats_left`]: the
 //!   seats-left read model. [`state`]: the shared [`Api`] and its configuration.
 //! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
@@ -29,9 +31,13 @@
 //!   [`notification_settings`]: a member's language and channels per kind of notification.
 //! - [`projection`] (bookings as buyers see them) and [`follow`], which follows the ledger into
 //!   it and the seats-left read model.
+//! - The admin dashboard's platform views: [`admin`] (sales on now everywhere), [`operations`]
+//!   (error and rejection rates, the refund backlog, the last reconciliation, from the metrics).
 //! - [`app`]: builds the [`Api`] and its router.
 
 pub mod accounts;
+pub mod admin;
+pub mod approval;
 pub mod admission;
 pub mod app;
 pub mod auth;
@@ -53,10 +59,12 @@ pub mod json;
 pub mod limit;
 pub mod manage;
 pub mod media;
+pub mod metrics;
 pub mod notification_settings;
 pub mod notifications;
 pub mod offers;
 pub mod openapi;
+pub mod operations;
 pub mod operator;
 pub mod paging;
 pub mod payments;
