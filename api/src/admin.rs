@@ -52,8 +52,8 @@ pub async fn sales(State(api): State<Arc<Api>>, who: Authenticated) -> Result<Re
         if !ON_NOW.contains(&view.status) {
             continue;
         }
-        let grades = serde_json::from_str::<Vec<serde_json::Value>>(&row.grades)
-            .map_or(0, |g| g.len());
+        let grades =
+            serde_json::from_str::<Vec<serde_json::Value>>(&row.grades).map_or(0, |g| g.len());
         let remaining = api
             .seats_left
             .left(sale, grades)

@@ -14,9 +14,9 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, admin, banners, billing, board, bookings, browse, dashboard, door, follow, manage, media,
-    notification_settings, notifications, openapi, operations, payments, publish, push, reminders, restore,
-    sales, scanner, sellers, settlement, tickets, transfer, waitlist,
+    accounts, admin, banners, billing, board, bookings, browse, dashboard, door, follow, manage,
+    media, notification_settings, notifications, openapi, operations, payments, publish, push,
+    reminders, restore, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {

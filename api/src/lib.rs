@@ -37,9 +37,9 @@
 
 pub mod accounts;
 pub mod admin;
-pub mod approval;
 pub mod admission;
 pub mod app;
+pub mod approval;
 pub mod auth;
 pub mod autopay;
 pub mod banners;

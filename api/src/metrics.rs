@@ -167,8 +167,10 @@ mod tests {
                 "picket_refunds_pending"
             ]
         );
-        assert_eq!(code_of("picket_api_problems_total{code=\"not_found\"}"), Some("not_found"));
+        assert_eq!(
+            code_of("picket_api_problems_total{code=\"not_found\"}"),
+            Some("not_found")
+        );
         assert_eq!(code_of("picket_api_responses_total"), None);
     }
-
 }

@@ -12,7 +12,6 @@
 
 use std::sync::{Arc, Mutex};
 
-
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -21,9 +20,8 @@ use serde_json::{Value, json};
 use crate::auth::{Authenticated, Role};
 use crate::error::ApiError;
 use crate::metrics::{
-    CodeLabel, Operations, PROBLEMS, ProblemCode, REFUNDS_PAID, REFUNDS_PENDING,
-    REFUNDS_REFUSED, REJECTIONS, RESPONSES, SAMPLE_INTERVAL, SAMPLES_MAX, Sample,
-    WEBSOCKET_ERRORS, code_of,
+    CodeLabel, Operations, PROBLEMS, ProblemCode, REFUNDS_PAID, REFUNDS_PENDING, REFUNDS_REFUSED,
+    REJECTIONS, RESPONSES, SAMPLE_INTERVAL, SAMPLES_MAX, Sample, WEBSOCKET_ERRORS, code_of,
 };
 use crate::state::{Api, now_ms};
 
@@ -104,14 +102,21 @@ fn by_code(name: &str, now: &Sample, baselines: &[Option<Sample>]) -> Value {
             *sum += w;
         }
         total += value;
-        codes.push(json!({"code": code, "total": value, "last_1m": windows[0], "last_5m": windows[1]}));
+        codes.push(
+            json!({"code": code, "total": value, "last_1m": windows[0], "last_5m": windows[1]}),
+        );
     }
     codes.sort_by(|a, b| {
         b["last_5m"]
             .as_f64()
             .partial_cmp(&a["last_5m"].as_f64())
             .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| b["total"].as_f64().partial_cmp(&a["total"].as_f64()).unwrap_or(std::cmp::Ordering::Equal))
+            .then_with(|| {
+                b["total"]
+                    .as_f64()
+                    .partial_cmp(&a["total"].as_f64())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
     });
     json!({"total": total, "last_1m": totals[0], "last_5m": totals[1], "codes": codes})
 }
@@ -228,7 +233,10 @@ mod tests {
     fn windows_count_from_the_newest_sample_old_enough() {
         let sample = |at_ms: u64, n: f64| Sample {
             at_ms,
-            series: BTreeMap::from([("picket_api_problems_total{code=\"forbidden\"}".to_owned(), n)]),
+            series: BTreeMap::from([(
+                "picket_api_problems_total{code=\"forbidden\"}".to_owned(),
+                n,
+            )]),
         };
         let now = sample(400_000, 50.0);
         let baselines = [Some(sample(330_000, 40.0)), Some(sample(90_000, 5.0))];

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
-use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::approval::Approval;
+use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Path, Query};
 use crate::operator::is_operator;
@@ -418,7 +418,12 @@ pub async fn set_approval(
     {
         return Err(ApiError::NotFound("company"));
     }
-    tracing::info!(company, approval = approval.as_str(), admin = who.account_id, "company approval set");
+    tracing::info!(
+        company,
+        approval = approval.as_str(),
+        admin = who.account_id,
+        "company approval set"
+    );
     let listed = api
         .store
         .listed_company(company)

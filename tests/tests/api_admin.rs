@@ -11,7 +11,14 @@ use picket_tests::ids::id_i64;
 use serde_json::{Value, json};
 
 async fn company_of(setup: &ApiSetup, token: &str) -> Value {
-    let mine = call(setup.address, "GET", "/api/v2/companies/mine", "", Some(token)).await;
+    let mine = call(
+        setup.address,
+        "GET",
+        "/api/v2/companies/mine",
+        "",
+        Some(token),
+    )
+    .await;
     assert_eq!(mine.status, 200, "{:?}", mine.body);
     mine.body
 }
@@ -33,8 +40,14 @@ async fn set_approval(setup: &ApiSetup, admin: &str, company: i64, status: &str)
 /// `company_not_approved` (for the admin too) until an admin approves; suspending stops it again.
 async fn approval_gates_publishing(setup: ApiSetup) {
     let admin = setup.admin("admin@example.com").await;
-    let (seller, show, _) =
-        draft_show_at(setup.address, "seller@example.com", "123-45-67891", json!({}), 50).await;
+    let (seller, show, _) = draft_show_at(
+        setup.address,
+        "seller@example.com",
+        "123-45-67891",
+        json!({}),
+        50,
+    )
+    .await;
     let company = company_of(&setup, &seller).await;
     assert_eq!(company["approval"], "pending");
     let company_id = id_i64(&company["id"]);
@@ -56,9 +69,15 @@ async fn approval_gates_publishing(setup: ApiSetup) {
     let by_admin = publish_show_at(setup.address, &admin, show).await;
     assert_eq!(by_admin.status, 403, "{:?}", by_admin.body);
     assert_eq!(
-        call(setup.address, "GET", &format!("/api/v2/shows/{show}"), "", None)
-            .await
-            .status,
+        call(
+            setup.address,
+            "GET",
+            &format!("/api/v2/shows/{show}"),
+            "",
+            None
+        )
+        .await
+        .status,
         404,
         "a draft stays unpublished"
     );
@@ -123,9 +142,15 @@ async fn approval_gates_publishing(setup: ApiSetup) {
 
     // Suspended: drafts yes, publishing no; the published show stays.
     set_approval(&setup, &admin, company_id, "suspended").await;
-    let venue = call(setup.address, "GET", &format!("/api/v2/shows/{show}"), "", None)
-        .await
-        .body["venue_id"]
+    let venue = call(
+        setup.address,
+        "GET",
+        &format!("/api/v2/shows/{show}"),
+        "",
+        None,
+    )
+    .await
+    .body["venue_id"]
         .clone();
     assert_eq!(company_of(&setup, &seller).await["approval"], "suspended");
     let draft = call(
@@ -151,9 +176,15 @@ async fn approval_gates_publishing(setup: ApiSetup) {
             .is_some_and(|d| d.contains("suspended"))
     );
     assert_eq!(
-        call(setup.address, "GET", &format!("/api/v2/shows/{show}"), "", None)
-            .await
-            .status,
+        call(
+            setup.address,
+            "GET",
+            &format!("/api/v2/shows/{show}"),
+            "",
+            None
+        )
+        .await
+        .status,
         200
     );
 }
@@ -184,9 +215,15 @@ async fn automatic_approval_lets_a_new_company_publish() {
     let seller = setup.sign_in("seller@example.com").await;
     assert_eq!(company_of(&setup, &seller).await["approval"], "approved");
     assert_eq!(
-        call(setup.address, "GET", &format!("/api/v2/shows/{show}"), "", None)
-            .await
-            .status,
+        call(
+            setup.address,
+            "GET",
+            &format!("/api/v2/shows/{show}"),
+            "",
+            None
+        )
+        .await
+        .status,
         200
     );
 }
@@ -255,7 +292,14 @@ async fn moderation(setup: ApiSetup) {
     let public = |setup: &ApiSetup| {
         let address = setup.address;
         async move {
-            let page = call(address, "GET", &format!("/api/v2/shows/{show}/questions"), "", None).await;
+            let page = call(
+                address,
+                "GET",
+                &format!("/api/v2/shows/{show}/questions"),
+                "",
+                None,
+            )
+            .await;
             page.body["items"]
                 .as_array()
                 .expect("items")
@@ -269,20 +313,43 @@ async fn moderation(setup: ApiSetup) {
         let address = setup.address;
         async move { call(address, method, &path, "", Some(&admin)).await.status }
     };
-    assert_eq!(post("POST", format!("/api/v2/posts/{}/hide", ids[0])).await, 204);
+    assert_eq!(
+        post("POST", format!("/api/v2/posts/{}/hide", ids[0])).await,
+        204
+    );
     assert_eq!(public(&setup).await, ["셋째 질문", "둘째 질문"]);
     let hidden = listed("/api/v2/admin/posts?hidden=true").await;
     assert_eq!(hidden["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(hidden["items"][0]["hidden"], true);
-    assert_eq!(post("POST", format!("/api/v2/posts/{}/unhide", ids[0])).await, 204);
+    assert_eq!(
+        post("POST", format!("/api/v2/posts/{}/unhide", ids[0])).await,
+        204
+    );
     assert_eq!(public(&setup).await, ["셋째 질문", "둘째 질문", "첫 질문"]);
-    assert_eq!(post("DELETE", format!("/api/v2/posts/{}", ids[1])).await, 204);
+    assert_eq!(
+        post("DELETE", format!("/api/v2/posts/{}", ids[1])).await,
+        204
+    );
     assert_eq!(public(&setup).await, ["셋째 질문", "첫 질문"]);
-    assert_eq!(listed("/api/v2/admin/posts").await["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        listed("/api/v2/admin/posts").await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
     // Gone for good: a second delete, an unhide or a hide find nothing.
-    assert_eq!(post("DELETE", format!("/api/v2/posts/{}", ids[1])).await, 404);
-    assert_eq!(post("POST", format!("/api/v2/posts/{}/unhide", ids[1])).await, 404);
-    assert_eq!(post("POST", format!("/api/v2/posts/{}/hide", ids[1])).await, 404);
+    assert_eq!(
+        post("DELETE", format!("/api/v2/posts/{}", ids[1])).await,
+        404
+    );
+    assert_eq!(
+        post("POST", format!("/api/v2/posts/{}/unhide", ids[1])).await,
+        404
+    );
+    assert_eq!(
+        post("POST", format!("/api/v2/posts/{}/hide", ids[1])).await,
+        404
+    );
     // Members may not moderate.
     assert_eq!(
         call(
@@ -343,9 +410,23 @@ async fn admins_see_every_sale_on_now() {
     .await;
     assert_eq!(opened.status, 200, "{:?}", opened.body);
     // A draft is not on sale.
-    draft_show_at(setup.address, "three@example.com", &business_number(3), json!({}), 50).await;
+    draft_show_at(
+        setup.address,
+        "three@example.com",
+        &business_number(3),
+        json!({}),
+        50,
+    )
+    .await;
 
-    let sales = call(setup.address, "GET", "/api/v2/admin/sales", "", Some(&admin)).await;
+    let sales = call(
+        setup.address,
+        "GET",
+        "/api/v2/admin/sales",
+        "",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(sales.status, 200, "{:?}", sales.body);
     assert_eq!(sales.body["truncated"], false);
     let items = sales.body["items"].as_array().expect("items");
@@ -353,7 +434,7 @@ async fn admins_see_every_sale_on_now() {
     let find = |performance: u64| {
         items
             .iter()
-            .find(|i| i["performance"] == performance.to_string())
+            .find(|i| i["performance"].as_str() == Some(performance.to_string().as_str()))
             .unwrap_or_else(|| panic!("{performance} missing from {items:?}"))
     };
     let one = find(first_performance);
@@ -379,7 +460,14 @@ async fn admins_see_every_sale_on_now() {
 async fn operations_figures_come_from_the_metrics_registry() {
     let setup = ApiSetup::start().await;
     let admin = setup.admin("admin@example.com").await;
-    let unwatched = call(setup.address, "GET", "/api/v2/admin/operations", "", Some(&admin)).await;
+    let unwatched = call(
+        setup.address,
+        "GET",
+        "/api/v2/admin/operations",
+        "",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(unwatched.status, 200, "{:?}", unwatched.body);
     assert_eq!(unwatched.body["http_problems"], Value::Null);
 
@@ -391,10 +479,19 @@ async fn operations_figures_come_from_the_metrics_registry() {
     let reconcile = Arc::new(picket_payments::reconcile::ReconcileStatus::default());
     reconcile.register(&mut registry);
     let registry = Arc::new(registry);
-    setup.api.watch_operations(registry.clone(), reconcile.clone());
+    setup
+        .api
+        .watch_operations(registry.clone(), reconcile.clone());
 
     for n in 0..4 {
-        let missing = call(setup.address, "GET", &format!("/api/v2/shows/{}", 900 + n), "", None).await;
+        let missing = call(
+            setup.address,
+            "GET",
+            &format!("/api/v2/shows/{}", 900 + n),
+            "",
+            None,
+        )
+        .await;
         assert_eq!(missing.status, 404);
     }
     let refused = call(setup.address, "GET", "/api/v2/admin/operations", "", None).await;
@@ -417,7 +514,14 @@ async fn operations_figures_come_from_the_metrics_registry() {
         }),
     );
 
-    let figures = call(setup.address, "GET", "/api/v2/admin/operations", "", Some(&admin)).await;
+    let figures = call(
+        setup.address,
+        "GET",
+        "/api/v2/admin/operations",
+        "",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(figures.status, 200, "{:?}", figures.body);
     let problems = &figures.body["http_problems"];
     let not_found = problems["codes"]
@@ -432,12 +536,19 @@ async fn operations_figures_come_from_the_metrics_registry() {
     // The 401 above counts too.
     assert_eq!(problems["last_1m"], 5.0);
     assert!(problems["responses_total"].as_f64().unwrap_or(0.0) >= 5.0);
-    assert!(problems["share_1m"].as_f64().is_some_and(|s| s > 0.0 && s <= 1.0));
+    assert!(
+        problems["share_1m"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0 && s <= 1.0)
+    );
     assert_eq!(figures.body["refunds"]["pending"], 3.0);
     let last = &figures.body["reconciliation"]["last_run"];
     assert_eq!(last["at_ms"], 1_000);
     assert_eq!(last["report"]["mismatch_count"], 1);
-    assert_eq!(last["report"]["mismatches"][0]["kind"], "approved_not_booked");
+    assert_eq!(
+        last["report"]["mismatches"][0]["kind"],
+        "approved_not_booked"
+    );
     assert_eq!(last["report"]["voided"], 1);
 
     // The same series are on /metrics (the registry's text).
@@ -449,6 +560,9 @@ async fn operations_figures_come_from_the_metrics_registry() {
         "picket_reconcile_mismatches 1",
         "picket_reconcile_last_run_ms 1000",
     ] {
-        assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from:\n{text}"
+        );
     }
 }

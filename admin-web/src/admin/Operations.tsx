@@ -9,8 +9,8 @@ import { useRefreshed } from "./refresh";
 
 /** How often the figures are re-read (the server samples every 5 s). */
 export const OPERATIONS_REFRESH_MS = 5_000;
-/** Codes listed per family, most frequent first. */
-const CODES_SHOWN_MAX = 12;
+/** Codes listed per family, most frequent first (a family rarely has more than a few dozen). */
+const CODES_SHOWN_MAX = 50;
 
 interface Family {
   total: number;

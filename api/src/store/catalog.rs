@@ -352,7 +352,11 @@ impl Store {
 
     /// Up to `rows` performances of published shows whose sale has not closed by `now_ms`,
     /// soonest open first, with their show and company: the platform's sales on now or coming.
-    pub async fn sales_on_now(&self, now_ms: i64, rows: i64) -> Result<Vec<SaleOnNow>, sqlx::Error> {
+    pub async fn sales_on_now(
+        &self,
+        now_ms: i64,
+        rows: i64,
+    ) -> Result<Vec<SaleOnNow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT p.id AS performance, p.starts_at_ms, p.sale_open_at_ms, p.sale_close_at_ms, \
              s.id AS show_id, s.title, s.grades, c.id AS company_id, c.name AS company, \
