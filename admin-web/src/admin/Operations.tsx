@@ -73,10 +73,10 @@ function percent(n: number | null | undefined): string {
   return n === null || n === undefined ? "—" : `${(n * 100).toLocaleString(undefined, { maximumFractionDigits: 1 })}%`;
 }
 
-/** A code's message in the page's language, with the code itself. */
-function codeLabel(code: string): string {
+/** What a code means to people, in the page's language (the web app's own message for it). */
+function codeMessage(code: string): string | null {
   const pair = MESSAGES[code];
-  return pair ? `${code} — ${tr(pair[0], pair[1])}` : code;
+  return pair ? tr(pair[0], pair[1]) : null;
 }
 
 function FamilyPanel(props: { title: string; family: Family | null; testId: string; share?: boolean }) {
@@ -125,15 +125,18 @@ function FamilyPanel(props: { title: string; family: Family | null; testId: stri
               <thead>
                 <tr>
                   <th scope="col">{tr("코드", "Code")}</th>
-                  <th scope="col">{tr("1분", "1 min")}</th>
-                  <th scope="col">{tr("5분", "5 min")}</th>
-                  <th scope="col">{tr("전체", "Total")}</th>
+                  <th scope="col" style="white-space: nowrap">{tr("1분", "1 min")}</th>
+                  <th scope="col" style="white-space: nowrap">{tr("5분", "5 min")}</th>
+                  <th scope="col" style="white-space: nowrap">{tr("전체", "Total")}</th>
                 </tr>
               </thead>
               <tbody>
                 {f.codes.slice(0, CODES_SHOWN_MAX).map((c) => (
                   <tr key={c.code} data-testid={`${props.testId}-code-${c.code}`}>
-                    <td>{codeLabel(c.code)}</td>
+                    <td>
+                      <code>{c.code}</code>
+                      {codeMessage(c.code) ? <span class="muted"> — {codeMessage(c.code)}</span> : null}
+                    </td>
                     <td>{count(c.last_1m)}</td>
                     <td>{count(c.last_5m)}</td>
                     <td>{count(c.total)}</td>

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, post } from "../lib/api";
 import { errorMessage } from "../lib/errors";
-import { count, dateTime } from "../lib/format";
+import { count, date, dateTime } from "../lib/format";
 import { tr } from "../lib/i18n";
 
 /** Companies per page (the API's page limit). */
@@ -116,13 +116,13 @@ export function SellersPage() {
               </td>
               <td>{c.business_number.replace(/^(\d{3})(\d{2})(\d{5})$/, "$1-$2-$3")}</td>
               <td>{c.owner_email}</td>
-              <td>{dateTime(c.created_at_ms)}</td>
+              <td>{date(c.created_at_ms)}</td>
               <td>{count(c.shows)}</td>
               <td data-testid="company-approval">
                 {approvalLabel(c.approval)}
                 {c.approval_changed_at_ms ? <span class="muted"> · {dateTime(c.approval_changed_at_ms)}</span> : null}
               </td>
-              <td>
+              <td style="white-space: nowrap">
                 {c.approval !== "approved" ? (
                   <button type="button" disabled={busy === c.id} onClick={() => void decide(c, "approved")} data-testid="approve">
                     {tr("승인", "Approve")}
