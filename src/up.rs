@@ -213,6 +213,16 @@ pub struct UpArgs {
         default_value = "127.0.0.1:0"
     )]
     sandbox_pay_listen: SocketAddr,
+    /// Whether a newly registered seller's company may publish at once (`automatic`) or waits
+    /// for an admin's approval on the admin dashboard (`required`). Admins can suspend and
+    /// approve companies either way.
+    #[arg(
+        long,
+        env = "PICKET_SELLER_APPROVAL",
+        default_value = "automatic",
+        value_parser = ["automatic", "required"]
+    )]
+    seller_approval: String,
 }
 
 /// The API's defaults, for `--help`.
@@ -313,6 +323,11 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         sale_restore_interval_ms: args.sale_restore_interval_ms,
         sale_restore_max: args.sale_restore_max,
         webhook_lookups_per_sec: args.payments_webhook_lookups_per_sec,
+        seller_approval: picket_api::approval::SellerApproval::parse(&args.seller_approval)
+            .unwrap_or_else(|| {
+                problems.push("PICKET_SELLER_APPROVAL must be automatic or required");
+                picket_api::approval::SellerApproval::Automatic
+            }),
         ..picket_api::ApiConfig::default()
     };
     problems.extend("api", api.problems());
@@ -597,12 +612,16 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .run(payments_stopped.clone()),
     );
     let autopay_stopped = payments_stopped.clone();
+    // The last run's findings, for the admin dashboard and as gauges on /metrics.
+    let reconcile_status = Arc::new(picket_payments::reconcile::ReconcileStatus::default());
+    reconcile_status.register(&mut registry);
     let reconciliation = tokio::spawn(picket_payments::reconcile::run_periodically(
         provider.clone(),
         client.clone(),
         ledger_partitions.clone(),
         args.data_dir.join("reconcile"),
         picket_edge::clock::now_ms,
+        reconcile_status.clone(),
         payments_stopped,
     ));
     let mut flow =
@@ -649,7 +668,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     gateway.set_payments(flow);
     gateway.set_notices(notices);
     gateway.set_dashboards(picket_api::dashboard::source(api.clone()));
-    gateway.serve_metrics(Arc::new(registry), operator_token);
+    // The API's own counters, and its operations figures read from this same registry: the
+    // admin dashboard shows what /metrics serves.
+    api.metrics.register(&mut registry);
+    let registry = Arc::new(registry);
+    api.watch_operations(registry.clone(), reconcile_status);
+    gateway.serve_metrics(registry, operator_token);
     println!("picket is up: http://{address}/healthz (Ctrl-C to stop)");
     println!("  WebSocket: ws://{address}/ws (subprotocol picket.v2)");
     println!(

@@ -14,9 +14,9 @@ use crate::state::{
 };
 use crate::store::Store;
 use crate::{
-    accounts, banners, billing, board, bookings, browse, dashboard, door, follow, manage, media,
-    notification_settings, notifications, openapi, payments, platform, publish, push, reminders,
-    restore, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
+    accounts, admin, banners, billing, board, bookings, browse, dashboard, door, follow, manage,
+    media, notification_settings, notifications, openapi, operations, payments, platform, publish,
+    push, reminders, restore, sales, scanner, sellers, settlement, tickets, transfer, waitlist,
 };
 
 impl Api {
@@ -64,6 +64,8 @@ impl Api {
                 crate::transfer::UNKNOWN_RECIPIENTS_BURST,
             ),
             manifest_builds: tokio::sync::Semaphore::new(crate::door::MANIFEST_BUILDS_MAX),
+            metrics: Default::default(),
+            operations: std::sync::OnceLock::new(),
             config,
             operator_token,
             decoy_hash,
@@ -139,6 +141,14 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/api/v2/admin/accounts", post(sellers::create_staff))
         .route("/api/v2/admin/platform", get(platform::platform))
+        .route("/api/v2/admin/companies", get(sellers::admin_companies))
+        .route(
+            "/api/v2/admin/companies/{id}/approval",
+            post(sellers::set_approval),
+        )
+        .route("/api/v2/admin/posts", get(board::admin_posts))
+        .route("/api/v2/admin/sales", get(admin::sales))
+        .route("/api/v2/admin/operations", get(operations::operations))
         .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(
             "/api/v2/shows",
@@ -174,6 +184,8 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/api/v2/questions/{id}/answer", post(board::answer))
         .route("/api/v2/posts/{id}/hide", post(board::hide))
+        .route("/api/v2/posts/{id}/unhide", post(board::unhide))
+        .route("/api/v2/posts/{id}", delete(board::delete_post))
         .route("/api/v2/me/bookings", get(bookings::my_bookings))
         .route("/api/v2/shows/{id}/staff", post(manage::assign_staff))
         .route("/api/v2/staff/shows", get(manage::staff_shows))
@@ -241,6 +253,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .merge(billing::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            operations::count_responses,
+        ))
         .with_state(api)
 }
 

@@ -1,5 +1,6 @@
 //! The board: platform notices by admins, per-show notices by the show's seller (or admins),
-//! per-show questions by members that the seller answers; admins hide posts.
+//! per-show questions by members that the seller answers; admins list every post and hide,
+//! unhide or delete them.
 
 use std::sync::Arc;
 
@@ -271,4 +272,74 @@ pub async fn hide(
         return Err(ApiError::NotFound("post"));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/v2/posts/{id}/unhide` (admin): a hidden post is listed again.
+pub async fn unhide(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(Id(post)): Path<Id<i64>>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    if !api.store.unhide_post(post).await? {
+        return Err(ApiError::NotFound("post"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /api/v2/posts/{id}` (admin): the post is gone for good (a notice not yet sent to
+/// every booker is sent no further).
+pub async fn delete_post(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(Id(post)): Path<Id<i64>>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    if !api.store.delete_post(post).await? {
+        return Err(ApiError::NotFound("post"));
+    }
+    tracing::info!(post, admin = who.account_id, "post deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationPage {
+    pub cursor: Option<Id<i64>>,
+    pub limit: Option<u32>,
+    /// Only hidden posts.
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+/// `GET /api/v2/admin/posts` (admin): every post — platform notices, show notices, questions,
+/// hidden ones too — newest first, paged by cursor; `?hidden=true` lists hidden ones only.
+pub async fn admin_posts(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Query(query): Query<ModerationPage>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let limit = page_limit(query.limit)?;
+    let rows = api
+        .store
+        .moderated_posts(
+            query.hidden,
+            query.cursor.map_or(i64::MAX, Id::get),
+            i64::from(limit) + 1,
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|post| {
+            serde_json::json!({
+                "id": Id(post.id), "show": post.show_id.map(Id), "show_title": post.show_title,
+                "kind": post.kind, "author_email": post.author_email, "title": post.title,
+                "body": post.body, "answer": post.answer, "hidden": post.hidden != 0,
+                "created_at_ms": post.created_at_ms,
+            })
+        })
+        .collect();
+    Ok(page(items, rows.len() > limit as usize))
 }

@@ -98,6 +98,12 @@ pub enum ApiError {
         "알림을 받을 기기는 {limit}대까지 등록할 수 있습니다. 쓰지 않는 기기를 지우세요 / at most {limit} push subscriptions per member: delete one first"
     )]
     TooManyPushSubscriptions { limit: usize },
+    /// The show's company is `pending` or `suspended` (the field): it drafts shows, an admin
+    /// must approve it before it publishes.
+    #[error(
+        "판매자 승인 후에 공연을 공개할 수 있습니다 (현재: {0}). 관리자 승인을 기다려 주세요 / the company is {0}: an admin must approve it before it publishes shows"
+    )]
+    CompanyNotApproved(&'static str),
 }
 
 /// Why a member may not join, leave or decline in a performance's waitlist; each has its own
@@ -346,6 +352,7 @@ impl ApiError {
             ApiError::WebSocketRequired => "websocket_required",
             ApiError::Waitlist(refusal) => refusal.code(),
             ApiError::TooManyPushSubscriptions { .. } => "too_many_push_subscriptions",
+            ApiError::CompanyNotApproved(_) => "company_not_approved",
         }
     }
 
@@ -361,7 +368,8 @@ impl ApiError {
             ApiError::Forbidden
             | ApiError::NoAdmission
             | ApiError::AdmissionInvalid
-            | ApiError::AdmissionExpired => StatusCode::FORBIDDEN,
+            | ApiError::AdmissionExpired
+            | ApiError::CompanyNotApproved(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::UnknownSale | ApiError::NoRoute => {
                 StatusCode::NOT_FOUND
             }
@@ -453,6 +461,10 @@ impl IntoResponse for ApiError {
         let mut response = Problem::new(status, code, detail)
             .with_errors(errors)
             .into_response();
+        // Counted by code on /metrics (`operations::count_responses`).
+        response
+            .extensions_mut()
+            .insert(crate::metrics::ProblemCode(code));
         if let Some(value) = retry_after_s.and_then(|s| s.to_string().parse().ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -504,6 +516,7 @@ mod tests {
             ApiError::AdmissionExpired,
             ApiError::WebSocketRequired,
             ApiError::TooManyPushSubscriptions { limit: 1 },
+            ApiError::CompanyNotApproved("pending"),
         ];
         use picket_payments::FlowError as F;
         let flow_errors = [
@@ -608,6 +621,7 @@ mod tests {
                 | ApiError::WebSocketRequired
                 | ApiError::Waitlist(_)
                 | ApiError::TooManyPushSubscriptions { .. }
+                | ApiError::CompanyNotApproved(_)
                 | ApiError::Internal(_) => {}
             }
         }

@@ -8,6 +8,8 @@
 //! - [`store`]: every SQL statement, one file per concern, typed rows; PostgreSQL in production
 //!   and SQLite in `picket up`. [`media`]: where banners are kept. [`limit`], [`error`],
 //!   [`json`], [`paging`]: shared pieces.
+//! - [`approval`]: a company's approval status and the seller-approval setting. [`metrics`]: the
+//!   API's own counters and reading a metrics registry back into samples.
 //! - [`catalog`]: the "show published" announcement the notifier reads. [`seats_left`]: the
 //!   seats-left read model. [`state`]: the shared [`Api`] and its configuration.
 //! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
@@ -31,11 +33,15 @@
 //!   it and the seats-left read model.
 //! - [`platform`]: the admin's view of the services (gateways' connections, ledger leaders and
 //!   standbys) from a [`state::PlatformSource`] that `picket up` sets.
+//! - The admin dashboard's platform views: [`admin`] (sales on now everywhere), [`operations`]
+//!   (error and rejection rates, the refund backlog, the last reconciliation, from the metrics).
 //! - [`app`]: builds the [`Api`] and its router.
 
 pub mod accounts;
+pub mod admin;
 pub mod admission;
 pub mod app;
+pub mod approval;
 pub mod auth;
 pub mod autopay;
 pub mod banners;
@@ -55,10 +61,12 @@ pub mod json;
 pub mod limit;
 pub mod manage;
 pub mod media;
+pub mod metrics;
 pub mod notification_settings;
 pub mod notifications;
 pub mod offers;
 pub mod openapi;
+pub mod operations;
 pub mod operator;
 pub mod paging;
 pub mod payments;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 82] = [
+pub const ROUTES: [(&str, &str); 89] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -100,6 +100,14 @@ pub const ROUTES: [(&str, &str); 82] = [
     ("get", "/api/v2/billing-methods/success"),
     // The services' status for admins (`add_platform_paths`).
     ("get", "/api/v2/admin/platform"),
+    // The admin dashboard: seller approval, moderation, sales and operations (`add_admin_paths`).
+    ("get", "/api/v2/admin/companies"),
+    ("post", "/api/v2/admin/companies/{id}/approval"),
+    ("get", "/api/v2/admin/posts"),
+    ("post", "/api/v2/posts/{id}/unhide"),
+    ("delete", "/api/v2/posts/{id}"),
+    ("get", "/api/v2/admin/sales"),
+    ("get", "/api/v2/admin/operations"),
 ];
 
 pub async fn serve() -> impl IntoResponse {
@@ -1147,7 +1155,7 @@ pub fn document() -> Value {
             }},
             "/api/v2/shows/{id}/publish": {"post": {
                 "operationId": "publishShow",
-                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing; a show without performances is 422",
+                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing; a show without performances is 422; a show of a company that is not approved (pending or suspended) is 403 company_not_approved",
                 "security": session,
                 "parameters": id_param,
                 "responses": responses(json!({"200": json_response("published, with the announcement", json!({"type": "object", "required": ["id", "status", "event"], "properties": {"id": id(), "status": {"const": "published"}, "event": {"type": "object", "description": "the announcement (docs/protocol.md, catalog)"}}}))}), PARAMETERS, &[401, 403, 404, 422])
@@ -1206,7 +1214,106 @@ pub fn document() -> Value {
     add_push_paths(&mut doc);
     add_billing_paths(&mut doc);
     add_platform_paths(&mut doc);
+    add_admin_paths(&mut doc);
     doc
+}
+
+/// The admin dashboard's routes: seller approval (`sellers.rs`), moderation (`board.rs`), the
+/// platform's sales (`admin.rs`) and the operations figures (`operations.rs`).
+fn add_admin_paths(doc: &mut Value) {
+    let session = json!([{"session": []}]);
+    let id_param = json!({"name": "id", "in": "path", "required": true, "schema": id_in()});
+    let limit = json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::paging::PAGE_LIMIT_MAX, "default": crate::paging::PAGE_LIMIT_DEFAULT}});
+    let cursor = json!({"name": "cursor", "in": "query", "description": "the previous page's next_cursor", "schema": id_in()});
+    let approval = json!({"type": "string", "enum": ["pending", "approved", "suspended"]});
+    let listed = json!({"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone", "owner_email", "created_at_ms", "approval", "approval_changed_at_ms", "shows"], "properties": {
+        "id": id(), "name": {"type": "string"}, "business_number": {"type": "string"},
+        "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}, "owner_email": {"type": "string"},
+        "created_at_ms": {"type": "integer"}, "approval": approval.clone(),
+        "approval_changed_at_ms": {"type": ["integer", "null"]}, "shows": {"type": "integer", "description": "shows of the company, drafts included"}}});
+    let next_cursor = json!({"type": ["string", "null"], "pattern": picket_edge::id::ID_PATTERN});
+    doc["paths"]["/api/v2/admin/companies"] = json!({"get": {
+        "operationId": "adminCompanies",
+        "summary": "Sellers' companies with their approval status, newest first, paged by cursor; ?status= only those of one status (admin)",
+        "security": session,
+        "parameters": [{"name": "status", "in": "query", "schema": approval.clone()}, cursor.clone(), limit.clone()],
+        "responses": responses(json!({"200": json_response("a page of companies", json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": listed.clone()}, "next_cursor": next_cursor.clone()}}))}), PARAMETERS, &[401, 403, 422])
+    }});
+    doc["paths"]["/api/v2/admin/companies/{id}/approval"] = json!({"post": {
+        "operationId": "setCompanyApproval",
+        "summary": "Approve or suspend a company (admin): a pending or suspended company drafts shows but publishing answers 403 company_not_approved; a suspended company's published shows stay on sale",
+        "security": session,
+        "parameters": [id_param.clone()],
+        "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["approved", "suspended"]}}})),
+        "responses": responses(json!({"200": json_response("the company", listed)}), BOTH, &[401, 403, 404, 422])
+    }});
+    doc["paths"]["/api/v2/admin/posts"] = json!({"get": {
+        "operationId": "adminPosts",
+        "summary": "Every board post (platform notices, show notices, questions), hidden ones too, newest first, paged by cursor; ?hidden=true only hidden ones (admin)",
+        "security": session,
+        "parameters": [{"name": "hidden", "in": "query", "schema": {"type": "boolean", "default": false}}, cursor, limit],
+        "responses": responses(json!({"200": json_response("a page of posts", json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "show", "show_title", "kind", "author_email", "title", "body", "answer", "hidden", "created_at_ms"], "properties": {
+                "id": id(), "show": {"anyOf": [id(), {"type": "null"}], "description": "null: a platform notice"},
+                "show_title": {"type": ["string", "null"]}, "kind": {"type": "string", "enum": ["notice", "question"]},
+                "author_email": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
+                "answer": {"type": ["string", "null"]}, "hidden": {"type": "boolean"}, "created_at_ms": {"type": "integer"}}}},
+            "next_cursor": next_cursor}}))}), PARAMETERS, &[401, 403, 422])
+    }});
+    doc["paths"]["/api/v2/posts/{id}/unhide"] = json!({"post": {
+        "operationId": "unhidePost",
+        "summary": "List a hidden post again (admin); a notice's sending to bookers that hiding stopped stays stopped",
+        "security": session, "parameters": [id_param.clone()],
+        "responses": responses(json!({"204": {"description": "listed again"}}), PARAMETERS, &[401, 403, 404])
+    }});
+    doc["paths"]["/api/v2/posts/{id}"] = json!({"delete": {
+        "operationId": "deletePost",
+        "summary": "Delete a post for good (admin); a notice not yet sent to every booker is sent no further, notifications already delivered stay",
+        "security": session, "parameters": [id_param],
+        "responses": responses(json!({"204": {"description": "deleted"}}), PARAMETERS, &[401, 403, 404])
+    }});
+    doc["paths"]["/api/v2/admin/sales"] = json!({"get": {
+        "operationId": "adminSales",
+        "summary": "Every performance's sale platform-wide that is before its open, drawing, open or paused, soonest open first (admin); at most ADMIN_SALES_MAX performances are looked at, truncated says more were left",
+        "security": session,
+        "responses": responses(json!({"200": json_response("the sales on now", json!({"type": "object", "required": ["items", "truncated"], "properties": {
+            "truncated": {"type": "boolean"},
+            "items": {"type": "array", "items": {"type": "object", "required": ["performance", "show", "title", "company", "company_id", "starts_at_ms", "sale_open_at_ms", "sale_close_at_ms", "status", "prequeue", "active", "remaining", "bookings"], "properties": {
+                "performance": id(), "show": id(), "title": {"type": "string"}, "company": {"type": "string"}, "company_id": id(),
+                "starts_at_ms": {"type": "integer"}, "sale_open_at_ms": {"type": "integer"}, "sale_close_at_ms": {"type": "integer"},
+                "status": {"type": "string", "enum": ["pre_queue", "drawing", "open", "paused"]},
+                "prequeue": {"type": "integer", "description": "buyers waiting for the open"}, "active": {"type": "integer", "description": "buyers admitted and choosing"},
+                "remaining": {"type": ["integer", "null"], "description": "places on sale; null until the ledger's state is known"},
+                "bookings": {"type": "integer"}}}}}}))}), NOTHING, &[401, 403])
+    }});
+    let family = json!({"type": ["object", "null"], "description": "null when the process does not watch its metrics (picket up does)", "properties": {
+        "total": {"type": "number"}, "last_1m": {"type": "number"}, "last_5m": {"type": "number"},
+        "per_minute_1m": {"type": ["number", "null"]}, "per_minute_5m": {"type": ["number", "null"]},
+        "codes": {"type": "array", "items": {"type": "object", "required": ["code", "total", "last_1m", "last_5m"], "properties": {
+            "code": {"type": "string"}, "total": {"type": "number"}, "last_1m": {"type": "number"}, "last_5m": {"type": "number"}}}}}});
+    doc["paths"]["/api/v2/admin/operations"] = json!({"get": {
+        "operationId": "adminOperations",
+        "summary": "Operations figures from the process's own metrics (what /metrics serves): problem responses of the API by code (with their share of responses), ledger rejections by code and WebSocket errors by code, in total and over the last 1 and 5 minutes; the refund worker's backlog; the last payment reconciliation's findings (admin)",
+        "security": session,
+        "responses": responses(json!({"200": json_response("the figures", json!({"type": "object", "required": ["sampled_at_ms", "window_ms", "span_ms", "http_problems", "ledger_rejections", "websocket_errors", "refunds", "reconciliation"], "properties": {
+            "sampled_at_ms": {"type": "integer"},
+            "window_ms": {"type": "array", "items": {"type": "integer"}, "description": "the windows: 60000 and 300000"},
+            "span_ms": {"type": "array", "items": {"type": "integer"}, "description": "how much of each window the samples cover (less than the window for the first minutes after start)"},
+            "http_problems": family.clone(), "ledger_rejections": family.clone(), "websocket_errors": family,
+            "refunds": {"type": "object", "properties": {"pending": {"type": ["number", "null"], "description": "refunds owed and not yet paid"},
+                "paid_total": {"type": ["number", "null"]}, "refused_total": {"type": ["number", "null"]}}},
+            "reconciliation": {"type": "object", "required": ["interval_ms", "last_run"], "properties": {
+                "interval_ms": {"type": "integer"},
+                "last_run": {"type": ["object", "null"], "description": "null until the first run", "properties": {
+                    "at_ms": {"type": "integer"}, "error": {"type": ["string", "null"]},
+                    "report": {"type": ["object", "null"], "properties": {
+                        "from_ms": {"type": "integer"}, "to_ms": {"type": "integer"}, "provider_transactions": {"type": "integer"},
+                        "ledger_bookings": {"type": "integer"}, "ledger_refunds": {"type": "integer"}, "mismatch_count": {"type": "integer"},
+                        "mismatches": {"type": "array", "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}}},
+                        "voided": {"type": "integer"}, "void_failures": {"type": "integer"}}}}}}}}}))}), NOTHING, &[401, 403])
+    }});
 }
 
 fn schemas() -> Value {
@@ -1279,10 +1386,11 @@ fn schemas() -> Value {
                 "up_to": {"type": "string", "maxLength": crate::notifications::NOTIFICATION_ID_LEN_MAX}
             }}
         ]},
-        "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone"], "properties": {
+        "Company": {"type": "object", "required": ["id", "name", "business_number", "contact_email", "contact_phone", "approval"], "properties": {
             "id": id(), "name": {"type": "string"},
             "business_number": {"type": "string", "pattern": "^[0-9]{10}$"},
-            "contact_email": {"type": "string"}, "contact_phone": {"type": "string"}
+            "contact_email": {"type": "string"}, "contact_phone": {"type": "string"},
+            "approval": {"type": "string", "enum": ["pending", "approved", "suspended"], "description": "only an approved company publishes shows"}
         }},
         "SellerSignUp": {"type": "object", "additionalProperties": false, "required": ["account", "company"], "properties": {
             "account": schema("SignUp"),

@@ -26,6 +26,8 @@ pub async fn publish(
     Path(Id(show)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
     let row = managed_show(&api, &who, show).await?;
+    // A pending or suspended company's shows stay drafts, whoever publishes them.
+    crate::sellers::require_approved(&api, row.company_id).await?;
     let ledger = api
         .ledger
         .clone()

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountView, SignUp, new_account, validate_sign_up};
+use crate::approval::Approval;
 use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
-use crate::json::{JsonBody, Query};
+use crate::json::{JsonBody, Path, Query};
 use crate::operator::is_operator;
 use crate::paging::{page, page_limit};
 use crate::state::Api;
@@ -46,6 +47,8 @@ pub struct CompanyView {
     pub business_number: String,
     pub contact_email: String,
     pub contact_phone: String,
+    /// `pending`, `approved` or `suspended`: only an approved company publishes shows.
+    pub approval: String,
 }
 
 impl From<&Company> for CompanyView {
@@ -56,6 +59,7 @@ impl From<&Company> for CompanyView {
             business_number: company.business_number.clone(),
             contact_email: company.contact_email.clone(),
             contact_phone: company.contact_phone.clone(),
+            approval: company.approval.clone(),
         }
     }
 }
@@ -142,6 +146,7 @@ pub async fn register_seller(
         contact_email: body.company.contact_email.trim().to_lowercase(),
         contact_phone: body.company.contact_phone,
         created_at_ms: account.created_at_ms,
+        approval: api.config.seller_approval.initial().as_str().to_owned(),
     };
     match api.store.insert_seller(&account, &company).await? {
         Ok(()) => {}
@@ -322,6 +327,109 @@ pub async fn get_interests(
         regions: pick("region"),
     })
     .into_response())
+}
+
+/// Refuses with `company_not_approved` unless the company is approved: what publishing checks.
+pub async fn require_approved(api: &Api, company: i64) -> Result<(), ApiError> {
+    let approval = api.store.company_approval(company).await?;
+    match approval.as_deref().and_then(Approval::parse) {
+        Some(Approval::Approved) => Ok(()),
+        Some(other) => Err(ApiError::CompanyNotApproved(other.as_str())),
+        None => Err(ApiError::NotFound("company")),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompaniesQuery {
+    /// Only companies of this approval status.
+    pub status: Option<String>,
+    pub cursor: Option<Id<i64>>,
+    pub limit: Option<u32>,
+}
+
+fn listed_json(company: &crate::store::sellers::ListedCompany) -> serde_json::Value {
+    serde_json::json!({"id": Id(company.id), "name": company.name,
+        "business_number": company.business_number, "contact_email": company.contact_email,
+        "contact_phone": company.contact_phone, "owner_email": company.owner_email,
+        "created_at_ms": company.created_at_ms, "approval": company.approval,
+        "approval_changed_at_ms": company.approval_changed_at_ms, "shows": company.shows})
+}
+
+/// `GET /api/v2/admin/companies?status=pending` (admin): companies, newest first, paged by
+/// cursor, of one approval status or all.
+pub async fn admin_companies(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Query(query): Query<CompaniesQuery>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let limit = page_limit(query.limit)?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(Approval::parse(text).ok_or_else(|| {
+            ApiError::Invalid(vec![FieldError {
+                field: "status",
+                message: "\"pending\", \"approved\" or \"suspended\"".into(),
+            }])
+        })?),
+    };
+    let rows = api
+        .store
+        .listed_companies(
+            status.map(Approval::as_str),
+            query.cursor.map_or(i64::MAX, Id::get),
+            i64::from(limit) + 1,
+        )
+        .await?;
+    let items = rows.iter().take(limit as usize).map(listed_json).collect();
+    Ok(page(items, rows.len() > limit as usize))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalForm {
+    /// `approved` or `suspended` (a company is pending only until its first decision).
+    pub status: String,
+}
+
+/// `POST /api/v2/admin/companies/{id}/approval` (admin): approves or suspends a company. A
+/// suspended company's published shows stay on sale; it cannot publish more until approved.
+pub async fn set_approval(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(Id(company)): Path<Id<i64>>,
+    JsonBody(form): JsonBody<ApprovalForm>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let approval = match Approval::parse(&form.status) {
+        Some(a @ (Approval::Approved | Approval::Suspended)) => a,
+        _ => {
+            return Err(ApiError::Invalid(vec![FieldError {
+                field: "status",
+                message: "\"approved\" or \"suspended\"".into(),
+            }]));
+        }
+    };
+    if !api
+        .store
+        .set_company_approval(company, approval.as_str(), crate::state::now_ms() as i64)
+        .await?
+    {
+        return Err(ApiError::NotFound("company"));
+    }
+    tracing::info!(
+        company,
+        approval = approval.as_str(),
+        admin = who.account_id,
+        "company approval set"
+    );
+    let listed = api
+        .store
+        .listed_company(company)
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    Ok(Json(listed_json(&listed)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -100,6 +100,10 @@ pub struct ApiConfig {
     /// ledger sustains. 1 to [`SCANNER_MESSAGES_PER_SEC_MAX`].
     pub scanner_messages_per_sec: u32,
     pub scanner_messages_burst: u32,
+    /// Whether a newly registered company may publish at once (`automatic`, the default) or
+    /// starts `pending` until an admin approves it (`required`). `picket up --seller-approval`
+    /// (`PICKET_SELLER_APPROVAL`).
+    pub seller_approval: crate::approval::SellerApproval,
 }
 
 impl Default for ApiConfig {
@@ -127,6 +131,7 @@ impl Default for ApiConfig {
             doors_open_before_start_ms: 2 * 3_600_000,
             scanner_messages_per_sec: 20,
             scanner_messages_burst: 40,
+            seller_approval: crate::approval::SellerApproval::Automatic,
         }
     }
 }
@@ -282,6 +287,10 @@ pub struct Api {
     /// Offline manifests being built in this process, at most
     /// [`crate::door::MANIFEST_BUILDS_MAX`] (each derives and seals every ticket's entry).
     pub(crate) manifest_builds: tokio::sync::Semaphore,
+    /// The API's own counters (problem responses by code), for `/metrics`.
+    pub metrics: crate::metrics::ApiMetrics,
+    /// The operations figures, once [`Api::watch_operations`] was given the registry.
+    pub(crate) operations: std::sync::OnceLock<Arc<crate::metrics::Operations>>,
 }
 
 impl Api {

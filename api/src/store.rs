@@ -5,8 +5,7 @@
 //! Every SQL statement of the API is in this module's files, one per concern; handlers call
 //! their functions and never build a query. Rows come back as `sqlx::FromRow` structs read by
 //! column name. Through `Any` a SQLite INTEGER and a PostgreSQL BIGINT both decode as `i64`,
-//! so every integer column is read as `i64` (flags such as `posts.hidden` are never read, only
-//! filtered on in SQL). JSON columns are `TEXT` in both and come back as `String`s that the
+//! so every integer column is read as `i64` (flags such as `posts.hidden` too). JSON columns are `TEXT` in both and come back as `String`s that the
 //! caller decodes.
 
 pub mod accounts;

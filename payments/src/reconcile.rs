@@ -438,14 +438,92 @@ pub async fn reconcile_view(
     Ok(report)
 }
 
+/// The last periodic run, as the admin dashboard's operations page shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LastReconcile {
+    /// When the run finished.
+    pub at_ms: u64,
+    /// Its report; `None` when it failed (`error` says why).
+    pub report: Option<ReconcileReport>,
+    pub error: Option<String>,
+}
+
+/// What the periodic reconciliation last found, shared with whoever shows it (the API's
+/// operations figures), and as gauges on `/metrics` ([`ReconcileStatus::register`]).
+#[derive(Debug, Default)]
+pub struct ReconcileStatus {
+    last: std::sync::Mutex<Option<LastReconcile>>,
+    /// Mismatches the last successful run found (`picket_reconcile_mismatches`).
+    pub mismatches: prometheus_client::metrics::gauge::Gauge,
+    /// When the last run finished, in ms since the epoch, 0 before the first
+    /// (`picket_reconcile_last_run_ms`).
+    pub last_run_ms: prometheus_client::metrics::gauge::Gauge,
+    /// Runs that failed (`picket_reconcile_failures_total`).
+    pub failures: prometheus_client::metrics::counter::Counter,
+}
+
+impl ReconcileStatus {
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        let registry = registry.sub_registry_with_prefix("picket_reconcile");
+        registry.register(
+            "mismatches",
+            "Mismatches the last reconciliation run found",
+            self.mismatches.clone(),
+        );
+        registry.register(
+            "last_run_ms",
+            "When the last reconciliation run finished (ms since the epoch; 0: none yet)",
+            self.last_run_ms.clone(),
+        );
+        registry.register(
+            "failures",
+            "Reconciliation runs that failed",
+            self.failures.clone(),
+        );
+    }
+
+    /// Records a run's outcome.
+    pub fn record(&self, at_ms: u64, outcome: Result<&ReconcileReport, String>) {
+        let last = match outcome {
+            Ok(report) => {
+                self.mismatches
+                    .set(i64::try_from(report.mismatches.len()).unwrap_or(i64::MAX));
+                LastReconcile {
+                    at_ms,
+                    report: Some(report.clone()),
+                    error: None,
+                }
+            }
+            Err(error) => {
+                self.failures.inc();
+                LastReconcile {
+                    at_ms,
+                    report: None,
+                    error: Some(error),
+                }
+            }
+        };
+        self.last_run_ms
+            .set(i64::try_from(at_ms).unwrap_or(i64::MAX));
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(last);
+    }
+
+    /// The last run, if there was one.
+    pub fn last(&self) -> Option<LastReconcile> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// `picket up`'s periodic reconciliation: every [`RECONCILE_INTERVAL_MS`] the window of that
 /// length ending [`RECONCILE_SETTLE_MS`] ago, until `stop` turns true. `now_ms` is the clock.
+/// Each run's outcome goes to `status`.
 pub async fn run_periodically(
     provider: std::sync::Arc<dyn PaymentProvider>,
     ledger: LedgerClient,
     partitions: Vec<u16>,
     report_dir: PathBuf,
     now_ms: fn() -> u64,
+    status: std::sync::Arc<ReconcileStatus>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let interval = std::time::Duration::from_millis(RECONCILE_INTERVAL_MS);
@@ -459,7 +537,12 @@ pub async fn run_periodically(
         }
         let to_ms = now_ms().saturating_sub(RECONCILE_SETTLE_MS);
         let window = (to_ms.saturating_sub(RECONCILE_INTERVAL_MS), to_ms);
-        match reconcile(provider.as_ref(), &ledger, &partitions, window, &report_dir).await {
+        let outcome = reconcile(provider.as_ref(), &ledger, &partitions, window, &report_dir).await;
+        status.record(
+            now_ms(),
+            outcome.as_ref().map_err(|error| error.to_string()),
+        );
+        match outcome {
             Ok(report) if report.mismatches.is_empty() => {
                 tracing::info!(to_ms, "reconciliation: the ledger and the provider agree");
             }

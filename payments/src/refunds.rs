@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use picket_ledger_client::{ENTRIES_AFTER_MAX, LedgerClient, ReadError, SubmitError};
@@ -168,12 +169,16 @@ pub struct RefundMetrics {
     pub retried: Counter,
     /// Refunds the provider refused for good (left for reconciliation).
     pub refused: Counter,
+    /// The backlog: refunds owed and not yet paid, as far as the worker has read the journal
+    /// (refused ones included until a restart asks again); set at every pass.
+    pub pending: Gauge,
 }
 
 impl RefundMetrics {
     /// Adds the counters to `registry` as `picket_refunds_paid_total`,
-    /// `picket_refunds_retried_total` and `picket_refunds_refused_total` (the registry shares
-    /// them: the worker's increments are what `/metrics` shows).
+    /// `picket_refunds_retried_total` and `picket_refunds_refused_total`, and the backlog as the
+    /// gauge `picket_refunds_pending` (the registry shares them: the worker's increments are
+    /// what `/metrics` shows).
     pub fn register(&self, registry: &mut Registry) {
         let registry = registry.sub_registry_with_prefix("picket_refunds");
         registry.register(
@@ -190,6 +195,11 @@ impl RefundMetrics {
             "refused",
             "Refunds the provider refused for good, left for reconciliation",
             self.refused.clone(),
+        );
+        registry.register(
+            "pending",
+            "Refunds owed and not yet paid (the refund worker's backlog)",
+            self.pending.clone(),
         );
     }
 }
@@ -281,6 +291,7 @@ impl RefundWorker {
     /// One pass: catch up with the journal, then pay every refund due (each with its retries).
     pub async fn pass(&mut self) -> Result<Vec<(RefundId, RefundOutcome)>, RefundError> {
         self.catch_up().await?;
+        self.count_pending();
         let mut outcomes = Vec::new();
         for owed in self.book.due() {
             if self.refused.contains_key(&owed.refund) {
@@ -295,8 +306,17 @@ impl RefundWorker {
                 RefundOutcome::Deferred => {}
             }
             outcomes.push((owed.refund, outcome));
+            self.count_pending();
         }
         Ok(outcomes)
+    }
+
+    /// Sets [`RefundMetrics::pending`] to the refunds due.
+    fn count_pending(&self) {
+        let due = self.book.owed.len();
+        self.metrics
+            .pending
+            .set(i64::try_from(due).unwrap_or(i64::MAX));
     }
 
     /// Calls the provider for one refund (retrying), then records it in the ledger.

@@ -109,6 +109,24 @@ async fn every_endpoint_as_every_role() {
         .as_str()
         .and_then(|id| id.parse::<i64>().ok())
         .expect("an id");
+    let doomed = call(
+        address,
+        "POST",
+        &format!("/api/v2/shows/{published}/questions"),
+        &json!({"title": "Doomed", "body": "?"}).to_string(),
+        Some(&tokens["member"]),
+    )
+    .await
+    .body["id"]
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
+    let owner_company = call(address, "GET", "/api/v2/companies/mine", "", Some(&owner))
+        .await
+        .body["id"]
+        .as_str()
+        .and_then(|id| id.parse::<i64>().ok())
+        .expect("an id");
 
     let post = json!({"title": "T", "body": "B"}).to_string();
     let starts = picket_edge::clock::now_ms() + 30 * 86_400_000;
@@ -649,6 +667,56 @@ async fn every_endpoint_as_every_role() {
         (
             "POST",
             format!("/api/v2/posts/{question}/hide"),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v2/posts/{question}/unhide"),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "DELETE",
+            format!("/api/v2/posts/{doomed}"),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        // The admin dashboard.
+        (
+            "GET",
+            "/api/v2/admin/posts".into(),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/admin/companies?status=approved".into(),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "POST",
+            format!("/api/v2/admin/companies/{owner_company}/approval"),
+            fixed(json!({"status": "approved"}).to_string()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/admin/sales".into(),
+            fixed(String::new()),
+            vec!["admin"],
+            false,
+        ),
+        (
+            "GET",
+            "/api/v2/admin/operations".into(),
             fixed(String::new()),
             vec!["admin"],
             false,

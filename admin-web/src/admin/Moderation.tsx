@@ -1,104 +1,125 @@
-// `/admin/moderation`: a show's questions and notices, and the platform's notices, each with a
-// "hide" (`POST /api/v2/posts/{id}/hide`, admin only): the post stays stored but is no longer
-// listed. The API has no route that deletes a post, so neither does this page.
+// `/admin/moderation`: every board post — platform notices, show notices, questions — newest
+// first, hidden ones too (`GET /api/v2/admin/posts`), each with hide / unhide
+// (`POST /api/v2/posts/{id}/hide|unhide`) and delete (`DELETE /api/v2/posts/{id}`, after a
+// confirmation: a deleted post is gone for good, a hidden one can be shown again).
 import { useEffect, useState } from "preact/hooks";
-import { get, post } from "../lib/api";
+import { del, get, post } from "../lib/api";
 import { errorMessage } from "../lib/errors";
 import { dateTime } from "../lib/format";
 import { tr } from "../lib/i18n";
-import { SHOWS_MAX } from "./Overview";
 
-interface Post {
+/** Posts per page (the API's page limit). */
+const POSTS_PER_PAGE = 50;
+
+interface ModeratedPost {
   id: string;
+  show: string | null;
+  show_title: string | null;
+  kind: "notice" | "question";
+  author_email: string;
   title: string;
   body: string;
   answer: string | null;
+  hidden: boolean;
   created_at_ms: number;
 }
 
-interface ShowSummary {
-  id: string;
-  title: string;
+function kindLabel(p: ModeratedPost): string {
+  if (p.kind === "question") return tr("문의", "Question");
+  return p.show ? tr("공연 공지", "Show notice") : tr("플랫폼 공지", "Platform notice");
 }
 
-/** Posts listed per board (one page of the API's). */
-const POSTS_MAX = 50;
-
-function Board(props: { title: string; path: string; testId: string }) {
-  const [posts, setPosts] = useState<Post[] | null>(null);
+export function ModerationPage() {
+  const [hiddenOnly, setHiddenOnly] = useState(false);
+  const [posts, setPosts] = useState<ModeratedPost[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
+  const [confirming, setConfirming] = useState<string | null>(null);
+
+  async function load(cursor: string | null) {
+    const params = new URLSearchParams({ limit: String(POSTS_PER_PAGE) });
+    if (hiddenOnly) params.set("hidden", "true");
+    if (cursor) params.set("cursor", cursor);
+    const page = await get<{ items: ModeratedPost[]; next_cursor: string | null }>(`/admin/posts?${params}`);
+    setPosts((p) => (cursor && p ? [...p, ...page.items] : page.items));
+    setNext(page.next_cursor);
+  }
   useEffect(() => {
-    setPosts(null);
-    get<{ items: Post[] }>(`${props.path}?limit=${POSTS_MAX}`)
-      .then((page) => setPosts(page.items))
-      .catch(setError);
-  }, [props.path, version]);
-  async function hide(id: string) {
+    setError(null);
+    load(null).catch(setError);
+  }, [hiddenOnly, version]);
+
+  async function act(run: () => Promise<unknown>) {
     setError(null);
     try {
-      await post<void>(`/posts/${id}/hide`);
+      await run();
+      setConfirming(null);
       setVersion((v) => v + 1);
     } catch (e) {
       setError(e);
     }
   }
-  return (
-    <section data-testid={props.testId}>
-      <h2>{props.title}</h2>
-      {error ? <p class="error" role="alert">{errorMessage(error)}</p> : null}
-      {posts === null ? <p class="muted">{tr("불러오는 중…", "Loading…")}</p> : null}
-      {posts?.length === 0 ? <p class="muted">{tr("게시글이 없습니다.", "No posts.")}</p> : null}
-      <ul class="posts">
-        {posts?.map((p) => (
-          <li key={p.id} data-testid={`post-${p.id}`}>
-            <strong>{p.title}</strong> <span class="muted">{dateTime(p.created_at_ms)}</span>
-            <p>{p.body}</p>
-            {p.answer ? <p class="muted">↳ {p.answer}</p> : null}
-            <button type="button" class="secondary" onClick={() => void hide(p.id)}>
-              {tr("숨기기", "Hide")}
-            </button>
-          </li>
-        ))}
-      </ul>
-    </section>
-  );
-}
 
-export function ModerationPage() {
-  const [shows, setShows] = useState<ShowSummary[]>([]);
-  const [showId, setShowId] = useState<string>("");
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    get<{ items: ShowSummary[] }>(`/shows?limit=${SHOWS_MAX}`)
-      .then((page) => {
-        setShows(page.items);
-        if (page.items[0]) setShowId(page.items[0].id);
-      })
-      .catch(setError);
-  }, []);
   return (
     <>
       <h1>{tr("게시판 관리", "Board moderation")}</h1>
-      <p class="muted">{tr("숨긴 글은 저장은 되지만 목록에 보이지 않습니다. 글을 지우는 API는 없습니다.", "A hidden post stays stored but is no longer listed. The API has no way to delete a post.")}</p>
-      {error ? <p class="error" role="alert">{errorMessage(error)}</p> : null}
+      <p class="muted">
+        {tr(
+          "숨긴 글은 저장된 채 목록에서 빠지고 다시 보이게 할 수 있습니다. 삭제한 글은 되돌릴 수 없습니다.",
+          "A hidden post stays stored, is no longer listed and can be shown again. A deleted post is gone for good.",
+        )}
+      </p>
       <label>
-        {tr("공연", "Show")}{" "}
-        <select name="show" value={showId} onChange={(e) => setShowId((e.currentTarget as HTMLSelectElement).value)}>
-          {shows.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.title}
-            </option>
-          ))}
-        </select>
+        <input type="checkbox" checked={hiddenOnly} onChange={(e) => setHiddenOnly((e.currentTarget as HTMLInputElement).checked)} /> {tr("숨긴 글만 보기", "Hidden posts only")}
       </label>
-      {showId ? (
-        <>
-          <Board title={tr("문의", "Questions")} path={`/shows/${showId}/questions`} testId="questions" />
-          <Board title={tr("공연 공지", "Show notices")} path={`/shows/${showId}/notices`} testId="show-notices" />
-        </>
+      {error ? <p class="error" role="alert">{errorMessage(error)}</p> : null}
+      {posts === null ? <p class="muted">{tr("불러오는 중…", "Loading…")}</p> : null}
+      {posts?.length === 0 ? <p class="muted">{tr("게시글이 없습니다.", "No posts.")}</p> : null}
+      <ul class="posts" data-testid="moderated-posts">
+        {posts?.map((p) => (
+          <li key={p.id} data-testid={`post-${p.id}`} class="card">
+            <p>
+              <span class="chip">{kindLabel(p)}</span>
+              {p.show_title ? <a href={`/shows/${p.show}`}>{p.show_title}</a> : null} <span class="muted">{p.author_email} · {dateTime(p.created_at_ms)}</span>
+              {p.hidden ? <span class="badge" data-testid="post-hidden"> {tr("숨김", "Hidden")}</span> : null}
+            </p>
+            <strong>{p.title}</strong>
+            <p class="post-body">{p.body}</p>
+            {p.answer ? <p class="answer">↳ {p.answer}</p> : null}
+            <div class="actions">
+              {p.hidden ? (
+                <button type="button" class="secondary" onClick={() => void act(() => post<void>(`/posts/${p.id}/unhide`))}>
+                  {tr("다시 보이기", "Unhide")}
+                </button>
+              ) : (
+                <button type="button" class="secondary" onClick={() => void act(() => post<void>(`/posts/${p.id}/hide`))}>
+                  {tr("숨기기", "Hide")}
+                </button>
+              )}
+              {confirming === p.id ? (
+                <>
+                  <button type="button" onClick={() => void act(() => del<void>(`/posts/${p.id}`))} data-testid="confirm-delete">
+                    {tr("영구 삭제", "Delete for good")}
+                  </button>
+                  <button type="button" class="secondary" onClick={() => setConfirming(null)}>
+                    {tr("취소", "Cancel")}
+                  </button>
+                </>
+              ) : (
+                <button type="button" class="secondary" onClick={() => setConfirming(p.id)}>
+                  {tr("삭제", "Delete")}
+                </button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {next ? (
+        <button type="button" class="secondary" onClick={() => load(next).catch(setError)}>
+          {tr("더 보기", "More")}
+        </button>
       ) : null}
-      <Board title={tr("플랫폼 공지", "Platform notices")} path="/notices" testId="platform-notices" />
     </>
   );
 }

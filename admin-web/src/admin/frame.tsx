@@ -17,6 +17,15 @@ function Nav() {
       <a class="nav-link" href="/admin/">
         {tr("플랫폼 현황", "Overview")}
       </a>
+      <a class="nav-link" href="/admin/sales">
+        {tr("판매 현황", "Sales")}
+      </a>
+      <a class="nav-link" href="/admin/operations">
+        {tr("운영 지표", "Operations")}
+      </a>
+      <a class="nav-link" href="/admin/sellers">
+        {tr("판매자 승인", "Sellers")}
+      </a>
       <a class="nav-link" href="/admin/moderation">
         {tr("게시판 관리", "Moderation")}
       </a>

@@ -78,6 +78,7 @@ export const MESSAGES: Record<string, Pair> = {
   waitlist_sales_closed: ["공연이 시작되었거나 취소되어 대기를 받지 않습니다.", "The performance started or was called off: its waitlist is closed."],
   unknown_waitlist_entry: ["취소표 대기 신청을 찾을 수 없습니다. 이미 끝났을 수 있습니다.", "This waitlist entry was not found. It may have ended."],
   no_waitlist_offer: ["아직 배정된 취소표가 없습니다.", "No tickets have been offered to you yet."],
+  company_not_approved: ["판매자 승인 전이거나 정지된 회사라 공연을 공개할 수 없습니다. 초안은 저장할 수 있으며, 관리자 승인 후 공개해 주세요.", "Your company is not approved (pending or suspended), so it cannot publish shows. Drafts are kept; publish once an admin approves the company."],
   too_many_push_subscriptions: ["알림을 받는 기기가 너무 많습니다. 다른 기기의 알림을 끈 뒤 다시 시도해 주세요.", "Too many devices get notifications. Turn them off on another device and try again."],
   unknown_billing_method: ["등록된 결제 수단을 찾을 수 없습니다.", "This payment method was not found."],
   too_many_billing_methods: ["등록할 수 있는 결제 수단 수를 넘었습니다.", "You have registered as many payment methods as you may."],

@@ -6,7 +6,8 @@ import { useEffect } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { tr } from "../lib/i18n";
 import { Layout } from "../ui/Layout";
-import { loadSeller, seller, signOut } from "./session";
+import { approvalNote } from "./approval";
+import { type Company, loadSeller, seller, signOut } from "./session";
 
 /** Pages anyone may open. */
 export const PUBLIC_PATHS = ["/seller/signin", "/seller/signup"];
@@ -67,7 +68,22 @@ function Gate(props: { children: ComponentChildren }) {
       </section>
     );
   }
-  return <>{props.children}</>;
+  return (
+    <>
+      <ApprovalBanner approval={who.company.approval} />
+      {props.children}
+    </>
+  );
+}
+
+function ApprovalBanner(props: { approval: Company["approval"] }) {
+  const note = approvalNote(props.approval);
+  if (!note) return null;
+  return (
+    <p class="notice" role="status" data-testid="approval-banner">
+      {note}
+    </p>
+  );
 }
 
 export function SellerFrame(props: { children: ComponentChildren }) {

@@ -19,6 +19,8 @@ export interface Company {
   business_number: string;
   contact_email: string;
   contact_phone: string;
+  /** Only an approved company publishes shows (an admin approves or suspends it). */
+  approval: "pending" | "approved" | "suspended";
 }
 
 export interface Seller {

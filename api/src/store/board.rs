@@ -25,6 +25,21 @@ pub struct PostRow {
     pub created_at_ms: i64,
 }
 
+/// A post as admins list it: every kind, hidden ones too, with its show and author.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ModeratedPost {
+    pub id: i64,
+    pub show_id: Option<i64>,
+    pub show_title: Option<String>,
+    pub kind: String,
+    pub author_email: String,
+    pub title: String,
+    pub body: String,
+    pub answer: Option<String>,
+    pub hidden: i64,
+    pub created_at_ms: i64,
+}
+
 impl Store {
     pub async fn insert_post(&self, post: &NewPost<'_>) -> Result<(), sqlx::Error> {
         sqlx::query(
@@ -103,6 +118,54 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(hidden.rows_affected() != 0)
+    }
+
+    /// Shows a hidden post again; `false` when there is no such post. A notice's sending that
+    /// hiding stopped stays stopped (its bookers were not sent it while hidden).
+    pub async fn unhide_post(&self, post: i64) -> Result<bool, sqlx::Error> {
+        let shown = sqlx::query("UPDATE posts SET hidden = 0 WHERE id = $1")
+            .bind(post)
+            .execute(&self.pool)
+            .await?;
+        Ok(shown.rows_affected() != 0)
+    }
+
+    /// Deletes a post for good, with its pending sending to bookers; `false` when there is no
+    /// such post. Notifications already delivered stay in members' inboxes.
+    pub async fn delete_post(&self, post: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM notice_sends WHERE post_id = $1")
+            .bind(post)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM posts WHERE id = $1")
+            .bind(post)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() != 0)
+    }
+
+    /// Up to `rows` posts of every kind and show, hidden ones too (only hidden ones with
+    /// `hidden_only`), with ids below `before`, newest first: what admins moderate.
+    pub async fn moderated_posts(
+        &self,
+        hidden_only: bool,
+        before: i64,
+        rows: i64,
+    ) -> Result<Vec<ModeratedPost>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT p.id, p.show_id, s.title AS show_title, p.kind, a.email AS author_email, \
+             p.title, p.body, p.answer, p.hidden, p.created_at_ms FROM posts p \
+             JOIN accounts a ON a.id = p.author_account_id \
+             LEFT JOIN shows s ON s.id = p.show_id \
+             WHERE p.hidden >= $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3",
+        )
+        .bind(i64::from(hidden_only))
+        .bind(before)
+        .bind(rows)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// Writes a show's notice and, in the same transaction, asks the notifier to send it to the

@@ -142,6 +142,23 @@ struct SpecRow {
     spec: Option<String>,
 }
 
+/// A performance on sale (or about to be), as the admin's sales list reads it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SaleOnNow {
+    pub performance: i64,
+    pub starts_at_ms: i64,
+    pub sale_open_at_ms: i64,
+    pub sale_close_at_ms: i64,
+    pub show_id: i64,
+    pub title: String,
+    /// The show's grades as stored (JSON).
+    pub grades: String,
+    pub company_id: i64,
+    pub company: String,
+    /// Bookings the projection has of it.
+    pub bookings: i64,
+}
+
 impl Store {
     pub async fn insert_venue(&self, venue: &NewVenue<'_>) -> Result<(), sqlx::Error> {
         sqlx::query(
@@ -331,6 +348,28 @@ impl Store {
             statement = statement.bind(*number);
         }
         statement.bind(filter.rows).fetch_all(self.reader()).await
+    }
+
+    /// Up to `rows` performances of published shows whose sale has not closed by `now_ms`,
+    /// soonest open first, with their show and company: the platform's sales on now or coming.
+    pub async fn sales_on_now(
+        &self,
+        now_ms: i64,
+        rows: i64,
+    ) -> Result<Vec<SaleOnNow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT p.id AS performance, p.starts_at_ms, p.sale_open_at_ms, p.sale_close_at_ms, \
+             s.id AS show_id, s.title, s.grades, c.id AS company_id, c.name AS company, \
+             (SELECT COUNT(*) FROM bookings b WHERE b.performance = p.id) AS bookings \
+             FROM performances p JOIN shows s ON s.id = p.show_id \
+             JOIN companies c ON c.id = s.company_id \
+             WHERE s.status = 'published' AND p.sale_close_at_ms > $1 \
+             ORDER BY p.sale_open_at_ms, p.id LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(rows)
+        .fetch_all(self.reader())
+        .await
     }
 
     /// The show a performance belongs to.

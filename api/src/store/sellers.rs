@@ -13,6 +13,23 @@ pub struct Company {
     pub contact_email: String,
     pub contact_phone: String,
     pub created_at_ms: i64,
+    /// `pending`, `approved` or `suspended` ([`crate::approval::Approval`]).
+    pub approval: String,
+}
+
+/// A company as admins list it: with its owner's email and when its approval last changed.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ListedCompany {
+    pub id: i64,
+    pub name: String,
+    pub business_number: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub created_at_ms: i64,
+    pub approval: String,
+    pub approval_changed_at_ms: Option<i64>,
+    pub owner_email: String,
+    pub shows: i64,
 }
 
 /// Why a seller could not be registered.
@@ -50,7 +67,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO companies (id, owner_account_id, name, business_number, contact_email, \
-             contact_phone, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             contact_phone, created_at_ms, approval) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(company.id)
         .bind(company.owner_account_id)
@@ -59,6 +76,7 @@ impl Store {
         .bind(&company.contact_email)
         .bind(&company.contact_phone)
         .bind(company.created_at_ms)
+        .bind(&company.approval)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -68,9 +86,70 @@ impl Store {
     pub async fn company_of(&self, owner_account_id: i64) -> Result<Option<Company>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, owner_account_id, name, business_number, contact_email, contact_phone, \
-             created_at_ms FROM companies WHERE owner_account_id = $1",
+             created_at_ms, approval FROM companies WHERE owner_account_id = $1",
         )
         .bind(owner_account_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The company's approval status, if the company exists.
+    pub async fn company_approval(&self, company: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT approval FROM companies WHERE id = $1")
+            .bind(company)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Up to `rows` companies (of approval status `approval`, or all) with ids below `before`,
+    /// newest first.
+    pub async fn listed_companies(
+        &self,
+        approval: Option<&str>,
+        before: i64,
+        rows: i64,
+    ) -> Result<Vec<ListedCompany>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT c.id, c.name, c.business_number, c.contact_email, c.contact_phone, \
+             c.created_at_ms, c.approval, c.approval_changed_at_ms, a.email AS owner_email, \
+             (SELECT COUNT(*) FROM shows s WHERE s.company_id = c.id) AS shows \
+             FROM companies c JOIN accounts a ON a.id = c.owner_account_id \
+             WHERE ($1 = '' OR c.approval = $1) AND c.id < $2 ORDER BY c.id DESC LIMIT $3",
+        )
+        .bind(approval.unwrap_or(""))
+        .bind(before)
+        .bind(rows)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Sets the company's approval status; `false` when there is no such company.
+    pub async fn set_company_approval(
+        &self,
+        company: i64,
+        approval: &str,
+        now_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE companies SET approval = $1, approval_changed_at_ms = $2 WHERE id = $3",
+        )
+        .bind(approval)
+        .bind(now_ms)
+        .bind(company)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() != 0)
+    }
+
+    /// One listed company.
+    pub async fn listed_company(&self, company: i64) -> Result<Option<ListedCompany>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT c.id, c.name, c.business_number, c.contact_email, c.contact_phone, \
+             c.created_at_ms, c.approval, c.approval_changed_at_ms, a.email AS owner_email, \
+             (SELECT COUNT(*) FROM shows s WHERE s.company_id = c.id) AS shows \
+             FROM companies c JOIN accounts a ON a.id = c.owner_account_id WHERE c.id = $1",
+        )
+        .bind(company)
         .fetch_optional(&self.pool)
         .await
     }

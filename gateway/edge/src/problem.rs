@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 58] = [
+pub const CODES: [(&str, u16); 59] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -126,6 +126,9 @@ pub const CODES: [(&str, u16); 58] = [
     // Web Push (docs/protocol.md, "Web Push"): the member keeps
     // `PUSH_SUBSCRIPTIONS_PER_MEMBER_MAX` subscriptions already.
     ("too_many_push_subscriptions", 409),
+    // Seller approval (docs/operations.md, "Seller approval"): the show's company is pending or
+    // suspended, so it cannot publish (it can still draft).
+    ("company_not_approved", 403),
     // Auto-pay (docs/payments.md, "Auto-pay"): no such registered payment method of the
     // member's (a join naming one, a delete, a registration's success URL naming no pending one).
     ("unknown_billing_method", 404),

@@ -140,6 +140,8 @@ async fn retryable_failures_are_retried_and_refusals_left_for_reconciliation() {
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].1, RefundOutcome::Recorded);
     assert_eq!(metrics.retried.get(), 2);
+    // The backlog: the refund was due at the pass's start and paid by its end.
+    assert_eq!(metrics.pending.get(), 0);
 
     // A booking whose payment the provider does not know (a made-up key from before payments
     // were verified): refused for good, counted, left owed in the ledger.
@@ -183,6 +185,8 @@ async fn retryable_failures_are_retried_and_refusals_left_for_reconciliation() {
         "{outcomes:?}"
     );
     assert_eq!(metrics.refused.get(), 1);
+    // A refused refund stays owed: the backlog shows it.
+    assert_eq!(metrics.pending.get(), 1);
     // Not asked again in this run.
     let calls = provider.cancel_calls();
     assert_eq!(retried.pass().await.expect("pass"), Vec::new());
@@ -307,12 +311,14 @@ fn refund_counters_are_registered_under_their_names() {
     metrics.paid.inc();
     metrics.paid.inc();
     metrics.retried.inc();
+    metrics.pending.set(3);
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
     for line in [
         "picket_refunds_paid_total 2",
         "picket_refunds_retried_total 1",
         "picket_refunds_refused_total 0",
+        "picket_refunds_pending 3",
     ] {
         assert!(
             text.lines().any(|l| l == line),

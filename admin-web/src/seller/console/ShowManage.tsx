@@ -12,6 +12,8 @@ import { get } from "../../lib/api";
 import type { ShowDetail } from "./api-types";
 import { Field, FieldMessage, FormError, control } from "./fields";
 import { StatusBadge } from "./MyShows";
+import { approvalNote } from "../approval";
+import { loadSeller, seller } from "../session";
 import { FeeSummary } from "./wizard/FeesStep";
 import { forPerformance, performanceForm, type PerformanceDraft } from "./wizard/state";
 
@@ -148,6 +150,8 @@ export function ShowManagePage() {
       show.reload();
     } catch (e) {
       setPublishError(e);
+      // An admin may have suspended (or approved) the company since the console loaded it.
+      if (e instanceof ApiError && e.code === "company_not_approved") void loadSeller();
     } finally {
       setPublishing(false);
     }
@@ -156,6 +160,8 @@ export function ShowManagePage() {
   const data = show.data;
   if (!data) return <Loading />;
   const draft = data.status !== "published";
+  // Admins publish any company's show the API allows; a seller's own company must be approved.
+  const blocked = approvalNote(seller.value?.company?.approval);
   return (
     <section>
       <div class="row" style="align-items: center">
@@ -213,7 +219,12 @@ export function ShowManagePage() {
           <FieldMessage error={publishError} field="performances" />
           <FieldMessage error={publishError} field="grades" />
           {!(publishError instanceof ApiError && publishError.code === "invalid_request") && <FormError error={publishError} />}
-          <button type="button" onClick={publish} disabled={publishing} data-testid="publish">
+          {blocked ? (
+            <p class="field-error" id="publish-blocked" data-testid="publish-blocked">
+              {blocked}
+            </p>
+          ) : null}
+          <button type="button" onClick={publish} disabled={publishing || blocked !== null} aria-describedby={blocked ? "publish-blocked" : undefined} data-testid="publish">
             {tr("판매 공개하기", "Publish")}
           </button>
         </section>
