@@ -9,7 +9,7 @@
 //!   and SQLite in `picket up`. [`media`]: where banners are kept. [`limit`], [`error`],
 //!   [`json`], [`paging`]: shared pieces.
 //! - [`catalog`]: the "show published" announcement the notifier reads. [`seats_left`]: the
-//!   seats-left read model. [`state`]: the shared [`Api`] and its configuration.
+//!   seats-left read model; [`seat_states`]: each seat's state for sellers' dashboards. [`state`]: the shared [`Api`] and its configuration.
 //! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
 //!   operator token; [`client`]: the client's address (through trusted proxies only) that the
 //!   per-address limits count by.
@@ -67,6 +67,7 @@ pub mod reminders;
 pub mod restore;
 pub mod sales;
 pub mod scanner;
+pub mod seat_states;
 pub mod seats_left;
 pub mod sellers;
 pub mod settlement;
