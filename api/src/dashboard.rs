@@ -204,7 +204,9 @@ async fn resolve_seats(api: &Api, performance: u64) -> Result<(), ApiError> {
     for (hold, places) in api.store.open_hold_places(id).await? {
         let places: Vec<Place> = serde_json::from_str(&places).unwrap_or_default();
         let seats = places.iter().filter_map(seat_of).collect();
-        recorded.holds.push((u64::try_from(hold).unwrap_or(0), seats));
+        recorded
+            .holds
+            .push((u64::try_from(hold).unwrap_or(0), seats));
     }
     for (places, first_ticket, cancelled) in api.store.booked_places(id).await? {
         let places: Vec<Place> = serde_json::from_str(&places).unwrap_or_default();

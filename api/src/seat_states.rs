@@ -339,9 +339,9 @@ mod tests {
             places: seats(&[0]),
         }]);
         assert_eq!(states(&model), "rsffff");
-        let seats = model.seats(P.0).expect("seats");
-        assert_eq!(seats.states["f"], 4);
-        assert_eq!((seats.states["r"], seats.states["s"]), (1, 1));
+        let counted = model.seats(P.0).expect("seats");
+        assert_eq!(counted.states["f"], 4);
+        assert_eq!((counted.states["r"], counted.states["s"]), (1, 1));
         model.apply(&[Event::PerformanceCancelled {
             performance: P,
             reason: "취소".into(),
@@ -360,7 +360,11 @@ mod tests {
         let model = snapshot(&[false, false, false, false, false, true]);
         model.apply(&[booked(6)]);
         assert_eq!(model.seats(P.0), None, "unresolved");
-        assert_eq!(model.to_resolve(P.0), None, "the projection has not caught up");
+        assert_eq!(
+            model.to_resolve(P.0),
+            None,
+            "the projection has not caught up"
+        );
         model.caught_up();
         let generation = model.to_resolve(P.0).expect("to resolve");
         let recorded = Recorded {

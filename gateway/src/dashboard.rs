@@ -275,8 +275,14 @@ async fn check_sessions(gateway: &Gateway, source: &dyn DashboardSource, perform
                     .end(performance, conn, &session, ErrorCode::Forbidden);
                 ended = true;
             }
-            Err(refusal @ (DashboardRefusal::UnknownPerformance | DashboardRefusal::Unavailable)) => {
-                tracing::debug!(performance, ?refusal, "dashboard session not checked; asked again");
+            Err(
+                refusal @ (DashboardRefusal::UnknownPerformance | DashboardRefusal::Unavailable),
+            ) => {
+                tracing::debug!(
+                    performance,
+                    ?refusal,
+                    "dashboard session not checked; asked again"
+                );
             }
         }
     }

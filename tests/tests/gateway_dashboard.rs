@@ -435,7 +435,10 @@ async fn each_seat_shows_held_sold_or_reserved_as_the_ledger_has_it() {
         },
     )
     .await;
-    assert!(matches!(cancelled, Reply::Cancelled { .. }), "{cancelled:?}");
+    assert!(
+        matches!(cancelled, Reply::Cancelled { .. }),
+        "{cancelled:?}"
+    );
     // A buyer holds VIP 0-1 without paying; another books VIP 2.
     let (vip_hold, vip_amount) = hold(&setup, 9_103, &[0, 1]).await;
     book(&setup, 9_104, &[2]).await;

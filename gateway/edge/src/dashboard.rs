@@ -89,7 +89,9 @@ pub fn decode_runs(runs: &str, seats_max: usize) -> Option<Vec<u8>> {
     let mut length: usize = 0;
     for byte in runs.bytes() {
         if byte.is_ascii_digit() {
-            length = length.checked_mul(10)?.checked_add(usize::from(byte - b'0'))?;
+            length = length
+                .checked_mul(10)?
+                .checked_add(usize::from(byte - b'0'))?;
             if length > seats_max {
                 return None;
             }
@@ -233,7 +235,9 @@ mod tests {
 
     #[test]
     fn runs_are_never_longer_than_one_letter_a_seat() {
-        let alternating: Vec<u8> = (0..50_000).map(|i| if i % 2 == 0 { b'f' } else { b's' }).collect();
+        let alternating: Vec<u8> = (0..50_000)
+            .map(|i| if i % 2 == 0 { b'f' } else { b's' })
+            .collect();
         let seats = DashboardSeats::of(&alternating);
         assert_eq!(seats.runs.as_ref().map(String::len), Some(50_000));
         assert_eq!(seats.states["f"], 25_000);
