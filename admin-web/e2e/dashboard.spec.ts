@@ -2,12 +2,12 @@
 // `picket up`: a buyer books through the buyer app in another browser context while the
 // seller's dashboard is open, and the booking shows there over the WebSocket (no polling; the
 // time it took is printed, the aim is under 2 s); the seller pauses the queue on the dashboard
-// and a buyer joining the queue sees "paused"; the settlement's CSV downloads. Screenshots at
-// desktop width.
+// and a buyer joining the queue sees "paused"; the settlement's CSV downloads; the seat map's
+// legend counts the buyer's seats as held, then sold once paid. Screenshots at desktop width.
 
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { DESKTOP, setupShow, type ShowSetup } from "./fixtures";
-import { openBooking, queueAndBook } from "./steps/booking";
+import { APPROVED_CARD, confirmedBookingNumber, fillGuest, holdAndCheckout, openBooking, payOnSandbox, pickSeats, waitForAdmission } from "./steps/booking";
 
 /** The issue's aim: a booking reaches the seller's dashboard within this. Tests never fail on
  * timing alone (a loaded CI machine is not a benchmark): the time is measured, printed and
@@ -33,6 +33,9 @@ test("a buyer's booking appears on the seller's live dashboard, over the WebSock
   await expect(seller.getByTestId("dash-commission")).toHaveText("0원");
   await expect(seller.getByTestId("left-VIP")).toHaveText("10");
   await expect(seller.getByTestId("seat-map")).toBeVisible();
+  await expect(seller.getByTestId("seats-f")).toHaveText("20");
+  await expect(seller.getByTestId("seats-h")).toHaveText("0");
+  await expect(seller.getByTestId("seats-s")).toHaveText("0");
   await seller.screenshot({ path: testInfo.outputPath("dashboard-before-desktop.png"), fullPage: true });
 
   // The dashboard asks nothing over HTTP while it waits: the booking must come over the socket.
@@ -40,7 +43,18 @@ test("a buyer's booking appears on the seller's live dashboard, over the WebSock
   seller.on("request", (request) => {
     if (new URL(request.url()).pathname.startsWith("/api/")) polled.push(request.url());
   });
-  await queueAndBook(buyer, setup, { seats: 2, guest: { name: "김관객", phone: "010-1234-5678" } });
+  await openBooking(buyer, setup);
+  await waitForAdmission(buyer);
+  await pickSeats(buyer, 2);
+  await holdAndCheckout(buyer);
+  // Held, not paid yet: the seller's map counts the two seats as held.
+  await expect(seller.getByTestId("seats-h")).toHaveText("2", { timeout: 15_000 });
+  await expect(seller.getByTestId("seats-f")).toHaveText("18");
+  await expect(seller.getByTestId("seats-s")).toHaveText("0");
+  await seller.screenshot({ path: testInfo.outputPath("dashboard-held-desktop.png"), fullPage: true });
+  await fillGuest(buyer, { name: "김관객", phone: "010-1234-5678" });
+  await payOnSandbox(buyer, APPROVED_CARD);
+  await confirmedBookingNumber(buyer);
   // The buyer's page says "confirmed" only after the ledger committed the booking.
   const confirmedAt = Date.now();
   await expect(seller.getByTestId("dash-bookings")).toHaveText("1", { timeout: 15_000 });
@@ -53,7 +67,10 @@ test("a buyer's booking appears on the seller's live dashboard, over the WebSock
   await expect(seller.getByTestId("left-VIP")).toHaveText("8");
   await expect(seller.getByTestId("queue-status")).toHaveText("판매 중");
   await expect(seller.getByTestId("charts")).toBeVisible();
-  await expect(seller.locator('[data-testid="seat-map"] [data-state="taken"]')).toHaveCount(2);
+  // Paid: the two seats are sold now, none held.
+  await expect(seller.getByTestId("seats-s")).toHaveText("2");
+  await expect(seller.getByTestId("seats-h")).toHaveText("0");
+  await expect(seller.getByTestId("seats-f")).toHaveText("18");
   await seller.screenshot({ path: testInfo.outputPath("dashboard-live-desktop.png"), fullPage: true });
 
   // The settlement's CSV, with the seller's session.

@@ -44,6 +44,7 @@ impl Api {
             queue,
             announcements: std::sync::OnceLock::new(),
             seats_left: Default::default(),
+            seat_states: Default::default(),
             bookings: Bookings::new(&config),
             published: tokio::sync::broadcast::channel(PUBLISHED_BUFFER_MAX).0,
             login_per_address: Limiter::new(

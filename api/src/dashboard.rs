@@ -4,8 +4,8 @@
 //! (`PUT /api/v2/performances/{id}/sale`: admission rate and pause).
 //!
 //! Figures come from the API's records only — the bookings projection (as the settlement reads
-//! it), the catalog and the seats-left read — and the ledger's waitlist and door reports: no
-//! second source of truth.
+//! it), the catalog, the seats-left and seat-states reads (both fed by the ledger's committed
+//! events) — and the ledger's waitlist and door reports: no second source of truth.
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use picket_edge::dashboard::{
 };
 use picket_edge::id::Id;
 use picket_ledger_client::{ClientStatus, LedgerClient};
-use picket_ledger_core::PerformanceId;
+use picket_ledger_core::{PerformanceId, Place};
 use picket_room::SaleSettings;
 use serde::Deserialize;
 
@@ -27,6 +27,7 @@ use crate::auth::{Authenticated, authenticate};
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Path};
 use crate::manage::{managed_show, show};
+use crate::seat_states::Recorded;
 use crate::settlement::settle;
 use crate::state::Api;
 
@@ -43,7 +44,8 @@ struct Source {
 
 fn refusal(error: ApiError) -> DashboardRefusal {
     match error {
-        ApiError::Unauthenticated | ApiError::Forbidden => DashboardRefusal::Forbidden,
+        ApiError::Unauthenticated => DashboardRefusal::SessionEnded,
+        ApiError::Forbidden => DashboardRefusal::Forbidden,
         ApiError::NotFound(_) => DashboardRefusal::UnknownPerformance,
         _ => DashboardRefusal::Unavailable,
     }
@@ -154,6 +156,8 @@ async fn figures(api: &Api, performance: u64) -> Result<DashboardFigures, ApiErr
             conflicts_total: report.conflicts_total,
         })
         .unwrap_or_default();
+    resolve_seats(api, performance).await?;
+    let seats = api.seat_states.seats(performance);
     Ok(DashboardFigures {
         show: Id(show_id),
         title: found.title,
@@ -181,7 +185,43 @@ async fn figures(api: &Api, performance: u64) -> Result<DashboardFigures, ApiErr
         grades,
         waitlist,
         door,
+        seats,
     })
+}
+
+/// Tells apart the seats the ledger's snapshot had off sale (held, sold or reserved), from the
+/// bookings projection, once per subscription of the API to the ledger (`seat_states.rs`).
+async fn resolve_seats(api: &Api, performance: u64) -> Result<(), ApiError> {
+    let Some(generation) = api.seat_states.to_resolve(performance) else {
+        return Ok(());
+    };
+    let id = i64::try_from(performance).map_err(|_| ApiError::NotFound("performance"))?;
+    let seat_of = |place: &Place| match place {
+        Place::Seat(seat) => Some(seat.0),
+        Place::Zone(_) => None,
+    };
+    let mut recorded = Recorded::default();
+    for (hold, places) in api.store.open_hold_places(id).await? {
+        let places: Vec<Place> = serde_json::from_str(&places).unwrap_or_default();
+        let seats = places.iter().filter_map(seat_of).collect();
+        recorded
+            .holds
+            .push((u64::try_from(hold).unwrap_or(0), seats));
+    }
+    for (places, first_ticket, cancelled) in api.store.booked_places(id).await? {
+        let places: Vec<Place> = serde_json::from_str(&places).unwrap_or_default();
+        let cancelled: Vec<i64> = serde_json::from_str(&cancelled).unwrap_or_default();
+        for (index, place) in places.iter().enumerate() {
+            let ticket = first_ticket + index as i64;
+            if !cancelled.contains(&ticket)
+                && let Some(seat) = seat_of(place)
+            {
+                recorded.sold.push(seat);
+            }
+        }
+    }
+    api.seat_states.resolve(performance, generation, recorded);
+    Ok(())
 }
 
 fn waitlist_figures(

@@ -1,5 +1,5 @@
-//! Following the ledger: its committed events go into the seats-left read model and the
-//! bookings projection, resubscribing and catching up when a subscription ends.
+//! Following the ledger: its committed events go into the seats-left and seat-states read
+//! models and the bookings projection, resubscribing and catching up when a subscription ends.
 
 use std::sync::Arc;
 
@@ -41,6 +41,7 @@ pub async fn follow_ledger(api: Arc<Api>) {
                 continue;
             }
         };
+        api.seat_states.reset(&subscription.availability);
         api.seats_left
             .reset(subscription.seq, subscription.availability);
         let started = Projection::start(&api, &ledger, &subscription.partitions).await;
@@ -54,6 +55,9 @@ pub async fn follow_ledger(api: Arc<Api>) {
                 continue;
             }
         };
+        // The projection holds every commit of the snapshot: seats off sale in it can be told
+        // apart from the projection's holds and bookings.
+        api.seat_states.caught_up();
         let mut events = subscription.events;
         loop {
             let first = tokio::select! {
@@ -78,6 +82,7 @@ pub async fn follow_ledger(api: Arc<Api>) {
             }
             for committed in &batch {
                 api.seats_left.apply(committed.seq, &committed.events);
+                api.seat_states.apply(&committed.events);
             }
             if let Err(error) = projection.apply(&batch).await {
                 tracing::warn!(%error, "bookings projection could not record entries; following again");

@@ -11,7 +11,7 @@
 //! - [`approval`]: a company's approval status and the seller-approval setting. [`metrics`]: the
 //!   API's own counters and reading a metrics registry back into samples.
 //! - [`catalog`]: the "show published" announcement the notifier reads. [`seats_left`]: the
-//!   seats-left read model. [`state`]: the shared [`Api`] and its configuration.
+//!   seats-left read model; [`seat_states`]: each seat's state for sellers' dashboards. [`state`]: the shared [`Api`] and its configuration.
 //! - [`auth`]: sessions and guests (the edge's signed tokens); [`operator`]: the one check of the
 //!   operator token; [`client`]: the client's address (through trusted proxies only) that the
 //!   per-address limits count by.
@@ -78,6 +78,7 @@ pub mod reminders;
 pub mod restore;
 pub mod sales;
 pub mod scanner;
+pub mod seat_states;
 pub mod seats_left;
 pub mod sellers;
 pub mod settlement;

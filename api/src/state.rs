@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::catalog::ShowPublished;
 use crate::limit::{Backoff, Limiter};
 use crate::media;
+use crate::seat_states::SeatStates;
 use crate::seats_left::SeatsLeft;
 use crate::store::Store;
 
@@ -253,6 +254,8 @@ pub struct Api {
     /// The waiting room publishing configures each performance's sale in.
     pub queue: Option<Arc<dyn QueueStore>>,
     pub seats_left: SeatsLeft,
+    /// Each seat's state, for sellers' dashboards.
+    pub seat_states: SeatStates,
     /// The bookings projection's open holds and the guest-lookup limits.
     pub bookings: Bookings,
     /// "Show published" announcements in this process.

@@ -10,6 +10,12 @@ pub const PUSH_INTERVAL_MAX: Duration = Duration::from_secs(2);
 pub const DASHBOARD_INTERVAL_MIN: Duration = Duration::from_millis(250);
 /// Longest dashboard interval and refresh: the product promises updates within 2 s.
 pub const DASHBOARD_INTERVAL_MAX: Duration = Duration::from_secs(2);
+/// Shortest time a dashboard subscriber's session check is trusted: each check is a database
+/// read on the API's side.
+pub const DASHBOARD_SESSION_TTL_MIN: Duration = Duration::from_millis(250);
+/// Longest time a dashboard subscriber's session check is trusted: a revoked session stops
+/// getting its dashboard within this (and one `dashboard_refresh`).
+pub const DASHBOARD_SESSION_TTL_MAX: Duration = Duration::from_secs(60);
 /// Most WebSocket connections one gateway may be configured for: a process here may open at most
 /// 20,000 files, and the listener, the stores and operators need some of them.
 pub const CONNECTIONS_MAX_MAX: usize = 19_900;
@@ -106,6 +112,11 @@ pub struct GatewayConfig {
     pub dashboard_interval: Duration,
     pub dashboard_refresh: Duration,
     pub dashboards_max: usize,
+    /// How long a dashboard subscriber's session is trusted after the API's side last said it
+    /// is live and manages the performance: it is asked again before the next dashboard after
+    /// that, and a session that ended (or an account that no longer manages the show) ends
+    /// the subscription (`dashboard_ended`).
+    pub dashboard_session_ttl: Duration,
 }
 
 impl GatewayConfig {
@@ -148,6 +159,7 @@ impl GatewayConfig {
             dashboard_interval: Duration::from_millis(250),
             dashboard_refresh: Duration::from_secs(2),
             dashboards_max: 256,
+            dashboard_session_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -186,6 +198,16 @@ impl GatewayConfig {
                     interval.as_millis()
                 ));
             }
+        }
+        if !(DASHBOARD_SESSION_TTL_MIN..=DASHBOARD_SESSION_TTL_MAX)
+            .contains(&self.dashboard_session_ttl)
+        {
+            problems.push(format!(
+                "dashboard_session_ttl must be {} to {} ms, got {} ms",
+                DASHBOARD_SESSION_TTL_MIN.as_millis(),
+                DASHBOARD_SESSION_TTL_MAX.as_millis(),
+                self.dashboard_session_ttl.as_millis()
+            ));
         }
         if self.files_reserved >= self.files_max {
             problems.push(format!(

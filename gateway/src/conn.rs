@@ -664,6 +664,9 @@ impl Conn {
     /// A seller's dashboard: the API's side says whether the session's account manages the
     /// performance; the dashboard loop sends the first `dashboard` within an interval.
     async fn dashboard(&mut self, performance: u64) {
+        // Subscriptions the gateway ended (`dashboard_ended`) are gone: they may start over.
+        let boards = &self.gateway.boards;
+        self.dashboards.retain(|p| boards.follows(*p, self.id));
         if self.dashboards.contains(&performance) {
             return;
         }
@@ -679,7 +682,10 @@ impl Conn {
         };
         if let Err(refusal) = source.authorise(&session, performance).await {
             let code = match refusal {
-                DashboardRefusal::Forbidden => ErrorCode::Forbidden,
+                // A session that ended has no show to manage.
+                DashboardRefusal::Forbidden | DashboardRefusal::SessionEnded => {
+                    ErrorCode::Forbidden
+                }
                 DashboardRefusal::UnknownPerformance => ErrorCode::UnknownSale,
                 DashboardRefusal::Unavailable => ErrorCode::DashboardUnavailable,
             };
@@ -689,7 +695,7 @@ impl Conn {
         if self
             .gateway
             .boards
-            .add(performance, self.tx.clone(), max)
+            .add(performance, self.tx.clone(), session, max)
             .is_err()
         {
             return self.send_error(None, ErrorCode::Busy);

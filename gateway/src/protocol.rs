@@ -280,6 +280,14 @@ pub enum ServerMessage {
     /// A performance's dashboard, whole, for a `dashboard` subscription: at once, then at most
     /// once per `dashboard_interval` while something changes, and every `dashboard_refresh`.
     Dashboard(Box<DashboardUpdate>),
+    /// A `dashboard` subscription the gateway ended: the session behind it ended
+    /// (`session_ended`) or its account no longer manages the performance (`forbidden`). No
+    /// more `dashboard` of it comes; `dashboard` again (after signing in again) starts over.
+    DashboardEnded {
+        performance: Id<u64>,
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// One `dashboard` message (docs/protocol.md, "The seller's dashboard").
@@ -486,6 +494,9 @@ pub enum ErrorCode {
     Forbidden,
     /// The dashboard's figures could not be read (the database or the ledger did not answer).
     DashboardUnavailable,
+    /// In `dashboard_ended`: the session the dashboard was followed with ended (signed out,
+    /// expired, or its account disabled): sign in again.
+    SessionEnded,
 }
 
 impl ErrorCode {
@@ -555,6 +566,9 @@ impl ErrorCode {
             }
             ErrorCode::DashboardUnavailable => {
                 "판매 현황을 불러올 수 없습니다. 잠시 후 다시 시도하세요 / dashboard unavailable, retry"
+            }
+            ErrorCode::SessionEnded => {
+                "로그인이 만료되었습니다. 다시 로그인하세요 / session ended, sign in again"
             }
         }
     }

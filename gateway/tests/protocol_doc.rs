@@ -63,7 +63,7 @@ fn every_websocket_example_is_a_real_message() {
     );
     assert_eq!(
         server_kinds.len(),
-        11,
+        12,
         "every server message is shown: {server_kinds:?}"
     );
 }
@@ -102,6 +102,7 @@ fn every_error_code_and_close_code_is_documented() {
         ErrorCode::PaymentRefunded,
         ErrorCode::Forbidden,
         ErrorCode::DashboardUnavailable,
+        ErrorCode::SessionEnded,
     ];
     for code in codes {
         let name = serde_json::to_value(code).expect("encodes");

@@ -1,8 +1,10 @@
 //! The seller's live dashboard over `/ws` (docs/protocol.md, "The seller's dashboard") and the
 //! seller's sale controls (`PUT /api/v2/performances/{id}/sale`), against a real gateway, API,
 //! ledger and waiting room: only the show's seller (or an admin) gets a performance's
-//! dashboard, a booking the ledger commits reaches it, it is sent at a bounded rate, and a pause
-//! the seller sets reaches the buyers waiting in the queue.
+//! dashboard, a booking the ledger commits reaches it, it is sent at a bounded rate, a pause
+//! the seller sets reaches the buyers waiting in the queue, each seat's state (held, sold,
+//! reserved for the waitlist) shows as the ledger has it, and a session that signs out stops
+//! getting the dashboard (`dashboard_ended`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +19,10 @@ use serde_json::{Value, json};
 
 /// The longest a wait for the gateway, the projection or the queue may take before it fails.
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The gateways' `dashboard_session_ttl` here (5 s by default): a signed-out session's
+/// dashboard ends sooner.
+const SESSION_TTL: Duration = Duration::from_millis(500);
 
 struct Setup {
     cluster: Cluster,
@@ -35,7 +41,10 @@ impl Setup {
 /// Two sellers with a published show each (the first one's performance is the one watched: VIP
 /// 10 seats at 160,000원, R 4 at 140,000원, S a floor of 100 at 110,000원) and a buyer.
 async fn setup() -> Setup {
-    let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |_| {}).await;
+    let cluster = Cluster::start(1, Arc::new(MemoryStore::new()), |config| {
+        config.dashboard_session_ttl = SESSION_TTL;
+    })
+    .await;
     let address = cluster.address(0);
     let (_, performance) = published_show_at(
         address,
@@ -73,50 +82,82 @@ fn dashboard(performance: u64) -> Value {
     json!({"type": "dashboard", "performance": performance.to_string()})
 }
 
-/// Books `seats` of `performance` straight through the ledger as `actor` (as a paid buyer's
-/// gateway would): the amount the ledger priced.
-async fn book(setup: &Setup, actor: u64, seats: &[u32]) -> u64 {
-    use picket_ledger_core::{SeatId, Selection};
-    let submit = |key: String, command: Command| {
-        let handle = setup.cluster.ledger.handle.clone();
-        async move {
-            let request = Request {
-                actor: ActorId(actor),
-                key: IdempotencyKey::new(key).expect("key"),
-                command,
-            };
-            handle.submit(request).await.expect("submitted")
-        }
+/// Submits `command` to the ledger as `actor` with the idempotency key `key`.
+async fn submit(setup: &Setup, actor: u64, key: String, command: Command) -> Reply {
+    let request = Request {
+        actor: ActorId(actor),
+        key: IdempotencyKey::new(key).expect("key"),
+        command,
     };
-    let performance = PerformanceId(setup.performance);
+    let outcome = setup
+        .cluster
+        .ledger
+        .handle
+        .submit(request)
+        .await
+        .expect("submitted");
+    outcome.unwrap_or_else(|rejection| panic!("refused: {rejection:?}"))
+}
+
+/// Holds `seats` of the performance straight through the ledger as `actor`: (hold, amount).
+async fn hold(setup: &Setup, actor: u64, seats: &[u32]) -> (picket_ledger_core::HoldId, u64) {
+    use picket_ledger_core::{SeatId, Selection};
     let held = submit(
+        setup,
+        actor,
         format!("hold-{actor}"),
         Command::Hold {
-            performance,
+            performance: PerformanceId(setup.performance),
             selection: Selection::Seats(seats.iter().map(|s| SeatId(*s)).collect()),
             admission: None,
             offer: None,
         },
     )
     .await;
-    let Ok(Reply::Held {
+    let Reply::Held {
         hold, amount_won, ..
-    }) = held
+    } = held
     else {
         panic!("held: {held:?}");
     };
+    (hold, amount_won)
+}
+
+/// Books `seats` of `performance` straight through the ledger as `actor` (as a paid buyer's
+/// gateway would): the amount the ledger priced, the booking and its tickets.
+async fn book_tickets(
+    setup: &Setup,
+    actor: u64,
+    seats: &[u32],
+) -> (
+    u64,
+    picket_ledger_core::BookingId,
+    Vec<picket_ledger_core::TicketId>,
+) {
+    let (hold, amount_won) = hold(setup, actor, seats).await;
     let paid = submit(
+        setup,
+        actor,
         format!("pay-{actor}"),
         Command::Confirm {
-            performance,
+            performance: PerformanceId(setup.performance),
             hold,
             payment_ref: format!("pay-ref-{actor}"),
             amount_won,
         },
     )
     .await;
-    assert!(matches!(paid, Ok(Reply::Confirmed { .. })), "{paid:?}");
-    amount_won
+    let Reply::Confirmed {
+        booking, tickets, ..
+    } = paid
+    else {
+        panic!("paid: {paid:?}");
+    };
+    (amount_won, booking, tickets)
+}
+
+async fn book(setup: &Setup, actor: u64, seats: &[u32]) -> u64 {
+    book_tickets(setup, actor, seats).await.0
 }
 
 fn grade_left(message: &Value, code: &str) -> Option<u64> {
@@ -330,4 +371,196 @@ async fn buyer_sees(buyer: &mut Client, status: &str) -> Value {
             return queue;
         }
     }
+}
+
+/// The next `dashboard` whose seat states are `runs` (within [`PATIENCE`]).
+async fn dashboard_with_seats(seller: &mut Client, runs: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let message = seller
+            .next_of_within("dashboard", PATIENCE)
+            .await
+            .unwrap_or_else(|| panic!("no dashboard with seats {runs}"));
+        if message["figures"]["seats"]["runs"] == runs {
+            return message;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "seats never {runs}; last seen: {}",
+            message["figures"]["seats"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_seat_shows_held_sold_or_reserved_as_the_ledger_has_it() {
+    use picket_ledger_core::WaitlistMode;
+    let setup = setup().await;
+    let address = setup.address();
+    let performance = PerformanceId(setup.performance);
+    let mut seller = signed_in(address, &setup.seller).await;
+    seller.send(dashboard(setup.performance)).await;
+    // 14 seats (VIP 0-9, R 10-13), all on sale; the floor is a zone, not seats.
+    let first = dashboard_with_seats(&mut seller, "14f").await;
+    assert_eq!(
+        first["figures"]["seats"],
+        json!({"count": 14, "runs": "14f", "states": {"f": 14}})
+    );
+
+    // R sells out; a member waits for any two places; one R ticket is cancelled: one freed
+    // seat cannot serve the entry, so it is kept off sale for the waitlist.
+    let (_, booking, tickets) = book_tickets(&setup, 9_101, &[10, 11, 12, 13]).await;
+    let joined = submit(
+        &setup,
+        9_102,
+        "join-9102".into(),
+        Command::JoinWaitlist {
+            performance,
+            grade: None,
+            quantity: 2,
+            together: false,
+            mode: WaitlistMode::Offer,
+        },
+    )
+    .await;
+    assert!(matches!(joined, Reply::WaitlistJoined { .. }), "{joined:?}");
+    let cancelled = submit(
+        &setup,
+        9_101,
+        "cancel-9101".into(),
+        Command::Cancel {
+            performance,
+            booking,
+            tickets: vec![tickets[0]],
+        },
+    )
+    .await;
+    assert!(
+        matches!(cancelled, Reply::Cancelled { .. }),
+        "{cancelled:?}"
+    );
+    // A buyer holds VIP 0-1 without paying; another books VIP 2.
+    let (vip_hold, vip_amount) = hold(&setup, 9_103, &[0, 1]).await;
+    book(&setup, 9_104, &[2]).await;
+
+    let live = dashboard_with_seats(&mut seller, "2hs7fr3s").await;
+    let seats = &live["figures"]["seats"];
+    assert_eq!(seats["count"], 14);
+    assert_eq!(seats["states"], json!({"f": 7, "h": 2, "r": 1, "s": 4}));
+    // The ledger's own figures agree: its seats on sale, its reserve, its VIP places left.
+    let snapshot = setup
+        .cluster
+        .ledger
+        .handle
+        .subscribe()
+        .await
+        .expect("subscribed");
+    let on_sale = snapshot
+        .availability
+        .iter()
+        .find(|a| a.performance == performance)
+        .expect("the performance")
+        .seat_free
+        .iter()
+        .filter(|free| **free)
+        .count();
+    assert_eq!(seats["states"]["f"], on_sale);
+    let report = setup
+        .cluster
+        .ledger
+        .handle
+        .waitlist(performance, None)
+        .await
+        .expect("waitlist read")
+        .expect("a waitlist")
+        .report;
+    assert_eq!(seats["states"]["r"], report.places_reserved);
+    assert_eq!(live["figures"]["waitlist"]["places_reserved"], 1);
+    assert_eq!(grade_left(&live, "VIP"), Some(7));
+
+    // As after the API (re)subscribes to the ledger: the snapshot says only on sale or not, and
+    // the seats off sale are told apart from the bookings projection once it has caught up.
+    loop {
+        let message = seller.next_of("dashboard").await;
+        if message["figures"]["seq"].as_u64().unwrap_or(0) >= snapshot.seq {
+            break;
+        }
+    }
+    let api = &setup.cluster.api;
+    api.seat_states.reset(&snapshot.availability);
+    assert_eq!(api.seat_states.seats(setup.performance), None, "unresolved");
+    api.seat_states.caught_up();
+    let resolved = dashboard_with_seats(&mut seller, "2hs7fr3s").await;
+    assert_eq!(resolved["figures"]["seats"]["states"], seats["states"]);
+    // …and the events after it apply on top: the hold made before it is paid for.
+    let paid = submit(
+        &setup,
+        9_103,
+        "pay-9103".into(),
+        Command::Confirm {
+            performance,
+            hold: vip_hold,
+            payment_ref: "pay-ref-9103".into(),
+            amount_won: vip_amount,
+        },
+    )
+    .await;
+    assert!(matches!(paid, Reply::Confirmed { .. }), "{paid:?}");
+    let paid = dashboard_with_seats(&mut seller, "3s7fr3s").await;
+    assert_eq!(
+        paid["figures"]["seats"]["states"],
+        json!({"f": 7, "r": 1, "s": 6})
+    );
+}
+
+#[tokio::test]
+async fn a_signed_out_session_stops_getting_the_dashboard() {
+    let setup = setup().await;
+    let address = setup.address();
+    // The seller signed in twice: one session signs out, the other is kept.
+    let leaving = sign_in_at(address, "seller@example.com").await;
+    let mut kept = signed_in(address, &setup.seller).await;
+    let mut left = signed_in(address, &leaving).await;
+    for client in [&mut kept, &mut left] {
+        client.send(dashboard(setup.performance)).await;
+        client
+            .next_of_within("dashboard", PATIENCE)
+            .await
+            .expect("a dashboard while signed in");
+    }
+    let signed_out = call(
+        address,
+        "DELETE",
+        "/api/v2/sessions/current",
+        "",
+        Some(&leaving),
+    )
+    .await;
+    assert!(
+        (200..300).contains(&signed_out.status),
+        "{:?}",
+        signed_out.body
+    );
+    let ended = left
+        .next_of_within("dashboard_ended", PATIENCE)
+        .await
+        .expect("the dashboard ends");
+    assert_eq!(ended["performance"], setup.performance.to_string());
+    assert_eq!(ended["code"], "session_ended", "{ended}");
+    assert!(ended["message"].as_str().is_some_and(|m| !m.is_empty()));
+    // Nothing more of it comes (a dashboard already on its way may still arrive first), while
+    // the kept session goes on getting it.
+    while left.next_within(Duration::from_millis(100)).await.is_some() {}
+    assert!(
+        left.next_of_within("dashboard", Duration::from_millis(2_500))
+            .await
+            .is_none()
+    );
+    assert!(
+        kept.next_of_within("dashboard", PATIENCE).await.is_some(),
+        "the other session still gets it"
+    );
+    // Asking again with the ended session is refused.
+    left.send(dashboard(setup.performance)).await;
+    assert_eq!(left.next_of("error").await["code"], "forbidden");
 }

@@ -98,6 +98,7 @@ export const MESSAGES: Record<string, Pair> = {
   busy: ["접속이 많습니다. 잠시 후 다시 시도해 주세요.", "It is very busy. Please try again in a moment."],
   over_seat_limit: ["한 번에 선택할 수 있는 좌석 수를 넘었습니다.", "That is more seats than you may choose at once."],
   dashboard_unavailable: ["판매 현황을 불러올 수 없습니다. 잠시 후 다시 시도해 주세요.", "The dashboard cannot be read right now. Please try again shortly."],
+  session_ended: ["로그인이 만료되었습니다. 다시 로그인해 주세요.", "Your session has ended. Please sign in again."],
   too_many_subscriptions: ["동시에 연 공연이 너무 많습니다. 다른 창을 닫고 다시 시도해 주세요.", "Too many shows open at once. Close other tabs and try again."],
 
   // The ledger's rejections (docs/protocol.md, "Outcome"), beside those above.

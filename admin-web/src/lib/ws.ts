@@ -258,6 +258,50 @@ export interface DashboardFigures {
     places_reserved: number;
   };
   door: { doors_open_ms: number; admitted: number; inside: number; no_shows: number; conflicts_total: number };
+  /** Each seat's state (the seller's only); `null` until the API knows the ledger's state. */
+  seats: DashboardSeats | null;
+}
+
+/** A dashboard's seats by state: `runs` is the run-length encoding of one letter per seat
+ *  (`f` on sale, `h` held, `r` reserved for the waitlist, `s` sold, `x` called off; a letter
+ *  added later is another state), `null` when too long to send; `states` counts seats per letter. */
+export interface DashboardSeats {
+  count: number;
+  runs: string | null;
+  states: Record<string, number>;
+}
+
+/** The gateway ended a `dashboard` subscription: its session ended (`session_ended`) or its
+ *  account no longer manages the performance (`forbidden`). */
+export interface DashboardEnded {
+  type: "dashboard_ended";
+  performance: Id;
+  code: string;
+  message: string;
+}
+
+/** Seats a `runs` may expand to at most (the ledger's most seats per performance). */
+export const DASHBOARD_SEATS_MAX = 150_000;
+
+/** The seat states `runs` encodes, one letter per seat; `null` for a malformed encoding or more
+ *  than `seatsMax` seats. */
+export function decodeSeatRuns(runs: string, seatsMax = DASHBOARD_SEATS_MAX): string[] | null {
+  const states: string[] = [];
+  let length = 0;
+  for (const char of runs) {
+    if (char >= "0" && char <= "9") {
+      length = length * 10 + Number(char);
+      if (length > seatsMax) return null;
+    } else if (char >= "a" && char <= "z") {
+      const run = Math.max(length, 1);
+      if (states.length + run > seatsMax) return null;
+      for (let i = 0; i < run; i += 1) states.push(char);
+      length = 0;
+    } else {
+      return null;
+    }
+  }
+  return length === 0 ? states : null;
 }
 
 export interface DashboardMessage {
@@ -268,7 +312,7 @@ export interface DashboardMessage {
   figures: DashboardFigures;
 }
 
-/** A followed dashboard: the latest `dashboard`, or why the gateway refused it. */
+/** A followed dashboard: the latest `dashboard`, or why the gateway refused or ended it. */
 export interface DashboardView {
   latest: DashboardMessage | null;
   /** When the latest arrived (this tab's clock), to show how fresh it is. */
@@ -287,7 +331,8 @@ export type ServerMessage =
   | CheckoutMessage
   | ReconnectMessage
   | NotificationMessage
-  | DashboardMessage;
+  | DashboardMessage
+  | DashboardEnded;
 
 // ---------------------------------------------------------------------------------------------
 // Limits of this client.
@@ -778,6 +823,12 @@ export class PicketSocket {
       case "dashboard": {
         const entry = this.dashboards.get(message.performance);
         if (entry) entry.view.value = { latest: message, receivedAtMs: Date.now(), refused: null };
+        return;
+      }
+      case "dashboard_ended": {
+        // The gateway follows it no more: shown in place of the figures, whatever came before.
+        const entry = this.dashboards.get(message.performance);
+        if (entry) entry.view.value = { ...entry.view.value, refused: new WsError(message.code, message.message) };
         return;
       }
       default:

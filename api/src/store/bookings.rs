@@ -159,6 +159,32 @@ impl Store {
         .await
     }
 
+    /// One performance's open holds as the projection recorded them: `(hold, places)`, the
+    /// places as JSON. At most one hold per place of the performance.
+    pub async fn open_hold_places(
+        &self,
+        performance: i64,
+    ) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT hold, places FROM open_holds WHERE performance = $1")
+            .bind(performance)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// One performance's bookings' places: `(places, first_ticket, cancelled)`, places and
+    /// cancelled tickets as JSON. At most one booking per place of the performance is live.
+    pub async fn booked_places(
+        &self,
+        performance: i64,
+    ) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT places, first_ticket, cancelled FROM bookings WHERE performance = $1",
+        )
+        .bind(performance)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// The spec (JSON) the ledger opened `performance` with, as the projection recorded it.
     pub async fn ledger_spec(&self, performance: i64) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT spec FROM ledger_specs WHERE performance = $1")

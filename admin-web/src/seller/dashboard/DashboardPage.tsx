@@ -10,14 +10,13 @@ import { ApiError, API_BASE, get, loadCredential, put } from "../../lib/api";
 import { errorMessage } from "../../lib/errors";
 import { count, dateTime, won } from "../../lib/format";
 import { tr } from "../../lib/i18n";
-import { socket, type DashboardMessage, type DashboardQueue, type SeatMap as SeatMapState } from "../../lib/ws";
+import { signOut } from "../session";
+import { socket, type DashboardMessage, type DashboardQueue, type DashboardSeats, type SeatMap as SeatMapState } from "../../lib/ws";
 import { loadContext, type BookingContext, type ShowDetail } from "../../buyer/booking/data";
-import { SeatMap } from "../../buyer/booking/SeatMap";
-import "../../buyer/booking/booking.css";
+import { SeatStatesMap } from "./SeatStates";
 import "./dashboard.css";
 
 const Charts = lazy(() => import("./Charts"));
-const NO_SEATS: ReadonlySet<number> = new Set();
 
 export default function DashboardPage() {
   const { params } = useRoute();
@@ -53,7 +52,18 @@ function Live(props: { showId: string; performance: string }) {
   const followed = useMemo(() => socket().dashboard(props.performance), [props.performance]);
   useEffect(() => followed.stop, [followed]);
   const { latest, receivedAtMs, refused } = followed.view.value;
-  if (refused) return <p role="alert" class="error">{errorMessage(refused)}</p>;
+  if (refused) {
+    return (
+      <div role="alert" class="error" data-testid="dashboard-ended">
+        <p>{errorMessage(refused)}</p>
+        {refused.code === "session_ended" && (
+          <button type="button" onClick={() => void signOut()} data-testid="sign-in-again">
+            {tr("다시 로그인", "Sign in again")}
+          </button>
+        )}
+      </div>
+    );
+  }
   if (!latest) return <p class="muted">{tr("실시간 연결 중…", "Connecting live…")}</p>;
   const f = latest.figures;
   return (
@@ -96,7 +106,7 @@ function Live(props: { showId: string; performance: string }) {
         <DoorCard figures={f} />
         <SettlementCard showId={props.showId} figures={f} />
       </div>
-      <SeatsCard performance={props.performance} />
+      <SeatsCard performance={props.performance} seats={f.seats} />
     </>
   );
 }
@@ -262,22 +272,25 @@ function SettlementCard(props: { showId: string; figures: DashboardMessage["figu
   );
 }
 
-/** The seat map coloured by state: on sale in its grade's colour, sold or held in grey. */
-function SeatsCard(props: { performance: string }) {
+/** The seat map coloured by state (the dashboard's `figures.seats`: on sale, held, reserved,
+ *  sold, called off) with counts per state; standing zones' places left from the seat map's
+ *  `watch`. */
+function SeatsCard(props: { performance: string; seats: DashboardSeats | null }) {
   const [context, setContext] = useState<BookingContext | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     loadContext(props.performance).then(setContext, setError);
   }, [props.performance]);
-  const watched = useMemo(() => (context ? socket().watch(props.performance, context.seats.length) : null), [context, props.performance]);
+  const hasZones = (context?.zones.length ?? 0) > 0;
+  const watched = useMemo(() => (context && hasZones ? socket().watch(props.performance, context.seats.length) : null), [context, hasZones, props.performance]);
   useEffect(() => () => watched?.stop(), [watched]);
   const map: SeatMapState | null = watched?.view.value ?? null;
   return (
     <section class="card">
       <h2>{tr("좌석 현황", "Seat map")}</h2>
       {error != null && <p role="alert" class="error">{errorMessage(error)}</p>}
-      {context && context.seats.length > 0 && <SeatMap context={context} map={map} selected={NO_SEATS} onToggle={() => {}} disabled />}
-      {context && context.zones.length > 0 && (
+      {context && context.seats.length > 0 && <SeatStatesMap seats={context.seats} states={props.seats} />}
+      {context && hasZones && (
         <ul class="plain">
           {context.zones.map((z, i) => (
             <li key={z.id}>
