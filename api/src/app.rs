@@ -131,7 +131,6 @@ pub fn router(api: Arc<Api>) -> Router {
             get(sellers::standard_fees),
         )
         .route("/api/v2/admin/accounts", post(sellers::create_staff))
-        .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(
             "/api/v2/shows",
             get(browse::browse).post(manage::create_show),
@@ -192,6 +191,10 @@ pub fn router(api: Arc<Api>) -> Router {
     // A seat map is larger than other JSON bodies.
     let venues = Router::new()
         .route("/api/v2/venues", post(manage::create_venue))
+        .route(
+            "/api/v2/venues/{id}",
+            get(manage::get_venue).put(manage::update_venue),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::venues::VENUE_BODY_BYTES_MAX,
         ));

@@ -45,6 +45,49 @@ pub async fn create_venue(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// `PUT /api/v2/venues/{id}` (a seller of the owning company): replaces the venue's
+/// name, region, address and seat map, checked as `POST` checks them, while no published
+/// performance uses it (409 `venue_in_use` once one does: its seat ids are on sale).
+pub async fn update_venue(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(Id(id)): Path<Id<i64>>,
+    JsonBody(form): JsonBody<VenueForm>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Seller])?;
+    let Some(owner) = api.store.venue_owner(id).await? else {
+        return Err(ApiError::NotFound("venue"));
+    };
+    // A seller edits the venues of its own company (whichever of its sellers created them).
+    let mine = api.store.company_of(who.account_id).await?;
+    if mine.is_none() || venue_company(&api, id).await? != mine.map(|company| company.id) {
+        return Err(ApiError::Forbidden);
+    }
+    let seats = validate_venue(&form)?;
+    let updated = api
+        .store
+        .update_venue(
+            id,
+            &NewVenue {
+                id,
+                owner_account_id: owner,
+                name: form.name.trim(),
+                region: &form.region,
+                address: form.address.trim(),
+                layout: serde_json::to_string(&form.layout).expect("layouts encode"),
+                seats: seats as i64,
+                created_at_ms: 0,
+            },
+        )
+        .await?;
+    if !updated {
+        return Err(ApiError::VenueInUse);
+    }
+    let body = serde_json::json!({"id": Id(id), "name": form.name.trim(), "region": form.region, "seats": seats,
+        "standing_capacity": form.layout.zones.iter().map(|z| u64::from(z.capacity)).sum::<u64>()});
+    Ok(Json(body).into_response())
+}
+
 /// A venue's name, region and seat map.
 pub(crate) async fn venue(
     api: &Api,

@@ -249,6 +249,14 @@ async fn every_endpoint_as_every_role() {
             everyone.clone(),
             false,
         ),
+        // The owner's published show uses the venue: the owner is answered 409 `venue_in_use`.
+        (
+            "PUT",
+            format!("/api/v2/venues/{venue}"),
+            fixed(venue_form.clone()),
+            vec!["owner"],
+            false,
+        ),
         (
             "GET",
             "/api/v2/shows".into(),

@@ -161,6 +161,27 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the venue's name, region, address and seat map unless a performance at it is
+    /// published (its spec stored, or its show no longer a draft); `Ok(false)` when one is. One
+    /// statement, so a publish that stored its spec first is always seen.
+    pub async fn update_venue(&self, id: i64, venue: &NewVenue<'_>) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE venues SET name = $2, region = $3, address = $4, layout = $5, seats = $6 \
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM shows s WHERE s.venue_id = $1 AND \
+             (s.status <> 'draft' OR EXISTS (SELECT 1 FROM performances p \
+             WHERE p.show_id = s.id AND p.spec IS NOT NULL)))",
+        )
+        .bind(id)
+        .bind(venue.name)
+        .bind(venue.region)
+        .bind(venue.address)
+        .bind(&venue.layout)
+        .bind(venue.seats)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     pub async fn venue(&self, id: i64) -> Result<Option<VenueRow>, sqlx::Error> {
         sqlx::query_as("SELECT name, region, layout FROM venues WHERE id = $1")
             .bind(id)

@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 58] = [
+pub const CODES: [(&str, u16); 59] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).
@@ -37,6 +37,9 @@ pub const CODES: [(&str, u16); 58] = [
     // The route exists but not with this method; `Allow` lists the methods it takes.
     ("method_not_allowed", 405),
     ("conflict", 409),
+    // `PUT /api/v2/venues/{id}` while a published performance uses the venue (its seat ids are
+    // on sale): save the layout as a new venue instead.
+    ("venue_in_use", 409),
     ("wrong_credentials", 401),
     ("too_many_attempts", 429),
     ("store_unavailable", 503),

@@ -62,6 +62,9 @@ pub enum SeatState {
     Sold(TicketId),
     /// Kept off sale for the waitlist's entries (see `WaitlistSpec::freed_to_sale`).
     Reserved,
+    /// Never on sale (`SeatSpec::blocked`): no hold takes it, it counts in no grade's free seats,
+    /// and nothing ever frees it. Only `PerformanceState::open` sets it.
+    Blocked,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -942,18 +945,31 @@ type Decided = Result<(Reply, Vec<Event>), Rejection>;
 impl PerformanceState {
     fn open(spec: PerformanceSpec) -> Self {
         let mut grade_seats = vec![Vec::new(); spec.grades.len()];
+        let mut grade_free = vec![BTreeSet::new(); spec.grades.len()];
         let mut seat_grade_index = Vec::with_capacity(spec.seats.len());
         for (index, seat) in spec.seats.iter().enumerate() {
-            let list = &mut grade_seats[usize::from(seat.grade.0)];
-            seat_grade_index.push(list.len() as u32);
+            let grade = usize::from(seat.grade.0);
+            let list = &mut grade_seats[grade];
+            let position = list.len() as u32;
+            seat_grade_index.push(position);
             list.push(SeatId(index as u32));
+            if !seat.blocked {
+                grade_free[grade].insert(position);
+            }
         }
         PerformanceState {
-            seats: vec![SeatState::Free; spec.seats.len()],
-            grade_free: grade_seats
+            seats: spec
+                .seats
                 .iter()
-                .map(|s| (0..s.len() as u32).collect())
+                .map(|seat| {
+                    if seat.blocked {
+                        SeatState::Blocked
+                    } else {
+                        SeatState::Free
+                    }
+                })
                 .collect(),
+            grade_free,
             grade_seats,
             seat_grade_index,
             zones: vec![ZoneCount::default(); spec.zones.len()],
