@@ -115,9 +115,15 @@ pub async fn get_venue(
     State(api): State<Arc<Api>>,
     Path(Id(id)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
-    let (name, region, layout) = venue(&api, id).await?.ok_or(ApiError::NotFound("venue"))?;
+    let row = api
+        .store
+        .venue(id)
+        .await?
+        .ok_or(ApiError::NotFound("venue"))?;
+    let layout: Layout =
+        serde_json::from_str(&row.layout).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(
-        serde_json::json!({"id": Id(id), "name": name, "region": region, "layout": layout,
+        serde_json::json!({"id": Id(id), "name": row.name, "region": row.region, "address": row.address, "layout": layout,
         "seats": layout.seat_places(), "zones": layout.zone_places()}),
     )
     .into_response())

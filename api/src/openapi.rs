@@ -1297,8 +1297,8 @@ fn schemas() -> Value {
             "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
             "seats": int(0, crate::venues::SEATS_PER_VENUE_MAX as i128), "standing_capacity": u64_any()
         }},
-        "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
-            "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+        "Venue": {"type": "object", "required": ["id", "name", "region", "address", "layout", "seats", "zones"], "properties": {
+            "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS}, "address": {"type": "string"},
             "layout": {"allOf": [schema("Layout")], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
             "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
                 "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",

@@ -19,6 +19,7 @@ pub struct NewVenue<'a> {
 pub struct VenueRow {
     pub name: String,
     pub region: String,
+    pub address: String,
     pub layout: String,
 }
 
@@ -183,7 +184,7 @@ impl Store {
     }
 
     pub async fn venue(&self, id: i64) -> Result<Option<VenueRow>, sqlx::Error> {
-        sqlx::query_as("SELECT name, region, layout FROM venues WHERE id = $1")
+        sqlx::query_as("SELECT name, region, address, layout FROM venues WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await

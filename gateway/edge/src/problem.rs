@@ -26,7 +26,8 @@ pub const CODES: [(&str, u16); 59] = [
     // The body is not of a media type this operation takes (JSON without
     // `Content-Type: application/json`).
     ("unsupported_media_type", 415),
-    // A body over the operation's limit (JSON 64 KiB, banners 2 MiB, operator routes 16 MiB).
+    // A body over the operation's limit (JSON 64 KiB, venues 8 MiB, banners 2 MiB, operator
+    // routes 16 MiB).
     ("too_large", 413),
     ("unauthenticated", 401),
     ("forbidden", 403),

@@ -171,3 +171,47 @@ fn a_stadium_spec_fits_one_nats_message() {
         serde_json::from_slice(&serde_json::to_vec(&command).expect("encodes")).expect("decodes");
     assert_eq!(back, command);
 }
+
+#[test]
+fn a_seat_map_travels_as_a_hex_bitmap_and_old_lists_still_decode() {
+    use picket_ledger_core::ledger::Availability;
+    let map = Availability {
+        performance: PERFORMANCE,
+        seat_free: vec![true, false, true, true, true, true, true, true, false, true],
+        zone_free: vec![3],
+        cancelled: false,
+    };
+    let json = serde_json::to_value(&map).expect("encodes");
+    assert_eq!(
+        json["seat_free"],
+        serde_json::json!({"seats": 10, "bits": "fd02"})
+    );
+    let back: Availability = serde_json::from_value(json).expect("decodes");
+    assert_eq!(back, map);
+    let old = serde_json::json!({"performance": 9, "seat_free": [true, false], "zone_free": [], "cancelled": false});
+    let old: Availability = serde_json::from_value(old).expect("an old list decodes");
+    assert_eq!(old.seat_free, vec![true, false]);
+    let bytes = postcard::to_allocvec(&map).expect("postcard");
+    assert_eq!(
+        postcard::from_bytes::<Availability>(&bytes).expect("decodes"),
+        map
+    );
+    // A bitmap too short for its seat count, or not hex, is refused.
+    for bad in [
+        serde_json::json!({"seats": 17, "bits": "fd02"}),
+        serde_json::json!({"seats": 8, "bits": "zz"}),
+    ] {
+        let bad = serde_json::json!({"performance": 9, "seat_free": bad, "zone_free": []});
+        assert!(serde_json::from_value::<Availability>(bad).is_err());
+    }
+    // A stadium's map: a quarter of a byte a seat.
+    let stadium = Availability {
+        seat_free: (0..50_000).map(|i| i % 3 != 0).collect(),
+        ..map
+    };
+    let bytes = serde_json::to_vec(&stadium).expect("encodes").len();
+    assert!(bytes < 13_000, "{bytes} bytes");
+    let back: Availability =
+        serde_json::from_slice(&serde_json::to_vec(&stadium).expect("encodes")).expect("decodes");
+    assert_eq!(back, stadium);
+}
