@@ -276,9 +276,10 @@ test("blocked and wheelchair seats: marked and undone in the editor, saved in pl
   await wheelchairButton.click();
   await page.getByTestId("editor-save").click();
   await expect(page.getByTestId("venue-in-use")).toBeVisible();
-  await expect(page.getByRole("alert")).toContainText(/공연이 공개된 공연장|A published performance uses this venue/);
+  await expect(page.getByRole("alert").filter({ hasText: /공연이 공개된 공연장|A published performance uses this venue/ })).toBeVisible();
   expect(flags(await read())).toEqual([".X......", "W.......", "........"]);
   await page.getByTestId("editor-save").click();
+  await page.waitForURL((url) => /\/seller\/venues\/\d+$/.test(url.pathname) && !url.pathname.endsWith(`/${venueId}`));
   await expect(page.getByTestId("venue-saved")).toBeVisible();
   const copyId = /\/seller\/venues\/(\d+)/.exec(page.url())?.[1];
   expect(copyId).toBeTruthy();

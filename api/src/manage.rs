@@ -15,7 +15,7 @@ use crate::json::{JsonBody, Path};
 use crate::offers::CouponForm;
 use crate::shows::{PERFORMANCES_PER_SHOW_MAX, PerformanceForm, Show, ShowForm, StaffAssignment};
 use crate::state::{Api, now_ms};
-use crate::store::catalog::{NewShow, NewVenue, PerformanceRow};
+use crate::store::catalog::{NewShow, NewVenue, PerformanceRow, VenueChange};
 use crate::venues::{Layout, VenueForm, validate_venue};
 use picket_edge::id::Id;
 
@@ -55,9 +55,9 @@ pub async fn update_venue(
     JsonBody(form): JsonBody<VenueForm>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Seller])?;
-    let Some(owner) = api.store.venue_owner(id).await? else {
+    if api.store.venue_owner(id).await?.is_none() {
         return Err(ApiError::NotFound("venue"));
-    };
+    }
     // A seller edits the venues of its own company (whichever of its sellers created them).
     let mine = api.store.company_of(who.account_id).await?;
     if mine.is_none() || venue_company(&api, id).await? != mine.map(|company| company.id) {
@@ -68,15 +68,12 @@ pub async fn update_venue(
         .store
         .update_venue(
             id,
-            &NewVenue {
-                id,
-                owner_account_id: owner,
+            &VenueChange {
                 name: form.name.trim(),
                 region: &form.region,
                 address: form.address.trim(),
                 layout: serde_json::to_string(&form.layout).expect("layouts encode"),
                 seats: seats as i64,
-                created_at_ms: 0,
             },
         )
         .await?;

@@ -238,7 +238,7 @@ async fn every_endpoint_as_every_role() {
         (
             "POST",
             "/api/v2/venues".into(),
-            fixed(venue_form),
+            fixed(venue_form.clone()),
             vec!["owner", "other_seller", "admin"],
             false,
         ),
@@ -253,7 +253,7 @@ async fn every_endpoint_as_every_role() {
         (
             "PUT",
             format!("/api/v2/venues/{venue}"),
-            fixed(venue_form.clone()),
+            fixed(venue_form),
             vec!["owner"],
             false,
         ),

@@ -44,7 +44,7 @@ fn small_venue(name: &str) -> Value {
             {"number": 1, "x": 0, "y": 0},
             {"number": 2, "x": 10, "y": 0, "blocked": true},
             {"number": 3, "x": 20, "y": 0, "wheelchair": true},
-            {"number": 4, "x": 30, "y": 0}]}]}]}})
+            {"number": 4, "x": 30, "y": 0}]}]}], "zones": []}})
 }
 
 /// 100 sections of 20 rows of 25 seats: 50,000, every tenth blocked, every 50th a wheelchair
@@ -73,7 +73,7 @@ fn stadium() -> Value {
             json!({"name": format!("{}구역", 101 + s), "rows": rows})
         })
         .collect();
-    json!({"name": "잠실종합운동장", "region": "seoul", "address": "서울 송파구 올림픽로 25", "layout": {"sections": sections}})
+    json!({"name": "잠실종합운동장", "region": "seoul", "address": "서울 송파구 올림픽로 25", "layout": {"sections": sections, "zones": []}})
 }
 
 async fn create_venue(address: SocketAddr, token: &str, venue: &Value) -> i64 {

@@ -14,6 +14,15 @@ pub struct NewVenue<'a> {
     pub created_at_ms: i64,
 }
 
+/// A venue's new name, region, address and seat map (`layout` as JSON) for `update_venue`.
+pub struct VenueChange<'a> {
+    pub name: &'a str,
+    pub region: &'a str,
+    pub address: &'a str,
+    pub layout: String,
+    pub seats: i64,
+}
+
 /// A venue as its pages need it; `layout` is JSON.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct VenueRow {
@@ -165,7 +174,11 @@ impl Store {
     /// Replaces the venue's name, region, address and seat map unless a performance at it is
     /// published (its spec stored, or its show no longer a draft); `Ok(false)` when one is. One
     /// statement, so a publish that stored its spec first is always seen.
-    pub async fn update_venue(&self, id: i64, venue: &NewVenue<'_>) -> Result<bool, sqlx::Error> {
+    pub async fn update_venue(
+        &self,
+        id: i64,
+        venue: &VenueChange<'_>,
+    ) -> Result<bool, sqlx::Error> {
         let updated = sqlx::query(
             "UPDATE venues SET name = $2, region = $3, address = $4, layout = $5, seats = $6 \
              WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM shows s WHERE s.venue_id = $1 AND \
