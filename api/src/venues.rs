@@ -308,10 +308,10 @@ mod tests {
                                 let i = (s * rows + r) * per_row + n;
                                 let mut seat =
                                     serde_json::json!({"number": n + 1, "x": n * 10, "y": r * 10});
-                                if i % 7 == 0 {
+                                if i.is_multiple_of(7) {
                                     seat["blocked"] = true.into();
                                 }
-                                if i % 11 == 0 {
+                                if i.is_multiple_of(11) {
                                     seat["wheelchair"] = true.into();
                                 }
                                 seat

@@ -50,7 +50,7 @@ fn small_venue(name: &str) -> Value {
 /// 100 sections of 20 rows of 25 seats: 50,000, every tenth blocked, every 50th a wheelchair
 /// seat.
 fn stadium() -> Value {
-    let sections: Vec<Value> = (0..100)
+    let sections: Vec<Value> = (0..100u32)
         .map(|s| {
             let rows: Vec<Value> = (0..20)
                 .map(|r| {
@@ -58,7 +58,7 @@ fn stadium() -> Value {
                         .map(|n| {
                             let i = (s * 20 + r) * 25 + n;
                             let mut seat = json!({"number": n + 1, "x": (s % 10) * 300 + n * 10, "y": (s / 10) * 250 + r * 10});
-                            if i % 10 == 0 {
+                            if i.is_multiple_of(10) {
                                 seat["blocked"] = true.into();
                             }
                             if i % 50 == 5 {

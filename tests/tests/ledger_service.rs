@@ -659,7 +659,7 @@ async fn a_stadium_opens_over_nats_and_its_blocked_seats_are_never_held() {
             row: format!("{}열", 1 + i / 25 % 20),
             number: (1 + i % 25) as u16,
             grade: GradeId(0),
-            blocked: i % 10 == 0,
+            blocked: i.is_multiple_of(10),
         })
         .collect();
     let spec = PerformanceSpec {

@@ -160,7 +160,7 @@ pub mod seat_bitmap {
             _ => None,
         };
         let bytes = hex.as_bytes();
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return None;
         }
         let mut out = Vec::with_capacity(bytes.len() * 4);

@@ -147,7 +147,7 @@ fn a_stadium_spec_fits_one_nats_message() {
             row: format!("{}열", 1 + i / 25 % 20),
             number: (1 + i % 25) as u16,
             grade: GradeId((i / 12_500) as u16 % 4),
-            blocked: i % 10 == 0,
+            blocked: i.is_multiple_of(10),
         })
         .collect();
     let spec = PerformanceSpec {
