@@ -215,6 +215,20 @@ async fn updates(setup: ApiSetup) {
     .await;
     assert_eq!(listed.body["items"][0]["seats"], 5, "{:?}", listed.body);
 
+    // What publishing does once the venue is pinned, should a PUT have slipped in between its
+    // reading the layout and storing the first spec: the map on sale goes back.
+    let on_sale: Value = small_venue("소극장")["layout"].clone();
+    setup
+        .api
+        .store
+        .restore_venue_layout(venue, &on_sale.to_string(), 4)
+        .await
+        .expect("restored");
+    let read = call(address, "GET", &path, "", None).await;
+    assert_eq!(read.body["layout"], on_sale);
+    let back = call(address, "PUT", &path, &bigger.to_string(), Some(&owner)).await;
+    assert_eq!(back.status, 200, "{:?}", back.body);
+
     // A draft show does not pin the venue; a published performance does.
     let (_, performance) = publish_at(address, &owner, venue, json!(["A"])).await;
     let in_use = call(

@@ -196,6 +196,30 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Sets the venue's seat map back to `layout` (JSON) if it differs: publishing calls it once
+    /// the venue is pinned, so the map buyers read is the one the ledger sells.
+    pub async fn restore_venue_layout(
+        &self,
+        id: i64,
+        layout: &str,
+        seats: i64,
+    ) -> Result<(), sqlx::Error> {
+        let restored =
+            sqlx::query("UPDATE venues SET layout = $2, seats = $3 WHERE id = $1 AND layout <> $2")
+                .bind(id)
+                .bind(layout)
+                .bind(seats)
+                .execute(&self.pool)
+                .await?;
+        if restored.rows_affected() > 0 {
+            tracing::warn!(
+                venue = id,
+                "a venue changed while a show at it was published: its seat map is back to the one on sale"
+            );
+        }
+        Ok(())
+    }
+
     pub async fn venue(&self, id: i64) -> Result<Option<VenueRow>, sqlx::Error> {
         sqlx::query_as("SELECT name, region, address, layout FROM venues WHERE id = $1")
             .bind(id)
