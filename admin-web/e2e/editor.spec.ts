@@ -237,8 +237,11 @@ test("blocked and wheelchair seats: marked and undone in the editor, saved in pl
   expect(venue.seats.filter((s) => s.blocked).map((s) => s.id)).toEqual([1, 2]);
   expect(venue.seats.filter((s) => s.wheelchair).map((s) => s.id)).toEqual([PER_ROW]);
 
-  // Loaded back, and changed in place: seat 3 of the front row unblocked, saved with PUT (the
-  // venue keeps its id).
+  // Opened again from the console's list of the company's venues, and changed in place: seat 3
+  // of the front row unblocked, saved with PUT (the venue keeps its id).
+  await page.goto("/seller/");
+  await page.getByTestId("my-venues").getByTestId("edit-venue").first().click();
+  await expect(page).toHaveURL(new RegExp(`/seller/venues/${venueId}$`));
   await expect(page.getByTestId("editor-canvas")).toHaveAttribute("data-seats", String(ROWS * PER_ROW));
   await page.getByRole("button", { name: /^(선택|Select)$/ }).click();
   await clickSeat(page, grid, 0, 2);
