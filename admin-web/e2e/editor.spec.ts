@@ -2,12 +2,16 @@
 // canvas, paints the front row into a VIP section, undoes and redoes the paint, saves, reloads
 // and sees the same map; the buyers' view of the venue (`GET /api/v2/venues/{id}`, what the
 // buyer's seat map draws) has every seat where it was clicked. Then a 50,000-seat stadium:
-// every seat drawn, and the time per frame of panning and painting measured in the page and
-// printed (a figure, not a pass/fail: timing depends on the machine).
+// every seat drawn, the time per frame of panning and painting measured in the page and
+// printed (a figure, not a pass/fail: timing depends on the machine), saved through the API
+// and read back seat for seat. Then blocked and wheelchair seats: marked on a selection
+// (undoable), saved in place (PUT) while nothing is published, refused in place once a
+// performance is (saved as a new venue instead), and drawn so on the buyer's seat map.
 
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { BASE_URL, DESKTOP, PASSWORD, businessNumber, signIn } from "./fixtures";
-import { PER_ROW, PITCH, ROW_PITCH, ROWS, canvasView, drawSections, paintFrontRow, saveVenue } from "./steps/editor";
+import { BASE_URL, DESKTOP, PASSWORD, SALE_DEFAULTS, businessNumber, memberToken, operatorTokenOf, signIn } from "./fixtures";
+import { waitForAdmission } from "./steps/booking";
+import { PER_ROW, PITCH, ROW_PITCH, ROWS, canvasView, drawSections, paintFrontRow, saveVenue, type DrawnGrid } from "./steps/editor";
 
 /** A new company's seller, signed in on `page` (the console keeps the session like a member's). */
 async function signedInSeller(page: Page, request: APIRequestContext): Promise<string> {
@@ -27,8 +31,8 @@ async function signedInSeller(page: Page, request: APIRequestContext): Promise<s
 
 interface ApiVenue {
   name: string;
-  layout: { sections: { name: string; rows: { name: string; seats: { number: number; x: number; y: number }[] }[] }[]; zones: unknown[] };
-  seats: { id: number; section: string; row: string; number: number }[];
+  layout: { sections: { name: string; rows: { name: string; seats: { number: number; x: number; y: number; blocked?: boolean; wheelchair?: boolean }[] }[] }[]; zones: unknown[] };
+  seats: { id: number; section: string; row: string; number: number; blocked?: boolean; wheelchair?: boolean }[];
 }
 
 /** What the status line says (seats · sections · selected), e.g. "좌석 72석 · 구역 4개 · 선택 0석". */
@@ -167,6 +171,150 @@ test("a 50,000-seat stadium: every seat drawn; frame times of panning and painti
   await page.getByTestId("editor-undo").click();
   await expect(page.locator('[data-section="B"] .count')).toHaveText("0석");
   await expect(page.locator('[data-section="A"] .count')).toHaveText("50,000석");
+
+  // Saved through the API (section B is empty, so it is left out) and read back: 200 rows of
+  // 250, each seat where the grid put it (the grid's first seat at the origin, 10 apart, rows
+  // 12 apart), in the order the editor holds them.
+  const venueId = await saveVenue(page, `피켓 스타디움 ${Date.now().toString(36)}`);
+  const venue = (await (await request.get(`${BASE_URL}/api/v2/venues/${venueId}`)).json()) as ApiVenue;
+  expect(venue.seats).toHaveLength(50_000);
+  expect(venue.layout.sections.map((s) => s.name)).toEqual(["A"]);
+  const rows = venue.layout.sections[0].rows;
+  expect(rows).toHaveLength(200);
+  const expected = Array.from({ length: 200 }, (_, r) => ({
+    name: String(r + 1),
+    seats: Array.from({ length: 250 }, (_, i) => ({ number: i + 1, x: i * PITCH, y: r * ROW_PITCH })),
+  }));
+  expect(rows).toEqual(expected);
+  // And the editor opens it again whole.
+  await page.reload();
+  await expect(canvas).toHaveAttribute("data-seats", "50000");
+});
+
+/** Clicks the seat of `grid` at row `r` (0 is the front), seat `i` (0 is the leftmost) with the
+ * select tool; `add` keeps what was selected. */
+async function clickSeat(page: Page, grid: DrawnGrid, r: number, i: number, add = false): Promise<void> {
+  const view = await canvasView(page);
+  const x = view.left + (grid.x + i * PITCH) * view.scale + view.tx;
+  const y = view.top + (grid.y + r * ROW_PITCH) * view.scale + view.ty;
+  if (add) await page.keyboard.down("Shift");
+  await page.mouse.click(x, y);
+  if (add) await page.keyboard.up("Shift");
+}
+
+test("blocked and wheelchair seats: marked and undone in the editor, saved in place until the venue is on sale, and shown on the buyer's map", async ({ page, request, browser }, testInfo) => {
+  test.setTimeout(180_000);
+  await page.setViewportSize(DESKTOP);
+  const sellerToken = await signedInSeller(page, request);
+  const [grid] = await drawSections(page, 1);
+  await page.getByRole("button", { name: /^(선택|Select)$/ }).click();
+  const blockButton = page.getByTestId("sel-blocked");
+  const wheelchairButton = page.getByTestId("sel-wheelchair");
+
+  // Front row, seats 2 and 3: blocked (one undo step, undone and redone).
+  await clickSeat(page, grid, 0, 1);
+  await clickSeat(page, grid, 0, 2, true);
+  await expect(status(page)).toContainText("선택 2석");
+  await expect(blockButton).toHaveAttribute("aria-pressed", "false");
+  await blockButton.click();
+  await expect(blockButton).toHaveAttribute("aria-pressed", "true");
+  await page.getByTestId("editor-undo").click();
+  await expect(blockButton).toHaveAttribute("aria-pressed", "false");
+  await page.getByTestId("editor-redo").click();
+  await expect(blockButton).toHaveAttribute("aria-pressed", "true");
+  // Second row, seat 1: a wheelchair seat.
+  await clickSeat(page, grid, 1, 0);
+  await expect(status(page)).toContainText("선택 1석");
+  await wheelchairButton.click();
+  await expect(wheelchairButton).toHaveAttribute("aria-pressed", "true");
+  await page.screenshot({ path: testInfo.outputPath("editor-blocked-wheelchair-desktop.png"), fullPage: true });
+
+  const venueId = await saveVenue(page, `피켓 소극장 ${Date.now().toString(36)}`);
+  const read = async () => (await (await request.get(`${BASE_URL}/api/v2/venues/${venueId}`)).json()) as ApiVenue;
+  let venue = await read();
+  const flags = (v: ApiVenue) => v.layout.sections[0].rows.map((row) => row.seats.map((s) => (s.blocked ? "X" : s.wheelchair ? "W" : ".")).join(""));
+  expect(flags(venue)).toEqual([".XX.....", "W.......", "........"]);
+  expect(venue.seats.filter((s) => s.blocked).map((s) => s.id)).toEqual([1, 2]);
+  expect(venue.seats.filter((s) => s.wheelchair).map((s) => s.id)).toEqual([PER_ROW]);
+
+  // Opened again from the console's list of the company's venues, and changed in place: seat 3
+  // of the front row unblocked, saved with PUT (the venue keeps its id).
+  await page.goto("/seller/");
+  await page.getByTestId("my-venues").getByTestId("edit-venue").first().click();
+  await expect(page).toHaveURL(new RegExp(`/seller/venues/${venueId}$`));
+  await expect(page.getByTestId("editor-canvas")).toHaveAttribute("data-seats", String(ROWS * PER_ROW));
+  await page.getByRole("button", { name: /^(선택|Select)$/ }).click();
+  await clickSeat(page, grid, 0, 2);
+  await expect(blockButton).toHaveAttribute("aria-pressed", "true");
+  await blockButton.click();
+  await page.getByTestId("editor-save").click();
+  await expect(page.getByTestId("editor-saved")).toHaveAttribute("data-venue-id", venueId);
+  venue = await read();
+  expect(flags(venue)).toEqual([".X......", "W.......", "........"]);
+
+  // A show on it, published, its sale open now.
+  const now = Date.now();
+  const call = async (method: string, path: string, token: string, body: unknown, expected: number) => {
+    const response = await request.fetch(`${BASE_URL}/api/v2${path}`, { method, headers: { Authorization: `Bearer ${token}` }, data: body });
+    const text = await response.text();
+    expect(response.status(), `${method} ${path}: ${text.slice(0, 300)}`).toBe(expected);
+    return text ? JSON.parse(text) : null;
+  };
+  const title = `휠체어석 공연 ${now.toString(36)}`;
+  const show = await call("POST", "/shows", sellerToken, {
+    title, category: "concert", venue_id: venueId, description: "", age_rating: "all", running_minutes: 90,
+    grades: [{ code: "R", price_won: 50_000, sections: ["A"] }],
+  }, 201);
+  const performance = await call("POST", `/shows/${show.id}/performances`, sellerToken, {
+    starts_at_ms: Math.ceil((now + 20 * 86_400_000) / 3_600_000) * 3_600_000, sale_open_at_ms: now + 3_600_000,
+  }, 201);
+  await call("POST", `/shows/${show.id}/publish`, sellerToken, undefined, 200);
+  await call("PUT", `/sales/${performance.id}`, operatorTokenOf(), { ...SALE_DEFAULTS, open_at_ms: Date.now() - 1_000 }, 200);
+
+  // Now the seats are on sale: saving in place is refused, and the editor offers a new venue.
+  await page.reload();
+  await expect(page.getByTestId("editor-canvas")).toHaveAttribute("data-seats", String(ROWS * PER_ROW));
+  await page.getByRole("button", { name: /^(선택|Select)$/ }).click();
+  await clickSeat(page, grid, 2, 7);
+  await wheelchairButton.click();
+  await page.getByTestId("editor-save").click();
+  await expect(page.getByTestId("venue-in-use")).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: /공연이 공개된 공연장|A published performance uses this venue/ })).toBeVisible();
+  expect(flags(await read())).toEqual([".X......", "W.......", "........"]);
+  await page.getByTestId("editor-save").click();
+  await page.waitForURL((url) => /\/seller\/venues\/\d+$/.test(url.pathname) && !url.pathname.endsWith(`/${venueId}`));
+  await expect(page.getByTestId("venue-saved")).toBeVisible();
+  const copyId = /\/seller\/venues\/(\d+)/.exec(page.url())?.[1];
+  expect(copyId).toBeTruthy();
+  expect(copyId).not.toBe(venueId);
+  const copy = (await (await request.get(`${BASE_URL}/api/v2/venues/${copyId}`)).json()) as ApiVenue;
+  expect(flags(copy)).toEqual([".X......", "W.......", ".......W"]);
+
+  // The buyer's map: the blocked seat is drawn as never sold and cannot be picked; the
+  // wheelchair seat is marked and named so; the legend lists both.
+  const buyer = await browser.newPage({ viewport: DESKTOP });
+  const token = await memberToken(request, `wheel-${now.toString(36)}@example.com`);
+  await buyer.addInitScript((value) => localStorage.setItem("picket.credential", value), JSON.stringify({ kind: "member", token }));
+  await buyer.goto(`/performances/${performance.id}/book`);
+  await expect(buyer.getByTestId("book-title")).toHaveText(title);
+  await waitForAdmission(buyer);
+  const blocked = buyer.locator('[data-seat="1"]');
+  await expect(blocked).toHaveAttribute("data-state", "blocked");
+  await expect(blocked).toHaveAttribute("aria-disabled", "true");
+  await expect(blocked).toHaveAttribute("aria-label", /판매하지 않는 좌석|not for sale/);
+  await blocked.click({ force: true });
+  await expect(blocked).toHaveAttribute("data-state", "blocked");
+  const wheelchair = buyer.locator(`[data-seat="${PER_ROW}"]`);
+  await expect(wheelchair).toHaveAttribute("data-state", "free");
+  await expect(wheelchair).toHaveAttribute("data-wheelchair", "1");
+  await expect(wheelchair).toHaveAttribute("aria-label", /^(휠체어석|Wheelchair seat), /);
+  await expect(buyer.locator('[data-seat="2"]')).toHaveAttribute("data-state", "free");
+  await expect(buyer.getByTestId("legend-wheelchair")).toBeVisible();
+  await expect(buyer.getByTestId("legend-blocked")).toBeVisible();
+  await wheelchair.click();
+  await expect(wheelchair).toHaveAttribute("data-state", "selected");
+  await buyer.screenshot({ path: testInfo.outputPath("buyer-blocked-wheelchair-desktop.png"), fullPage: true });
+  await buyer.close();
 });
 
 test("arcs, lines, numbering right to left, a standing zone and the keyboard; saved as drawn", async ({ page, request }, testInfo) => {

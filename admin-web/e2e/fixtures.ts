@@ -236,7 +236,7 @@ function seatMap(seats: number) {
   return { sections: [section("A", inFront), section("B", seats - inFront)] };
 }
 
-function operatorTokenOf(): string {
+export function operatorTokenOf(): string {
   const fromEnv = process.env.PICKET_E2E_OPERATOR_TOKEN;
   if (fromEnv) return fromEnv;
   const dataDir = process.env.PICKET_E2E_DATA_DIR;

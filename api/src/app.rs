@@ -150,7 +150,6 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v2/admin/posts", get(board::admin_posts))
         .route("/api/v2/admin/sales", get(admin::sales))
         .route("/api/v2/admin/operations", get(operations::operations))
-        .route("/api/v2/venues/{id}", get(manage::get_venue))
         .route(
             "/api/v2/shows",
             get(browse::browse).post(manage::create_show),
@@ -213,6 +212,10 @@ pub fn router(api: Arc<Api>) -> Router {
     // A seat map is larger than other JSON bodies.
     let venues = Router::new()
         .route("/api/v2/venues", post(manage::create_venue))
+        .route(
+            "/api/v2/venues/{id}",
+            get(manage::get_venue).put(manage::update_venue),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::venues::VENUE_BODY_BYTES_MAX,
         ));

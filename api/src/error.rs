@@ -41,6 +41,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(&'static str),
+    /// `PUT /api/v2/venues/{id}` while a published performance uses the venue: its seat ids are
+    /// on sale, and a new layout would renumber them.
+    #[error(
+        "공연이 공개된 공연장은 좌석 배치를 바꿀 수 없습니다. 새 공연장으로 저장하세요 / a published performance uses this venue: save the layout as a new venue"
+    )]
+    VenueInUse,
     #[error("wrong email or password")]
     WrongCredentials,
     #[error("too many attempts; try again in {retry_after_s} s")]
@@ -331,6 +337,7 @@ impl ApiError {
             ApiError::NoRoute => "no_route",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::VenueInUse => "venue_in_use",
             ApiError::WrongCredentials => "wrong_credentials",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::Store(_) => "store_unavailable",
@@ -375,6 +382,7 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_)
+            | ApiError::VenueInUse
             | ApiError::NotDrawn
             | ApiError::PerformanceAlreadyOpen
             | ApiError::TooManyPushSubscriptions { .. } => StatusCode::CONFLICT,
@@ -498,6 +506,7 @@ mod tests {
             ApiError::NoRoute,
             ApiError::MethodNotAllowed,
             ApiError::Conflict("taken"),
+            ApiError::VenueInUse,
             ApiError::WrongCredentials,
             ApiError::TooManyAttempts { retry_after_s: 1 },
             ApiError::Store(sqlx::Error::PoolTimedOut),
@@ -601,6 +610,7 @@ mod tests {
                 | ApiError::NoRoute
                 | ApiError::MethodNotAllowed
                 | ApiError::Conflict(_)
+                | ApiError::VenueInUse
                 | ApiError::WrongCredentials
                 | ApiError::TooManyAttempts { .. }
                 | ApiError::Store(_)

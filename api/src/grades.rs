@@ -59,7 +59,13 @@ mod tests {
     use crate::venues::{RowLayout, SeatLayout, SectionLayout, ZoneLayout};
 
     fn layout() -> Layout {
-        let seat = |number| SeatLayout { number, x: 0, y: 0 };
+        let seat = |number| SeatLayout {
+            number,
+            x: 0,
+            y: 0,
+            blocked: false,
+            wheelchair: false,
+        };
         Layout {
             sections: vec![
                 SectionLayout {

@@ -15,7 +15,7 @@ use crate::json::{JsonBody, Path};
 use crate::offers::CouponForm;
 use crate::shows::{PERFORMANCES_PER_SHOW_MAX, PerformanceForm, Show, ShowForm, StaffAssignment};
 use crate::state::{Api, now_ms};
-use crate::store::catalog::{NewShow, NewVenue, PerformanceRow};
+use crate::store::catalog::{NewShow, NewVenue, PerformanceRow, VenueChange};
 use crate::venues::{Layout, VenueForm, validate_venue};
 use picket_edge::id::Id;
 
@@ -45,6 +45,46 @@ pub async fn create_venue(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// `PUT /api/v2/venues/{id}` (a seller of the owning company): replaces the venue's
+/// name, region, address and seat map, checked as `POST` checks them, while no published
+/// performance uses it (409 `venue_in_use` once one does: its seat ids are on sale).
+pub async fn update_venue(
+    State(api): State<Arc<Api>>,
+    who: Authenticated,
+    Path(Id(id)): Path<Id<i64>>,
+    JsonBody(form): JsonBody<VenueForm>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Seller])?;
+    if api.store.venue_owner(id).await?.is_none() {
+        return Err(ApiError::NotFound("venue"));
+    }
+    // A seller edits the venues of its own company (whichever of its sellers created them).
+    let mine = api.store.company_of(who.account_id).await?;
+    if mine.is_none() || venue_company(&api, id).await? != mine.map(|company| company.id) {
+        return Err(ApiError::Forbidden);
+    }
+    let seats = validate_venue(&form)?;
+    let updated = api
+        .store
+        .update_venue(
+            id,
+            &VenueChange {
+                name: form.name.trim(),
+                region: &form.region,
+                address: form.address.trim(),
+                layout: serde_json::to_string(&form.layout).expect("layouts encode"),
+                seats: seats as i64,
+            },
+        )
+        .await?;
+    if !updated {
+        return Err(ApiError::VenueInUse);
+    }
+    let body = serde_json::json!({"id": Id(id), "name": form.name.trim(), "region": form.region, "seats": seats,
+        "standing_capacity": form.layout.zones.iter().map(|z| u64::from(z.capacity)).sum::<u64>()});
+    Ok(Json(body).into_response())
+}
+
 /// A venue's name, region and seat map.
 pub(crate) async fn venue(
     api: &Api,
@@ -72,9 +112,15 @@ pub async fn get_venue(
     State(api): State<Arc<Api>>,
     Path(Id(id)): Path<Id<i64>>,
 ) -> Result<Response, ApiError> {
-    let (name, region, layout) = venue(&api, id).await?.ok_or(ApiError::NotFound("venue"))?;
+    let row = api
+        .store
+        .venue(id)
+        .await?
+        .ok_or(ApiError::NotFound("venue"))?;
+    let layout: Layout =
+        serde_json::from_str(&row.layout).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(
-        serde_json::json!({"id": Id(id), "name": name, "region": region, "layout": layout,
+        serde_json::json!({"id": Id(id), "name": row.name, "region": row.region, "address": row.address, "layout": layout,
         "seats": layout.seat_places(), "zones": layout.zone_places()}),
     )
     .into_response())

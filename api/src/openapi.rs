@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use picket_edge::problem::{CODES, PROBLEM_TYPE_BASE};
 
 /// Every route the API serves (the operator's sale and performance routes too): method and path.
-pub const ROUTES: [(&str, &str); 89] = [
+pub const ROUTES: [(&str, &str); 90] = [
     ("get", "/api/openapi.json"),
     ("post", "/api/v2/shows/{id}/staff"),
     ("get", "/api/v2/staff/shows"),
@@ -28,6 +28,7 @@ pub const ROUTES: [(&str, &str); 89] = [
     ("put", "/api/v2/shows/{id}/banner"),
     ("post", "/api/v2/venues"),
     ("get", "/api/v2/venues/{id}"),
+    ("put", "/api/v2/venues/{id}"),
     ("get", "/api/v2/shows"),
     ("post", "/api/v2/shows"),
     ("get", "/api/v2/shows/{id}"),
@@ -987,7 +988,7 @@ pub fn document() -> Value {
             }},
             "/api/v2/venues": {"post": {
                 "operationId": "createVenue",
-                "summary": "A venue with its seat map: sections of rows of seats (with drawing coordinates) and standing zones (seller, admin); 1 to 5,000 seats or a standing zone, section and zone names distinct, row names distinct within a section, seat numbers within a row (else 422)",
+                "summary": format!("A venue with its seat map: sections of rows of seats (with drawing coordinates; a seat may be `blocked`, never sold, or a `wheelchair` seat) and standing zones (seller, admin); 1 to {} seats or a standing zone, section and zone names distinct, row names distinct within a section, seat numbers within a row, and the seats at most {} bytes as the ledger's performance spec lists them (else 422)", crate::venues::SEATS_PER_VENUE_MAX, crate::venues::SPEC_SEATS_JSON_BYTES_MAX),
                 "security": session,
                 "requestBody": json_body(schema("VenueForm")),
                 "responses": responses(json!({"201": {"description": "the venue", "links": {"GetVenue": link_id("getVenue", "id"),
@@ -1000,6 +1001,13 @@ pub fn document() -> Value {
                 "security": public,
                 "parameters": id_param,
                 "responses": responses(json!({"200": json_response("the venue", schema("Venue"))}), PARAMETERS, &[404])
+            }, "put": {
+                "operationId": "updateVenue",
+                "summary": "Replace the venue's name, region, address and seat map (a seller of the company that owns it), checked as createVenue checks them, while no performance at it is published: once one is, its seat ids are on sale and this is 409 venue_in_use (save the layout as a new venue instead)",
+                "security": session,
+                "parameters": id_param,
+                "requestBody": json_body(schema("VenueForm")),
+                "responses": responses(json!({"200": json_response("the venue", schema("VenueCreated"))}), BODY, &[401, 403, 404, 409, 422])
             }},
             "/api/v2/shows": {
                 "get": {
@@ -1415,7 +1423,9 @@ fn schemas() -> Value {
                 "rows": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["name", "seats"], "properties": {
                     "name": text(crate::venues::PLACE_NAME_LEN_MAX),
                     "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX, "items": {"type": "object", "additionalProperties": false, "required": ["number", "x", "y"], "properties": {
-                        "number": u16_any(), "x": int(i32::MIN.into(), i32::MAX.into()), "y": int(i32::MIN.into(), i32::MAX.into())}}}}}}}}},
+                        "number": u16_any(), "x": int(i32::MIN.into(), i32::MAX.into()), "y": int(i32::MIN.into(), i32::MAX.into()),
+                        "blocked": {"type": "boolean", "default": false, "description": "never sold (a camera position, an obstructed view, held back): the seat keeps its id, every hold on it is refused (`seat_taken`) and the live seat map shows it taken; left out when false"},
+                        "wheelchair": {"type": "boolean", "default": false, "description": "an accessible (wheelchair) seat, sold like any other; left out when false"}}}}}}}}}},
             "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX, "default": [], "items": {"type": "object", "additionalProperties": false, "required": ["name", "capacity"], "properties": {
                 "name": text(crate::venues::PLACE_NAME_LEN_MAX), "capacity": int(1, limits::ZONE_CAPACITY_MAX.into())}}}
         }},
@@ -1423,14 +1433,16 @@ fn schemas() -> Value {
             "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
             "seats": int(0, crate::venues::SEATS_PER_VENUE_MAX as i128), "standing_capacity": u64_any()
         }},
-        "Venue": {"type": "object", "required": ["id", "name", "region", "layout", "seats", "zones"], "properties": {
-            "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS},
+        "Venue": {"type": "object", "required": ["id", "name", "region", "address", "layout", "seats", "zones"], "properties": {
+            "id": id(), "name": {"type": "string"}, "region": {"type": "string", "enum": crate::sellers::REGIONS}, "address": {"type": "string"},
             "layout": {"allOf": [schema("Layout")], "description": "the seat map as the seller sent it (the `layout` of VenueForm), with drawing coordinates"},
             "seats": {"type": "array", "maxItems": crate::venues::SEATS_PER_VENUE_MAX,
                 "description": "every seat with its ledger seat id, in id order: sections as listed in the layout, each section's rows as listed, each row's seats as listed; a seat's id is its position in this order (0, 1, 2, …) and is what a hold names (`{\"Seats\": [id, …]}`) and what `Held.places` and the `seats` bitmap report, for every performance at this venue",
                 "items": {"type": "object", "required": ["id", "section", "row", "number"], "properties": {
                     "id": int(0, crate::venues::SEATS_PER_VENUE_MAX as i128 - 1),
-                    "section": {"type": "string"}, "row": {"type": "string"}, "number": u16_any()}}},
+                    "section": {"type": "string"}, "row": {"type": "string"}, "number": u16_any(),
+                    "blocked": {"type": "boolean", "description": "present (true) for a seat never sold"},
+                    "wheelchair": {"type": "boolean", "description": "present (true) for a wheelchair seat"}}}},
             "zones": {"type": "array", "maxItems": crate::venues::ZONES_PER_VENUE_MAX,
                 "description": "every standing zone with its ledger zone id, its position in `layout.zones` (0, 1, …); a hold names it as `{\"Zone\": {\"zone\": id, \"count\": n}}`",
                 "items": {"type": "object", "required": ["id", "name", "capacity"], "properties": {

@@ -108,6 +108,17 @@ pub async fn publish(
             .set_performance_spec(id, &serde_json::to_string(&spec).expect("specs encode"))
             .await?;
     }
+    // The venue is pinned now (a performance at it has its spec stored: `PUT /venues/{id}` is
+    // refused from here on), but a `PUT` could have landed after the layout was read above and
+    // before the first spec was stored. The ledger sells the layout read above, so that is the
+    // one buyers must be shown: put it back if it changed.
+    api.store
+        .restore_venue_layout(
+            row.venue_id,
+            &serde_json::to_string(&layout).expect("layouts encode"),
+            layout.seats().count() as i64,
+        )
+        .await?;
     api.store.mark_published(show, now_ms() as i64).await?;
     let event = published_event(show, row, opens);
     tracing::info!(show, "show published");

@@ -548,6 +548,7 @@ pub fn spec_for(
             row: row.name.clone(),
             number: seat.number,
             grade: GradeId(grade),
+            blocked: seat.blocked,
         })
         .collect();
     let kind = ticket_kind(&show.category);
@@ -767,7 +768,13 @@ mod tests {
             name: name.into(),
             seats: numbers
                 .iter()
-                .map(|&number| SeatLayout { number, x: 0, y: 0 })
+                .map(|&number| SeatLayout {
+                    number,
+                    x: 0,
+                    y: 0,
+                    blocked: false,
+                    wheelchair: false,
+                })
                 .collect(),
         };
         let layout = Layout {

@@ -66,6 +66,7 @@ impl Inventory {
                     row: format!("{}", n % 1_000 / 50 + 1),
                     number: (n % 50 + 1) as u16,
                     grade: GradeId(grade as u16),
+                    blocked: false,
                 });
             }
         }

@@ -381,6 +381,7 @@ pub async fn open_ledger(price_won: Won) -> (std::sync::Arc<FakeLedger>, LedgerC
                 row: "1".into(),
                 number,
                 grade: GradeId(0),
+                blocked: false,
             })
             .collect(),
         zones: Vec::new(),

@@ -27,8 +27,8 @@ use picket_tests::gateway::small_spec;
 use picket_tests::{Nats, Postgres};
 use prometheus_client::registry::Registry;
 
-/// A performance spec travels in one NATS message (at most `message_bytes_max`, 256 KiB):
-/// about 48 bytes of JSON per seat.
+/// A performance spec travels in one NATS message (at most `message_bytes_max`, 1 MiB; its
+/// seats written in rows, a few bytes each).
 const SEATS_PER_PERFORMANCE: u16 = 4_000;
 
 fn main() {

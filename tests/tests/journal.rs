@@ -51,6 +51,7 @@ fn spec(seats: u16) -> PerformanceSpec {
                 row: format!("{}", (i % 100) / 20 + 1),
                 number: i % 20 + 1,
                 grade: GradeId(i / (seats / 4).max(1) % 4),
+                blocked: false,
             })
             .collect(),
         zones: vec![ZoneSpec {

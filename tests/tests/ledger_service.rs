@@ -641,3 +641,64 @@ async fn a_lease_update_behind_a_held_lock_times_out() {
     assert!(started.elapsed() < Duration::from_secs(2), "{error}");
     stuck.rollback().await.expect("release");
 }
+
+/// A stadium over NATS: a 50,000-seat spec (every tenth seat blocked) opens in one command
+/// (its JSON lists seats in rows, so the command and its journal entry each fit NATS's default
+/// 1 MiB message), a free seat is held, a blocked one is refused, and a subscriber's seat map
+/// starts with the blocked seats taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stadium_opens_over_nats_and_its_blocked_seats_are_never_held() {
+    const STADIUM_SEATS: u32 = 50_000;
+    let services = services();
+    let node = node(&services, "node-a", 1, 2_000).await;
+    wait_for_leader(&node, 0).await;
+    let client = client(&services, 1).await;
+    let seats = (0..STADIUM_SEATS)
+        .map(|i| SeatSpec {
+            section: format!("{}구역", 101 + i / 500),
+            row: format!("{}열", 1 + i / 25 % 20),
+            number: (1 + i % 25) as u16,
+            grade: GradeId(0),
+            blocked: i.is_multiple_of(10),
+        })
+        .collect();
+    let spec = PerformanceSpec {
+        seats,
+        ..small_spec(30, 1)
+    };
+    let outcome = acknowledged(
+        &client,
+        &request(0, "open-30", Command::OpenPerformance(Box::new(spec))),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        Ok(Reply::PerformanceOpened {
+            performance: PerformanceId(30),
+            seats: STADIUM_SEATS,
+            standing_capacity: 0,
+        })
+    );
+    let held = acknowledged(&client, &hold(1, "s1", 30, 49_999)).await;
+    assert!(matches!(held, Ok(Reply::Held { .. })), "{held:?}");
+    let blocked = acknowledged(&client, &hold(2, "s2", 30, 49_990)).await;
+    assert_eq!(
+        blocked,
+        Err(Rejection::SeatTaken {
+            seat: SeatId(49_990)
+        })
+    );
+    let subscription = client.subscribe().await.expect("subscribe");
+    let map = subscription
+        .availability
+        .iter()
+        .find(|a| a.performance == PerformanceId(30))
+        .expect("the stadium's seat map");
+    assert_eq!(map.seat_free.len(), STADIUM_SEATS as usize);
+    assert!(!map.seat_free[49_990] && !map.seat_free[0] && !map.seat_free[49_999]);
+    assert_eq!(
+        map.seat_free.iter().filter(|free| **free).count(),
+        STADIUM_SEATS as usize * 9 / 10 - 1
+    );
+    node.shutdown().await;
+}

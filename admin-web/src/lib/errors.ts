@@ -35,6 +35,7 @@ export const MESSAGES: Record<string, Pair> = {
   no_route: RELOAD,
   method_not_allowed: RELOAD,
   conflict: ["이미 처리되었거나 다른 변경과 겹칩니다. 새로고침 후 다시 확인해 주세요.", "This was already done or clashes with another change. Reload and check again."],
+  venue_in_use: ["공연이 공개된 공연장은 좌석 배치를 바꿀 수 없습니다. 새 공연장으로 저장하세요.", "A published performance uses this venue, so its seats cannot change. Save the layout as a new venue."],
   wrong_credentials: ["이메일 또는 비밀번호가 맞지 않습니다.", "The email or the password is wrong."],
   too_many_attempts: ["시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", "Too many attempts. Please wait a moment and try again."],
   store_unavailable: RETRY_SOON,

@@ -14,11 +14,21 @@ pub struct NewVenue<'a> {
     pub created_at_ms: i64,
 }
 
+/// A venue's new name, region, address and seat map (`layout` as JSON) for `update_venue`.
+pub struct VenueChange<'a> {
+    pub name: &'a str,
+    pub region: &'a str,
+    pub address: &'a str,
+    pub layout: String,
+    pub seats: i64,
+}
+
 /// A venue as its pages need it; `layout` is JSON.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct VenueRow {
     pub name: String,
     pub region: String,
+    pub address: String,
     pub layout: String,
 }
 
@@ -178,8 +188,57 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the venue's name, region, address and seat map unless a performance at it is
+    /// published (its spec stored, or its show no longer a draft); `Ok(false)` when one is. One
+    /// statement, so a publish that stored its spec first is always seen.
+    pub async fn update_venue(
+        &self,
+        id: i64,
+        venue: &VenueChange<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE venues SET name = $2, region = $3, address = $4, layout = $5, seats = $6 \
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM shows s WHERE s.venue_id = $1 AND \
+             (s.status <> 'draft' OR EXISTS (SELECT 1 FROM performances p \
+             WHERE p.show_id = s.id AND p.spec IS NOT NULL)))",
+        )
+        .bind(id)
+        .bind(venue.name)
+        .bind(venue.region)
+        .bind(venue.address)
+        .bind(&venue.layout)
+        .bind(venue.seats)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Sets the venue's seat map back to `layout` (JSON) if it differs: publishing calls it once
+    /// the venue is pinned, so the map buyers read is the one the ledger sells.
+    pub async fn restore_venue_layout(
+        &self,
+        id: i64,
+        layout: &str,
+        seats: i64,
+    ) -> Result<(), sqlx::Error> {
+        let restored =
+            sqlx::query("UPDATE venues SET layout = $2, seats = $3 WHERE id = $1 AND layout <> $2")
+                .bind(id)
+                .bind(layout)
+                .bind(seats)
+                .execute(&self.pool)
+                .await?;
+        if restored.rows_affected() > 0 {
+            tracing::warn!(
+                venue = id,
+                "a venue changed while a show at it was published: its seat map is back to the one on sale"
+            );
+        }
+        Ok(())
+    }
+
     pub async fn venue(&self, id: i64) -> Result<Option<VenueRow>, sqlx::Error> {
-        sqlx::query_as("SELECT name, region, layout FROM venues WHERE id = $1")
+        sqlx::query_as("SELECT name, region, address, layout FROM venues WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await

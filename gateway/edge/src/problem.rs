@@ -26,7 +26,8 @@ pub const CODES: [(&str, u16); 59] = [
     // The body is not of a media type this operation takes (JSON without
     // `Content-Type: application/json`).
     ("unsupported_media_type", 415),
-    // A body over the operation's limit (JSON 64 KiB, banners 2 MiB, operator routes 16 MiB).
+    // A body over the operation's limit (JSON 64 KiB, venues 8 MiB, banners 2 MiB, operator
+    // routes 16 MiB).
     ("too_large", 413),
     ("unauthenticated", 401),
     ("forbidden", 403),
@@ -37,6 +38,9 @@ pub const CODES: [(&str, u16); 59] = [
     // The route exists but not with this method; `Allow` lists the methods it takes.
     ("method_not_allowed", 405),
     ("conflict", 409),
+    // `PUT /api/v2/venues/{id}` while a published performance uses the venue (its seat ids are
+    // on sale): save the layout as a new venue instead.
+    ("venue_in_use", 409),
     ("wrong_credentials", 401),
     ("too_many_attempts", 429),
     ("store_unavailable", 503),

@@ -243,7 +243,11 @@ pub struct BusConfig {
     pub stream_age_max: Duration,
     /// Messages kept per stream at most.
     pub stream_messages_max: i64,
-    /// Largest command or event message.
+    /// Largest command or event message: NATS's default `max_payload` (1 MiB), which the server
+    /// enforces on every publish anyway. The largest messages are a performance's spec (the
+    /// command that opens it, then its journal entry): the API keeps a venue's seats within
+    /// `picket_api::venues::SPEC_SEATS_JSON_BYTES_MAX` (768 KiB) of it, so a 50,000-seat
+    /// stadium (about 330 KB) fits.
     pub message_bytes_max: i32,
     /// How long a caller waits for a publish acknowledgement, a reply, or a lookup.
     pub request_timeout: Duration,
@@ -264,7 +268,7 @@ impl BusConfig {
             duplicate_window: Duration::from_secs(120),
             stream_age_max: Duration::from_secs(24 * 3_600),
             stream_messages_max: 10_000_000,
-            message_bytes_max: 256 * 1_024,
+            message_bytes_max: 1_024 * 1_024,
             request_timeout: Duration::from_secs(2),
             outcome_wait_max: Duration::from_secs(10),
             inflight_max: 4_096,
@@ -301,7 +305,8 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, BusErr
         .map_err(|e| BusError::Connect(e.to_string()))
 }
 
-/// Creates the partition's command and event streams if they do not exist.
+/// Creates the partition's command and event streams, or brings an existing stream's limits
+/// up to `config` (a deployment whose streams were made with a smaller `message_bytes_max`).
 pub async fn ensure_streams(
     js: &jetstream::Context,
     partition: u16,
@@ -319,7 +324,7 @@ pub async fn ensure_streams(
             config.duplicate_window,
         ),
     ] {
-        js.get_or_create_stream(stream::Config {
+        js.create_or_update_stream(stream::Config {
             name,
             subjects: vec![subject],
             duplicate_window: window,

@@ -131,7 +131,8 @@ impl SeatMaps {
                 Event::PerformanceOpened(spec) => {
                     let availability = Availability {
                         performance: spec.performance,
-                        seat_free: vec![true; spec.seats.len()],
+                        // Blocked seats are never on sale (`SeatState::Blocked`).
+                        seat_free: spec.seats.iter().map(|seat| !seat.blocked).collect(),
                         zone_free: spec.zones.iter().map(|z| z.capacity).collect(),
                         cancelled: false,
                     };
@@ -220,6 +221,17 @@ mod tests {
             }],
         );
         maps
+    }
+
+    #[test]
+    fn blocked_seats_open_off_sale() {
+        let mut maps = SeatMaps::default();
+        let mut spec = picket_ledger_core::PerformanceSpec::plain(PerformanceId(8), 1, 1, 4, 4);
+        spec.seats[1].blocked = true;
+        maps.apply(3, &[Event::PerformanceOpened(Box::new(spec))]);
+        let map = &maps.maps[&8];
+        assert_eq!(map.seat_free, vec![true, false, true, true]);
+        assert_eq!(map.free, 3);
     }
 
     #[test]

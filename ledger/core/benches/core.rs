@@ -30,6 +30,7 @@ fn stadium() -> PerformanceSpec {
                     row: format!("{}", row + 1),
                     number: number as u16,
                     grade: GradeId((row * 4 / ROWS) as u16),
+                    blocked: false,
                 });
             }
         }

@@ -23,6 +23,11 @@ pub struct SeatSpec {
     pub row: String,
     pub number: u16,
     pub grade: GradeId,
+    /// Never sold (a camera position, an obstructed view, a seat the seller holds back): the seat
+    /// keeps its id but starts `SeatState::Blocked`, so no hold can take it. Journals written
+    /// before it decode as not blocked.
+    #[serde(default)]
+    pub blocked: bool,
 }
 
 /// A general-admission (standing) zone with a capacity.
@@ -43,6 +48,9 @@ pub struct PerformanceSpec {
     pub starts_at_ms: u64,
     pub kind: TicketKind,
     pub grades: Vec<GradeSpec>,
+    /// In JSON (commands, journal entries, NATS messages) written as rows ([`seat_rows`]) so a
+    /// stadium's spec fits one NATS message; in postcard (snapshots) as the plain list.
+    #[serde(with = "seat_rows")]
     pub seats: Vec<SeatSpec>,
     pub zones: Vec<ZoneSpec>,
     /// Tickets one buyer may hold or own for this performance.
@@ -99,6 +107,7 @@ impl PerformanceSpec {
                     row: (i / row_len + 1).to_string(),
                     number: i % row_len + 1,
                     grade: GradeId(0),
+                    blocked: false,
                 })
                 .collect(),
             zones: Vec::new(),
@@ -185,4 +194,116 @@ fn claim_window_ms_default() -> u64 {
 
 fn charge_window_ms_default() -> u64 {
     WAITLIST_CHARGE_WINDOW_MS_DEFAULT
+}
+
+/// The seat list's JSON form: consecutive seats of one section, row and grade as one entry,
+/// `{"section": "A", "row": "1", "grade": 0, "numbers": [1, 2, 3], "blocked": [2]}`, where
+/// `blocked` (left out when empty) lists positions in `numbers`. A seat as a plain object costs
+/// about 60 bytes of JSON, so a 50,000-seat stadium would be 3 MB, three NATS messages' worth;
+/// as rows it is its seat numbers (at most 6 bytes each) plus one short header per row: about
+/// 300 KB for 50,000 seats in rows of 25. The order of seats (their ids) is kept exactly.
+/// Decoding also takes the older form, a list of seat objects, so journals written before it
+/// replay. Postcard (not human-readable) keeps the plain list.
+pub mod seat_rows {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::SeatSpec;
+    use crate::types::GradeId;
+
+    #[derive(Serialize)]
+    struct RowOut<'a> {
+        section: &'a str,
+        row: &'a str,
+        grade: GradeId,
+        numbers: Vec<u16>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        blocked: Vec<u32>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RowIn {
+        section: String,
+        row: String,
+        grade: GradeId,
+        numbers: Vec<u16>,
+        #[serde(default)]
+        blocked: Vec<u32>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum SeatsIn {
+        Rows(Vec<RowIn>),
+        Seats(Vec<SeatSpec>),
+    }
+
+    /// The seats grouped into rows, in order.
+    fn rows(seats: &[SeatSpec]) -> Vec<RowOut<'_>> {
+        let mut rows: Vec<RowOut<'_>> = Vec::new();
+        for seat in seats {
+            let same = rows.last().is_some_and(|last| {
+                last.section == seat.section && last.row == seat.row && last.grade == seat.grade
+            });
+            if !same {
+                rows.push(RowOut {
+                    section: &seat.section,
+                    row: &seat.row,
+                    grade: seat.grade,
+                    numbers: Vec::new(),
+                    blocked: Vec::new(),
+                });
+            }
+            let row = rows.last_mut().expect("pushed above");
+            if seat.blocked {
+                row.blocked.push(row.numbers.len() as u32);
+            }
+            row.numbers.push(seat.number);
+        }
+        rows
+    }
+
+    pub fn serialize<S: Serializer>(seats: &[SeatSpec], serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            rows(seats).serialize(serializer)
+        } else {
+            seats.serialize(serializer)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<SeatSpec>, D::Error> {
+        if !deserializer.is_human_readable() {
+            return Vec::<SeatSpec>::deserialize(deserializer);
+        }
+        match SeatsIn::deserialize(deserializer)? {
+            SeatsIn::Seats(seats) => Ok(seats),
+            SeatsIn::Rows(rows) => {
+                let mut seats = Vec::with_capacity(rows.iter().map(|r| r.numbers.len()).sum());
+                for row in rows {
+                    let mut blocked = vec![false; row.numbers.len()];
+                    for position in &row.blocked {
+                        let Some(flag) = blocked.get_mut(*position as usize) else {
+                            return Err(serde::de::Error::custom(format!(
+                                "blocked position {position} past the row's {} seats",
+                                row.numbers.len()
+                            )));
+                        };
+                        *flag = true;
+                    }
+                    for (number, blocked) in row.numbers.iter().zip(blocked) {
+                        seats.push(SeatSpec {
+                            section: row.section.clone(),
+                            row: row.row.clone(),
+                            number: *number,
+                            grade: row.grade,
+                            blocked,
+                        });
+                    }
+                }
+                Ok(seats)
+            }
+        }
+    }
 }

@@ -709,6 +709,7 @@ fn a_door_report_lists_the_latest_gate_minutes_and_counts_every_admission() {
             row: "1".into(),
             number: n,
             grade: GradeId(0),
+            blocked: false,
         })
         .collect();
     big.per_buyer_limit = PER_BUYER_LIMIT_MAX;

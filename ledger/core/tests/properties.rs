@@ -29,6 +29,7 @@ fn spec() -> PerformanceSpec {
                 row: format!("{}", i / 6 + 1),
                 number: i % 6 + 1,
                 grade: GradeId(i / 6),
+                blocked: false,
             })
             .collect(),
         zones: vec![ZoneSpec {

@@ -81,6 +81,8 @@ enum Owner {
     Sold(TicketId),
     /// Kept off sale for the waitlist.
     Reserved,
+    /// Blocked by the seller: never held, sold, reserved or freed.
+    Blocked,
 }
 
 /// A live waitlist entry (waiting, or offered `offer`).
@@ -273,7 +275,17 @@ struct Model {
 impl Model {
     fn new(spec: PerformanceSpec) -> Self {
         Model {
-            owners: vec![Owner::Free; spec.seats.len()],
+            owners: spec
+                .seats
+                .iter()
+                .map(|seat| {
+                    if seat.blocked {
+                        Owner::Blocked
+                    } else {
+                        Owner::Free
+                    }
+                })
+                .collect(),
             zone_held: vec![0; spec.zones.len()],
             zone_sold: vec![0; spec.zones.len()],
             holds: BTreeMap::new(),
@@ -1788,6 +1800,10 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
     let sections = 1 + rng.below(3);
     let rows = 1 + rng.below(6);
     let per_row = 4 + rng.below(12);
+    // Blocked seats come from a generator of their own, so the rest of the workload (and its
+    // coverage) is what it was before they existed.
+    let mut blocked_rng = Rng(rng.0 ^ 0x5eed_b10c);
+    let blocked_chance = [0, 0, 5, 20, 100][blocked_rng.below(5) as usize];
     let mut seats = Vec::new();
     for section in 0..sections {
         for row in 0..rows {
@@ -1797,6 +1813,9 @@ fn venue(rng: &mut Rng) -> PerformanceSpec {
                     row: format!("{}", row + 1),
                     number: number as u16,
                     grade: GradeId((row as usize * grades / rows as usize) as u16),
+                    // Some venues block a few seats (cameras, obstructed views); once in a
+                    // while every seat, so best-available finds none.
+                    blocked: blocked_chance > 0 && blocked_rng.chance(blocked_chance),
                 });
             }
         }
@@ -2381,6 +2400,12 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
                 Owner::Held(*h)
             }
             SeatState::Sold(t) => Owner::Sold(*t),
+            SeatState::Blocked => {
+                if !model.spec.seats[index].blocked {
+                    return Err(format!("seat {index} blocked but not in the spec"));
+                }
+                Owner::Blocked
+            }
             SeatState::Reserved => {
                 if !state
                     .waitlist()
@@ -2396,6 +2421,11 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
     }
     let mut revenue_won = 0;
     for (id, ticket) in state.tickets() {
+        if let Place::Seat(s) = ticket.place
+            && model.spec.seats[s.0 as usize].blocked
+        {
+            return Err(format!("ticket {id} sold blocked seat {s}"));
+        }
         if ticket.cancelled {
             continue;
         }
@@ -2431,6 +2461,14 @@ fn check_invariants(ledger: &Ledger, model: &Model, now_ms: u64) -> Result<(), S
     }
     // Invariant 5: no hold is active at or past its deadline.
     for (id, hold) in state.holds() {
+        // A blocked seat is never in a hold, whatever became of the hold.
+        for place in &hold.places {
+            if let Place::Seat(s) = place
+                && model.spec.seats[s.0 as usize].blocked
+            {
+                return Err(format!("hold {id} took blocked seat {s}"));
+            }
+        }
         if hold.status == HoldStatus::Active && hold.expires_at_ms <= now_ms {
             return Err(format!("hold {id} active past its deadline"));
         }

@@ -31,6 +31,7 @@ fn spec() -> PerformanceSpec {
             row: row.into(),
             number,
             grade,
+            blocked: false,
         })
     };
     PerformanceSpec {

@@ -15,7 +15,7 @@ pub use sqlite::SqliteJournal;
 
 /// Bumped whenever `Ledger`'s encoding changes; older snapshots are then ignored and the journal
 /// is replayed from the start.
-pub const SNAPSHOT_FORMAT: i32 = 6;
+pub const SNAPSHOT_FORMAT: i32 = 7;
 /// Snapshots kept per partition; older ones are deleted when a new one is saved.
 pub const SNAPSHOTS_KEPT_MAX: i64 = 2;
 

@@ -1,5 +1,7 @@
 // The seat map, drawn in SVG from the venue's coordinates: each seat in its grade's colour
-// while on sale, grey once taken (live, from `seats` / `seats_changed`). Seats are checkboxes
+// while on sale, grey once taken (live, from `seats` / `seats_changed`); seats the seller
+// blocked (never sold) pale and crossed; wheelchair seats with a dashed ring and ♿, and named
+// so in their accessible label. Seats are checkboxes
 // for assistive technology and operable from the keyboard: one seat is in the tab order (a
 // roving tabindex), the arrow keys move to the nearest seat in that direction, Enter or Space
 // picks it.
@@ -11,6 +13,11 @@ import type { SeatMap as SeatMapState } from "../../lib/ws";
 import { gradeColour, seatLabel, type BookingContext, type MapSeat } from "./data";
 
 const TAKEN_FILL = "#c9c5d0";
+/** A blocked seat: never on sale. */
+const BLOCKED_FILL = "#ebe9ef";
+const BLOCKED_MARK = "#9a95a3";
+/** The dashed ring and glyph of a wheelchair seat. */
+const WHEELCHAIR = "#0b5cad";
 
 interface Geometry {
   viewBox: string;
@@ -28,8 +35,8 @@ function geometry(seats: MapSeat[]): Geometry {
     minX = Math.min(minX, s.x); maxX = Math.max(maxX, s.x);
     minY = Math.min(minY, s.y); maxY = Math.max(maxY, s.y);
   }
-  // The smallest distance between neighbours in a row sets the seat size (sampled: a venue has
-  // at most 5,000 seats, so the neighbour pass is linear).
+  // The smallest distance between neighbours in a row sets the seat size (one linear pass over
+  // consecutive seats).
   let spacing = Infinity;
   for (let i = 1; i < seats.length; i++) {
     const a = seats[i - 1], b = seats[i];
@@ -110,34 +117,53 @@ export function SeatMap(props: {
       {context.seats.map((seat) => {
         const free = onSale(seat.id);
         const mine = selected.has(seat.id);
-        const state = mine ? "selected" : free ? "free" : "taken";
+        const state = mine ? "selected" : free ? "free" : seat.blocked ? "blocked" : "taken";
         const grade = context.show.grades[seat.grade];
-        const label = `${seatLabel(seat)}, ${grade?.code ?? ""} ${grade ? won(grade.price_won) : ""}, ${
-          mine ? tr("선택됨", "selected") : free ? tr("선택 가능", "available") : tr("판매됨", "taken")
+        const kind = seat.wheelchair ? `${tr("휠체어석", "Wheelchair seat")}, ` : "";
+        const label = `${kind}${seatLabel(seat)}, ${grade?.code ?? ""} ${grade ? won(grade.price_won) : ""}, ${
+          mine ? tr("선택됨", "selected") : free ? tr("선택 가능", "available") : seat.blocked ? tr("판매하지 않는 좌석", "not for sale") : tr("판매됨", "taken")
         }`;
+        const r = frame.radius;
         return (
-          <circle
-            key={seat.id}
-            cx={seat.x}
-            cy={seat.y}
-            r={frame.radius}
-            fill={free || mine ? gradeColour(seat.grade) : TAKEN_FILL}
-            stroke={mine ? "#15131a" : "none"}
-            stroke-width={mine ? frame.radius * 0.45 : 0}
-            class={`seat seat-${state}`}
-            data-seat={seat.id}
-            data-state={state}
-            role="checkbox"
-            aria-checked={mine}
-            aria-disabled={!free && !mine}
-            aria-label={label}
-            tabIndex={seat.id === tabbable ? 0 : -1}
-            onFocus={() => setFocusSeat(seat.id)}
-            onClick={() => (free || mine) && !props.disabled && props.onToggle(seat.id)}
-            onKeyDown={(e) => onKeyDown(e as unknown as KeyboardEvent, seat)}
-          >
-            <title>{label}</title>
-          </circle>
+          <g key={seat.id}>
+            <circle
+              cx={seat.x}
+              cy={seat.y}
+              r={r}
+              fill={free || mine ? gradeColour(seat.grade) : seat.blocked ? BLOCKED_FILL : TAKEN_FILL}
+              stroke={mine ? "#15131a" : seat.wheelchair ? WHEELCHAIR : "none"}
+              stroke-width={mine ? r * 0.45 : seat.wheelchair ? r * 0.3 : 0}
+              stroke-dasharray={!mine && seat.wheelchair ? `${r * 0.5} ${r * 0.3}` : undefined}
+              class={`seat seat-${state}${seat.wheelchair ? " seat-wheelchair" : ""}`}
+              data-seat={seat.id}
+              data-state={state}
+              data-wheelchair={seat.wheelchair ? "1" : undefined}
+              role="checkbox"
+              aria-checked={mine}
+              aria-disabled={!free && !mine}
+              aria-label={label}
+              tabIndex={seat.id === tabbable ? 0 : -1}
+              onFocus={() => setFocusSeat(seat.id)}
+              onClick={() => (free || mine) && !props.disabled && props.onToggle(seat.id)}
+              onKeyDown={(e) => onKeyDown(e as unknown as KeyboardEvent, seat)}
+            >
+              <title>{label}</title>
+            </circle>
+            {seat.blocked && !free && !mine && (
+              <path
+                d={`M${seat.x - r * 0.5} ${seat.y - r * 0.5}L${seat.x + r * 0.5} ${seat.y + r * 0.5}M${seat.x + r * 0.5} ${seat.y - r * 0.5}L${seat.x - r * 0.5} ${seat.y + r * 0.5}`}
+                stroke={BLOCKED_MARK}
+                stroke-width={r * 0.2}
+                pointer-events="none"
+                aria-hidden="true"
+              />
+            )}
+            {seat.wheelchair && (
+              <text x={seat.x} y={seat.y + r * 0.4} text-anchor="middle" font-size={r * 1.1} fill={free || mine ? "#ffffff" : WHEELCHAIR} pointer-events="none" aria-hidden="true">
+                ♿
+              </text>
+            )}
+          </g>
         );
       })}
     </svg>
@@ -165,6 +191,18 @@ export function Legend(props: { context: BookingContext; map: SeatMapState | nul
         <span class="swatch" style={{ background: TAKEN_FILL }} aria-hidden="true" />
         {tr("판매됨", "Taken")}
       </li>
+      {context.seats.some((seat) => seat.wheelchair) && (
+        <li data-testid="legend-wheelchair">
+          <span class="swatch" style={{ border: `2px dashed ${WHEELCHAIR}` }} aria-hidden="true" />
+          {tr("♿ 휠체어석", "♿ Wheelchair seat")}
+        </li>
+      )}
+      {context.seats.some((seat) => seat.blocked) && (
+        <li data-testid="legend-blocked">
+          <span class="swatch" style={{ background: BLOCKED_FILL }} aria-hidden="true" />
+          {tr("판매하지 않는 좌석", "Not for sale")}
+        </li>
+      )}
     </ul>
   );
 }

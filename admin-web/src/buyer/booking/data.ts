@@ -55,7 +55,10 @@ export interface VenueSeat {
 export interface Venue {
   id: string;
   name: string;
-  layout: { sections: { name: string; rows: { name: string; seats: { number: number; x: number; y: number }[] }[] }[]; zones: { name: string; capacity: number }[] };
+  layout: {
+    sections: { name: string; rows: { name: string; seats: { number: number; x: number; y: number; blocked?: boolean; wheelchair?: boolean }[] }[] }[];
+    zones: { name: string; capacity: number }[];
+  };
   seats: VenueSeat[];
   zones: { id: number; name: string; capacity: number }[];
 }
@@ -69,6 +72,10 @@ export interface MapSeat {
   x: number;
   y: number;
   grade: number;
+  /** Never sold (the ledger refuses it; the live map has it taken). */
+  blocked: boolean;
+  /** An accessible (wheelchair) seat. */
+  wheelchair: boolean;
 }
 
 export interface MapZone {
@@ -105,7 +112,10 @@ export async function loadContext(performanceId: string): Promise<BookingContext
   for (const section of venue.layout.sections) {
     for (const row of section.rows) {
       for (const seat of row.seats) {
-        seats.push({ id: seats.length, section: section.name, row: row.name, number: seat.number, x: seat.x, y: seat.y, grade: gradeOfSection.get(section.name) ?? 0 });
+        seats.push({
+          id: seats.length, section: section.name, row: row.name, number: seat.number, x: seat.x, y: seat.y,
+          grade: gradeOfSection.get(section.name) ?? 0, blocked: !!seat.blocked, wheelchair: !!seat.wheelchair,
+        });
       }
     }
   }

@@ -75,7 +75,8 @@ export function MyShowsPage() {
         <ul data-testid="my-venues">
           {venues.data.items.map((venue) => (
             <li key={venue.id}>
-              {venue.name} <span class="muted">({regionName(venue.region)} · {tr(`${venue.seats.toLocaleString("ko-KR")}석`, `${venue.seats.toLocaleString("en")} seats`)})</span>
+              {venue.name} <span class="muted">({regionName(venue.region)} · {tr(`${venue.seats.toLocaleString("ko-KR")}석`, `${venue.seats.toLocaleString("en")} seats`)})</span>{" "}
+              <a href={`/seller/venues/${venue.id}`} data-testid="edit-venue">{tr("배치도 편집", "Edit seat map")}</a>
             </li>
           ))}
         </ul>

@@ -1,13 +1,13 @@
 // The venue editor: the canvas, a toolbar of tools, and a side panel with the tool's settings,
-// the selection's commands, the sections (the seat groups a show prices as grades), standing
-// zones and the venue's name and address. It loads a venue with `GET /api/v2/venues/{id}` and
-// saves with `POST /api/v2/venues`: the API keeps venues as they were made (a venue's seat ids
-// are the ledger's seat ids of every performance staged there), so saving an edited venue
-// makes a new venue and `onSaved` names it.
+// the selection's commands (sections, numbers, rows, blocked and wheelchair seats), the sections
+// (the seat groups a show prices as grades), standing zones and the venue's name and address. It
+// loads a venue with `GET /api/v2/venues/{id}` and saves it in place with `PUT` while no
+// performance at it is published; once one is (409 `venue_in_use`: its seat ids are on sale),
+// or for a new map, it saves with `POST /api/v2/venues`, and `onSaved` names the venue.
 
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
-import { ApiError, get, post } from "../../lib/api";
+import { ApiError, get, post, put } from "../../lib/api";
 import { errorMessage } from "../../lib/errors";
 import { lang, tr } from "../../lib/i18n";
 import { REGIONS, regionName } from "../../buyer/shop/taxonomy";
@@ -24,6 +24,7 @@ interface VenueView {
   id: string;
   name: string;
   region: string;
+  address: string;
   layout: ApiLayout;
 }
 
@@ -53,6 +54,8 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
   const found = useSignal<Problem[]>([]);
   const savedId = useSignal<string | null>(null);
   const savedVersion = useSignal(-1);
+  /** The opened venue is staged for sale (`venue_in_use`): saving makes a new venue. */
+  const inUse = useSignal(false);
 
   useEffect(() => {
     if (!props.venueId) return;
@@ -65,6 +68,7 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
         store.reset(doc);
         name.value = venue.name;
         region.value = venue.region;
+        address.value = venue.address ?? "";
         loading.value = false;
         loadError.value = null;
         savedVersion.value = store.version.peek();
@@ -92,7 +96,7 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
   });
   const dirty = useComputed(() => store.version.value !== savedVersion.value);
 
-  async function save(event: Event) {
+  async function save(event: Event, asNew = false) {
     event.preventDefault();
     saveError.value = null;
     fieldErrors.value = {};
@@ -109,12 +113,20 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
     }
     saving.value = true;
     const version = store.version.peek();
+    const form = { name: name.value.trim(), region: region.value, address: address.value.trim(), layout: layoutFromDoc(store.doc) };
     try {
-      const created = await post<{ id: string }>("/venues", { name: name.value.trim(), region: region.value, address: address.value.trim(), layout: layoutFromDoc(store.doc) });
+      if (props.venueId && !inUse.value && !asNew) {
+        await put<{ id: string }>(`/venues/${encodeURIComponent(props.venueId)}`, form);
+        savedId.value = props.venueId;
+        savedVersion.value = version;
+        return;
+      }
+      const created = await post<{ id: string }>("/venues", form);
       savedId.value = String(created.id);
       savedVersion.value = version;
       props.onSaved?.(String(created.id));
     } catch (error) {
+      if (error instanceof ApiError && error.code === "venue_in_use") inUse.value = true;
       saveError.value = errorMessage(error);
       if (error instanceof ApiError) {
         const byField: Record<string, string> = {};
@@ -161,11 +173,16 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
             </select>
             {fieldErrors.value.region && <p class="field-error">{fieldErrors.value.region}</p>}
             <label for="venue-address">{tr("주소", "Address")}</label>
-            <input id="venue-address" value={address.value} placeholder={props.venueId ? tr("주소를 다시 입력해 주세요", "Enter the address again") : undefined} maxLength={ADDRESS_LEN_MAX} onInput={(e) => (address.value = e.currentTarget.value)} aria-invalid={!!fieldErrors.value.address} aria-describedby={fieldErrors.value.address ? "venue-address-error" : undefined} required />
+            <input id="venue-address" value={address.value} maxLength={ADDRESS_LEN_MAX} onInput={(e) => (address.value = e.currentTarget.value)} aria-invalid={!!fieldErrors.value.address} aria-describedby={fieldErrors.value.address ? "venue-address-error" : undefined} required />
             {fieldErrors.value.address && <p id="venue-address-error" class="field-error">{fieldErrors.value.address}</p>}
-            {props.venueId && (
+            {props.venueId && !inUse.value && (
               <p class="muted small">
-                {tr("저장하면 새 공연장으로 저장됩니다. 이미 등록한 공연은 기존 배치도를 그대로 씁니다.", "Saving makes a new venue; shows already registered keep the map they were staged on.")}
+                {tr("공개한 공연이 없는 동안에는 이 공연장을 고쳐 저장합니다. 좌석을 바꾸면 등록 중인 공연의 등급도 다시 확인하세요.", "While no performance here is published, saving updates this venue. After changing seats, check the grades of shows being registered here.")}
+              </p>
+            )}
+            {props.venueId && inUse.value && (
+              <p class="notice small" data-testid="venue-in-use">
+                {tr("공개된 공연이 이 공연장의 좌석을 팔고 있어 고칠 수 없습니다. 새 공연장으로 저장하세요.", "A published performance sells this venue's seats, so it cannot change. Save it as a new venue.")}
               </p>
             )}
             {fieldErrors.value.layout && <p class="field-error">{fieldErrors.value.layout}</p>}
@@ -190,8 +207,13 @@ export function VenueEditor(props: { venueId?: string; onSaved?: (venueId: strin
               </p>
             )}
             <button type="submit" disabled={saving.value} data-testid="editor-save">
-              {saving.value ? tr("저장 중…", "Saving…") : tr("공연장 저장", "Save venue")}
+              {saving.value ? tr("저장 중…", "Saving…") : props.venueId && inUse.value ? tr("새 공연장으로 저장", "Save as a new venue") : tr("공연장 저장", "Save venue")}
             </button>
+            {props.venueId && !inUse.value && (
+              <button type="button" class="secondary" disabled={saving.value} onClick={(e) => save(e, true)} data-testid="editor-save-as-new">
+                {tr("새 공연장으로 저장", "Save as a new venue")}
+              </button>
+            )}
           </form>
         </aside>
       </div>
@@ -358,8 +380,21 @@ function SelectionPanel(props: { store: EditorStore; tools: ToolState; count: nu
   const start = useSignal(1);
   const direction = useSignal<Direction>("ltr");
   const firstRow = useSignal("1");
+  // Subscribes: marking seats changes no count, and the buttons' labels follow the seats.
+  void store.version.value;
   if (props.count === 0) return null;
 
+  // Marks the selection blocked (or wheelchair); when every selected seat already is, unmarks it.
+  // One undo step either way.
+  const selection = store.selectedSeats();
+  const allBlocked = selection.every((seat) => seat.blocked);
+  const allWheelchair = selection.every((seat) => seat.wheelchair);
+  const flag = (which: "blocked" | "wheelchair") => {
+    const value = !(which === "blocked" ? allBlocked : allWheelchair);
+    const changes = new Map<number, Partial<SeatFields>>();
+    for (const seat of selection) changes.set(seat.key, { [which]: value });
+    store.updateSeats(changes);
+  };
   const moveToSection = () => {
     const changes = new Map<number, Partial<SeatFields>>();
     for (const seat of store.selectedSeats()) changes.set(seat.key, { section: target.value });
@@ -413,6 +448,14 @@ function SelectionPanel(props: { store: EditorStore; tools: ToolState; count: nu
           <input id="sel-first-row" value={firstRow.value} maxLength={PLACE_NAME_LEN_MAX} onInput={(e) => (firstRow.value = e.currentTarget.value)} />
         </div>
         <button type="button" class="secondary" onClick={nameRows}>{tr("열 이름 짓기", "Name rows")}</button>
+      </div>
+      <div class="field-row" role="group" aria-label={tr("판매하지 않는 좌석과 휠체어석", "Seats never sold, wheelchair seats")}>
+        <button type="button" class="secondary" onClick={() => flag("blocked")} aria-pressed={allBlocked} data-testid="sel-blocked">
+          {allBlocked ? tr("판매 제외 해제", "Unblock") : tr("판매 제외 (차단석)", "Block (never sold)")}
+        </button>
+        <button type="button" class="secondary" onClick={() => flag("wheelchair")} aria-pressed={allWheelchair} data-testid="sel-wheelchair">
+          {allWheelchair ? tr("휠체어석 해제", "Not a wheelchair seat") : tr("♿ 휠체어석으로", "♿ Wheelchair seat")}
+        </button>
       </div>
       <button type="button" class="secondary danger" onClick={() => store.removeSeats([...store.selection])} aria-keyshortcuts="Delete" data-testid="sel-delete">
         {tr("선택한 좌석 삭제", "Delete selected seats")}

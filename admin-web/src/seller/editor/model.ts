@@ -1,7 +1,8 @@
 // The seat map as the editor holds it, and the API's venue format it loads from and saves to
-// (`POST /api/v2/venues`, `GET /api/v2/venues/{id}`; api/src/venues.rs). What is saved is exactly
-// the buyer's seat map: sections of rows of seats with layout coordinates (integers, origin top
-// left), and standing zones with capacities. The format carries no price grades — a show maps its
+// (`POST /api/v2/venues`, `PUT` and `GET /api/v2/venues/{id}`; api/src/venues.rs). What is saved
+// is exactly the buyer's seat map: sections of rows of seats with layout coordinates (integers,
+// origin top left), blocked seats (never sold) and wheelchair seats, and standing zones with
+// capacities. The format carries no price grades — a show maps its
 // grades (VIP/R/S/A with prices) onto whole sections and zones — so "painting grades" here is
 // painting seats into sections, which the show form then prices.
 //
@@ -9,7 +10,7 @@
 // needs: drawing and hit testing walk arrays, never nested rows.
 
 /** `picket_api::venues`: what the API accepts; the editor checks before sending. */
-export const SEATS_PER_VENUE_MAX = 5_000;
+export const SEATS_PER_VENUE_MAX = 60_000;
 export const ZONES_PER_VENUE_MAX = 64;
 export const PLACE_NAME_LEN_MAX = 32;
 export const NAME_LEN_MAX = 100;
@@ -37,6 +38,10 @@ export interface Seat {
   number: number;
   x: number;
   y: number;
+  /** Never sold (a camera position, an obstructed view, held back): the ledger refuses holds on it. */
+  blocked?: boolean;
+  /** An accessible (wheelchair) seat, sold like any other; buyers' maps mark it. */
+  wheelchair?: boolean;
 }
 
 export interface Section {
@@ -48,9 +53,18 @@ export interface Zone {
   capacity: number;
 }
 
-/** The API's layout, as `POST /venues` takes it and `GET /venues/{id}` returns it. */
+/** A seat as the API writes it: the flags only when true. */
+export interface ApiSeat {
+  number: number;
+  x: number;
+  y: number;
+  blocked?: boolean;
+  wheelchair?: boolean;
+}
+
+/** The API's layout, as `POST`/`PUT /venues` take it and `GET /venues/{id}` returns it. */
 export interface ApiLayout {
-  sections: { name: string; rows: { name: string; seats: { number: number; x: number; y: number }[] }[] }[];
+  sections: { name: string; rows: { name: string; seats: ApiSeat[] }[] }[];
   zones: Zone[];
 }
 
@@ -76,7 +90,12 @@ export function docFromLayout(layout: ApiLayout): Doc {
   const seats: Seat[] = [];
   layout.sections.forEach((section, index) => {
     for (const row of section.rows) {
-      for (const s of row.seats) seats.push({ key: seatKey(), section: index, row: row.name, number: s.number, x: s.x, y: s.y });
+      for (const s of row.seats) {
+        const seat: Seat = { key: seatKey(), section: index, row: row.name, number: s.number, x: s.x, y: s.y };
+        if (s.blocked) seat.blocked = true;
+        if (s.wheelchair) seat.wheelchair = true;
+        seats.push(seat);
+      }
     }
   });
   return { sections: layout.sections.map((s) => ({ name: s.name })), seats, zones: (layout.zones ?? []).map((z) => ({ ...z })) };
@@ -88,12 +107,15 @@ export function docFromLayout(layout: ApiLayout): Doc {
  * the order it came (so seat ids are unchanged). Sections without seats are left out.
  */
 export function layoutFromDoc(doc: Doc): ApiLayout {
-  const rowsBySection = doc.sections.map(() => new Map<string, { number: number; x: number; y: number }[]>());
+  const rowsBySection = doc.sections.map(() => new Map<string, ApiSeat[]>());
   for (const seat of doc.seats) {
     const rows = rowsBySection[seat.section];
     let row = rows.get(seat.row);
     if (!row) rows.set(seat.row, (row = []));
-    row.push({ number: seat.number, x: Math.round(seat.x), y: Math.round(seat.y) });
+    const out: ApiSeat = { number: seat.number, x: Math.round(seat.x), y: Math.round(seat.y) };
+    if (seat.blocked) out.blocked = true;
+    if (seat.wheelchair) out.wheelchair = true;
+    row.push(out);
   }
   const sections = doc.sections
     .map((section, index) => ({ name: section.name.trim(), rows: [...rowsBySection[index]].map(([name, seats]) => ({ name: name.trim(), seats })) }))

@@ -34,6 +34,11 @@ export interface Scene {
 
 const SELECTED = "#15131a";
 const FAULT = "#b3261e";
+/** A blocked seat (never sold): grey with a cross. */
+export const BLOCKED = "#c4c0cc";
+const BLOCKED_CROSS = "#5d5868";
+/** The dashed ring of a wheelchair seat. */
+export const WHEELCHAIR = "#0b5cad";
 
 /** Draws the scene; returns how many seats were inside the view and drawn. `dpr` is the
  * canvas's device pixels per CSS pixel (the context is scaled by it). */
@@ -57,10 +62,15 @@ export function draw(ctx: CanvasRenderingContext2D, width: number, height: numbe
   const margin = radius + 2;
   const groups: Seat[][] = Array.from({ length: Math.max(1, scene.sectionCount) }, () => []);
   let drawn = 0;
+  // Blocked seats are drawn grey and crossed, whatever their section; wheelchair seats get a ring.
+  const blocked: Seat[] = [];
+  const wheelchair: Seat[] = [];
   for (const seat of scene.seats) {
     const sx = seat.x * scale + tx, sy = seat.y * scale + ty;
     if (sx < -margin || sy < -margin || sx > width + margin || sy > height + margin) continue;
-    (groups[seat.section] ?? groups[0]).push(seat);
+    if (seat.blocked) blocked.push(seat);
+    else (groups[seat.section] ?? groups[0]).push(seat);
+    if (seat.wheelchair) wheelchair.push(seat);
     drawn++;
   }
   groups.forEach((group, section) => {
@@ -74,6 +84,42 @@ export function draw(ctx: CanvasRenderingContext2D, width: number, height: numbe
     }
     ctx.fill();
   });
+  if (blocked.length) {
+    ctx.fillStyle = BLOCKED;
+    ctx.beginPath();
+    for (const seat of blocked) {
+      const sx = seat.x * scale + tx, sy = seat.y * scale + ty;
+      ctx.moveTo(sx + radius, sy);
+      ctx.arc(sx, sy, radius, 0, Math.PI * 2);
+    }
+    ctx.fill();
+    ctx.strokeStyle = BLOCKED_CROSS;
+    ctx.lineWidth = Math.max(1, radius * 0.25);
+    ctx.beginPath();
+    const d = radius * 0.55;
+    for (const seat of blocked) {
+      const sx = seat.x * scale + tx, sy = seat.y * scale + ty;
+      ctx.moveTo(sx - d, sy - d);
+      ctx.lineTo(sx + d, sy + d);
+      ctx.moveTo(sx + d, sy - d);
+      ctx.lineTo(sx - d, sy + d);
+    }
+    ctx.stroke();
+  }
+  if (wheelchair.length) {
+    ctx.strokeStyle = WHEELCHAIR;
+    ctx.lineWidth = Math.max(1, Math.min(3, radius * 0.35));
+    ctx.setLineDash([Math.max(1, radius * 0.5), Math.max(1, radius * 0.3)]);
+    ctx.beginPath();
+    const r = radius + ctx.lineWidth;
+    for (const seat of wheelchair) {
+      const sx = seat.x * scale + tx, sy = seat.y * scale + ty;
+      ctx.moveTo(sx + r, sy);
+      ctx.arc(sx, sy, r, 0, Math.PI * 2);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
 
   outline(ctx, scene, view, scene.selection, SELECTED, radius, width, height);
   outline(ctx, scene, view, scene.faulty, FAULT, radius, width, height);
@@ -104,14 +150,15 @@ function pixelOf(hex: string): number {
 let frameImage: ImageData | null = null;
 
 /** Every seat in view as a square of pixels in its section's colour (selected ones dark, ones
- * the API would refuse red), written into one image and put on the canvas. */
+ * the API would refuse red, blocked ones grey, wheelchair seats the ring's blue), written into
+ * one image and put on the canvas. */
 function drawPixels(ctx: CanvasRenderingContext2D, width: number, height: number, dpr: number, view: View, scene: Scene, radius: number): number {
   const w = Math.max(1, Math.round(width * dpr)), h = Math.max(1, Math.round(height * dpr));
   if (!frameImage || frameImage.width !== w || frameImage.height !== h) frameImage = ctx.createImageData(w, h);
   const buf = new Uint32Array(frameImage.data.buffer);
   buf.fill(pixelOf(BACKGROUND));
   const colours = Array.from({ length: Math.max(1, scene.sectionCount) }, (_, i) => pixelOf(sectionColour(i)));
-  const selected = pixelOf(SELECTED), fault = pixelOf(FAULT);
+  const selected = pixelOf(SELECTED), fault = pixelOf(FAULT), grey = pixelOf(BLOCKED), ring = pixelOf(WHEELCHAIR);
   const size = Math.max(1, Math.round(radius * 2 * dpr));
   const half = size / 2;
   const scale = view.scale * dpr, tx = view.tx * dpr, ty = view.ty * dpr;
@@ -121,7 +168,7 @@ function drawPixels(ctx: CanvasRenderingContext2D, width: number, height: number
     const x0 = Math.round(seat.x * scale + tx - half), y0 = Math.round(seat.y * scale + ty - half);
     if (x0 + size <= 0 || y0 + size <= 0 || x0 >= w || y0 >= h) continue;
     drawn++;
-    const colour = hasFaults && scene.faulty.has(seat.key) ? fault : hasSelection && scene.selection.has(seat.key) ? selected : (colours[seat.section] ?? colours[0]);
+    const colour = hasFaults && scene.faulty.has(seat.key) ? fault : hasSelection && scene.selection.has(seat.key) ? selected : seat.blocked ? grey : seat.wheelchair ? ring : (colours[seat.section] ?? colours[0]);
     const xa = Math.max(0, x0), xb = Math.min(w, x0 + size), yb = Math.min(h, y0 + size);
     for (let y = Math.max(0, y0); y < yb; y++) buf.fill(colour, y * w + xa, y * w + xb);
   }
@@ -181,7 +228,7 @@ function labels(ctx: CanvasRenderingContext2D, groups: Seat[][], view: View, rad
       const id = `${section}\u0000${seat.row}`;
       const head = heads.get(id);
       if (!head || seat.x < head.x) heads.set(id, seat);
-      if (radius >= 9) ctx.fillText(String(seat.number), seat.x * view.scale + view.tx, seat.y * view.scale + view.ty);
+      if (radius >= 9) ctx.fillText(seat.wheelchair ? "♿" : String(seat.number), seat.x * view.scale + view.tx, seat.y * view.scale + view.ty);
     }
   });
   ctx.fillStyle = "#5d5868";

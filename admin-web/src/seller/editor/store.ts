@@ -10,7 +10,7 @@ import { SpatialIndex } from "./spatial";
 export const UNDO_MAX = 200;
 
 /** What an update may change on a seat. */
-export type SeatFields = Pick<Seat, "section" | "row" | "number" | "x" | "y">;
+export type SeatFields = Pick<Seat, "section" | "row" | "number" | "x" | "y" | "blocked" | "wheelchair">;
 
 type Command =
   | { kind: "add"; seats: Seat[] }
@@ -19,7 +19,7 @@ type Command =
   | { kind: "sections"; before: Section[]; after: Section[]; removedIndex: number | null }
   | { kind: "zones"; before: Zone[]; after: Zone[] };
 
-const fieldsOf = (s: Seat): SeatFields => ({ section: s.section, row: s.row, number: s.number, x: s.x, y: s.y });
+const fieldsOf = (s: Seat): SeatFields => ({ section: s.section, row: s.row, number: s.number, x: s.x, y: s.y, blocked: !!s.blocked, wheelchair: !!s.wheelchair });
 
 export class EditorStore {
   doc: Doc;
@@ -85,7 +85,8 @@ export class EditorStore {
       if (!seat) continue;
       const next = { ...fieldsOf(seat), ...change };
       const was = fieldsOf(seat);
-      if (next.section === was.section && next.row === was.row && next.number === was.number && next.x === was.x && next.y === was.y) continue;
+      const same = next.section === was.section && next.row === was.row && next.number === was.number && next.x === was.x && next.y === was.y;
+      if (same && !!next.blocked === was.blocked && !!next.wheelchair === was.wheelchair) continue;
       moved ||= next.x !== was.x || next.y !== was.y;
       keys.push(key);
       before.push(was);
