@@ -220,6 +220,20 @@ async fn resolve_seats(api: &Api, performance: u64) -> Result<(), ApiError> {
             }
         }
     }
+    // Blocked seats are off sale in every snapshot; the spec the ledger opened with names them.
+    if let Some(spec) = api.store.ledger_spec(id).await? {
+        let spec: Option<picket_ledger_core::PerformanceSpec> = serde_json::from_str(&spec).ok();
+        recorded.blocked = spec
+            .map(|spec| {
+                spec.seats
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, seat)| seat.blocked)
+                    .filter_map(|(index, _)| u32::try_from(index).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
     api.seat_states.resolve(performance, generation, recorded);
     Ok(())
 }

@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use picket_edge::dashboard::{
-    DashboardSeats, SEAT_FREE, SEAT_HELD, SEAT_OFF, SEAT_RESERVED, SEAT_SOLD,
+    DashboardSeats, SEAT_BLOCKED, SEAT_FREE, SEAT_HELD, SEAT_OFF, SEAT_RESERVED, SEAT_SOLD,
 };
 use picket_ledger_core::{Availability, Event, Place};
 
@@ -32,6 +32,7 @@ const HELD: u8 = SEAT_HELD as u8;
 const RESERVED: u8 = SEAT_RESERVED as u8;
 const SOLD: u8 = SEAT_SOLD as u8;
 const OFF: u8 = SEAT_OFF as u8;
+const BLOCKED: u8 = SEAT_BLOCKED as u8;
 
 /// One performance's seats.
 struct Seats {
@@ -57,10 +58,12 @@ impl Seats {
         }
     }
 
+    /// Blocked seats keep their state: the ledger never holds, sells or frees them.
     fn set(&mut self, places: &[Place], state: u8) {
         for place in places {
             if let Place::Seat(seat) = place
                 && let Some(slot) = self.states.get_mut(seat.0 as usize)
+                && *slot != BLOCKED
             {
                 *slot = state;
             }
@@ -129,6 +132,8 @@ pub struct Recorded {
     pub holds: Vec<(u64, Vec<u32>)>,
     /// Seats with a ticket not cancelled.
     pub sold: Vec<u32>,
+    /// Seats the performance's spec marks blocked (off sale in every snapshot).
+    pub blocked: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -177,7 +182,11 @@ impl SeatStates {
         let mut model = lock(&self.model);
         for event in events {
             if let Event::PerformanceOpened(spec) = event {
-                let states = vec![FREE; spec.seats.len()];
+                let states = spec
+                    .seats
+                    .iter()
+                    .map(|seat| if seat.blocked { BLOCKED } else { FREE })
+                    .collect();
                 model
                     .performances
                     .insert(spec.performance.0, Seats::new(states, false));
@@ -214,6 +223,7 @@ impl SeatStates {
         }
         let rest = if seats.cancelled { OFF } else { RESERVED };
         let mut decided: HashMap<u32, u8> = recorded.sold.iter().map(|s| (*s, SOLD)).collect();
+        decided.extend(recorded.blocked.iter().map(|s| (*s, BLOCKED)));
         for (hold, hold_seats) in recorded.holds {
             let booked = seats.booked_unknown.contains(&hold);
             let unknown = hold_seats
@@ -370,12 +380,41 @@ mod tests {
         let recorded = Recorded {
             holds: vec![(5, vec![0, 1]), (6, vec![4])],
             sold: vec![2],
+            blocked: vec![],
         };
         model.resolve(P.0, generation, recorded);
         assert_eq!(states(&model), "hhsrsf");
         // Hold 5's seats are known now: its booking sells them.
         model.apply(&[booked(5)]);
         assert_eq!(states(&model), "sssrsf");
+    }
+
+    #[test]
+    fn blocked_seats_stay_blocked() {
+        let model = SeatStates::default();
+        let mut spec = picket_ledger_core::PerformanceSpec::plain(P, 1, 1_000, 4, 4);
+        spec.seats[1].blocked = true;
+        model.apply(&[Event::PerformanceOpened(Box::new(spec))]);
+        assert_eq!(states(&model), "fbff");
+        // Events never name a blocked seat; even if one did, it would not move.
+        model.apply(&[held(1, &[0, 1])]);
+        model.apply(&[Event::PerformanceCancelled {
+            performance: P,
+            reason: "취소".into(),
+            at_ms: 1,
+        }]);
+        assert_eq!(states(&model), "hbxx");
+        // After a resubscription the snapshot has the blocked seat off sale: the spec decides.
+        let model = snapshot(&[true, false, false]);
+        model.caught_up();
+        let generation = model.to_resolve(P.0).expect("to resolve");
+        let recorded = Recorded {
+            holds: vec![],
+            sold: vec![2],
+            blocked: vec![1],
+        };
+        model.resolve(P.0, generation, recorded);
+        assert_eq!(states(&model), "fbs");
     }
 
     #[test]

@@ -34,9 +34,11 @@ pub const SEAT_RESERVED: char = 'r';
 pub const SEAT_SOLD: char = 's';
 /// A seat off sale because the performance was called off.
 pub const SEAT_OFF: char = 'x';
+/// A seat the venue's map marks blocked (never for sale: a camera position, an obstructed view).
+pub const SEAT_BLOCKED: char = 'b';
 
 /// Each seat's state (docs/protocol.md, "The seller's dashboard"): one lowercase letter per
-/// state ([`SEAT_FREE`], [`SEAT_HELD`], [`SEAT_RESERVED`], [`SEAT_SOLD`], [`SEAT_OFF`]; a state
+/// state ([`SEAT_FREE`], [`SEAT_HELD`], [`SEAT_RESERVED`], [`SEAT_SOLD`], [`SEAT_OFF`], [`SEAT_BLOCKED`]; a state
 /// added later is one more letter), in seat order, run-length encoded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardSeats {

@@ -15,7 +15,7 @@ pub const PROBLEM_TYPE_BASE: &str = "https://picket.example/problems/";
 /// routes), and the gateway's own HTTP routes (`/ws`, `/metrics`) — with its one HTTP status. The
 /// OpenAPI document's `Problem.code` enum is this list; [`Problem::new`] refuses (in debug builds,
 /// so in every test) a code or status that is not in it.
-pub const CODES: [(&str, u16); 59] = [
+pub const CODES: [(&str, u16); 60] = [
     // A field of the body or query is out of bounds; `errors` names each field.
     ("invalid_request", 422),
     // The body is not the JSON this operation takes (syntax, types, unknown or missing fields).

@@ -19,6 +19,7 @@ export const SEAT_STATES: { letter: string; label: [string, string]; colour: str
   { letter: "r", label: ["취소표 대기 배정", "Reserved for the waitlist"], colour: "#6b3fb8" },
   { letter: "s", label: ["판매 완료", "Sold"], colour: "#12284c" },
   { letter: "x", label: ["판매 중지 (회차 취소)", "Off sale (called off)"], colour: "#6b6472" },
+  { letter: "b", label: ["판매하지 않는 좌석", "Blocked"], colour: "#4a4a4a" },
 ];
 const OTHER_COLOUR = "#6b6472";
 const CANVAS_WIDTH = 960;
