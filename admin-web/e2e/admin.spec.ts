@@ -6,7 +6,7 @@
 // sales on now and the operations figures. Every outcome is checked
 // against the API as well as the page. Screenshots at desktop width go to the test's output.
 import { type APIRequestContext, type Page, type TestInfo, expect, test } from "@playwright/test";
-import { BASE_URL, DESKTOP, PASSWORD, memberToken, setupShow, signIn } from "./fixtures";
+import { BASE_URL, DESKTOP, PASSWORD, bannerPng, memberToken, setupShow, signIn } from "./fixtures";
 
 test.use({ viewport: DESKTOP, locale: "ko-KR", timezoneId: "Asia/Seoul" });
 
@@ -121,6 +121,13 @@ test("an admin suspends a seller, who cannot publish, approves it again, and rea
   });
   const startsAtMs = Date.now() + 30 * 24 * 3_600_000;
   await api(request, "POST", `/shows/${draft.id}/performances`, show.sellerToken, { starts_at_ms: startsAtMs, sale_open_at_ms: startsAtMs - 7 * 24 * 3_600_000 });
+  // Its banner, as every seller's show has (the buyer app's home page shows it once published).
+  const banner = await request.fetch(`${BASE_URL}/api/v2/shows/${draft.id}/banner`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${show.sellerToken}`, "Content-Type": "image/png" },
+    data: bannerPng(unique),
+  });
+  expect(banner.ok()).toBe(true);
 
   // A 404 the operations page counts.
   expect((await request.get(`${BASE_URL}/api/v2/shows/1`)).status()).toBe(404);

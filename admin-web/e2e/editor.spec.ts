@@ -9,7 +9,7 @@
 // performance is (saved as a new venue instead), and drawn so on the buyer's seat map.
 
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { BASE_URL, DESKTOP, PASSWORD, SALE_DEFAULTS, businessNumber, memberToken, operatorTokenOf, signIn } from "./fixtures";
+import { BASE_URL, DESKTOP, PASSWORD, SALE_DEFAULTS, bannerPng, businessNumber, memberToken, operatorTokenOf, signIn } from "./fixtures";
 import { waitForAdmission } from "./steps/booking";
 import { PER_ROW, PITCH, ROW_PITCH, ROWS, canvasView, drawSections, paintFrontRow, saveVenue, type DrawnGrid } from "./steps/editor";
 
@@ -268,6 +268,13 @@ test("blocked and wheelchair seats: marked and undone in the editor, saved in pl
   const performance = await call("POST", `/shows/${show.id}/performances`, sellerToken, {
     starts_at_ms: Math.ceil((now + 20 * 86_400_000) / 3_600_000) * 3_600_000, sale_open_at_ms: now + 3_600_000,
   }, 201);
+  // Its banner, as every seller's show has (the buyer app's home page shows it once published).
+  const banner = await request.fetch(`${BASE_URL}/api/v2/shows/${show.id}/banner`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${sellerToken}`, "Content-Type": "image/png" },
+    data: bannerPng(title),
+  });
+  expect(banner.ok()).toBe(true);
   await call("POST", `/shows/${show.id}/publish`, sellerToken, undefined, 200);
   await call("PUT", `/sales/${performance.id}`, operatorTokenOf(), { ...SALE_DEFAULTS, open_at_ms: Date.now() - 1_000 }, 200);
 
