@@ -1,20 +1,18 @@
 // `/admin/`: the platform overview, read from the services' own reports — the API's
 // `GET /api/v2/admin/platform` (each gateway's connections and, per ledger partition, the leader
 // and the standbys with their lag, as the nodes and gateways publish them on NATS, or this
-// process's gateway and ledger in process) and its public show and sale routes
-// (`GET /api/v2/shows`, `/shows/{id}`, `/sales/{sale}`). No WebSocket feed carries these
-// platform-wide, so the page re-reads them every `REFRESH_INTERVAL_MS`, one round at a time (a
-// slow round delays the next instead of piling up), and only while the tab is visible.
-import { useEffect, useState } from "preact/hooks";
-import { ApiError, get } from "../lib/api";
+// process's gateway and ledger in process) and `GET /api/v2/admin/sales` (every sale on now,
+// platform-wide). No WebSocket feed carries these platform-wide, so the page re-reads them every
+// `REFRESH_INTERVAL_MS` (`useRefreshed`: one round at a time, only while the tab is visible).
+import { get } from "../lib/api";
 import { errorMessage } from "../lib/errors";
-import { count, dateTime, won } from "../lib/format";
+import { count, dateTime } from "../lib/format";
 import { tr } from "../lib/i18n";
+import { useRefreshed } from "./refresh";
+import type { SaleOnNow } from "./Sales";
 
 /** How often the overview is re-read. */
 export const REFRESH_INTERVAL_MS = 3_000;
-/** Newest published shows whose sales the overview lists (one page of `GET /shows`). */
-export const SHOWS_MAX = 20;
 
 /** `GET /api/v2/admin/platform`. */
 export interface Platform {
@@ -30,68 +28,12 @@ interface PartitionView {
   leaderless: boolean;
 }
 
-interface SaleRow {
-  showId: string;
-  title: string;
-  performanceId: string;
-  startsAtMs: number;
-  status: string;
-  active: number;
-  prequeue: number;
-  soldOut: boolean;
-  cheapestWon: number | null;
-}
-
-interface ShowSummary {
-  id: string;
-  title: string;
-}
-
-interface ShowDetail {
-  id: string;
-  title: string;
-  performances: { id: string; sale: string; starts_at_ms: number; cancelled: boolean; grades: { price_won: number }[] }[];
-}
-
-interface SaleView {
-  status: string;
-  active: number;
-  prequeue: number;
-  sold_out: boolean;
-}
-
 export function readPlatform(signal?: AbortSignal): Promise<Platform> {
   return get<Platform>("/admin/platform", { signal });
 }
 
-async function readSales(signal: AbortSignal): Promise<SaleRow[]> {
-  const shows = await get<{ items: ShowSummary[] }>(`/shows?limit=${SHOWS_MAX}`, { signal });
-  const details = await Promise.all(shows.items.map((s) => get<ShowDetail>(`/shows/${s.id}`, { signal })));
-  const rows: SaleRow[] = [];
-  for (const show of details) {
-    for (const p of show.performances) {
-      if (p.cancelled) continue;
-      const sale = await get<SaleView>(`/sales/${p.sale}`, { signal }).catch((e: unknown) => {
-        // A published performance whose sale the operator has not configured yet.
-        if (e instanceof ApiError && e.status === 404) return null;
-        throw e;
-      });
-      if (!sale) continue;
-      const prices = p.grades.map((g) => g.price_won);
-      rows.push({
-        showId: show.id,
-        title: show.title,
-        performanceId: p.id,
-        startsAtMs: p.starts_at_ms,
-        status: sale.status,
-        active: sale.active,
-        prequeue: sale.prequeue,
-        soldOut: sale.sold_out,
-        cheapestWon: prices.length ? Math.min(...prices) : null,
-      });
-    }
-  }
-  return rows;
+function readSales(signal: AbortSignal): Promise<{ items: SaleOnNow[]; truncated: boolean }> {
+  return get<{ items: SaleOnNow[]; truncated: boolean }>("/admin/sales", { signal });
 }
 
 const STATUS_LABEL: Record<string, [string, string]> = {
@@ -106,33 +48,6 @@ const STATUS_LABEL: Record<string, [string, string]> = {
 function statusLabel(status: string): string {
   const pair = STATUS_LABEL[status];
   return pair ? tr(pair[0], pair[1]) : status;
-}
-
-/** Re-reads `read` every `REFRESH_INTERVAL_MS` while the page is open and visible. */
-function useRefreshed<T>(read: (signal: AbortSignal) => Promise<T>): { value: T | null; error: unknown; atMs: number | null } {
-  const [state, setState] = useState<{ value: T | null; error: unknown; atMs: number | null }>({ value: null, error: null, atMs: null });
-  useEffect(() => {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    async function round() {
-      if (document.visibilityState === "visible") {
-        try {
-          const value = await read(controller.signal);
-          setState({ value, error: null, atMs: Date.now() });
-        } catch (error) {
-          if (controller.signal.aborted) return;
-          setState((s) => ({ ...s, error }));
-        }
-      }
-      if (!controller.signal.aborted) timer = setTimeout(round, REFRESH_INTERVAL_MS);
-    }
-    void round();
-    return () => {
-      controller.abort();
-      clearTimeout(timer);
-    };
-  }, []);
-  return state;
 }
 
 function PartitionTable(props: { partition: PartitionView }) {
@@ -189,7 +104,7 @@ function PartitionTable(props: { partition: PartitionView }) {
 }
 
 function PlatformPanel() {
-  const { value: platform, error, atMs } = useRefreshed(readPlatform);
+  const { value: platform, error, atMs } = useRefreshed(readPlatform, REFRESH_INTERVAL_MS);
   return (
     <section aria-labelledby="health-title" data-testid="platform">
       <h2 id="health-title">{tr("서비스 상태", "Services")}</h2>
@@ -240,7 +155,8 @@ function PlatformPanel() {
 }
 
 function SalesPanel() {
-  const { value: rows, error } = useRefreshed(readSales);
+  const { value, error } = useRefreshed(readSales, REFRESH_INTERVAL_MS);
+  const rows = value?.items;
   const onNow = rows?.filter((r) => r.status === "open" || r.status === "drawing") ?? [];
   return (
     <section aria-labelledby="sales-title" data-testid="sales">
@@ -258,24 +174,28 @@ function SalesPanel() {
                 <th scope="col">{tr("회차", "Performance")}</th>
                 <th scope="col">{tr("상태", "Status")}</th>
                 <th scope="col">{tr("입장 / 대기", "Admitted / pre-queue")}</th>
-                <th scope="col">{tr("최저가", "From")}</th>
+                <th scope="col">{tr("남은 좌석", "Seats left")}</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.performanceId} data-testid={`sale-${r.performanceId}`}>
+                <tr key={r.performance} data-testid={`sale-${r.performance}`}>
                   <td>{r.title}</td>
-                  <td>{dateTime(r.startsAtMs)}</td>
+                  <td>{dateTime(r.starts_at_ms)}</td>
                   <td>{statusLabel(r.status)}</td>
                   <td>
                     {count(r.active)} / {count(r.prequeue)}
                   </td>
-                  <td>{r.cheapestWon === null ? "—" : won(r.cheapestWon)}</td>
+                  <td>{r.remaining === null ? "—" : count(r.remaining)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <p class="muted">{tr(`최근 공개된 공연 ${SHOWS_MAX}개까지`, `Up to the ${SHOWS_MAX} newest published shows`)}</p>
+          {value?.truncated ? (
+            <p class="muted">
+              <a href="/admin/sales">{tr("판매 현황에서 전체 보기", "See every sale on the Sales page")}</a>
+            </p>
+          ) : null}
         </>
       ) : null}
     </section>

@@ -7,7 +7,9 @@ import { errorMessage } from "../lib/errors";
 import { tr } from "../lib/i18n";
 import { Field, FormError, control } from "../seller/console/fields";
 import type { Account } from "./session";
-import { SHOWS_MAX } from "./Overview";
+
+/** Newest published shows the page offers to assign staff to (one page of `GET /shows`). */
+const SHOWS_MAX = 20;
 
 interface ShowSummary {
   id: string;
