@@ -398,6 +398,26 @@ pub async fn sign_in_at(address: SocketAddr, email: &str) -> String {
     session.body["token"].as_str().expect("token").to_owned()
 }
 
+/// Registers a company (공연기획) with its seller account `email` (password [`PASSWORD`]) at the
+/// API at `address`, and signs the seller in: the session token.
+pub async fn seller_at(address: SocketAddr, email: &str, business_number: &str) -> String {
+    let form = json!({
+        "account": {"email": email, "password": PASSWORD, "name": "Seller"},
+        "company": {"name": "공연기획", "business_number": business_number,
+                    "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
+    });
+    let created = call(
+        address,
+        "POST",
+        "/api/v2/companies",
+        &form.to_string(),
+        None,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    sign_in_at(address, email).await
+}
+
 /// [`ApiSetup::published_show_with`] on the API at `address`, its zone Floor holding
 /// `floor_capacity` (the door's benches fill it with thousands).
 pub async fn published_show_at(
@@ -435,24 +455,7 @@ pub async fn draft_show_at(
     more: Value,
     floor_capacity: u32,
 ) -> (String, i64, u64) {
-    let form = json!({
-        "account": {"email": seller_email, "password": PASSWORD, "name": "Seller"},
-        "company": {"name": "공연기획", "business_number": business_number,
-                    "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
-    });
-    assert_eq!(
-        call(
-            address,
-            "POST",
-            "/api/v2/companies",
-            &form.to_string(),
-            None
-        )
-        .await
-        .status,
-        201
-    );
-    let token = sign_in_at(address, seller_email).await;
+    let token = seller_at(address, seller_email, business_number).await;
     let row = |name: &str, seats: u16| json!({"name": name, "seats": (1..=seats).map(|n| json!({"number": n, "x": n, "y": 0})).collect::<Vec<_>>()});
     let venue = json!({"name": "블루스퀘어", "region": "seoul", "address": "서울",
             "layout": {"sections": [{"name": "A", "rows": [row("1", 5), row("2", 5)]}, {"name": "B", "rows": [row("1", 4)]}],

@@ -11,7 +11,7 @@ use picket_ledger_client::LedgerClient;
 use picket_ledger_core::*;
 use picket_room::memory::MemoryStore;
 use picket_tests::api::{
-    Answer, ApiSetup, OPERATOR, call, call_raw, header, put_banner, sample_png,
+    Answer, ApiSetup, OPERATOR, call, call_raw, header, put_banner, sample_png, seller_at,
 };
 use picket_tests::gateway::{Cluster, test_keys};
 use serde_json::{Value, json};
@@ -22,32 +22,6 @@ async fn setup() -> ApiSetup {
 
 async fn setup_sqlite() -> ApiSetup {
     ApiSetup::start().await
-}
-
-async fn seller(address: SocketAddr, email: &str, business_number: &str) -> String {
-    let form = json!({
-        "account": {"email": email, "password": "correct horse", "name": "Seller"},
-        "company": {"name": "공연기획", "business_number": business_number,
-                    "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
-    });
-    let created = call(
-        address,
-        "POST",
-        "/api/v2/companies",
-        &form.to_string(),
-        None,
-    )
-    .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let session = call(
-        address,
-        "POST",
-        "/api/v2/sessions",
-        &json!({"email": email, "password": "correct horse"}).to_string(),
-        None,
-    )
-    .await;
-    session.body["token"].as_str().expect("token").to_owned()
 }
 
 fn venue() -> Value {
@@ -82,7 +56,7 @@ async fn a_seller_publishes_a_show_and_buyers_see_what_is_left_on_sqlite() {
 
 async fn publishes_and_counts(setup: ApiSetup) {
     let address = setup.address;
-    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let token = seller_at(address, "s@example.com", "123-45-67891").await;
     let venue = call(
         address,
         "POST",
@@ -233,7 +207,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
     );
 
     // Others may not manage it.
-    let other = seller(address, "o@example.com", "220-81-62517").await;
+    let other = seller_at(address, "o@example.com", "220-81-62517").await;
     let later =
         json!({"starts_at_ms": starts + 86_400_000, "sale_open_at_ms": starts - 86_400_000});
     let forbidden = call(
@@ -263,7 +237,7 @@ async fn publishes_and_counts(setup: ApiSetup) {
 async fn browsing_filters_and_pages_published_shows() {
     let setup = setup_sqlite().await;
     let address = setup.address;
-    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let token = seller_at(address, "s@example.com", "123-45-67891").await;
     let venue_id = call(
         address,
         "POST",
@@ -378,7 +352,7 @@ async fn browsing_filters_and_pages_published_shows() {
 async fn banners_are_checked_stored_and_served_with_caching() {
     let setup = setup_sqlite().await;
     let address = setup.address;
-    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let token = seller_at(address, "s@example.com", "123-45-67891").await;
     let venue_id = call(
         address,
         "POST",
@@ -463,7 +437,7 @@ async fn banners_are_checked_stored_and_served_with_caching() {
         .0,
         401
     );
-    let other = seller(address, "o@example.com", "220-81-62517").await;
+    let other = seller_at(address, "o@example.com", "220-81-62517").await;
     let other_bearer = format!("Bearer {other}");
     assert_eq!(
         put_banner(address, &path, &other_bearer, "image/png", &png)
@@ -540,7 +514,7 @@ async fn the_board_notices_questions_answers_and_hiding() {
     let address = setup.address;
     let (show_id, _) = setup.published_show("s@example.com", "123-45-67891").await;
     let token = setup.sign_in("s@example.com").await;
-    let other = seller(address, "o@example.com", "220-81-62517").await;
+    let other = seller_at(address, "o@example.com", "220-81-62517").await;
     let (_, member) = setup.member("m@example.com").await;
     let admin = setup.admin("a@example.com").await;
 
@@ -691,7 +665,7 @@ async fn browsing_reads_from_the_replica() {
     let address = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, picket_api::router(api)).await });
 
-    let token = seller(address, "s@example.com", "123-45-67891").await;
+    let token = seller_at(address, "s@example.com", "123-45-67891").await;
     let venue_id = call(
         address,
         "POST",
@@ -939,8 +913,8 @@ async fn an_operators_performance_spec_is_correctable_and_never_silently_kept() 
 async fn a_seller_stages_shows_only_on_its_companys_venues() {
     let setup = setup_sqlite().await;
     let address = setup.address;
-    let owner = seller(address, "venue-owner@example.com", "123-45-67891").await;
-    let other = seller(address, "other@example.com", "220-81-62517").await;
+    let owner = seller_at(address, "venue-owner@example.com", "123-45-67891").await;
+    let other = seller_at(address, "other@example.com", "220-81-62517").await;
     let admin = setup.admin("admin@example.com").await;
     let venue_of = |token: String| async move {
         let created = call(
@@ -1126,7 +1100,7 @@ async fn a_venues_seat_and_zone_ids_are_the_ones_a_hold_uses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_venue_of_the_most_seats_is_accepted() {
     let setup = setup_sqlite().await;
-    let token = seller(setup.address, "big@example.com", "123-45-67891").await;
+    let token = seller_at(setup.address, "big@example.com", "123-45-67891").await;
     let per_row = 50;
     let rows: Vec<Value> = (0..picket_api::venues::SEATS_PER_VENUE_MAX / per_row)
         .map(|r| {
@@ -1165,8 +1139,8 @@ async fn a_sellers_own_lists_hold_its_drafts_its_venues_and_nobody_elses_on_sqli
 
 async fn own_lists(setup: ApiSetup) {
     let address = setup.address;
-    let token = seller(address, "own@example.com", "123-45-67891").await;
-    let other = seller(address, "else@example.com", "220-81-62517").await;
+    let token = seller_at(address, "own@example.com", "123-45-67891").await;
+    let other = seller_at(address, "else@example.com", "220-81-62517").await;
     let get = |path: &'static str, token: String| async move {
         let answer = call(address, "GET", path, "", Some(&token)).await;
         assert_eq!(answer.status, 200, "{path}: {:?}", answer.body);
@@ -1289,7 +1263,7 @@ async fn own_lists(setup: ApiSetup) {
 async fn the_standard_cancellation_fees_are_the_ones_a_show_without_its_own_opens_with() {
     let setup = setup_sqlite().await;
     let address = setup.address;
-    let token = seller(address, "fees@example.com", "123-45-67891").await;
+    let token = seller_at(address, "fees@example.com", "123-45-67891").await;
     let venue = call(
         address,
         "POST",

@@ -8,34 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use picket_ledger_core::*;
-use picket_tests::api::{ApiSetup, call};
+use picket_tests::api::{ApiSetup, call, seller_at};
 use serde_json::{Value, json};
-
-async fn seller(address: SocketAddr, email: &str, business_number: &str) -> String {
-    let form = json!({
-        "account": {"email": email, "password": "correct horse", "name": "Seller"},
-        "company": {"name": "공연기획", "business_number": business_number,
-                    "contact_email": "c@example.com", "contact_phone": "02-123-4567"}
-    });
-    let created = call(
-        address,
-        "POST",
-        "/api/v2/companies",
-        &form.to_string(),
-        None,
-    )
-    .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let session = call(
-        address,
-        "POST",
-        "/api/v2/sessions",
-        &json!({"email": email, "password": "correct horse"}).to_string(),
-        None,
-    )
-    .await;
-    session.body["token"].as_str().expect("token").to_owned()
-}
 
 /// Section A, one row of 4: seat 2 blocked, seat 3 a wheelchair seat.
 fn small_venue(name: &str) -> Value {
@@ -153,8 +127,8 @@ async fn a_venue_is_replaced_by_its_company_until_a_performance_is_published_on_
 
 async fn updates(setup: ApiSetup) {
     let address = setup.address;
-    let owner = seller(address, "owner@example.com", "123-45-67891").await;
-    let other = seller(address, "other@example.com", "220-81-62517").await;
+    let owner = seller_at(address, "owner@example.com", "123-45-67891").await;
+    let other = seller_at(address, "other@example.com", "220-81-62517").await;
     let venue = create_venue(address, &owner, &small_venue("소극장")).await;
     let path = format!("/api/v2/venues/{venue}");
 
@@ -262,7 +236,7 @@ async fn updates(setup: ApiSetup) {
 async fn a_blocked_seat_is_never_sold_and_never_counted_as_left() {
     let setup = ApiSetup::start().await;
     let address = setup.address;
-    let token = seller(address, "blocked@example.com", "123-45-67891").await;
+    let token = seller_at(address, "blocked@example.com", "123-45-67891").await;
     let venue = create_venue(address, &token, &small_venue("소극장")).await;
     let (show, performance) = publish_at(address, &token, venue, json!(["A"])).await;
     // The buyers' page counts three seats left, not four (the read model follows the ledger:
@@ -329,7 +303,7 @@ async fn a_blocked_seat_is_never_sold_and_never_counted_as_left() {
 async fn a_50000_seat_stadium_is_saved_read_back_published_and_sold_from() {
     let setup = ApiSetup::start().await;
     let address = setup.address;
-    let token = seller(address, "stadium@example.com", "123-45-67891").await;
+    let token = seller_at(address, "stadium@example.com", "123-45-67891").await;
     let stadium = stadium();
     let venue = create_venue(address, &token, &stadium).await;
     let read = call(address, "GET", &format!("/api/v2/venues/{venue}"), "", None).await;
