@@ -190,10 +190,17 @@ fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audit
     let cpu = report.cpu.as_ref().expect("a cpu section");
     let mut names: Vec<&str> = cpu.components.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["gateway", "ledger", "nats", "postgres", "redis"], "{cpu:?}");
+    assert_eq!(
+        names,
+        ["gateway", "ledger", "nats", "postgres", "redis"],
+        "{cpu:?}"
+    );
     for component in &cpu.components {
         assert!(component.cpu_s > 0.0, "{cpu:?}");
-        assert!(component.us_per_booking.is_some_and(|us| us > 0.0), "{cpu:?}");
+        assert!(
+            component.us_per_booking.is_some_and(|us| us > 0.0),
+            "{cpu:?}"
+        );
     }
     let sum: f64 = cpu.components.iter().map(|c| c.cpu_s).sum();
     assert!((cpu.total_cpu_s - sum).abs() < 1e-9, "{cpu:?}");

@@ -55,7 +55,11 @@ pub fn tree(roots: &BTreeSet<u32>, stats: &[Stat]) -> BTreeSet<u32> {
     }
     let alive: BTreeSet<u32> = stats.iter().map(|s| s.pid).collect();
     let mut found = BTreeSet::new();
-    let mut todo: Vec<u32> = roots.iter().copied().filter(|p| alive.contains(p)).collect();
+    let mut todo: Vec<u32> = roots
+        .iter()
+        .copied()
+        .filter(|p| alive.contains(p))
+        .collect();
     while let Some(pid) = todo.pop() {
         if found.insert(pid) {
             todo.extend(children.get(&pid).into_iter().flatten().copied());
@@ -173,7 +177,10 @@ pub struct Sample {
 pub fn window_ticks(before: &BTreeMap<u32, Stat>, after: &BTreeMap<u32, Stat>) -> u64 {
     let grown: u64 = after
         .values()
-        .map(|s| s.ticks.saturating_sub(before.get(&s.pid).map_or(0, |b| b.ticks)))
+        .map(|s| {
+            s.ticks
+                .saturating_sub(before.get(&s.pid).map_or(0, |b| b.ticks))
+        })
         .sum();
     let reaped: u64 = before
         .values()
@@ -394,7 +401,11 @@ Inter-|   Receive                                                |  Transmit
         );
         usage.add(
             &sample(&[("gateway", 2_000, 2), ("postgres", 600, 12)], 90, 60_000),
-            &sample(&[("gateway", 2_040, 2), ("postgres", 620, 10)], 100, 100_000),
+            &sample(
+                &[("gateway", 2_040, 2), ("postgres", 620, 10)],
+                100,
+                100_000,
+            ),
             300,
         );
         let report = usage.report(100);

@@ -614,7 +614,9 @@ fn md_cpu(cpu: Option<&CpuReport>) -> String {
         (Some(bytes), Some(per)) => format!(
             "\nLoopback (the whole machine's `lo`, received): {bytes} bytes, {per:.0} bytes/booking.\n"
         ),
-        (Some(bytes), None) => format!("\nLoopback (the whole machine's `lo`, received): {bytes} bytes.\n"),
+        (Some(bytes), None) => {
+            format!("\nLoopback (the whole machine's `lo`, received): {bytes} bytes.\n")
+        }
         _ => String::new(),
     };
     format!(
@@ -1495,7 +1497,10 @@ mod tests {
             window_s: 10.0,
             bookings: 1_000,
             ticks_per_s: 100,
-            components: vec![component("gateway", 0.6, 0.75), component("postgres", 0.2, 0.25)],
+            components: vec![
+                component("gateway", 0.6, 0.75),
+                component("postgres", 0.2, 0.25),
+            ],
             total_cpu_s: 0.8,
             total_us_per_booking: Some(800.0),
             load_generator_cpu_s: 0.5,
