@@ -466,14 +466,19 @@ Inter-|   Receive                                                |  Transmit
         let mut components = Components::default();
         components.add("me", std::process::id());
         assert!(components.missing().is_empty());
-        let spin_until = std::time::Instant::now() + std::time::Duration::from_millis(120);
         let before = components.sample();
+        // Spin until this process has used CPU, as /proc counts it (bounded: a tick is 10 ms).
         let mut x = 0u64;
-        while std::time::Instant::now() < spin_until {
-            x = x.wrapping_add(1);
+        let mut after = components.sample();
+        for _ in 0..100_000 {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            after = components.sample();
+            if window_ticks(&before.components["me"], &after.components["me"]) > 0 {
+                break;
+            }
         }
-        std::hint::black_box(x);
-        let after = components.sample();
         let mut usage = Usage::default();
         usage.add(&before, &after, 1);
         let report = usage.report(ticks_per_s());
