@@ -13,7 +13,9 @@
 //! ```
 //!
 //! `failover` kills the ledger leader (its pid is passed as `--kill-pid`); `idle` reads the
-//! gateways' memory (`--gateway-pid`). The report goes to `target/loadtest-bench/<scenario>`.
+//! gateways' memory (`--gateway-pid`). Every run reports server CPU per booking: the gateways
+//! (`--gateway-pid`), the ledger leader, PostgreSQL, NATS and Redis (`--server-pid`); against
+//! `picket up` alone, its one process. The report goes to `target/loadtest-bench/<scenario>`.
 
 use std::process::Command;
 
@@ -64,6 +66,7 @@ fn main() {
         args.extend(["--gateway".into(), deployment.gateway_list()]);
         args.extend(["--journal".into(), deployment.database_url.clone()]);
         args.extend(["--gateway-pid".into(), deployment.gateway_pids()]);
+        args.extend(deployment.server_pid_args());
         if scenario == "failover" && !extra.contains("--kill-pid") {
             args.extend([
                 "--kill-pid".into(),

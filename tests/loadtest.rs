@@ -177,10 +177,38 @@ fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audit
         "--duration-s",
         "120",
     ]);
+    let gateway_pids = deployment.gateway_pids();
+    let server_pids = deployment.server_pid_args();
+    args.extend(["--gateway-pid", gateway_pids.as_str()]);
+    args.extend(server_pids.iter().map(String::as_str));
     let report = loadtest(&out, &args);
     audit_passed(&report);
     assert_eq!(report.counters.admitted, 400, "{:?}", report.counters);
     assert!(report.counters.bookings > 0);
+    // Server CPU per booking: every component of the deployment used some, the total is
+    // their sum, and PostgreSQL counts its backends.
+    let cpu = report.cpu.as_ref().expect("a cpu section");
+    let mut names: Vec<&str> = cpu.components.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["gateway", "ledger", "nats", "postgres", "redis"],
+        "{cpu:?}"
+    );
+    for component in &cpu.components {
+        assert!(component.cpu_s > 0.0, "{cpu:?}");
+        assert!(
+            component.us_per_booking.is_some_and(|us| us > 0.0),
+            "{cpu:?}"
+        );
+    }
+    let sum: f64 = cpu.components.iter().map(|c| c.cpu_s).sum();
+    assert!((cpu.total_cpu_s - sum).abs() < 1e-9, "{cpu:?}");
+    assert_eq!(cpu.bookings, report.counters.bookings);
+    let postgres = cpu.components.iter().find(|c| c.name == "postgres");
+    assert!(postgres.is_some_and(|p| p.processes > 2), "{cpu:?}");
+    let gateways = cpu.components.iter().find(|c| c.name == "gateway");
+    assert!(gateways.is_some_and(|g| g.processes >= 2), "{cpu:?}");
 
     // The leader is killed mid-run; a `picket up` node standing by takes over.
     let leader = &deployment.leader;

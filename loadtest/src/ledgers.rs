@@ -55,6 +55,11 @@ impl Ledgers {
         Ok(ledgers)
     }
 
+    /// The nodes' pids.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes.iter().map(|(child, _)| child.id()).collect()
+    }
+
     /// The pid of the node leading `partition` now, asked through each node's `/healthz`.
     pub async fn leader(&self, partition: u16) -> Option<u32> {
         for (child, address) in &self.nodes {

@@ -18,6 +18,8 @@
 //! - [`recorder`]: HDR histograms per step, the per-second timeline, errors by code.
 //! - [`audit`]: the ledger's journal replayed and checked against the clients' log.
 //! - [`baseline`]: the same booking workload as PostgreSQL row locks (`SELECT … FOR UPDATE`).
+//! - [`cpu`]: server CPU per booking, per component, read from `/proc` around the measured
+//!   windows; the loopback's bytes per booking.
 //! - [`rng`]: seedable randomness and the hot-grades-first weights both sides of a baseline
 //!   comparison use.
 //! - [`report`]: JSON, Markdown and an SVG chart in an output directory.
@@ -26,6 +28,7 @@ pub mod audit;
 pub mod baseline;
 pub mod client;
 pub mod clock;
+pub mod cpu;
 pub mod drive;
 pub mod error;
 pub mod inventory;

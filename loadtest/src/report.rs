@@ -1,6 +1,6 @@
 //! The run's report: `report.json` (everything, machine-readable), `report.md` (summary table,
 //! latency percentiles per step, errors by code, the audit, the baseline ratios, the failover
-//! gap) and `chart.svg` (bookings per second and booking p99 over time), in an output directory.
+//! gap, server CPU per booking) and `chart.svg` (bookings per second and booking p99 over time), in an output directory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::cpu::CpuReport;
 use crate::recorder::{Counters, Recorder, Second, Step, StepSummary};
 
 /// Everything a run found out.
@@ -28,6 +29,9 @@ pub struct RunReport {
     pub audit: Option<AuditReport>,
     pub baseline: Option<BaselineReport>,
     pub failover: Option<FailoverReport>,
+    /// Server CPU per booking, per component (with `--gateway-pid`, `--server-pid` or
+    /// `--spawn-ledgers`).
+    pub cpu: Option<CpuReport>,
 }
 
 /// The ledger's final state checked against what the clients were told.
@@ -142,6 +146,10 @@ pub struct ReportJson {
     pub baseline: Option<BaselineJson>,
     /// Present with a baseline.
     pub ratios: Option<Ratios>,
+    /// Server CPU per booking, per component, in the measured windows; present when the run
+    /// was given server processes.
+    #[serde(default)]
+    pub cpu: Option<CpuReport>,
 }
 
 /// One second of the timeline.
@@ -211,6 +219,7 @@ pub fn to_json(report: &RunReport) -> ReportJson {
         failover: report.failover.clone(),
         baseline,
         ratios,
+        cpu: report.cpu.clone(),
     }
 }
 
@@ -310,6 +319,7 @@ pub fn markdown(json: &ReportJson) -> String {
         md_audit(json.audit.as_ref()),
         md_baseline(json),
         md_failover(json.failover.as_ref()),
+        md_cpu(json.cpu.as_ref()),
         "## Chart\n\n![throughput and p99](chart.svg)\n".to_owned(),
     ]
     .into_iter()
@@ -553,6 +563,71 @@ fn md_failover(failover: Option<&FailoverReport>) -> String {
     format!("## Failover\n\n{table}")
 }
 
+fn md_cpu(cpu: Option<&CpuReport>) -> String {
+    let Some(cpu) = cpu else {
+        return String::new();
+    };
+    let us = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0}"));
+    let cores = |cpu_s: f64| match cpu.window_s {
+        w if w > 0.0 => format!("{:.2}", cpu_s / w),
+        _ => "—".to_owned(),
+    };
+    let mut rows: Vec<Vec<String>> = cpu
+        .components
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                c.processes.to_string(),
+                format!("{:.2}", c.cpu_s),
+                cores(c.cpu_s),
+                us(c.us_per_booking),
+                format!("{:.1} %", c.share * 100.0),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "**total**".into(),
+        String::new(),
+        format!("{:.2}", cpu.total_cpu_s),
+        cores(cpu.total_cpu_s),
+        us(cpu.total_us_per_booking),
+        "100 %".into(),
+    ]);
+    rows.push(vec![
+        "load generator (not in the total)".into(),
+        String::new(),
+        format!("{:.2}", cpu.load_generator_cpu_s),
+        cores(cpu.load_generator_cpu_s),
+        us(cpu.load_generator_us_per_booking),
+        String::new(),
+    ]);
+    let header = [
+        "component",
+        "processes",
+        "CPU s",
+        "cores",
+        "µs/booking",
+        "share",
+    ];
+    let loopback = match (cpu.loopback_bytes, cpu.loopback_bytes_per_booking) {
+        (Some(bytes), Some(per)) => format!(
+            "\nLoopback (the whole machine's `lo`, received): {bytes} bytes, {per:.0} bytes/booking.\n"
+        ),
+        (Some(bytes), None) => {
+            format!("\nLoopback (the whole machine's `lo`, received): {bytes} bytes.\n")
+        }
+        _ => String::new(),
+    };
+    format!(
+        "## Server CPU per booking\n\n{} bookings in {:.1} s of measured windows; CPU from \
+         `/proc/<pid>/stat` of each component's processes and their descendants.\n\n{}{loopback}",
+        cpu.bookings,
+        cpu.window_s,
+        md_table(&header, &rows)
+    )
+}
+
 /// A Markdown table; cells are escaped.
 fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
@@ -585,6 +660,9 @@ pub fn summary_table(report: &RunReport) -> String {
         let gap = format!("{} ms, {} unanswered", format_ms(f.gap_ms), f.unanswered);
         rows.push(("failover gap".to_owned(), gap));
     }
+    if let Some(cpu) = &json.cpu {
+        rows.extend(cpu_rows(cpu));
+    }
     rows.push(("audit".to_owned(), verdict(json.audit.as_ref()).to_owned()));
     let width = rows.iter().map(|(label, _)| label.chars().count()).max();
     let heading = format!(
@@ -597,6 +675,32 @@ pub fn summary_table(report: &RunReport) -> String {
         text.push_str(&format!("  {label:<width$}  {value}\n"));
         text
     })
+}
+
+/// The terminal's server CPU rows: the total per booking, each component, the loopback.
+fn cpu_rows(cpu: &CpuReport) -> Vec<(String, String)> {
+    let us = |v: Option<f64>| v.map_or("— µs".to_owned(), |v| format!("{v:.0} µs"));
+    let mut rows = vec![(
+        "server CPU/booking".to_owned(),
+        format!(
+            "{} ({:.2} CPU s, {} bookings)",
+            us(cpu.total_us_per_booking),
+            cpu.total_cpu_s,
+            cpu.bookings
+        ),
+    )];
+    rows.extend(cpu.components.iter().map(|c| {
+        let value = format!("{} ({:.1} %)", us(c.us_per_booking), c.share * 100.0);
+        (format!("  {}", c.name), value)
+    }));
+    rows.push((
+        "load generator CPU/booking".to_owned(),
+        us(cpu.load_generator_us_per_booking),
+    ));
+    if let Some(per) = cpu.loopback_bytes_per_booking {
+        rows.push(("loopback bytes/booking".to_owned(), format!("{per:.0}")));
+    }
+    rows
 }
 
 fn ratio_line(ratios: &Ratios) -> String {
@@ -1071,6 +1175,7 @@ mod tests {
             audit: None,
             baseline: None,
             failover: None,
+            cpu: None,
         }
     }
 
@@ -1375,6 +1480,62 @@ mod tests {
             "![throughput and p99](chart.svg)",
         ] {
             assert!(md.contains(expected), "no {expected:?} in\n{md}");
+        }
+        assert!(!md.contains("## Server CPU"), "only with server pids");
+    }
+
+    fn cpu_report() -> CpuReport {
+        use crate::cpu::ComponentCpu;
+        let component = |name: &str, cpu_s: f64, share: f64| ComponentCpu {
+            name: name.to_owned(),
+            processes: 2,
+            cpu_s,
+            us_per_booking: Some(cpu_s * 1e6 / 1_000.0),
+            share,
+        };
+        CpuReport {
+            window_s: 10.0,
+            bookings: 1_000,
+            ticks_per_s: 100,
+            components: vec![
+                component("gateway", 0.6, 0.75),
+                component("postgres", 0.2, 0.25),
+            ],
+            total_cpu_s: 0.8,
+            total_us_per_booking: Some(800.0),
+            load_generator_cpu_s: 0.5,
+            load_generator_us_per_booking: Some(500.0),
+            loopback_bytes: Some(2_500_000),
+            loopback_bytes_per_booking: Some(2_500.0),
+        }
+    }
+
+    #[test]
+    fn server_cpu_is_in_the_json_the_markdown_and_the_terminal() {
+        let mut run = report("steady", fixture().recorder, 4.0);
+        run.cpu = Some(cpu_report());
+        let dir = tempfile::tempdir().unwrap();
+        let files = write(dir.path(), &run).unwrap();
+        assert_eq!(read_json(&files).cpu, Some(cpu_report()));
+        let md = std::fs::read_to_string(&files.markdown).unwrap();
+        for expected in [
+            "## Server CPU per booking\n\n1000 bookings in 10.0 s",
+            "| component | processes | CPU s | cores | µs/booking | share |",
+            "| gateway | 2 | 0.60 | 0.06 | 600 | 75.0 % |",
+            "| postgres | 2 | 0.20 | 0.02 | 200 | 25.0 % |",
+            "| **total** |  | 0.80 | 0.08 | 800 | 100 % |",
+            "| load generator (not in the total) |  | 0.50 | 0.05 | 500 |  |",
+            "2500000 bytes, 2500 bytes/booking",
+        ] {
+            assert!(md.contains(expected), "no {expected:?} in\n{md}");
+        }
+        let table = summary_table(&run);
+        for expected in [
+            "server CPU/booking          800 µs (0.80 CPU s, 1000 bookings)",
+            "  gateway                   600 µs (75.0 %)",
+            "loopback bytes/booking      2500",
+        ] {
+            assert!(table.contains(expected), "no {expected:?} in\n{table}");
         }
     }
 

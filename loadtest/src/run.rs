@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::audit::{ClientLog, JournalReplay};
 use crate::clock::now_ms;
+use crate::cpu::{self, Components};
 use crate::drive::{self, Ctx, Progress, SuccessSlots};
 use crate::error::LoadtestError;
 use crate::ledgers::Ledgers;
@@ -95,9 +96,15 @@ pub struct LoadtestArgs {
     /// NATS of the deployment, for `--spawn-ledgers`.
     #[arg(long)]
     pub ledger_nats_url: Option<String>,
-    /// Gateway processes to read memory from (idle: memory per connection).
+    /// Gateway processes to read memory from (idle: memory per connection) and CPU from (the
+    /// `gateway` component of the report's server CPU per booking).
     #[arg(long, value_delimiter = ',')]
     pub gateway_pid: Vec<u32>,
+    /// A server process for the report's CPU per booking, as NAME=PID (repeatable; a NAME given
+    /// several times sums its processes). Each pid counts with all its descendants: give
+    /// PostgreSQL's postmaster for it and its backends.
+    #[arg(long = "server-pid", value_name = "NAME=PID", value_parser = cpu::parse_server_pid)]
+    pub server_pids: Vec<(String, u32)>,
     /// No progress bar (CI logs).
     #[arg(long)]
     pub no_progress: bool,
@@ -223,10 +230,15 @@ pub async fn run(
     let mut measured_s = 0.0;
     let performance_of = |index: usize| 1_000_000_000 + u64::from(run_id) * 16 + index as u64;
     let ledgers = spawn_ledgers(&args, performance_of(0)).await?;
+    let servers = server_components(&args, ledgers.as_ref())?;
+    let mut cpu_usage = cpu::Usage::default();
     for (index, phase) in scenario.phases.iter().enumerate() {
         let performance = performance_of(index);
         let ids = (performance, run_started_at_ms, run_id);
-        let outcome = run_phase(&args, &target, phase, ids, ledgers.as_ref()).await?;
+        let outcome = run_phase(&args, &target, phase, ids, ledgers.as_ref(), &servers).await?;
+        if let Some((before, after)) = &outcome.cpu {
+            cpu_usage.add(before, after, outcome.recorder.counters.bookings);
+        }
         recorder.merge(&outcome.recorder);
         log.merge(outcome.log);
         slots.merge(&outcome.slots);
@@ -278,6 +290,7 @@ pub async fn run(
         audit,
         baseline,
         failover,
+        cpu: (!servers.is_empty()).then(|| cpu_usage.report(cpu::ticks_per_s())),
     };
     report::write(&args.out, &report)?;
     Ok(Some(report))
@@ -313,6 +326,36 @@ fn operator_token(args: &LoadtestArgs) -> Result<String, LoadtestError> {
         })
 }
 
+/// The server components whose CPU the report shows: `--gateway-pid`, the spawned ledger nodes
+/// and `--server-pid`; every pid must be running.
+fn server_components(
+    args: &LoadtestArgs,
+    ledgers: Option<&Ledgers>,
+) -> Result<Components, LoadtestError> {
+    if args.server_pids.len() > cpu::SERVER_PIDS_MAX {
+        return Err(LoadtestError::Config(format!(
+            "at most {} --server-pid",
+            cpu::SERVER_PIDS_MAX
+        )));
+    }
+    let mut components = Components::default();
+    for pid in &args.gateway_pid {
+        components.add(cpu::GATEWAY, *pid);
+    }
+    for pid in ledgers.map(Ledgers::pids).unwrap_or_default() {
+        components.add(cpu::SPAWNED_LEDGER, pid);
+    }
+    for (name, pid) in &args.server_pids {
+        components.add(name, *pid);
+    }
+    match components.missing().first() {
+        Some((name, pid)) => Err(LoadtestError::Config(format!(
+            "{name}: no process {pid} is running"
+        ))),
+        None => Ok(components),
+    }
+}
+
 fn workers_for(args: &LoadtestArgs, params: &Params) -> u16 {
     let needed = params.clients.div_ceil(CLIENTS_PER_WORKER_MAX) as u16;
     args.workers.unwrap_or(needed).clamp(1, WORKERS_MAX)
@@ -329,6 +372,8 @@ struct PhaseOutcome {
     /// The seconds its rates are measured over: a pooled phase's arrival window (its ramp comes
     /// before), otherwise the phase's wall time.
     measured_s: f64,
+    /// The server components read at the start and the end of the measured window.
+    cpu: Option<(cpu::Sample, cpu::Sample)>,
 }
 
 async fn spawn_ledgers(
@@ -359,6 +404,7 @@ async fn run_phase(
     phase: &Phase,
     (performance, run_started_at_ms, run_id): PhaseIds,
     ledgers: Option<&Ledgers>,
+    servers: &Components,
 ) -> Result<PhaseOutcome, LoadtestError> {
     let params = &phase.params;
     let phase_started_at_ms = now_ms();
@@ -415,6 +461,22 @@ async fn run_phase(
             }
         })
     });
+    // Server CPU is read when the measured window starts (a pooled phase's first arrival, after
+    // its ramp) and when the clients are done.
+    let window_from_ms = match phase.preset {
+        Preset::Steady | Preset::Failover | Preset::Churn => {
+            let ramp = drive::pool_ramp(params.clients, params.ramp_per_s);
+            phase_started_at_ms + ramp.as_millis() as u64
+        }
+        Preset::Stampede | Preset::Idle => phase_started_at_ms,
+    };
+    let cpu_before = (!servers.is_empty()).then(|| {
+        let servers = servers.clone();
+        tokio::spawn(async move {
+            sleep_until_ms(window_from_ms).await;
+            servers.sample()
+        })
+    });
     let peak_rss = Arc::new(AtomicU64::new(0));
     let sampler = tokio::spawn(sample_rss(args.gateway_pid.clone(), peak_rss.clone()));
     let driving = async {
@@ -432,6 +494,15 @@ async fn run_phase(
         None => (driving.await, None),
     };
     let (recorder, log, slots) = driven?;
+    let cpu = match cpu_before {
+        Some(before) => Some((
+            before
+                .await
+                .map_err(|e| LoadtestError::Setup(format!("reading server CPU: {e}")))?,
+            servers.sample(),
+        )),
+        None => None,
+    };
     sampler.abort();
     if let Some(bar) = bar {
         bar.abort();
@@ -463,6 +534,7 @@ async fn run_phase(
         killed,
         measured,
         measured_s,
+        cpu,
     })
 }
 

@@ -133,6 +133,21 @@ impl Deployment {
         list.join(",")
     }
 
+    /// `--server-pid NAME=PID` for the ledger leader, PostgreSQL (its postmaster: the backends
+    /// are its children), NATS and Redis; the gateways go as `--gateway-pid`.
+    pub fn server_pid_args(&self) -> Vec<String> {
+        let pids = [
+            ("ledger", Some(self.leader.child.id())),
+            ("postgres", self.postgres.pid()),
+            ("nats", self.nats.pid()),
+            ("redis", self.redis.pid()),
+        ];
+        pids.into_iter()
+            .filter_map(|(name, pid)| Some(["--server-pid".to_owned(), format!("{name}={}", pid?)]))
+            .flatten()
+            .collect()
+    }
+
     pub fn gateway_pids(&self) -> String {
         let list: Vec<String> = self
             .gateways

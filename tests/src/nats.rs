@@ -64,6 +64,11 @@ impl Nats {
         info.get("error").is_none().then_some(info)
     }
 
+    /// The server's pid (`None` while it is stopped), for the load test's CPU per booking.
+    pub fn pid(&self) -> Option<u32> {
+        self.0.pid()
+    }
+
     /// SIGKILL, like a lost host; the JetStream store stays on disk.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
         self.0.kill()

@@ -272,6 +272,12 @@ impl Postgres {
         }
     }
 
+    /// The running postmaster's pid (its backends are its children), for the load test's CPU
+    /// per booking.
+    pub fn pid(&self) -> Option<u32> {
+        self.live_postmaster()
+    }
+
     /// The running postmaster's pid: the first line of `postmaster.pid` (the spawned child may
     /// be `runuser`, not postgres itself). A killed postmaster leaves the file behind and its
     /// pid may be reused, so the process must also be alive and name this data directory.

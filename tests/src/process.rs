@@ -290,6 +290,11 @@ impl Process {
         ready
     }
 
+    /// The running server's pid (`None` while it is stopped).
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub(crate) fn signal(&mut self, name: &str) -> Result<(), HarnessError> {
         if !is_running(&mut self.child) {
             return Ok(());

@@ -69,6 +69,11 @@ impl Redis {
         self.0.port
     }
 
+    /// The server's pid (`None` while it is stopped), for the load test's CPU per booking.
+    pub fn pid(&self) -> Option<u32> {
+        self.0.pid()
+    }
+
     /// SIGKILL: every key is gone, as after a crash without persistence.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
         self.0.kill()
