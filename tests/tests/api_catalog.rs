@@ -2,7 +2,6 @@
 //! shows with price grades, performances, publishing (which opens inventory in the ledger),
 //! browsing with filters and cursors, and the seats left per grade from the read model.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
