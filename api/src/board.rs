@@ -14,7 +14,7 @@ use crate::auth::{Authenticated, Role};
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Path, Query};
 use crate::manage::managed_show;
-use crate::paging::{page, page_limit};
+use crate::paging::{page_limit, page_of};
 use crate::state::{Api, now_ms};
 use crate::store::board::NewPost;
 use crate::venues::text_ok;
@@ -103,17 +103,12 @@ async fn list(
             i64::from(limit) + 1,
         )
         .await?;
-    let items = rows
-        .iter()
-        .take(limit as usize)
-        .map(|post| {
-            serde_json::json!({
-                "id": Id(post.id), "title": post.title, "body": post.body, "answer": post.answer,
-                "answered_at_ms": post.answered_at_ms, "created_at_ms": post.created_at_ms,
-            })
+    Ok(page_of(&rows, limit, |post| {
+        serde_json::json!({
+            "id": Id(post.id), "title": post.title, "body": post.body, "answer": post.answer,
+            "answered_at_ms": post.answered_at_ms, "created_at_ms": post.created_at_ms,
         })
-        .collect();
-    Ok(page(items, rows.len() > limit as usize))
+    }))
 }
 
 /// `GET /api/v2/notices`.
@@ -329,17 +324,12 @@ pub async fn admin_posts(
             i64::from(limit) + 1,
         )
         .await?;
-    let items = rows
-        .iter()
-        .take(limit as usize)
-        .map(|post| {
-            serde_json::json!({
-                "id": Id(post.id), "show": post.show_id.map(Id), "show_title": post.show_title,
-                "kind": post.kind, "author_email": post.author_email, "title": post.title,
-                "body": post.body, "answer": post.answer, "hidden": post.hidden != 0,
-                "created_at_ms": post.created_at_ms,
-            })
+    Ok(page_of(&rows, limit, |post| {
+        serde_json::json!({
+            "id": Id(post.id), "show": post.show_id.map(Id), "show_title": post.show_title,
+            "kind": post.kind, "author_email": post.author_email, "title": post.title,
+            "body": post.body, "answer": post.answer, "hidden": post.hidden != 0,
+            "created_at_ms": post.created_at_ms,
         })
-        .collect();
-    Ok(page(items, rows.len() > limit as usize))
+    }))
 }

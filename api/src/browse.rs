@@ -13,7 +13,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, FieldError};
 use crate::json::{Path, Query};
 use crate::manage::{managed_show, show};
-use crate::paging::{page, page_limit};
+use crate::paging::{page_limit, page_of};
 use crate::state::Api;
 use crate::store::catalog::ShowFilter;
 use crate::taxonomy::{CATEGORIES, REGIONS};
@@ -87,14 +87,11 @@ pub async fn browse(
             rows: i64::from(limit) + 1,
         })
         .await?;
-    let items = rows
-        .iter()
-        .take(limit as usize)
-        .map(|s| {
-            serde_json::json!({"id": Id(s.id), "title": s.title, "category": s.category, "region": s.region})
-        })
-        .collect();
-    Ok(page(items, rows.len() > limit as usize))
+    Ok(page_of(
+        &rows,
+        limit,
+        |s| serde_json::json!({"id": Id(s.id), "title": s.title, "category": s.category, "region": s.region}),
+    ))
 }
 
 /// `GET /api/v2/shows/{id}`: a published show (or a draft, to its seller and admins) with its

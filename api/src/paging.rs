@@ -21,6 +21,13 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     Ok(limit)
 }
 
+/// The page of `rows` (read as `limit + 1` rows, so one more than the page says whether more
+/// follow), each row shown by `view`.
+pub fn page_of<T>(rows: &[T], limit: u32, view: impl FnMut(&T) -> serde_json::Value) -> Response {
+    let items = rows.iter().take(limit as usize).map(view).collect();
+    page(items, rows.len() > limit as usize)
+}
+
 /// A page of `items` (each with an `id`, newest first); when `more` follow, the cursor for the
 /// next page is the last item's id (queries ask for one row more than the page to know).
 pub fn page(items: Vec<serde_json::Value>, more: bool) -> Response {

@@ -14,7 +14,7 @@ use crate::auth::{Authenticated, Role, authenticate, bearer};
 use crate::error::{ApiError, FieldError};
 use crate::json::{JsonBody, Path, Query};
 use crate::operator::is_operator;
-use crate::paging::{page, page_limit};
+use crate::paging::{page_limit, page_of};
 use crate::state::Api;
 use crate::store::sellers::{Company, SellerConflict};
 use picket_edge::id::Id;
@@ -199,16 +199,11 @@ pub async fn my_shows(
             i64::from(limit) + 1,
         )
         .await?;
-    let items = rows
-        .iter()
-        .take(limit as usize)
-        .map(|show| {
-            serde_json::json!({"id": Id(show.id), "title": show.title, "category": show.category,
+    Ok(page_of(&rows, limit, |show| {
+        serde_json::json!({"id": Id(show.id), "title": show.title, "category": show.category,
                 "region": show.region, "status": show.status, "venue_id": Id(show.venue_id),
                 "performances": show.performances, "first_starts_at_ms": show.first_starts_at_ms})
-        })
-        .collect();
-    Ok(page(items, rows.len() > limit as usize))
+    }))
 }
 
 /// `GET /api/v2/companies/mine/venues`: the venues the seller created — the only ones its
@@ -228,15 +223,10 @@ pub async fn my_venues(
             i64::from(limit) + 1,
         )
         .await?;
-    let items = rows
-        .iter()
-        .take(limit as usize)
-        .map(|venue| {
-            serde_json::json!({"id": Id(venue.id), "name": venue.name, "region": venue.region,
+    Ok(page_of(&rows, limit, |venue| {
+        serde_json::json!({"id": Id(venue.id), "name": venue.name, "region": venue.region,
                 "address": venue.address, "seats": venue.seats})
-        })
-        .collect();
-    Ok(page(items, rows.len() > limit as usize))
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -382,8 +372,7 @@ pub async fn admin_companies(
             i64::from(limit) + 1,
         )
         .await?;
-    let items = rows.iter().take(limit as usize).map(listed_json).collect();
-    Ok(page(items, rows.len() > limit as usize))
+    Ok(page_of(&rows, limit, listed_json))
 }
 
 #[derive(Debug, Deserialize)]
