@@ -9,29 +9,26 @@ import { admin, loadAdmin, signOut } from "./session";
 
 export const SIGN_IN_PATH = "/admin/signin";
 
+/** The admin pages, in the header's order. */
+const PAGES: { href: string; label: [string, string] }[] = [
+  { href: "/admin/", label: ["플랫폼 현황", "Overview"] },
+  { href: "/admin/sales", label: ["판매 현황", "Sales"] },
+  { href: "/admin/operations", label: ["운영 지표", "Operations"] },
+  { href: "/admin/sellers", label: ["판매자 승인", "Sellers"] },
+  { href: "/admin/moderation", label: ["게시판 관리", "Moderation"] },
+  { href: "/admin/staff", label: ["스태프 계정", "Staff accounts"] },
+];
+
 function Nav() {
   const { route } = useLocation();
   if (admin.value?.role !== "admin") return null;
   return (
     <>
-      <a class="nav-link" href="/admin/">
-        {tr("플랫폼 현황", "Overview")}
-      </a>
-      <a class="nav-link" href="/admin/sales">
-        {tr("판매 현황", "Sales")}
-      </a>
-      <a class="nav-link" href="/admin/operations">
-        {tr("운영 지표", "Operations")}
-      </a>
-      <a class="nav-link" href="/admin/sellers">
-        {tr("판매자 승인", "Sellers")}
-      </a>
-      <a class="nav-link" href="/admin/moderation">
-        {tr("게시판 관리", "Moderation")}
-      </a>
-      <a class="nav-link" href="/admin/staff">
-        {tr("스태프 계정", "Staff accounts")}
-      </a>
+      {PAGES.map((page) => (
+        <a key={page.href} class="nav-link" href={page.href}>
+          {tr(page.label[0], page.label[1])}
+        </a>
+      ))}
       <button
         type="button"
         class="secondary"
