@@ -46,8 +46,9 @@ pub async fn create_venue(
 }
 
 /// `PUT /api/v2/venues/{id}` (a seller of the owning company): replaces the venue's
-/// name, region, address and seat map, checked as `POST` checks them, while no published
-/// performance uses it (409 `venue_in_use` once one does: its seat ids are on sale).
+/// name, region, address and seat map, checked as `POST` checks them, while no show at it is
+/// published or being published (409 `venue_in_use` from the moment a publish pins the venue:
+/// its seat ids are, or are about to be, on sale; `Store::update_venue`).
 pub async fn update_venue(
     State(api): State<Arc<Api>>,
     who: Authenticated,
@@ -75,6 +76,7 @@ pub async fn update_venue(
                 layout: serde_json::to_string(&form.layout).expect("layouts encode"),
                 seats: seats as i64,
             },
+            now_ms().saturating_sub(crate::publish::PUBLISH_PIN_CHECK_MS_MAX) as i64,
         )
         .await?;
     if !updated {

@@ -1003,7 +1003,7 @@ pub fn document() -> Value {
                 "responses": responses(json!({"200": json_response("the venue", schema("Venue"))}), PARAMETERS, &[404])
             }, "put": {
                 "operationId": "updateVenue",
-                "summary": "Replace the venue's name, region, address and seat map (a seller of the company that owns it), checked as createVenue checks them, while no performance at it is published: once one is, its seat ids are on sale and this is 409 venue_in_use (save the layout as a new venue instead)",
+                "summary": "Replace the venue's name, region, address and seat map (a seller of the company that owns it), checked as createVenue checks them, while no show at it is published or being published: from the moment a publishShow pins the venue (before it reads the seat map) its seat ids are, or are about to be, on sale and this is 409 venue_in_use (save the layout as a new venue instead); a publish that fails before the ledger opens anything releases its pin, and one whose API process died unpinned lapses after 60 s",
                 "security": session,
                 "parameters": id_param,
                 "requestBody": json_body(schema("VenueForm")),
@@ -1163,10 +1163,10 @@ pub fn document() -> Value {
             }},
             "/api/v2/shows/{id}/publish": {"post": {
                 "operationId": "publishShow",
-                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing; a show without performances is 422; a show of a company that is not approved (pending or suspended) is 403 company_not_approved",
+                "summary": "Publish: validate, open every performance's inventory in the ledger (holds last 8 minutes), create each performance's sale in the waiting room (sale id = performance id; opens at the performance's sale_open_at_ms, admits at the show's queue.admit_per_sec and queue.active_max, seat_limit = the show's per_buyer_limit, admissions last 10 minutes, a dropped buyer's place is kept 30 s; an operator changes them with PUT /api/v2/sales/{sale}), announce (its seller, admin); publishing again changes nothing; a show without performances is 422; a show of a company that is not approved (pending or suspended) is 403 company_not_approved; publishing first pins the show's venue (updateVenue is 409 venue_in_use from then on) and checks every performance against its seat map before the ledger opens any (a failure there, 422, releases the pin); another publish of the same show taking the pin over meanwhile is 409 conflict (publish again)",
                 "security": session,
                 "parameters": id_param,
-                "responses": responses(json!({"200": json_response("published, with the announcement", json!({"type": "object", "required": ["id", "status", "event"], "properties": {"id": id(), "status": {"const": "published"}, "event": {"type": "object", "description": "the announcement (docs/protocol.md, catalog)"}}}))}), PARAMETERS, &[401, 403, 404, 422])
+                "responses": responses(json!({"200": json_response("published, with the announcement", json!({"type": "object", "required": ["id", "status", "event"], "properties": {"id": id(), "status": {"const": "published"}, "event": {"type": "object", "description": "the announcement (docs/protocol.md, catalog)"}}}))}), PARAMETERS, &[401, 403, 404, 409, 422])
             }},
             "/api/v2/performances": {"post": {
                 "operationId": "openPerformance",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use picket_ledger_core::{ActorId, Command, IdempotencyKey, Rejection, Request};
+use picket_ledger_core::{ActorId, Command, IdempotencyKey, PerformanceSpec, Rejection, Request};
 
 use crate::auth::Authenticated;
 use crate::catalog::{SHOW_PUBLISHED_SUBJECT, ShowPublished};
@@ -16,7 +16,15 @@ use crate::json::Path;
 use crate::manage::{managed_show, venue};
 use crate::shows::{ADMISSION_TTL_MS, QUEUE_GRACE_MS, Show, spec_for};
 use crate::state::{Api, now_ms};
+use crate::store::catalog::PerformanceRow;
 use picket_edge::id::Id;
+
+/// The longest a publish attempt may take from pinning its show's venue to keeping the pin
+/// (reading the map and checking every performance's spec against it: well under a second for
+/// a 50,000-seat stadium and `PERFORMANCES_PER_SHOW_MAX` performances). A releasable pin older
+/// than this is taken to be a crashed attempt's, and a venue change drops it; should the
+/// attempt still be running, it finds its pin gone and opens nothing.
+pub const PUBLISH_PIN_CHECK_MS_MAX: u64 = 60_000;
 
 /// `POST /api/v2/shows/{id}/publish`: validates the show, opens every performance's inventory
 /// in the ledger, marks the show published and announces it. Publishing twice is harmless.
@@ -32,9 +40,6 @@ pub async fn publish(
         .ledger
         .clone()
         .ok_or(ApiError::Internal("no ledger configured".into()))?;
-    let (_, _, layout) = venue(&api, row.venue_id)
-        .await?
-        .ok_or(ApiError::NotFound("venue"))?;
     let performances = api.store.performances(show, false).await?;
     if performances.is_empty() {
         return Err(ApiError::Invalid(vec![FieldError {
@@ -51,16 +56,38 @@ pub async fn publish(
             .collect();
         return Ok(published_answer(show, row, opens));
     }
+    // The venue is pinned before its seat map is read, so the map read is the one it keeps:
+    // `PUT /api/v2/venues/{id}` is refused from the pin's commit on. The pin belongs to this
+    // attempt until it is kept, just before the ledger is first asked: until then a failure
+    // releases it (nothing is on sale), and a crash leaves a pin that the show's next publish
+    // takes over, or that lapses after `PUBLISH_PIN_CHECK_MS_MAX`. Once kept it stays, as a
+    // published show's does: the ledger may sell the map from then on, failure or not, and a
+    // retry (the same idempotency keys) reads the same map.
+    let attempt = api.new_id();
+    let kept = api
+        .store
+        .pin_venue(show, row.venue_id, attempt, now_ms() as i64)
+        .await?;
+    let specs = match checked_specs(&api, &row, &performances).await {
+        Ok(specs) => specs,
+        Err(error) => {
+            if let Err(e) = api.store.release_venue_pin(show, attempt).await {
+                tracing::warn!(show, error = %e, "a failed publish's venue pin stays until it lapses");
+            }
+            return Err(error);
+        }
+    };
+    if !kept && !api.store.keep_venue_pin(show, attempt).await? {
+        // Lost to another publish of the show, or lapsed and dropped by a venue change: the
+        // map read may be stale, so nothing is opened with it.
+        return Err(ApiError::Conflict(
+            "the show was being published by another request: publish it again",
+        ));
+    }
     let mut opens = Vec::new();
-    for performance in &performances {
+    for (performance, spec) in performances.iter().zip(specs) {
         let id = performance.id;
         opens.push(performance.sale_open_at_ms as u64);
-        let spec = spec_for(id, performance.starts_at_ms as u64, &row, &layout).map_err(|m| {
-            ApiError::Invalid(vec![FieldError {
-                field: "grades",
-                message: m,
-            }])
-        })?;
         // Known before the ledger opens it, so the opening event finds it.
         api.seats_left.register(&spec);
         let request = Request {
@@ -108,17 +135,6 @@ pub async fn publish(
             .set_performance_spec(id, &serde_json::to_string(&spec).expect("specs encode"))
             .await?;
     }
-    // The venue is pinned now (a performance at it has its spec stored: `PUT /venues/{id}` is
-    // refused from here on), but a `PUT` could have landed after the layout was read above and
-    // before the first spec was stored. The ledger sells the layout read above, so that is the
-    // one buyers must be shown: put it back if it changed.
-    api.store
-        .restore_venue_layout(
-            row.venue_id,
-            &serde_json::to_string(&layout).expect("layouts encode"),
-            layout.seats().count() as i64,
-        )
-        .await?;
     api.store.mark_published(show, now_ms() as i64).await?;
     let event = published_event(show, row, opens);
     tracing::info!(show, "show published");
@@ -127,6 +143,35 @@ pub async fn publish(
         announce(js, &event).await?;
     }
     Ok(published_json(show, &event))
+}
+
+/// The spec each performance opens with, read from the venue's map as it is now (pinned by the
+/// caller): every one checked before the ledger is asked to open any.
+async fn checked_specs(
+    api: &Api,
+    row: &Show,
+    performances: &[PerformanceRow],
+) -> Result<Vec<PerformanceSpec>, ApiError> {
+    let (_, _, layout) = venue(api, row.venue_id)
+        .await?
+        .ok_or(ApiError::NotFound("venue"))?;
+    performances
+        .iter()
+        .map(|performance| {
+            spec_for(
+                performance.id,
+                performance.starts_at_ms as u64,
+                row,
+                &layout,
+            )
+            .map_err(|m| {
+                ApiError::Invalid(vec![FieldError {
+                    field: "grades",
+                    message: m,
+                }])
+            })
+        })
+        .collect()
 }
 
 fn published_json(show: i64, event: &ShowPublished) -> Response {

@@ -1,8 +1,8 @@
 //! Venues through the HTTP API with a real (in-process) ledger: blocked and wheelchair seats
 //! from the venue to the ledger (a hold on a blocked seat is refused, best-available skips it,
 //! the seats left leave it out), replacing a venue's layout (`PUT /api/v2/venues/{id}`: the
-//! owning company only, until a performance at it is published), and a 50,000-seat stadium
-//! saved, read back, published and sold from.
+//! owning company only, until a show at it is published or a publish pins it; a PUT racing a
+//! publish), and a 50,000-seat stadium saved, read back, published and sold from.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -64,8 +64,8 @@ async fn create_venue(address: SocketAddr, token: &str, venue: &Value) -> i64 {
 }
 
 /// A draft show at `venue` with one grade over section(s) `sections` and one performance 20
-/// days away, published: (show id, performance id).
-async fn publish_at(address: SocketAddr, token: &str, venue: i64, sections: Value) -> (i64, u64) {
+/// days away: (show id, performance id).
+async fn draft_at(address: SocketAddr, token: &str, venue: i64, sections: Value) -> (i64, u64) {
     let show = json!({"title": "콘서트", "category": "concert", "venue_id": venue.to_string(), "description": "",
         "age_rating": "all", "running_minutes": 120, "grades": [{"code": "R", "price_won": 100000, "sections": sections}]});
     let created = call(
@@ -89,7 +89,12 @@ async fn publish_at(address: SocketAddr, token: &str, venue: i64, sections: Valu
     )
     .await;
     assert_eq!(performance.status, 201, "{:?}", performance.body);
-    let performance = picket_tests::ids::id(&performance.body["id"]);
+    (show_id, picket_tests::ids::id(&performance.body["id"]))
+}
+
+/// [`draft_at`], published.
+async fn publish_at(address: SocketAddr, token: &str, venue: i64, sections: Value) -> (i64, u64) {
+    let (show_id, performance) = draft_at(address, token, venue, sections).await;
     let published = picket_tests::api::publish_show_at(address, token, show_id).await;
     assert_eq!(published.status, 200, "{:?}", published.body);
     (show_id, performance)
@@ -189,22 +194,93 @@ async fn updates(setup: ApiSetup) {
     .await;
     assert_eq!(listed.body["items"][0]["seats"], 5, "{:?}", listed.body);
 
-    // What publishing does once the venue is pinned, should a PUT have slipped in between its
-    // reading the layout and storing the first spec: the map on sale goes back.
-    let on_sale: Value = small_venue("소극장")["layout"].clone();
-    setup
-        .api
-        .store
-        .restore_venue_layout(venue, &on_sale.to_string(), 4)
-        .await
-        .expect("restored");
-    let read = call(address, "GET", &path, "", None).await;
-    assert_eq!(read.body["layout"], on_sale);
+    // A publish pins the venue before it reads the map and releases the pin when it fails
+    // before asking the ledger: here the show's one grade covers section A, which the venue
+    // no longer has (a draft does not pin it), so publishing is refused and the venue is free.
+    let (draft, performance) = draft_at(address, &owner, venue, json!(["A"])).await;
+    let mut renamed = bigger.clone();
+    renamed["layout"]["sections"][0]["name"] = json!("B");
+    let put = call(address, "PUT", &path, &renamed.to_string(), Some(&owner)).await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    let failed = picket_tests::api::publish_show_at(address, &owner, draft).await;
+    assert_eq!(failed.status, 422, "{:?}", failed.body);
     let back = call(address, "PUT", &path, &bigger.to_string(), Some(&owner)).await;
     assert_eq!(back.status, 200, "{:?}", back.body);
+    let read = call(address, "GET", &path, "", None).await;
+    assert_eq!(read.body["layout"], bigger["layout"]);
 
-    // A draft show does not pin the venue; a published performance does.
-    let (_, performance) = publish_at(address, &owner, venue, json!(["A"])).await;
+    // A publish in progress (pinned, its map read, not yet at the ledger): the PUT is refused
+    // and the map stays; released, the PUT goes through.
+    let store = &setup.api.store;
+    let now_ms = picket_edge::clock::now_ms() as i64;
+    let attempt = now_ms << 8;
+    let kept = store
+        .pin_venue(draft, venue, attempt, now_ms)
+        .await
+        .expect("pinned");
+    assert!(!kept);
+    let pinned = call(address, "PUT", &path, &renamed.to_string(), Some(&owner)).await;
+    assert_eq!(
+        (pinned.status, pinned.body["code"].as_str()),
+        (409, Some("venue_in_use")),
+        "{:?}",
+        pinned.body
+    );
+    let read = call(address, "GET", &path, "", None).await;
+    assert_eq!(read.body["layout"], bigger["layout"]);
+    store
+        .release_venue_pin(draft, attempt)
+        .await
+        .expect("released");
+    let released = call(address, "PUT", &path, &bigger.to_string(), Some(&owner)).await;
+    assert_eq!(released.status, 200, "{:?}", released.body);
+
+    // A crashed publish's pin lapses: the PUT drops it, and should the attempt still be
+    // running it cannot keep the pin (it opens nothing with the map it read).
+    let lapse_ms = picket_api::publish::PUBLISH_PIN_CHECK_MS_MAX as i64;
+    let stale = attempt + 1;
+    store
+        .pin_venue(draft, venue, stale, now_ms - lapse_ms - 1_000)
+        .await
+        .expect("pinned");
+    let lapsed = call(address, "PUT", &path, &bigger.to_string(), Some(&owner)).await;
+    assert_eq!(lapsed.status, 200, "{:?}", lapsed.body);
+    assert!(!store.keep_venue_pin(draft, stale).await.expect("kept?"));
+    // A pin taken over by a later attempt of the show is the later attempt's alone.
+    store
+        .pin_venue(draft, venue, attempt, now_ms)
+        .await
+        .expect("pinned");
+    store
+        .pin_venue(draft, venue, attempt + 2, now_ms)
+        .await
+        .expect("pinned");
+    assert!(!store.keep_venue_pin(draft, attempt).await.expect("kept?"));
+    store
+        .release_venue_pin(draft, attempt)
+        .await
+        .expect("released");
+    let taken_over = call(address, "PUT", &path, &bigger.to_string(), Some(&owner)).await;
+    assert_eq!(taken_over.status, 409, "{:?}", taken_over.body);
+    // Kept (the ledger may be selling the map): never released, and the next attempt finds it
+    // kept.
+    assert!(store.keep_venue_pin(draft, attempt + 2).await.expect("kept"));
+    store
+        .release_venue_pin(draft, attempt + 2)
+        .await
+        .expect("released");
+    assert!(
+        store
+            .pin_venue(draft, venue, attempt + 3, now_ms)
+            .await
+            .expect("pinned")
+    );
+    let kept = call(address, "PUT", &path, &bigger.to_string(), Some(&owner)).await;
+    assert_eq!(kept.status, 409, "{:?}", kept.body);
+
+    // Published, the show keeps the venue pinned.
+    let published = picket_tests::api::publish_show_at(address, &owner, draft).await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
     let in_use = call(
         address,
         "PUT",
@@ -230,6 +306,74 @@ async fn updates(setup: ApiSetup) {
         matches!(wheelchair, Ok(Reply::Held { .. })),
         "{wheelchair:?}"
     );
+}
+
+/// PUTs the racing task sends at most (it stops at its first 409).
+const RACING_PUTS_MAX: usize = 2_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_racing_a_publish_never_changes_the_map_on_sale() {
+    put_racing_publish(ApiSetup::start_postgres().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_racing_a_publish_never_changes_the_map_on_sale_on_sqlite() {
+    put_racing_publish(ApiSetup::start().await).await;
+}
+
+/// The seller saves the venue over and over, alternating a map of 4 seats and one of 5, while
+/// the show at it is published: whichever PUTs land before the publish pins the venue, the map
+/// the venue ends with is the one the ledger sells, and every PUT after the pin is refused.
+async fn put_racing_publish(setup: ApiSetup) {
+    let address = setup.address;
+    let owner = seller_at(address, "racer@example.com", "123-45-67891").await;
+    let four = small_venue("경합");
+    let mut five = four.clone();
+    five["layout"]["sections"][0]["rows"][0]["seats"]
+        .as_array_mut()
+        .expect("seats")
+        .push(json!({"number": 5, "x": 40, "y": 0}));
+    let venue = create_venue(address, &owner, &four).await;
+    let (show, performance) = draft_at(address, &owner, venue, json!(["A"])).await;
+    let path = format!("/api/v2/venues/{venue}");
+    let (first_put, first_put_seen) = tokio::sync::oneshot::channel();
+    let putter = {
+        let owner = owner.clone();
+        tokio::spawn(async move {
+            let mut first_put = Some(first_put);
+            for n in 0..RACING_PUTS_MAX {
+                let body = if n % 2 == 0 { &five } else { &four };
+                let put = call(address, "PUT", &path, &body.to_string(), Some(&owner)).await;
+                if let Some(first) = first_put.take() {
+                    let _ = first.send(());
+                }
+                match put.status {
+                    200 => continue,
+                    409 => return (n, put.body["code"].clone()),
+                    _ => panic!("{} {:?}", put.status, put.body),
+                }
+            }
+            panic!("{RACING_PUTS_MAX} PUTs and none refused");
+        })
+    };
+    first_put_seen.await.expect("the first PUT");
+    let published = picket_tests::api::publish_show_at(address, &owner, show).await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    let (saved, code) = putter.await.expect("the PUTs");
+    assert_eq!(code, "venue_in_use");
+    assert!(saved > 0, "no PUT landed before the publish");
+
+    let read = call(address, "GET", &format!("/api/v2/venues/{venue}"), "", None).await;
+    let seats_read = read.body["seats"].as_array().expect("seats").len();
+    let ledger =
+        picket_ledger_client::LedgerClient::in_process(setup.cluster.ledger.handle.clone());
+    let subscription = ledger.subscribe().await.expect("subscribe");
+    let on_sale = subscription
+        .availability
+        .iter()
+        .find(|a| a.performance == PerformanceId(performance))
+        .expect("the performance's seat map");
+    assert_eq!(on_sale.seat_free.len(), seats_read, "after {saved} PUTs");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

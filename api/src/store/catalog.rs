@@ -2,6 +2,10 @@
 
 use crate::store::Store;
 
+/// `shows.venue_pin` of a show whose publish has asked, or is about to ask, the ledger to open
+/// a performance with its venue's seat map: the pin is never released (publish ids are never 0).
+pub const VENUE_PIN_KEPT: i64 = 0;
+
 /// A new venue; `layout` is its seat map as JSON.
 pub struct NewVenue<'a> {
     pub id: i64,
@@ -188,19 +192,26 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the venue's name, region, address and seat map unless a performance at it is
-    /// published (its spec stored, or its show no longer a draft); `Ok(false)` when one is. One
-    /// statement, so a publish that stored its spec first is always seen.
+    /// Replaces the venue's name, region, address and seat map unless the venue is in use:
+    /// pinned by a show being published (`pin_venue`) or used by a published one (its show no
+    /// longer a draft, or a performance's spec stored: shows published before pins existed);
+    /// `Ok(false)` when it is. A releasable pin taken before `lapsed_before_ms` is a crashed
+    /// publish's and is dropped first (`PUBLISH_PIN_CHECK_MS_MAX`).
+    ///
+    /// One transaction that writes the venue row first: `pin_venue` writes it too, so the two
+    /// take turns on its row lock, and the check, a statement of its own, sees a pin committed
+    /// while this waited (on PostgreSQL a single `UPDATE … WHERE NOT EXISTS` would check an
+    /// older snapshot of `shows` and miss it). SQLite's write transactions take turns anyway.
     pub async fn update_venue(
         &self,
         id: i64,
         venue: &VenueChange<'_>,
+        lapsed_before_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let updated = sqlx::query(
+        let mut tx = self.begin().await?;
+        sqlx::query(
             "UPDATE venues SET name = $2, region = $3, address = $4, layout = $5, seats = $6 \
-             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM shows s WHERE s.venue_id = $1 AND \
-             (s.status <> 'draft' OR EXISTS (SELECT 1 FROM performances p \
-             WHERE p.show_id = s.id AND p.spec IS NOT NULL)))",
+             WHERE id = $1",
         )
         .bind(id)
         .bind(venue.name)
@@ -208,32 +219,89 @@ impl Store {
         .bind(venue.address)
         .bind(&venue.layout)
         .bind(venue.seats)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(updated.rows_affected() == 1)
+        sqlx::query(
+            "UPDATE shows SET venue_pin = NULL, venue_pinned_at_ms = NULL \
+             WHERE venue_id = $1 AND venue_pin <> $2 AND venue_pinned_at_ms < $3",
+        )
+        .bind(id)
+        .bind(VENUE_PIN_KEPT)
+        .bind(lapsed_before_ms)
+        .execute(&mut *tx)
+        .await?;
+        let users: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM shows s WHERE s.venue_id = $1 AND (s.venue_pin IS NOT NULL \
+             OR s.status <> 'draft' OR EXISTS (SELECT 1 FROM performances p \
+             WHERE p.show_id = s.id AND p.spec IS NOT NULL))",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if users > 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Sets the venue's seat map back to `layout` (JSON) if it differs: publishing calls it once
-    /// the venue is pinned, so the map buyers read is the one the ledger sells.
-    pub async fn restore_venue_layout(
+    /// Pins the show's venue for the publish attempt `attempt` (an id of its own, never
+    /// `VENUE_PIN_KEPT`): from its commit on, `update_venue` refuses, so the seat map read after
+    /// this is the one the venue keeps while the pin holds. Takes the pin over from an earlier
+    /// attempt of the same show (one that crashed, or runs alongside: that one then fails at
+    /// `keep_venue_pin`). `Ok(true)` if the show's pin is kept already (then it stays as it is).
+    /// Writes the venue row first, like `update_venue` (why there).
+    pub async fn pin_venue(
         &self,
-        id: i64,
-        layout: &str,
-        seats: i64,
-    ) -> Result<(), sqlx::Error> {
-        let restored =
-            sqlx::query("UPDATE venues SET layout = $2, seats = $3 WHERE id = $1 AND layout <> $2")
-                .bind(id)
-                .bind(layout)
-                .bind(seats)
-                .execute(&self.pool)
-                .await?;
-        if restored.rows_affected() > 0 {
-            tracing::warn!(
-                venue = id,
-                "a venue changed while a show at it was published: its seat map is back to the one on sale"
-            );
-        }
+        show: i64,
+        venue: i64,
+        attempt: i64,
+        now_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE venues SET seats = seats WHERE id = $1")
+            .bind(venue)
+            .execute(&mut *tx)
+            .await?;
+        let pinned = sqlx::query(
+            "UPDATE shows SET venue_pin = $2, venue_pinned_at_ms = $3 \
+             WHERE id = $1 AND (venue_pin IS NULL OR venue_pin <> $4)",
+        )
+        .bind(show)
+        .bind(attempt)
+        .bind(now_ms)
+        .bind(VENUE_PIN_KEPT)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(pinned.rows_affected() == 0)
+    }
+
+    /// Makes `attempt`'s pin permanent, before the ledger is asked to open anything with the
+    /// map read under it; `Ok(false)` if the attempt no longer holds it (another attempt took
+    /// it over, or `update_venue` dropped it as lapsed and may have changed the map since).
+    pub async fn keep_venue_pin(&self, show: i64, attempt: i64) -> Result<bool, sqlx::Error> {
+        let kept = sqlx::query("UPDATE shows SET venue_pin = $3 WHERE id = $1 AND venue_pin = $2")
+            .bind(show)
+            .bind(attempt)
+            .bind(VENUE_PIN_KEPT)
+            .execute(&self.pool)
+            .await?;
+        Ok(kept.rows_affected() == 1)
+    }
+
+    /// Releases `attempt`'s pin, if it still holds it and has not kept it: its publish failed
+    /// before asking the ledger anything.
+    pub async fn release_venue_pin(&self, show: i64, attempt: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE shows SET venue_pin = NULL, venue_pinned_at_ms = NULL \
+             WHERE id = $1 AND venue_pin = $2",
+        )
+        .bind(show)
+        .bind(attempt)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
