@@ -264,7 +264,12 @@ async fn updates(setup: ApiSetup) {
     assert_eq!(taken_over.status, 409, "{:?}", taken_over.body);
     // Kept (the ledger may be selling the map): never released, and the next attempt finds it
     // kept.
-    assert!(store.keep_venue_pin(draft, attempt + 2).await.expect("kept"));
+    assert!(
+        store
+            .keep_venue_pin(draft, attempt + 2)
+            .await
+            .expect("kept")
+    );
     store
         .release_venue_pin(draft, attempt + 2)
         .await
