@@ -209,7 +209,11 @@ fn contention_sells_out_on_both_sides_and_reports_each_sides_sell_out() {
         assert_eq!(side.audit_passed, Some(true), "{side:?}");
         // Every buyer either booked, was turned away, or is counted as failed.
         assert_eq!(side.buyers, 2_000, "{side:?}");
-        assert_eq!(side.bookings + side.turned_away + side.failed, 2_000, "{side:?}");
+        assert_eq!(
+            side.bookings + side.turned_away + side.failed,
+            2_000,
+            "{side:?}"
+        );
         assert!(side.hold_p99_ms.is_some() && side.end_to_end_p99_ms.is_some());
     }
     let markdown = std::fs::read_to_string(out.join("report.md")).expect("report.md");

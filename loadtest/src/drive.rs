@@ -548,6 +548,9 @@ async fn contention(ctx: Arc<Ctx>) {
     for (index, g) in mine.iter().copied().enumerate() {
         let offset = Duration::from_millis(arrival_offset_ms(g, rate));
         let arrives = ctx.phase_start + offset;
+        if arrives < ctx.deadline {
+            until(arrives).await;
+        }
         let sold_out = ctx.sold_out.load(Ordering::Relaxed);
         if sold_out || arrives >= ctx.deadline {
             let left = (mine.len() - index) as u64;
@@ -555,11 +558,15 @@ async fn contention(ctx: Arc<Ctx>) {
             recorder.counters.clients += left;
             match sold_out {
                 true => recorder.counters.sold_out += left,
-                false => *recorder.errors.entry("not_arrived_in_time".into()).or_default() += left,
+                false => {
+                    *recorder
+                        .errors
+                        .entry("not_arrived_in_time".into())
+                        .or_default() += left
+                }
             }
             break;
         }
-        until(arrives).await;
         while buyers.try_join_next().is_some() {}
         let ctx = ctx.clone();
         buyers.spawn(async move {

@@ -83,7 +83,7 @@ impl ContentionSide {
         let c = &recorder.counters;
         let last_booking_s = recorder.span.seconds();
         let step = |step: Step| {
-            let histogram = &recorder.steps[&step];
+            let histogram = recorder.steps.get(&step)?;
             (!histogram.is_empty()).then(|| StepSummary::of(histogram))
         };
         let (hold, end_to_end) = (step(Step::Hold), step(Step::EndToEnd));
@@ -115,7 +115,10 @@ impl ContentionSide {
     fn sell_out(&self, seats: u64) -> String {
         match (self.sold_out, self.last_booking_s) {
             (true, Some(s)) => format!("{s:.2} s"),
-            (_, Some(s)) => format!("not sold out ({} of {seats} seats; last booking {s:.2} s)", self.tickets),
+            (_, Some(s)) => format!(
+                "not sold out ({} of {seats} seats; last booking {s:.2} s)",
+                self.tickets
+            ),
             (_, None) => format!("not sold out ({} of {seats} seats)", self.tickets),
         }
     }
@@ -639,16 +642,22 @@ fn contention_rows(contention: &ContentionReport) -> Vec<(String, Vec<String>)> 
     let ms = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{} ms", format_ms(v)));
     let pair = |a: Option<f64>, b: Option<f64>| format!("{} / {}", ms(a), ms(b));
     let row = |label: &str, cell: &dyn Fn(&ContentionSide) -> String| {
-        (label.to_owned(), contention.sides.iter().map(cell).collect())
+        (
+            label.to_owned(),
+            contention.sides.iter().map(cell).collect(),
+        )
     };
     vec![
         row("sell-out (first arrival → last seat sold)", &|s| {
             s.sell_out(contention.seats)
         }),
         row("bookings/s (bookings ÷ that time)", &|s| {
-            s.bookings_per_s.map_or("—".to_owned(), |r| format!("{r:.0}"))
+            s.bookings_per_s
+                .map_or("—".to_owned(), |r| format!("{r:.0}"))
         }),
-        row("bookings (tickets)", &|s| format!("{} ({})", s.bookings, s.tickets)),
+        row("bookings (tickets)", &|s| {
+            format!("{} ({})", s.bookings, s.tickets)
+        }),
         row("hold p50 / p99", &|s| pair(s.hold_p50_ms, s.hold_p99_ms)),
         row("end-to-end p50 / p99 (arrival → booked)", &|s| {
             pair(s.end_to_end_p50_ms, s.end_to_end_p99_ms)
@@ -1535,6 +1544,43 @@ mod tests {
             pauses: 0,
         });
         run
+    }
+
+    #[test]
+    fn a_contention_side_is_measured_from_its_first_arrival_to_its_last_booking() {
+        let mut recorder = Recorder::default();
+        recorder.span.arrived(10_000);
+        recorder.span.booked(12_000);
+        recorder.span.booked(14_000);
+        for ms in [2, 4, 300] {
+            recorder.latency(Step::Hold, ms * MS, 0);
+        }
+        recorder.counters = Counters {
+            clients: 1_000,
+            bookings: 100,
+            tickets: 200,
+            sold_out: 880,
+            seat_taken_retries: 55,
+            ..Counters::default()
+        };
+        let side = ContentionSide::of("picket", &recorder, 200, Some(true));
+        assert!(side.sold_out);
+        assert_eq!(side.last_booking_s, Some(4.0));
+        assert_eq!(side.bookings_per_s, Some(25.0));
+        assert_eq!((side.turned_away, side.failed), (880, 20));
+        assert_close(side.hold_p99_ms.expect("holds"), 300.0);
+        assert_eq!(side.end_to_end_p99_ms, None);
+        let short = ContentionSide::of("pg-row-lock", &recorder, 400, None);
+        assert!(!short.sold_out);
+        let contention = ContentionReport {
+            seats: 400,
+            sides: vec![side, short],
+        };
+        let md = md_contention(Some(&contention));
+        assert!(md.contains("| picket | pg-row-lock |"), "{md}");
+        assert!(md.contains("4.00 s"), "{md}");
+        assert!(md.contains("not sold out (200 of 400 seats"), "{md}");
+        assert!(md.contains("| audit | passed | not run |"), "{md}");
     }
 
     #[test]

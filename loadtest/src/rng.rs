@@ -108,7 +108,10 @@ mod tests {
                 panic!("a specific pick first: {list:?}")
             };
             let preferred = grades.iter().position(|g| g.contains(&first[0]));
-            assert_eq!(list[3], Attempt::BestAvailable(preferred.expect("in a grade")));
+            assert_eq!(
+                list[3],
+                Attempt::BestAvailable(preferred.expect("in a grade"))
+            );
             assert_eq!(first.len(), 2);
             assert_eq!(first[1], first[0] + 1, "neighbours");
             let mut best: Vec<usize> = list

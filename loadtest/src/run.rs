@@ -279,7 +279,13 @@ pub async fn run(
         None => None,
     };
     measured.insert("fd_limit".into(), json!(fd_limit));
-    let contention = contention_report(&scenario, &recorder, picket_audit, baseline.as_ref(), audit.as_ref());
+    let contention = contention_report(
+        &scenario,
+        &recorder,
+        picket_audit,
+        baseline.as_ref(),
+        audit.as_ref(),
+    );
     let report = RunReport {
         scenario: scenario.name.clone(),
         targets: target
@@ -320,7 +326,12 @@ fn contention_report(
         return None;
     }
     let seats = u64::from(phase.params.inventory.seats);
-    let mut sides = vec![report::ContentionSide::of("picket", picket, seats, picket_audit)];
+    let mut sides = vec![report::ContentionSide::of(
+        "picket",
+        picket,
+        seats,
+        picket_audit,
+    )];
     if let Some(baseline) = baseline {
         let passed = audit.map(|a| {
             a.checks
@@ -346,7 +357,9 @@ fn scenario_of(args: &LoadtestArgs) -> Result<Scenario, LoadtestError> {
     }
     let mut params = Params::preset(args.preset);
     args.overrides.apply(&mut params);
-    params.validate_as(args.preset).map_err(LoadtestError::Config)?;
+    params
+        .validate_as(args.preset)
+        .map_err(LoadtestError::Config)?;
     Ok(Scenario {
         name: args.preset.name().into(),
         phases: vec![Phase {
@@ -567,9 +580,7 @@ async fn run_phase(
     }
     let measured_s = match phase.preset {
         Preset::Steady | Preset::Failover | Preset::Churn => params.duration_s as f64,
-        Preset::Stampede | Preset::Idle | Preset::Contention => {
-            phase_clock.elapsed().as_secs_f64()
-        }
+        Preset::Stampede | Preset::Idle | Preset::Contention => phase_clock.elapsed().as_secs_f64(),
     };
     Ok(PhaseOutcome {
         recorder,
@@ -1030,7 +1041,12 @@ mod tests {
         use crate::rng::{Attempt, Rng};
         let params = Params::preset(Preset::Contention);
         let seed = 4_242;
-        let config = baseline_config("postgres://unused".into(), Preset::Contention, &params, seed);
+        let config = baseline_config(
+            "postgres://unused".into(),
+            Preset::Contention,
+            &params,
+            seed,
+        );
         assert!(config.same_choices);
         assert_eq!(config.arrivals_max, Some(50_000));
         assert_eq!(config.rate_per_s, Some(5_000));
@@ -1057,7 +1073,10 @@ mod tests {
             assert_eq!(picket.len(), 16);
             firsts.insert(picket[0].to_string());
         }
-        assert!(firsts.len() > 1, "buyers do not all want the same seats: {firsts:?}");
+        assert!(
+            firsts.len() > 1,
+            "buyers do not all want the same seats: {firsts:?}"
+        );
         // Another run (seed) draws other seats.
         let other = baseline_config("postgres://unused".into(), Preset::Contention, &params, 7);
         let again = crate::baseline::buyer_attempts(&other, 0).expect("valid");
@@ -1073,10 +1092,20 @@ mod tests {
             #[command(flatten)]
             args: LoadtestArgs,
         }
-        let cli = Cli::parse_from(["picket", "contention", "--seats", "200", "--clients", "2000"]);
+        let cli = Cli::parse_from([
+            "picket",
+            "contention",
+            "--seats",
+            "200",
+            "--clients",
+            "2000",
+        ]);
         let scenario = scenario_of(&cli.args).expect("valid numbers");
         assert_eq!(scenario.phases[0].params.inventory.seats, 200);
-        assert_eq!(baseline_kind(&cli.args, &scenario), Some(BaselineKind::PgRowLock));
+        assert_eq!(
+            baseline_kind(&cli.args, &scenario),
+            Some(BaselineKind::PgRowLock)
+        );
         let steady = Cli::parse_from(["picket", "steady"]);
         let scenario = scenario_of(&steady.args).expect("valid");
         assert_eq!(baseline_kind(&steady.args, &scenario), None);

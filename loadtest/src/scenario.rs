@@ -234,7 +234,6 @@ impl Params {
                 "duration_s 1 to 3,600",
             ),
             (self.ramp_per_s >= 1, "ramp_per_s at least 1"),
-
             (
                 self.rate_per_s <= RATE_PER_S_MAX && self.cancel_rate_per_s <= RATE_PER_S_MAX,
                 "rates at most 100,000 per second",
@@ -406,7 +405,11 @@ mod tests {
             Preset::Failover,
             Preset::Contention,
         ] {
-            assert_eq!(Params::preset(preset).validate_as(preset), Ok(()), "{preset:?}");
+            assert_eq!(
+                Params::preset(preset).validate_as(preset),
+                Ok(()),
+                "{preset:?}"
+            );
         }
     }
 
@@ -427,7 +430,10 @@ mod tests {
         .expect("valid");
         let small = &scenario.phases[0];
         assert_eq!(small.preset, Preset::Contention);
-        assert_eq!((small.params.clients, small.params.inventory.seats), (2_000, 200));
+        assert_eq!(
+            (small.params.clients, small.params.inventory.seats),
+            (2_000, 200)
+        );
         assert_eq!(small.params.rate_per_s, 5_000);
         let standing = parse(
             "name = \"x\"\n[[phase]]\npreset = \"contention\"\ninventory = { seats = 0, zones = 2, zone_capacity = 10 }\n",
