@@ -125,8 +125,18 @@ mod tests {
             assert_eq!(best, vec![0, 1, 2, 3]);
         }
         // A grade too small for the hold gets no specific picks, only its best available.
-        let list = attempts(&mut Rng::new(1, 0), &[0..1], 2, 3);
-        assert_eq!(list, vec![Attempt::BestAvailable(0)]);
+        let list = attempts(&mut Rng::new(1, 0), &[0..1_000, 1_000..1_001], 2, 3);
+        assert_eq!(list.len(), 5, "{list:?}");
+        let picks: Vec<&Vec<u32>> = list
+            .iter()
+            .filter_map(|a| match a {
+                Attempt::Seats(seats) => Some(seats),
+                Attempt::BestAvailable(_) => None,
+            })
+            .collect();
+        assert_eq!(picks.len(), 3, "{list:?}");
+        assert!(picks.iter().all(|p| p[1] < 1_000), "{list:?}");
+        assert!(list.contains(&Attempt::BestAvailable(1)), "{list:?}");
     }
 
     #[test]
