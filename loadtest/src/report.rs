@@ -603,6 +603,11 @@ fn md_baseline(json: &ReportJson) -> String {
     let (Some(baseline), Some(ratios)) = (&json.baseline, &json.ratios) else {
         return String::new();
     };
+    // A contention run's table compares the sides over their sell-outs; these ratios would
+    // divide Picket's bookings by its whole phase, the baseline's by its own run.
+    if json.contention.is_some() {
+        return String::new();
+    }
     let p99 = |steps: &BTreeMap<Step, StepSummary>, step| {
         steps
             .get(&step)
@@ -805,7 +810,7 @@ pub fn summary_table(report: &RunReport) -> String {
         let value = format!("{} ms (n={})", format_ms(s.p99_ms), s.count);
         (format!("p99 {}", step.name()), value)
     }));
-    if let (Some(baseline), Some(ratios)) = (&json.baseline, &json.ratios) {
+    if let (Some(baseline), Some(ratios), None) = (&json.baseline, &json.ratios, &json.contention) {
         rows.push((format!("vs {}", baseline.name), ratio_line(ratios)));
     }
     if let Some(contention) = &json.contention {
