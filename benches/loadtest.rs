@@ -10,6 +10,7 @@
 //! PICKET_BENCH_SCENARIO=stampede PICKET_BENCH_GATEWAYS=6 \
 //!     PICKET_BENCH_ARGS="--clients 100000 --workers 7 --ramp-per-s 250" cargo bench --bench loadtest
 //! PICKET_BENCH_BASELINE=1 PICKET_BENCH_ARGS="--rate-per-s 1000" cargo bench --bench loadtest
+//! PICKET_BENCH_SCENARIO=contention cargo bench --bench loadtest
 //! ```
 //!
 //! `failover` kills the ledger leader (its pid is passed as `--kill-pid`); `idle` reads the
@@ -76,7 +77,8 @@ fn main() {
         _deployment = Some(deployment);
         _up = None;
     }
-    let baseline_pg = if env_or("PICKET_BENCH_BASELINE", "0") == "1" {
+    // `contention` always runs the baseline after Picket: the comparison is its point.
+    let baseline_pg = if env_or("PICKET_BENCH_BASELINE", "0") == "1" || scenario == "contention" {
         let postgres = picket_tests::Postgres::start().expect("postgres");
         let url = postgres.create_database("baseline").expect("database");
         args.extend(["--baseline".into(), "pg-row-lock".into()]);

@@ -159,6 +159,68 @@ fn the_pg_row_lock_baseline_runs_beside_picket_and_is_reported_as_ratios() {
 }
 
 #[test]
+fn contention_sells_out_on_both_sides_and_reports_each_sides_sell_out() {
+    let postgres = Postgres::start().expect("postgres");
+    let baseline_url = postgres.create_database("baseline").expect("database");
+    let data = tempfile::tempdir().expect("tempdir");
+    let up = Up::start(PICKET, data.path(), &[]);
+    let gateway = up.address();
+    let data_dir = data.path().display().to_string();
+    let out = data.path().join("contention");
+    // The preset scaled down: 200 seats, 2,000 buyers at 200/s (a debug build on a shared
+    // machine sells 100 pairs well inside the 10 s of arrivals).
+    let report = loadtest(
+        &out,
+        &[
+            "--gateway",
+            gateway.as_str(),
+            "--data-dir",
+            data_dir.as_str(),
+            "contention",
+            "--seats",
+            "200",
+            "--clients",
+            "2000",
+            "--rate-per-s",
+            "200",
+            "--baseline-database-url",
+            baseline_url.as_str(),
+        ],
+    );
+    audit_passed(&report);
+    let audit = report.audit.as_ref().expect("audit");
+    assert!(
+        audit
+            .checks
+            .iter()
+            .any(|c| c.name == "baseline: no seat sold twice" && c.passed),
+        "{audit:?}"
+    );
+    let contention = report.contention.as_ref().expect("a contention section");
+    assert_eq!(contention.seats, 200);
+    let names: Vec<&str> = contention.sides.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["picket", "pg-row-lock"]);
+    for side in &contention.sides {
+        assert!(side.sold_out, "{side:?}");
+        // Two seats per booking: 100 bookings sell 200 seats, each seat once.
+        assert_eq!((side.bookings, side.tickets), (100, 200), "{side:?}");
+        let sell_out = side.last_booking_s.expect("a sell-out time");
+        assert!(sell_out > 0.0, "{side:?}");
+        assert_eq!(side.audit_passed, Some(true), "{side:?}");
+        // Every buyer either booked, was turned away, or is counted as failed.
+        assert_eq!(side.buyers, 2_000, "{side:?}");
+        assert_eq!(
+            side.bookings + side.turned_away + side.failed,
+            2_000,
+            "{side:?}"
+        );
+        assert!(side.hold_p99_ms.is_some() && side.end_to_end_p99_ms.is_some());
+    }
+    let markdown = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(markdown.contains("## Contention"), "{markdown}");
+}
+
+#[test]
 fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audits() {
     let deployment = Deployment::start(PICKET, 2, 1_000);
     let gateways = deployment.gateway_list();

@@ -61,7 +61,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::recorder::{Counters, Recorder, Step};
-use crate::rng::{Rng, hot_grade_weights, pick_weighted};
+use crate::rng::{Attempt, Rng, hot_grade_weights, pick_weighted};
 
 /// The baseline's name in reports.
 pub const NAME: &str = "pg-row-lock";
@@ -117,6 +117,13 @@ pub struct BaselineConfig {
     pub seat_map_refresh: Duration,
     pub seed: u64,
     pub pool_max: u32,
+    /// Open loop: at most this many buyers arrive (`None`: until `duration` or the sell-out).
+    /// Those due after the sell-out are counted as turned away (`sold_out`) without starting.
+    pub arrivals_max: Option<u64>,
+    /// Buyers make [`rng::attempts`](crate::rng::attempts) over the grades' seats, as the
+    /// WebSocket buyers do (buyer `i` with stream `i` of `seed`: the same seats in the same
+    /// order), instead of picking free seats from the seat map.
+    pub same_choices: bool,
 }
 
 impl Default for BaselineConfig {
@@ -149,6 +156,8 @@ impl Default for BaselineConfig {
             // A typical backend's pool size (HikariCP defaults to 10); 8, 16 and 32 measured
             // within 15 % of each other here on 2 cores.
             pool_max: 16,
+            arrivals_max: None,
+            same_choices: false,
         }
     }
 }
@@ -325,6 +334,12 @@ impl Grade {
     fn last_seat(&self) -> i32 {
         self.first_seat + self.seats as i32 - 1
     }
+
+    /// The grade's seats as 0-based indexes (seat id − 1), as the WebSocket buyers number them.
+    fn indexes(&self) -> std::ops::Range<u32> {
+        let first = (self.first_seat - 1) as u32;
+        first..first + self.seats
+    }
 }
 
 async fn connect(config: &BaselineConfig, schema: &str) -> Result<PgPool, sqlx::Error> {
@@ -440,6 +455,7 @@ struct Workload {
     seat_taken_retries_max: u8,
     hold_ttl_ms: i64,
     seed: u64,
+    same_choices: bool,
 }
 
 /// Free seat ids per grade, in id order, as of one read.
@@ -542,7 +558,7 @@ pub async fn drive(
     let buyers = async {
         match config.rate_per_s {
             None => closed_loop(&sale, config.clients).await,
-            Some(rate) => open_loop(&sale, rate, config.in_flight_max).await,
+            Some(rate) => open_loop(&sale, rate, config.in_flight_max, config.arrivals_max).await,
         }
     };
     // Timing out drops the buyers' JoinSet, which aborts them.
@@ -567,6 +583,7 @@ async fn open_sale(
             seat_taken_retries_max: config.seat_taken_retries_max,
             hold_ttl_ms: config.hold_ttl_ms as i64,
             seed: config.seed,
+            same_choices: config.same_choices,
         },
         grades: db.grades.clone(),
         weights: hot_grade_weights(db.grades.len()),
@@ -602,19 +619,41 @@ async fn client_loop(sale: &Sale, client: u64) -> Result<(), BaselineError> {
     Ok(())
 }
 
-/// Buyers arriving every `1 / rate` s whether or not earlier ones were answered.
-async fn open_loop(sale: &Arc<Sale>, rate: u32, in_flight_max: usize) -> Result<(), BaselineError> {
+/// Buyers arriving every `1 / rate` s whether or not earlier ones were answered, `arrivals_max`
+/// of them at most.
+async fn open_loop(
+    sale: &Arc<Sale>,
+    rate: u32,
+    in_flight_max: usize,
+    arrivals_max: Option<u64>,
+) -> Result<(), BaselineError> {
     let permits = Arc::new(Semaphore::new(in_flight_max));
     let mut buyers = Buyers::new();
     let begin = Instant::now();
+    let begin_ms = now_ms();
     // Bounded by the deadline: arrivals are `1 / rate` apart.
-    for arrival in 0u64.. {
-        let at = begin + arrival_offset(arrival, rate);
-        if at >= sale.deadline || sale.over.load(Ordering::Relaxed) {
+    for arrival in 0..arrivals_max.unwrap_or(u64::MAX) {
+        let offset = arrival_offset(arrival, rate);
+        let at = begin + offset;
+        if at >= sale.deadline {
+            break;
+        }
+        if sale.over.load(Ordering::Relaxed) {
+            // Sold out: with a number of buyers, the rest are turned away, as a sold-out page
+            // turns them away.
+            if let Some(max) = arrivals_max {
+                let left = max - arrival;
+                sale.count(|c| {
+                    c.clients += left;
+                    c.sold_out += left;
+                });
+            }
             break;
         }
         tokio::time::sleep_until(at.into()).await;
         reap(&mut buyers)?;
+        let at_ms = begin_ms + i64::try_from(offset.as_millis()).unwrap_or(i64::MAX);
+        sale.record(|r| r.span.arrived(u64::try_from(at_ms).unwrap_or_default()));
         launch(sale, &permits, &mut buyers, arrival, at);
     }
     join_all(buyers).await
@@ -677,8 +716,14 @@ async fn buyer(sale: &Sale, rng: &mut Rng, arrived: Instant) -> Result<Outcome, 
 }
 
 async fn visit(sale: &Sale, rng: &mut Rng, arrived: Instant) -> Result<Outcome, sqlx::Error> {
-    let preferred = pick_weighted(rng, &sale.weights);
-    let Some(hold) = take_hold(sale, rng, preferred, arrived).await? else {
+    let hold = match sale.work.same_choices {
+        true => take_chosen_hold(sale, rng, arrived).await?,
+        false => {
+            let preferred = pick_weighted(rng, &sale.weights);
+            take_hold(sale, rng, preferred, arrived).await?
+        }
+    };
+    let Some(hold) = hold else {
         sale.count(|c| c.sold_out += 1);
         sale.over.store(true, Ordering::Relaxed);
         return Ok(Outcome::SoldOut);
@@ -719,6 +764,59 @@ async fn take_hold(
         began = Instant::now();
     }
     best_available(sale, &order, id, began).await
+}
+
+/// The WebSocket buyers' attempts ([`rng::attempts`](crate::rng::attempts)): each pick of seats
+/// in one hold transaction, and each grade's best available as [`best_available`] does it for
+/// one grade. `None` when every attempt failed (the sale is sold out for this buyer).
+async fn take_chosen_hold(
+    sale: &Sale,
+    rng: &mut Rng,
+    arrived: Instant,
+) -> Result<Option<Hold>, sqlx::Error> {
+    let id = sale.next_hold_id.fetch_add(1, Ordering::Relaxed);
+    let count = sale.work.per_hold_seats as u16;
+    let retries = sale.work.seat_taken_retries_max;
+    let mut began = arrived;
+    for attempt in chosen_attempts(&sale.grades, rng, count, retries) {
+        match attempt {
+            Attempt::Seats(indexes) => {
+                let seats: Vec<i32> = indexes.iter().map(|i| *i as i32 + 1).collect();
+                let held = hold_seats(sale, &seats, id).await?;
+                sale.latency(Step::Hold, began);
+                if held {
+                    return Ok(Some(Hold { id, seats }));
+                }
+                sale.seat_taken();
+                began = Instant::now();
+            }
+            Attempt::BestAvailable(grade) => {
+                if let Some(hold) = best_available(sale, &[grade], id, began).await? {
+                    return Ok(Some(hold));
+                }
+                began = Instant::now();
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn chosen_attempts(grades: &[Grade], rng: &mut Rng, count: u16, retries: u8) -> Vec<Attempt> {
+    let ranges: Vec<std::ops::Range<u32>> = grades.iter().map(Grade::indexes).collect();
+    crate::rng::attempts(rng, &ranges, count, retries)
+}
+
+/// The attempts buyer `buyer` of a `same_choices` run makes (seats as 0-based indexes: seat
+/// id − 1), for checking that the two sides of a comparison want the same seats.
+pub fn buyer_attempts(config: &BaselineConfig, buyer: u64) -> Result<Vec<Attempt>, BaselineError> {
+    let grades = layout(config)?;
+    let mut rng = Rng::new(config.seed, buyer);
+    Ok(chosen_attempts(
+        &grades,
+        &mut rng,
+        config.per_hold_seats,
+        config.seat_taken_retries_max,
+    ))
 }
 
 /// Best available seats, grade by grade in the buyer's order.
@@ -878,6 +976,7 @@ async fn confirm(sale: &Sale, hold: &Hold, arrived: Instant) -> Result<Outcome, 
     tx.commit().await?;
     sale.latency(Step::Confirm, began);
     sale.latency(Step::EndToEnd, arrived);
+    sale.record(|r| r.span.booked(u64::try_from(now_ms()).unwrap_or_default()));
     let tickets = hold.seats.len() as u64;
     sale.count(|c| {
         c.bookings += 1;

@@ -19,8 +19,8 @@ use crate::client::{Answer, ClientError, Conn, Waited, id_of, ids_of};
 use crate::clock::now_ms;
 use crate::plan::{ProgressCounts, WorkerPlan};
 use crate::recorder::{Counters, Recorder, Step};
-use crate::rng::{Rng, hot_grade_weights, pick_weighted};
-use crate::scenario::Preset;
+use crate::rng::{Attempt, Rng, attempts};
+use crate::scenario::{Params, Preset};
 use crate::target::Target;
 
 /// Resolution of the success timeline used for the failover gap.
@@ -129,7 +129,7 @@ impl Ctx {
         // Pooled phases (steady, failover, churn) measure arrivals for `duration_s` once the
         // pool is connected; the ramp comes before.
         let measured_from = match plan.phase.preset {
-            Preset::Stampede | Preset::Idle => phase_start,
+            Preset::Stampede | Preset::Idle | Preset::Contention => phase_start,
             Preset::Steady | Preset::Failover | Preset::Churn => {
                 phase_start + pool_ramp(params.clients, params.ramp_per_s)
             }
@@ -253,6 +253,7 @@ pub async fn run(ctx: Ctx) -> (Recorder, ClientLog, SuccessSlots) {
     match ctx.plan.phase.preset {
         Preset::Stampede => stampede(ctx.clone()).await,
         Preset::Idle => idle(ctx.clone()).await,
+        Preset::Contention => contention(ctx.clone()).await,
         Preset::Steady | Preset::Failover | Preset::Churn => pool(ctx.clone()).await,
     }
     let recorder = std::mem::take(&mut *lock(&ctx.recorder));
@@ -391,7 +392,7 @@ async fn buy(
     started: Instant,
 ) -> Bought {
     let sale = ctx.plan.performance;
-    for selection in selections(ctx, rng) {
+    for selection in selections(ctx.params(), ctx.plan.phase.preset, rng) {
         let key = buyer.key();
         let hold = json!({"type": "hold", "id": key, "sale": Id(sale), "key": key,
             "admission": buyer.token, "selection": selection});
@@ -413,11 +414,11 @@ async fn buy(
     Bought::SoldOut
 }
 
-/// The selections to try, in order: for each grade (the preferred one first), specific seats
-/// (retried on "seat taken"), then the best available; standing zones for standing-only
-/// inventories.
-fn selections(ctx: &Ctx, rng: &mut Rng) -> Vec<Value> {
-    let params = ctx.params();
+/// The selections to try, in order ([`crate::rng::attempts`]: for each grade, the preferred one
+/// first, specific seats retried on "seat taken", then the best available); standing zones for
+/// standing-only inventories; on a sold-out show (churn) only the best available, since buyers
+/// take whatever a cancellation freed.
+pub(crate) fn selections(params: &Params, preset: Preset, rng: &mut Rng) -> Vec<Value> {
     let inventory = &params.inventory;
     let count = params.seats_per_hold;
     if inventory.seats == 0 {
@@ -426,31 +427,19 @@ fn selections(ctx: &Ctx, rng: &mut Rng) -> Vec<Value> {
             .map(|z| json!({"Zone": {"zone": (first + z) % u64::from(inventory.zones), "count": count}}))
             .collect();
     }
-    let ranges = inventory.grade_ranges();
-    let preferred = pick_weighted(rng, &hot_grade_weights(ranges.len()));
-    // On a sold-out show buyers take whatever a cancellation freed.
-    let pick_seats = ctx.plan.phase.preset != Preset::Churn;
-    let mut order: Vec<usize> = vec![preferred];
-    order.extend((0..ranges.len()).filter(|g| *g != preferred));
-    let mut list = Vec::new();
-    for grade in order {
-        let range = &ranges[grade];
-        if pick_seats && range.len() >= usize::from(count) {
-            for _ in 0..params.seat_taken_retries_max {
-                let seats = distinct_seats(range, count, rng);
-                list.push(json!({"Seats": seats}));
+    let retries = match preset {
+        Preset::Churn => 0,
+        _ => params.seat_taken_retries_max,
+    };
+    attempts(rng, &inventory.grade_ranges(), count, retries)
+        .into_iter()
+        .map(|attempt| match attempt {
+            Attempt::Seats(seats) => json!({"Seats": seats}),
+            Attempt::BestAvailable(grade) => {
+                json!({"BestAvailable": {"grade": grade, "count": count}})
             }
-        }
-        list.push(json!({"BestAvailable": {"grade": grade, "count": count}}));
-    }
-    list
-}
-
-/// `count` side-by-side seats at a random spot of the grade (buyers pick neighbours).
-fn distinct_seats(range: &std::ops::Range<u32>, count: u16, rng: &mut Rng) -> Vec<u32> {
-    let span = range.len() as u64 - u64::from(count) + 1;
-    let first = range.start + rng.below(span) as u32;
-    (first..first + u32::from(count)).collect()
+        })
+        .collect()
 }
 
 async fn pay_or_abandon(
@@ -527,6 +516,7 @@ async fn pay_or_abandon(
         c.bookings += 1;
         c.tickets += tickets.len() as u64;
     });
+    lock(&ctx.recorder).span.booked(now_ms());
     ctx.progress.bookings.fetch_add(1, Ordering::Relaxed);
     lock(&ctx.log).bookings.push(AckBooking {
         performance: sale,
@@ -536,6 +526,89 @@ async fn pay_or_abandon(
         amount_won: amount,
     });
     Bought::Booked(booking, tickets)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contention.
+
+/// When buyer `g` of a contention phase arrives, in ms after the phase started: `g / rate`, on
+/// the schedule the baseline's buyers arrive on too.
+pub fn arrival_offset_ms(g: u32, rate_per_s: u32) -> u64 {
+    u64::from(g) * 1_000 / u64::from(rate_per_s.max(1))
+}
+
+/// Buyers arriving on the clock, each a new connection that joins the queue, holds (the same
+/// attempts the baseline's buyer of the same index makes), pays and is done, or gives up when the
+/// sale is sold out. Once this process has learnt the sale is sold out, later buyers are turned
+/// away without connecting, as the baseline stops starting buyers.
+async fn contention(ctx: Arc<Ctx>) {
+    let mut buyers = tokio::task::JoinSet::new();
+    let mine: Vec<u32> = ctx.my_clients().collect();
+    let rate = ctx.params().rate_per_s;
+    for (index, g) in mine.iter().copied().enumerate() {
+        let offset = Duration::from_millis(arrival_offset_ms(g, rate));
+        let arrives = ctx.phase_start + offset;
+        if arrives < ctx.deadline {
+            until(arrives).await;
+        }
+        let sold_out = ctx.sold_out.load(Ordering::Relaxed);
+        if sold_out || arrives >= ctx.deadline {
+            let left = (mine.len() - index) as u64;
+            let mut recorder = lock(&ctx.recorder);
+            recorder.counters.clients += left;
+            match sold_out {
+                true => recorder.counters.sold_out += left,
+                false => {
+                    *recorder
+                        .errors
+                        .entry("not_arrived_in_time".into())
+                        .or_default() += left
+                }
+            }
+            break;
+        }
+        while buyers.try_join_next().is_some() {}
+        let ctx = ctx.clone();
+        buyers.spawn(async move {
+            let deadline = ctx.deadline;
+            let buying = contention_buyer(ctx, g, arrives);
+            let _ = tokio::time::timeout_at(deadline.into(), buying).await;
+        });
+    }
+    while buyers.join_next().await.is_some() {}
+}
+
+async fn contention_buyer(ctx: Arc<Ctx>, g: u32, arrived: Instant) {
+    let rate = ctx.params().rate_per_s;
+    let arrived_ms = ctx.plan.phase_started_at_ms + arrival_offset_ms(g, rate);
+    {
+        let mut recorder = lock(&ctx.recorder);
+        recorder.counters.clients += 1;
+        recorder.span.arrived(arrived_ms);
+    }
+    let mut rng = Rng::new(u64::from(ctx.plan.run_id), u64::from(g));
+    let Some(mut conn) = ctx.connect(g, 0, None).await else {
+        return;
+    };
+    let joined = Instant::now();
+    ctx.count(|c| c.joined += 1);
+    match conn.join_and_wait(ctx.plan.performance, ctx.deadline).await {
+        Ok(Waited::SoldOut) => {
+            ctx.count(|c| c.sold_out += 1);
+            ctx.sold_out.store(true, Ordering::Relaxed);
+        }
+        Ok(Waited::Admitted { token }) => {
+            ctx.latency(Step::Admitted, joined);
+            ctx.count(|c| c.admitted += 1);
+            ctx.progress.admitted.fetch_add(1, Ordering::Relaxed);
+            let mut buyer = Buyer::new(&ctx, g);
+            buyer.token = token;
+            buy(&ctx, &mut conn, &mut buyer, &mut rng, arrived).await;
+        }
+        Err(ClientError::Timeout(_)) => ctx.error("not_admitted_in_time"),
+        Err(_) => ctx.error("connection_lost"),
+    }
+    conn.close().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -882,6 +955,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn buyers_arrive_on_the_baselines_schedule() {
+        assert_eq!(arrival_offset_ms(0, 5_000), 0);
+        assert_eq!(arrival_offset_ms(5_000, 5_000), 1_000);
+        assert_eq!(arrival_offset_ms(49_999, 5_000), 9_999);
+        assert_eq!(arrival_offset_ms(3, 2), 1_500);
+    }
+
+    #[test]
     fn the_longest_gap_counts_empty_slots_after_the_start() {
         let mut slots = SuccessSlots::default();
         for ms in [0, 10, 20, 1_000, 1_010, 3_000] {
@@ -893,16 +974,5 @@ mod tests {
         other.mark(2_000);
         slots.merge(&other);
         assert_eq!(slots.longest_gap_ms(0.0), 990.0);
-    }
-
-    #[test]
-    fn picked_seats_are_neighbours_inside_the_grade() {
-        let mut rng = Rng::new(7, 0);
-        for _ in 0..1_000 {
-            let seats = distinct_seats(&(400..1_000), 3, &mut rng);
-            assert_eq!(seats.len(), 3);
-            assert!(seats[0] >= 400 && seats[2] < 1_000);
-            assert_eq!(seats[2] - seats[0], 2);
-        }
     }
 }

@@ -87,6 +87,40 @@ pub struct Counters {
     pub sold_out: u64,
 }
 
+/// When a sale's buyers started arriving and when its last booking was confirmed (ms since the
+/// Unix epoch, the clock every worker process shares): the sell-out time of a contention run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub first_arrival_ms: Option<u64>,
+    pub last_booking_ms: Option<u64>,
+}
+
+impl Span {
+    pub fn arrived(&mut self, at_ms: u64) {
+        self.first_arrival_ms = Some(self.first_arrival_ms.map_or(at_ms, |t| t.min(at_ms)));
+    }
+
+    pub fn booked(&mut self, at_ms: u64) {
+        self.last_booking_ms = Some(self.last_booking_ms.map_or(at_ms, |t| t.max(at_ms)));
+    }
+
+    /// The earliest arrival and the latest booking of both.
+    pub fn merge(&mut self, other: &Span) {
+        if let Some(at_ms) = other.first_arrival_ms {
+            self.arrived(at_ms);
+        }
+        if let Some(at_ms) = other.last_booking_ms {
+            self.booked(at_ms);
+        }
+    }
+
+    /// First arrival → last booking, in seconds; `None` without both.
+    pub fn seconds(&self) -> Option<f64> {
+        let (from, to) = (self.first_arrival_ms?, self.last_booking_ms?);
+        Some(to.saturating_sub(from) as f64 / 1_000.0)
+    }
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_US_MAX, SIGNIFICANT_DIGITS)
         .expect("static histogram bounds are valid")
@@ -125,6 +159,7 @@ pub struct Recorder {
     pub timeline: Vec<Second>,
     pub errors: BTreeMap<String, u64>,
     pub counters: Counters,
+    pub span: Span,
 }
 
 impl Default for Recorder {
@@ -134,6 +169,7 @@ impl Default for Recorder {
             timeline: Vec::new(),
             errors: BTreeMap::new(),
             counters: Counters::default(),
+            span: Span::default(),
         }
     }
 }
@@ -194,6 +230,7 @@ impl Recorder {
         for (code, count) in &other.errors {
             *self.errors.entry(code.clone()).or_default() += count;
         }
+        self.span.merge(&other.span);
         let (a, b) = (&mut self.counters, &other.counters);
         a.clients += b.clients;
         a.connected += b.connected;
@@ -230,6 +267,7 @@ impl Recorder {
                 .collect(),
             errors: self.errors.clone(),
             counters: self.counters.clone(),
+            span: self.span,
         }
     }
 
@@ -256,6 +294,7 @@ impl Recorder {
             timeline,
             errors: wire.errors.clone(),
             counters: wire.counters.clone(),
+            span: wire.span,
         })
     }
 }
@@ -267,6 +306,8 @@ pub struct RecorderWire {
     pub timeline: Vec<SecondWire>,
     pub errors: BTreeMap<String, u64>,
     pub counters: Counters,
+    #[serde(default)]
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -337,6 +378,10 @@ mod tests {
             b.latency(Step::Hold, i * 1_000, 3);
         }
         b.error("seat_taken", 3);
+        a.span.arrived(1_000);
+        a.span.booked(1_500);
+        b.span.arrived(900);
+        b.span.booked(3_400);
         let b = Recorder::from_wire(&b.to_wire()).expect("round trip");
         a.merge(&b);
         let hold = a.summary(Step::Hold);
@@ -346,6 +391,8 @@ mod tests {
         assert_eq!(a.timeline.len(), 4);
         assert_eq!((a.timeline[0].holds, a.timeline[3].holds), (100, 100));
         assert_eq!(a.errors["seat_taken"], 1);
+        // The earliest arrival (b's, 900) to the latest booking (b's, 3,400).
+        assert_eq!(a.span.seconds(), Some(2.5));
     }
 
     #[test]

@@ -32,6 +32,96 @@ pub struct RunReport {
     /// Server CPU per booking, per component (with `--gateway-pid`, `--server-pid` or
     /// `--spawn-ledgers`).
     pub cpu: Option<CpuReport>,
+    /// The contention preset: Picket and the baseline side by side.
+    pub contention: Option<ContentionReport>,
+}
+
+/// A contention run: the same buyers with the same seat choices against Picket, then against
+/// the `pg-row-lock` baseline, one after the other on the same machine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentionReport {
+    /// Seats on sale on each side.
+    pub seats: u64,
+    /// Picket first, then the baseline.
+    pub sides: Vec<ContentionSide>,
+}
+
+/// What one side of a contention run did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentionSide {
+    /// `picket` or the baseline's name.
+    pub name: String,
+    /// Buyers that arrived (or were due and turned away after the sell-out).
+    pub buyers: u64,
+    pub bookings: u64,
+    pub tickets: u64,
+    /// Every seat sold (`tickets == seats`).
+    pub sold_out: bool,
+    /// First arrival → last booking confirmed, in seconds: the sell-out time when `sold_out`.
+    pub last_booking_s: Option<f64>,
+    /// `bookings ÷ last_booking_s`: the rate the side sold at.
+    pub bookings_per_s: Option<f64>,
+    pub hold_p50_ms: Option<f64>,
+    pub hold_p99_ms: Option<f64>,
+    /// Arrival → booking confirmed.
+    pub end_to_end_p50_ms: Option<f64>,
+    pub end_to_end_p99_ms: Option<f64>,
+    pub seat_taken_retries: u64,
+    /// Buyers told the sale was sold out (or due after it was).
+    pub turned_away: u64,
+    /// Buyers that ended with neither a booking nor "sold out": errors, timeouts, the
+    /// baseline's `in_flight_max` (`errors` says which).
+    pub failed: u64,
+    pub errors: BTreeMap<String, u64>,
+    /// This side's own audit; `None` when it had none (Picket without a journal).
+    pub audit_passed: Option<bool>,
+}
+
+impl ContentionSide {
+    /// One side's figures from what its buyers recorded.
+    pub fn of(name: &str, recorder: &Recorder, seats: u64, audit_passed: Option<bool>) -> Self {
+        let c = &recorder.counters;
+        let last_booking_s = recorder.span.seconds();
+        let step = |step: Step| {
+            let histogram = recorder.steps.get(&step)?;
+            (!histogram.is_empty()).then(|| StepSummary::of(histogram))
+        };
+        let (hold, end_to_end) = (step(Step::Hold), step(Step::EndToEnd));
+        ContentionSide {
+            name: name.to_owned(),
+            buyers: c.clients,
+            bookings: c.bookings,
+            tickets: c.tickets,
+            sold_out: c.tickets == seats,
+            last_booking_s,
+            bookings_per_s: last_booking_s
+                .filter(|s| *s > 0.0)
+                .map(|s| c.bookings as f64 / s),
+            hold_p50_ms: hold.as_ref().map(|s| s.p50_ms),
+            hold_p99_ms: hold.as_ref().map(|s| s.p99_ms),
+            end_to_end_p50_ms: end_to_end.as_ref().map(|s| s.p50_ms),
+            end_to_end_p99_ms: end_to_end.as_ref().map(|s| s.p99_ms),
+            seat_taken_retries: c.seat_taken_retries,
+            turned_away: c.sold_out,
+            failed: c
+                .clients
+                .saturating_sub(c.bookings + c.sold_out + c.abandoned),
+            errors: recorder.errors.clone(),
+            audit_passed,
+        }
+    }
+
+    /// The sell-out time as a table cell.
+    fn sell_out(&self, seats: u64) -> String {
+        match (self.sold_out, self.last_booking_s) {
+            (true, Some(s)) => format!("{s:.2} s"),
+            (_, Some(s)) => format!(
+                "not sold out ({} of {seats} seats; last booking {s:.2} s)",
+                self.tickets
+            ),
+            (_, None) => format!("not sold out ({} of {seats} seats)", self.tickets),
+        }
+    }
 }
 
 /// The ledger's final state checked against what the clients were told.
@@ -150,6 +240,9 @@ pub struct ReportJson {
     /// was given server processes.
     #[serde(default)]
     pub cpu: Option<CpuReport>,
+    /// The contention preset's two sides.
+    #[serde(default)]
+    pub contention: Option<ContentionReport>,
 }
 
 /// One second of the timeline.
@@ -220,6 +313,7 @@ pub fn to_json(report: &RunReport) -> ReportJson {
         baseline,
         ratios,
         cpu: report.cpu.clone(),
+        contention: report.contention.clone(),
     }
 }
 
@@ -317,6 +411,7 @@ pub fn markdown(json: &ReportJson) -> String {
         md_latency(&json.steps),
         md_errors(&json.errors),
         md_audit(json.audit.as_ref()),
+        md_contention(json.contention.as_ref()),
         md_baseline(json),
         md_failover(json.failover.as_ref()),
         md_cpu(json.cpu.as_ref()),
@@ -508,6 +603,11 @@ fn md_baseline(json: &ReportJson) -> String {
     let (Some(baseline), Some(ratios)) = (&json.baseline, &json.ratios) else {
         return String::new();
     };
+    // A contention run's table compares the sides over their sell-outs; these ratios would
+    // divide Picket's bookings by its whole phase, the baseline's by its own run.
+    if json.contention.is_some() {
+        return String::new();
+    }
     let p99 = |steps: &BTreeMap<Step, StepSummary>, step| {
         steps
             .get(&step)
@@ -538,6 +638,63 @@ fn md_baseline(json: &ReportJson) -> String {
          A ratio above 1 means Picket is better.\n\n{}",
         baseline.name,
         baseline.duration_s,
+        md_table(&header, &rows)
+    )
+}
+
+/// The contention table: one row per measure, one column per side.
+fn contention_rows(contention: &ContentionReport) -> Vec<(String, Vec<String>)> {
+    let ms = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{} ms", format_ms(v)));
+    let pair = |a: Option<f64>, b: Option<f64>| format!("{} / {}", ms(a), ms(b));
+    let row = |label: &str, cell: &dyn Fn(&ContentionSide) -> String| {
+        (
+            label.to_owned(),
+            contention.sides.iter().map(cell).collect(),
+        )
+    };
+    vec![
+        row("sell-out (first arrival → last seat sold)", &|s| {
+            s.sell_out(contention.seats)
+        }),
+        row("bookings/s (bookings ÷ that time)", &|s| {
+            s.bookings_per_s
+                .map_or("—".to_owned(), |r| format!("{r:.0}"))
+        }),
+        row("bookings (tickets)", &|s| {
+            format!("{} ({})", s.bookings, s.tickets)
+        }),
+        row("hold p50 / p99", &|s| pair(s.hold_p50_ms, s.hold_p99_ms)),
+        row("end-to-end p50 / p99 (arrival → booked)", &|s| {
+            pair(s.end_to_end_p50_ms, s.end_to_end_p99_ms)
+        }),
+        row("seat-taken retries", &|s| s.seat_taken_retries.to_string()),
+        row("buyers / turned away (sold out) / failed", &|s| {
+            format!("{} / {} / {}", s.buyers, s.turned_away, s.failed)
+        }),
+        row("audit", &|s| {
+            match s.audit_passed {
+                Some(true) => "passed",
+                Some(false) => "FAILED",
+                None => "not run",
+            }
+            .to_owned()
+        }),
+    ]
+}
+
+fn md_contention(contention: Option<&ContentionReport>) -> String {
+    let Some(contention) = contention else {
+        return String::new();
+    };
+    let mut header = vec!["measure"];
+    header.extend(contention.sides.iter().map(|s| s.name.as_str()));
+    let rows: Vec<Vec<String>> = contention_rows(contention)
+        .into_iter()
+        .map(|(label, cells)| std::iter::once(label).chain(cells).collect())
+        .collect();
+    format!(
+        "## Contention: {} seats, the same buyers and seat choices on each side in turn\n\n{}",
+        contention.seats,
         md_table(&header, &rows)
     )
 }
@@ -653,8 +810,15 @@ pub fn summary_table(report: &RunReport) -> String {
         let value = format!("{} ms (n={})", format_ms(s.p99_ms), s.count);
         (format!("p99 {}", step.name()), value)
     }));
-    if let (Some(baseline), Some(ratios)) = (&json.baseline, &json.ratios) {
+    if let (Some(baseline), Some(ratios), None) = (&json.baseline, &json.ratios, &json.contention) {
         rows.push((format!("vs {}", baseline.name), ratio_line(ratios)));
+    }
+    if let Some(contention) = &json.contention {
+        let names: Vec<&str> = contention.sides.iter().map(|s| s.name.as_str()).collect();
+        rows.push(("contention".to_owned(), names.join(" | ")));
+        for (label, cells) in contention_rows(contention) {
+            rows.push((format!("  {label}"), cells.join(" | ")));
+        }
     }
     if let Some(f) = &json.failover {
         let gap = format!("{} ms, {} unanswered", format_ms(f.gap_ms), f.unanswered);
@@ -1176,6 +1340,7 @@ mod tests {
             baseline: None,
             failover: None,
             cpu: None,
+            contention: None,
         }
     }
 
@@ -1384,6 +1549,43 @@ mod tests {
             pauses: 0,
         });
         run
+    }
+
+    #[test]
+    fn a_contention_side_is_measured_from_its_first_arrival_to_its_last_booking() {
+        let mut recorder = Recorder::default();
+        recorder.span.arrived(10_000);
+        recorder.span.booked(12_000);
+        recorder.span.booked(14_000);
+        for ms in [2, 4, 300] {
+            recorder.latency(Step::Hold, ms * MS, 0);
+        }
+        recorder.counters = Counters {
+            clients: 1_000,
+            bookings: 100,
+            tickets: 200,
+            sold_out: 880,
+            seat_taken_retries: 55,
+            ..Counters::default()
+        };
+        let side = ContentionSide::of("picket", &recorder, 200, Some(true));
+        assert!(side.sold_out);
+        assert_eq!(side.last_booking_s, Some(4.0));
+        assert_eq!(side.bookings_per_s, Some(25.0));
+        assert_eq!((side.turned_away, side.failed), (880, 20));
+        assert_close(side.hold_p99_ms.expect("holds"), 300.0);
+        assert_eq!(side.end_to_end_p99_ms, None);
+        let short = ContentionSide::of("pg-row-lock", &recorder, 400, None);
+        assert!(!short.sold_out);
+        let contention = ContentionReport {
+            seats: 400,
+            sides: vec![side, short],
+        };
+        let md = md_contention(Some(&contention));
+        assert!(md.contains("| picket | pg-row-lock |"), "{md}");
+        assert!(md.contains("4.00 s"), "{md}");
+        assert!(md.contains("not sold out (200 of 400 seats"), "{md}");
+        assert!(md.contains("| audit | passed | not run |"), "{md}");
     }
 
     #[test]

@@ -51,9 +51,93 @@ pub fn pick_weighted(rng: &mut Rng, weights: &[u64]) -> usize {
     weights.len().saturating_sub(1)
 }
 
+/// One booking attempt of a buyer, as both sides of a comparison make it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// These seats (indexes into the inventory's seats, 0-based), side by side in one grade.
+    Seats(Vec<u32>),
+    /// The best `count` seats of this grade that are still free.
+    BestAvailable(usize),
+}
+
+/// A buyer's attempts, in order, drawn from its own stream: a grade by the hot-grades-first
+/// weights, then for that grade and each other one in order, `retries` picks of `count`
+/// neighbouring seats at a random spot of the grade (the next pick after "seat taken") and then
+/// the grade's best available. The WebSocket buyers and the `pg-row-lock` baseline both call it,
+/// so for the same seed and stream the two sides want the same seats in the same order.
+pub fn attempts(
+    rng: &mut Rng,
+    grades: &[std::ops::Range<u32>],
+    count: u16,
+    retries: u8,
+) -> Vec<Attempt> {
+    let preferred = pick_weighted(rng, &hot_grade_weights(grades.len()));
+    let order = std::iter::once(preferred).chain((0..grades.len()).filter(|g| *g != preferred));
+    let mut list = Vec::new();
+    for grade in order {
+        let range = &grades[grade];
+        if range.len() >= usize::from(count) {
+            for _ in 0..retries {
+                list.push(Attempt::Seats(neighbours(range, count, rng)));
+            }
+        }
+        list.push(Attempt::BestAvailable(grade));
+    }
+    list
+}
+
+/// `count` side-by-side seats at a random spot of the grade (buyers pick neighbours).
+pub fn neighbours(range: &std::ops::Range<u32>, count: u16, rng: &mut Rng) -> Vec<u32> {
+    let span = range.len() as u64 - u64::from(count) + 1;
+    let first = range.start + rng.below(span) as u32;
+    (first..first + u32::from(count)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attempts_start_in_the_preferred_grade_and_end_with_every_grade_best_available() {
+        let grades = [0..400, 400..1_000, 1_000..1_600, 1_600..2_000];
+        for stream in 0..200 {
+            let list = attempts(&mut Rng::new(9, stream), &grades, 2, 3);
+            // 3 picks and a best available per grade.
+            assert_eq!(list.len(), 16, "{list:?}");
+            let Attempt::Seats(first) = &list[0] else {
+                panic!("a specific pick first: {list:?}")
+            };
+            let preferred = grades.iter().position(|g| g.contains(&first[0]));
+            assert_eq!(
+                list[3],
+                Attempt::BestAvailable(preferred.expect("in a grade"))
+            );
+            assert_eq!(first.len(), 2);
+            assert_eq!(first[1], first[0] + 1, "neighbours");
+            let mut best: Vec<usize> = list
+                .iter()
+                .filter_map(|a| match a {
+                    Attempt::BestAvailable(g) => Some(*g),
+                    Attempt::Seats(_) => None,
+                })
+                .collect();
+            best.sort_unstable();
+            assert_eq!(best, vec![0, 1, 2, 3]);
+        }
+        // A grade too small for the hold gets no specific picks, only its best available.
+        let list = attempts(&mut Rng::new(1, 0), &[0..1_000, 1_000..1_001], 2, 3);
+        assert_eq!(list.len(), 5, "{list:?}");
+        let picks: Vec<&Vec<u32>> = list
+            .iter()
+            .filter_map(|a| match a {
+                Attempt::Seats(seats) => Some(seats),
+                Attempt::BestAvailable(_) => None,
+            })
+            .collect();
+        assert_eq!(picks.len(), 3, "{list:?}");
+        assert!(picks.iter().all(|p| p[1] < 1_000), "{list:?}");
+        assert!(list.contains(&Attempt::BestAvailable(1)), "{list:?}");
+    }
 
     #[test]
     fn hot_grades_are_wanted_most() {

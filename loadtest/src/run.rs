@@ -216,6 +216,13 @@ pub async fn run(
     }
     let fd_limit = target::raise_fd_limit();
     let scenario = scenario_of(&args)?;
+    if baseline_kind(&args, &scenario).is_some() && args.baseline_database_url.is_none() {
+        return Err(LoadtestError::Config(
+            "the pg-row-lock baseline (--baseline, or the contention preset) needs \
+             --baseline-database-url"
+                .into(),
+        ));
+    }
     let token = operator_token(&args)?;
     let target = Target::resolve(&args.gateways, &args.allow_target, token, args.source_addrs)?;
     let run_started_at_ms = now_ms();
@@ -258,7 +265,8 @@ pub async fn run(
         pauses: disrupted.pauses,
     });
     let mut audit = audit(&args, journals, &performances, &log).await?;
-    let baseline = match baseline(&args, &scenario).await? {
+    let picket_audit = audit.as_ref().map(|a| a.passed);
+    let baseline = match baseline(&args, &scenario, run_id).await? {
         Some((baseline, checks)) => {
             let audit = audit.get_or_insert_with(|| report::AuditReport {
                 passed: true,
@@ -271,6 +279,13 @@ pub async fn run(
         None => None,
     };
     measured.insert("fd_limit".into(), json!(fd_limit));
+    let contention = contention_report(
+        &scenario,
+        &recorder,
+        picket_audit,
+        baseline.as_ref(),
+        audit.as_ref(),
+    );
     let report = RunReport {
         scenario: scenario.name.clone(),
         targets: target
@@ -291,9 +306,47 @@ pub async fn run(
         baseline,
         failover,
         cpu: (!servers.is_empty()).then(|| cpu_usage.report(cpu::ticks_per_s())),
+        contention,
     };
     report::write(&args.out, &report)?;
     Ok(Some(report))
+}
+
+/// A contention run's two sides; `None` for other runs. The baseline's audit is its checks named
+/// `baseline: …`.
+fn contention_report(
+    scenario: &Scenario,
+    picket: &Recorder,
+    picket_audit: Option<bool>,
+    baseline: Option<&report::BaselineReport>,
+    audit: Option<&report::AuditReport>,
+) -> Option<report::ContentionReport> {
+    let phase = &scenario.phases[0];
+    if phase.preset != Preset::Contention {
+        return None;
+    }
+    let seats = u64::from(phase.params.inventory.seats);
+    let mut sides = vec![report::ContentionSide::of(
+        "picket",
+        picket,
+        seats,
+        picket_audit,
+    )];
+    if let Some(baseline) = baseline {
+        let passed = audit.map(|a| {
+            a.checks
+                .iter()
+                .filter(|c| c.name.starts_with("baseline: "))
+                .all(|c| c.passed)
+        });
+        sides.push(report::ContentionSide::of(
+            &baseline.name,
+            &baseline.recorder,
+            seats,
+            passed,
+        ));
+    }
+    Some(report::ContentionReport { seats, sides })
 }
 
 fn scenario_of(args: &LoadtestArgs) -> Result<Scenario, LoadtestError> {
@@ -304,7 +357,9 @@ fn scenario_of(args: &LoadtestArgs) -> Result<Scenario, LoadtestError> {
     }
     let mut params = Params::preset(args.preset);
     args.overrides.apply(&mut params);
-    params.validate().map_err(LoadtestError::Config)?;
+    params
+        .validate_as(args.preset)
+        .map_err(LoadtestError::Config)?;
     Ok(Scenario {
         name: args.preset.name().into(),
         phases: vec![Phase {
@@ -468,7 +523,7 @@ async fn run_phase(
             let ramp = drive::pool_ramp(params.clients, params.ramp_per_s);
             phase_started_at_ms + ramp.as_millis() as u64
         }
-        Preset::Stampede | Preset::Idle => phase_started_at_ms,
+        Preset::Stampede | Preset::Idle | Preset::Contention => phase_started_at_ms,
     };
     let cpu_before = (!servers.is_empty()).then(|| {
         let servers = servers.clone();
@@ -525,7 +580,7 @@ async fn run_phase(
     }
     let measured_s = match phase.preset {
         Preset::Steady | Preset::Failover | Preset::Churn => params.duration_s as f64,
-        Preset::Stampede | Preset::Idle => phase_clock.elapsed().as_secs_f64(),
+        Preset::Stampede | Preset::Idle | Preset::Contention => phase_clock.elapsed().as_secs_f64(),
     };
     Ok(PhaseOutcome {
         recorder,
@@ -883,15 +938,16 @@ async fn audit(
 async fn baseline(
     args: &LoadtestArgs,
     scenario: &Scenario,
+    run_id: u32,
 ) -> Result<Option<(report::BaselineReport, Vec<report::AuditCheck>)>, LoadtestError> {
-    let Some(BaselineKind::PgRowLock) = args.baseline else {
+    let Some(BaselineKind::PgRowLock) = baseline_kind(args, scenario) else {
         return Ok(None);
     };
     let url = args.baseline_database_url.clone().ok_or_else(|| {
         LoadtestError::Config("--baseline pg-row-lock needs --baseline-database-url".into())
     })?;
     let params = &scenario.phases[0].params;
-    let config = baseline_config(url, scenario.phases[0].preset, params);
+    let config = baseline_config(url, scenario.phases[0].preset, params, u64::from(run_id));
     let done = crate::baseline::run_audited(&config, Instant::now()).await?;
     let checks = done
         .audit
@@ -913,13 +969,24 @@ async fn baseline(
     )))
 }
 
+/// The baseline to run: `--baseline`, or `pg-row-lock` for a contention run (the comparison is
+/// the preset's point).
+fn baseline_kind(args: &LoadtestArgs, scenario: &Scenario) -> Option<BaselineKind> {
+    let contention = scenario.phases[0].preset == Preset::Contention;
+    args.baseline
+        .or(contention.then_some(BaselineKind::PgRowLock))
+}
+
 /// The baseline's workload shaped like the first phase: the same grades and seats, places per
 /// hold, confirm rate and duration; the same open-loop rate for steady-like phases, and as many
-/// concurrent buyers as the phase has clients (closed loop) for a stampede.
+/// concurrent buyers as the phase has clients (closed loop) for a stampede; for contention, the
+/// same buyers on the same schedule with the same seat choices. `seed` is the run's (its id),
+/// which seeds the WebSocket buyers' streams too.
 fn baseline_config(
     database_url: String,
     preset: Preset,
     params: &Params,
+    seed: u64,
 ) -> crate::baseline::BaselineConfig {
     use crate::baseline::{BaselineConfig, CLIENTS_MAX, GradeSpec, SEATS_MAX};
     let inventory = &params.inventory;
@@ -932,8 +999,13 @@ fn baseline_config(
     };
     let rate_per_s = match preset {
         Preset::Stampede | Preset::Idle => None,
-        Preset::Steady | Preset::Failover | Preset::Churn => Some(params.rate_per_s),
+        Preset::Steady | Preset::Failover | Preset::Churn | Preset::Contention => {
+            Some(params.rate_per_s)
+        }
     };
+    // Contention: the same buyers (as many, on the same schedule, each with its stream of the
+    // run's seed) make the same attempts as the WebSocket buyers.
+    let contention = preset == Preset::Contention;
     BaselineConfig {
         database_url,
         seats,
@@ -953,6 +1025,9 @@ fn baseline_config(
         confirm_percent: params.confirm_percent,
         seat_taken_retries_max: params.seat_taken_retries_max,
         hold_ttl_ms: inventory.hold_ttl_ms,
+        seed,
+        arrivals_max: contention.then_some(u64::from(params.clients)),
+        same_choices: contention,
         ..BaselineConfig::default()
     }
 }
@@ -960,6 +1035,81 @@ fn baseline_config(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_sides_of_a_contention_run_want_the_same_seats_in_the_same_order() {
+        use crate::rng::{Attempt, Rng};
+        let params = Params::preset(Preset::Contention);
+        let seed = 4_242;
+        let config = baseline_config(
+            "postgres://unused".into(),
+            Preset::Contention,
+            &params,
+            seed,
+        );
+        assert!(config.same_choices);
+        assert_eq!(config.arrivals_max, Some(50_000));
+        assert_eq!(config.rate_per_s, Some(5_000));
+        assert_eq!((config.seats, config.per_hold_seats), (5_000, 2));
+        let as_json = |attempts: Vec<Attempt>| -> Vec<serde_json::Value> {
+            attempts
+                .into_iter()
+                .map(|attempt| match attempt {
+                    Attempt::Seats(seats) => json!({"Seats": seats}),
+                    Attempt::BestAvailable(grade) => {
+                        json!({"BestAvailable": {"grade": grade, "count": 2}})
+                    }
+                })
+                .collect()
+        };
+        let mut firsts = std::collections::BTreeSet::new();
+        for buyer in [0u32, 1, 2, 17, 4_999, 49_999] {
+            let mut stream = Rng::new(seed, u64::from(buyer));
+            let picket = drive::selections(&params, Preset::Contention, &mut stream);
+            let baseline = crate::baseline::buyer_attempts(&config, u64::from(buyer))
+                .expect("a valid baseline");
+            assert_eq!(picket, as_json(baseline), "buyer {buyer}");
+            // 4 grades × (3 picks + best available).
+            assert_eq!(picket.len(), 16);
+            firsts.insert(picket[0].to_string());
+        }
+        assert!(
+            firsts.len() > 1,
+            "buyers do not all want the same seats: {firsts:?}"
+        );
+        // Another run (seed) draws other seats.
+        let other = baseline_config("postgres://unused".into(), Preset::Contention, &params, 7);
+        let again = crate::baseline::buyer_attempts(&other, 0).expect("valid");
+        let first = drive::selections(&params, Preset::Contention, &mut Rng::new(seed, 0));
+        assert_ne!(as_json(again), first);
+    }
+
+    #[test]
+    fn a_contention_run_needs_the_baselines_database() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: LoadtestArgs,
+        }
+        let cli = Cli::parse_from([
+            "picket",
+            "contention",
+            "--seats",
+            "200",
+            "--clients",
+            "2000",
+        ]);
+        let scenario = scenario_of(&cli.args).expect("valid numbers");
+        assert_eq!(scenario.phases[0].params.inventory.seats, 200);
+        assert_eq!(
+            baseline_kind(&cli.args, &scenario),
+            Some(BaselineKind::PgRowLock)
+        );
+        let steady = Cli::parse_from(["picket", "steady"]);
+        let scenario = scenario_of(&steady.args).expect("valid");
+        assert_eq!(baseline_kind(&steady.args, &scenario), None);
+    }
 
     /// Whether `pid` is stopped (state `T` in `/proc/<pid>/stat`).
     fn stopped(pid: u32) -> bool {

@@ -1,4 +1,4 @@
-//! The scenarios: five named presets with documented numbers (every one can be changed by a
+//! The scenarios: six named presets with documented numbers (every one can be changed by a
 //! flag), and a TOML scenario file that runs presets one after another with their own numbers.
 //!
 //! ```toml
@@ -26,6 +26,10 @@ pub const CLIENTS_MAX: u32 = 1_000_000;
 pub const DURATION_S_MAX: u64 = 3_600;
 /// Phases one scenario file may have.
 pub const PHASES_MAX: usize = 16;
+/// The contention preset's seat map, buyers and their arrival rate (issue 18).
+pub const CONTENTION_SEATS: u32 = 5_000;
+pub const CONTENTION_BUYERS: u32 = 50_000;
+pub const CONTENTION_RATE_PER_S: u32 = 5_000;
 /// Longest leader pause of a failover phase: past a minute the pause is an outage, not a stall.
 pub const PAUSE_MS_MAX: u64 = 60_000;
 /// Highest arrival rate a phase may ask for (bookings or cancellations per second).
@@ -49,6 +53,10 @@ pub enum Preset {
     /// `steady` while the ledger leader (`kill_pid`) is killed at `kill_at_s`, or, with
     /// `pause_ms`, paused for that long at `kill_at_s` and again every `kill_at_s` seconds.
     Failover,
+    /// A hot opening: `clients` buyers arrive at `rate_per_s` (each a new connection that books
+    /// once, or gives up when the sale is sold out), all wanting the best grade first; then the
+    /// same buyers with the same seat choices against the `pg-row-lock` baseline.
+    Contention,
 }
 
 impl Preset {
@@ -59,6 +67,7 @@ impl Preset {
             Preset::Idle => "idle",
             Preset::Churn => "churn",
             Preset::Failover => "failover",
+            Preset::Contention => "contention",
         }
     }
 }
@@ -67,9 +76,11 @@ impl Preset {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// Clients (stampede, idle) or pooled connections (steady, churn, failover).
+    /// Clients (stampede, idle), pooled connections (steady, churn, failover) or buyers, one
+    /// arrival each (contention).
     pub clients: u32,
-    /// The phase stops by itself after this long.
+    /// The phase stops by itself after this long (contention: a cap; it ends when the last
+    /// buyer has booked or given up).
     pub duration_s: u64,
     /// New connections per second while ramping up.
     pub ramp_per_s: u32,
@@ -78,7 +89,7 @@ pub struct Params {
     pub open_in_s: u64,
     /// The sale's admission rate (buyers per second let out of the queue).
     pub admit_per_sec: u32,
-    /// Booking arrivals per second (steady, churn, failover).
+    /// Booking arrivals per second (steady, churn, failover, contention).
     pub rate_per_s: u32,
     /// Cancellation arrivals per second (churn).
     pub cancel_rate_per_s: u32,
@@ -173,7 +184,42 @@ impl Params {
                 },
                 ..base
             },
+            // Issue 18's comparison: 5,000 seats, 50,000 buyers arriving at 5,000/s. Every
+            // holder pays (no abandoned holds to wait for: the sell-out is every seat sold), at
+            // once (`pay_ms` 0: the time to sell out is the systems', not the buyers'). The queue
+            // admits faster than buyers arrive, so it holds nobody back that the baseline (which
+            // has no queue) would let through.
+            Preset::Contention => Params {
+                clients: CONTENTION_BUYERS,
+                duration_s: 120,
+                ramp_per_s: CONTENTION_RATE_PER_S,
+                admit_per_sec: 20_000,
+                rate_per_s: CONTENTION_RATE_PER_S,
+                seats_per_hold: 2,
+                confirm_percent: 100,
+                reconnect_percent: 0,
+                pay_ms: 0,
+                inventory: Inventory {
+                    seats: CONTENTION_SEATS,
+                    ..Inventory::default()
+                },
+                ..base
+            },
         }
+    }
+
+    /// [`Params::validate`], and what `preset` needs besides.
+    pub fn validate_as(&self, preset: Preset) -> Result<(), String> {
+        self.validate()?;
+        if preset == Preset::Contention {
+            if self.rate_per_s == 0 {
+                return Err("contention: rate_per_s at least 1 (buyers arrive at it)".into());
+            }
+            if self.inventory.seats == 0 {
+                return Err("contention: reserved seats (the rows the baseline locks)".into());
+            }
+        }
+        Ok(())
     }
 
     /// Checks the numbers against the named limits.
@@ -276,7 +322,7 @@ fn phase(mut table: toml::Table) -> Result<Phase, String> {
     let overrides = serde_json::to_value(&table).map_err(|e| e.to_string())?;
     merge(&mut params, overrides)?;
     let params: Params = serde_json::from_value(params).map_err(|e| e.to_string())?;
-    params.validate()?;
+    params.validate_as(preset)?;
     Ok(Phase { preset, params })
 }
 
@@ -357,8 +403,43 @@ mod tests {
             Preset::Idle,
             Preset::Churn,
             Preset::Failover,
+            Preset::Contention,
         ] {
-            assert_eq!(Params::preset(preset).validate(), Ok(()), "{preset:?}");
+            assert_eq!(
+                Params::preset(preset).validate_as(preset),
+                Ok(()),
+                "{preset:?}"
+            );
         }
+    }
+
+    #[test]
+    fn contention_has_issue_18s_numbers_and_parses_from_a_file() {
+        let params = Params::preset(Preset::Contention);
+        assert_eq!(params.inventory.seats, 5_000);
+        assert_eq!(params.clients, 50_000);
+        assert_eq!(params.rate_per_s, 5_000);
+        // Hot grades first: the inventory's first grade is the best one.
+        assert_eq!(params.inventory.grades[0].0, "VIP");
+        assert_eq!(params.confirm_percent, 100);
+        // Buyers are not held back by the queue: it admits faster than they arrive.
+        assert!(params.admit_per_sec >= params.rate_per_s);
+        let scenario = parse(
+            "name = \"small\"\n[[phase]]\npreset = \"contention\"\nclients = 2000\ninventory = { seats = 200 }\n",
+        )
+        .expect("valid");
+        let small = &scenario.phases[0];
+        assert_eq!(small.preset, Preset::Contention);
+        assert_eq!(
+            (small.params.clients, small.params.inventory.seats),
+            (2_000, 200)
+        );
+        assert_eq!(small.params.rate_per_s, 5_000);
+        let standing = parse(
+            "name = \"x\"\n[[phase]]\npreset = \"contention\"\ninventory = { seats = 0, zones = 2, zone_capacity = 10 }\n",
+        );
+        assert!(standing.unwrap_err().contains("reserved seats"));
+        let still = parse("name = \"x\"\n[[phase]]\npreset = \"contention\"\nrate_per_s = 0\n");
+        assert!(still.unwrap_err().contains("rate_per_s"));
     }
 }
