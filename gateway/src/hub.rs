@@ -563,7 +563,10 @@ impl<'v> QueueRound<'v> {
             return message().to_json().into();
         }
         if place.is_none() {
-            return self.placeless.get_or_insert_with(|| message().to_json().into()).clone();
+            return self
+                .placeless
+                .get_or_insert_with(|| message().to_json().into())
+                .clone();
         }
         match (&self.parts, message()) {
             (
@@ -847,7 +850,8 @@ mod tests {
                 for _ in 0..2 {
                     for standing in &standings {
                         for entry in [None, Some("c07e")] {
-                            let want = queue_message(view, standing, entry, waitlist_open).to_json();
+                            let want =
+                                queue_message(view, standing, entry, waitlist_open).to_json();
                             let got = round.text(standing, entry);
                             assert_eq!(got.as_str(), want, "{standing:?} {entry:?} {view:?}");
                         }

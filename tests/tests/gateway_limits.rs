@@ -504,8 +504,10 @@ async fn one_buyer_over_many_connections_shares_one_attempt_rate() {
 
     let mut other = Client::guest(address, "test-device-other-buyer").await;
     other
-        .send(json!({"type": "cancel", "id": "o1", "sale": SALE.to_string(), "key": "o-1",
-            "booking": "12345"}))
+        .send(
+            json!({"type": "cancel", "id": "o1", "sale": SALE.to_string(), "key": "o-1",
+            "booking": "12345"}),
+        )
         .await;
     assert_eq!(
         other.answer_to("o1").await["type"],
@@ -553,13 +555,22 @@ async fn a_spent_admission_books_nothing_on_another_tab_and_frees_its_slot() {
     assert!(waiting["place"].as_u64().is_some(), "{waiting}");
 
     first_tab
-        .send(json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1",
-            "admission": token, "selection": {"Seats": [0]}}))
+        .send(
+            json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1",
+            "admission": token, "selection": {"Seats": [0]}}),
+        )
         .await;
     let held = first_tab.answer_to("h1").await;
     let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
     let confirmed = first_tab
-        .pay(&cluster.sandbox, SALE, &token, hold, "k2", picket_tests::pay::CARD_OK)
+        .pay(
+            &cluster.sandbox,
+            SALE,
+            &token,
+            hold,
+            "k2",
+            picket_tests::pay::CARD_OK,
+        )
         .await;
     assert!(
         confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
@@ -567,8 +578,10 @@ async fn a_spent_admission_books_nothing_on_another_tab_and_frees_its_slot() {
     );
 
     second_tab
-        .send(json!({"type": "hold", "id": "h2", "sale": SALE.to_string(), "key": "k3",
-            "admission": other_token, "selection": {"Seats": [1]}}))
+        .send(
+            json!({"type": "hold", "id": "h2", "sale": SALE.to_string(), "key": "k3",
+            "admission": other_token, "selection": {"Seats": [1]}}),
+        )
         .await;
     let again = second_tab.answer_to("h2").await;
     // The gateway refuses it (`admission_expired`), or else the ledger (`admission_spent`).

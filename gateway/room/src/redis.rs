@@ -803,10 +803,7 @@ impl RedisStore {
         let keys = Keys::of(sale);
         for chunk in identities.chunks(IDENTITIES_PER_CALL_MAX) {
             let mut invocation = self.scripts.finish.prepare_invoke();
-            invocation
-                .key(&keys.admitted)
-                .key(&keys.active)
-                .arg(chunk);
+            invocation.key(&keys.admitted).key(&keys.active).arg(chunk);
             self.strings(invocation).await?;
         }
         Ok(())
