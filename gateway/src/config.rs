@@ -64,10 +64,12 @@ pub struct GatewayConfig {
     pub controller_interval: Duration,
     /// How long a controller lease lasts without renewal.
     pub lease_ms: u64,
-    /// Booking attempts (hold, release, confirm) per user per second, and the burst.
+    /// Booking attempts (hold, release, confirm, checkout, cancel) per identity per second, and
+    /// the burst: one bucket for all of the identity's connections to this gateway.
     pub booking_attempts_per_sec: u32,
     pub booking_attempts_burst: u32,
-    /// Booking commands per second into the ledger from all gateways together, and the burst.
+    /// Booking commands per second from this gateway into the ledger, and the burst (the
+    /// ledger's own bounded queue answers `busy` past what it takes from all gateways).
     pub ledger_commands_per_sec: u32,
     pub ledger_commands_burst: u32,
     /// Sales one connection may be in at once, and seat maps it may watch.

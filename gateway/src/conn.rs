@@ -26,7 +26,7 @@ use picket_edge::dashboard::DashboardRefusal;
 use picket_edge::id::Id;
 use picket_edge::identity;
 use picket_edge::token::{Claims, TokenError};
-use picket_room::{CommandDecision, CommandLimits, SaleId, Standing, StoreError};
+use picket_room::{CommandDecision, SaleId, Standing, StoreError};
 
 /// How often the connection checks its timers (idle, hello, ping, slow reader).
 const TIMER_TICK: Duration = Duration::from_secs(1);
@@ -490,15 +490,9 @@ impl Conn {
             .observe(started.elapsed().as_secs_f64());
         match confirmed {
             Ok(booked) => {
-                // The admission is spent: free its slot for the next in line (as `submit`).
-                if self
-                    .gateway
-                    .store
-                    .finish(paying.sale, identity)
-                    .await
-                    .is_ok()
-                {
-                    self.gateway.hub.end_admission(paying.sale, identity, jti);
+                // The admission is spent: as `submit`.
+                if !self.gateway.hub.end_admission(paying.sale, identity, jti) {
+                    let _ = self.gateway.store.finish(paying.sale, identity).await;
                 }
                 let reply = Reply::Confirmed {
                     booking: booked.booking,
@@ -815,30 +809,34 @@ impl Conn {
         }
     }
 
-    /// The seat limit (holds only), the per-user attempt rate and the global rate into the
-    /// ledger, in one store step: one round trip to Redis per booking command.
+    /// The seat limit (holds only), the identity's attempt rate and the rate into the ledger,
+    /// decided in this gateway's memory ([`crate::limits`]): no store round trip per command.
     async fn check_limits(
         &self,
         sale: SaleId,
         identity: &str,
         seats: Option<u32>,
     ) -> Result<(), (ErrorCode, Option<u64>)> {
-        let config = &self.gateway.config;
-        let limits = CommandLimits {
-            seats,
-            user_key: format!("u:{identity}"),
-            user_per_sec: config.booking_attempts_per_sec,
-            user_burst: config.booking_attempts_burst,
-            global_key: "ledger".to_owned(),
-            global_per_sec: config.ledger_commands_per_sec,
-            global_burst: config.ledger_commands_burst,
+        let seat_limit = match seats {
+            None => None,
+            Some(_) => match self.gateway.hub.seat_limit(sale) {
+                Some(limit) => Some(limit),
+                // No push round has read the sale yet (an admission handed out at `join`):
+                // read it once.
+                None => match self.gateway.store.view(sale).await {
+                    Ok(view) => Some(view.settings.seat_limit),
+                    Err(StoreError::UnknownSale) => return Err((ErrorCode::UnknownSale, None)),
+                    Err(_) => return Err((ErrorCode::QueueUnavailable, Some(1_000))),
+                },
+            },
         };
-        let decision = self
-            .gateway
-            .store
-            .admit_command(sale, &limits)
-            .await
-            .map_err(|_| (ErrorCode::QueueUnavailable, Some(1_000)))?;
+        let decision = self.gateway.limits.check(
+            &self.gateway.config,
+            identity,
+            seats,
+            seat_limit,
+            picket_edge::clock::now_ms(),
+        );
         match decision {
             CommandDecision::Allowed => Ok(()),
             CommandDecision::OverSeatLimit => Err((ErrorCode::OverSeatLimit, None)),
@@ -871,12 +869,14 @@ impl Conn {
         match outcome {
             Ok(outcome) => {
                 if let (true, Ok(_), Some(jti)) = (confirming, &outcome, admission) {
-                    // The admission is spent: free its slot for the next in line. A replayed
-                    // key returns its first outcome and ends the current admission too; the hub
-                    // then refuses the admission's token at once, so what the client is told
-                    // (`admission_expired`) and what its token can do agree.
-                    if self.gateway.store.finish(sale, identity).await.is_ok() {
-                        self.gateway.hub.end_admission(sale, identity, jti);
+                    // The admission is spent (the ledger recorded it): refuse its token here at
+                    // once, and free its slot for the next in line at the next push round (one
+                    // store call for every admission spent on this gateway in the round). A
+                    // replayed key returns its first outcome and ends the current admission
+                    // too, so what the client is told (`admission_expired`) and what its token
+                    // can do agree.
+                    if !self.gateway.hub.end_admission(sale, identity, jti) {
+                        let _ = self.gateway.store.finish(sale, identity).await;
                     }
                 }
                 self.send(&ServerMessage::result(id, outcome));

@@ -80,7 +80,15 @@ pub struct Hub {
     /// each went sold out (a spec never changes, so one answer holds). One entry per
     /// performance the ledger follows, at most its `PERFORMANCES_PER_PARTITION_MAX` each.
     waitlists: std::sync::Mutex<HashMap<u64, bool>>,
+    /// Admissions spent on this gateway (a payment went through) since the last push round,
+    /// per sale: the push loop ends them in the store with one call per sale
+    /// ([`flush_finishes`]). At most [`FINISHES_PENDING_MAX`] identities in all.
+    finishes: std::sync::Mutex<HashMap<SaleId, HashSet<String>>>,
 }
+
+/// Spent admissions waiting for the next push round to end them in the store; past this,
+/// the connection ends its admission in the store itself (one round trip, as before).
+pub const FINISHES_PENDING_MAX: usize = 50_000;
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -144,9 +152,11 @@ impl Hub {
             })
     }
 
-    /// Admission `jti` of `identity` in `sale` has ended in the store: refuse its tokens on
-    /// every connection of that identity here now; the push loop tells the clients.
-    pub fn end_admission(&self, sale: SaleId, identity: &str, jti: u64) {
+    /// Admission `jti` of `identity` in `sale` was spent: refuse its tokens on every connection
+    /// of that identity here now, and end it in the store at the next push round, which then
+    /// tells the clients. `false` when [`FINISHES_PENDING_MAX`] finishes are already waiting:
+    /// the caller ends it in the store itself.
+    pub fn end_admission(&self, sale: SaleId, identity: &str, jti: u64) -> bool {
         if let Some(room) = lock(&self.rooms).get_mut(&sale) {
             for member in room.members.values_mut() {
                 if member.identity == identity {
@@ -154,6 +164,29 @@ impl Hub {
                 }
             }
         }
+        let mut finishes = lock(&self.finishes);
+        let pending: usize = finishes.values().map(HashSet::len).sum();
+        if pending >= FINISHES_PENDING_MAX {
+            return false;
+        }
+        finishes
+            .entry(sale)
+            .or_default()
+            .insert(identity.to_owned());
+        true
+    }
+
+    /// Finishes waiting for the store, by sale (for tests and metrics).
+    pub fn finishes_pending(&self) -> usize {
+        lock(&self.finishes).values().map(HashSet::len).sum()
+    }
+
+    /// The sale's seat limit as of the last push round, if one has read the sale.
+    pub fn seat_limit(&self, sale: SaleId) -> Option<u16> {
+        lock(&self.rooms)
+            .get(&sale)
+            .and_then(|room| room.view.as_ref())
+            .map(|view| view.settings.seat_limit)
     }
 
     /// Whether the performance's waitlist takes joins, as last learned from the ledger.
@@ -316,6 +349,7 @@ pub async fn push_loop(gateway: Arc<Gateway>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        flush_finishes(&gateway).await;
         for sale in gateway.hub.sales() {
             let started = std::time::Instant::now();
             if let Err(error) = push_sale(&gateway, sale).await {
@@ -325,6 +359,29 @@ pub async fn push_loop(gateway: Arc<Gateway>) {
                 .metrics
                 .push_seconds
                 .observe(started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Ends in the store every admission spent on this gateway since the last round: one call per
+/// sale. A sale the store cannot reach keeps its finishes for the next round (the admissions'
+/// tokens are refused here meanwhile, and the ledger has spent them).
+pub async fn flush_finishes(gateway: &Gateway) {
+    let pending = std::mem::take(&mut *lock(&gateway.hub.finishes));
+    for (sale, identities) in pending {
+        let identities: Vec<String> = identities.into_iter().collect();
+        match gateway.store.finish_many(sale, &identities).await {
+            Ok(()) | Err(StoreError::UnknownSale) => {}
+            Err(error) => {
+                tracing::debug!(sale, %error, "ending spent admissions failed; next round");
+                let mut finishes = lock(&gateway.hub.finishes);
+                let room = FINISHES_PENDING_MAX
+                    .saturating_sub(finishes.values().map(HashSet::len).sum::<usize>());
+                finishes
+                    .entry(sale)
+                    .or_default()
+                    .extend(identities.into_iter().take(room));
+            }
         }
     }
 }
@@ -421,6 +478,7 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
             return Ok(());
         }
     }
+    let mut queue_texts = QueueRound::new(&view, gateway.hub.waitlist_open(sale));
     for (conn, member) in room.members.iter_mut() {
         if let Some(standing) = fresh.get(&member.identity) {
             member.standing = standing.clone();
@@ -441,15 +499,113 @@ async fn push_sale(gateway: &Gateway, sale: SaleId) -> Result<(), StoreError> {
                     member.tx.send_message(&message);
                 }
             }
-            _ => member.tx.send_message(&queue_message(
-                &view,
-                &member.standing,
-                member.draw_entry.as_deref(),
-                gateway.hub.waitlist_open(sale),
-            )),
+            _ => member
+                .tx
+                .send(queue_texts.text(&member.standing, member.draw_entry.as_deref())),
         }
     }
     Ok(())
+}
+
+/// The `queue` messages of one push round for one sale, each the text [`queue_message`] would
+/// give, without serialising the message once per member: the parts every member shares are
+/// serialised once and a waiting member's numbers (`place`, `ahead`, `eta_s`) written between
+/// them; the message without a place (the same for every such member) is made once and shared.
+/// Members with a draw entry (the pre-queue and the drawn places) get their own message.
+pub struct QueueRound<'v> {
+    view: &'v SaleView,
+    waitlist_open: bool,
+    /// A waiting member's message around its three numbers, when the placeholders split it.
+    parts: Option<[String; 4]>,
+    /// The text for members without a place or a draw entry, once made.
+    placeless: Option<Utf8Bytes>,
+}
+
+/// Stand-ins for `place`, `ahead` and `eta_s` in the template: 20-digit numbers no sale's
+/// counters or times reach; the template is used only if each occurs exactly once.
+const PLACEHOLDERS: [u64; 3] = [u64::MAX, u64::MAX - 1, u64::MAX - 2];
+
+impl<'v> QueueRound<'v> {
+    pub fn new(view: &'v SaleView, waitlist_open: bool) -> Self {
+        let mut template = queue_message(view, &Standing::Absent, None, waitlist_open);
+        if let ServerMessage::Queue {
+            place,
+            ahead,
+            eta_s,
+            ..
+        } = &mut template
+        {
+            *place = Some(PLACEHOLDERS[0]);
+            *ahead = Some(PLACEHOLDERS[1]);
+            *eta_s = Some(PLACEHOLDERS[2]);
+        }
+        QueueRound {
+            view,
+            waitlist_open,
+            parts: split_template(&template.to_json()),
+            placeless: None,
+        }
+    }
+
+    /// The text of `queue_message(view, standing, draw_entry, waitlist_open)`.
+    pub fn text(&mut self, standing: &Standing, draw_entry: Option<&str>) -> Utf8Bytes {
+        let place = match standing {
+            Standing::Waiting { place } => Some(*place),
+            _ => None,
+        };
+        let message = || queue_message(self.view, standing, draw_entry, self.waitlist_open);
+        let in_draw = match standing {
+            Standing::PreQueue => true,
+            Standing::Waiting { place } => *place <= self.view.prequeue,
+            _ => false,
+        };
+        if in_draw && draw_entry.is_some() {
+            return message().to_json().into();
+        }
+        if place.is_none() {
+            return self
+                .placeless
+                .get_or_insert_with(|| message().to_json().into())
+                .clone();
+        }
+        match (&self.parts, message()) {
+            (
+                Some([head, after_place, after_ahead, tail]),
+                ServerMessage::Queue {
+                    place: Some(place),
+                    ahead: Some(ahead),
+                    eta_s: Some(eta_s),
+                    ..
+                },
+            ) => {
+                use std::fmt::Write as _;
+                let mut text = String::with_capacity(head.len() + tail.len() + 64);
+                text.push_str(head);
+                let _ = write!(text, "{place}{after_place}{ahead}{after_ahead}{eta_s}");
+                text.push_str(tail);
+                text.into()
+            }
+            (_, message) => message.to_json().into(),
+        }
+    }
+}
+
+/// The template's text around the three placeholders, in order; `None` unless each occurs
+/// exactly once.
+fn split_template(json: &str) -> Option<[String; 4]> {
+    let mut parts = Vec::with_capacity(4);
+    let mut rest = json;
+    for placeholder in PLACEHOLDERS {
+        let digits = placeholder.to_string();
+        if json.matches(&digits).count() != 1 {
+            return None;
+        }
+        let (before, after) = rest.split_once(&digits)?;
+        parts.push(before.to_owned());
+        rest = after;
+    }
+    parts.push(rest.to_owned());
+    parts.try_into().ok()
 }
 
 /// Whether a member's cached standing may be stale: its turn may have come, the draw may have
@@ -634,5 +790,87 @@ async fn update_sold_out(gateway: &Gateway, touched: &[u64]) {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use picket_room::SaleSettings;
+
+    fn view(status: SaleStatus, prequeue: u64, seed: Option<&str>) -> SaleView {
+        SaleView {
+            sale: 77,
+            settings: SaleSettings {
+                // In the past: `eta_s` reads no clock.
+                open_at_ms: 1_000,
+                admit_per_sec: 7,
+                active_max: 100,
+                admission_ttl_ms: 600_000,
+                seat_limit: 4,
+                grace_ms: 30_000,
+                paused: false,
+            },
+            status,
+            watermark: 40,
+            tail: 900,
+            prequeue,
+            active: 12,
+            seed_hash: "5f2b".into(),
+            seed: seed.map(str::to_owned),
+            sold_out: status == SaleStatus::SoldOut,
+        }
+    }
+
+    /// Every member's text of a round is byte for byte what serialising its own message gives,
+    /// for every standing and with or without a draw entry, a seed or a waitlist.
+    #[test]
+    fn a_rounds_texts_are_each_members_own_message() {
+        let views = [
+            view(SaleStatus::Open, 0, None),
+            view(SaleStatus::Open, 50, Some("9a1c")),
+            view(SaleStatus::SoldOut, 50, Some("9a1c")),
+            view(SaleStatus::PreQueue, 30, None),
+        ];
+        let standings = [
+            Standing::Absent,
+            Standing::PreQueue,
+            Standing::Waiting { place: 1 },
+            Standing::Waiting { place: 41 },
+            Standing::Waiting { place: 50 },
+            Standing::Waiting { place: 51 },
+            Standing::Waiting { place: 899 },
+            Standing::Waiting { place: 123_456_789 },
+        ];
+        for view in &views {
+            for waitlist_open in [false, true] {
+                let mut round = QueueRound::new(view, waitlist_open);
+                assert!(round.parts.is_some(), "the template splits");
+                // Twice over: the second pass takes texts made by the first.
+                for _ in 0..2 {
+                    for standing in &standings {
+                        for entry in [None, Some("c07e")] {
+                            let want =
+                                queue_message(view, standing, entry, waitlist_open).to_json();
+                            let got = round.text(standing, entry);
+                            assert_eq!(got.as_str(), want, "{standing:?} {entry:?} {view:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Members without a place share one text, serialised once.
+    #[test]
+    fn the_placeless_message_is_serialised_once() {
+        let view = view(SaleStatus::Open, 0, None);
+        let mut round = QueueRound::new(&view, false);
+        let first = round.text(&Standing::Absent, None);
+        let again = round.text(&Standing::PreQueue, None);
+        assert_eq!(first.as_str(), again.as_str());
+        assert_eq!(first.as_str().as_ptr(), again.as_str().as_ptr(), "one text");
+        let placed = round.text(&Standing::Waiting { place: 61 }, None);
+        assert_ne!(first.as_str(), placed.as_str());
     }
 }

@@ -25,6 +25,7 @@ pub mod conn;
 pub mod dashboard;
 pub mod http;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod notify;
 pub mod protocol;
@@ -58,6 +59,8 @@ pub struct Gateway {
     pub store: Arc<dyn QueueStore>,
     pub ledger: LedgerClient,
     pub hub: hub::Hub,
+    /// Every booking command's seat limit and rates, in this gateway's memory.
+    pub limits: limits::CommandLimiter,
     pub metrics: metrics::Metrics,
     /// Checkout and payment confirmation (set once by [`Gateway::set_payments`]); without it a
     /// `checkout` or `confirm` is `payment_unavailable`.
@@ -96,6 +99,7 @@ impl Gateway {
             store,
             ledger,
             hub: hub::Hub::default(),
+            limits: limits::CommandLimiter::default(),
             payments: std::sync::OnceLock::new(),
             notices: std::sync::OnceLock::new(),
             followers: notify::Followers::default(),
@@ -200,6 +204,9 @@ impl Gateway {
         while self.open_connections() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        // Admissions spent since the last push round end in the store now, not when they
+        // expire: their slots go to the next in line.
+        hub::flush_finishes(self).await;
         for task in self
             .tasks
             .lock()

@@ -452,3 +452,150 @@ async fn outage_keeps_places(
         }
     }
 }
+
+/// The booking-attempt limit is the identity's, not the connection's (issue 18 moved it from
+/// Redis into the gateway's memory): one buyer over four sockets to the same gateway gets one
+/// burst between them, while another buyer is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_buyer_over_many_connections_shares_one_attempt_rate() {
+    const BURST: u64 = 3;
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(1, store, |config| {
+        quick(config);
+        config.booking_attempts_per_sec = 1;
+        config.booking_attempts_burst = BURST as u32;
+    })
+    .await;
+    cluster.open(small_spec(SALE, 20)).await;
+    let address = cluster.address(0);
+    let mut tabs = Vec::new();
+    for _ in 0..4 {
+        tabs.push(Client::guest(address, "test-device-same-buyer").await);
+    }
+    let started = std::time::Instant::now();
+    let (mut allowed, mut slowed) = (0u64, 0u64);
+    for round in 0..2 {
+        for (tab, client) in tabs.iter_mut().enumerate() {
+            let id = format!("c{round}-{tab}");
+            // A cancel needs no admission: only the limits stand between it and the ledger.
+            client
+                .send(json!({"type": "cancel", "id": id, "sale": SALE.to_string(),
+                    "key": format!("k-{id}"), "booking": "12345"}))
+                .await;
+            let answer = client.answer_to(&id).await;
+            match (answer["type"].as_str(), answer["code"].as_str()) {
+                (Some("result"), _) => allowed += 1,
+                (Some("error"), Some("slow_down")) => {
+                    assert!(answer["retry_after_ms"].as_u64() > Some(0), "{answer}");
+                    slowed += 1;
+                }
+                _ => panic!("unexpected answer {answer}"),
+            }
+        }
+    }
+    // At 1 a second, the seconds the test took may have refilled a little.
+    let refilled = started.elapsed().as_secs() + 1;
+    assert!(
+        allowed <= BURST + refilled,
+        "{allowed} of 8 attempts over 4 sockets passed a burst of {BURST}"
+    );
+    assert_eq!(allowed + slowed, 8);
+    assert!(slowed >= 8 - BURST - refilled);
+
+    let mut other = Client::guest(address, "test-device-other-buyer").await;
+    other
+        .send(
+            json!({"type": "cancel", "id": "o1", "sale": SALE.to_string(), "key": "o-1",
+            "booking": "12345"}),
+        )
+        .await;
+    assert_eq!(
+        other.answer_to("o1").await["type"],
+        "result",
+        "another buyer has its own rate"
+    );
+}
+
+/// An admission is spent once, whichever connection of the buyer pays: the buyer's other tab
+/// (its own token for the same admission) books nothing with it afterwards, and the spent
+/// admission's slot goes to the next in line at the following push round although the gateway
+/// no longer calls the store during the payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_admission_books_nothing_on_another_tab_and_frees_its_slot() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let cluster = Cluster::start(1, store, quick).await;
+    cluster.open(small_spec(SALE, 20)).await;
+    let address = cluster.address(0);
+    // One admission live at a time: the second buyer waits for the first's slot.
+    let settings = sale_settings(now_ms(), 50, 1);
+    let (status, body) = configure_sale(address, SALE, &settings).await;
+    assert_eq!(status, 200, "{body}");
+
+    let device = "test-device-spends-once";
+    let mut first_tab = Client::guest(address, device).await;
+    first_tab
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
+    let token = first_tab.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut second_tab = Client::guest(address, device).await;
+    second_tab
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
+    let other_token = second_tab.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut next = Client::guest(address, "test-device-next-in-line").await;
+    next.send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
+    let waiting = next.next_of("queue").await;
+    assert!(waiting["place"].as_u64().is_some(), "{waiting}");
+
+    first_tab
+        .send(
+            json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1",
+            "admission": token, "selection": {"Seats": [0]}}),
+        )
+        .await;
+    let held = first_tab.answer_to("h1").await;
+    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
+    let confirmed = first_tab
+        .pay(
+            &cluster.sandbox,
+            SALE,
+            &token,
+            hold,
+            "k2",
+            picket_tests::pay::CARD_OK,
+        )
+        .await;
+    assert!(
+        confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
+        "{confirmed}"
+    );
+
+    second_tab
+        .send(
+            json!({"type": "hold", "id": "h2", "sale": SALE.to_string(), "key": "k3",
+            "admission": other_token, "selection": {"Seats": [1]}}),
+        )
+        .await;
+    let again = second_tab.answer_to("h2").await;
+    // The gateway refuses it (`admission_expired`), or else the ledger (`admission_spent`).
+    let refused = matches!(
+        again["code"].as_str(),
+        Some("admission_expired" | "admission_spent")
+    );
+    assert!(refused, "the spent admission booked again: {again}");
+
+    let admitted = next
+        .next_of_within("admitted", Duration::from_secs(10))
+        .await;
+    assert!(
+        admitted.is_some(),
+        "the spent admission's slot never went to the next in line"
+    );
+}

@@ -132,10 +132,23 @@ impl Trace {
                         self.store.draw(sale, holder, LEASE_MS).await.expect("draw");
                     }
                 }
-                65..=71 => {
+                65..=68 => {
                     let id = rng.pick(&ids);
                     pure.finish(id, now);
                     self.store.finish(sale, id).await.expect("finish");
+                }
+                69..=71 => {
+                    // A push round's gathered finishes, in one step (an identity may repeat).
+                    let batch: Vec<String> = (0..rng.range(1, 4))
+                        .map(|_| rng.pick(&ids).clone())
+                        .collect();
+                    for id in &batch {
+                        pure.finish(id, now);
+                    }
+                    self.store
+                        .finish_many(sale, &batch)
+                        .await
+                        .expect("finish_many");
                 }
                 72..=73 => {
                     let sold_out = rng.range(0, 3) == 0;

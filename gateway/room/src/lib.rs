@@ -298,6 +298,17 @@ pub trait QueueStore: Send + Sync + 'static {
     fn draw<'a>(&'a self, sale: SaleId, holder: &'a str, lease_ms: u64) -> StoreFuture<'a, ()>;
     /// Ends an admission early (the user bought or left), freeing its active slot.
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()>;
+    /// [`QueueStore::finish`] for several identities in one step: a gateway gathers the
+    /// admissions its buyers spent during a push round and ends them with one call, so a
+    /// payment costs no store round trip of its own.
+    fn finish_many<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            for identity in identities {
+                self.finish(sale, identity).await?;
+            }
+            Ok(())
+        })
+    }
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()>;
     /// The pre-queue's draw entries in drawn order, for auditors (empty before the draw).
     fn audit(&self, sale: SaleId) -> StoreFuture<'_, Vec<String>>;
@@ -313,6 +324,8 @@ pub trait QueueStore: Send + Sync + 'static {
     ) -> StoreFuture<'a, RateDecision>;
     /// Everything a booking command asks of the store, in one atomic step: the sale's seat limit
     /// (for a hold), then the user's rate, then the global rate ([`core::admit_command`]).
+    /// The gateway no longer asks the store per command (it decides the same function in its own
+    /// memory, `picket_gateway::limits`); a limit shared by every gateway would ask here.
     fn admit_command<'a>(
         &'a self,
         sale: SaleId,

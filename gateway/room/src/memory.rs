@@ -310,6 +310,14 @@ impl QueueStore for MemoryStore {
         ready(self.change_sale(sale, |found, now_ms| found.finish(identity, now_ms)))
     }
 
+    fn finish_many<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()> {
+        ready(self.change_sale(sale, |found, now_ms| {
+            for identity in identities {
+                found.finish(identity, now_ms);
+            }
+        }))
+    }
+
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()> {
         ready(self.change_sale(sale, |found, _| found.set_sold_out(sold_out)))
     }

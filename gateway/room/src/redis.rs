@@ -311,16 +311,18 @@ redis.call('DEL', lock)
 return {'ok'}
 "#;
 
+/// Ends the admissions of every identity in ARGV (one, or a push round's gathered finishes).
 const FINISH: &str = r#"
 local admitted, active = KEYS[1], KEYS[2]
-local id = ARGV[1]
 local now = now_ms()
-redis.call('ZREM', active, id)
-local a = redis.call('HGET', admitted, id)
-if a then
-  local sep = string.find(a, ':', 1, true)
-  local exp = tonumber(string.sub(a, sep + 1))
-  if exp > now then redis.call('HSET', admitted, id, string.sub(a, 1, sep) .. int(now)) end
+for _, id in ipairs(ARGV) do
+  redis.call('ZREM', active, id)
+  local a = redis.call('HGET', admitted, id)
+  if a then
+    local sep = string.find(a, ':', 1, true)
+    local exp = tonumber(string.sub(a, sep + 1))
+    if exp > now then redis.call('HSET', admitted, id, string.sub(a, 1, sep) .. int(now)) end
+  end
 end
 return {'ok'}
 "#;
@@ -797,6 +799,16 @@ impl RedisStore {
         self.strings(invocation).await.map(drop)
     }
 
+    async fn do_finish_many(&self, sale: SaleId, identities: &[String]) -> Result<(), StoreError> {
+        let keys = Keys::of(sale);
+        for chunk in identities.chunks(IDENTITIES_PER_CALL_MAX) {
+            let mut invocation = self.scripts.finish.prepare_invoke();
+            invocation.key(&keys.admitted).key(&keys.active).arg(chunk);
+            self.strings(invocation).await?;
+        }
+        Ok(())
+    }
+
     async fn do_sold_out(&self, sale: SaleId, sold_out: bool) -> Result<(), StoreError> {
         let keys = Keys::of(sale);
         let mut invocation = self.scripts.sold_out.prepare_invoke();
@@ -907,6 +919,9 @@ impl QueueStore for RedisStore {
     }
     fn finish<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(self.do_finish(sale, identity))
+    }
+    fn finish_many<'a>(&'a self, sale: SaleId, identities: &'a [String]) -> StoreFuture<'a, ()> {
+        Box::pin(self.do_finish_many(sale, identities))
     }
     fn set_sold_out(&self, sale: SaleId, sold_out: bool) -> StoreFuture<'_, ()> {
         Box::pin(self.do_sold_out(sale, sold_out))
