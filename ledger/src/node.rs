@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use futures_util::StreamExt;
-use picket_ledger_client::SubmitError;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,

@@ -168,13 +168,25 @@ async fn only_the_leader_takes_direct_commands() {
 
     let leader = node(&services, "leader", Role::Auto).await;
     wait_for_role(&leader, "leader").await;
-    let answer = tokio::time::timeout(
-        WAIT_MAX,
-        nats.request(bus::command_request_subject(0), payload.into()),
-    )
-    .await
-    .expect("in time")
-    .expect("the leader answers");
+    // The role is reported as the leader starts its tasks, a moment before it subscribes.
+    let deadline = tokio::time::Instant::now() + WAIT_MAX;
+    let answer = loop {
+        let asked = nats
+            .request(bus::command_request_subject(0), payload.clone().into())
+            .await;
+        match asked {
+            Ok(answer) => break answer,
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                assert_eq!(
+                    error.kind(),
+                    async_nats::client::RequestErrorKind::NoResponders,
+                    "{error}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(error) => panic!("the leader never answered: {error}"),
+        }
+    };
     let reply: BusReply = serde_json::from_slice(&answer.payload).expect("a reply");
     assert!(
         matches!(
