@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
@@ -30,7 +31,6 @@ use picket_ledger_client::bus::{
 use picket_ledger_client::status::{self, LedgerStatus, PartitionReport, PartitionRole};
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
-use futures_util::stream::FuturesOrdered;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;

@@ -154,7 +154,9 @@ async fn only_the_leader_takes_direct_commands() {
     // Long enough for a standby that would lead (or subscribe) to have done so.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(standby.status()[0].role, "standby");
-    let nats = bus::connect(&services.nats.url(), "raw").await.expect("nats");
+    let nats = bus::connect(&services.nats.url(), "raw")
+        .await
+        .expect("nats");
     let payload = serde_json::to_vec(&open(7)).expect("encodes");
     let asked = nats
         .request(bus::command_request_subject(0), payload.clone().into())

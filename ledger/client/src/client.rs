@@ -42,9 +42,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{
-    self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
-    CommandTransport, REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
-    WaitlistReply, WaitlistRequest,
+    self, BusConfig, BusError, CommandTransport, DoorReply, DoorRequest, HoldReply, HoldRequest,
+    LookupRequest, REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply,
+    TicketsRequest, WaitlistReply, WaitlistRequest,
 };
 use crate::wire::{Committed, SubmitError, Subscription};
 
