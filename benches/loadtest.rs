@@ -11,7 +11,12 @@
 //!     PICKET_BENCH_ARGS="--clients 100000 --workers 7 --ramp-per-s 250" cargo bench --bench loadtest
 //! PICKET_BENCH_BASELINE=1 PICKET_BENCH_ARGS="--rate-per-s 1000" cargo bench --bench loadtest
 //! PICKET_BENCH_SCENARIO=contention cargo bench --bench loadtest
+//! PICKET_BENCH_COMMAND_TRANSPORT=jetstream PICKET_BENCH_ARGS="--rate-per-s 250" \
+//!     cargo bench --bench loadtest
 //! ```
+//!
+//! `PICKET_BENCH_COMMAND_TRANSPORT` (`direct` or `jetstream`; default: the gateways' own
+//! default) is how the gateways send commands to the ledger (`picket up --command-transport`).
 //!
 //! `failover` kills the ledger leader (its pid is passed as `--kill-pid`); `idle` reads the
 //! gateways' memory (`--gateway-pid`). Every run reports server CPU per booking: the gateways
@@ -42,6 +47,11 @@ fn main() {
         .join("target/loadtest-bench")
         .join(&scenario);
     let push_ms = env_or("PICKET_BENCH_PUSH_INTERVAL_MS", "1000");
+    let mut gateway_env = vec![("PICKET_PUSH_INTERVAL_MS", push_ms.clone())];
+    if let Ok(transport) = std::env::var("PICKET_BENCH_COMMAND_TRANSPORT") {
+        eprintln!("gateways send commands over {transport}");
+        gateway_env.push(("PICKET_COMMAND_TRANSPORT", transport));
+    }
     let mut args: Vec<String> = vec![scenario.clone(), "--no-progress".into()];
     args.extend(extra.split_whitespace().map(str::to_owned));
     let up_dir = tempfile::tempdir().expect("tempdir");
@@ -58,12 +68,7 @@ fn main() {
         _up = Some(up);
         _deployment = None;
     } else {
-        let deployment = Deployment::start_with(
-            PICKET,
-            gateways,
-            1_000,
-            &[("PICKET_PUSH_INTERVAL_MS", push_ms.clone())],
-        );
+        let deployment = Deployment::start_with(PICKET, gateways, 1_000, &gateway_env);
         args.extend(["--gateway".into(), deployment.gateway_list()]);
         args.extend(["--journal".into(), deployment.database_url.clone()]);
         args.extend(["--gateway-pid".into(), deployment.gateway_pids()]);

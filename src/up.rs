@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use picket_gateway::{Gateway, GatewayConfig, QueueStore};
 use picket_ledger::{LedgerConfig, LedgerService, Node, StoreUrl};
-use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
+use picket_ledger_client::{BusConfig, CommandTransport, LedgerClient, NatsLedger};
 use picket_room::memory::{MemoryStore, SAVE_INTERVAL};
 use picket_room::redis::RedisStore;
 use prometheus_client::registry::Registry;
@@ -125,6 +125,15 @@ pub struct UpArgs {
     /// Partitions of the deployment (with NATS; this process hosts all of them).
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
     partition_count: u16,
+    /// With NATS, how this process sends commands to the ledger's partition leaders: `direct`
+    /// (core NATS request-reply to the leader) or `jetstream` (the partition's command stream).
+    /// Leaders serve both, so processes may differ.
+    #[arg(
+        long,
+        env = "PICKET_COMMAND_TRANSPORT",
+        default_value = BusConfig::new(String::new(), 1).command_transport.as_str()
+    )]
+    command_transport: CommandTransport,
     /// How often waiting clients get their position, in milliseconds (100 to 2,000).
     #[arg(
         long,
@@ -263,10 +272,11 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         None => Some(StoreUrl::Sqlite(args.data_dir.join("ledger.sqlite"))),
     };
     let bus = match (&args.nats_url, &store) {
-        (Some(nats_url), Some(StoreUrl::Postgres(database_url))) => Some((
-            BusConfig::new(nats_url.clone(), args.partition_count),
-            database_url.clone(),
-        )),
+        (Some(nats_url), Some(StoreUrl::Postgres(database_url))) => {
+            let mut bus = BusConfig::new(nats_url.clone(), args.partition_count);
+            bus.command_transport = args.command_transport;
+            Some((bus, database_url.clone()))
+        }
         (Some(_), _) => {
             problems.push("PICKET_NATS_URL needs DATABASE_URL to name PostgreSQL");
             None

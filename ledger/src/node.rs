@@ -1,6 +1,7 @@
 //! A ledger node: hosts some partitions, leading each one it holds the lease of and standing by
-//! for the others. Commands arrive over NATS JetStream; the journal, leases and fencing epochs
-//! live in PostgreSQL.
+//! for the others. Commands arrive over NATS (the partition's JetStream command stream, or core
+//! requests to the leader's command subject); the journal, leases and fencing epochs live in
+//! PostgreSQL.
 //!
 //! ```text
 //! standby ── follow the journal ── lease free? ── take it (epoch + 1) ── catch up ──▶ leader
@@ -8,8 +9,9 @@
 //!    └──── lease lost, fenced, NATS or PostgreSQL failure: stop at once, recover ◀────┘
 //! ```
 //!
-//! A leader runs four tasks around the partition's single writer: the command consumer (stream
-//! order, from the last committed input sequence), the responder (outcome lookups, hold reads and seat-map
+//! A leader runs four tasks around the partition's single writer: the command consumer (the
+//! stream in order from the last committed input sequence, and the command subject, which only
+//! a leader subscribes to), the responder (outcome lookups, hold reads and seat-map
 //! snapshots), the events publisher (committed entries to the events stream, in journal order),
 //! and the lease keeper. Safety does not depend on timing: every commit checks the epoch in its
 //! own transaction, so a deposed leader cannot commit, whatever its clock says.
@@ -20,7 +22,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use futures_util::StreamExt;
-use picket_ledger_client::SubmitError;
+use futures_util::stream::FuturesOrdered;
 use picket_ledger_client::bus::{
     self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
     REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
@@ -29,14 +31,14 @@ use picket_ledger_client::bus::{
 use picket_ledger_client::status::{self, LedgerStatus, PartitionReport, PartitionRole};
 use picket_ledger_core::{Ledger, Request};
 use serde::Serialize;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::LedgerConfig;
 use crate::journal::{Fence, Journal, JournalError, PgJournal, Snapshot, catch_up, recover};
 use crate::metrics::{Metrics, partition_labels};
-use crate::writer::{self, LedgerHandle};
+use crate::writer::{self, LedgerHandle, PendingOutcome};
 
 /// Whether a node may lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -582,7 +584,11 @@ impl Host {
     }
 }
 
-/// Reads the partition's command stream in order and feeds the writer.
+/// Feeds the writer the partition's commands from both transports — the command stream in
+/// order from the last consumed input sequence, and requests on the leader's command subject —
+/// and publishes each outcome once committed. The command subject is subscribed only here, so
+/// only while this node leads: a standby never receives a command, and dropping the
+/// subscription when leadership ends unsubscribes.
 struct Consumer {
     js: jetstream::Context,
     nats: async_nats::Client,
@@ -591,49 +597,83 @@ struct Consumer {
     bus: BusConfig,
 }
 
+/// A command's reply, once its outcome is committed (or the writer gave up on it).
+async fn answer(pending: PendingOutcome, reply_to: Option<String>) -> (Option<String>, Reply) {
+    let reply = match pending.await {
+        Ok(Ok(outcome)) => Reply::Outcome { outcome },
+        Ok(Err(_)) | Err(_) => Reply::Unavailable,
+    };
+    (reply_to, reply)
+}
+
 impl Consumer {
     async fn run(self, input_seq: u64) -> Result<(), NodeError> {
-        let mut messages =
+        let mut stream =
             bus::read_in_order(&self.js, bus::command_stream(self.partition), input_seq).await?;
-        let inflight = Arc::new(Semaphore::new(self.bus.inflight_max));
-        while let Some(message) = messages.next().await {
-            let message = message.map_err(BusError::jetstream)?;
-            let stream_seq = message.info().map_err(BusError::jetstream)?.stream_sequence;
-            let reply_to = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(REPLY_HEADER))
-                .map(|v| v.as_str().to_owned());
-            let request = match self.decode(&message.payload) {
-                Ok(request) => request,
-                Err(reply) => {
+        let mut direct = self
+            .nats
+            .subscribe(bus::command_request_subject(self.partition))
+            .await
+            .map_err(|e| BusError::Request(e.to_string()))?;
+        // Outcomes arrive in the order the commands were queued (the writer executes in that
+        // order and answers a batch at once), so waiting in order costs no latency; a batch's
+        // replies are then published back to back without waiting for each, and the NATS
+        // client writes them out together.
+        let mut answers = FuturesOrdered::new();
+        let inflight_max = self.bus.inflight_max.max(1);
+        loop {
+            let room = answers.len() < inflight_max;
+            tokio::select! {
+                Some((reply_to, reply)) = answers.next(), if !answers.is_empty() => {
                     self.reply(reply_to, &reply).await;
-                    continue;
                 }
-            };
-            let permit = inflight
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| NodeError::WriterStopped)?;
-            let pending = self
-                .handle
-                .enqueue(request, stream_seq)
-                .await
-                .map_err(|_| NodeError::WriterStopped)?;
-            let nats = self.nats.clone();
-            tokio::spawn(async move {
-                let reply = match pending.await {
-                    Ok(Ok(outcome)) => Reply::Outcome { outcome },
-                    Ok(Err(SubmitError::Overloaded)) | Ok(Err(_)) | Err(_) => Reply::Unavailable,
-                };
-                if let Some(subject) = reply_to {
-                    publish_reply(&nats, subject, &reply).await;
+                message = stream.next(), if room => {
+                    let Some(message) = message else { return Ok(()) };
+                    let message = message.map_err(BusError::jetstream)?;
+                    let stream_seq = message.info().map_err(BusError::jetstream)?.stream_sequence;
+                    let reply_to = message
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get(REPLY_HEADER))
+                        .map(|v| v.as_str().to_owned());
+                    if let Some(pending) = self.take(&message.payload, &reply_to, Some(stream_seq)).await? {
+                        answers.push_back(answer(pending, reply_to));
+                    }
                 }
-                drop(permit);
-            });
+                message = direct.next(), if room => {
+                    let Some(message) = message else {
+                        return Err(BusError::Request("command subscription ended".into()).into());
+                    };
+                    let reply_to = message.reply.map(|subject| subject.to_string());
+                    if let Some(pending) = self.take(&message.payload, &reply_to, None).await? {
+                        answers.push_back(answer(pending, reply_to));
+                    }
+                }
+            }
         }
-        Ok(())
+    }
+
+    /// Queues one command for the writer (waiting for room: the stream or the subscription
+    /// holds the backlog); a command that cannot be read is answered at once.
+    async fn take(
+        &self,
+        payload: &[u8],
+        reply_to: &Option<String>,
+        input_seq: Option<u64>,
+    ) -> Result<Option<PendingOutcome>, NodeError> {
+        let request = match self.decode(payload) {
+            Ok(request) => request,
+            Err(reply) => {
+                self.reply(reply_to.clone(), &reply).await;
+                return Ok(None);
+            }
+        };
+        let pending = self
+            .handle
+            .enqueue(request, input_seq)
+            .await
+            .map_err(|_| NodeError::WriterStopped)?;
+        Ok(Some(pending))
     }
 
     fn decode(&self, payload: &[u8]) -> Result<Request, Reply> {

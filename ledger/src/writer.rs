@@ -35,7 +35,7 @@ const RECOVER_RETRY_DELAY: Duration = Duration::from_millis(500);
 
 struct Submission {
     request: Request,
-    /// The command stream's sequence of this command, when it came from one (NATS).
+    /// The command stream's sequence of this command, when it came from one (NATS JetStream).
     input_seq: Option<u64>,
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
@@ -145,18 +145,19 @@ impl LedgerHandle {
         outcome.await.map_err(|_| SubmitError::Stopped)?
     }
 
-    /// Queues a command read from the command stream at `input_seq`, waiting for room in the
-    /// queue (the stream holds the backlog), and returns where its outcome will arrive. Commands
-    /// are executed in the order they are queued.
+    /// Queues a command read from the command stream at `input_seq` (`None`: one that came as a
+    /// request, outside the stream), waiting for room in the queue (the stream or the
+    /// subscription holds the backlog), and returns where its outcome will arrive. Commands are
+    /// executed in the order they are queued.
     pub async fn enqueue(
         &self,
         request: Request,
-        input_seq: u64,
+        input_seq: Option<u64>,
     ) -> Result<PendingOutcome, SubmitError> {
         let (reply, outcome) = oneshot::channel();
         let submission = Submission {
             request,
-            input_seq: Some(input_seq),
+            input_seq,
             reply,
         };
         self.queue

@@ -4,7 +4,11 @@
 //! Per partition `p`:
 //! - stream `PICKET_CMD_P<p>`, subject `picket.cmd.p<p>`: booking commands (JSON
 //!   [`Request`]), message id `<actor>:<key>` so JetStream drops duplicates within its window,
-//!   header `Picket-Reply` naming where the outcome goes;
+//!   header `Picket-Reply` naming where the outcome goes ([`CommandTransport::JetStream`]);
+//! - `picket.ledger.p<p>.command`: request/reply, one booking command (JSON [`Request`]) straight
+//!   to the partition's leader, answered with its [`Reply`] after the commit
+//!   ([`CommandTransport::Direct`]); only the leader subscribes, so without one NATS answers
+//!   "no responders" at once;
 //! - stream `PICKET_EVENTS_P<p>`, subject `picket.events.p<p>`: committed journal entries
 //!   (JSON [`Committed`], naming the partition); the stream sequence equals the journal
 //!   sequence, so a follower that knows where it stopped reads on from there;
@@ -52,6 +56,11 @@ pub fn command_stream(partition: u16) -> String {
 
 pub fn command_subject(partition: u16) -> String {
     format!("picket.cmd.p{partition}")
+}
+
+/// Where a caller sends a command to the partition's leader over core NATS request-reply.
+pub fn command_request_subject(partition: u16) -> String {
+    format!("picket.ledger.p{partition}.command")
 }
 
 pub fn events_stream(partition: u16) -> String {
@@ -230,10 +239,54 @@ pub struct SnapshotReply {
     pub availability: Vec<Availability>,
 }
 
+/// How callers send commands to a partition's leader. A leader serves both at once, so callers
+/// of either kind may share a deployment (say, while switching).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandTransport {
+    /// Published to the partition's command stream (`PICKET_CMD_P<p>`), which JetStream stores
+    /// before it acknowledges; the leader reads the stream in order and replies on the
+    /// `Picket-Reply` subject. A published command takes effect once even if its caller gives
+    /// up.
+    JetStream,
+    /// A core NATS request to `picket.ledger.p<p>.command`, which only the leader subscribes to:
+    /// nothing is stored but the journal entry. A request lost with its leader is sent again
+    /// with the same key (the core answers a repeated key with its recorded outcome), and a
+    /// deposed leader cannot commit (fencing), so it answers `Unavailable`, never an outcome
+    /// the journal lacks.
+    #[default]
+    Direct,
+}
+
+impl CommandTransport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandTransport::JetStream => "jetstream",
+            CommandTransport::Direct => "direct",
+        }
+    }
+}
+
+impl std::str::FromStr for CommandTransport {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "jetstream" => Ok(CommandTransport::JetStream),
+            "direct" => Ok(CommandTransport::Direct),
+            other => Err(format!(
+                "command transport must be jetstream or direct, got {other:?}"
+            )),
+        }
+    }
+}
+
 /// Named limits of the NATS transport.
 #[derive(Clone, Debug)]
 pub struct BusConfig {
     pub url: String,
+    /// How callers send commands (leaders serve both).
+    pub command_transport: CommandTransport,
     /// Partitions in the deployment (the mapping's modulus).
     pub partitions: u16,
     /// JetStream drops a command whose message id it saw within this window. Shorter than the
@@ -254,7 +307,8 @@ pub struct BusConfig {
     /// How long a caller keeps asking for a command's outcome before it gives up (the command
     /// stays in the stream and takes effect once; a retry with the same key learns its outcome).
     pub outcome_wait_max: Duration,
-    /// Commands a leader has read from the stream but not yet answered.
+    /// Commands a leader has read (from the stream or its command subject) but not yet
+    /// answered.
     pub inflight_max: usize,
     /// Event publishes a leader has in flight (not yet acknowledged by JetStream).
     pub events_inflight_max: usize,
@@ -264,6 +318,7 @@ impl BusConfig {
     pub fn new(url: impl Into<String>, partitions: u16) -> Self {
         BusConfig {
             url: url.into(),
+            command_transport: CommandTransport::default(),
             partitions: partitions.max(1),
             duplicate_window: Duration::from_secs(120),
             stream_age_max: Duration::from_secs(24 * 3_600),
@@ -524,6 +579,17 @@ mod tests {
             0,
             "zero partitions means one"
         );
+    }
+
+    #[test]
+    fn command_transports_parse_from_their_names_only() {
+        for transport in [CommandTransport::JetStream, CommandTransport::Direct] {
+            assert_eq!(transport.as_str().parse(), Ok(transport));
+        }
+        assert!("JetStream".parse::<CommandTransport>().is_err());
+        assert!("".parse::<CommandTransport>().is_err());
+        assert_ne!(command_request_subject(2), command_subject(2));
+        assert_eq!(command_request_subject(2), "picket.ledger.p2.command");
     }
 
     #[test]

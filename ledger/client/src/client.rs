@@ -2,12 +2,21 @@
 //! NATS, through a [`LocalLedger`] the server provides) or over NATS JetStream (see
 //! [`crate::bus`] for the subjects).
 //!
-//! Over NATS a command is published to its partition's command stream with its idempotency key
-//! as the message id, and the outcome comes back on this client's reply subject once the leader
-//! has committed it. When the reply does not come (the leader died, the publish was a duplicate
-//! within JetStream's window) the client asks the partition for the recorded outcome until it
-//! has one or [`BusConfig::outcome_wait_max`] passes. A command in the stream takes effect once
-//! whatever the caller does; a caller that gave up retries with the same key and learns it.
+//! Over NATS a command goes to its partition's leader one of two ways
+//! ([`BusConfig::command_transport`]):
+//! - JetStream: published to the partition's command stream with its idempotency key as the
+//!   message id, and the outcome comes back on this client's reply subject once the leader has
+//!   committed it. When the reply does not come (the leader died, the publish was a duplicate
+//!   within JetStream's window) the client asks the partition for the recorded outcome until it
+//!   has one or [`BusConfig::outcome_wait_max`] passes. A command in the stream takes effect
+//!   once whatever the caller does.
+//! - Direct: a core NATS request to the leader's command subject, answered after the commit.
+//!   Without an answer (no leader yet, a lost request or reply, a deposed leader's
+//!   `Unavailable`) the client sends the same request again until it has an outcome or
+//!   `outcome_wait_max` passes: the core answers a repeated key with the outcome it recorded, so
+//!   sending again never books twice.
+//!
+//! Either way a caller that gave up retries with the same key and learns the outcome.
 //!
 //! Followers that must not miss an entry (the API's bookings projection) keep their place per
 //! partition and read what they missed with [`LedgerClient::entries_after`]: in process from
@@ -33,9 +42,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::{
-    self, BusConfig, BusError, DoorReply, DoorRequest, HoldReply, HoldRequest, LookupRequest,
-    REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply, TicketsRequest,
-    WaitlistReply, WaitlistRequest,
+    self, BusConfig, BusError, CommandTransport, DoorReply, DoorRequest, HoldReply, HoldRequest,
+    LookupRequest, REPLY_HEADER, Reply, SnapshotReply, TicketReply, TicketRequest, TicketsReply,
+    TicketsRequest, WaitlistReply, WaitlistRequest,
 };
 use crate::wire::{Committed, SubmitError, Subscription};
 
@@ -328,6 +337,52 @@ impl NatsLedger {
     }
 
     pub async fn submit(&self, request: Request) -> Result<Outcome, SubmitError> {
+        match self.config.command_transport {
+            CommandTransport::JetStream => self.submit_to_stream(request).await,
+            CommandTransport::Direct => self.submit_direct(request).await,
+        }
+    }
+
+    /// Asks the partition's leader directly, again with the same request until an answer is an
+    /// outcome: the first request may have been lost, queued behind others, or answered by a
+    /// leader that was deposed meanwhile.
+    async fn submit_direct(&self, request: Request) -> Result<Outcome, SubmitError> {
+        let deadline = Instant::now() + self.config.outcome_wait_max;
+        let partition = bus::partition_of(request.command.performance(), self.config.partitions);
+        let subject = bus::command_request_subject(partition);
+        let payload: bytes::Bytes = serde_json::to_vec(&request)
+            .expect("requests always encode")
+            .into();
+        loop {
+            let asked = self.client.request(subject.clone(), payload.clone());
+            let wait = self
+                .config
+                .request_timeout
+                .min(deadline.saturating_duration_since(Instant::now()));
+            if let Ok(Ok(message)) = tokio::time::timeout(wait, asked).await {
+                match serde_json::from_slice::<Reply>(&message.payload) {
+                    Ok(Reply::Outcome { outcome }) => return Ok(outcome),
+                    // The same request can only be refused the same way again.
+                    Ok(Reply::Invalid { .. }) | Ok(Reply::WrongPartition { .. }) => {
+                        return Err(SubmitError::Unavailable);
+                    }
+                    // `Unavailable`: not committed by that leader (deposed, or its commit
+                    // failed); ask whoever leads now.
+                    Ok(_) | Err(_) => {}
+                }
+            }
+            // No responders (no leader yet), a time-out, or no outcome: ask again after a
+            // pause, so a failover is not met with a storm of requests.
+            if Instant::now() + LOOKUP_RETRY_DELAY >= deadline {
+                return Err(SubmitError::Unavailable);
+            }
+            tokio::time::sleep(LOOKUP_RETRY_DELAY).await;
+        }
+    }
+
+    /// Publishes to the partition's command stream and waits for the reply, then looks the
+    /// outcome up.
+    async fn submit_to_stream(&self, request: Request) -> Result<Outcome, SubmitError> {
         let deadline = Instant::now() + self.config.outcome_wait_max;
         let partition = bus::partition_of(request.command.performance(), self.config.partitions);
         let id = self.next_reply.fetch_add(1, Ordering::Relaxed);

@@ -24,7 +24,7 @@ pub mod seats;
 pub mod status;
 pub mod wire;
 
-pub use bus::{BusConfig, BusError};
+pub use bus::{BusConfig, BusError, CommandTransport};
 pub use client::{
     ClientStatus, ENTRIES_AFTER_MAX, LedgerClient, LocalLedger, LocalStatus, NatsLedger, ReadError,
 };
