@@ -281,9 +281,9 @@ fn expected_hold_change(entries: &[&Committed]) -> i64 {
         .flat_map(|entry| &entry.events)
         .map(|event| match event {
             Event::PlacesHeld { .. } => 1,
-            Event::HoldReleased { .. } | Event::HoldExpired { .. } | Event::BookingConfirmed { .. } => {
-                -1
-            }
+            Event::HoldReleased { .. }
+            | Event::HoldExpired { .. }
+            | Event::BookingConfirmed { .. } => -1,
             _ => 0,
         })
         .sum()

@@ -169,7 +169,16 @@ impl Postgres {
             std::slice::from_ref(&self.bin_dir),
         )?;
         let mut child = Command::new(psql)
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
             .args(["-d", database, "-p", &self.port.to_string(), "-f", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -229,10 +238,7 @@ impl Postgres {
                 "pg_stat_statements.track_utility=on",
             ]);
         }
-        command
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
+        command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         let mut child = command.spawn().map_err(io_error("starting postgres"))?;
         let port = self.port;
         let ready = wait_ready("postgres", &mut child, &log, || postgres_answers(port));

@@ -341,7 +341,7 @@ async fn a_hold_made_before_a_restart_and_paid_after_it_is_recorded() {
     let release = command(json!({"Release": {"performance": performance, "hold": released.0}}));
     assert!(matches!(
         submit(&ledger, member, "r3-release", release).await,
-        Reply::Released
+        Reply::Released { .. }
     ));
 
     let restarted = start_api(setup.api.store.clone(), ledger.clone()).await;
@@ -810,7 +810,7 @@ async fn one_transaction_of_many_entries_leaves_what_one_entry_at_a_time_leaves(
     let release = command(json!({"Release": {"performance": performance, "hold": released.0}}));
     assert!(matches!(
         submit(&ledger, member, "b-release", release).await,
-        Reply::Released
+        Reply::Released { .. }
     ));
     hold(&ledger, member, "b-open", performance, &[4, 5]).await;
     let cancel = command(json!({"Cancel": {"performance": performance,

@@ -481,7 +481,8 @@ async fn postgres_fenced_append_writes_rows_and_input_seq_together_or_neither() 
         .await
         .expect("lease")
         .expect("free");
-    let fence = |epoch: u64, input_seq: u64| Some(picket_ledger::journal::Fence { epoch, input_seq });
+    let fence =
+        |epoch: u64, input_seq: u64| Some(picket_ledger::journal::Fence { epoch, input_seq });
     let two: Vec<Entry> = (1..=2).map(|seq| Entry::encode(seq, 1_000, &[])).collect();
     journal
         .append(PARTITION, &two, fence(epoch, 10))

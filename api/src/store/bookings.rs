@@ -224,7 +224,10 @@ pub async fn claim_cursor(
 }
 
 /// The stored cursor of `partition`, if it has one (on `conn`: inside a claim's transaction).
-pub async fn cursor_seq(conn: &mut AnyConnection, partition: u16) -> Result<Option<u64>, sqlx::Error> {
+pub async fn cursor_seq(
+    conn: &mut AnyConnection,
+    partition: u16,
+) -> Result<Option<u64>, sqlx::Error> {
     let seq: Option<i64> =
         sqlx::query_scalar("SELECT seq FROM projection_cursors WHERE ledger_partition = $1")
             .bind(i64::from(partition))

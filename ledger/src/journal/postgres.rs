@@ -398,7 +398,13 @@ async fn append_one_statement(
         .bind(&events)
         .fetch_one(pool)
         .await?;
-    append_outcome(first.seq, fence, last, epoch, appended as usize == entries.len())
+    append_outcome(
+        first.seq,
+        fence,
+        last,
+        epoch,
+        appended as usize == entries.len(),
+    )
 }
 
 /// What [`APPEND_SQL`]'s answer means: `last` the stored seq it saw, `epoch` the partition's
