@@ -21,7 +21,7 @@ use sqlx::AnyConnection;
 
 use crate::error::ApiError;
 use crate::state::Api;
-use crate::store::bookings::{self as rows, GuestContact, NewBooking, OpenHold};
+use crate::store::bookings::{self as rows, NewBooking, OpenHold};
 use crate::store::transfers::{NewTransfer, record_transfer};
 
 /// Holds the projection remembers (in `open_holds`) until they are paid, released or expire. A
@@ -240,30 +240,61 @@ async fn record(
     let Some(last) = entries.last().map(|entry| entry.seq) else {
         return Ok(after);
     };
+    // The open holds these entries should add: counted with the claim (the same row), so most
+    // transactions need no second update of it.
+    let expected = expected_hold_change(entries);
     let mut tx = api.store.begin().await?;
     // Claiming first takes the cursor row's lock: followers of one partition take turns.
-    if !rows::claim_cursor(&mut tx, partition, after, last).await? {
+    if !rows::claim_cursor_counting(&mut tx, partition, after, last, expected).await? {
+        // Another follower moved the cursor (this claim waited for its commit): where it is now,
+        // read in this transaction (it exists: it was stored before `after` was known).
+        let stored = rows::cursor_seq(&mut tx, partition).await?;
         tx.rollback().await?;
-        return stored_cursor(api, partition).await;
+        return match stored {
+            Some(stored) => Ok(stored),
+            None => stored_cursor(api, partition).await,
+        };
     }
-    let mut holds = HoldCount::default();
+    let mut holds = HoldCount {
+        claimed: expected,
+        ..HoldCount::default()
+    };
     for entry in entries {
         for event in &entry.events {
             apply_event(&mut tx, event, entry.at_ms, &mut holds).await?;
         }
     }
-    if holds.change != 0 {
-        rows::add_open_holds(&mut tx, partition, holds.change).await?;
+    // A hold not remembered (past the bound, or applied twice) or a release of one never
+    // remembered: the count the claim added was off, and is corrected.
+    if holds.change != expected {
+        rows::add_open_holds(&mut tx, partition, holds.change - expected).await?;
     }
     tx.commit().await?;
     Ok(last)
 }
 
-/// Open holds: all partitions' stored count (read once per transaction, when needed) plus this
-/// transaction's change to its partition's.
+/// How `entries` change the open holds when every hold they make is remembered and every hold
+/// they end was: one more per `PlacesHeld`, one fewer per release, expiry or booking.
+fn expected_hold_change(entries: &[&Committed]) -> i64 {
+    entries
+        .iter()
+        .flat_map(|entry| &entry.events)
+        .map(|event| match event {
+            Event::PlacesHeld { .. } => 1,
+            Event::HoldReleased { .. }
+            | Event::HoldExpired { .. }
+            | Event::BookingConfirmed { .. } => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Open holds: all partitions' stored count (read once per transaction, when needed), less what
+/// the claim already added to this partition's (`claimed`), plus this transaction's change.
 #[derive(Default)]
 struct HoldCount {
     stored: Option<i64>,
+    claimed: i64,
     change: i64,
 }
 
@@ -276,7 +307,7 @@ impl HoldCount {
                 *self.stored.insert(stored)
             }
         };
-        Ok(stored + self.change)
+        Ok(stored - self.claimed + self.change)
     }
 }
 
@@ -339,7 +370,7 @@ async fn apply_event(
             booking_fee_won,
             ..
         } => {
-            let open = rows::open_hold(conn, performance.0 as i64, hold.0 as i64).await?;
+            let open = rows::take_open_hold(conn, performance.0 as i64, hold.0 as i64).await?;
             let Some(open) = open else {
                 tracing::warn!(
                     performance = performance.0,
@@ -349,8 +380,7 @@ async fn apply_event(
                 );
                 return Ok(());
             };
-            let removed = rows::remove_open_hold(conn, performance.0 as i64, hold.0 as i64).await?;
-            holds.change -= i64::from(removed);
+            holds.change -= 1;
             let paid = Paid {
                 performance: performance.0 as i64,
                 booking: booking.0 as i64,
@@ -428,18 +458,15 @@ struct Paid {
 }
 
 async fn insert_booking(conn: &mut AnyConnection, paid: &Paid) -> Result<(), ApiError> {
-    let contact: Option<GuestContact> = rows::guest_contact(conn, paid.buyer).await?;
     for _ in 0..BOOKING_NUMBER_ATTEMPTS_MAX {
-        // Guests get a booking number; a number already taken is drawn again.
-        let number = contact
-            .as_ref()
-            .map(|_| format!("P{:010}", rand::random::<u64>() % 10_000_000_000));
+        // A guest's booking (one with a contact) gets this number; a number already taken is
+        // drawn again. Drawn for every booking: the store finds the contact in the insert.
+        let number = format!("P{:010}", rand::random::<u64>() % 10_000_000_000);
         let booking = NewBooking {
             booking: paid.booking,
             performance: paid.performance,
             actor: paid.buyer,
-            number: number.as_deref(),
-            contact: contact.as_ref(),
+            number: &number,
             places: &paid.places,
             first_ticket: paid.first_ticket,
             paid_won: paid.paid_won,
@@ -447,9 +474,10 @@ async fn insert_booking(conn: &mut AnyConnection, paid: &Paid) -> Result<(), Api
             booked_at_ms: paid.booked_at_ms,
             held: &paid.held,
         };
-        if rows::insert_booking(conn, &booking).await? || number.is_none() {
+        if rows::insert_booking(conn, &booking).await? {
             return Ok(());
         }
+        // Not inserted: the booking is recorded already (applied twice), or its number is taken.
         if rows::booking_recorded(conn, paid.booking).await? {
             return Ok(());
         }

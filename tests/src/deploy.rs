@@ -81,6 +81,13 @@ pub struct Deployment {
     pub dir: tempfile::TempDir,
 }
 
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        // Before the fields go: PostgreSQL still runs.
+        self.write_pg_work_report();
+    }
+}
+
 impl Deployment {
     pub fn start(picket: &str, gateways: usize, lease_ms: u64) -> Deployment {
         Self::start_with(picket, gateways, lease_ms, &[])
@@ -146,6 +153,22 @@ impl Deployment {
             .filter_map(|(name, pid)| Some(["--server-pid".to_owned(), format!("{name}={}", pid?)]))
             .flatten()
             .collect()
+    }
+
+    /// Writes [`Postgres::work_report`] of the deployment's database to the file named by
+    /// [`crate::postgres::PG_STATS_ENV`], when it is set.
+    pub fn write_pg_work_report(&self) {
+        let Some(path) = std::env::var_os(crate::postgres::PG_STATS_ENV) else {
+            return;
+        };
+        let database = self.database_url.rsplit('/').next().unwrap_or("picket");
+        match self.postgres.work_report(database) {
+            Ok(report) => match std::fs::write(&path, report) {
+                Ok(()) => eprintln!("PostgreSQL work per booking: {}", path.to_string_lossy()),
+                Err(error) => eprintln!("cannot write {}: {error}", path.to_string_lossy()),
+            },
+            Err(error) => eprintln!("PostgreSQL work report failed: {error}"),
+        }
     }
 
     pub fn gateway_pids(&self) -> String {

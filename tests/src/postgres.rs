@@ -14,6 +14,12 @@ use crate::process::{
     wait_gone, wait_ready,
 };
 
+/// Set to a file path, the harness's clusters load `pg_stat_statements`, and a [`Deployment`]
+/// writes what PostgreSQL did per booking there when it is dropped ([`Postgres::work_report`]).
+///
+/// [`Deployment`]: crate::deploy::Deployment
+pub const PG_STATS_ENV: &str = "PICKET_BENCH_PG_STATS";
+
 /// Where the temporary directories go when PostgreSQL runs as the `postgres` user: every parent
 /// must be traversable by that user, which `$TMPDIR` (say, under `/root`) may not be.
 const SHARED_TMP: &str = "/tmp";
@@ -155,6 +161,52 @@ impl Postgres {
         Ok(self.database_url(name))
     }
 
+    /// Runs `script` with `psql` in `database` and returns what it printed.
+    pub fn psql(&self, database: &str, script: &str) -> Result<String, HarnessError> {
+        let psql = find_binary(
+            "psql",
+            "postgresql-client",
+            std::slice::from_ref(&self.bin_dir),
+        )?;
+        let mut child = Command::new(psql)
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .args(["-d", database, "-p", &self.port.to_string(), "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(io_error("starting psql"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(script.as_bytes())
+                .map_err(io_error("writing to psql"))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(io_error("waiting for psql"))?;
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !output.status.success() {
+            text.push_str(&String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(text)
+    }
+
+    /// What PostgreSQL did in `database` since it started, per booking recorded there (the
+    /// bookings projection's rows): statements by family (needs [`PG_STATS_ENV`] set when the
+    /// cluster started), WAL, commits, rows by table, and the journal's row size.
+    pub fn work_report(&self, database: &str) -> Result<String, HarnessError> {
+        self.psql(database, WORK_REPORT_SQL)
+    }
+
     /// (Re)starts the server on the same data directory and port, after `kill` or `stop`
     /// (crash recovery runs as it would in production).
     pub fn start_again(&mut self) -> Result<(), HarnessError> {
@@ -176,10 +228,17 @@ impl Postgres {
                 "synchronous_commit=on",
                 "-c",
                 "max_connections=200",
-            ])
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
+            ]);
+        if std::env::var_os(PG_STATS_ENV).is_some() {
+            // Off by default: its hooks cost every statement a little, and tests need none of it.
+            command.args([
+                "-c",
+                "shared_preload_libraries=pg_stat_statements",
+                "-c",
+                "pg_stat_statements.track_utility=on",
+            ]);
+        }
+        command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         let mut child = command.spawn().map_err(io_error("starting postgres"))?;
         let port = self.port;
         let ready = wait_ready("postgres", &mut child, &log, || postgres_answers(port));
@@ -325,6 +384,60 @@ impl Drop for Postgres {
         let _ = self.kill();
     }
 }
+
+/// [`Postgres::work_report`]'s queries: every figure divided by the bookings made.
+const WORK_REPORT_SQL: &str = r#"
+\pset footer off
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+SELECT GREATEST(COUNT(*), 1) AS bookings FROM bookings \gset
+SELECT :bookings AS bookings,
+       (SELECT COUNT(*) FROM ledger_journal) AS journal_rows,
+       (SELECT ROUND(AVG(octet_length(events))) FROM ledger_journal) AS journal_events_bytes_avg,
+       pg_size_pretty(pg_total_relation_size('ledger_journal')) AS journal_size;
+\echo '## statements per booking (pg_stat_statements, this database)'
+SELECT ROUND(calls::numeric / :bookings, 3) AS calls_per_booking,
+       ROUND(rows::numeric / :bookings, 3) AS rows_per_booking,
+       ROUND(wal_bytes / :bookings) AS wal_bytes_per_booking,
+       ROUND((total_exec_time * 1000 / :bookings)::numeric, 1) AS exec_us_per_booking,
+       LEFT(regexp_replace(query, '\s+', ' ', 'g'), 150) AS statement
+FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY calls DESC, wal_bytes DESC LIMIT 60;
+SELECT ROUND(SUM(calls)::numeric / :bookings, 2) AS statements_per_booking,
+       ROUND(SUM(wal_bytes) / :bookings) AS statement_wal_bytes_per_booking,
+       ROUND((SUM(total_exec_time) * 1000 / :bookings)::numeric) AS exec_us_per_booking
+FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database());
+\echo '## cluster WAL and this database'
+SELECT ROUND(wal_records::numeric / :bookings, 1) AS wal_records_per_booking,
+       ROUND(wal_bytes / :bookings) AS wal_bytes_per_booking,
+       ROUND(wal_fpi::numeric / :bookings, 2) AS wal_fpi_per_booking,
+       ROUND(wal_sync::numeric / :bookings, 2) AS wal_syncs_per_booking
+FROM pg_stat_wal;
+SELECT ROUND(xact_commit::numeric / :bookings, 2) AS commits_per_booking,
+       ROUND(xact_rollback::numeric / :bookings, 2) AS rollbacks_per_booking,
+       ROUND(tup_inserted::numeric / :bookings, 2) AS inserted_per_booking,
+       ROUND(tup_updated::numeric / :bookings, 2) AS updated_per_booking,
+       ROUND(tup_deleted::numeric / :bookings, 2) AS deleted_per_booking,
+       ROUND(tup_returned::numeric / :bookings, 1) AS returned_per_booking
+FROM pg_stat_database WHERE datname = current_database();
+\echo '## rows per booking by table'
+SELECT relname,
+       ROUND(n_tup_ins::numeric / :bookings, 3) AS ins,
+       ROUND(n_tup_upd::numeric / :bookings, 3) AS upd,
+       ROUND(n_tup_hot_upd::numeric / :bookings, 3) AS hot_upd,
+       ROUND(n_tup_del::numeric / :bookings, 3) AS del,
+       ROUND(idx_scan::numeric / :bookings, 3) AS idx_scans,
+       ROUND(seq_scan::numeric / :bookings, 3) AS seq_scans
+FROM pg_stat_user_tables
+WHERE n_tup_ins + n_tup_upd + n_tup_del + COALESCE(idx_scan, 0) + seq_scan > 0
+ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC LIMIT 30;
+\echo '## indexes of the written tables'
+SELECT relname, indexrelname, idx_scan, pg_size_pretty(pg_relation_size(indexrelid)) AS size
+FROM pg_stat_user_indexes
+WHERE relname IN (SELECT relname FROM pg_stat_user_tables WHERE n_tup_ins > 0)
+ORDER BY relname, indexrelname;
+"#;
 
 /// PostgreSQL is ready when it answers a startup message (an `SSLRequest` gets a one-byte `N`
 /// or `S`) and `pg_isready` says it accepts connections, so crash recovery has finished.

@@ -7,7 +7,8 @@
 //!   what the ledger replied;
 //! - the same over the NATS ledger (two partitions, catching up from the events streams), and a
 //!   projection older than the events stream's retention says so and carries on;
-//! - the notifier over the NATS ledger, writing a buyer's notices from both partitions.
+//! - the notifier over the NATS ledger, writing a buyer's notices from both partitions;
+//! - the same entries applied in one transaction and one entry at a time leave the same rows.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -768,4 +769,109 @@ async fn a_projection_older_than_the_events_stream_says_so_and_carries_on() {
     services.settled(&pool, &ledger).await;
     api.api.bookings.stop_following().await;
     services.node.shutdown().await;
+}
+
+/// What the projection stored, to compare two stores: bookings (a guest's random number only as
+/// "has one"), open holds as rows, and the counted open holds (checked against the rows).
+async fn projected(pool: &AnyPool) -> (Vec<String>, Vec<String>, i64) {
+    let bookings = booking_rows(pool)
+        .await
+        .into_iter()
+        .map(|row| {
+            let mut fields: Vec<String> = row.split(' ').map(str::to_owned).collect();
+            fields[3] = (fields[3] != "None").to_string();
+            fields.join(" ")
+        })
+        .collect();
+    let holds: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
+        "SELECT performance, hold, buyer, places, held FROM open_holds ORDER BY performance, hold",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("open holds");
+    let holds = holds.into_iter().map(|h| format!("{h:?}")).collect();
+    (bookings, holds, open_holds(pool).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_transaction_of_many_entries_leaves_what_one_entry_at_a_time_leaves() {
+    let setup = ApiSetup::start_postgres().await;
+    let (_, performance) = setup.published_show("s@example.com", "123-45-67891").await;
+    let (member, _) = member_at(setup.address, "m@example.com").await;
+    let ledger = in_process(&setup);
+    setup.api.bookings.stop_following().await;
+    let guest = picket_edge::identity::actor_of(&picket_edge::identity::guest("device-batch-1")).0;
+
+    // Holds paid, one released, one left open, a guest's booking, a cancellation: every event
+    // the projection writes rows for.
+    let booked = book(&ledger, member, "b-0", performance, &[0, 1]).await;
+    book(&ledger, guest, "b-guest", performance, &[2]).await;
+    let released = hold(&ledger, member, "b-released", performance, &[3]).await;
+    let release = command(json!({"Release": {"performance": performance, "hold": released.0}}));
+    assert!(matches!(
+        submit(&ledger, member, "b-release", release).await,
+        Reply::Released { .. }
+    ));
+    hold(&ledger, member, "b-open", performance, &[4, 5]).await;
+    let cancel = command(json!({"Cancel": {"performance": performance,
+        "booking": booked.booking, "tickets": [booked.tickets[0]]}}));
+    assert!(matches!(
+        submit(&ledger, member, "b-cancel", cancel).await,
+        Reply::Cancelled { .. }
+    ));
+    let entries: Vec<_> = ledger
+        .entries_after(0, 0, 1_000)
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    assert_eq!(entries.len() as u64, journal_seq(&setup));
+    assert!(
+        entries.len() < picket_api::projection::PROJECTION_BATCH_MAX,
+        "all in one transaction"
+    );
+
+    // Two fresh stores, each with the guest's contact, followed by nobody but the test.
+    let postgres = Postgres::start().expect("postgres");
+    let mut states = Vec::new();
+    for (name, one_by_one) in [("batched", false), ("one_by_one", true)] {
+        let url = postgres.create_database(name).expect("database");
+        let store = Store::connect(&url).await.expect("store");
+        store
+            .set_guest_contact(guest as i64, "홍길동", "01098765432", 1)
+            .await
+            .expect("contact");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = ApiConfig {
+            media_dir: dir.path().join("media"),
+            ..ApiConfig::default()
+        };
+        let api = Api::new(store, test_keys(), OPERATOR.into(), None, None, config);
+        let mut projection = Projection::start(&api, &ledger, &[])
+            .await
+            .expect("projection");
+        if one_by_one {
+            for entry in &entries {
+                projection
+                    .apply(std::slice::from_ref(entry))
+                    .await
+                    .expect("applied");
+            }
+        } else {
+            projection.apply(&entries).await.expect("applied");
+        }
+        let pool = api.store.pool().clone();
+        assert_eq!(cursor(&pool, 0).await, entries.len() as u64);
+        states.push(projected(&pool).await);
+    }
+    let (bookings, holds, counted) = &states[0];
+    assert_eq!(bookings.len(), 2, "{bookings:?}");
+    assert!(
+        bookings.iter().any(|row| row.contains(" true ")),
+        "the guest's booking has a number: {bookings:?}"
+    );
+    assert_eq!(holds.len(), 1, "the hold left open: {holds:?}");
+    assert_eq!(*counted, 1);
+    assert_eq!(states[0], states[1]);
 }

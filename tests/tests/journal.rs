@@ -3,6 +3,8 @@
 //!
 //! - replay (snapshot + journal) rebuilds a state identical to the live one (digest and equality);
 //! - appends are gap-free and refuse a second writer's seqs;
+//! - a fenced append writes its rows and its `input_seq` together or neither: a stale epoch or
+//!   a gap leaves both as they were;
 //! - every outcome the writer acknowledged is durable: after a restart the same keys return the
 //!   same outcomes and journal nothing new;
 //! - PostgreSQL restarted mid-stream: no acknowledged command is lost and the writer recovers.
@@ -465,6 +467,94 @@ async fn postgres_append_is_gap_free() {
         .await
         .expect("connect");
     append_is_gap_free(&journal).await;
+}
+
+#[tokio::test]
+async fn postgres_fenced_append_writes_rows_and_input_seq_together_or_neither() {
+    let pg = Postgres::start().expect("postgres");
+    let journal = PgJournal::connect(&pg.url(), 2, CONNECT_TIMEOUT)
+        .await
+        .expect("connect");
+    let lease = Duration::from_secs(30);
+    let epoch = journal
+        .acquire_lease(PARTITION, "a", lease)
+        .await
+        .expect("lease")
+        .expect("free");
+    let fence =
+        |epoch: u64, input_seq: u64| Some(picket_ledger::journal::Fence { epoch, input_seq });
+    let two: Vec<Entry> = (1..=2).map(|seq| Entry::encode(seq, 1_000, &[])).collect();
+    journal
+        .append(PARTITION, &two, fence(epoch, 10))
+        .await
+        .expect("fenced append");
+    assert_eq!(journal.last_seq(PARTITION).await.expect("seq"), 2);
+    assert_eq!(journal.input_seq(PARTITION).await.expect("input"), 10);
+
+    // A gap under the right epoch: nothing written, input_seq unmoved.
+    let gap = journal
+        .append(PARTITION, &[Entry::encode(4, 1_000, &[])], fence(epoch, 11))
+        .await;
+    assert!(
+        matches!(
+            gap,
+            Err(JournalError::SequenceGap {
+                expected: 3,
+                found: 4
+            })
+        ),
+        "{gap:?}"
+    );
+    // A seq already stored under the right epoch: the same.
+    let again = journal
+        .append(PARTITION, &[Entry::encode(2, 1_000, &[])], fence(epoch, 12))
+        .await;
+    assert!(
+        matches!(again, Err(JournalError::SequenceGap { .. })),
+        "{again:?}"
+    );
+    assert_eq!(journal.input_seq(PARTITION).await.expect("input"), 10);
+
+    // Another node takes over: the old epoch writes nothing, even where the seq follows.
+    let newer = journal
+        .acquire_lease(PARTITION, "b", Duration::ZERO)
+        .await
+        .expect("lease");
+    assert_eq!(newer, None, "a live lease is not taken");
+    journal
+        .release_lease(PARTITION, "a", epoch)
+        .await
+        .expect("release");
+    let newer = journal
+        .acquire_lease(PARTITION, "b", lease)
+        .await
+        .expect("lease")
+        .expect("released lease is free");
+    let stale = journal
+        .append(PARTITION, &[Entry::encode(3, 1_000, &[])], fence(epoch, 13))
+        .await;
+    assert!(
+        matches!(stale, Err(JournalError::Fenced { ours }) if ours == epoch),
+        "{stale:?}"
+    );
+    // Stale epoch and a gap: the fence is what it reports (as when it was checked first).
+    let both = journal
+        .append(PARTITION, &[Entry::encode(9, 1_000, &[])], fence(epoch, 14))
+        .await;
+    assert!(matches!(both, Err(JournalError::Fenced { .. })), "{both:?}");
+    assert_eq!(journal.last_seq(PARTITION).await.expect("seq"), 2);
+    assert_eq!(journal.input_seq(PARTITION).await.expect("input"), 10);
+
+    // The new leader's append follows on; input_seq never goes back.
+    journal
+        .append(PARTITION, &[Entry::encode(3, 1_000, &[])], fence(newer, 5))
+        .await
+        .expect("the new leader appends");
+    assert_eq!(journal.last_seq(PARTITION).await.expect("seq"), 3);
+    assert_eq!(journal.input_seq(PARTITION).await.expect("input"), 10);
+    let read = journal.read_after(PARTITION, 0, 10).await.expect("read");
+    let seqs: Vec<u64> = read.iter().map(|entry| entry.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

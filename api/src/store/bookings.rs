@@ -15,20 +15,13 @@ pub struct OpenHold {
     pub held: String,
 }
 
-/// The name and phone a guest's bookings are filed under.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct GuestContact {
-    pub name: String,
-    pub phone: String,
-}
-
-/// A booking to record (guests' with a number and their contact).
+/// A booking to record. `number` is used when the buyer has a guest contact (see
+/// [`insert_booking`]).
 pub struct NewBooking<'a> {
     pub booking: i64,
     pub performance: i64,
     pub actor: i64,
-    pub number: Option<&'a str>,
-    pub contact: Option<&'a GuestContact>,
+    pub number: &'a str,
     pub places: &'a str,
     pub first_ticket: i64,
     pub paid_won: i64,
@@ -230,6 +223,42 @@ pub async fn claim_cursor(
     Ok(moved == 1)
 }
 
+/// The stored cursor of `partition`, if it has one (on `conn`: inside a claim's transaction).
+pub async fn cursor_seq(
+    conn: &mut AnyConnection,
+    partition: u16,
+) -> Result<Option<u64>, sqlx::Error> {
+    let seq: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM projection_cursors WHERE ledger_partition = $1")
+            .bind(i64::from(partition))
+            .fetch_optional(conn)
+            .await?;
+    Ok(seq.map(|seq| seq as u64))
+}
+
+/// [`claim_cursor`] that also adds `open_holds_change` to the open holds counted for
+/// `partition`, in the same update.
+pub async fn claim_cursor_counting(
+    conn: &mut AnyConnection,
+    partition: u16,
+    from: u64,
+    to: u64,
+    open_holds_change: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE projection_cursors SET seq = $2, open_holds = open_holds + $4 \
+         WHERE ledger_partition = $1 AND seq = $3",
+    )
+    .bind(i64::from(partition))
+    .bind(to as i64)
+    .bind(from as i64)
+    .bind(open_holds_change)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
+}
+
 /// Adds `change` to the open holds counted for `partition`.
 pub async fn add_open_holds(
     conn: &mut AnyConnection,
@@ -309,13 +338,16 @@ pub async fn remove_open_hold(
     Ok(removed == 1)
 }
 
-pub async fn open_hold(
+/// Forgets a hold and returns what it remembered of it (`None`: it was not remembered). One
+/// statement where a read and a delete were two: a booking's confirmation needs both.
+pub async fn take_open_hold(
     conn: &mut AnyConnection,
     performance: i64,
     hold: i64,
 ) -> Result<Option<OpenHold>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT buyer, places, held FROM open_holds WHERE performance = $1 AND hold = $2",
+        "DELETE FROM open_holds WHERE performance = $1 AND hold = $2 \
+         RETURNING buyer, places, held",
     )
     .bind(performance)
     .bind(hold)
@@ -395,32 +427,27 @@ pub async fn set_cancelled_tickets(
     Ok(())
 }
 
-pub async fn guest_contact(
-    conn: &mut AnyConnection,
-    actor: i64,
-) -> Result<Option<GuestContact>, sqlx::Error> {
-    sqlx::query_as("SELECT name, phone FROM guest_contacts WHERE actor = $1")
-        .bind(actor)
-        .fetch_optional(conn)
-        .await
-}
-
-/// Records a booking; `false` when the booking or its number is taken.
+/// Records a booking, filed under the buyer's guest contact when there is one (then with
+/// `booking.number`; without a contact the booking has no number). `false` when the booking or
+/// its number is taken. The contact is looked up in the same statement: one round trip per
+/// booking instead of two.
 pub async fn insert_booking(
     conn: &mut AnyConnection,
     booking: &NewBooking<'_>,
 ) -> Result<bool, sqlx::Error> {
+    // SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (else it reads the join's ON).
     let inserted = sqlx::query(
         "INSERT INTO bookings (booking, performance, actor, number, name, phone, places, \
          first_ticket, paid_won, booked_at_ms, cancelled, held, booking_fees_won) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]', $11, $12) ON CONFLICT DO NOTHING",
+         SELECT $1, $2, $3, CASE WHEN g.actor IS NULL THEN NULL ELSE $4 END, g.name, g.phone, \
+         $5, $6, $7, $8, '[]', $9, $10 \
+         FROM (SELECT 1 AS one) AS b LEFT JOIN guest_contacts g ON g.actor = $3 \
+         WHERE 1 = 1 ON CONFLICT DO NOTHING",
     )
     .bind(booking.booking)
     .bind(booking.performance)
     .bind(booking.actor)
     .bind(booking.number)
-    .bind(booking.contact.map(|c| c.name.as_str()))
-    .bind(booking.contact.map(|c| c.phone.as_str()))
     .bind(booking.places)
     .bind(booking.first_ticket)
     .bind(booking.paid_won)

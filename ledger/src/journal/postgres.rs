@@ -269,9 +269,7 @@ impl Journal for PgJournal {
         }
         let entries = entries.to_vec();
         self.detached(|pool| async move {
-            let mut tx = pool.begin().await?;
-            let work = append_in(&mut tx, partition, &entries, fence).await;
-            finish(tx, work).await
+            append_one_statement(&pool, partition, &entries, fence).await
         })
         .await
     }
@@ -347,9 +345,38 @@ fn postgres_ms(limit: Duration) -> String {
     format!("{}ms", limit.as_millis().max(1))
 }
 
-/// The statements of one fenced append, in `tx`; the caller commits or rolls back.
-async fn append_in(
-    tx: &mut Transaction<'static, Postgres>,
+/// One append as one statement, committed on its own (autocommit): the fence's epoch check and
+/// `input_seq`, the gap check and the rows' insert used to be five round trips (BEGIN, UPDATE,
+/// SELECT, INSERT, COMMIT) per batch; this is one, and just as atomic and durable.
+///
+/// The leadership row's UPDATE still locks it until the commit, so a takeover (which bumps the
+/// epoch) waits for this commit, and this commit writes nothing if a takeover came first: a
+/// concurrent update of the row makes PostgreSQL re-check `epoch` on its newest version. The
+/// gap check reads the statement's snapshot; the partition's one writer appends serially, so
+/// only another writer could make it stale, and that one holds another epoch (fenced) or, without
+/// a fence, collides on the primary key.
+const APPEND_SQL: &str = "\
+    WITH last AS ( \
+        SELECT COALESCE(MAX(seq), 0) AS seq FROM ledger_journal WHERE partition_id = $1 \
+    ), fence AS ( \
+        UPDATE ledger_leadership SET input_seq = GREATEST(input_seq, $3) \
+        WHERE partition_id = $1 AND epoch = $2 AND (SELECT seq FROM last) = $4 \
+        RETURNING epoch \
+    ), appended AS ( \
+        INSERT INTO ledger_journal (partition_id, seq, recorded_at_ms, events) \
+        SELECT $1, e.seq, e.recorded_at_ms, e.events \
+        FROM UNNEST($5::BIGINT[], $6::BIGINT[], $7::TEXT[]) AS e(seq, recorded_at_ms, events) \
+        WHERE (SELECT seq FROM last) = $4 \
+          AND ($2::BIGINT IS NULL OR EXISTS (SELECT 1 FROM fence)) \
+        RETURNING 1 \
+    ) \
+    SELECT (SELECT seq FROM last), \
+           (SELECT epoch FROM ledger_leadership WHERE partition_id = $1), \
+           (SELECT COUNT(*) FROM appended)";
+
+/// Appends `entries` with [`APPEND_SQL`] and tells why nothing was written when it was not.
+async fn append_one_statement(
+    pool: &PgPool,
     partition: u16,
     entries: &[Entry],
     fence: Option<Fence>,
@@ -357,51 +384,58 @@ async fn append_in(
     let Some(first) = entries.first() else {
         return Ok(());
     };
-    if let Some(fence) = fence {
-        // First statement of the transaction: it locks the leadership row, so a takeover
-        // (which bumps the epoch) waits for this commit, and this commit fails if a takeover
-        // came first.
-        let fenced = sqlx::query(
-            "UPDATE ledger_leadership SET input_seq = GREATEST(input_seq, $3) \
-             WHERE partition_id = $1 AND epoch = $2",
-        )
-        .bind(i32::from(partition))
-        .bind(to_i64(fence.epoch))
-        .bind(to_i64(fence.input_seq))
-        .execute(&mut **tx)
-        .await?;
-        if fenced.rows_affected() == 0 {
-            return Err(JournalError::Fenced { ours: fence.epoch });
-        }
-    }
-    // The primary key already refuses a duplicate seq; this also refuses a gap, so two
-    // writers that both think they lead cannot interleave silently.
-    let last: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(seq), 0) FROM ledger_journal WHERE partition_id = $1",
-    )
-    .bind(i32::from(partition))
-    .fetch_one(&mut **tx)
-    .await?;
-    if first.seq != last as u64 + 1 {
-        return Err(JournalError::SequenceGap {
-            expected: last as u64 + 1,
-            found: first.seq,
-        });
-    }
+    let expected_last = to_i64(first.seq) - 1;
     let seqs: Vec<i64> = entries.iter().map(|e| to_i64(e.seq)).collect();
     let times: Vec<i64> = entries.iter().map(|e| to_i64(e.recorded_at_ms)).collect();
     let events: Vec<&str> = entries.iter().map(|e| e.events_json.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO ledger_journal (partition_id, seq, recorded_at_ms, events) \
-         SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[])",
+    let (last, epoch, appended): (i64, Option<i64>, i64) = sqlx::query_as(APPEND_SQL)
+        .bind(i32::from(partition))
+        .bind(fence.map(|f| to_i64(f.epoch)))
+        .bind(fence.map(|f| to_i64(f.input_seq)))
+        .bind(expected_last)
+        .bind(&seqs)
+        .bind(&times)
+        .bind(&events)
+        .fetch_one(pool)
+        .await?;
+    append_outcome(
+        first.seq,
+        fence,
+        last,
+        epoch,
+        appended as usize == entries.len(),
     )
-    .bind(i32::from(partition))
-    .bind(&seqs)
-    .bind(&times)
-    .bind(&events)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+}
+
+/// What [`APPEND_SQL`]'s answer means: `last` the stored seq it saw, `epoch` the partition's
+/// epoch it saw, `appended` whether the rows went in. A fence that does not hold comes first,
+/// as when the fence was the transaction's first statement.
+fn append_outcome(
+    first_seq: u64,
+    fence: Option<Fence>,
+    last: i64,
+    epoch: Option<i64>,
+    appended: bool,
+) -> Result<(), JournalError> {
+    if appended {
+        return Ok(());
+    }
+    if let Some(fence) = fence
+        && epoch != Some(to_i64(fence.epoch))
+    {
+        return Err(JournalError::Fenced { ours: fence.epoch });
+    }
+    if first_seq != last as u64 + 1 {
+        return Err(JournalError::SequenceGap {
+            expected: last as u64 + 1,
+            found: first_seq,
+        });
+    }
+    // The epoch matched in the snapshot, the seq followed, yet the fence's UPDATE found no row:
+    // a takeover committed while the statement waited for the leadership row's lock.
+    Err(JournalError::Fenced {
+        ours: fence.map_or(0, |f| f.epoch),
+    })
 }
 
 /// The statements that save a snapshot and prune old ones, in `tx`.
