@@ -235,11 +235,12 @@ fn limit_success(
         Some(Ok(claim)) => format!("success buyer {}", claim.identity),
         _ => address.with("success"),
     };
-    api.success_attempts
-        .check(&key, now_ms)
-        .map_err(|retry_ms| ApiError::TooManyAttempts {
+    api.success_attempts.check(&key, now_ms).map_err(|retry_ms| {
+        api.metrics.payment_limited("success_attempts");
+        ApiError::TooManyAttempts {
             retry_after_s: retry_ms.div_ceil(1_000),
-        })
+        }
+    })
 }
 
 /// The allow-list of `return`: paths on this very site (no scheme, no host, no `//`), so the
@@ -301,6 +302,7 @@ pub async fn webhook(
             .unwrap_or_else(|p| p.into_inner())
             .first_time(id);
         if !first {
+            api.metrics.payment_webhook("duplicate");
             return Ok(axum::Json(json!({"handled": "duplicate"})).into_response());
         }
     }
@@ -317,6 +319,8 @@ pub async fn webhook(
                 .unwrap_or_else(|p| p.into_inner())
                 .forget(id);
         }
+        api.metrics.payment_limited("webhook_lookups");
+        api.metrics.payment_webhook("limited");
         return Err(ApiError::TooManyAttempts {
             retry_after_s: retry_ms.div_ceil(1_000),
         });
@@ -324,6 +328,7 @@ pub async fn webhook(
     // The provider wants its answer within seconds: the lookup, the confirm and the booking run
     // after it. A failure that a retry may fix forgets the transmission, so a later delivery of
     // it (a duplicate, an operator's resend) runs it again.
+    api.metrics.payment_webhook("looked_up");
     let api_for_task = api.clone();
     tokio::spawn(async move {
         let outcome = flow.on_webhook(&notice).await;
