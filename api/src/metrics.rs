@@ -72,7 +72,9 @@ pub struct ApiMetrics {
 
 impl ApiMetrics {
     pub(crate) fn payment_limited(&self, limit: &'static str) {
-        self.payments_limited.get_or_create(&LimitLabel { limit }).inc();
+        self.payments_limited
+            .get_or_create(&LimitLabel { limit })
+            .inc();
     }
 
     pub(crate) fn payment_webhook(&self, handled: &'static str) {

@@ -246,12 +246,14 @@ fn limit_success(
         Some(Ok(claim)) => format!("success buyer {}", claim.identity),
         _ => address.with("success"),
     };
-    api.success_attempts.check(&key, now_ms).map_err(|retry_ms| {
-        api.metrics.payment_limited("success_attempts");
-        ApiError::TooManyAttempts {
-            retry_after_s: retry_ms.div_ceil(1_000),
-        }
-    })
+    api.success_attempts
+        .check(&key, now_ms)
+        .map_err(|retry_ms| {
+            api.metrics.payment_limited("success_attempts");
+            ApiError::TooManyAttempts {
+                retry_after_s: retry_ms.div_ceil(1_000),
+            }
+        })
 }
 
 /// The allow-list of `return`: paths on this very site (no scheme, no host, no `//`), so the

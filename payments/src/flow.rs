@@ -895,14 +895,24 @@ mod tests {
             let WebhookOutcome::Booked(again) = flow.on_webhook(&webhook_for(&order)).await else {
                 panic!("a webhook for the booked payment is answered with its booking");
             };
-            assert_eq!((again.booking, &again.tickets), (booked.booking, &booked.tickets));
+            assert_eq!(
+                (again.booking, &again.tickets),
+                (booked.booking, &booked.tickets)
+            );
         }
-        assert_eq!(provider.lookups(), lookups, "no lookup for a booked payment");
+        assert_eq!(
+            provider.lookups(),
+            lookups,
+            "no lookup for a booked payment"
+        );
         assert_eq!(
             flow.booking(&order, PAYMENT_KEY).await.map(|b| b.booking),
             Some(booked.booking)
         );
-        assert!(flow.remembered_booking(&order, "tgen_made_up_key_0000").is_none());
+        assert!(
+            flow.remembered_booking(&order, "tgen_made_up_key_0000")
+                .is_none()
+        );
         let other = OrderId::new(PERFORMANCE.0, order.hold, 0xbad);
         assert!(flow.remembered_booking(&other, PAYMENT_KEY).is_none());
         assert_eq!(bookings_of(&ledger.ledger(), &order).len(), 1);
@@ -922,13 +932,7 @@ mod tests {
         let (flow, _provider, _ledger, order, _amount) = holding().await;
         assert!(!flow.expects_confirm(&order));
         let checkout = flow
-            .checkout(
-                ActorId(BUYER),
-                PERFORMANCE,
-                HoldId(order.hold),
-                7,
-                START_MS,
-            )
+            .checkout(ActorId(BUYER), PERFORMANCE, HoldId(order.hold), 7, START_MS)
             .await
             .expect("checkout");
         assert!(flow.expects_confirm(&checkout.order_id));

@@ -1285,7 +1285,14 @@ async fn a_return_for_a_booked_payment_is_not_refused_by_the_success_limit() {
     let cluster = open_sale().await;
     let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
     let answer = buyer
-        .confirm(SALE, &token, hold, "pay-1", &paid.payment_key, &paid.order_id)
+        .confirm(
+            SALE,
+            &token,
+            hold,
+            "pay-1",
+            &paid.payment_key,
+            &paid.order_id,
+        )
         .await;
     let booking = booking_of(&answer);
     let path = |key: &str, order: &str| {
@@ -1327,5 +1334,8 @@ async fn a_return_for_a_booked_payment_is_not_refused_by_the_success_limit() {
         "",
     )
     .await;
-    assert_eq!(status, 429, "another key of the order is no return of its payment");
+    assert_eq!(
+        status, 429,
+        "another key of the order is no return of its payment"
+    );
 }
