@@ -59,9 +59,10 @@ const IN_FLIGHT_CODE: &str = "IDEMPOTENT_REQUEST_PROCESSING";
 /// webhook or success URL for one costs no provider lookup and no ledger read: at most this
 /// many, the oldest forgotten first (one forgotten is only looked up again).
 pub const BOOKINGS_REMEMBERED_MAX: usize = 10_000;
-/// Orders this process checked out lately, remembered so the webhook of one whose buyer's app
-/// is about to confirm here can wait for that confirm instead of racing it: at most this many,
-/// the oldest forgotten first.
+/// Orders this process checked out lately, remembered with the hold as the checkout read it, so
+/// the confirm that follows needs no second ledger read and the webhook of one whose buyer's
+/// app is about to confirm here can wait for that confirm instead of racing it: at most this
+/// many, the oldest forgotten first.
 pub const CHECKOUTS_REMEMBERED_MAX: usize = 10_000;
 
 /// What the buyer is shown before paying, and the order it pays.
@@ -148,7 +149,7 @@ pub struct Flow {
     /// Payments booked here lately, by order: [`BOOKINGS_REMEMBERED_MAX`].
     booked_here: Mutex<Recent<Booked>>,
     /// Orders checked out here lately: [`CHECKOUTS_REMEMBERED_MAX`].
-    checked_out_here: Mutex<Recent<()>>,
+    checked_out_here: Mutex<Recent<HoldView>>,
 }
 
 impl Flow {
@@ -197,7 +198,7 @@ impl Flow {
             return Err(FlowError::HoldClosed { reason });
         }
         let order_id = OrderId::new(performance.0, hold.0, nonce);
-        lock(&self.checked_out_here).insert(order_id.to_string(), ());
+        lock(&self.checked_out_here).insert(order_id.to_string(), view.clone());
         Ok(Checkout {
             order_id,
             order_name: order_name(&view),
@@ -232,9 +233,24 @@ impl Flow {
         order: &OrderId,
         payment_key: &str,
     ) -> Result<Booked, FlowError> {
-        let view = self
-            .read_hold(PerformanceId(order.performance), HoldId(order.hold))
-            .await?;
+        if let Some(booked) = self.remembered_booking(order, payment_key) {
+            return match buyer {
+                Some(b) if b != booked.buyer => Err(FlowError::NotYourHold),
+                _ => Ok(booked),
+            };
+        }
+        // The hold as this process's checkout read it a moment ago saves a ledger read: its
+        // buyer and amount never change, and a hold that closed since is refused by the ledger's
+        // `Confirm` (then voided) as it would be after a fresh read; one booked since by another
+        // process books again under the same `pay-<order>` key, which the ledger answers with
+        // that booking.
+        let view = match self.checked_out_view(order) {
+            Some(view) => view,
+            None => {
+                self.read_hold(PerformanceId(order.performance), HoldId(order.hold))
+                    .await?
+            }
+        };
         if buyer.is_some_and(|b| b != view.buyer) {
             return Err(FlowError::NotYourHold);
         }
@@ -270,6 +286,13 @@ impl Flow {
         lock(&self.booked_here)
             .get(&order.to_string())
             .filter(|booked| booked.payment_key == payment_key)
+            .cloned()
+    }
+
+    /// The hold of `order` as this process's checkout of it read it, if remembered.
+    fn checked_out_view(&self, order: &OrderId) -> Option<HoldView> {
+        lock(&self.checked_out_here)
+            .get(&order.to_string())
             .cloned()
     }
 
