@@ -56,6 +56,7 @@ impl Api {
                 config.webhook_lookups_per_sec.saturating_mul(60),
                 config.webhook_lookups_per_sec,
             ),
+            webhooks_deferred: Arc::new(tokio::sync::Semaphore::new(config.webhooks_deferred_max)),
             success_attempts: Limiter::new(
                 config.success_attempts_per_sec.saturating_mul(60),
                 config.success_attempts_burst,

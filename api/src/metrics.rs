@@ -43,6 +43,18 @@ pub struct CodeLabel {
     pub code: String,
 }
 
+/// Which payment limit refused: `webhook_lookups` or `success_attempts`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabel {
+    pub limit: &'static str,
+}
+
+/// What became of a payment webhook (`duplicate`, `limited`, `looked_up`, ...).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HandledLabel {
+    pub handled: &'static str,
+}
+
 /// The API's own counters, on `/metrics` once [`ApiMetrics::register`]ed.
 #[derive(Debug, Default)]
 pub struct ApiMetrics {
@@ -50,9 +62,27 @@ pub struct ApiMetrics {
     pub problems: Family<CodeLabel, Counter>,
     /// Every response of the API's routes: `picket_api_responses_total`.
     pub responses: Counter,
+    /// Payment requests a payment limit refused (429 `too_many_attempts`), by the limit:
+    /// `picket_api_payments_limited_total`. The problems' `code` cannot tell the webhook's
+    /// lookup limit from the success URL's per-buyer limit.
+    pub payments_limited: Family<LimitLabel, Counter>,
+    /// Payment webhooks by what became of them: `picket_api_payment_webhooks_total`.
+    pub payment_webhooks: Family<HandledLabel, Counter>,
 }
 
 impl ApiMetrics {
+    pub(crate) fn payment_limited(&self, limit: &'static str) {
+        self.payments_limited
+            .get_or_create(&LimitLabel { limit })
+            .inc();
+    }
+
+    pub(crate) fn payment_webhook(&self, handled: &'static str) {
+        self.payment_webhooks
+            .get_or_create(&HandledLabel { handled })
+            .inc();
+    }
+
     pub fn register(&self, registry: &mut Registry) {
         let registry = registry.sub_registry_with_prefix("picket_api");
         registry.register(
@@ -64,6 +94,16 @@ impl ApiMetrics {
             "responses",
             "Responses of the HTTP API",
             self.responses.clone(),
+        );
+        registry.register(
+            "payments_limited",
+            "Payment requests refused by a payment limit, by the limit",
+            self.payments_limited.clone(),
+        );
+        registry.register(
+            "payment_webhooks",
+            "Payment webhooks, by what became of them",
+            self.payment_webhooks.clone(),
         );
     }
 }

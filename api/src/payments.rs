@@ -11,9 +11,11 @@
 //!   as the admitted buyer; JSON, or `303` to `return` (a path on this site).
 //! - `GET /api/v2/payments/fail?code&message&orderId`: the failUrl: a problem for the app.
 //! - `POST /api/v2/payments/webhook`: verified with the provider's key (or, unsigned, taken as
-//!   a hint with `webhook_signatures = lookup_only`), deduplicated by transmission id, limited
-//!   to `webhook_lookups_per_sec` (429 past it), answered `200` at once; the payment is then looked up with the provider
-//!   and what the buyer's app left unfinished is finished (book, or void).
+//!   a hint with `webhook_signatures = lookup_only`), deduplicated by transmission id, answered
+//!   from memory for a payment booked here lately (no lookup), deferred for the app's confirm
+//!   for an order checked out here (`webhook_confirm_grace_ms`), otherwise limited to
+//!   `webhook_lookups_per_sec` (429 past it); answered `200` at once, the payment is then looked
+//!   up with the provider and what the buyer's app left unfinished is finished (book, or void).
 
 use std::sync::Arc;
 
@@ -139,17 +141,26 @@ pub async fn success(
         return Err(ApiError::Payment(FlowError::PaymentNotFound));
     };
     let now_ms = picket_edge::clock::now_ms();
-    limit_success(&api, &address, query.admission.as_deref(), now_ms)?;
-    let order: OrderId = query
-        .order_id
-        .parse()
-        .map_err(|_| ApiError::Payment(FlowError::PaymentNotFound))?;
+    let order: Option<OrderId> = query.order_id.parse().ok();
     let flow = flow(&api)?;
+    // A payment this process booked lately (the app's confirm, the webhook or an earlier visit)
+    // is answered from memory, costing neither the provider nor the ledger: the buyer's one
+    // return per payment is never refused by the limit, whoever shares the buyer's address.
+    let remembered = order
+        .as_ref()
+        .and_then(|order| flow.remembered_booking(order, &query.payment_key));
+    if remembered.is_none() {
+        limit_success(&api, &address, query.admission.as_deref(), now_ms)?;
+    }
+    let order = order.ok_or(ApiError::Payment(FlowError::PaymentNotFound))?;
     // A payment already booked (by the app's confirm, the webhook or an earlier visit, which
     // spent the admission) is only read back: nothing reaches the provider or the ledger.
-    let booked = match flow.booking(&order, &query.payment_key).await {
+    let booked = match remembered {
         Some(booked) => booked,
-        None => confirm_under_admission(&api, &flow, &order, &query, now_ms).await?,
+        None => match flow.booking(&order, &query.payment_key).await {
+            Some(booked) => booked,
+            None => confirm_under_admission(&api, &flow, &order, &query, now_ms).await?,
+        },
     };
     if let Some(said) = &query.amount
         && said.parse::<u64>().ok() != Some(booked.amount_won)
@@ -237,8 +248,11 @@ fn limit_success(
     };
     api.success_attempts
         .check(&key, now_ms)
-        .map_err(|retry_ms| ApiError::TooManyAttempts {
-            retry_after_s: retry_ms.div_ceil(1_000),
+        .map_err(|retry_ms| {
+            api.metrics.payment_limited("success_attempts");
+            ApiError::TooManyAttempts {
+                retry_after_s: retry_ms.div_ceil(1_000),
+            }
         })
 }
 
@@ -301,12 +315,44 @@ pub async fn webhook(
             .unwrap_or_else(|p| p.into_inner())
             .first_time(id);
         if !first {
+            api.metrics.payment_webhook("duplicate");
             return Ok(axum::Json(json!({"handled": "duplicate"})).into_response());
         }
     }
-    // Every accepted webhook costs a provider lookup (and an unsigned one is accepted as a hint
-    // in `lookup_only`): past the per-process rate the provider is told to deliver it again
-    // later, and the transmission is forgotten so that delivery runs.
+    // A payment booked here lately with the key the notice names asks for nothing: answered
+    // from memory, no lookup and no slot of the lookup limit (a forged notice naming it gains
+    // nothing either).
+    let hint = notice
+        .order_id
+        .as_deref()
+        .and_then(|order| order.parse::<OrderId>().ok());
+    if let (Some(order), Some(key)) = (&hint, &notice.payment_key)
+        && flow.remembered_booking(order, key).is_some()
+    {
+        api.metrics.payment_webhook("settled");
+        return Ok(axum::Json(json!({"handled": "booked"})).into_response());
+    }
+    // An order this process checked out (or is confirming): its buyer's app confirms it here in
+    // a moment (the sandbox announces the authorisation as the browser is sent back), so the
+    // webhook waits for that confirm before it costs a lookup. Such a notice names an order id
+    // this process made up with a random nonce, so a forged flood cannot take this path, and
+    // the waiting ones are bounded.
+    if let Some(order) = hint
+        && flow.expects_confirm(&order)
+        && let Ok(permit) = api.webhooks_deferred.clone().try_acquire_owned()
+    {
+        api.metrics.payment_webhook("deferred");
+        let api = api.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            after_the_apps_confirm(&api, &flow, &order, &notice).await;
+        });
+        return Ok(axum::Json(json!({"handled": "accepted"})).into_response());
+    }
+    // Every other accepted webhook costs a provider lookup (and an unsigned one is accepted as
+    // a hint in `lookup_only`): past the per-process rate the provider is told to deliver it
+    // again later (a minute later at the earliest, with Toss's schedule), and the transmission
+    // is forgotten so that delivery runs.
     if let Err(retry_ms) = api
         .webhook_lookups
         .check("webhook", picket_edge::clock::now_ms())
@@ -317,30 +363,67 @@ pub async fn webhook(
                 .unwrap_or_else(|p| p.into_inner())
                 .forget(id);
         }
+        api.metrics.payment_limited("webhook_lookups");
+        api.metrics.payment_webhook("limited");
         return Err(ApiError::TooManyAttempts {
             retry_after_s: retry_ms.div_ceil(1_000),
         });
     }
     // The provider wants its answer within seconds: the lookup, the confirm and the booking run
-    // after it. A failure that a retry may fix forgets the transmission, so a later delivery of
-    // it (a duplicate, an operator's resend) runs it again.
-    let api_for_task = api.clone();
-    tokio::spawn(async move {
-        let outcome = flow.on_webhook(&notice).await;
-        let retry = matches!(
-            &outcome,
-            WebhookOutcome::Refused(
-                FlowError::ProviderUnavailable { .. } | FlowError::LedgerUnavailable { .. }
-            )
-        );
-        tracing::info!(?outcome, "payment webhook handled");
-        if retry && let Some(id) = &notice.transmission_id {
-            api_for_task
-                .webhook_transmissions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .forget(id);
-        }
-    });
+    // after it.
+    api.metrics.payment_webhook("looked_up");
+    let api = api.clone();
+    tokio::spawn(async move { look_up(&api, &flow, &notice).await });
     Ok(axum::Json(json!({"handled": "accepted"})).into_response())
+}
+
+/// A deferred webhook: once `webhook_confirm_grace_ms` passed and no confirm of the order runs
+/// here, the payment the app booked meanwhile is done with; one still unfinished is looked up
+/// like any webhook, its lookup counted against `webhook_lookups_per_sec` (waiting for room:
+/// the provider has its answer already, and the waiting ones are bounded by
+/// `webhooks_deferred_max`).
+async fn after_the_apps_confirm(
+    api: &Arc<Api>,
+    flow: &Arc<Flow>,
+    order: &OrderId,
+    notice: &picket_payments::WebhookNotice,
+) {
+    tokio::time::sleep(std::time::Duration::from_millis(
+        api.config.webhook_confirm_grace_ms,
+    ))
+    .await;
+    flow.after_confirms(order).await;
+    if let Some(key) = &notice.payment_key
+        && flow.remembered_booking(order, key).is_some()
+    {
+        api.metrics.payment_webhook("settled_after_grace");
+        return;
+    }
+    while let Err(retry_ms) = api
+        .webhook_lookups
+        .check("webhook", picket_edge::clock::now_ms())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(retry_ms.max(1))).await;
+    }
+    api.metrics.payment_webhook("looked_up");
+    look_up(api, flow, notice).await;
+}
+
+/// Looks the webhook's payment up and finishes it. A failure that a retry may fix forgets the
+/// transmission, so a later delivery of it (a duplicate, an operator's resend) runs it again.
+async fn look_up(api: &Api, flow: &Flow, notice: &picket_payments::WebhookNotice) {
+    let outcome = flow.on_webhook(notice).await;
+    let retry = matches!(
+        &outcome,
+        WebhookOutcome::Refused(
+            FlowError::ProviderUnavailable { .. } | FlowError::LedgerUnavailable { .. }
+        )
+    );
+    tracing::info!(?outcome, "payment webhook handled");
+    if retry && let Some(id) = &notice.transmission_id {
+        api.webhook_transmissions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .forget(id);
+    }
 }

@@ -73,6 +73,17 @@ pub struct ApiConfig {
     /// calls; a replayed transmission id costs none. `picket up --payments-webhook-lookups-per-sec`
     /// (`PICKET_PAYMENTS_WEBHOOK_LOOKUPS_PER_SEC`), 1 to [`WEBHOOK_LOOKUPS_PER_SEC_MAX`].
     pub webhook_lookups_per_sec: u32,
+    /// How long the webhook of an order this process checked out (or is confirming) waits for
+    /// the buyer's app to confirm it here before the payment is looked up with the provider.
+    /// The sandbox announces an authorisation at once, so without the wait its webhook races
+    /// the app's `confirm` and costs a lookup (and a slot of `webhook_lookups_per_sec`) for a
+    /// payment the app books a moment later; a webhook for a payment booked here lately costs
+    /// nothing at all. An app that never confirms is booked by the webhook this much later. 0
+    /// to [`WEBHOOK_CONFIRM_GRACE_MS_MAX`].
+    pub webhook_confirm_grace_ms: u64,
+    /// Webhooks waiting out that grace at once, at most; past it a webhook is looked up (and
+    /// limited) at once. 1 to [`WEBHOOKS_DEFERRED_MAX_MAX`].
+    pub webhooks_deferred_max: usize,
     /// Payment success URLs (`GET /api/v2/payments/success`) per second and at once, per buyer
     /// (the identity its admission token names) or, without a valid token, per client address:
     /// each can cost a provider confirm and a ledger command, so one buyer (or one address
@@ -124,6 +135,8 @@ impl Default for ApiConfig {
             sale_restore_interval_ms: 1_000,
             sale_restore_max: 1_000,
             webhook_lookups_per_sec: 100,
+            webhook_confirm_grace_ms: 2_000,
+            webhooks_deferred_max: 10_000,
             success_attempts_per_sec: 2,
             success_attempts_burst: 5,
             ticket_key: picket_edge::secret::TicketKey::generate(),
@@ -145,6 +158,10 @@ pub const SALE_RESTORE_INTERVAL_MS_MAX: u64 = 60_000;
 pub const SALE_RESTORE_MAX_MAX: u32 = 100_000;
 /// Largest [`ApiConfig::webhook_lookups_per_sec`] (the limiter counts whole milliseconds).
 pub const WEBHOOK_LOOKUPS_PER_SEC_MAX: u32 = 1_000;
+/// Largest [`ApiConfig::webhook_confirm_grace_ms`]: a minute, the provider's first redelivery.
+pub const WEBHOOK_CONFIRM_GRACE_MS_MAX: u64 = 60_000;
+/// Largest [`ApiConfig::webhooks_deferred_max`].
+pub const WEBHOOKS_DEFERRED_MAX_MAX: usize = 1_000_000;
 /// Largest [`ApiConfig::success_attempts_per_sec`] and [`ApiConfig::success_attempts_burst`]:
 /// beyond them the limit would not limit a buyer's provider calls.
 pub const SUCCESS_ATTEMPTS_PER_SEC_MAX: u32 = 1_000;
@@ -178,6 +195,18 @@ impl ApiConfig {
             problems.push(format!(
                 "webhook_lookups_per_sec must be 1 to {WEBHOOK_LOOKUPS_PER_SEC_MAX}, got {}",
                 self.webhook_lookups_per_sec
+            ));
+        }
+        if self.webhook_confirm_grace_ms > WEBHOOK_CONFIRM_GRACE_MS_MAX {
+            problems.push(format!(
+                "webhook_confirm_grace_ms must be at most {WEBHOOK_CONFIRM_GRACE_MS_MAX}, got {}",
+                self.webhook_confirm_grace_ms
+            ));
+        }
+        if !(1..=WEBHOOKS_DEFERRED_MAX_MAX).contains(&self.webhooks_deferred_max) {
+            problems.push(format!(
+                "webhooks_deferred_max must be 1 to {WEBHOOKS_DEFERRED_MAX_MAX}, got {}",
+                self.webhooks_deferred_max
             ));
         }
         let success = [
@@ -281,6 +310,8 @@ pub struct Api {
     pub(crate) webhook_transmissions: std::sync::Mutex<picket_payments::TransmissionDedupe>,
     /// Webhook lookups in this process ([`ApiConfig::webhook_lookups_per_sec`]).
     pub(crate) webhook_lookups: Limiter,
+    /// Webhooks waiting for the app's confirm ([`ApiConfig::webhooks_deferred_max`] permits).
+    pub(crate) webhooks_deferred: Arc<tokio::sync::Semaphore>,
     /// Payment success URLs per buyer or client address ([`ApiConfig::success_attempts_per_sec`]).
     pub(crate) success_attempts: Limiter,
     /// Transfers to an address that is no member, per holder

@@ -499,7 +499,13 @@ async fn pay_or_abandon(
         // got rather than leave a booking nobody was told of.
         None => {
             let order_id = checkout["order_id"].as_str().unwrap_or_default();
-            match crate::payment::return_to_success_url(buyer.gateway, &payment_key, order_id).await
+            match crate::payment::return_to_success_url(
+                buyer.gateway,
+                &buyer.token,
+                &payment_key,
+                order_id,
+            )
+            .await
             {
                 Ok(booked) => booked,
                 Err(why) => {

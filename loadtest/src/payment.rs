@@ -82,16 +82,23 @@ pub async fn pay(checkout: &Value) -> Result<String, String> {
     }
 }
 
-/// `GET /api/v2/payments/success` on `gateway` for the payment: the server books it as the
-/// socket's `confirm` does, or answers the booking already made (`{"booking", "tickets",
+/// `GET /api/v2/payments/success` on `gateway` for the payment, with the buyer's `admission`
+/// token as the app puts it in the successUrl (so the server limits the buyer's returns per
+/// buyer, not per the load tester's one address): the server books it as the socket's
+/// `confirm` does, or answers the booking already made (`{"booking", "tickets",
 /// "amount_won"}`); why not otherwise (the problem's code, or what went wrong).
 pub async fn return_to_success_url(
     gateway: SocketAddr,
+    admission: &str,
     payment_key: &str,
     order_id: &str,
 ) -> Result<Value, String> {
+    let admission = match admission {
+        "" => String::new(),
+        token => format!("admission={}&", form_encode(token)),
+    };
     let request = format!(
-        "GET /api/v2/payments/success?paymentKey={}&orderId={} HTTP/1.1\r\nHost: {gateway}\r\nConnection: close\r\n\r\n",
+        "GET /api/v2/payments/success?{admission}paymentKey={}&orderId={} HTTP/1.1\r\nHost: {gateway}\r\nConnection: close\r\n\r\n",
         form_encode(payment_key),
         form_encode(order_id)
     );

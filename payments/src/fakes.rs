@@ -26,6 +26,8 @@ struct ProviderState {
     failures: VecDeque<PaymentError>,
     transactions: Vec<TransactionRecord>,
     cancel_calls: u32,
+    /// Payments looked up (`payment`, `payment_by_order`).
+    lookups: u32,
     next_transaction: u64,
 }
 
@@ -78,6 +80,11 @@ impl FakeProvider {
     pub fn cancel_calls(&self) -> u32 {
         self.state.lock().expect("lock").cancel_calls
     }
+
+    /// Payments looked up so far (by key or by order).
+    pub fn lookups(&self) -> u32 {
+        self.state.lock().expect("lock").lookups
+    }
 }
 
 impl PaymentProvider for FakeProvider {
@@ -104,11 +111,13 @@ impl PaymentProvider for FakeProvider {
     }
 
     fn payment<'a>(&'a self, payment_key: &'a str) -> ProviderFuture<'a, PaymentRecord> {
+        self.state.lock().expect("lock").lookups += 1;
         let found = self.payment_now(payment_key).ok_or(PaymentError::NotFound);
         Box::pin(async move { found })
     }
 
     fn payment_by_order<'a>(&'a self, _order_id: &'a str) -> ProviderFuture<'a, PaymentRecord> {
+        self.state.lock().expect("lock").lookups += 1;
         Box::pin(async { Err(PaymentError::NotFound) })
     }
 

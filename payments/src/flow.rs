@@ -55,6 +55,15 @@ pub const IN_FLIGHT_LOOKUPS_MAX: u32 = 10;
 pub const IN_FLIGHT_LOOKUP_INTERVAL: Duration = Duration::from_millis(200);
 /// The provider's answer to a confirm whose idempotency key is still being carried out.
 const IN_FLIGHT_CODE: &str = "IDEMPOTENT_REQUEST_PROCESSING";
+/// Payments this process booked (or found booked) lately, remembered with their booking so a
+/// webhook or success URL for one costs no provider lookup and no ledger read: at most this
+/// many, the oldest forgotten first (one forgotten is only looked up again).
+pub const BOOKINGS_REMEMBERED_MAX: usize = 10_000;
+/// Orders this process checked out lately, remembered with the hold as the checkout read it, so
+/// the confirm that follows needs no second ledger read and the webhook of one whose buyer's
+/// app is about to confirm here can wait for that confirm instead of racing it: at most this
+/// many, the oldest forgotten first.
+pub const CHECKOUTS_REMEMBERED_MAX: usize = 10_000;
 
 /// What the buyer is shown before paying, and the order it pays.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +146,10 @@ pub struct Flow {
     pub billing_url: Option<String>,
     /// One turn per order being confirmed or booked in this process (see [`Turns`]).
     turns: Turns,
+    /// Payments booked here lately, by order: [`BOOKINGS_REMEMBERED_MAX`].
+    booked_here: Mutex<Recent<Booked>>,
+    /// Orders checked out here lately: [`CHECKOUTS_REMEMBERED_MAX`].
+    checked_out_here: Mutex<Recent<HoldView>>,
 }
 
 impl Flow {
@@ -153,6 +166,8 @@ impl Flow {
             checkout_url,
             billing_url: None,
             turns: Turns::default(),
+            booked_here: Mutex::new(Recent::new(BOOKINGS_REMEMBERED_MAX)),
+            checked_out_here: Mutex::new(Recent::new(CHECKOUTS_REMEMBERED_MAX)),
         }
     }
 
@@ -182,8 +197,10 @@ impl Flow {
         if let Some(reason) = closed_reason(&view, now_ms) {
             return Err(FlowError::HoldClosed { reason });
         }
+        let order_id = OrderId::new(performance.0, hold.0, nonce);
+        lock(&self.checked_out_here).insert(order_id.to_string(), view.clone());
         Ok(Checkout {
-            order_id: OrderId::new(performance.0, hold.0, nonce),
+            order_id,
             order_name: order_name(&view),
             hold: view,
         })
@@ -204,9 +221,36 @@ impl Flow {
         }
         // The other path of this order finishes first: then the hold reads as booked.
         let _turn = self.turns.take(order).await;
-        let view = self
-            .read_hold(PerformanceId(order.performance), HoldId(order.hold))
-            .await?;
+        let booked = self.confirm_in_turn(buyer, order, payment_key).await;
+        // Remembered within the turn, so a path waiting for it finds the booking in memory.
+        self.remember(order, &booked);
+        booked
+    }
+
+    async fn confirm_in_turn(
+        &self,
+        buyer: Option<ActorId>,
+        order: &OrderId,
+        payment_key: &str,
+    ) -> Result<Booked, FlowError> {
+        if let Some(booked) = self.remembered_booking(order, payment_key) {
+            return match buyer {
+                Some(b) if b != booked.buyer => Err(FlowError::NotYourHold),
+                _ => Ok(booked),
+            };
+        }
+        // The hold as this process's checkout read it a moment ago saves a ledger read: its
+        // buyer and amount never change, and a hold that closed since is refused by the ledger's
+        // `Confirm` (then voided) as it would be after a fresh read; one booked since by another
+        // process books again under the same `pay-<order>` key, which the ledger answers with
+        // that booking.
+        let view = match self.checked_out_view(order) {
+            Some(view) => view,
+            None => {
+                self.read_hold(PerformanceId(order.performance), HoldId(order.hold))
+                    .await?
+            }
+        };
         if buyer.is_some_and(|b| b != view.buyer) {
             return Err(FlowError::NotYourHold);
         }
@@ -220,15 +264,69 @@ impl Flow {
     /// The booking `payment_key` of `order` already made, if any: a read, nothing confirmed or
     /// booked (a ledger or provider that does not answer reads as none).
     pub async fn booking(&self, order: &OrderId, payment_key: &str) -> Option<Booked> {
+        if let Some(booked) = self.remembered_booking(order, payment_key) {
+            return Some(booked);
+        }
         let view = self
             .read_hold(PerformanceId(order.performance), HoldId(order.hold))
             .await
             .ok()?;
-        already_booked(&view, payment_key)
+        let booked = already_booked(&view, payment_key);
+        if let Some(booked) = &booked {
+            lock(&self.booked_here).insert(order.to_string(), booked.clone());
+        }
+        booked
     }
 
-    /// A verified webhook: look the payment up and finish what is unfinished.
+    /// The booking this process made (or read back) lately for `payment_key` of `order`, from
+    /// memory: no provider call, no ledger read. `None` says nothing (not booked here, or
+    /// forgotten past [`BOOKINGS_REMEMBERED_MAX`]). The key must be the one the hold was paid
+    /// with, so a made-up key of a booked order is never answered with its booking.
+    pub fn remembered_booking(&self, order: &OrderId, payment_key: &str) -> Option<Booked> {
+        lock(&self.booked_here)
+            .get(&order.to_string())
+            .filter(|booked| booked.payment_key == payment_key)
+            .cloned()
+    }
+
+    /// The hold of `order` as this process's checkout of it read it, if remembered.
+    fn checked_out_view(&self, order: &OrderId) -> Option<HoldView> {
+        lock(&self.checked_out_here)
+            .get(&order.to_string())
+            .cloned()
+    }
+
+    /// Whether this process checked `order` out lately or is confirming or booking it now: its
+    /// buyer's app is expected to confirm it here, so a webhook for it may wait for that.
+    pub fn expects_confirm(&self, order: &OrderId) -> bool {
+        let order = order.to_string();
+        lock(&self.checked_out_here).get(&order).is_some()
+            || lock(&self.turns.orders).contains_key(&order)
+    }
+
+    /// Waits until no path of `order` is being confirmed or booked in this process (takes the
+    /// order's turn and gives it back at once).
+    pub async fn after_confirms(&self, order: &OrderId) {
+        drop(self.turns.take(order).await);
+    }
+
+    /// Remembers a booking a path of `order` was answered with.
+    fn remember(&self, order: &OrderId, booked: &Result<Booked, FlowError>) {
+        if let Ok(booked) = booked {
+            lock(&self.booked_here).insert(order.to_string(), booked.clone());
+        }
+    }
+
+    /// A verified webhook: look the payment up and finish what is unfinished. A payment this
+    /// process booked lately with the key the webhook names is answered from memory (the
+    /// notice is only a hint, but a hint naming a booked payment asks for nothing).
     pub async fn on_webhook(&self, notice: &WebhookNotice) -> WebhookOutcome {
+        if let (Some(key), Some(order)) = (&notice.payment_key, &notice.order_id)
+            && let Ok(order) = order.parse::<OrderId>()
+            && let Some(booked) = self.remembered_booking(&order, key)
+        {
+            return WebhookOutcome::Booked(booked);
+        }
         let looked_up = match (&notice.payment_key, &notice.order_id) {
             (Some(key), _) => self.provider.payment(key).await,
             (None, Some(order)) => self.provider.payment_by_order(order).await,
@@ -305,6 +403,16 @@ impl Flow {
         record: PaymentRecord,
     ) -> Result<Booked, FlowError> {
         let _turn = self.turns.take(order).await;
+        let booked = self.book_approved_in_turn(order, record).await;
+        self.remember(order, &booked);
+        booked
+    }
+
+    async fn book_approved_in_turn(
+        &self,
+        order: &OrderId,
+        record: PaymentRecord,
+    ) -> Result<Booked, FlowError> {
         match self
             .read_hold(PerformanceId(order.performance), HoldId(order.hold))
             .await
@@ -606,6 +714,43 @@ impl Drop for Turn<'_> {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A map of the latest `capacity` keys inserted (the oldest forgotten first).
+struct Recent<V> {
+    values: HashMap<String, V>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl<V> Recent<V> {
+    fn new(capacity: usize) -> Self {
+        Recent {
+            values: HashMap::new(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.values.get(key)
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        if self.values.insert(key.clone(), value).is_some() {
+            return;
+        }
+        if self.order.len() >= self.capacity
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.values.remove(&oldest);
+        }
+        self.order.push_back(key);
+    }
+}
+
 /// Webhook transmission ids seen lately, at most `capacity` (the oldest forgotten first): a
 /// provider's retry of a handled transmission is ignored.
 pub struct TransmissionDedupe {
@@ -755,6 +900,78 @@ mod tests {
                 .map(|b| b.booking),
             Err(FlowError::PaymentNotFound)
         );
+    }
+
+    /// The app's confirm booked the payment: the webhooks the provider sends for it afterwards
+    /// (and the success URL's read) are answered from memory, with no provider lookup. A made-up
+    /// key of the booked order is not answered from memory, and another order is not either.
+    #[tokio::test]
+    async fn a_webhook_for_a_payment_booked_here_costs_no_lookup() {
+        let (flow, provider, ledger, order, amount) = holding().await;
+        provider.approve(PAYMENT_KEY, &order.to_string(), amount, START_MS);
+        let booked = flow
+            .confirm(Some(ActorId(BUYER)), &order, PAYMENT_KEY)
+            .await
+            .expect("the app's confirm books");
+        let lookups = provider.lookups();
+        for _ in 0..3 {
+            let WebhookOutcome::Booked(again) = flow.on_webhook(&webhook_for(&order)).await else {
+                panic!("a webhook for the booked payment is answered with its booking");
+            };
+            assert_eq!(
+                (again.booking, &again.tickets),
+                (booked.booking, &booked.tickets)
+            );
+        }
+        assert_eq!(
+            provider.lookups(),
+            lookups,
+            "no lookup for a booked payment"
+        );
+        assert_eq!(
+            flow.booking(&order, PAYMENT_KEY).await.map(|b| b.booking),
+            Some(booked.booking)
+        );
+        assert!(
+            flow.remembered_booking(&order, "tgen_made_up_key_0000")
+                .is_none()
+        );
+        let other = OrderId::new(PERFORMANCE.0, order.hold, 0xbad);
+        assert!(flow.remembered_booking(&other, PAYMENT_KEY).is_none());
+        assert_eq!(bookings_of(&ledger.ledger(), &order).len(), 1);
+        // A webhook naming another key of the order is looked up (and finds nothing).
+        let mut made_up = webhook_for(&order);
+        made_up.payment_key = Some("tgen_made_up_key_0000".into());
+        assert_eq!(
+            flow.on_webhook(&made_up).await,
+            WebhookOutcome::Refused(FlowError::PaymentNotFound)
+        );
+        assert_eq!(provider.lookups(), lookups + 1);
+    }
+
+    /// Orders checked out here are expected to be confirmed here; others are not.
+    #[tokio::test]
+    async fn orders_checked_out_here_expect_a_confirm() {
+        let (flow, _provider, _ledger, order, _amount) = holding().await;
+        assert!(!flow.expects_confirm(&order));
+        let checkout = flow
+            .checkout(ActorId(BUYER), PERFORMANCE, HoldId(order.hold), 7, START_MS)
+            .await
+            .expect("checkout");
+        assert!(flow.expects_confirm(&checkout.order_id));
+        assert!(!flow.expects_confirm(&OrderId::new(PERFORMANCE.0, order.hold, 8)));
+    }
+
+    #[test]
+    fn recent_keeps_the_latest_up_to_its_bound() {
+        let mut recent = Recent::new(2);
+        recent.insert("a".into(), 1);
+        recent.insert("b".into(), 2);
+        recent.insert("a".into(), 3);
+        assert_eq!(recent.get("a"), Some(&3));
+        recent.insert("c".into(), 4);
+        assert_eq!((recent.get("a"), recent.get("b")), (None, Some(&2)));
+        assert_eq!(recent.get("c"), Some(&4));
     }
 
     /// The app's confirm meets the webhook's confirm of the same payment in flight at the

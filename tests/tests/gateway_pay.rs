@@ -1211,3 +1211,131 @@ async fn paid_after_the_deadline_books_nothing_and_is_voided() {
     }
     assert_eq!(taken(&cluster).await, 0, "every seat back on sale");
 }
+
+/// The API's count of payment webhooks that became `handled`.
+fn webhooks_handled(cluster: &Cluster, handled: &'static str) -> u64 {
+    cluster
+        .api
+        .metrics
+        .payment_webhooks
+        .get_or_create(&picket_api::metrics::HandledLabel { handled })
+        .get()
+}
+
+/// Issue 18's 429s: at 125 payments a second per gateway the sandbox's two webhooks a payment
+/// (on authorisation and on approval) were each looked up with the provider against
+/// `webhook_lookups_per_sec` (100), so over half were refused and delivered again later, though
+/// the app's own confirm had booked (or was booking) each payment. Now a webhook for a payment
+/// the app's confirm booked here costs no lookup: the approval's is answered from memory and
+/// the authorisation's waits for the app's confirm. Every payment is booked once, and no webhook
+/// is refused or looked up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_of_payments_the_app_confirmed_cost_no_lookup() {
+    const BUYERS: usize = 4;
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    // The sandbox's own defaults, as `picket up`'s: a webhook on authorisation and on approval.
+    let cluster = open_sale_with(Cluster::start_configured(
+        1,
+        store,
+        fast,
+        |_| {},
+        |_| {},
+        |_| {},
+    ))
+    .await;
+    for n in 0..BUYERS {
+        let (mut buyer, token, hold, paid) = paid_hold(&cluster, n, &[n as u32]).await;
+        let answer = buyer
+            .confirm(
+                SALE,
+                &token,
+                hold,
+                &format!("pay-{n}"),
+                &paid.payment_key,
+                &paid.order_id,
+            )
+            .await;
+        booking_of(&answer);
+        assert_eq!(journalled_bookings(&cluster, hold).await.len(), 1);
+    }
+    // Two webhooks a payment reach the API; wait until every one is done with.
+    until("every webhook handled", PATIENCE, async || {
+        let done = webhooks_handled(&cluster, "settled")
+            + webhooks_handled(&cluster, "settled_after_grace")
+            + webhooks_handled(&cluster, "looked_up")
+            + webhooks_handled(&cluster, "limited");
+        (done >= 2 * BUYERS as u64).then_some(()).ok_or(done)
+    })
+    .await;
+    assert_eq!(webhooks_handled(&cluster, "limited"), 0);
+    assert_eq!(
+        webhooks_handled(&cluster, "looked_up"),
+        0,
+        "a payment the app booked here is never looked up for its webhooks"
+    );
+    assert_eq!(taken(&cluster).await, BUYERS);
+}
+
+/// The success URL's limit (per client address without an admission) is spent by made-up
+/// orders from the buyer's address; the buyer's own return for a payment booked here is still
+/// answered with its booking (it costs neither the provider nor the ledger), and a made-up key
+/// of that order is still limited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_for_a_booked_payment_is_not_refused_by_the_success_limit() {
+    let cluster = open_sale().await;
+    let (mut buyer, token, hold, paid) = paid_hold(&cluster, 1, &[0]).await;
+    let answer = buyer
+        .confirm(
+            SALE,
+            &token,
+            hold,
+            "pay-1",
+            &paid.payment_key,
+            &paid.order_id,
+        )
+        .await;
+    let booking = booking_of(&answer);
+    let path = |key: &str, order: &str| {
+        format!("/api/v2/payments/success?paymentKey={key}&orderId={order}")
+    };
+    let made_up_order = format!("pk{SALE}h{hold}n0000000000000bad");
+    let mut refused = false;
+    for _ in 0..100 {
+        let (status, _, _) = call(
+            cluster.address(0),
+            "GET",
+            &path("tgen_made_up_key_0000", &made_up_order),
+            &[],
+            "",
+        )
+        .await;
+        if status == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the address's success limit is spent");
+    let (status, _, body) = call(
+        cluster.address(0),
+        "GET",
+        &path(&paid.payment_key, &paid.order_id),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(picket_tests::ids::id(&body["booking"]), booking, "{body}");
+    let (status, _, _) = call(
+        cluster.address(0),
+        "GET",
+        &path("tgen_made_up_key_0000", &paid.order_id),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        status, 429,
+        "another key of the order is no return of its payment"
+    );
+}

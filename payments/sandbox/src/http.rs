@@ -378,19 +378,25 @@ async fn confirm_payment(shared: &Shared, bytes: &[u8], scope: Option<&str>) -> 
     {
         return refusal.into();
     }
-    // The slow card approves late: wait before deciding, outside the writer.
-    if let Ok(Some(row)) = shared.store.payment(&request.payment_key).await
-        && row.card == TestCard::Slow
-        && row.payment.status == PaymentStatus::InProgress
-    {
-        shared.pause(shared.config.slow_card_delay).await;
-    }
-    let _writer = shared.writer.lock().await;
-    let row = match shared.store.payment(&request.payment_key).await {
+    let mut writer = shared.writer.lock().await;
+    let mut row = match shared.store.payment(&request.payment_key).await {
         Ok(Some(row)) => row,
         Ok(None) => return Refusal::of(ErrorCode::NotFoundPayment).into(),
         Err(error) => return Refusal::from(error).into(),
     };
+    // The slow card approves late: wait before deciding, outside the writer, then read the
+    // payment again. (Only this card costs the second read; every other confirm reads once.)
+    if row.card == TestCard::Slow && row.payment.status == PaymentStatus::InProgress {
+        drop(writer);
+        shared.pause(shared.config.slow_card_delay).await;
+        writer = shared.writer.lock().await;
+        row = match shared.store.payment(&request.payment_key).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Refusal::of(ErrorCode::NotFoundPayment).into(),
+            Err(error) => return Refusal::from(error).into(),
+        };
+    }
+    let _writer = writer;
     let now = now_ms();
     match rules::confirm_step(
         &row,
