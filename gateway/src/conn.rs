@@ -578,6 +578,12 @@ impl Conn {
         }
         self.gateway.metrics.joins.inc();
         let store = &self.gateway.store;
+        // An admission this buyer spent here since the last push round is still current in the
+        // store: end it first, so that joining again queues the buyer anew (the usual way back
+        // after a purchase) rather than handing back the spent admission.
+        if self.gateway.hub.take_finish(sale, identity) {
+            let _ = store.finish(sale, identity).await;
+        }
         let joined = store.join(sale, identity).await;
         let standing = match joined {
             Ok(standing) => standing,

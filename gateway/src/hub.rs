@@ -176,6 +176,22 @@ impl Hub {
         true
     }
 
+    /// Takes `identity`'s finish in `sale` out of those waiting for the next round: `true` if
+    /// there was one, which the caller must then end in the store itself. A buyer joining again
+    /// right after a purchase needs it ended first, or the store would hand back the spent
+    /// admission instead of a place in line.
+    pub fn take_finish(&self, sale: SaleId, identity: &str) -> bool {
+        let mut finishes = lock(&self.finishes);
+        let Some(identities) = finishes.get_mut(&sale) else {
+            return false;
+        };
+        let taken = identities.remove(identity);
+        if identities.is_empty() {
+            finishes.remove(&sale);
+        }
+        taken
+    }
+
     /// Finishes waiting for the store, by sale (for tests and metrics).
     pub fn finishes_pending(&self) -> usize {
         lock(&self.finishes).values().map(HashSet::len).sum()
