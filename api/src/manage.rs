@@ -76,7 +76,7 @@ pub async fn update_venue(
                 layout: serde_json::to_string(&form.layout).expect("layouts encode"),
                 seats: seats as i64,
             },
-            now_ms().saturating_sub(crate::publish::PUBLISH_PIN_CHECK_MS_MAX) as i64,
+            now_ms().saturating_sub(crate::store::catalog::PUBLISH_PIN_CHECK_MS_MAX) as i64,
         )
         .await?;
     if !updated {

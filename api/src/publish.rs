@@ -19,13 +19,6 @@ use crate::state::{Api, now_ms};
 use crate::store::catalog::PerformanceRow;
 use picket_edge::id::Id;
 
-/// The longest a publish attempt may take from pinning its show's venue to keeping the pin
-/// (reading the map and checking every performance's spec against it: well under a second for
-/// a 50,000-seat stadium and `PERFORMANCES_PER_SHOW_MAX` performances). A releasable pin older
-/// than this is taken to be a crashed attempt's, and a venue change drops it; should the
-/// attempt still be running, it finds its pin gone and opens nothing.
-pub const PUBLISH_PIN_CHECK_MS_MAX: u64 = 60_000;
-
 /// `POST /api/v2/shows/{id}/publish`: validates the show, opens every performance's inventory
 /// in the ledger, marks the show published and announces it. Publishing twice is harmless.
 pub async fn publish(
@@ -60,7 +53,7 @@ pub async fn publish(
     // `PUT /api/v2/venues/{id}` is refused from the pin's commit on. The pin belongs to this
     // attempt until it is kept, just before the ledger is first asked: until then a failure
     // releases it (nothing is on sale), and a crash leaves a pin that the show's next publish
-    // takes over, or that lapses after `PUBLISH_PIN_CHECK_MS_MAX`. Once kept it stays, as a
+    // takes over, or that lapses after `store::catalog::PUBLISH_PIN_CHECK_MS_MAX`. Once kept it stays, as a
     // published show's does: the ledger may sell the map from then on, failure or not, and a
     // retry (the same idempotency keys) reads the same map.
     let attempt = api.new_id();

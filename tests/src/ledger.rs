@@ -402,3 +402,43 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     stream.read_to_string(&mut response).ok()?;
     response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
 }
+
+/// A request by `actor` under the idempotency key `key`.
+pub fn request(actor: u64, key: &str, command: Command) -> Request {
+    Request {
+        actor: ActorId(actor),
+        key: IdempotencyKey::new(key).expect("key"),
+        command,
+    }
+}
+
+/// The operator's request opening `performance` as [`crate::gateway::small_spec`] with `seats`
+/// seats (key `open-<performance>`).
+pub fn open_small(performance: u64, seats: u16) -> Request {
+    request(
+        0,
+        &format!("open-{performance}"),
+        Command::OpenPerformance(Box::new(crate::gateway::small_spec(performance, seats))),
+    )
+}
+
+/// `actor`'s hold of one seat, with no admission or offer.
+pub fn hold_seat(actor: u64, key: &str, performance: u64, seat: u32) -> Request {
+    request(
+        actor,
+        key,
+        Command::Hold {
+            performance: PerformanceId(performance),
+            selection: Selection::Seats(vec![SeatId(seat)]),
+            admission: None,
+            offer: None,
+        },
+    )
+}
+
+/// [`submit_until_acknowledged`] within `wait`, or a panic naming the key.
+pub async fn acknowledged(client: &LedgerClient, request: &Request, wait: Duration) -> Outcome {
+    submit_until_acknowledged(client, request, wait)
+        .await
+        .unwrap_or_else(|| panic!("no outcome for {}", request.key.as_str()))
+}

@@ -516,6 +516,45 @@ async fn one_buyer_over_many_connections_shares_one_attempt_rate() {
     );
 }
 
+/// Joins the sale and waits for the admission: its token.
+async fn admitted_token(client: &mut Client) -> String {
+    client
+        .send(json!({"type": "join", "sale": SALE.to_string()}))
+        .await;
+    client.next_of("admitted").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// Holds `seat` with the admission `token` (request `h-<seat>`, keys `k<seat>`, `p<seat>`), pays
+/// for it at the sandbox and confirms; fails the test unless the confirm booked it.
+async fn buy_seat(client: &mut Client, cluster: &Cluster, token: &str, seat: u32) {
+    let id = format!("h-{seat}");
+    client
+        .send(
+            json!({"type": "hold", "id": id, "sale": SALE.to_string(), "key": format!("k{seat}"),
+            "admission": token, "selection": {"Seats": [seat]}}),
+        )
+        .await;
+    let held = client.answer_to(&id).await;
+    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
+    let confirmed = client
+        .pay(
+            &cluster.sandbox,
+            SALE,
+            token,
+            hold,
+            &format!("p{seat}"),
+            picket_tests::pay::CARD_OK,
+        )
+        .await;
+    assert!(
+        confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
+        "{confirmed}"
+    );
+}
+
 /// An admission is spent once, whichever connection of the buyer pays: the buyer's other tab
 /// (its own token for the same admission) books nothing with it afterwards, and the spent
 /// admission's slot goes to the next in line at the following push round although the gateway
@@ -533,49 +572,16 @@ async fn a_spent_admission_books_nothing_on_another_tab_and_frees_its_slot() {
 
     let device = "test-device-spends-once";
     let mut first_tab = Client::guest(address, device).await;
-    first_tab
-        .send(json!({"type": "join", "sale": SALE.to_string()}))
-        .await;
-    let token = first_tab.next_of("admitted").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = admitted_token(&mut first_tab).await;
     let mut second_tab = Client::guest(address, device).await;
-    second_tab
-        .send(json!({"type": "join", "sale": SALE.to_string()}))
-        .await;
-    let other_token = second_tab.next_of("admitted").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let other_token = admitted_token(&mut second_tab).await;
     let mut next = Client::guest(address, "test-device-next-in-line").await;
     next.send(json!({"type": "join", "sale": SALE.to_string()}))
         .await;
     let waiting = next.next_of("queue").await;
     assert!(waiting["place"].as_u64().is_some(), "{waiting}");
 
-    first_tab
-        .send(
-            json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1",
-            "admission": token, "selection": {"Seats": [0]}}),
-        )
-        .await;
-    let held = first_tab.answer_to("h1").await;
-    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
-    let confirmed = first_tab
-        .pay(
-            &cluster.sandbox,
-            SALE,
-            &token,
-            hold,
-            "k2",
-            picket_tests::pay::CARD_OK,
-        )
-        .await;
-    assert!(
-        confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
-        "{confirmed}"
-    );
+    buy_seat(&mut first_tab, &cluster, &token, 0).await;
 
     second_tab
         .send(
@@ -620,43 +626,10 @@ async fn a_buyer_joining_again_after_a_purchase_gets_an_admission_that_books() {
     assert_eq!(status, 200, "{body}");
 
     let mut buyer = Client::guest(address, "test-device-buys-twice").await;
-    buyer
-        .send(json!({"type": "join", "sale": SALE.to_string()}))
-        .await;
-    let token = buyer.next_of("admitted").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    buyer
-        .send(
-            json!({"type": "hold", "id": "h1", "sale": SALE.to_string(), "key": "k1",
-            "admission": token, "selection": {"Seats": [0]}}),
-        )
-        .await;
-    let held = buyer.answer_to("h1").await;
-    let hold = picket_tests::ids::id(&held["outcome"]["Ok"]["Held"]["hold"]);
-    let confirmed = buyer
-        .pay(
-            &cluster.sandbox,
-            SALE,
-            &token,
-            hold,
-            "k2",
-            picket_tests::pay::CARD_OK,
-        )
-        .await;
-    assert!(
-        confirmed["outcome"]["Ok"]["Confirmed"].is_object(),
-        "{confirmed}"
-    );
+    let token = admitted_token(&mut buyer).await;
+    buy_seat(&mut buyer, &cluster, &token, 0).await;
 
-    buyer
-        .send(json!({"type": "join", "sale": SALE.to_string()}))
-        .await;
-    let again = buyer.next_of("admitted").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let again = admitted_token(&mut buyer).await;
     buyer
         .send(
             json!({"type": "hold", "id": "h2", "sale": SALE.to_string(), "key": "k3",

@@ -21,7 +21,7 @@ use picket_ledger::{Journal, LedgerConfig, Node, NodeConfig, PgJournal, PgSessio
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger, SubmitError};
 use picket_ledger_core::*;
 use picket_tests::gateway::small_spec;
-use picket_tests::ledger::{Workload, audit, journal_digest, submit_until_acknowledged};
+use picket_tests::ledger::{Workload, audit, hold_seat, journal_digest, open_small, request};
 use picket_tests::{Nats, Postgres};
 use prometheus_client::registry::Registry;
 
@@ -92,39 +92,12 @@ async fn wait_for_leader(node: &Node, partition: u16) {
     panic!("partition {partition} got no leader: {:?}", node.status());
 }
 
-fn request(actor: u64, key: &str, command: Command) -> Request {
-    Request {
-        actor: ActorId(actor),
-        key: IdempotencyKey::new(key).expect("key"),
-        command,
-    }
-}
-
 fn open(performance: u64) -> Request {
-    request(
-        0,
-        &format!("open-{performance}"),
-        Command::OpenPerformance(Box::new(small_spec(performance, SEATS))),
-    )
-}
-
-fn hold(actor: u64, key: &str, performance: u64, seat: u32) -> Request {
-    request(
-        actor,
-        key,
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(vec![SeatId(seat)]),
-            admission: None,
-            offer: None,
-        },
-    )
+    open_small(performance, SEATS)
 }
 
 async fn acknowledged(client: &LedgerClient, request: &Request) -> Outcome {
-    submit_until_acknowledged(client, request, WAIT_MAX)
-        .await
-        .unwrap_or_else(|| panic!("no outcome for {}", request.key.as_str()))
+    picket_tests::ledger::acknowledged(client, request, WAIT_MAX).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,12 +115,12 @@ async fn commands_over_nats_commit_once_route_by_partition_and_reach_subscribers
             "{outcome:?}"
         );
     }
-    let first = acknowledged(&client, &hold(1, "h1", 11, 3)).await;
+    let first = acknowledged(&client, &hold_seat(1, "h1", 11, 3)).await;
     assert!(matches!(first, Ok(Reply::Held { .. })), "{first:?}");
     // The same key again, within JetStream's window: the original outcome, nothing new.
-    let again = acknowledged(&client, &hold(1, "h1", 11, 3)).await;
+    let again = acknowledged(&client, &hold_seat(1, "h1", 11, 3)).await;
     assert_eq!(again, first);
-    let taken = acknowledged(&client, &hold(2, "h2", 11, 3)).await;
+    let taken = acknowledged(&client, &hold_seat(2, "h2", 11, 3)).await;
     assert_eq!(taken, Err(Rejection::SeatTaken { seat: SeatId(3) }));
 
     let journal = journal(&services).await;
@@ -183,7 +156,7 @@ async fn commands_over_nats_commit_once_route_by_partition_and_reach_subscribers
         Some(false),
         "the held seat is off sale in the snapshot"
     );
-    acknowledged(&client, &hold(3, "h3", 10, 7))
+    acknowledged(&client, &hold_seat(3, "h3", 10, 7))
         .await
         .expect("held");
     let committed = tokio::time::timeout(WAIT_MAX, subscription.events.recv())
@@ -330,7 +303,7 @@ async fn a_deposed_writer_cannot_commit_and_stops() {
     assert_eq!(newer, epoch + 1);
 
     // The old writer wakes up and tries to commit: refused, and it stops.
-    let result = handle.submit(hold(1, "late", 4, 0)).await;
+    let result = handle.submit(hold_seat(1, "late", 4, 0)).await;
     assert_eq!(result, Err(SubmitError::Unavailable));
     let deadline = tokio::time::Instant::now() + WAIT_MAX;
     while !writer.is_finished() && tokio::time::Instant::now() < deadline {
@@ -360,13 +333,16 @@ async fn the_standby_leads_after_a_clean_shutdown_and_knows_every_outcome() {
     let second = node(&services, "node-b", 1, 1_000).await;
     let client = client(&services, 1).await;
     acknowledged(&client, &open(6)).await.expect("opened");
-    let held = acknowledged(&client, &hold(9, "before", 6, 1)).await;
+    let held = acknowledged(&client, &hold_seat(9, "before", 6, 1)).await;
     assert_eq!(second.status()[0].role, "standby");
     first.shutdown().await;
     wait_for_leader(&second, 0).await;
     // The new leader answers the old key with the old outcome, and takes new commands.
-    assert_eq!(acknowledged(&client, &hold(9, "before", 6, 1)).await, held);
-    let next = acknowledged(&client, &hold(9, "after", 6, 2)).await;
+    assert_eq!(
+        acknowledged(&client, &hold_seat(9, "before", 6, 1)).await,
+        held
+    );
+    let next = acknowledged(&client, &hold_seat(9, "after", 6, 2)).await;
     assert!(matches!(next, Ok(Reply::Held { .. })), "{next:?}");
     let journal = journal(&services).await;
     assert!(journal.leadership(0).await.expect("row").expect("led").0 >= 2);
@@ -679,9 +655,9 @@ async fn a_stadium_opens_over_nats_and_its_blocked_seats_are_never_held() {
             standing_capacity: 0,
         })
     );
-    let held = acknowledged(&client, &hold(1, "s1", 30, 49_999)).await;
+    let held = acknowledged(&client, &hold_seat(1, "s1", 30, 49_999)).await;
     assert!(matches!(held, Ok(Reply::Held { .. })), "{held:?}");
-    let blocked = acknowledged(&client, &hold(2, "s2", 30, 49_990)).await;
+    let blocked = acknowledged(&client, &hold_seat(2, "s2", 30, 49_990)).await;
     assert_eq!(
         blocked,
         Err(Rejection::SeatTaken {

@@ -18,8 +18,7 @@ use picket_ledger::{LedgerConfig, Node, NodeConfig, PgJournal, Role, StoreUrl};
 use picket_ledger_client::bus::{self, Reply as BusReply};
 use picket_ledger_client::{BusConfig, CommandTransport, LedgerClient, NatsLedger};
 use picket_ledger_core::*;
-use picket_tests::gateway::small_spec;
-use picket_tests::ledger::{Workload, audit, journal_digest, submit_until_acknowledged};
+use picket_tests::ledger::{Workload, audit, hold_seat, journal_digest, open_small};
 use picket_tests::{Nats, Postgres};
 use prometheus_client::registry::Registry;
 
@@ -88,39 +87,12 @@ async fn wait_for_role(node: &Node, role: &str) {
     panic!("never {role}: {:?}", node.status());
 }
 
-fn request(actor: u64, key: &str, command: Command) -> Request {
-    Request {
-        actor: ActorId(actor),
-        key: IdempotencyKey::new(key).expect("key"),
-        command,
-    }
-}
-
 fn open(performance: u64) -> Request {
-    request(
-        0,
-        &format!("open-{performance}"),
-        Command::OpenPerformance(Box::new(small_spec(performance, SEATS))),
-    )
-}
-
-fn hold(actor: u64, key: &str, performance: u64, seat: u32) -> Request {
-    request(
-        actor,
-        key,
-        Command::Hold {
-            performance: PerformanceId(performance),
-            selection: Selection::Seats(vec![SeatId(seat)]),
-            admission: None,
-            offer: None,
-        },
-    )
+    open_small(performance, SEATS)
 }
 
 async fn acknowledged(client: &LedgerClient, request: &Request) -> Outcome {
-    submit_until_acknowledged(client, request, WAIT_MAX)
-        .await
-        .unwrap_or_else(|| panic!("no outcome for {}", request.key.as_str()))
+    picket_tests::ledger::acknowledged(client, request, WAIT_MAX).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,14 +104,20 @@ async fn callers_of_both_transports_share_a_leader_and_a_key_commits_once() {
     let stream = client(&services, CommandTransport::JetStream).await;
     acknowledged(&direct, &open(5)).await.expect("opened");
 
-    let first = acknowledged(&stream, &hold(1, "h1", 5, 3)).await;
+    let first = acknowledged(&stream, &hold_seat(1, "h1", 5, 3)).await;
     assert!(matches!(first, Ok(Reply::Held { .. })), "{first:?}");
     // The same key the other way: the first outcome, no second hold.
-    assert_eq!(acknowledged(&direct, &hold(1, "h1", 5, 3)).await, first);
-    let second = acknowledged(&direct, &hold(2, "h2", 5, 4)).await;
+    assert_eq!(
+        acknowledged(&direct, &hold_seat(1, "h1", 5, 3)).await,
+        first
+    );
+    let second = acknowledged(&direct, &hold_seat(2, "h2", 5, 4)).await;
     assert!(matches!(second, Ok(Reply::Held { .. })), "{second:?}");
-    assert_eq!(acknowledged(&stream, &hold(2, "h2", 5, 4)).await, second);
-    let taken = acknowledged(&stream, &hold(3, "h3", 5, 4)).await;
+    assert_eq!(
+        acknowledged(&stream, &hold_seat(2, "h2", 5, 4)).await,
+        second
+    );
+    let taken = acknowledged(&stream, &hold_seat(3, "h3", 5, 4)).await;
     assert_eq!(taken, Err(Rejection::SeatTaken { seat: SeatId(4) }));
 
     let (seq, _) = journal_digest(&journal(&services).await, 0).await;

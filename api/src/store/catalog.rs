@@ -6,6 +6,13 @@ use crate::store::Store;
 /// a performance with its venue's seat map: the pin is never released (publish ids are never 0).
 pub const VENUE_PIN_KEPT: i64 = 0;
 
+/// The longest a publish attempt may take from pinning its show's venue to keeping the pin
+/// (reading the map and checking every performance's spec against it: well under a second for
+/// a 50,000-seat stadium and `PERFORMANCES_PER_SHOW_MAX` performances). A releasable pin older
+/// than this is taken to be a crashed attempt's, and a venue change drops it; should the
+/// attempt still be running, it finds its pin gone and opens nothing.
+pub const PUBLISH_PIN_CHECK_MS_MAX: u64 = 60_000;
+
 /// A new venue; `layout` is its seat map as JSON.
 pub struct NewVenue<'a> {
     pub id: i64,
