@@ -237,7 +237,7 @@ async fn updates(setup: ApiSetup) {
 
     // A crashed publish's pin lapses: the PUT drops it, and should the attempt still be
     // running it cannot keep the pin (it opens nothing with the map it read).
-    let lapse_ms = picket_api::publish::PUBLISH_PIN_CHECK_MS_MAX as i64;
+    let lapse_ms = picket_api::store::catalog::PUBLISH_PIN_CHECK_MS_MAX as i64;
     let stale = attempt + 1;
     store
         .pin_venue(draft, venue, stale, now_ms - lapse_ms - 1_000)
