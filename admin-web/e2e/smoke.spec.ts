@@ -31,6 +31,9 @@ for (const [width, size] of [["phone", PHONE], ["desktop", DESKTOP]] as const) {
     await expect(page.locator("html")).toHaveAttribute("lang", "ko");
     await expect(page.getByRole("link", { name: "Picket" })).toBeVisible();
     await expect(page.locator("main")).toBeVisible();
+    // Let the home page's banners finish first: leaving while they load would abort them, and
+    // an abort the test caused is no fault of the page's.
+    await page.waitForLoadState("networkidle");
 
     await page.goto("/staff/");
     await expect(page.locator("html")).toHaveAttribute("lang", "ko");
