@@ -131,30 +131,32 @@ impl Postgres {
         self.port
     }
 
-    /// Creates a database (with `psql`) and returns its URL.
-    pub fn create_database(&self, name: &str) -> Result<String, HarnessError> {
+    /// `psql` connected to `database` as the superuser over loopback, stopping at the first error.
+    fn psql_in(&self, database: &str) -> Result<Command, HarnessError> {
         let psql = find_binary(
             "psql",
             "postgresql-client",
             std::slice::from_ref(&self.bin_dir),
         )?;
         let mut command = Command::new(psql);
+        // -X: ignore ~/.psqlrc; the environment's PG* settings are overridden by the flags.
         command
-            // -X: ignore ~/.psqlrc; the environment's PG* settings are overridden by the flags.
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
             .args([
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
                 "-U",
                 "postgres",
                 "-d",
-                "postgres",
+                database,
                 "-p",
-            ])
-            .arg(self.port.to_string())
+                &self.port.to_string(),
+            ]);
+        Ok(command)
+    }
+
+    /// Creates a database (with `psql`) and returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String, HarnessError> {
+        let mut command = self.psql_in("postgres")?;
+        command
             .arg("-c")
             .arg(format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\"")));
         run_checked(&format!("CREATE DATABASE {name}"), &mut command)?;
@@ -163,23 +165,9 @@ impl Postgres {
 
     /// Runs `script` with `psql` in `database` and returns what it printed.
     pub fn psql(&self, database: &str, script: &str) -> Result<String, HarnessError> {
-        let psql = find_binary(
-            "psql",
-            "postgresql-client",
-            std::slice::from_ref(&self.bin_dir),
-        )?;
-        let mut child = Command::new(psql)
-            .args([
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-            ])
-            .args(["-d", database, "-p", &self.port.to_string(), "-f", "-"])
+        let mut child = self
+            .psql_in(database)?
+            .args(["-f", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
