@@ -1,23 +1,21 @@
 //! Differential test: the Redis store's Lua scripts against the waiting room's pure core.
 //!
 //! One seeded trace of calls (joins before and after the open, heartbeats, controller steps by
-//! three holders, the draw, finishes, pauses, sold-out, booking-command limits and rate limits,
-//! with time jumps past `grace_ms` and the lease) runs against `picket_room::core` and against a
-//! `RedisStore` on a private redis-server, and every answer must be equal: standings (so places
-//! and admissions with their jti and expiry), controller steps, views, decisions, and in the end
+//! three holders, the draw, finishes, pauses and sold-out, with time jumps past `grace_ms` and
+//! the lease) runs against `picket_room::core` and against a `RedisStore` on a private
+//! redis-server, and every answer must be equal: standings (so places
+//! and admissions with their jti and expiry), controller steps, views, and in the end
 //! the audit list.
 //!
 //! The comparison is exact because both run on the same fake clock: the store is made with
 //! `RedisStore::connect_on_test_clock`, whose scripts read the time from `pk:test:now_ms`
 //! (written here before each call) instead of Redis' `TIME`; everything else in the scripts is
 //! what production runs. The lease is a time in a hash, not a key TTL, so it follows that clock
-//! too; only the rate keys' TTLs still count real time, and those carry an hour's slack under the
-//! test clock (an expired rate key and a passed arrival time decide the same). Both sides get the
-//! same draw seed and entry key: the test writes them into the sale's `cfg` hash right after
-//! creating the sale.
+//! too. Both sides get the same draw seed and entry key: the test writes them into the sale's
+//! `cfg` hash right after creating the sale.
 //! A failing run prints its seed; `PICKET_ROOM_SEED=<seed>` replays it.
 
-use picket_room::core::{self, CommandLimits, Rates, SaleCore};
+use picket_room::core::SaleCore;
 use picket_room::redis::{RedisStore, TEST_CLOCK_KEY};
 use picket_room::{QueueStore, SaleSettings, draw};
 use picket_tests::Redis;
@@ -93,7 +91,6 @@ impl Trace {
             .await
             .expect("set the draw's secrets");
         let mut pure = SaleCore::new(settings.clone(), seed_hex, entry_key_hex, now);
-        let mut rates = Rates::default();
         let mut current = settings;
         let ids: Vec<String> = (0..150).map(|i| format!("g:{i}")).collect();
 
@@ -167,36 +164,6 @@ impl Trace {
                         .await
                         .expect("configure");
                     assert_eq!(got, pure.view(sale, now), "configure at {at}");
-                }
-                76..=89 => {
-                    let id = rng.pick(&ids);
-                    let limits = CommandLimits {
-                        seats: (rng.range(0, 2) == 0).then(|| rng.range(0, 7) as u32),
-                        user_key: format!("u:{sale}:{id}"),
-                        user_per_sec: 2,
-                        user_burst: 3,
-                        global_key: format!("ledger-{sale}"),
-                        global_per_sec: 20,
-                        global_burst: 5,
-                    };
-                    let want = core::admit_command(
-                        Some(pure.settings().seat_limit),
-                        &limits,
-                        &mut rates,
-                        now,
-                    );
-                    let got = self
-                        .store
-                        .admit_command(sale, &limits)
-                        .await
-                        .expect("admit_command");
-                    assert_eq!(got, want, "admit_command {limits:?} at {at}");
-                }
-                90..=93 => {
-                    let key = format!("{sale}:k{}", rng.range(0, 3));
-                    let want = rates.check(&key, 5, 2, now);
-                    let got = self.store.rate_limit(&key, 5, 2).await.expect("rate");
-                    assert_eq!(got, want, "rate_limit {key} at {at}");
                 }
                 _ => {
                     let want: Vec<_> = ids.iter().map(|id| pure.standing(id, now)).collect();

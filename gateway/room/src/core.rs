@@ -403,7 +403,8 @@ impl Rates {
     }
 }
 
-/// The limits one booking command passes through (see [`crate::QueueStore::admit_command`]).
+/// The limits one booking command passes through ([`admit_command`]; the gateway decides them
+/// in its own memory, `picket_gateway::limits`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommandLimits {
     /// Seats a hold asks for; `None` for commands that ask for none (release, confirm, cancel).
@@ -466,4 +467,71 @@ pub fn admit_command(
         return CommandDecision::GlobalLimited { retry_after_ms };
     }
     CommandDecision::Allowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_command_step_checks_seats_then_the_user_then_everyone() {
+        let mut rates = Rates::default();
+        let now_ms = 1_000_000;
+        let limits = |seats, user: &str| CommandLimits {
+            seats,
+            user_key: format!("u:{user}"),
+            user_per_sec: 1,
+            user_burst: 1,
+            global_key: "ledger".into(),
+            global_per_sec: 1,
+            global_burst: 2,
+        };
+        let mut decide =
+            |seats, user| admit_command(Some(4), &limits(seats, user), &mut rates, now_ms);
+        assert_eq!(
+            decide(Some(5), "a"),
+            CommandDecision::OverSeatLimit,
+            "5 seats over a limit of 4"
+        );
+        assert_eq!(
+            decide(Some(4), "a"),
+            CommandDecision::Allowed,
+            "the refused hold spent no rate"
+        );
+        assert!(matches!(
+            decide(None, "a"),
+            CommandDecision::UserLimited { .. }
+        ));
+        assert_eq!(
+            decide(None, "b"),
+            CommandDecision::Allowed,
+            "a user over its rate spent none of the global one"
+        );
+        assert!(matches!(
+            decide(None, "c"),
+            CommandDecision::GlobalLimited { retry_after_ms } if retry_after_ms > 0
+        ));
+    }
+
+    #[test]
+    fn gcra_allows_the_burst_then_the_rate() {
+        let mut rates = Rates::default();
+        let start_ms = 1_000_000;
+        let allowed = (0..20)
+            .filter(|_| rates.check("u", 5, 5, start_ms) == RateDecision::Allowed)
+            .count();
+        assert_eq!(allowed, 5, "a burst of 5");
+        assert_eq!(
+            rates.check("u", 5, 5, start_ms + 200),
+            RateDecision::Allowed
+        );
+        assert!(matches!(
+            rates.check("u", 5, 5, start_ms + 200),
+            RateDecision::Limited { retry_after_ms } if retry_after_ms <= 200
+        ));
+        assert_eq!(
+            rates.check("other", 5, 5, start_ms + 200),
+            RateDecision::Allowed
+        );
+    }
 }

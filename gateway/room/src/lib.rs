@@ -315,22 +315,6 @@ pub trait QueueStore: Send + Sync + 'static {
     /// `identity`'s draw entry ([`draw::entry`]), for its owner only: where to look for itself
     /// in the audit list. Fixed for the life of the sale.
     fn draw_entry<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, String>;
-    /// GCRA: at most `per_sec` a second with bursts of `burst`, keyed by `key`.
-    fn rate_limit<'a>(
-        &'a self,
-        key: &'a str,
-        per_sec: u32,
-        burst: u32,
-    ) -> StoreFuture<'a, RateDecision>;
-    /// Everything a booking command asks of the store, in one atomic step: the sale's seat limit
-    /// (for a hold), then the user's rate, then the global rate ([`core::admit_command`]).
-    /// The gateway no longer asks the store per command (it decides the same function in its own
-    /// memory, `picket_gateway::limits`); a limit shared by every gateway would ask here.
-    fn admit_command<'a>(
-        &'a self,
-        sale: SaleId,
-        limits: &'a CommandLimits,
-    ) -> StoreFuture<'a, CommandDecision>;
 }
 
 /// How a sale's status follows from its settings and counters.

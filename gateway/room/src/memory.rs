@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::core::{self, CommandDecision, CommandLimits, Rates, SaleCore};
+use crate::core::SaleCore;
 use crate::*;
 
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -45,7 +45,6 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct State {
     sales: BTreeMap<SaleId, SaleCore>,
-    rates: Rates,
     /// Bumped by every change to a sale; `saved` is its value at the last save.
     generation: u64,
     saved: u64,
@@ -329,35 +328,6 @@ impl QueueStore for MemoryStore {
     fn draw_entry<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, String> {
         ready(self.with_sale(sale, |found, _| found.draw_entry(identity)))
     }
-
-    fn rate_limit<'a>(
-        &'a self,
-        key: &'a str,
-        per_sec: u32,
-        burst: u32,
-    ) -> StoreFuture<'a, RateDecision> {
-        let now_ms = (self.clock)();
-        let decision = self.lock().rates.check(key, per_sec, burst, now_ms);
-        ready(Ok(decision))
-    }
-
-    fn admit_command<'a>(
-        &'a self,
-        sale: SaleId,
-        limits: &'a CommandLimits,
-    ) -> StoreFuture<'a, CommandDecision> {
-        let now_ms = (self.clock)();
-        let mut state = self.lock();
-        let State { sales, rates, .. } = &mut *state;
-        let seat_limit = match limits.seats {
-            Some(_) => match sales.get(&sale) {
-                Some(found) => Some(found.settings().seat_limit),
-                None => return ready(Err(StoreError::UnknownSale)),
-            },
-            None => None,
-        };
-        ready(Ok(core::admit_command(seat_limit, limits, rates, now_ms)))
-    }
 }
 
 #[cfg(test)]
@@ -594,70 +564,6 @@ mod tests {
         block(store.finish(7, "g:0"));
         assert_eq!(block(store.advance(7, "gw", 2_000)).admitted, 1);
         assert_eq!(block(store.view(7)).active, 3);
-    }
-
-    #[test]
-    fn one_command_step_checks_seats_then_the_user_then_everyone() {
-        let (store, _now) = store_at(1_000_000);
-        block(store.configure(7, settings(0)));
-        let limits = |seats, user: &str| CommandLimits {
-            seats,
-            user_key: format!("u:{user}"),
-            user_per_sec: 1,
-            user_burst: 1,
-            global_key: "ledger".into(),
-            global_per_sec: 1,
-            global_burst: 2,
-        };
-        assert_eq!(
-            block(store.admit_command(7, &limits(Some(5), "a"))),
-            CommandDecision::OverSeatLimit,
-            "5 seats over a limit of 4"
-        );
-        assert_eq!(
-            block(store.admit_command(7, &limits(Some(4), "a"))),
-            CommandDecision::Allowed,
-            "the refused hold spent no rate"
-        );
-        assert!(matches!(
-            block(store.admit_command(7, &limits(None, "a"))),
-            CommandDecision::UserLimited { .. }
-        ));
-        assert_eq!(
-            block(store.admit_command(7, &limits(None, "b"))),
-            CommandDecision::Allowed,
-            "a user over its rate spent none of the global one"
-        );
-        assert!(matches!(
-            block(store.admit_command(7, &limits(None, "c"))),
-            CommandDecision::GlobalLimited { retry_after_ms } if retry_after_ms > 0
-        ));
-        assert!(matches!(
-            outcome(store.admit_command(8, &limits(Some(1), "a"))),
-            Err(StoreError::UnknownSale)
-        ));
-    }
-
-    #[test]
-    fn gcra_allows_the_burst_then_the_rate() {
-        let (store, now) = store_at(1_000_000);
-        let mut allowed = 0;
-        for _ in 0..20 {
-            if block(store.rate_limit("u", 5, 5)) == RateDecision::Allowed {
-                allowed += 1;
-            }
-        }
-        assert_eq!(allowed, 5, "a burst of 5");
-        now.fetch_add(200, Ordering::SeqCst);
-        assert_eq!(block(store.rate_limit("u", 5, 5)), RateDecision::Allowed);
-        assert!(matches!(
-            block(store.rate_limit("u", 5, 5)),
-            RateDecision::Limited { retry_after_ms } if retry_after_ms <= 200
-        ));
-        assert_eq!(
-            block(store.rate_limit("other", 5, 5)),
-            RateDecision::Allowed
-        );
     }
 
     /// A sale saved by one store is the same sale in a store opened on the file: settings, the

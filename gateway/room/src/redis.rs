@@ -9,8 +9,7 @@
 //! identity → last seen ms), `:admitted` (hash identity → `jti:expires_ms`), `:active` (sorted
 //! set identity by expiry), `:ctl` (hash: the controller `holder` holding the lease `until_ms`;
 //! the lease is a time in the hash, not a key TTL, so every rule runs on the one clock the
-//! scripts read), `:restoring` (the lock of a restore under way, with a TTL). Rate limits:
-//! `pk:rate:<key>` (the GCRA's arrival time in µs, with a TTL).
+//! scripts read), `:restoring` (the lock of a restore under way, with a TTL).
 //!
 //! The scripts are the Lua form of [`crate::core`]'s rules and must agree with it exactly:
 //! `tests/tests/room_differential.rs` (picket-tests) runs one seeded trace through both, with
@@ -26,9 +25,8 @@ use ::redis::{Script, Value};
 
 use crate::draw;
 use crate::{
-    ADVANCE_SCAN_MAX, Advance, CommandDecision, CommandLimits, DrawSecrets,
-    IDENTITIES_PER_CALL_MAX, QueueStore, RateDecision, SaleId, SaleRecord, SaleSettings,
-    SaleStatus, SaleView, Standing, StoreError, StoreFuture, status_of,
+    ADVANCE_SCAN_MAX, Advance, DrawSecrets, IDENTITIES_PER_CALL_MAX, QueueStore, SaleId,
+    SaleRecord, SaleSettings, SaleStatus, SaleView, Standing, StoreError, StoreFuture, status_of,
 };
 
 /// Identities written per script call while drawing the pre-queue.
@@ -40,30 +38,20 @@ pub const RESTORE_LOCK_MS: u64 = 10_000;
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1_500);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
 
-/// Redis' clock, in milliseconds and microseconds; no slack on the rate keys' TTLs.
+/// Redis' clock, in milliseconds.
 const REDIS_CLOCK: &str = r#"
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function now_us()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local expiry_slack_ms = 0
 "#;
 
 /// The key a store on the test clock reads the time from (milliseconds, set by the test).
 pub const TEST_CLOCK_KEY: &str = "pk:test:now_ms";
 
-/// The test clock: the time is whatever the test last wrote to [`TEST_CLOCK_KEY`]. Rate keys
-/// keep an hour's slack on their TTLs, which Redis still counts in real time: a rate key that
-/// has expired and one whose arrival time has passed mean the same, so the slack changes no
-/// decision; it only keeps a fast real clock from expiring a key the test clock still needs.
+/// The test clock: the time is whatever the test last wrote to [`TEST_CLOCK_KEY`].
 const TEST_CLOCK: &str = r#"
 local function now_ms() return tonumber(redis.call('GET', 'pk:test:now_ms')) end
-local function now_us() return now_ms() * 1000 end
-local expiry_slack_ms = 3600000
 "#;
 
 /// Shared by every script: number formatting that never uses an exponent (Lua's `tostring`
@@ -333,47 +321,6 @@ redis.call('HSET', KEYS[1], 'sold_out', ARGV[1])
 return {'ok'}
 "#;
 
-/// GCRA on the clock in microseconds ([`crate::core::gcra`]): {allowed, retry_after_ms}.
-const GCRA: &str = r#"
-local function gcra(key, per_sec, burst, now)
-  local interval = math.floor(1000000 / math.max(tonumber(per_sec), 1))
-  local tolerance = interval * math.max(tonumber(burst), 1)
-  local tat = tonumber(redis.call('GET', key) or '0')
-  if tat < now then tat = now end
-  local new_tat = tat + interval
-  local ahead = new_tat - now
-  if ahead > tolerance then
-    return {'0', int(math.ceil((ahead - tolerance) / 1000))}
-  end
-  redis.call('SET', key, int(new_tat), 'PX', int(math.ceil(ahead / 1000) + 1 + expiry_slack_ms))
-  return {'1', '0'}
-end
-"#;
-
-const RATE: &str = r#"
-return gcra(KEYS[1], ARGV[1], ARGV[2], now_us())
-"#;
-
-/// One booking command's limits in one step ([`crate::core::admit_command`]): the sale's seat
-/// limit (ARGV[1] seats, 0 for commands that ask for none), then the user's rate (KEYS[2],
-/// ARGV[2..3]), then the global rate (KEYS[3], ARGV[4..5]); a refused command spends no later
-/// limit. Returns {verdict, retry_after_ms}. The rate keys lie outside the sale's hash tag: this
-/// script needs one Redis (as the gateway's connection is), not a Cluster.
-const ADMIT_COMMAND: &str = r#"
-local seats = tonumber(ARGV[1])
-if seats > 0 then
-  local limit = redis.call('HGET', KEYS[1], 'seat_limit')
-  if not limit then return {'unknown'} end
-  if seats > tonumber(limit) then return {'seats', '0'} end
-end
-local now = now_us()
-local user = gcra(KEYS[2], ARGV[2], ARGV[3], now)
-if user[1] ~= '1' then return {'user', user[2]} end
-local global = gcra(KEYS[3], ARGV[4], ARGV[5], now)
-if global[1] ~= '1' then return {'global', global[2]} end
-return {'ok', '0'}
-"#;
-
 struct Scripts {
     configure: Script,
     view: Script,
@@ -388,8 +335,6 @@ struct Scripts {
     restore_done: Script,
     finish: Script,
     sold_out: Script,
-    rate: Script,
-    admit_command: Script,
 }
 
 impl Scripts {
@@ -410,8 +355,6 @@ impl Scripts {
             restore_done: with(&[RESTORE_DONE]),
             finish: with(&[FINISH]),
             sold_out: with(&[SOLD_OUT]),
-            rate: with(&[GCRA, RATE]),
-            admit_command: with(&[GCRA, ADMIT_COMMAND]),
         }
     }
 }
@@ -817,59 +760,6 @@ impl RedisStore {
             .arg(if sold_out { "1" } else { "0" });
         self.strings(invocation).await.map(drop)
     }
-
-    async fn do_rate(
-        &self,
-        key: &str,
-        per_sec: u32,
-        burst: u32,
-    ) -> Result<RateDecision, StoreError> {
-        let mut invocation = self.scripts.rate.prepare_invoke();
-        invocation
-            .key(format!("pk:rate:{key}"))
-            .arg(per_sec)
-            .arg(burst);
-        let fields = self.strings(invocation).await?;
-        match fields.as_slice() {
-            [allowed, _] if allowed == "1" => Ok(RateDecision::Allowed),
-            [_, retry] => Ok(RateDecision::Limited {
-                retry_after_ms: parse_number(retry)?,
-            }),
-            _ => Err(StoreError::Protocol(format!("rate replied {fields:?}"))),
-        }
-    }
-
-    async fn do_admit_command(
-        &self,
-        sale: SaleId,
-        limits: &CommandLimits,
-    ) -> Result<CommandDecision, StoreError> {
-        let keys = Keys::of(sale);
-        let mut invocation = self.scripts.admit_command.prepare_invoke();
-        invocation
-            .key(&keys.cfg)
-            .key(format!("pk:rate:{}", limits.user_key))
-            .key(format!("pk:rate:{}", limits.global_key))
-            .arg(limits.seats.unwrap_or(0))
-            .arg(limits.user_per_sec)
-            .arg(limits.user_burst)
-            .arg(limits.global_per_sec)
-            .arg(limits.global_burst);
-        let fields = self.strings(invocation).await?;
-        match fields.as_slice() {
-            [verdict, _] if verdict == "ok" => Ok(CommandDecision::Allowed),
-            [verdict, _] if verdict == "seats" => Ok(CommandDecision::OverSeatLimit),
-            [verdict, retry] if verdict == "user" => Ok(CommandDecision::UserLimited {
-                retry_after_ms: parse_number(retry)?,
-            }),
-            [verdict, retry] if verdict == "global" => Ok(CommandDecision::GlobalLimited {
-                retry_after_ms: parse_number(retry)?,
-            }),
-            _ => Err(StoreError::Protocol(format!(
-                "admit_command replied {fields:?}"
-            ))),
-        }
-    }
 }
 
 impl QueueStore for RedisStore {
@@ -931,21 +821,6 @@ impl QueueStore for RedisStore {
     }
     fn draw_entry<'a>(&'a self, sale: SaleId, identity: &'a str) -> StoreFuture<'a, String> {
         Box::pin(self.do_draw_entry(sale, identity))
-    }
-    fn rate_limit<'a>(
-        &'a self,
-        key: &'a str,
-        per_sec: u32,
-        burst: u32,
-    ) -> StoreFuture<'a, RateDecision> {
-        Box::pin(self.do_rate(key, per_sec, burst))
-    }
-    fn admit_command<'a>(
-        &'a self,
-        sale: SaleId,
-        limits: &'a CommandLimits,
-    ) -> StoreFuture<'a, CommandDecision> {
-        Box::pin(self.do_admit_command(sale, limits))
     }
 }
 
