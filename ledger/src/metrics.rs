@@ -16,7 +16,8 @@ pub fn partition_labels(partition: u16) -> PartitionLabels {
 }
 
 pub struct Metrics {
-    /// Commands by result: `ok`, `rejected`, `duplicate`.
+    /// Commands by `command` (its name on the wire: `Hold`, `Confirm`, …) and `result`: `ok`,
+    /// `rejected`, `duplicate`.
     pub commands: Family<Labels, Counter>,
     /// Rejections by their client-facing code.
     pub rejections: Family<Labels, Counter>,
@@ -59,7 +60,7 @@ impl Metrics {
         let ledger = registry.sub_registry_with_prefix("picket_ledger");
         ledger.register(
             "commands",
-            "Commands executed, by result",
+            "Commands executed, by command and result",
             metrics.commands.clone(),
         );
         ledger.register(

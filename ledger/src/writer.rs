@@ -19,8 +19,8 @@ use picket_ledger_client::{
     Committed, LocalLedger, LocalStatus, ReadError, SubmitError, Subscription,
 };
 use picket_ledger_core::{
-    ActorId, DoorReport, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome, PerformanceId,
-    Request, TicketId, TicketView, WaitlistRead,
+    ActorId, Command, DoorReport, Event, HoldId, HoldView, IdempotencyKey, Ledger, Outcome,
+    PerformanceId, Request, TicketId, TicketView, WaitlistRead,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -671,7 +671,7 @@ impl<J: Journal> Writer<J> {
         }
         for submission in batch {
             let step = self.ledger.execute(now_ms, &submission.request);
-            self.count(&step.outcome, step.duplicate);
+            self.count(&submission.request.command, &step.outcome, step.duplicate);
             if !step.events.is_empty() {
                 let seq = self.seq + entries.len() as u64 + 1;
                 entries.push(Entry::encode(seq, now_ms, &step.events));
@@ -741,7 +741,8 @@ impl<J: Journal> Writer<J> {
         }
     }
 
-    fn count(&self, outcome: &Outcome, duplicate: bool) {
+    /// Counts an executed command by its name and result, and a rejection by its code.
+    fn count(&self, command: &Command, outcome: &Outcome, duplicate: bool) {
         let result = match (duplicate, outcome) {
             (true, _) => "duplicate",
             (false, Ok(_)) => "ok",
@@ -753,7 +754,7 @@ impl<J: Journal> Writer<J> {
         };
         self.metrics
             .commands
-            .get_or_create(&vec![("result", result)])
+            .get_or_create(&vec![("command", command.name()), ("result", result)])
             .inc();
     }
 

@@ -8,6 +8,7 @@
 //! - every outcome the writer acknowledged is durable: after a restart the same keys return the
 //!   same outcomes and journal nothing new;
 //! - PostgreSQL restarted mid-stream: no acknowledged command is lost and the writer recovers.
+//! - the writer counts commands by name and result on its metrics.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -772,4 +773,95 @@ fn follow(map: &mut picket_ledger_core::Availability, event: &Event) {
         }
         _ => {}
     }
+}
+
+/// The writer counts every command it executes by its name on the wire and its result
+/// (`picket_ledger_commands_total{command, result}`, what the Grafana dashboard's holds and
+/// bookings per second read), and every rejection by its code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_counted_by_name_and_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = test_config(StoreUrl::Sqlite(sqlite_path(dir.path())));
+    let mut registry = Registry::default();
+    let service = LedgerService::start(&config, &mut registry)
+        .await
+        .expect("start");
+    let hold_seat_0 = |actor: u64, key: &str| {
+        request(
+            actor,
+            key.into(),
+            Command::Hold {
+                performance: PERFORMANCE,
+                admission: None,
+                selection: Selection::Seats(vec![SeatId(0)]),
+                offer: None,
+            },
+        )
+    };
+    let open = Client::new(1, 20).open();
+    let held = hold_seat_0(100, "a");
+    let requests = [open, held.clone(), hold_seat_0(101, "b"), held];
+    let mut outcomes = Vec::new();
+    for request in &requests {
+        outcomes.push(
+            service
+                .handle
+                .submit(request.clone())
+                .await
+                .expect("answered"),
+        );
+    }
+    let Ok(Reply::Held { hold, .. }) = &outcomes[1] else {
+        panic!("the first hold was refused: {:?}", outcomes[1]);
+    };
+    assert!(
+        matches!(outcomes[2], Err(Rejection::SeatTaken { .. })),
+        "{:?}",
+        outcomes[2]
+    );
+    let release = request(
+        100,
+        "r".into(),
+        Command::Release {
+            performance: PERFORMANCE,
+            hold: *hold,
+        },
+    );
+    let released = service
+        .handle
+        .submit(release.clone())
+        .await
+        .expect("answered");
+    assert!(
+        matches!(released, Ok(Reply::Released { .. })),
+        "{released:?}"
+    );
+    service.writer.shutdown().await;
+
+    // The label is the command's tag in the journal's and the bus's JSON.
+    for request in requests.iter().chain([&release]) {
+        let json = serde_json::to_value(&request.command).expect("encodes");
+        let tag = json.as_object().and_then(|o| o.keys().next()).cloned();
+        assert_eq!(tag.as_deref(), Some(request.command.name()));
+    }
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
+    for line in [
+        "picket_ledger_commands_total{command=\"OpenPerformance\",result=\"ok\"} 1",
+        "picket_ledger_commands_total{command=\"Hold\",result=\"ok\"} 1",
+        "picket_ledger_commands_total{command=\"Hold\",result=\"rejected\"} 1",
+        "picket_ledger_commands_total{command=\"Hold\",result=\"duplicate\"} 1",
+        "picket_ledger_commands_total{command=\"Release\",result=\"ok\"} 1",
+        "picket_ledger_rejections_total{code=\"seat_taken\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from:\n{text}"
+        );
+    }
+    let counted = text
+        .lines()
+        .filter(|l| l.starts_with("picket_ledger_commands_total{"))
+        .count();
+    assert_eq!(counted, 5, "one series per command and result:\n{text}");
 }

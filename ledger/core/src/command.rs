@@ -197,6 +197,29 @@ impl Command {
             | Command::ChargeFailed { performance, .. } => *performance,
         }
     }
+
+    /// The command's name as the wire spells it (its variant's tag in JSON, docs/protocol.md,
+    /// "Request"): what the writer's metrics label commands with.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::OpenPerformance(_) => "OpenPerformance",
+            Command::Hold { .. } => "Hold",
+            Command::Release { .. } => "Release",
+            Command::Confirm { .. } => "Confirm",
+            Command::Cancel { .. } => "Cancel",
+            Command::CheckIn { .. } => "CheckIn",
+            Command::Scan { .. } => "Scan",
+            Command::UploadScans { .. } => "UploadScans",
+            Command::TransferTicket { .. } => "TransferTicket",
+            Command::RebindDevice { .. } => "RebindDevice",
+            Command::CancelPerformance { .. } => "CancelPerformance",
+            Command::RecordRefund { .. } => "RecordRefund",
+            Command::JoinWaitlist { .. } => "JoinWaitlist",
+            Command::LeaveWaitlist { .. } => "LeaveWaitlist",
+            Command::DeclineOffer { .. } => "DeclineOffer",
+            Command::ChargeFailed { .. } => "ChargeFailed",
+        }
+    }
 }
 
 /// Which seats a hold asks for.
