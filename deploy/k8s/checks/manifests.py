@@ -54,6 +54,8 @@ SETTINGS_PENDING = {
     "PICKET_NATS_KEY_FILE",
     "PICKET_REDIS_CA_FILE",
 }
+# Commands the manifests run that the roles branch of issue 19 adds (`picket gateway`).
+COMMANDS_PENDING = {"gateway"}
 # Secrets made outside the rendering, with their keys.
 CERT_MANAGER_KEYS = {"ca.crt", "tls.crt", "tls.key"}
 CNPG_APP_KEYS = {"username", "password", "host", "port", "dbname", "uri", "jdbc-uri", "pgpass"}
@@ -142,6 +144,16 @@ def code_settings():
                 with open(os.path.join(root, file)) as f:
                     names.update(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', f.read()))
     return names
+
+
+def code_commands():
+    """The `picket` subcommands: the variants of `enum Command` in src/main.rs, kebab-cased."""
+    source = read("src/main.rs")
+    body = re.search(r"enum Command \{(.*?)\n\}", source, re.S)
+    if not body:
+        raise SystemExit("src/main.rs: no `enum Command` found; update deploy/k8s/checks/manifests.py")
+    variants = re.findall(r"^\s{4}([A-Z][A-Za-z]*)\s*[({,]", body.group(1), re.M)
+    return {re.sub(r"(?<!^)([A-Z])", r"-\1", v).lower() for v in variants}
 
 
 def duration_secs(source, field):
@@ -272,7 +284,12 @@ def check_secret_values(secrets, secrets_again, p):
             p.add(f"Secret/{key[0]}", f"{key[1]} is shorter than 16 characters")
 
 
-def check_containers(r, p, settings):
+def is_picket(container):
+    """Whether a container runs the `picket` image (whatever registry the overlay names)."""
+    return container.get("image", "").rsplit("/", 1)[-1].split(":")[0].split("@")[0] == "picket"
+
+
+def check_containers(r, p, settings, commands):
     for obj in r.workloads():
         template = pod_template(obj)
         spec = template["spec"]
@@ -296,6 +313,12 @@ def check_containers(r, p, settings):
             check_security(c, pod_sc, annotations, where, p)
             check_probes(c, annotations, where, p)
             check_env(r, c, where, p, settings)
+            if is_picket(c):
+                command = (c.get("args") or c.get("command") or [None])[0]
+                if command in commands and command in COMMANDS_PENDING:
+                    p.add(where, f"`picket {command}` exists now: take it off COMMANDS_PENDING")
+                elif command not in commands and command not in COMMANDS_PENDING:
+                    p.add(where, f"runs `picket {command}`, which is no command of src/main.rs")
             for mount in c.get("volumeMounts") or []:
                 if mount["name"] not in volumes and not is_claim(obj, mount["name"]):
                     p.add(where, f"mounts {mount['name']}, which is no volume of the pod")
@@ -397,7 +420,7 @@ def check_env(r, c, where, p, settings):
             if ref["key"] not in r.configmaps.get(ref["name"], {}):
                 p.add(where, f"{env['name']} refers to key {ref['key']} of ConfigMap {ref['name']}, which is not there")
         defined.append(env["name"])
-    if not c.get("image", "").startswith("picket"):
+    if not is_picket(c):
         return
     for name in set(defined):
         if not (name.startswith("PICKET_") or name.startswith("DATABASE_")):
@@ -586,7 +609,7 @@ def invariants(rendered, secrets_path, secrets_again_path):
     check_objects(r, p)
     if secrets_again_path:
         check_secret_values(secrets, load_all(secrets_again_path), p)
-    check_containers(r, p, code_settings())
+    check_containers(r, p, code_settings(), code_commands())
     check_ledger(r, p)
     check_gateway(r, p, gateway_defaults(), gateway_metric_names())
     check_services(r, p)
@@ -716,6 +739,10 @@ def fault_unexpanded(docs):
     container_of(first(docs, "Deployment", "gateway"))["env"].insert(0, {"name": "DATABASE_READ_URL", "value": "postgres://$(PG_APP_USER)@x/picket"})
 
 
+def fault_unknown_command(docs):
+    container_of(first(docs, "Deployment", "notifier"))["args"] = ["notifer"]
+
+
 def fault_no_resources(docs):
     container_of(first(docs, "Deployment", "notifier"))["resources"] = {}
 
@@ -748,6 +775,7 @@ FAULTS = {
     "no-default-deny": (fault_no_default_deny, "no default deny", "invariants"),
     "unknown-setting": (fault_unknown_setting, "PICKET_CONECTIONS_MAX, which no `picket` command reads", "invariants"),
     "unexpanded": (fault_unexpanded, "refers to $(PG_APP_USER), which is not set before it", "invariants"),
+    "unknown-command": (fault_unknown_command, "runs `picket notifer`, which is no command of src/main.rs", "invariants"),
     "no-resources": (fault_no_resources, "no resources.requests.cpu", "invariants"),
     "root": (fault_root, "does not set runAsNonRoot: true", "invariants"),
     "partition-gap": (fault_partition_gap, "no group hosts partition", "invariants"),
