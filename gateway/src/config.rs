@@ -301,6 +301,7 @@ mod tests {
         config.files_reserved = 1_000;
         config.http_connections_max = 0;
         config.header_read_timeout = Duration::ZERO;
+        config.drain_timeout = TIMEOUT_MAX + Duration::from_millis(1);
         let problems = config.problems();
         assert!(
             problems.iter().any(|p| p.starts_with("files_reserved")),
@@ -316,6 +317,10 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.starts_with("header_read_timeout")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("drain_timeout")),
             "{problems:?}"
         );
         config.files_reserved = 100;
