@@ -2,6 +2,8 @@
 //! library with its own `run`; nothing here decides anything about tickets.
 //!
 //! - [`up`]: `picket up`, every component in one process.
+//! - [`gateway`]: `picket gateway`, the edge alone (WebSocket and HTTP API; [`edge`] is what it
+//!   shares with `up`).
 //! - [`node`]: `picket ledger`, a ledger node over NATS and PostgreSQL.
 //! - [`notifier`]: `picket notifier`, the notifier over NATS and PostgreSQL.
 //! - `picket loadtest`: [`picket_loadtest::run`].
@@ -9,25 +11,32 @@
 //! - [`payments`]: `picket payments reconcile`, one reconciliation run.
 //! - [`notifications`]: `picket notifications dead-letters`, the notifier's dead letters.
 //!
-//! Every command checks all of its settings and reports every problem at once ([`check`])
-//! before it binds a port or opens a store.
+//! Every role (`up`, `gateway`, `ledger`, `notifier`, `sandbox-pay`) checks all of its settings
+//! and reports every problem at once ([`check`], exit code 2) before it binds a port or opens a
+//! store; then its tokio runtime is built with the worker threads it was given ([`threads`]).
 
 mod audit;
 mod check;
+mod edge;
+mod gateway;
 mod node;
 mod notifications;
 mod notifier;
 mod payments;
 mod platform;
 mod sandbox_pay;
+mod threads;
 mod up;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use picket_ledger::StoreUrl;
 use tokio::net::TcpListener;
+
+use crate::check::{Planned, SettingProblems};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +58,12 @@ enum Command {
     /// room lives in memory unless PICKET_REDIS_URL names Redis. Serves the WebSocket at /ws,
     /// the HTTP API under /api (with the operator routes), /healthz and /metrics.
     Up(Box<up::UpArgs>),
+    /// Run a gateway: the WebSocket edge, the waiting room and the HTTP API with the browser UI,
+    /// and nothing else — no ledger partition, no payment sandbox, no notifier unless asked.
+    /// Needs PostgreSQL (the API's database), NATS (the ledger nodes), Redis (the waiting room
+    /// every gateway shares), a payment provider (`picket sandbox-pay` or Toss) and the keys
+    /// every gateway shares. SIGTERM drains it: clients are told to reconnect elsewhere.
+    Gateway(Box<gateway::GatewayArgs>),
     /// Run a ledger node: it leads the hosted partitions whose lease is free and stands by for
     /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
     /// and PostgreSQL (journal, leases, fencing epochs).
@@ -74,7 +89,7 @@ enum Command {
     Notifications(notifications::NotificationsArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -84,18 +99,54 @@ fn main() -> anyhow::Result<()> {
         Command::Loadtest(_) => logs.with_writer(std::io::stderr).init(),
         _ => logs.init(),
     }
-    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    runtime.block_on(async {
-        match cli.command {
-            Command::Up(args) => up::run(*args).await,
-            Command::Ledger(args) => node::run(args).await,
-            Command::Notifier(args) => notifier::run(args).await,
-            Command::Loadtest(args) => loadtest(*args).await,
-            Command::SandboxPay(args) => sandbox_pay::run(args).await,
-            Command::Payments(args) => payments::run(args).await,
-            Command::Notifications(args) => notifications::run(args).await,
+    let ran = match cli.command {
+        Command::Up(args) => role(up::plan(*args), up::run),
+        Command::Gateway(args) => role(gateway::plan(*args), gateway::run),
+        Command::Ledger(args) => role(node::plan(args), node::run),
+        Command::Notifier(args) => role(notifier::plan(args), notifier::run),
+        Command::SandboxPay(args) => role(sandbox_pay::plan(args), sandbox_pay::run),
+        Command::Loadtest(args) => tool(loadtest(*args)),
+        Command::Payments(args) => tool(payments::run(args)),
+        Command::Notifications(args) => tool(notifications::run(args)),
+    };
+    match ran {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<SettingProblems>() => {
+            eprintln!("{error}");
+            ExitCode::from(check::SETTINGS_EXIT_CODE)
         }
-    })
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a role whose settings were checked on a runtime with the worker threads it was given.
+fn role<P, F>(
+    planned: Result<Planned<P>, SettingProblems>,
+    run: impl FnOnce(P) -> F,
+) -> anyhow::Result<()>
+where
+    F: Future<Output = anyhow::Result<()>>,
+{
+    let Planned {
+        worker_threads,
+        plan,
+    } = planned?;
+    let runtime = threads::runtime(worker_threads).context("starting the tokio runtime")?;
+    tracing::info!(
+        worker_threads = runtime.metrics().num_workers(),
+        "tokio runtime"
+    );
+    runtime.block_on(run(plan))
+}
+
+/// Runs a command that is not a role on tokio's default runtime.
+fn tool(command: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    threads::runtime(None)
+        .context("starting the tokio runtime")?
+        .block_on(command)
 }
 
 async fn loadtest(args: picket_loadtest::LoadtestArgs) -> anyhow::Result<()> {
@@ -109,11 +160,6 @@ async fn loadtest(args: picket_loadtest::LoadtestArgs) -> anyhow::Result<()> {
         anyhow::bail!("the audit failed: see {}", out.join("report.md").display());
     }
     Ok(())
-}
-
-fn parse_store(url: &str) -> anyhow::Result<StoreUrl> {
-    StoreUrl::parse(url)
-        .with_context(|| format!("must be postgres://… or sqlite://PATH, got {url:?}"))
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {

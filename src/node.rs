@@ -11,7 +11,7 @@ use picket_ledger::{LedgerConfig, Node, NodeConfig, PgJournal, Role, StoreUrl};
 use picket_ledger_client::BusConfig;
 use prometheus_client::registry::Registry;
 
-use crate::check::Problems;
+use crate::check::{Planned, Problems, SettingProblems};
 
 /// A node's defaults, for `--help`: the binary repeats no default of a component.
 fn node_defaults() -> NodeConfig {
@@ -37,12 +37,12 @@ pub struct LedgerArgs {
     /// `auto`: lead where the lease is free, stand by elsewhere; `standby`: never lead.
     #[arg(long, env = "PICKET_ROLE", default_value = "auto")]
     role: RoleArg,
-    /// NATS with JetStream: nats://…
+    /// NATS with JetStream: nats://… (several comma-separated).
     #[arg(long, env = "PICKET_NATS_URL")]
-    nats_url: String,
+    nats_url: Option<String>,
     /// Journal, leases and epochs: postgres://…
     #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
+    database_url: Option<String>,
     /// Most journal entries per group commit (1 to 65,536).
     #[arg(long, env = "PICKET_COMMIT_BATCH_MAX", default_value_t = node_defaults().ledger.commit_batch_max)]
     commit_batch_max: usize,
@@ -79,6 +79,8 @@ pub struct LedgerArgs {
         default_value_t = node_defaults().ledger.pg_idle_in_transaction_timeout.as_millis() as u64
     )]
     pg_idle_in_transaction_timeout_ms: u64,
+    #[command(flatten)]
+    threads: crate::threads::ThreadArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -87,32 +89,43 @@ enum RoleArg {
     Standby,
 }
 
-/// Checks every setting and reports every problem at once, before anything is bound or opened:
-/// the node's configuration (less its holder name, made at start) and the PostgreSQL URL.
-fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
-    let mut problems = Problems::default();
-    let database_url = match problems.take("DATABASE_URL", crate::parse_store(&args.database_url)) {
-        Some(StoreUrl::Postgres(url)) => Some(url),
-        Some(StoreUrl::Sqlite(_)) => {
-            problems.push("DATABASE_URL: a ledger node needs PostgreSQL");
+/// A ledger node's checked settings.
+pub struct NodePlan {
+    listen: SocketAddr,
+    /// The node's configuration, less its holder name (made at start).
+    config: NodeConfig,
+    database_url: String,
+}
+
+/// Checks every setting and reports every problem at once, before anything is bound or opened.
+pub fn plan(args: LedgerArgs) -> Result<Planned<NodePlan>, SettingProblems> {
+    let mut problems = Problems::of::<LedgerArgs>();
+    let worker_threads = args.threads.check(&mut problems);
+    let database_url = match &args.database_url {
+        Some(url) => crate::edge::check_postgres_url(&mut problems, "database_url", url),
+        None => {
+            problems.setting("database_url", "needed: the journal's PostgreSQL database");
             None
         }
-        None => None,
     };
-    if args.partition_count == 0 {
-        problems.push("PICKET_PARTITIONS must be at least 1");
+    match &args.nats_url {
+        Some(url) => crate::edge::check_nats_url(&mut problems, "nats_url", url),
+        None => problems.setting("nats_url", "needed: commands reach the node over NATS"),
     }
-    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let bus = BusConfig::new(
+        args.nats_url.clone().unwrap_or_default(),
+        args.partition_count,
+    );
     let partitions: Vec<u16> = if args.partitions.is_empty() {
         (0..bus.partitions).collect()
     } else {
         args.partitions.clone()
     };
     for partition in partitions.iter().filter(|p| **p >= bus.partitions) {
-        problems.push(format!(
-            "PICKET_HOST_PARTITIONS: partition {partition} is outside 0..{}",
-            bus.partitions
-        ));
+        problems.setting(
+            "partitions",
+            format!("partition {partition} is outside 0..{}", bus.partitions),
+        );
     }
     let mut ledger = ledger_hosting(String::new(), partitions.len());
     ledger.commit_batch_max = args.commit_batch_max;
@@ -127,29 +140,48 @@ fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
     };
     config.lease = Duration::from_millis(args.lease_ms);
     config.lease_renew_interval = config.lease / 5;
-    problems.extend("ledger", config.ledger.problems());
-    problems.extend("node", config.problems());
+    problems.extend("ledger", config.ledger.problems(), &[]);
+    problems.extend(
+        "node",
+        config.problems(),
+        &[
+            ("the deployment needs", "partition_count"),
+            // Derived from the lease (a fifth of it): a lease too short to divide.
+            ("lease_renew_interval", "lease_ms"),
+        ],
+    );
     problems.finish()?;
-    let database_url = database_url.unwrap_or_else(|| unreachable!("reported above"));
+    let Some(database_url) = database_url else {
+        unreachable!("reported above");
+    };
     config.ledger.store = StoreUrl::Postgres(database_url.clone());
-    Ok((config, database_url))
+    Ok(Planned {
+        worker_threads,
+        plan: NodePlan {
+            listen: args.listen,
+            config,
+            database_url,
+        },
+    })
 }
 
-pub async fn run(args: LedgerArgs) -> anyhow::Result<()> {
-    let (config, database_url) = plan(&args)?;
+pub async fn run(plan: NodePlan) -> anyhow::Result<()> {
     let shutdown = crate::shutdown_signal();
-    let listener = crate::bind(args.listen).await?;
+    let listener = crate::bind(plan.listen).await?;
     let mut registry = Registry::default();
-    let node = start(&database_url, config, &mut registry).await?;
+    let node = start(&plan.database_url, plan.config, &mut registry).await?;
     let app = picket_ledger::ops::node_router(node.clone(), Arc::new(registry));
     println!(
-        "picket ledger node: http://{}/healthz",
+        "picket ledger node: http://{}/healthz (SIGTERM or Ctrl-C hands its leases back)",
         listener.local_addr()?
     );
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    // Leading partitions commit what they queued and release their leases: a standby takes
+    // over at its next poll instead of after the lease.
     node.shutdown().await;
+    println!("picket ledger node stopped; leases handed back");
     Ok(served?)
 }
 

@@ -5,16 +5,16 @@ use anyhow::Context;
 use clap::Args;
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 
-use crate::check::Problems;
+use crate::check::{Planned, Problems, SettingProblems};
 
 #[derive(Args)]
 pub struct NotifierArgs {
     /// NATS with JetStream (nats://…), where the ledger's committed entries are.
     #[arg(long, env = "PICKET_NATS_URL")]
-    nats_url: String,
+    nats_url: Option<String>,
     /// The API's PostgreSQL database (postgres://…), where the inboxes are.
     #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
+    database_url: Option<String>,
     /// Partitions of the deployment.
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
     partition_count: u16,
@@ -30,15 +30,39 @@ pub struct NotifierArgs {
     /// The contact push services see in VAPID tokens (mailto: or https:).
     #[arg(long, env = "PICKET_VAPID_SUBJECT", default_value = picket_api::vapid::VAPID_SUBJECT_DEFAULT)]
     vapid_subject: String,
+    #[command(flatten)]
+    threads: crate::threads::ThreadArgs,
 }
 
-pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
-    let mut problems = Problems::default();
+/// The notifier's checked settings.
+pub struct NotifierPlan {
+    nats_url: String,
+    database_url: String,
+    partition_count: u16,
+    consumer: String,
+    vapid: Option<picket_api::vapid::VapidKeys>,
+}
+
+/// Checks every setting and reports every problem at once, before anything is opened.
+pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems> {
+    let mut problems = Problems::of::<NotifierArgs>();
+    let worker_threads = args.threads.check(&mut problems);
     if args.partition_count == 0 {
-        problems.push("PICKET_PARTITIONS must be at least 1");
+        problems.setting("partition_count", "must be at least 1");
     }
-    if !args.database_url.starts_with("postgres") {
-        problems.push("DATABASE_URL: the notifier needs the API's PostgreSQL database");
+    let database_url = match &args.database_url {
+        Some(url) => crate::edge::check_postgres_url(&mut problems, "database_url", url),
+        None => {
+            problems.setting(
+                "database_url",
+                "needed: the API's PostgreSQL database, where the inboxes are",
+            );
+            None
+        }
+    };
+    match &args.nats_url {
+        Some(url) => crate::edge::check_nats_url(&mut problems, "nats_url", url),
+        None => problems.setting("nats_url", "needed: the ledger's events are on NATS"),
     }
     if args.consumer.is_empty()
         || args.consumer.len() > picket_ledger_client::follow::FOLLOWER_NAME_LEN_MAX
@@ -47,17 +71,43 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        problems.push(
-            "PICKET_NOTIFIER_CONSUMER: 1 to 64 letters, digits, '-' or '_' (a JetStream consumer name)",
+        problems.setting(
+            "consumer",
+            "1 to 64 letters, digits, '-' or '_' (a JetStream consumer name)",
         );
     }
-    let vapid = args.vapid_private_key.as_ref().and_then(|key| {
-        problems.take(
-            "PICKET_VAPID_PRIVATE_KEY / PICKET_VAPID_SUBJECT",
-            picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject),
-        )
-    });
+    let vapid = match &args.vapid_private_key {
+        Some(key) => match picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject) {
+            Ok(keys) => Some(keys),
+            Err(error) => {
+                let id = match error {
+                    picket_api::vapid::VapidError::Subject => "vapid_subject",
+                    _ => "vapid_private_key",
+                };
+                problems.setting(id, error.to_string());
+                None
+            }
+        },
+        None => None,
+    };
     problems.finish()?;
+    let (Some(nats_url), Some(database_url)) = (args.nats_url, database_url) else {
+        unreachable!("a missing setting was reported above");
+    };
+    Ok(Planned {
+        worker_threads,
+        plan: NotifierPlan {
+            nats_url,
+            database_url,
+            partition_count: args.partition_count,
+            consumer: args.consumer,
+            vapid,
+        },
+    })
+}
+
+pub async fn run(args: NotifierPlan) -> anyhow::Result<()> {
+    let vapid = args.vapid;
     let shutdown = crate::shutdown_signal();
     let store = picket_api::store::Store::connect(&args.database_url)
         .await
@@ -113,7 +163,7 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
         wakes,
         stopped,
     ));
-    println!("picket notifier is up (Ctrl-C to stop)");
+    println!("picket notifier is up (SIGTERM or Ctrl-C stops it)");
     shutdown.await;
     let _ = stop.send(true);
     notifier.await.context("the notifier stopped")?;

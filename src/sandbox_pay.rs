@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use picket_sandbox_pay::SandboxConfig;
 
-use crate::check::Problems;
+use crate::check::{Planned, Problems, SettingProblems};
 
 /// The sandbox's defaults, for `--help`: the binary repeats no default of a component.
 fn defaults() -> SandboxConfig {
@@ -61,10 +61,14 @@ pub struct SandboxPayArgs {
         default_value_t = defaults().confirm_window.as_secs()
     )]
     confirm_window_s: u64,
+    #[command(flatten)]
+    threads: crate::threads::ThreadArgs,
 }
 
 /// Checks every setting and reports every problem at once, before anything is bound.
-fn plan(args: SandboxPayArgs) -> anyhow::Result<SandboxConfig> {
+pub fn plan(args: SandboxPayArgs) -> Result<Planned<SandboxConfig>, SettingProblems> {
+    let mut problems = Problems::of::<SandboxPayArgs>();
+    let worker_threads = args.threads.check(&mut problems);
     let mut config = SandboxConfig::new(args.data_dir);
     config.listen = args.listen;
     config.secret_key = args.secret_key;
@@ -74,14 +78,26 @@ fn plan(args: SandboxPayArgs) -> anyhow::Result<SandboxConfig> {
     config.webhook_on_authorise = args.webhook_on_authorise;
     config.admin_token = args.admin_token;
     config.confirm_window = std::time::Duration::from_secs(args.confirm_window_s);
-    let mut problems = Problems::default();
-    problems.extend("sandbox-pay", config.problems());
+    problems.extend(
+        "sandbox-pay",
+        config.problems(),
+        &[
+            ("the secret key", "secret_key"),
+            ("the client key", "client_key"),
+            ("the webhook secret", "webhook_secret"),
+            ("the admin token", "admin_token"),
+            ("webhook URL", "webhook_url"),
+            ("at most", "webhook_url"),
+        ],
+    );
     problems.finish()?;
-    Ok(config)
+    Ok(Planned {
+        worker_threads,
+        plan: config,
+    })
 }
 
-pub async fn run(args: SandboxPayArgs) -> anyhow::Result<()> {
-    let config = plan(args)?;
+pub async fn run(config: SandboxConfig) -> anyhow::Result<()> {
     let shutdown = crate::shutdown_signal();
     let listener = crate::bind(config.listen).await?;
     let data_dir = config.data_dir.clone();
@@ -91,6 +107,7 @@ pub async fn run(args: SandboxPayArgs) -> anyhow::Result<()> {
         data_dir.display()
     );
     picket_sandbox_pay::run_on(config, listener, shutdown).await?;
+    println!("picket sandbox-pay stopped");
     Ok(())
 }
 
@@ -119,5 +136,12 @@ mod tests {
         let message = plan(cli.args).err().expect("refused").to_string();
         assert!(message.starts_with("3 setting problems"), "{message}");
         assert!(!message.contains("doNotEchoThis"), "{message}");
+        for named in [
+            "--secret-key (PICKET_SANDBOX_PAY_SECRET_KEY): the secret key",
+            "--webhook-url (PICKET_SANDBOX_PAY_WEBHOOK_URL): webhook URL",
+            "--confirm-window-s (PICKET_SANDBOX_PAY_CONFIRM_WINDOW_S): confirm_window",
+        ] {
+            assert!(message.contains(named), "{named:?} in {message}");
+        }
     }
 }

@@ -21,7 +21,8 @@ pub const DASHBOARD_SESSION_TTL_MAX: Duration = Duration::from_secs(60);
 pub const CONNECTIONS_MAX_MAX: usize = 19_900;
 /// Shortest HTTP header-read or idle timeout: a slow mobile link needs a few hundred ms.
 pub const TIMEOUT_MIN: Duration = Duration::from_millis(100);
-/// Longest HTTP header-read, idle or closing timeout: longer holds files for idle clients.
+/// Longest HTTP header-read, idle or closing timeout, and longest drain: longer holds files for
+/// idle clients (and keeps a stopping gateway's clients waiting).
 pub const TIMEOUT_MAX: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Debug)]
@@ -237,6 +238,13 @@ impl GatewayConfig {
                 ));
             }
         }
+        if self.drain_timeout > TIMEOUT_MAX {
+            problems.push(format!(
+                "drain_timeout must be at most {} ms, got {} ms",
+                TIMEOUT_MAX.as_millis(),
+                self.drain_timeout.as_millis()
+            ));
+        }
         if self.close_timeout > TIMEOUT_MAX {
             problems.push(format!(
                 "close_timeout must be at most {} ms, got {} ms",
@@ -293,6 +301,7 @@ mod tests {
         config.files_reserved = 1_000;
         config.http_connections_max = 0;
         config.header_read_timeout = Duration::ZERO;
+        config.drain_timeout = TIMEOUT_MAX + Duration::from_millis(1);
         let problems = config.problems();
         assert!(
             problems.iter().any(|p| p.starts_with("files_reserved")),
@@ -308,6 +317,10 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.starts_with("header_read_timeout")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("drain_timeout")),
             "{problems:?}"
         );
         config.files_reserved = 100;

@@ -24,6 +24,14 @@ impl StoreUrl {
         (!path.is_empty()).then(|| StoreUrl::Sqlite(path.into()))
     }
 
+    /// Whether `url` is a PostgreSQL connection URL the journal can use, checked before
+    /// anything connects: the reason when it is not.
+    pub fn check_postgres(url: &str) -> Result<(), String> {
+        url.parse::<sqlx::postgres::PgConnectOptions>()
+            .map(|_| ())
+            .map_err(|error| format!("not a PostgreSQL URL: {error}"))
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             StoreUrl::Postgres(_) => "postgres",

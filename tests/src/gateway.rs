@@ -311,7 +311,7 @@ impl Client {
     /// `result` or an `error`), or the sandbox's failure code when the card page refused.
     pub async fn pay(
         &mut self,
-        sandbox: &crate::pay::Sandbox,
+        sandbox: &crate::pay::Checkout,
         sale: u64,
         admission: &str,
         hold: u64,

@@ -38,9 +38,16 @@ pub struct Paid {
     pub payment_key: String,
 }
 
+/// A payment sandbox as buyers' browsers and the tests reach it, at `address`: its checkout
+/// page, and its fault switches. The in-process [`Sandbox`] is one (through `Deref`), and so is
+/// a `picket sandbox-pay` process (`crate::deploy::SandboxPay`).
+pub struct Checkout {
+    pub address: SocketAddr,
+}
+
 /// A sandbox on a free loopback port with a temporary data directory.
 pub struct Sandbox {
-    pub address: SocketAddr,
+    checkout: Checkout,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), picket_sandbox_pay::SandboxError>>,
     _dir: tempfile::TempDir,
@@ -77,19 +84,11 @@ impl Sandbox {
             let _ = stopped.await;
         }));
         Sandbox {
-            address,
+            checkout: Checkout { address },
             stop: Some(stop),
             task,
             _dir: dir,
         }
-    }
-
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    pub fn checkout_url(&self) -> String {
-        format!("{}/checkout", self.base_url())
     }
 
     /// The production adapter, pointed at this sandbox.
@@ -102,6 +101,31 @@ impl Sandbox {
         let mut config = TossConfig::new(self.base_url(), SECRET_KEY, CLIENT_KEY, WEBHOOK_SECRET);
         configure(&mut config);
         Arc::new(TossProvider::new(config).expect("adapter settings"))
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl std::ops::Deref for Sandbox {
+    type Target = Checkout;
+
+    fn deref(&self) -> &Checkout {
+        &self.checkout
+    }
+}
+
+impl Checkout {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn checkout_url(&self) -> String {
+        format!("{}/checkout", self.base_url())
     }
 
     /// The buyer pays `amount_won` for `order_id` with `card` at the checkout page: the
@@ -196,13 +220,6 @@ impl Sandbox {
         )
         .await;
         assert_eq!(status, 200, "{body}");
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.task).await;
     }
 }
 

@@ -411,6 +411,14 @@ impl RedisStore {
         Self::connect_with(url, TEST_CLOCK)
     }
 
+    /// Whether `url` is a Redis URL (`redis://…`, `rediss://…`, `redis+unix://…`), checked
+    /// without connecting: the reason when it is not.
+    pub fn check_url(url: &str) -> Result<(), String> {
+        ::redis::Client::open(url)
+            .map(|_| ())
+            .map_err(|error| format!("not a Redis URL (redis://…): {error}"))
+    }
+
     fn connect_with(url: &str, clock: &str) -> Result<RedisStore, StoreError> {
         let client = ::redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
