@@ -20,6 +20,7 @@ mod notifier;
 mod payments;
 mod platform;
 mod sandbox_pay;
+mod tls;
 mod up;
 
 use std::net::SocketAddr;

@@ -37,11 +37,13 @@ pub struct LedgerArgs {
     /// `auto`: lead where the lease is free, stand by elsewhere; `standby`: never lead.
     #[arg(long, env = "PICKET_ROLE", default_value = "auto")]
     role: RoleArg,
-    /// NATS with JetStream: nats://…
-    #[arg(long, env = "PICKET_NATS_URL")]
+    /// NATS with JetStream: nats://… or tls://… (may carry user:password).
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: String,
-    /// Journal, leases and epochs: postgres://…
-    #[arg(long, env = "DATABASE_URL")]
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
+    /// Journal, leases and epochs: postgres://… (TLS: sslmode=verify-full&sslrootcert=…).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
     /// Most journal entries per group commit (1 to 65,536).
     #[arg(long, env = "PICKET_COMMIT_BATCH_MAX", default_value_t = node_defaults().ledger.commit_batch_max)]
@@ -102,7 +104,8 @@ fn plan(args: &LedgerArgs) -> anyhow::Result<(NodeConfig, String)> {
     if args.partition_count == 0 {
         problems.push("PICKET_PARTITIONS must be at least 1");
     }
-    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let mut bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    bus.auth = args.nats_tls.check(Some(&args.nats_url), &mut problems);
     let partitions: Vec<u16> = if args.partitions.is_empty() {
         (0..bus.partitions).collect()
     } else {
@@ -193,7 +196,9 @@ async fn start(
         std::process::id(),
         rand::random::<u32>()
     );
-    let nats = picket_ledger_client::bus::connect(&config.bus.url, &config.holder).await?;
+    let nats =
+        picket_ledger_client::bus::connect_with(&config.bus.url, &config.bus.auth, &config.holder)
+            .await?;
     let metrics = Arc::new(picket_ledger::metrics::Metrics::new(registry));
     let node = Node::start(config, journal, nats, metrics).await?;
     Ok(Arc::new(node))

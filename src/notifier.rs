@@ -9,11 +9,15 @@ use crate::check::Problems;
 
 #[derive(Args)]
 pub struct NotifierArgs {
-    /// NATS with JetStream (nats://…), where the ledger's committed entries are.
-    #[arg(long, env = "PICKET_NATS_URL")]
+    /// NATS with JetStream (nats://… or tls://…, may carry user:password), where the ledger's
+    /// committed entries are.
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: String,
-    /// The API's PostgreSQL database (postgres://…), where the inboxes are.
-    #[arg(long, env = "DATABASE_URL")]
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
+    /// The API's PostgreSQL database (postgres://…; TLS: sslmode=verify-full&sslrootcert=…),
+    /// where the inboxes are.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
     /// Partitions of the deployment.
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
@@ -57,15 +61,21 @@ pub async fn run(args: NotifierArgs) -> anyhow::Result<()> {
             picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject),
         )
     });
+    let nats_auth = args.nats_tls.check(Some(&args.nats_url), &mut problems);
     problems.finish()?;
     let shutdown = crate::shutdown_signal();
     let store = picket_api::store::Store::connect(&args.database_url)
         .await
         .context("opening the API's database")?;
-    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let mut bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    bus.auth = nats_auth.clone();
     let ledger = LedgerClient::Nats(NatsLedger::connect(bus, "picket-notifier").await?);
-    let nats =
-        picket_ledger_client::bus::connect(&args.nats_url, "picket-notifier-delivery").await?;
+    let nats = picket_ledger_client::bus::connect_with(
+        &args.nats_url,
+        &nats_auth,
+        "picket-notifier-delivery",
+    )
+    .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let wakes = picket_notifier::Wakes::default();
     // The API announces every published show on NATS: it wakes the notifier at once.

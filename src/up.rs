@@ -33,12 +33,16 @@ pub struct UpArgs {
     /// Directory for embedded data (the SQLite journal, token keys, operator token).
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
-    /// Journal database: postgres://… to use PostgreSQL instead of the embedded SQLite file.
-    #[arg(long, env = "DATABASE_URL")]
+    /// Journal database: postgres://… to use PostgreSQL instead of the embedded SQLite file
+    /// (TLS: sslmode=verify-full&sslrootcert=…).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Waiting-room store shared by gateways: redis://… (default: in memory, one process).
-    #[arg(long, env = "PICKET_REDIS_URL")]
+    /// Waiting-room store shared by gateways: redis://… or rediss://… (TLS) (default: in
+    /// memory, one process).
+    #[arg(long, env = "PICKET_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    #[command(flatten)]
+    redis_tls: crate::tls::RedisTlsArgs,
     /// Token keys, `id:hexsecret[,id:hexsecret…]`, the first signing (default: a key file in
     /// the data directory, created on first start).
     #[arg(long, env = "PICKET_TOKEN_KEYS", hide_env_values = true)]
@@ -110,12 +114,14 @@ pub struct UpArgs {
     files_reserved: usize,
     /// A read replica of DATABASE_URL for reads that may be slightly stale (browsing, show
     /// pages, boards).
-    #[arg(long, env = "DATABASE_READ_URL")]
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
     database_read_url: Option<String>,
-    /// NATS with JetStream (nats://…): commands go to the ledger over it instead of in
-    /// process. Needs DATABASE_URL to name PostgreSQL.
-    #[arg(long, env = "PICKET_NATS_URL")]
+    /// NATS with JetStream (nats://… or tls://…, may carry user:password): commands go to the
+    /// ledger over it instead of in process. Needs DATABASE_URL to name PostgreSQL.
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: Option<String>,
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
     /// Run the notifier in this process (interest alerts, booking, refund and waitlist notices
     /// into members' inboxes, and their delivery to connected apps). Turn it off when `picket
     /// notifier` runs elsewhere; several are safe (each reads through its own durable
@@ -250,6 +256,9 @@ struct Plan {
     banner_store: picket_api::media::BannerStore,
     api_url: String,
     payments: PaymentsPlan,
+    /// TLS and credentials files for NATS (with `bus`) and Redis.
+    nats_auth: picket_ledger_client::NatsAuth,
+    redis_tls: picket_room::redis::RedisTls,
 }
 
 /// Which provider buyers pay through.
@@ -271,10 +280,15 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         Some(url) => problems.take("DATABASE_URL", crate::parse_store(url)),
         None => Some(StoreUrl::Sqlite(args.data_dir.join("ledger.sqlite"))),
     };
+    let nats_auth = args.nats_tls.check(args.nats_url.as_deref(), &mut problems);
+    let redis_tls = args
+        .redis_tls
+        .check(args.redis_url.as_deref(), &mut problems);
     let bus = match (&args.nats_url, &store) {
         (Some(nats_url), Some(StoreUrl::Postgres(database_url))) => {
             let mut bus = BusConfig::new(nats_url.clone(), args.partition_count);
             bus.command_transport = args.command_transport;
+            bus.auth = nats_auth.clone();
             Some((bus, database_url.clone()))
         }
         (Some(_), _) => {
@@ -362,6 +376,8 @@ fn plan(args: &UpArgs) -> anyhow::Result<Plan> {
         banner_store,
         api_url,
         payments,
+        nats_auth,
+        redis_tls,
     })
 }
 
@@ -473,7 +489,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // Without Redis the waiting room lives in this process and is saved in the data directory,
     // so sales, their draws and places survive a restart.
     let (queue, saved_room): (Arc<dyn QueueStore>, Option<MemoryStore>) = match &args.redis_url {
-        Some(url) => (Arc::new(RedisStore::connect(url)?), None),
+        Some(url) => (
+            Arc::new(RedisStore::connect_tls(url, &plan.redis_tls)?),
+            None,
+        ),
         None => {
             let room = MemoryStore::open(args.data_dir.join("waiting-room.json"))?;
             tokio::spawn(save_room_every_interval(room.clone()));
@@ -535,7 +554,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         },
     );
     if let Some(nats_url) = &args.nats_url {
-        let nats = picket_ledger_client::bus::connect(nats_url, "picket-api").await?;
+        let nats = picket_ledger_client::bus::connect_with(nats_url, &plan.nats_auth, "picket-api")
+            .await?;
         api.announce_on(nats)
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
@@ -545,7 +565,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // gateway here.
     let notices = match &args.nats_url {
         Some(nats_url) => picket_ledger_client::Notices::nats(
-            picket_ledger_client::bus::connect(nats_url, "picket-notify").await?,
+            picket_ledger_client::bus::connect_with(nats_url, &plan.nats_auth, "picket-notify")
+                .await?,
         ),
         None => picket_ledger_client::Notices::in_process(),
     };
@@ -664,7 +685,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         Some(nats_url) => {
             let partitions = ledger_partitions.len() as u16;
             let (source, publisher) =
-                crate::platform::over_nats(nats_url, gateway.clone(), partitions).await?;
+                crate::platform::over_nats(nats_url, &plan.nats_auth, gateway.clone(), partitions)
+                    .await?;
             api.set_platform(Arc::new(source));
             Some(publisher)
         }
