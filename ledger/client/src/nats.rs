@@ -137,7 +137,7 @@ pub async fn connect(
     let shown = redact_url(url);
     match auth.options(name)?.connect(url).await {
         Ok(client) => Ok(client),
-        Err(error) if cannot_heal(error.kind()) => Err(NatsConnectError::Refused {
+        Err(error) if cannot_heal(&error) => Err(NatsConnectError::Refused {
             url: shown,
             reason: with_hint(&error),
         }),
@@ -160,23 +160,45 @@ pub async fn connect(
 }
 
 /// Failures that the same settings meet again on every try.
-fn cannot_heal(kind: ConnectErrorKind) -> bool {
-    matches!(
-        kind,
-        ConnectErrorKind::Tls
-            | ConnectErrorKind::Authentication
-            | ConnectErrorKind::AuthorizationViolation
-            | ConnectErrorKind::ServerParse
-    )
+fn cannot_heal(error: &async_nats::ConnectError) -> bool {
+    tls_failed(error)
+        || matches!(
+            error.kind(),
+            ConnectErrorKind::Tls
+                | ConnectErrorKind::Authentication
+                | ConnectErrorKind::AuthorizationViolation
+                | ConnectErrorKind::ServerParse
+        )
+}
+
+/// Whether the TLS handshake failed: the client library reports a handshake's failure (an
+/// unknown issuer, a name mismatch, the server's alert) as an I/O error carrying rustls's.
+fn tls_failed(error: &async_nats::ConnectError) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .is_some_and(|inner| inner.is::<rustls::Error>())
+            || cause.is::<rustls::Error>()
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The error and the setting an operator looks at for it.
 fn with_hint(error: &async_nats::ConnectError) -> String {
+    if tls_failed(error) || error.kind() == ConnectErrorKind::Tls {
+        return format!(
+            "TLS handshake failed: {error} (check PICKET_NATS_CA_FILE: the CA that signed the \
+             server's certificate, whose names must include the URL's host; and \
+             PICKET_NATS_CERT_FILE/PICKET_NATS_KEY_FILE when the server verifies clients)"
+        );
+    }
     let hint = match error.kind() {
-        ConnectErrorKind::Tls => {
-            "check PICKET_NATS_CA_FILE (the CA that signed the server's certificate, whose names \
-             must include the URL's host) and PICKET_NATS_CERT_FILE/PICKET_NATS_KEY_FILE"
-        }
         ConnectErrorKind::Authentication | ConnectErrorKind::AuthorizationViolation => {
             "check PICKET_NATS_CREDS_FILE or the user:password in PICKET_NATS_URL against the \
              server's accounts"
