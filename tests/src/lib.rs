@@ -34,7 +34,7 @@ pub mod tls;
 pub mod wait;
 
 pub use error::HarnessError;
-pub use nats::{Nats, NatsOptions};
+pub use nats::{Nats, NatsAccounts, NatsOptions};
 pub use postgres::Postgres;
 pub use process::free_port;
 pub use proxy::TcpProxy;

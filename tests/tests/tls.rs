@@ -27,7 +27,7 @@ use picket_ledger_core::{Rejection, Reply, SeatId};
 use picket_room::redis::{RedisStore, RedisTls};
 use picket_room::{QueueStore, SaleId, StoreError};
 use picket_tests::ledger::{acknowledged, hold_seat, open_small};
-use picket_tests::{Nats, NatsOptions, Postgres, Redis, ServerTls, TestCa};
+use picket_tests::{Nats, NatsAccounts, NatsOptions, Postgres, Redis, ServerTls, TestCa};
 use prometheus_client::registry::Registry;
 
 const WAIT_MAX: Duration = Duration::from_secs(30);
@@ -224,28 +224,6 @@ async fn redis_over_tls_with_a_ca_file_and_a_client_certificate() {
     );
 }
 
-/// A NATS user of `deploy/nats/accounts.conf`: its NKey seed file and public key.
-struct User {
-    seed_file: PathBuf,
-    public_key: String,
-}
-
-fn user(dir: &Path, role: &str) -> User {
-    let pair = nkeys::KeyPair::new_user();
-    let seed_file = dir.join(format!("{role}.nk"));
-    std::fs::write(&seed_file, pair.seed().expect("seed")).expect("seed file");
-    User {
-        seed_file,
-        public_key: pair.public_key(),
-    }
-}
-
-fn accounts_conf() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("deploy/nats/accounts.conf")
-}
-
 async fn stream_last_seq(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
     js.get_stream(stream)
         .await
@@ -260,26 +238,10 @@ async fn stream_last_seq(js: &async_nats::jetstream::Context, stream: &str) -> u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
     let ca = TestCa::new("picket test ca").expect("ca");
-    let keys = tempfile::tempdir().expect("keys dir");
-    let [gateway, ledger, notifier, up] =
-        ["gateway", "ledger", "notifier", "up"].map(|role| user(keys.path(), role));
-    let nats = Nats::start_with(NatsOptions {
-        tls: Some(ServerTls::new(&ca.issue_loopback("nats").expect("cert"))),
-        config: "include ./accounts.conf".into(),
-        files: vec![accounts_conf()],
-        env: vec![
-            (
-                "PICKET_NATS_GATEWAY_NKEY".into(),
-                gateway.public_key.clone(),
-            ),
-            ("PICKET_NATS_LEDGER_NKEY".into(), ledger.public_key.clone()),
-            (
-                "PICKET_NATS_NOTIFIER_NKEY".into(),
-                notifier.public_key.clone(),
-            ),
-            ("PICKET_NATS_UP_NKEY".into(), up.public_key.clone()),
-        ],
-    })
+    let users = NatsAccounts::new().expect("users");
+    let nats = Nats::start_with(users.server_options(Some(ServerTls::new(
+        &ca.issue_loopback("nats").expect("cert"),
+    ))))
     .expect("nats with the accounts");
     let postgres = Postgres::start_tls(&ServerTls::new(
         &ca.issue_loopback("postgres").expect("cert"),
@@ -287,8 +249,8 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
     .expect("postgres");
     postgres.create_database("ledger").expect("database");
     let database_url = postgres.tls_url("ledger", ca.ca_file());
-    let as_user = |user: &User| NatsAuth {
-        creds_file: Some(user.seed_file.clone()),
+    let as_user = |role: &str| NatsAuth {
+        creds_file: Some(users.seed_file(role)),
         ..ca_auth(ca.ca_file())
     };
 
@@ -301,7 +263,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
 
     // A ledger node with the ledger's credential, over TLS to NATS and PostgreSQL.
     let mut bus_config = BusConfig::new(nats.url(), 1);
-    bus_config.auth = as_user(&ledger);
+    bus_config.auth = as_user("ledger");
     let node_nats = bus::connect_with(&nats.url(), &bus_config.auth, "node-a")
         .await
         .expect("the ledger's credential connects");
@@ -333,7 +295,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
     // Gateways with the gateway's credential, one per command transport.
     let gateway_client = |transport: CommandTransport| {
         let mut config = BusConfig::new(nats.url(), 1);
-        config.auth = as_user(&gateway);
+        config.auth = as_user("gateway");
         config.command_transport = transport;
         config.request_timeout = Duration::from_millis(1_000);
         config.outcome_wait_max = Duration::from_secs(10);
@@ -366,7 +328,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
         event.seq
     );
     // The API's catalog announcements, from a gateway.
-    let gateway_nats = bus::connect_with(&nats.url(), &as_user(&gateway), "gateway-raw")
+    let gateway_nats = bus::connect_with(&nats.url(), &as_user("gateway"), "gateway-raw")
         .await
         .expect("gateway");
     let gateway_js = async_nats::jetstream::new(gateway_nats.clone());
@@ -382,7 +344,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
 
     // The notifier follows the committed entries through its durable consumer and acknowledges.
     let mut notifier_config = BusConfig::new(nats.url(), 1);
-    notifier_config.auth = as_user(&notifier);
+    notifier_config.auth = as_user("notifier");
     let notifier_client = LedgerClient::Nats(
         NatsLedger::connect(notifier_config, "notifier")
             .await
@@ -400,7 +362,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
     );
     follower.applied_through(3).await.expect("acknowledged");
     // Members' notifications, from the notifier to a gateway.
-    let notifier_nats = bus::connect_with(&nats.url(), &as_user(&notifier), "notifier-raw")
+    let notifier_nats = bus::connect_with(&nats.url(), &as_user("notifier"), "notifier-raw")
         .await
         .expect("notifier");
     let mut notices = picket_ledger_client::Notices::nats(gateway_nats.clone())
@@ -424,7 +386,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
     assert!(!log.contains("Violation"), "{log}");
 
     // A gateway cannot publish a ledger event, on the subject or through JetStream.
-    let ledger_nats = bus::connect_with(&nats.url(), &as_user(&ledger), "ledger-raw")
+    let ledger_nats = bus::connect_with(&nats.url(), &as_user("ledger"), "ledger-raw")
         .await
         .expect("ledger");
     let ledger_js = async_nats::jetstream::new(ledger_nats.clone());
