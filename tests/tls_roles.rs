@@ -13,10 +13,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use picket_ledger_client::{BusConfig, LedgerClient, NatsAuth, NatsLedger};
+use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
 use picket_ledger_core::Reply;
 use picket_tests::ledger::{LedgerNode, acknowledged, hold_seat, open_small};
-use picket_tests::{Nats, NatsAccounts, Postgres, ServerTls, TestCa};
+use picket_tests::{SecuredServices, TestCa};
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 const WAIT_MAX: Duration = Duration::from_secs(30);
@@ -40,23 +40,13 @@ fn path(path: &Path) -> &str {
 
 #[test]
 fn picket_ledger_leads_over_tls_as_the_ledger_user_and_a_wrong_ca_stops_it() {
-    let ca = TestCa::new("picket test ca").expect("ca");
-    let users = NatsAccounts::new().expect("users");
-    let nats = Nats::start_with(users.server_options(Some(ServerTls::new(
-        &ca.issue_loopback("nats").expect("cert"),
-    ))))
-    .expect("nats");
-    let postgres = Postgres::start_tls(&ServerTls::new(
-        &ca.issue_loopback("postgres").expect("cert"),
-    ))
-    .expect("postgres");
-    postgres.create_database("ledger").expect("database");
-    let database_url = postgres.tls_url("ledger", ca.ca_file());
+    let services = SecuredServices::start("ledger").expect("services");
+    let (ca, nats, database_url) = (&services.ca, &services.nats, &services.database_url);
     let logs = tempfile::tempdir().expect("log dir");
-    let ledger_seed = users.seed_file("ledger");
+    let ledger_seed = services.users.seed_file("ledger");
     let node = LedgerNode::spawn_with(
         PICKET,
-        &database_url,
+        database_url,
         &nats.url(),
         LEASE_MS,
         logs.path(),
@@ -77,11 +67,7 @@ fn picket_ledger_leads_over_tls_as_the_ledger_user_and_a_wrong_ca_stops_it() {
         .expect("runtime");
     runtime.block_on(async {
         let mut bus = BusConfig::new(nats.url(), 1);
-        bus.auth = NatsAuth {
-            ca_file: Some(ca.ca_file().to_path_buf()),
-            creds_file: Some(users.seed_file("gateway")),
-            ..NatsAuth::default()
-        };
+        bus.auth = services.nats_auth("gateway");
         bus.request_timeout = Duration::from_millis(1_000);
         let gateway =
             LedgerClient::Nats(NatsLedger::connect(bus, "gateway").await.expect("gateway"));
@@ -104,7 +90,7 @@ fn picket_ledger_leads_over_tls_as_the_ledger_user_and_a_wrong_ca_stops_it() {
     let other = TestCa::new("someone else's ca").expect("other ca");
     let mut refused = LedgerNode::spawn_with(
         PICKET,
-        &database_url,
+        database_url,
         &nats.url(),
         LEASE_MS,
         logs.path(),

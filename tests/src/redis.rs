@@ -19,21 +19,9 @@ impl Redis {
     /// Starts `redis-server` on a free loopback port; ready once it answers `PING`.
     pub fn start() -> Result<Self, HarnessError> {
         let args = |dir: &Path, port: u16| {
-            let dir = dir.display().to_string();
-            [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                &dir,
-            ]
-            .map(String::from)
-            .to_vec()
+            let mut args = ["--port", &port.to_string()].map(String::from).to_vec();
+            args.extend(without_persistence(dir));
+            args
         };
         Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(plain)
     }
@@ -44,15 +32,12 @@ impl Redis {
     /// Redis listens only once it can answer).
     pub fn start_tls(tls: ServerTls) -> Result<Self, HarnessError> {
         let args = move |dir: &Path, port: u16| {
-            let dir = dir.display().to_string();
             let auth_clients = if tls.verify_clients { "yes" } else { "no" };
-            [
+            let mut args = [
                 "--port",
                 "0",
                 "--tls-port",
                 &port.to_string(),
-                "--bind",
-                "127.0.0.1",
                 "--tls-cert-file",
                 &tls.cert.display().to_string(),
                 "--tls-key-file",
@@ -61,15 +46,11 @@ impl Redis {
                 &tls.ca.display().to_string(),
                 "--tls-auth-clients",
                 auth_clients,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                &dir,
             ]
             .map(String::from)
-            .to_vec()
+            .to_vec();
+            args.extend(without_persistence(dir));
+            args
         };
         let accepts = |port: u16| TcpStream::connect(("127.0.0.1", port)).is_ok();
         Process::start("redis", "redis-server", "redis-server", args, accepts)
@@ -141,6 +122,23 @@ impl Redis {
     pub fn log_tail(&self) -> String {
         log_tail(&self.process.log_path())
     }
+}
+
+/// Loopback only, no snapshots and no append-only file, data in `dir`.
+fn without_persistence(dir: &Path) -> Vec<String> {
+    let dir = dir.display().to_string();
+    [
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        &dir,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn plain(process: Process) -> Redis {

@@ -27,7 +27,7 @@ use picket_ledger_core::{Rejection, Reply, SeatId};
 use picket_room::redis::{RedisStore, RedisTls};
 use picket_room::{QueueStore, SaleId, StoreError};
 use picket_tests::ledger::{acknowledged, hold_seat, open_small};
-use picket_tests::{Nats, NatsAccounts, NatsOptions, Postgres, Redis, ServerTls, TestCa};
+use picket_tests::{Nats, NatsOptions, Postgres, Redis, SecuredServices, ServerTls, TestCa};
 use prometheus_client::registry::Registry;
 
 const WAIT_MAX: Duration = Duration::from_secs(30);
@@ -237,22 +237,9 @@ async fn stream_last_seq(js: &async_nats::jetstream::Context, stream: &str) -> u
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
-    let ca = TestCa::new("picket test ca").expect("ca");
-    let users = NatsAccounts::new().expect("users");
-    let nats = Nats::start_with(users.server_options(Some(ServerTls::new(
-        &ca.issue_loopback("nats").expect("cert"),
-    ))))
-    .expect("nats with the accounts");
-    let postgres = Postgres::start_tls(&ServerTls::new(
-        &ca.issue_loopback("postgres").expect("cert"),
-    ))
-    .expect("postgres");
-    postgres.create_database("ledger").expect("database");
-    let database_url = postgres.tls_url("ledger", ca.ca_file());
-    let as_user = |role: &str| NatsAuth {
-        creds_file: Some(users.seed_file(role)),
-        ..ca_auth(ca.ca_file())
-    };
+    let services = SecuredServices::start("ledger").expect("services");
+    let (ca, nats, database_url) = (&services.ca, &services.nats, &services.database_url);
+    let as_user = |role: &str| services.nats_auth(role);
 
     // Nobody without a credential.
     let anonymous = bus::connect_with(&nats.url(), &ca_auth(ca.ca_file()), "anonymous")
