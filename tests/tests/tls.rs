@@ -262,7 +262,7 @@ async fn nats_accounts_keep_commands_to_gateways_and_events_to_ledger_nodes() {
     );
     node_config.lease = Duration::from_millis(1_000);
     node_config.lease_renew_interval = Duration::from_millis(200);
-    let journal = PgJournal::connect(&database_url, 8, Duration::from_secs(5))
+    let journal = PgJournal::connect(database_url, 8, Duration::from_secs(5))
         .await
         .expect("journal");
     let metrics = Arc::new(Metrics::new(&mut Registry::default()));

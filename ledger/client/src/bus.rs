@@ -374,7 +374,9 @@ impl std::fmt::Debug for BusConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
-    #[error("cannot connect to NATS: {0}")]
+    /// Why `connect_with` failed; the text names NATS, the URL (its password hidden) and the
+    /// setting to check.
+    #[error("{0}")]
     Connect(String),
     #[error("JetStream: {0}")]
     JetStream(String),

@@ -47,7 +47,7 @@ enum Credentials {
 #[derive(Debug, thiserror::Error)]
 pub enum NatsConnectError {
     /// A file named in [`NatsAuth`] is missing or not what it should be.
-    #[error("{0}")]
+    #[error("NATS settings: {0}")]
     Settings(String),
     /// The server was reached and the connection refused for a reason a retry cannot fix.
     #[error("NATS at {url} refused the connection: {reason}")]
