@@ -611,6 +611,8 @@ pub struct EdgeParts {
     /// NATS, when the deployment has it: announcements, members' live notifications and the
     /// platform's status board go over it.
     pub nats_url: Option<String>,
+    /// TLS and credentials files for NATS.
+    pub nats_auth: picket_ledger_client::NatsAuth,
     /// Run the notifier in this process.
     pub notifier: bool,
     pub provider: Provider,
@@ -648,6 +650,7 @@ impl Edge {
             ledger_partitions,
             api_url,
             nats_url,
+            nats_auth,
             notifier,
             provider,
         } = parts;
@@ -676,7 +679,8 @@ impl Edge {
             },
         );
         if let Some(nats_url) = &nats_url {
-            let nats = picket_ledger_client::bus::connect(nats_url, "picket-api").await?;
+            let nats =
+                picket_ledger_client::bus::connect_with(nats_url, &nats_auth, "picket-api").await?;
             api.announce_on(nats)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot create the announcements stream: {e}"))?;
@@ -686,7 +690,8 @@ impl Edge {
         // and the gateway here.
         let notices = match &nats_url {
             Some(nats_url) => picket_ledger_client::Notices::nats(
-                picket_ledger_client::bus::connect(nats_url, "picket-notify").await?,
+                picket_ledger_client::bus::connect_with(nats_url, &nats_auth, "picket-notify")
+                    .await?,
             ),
             None => picket_ledger_client::Notices::in_process(),
         };
@@ -806,7 +811,8 @@ impl Edge {
             Some(nats_url) => {
                 let partitions = ledger_partitions.len() as u16;
                 let (source, publisher) =
-                    crate::platform::over_nats(nats_url, gateway.clone(), partitions).await?;
+                    crate::platform::over_nats(nats_url, &nats_auth, gateway.clone(), partitions)
+                        .await?;
                 api.set_platform(Arc::new(source));
                 Some(publisher)
             }

@@ -18,18 +18,23 @@ use crate::edge::{self, Edge, EdgeArgs, EdgeParts, EdgePlan, Provider};
 
 #[derive(Args)]
 pub struct GatewayArgs {
-    /// The API's PostgreSQL database (postgres://…), the one the ledger nodes journal to:
-    /// accounts, shows, the sales' records, inboxes.
-    #[arg(long, env = "DATABASE_URL")]
+    /// The API's PostgreSQL database (postgres://…; TLS: sslmode=verify-full&sslrootcert=…),
+    /// the one the ledger nodes journal to: accounts, shows, the sales' records, inboxes.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// NATS with JetStream (nats://…; several comma-separated): commands to the ledger's
-    /// partition leaders and their committed events, members' live notifications, and the
-    /// platform's status.
-    #[arg(long, env = "PICKET_NATS_URL")]
+    /// NATS with JetStream (nats://… or tls://…, may carry user:password; several
+    /// comma-separated): commands to the ledger's partition leaders and their committed events,
+    /// members' live notifications, and the platform's status.
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: Option<String>,
-    /// Redis (redis://…): the waiting room every gateway shares (run it with AOF).
-    #[arg(long, env = "PICKET_REDIS_URL")]
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
+    /// Redis (redis://… or rediss://… for TLS): the waiting room every gateway shares (run it
+    /// with AOF).
+    #[arg(long, env = "PICKET_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    #[command(flatten)]
+    redis_tls: crate::tls::RedisTlsArgs,
     /// Partitions of the deployment, as its ledger nodes have them.
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
     partition_count: u16,
@@ -48,6 +53,8 @@ pub struct GatewayPlan {
     database_url: String,
     nats_url: String,
     redis_url: String,
+    nats_auth: picket_ledger_client::NatsAuth,
+    redis_tls: picket_room::redis::RedisTls,
     partition_count: u16,
     notifier: bool,
     provider: Provider,
@@ -75,6 +82,10 @@ pub fn plan(args: GatewayArgs) -> Result<Planned<GatewayPlan>, SettingProblems> 
             "needed: the waiting room is shared by every gateway in Redis",
         ),
     }
+    let nats_auth = args.nats_tls.check(args.nats_url.as_deref(), &mut problems);
+    let redis_tls = args
+        .redis_tls
+        .check(args.redis_url.as_deref(), &mut problems);
     if args.partition_count == 0 {
         problems.setting("partition_count", "must be at least 1");
     }
@@ -101,6 +112,8 @@ pub fn plan(args: GatewayArgs) -> Result<Planned<GatewayPlan>, SettingProblems> 
             database_url,
             nats_url,
             redis_url,
+            nats_auth,
+            redis_tls,
             partition_count: args.partition_count,
             notifier: args.notifier,
             provider,
@@ -112,9 +125,11 @@ pub async fn run(plan: GatewayPlan) -> anyhow::Result<()> {
     let shutdown = crate::shutdown_signal();
     let secrets = plan.edge.secrets()?;
     let listener = crate::bind(plan.edge.listen).await?;
-    let queue: Arc<dyn QueueStore> = Arc::new(RedisStore::connect(&plan.redis_url)?);
+    let queue: Arc<dyn QueueStore> =
+        Arc::new(RedisStore::connect_tls(&plan.redis_url, &plan.redis_tls)?);
     let mut bus = BusConfig::new(plan.nats_url.clone(), plan.partition_count);
     bus.command_transport = plan.edge.command_transport;
+    bus.auth = plan.nats_auth.clone();
     let ledger = LedgerClient::Nats(NatsLedger::connect(bus, &plan.edge.gateway.gateway_id).await?);
     let parts = EdgeParts {
         queue,
@@ -122,6 +137,7 @@ pub async fn run(plan: GatewayPlan) -> anyhow::Result<()> {
         ledger_partitions: (0..plan.partition_count).collect(),
         api_url: plan.database_url,
         nats_url: Some(plan.nats_url),
+        nats_auth: plan.nats_auth,
         notifier: plan.notifier,
         provider: plan.provider,
     };

@@ -26,6 +26,7 @@ mod payments;
 mod platform;
 mod sandbox_pay;
 mod threads;
+mod tls;
 mod up;
 
 use std::future::Future;

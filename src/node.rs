@@ -37,11 +37,14 @@ pub struct LedgerArgs {
     /// `auto`: lead where the lease is free, stand by elsewhere; `standby`: never lead.
     #[arg(long, env = "PICKET_ROLE", default_value = "auto")]
     role: RoleArg,
-    /// NATS with JetStream: nats://… (several comma-separated).
-    #[arg(long, env = "PICKET_NATS_URL")]
+    /// NATS with JetStream: nats://… or tls://… (may carry user:password; several
+    /// comma-separated).
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: Option<String>,
-    /// Journal, leases and epochs: postgres://…
-    #[arg(long, env = "DATABASE_URL")]
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
+    /// Journal, leases and epochs: postgres://… (TLS: sslmode=verify-full&sslrootcert=…).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Most journal entries per group commit (1 to 65,536).
     #[arg(long, env = "PICKET_COMMIT_BATCH_MAX", default_value_t = node_defaults().ledger.commit_batch_max)]
@@ -112,10 +115,11 @@ pub fn plan(args: LedgerArgs) -> Result<Planned<NodePlan>, SettingProblems> {
         Some(url) => crate::edge::check_nats_url(&mut problems, "nats_url", url),
         None => problems.setting("nats_url", "needed: commands reach the node over NATS"),
     }
-    let bus = BusConfig::new(
+    let mut bus = BusConfig::new(
         args.nats_url.clone().unwrap_or_default(),
         args.partition_count,
     );
+    bus.auth = args.nats_tls.check(args.nats_url.as_deref(), &mut problems);
     let partitions: Vec<u16> = if args.partitions.is_empty() {
         (0..bus.partitions).collect()
     } else {
@@ -225,7 +229,9 @@ async fn start(
         std::process::id(),
         rand::random::<u32>()
     );
-    let nats = picket_ledger_client::bus::connect(&config.bus.url, &config.holder).await?;
+    let nats =
+        picket_ledger_client::bus::connect_with(&config.bus.url, &config.bus.auth, &config.holder)
+            .await?;
     let metrics = Arc::new(picket_ledger::metrics::Metrics::new(registry));
     let node = Node::start(config, journal, nats, metrics).await?;
     Ok(Arc::new(node))

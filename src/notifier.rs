@@ -9,11 +9,15 @@ use crate::check::{Planned, Problems, SettingProblems};
 
 #[derive(Args)]
 pub struct NotifierArgs {
-    /// NATS with JetStream (nats://…), where the ledger's committed entries are.
-    #[arg(long, env = "PICKET_NATS_URL")]
+    /// NATS with JetStream (nats://… or tls://…, may carry user:password), where the ledger's
+    /// committed entries are.
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: Option<String>,
-    /// The API's PostgreSQL database (postgres://…), where the inboxes are.
-    #[arg(long, env = "DATABASE_URL")]
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
+    /// The API's PostgreSQL database (postgres://…; TLS: sslmode=verify-full&sslrootcert=…),
+    /// where the inboxes are.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Partitions of the deployment.
     #[arg(long, env = "PICKET_PARTITIONS", default_value_t = 1)]
@@ -37,6 +41,7 @@ pub struct NotifierArgs {
 /// The notifier's checked settings.
 pub struct NotifierPlan {
     nats_url: String,
+    nats_auth: picket_ledger_client::NatsAuth,
     database_url: String,
     partition_count: u16,
     consumer: String,
@@ -90,6 +95,7 @@ pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems
         },
         None => None,
     };
+    let nats_auth = args.nats_tls.check(args.nats_url.as_deref(), &mut problems);
     problems.finish()?;
     let (Some(nats_url), Some(database_url)) = (args.nats_url, database_url) else {
         unreachable!("a missing setting was reported above");
@@ -98,6 +104,7 @@ pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems
         worker_threads,
         plan: NotifierPlan {
             nats_url,
+            nats_auth,
             database_url,
             partition_count: args.partition_count,
             consumer: args.consumer,
@@ -108,14 +115,20 @@ pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems
 
 pub async fn run(args: NotifierPlan) -> anyhow::Result<()> {
     let vapid = args.vapid;
+    let nats_auth = args.nats_auth.clone();
     let shutdown = crate::shutdown_signal();
     let store = picket_api::store::Store::connect(&args.database_url)
         .await
         .context("opening the API's database")?;
-    let bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    let mut bus = BusConfig::new(args.nats_url.clone(), args.partition_count);
+    bus.auth = nats_auth.clone();
     let ledger = LedgerClient::Nats(NatsLedger::connect(bus, "picket-notifier").await?);
-    let nats =
-        picket_ledger_client::bus::connect(&args.nats_url, "picket-notifier-delivery").await?;
+    let nats = picket_ledger_client::bus::connect_with(
+        &args.nats_url,
+        &nats_auth,
+        "picket-notifier-delivery",
+    )
+    .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let wakes = picket_notifier::Wakes::default();
     // The API announces every published show on NATS: it wakes the notifier at once.

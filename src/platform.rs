@@ -104,10 +104,12 @@ impl GatewayPublisher {
 /// Over NATS: the board of every node's and gateway's status, and this gateway's publisher.
 pub async fn over_nats(
     nats_url: &str,
+    nats_auth: &picket_ledger_client::NatsAuth,
     gateway: Arc<Gateway>,
     partitions: u16,
 ) -> anyhow::Result<(UpPlatform, GatewayPublisher)> {
-    let nats = picket_ledger_client::bus::connect(nats_url, "picket-status").await?;
+    let nats =
+        picket_ledger_client::bus::connect_with(nats_url, nats_auth, "picket-status").await?;
     let board = StatusBoard::follow(nats.clone(), STATUS_STALE_AFTER).await?;
     let publisher = GatewayPublisher::start(nats, gateway);
     Ok((UpPlatform::Nats { board, partitions }, publisher))

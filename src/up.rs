@@ -23,17 +23,23 @@ use crate::edge::{self, Edge, EdgeArgs, EdgeParts, EdgePlan, Provider};
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// Journal database: postgres://… to use PostgreSQL instead of the embedded SQLite file.
-    #[arg(long, env = "DATABASE_URL")]
+    /// Journal database: postgres://… to use PostgreSQL instead of the embedded SQLite file
+    /// (TLS: sslmode=verify-full&sslrootcert=…).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Waiting-room store shared by gateways: redis://… (default: in memory, one process).
-    #[arg(long, env = "PICKET_REDIS_URL")]
+    /// Waiting-room store shared by gateways: redis://… or rediss://… (TLS) (default: in
+    /// memory, one process).
+    #[arg(long, env = "PICKET_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
-    /// NATS with JetStream (nats://…): commands go to the ledger over it instead of in
-    /// process, and this process is a ledger node hosting every partition. Needs DATABASE_URL
-    /// to name PostgreSQL.
-    #[arg(long, env = "PICKET_NATS_URL")]
+    #[command(flatten)]
+    redis_tls: crate::tls::RedisTlsArgs,
+    /// NATS with JetStream (nats://… or tls://…, may carry user:password): commands go to the
+    /// ledger over it instead of in process, and this process is a ledger node hosting every
+    /// partition. Needs DATABASE_URL to name PostgreSQL.
+    #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
     nats_url: Option<String>,
+    #[command(flatten)]
+    nats_tls: crate::tls::NatsTlsArgs,
     /// Run the notifier in this process (interest alerts, booking, refund and waitlist notices
     /// into members' inboxes, and their delivery to connected apps). Turn it off when `picket
     /// notifier` runs elsewhere; several are safe (each reads through its own durable
@@ -66,6 +72,9 @@ pub struct UpPlan {
     notifier: bool,
     api_url: String,
     payments: PaymentsPlan,
+    /// TLS and credentials files for NATS (with `bus`) and Redis.
+    nats_auth: picket_ledger_client::NatsAuth,
+    redis_tls: picket_room::redis::RedisTls,
 }
 
 /// Which provider buyers pay through.
@@ -103,10 +112,15 @@ pub fn plan(args: UpArgs) -> Result<Planned<UpPlan>, SettingProblems> {
     if let Some(url) = &args.redis_url {
         edge::check_redis_url(&mut problems, "redis_url", url);
     }
+    let nats_auth = args.nats_tls.check(args.nats_url.as_deref(), &mut problems);
+    let redis_tls = args
+        .redis_tls
+        .check(args.redis_url.as_deref(), &mut problems);
     let bus = match (&args.nats_url, &store) {
         (Some(nats_url), Some(StoreUrl::Postgres(database_url))) => {
             let mut bus = BusConfig::new(nats_url.clone(), args.partition_count);
             bus.command_transport = args.edge.command_transport;
+            bus.auth = nats_auth.clone();
             Some((bus, database_url.clone()))
         }
         (Some(_), _) => {
@@ -160,6 +174,8 @@ pub fn plan(args: UpArgs) -> Result<Planned<UpPlan>, SettingProblems> {
             notifier: args.notifier,
             api_url,
             payments,
+            nats_auth,
+            redis_tls,
         },
     })
 }
@@ -210,7 +226,10 @@ pub async fn run(plan: UpPlan) -> anyhow::Result<()> {
     // Without Redis the waiting room lives in this process and is saved in the data directory,
     // so sales, their draws and places survive a restart.
     let (queue, saved_room): (Arc<dyn QueueStore>, Option<MemoryStore>) = match &plan.redis_url {
-        Some(url) => (Arc::new(RedisStore::connect(url)?), None),
+        Some(url) => (
+            Arc::new(RedisStore::connect_tls(url, &plan.redis_tls)?),
+            None,
+        ),
         None => {
             let room = MemoryStore::open(data_dir.join("waiting-room.json"))?;
             tokio::spawn(save_room_every_interval(room.clone()));
@@ -258,6 +277,7 @@ pub async fn run(plan: UpPlan) -> anyhow::Result<()> {
         ledger_partitions,
         api_url: plan.api_url,
         nats_url: plan.nats_url,
+        nats_auth: plan.nats_auth,
         notifier: plan.notifier,
         provider,
     };

@@ -404,6 +404,31 @@ fn up_over_nats_and_postgres_serves_the_same_booking_path() {
     assert!(health.contains(r#""transport":"nats""#), "{health}");
 }
 
+/// The same over TLS everywhere: NATS (`tls://`, `PICKET_NATS_CA_FILE`, and the `up` user of
+/// `deploy/nats/accounts.conf` as `PICKET_NATS_CREDS_FILE`), PostgreSQL (`sslmode=verify-full`)
+/// and Redis (`rediss://`, `PICKET_REDIS_CA_FILE`); the NATS server refuses nothing it does.
+#[test]
+fn up_over_tls_as_the_up_user_serves_the_same_booking_path() {
+    let services = picket_tests::SecuredServices::start("picket").expect("services");
+    let redis = picket_tests::Redis::start_tls(picket_tests::ServerTls::new(
+        &services.ca.issue_loopback("redis").expect("cert"),
+    ))
+    .expect("redis");
+    let ca = services.ca.ca_file().display().to_string();
+    let creds = services.users.seed_file("up").display().to_string();
+    let health = serves_the_waiting_room_and_booking(&[
+        ("DATABASE_URL", &services.database_url),
+        ("PICKET_NATS_URL", &services.nats.url()),
+        ("PICKET_NATS_CA_FILE", &ca),
+        ("PICKET_NATS_CREDS_FILE", &creds),
+        ("PICKET_REDIS_URL", &redis.url()),
+        ("PICKET_REDIS_CA_FILE", &ca),
+    ]);
+    assert!(health.contains(r#""transport":"nats""#), "{health}");
+    let log = services.nats.log_tail();
+    assert!(!log.contains("Violation"), "{log}");
+}
+
 /// Returns the `/healthz` body.
 fn serves_the_waiting_room_and_booking(env: &[(&str, &str)]) -> String {
     use picket_tests::gateway::{Client, sale_settings, small_spec, spec_json};

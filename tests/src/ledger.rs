@@ -327,12 +327,26 @@ impl LedgerNode {
         log_dir: &Path,
         name: &str,
     ) -> LedgerNode {
+        LedgerNode::spawn_with(picket, database_url, nats_url, lease_ms, log_dir, name, &[])
+    }
+
+    /// [`LedgerNode::spawn`] with `extra` flags (say, `--nats-ca-file …`).
+    pub fn spawn_with(
+        picket: &str,
+        database_url: &str,
+        nats_url: &str,
+        lease_ms: u64,
+        log_dir: &Path,
+        name: &str,
+        extra: &[&str],
+    ) -> LedgerNode {
         let port = crate::free_port().expect("free port");
         let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).expect("log file");
         let child = std::process::Command::new(picket)
             .args(["ledger", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--nats-url", nats_url, "--database-url", database_url])
             .args(["--lease-ms", &lease_ms.to_string()])
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)

@@ -8,7 +8,9 @@
 //!
 //! Layout: [`postgres`], [`redis`], [`nats`] and [`s3`] (moto) start one server each;
 //! [`process`] is what they share (binaries, ports, spawning, waiting, signals, logs);
-//! [`proxy`] is the [`TcpProxy`] a test cuts a connection with; [`error`] the [`HarnessError`].
+//! [`proxy`] is the [`TcpProxy`] a test cuts a connection with; [`error`] the [`HarnessError`];
+//! [`tls`] makes a private CA and certificates that the servers can serve TLS with, and
+//! [`secured`] starts NATS (with `deploy/nats/accounts.conf`) and PostgreSQL serving them.
 //! On top of them: [`gateway`] and [`api`] start Picket's services in the test process,
 //! [`ledger`] has the booking workload, its audit and `picket ledger` nodes, [`deploy`] deploys
 //! Picket as processes; [`pay`] runs the payment sandbox and pays at it as a buyer; [`ids`] checks that every id they serve is a string (v2); [`wait`]
@@ -29,12 +31,16 @@ pub mod push;
 pub mod redis;
 pub mod s3;
 pub mod scanner;
+pub mod secured;
+pub mod tls;
 pub mod wait;
 
 pub use error::HarnessError;
-pub use nats::Nats;
+pub use nats::{Nats, NatsAccounts, NatsOptions};
 pub use postgres::Postgres;
 pub use process::free_port;
 pub use proxy::TcpProxy;
 pub use redis::Redis;
 pub use s3::MotoS3;
+pub use secured::SecuredServices;
+pub use tls::{CertFiles, ServerTls, TestCa};

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
+use std::os::unix::fs::PermissionsExt;
+
 use crate::error::{HarnessError, io_error};
 use crate::process::{
     PROBE_ANSWER_WAIT_MAX, PROBE_INTERVAL, SHUTDOWN_WAIT_MAX, alive, children_of, find_binary,
     free_port, is_root, is_running, log_tail, open_log, run_checked, sbin_dirs, signal, wait_exit,
     wait_gone, wait_ready,
 };
+use crate::tls::ServerTls;
 
 /// Set to a file path, the harness's clusters load `pg_stat_statements`, and a [`Deployment`]
 /// writes what PostgreSQL did per booking there when it is dropped ([`Postgres::work_report`]).
@@ -51,11 +54,60 @@ pub struct Postgres {
     /// `runuser`, when running as root: PostgreSQL then runs as the `postgres` user.
     runuser: Option<PathBuf>,
     child: Option<Child>,
+    /// Serving TLS only ([`Postgres::start_tls`]): the certificate and key in its directory.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Postgres {
     /// Creates a cluster (`initdb`, trust auth, superuser `postgres`) and starts it.
     pub fn start() -> Result<Self, HarnessError> {
+        let mut cluster = Postgres::init()?;
+        cluster.start_again()?;
+        Ok(cluster)
+    }
+
+    /// [`Postgres::start`] serving TLS with `tls`'s certificate (`ssl=on`), and refusing every
+    /// TCP connection without it (`hostssl` lines only in `pg_hba.conf`). Clients verify it with
+    /// `?sslmode=verify-full&sslrootcert=<tls.ca>` (see [`Postgres::tls_url`]).
+    pub fn start_tls(tls: &ServerTls) -> Result<Self, HarnessError> {
+        let mut cluster = Postgres::init()?;
+        let dir = cluster.dir.path().join("tls");
+        std::fs::create_dir_all(&dir).map_err(io_error("creating the tls directory"))?;
+        let (cert, key) = (dir.join("server.pem"), dir.join("server-key.pem"));
+        std::fs::copy(&tls.cert, &cert).map_err(io_error("copying the server certificate"))?;
+        std::fs::copy(&tls.key, &key).map_err(io_error("copying the server key"))?;
+        // PostgreSQL refuses a key others may read.
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .map_err(io_error("restricting the server key"))?;
+        if cluster.runuser.is_some() {
+            run_checked(
+                "chown -R postgres:postgres",
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir),
+            )?;
+        }
+        let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
+        // Rewritten in place: the file keeps initdb's owner and mode.
+        std::fs::write(cluster.data_dir().join("pg_hba.conf"), hba)
+            .map_err(io_error("writing pg_hba.conf"))?;
+        cluster.tls = Some((cert, key));
+        cluster.start_again()?;
+        Ok(cluster)
+    }
+
+    /// `database`'s URL verifying the server's certificate against `ca` (PEM) and its name
+    /// against the URL's host, as production is told to: `sslmode=verify-full&sslrootcert=…`.
+    pub fn tls_url(&self, database: &str, ca: &Path) -> String {
+        format!(
+            "{}?sslmode=verify-full&sslrootcert={}",
+            self.database_url(database),
+            ca.display()
+        )
+    }
+
+    /// `initdb` in a fresh directory; not started.
+    fn init() -> Result<Self, HarnessError> {
         let postgres = find_binary("postgres", "postgresql", &postgres_bin_dirs())?;
         // initdb must be the same version as postgres: take it from postgres's real directory.
         let bin_dir = std::fs::canonicalize(&postgres)
@@ -83,12 +135,13 @@ impl Postgres {
             builder.tempdir()
         }
         .map_err(io_error("creating a temp dir"))?;
-        let mut cluster = Postgres {
+        let cluster = Postgres {
             dir,
             bin_dir,
             port: free_port()?,
             runuser,
             child: None,
+            tls: None,
         };
         if cluster.runuser.is_some() {
             run_checked(
@@ -112,7 +165,6 @@ impl Postgres {
             ])
             .arg(cluster.data_dir());
         run_checked("initdb", &mut initdb)?;
-        cluster.start_again()?;
         Ok(cluster)
     }
 
@@ -217,6 +269,13 @@ impl Postgres {
                 "-c",
                 "max_connections=200",
             ]);
+        if let Some((cert, key)) = &self.tls {
+            command
+                .args(["-c", "ssl=on", "-c"])
+                .arg(format!("ssl_cert_file={}", cert.display()))
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", key.display()));
+        }
         if std::env::var_os(PG_STATS_ENV).is_some() {
             // Off by default: its hooks cost every statement a little, and tests need none of it.
             command.args([

@@ -219,6 +219,11 @@ pub(crate) fn run_checked(what: &str, command: &mut Command) -> Result<(), Harne
     })
 }
 
+/// How a server's command line is made from its directory and port.
+pub(crate) type ArgsFn = Box<dyn Fn(&Path, u16) -> Vec<String> + Send + Sync>;
+/// Whether the server on a port answers.
+pub(crate) type ProbeFn = Box<dyn Fn(u16) -> bool + Send + Sync>;
+
 /// A server process with a port and a directory: Redis and NATS share this shape. Both run as
 /// the current user and are direct children, so signals go straight to the child.
 pub(crate) struct Process {
@@ -226,8 +231,10 @@ pub(crate) struct Process {
     pub(crate) binary: PathBuf,
     pub(crate) dir: tempfile::TempDir,
     pub(crate) port: u16,
-    pub(crate) args: fn(&Path, u16) -> Vec<String>,
-    pub(crate) probe: fn(u16) -> bool,
+    pub(crate) args: ArgsFn,
+    pub(crate) probe: ProbeFn,
+    /// Environment variables the server gets on top of the test's.
+    pub(crate) env: Vec<(String, String)>,
     pub(crate) child: Option<Child>,
 }
 
@@ -236,18 +243,40 @@ impl Process {
         name: &'static str,
         binary: &'static str,
         package: &'static str,
-        args: fn(&Path, u16) -> Vec<String>,
-        probe: fn(u16) -> bool,
+        args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
+        probe: impl Fn(u16) -> bool + Send + Sync + 'static,
+    ) -> Result<Self, HarnessError> {
+        Process::start_with_env(name, binary, package, args, probe, Vec::new())
+    }
+
+    /// [`Process::start`] with `env` added to the server's environment.
+    pub(crate) fn start_with_env(
+        name: &'static str,
+        binary: &'static str,
+        package: &'static str,
+        args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
+        probe: impl Fn(u16) -> bool + Send + Sync + 'static,
+        env: Vec<(String, String)>,
     ) -> Result<Self, HarnessError> {
         let binary = find_binary(binary, package, &sbin_dirs())?;
-        Process::start_binary(name, binary, args, probe)
+        Process::spawn_new(name, binary, Box::new(args), Box::new(probe), env)
     }
 
     pub(crate) fn start_binary(
         name: &'static str,
         binary: PathBuf,
-        args: fn(&Path, u16) -> Vec<String>,
-        probe: fn(u16) -> bool,
+        args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
+        probe: impl Fn(u16) -> bool + Send + Sync + 'static,
+    ) -> Result<Self, HarnessError> {
+        Process::spawn_new(name, binary, Box::new(args), Box::new(probe), Vec::new())
+    }
+
+    fn spawn_new(
+        name: &'static str,
+        binary: PathBuf,
+        args: ArgsFn,
+        probe: ProbeFn,
+        env: Vec<(String, String)>,
     ) -> Result<Self, HarnessError> {
         let dir = tempfile::Builder::new()
             .prefix(&format!("picket-{name}-"))
@@ -260,6 +289,7 @@ impl Process {
             port: free_port()?,
             args,
             probe,
+            env,
             child: None,
         };
         process.start_again()?;
@@ -278,13 +308,14 @@ impl Process {
         let (stdout, stderr) = open_log(&log)?;
         let mut child = Command::new(&self.binary)
             .args((self.args)(self.dir.path(), self.port))
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .map_err(io_error(format!("starting {}", self.name)))?;
-        let (port, probe) = (self.port, self.probe);
+        let (port, probe) = (self.port, &self.probe);
         let ready = wait_ready(self.name, &mut child, &log, || probe(port));
         self.child = Some(child);
         ready

@@ -6,32 +6,55 @@ use std::path::Path;
 
 use crate::error::HarnessError;
 use crate::process::{PROBE_ANSWER_WAIT_MAX, Process, log_tail};
+use crate::tls::ServerTls;
 
-/// A private Redis: without persistence (`start`), or with a synced append-only file
-/// (`start_durable`).
-pub struct Redis(Process);
+/// A private Redis: without persistence (`start`), with a synced append-only file
+/// (`start_durable`), or serving TLS only (`start_tls`).
+pub struct Redis {
+    process: Process,
+    tls: bool,
+}
 
 impl Redis {
     /// Starts `redis-server` on a free loopback port; ready once it answers `PING`.
     pub fn start() -> Result<Self, HarnessError> {
         let args = |dir: &Path, port: u16| {
-            let dir = dir.display().to_string();
-            [
+            let mut args = ["--port", &port.to_string()].map(String::from).to_vec();
+            args.extend(without_persistence(dir));
+            args
+        };
+        Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(plain)
+    }
+
+    /// Starts `redis-server` serving only TLS (`--port 0 --tls-port`) with `tls`'s certificate,
+    /// without persistence; clients must present a certificate from `tls.ca` when
+    /// `tls.verify_clients` is set. Ready once its TLS port accepts connections (a new, empty
+    /// Redis listens only once it can answer).
+    pub fn start_tls(tls: ServerTls) -> Result<Self, HarnessError> {
+        let args = move |dir: &Path, port: u16| {
+            let auth_clients = if tls.verify_clients { "yes" } else { "no" };
+            let mut args = [
                 "--port",
+                "0",
+                "--tls-port",
                 &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                &dir,
+                "--tls-cert-file",
+                &tls.cert.display().to_string(),
+                "--tls-key-file",
+                &tls.key.display().to_string(),
+                "--tls-ca-cert-file",
+                &tls.ca.display().to_string(),
+                "--tls-auth-clients",
+                auth_clients,
             ]
             .map(String::from)
-            .to_vec()
+            .to_vec();
+            args.extend(without_persistence(dir));
+            args
         };
-        Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(Redis)
+        let accepts = |port: u16| TcpStream::connect(("127.0.0.1", port)).is_ok();
+        Process::start("redis", "redis-server", "redis-server", args, accepts)
+            .map(|process| Redis { process, tls: true })
     }
 
     /// Starts `redis-server` persisting as production should: every write appended to the AOF
@@ -56,47 +79,72 @@ impl Redis {
             .map(String::from)
             .to_vec()
         };
-        Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(Redis)
+        Process::start("redis", "redis-server", "redis-server", args, redis_answers).map(plain)
     }
 
-    /// `redis://127.0.0.1:<port>`.
+    /// `redis://127.0.0.1:<port>`, or `rediss://…` when it serves TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.0.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.process.port)
     }
 
     /// The loopback TCP port; it stays the same across restarts.
     pub fn port(&self) -> u16 {
-        self.0.port
+        self.process.port
     }
 
     /// The server's pid (`None` while it is stopped), for the load test's CPU per booking.
     pub fn pid(&self) -> Option<u32> {
-        self.0.pid()
+        self.process.pid()
     }
 
     /// SIGKILL: every key is gone, as after a crash without persistence.
     pub fn kill(&mut self) -> Result<(), HarnessError> {
-        self.0.kill()
+        self.process.kill()
     }
 
     /// Starts the server again on the same port, empty.
     pub fn start_again(&mut self) -> Result<(), HarnessError> {
-        self.0.start_again()
+        self.process.start_again()
     }
 
     /// Freezes the server (SIGSTOP): commands hang instead of failing.
     pub fn pause(&mut self) -> Result<(), HarnessError> {
-        self.0.signal("STOP")
+        self.process.signal("STOP")
     }
 
     /// Undoes [`Redis::pause`].
     pub fn resume(&mut self) -> Result<(), HarnessError> {
-        self.0.signal("CONT")
+        self.process.signal("CONT")
     }
 
     /// The last lines of the server's log.
     pub fn log_tail(&self) -> String {
-        log_tail(&self.0.log_path())
+        log_tail(&self.process.log_path())
+    }
+}
+
+/// Loopback only, no snapshots and no append-only file, data in `dir`.
+fn without_persistence(dir: &Path) -> Vec<String> {
+    let dir = dir.display().to_string();
+    [
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        &dir,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn plain(process: Process) -> Redis {
+    Redis {
+        process,
+        tls: false,
     }
 }
 

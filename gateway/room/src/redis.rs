@@ -18,6 +18,7 @@
 //! Redis must persist (AOF) for places and admissions to survive its restart; a sale it lost
 //! is put back from the API's record ([`QueueStore::restore`]); see docs/operations.md.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -397,18 +398,86 @@ pub struct RedisStore {
     scripts: std::sync::Arc<Scripts>,
 }
 
+/// TLS files for a `rediss://` URL, every one optional: without a CA file the server's
+/// certificate is verified against the system's roots. Only paths; the files are read when the
+/// store is made.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RedisTls {
+    /// PEM CA certificate(s) the server's certificate must chain to (and only these).
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate, for a server that verifies clients (`tls-auth-clients yes`,
+    /// Redis' default); needs `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key of `cert_file`.
+    pub key_file: Option<PathBuf>,
+}
+
+impl RedisTls {
+    /// Whether any file is set (then the URL must be `rediss://`).
+    pub fn is_set(&self) -> bool {
+        self.ca_file.is_some() || self.cert_file.is_some() || self.key_file.is_some()
+    }
+
+    /// The client these files and `url` make: TLS with them, or as the URL says when none is set.
+    fn client(&self, url: &str) -> Result<::redis::Client, StoreError> {
+        if !self.is_set() {
+            return ::redis::Client::open(url).map_err(unavailable);
+        }
+        let read = |what: &str, path: &Path| {
+            std::fs::read(path).map_err(|error| {
+                StoreError::Unavailable(format!(
+                    "redis tls: cannot read {what} {}: {error}",
+                    path.display()
+                ))
+            })
+        };
+        let client_tls = match (&self.cert_file, &self.key_file) {
+            (Some(cert), Some(key)) => Some(::redis::ClientTlsConfig {
+                client_cert: read("cert_file", cert)?,
+                client_key: read("key_file", key)?,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Unavailable(
+                    "redis tls: cert_file and key_file go together".into(),
+                ));
+            }
+        };
+        let root_cert = match &self.ca_file {
+            Some(ca) => Some(read("ca_file", ca)?),
+            None => None,
+        };
+        ::redis::Client::build_with_tls(
+            url,
+            ::redis::TlsCertificates {
+                client_tls,
+                root_cert,
+            },
+        )
+        .map_err(|error| StoreError::Unavailable(format!("redis tls: {error}")))
+    }
+}
+
 impl RedisStore {
     /// Connects lazily: a gateway starts (and keeps its clients) while Redis is down, and the
-    /// connection manager reconnects by itself when Redis is back.
+    /// connection manager reconnects by itself when Redis is back. A `rediss://` URL is TLS,
+    /// verified against the system's roots ([`RedisStore::connect_tls`] names a CA file).
     pub fn connect(url: &str) -> Result<RedisStore, StoreError> {
-        Self::connect_with(url, REDIS_CLOCK)
+        Self::connect_with(url, REDIS_CLOCK, &RedisTls::default())
+    }
+
+    /// [`RedisStore::connect`] over TLS with `tls`'s CA and client certificate (`url` must be
+    /// `rediss://…`). The files are read now; a certificate the server's does not chain to
+    /// shows as [`StoreError::Unavailable`] naming the TLS failure on every call.
+    pub fn connect_tls(url: &str, tls: &RedisTls) -> Result<RedisStore, StoreError> {
+        Self::connect_with(url, REDIS_CLOCK, tls)
     }
 
     /// A store whose scripts read the time from [`TEST_CLOCK_KEY`] (milliseconds, written by the
     /// test before each call) instead of Redis' clock, so a test can run the scripts on the same
     /// fake clock as the pure core and compare them exactly. Never for a deployment.
     pub fn connect_on_test_clock(url: &str) -> Result<RedisStore, StoreError> {
-        Self::connect_with(url, TEST_CLOCK)
+        Self::connect_with(url, TEST_CLOCK, &RedisTls::default())
     }
 
     /// Whether `url` is a Redis URL (`redis://…`, `rediss://…`, `redis+unix://…`), checked
@@ -419,8 +488,8 @@ impl RedisStore {
             .map_err(|error| format!("not a Redis URL (redis://…): {error}"))
     }
 
-    fn connect_with(url: &str, clock: &str) -> Result<RedisStore, StoreError> {
-        let client = ::redis::Client::open(url).map_err(unavailable)?;
+    fn connect_with(url: &str, clock: &str, tls: &RedisTls) -> Result<RedisStore, StoreError> {
+        let client = tls.client(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))

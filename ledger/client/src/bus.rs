@@ -39,6 +39,7 @@ use picket_ledger_core::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use crate::nats::{NatsAuth, redact_url};
 use crate::wire::Committed;
 
 /// The header naming the subject a command's outcome is published to.
@@ -282,9 +283,13 @@ impl std::str::FromStr for CommandTransport {
 }
 
 /// Named limits of the NATS transport.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct BusConfig {
+    /// `nats://` or `tls://`, one server or several separated by commas; may carry
+    /// `user:password` (never logged: see [`redact_url`]).
     pub url: String,
+    /// TLS and credentials files ([`connect_with`]).
+    pub auth: NatsAuth,
     /// How callers send commands (leaders serve both).
     pub command_transport: CommandTransport,
     /// Partitions in the deployment (the mapping's modulus).
@@ -318,6 +323,7 @@ impl BusConfig {
     pub fn new(url: impl Into<String>, partitions: u16) -> Self {
         BusConfig {
             url: url.into(),
+            auth: NatsAuth::default(),
             command_transport: CommandTransport::default(),
             partitions: partitions.max(1),
             duplicate_window: Duration::from_secs(120),
@@ -332,9 +338,45 @@ impl BusConfig {
     }
 }
 
+impl std::fmt::Debug for BusConfig {
+    /// The URL's password is replaced: a configuration may be logged.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let BusConfig {
+            url,
+            auth,
+            command_transport,
+            partitions,
+            duplicate_window,
+            stream_age_max,
+            stream_messages_max,
+            message_bytes_max,
+            request_timeout,
+            outcome_wait_max,
+            inflight_max,
+            events_inflight_max,
+        } = self;
+        f.debug_struct("BusConfig")
+            .field("url", &redact_url(url))
+            .field("auth", auth)
+            .field("command_transport", command_transport)
+            .field("partitions", partitions)
+            .field("duplicate_window", duplicate_window)
+            .field("stream_age_max", stream_age_max)
+            .field("stream_messages_max", stream_messages_max)
+            .field("message_bytes_max", message_bytes_max)
+            .field("request_timeout", request_timeout)
+            .field("outcome_wait_max", outcome_wait_max)
+            .field("inflight_max", inflight_max)
+            .field("events_inflight_max", events_inflight_max)
+            .finish()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
-    #[error("cannot connect to NATS: {0}")]
+    /// Why `connect_with` failed; the text names NATS, the URL (its password hidden) and the
+    /// setting to check.
+    #[error("{0}")]
     Connect(String),
     #[error("JetStream: {0}")]
     JetStream(String),
@@ -348,14 +390,22 @@ impl BusError {
     }
 }
 
-/// Connects, retrying in the background when the server goes away (NATS restarts are
-/// survived by the client library's reconnect).
+/// Connects with no TLS settings or credentials files (tests and tools on a private server;
+/// `user:password` in the URL still works): [`connect_with`] with [`NatsAuth::default`].
 pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, BusError> {
-    async_nats::ConnectOptions::new()
-        .name(name)
-        .connection_timeout(Duration::from_secs(2))
-        .retry_on_initial_connect()
-        .connect(url)
+    connect_with(url, &NatsAuth::default(), name).await
+}
+
+/// How every role connects to NATS: TLS verified against `auth`'s CA file, its client
+/// certificate and credentials (`crate::nats`). A first attempt refused for TLS or credentials
+/// is an error at once; without a server yet it connects in the background, and the client
+/// reconnects by itself whenever the server goes away.
+pub async fn connect_with(
+    url: &str,
+    auth: &NatsAuth,
+    name: &str,
+) -> Result<async_nats::Client, BusError> {
+    crate::nats::connect(url, auth, name)
         .await
         .map_err(|e| BusError::Connect(e.to_string()))
 }

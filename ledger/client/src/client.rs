@@ -312,13 +312,14 @@ impl NatsLedger {
         &self.js
     }
 
-    /// Connects and starts routing replies. `name` identifies this caller (e.g. the gateway id).
+    /// Connects (with `config.auth`) and starts routing replies. `name` identifies this caller
+    /// (e.g. the gateway id). The partitions' streams are the ledger nodes' to create and
+    /// configure (`picket-ledger`'s node does it as it starts): a caller's NATS user needs no
+    /// right to change them (deploy/nats/accounts.conf), and until a node has made them the
+    /// ledger answers like one with no leader.
     pub async fn connect(config: BusConfig, name: &str) -> Result<Arc<NatsLedger>, BusError> {
-        let client = bus::connect(&config.url, name).await?;
+        let client = bus::connect_with(&config.url, &config.auth, name).await?;
         let js = jetstream::new(client.clone());
-        for partition in 0..config.partitions {
-            bus::ensure_streams(&js, partition, &config).await?;
-        }
         let reply_prefix = format!("picket.reply.{}", client.new_inbox().replace('.', "-"));
         let replies = client
             .subscribe(format!("{reply_prefix}.*"))

@@ -5,6 +5,8 @@
 //!
 //! - [`bus`]: the NATS subjects, streams and messages, the performance → partition mapping,
 //!   message ids, and the one ordered reader of a stream from a sequence on.
+//! - [`nats`]: how every process connects to NATS — TLS against a CA file, a client
+//!   certificate, `.creds`/NKey credentials ([`bus::connect_with`] is the one door).
 //! - [`wire`]: committed entries, subscriptions and submit errors, whatever the transport.
 //! - [`client`]: [`LedgerClient`], in process (through [`LocalLedger`], which the server's
 //!   writer handle implements) or over NATS ([`NatsLedger`]).
@@ -19,12 +21,13 @@
 pub mod bus;
 pub mod client;
 pub mod follow;
+pub mod nats;
 pub mod notify;
 pub mod seats;
 pub mod status;
 pub mod wire;
 
-pub use bus::{BusConfig, BusError, CommandTransport};
+pub use bus::{BusConfig, BusError, CommandTransport, NatsAuth};
 pub use client::{
     ClientStatus, ENTRIES_AFTER_MAX, LedgerClient, LocalLedger, LocalStatus, NatsLedger, ReadError,
 };
