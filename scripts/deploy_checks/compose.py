@@ -4,9 +4,18 @@
 The Compose Specification's schema checks each key's shape; this checks that the pieces agree:
 
 - compose.yaml: every `depends_on`, secret, named volume and network it names is defined;
-  every bind-mounted file is in the repository; every secret file is one `make-secrets` makes
-  (and it makes no other); every picket service runs a picket command, and each of its
-  `NAME_FILE` variables names a secret mounted into that service;
+  every bind-mounted file is in the repository; every secret file and env_file under
+  ./secrets/ is one `make-secrets` makes (and it makes no other); every picket service runs a
+  picket command, and each of its `NAME_FILE` variables names a secret mounted into that service;
+- NATS: every NATS server mounts deploy/nats/accounts.conf where its nats.conf includes it and
+  reads the users' public keys from the env_file make-secrets writes (every variable
+  accounts.conf takes from the environment); every picket service that connects to NATS does
+  so as a user of accounts.conf whose permissions are its role's (PICKET_<ROLE>_PERMISSIONS),
+  with that user's seed (the secret nats-<role>-seed) as PICKET_NATS_CREDS_FILE;
+- deploy/docker/entrypoint.sh leaves alone exactly the settings whose value is a path (the
+  code's `env = "PICKET_…_FILE"`): it must not read those files into the variable;
+- gateways hand buyers the payment sandbox's checkout page (PICKET_PAYMENTS_CHECKOUT_URL, its
+  /checkout on the port compose publishes);
 - prometheus.yml: every target is a compose service at the port that service listens on, and
   every gateway and ledger node is scraped; the bearer token file is a secret of the
   prometheus service;
@@ -117,8 +126,17 @@ def check_compose(compose: dict) -> dict:
                 if not match or match.group(1) not in mounted:
                     problem(f"{where}: {var}={value} names no secret mounted into it")
 
-    made = set(re.findall(r"^put ([a-z0-9.-]+) ", (COMPOSE_DIR / "make-secrets").read_text(), re.M))
+    made = set(re.findall(r"^put(?:_derived)? ([a-z0-9.-]+) ", (COMPOSE_DIR / "make-secrets").read_text(), re.M))
     declared = set()
+    for name, service in services.items():
+        env_files = service.get("env_file") or []
+        for env_file in [env_files] if isinstance(env_files, str) else env_files:
+            path = env_file if isinstance(env_file, str) else env_file.get("path", "")
+            match = re.fullmatch(r"\./secrets/([a-z0-9.-]+)", path)
+            if match:
+                declared.add(match.group(1))
+            elif not (COMPOSE_DIR / path).exists():
+                problem(f"compose.yaml: service {name} reads the env_file {path}, which is not in the repository")
     for name, secret in secrets.items():
         file = (secret or {}).get("file", "")
         match = re.fullmatch(r"\./secrets/([a-z0-9.-]+)", file)
@@ -139,6 +157,105 @@ def roles(services: dict, role: str) -> dict:
         for name, service in services.items()
         if (service.get("command") or [None])[0] == role
     }
+
+
+def accounts_users() -> tuple[dict[str, str | None], set[str]]:
+    """deploy/nats/accounts.conf's users (public-key variable -> the role of its permission set,
+    PICKET_<ROLE>_PERMISSIONS) and the variables it takes from the environment."""
+    text = (ROOT / "deploy" / "nats" / "accounts.conf").read_text()
+    unquoted = re.sub(r'"[^"]*"', '""', re.sub(r"#.*", "", text))
+    defined = set(re.findall(r"^\s*([A-Z][A-Z0-9_]*)\s*[=:]", unquoted, re.M))
+    from_env = set(re.findall(r"\$([A-Z][A-Z0-9_]*)", unquoted)) - defined
+    users = {}
+    for nkey, permissions in re.findall(
+            r"\{\s*nkey:\s*\$([A-Z0-9_]+)\s*,\s*permissions:\s*\$([A-Z0-9_]+)\s*\}", unquoted):
+        m = re.fullmatch(r"PICKET_([A-Z]+)_PERMISSIONS", permissions)
+        users[nkey] = m.group(1).lower() if m else None
+    return users, from_env
+
+
+def check_nats(services: dict, picket_image: str | None) -> None:
+    users, from_env = accounts_users()
+    if not users:
+        problem("deploy/nats/accounts.conf: no `{ nkey: $VAR, permissions: $PICKET_<ROLE>_PERMISSIONS }` users")
+    make_secrets = (COMPOSE_DIR / "make-secrets").read_text()
+    written = set(re.findall(r"^(?:put_derived nats-users\.env \")?(PICKET_NATS_[A-Z]+_NKEY)=", make_secrets, re.M))
+    for var in sorted(from_env - written):
+        problem(f"make-secrets: nats-users.env does not set {var}, which deploy/nats/accounts.conf reads")
+    conf = (COMPOSE_DIR / "nats" / "nats.conf").read_text()
+    includes = re.findall(r"^\s*include\s+\.?/?([\w.-]+)", conf, re.M)
+    nats_services = {n: s for n, s in services.items() if "nats-server" in (s.get("command") or [])}
+    if not nats_services:
+        problem("compose.yaml: no NATS server")
+    for name, service in nats_services.items():
+        mounts = {}
+        for mount in service.get("volumes") or []:
+            if isinstance(mount, str) and mount.startswith("."):
+                source, target = mount.split(":")[:2]
+                mounts[target] = (COMPOSE_DIR / source).resolve()
+        conf_dir = next((t.rsplit("/", 1)[0] for t, s in mounts.items() if s.name == "nats.conf"), None)
+        for include in includes:
+            if mounts.get(f"{conf_dir}/{include}") != (ROOT / "deploy" / "nats" / include).resolve():
+                problem(f"compose.yaml: {name} does not mount deploy/nats/{include} at {conf_dir}/{include}, "
+                        "which its nats.conf includes")
+        if "accounts.conf" not in includes:
+            problem("nats.conf: does not include accounts.conf: any client could connect and publish anything")
+        env_files = service.get("env_file") or []
+        env_files = [env_files] if isinstance(env_files, str) else env_files
+        if "./secrets/nats-users.env" not in [e if isinstance(e, str) else e.get("path") for e in env_files]:
+            problem(f"compose.yaml: {name} does not read the users' public keys (env_file ./secrets/nats-users.env)")
+    for name, service in services.items():
+        if not picket_image or not is_picket(service, picket_image):
+            continue
+        env = service.get("environment") or {}
+        if "PICKET_NATS_URL" not in env:
+            continue
+        role = (service.get("command") or [None])[0]
+        where = f"compose.yaml: service {name}"
+        creds = str(env.get("PICKET_NATS_CREDS_FILE", ""))
+        match = re.fullmatch(r"/run/secrets/nats-([a-z]+)-seed", creds)
+        if not match:
+            problem(f"{where} connects to NATS without PICKET_NATS_CREDS_FILE=/run/secrets/nats-<user>-seed")
+            continue
+        user = match.group(1)
+        var = f"PICKET_NATS_{user.upper()}_NKEY"
+        if var not in users:
+            problem(f"{where} connects to NATS as {user}, a user deploy/nats/accounts.conf lacks")
+        elif users[var] != role:
+            problem(f"{where} runs `picket {role}` as the NATS user {user}, whose permissions are {users[var]}'s")
+        if "@" in str(env.get("PICKET_NATS_URL")):
+            problem(f"{where}: PICKET_NATS_URL carries a user: the seed is the credential")
+
+
+def check_entrypoint() -> None:
+    text = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
+    match = re.search(r'^path_settings="([A-Z0-9_ ]*)"', text, re.M)
+    listed = set(match.group(1).split()) if match else set()
+    code = set()
+    for path in (ROOT / "src").rglob("*.rs"):
+        code.update(re.findall(r'env\s*=\s*"(PICKET_[A-Z0-9_]*_FILE)"', path.read_text(encoding="utf-8")))
+    if not code:
+        problem("no `env = \"PICKET_…_FILE\"` setting found in src/ (the check itself is broken)")
+    for name in sorted(code - listed):
+        problem(f"deploy/docker/entrypoint.sh: path_settings lacks {name}, a path picket opens: "
+                "the entrypoint would replace the path with the file's content")
+    for name in sorted(listed - code):
+        problem(f"deploy/docker/entrypoint.sh: path_settings lists {name}, which src/ does not read")
+
+
+def check_checkout(services: dict) -> None:
+    sandbox = services.get("sandbox-pay") or {}
+    published = next((str(p).rsplit(":", 1)[0].split(":", 1)[-1] for p in sandbox.get("ports") or []
+                      if str(p).endswith(":" + str(listen_port(sandbox)))), None)
+    for name, service in roles(services, "gateway").items():
+        url = str((service.get("environment") or {}).get("PICKET_PAYMENTS_CHECKOUT_URL", ""))
+        if not sandbox:
+            continue
+        if published is None:
+            problem("compose.yaml: sandbox-pay publishes no port: buyers' browsers cannot reach its checkout")
+        elif not re.fullmatch(r"https?://(localhost|127\.0\.0\.1):" + re.escape(published) + "/checkout", url):
+            problem(f"compose.yaml: {name}'s PICKET_PAYMENTS_CHECKOUT_URL {url!r} is not the sandbox's "
+                    f"checkout page on its published port (http://localhost:{published}/checkout)")
 
 
 def check_prometheus(services: dict) -> None:
@@ -307,6 +424,9 @@ def main() -> int:
     args = parser.parse_args()
     compose = load_yaml(COMPOSE_DIR / "compose.yaml")
     services = check_compose(compose)
+    check_nats(services, (services.get("gateway-1") or {}).get("image"))
+    check_entrypoint()
+    check_checkout(services)
     check_prometheus(services)
     check_haproxy(services)
     check_grafana(services)

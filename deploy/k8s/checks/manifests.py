@@ -13,9 +13,11 @@
         CloudNativePG makes; ledger groups keep leader and standby on different nodes and
         cover every partition; a gateway's termination grace outlasts its drain; the HPA
         scales on the gateway's real connections gauge; network policies deny by default;
-        every Picket setting named is one the code reads.
-    manifests.py helm-values RENDERED
-        The NATS and prometheus-adapter values agree with the rendering and the code.
+        every Picket setting a container names is one its role's command reads.
+    manifests.py helm-values RENDERED --secrets FILE
+        The NATS and prometheus-adapter values agree with the rendering, the Secrets and the
+        code; the NATS users are deploy/nats/accounts.conf's NKey users, each role connecting
+        as its own with the seed whose public key the servers read.
     manifests.py break RENDERED FAULT OUT
         A copy of a rendering with one fault put in (FAULTS below), for the script's own
         check that each validation can fail.
@@ -28,6 +30,7 @@ sources, not repeated here. Exit status 1 and one line per problem when anything
 import argparse
 import os
 import re
+import subprocess
 import sys
 
 import yaml
@@ -45,17 +48,11 @@ BUILTIN_GROUPS = {
     "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
     "admissionregistration.k8s.io", "apiextensions.k8s.io", "node.k8s.io", "certificates.k8s.io",
 }
-# Settings the manifests set that other branches of issue 19 add to the roles (TLS and
-# credentials). Each is allowed while the code does not read it yet; once it does, the
-# check below says so, and the name comes off this list.
-SETTINGS_PENDING = {
-    "PICKET_NATS_CA_FILE",
-    "PICKET_NATS_CERT_FILE",
-    "PICKET_NATS_KEY_FILE",
-    "PICKET_REDIS_CA_FILE",
-}
-# Commands the manifests run that the roles branch of issue 19 adds (`picket gateway`).
-COMMANDS_PENDING = {"gateway"}
+# Settings and commands the manifests may name before the code has them (a branch that adds
+# them is not merged yet): allowed while the code lacks them; once it has one, the checks say
+# so and the name comes off. Empty: every setting and command the manifests name is the code's.
+SETTINGS_PENDING: set[str] = set()
+COMMANDS_PENDING: set[str] = set()
 # Secrets made outside the rendering, with their keys.
 CERT_MANAGER_KEYS = {"ca.crt", "tls.crt", "tls.key"}
 CNPG_APP_KEYS = {"username", "password", "host", "port", "dbname", "uri", "jdbc-uri", "pgpass"}
@@ -144,6 +141,64 @@ def code_settings():
                 with open(os.path.join(root, file)) as f:
                     names.update(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', f.read()))
     return names
+
+
+def rust_structs():
+    """Every `struct Name { … }` of src/: its `env = "…"` settings and its flattened types."""
+    structs = {}
+    for root, _, files in os.walk(os.path.join(REPO, "src")):
+        for file in files:
+            if not file.endswith(".rs"):
+                continue
+            with open(os.path.join(root, file)) as f:
+                source = f.read()
+            for m in re.finditer(r"\bstruct (\w+)\s*\{", source):
+                depth, i = 1, m.end()
+                while depth and i < len(source):
+                    depth += {"{": 1, "}": -1}.get(source[i], 0)
+                    i += 1
+                body = source[m.end():i]
+                flattened = re.findall(r"#\[command\(flatten\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?\w+:\s*"
+                                       r"(?:Box<)?([\w:]+)", body)
+                structs.setdefault(m.group(1), []).append({
+                    "settings": set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', body)),
+                    "flatten": {f.rsplit("::", 1)[-1] for f in flattened},
+                })
+    return structs
+
+
+def role_settings():
+    """The settings each `picket` command reads: its arguments' struct (the variant's type in
+    `enum Command` of src/main.rs) with every struct it flattens, recursively."""
+    source = read("src/main.rs")
+    body = re.search(r"enum Command \{(.*?)\n\}", source, re.S)
+    if not body:
+        raise SystemExit("src/main.rs: no `enum Command` found; update deploy/k8s/checks/manifests.py")
+    structs = rust_structs()
+    roles = {}
+    for variant, ty in re.findall(r"^\s{4}([A-Z][A-Za-z]*)\((?:Box<)?([\w:]+)>?\)", body.group(1), re.M):
+        name = ty.rsplit("::", 1)[-1]
+        command = re.sub(r"(?<!^)([A-Z])", r"-\1", variant).lower()
+        if name not in structs:
+            # Another crate's arguments (picket loadtest): no deployment runs it.
+            continue
+        settings, todo, seen = set(), [name], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current not in structs:
+                raise SystemExit(f"src/: `picket {command}` flattens {current}, which is no struct of src/; "
+                                 "update deploy/k8s/checks/manifests.py")
+            for definition in structs[current]:
+                settings |= definition["settings"]
+                todo.extend(definition["flatten"])
+        # A command of subcommands (`picket payments reconcile`) has its settings one level
+        # down: no deployment runs one, and the settings check falls back to every command's.
+        if settings:
+            roles[command] = settings
+    return roles
 
 
 def code_commands():
@@ -289,7 +344,7 @@ def is_picket(container):
     return container.get("image", "").rsplit("/", 1)[-1].split(":")[0].split("@")[0] == "picket"
 
 
-def check_containers(r, p, settings, commands):
+def check_containers(r, p, settings, roles, commands):
     for obj in r.workloads():
         template = pod_template(obj)
         spec = template["spec"]
@@ -303,6 +358,9 @@ def check_containers(r, p, settings, commands):
         for volume in volumes.values():
             if "secret" in volume:
                 check_secret_ref(r, p, ident(obj), volume["secret"]["secretName"], None)
+                for item in volume["secret"].get("items") or []:
+                    check_secret_ref(r, p, f"{ident(obj)} volume {volume['name']}",
+                                     volume["secret"]["secretName"], item["key"])
             if "configMap" in volume and volume["configMap"]["name"] not in r.configmaps:
                 p.add(ident(obj), f"volume {volume['name']}: no ConfigMap {volume['configMap']['name']}")
         containers = (spec.get("initContainers") or []) + spec["containers"]
@@ -312,9 +370,9 @@ def check_containers(r, p, settings, commands):
             check_image(c, where, p)
             check_security(c, pod_sc, annotations, where, p)
             check_probes(c, annotations, where, p)
-            check_env(r, c, where, p, settings)
+            command = (c.get("args") or c.get("command") or [None])[0] if is_picket(c) else None
+            check_env(r, c, where, p, settings, roles.get(command), command)
             if is_picket(c):
-                command = (c.get("args") or c.get("command") or [None])[0]
                 if command in commands and command in COMMANDS_PENDING:
                     p.add(where, f"`picket {command}` exists now: take it off COMMANDS_PENDING")
                 elif command not in commands and command not in COMMANDS_PENDING:
@@ -393,7 +451,7 @@ def check_secret_ref(r, p, where, name, key):
         p.add(where, f"refers to key {key} of Secret {name}, which has only {sorted(keys)}")
 
 
-def check_env(r, c, where, p, settings):
+def check_env(r, c, where, p, settings, role_reads, command):
     defined = []
     for source in c.get("envFrom") or []:
         if "configMapRef" in source:
@@ -429,6 +487,10 @@ def check_env(r, c, where, p, settings):
             p.add(where, f"{name} is read by the code now: take it off SETTINGS_PENDING")
         elif name not in settings and name not in SETTINGS_PENDING:
             p.add(where, f"sets {name}, which no `picket` command reads (src/: env = \"…\")")
+        elif role_reads is not None and name not in role_reads and name not in SETTINGS_PENDING:
+            # Another role's setting: harmless to clap, but it says something false about this
+            # container (a ConfigMap shared too widely, a setting put in the wrong place).
+            p.add(where, f"sets {name}, which `picket {command}` does not read (another role's setting)")
 
 
 def check_ledger(r, p):
@@ -609,7 +671,7 @@ def invariants(rendered, secrets_path, secrets_again_path):
     check_objects(r, p)
     if secrets_again_path:
         check_secret_values(secrets, load_all(secrets_again_path), p)
-    check_containers(r, p, code_settings(), code_commands())
+    check_containers(r, p, code_settings(), role_settings(), code_commands())
     check_ledger(r, p)
     check_gateway(r, p, gateway_defaults(), gateway_metric_names())
     check_services(r, p)
@@ -620,9 +682,121 @@ def invariants(rendered, secrets_path, secrets_again_path):
 # ---------------------------------------------------------------- Helm values
 
 
-def helm_values(rendered):
+def accounts_users():
+    """deploy/nats/accounts.conf's users: the variable holding each one's public key and the
+    role its permission set is for (`PICKET_<ROLE>_PERMISSIONS`), and the variables it takes
+    from the environment (`$NAME`s it does not define itself)."""
+    accounts = read("deploy/nats/accounts.conf")
+    # Variables are bare `$NAME`s; "$JS.API.>" and the like are quoted subjects.
+    unquoted = re.sub(r'"[^"]*"', '""', re.sub(r"#.*", "", accounts))
+    defined = set(re.findall(r"^\s*([A-Z][A-Z0-9_]*)\s*[=:]", unquoted, re.M))
+    from_env = set(re.findall(r"\$([A-Z][A-Z0-9_]*)", unquoted)) - defined
+    users = {}
+    for nkey, permissions in re.findall(r"\{\s*nkey:\s*\$([A-Z0-9_]+)\s*,\s*permissions:\s*\$([A-Z0-9_]+)\s*\}", unquoted):
+        m = re.fullmatch(r"PICKET_([A-Z]+)_PERMISSIONS", permissions)
+        users[nkey] = m.group(1).lower() if m else None
+    return users, from_env
+
+
+def nkey_public_of(seed):
+    """The public key of an NKey user seed (deploy/nats/nkey), or None when it is no seed."""
+    out = subprocess.run([os.path.join(REPO, "deploy", "nats", "nkey"), "public", "-"], input=seed,
+                         capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def nkey_public_ok(key):
+    return subprocess.run([os.path.join(REPO, "deploy", "nats", "nkey"), "check-public", key],
+                          capture_output=True).returncode == 0
+
+
+def check_nats_users(r, nats, secrets, p):
+    """NKey users: the NATS pods read every public key accounts.conf needs from a Secret
+    create-secrets makes; each Picket role that connects to NATS does so over TLS with no
+    password in its URL, as the user whose permissions are its role's (PICKET_<ROLE>_PERMISSIONS),
+    holding that user's seed: the Secret its PICKET_NATS_CREDS_FILE is mounted from is the one
+    the server reads that user's public key from, and the seed and public key are a pair."""
+    where = "nats/values.yaml"
+    users, from_env = accounts_users()
+    if not users:
+        p.add("deploy/nats/accounts.conf", "no `{ nkey: $VAR, permissions: $PICKET_<ROLE>_PERMISSIONS }` users found")
+    values = {s["metadata"]["name"]: (s.get("stringData") or {}) for s in secrets}
+    env = (nats.get("container") or {}).get("env") or {}
+    # Secret name -> the accounts.conf variable the NATS pods set from its public key.
+    user_secrets = {}
+    for var in sorted(from_env):
+        ref = ((env.get(var) or {}).get("valueFrom") or {}).get("secretKeyRef") if isinstance(env.get(var), dict) else None
+        if var not in env:
+            p.add(where, f"deploy/nats/accounts.conf uses ${var}, which the NATS container's env does not set")
+            continue
+        if var not in users:
+            continue
+        if not ref:
+            p.add(where, f"{var} is not read from a Secret (secretKeyRef)")
+            continue
+        check_secret_ref(r, p, f"{where} env {var}", ref["name"], ref["key"])
+        public = values.get(ref["name"], {}).get(ref["key"])
+        if public is not None and not nkey_public_ok(public):
+            p.add(where, f"{var} is the key {ref['key']} of Secret {ref['name']}, which is no NKey user public key")
+        user_secrets[ref["name"]] = (var, ref["key"])
+    for obj in r.workloads():
+        template = pod_template(obj)
+        volumes = {v["name"]: v for v in template["spec"].get("volumes") or []}
+        for c in template["spec"]["containers"]:
+            if not is_picket(c):
+                continue
+            settings = {}
+            for source in c.get("envFrom") or []:
+                if "configMapRef" in source:
+                    settings.update(r.configmaps.get(source["configMapRef"]["name"], {}))
+            for e in c.get("env") or []:
+                if "value" in e:
+                    settings[e["name"]] = e["value"]
+            url = settings.get("PICKET_NATS_URL")
+            if not url:
+                continue
+            cw = f"{ident(obj)} container {c['name']}"
+            role = (c.get("args") or c.get("command") or [None])[0]
+            if not url.startswith("tls://"):
+                p.add(cw, f"PICKET_NATS_URL {url} is not tls://")
+            if "@" in url:
+                p.add(cw, "PICKET_NATS_URL carries a user: the role's NKey seed (PICKET_NATS_CREDS_FILE) is its credential")
+            creds = settings.get("PICKET_NATS_CREDS_FILE")
+            if not creds:
+                p.add(cw, "connects to NATS with no PICKET_NATS_CREDS_FILE: accounts.conf admits only its NKey users")
+                continue
+            mount = next((m for m in c.get("volumeMounts") or []
+                          if creds.startswith(m["mountPath"].rstrip("/") + "/")), None)
+            volume = volumes.get(mount["name"]) if mount else None
+            if not volume or "secret" not in volume:
+                p.add(cw, f"PICKET_NATS_CREDS_FILE {creds} is in no Secret mounted into the container")
+                continue
+            secret = volume["secret"]["secretName"]
+            path = creds[len(mount["mountPath"].rstrip("/")) + 1:]
+            items = {i["path"]: i["key"] for i in volume["secret"].get("items") or []}
+            key = items.get(path) if items else path
+            if key is None:
+                p.add(cw, f"PICKET_NATS_CREDS_FILE {creds}: Secret {secret} is mounted without {path}")
+                continue
+            if secret not in user_secrets:
+                p.add(cw, f"its NATS seed comes from Secret {secret}, whose public key is no user of "
+                      "deploy/nats/accounts.conf the NATS pods know")
+                continue
+            var, public_key = user_secrets[secret]
+            if users.get(var) != role:
+                p.add(cw, f"`picket {role}` connects to NATS as the user of ${var}, whose permissions are "
+                      f"{users.get(var)}'s, not {role}'s")
+            seed = values.get(secret, {}).get(key)
+            public = values.get(secret, {}).get(public_key)
+            if seed is not None and public is not None and nkey_public_of(seed) != public:
+                p.add(cw, f"the seed {key} of Secret {secret} is not the pair of its {public_key}: "
+                      "the NATS server would refuse it")
+
+
+def helm_values(rendered, secrets_path):
     p = Problems()
-    r = Rendering(load_all(rendered), [])
+    secrets = load_all(secrets_path)
+    r = Rendering(load_all(rendered), secrets)
     nats = yaml.safe_load(open(os.path.join(K8S, "nats", "values.yaml")))
     config = nats.get("config") or {}
     where = "nats/values.yaml"
@@ -653,24 +827,7 @@ def helm_values(rendered):
         p.add(where, f"the ConfigMap {accounts_cm} is not mounted into the NATS container")
     elif include != mounts[mounted[0]].rstrip("/") + "/accounts.conf":
         p.add(where, f"$include {include!r} is not the mounted accounts.conf ({mounts[mounted[0]]}/accounts.conf)")
-    accounts = read("deploy/nats/accounts.conf")
-    # Variables are bare `$NAME`s; "$JS.API.>" and the like are quoted subjects.
-    unquoted = re.sub(r'"[^"]*"', '""', re.sub(r"#.*", "", accounts))
-    wanted = set(re.findall(r"\$([A-Z][A-Z0-9_]*)", unquoted))
-    env = (nats.get("container") or {}).get("env") or {}
-    for var in sorted(wanted):
-        if var not in env:
-            p.add(where, f"deploy/nats/accounts.conf uses ${var}, which the NATS container's env does not set")
-    users = set(re.findall(r"user:\s*([a-z]+)", accounts))
-    for obj in r.workloads():
-        for c in pod_template(obj)["spec"]["containers"]:
-            url = env_value(c, "PICKET_NATS_URL")
-            if url:
-                m = re.match(r"tls://([a-z]+):", url)
-                if not m:
-                    p.add(ident(obj), "PICKET_NATS_URL is not tls:// with a user")
-                elif m.group(1) not in users:
-                    p.add(ident(obj), f"connects to NATS as {m.group(1)}, a user deploy/nats/accounts.conf lacks")
+    check_nats_users(r, nats, secrets, p)
     adapter = yaml.safe_load(open(os.path.join(K8S, "prometheus-adapter", "values.yaml")))
     names = {rule["name"]["as"] for rule in (adapter.get("rules") or {}).get("custom") or []}
     metric_names = gateway_metric_names()
@@ -764,6 +921,30 @@ def fault_hpa_over_max(docs):
             m["pods"]["target"]["averageValue"] = "100000"
 
 
+def fault_role_setting(docs):
+    container_of(first(docs, "StatefulSet", "ledger"))["env"].append(
+        {"name": "PICKET_REDIS_CA_FILE", "value": "/etc/picket/tls/ca.crt"})
+
+
+def gateway_nats_volume(docs):
+    spec = pod_template(first(docs, "Deployment", "gateway"))["spec"]
+    return next(v for v in spec["volumes"] if (v.get("secret") or {}).get("secretName") == "picket-nats-gateway")
+
+
+def fault_nats_other_user(docs):
+    gateway_nats_volume(docs)["secret"]["secretName"] = "picket-nats-ledger"
+
+
+def fault_nats_no_seed(docs):
+    gateway_nats_volume(docs)["secret"]["items"][0]["path"] = "key"
+
+
+def fault_nats_password(docs):
+    for env in container_of(first(docs, "Deployment", "gateway"))["env"]:
+        if env["name"] == "PICKET_NATS_URL":
+            env["value"] = "tls://gateway:hunter2@picket-nats:4222"
+
+
 # fault: (what breaks it, text the failure must contain, the check that must catch it)
 FAULTS = {
     "unknown-field": (fault_unknown_field, "bogusField", "schema"),
@@ -780,6 +961,11 @@ FAULTS = {
     "root": (fault_root, "does not set runAsNonRoot: true", "invariants"),
     "partition-gap": (fault_partition_gap, "no group hosts partition", "invariants"),
     "hpa-over-max": (fault_hpa_over_max, "not below PICKET_CONNECTIONS_MAX", "invariants"),
+    "role-setting": (fault_role_setting, "sets PICKET_REDIS_CA_FILE, which `picket ledger` does not read", "invariants"),
+    "nats-other-user": (fault_nats_other_user, "`picket gateway` connects to NATS as the user of "
+                        "$PICKET_NATS_LEDGER_NKEY, whose permissions are ledger's", "helm-values"),
+    "nats-no-seed": (fault_nats_no_seed, "Secret picket-nats-gateway is mounted without seed", "helm-values"),
+    "nats-password": (fault_nats_password, "PICKET_NATS_URL carries a user", "helm-values"),
 }
 
 
@@ -803,6 +989,7 @@ def main():
     i.add_argument("--secrets-again")
     h = sub.add_parser("helm-values")
     h.add_argument("rendered")
+    h.add_argument("--secrets", required=True)
     b = sub.add_parser("break")
     b.add_argument("rendered")
     b.add_argument("fault", choices=sorted(FAULTS))
@@ -814,7 +1001,7 @@ def main():
     elif args.command == "invariants":
         invariants(args.rendered, args.secrets, args.secrets_again)
     elif args.command == "helm-values":
-        helm_values(args.rendered)
+        helm_values(args.rendered, args.secrets)
     elif args.command == "break":
         break_rendering(args.rendered, args.fault, args.out)
     else:
