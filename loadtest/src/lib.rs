@@ -28,6 +28,7 @@ pub mod audit;
 pub mod baseline;
 pub mod client;
 pub mod clock;
+pub mod cluster_file;
 pub mod cpu;
 pub mod drive;
 pub mod error;

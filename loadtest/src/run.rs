@@ -58,6 +58,10 @@ pub struct LoadtestArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub gateways: Vec<String>,
+    /// A `picket cluster`'s cluster.json: its one port, journal, partitions, operator token
+    /// and the pids whose CPU is counted, for the flags of those not given.
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
     /// A non-loopback host that may be loaded (by default only loopback targets are).
     #[arg(long)]
     pub allow_target: Vec<String>,
@@ -207,12 +211,15 @@ struct WorkerResult {
 /// worker process (`--worker`) runs its share, reports to its parent and returns `None`. The
 /// audit replays the ledger's journal with `journals`.
 pub async fn run(
-    args: LoadtestArgs,
+    mut args: LoadtestArgs,
     journals: &dyn JournalReplay,
 ) -> Result<Option<RunReport>, LoadtestError> {
     if args.worker {
         worker_main().await?;
         return Ok(None);
+    }
+    if let Some(path) = args.cluster.clone() {
+        crate::cluster_file::apply(&mut args, &path)?;
     }
     let fd_limit = target::raise_fd_limit();
     let scenario = scenario_of(&args)?;

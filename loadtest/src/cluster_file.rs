@@ -1,0 +1,207 @@
+//! `--cluster <cluster.json>`: the deployment `picket cluster` describes in its data directory
+//! (docs/operations.md, "One host: `picket cluster`"), read into the flags it stands for — the
+//! one gateway port, the journal, the partitions, the operator token, and the pids whose CPU the
+//! report counts — so a rehearsal needs one flag. Flags given explicitly win.
+//!
+//! The file is read as JSON with only the fields used here: the load tester does not link the
+//! cluster supervisor (a client tool depends on no server crate).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::LoadtestError;
+use crate::run::LoadtestArgs;
+
+/// Largest cluster.json read (a cluster of a few dozen processes is a few KB).
+pub const CLUSTER_FILE_BYTES_MAX: u64 = 1 << 20;
+
+#[derive(Debug, Deserialize)]
+struct ClusterFile {
+    /// The one port: `http://host:port`.
+    url: Option<String>,
+    database_url: String,
+    operator_token_file: Option<std::path::PathBuf>,
+    partitions: u16,
+    processes: Vec<ProcessEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProcessEntry {
+    name: String,
+    role: String,
+    pid: Option<u32>,
+    /// How it ended; `None` while it runs.
+    exited: Option<String>,
+}
+
+/// The flag `--gateway` has when not given.
+const DEFAULT_GATEWAY: &str = "127.0.0.1:8080";
+
+/// Fills `args` from the cluster file at `path`: each setting it stands for unless the flag
+/// was given.
+pub fn apply(args: &mut LoadtestArgs, path: &Path) -> Result<(), LoadtestError> {
+    let file = read(path)?;
+    let config = |message: String| LoadtestError::Config(format!("{}: {message}", path.display()));
+    if args.gateways == [DEFAULT_GATEWAY] {
+        let url = file
+            .url
+            .as_deref()
+            .ok_or_else(|| config("no url: the cluster is not up yet".into()))?;
+        let address = url
+            .strip_prefix("http://")
+            .unwrap_or(url)
+            .trim_end_matches('/');
+        args.gateways = vec![address.to_owned()];
+    }
+    if args.journal.is_none() {
+        args.journal = Some(file.database_url.clone());
+    }
+    if args.partition_count == 1 {
+        args.partition_count = file.partitions;
+    }
+    if args.operator_token.is_none()
+        && let Some(token_file) = &file.operator_token_file
+    {
+        let token = std::fs::read_to_string(token_file)
+            .map_err(|e| config(format!("operator token {}: {e}", token_file.display())))?;
+        args.operator_token = Some(token.trim().to_owned());
+    }
+    let running = file
+        .processes
+        .iter()
+        .filter(|process| process.exited.is_none())
+        .filter_map(|process| Some((process, process.pid?)));
+    if args.gateway_pid.is_empty() && args.server_pids.is_empty() {
+        for (process, pid) in running {
+            match process.role.as_str() {
+                "gateway" => args.gateway_pid.push(pid),
+                // PostgreSQL by its postmaster: the report counts its backends with it.
+                "ledger" | "postgres" | "postgres-replica" | "nats" | "redis" | "notifier"
+                | "sandbox-pay" => args.server_pids.push((process.name.clone(), pid)),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<ClusterFile, LoadtestError> {
+    let config = |message: String| LoadtestError::Config(format!("{}: {message}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| config(format!("cannot read it: {e}")))?
+        .len();
+    if size > CLUSTER_FILE_BYTES_MAX {
+        return Err(config(format!(
+            "{size} bytes, over {CLUSTER_FILE_BYTES_MAX}: not a cluster file"
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| config(format!("cannot read it: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| config(format!("not a cluster file: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: LoadtestArgs,
+    }
+
+    fn args(extra: &[&str]) -> LoadtestArgs {
+        let mut argv = vec!["loadtest", "steady"];
+        argv.extend_from_slice(extra);
+        Cli::parse_from(argv).args
+    }
+
+    fn cluster_file(dir: &Path) -> std::path::PathBuf {
+        let token = dir.join("operator-token");
+        std::fs::write(&token, "token-from-file\n").unwrap();
+        let file = serde_json::json!({
+            "url": "http://127.0.0.1:18080",
+            "websocket_url": "ws://127.0.0.1:18080/ws",
+            "data_dir": dir,
+            "operator_token_file": token,
+            "database_url": "postgres://postgres@127.0.0.1:15432/picket",
+            "database_read_url": "postgres://postgres@127.0.0.1:15433/picket",
+            "nats_urls": ["nats://127.0.0.1:14222"],
+            "redis_url": "redis://127.0.0.1:16379",
+            "partitions": 2,
+            "supervisor_pid": 100,
+            "processes": [
+                {"name": "postgres", "role": "postgres", "pid": 101, "ports": {}, "data_dir": dir, "log": "x", "exited": null},
+                {"name": "nats-0", "role": "nats", "pid": 102, "ports": {}, "data_dir": dir, "log": "x", "exited": null},
+                {"name": "ledger-0", "role": "ledger", "pid": 103, "ports": {}, "data_dir": dir, "log": "x", "exited": "signal: 9 (SIGKILL)"},
+                {"name": "ledger-1", "role": "ledger", "pid": 104, "ports": {}, "data_dir": dir, "log": "x", "exited": null},
+                {"name": "gateway-0", "role": "gateway", "pid": 105, "ports": {}, "data_dir": dir, "log": "x", "exited": null},
+                {"name": "gateway-1", "role": "gateway", "pid": 106, "ports": {}, "data_dir": dir, "log": "x", "exited": null}
+            ]
+        });
+        let path = dir.join("cluster.json");
+        std::fs::write(&path, file.to_string()).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_cluster_file_stands_for_the_flags_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = cluster_file(dir.path());
+        let mut args = args(&[]);
+        apply(&mut args, &path).expect("a cluster file");
+        assert_eq!(args.gateways, ["127.0.0.1:18080"]);
+        assert_eq!(
+            args.journal.as_deref(),
+            Some("postgres://postgres@127.0.0.1:15432/picket")
+        );
+        assert_eq!(args.partition_count, 2);
+        assert_eq!(args.operator_token.as_deref(), Some("token-from-file"));
+        assert_eq!(args.gateway_pid, [105, 106]);
+        let servers: Vec<(&str, u32)> = args
+            .server_pids
+            .iter()
+            .map(|(name, pid)| (name.as_str(), *pid))
+            .collect();
+        assert_eq!(
+            servers,
+            [("postgres", 101), ("nats-0", 102), ("ledger-1", 104)],
+            "the killed ledger-0 is not counted"
+        );
+    }
+
+    #[test]
+    fn flags_given_win_over_the_cluster_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = cluster_file(dir.path());
+        let mut args = args(&[
+            "--gateway",
+            "127.0.0.1:9999",
+            "--journal",
+            "postgres://other/picket",
+            "--operator-token",
+            "given",
+            "--gateway-pid",
+            "7",
+        ]);
+        apply(&mut args, &path).expect("a cluster file");
+        assert_eq!(args.gateways, ["127.0.0.1:9999"]);
+        assert_eq!(args.journal.as_deref(), Some("postgres://other/picket"));
+        assert_eq!(args.operator_token.as_deref(), Some("given"));
+        assert_eq!(args.gateway_pid, [7]);
+        assert!(args.server_pids.is_empty(), "pids given: none added");
+    }
+
+    #[test]
+    fn what_is_not_a_cluster_file_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster.json");
+        std::fs::write(&path, "{\"url\": 1}").unwrap();
+        let error = apply(&mut args(&[]), &path).expect_err("not a cluster file");
+        assert!(error.to_string().contains("not a cluster file"), "{error}");
+        let missing = apply(&mut args(&[]), &dir.path().join("none.json")).expect_err("missing");
+        assert!(missing.to_string().contains("cannot read it"), "{missing}");
+    }
+}
