@@ -2,6 +2,7 @@
 //! library with its own `run`; nothing here decides anything about tickets.
 //!
 //! - [`up`]: `picket up`, every component in one process.
+//! - [`cluster`]: `picket cluster`, the production topology as processes on this host.
 //! - [`node`]: `picket ledger`, a ledger node over NATS and PostgreSQL.
 //! - [`notifier`]: `picket notifier`, the notifier over NATS and PostgreSQL.
 //! - `picket loadtest`: [`picket_loadtest::run`].
@@ -14,6 +15,7 @@
 
 mod audit;
 mod check;
+mod cluster;
 mod node;
 mod notifications;
 mod notifier;
@@ -49,6 +51,12 @@ enum Command {
     /// room lives in memory unless PICKET_REDIS_URL names Redis. Serves the WebSocket at /ws,
     /// the HTTP API under /api (with the operator routes), /healthz and /metrics.
     Up(Box<up::UpArgs>),
+    /// Run the production topology on this host from the installed binaries, each process in
+    /// its own subdirectory of the data directory: PostgreSQL with a streaming read replica, a
+    /// 3-node NATS cluster with JetStream, Redis with AOF, two ledger nodes (leader and standby),
+    /// gateways behind one port, the notifier and the payment sandbox. Writes cluster.json;
+    /// Ctrl-C stops everything in order (docs/operations.md, "One host: picket cluster").
+    Cluster(cluster::ClusterArgs),
     /// Run a ledger node: it leads the hosted partitions whose lease is free and stands by for
     /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
     /// and PostgreSQL (journal, leases, fencing epochs).
@@ -88,6 +96,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Up(args) => up::run(*args).await,
+            Command::Cluster(args) => cluster::run(args).await,
             Command::Ledger(args) => node::run(args).await,
             Command::Notifier(args) => notifier::run(args).await,
             Command::Loadtest(args) => loadtest(*args).await,

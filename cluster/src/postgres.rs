@@ -153,7 +153,9 @@ impl Postgres {
             let mut basebackup = replica.command("pg_basebackup");
             basebackup
                 .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
-                .args(["-U", "postgres", "-X", "stream", "-R", "--no-sync", "-D"])
+                .args(["-U", "postgres", "-X", "stream", "-R", "--no-sync"])
+                // A spread checkpoint would wait minutes for the primary's checkpoint_timeout.
+                .args(["--checkpoint", "fast", "-D"])
                 .arg(&data);
             run_checked("pg_basebackup", &mut basebackup)?;
         }
@@ -262,9 +264,10 @@ impl Postgres {
     /// Creates `name` unless it exists (a cluster started again on its data) and returns its URL.
     pub fn ensure_database(&self, name: &str) -> Result<String, ClusterError> {
         let mut command = self.psql_in("postgres")?;
-        command.args(["-tA", "-v", &format!("name={name}")]).arg("-c").arg(
-            "SELECT count(*) FROM pg_database WHERE datname = :'name'",
-        );
+        command.args(["-tA", "-c"]).arg(format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{}'",
+            name.replace('\'', "''")
+        ));
         let output = command.output().map_err(io_error("psql"))?;
         if !output.status.success() {
             return Err(ClusterError::Command {
