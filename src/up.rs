@@ -196,6 +196,14 @@ pub struct UpArgs {
     /// The key webhooks from the provider are signed with.
     #[arg(long, env = "PICKET_PAYMENTS_WEBHOOK_SECRET", hide_env_values = true)]
     payments_webhook_secret: Option<String>,
+    /// With PICKET_PAYMENTS_BASE_URL: the page buyers pay on, when not Toss's own payment
+    /// window (a `picket sandbox-pay` process's http://…/checkout).
+    #[arg(long, env = "PICKET_PAYMENTS_CHECKOUT_URL")]
+    payments_checkout_url: Option<String>,
+    /// With PICKET_PAYMENTS_CHECKOUT_URL: the page buyers register a card for the waitlist's
+    /// auto-pay on (a `picket sandbox-pay` process's http://…/billing/authorize).
+    #[arg(long, env = "PICKET_PAYMENTS_BILLING_URL")]
+    payments_billing_url: Option<String>,
     /// Whether payment webhooks must be signed: required, or lookup_only (an unsigned webhook is
     /// a hint to look the payment up; a wrong signature is still refused). Real Toss signs no
     /// payment webhook: use lookup_only with it.
@@ -260,8 +268,13 @@ enum PaymentsPlan {
         data_dir: PathBuf,
         webhook_signatures: picket_payments::WebhookSignatures,
     },
-    /// A provider elsewhere (Toss, or a `picket sandbox-pay` process).
-    Provider(picket_payments::TossConfig),
+    /// A provider elsewhere (Toss, or a `picket sandbox-pay` process), with the pages buyers
+    /// pay and register cards on when they are not Toss's.
+    Provider(
+        picket_payments::TossConfig,
+        Option<String>,
+        Option<String>,
+    ),
 }
 
 /// Checks every setting and reports every problem at once, before anything is bound or opened.
@@ -380,6 +393,11 @@ fn payments_plan(args: &UpArgs, problems: &mut Problems) -> PaymentsPlan {
         &args.payments_webhook_secret,
     ];
     let Some(base_url) = &args.payments_base_url else {
+        if args.payments_checkout_url.is_some() || args.payments_billing_url.is_some() {
+            problems.push(
+                "PICKET_PAYMENTS_CHECKOUT_URL/_BILLING_URL are for PICKET_PAYMENTS_BASE_URL, which is not set",
+            );
+        }
         if keys.iter().any(|key| key.is_some()) {
             problems.push(
                 "PICKET_PAYMENTS_*_KEY/_SECRET are for PICKET_PAYMENTS_BASE_URL, which is not set",
@@ -396,12 +414,30 @@ fn payments_plan(args: &UpArgs, problems: &mut Problems) -> PaymentsPlan {
     };
     let [Some(secret), Some(client), Some(webhook)] = keys else {
         problems.push("PICKET_PAYMENTS_BASE_URL needs PICKET_PAYMENTS_SECRET_KEY, PICKET_PAYMENTS_CLIENT_KEY and PICKET_PAYMENTS_WEBHOOK_SECRET");
-        return PaymentsPlan::Provider(picket_payments::TossConfig::new(base_url, "", "", ""));
+        return PaymentsPlan::Provider(
+            picket_payments::TossConfig::new(base_url, "", "", ""),
+            None,
+            None,
+        );
     };
+    for (name, url) in [
+        ("PICKET_PAYMENTS_CHECKOUT_URL", &args.payments_checkout_url),
+        ("PICKET_PAYMENTS_BILLING_URL", &args.payments_billing_url),
+    ] {
+        if let Some(url) = url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            problems.push(format!("{name} must be an http(s):// URL"));
+        }
+    }
     let mut config = picket_payments::TossConfig::new(base_url, secret, client, webhook);
     config.webhook_signatures = webhook_signatures;
     problems.extend("payments", config.problems());
-    PaymentsPlan::Provider(config)
+    PaymentsPlan::Provider(
+        config,
+        args.payments_checkout_url.clone(),
+        args.payments_billing_url.clone(),
+    )
 }
 
 /// The provider buyers pay through and where they pay; starts the sandbox when it is the one.
@@ -413,13 +449,16 @@ async fn start_payments(
 ) -> anyhow::Result<(
     picket_payments::TossConfig,
     String,
+    Option<String>,
     Option<tokio::task::JoinHandle<()>>,
 )> {
     match plan {
-        PaymentsPlan::Provider(config) => {
-            // Toss's own payment window: the app opens it with the client key (its SDK).
-            let checkout_url = "https://js.tosspayments.com/v2/standard".to_owned();
-            Ok((config, checkout_url, None))
+        PaymentsPlan::Provider(config, checkout_url, billing_url) => {
+            // By default Toss's own payment window: the app opens it with the client key (its
+            // SDK), and the SDK its billing window.
+            let checkout_url = checkout_url
+                .unwrap_or_else(|| "https://js.tosspayments.com/v2/standard".to_owned());
+            Ok((config, checkout_url, billing_url, None))
         }
         PaymentsPlan::Sandbox {
             listen,
@@ -449,7 +488,14 @@ async fn start_payments(
                 keys.webhook_secret,
             );
             provider.webhook_signatures = webhook_signatures;
-            Ok((provider, format!("{base_url}/checkout"), Some(task)))
+            // The sandbox's billing page (with Toss, the app's SDK opens the billing window).
+            let billing_url = format!("{base_url}/billing/authorize");
+            Ok((
+                provider,
+                format!("{base_url}/checkout"),
+                Some(billing_url),
+                Some(task),
+            ))
         }
     }
 }
@@ -600,7 +646,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     });
     let address = listener.local_addr()?;
     let (stop_sandbox, sandbox_stopped) = tokio::sync::oneshot::channel();
-    let (provider_config, checkout_url, sandbox) =
+    let (provider_config, checkout_url, billing_url, sandbox) =
         start_payments(plan.payments, address, sandbox_stopped).await?;
     let client_key = provider_config.client_key.clone();
     let provider = picket_payments::TossProvider::new(provider_config)
@@ -636,10 +682,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     ));
     let mut flow =
         picket_payments::Flow::new(provider, client.clone(), client_key, checkout_url.clone());
-    if sandbox.is_some() {
-        // The sandbox's billing page (with Toss, the app's SDK opens the billing window).
-        let base = checkout_url.trim_end_matches("/checkout");
-        flow = flow.with_billing_url(format!("{base}/billing/authorize"));
+    if let Some(billing_url) = billing_url {
+        flow = flow.with_billing_url(billing_url);
     }
     let flow = Arc::new(flow);
     api.set_payments(flow.clone());

@@ -19,13 +19,15 @@ pub const ROLE_WAIT_MAX: Duration = Duration::from_secs(30);
 
 /// Environment a `picket` process must not inherit from the one starting it: the cluster sets
 /// what it needs, and a stray setting would point a process elsewhere.
-const INHERITED_NOT: [&str; 6] = [
+const INHERITED_NOT: [&str; 8] = [
     "DATABASE_URL",
     "DATABASE_READ_URL",
     "PICKET_NATS_URL",
     "PICKET_REDIS_URL",
     "PICKET_DATA_DIR",
     "PICKET_PAYMENTS_BASE_URL",
+    "PICKET_PAYMENTS_CHECKOUT_URL",
+    "PICKET_PAYMENTS_BILLING_URL",
 ];
 
 /// What a `picket` process is to start with.

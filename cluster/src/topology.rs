@@ -442,10 +442,13 @@ impl Cluster {
             env.push(("PICKET_VAPID_PRIVATE_KEY".into(), key.clone()));
         }
         if let (Some(sandbox), Some(keys)) = (&self.sandbox, &secrets.sandbox) {
+            let base = format!("http://{}", sandbox.address());
+            env.push(("PICKET_PAYMENTS_CHECKOUT_URL".into(), format!("{base}/checkout")));
             env.push((
-                "PICKET_PAYMENTS_BASE_URL".into(),
-                format!("http://{}", sandbox.address()),
+                "PICKET_PAYMENTS_BILLING_URL".into(),
+                format!("{base}/billing/authorize"),
             ));
+            env.push(("PICKET_PAYMENTS_BASE_URL".into(), base));
             env.push(("PICKET_PAYMENTS_SECRET_KEY".into(), keys.secret_key.clone()));
             env.push(("PICKET_PAYMENTS_CLIENT_KEY".into(), keys.client_key.clone()));
             env.push((
