@@ -112,7 +112,20 @@ async fn until_ok(what: &str, mut step: impl AsyncFnMut() -> Value, done: fn(&Va
 /// A guest books `seat` of `performance` through `front` as an app does, and is told its
 /// booking: what the audit checks the journal against.
 async fn book(front: SocketAddr, performance: u64, buyer: usize, seat: u32) -> AckBooking {
-    let mut client = Client::guest(front, &format!("cluster-device-{buyer:08}")).await;
+    // An app reconnects when its connection fails: one opened while a gateway died may.
+    let deadline = Instant::now() + STEP_WAIT_MAX;
+    let socket = loop {
+        match picket_tests::gateway::connect_raw(front, true).await {
+            Ok(socket) => break socket,
+            Err(error) => assert!(Instant::now() < deadline, "connect: {error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut client = Client::over(socket);
+    client
+        .send(json!({"type": "hello", "device": format!("cluster-device-{buyer:08}")}))
+        .await;
+    client.next_of("welcome").await;
     client
         .send(json!({"type": "join", "sale": performance.to_string()}))
         .await;
