@@ -201,11 +201,15 @@ fn print_table(file: &ClusterFile, data_dir: &Path) {
     println!("  NATS: {}", file.nats_urls.join(", "));
     println!("  Redis: {}", file.redis_url);
     if let Some(sandbox) = &file.sandbox_pay_url {
-        println!("  payments: sandbox checkout {sandbox}/checkout (test cards in docs/payments.md)");
+        println!(
+            "  payments: sandbox checkout {sandbox}/checkout (test cards in docs/payments.md)"
+        );
     }
     println!(
         "  cluster.json: {}",
-        data_dir.join(picket_cluster::topology::CLUSTER_FILE).display()
+        data_dir
+            .join(picket_cluster::topology::CLUSTER_FILE)
+            .display()
     );
     println!();
     println!(

@@ -270,11 +270,7 @@ enum PaymentsPlan {
     },
     /// A provider elsewhere (Toss, or a `picket sandbox-pay` process), with the pages buyers
     /// pay and register cards on when they are not Toss's.
-    Provider(
-        picket_payments::TossConfig,
-        Option<String>,
-        Option<String>,
-    ),
+    Provider(picket_payments::TossConfig, Option<String>, Option<String>),
 }
 
 /// Checks every setting and reports every problem at once, before anything is bound or opened.

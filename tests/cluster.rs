@@ -87,17 +87,24 @@ fn process<'a>(file: &'a ClusterFile, name: &str) -> &'a picket_cluster::Process
 
 /// The ledger node leading `partition` now, by its `/healthz`.
 fn leader_of(file: &ClusterFile, partition: usize) -> Option<&picket_cluster::ProcessEntry> {
-    file.processes.iter().filter(|p| p.role == "ledger").find(|p| {
-        let Some(body) = picket_cluster::picket::http_get(p.ports["http"], "/healthz") else {
-            return false;
-        };
-        let health: Value = serde_json::from_str(&body).unwrap_or_default();
-        health["partitions"][partition]["role"] == "leader"
-    })
+    file.processes
+        .iter()
+        .filter(|p| p.role == "ledger")
+        .find(|p| {
+            let Some(body) = picket_cluster::picket::http_get(p.ports["http"], "/healthz") else {
+                return false;
+            };
+            let health: Value = serde_json::from_str(&body).unwrap_or_default();
+            health["partitions"][partition]["role"] == "leader"
+        })
 }
 
 /// Retries `step` (a command with the same key) until `done` accepts its answer.
-async fn until_ok(what: &str, mut step: impl AsyncFnMut() -> Value, done: fn(&Value) -> bool) -> Value {
+async fn until_ok(
+    what: &str,
+    mut step: impl AsyncFnMut() -> Value,
+    done: fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + STEP_WAIT_MAX;
     loop {
         let answer = step().await;
@@ -138,9 +145,11 @@ async fn book(front: SocketAddr, performance: u64, buyer: usize, seat: u32) -> A
         async || {
             let id = format!("h-{buyer}-{}", picket_edge::clock::now_ms());
             client
-                .send(json!({"type": "hold", "id": id, "sale": performance.to_string(),
+                .send(
+                    json!({"type": "hold", "id": id, "sale": performance.to_string(),
                     "key": format!("hold-{buyer}"), "admission": admission,
-                    "selection": {"Seats": [seat]}}))
+                    "selection": {"Seats": [seat]}}),
+                )
                 .await;
             client.answer_to(&id).await
         },
@@ -282,7 +291,9 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
 
         // The leader of every partition (the first ledger node) and a gateway die like lost
         // hosts.
-        let leader = leader_of(&file, 0).expect("a leader of partition 0").clone();
+        let leader = leader_of(&file, 0)
+            .expect("a leader of partition 0")
+            .clone();
         signal(leader.pid.expect("pid"), "KILL").expect("SIGKILL the leader");
         let gateway = process(&file, "gateway-1");
         signal(gateway.pid.expect("pid"), "KILL").expect("SIGKILL a gateway");
@@ -291,7 +302,8 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
             for attempt in 0..2 {
                 let buyer = 10 + 2 * n + attempt;
                 let seat = 2 + attempt as u32;
-                log.bookings.push(book(front, performance, buyer, seat).await);
+                log.bookings
+                    .push(book(front, performance, buyer, seat).await);
             }
         }
         // Booked after the kill: another node leads (the standby, or a gateway while gateways
@@ -310,8 +322,10 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
             .await
             .expect("the journal");
         for performance in PERFORMANCES {
-            let partition =
-                picket_ledger_client::bus::partition_of(picket_ledger_core::PerformanceId(performance), PARTITIONS);
+            let partition = picket_ledger_client::bus::partition_of(
+                picket_ledger_core::PerformanceId(performance),
+                PARTITIONS,
+            );
             let (ledger, _) = recover(&journal, partition, 1_024).await.expect("replayed");
             let report = picket_loadtest::audit::check(&ledger, performance, &log);
             assert!(report.passed, "audit of {performance}: {report:?}");
@@ -371,5 +385,8 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
     let out = std::fs::read_to_string(dir.path().join("cluster.out")).expect("out");
     assert!(out.contains("picket cluster stopped"), "{out}");
     let err = std::fs::read_to_string(dir.path().join("cluster.err")).expect("err");
-    assert!(err.contains("gateway-1 (gateway"), "the crash is reported: {err}");
+    assert!(
+        err.contains("gateway-1 (gateway"),
+        "the crash is reported: {err}"
+    );
 }

@@ -49,9 +49,10 @@ impl Nats {
             .to_vec()
         });
         let binary = find_binary("nats-server", "nats-server", &sbin_dirs())?;
-        let process = Process::start_binary("nats", binary, Dir::temp("nats", None)?, args, |port| {
-            nats_info(port).is_some()
-        })?;
+        let process =
+            Process::start_binary("nats", binary, Dir::temp("nats", None)?, args, |port| {
+                nats_info(port).is_some()
+            })?;
         Ok(Nats {
             process,
             cluster: None,
@@ -115,13 +116,10 @@ impl Nats {
             });
             // A clustered server accepts clients before JetStream has a meta leader (which
             // needs a quorum of its peers): each is ready on its INFO line, the cluster below.
-            let process = Process::start_binary(
-                "nats",
-                binary.clone(),
-                Dir::kept(dir)?,
-                args,
-                |port| nats_info(port).is_some(),
-            )?;
+            let process =
+                Process::start_binary("nats", binary.clone(), Dir::kept(dir)?, args, |port| {
+                    nats_info(port).is_some()
+                })?;
             servers.push(Nats {
                 process,
                 cluster: Some(own),

@@ -10,9 +10,9 @@ use std::time::Instant;
 
 use crate::error::{ClusterError, io_error};
 use crate::process::{
-    Dir, PROBE_ANSWER_WAIT_MAX, PROBE_INTERVAL, SHUTDOWN_WAIT_MAX, alive, children_of,
-    find_binary, free_port, is_root, is_running, log_tail, open_log, run_checked, sbin_dirs,
-    signal, wait_exit, wait_gone, wait_ready,
+    Dir, PROBE_ANSWER_WAIT_MAX, PROBE_INTERVAL, SHUTDOWN_WAIT_MAX, alive, children_of, find_binary,
+    free_port, is_root, is_running, log_tail, open_log, run_checked, sbin_dirs, signal, wait_exit,
+    wait_gone, wait_ready,
 };
 
 /// Set to a file path, PostgreSQL clusters load `pg_stat_statements`, and a load-test
@@ -323,10 +323,13 @@ impl Postgres {
         let log = self.log_path();
         let (stdout, stderr) = open_log(&log)?;
         let mut command = self.command("postgres");
-        command
-            .arg("-D")
-            .arg(self.data_dir())
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k"]);
+        command.arg("-D").arg(self.data_dir()).args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-k",
+        ]);
         match &self.dir {
             Dir::Temp(dir) => command.arg(dir.path()),
             // A kept directory's path may be longer than a Unix socket's path may be: TCP only.
@@ -342,15 +345,14 @@ impl Postgres {
                 ),
             ]);
         }
-        command
-            .args([
-                "-c",
-                "fsync=on",
-                "-c",
-                "synchronous_commit=on",
-                "-c",
-                "max_connections=200",
-            ]);
+        command.args([
+            "-c",
+            "fsync=on",
+            "-c",
+            "synchronous_commit=on",
+            "-c",
+            "max_connections=200",
+        ]);
         if std::env::var_os(PG_STATS_ENV).is_some() {
             // Off by default: its hooks cost every statement a little, and tests need none of it.
             command.args([

@@ -347,7 +347,9 @@ impl Process {
 
     /// How the server ended, once it has (`None` while it runs or after `kill`/`stop`).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|child| child.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
     }
 
     pub fn signal(&mut self, name: &str) -> Result<(), ClusterError> {

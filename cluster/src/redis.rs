@@ -6,7 +6,9 @@ use std::net::TcpStream;
 use std::path::Path;
 
 use crate::error::ClusterError;
-use crate::process::{ArgsFn, Dir, PROBE_ANSWER_WAIT_MAX, Process, find_binary, log_tail, sbin_dirs};
+use crate::process::{
+    ArgsFn, Dir, PROBE_ANSWER_WAIT_MAX, Process, find_binary, log_tail, sbin_dirs,
+};
 
 /// A private Redis: without persistence (`start`), or with a synced append-only file
 /// (`start_durable`).

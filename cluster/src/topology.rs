@@ -323,7 +323,10 @@ impl Cluster {
             let (name, data_dir) = match self.config.gateway_kind {
                 // Where the load tests have always found the leader's log.
                 GatewayKind::UpStandby if index == 0 => ("leader".to_owned(), root.clone()),
-                _ => (format!("ledger-{index}"), root.join(format!("ledger-{index}"))),
+                _ => (
+                    format!("ledger-{index}"),
+                    root.join(format!("ledger-{index}")),
+                ),
             };
             let mut node = LedgerNode::start(LedgerSpec {
                 picket: &picket,
@@ -373,12 +376,10 @@ impl Cluster {
 
     fn start_sandbox(&self, root: &Path) -> Result<PicketProcess, ClusterError> {
         let port = crate::free_port()?;
-        let keys = self
-            .config
-            .secrets
-            .sandbox
-            .clone()
-            .ok_or_else(|| ClusterError::Setting("the payment sandbox needs its keys".into()))?;
+        let keys =
+            self.config.secrets.sandbox.clone().ok_or_else(|| {
+                ClusterError::Setting("the payment sandbox needs its keys".into())
+            })?;
         let data_dir = root.join("sandbox-pay");
         let mut env = vec![
             ("PICKET_SANDBOX_PAY_SECRET_KEY".to_owned(), keys.secret_key),
@@ -423,7 +424,10 @@ impl Cluster {
             ("DATABASE_URL".into(), self.database_url.clone()),
             ("PICKET_NATS_URL".into(), self.nats_url_for(index)),
             ("PICKET_REDIS_URL".into(), self.redis.url()),
-            ("PICKET_OPERATOR_TOKEN".into(), secrets.operator_token.clone()),
+            (
+                "PICKET_OPERATOR_TOKEN".into(),
+                secrets.operator_token.clone(),
+            ),
             ("PICKET_TOKEN_KEYS".into(), secrets.token_keys.clone()),
         ];
         if config.partitions != 1 {
@@ -443,7 +447,10 @@ impl Cluster {
         }
         if let (Some(sandbox), Some(keys)) = (&self.sandbox, &secrets.sandbox) {
             let base = format!("http://{}", sandbox.address());
-            env.push(("PICKET_PAYMENTS_CHECKOUT_URL".into(), format!("{base}/checkout")));
+            env.push((
+                "PICKET_PAYMENTS_CHECKOUT_URL".into(),
+                format!("{base}/checkout"),
+            ));
             env.push((
                 "PICKET_PAYMENTS_BILLING_URL".into(),
                 format!("{base}/billing/authorize"),
@@ -601,7 +608,10 @@ impl Cluster {
             database_read_url: self.database_read_url.clone(),
             nats_urls: self.nats.iter().map(Nats::url).collect(),
             redis_url: self.redis.url(),
-            sandbox_pay_url: self.sandbox.as_ref().map(|s| format!("http://{}", s.address())),
+            sandbox_pay_url: self
+                .sandbox
+                .as_ref()
+                .map(|s| format!("http://{}", s.address())),
             partitions: self.config.partitions,
             supervisor_pid: std::process::id(),
             processes,
@@ -625,23 +635,36 @@ impl Cluster {
     /// Processes that ended by themselves since the last call (each reported once).
     pub fn exited(&mut self) -> Vec<Exit> {
         let mut found: Vec<Exit> = Vec::new();
-        let mut note = |name: String, role: &str, pid, status: Option<std::process::ExitStatus>, log| {
-            if let Some(status) = status {
-                found.push(Exit {
-                    name,
-                    role: role.into(),
-                    pid,
-                    status: status.to_string(),
-                    log,
-                });
-            }
-        };
+        let mut note =
+            |name: String, role: &str, pid, status: Option<std::process::ExitStatus>, log| {
+                if let Some(status) = status {
+                    found.push(Exit {
+                        name,
+                        role: role.into(),
+                        pid,
+                        status: status.to_string(),
+                        log,
+                    });
+                }
+            };
         let postgres_pid = self.postgres.pid();
         let log = self.postgres.log_path();
-        note("postgres-primary".into(), "postgres", postgres_pid, self.postgres.exited(), log);
+        note(
+            "postgres-primary".into(),
+            "postgres",
+            postgres_pid,
+            self.postgres.exited(),
+            log,
+        );
         if let Some(replica) = &mut self.replica {
             let (pid, log) = (replica.pid(), replica.log_path());
-            note("postgres-replica".into(), "postgres-replica", pid, replica.exited(), log);
+            note(
+                "postgres-replica".into(),
+                "postgres-replica",
+                pid,
+                replica.exited(),
+                log,
+            );
         }
         for (index, nats) in self.nats.iter_mut().enumerate() {
             let (pid, log) = (nats.pid(), nats.log_path());

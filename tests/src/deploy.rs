@@ -44,7 +44,10 @@ impl Up {
     /// `<data_dir>/up.log`.
     pub fn start(picket: &str, data_dir: &Path, env: &[(&str, String)]) -> Up {
         let mut all = vec![
-            ("PICKET_OPERATOR_TOKEN".to_owned(), OPERATOR_TOKEN.to_owned()),
+            (
+                "PICKET_OPERATOR_TOKEN".to_owned(),
+                OPERATOR_TOKEN.to_owned(),
+            ),
             ("PICKET_TOKEN_KEYS".to_owned(), TOKEN_KEYS.to_owned()),
         ];
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.clone())));

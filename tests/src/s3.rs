@@ -53,10 +53,12 @@ impl MotoS3 {
 
     /// Creates a bucket through moto's S3 API (`PUT /<bucket>`, unsigned: moto allows it).
     pub fn create_bucket(&self, bucket: &str) -> Result<(), HarnessError> {
-        let (status, body) = http_request(self.0.port(), "PUT", &format!("/{bucket}"))
-            .map_err(|source| HarnessError::Io {
-                what: format!("creating bucket {bucket}"),
-                source,
+        let (status, body) =
+            http_request(self.0.port(), "PUT", &format!("/{bucket}")).map_err(|source| {
+                HarnessError::Io {
+                    what: format!("creating bucket {bucket}"),
+                    source,
+                }
             })?;
         if status != 200 {
             return Err(HarnessError::Command {
@@ -72,8 +74,8 @@ impl MotoS3 {
     /// spells them.
     pub fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, HarnessError> {
         let path = format!("/{bucket}?list-type=2&prefix={prefix}");
-        let (status, body) = http_request(self.0.port(), "GET", &path)
-            .map_err(|source| HarnessError::Io {
+        let (status, body) =
+            http_request(self.0.port(), "GET", &path).map_err(|source| HarnessError::Io {
                 what: format!("listing bucket {bucket}"),
                 source,
             })?;
