@@ -348,6 +348,16 @@ impl LedgerNode {
         .unwrap_or_else(|error| panic!("picket ledger {name}: {error}"))
     }
 
+    /// The role `/healthz` reports for partition 0, if the node answers.
+    pub fn role(&self) -> Option<String> {
+        self.0.role()
+    }
+
+    /// Whether partition 0 has had no leader for longer than a lease, if the node answers.
+    pub fn leaderless(&self) -> Option<bool> {
+        self.0.leaderless()
+    }
+
     pub fn wait_role(&self, role: &str) {
         let deadline = std::time::Instant::now() + picket_cluster::picket::ROLE_WAIT_MAX;
         while std::time::Instant::now() < deadline {
