@@ -323,3 +323,41 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configured_server_serves_tls_with_the_files_named_and_includes_what_it_was_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let include = dir.path().join("accounts.conf");
+        std::fs::write(&include, "accounts {}\n").expect("include");
+        let server = dir.path().join("server");
+        std::fs::create_dir(&server).expect("server dir");
+        let options = NatsOptions {
+            tls: Some(ServerTls {
+                cert: "/certs/nats.pem".into(),
+                key: "/certs/nats-key.pem".into(),
+                ca: "/certs/ca.pem".into(),
+                verify_clients: true,
+            }),
+            config: "include ./accounts.conf".into(),
+            files: vec![include],
+            env: Vec::new(),
+        };
+        let config = server.join("nats.conf");
+        write_config(&options, &server, 4222, &config).expect("written");
+        let text = std::fs::read_to_string(&config).expect("config");
+        assert!(text.contains("listen: \"127.0.0.1:4222\""), "{text}");
+        assert!(text.contains("cert_file: \"/certs/nats.pem\""), "{text}");
+        assert!(text.contains("key_file: \"/certs/nats-key.pem\""), "{text}");
+        assert!(text.contains("ca_file: \"/certs/ca.pem\""), "{text}");
+        assert!(text.contains("verify: true"), "{text}");
+        assert!(text.ends_with("include ./accounts.conf\n"), "{text}");
+        assert_eq!(
+            std::fs::read_to_string(server.join("accounts.conf")).expect("copied"),
+            "accounts {}\n"
+        );
+    }
+}

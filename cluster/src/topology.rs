@@ -779,3 +779,60 @@ impl Drop for Cluster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Secrets {
+        Secrets {
+            operator_token: "operator".into(),
+            token_keys: TOKEN_KEYS.into(),
+            ticket_key: Some("11".repeat(32)),
+            vapid_private_key: Some("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE".into()),
+            sandbox: Some(SandboxKeys {
+                secret_key: "test_sk_1".into(),
+                client_key: "test_ck_1".into(),
+                webhook_secret: "whsec_1".into(),
+            }),
+            ..Secrets::default()
+        }
+    }
+
+    #[test]
+    fn production_gateways_are_picket_gateway_and_the_load_tests_picket_up() {
+        assert_eq!(
+            gateway_args(GatewayKind::Edge, "127.0.0.1:1"),
+            ["gateway", "--listen", "127.0.0.1:1"]
+        );
+        assert_eq!(
+            gateway_args(GatewayKind::UpStandby, "127.0.0.1:1"),
+            ["up", "--listen", "127.0.0.1:1"]
+        );
+        let production = ClusterConfig::production("picket".into(), "data".into(), shared());
+        assert_eq!(production.gateway_kind, GatewayKind::Edge);
+        assert!(production.problems().is_empty(), "{:?}", production.problems());
+        let load_test = ClusterConfig::load_test("picket".into(), 2, 1_000);
+        assert_eq!(load_test.gateway_kind, GatewayKind::UpStandby);
+        assert!(load_test.problems().is_empty(), "{:?}", load_test.problems());
+    }
+
+    #[test]
+    fn picket_gateway_without_the_shared_keys_or_a_sandbox_is_refused_before_anything_starts() {
+        let secrets = Secrets {
+            ticket_key: None,
+            vapid_private_key: None,
+            ..shared()
+        };
+        let mut config = ClusterConfig::production("picket".into(), "data".into(), secrets);
+        config.sandbox_pay = false;
+        let problems = config.problems();
+        for wanted in ["payment sandbox", "ticket key", "VAPID key"] {
+            assert!(
+                problems.iter().any(|p| p.contains(wanted)),
+                "{wanted}: {problems:?}"
+            );
+        }
+        assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+}
