@@ -408,3 +408,32 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
         "the crash is reported: {err}"
     );
 }
+
+/// Bad settings stop `picket cluster` before it binds its port or starts a process: every
+/// problem at once, each with its flag and variable, exit code 2 (as the roles do).
+#[test]
+fn bad_settings_are_all_reported_and_nothing_is_started() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("cluster");
+    let output = Command::new(PICKET)
+        .args(["cluster", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .args(["--gateways", "0", "--partitions", "0", "--lease-ms", "5"])
+        .env_remove("PICKET_CLUSTER_GATEWAYS")
+        .env_remove("PICKET_PARTITIONS")
+        .env_remove("PICKET_LEASE_MS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run picket cluster");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for wanted in [
+        "3 setting problems (nothing was started)",
+        "--gateways (PICKET_CLUSTER_GATEWAYS): must be 1 to 64, got 0",
+        "--partitions (PICKET_PARTITIONS): must be at least 1",
+        "--lease-ms (PICKET_LEASE_MS): must be 100 to 60000, got 5",
+    ] {
+        assert!(stderr.contains(wanted), "{wanted:?} in {stderr}");
+    }
+    assert!(!data.exists(), "the data directory was made");
+}

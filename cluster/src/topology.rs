@@ -811,10 +811,18 @@ mod tests {
         );
         let production = ClusterConfig::production("picket".into(), "data".into(), shared());
         assert_eq!(production.gateway_kind, GatewayKind::Edge);
-        assert!(production.problems().is_empty(), "{:?}", production.problems());
+        assert!(
+            production.problems().is_empty(),
+            "{:?}",
+            production.problems()
+        );
         let load_test = ClusterConfig::load_test("picket".into(), 2, 1_000);
         assert_eq!(load_test.gateway_kind, GatewayKind::UpStandby);
-        assert!(load_test.problems().is_empty(), "{:?}", load_test.problems());
+        assert!(
+            load_test.problems().is_empty(),
+            "{:?}",
+            load_test.problems()
+        );
     }
 
     #[test]
