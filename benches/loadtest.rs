@@ -25,7 +25,7 @@
 
 use std::process::Command;
 
-use picket_tests::deploy::{Deployment, OPERATOR_TOKEN, Up};
+use picket_tests::deploy::{OPERATOR_TOKEN, Up, deployment};
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 
@@ -68,7 +68,7 @@ fn main() {
         _up = Some(up);
         _deployment = None;
     } else {
-        let deployment = Deployment::start_with(PICKET, gateways, 1_000, &gateway_env);
+        let deployment = deployment(PICKET, gateways, 1_000, &gateway_env);
         args.extend(["--gateway".into(), deployment.gateway_list()]);
         args.extend(["--journal".into(), deployment.database_url.clone()]);
         args.extend(["--gateway-pid".into(), deployment.gateway_pids()]);
@@ -76,7 +76,7 @@ fn main() {
         if scenario == "failover" && !extra.contains("--kill-pid") {
             args.extend([
                 "--kill-pid".into(),
-                deployment.leader.child.id().to_string(),
+                deployment.leader().child.id().to_string(),
             ]);
         }
         _deployment = Some(deployment);

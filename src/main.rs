@@ -4,6 +4,7 @@
 //! - [`up`]: `picket up`, every component in one process.
 //! - [`gateway`]: `picket gateway`, the edge alone (WebSocket and HTTP API; [`edge`] is what it
 //!   shares with `up`).
+//! - [`cluster`]: `picket cluster`, the production topology as processes on this host.
 //! - [`node`]: `picket ledger`, a ledger node over NATS and PostgreSQL.
 //! - [`notifier`]: `picket notifier`, the notifier over NATS and PostgreSQL.
 //! - `picket loadtest`: [`picket_loadtest::run`].
@@ -14,9 +15,11 @@
 //! Every role (`up`, `gateway`, `ledger`, `notifier`, `sandbox-pay`) checks all of its settings
 //! and reports every problem at once ([`check`], exit code 2) before it binds a port or opens a
 //! store; then its tokio runtime is built with the worker threads it was given ([`threads`]).
+//! `cluster` checks its settings the same way (exit code 2) and runs on tokio's default runtime.
 
 mod audit;
 mod check;
+mod cluster;
 mod edge;
 mod gateway;
 mod node;
@@ -65,6 +68,12 @@ enum Command {
     /// every gateway shares), a payment provider (`picket sandbox-pay` or Toss) and the keys
     /// every gateway shares. SIGTERM drains it: clients are told to reconnect elsewhere.
     Gateway(Box<gateway::GatewayArgs>),
+    /// Run the production topology on this host from the installed binaries, each process in
+    /// its own subdirectory of the data directory: PostgreSQL with a streaming read replica, a
+    /// 3-node NATS cluster with JetStream, Redis with AOF, two ledger nodes (leader and standby),
+    /// gateways behind one port, the notifier and the payment sandbox. Writes cluster.json;
+    /// Ctrl-C stops everything in order (docs/operations.md, "One host: picket cluster").
+    Cluster(cluster::ClusterArgs),
     /// Run a ledger node: it leads the hosted partitions whose lease is free and stands by for
     /// the others, taking over when their leader dies. Needs NATS (commands in, events out)
     /// and PostgreSQL (journal, leases, fencing epochs).
@@ -103,6 +112,7 @@ fn main() -> ExitCode {
     let ran = match cli.command {
         Command::Up(args) => role(up::plan(*args), up::run),
         Command::Gateway(args) => role(gateway::plan(*args), gateway::run),
+        Command::Cluster(args) => role(cluster::plan(args), cluster::run),
         Command::Ledger(args) => role(node::plan(args), node::run),
         Command::Notifier(args) => role(notifier::plan(args), notifier::run),
         Command::SandboxPay(args) => role(sandbox_pay::plan(args), sandbox_pay::run),

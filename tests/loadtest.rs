@@ -9,7 +9,7 @@ use std::process::Command;
 
 use picket_loadtest::report::ReportJson;
 use picket_tests::Postgres;
-use picket_tests::deploy::{Deployment, OPERATOR_TOKEN, Up};
+use picket_tests::deploy::{OPERATOR_TOKEN, Up, deployment};
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 
@@ -222,11 +222,11 @@ fn contention_sells_out_on_both_sides_and_reports_each_sides_sell_out() {
 
 #[test]
 fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audits() {
-    let deployment = Deployment::start(PICKET, 2, 1_000);
+    let deployment = deployment(PICKET, 2, 1_000, &[]);
     let gateways = deployment.gateway_list();
     let database_url = deployment.database_url.as_str();
     let common = ["--gateway", gateways.as_str(), "--journal", database_url];
-    let dir = deployment.dir.path();
+    let dir = deployment.dir();
 
     let out = dir.join("stampede");
     let mut args = common.to_vec();
@@ -273,7 +273,7 @@ fn a_stampede_and_a_failover_against_a_multi_process_deployment_pass_their_audit
     assert!(gateways.is_some_and(|g| g.processes >= 2), "{cpu:?}");
 
     // The leader is killed mid-run; a `picket up` node standing by takes over.
-    let leader = &deployment.leader;
+    let leader = deployment.leader();
     let pid = leader.child.id().to_string();
     let out = dir.join("failover");
     let mut args = common.to_vec();

@@ -14,7 +14,7 @@ use picket_ledger_core::{
     SeatId, Selection,
 };
 use picket_tests::api::{PASSWORD, call};
-use picket_tests::deploy::Deployment;
+use picket_tests::deploy::{Deployment, deployment};
 use picket_tests::gateway::small_spec;
 use picket_tests::ledger::submit_until_acknowledged;
 use serde_json::{Value, json};
@@ -32,10 +32,10 @@ const KILL_AFTER: usize = 10;
 /// `picket notifier` for the deployment, logging to `<dir>/<name>.log`.
 fn spawn_notifier(deployment: &Deployment, name: &str) -> Child {
     let log =
-        std::fs::File::create(deployment.dir.path().join(format!("{name}.log"))).expect("log file");
+        std::fs::File::create(deployment.dir().join(format!("{name}.log"))).expect("log file");
     Command::new(PICKET)
         .arg("notifier")
-        .env("PICKET_NATS_URL", deployment.nats.url())
+        .env("PICKET_NATS_URL", deployment.nats_url())
         .env("DATABASE_URL", &deployment.database_url)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
@@ -144,7 +144,7 @@ async fn inboxes(address: SocketAddr, tokens: &[String]) -> Vec<Value> {
 
 #[test]
 fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
-    let deployment = Deployment::start_with(
+    let deployment = deployment(
         PICKET,
         1,
         LEASE_MS,
@@ -158,7 +158,7 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
             members.push(member_at(address, &format!("restart{n}@example.com")).await);
         }
         let tokens: Vec<String> = members.iter().map(|(_, token)| token.clone()).collect();
-        let ledger = ledger(&deployment.nats.url()).await;
+        let ledger = ledger(&deployment.nats_url()).await;
         let mut spec = small_spec(PERFORMANCE, BOOKINGS as u16);
         // Each member books a quarter of the seats, one at a time.
         spec.per_buyer_limit = (BOOKINGS / MEMBERS) as u16;
@@ -234,10 +234,12 @@ fn a_notifier_killed_mid_stream_loses_nothing_and_shows_nothing_twice() {
         // The notifier's place is the bus's too: its durable consumer caught up.
         let deadline = Instant::now() + WAIT_MAX;
         loop {
-            let info = deployment
-                .nats
-                .consumer_info("PICKET_EVENTS_P0", picket_notifier::CONSUMER_DEFAULT)
-                .await;
+            let info = picket_tests::nats::consumer_info(
+                &deployment.nats_url(),
+                "PICKET_EVENTS_P0",
+                picket_notifier::CONSUMER_DEFAULT,
+            )
+            .await;
             let caught_up = info
                 .as_ref()
                 .is_some_and(|info| info["num_pending"] == 0 && info["num_ack_pending"] == 0);

@@ -410,7 +410,7 @@ fn up_over_nats_and_postgres_serves_the_same_booking_path() {
 #[test]
 fn up_over_tls_as_the_up_user_serves_the_same_booking_path() {
     let services = picket_tests::SecuredServices::start("picket").expect("services");
-    let redis = picket_tests::Redis::start_tls(picket_tests::ServerTls::new(
+    let redis = picket_tests::Redis::start_tls(picket_tests::ServerTls::from(
         &services.ca.issue_loopback("redis").expect("cert"),
     ))
     .expect("redis");

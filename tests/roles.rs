@@ -215,7 +215,11 @@ fn gateways_book_through_a_ledger_node_and_sandbox_pay_and_every_role_stops_on_s
         "{}",
         output_of(dir.path(), "notifier.out")
     );
-    terminate(&mut sandbox.child, "picket sandbox-pay", STOP_WORK_MAX);
+    terminate(
+        &mut sandbox.process.child,
+        "picket sandbox-pay",
+        STOP_WORK_MAX,
+    );
     terminate(&mut gateways[0].child, "picket gateway", grace);
     terminate(&mut ledger.child, "picket ledger", STOP_WORK_MAX);
 }

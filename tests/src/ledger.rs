@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use picket_ledger::PgJournal;
@@ -308,13 +307,21 @@ pub async fn journal_digest(journal: &PgJournal, partition: u16) -> (u64, u64) {
     (seq, ledger.digest())
 }
 
-/// How long a ledger node may take to reach a role.
-const NODE_WAIT_MAX: Duration = Duration::from_secs(30);
+/// One `picket ledger` process ([`picket_cluster::LedgerNode`]) hosting partition 0 of one, as
+/// the tests drive it: its steps panic on failure.
+pub struct LedgerNode(pub picket_cluster::LedgerNode);
 
-/// One `picket ledger` process.
-pub struct LedgerNode {
-    pub child: Child,
-    pub port: u16,
+impl std::ops::Deref for LedgerNode {
+    type Target = picket_cluster::LedgerNode;
+    fn deref(&self) -> &picket_cluster::LedgerNode {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for LedgerNode {
+    fn deref_mut(&mut self) -> &mut picket_cluster::LedgerNode {
+        &mut self.0
+    }
 }
 
 impl LedgerNode {
@@ -340,38 +347,33 @@ impl LedgerNode {
         name: &str,
         extra: &[&str],
     ) -> LedgerNode {
-        let port = crate::free_port().expect("free port");
-        let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).expect("log file");
-        let child = std::process::Command::new(picket)
-            .args(["ledger", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--nats-url", nats_url, "--database-url", database_url])
-            .args(["--lease-ms", &lease_ms.to_string()])
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn picket ledger");
-        LedgerNode { child, port }
+        picket_cluster::LedgerNode::start(picket_cluster::picket::LedgerSpec {
+            picket: Path::new(picket),
+            name: name.to_owned(),
+            database_url,
+            nats_url,
+            partitions: 1,
+            lease_ms: Some(lease_ms),
+            data_dir: log_dir.to_path_buf(),
+            env: Vec::new(),
+            extra_args: extra.iter().map(|arg| arg.to_string()).collect(),
+        })
+        .map(LedgerNode)
+        .unwrap_or_else(|error| panic!("picket ledger {name}: {error}"))
     }
 
     /// The role `/healthz` reports for partition 0, if the node answers.
     pub fn role(&self) -> Option<String> {
-        let body = http_get(self.port, "/healthz")?;
-        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
-        value["partitions"][0]["role"].as_str().map(str::to_owned)
+        self.0.role()
     }
 
-    /// Whether `/healthz` says partition 0 has had no leader for longer than a lease, if the
-    /// node answers.
+    /// Whether partition 0 has had no leader for longer than a lease, if the node answers.
     pub fn leaderless(&self) -> Option<bool> {
-        let body = http_get(self.port, "/healthz")?;
-        let value: serde_json::Value = serde_json::from_str(&body).ok()?;
-        value["partitions"][0]["leaderless"].as_bool()
+        self.0.leaderless()
     }
 
     pub fn wait_role(&self, role: &str) {
-        let deadline = std::time::Instant::now() + NODE_WAIT_MAX;
+        let deadline = std::time::Instant::now() + picket_cluster::picket::ROLE_WAIT_MAX;
         while std::time::Instant::now() < deadline {
             if self.role().as_deref() == Some(role) {
                 return;
@@ -386,36 +388,12 @@ impl LedgerNode {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = std::process::Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill -{signal}");
-    }
-
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        picket_cluster::process::signal(self.child.id(), signal)
+            .unwrap_or_else(|error| panic!("kill -{signal}: {error}"));
     }
 }
 
-impl Drop for LedgerNode {
-    fn drop(&mut self) {
-        // SIGKILL also ends a frozen (SIGSTOPped) process.
-        self.kill();
-    }
-}
-
-/// A plain HTTP/1.0 GET; the body, if the server answered.
-pub fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
-}
+pub use picket_cluster::picket::http_get;
 
 /// A request by `actor` under the idempotency key `key`.
 pub fn request(actor: u64, key: &str, command: Command) -> Request {

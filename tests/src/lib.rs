@@ -6,41 +6,38 @@
 //! Plain std, no async: call it from any test, sync or tokio. Signals go through `sh -c kill`
 //! (the workspace forbids `unsafe`, so no libc), and process trees are read from `/proc`.
 //!
-//! Layout: [`postgres`], [`redis`], [`nats`] and [`s3`] (moto) start one server each;
-//! [`process`] is what they share (binaries, ports, spawning, waiting, signals, logs);
-//! [`proxy`] is the [`TcpProxy`] a test cuts a connection with; [`error`] the [`HarnessError`];
-//! [`tls`] makes a private CA and certificates that the servers can serve TLS with, and
-//! [`secured`] starts NATS (with `deploy/nats/accounts.conf`) and PostgreSQL serving them.
-//! On top of them: [`gateway`] and [`api`] start Picket's services in the test process,
-//! [`ledger`] has the booking workload, its audit and `picket ledger` nodes, [`deploy`] deploys
-//! Picket as processes; [`pay`] runs the payment sandbox and pays at it as a buyer; [`ids`] checks that every id they serve is a string (v2); [`wait`]
+//! Layout: the servers are `picket-cluster`'s (the process supervisor `picket cluster` runs),
+//! re-exported here: [`postgres`], [`redis`] and [`nats`] start one server each (`nats` adds
+//! [`nats::consumer_info`] and the users of `deploy/nats/accounts.conf`, [`NatsAccounts`]),
+//! [`process`] is what they share, [`HarnessError`] is its error; [`s3`] (moto) starts the one
+//! server only tests need. [`tls`] makes a private CA and certificates ([`TestCa`]) that the
+//! servers serve TLS with ([`ServerTls`]), and [`secured`] starts NATS (with
+//! `deploy/nats/accounts.conf`) and PostgreSQL serving them. [`proxy`] is the [`TcpProxy`] a
+//! test cuts a connection with. On top of them: [`gateway`] and [`api`] start Picket's services
+//! in the test process, [`ledger`] has the booking workload, its audit and `picket ledger`
+//! nodes, [`deploy`] deploys Picket as processes (the load tests' [`picket_cluster::Cluster`]);
+//! [`pay`] runs the payment sandbox and pays at it as a buyer; [`ids`] checks that every id they serve is a string (v2); [`wait`]
 //! waits, bounded, for what another task or process does.
 
 pub mod api;
 pub mod deploy;
-pub mod error;
 pub mod gateway;
 pub mod ids;
 pub mod ledger;
 pub mod nats;
 pub mod pay;
-pub mod postgres;
-pub mod process;
 pub mod proxy;
 pub mod push;
-pub mod redis;
 pub mod s3;
 pub mod scanner;
 pub mod secured;
 pub mod tls;
 pub mod wait;
 
-pub use error::HarnessError;
 pub use nats::{Nats, NatsAccounts, NatsOptions};
-pub use postgres::Postgres;
-pub use process::free_port;
+pub use picket_cluster::ClusterError as HarnessError;
+pub use picket_cluster::{Postgres, Redis, free_port, postgres, process, redis};
 pub use proxy::TcpProxy;
-pub use redis::Redis;
 pub use s3::MotoS3;
 pub use secured::SecuredServices;
 pub use tls::{CertFiles, ServerTls, TestCa};

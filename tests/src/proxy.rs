@@ -2,7 +2,8 @@
 
 use std::net::{TcpListener, TcpStream};
 
-use crate::error::{HarnessError, io_error};
+use crate::HarnessError;
+use picket_cluster::error::io_error;
 
 /// A TCP forwarder on a free loopback port to `127.0.0.1:<upstream>`, which a test can cut
 /// (every connection through it dropped, new ones refused: one process cut off from a server

@@ -4,8 +4,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 
-use crate::error::{HarnessError, io_error};
-use crate::process::{PROBE_ANSWER_WAIT_MAX, Process, find_binary, log_tail, pip_user_dirs};
+use crate::HarnessError;
+use picket_cluster::process::{
+    ArgsFn, Dir, PROBE_ANSWER_WAIT_MAX, Process, find_binary, log_tail, pip_user_dirs,
+};
 
 /// A private S3-compatible object store: moto's `moto_server` (the Python package
 /// `moto[server]`), serving path-style S3 at `http://127.0.0.1:<port>`. It keeps objects in
@@ -28,12 +30,12 @@ impl MotoS3 {
                     package: "moto[server]",
                 }
             })?;
-        let args = |_: &Path, port: u16| {
+        let args: ArgsFn = Box::new(|_: &Path, port: u16| {
             ["-H", "127.0.0.1", "-p", &port.to_string()]
                 .map(String::from)
                 .to_vec()
-        };
-        Process::start_binary("moto", binary, args, |port| {
+        });
+        Process::start_binary("moto", binary, Dir::temp("moto", None)?, args, |port| {
             http_request(port, "GET", "/").is_ok_and(|(status, _)| status == 200)
         })
         .map(MotoS3)
@@ -41,18 +43,23 @@ impl MotoS3 {
 
     /// `http://127.0.0.1:<port>`: the endpoint for path-style requests.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.0.port)
+        format!("http://127.0.0.1:{}", self.0.port())
     }
 
     /// The loopback TCP port; it stays the same across restarts.
     pub fn port(&self) -> u16 {
-        self.0.port
+        self.0.port()
     }
 
     /// Creates a bucket through moto's S3 API (`PUT /<bucket>`, unsigned: moto allows it).
     pub fn create_bucket(&self, bucket: &str) -> Result<(), HarnessError> {
-        let (status, body) = http_request(self.0.port, "PUT", &format!("/{bucket}"))
-            .map_err(io_error(format!("creating bucket {bucket}")))?;
+        let (status, body) =
+            http_request(self.0.port(), "PUT", &format!("/{bucket}")).map_err(|source| {
+                HarnessError::Io {
+                    what: format!("creating bucket {bucket}"),
+                    source,
+                }
+            })?;
         if status != 200 {
             return Err(HarnessError::Command {
                 what: format!("PUT /{bucket}"),
@@ -67,8 +74,11 @@ impl MotoS3 {
     /// spells them.
     pub fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, HarnessError> {
         let path = format!("/{bucket}?list-type=2&prefix={prefix}");
-        let (status, body) = http_request(self.0.port, "GET", &path)
-            .map_err(io_error(format!("listing bucket {bucket}")))?;
+        let (status, body) =
+            http_request(self.0.port(), "GET", &path).map_err(|source| HarnessError::Io {
+                what: format!("listing bucket {bucket}"),
+                source,
+            })?;
         if status != 200 {
             return Err(HarnessError::Command {
                 what: format!("GET {path}"),

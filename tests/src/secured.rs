@@ -4,7 +4,7 @@
 
 use picket_ledger_client::NatsAuth;
 
-use crate::error::HarnessError;
+use crate::HarnessError;
 use crate::nats::{Nats, NatsAccounts};
 use crate::postgres::Postgres;
 use crate::tls::{ServerTls, TestCa};
@@ -25,9 +25,9 @@ impl SecuredServices {
         let ca = TestCa::new("picket test ca")?;
         let users = NatsAccounts::new()?;
         let nats = Nats::start_with(
-            users.server_options(Some(ServerTls::new(&ca.issue_loopback("nats")?))),
+            users.server_options(Some(ServerTls::from(&ca.issue_loopback("nats")?))),
         )?;
-        let postgres = Postgres::start_tls(&ServerTls::new(&ca.issue_loopback("postgres")?))?;
+        let postgres = Postgres::start_tls(&ServerTls::from(&ca.issue_loopback("postgres")?))?;
         postgres.create_database(database)?;
         let database_url = postgres.tls_url(database, ca.ca_file());
         Ok(SecuredServices {

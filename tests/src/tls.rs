@@ -1,7 +1,8 @@
 //! Certificates for tests of TLS between services, made in the test (rcgen on ring): a private
 //! CA and the certificates it issues, as PEM files in a temporary directory. The servers of the
-//! harness serve them ([`ServerTls`]: `Nats::start_with`, `Postgres::start_tls`,
-//! `Redis::start_tls`), and clients verify against [`TestCa::ca_file`].
+//! harness (`picket-cluster`'s) serve them ([`ServerTls`], made from a [`CertFiles`]:
+//! `Nats::start_with`, `Postgres::start_tls`, `Redis::start_tls`), and clients verify against
+//! [`TestCa::ca_file`].
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,10 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::error::{HarnessError, io_error};
+pub use picket_cluster::ServerTls;
+use picket_cluster::error::io_error;
+
+use crate::HarnessError;
 
 /// A private certificate authority whose files live as long as it does.
 pub struct TestCa {
@@ -28,20 +32,9 @@ pub struct CertFiles {
     pub ca: PathBuf,
 }
 
-/// What a harness server serves TLS with: its certificate and key, and the CA it verifies
-/// clients' certificates against when `verify_clients` is set.
-#[derive(Clone, Debug)]
-pub struct ServerTls {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    pub ca: PathBuf,
-    /// Whether clients must present a certificate from `ca`.
-    pub verify_clients: bool,
-}
-
-impl ServerTls {
-    /// A server serving `files`, not asking clients for certificates.
-    pub fn new(files: &CertFiles) -> ServerTls {
+/// A server serving `files`, not asking clients for certificates.
+impl From<&CertFiles> for ServerTls {
+    fn from(files: &CertFiles) -> ServerTls {
         ServerTls {
             cert: files.cert.clone(),
             key: files.key.clone(),

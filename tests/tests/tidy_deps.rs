@@ -21,6 +21,10 @@
 //!   depends on no `picket-*` crate: it knows paths and files, never a service; the binary puts
 //!   it beside the API.
 //!
+//! - the process supervisor (`picket-cluster`, behind `picket cluster` and the harness's servers)
+//!   depends on no `picket-*` crate (it runs the binary), and only the binary and this harness
+//!   depend on it: no service links a supervisor.
+//!
 //! Members come from the root Cargo.toml's `workspace.members`, so a new crate is covered as soon
 //! as it joins the workspace.
 
@@ -105,6 +109,9 @@ fn notifier_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
 }
 
 const WEB: &str = "picket-web";
+const CLUSTER: &str = "picket-cluster";
+/// Crates that may depend on the process supervisor.
+const CLUSTER_USERS: [&str; 2] = ["picket", "picket-tests"];
 
 /// The `picket-*` crates the browser UI's crate may depend on: none.
 fn web_crate_allows(krate: &str) -> Option<&'static [&'static str]> {
@@ -201,6 +208,12 @@ fn violations(krate: &str, manifest: &toml::Table) -> Vec<Violation> {
             && !allowed.contains(&dependency.as_str())
         {
             Some("picket-tickets depends on picket-ledger-core only among picket-* crates")
+        } else if dependency == CLUSTER && !CLUSTER_USERS.contains(&krate) {
+            Some(
+                "only the binary `picket` and the test harness `picket-tests` may depend on picket-cluster: services never link the supervisor",
+            )
+        } else if krate == CLUSTER && dependency.starts_with("picket") {
+            Some("picket-cluster depends on no picket-* crate: it runs the binary, it links none")
         } else if let Some(allowed) = web_crate_allows(krate)
             && dependency.starts_with("picket")
             && !allowed.contains(&dependency.as_str())
@@ -289,6 +302,7 @@ fn only_the_binary_and_the_harness_depend_on_the_ledger_server_and_ledger_crates
         PAYMENTS,
         TICKETS,
         WEB,
+        CLUSTER,
         "picket",
         "picket-tests",
     ] {

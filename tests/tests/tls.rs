@@ -53,7 +53,7 @@ async fn nats_over_tls_is_verified_against_the_ca_file_and_a_wrong_ca_is_refused
     let nats = Nats::start_with(NatsOptions {
         tls: Some(ServerTls {
             verify_clients: true,
-            ..ServerTls::new(&server)
+            ..ServerTls::from(&server)
         }),
         ..NatsOptions::default()
     })
@@ -111,7 +111,7 @@ async fn nats_over_tls_is_verified_against_the_ca_file_and_a_wrong_ca_is_refused
 async fn postgres_pools_pass_the_urls_tls_settings_through() {
     let ca = TestCa::new("picket test ca").expect("ca");
     let server = ca.issue_loopback("postgres").expect("server cert");
-    let postgres = Postgres::start_tls(&ServerTls::new(&server)).expect("postgres");
+    let postgres = Postgres::start_tls(&ServerTls::from(&server)).expect("postgres");
     postgres.create_database("picket").expect("database");
     let url = postgres.tls_url("picket", ca.ca_file());
 
@@ -180,7 +180,7 @@ async fn redis_over_tls_with_a_ca_file_and_a_client_certificate() {
         .expect("client cert");
     let redis = Redis::start_tls(ServerTls {
         verify_clients: true,
-        ..ServerTls::new(&server)
+        ..ServerTls::from(&server)
     })
     .expect("redis");
     assert!(redis.url().starts_with("rediss://"), "{}", redis.url());

@@ -17,7 +17,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
-use picket_tests::deploy::{Deployment, OPERATOR_TOKEN};
+use picket_tests::deploy::{OPERATOR_TOKEN, deployment};
 
 /// The ledger lease unless `$PICKET_STACK_LEASE_MS` says otherwise: a killed leader's
 /// partition is taken over about this long after.
@@ -42,15 +42,15 @@ fn main() {
         Ok(text) => text.parse().expect("PICKET_STACK_LEASE_MS is milliseconds"),
         Err(_) => LEASE_MS,
     };
-    let deployment = Deployment::start(&picket.to_string_lossy(), 1, lease_ms);
+    let deployment = deployment(&picket.to_string_lossy(), 1, lease_ms, &[]);
     let gateway = &deployment.gateways[0];
     let line = serde_json::json!({
         "url": format!("http://{}", gateway.address()),
-        "leader_pid": deployment.leader.child.id(),
+        "leader_pid": deployment.leader().child.id(),
         "gateway_pid": gateway.child.id(),
         "operator_token": OPERATOR_TOKEN,
         "lease_ms": lease_ms,
-        "logs": deployment.dir.path(),
+        "logs": deployment.dir(),
     });
     {
         let mut stdout = std::io::stdout().lock();

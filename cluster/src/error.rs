@@ -1,8 +1,11 @@
-//! The harness's one error type: why a server could not be started, signalled or used.
+//! The crate's one error type: why a server or a process could not be started, signalled or
+//! used.
 
-/// Why a server could not be started, signalled or used.
+use std::path::PathBuf;
+
+/// Why a server or a process could not be started, signalled or used.
 #[derive(Debug, thiserror::Error)]
-pub enum HarnessError {
+pub enum ClusterError {
     #[error("binary {binary} not found: install the Debian package {package}")]
     Missing {
         binary: &'static str,
@@ -26,15 +29,22 @@ pub enum HarnessError {
     },
     #[error("{server} did not become ready within {waited_s} s; log tail:\n{log}")]
     NotReady {
-        server: &'static str,
+        server: String,
         waited_s: u64,
         log: String,
     },
     #[error("{server} is still running: kill or stop it before start_again")]
     AlreadyRunning { server: &'static str },
+    #[error(
+        "{dir} is out of reach of the postgres user, which PostgreSQL runs as under root: \
+         choose a data directory whose every parent that user may enter (say, under /tmp or /srv)"
+    )]
+    NotReachable { dir: PathBuf },
+    #[error("{0}")]
+    Setting(String),
 }
 
-pub(crate) fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessError {
+pub fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ClusterError {
     let what = what.into();
-    move |source| HarnessError::Io { what, source }
+    move |source| ClusterError::Io { what, source }
 }

@@ -1,29 +1,30 @@
-//! What every server of the harness shares: finding binaries, free ports, spawning a server
-//! with its log, waiting until it answers or exits, signals, and the process tree from `/proc`.
-//! Plain std, no async; signals go through `sh -c kill` (the workspace forbids `unsafe`, so no
-//! libc). [`Process`] is the shape Redis, NATS and moto share.
+//! What every server shares: finding binaries, free ports, the directory a server keeps its
+//! files in ([`Dir`]: a temporary one removed on drop, or one kept across runs), spawning a
+//! server with its log, waiting until it answers or exits, signals, and the process tree from
+//! `/proc`. Plain std, no async; signals go through `sh -c kill` (the workspace forbids
+//! `unsafe`, so no libc). [`Process`] is the shape Redis, NATS and the harness's moto share.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::error::{HarnessError, io_error};
+use crate::error::{ClusterError, io_error};
 
 /// How long a server may take to accept connections after it was started.
-pub(crate) const STARTUP_WAIT_MAX: Duration = Duration::from_secs(60);
+pub const STARTUP_WAIT_MAX: Duration = Duration::from_secs(60);
 /// How long a stopped server may take to exit.
-pub(crate) const SHUTDOWN_WAIT_MAX: Duration = Duration::from_secs(30);
+pub const SHUTDOWN_WAIT_MAX: Duration = Duration::from_secs(30);
 /// Pause between readiness probes.
-pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(50);
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(50);
 /// How long one readiness probe waits for the server's answer.
-pub(crate) const PROBE_ANSWER_WAIT_MAX: Duration = Duration::from_secs(2);
+pub const PROBE_ANSWER_WAIT_MAX: Duration = Duration::from_secs(2);
 /// Lines of a server's log quoted in a start error.
-pub(crate) const LOG_TAIL_LINES_MAX: usize = 30;
+pub const LOG_TAIL_LINES_MAX: usize = 30;
 
 /// Debian puts some server binaries (`nats-server`, `runuser`) in sbin directories, which a
 /// non-root user's PATH usually lacks.
-pub(crate) fn sbin_dirs() -> Vec<PathBuf> {
+pub fn sbin_dirs() -> Vec<PathBuf> {
     ["/usr/local/sbin", "/usr/sbin", "/sbin"]
         .into_iter()
         .map(PathBuf::from)
@@ -31,7 +32,7 @@ pub(crate) fn sbin_dirs() -> Vec<PathBuf> {
 }
 
 /// A loopback port that was free a moment ago (bind to port 0, read it, let it go).
-pub fn free_port() -> Result<u16, HarnessError> {
+pub fn free_port() -> Result<u16, ClusterError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io_error("binding a free port"))?;
     let port = listener
         .local_addr()
@@ -41,7 +42,7 @@ pub fn free_port() -> Result<u16, HarnessError> {
 }
 
 /// Whether the effective uid is 0, from `/proc/self/status` (`Uid: real effective saved fs`).
-pub(crate) fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -52,11 +53,11 @@ pub(crate) fn is_root() -> bool {
 }
 
 /// `name` on PATH, or in the first of `extra_dirs` that has it.
-pub(crate) fn find_binary(
+pub fn find_binary(
     name: &'static str,
     package: &'static str,
     extra_dirs: &[PathBuf],
-) -> Result<PathBuf, HarnessError> {
+) -> Result<PathBuf, ClusterError> {
     let path_dirs = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();
@@ -65,21 +66,21 @@ pub(crate) fn find_binary(
         .chain(extra_dirs)
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
-        .ok_or(HarnessError::Missing {
+        .ok_or(ClusterError::Missing {
             binary: name,
             package,
         })
 }
 
 /// Where `pip install --user` puts scripts: `$HOME/.local/bin`.
-pub(crate) fn pip_user_dirs() -> Vec<PathBuf> {
+pub fn pip_user_dirs() -> Vec<PathBuf> {
     std::env::var_os("HOME")
         .map(|home| PathBuf::from(home).join(".local").join("bin"))
         .into_iter()
         .collect()
 }
 
-pub(crate) fn log_tail(log: &Path) -> String {
+pub fn log_tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(LOG_TAIL_LINES_MAX)..].join("\n")
@@ -87,7 +88,7 @@ pub(crate) fn log_tail(log: &Path) -> String {
 
 /// Sends `signal` (a name such as `KILL`) to `pid` with the shell's `kill`, which every Debian
 /// has even without procps.
-pub(crate) fn signal(pid: u32, signal: &str) -> Result<(), HarnessError> {
+pub fn signal(pid: u32, signal: &str) -> Result<(), ClusterError> {
     let output = Command::new("sh")
         .args([
             "-c",
@@ -99,7 +100,7 @@ pub(crate) fn signal(pid: u32, signal: &str) -> Result<(), HarnessError> {
         .output()
         .map_err(io_error("running kill"))?;
     if !output.status.success() {
-        return Err(HarnessError::Command {
+        return Err(ClusterError::Command {
             what: format!("kill -s {signal} {pid}"),
             status: output.status.to_string(),
             log: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -117,13 +118,13 @@ pub(crate) fn proc_stat(pid: u32) -> Option<Vec<String>> {
 }
 
 /// Whether `pid` is a live process; a zombie counts as gone (it holds no ports or memory).
-pub(crate) fn alive(pid: u32) -> bool {
+pub fn alive(pid: u32) -> bool {
     proc_stat(pid)
         .is_some_and(|fields| !matches!(fields.first().map(String::as_str), Some("Z" | "X")))
 }
 
 /// The direct children of `pid`, from `/proc`.
-pub(crate) fn children_of(pid: u32) -> Vec<u32> {
+pub fn children_of(pid: u32) -> Vec<u32> {
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
@@ -138,7 +139,7 @@ pub(crate) fn children_of(pid: u32) -> Vec<u32> {
 }
 
 /// Waits until none of `pids` is alive, up to [`SHUTDOWN_WAIT_MAX`].
-pub(crate) fn wait_gone(pids: &[u32]) {
+pub fn wait_gone(pids: &[u32]) {
     let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
     while pids.iter().any(|&pid| alive(pid)) && Instant::now() < deadline {
         std::thread::sleep(PROBE_INTERVAL);
@@ -147,7 +148,7 @@ pub(crate) fn wait_gone(pids: &[u32]) {
 
 /// Waits for `child` to exit by itself, then kills it if it has not within
 /// [`SHUTDOWN_WAIT_MAX`].
-pub(crate) fn wait_exit(child: &mut Child) {
+pub fn wait_exit(child: &mut Child) {
     let deadline = Instant::now() + SHUTDOWN_WAIT_MAX;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -168,11 +169,11 @@ pub(crate) fn is_running(child: &mut Option<Child>) -> bool {
 /// Waits until `probe` succeeds, failing early if the process died (so a server that could
 /// not bind its port is not mistaken for whatever else answers there).
 pub(crate) fn wait_ready(
-    server: &'static str,
+    server: &str,
     child: &mut Child,
     log: &Path,
     mut probe: impl FnMut() -> bool,
-) -> Result<(), HarnessError> {
+) -> Result<(), ClusterError> {
     let started = Instant::now();
     loop {
         let exited = matches!(child.try_wait(), Ok(Some(_)));
@@ -180,8 +181,8 @@ pub(crate) fn wait_ready(
             return Ok(());
         }
         if exited || started.elapsed() > STARTUP_WAIT_MAX {
-            return Err(HarnessError::NotReady {
-                server,
+            return Err(ClusterError::NotReady {
+                server: server.to_owned(),
                 waited_s: started.elapsed().as_secs(),
                 log: log_tail(log),
             });
@@ -191,7 +192,7 @@ pub(crate) fn wait_ready(
 }
 
 /// The server's stdout and stderr, both appended to `path` (kept across restarts).
-pub(crate) fn open_log(path: &Path) -> Result<(Stdio, Stdio), HarnessError> {
+pub(crate) fn open_log(path: &Path) -> Result<(Stdio, Stdio), ClusterError> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -203,12 +204,12 @@ pub(crate) fn open_log(path: &Path) -> Result<(Stdio, Stdio), HarnessError> {
     Ok((Stdio::from(file), Stdio::from(second)))
 }
 
-pub(crate) fn run_checked(what: &str, command: &mut Command) -> Result<(), HarnessError> {
+pub(crate) fn run_checked(what: &str, command: &mut Command) -> Result<(), ClusterError> {
     let output = command.output().map_err(io_error(what))?;
     if output.status.success() {
         return Ok(());
     }
-    Err(HarnessError::Command {
+    Err(ClusterError::Command {
         what: what.to_owned(),
         status: output.status.to_string(),
         log: format!(
@@ -219,69 +220,114 @@ pub(crate) fn run_checked(what: &str, command: &mut Command) -> Result<(), Harne
     })
 }
 
-/// How a server's command line is made from its directory and port.
-pub(crate) type ArgsFn = Box<dyn Fn(&Path, u16) -> Vec<String> + Send + Sync>;
-/// Whether the server on a port answers.
-pub(crate) type ProbeFn = Box<dyn Fn(u16) -> bool + Send + Sync>;
+/// Where a server keeps its files: a temporary directory removed when the server is dropped
+/// (tests), or a directory that is kept, so a server started on it again finds its data
+/// (`picket cluster`).
+pub enum Dir {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
 
-/// A server process with a port and a directory: Redis and NATS share this shape. Both run as
-/// the current user and are direct children, so signals go straight to the child.
-pub(crate) struct Process {
-    pub(crate) name: &'static str,
-    pub(crate) binary: PathBuf,
-    pub(crate) dir: tempfile::TempDir,
-    pub(crate) port: u16,
-    pub(crate) args: ArgsFn,
-    pub(crate) probe: ProbeFn,
-    /// Environment variables the server gets on top of the test's.
-    pub(crate) env: Vec<(String, String)>,
-    pub(crate) child: Option<Child>,
+impl Dir {
+    /// A fresh temporary directory named `picket-<name>-…` (in `parent`, else `$TMPDIR`).
+    pub fn temp(name: &str, parent: Option<&Path>) -> Result<Dir, ClusterError> {
+        let prefix = format!("picket-{name}-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        match parent {
+            Some(parent) => builder.tempdir_in(parent),
+            None => builder.tempdir(),
+        }
+        .map(Dir::Temp)
+        .map_err(io_error("creating a temp dir"))
+    }
+
+    /// `path`, created when missing, kept when the server is dropped.
+    pub fn kept(path: &Path) -> Result<Dir, ClusterError> {
+        std::fs::create_dir_all(path).map_err(io_error(format!("creating {}", path.display())))?;
+        Ok(Dir::Kept(path.to_path_buf()))
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Dir::Temp(dir) => dir.path(),
+            Dir::Kept(path) => path,
+        }
+    }
+}
+
+/// A server's command line from its directory and port.
+pub type ArgsFn = Box<dyn Fn(&Path, u16) -> Vec<String> + Send + Sync>;
+/// Whether the server on a port answers as it should.
+pub type ProbeFn = Box<dyn Fn(u16) -> bool + Send + Sync>;
+
+/// A server process with a port and a directory: Redis, NATS and moto share this shape. They
+/// run as the current user and are direct children, so signals go straight to the child.
+pub struct Process {
+    name: &'static str,
+    binary: PathBuf,
+    dir: Dir,
+    port: u16,
+    args: ArgsFn,
+    probe: ProbeFn,
+    /// Environment variables the server gets on top of this process's.
+    env: Vec<(String, String)>,
+    child: Option<Child>,
 }
 
 impl Process {
-    pub(crate) fn start(
+    /// Finds `binary` (on PATH or in the sbin directories) and starts it in a temporary
+    /// directory on a free port.
+    pub fn start(
         name: &'static str,
         binary: &'static str,
         package: &'static str,
         args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
         probe: impl Fn(u16) -> bool + Send + Sync + 'static,
-    ) -> Result<Self, HarnessError> {
+    ) -> Result<Self, ClusterError> {
         Process::start_with_env(name, binary, package, args, probe, Vec::new())
     }
 
     /// [`Process::start`] with `env` added to the server's environment.
-    pub(crate) fn start_with_env(
+    pub fn start_with_env(
         name: &'static str,
         binary: &'static str,
         package: &'static str,
         args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
         probe: impl Fn(u16) -> bool + Send + Sync + 'static,
         env: Vec<(String, String)>,
-    ) -> Result<Self, HarnessError> {
+    ) -> Result<Self, ClusterError> {
         let binary = find_binary(binary, package, &sbin_dirs())?;
-        Process::spawn_new(name, binary, Box::new(args), Box::new(probe), env)
+        let dir = Dir::temp(name, None)?;
+        Process::spawn_new(name, binary, dir, Box::new(args), Box::new(probe), env)
     }
 
-    pub(crate) fn start_binary(
+    /// Starts `binary` in `dir` on a free port; ready once `probe` passes.
+    pub fn start_binary(
         name: &'static str,
         binary: PathBuf,
+        dir: Dir,
         args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
         probe: impl Fn(u16) -> bool + Send + Sync + 'static,
-    ) -> Result<Self, HarnessError> {
-        Process::spawn_new(name, binary, Box::new(args), Box::new(probe), Vec::new())
+    ) -> Result<Self, ClusterError> {
+        Process::spawn_new(
+            name,
+            binary,
+            dir,
+            Box::new(args),
+            Box::new(probe),
+            Vec::new(),
+        )
     }
 
     fn spawn_new(
         name: &'static str,
         binary: PathBuf,
+        dir: Dir,
         args: ArgsFn,
         probe: ProbeFn,
         env: Vec<(String, String)>,
-    ) -> Result<Self, HarnessError> {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("picket-{name}-"))
-            .tempdir()
-            .map_err(io_error("creating a temp dir"))?;
+    ) -> Result<Self, ClusterError> {
         let mut process = Process {
             name,
             binary,
@@ -296,13 +342,21 @@ impl Process {
         Ok(process)
     }
 
-    pub(crate) fn log_path(&self) -> PathBuf {
+    pub fn log_path(&self) -> PathBuf {
         self.dir.path().join(format!("{}.log", self.name))
     }
 
-    pub(crate) fn start_again(&mut self) -> Result<(), HarnessError> {
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn start_again(&mut self) -> Result<(), ClusterError> {
         if is_running(&mut self.child) {
-            return Err(HarnessError::AlreadyRunning { server: self.name });
+            return Err(ClusterError::AlreadyRunning { server: self.name });
         }
         let log = self.log_path();
         let (stdout, stderr) = open_log(&log)?;
@@ -322,11 +376,18 @@ impl Process {
     }
 
     /// The running server's pid (`None` while it is stopped).
-    pub(crate) fn pid(&self) -> Option<u32> {
+    pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
-    pub(crate) fn signal(&mut self, name: &str) -> Result<(), HarnessError> {
+    /// How the server ended, once it has (`None` while it runs or after `kill`/`stop`).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+    }
+
+    pub fn signal(&mut self, name: &str) -> Result<(), ClusterError> {
         if !is_running(&mut self.child) {
             return Ok(());
         }
@@ -336,7 +397,18 @@ impl Process {
         }
     }
 
-    pub(crate) fn kill(&mut self) -> Result<(), HarnessError> {
+    /// SIGTERM, then waits for the server to exit (SIGKILL after [`SHUTDOWN_WAIT_MAX`]).
+    pub fn stop(&mut self) -> Result<(), ClusterError> {
+        // A paused server could not act on the signal.
+        self.signal("CONT")?;
+        self.signal("TERM")?;
+        if let Some(mut child) = self.child.take() {
+            wait_exit(&mut child);
+        }
+        Ok(())
+    }
+
+    pub fn kill(&mut self) -> Result<(), ClusterError> {
         if let Some(mut child) = self.child.take() {
             child
                 .kill()

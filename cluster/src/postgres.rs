@@ -1,26 +1,28 @@
-//! A private PostgreSQL cluster for a test: `initdb` in a temporary directory, a free loopback
-//! port, durable commits, and kill, pause and restart mid-stream.
+//! A private PostgreSQL cluster: `initdb` in a temporary directory (tests) or a kept one
+//! (`picket cluster`), a free loopback port, durable commits, kill, pause and restart
+//! mid-stream, a streaming read replica of it ([`Postgres::start_replica_of`]), and serving TLS
+//! only ([`Postgres::start_tls`]).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use std::os::unix::fs::PermissionsExt;
-
-use crate::error::{HarnessError, io_error};
+use crate::error::{ClusterError, io_error};
 use crate::process::{
-    PROBE_ANSWER_WAIT_MAX, PROBE_INTERVAL, SHUTDOWN_WAIT_MAX, alive, children_of, find_binary,
+    Dir, PROBE_ANSWER_WAIT_MAX, PROBE_INTERVAL, SHUTDOWN_WAIT_MAX, alive, children_of, find_binary,
     free_port, is_root, is_running, log_tail, open_log, run_checked, sbin_dirs, signal, wait_exit,
     wait_gone, wait_ready,
 };
 use crate::tls::ServerTls;
 
-/// Set to a file path, the harness's clusters load `pg_stat_statements`, and a [`Deployment`]
-/// writes what PostgreSQL did per booking there when it is dropped ([`Postgres::work_report`]).
+/// Set to a file path, PostgreSQL clusters load `pg_stat_statements`, and a load-test
+/// [`Cluster`] writes what PostgreSQL did per booking there when it is dropped
+/// ([`Postgres::work_report`]).
 ///
-/// [`Deployment`]: crate::deploy::Deployment
+/// [`Cluster`]: crate::Cluster
 pub const PG_STATS_ENV: &str = "PICKET_BENCH_PG_STATS";
 
 /// Where the temporary directories go when PostgreSQL runs as the `postgres` user: every parent
@@ -48,20 +50,47 @@ fn postgres_bin_dirs() -> Vec<PathBuf> {
 /// therefore go to the postmaster's pid from `postmaster.pid`, not to the spawned `runuser`.
 /// fsync and synchronous commit stay on: tests and benchmarks measure durable commits.
 pub struct Postgres {
-    dir: tempfile::TempDir,
+    dir: Dir,
     bin_dir: PathBuf,
     port: u16,
     /// `runuser`, when running as root: PostgreSQL then runs as the `postgres` user.
     runuser: Option<PathBuf>,
+    /// A replica's primary: it streams from there.
+    primary_port: Option<u16>,
     child: Option<Child>,
     /// Serving TLS only ([`Postgres::start_tls`]): the certificate and key in its directory.
     tls: Option<(PathBuf, PathBuf)>,
 }
 
+/// The `postgres` binary's directory (initdb and pg_basebackup must be its version) and
+/// `runuser` when running as root.
+fn binaries() -> Result<(PathBuf, Option<PathBuf>), ClusterError> {
+    let postgres = find_binary("postgres", "postgresql", &postgres_bin_dirs())?;
+    // initdb must be the same version as postgres: take it from postgres's real directory.
+    let bin_dir = std::fs::canonicalize(&postgres)
+        .map_err(io_error("resolving the postgres binary"))?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    if !bin_dir.join("initdb").is_file() {
+        return Err(ClusterError::Missing {
+            binary: "initdb",
+            package: "postgresql",
+        });
+    }
+    let runuser = if is_root() {
+        Some(find_binary("runuser", "util-linux", &sbin_dirs())?)
+    } else {
+        None
+    };
+    Ok((bin_dir, runuser))
+}
+
 impl Postgres {
-    /// Creates a cluster (`initdb`, trust auth, superuser `postgres`) and starts it.
-    pub fn start() -> Result<Self, HarnessError> {
-        let mut cluster = Postgres::init()?;
+    /// Creates a cluster (`initdb`, trust auth, superuser `postgres`) in a temporary directory
+    /// and starts it.
+    pub fn start() -> Result<Self, ClusterError> {
+        let mut cluster = Postgres::init_temp()?;
         cluster.start_again()?;
         Ok(cluster)
     }
@@ -69,8 +98,8 @@ impl Postgres {
     /// [`Postgres::start`] serving TLS with `tls`'s certificate (`ssl=on`), and refusing every
     /// TCP connection without it (`hostssl` lines only in `pg_hba.conf`). Clients verify it with
     /// `?sslmode=verify-full&sslrootcert=<tls.ca>` (see [`Postgres::tls_url`]).
-    pub fn start_tls(tls: &ServerTls) -> Result<Self, HarnessError> {
-        let mut cluster = Postgres::init()?;
+    pub fn start_tls(tls: &ServerTls) -> Result<Self, ClusterError> {
+        let mut cluster = Postgres::init_temp()?;
         let dir = cluster.dir.path().join("tls");
         std::fs::create_dir_all(&dir).map_err(io_error("creating the tls directory"))?;
         let (cert, key) = (dir.join("server.pem"), dir.join("server-key.pem"));
@@ -106,40 +135,18 @@ impl Postgres {
         )
     }
 
-    /// `initdb` in a fresh directory; not started.
-    fn init() -> Result<Self, HarnessError> {
-        let postgres = find_binary("postgres", "postgresql", &postgres_bin_dirs())?;
-        // initdb must be the same version as postgres: take it from postgres's real directory.
-        let bin_dir = std::fs::canonicalize(&postgres)
-            .map_err(io_error("resolving the postgres binary"))?
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        if !bin_dir.join("initdb").is_file() {
-            return Err(HarnessError::Missing {
-                binary: "initdb",
-                package: "postgresql",
-            });
-        }
-        let as_postgres_user = is_root();
-        let runuser = if as_postgres_user {
-            Some(find_binary("runuser", "util-linux", &sbin_dirs())?)
-        } else {
-            None
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("picket-pg-");
-        let dir = if as_postgres_user {
-            builder.tempdir_in(SHARED_TMP)
-        } else {
-            builder.tempdir()
-        }
-        .map_err(io_error("creating a temp dir"))?;
+    /// `initdb` in a fresh temporary directory; not started.
+    fn init_temp() -> Result<Self, ClusterError> {
+        let (bin_dir, runuser) = binaries()?;
+        // As the postgres user every parent must be traversable, which `$TMPDIR` (say, under
+        // `/root`) may not be.
+        let parent = runuser.as_ref().map(|_| Path::new(SHARED_TMP));
         let cluster = Postgres {
-            dir,
+            dir: Dir::temp("pg", parent)?,
             bin_dir,
             port: free_port()?,
             runuser,
+            primary_port: None,
             child: None,
             tls: None,
         };
@@ -151,7 +158,101 @@ impl Postgres {
                     .arg(cluster.dir.path()),
             )?;
         }
-        let mut initdb = cluster.command("initdb");
+        cluster.initdb()?;
+        Ok(cluster)
+    }
+
+    /// [`Postgres::start`] in `dir`, kept: when it already holds a cluster (from an earlier
+    /// run), that one starts again with its data, on a new free port.
+    pub fn start_in(dir: &Path) -> Result<Self, ClusterError> {
+        let (bin_dir, runuser) = binaries()?;
+        let mut cluster = Postgres {
+            dir: Dir::kept(dir)?,
+            bin_dir,
+            port: free_port()?,
+            runuser,
+            primary_port: None,
+            child: None,
+            tls: None,
+        };
+        cluster.own_dir()?;
+        if !cluster.data_dir().join("PG_VERSION").is_file() {
+            // Nothing, or what an interrupted initdb left.
+            cluster.remove_data()?;
+            cluster.initdb()?;
+        }
+        cluster.start_again()?;
+        Ok(cluster)
+    }
+
+    /// A streaming read replica of `primary` in `dir`, kept (`pg_basebackup` of the primary
+    /// the first time, or whenever `dir` holds no complete replica), on a free port: it
+    /// streams the primary's WAL from its replication slot-less connection and answers
+    /// read-only queries (`hot_standby`). Its `primary_conninfo` is given at every start, so
+    /// it follows the primary to the port it has in this run.
+    pub fn start_replica_of(primary: &Postgres, dir: &Path) -> Result<Self, ClusterError> {
+        let mut replica = Postgres {
+            dir: Dir::kept(dir)?,
+            bin_dir: primary.bin_dir.clone(),
+            port: free_port()?,
+            runuser: primary.runuser.clone(),
+            primary_port: Some(primary.port),
+            child: None,
+            tls: None,
+        };
+        replica.own_dir()?;
+        let data = replica.data_dir();
+        if !(data.join("PG_VERSION").is_file() && data.join("standby.signal").is_file()) {
+            replica.remove_data()?;
+            let mut basebackup = replica.command("pg_basebackup");
+            basebackup
+                .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
+                .args(["-U", "postgres", "-X", "stream", "-R", "--no-sync"])
+                // A spread checkpoint would wait minutes for the primary's checkpoint_timeout.
+                .args(["--checkpoint", "fast", "-D"])
+                .arg(&data);
+            run_checked("pg_basebackup", &mut basebackup)?;
+        }
+        replica.start_again()?;
+        Ok(replica)
+    }
+
+    /// As root, `dir` goes to the postgres user, which must be able to reach it.
+    fn own_dir(&self) -> Result<(), ClusterError> {
+        let Some(runuser) = &self.runuser else {
+            return Ok(());
+        };
+        run_checked(
+            "chown postgres:postgres",
+            Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(self.dir.path()),
+        )?;
+        let reachable = Command::new(runuser)
+            .args(["-u", "postgres", "--", "test", "-w"])
+            .arg(self.dir.path())
+            .current_dir("/")
+            .status()
+            .is_ok_and(|status| status.success());
+        if !reachable {
+            return Err(ClusterError::NotReachable {
+                dir: self.dir.path().to_path_buf(),
+            });
+        }
+        Ok(())
+    }
+
+    fn remove_data(&self) -> Result<(), ClusterError> {
+        let data = self.data_dir();
+        if data.exists() {
+            std::fs::remove_dir_all(&data)
+                .map_err(io_error(format!("removing {}", data.display())))?;
+        }
+        Ok(())
+    }
+
+    fn initdb(&self) -> Result<(), ClusterError> {
+        let mut initdb = self.command("initdb");
         initdb
             .args([
                 "-A",
@@ -163,9 +264,8 @@ impl Postgres {
                 "UTF8",
                 "-D",
             ])
-            .arg(cluster.data_dir());
-        run_checked("initdb", &mut initdb)?;
-        Ok(cluster)
+            .arg(self.data_dir());
+        run_checked("initdb", &mut initdb)
     }
 
     /// A URL for the `postgres` database as the `postgres` superuser.
@@ -184,7 +284,7 @@ impl Postgres {
     }
 
     /// `psql` connected to `database` as the superuser over loopback, stopping at the first error.
-    fn psql_in(&self, database: &str) -> Result<Command, HarnessError> {
+    fn psql_in(&self, database: &str) -> Result<Command, ClusterError> {
         let psql = find_binary(
             "psql",
             "postgresql-client",
@@ -206,7 +306,7 @@ impl Postgres {
     }
 
     /// Creates a database (with `psql`) and returns its URL.
-    pub fn create_database(&self, name: &str) -> Result<String, HarnessError> {
+    pub fn create_database(&self, name: &str) -> Result<String, ClusterError> {
         let mut command = self.psql_in("postgres")?;
         command
             .arg("-c")
@@ -215,8 +315,29 @@ impl Postgres {
         Ok(self.database_url(name))
     }
 
+    /// Creates `name` unless it exists (a cluster started again on its data) and returns its URL.
+    pub fn ensure_database(&self, name: &str) -> Result<String, ClusterError> {
+        let mut command = self.psql_in("postgres")?;
+        command.args(["-tA", "-c"]).arg(format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{}'",
+            name.replace('\'', "''")
+        ));
+        let output = command.output().map_err(io_error("psql"))?;
+        if !output.status.success() {
+            return Err(ClusterError::Command {
+                what: format!("looking for database {name}"),
+                status: output.status.to_string(),
+                log: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        if String::from_utf8_lossy(&output.stdout).trim() == "1" {
+            return Ok(self.database_url(name));
+        }
+        self.create_database(name)
+    }
+
     /// Runs `script` with `psql` in `database` and returns what it printed.
-    pub fn psql(&self, database: &str, script: &str) -> Result<String, HarnessError> {
+    pub fn psql(&self, database: &str, script: &str) -> Result<String, ClusterError> {
         let mut child = self
             .psql_in(database)?
             .args(["-f", "-"])
@@ -243,32 +364,49 @@ impl Postgres {
     /// What PostgreSQL did in `database` since it started, per booking recorded there (the
     /// bookings projection's rows): statements by family (needs [`PG_STATS_ENV`] set when the
     /// cluster started), WAL, commits, rows by table, and the journal's row size.
-    pub fn work_report(&self, database: &str) -> Result<String, HarnessError> {
+    pub fn work_report(&self, database: &str) -> Result<String, ClusterError> {
         self.psql(database, WORK_REPORT_SQL)
     }
 
     /// (Re)starts the server on the same data directory and port, after `kill` or `stop`
     /// (crash recovery runs as it would in production).
-    pub fn start_again(&mut self) -> Result<(), HarnessError> {
+    pub fn start_again(&mut self) -> Result<(), ClusterError> {
         if is_running(&mut self.child) {
-            return Err(HarnessError::AlreadyRunning { server: "postgres" });
+            return Err(ClusterError::AlreadyRunning { server: "postgres" });
         }
         let log = self.log_path();
         let (stdout, stderr) = open_log(&log)?;
         let mut command = self.command("postgres");
-        command
-            .arg("-D")
-            .arg(self.data_dir())
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k"])
-            .arg(self.dir.path())
-            .args([
+        command.arg("-D").arg(self.data_dir()).args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-k",
+        ]);
+        match &self.dir {
+            Dir::Temp(dir) => command.arg(dir.path()),
+            // A kept directory's path may be longer than a Unix socket's path may be: TCP only.
+            Dir::Kept(_) => command.arg(""),
+        };
+        if let Some(primary) = self.primary_port {
+            command.args([
                 "-c",
-                "fsync=on",
+                "hot_standby=on",
                 "-c",
-                "synchronous_commit=on",
-                "-c",
-                "max_connections=200",
+                &format!(
+                    "primary_conninfo=host=127.0.0.1 port={primary} user=postgres application_name=picket-replica"
+                ),
             ]);
+        }
+        command.args([
+            "-c",
+            "fsync=on",
+            "-c",
+            "synchronous_commit=on",
+            "-c",
+            "max_connections=200",
+        ]);
         if let Some((cert, key)) = &self.tls {
             command
                 .args(["-c", "ssl=on", "-c"])
@@ -295,7 +433,7 @@ impl Postgres {
 
     /// Crashes the server like a lost host: SIGKILL to every backend and to the postmaster,
     /// without a shutdown checkpoint. Returns once they are all gone.
-    pub fn kill(&mut self) -> Result<(), HarnessError> {
+    pub fn kill(&mut self) -> Result<(), ClusterError> {
         if let Some(pid) = self.live_postmaster() {
             // Frozen, the postmaster cannot fork new backends while its children are killed;
             // they must die first, as they are reparented (out of sight) once it is gone.
@@ -313,7 +451,7 @@ impl Postgres {
     }
 
     /// Stops the server cleanly (fast shutdown: SIGINT) and waits for it to exit.
-    pub fn stop(&mut self) -> Result<(), HarnessError> {
+    pub fn stop(&mut self) -> Result<(), ClusterError> {
         // A paused backend could not act on the postmaster's shutdown request.
         self.resume()?;
         if let Some(pid) = self.live_postmaster() {
@@ -325,7 +463,7 @@ impl Postgres {
 
     /// Freezes the postmaster and every backend (SIGSTOP): open connections and new ones hang
     /// instead of failing, like a stalled host.
-    pub fn pause(&self) -> Result<(), HarnessError> {
+    pub fn pause(&self) -> Result<(), ClusterError> {
         if let Some(pid) = self.live_postmaster() {
             signal(pid, "STOP")?;
             // A backend may exit between the listing and the signal.
@@ -337,7 +475,7 @@ impl Postgres {
     }
 
     /// Undoes [`Postgres::pause`].
-    pub fn resume(&self) -> Result<(), HarnessError> {
+    pub fn resume(&self) -> Result<(), ClusterError> {
         if let Some(pid) = self.live_postmaster() {
             // A backend may exit between the listing and the signal.
             for backend in children_of(pid) {
@@ -355,6 +493,19 @@ impl Postgres {
         if let (Some(_), Some(child)) = (&self.runuser, &self.child) {
             let _ = signal(child.id(), "CONT");
         }
+    }
+
+    /// How the server ended, once it has by itself (`None` while it runs or after `kill` or
+    /// `stop`).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+    }
+
+    /// The directory of its files: the data directory `data/` and the log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// The last lines of the server's log (all runs of this cluster).
@@ -407,7 +558,7 @@ impl Postgres {
         self.dir.path().join("data")
     }
 
-    fn log_path(&self) -> PathBuf {
+    pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("postgres.log")
     }
 
