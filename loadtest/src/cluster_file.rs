@@ -1,7 +1,8 @@
 //! `--cluster <cluster.json>`: the deployment `picket cluster` describes in its data directory
-//! (docs/operations.md, "One host: `picket cluster`"), read into the flags it stands for — the
-//! one gateway port, the journal, the partitions, the operator token, and the pids whose CPU the
-//! report counts — so a rehearsal needs one flag. Flags given explicitly win.
+//! (docs/operations.md, "One host: `picket cluster`"), read into what the flags it stands for
+//! would say — the one gateway port, the journal, the partitions, the operator token, and the
+//! pids whose CPU the report counts — so a rehearsal needs one flag. The run applies them to the
+//! flags not given (`run.rs`).
 //!
 //! The file is read as JSON with only the fields used here: the load tester does not link the
 //! cluster supervisor (a client tool depends on no server crate).
@@ -11,7 +12,6 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::LoadtestError;
-use crate::run::LoadtestArgs;
 
 /// Largest cluster.json read (a cluster of a few dozen processes is a few KB).
 pub const CLUSTER_FILE_BYTES_MAX: u64 = 1 << 20;
@@ -35,58 +35,71 @@ struct ProcessEntry {
     exited: Option<String>,
 }
 
-/// The flag `--gateway` has when not given.
-const DEFAULT_GATEWAY: &str = "127.0.0.1:8080";
+/// What a cluster file says for the load tester's flags.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ClusterFlags {
+    /// `--gateway`: the cluster's one port, `host:port`.
+    pub gateway: String,
+    /// `--journal`: the primary.
+    pub journal: String,
+    /// `--partition-count`.
+    pub partition_count: u16,
+    /// `--operator-token`, read from the cluster's token file.
+    pub operator_token: Option<String>,
+    /// `--gateway-pid`: the gateways still running.
+    pub gateway_pids: Vec<u32>,
+    /// `--server-pid NAME=PID`: every other process still running, by its name (PostgreSQL by
+    /// its postmaster: the report counts its backends with it).
+    pub server_pids: Vec<(String, u32)>,
+}
 
-/// Fills `args` from the cluster file at `path`: each setting it stands for unless the flag
-/// was given.
-pub fn apply(args: &mut LoadtestArgs, path: &Path) -> Result<(), LoadtestError> {
-    let file = read(path)?;
+/// Reads the cluster file at `path`.
+pub fn read(path: &Path) -> Result<ClusterFlags, LoadtestError> {
     let config = |message: String| LoadtestError::Config(format!("{}: {message}", path.display()));
-    if args.gateways == [DEFAULT_GATEWAY] {
-        let url = file
-            .url
-            .as_deref()
-            .ok_or_else(|| config("no url: the cluster is not up yet".into()))?;
-        let address = url
-            .strip_prefix("http://")
-            .unwrap_or(url)
-            .trim_end_matches('/');
-        args.gateways = vec![address.to_owned()];
-    }
-    if args.journal.is_none() {
-        args.journal = Some(file.database_url.clone());
-    }
-    if args.partition_count == 1 {
-        args.partition_count = file.partitions;
-    }
-    if args.operator_token.is_none()
-        && let Some(token_file) = &file.operator_token_file
-    {
-        let token = std::fs::read_to_string(token_file)
-            .map_err(|e| config(format!("operator token {}: {e}", token_file.display())))?;
-        args.operator_token = Some(token.trim().to_owned());
-    }
+    let file = parse(path)?;
+    let url = file
+        .url
+        .as_deref()
+        .ok_or_else(|| config("no url: the cluster is not up yet".into()))?;
+    let gateway = url
+        .strip_prefix("http://")
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_owned();
+    let operator_token = match &file.operator_token_file {
+        Some(token_file) => {
+            let token = std::fs::read_to_string(token_file)
+                .map_err(|e| config(format!("operator token {}: {e}", token_file.display())))?;
+            Some(token.trim().to_owned())
+        }
+        None => None,
+    };
+    let mut gateway_pids = Vec::new();
+    let mut server_pids = Vec::new();
     let running = file
         .processes
         .iter()
         .filter(|process| process.exited.is_none())
         .filter_map(|process| Some((process, process.pid?)));
-    if args.gateway_pid.is_empty() && args.server_pids.is_empty() {
-        for (process, pid) in running {
-            match process.role.as_str() {
-                "gateway" => args.gateway_pid.push(pid),
-                // PostgreSQL by its postmaster: the report counts its backends with it.
-                "ledger" | "postgres" | "postgres-replica" | "nats" | "redis" | "notifier"
-                | "sandbox-pay" => args.server_pids.push((process.name.clone(), pid)),
-                _ => {}
-            }
+    for (process, pid) in running {
+        match process.role.as_str() {
+            "gateway" => gateway_pids.push(pid),
+            "ledger" | "postgres" | "postgres-replica" | "nats" | "redis" | "notifier"
+            | "sandbox-pay" => server_pids.push((process.name.clone(), pid)),
+            _ => {}
         }
     }
-    Ok(())
+    Ok(ClusterFlags {
+        gateway,
+        journal: file.database_url,
+        partition_count: file.partitions,
+        operator_token,
+        gateway_pids,
+        server_pids,
+    })
 }
 
-fn read(path: &Path) -> Result<ClusterFile, LoadtestError> {
+fn parse(path: &Path) -> Result<ClusterFile, LoadtestError> {
     let config = |message: String| LoadtestError::Config(format!("{}: {message}", path.display()));
     let size = std::fs::metadata(path)
         .map_err(|e| config(format!("cannot read it: {e}")))?
@@ -102,22 +115,9 @@ fn read(path: &Path) -> Result<ClusterFile, LoadtestError> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: LoadtestArgs,
-    }
-
-    fn args(extra: &[&str]) -> LoadtestArgs {
-        let mut argv = vec!["loadtest", "steady"];
-        argv.extend_from_slice(extra);
-        Cli::parse_from(argv).args
-    }
-
+    /// A cluster file as `picket cluster` writes it, in `dir`.
     fn cluster_file(dir: &Path) -> std::path::PathBuf {
         let token = dir.join("operator-token");
         std::fs::write(&token, "token-from-file\n").unwrap();
@@ -147,20 +147,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cluster_file_stands_for_the_flags_it_names() {
+    fn a_cluster_file_says_what_the_flags_would() {
         let dir = tempfile::tempdir().unwrap();
-        let path = cluster_file(dir.path());
-        let mut args = args(&[]);
-        apply(&mut args, &path).expect("a cluster file");
-        assert_eq!(args.gateways, ["127.0.0.1:18080"]);
-        assert_eq!(
-            args.journal.as_deref(),
-            Some("postgres://postgres@127.0.0.1:15432/picket")
-        );
-        assert_eq!(args.partition_count, 2);
-        assert_eq!(args.operator_token.as_deref(), Some("token-from-file"));
-        assert_eq!(args.gateway_pid, [105, 106]);
-        let servers: Vec<(&str, u32)> = args
+        let flags = read(&cluster_file(dir.path())).expect("a cluster file");
+        assert_eq!(flags.gateway, "127.0.0.1:18080");
+        assert_eq!(flags.journal, "postgres://postgres@127.0.0.1:15432/picket");
+        assert_eq!(flags.partition_count, 2);
+        assert_eq!(flags.operator_token.as_deref(), Some("token-from-file"));
+        assert_eq!(flags.gateway_pids, [105, 106]);
+        let servers: Vec<(&str, u32)> = flags
             .server_pids
             .iter()
             .map(|(name, pid)| (name.as_str(), *pid))
@@ -173,35 +168,13 @@ mod tests {
     }
 
     #[test]
-    fn flags_given_win_over_the_cluster_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = cluster_file(dir.path());
-        let mut args = args(&[
-            "--gateway",
-            "127.0.0.1:9999",
-            "--journal",
-            "postgres://other/picket",
-            "--operator-token",
-            "given",
-            "--gateway-pid",
-            "7",
-        ]);
-        apply(&mut args, &path).expect("a cluster file");
-        assert_eq!(args.gateways, ["127.0.0.1:9999"]);
-        assert_eq!(args.journal.as_deref(), Some("postgres://other/picket"));
-        assert_eq!(args.operator_token.as_deref(), Some("given"));
-        assert_eq!(args.gateway_pid, [7]);
-        assert!(args.server_pids.is_empty(), "pids given: none added");
-    }
-
-    #[test]
     fn what_is_not_a_cluster_file_is_a_configuration_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cluster.json");
         std::fs::write(&path, "{\"url\": 1}").unwrap();
-        let error = apply(&mut args(&[]), &path).expect_err("not a cluster file");
+        let error = read(&path).expect_err("not a cluster file");
         assert!(error.to_string().contains("not a cluster file"), "{error}");
-        let missing = apply(&mut args(&[]), &dir.path().join("none.json")).expect_err("missing");
+        let missing = read(&dir.path().join("none.json")).expect_err("missing");
         assert!(missing.to_string().contains("cannot read it"), "{missing}");
     }
 }

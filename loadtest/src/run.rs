@@ -207,6 +207,28 @@ struct WorkerResult {
     slots: SuccessSlots,
 }
 
+/// What `--gateway` is when not given.
+const GATEWAY_DEFAULT: &str = "127.0.0.1:8080";
+
+/// `--cluster`: the cluster file's values for each flag not given (pids only when no pid flag
+/// was given at all).
+fn apply_cluster(args: &mut LoadtestArgs, cluster: crate::cluster_file::ClusterFlags) {
+    if args.gateways == [GATEWAY_DEFAULT] {
+        args.gateways = vec![cluster.gateway];
+    }
+    args.journal.get_or_insert(cluster.journal);
+    if args.partition_count == 1 {
+        args.partition_count = cluster.partition_count;
+    }
+    if args.operator_token.is_none() {
+        args.operator_token = cluster.operator_token;
+    }
+    if args.gateway_pid.is_empty() && args.server_pids.is_empty() {
+        args.gateway_pid = cluster.gateway_pids;
+        args.server_pids = cluster.server_pids;
+    }
+}
+
 /// Runs `picket loadtest`: the report (also written to `--out`), or why it could not run. A
 /// worker process (`--worker`) runs its share, reports to its parent and returns `None`. The
 /// audit replays the ledger's journal with `journals`.
@@ -219,7 +241,7 @@ pub async fn run(
         return Ok(None);
     }
     if let Some(path) = args.cluster.clone() {
-        crate::cluster_file::apply(&mut args, &path)?;
+        apply_cluster(&mut args, crate::cluster_file::read(&path)?);
     }
     let fd_limit = target::raise_fd_limit();
     let scenario = scenario_of(&args)?;
@@ -1041,6 +1063,64 @@ fn baseline_config(
 
 #[cfg(test)]
 mod tests {
+
+    fn parsed(extra: &[&str]) -> LoadtestArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: LoadtestArgs,
+        }
+        let mut argv = vec!["loadtest", "steady"];
+        argv.extend_from_slice(extra);
+        <Cli as clap::Parser>::parse_from(argv).args
+    }
+
+    fn cluster_flags() -> crate::cluster_file::ClusterFlags {
+        crate::cluster_file::ClusterFlags {
+            gateway: "127.0.0.1:18080".into(),
+            journal: "postgres://cluster/picket".into(),
+            partition_count: 2,
+            operator_token: Some("from-file".into()),
+            gateway_pids: vec![105, 106],
+            server_pids: vec![("ledger-1".into(), 104)],
+        }
+    }
+
+    #[test]
+    fn a_cluster_stands_for_the_flags_not_given() {
+        let mut args = parsed(&[]);
+        apply_cluster(&mut args, cluster_flags());
+        assert_eq!(args.gateways, ["127.0.0.1:18080"]);
+        assert_eq!(args.journal.as_deref(), Some("postgres://cluster/picket"));
+        assert_eq!(args.partition_count, 2);
+        assert_eq!(args.operator_token.as_deref(), Some("from-file"));
+        assert_eq!(args.gateway_pid, [105, 106]);
+        assert_eq!(args.server_pids, [("ledger-1".to_owned(), 104)]);
+    }
+
+    #[test]
+    fn flags_given_win_over_the_cluster() {
+        let mut args = parsed(&[
+            "--gateway",
+            "127.0.0.1:9999",
+            "--journal",
+            "postgres://other/picket",
+            "--operator-token",
+            "given",
+            "--gateway-pid",
+            "7",
+        ]);
+        apply_cluster(&mut args, cluster_flags());
+        assert_eq!(args.gateways, ["127.0.0.1:9999"]);
+        assert_eq!(args.journal.as_deref(), Some("postgres://other/picket"));
+        assert_eq!(args.operator_token.as_deref(), Some("given"));
+        assert_eq!(args.gateway_pid, [7]);
+        assert!(
+            args.server_pids.is_empty(),
+            "pids given: none taken from the cluster"
+        );
+    }
+
     use super::*;
 
     #[test]
