@@ -155,22 +155,21 @@ fn ops_router(ops: Arc<Ops>) -> Router {
 async fn healthz(State(ops): State<Arc<Ops>>) -> Response {
     let nats_state = ops.nats.connection_state();
     let nats_connected = nats_state == async_nats::connection::State::Connected;
-    let cursors = match tokio::time::timeout(HEALTH_STORE_WAIT_MAX, ops.store.notifier_cursors())
-        .await
-    {
-        Ok(Ok(cursors)) => Some(cursors),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "healthz: the store did not answer");
-            None
-        }
-        Err(_) => {
-            tracing::warn!(
-                wait_ms = HEALTH_STORE_WAIT_MAX.as_millis() as u64,
-                "healthz: the store did not answer in time"
-            );
-            None
-        }
-    };
+    let cursors =
+        match tokio::time::timeout(HEALTH_STORE_WAIT_MAX, ops.store.notifier_cursors()).await {
+            Ok(Ok(cursors)) => Some(cursors),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "healthz: the store did not answer");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    wait_ms = HEALTH_STORE_WAIT_MAX.as_millis() as u64,
+                    "healthz: the store did not answer in time"
+                );
+                None
+            }
+        };
     let healthy = nats_connected && cursors.is_some();
     let partitions: Option<Vec<serde_json::Value>> = cursors.map(|cursors| {
         (0..ops.partition_count)

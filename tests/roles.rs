@@ -3,7 +3,8 @@
 //! ledger` node and a `picket sandbox-pay`, with a `picket notifier`; a buyer books a seat
 //! through a gateway (hold → checkout → pay at the sandbox → confirm), and every role stops
 //! cleanly on SIGTERM — a gateway tells its clients to reconnect and exits within its drain
-//! grace, a ledger leader hands its lease to a standby at once. Every role refuses bad settings
+//! grace, a ledger leader hands its lease to a standby at once. The notifier's ops port answers
+//! `/healthz` (healthy, with its progress) and `/metrics`. Every role refuses bad settings
 //! with all of them listed and exit code 2, before it binds its port.
 //! (This file belongs to the root `picket` package, which is what gives it the binary's path.)
 
@@ -218,8 +219,8 @@ fn gateways_book_through_a_ledger_node_and_sandbox_pay_and_every_role_stops_on_s
             "{head}"
         );
         for sample in [
-            "# TYPE picket_notifier_delivered counter",
-            "picket_notifier_push_retried_total 0",
+            "# TYPE picket_notifier_push_retried counter",
+            "picket_notifier_push_subscriptions_gone_total 0",
             "picket_notifier_dead_lettered_total 0",
         ] {
             assert!(
@@ -464,25 +465,48 @@ fn every_role_lists_every_bad_setting_and_exits_2_before_binding() {
 }
 
 /// A listen address another process holds is no settings problem: the settings pass, and the
-/// bind fails (exit code 1, naming the address).
+/// bind fails (exit code 1, naming the address). The notifier binds before it connects to
+/// anything: its stores here are addresses nothing answers on, and it never gets to them.
 #[test]
 fn a_listen_address_already_taken_is_a_bind_error() {
     let held = TcpListener::bind("127.0.0.1:0").expect("bind");
     let listen = held.local_addr().expect("address").to_string();
     let data = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(PICKET)
-        .args(["sandbox-pay", "--listen", &listen])
-        .env_clear()
-        .env("PICKET_SANDBOX_PAY_DATA_DIR", data.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run picket");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("cannot listen on {listen}")),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("setting problem"), "{stderr}");
+    let unanswered = free_port().expect("port");
+    let roles: [(&str, Vec<(&str, String)>); 2] = [
+        (
+            "sandbox-pay",
+            vec![(
+                "PICKET_SANDBOX_PAY_DATA_DIR",
+                data.path().display().to_string(),
+            )],
+        ),
+        (
+            "notifier",
+            vec![
+                (
+                    "DATABASE_URL",
+                    format!("postgres://picket@127.0.0.1:{unanswered}/picket"),
+                ),
+                ("PICKET_NATS_URL", format!("nats://127.0.0.1:{unanswered}")),
+            ],
+        ),
+    ];
+    for (role, env) in roles {
+        let output = Command::new(PICKET)
+            .args([role, "--listen", &listen])
+            .env_clear()
+            .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run picket");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{role}: {stderr}");
+        assert!(
+            stderr.contains(&format!("cannot listen on {listen}")),
+            "{role}: {stderr}"
+        );
+        assert!(!stderr.contains("setting problem"), "{role}: {stderr}");
+    }
     drop(held);
 }
