@@ -1,14 +1,27 @@
 //! `picket notifier`: the notifier as its own process, beside ledger nodes on NATS and the API's
-//! PostgreSQL database (`picket_notifier::run` does the work; only wiring lives here).
+//! PostgreSQL database (`picket_notifier::run` does the work; only wiring lives here), with an
+//! ops port (`/healthz`, `/metrics`) answered as a ledger node's is (`picket_ledger::ops`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
 use clap::Args;
 use picket_ledger_client::{BusConfig, LedgerClient, NatsLedger};
+use prometheus_client::registry::Registry;
 
 use crate::check::{Planned, Problems, SettingProblems};
 
 #[derive(Args)]
 pub struct NotifierArgs {
+    /// Address of the ops HTTP listener (/healthz, /metrics).
+    #[arg(long, env = "PICKET_NOTIFIER_LISTEN", default_value = "127.0.0.1:8083")]
+    listen: SocketAddr,
     /// NATS with JetStream (nats://… or tls://…, may carry user:password), where the ledger's
     /// committed entries are.
     #[arg(long, env = "PICKET_NATS_URL", hide_env_values = true)]
@@ -40,6 +53,7 @@ pub struct NotifierArgs {
 
 /// The notifier's checked settings.
 pub struct NotifierPlan {
+    listen: SocketAddr,
     nats_url: String,
     nats_auth: picket_ledger_client::NatsAuth,
     database_url: String,
@@ -103,6 +117,7 @@ pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems
     Ok(Planned {
         worker_threads,
         plan: NotifierPlan {
+            listen: args.listen,
             nats_url,
             nats_auth,
             database_url,
@@ -113,10 +128,79 @@ pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems
     })
 }
 
+/// How long `/healthz` waits for the store to read the notifier's cursors: a store slower than
+/// this counts as unreachable (a probe's own timeout is a few seconds).
+pub const HEALTH_STORE_WAIT_MAX: Duration = Duration::from_millis(2_000);
+
+/// What the ops port reads.
+struct Ops {
+    store: picket_api::store::Store,
+    /// The connection live notices go out on.
+    nats: async_nats::Client,
+    partition_count: u16,
+    registry: Registry,
+}
+
+/// The ops router: `/healthz` and `/metrics`, both without a token, like a ledger node's.
+fn ops_router(ops: Arc<Ops>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(ops)
+}
+
+/// 200 while the notifier can work: NATS connected and the store answering within
+/// [`HEALTH_STORE_WAIT_MAX`]; 503 otherwise. Says how far it has written each partition's
+/// notifications (its cursors: the journal sequence of the last entry done, 0 for none yet).
+async fn healthz(State(ops): State<Arc<Ops>>) -> Response {
+    let nats_state = ops.nats.connection_state();
+    let nats_connected = nats_state == async_nats::connection::State::Connected;
+    let cursors =
+        match tokio::time::timeout(HEALTH_STORE_WAIT_MAX, ops.store.notifier_cursors()).await {
+            Ok(Ok(cursors)) => Some(cursors),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "healthz: the store did not answer");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    wait_ms = HEALTH_STORE_WAIT_MAX.as_millis() as u64,
+                    "healthz: the store did not answer in time"
+                );
+                None
+            }
+        };
+    let healthy = nats_connected && cursors.is_some();
+    let partitions: Option<Vec<serde_json::Value>> = cursors.map(|cursors| {
+        (0..ops.partition_count)
+            .map(|partition| {
+                let seq = cursors
+                    .iter()
+                    .find(|(p, _)| *p == partition)
+                    .map_or(0, |(_, seq)| *seq);
+                serde_json::json!({"partition": partition, "cursor": seq})
+            })
+            .collect()
+    });
+    let body = serde_json::json!({
+        "healthy": healthy,
+        "nats": {"connected": nats_connected, "state": nats_state.to_string()},
+        "store": {"reachable": partitions.is_some()},
+        "partitions": partitions,
+    });
+    picket_ledger::ops::health_response(healthy, &body)
+}
+
+async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
+    picket_ledger::ops::metrics_response(&ops.registry)
+}
+
 pub async fn run(args: NotifierPlan) -> anyhow::Result<()> {
     let vapid = args.vapid;
     let nats_auth = args.nats_auth.clone();
     let shutdown = crate::shutdown_signal();
+    // Bound before anything is opened: a taken port fails at once.
+    let listener = crate::bind(args.listen).await?;
     let store = picket_api::store::Store::connect(&args.database_url)
         .await
         .context("opening the API's database")?;
@@ -129,6 +213,15 @@ pub async fn run(args: NotifierPlan) -> anyhow::Result<()> {
         "picket-notifier-delivery",
     )
     .await?;
+    let mut registry = Registry::default();
+    let delivery_metrics = Arc::new(picket_notifier::deliver::DeliveryMetrics::default());
+    delivery_metrics.register(&mut registry);
+    let ops = Arc::new(Ops {
+        store: store.clone(),
+        nats: nats.clone(),
+        partition_count: args.partition_count,
+        registry,
+    });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let wakes = picket_notifier::Wakes::default();
     // The API announces every published show on NATS: it wakes the notifier at once.
@@ -162,7 +255,7 @@ pub async fn run(args: NotifierPlan) -> anyhow::Result<()> {
             notices: Some(picket_ledger_client::Notices::nats(nats)),
             push: web_push,
         },
-        std::sync::Arc::new(picket_notifier::deliver::DeliveryMetrics::default()),
+        delivery_metrics,
         wakes.written.clone(),
         stopped.clone(),
     ));
@@ -176,11 +269,29 @@ pub async fn run(args: NotifierPlan) -> anyhow::Result<()> {
         wakes,
         stopped,
     ));
-    println!("picket notifier is up (SIGTERM or Ctrl-C stops it)");
+    println!(
+        "picket notifier is up: http://{}/healthz (SIGTERM or Ctrl-C stops it)",
+        listener.local_addr()?
+    );
+    let (stop_serving, serving_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, ops_router(ops))
+            .with_graceful_shutdown(async {
+                let _ = serving_stopped.await;
+            })
+            .await
+    });
     shutdown.await;
     let _ = stop.send(true);
     notifier.await.context("the notifier stopped")?;
     delivery.await.context("the delivery loop stopped")?;
+    // The ops port answers until the notifier has finished: a probe sees it healthy while it
+    // drains, and gone after.
+    let _ = stop_serving.send(());
+    server
+        .await
+        .context("the ops port stopped")?
+        .context("serving the ops port")?;
     println!("picket notifier stopped");
     Ok(())
 }

@@ -29,14 +29,17 @@ const MEMBERS: u32 = 4;
 /// The first notifier is killed once this many notices are in the inboxes.
 const KILL_AFTER: usize = 10;
 
-/// `picket notifier` for the deployment, logging to `<dir>/<name>.log`.
+/// `picket notifier` for the deployment, logging to `<dir>/<name>.log`, its ops port on a free
+/// loopback port.
 fn spawn_notifier(deployment: &Deployment, name: &str) -> Child {
+    let port = picket_tests::free_port().expect("port");
     let log =
         std::fs::File::create(deployment.dir().join(format!("{name}.log"))).expect("log file");
     Command::new(PICKET)
         .arg("notifier")
         .env("PICKET_NATS_URL", deployment.nats_url())
         .env("DATABASE_URL", &deployment.database_url)
+        .env("PICKET_NOTIFIER_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)

@@ -3,7 +3,8 @@
 //! ledger` node and a `picket sandbox-pay`, with a `picket notifier`; a buyer books a seat
 //! through a gateway (hold → checkout → pay at the sandbox → confirm), and every role stops
 //! cleanly on SIGTERM — a gateway tells its clients to reconnect and exits within its drain
-//! grace, a ledger leader hands its lease to a standby at once. Every role refuses bad settings
+//! grace, a ledger leader hands its lease to a standby at once. The notifier's ops port answers
+//! `/healthz` (healthy, with its progress) and `/metrics`. Every role refuses bad settings
 //! with all of them listed and exit code 2, before it binds its port.
 //! (This file belongs to the root `picket` package, which is what gives it the binary's path.)
 
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use picket_tests::api::call;
+use picket_tests::api::{call, call_raw};
 use picket_tests::deploy::{OPERATOR_TOKEN, SandboxPay, Up, exit_within, gateway_env};
 use picket_tests::gateway::{Client, sale_settings, small_spec, spec_json};
 use picket_tests::ledger::LedgerNode;
@@ -32,14 +33,16 @@ const STOP_WORK_MAX: Duration = Duration::from_secs(10);
 /// How long a role may take to say it is up.
 const START_WAIT_MAX: Duration = Duration::from_secs(60);
 
-/// `picket notifier` for the deployment, its output to `<dir>/notifier.out` and `.log`.
-fn spawn_notifier(dir: &Path, database_url: &str, nats: &Nats) -> Child {
+/// `picket notifier` for the deployment, its ops port on `port`, its output to
+/// `<dir>/notifier.out` and `.log`.
+fn spawn_notifier(dir: &Path, database_url: &str, nats: &Nats, port: u16) -> Child {
     let out = std::fs::File::create(dir.join("notifier.out")).expect("notifier.out");
     let log = std::fs::File::create(dir.join("notifier.log")).expect("notifier.log");
     let mut child = Command::new(PICKET)
         .arg("notifier")
         .env("DATABASE_URL", database_url)
         .env("PICKET_NATS_URL", nats.url())
+        .env("PICKET_NOTIFIER_LISTEN", format!("127.0.0.1:{port}"))
         .env("PICKET_WORKER_THREADS", "1")
         .stdout(out)
         .stderr(log)
@@ -108,7 +111,8 @@ fn gateways_book_through_a_ledger_node_and_sandbox_pay_and_every_role_stops_on_s
             Up::start_role(PICKET, "gateway", *port, &data_dir, &env)
         })
         .collect();
-    let mut notifier = spawn_notifier(dir.path(), &database_url, &nats);
+    let notifier_ops: SocketAddr = ([127, 0, 0, 1], free_port().expect("port")).into();
+    let mut notifier = spawn_notifier(dir.path(), &database_url, &nats, notifier_ops.port());
     let addresses: Vec<SocketAddr> = gateways
         .iter()
         .map(|gateway| gateway.address().parse().expect("address"))
@@ -181,6 +185,49 @@ fn gateways_book_through_a_ledger_node_and_sandbox_pay_and_every_role_stops_on_s
             seats = watcher.next_of("seats_changed").await;
         }
         buyer
+    });
+
+    // The notifier's ops port: /healthz says it can work and how far it has read the
+    // partition's journal (past the booking's entries, which it reads on its own time), and
+    // /metrics, without a token as a ledger node's, has its delivery counters.
+    runtime.block_on(async {
+        let deadline = Instant::now() + START_WAIT_MAX;
+        loop {
+            let health = call(notifier_ops, "GET", "/healthz", "", None).await;
+            assert_eq!(health.status, 200, "{}", health.body);
+            assert_eq!(health.body["healthy"], true, "{}", health.body);
+            assert_eq!(health.body["nats"]["connected"], true, "{}", health.body);
+            assert_eq!(health.body["store"]["reachable"], true, "{}", health.body);
+            let partitions = health.body["partitions"].as_array().expect("partitions");
+            assert_eq!(partitions.len(), 1, "{}", health.body);
+            assert_eq!(partitions[0]["partition"], 0, "{}", health.body);
+            if partitions[0]["cursor"].as_u64().expect("cursor") > 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the notifier read none of the journal: {}",
+                health.body
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (status, head, body) = call_raw(notifier_ops, "GET", "/metrics", &[], b"").await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, 200, "{text}");
+        assert!(
+            head.contains("content-type: application/openmetrics-text"),
+            "{head}"
+        );
+        for sample in [
+            "# TYPE picket_notifier_push_retried counter",
+            "picket_notifier_push_subscriptions_gone_total 0",
+            "picket_notifier_dead_lettered_total 0",
+        ] {
+            assert!(
+                text.lines().any(|line| line.starts_with(sample)),
+                "no {sample} in {text}"
+            );
+        }
     });
 
     // SIGTERM drains the second gateway: the buyer still connected is told to reconnect
@@ -329,7 +376,7 @@ fn every_role_lists_every_bad_setting_and_exits_2_before_binding() {
             ],
         },
         BadSettings {
-            args: vec!["notifier".to_owned()],
+            args: listening("notifier"),
             env: vec![
                 ("DATABASE_URL", "sqlite://api.sqlite".into()),
                 ("PICKET_PARTITIONS", "0".into()),
@@ -422,25 +469,48 @@ fn every_role_lists_every_bad_setting_and_exits_2_before_binding() {
 }
 
 /// A listen address another process holds is no settings problem: the settings pass, and the
-/// bind fails (exit code 1, naming the address).
+/// bind fails (exit code 1, naming the address). The notifier binds before it connects to
+/// anything: its stores here are addresses nothing answers on, and it never gets to them.
 #[test]
 fn a_listen_address_already_taken_is_a_bind_error() {
     let held = TcpListener::bind("127.0.0.1:0").expect("bind");
     let listen = held.local_addr().expect("address").to_string();
     let data = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(PICKET)
-        .args(["sandbox-pay", "--listen", &listen])
-        .env_clear()
-        .env("PICKET_SANDBOX_PAY_DATA_DIR", data.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run picket");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("cannot listen on {listen}")),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("setting problem"), "{stderr}");
+    let unanswered = free_port().expect("port");
+    let roles: [(&str, Vec<(&str, String)>); 2] = [
+        (
+            "sandbox-pay",
+            vec![(
+                "PICKET_SANDBOX_PAY_DATA_DIR",
+                data.path().display().to_string(),
+            )],
+        ),
+        (
+            "notifier",
+            vec![
+                (
+                    "DATABASE_URL",
+                    format!("postgres://picket@127.0.0.1:{unanswered}/picket"),
+                ),
+                ("PICKET_NATS_URL", format!("nats://127.0.0.1:{unanswered}")),
+            ],
+        ),
+    ];
+    for (role, env) in roles {
+        let output = Command::new(PICKET)
+            .args([role, "--listen", &listen])
+            .env_clear()
+            .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run picket");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{role}: {stderr}");
+        assert!(
+            stderr.contains(&format!("cannot listen on {listen}")),
+            "{role}: {stderr}"
+        );
+        assert!(!stderr.contains("setting problem"), "{role}: {stderr}");
+    }
     drop(held);
 }

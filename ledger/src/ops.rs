@@ -27,12 +27,7 @@ pub fn router(ledger: LedgerHandle, registry: Arc<Registry>) -> Router {
 
 async fn healthz(State(ops): State<Ops>) -> Response {
     let status = ops.ledger.status();
-    let code = if status.healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (code, axum::Json(status)).into_response()
+    health_response(status.healthy, &status)
 }
 
 /// The ops router of a ledger node: `/healthz` lists each hosted partition's role.
@@ -58,6 +53,23 @@ async fn node_healthz(State(ops): State<NodeOps>) -> Response {
         "healthy": healthy,
         "partitions": partitions,
     });
+    health_response(healthy, &body)
+}
+
+async fn node_metrics(State(ops): State<NodeOps>) -> Response {
+    // Brings the per-partition `leaderless_seconds` gauges up to date.
+    ops.node.status();
+    metrics_response(&ops.registry)
+}
+
+async fn metrics(State(ops): State<Ops>) -> Response {
+    metrics_response(&ops.registry)
+}
+
+/// An ops port's `/healthz` answer: `body` as JSON, 200 when `healthy`, else 503 (an
+/// orchestrator's probe then takes the process out of rotation). Every role's ops port answers
+/// with it (the ledger's here, `picket notifier`'s).
+pub fn health_response(healthy: bool, body: &impl serde::Serialize) -> Response {
     let code = if healthy {
         StatusCode::OK
     } else {
@@ -66,17 +78,10 @@ async fn node_healthz(State(ops): State<NodeOps>) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
-async fn node_metrics(State(ops): State<NodeOps>) -> Response {
-    // Brings the per-partition `leaderless_seconds` gauges up to date.
-    ops.node.status();
-    render_metrics(&ops.registry)
-}
-
-async fn metrics(State(ops): State<Ops>) -> Response {
-    render_metrics(&ops.registry)
-}
-
-fn render_metrics(registry: &Registry) -> Response {
+/// An ops port's `/metrics` answer: `registry` as OpenMetrics text. Ops ports carry no token
+/// (unlike a gateway's `/metrics`): they bind to loopback unless told otherwise, and where they
+/// do not, the network lets only Prometheus reach them (deploy/k8s/base/network/policies.yaml).
+pub fn metrics_response(registry: &Registry) -> Response {
     let mut body = String::new();
     if let Err(error) = prometheus_client::encoding::text::encode(&mut body, registry) {
         tracing::error!(%error, "metrics encoding failed");

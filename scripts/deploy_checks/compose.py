@@ -16,8 +16,9 @@ The Compose Specification's schema checks each key's shape; this checks that the
   code's `env = "PICKET_…_FILE"`): it must not read those files into the variable;
 - gateways hand buyers the payment sandbox's checkout page (PICKET_PAYMENTS_CHECKOUT_URL, its
   /checkout on the port compose publishes);
+- every picket service has a health check: picket-healthz on the port it listens on;
 - prometheus.yml: every target is a compose service at the port that service listens on, and
-  every gateway and ledger node is scraped; the bearer token file is a secret of the
+  every gateway, ledger node and notifier is scraped; the bearer token file is a secret of the
   prometheus service;
 - haproxy.cfg: its backend's servers are exactly the gateway services, at their port;
 - Grafana: the provisioned datasource has the uid the dashboard names and points at the
@@ -51,6 +52,7 @@ LISTEN_VARS = {
     "gateway": "PICKET_LISTEN",
     "up": "PICKET_LISTEN",
     "ledger": "PICKET_LEDGER_LISTEN",
+    "notifier": "PICKET_NOTIFIER_LISTEN",
     "sandbox-pay": "PICKET_SANDBOX_PAY_LISTEN",
 }
 # Labels Prometheus itself adds, and the histogram bucket label.
@@ -258,6 +260,20 @@ def check_checkout(services: dict) -> None:
                     f"checkout page on its published port (http://localhost:{published}/checkout)")
 
 
+def check_healthchecks(services: dict) -> None:
+    picket_image = (services.get("gateway-1") or {}).get("image")
+    for name, service in services.items():
+        if not picket_image or not is_picket(service, picket_image):
+            continue
+        port = listen_port(service)
+        test = (service.get("healthcheck") or {}).get("test") or []
+        if port is None:
+            problem(f"compose.yaml: service {name} sets no listen address ({LISTEN_VARS}): nothing to check it by")
+        elif list(test) != ["CMD", "picket-healthz", port]:
+            problem(f"compose.yaml: service {name}'s healthcheck is {list(test)!r}, "
+                    f"not its /healthz (picket-healthz {port})")
+
+
 def check_prometheus(services: dict) -> None:
     config = load_yaml(COMPOSE_DIR / "prometheus" / "prometheus.yml")
     scraped = set()
@@ -281,7 +297,7 @@ def check_prometheus(services: dict) -> None:
                 expected = listen_port(services[host])
                 if expected is not None and port != expected:
                     problem(f"prometheus.yml: job {name} scrapes {target}, but {host} listens on {expected}")
-    for role in ("gateway", "ledger"):
+    for role in ("gateway", "ledger", "notifier"):
         for name in roles(services, role):
             if name not in scraped:
                 problem(f"prometheus.yml: the {role} {name} is not scraped")
@@ -427,6 +443,7 @@ def main() -> int:
     check_nats(services, (services.get("gateway-1") or {}).get("image"))
     check_entrypoint()
     check_checkout(services)
+    check_healthchecks(services)
     check_prometheus(services)
     check_haproxy(services)
     check_grafana(services)

@@ -464,6 +464,20 @@ impl Store {
         Ok(seq.unwrap_or(0) as u64)
     }
 
+    /// Every partition's notifier cursor, by partition (a partition with none yet is absent):
+    /// one read, for `picket notifier`'s `/healthz`.
+    pub async fn notifier_cursors(&self) -> Result<Vec<(u16, u64)>, sqlx::Error> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT ledger_partition, seq FROM notifier_cursors ORDER BY ledger_partition",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(partition, seq)| (partition as u16, seq as u64))
+            .collect())
+    }
+
     /// Where the bookings projection is in `partition` (0: nowhere yet); a read, unlike
     /// [`Store::projection_cursor`], which the projection itself calls.
     pub async fn projection_reached(&self, partition: u16) -> Result<u64, sqlx::Error> {

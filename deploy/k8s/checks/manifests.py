@@ -7,8 +7,9 @@
         resources, for check-jsonschema with deploy/k8s/schemas/<schema>.json). A custom
         resource without a committed schema fails.
     manifests.py invariants RENDERED --secrets FILE [--secrets-again FILE]
-        What a schema cannot say: every container has resources and probes, a pinned image,
-        runs as non-root on a read-only root file system; no Secret is in the rendering and
+        What a schema cannot say: every container declares a port and has resources, probes
+        and a pinned image, and runs as non-root on a read-only root file system; every
+        picket role that serves /metrics is scraped by a ServiceMonitor; no Secret is in the rendering and
         every reference to one names a Secret that create-secrets, cert-manager or
         CloudNativePG makes; ledger groups keep leader and standby on different nodes and
         cover every partition; a gateway's termination grace outlasts its drain; the HPA
@@ -428,8 +429,8 @@ def check_security(c, pod_sc, annotations, where, p):
 def check_probes(c, annotations, where, p):
     ports = {port.get("name") for port in c.get("ports") or []} | {port["containerPort"] for port in c.get("ports") or []}
     if not c.get("ports"):
-        if not annotations.get("picket.dev/no-probes-reason"):
-            p.add(where, "serves no port and has no probes: say why in picket.dev/no-probes-reason")
+        # Every Picket role serves /healthz, and every other container here a port of its own.
+        p.add(where, "declares no port: nothing for a probe or Prometheus to ask")
         return
     for kind in ("readinessProbe", "livenessProbe"):
         probe = c.get(kind)
@@ -649,6 +650,30 @@ def check_services(r, p):
                     p.add(ident(mon), f"scrapes port {ep.get('port')}, which Service/{s['metadata']['name']} does not name")
 
 
+# The picket commands that serve /metrics (the gateway's edge, a ledger node's and the
+# notifier's ops ports); `picket sandbox-pay` serves none.
+METRICS_COMMANDS = {"gateway", "ledger", "notifier", "up"}
+
+
+def check_scraped(r, p):
+    """Every workload running a picket command that serves /metrics is scraped: a Service
+    selects its pods and a ServiceMonitor that Service, on a port the Service names."""
+    for obj in r.workloads():
+        template = pod_template(obj)
+        if not any(is_picket(c) and (c.get("args") or c.get("command") or [None])[0] in METRICS_COMMANDS
+                   for c in template["spec"]["containers"]):
+            continue
+        labels = template["metadata"].get("labels") or {}
+        services = [s for s in r.by_kind.get("Service", []) if matches(s["spec"].get("selector"), labels)]
+        scraped = any(
+            matches(m["spec"]["selector"], s["metadata"].get("labels") or {})
+            and any(ep.get("port") in {port.get("name") for port in s["spec"].get("ports") or []}
+                    for ep in m["spec"]["endpoints"])
+            for m in r.by_kind.get("ServiceMonitor", []) for s in services)
+        if not scraped:
+            p.add(ident(obj), "no ServiceMonitor scrapes it (through a Service selecting its pods)")
+
+
 def check_network(r, p):
     policies = r.by_kind.get("NetworkPolicy", [])
     deny = [n for n in policies if n["spec"].get("podSelector") == {}
@@ -675,6 +700,7 @@ def invariants(rendered, secrets_path, secrets_again_path):
     check_ledger(r, p)
     check_gateway(r, p, gateway_defaults(), gateway_metric_names())
     check_services(r, p)
+    check_scraped(r, p)
     check_network(r, p)
     p.finish(f"invariants of {os.path.basename(rendered)} ({len(docs)} objects)")
 
@@ -926,6 +952,16 @@ def fault_role_setting(docs):
         {"name": "PICKET_REDIS_CA_FILE", "value": "/etc/picket/tls/ca.crt"})
 
 
+def fault_no_ports(docs):
+    container = container_of(first(docs, "Deployment", "notifier"))
+    for key in ("ports", "startupProbe", "readinessProbe", "livenessProbe"):
+        container.pop(key, None)
+
+
+def fault_unscraped(docs):
+    docs[:] = [d for d in docs if not (d["kind"] == "ServiceMonitor" and d["metadata"]["name"] == "picket-notifier")]
+
+
 def gateway_nats_volume(docs):
     spec = pod_template(first(docs, "Deployment", "gateway"))["spec"]
     return next(v for v in spec["volumes"] if (v.get("secret") or {}).get("secretName") == "picket-nats-gateway")
@@ -959,6 +995,8 @@ FAULTS = {
     "unknown-command": (fault_unknown_command, "runs `picket notifer`, which is no command of src/main.rs", "invariants"),
     "no-resources": (fault_no_resources, "no resources.requests.cpu", "invariants"),
     "root": (fault_root, "does not set runAsNonRoot: true", "invariants"),
+    "no-ports": (fault_no_ports, "declares no port: nothing for a probe or Prometheus to ask", "invariants"),
+    "unscraped": (fault_unscraped, "no ServiceMonitor scrapes it", "invariants"),
     "partition-gap": (fault_partition_gap, "no group hosts partition", "invariants"),
     "hpa-over-max": (fault_hpa_over_max, "not below PICKET_CONNECTIONS_MAX", "invariants"),
     "role-setting": (fault_role_setting, "sets PICKET_REDIS_CA_FILE, which `picket ledger` does not read", "invariants"),
