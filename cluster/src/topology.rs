@@ -372,14 +372,20 @@ impl Cluster {
             if let Some(key) = &self.config.secrets.vapid_private_key {
                 env.push(("PICKET_VAPID_PRIVATE_KEY".to_owned(), key.clone()));
             }
+            // Its ops port (/healthz, /metrics) on a free port, not the role's default.
+            let port = crate::free_port()?;
             let mut notifier = PicketProcess::spawn(Spawn {
                 picket: &picket,
                 name: "notifier".into(),
                 role: "notifier",
-                args: vec!["notifier".into()],
+                args: vec![
+                    "notifier".into(),
+                    "--listen".into(),
+                    format!("127.0.0.1:{port}"),
+                ],
                 env,
                 data_dir: root.join("notifier"),
-                port: None,
+                port: Some(port),
             })?;
             notifier.wait_logged("picket notifier is up")?;
             self.notifier = Some(notifier);
