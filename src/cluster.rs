@@ -130,6 +130,8 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     config.partitions = args.partitions;
     config.lease_ms = args.lease_ms;
     println!("picket cluster: starting in {}", data_dir.display());
+    // A Ctrl-C at the terminal must reach this process alone: it stops the others in order.
+    picket_cluster::process::start_children_in_own_process_groups();
     let mut cluster = tokio::task::spawn_blocking(move || Cluster::start(config))
         .await
         .context("starting the cluster")??;

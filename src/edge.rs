@@ -48,7 +48,7 @@ pub struct EdgeArgs {
     pub data_dir: PathBuf,
     /// A read replica of DATABASE_URL for reads that may be slightly stale (browsing, show
     /// pages, boards).
-    #[arg(long, env = "DATABASE_READ_URL")]
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
     pub database_read_url: Option<String>,
     /// Token keys, `id:hexsecret[,id:hexsecret…]`, the first signing; every gateway must have
     /// the same (`picket up`'s default: a key file in the data directory, created on first
@@ -429,7 +429,10 @@ pub fn check_nats_url(problems: &mut Problems, id: &str, url: &str) {
         if let Err(error) = async_nats::ServerAddr::from_str(server.trim()) {
             problems.setting(
                 id,
-                format!("{server:?} is not a NATS URL (nats://…): {error}"),
+                format!(
+                    "{:?} is not a NATS URL (nats://…): {error}",
+                    picket_ledger_client::nats::redact_url(server.trim())
+                ),
             );
         }
     }
@@ -589,7 +592,9 @@ impl Provider {
 
     /// A payment sandbox whose checkout page is `checkout_url` (`…/checkout`).
     pub fn sandbox(config: picket_payments::TossConfig, checkout_url: String) -> Provider {
-        let base = checkout_url.trim_end_matches("/checkout");
+        let base = checkout_url
+            .trim_end_matches('/')
+            .trim_end_matches("/checkout");
         let billing_url = Some(format!("{base}/billing/authorize"));
         Provider {
             config,

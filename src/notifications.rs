@@ -29,7 +29,7 @@ enum NotificationsCommand {
 struct DeadLettersArgs {
     /// The API's database: postgres://… or sqlite://PATH (default: the SQLite file of
     /// `picket up` in the data directory).
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The data directory of `picket up`.
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "data")]

@@ -46,7 +46,7 @@ struct ReconcileArgs {
     to_ms: Option<u64>,
     /// The ledger's journal: postgres://… or sqlite://PATH (default: the SQLite journal of
     /// `picket up` in the data directory).
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The data directory of `picket up`.
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "data")]

@@ -19,7 +19,7 @@ pub const ROLE_WAIT_MAX: Duration = Duration::from_secs(30);
 
 /// Environment a `picket` process must not inherit from the one starting it: the cluster sets
 /// what it needs, and a stray setting would point a process elsewhere.
-const INHERITED_NOT: [&str; 14] = [
+const INHERITED_NOT: [&str; 17] = [
     "DATABASE_URL",
     "DATABASE_READ_URL",
     "PICKET_NATS_URL",
@@ -34,6 +34,9 @@ const INHERITED_NOT: [&str; 14] = [
     "PICKET_DATA_DIR",
     "PICKET_PAYMENTS_BASE_URL",
     "PICKET_PAYMENTS_CHECKOUT_URL",
+    "PICKET_PARTITIONS",
+    "PICKET_HOST_PARTITIONS",
+    "PICKET_ROLE",
 ];
 
 /// What a `picket` process is to start with.
@@ -74,7 +77,7 @@ impl PicketProcess {
         let log = spawn.data_dir.join(format!("{}.log", spawn.name));
         let (stdout, stderr) = crate::process::open_log(&log)?;
         let mut command = Command::new(spawn.picket);
-        command.args(&spawn.args);
+        crate::process::detach(&mut command).args(&spawn.args);
         for name in INHERITED_NOT {
             command.env_remove(name);
         }

@@ -573,6 +573,7 @@ impl Postgres {
         };
         // The test's working directory may not be readable by the postgres user.
         command.current_dir(self.dir.path());
+        crate::process::detach(&mut command);
         command
     }
 }

@@ -11,6 +11,27 @@ use std::time::{Duration, Instant};
 
 use crate::error::{ClusterError, io_error};
 
+/// Whether the servers and `picket` processes started from here get process groups of their
+/// own ([`start_children_in_own_process_groups`]).
+static OWN_PROCESS_GROUPS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// From now on every child starts in a process group of its own, so a Ctrl-C at the terminal
+/// (SIGINT to the whole foreground group) reaches only the supervisor, which then stops the
+/// children in order: `picket cluster` calls this. The test harness does not: a test run
+/// interrupted at the terminal takes its servers with it.
+pub fn start_children_in_own_process_groups() {
+    OWN_PROCESS_GROUPS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Puts `command`'s child in a process group of its own when asked to (above).
+pub fn detach(command: &mut Command) -> &mut Command {
+    if OWN_PROCESS_GROUPS.load(std::sync::atomic::Ordering::Relaxed) {
+        std::os::unix::process::CommandExt::process_group(command, 0);
+    }
+    command
+}
+
 /// How long a server may take to accept connections after it was started.
 pub const STARTUP_WAIT_MAX: Duration = Duration::from_secs(60);
 /// How long a stopped server may take to exit.
@@ -360,7 +381,7 @@ impl Process {
         }
         let log = self.log_path();
         let (stdout, stderr) = open_log(&log)?;
-        let mut child = Command::new(&self.binary)
+        let mut child = detach(&mut Command::new(&self.binary))
             .args((self.args)(self.dir.path(), self.port))
             .envs(self.env.iter().map(|(name, value)| (name, value)))
             .current_dir(self.dir.path())

@@ -449,9 +449,7 @@ impl Cluster {
             ),
             ("PICKET_TOKEN_KEYS".into(), secrets.token_keys.clone()),
         ];
-        if config.partitions != 1 {
-            env.push(("PICKET_PARTITIONS".into(), config.partitions.to_string()));
-        }
+        env.push(("PICKET_PARTITIONS".into(), config.partitions.to_string()));
         if let Some(url) = &self.database_read_url {
             env.push(("DATABASE_READ_URL".into(), url.clone()));
         }

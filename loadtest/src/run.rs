@@ -73,7 +73,7 @@ pub struct LoadtestArgs {
     pub data_dir: PathBuf,
     /// The ledger's journal for the audit: postgres://… or a SQLite file (default:
     /// `<data-dir>/ledger.sqlite` when it exists; without a journal there is no audit).
-    #[arg(long, env = "PICKET_LOADTEST_JOURNAL")]
+    #[arg(long, env = "PICKET_LOADTEST_JOURNAL", hide_env_values = true)]
     pub journal: Option<String>,
     /// Partitions of the deployment (the run's performance lives in id mod this).
     #[arg(long, default_value_t = 1)]
@@ -91,7 +91,7 @@ pub struct LoadtestArgs {
     #[arg(long, value_enum)]
     pub baseline: Option<BaselineKind>,
     /// PostgreSQL for the baseline (it creates and drops its own tables).
-    #[arg(long, env = "PICKET_BASELINE_DATABASE_URL")]
+    #[arg(long, env = "PICKET_BASELINE_DATABASE_URL", hide_env_values = true)]
     pub baseline_database_url: Option<String>,
     /// Start this many `picket ledger` nodes for the run (on `--ledger-nats-url` and the
     /// PostgreSQL `--journal`); `failover` then kills whichever leads at `--kill-at-s`.
