@@ -56,7 +56,7 @@ PLUMBING_BUCKETS = [
 
 TASK = [
     ("position push rounds", r"picket_gateway::hub"),
-    ("WebSocket connections", r"picket_gateway::conn|picket_gateway::ws|picket_gateway::serve"),
+    ("WebSocket connections", r"picket_gateway::conn|picket_gateway::serve"),
     ("payment sandbox", r"picket_sandbox_pay::"),
     ("payments adapter", r"picket_payments::"),
     ("API requests and its followers", r"picket_api::"),
@@ -79,10 +79,8 @@ def by_code(frames):
             if re.search(pattern, frame):
                 return bucket
     innermost = frames[-1] if frames else ""
-    for bucket, pattern in PLUMBING_BUCKETS:
-        if re.search(pattern, innermost):
-            return bucket
-    return "other"
+    # The last bucket's empty pattern matches anything.
+    return next(b for b, pattern in PLUMBING_BUCKETS if re.search(pattern, innermost))
 
 
 def by_task(frames):

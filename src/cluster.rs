@@ -17,9 +17,6 @@ use crate::check::{Planned, Problems, SettingProblems};
 
 /// How often the supervisor looks for processes that ended by themselves.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
-/// The ledger lease's bounds, as `picket ledger` checks them (milliseconds).
-const LEASE_MS_MIN: u64 = 100;
-const LEASE_MS_MAX: u64 = 60_000;
 
 #[derive(Args)]
 pub struct ClusterArgs {
@@ -59,12 +56,21 @@ pub fn plan(args: ClusterArgs) -> Result<Planned<ClusterArgs>, SettingProblems> 
     if args.partitions == 0 {
         problems.setting("partitions", "must be at least 1");
     }
+    // The bounds `picket ledger` checks its lease against.
+    let (lease_min, lease_max) = (
+        picket_ledger::node::LEASE_MIN,
+        picket_ledger::node::LEASE_MAX,
+    );
     if let Some(lease_ms) = args.lease_ms
-        && !(LEASE_MS_MIN..=LEASE_MS_MAX).contains(&lease_ms)
+        && !(lease_min..=lease_max).contains(&Duration::from_millis(lease_ms))
     {
         problems.setting(
             "lease_ms",
-            format!("must be {LEASE_MS_MIN} to {LEASE_MS_MAX}, got {lease_ms}"),
+            format!(
+                "must be {} to {}, got {lease_ms}",
+                lease_min.as_millis(),
+                lease_max.as_millis()
+            ),
         );
     }
     problems.finish()?;

@@ -296,13 +296,7 @@ pub fn plan(args: EdgeArgs, keys_required: bool, problems: &mut Problems) -> Edg
     }
     match &args.vapid_private_key {
         Some(key) => {
-            if let Err(error) = picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject) {
-                let id = match error {
-                    picket_api::vapid::VapidError::Subject => "vapid_subject",
-                    _ => "vapid_private_key",
-                };
-                problems.setting(id, error.to_string());
-            }
+            check_vapid(problems, key, &args.vapid_subject);
         }
         None => {
             problems.take(
@@ -399,6 +393,26 @@ fn is_http_url(url: &str) -> bool {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         !host.is_empty() && !rest.chars().any(char::is_whitespace)
     })
+}
+
+/// The VAPID keys of `key` and `subject`, or the problem recorded against the setting at
+/// fault (`vapid_subject` or `vapid_private_key`: the role's fields of those names).
+pub fn check_vapid(
+    problems: &mut Problems,
+    key: &str,
+    subject: &str,
+) -> Option<picket_api::vapid::VapidKeys> {
+    match picket_api::vapid::VapidKeys::parse(key, subject) {
+        Ok(keys) => Some(keys),
+        Err(error) => {
+            let id = match error {
+                picket_api::vapid::VapidError::Subject => "vapid_subject",
+                _ => "vapid_private_key",
+            };
+            problems.setting(id, error.to_string());
+            None
+        }
+    }
 }
 
 /// Checks that `url` names PostgreSQL and parses as a connection URL; the URL otherwise.

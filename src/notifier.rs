@@ -95,20 +95,10 @@ pub fn plan(args: NotifierArgs) -> Result<Planned<NotifierPlan>, SettingProblems
             "1 to 64 letters, digits, '-' or '_' (a JetStream consumer name)",
         );
     }
-    let vapid = match &args.vapid_private_key {
-        Some(key) => match picket_api::vapid::VapidKeys::parse(key, &args.vapid_subject) {
-            Ok(keys) => Some(keys),
-            Err(error) => {
-                let id = match error {
-                    picket_api::vapid::VapidError::Subject => "vapid_subject",
-                    _ => "vapid_private_key",
-                };
-                problems.setting(id, error.to_string());
-                None
-            }
-        },
-        None => None,
-    };
+    let vapid = args
+        .vapid_private_key
+        .as_deref()
+        .and_then(|key| crate::edge::check_vapid(&mut problems, key, &args.vapid_subject));
     let nats_auth = args.nats_tls.check(args.nats_url.as_deref(), &mut problems);
     problems.finish()?;
     let (Some(nats_url), Some(database_url)) = (args.nats_url, database_url) else {

@@ -68,12 +68,10 @@ pub struct UpPlan {
     /// With NATS: the bus, and the PostgreSQL URL the ledger node journals to.
     bus: Option<(BusConfig, String)>,
     redis_url: Option<String>,
-    nats_url: Option<String>,
     notifier: bool,
     api_url: String,
     payments: PaymentsPlan,
-    /// TLS and credentials files for NATS (with `bus`) and Redis.
-    nats_auth: picket_ledger_client::NatsAuth,
+    /// TLS for Redis (NATS's, with the URL, is `bus`'s).
     redis_tls: picket_room::redis::RedisTls,
 }
 
@@ -170,11 +168,9 @@ pub fn plan(args: UpArgs) -> Result<Planned<UpPlan>, SettingProblems> {
             store,
             bus,
             redis_url: args.redis_url,
-            nats_url: args.nats_url,
             notifier: args.notifier,
             api_url,
             payments,
-            nats_auth,
             redis_tls,
         },
     })
@@ -243,6 +239,11 @@ pub async fn run(plan: UpPlan) -> anyhow::Result<()> {
         None => vec![0],
         Some((bus, _)) => (0..bus.partitions).collect(),
     };
+    // NATS for the edge too (announcements, notices, the status board): the bus's URL and files.
+    let (nats_url, nats_auth) = match &plan.bus {
+        Some((bus, _)) => (Some(bus.url.clone()), bus.auth.clone()),
+        None => (None, picket_ledger_client::NatsAuth::default()),
+    };
     let (ledger, client) = match plan.bus {
         None => {
             let service =
@@ -251,10 +252,13 @@ pub async fn run(plan: UpPlan) -> anyhow::Result<()> {
             (UpLedger::InProcess(service), client)
         }
         Some((bus, database_url)) => {
-            let partitions = (0..bus.partitions).collect();
-            let node =
-                crate::node::start_node(&database_url, bus.clone(), partitions, &mut registry)
-                    .await?;
+            let node = crate::node::start_node(
+                &database_url,
+                bus.clone(),
+                ledger_partitions.clone(),
+                &mut registry,
+            )
+            .await?;
             let client = LedgerClient::Nats(NatsLedger::connect(bus, &gateway_id).await?);
             (UpLedger::Node(node), client)
         }
@@ -276,8 +280,8 @@ pub async fn run(plan: UpPlan) -> anyhow::Result<()> {
         ledger: client,
         ledger_partitions,
         api_url: plan.api_url,
-        nats_url: plan.nats_url,
-        nats_auth: plan.nats_auth,
+        nats_url,
+        nats_auth,
         notifier: plan.notifier,
         provider,
     };

@@ -133,13 +133,7 @@ async fn book(front: SocketAddr, performance: u64, buyer: usize, seat: u32) -> A
         .send(json!({"type": "hello", "device": format!("cluster-device-{buyer:08}")}))
         .await;
     client.next_of("welcome").await;
-    client
-        .send(json!({"type": "join", "sale": performance.to_string()}))
-        .await;
-    let admission = client.next_of("admitted").await["token"]
-        .as_str()
-        .expect("an admission token")
-        .to_owned();
+    let admission = client.join_admitted(performance).await;
     let held = until_ok(
         "hold",
         async || {
@@ -275,7 +269,7 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
         .enable_all()
         .build()
         .expect("runtime");
-    let log = runtime.block_on(async {
+    runtime.block_on(async {
         for performance in PERFORMANCES {
             let opened = call(
                 front,
@@ -330,7 +324,10 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
         for name in [&leader.name, &gateway.name] {
             let entry = process(&now, name);
             assert!(
-                entry.exited.as_deref().is_some_and(|e| e.contains("9")),
+                entry
+                    .exited
+                    .as_deref()
+                    .is_some_and(|e| e.contains("SIGKILL")),
                 "the supervisor reports {name} killed: {entry:?}"
             );
         }
@@ -377,9 +374,7 @@ fn a_cluster_keeps_booking_through_one_port_when_its_ledger_leader_and_a_gateway
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        log
     });
-    assert_eq!(log.bookings.len(), 6);
 
     // Ctrl-C stops every process the cluster started, and the cluster says so.
     signal(running.child.id(), "INT").expect("SIGINT");

@@ -139,13 +139,7 @@ fn gateways_book_through_a_ledger_node_and_sandbox_pay_and_every_role_stops_on_s
         // A buyer on the second gateway joins, is admitted, holds two seats, pays for them at
         // `picket sandbox-pay` and confirms: the ledger node books them.
         let mut buyer = Client::guest(addresses[1], "roles-device-0001").await;
-        buyer
-            .send(json!({"type": "join", "sale": PERFORMANCE.to_string()}))
-            .await;
-        let admission = buyer.next_of("admitted").await["token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+        let admission = buyer.join_admitted(PERFORMANCE).await;
         buyer
             .send(
                 json!({"type": "hold", "id": "h", "sale": PERFORMANCE.to_string(),

@@ -325,12 +325,24 @@ impl Up {
         data_dir: &Path,
         env: &[(String, String)],
     ) -> Result<Up, ClusterError> {
-        let port = crate::free_port()?;
+        Up::start_role(picket, "up", name, crate::free_port()?, data_dir, env)
+    }
+
+    /// Starts `<picket> <command>` (`up` or `gateway`) listening on loopback `port`, as
+    /// [`Up::start`] does.
+    pub fn start_role(
+        picket: &Path,
+        command: &str,
+        name: &str,
+        port: u16,
+        data_dir: &Path,
+        env: &[(String, String)],
+    ) -> Result<Up, ClusterError> {
         let mut process = PicketProcess::spawn(Spawn {
             picket,
             name: name.to_owned(),
             role: "gateway",
-            args: ["up", "--listen", &format!("127.0.0.1:{port}")]
+            args: [command, "--listen", &format!("127.0.0.1:{port}")]
                 .map(String::from)
                 .to_vec(),
             env: [("PICKET_DATA_DIR".to_owned(), data_dir.display().to_string())]

@@ -108,14 +108,7 @@ impl Postgres {
         // PostgreSQL refuses a key others may read.
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
             .map_err(io_error("restricting the server key"))?;
-        if cluster.runuser.is_some() {
-            run_checked(
-                "chown -R postgres:postgres",
-                Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(&dir),
-            )?;
-        }
+        cluster.give_to_postgres(&dir)?;
         let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
         // Rewritten in place: the file keeps initdb's owner and mode.
         std::fs::write(cluster.data_dir().join("pg_hba.conf"), hba)
@@ -150,14 +143,7 @@ impl Postgres {
             child: None,
             tls: None,
         };
-        if cluster.runuser.is_some() {
-            run_checked(
-                "chown -R postgres:postgres",
-                Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(cluster.dir.path()),
-            )?;
-        }
+        cluster.give_to_postgres(cluster.dir.path())?;
         cluster.initdb()?;
         Ok(cluster)
     }
@@ -218,6 +204,20 @@ impl Postgres {
     }
 
     /// As root, `dir` goes to the postgres user, which must be able to reach it.
+    /// Run as root, `path` and everything under it become the postgres user's (the server runs
+    /// as that user); otherwise nothing to do.
+    fn give_to_postgres(&self, path: &Path) -> Result<(), ClusterError> {
+        if self.runuser.is_none() {
+            return Ok(());
+        }
+        run_checked(
+            "chown -R postgres:postgres",
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(path),
+        )
+    }
+
     fn own_dir(&self) -> Result<(), ClusterError> {
         let Some(runuser) = &self.runuser else {
             return Ok(());

@@ -298,18 +298,7 @@ pub struct Process {
 
 impl Process {
     /// Finds `binary` (on PATH or in the sbin directories) and starts it in a temporary
-    /// directory on a free port.
-    pub fn start(
-        name: &'static str,
-        binary: &'static str,
-        package: &'static str,
-        args: impl Fn(&Path, u16) -> Vec<String> + Send + Sync + 'static,
-        probe: impl Fn(u16) -> bool + Send + Sync + 'static,
-    ) -> Result<Self, ClusterError> {
-        Process::start_with_env(name, binary, package, args, probe, Vec::new())
-    }
-
-    /// [`Process::start`] with `env` added to the server's environment.
+    /// directory on a free port, with `env` added to its environment.
     pub fn start_with_env(
         name: &'static str,
         binary: &'static str,

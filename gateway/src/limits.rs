@@ -12,7 +12,7 @@
 //! - the rate into the ledger: `ledger_commands_per_sec` per gateway; past the ledger's own
 //!   bounded queue the client's submit answers `Overloaded`, which the client hears as `busy`.
 //!
-//! The decision is [`picket_room::core::admit_command`], the same pure function the stores use.
+//! The decision is [`picket_room::core::admit_command`], the waiting room's pure function.
 
 use std::sync::Mutex;
 
@@ -43,12 +43,13 @@ impl CommandLimiter {
         seat_limit: Option<u16>,
         now_ms: u64,
     ) -> CommandDecision {
+        let user_key = format!("u:{identity}");
         let limits = CommandLimits {
             seats,
-            user_key: format!("u:{identity}"),
+            user_key: &user_key,
             user_per_sec: config.booking_attempts_per_sec,
             user_burst: config.booking_attempts_burst,
-            global_key: LEDGER_KEY.to_owned(),
+            global_key: LEDGER_KEY,
             global_per_sec: config.ledger_commands_per_sec,
             global_burst: config.ledger_commands_burst,
         };

@@ -44,8 +44,8 @@ pub struct ClusterFlags {
     pub journal: String,
     /// `--partition-count`.
     pub partition_count: u16,
-    /// `--operator-token`, read from the cluster's token file.
-    pub operator_token: Option<String>,
+    /// The file holding the operator token, read when `--operator-token` is not given.
+    pub operator_token_file: Option<std::path::PathBuf>,
     /// `--gateway-pid`: the gateways still running.
     pub gateway_pids: Vec<u32>,
     /// `--server-pid NAME=PID`: every other process still running, by its name (PostgreSQL by
@@ -66,14 +66,6 @@ pub fn read(path: &Path) -> Result<ClusterFlags, LoadtestError> {
         .unwrap_or(url)
         .trim_end_matches('/')
         .to_owned();
-    let operator_token = match &file.operator_token_file {
-        Some(token_file) => {
-            let token = std::fs::read_to_string(token_file)
-                .map_err(|e| config(format!("operator token {}: {e}", token_file.display())))?;
-            Some(token.trim().to_owned())
-        }
-        None => None,
-    };
     let mut gateway_pids = Vec::new();
     let mut server_pids = Vec::new();
     let running = file
@@ -84,16 +76,14 @@ pub fn read(path: &Path) -> Result<ClusterFlags, LoadtestError> {
     for (process, pid) in running {
         match process.role.as_str() {
             "gateway" => gateway_pids.push(pid),
-            "ledger" | "postgres" | "postgres-replica" | "nats" | "redis" | "notifier"
-            | "sandbox-pay" => server_pids.push((process.name.clone(), pid)),
-            _ => {}
+            _ => server_pids.push((process.name.clone(), pid)),
         }
     }
     Ok(ClusterFlags {
         gateway,
         journal: file.database_url,
         partition_count: file.partitions,
-        operator_token,
+        operator_token_file: file.operator_token_file,
         gateway_pids,
         server_pids,
     })
@@ -153,7 +143,10 @@ mod tests {
         assert_eq!(flags.gateway, "127.0.0.1:18080");
         assert_eq!(flags.journal, "postgres://postgres@127.0.0.1:15432/picket");
         assert_eq!(flags.partition_count, 2);
-        assert_eq!(flags.operator_token.as_deref(), Some("token-from-file"));
+        assert_eq!(
+            flags.operator_token_file.as_deref(),
+            Some(dir.path().join("operator-token").as_path())
+        );
         assert_eq!(flags.gateway_pids, [105, 106]);
         let servers: Vec<(&str, u32)> = flags
             .server_pids

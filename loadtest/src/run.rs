@@ -51,17 +51,18 @@ pub struct LoadtestArgs {
     /// A TOML scenario file of phases (docs/loadtest.md); replaces the preset and its flags.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Gateways (host:port), comma-separated; clients are spread over them.
-    #[arg(
-        long = "gateway",
-        value_delimiter = ',',
-        default_value = "127.0.0.1:8080"
-    )]
+    /// Gateways (host:port), comma-separated; clients are spread over them (default: the
+    /// cluster's port with --cluster, else 127.0.0.1:8080).
+    #[arg(long = "gateway", value_delimiter = ',')]
     pub gateways: Vec<String>,
     /// A `picket cluster`'s cluster.json: its one port, journal, partitions, operator token
     /// and the pids whose CPU is counted, for the flags of those not given.
     #[arg(long)]
     pub cluster: Option<PathBuf>,
+    /// The cluster's operator-token file (from `--cluster`), read when `--operator-token` is
+    /// not given.
+    #[arg(skip)]
+    pub cluster_token_file: Option<PathBuf>,
     /// A non-loopback host that may be loaded (by default only loopback targets are).
     #[arg(long)]
     pub allow_target: Vec<String>,
@@ -75,9 +76,10 @@ pub struct LoadtestArgs {
     /// `<data-dir>/ledger.sqlite` when it exists; without a journal there is no audit).
     #[arg(long, env = "PICKET_LOADTEST_JOURNAL", hide_env_values = true)]
     pub journal: Option<String>,
-    /// Partitions of the deployment (the run's performance lives in id mod this).
-    #[arg(long, default_value_t = 1)]
-    pub partition_count: u16,
+    /// Partitions of the deployment (the run's performance lives in id mod this; default: the
+    /// cluster's with --cluster, else 1). Read through [`LoadtestArgs::partitions`].
+    #[arg(long)]
+    pub partition_count: Option<u16>,
     /// Loopback source addresses to spread connections over (127.0.0.1 to 127.0.0.N).
     #[arg(long, default_value_t = 16)]
     pub source_addrs: u8,
@@ -207,22 +209,25 @@ struct WorkerResult {
     slots: SuccessSlots,
 }
 
-/// What `--gateway` is when not given.
+/// What `--gateway` is when neither it nor `--cluster` is given.
 const GATEWAY_DEFAULT: &str = "127.0.0.1:8080";
+
+impl LoadtestArgs {
+    /// The deployment's partitions (`--partition-count`, 1 when not given).
+    pub fn partitions(&self) -> u16 {
+        self.partition_count.unwrap_or(1).max(1)
+    }
+}
 
 /// `--cluster`: the cluster file's values for each flag not given (pids only when no pid flag
 /// was given at all).
 fn apply_cluster(args: &mut LoadtestArgs, cluster: crate::cluster_file::ClusterFlags) {
-    if args.gateways == [GATEWAY_DEFAULT] {
+    if args.gateways.is_empty() {
         args.gateways = vec![cluster.gateway];
     }
     args.journal.get_or_insert(cluster.journal);
-    if args.partition_count == 1 {
-        args.partition_count = cluster.partition_count;
-    }
-    if args.operator_token.is_none() {
-        args.operator_token = cluster.operator_token;
-    }
+    args.partition_count.get_or_insert(cluster.partition_count);
+    args.cluster_token_file = cluster.operator_token_file;
     if args.gateway_pid.is_empty() && args.server_pids.is_empty() {
         args.gateway_pid = cluster.gateway_pids;
         args.server_pids = cluster.server_pids;
@@ -242,6 +247,9 @@ pub async fn run(
     }
     if let Some(path) = args.cluster.clone() {
         apply_cluster(&mut args, crate::cluster_file::read(&path)?);
+    }
+    if args.gateways.is_empty() {
+        args.gateways = vec![GATEWAY_DEFAULT.to_owned()];
     }
     let fd_limit = target::raise_fd_limit();
     let scenario = scenario_of(&args)?;
@@ -402,7 +410,10 @@ fn operator_token(args: &LoadtestArgs) -> Result<String, LoadtestError> {
     if let Some(token) = &args.operator_token {
         return Ok(token.clone());
     }
-    let path = args.data_dir.join("operator-token");
+    let path = match &args.cluster_token_file {
+        Some(path) => path.clone(),
+        None => args.data_dir.join("operator-token"),
+    };
     std::fs::read_to_string(&path)
         .map(|t| t.trim().to_owned())
         .map_err(|e| {
@@ -472,7 +483,7 @@ async fn spawn_ledgers(
             "--spawn-ledgers needs --ledger-nats-url and a postgres:// --journal".into(),
         ));
     };
-    let partitions = args.partition_count.max(1);
+    let partitions = args.partitions();
     let partition = (performance % u64::from(partitions)) as u16;
     Ledgers::spawn(args.spawn_ledgers, nats, journal, partitions, partition)
         .await
@@ -524,7 +535,7 @@ async fn run_phase(
     let phase_clock = Instant::now();
     let progress = Arc::new(Progress::default());
     let bar = progress_bar(args.no_progress, phase, progress.clone());
-    let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
+    let partition = (performance % u64::from(args.partitions())) as u16;
     let killer = params.kill_at_s.and_then(|at_s| {
         let at_ms = phase_started_at_ms + at_s * 1_000;
         let leader = match (params.kill_pid, ledgers) {
@@ -947,7 +958,7 @@ async fn audit(
     };
     let mut checks = Vec::new();
     for performance in performances {
-        let partition = (performance % u64::from(args.partition_count.max(1))) as u16;
+        let partition = (performance % u64::from(args.partitions())) as u16;
         let ledger = journals.ledger(&journal, partition).await?;
         let report = crate::audit::check(&ledger, *performance, log);
         for mut check in report.checks {
@@ -1080,7 +1091,7 @@ mod tests {
             gateway: "127.0.0.1:18080".into(),
             journal: "postgres://cluster/picket".into(),
             partition_count: 2,
-            operator_token: Some("from-file".into()),
+            operator_token_file: Some("/cluster/secrets/operator-token".into()),
             gateway_pids: vec![105, 106],
             server_pids: vec![("ledger-1".into(), 104)],
         }
@@ -1092,8 +1103,11 @@ mod tests {
         apply_cluster(&mut args, cluster_flags());
         assert_eq!(args.gateways, ["127.0.0.1:18080"]);
         assert_eq!(args.journal.as_deref(), Some("postgres://cluster/picket"));
-        assert_eq!(args.partition_count, 2);
-        assert_eq!(args.operator_token.as_deref(), Some("from-file"));
+        assert_eq!(args.partitions(), 2);
+        assert_eq!(
+            args.cluster_token_file.as_deref(),
+            Some(std::path::Path::new("/cluster/secrets/operator-token"))
+        );
         assert_eq!(args.gateway_pid, [105, 106]);
         assert_eq!(args.server_pids, [("ledger-1".to_owned(), 104)]);
     }

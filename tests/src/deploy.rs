@@ -88,24 +88,17 @@ impl Up {
         data_dir: &Path,
         env: &[(&str, String)],
     ) -> Up {
-        let mut all = vec![("PICKET_DATA_DIR".to_owned(), data_dir.display().to_string())];
-        all.extend(with_keys(env));
-        let mut process = PicketProcess::spawn(Spawn {
-            picket: Path::new(picket),
-            name: format!("{role}-{port}"),
+        let name = format!("{role}-{port}");
+        picket_cluster::Up::start_role(
+            Path::new(picket),
             role,
-            args: [role, "--listen", &format!("127.0.0.1:{port}")]
-                .map(String::from)
-                .to_vec(),
-            env: all,
-            data_dir: data_dir.to_path_buf(),
-            port: Some(port),
-        })
-        .unwrap_or_else(|error| panic!("picket {role}: {error}"));
-        process
-            .wait_healthy()
-            .unwrap_or_else(|error| panic!("picket {role}: {error}"));
-        Up(process)
+            &name,
+            port,
+            data_dir,
+            &with_keys(env),
+        )
+        .map(|up| Up(up.0))
+        .unwrap_or_else(|error| panic!("picket {role}: {error}"))
     }
 
     /// Sends `signal` (`TERM`, `INT`, …).

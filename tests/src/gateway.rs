@@ -299,6 +299,16 @@ impl Client {
         client
     }
 
+    /// Joins `sale`'s waiting room and waits for the admission: its token.
+    pub async fn join_admitted(&mut self, sale: u64) -> String {
+        self.send(json!({"type": "join", "sale": sale.to_string()}))
+            .await;
+        self.next_of("admitted").await["token"]
+            .as_str()
+            .expect("an admission token")
+            .to_owned()
+    }
+
     pub async fn send(&mut self, message: Value) {
         self.socket
             .send(Message::text(message.to_string()))

@@ -518,13 +518,7 @@ async fn one_buyer_over_many_connections_shares_one_attempt_rate() {
 
 /// Joins the sale and waits for the admission: its token.
 async fn admitted_token(client: &mut Client) -> String {
-    client
-        .send(json!({"type": "join", "sale": SALE.to_string()}))
-        .await;
-    client.next_of("admitted").await["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
+    client.join_admitted(SALE).await
 }
 
 /// Holds `seat` with the admission `token` (request `h-<seat>`, keys `k<seat>`, `p<seat>`), pays

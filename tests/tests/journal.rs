@@ -838,12 +838,7 @@ async fn commands_are_counted_by_name_and_result() {
     );
     service.writer.shutdown().await;
 
-    // The label is the command's tag in the journal's and the bus's JSON.
-    for request in requests.iter().chain([&release]) {
-        let json = serde_json::to_value(&request.command).expect("encodes");
-        let tag = json.as_object().and_then(|o| o.keys().next()).cloned();
-        assert_eq!(tag.as_deref(), Some(request.command.name()));
-    }
+    // The label is the command's wire tag (checked for every variant by the core's simulation).
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
     for line in [

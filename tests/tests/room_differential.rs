@@ -102,7 +102,7 @@ impl Trace {
             };
             self.set_now(now).await;
             let at = format!("seed {seed}, step {step}, now {now}");
-            match rng.range(0, 100) {
+            match rng.range(0, 82) {
                 0..=29 => {
                     let id = rng.pick(&ids);
                     let want = pure.join(id, now);

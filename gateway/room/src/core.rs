@@ -397,7 +397,13 @@ impl Rates {
         let tat_us = self.tat_us.get(key).copied().unwrap_or(now_us);
         let (decision, new_tat_us) = gcra(tat_us, now_us, per_sec, burst);
         if let Some(tat) = new_tat_us {
-            self.tat_us.insert(key.to_owned(), tat);
+            // A known key is updated in place: only a new key allocates.
+            match self.tat_us.get_mut(key) {
+                Some(stored) => *stored = tat,
+                None => {
+                    self.tat_us.insert(key.to_owned(), tat);
+                }
+            }
         }
         decision
     }
@@ -406,20 +412,20 @@ impl Rates {
 /// The limits one booking command passes through ([`admit_command`]; the gateway decides them
 /// in its own memory, `picket_gateway::limits`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommandLimits {
+pub struct CommandLimits<'a> {
     /// Seats a hold asks for; `None` for commands that ask for none (release, confirm, cancel).
     pub seats: Option<u32>,
     /// The per-user GCRA key, and its rate and burst.
-    pub user_key: String,
+    pub user_key: &'a str,
     pub user_per_sec: u32,
     pub user_burst: u32,
     /// The global GCRA key (commands into the ledger), and its rate and burst.
-    pub global_key: String,
+    pub global_key: &'a str,
     pub global_per_sec: u32,
     pub global_burst: u32,
 }
 
-/// What the store decided about one booking command. A refused command spends no later limit:
+/// What the limits decided about one booking command. A refused command spends no later limit:
 /// over the seat limit spends no rate, and a user over its rate spends none of the global one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandDecision {
@@ -439,7 +445,7 @@ pub enum CommandDecision {
 /// The seat limit, then the user's rate, then the global rate, in that order.
 pub fn admit_command(
     seat_limit: Option<u16>,
-    limits: &CommandLimits,
+    limits: &CommandLimits<'_>,
     rates: &mut Rates,
     now_ms: u64,
 ) -> CommandDecision {
@@ -449,7 +455,7 @@ pub fn admit_command(
         return CommandDecision::OverSeatLimit;
     }
     let user = rates.check(
-        &limits.user_key,
+        limits.user_key,
         limits.user_per_sec,
         limits.user_burst,
         now_ms,
@@ -458,7 +464,7 @@ pub fn admit_command(
         return CommandDecision::UserLimited { retry_after_ms };
     }
     let global = rates.check(
-        &limits.global_key,
+        limits.global_key,
         limits.global_per_sec,
         limits.global_burst,
         now_ms,
@@ -477,12 +483,12 @@ mod tests {
     fn one_command_step_checks_seats_then_the_user_then_everyone() {
         let mut rates = Rates::default();
         let now_ms = 1_000_000;
-        let limits = |seats, user: &str| CommandLimits {
+        let limits = |seats, user_key| CommandLimits {
             seats,
-            user_key: format!("u:{user}"),
+            user_key,
             user_per_sec: 1,
             user_burst: 1,
-            global_key: "ledger".into(),
+            global_key: "ledger",
             global_per_sec: 1,
             global_burst: 2,
         };

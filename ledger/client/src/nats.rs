@@ -57,11 +57,6 @@ pub enum NatsConnectError {
 }
 
 impl NatsAuth {
-    /// Whether TLS is asked for by these settings (a CA or a client certificate).
-    pub fn wants_tls(&self) -> bool {
-        self.ca_file.is_some() || self.cert_file.is_some()
-    }
-
     /// Every problem with the files, each naming its field and path: unreadable, or holding no
     /// certificate, key or credentials. Checked before a process starts anything.
     pub fn problems(&self) -> Vec<String> {

@@ -2824,6 +2824,20 @@ fn run_step(
     request: &Request,
     journal: &mut Vec<Event>,
 ) -> Result<(), String> {
+    // The metrics' label for a command is its wire tag: checked on every command the
+    // simulation makes, so a variant added without its name fails here.
+    let wire = serde_json::to_value(&request.command).map_err(|e| e.to_string())?;
+    let tag = wire
+        .as_object()
+        .and_then(|object| object.keys().next())
+        .cloned()
+        .or_else(|| wire.as_str().map(str::to_owned));
+    if tag.as_deref() != Some(request.command.name()) {
+        return Err(format!(
+            "Command::name() says {:?} for a command whose wire tag is {tag:?}",
+            request.command.name()
+        ));
+    }
     let step = ledger.execute(now_ms, request);
     cover(coverage, &step);
     // The model works out every offer but takes the hold ids the core gave them, in order.
